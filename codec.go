@@ -1,0 +1,372 @@
+package cookiesession
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// Wire format v1 (see FORMAT.md):
+//
+//	raw   = 0x01 || key_id (uint32 BE) || nonce (24) || XChaCha20-Poly1305(key, nonce, plaintext, ad)
+//	ad    = raw[0:5] || cookie name
+//	token = base64url(raw), unpadded
+//	plaintext = created (uint64 BE) || expires (uint64 BE) || id (16) || values
+const (
+	// Version is the first byte of every token this package seals.
+	Version = 0x01
+
+	headerSize   = 5
+	nonceSize    = chacha20poly1305.NonceSizeX
+	tagSize      = chacha20poly1305.Overhead
+	plainHeader  = 8 + 8 + idSize
+	idSize       = 16
+	envelopeSize = headerSize + nonceSize + tagSize
+
+	// MinTokenLen is the length of the shortest valid token: one that holds
+	// an empty session.
+	MinTokenLen = ((envelopeSize+plainHeader+1)*8 + 5) / 6
+
+	// ClockSkew is how far in the future a token's creation time may lie
+	// before the token is refused.
+	ClockSkew = 60 * time.Second
+
+	// DefaultMaxAge is the absolute session lifetime when none is configured.
+	DefaultMaxAge = 24 * time.Hour
+	// DefaultMaxTokenLen is the default limit on a token's length.
+	DefaultMaxTokenLen = 4096
+)
+
+var b64 = base64.RawURLEncoding.Strict()
+
+// Sentinel errors, matched with errors.Is. Errors from Open are *TokenError
+// values that wrap one of these and name the reason.
+var (
+	// ErrInvalid means a token is malformed, forged, sealed for another
+	// name, or sealed under a key the ring does not hold.
+	ErrInvalid = errors.New("cookiesession: invalid token")
+	// ErrUnknownKey means a token names a key id the ring does not hold:
+	// the key was removed, or this instance has not received it yet. It
+	// also matches ErrInvalid.
+	ErrUnknownKey = errors.New("cookiesession: unknown key id")
+	// ErrExpired means a token was authentic but its lifetime is over.
+	ErrExpired = errors.New("cookiesession: session expired")
+	// ErrTooLarge means a session does not fit the configured size limit.
+	ErrTooLarge = errors.New("cookiesession: session too large")
+)
+
+// TokenError explains why a token was refused. Its message is meant for an
+// operator's log. An authentication failure carries no detail: a wrong key,
+// a forged token and a token sealed for another cookie name look the same.
+type TokenError struct {
+	// Reason is a short description such as "unknown key id 1a2b3c4d".
+	Reason string
+	// KeyID is the key id read from the token header, or 0 when the header
+	// could not be read.
+	KeyID uint32
+	// Expired is the moment the session expired, for ErrExpired.
+	Expired time.Time
+
+	kind error
+}
+
+func (e *TokenError) Error() string { return "cookiesession: " + e.Reason }
+
+// Unwrap returns the sentinels this error matches.
+func (e *TokenError) Unwrap() []error {
+	if e.kind == ErrUnknownKey {
+		return []error{ErrUnknownKey, ErrInvalid}
+	}
+	return []error{e.kind}
+}
+
+func invalid(keyID uint32, format string, args ...any) *TokenError {
+	return &TokenError{Reason: fmt.Sprintf(format, args...), KeyID: keyID, kind: ErrInvalid}
+}
+
+// SessionID is a session's random 128-bit identifier.
+type SessionID [idSize]byte
+
+// String returns the id as 32 lowercase hex digits.
+func (id SessionID) String() string { return hex.EncodeToString(id[:]) }
+
+// Record is what a token carries: the session's identity, its lifetime and
+// its values.
+type Record struct {
+	// ID is the session id: kept across re-seals, new on Renew.
+	ID SessionID
+	// Created is when the session began, in whole seconds.
+	Created time.Time
+	// Expires is this token's own hard deadline, in whole seconds.
+	Expires time.Time
+	// Values are the session's contents.
+	Values Values
+	// KeyID is the key a token was opened with. Open sets it; Seal sets it
+	// to the key it sealed with.
+	KeyID uint32
+}
+
+// CodecOptions configure a Codec. The zero value of a field means its
+// documented default.
+type CodecOptions struct {
+	// Name is the cookie name the token is bound to. Required.
+	Name string
+	// MaxAge is the absolute lifetime of a session since its creation.
+	// Default DefaultMaxAge.
+	MaxAge time.Duration
+	// IdleTimeout, when positive, makes each token expire this long after
+	// it was sealed (but never after Created+MaxAge). Default 0: off.
+	IdleTimeout time.Duration
+	// MaxTokenLen limits a token's length, when sealing and before decoding
+	// when opening. Default DefaultMaxTokenLen.
+	MaxTokenLen int
+}
+
+// Codec seals Records into tokens and opens tokens back into Records, bound
+// to one cookie name and one key ring. It is safe for concurrent use, and
+// follows rotations of its ring.
+type Codec struct {
+	ring   *KeyRing
+	name   string
+	maxAge time.Duration
+	idle   time.Duration
+	maxLen int
+}
+
+// NewCodec returns a Codec for ring and opts.
+func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
+	if ring == nil {
+		return nil, errors.New("cookiesession: nil key ring")
+	}
+	if opts.Name == "" {
+		return nil, errors.New("cookiesession: codec needs a cookie name")
+	}
+	if opts.MaxAge < 0 || opts.IdleTimeout < 0 || opts.MaxTokenLen < 0 {
+		return nil, errors.New("cookiesession: MaxAge, IdleTimeout and MaxTokenLen must not be negative")
+	}
+	c := &Codec{ring: ring, name: opts.Name, maxAge: opts.MaxAge, idle: opts.IdleTimeout, maxLen: opts.MaxTokenLen}
+	if c.maxAge == 0 {
+		c.maxAge = DefaultMaxAge
+	}
+	if c.maxLen == 0 {
+		c.maxLen = DefaultMaxTokenLen
+	}
+	if c.maxAge < time.Second || (c.idle > 0 && c.idle < time.Second) {
+		return nil, errors.New("cookiesession: MaxAge and IdleTimeout must be at least one second")
+	}
+	if c.maxLen < MinTokenLen {
+		return nil, fmt.Errorf("cookiesession: MaxTokenLen %d cannot hold an empty session (%d)", c.maxLen, MinTokenLen)
+	}
+	return c, nil
+}
+
+// Name returns the cookie name the codec binds tokens to.
+func (c *Codec) Name() string { return c.name }
+
+// Expiry returns the hard deadline of a token sealed at sealedAt for a
+// session created at created: min(created+MaxAge, sealedAt+IdleTimeout).
+func (c *Codec) Expiry(created, sealedAt time.Time) time.Time {
+	expires := created.Add(c.maxAge)
+	if c.idle > 0 {
+		expires = minTime(expires, sealedAt.Add(c.idle))
+	}
+	return expires.Truncate(time.Second)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// TokenLen returns the length of the token that sealing rec would produce.
+func (c *Codec) TokenLen(rec *Record) int {
+	return b64.EncodedLen(envelopeSize + plainHeader + rec.Values.encodedLen())
+}
+
+// Seal is SealAt with the current time.
+func (c *Codec) Seal(rec *Record) (string, error) { return c.SealAt(rec, time.Now()) }
+
+// SealAt seals rec under the ring's primary key at now. Zero fields of rec
+// are filled in first: a random ID, Created = now, Expires from the
+// lifetime options. A set Expires is kept, so re-sealing an opened Record
+// under a new key leaves its deadline unchanged. The nonce always comes
+// from crypto/rand. It fails with ErrTooLarge if the token would exceed
+// MaxTokenLen, and with ErrExpired if rec has already expired.
+func (c *Codec) SealAt(rec *Record, now time.Time) (string, error) {
+	if err := c.fill(rec, now); err != nil {
+		return "", err
+	}
+	plainLen := plainHeader + rec.Values.encodedLen()
+	rawLen := envelopeSize + plainLen
+	tokenLen := b64.EncodedLen(rawLen)
+	if tokenLen > c.maxLen {
+		return "", fmt.Errorf("%w: token of %d bytes exceeds the limit of %d", ErrTooLarge, tokenLen, c.maxLen)
+	}
+	key := c.ring.load().primaryAt(now)
+	buf := getBuffer(headerSize + len(c.name) + rawLen + tokenLen)
+	defer putBuffer(buf)
+
+	raw := buf.b[:0]
+	raw = append(raw, Version)
+	raw = binary.BigEndian.AppendUint32(raw, key.id)
+	ad := append(buf.b[rawLen:rawLen], raw...)
+	ad = append(ad, c.name...)
+	raw = raw[:headerSize+nonceSize]
+	if _, err := rand.Read(raw[headerSize:]); err != nil {
+		panic("cookiesession: crypto/rand failed: " + err.Error())
+	}
+	plain := raw[len(raw):len(raw)]
+	plain = binary.BigEndian.AppendUint64(plain, uint64(rec.Created.Unix()))
+	plain = binary.BigEndian.AppendUint64(plain, uint64(rec.Expires.Unix()))
+	plain = append(plain, rec.ID[:]...)
+	plain = rec.Values.appendTo(plain)
+	sealed := key.mat.aead.Seal(raw, raw[headerSize:headerSize+nonceSize], plain, ad)
+	rec.KeyID = key.id
+	return string(b64.AppendEncode(buf.b[len(buf.b)-tokenLen:len(buf.b)-tokenLen], sealed)), nil
+}
+
+func (c *Codec) fill(rec *Record, now time.Time) error {
+	if rec.ID == (SessionID{}) {
+		rec.ID = newSessionID()
+	}
+	if rec.Created.IsZero() {
+		rec.Created = now
+	}
+	rec.Created = rec.Created.Truncate(time.Second)
+	if rec.Created.Unix() < 0 {
+		return errors.New("cookiesession: session created before 1970")
+	}
+	if rec.Expires.IsZero() {
+		rec.Expires = c.Expiry(rec.Created, now)
+	}
+	rec.Expires = rec.Expires.Truncate(time.Second)
+	if !rec.Expires.After(now) {
+		return &TokenError{Reason: "session expired at " + rec.Expires.UTC().Format(time.RFC3339),
+			Expired: rec.Expires, kind: ErrExpired}
+	}
+	return nil
+}
+
+func newSessionID() SessionID {
+	var id SessionID
+	if _, err := rand.Read(id[:]); err != nil {
+		panic("cookiesession: crypto/rand failed: " + err.Error())
+	}
+	return id
+}
+
+// Open is OpenAt with the current time.
+func (c *Codec) Open(token string) (Record, error) { return c.OpenAt(token, time.Now()) }
+
+// OpenAt authenticates and decrypts token as of now. Checks run in this
+// order, and the first failure is returned as a *TokenError: the length
+// limit, the alphabet and canonical base64url, the version, the key id
+// (only the key it names is tried), authentication, then the times:
+// creation more than ClockSkew in the future, the token's own deadline, and
+// Created+MaxAge under the codec's current MaxAge.
+func (c *Codec) OpenAt(token string, now time.Time) (Record, error) {
+	if len(token) > c.maxLen {
+		return Record{}, invalid(0, "token of %d bytes exceeds the limit of %d", len(token), c.maxLen)
+	}
+	if len(token) < MinTokenLen {
+		return Record{}, invalid(0, "token of %d bytes is too short to be valid", len(token))
+	}
+	if i := badTokenByte(token); i >= 0 {
+		return Record{}, invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url", token[i], i)
+	}
+	buf := getBuffer(len(token) + b64.DecodedLen(len(token)) + headerSize + len(c.name))
+	defer putBuffer(buf)
+	src := append(buf.b[:0], token...)
+	raw, err := b64.AppendDecode(src[len(src):len(src)], src)
+	if err != nil {
+		return Record{}, invalid(0, "bad encoding: %v", err)
+	}
+	return c.openRaw(raw, buf.b[len(src)+len(raw):len(src)+len(raw)], now)
+}
+
+func badTokenByte(token string) int {
+	for i := 0; i < len(token); i++ {
+		c := token[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *Codec) openRaw(raw, adBuf []byte, now time.Time) (Record, error) {
+	if raw[0] != Version {
+		return Record{}, invalid(0, "unknown format version 0x%02x", raw[0])
+	}
+	keyID := binary.BigEndian.Uint32(raw[1:headerSize])
+	key := c.ring.load().lookup(keyID)
+	if key == nil {
+		return Record{}, &TokenError{Reason: fmt.Sprintf("unknown key id %08x", keyID), KeyID: keyID, kind: ErrUnknownKey}
+	}
+	ad := append(append(adBuf, raw[:headerSize]...), c.name...)
+	nonce, sealed := raw[headerSize:headerSize+nonceSize], raw[headerSize+nonceSize:]
+	plain, err := key.mat.aead.Open(sealed[:0], nonce, sealed, ad)
+	if err != nil {
+		return Record{}, invalid(keyID, "authentication failed")
+	}
+	rec, err := c.checkTimes(plain, keyID, now)
+	if err != nil {
+		return Record{}, err
+	}
+	if rec.Values, err = decodeValues(string(plain[plainHeader:])); err != nil {
+		return Record{}, invalid(keyID, "%v", err)
+	}
+	return rec, nil
+}
+
+func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time) (Record, error) {
+	created := binary.BigEndian.Uint64(plain[0:8])
+	expires := binary.BigEndian.Uint64(plain[8:16])
+	if created > 1<<62 || expires > 1<<62 {
+		return Record{}, invalid(keyID, "timestamps out of range")
+	}
+	rec := Record{Created: time.Unix(int64(created), 0), Expires: time.Unix(int64(expires), 0), KeyID: keyID}
+	copy(rec.ID[:], plain[16:plainHeader])
+	if rec.Created.After(now.Add(ClockSkew)) {
+		return Record{}, invalid(keyID, "session created in the future at %s", rec.Created.UTC().Format(time.RFC3339))
+	}
+	deadline := minTime(rec.Expires, rec.Created.Add(c.maxAge))
+	if !deadline.After(now) {
+		return Record{}, &TokenError{Reason: "session expired at " + deadline.UTC().Format(time.RFC3339),
+			KeyID: keyID, Expired: deadline, kind: ErrExpired}
+	}
+	return rec, nil
+}
+
+// buffer is a pooled scratch slice, so that sealing and opening allocate
+// only what they return.
+type buffer struct{ b []byte }
+
+var bufferPool = sync.Pool{New: func() any { return new(buffer) }}
+
+// maxPooled keeps one huge token from pinning a large buffer in the pool.
+const maxPooled = 64 << 10
+
+func getBuffer(n int) *buffer {
+	buf := bufferPool.Get().(*buffer)
+	if cap(buf.b) < n {
+		buf.b = make([]byte, n)
+	}
+	buf.b = buf.b[:n]
+	return buf
+}
+
+func putBuffer(buf *buffer) {
+	if cap(buf.b) <= maxPooled {
+		bufferPool.Put(buf)
+	}
+}
