@@ -1,0 +1,642 @@
+package cookiesession
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Defaults for Options.
+const (
+	DefaultName             = "session"
+	DefaultMaxCookieSize    = 4096
+	DefaultRefreshThreshold = 0.5
+	// MaxChunksLimit bounds Options.MaxChunks.
+	MaxChunksLimit = 64
+)
+
+// Options configure a Manager. The zero value of every field means its
+// documented default, and the defaults are the safe choice: a Secure,
+// HttpOnly, SameSite=Lax cookie on Path=/ that lives at most 24 hours.
+type Options struct {
+	// Name is the cookie name, and the name every token is bound to.
+	// Default "session". A "__Host-" name requires Secure, Path "/" and no
+	// Domain; a "__Secure-" name requires Secure. Chunks are named Name,
+	// Name.1, Name.2, ...
+	Name string
+	// Path is the cookie's Path attribute. Default "/".
+	Path string
+	// Domain is the cookie's Domain attribute. Default none: host-only.
+	Domain string
+	// DisableSecure leaves out the Secure attribute, so that the cookie is
+	// also sent over plain HTTP. For local development only.
+	DisableSecure bool
+	// DisableHttpOnly leaves out the HttpOnly attribute, so that scripts can
+	// read the (encrypted) cookie.
+	DisableHttpOnly bool
+	// SameSite is the cookie's SameSite attribute. Default Lax.
+	// SameSiteNoneMode requires Secure.
+	SameSite http.SameSite
+	// Partitioned adds the Partitioned attribute (CHIPS). Requires Secure.
+	Partitioned bool
+
+	// MaxAge is the absolute lifetime of a session since it was created or
+	// renewed, enforced by the server whatever the client does with the
+	// cookie. Default 24h. Shortening it affects existing sessions at once.
+	MaxAge time.Duration
+	// IdleTimeout, when positive, ends a session that has not been
+	// refreshed for this long. Default 0: off. See RefreshThreshold.
+	IdleTimeout time.Duration
+	// RefreshThreshold is the fraction of IdleTimeout that must remain
+	// before a request re-seals the cookie to slide the idle window: with
+	// the default 0.5 a cookie is re-issued at most once per half window,
+	// not on every response. Must be in (0, 1]; 1 refreshes on every
+	// request that finds the session.
+	RefreshThreshold float64
+	// BrowserSession leaves out Max-Age so the browser drops the cookie when
+	// it closes. The server still enforces MaxAge and IdleTimeout.
+	BrowserSession bool
+
+	// MaxCookieSize limits each cookie's name plus value in bytes. Default
+	// 4096, what browsers keep.
+	MaxCookieSize int
+	// MaxChunks is how many cookies one session may be split across.
+	// Default 1.
+	MaxChunks int
+
+	// Validate, if set, runs on every session loaded from a valid cookie. An
+	// error makes the session invalid: the request gets a fresh session and
+	// the cookie is cleared. Use it to revoke sessions, for example by
+	// comparing a per-user generation counter stored in the session.
+	Validate func(*http.Request, *Session) error
+	// ErrorHandler answers a request whose session could not be written,
+	// before anything was sent to the client. The error matches ErrTooLarge
+	// when the session does not fit. Default: log at error level and reply
+	// 500 Internal Server Error.
+	ErrorHandler func(http.ResponseWriter, *http.Request, error)
+	// Logger receives the reason a cookie was refused, at debug level, and
+	// the errors the default ErrorHandler reports. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now. Tests set it to control expiry.
+	Now func() time.Time
+}
+
+// Manager loads and saves sessions for one cookie configuration. It is safe
+// for concurrent use. Build it with New.
+type Manager struct {
+	codec   *Codec
+	ring    *KeyRing
+	opts    Options
+	names   []string // names[i] is chunk i's cookie name
+	caps    []int    // caps[i] is chunk i's value capacity
+	attrs   http.Cookie
+	logger  *slog.Logger
+	onError func(http.ResponseWriter, *http.Request, error)
+}
+
+// New validates opts, fills in defaults and returns a Manager that seals with
+// ring. Misconfiguration is reported here, not at the first request.
+func New(ring *KeyRing, opts Options) (*Manager, error) {
+	if ring == nil {
+		return nil, errors.New("cookiesession: New needs a key ring")
+	}
+	if err := opts.normalize(); err != nil {
+		return nil, err
+	}
+	m := &Manager{ring: ring, opts: opts, logger: opts.Logger, onError: opts.ErrorHandler}
+	if m.onError == nil {
+		m.onError = m.defaultErrorHandler
+	}
+	m.attrs = http.Cookie{
+		Path: opts.Path, Domain: opts.Domain, Secure: !opts.DisableSecure,
+		HttpOnly: !opts.DisableHttpOnly, SameSite: opts.SameSite, Partitioned: opts.Partitioned,
+	}
+	total := 0
+	for i := range opts.MaxChunks {
+		name := chunkName(opts.Name, i)
+		m.names = append(m.names, name)
+		m.caps = append(m.caps, opts.MaxCookieSize-len(name))
+		total += max(m.caps[i], 0)
+	}
+	if m.caps[len(m.caps)-1] < 1 || total < MinTokenLen {
+		return nil, fmt.Errorf("cookiesession: MaxCookieSize %d x MaxChunks %d cannot hold an empty session (%d bytes of token)",
+			opts.MaxCookieSize, opts.MaxChunks, MinTokenLen)
+	}
+	codec, err := NewCodec(ring, CodecOptions{Name: opts.Name, MaxAge: opts.MaxAge, IdleTimeout: opts.IdleTimeout, MaxTokenLen: total})
+	if err != nil {
+		return nil, err
+	}
+	m.codec = codec
+	return m, nil
+}
+
+func chunkName(name string, i int) string {
+	if i == 0 {
+		return name
+	}
+	return name + "." + strconv.Itoa(i)
+}
+
+func (o *Options) normalize() error {
+	setDefault(&o.Name, DefaultName)
+	setDefault(&o.Path, "/")
+	setDefault(&o.SameSite, http.SameSiteLaxMode)
+	setDefault(&o.MaxAge, DefaultMaxAge)
+	setDefault(&o.RefreshThreshold, DefaultRefreshThreshold)
+	setDefault(&o.MaxCookieSize, DefaultMaxCookieSize)
+	setDefault(&o.MaxChunks, 1)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	setDefault(&o.Logger, slog.Default())
+	if o.MaxAge < 0 || o.IdleTimeout < 0 {
+		return errors.New("cookiesession: MaxAge and IdleTimeout must not be negative")
+	}
+	if o.RefreshThreshold < 0 || o.RefreshThreshold > 1 {
+		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1]", o.RefreshThreshold)
+	}
+	if o.MaxCookieSize < 0 || o.MaxChunks < 0 || o.MaxChunks > MaxChunksLimit {
+		return fmt.Errorf("cookiesession: MaxCookieSize must be positive and MaxChunks between 1 and %d", MaxChunksLimit)
+	}
+	return o.checkCookie()
+}
+
+// setDefault replaces the zero value of *p with def.
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+func (o *Options) checkCookie() error {
+	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path, Domain: o.Domain}
+	if err := probe.Valid(); err != nil {
+		return fmt.Errorf("cookiesession: bad cookie options: %w", err)
+	}
+	if !strings.HasPrefix(o.Path, "/") {
+		return fmt.Errorf("cookiesession: Path %q must start with /", o.Path)
+	}
+	secure := !o.DisableSecure
+	switch {
+	case strings.HasPrefix(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != ""):
+		return fmt.Errorf("cookiesession: cookie %q needs Secure, Path \"/\" and no Domain", o.Name)
+	case strings.HasPrefix(o.Name, "__Secure-") && !secure:
+		return fmt.Errorf("cookiesession: cookie %q needs Secure", o.Name)
+	case o.SameSite == http.SameSiteNoneMode && !secure:
+		return errors.New("cookiesession: SameSite=None needs Secure")
+	case o.Partitioned && !secure:
+		return errors.New("cookiesession: Partitioned needs Secure")
+	}
+	return nil
+}
+
+// Codec returns the codec the Manager seals with, bound to its cookie name.
+func (m *Manager) Codec() *Codec { return m.codec }
+
+// Load reads the request's session cookie. It always returns a usable
+// session: the one the cookie holds or, if there is none or it was refused,
+// a new empty one. A non-nil error says why the cookie was refused (it
+// matches ErrInvalid, ErrUnknownKey or ErrExpired); the refused cookie is
+// cleared by the next Save.
+func (m *Manager) Load(r *http.Request) (*Session, error) {
+	s := new(Session)
+	return s, m.load(r, s)
+}
+
+func (m *Manager) load(r *http.Request, s *Session) error {
+	now := m.opts.Now()
+	s.now, s.created, s.isNew = now, now, true
+	token, err := m.readToken(r, s)
+	if token == "" && err == nil {
+		return nil
+	}
+	var rec Record
+	if err == nil {
+		rec, err = m.codec.OpenAt(token, now)
+	}
+	if err == nil {
+		s.adopt(&rec)
+		err = m.validate(r, s)
+	}
+	if err != nil {
+		s.reset(now)
+		s.bad = true
+		m.logRefused(r, err)
+	}
+	return err
+}
+
+func (m *Manager) validate(r *http.Request, s *Session) error {
+	if m.opts.Validate == nil {
+		return nil
+	}
+	if err := m.opts.Validate(r, s); err != nil {
+		return fmt.Errorf("%w: refused by Validate: %w", ErrInvalid, err)
+	}
+	return nil
+}
+
+// readToken gathers the token from the request's chunk cookies. It records
+// in s how many chunk names the request carried, so that stale ones can be
+// expired later.
+func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
+	var parts []string
+	total, gap := 0, -1
+	for i, name := range m.names {
+		found := r.CookiesNamed(name)
+		if len(found) == 0 {
+			if gap < 0 {
+				gap = i
+			}
+			continue
+		}
+		s.chunksSent = i + 1
+		if gap >= 0 {
+			return "", invalid(0, "cookie %s present but chunk %s missing", name, m.names[gap])
+		}
+		total += len(found[0].Value)
+		if total > m.codec.maxLen {
+			return "", invalid(0, "cookie chunks exceed the limit of %d bytes", m.codec.maxLen)
+		}
+		parts = append(parts, found[0].Value)
+	}
+	return strings.Join(parts, ""), nil
+}
+
+func (m *Manager) logRefused(r *http.Request, err error) {
+	if !m.logger.Enabled(r.Context(), slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("cookie", m.opts.Name), slog.String("reason", err.Error())}
+	var te *TokenError
+	if errors.As(err, &te) && te.KeyID != 0 {
+		attrs = append(attrs, slog.String("key_id", formatKeyID(te.KeyID)))
+	}
+	m.logger.LogAttrs(r.Context(), slog.LevelDebug, "cookiesession: session cookie refused", attrs...)
+}
+
+func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
+	m.logger.ErrorContext(r.Context(), "cookiesession: cannot save session", slog.String("error", err.Error()),
+		slog.String("path", r.URL.Path))
+	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
+}
+
+// adopt fills a fresh session from an opened record.
+func (s *Session) adopt(rec *Record) {
+	s.values, s.id, s.created, s.expires, s.keyID = rec.Values, rec.ID, rec.Created, rec.Expires, rec.KeyID
+	s.isNew, s.loaded = false, true
+}
+
+// reset makes s a new empty session, keeping what it knows of the request.
+func (s *Session) reset(now time.Time) {
+	s.values, s.id, s.created, s.expires, s.keyID = Values{}, SessionID{}, now, time.Time{}, 0
+	s.isNew, s.loaded = true, false
+}
+
+// ErrHeadersWritten is returned by Save when the middleware has already
+// sent the response headers, so a cookie could no longer be set.
+var ErrHeadersWritten = errors.New("cookiesession: Save after the response headers were written")
+
+// Save writes the session's cookies into w's headers if anything calls for
+// it (see the package documentation). Call it before writing the body. It
+// returns an error matching ErrTooLarge, and writes nothing, if the session
+// does not fit; the client keeps its previous cookie. Inside the middleware
+// Save is optional: the middleware saves when the response is committed.
+func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
+	if rw := findWriter(w); rw != nil && rw.committed {
+		return ErrHeadersWritten
+	}
+	_, err := m.commit(w.Header(), s)
+	return err
+}
+
+func findWriter(w http.ResponseWriter) *responseWriter {
+	for {
+		switch x := w.(type) {
+		case *responseWriter:
+			return x
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return nil
+		}
+	}
+}
+
+// commit decides what the response must say about the session and writes
+// it into h. It returns the session's change generation it saved.
+func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	addVary(h)
+	now := m.opts.Now()
+	switch m.action(s, now) {
+	case actionWrite:
+		if err := m.write(h, s, now); err != nil {
+			return s.gen, err
+		}
+	case actionClear:
+		m.clear(h, s)
+	}
+	return s.gen, nil
+}
+
+type action int
+
+const (
+	actionNone action = iota
+	actionWrite
+	actionClear
+)
+
+// action applies the rules for when Set-Cookie is sent: only on a change,
+// Renew, Destroy, Touch, a due refresh, a token under an old key, or to
+// clear a refused cookie. A session that never held a value sends nothing.
+func (m *Manager) action(s *Session, now time.Time) action {
+	empty := s.values.Len() == 0
+	switch {
+	case empty && s.destroyed:
+		return actionClear
+	case empty && !s.loaded:
+		if s.bad {
+			return actionClear
+		}
+		return actionNone
+	case s.changed || s.renewed || s.touched || s.destroyed || s.bad:
+		return actionWrite
+	case m.rekeyDue(s, now) || m.refreshDue(s, now):
+		return actionWrite
+	}
+	return actionNone
+}
+
+func (m *Manager) rekeyDue(s *Session, now time.Time) bool {
+	return s.loaded && s.keyID != m.ring.PrimaryAt(now)
+}
+
+// refreshDue reports whether less than RefreshThreshold of the idle window
+// remains and a re-seal would move the deadline.
+func (m *Manager) refreshDue(s *Session, now time.Time) bool {
+	if m.opts.IdleTimeout <= 0 || !s.loaded {
+		return false
+	}
+	left := s.expires.Sub(now)
+	threshold := time.Duration(float64(m.opts.IdleTimeout) * m.opts.RefreshThreshold)
+	return left < threshold && m.codec.Expiry(s.created, now).After(s.expires)
+}
+
+// write seals the session and sets its cookies. A re-seal only to change
+// keys keeps the token's deadline; anything else recomputes it.
+func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
+	rec := Record{ID: s.ensureID(), Created: s.created, Values: s.values}
+	if m.onlyRekey(s, now) {
+		rec.Expires = s.expires
+	}
+	token, err := m.codec.SealAt(&rec, now)
+	if err != nil {
+		return err
+	}
+	cookies := m.split(token)
+	maxAge := int(rec.Expires.Sub(now) / time.Second)
+	lines := make([]string, 0, max(len(cookies), s.chunksSent))
+	for i, value := range cookies {
+		lines = append(lines, m.cookieLine(m.names[i], value, maxAge))
+	}
+	for i := len(cookies); i < s.chunksSent; i++ {
+		lines = append(lines, m.cookieLine(m.names[i], "", -1))
+	}
+	setCookies(h, m.names, lines)
+	s.saved(rec, len(cookies))
+	return nil
+}
+
+func (m *Manager) onlyRekey(s *Session, now time.Time) bool {
+	return s.loaded && !s.changed && !s.renewed && !s.touched && !s.destroyed && !m.refreshDue(s, now)
+}
+
+// saved records that the client now holds rec in n chunks.
+func (s *Session) saved(rec Record, n int) {
+	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created, rec.Expires, rec.KeyID
+	s.loaded, s.chunksSent = true, n
+	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
+}
+
+// clear expires every chunk cookie the client sent.
+func (m *Manager) clear(h http.Header, s *Session) {
+	lines := make([]string, 0, max(s.chunksSent, 1))
+	for i := range max(s.chunksSent, 1) {
+		lines = append(lines, m.cookieLine(m.names[i], "", -1))
+	}
+	setCookies(h, m.names, lines)
+	s.loaded, s.chunksSent = false, 0
+	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
+}
+
+// split cuts token into chunks that fit their cookie names.
+func (m *Manager) split(token string) []string {
+	var chunks []string
+	for i := 0; token != "" || i == 0; i++ {
+		n := min(len(token), m.caps[i])
+		chunks = append(chunks, token[:n])
+		token = token[n:]
+	}
+	return chunks
+}
+
+// cookieLine renders one Set-Cookie value. maxAge < 0 deletes the cookie;
+// 0 means no Max-Age (a browser-session cookie is handled here too).
+func (m *Manager) cookieLine(name, value string, maxAge int) string {
+	c := m.attrs
+	c.Name, c.Value = name, value
+	switch {
+	case maxAge < 0:
+		c.MaxAge = -1
+	case m.opts.BrowserSession:
+		c.MaxAge = 0
+	default:
+		c.MaxAge = max(maxAge, 1)
+	}
+	return c.String()
+}
+
+// setCookies replaces any Set-Cookie lines for our names with lines, so the
+// response never carries two values for one of our cookies. A response
+// that sets a cookie must not be stored by a shared cache.
+func setCookies(h http.Header, names []string, lines []string) {
+	kept := make([]string, 0, len(h["Set-Cookie"])+len(lines))
+	for _, line := range h["Set-Cookie"] {
+		if !isOurs(line, names) {
+			kept = append(kept, line)
+		}
+	}
+	h["Set-Cookie"] = append(kept, lines...)
+	if !hasToken(h.Values("Cache-Control"), "no-store") && !hasToken(h.Values("Cache-Control"), "private") {
+		h.Set("Cache-Control", "no-store")
+	}
+}
+
+func isOurs(line string, names []string) bool {
+	name, _, _ := strings.Cut(line, "=")
+	name = strings.TrimSpace(name)
+	for _, n := range names {
+		if name == n {
+			return true
+		}
+	}
+	return false
+}
+
+// addVary adds "Vary: Cookie": the response depends on the session.
+func addVary(h http.Header) {
+	if !hasToken(h.Values("Vary"), "Cookie") && !hasToken(h.Values("Vary"), "*") {
+		h.Add("Vary", "Cookie")
+	}
+}
+
+// hasToken reports whether a comma-separated header holds token, in any case.
+func hasToken(values []string, token string) bool {
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			part, _, _ = strings.Cut(part, "=")
+			if strings.EqualFold(strings.TrimSpace(part), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Handler returns middleware that loads the session for each request, puts
+// it in the request context (see FromContext), and writes its cookies when
+// the response is committed: at the first final WriteHeader, the first
+// Write, a Flush, before a Hijack, or when next returns without writing.
+func (m *Manager) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := new(requestState)
+		_ = m.load(r, &st.session)
+		r = r.WithContext(NewContext(r.Context(), &st.session))
+		st.writer = responseWriter{ResponseWriter: w, m: m, req: r, s: &st.session}
+		next.ServeHTTP(&st.writer, r)
+		st.writer.finish()
+	})
+}
+
+// requestState is everything the middleware needs per request, in one
+// allocation.
+type requestState struct {
+	session Session
+	writer  responseWriter
+}
+
+// responseWriter commits the session exactly once, before the first byte of
+// the final response. It does not buffer the body.
+type responseWriter struct {
+	http.ResponseWriter
+	m         *Manager
+	req       *http.Request
+	s         *Session
+	committed bool
+	err       error // commit failed; ErrorHandler has answered
+	savedGen  uint64
+}
+
+var (
+	_ http.Flusher  = (*responseWriter)(nil)
+	_ http.Hijacker = (*responseWriter)(nil)
+	_ io.ReaderFrom = (*responseWriter)(nil)
+)
+
+// commit writes the session's cookies once. On failure it lets the
+// ErrorHandler answer in place of the handler and returns the error.
+func (w *responseWriter) commit() error {
+	if w.committed {
+		return w.err
+	}
+	w.committed = true
+	w.savedGen, w.err = w.m.commit(w.Header(), w.s)
+	if w.err != nil {
+		w.m.onError(w.ResponseWriter, w.req, w.err)
+	}
+	return w.err
+}
+
+// WriteHeader commits on the first final status. Informational 1xx
+// responses such as 103 Early Hints pass through without the cookie.
+func (w *responseWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		if w.err == nil {
+			w.ResponseWriter.WriteHeader(code)
+		}
+		return
+	}
+	if w.commit() == nil {
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// Write commits, then writes. After a failed commit the handler's body is
+// dropped, since the ErrorHandler has answered.
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if err := w.commit(); err != nil {
+		return 0, err
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// ReadFrom commits, then lets the underlying writer copy (sendfile).
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if err := w.commit(); err != nil {
+		return 0, err
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(w.ResponseWriter, src)
+}
+
+// Flush commits, then flushes. http.ResponseController finds this method.
+func (w *responseWriter) Flush() { _ = w.FlushError() }
+
+// FlushError commits, then flushes through http.ResponseController.
+func (w *responseWriter) FlushError() error {
+	if err := w.commit(); err != nil {
+		return err
+	}
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Hijack commits (the cookie is in the header map the handler may still
+// send by hand), then hijacks the connection.
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if err := w.commit(); err != nil {
+		return nil, nil, err
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Unwrap gives http.ResponseController access to the underlying writer.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// finish commits if the handler wrote nothing, and reports session changes
+// made after the response was committed, which cannot reach the client.
+func (w *responseWriter) finish() {
+	if !w.committed {
+		_ = w.commit()
+		return
+	}
+	w.s.mu.Lock()
+	lost := w.s.gen != w.savedGen
+	w.s.mu.Unlock()
+	if lost && w.err == nil {
+		w.m.logger.WarnContext(w.req.Context(), "cookiesession: session changed after the response was committed; the change was not saved",
+			slog.String("path", w.req.URL.Path))
+	}
+}

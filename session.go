@@ -1,0 +1,385 @@
+package cookiesession
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// flashKey is the value under which AddFlash keeps its messages.
+const flashKey = "_flash"
+
+// Session is one request's view of a session: its values and metadata. Get
+// it with FromContext inside the middleware, or from Manager.Load. It is safe
+// for concurrent use by the goroutines of one request. Changes reach the
+// client when the response is committed (or at Manager.Save); two parallel
+// requests from one client each write a whole cookie, and the last one wins.
+type Session struct {
+	mu      sync.Mutex
+	values  Values
+	id      SessionID
+	created time.Time
+	expires time.Time
+	keyID   uint32
+	isNew   bool
+
+	changed   bool // values changed
+	renewed   bool // Renew called: new id and created
+	destroyed bool // Destroy called
+	touched   bool // Touch called
+	gen       uint64
+
+	// What the client holds:
+	loaded     bool // a valid cookie was loaded or saved: the client holds this session
+	bad        bool // the incoming cookie was refused and must be cleared
+	chunksSent int  // how many of our cookie names the request carried
+	now        time.Time
+}
+
+// Get returns the value stored under key.
+func (s *Session) Get(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values.Get(key)
+}
+
+// Has reports whether key holds a value.
+func (s *Session) Has(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.values.find(key)
+	return ok
+}
+
+// Set stores v under key. The types a session can hold are those of
+// [Values]; any other type is refused here, with an error wrapping
+// ErrUnsupportedType, rather than when the response is written. Use SetJSON
+// for structs.
+func (s *Session) Set(key string, v any) error {
+	e, err := makeEntry(key, v)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values.put(e)
+	s.markChanged()
+	return nil
+}
+
+func (s *Session) markChanged() {
+	s.changed = true
+	s.gen++
+}
+
+// SetJSON stores v as JSON (encoding/json). Read it back with GetJSON or
+// GetAs[json.RawMessage].
+func (s *Session) SetJSON(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("cookiesession: SetJSON %q: %w", key, err)
+	}
+	return s.Set(key, json.RawMessage(b))
+}
+
+// GetJSON decodes the JSON value stored under key into v. It reports false
+// if there is no value under key, and an error if the value is not JSON or
+// does not decode into v.
+func (s *Session) GetJSON(key string, v any) (bool, error) {
+	raw, ok := s.Get(key)
+	if !ok {
+		return false, nil
+	}
+	b, isJSON := raw.(json.RawMessage)
+	if !isJSON {
+		return true, fmt.Errorf("cookiesession: value %q is %T, not JSON", key, raw)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		return true, fmt.Errorf("cookiesession: GetJSON %q: %w", key, err)
+	}
+	return true, nil
+}
+
+// Delete removes key.
+func (s *Session) Delete(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values.Delete(key) {
+		s.markChanged()
+	}
+}
+
+// Clear removes every value but keeps the session's id and lifetime.
+func (s *Session) Clear() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.values.Len() > 0 {
+		s.values = Values{}
+		s.markChanged()
+	}
+}
+
+// Keys returns the keys in ascending order.
+func (s *Session) Keys() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values.Keys()
+}
+
+// Len returns the number of values.
+func (s *Session) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.values.Len()
+}
+
+// Pop returns the value under key and deletes it: a read that happens once.
+func (s *Session) Pop(key string) (any, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.values.Get(key)
+	if ok {
+		s.values.Delete(key)
+		s.markChanged()
+	}
+	return v, ok
+}
+
+// PopString is Pop for a string value; it returns "" (and deletes nothing)
+// if key is missing or holds another type.
+func (s *Session) PopString(key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.values.lookup(key)
+	if !ok || e.kind != kindString {
+		return ""
+	}
+	str := e.str
+	s.values.Delete(key)
+	s.markChanged()
+	return str
+}
+
+// AddFlash appends a message to be shown once, on a later request, under
+// the key "_flash".
+func (s *Session) AddFlash(msg string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var list []string
+	if e, ok := s.values.lookup(flashKey); ok && e.kind == kindStrings {
+		list = e.val.([]string)
+	}
+	list = append(slices.Clip(list), msg)
+	s.values.put(entry{key: flashKey, kind: kindStrings, val: list})
+	s.markChanged()
+}
+
+// Flashes returns the flash messages and removes them, so each is seen once.
+func (s *Session) Flashes() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.values.lookup(flashKey)
+	if !ok || e.kind != kindStrings {
+		return nil
+	}
+	list := e.val.([]string)
+	s.values.Delete(flashKey)
+	s.markChanged()
+	return list
+}
+
+// lookupKind returns the entry under key if it holds kind k.
+func (s *Session) lookupKind(key string, k kind) (entry, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.values.lookup(key)
+	if !ok || e.kind != k {
+		return entry{}, false
+	}
+	return *e, true
+}
+
+// The typed getters return the zero value when key is missing or holds a
+// value of another type. They do not convert between types: a value stored
+// as int64 is not returned by GetInt.
+
+// GetString returns the string under key.
+func (s *Session) GetString(key string) string {
+	e, _ := s.lookupKind(key, kindString)
+	return e.str
+}
+
+// GetBytes returns a copy of the []byte under key.
+func (s *Session) GetBytes(key string) []byte {
+	if e, ok := s.lookupKind(key, kindBytes); ok {
+		return []byte(e.str)
+	}
+	return nil
+}
+
+// GetBool returns the bool under key.
+func (s *Session) GetBool(key string) bool {
+	e, _ := s.lookupKind(key, kindBool)
+	return e.num == 1
+}
+
+// GetInt returns the int under key.
+func (s *Session) GetInt(key string) int {
+	e, _ := s.lookupKind(key, kindInt)
+	return int(int64(e.num))
+}
+
+// GetInt64 returns the int64 under key.
+func (s *Session) GetInt64(key string) int64 {
+	e, _ := s.lookupKind(key, kindInt64)
+	return int64(e.num)
+}
+
+// GetFloat64 returns the float64 under key.
+func (s *Session) GetFloat64(key string) float64 {
+	e, _ := s.lookupKind(key, kindFloat64)
+	return math.Float64frombits(e.num)
+}
+
+// GetDuration returns the time.Duration under key.
+func (s *Session) GetDuration(key string) time.Duration {
+	e, _ := s.lookupKind(key, kindDuration)
+	return time.Duration(e.num)
+}
+
+// GetTime returns the time.Time under key.
+func (s *Session) GetTime(key string) time.Time {
+	if e, ok := s.lookupKind(key, kindTime); ok {
+		return e.val.(wireTime).time()
+	}
+	return time.Time{}
+}
+
+// GetStrings returns a copy of the []string under key.
+func (s *Session) GetStrings(key string) []string {
+	if e, ok := s.lookupKind(key, kindStrings); ok {
+		return slices.Clone(e.val.([]string))
+	}
+	return nil
+}
+
+// GetStringMap returns a copy of the map[string]string under key.
+func (s *Session) GetStringMap(key string) map[string]string {
+	if e, ok := s.lookupKind(key, kindStringMap); ok {
+		return e.value().(map[string]string)
+	}
+	return nil
+}
+
+// GetAs returns the value under key as a T. It reports false if the key is
+// missing or holds another type.
+func GetAs[T any](s *Session, key string) (T, bool) {
+	v, ok := s.Get(key)
+	t, isT := v.(T)
+	return t, ok && isT
+}
+
+// Destroy ends the session: its values are dropped and every cookie chunk is
+// expired in the response. Values set after Destroy start a new session
+// with a new id.
+func (s *Session) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.values = Values{}
+	s.destroyed = true
+	s.restart()
+	s.gen++
+}
+
+// Renew gives the session a new id and a new creation time and keeps its
+// values: call it when the user's privileges change, such as at login, to
+// defeat session fixation. express-session calls this regenerate.
+func (s *Session) Renew() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.renewed = true
+	s.restart()
+	s.gen++
+}
+
+// restart begins a new session lifetime; the id is drawn when first needed.
+func (s *Session) restart() {
+	s.id = SessionID{}
+	s.created = s.now
+	s.expires = time.Time{}
+	s.isNew = true
+}
+
+// Touch forces the cookie to be re-sealed, and its idle deadline extended,
+// in this response, if the session has values.
+func (s *Session) Touch() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.touched = true
+	s.gen++
+}
+
+// ID returns the session id as 32 hex digits. A new session draws its id on
+// first use.
+func (s *Session) ID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ensureID().String()
+}
+
+func (s *Session) ensureID() SessionID {
+	if s.id == (SessionID{}) {
+		s.id = newSessionID()
+	}
+	return s.id
+}
+
+// IsNew reports whether the session did not come from a valid cookie, or
+// was restarted by Renew or Destroy in this request.
+func (s *Session) IsNew() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.isNew
+}
+
+// CreatedAt returns when the session began (for a new session, when this
+// request loaded it).
+func (s *Session) CreatedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.created
+}
+
+// ExpiresAt returns the current token's deadline; zero for a session that
+// has not been saved yet.
+func (s *Session) ExpiresAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.expires
+}
+
+// KeyID returns the id of the key the incoming cookie was sealed with, or
+// of the key the session was last saved with; 0 for a new session.
+func (s *Session) KeyID() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.keyID
+}
+
+type contextKey struct{}
+
+// NewContext returns a copy of ctx that carries s.
+func NewContext(ctx context.Context, s *Session) context.Context {
+	return context.WithValue(ctx, contextKey{}, s)
+}
+
+// FromContext returns the session the middleware (or NewContext) stored in
+// ctx, or nil if there is none.
+func FromContext(ctx context.Context) *Session {
+	s, _ := ctx.Value(contextKey{}).(*Session)
+	return s
+}
