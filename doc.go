@@ -1,0 +1,112 @@
+// Package cookiesession keeps a web session entirely inside an encrypted
+// cookie. There is no server-side store: the session's values are
+// serialized, sealed with XChaCha20-Poly1305 under a rotating [KeyRing], and
+// sent to the client. net/http middleware loads the session for each
+// request and writes it back only when something changed.
+//
+// # Quick start
+//
+//	ring, err := cookiesession.LoadKeyRingEnv() // COOKIESESSION_KEYS
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	sessions, err := cookiesession.New(ring, cookiesession.Options{IdleTimeout: 30 * time.Minute})
+//	if err != nil {
+//		log.Fatal(err)
+//	}
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+//		s := cookiesession.FromContext(r.Context())
+//		s.Set("visits", s.GetInt("visits")+1)
+//		fmt.Fprintf(w, "visit %d\n", s.GetInt("visits"))
+//	})
+//	log.Fatal(http.ListenAndServe(":8080", sessions.Handler(mux)))
+//
+// Make a key ring with the CLI (go run github.com/seed-ff2808ae/cookiesession/cmd/cookiesession keygen)
+// or with [GenerateKey] and [NewKeyRing].
+//
+// # For express-session users
+//
+//	express-session               cookiesession
+//	secret (array)                KeyRing: one primary key, the rest open-only; the key id is in the token
+//	name                          Options.Name
+//	cookie.maxAge / expires       Options.MaxAge: absolute lifetime since creation, enforced by the server
+//	rolling: true                 Options.IdleTimeout: sliding window, refresh throttled by RefreshThreshold
+//	saveUninitialized: false      always: no cookie until a value is stored
+//	resave                        not needed: the cookie is re-issued only on change, refresh or re-key
+//	store                         none: the state lives in the cookie
+//	proxy                         not needed: Secure is written as configured
+//	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
+//	req.session.regenerate()      s.Renew(): new id and creation time, values kept
+//	req.session.destroy()         s.Destroy(): every cookie chunk is expired
+//	req.session.touch()           s.Touch(): forces a refresh
+//	req.session.save()            Manager.Save(w, r, s): returns an error
+//
+// # When a cookie is sent
+//
+// A response carries Set-Cookie only when the values changed, Renew, Destroy
+// or Touch was called, a rolling refresh is due (less than RefreshThreshold
+// of IdleTimeout remains), the cookie was sealed under a key that is no
+// longer primary, or the request's cookie was refused and must be cleared.
+// A session that never held a value sends no cookie at all.
+//
+// The middleware writes the cookie exactly once, when the response is
+// committed: at the first final WriteHeader (1xx responses such as 103 Early
+// Hints pass through), the first Write, a Flush (also through
+// [http.ResponseController]), before a Hijack, or when the handler returns
+// without writing. It never buffers the body. Set-Cookie lines the handler
+// added for the session's cookie names are replaced, not duplicated.
+// Every response gets "Vary: Cookie", and a response that sets a cookie gets
+// "Cache-Control: no-store" unless it already says private or no-store, so
+// that no shared cache stores one user's cookie for another.
+//
+// A session too large for MaxCookieSize x MaxChunks is not written: Save
+// returns an error matching [ErrTooLarge], and the middleware calls
+// Options.ErrorHandler (by default a 500) before anything reaches the client.
+// The client keeps its previous cookie.
+//
+// A cookie that is tampered with, truncated, expired, sealed under an
+// unknown key or for another cookie name gives the request a fresh empty
+// session and is cleared; the reason ("unknown key id 1a2b3c4d", "session
+// expired at ...", "authentication failed") is logged at debug level through
+// Options.Logger.
+//
+// # Security model
+//
+// The whole token is encrypted and authenticated with XChaCha20-Poly1305
+// and a random 192-bit nonce per seal. The cookie name is bound into the
+// authenticated data, so a token cannot be moved to another cookie. The
+// client can read nothing but the format version and the key id, and can
+// change nothing without the token being refused.
+//
+// The server enforces the lifetime: each token carries its creation time and
+// its own deadline, and Options.MaxAge is checked again against the creation
+// time on every request, so a stolen cookie cannot be replayed after MaxAge
+// and shortening MaxAge takes effect at once.
+//
+// What cannot be done without a store: a single session cannot be revoked
+// before it expires, and a client may replay an older cookie of its own
+// session until that cookie's deadline (the last writer wins on parallel
+// requests, too). Options.Validate closes the first gap: it runs on every
+// loaded session, so a per-user generation counter kept in your user
+// record and copied into the session at login revokes every session of a
+// user when it is incremented ("log out everywhere"). Removing a key from
+// the ring revokes every session sealed under it at once.
+//
+// Keys are 32 bytes from crypto/rand with random 32-bit ids. A token names
+// its key; opening never tries other keys. Rotate in three stages, across a
+// fleet without logging anyone out: add the new key everywhere (it opens but
+// does not seal), promote it (by hand, or by a promote_at time that every
+// instance honours by its own clock), then remove the old key once MaxAge has
+// passed. Tokens opened under a key that is no longer primary are re-sealed
+// under the primary in the same response.
+//
+// # Wire format and compatibility
+//
+// The token format is documented byte by byte in FORMAT.md, with known-answer
+// vectors in testdata/vectors.json, so that another language can decode it.
+// Every token starts with a version byte; version 1's layout and value tags
+// never change meaning. A future format will use a new version byte, and
+// this package will keep opening version 1 tokens for at least one major
+// version after that.
+package cookiesession

@@ -1,0 +1,218 @@
+package cookiesession_test
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// newRing makes a one-key ring. A real service loads its ring with
+// LoadKeyRingEnv or LoadKeyRingFile so that sessions survive a restart.
+func newRing() *cookiesession.KeyRing {
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		log.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return ring
+}
+
+// browser replays cookies between requests like a minimal browser would.
+type browser struct{ cookies map[string]*http.Cookie }
+
+func (b *browser) do(h http.Handler, method, target string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, target, nil)
+	for _, c := range b.cookies {
+		r.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	for _, c := range w.Result().Cookies() {
+		if c.MaxAge < 0 {
+			delete(b.cookies, c.Name)
+		} else {
+			b.cookies[c.Name] = c
+		}
+	}
+	return w
+}
+
+func Example() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{IdleTimeout: 30 * time.Minute})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if err := s.Set("visits", s.GetInt("visits")+1); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "visit %d", s.GetInt("visits"))
+	})
+	handler := sessions.Handler(mux) // http.ListenAndServe(addr, handler)
+
+	b := &browser{cookies: map[string]*http.Cookie{}}
+	for range 3 {
+		fmt.Println(b.do(handler, "GET", "/").Body)
+	}
+	// Output:
+	// visit 1
+	// visit 2
+	// visit 3
+}
+
+// Log in with Renew, which changes the session id to defeat session
+// fixation, and log out with Destroy, which expires the cookie.
+func Example_loginLogout() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		// Check the credentials first; then:
+		s := cookiesession.FromContext(r.Context())
+		s.Renew()
+		_ = s.Set("user", r.FormValue("username"))
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Destroy()
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		if user := cookiesession.FromContext(r.Context()).GetString("user"); user != "" {
+			fmt.Fprintf(w, "signed in as %s", user)
+			return
+		}
+		fmt.Fprint(w, "signed out")
+	})
+	handler := sessions.Handler(mux)
+
+	b := &browser{cookies: map[string]*http.Cookie{}}
+	fmt.Println(b.do(handler, "GET", "/").Body)
+	b.do(handler, "POST", "/login?username=ada")
+	fmt.Println(b.do(handler, "GET", "/").Body)
+	b.do(handler, "POST", "/logout")
+	fmt.Println(b.do(handler, "GET", "/").Body, len(b.cookies))
+	// Output:
+	// signed out
+	// signed in as ada
+	// signed out 0
+}
+
+// Flash messages are read once.
+func ExampleSession_AddFlash() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if r.Method == http.MethodPost {
+			s.AddFlash("Saved.")
+			return
+		}
+		fmt.Fprintf(w, "%q", s.Flashes())
+	}))
+
+	b := &browser{cookies: map[string]*http.Cookie{}}
+	b.do(handler, "POST", "/")
+	fmt.Println(b.do(handler, "GET", "/").Body)
+	fmt.Println(b.do(handler, "GET", "/").Body)
+	// Output:
+	// ["Saved."]
+	// []
+}
+
+// Rotate keys in three stages. Between the stages, the new ring must reach
+// every instance of the fleet (a reloaded file, a redeploy with a new
+// COOKIESESSION_KEYS, or the same AddScheduled time everywhere).
+func ExampleKeyRing_rotation() {
+	oldKey, _ := cookiesession.GenerateKey()
+	ring, _ := cookiesession.NewKeyRing(oldKey)
+	codec, _ := cookiesession.NewCodec(ring, cookiesession.CodecOptions{Name: "session"})
+	var rec cookiesession.Record
+	_ = rec.Values.Set("user", "ada")
+	token, _ := codec.Seal(&rec) // a user's cookie, sealed under the old key
+
+	// 1. Add the new key, open-only, on every instance.
+	newKey, _ := cookiesession.GenerateKey()
+	if err := ring.Add(newKey); err != nil {
+		log.Fatal(err)
+	}
+	// 2. Promote it. The old key still opens existing cookies, which the
+	// middleware re-seals under the new key as users come back.
+	if err := ring.Promote(newKey.ID()); err != nil {
+		log.Fatal(err)
+	}
+	opened, err := codec.Open(token)
+	fmt.Println(opened.KeyID == oldKey.ID(), err)
+	// 3. After MaxAge, remove the old key: what it sealed stops opening.
+	if err := ring.Remove(oldKey.ID()); err != nil {
+		log.Fatal(err)
+	}
+	_, err = codec.Open(token)
+	fmt.Println(strings.Replace(err.Error(), fmt.Sprintf("%08x", oldKey.ID()), "<old key id>", 1))
+	// Output:
+	// true <nil>
+	// cookiesession: unknown key id <old key id>
+}
+
+// Without the middleware, as in a serverless function: Load at the start,
+// Save before writing the body.
+func ExampleManager_Save() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handle := func(w http.ResponseWriter, r *http.Request) {
+		s, err := sessions.Load(r)
+		if err != nil {
+			log.Printf("session cookie refused: %v", err) // the request still gets a fresh session
+		}
+		_ = s.Set("cart", []string{"apple", "pear"})
+		if err := sessions.Save(w, r, s); err != nil {
+			http.Error(w, "session too large", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "%d items", len(s.GetStrings("cart")))
+	}
+
+	w := httptest.NewRecorder()
+	handle(w, httptest.NewRequest("GET", "/", nil))
+	cookie := w.Result().Cookies()[0]
+	fmt.Println(w.Body, cookie.Name, cookie.Secure, cookie.HttpOnly, cookie.SameSite == http.SameSiteLaxMode)
+	// Output:
+	// 2 items session true true true
+}
+
+// Structs travel as JSON.
+func ExampleSession_SetJSON() {
+	type cart struct {
+		Items []string `json:"items"`
+		Total int      `json:"total"`
+	}
+	sessions, _ := cookiesession.New(newRing(), cookiesession.Options{})
+	s, _ := sessions.Load(httptest.NewRequest("GET", "/", nil))
+	if err := s.SetJSON("cart", cart{Items: []string{"apple"}, Total: 3}); err != nil {
+		log.Fatal(err)
+	}
+	var c cart
+	ok, err := s.GetJSON("cart", &c)
+	fmt.Println(ok, err, c.Items, c.Total)
+	fmt.Println(s.Set("cart", c)) // a struct is refused at Set time
+	// Output:
+	// true <nil> [apple] 3
+	// cookiesession: unsupported value type cookiesession_test.cart for key "cart": store it with SetJSON or convert it to a supported type
+}
