@@ -230,7 +230,7 @@ func (c *Codec) seal(rec *Record, now time.Time, nonce []byte) (string, error) {
 	} else if _, err := rand.Read(raw[headerSize:]); err != nil {
 		panic("cookiesession: crypto/rand failed: " + err.Error())
 	}
-	plain := raw[len(raw):len(raw)]
+	plain := raw[len(raw):]
 	plain = binary.BigEndian.AppendUint64(plain, uint64(rec.Created.Unix()))
 	plain = binary.BigEndian.AppendUint64(plain, uint64(rec.Expires.Unix()))
 	plain = append(plain, rec.ID[:]...)
@@ -292,7 +292,7 @@ func (c *Codec) OpenAt(token string, now time.Time) (Record, error) {
 	buf := getBuffer(len(token) + b64.DecodedLen(len(token)) + headerSize + len(c.name))
 	defer putBuffer(buf)
 	src := append(buf.b[:0], token...)
-	raw, err := b64.AppendDecode(src[len(src):len(src)], src)
+	raw, err := b64.AppendDecode(src[len(src):], src)
 	if err != nil {
 		return Record{}, invalid(0, "bad encoding: %v", err)
 	}
