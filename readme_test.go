@@ -1,0 +1,46 @@
+package cookiesession_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestReadmeQuickStartCompiles keeps the README's quick start true: its
+// `package main` block must compile and vet against this module.
+func TestReadmeQuickStartCompiles(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := goBlockWith(string(readme), "package main")
+	if code == "" {
+		t.Fatal("README.md has no ```go block with package main")
+	}
+	// A directory starting with "_" is inside the module but outside ./...
+	dir, err := os.MkdirTemp(".", "_readme")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.WriteFile(filepath.Join(dir, "main.go"), []byte(code), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "vet", "./"+filepath.Base(dir)).CombinedOutput()
+	if err != nil {
+		t.Fatalf("README quick start does not compile: %v\n%s", err, out)
+	}
+}
+
+// goBlockWith returns the first ```go fenced block that contains marker.
+func goBlockWith(markdown, marker string) string {
+	for _, block := range strings.Split(markdown, "```go\n")[1:] {
+		code, _, _ := strings.Cut(block, "```")
+		if strings.Contains(code, marker) {
+			return code
+		}
+	}
+	return ""
+}
