@@ -1,0 +1,226 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+const inspectUsage = `usage: cookiesession inspect -ring FILE -name NAME [-max-age DUR] [-max-chunks N] [TOKEN|-]
+
+Open a session token with the ring in FILE, exactly as a server configured
+with the same options would, and print the session as JSON: its id, times,
+the key that sealed it, and every value with its Go type.
+
+The input is the argument, or stdin when it is "-" or absent. It is either a
+bare token or a whole Cookie header value ("a=b; NAME=...; NAME.1=..."), from
+which the chunks of NAME are reassembled. A leading "Cookie:" is ignored.
+
+Pass the service's MaxAge and MaxChunks: a session older than -max-age is
+reported expired, and chunks beyond -max-chunks are not read.
+
+When the token is refused, the reason a server would log is printed on
+stderr (for example "cookiesession: unknown key id 1a2b3c4d") and the exit
+status is 1.
+`
+
+// maxInspectInput bounds what is read from stdin; a real Cookie header is a
+// few kilobytes.
+const maxInspectInput = 1 << 20
+
+func cmdInspect(e *env, args []string) error {
+	fs := newFlagSet("inspect")
+	ringPath := fs.String("ring", "", "key-ring `FILE` to open the token with")
+	name := fs.String("name", "", "the cookie `NAME` the token is bound to (the service's Options.Name)")
+	maxAge := fs.Duration("max-age", 0, "the service's Options.MaxAge (default 24h)")
+	maxChunks := fs.Int("max-chunks", 0, "the service's Options.MaxChunks (default 1)")
+	if err := e.parse(fs, inspectUsage, args); err != nil {
+		return err
+	}
+	if err := checkInspectArgs(fs); err != nil {
+		return err
+	}
+	ring, err := cookiesession.LoadKeyRingFile(*ringPath)
+	if err != nil {
+		return err
+	}
+	m, err := cookiesession.New(ring, cookiesession.Options{
+		Name: *name, MaxAge: *maxAge, MaxChunks: *maxChunks,
+		Logger: slog.New(slog.DiscardHandler), // the reason goes to stderr instead
+	})
+	if err != nil {
+		return &usageError{cmd: "inspect", msg: err.Error()}
+	}
+	input, err := readInput(e, fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	r, err := cookieRequest(*name, input)
+	if err != nil {
+		return err
+	}
+	e.noteChunksBeyond(r, *name, max(*maxChunks, 1))
+	s, err := m.Load(r)
+	if err != nil {
+		return err
+	}
+	if s.IsNew() {
+		// Load treats an empty cookie as no cookie: a fresh session, which
+		// must not be printed as if the input held it.
+		return fmt.Errorf("cookie %q is empty: there is no session to inspect", *name)
+	}
+	return writeJSON(e, describeSession(s, ring))
+}
+
+func checkInspectArgs(fs *flag.FlagSet) error {
+	if err := requireFlags(fs, "ring", "name"); err != nil {
+		return err
+	}
+	if fs.NArg() > 1 {
+		return usageErrorf("inspect", "unexpected argument %q: give one token or Cookie header", fs.Arg(1))
+	}
+	return nil
+}
+
+// readInput returns the argument, or stdin for "-" or no argument, without
+// surrounding white space and without a pasted "Cookie:" header name.
+func readInput(e *env, arg string) (string, error) {
+	if arg == "" || arg == "-" {
+		data, err := io.ReadAll(io.LimitReader(e.stdin, maxInspectInput+1))
+		if err != nil {
+			return "", fmt.Errorf("reading stdin: %w", err)
+		}
+		if len(data) > maxInspectInput {
+			return "", fmt.Errorf("stdin holds more than %d bytes: not a token", maxInspectInput)
+		}
+		arg = string(data)
+	}
+	input := strings.TrimSpace(arg)
+	if len(input) >= len("Cookie:") && strings.EqualFold(input[:len("Cookie:")], "Cookie:") {
+		input = strings.TrimSpace(input[len("Cookie:"):])
+	}
+	if input == "" {
+		return "", errors.New("no token given: pass it as an argument or on stdin")
+	}
+	return input, nil
+}
+
+// cookieRequest builds the request a browser would send. A token never
+// holds '=' (it is unpadded base64url), so input without one is a bare
+// token for cookie name.
+func cookieRequest(name, input string) (*http.Request, error) {
+	if !strings.Contains(input, "=") {
+		input = name + "=" + input
+	}
+	r, err := http.NewRequest(http.MethodGet, "http://inspect.invalid/", nil)
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Cookie", input)
+	if len(r.CookiesNamed(name)) == 0 {
+		return nil, fmt.Errorf("no cookie named %q in the input (found: %s)", name, cookieNames(r))
+	}
+	return r, nil
+}
+
+func cookieNames(r *http.Request) string {
+	var names []string
+	for _, c := range r.Cookies() {
+		names = append(names, strconv.Quote(c.Name))
+	}
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(slices.Compact(names), ", ")
+}
+
+// noteChunksBeyond warns when the input carries a chunk the options will
+// not read: the token would then be cut short and fail authentication,
+// which says nothing about the real cause.
+func (e *env) noteChunksBeyond(r *http.Request, name string, maxChunks int) {
+	next := name + "." + strconv.Itoa(maxChunks)
+	if len(r.CookiesNamed(next)) > 0 {
+		fmt.Fprintf(e.stderr, "cookiesession inspect: note: the input also has cookie %q, beyond -max-chunks %d\n", next, maxChunks)
+	}
+}
+
+// inspection is inspect's output.
+type inspection struct {
+	ID      string    `json:"id"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	KeyID   string    `json:"key_id"`
+	// KeyPrimary is false when the token was sealed under an open-only key,
+	// which a server re-seals under the primary on the next response.
+	KeyPrimary bool                  `json:"key_primary"`
+	Values     map[string]typedValue `json:"values"`
+}
+
+// typedValue shows a value with its Go type, which the session keeps: an
+// int and an int64 look the same in plain JSON.
+type typedValue struct {
+	Type  string `json:"type"`
+	Value any    `json:"value"`
+}
+
+func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) inspection {
+	out := inspection{
+		ID:         s.ID(),
+		Created:    s.CreatedAt().UTC(),
+		Expires:    s.ExpiresAt().UTC(),
+		KeyID:      keyID(s.KeyID()),
+		KeyPrimary: s.KeyID() == ring.Primary(),
+		Values:     make(map[string]typedValue, s.Len()),
+	}
+	for _, k := range s.Keys() {
+		v, _ := s.Get(k)
+		out.Values[k] = describeValue(v)
+	}
+	return out
+}
+
+// describeValue names v's type as Go source spells it and renders the value
+// so that encoding/json can print it losslessly.
+func describeValue(v any) typedValue {
+	switch x := v.(type) {
+	case nil:
+		return typedValue{"nil", nil}
+	case []byte:
+		return typedValue{"[]byte", x} // standard base64, as encoding/json writes it
+	case json.RawMessage:
+		return typedValue{"json.RawMessage", x}
+	case time.Time:
+		return typedValue{"time.Time", x.Format(time.RFC3339Nano)}
+	case time.Duration:
+		return typedValue{"time.Duration", x.String()}
+	case float64:
+		return typedValue{"float64", jsonFloat(x, 64)}
+	case float32:
+		return typedValue{"float32", jsonFloat(float64(x), 32)}
+	default:
+		return typedValue{fmt.Sprintf("%T", v), v}
+	}
+}
+
+// jsonFloat keeps NaN and the infinities, which JSON numbers cannot hold,
+// as strings.
+func jsonFloat(f float64, bits int) any {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return strconv.FormatFloat(f, 'g', -1, bits)
+	}
+	if bits == 32 {
+		return float32(f)
+	}
+	return f
+}

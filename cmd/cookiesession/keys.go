@@ -1,0 +1,260 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+const keygenUsage = `usage: cookiesession keygen [-out FILE [-force]]
+
+Generate a key ring holding one new key, the primary, and print its JSON
+text form (secrets included) to stdout, or write it to FILE with mode 0600.
+An existing FILE is never replaced unless -force is given.
+`
+
+func cmdKeygen(e *env, args []string) error {
+	fs := newFlagSet("keygen")
+	out := fs.String("out", "", "write the ring to `FILE` (mode 0600) instead of stdout")
+	force := fs.Bool("force", false, "replace FILE if it exists")
+	if err := e.parse(fs, keygenUsage, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if *force && *out == "" {
+		return usageErrorf("keygen", "-force needs -out")
+	}
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		return err
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		return err
+	}
+	data, err := encodeRing(ring)
+	switch {
+	case err != nil:
+		return err
+	case *out == "":
+		_, err = e.stdout.Write(data)
+		return err
+	case *force:
+		return writeFileAtomic(*out, data)
+	default:
+		return createFileExclusive(*out, data)
+	}
+}
+
+const addUsage = `usage: cookiesession add -ring FILE [-promote-at RFC3339]
+
+Generate a new key, add it to the ring in FILE as open-only, rewrite FILE
+atomically (mode 0600) and print the new key's id.
+
+Rotation: add the key, let the file reach every instance, then promote it.
+With -promote-at the key is promoted by each instance's own clock at that
+time, so the fleet switches together; leave enough time for the file to
+reach every instance first.
+`
+
+func cmdAdd(e *env, args []string) error {
+	fs := newFlagSet("add")
+	ringPath := fs.String("ring", "", "key-ring `FILE` to change")
+	promoteAt := fs.String("promote-at", "", "schedule the key's promotion at this `RFC3339` time")
+	if err := e.parse(fs, addUsage, args); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, "ring"); err != nil {
+		return err
+	}
+	at, err := parsePromoteAt(*promoteAt)
+	if err != nil {
+		return err
+	}
+	ring, err := cookiesession.LoadKeyRingFile(*ringPath)
+	if err != nil {
+		return err
+	}
+	key, err := newKeyFor(ring)
+	if err != nil {
+		return err
+	}
+	if err := ring.AddScheduled(key, at); err != nil {
+		return err
+	}
+	if err := saveRing(*ringPath, ring); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(e.stdout, keyID(key.ID()))
+	return err
+}
+
+// parsePromoteAt reads -promote-at. A time that is not in the future is
+// refused: the key would become primary on instances that get the file
+// first, before the others can open what it seals. Use promote for that.
+func parsePromoteAt(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	at, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, usageErrorf("add", "-promote-at %q is not an RFC3339 time such as 2026-12-01T00:00:00Z", s)
+	}
+	if !at.After(time.Now()) {
+		return time.Time{}, usageErrorf("add", "-promote-at %s is not in the future; add the key, then use promote", s)
+	}
+	return at, nil
+}
+
+// newKeyFor generates a key whose random id is not already in ring. A
+// clash is about one in a billion, but it would make the add fail.
+func newKeyFor(ring *cookiesession.KeyRing) (cookiesession.Key, error) {
+	for {
+		key, err := cookiesession.GenerateKey()
+		if err != nil || !ring.Has(key.ID()) {
+			return key, err
+		}
+	}
+}
+
+const promoteUsage = `usage: cookiesession promote -ring FILE -id ID
+
+Make key ID (8 hex digits, see list) the primary of the ring in FILE now and
+rewrite FILE atomically. The former primary stays as an open-only key, so
+sessions it sealed keep working. Promote only a key every instance has.
+`
+
+func cmdPromote(e *env, args []string) error {
+	return changeKey(e, "promote", promoteUsage, args, (*cookiesession.KeyRing).Promote)
+}
+
+const removeUsage = `usage: cookiesession remove -ring FILE -id ID
+
+Remove key ID (8 hex digits, see list) from the ring in FILE and rewrite FILE
+atomically. Sessions sealed under it stop opening, so remove a key only once
+MaxAge has passed since it was last primary. The primary cannot be removed:
+promote another key first.
+`
+
+func cmdRemove(e *env, args []string) error {
+	return changeKey(e, "remove", removeUsage, args, (*cookiesession.KeyRing).Remove)
+}
+
+// changeKey runs promote and remove, which differ only in the ring method.
+func changeKey(e *env, name, usage string, args []string, change func(*cookiesession.KeyRing, uint32) error) error {
+	fs := newFlagSet(name)
+	ringPath := fs.String("ring", "", "key-ring `FILE` to change")
+	idText := fs.String("id", "", "the key's `ID`, 8 hex digits")
+	if err := e.parse(fs, usage, args); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, "ring", "id"); err != nil {
+		return err
+	}
+	id, err := cookiesession.ParseKeyID(*idText)
+	if err != nil {
+		return &usageError{cmd: name, msg: err.Error()}
+	}
+	ring, err := cookiesession.LoadKeyRingFile(*ringPath)
+	if err != nil {
+		return err
+	}
+	if err := change(ring, id); err != nil {
+		return err
+	}
+	return saveRing(*ringPath, ring)
+}
+
+const listUsage = `usage: cookiesession list -ring FILE [-json]
+
+List the keys of the ring in FILE, never their secrets, one per line:
+
+  ID        STATE             PROMOTE_AT
+
+STATE is primary (seals and opens), open-only (opens only), scheduled
+(open-only until PROMOTE_AT, then primary) or primary-by-clock (its
+PROMOTE_AT has passed, so every instance already seals with it). PROMOTE_AT
+is "-" when none is set.
+`
+
+// keyListing is one key in list's output.
+type keyListing struct {
+	ID        string     `json:"id"`
+	State     string     `json:"state"`
+	PromoteAt *time.Time `json:"promote_at,omitempty"`
+}
+
+func cmdList(e *env, args []string) error {
+	fs := newFlagSet("list")
+	ringPath := fs.String("ring", "", "key-ring `FILE` to read")
+	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
+	if err := e.parse(fs, listUsage, args); err != nil {
+		return err
+	}
+	if err := checkArgs(fs, "ring"); err != nil {
+		return err
+	}
+	ring, err := cookiesession.LoadKeyRingFile(*ringPath)
+	if err != nil {
+		return err
+	}
+	listing := listKeys(ring, time.Now())
+	if *asJSON {
+		return writeJSON(e, listing)
+	}
+	return writeKeyTable(e, listing)
+}
+
+func listKeys(ring *cookiesession.KeyRing, now time.Time) []keyListing {
+	infos := ring.KeysAt(now)
+	out := make([]keyListing, len(infos))
+	for i, k := range infos {
+		out[i] = keyListing{ID: keyID(k.ID), State: keyState(k, now)}
+		if !k.PromoteAt.IsZero() {
+			at := k.PromoteAt.UTC()
+			out[i].PromoteAt = &at
+		}
+	}
+	return out
+}
+
+func keyState(k cookiesession.KeyInfo, now time.Time) string {
+	switch {
+	case k.Primary && !k.PromoteAt.IsZero():
+		return "primary-by-clock"
+	case k.Primary:
+		return "primary"
+	case !k.PromoteAt.IsZero() && now.Before(k.PromoteAt):
+		return "scheduled"
+	default:
+		// Includes a key whose time has passed but was overtaken by a
+		// later scheduled key: it opens only.
+		return "open-only"
+	}
+}
+
+func writeKeyTable(e *env, listing []keyListing) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSTATE\tPROMOTE_AT")
+	for _, k := range listing {
+		at := "-"
+		if k.PromoteAt != nil {
+			at = k.PromoteAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.State, at)
+	}
+	return tw.Flush()
+}
+
+func writeJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func keyID(id uint32) string { return fmt.Sprintf("%08x", id) }

@@ -1,0 +1,230 @@
+// Command cookiesession manages cookiesession key-ring files and inspects
+// session cookies.
+//
+// Usage:
+//
+//	cookiesession keygen  [-out FILE [-force]]
+//	cookiesession add     -ring FILE [-promote-at RFC3339]
+//	cookiesession promote -ring FILE -id ID
+//	cookiesession remove  -ring FILE -id ID
+//	cookiesession list    -ring FILE [-json]
+//	cookiesession inspect -ring FILE -name NAME [-max-age DUR] [-max-chunks N] [TOKEN|-]
+//
+// A key rotation with the tool follows the package's three stages: add the
+// new key everywhere, promote it (or schedule that with -promote-at), and
+// remove the old key once MaxAge has passed.
+//
+// Ring files hold secrets. Every file the tool writes has mode 0600 and is
+// replaced atomically, so a server watching it never reads half a file.
+//
+// Exit status: 0 on success, 1 when the operation failed (a bad ring file,
+// a refused token), 2 for a usage error.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// env is what a subcommand may touch, so that tests run it in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// command is one subcommand. Each run function builds its own FlagSet, so
+// "help NAME" is simply the command run with -h.
+type command struct {
+	name    string
+	summary string
+	run     func(e *env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"keygen", "print or write a new key ring with one key", cmdKeygen},
+		{"add", "add a new open-only key to a ring file", cmdAdd},
+		{"promote", "make a key the primary", cmdPromote},
+		{"remove", "remove a key that is not the primary", cmdRemove},
+		{"list", "list the keys of a ring and their states, never secrets", cmdList},
+		{"inspect", "open a token or Cookie header and print the session", cmdInspect},
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// errHelp means usage was printed on request: exit 0.
+var errHelp = errors.New("help requested")
+
+// usageError is a mistake on the command line: exit 2.
+type usageError struct {
+	cmd string
+	msg string
+}
+
+func (u *usageError) Error() string { return u.msg }
+
+func usageErrorf(cmd, format string, args ...any) error {
+	return &usageError{cmd: cmd, msg: fmt.Sprintf(format, args...)}
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	return e.exit(dispatch(e, args))
+}
+
+func dispatch(e *env, args []string) error {
+	if len(args) == 0 {
+		return usageErrorf("", "no command given")
+	}
+	switch name := args[0]; name {
+	case "-h", "-help", "--help":
+		printToolUsage(e.stdout)
+		return errHelp
+	case "help":
+		return help(e, args[1:])
+	default:
+		c, ok := findCommand(name)
+		if !ok {
+			return usageErrorf("", "unknown command %q", name)
+		}
+		return c.run(e, args[1:])
+	}
+}
+
+func help(e *env, args []string) error {
+	if len(args) == 0 {
+		printToolUsage(e.stdout)
+		return errHelp
+	}
+	c, ok := findCommand(args[0])
+	if !ok {
+		return usageErrorf("", "unknown command %q", args[0])
+	}
+	return c.run(e, []string{"-h"})
+}
+
+// exit reports err on stderr and maps it to the exit status.
+func (e *env) exit(err error) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, errHelp):
+		return 0
+	case errors.As(err, &ue):
+		e.usageHint(ue)
+		return 2
+	default:
+		fmt.Fprintln(e.stderr, prefixed(err.Error()))
+		return 1
+	}
+}
+
+func (e *env) usageHint(ue *usageError) {
+	full := "cookiesession"
+	if ue.cmd != "" {
+		full += " " + ue.cmd
+	}
+	// The library's messages carry their own prefix; one is enough.
+	fmt.Fprintf(e.stderr, "%s: %s\n", full, strings.TrimPrefix(ue.msg, "cookiesession: "))
+	fmt.Fprintf(e.stderr, "run '%s -h' for usage\n", full)
+}
+
+// prefixed gives every message the "cookiesession: " prefix once: the
+// library's errors already carry it and are printed verbatim, so an
+// operator sees exactly the reason a server would log.
+func prefixed(msg string) string {
+	if strings.HasPrefix(msg, "cookiesession: ") {
+		return msg
+	}
+	return "cookiesession: " + msg
+}
+
+func printToolUsage(w io.Writer) {
+	fmt.Fprint(w, `usage: cookiesession COMMAND [flags] [args]
+
+Manage cookiesession key-ring files and inspect session cookies.
+
+Commands:
+`)
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, `
+Run 'cookiesession COMMAND -h' or 'cookiesession help COMMAND' for details.
+Exit status: 0 success, 1 operation failed, 2 usage error.
+`)
+}
+
+// newFlagSet returns a FlagSet that prints nothing itself: parse decides
+// where usage goes, stdout for -h and stderr for mistakes.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parse parses args into fs. synopsis is the command's usage text without
+// the flag list, which is generated from fs.
+func (e *env) parse(fs *flag.FlagSet, synopsis string, args []string) error {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		printUsage(e.stdout, fs, synopsis)
+		return errHelp
+	case err != nil:
+		return &usageError{cmd: fs.Name(), msg: err.Error()}
+	}
+	return nil
+}
+
+func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
+	fmt.Fprint(w, synopsis)
+	fmt.Fprintln(w, "\nFlags:")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// checkArgs reports the first of the required flags left at its empty
+// default, then any positional argument.
+func checkArgs(fs *flag.FlagSet, required ...string) error {
+	if err := requireFlags(fs, required...); err != nil {
+		return err
+	}
+	return noArgs(fs)
+}
+
+// requireFlags reports the first of names left at its empty default.
+func requireFlags(fs *flag.FlagSet, names ...string) error {
+	for _, name := range names {
+		if fs.Lookup(name).Value.String() == "" {
+			return usageErrorf(fs.Name(), "-%s is required", name)
+		}
+	}
+	return nil
+}
+
+// noArgs refuses positional arguments, which are most likely a flag
+// written after a stray word and would otherwise be ignored silently.
+func noArgs(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return usageErrorf(fs.Name(), "unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}

@@ -1,0 +1,649 @@
+package main
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"io/fs"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// cli runs the tool in-process with stdin as its standard input.
+func cli(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := run(args, strings.NewReader(stdin), &stdout, &stderr)
+	return result{code, stdout.String(), stderr.String()}
+}
+
+// mustCLI runs the tool and fails the test unless it exits 0.
+func mustCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	res := cli(t, "", args...)
+	if res.code != 0 {
+		t.Fatalf("%v: exit %d, stderr %q", args, res.code, res.stderr)
+	}
+	return res.stdout
+}
+
+// newRingFile writes a fresh one-key ring with keygen and returns its path.
+func newRingFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ring.json")
+	mustCLI(t, "keygen", "-out", path)
+	return path
+}
+
+func loadRing(t *testing.T, path string) *cookiesession.KeyRing {
+	t.Helper()
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
+}
+
+func listJSON(t *testing.T, path string) []keyListing {
+	t.Helper()
+	var keys []keyListing
+	if err := json.Unmarshal([]byte(mustCLI(t, "list", "-ring", path, "-json")), &keys); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// primaryOf returns the id listed as primary, failing unless there is
+// exactly one.
+func primaryOf(t *testing.T, keys []keyListing) string {
+	t.Helper()
+	var primaries []string
+	for _, k := range keys {
+		if strings.HasPrefix(k.State, "primary") {
+			primaries = append(primaries, k.ID)
+		}
+	}
+	if len(primaries) != 1 {
+		t.Fatalf("primaries %v in %+v, want exactly one", primaries, keys)
+	}
+	return primaries[0]
+}
+
+func fileMode(t *testing.T, path string) fs.FileMode {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Mode().Perm()
+}
+
+func TestKeygenStdout(t *testing.T) {
+	out := mustCLI(t, "keygen")
+	ring, err := cookiesession.ParseKeyRing([]byte(out))
+	if err != nil {
+		t.Fatalf("keygen output does not parse: %v\n%s", err, out)
+	}
+	keys := ring.Keys()
+	if len(keys) != 1 || !keys[0].Primary {
+		t.Errorf("keys = %+v, want one primary", keys)
+	}
+	if !strings.Contains(out, "\n  ") {
+		t.Errorf("output is not indented:\n%s", out)
+	}
+	if out2 := mustCLI(t, "keygen"); out2 == out {
+		t.Error("two keygen runs printed the same ring")
+	}
+}
+
+func TestKeygenOut(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ring.json")
+	mustCLI(t, "keygen", "-out", path)
+	if m := fileMode(t, path); m != 0o600 {
+		t.Errorf("mode %v, want 0600", m)
+	}
+	first, _ := os.ReadFile(path)
+	loadRing(t, path)
+
+	res := cli(t, "", "keygen", "-out", path)
+	if res.code != 1 || !strings.Contains(res.stderr, "already exists") || !strings.Contains(res.stderr, "-force") {
+		t.Errorf("keygen over an existing file: %+v, want exit 1 naming -force", res)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, first) {
+		t.Error("refused keygen changed the file")
+	}
+
+	os.Chmod(path, 0o644)
+	mustCLI(t, "keygen", "-out", path, "-force")
+	if now, _ := os.ReadFile(path); bytes.Equal(now, first) {
+		t.Error("keygen -force left the old ring")
+	}
+	if m := fileMode(t, path); m != 0o600 {
+		t.Errorf("mode after -force %v, want 0600", m)
+	}
+	if res := cli(t, "", "keygen", "-force"); res.code != 2 {
+		t.Errorf("-force without -out: exit %d, want 2", res.code)
+	}
+}
+
+var keyIDLine = regexp.MustCompile(`^[0-9a-f]{8}\n$`)
+
+func TestAddThenList(t *testing.T) {
+	path := newRingFile(t)
+	before := primaryOf(t, listJSON(t, path))
+	out := mustCLI(t, "add", "-ring", path)
+	if !keyIDLine.MatchString(out) {
+		t.Fatalf("add printed %q, want one key id", out)
+	}
+	added := strings.TrimSpace(out)
+
+	keys := listJSON(t, path)
+	if len(keys) != 2 || primaryOf(t, keys) != before {
+		t.Fatalf("after add: %+v, want 2 keys with %s primary", keys, before)
+	}
+	want := []keyListing{{ID: before, State: "primary"}, {ID: added, State: "open-only"}}
+	if !slices.Equal(keys, want) {
+		t.Errorf("list -json = %+v, want %+v", keys, want)
+	}
+	table := mustCLI(t, "list", "-ring", path)
+	for _, row := range []string{"ID +STATE +PROMOTE_AT", before + " +primary +-", added + " +open-only +-"} {
+		if !regexp.MustCompile(`(?m)^` + row + `$`).MatchString(table) {
+			t.Errorf("list table lacks a row %q:\n%s", row, table)
+		}
+	}
+}
+
+func TestAddPromoteAt(t *testing.T) {
+	path := newRingFile(t)
+	at := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Second)
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path, "-promote-at", at.Format(time.RFC3339)))
+	keys := listJSON(t, path)
+	if len(keys) != 2 || keys[1].ID != added || keys[1].State != "scheduled" ||
+		keys[1].PromoteAt == nil || !keys[1].PromoteAt.Equal(at) {
+		t.Errorf("list = %+v, want %s scheduled at %v", keys, added, at)
+	}
+	if got := loadRing(t, path).PrimaryAt(at); keyID(got) != added {
+		t.Errorf("ring's primary at %v = %08x, want %s", at, got, added)
+	}
+	for _, bad := range []string{"tomorrow", "2020-01-01T00:00:00Z"} {
+		if res := cli(t, "", "add", "-ring", path, "-promote-at", bad); res.code != 2 || res.stderr == "" {
+			t.Errorf("-promote-at %q: %+v, want exit 2 and a message", bad, res)
+		}
+	}
+	if n := len(listJSON(t, path)); n != 2 {
+		t.Errorf("refused adds changed the ring: %d keys", n)
+	}
+}
+
+// A scheduled time that has passed makes the key primary by every
+// instance's clock, and list must say so rather than "scheduled".
+func TestListPrimaryByClock(t *testing.T) {
+	old, _ := cookiesession.GenerateKey()
+	next, _ := cookiesession.GenerateKey()
+	ring, _ := cookiesession.NewKeyRing(old)
+	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	if err := ring.AddScheduled(next, at); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "ring.json")
+	if err := saveRing(path, ring); err != nil {
+		t.Fatal(err)
+	}
+	keys := listJSON(t, path)
+	if keys[0].State != "open-only" || keys[1].State != "primary-by-clock" || !keys[1].PromoteAt.Equal(at) {
+		t.Errorf("list = %+v, want old open-only and new primary-by-clock", keys)
+	}
+}
+
+func TestPromote(t *testing.T) {
+	path := newRingFile(t)
+	old := primaryOf(t, listJSON(t, path))
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	if out := mustCLI(t, "promote", "-ring", path, "-id", added); out != "" {
+		t.Errorf("promote printed %q on stdout", out)
+	}
+	keys := listJSON(t, path)
+	if primaryOf(t, keys) != added || keys[0] != (keyListing{ID: old, State: "open-only"}) {
+		t.Errorf("after promote %s: %+v", added, keys)
+	}
+	if res := cli(t, "", "promote", "-ring", path, "-id", "0badc0de"); res.code != 1 ||
+		!strings.Contains(res.stderr, "no key 0badc0de") {
+		t.Errorf("promote of a missing key: %+v", res)
+	}
+}
+
+func TestRemove(t *testing.T) {
+	path := newRingFile(t)
+	old := primaryOf(t, listJSON(t, path))
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	before, _ := os.ReadFile(path)
+
+	res := cli(t, "", "remove", "-ring", path, "-id", old)
+	if res.code != 1 || !strings.Contains(res.stderr, old) || !strings.Contains(res.stderr, "promote another key first") {
+		t.Errorf("remove of the primary: %+v, want exit 1 telling to promote first", res)
+	}
+	if now, _ := os.ReadFile(path); !bytes.Equal(now, before) {
+		t.Error("refused remove changed the file")
+	}
+
+	mustCLI(t, "promote", "-ring", path, "-id", added)
+	mustCLI(t, "remove", "-ring", path, "-id", old)
+	keys := listJSON(t, path)
+	if len(keys) != 1 || keys[0] != (keyListing{ID: added, State: "primary"}) {
+		t.Errorf("after remove: %+v, want only %s primary", keys, added)
+	}
+	if loadRing(t, path).Has(mustParseID(t, old)) {
+		t.Error("removed key still in the file")
+	}
+}
+
+func mustParseID(t *testing.T, s string) uint32 {
+	t.Helper()
+	id, err := cookiesession.ParseKeyID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func TestListNeverPrintsSecrets(t *testing.T) {
+	path := newRingFile(t)
+	mustCLI(t, "add", "-ring", path)
+	mustCLI(t, "add", "-ring", path, "-promote-at", time.Now().Add(time.Hour).Format(time.RFC3339))
+	var file struct{ Keys []struct{ Secret string } }
+	data, _ := os.ReadFile(path)
+	if err := json.Unmarshal(data, &file); err != nil || len(file.Keys) != 3 {
+		t.Fatalf("ring file: %v, %d keys", err, len(file.Keys))
+	}
+	outputs := mustCLI(t, "list", "-ring", path) + mustCLI(t, "list", "-ring", path, "-json")
+	for _, k := range file.Keys {
+		raw, err := base64.StdEncoding.DecodeString(k.Secret)
+		if err != nil || len(raw) != cookiesession.KeySize {
+			t.Fatalf("secret %q: %v", k.Secret, err)
+		}
+		forms := []string{k.Secret, base64.RawURLEncoding.EncodeToString(raw), hex.EncodeToString(raw), k.Secret[:12]}
+		for _, form := range forms {
+			if strings.Contains(outputs, form) {
+				t.Errorf("list output contains a secret (%q)", form)
+			}
+		}
+	}
+}
+
+// tempLeftovers lists the directory entries other than the ring file.
+func tempLeftovers(t *testing.T, path string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if e.Name() != filepath.Base(path) {
+			names = append(names, e.Name())
+		}
+	}
+	return names
+}
+
+func TestRewriteIsAtomicAndPrivate(t *testing.T) {
+	path := newRingFile(t)
+	old := primaryOf(t, listJSON(t, path))
+	os.Chmod(path, 0o644)
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	steps := [][]string{
+		{"promote", "-ring", path, "-id", added},
+		{"remove", "-ring", path, "-id", old},
+		{"remove", "-ring", path, "-id", added}, // refused: the primary
+	}
+	for _, step := range steps {
+		cli(t, "", step...)
+		if left := tempLeftovers(t, path); len(left) != 0 {
+			t.Errorf("after %v: files left behind: %v", step, left)
+		}
+		if m := fileMode(t, path); m != 0o600 {
+			t.Errorf("after %v: mode %v, want 0600", step, m)
+		}
+	}
+}
+
+func TestWriteFileAtomicFailureLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "ring.json")
+	if err := os.Mkdir(target, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFileAtomic(target, []byte("{}")); err == nil {
+		t.Fatal("rename over a directory succeeded")
+	}
+	if left := tempLeftovers(t, target); len(left) != 0 {
+		t.Errorf("failed write left %v", left)
+	}
+}
+
+func TestRewriteFollowsSymlink(t *testing.T) {
+	path := newRingFile(t)
+	link := filepath.Join(filepath.Dir(path), "current.json")
+	if err := os.Symlink(filepath.Base(path), link); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "add", "-ring", link)
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Fatalf("link replaced by a regular file: %v", err)
+	}
+	if n := len(loadRing(t, path).Keys()); n != 2 {
+		t.Errorf("link target has %d keys, want 2", n)
+	}
+}
+
+func TestCorruptRingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ring.json")
+	os.WriteFile(path, []byte(`{"version":1,"primary":"1a2b3c4d","keys":[`), 0o600)
+	commands := [][]string{
+		{"list", "-ring", path},
+		{"add", "-ring", path},
+		{"promote", "-ring", path, "-id", "1a2b3c4d"},
+		{"remove", "-ring", path, "-id", "1a2b3c4d"},
+		{"inspect", "-ring", path, "-name", "session", "AAAA"},
+	}
+	for _, args := range commands {
+		res := cli(t, "", args...)
+		if res.code != 1 || !strings.HasPrefix(res.stderr, "cookiesession: parsing key ring") || !strings.Contains(res.stderr, path) {
+			t.Errorf("%s on a corrupt file: %+v, want exit 1 with the parse error and path", args[0], res)
+		}
+		if res.stdout != "" {
+			t.Errorf("%s on a corrupt file printed %q", args[0], res.stdout)
+		}
+	}
+	res := cli(t, "", "list", "-ring", filepath.Join(t.TempDir(), "missing.json"))
+	if res.code != 1 || !strings.Contains(res.stderr, "no such file") {
+		t.Errorf("missing file: %+v", res)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, c := range commands() {
+		for _, args := range [][]string{{c.name, "-h"}, {c.name, "--help"}, {"help", c.name}} {
+			res := cli(t, "", args...)
+			if res.code != 0 || !strings.HasPrefix(res.stdout, "usage: cookiesession "+c.name) ||
+				!strings.Contains(res.stdout, "Flags:") || res.stderr != "" {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q", args, res.code, res.stdout, res.stderr)
+			}
+		}
+	}
+	for _, args := range [][]string{{"-h"}, {"help"}} {
+		res := cli(t, "", args...)
+		if res.code != 0 || !strings.HasPrefix(res.stdout, "usage: cookiesession COMMAND") {
+			t.Errorf("%v: %+v", args, res)
+		}
+		for _, c := range commands() {
+			if !strings.Contains(res.stdout, "  "+c.name+" ") {
+				t.Errorf("%v does not list %s", args, c.name)
+			}
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	path := newRingFile(t)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{nil, "no command"},
+		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
+		{[]string{"list"}, "-ring is required"},
+		{[]string{"list", "-ring", path, "extra"}, `unexpected argument "extra"`},
+		{[]string{"list", "-ring", path, "-bogus"}, "-bogus"},
+		{[]string{"keygen", "stray"}, `unexpected argument "stray"`},
+		{[]string{"add", "-ring"}, "needs an argument"},
+		{[]string{"promote", "-ring", path}, "-id is required"},
+		{[]string{"promote", "-ring", path, "-id", "xyz"}, `"xyz" is not 8 hex digits`},
+		{[]string{"remove", "-ring", path, "-id", "00000000"}, "not 8 hex digits and non-zero"},
+		{[]string{"inspect", "-ring", path}, "-name is required"},
+		{[]string{"inspect", "-ring", path, "-name", "s", "a", "b"}, `unexpected argument "b"`},
+		{[]string{"inspect", "-ring", path, "-name", "bad name", "x"}, "bad cookie options"},
+		{[]string{"inspect", "-ring", path, "-name", "s", "-max-age", "soon", "x"}, "-max-age"},
+	}
+	for _, tt := range tests {
+		res := cli(t, "", tt.args...)
+		if res.code != 2 || !strings.Contains(res.stderr, tt.want) || !strings.Contains(res.stderr, "-h' for usage") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 mentioning %q", tt.args, res.code, res.stderr, tt.want)
+		}
+		if strings.Contains(res.stderr, "cookiesession: cookiesession:") {
+			t.Errorf("%q: doubled prefix in %q", tt.args, res.stderr)
+		}
+	}
+}
+
+// sealer seals tokens for the cookie "session" with a ring, as a server
+// would.
+type sealer struct {
+	ring  *cookiesession.KeyRing
+	codec *cookiesession.Codec
+}
+
+func newSealer(t *testing.T, ring *cookiesession.KeyRing) sealer {
+	t.Helper()
+	codec, err := cookiesession.NewCodec(ring, cookiesession.CodecOptions{Name: "session"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sealer{ring, codec}
+}
+
+// seal seals values (key, value pairs) as if sealed at sealedAt.
+func (s sealer) seal(t *testing.T, sealedAt time.Time, kv ...any) (string, *cookiesession.Record) {
+	t.Helper()
+	rec := new(cookiesession.Record)
+	for i := 0; i < len(kv); i += 2 {
+		if err := rec.Values.Set(kv[i].(string), kv[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	token, err := s.codec.SealAt(rec, sealedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token, rec
+}
+
+type inspected struct {
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	Expires    time.Time `json:"expires"`
+	KeyID      string    `json:"key_id"`
+	KeyPrimary bool      `json:"key_primary"`
+	Values     map[string]struct {
+		Type  string          `json:"type"`
+		Value json.RawMessage `json:"value"`
+	} `json:"values"`
+}
+
+func decodeInspection(t *testing.T, out string) inspected {
+	t.Helper()
+	var got inspected
+	dec := json.NewDecoder(strings.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&got); err != nil {
+		t.Fatalf("inspect output %q: %v", out, err)
+	}
+	return got
+}
+
+func TestInspectValid(t *testing.T) {
+	path := newRingFile(t)
+	s := newSealer(t, loadRing(t, path))
+	when := time.Date(2026, 3, 1, 12, 30, 0, 5, time.FixedZone("", 3600))
+	token, rec := s.seal(t, time.Now(),
+		"user_id", "u_8f3a2c", "n", 42, "n64", int64(-7), "u8", uint8(255), "ok", true,
+		"raw", []byte{1, 2, 3}, "when", when, "ttl", 90*time.Minute, "tags", []string{"a", "b"},
+		"attrs", map[string]string{"k": "v"}, "f", 1.5, "nan", math.NaN(), "doc", json.RawMessage(`{"x":[1]}`),
+		"none", nil)
+	want := map[string][2]string{
+		"user_id": {"string", `"u_8f3a2c"`}, "n": {"int", "42"}, "n64": {"int64", "-7"}, "u8": {"uint8", "255"},
+		"ok": {"bool", "true"}, "raw": {"[]byte", `"AQID"`}, "when": {"time.Time", `"2026-03-01T12:30:00.000000005+01:00"`},
+		"ttl": {"time.Duration", `"1h30m0s"`}, "tags": {"[]string", `["a","b"]`}, "attrs": {"map[string]string", `{"k":"v"}`},
+		"f": {"float64", "1.5"}, "nan": {"float64", `"NaN"`}, "doc": {"json.RawMessage", `{"x":[1]}`}, "none": {"nil", "null"},
+	}
+	inputs := []struct {
+		name, stdin string
+		args        []string
+	}{
+		{"argument", "", []string{token}},
+		{"stdin", token + "\n", nil},
+		{"dash", token, []string{"-"}},
+		{"cookie header", "", []string{"theme=dark; session=" + token + "; other=1"}},
+		{"pasted header line", "Cookie: a=b; session=" + token + "\r\n", []string{"-"}},
+	}
+	for _, in := range inputs {
+		t.Run(in.name, func(t *testing.T) {
+			res := cli(t, in.stdin, append([]string{"inspect", "-ring", path, "-name", "session"}, in.args...)...)
+			if res.code != 0 || res.stderr != "" {
+				t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
+			}
+			got := decodeInspection(t, res.stdout)
+			if got.ID != rec.ID.String() || !got.Created.Equal(rec.Created) || !got.Expires.Equal(rec.Expires) ||
+				got.KeyID != keyID(rec.KeyID) || !got.KeyPrimary {
+				t.Errorf("metadata %+v, want id %s created %v expires %v key %08x primary", got, rec.ID, rec.Created, rec.Expires, rec.KeyID)
+			}
+			if len(got.Values) != len(want) {
+				t.Errorf("%d values, want %d", len(got.Values), len(want))
+			}
+			for k, w := range want {
+				g := got.Values[k]
+				var value bytes.Buffer
+				json.Compact(&value, g.Value) // the output is indented
+				if g.Type != w[0] || value.String() != w[1] {
+					t.Errorf("value %q = %s %s, want %s %s", k, g.Type, value.String(), w[0], w[1])
+				}
+			}
+		})
+	}
+}
+
+// A token sealed before a rotation opens under the now open-only key, and
+// inspect says that a server would re-seal it.
+func TestInspectOpenOnlyKey(t *testing.T) {
+	path := newRingFile(t)
+	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	mustCLI(t, "promote", "-ring", path, "-id", added)
+	got := decodeInspection(t, mustCLI(t, "inspect", "-ring", path, "-name", "session", token))
+	if got.KeyPrimary || got.KeyID == added {
+		t.Errorf("key_id %s key_primary %v, want the old key, not primary", got.KeyID, got.KeyPrimary)
+	}
+}
+
+func TestInspectRefused(t *testing.T) {
+	path := newRingFile(t)
+	ring := loadRing(t, path)
+	s := newSealer(t, ring)
+	good, _ := s.seal(t, time.Now(), "k", "v")
+
+	otherKey, _ := cookiesession.GenerateKey()
+	otherRing, _ := cookiesession.NewKeyRing(otherKey)
+	foreign, _ := newSealer(t, otherRing).seal(t, time.Now(), "k", "v")
+	expired, _ := s.seal(t, time.Now().Add(-48*time.Hour), "k", "v")
+	twoHoursOld, _ := s.seal(t, time.Now().Add(-2*time.Hour), "k", "v")
+	flipped := []byte(good)
+	flipped[len(flipped)-3] ^= 'A' ^ 'B'
+	if flipped[len(flipped)-3] == good[len(good)-3] {
+		t.Fatal("flip did not change the token")
+	}
+
+	tests := []struct {
+		name  string
+		args  []string
+		input string
+		want  string
+	}{
+		{"unknown key", nil, foreign, "cookiesession: unknown key id " + keyID(otherKey.ID()) + "\n"},
+		{"expired", nil, expired, "cookiesession: session expired at "},
+		{"shorter max-age", []string{"-max-age", "1h"}, twoHoursOld, "cookiesession: session expired at "},
+		{"tampered", nil, string(flipped), "cookiesession: authentication failed\n"},
+		{"other cookie name", []string{"-name", "other"}, "other=" + good, "cookiesession: authentication failed\n"},
+		{"bad encoding", nil, good[:100] + "*" + good[101:], "cookiesession: bad encoding: byte 0x2a at offset 100"},
+		{"no such cookie", nil, "theme=dark; sid=" + good, `no cookie named "session" in the input (found: "theme", "sid")`},
+		{"empty input", nil, "  \n", "no token given"},
+		{"empty cookie", nil, "a=b; session=; c=d", `cookie "session" is empty`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"inspect", "-ring", path, "-name", "session"}, tt.args...)
+			res := cli(t, tt.input, append(args, "-")...)
+			if res.code != 1 || !strings.Contains(res.stderr, tt.want) || res.stdout != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", res.code, res.stdout, res.stderr, tt.want)
+			}
+		})
+	}
+	if res := cli(t, "", "inspect", "-ring", path, "-name", "session", "-max-age", "72h", expired); res.code != 1 {
+		t.Errorf("a token past its own deadline opened with a longer -max-age: %+v", res)
+	}
+}
+
+// chunkedCookies saves a session too large for one cookie through a Manager
+// and returns the Set-Cookie pairs it wrote, and the session's values.
+func chunkedCookies(t *testing.T, ring *cookiesession.KeyRing, name string, maxChunks int) ([]*http.Cookie, string) {
+	t.Helper()
+	m, err := cookiesession.New(ring, cookiesession.Options{Name: name, MaxChunks: maxChunks})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := m.Load(httptest.NewRequest(http.MethodGet, "/", nil))
+	big := strings.Repeat("0123456789abcdef", 400) // 6400 bytes: two cookies at least
+	if err := s.Set("big", big); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	if err := m.Save(rec, httptest.NewRequest(http.MethodGet, "/", nil), s); err != nil {
+		t.Fatal(err)
+	}
+	cookies := rec.Result().Cookies()
+	if len(cookies) < 2 {
+		t.Fatalf("Save wrote %d cookies, want chunks", len(cookies))
+	}
+	return cookies, big
+}
+
+func TestInspectChunkedCookieHeader(t *testing.T) {
+	path := newRingFile(t)
+	cookies, big := chunkedCookies(t, loadRing(t, path), "sess", 3)
+	pairs := []string{"theme=dark"}
+	for _, c := range slices.Backward(cookies) { // shuffled: chunks last to first
+		pairs = append(pairs, c.Name+"="+c.Value)
+	}
+	header := strings.Join(pairs, "; ")
+
+	out := mustCLI(t, "inspect", "-ring", path, "-name", "sess", "-max-chunks", "3", header)
+	if v := decodeInspection(t, out).Values["big"]; v.Type != "string" || string(v.Value) != `"`+big+`"` {
+		t.Errorf("big = %s %.40s..., want the stored string", v.Type, v.Value)
+	}
+
+	res := cli(t, "", "inspect", "-ring", path, "-name", "sess", header)
+	if res.code != 1 || !strings.Contains(res.stderr, `cookie "sess.1", beyond -max-chunks 1`) {
+		t.Errorf("chunks with -max-chunks 1: %+v, want exit 1 and a note", res)
+	}
+	missing := strings.Replace(header, "sess=", "x=", 1)
+	res = cli(t, "", "inspect", "-ring", path, "-name", "sess", "-max-chunks", "3", missing)
+	if res.code != 1 || !strings.Contains(res.stderr, `no cookie named "sess"`) {
+		t.Errorf("header without the first chunk: %+v", res)
+	}
+}

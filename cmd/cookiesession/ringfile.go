@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// ringFileMode is the mode of every file written: the text form holds the
+// secrets.
+const ringFileMode fs.FileMode = 0o600
+
+// encodeRing returns the ring's text form, indented for people who diff
+// ring files, with a final newline.
+func encodeRing(ring *cookiesession.KeyRing) ([]byte, error) {
+	compact, err := ring.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, compact, "", "  "); err != nil {
+		return nil, fmt.Errorf("formatting key ring: %w", err)
+	}
+	out.WriteByte('\n')
+	return out.Bytes(), nil
+}
+
+// saveRing replaces path with the ring's text form, atomically.
+func saveRing(path string, ring *cookiesession.KeyRing) error {
+	data, err := encodeRing(ring)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data)
+}
+
+// writeFileAtomic replaces path with data so that a reader (a server
+// watching the file) sees either the old content or the new, never a
+// partial file: the data goes to a temporary file in the same directory,
+// is synced, and is renamed over path. A symbolic link at path is followed,
+// so the link survives and its target is replaced.
+func writeFileAtomic(path string, data []byte) error {
+	target := path
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		target = resolved
+	}
+	dir := filepath.Dir(target)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	if err := writeAndSync(f, data); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, target); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	syncDir(dir)
+	return nil
+}
+
+// createFileExclusive writes data to a new file at path and fails if path
+// exists: keygen must never clobber a ring that holds live keys.
+func createFileExclusive(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, ringFileMode)
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s already exists; pass -force to replace it", path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := writeAndSync(f, data); err != nil {
+		os.Remove(path)
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
+
+// writeAndSync writes data to f with the ring file mode, syncs and closes
+// it. The explicit Chmod makes the mode exactly 0600 whatever the umask.
+func writeAndSync(f *os.File, data []byte) error {
+	err := f.Chmod(ringFileMode)
+	if err == nil {
+		_, err = f.Write(data)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir makes a rename or create in dir durable. It is best effort: some
+// platforms cannot open or sync a directory, and the file itself is
+// already synced.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
