@@ -1,0 +1,500 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// maxBody bounds every request body the demo reads: enough for a note that
+// needs many chunks, small enough that nobody can make the server buffer
+// gigabytes.
+const maxBody = 1 << 20
+
+// maxUsername keeps a user name short enough to show on one line.
+const maxUsername = 64
+
+// config is what the flags choose; newApp turns it into Options.
+type config struct {
+	Name        string        // cookie name; "" means the library default
+	MaxAge      time.Duration // absolute session lifetime
+	IdleTimeout time.Duration // sliding idle window; 0 is off
+	MaxChunks   int           // cookies a session may span
+	Insecure    bool          // drop the Secure attribute
+	Logger      *slog.Logger  // nil means slog.Default()
+}
+
+type app struct {
+	mgr *cookiesession.Manager
+	cfg config
+	log *slog.Logger
+}
+
+// newApp builds the whole demo: the session manager, the routes and the
+// cross-origin check. main only adds flags, keys and a listener, so tests
+// drive exactly what a user runs.
+func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
+	a := &app{cfg: cfg, log: cfg.Logger}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	mgr, err := cookiesession.New(ring, cookiesession.Options{
+		Name:          cfg.Name,
+		DisableSecure: cfg.Insecure,
+		MaxAge:        cfg.MaxAge,
+		IdleTimeout:   cfg.IdleTimeout,
+		MaxChunks:     cfg.MaxChunks,
+		ErrorHandler:  a.commitFailed,
+		Logger:        a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a.mgr = mgr
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", a.home)
+	mux.HandleFunc("POST /login", a.login)
+	mux.HandleFunc("POST /logout", a.logout)
+	mux.HandleFunc("POST /note", a.note)
+	mux.HandleFunc("GET /api/session", a.getSession)
+	mux.HandleFunc("POST /api/session", a.mergeSession)
+	mux.HandleFunc("DELETE /api/session", a.deleteSession)
+	mux.HandleFunc("GET /healthz", healthz)
+	// SameSite=Lax already keeps the session cookie off cross-site POSTs;
+	// CrossOriginProtection also refuses them outright, before the session
+	// is loaded, so a forged form cannot even log a user out.
+	return http.NewCrossOriginProtection().Handler(mgr.Handler(mux)), nil
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	io.WriteString(w, "ok\n")
+}
+
+// commitFailed is the middleware's ErrorHandler. It runs before anything
+// reached the client, so the browser keeps its previous cookie: a session
+// that no longer fits loses the change, never the session.
+func (a *app) commitFailed(w http.ResponseWriter, r *http.Request, err error) {
+	api := strings.HasPrefix(r.URL.Path, "/api/")
+	tooLarge := errors.Is(err, cookiesession.ErrTooLarge)
+	w.Header().Del("Location")
+	switch {
+	case tooLarge && api:
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{err.Error()})
+	case tooLarge && r.Method == http.MethodPost:
+		a.log.Info("session change refused", "path", r.URL.Path, "err", err)
+		http.Redirect(w, r, "/?error=too-large", http.StatusSeeOther)
+	case tooLarge:
+		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+	default:
+		a.log.Error("saving session", "path", r.URL.Path, "err", err)
+		if api {
+			writeJSON(w, http.StatusInternalServerError, errorBody{"internal error"})
+		} else {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		}
+	}
+}
+
+// seeOther redirects to the page, with an error code the page explains.
+func seeOther(w http.ResponseWriter, r *http.Request, errCode string) {
+	target := "/"
+	if errCode != "" {
+		target += "?error=" + errCode
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// parseForm reads a bounded urlencoded body. A body over the limit is
+// reported like a session that does not fit: the note was too large.
+func parseForm(w http.ResponseWriter, r *http.Request) string {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	err := r.ParseForm()
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return "too-large"
+	case err != nil:
+		return "bad-form"
+	}
+	return ""
+}
+
+func (a *app) login(w http.ResponseWriter, r *http.Request) {
+	if code := parseForm(w, r); code != "" {
+		seeOther(w, r, code)
+		return
+	}
+	name := strings.TrimSpace(r.PostForm.Get("username"))
+	if name == "" || len(name) > maxUsername {
+		seeOther(w, r, "bad-username")
+		return
+	}
+	s := cookiesession.FromContext(r.Context())
+	// A new id at login defeats session fixation; the values are kept.
+	s.Renew()
+	if err := s.Set("user", name); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	s.AddFlash("Welcome, " + name)
+	seeOther(w, r, "")
+}
+
+func (a *app) logout(w http.ResponseWriter, r *http.Request) {
+	cookiesession.FromContext(r.Context()).Destroy()
+	seeOther(w, r, "")
+}
+
+func (a *app) note(w http.ResponseWriter, r *http.Request) {
+	if code := parseForm(w, r); code != "" {
+		seeOther(w, r, code)
+		return
+	}
+	s := cookiesession.FromContext(r.Context())
+	note := r.PostForm.Get("note")
+	if note == "" {
+		s.Delete("note")
+	} else if err := s.Set("note", note); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	// A note too large for the cookie fails at commit, in commitFailed.
+	seeOther(w, r, "")
+}
+
+// fail answers an error that should not happen with valid input.
+func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.Error("request failed", "path", r.URL.Path, "err", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+// pageErrors are the messages the page shows for ?error=; the query never
+// reaches the page as text.
+var pageErrors = map[string]string{
+	"too-large":    "That does not fit in the session cookie. Nothing was changed: your previous session is intact.",
+	"bad-username": "Enter a user name of 1 to 64 characters.",
+	"bad-form":     "The form could not be read.",
+}
+
+// pageData is everything the template shows.
+type pageData struct {
+	User                 string
+	Visits               int
+	Flashes              []string
+	Error                string
+	Note                 string
+	Live                 bool
+	ID                   string
+	Created, Expires     string
+	KeyID                string
+	CookieBytes, Chunks  int
+	MaxCookie, MaxChunks int
+	SecureOverPlainHTTP  bool
+}
+
+func (a *app) home(w http.ResponseWriter, r *http.Request) {
+	s := cookiesession.FromContext(r.Context())
+	if !s.IsNew() {
+		// Counting only live sessions keeps a first visit cookie-free:
+		// nothing is stored, so nothing is sent.
+		if err := s.Set("visits", s.GetInt("visits")+1); err != nil {
+			a.fail(w, r, err)
+			return
+		}
+	}
+	var buf bytes.Buffer
+	if err := pageTemplate.Execute(&buf, a.pageData(r, s)); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Write(buf.Bytes())
+}
+
+func (a *app) pageData(r *http.Request, s *cookiesession.Session) pageData {
+	d := pageData{
+		User:                s.GetString("user"),
+		Visits:              s.GetInt("visits"),
+		Flashes:             s.Flashes(),
+		Error:               pageErrors[r.URL.Query().Get("error")],
+		Note:                s.GetString("note"),
+		Live:                !s.IsNew(),
+		MaxCookie:           4096,
+		MaxChunks:           max(a.cfg.MaxChunks, 1),
+		SecureOverPlainHTTP: !a.cfg.Insecure && r.TLS == nil,
+	}
+	d.CookieBytes, d.Chunks = a.cookieSize(r)
+	if d.Live {
+		d.ID = s.ID()
+		d.Created = s.CreatedAt().UTC().Format(time.RFC3339)
+		d.Expires = s.ExpiresAt().UTC().Format(time.RFC3339)
+		d.KeyID = fmt.Sprintf("%08x", s.KeyID())
+	}
+	return d
+}
+
+// cookieSize adds up the session cookies the request carried (name + value
+// of each chunk), which is what the 4096-byte limit applies to.
+func (a *app) cookieSize(r *http.Request) (size, chunks int) {
+	base := a.mgr.Codec().Name()
+	for i := range max(a.cfg.MaxChunks, 1) {
+		name := base
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		c, err := r.Cookie(name)
+		if err != nil {
+			break
+		}
+		size += len(c.Name) + len(c.Value)
+		chunks++
+	}
+	return size, chunks
+}
+
+// sessionBody is the JSON form of a session. Types names the Go type each
+// value comes back as, to show that an int stays an int.
+type sessionBody struct {
+	ID      string            `json:"id"`
+	Created time.Time         `json:"created"`
+	Expires time.Time         `json:"expires"`
+	Values  map[string]any    `json:"values"`
+	Types   map[string]string `json:"types"`
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(body, '\n'))
+}
+
+func (a *app) getSession(w http.ResponseWriter, r *http.Request) {
+	s := cookiesession.FromContext(r.Context())
+	if s.IsNew() {
+		writeJSON(w, http.StatusOK, struct{}{})
+		return
+	}
+	writeJSON(w, http.StatusOK, sessionJSON(s, s.ExpiresAt()))
+}
+
+func sessionJSON(s *cookiesession.Session, expires time.Time) sessionBody {
+	body := sessionBody{
+		ID: s.ID(),
+		// The token stores whole seconds; show what the cookie holds.
+		Created: s.CreatedAt().UTC().Truncate(time.Second),
+		Expires: expires.UTC(),
+		Values:  map[string]any{},
+		Types:   map[string]string{},
+	}
+	for _, k := range s.Keys() {
+		v, _ := s.Get(k)
+		body.Values[k] = v
+		body.Types[k] = fmt.Sprintf("%T", v)
+	}
+	return body
+}
+
+func (a *app) mergeSession(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	fields, err := decodeObject(r.Body)
+	if err != nil {
+		status := http.StatusBadRequest
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			status = http.StatusRequestEntityTooLarge
+		}
+		writeJSON(w, status, errorBody{err.Error()})
+		return
+	}
+	s := cookiesession.FromContext(r.Context())
+	for _, f := range fields {
+		if err := f.store(s); err != nil {
+			a.log.Error("storing value", "key", f.key, "err", err)
+			writeJSON(w, http.StatusInternalServerError, errorBody{"internal error"})
+			return
+		}
+	}
+	// The merge changed the session, so this response re-seals it and the
+	// new token's deadline is the codec's expiry as of now.
+	expires := a.mgr.Codec().Expiry(s.CreatedAt(), time.Now())
+	writeJSON(w, http.StatusOK, sessionJSON(s, expires))
+}
+
+func (a *app) deleteSession(w http.ResponseWriter, r *http.Request) {
+	cookiesession.FromContext(r.Context()).Destroy()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// field is one member of a POSTed object, already converted, so that a bad
+// member is found before anything is stored.
+type field struct {
+	key    string
+	value  any
+	asJSON bool
+}
+
+func (f field) store(s *cookiesession.Session) error {
+	if f.asJSON {
+		return s.SetJSON(f.key, f.value)
+	}
+	return s.Set(f.key, f.value)
+}
+
+// decodeObject reads one JSON object and converts its members, sorted by
+// key. A body that is not exactly one object is an error.
+func decodeObject(body io.Reader) ([]field, error) {
+	dec := json.NewDecoder(body)
+	var members map[string]json.RawMessage
+	if err := dec.Decode(&members); err != nil {
+		return nil, fmt.Errorf("body is not a JSON object: %w", err)
+	}
+	if members == nil {
+		return nil, errors.New("body is not a JSON object: null")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("body holds more than one JSON value")
+	}
+	fields := make([]field, 0, len(members))
+	for key, raw := range members {
+		f, err := convert(key, raw)
+		if err != nil {
+			return nil, err
+		}
+		fields = append(fields, f)
+	}
+	sort.Slice(fields, func(i, j int) bool { return fields[i].key < fields[j].key })
+	return fields, nil
+}
+
+// convert maps a JSON value onto a type the session stores natively:
+// string, bool, nil, []string, and numbers as int64 when the literal is an
+// integer that fits, else float64. Anything else (objects, mixed arrays)
+// is kept as JSON through SetJSON.
+func convert(key string, raw json.RawMessage) (field, error) {
+	f := field{key: key}
+	var err error
+	switch raw[0] {
+	case '"':
+		var s string
+		err = json.Unmarshal(raw, &s)
+		f.value = s
+	case 't', 'f':
+		f.value = raw[0] == 't'
+	case 'n':
+		f.value = nil
+	case '[':
+		f.value, f.asJSON = stringsOrJSON(raw)
+	case '{':
+		f.value, f.asJSON = raw, true
+	default:
+		f.value, err = number(string(raw))
+	}
+	if err != nil {
+		return field{}, fmt.Errorf("value of %q: %w", key, err)
+	}
+	return f, nil
+}
+
+// stringsOrJSON returns an array of strings as []string, and any other
+// array as its JSON text.
+func stringsOrJSON(raw json.RawMessage) (any, bool) {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return raw, true
+	}
+	list := make([]string, len(items))
+	for i, item := range items {
+		if item[0] != '"' || json.Unmarshal(item, &list[i]) != nil {
+			return raw, true
+		}
+	}
+	return list, false
+}
+
+func number(lit string) (any, error) {
+	if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil {
+		return nil, fmt.Errorf("number %s is out of range", lit)
+	}
+	return f, nil
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>cookiesession demo</title>
+<style>
+body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }
+.flash { background: #e6f4ea; padding: .5rem; }
+.error { background: #fce8e6; padding: .5rem; }
+dt { font-weight: bold; } textarea { width: 100%; }
+</style>
+</head>
+<body>
+<h1>cookiesession demo</h1>
+{{range .Flashes}}<p class="flash" id="flash">{{.}}</p>
+{{end}}{{with .Error}}<p class="error" id="error">{{.}}</p>
+{{end}}
+{{if .User}}
+<p>Signed in as <strong id="user">{{.User}}</strong>.</p>
+<form method="post" action="/logout"><button type="submit">Log out</button></form>
+{{else}}
+<p id="anonymous">Not signed in.</p>
+<form method="post" action="/login">
+<label>User name <input name="username" maxlength="64" required></label>
+<button type="submit">Log in</button>
+</form>
+{{end}}
+<p>Visits in this session: <span id="visits">{{.Visits}}</span></p>
+
+<h2>Note</h2>
+<form method="post" action="/note">
+<textarea name="note" rows="6">{{.Note}}</textarea>
+<p>Stored: <span id="note-length">{{len .Note}}</span> bytes. The session may span
+{{.MaxChunks}} cookie(s) of at most {{.MaxCookie}} bytes each.</p>
+<button type="submit">Save note</button>
+</form>
+
+<h2>Session</h2>
+{{if .Live}}
+<dl>
+<dt>ID</dt><dd id="session-id">{{.ID}}</dd>
+<dt>Created</dt><dd id="created">{{.Created}}</dd>
+<dt>Expires (cookie received)</dt><dd id="expires">{{.Expires}}</dd>
+<dt>Sealed with key</dt><dd id="key-id">{{.KeyID}}</dd>
+<dt>Cookie received</dt><dd id="cookie-size">{{.CookieBytes}} bytes in {{.Chunks}} cookie(s)</dd>
+</dl>
+{{else}}
+<p id="no-session">No session cookie. None is sent until something is stored.</p>
+{{if .SecureOverPlainHTTP}}<p>Logged in and still see this? Your browser refused the
+Secure cookie over plain HTTP (Chrome and Firefox keep it on localhost and 127.0.0.1;
+Safari may not). Restart the demo with <code>-insecure</code>.</p>{{end}}
+{{end}}
+<p>JSON: <a href="/api/session">/api/session</a></p>
+</body>
+</html>
+`))

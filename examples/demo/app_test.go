@@ -1,0 +1,546 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// quiet discards the app's logs; tests that read logs use their own buffer.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func newRing(t *testing.T) *cookiesession.KeyRing {
+	t.Helper()
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
+}
+
+// demo is the app behind a TLS test server, with a browser-like client:
+// a cookie jar and redirects followed.
+type demo struct {
+	t      *testing.T
+	srv    *httptest.Server
+	client *http.Client
+}
+
+func startDemo(t *testing.T, ring *cookiesession.KeyRing, cfg config) *demo {
+	t.Helper()
+	if cfg.Logger == nil {
+		cfg.Logger = quiet
+	}
+	h, err := newApp(ring, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewTLSServer(h)
+	t.Cleanup(srv.Close)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := srv.Client()
+	client.Jar = jar
+	return &demo{t: t, srv: srv, client: client}
+}
+
+// otherBrowser returns a client with its own cookie jar on the same server.
+func (d *demo) otherBrowser() *demo {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	client := *d.client
+	client.Jar = jar
+	return &demo{t: d.t, srv: d.srv, client: &client}
+}
+
+// do sends a request and returns the final response with its body read.
+func (d *demo) do(method, path, contentType, body string) (*http.Response, string) {
+	d.t.Helper()
+	req, err := http.NewRequest(method, d.srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := d.client.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+func (d *demo) get(path string) (*http.Response, string) { return d.do("GET", path, "", "") }
+
+func (d *demo) postForm(path string, form url.Values) (*http.Response, string) {
+	return d.do("POST", path, "application/x-www-form-urlencoded", form.Encode())
+}
+
+func (d *demo) postJSON(body string) (*http.Response, string) {
+	return d.do("POST", "/api/session", "application/json", body)
+}
+
+// cookies returns the jar's cookies for the server, by name.
+func (d *demo) cookies() map[string]string {
+	u, _ := url.Parse(d.srv.URL)
+	out := map[string]string{}
+	for _, c := range d.client.Jar.Cookies(u) {
+		out[c.Name] = c.Value
+	}
+	return out
+}
+
+func (d *demo) session() sessionBody {
+	d.t.Helper()
+	resp, body := d.get("/api/session")
+	if resp.StatusCode != http.StatusOK {
+		d.t.Fatalf("GET /api/session: %d %s", resp.StatusCode, body)
+	}
+	var s sessionBody
+	if err := json.Unmarshal([]byte(body), &s); err != nil {
+		d.t.Fatalf("GET /api/session: %v in %s", err, body)
+	}
+	return s
+}
+
+// element returns the text of the element with this id, or "".
+func element(page, id string) string {
+	m := regexp.MustCompile(`id="` + id + `">([^<]*)<`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+func TestHealthz(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	resp, body := d.get("/healthz")
+	if resp.StatusCode != http.StatusOK || body != "ok\n" {
+		t.Fatalf("GET /healthz = %d %q, want 200 ok", resp.StatusCode, body)
+	}
+}
+
+func TestFirstVisitSetsNoCookie(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	resp, body := d.get("/")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET / = %d", resp.StatusCode)
+	}
+	if sc := resp.Header.Values("Set-Cookie"); len(sc) > 0 {
+		t.Errorf("GET / without a cookie sent Set-Cookie %q", sc)
+	}
+	if !strings.Contains(body, `id="no-session"`) || !strings.Contains(body, `action="/login"`) {
+		t.Errorf("page lacks the no-session note or the login form:\n%s", body)
+	}
+}
+
+func TestLoginFlashOnceAndVisits(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	resp, page := d.postForm("/login", url.Values{"username": {"<ada>"}})
+	if resp.StatusCode != http.StatusOK || resp.Request.URL.Path != "/" {
+		t.Fatalf("login ended at %s with %d", resp.Request.URL, resp.StatusCode)
+	}
+	if got := element(page, "user"); got != "&lt;ada&gt;" {
+		t.Errorf("user = %q, want the escaped name", got)
+	}
+	if got := element(page, "flash"); got != "Welcome, &lt;ada&gt;" {
+		t.Errorf("flash = %q after login", got)
+	}
+	if got := element(page, "visits"); got != "1" {
+		t.Errorf("visits = %q on the page after login, want 1", got)
+	}
+	_, page = d.get("/")
+	if got := element(page, "flash"); got != "" {
+		t.Errorf("flash shown twice: %q", got)
+	}
+	if got := element(page, "visits"); got != "2" {
+		t.Errorf("visits = %q on the second view, want 2", got)
+	}
+	if element(page, "user") != "&lt;ada&gt;" || len(element(page, "session-id")) != 32 {
+		t.Errorf("second view lost the user or the session id:\n%s", page)
+	}
+}
+
+func TestLoginRenewsID(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	d.postJSON(`{"cart":"3 apples"}`)
+	before := d.session().ID
+	d.postForm("/login", url.Values{"username": {"bob"}})
+	after := d.session()
+	if after.ID == before || after.Values["cart"] != "3 apples" {
+		t.Errorf("login: id %s -> %s, values %v; want a new id and the cart kept", before, after.ID, after.Values)
+	}
+}
+
+func TestLoginRefusesEmptyName(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	_, page := d.postForm("/login", url.Values{"username": {"   "}})
+	if element(page, "error") == "" || len(d.cookies()) != 0 {
+		t.Errorf("empty name: error %q, cookies %v", element(page, "error"), d.cookies())
+	}
+}
+
+func TestLogoutRemovesCookie(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	d.postForm("/login", url.Values{"username": {"ada"}})
+	if _, ok := d.cookies()["session"]; !ok {
+		t.Fatalf("no session cookie after login: %v", d.cookies())
+	}
+	_, page := d.postForm("/logout", nil)
+	if c := d.cookies(); len(c) != 0 {
+		t.Errorf("cookies after logout: %v", c)
+	}
+	if element(page, "user") != "" || !strings.Contains(page, `id="no-session"`) {
+		t.Errorf("page after logout still shows a session:\n%s", page)
+	}
+}
+
+func TestCrossSitePostRefused(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	req, _ := http.NewRequest("POST", d.srv.URL+"/login", strings.NewReader("username=mallory"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := d.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || len(resp.Header.Values("Set-Cookie")) > 0 {
+		t.Errorf("cross-site POST = %d with Set-Cookie %q, want 403 and none",
+			resp.StatusCode, resp.Header.Values("Set-Cookie"))
+	}
+}
+
+func TestAPIEmptySession(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	resp, body := d.get("/api/session")
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(body) != "{}" {
+		t.Errorf("GET /api/session = %d %q, want 200 {}", resp.StatusCode, body)
+	}
+	if sc := resp.Header.Values("Set-Cookie"); len(sc) > 0 {
+		t.Errorf("empty session sent Set-Cookie %q", sc)
+	}
+}
+
+func TestAPIMergeKeepsTypes(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	resp, body := d.postJSON(`{"s":"x","i":42,"f":1.5,"e":1e3,"b":true,"n":null,
+		"l":["a","b"],"mixed":[1,"a"],"o":{"k":[1,2]}}`)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST = %d %s", resp.StatusCode, body)
+	}
+	wantTypes := map[string]string{
+		"s": "string", "i": "int64", "f": "float64", "e": "float64", "b": "bool", "n": "<nil>",
+		"l": "[]string", "mixed": "json.RawMessage", "o": "json.RawMessage",
+	}
+	var posted sessionBody
+	if err := json.Unmarshal([]byte(body), &posted); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.session(); got.ID != posted.ID || !got.Created.Equal(posted.Created) || !got.Expires.Equal(posted.Expires) {
+		t.Errorf("POST said id %s created %v expires %v; the cookie holds %s %v %v",
+			posted.ID, posted.Created, posted.Expires, got.ID, got.Created, got.Expires)
+	}
+	d.postJSON(`{"i2":-7}`) // a second merge keeps the first one's keys
+	wantTypes["i2"] = "int64"
+	got := d.session()
+	for k, want := range wantTypes {
+		if got.Types[k] != want {
+			t.Errorf("type of %q = %q, want %q", k, got.Types[k], want)
+		}
+	}
+	raw, _ := json.Marshal(got.Values)
+	const wantValues = `{"b":true,"e":1000,"f":1.5,"i":42,"i2":-7,"l":["a","b"],"mixed":[1,"a"],"n":null,"o":{"k":[1,2]},"s":"x"}`
+	if string(raw) != wantValues {
+		t.Errorf("values = %s\nwant     %s", raw, wantValues)
+	}
+	if len(got.ID) != 32 || got.Created.IsZero() || !got.Expires.After(got.Created) {
+		t.Errorf("metadata id=%q created=%v expires=%v", got.ID, got.Created, got.Expires)
+	}
+}
+
+func TestAPIRejectsBadBodies(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	for _, body := range []string{
+		``, `{`, `[1]`, `null`, `"x"`, `42`, `{"a":1}{"b":2}`, `{"a":1} x`, `{"big":1e999}`, `{"a":tru}`, `{"a":1,}`,
+	} {
+		resp, got := d.postJSON(body)
+		var e errorBody
+		if resp.StatusCode != http.StatusBadRequest || json.Unmarshal([]byte(got), &e) != nil || e.Error == "" {
+			t.Errorf("POST %q = %d %q, want 400 with a JSON error", body, resp.StatusCode, got)
+		}
+		if sc := resp.Header.Values("Set-Cookie"); len(sc) > 0 {
+			t.Errorf("POST %q sent Set-Cookie", body)
+		}
+	}
+}
+
+func TestAPIBodyLimit(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	resp, _ := d.postJSON(`{"a":"` + strings.Repeat("x", maxBody) + `"}`)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("body over the limit = %d, want 413", resp.StatusCode)
+	}
+}
+
+func TestAPITooLargeKeepsOldSession(t *testing.T) {
+	d := startDemo(t, newRing(t), config{MaxChunks: 1})
+	if resp, body := d.postJSON(`{"a":"small"}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("first POST = %d %s", resp.StatusCode, body)
+	}
+	before := d.cookies()
+	resp, body := d.postJSON(`{"big":"` + strings.Repeat("x", 5000) + `"}`)
+	var e errorBody
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || json.Unmarshal([]byte(body), &e) != nil ||
+		!strings.Contains(e.Error, "too large") {
+		t.Fatalf("oversized POST = %d %q, want 413 with a JSON error", resp.StatusCode, body)
+	}
+	if sc := resp.Header.Values("Set-Cookie"); len(sc) > 0 {
+		t.Errorf("413 carried Set-Cookie %q", sc)
+	}
+	if after := d.cookies(); after["session"] != before["session"] {
+		t.Errorf("the cookie changed after a 413")
+	}
+	got := d.session()
+	if got.Values["a"] != "small" || got.Values["big"] != nil {
+		t.Errorf("after 413 values = %v, want the old ones", got.Values)
+	}
+}
+
+func TestNoteTooLargeShowsError(t *testing.T) {
+	d := startDemo(t, newRing(t), config{MaxChunks: 1})
+	d.postForm("/note", url.Values{"note": {"short"}})
+	resp, page := d.postForm("/note", url.Values{"note": {strings.Repeat("n", 6000)}})
+	if resp.StatusCode != http.StatusOK || !strings.Contains(element(page, "error"), "does not fit") {
+		t.Fatalf("oversized note = %d, error %q", resp.StatusCode, element(page, "error"))
+	}
+	if got := element(page, "note-length"); got != "5" {
+		t.Errorf("note length after the refused note = %s, want 5 (the old note)", got)
+	}
+}
+
+func TestLargeNoteSpansChunks(t *testing.T) {
+	d := startDemo(t, newRing(t), config{MaxChunks: 4})
+	var note strings.Builder
+	for i := 0; note.Len() < 8000; i++ {
+		note.WriteString(strings.Repeat(string(rune('a'+i%26)), 1+i%7))
+	}
+	resp, page := d.postForm("/note", url.Values{"note": {note.String()}})
+	if resp.StatusCode != http.StatusOK || element(page, "error") != "" {
+		t.Fatalf("note POST = %d, error %q", resp.StatusCode, element(page, "error"))
+	}
+	c := d.cookies()
+	if _, ok := c["session.2"]; !ok || len(c) > 4 {
+		t.Errorf("cookies for an 8 KB note: %d (%v), want 3 or 4", len(c), keys(c))
+	}
+	if got := d.session().Values["note"]; got != note.String() {
+		t.Errorf("note did not round-trip: %d bytes back", len(got.(string)))
+	}
+	d.postForm("/note", url.Values{"note": {"tiny"}})
+	if c := d.cookies(); len(c) != 1 {
+		t.Errorf("after shrinking, cookies = %v, want just session", keys(c))
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+func TestAPIDelete(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	d.postJSON(`{"a":"b"}`)
+	resp, _ := d.do("DELETE", "/api/session", "", "")
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("DELETE = %d, want 204", resp.StatusCode)
+	}
+	if c := d.cookies(); len(c) != 0 {
+		t.Errorf("cookies after DELETE: %v", c)
+	}
+	if _, body := d.get("/api/session"); strings.TrimSpace(body) != "{}" {
+		t.Errorf("GET after DELETE = %s", body)
+	}
+}
+
+// writeRing writes ring's JSON form to path.
+func writeRing(t *testing.T, path string, ring *cookiesession.KeyRing) {
+	t.Helper()
+	b, err := ring.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadRingSources(t *testing.T) {
+	dir := t.TempDir()
+	fileRing, envRing := newRing(t), newRing(t)
+	path := filepath.Join(dir, "keys.json")
+	writeRing(t, path, fileRing)
+	envJSON, _ := envRing.MarshalJSON()
+	t.Setenv(cookiesession.EnvKeys, string(envJSON))
+
+	got, err := loadRing(path, quiet)
+	if err != nil || got.Primary() != fileRing.Primary() {
+		t.Errorf("-keys file: %v, %v; want the file's ring (it beats the env var)", got, err)
+	}
+	got, err = loadRing("", quiet)
+	if err != nil || got.Primary() != envRing.Primary() {
+		t.Errorf("env: %v, %v; want the env ring", got, err)
+	}
+
+	t.Setenv(cookiesession.EnvKeys, "")
+	var logs bytes.Buffer
+	got, err = loadRing("", slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil || got == nil || !strings.Contains(logs.String(), "WARNING") ||
+		!strings.Contains(logs.String(), "will not survive a restart") {
+		t.Errorf("no keys: ring %v, err %v, log %q; want an ephemeral ring and a warning", got, err, logs.String())
+	}
+}
+
+func TestLoadRingCorruptFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	os.WriteFile(path, []byte(`{"version":1,"primary":"zz"`), 0o600)
+	_, err := loadRing(path, quiet)
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "key ring") {
+		t.Errorf("corrupt file: err = %v; want an error naming the file and the key ring", err)
+	}
+	if _, err := loadRing(filepath.Join(t.TempDir(), "missing.json"), quiet); err == nil {
+		t.Error("missing file: no error")
+	}
+	t.Setenv(cookiesession.EnvKeys, "not json")
+	if _, err := loadRing("", quiet); err == nil || !strings.Contains(err.Error(), cookiesession.EnvKeys) {
+		t.Errorf("corrupt env: err = %v; want an error naming %s", err, cookiesession.EnvKeys)
+	}
+}
+
+// TestReloadRotation drives a key rotation through the reload path: a ring
+// with the old key open-only keeps the user signed in, a ring without it
+// starts a fresh session, and a corrupt file changes nothing.
+func TestReloadRotation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	oldKey, _ := cookiesession.GenerateKey()
+	newKey, _ := cookiesession.GenerateKey()
+	first, _ := cookiesession.NewKeyRing(oldKey)
+	writeRing(t, path, first)
+	ring, err := loadRing(path, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startDemo(t, ring, config{})
+	d.postForm("/login", url.Values{"username": {"ada"}})
+	idle := d.otherBrowser() // signs in now, then sleeps through the rotation
+	idle.postForm("/login", url.Values{"username": {"bob"}})
+
+	rotated, _ := cookiesession.NewKeyRing(newKey, oldKey)
+	writeRing(t, path, rotated)
+	if err := reloadKeys(ring, path, quiet); err != nil || ring.Primary() != newKey.ID() {
+		t.Fatalf("reload: %v, primary %08x", err, ring.Primary())
+	}
+	if got := d.session().Values["user"]; got != "ada" {
+		t.Errorf("with the old key open-only, user = %v, want ada", got)
+	}
+
+	var logs bytes.Buffer
+	os.WriteFile(path, []byte("{broken"), 0o600)
+	if err := reloadKeys(ring, path, slog.New(slog.NewTextHandler(&logs, nil))); err == nil ||
+		!ring.Has(oldKey.ID()) || !strings.Contains(logs.String(), "keeping the old keys") {
+		t.Errorf("corrupt reload: err %v, old key kept %v, log %q", err, ring.Has(oldKey.ID()), logs.String())
+	}
+
+	only, _ := cookiesession.NewKeyRing(newKey)
+	writeRing(t, path, only)
+	if err := reloadKeys(ring, path, quiet); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.session().Values["user"]; got != "ada" {
+		t.Errorf("re-sealed under the new key, the session should survive the old key's removal; user = %v", got)
+	}
+	if ring.Has(oldKey.ID()) {
+		t.Error("old key still in the ring after reload")
+	}
+	if resp, body := idle.get("/api/session"); strings.TrimSpace(body) != "{}" ||
+		len(resp.Header.Values("Set-Cookie")) != 1 || len(idle.cookies()) != 0 {
+		t.Errorf("a cookie under the removed key: %s, Set-Cookie %q; want a fresh session and the cookie cleared",
+			body, resp.Header.Values("Set-Cookie"))
+	}
+}
+
+// TestRun starts the real program on a free port, reads the URL from its
+// log, and shuts it down as a signal would.
+func TestRun(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeRing(t, path, newRing(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	logR, logW := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-keys", path}, logW)
+		logW.Close()
+	}()
+	listening := regexp.MustCompile(`demo listening on (http://127\.0\.0\.1:\d+)`)
+	lines := bufio.NewScanner(logR)
+	var base string
+	for base == "" && lines.Scan() {
+		if m := listening.FindStringSubmatch(lines.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	go io.Copy(io.Discard, logR) // keep the logger from blocking
+	if base == "" {
+		t.Fatal("run never logged its URL")
+	}
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("healthz = %d", resp.StatusCode)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("run after cancel: %v", err)
+	}
+}
+
+func TestRunBadFlags(t *testing.T) {
+	var out bytes.Buffer
+	for _, args := range [][]string{{"-max-age", "soon"}, {"extra"}, {"-keys", "/nonexistent/keys.json"}} {
+		if err := run(context.Background(), args, &out); err == nil {
+			t.Errorf("run %q: no error", args)
+		}
+	}
+}
