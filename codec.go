@@ -256,10 +256,14 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 	}
 	rec.Expires = rec.Expires.Truncate(time.Second)
 	if !rec.Expires.After(now) {
-		return &TokenError{Reason: "session expired at " + rec.Expires.UTC().Format(time.RFC3339),
-			Expired: rec.Expires, kind: ErrExpired}
+		return expired(0, rec.Expires, "the record's Expires")
 	}
 	return nil
+}
+
+func expired(keyID uint32, at time.Time, which string) *TokenError {
+	return &TokenError{Reason: "session expired at " + at.UTC().Format(time.RFC3339) + " (" + which + ")",
+		KeyID: keyID, Expired: at, kind: ErrExpired}
 }
 
 func newSessionID() SessionID {
@@ -345,10 +349,11 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time) (Record, e
 	if rec.Created.After(now.Add(ClockSkew)) {
 		return Record{}, invalid(keyID, "session created in the future at %s", rec.Created.UTC().Format(time.RFC3339))
 	}
-	deadline := minTime(rec.Expires, rec.Created.Add(c.maxAge))
-	if !deadline.After(now) {
-		return Record{}, &TokenError{Reason: "session expired at " + deadline.UTC().Format(time.RFC3339),
-			KeyID: keyID, Expired: deadline, kind: ErrExpired}
+	if !rec.Expires.After(now) {
+		return Record{}, expired(keyID, rec.Expires, "the token's own deadline")
+	}
+	if limit := rec.Created.Add(c.maxAge); !limit.After(now) {
+		return Record{}, expired(keyID, limit, "MaxAge "+c.maxAge.String()+" since creation")
 	}
 	return rec, nil
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -198,6 +199,10 @@ func (o *Options) checkCookie() error {
 	return nil
 }
 
+// CookieNames returns the names of the cookies a session may span: Name,
+// then Name.1 up to Name.(MaxChunks-1).
+func (m *Manager) CookieNames() []string { return slices.Clone(m.names) }
+
 // Codec returns the codec the Manager seals with, bound to its cookie name.
 func (m *Manager) Codec() *Codec { return m.codec }
 
@@ -213,9 +218,9 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 
 func (m *Manager) load(r *http.Request, s *Session) error {
 	now := m.opts.Now()
-	s.now, s.created, s.isNew = now, now, true
+	s.now, s.created, s.isNew = now, now.Truncate(time.Second), true
 	token, err := m.readToken(r, s)
-	if token == "" && err == nil {
+	if s.chunksSent == 0 {
 		return nil
 	}
 	var rec Record
@@ -278,7 +283,7 @@ func (m *Manager) logRefused(r *http.Request, err error) {
 	attrs := []slog.Attr{slog.String("cookie", m.opts.Name), slog.String("reason", err.Error())}
 	var te *TokenError
 	if errors.As(err, &te) && te.KeyID != 0 {
-		attrs = append(attrs, slog.String("key_id", formatKeyID(te.KeyID)))
+		attrs = append(attrs, slog.String("key_id", FormatKeyID(te.KeyID)))
 	}
 	m.logger.LogAttrs(r.Context(), slog.LevelDebug, "cookiesession: session cookie refused", attrs...)
 }
@@ -364,6 +369,9 @@ func (m *Manager) action(s *Session, now time.Time) action {
 	empty := s.values.Len() == 0
 	switch {
 	case empty && s.destroyed:
+		if s.chunksSent == 0 {
+			return actionNone // the client holds nothing to expire
+		}
 		return actionClear
 	case empty && !s.loaded:
 		if s.bad {

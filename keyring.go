@@ -86,7 +86,7 @@ func (k Key) ID() uint32 { return k.id }
 func (k Key) IsZero() bool { return k.mat == nil }
 
 // String returns "cookiesession.Key(1a2b3c4d)": the id, never the secret.
-func (k Key) String() string { return "cookiesession.Key(" + formatKeyID(k.id) + ")" }
+func (k Key) String() string { return "cookiesession.Key(" + FormatKeyID(k.id) + ")" }
 
 // GoString is String, so that %#v does not print the secret either.
 func (k Key) GoString() string { return k.String() }
@@ -94,22 +94,21 @@ func (k Key) GoString() string { return k.String() }
 // Format prints String for every verb.
 func (k Key) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(k.String())) }
 
-func formatKeyID(id uint32) string { return fmt.Sprintf("%08x", id) }
+// FormatKeyID returns the form of a key id used in the JSON form, in logs
+// and in error messages: 8 lowercase hex digits.
+func FormatKeyID(id uint32) string { return fmt.Sprintf("%08x", id) }
 
-func parseKeyID(s string) (uint32, error) {
-	if len(s) != 8 {
+// ParseKeyID parses the 8-hex-digit form of a key id.
+func ParseKeyID(s string) (uint32, error) {
+	id, err := strconv.ParseUint(s, 16, 32)
+	if len(s) != 8 || err != nil {
 		return 0, fmt.Errorf("cookiesession: key id %q is not 8 hex digits", s)
 	}
-	id, err := strconv.ParseUint(s, 16, 32)
-	if err != nil || id == 0 {
-		return 0, fmt.Errorf("cookiesession: key id %q is not 8 hex digits and non-zero", s)
+	if id == 0 {
+		return 0, fmt.Errorf("cookiesession: key id %s is reserved", s)
 	}
 	return uint32(id), nil
 }
-
-// ParseKeyID parses the 8-hex-digit form of a key id used in the JSON form,
-// in logs and by the CLI.
-func ParseKeyID(s string) (uint32, error) { return parseKeyID(s) }
 
 // KeyRing holds the keys a Manager or Codec seals and opens with: one
 // primary key that seals and opens, and open-only keys. Rotation is staged:
@@ -173,17 +172,17 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 			return nil, errors.New("cookiesession: key ring holds a zero Key")
 		}
 		if slices.ContainsFunc(keys[:i], func(o ringKey) bool { return o.id == k.id }) {
-			return nil, fmt.Errorf("cookiesession: duplicate key id %s", formatKeyID(k.id))
+			return nil, fmt.Errorf("cookiesession: duplicate key id %s", FormatKeyID(k.id))
 		}
 		if k.id == primary && !k.promoteAt.IsZero() {
-			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time", formatKeyID(k.id))
+			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time", FormatKeyID(k.id))
 		}
 		if !k.promoteAt.IsZero() {
 			st.scheduled = append(st.scheduled, &st.keys[i])
 		}
 	}
 	if st.lookup(primary) == nil {
-		return nil, fmt.Errorf("cookiesession: primary key %s is not in the ring", formatKeyID(primary))
+		return nil, fmt.Errorf("cookiesession: primary key %s is not in the ring", FormatKeyID(primary))
 	}
 	slices.SortStableFunc(st.scheduled, func(a, b *ringKey) int { return a.promoteAt.Compare(b.promoteAt) })
 	return st, nil
@@ -245,7 +244,7 @@ func (r *KeyRing) String() string {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(formatKeyID(k.ID))
+		b.WriteString(FormatKeyID(k.ID))
 		if k.Primary {
 			b.WriteString("*")
 		}
@@ -305,7 +304,7 @@ func (r *KeyRing) Schedule(id uint32, promoteAt time.Time) error {
 	return r.update(func(keys []ringKey, primary uint32, _ time.Time) ([]ringKey, uint32, error) {
 		i := slices.IndexFunc(keys, func(k ringKey) bool { return k.id == id })
 		if i < 0 {
-			return nil, 0, fmt.Errorf("cookiesession: no key %s in the ring", formatKeyID(id))
+			return nil, 0, fmt.Errorf("cookiesession: no key %s in the ring", FormatKeyID(id))
 		}
 		keys[i].promoteAt = promoteAt
 		return keys, primary, nil
@@ -318,7 +317,7 @@ func (r *KeyRing) Promote(id uint32) error {
 	return r.update(func(keys []ringKey, _ uint32, _ time.Time) ([]ringKey, uint32, error) {
 		i := slices.IndexFunc(keys, func(k ringKey) bool { return k.id == id })
 		if i < 0 {
-			return nil, 0, fmt.Errorf("cookiesession: no key %s in the ring", formatKeyID(id))
+			return nil, 0, fmt.Errorf("cookiesession: no key %s in the ring", FormatKeyID(id))
 		}
 		keys[i].promoteAt = time.Time{}
 		return keys, id, nil
@@ -331,11 +330,11 @@ func (r *KeyRing) Promote(id uint32) error {
 func (r *KeyRing) Remove(id uint32) error {
 	return r.update(func(keys []ringKey, primary uint32, _ time.Time) ([]ringKey, uint32, error) {
 		if id == primary {
-			return nil, 0, fmt.Errorf("cookiesession: key %s is the primary; promote another key first", formatKeyID(id))
+			return nil, 0, fmt.Errorf("cookiesession: key %s is the primary; promote another key first", FormatKeyID(id))
 		}
 		i := slices.IndexFunc(keys, func(k ringKey) bool { return k.id == id })
 		if i < 0 {
-			return nil, 0, fmt.Errorf("cookiesession: no key %s in the ring", formatKeyID(id))
+			return nil, 0, fmt.Errorf("cookiesession: no key %s in the ring", FormatKeyID(id))
 		}
 		return slices.Delete(keys, i, i+1), primary, nil
 	})
@@ -372,9 +371,9 @@ type keyJSON struct {
 // with `openssl rand -base64 32` can be pasted in.
 func (r *KeyRing) MarshalJSON() ([]byte, error) {
 	st := r.load()
-	out := ringJSON{Version: 1, Primary: formatKeyID(st.primary), Keys: make([]keyJSON, len(st.keys))}
+	out := ringJSON{Version: 1, Primary: FormatKeyID(st.primary), Keys: make([]keyJSON, len(st.keys))}
 	for i, k := range st.keys {
-		out.Keys[i] = keyJSON{ID: formatKeyID(k.id), Secret: base64.StdEncoding.EncodeToString(k.mat.secret[:])}
+		out.Keys[i] = keyJSON{ID: FormatKeyID(k.id), Secret: base64.StdEncoding.EncodeToString(k.mat.secret[:])}
 		if !k.promoteAt.IsZero() {
 			at := k.promoteAt.UTC()
 			out.Keys[i].PromoteAt = &at
@@ -405,7 +404,7 @@ func ParseKeyRing(data []byte) (*KeyRing, error) {
 	if len(in.Keys) > maxRingKeys {
 		return nil, fmt.Errorf("cookiesession: key ring has %d keys, more than %d", len(in.Keys), maxRingKeys)
 	}
-	primary, err := parseKeyID(in.Primary)
+	primary, err := ParseKeyID(in.Primary)
 	if err != nil {
 		return nil, fmt.Errorf("%w (primary)", err)
 	}
@@ -425,7 +424,7 @@ func ParseKeyRing(data []byte) (*KeyRing, error) {
 }
 
 func (kj keyJSON) parse() (ringKey, error) {
-	id, err := parseKeyID(kj.ID)
+	id, err := ParseKeyID(kj.ID)
 	if err != nil {
 		return ringKey{}, err
 	}
