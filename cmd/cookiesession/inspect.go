@@ -76,8 +76,8 @@ func cmdInspect(e *env, args []string) error {
 		return err
 	}
 	if s.IsNew() {
-		// Load treats an empty cookie as no cookie: a fresh session, which
-		// must not be printed as if the input held it.
+		// Load refuses an empty cookie itself; this guards against printing
+		// a fresh session as if the input held it.
 		return fmt.Errorf("cookie %q is empty: there is no session to inspect", *name)
 	}
 	return writeJSON(e, describeSession(s, ring))
