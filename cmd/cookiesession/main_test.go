@@ -416,7 +416,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"add", "-ring"}, "needs an argument"},
 		{[]string{"promote", "-ring", path}, "-id is required"},
 		{[]string{"promote", "-ring", path, "-id", "xyz"}, `"xyz" is not 8 hex digits`},
-		{[]string{"remove", "-ring", path, "-id", "00000000"}, "not 8 hex digits and non-zero"},
+		{[]string{"remove", "-ring", path, "-id", "00000000"}, "is reserved"},
 		{[]string{"inspect", "-ring", path}, "-name is required"},
 		{[]string{"inspect", "-ring", path, "-name", "s", "a", "b"}, `unexpected argument "b"`},
 		{[]string{"inspect", "-ring", path, "-name", "bad name", "x"}, "bad cookie options"},
