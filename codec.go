@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -303,14 +304,14 @@ func (c *Codec) OpenAt(token string, now time.Time) (Record, error) {
 	return c.openRaw(raw, buf.b[len(src)+len(raw):len(src)+len(raw)], now)
 }
 
+// badTokenByte returns the offset of a line break in token, or -1. The
+// strict base64url decoder rejects every other byte outside its alphabet,
+// padding included, but skips CR and LF, which a token must not contain.
 func badTokenByte(token string) int {
-	for i := 0; i < len(token); i++ {
-		c := token[i]
-		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return i
-		}
+	if i := strings.IndexByte(token, '\n'); i >= 0 {
+		return i
 	}
-	return -1
+	return strings.IndexByte(token, '\r')
 }
 
 func (c *Codec) openRaw(raw, adBuf []byte, now time.Time) (Record, error) {
