@@ -1,0 +1,1727 @@
+package cookiesession_test
+
+import (
+	"bytes"
+	stdcmp "cmp"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// ---- test scaffolding --------------------------------------------------
+
+// testClock is a manual clock for Options.Now, so that expiry tests move
+// time forward instead of sleeping.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// newClock starts on a whole second, so that token times (kept in whole
+// seconds) compare exactly with offsets from the start.
+func newClock() *testClock {
+	return &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer collects log output written from server goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// testKey derives a fixed secret from id: the tests need distinct keys, not
+// secret ones.
+func testKey(t testing.TB, id uint32) cookiesession.Key {
+	t.Helper()
+	k, err := cookiesession.NewKey(id, bytes.Repeat([]byte{byte(id), byte(id >> 8)}, cookiesession.KeySize/2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func testRing(t testing.TB, id uint32) *cookiesession.KeyRing {
+	t.Helper()
+	ring, err := cookiesession.NewKeyRing(testKey(t, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
+}
+
+const (
+	keyA = 0x1a2b3c4d
+	keyB = 0x2b3c4d5e
+)
+
+// fixture is a Manager on a manual clock whose logger writes everything,
+// debug included, into log.
+type fixture struct {
+	t     *testing.T
+	clock *testClock
+	ring  *cookiesession.KeyRing
+	log   *syncBuffer
+	m     *cookiesession.Manager
+}
+
+func newFixture(t *testing.T, opts cookiesession.Options) *fixture {
+	t.Helper()
+	f := &fixture{t: t, clock: newClock(), ring: testRing(t, keyA), log: new(syncBuffer)}
+	f.m = f.manager(opts)
+	return f
+}
+
+// manager builds another Manager on the fixture's ring, clock and log.
+func (f *fixture) manager(opts cookiesession.Options) *cookiesession.Manager {
+	f.t.Helper()
+	if opts.Now == nil {
+		opts.Now = f.clock.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	m, err := cookiesession.New(f.ring, opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+// advanceTo moves the clock to start+offset.
+func (f *fixture) advanceTo(start time.Time, offset time.Duration) {
+	f.clock.Advance(start.Add(offset).Sub(f.clock.Now()))
+}
+
+// open opens a token with the fixture's codec at the current time.
+func (f *fixture) open(token string) cookiesession.Record {
+	f.t.Helper()
+	rec, err := f.m.Codec().OpenAt(token, f.clock.Now())
+	if err != nil {
+		f.t.Fatalf("open the issued token: %v", err)
+	}
+	return rec
+}
+
+// userIn returns the "user" value sealed in token.
+func (f *fixture) userIn(token string) (any, bool) {
+	f.t.Helper()
+	rec := f.open(token)
+	return rec.Values.Get("user")
+}
+
+// serve runs h behind f.m for a request carrying b's cookies, then lets b
+// take the response's cookies.
+func (f *fixture) serve(b *clientCookies, h http.HandlerFunc) *http.Response {
+	f.t.Helper()
+	return serveWith(f.t, f.m, b, h)
+}
+
+func serveWith(t *testing.T, m *cookiesession.Manager, b *clientCookies, h http.HandlerFunc) *http.Response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler(h).ServeHTTP(rec, b.request("/"))
+	resp := rec.Result()
+	b.apply(t, resp.Header)
+	return resp
+}
+
+// clientCookies is a minimal client cookie store for hand-built requests: exact
+// control over which cookies are sent, and in which order.
+type clientCookies struct {
+	vals  map[string]string
+	order []string // overrides the sorted order of the Cookie header
+}
+
+func newClientCookies() *clientCookies { return &clientCookies{vals: map[string]string{}} }
+
+func (b *clientCookies) clone() *clientCookies {
+	c := newClientCookies()
+	for k, v := range b.vals {
+		c.vals[k] = v
+	}
+	return c
+}
+
+func (b *clientCookies) names() []string {
+	if b.order != nil {
+		return b.order
+	}
+	names := make([]string, 0, len(b.vals))
+	for name := range b.vals {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (b *clientCookies) request(target string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "https://example.com"+target, nil)
+	var pairs []string
+	for _, name := range b.names() {
+		pairs = append(pairs, name+"="+b.vals[name])
+	}
+	if len(pairs) > 0 {
+		r.Header.Set("Cookie", strings.Join(pairs, "; "))
+	}
+	return r
+}
+
+// apply stores or deletes cookies as a browser would on Set-Cookie.
+func (b *clientCookies) apply(t testing.TB, h http.Header) {
+	t.Helper()
+	for _, c := range parseSetCookies(t, h) {
+		if c.MaxAge < 0 {
+			delete(b.vals, c.Name)
+		} else {
+			b.vals[c.Name] = c.Value
+		}
+	}
+	b.order = nil
+}
+
+func parseSetCookies(t testing.TB, h http.Header) []*http.Cookie {
+	t.Helper()
+	var out []*http.Cookie
+	for _, line := range h.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// ourCookies returns the Set-Cookie lines for name and its chunk names
+// (name.1, name.2, ...) by name, failing on a duplicate.
+func ourCookies(t testing.TB, h http.Header, name string) map[string]*http.Cookie {
+	t.Helper()
+	out := map[string]*http.Cookie{}
+	for _, c := range parseSetCookies(t, h) {
+		if !isChunkOf(c.Name, name) {
+			continue
+		}
+		if _, dup := out[c.Name]; dup {
+			t.Errorf("duplicate Set-Cookie for %s: %q", c.Name, h.Values("Set-Cookie"))
+		}
+		out[c.Name] = c
+	}
+	return out
+}
+
+func isChunkOf(cookie, name string) bool {
+	if cookie == name {
+		return true
+	}
+	n, ok := strings.CutPrefix(cookie, name+".")
+	if !ok {
+		return false
+	}
+	_, err := strconv.Atoi(n)
+	return err == nil
+}
+
+// requireCleared checks that the response expires exactly the cookies in
+// names.
+func requireCleared(t testing.TB, h http.Header, names ...string) {
+	t.Helper()
+	got := ourCookies(t, h, "session")
+	var cleared []string
+	for name, c := range got {
+		if c.MaxAge >= 0 || c.Value != "" {
+			t.Errorf("%s not cleared: %s", name, c)
+		}
+		cleared = append(cleared, name)
+	}
+	slices.Sort(cleared)
+	if diff := cmp.Diff(names, cleared); diff != "" {
+		t.Errorf("cleared cookies (-want +got):\n%s", diff)
+	}
+}
+
+// sessionOf returns the session the middleware put in the request.
+func sessionOf(t testing.TB, r *http.Request) *cookiesession.Session {
+	t.Helper()
+	s := cookiesession.FromContext(r.Context())
+	if s == nil {
+		t.Fatal("no session in the request context")
+	}
+	return s
+}
+
+// setString is a handler that stores key=val.
+func setString(t testing.TB, key, val string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := sessionOf(t, r).Set(key, val); err != nil {
+			t.Errorf("Set: %v", err)
+		}
+	}
+}
+
+// observed is what a handler saw of its session.
+type observed struct {
+	isNew   bool
+	user    string
+	len     int
+	id      string
+	created time.Time
+}
+
+// observe returns a handler that records the session into o, then replies
+// with status.
+func observe(t testing.TB, o *observed, status int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		*o = observed{isNew: s.IsNew(), user: s.GetString("user"), len: s.Len(), id: s.ID(), created: s.CreatedAt()}
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, "ok")
+	}
+}
+
+func noopHandler(http.ResponseWriter, *http.Request) {}
+
+// tlsServer is an httptest TLS server whose http.Server error log is kept,
+// so that tests can check it never saw a superfluous WriteHeader.
+type tlsServer struct {
+	*httptest.Server
+	errLog *syncBuffer
+}
+
+func newTLSServer(t *testing.T, h http.Handler) *tlsServer {
+	t.Helper()
+	errLog := new(syncBuffer)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(errLog, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return &tlsServer{Server: srv, errLog: errLog}
+}
+
+// client returns a client with its own cookie jar.
+func (s *tlsServer) client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := *s.Client()
+	c.Jar = jar
+	return &c
+}
+
+// checkNoSuperfluous closes the server, which waits for every handler, and
+// checks its error log.
+func (s *tlsServer) checkNoSuperfluous(t *testing.T) {
+	t.Helper()
+	s.Close()
+	if log := s.errLog.String(); strings.Contains(log, "superfluous") {
+		t.Errorf("http.Server logged a superfluous WriteHeader:\n%s", log)
+	}
+}
+
+func (s *tlsServer) jarValue(t *testing.T, c *http.Client, name string) string {
+	t.Helper()
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func fetch(t *testing.T, c *http.Client, target string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// ---- when Set-Cookie is sent -------------------------------------------
+
+func TestEndToEndCookieOnlyOnceStored(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, sessionOf(t, r).GetString("user"))
+	})
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		setString(t, "user", r.URL.Query().Get("v"))(w, r)
+	})
+	srv := newTLSServer(t, f.m.Handler(mux))
+	c := srv.client(t)
+
+	steps := []struct {
+		path      string
+		wantBody  string
+		wantSetCk bool
+	}{
+		{"/read", "", false},
+		{"/read", "", false},
+		{"/set?v=alice", "", true},
+		{"/read", "alice", false},
+		{"/read", "alice", false},
+		{"/set?v=bob", "", true},
+		{"/read", "bob", false},
+	}
+	for i, st := range steps {
+		resp, body := fetch(t, c, srv.URL+st.path)
+		setCk := len(resp.Header.Values("Set-Cookie")) > 0
+		if resp.StatusCode != http.StatusOK || body != st.wantBody || setCk != st.wantSetCk {
+			t.Errorf("step %d %s: status %d body %q Set-Cookie %v; want 200 %q %v",
+				i, st.path, resp.StatusCode, body, setCk, st.wantBody, st.wantSetCk)
+		}
+		if i < 2 && srv.jarValue(t, c, "session") != "" {
+			t.Errorf("step %d: the jar holds a session cookie before anything was stored", i)
+		}
+	}
+}
+
+// TestSetCookieOnlyWhenNeeded walks the documented reasons for a Set-Cookie
+// (change, Renew, Destroy, Touch, due refresh, old-key re-seal, clearing a
+// bad cookie) and the requests that must not send one.
+func TestSetCookieOnlyWhenNeeded(t *testing.T) {
+	readAll := func(s *cookiesession.Session) {
+		s.Get("user")
+		s.GetString("user")
+		s.GetInt("user")
+		s.Has("user")
+		s.Keys()
+		s.Len()
+		s.ID()
+		s.IsNew()
+		s.CreatedAt()
+		s.ExpiresAt()
+		s.KeyID()
+		s.Flashes()
+		s.Pop("missing")
+		s.PopString("missing")
+		s.Delete("missing")
+		_, _ = cookiesession.GetAs[string](s, "user")
+		_, _ = s.GetJSON("missing", new(any))
+	}
+	rotate := func(f *fixture, _ *clientCookies) {
+		k2 := testKey(f.t, keyB)
+		if err := f.ring.Add(k2); err != nil {
+			f.t.Fatal(err)
+		}
+		if err := f.ring.Promote(k2.ID()); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	advance := func(d time.Duration) func(*fixture, *clientCookies) {
+		return func(f *fixture, _ *clientCookies) { f.clock.Advance(d) }
+	}
+	tests := []struct {
+		name     string
+		noCookie bool // the client holds no session cookie
+		before   func(*fixture, *clientCookies)
+		act      func(*cookiesession.Session)
+		want     bool
+	}{
+		{name: "no cookie, handler does nothing", noCookie: true, act: func(*cookiesession.Session) {}},
+		{name: "no cookie, plain read", noCookie: true, act: readAll},
+		{name: "no cookie, Touch and Renew", noCookie: true, act: func(s *cookiesession.Session) { s.Touch(); s.Renew() }},
+		{name: "no cookie, Set then Delete", noCookie: true, act: func(s *cookiesession.Session) {
+			_ = s.Set("x", 1)
+			s.Delete("x")
+		}},
+		{name: "no cookie, Destroy", noCookie: true, act: (*cookiesession.Session).Destroy},
+		{name: "no cookie, Set", noCookie: true, act: func(s *cookiesession.Session) { _ = s.Set("x", 1) }, want: true},
+		{name: "handler does nothing", act: func(*cookiesession.Session) {}},
+		{name: "plain read", act: readAll},
+		{name: "read before refresh is due", before: advance(time.Minute), act: readAll},
+		{name: "Set", act: func(s *cookiesession.Session) { _ = s.Set("x", 1) }, want: true},
+		{name: "Delete", act: func(s *cookiesession.Session) { s.Delete("user") }, want: true},
+		{name: "PopString", act: func(s *cookiesession.Session) { s.PopString("user") }, want: true},
+		{name: "AddFlash", act: func(s *cookiesession.Session) { s.AddFlash("hi") }, want: true},
+		{name: "Clear", act: (*cookiesession.Session).Clear, want: true},
+		{name: "Renew", act: (*cookiesession.Session).Renew, want: true},
+		{name: "Destroy", act: (*cookiesession.Session).Destroy, want: true},
+		{name: "Touch", act: (*cookiesession.Session).Touch, want: true},
+		{name: "due refresh", before: advance(6 * time.Minute), act: readAll, want: true},
+		{name: "old-key re-seal", before: rotate, act: readAll, want: true},
+		{name: "bad cookie cleared", before: func(_ *fixture, b *clientCookies) { b.vals["session"] = "not-a-token" },
+			act: readAll, want: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{IdleTimeout: 10 * time.Minute})
+			b := newClientCookies()
+			if !tt.noCookie {
+				f.serve(b, setString(t, "user", "alice"))
+				if b.vals["session"] == "" {
+					t.Fatal("no cookie issued for a stored value")
+				}
+			}
+			if tt.before != nil {
+				tt.before(f, b)
+			}
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) { tt.act(sessionOf(t, r)) })
+			got := resp.Header.Values("Set-Cookie")
+			if (len(got) > 0) != tt.want {
+				t.Errorf("Set-Cookie = %q, want a cookie: %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// ---- lifetime ----------------------------------------------------------
+
+func TestMaxAgeEnforcedOnReplay(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: time.Hour})
+	t0 := f.clock.Now()
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	kept := b.clone() // the client keeps the raw cookie whatever Max-Age says
+
+	var o observed
+	f.advanceTo(t0, time.Hour-time.Second)
+	resp := f.serve(b, observe(t, &o, http.StatusOK))
+	if o.isNew || o.user != "alice" || len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("one second before MaxAge: %+v, Set-Cookie %q", o, resp.Header.Values("Set-Cookie"))
+	}
+
+	f.advanceTo(t0, time.Hour)
+	resp = f.serve(kept, observe(t, &o, http.StatusOK))
+	if !o.isNew || o.user != "" || o.len != 0 {
+		t.Errorf("replayed after MaxAge: got %+v, want a fresh empty session", o)
+	}
+	requireCleared(t, resp.Header, "session")
+	if !strings.Contains(f.log.String(), "expired") {
+		t.Errorf("expiry not logged:\n%s", f.log)
+	}
+}
+
+// refreshStep is one request of a rolling-refresh scenario: at start+at,
+// sent from the given browser.
+type refreshStep struct {
+	at          time.Duration
+	from        *clientCookies
+	wantCookie  bool          // a new session cookie is issued
+	wantExpires time.Duration // the new token's deadline, from start
+	wantFresh   bool          // the cookie was refused
+}
+
+func runRefreshSteps(t *testing.T, f *fixture, t0 time.Time, steps []refreshStep) {
+	t.Helper()
+	for _, st := range steps {
+		f.advanceTo(t0, st.at)
+		var o observed
+		resp := f.serve(st.from, observe(t, &o, http.StatusOK))
+		got := ourCookies(t, resp.Header, "session")["session"]
+		switch {
+		case st.wantFresh:
+			if !o.isNew || o.user != "" {
+				t.Errorf("+%v: got %+v, want a fresh session", st.at, o)
+			}
+			requireCleared(t, resp.Header, "session")
+		case !st.wantCookie:
+			if got != nil || o.user != "alice" {
+				t.Errorf("+%v: user %q, Set-Cookie %v; want alice and no cookie", st.at, o.user, got)
+			}
+		default:
+			checkRefreshed(t, f, t0, st, got, o)
+		}
+	}
+}
+
+func checkRefreshed(t *testing.T, f *fixture, t0 time.Time, st refreshStep, got *http.Cookie, o observed) {
+	t.Helper()
+	if got == nil || got.MaxAge <= 0 || o.user != "alice" {
+		t.Errorf("+%v: user %q, Set-Cookie %v; want alice and a refreshed cookie", st.at, o.user, got)
+		return
+	}
+	rec := f.open(got.Value)
+	if want := t0.Add(st.wantExpires); !rec.Expires.Equal(want) || !rec.Created.Equal(t0) {
+		t.Errorf("+%v: token created %v expires %v; want created %v expires %v", st.at, rec.Created, rec.Expires, t0, want)
+	}
+	if want := int((st.wantExpires - st.at) / time.Second); got.MaxAge != want {
+		t.Errorf("+%v: Max-Age %d, want %d", st.at, got.MaxAge, want)
+	}
+}
+
+func TestIdleTimeoutSlidesWithThrottledRefresh(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 10 * time.Minute, RefreshThreshold: 0.5})
+	t0 := f.clock.Now()
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	first := b.clone()
+	if got := f.open(first.vals["session"]).Expires; !got.Equal(t0.Add(10 * time.Minute)) {
+		t.Fatalf("first token expires %v, want %v", got, t0.Add(10*time.Minute))
+	}
+	runRefreshSteps(t, f, t0, []refreshStep{
+		{at: time.Minute, from: b},
+		{at: 5 * time.Minute, from: b}, // exactly half the window left: not yet
+		{at: 6 * time.Minute, from: b, wantCookie: true, wantExpires: 16 * time.Minute},
+		{at: 7 * time.Minute, from: b},
+		// The first token still holds until its own deadline; with a minute
+		// left it is due for a refresh too.
+		{at: 9 * time.Minute, from: first.clone(), wantCookie: true, wantExpires: 19 * time.Minute},
+		{at: 10 * time.Minute, from: first.clone(), wantFresh: true},
+		{at: 15 * time.Minute, from: b, wantCookie: true, wantExpires: 25 * time.Minute},
+		{at: 25 * time.Minute, from: b, wantFresh: true}, // idle for a whole window
+	})
+}
+
+func TestRefreshNeverPastMaxAge(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: 15 * time.Minute, IdleTimeout: 10 * time.Minute})
+	t0 := f.clock.Now()
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	runRefreshSteps(t, f, t0, []refreshStep{
+		{at: 6 * time.Minute, from: b, wantCookie: true, wantExpires: 15 * time.Minute},
+		{at: 11 * time.Minute, from: b}, // due, but a re-seal could not move the deadline
+		{at: 14*time.Minute + 59*time.Second, from: b},
+		{at: 15 * time.Minute, from: b, wantFresh: true},
+	})
+}
+
+func TestTouchForcesRefresh(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 10 * time.Minute})
+	t0 := f.clock.Now()
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	before := f.open(b.vals["session"])
+
+	f.advanceTo(t0, time.Minute)
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Touch() })
+	got := ourCookies(t, resp.Header, "session")["session"]
+	if got == nil {
+		t.Fatal("Touch sent no cookie")
+	}
+	rec := f.open(got.Value)
+	if !rec.Expires.Equal(t0.Add(11*time.Minute)) || rec.ID != before.ID || !rec.Created.Equal(t0) || got.MaxAge != 600 {
+		t.Errorf("after Touch: id %v created %v expires %v Max-Age %d; want id %v created %v expires %v Max-Age 600",
+			rec.ID, rec.Created, rec.Expires, got.MaxAge, before.ID, t0, t0.Add(11*time.Minute))
+	}
+}
+
+func TestShortenedMaxAgeAppliesAtOnce(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{}) // 24h
+	t0 := f.clock.Now()
+	old := newClientCookies()
+	f.serve(old, setString(t, "user", "alice"))
+
+	f.advanceTo(t0, 90*time.Minute)
+	recent := newClientCookies()
+	f.serve(recent, setString(t, "user", "alice"))
+
+	f.advanceTo(t0, 2*time.Hour)
+	var o observed
+	if f.serve(old.clone(), observe(t, &o, http.StatusOK)); o.user != "alice" {
+		t.Fatalf("under the old MaxAge the session must still be valid, got %+v", o)
+	}
+	short := f.manager(cookiesession.Options{MaxAge: time.Hour})
+	resp := serveWith(t, short, old, observe(t, &o, http.StatusOK))
+	if !o.isNew || o.user != "" {
+		t.Errorf("2h-old session under MaxAge 1h: got %+v, want fresh", o)
+	}
+	requireCleared(t, resp.Header, "session")
+	if _, err := short.Load(recent.request("/")); err != nil {
+		t.Errorf("30m-old session under MaxAge 1h refused: %v", err)
+	}
+	f.advanceTo(t0, 150*time.Minute)
+	if _, err := short.Load(recent.request("/")); !errors.Is(err, cookiesession.ErrExpired) {
+		t.Errorf("60m-old session under MaxAge 1h: err %v, want ErrExpired", err)
+	}
+}
+
+// ---- Renew, Destroy, key rotation --------------------------------------
+
+func TestRenewKeepsDataChangesIDAndCreated(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	t0 := f.clock.Now()
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	before := f.open(b.vals["session"])
+
+	f.advanceTo(t0, 5*time.Minute)
+	var idBefore, idAfter string
+	var isNew bool
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		idBefore = s.ID()
+		s.Renew()
+		idAfter, isNew = s.ID(), s.IsNew()
+	})
+	got := ourCookies(t, resp.Header, "session")["session"]
+	if got == nil {
+		t.Fatal("Renew sent no cookie")
+	}
+	after := f.open(got.Value)
+	if idBefore != before.ID.String() || idAfter == idBefore || after.ID.String() != idAfter || !isNew {
+		t.Errorf("ids: cookie %v, before Renew %s, after Renew %s (IsNew %v), new cookie %v",
+			before.ID, idBefore, idAfter, isNew, after.ID)
+	}
+	if !after.Created.Equal(t0.Add(5*time.Minute)) || !after.Expires.Equal(t0.Add(5*time.Minute+24*time.Hour)) {
+		t.Errorf("renewed token created %v expires %v, want a lifetime starting at +5m", after.Created, after.Expires)
+	}
+	if v, _ := after.Values.Get("user"); v != "alice" {
+		t.Errorf("Renew lost the data: user = %v", v)
+	}
+}
+
+// chunkOptions give three 1 KiB cookies: a 1000-byte value needs two, a
+// 2000-byte value three.
+var chunkOptions = cookiesession.Options{MaxCookieSize: 1024, MaxChunks: 3}
+
+func TestDestroyExpiresEveryChunk(t *testing.T) {
+	f := newFixture(t, chunkOptions)
+	b := newClientCookies()
+	f.serve(b, setString(t, "big", strings.Repeat("a", 1000)))
+	if diff := cmp.Diff([]string{"session", "session.1"}, b.names()); diff != "" {
+		t.Fatalf("a 2-chunk session expected (-want +got):\n%s", diff)
+	}
+	kept := b.clone()
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
+	requireCleared(t, resp.Header, "session", "session.1")
+
+	// Values set after Destroy start a new session in one small cookie.
+	var oldID, newID string
+	resp = f.serve(kept, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		oldID = s.ID()
+		s.Destroy()
+		_ = s.Set("user", "bob")
+		newID = s.ID()
+	})
+	got := ourCookies(t, resp.Header, "session")
+	if got["session"] == nil || got["session.1"] == nil || got["session.1"].MaxAge >= 0 || len(got) != 2 {
+		t.Fatalf("Destroy then Set: want a new session cookie and session.1 expired, got %v", got)
+	}
+	rec := f.open(got["session"].Value)
+	if rec.ID.String() != newID || newID == oldID || rec.Values.Len() != 1 {
+		t.Errorf("Destroy then Set: token id %v values %v; old id %s, new id %s", rec.ID, rec.Values.Keys(), oldID, newID)
+	}
+}
+
+func TestOldKeyTokenResealedUnderPrimary(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	t0 := f.clock.Now()
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	orig := f.open(b.vals["session"])
+	if orig.KeyID != keyA {
+		t.Fatalf("issued under %08x, want %08x", orig.KeyID, keyA)
+	}
+
+	// Added but not promoted: nothing to do yet.
+	k2 := testKey(t, keyB)
+	if err := f.ring.Add(k2); err != nil {
+		t.Fatal(err)
+	}
+	if resp := f.serve(b, noopHandler); len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("re-sealed before the new key was promoted: %q", resp.Header.Values("Set-Cookie"))
+	}
+
+	if err := f.ring.Promote(keyB); err != nil {
+		t.Fatal(err)
+	}
+	f.advanceTo(t0, time.Hour)
+	var o observed
+	resp := f.serve(b, observe(t, &o, http.StatusOK))
+	got := ourCookies(t, resp.Header, "session")["session"]
+	if o.user != "alice" || o.isNew || got == nil {
+		t.Fatalf("old-key cookie: saw %+v, Set-Cookie %v; want it accepted and re-sealed", o, got)
+	}
+	rec := f.open(got.Value)
+	if rec.KeyID != keyB || rec.ID != orig.ID || !rec.Created.Equal(orig.Created) || !rec.Expires.Equal(orig.Expires) {
+		t.Errorf("re-sealed token: key %08x id %v created %v expires %v; want key %08x and the original %v %v %v",
+			rec.KeyID, rec.ID, rec.Created, rec.Expires, keyB, orig.ID, orig.Created, orig.Expires)
+	}
+	if got.MaxAge != int((23 * time.Hour).Seconds()) {
+		t.Errorf("re-sealed Max-Age %d, want the remaining 23h", got.MaxAge)
+	}
+	if resp := f.serve(b, noopHandler); len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("re-sealed again: %q", resp.Header.Values("Set-Cookie"))
+	}
+}
+
+// ---- refused cookies ---------------------------------------------------
+
+func flipMiddle(token string) string {
+	i := len(token) / 2
+	c := byte('A')
+	if token[i] == c {
+		c = 'B'
+	}
+	return token[:i] + string(c) + token[i+1:]
+}
+
+// truncateRaw cuts bytes off the end of the sealed bytes, keeping the
+// base64 canonical, so that the codec gets as far as authentication.
+func truncateRaw(t testing.TB, token string) string {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(raw[:len(raw)-3])
+}
+
+// sealWith seals {user: mallory} with a codec for ring and name.
+func sealWith(t testing.TB, ring *cookiesession.KeyRing, name string, now time.Time) string {
+	t.Helper()
+	codec, err := cookiesession.NewCodec(ring, cookiesession.CodecOptions{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := cookiesession.Record{}
+	if err := rec.Values.Set("user", "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	token, err := codec.SealAt(&rec, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+func TestRefusedCookies(t *testing.T) {
+	const otherKey = 0x0badc0de
+	tests := []struct {
+		name       string
+		token      func(f *fixture, valid string) string
+		advance    time.Duration
+		wantErr    error
+		wantReason string
+	}{
+		{name: "tampered", token: func(_ *fixture, v string) string { return flipMiddle(v) },
+			wantErr: cookiesession.ErrInvalid, wantReason: "authentication failed"},
+		{name: "truncated sealed bytes", token: func(f *fixture, v string) string { return truncateRaw(f.t, v) },
+			wantErr: cookiesession.ErrInvalid, wantReason: "authentication failed"},
+		{name: "truncated text", token: func(_ *fixture, v string) string { return v[:len(v)/2] },
+			wantErr: cookiesession.ErrInvalid},
+		{name: "expired", token: func(_ *fixture, v string) string { return v }, advance: 24 * time.Hour,
+			wantErr: cookiesession.ErrExpired, wantReason: "session expired at"},
+		{name: "unknown key", token: func(f *fixture, _ string) string {
+			return sealWith(f.t, testRing(f.t, otherKey), "session", f.clock.Now())
+		}, wantErr: cookiesession.ErrUnknownKey, wantReason: fmt.Sprintf("unknown key id %08x", otherKey)},
+		{name: "misnamed", token: func(f *fixture, _ string) string {
+			return sealWith(f.t, f.ring, "other", f.clock.Now())
+		}, wantErr: cookiesession.ErrInvalid, wantReason: "authentication failed"},
+		{name: "empty value", token: func(*fixture, string) string { return "" },
+			wantErr: cookiesession.ErrInvalid},
+		{name: "garbage", token: func(*fixture, string) string { return "not-a-token!" },
+			wantErr: cookiesession.ErrInvalid},
+		{name: "garbage of token length", token: func(*fixture, string) string { return strings.Repeat("A", 160) },
+			wantErr: cookiesession.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "alice"))
+			b.vals["session"] = tt.token(f, b.vals["session"])
+			f.clock.Advance(tt.advance)
+
+			_, loadErr := f.m.Load(b.request("/"))
+			if !errors.Is(loadErr, tt.wantErr) {
+				t.Errorf("Load error %v, want %v", loadErr, tt.wantErr)
+			}
+			var o observed
+			resp := f.serve(b, observe(t, &o, http.StatusAccepted))
+			if resp.StatusCode != http.StatusAccepted || !o.isNew || o.len != 0 {
+				t.Errorf("status %d, session %+v; want the handler's 202 and a fresh empty session", resp.StatusCode, o)
+			}
+			requireCleared(t, resp.Header, "session")
+			checkRefusalLogged(t, f.log.String(), loadErr, tt.wantReason)
+			if tt.wantErr == cookiesession.ErrUnknownKey && !strings.Contains(f.log.String(), fmt.Sprintf("key_id=%08x", otherKey)) {
+				t.Errorf("log lacks key_id=%08x:\n%s", otherKey, f.log)
+			}
+		})
+	}
+}
+
+func checkRefusalLogged(t *testing.T, log string, loadErr error, reason string) {
+	t.Helper()
+	if loadErr == nil {
+		return
+	}
+	if !strings.Contains(log, "level=DEBUG") || !strings.Contains(log, loadErr.Error()) || !strings.Contains(log, reason) {
+		t.Errorf("log lacks a debug line with %q (and %q):\n%s", loadErr.Error(), reason, log)
+	}
+}
+
+func TestRefusedCookiesOverTLSNever5xx(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var mu sync.Mutex
+	var seen []observed
+	srv := newTLSServer(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var o observed
+		observe(t, &o, http.StatusTeapot)(w, r)
+		mu.Lock()
+		seen = append(seen, o)
+		mu.Unlock()
+	})))
+	for _, value := range []string{"x", "not-a-token!", strings.Repeat("A", 200), sealWith(t, f.ring, "other", f.clock.Now())} {
+		req, err := http.NewRequest(http.MethodGet, srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: "session", Value: value})
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTeapot {
+			t.Errorf("cookie %.20q: status %d, want the handler's 418", value, resp.StatusCode)
+		}
+		requireCleared(t, resp.Header, "session")
+	}
+	srv.checkNoSuperfluous(t)
+	for _, o := range seen {
+		if !o.isNew || o.len != 0 {
+			t.Errorf("handler saw %+v, want a fresh session", o)
+		}
+	}
+}
+
+func TestValidateDropsSession(t *testing.T) {
+	generation := 1
+	var validated []string
+	f := newFixture(t, cookiesession.Options{Validate: func(r *http.Request, s *cookiesession.Session) error {
+		validated = append(validated, s.GetString("user"))
+		if s.GetInt("gen") < generation {
+			return errors.New("logged out everywhere")
+		}
+		return nil
+	}})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		_ = s.Set("user", "alice")
+		_ = s.Set("gen", generation)
+	})
+	var o observed
+	if f.serve(b, observe(t, &o, http.StatusOK)); o.user != "alice" {
+		t.Fatalf("valid session refused: %+v", o)
+	}
+	generation = 2
+	resp := f.serve(b, observe(t, &o, http.StatusOK))
+	if !o.isNew || o.user != "" || resp.StatusCode != http.StatusOK {
+		t.Errorf("revoked session: %+v status %d, want a fresh session and 200", o, resp.StatusCode)
+	}
+	requireCleared(t, resp.Header, "session")
+	if _, ok := b.vals["session"]; ok {
+		t.Error("the browser still holds the revoked cookie")
+	}
+	if !strings.Contains(f.log.String(), "logged out everywhere") {
+		t.Errorf("Validate's reason not logged:\n%s", f.log)
+	}
+	if diff := cmp.Diff([]string{"alice", "alice"}, validated); diff != "" {
+		t.Errorf("Validate saw (-want +got):\n%s", diff)
+	}
+}
+
+// ---- size limit and chunks ---------------------------------------------
+
+func TestSaveTooLarge(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s, err := f.m.Load(httptest.NewRequest(http.MethodGet, "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Set("big", strings.Repeat("x", 5000)); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	err = f.m.Save(rec, httptest.NewRequest(http.MethodGet, "/", nil), s)
+	if !errors.Is(err, cookiesession.ErrTooLarge) {
+		t.Errorf("Save: %v, want ErrTooLarge", err)
+	}
+	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("Save of a too-large session wrote %q", got)
+	}
+}
+
+// tooLargeRoutes serve /set (small), /read and one /big-* route per way a
+// handler can commit a too-large session.
+func tooLargeRoutes(t *testing.T, mux *http.ServeMux) {
+	mux.HandleFunc("/set", setString(t, "user", "alice"))
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, sessionOf(t, r).GetString("user"))
+	})
+	commits := map[string]func(http.ResponseWriter){
+		"writeheader": func(w http.ResponseWriter) { w.WriteHeader(http.StatusCreated) },
+		"write":       func(w http.ResponseWriter) { _, _ = io.WriteString(w, "HANDLER-BODY") },
+		"flush":       func(w http.ResponseWriter) { _ = http.NewResponseController(w).Flush() },
+		"nothing":     func(http.ResponseWriter) {},
+	}
+	for name, commit := range commits {
+		mux.HandleFunc("/big-"+name, func(w http.ResponseWriter, r *http.Request) {
+			_ = sessionOf(t, r).Set("user", strings.Repeat("x", 5000))
+			w.Header().Set("X-Handler", "1")
+			commit(w)
+			_, _ = io.WriteString(w, "HANDLER-BODY")
+		})
+	}
+}
+
+func TestTooLargeMiddleware(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	mux := http.NewServeMux()
+	tooLargeRoutes(t, mux)
+	srv := newTLSServer(t, f.m.Handler(mux))
+	c := srv.client(t)
+	fetch(t, c, srv.URL+"/set")
+	old := srv.jarValue(t, c, "session")
+	if old == "" {
+		t.Fatal("no cookie for the small session")
+	}
+	for _, route := range []string{"writeheader", "write", "flush", "nothing"} {
+		resp, body := fetch(t, c, srv.URL+"/big-"+route)
+		if resp.StatusCode != http.StatusInternalServerError || strings.Contains(body, "HANDLER-BODY") {
+			t.Errorf("%s: status %d body %q; want 500 and none of the handler's body", route, resp.StatusCode, body)
+		}
+		if got := resp.Header.Values("Set-Cookie"); len(got) != 0 {
+			t.Errorf("%s: Set-Cookie %q on a failed save", route, got)
+		}
+		if got := srv.jarValue(t, c, "session"); got != old {
+			t.Errorf("%s: the client's cookie changed", route)
+		}
+		if _, body := fetch(t, c, srv.URL+"/read"); body != "alice" {
+			t.Errorf("%s: next request sees user %q, want the old alice", route, body)
+		}
+	}
+	srv.checkNoSuperfluous(t)
+	log := f.log.String()
+	if strings.Count(log, "level=ERROR") != 4 || !strings.Contains(log, "too large") {
+		t.Errorf("want four error lines about a too-large session:\n%s", log)
+	}
+}
+
+func TestTooLargeCustomErrorHandler(t *testing.T) {
+	var got error
+	f := newFixture(t, cookiesession.Options{ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+		got = err
+		http.Error(w, "session too big", http.StatusRequestEntityTooLarge)
+	}})
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		_ = sessionOf(t, r).Set("big", strings.Repeat("x", 5000))
+		_, _ = io.WriteString(w, "HANDLER-BODY")
+	})
+	body, _ := io.ReadAll(resp.Body)
+	if !errors.Is(got, cookiesession.ErrTooLarge) || resp.StatusCode != http.StatusRequestEntityTooLarge ||
+		strings.Contains(string(body), "HANDLER-BODY") {
+		t.Errorf("ErrorHandler got %v; response %d %q", got, resp.StatusCode, body)
+	}
+}
+
+func TestChunkedCookies(t *testing.T) {
+	f := newFixture(t, chunkOptions)
+	big := strings.Repeat("b", 2000)
+	b := newClientCookies()
+	resp := f.serve(b, setString(t, "user", big))
+	got := ourCookies(t, resp.Header, "session")
+	if diff := cmp.Diff([]string{"session", "session.1", "session.2"}, b.names()); diff != "" {
+		t.Fatalf("chunk names (-want +got):\n%s", diff)
+	}
+	for name, c := range got {
+		if n := len(name) + len(c.Value); n > chunkOptions.MaxCookieSize {
+			t.Errorf("%s: name+value %d bytes, over %d", name, n, chunkOptions.MaxCookieSize)
+		}
+	}
+	for _, order := range permutations([]string{"session", "session.1", "session.2"}) {
+		shuffled := b.clone()
+		shuffled.order = order
+		var user string
+		f.serve(shuffled, func(w http.ResponseWriter, r *http.Request) { user = sessionOf(t, r).GetString("user") })
+		if user != big {
+			t.Errorf("Cookie order %v: the session did not reassemble", order)
+		}
+	}
+}
+
+func permutations(s []string) [][]string {
+	if len(s) <= 1 {
+		return [][]string{slices.Clone(s)}
+	}
+	var out [][]string
+	for i := range s {
+		rest := slices.Concat(s[:i], s[i+1:])
+		for _, p := range permutations(rest) {
+			out = append(out, append([]string{s[i]}, p...))
+		}
+	}
+	return out
+}
+
+func TestBrokenChunks(t *testing.T) {
+	tests := []struct {
+		name        string
+		valueLen    int
+		mangle      func(*clientCookies)
+		wantCleared []string
+	}{
+		{"gap: session.1 missing", 2000, func(b *clientCookies) { delete(b.vals, "session.1") },
+			[]string{"session", "session.1", "session.2"}},
+		{"first chunk missing", 1000, func(b *clientCookies) { delete(b.vals, "session") },
+			[]string{"session", "session.1"}},
+		{"first chunk missing of three", 2000, func(b *clientCookies) { delete(b.vals, "session") },
+			[]string{"session", "session.1", "session.2"}},
+		{"extra garbage chunk after two", 1000, func(b *clientCookies) { b.vals["session.2"] = "garbage" },
+			[]string{"session", "session.1", "session.2"}},
+		{"extra garbage chunk after one", 10, func(b *clientCookies) { b.vals["session.1"] = "garbage" },
+			[]string{"session", "session.1"}},
+		{"last chunk swapped for another session's", 1000, nil, // filled in below
+			[]string{"session", "session.1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, chunkOptions)
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", strings.Repeat("c", tt.valueLen)))
+			if tt.mangle != nil {
+				tt.mangle(b)
+			} else {
+				other := newClientCookies()
+				f.serve(other, setString(t, "user", strings.Repeat("c", tt.valueLen)))
+				b.vals["session.1"] = other.vals["session.1"]
+			}
+			var o observed
+			resp := f.serve(b, observe(t, &o, http.StatusOK))
+			if resp.StatusCode != http.StatusOK || !o.isNew || o.len != 0 {
+				t.Errorf("status %d session %+v; want 200 and a fresh session", resp.StatusCode, o)
+			}
+			requireCleared(t, resp.Header, tt.wantCleared...)
+		})
+	}
+}
+
+func TestShrinkingExpiresStaleChunks(t *testing.T) {
+	f := newFixture(t, chunkOptions)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/big", setString(t, "user", strings.Repeat("d", 2000)))
+	mux.HandleFunc("/small", setString(t, "user", "d"))
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, sessionOf(t, r).GetString("user"))
+	})
+	srv := newTLSServer(t, f.m.Handler(mux))
+	c := srv.client(t)
+	fetch(t, c, srv.URL+"/big")
+	if _, body := fetch(t, c, srv.URL+"/read"); len(body) != 2000 {
+		t.Fatalf("3-chunk session read back as %d bytes", len(body))
+	}
+	resp, _ := fetch(t, c, srv.URL+"/small")
+	got := ourCookies(t, resp.Header, "session")
+	if len(got) != 3 || got["session"].MaxAge <= 0 || got["session.1"].MaxAge >= 0 || got["session.2"].MaxAge >= 0 {
+		t.Errorf("shrinking to one chunk: want session set and session.1, session.2 expired; got %v", got)
+	}
+	if srv.jarValue(t, c, "session.1") != "" || srv.jarValue(t, c, "session.2") != "" {
+		t.Error("the jar still holds stale chunks")
+	}
+	if _, body := fetch(t, c, srv.URL+"/read"); body != "d" {
+		t.Errorf("after shrinking read %q, want d", body)
+	}
+	srv.checkNoSuperfluous(t)
+}
+
+// ---- committing the response -------------------------------------------
+
+// commitModes are the ways a handler can commit the response after
+// storing a value.
+var commitModes = map[string]func(w http.ResponseWriter){
+	"WriteHeader": func(w http.ResponseWriter) { w.WriteHeader(http.StatusCreated) },
+	"Write":       func(w http.ResponseWriter) { _, _ = io.WriteString(w, "body") },
+	"Flush":       func(w http.ResponseWriter) { w.(http.Flusher).Flush() },
+	"ResponseController.Flush": func(w http.ResponseWriter) {
+		if err := http.NewResponseController(w).Flush(); err != nil {
+			panic(err)
+		}
+	},
+	"ReadFrom": func(w http.ResponseWriter) {
+		if _, err := w.(io.ReaderFrom).ReadFrom(strings.NewReader("body")); err != nil {
+			panic(err)
+		}
+	},
+	"nothing": func(http.ResponseWriter) {},
+}
+
+func TestCommitSemantics(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	mux := http.NewServeMux()
+	for name, commit := range commitModes {
+		mux.HandleFunc("/commit/"+name, func(w http.ResponseWriter, r *http.Request) {
+			_ = sessionOf(t, r).Set("user", name)
+			commit(w)
+			_, _ = io.WriteString(w, "after")
+		})
+	}
+	mux.HandleFunc("/hints", earlyHintsHandler(t))
+	mux.HandleFunc("/hijack", hijackHandler(t))
+	tooLargeRoutes(t, mux)
+	srv := newTLSServer(t, f.m.Handler(mux))
+
+	for name := range commitModes {
+		t.Run(name, func(t *testing.T) {
+			resp, body := fetch(t, srv.client(t), srv.URL+"/commit/"+name)
+			got := ourCookies(t, resp.Header, "session")["session"]
+			if got == nil {
+				t.Fatalf("no session cookie; headers %v", resp.Header)
+			}
+			if v, _ := f.userIn(got.Value); v != name || !strings.HasSuffix(body, "after") {
+				t.Errorf("cookie holds %v, body %q", v, body)
+			}
+		})
+	}
+	t.Run("EarlyHints", func(t *testing.T) { checkEarlyHints(t, srv) })
+	t.Run("Hijack", func(t *testing.T) { checkHijack(t, f, srv) })
+	t.Run("TooLarge", func(t *testing.T) {
+		c := srv.client(t)
+		fetch(t, c, srv.URL+"/set")
+		for _, route := range []string{"writeheader", "write", "flush", "nothing"} {
+			if resp, _ := fetch(t, c, srv.URL+"/big-"+route); resp.StatusCode != http.StatusInternalServerError {
+				t.Errorf("%s: status %d, want 500", route, resp.StatusCode)
+			}
+		}
+	})
+	srv.checkNoSuperfluous(t)
+}
+
+func earlyHintsHandler(t *testing.T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_ = sessionOf(t, r).Set("user", "hints")
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "final")
+	}
+}
+
+func checkEarlyHints(t *testing.T, srv *tlsServer) {
+	var mu sync.Mutex
+	var hints []textproto.MIMEHeader
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if code == http.StatusEarlyHints {
+			hints = append(hints, h)
+		}
+		return nil
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, srv.URL+"/hints", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(hints) != 1 || hints[0].Get("Link") == "" {
+		t.Fatalf("got %d 103 responses (%v), want one with the Link header", len(hints), hints)
+	}
+	if sc := hints[0].Values("Set-Cookie"); len(sc) != 0 {
+		t.Errorf("103 Early Hints carries Set-Cookie %q", sc)
+	}
+	if resp.StatusCode != http.StatusOK || ourCookies(t, resp.Header, "session")["session"] == nil {
+		t.Errorf("final response %d lacks the session cookie: %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// hijackHandler stores a value, hijacks, and writes a raw response that
+// carries whatever Set-Cookie lines the header map holds by then.
+func hijackHandler(t *testing.T) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		_ = sessionOf(t, r).Set("user", "hijacker")
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Errorf("Hijack: %v", err)
+			return
+		}
+		defer conn.Close()
+		fmt.Fprint(brw, "HTTP/1.1 200 OK\r\nContent-Length: 8\r\nConnection: close\r\n")
+		for _, line := range w.Header().Values("Set-Cookie") {
+			fmt.Fprintf(brw, "Set-Cookie: %s\r\n", line)
+		}
+		fmt.Fprint(brw, "\r\nhijacked")
+		if err := brw.Flush(); err != nil {
+			t.Errorf("hijacked write: %v", err)
+		}
+	}
+}
+
+func checkHijack(t *testing.T, f *fixture, srv *tlsServer) {
+	resp, body := fetch(t, srv.client(t), srv.URL+"/hijack")
+	if resp.StatusCode != http.StatusOK || body != "hijacked" {
+		t.Fatalf("hijacked response %d %q", resp.StatusCode, body)
+	}
+	got := ourCookies(t, resp.Header, "session")["session"]
+	if got == nil {
+		t.Fatal("the session was not committed into the header map before Hijack")
+	}
+	if v, _ := f.userIn(got.Value); v != "hijacker" {
+		t.Errorf("hijacked response's cookie holds %v", v)
+	}
+}
+
+func TestNoDuplicateSetCookie(t *testing.T) {
+	tests := []struct {
+		name string
+		h    func(t *testing.T, f *fixture) http.HandlerFunc
+		want string
+	}{
+		{"handler sets our name first", func(t *testing.T, _ *fixture) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
+				_ = sessionOf(t, r).Set("user", "mw")
+			}
+		}, "mw"},
+		{"Save then change", func(t *testing.T, f *fixture) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				_ = s.Set("user", "first")
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Errorf("Save: %v", err)
+				}
+				_ = s.Set("user", "second")
+				_, _ = io.WriteString(w, "x")
+			}
+		}, "second"},
+		{"Save twice then change", func(t *testing.T, f *fixture) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				_ = s.Set("user", "first")
+				_ = f.m.Save(w, r, s)
+				_ = f.m.Save(w, r, s)
+				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
+				_ = s.Set("user", "third")
+			}
+		}, "third"},
+		{"handler sets our name after Save", func(t *testing.T, f *fixture) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				_ = s.Set("user", "saved")
+				_ = f.m.Save(w, r, s)
+				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
+			}
+		}, "saved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+				http.SetCookie(w, &http.Cookie{Name: "other", Value: "kept"})
+				tt.h(t, f)(w, r)
+			})
+			got := ourCookies(t, resp.Header, "session")["session"]
+			if got == nil {
+				t.Fatalf("no session cookie: %q", resp.Header.Values("Set-Cookie"))
+			}
+			if got.Value == "handler" {
+				t.Fatalf("the handler's cookie replaced the session: %q", resp.Header.Values("Set-Cookie"))
+			}
+			if v, _ := f.userIn(got.Value); v != tt.want {
+				t.Errorf("cookie holds user %v, want %s", v, tt.want)
+			}
+			if !slices.Contains(resp.Header.Values("Set-Cookie"), "other=kept") {
+				t.Errorf("the handler's own cookie was dropped: %q", resp.Header.Values("Set-Cookie"))
+			}
+		})
+	}
+}
+
+func TestVaryCookie(t *testing.T) {
+	tests := []struct {
+		name  string
+		vary  []string
+		write bool
+		want  []string
+	}{
+		{"none, read only", nil, false, []string{"Cookie"}},
+		{"none, cookie set", nil, true, []string{"Cookie"}},
+		{"other field", []string{"Accept-Encoding"}, true, []string{"Accept-Encoding", "Cookie"}},
+		{"already Cookie", []string{"Cookie"}, true, []string{"Cookie"}},
+		{"already in a list, lower case", []string{"accept-encoding, cookie"}, true, []string{"accept-encoding, cookie"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+				for _, v := range tt.vary {
+					w.Header().Add("Vary", v)
+				}
+				if tt.write {
+					_ = sessionOf(t, r).Set("user", "alice")
+				}
+				_, _ = io.WriteString(w, "x")
+			})
+			if diff := cmp.Diff(tt.want, resp.Header.Values("Vary")); diff != "" {
+				t.Errorf("Vary (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCacheControlOnSetCookie(t *testing.T) {
+	tests := []struct {
+		name  string
+		cc    string
+		write bool
+		want  string
+	}{
+		{"none", "", true, "no-store"},
+		{"public", "public, max-age=60", true, "no-store"},
+		{"private", "private", true, "private"},
+		{"no-store", "no-store", true, "no-store"},
+		{"public, no cookie sent", "public, max-age=60", false, "public, max-age=60"},
+		{"none, no cookie sent", "", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "alice"))
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				if tt.cc != "" {
+					w.Header().Set("Cache-Control", tt.cc)
+				}
+				if tt.write {
+					_ = sessionOf(t, r).Set("user", "bob")
+				}
+				_, _ = io.WriteString(w, "x")
+			})
+			if got := resp.Header.Values("Set-Cookie"); (len(got) > 0) != tt.write {
+				t.Fatalf("Set-Cookie %q", got)
+			}
+			if got := strings.Join(resp.Header.Values("Cache-Control"), ", "); got != tt.want {
+				t.Errorf("Cache-Control %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSaveAfterBodyInsideMiddleware(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var saveErr error
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "body first")
+		s := sessionOf(t, r)
+		_ = s.Set("user", "late")
+		saveErr = f.m.Save(w, r, s)
+	})
+	if !errors.Is(saveErr, cookiesession.ErrHeadersWritten) {
+		t.Errorf("Save after the body: %v, want ErrHeadersWritten", saveErr)
+	}
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("Set-Cookie %q after the headers were sent", got)
+	}
+}
+
+func TestChangeAfterCommitWarns(t *testing.T) {
+	tests := []struct {
+		name string
+		h    http.HandlerFunc
+		warn bool
+	}{
+		{"Set after Write", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "x")
+			_ = cookiesession.FromContext(r.Context()).Set("user", "late")
+		}, true},
+		{"Renew after WriteHeader", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusNoContent)
+			cookiesession.FromContext(r.Context()).Renew()
+		}, true},
+		{"read after Write", func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "x")
+			s := cookiesession.FromContext(r.Context())
+			_, _, _ = s.GetString("user"), s.ID(), s.Keys()
+		}, false},
+		{"Set before Write", func(w http.ResponseWriter, r *http.Request) {
+			_ = cookiesession.FromContext(r.Context()).Set("user", "early")
+			_, _ = io.WriteString(w, "x")
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			f.serve(newClientCookies(), tt.h)
+			log := f.log.String()
+			warned := strings.Contains(log, "level=WARN") && strings.Contains(log, "after the response was committed")
+			if warned != tt.warn {
+				t.Errorf("warned %v, want %v; log:\n%s", warned, tt.warn, log)
+			}
+		})
+	}
+}
+
+// ---- cookie attributes and options -------------------------------------
+
+func TestCookieAttributes(t *testing.T) {
+	tests := []struct {
+		name string
+		opts cookiesession.Options
+		want http.Cookie // Name, Value, Raw and MaxAge are not compared
+		age  int         // Max-Age of the issued cookie; 0 = none
+	}{
+		{"defaults", cookiesession.Options{},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
+		{"strict, scripts may read", cookiesession.Options{SameSite: http.SameSiteStrictMode, DisableHttpOnly: true},
+			http.Cookie{Path: "/", Secure: true, SameSite: http.SameSiteStrictMode}, 86400},
+		{"insecure", cookiesession.Options{DisableSecure: true, MaxAge: 2 * time.Hour},
+			http.Cookie{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}, 7200},
+		{"none, partitioned", cookiesession.Options{SameSite: http.SameSiteNoneMode, Partitioned: true},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: true}, 86400},
+		{"domain and path", cookiesession.Options{Domain: "example.com", Path: "/app"},
+			http.Cookie{Path: "/app", Domain: "example.com", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
+		{"browser session", cookiesession.Options{BrowserSession: true},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 0},
+		{"__Host- name", cookiesession.Options{Name: "__Host-sid"},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opts)
+			name := stdcmp.Or(tt.opts.Name, "session")
+			b := newClientCookies()
+			resp := f.serve(b, setString(t, "user", "alice"))
+			issued := ourCookies(t, resp.Header, name)[name]
+			checkAttributes(t, "issued", issued, tt.want, tt.age)
+			if tt.age == 0 && strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age") {
+				t.Errorf("browser-session cookie has Max-Age: %s", resp.Header.Get("Set-Cookie"))
+			}
+			// The clearing cookie must carry the same scope, or the browser
+			// keeps the original.
+			resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
+			checkAttributes(t, "cleared", ourCookies(t, resp.Header, name)[name], tt.want, -1)
+		})
+	}
+}
+
+func checkAttributes(t *testing.T, what string, got *http.Cookie, want http.Cookie, maxAge int) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("%s: no cookie", what)
+	}
+	if got.MaxAge != maxAge {
+		t.Errorf("%s: Max-Age %d, want %d", what, got.MaxAge, maxAge)
+	}
+	g := *got
+	g.Name, g.Value, g.Raw, g.MaxAge, g.Quoted = "", "", "", 0, false
+	if diff := cmp.Diff(want, g); diff != "" {
+		t.Errorf("%s: attributes (-want +got):\n%s", what, diff)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	tests := []struct {
+		name string
+		opts cookiesession.Options
+	}{
+		{"__Host- without Secure", cookiesession.Options{Name: "__Host-s", DisableSecure: true}},
+		{"__Host- with Domain", cookiesession.Options{Name: "__Host-s", Domain: "example.com"}},
+		{"__Host- with Path /app", cookiesession.Options{Name: "__Host-s", Path: "/app"}},
+		{"__Secure- without Secure", cookiesession.Options{Name: "__Secure-s", DisableSecure: true}},
+		{"SameSite None without Secure", cookiesession.Options{SameSite: http.SameSiteNoneMode, DisableSecure: true}},
+		{"Partitioned without Secure", cookiesession.Options{Partitioned: true, DisableSecure: true}},
+		{"negative MaxAge", cookiesession.Options{MaxAge: -time.Second}},
+		{"negative IdleTimeout", cookiesession.Options{IdleTimeout: -time.Second}},
+		{"RefreshThreshold above 1", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: 1.5}},
+		{"negative RefreshThreshold", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: -0.5}},
+		{"MaxCookieSize too small for an empty session", cookiesession.Options{MaxCookieSize: 100}},
+		{"MaxCookieSize too small even over two chunks", cookiesession.Options{MaxCookieSize: 50, MaxChunks: 2}},
+		{"last chunk name longer than MaxCookieSize", cookiesession.Options{MaxCookieSize: 10, MaxChunks: 20}},
+		{"negative MaxCookieSize", cookiesession.Options{MaxCookieSize: -1}},
+		{"MaxChunks above 64", cookiesession.Options{MaxChunks: 65}},
+		{"negative MaxChunks", cookiesession.Options{MaxChunks: -1}},
+		{"name with a space", cookiesession.Options{Name: "my session"}},
+		{"name with a semicolon", cookiesession.Options{Name: "a;b"}},
+		{"name with a newline", cookiesession.Options{Name: "a\nb"}},
+		{"path with a semicolon", cookiesession.Options{Path: "/a;b"}},
+		{"relative path", cookiesession.Options{Path: "app"}},
+	}
+	ring := testRing(t, keyA)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := cookiesession.New(ring, tt.opts)
+			if err == nil || m != nil {
+				t.Fatalf("New accepted %+v", tt.opts)
+			}
+			if !strings.HasPrefix(err.Error(), "cookiesession: ") {
+				t.Errorf("error %q lacks the package prefix", err)
+			}
+		})
+	}
+	t.Run("nil ring", func(t *testing.T) {
+		if m, err := cookiesession.New(nil, cookiesession.Options{}); err == nil || m != nil {
+			t.Error("New accepted a nil ring")
+		}
+	})
+}
+
+func TestNewAcceptsGoodOptions(t *testing.T) {
+	ring := testRing(t, keyA)
+	for _, opts := range []cookiesession.Options{
+		{},
+		{Name: "__Host-s"},
+		{Name: "__Secure-s", Domain: "example.com", Path: "/app"},
+		{SameSite: http.SameSiteNoneMode, Partitioned: true},
+		{MaxChunks: 64, MaxCookieSize: 200},
+		{IdleTimeout: time.Minute, RefreshThreshold: 1},
+		{DisableSecure: true, DisableHttpOnly: true, BrowserSession: true},
+	} {
+		if _, err := cookiesession.New(ring, opts); err != nil {
+			t.Errorf("New(%+v): %v", opts, err)
+		}
+	}
+}
+
+// ---- without the middleware --------------------------------------------
+
+func TestLoadSaveWithoutMiddleware(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	s, err := f.m.Load(b.request("/"))
+	if err != nil || s == nil || !s.IsNew() || s.Len() != 0 {
+		t.Fatalf("Load without cookie: %v, %v", s, err)
+	}
+	if cookiesession.FromContext(context.Background()) != nil {
+		t.Error("FromContext found a session in an empty context")
+	}
+	rec := httptest.NewRecorder()
+	if err := f.m.Save(rec, b.request("/"), s); err != nil || len(rec.Header().Values("Set-Cookie")) != 0 {
+		t.Fatalf("Save of an empty session: %v, Set-Cookie %q", err, rec.Header().Values("Set-Cookie"))
+	}
+
+	_ = s.Set("user", "alice")
+	rec = httptest.NewRecorder()
+	if err := f.m.Save(rec, b.request("/"), s); err != nil {
+		t.Fatal(err)
+	}
+	b.apply(t, rec.Header())
+	s2, err := f.m.Load(b.request("/"))
+	if err != nil || s2.IsNew() || s2.GetString("user") != "alice" || s2.ID() != s.ID() {
+		t.Fatalf("reload: err %v, new %v, user %q", err, s2.IsNew(), s2.GetString("user"))
+	}
+
+	b.vals["session"] = flipMiddle(b.vals["session"])
+	s3, err := f.m.Load(b.request("/"))
+	if !errors.Is(err, cookiesession.ErrInvalid) || s3 == nil || !s3.IsNew() || s3.Len() != 0 {
+		t.Fatalf("Load of a tampered cookie: %v, %v", s3, err)
+	}
+	rec = httptest.NewRecorder()
+	if err := f.m.Save(rec, b.request("/"), s3); err != nil {
+		t.Fatal(err)
+	}
+	requireCleared(t, rec.Header(), "session")
+}
+
+func TestNewContextRoundTrip(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s, _ := f.m.Load(httptest.NewRequest(http.MethodGet, "/", nil))
+	if got := cookiesession.FromContext(cookiesession.NewContext(context.Background(), s)); got != s {
+		t.Errorf("FromContext(NewContext(s)) = %p, want %p", got, s)
+	}
+}
+
+// ---- concurrency -------------------------------------------------------
+
+// TestConcurrentRequests runs 200 requests, 20 clients at a time, each
+// handler touching its session from four goroutines; -race checks the
+// locking and each client checks its own counter.
+func TestConcurrentRequests(t *testing.T) {
+	const clients, perClient, workers = 20, 10, 4
+	f := newFixture(t, cookiesession.Options{IdleTimeout: time.Hour})
+	srv := newTLSServer(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Go(func() {
+				key := "n" + strconv.Itoa(i)
+				_ = s.Set(key, s.GetInt(key)+1)
+				s.AddFlash(key)
+				_, _, _ = s.Keys(), s.ID(), s.ExpiresAt()
+			})
+		}
+		wg.Wait()
+		if flashes := s.Flashes(); len(flashes) != workers {
+			t.Errorf("flashes %q, want %d", flashes, workers)
+		}
+		fmt.Fprint(w, s.GetInt("n0")+s.GetInt("n1")+s.GetInt("n2")+s.GetInt("n3"))
+	})))
+	// Keep a connection per client, so that the run measures sessions, not
+	// TLS handshakes.
+	transport := srv.Client().Transport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = clients
+	t.Cleanup(transport.CloseIdleConnections)
+	var wg sync.WaitGroup
+	for range clients {
+		c := srv.client(t)
+		c.Transport = transport
+		wg.Go(func() {
+			for i := 1; i <= perClient; i++ {
+				resp, err := c.Get(srv.URL)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if want := strconv.Itoa(workers * i); string(body) != want {
+					t.Errorf("request %d: counter %s, want %s", i, body, want)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	srv.checkNoSuperfluous(t)
+}

@@ -1,0 +1,342 @@
+package cookiesession_test
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// newSession returns a fresh session from Load on a request without cookies.
+func newSession(t *testing.T, f *fixture) *cookiesession.Session {
+	t.Helper()
+	s, err := f.m.Load(httptest.NewRequest(http.MethodGet, "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// reload saves s into b's cookies and loads it back, as the next request
+// would see it.
+func reload(t *testing.T, f *fixture, b *clientCookies, s *cookiesession.Session) *cookiesession.Session {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	if err := f.m.Save(rec, b.request("/"), s); err != nil {
+		t.Fatal(err)
+	}
+	b.apply(t, rec.Header())
+	next, err := f.m.Load(b.request("/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return next
+}
+
+func mustSet(t *testing.T, s *cookiesession.Session, key string, v any) {
+	t.Helper()
+	if err := s.Set(key, v); err != nil {
+		t.Fatalf("Set(%q, %T): %v", key, v, err)
+	}
+}
+
+// typedValues holds one value per typed getter, under the getter's name.
+var typedValues = map[string]any{
+	"string":   "alice",
+	"int":      42,
+	"int64":    int64(-7),
+	"bool":     true,
+	"float64":  2.5,
+	"bytes":    []byte{0, 1, 0xff},
+	"time":     time.Date(2026, 2, 3, 4, 5, 6, 7, time.UTC),
+	"duration": 90 * time.Second,
+	"strings":  []string{"a", "", "c"},
+	"map":      map[string]string{"k": "v", "": "empty"},
+}
+
+// typedGetters reads key with each typed getter, by getter name.
+func typedGetters(s *cookiesession.Session, key string) map[string]any {
+	return map[string]any{
+		"string":   s.GetString(key),
+		"int":      s.GetInt(key),
+		"int64":    s.GetInt64(key),
+		"bool":     s.GetBool(key),
+		"float64":  s.GetFloat64(key),
+		"bytes":    s.GetBytes(key),
+		"time":     s.GetTime(key),
+		"duration": s.GetDuration(key),
+		"strings":  s.GetStrings(key),
+		"map":      s.GetStringMap(key),
+	}
+}
+
+func zeroOf(getter string) any {
+	return map[string]any{
+		"string": "", "int": 0, "int64": int64(0), "bool": false, "float64": 0.0,
+		"bytes": []byte(nil), "time": time.Time{}, "duration": time.Duration(0),
+		"strings": []string(nil), "map": map[string]string(nil),
+	}[getter]
+}
+
+func TestTypedGetters(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	s := newSession(t, f)
+	for key, v := range typedValues {
+		mustSet(t, s, key, v)
+	}
+	for _, sess := range []*cookiesession.Session{s, reload(t, f, b, s)} {
+		for key, want := range typedValues {
+			for getter, got := range typedGetters(sess, key) {
+				if getter == key {
+					if diff := cmp.Diff(want, got); diff != "" {
+						t.Errorf("%s getter on its own type (-want +got):\n%s", getter, diff)
+					}
+				} else if diff := cmp.Diff(zeroOf(getter), got); diff != "" {
+					t.Errorf("%s getter on a %T: want the zero value (-want +got):\n%s", getter, want, diff)
+				}
+			}
+		}
+		for getter, got := range typedGetters(sess, "missing") {
+			if diff := cmp.Diff(zeroOf(getter), got); diff != "" {
+				t.Errorf("%s getter on a missing key (-want +got):\n%s", getter, diff)
+			}
+		}
+	}
+}
+
+func TestGettersDoNotConvert(t *testing.T) {
+	s := newSession(t, newFixture(t, cookiesession.Options{}))
+	mustSet(t, s, "i64", int64(5))
+	mustSet(t, s, "i32", int32(5))
+	mustSet(t, s, "f32", float32(1.5))
+	if s.GetInt("i64") != 0 || s.GetInt("i32") != 0 || s.GetInt64("i32") != 0 || s.GetFloat64("f32") != 0 {
+		t.Error("a typed getter converted a value of another numeric type")
+	}
+}
+
+func TestGettersReturnCopies(t *testing.T) {
+	s := newSession(t, newFixture(t, cookiesession.Options{}))
+	in := []string{"a"}
+	mustSet(t, s, "list", in)
+	in[0] = "changed by caller"
+	out := s.GetStrings("list")
+	out[0] = "changed by reader"
+	if got := s.GetStrings("list"); got[0] != "a" {
+		t.Errorf("stored slice aliased: %q", got)
+	}
+}
+
+func TestGetAs(t *testing.T) {
+	s := newSession(t, newFixture(t, cookiesession.Options{}))
+	mustSet(t, s, "n", uint16(7))
+	mustSet(t, s, "name", "alice")
+	if v, ok := cookiesession.GetAs[uint16](s, "n"); !ok || v != 7 {
+		t.Errorf("GetAs[uint16] = %v, %v", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[int](s, "n"); ok || v != 0 {
+		t.Errorf("GetAs[int] on a uint16 = %v, %v; want 0, false", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[string](s, "name"); !ok || v != "alice" {
+		t.Errorf("GetAs[string] = %q, %v", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[string](s, "missing"); ok || v != "" {
+		t.Errorf("GetAs on a missing key = %q, %v", v, ok)
+	}
+	if _, ok := cookiesession.GetAs[fmtStringer](s, "name"); ok {
+		t.Error("GetAs to an interface the value does not implement succeeded")
+	}
+}
+
+type fmtStringer interface{ String() string }
+
+func TestPopOnce(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	s := newSession(t, f)
+	mustSet(t, s, "msg", "hello")
+	mustSet(t, s, "n", 3)
+	s = reload(t, f, b, s)
+
+	if v, ok := s.Pop("n"); !ok || v != 3 {
+		t.Errorf("Pop = %v, %v", v, ok)
+	}
+	if v, ok := s.Pop("n"); ok || v != nil {
+		t.Errorf("second Pop = %v, %v", v, ok)
+	}
+	if got := s.PopString("msg"); got != "hello" {
+		t.Errorf("PopString = %q", got)
+	}
+	if got := s.PopString("msg"); got != "" {
+		t.Errorf("second PopString = %q", got)
+	}
+	mustSet(t, s, "num", 1)
+	if got := s.PopString("num"); got != "" || !s.Has("num") {
+		t.Errorf("PopString on an int returned %q and removed it: %v", got, !s.Has("num"))
+	}
+	if s = reload(t, f, b, s); s.Has("msg") || s.Has("n") {
+		t.Errorf("popped values came back on the next request: %v", s.Keys())
+	}
+}
+
+func TestFlashesShownOnceAcrossRequests(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		s.AddFlash("saved")
+		s.AddFlash("welcome back")
+	})
+	var first, second []string
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { first = sessionOf(t, r).Flashes() })
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { second = sessionOf(t, r).Flashes() })
+	if diff := cmp.Diff([]string{"saved", "welcome back"}, first); diff != "" {
+		t.Errorf("first Flashes (-want +got):\n%s", diff)
+	}
+	if second != nil {
+		t.Errorf("flashes shown twice: %q", second)
+	}
+}
+
+type profile struct {
+	Name  string   `json:"name"`
+	Roles []string `json:"roles"`
+	Age   int      `json:"age"`
+}
+
+func TestSetJSONGetJSON(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	want := profile{Name: "alice", Roles: []string{"admin"}, Age: 30}
+	if err := s.SetJSON("profile", want); err != nil {
+		t.Fatal(err)
+	}
+	s = reload(t, f, newClientCookies(), s)
+	var got profile
+	if ok, err := s.GetJSON("profile", &got); !ok || err != nil {
+		t.Fatalf("GetJSON = %v, %v", ok, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("GetJSON (-want +got):\n%s", diff)
+	}
+	if raw, ok := cookiesession.GetAs[json.RawMessage](s, "profile"); !ok || !json.Valid(raw) {
+		t.Errorf("GetAs[json.RawMessage] = %s, %v", raw, ok)
+	}
+	if ok, err := s.GetJSON("missing", &got); ok || err != nil {
+		t.Errorf("GetJSON(missing) = %v, %v; want false, nil", ok, err)
+	}
+	mustSet(t, s, "plain", "not json")
+	if ok, err := s.GetJSON("plain", &got); !ok || err == nil {
+		t.Errorf("GetJSON on a string = %v, %v; want true and an error", ok, err)
+	}
+	if err := s.SetJSON("bad", func() {}); err == nil {
+		t.Error("SetJSON accepted a func")
+	}
+}
+
+type role string
+
+func TestSetRefusesUnsupportedTypes(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	for _, v := range []any{role("admin"), profile{}, &profile{}, []int{1}, map[string]int{}, struct{}{}, json.RawMessage("{")} {
+		s := newSession(t, f)
+		err := s.Set("k", v)
+		if err == nil {
+			t.Errorf("Set(%T) accepted", v)
+			continue
+		}
+		if _, isJSON := v.(json.RawMessage); !isJSON && !errors.Is(err, cookiesession.ErrUnsupportedType) {
+			t.Errorf("Set(%T): %v, want ErrUnsupportedType", v, err)
+		}
+		if s.Has("k") || s.Len() != 0 {
+			t.Errorf("Set(%T) failed but stored something", v)
+		}
+		rec := httptest.NewRecorder()
+		if err := f.m.Save(rec, httptest.NewRequest(http.MethodGet, "/", nil), s); err != nil || len(rec.Header().Values("Set-Cookie")) != 0 {
+			t.Errorf("after a refused Set(%T), Save = %v, Set-Cookie %q", v, err, rec.Header().Values("Set-Cookie"))
+		}
+	}
+}
+
+func TestKeysSortedAndClear(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	for _, k := range []string{"zeta", "alpha", "Beta", "mid", "alpha"} {
+		mustSet(t, s, k, k)
+	}
+	want := []string{"Beta", "alpha", "mid", "zeta"}
+	if diff := cmp.Diff(want, s.Keys()); diff != "" {
+		t.Errorf("Keys (-want +got):\n%s", diff)
+	}
+	s = reload(t, f, newClientCookies(), s)
+	if diff := cmp.Diff(want, s.Keys()); diff != "" {
+		t.Errorf("Keys after a round trip (-want +got):\n%s", diff)
+	}
+	id, created := s.ID(), s.CreatedAt()
+	s.Clear()
+	if s.Len() != 0 || len(s.Keys()) != 0 || s.Has("mid") {
+		t.Errorf("after Clear: %v", s.Keys())
+	}
+	if s.ID() != id || !s.CreatedAt().Equal(created) {
+		t.Error("Clear changed the session's id or lifetime")
+	}
+}
+
+var hexID = regexp.MustCompile(`^[0-9a-f]{32}$`)
+
+func TestIdentityAndLifetime(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: time.Hour})
+	t0 := f.clock.Now()
+	s := newSession(t, f)
+	id := s.ID()
+	if !hexID.MatchString(id) || s.ID() != id {
+		t.Fatalf("ID %q (then %q): want a stable 32-digit hex id", id, s.ID())
+	}
+	if !s.IsNew() || !s.CreatedAt().Equal(t0) || !s.ExpiresAt().IsZero() || s.KeyID() != 0 {
+		t.Errorf("new session: IsNew %v CreatedAt %v ExpiresAt %v KeyID %08x",
+			s.IsNew(), s.CreatedAt(), s.ExpiresAt(), s.KeyID())
+	}
+	mustSet(t, s, "user", "alice")
+
+	f.clock.Advance(10 * time.Minute)
+	next := reload(t, f, newClientCookies(), s)
+	if next.ID() != id || next.IsNew() || !next.CreatedAt().Equal(t0) {
+		t.Errorf("loaded session: ID %s IsNew %v CreatedAt %v; want %s false %v", next.ID(), next.IsNew(), next.CreatedAt(), id, t0)
+	}
+	if want := t0.Add(time.Hour); !next.ExpiresAt().Equal(want) || !s.ExpiresAt().Equal(want) {
+		t.Errorf("ExpiresAt: saved %v, loaded %v; want %v", s.ExpiresAt(), next.ExpiresAt(), want)
+	}
+	if next.KeyID() != keyA {
+		t.Errorf("KeyID %08x, want %08x", next.KeyID(), keyA)
+	}
+}
+
+func TestValuesSurviveRoundTrip(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	all := map[string]any{
+		"nil": nil, "s": "x", "b": []byte("y"), "t": true, "i": -1, "i8": int8(-8), "i16": int16(-16),
+		"i32": int32(-32), "i64": int64(-64), "u": uint(1), "u8": uint8(8), "u16": uint16(16), "u32": uint32(32),
+		"u64": uint64(1 << 63), "f32": float32(0.5), "f64": 0.25, "d": time.Minute,
+		"tm": time.Date(2026, 1, 1, 0, 0, 0, 1, time.FixedZone("", 3600)), "ss": []string{"a"},
+		"m": map[string]string{"a": "b"}, "j": json.RawMessage(`{"a":1}`),
+	}
+	for k, v := range all {
+		mustSet(t, s, k, v)
+	}
+	next := reload(t, f, newClientCookies(), s)
+	got := map[string]any{}
+	for _, k := range next.Keys() {
+		got[k], _ = next.Get(k)
+	}
+	if diff := cmp.Diff(all, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
+		t.Errorf("values after a round trip (-want +got):\n%s", diff)
+	}
+}
