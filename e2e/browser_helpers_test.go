@@ -1,0 +1,312 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/storage"
+	"github.com/chromedp/chromedp"
+)
+
+// cookieName is the demo's default cookie name; chunks are session.1, ...
+const cookieName = "session"
+
+// testTimeout bounds each test: the browser, the demo and every action die
+// with it, so a hung page fails the test instead of the whole run.
+const testTimeout = 60 * time.Second
+
+// testContext returns the bounded context of one test.
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), testTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// chromiumPath finds Debian's chromium. Outside CI a machine without it
+// skips the browser tests; in CI (CI set) that is a failure, because the
+// pipeline is meant to have installed it.
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err == nil {
+		return path
+	}
+	msg := "chromium is not on PATH (" + err.Error() + "); install it with e2e/install-chromium.sh (apt-get install -y chromium)"
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI is set, so a missing browser is a failure: " + msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// profileDir makes a fresh, empty Chromium profile with network prediction
+// off. Left on, Chromium preconnects a spare socket to the demo and never
+// uses it; net/http's Shutdown then waits 5 s for that "new" connection
+// before it gives up, which made every demo restart take 5 s.
+func profileDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	prefs := []byte(`{"net": {"network_prediction_options": 2}}`) // 2: never predict
+	if err := os.MkdirAll(filepath.Join(dir, "Default"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Default", "Preferences"), prefs, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// newBrowser starts headless Chromium with a fresh profile and returns the
+// context of its first tab, with extra options after the defaults. The
+// browser closes when the test ends.
+func newBrowser(t *testing.T, ctx context.Context, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.UserDataDir(profileDir(t)),
+		chromedp.Headless,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.NoSandbox, // CI runs as root, and Chromium will not start as root with its sandbox
+		chromedp.Flag("disable-gpu", true),
+		// The machine's network is closed: without these Chromium keeps
+		// trying Google's hosts in the background.
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(1000, 900),
+	}
+	opts = append(opts, extra...)
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelTab := chromedp.NewContext(actx, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelTab)
+	// The first action starts the browser; doing it here makes a broken
+	// browser fail in one obvious place.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	return bctx
+}
+
+// page is what the demo's page shows, read from the elements its template
+// marks with ids.
+type page struct {
+	User       string   `json:"user"`       // #user, "" when not signed in
+	Anonymous  bool     `json:"anonymous"`  // #anonymous: "Not signed in."
+	Visits     int      `json:"visits"`     // #visits
+	Flashes    []string `json:"flashes"`    // every .flash
+	Error      string   `json:"error"`      // #error
+	NoteLength int      `json:"noteLength"` // #note-length
+	NoSession  bool     `json:"noSession"`  // #no-session
+	SessionID  string   `json:"sessionID"`  // #session-id
+	KeyID      string   `json:"keyID"`      // #key-id: the key of the cookie received
+	CookieSize string   `json:"cookieSize"` // #cookie-size: "N bytes in K cookie(s)"
+	Cookie     string   `json:"cookie"`     // document.cookie, for HttpOnly
+}
+
+const readPageJS = `(() => {
+	const text = id => { const e = document.getElementById(id); return e ? e.textContent.trim() : ""; };
+	return {
+		user: text("user"),
+		anonymous: document.getElementById("anonymous") !== null,
+		visits: Number(text("visits") || -1),
+		flashes: Array.from(document.querySelectorAll(".flash"), e => e.textContent.trim()),
+		error: text("error"),
+		noteLength: Number(text("note-length") || -1),
+		noSession: document.getElementById("no-session") !== null,
+		sessionID: text("session-id"),
+		keyID: text("key-id"),
+		cookieSize: text("cookie-size"),
+		cookie: document.cookie,
+	};
+})()`
+
+// readPage reads the current page.
+func readPage(t *testing.T, ctx context.Context) page {
+	t.Helper()
+	p, err := chromedp.Run(ctx, chromedp.Evaluate[page](readPageJS))
+	if err != nil {
+		t.Fatalf("reading the page: %v", err)
+	}
+	return p
+}
+
+// open navigates to target, checks the document answered 200, and reads it.
+func open(t *testing.T, ctx context.Context, target string) page {
+	t.Helper()
+	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(target))
+	if err != nil {
+		t.Fatalf("opening %s: %v", target, err)
+	}
+	if resp.Status != 200 {
+		t.Fatalf("opening %s: status %d", target, resp.Status)
+	}
+	return readPage(t, ctx)
+}
+
+// reload reloads the current page and reads it.
+func reload(t *testing.T, ctx context.Context) page {
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatalf("reloading: %v", err)
+	}
+	return readPage(t, ctx)
+}
+
+// submit fills the form that posts to action (field name -> value), clicks
+// its button, follows the demo's 303 back to the page, and reads it.
+func submit(t *testing.T, ctx context.Context, action string, fields map[string]string) page {
+	t.Helper()
+	form := fmt.Sprintf(`form[action=%q]`, action)
+	var steps []chromedp.Action[chromedp.Void]
+	for name, value := range fields {
+		steps = append(steps, chromedp.SetValue(chromedp.CSS(fmt.Sprintf("%s [name=%q]", form, name)), value))
+	}
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		t.Fatalf("filling %s: %v", form, err)
+	}
+	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(form+" button")))
+	if err != nil {
+		t.Fatalf("submitting %s: %v", form, err)
+	}
+	if u, err := url.Parse(resp.URL); err != nil || resp.Status != 200 || u.Path != "/" {
+		t.Fatalf("submitting %s: landed on %s with status %d, want the page with 200", form, resp.URL, resp.Status)
+	}
+	return readPage(t, ctx)
+}
+
+// login signs in through the page's form.
+func login(t *testing.T, ctx context.Context, user string) page {
+	t.Helper()
+	return submit(t, ctx, "/login", map[string]string{"username": user})
+}
+
+// sessionCookies returns the session's cookies (the base cookie and its
+// chunks) from the browser's whole cookie store, by name.
+func sessionCookies(t *testing.T, ctx context.Context) map[string]*network.Cookie {
+	t.Helper()
+	res, err := chromedp.Call(ctx, storage.GetCookies, storage.GetCookiesParams{})
+	if err != nil {
+		t.Fatalf("reading the cookie store: %v", err)
+	}
+	found := map[string]*network.Cookie{}
+	for _, c := range res.Cookies {
+		if c.Name == cookieName || strings.HasPrefix(c.Name, cookieName+".") {
+			found[c.Name] = c
+		}
+	}
+	return found
+}
+
+// cookieNames lists the names in a cookie map, sorted.
+func cookieNames(cookies map[string]*network.Cookie) []string {
+	names := make([]string, 0, len(cookies))
+	for n := range cookies {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// chunkNames is what a session split over n cookies is stored as.
+func chunkNames(n int) []string {
+	names := []string{cookieName}
+	for i := 1; i < n; i++ {
+		names = append(names, fmt.Sprintf("%s.%d", cookieName, i))
+	}
+	return names
+}
+
+// fetchResult is the answer to a fetch() made by the page.
+type fetchResult struct {
+	Status int    `json:"status"`
+	Body   string `json:"body"`
+}
+
+// pageFetch calls the demo's API from inside the page with fetch(), so the
+// request carries the browser's cookies and its answer's Set-Cookie (if
+// any) lands in the browser's store. body is sent as JSON when not "".
+func pageFetch(t *testing.T, ctx context.Context, method, path, body string) fetchResult {
+	t.Helper()
+	init := fmt.Sprintf(`{method: %q}`, method)
+	if body != "" {
+		init = fmt.Sprintf(`{method: %q, headers: {"Content-Type": "application/json"}, body: %s}`, method, body)
+	}
+	js := fmt.Sprintf(`fetch(%q, %s).then(async r => ({status: r.status, body: await r.text()}))`, path, init)
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[fetchResult](js, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("fetch %s %s from the page: %v", method, path, err)
+	}
+	return res
+}
+
+// screenshot saves a PNG of the viewport into the test's temporary dir,
+// and also into $E2E_SCREENSHOT_DIR when set, so a CI run or a person can
+// keep it after the temporary dir is gone.
+func screenshot(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if dir := os.Getenv("E2E_SCREENSHOT_DIR"); dir != "" {
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshot of %s: %s (%d bytes)", name, path, len(png))
+	return path
+}
+
+// blockedCookies collects why the browser refused Set-Cookie lines.
+type blockedCookies struct {
+	mu  sync.Mutex
+	why map[string][]network.SetCookieBlockedReason // by cookie name
+}
+
+// watchBlockedCookies records, for the rest of the test, every cookie the
+// tab refuses to store and the browser's reasons.
+func watchBlockedCookies(t *testing.T, ctx context.Context) *blockedCookies {
+	t.Helper()
+	bc := &blockedCookies{why: map[string][]network.SetCookieBlockedReason{}}
+	err := chromedp.Listen(ctx, func(ev any) {
+		info, ok := ev.(*network.EventResponseReceivedExtraInfo)
+		if !ok {
+			return
+		}
+		bc.mu.Lock()
+		defer bc.mu.Unlock()
+		for _, b := range info.BlockedCookies {
+			name, _, _ := strings.Cut(b.CookieLine, "=")
+			bc.why[name] = append(bc.why[name], b.BlockedReasons...)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bc
+}
+
+// reasons returns the reasons recorded so far for the cookie name.
+func (bc *blockedCookies) reasons(name string) []network.SetCookieBlockedReason {
+	bc.mu.Lock()
+	defer bc.mu.Unlock()
+	return slices.Clone(bc.why[name])
+}

@@ -1,0 +1,13 @@
+// Package e2e holds the real-browser tests of cookiesession. They build the
+// demo server from ../examples/demo, run it on a free loopback port, and
+// drive Debian's headless Chromium against it with chromedp.
+//
+// It is a module of its own so that chromedp never reaches the importers of
+// cookiesession. Run it with:
+//
+//	./install-chromium.sh   # once; apt-get install -y chromium
+//	go test -count=1 ./...
+//
+// Without a chromium binary on PATH the tests skip, unless the environment
+// variable CI is set: in CI a missing browser is a failure.
+package e2e
