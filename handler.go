@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/bits"
 	"net"
 	"net/http"
 	"slices"
@@ -228,6 +229,8 @@ func (m *Manager) load(r *http.Request, s *Session) error {
 		rec, err = m.codec.OpenAt(token, now)
 	}
 	if err == nil {
+		// A shortened MaxAge also shortens the deadline the cookie is given.
+		rec.Expires = minTime(rec.Expires, rec.Created.Add(m.opts.MaxAge))
 		s.adopt(&rec)
 		err = m.validate(r, s)
 	}
@@ -249,31 +252,95 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 	return nil
 }
 
-// readToken gathers the token from the request's chunk cookies. It records
-// in s how many chunk names the request carried, so that stale ones can be
-// expired later.
+// readToken gathers the token from the request's chunk cookies in one pass
+// over the Cookie headers. Only our own cookies are parsed (by net/http);
+// the first of two cookies with one name wins, as with Request.Cookie. It
+// records in s how many chunk names the client holds, so that stale ones can
+// be expired later.
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
-	var parts []string
-	total, gap := 0, -1
-	for i, name := range m.names {
-		found := r.CookiesNamed(name)
-		if len(found) == 0 {
-			if gap < 0 {
-				gap = i
-			}
-			continue
-		}
-		s.chunksSent = i + 1
-		if gap >= 0 {
-			return "", invalid(0, "cookie %s present but chunk %s missing", name, m.names[gap])
-		}
-		total += len(found[0].Value)
-		if total > m.codec.maxLen {
-			return "", invalid(0, "cookie chunks exceed the limit of %d bytes", m.codec.maxLen)
-		}
-		parts = append(parts, found[0].Value)
+	if n := countCookies(r.Header["Cookie"]); n > maxCookies {
+		m.logIgnored(r, n)
+		return "", nil
 	}
-	return strings.Join(parts, ""), nil
+	var values [MaxChunksLimit]string
+	var present uint64 // bit i: chunk i was sent
+	var err error
+	for _, line := range r.Header["Cookie"] {
+		for part := range strings.SplitSeq(line, ";") {
+			part = strings.TrimSpace(part)
+			name, _, _ := strings.Cut(part, "=")
+			i := m.chunkIndex(name)
+			if i < 0 || present&(1<<i) != 0 {
+				continue
+			}
+			present |= 1 << i
+			cookies, perr := http.ParseCookie(part)
+			if perr != nil && err == nil {
+				err = invalid(0, "cookie %s: %v", name, perr)
+			} else if perr == nil {
+				values[i] = cookies[0].Value
+			}
+		}
+	}
+	s.chunksSent = bits.Len64(present)
+	if err != nil || present == 0 {
+		return "", err
+	}
+	return m.joinChunks(values[:s.chunksSent], present)
+}
+
+// maxCookies is net/http's default limit: a request with more cookies is
+// treated as having none (Request.Cookie returns nothing), and so it is here.
+// Such a request gets a fresh session, and its cookie is not cleared, so a
+// sibling site that floods the jar cannot end the user's session for good.
+const maxCookies = 3000
+
+func countCookies(lines []string) int {
+	n := 0
+	for _, line := range lines {
+		n += strings.Count(line, ";") + 1
+	}
+	return n
+}
+
+func (m *Manager) logIgnored(r *http.Request, n int) {
+	m.logger.LogAttrs(r.Context(), slog.LevelDebug, "cookiesession: request cookies ignored",
+		slog.String("cookie", m.opts.Name), slog.String("reason", fmt.Sprintf("%d cookies, more than %d", n, maxCookies)))
+}
+
+// chunkIndex returns i if name is chunk i's name, or -1.
+func (m *Manager) chunkIndex(name string) int {
+	if name == m.names[0] {
+		return 0
+	}
+	suffix, ok := strings.CutPrefix(name, m.opts.Name+".")
+	if !ok || len(m.names) == 1 {
+		return -1
+	}
+	i, err := strconv.Atoi(suffix)
+	if err != nil || i < 1 || i >= len(m.names) || name != m.names[i] {
+		return -1 // also refuses non-canonical forms such as "name.01"
+	}
+	return i
+}
+
+// joinChunks concatenates the chunk values, which must have no gaps and
+// together stay within the token limit.
+func (m *Manager) joinChunks(values []string, present uint64) (string, error) {
+	total := 0
+	for i, v := range values {
+		if present&(1<<i) == 0 {
+			return "", invalid(0, "cookie %s present but chunk %s missing", m.names[len(values)-1], m.names[i])
+		}
+		total += len(v)
+	}
+	if total > m.codec.maxLen {
+		return "", invalid(0, "cookie chunks of %d bytes exceed the limit of %d", total, m.codec.maxLen)
+	}
+	if len(values) == 1 {
+		return values[0], nil
+	}
+	return strings.Join(values, ""), nil
 }
 
 func (m *Manager) logRefused(r *http.Request, err error) {
@@ -350,6 +417,12 @@ func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
 		}
 	case actionClear:
 		m.clear(h, s)
+	case actionNone:
+		if s.lines != nil {
+			// Saved earlier in this response: drop any line for our names
+			// that the handler added since.
+			setCookies(h, m.names, s.lines)
+		}
 	}
 	return s.gen, nil
 }
@@ -422,6 +495,7 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
 		lines = append(lines, m.cookieLine(m.names[i], "", -1))
 	}
 	setCookies(h, m.names, lines)
+	s.lines = lines
 	s.saved(rec, len(cookies))
 	return nil
 }
@@ -444,6 +518,7 @@ func (m *Manager) clear(h http.Header, s *Session) {
 		lines = append(lines, m.cookieLine(m.names[i], "", -1))
 	}
 	setCookies(h, m.names, lines)
+	s.lines = lines
 	s.loaded, s.chunksSent = false, 0
 	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
@@ -94,15 +95,19 @@ func (k Key) GoString() string { return k.String() }
 // Format prints String for every verb.
 func (k Key) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(k.String())) }
 
+// LogValue makes log/slog show String.
+func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
+
 // FormatKeyID returns the form of a key id used in the JSON form, in logs
 // and in error messages: 8 lowercase hex digits.
 func FormatKeyID(id uint32) string { return fmt.Sprintf("%08x", id) }
 
-// ParseKeyID parses the 8-hex-digit form of a key id.
+// ParseKeyID parses the 8-hex-digit form of a key id. A malformed id is
+// not echoed in the error: in a mangled ring file it may be a secret.
 func ParseKeyID(s string) (uint32, error) {
 	id, err := strconv.ParseUint(s, 16, 32)
 	if len(s) != 8 || err != nil {
-		return 0, fmt.Errorf("cookiesession: key id %q is not 8 hex digits", s)
+		return 0, fmt.Errorf("cookiesession: key id of %d characters is not 8 hex digits", len(s))
 	}
 	if id == 0 {
 		return 0, fmt.Errorf("cookiesession: key id %s is reserved", s)
@@ -178,6 +183,10 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time", FormatKeyID(k.id))
 		}
 		if !k.promoteAt.IsZero() {
+			if y := k.promoteAt.UTC().Year(); y < 1 || y > 9999 {
+				return nil, fmt.Errorf("cookiesession: key %s: promotion time %s is outside years 1 to 9999 UTC",
+					FormatKeyID(k.id), k.promoteAt.Format(time.RFC3339))
+			}
 			st.scheduled = append(st.scheduled, &st.keys[i])
 		}
 	}
@@ -252,6 +261,10 @@ func (r *KeyRing) String() string {
 	b.WriteString("]")
 	return b.String()
 }
+
+// LogValue makes log/slog show String, never the secrets that MarshalJSON
+// writes (slog's JSON handler would otherwise call MarshalJSON).
+func (r *KeyRing) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // update applies change to a copy of the current state and publishes it if
 // the result is valid. Due scheduled promotions are made permanent first,
@@ -395,7 +408,7 @@ func ParseKeyRing(data []byte) (*KeyRing, error) {
 	if err := dec.Decode(&in); err != nil {
 		return nil, fmt.Errorf("cookiesession: parsing key ring: %w", err)
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
 		return nil, errors.New("cookiesession: parsing key ring: data after the JSON object")
 	}
 	if in.Version != 1 {

@@ -169,6 +169,9 @@ func makeEntry(key string, val any) (entry, error) {
 			e.num = 1
 		}
 	case time.Time:
+		if _, offset := x.Zone(); offset <= -maxOffset || offset >= maxOffset {
+			return entry{}, fmt.Errorf("cookiesession: time for key %q has zone offset %ds, outside ±24h", key, offset)
+		}
 		e.kind, e.val = kindTime, timeWire(x)
 	case time.Duration:
 		e.kind, e.num = kindDuration, uint64(x)
@@ -411,8 +414,8 @@ func (r *valueReader) fail(format string, args ...any) error {
 
 func (r *valueReader) remaining() int { return len(r.s) - r.off }
 
-// uvarint reads a minimally encoded LEB128 value no larger than limit.
-func (r *valueReader) uvarint(limit int) (int, error) {
+// uvarint reads a minimally encoded LEB128 value.
+func (r *valueReader) uvarint() (uint64, error) {
 	var x uint64
 	for i := 0; i < binary.MaxVarintLen64; i++ {
 		if r.off >= len(r.s) {
@@ -428,25 +431,35 @@ func (r *valueReader) uvarint(limit int) (int, error) {
 			if c == 0 && i > 0 {
 				return 0, r.fail("non-minimal length")
 			}
-			if x > uint64(limit) {
-				return 0, r.fail("length %d exceeds the %d bytes that remain", x, limit)
-			}
-			return int(x), nil
+			return x, nil
 		}
 	}
 	return 0, r.fail("length overflows 64 bits")
 }
 
+// count reads an element count and checks, before anything is allocated,
+// that the remaining bytes can hold that many elements of minSize bytes.
+func (r *valueReader) count(what string, minSize int) (int, error) {
+	n, err := r.uvarint()
+	if err != nil {
+		return 0, err
+	}
+	if n > uint64(r.remaining()/minSize) {
+		return 0, r.fail("%s count %d cannot fit in the %d bytes that remain", what, n, r.remaining())
+	}
+	return int(n), nil
+}
+
 func (r *valueReader) str() (string, error) {
-	n, err := r.uvarint(r.remaining())
+	n, err := r.uvarint()
 	if err != nil {
 		return "", err
 	}
-	if n > r.remaining() {
+	if n > uint64(r.remaining()) {
 		return "", r.fail("string of %d bytes exceeds the %d that remain", n, r.remaining())
 	}
-	s := r.s[r.off : r.off+n]
-	r.off += n
+	s := r.s[r.off : r.off+int(n)]
+	r.off += int(n)
 	return s, nil
 }
 
@@ -468,7 +481,7 @@ func (r *valueReader) fixed(size int) (uint64, error) {
 func decodeValues(s string) (Values, error) {
 	r := &valueReader{s: s}
 	// Each entry takes at least two bytes: a key length and a tag.
-	count, err := r.uvarint(r.remaining() / 2)
+	count, err := r.count("value", 2)
 	if err != nil {
 		return Values{}, err
 	}
@@ -527,11 +540,25 @@ func (r *valueReader) payload(e *entry) (err error) {
 		e.val, err = r.stringMap()
 	default:
 		e.num, err = r.fixed(fixedSize[e.kind])
-		if err == nil && e.kind == kindBool && e.num > 1 {
-			err = r.fail("bool byte 0x%02x is not 0 or 1", e.num)
+		if err == nil {
+			err = r.checkNumber(e)
 		}
 	}
 	return err
+}
+
+// checkNumber refuses a bool byte other than 0 or 1, and an int or uint
+// that does not fit this platform's int size (on 32-bit platforms).
+func (r *valueReader) checkNumber(e *entry) error {
+	switch {
+	case e.kind == kindBool && e.num > 1:
+		return r.fail("bool byte 0x%02x is not 0 or 1", e.num)
+	case e.kind == kindInt && int64(int(int64(e.num))) != int64(e.num):
+		return r.fail("int %d does not fit this platform's int", int64(e.num))
+	case e.kind == kindUint && uint64(uint(e.num)) != e.num:
+		return r.fail("uint %d does not fit this platform's uint", e.num)
+	}
+	return nil
 }
 
 // maxOffset bounds a time's zone offset: real offsets are within ±14h.
@@ -556,7 +583,7 @@ func (r *valueReader) time() (wireTime, error) {
 
 func (r *valueReader) strings() ([]string, error) {
 	// Each element takes at least its one-byte length.
-	n, err := r.uvarint(r.remaining())
+	n, err := r.count("list element", 1)
 	if err != nil {
 		return nil, err
 	}
@@ -571,7 +598,7 @@ func (r *valueReader) strings() ([]string, error) {
 
 func (r *valueReader) stringMap() (map[string]string, error) {
 	// Each pair takes at least two one-byte lengths.
-	n, err := r.uvarint(r.remaining() / 2)
+	n, err := r.count("map entry", 2)
 	if err != nil {
 		return nil, err
 	}
