@@ -240,7 +240,7 @@ func (a *app) pageData(r *http.Request, s *cookiesession.Session) pageData {
 		d.ID = s.ID()
 		d.Created = s.CreatedAt().UTC().Format(time.RFC3339)
 		d.Expires = s.ExpiresAt().UTC().Format(time.RFC3339)
-		d.KeyID = fmt.Sprintf("%08x", s.KeyID())
+		d.KeyID = cookiesession.FormatKeyID(s.KeyID())
 	}
 	return d
 }
@@ -248,12 +248,7 @@ func (a *app) pageData(r *http.Request, s *cookiesession.Session) pageData {
 // cookieSize adds up the session cookies the request carried (name + value
 // of each chunk), which is what the 4096-byte limit applies to.
 func (a *app) cookieSize(r *http.Request) (size, chunks int) {
-	base := a.mgr.Codec().Name()
-	for i := range max(a.cfg.MaxChunks, 1) {
-		name := base
-		if i > 0 {
-			name += "." + strconv.Itoa(i)
-		}
+	for _, name := range a.mgr.CookieNames() {
 		c, err := r.Cookie(name)
 		if err != nil {
 			break
