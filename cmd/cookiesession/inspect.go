@@ -179,7 +179,7 @@ func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) insp
 		ID:         s.ID(),
 		Created:    s.CreatedAt().UTC(),
 		Expires:    s.ExpiresAt().UTC(),
-		KeyID:      keyID(s.KeyID()),
+		KeyID:      cookiesession.FormatKeyID(s.KeyID()),
 		KeyPrimary: s.KeyID() == ring.Primary(),
 		Values:     make(map[string]typedValue, s.Len()),
 	}

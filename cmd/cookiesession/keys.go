@@ -90,7 +90,7 @@ func cmdAdd(e *env, args []string) error {
 	if err := saveRing(*ringPath, ring); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(e.stdout, keyID(key.ID()))
+	_, err = fmt.Fprintln(e.stdout, cookiesession.FormatKeyID(key.ID()))
 	return err
 }
 
@@ -214,7 +214,7 @@ func listKeys(ring *cookiesession.KeyRing, now time.Time) []keyListing {
 	infos := ring.KeysAt(now)
 	out := make([]keyListing, len(infos))
 	for i, k := range infos {
-		out[i] = keyListing{ID: keyID(k.ID), State: keyState(k, now)}
+		out[i] = keyListing{ID: cookiesession.FormatKeyID(k.ID), State: keyState(k, now)}
 		if !k.PromoteAt.IsZero() {
 			at := k.PromoteAt.UTC()
 			out[i].PromoteAt = &at
@@ -257,4 +257,3 @@ func writeJSON(e *env, v any) error {
 	return enc.Encode(v)
 }
 
-func keyID(id uint32) string { return fmt.Sprintf("%08x", id) }

@@ -178,7 +178,7 @@ func TestAddPromoteAt(t *testing.T) {
 		keys[1].PromoteAt == nil || !keys[1].PromoteAt.Equal(at) {
 		t.Errorf("list = %+v, want %s scheduled at %v", keys, added, at)
 	}
-	if got := loadRing(t, path).PrimaryAt(at); keyID(got) != added {
+	if got := loadRing(t, path).PrimaryAt(at); cookiesession.FormatKeyID(got) != added {
 		t.Errorf("ring's primary at %v = %08x, want %s", at, got, added)
 	}
 	for _, bad := range []string{"tomorrow", "2020-01-01T00:00:00Z"} {
@@ -521,7 +521,7 @@ func TestInspectValid(t *testing.T) {
 			}
 			got := decodeInspection(t, res.stdout)
 			if got.ID != rec.ID.String() || !got.Created.Equal(rec.Created) || !got.Expires.Equal(rec.Expires) ||
-				got.KeyID != keyID(rec.KeyID) || !got.KeyPrimary {
+				got.KeyID != cookiesession.FormatKeyID(rec.KeyID) || !got.KeyPrimary {
 				t.Errorf("metadata %+v, want id %s created %v expires %v key %08x primary", got, rec.ID, rec.Created, rec.Expires, rec.KeyID)
 			}
 			if len(got.Values) != len(want) {
@@ -575,7 +575,7 @@ func TestInspectRefused(t *testing.T) {
 		input string
 		want  string
 	}{
-		{"unknown key", nil, foreign, "cookiesession: unknown key id " + keyID(otherKey.ID()) + "\n"},
+		{"unknown key", nil, foreign, "cookiesession: unknown key id " + cookiesession.FormatKeyID(otherKey.ID()) + "\n"},
 		{"expired", nil, expired, "cookiesession: session expired at "},
 		{"shorter max-age", []string{"-max-age", "1h"}, twoHoursOld, "cookiesession: session expired at "},
 		{"tampered", nil, string(flipped), "cookiesession: authentication failed\n"},
