@@ -34,8 +34,8 @@ type Session struct {
 	gen       uint64
 
 	// What the client holds:
-	loaded     bool // a valid cookie was loaded or saved: the client holds this session
-	bad        bool // the incoming cookie was refused and must be cleared
+	loaded     bool     // a valid cookie was loaded or saved: the client holds this session
+	bad        bool     // the incoming cookie was refused and must be cleared
 	chunksSent int      // how many of our cookie names the client holds
 	lines      []string // the Set-Cookie lines written for this response, if any
 	now        time.Time
