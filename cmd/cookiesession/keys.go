@@ -256,4 +256,3 @@ func writeJSON(e *env, v any) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
-
