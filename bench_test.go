@@ -1,0 +1,285 @@
+package cookiesession_test
+
+import (
+	"bytes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"strings"
+	"testing"
+
+	"golang.org/x/crypto/chacha20poly1305"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Codec benchmarks. Every codec benchmark has a raw baseline over exactly
+// the same plaintext in this file, so each run yields the ratios DESIGN.md
+// section 7 sets targets for (<= 1.3x raw; Seal <= 2 allocs, Open <= 2 + 1
+// per value). Compare runs with benchstat at -count=10.
+
+// benchKeyID and benchName fix the envelope, so the raw baseline can
+// rebuild it byte for byte.
+const (
+	benchKeyID = 0x1a2b3c4d
+	benchName  = "session"
+)
+
+// codecFixture is one realistic session size.
+type codecFixture struct {
+	name   string
+	values cookiesession.Values
+}
+
+// codecFixtures returns the small fixture of DESIGN.md section 7 and
+// sessions whose serialized values are 1 KiB and 3 KiB.
+func codecFixtures(b testing.TB) []codecFixture {
+	small := valuesOf(b, "user_id", "u_8f3a2c", "role", "admin", "csrf", "c5Jk2mQ9xR7vT1wZ8bN3pL6yH4fD0sGa")
+	return []codecFixture{
+		{"small", small},
+		{"1KB", paddedValues(b, small, 1024)},
+		{"3KB", paddedValues(b, small, 3072)},
+	}
+}
+
+// paddedValues adds a "data" string to base so that the serialized values
+// are exactly size bytes.
+func paddedValues(b testing.TB, base cookiesession.Values, size int) cookiesession.Values {
+	for pad := size; pad >= 0; pad-- {
+		v := base.Clone()
+		setValue(b, &v, "data", strings.Repeat("d", pad))
+		if len(v.AppendEncoded(nil)) == size {
+			return v
+		}
+	}
+	b.Fatalf("no padding gives %d bytes of values", size)
+	return cookiesession.Values{}
+}
+
+// benchCodec returns a codec whose limit fits the 3 KiB fixture: its token
+// is over the default 4096.
+func benchCodec(b testing.TB) *cookiesession.Codec {
+	return newTestCodec(b, ringOf(b, benchKeyID), cookiesession.CodecOptions{Name: benchName, MaxTokenLen: 8192})
+}
+
+// freshRecord returns a record sealed once already, so that the benchmark
+// measures the steady state: a re-seal that keeps ID, Created and Expires.
+func freshRecord(b testing.TB, c *cookiesession.Codec, v cookiesession.Values) cookiesession.Record {
+	rec := cookiesession.Record{Values: v}
+	if _, err := c.Seal(&rec); err != nil {
+		b.Fatal(err)
+	}
+	return rec
+}
+
+// plaintext builds what the codec encrypts for rec: created, expires and id
+// (the 32-byte header), then the values encoding.
+func plaintext(rec cookiesession.Record) []byte {
+	p := binary.BigEndian.AppendUint64(nil, uint64(rec.Created.Unix()))
+	p = binary.BigEndian.AppendUint64(p, uint64(rec.Expires.Unix()))
+	p = append(p, rec.ID[:]...)
+	return rec.Values.AppendEncoded(p)
+}
+
+func BenchmarkSeal(b *testing.B) {
+	for _, fx := range codecFixtures(b) {
+		b.Run(fx.name, func(b *testing.B) {
+			c := benchCodec(b)
+			rec := freshRecord(b, c, fx.values)
+			b.SetBytes(int64(len(plaintext(rec))))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Seal(&rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkOpen(b *testing.B) {
+	for _, fx := range codecFixtures(b) {
+		b.Run(fx.name, func(b *testing.B) {
+			c := benchCodec(b)
+			rec := freshRecord(b, c, fx.values)
+			token, err := c.Seal(&rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(plaintext(rec))))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.Open(token); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkSealParallel(b *testing.B) {
+	for _, fx := range codecFixtures(b) {
+		b.Run(fx.name, func(b *testing.B) {
+			c := benchCodec(b)
+			shared := freshRecord(b, c, fx.values)
+			b.SetBytes(int64(len(plaintext(shared))))
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				rec := shared // Seal writes KeyID: one record per goroutine
+				for pb.Next() {
+					if _, err := c.Seal(&rec); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkOpenParallel(b *testing.B) {
+	for _, fx := range codecFixtures(b) {
+		b.Run(fx.name, func(b *testing.B) {
+			c := benchCodec(b)
+			rec := freshRecord(b, c, fx.values)
+			token, err := c.Seal(&rec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(plaintext(rec))))
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := c.Open(token); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
+// rawSealer is the baseline: XChaCha20-Poly1305 and unpadded base64url
+// over the codec's exact plaintext and additional data, with the AEAD built
+// once and its buffers reused. Like the codec it draws a fresh random nonce
+// per seal (any correct use of XChaCha20-Poly1305 must), returns the token
+// as a string with one allocation (a cookie value is a string), and opens a
+// string token by copying it into a reused buffer and returns a copy of the
+// plaintext that the caller owns, as Open's Record does. What it leaves out is the codec's own work:
+// building the header and plaintext, the checks, and the values.
+type rawSealer struct {
+	aead  cipher.AEAD
+	ad    []byte
+	plain []byte
+	raw   []byte // header, nonce, ciphertext, tag
+	token []byte // the encoded token before its one copy into a string
+	src   []byte // an incoming token
+}
+
+func newRawSealer(b testing.TB, rec cookiesession.Record) *rawSealer {
+	aead, err := chacha20poly1305.NewX(keySecret(benchKeyID))
+	if err != nil {
+		b.Fatal(err)
+	}
+	header := binary.BigEndian.AppendUint32([]byte{cookiesession.Version}, benchKeyID)
+	plain := plaintext(rec)
+	rawLen := len(header) + aead.NonceSize() + len(plain) + aead.Overhead()
+	raw := make([]byte, len(header)+aead.NonceSize(), rawLen)
+	copy(raw, header)
+	return &rawSealer{
+		aead:  aead,
+		ad:    append(header, benchName...),
+		plain: plain,
+		raw:   raw,
+		token: make([]byte, 0, base64.RawURLEncoding.EncodedLen(rawLen)),
+		src:   make([]byte, 0, base64.RawURLEncoding.EncodedLen(rawLen)),
+	}
+}
+
+func (s *rawSealer) seal() string {
+	nonce := s.raw[5 : 5+s.aead.NonceSize()]
+	if _, err := rand.Read(nonce); err != nil {
+		panic(err)
+	}
+	sealed := s.aead.Seal(s.raw[:5+len(nonce)], nonce, s.plain, s.ad)
+	s.token = base64.RawURLEncoding.AppendEncode(s.token[:0], sealed)
+	return string(s.token)
+}
+
+// open decodes and authenticates token in place in s.raw, and returns the
+// plaintext as a string of its own.
+func (s *rawSealer) open(token string) (string, error) {
+	s.src = append(s.src[:0], token...)
+	raw, err := base64.RawURLEncoding.AppendDecode(s.raw[:0], s.src)
+	if err != nil {
+		return "", err
+	}
+	nonce, sealed := raw[5:5+s.aead.NonceSize()], raw[5+s.aead.NonceSize():]
+	plain, err := s.aead.Open(sealed[:0], nonce, sealed, s.ad)
+	return string(plain), err
+}
+
+// rawSink keeps the baseline's results alive, as the codec's are.
+var rawSink string
+
+func BenchmarkRawSeal(b *testing.B) {
+	for _, fx := range codecFixtures(b) {
+		b.Run(fx.name, func(b *testing.B) {
+			s := newRawSealer(b, freshRecord(b, benchCodec(b), fx.values))
+			b.SetBytes(int64(len(s.plain)))
+			b.ReportAllocs()
+			for b.Loop() {
+				rawSink = s.seal()
+			}
+		})
+	}
+}
+
+func BenchmarkRawOpen(b *testing.B) {
+	for _, fx := range codecFixtures(b) {
+		b.Run(fx.name, func(b *testing.B) {
+			s := newRawSealer(b, freshRecord(b, benchCodec(b), fx.values))
+			token := s.seal()
+			b.SetBytes(int64(len(s.plain)))
+			b.ReportAllocs()
+			for b.Loop() {
+				plain, err := s.open(token)
+				if err != nil {
+					b.Fatal(err)
+				}
+				rawSink = plain
+			}
+		})
+	}
+}
+
+// TestRawBaselineMatchesCodec checks that the baseline does exactly the
+// codec's work: the codec opens what the baseline seals, and the baseline
+// opens a codec token to the same plaintext bytes.
+func TestRawBaselineMatchesCodec(t *testing.T) {
+	for _, fx := range codecFixtures(t) {
+		c := benchCodec(t)
+		rec := freshRecord(t, c, fx.values)
+		s := newRawSealer(t, rec)
+		opened, err := c.Open(s.seal())
+		if err != nil {
+			t.Fatalf("%s: the codec refuses the baseline's token: %v", fx.name, err)
+		}
+		if !bytes.Equal(plaintext(opened), s.plain) {
+			t.Errorf("%s: the baseline sealed another plaintext", fx.name)
+		}
+		token, err := c.Seal(&rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := s.open(token)
+		if err != nil || plain != string(s.plain) {
+			t.Errorf("%s: the baseline opens the codec's token to other bytes (%v)", fx.name, err)
+		}
+		if want := map[string]int{"small": 0, "1KB": 1024, "3KB": 3072}[fx.name]; want > 0 && len(fx.values.AppendEncoded(nil)) != want {
+			t.Errorf("%s: values are %d bytes", fx.name, len(fx.values.AppendEncoded(nil)))
+		}
+	}
+}

@@ -1,0 +1,326 @@
+package cookiesession_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// vectorStrings returns every string stored under field anywhere in
+// testdata/vectors.json, in a stable order, or nothing when the file does
+// not exist. The file's layout is not assumed, so the fuzz targets keep
+// working as it evolves.
+func vectorStrings(tb testing.TB, field string) []string {
+	tb.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "vectors.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var doc any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		tb.Fatalf("testdata/vectors.json: %v", err)
+	}
+	var out []string
+	collectStrings(doc, field, &out)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func collectStrings(node any, field string, out *[]string) {
+	switch node := node.(type) {
+	case map[string]any:
+		for name, child := range node {
+			if s, ok := child.(string); ok && name == field {
+				*out = append(*out, s)
+				continue
+			}
+			collectStrings(child, field, out)
+		}
+	case []any:
+		for _, child := range node {
+			collectStrings(child, field, out)
+		}
+	}
+}
+
+// vectorValueEncodings returns the values section of every plaintext in
+// the vectors: the plaintext minus its 32-byte header.
+func vectorValueEncodings(tb testing.TB) [][]byte {
+	var out [][]byte
+	for _, plain := range vectorStrings(tb, "plaintext") {
+		if b, err := hex.DecodeString(plain); err == nil && len(b) > 32 {
+			out = append(out, b[32:])
+		}
+	}
+	return out
+}
+
+// fuzzKeyID is the vectors' key id, so that vector tokens get past the key
+// id check and reach authentication.
+const fuzzKeyID = 0x1a2b3c4d
+
+// FuzzOpen feeds arbitrary tokens to Open. Nothing may panic, every
+// failure is a *TokenError, and a token opens only if this process sealed
+// it: the secret comes from crypto/rand, so the fuzzer cannot know it.
+func FuzzOpen(f *testing.F) {
+	secret := make([]byte, cookiesession.KeySize)
+	if _, err := rand.Read(secret); err != nil {
+		f.Fatal(err)
+	}
+	key, err := cookiesession.NewKey(fuzzKeyID, secret)
+	if err != nil {
+		f.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		f.Fatal(err)
+	}
+	c := newTestCodec(f, ring, cookiesession.CodecOptions{})
+	forms := secretForms(secret)
+	genuine := sealFuzzSeeds(f, c)
+	for token := range genuine {
+		addTokenSeeds(f, token)
+	}
+	for _, token := range vectorStrings(f, "token") {
+		f.Add(token)
+	}
+	for _, s := range []string{"", "A", strings.Repeat("A", cookiesession.MinTokenLen), strings.Repeat("_", 4096)} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, token string) {
+		rec, err := c.OpenAt(token, fixedNow)
+		if err != nil {
+			checkOpenError(t, err, forms)
+			return
+		}
+		want, ok := genuine[token]
+		if !ok {
+			t.Fatalf("opened a token this process never sealed: %q", token)
+		}
+		if rec.ID != want.ID || !rec.Created.Equal(want.Created) || !rec.Expires.Equal(want.Expires) ||
+			!bytes.Equal(rec.Values.AppendEncoded(nil), want.Values.AppendEncoded(nil)) {
+			t.Fatalf("token opened to %+v, sealed %+v", rec, want)
+		}
+	})
+}
+
+// sealFuzzSeeds seals a few sessions, every kind included, and returns the
+// tokens with what they carry.
+func sealFuzzSeeds(f *testing.F, c *cookiesession.Codec) map[string]cookiesession.Record {
+	var every cookiesession.Values
+	for _, row := range roundTripRows() {
+		setValue(f, &every, row.name, row.val)
+	}
+	genuine := map[string]cookiesession.Record{}
+	for _, v := range []cookiesession.Values{
+		{},
+		valuesOf(f, "user_id", "u_8f3a2c", "role", "admin", "csrf", strings.Repeat("c", 32)),
+		every,
+	} {
+		rec := cookiesession.Record{Values: v}
+		token := sealAt(f, c, &rec, fixedNow)
+		genuine[token] = rec
+	}
+	return genuine
+}
+
+// addTokenSeeds adds a genuine token and near misses of it.
+func addTokenSeeds(f *testing.F, token string) {
+	f.Add(token)
+	f.Add(token[:len(token)-1])
+	f.Add(token + "A")
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, i := range []int{0, 1, 5, 29, len(raw) - 1} {
+		flipped := bytes.Clone(raw)
+		flipped[i] ^= 0x01
+		f.Add(base64.RawURLEncoding.EncodeToString(flipped))
+	}
+}
+
+func checkOpenError(t *testing.T, err error, secretForms []string) {
+	var te *cookiesession.TokenError
+	if !errors.As(err, &te) {
+		t.Fatalf("Open error %v (%T) is not a *TokenError", err, err)
+	}
+	if !errors.Is(err, cookiesession.ErrInvalid) && !errors.Is(err, cookiesession.ErrExpired) {
+		t.Fatalf("Open error %v matches neither ErrInvalid nor ErrExpired", err)
+	}
+	for _, form := range secretForms {
+		if strings.Contains(err.Error(), form) {
+			t.Fatalf("Open error contains the secret: %v", err)
+		}
+	}
+}
+
+// FuzzDecodeValues feeds arbitrary bytes to DecodeValues. Nothing may
+// panic; whatever decodes must be canonical (re-encoding gives the input
+// back exactly) and must survive Get followed by Set unchanged.
+func FuzzDecodeValues(f *testing.F) {
+	var every cookiesession.Values
+	for _, row := range roundTripRows() {
+		v := valuesOf(f, "k", row.val)
+		f.Add(v.AppendEncoded(nil))
+		setValue(f, &every, row.name, row.val)
+	}
+	f.Add(every.AppendEncoded(nil))
+	for _, in := range hostileValueEncodings() {
+		f.Add(in)
+	}
+	for _, in := range vectorValueEncodings(f) {
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		v, err := cookiesession.DecodeValues(in)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "cookiesession: ") {
+				t.Fatalf("error %q lacks the prefix", err)
+			}
+			return
+		}
+		if out := v.AppendEncoded(nil); !bytes.Equal(out, in) {
+			t.Fatalf("not canonical: decoded %x, re-encoded %x", in, out)
+		}
+		var rebuilt cookiesession.Values
+		for _, key := range v.Keys() {
+			val, _ := v.Get(key)
+			if err := rebuilt.Set(key, val); err != nil {
+				t.Fatalf("Set(%q, Get(%q)): %v", key, key, err)
+			}
+		}
+		if out := rebuilt.AppendEncoded(nil); !bytes.Equal(out, in) {
+			t.Fatalf("Get then Set changed the encoding: %x, was %x", out, in)
+		}
+	})
+}
+
+// FuzzParseKeyRing feeds arbitrary text to ParseKeyRing. Nothing may
+// panic; a ring it accepts must marshal, and parsing that gives back the
+// same text.
+func FuzzParseKeyRing(f *testing.F) {
+	three := ringOf(f, 0x1a2b3c4d, 0x5e6f7a8b)
+	if err := three.AddScheduled(keyForID(f, 0x00c0ffee), farFuture); err != nil {
+		f.Fatal(err)
+	}
+	for _, ring := range []*cookiesession.KeyRing{ringOf(f, 0x1a2b3c4d), three} {
+		data, err := ring.MarshalJSON()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, doc := range hostileRingDocs() {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ring, err := cookiesession.ParseKeyRing(data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "cookiesession: ") {
+				t.Fatalf("error %q lacks the prefix", err)
+			}
+			return
+		}
+		out, err := ring.MarshalJSON()
+		if err != nil {
+			t.Fatalf("ParseKeyRing accepted %q but MarshalJSON fails: %v", data, err)
+		}
+		again, err := cookiesession.ParseKeyRing(out)
+		if err != nil {
+			t.Fatalf("ParseKeyRing(MarshalJSON()) = %v for %s", err, out)
+		}
+		if out2, _ := again.MarshalJSON(); !bytes.Equal(out, out2) {
+			t.Fatalf("marshal round trip differs:\n%s\n%s", out, out2)
+		}
+	})
+}
+
+// FuzzSealOpen seals fuzzed keys and values of several kinds and checks
+// that opening the token gives back every value with its exact type.
+func FuzzSealOpen(f *testing.F) {
+	c := newTestCodec(f, ringOf(f, 0x1a2b3c4d), cookiesession.CodecOptions{MaxTokenLen: 1 << 16})
+	f.Add("user_id", "u_8f3a2c", "n", int64(42), "u", uint64(7), "b", []byte("raw"), "f", 1.5)
+	f.Add("", "", "", int64(0), "", uint64(0), "", []byte(nil), "", 0.0)
+	f.Add("k", "\xff\xfe", "k", int64(math.MinInt64), "é", uint64(math.MaxUint64), "\x00", []byte{0}, "z", math.NaN())
+	f.Add("a", strings.Repeat("x", 5000), "b", int64(-1), "c", uint64(1<<63), "d", bytes.Repeat([]byte{0xff}, 300), "e", math.Inf(-1))
+	f.Fuzz(func(t *testing.T, k1, s, k2 string, i int64, k3 string, u uint64, k4 string, b []byte, k5 string, fl float64) {
+		var v cookiesession.Values
+		want := map[string]any{}
+		set := func(key string, val any) {
+			if err := v.Set(key, val); err != nil {
+				t.Fatalf("Set(%q, %T): %v", key, val, err)
+			}
+			want[key] = val
+		}
+		// Set may refuse a time it cannot carry (an absurd zone offset);
+		// what it accepts must open.
+		setTime := func(key string, val time.Time) {
+			if v.Set(key, val) == nil {
+				want[key] = val
+			}
+		}
+		set(k1, s)
+		set(k2, i)
+		set(k3, u)
+		set(k4, append([]byte{}, b...)) // nil and empty both open as empty
+		set(k5, fl)
+		set(k1+"/int", int(i))
+		set(k2+"/int8", int8(i))
+		set(k3+"/uint16", uint16(u))
+		set(k4+"/float32", float32(fl))
+		set(k5+"/duration", time.Duration(i))
+		set(k1+"/strings", []string{s, string(b)})
+		set(k2+"/map", map[string]string{s: string(b), k1: s})
+		setTime(k3+"/time", time.Unix(i, int64(u%1e9)).In(time.FixedZone("", int(int32(u>>32)))))
+		setTime(k4+"/time", time.Unix(i>>20, 0).In(time.FixedZone("", int(int32(u)%(15*3600)))))
+		checkSealOpen(t, c, &v, want)
+	})
+}
+
+func checkSealOpen(t *testing.T, c *cookiesession.Codec, v *cookiesession.Values, want map[string]any) {
+	rec := cookiesession.Record{Values: *v}
+	wantLen := c.TokenLen(&rec)
+	token, err := c.SealAt(&rec, fixedNow)
+	if errors.Is(err, cookiesession.ErrTooLarge) && wantLen > 1<<16 {
+		return
+	}
+	if err != nil {
+		t.Fatalf("SealAt: %v (TokenLen %d)", err, wantLen)
+	}
+	if len(token) != wantLen {
+		t.Fatalf("token is %d long, TokenLen said %d", len(token), wantLen)
+	}
+	opened, err := c.OpenAt(token, fixedNow)
+	if err != nil {
+		t.Fatalf("OpenAt of a fresh token: %v", err)
+	}
+	if opened.Values.Len() != len(want) {
+		t.Fatalf("opened %d values, sealed %d", opened.Values.Len(), len(want))
+	}
+	for key, w := range want {
+		got, ok := opened.Values.Get(key)
+		if !ok {
+			t.Fatalf("key %q missing after open", key)
+		}
+		if diff := sameValue(got, w); diff != "" {
+			t.Fatalf("key %q: got %#v: %s", key, got, diff)
+		}
+	}
+}

@@ -1,0 +1,839 @@
+package cookiesession_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// farFuture is a promotion time the real clock will not reach during a test:
+// KeyRing's writers settle due promotions by the real clock, so scheduled
+// tests use it and inject times around it through PrimaryAt and SealAt.
+var farFuture = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
+
+var equateTimes = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
+
+// TestKeyRingRotation walks the three rotation stages with a token from
+// each stage: add open-only, promote, remove.
+func TestKeyRingRotation(t *testing.T) {
+	const oldID, newID = 0x1a2b3c4d, 0x5e6f7a8b
+	ring := ringOf(t, oldID)
+	c := newTestCodec(t, ring, cookiesession.CodecOptions{})
+	oldToken := sealAt(t, c, &cookiesession.Record{}, fixedNow)
+
+	if err := ring.Add(keyForID(t, newID)); err != nil {
+		t.Fatalf("Add: %v", err)
+	}
+	if got := sealAndKeyID(t, c); got != oldID || ring.Primary() != oldID {
+		t.Errorf("after Add: sealed with %08x, primary %08x; want the old key", got, ring.Primary())
+	}
+	want := []cookiesession.KeyInfo{{ID: oldID, Primary: true}, {ID: newID}}
+	if diff := cmp.Diff(want, ring.Keys(), equateTimes); diff != "" {
+		t.Errorf("Keys after Add (-want +got):\n%s", diff)
+	}
+
+	if err := ring.Promote(newID); err != nil {
+		t.Fatalf("Promote: %v", err)
+	}
+	if got := sealAndKeyID(t, c); got != newID {
+		t.Errorf("after Promote: sealed with %08x, want %08x", got, newID)
+	}
+	if rec := openAt(t, c, oldToken, fixedNow); rec.KeyID != oldID {
+		t.Errorf("old token opened with %08x, want %08x", rec.KeyID, oldID)
+	}
+	if got := ring.String(); got != "cookiesession.KeyRing[1a2b3c4d 5e6f7a8b*]" {
+		t.Errorf("String() = %q", got)
+	}
+
+	if err := ring.Remove(oldID); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if ring.Has(oldID) || !ring.Has(newID) {
+		t.Errorf("Has after Remove: old %v new %v", ring.Has(oldID), ring.Has(newID))
+	}
+	if _, err := c.OpenAt(oldToken, fixedNow); !errors.Is(err, cookiesession.ErrUnknownKey) {
+		t.Errorf("old token after Remove: %v, want ErrUnknownKey", err)
+	}
+}
+
+func sealAndKeyID(t *testing.T, c *cookiesession.Codec) uint32 {
+	t.Helper()
+	return openAt(t, c, sealAt(t, c, &cookiesession.Record{}, fixedNow), fixedNow).KeyID
+}
+
+// TestKeyRingRefusals is the hostile table for the ring's writers: each
+// row must fail and leave the ring as it was.
+func TestKeyRingRefusals(t *testing.T) {
+	const a, b, missing = 0x1a2b3c4d, 0x5e6f7a8b, 0x0badc0de
+	for _, row := range []struct {
+		name   string
+		change func(r *cookiesession.KeyRing) error
+		names  string // a substring the error must contain
+	}{
+		{"remove primary", func(r *cookiesession.KeyRing) error { return r.Remove(a) }, "1a2b3c4d"},
+		{"remove unknown", func(r *cookiesession.KeyRing) error { return r.Remove(missing) }, "0badc0de"},
+		{"promote unknown", func(r *cookiesession.KeyRing) error { return r.Promote(missing) }, "0badc0de"},
+		{"schedule unknown", func(r *cookiesession.KeyRing) error { return r.Schedule(missing, farFuture) }, "0badc0de"},
+		{"schedule primary", func(r *cookiesession.KeyRing) error { return r.Schedule(a, farFuture) }, "1a2b3c4d"},
+		{"add duplicate", func(r *cookiesession.KeyRing) error { return r.Add(keyForID(t, b)) }, "5e6f7a8b"},
+		{"add zero key", func(r *cookiesession.KeyRing) error { return r.Add(cookiesession.Key{}) }, "zero"},
+		{"add scheduled duplicate", func(r *cookiesession.KeyRing) error { return r.AddScheduled(keyForID(t, a), farFuture) }, "1a2b3c4d"},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			ring := ringOf(t, a, b)
+			before := ring.KeysAt(fixedNow)
+			err := row.change(ring)
+			checkErrRules(t, err)
+			if err == nil || !strings.Contains(err.Error(), row.names) {
+				t.Fatalf("err = %v, want an error naming %q", err, row.names)
+			}
+			if diff := cmp.Diff(before, ring.KeysAt(fixedNow), equateTimes); diff != "" {
+				t.Errorf("refused change altered the ring (-before +after):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestNewKeyRingRefusals covers rings that must not be built.
+func TestNewKeyRingRefusals(t *testing.T) {
+	k := keyForID(t, 0x1a2b3c4d)
+	for name, build := range map[string]func() (*cookiesession.KeyRing, error){
+		"zero primary":  func() (*cookiesession.KeyRing, error) { return cookiesession.NewKeyRing(cookiesession.Key{}) },
+		"zero other":    func() (*cookiesession.KeyRing, error) { return cookiesession.NewKeyRing(k, cookiesession.Key{}) },
+		"duplicate ids": func() (*cookiesession.KeyRing, error) { return cookiesession.NewKeyRing(k, keyForID(t, 0x1a2b3c4d)) },
+	} {
+		ring, err := build()
+		checkErrRules(t, err)
+		if err == nil || ring != nil {
+			t.Errorf("%s: NewKeyRing = %v, %v; want an error", name, ring, err)
+		}
+	}
+}
+
+// TestScheduledPromotion checks that each instance switches primary when
+// its clock reaches promote_at, with the time injected on both sides.
+func TestScheduledPromotion(t *testing.T) {
+	const a, b, c3 = 0x1a2b3c4d, 0x5e6f7a8b, 0x00c0ffee
+	ring := ringOf(t, a)
+	if err := ring.AddScheduled(keyForID(t, b), farFuture); err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.AddScheduled(keyForID(t, c3), farFuture.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	codec := newTestCodec(t, ring, cookiesession.CodecOptions{})
+	for _, step := range []struct {
+		at   time.Time
+		want uint32
+	}{
+		{fixedNow, a},
+		{farFuture.Add(-time.Nanosecond), a},
+		{farFuture, b},
+		{farFuture.Add(time.Hour - time.Second), b},
+		{farFuture.Add(time.Hour), c3},
+		{farFuture.AddDate(1, 0, 0), c3},
+	} {
+		if got := ring.PrimaryAt(step.at); got != step.want {
+			t.Errorf("PrimaryAt(%v) = %08x, want %08x", step.at, got, step.want)
+		}
+		rec := openAt(t, codec, sealAt(t, codec, &cookiesession.Record{}, step.at), step.at)
+		if rec.KeyID != step.want {
+			t.Errorf("SealAt(%v) used %08x, want %08x", step.at, rec.KeyID, step.want)
+		}
+		primaries := 0
+		for _, info := range ring.KeysAt(step.at) {
+			if info.Primary {
+				primaries++
+				if info.ID != step.want {
+					t.Errorf("KeysAt(%v) marks %08x primary, want %08x", step.at, info.ID, step.want)
+				}
+			}
+		}
+		if primaries != 1 {
+			t.Errorf("KeysAt(%v) has %d primaries", step.at, primaries)
+		}
+	}
+	if err := ring.Schedule(c3, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ring.PrimaryAt(farFuture.AddDate(1, 0, 0)); got != b {
+		t.Errorf("after clearing c3's schedule, PrimaryAt = %08x, want %08x", got, b)
+	}
+}
+
+// TestScheduledPromotionAlreadyDue checks that a promotion time in the
+// past takes effect at once, and that the ring then treats that key as the
+// primary for Remove and MarshalJSON.
+func TestScheduledPromotionAlreadyDue(t *testing.T) {
+	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	ring := ringOf(t, a)
+	if err := ring.AddScheduled(keyForID(t, b), time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if ring.Primary() != b {
+		t.Fatalf("Primary() = %08x, want the due key %08x", ring.Primary(), b)
+	}
+	if err := ring.Remove(a); err != nil {
+		t.Fatalf("removing the superseded primary: %v", err)
+	}
+	if err := ring.Remove(b); err == nil {
+		t.Errorf("removing the promoted key succeeded")
+	}
+	var doc struct {
+		Primary string
+		Keys    []map[string]any
+	}
+	data, err := ring.MarshalJSON()
+	if err != nil || json.Unmarshal(data, &doc) != nil {
+		t.Fatalf("MarshalJSON: %v", err)
+	}
+	if doc.Primary != "5e6f7a8b" || len(doc.Keys) != 1 || doc.Keys[0]["promote_at"] != nil {
+		t.Errorf("MarshalJSON = %s, want 5e6f7a8b primary without promote_at", data)
+	}
+}
+
+// TestKeyRingJSONRoundTrip marshals a ring with an open-only and a
+// scheduled key, parses it back, and checks that each ring opens what the
+// other sealed.
+func TestKeyRingJSONRoundTrip(t *testing.T) {
+	const a, b, c3 = 0x1a2b3c4d, 0x5e6f7a8b, 0x00c0ffee
+	ring1 := ringOf(t, a, b)
+	promoteAt := farFuture.In(time.FixedZone("", 3600)).Add(500 * time.Millisecond)
+	if err := ring1.AddScheduled(keyForID(t, c3), promoteAt); err != nil {
+		t.Fatal(err)
+	}
+	data, err := ring1.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertRingDocument(t, data)
+	ring2, err := cookiesession.ParseKeyRing(data)
+	if err != nil {
+		t.Fatalf("ParseKeyRing(MarshalJSON()): %v", err)
+	}
+	data2, _ := ring2.MarshalJSON()
+	if !bytes.Equal(data, data2) {
+		t.Errorf("second marshal differs:\n%s\n%s", data, data2)
+	}
+	for _, at := range []time.Time{fixedNow, promoteAt, promoteAt.Add(time.Hour)} {
+		if diff := cmp.Diff(ring1.KeysAt(at), ring2.KeysAt(at), equateTimes); diff != "" {
+			t.Errorf("KeysAt(%v) differs (-original +parsed):\n%s", at, diff)
+		}
+		c1 := newTestCodec(t, ring1, cookiesession.CodecOptions{})
+		c2 := newTestCodec(t, ring2, cookiesession.CodecOptions{})
+		openAt(t, c2, sealAt(t, c1, &cookiesession.Record{}, at), at)
+		openAt(t, c1, sealAt(t, c2, &cookiesession.Record{}, at), at)
+	}
+}
+
+// assertRingDocument checks the text form documented in the API.
+func assertRingDocument(t *testing.T, data []byte) {
+	t.Helper()
+	var doc struct {
+		Version int
+		Primary string
+		Keys    []struct {
+			ID        string  `json:"id"`
+			Secret    string  `json:"secret"`
+			PromoteAt *string `json:"promote_at"`
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("text form %s: %v", data, err)
+	}
+	if doc.Version != 1 || doc.Primary != "1a2b3c4d" || len(doc.Keys) != 3 {
+		t.Fatalf("text form %s: want version 1, primary 1a2b3c4d, three keys", data)
+	}
+	for _, k := range doc.Keys {
+		id, err := cookiesession.ParseKeyID(k.ID)
+		if err != nil {
+			t.Fatalf("key id %q: %v", k.ID, err)
+		}
+		if want := base64.StdEncoding.EncodeToString(keySecret(id)); k.Secret != want {
+			t.Errorf("key %s: secret is not the padded standard base64 of the key", k.ID)
+		}
+		if (k.PromoteAt != nil) != (id == 0x00c0ffee) {
+			t.Errorf("key %s: promote_at %v", k.ID, k.PromoteAt)
+		}
+	}
+	if at := *doc.Keys[2].PromoteAt; at != "2099-01-01T00:00:00.5Z" {
+		t.Errorf("promote_at = %q, want RFC 3339 in UTC", at)
+	}
+}
+
+// ringDoc builds a text form from key entries.
+func ringDoc(version, primary string, keys ...string) string {
+	return `{"version":` + version + `,"primary":"` + primary + `","keys":[` + strings.Join(keys, ",") + `]}`
+}
+
+func keyDoc(id, secret string, extra ...string) string {
+	return `{"id":"` + id + `","secret":"` + secret + `"` + strings.Join(extra, "") + `}`
+}
+
+// hostileRingDocs is the hostile table for the text form, shared with
+// FuzzParseKeyRing as seeds.
+func hostileRingDocs() map[string]string {
+	secret := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
+	good := keyDoc("1a2b3c4d", secret)
+	plus := bytes.Repeat([]byte{0xfb, 0xff, 0xbf}, 11)[:32]
+	// 32 bytes end in a character with two unused bits, then one "=".
+	const stdAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	loose := secret[:42] + string(stdAlphabet[strings.IndexByte(stdAlphabet, secret[42])^1]) + "="
+	many := make([]string, 257)
+	for i := range many {
+		many[i] = keyDoc(fmt.Sprintf("%08x", i+1), secret)
+	}
+	return map[string]string{
+		"not json":                 "nope",
+		"empty input":              "",
+		"json null":                "null",
+		"json array":               "[]",
+		"empty object":             "{}",
+		"version 2":                ringDoc("2", "1a2b3c4d", good),
+		"version 0":                ringDoc("0", "1a2b3c4d", good),
+		"version as string":        ringDoc(`"1"`, "1a2b3c4d", good),
+		"version 1.5":              ringDoc("1.5", "1a2b3c4d", good),
+		"version missing":          `{"primary":"1a2b3c4d","keys":[` + good + `]}`,
+		"unknown top-level field":  `{"version":1,"primary":"1a2b3c4d","keys":[` + good + `],"extra":1}`,
+		"unknown key field":        ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret, `,"name":"x"`)),
+		"duplicate ids":            ringDoc("1", "1a2b3c4d", good, good),
+		"id zero":                  ringDoc("1", "00000000", keyDoc("00000000", secret)),
+		"id 7 hex":                 ringDoc("1", "1a2b3c4", keyDoc("1a2b3c4", secret)),
+		"id 9 hex":                 ringDoc("1", "1a2b3c4d0", keyDoc("1a2b3c4d0", secret)),
+		"id not hex":               ringDoc("1", "zzzzzzzz", keyDoc("zzzzzzzz", secret)),
+		"id 0x prefix":             ringDoc("1", "0x1a2b3c", keyDoc("0x1a2b3c", secret)),
+		"id sign":                  ringDoc("1", "+1a2b3c4", keyDoc("+1a2b3c4", secret)),
+		"id space":                 ringDoc("1", " 1a2b3c4", keyDoc(" 1a2b3c4", secret)),
+		"id as number":             `{"version":1,"primary":"1a2b3c4d","keys":[{"id":12345678,"secret":"` + secret + `"}]}`,
+		"secret 31 bytes":          ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString(keySecret(1)[:31]))),
+		"secret 33 bytes":          ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString(append(keySecret(1), 0)))),
+		"secret empty":             ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", "")),
+		"secret not base64":        ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", strings.Repeat("!", 44))),
+		"secret url alphabet":      ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.URLEncoding.EncodeToString(plus))),
+		"secret unpadded":          ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.RawStdEncoding.EncodeToString(keySecret(1)))),
+		"secret non-canonical":     ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", loose)),
+		"secret hex":               ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", fmt.Sprintf("%x", keySecret(1)))),
+		"secret missing":           `{"version":1,"primary":"1a2b3c4d","keys":[{"id":"1a2b3c4d"}]}`,
+		"primary missing":          `{"version":1,"keys":[` + good + `]}`,
+		"primary not in ring":      ringDoc("1", "5e6f7a8b", good),
+		"primary with promote_at":  ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret, `,"promote_at":"2099-01-01T00:00:00Z"`)),
+		"promote_at not rfc3339":   ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"tomorrow"`)),
+		"promote_at number":        ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":1`)),
+		"empty keys":               ringDoc("1", "1a2b3c4d"),
+		"keys null":                `{"version":1,"primary":"1a2b3c4d","keys":null}`,
+		"too many keys":            ringDoc("1", "00000001", many...),
+		"trailing object":          ringDoc("1", "1a2b3c4d", good) + `{}`,
+		"trailing garbage":         ringDoc("1", "1a2b3c4d", good) + `x`,
+		"trailing brace":           ringDoc("1", "1a2b3c4d", good) + `}`,
+		"trailing bracket":         ringDoc("1", "1a2b3c4d", good) + `]`,
+		"truncated":                ringDoc("1", "1a2b3c4d", good)[:40],
+		"secret and id swapped":    ringDoc("1", "1a2b3c4d", keyDoc(secret, "1a2b3c4d")),
+		"secret pasted as primary": ringDoc("1", secret, good),
+	}
+}
+
+// TestParseKeyRingHostile checks that every hostile text form is refused
+// with an error that does not echo a secret.
+func TestParseKeyRingHostile(t *testing.T) {
+	keyForID(t, 0x1a2b3c4d) // registers the secret for checkErrRules
+	for name, doc := range hostileRingDocs() {
+		t.Run(name, func(t *testing.T) {
+			ring, err := cookiesession.ParseKeyRing([]byte(doc))
+			checkErrRules(t, err)
+			if err == nil {
+				t.Fatalf("ParseKeyRing accepted %s as %v", doc, ring)
+			}
+		})
+	}
+}
+
+// TestParseKeyRingAccepts lists the lenient inputs that are valid.
+func TestParseKeyRingAccepts(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
+	good := keyDoc("1a2b3c4d", secret)
+	for name, row := range map[string]struct {
+		doc       string
+		promoteAt time.Time
+	}{
+		"trailing newline":     {doc: ringDoc("1", "1a2b3c4d", good) + "\n"},
+		"surrounding spaces":   {doc: " \t" + ringDoc("1", "1a2b3c4d", good) + "\r\n "},
+		"upper-case hex id":    {doc: ringDoc("1", "1A2B3C4D", keyDoc("1A2B3C4D", secret))},
+		"promote_at in a zone": {doc: ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"2099-01-01T02:00:00+02:00"`)), promoteAt: farFuture},
+	} {
+		ring, err := cookiesession.ParseKeyRing([]byte(row.doc))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if ring.PrimaryAt(fixedNow) != 0x1a2b3c4d {
+			t.Errorf("%s: primary %08x", name, ring.PrimaryAt(fixedNow))
+		}
+		if !row.promoteAt.IsZero() && ring.PrimaryAt(row.promoteAt) != 0x5e6f7a8b {
+			t.Errorf("%s: key not promoted at %v", name, row.promoteAt)
+		}
+	}
+}
+
+// TestParseKeyRingResultRemarshals checks that whatever ParseKeyRing
+// accepts, MarshalJSON can write back: promotion times at the edges of
+// what JSON times can hold.
+func TestParseKeyRingResultRemarshals(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
+	other := base64.StdEncoding.EncodeToString(keySecret(2))
+	for _, at := range []string{
+		"0000-01-01T00:00:00Z",
+		"0000-01-01T00:00:00+01:00",
+		"9999-12-31T23:59:59Z",
+		"9999-12-31T23:30:00-01:00",
+	} {
+		doc := ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret), keyDoc("5e6f7a8b", other, `,"promote_at":"`+at+`"`))
+		ring, err := cookiesession.ParseKeyRing([]byte(doc))
+		if err != nil {
+			continue // refusing it is fine too
+		}
+		data, err := ring.MarshalJSON()
+		if err != nil {
+			t.Errorf("promote_at %s: ParseKeyRing accepted it but MarshalJSON fails: %v", at, err)
+			continue
+		}
+		if _, err := cookiesession.ParseKeyRing(data); err != nil {
+			t.Errorf("promote_at %s: re-parse: %v", at, err)
+		}
+	}
+}
+
+// TestParseKeyID is the table for the 8-hex-digit id form.
+func TestParseKeyID(t *testing.T) {
+	for in, want := range map[string]uint32{
+		"1a2b3c4d": 0x1a2b3c4d, "00000001": 1, "FFFFFFFF": 0xffffffff, "00ab12cd": 0x00ab12cd,
+		"00000000": 0, "1a2b3c4": 0, "1a2b3c4d0": 0, "": 0, "zzzzzzzz": 0, "+1a2b3c4": 0, "0x1a2b3c": 0, "1a2b_3c4": 0,
+	} {
+		got, err := cookiesession.ParseKeyID(in)
+		checkErrRules(t, err)
+		if got != want || (err == nil) != (want != 0) {
+			t.Errorf("ParseKeyID(%q) = %08x, %v; want %08x", in, got, err, want)
+		}
+	}
+}
+
+// TestNewKey covers key construction: validation, and that the secret is
+// copied so the caller may wipe its buffer.
+func TestNewKey(t *testing.T) {
+	for name, row := range map[string]struct {
+		id     uint32
+		secret []byte
+	}{
+		"id zero":   {0, keySecret(1)},
+		"nil":       {1, nil},
+		"31 bytes":  {1, keySecret(1)[:31]},
+		"33 bytes":  {1, append(keySecret(1), 1)},
+		"64 bytes":  {1, append(keySecret(1), keySecret(2)...)},
+		"16 bytes":  {1, keySecret(1)[:16]},
+		"empty key": {1, []byte{}},
+	} {
+		k, err := cookiesession.NewKey(row.id, row.secret)
+		checkErrRules(t, err)
+		if err == nil || !k.IsZero() {
+			t.Errorf("%s: NewKey succeeded", name)
+		}
+	}
+	secret := keySecret(0x0000abcd)
+	k, err := cookiesession.NewKey(0x0000abcd, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(secret)
+	ring, _ := cookiesession.NewKeyRing(k)
+	token := sealAt(t, newTestCodec(t, ring, cookiesession.CodecOptions{}), &cookiesession.Record{}, fixedNow)
+	openAt(t, newTestCodec(t, ringOf(t, 0x0000abcd), cookiesession.CodecOptions{}), token, fixedNow)
+}
+
+// TestGenerateKey checks that generated keys have distinct non-zero ids
+// and work.
+func TestGenerateKey(t *testing.T) {
+	seen := map[uint32]bool{}
+	for range 64 {
+		k, err := cookiesession.GenerateKey()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k.ID() == 0 || seen[k.ID()] || k.IsZero() {
+			t.Fatalf("GenerateKey gave id %08x again or zero", k.ID())
+		}
+		seen[k.ID()] = true
+		if want := fmt.Sprintf("cookiesession.Key(%08x)", k.ID()); k.String() != want {
+			t.Errorf("String() = %q, want %q", k.String(), want)
+		}
+	}
+}
+
+// secretHolders returns keys and rings in every container a program might
+// print, including a Key inside an unexported struct field, where fmt
+// cannot call the Key's own methods.
+func secretHolders(t *testing.T) map[string]any {
+	k := keyForID(t, 0x1a2b3c4d)
+	ring := ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)
+	type holder struct {
+		name   string
+		key    cookiesession.Key
+		keyPtr *cookiesession.Key
+		ring   *cookiesession.KeyRing
+	}
+	type exported struct {
+		Key  cookiesession.Key
+		Keys []cookiesession.Key
+	}
+	return map[string]any{
+		"Key":              k,
+		"*Key":             &k,
+		"*KeyRing":         ring,
+		"[]Key":            []cookiesession.Key{k},
+		"map of Key":       map[string]cookiesession.Key{"k": k},
+		"unexported field": holder{"h", k, &k, ring},
+		"*unexported":      &holder{"h", k, &k, ring},
+		"exported field":   exported{k, []cookiesession.Key{k}},
+		"KeyInfo":          ring.Keys(),
+	}
+}
+
+// TestSecretsNeverPrinted formats keys and rings with every fmt verb.
+func TestSecretsNeverPrinted(t *testing.T) {
+	for name, subject := range secretHolders(t) {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%q", "%d", "%o", "%b", "%08x", "%T"} {
+			assertNoSecret(t, name+" "+verb, fmt.Sprintf(verb, subject))
+		}
+	}
+	k := keyForID(t, 0x1a2b3c4d)
+	if out := fmt.Sprintf("%v %+v %#v %x", k, k, k, k); strings.Count(out, "1a2b3c4d") != 4 {
+		t.Errorf("fmt of a Key should show its id each time: %q", out)
+	}
+}
+
+// TestSecretsNeverLogged logs keys and rings through slog's text and JSON
+// handlers, as an operator would when debugging a rotation.
+func TestSecretsNeverLogged(t *testing.T) {
+	for name, subject := range secretHolders(t) {
+		for handler, newHandler := range map[string]func(*bytes.Buffer) slog.Handler{
+			"text": func(b *bytes.Buffer) slog.Handler { return slog.NewTextHandler(b, nil) },
+			"json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
+		} {
+			var buf bytes.Buffer
+			slog.New(newHandler(&buf)).Info("rotating", "value", subject)
+			assertNoSecret(t, name+" through the slog "+handler+" handler", buf.String())
+		}
+	}
+}
+
+// TestLoadKeyRingEnv covers the env var: set, unset, empty and bad.
+func TestLoadKeyRingEnv(t *testing.T) {
+	ring := ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)
+	data, _ := ring.MarshalJSON()
+	t.Setenv(cookiesession.EnvKeys, string(data))
+	got, err := cookiesession.LoadKeyRingEnv()
+	if err != nil {
+		t.Fatalf("LoadKeyRingEnv: %v", err)
+	}
+	if diff := cmp.Diff(ring.KeysAt(fixedNow), got.KeysAt(fixedNow), equateTimes); diff != "" {
+		t.Errorf("env ring differs:\n%s", diff)
+	}
+	for name, value := range map[string]*string{"unset": nil, "empty": ptrTo(""), "bad": ptrTo(string(data[:len(data)-2]))} {
+		if value == nil {
+			os.Unsetenv(cookiesession.EnvKeys) // t.Setenv restores it afterwards
+		} else {
+			t.Setenv(cookiesession.EnvKeys, *value)
+		}
+		_, err := cookiesession.LoadKeyRingEnv()
+		checkErrRules(t, err)
+		if err == nil || !strings.Contains(err.Error(), "COOKIESESSION_KEYS") {
+			t.Errorf("%s: err = %v, want an error naming COOKIESESSION_KEYS", name, err)
+		}
+	}
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// writeFileAtomic replaces path the way a secret manager does: write a
+// temporary file, set its mtime, rename it over path.
+func writeFileAtomic(t *testing.T, path string, data []byte, mtime time.Time) {
+	t.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func marshalRing(t *testing.T, ring *cookiesession.KeyRing) []byte {
+	t.Helper()
+	data, err := ring.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestLoadKeyRingFile covers a good file, a missing one, a corrupt one and
+// one over the size limit.
+func TestLoadKeyRingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keys.json")
+	ring := ringOf(t, 0x1a2b3c4d)
+	writeFileAtomic(t, path, append(marshalRing(t, ring), '\n'), fixedNow)
+	got, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil || got.PrimaryAt(fixedNow) != 0x1a2b3c4d {
+		t.Fatalf("LoadKeyRingFile = %v, %v", got, err)
+	}
+	corrupt := filepath.Join(dir, "corrupt.json")
+	writeFileAtomic(t, corrupt, marshalRing(t, ring)[:30], fixedNow)
+	huge := filepath.Join(dir, "huge.json")
+	writeFileAtomic(t, huge, append(marshalRing(t, ring), bytes.Repeat([]byte(" "), 1<<20)...), fixedNow)
+	for _, p := range []string{filepath.Join(dir, "missing.json"), corrupt, huge, dir} {
+		_, err := cookiesession.LoadKeyRingFile(p)
+		checkErrRules(t, err)
+		if err == nil {
+			t.Errorf("LoadKeyRingFile(%s) succeeded", p)
+		}
+	}
+	if _, err := cookiesession.LoadKeyRingFile(corrupt); err == nil || !strings.Contains(err.Error(), corrupt) {
+		t.Errorf("corrupt file error %v does not name the file", err)
+	}
+}
+
+// TestReloadFileKeepsRingOnError checks that a failed reload keeps the
+// current keys and a good one swaps them in.
+func TestReloadFileKeepsRingOnError(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	first := ringOf(t, 0x1a2b3c4d)
+	writeFileAtomic(t, path, marshalRing(t, first), fixedNow)
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestCodec(t, ring, cookiesession.CodecOptions{})
+	token := sealAt(t, c, &cookiesession.Record{}, fixedNow)
+	for _, bad := range [][]byte{nil, []byte("{"), []byte(`{"version":2}`)} {
+		writeFileAtomic(t, path, bad, fixedNow)
+		err := ring.ReloadFile(path)
+		checkErrRules(t, err)
+		if err == nil {
+			t.Errorf("ReloadFile(%q) succeeded", bad)
+		}
+		openAt(t, c, token, fixedNow)
+	}
+	if err := ring.ReloadFile(path + ".missing"); err == nil {
+		t.Errorf("ReloadFile of a missing file succeeded")
+	}
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x5e6f7a8b)), fixedNow)
+	if err := ring.ReloadFile(path); err != nil {
+		t.Fatalf("ReloadFile(good): %v", err)
+	}
+	if ring.Has(0x1a2b3c4d) || ring.PrimaryAt(fixedNow) != 0x5e6f7a8b {
+		t.Errorf("after reload the ring is %v", ring)
+	}
+	if _, err := c.OpenAt(token, fixedNow); !errors.Is(err, cookiesession.ErrUnknownKey) {
+		t.Errorf("token of the replaced key: %v, want ErrUnknownKey", err)
+	}
+}
+
+// awaitReport rewrites path with data (a fresh mtime each time, in case the
+// watcher took its first stamp after a write) until report delivers an
+// error that want accepts. Only the overall deadline fails the test.
+func awaitReport(t *testing.T, reports <-chan error, path string, data []byte, gen *int, want func(error) bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		*gen++
+		writeFileAtomic(t, path, data, fixedNow.Add(time.Duration(*gen)*time.Second))
+		retry := time.After(250 * time.Millisecond)
+	wait:
+		for {
+			select {
+			case err := <-reports:
+				if want(err) {
+					return
+				}
+			case <-retry:
+				break wait
+			case <-deadline:
+				t.Fatalf("WatchFile never reported the rewrite of %s", path)
+			}
+		}
+	}
+}
+
+// TestWatchFile rewrites a watched file with a new ring, then with a
+// corrupt one, and checks the ring follows the first and keeps its keys on
+// the second.
+func TestWatchFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d)), fixedNow)
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	reports := make(chan error, 64)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ring.WatchFile(ctx, path, 5*time.Millisecond, func(err error) {
+			select {
+			case reports <- err:
+			default:
+			}
+		})
+	}()
+	defer func() {
+		cancel()
+		select {
+		case <-stopped:
+		case <-time.After(30 * time.Second):
+			t.Errorf("WatchFile did not return after cancel")
+		}
+	}()
+	gen := 0
+	next := marshalRing(t, ringOf(t, 0x5e6f7a8b, 0x1a2b3c4d))
+	awaitReport(t, reports, path, next, &gen, func(err error) bool {
+		if err != nil {
+			t.Errorf("reload of a good file reported %v", err)
+		}
+		return err == nil && ring.Has(0x5e6f7a8b)
+	})
+	if ring.PrimaryAt(fixedNow) != 0x5e6f7a8b {
+		t.Errorf("after the watched reload, primary is %08x", ring.PrimaryAt(fixedNow))
+	}
+	awaitReport(t, reports, path, []byte(`{"version":1`), &gen, func(err error) bool {
+		checkErrRules(t, err)
+		return err != nil
+	})
+	if ring.PrimaryAt(fixedNow) != 0x5e6f7a8b || !ring.Has(0x1a2b3c4d) {
+		t.Errorf("a corrupt file changed the ring to %v", ring)
+	}
+}
+
+// TestKeyRingConcurrentRotation seals and opens from several goroutines
+// while another rotates keys round a cycle until they finish, for go test
+// -race. A token may only fail because its key was removed meanwhile.
+func TestKeyRingConcurrentRotation(t *testing.T) {
+	const cycle, workers, iterations = 8, 4, 300
+	keys := make([]cookiesession.Key, cycle)
+	for i := range keys {
+		keys[i] = keyForID(t, uint32(0x20000000+i))
+	}
+	ring, err := cookiesession.NewKeyRing(keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestCodec(t, ring, cookiesession.CodecOptions{})
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sealOpenLoop(t, c, ring, w, iterations)
+		}()
+	}
+	finished := make(chan struct{})
+	go func() { wg.Wait(); close(finished) }()
+	rotations := 0
+	for ; rotations < 1000000; rotations++ {
+		select {
+		case <-finished:
+			t.Logf("%d rotations while %d workers sealed and opened %d tokens each", rotations, workers, iterations)
+			return
+		default:
+		}
+		if err := rotateOnce(ring, keys[(rotations+1)%cycle], keys[rotations%cycle].ID()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-finished
+}
+
+// rotateOnce adds k, promotes it and removes the key before it.
+func rotateOnce(ring *cookiesession.KeyRing, k cookiesession.Key, prev uint32) error {
+	if err := ring.Add(k); err != nil {
+		return err
+	}
+	if err := ring.Promote(k.ID()); err != nil {
+		return err
+	}
+	return ring.Remove(prev)
+}
+
+func sealOpenLoop(t *testing.T, c *cookiesession.Codec, ring *cookiesession.KeyRing, worker, iterations int) {
+	for i := range iterations {
+		want := worker*1000000 + i
+		var v cookiesession.Values
+		_ = v.Set("n", want)
+		token, err := c.Seal(&cookiesession.Record{Values: v})
+		if err != nil {
+			t.Errorf("Seal: %v", err)
+			return
+		}
+		opened, err := c.Open(token)
+		if err != nil && !errors.Is(err, cookiesession.ErrUnknownKey) {
+			t.Errorf("Open: %v", err)
+			return
+		}
+		if got, _ := opened.Values.Get("n"); err == nil && got != want {
+			t.Errorf("opened n=%v, want %d", got, want)
+			return
+		}
+		if primaries := countPrimaries(ring.Keys()); primaries != 1 {
+			t.Errorf("a snapshot had %d primaries", primaries)
+			return
+		}
+		if _, err := ring.MarshalJSON(); err != nil {
+			t.Errorf("MarshalJSON during rotation: %v", err)
+			return
+		}
+	}
+}
+
+func countPrimaries(infos []cookiesession.KeyInfo) int {
+	n := 0
+	for _, info := range infos {
+		if info.Primary {
+			n++
+		}
+	}
+	return n
+}
+
+// TestReplace checks that Replace swaps in another ring's keys whole.
+func TestReplace(t *testing.T) {
+	ring := ringOf(t, 0x1a2b3c4d)
+	other := ringOf(t, 0x5e6f7a8b, 0x00c0ffee)
+	ring.Replace(other)
+	if diff := cmp.Diff(other.KeysAt(fixedNow), ring.KeysAt(fixedNow), equateTimes); diff != "" {
+		t.Errorf("after Replace (-want +got):\n%s", diff)
+	}
+	if err := ring.Remove(0x00c0ffee); err != nil {
+		t.Fatal(err)
+	}
+	if !other.Has(0x00c0ffee) {
+		t.Errorf("changing the ring after Replace changed the source ring")
+	}
+}
