@@ -162,6 +162,8 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if c.maxAge < time.Second || (c.idle > 0 && c.idle < time.Second) {
 		return nil, errors.New("cookiesession: MaxAge and IdleTimeout must be at least one second")
 	}
+	// Tokens carry whole seconds, so the lifetimes are whole seconds too.
+	c.maxAge, c.idle = c.maxAge.Truncate(time.Second), c.idle.Truncate(time.Second)
 	if c.maxLen < MinTokenLen {
 		return nil, fmt.Errorf("cookiesession: MaxTokenLen %d cannot hold an empty session (%d)", c.maxLen, MinTokenLen)
 	}
@@ -345,19 +347,23 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time) (Record, e
 	if created > 1<<62 || expires > 1<<62 {
 		return Record{}, invalid(keyID, "timestamps out of range")
 	}
+	// Whole seconds compare exactly with the fractional now: t > now holds
+	// for a whole t exactly when t > floor(now).
+	nowSec, maxAge := now.Unix(), int64(c.maxAge/time.Second)
+	switch {
+	case int64(created) > nowSec+int64(ClockSkew/time.Second):
+		return Record{}, invalid(keyID, "session created in the future at %s", unixUTC(created))
+	case int64(expires) <= nowSec:
+		return Record{}, expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")
+	case int64(created)+maxAge <= nowSec:
+		return Record{}, expired(keyID, time.Unix(int64(created)+maxAge, 0), "MaxAge "+c.maxAge.String()+" since creation")
+	}
 	rec := Record{Created: time.Unix(int64(created), 0), Expires: time.Unix(int64(expires), 0), KeyID: keyID}
 	copy(rec.ID[:], plain[16:plainHeader])
-	if rec.Created.After(now.Add(ClockSkew)) {
-		return Record{}, invalid(keyID, "session created in the future at %s", rec.Created.UTC().Format(time.RFC3339))
-	}
-	if !rec.Expires.After(now) {
-		return Record{}, expired(keyID, rec.Expires, "the token's own deadline")
-	}
-	if limit := rec.Created.Add(c.maxAge); !limit.After(now) {
-		return Record{}, expired(keyID, limit, "MaxAge "+c.maxAge.String()+" since creation")
-	}
 	return rec, nil
 }
+
+func unixUTC(sec uint64) string { return time.Unix(int64(sec), 0).UTC().Format(time.RFC3339) }
 
 // buffer is a pooled scratch slice, so that sealing and opening allocate
 // only what they return.

@@ -209,6 +209,18 @@ func FuzzDecodeValues(f *testing.F) {
 		if out := rebuilt.AppendEncoded(nil); !bytes.Equal(out, in) {
 			t.Fatalf("Get then Set changed the encoding: %x, was %x", out, in)
 		}
+		// A change makes Values build its entries from the encoding it kept;
+		// undoing the change must give the same bytes again.
+		const probe = "\xff\xff\xff probe"
+		if _, had := v.Get(probe); !had {
+			changed := v.Clone()
+			if err := changed.Set(probe, true); err != nil || !changed.Delete(probe) {
+				t.Fatalf("Set/Delete of a probe key failed: %v", err)
+			}
+			if out := changed.AppendEncoded(nil); !bytes.Equal(out, in) || changed.Len() != v.Len() {
+				t.Fatalf("building entries changed the encoding: %x, was %x", out, in)
+			}
+		}
 	})
 }
 

@@ -201,7 +201,7 @@ func (s *Session) lookupKind(key string, k kind) (entry, bool) {
 	if !ok || e.kind != k {
 		return entry{}, false
 	}
-	return *e, true
+	return e, true
 }
 
 // The typed getters return the zero value when key is missing or holds a

@@ -62,21 +62,47 @@ type entry struct {
 
 // Values is an ordered set of typed values: the contents of a session. The
 // zero value is empty and ready to use. Values is not safe for concurrent
-// use; Session adds the locking.
+// use; Session adds the locking. Reading it (Get, Keys, Len) never modifies
+// it, so concurrent reads are safe.
 //
 // A value comes back as the exact Go type it was stored as. The supported
 // types are string, []byte, bool, every int, uint and float type, time.Time,
 // time.Duration, []string, map[string]string, json.RawMessage and nil. Any
-// other type must be stored as JSON (see [MarshalJSONValue] and
-// [Session.SetJSON]). Slices and maps are copied in and out, so a caller
-// cannot change a stored value behind the session's back.
+// other type must be stored as JSON (see [Session.SetJSON]). Slices and maps
+// are copied in and out, so a caller cannot change a stored value behind the
+// session's back.
 type Values struct {
 	entries []entry // sorted by key, keys unique
+
+	// A decoded Values keeps its validated canonical encoding in enc (the
+	// entries after the count, encN of them) and builds entries only when
+	// first changed. Reads scan enc in place, so a session that is only read
+	// costs no allocation per value, and re-sealing it copies bytes.
+	enc  string
+	encN int
 }
 
 // ErrUnsupportedType is returned by Set for a value whose type the codec
 // does not carry. Store such values as JSON.
 var ErrUnsupportedType = errors.New("cookiesession: unsupported value type")
+
+// encoded reports whether v is still its decoded encoding.
+func (v *Values) encoded() bool { return v.encN > 0 }
+
+// materialize builds entries from enc before a change.
+func (v *Values) materialize() {
+	if !v.encoded() {
+		return
+	}
+	entries := make([]entry, v.encN, v.encN+1)
+	r := valueReader{s: v.enc, mode: modeBuild}
+	for i := range entries {
+		if err := r.entry(&entries[i]); err != nil {
+			panic("cookiesession: unreachable: validated encoding failed to decode: " + err.Error())
+		}
+	}
+	v.entries, v.enc, v.encN = entries, "", 0
+}
 
 func (v *Values) find(key string) (int, bool) {
 	return slices.BinarySearchFunc(v.entries, key, func(e entry, k string) int {
@@ -97,6 +123,7 @@ func (v *Values) Set(key string, val any) error {
 }
 
 func (v *Values) put(e entry) {
+	v.materialize()
 	i, found := v.find(e.key)
 	if found {
 		v.entries[i] = e
@@ -114,38 +141,75 @@ func (v *Values) Get(key string) (any, bool) {
 	return e.value(), true
 }
 
-func (v *Values) lookup(key string) (*entry, bool) {
-	i, found := v.find(key)
-	if !found {
-		return nil, false
+// lookup returns the entry under key: from entries, or by a scan of enc,
+// which stops at the first key past the one sought (keys are sorted).
+func (v *Values) lookup(key string) (entry, bool) {
+	if !v.encoded() {
+		i, found := v.find(key)
+		if !found {
+			return entry{}, false
+		}
+		return v.entries[i], true
 	}
-	return &v.entries[i], true
+	r := valueReader{s: v.enc, mode: modeSkip}
+	for range v.encN {
+		var e entry
+		_ = r.head(&e)
+		if e.key >= key {
+			if e.key > key {
+				return entry{}, false
+			}
+			r.mode = modeBuild
+			_ = r.payload(&e)
+			return e, true
+		}
+		_ = r.payload(&e)
+	}
+	return entry{}, false
 }
 
 // Delete removes key and reports whether it was present.
 func (v *Values) Delete(key string) bool {
-	i, found := v.find(key)
-	if found {
-		v.entries = slices.Delete(v.entries, i, i+1)
+	if _, ok := v.lookup(key); !ok {
+		return false
 	}
-	return found
+	v.materialize()
+	i, _ := v.find(key)
+	v.entries = slices.Delete(v.entries, i, i+1)
+	return true
 }
 
 // Len returns the number of stored values.
-func (v *Values) Len() int { return len(v.entries) }
+func (v *Values) Len() int {
+	if v.encoded() {
+		return v.encN
+	}
+	return len(v.entries)
+}
 
 // Keys returns the stored keys in ascending byte order.
 func (v *Values) Keys() []string {
-	keys := make([]string, len(v.entries))
-	for i, e := range v.entries {
-		keys[i] = e.key
+	if !v.encoded() {
+		keys := make([]string, len(v.entries))
+		for i, e := range v.entries {
+			keys[i] = e.key
+		}
+		return keys
+	}
+	keys := make([]string, 0, v.encN)
+	r := valueReader{s: v.enc, mode: modeSkip}
+	for range v.encN {
+		var e entry
+		_ = r.head(&e)
+		_ = r.payload(&e)
+		keys = append(keys, e.key)
 	}
 	return keys
 }
 
 // Clone returns an independent copy.
 func (v *Values) Clone() Values {
-	return Values{entries: slices.Clone(v.entries)}
+	return Values{entries: slices.Clone(v.entries), enc: v.enc, encN: v.encN}
 }
 
 // makeEntry converts a Go value to its stored form, copying anything mutable.
@@ -297,6 +361,9 @@ func (w wireTime) time() time.Time {
 
 // encodedLen returns the exact size of appendValues' output.
 func (v *Values) encodedLen() int {
+	if v.encoded() {
+		return uvarintLen(uint64(v.encN)) + len(v.enc)
+	}
 	n := uvarintLen(uint64(len(v.entries)))
 	for i := range v.entries {
 		n += v.entries[i].encodedLen()
@@ -342,6 +409,9 @@ func uvarintLen(x uint64) int {
 // appendValues writes the canonical encoding: a count, then the entries in
 // ascending key order.
 func (v *Values) appendTo(b []byte) []byte {
+	if v.encoded() {
+		return append(binary.AppendUvarint(b, uint64(v.encN)), v.enc...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(v.entries)))
 	for i := range v.entries {
 		b = v.entries[i].appendTo(b)
@@ -404,9 +474,23 @@ var errValues = errors.New("bad values encoding")
 // strings are substrings of one backing copy and cost no allocation each.
 // Every length is checked against what remains before anything is allocated.
 type valueReader struct {
-	s   string
-	off int
+	s    string
+	off  int
+	mode readMode
 }
+
+// readMode says what a valueReader does with each value.
+type readMode int
+
+const (
+	// modeValidate checks every rule of the canonical encoding and builds
+	// nothing: decoding a token allocates nothing per value.
+	modeValidate readMode = iota
+	// modeSkip steps over values of an encoding already validated.
+	modeSkip
+	// modeBuild fills in each entry, slices, maps and times included.
+	modeBuild
+)
 
 func (r *valueReader) fail(format string, args ...any) error {
 	return fmt.Errorf("%w at byte %d: %s", errValues, r.off, fmt.Sprintf(format, args...))
@@ -416,6 +500,10 @@ func (r *valueReader) remaining() int { return len(r.s) - r.off }
 
 // uvarint reads a minimally encoded LEB128 value.
 func (r *valueReader) uvarint() (uint64, error) {
+	if r.off < len(r.s) && r.s[r.off] < 0x80 { // the common one-byte case
+		r.off++
+		return uint64(r.s[r.off-1]), nil
+	}
 	var x uint64
 	for i := 0; i < binary.MaxVarintLen64; i++ {
 		if r.off >= len(r.s) {
@@ -479,48 +567,57 @@ func (r *valueReader) fixed(size int) (uint64, error) {
 // not in strictly ascending order (which covers duplicates) and trailing
 // bytes, so every accepted input is the canonical encoding of its result.
 func decodeValues(s string) (Values, error) {
-	r := &valueReader{s: s}
+	r := &valueReader{s: s, mode: modeValidate}
 	// Each entry takes at least two bytes: a key length and a tag.
 	count, err := r.count("value", 2)
 	if err != nil {
 		return Values{}, err
 	}
-	if count == 0 {
-		if r.remaining() != 0 {
-			return Values{}, r.fail("%d trailing bytes", r.remaining())
-		}
-		return Values{}, nil
-	}
-	entries := make([]entry, count)
-	for i := range entries {
-		if err := r.entry(&entries[i]); err != nil {
+	var e entry
+	prevKey := ""
+	for i := range count {
+		if err := r.entry(&e); err != nil {
 			return Values{}, err
 		}
-		if i > 0 && entries[i-1].key >= entries[i].key {
-			return Values{}, r.fail("key %q out of order or repeated", entries[i].key)
+		if i > 0 && prevKey >= e.key {
+			return Values{}, r.fail("key %q out of order or repeated", e.key)
 		}
+		prevKey = e.key
 	}
 	if r.remaining() != 0 {
 		return Values{}, r.fail("%d trailing bytes", r.remaining())
 	}
-	return Values{entries: entries}, nil
+	if count == 0 {
+		return Values{}, nil
+	}
+	return Values{enc: s[uvarintLen(uint64(count)):], encN: count}, nil
 }
 
+// entry reads one whole entry.
 func (r *valueReader) entry(e *entry) error {
+	if err := r.head(e); err != nil {
+		return err
+	}
+	return r.payload(e)
+}
+
+// head reads an entry's key and type tag.
+func (r *valueReader) head(e *entry) error {
 	key, err := r.str()
 	if err != nil {
 		return err
 	}
 	e.key = key
-	tag, err := r.fixed(1)
-	if err != nil {
-		return err
+	if r.remaining() < 1 {
+		return r.fail("truncated value")
 	}
-	if tag > uint64(kindMax) {
-		return r.fail("unknown type tag 0x%02x", tag)
+	tag := kind(r.s[r.off])
+	r.off++
+	if tag > kindMax {
+		return r.fail("unknown type tag 0x%02x", byte(tag))
 	}
-	e.kind = kind(tag)
-	return r.payload(e)
+	e.kind = tag
+	return nil
 }
 
 func (r *valueReader) payload(e *entry) (err error) {
@@ -529,15 +626,25 @@ func (r *valueReader) payload(e *entry) (err error) {
 	case kindString, kindBytes:
 		e.str, err = r.str()
 	case kindJSON:
-		if e.str, err = r.str(); err == nil && !json.Valid([]byte(e.str)) {
+		e.str, err = r.str()
+		if err == nil && r.mode == modeValidate && !json.Valid([]byte(e.str)) {
 			err = r.fail("invalid JSON for key %q", e.key)
 		}
 	case kindTime:
-		e.val, err = r.time()
+		var w wireTime
+		if w, err = r.time(); err == nil && r.mode == modeBuild {
+			e.val = w
+		}
 	case kindStrings:
-		e.val, err = r.strings()
+		var list []string
+		if list, err = r.strings(); err == nil && r.mode == modeBuild {
+			e.val = list
+		}
 	case kindStringMap:
-		e.val, err = r.stringMap()
+		var m map[string]string
+		if m, err = r.stringMap(); err == nil && r.mode == modeBuild {
+			e.val = m
+		}
 	default:
 		e.num, err = r.fixed(fixedSize[e.kind])
 		if err == nil {
@@ -587,10 +694,17 @@ func (r *valueReader) strings() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	list := make([]string, n)
-	for i := range list {
-		if list[i], err = r.str(); err != nil {
+	var list []string
+	if r.mode == modeBuild {
+		list = make([]string, n)
+	}
+	for i := range n {
+		str, err := r.str()
+		if err != nil {
 			return nil, err
+		}
+		if list != nil {
+			list[i] = str
 		}
 	}
 	return list, nil
@@ -602,7 +716,10 @@ func (r *valueReader) stringMap() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]string, n)
+	var m map[string]string
+	if r.mode == modeBuild {
+		m = make(map[string]string, n)
+	}
 	prev := ""
 	for i := range n {
 		k, err := r.str()
@@ -612,8 +729,12 @@ func (r *valueReader) stringMap() (map[string]string, error) {
 		if i > 0 && k <= prev {
 			return nil, r.fail("map key %q out of order or repeated", k)
 		}
-		if m[k], err = r.str(); err != nil {
+		val, err := r.str()
+		if err != nil {
 			return nil, err
+		}
+		if m != nil {
+			m[k] = val
 		}
 		prev = k
 	}
