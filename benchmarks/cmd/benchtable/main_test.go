@@ -1,0 +1,127 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseBenchLine(t *testing.T) {
+	tests := []struct {
+		line   string
+		ok     bool
+		name   id
+		nsOp   float64
+		allocs float64
+	}{
+		{"BenchmarkEncode/fixture=small/pkg=raw-2   \t 2000\t 855.9 ns/op\t 81.78 MB/s\t 196.0 token-chars\t 208 B/op\t 1 allocs/op",
+			true, id{"Encode", "small", "raw"}, 855.9, 1},
+		{"BenchmarkRead/fixture=3KB/pkg=gorilla-sessions 10 64004 ns/op 305 allocs/op",
+			true, id{"Read", "3KB", "gorilla-sessions"}, 64004, 305},
+		{"BenchmarkRead/fixture=1KB/pkg=bare-16 10 1 ns/op", true, id{"Read", "1KB", "bare"}, 1, 0},
+		{"BenchmarkEncode/fixture=small/pkg=raw-2 --- FAIL", false, id{}, 0, 0},
+		{"BenchmarkEncode/fixture=small/pkg=raw-2 10 x ns/op", false, id{}, 0, 0},
+		{"BenchmarkEncode/fixture=small/pkg=raw-2 10 5 ns/op 3", false, id{}, 0, 0},
+		{"PASS", false, id{}, 0, 0},
+		{"ok  \tgithub.com/x/benchmarks\t1.2s", false, id{}, 0, 0},
+		{"", false, id{}, 0, 0},
+	}
+	for _, tt := range tests {
+		name, values, ok := parseBenchLine(tt.line)
+		if ok != tt.ok || name != tt.name || values["ns/op"] != tt.nsOp || values["allocs/op"] != tt.allocs {
+			t.Errorf("parseBenchLine(%q) = %v, %v, %v; want %v, ns/op %v, allocs %v",
+				tt.line, name, values, ok, tt.name, tt.nsOp, tt.allocs)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	b := id{"Encode", "small", "raw"}
+	r := results{bench: map[id]samples{b: {"ns/op": {5, 1, 3}, "B/op": {4, 1, 3, 2}}}}
+	for unit, want := range map[string]float64{"ns/op": 3, "B/op": 2.5} {
+		if got, ok := r.median(b, unit); !ok || got != want {
+			t.Errorf("median %s = %v, %v; want %v", unit, got, ok, want)
+		}
+	}
+	if _, ok := r.median(b, "allocs/op"); ok {
+		t.Error("median of an unmeasured unit reported ok")
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for v, want := range map[float64]string{0: "0", 1: "1", 0.5: "0.50", 999: "999", 1234.4: "1,234", 27012: "27,012", 1234567: "1,234,567"} {
+		if got := number(v); got != want {
+			t.Errorf("number(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
+
+// TestRun renders a document from a small input and checks the figures
+// that depend on arithmetic: ratios, overheads and the target verdicts.
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	bench := `goos: linux
+cpu: Test CPU
+BenchmarkEncode/fixture=small/pkg=raw-2 100 1000 ns/op 208 B/op 1 allocs/op
+BenchmarkEncode/fixture=small/pkg=cookiesession-2 100 1200 ns/op 208 B/op 1 allocs/op
+BenchmarkEncode/fixture=small/pkg=securecookie-gob-2 100 24000 ns/op 4468 B/op 44 allocs/op
+BenchmarkDecode/fixture=small/pkg=raw-2 100 500 ns/op 0 B/op 0 allocs/op
+BenchmarkDecode/fixture=small/pkg=cookiesession-2 100 1000 ns/op 272 B/op 2 allocs/op
+BenchmarkDecode/fixture=small/pkg=securecookie-gob-2 100 25000 ns/op 9672 B/op 191 allocs/op
+BenchmarkRead/fixture=small/pkg=bare-2 100 500 ns/op 752 B/op 5 allocs/op
+BenchmarkRead/fixture=small/pkg=cookiesession-2 100 1500 ns/op 1864 B/op 13 allocs/op
+BenchmarkRead/fixture=small/pkg=gorilla-sessions-2 100 30000 ns/op 11584 B/op 210 allocs/op
+PASS
+`
+	sizes := "    size_test.go:107: SIZE pkg=cookiesession small_token=196 max_value=2983 max_values_bytes=2989\n"
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	in := inputs{command: "go test -bench .", machine: machine{goVersion: "go version test"}}
+	if err := run(&in, write("bench.txt", bench), write("sizes.txt", sizes), "", out); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| Seal ÷ raw AEAD | ≤ 1.3× | 1.20× | yes |",
+		"| Open ÷ raw AEAD | ≤ 1.3× | 2.00× | **no** |",
+		"| securecookie gob encode ÷ Seal | ≥ 10× | 20.00× | yes |",
+		"| securecookie gob decode ÷ Open | ≥ 30× | 25.00× | **no** |",
+		"| gorilla/sessions ÷ middleware, read-only request | ≥ 8× | 20.00× | yes |",
+		"| middleware over bare handler, read-only | ≤ 1,500 ns | 1,000 ns | yes |",
+		"| middleware allocations over bare, read-only | ≤ 8 | 8 | yes |",
+		"| gorilla/sessions ÷ middleware, modifying request | ≥ 8× | not measured | – |",
+		"| cookiesession | 196 | 2,983 | 2,989 |",
+		"| securecookie-json | – | – | – |",
+		"| cookiesession | 1,500 | 1,864 | 13 | – | – | – | 1,000 ns, 8 allocs |",
+		"go test -bench .",
+	} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("BENCHMARKS.md lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("document:\n%s", doc)
+	}
+}
+
+func TestRunRejectsEmptyInput(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.txt")
+	if err := os.WriteFile(empty, []byte("PASS\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(&inputs{}, empty, empty, "", filepath.Join(dir, "out.md"))
+	if err == nil || !strings.Contains(err.Error(), "no benchmark lines") {
+		t.Fatalf("run on an empty input: %v, want a no-benchmark-lines error", err)
+	}
+}

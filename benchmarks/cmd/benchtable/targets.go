@@ -1,0 +1,130 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// goal is one target from DESIGN.md section 7 and issue 5, checked against
+// the small fixture's medians.
+type goal struct {
+	what, want string
+	got        float64
+	measured   bool
+	format     func(float64) string
+	met        func(float64) bool
+}
+
+// goals collects the targets in the order they are printed.
+type goals []goal
+
+func (gs *goals) add(what, want string, format func(float64) string, met func(float64) bool, v float64, ok bool) {
+	*gs = append(*gs, goal{what: what, want: want, got: v, measured: ok, format: format, met: met})
+}
+
+func times(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) + "×" }
+func nanos(v float64) string { return number(v) + " ns" }
+func count(v float64) string { return number(v) }
+
+func atMost(limit float64) func(float64) bool  { return func(v float64) bool { return v <= limit } }
+func atLeast(limit float64) func(float64) bool { return func(v float64) bool { return v >= limit } }
+
+// quotient is num over den in unit, and whether both were measured.
+func (r results) quotient(num, den id, unit string) (float64, bool) {
+	n, ok1 := r.median(num, unit)
+	d, ok2 := r.median(den, unit)
+	return n / d, ok1 && ok2 && d != 0
+}
+
+// ratio2 is (num - base) over (den - base) in ns/op, as "1.23×", or a dash.
+func (r results) ratio2(num, den, base id) string {
+	n, ok1 := r.difference(num, base, "ns/op")
+	d, ok2 := r.difference(den, base, "ns/op")
+	if !ok1 || !ok2 || d <= 0 {
+		return "–"
+	}
+	return times(n / d)
+}
+
+// difference is a minus b in unit, and whether both were measured.
+func (r results) difference(a, b id, unit string) (float64, bool) {
+	x, ok1 := r.median(a, unit)
+	y, ok2 := r.median(b, unit)
+	return x - y, ok1 && ok2
+}
+
+func codecGoals(r results, at func(op, pkg string) id) goals {
+	var gs goals
+	add := gs.add
+	v, ok := r.quotient(at("Encode", pkgOurs), at("Encode", pkgRaw), "ns/op")
+	add("Seal ÷ raw AEAD", "≤ 1.3×", times, atMost(1.3), v, ok)
+	v, ok = r.quotient(at("Decode", pkgOurs), at("Decode", pkgRaw), "ns/op")
+	add("Open ÷ raw AEAD", "≤ 1.3×", times, atMost(1.3), v, ok)
+	v, ok = r.median(at("Encode", pkgOurs), "allocs/op")
+	add("Seal allocations", "≤ 2", count, atMost(2), v, ok)
+	v, ok = r.median(at("Decode", pkgOurs), "allocs/op")
+	add("Open allocations (3 values)", "≤ 5", count, atMost(5), v, ok)
+	v, ok = r.quotient(at("Encode", pkgGob), at("Encode", pkgOurs), "ns/op")
+	add("securecookie gob encode ÷ Seal", "≥ 10×", times, atLeast(10), v, ok)
+	v, ok = r.quotient(at("Decode", pkgGob), at("Decode", pkgOurs), "ns/op")
+	add("securecookie gob decode ÷ Open", "≥ 30×", times, atLeast(30), v, ok)
+	return gs
+}
+
+func requestGoals(r results, at func(op, pkg string) id) goals {
+	var gs goals
+	add := gs.add
+	v, ok := r.quotient(at("Read", pkgGorilla), at("Read", pkgOurs), "ns/op")
+	add("gorilla/sessions ÷ middleware, read-only request", "≥ 8×", times, atLeast(8), v, ok)
+	v, ok = r.quotient(at("Write", pkgGorilla), at("Write", pkgOurs), "ns/op")
+	add("gorilla/sessions ÷ middleware, modifying request", "≥ 8×", times, atLeast(8), v, ok)
+	v, ok = r.difference(at("Read", pkgOurs), at("Read", pkgBare), "ns/op")
+	add("middleware over bare handler, read-only", "≤ 1,500 ns", nanos, atMost(1500), v, ok)
+	v, ok = r.difference(at("Read", pkgOurs), at("Read", pkgBare), "allocs/op")
+	add("middleware allocations over bare, read-only", "≤ 8", count, atMost(8), v, ok)
+	v, ok = r.difference(at("Write", pkgOurs), at("Write", pkgBare), "ns/op")
+	add("middleware over bare handler, modifying", "≤ 3,000 ns", nanos, atMost(3000), v, ok)
+	v, ok = r.quotient(at("Read", pkgOurs), at("ReadParallel", pkgOurs), "ns/op")
+	add("RunParallel ÷ serial throughput, read-only", "≥ 1.7×", times, atLeast(1.7), v, ok)
+	v, ok = r.quotient(at("Write", pkgOurs), at("WriteParallel", pkgOurs), "ns/op")
+	add("RunParallel ÷ serial throughput, modifying", "≥ 1.7×", times, atLeast(1.7), v, ok)
+	return gs
+}
+
+func sizeGoals(sizes map[string]size) goals {
+	s, ok := sizes[pkgOurs]
+	return goals{
+		{what: "small-fixture token", want: "≤ 210 chars", got: float64(s.smallToken), measured: ok, format: count, met: atMost(210)},
+		{what: "serialized values in one 4,096-byte cookie", want: "≥ 2,900 bytes", got: float64(s.maxValuesBytes),
+			measured: ok, format: count, met: atLeast(2900)},
+	}
+}
+
+func renderTargets(w io.Writer, in *inputs) {
+	fmt.Fprintf(w, "## Targets (small fixture)\n\n")
+	t := table{header: []string{"target", "wanted", "measured", "met"}}
+	at := func(op, pkg string) id { return id{op, "small", pkg} }
+	all := append(codecGoals(in.results, at), requestGoals(in.results, at)...)
+	for _, g := range append(all, sizeGoals(in.sizes)...) {
+		switch {
+		case !g.measured:
+			t.add(g.what, g.want, "not measured", "–")
+		case g.met(g.got):
+			t.add(g.what, g.want, g.format(g.got), "yes")
+		default:
+			t.add(g.what, g.want, g.format(g.got), "**no**")
+		}
+	}
+	t.write(w)
+	sessionOnly := func(op string) string {
+		return in.ratio2(id{op, "small", pkgGorilla}, id{op, "small", pkgOurs}, id{op, "small", pkgBare})
+	}
+	fmt.Fprintf(w, "Counting only the session work (each package's time over the bare handler's), gorilla/sessions ÷ "+
+		"middleware is %s read-only and %s modifying; the targets above use whole-request times, harness included.\n\n",
+		sessionOnly("Read"), sessionOnly("Write"))
+	control := in.ratio(id{"Control", "1KB", "sha256"}, id{"ControlParallel", "1KB", "sha256"}, "ns/op")
+	fmt.Fprintf(w, "Control: SHA-256 of 1 KB, with no allocation and no shared state, ran %s faster under RunParallel "+
+		"than serially during this run; that is what this machine gave any code, so judge the RunParallel rows against it "+
+		"(idle, independent cores would give close to nproc×).\n\n", control)
+}

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Runs the peer benchmarks and the cookie-size test, compares runs with
+# benchstat, and regenerates ../BENCHMARKS.md.
+#
+#   COUNT      runs per benchmark (default 10, what benchstat needs for
+#              tight intervals)
+#   BENCH      -bench pattern (default: all)
+#   BENCHTIME  -benchtime (default: go test's 1s)
+#   RAW        if set, a file to keep the raw go test output in
+#
+# The COUNT runs are made as COUNT rounds over the whole suite (-count 1
+# each) rather than one -count COUNT pass: a burst of other work on the
+# machine then hits every package a little instead of all samples of one,
+# which keeps the ratios honest. One binary, built once, runs every round.
+set -eu
+
+cd "$(dirname "$0")"
+COUNT=${COUNT:-10}
+BENCH=${BENCH:-.}
+BENCHTIME=${BENCHTIME:-1s}
+
+gobin=$(go env GOBIN)
+[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+benchstat="$gobin/benchstat"
+if [ ! -x "$benchstat" ]; then
+	echo "installing benchstat into $gobin" >&2
+	GOBIN="$gobin" go install golang.org/x/perf/cmd/benchstat@latest
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+date=$(date -u '+%Y-%m-%d %H:%M UTC')
+# Other work on the machine skews every figure, the parallel ones most.
+load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+# The benchmarks build against the working tree (replace => ../), so name
+# the commit and say whether the root's Go files had local changes.
+rev=$(git -C .. rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C .. status --porcelain -- '*.go' ':!benchmarks' 2>/dev/null)" ]; then
+	rev="$rev with uncommitted changes"
+fi
+flags="-test.run '^\$' -test.bench '$BENCH' -test.benchmem -test.benchtime $BENCHTIME -test.count 1 -test.timeout 0"
+cmd="go test -c -o peers.test . && for round in \$(seq $COUNT); do ./peers.test $flags; done"
+echo "$cmd" >&2
+
+go test -c -o "$tmp/peers.test" .
+for round in $(seq "$COUNT"); do
+	echo "round $round of $COUNT" >&2
+	"$tmp/peers.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.benchtime "$BENCHTIME" \
+		-test.count 1 -test.timeout 0 | tee -a "$tmp/peers.txt"
+done
+go test -count 1 -v -run '^TestCookieSizes$' . >"$tmp/sizes.txt"
+# benchstat labels its column with the file name, so give it a plain one.
+(cd "$tmp" && "$benchstat" peers.txt >benchstat.txt)
+[ -z "${RAW:-}" ] || cp "$tmp/peers.txt" "$RAW"
+
+go run ./cmd/benchtable \
+	-bench "$tmp/peers.txt" -sizes "$tmp/sizes.txt" -benchstat "$tmp/benchstat.txt" \
+	-command "$cmd" -go "$(go version)" -nproc "$(nproc)" -date "$date" -load "$load" -rev "$rev" \
+	-o ../BENCHMARKS.md
+echo "wrote $(cd .. && pwd)/BENCHMARKS.md" >&2
