@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -280,6 +282,100 @@ func TestRawBaselineMatchesCodec(t *testing.T) {
 		}
 		if want := map[string]int{"small": 0, "1KB": 1024, "3KB": 3072}[fx.name]; want > 0 && len(fx.values.AppendEncoded(nil)) != want {
 			t.Errorf("%s: values are %d bytes", fx.name, len(fx.values.AppendEncoded(nil)))
+		}
+	}
+}
+
+// Middleware benchmarks: a full request through Manager.Handler, read-only
+// and modifying, beside the same handler without the middleware. The
+// difference is the middleware's cost per request.
+
+// discardWriter is a ResponseWriter that keeps nothing but its header map,
+// so that the benchmarks measure the handler, not a recorder.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+type middlewareCase struct {
+	name    string
+	handler http.Handler
+}
+
+// middlewareCases builds the bare, read-only and modifying handlers for a
+// fixture, and a request that carries the fixture's session cookie.
+func middlewareCases(b *testing.B, values cookiesession.Values) ([]middlewareCase, *http.Request) {
+	m, err := cookiesession.New(ringOf(b, benchKeyID), cookiesession.Options{MaxChunks: 2})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := cookiesession.Record{Values: values.Clone()}
+	save := httptest.NewRecorder()
+	s, _ := m.Load(httptest.NewRequest("GET", "/", nil))
+	for _, k := range rec.Values.Keys() {
+		v, _ := rec.Values.Get(k)
+		if err := s.Set(k, v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := m.Save(save, httptest.NewRequest("GET", "/", nil), s); err != nil {
+		b.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "/", nil)
+	for _, c := range save.Result().Cookies() {
+		req.AddCookie(c)
+	}
+	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := cookiesession.FromContext(r.Context()); s != nil && s.GetString("user_id") != "u_8f3a2c" {
+			panic("session not loaded")
+		}
+	})
+	var n int64
+	modify := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		if err := cookiesession.FromContext(r.Context()).Set("n", n); err != nil {
+			panic(err)
+		}
+	})
+	bare := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { n++ })
+	return []middlewareCase{
+		{"bare", bare},
+		{"read", m.Handler(read)},
+		{"modify", m.Handler(modify)},
+	}, req
+}
+
+func BenchmarkMiddleware(b *testing.B) {
+	for _, f := range codecFixtures(b) {
+		cases, req := middlewareCases(b, f.values)
+		for _, c := range cases {
+			b.Run(f.name+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				w := &discardWriter{h: http.Header{}}
+				for b.Loop() {
+					clear(w.h)
+					c.handler.ServeHTTP(w, req)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkMiddlewareParallel(b *testing.B) {
+	for _, f := range codecFixtures(b) {
+		cases, req := middlewareCases(b, f.values)
+		for _, c := range cases[:2] { // bare and read: the modifying handler shares a counter
+			b.Run(f.name+"/"+c.name, func(b *testing.B) {
+				b.ReportAllocs()
+				b.RunParallel(func(pb *testing.PB) {
+					w := &discardWriter{h: http.Header{}}
+					for pb.Next() {
+						clear(w.h)
+						c.handler.ServeHTTP(w, req)
+					}
+				})
+			})
 		}
 	}
 }

@@ -93,14 +93,18 @@ type Options struct {
 // Manager loads and saves sessions for one cookie configuration. It is safe
 // for concurrent use. Build it with New.
 type Manager struct {
-	codec   *Codec
-	ring    *KeyRing
-	opts    Options
-	names   []string // names[i] is chunk i's cookie name
-	caps    []int    // caps[i] is chunk i's value capacity
-	attrs   http.Cookie
-	logger  *slog.Logger
-	onError func(http.ResponseWriter, *http.Request, error)
+	codec *Codec
+	ring  *KeyRing
+	opts  Options
+	names []string // names[i] is chunk i's cookie name
+	caps  []int    // caps[i] is chunk i's value capacity
+	attrs http.Cookie
+	// Rendered once by net/http: the attributes after name=value (less
+	// Max-Age), and the line that expires each chunk.
+	attrText string
+	deletes  []string
+	logger   *slog.Logger
+	onError  func(http.ResponseWriter, *http.Request, error)
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -120,12 +124,18 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 		Path: opts.Path, Domain: opts.Domain, Secure: !opts.DisableSecure,
 		HttpOnly: !opts.DisableHttpOnly, SameSite: opts.SameSite, Partitioned: opts.Partitioned,
 	}
+	probe := m.attrs
+	probe.Name, probe.Value = "x", "y"
+	m.attrText = strings.TrimPrefix(probe.String(), "x=y")
 	total := 0
 	for i := range opts.MaxChunks {
 		name := chunkName(opts.Name, i)
 		m.names = append(m.names, name)
 		m.caps = append(m.caps, opts.MaxCookieSize-len(name))
 		total += max(m.caps[i], 0)
+		expire := m.attrs
+		expire.Name, expire.MaxAge = name, -1
+		m.deletes = append(m.deletes, expire.String())
 	}
 	if m.caps[len(m.caps)-1] < 1 || total < MinTokenLen {
 		return nil, fmt.Errorf("cookiesession: MaxCookieSize %d x MaxChunks %d cannot hold an empty session (%d bytes of token)",
@@ -253,10 +263,11 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 }
 
 // readToken gathers the token from the request's chunk cookies in one pass
-// over the Cookie headers. Only our own cookies are parsed (by net/http);
-// the first of two cookies with one name wins, as with Request.Cookie. It
-// records in s how many chunk names the client holds, so that stale ones can
-// be expired later.
+// over the Cookie headers, split as net/http splits them. The first of two
+// cookies with one name wins, as with Request.Cookie. A value is taken as
+// sent, less the optional double quotes RFC 6265 allows: the codec's strict
+// base64url check refuses anything a cookie value may not hold. It records
+// in s how many chunk names the client holds, so stale ones can be expired.
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	if n := countCookies(r.Header["Cookie"]); n > maxCookies {
 		m.logIgnored(r, n)
@@ -264,27 +275,23 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	}
 	var values [MaxChunksLimit]string
 	var present uint64 // bit i: chunk i was sent
-	var err error
 	for _, line := range r.Header["Cookie"] {
 		for part := range strings.SplitSeq(line, ";") {
-			part = strings.TrimSpace(part)
-			name, _, _ := strings.Cut(part, "=")
+			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
 			i := m.chunkIndex(name)
 			if i < 0 || present&(1<<i) != 0 {
 				continue
 			}
 			present |= 1 << i
-			cookies, perr := http.ParseCookie(part)
-			if perr != nil && err == nil {
-				err = invalid(0, "cookie %s: %v", name, perr)
-			} else if perr == nil {
-				values[i] = cookies[0].Value
+			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
 			}
+			values[i] = value
 		}
 	}
 	s.chunksSent = bits.Len64(present)
-	if err != nil || present == 0 {
-		return "", err
+	if present == 0 {
+		return "", nil
 	}
 	return m.joinChunks(values[:s.chunksSent], present)
 }
@@ -409,10 +416,11 @@ func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	addVary(h)
-	now := m.opts.Now()
-	switch m.action(s, now) {
+	// Whether to write is decided as of the request's start; what is
+	// written uses the current time.
+	switch m.action(s, s.now) {
 	case actionWrite:
-		if err := m.write(h, s, now); err != nil {
+		if err := m.write(h, s, m.opts.Now()); err != nil {
 			return s.gen, err
 		}
 	case actionClear:
@@ -485,19 +493,29 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	cookies := m.split(token)
 	maxAge := int(rec.Expires.Sub(now) / time.Second)
-	lines := make([]string, 0, max(len(cookies), s.chunksSent))
-	for i, value := range cookies {
-		lines = append(lines, m.cookieLine(m.names[i], value, maxAge))
+	lines := make([]string, 0, max(m.chunksFor(len(token)), s.chunksSent))
+	for i := 0; token != "" || i == 0; i++ {
+		n := min(len(token), m.caps[i])
+		lines = append(lines, m.cookieLine(i, token[:n], maxAge))
+		token = token[n:]
 	}
-	for i := len(cookies); i < s.chunksSent; i++ {
-		lines = append(lines, m.cookieLine(m.names[i], "", -1))
-	}
+	written := len(lines)
+	lines = append(lines, m.deletes[written:max(written, s.chunksSent)]...)
 	setCookies(h, m.names, lines)
 	s.lines = lines
-	s.saved(rec, len(cookies))
+	s.saved(rec, written)
 	return nil
+}
+
+// chunksFor returns how many cookies a token of n bytes needs.
+func (m *Manager) chunksFor(n int) int {
+	chunks := 1
+	for i := 0; n > m.caps[i]; i++ {
+		n -= m.caps[i]
+		chunks++
+	}
+	return chunks
 }
 
 func (m *Manager) onlyRekey(s *Session, now time.Time) bool {
@@ -513,54 +531,44 @@ func (s *Session) saved(rec Record, n int) {
 
 // clear expires every chunk cookie the client sent.
 func (m *Manager) clear(h http.Header, s *Session) {
-	lines := make([]string, 0, max(s.chunksSent, 1))
-	for i := range max(s.chunksSent, 1) {
-		lines = append(lines, m.cookieLine(m.names[i], "", -1))
-	}
+	lines := slices.Clone(m.deletes[:max(s.chunksSent, 1)])
 	setCookies(h, m.names, lines)
 	s.lines = lines
 	s.loaded, s.chunksSent = false, 0
 	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
 }
 
-// split cuts token into chunks that fit their cookie names.
-func (m *Manager) split(token string) []string {
-	var chunks []string
-	for i := 0; token != "" || i == 0; i++ {
-		n := min(len(token), m.caps[i])
-		chunks = append(chunks, token[:n])
-		token = token[n:]
+// cookieLine renders chunk i's Set-Cookie value. The attributes were
+// rendered once by net/http in New; the value is base64url, which needs no
+// sanitizing.
+func (m *Manager) cookieLine(i int, value string, maxAge int) string {
+	var b strings.Builder
+	b.Grow(len(m.names[i]) + 1 + len(value) + len("; Max-Age=") + 10 + len(m.attrText))
+	b.WriteString(m.names[i])
+	b.WriteByte('=')
+	b.WriteString(value)
+	if !m.opts.BrowserSession {
+		b.WriteString("; Max-Age=")
+		b.WriteString(strconv.Itoa(max(maxAge, 1)))
 	}
-	return chunks
-}
-
-// cookieLine renders one Set-Cookie value. maxAge < 0 deletes the cookie;
-// 0 means no Max-Age (a browser-session cookie is handled here too).
-func (m *Manager) cookieLine(name, value string, maxAge int) string {
-	c := m.attrs
-	c.Name, c.Value = name, value
-	switch {
-	case maxAge < 0:
-		c.MaxAge = -1
-	case m.opts.BrowserSession:
-		c.MaxAge = 0
-	default:
-		c.MaxAge = max(maxAge, 1)
-	}
-	return c.String()
+	b.WriteString(m.attrText)
+	return b.String()
 }
 
 // setCookies replaces any Set-Cookie lines for our names with lines, so the
 // response never carries two values for one of our cookies. A response
 // that sets a cookie must not be stored by a shared cache.
 func setCookies(h http.Header, names []string, lines []string) {
-	kept := make([]string, 0, len(h["Set-Cookie"])+len(lines))
-	for _, line := range h["Set-Cookie"] {
-		if !isOurs(line, names) {
-			kept = append(kept, line)
+	if old := h["Set-Cookie"]; len(old) > 0 {
+		kept := make([]string, 0, len(old)+len(lines))
+		for _, line := range old {
+			if !isOurs(line, names) {
+				kept = append(kept, line)
+			}
 		}
+		lines = append(kept, lines...)
 	}
-	h["Set-Cookie"] = append(kept, lines...)
+	h["Set-Cookie"] = lines
 	if !hasToken(h.Values("Cache-Control"), "no-store") && !hasToken(h.Values("Cache-Control"), "private") {
 		h.Set("Cache-Control", "no-store")
 	}
