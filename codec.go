@@ -180,7 +180,7 @@ func (c *Codec) Expiry(created, sealedAt time.Time) time.Time {
 	if c.idle > 0 {
 		expires = minTime(expires, sealedAt.Add(c.idle))
 	}
-	return expires.Truncate(time.Second)
+	return wholeSecond(expires)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -250,18 +250,27 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 	if rec.Created.IsZero() {
 		rec.Created = now
 	}
-	rec.Created = rec.Created.Truncate(time.Second)
+	rec.Created = wholeSecond(rec.Created)
 	if rec.Created.Unix() < 0 {
 		return errors.New("cookiesession: session created before 1970")
 	}
 	if rec.Expires.IsZero() {
 		rec.Expires = c.Expiry(rec.Created, now)
 	}
-	rec.Expires = rec.Expires.Truncate(time.Second)
-	if !rec.Expires.After(now) {
+	rec.Expires = wholeSecond(rec.Expires)
+	if rec.Expires.Unix() <= now.Unix() { // whole seconds: same as !Expires.After(now)
 		return expired(0, rec.Expires, "the record's Expires")
 	}
 	return nil
+}
+
+// wholeSecond drops t's fraction of a second, as the wire format does; it
+// is Truncate(time.Second) without Truncate's cost for the usual case.
+func wholeSecond(t time.Time) time.Time {
+	if t.Nanosecond() == 0 {
+		return t
+	}
+	return t.Truncate(time.Second)
 }
 
 func expired(keyID uint32, at time.Time, which string) *TokenError {
