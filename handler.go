@@ -101,10 +101,11 @@ type Manager struct {
 	attrs http.Cookie
 	// Rendered once by net/http: the attributes after name=value (less
 	// Max-Age), and the line that expires each chunk.
-	attrText string
-	deletes  []string
-	logger   *slog.Logger
-	onError  func(http.ResponseWriter, *http.Request, error)
+	attrText    string
+	deletes     []string
+	chunkPrefix string // Name + "."
+	logger      *slog.Logger
+	onError     func(http.ResponseWriter, *http.Request, error)
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -116,7 +117,7 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, err
 	}
-	m := &Manager{ring: ring, opts: opts, logger: opts.Logger, onError: opts.ErrorHandler}
+	m := &Manager{ring: ring, opts: opts, logger: opts.Logger, onError: opts.ErrorHandler, chunkPrefix: opts.Name + "."}
 	if m.onError == nil {
 		m.onError = m.defaultErrorHandler
 	}
@@ -229,7 +230,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 
 func (m *Manager) load(r *http.Request, s *Session) error {
 	now := m.opts.Now()
-	s.now, s.created, s.isNew = now, now.Truncate(time.Second), true
+	s.now, s.created, s.isNew = now, time.Unix(now.Unix(), 0), true
 	token, err := m.readToken(r, s)
 	if s.chunksSent == 0 {
 		return nil
@@ -320,7 +321,7 @@ func (m *Manager) chunkIndex(name string) int {
 	if name == m.names[0] {
 		return 0
 	}
-	suffix, ok := strings.CutPrefix(name, m.opts.Name+".")
+	suffix, ok := strings.CutPrefix(name, m.chunkPrefix)
 	if !ok || len(m.names) == 1 {
 		return -1
 	}

@@ -310,7 +310,7 @@ func (s *Session) Renew() {
 // restart begins a new session lifetime; the id is drawn when first needed.
 func (s *Session) restart() {
 	s.id = SessionID{}
-	s.created = s.now.Truncate(time.Second)
+	s.created = time.Unix(s.now.Unix(), 0)
 	s.expires = time.Time{}
 	s.isNew = true
 }
