@@ -30,30 +30,11 @@ import (
 
 // ---- test scaffolding --------------------------------------------------
 
-// testClock is a manual clock for Options.Now, so that expiry tests move
-// time forward instead of sleeping.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// newClock starts on a whole second, so that token times (kept in whole
-// seconds) compare exactly with offsets from the start.
-func newClock() *testClock {
-	return &testClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock returns a manual clock for Options.Now (see relClock), so that
+// expiry tests move time forward instead of sleeping. It starts on a whole
+// second, so that token times (kept in whole seconds) compare exactly with
+// offsets from the start.
+func newClock() *relClock { return newRelClock(relStart) }
 
 // syncBuffer collects log output written from server goroutines.
 type syncBuffer struct {
@@ -102,7 +83,7 @@ const (
 // debug included, into log.
 type fixture struct {
 	t     *testing.T
-	clock *testClock
+	clock *relClock
 	ring  *cookiesession.KeyRing
 	log   *syncBuffer
 	m     *cookiesession.Manager

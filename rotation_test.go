@@ -1,7 +1,6 @@
 package cookiesession_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -39,26 +38,8 @@ const (
 // wall clock for Remove to see a scheduled promotion as done.
 var fleetStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// fleetLog is a goroutine-safe log sink.
-type fleetLog struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *fleetLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *fleetLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // lines returns the lines that contain substr.
-func (l *fleetLog) lines(substr string) []string {
+func (l *syncBuffer) lines(substr string) []string {
 	var out []string
 	for line := range strings.Lines(l.String()) {
 		if strings.Contains(line, substr) {
@@ -68,7 +49,7 @@ func (l *fleetLog) lines(substr string) []string {
 	return out
 }
 
-func (l *fleetLog) logger() *slog.Logger {
+func (l *syncBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -101,7 +82,7 @@ func fleetApp() http.Handler {
 
 type fleetInstance struct {
 	ring *cookiesession.KeyRing
-	log  fleetLog
+	log  syncBuffer
 	h    http.Handler
 }
 
@@ -564,7 +545,7 @@ type reloadEnv struct {
 	clock   *relClock
 	ring    *cookiesession.KeyRing
 	file    *reloadFile
-	log     fleetLog // the Manager's log and the reload reports
+	log     syncBuffer // the Manager's log and the reload reports
 	logger  *slog.Logger
 	reports chan error
 }
