@@ -80,8 +80,10 @@ type Options struct {
 	Validate func(*http.Request, *Session) error
 	// ErrorHandler answers a request whose session could not be written,
 	// before anything was sent to the client. The error matches ErrTooLarge
-	// when the session does not fit. Default: log at error level and reply
-	// 500 Internal Server Error.
+	// when the session does not fit. The header map still holds what the
+	// handler set (a redirect's Location, say); the handler's own status and
+	// body are dropped. Default: log at error level and reply 500 Internal
+	// Server Error.
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
 	// Logger receives the reason a cookie was refused, at debug level, and
 	// the errors the default ErrorHandler reports. Default slog.Default().
