@@ -143,8 +143,8 @@ type Codec struct {
 
 // NewCodec returns a Codec for ring and opts.
 func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
-	if ring == nil {
-		return nil, errors.New("cookiesession: nil key ring")
+	if ring == nil || ring.load() == nil {
+		return nil, errors.New("cookiesession: a nil or zero KeyRing; build one with NewKeyRing, ParseKeyRing or a Load function")
 	}
 	if opts.Name == "" {
 		return nil, errors.New("cookiesession: codec needs a cookie name")

@@ -174,7 +174,7 @@ func (o *Options) normalize() error {
 	if o.MaxAge < 0 || o.IdleTimeout < 0 {
 		return errors.New("cookiesession: MaxAge and IdleTimeout must not be negative")
 	}
-	if o.RefreshThreshold < 0 || o.RefreshThreshold > 1 {
+	if !(o.RefreshThreshold > 0 && o.RefreshThreshold <= 1) { // NaN too
 		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1]", o.RefreshThreshold)
 	}
 	if o.MaxCookieSize < 0 || o.MaxChunks < 0 || o.MaxChunks > MaxChunksLimit {
@@ -419,11 +419,17 @@ func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	addVary(h)
-	// Whether to write is decided as of the request's start; what is
-	// written uses the current time.
+	// The decision and what is written use one instant, the request's
+	// start, so a session cannot expire between the two.
 	switch m.action(s, s.now) {
 	case actionWrite:
-		if err := m.write(h, s, m.opts.Now()); err != nil {
+		err := m.write(h, s, s.now)
+		if errors.Is(err, ErrExpired) {
+			m.clear(h, s) // the session ended: end the cookie, not the response
+			err = nil
+		}
+		if err != nil {
+			removeOurs(h, m.names) // the client keeps its previous cookie
 			return s.gen, err
 		}
 	case actionClear:
@@ -453,7 +459,7 @@ func (m *Manager) action(s *Session, now time.Time) action {
 	empty := s.values.Len() == 0
 	switch {
 	case empty && s.destroyed:
-		if s.chunksSent == 0 {
+		if s.chunksSent == 0 && s.lines == nil {
 			return actionNone // the client holds nothing to expire
 		}
 		return actionClear
@@ -507,7 +513,7 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
 	lines = append(lines, m.deletes[written:max(written, s.chunksSent)]...)
 	setCookies(h, m.names, lines)
 	s.lines = lines
-	s.saved(rec, written)
+	s.saved(rec)
 	return nil
 }
 
@@ -525,10 +531,12 @@ func (m *Manager) onlyRekey(s *Session, now time.Time) bool {
 	return s.loaded && !s.changed && !s.renewed && !s.touched && !s.destroyed && !m.refreshDue(s, now)
 }
 
-// saved records that the client now holds rec in n chunks.
-func (s *Session) saved(rec Record, n int) {
+// saved records that the response now carries rec. chunksSent keeps the
+// request's count: only the last lines written reach the client, so every
+// write must still expire the chunks the request carried.
+func (s *Session) saved(rec Record) {
 	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created, rec.Expires, rec.KeyID
-	s.loaded, s.chunksSent = true, n
+	s.loaded = true
 	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
 }
 
@@ -537,7 +545,7 @@ func (m *Manager) clear(h http.Header, s *Session) {
 	lines := slices.Clone(m.deletes[:max(s.chunksSent, 1)])
 	setCookies(h, m.names, lines)
 	s.lines = lines
-	s.loaded, s.chunksSent = false, 0
+	s.loaded = false
 	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
 }
 
@@ -575,6 +583,22 @@ func setCookies(h http.Header, names []string, lines []string) {
 	if !hasToken(h.Values("Cache-Control"), "no-store") && !hasToken(h.Values("Cache-Control"), "private") {
 		h.Set("Cache-Control", "no-store")
 	}
+}
+
+// removeOurs drops every Set-Cookie line for our names.
+func removeOurs(h http.Header, names []string) {
+	old := h["Set-Cookie"]
+	kept := old[:0:0]
+	for _, line := range old {
+		if !isOurs(line, names) {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) == 0 {
+		h.Del("Set-Cookie")
+		return
+	}
+	h["Set-Cookie"] = kept
 }
 
 func isOurs(line string, names []string) bool {

@@ -354,11 +354,15 @@ func (r *KeyRing) Remove(id uint32) error {
 }
 
 // Replace swaps in the keys of other, as a reload does. Readers see either
-// the old ring or the new one, never a mix.
-func (r *KeyRing) Replace(other *KeyRing) {
+// the old ring or the new one, never a mix. A nil or zero other is refused.
+func (r *KeyRing) Replace(other *KeyRing) error {
+	if other == nil || other.load() == nil {
+		return errors.New("cookiesession: Replace with a nil or zero KeyRing")
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.state.Store(other.load())
+	return nil
 }
 
 // ringJSON is the text form. It carries secrets: keep it in a secret store
@@ -370,9 +374,11 @@ type ringJSON struct {
 }
 
 type keyJSON struct {
-	ID        string     `json:"id"`
-	Secret    string     `json:"secret"`
-	PromoteAt *time.Time `json:"promote_at,omitempty"`
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+	// PromoteAt is RFC 3339. It is parsed by hand so that a mangled value,
+	// which may be a secret pasted in the wrong field, is never echoed.
+	PromoteAt string `json:"promote_at,omitempty"`
 }
 
 // MarshalJSON writes the ring's text form, secrets included:
@@ -388,8 +394,7 @@ func (r *KeyRing) MarshalJSON() ([]byte, error) {
 	for i, k := range st.keys {
 		out.Keys[i] = keyJSON{ID: FormatKeyID(k.id), Secret: base64.StdEncoding.EncodeToString(k.mat.secret[:])}
 		if !k.promoteAt.IsZero() {
-			at := k.promoteAt.UTC()
-			out.Keys[i].PromoteAt = &at
+			out.Keys[i].PromoteAt = k.promoteAt.UTC().Format(time.RFC3339Nano)
 		}
 	}
 	return json.Marshal(out)
@@ -451,8 +456,10 @@ func (kj keyJSON) parse() (ringKey, error) {
 		return ringKey{}, fmt.Errorf("cookiesession: key %s: %w", kj.ID, err)
 	}
 	rk := ringKey{Key: k}
-	if kj.PromoteAt != nil {
-		rk.promoteAt = *kj.PromoteAt
+	if kj.PromoteAt != "" {
+		if rk.promoteAt, err = time.Parse(time.RFC3339Nano, kj.PromoteAt); err != nil {
+			return ringKey{}, fmt.Errorf("cookiesession: key %s: promote_at is not an RFC 3339 time", kj.ID)
+		}
 	}
 	return rk, nil
 }
@@ -510,20 +517,23 @@ func (r *KeyRing) ReloadFile(path string) error {
 	if err != nil {
 		return err
 	}
-	r.Replace(next)
-	return nil
+	return r.Replace(next)
 }
 
 // WatchFile polls path every interval until ctx is done and reloads the ring
-// whenever the file's size or modification time changes (an atomic rename
-// of a new file counts). After each reload it calls report, if not nil, with
-// the result: nil, or the error that made it keep the current keys. A file
-// that cannot be stat'ed is reported once, not on every tick.
+// whenever the file changes: a new size or modification time, or another
+// file in its place (an atomic rename counts even when size and time are
+// kept, as `cp -p` and rsync do). After each reload it calls report, if not
+// nil, with the result: nil, or the error that made it keep the current
+// keys. A file that cannot be stat'ed is reported once, not on every tick.
+// Write the file atomically (temp file + rename, as the CLI does): a reader
+// that catches a half-written file reports a parse error and retries at the
+// next change.
 func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) {
 	if report == nil {
 		report = func(error) {}
 	}
-	last, _ := fileStamp(path)
+	last, _ := os.Stat(path)
 	failing := false
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
@@ -533,29 +543,21 @@ func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Dura
 			return
 		case <-ticker.C:
 		}
-		st, err := fileStamp(path)
+		fi, err := os.Stat(path)
 		switch {
 		case err != nil:
 			if !failing {
-				report(err)
+				report(fmt.Errorf("cookiesession: watching key ring: %w", err))
 			}
 			failing = true
-		case st != last || failing:
-			last, failing = st, false
+		case failing || changed(last, fi):
+			last, failing = fi, false
 			report(r.ReloadFile(path))
 		}
 	}
 }
 
-type stamp struct {
-	size    int64
-	modTime time.Time
-}
-
-func fileStamp(path string) (stamp, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return stamp{}, fmt.Errorf("cookiesession: watching key ring: %w", err)
-	}
-	return stamp{fi.Size(), fi.ModTime()}, nil
+// changed reports whether the file behind path differs from last.
+func changed(last, now os.FileInfo) bool {
+	return last == nil || !os.SameFile(last, now) || last.Size() != now.Size() || !last.ModTime().Equal(now.ModTime())
 }

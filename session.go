@@ -36,7 +36,7 @@ type Session struct {
 	// What the client holds:
 	loaded     bool     // a valid cookie was loaded or saved: the client holds this session
 	bad        bool     // the incoming cookie was refused and must be cleared
-	chunksSent int      // how many of our cookie names the client holds
+	chunksSent int      // how many of our chunk cookies the request carried
 	lines      []string // the Set-Cookie lines written for this response, if any
 	now        time.Time
 }
@@ -52,14 +52,15 @@ func (s *Session) Get(key string) (any, bool) {
 func (s *Session) Has(key string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.values.find(key)
+	_, ok := s.values.lookup(key)
 	return ok
 }
 
 // Set stores v under key. The types a session can hold are those of
 // [Values]; any other type is refused here, with an error wrapping
 // ErrUnsupportedType, rather than when the response is written. Use SetJSON
-// for structs.
+// for structs. Setting the value a key already holds is not a change, so it
+// does not make the response carry the cookie.
 func (s *Session) Set(key string, v any) error {
 	e, err := makeEntry(key, v)
 	if err != nil {
@@ -67,6 +68,9 @@ func (s *Session) Set(key string, v any) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if old, ok := s.values.lookup(key); ok && old.equal(&e) {
+		return nil // not a change: no cookie is re-issued for it
+	}
 	s.values.put(e)
 	s.markChanged()
 	return nil

@@ -282,6 +282,22 @@ func numericEntry(e entry, val any) (entry, error) {
 	return e, nil
 }
 
+// equal reports whether two entries hold the same value (floats by bits).
+func (e *entry) equal(o *entry) bool {
+	if e.kind != o.kind || e.str != o.str || e.num != o.num {
+		return false
+	}
+	switch e.kind {
+	case kindTime:
+		return e.val.(wireTime) == o.val.(wireTime)
+	case kindStrings:
+		return slices.Equal(e.val.([]string), o.val.([]string))
+	case kindStringMap:
+		return maps.Equal(e.val.(map[string]string), o.val.(map[string]string))
+	}
+	return true
+}
+
 // value rebuilds the Go value. Mutable values are copied so the caller owns
 // what it gets.
 func (e *entry) value() any {
