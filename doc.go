@@ -44,7 +44,8 @@
 //
 // # When a cookie is sent
 //
-// A response carries Set-Cookie only when the values changed, Renew, Destroy
+// A response carries Set-Cookie only when the values changed (setting the
+// value a key already holds is no change), Renew, Destroy
 // or Touch was called, a rolling refresh is due (less than RefreshThreshold
 // of IdleTimeout remains), the cookie was sealed under a key that is no
 // longer primary, or the request's cookie was refused and must be cleared.
