@@ -580,7 +580,7 @@ func setCookies(h http.Header, names []string, lines []string) {
 		lines = append(kept, lines...)
 	}
 	h["Set-Cookie"] = lines
-	if !hasToken(h.Values("Cache-Control"), "no-store") && !hasToken(h.Values("Cache-Control"), "private") {
+	if !hasToken(h["Cache-Control"], "no-store", "private") {
 		h.Set("Cache-Control", "no-store")
 	}
 }
@@ -614,18 +614,22 @@ func isOurs(line string, names []string) bool {
 
 // addVary adds "Vary: Cookie": the response depends on the session.
 func addVary(h http.Header) {
-	if !hasToken(h.Values("Vary"), "Cookie") && !hasToken(h.Values("Vary"), "*") {
+	if !hasToken(h["Vary"], "Cookie", "*") {
 		h.Add("Vary", "Cookie")
 	}
 }
 
-// hasToken reports whether a comma-separated header holds token, in any case.
-func hasToken(values []string, token string) bool {
+// hasToken reports whether a comma-separated header holds any of tokens,
+// in any case, in one pass over its values.
+func hasToken(values []string, tokens ...string) bool {
 	for _, v := range values {
 		for part := range strings.SplitSeq(v, ",") {
 			part, _, _ = strings.Cut(part, "=")
-			if strings.EqualFold(strings.TrimSpace(part), token) {
-				return true
+			part = strings.TrimSpace(part)
+			for _, token := range tokens {
+				if strings.EqualFold(part, token) {
+					return true
+				}
 			}
 		}
 	}
