@@ -296,80 +296,86 @@ func (c *Codec) Open(token string) (Record, error) { return c.OpenAt(token, time
 // creation more than ClockSkew in the future, the token's own deadline, and
 // Created+MaxAge under the codec's current MaxAge.
 func (c *Codec) OpenAt(token string, now time.Time) (Record, error) {
+	var rec Record
+	if err := c.open(token, now, &rec); err != nil {
+		return Record{}, err
+	}
+	return rec, nil
+}
+
+// open does the work of OpenAt, filling in rec in place: a Record is large
+// enough that building it once in the caller's frame saves measurable copies.
+// On failure rec holds partial results the caller must discard.
+func (c *Codec) open(token string, now time.Time, rec *Record) error {
 	if len(token) > c.maxLen {
-		return Record{}, invalid(0, "token of %d bytes exceeds the limit of %d", len(token), c.maxLen)
+		return invalid(0, "token of %d bytes exceeds the limit of %d", len(token), c.maxLen)
 	}
 	if len(token) < MinTokenLen {
-		return Record{}, invalid(0, "token of %d bytes is too short to be valid", len(token))
-	}
-	if i := badTokenByte(token); i >= 0 {
-		return Record{}, invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url", token[i], i)
+		return invalid(0, "token of %d bytes is too short to be valid", len(token))
 	}
 	buf := getBuffer(len(token) + b64.DecodedLen(len(token)) + headerSize + len(c.name))
 	defer putBuffer(buf)
 	src := append(buf.b[:0], token...)
 	raw, err := b64.AppendDecode(src[len(src):], src)
 	if err != nil {
-		return Record{}, invalid(0, "bad encoding: %v", err)
+		return invalid(0, "bad encoding: %v", err)
 	}
-	return c.openRaw(raw, buf.b[len(src)+len(raw):len(src)+len(raw)], now)
+	// The strict decoder refuses every byte outside the alphabet except CR
+	// and LF, which it skips. Skipped bytes leave the output shorter than a
+	// token of this length decodes to, or the length one no token has.
+	if len(raw) != b64.DecodedLen(len(token)) || len(token)%4 == 1 {
+		if i := strings.IndexAny(token, "\r\n"); i >= 0 {
+			return invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url", token[i], i)
+		}
+		return invalid(0, "bad encoding: %d characters is not a base64url length", len(token))
+	}
+	return c.openRaw(raw, buf.b[len(src)+len(raw):len(src)+len(raw)], now, rec)
 }
 
-// badTokenByte returns the offset of a line break in token, or -1. The
-// strict base64url decoder rejects every other byte outside its alphabet,
-// padding included, but skips CR and LF, which a token must not contain.
-func badTokenByte(token string) int {
-	if i := strings.IndexByte(token, '\n'); i >= 0 {
-		return i
-	}
-	return strings.IndexByte(token, '\r')
-}
-
-func (c *Codec) openRaw(raw, adBuf []byte, now time.Time) (Record, error) {
+func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
 	if raw[0] != Version {
-		return Record{}, invalid(0, "unknown format version 0x%02x", raw[0])
+		return invalid(0, "unknown format version 0x%02x", raw[0])
 	}
 	keyID := binary.BigEndian.Uint32(raw[1:headerSize])
 	key := c.ring.load().lookup(keyID)
 	if key == nil {
-		return Record{}, &TokenError{Reason: fmt.Sprintf("unknown key id %08x", keyID), KeyID: keyID, kind: ErrUnknownKey}
+		return &TokenError{Reason: fmt.Sprintf("unknown key id %08x", keyID), KeyID: keyID, kind: ErrUnknownKey}
 	}
 	ad := append(append(adBuf, raw[:headerSize]...), c.name...)
 	nonce, sealed := raw[headerSize:headerSize+nonceSize], raw[headerSize+nonceSize:]
 	plain, err := key.mat.aead.Open(sealed[:0], nonce, sealed, ad)
 	if err != nil {
-		return Record{}, invalid(keyID, "authentication failed")
+		return invalid(keyID, "authentication failed")
 	}
-	rec, err := c.checkTimes(plain, keyID, now)
-	if err != nil {
-		return Record{}, err
+	if err := c.checkTimes(plain, keyID, now, rec); err != nil {
+		return err
 	}
 	if rec.Values, err = decodeValues(string(plain[plainHeader:])); err != nil {
-		return Record{}, invalid(keyID, "%v", err)
+		return invalid(keyID, "%v", err)
 	}
-	return rec, nil
+	return nil
 }
 
-func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time) (Record, error) {
+func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time, rec *Record) error {
 	created := binary.BigEndian.Uint64(plain[0:8])
 	expires := binary.BigEndian.Uint64(plain[8:16])
 	if created > 1<<62 || expires > 1<<62 {
-		return Record{}, invalid(keyID, "timestamps out of range")
+		return invalid(keyID, "timestamps out of range")
 	}
 	// Whole seconds compare exactly with the fractional now: t > now holds
 	// for a whole t exactly when t > floor(now).
 	nowSec, maxAge := now.Unix(), int64(c.maxAge/time.Second)
 	switch {
 	case int64(created) > nowSec+int64(ClockSkew/time.Second):
-		return Record{}, invalid(keyID, "session created in the future at %s", unixUTC(created))
+		return invalid(keyID, "session created in the future at %s", unixUTC(created))
 	case int64(expires) <= nowSec:
-		return Record{}, expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")
+		return expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")
 	case int64(created)+maxAge <= nowSec:
-		return Record{}, expired(keyID, time.Unix(int64(created)+maxAge, 0), "MaxAge "+c.maxAge.String()+" since creation")
+		return expired(keyID, time.Unix(int64(created)+maxAge, 0), "MaxAge "+c.maxAge.String()+" since creation")
 	}
-	rec := Record{Created: time.Unix(int64(created), 0), Expires: time.Unix(int64(expires), 0), KeyID: keyID}
+	rec.Created, rec.Expires, rec.KeyID = time.Unix(int64(created), 0), time.Unix(int64(expires), 0), keyID
 	copy(rec.ID[:], plain[16:plainHeader])
-	return rec, nil
+	return nil
 }
 
 func unixUTC(sec uint64) string { return time.Unix(int64(sec), 0).UTC().Format(time.RFC3339) }

@@ -239,7 +239,7 @@ func (m *Manager) load(r *http.Request, s *Session) error {
 	}
 	var rec Record
 	if err == nil {
-		rec, err = m.codec.OpenAt(token, now)
+		err = m.codec.open(token, now, &rec)
 	}
 	if err == nil {
 		// A shortened MaxAge also shortens the deadline the cookie is given.

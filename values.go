@@ -592,13 +592,17 @@ func decodeValues(s string) (Values, error) {
 	var e entry
 	prevKey := ""
 	for i := range count {
-		if err := r.entry(&e); err != nil {
-			return Values{}, err
+		key, ok := r.quickEntry()
+		if !ok {
+			if err := r.entry(&e); err != nil {
+				return Values{}, err
+			}
+			key = e.key
 		}
-		if i > 0 && prevKey >= e.key {
-			return Values{}, r.fail("key %q out of order or repeated", e.key)
+		if i > 0 && prevKey >= key {
+			return Values{}, r.fail("key %q out of order or repeated", key)
 		}
-		prevKey = e.key
+		prevKey = key
 	}
 	if r.remaining() != 0 {
 		return Values{}, r.fail("%d trailing bytes", r.remaining())
@@ -607,6 +611,36 @@ func decodeValues(s string) (Values, error) {
 		return Values{}, nil
 	}
 	return Values{enc: s[uvarintLen(uint64(count)):], encN: count}, nil
+}
+
+// quickEntry steps over the commonest entry, a short key with a nil or a
+// short string or []byte value, and returns its key. Both lengths are then
+// single bytes below 0x80, which are always minimal varints. For any other
+// entry it moves nothing and returns false, and the caller reads it with
+// entry, which checks every rule and words the error.
+func (r *valueReader) quickEntry() (key string, ok bool) {
+	s, off := r.s, r.off
+	if off >= len(s) || s[off] >= 0x80 {
+		return "", false
+	}
+	end := off + 1 + int(s[off])
+	if end >= len(s) { // the key and its tag byte
+		return "", false
+	}
+	key = s[off+1 : end]
+	switch kind(s[end]) {
+	case kindNil:
+		r.off = end + 1
+		return key, true
+	case kindString, kindBytes:
+		n := end + 1
+		if n >= len(s) || s[n] >= 0x80 || n+1+int(s[n]) > len(s) {
+			return "", false
+		}
+		r.off = n + 1 + int(s[n])
+		return key, true
+	}
+	return "", false
 }
 
 // entry reads one whole entry.
