@@ -75,12 +75,26 @@ type Values struct {
 	entries []entry // sorted by key, keys unique
 
 	// A decoded Values keeps its validated canonical encoding in enc (the
-	// entries after the count, encN of them) and builds entries only when
-	// first changed. Reads scan enc in place, so a session that is only read
-	// costs no allocation per value, and re-sealing it copies bytes.
+	// entries after the count, encN of them). Reads scan enc in place, so a
+	// session that is only read costs no allocation per value, and
+	// re-sealing it copies bytes. Its first few changes rewrite enc; later
+	// ones build entries from it (see maxSplices).
 	enc  string
 	encN int
+	// splices counts the changes made to enc in place since it was
+	// decoded; past maxSplices a change builds entries instead.
+	splices int
 }
+
+// A change to a decoded Values rewrites its encoding in place (one string
+// the size of the session) rather than building entries (one allocation per
+// value and a re-encoding at the next seal), as long as that stays cheap:
+// the first few changes to a session of at most maxSpliceLen bytes. That
+// covers the usual request, which changes a value or two.
+const (
+	maxSplices   = 4
+	maxSpliceLen = 1024
+)
 
 // ErrUnsupportedType is returned by Set for a value whose type the codec
 // does not carry. Store such values as JSON.
@@ -101,7 +115,7 @@ func (v *Values) materialize() {
 			panic("cookiesession: unreachable: validated encoding failed to decode: " + err.Error())
 		}
 	}
-	v.entries, v.enc, v.encN = entries, "", 0
+	v.entries, v.enc, v.encN, v.splices = entries, "", 0, 0
 }
 
 func (v *Values) find(key string) (int, bool) {
@@ -123,6 +137,14 @@ func (v *Values) Set(key string, val any) error {
 }
 
 func (v *Values) put(e entry) {
+	if v.encoded() && v.splices < maxSplices && len(v.enc)+e.encodedLen() <= maxSpliceLen {
+		start, end, found := v.span(e.key)
+		v.splice(start, end, &e)
+		if !found {
+			v.encN++
+		}
+		return
+	}
 	v.materialize()
 	i, found := v.find(e.key)
 	if found {
@@ -168,9 +190,67 @@ func (v *Values) lookup(key string) (entry, bool) {
 	return entry{}, false
 }
 
+// span returns the byte range of key's entry in enc, or the empty range at
+// the offset where an entry for key belongs.
+func (v *Values) span(key string) (start, end int, found bool) {
+	r := valueReader{s: v.enc, mode: modeSkip}
+	for range v.encN {
+		start = r.off
+		var e entry
+		_ = r.head(&e)
+		if e.key >= key {
+			if e.key > key {
+				return start, start, false
+			}
+			_ = r.payload(&e)
+			return start, r.off, true
+		}
+		_ = r.payload(&e)
+	}
+	return len(v.enc), len(v.enc), false
+}
+
+// splice replaces enc[start:end] with the encoding of e, or with nothing
+// if e is nil. The caller adjusts encN.
+func (v *Values) splice(start, end int, e *entry) {
+	v.splices++
+	switch {
+	case e == nil && start == 0: // the first entry goes: no copy
+		v.enc = v.enc[end:]
+		return
+	case e == nil && end == len(v.enc): // the last entry goes: no copy
+		v.enc = v.enc[:start]
+		return
+	}
+	var small [64]byte
+	var enc []byte
+	if e != nil {
+		enc = e.appendTo(small[:0])
+	}
+	var b strings.Builder
+	b.Grow(len(v.enc) - (end - start) + len(enc))
+	b.WriteString(v.enc[:start])
+	b.Write(enc)
+	b.WriteString(v.enc[end:])
+	v.enc = b.String()
+}
+
 // Delete removes key and reports whether it was present.
 func (v *Values) Delete(key string) bool {
-	if _, ok := v.lookup(key); !ok {
+	if v.encoded() {
+		start, end, found := v.span(key)
+		switch {
+		case !found:
+			return false
+		case v.encN == 1:
+			*v = Values{}
+			return true
+		case v.splices < maxSplices:
+			v.splice(start, end, nil)
+			v.encN--
+			return true
+		}
+	} else if _, ok := v.find(key); !ok {
 		return false
 	}
 	v.materialize()
@@ -209,7 +289,7 @@ func (v *Values) Keys() []string {
 
 // Clone returns an independent copy.
 func (v *Values) Clone() Values {
-	return Values{entries: slices.Clone(v.entries), enc: v.enc, encN: v.encN}
+	return Values{entries: slices.Clone(v.entries), enc: v.enc, encN: v.encN, splices: v.splices}
 }
 
 // makeEntry converts a Go value to its stored form, copying anything mutable.
