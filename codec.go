@@ -209,18 +209,31 @@ func (c *Codec) SealAt(rec *Record, now time.Time) (string, error) { return c.se
 // seal does the work of SealAt. A nil nonce means a fresh one from
 // crypto/rand; only the known-answer vector tests pass a fixed nonce.
 func (c *Codec) seal(rec *Record, now time.Time, nonce []byte) (string, error) {
-	if err := c.fill(rec, now); err != nil {
+	buf, token, err := c.sealBuffer(rec, now, nonce)
+	if err != nil {
 		return "", err
+	}
+	s := string(token)
+	putBuffer(buf)
+	return s, nil
+}
+
+// sealBuffer seals rec into a pooled buffer and returns the token, which
+// lives in that buffer: the caller copies it where it is needed (the
+// middleware, straight into the Set-Cookie line) and then releases the
+// buffer with putBuffer.
+func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte) (*buffer, []byte, error) {
+	if err := c.fill(rec, now); err != nil {
+		return nil, nil, err
 	}
 	plainLen := plainHeader + rec.Values.encodedLen()
 	rawLen := envelopeSize + plainLen
 	tokenLen := b64.EncodedLen(rawLen)
 	if tokenLen > c.maxLen {
-		return "", fmt.Errorf("%w: token of %d bytes exceeds the limit of %d", ErrTooLarge, tokenLen, c.maxLen)
+		return nil, nil, fmt.Errorf("%w: token of %d bytes exceeds the limit of %d", ErrTooLarge, tokenLen, c.maxLen)
 	}
 	key := c.ring.load().primaryAt(now)
 	buf := getBuffer(headerSize + len(c.name) + rawLen + tokenLen)
-	defer putBuffer(buf)
 
 	raw := buf.b[:0]
 	raw = append(raw, Version)
@@ -240,7 +253,7 @@ func (c *Codec) seal(rec *Record, now time.Time, nonce []byte) (string, error) {
 	plain = rec.Values.appendTo(plain)
 	sealed := key.mat.aead.Seal(raw, raw[headerSize:headerSize+nonceSize], plain, ad)
 	rec.KeyID = key.id
-	return string(b64.AppendEncode(buf.b[len(buf.b)-tokenLen:len(buf.b)-tokenLen], sealed)), nil
+	return buf, b64.AppendEncode(buf.b[len(buf.b)-tokenLen:len(buf.b)-tokenLen], sealed), nil
 }
 
 func (c *Codec) fill(rec *Record, now time.Time) error {

@@ -418,7 +418,7 @@ func findWriter(w http.ResponseWriter) *responseWriter {
 func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	addVary(h)
+	addVary(h, &s.hdr)
 	// The decision and what is written use one instant, the request's
 	// start, so a session cannot expire between the two.
 	switch m.action(s, s.now) {
@@ -438,7 +438,7 @@ func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
 		if s.lines != nil {
 			// Saved earlier in this response: drop any line for our names
 			// that the handler added since.
-			setCookies(h, m.names, s.lines)
+			setCookies(h, m.names, s.lines, &s.hdr)
 		}
 	}
 	return s.gen, nil
@@ -498,20 +498,21 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
 	if m.onlyRekey(s, now) {
 		rec.Expires = s.expires
 	}
-	token, err := m.codec.SealAt(&rec, now)
+	buf, token, err := m.codec.sealBuffer(&rec, now, nil)
 	if err != nil {
 		return err
 	}
+	defer putBuffer(buf)
 	maxAge := int(rec.Expires.Sub(now) / time.Second)
-	lines := make([]string, 0, max(m.chunksFor(len(token)), s.chunksSent))
-	for i := 0; token != "" || i == 0; i++ {
+	lines := s.hdr.setCookieLines(max(m.chunksFor(len(token)), s.chunksSent))
+	for i := 0; len(token) > 0 || i == 0; i++ {
 		n := min(len(token), m.caps[i])
 		lines = append(lines, m.cookieLine(i, token[:n], maxAge))
 		token = token[n:]
 	}
 	written := len(lines)
 	lines = append(lines, m.deletes[written:max(written, s.chunksSent)]...)
-	setCookies(h, m.names, lines)
+	setCookies(h, m.names, lines, &s.hdr)
 	s.lines = lines
 	s.saved(rec)
 	return nil
@@ -542,8 +543,8 @@ func (s *Session) saved(rec Record) {
 
 // clear expires every chunk cookie the client sent.
 func (m *Manager) clear(h http.Header, s *Session) {
-	lines := slices.Clone(m.deletes[:max(s.chunksSent, 1)])
-	setCookies(h, m.names, lines)
+	lines := append(s.hdr.setCookieLines(max(s.chunksSent, 1)), m.deletes[:max(s.chunksSent, 1)]...)
+	setCookies(h, m.names, lines, &s.hdr)
 	s.lines = lines
 	s.loaded = false
 	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
@@ -552,15 +553,16 @@ func (m *Manager) clear(h http.Header, s *Session) {
 // cookieLine renders chunk i's Set-Cookie value. The attributes were
 // rendered once by net/http in New; the value is base64url, which needs no
 // sanitizing.
-func (m *Manager) cookieLine(i int, value string, maxAge int) string {
+func (m *Manager) cookieLine(i int, value []byte, maxAge int) string {
 	var b strings.Builder
-	b.Grow(len(m.names[i]) + 1 + len(value) + len("; Max-Age=") + 10 + len(m.attrText))
+	b.Grow(len(m.names[i]) + 1 + len(value) + len("; Max-Age=") + 20 + len(m.attrText))
 	b.WriteString(m.names[i])
 	b.WriteByte('=')
-	b.WriteString(value)
+	b.Write(value)
 	if !m.opts.BrowserSession {
+		var digits [20]byte
 		b.WriteString("; Max-Age=")
-		b.WriteString(strconv.Itoa(max(maxAge, 1)))
+		b.Write(strconv.AppendInt(digits[:0], int64(max(maxAge, 1)), 10))
 	}
 	b.WriteString(m.attrText)
 	return b.String()
@@ -569,7 +571,7 @@ func (m *Manager) cookieLine(i int, value string, maxAge int) string {
 // setCookies replaces any Set-Cookie lines for our names with lines, so the
 // response never carries two values for one of our cookies. A response
 // that sets a cookie must not be stored by a shared cache.
-func setCookies(h http.Header, names []string, lines []string) {
+func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
 	if old := h["Set-Cookie"]; len(old) > 0 {
 		kept := make([]string, 0, len(old)+len(lines))
 		for _, line := range old {
@@ -581,8 +583,25 @@ func setCookies(h http.Header, names []string, lines []string) {
 	}
 	h["Set-Cookie"] = lines
 	if !hasToken(h["Cache-Control"], "no-store", "private") {
-		h.Set("Cache-Control", "no-store")
+		buf.cacheControl[0] = "no-store"
+		h["Cache-Control"] = buf.cacheControl[:1:1]
 	}
+}
+
+// headerBuf backs the one-element header values a response usually needs,
+// so that committing a session does not allocate a slice for each. The
+// slices are handed out with their capacity capped: appending to one
+// copies it, so a handler that adds to these headers cannot write here.
+type headerBuf struct {
+	vary, cacheControl, setCookie [1]string
+}
+
+// setCookieLines returns an empty slice for n Set-Cookie lines.
+func (b *headerBuf) setCookieLines(n int) []string {
+	if n == 1 {
+		return b.setCookie[:0:1]
+	}
+	return make([]string, 0, n)
 }
 
 // removeOurs drops every Set-Cookie line for our names.
@@ -613,9 +632,13 @@ func isOurs(line string, names []string) bool {
 }
 
 // addVary adds "Vary: Cookie": the response depends on the session.
-func addVary(h http.Header) {
-	if !hasToken(h["Vary"], "Cookie", "*") {
-		h.Add("Vary", "Cookie")
+func addVary(h http.Header, buf *headerBuf) {
+	switch vary := h["Vary"]; {
+	case len(vary) == 0:
+		buf.vary[0] = "Cookie"
+		h["Vary"] = buf.vary[:1:1]
+	case !hasToken(vary, "Cookie", "*"):
+		h["Vary"] = append(vary, "Cookie")
 	}
 }
 
@@ -644,7 +667,8 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := new(requestState)
 		_ = m.load(r, &st.session)
-		r = r.WithContext(NewContext(r.Context(), &st.session))
+		st.ctx = sessionContext{Context: r.Context(), s: &st.session}
+		r = r.WithContext(&st.ctx)
 		st.writer = responseWriter{ResponseWriter: w, m: m, req: r, s: &st.session}
 		next.ServeHTTP(&st.writer, r)
 		st.writer.finish()
@@ -656,6 +680,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 type requestState struct {
 	session Session
 	writer  responseWriter
+	ctx     sessionContext
 }
 
 // responseWriter commits the session exactly once, before the first byte of

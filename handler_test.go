@@ -1654,6 +1654,48 @@ func TestNewContextRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSessionContextIsAContext checks that the context the middleware and
+// NewContext build behaves as context.WithValue's would: other values and
+// cancellation pass through from the parent and to derived contexts, and
+// the session survives derivation.
+func TestSessionContextIsAContext(t *testing.T) {
+	type otherKey struct{}
+	f := newFixture(t, cookiesession.Options{})
+	parent, cancel := context.WithCancelCause(context.WithValue(context.Background(), otherKey{}, "other"))
+	var seen *cookiesession.Session
+	var ctx context.Context
+	f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen, ctx = cookiesession.FromContext(r.Context()), r.Context()
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil).WithContext(parent))
+	if seen == nil {
+		t.Fatal("no session in the handler's context")
+	}
+	child, stop := context.WithTimeout(ctx, time.Hour)
+	defer stop()
+	if got := cookiesession.FromContext(child); got != seen {
+		t.Errorf("FromContext of a derived context = %p, want %p", got, seen)
+	}
+	if got := child.Value(otherKey{}); got != "other" {
+		t.Errorf("a parent's value through the session context = %v", got)
+	}
+	if !strings.Contains(fmt.Sprint(ctx), "cookiesession.Session") {
+		t.Errorf("String() = %q names no session", fmt.Sprint(ctx))
+	}
+	boom := errors.New("client went away")
+	cancel(boom)
+	select {
+	case <-child.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("cancelling the parent did not reach a context derived from the session context")
+	}
+	if !errors.Is(context.Cause(child), boom) || ctx.Err() != context.Canceled {
+		t.Errorf("cause %v, err %v", context.Cause(child), ctx.Err())
+	}
+	if cookiesession.FromContext(context.Background()) != nil {
+		t.Error("FromContext of a context without a session is not nil")
+	}
+}
+
 // ---- concurrency -------------------------------------------------------
 
 // TestConcurrentRequests runs 200 requests, 20 clients at a time, each

@@ -38,6 +38,7 @@ type Session struct {
 	bad        bool     // the incoming cookie was refused and must be cleared
 	chunksSent int      // how many of our chunk cookies the request carried
 	lines      []string // the Set-Cookie lines written for this response, if any
+	hdr        headerBuf
 	now        time.Time
 }
 
@@ -379,7 +380,26 @@ type contextKey struct{}
 
 // NewContext returns a copy of ctx that carries s.
 func NewContext(ctx context.Context, s *Session) context.Context {
-	return context.WithValue(ctx, contextKey{}, s)
+	return &sessionContext{Context: ctx, s: s}
+}
+
+// sessionContext is what context.WithValue(ctx, contextKey{}, s) would
+// return, as a type of its own so that the middleware can keep it in its
+// one allocation per request.
+type sessionContext struct {
+	context.Context
+	s *Session
+}
+
+func (c *sessionContext) Value(key any) any {
+	if key == (contextKey{}) {
+		return c.s
+	}
+	return c.Context.Value(key)
+}
+
+func (c *sessionContext) String() string {
+	return fmt.Sprint(c.Context) + ".WithValue(cookiesession.Session)"
 }
 
 // FromContext returns the session the middleware (or NewContext) stored in
