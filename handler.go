@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -232,7 +233,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 
 func (m *Manager) load(r *http.Request, s *Session) error {
 	now := m.opts.Now()
-	s.now, s.created, s.isNew = now, time.Unix(now.Unix(), 0), true
+	s.nowSec, s.nowNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
 	token, err := m.readToken(r, s)
 	if s.chunksSent == 0 {
 		return nil
@@ -292,7 +293,7 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 			values[i] = value
 		}
 	}
-	s.chunksSent = bits.Len64(present)
+	s.chunksSent = int32(bits.Len64(present))
 	if present == 0 {
 		return "", nil
 	}
@@ -373,13 +374,13 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 
 // adopt fills a fresh session from an opened record.
 func (s *Session) adopt(rec *Record) {
-	s.values, s.id, s.created, s.expires, s.keyID = rec.Values, rec.ID, rec.Created, rec.Expires, rec.KeyID
+	s.values, s.id, s.created, s.expires, s.keyID = rec.Values, rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
 	s.isNew, s.loaded = false, true
 }
 
 // reset makes s a new empty session, keeping what it knows of the request.
 func (s *Session) reset(now time.Time) {
-	s.values, s.id, s.created, s.expires, s.keyID = Values{}, SessionID{}, now, time.Time{}, 0
+	s.values, s.id, s.created, s.expires, s.keyID = Values{}, SessionID{}, now.Unix(), 0, 0
 	s.isNew, s.loaded = true, false
 }
 
@@ -421,9 +422,10 @@ func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
 	addVary(h, &s.hdr)
 	// The decision and what is written use one instant, the request's
 	// start, so a session cannot expire between the two.
-	switch m.action(s, s.now) {
+	now := s.now()
+	switch m.action(s, now) {
 	case actionWrite:
-		err := m.write(h, s, s.now)
+		err := m.write(h, s, now)
 		if errors.Is(err, ErrExpired) {
 			m.clear(h, s) // the session ended: end the cookie, not the response
 			err = nil
@@ -486,17 +488,18 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 	if m.opts.IdleTimeout <= 0 || !s.loaded {
 		return false
 	}
-	left := s.expires.Sub(now)
+	expires := time.Unix(s.expires, 0)
+	left := expires.Sub(now)
 	threshold := time.Duration(float64(m.opts.IdleTimeout) * m.opts.RefreshThreshold)
-	return left < threshold && m.codec.Expiry(s.created, now).After(s.expires)
+	return left < threshold && m.codec.Expiry(time.Unix(s.created, 0), now).After(expires)
 }
 
 // write seals the session and sets its cookies. A re-seal only to change
 // keys keeps the token's deadline; anything else recomputes it.
 func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
-	rec := Record{ID: s.ensureID(), Created: s.created, Values: s.values}
+	rec := Record{ID: s.ensureID(), Created: time.Unix(s.created, 0), Values: s.values}
 	if m.onlyRekey(s, now) {
-		rec.Expires = s.expires
+		rec.Expires = unixTime(s.expires)
 	}
 	buf, token, err := m.codec.sealBuffer(&rec, now, nil)
 	if err != nil {
@@ -504,14 +507,14 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
 	}
 	defer putBuffer(buf)
 	maxAge := int(rec.Expires.Sub(now) / time.Second)
-	lines := s.hdr.setCookieLines(max(m.chunksFor(len(token)), s.chunksSent))
+	lines := s.hdr.setCookieLines(max(m.chunksFor(len(token)), int(s.chunksSent)))
 	for i := 0; len(token) > 0 || i == 0; i++ {
 		n := min(len(token), m.caps[i])
 		lines = append(lines, m.cookieLine(i, token[:n], maxAge))
 		token = token[n:]
 	}
 	written := len(lines)
-	lines = append(lines, m.deletes[written:max(written, s.chunksSent)]...)
+	lines = append(lines, m.deletes[written:max(written, int(s.chunksSent))]...)
 	setCookies(h, m.names, lines, &s.hdr)
 	s.lines = lines
 	s.saved(rec)
@@ -536,14 +539,15 @@ func (m *Manager) onlyRekey(s *Session, now time.Time) bool {
 // request's count: only the last lines written reach the client, so every
 // write must still expire the chunks the request carried.
 func (s *Session) saved(rec Record) {
-	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created, rec.Expires, rec.KeyID
+	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
 	s.loaded = true
 	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
 }
 
 // clear expires every chunk cookie the client sent.
 func (m *Manager) clear(h http.Header, s *Session) {
-	lines := append(s.hdr.setCookieLines(max(s.chunksSent, 1)), m.deletes[:max(s.chunksSent, 1)]...)
+	n := max(int(s.chunksSent), 1)
+	lines := append(s.hdr.setCookieLines(n), m.deletes[:n]...)
 	setCookies(h, m.names, lines, &s.hdr)
 	s.lines = lines
 	s.loaded = false
@@ -665,10 +669,9 @@ func hasToken(values []string, tokens ...string) bool {
 // Write, a Flush, before a Hijack, or when next returns without writing.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := new(requestState)
+		st := &requestState{Context: r.Context()}
 		_ = m.load(r, &st.session)
-		st.ctx = sessionContext{Context: r.Context(), s: &st.session}
-		r = r.WithContext(&st.ctx)
+		r = r.WithContext(st)
 		st.writer = responseWriter{ResponseWriter: w, m: m, req: r, s: &st.session}
 		next.ServeHTTP(&st.writer, r)
 		st.writer.finish()
@@ -676,11 +679,23 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 }
 
 // requestState is everything the middleware needs per request, in one
-// allocation.
+// allocation. It is also the request's context: its parent's, plus the
+// session for FromContext.
 type requestState struct {
+	context.Context
 	session Session
 	writer  responseWriter
-	ctx     sessionContext
+}
+
+func (st *requestState) Value(key any) any {
+	if key == (contextKey{}) {
+		return &st.session
+	}
+	return st.Context.Value(key)
+}
+
+func (st *requestState) String() string {
+	return fmt.Sprint(st.Context) + ".WithValue(cookiesession.Session)"
 }
 
 // responseWriter commits the session exactly once, before the first byte of

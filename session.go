@@ -22,24 +22,40 @@ type Session struct {
 	mu      sync.Mutex
 	values  Values
 	id      SessionID
-	created time.Time
-	expires time.Time
+	created int64 // Unix seconds
+	expires int64 // Unix seconds; 0 until the session is saved
+	nowSec  int64 // the request's start, Unix seconds and nanoseconds
+	gen     uint64
 	keyID   uint32
-	isNew   bool
+	nowNsec int32
 
+	// What the client holds:
+	chunksSent int32    // how many of our chunk cookies the request carried
+	lines      []string // the Set-Cookie lines written for this response, if any
+	hdr        headerBuf
+
+	isNew     bool
 	changed   bool // values changed
 	renewed   bool // Renew called: new id and created
 	destroyed bool // Destroy called
 	touched   bool // Touch called
-	gen       uint64
+	loaded    bool // a valid cookie was loaded or saved: the client holds this session
+	bad       bool // the incoming cookie was refused and must be cleared
+}
 
-	// What the client holds:
-	loaded     bool     // a valid cookie was loaded or saved: the client holds this session
-	bad        bool     // the incoming cookie was refused and must be cleared
-	chunksSent int      // how many of our chunk cookies the request carried
-	lines      []string // the Set-Cookie lines written for this response, if any
-	hdr        headerBuf
-	now        time.Time
+// The fields are ordered, and the times kept as integers, so that the
+// middleware's one allocation per request (Session, its writer and its
+// context) fits a 288-byte size class; TestRequestStateSize checks it.
+
+// now returns the instant the request started.
+func (s *Session) now() time.Time { return time.Unix(s.nowSec, int64(s.nowNsec)) }
+
+// unixTime is time.Unix(sec, 0), or the zero Time for 0.
+func unixTime(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0)
 }
 
 // Get returns the value stored under key.
@@ -315,8 +331,8 @@ func (s *Session) Renew() {
 // restart begins a new session lifetime; the id is drawn when first needed.
 func (s *Session) restart() {
 	s.id = SessionID{}
-	s.created = time.Unix(s.now.Unix(), 0)
-	s.expires = time.Time{}
+	s.created = s.nowSec
+	s.expires = 0
 	s.isNew = true
 }
 
@@ -357,7 +373,7 @@ func (s *Session) IsNew() bool {
 func (s *Session) CreatedAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.created
+	return time.Unix(s.created, 0)
 }
 
 // ExpiresAt returns the current token's deadline; zero for a session that
@@ -365,7 +381,7 @@ func (s *Session) CreatedAt() time.Time {
 func (s *Session) ExpiresAt() time.Time {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.expires
+	return unixTime(s.expires)
 }
 
 // KeyID returns the id of the key the incoming cookie was sealed with, or

@@ -80,10 +80,10 @@ type Values struct {
 	// re-sealing it copies bytes. Its first few changes rewrite enc; later
 	// ones build entries from it (see maxSplices).
 	enc  string
-	encN int
+	encN int32
 	// splices counts the changes made to enc in place since it was
 	// decoded; past maxSplices a change builds entries instead.
-	splices int
+	splices int32
 }
 
 // A change to a decoded Values rewrites its encoding in place (one string
@@ -262,7 +262,7 @@ func (v *Values) Delete(key string) bool {
 // Len returns the number of stored values.
 func (v *Values) Len() int {
 	if v.encoded() {
-		return v.encN
+		return int(v.encN)
 	}
 	return len(v.entries)
 }
@@ -669,6 +669,9 @@ func decodeValues(s string) (Values, error) {
 	if err != nil {
 		return Values{}, err
 	}
+	if count > math.MaxInt32 {
+		return Values{}, r.fail("value count %d is more than a Values holds", count)
+	}
 	var e entry
 	prevKey := ""
 	for i := range count {
@@ -690,7 +693,7 @@ func decodeValues(s string) (Values, error) {
 	if count == 0 {
 		return Values{}, nil
 	}
-	return Values{enc: s[uvarintLen(uint64(count)):], encN: count}, nil
+	return Values{enc: s[uvarintLen(uint64(count)):], encN: int32(count)}, nil
 }
 
 // quickEntry steps over the commonest entry, a short key with a nil or a
