@@ -326,10 +326,11 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 	if len(token) < MinTokenLen {
 		return invalid(0, "token of %d bytes is too short to be valid", len(token))
 	}
-	buf := getBuffer(len(token) + b64.DecodedLen(len(token)) + headerSize + len(c.name))
+	buf := getBuffer(b64.DecodedLen(len(token)) + headerSize + len(c.name))
 	defer putBuffer(buf)
-	src := append(buf.b[:0], token...)
-	raw, err := b64.AppendDecode(src[len(src):], src)
+	// The decoder only reads its source, so the compiler converts the
+	// token without a copy.
+	raw, err := b64.AppendDecode(buf.b[:0], []byte(token))
 	if err != nil {
 		return invalid(0, "bad encoding: %v", err)
 	}
@@ -342,7 +343,7 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 		}
 		return invalid(0, "bad encoding: %d characters is not a base64url length", len(token))
 	}
-	return c.openRaw(raw, buf.b[len(src)+len(raw):len(src)+len(raw)], now, rec)
+	return c.openRaw(raw, buf.b[len(raw):len(raw)], now, rec)
 }
 
 func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {

@@ -11,7 +11,8 @@ func renderNotes(w io.Writer) {
 
 - **raw**: the floor. XChaCha20-Poly1305 (golang.org/x/crypto, AEAD built once) over exactly the plaintext
   cookiesession seals (32-byte header + serialized values), with a fresh crypto/rand nonce, then
-  base64.RawURLEncoding into a string; decode is base64 decode + Open, with nothing decoded from the plaintext.
+  base64.RawURLEncoding into a string; decode is base64 decode + Open in place, then a copy of the plaintext into
+  a string the caller owns (any decoder that returns data must make one), with nothing parsed from it.
 - **cookiesession**: `+"`Codec.Seal`"+` / `+"`Codec.Open`"+` (Open returns the decoded values), and `+"`Manager.Handler`"+`
   with default options per request.
 - **securecookie-gob / securecookie-json**: gorilla/securecookie with a 32-byte HMAC-SHA256 key and a 32-byte
