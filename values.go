@@ -173,21 +173,14 @@ func (v *Values) lookup(key string) (entry, bool) {
 		}
 		return v.entries[i], true
 	}
-	r := valueReader{s: v.enc, mode: modeSkip}
-	for range v.encN {
-		var e entry
-		_ = r.head(&e)
-		if e.key >= key {
-			if e.key > key {
-				return entry{}, false
-			}
-			r.mode = modeBuild
-			_ = r.payload(&e)
-			return e, true
-		}
-		_ = r.payload(&e)
+	start, _, found := v.span(key)
+	if !found {
+		return entry{}, false
 	}
-	return entry{}, false
+	r := valueReader{s: v.enc, off: start, mode: modeBuild}
+	var e entry
+	_ = r.entry(&e)
+	return e, true
 }
 
 // span returns the byte range of key's entry in enc, or the empty range at
@@ -196,18 +189,27 @@ func (v *Values) span(key string) (start, end int, found bool) {
 	r := valueReader{s: v.enc, mode: modeSkip}
 	for range v.encN {
 		start = r.off
-		var e entry
-		_ = r.head(&e)
-		if e.key >= key {
-			if e.key > key {
+		k := r.skipEntry()
+		if k >= key {
+			if k > key {
 				return start, start, false
 			}
-			_ = r.payload(&e)
 			return start, r.off, true
 		}
-		_ = r.payload(&e)
 	}
 	return len(v.enc), len(v.enc), false
+}
+
+// skipEntry steps over one entry of a validated encoding and returns its
+// key.
+func (r *valueReader) skipEntry() string {
+	if key, ok := r.quickEntry(); ok {
+		return key
+	}
+	var e entry
+	_ = r.head(&e)
+	_ = r.payload(&e)
+	return e.key
 }
 
 // splice replaces enc[start:end] with the encoding of e, or with nothing
@@ -279,10 +281,7 @@ func (v *Values) Keys() []string {
 	keys := make([]string, 0, v.encN)
 	r := valueReader{s: v.enc, mode: modeSkip}
 	for range v.encN {
-		var e entry
-		_ = r.head(&e)
-		_ = r.payload(&e)
-		keys = append(keys, e.key)
+		keys = append(keys, r.skipEntry())
 	}
 	return keys
 }

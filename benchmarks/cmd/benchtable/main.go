@@ -213,7 +213,11 @@ func cpuModel(fallback string) string {
 
 // median returns the middle value of b's samples in unit.
 func (r results) median(b id, unit string) (float64, bool) {
-	vs := r.bench[b][unit]
+	return medianOf(r.bench[b][unit])
+}
+
+// medianOf returns the middle value of vs, and false if there is none.
+func medianOf(vs []float64) (float64, bool) {
 	if len(vs) == 0 {
 		return 0, false
 	}

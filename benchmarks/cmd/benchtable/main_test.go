@@ -114,6 +114,52 @@ PASS
 	}
 }
 
+// TestRunPrefersPairs checks that the ratio and overhead targets come from
+// BenchmarkPaired lines when they are present: the ratio is the median of
+// the pair's own ratios, the overhead the median of its per-run
+// differences, not quotients of the separate benchmarks' medians.
+func TestRunPrefersPairs(t *testing.T) {
+	dir := t.TempDir()
+	bench := `BenchmarkEncode/fixture=small/pkg=raw-2 100 1000 ns/op 208 B/op 1 allocs/op
+BenchmarkEncode/fixture=small/pkg=cookiesession-2 100 2000 ns/op 208 B/op 1 allocs/op
+BenchmarkPaired/fixture=small/pkg=seal÷raw-2 100 2100 ns/op 1000 den-ns/op 1100 num-ns/op 1.10 x
+BenchmarkPaired/fixture=small/pkg=seal÷raw-2 100 2100 ns/op 900 den-ns/op 1080 num-ns/op 1.20 x
+BenchmarkPaired/fixture=small/pkg=seal÷raw-2 100 2100 ns/op 1200 den-ns/op 1500 num-ns/op 1.25 x
+BenchmarkPaired/fixture=small/pkg=read÷bare-2 100 2100 ns/op 500 den-ns/op 1500 num-ns/op 3 x
+BenchmarkPaired/fixture=small/pkg=read÷bare-2 100 2100 ns/op 900 den-ns/op 2000 num-ns/op 2.2 x
+BenchmarkPaired/fixture=small/pkg=read÷bare-2 100 2100 ns/op 700 den-ns/op 2000 num-ns/op 2.9 x
+BenchmarkPaired/fixture=small/pkg=gob-encode÷raw-2 100 2100 ns/op 500 den-ns/op 4500 num-ns/op 9 x
+BenchmarkPaired/fixture=small/pkg=gob-decode÷raw-2 100 2100 ns/op 500 den-ns/op 20000 num-ns/op 40 x
+`
+	benchPath := filepath.Join(dir, "bench.txt")
+	sizesPath := filepath.Join(dir, "sizes.txt")
+	for path, text := range map[string]string{benchPath: bench, sizesPath: ""} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	if err := run(&inputs{}, benchPath, sizesPath, "", out); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| Seal ÷ raw AEAD | ≤ 1.3× | 1.20× | yes |",                                // not 2000/1000
+		"| middleware over bare handler, read-only | ≤ 1,500 ns | 1,100 ns | yes |", // differences 1000, 1100, 1300
+		"raw AEAD alone (no codec work at all) was 9.00× faster than securecookie gob to encode and 40.00× faster",
+	} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("BENCHMARKS.md lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("document:\n%s", doc)
+	}
+}
+
 func TestRunRejectsEmptyInput(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty.txt")

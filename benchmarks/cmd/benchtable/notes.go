@@ -20,10 +20,13 @@ func renderNotes(w io.Writer) {
 - **gorilla-sessions**: CookieStore with the same keys, `+"`store.Get`"+` and, when modifying, `+"`session.Save`"+`.
 - **Per request**: a pre-built GET carrying the fixture's cookie; the read-only handler reads `+"`user_id`"+`,
   the modifying one also stores a new value and saves; both write a two-byte body. Each iteration copies the
-  request (gorilla/sessions writes its registry into the request it is given) and resets one
-  httptest.ResponseRecorder; the **bare** handler pays the same, so "over bare" is the session package's cost.
+  request (gorilla/sessions writes its registry into the request it is given) and serializes the response as
+  net/http's server does (status line, `+"`Header.Write`"+`, body) into a reused buffer; the **bare** handler pays the
+  same, so "over bare" is the session package's cost, including that of the headers it sets.
 - Parallel figures come from b.RunParallel at GOMAXPROCS = nproc; the speed-up is serial ns/op ÷ parallel ns/op.
 - Ratios "X ÷ this" are X's time over this package's: how many times faster this package is.
+- **BenchmarkPaired** times both sides of each target's ratio in one loop, alternating blocks of 32 operations
+  of each; its lines report num-ns/op, den-ns/op and x (num ÷ den). The targets use it where it ran.
 
 `)
 }
