@@ -273,7 +273,7 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 // base64url check refuses anything a cookie value may not hold. It records
 // in s how many chunk names the client holds, so stale ones can be expired.
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
-	if n := countCookies(r.Header["Cookie"]); n > maxCookies {
+	if n, over := tooManyCookies(r.Header["Cookie"]); over {
 		m.logIgnored(r, n)
 		return "", nil
 	}
@@ -306,12 +306,23 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 // sibling site that floods the jar cannot end the user's session for good.
 const maxCookies = 3000
 
-func countCookies(lines []string) int {
+// tooManyCookies reports whether lines hold more than maxCookies cookies,
+// counted as net/http counts them (one more than the semicolons in each
+// line), and if so how many. Lines too short to hold that many are not
+// scanned.
+func tooManyCookies(lines []string) (int, bool) {
+	size := 0
+	for _, line := range lines {
+		size += len(line) + 1
+	}
+	if size <= maxCookies {
+		return 0, false
+	}
 	n := 0
 	for _, line := range lines {
 		n += strings.Count(line, ";") + 1
 	}
-	return n
+	return n, n > maxCookies
 }
 
 func (m *Manager) logIgnored(r *http.Request, n int) {

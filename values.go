@@ -173,11 +173,21 @@ func (v *Values) lookup(key string) (entry, bool) {
 		}
 		return v.entries[i], true
 	}
-	start, _, found := v.span(key)
+	start, end, found := v.span(key)
 	if !found {
 		return entry{}, false
 	}
 	r := valueReader{s: v.enc, off: start, mode: modeBuild}
+	if _, ok := r.quickEntry(); ok {
+		// A short key with nil or a short string: its length byte, the
+		// key, the tag, and for a string its length byte and bytes.
+		tag := start + 1 + int(v.enc[start])
+		e := entry{key: v.enc[start+1 : tag], kind: kind(v.enc[tag])}
+		if e.kind != kindNil {
+			e.str = v.enc[tag+2 : end]
+		}
+		return e, true
+	}
 	var e entry
 	_ = r.entry(&e)
 	return e, true

@@ -190,3 +190,27 @@ func TestSetKeepsSmallEncoding(t *testing.T) {
 		t.Errorf("deleting the first entry allocated %v times", allocs)
 	}
 }
+
+// TestLookupFastPathAgrees checks the encoded lookup's shortcut for short
+// strings, []byte and nil against the entries the full reader builds.
+func TestLookupFastPathAgrees(t *testing.T) {
+	var v Values
+	for i, val := range []any{"s", []byte("b"), nil, strings.Repeat("long", 40), 7, "", []byte{}} {
+		mustSet(t, &v, string(rune('a'+i)), val)
+	}
+	mustSet(t, &v, strings.Repeat("k", 200), "long key")
+	decoded, err := decodeValues(string(v.appendTo(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range v.Keys() {
+		got, ok1 := decoded.lookup(key)
+		want, ok2 := v.lookup(key)
+		if !ok1 || !ok2 || !got.equal(&want) || got.key != want.key {
+			t.Errorf("lookup(%q) = %+v, want %+v", key, got, want)
+		}
+	}
+	if _, ok := decoded.lookup("zz"); ok {
+		t.Error("lookup of a missing key succeeded")
+	}
+}
