@@ -2,13 +2,18 @@ package cookiesession_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -483,4 +488,97 @@ func pairedBlocks(b *testing.B, codec, raw func()) {
 	b.ReportMetric(float64(tr.Nanoseconds())/float64(ops), "raw-ns/op")
 	b.ReportMetric(float64(tc)/float64(tr), "x-raw")
 	b.ReportMetric(float64((tc+tr).Nanoseconds())/float64(ops), "ns/op")
+}
+
+// BenchmarkScaling measures what RunParallel's speed-up measures, paired
+// in time like BenchmarkVersusRaw: each iteration serves a block of
+// requests on one goroutine, then as many spread over GOMAXPROCS
+// goroutines, in alternating order, and x-serial is the serial time over
+// the parallel time. Two controls run the same way: SHA-256 of 1 KiB,
+// which allocates nothing, and a handler that only does what any
+// context-carrying middleware must (r.WithContext with one value) before
+// the same SHA-256.
+//
+// Each case runs twice. With gc=on the collector runs as usual; a serial
+// block then has the idle core to itself for the collector's work, which
+// a parallel block must share, so code that allocates shows a smaller
+// speed-up the more it allocates. With gc=off the collector is paused
+// while a block runs (and run between blocks, untimed), which leaves the
+// code's own scaling: below GOMAXPROCS only through contention.
+func BenchmarkScaling(b *testing.B) {
+	f := codecFixtures(b)[0]
+	cases, req := middlewareCases(b, f.values)
+	data := bytes.Repeat([]byte{0x5a}, 1024)
+	type ctxKey struct{}
+	handlers := []middlewareCase{
+		{"control-sha256", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { sha256.Sum256(data) })},
+		{"control-withcontext", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, w))
+			sha256.Sum256(data)
+			runtime.KeepAlive(r)
+		})},
+	}
+	handlers = append(handlers, cases[1:]...) // read, modify
+	for _, gc := range []string{"on", "off"} {
+		for _, c := range handlers {
+			b.Run(f.name+"/"+c.name+"/gc="+gc, func(b *testing.B) {
+				measureScaling(b, c.handler, req, gc == "off")
+			})
+		}
+	}
+}
+
+// measureScaling runs h serially and in parallel, in alternating blocks,
+// and reports the per-request times and the speed-up.
+func measureScaling(b *testing.B, h http.Handler, req *http.Request, gcOff bool) {
+	procs := runtime.GOMAXPROCS(0)
+	writers := make([]*discardWriter, procs)
+	for i := range writers {
+		writers[i] = &discardWriter{h: http.Header{}}
+	}
+	serve := func(w *discardWriter, n int) {
+		for range n {
+			clear(w.h)
+			h.ServeHTTP(w, req)
+		}
+	}
+	// A block of 4096 requests per goroutine takes milliseconds, against
+	// the tens of µs a sleeping core may take to wake.
+	const perWorker = 4096
+	timed := func(run func()) time.Duration {
+		if gcOff {
+			runtime.GC()
+		}
+		start := time.Now()
+		run()
+		return time.Since(start)
+	}
+	serial := func() { serve(writers[0], perWorker*procs) }
+	parallel := func() {
+		var wg sync.WaitGroup
+		for _, w := range writers {
+			wg.Go(func() { serve(w, perWorker) })
+		}
+		wg.Wait()
+	}
+	if gcOff {
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	}
+	var ts, tp time.Duration
+	i := 0
+	for b.Loop() {
+		if i%2 == 0 {
+			ts += timed(serial)
+			tp += timed(parallel)
+		} else {
+			tp += timed(parallel)
+			ts += timed(serial)
+		}
+		i++
+	}
+	ops := float64(i * perWorker * procs)
+	b.ReportMetric(float64(ts.Nanoseconds())/ops, "serial-ns/op")
+	b.ReportMetric(float64(tp.Nanoseconds())/ops, "parallel-ns/op")
+	b.ReportMetric(float64(ts)/float64(tp), "x-serial")
+	b.ReportMetric(float64((ts+tp).Nanoseconds())/(2*ops), "ns/op")
 }
