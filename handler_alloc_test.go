@@ -7,7 +7,6 @@ package cookiesession
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 )
 
@@ -16,17 +15,8 @@ import (
 // the request's state and the session's values; changing it adds the
 // edited values and the Set-Cookie line.
 func TestMiddlewareAllocations(t *testing.T) {
-	ring, _ := NewKeyRing(rkey(t, 7))
-	m, err := New(ring, Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = FromContext(r.Context()).Set("user", "alice")
-	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	req := httptest.NewRequest("GET", "/", nil)
-	req.Header.Set("Cookie", cookieHeader(rec.Result().Header["Set-Cookie"]))
+	m := quietManager(t)
+	req := requestWithSession(t, m)
 	read := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if FromContext(r.Context()).GetString("user") != "alice" {
 			t.Fatal("session not loaded")

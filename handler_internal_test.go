@@ -9,16 +9,37 @@ import (
 	"unsafe"
 )
 
-// TestHeaderBufNotShared checks the header slices a Session lends to the
-// response: a handler that adds to Vary, Cache-Control or Set-Cookie after
-// a Save, and a second commit after a further change, must leave every
-// header exactly as if each slice had been allocated on its own.
-func TestHeaderBufNotShared(t *testing.T) {
+// quietManager returns a Manager with default options and a discarding
+// logger, over a one-key ring.
+func quietManager(t *testing.T) *Manager {
+	t.Helper()
 	ring, _ := NewKeyRing(rkey(t, 7))
 	m, err := New(ring, Options{Logger: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return m
+}
+
+// requestWithSession returns a GET request carrying the cookie of a
+// session that holds user=alice.
+func requestWithSession(t *testing.T, m *Manager) *http.Request {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = FromContext(r.Context()).Set("user", "alice")
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	req := httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Cookie", cookieHeader(rec.Result().Header["Set-Cookie"]))
+	return req
+}
+
+// TestHeaderBufNotShared checks the header slices a Session lends to the
+// response: a handler that adds to Vary, Cache-Control or Set-Cookie after
+// a Save, and a second commit after a further change, must leave every
+// header exactly as if each slice had been allocated on its own.
+func TestHeaderBufNotShared(t *testing.T) {
+	m := quietManager(t)
 	var afterSave http.Header
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
