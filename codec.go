@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -326,11 +327,14 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 	if len(token) < MinTokenLen {
 		return invalid(0, "token of %d bytes is too short to be valid", len(token))
 	}
-	buf := getBuffer(b64.DecodedLen(len(token)) + headerSize + len(c.name))
-	defer putBuffer(buf)
-	// The decoder only reads its source, so the compiler converts the
-	// token without a copy.
-	raw, err := b64.AppendDecode(buf.b[:0], []byte(token))
+	// The token decodes into a buffer of its own, with room after it for
+	// the additional data, and the Values keep it (see openRaw): one
+	// allocation, where a pooled scratch buffer would need a second for a
+	// copy of the values. The decoder only reads its source, so the
+	// compiler converts the token without a copy.
+	decodedLen := b64.DecodedLen(len(token))
+	buf := make([]byte, decodedLen+headerSize+len(c.name))
+	raw, err := b64.AppendDecode(buf[:0], []byte(token))
 	if err != nil {
 		return invalid(0, "bad encoding: %v", err)
 	}
@@ -343,7 +347,7 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 		}
 		return invalid(0, "bad encoding: %d characters is not a base64url length", len(token))
 	}
-	return c.openRaw(raw, buf.b[len(raw):len(raw)], now, rec)
+	return c.openRaw(raw, buf[len(raw):len(raw)], now, rec)
 }
 
 func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
@@ -364,7 +368,14 @@ func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
 	if err := c.checkTimes(plain, keyID, now, rec); err != nil {
 		return err
 	}
-	if rec.Values, err = decodeValues(string(plain[plainHeader:])); err != nil {
+	// The plaintext was decrypted in place in a buffer of this call's own
+	// that nothing writes to again, so the Values may view it as a string
+	// instead of copying it.
+	var enc string
+	if len(plain) > plainHeader {
+		enc = unsafe.String(&plain[plainHeader], len(plain)-plainHeader)
+	}
+	if err := rec.Values.decode(enc); err != nil {
 		return invalid(keyID, "%v", err)
 	}
 	return nil
@@ -394,8 +405,8 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time, rec *Recor
 
 func unixUTC(sec uint64) string { return time.Unix(int64(sec), 0).UTC().Format(time.RFC3339) }
 
-// buffer is a pooled scratch slice, so that sealing and opening allocate
-// only what they return.
+// buffer is a pooled scratch slice, so that sealing allocates only what it
+// returns. Opening needs none: its one buffer becomes the Values.
 type buffer struct{ b []byte }
 
 var bufferPool = sync.Pool{New: func() any { return new(buffer) }}

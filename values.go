@@ -634,13 +634,14 @@ func (r *valueReader) uvarint() (uint64, error) {
 // that the remaining bytes can hold that many elements of minSize bytes.
 func (r *valueReader) count(what string, minSize int) (int, error) {
 	n, err := r.uvarint()
-	if err != nil {
-		return 0, err
+	if err == nil && n > uint64(r.remaining()/minSize) {
+		err = r.countOverflow(what, n)
 	}
-	if n > uint64(r.remaining()/minSize) {
-		return 0, r.fail("%s count %d cannot fit in the %d bytes that remain", what, n, r.remaining())
-	}
-	return int(n), nil
+	return int(n), err
+}
+
+func (r *valueReader) countOverflow(what string, n uint64) error {
+	return r.fail("%s count %d cannot fit in the %d bytes that remain", what, n, r.remaining())
 }
 
 func (r *valueReader) str() (string, error) {
@@ -672,14 +673,22 @@ func (r *valueReader) fixed(size int) (uint64, error) {
 // not in strictly ascending order (which covers duplicates) and trailing
 // bytes, so every accepted input is the canonical encoding of its result.
 func decodeValues(s string) (Values, error) {
-	r := &valueReader{s: s, mode: modeValidate}
+	var v Values
+	err := v.decode(s)
+	return v, err
+}
+
+// decode sets v, which must be zero, to the validated encoding s. It fills
+// v in place because the codec decodes straight into a Record's Values.
+func (v *Values) decode(s string) error {
+	r := valueReader{s: s, mode: modeValidate}
 	// Each entry takes at least two bytes: a key length and a tag.
 	count, err := r.count("value", 2)
 	if err != nil {
-		return Values{}, err
+		return err
 	}
 	if count > math.MaxInt32 {
-		return Values{}, r.fail("value count %d is more than a Values holds", count)
+		return r.fail("value count %d is more than a Values holds", count)
 	}
 	var e entry
 	prevKey := ""
@@ -687,22 +696,22 @@ func decodeValues(s string) (Values, error) {
 		key, ok := r.quickEntry()
 		if !ok {
 			if err := r.entry(&e); err != nil {
-				return Values{}, err
+				return err
 			}
 			key = e.key
 		}
 		if i > 0 && prevKey >= key {
-			return Values{}, r.fail("key %q out of order or repeated", key)
+			return r.fail("key %q out of order or repeated", key)
 		}
 		prevKey = key
 	}
 	if r.remaining() != 0 {
-		return Values{}, r.fail("%d trailing bytes", r.remaining())
+		return r.fail("%d trailing bytes", r.remaining())
 	}
-	if count == 0 {
-		return Values{}, nil
+	if count > 0 {
+		v.enc, v.encN = s[uvarintLen(uint64(count)):], int32(count)
 	}
-	return Values{enc: s[uvarintLen(uint64(count)):], encN: int32(count)}, nil
+	return nil
 }
 
 // quickEntry steps over the commonest entry, a short key with a nil or a
