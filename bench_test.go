@@ -296,7 +296,12 @@ func TestRawBaselineMatchesCodec(t *testing.T) {
 
 // discardWriter is a ResponseWriter that keeps nothing but its header map,
 // so that the benchmarks measure the handler, not a recorder.
-type discardWriter struct{ h http.Header }
+type discardWriter struct {
+	h http.Header
+	// kept holds what the allocating control allocates, so that it
+	// escapes to the heap; each goroutine has a writer of its own.
+	kept [3]any
+}
 
 func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
@@ -478,10 +483,11 @@ func pairedBlocks(b *testing.B, codec, raw func()) {
 // in time like BenchmarkVersusRaw: each iteration serves a block of
 // requests on one goroutine, then as many spread over GOMAXPROCS
 // goroutines, in alternating order, and x-serial is the serial time over
-// the parallel time. Two controls run the same way: SHA-256 of 1 KiB,
-// which allocates nothing, and a handler that only does what any
+// the parallel time. Three controls run the same way: SHA-256 of 1 KiB,
+// which allocates nothing; a handler that only does what any
 // context-carrying middleware must (r.WithContext with one value) before
-// the same SHA-256.
+// the same SHA-256; and one that makes the read path's allocations, and
+// hashes for about as long as that path takes, without any of its code.
 //
 // Each case runs twice. With gc=on the collector runs as usual; a serial
 // block then has the idle core to itself for the collector's work, which
@@ -500,6 +506,17 @@ func BenchmarkScaling(b *testing.B) {
 			r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, w))
 			sha256.Sum256(data)
 			runtime.KeepAlive(r)
+		})},
+		// The read path's allocations (the request copy, a 288-byte
+		// state, the decoded token) without its code, and enough hashing
+		// to take about as long.
+		{"control-allocs", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			dw := w.(*discardWriter)
+			dw.kept[0] = r.WithContext(r.Context())
+			dw.kept[1] = new([288]byte)
+			dw.kept[2] = make([]byte, 176)
+			sha256.Sum256(data)
+			sha256.Sum256(data[:512])
 		})},
 	}
 	handlers = append(handlers, cases[1:]...) // read, modify
