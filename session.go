@@ -214,15 +214,16 @@ func (s *Session) Flashes() []string {
 	return list
 }
 
-// lookupKind returns the entry under key if it holds kind k.
-func (s *Session) lookupKind(key string, k kind) (entry, bool) {
+// lookupKind sets the caller's zero entry e to the one under key if it
+// holds kind k, and leaves it zero otherwise.
+func (s *Session) lookupKind(key string, k kind, e *entry) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.values.lookup(key)
-	if !ok || e.kind != k {
-		return entry{}, false
+	if s.values.lookupInto(key, e) && e.kind == k {
+		return true
 	}
-	return e, true
+	*e = entry{}
+	return false
 }
 
 // The typed getters return the zero value when key is missing or holds a
@@ -231,13 +232,15 @@ func (s *Session) lookupKind(key string, k kind) (entry, bool) {
 
 // GetString returns the string under key.
 func (s *Session) GetString(key string) string {
-	e, _ := s.lookupKind(key, kindString)
+	var e entry
+	s.lookupKind(key, kindString, &e)
 	return e.str
 }
 
 // GetBytes returns a copy of the []byte under key.
 func (s *Session) GetBytes(key string) []byte {
-	if e, ok := s.lookupKind(key, kindBytes); ok {
+	var e entry
+	if s.lookupKind(key, kindBytes, &e) {
 		return []byte(e.str)
 	}
 	return nil
@@ -245,37 +248,43 @@ func (s *Session) GetBytes(key string) []byte {
 
 // GetBool returns the bool under key.
 func (s *Session) GetBool(key string) bool {
-	e, _ := s.lookupKind(key, kindBool)
+	var e entry
+	s.lookupKind(key, kindBool, &e)
 	return e.num == 1
 }
 
 // GetInt returns the int under key.
 func (s *Session) GetInt(key string) int {
-	e, _ := s.lookupKind(key, kindInt)
+	var e entry
+	s.lookupKind(key, kindInt, &e)
 	return int(int64(e.num))
 }
 
 // GetInt64 returns the int64 under key.
 func (s *Session) GetInt64(key string) int64 {
-	e, _ := s.lookupKind(key, kindInt64)
+	var e entry
+	s.lookupKind(key, kindInt64, &e)
 	return int64(e.num)
 }
 
 // GetFloat64 returns the float64 under key.
 func (s *Session) GetFloat64(key string) float64 {
-	e, _ := s.lookupKind(key, kindFloat64)
+	var e entry
+	s.lookupKind(key, kindFloat64, &e)
 	return math.Float64frombits(e.num)
 }
 
 // GetDuration returns the time.Duration under key.
 func (s *Session) GetDuration(key string) time.Duration {
-	e, _ := s.lookupKind(key, kindDuration)
+	var e entry
+	s.lookupKind(key, kindDuration, &e)
 	return time.Duration(e.num)
 }
 
 // GetTime returns the time.Time under key.
 func (s *Session) GetTime(key string) time.Time {
-	if e, ok := s.lookupKind(key, kindTime); ok {
+	var e entry
+	if s.lookupKind(key, kindTime, &e) {
 		return e.val.(wireTime).time()
 	}
 	return time.Time{}
@@ -283,7 +292,8 @@ func (s *Session) GetTime(key string) time.Time {
 
 // GetStrings returns a copy of the []string under key.
 func (s *Session) GetStrings(key string) []string {
-	if e, ok := s.lookupKind(key, kindStrings); ok {
+	var e entry
+	if s.lookupKind(key, kindStrings, &e) {
 		return slices.Clone(e.val.([]string))
 	}
 	return nil
@@ -291,7 +301,8 @@ func (s *Session) GetStrings(key string) []string {
 
 // GetStringMap returns a copy of the map[string]string under key.
 func (s *Session) GetStringMap(key string) map[string]string {
-	if e, ok := s.lookupKind(key, kindStringMap); ok {
+	var e entry
+	if s.lookupKind(key, kindStringMap, &e) {
 		return e.value().(map[string]string)
 	}
 	return nil

@@ -165,32 +165,38 @@ func (v *Values) Get(key string) (any, bool) {
 
 // lookup returns the entry under key: from entries, or by a scan of enc,
 // which stops at the first key past the one sought (keys are sorted).
-func (v *Values) lookup(key string) (entry, bool) {
+func (v *Values) lookup(key string) (e entry, ok bool) {
+	ok = v.lookupInto(key, &e)
+	return e, ok
+}
+
+// lookupInto is lookup filling in the caller's zero entry, which saves
+// copying one on the way out of each getter.
+func (v *Values) lookupInto(key string, e *entry) bool {
 	if !v.encoded() {
 		i, found := v.find(key)
-		if !found {
-			return entry{}, false
+		if found {
+			*e = v.entries[i]
 		}
-		return v.entries[i], true
+		return found
 	}
 	start, end, found := v.span(key)
 	if !found {
-		return entry{}, false
+		return false
 	}
 	r := valueReader{s: v.enc, off: start, mode: modeBuild}
 	if _, ok := r.quickEntry(); ok {
 		// A short key with nil or a short string: its length byte, the
 		// key, the tag, and for a string its length byte and bytes.
 		tag := start + 1 + int(v.enc[start])
-		e := entry{key: v.enc[start+1 : tag], kind: kind(v.enc[tag])}
+		e.key, e.kind = v.enc[start+1:tag], kind(v.enc[tag])
 		if e.kind != kindNil {
 			e.str = v.enc[tag+2 : end]
 		}
-		return e, true
+		return true
 	}
-	var e entry
-	_ = r.entry(&e)
-	return e, true
+	_ = r.entry(e)
+	return true
 }
 
 // span returns the byte range of key's entry in enc, or the empty range at
@@ -199,12 +205,11 @@ func (v *Values) span(key string) (start, end int, found bool) {
 	r := valueReader{s: v.enc, mode: modeSkip}
 	for range v.encN {
 		start = r.off
-		k := r.skipEntry()
-		if k >= key {
-			if k > key {
-				return start, start, false
-			}
+		switch strings.Compare(r.skipEntry(), key) {
+		case 0:
 			return start, r.off, true
+		case 1:
+			return start, start, false
 		}
 	}
 	return len(v.enc), len(v.enc), false
