@@ -566,6 +566,8 @@ func measureScaling(b *testing.B, h http.Handler, req *http.Request, gcOff bool)
 		defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	}
 	var ts, tp time.Duration
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	i := 0
 	for b.Loop() {
 		if i%2 == 0 {
@@ -577,7 +579,10 @@ func measureScaling(b *testing.B, h http.Handler, req *http.Request, gcOff bool)
 		}
 		i++
 	}
+	runtime.ReadMemStats(&after)
 	ops := float64(i * perWorker * procs)
+	// Bytes per request, which sets how often the collector runs.
+	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/(2*ops), "B/req")
 	b.ReportMetric(float64(ts.Nanoseconds())/ops, "serial-ns/op")
 	b.ReportMetric(float64(tp.Nanoseconds())/ops, "parallel-ns/op")
 	b.ReportMetric(float64(ts)/float64(tp), "x-serial")

@@ -40,22 +40,38 @@ if [ -n "$(git -C .. status --porcelain -- '*.go' ':!benchmarks' 2>/dev/null)" ]
 	rev="$rev with uncommitted changes"
 fi
 flags="-test.run '^\$' -test.bench '$BENCH' -test.benchmem -test.benchtime $BENCHTIME -test.count 1 -test.timeout 0"
-cmd="go test -c -o peers.test . && for round in \$(seq $COUNT); do ./peers.test $flags; done"
+scaling="-test.run '^\$' -test.bench '^BenchmarkScaling\$' -test.count 1 -test.timeout 0"
+cmd="go test -c -o peers.test . && (cd .. && go test -c -o benchmarks/root.test .) && for round in \$(seq $COUNT); do ./peers.test $flags; ./root.test $scaling; done"
 echo "$cmd" >&2
 
 go test -c -o "$tmp/peers.test" .
+# The root module's BenchmarkScaling (the speed-up beside its controls)
+# runs in the same rounds; its profiles show where Open's and a read-only
+# request's time goes.
+(cd .. && go test -c -o "$tmp/root.test" .)
 for round in $(seq "$COUNT"); do
 	echo "round $round of $COUNT" >&2
 	"$tmp/peers.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.benchtime "$BENCHTIME" \
 		-test.count 1 -test.timeout 0 | tee -a "$tmp/peers.txt"
+	"$tmp/root.test" -test.run '^$' -test.bench '^BenchmarkScaling$' -test.count 1 -test.timeout 0 |
+		tee -a "$tmp/scaling.txt"
 done
+profile() { # name, benchmark pattern
+	"$tmp/root.test" -test.run '^$' -test.bench "$2" -test.benchtime 3s -test.timeout 0 \
+		-test.cpuprofile "$tmp/$1.prof" >/dev/null
+	go tool pprof -top -cum -nodecount 30 "$tmp/root.test" "$tmp/$1.prof" >"$tmp/$1.top" 2>/dev/null
+}
+profile open '^BenchmarkOpen$/^small$'
+profile read '^BenchmarkMiddleware$/^small$/^read$'
 go test -count 1 -v -run '^TestCookieSizes$' . >"$tmp/sizes.txt"
 # benchstat labels its column with the file name, so give it a plain one.
 (cd "$tmp" && "$benchstat" peers.txt >benchstat.txt)
 [ -z "${RAW:-}" ] || cp "$tmp/peers.txt" "$RAW"
 
 go run ./cmd/benchtable \
-	-bench "$tmp/peers.txt" -sizes "$tmp/sizes.txt" -benchstat "$tmp/benchstat.txt" \
+	-bench "$tmp/peers.txt" -sizes "$tmp/sizes.txt" -benchstat "$tmp/benchstat.txt" -scaling "$tmp/scaling.txt" \
+	-profile "Codec.Open, small fixture (BenchmarkOpen/small)=$tmp/open.top" \
+	-profile "A read-only request through the middleware (BenchmarkMiddleware/small/read)=$tmp/read.top" \
 	-command "$cmd" -go "$(go version)" -nproc "$(nproc)" -date "$date" -load "$load" -rev "$rev" \
 	-o ../BENCHMARKS.md
 echo "wrote $(cd .. && pwd)/BENCHMARKS.md" >&2

@@ -42,7 +42,14 @@ type inputs struct {
 	benchstat string
 	machine   machine
 	command   string
+
+	scalingFile string             // the root module's BenchmarkScaling output, if run
+	scaling     map[string]samples // by "<case>/gc=<on|off>"
+	profiles    []profile
 }
+
+// profile is a CPU profile's pprof -top text, under a title.
+type profile struct{ title, path, text string }
 
 type machine struct {
 	goVersion, nproc, cpu, date, load, revision string
@@ -60,6 +67,15 @@ func main() {
 	flag.StringVar(&in.machine.date, "date", "", "when the run started")
 	flag.StringVar(&in.machine.load, "load", "", "load average when the run started")
 	flag.StringVar(&in.machine.revision, "rev", "", "the cookiesession revision measured")
+	flag.StringVar(&in.scalingFile, "scaling", "", "the root module's BenchmarkScaling output (optional)")
+	flag.Func("profile", "title=file: a pprof -top listing to include (repeatable)", func(v string) error {
+		title, path, ok := strings.Cut(v, "=")
+		if !ok || title == "" || path == "" {
+			return fmt.Errorf("want title=file, got %q", v)
+		}
+		in.profiles = append(in.profiles, profile{title: title, path: path})
+		return nil
+	})
 	flag.Parse()
 	log.SetFlags(0)
 	log.SetPrefix("benchtable: ")
@@ -85,6 +101,18 @@ func run(in *inputs, benchFile, sizeFile, statFile, out string) error {
 			return err
 		}
 		in.benchstat = string(stat)
+	}
+	if in.scalingFile != "" {
+		if in.scaling, err = readWith(in.scalingFile, parseScaling); err != nil {
+			return err
+		}
+	}
+	for i := range in.profiles {
+		text, err := os.ReadFile(in.profiles[i].path)
+		if err != nil {
+			return err
+		}
+		in.profiles[i].text = pprofTable(string(text))
 	}
 	in.machine.cpu = cpuModel(in.header["cpu"])
 	f, err := os.Create(out)
@@ -166,6 +194,48 @@ func parseBenchLine(line string) (id, map[string]float64, bool) {
 		values[fields[i+1]] = v
 	}
 	return b, values, true
+}
+
+// parseScaling reads the root module's BenchmarkScaling lines, named
+// Scaling/<fixture>/<case>/gc=<on|off>, keyed by "<case>/gc=<on|off>".
+func parseScaling(r io.Reader) (map[string]samples, error) {
+	res := map[string]samples{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "BenchmarkScaling/") {
+			continue
+		}
+		_, values, ok := parseBenchLine(line)
+		if !ok {
+			continue
+		}
+		name := strings.Fields(line)[0]
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			name = name[:i] // the GOMAXPROCS suffix
+		}
+		parts := strings.Split(name, "/")
+		if len(parts) != 4 {
+			return nil, fmt.Errorf("unexpected scaling benchmark %q", name)
+		}
+		key := parts[2] + "/" + parts[3]
+		if res[key] == nil {
+			res[key] = samples{}
+		}
+		for unit, v := range values {
+			res[key][unit] = append(res[key][unit], v)
+		}
+	}
+	return res, sc.Err()
+}
+
+// pprofTable keeps the table of a pprof -top listing, from its "Showing
+// nodes" line on, and drops the header (file, build id, date).
+func pprofTable(text string) string {
+	if i := strings.Index(text, "Showing nodes"); i >= 0 {
+		text = text[i:]
+	}
+	return strings.TrimRight(text, "\n")
 }
 
 // parseSizes reads the "SIZE pkg=... key=value" lines TestCookieSizes logs.

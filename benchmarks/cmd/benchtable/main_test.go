@@ -171,3 +171,69 @@ func TestRunRejectsEmptyInput(t *testing.T) {
 		t.Fatalf("run on an empty input: %v, want a no-benchmark-lines error", err)
 	}
 }
+
+// TestRunScalingAndProfiles checks the sections fed by the root module:
+// the speed-up table takes medians per case and collector setting, and a
+// profile keeps its table without pprof's header.
+func TestRunScalingAndProfiles(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	bench := write("bench.txt", "BenchmarkEncode/fixture=small/pkg=raw-2 100 1000 ns/op\n")
+	sizes := write("sizes.txt", "")
+	in := inputs{
+		scalingFile: write("scaling.txt", `goos: linux
+BenchmarkScaling/small/read/gc=on-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op 1400 serial-ns/op 1.40 x-serial
+BenchmarkScaling/small/read/gc=on-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op 1500 serial-ns/op 1.50 x-serial
+BenchmarkScaling/small/read/gc=on-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op 1300 serial-ns/op 1.60 x-serial
+BenchmarkScaling/small/read/gc=off-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op 1400 serial-ns/op 1.85 x-serial
+BenchmarkScaling/small/control-allocs/gc=on-2 50 1100 ns/op 808.0 B/req 900 parallel-ns/op 1500 serial-ns/op 1.52 x-serial
+PASS
+`),
+		profiles: []profile{{title: "Codec.Open", path: write("open.txt", `File: root.test
+Build ID: 1234
+Type: cpu
+Showing nodes accounting for 1.95s, 77.69% of 2.51s total
+      flat  flat%   sum%        cum   cum%
+     0.04s  1.59%  1.59%      2.38s 94.82%  github.com/x/cookiesession.(*Codec).Open
+`)}},
+	}
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	if err := run(&in, bench, sizes, "", out); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"| read-only request through the middleware | 768 | 1,400 | 1.50× | 1.85× |",
+		"| control: the read-only request's allocations around SHA-256, none of this package's code | 808 | 1,500 | 1.52× | – |",
+		"| control: SHA-256 of 1 KiB, nothing allocated | – | – | – | – |",
+		"read-only request does scaled 1.52× and the read-only request 1.50×",
+		"<summary>Codec.Open</summary>\n\n```\nShowing nodes accounting for 1.95s",
+		"(*Codec).Open\n```",
+	} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("BENCHMARKS.md lacks %q", want)
+		}
+	}
+	if strings.Contains(string(doc), "Build ID") {
+		t.Error("BENCHMARKS.md keeps pprof's header")
+	}
+	if t.Failed() {
+		t.Logf("document:\n%s", doc)
+	}
+}
+
+func TestParseScalingRejectsOtherNames(t *testing.T) {
+	_, err := parseScaling(strings.NewReader("BenchmarkScaling/small/read-2 10 5 ns/op 1.5 x-serial\n"))
+	if err == nil {
+		t.Fatal("a scaling line without a collector setting was accepted")
+	}
+}

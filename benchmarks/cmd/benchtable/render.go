@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -26,6 +27,8 @@ func render(w io.Writer, in *inputs) {
 		"(benchstat's table with confidence intervals is at the end). Absolute times depend on the machine; "+
 		"quote the ratios.\n\n", in.runs())
 	renderTargets(w, in)
+	renderScaling(w, in)
+	renderProfiles(w, in)
 	renderSizes(w, in)
 	for _, fx := range in.fixtures() {
 		fmt.Fprintf(w, "## Fixture: %s\n\n%s\n\n", fx, fixtureText[fx])
@@ -160,4 +163,65 @@ func renderSizes(w io.Writer, in *inputs) {
 		t.add(pkg, number(float64(s.smallToken)), number(float64(s.maxValue)), number(float64(s.maxValuesBytes)))
 	}
 	t.write(w)
+}
+
+// scalingCases are BenchmarkScaling's handlers, in the order to show them.
+var scalingCases = []struct{ name, what string }{
+	{"control-sha256", "control: SHA-256 of 1 KiB, nothing allocated"},
+	{"control-withcontext", "control: `r.WithContext` with one value, then the same SHA-256"},
+	{"control-allocs", "control: the read-only request's allocations around SHA-256, none of this package's code"},
+	{"read", "read-only request through the middleware"},
+	{"modify", "modifying request through the middleware (seals a cookie)"},
+}
+
+// renderScaling shows the root module's BenchmarkScaling: the speed-up of
+// each handler beside controls, with the collector running and paused.
+func renderScaling(w io.Writer, in *inputs) {
+	if len(in.scaling) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "## RunParallel speed-up and the garbage collector\n\n"+
+		"From the root module's `BenchmarkScaling`, run in the same rounds (`go test -bench Scaling` in the "+
+		"repository root). Each case serves blocks of requests on one goroutine and then on GOMAXPROCS goroutines, "+
+		"alternating, so the speed-up (serial time ÷ parallel time) is paired like the ratios above. "+
+		"With the collector paused, each block's garbage is collected between blocks, untimed.\n\n")
+	t := table{header: []string{"handler", "bytes allocated per request", "serial ns/op",
+		"speed-up, collector running", "speed-up, collector paused"}}
+	cell := func(key, unit string, format func(float64) string) string {
+		v, ok := medianOf(in.scaling[key][unit])
+		if !ok {
+			return "–"
+		}
+		return format(v)
+	}
+	for _, c := range scalingCases {
+		on, off := c.name+"/gc=on", c.name+"/gc=off"
+		bytes := func(v float64) string { return number(math.Round(v)) }
+		t.add(c.what, cell(on, "B/req", bytes), cell(on, "serial-ns/op", number),
+			cell(on, "x-serial", times), cell(off, "x-serial", times))
+	}
+	t.write(w)
+	read, ok1 := medianOf(in.scaling["read/gc=on"]["x-serial"])
+	allocs, ok2 := medianOf(in.scaling["control-allocs/gc=on"]["x-serial"])
+	if ok1 && ok2 {
+		fmt.Fprintf(w, "With the collector running, the control that only allocates what a read-only request does "+
+			"scaled %s and the read-only request %s. The collector's work grows with the bytes allocated per "+
+			"second; serially it runs on the idle core for free, in parallel it takes time from the requests. "+
+			"A server with a larger live heap collects less often than these benchmarks' few-MiB heap.\n\n",
+			times(allocs), times(read))
+	}
+}
+
+// renderProfiles includes the CPU profiles run.sh took, so a target that
+// is missed shows where its time goes.
+func renderProfiles(w io.Writer, in *inputs) {
+	if len(in.profiles) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "## Where the time goes\n\n"+
+		"CPU profiles of the root module's benchmarks, taken in this run (`go tool pprof -top -cum`). "+
+		"`cum` is the time in a function and everything it calls.\n\n")
+	for _, p := range in.profiles {
+		fmt.Fprintf(w, "<details><summary>%s</summary>\n\n```\n%s\n```\n\n</details>\n\n", p.title, p.text)
+	}
 }
