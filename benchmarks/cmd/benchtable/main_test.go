@@ -119,7 +119,6 @@ PASS
 // the pair's own ratios, the overhead the median of its per-run
 // differences, not quotients of the separate benchmarks' medians.
 func TestRunPrefersPairs(t *testing.T) {
-	dir := t.TempDir()
 	bench := `BenchmarkEncode/fixture=small/pkg=raw-2 100 1000 ns/op 208 B/op 1 allocs/op
 BenchmarkEncode/fixture=small/pkg=cookiesession-2 100 2000 ns/op 208 B/op 1 allocs/op
 BenchmarkPaired/fixture=small/pkg=seal÷raw-2 100 2100 ns/op 1000 den-ns/op 1100 num-ns/op 1.10 x
@@ -131,21 +130,7 @@ BenchmarkPaired/fixture=small/pkg=read÷bare-2 100 2100 ns/op 700 den-ns/op 2000
 BenchmarkPaired/fixture=small/pkg=gob-encode÷raw-2 100 2100 ns/op 500 den-ns/op 4500 num-ns/op 9 x
 BenchmarkPaired/fixture=small/pkg=gob-decode÷raw-2 100 2100 ns/op 500 den-ns/op 20000 num-ns/op 40 x
 `
-	benchPath := filepath.Join(dir, "bench.txt")
-	sizesPath := filepath.Join(dir, "sizes.txt")
-	for path, text := range map[string]string{benchPath: bench, sizesPath: ""} {
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := filepath.Join(dir, "BENCHMARKS.md")
-	if err := run(&inputs{}, benchPath, sizesPath, "", out); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := renderDoc(t, &inputs{}, bench)
 	for _, want := range []string{
 		"| Seal ÷ raw AEAD | ≤ 1.3× | 1.20× | yes |",                                // not 2000/1000
 		"| middleware over bare handler, read-only | ≤ 1,500 ns | 1,100 ns | yes |", // differences 1000, 1100, 1300
@@ -242,7 +227,6 @@ func TestParseScalingRejectsOtherNames(t *testing.T) {
 // in units of the same run's raw open, and at the reference machine's
 // speed.
 func TestRunMachineSpeed(t *testing.T) {
-	dir := t.TempDir()
 	bench := `BenchmarkPaired/fixture=small/pkg=open÷raw-2 100 1300 ns/op 600 den-ns/op 780 num-ns/op 1.30 x
 BenchmarkPaired/fixture=small/pkg=open÷raw-2 100 1300 ns/op 840 den-ns/op 1092 num-ns/op 1.30 x
 BenchmarkPaired/fixture=small/pkg=read÷bare-2 100 2100 ns/op 300 den-ns/op 1740 num-ns/op 5.8 x
@@ -250,21 +234,7 @@ BenchmarkPaired/fixture=small/pkg=read÷bare-2 100 2100 ns/op 300 den-ns/op 1740
 BenchmarkPaired/fixture=small/pkg=write÷bare-2 100 2100 ns/op 300 den-ns/op 3180 num-ns/op 10.6 x
 BenchmarkPaired/fixture=small/pkg=write÷bare-2 100 2100 ns/op 300 den-ns/op 3180 num-ns/op 10.6 x
 `
-	benchPath := filepath.Join(dir, "bench.txt")
-	sizesPath := filepath.Join(dir, "sizes.txt")
-	for path, text := range map[string]string{benchPath: bench, sizesPath: ""} {
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	out := filepath.Join(dir, "BENCHMARKS.md")
-	if err := run(&inputs{}, benchPath, sizesPath, "", out); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := renderDoc(t, &inputs{}, bench)
 	// Raw open: the median of 600 and 840 is 720 ns. Overheads 1,440 and
 	// 2,880 ns are 2.00 and 4.00 raw opens: 840 and 1,680 ns at 420 ns each.
 	want := "the raw AEAD open of the small fixture took 720 ns here, against about 420 ns on the machine the " +
@@ -273,4 +243,27 @@ BenchmarkPaired/fixture=small/pkg=write÷bare-2 100 2100 ns/op 300 den-ns/op 318
 	if !strings.Contains(string(doc), want) {
 		t.Errorf("BENCHMARKS.md lacks %q\ndocument:\n%s", want, doc)
 	}
+}
+
+// renderDoc runs benchtable on bench, with no sizes, and returns the
+// document it wrote.
+func renderDoc(t *testing.T, in *inputs, bench string) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	benchPath := filepath.Join(dir, "bench.txt")
+	sizesPath := filepath.Join(dir, "sizes.txt")
+	for path, text := range map[string]string{benchPath: bench, sizesPath: ""} {
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	if err := run(in, benchPath, sizesPath, "", out); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
 }
