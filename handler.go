@@ -273,13 +273,14 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 // base64url check refuses anything a cookie value may not hold. It records
 // in s how many chunk names the client holds, so stale ones can be expired.
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
-	if n, over := tooManyCookies(r.Header["Cookie"]); over {
+	lines := r.Header["Cookie"]
+	if n, over := tooManyCookies(lines); over {
 		m.logIgnored(r, n)
 		return "", nil
 	}
 	var values [MaxChunksLimit]string
 	var present uint64 // bit i: chunk i was sent
-	for _, line := range r.Header["Cookie"] {
+	for _, line := range lines {
 		for part := range strings.SplitSeq(line, ";") {
 			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
 			i := m.chunkIndex(name)

@@ -11,7 +11,7 @@ import (
 
 // quietManager returns a Manager with default options and a discarding
 // logger, over a one-key ring.
-func quietManager(t *testing.T) *Manager {
+func quietManager(t testing.TB) *Manager {
 	t.Helper()
 	ring, _ := NewKeyRing(rkey(t, 7))
 	m, err := New(ring, Options{Logger: quiet})
@@ -23,7 +23,7 @@ func quietManager(t *testing.T) *Manager {
 
 // requestWithSession returns a GET request carrying the cookie of a
 // session that holds user=alice.
-func requestWithSession(t *testing.T, m *Manager) *http.Request {
+func requestWithSession(t testing.TB, m *Manager) *http.Request {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
