@@ -49,17 +49,23 @@ go test -c -o "$tmp/peers.test" .
 # runs in the same rounds; its profiles show where Open's and a read-only
 # request's time goes.
 (cd .. && go test -c -o "$tmp/root.test" .)
+# Each round's output goes to a file first, so that a failing benchmark
+# stops the script (sh has no pipefail to catch it inside a pipe).
 for round in $(seq "$COUNT"); do
 	echo "round $round of $COUNT" >&2
 	"$tmp/peers.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.benchtime "$BENCHTIME" \
-		-test.count 1 -test.timeout 0 | tee -a "$tmp/peers.txt"
-	"$tmp/root.test" -test.run '^$' -test.bench '^BenchmarkScaling$' -test.count 1 -test.timeout 0 |
-		tee -a "$tmp/scaling.txt"
+		-test.count 1 -test.timeout 0 >"$tmp/round.txt"
+	tee -a "$tmp/peers.txt" <"$tmp/round.txt"
+	"$tmp/root.test" -test.run '^$' -test.bench '^BenchmarkScaling$' -test.count 1 -test.timeout 0 >"$tmp/round.txt"
+	tee -a "$tmp/scaling.txt" <"$tmp/round.txt"
 done
 profile() { # name, benchmark pattern
 	"$tmp/root.test" -test.run '^$' -test.bench "$2" -test.benchtime 3s -test.timeout 0 \
 		-test.cpuprofile "$tmp/$1.prof" >/dev/null
-	go tool pprof -top -cum -nodecount 30 "$tmp/root.test" "$tmp/$1.prof" >"$tmp/$1.top" 2>/dev/null
+	if ! go tool pprof -top -cum -nodecount 30 "$tmp/root.test" "$tmp/$1.prof" >"$tmp/$1.top" 2>"$tmp/pprof.err"; then
+		cat "$tmp/pprof.err" >&2
+		exit 1
+	fi
 }
 profile open '^BenchmarkOpen$/^small$'
 profile read '^BenchmarkMiddleware$/^small$/^read$'

@@ -169,13 +169,7 @@ func parseBenchLine(line string) (id, map[string]float64, bool) {
 	if len(fields) < 4 || len(fields)%2 != 0 || !strings.HasPrefix(fields[0], "Benchmark") {
 		return id{}, nil, false
 	}
-	name := fields[0]
-	if i := strings.LastIndexByte(name, '-'); i > 0 {
-		if _, err := strconv.Atoi(name[i+1:]); err == nil {
-			name = name[:i] // the GOMAXPROCS suffix
-		}
-	}
-	parts := strings.Split(strings.TrimPrefix(name, "Benchmark"), "/")
+	parts := strings.Split(strings.TrimPrefix(trimProcs(fields[0]), "Benchmark"), "/")
 	b := id{op: parts[0]}
 	for _, p := range parts[1:] {
 		switch k, v, _ := strings.Cut(p, "="); k {
@@ -196,6 +190,18 @@ func parseBenchLine(line string) (id, map[string]float64, bool) {
 	return b, values, true
 }
 
+// trimProcs drops the -N suffix go test adds to a benchmark's name when
+// GOMAXPROCS is above 1; a name without one (control-sha256 at
+// GOMAXPROCS 1) is left whole.
+func trimProcs(name string) string {
+	if i := strings.LastIndexByte(name, '-'); i > 0 {
+		if _, err := strconv.Atoi(name[i+1:]); err == nil {
+			return name[:i]
+		}
+	}
+	return name
+}
+
 // parseScaling reads the root module's BenchmarkScaling lines, named
 // Scaling/<fixture>/<case>/gc=<on|off>, keyed by "<case>/gc=<on|off>".
 func parseScaling(r io.Reader) (map[string]samples, error) {
@@ -210,10 +216,7 @@ func parseScaling(r io.Reader) (map[string]samples, error) {
 		if !ok {
 			continue
 		}
-		name := strings.Fields(line)[0]
-		if i := strings.LastIndexByte(name, '-'); i > 0 {
-			name = name[:i] // the GOMAXPROCS suffix
-		}
+		name := trimProcs(strings.Fields(line)[0])
 		parts := strings.Split(name, "/")
 		if len(parts) != 4 {
 			return nil, fmt.Errorf("unexpected scaling benchmark %q", name)

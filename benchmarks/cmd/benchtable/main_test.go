@@ -177,7 +177,7 @@ BenchmarkScaling/small/read/gc=on-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op
 BenchmarkScaling/small/read/gc=on-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op 1500 serial-ns/op 1.50 x-serial
 BenchmarkScaling/small/read/gc=on-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op 1300 serial-ns/op 1.60 x-serial
 BenchmarkScaling/small/read/gc=off-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op 1400 serial-ns/op 1.85 x-serial
-BenchmarkScaling/small/control-allocs/gc=on-2 50 1100 ns/op 808.0 B/req 900 parallel-ns/op 1500 serial-ns/op 1.52 x-serial
+BenchmarkScaling/small/control-allocs/gc=on-2 50 1100 ns/op 768.0 B/req 900 parallel-ns/op 1500 serial-ns/op 1.52 x-serial
 PASS
 `),
 		profiles: []profile{{title: "Codec.Open", path: write("open.txt", `File: root.test
@@ -198,7 +198,7 @@ Showing nodes accounting for 1.95s, 77.69% of 2.51s total
 	}
 	for _, want := range []string{
 		"| read-only request through the middleware | 768 | 1,400 | 1.50× | 1.85× |",
-		"| control: the read-only request's allocations around SHA-256, none of this package's code | 808 | 1,500 | 1.52× | – |",
+		"| control: the read-only request's allocations around SHA-256, none of this package's code | 768 | 1,500 | 1.52× | – |",
 		"| control: SHA-256 of 1 KiB, nothing allocated | – | – | – | – |",
 		"read-only request does scaled 1.52× and the read-only request 1.50×",
 		"<summary>Codec.Open</summary>\n\n```\nShowing nodes accounting for 1.95s",
@@ -213,6 +213,23 @@ Showing nodes accounting for 1.95s, 77.69% of 2.51s total
 	}
 	if t.Failed() {
 		t.Logf("document:\n%s", doc)
+	}
+}
+
+// TestParseScalingWithoutProcs reads lines from a GOMAXPROCS=1 run, which
+// carry no -N suffix, though case names have hyphens of their own.
+func TestParseScalingWithoutProcs(t *testing.T) {
+	got, err := parseScaling(strings.NewReader(
+		"BenchmarkScaling/small/control-sha256/gc=on 10 5 ns/op 1.00 x-serial\n" +
+			"BenchmarkScaling/small/control-sha256/gc=off-16 10 5 ns/op 7.5 x-serial\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := got["control-sha256/gc=on"]["x-serial"]; len(v) != 1 || v[0] != 1 {
+		t.Errorf("control-sha256/gc=on: %v, want [1]", v)
+	}
+	if v := got["control-sha256/gc=off"]["x-serial"]; len(v) != 1 || v[0] != 7.5 {
+		t.Errorf("control-sha256/gc=off: %v, want [7.5]", v)
 	}
 }
 
