@@ -341,7 +341,7 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 	// The strict decoder refuses every byte outside the alphabet except CR
 	// and LF, which it skips. Skipped bytes leave the output shorter than a
 	// token of this length decodes to, or the length one no token has.
-	if len(raw) != b64.DecodedLen(len(token)) || len(token)%4 == 1 {
+	if len(raw) != decodedLen || len(token)%4 == 1 {
 		if i := strings.IndexAny(token, "\r\n"); i >= 0 {
 			return invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url", token[i], i)
 		}
