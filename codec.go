@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -22,9 +21,7 @@ import (
 //	token = base64url(raw), unpadded
 //	plaintext = created (uint64 BE) || expires (uint64 BE) || id (16) || values
 const (
-	// Version is the first byte of every token this package seals.
-	Version = 0x01
-
+	version      = 0x01 // the first byte of every token
 	headerSize   = 5
 	nonceSize    = chacha20poly1305.NonceSizeX
 	tagSize      = chacha20poly1305.Overhead
@@ -32,18 +29,13 @@ const (
 	idSize       = 16
 	envelopeSize = headerSize + nonceSize + tagSize
 
-	// MinTokenLen is the length of the shortest valid token: one that holds
+	// minTokenLen is the length of the shortest valid token: one that holds
 	// an empty session.
-	MinTokenLen = ((envelopeSize+plainHeader+1)*8 + 5) / 6
+	minTokenLen = ((envelopeSize+plainHeader+1)*8 + 5) / 6
 
-	// ClockSkew is how far in the future a token's creation time may lie
+	// clockSkew is how far in the future a token's creation time may lie
 	// before the token is refused.
-	ClockSkew = 60 * time.Second
-
-	// DefaultMaxAge is the absolute session lifetime when none is configured.
-	DefaultMaxAge = 24 * time.Hour
-	// DefaultMaxTokenLen is the default limit on a token's length.
-	DefaultMaxTokenLen = 4096
+	clockSkew = 60 * time.Second
 )
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -121,13 +113,14 @@ type CodecOptions struct {
 	// Name is the cookie name the token is bound to. Required.
 	Name string
 	// MaxAge is the absolute lifetime of a session since its creation.
-	// Default DefaultMaxAge.
+	// Default 24 hours.
 	MaxAge time.Duration
 	// IdleTimeout, when positive, makes each token expire this long after
 	// it was sealed (but never after Created+MaxAge). Default 0: off.
 	IdleTimeout time.Duration
-	// MaxTokenLen limits a token's length, when sealing and before decoding
-	// when opening. Default DefaultMaxTokenLen.
+	// MaxTokenLen limits a token's length in bytes, when sealing and before
+	// decoding when opening. Default 4096. The shortest token, an empty
+	// session's, is 104 bytes.
 	MaxTokenLen int
 }
 
@@ -154,29 +147,22 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 		return nil, errors.New("cookiesession: MaxAge, IdleTimeout and MaxTokenLen must not be negative")
 	}
 	c := &Codec{ring: ring, name: opts.Name, maxAge: opts.MaxAge, idle: opts.IdleTimeout, maxLen: opts.MaxTokenLen}
-	if c.maxAge == 0 {
-		c.maxAge = DefaultMaxAge
-	}
-	if c.maxLen == 0 {
-		c.maxLen = DefaultMaxTokenLen
-	}
+	setDefault(&c.maxAge, 24*time.Hour)
+	setDefault(&c.maxLen, 4096)
 	if c.maxAge < time.Second || (c.idle > 0 && c.idle < time.Second) {
 		return nil, errors.New("cookiesession: MaxAge and IdleTimeout must be at least one second")
 	}
 	// Tokens carry whole seconds, so the lifetimes are whole seconds too.
 	c.maxAge, c.idle = c.maxAge.Truncate(time.Second), c.idle.Truncate(time.Second)
-	if c.maxLen < MinTokenLen {
-		return nil, fmt.Errorf("cookiesession: MaxTokenLen %d cannot hold an empty session (%d)", c.maxLen, MinTokenLen)
+	if c.maxLen < minTokenLen {
+		return nil, fmt.Errorf("cookiesession: MaxTokenLen %d cannot hold an empty session (%d)", c.maxLen, minTokenLen)
 	}
 	return c, nil
 }
 
-// Name returns the cookie name the codec binds tokens to.
-func (c *Codec) Name() string { return c.name }
-
-// Expiry returns the hard deadline of a token sealed at sealedAt for a
+// expiry returns the hard deadline of a token sealed at sealedAt for a
 // session created at created: min(created+MaxAge, sealedAt+IdleTimeout).
-func (c *Codec) Expiry(created, sealedAt time.Time) time.Time {
+func (c *Codec) expiry(created, sealedAt time.Time) time.Time {
 	expires := created.Add(c.maxAge)
 	if c.idle > 0 {
 		expires = minTime(expires, sealedAt.Add(c.idle))
@@ -191,8 +177,8 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
-// TokenLen returns the length of the token that sealing rec would produce.
-func (c *Codec) TokenLen(rec *Record) int {
+// tokenLen returns the length of the token that sealing rec would produce.
+func (c *Codec) tokenLen(rec *Record) int {
 	return b64.EncodedLen(envelopeSize + plainHeader + rec.Values.encodedLen())
 }
 
@@ -237,15 +223,15 @@ func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte) (*buffer, [
 	buf := getBuffer(headerSize + len(c.name) + rawLen + tokenLen)
 
 	raw := buf.b[:0]
-	raw = append(raw, Version)
+	raw = append(raw, version)
 	raw = binary.BigEndian.AppendUint32(raw, key.id)
 	ad := append(buf.b[rawLen:rawLen], raw...)
 	ad = append(ad, c.name...)
 	raw = raw[:headerSize+nonceSize]
 	if nonce != nil {
 		copy(raw[headerSize:], nonce)
-	} else if _, err := rand.Read(raw[headerSize:]); err != nil {
-		panic("cookiesession: crypto/rand failed: " + err.Error())
+	} else {
+		rand.Read(raw[headerSize:]) // never fails (Go 1.24+)
 	}
 	plain := raw[len(raw):]
 	plain = binary.BigEndian.AppendUint64(plain, uint64(rec.Created.Unix()))
@@ -269,7 +255,7 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 		return errors.New("cookiesession: session created before 1970")
 	}
 	if rec.Expires.IsZero() {
-		rec.Expires = c.Expiry(rec.Created, now)
+		rec.Expires = c.expiry(rec.Created, now)
 	}
 	rec.Expires = wholeSecond(rec.Expires)
 	if rec.Expires.Unix() <= now.Unix() { // whole seconds: same as !Expires.After(now)
@@ -294,9 +280,7 @@ func expired(keyID uint32, at time.Time, which string) *TokenError {
 
 func newSessionID() SessionID {
 	var id SessionID
-	if _, err := rand.Read(id[:]); err != nil {
-		panic("cookiesession: crypto/rand failed: " + err.Error())
-	}
+	rand.Read(id[:]) // never fails (Go 1.24+)
 	return id
 }
 
@@ -307,7 +291,7 @@ func (c *Codec) Open(token string) (Record, error) { return c.OpenAt(token, time
 // order, and the first failure is returned as a *TokenError: the length
 // limit, the alphabet and canonical base64url, the version, the key id
 // (only the key it names is tried), authentication, then the times:
-// creation more than ClockSkew in the future, the token's own deadline, and
+// creation more than 60 seconds in the future, the token's own deadline, and
 // Created+MaxAge under the codec's current MaxAge.
 func (c *Codec) OpenAt(token string, now time.Time) (Record, error) {
 	var rec Record
@@ -324,17 +308,15 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 	if len(token) > c.maxLen {
 		return invalid(0, "token of %d bytes exceeds the limit of %d", len(token), c.maxLen)
 	}
-	if len(token) < MinTokenLen {
+	if len(token) < minTokenLen {
 		return invalid(0, "token of %d bytes is too short to be valid", len(token))
 	}
-	// The token decodes into a buffer of its own, with room after it for
-	// the additional data, and the Values keep it (see openRaw): one
-	// allocation, where a pooled scratch buffer would need a second for a
-	// copy of the values. The decoder only reads its source, so the
-	// compiler converts the token without a copy.
+	// The token is decoded and decrypted in a pooled buffer, with room
+	// after it for the additional data; only the values are copied out.
 	decodedLen := b64.DecodedLen(len(token))
-	buf := make([]byte, decodedLen+headerSize+len(c.name))
-	raw, err := b64.AppendDecode(buf[:0], []byte(token))
+	buf := getBuffer(decodedLen + headerSize + len(c.name))
+	defer putBuffer(buf)
+	raw, err := b64.AppendDecode(buf.b[:0], []byte(token))
 	if err != nil {
 		return invalid(0, "bad encoding: %v", err)
 	}
@@ -347,11 +329,11 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 		}
 		return invalid(0, "bad encoding: %d characters is not a base64url length", len(token))
 	}
-	return c.openRaw(raw, buf[len(raw):len(raw)], now, rec)
+	return c.openRaw(raw, buf.b[len(raw):len(raw)], now, rec)
 }
 
 func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
-	if raw[0] != Version {
+	if raw[0] != version {
 		return invalid(0, "unknown format version 0x%02x", raw[0])
 	}
 	keyID := binary.BigEndian.Uint32(raw[1:headerSize])
@@ -368,14 +350,8 @@ func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
 	if err := c.checkTimes(plain, keyID, now, rec); err != nil {
 		return err
 	}
-	// The plaintext was decrypted in place in a buffer of this call's own
-	// that nothing writes to again, so the Values may view it as a string
-	// instead of copying it.
-	var enc string
-	if len(plain) > plainHeader {
-		enc = unsafe.String(&plain[plainHeader], len(plain)-plainHeader)
-	}
-	if err := rec.Values.decode(enc); err != nil {
+	// One copy of the values: the decoded strings are substrings of it.
+	if err := rec.Values.decode(string(plain[plainHeader:])); err != nil {
 		return invalid(keyID, "%v", err)
 	}
 	return nil
@@ -391,7 +367,7 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time, rec *Recor
 	// for a whole t exactly when t > floor(now).
 	nowSec, maxAge := now.Unix(), int64(c.maxAge/time.Second)
 	switch {
-	case int64(created) > nowSec+int64(ClockSkew/time.Second):
+	case int64(created) > nowSec+int64(clockSkew/time.Second):
 		return invalid(keyID, "session created in the future at %s", unixUTC(created))
 	case int64(expires) <= nowSec:
 		return expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")
@@ -405,8 +381,8 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time, rec *Recor
 
 func unixUTC(sec uint64) string { return time.Unix(int64(sec), 0).UTC().Format(time.RFC3339) }
 
-// buffer is a pooled scratch slice, so that sealing allocates only what it
-// returns. Opening needs none: its one buffer becomes the Values.
+// buffer is a pooled scratch slice, so that sealing and opening allocate
+// only what they return.
 type buffer struct{ b []byte }
 
 var bufferPool = sync.Pool{New: func() any { return new(buffer) }}

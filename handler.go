@@ -7,22 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/bits"
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-)
-
-// Defaults for Options.
-const (
-	DefaultName             = "session"
-	DefaultMaxCookieSize    = 4096
-	DefaultRefreshThreshold = 0.5
-	// MaxChunksLimit bounds Options.MaxChunks.
-	MaxChunksLimit = 64
 )
 
 // Options configure a Manager. The zero value of every field means its
@@ -70,8 +59,8 @@ type Options struct {
 	// MaxCookieSize limits each cookie's name plus value in bytes. Default
 	// 4096, what browsers keep.
 	MaxCookieSize int
-	// MaxChunks is how many cookies one session may be split across.
-	// Default 1.
+	// MaxChunks is how many cookies one session may be split across, at
+	// most 64. Default 1.
 	MaxChunks int
 
 	// Validate, if set, runs on every session loaded from a valid cookie. An
@@ -141,9 +130,9 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 		expire.Name, expire.MaxAge = name, -1
 		m.deletes = append(m.deletes, expire.String())
 	}
-	if m.caps[len(m.caps)-1] < 1 || total < MinTokenLen {
+	if m.caps[len(m.caps)-1] < 1 || total < minTokenLen {
 		return nil, fmt.Errorf("cookiesession: MaxCookieSize %d x MaxChunks %d cannot hold an empty session (%d bytes of token)",
-			opts.MaxCookieSize, opts.MaxChunks, MinTokenLen)
+			opts.MaxCookieSize, opts.MaxChunks, minTokenLen)
 	}
 	codec, err := NewCodec(ring, CodecOptions{Name: opts.Name, MaxAge: opts.MaxAge, IdleTimeout: opts.IdleTimeout, MaxTokenLen: total})
 	if err != nil {
@@ -153,20 +142,13 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 	return m, nil
 }
 
-func chunkName(name string, i int) string {
-	if i == 0 {
-		return name
-	}
-	return name + "." + strconv.Itoa(i)
-}
-
 func (o *Options) normalize() error {
-	setDefault(&o.Name, DefaultName)
+	setDefault(&o.Name, "session")
 	setDefault(&o.Path, "/")
 	setDefault(&o.SameSite, http.SameSiteLaxMode)
-	setDefault(&o.MaxAge, DefaultMaxAge)
-	setDefault(&o.RefreshThreshold, DefaultRefreshThreshold)
-	setDefault(&o.MaxCookieSize, DefaultMaxCookieSize)
+	setDefault(&o.MaxAge, 24*time.Hour)
+	setDefault(&o.RefreshThreshold, 0.5)
+	setDefault(&o.MaxCookieSize, 4096)
 	setDefault(&o.MaxChunks, 1)
 	if o.Now == nil {
 		o.Now = time.Now
@@ -178,8 +160,8 @@ func (o *Options) normalize() error {
 	if !(o.RefreshThreshold > 0 && o.RefreshThreshold <= 1) { // NaN too
 		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1]", o.RefreshThreshold)
 	}
-	if o.MaxCookieSize < 0 || o.MaxChunks < 0 || o.MaxChunks > MaxChunksLimit {
-		return fmt.Errorf("cookiesession: MaxCookieSize must be positive and MaxChunks between 1 and %d", MaxChunksLimit)
+	if o.MaxCookieSize < 0 || o.MaxChunks < 0 || o.MaxChunks > maxChunks {
+		return fmt.Errorf("cookiesession: MaxCookieSize must be positive and MaxChunks between 1 and %d", maxChunks)
 	}
 	return o.checkCookie()
 }
@@ -218,9 +200,6 @@ func (o *Options) checkCookie() error {
 // then Name.1 up to Name.(MaxChunks-1).
 func (m *Manager) CookieNames() []string { return slices.Clone(m.names) }
 
-// Codec returns the codec the Manager seals with, bound to its cookie name.
-func (m *Manager) Codec() *Codec { return m.codec }
-
 // Load reads the request's session cookie. It always returns a usable
 // session: the one the cookie holds or, if there is none or it was refused,
 // a new empty one. A non-nil error says why the cookie was refused (it
@@ -233,7 +212,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 
 func (m *Manager) load(r *http.Request, s *Session) error {
 	now := m.opts.Now()
-	s.nowSec, s.nowNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
+	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
 	token, err := m.readToken(r, s)
 	if s.chunksSent == 0 {
 		return nil
@@ -250,7 +229,7 @@ func (m *Manager) load(r *http.Request, s *Session) error {
 	}
 	if err != nil {
 		s.reset(now)
-		s.bad = true
+		s.refused = true
 		m.logRefused(r, err)
 	}
 	return err
@@ -264,106 +243,6 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 		return fmt.Errorf("%w: refused by Validate: %w", ErrInvalid, err)
 	}
 	return nil
-}
-
-// readToken gathers the token from the request's chunk cookies in one pass
-// over the Cookie headers, split as net/http splits them. The first of two
-// cookies with one name wins, as with Request.Cookie. A value is taken as
-// sent, less the optional double quotes RFC 6265 allows: the codec's strict
-// base64url check refuses anything a cookie value may not hold. It records
-// in s how many chunk names the client holds, so stale ones can be expired.
-func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
-	lines := r.Header["Cookie"]
-	if n, over := tooManyCookies(lines); over {
-		m.logIgnored(r, n)
-		return "", nil
-	}
-	var values [MaxChunksLimit]string
-	var present uint64 // bit i: chunk i was sent
-	for _, line := range lines {
-		for part := range strings.SplitSeq(line, ";") {
-			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
-			i := m.chunkIndex(name)
-			if i < 0 || present&(1<<i) != 0 {
-				continue
-			}
-			present |= 1 << i
-			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
-				value = value[1 : len(value)-1]
-			}
-			values[i] = value
-		}
-	}
-	s.chunksSent = int32(bits.Len64(present))
-	if present == 0 {
-		return "", nil
-	}
-	return m.joinChunks(values[:s.chunksSent], present)
-}
-
-// maxCookies is net/http's default limit: a request with more cookies is
-// treated as having none (Request.Cookie returns nothing), and so it is here.
-// Such a request gets a fresh session, and its cookie is not cleared, so a
-// sibling site that floods the jar cannot end the user's session for good.
-const maxCookies = 3000
-
-// tooManyCookies reports whether lines hold more than maxCookies cookies,
-// counted as net/http counts them (one more than the semicolons in each
-// line), and if so how many. Lines too short to hold that many are not
-// scanned.
-func tooManyCookies(lines []string) (int, bool) {
-	size := 0
-	for _, line := range lines {
-		size += len(line) + 1
-	}
-	if size <= maxCookies {
-		return 0, false
-	}
-	n := 0
-	for _, line := range lines {
-		n += strings.Count(line, ";") + 1
-	}
-	return n, n > maxCookies
-}
-
-func (m *Manager) logIgnored(r *http.Request, n int) {
-	m.logger.LogAttrs(r.Context(), slog.LevelDebug, "cookiesession: request cookies ignored",
-		slog.String("cookie", m.opts.Name), slog.String("reason", fmt.Sprintf("%d cookies, more than %d", n, maxCookies)))
-}
-
-// chunkIndex returns i if name is chunk i's name, or -1.
-func (m *Manager) chunkIndex(name string) int {
-	if name == m.names[0] {
-		return 0
-	}
-	suffix, ok := strings.CutPrefix(name, m.chunkPrefix)
-	if !ok || len(m.names) == 1 {
-		return -1
-	}
-	i, err := strconv.Atoi(suffix)
-	if err != nil || i < 1 || i >= len(m.names) || name != m.names[i] {
-		return -1 // also refuses non-canonical forms such as "name.01"
-	}
-	return i
-}
-
-// joinChunks concatenates the chunk values, which must have no gaps and
-// together stay within the token limit.
-func (m *Manager) joinChunks(values []string, present uint64) (string, error) {
-	total := 0
-	for i, v := range values {
-		if present&(1<<i) == 0 {
-			return "", invalid(0, "cookie %s present but chunk %s missing", m.names[len(values)-1], m.names[i])
-		}
-		total += len(v)
-	}
-	if total > m.codec.maxLen {
-		return "", invalid(0, "cookie chunks of %d bytes exceed the limit of %d", total, m.codec.maxLen)
-	}
-	if len(values) == 1 {
-		return values[0], nil
-	}
-	return strings.Join(values, ""), nil
 }
 
 func (m *Manager) logRefused(r *http.Request, err error) {
@@ -384,18 +263,6 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }
 
-// adopt fills a fresh session from an opened record.
-func (s *Session) adopt(rec *Record) {
-	s.values, s.id, s.created, s.expires, s.keyID = rec.Values, rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
-	s.isNew, s.loaded = false, true
-}
-
-// reset makes s a new empty session, keeping what it knows of the request.
-func (s *Session) reset(now time.Time) {
-	s.values, s.id, s.created, s.expires, s.keyID = Values{}, SessionID{}, now.Unix(), 0, 0
-	s.isNew, s.loaded = true, false
-}
-
 // ErrHeadersWritten is returned by Save when the middleware has already
 // sent the response headers, so a cookie could no longer be set.
 var ErrHeadersWritten = errors.New("cookiesession: Save after the response headers were written")
@@ -409,7 +276,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	if rw := findWriter(w); rw != nil && rw.committed {
 		return ErrHeadersWritten
 	}
-	_, err := m.commit(w.Header(), s)
+	_, err := m.commit(w.Header(), s, new(headerBuf))
 	return err
 }
 
@@ -427,19 +294,20 @@ func findWriter(w http.ResponseWriter) *responseWriter {
 }
 
 // commit decides what the response must say about the session and writes
-// it into h. It returns the session's change generation it saved.
-func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
+// it into h, with buf backing its one-line headers. It returns the
+// session's change generation it saved.
+func (m *Manager) commit(h http.Header, s *Session, buf *headerBuf) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	addVary(h, &s.hdr)
+	addVary(h, buf)
 	// The decision and what is written use one instant, the request's
 	// start, so a session cannot expire between the two.
-	now := s.now()
-	switch m.action(s, now) {
-	case actionWrite:
-		err := m.write(h, s, now)
+	now := s.start()
+	switch act := m.action(s, now); act {
+	case actionWrite, actionRekey:
+		err := m.write(h, s, now, act == actionRekey, buf)
 		if errors.Is(err, ErrExpired) {
-			m.clear(h, s) // the session ended: end the cookie, not the response
+			m.clear(h, s, buf) // the session ended: end the cookie, not the response
 			err = nil
 		}
 		if err != nil {
@@ -447,12 +315,12 @@ func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
 			return s.gen, err
 		}
 	case actionClear:
-		m.clear(h, s)
+		m.clear(h, s, buf)
 	case actionNone:
 		if s.lines != nil {
 			// Saved earlier in this response: drop any line for our names
 			// that the handler added since.
-			setCookies(h, m.names, s.lines, &s.hdr)
+			setCookies(h, m.names, s.lines, buf)
 		}
 	}
 	return s.gen, nil
@@ -461,9 +329,10 @@ func (m *Manager) commit(h http.Header, s *Session) (uint64, error) {
 type action int
 
 const (
-	actionNone action = iota
-	actionWrite
-	actionClear
+	actionNone  action = iota
+	actionWrite        // seal the session with a new deadline
+	actionRekey        // re-seal under the primary key, keeping the deadline
+	actionClear        // expire the client's cookies
 )
 
 // action applies the rules for when Set-Cookie is sent: only on a change,
@@ -478,20 +347,16 @@ func (m *Manager) action(s *Session, now time.Time) action {
 		}
 		return actionClear
 	case empty && !s.loaded:
-		if s.bad {
+		if s.refused {
 			return actionClear
 		}
 		return actionNone
-	case s.changed || s.renewed || s.touched || s.destroyed || s.bad:
+	case s.changed || s.renewed || s.touched || s.destroyed || s.refused || m.refreshDue(s, now):
 		return actionWrite
-	case m.rekeyDue(s, now) || m.refreshDue(s, now):
-		return actionWrite
+	case s.loaded && s.keyID != m.ring.PrimaryAt(now):
+		return actionRekey
 	}
 	return actionNone
-}
-
-func (m *Manager) rekeyDue(s *Session, now time.Time) bool {
-	return s.loaded && s.keyID != m.ring.PrimaryAt(now)
 }
 
 // refreshDue reports whether less than RefreshThreshold of the idle window
@@ -503,23 +368,23 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 	expires := time.Unix(s.expires, 0)
 	left := expires.Sub(now)
 	threshold := time.Duration(float64(m.opts.IdleTimeout) * m.opts.RefreshThreshold)
-	return left < threshold && m.codec.Expiry(time.Unix(s.created, 0), now).After(expires)
+	return left < threshold && m.codec.expiry(time.Unix(s.created, 0), now).After(expires)
 }
 
-// write seals the session and sets its cookies. A re-seal only to change
-// keys keeps the token's deadline; anything else recomputes it.
-func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
+// write seals the session and sets its cookies. A re-key keeps the
+// token's deadline; anything else recomputes it.
+func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, buf *headerBuf) error {
 	rec := Record{ID: s.ensureID(), Created: time.Unix(s.created, 0), Values: s.values}
-	if m.onlyRekey(s, now) {
+	if rekey {
 		rec.Expires = unixTime(s.expires)
 	}
-	buf, token, err := m.codec.sealBuffer(&rec, now, nil)
+	sealed, token, err := m.codec.sealBuffer(&rec, now, nil)
 	if err != nil {
 		return err
 	}
-	defer putBuffer(buf)
+	defer putBuffer(sealed)
 	maxAge := int(rec.Expires.Sub(now) / time.Second)
-	lines := s.hdr.setCookieLines(max(m.chunksFor(len(token)), int(s.chunksSent)))
+	lines := buf.setCookieLines(max(m.chunksFor(len(token)), int(s.chunksSent)))
 	for i := 0; len(token) > 0 || i == 0; i++ {
 		n := min(len(token), m.caps[i])
 		lines = append(lines, m.cookieLine(i, token[:n], maxAge))
@@ -527,152 +392,17 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time) error {
 	}
 	written := len(lines)
 	lines = append(lines, m.deletes[written:max(written, int(s.chunksSent))]...)
-	setCookies(h, m.names, lines, &s.hdr)
-	s.lines = lines
-	s.saved(rec)
+	setCookies(h, m.names, lines, buf)
+	s.saved(&rec, lines)
 	return nil
 }
 
-// chunksFor returns how many cookies a token of n bytes needs.
-func (m *Manager) chunksFor(n int) int {
-	chunks := 1
-	for i := 0; n > m.caps[i]; i++ {
-		n -= m.caps[i]
-		chunks++
-	}
-	return chunks
-}
-
-func (m *Manager) onlyRekey(s *Session, now time.Time) bool {
-	return s.loaded && !s.changed && !s.renewed && !s.touched && !s.destroyed && !m.refreshDue(s, now)
-}
-
-// saved records that the response now carries rec. chunksSent keeps the
-// request's count: only the last lines written reach the client, so every
-// write must still expire the chunks the request carried.
-func (s *Session) saved(rec Record) {
-	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
-	s.loaded = true
-	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
-}
-
 // clear expires every chunk cookie the client sent.
-func (m *Manager) clear(h http.Header, s *Session) {
+func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 	n := max(int(s.chunksSent), 1)
-	lines := append(s.hdr.setCookieLines(n), m.deletes[:n]...)
-	setCookies(h, m.names, lines, &s.hdr)
-	s.lines = lines
-	s.loaded = false
-	s.changed, s.renewed, s.touched, s.destroyed, s.bad = false, false, false, false, false
-}
-
-// cookieLine renders chunk i's Set-Cookie value. The attributes were
-// rendered once by net/http in New; the value is base64url, which needs no
-// sanitizing.
-func (m *Manager) cookieLine(i int, value []byte, maxAge int) string {
-	var b strings.Builder
-	b.Grow(len(m.names[i]) + 1 + len(value) + len("; Max-Age=") + 20 + len(m.attrText))
-	b.WriteString(m.names[i])
-	b.WriteByte('=')
-	b.Write(value)
-	if !m.opts.BrowserSession {
-		var digits [20]byte
-		b.WriteString("; Max-Age=")
-		b.Write(strconv.AppendInt(digits[:0], int64(max(maxAge, 1)), 10))
-	}
-	b.WriteString(m.attrText)
-	return b.String()
-}
-
-// setCookies replaces any Set-Cookie lines for our names with lines, so the
-// response never carries two values for one of our cookies. A response
-// that sets a cookie must not be stored by a shared cache.
-func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
-	if old := h["Set-Cookie"]; len(old) > 0 {
-		kept := make([]string, 0, len(old)+len(lines))
-		for _, line := range old {
-			if !isOurs(line, names) {
-				kept = append(kept, line)
-			}
-		}
-		lines = append(kept, lines...)
-	}
-	h["Set-Cookie"] = lines
-	if !hasToken(h["Cache-Control"], "no-store", "private") {
-		buf.cacheControl[0] = "no-store"
-		h["Cache-Control"] = buf.cacheControl[:1:1]
-	}
-}
-
-// headerBuf backs the one-element header values a response usually needs,
-// so that committing a session does not allocate a slice for each. The
-// slices are handed out with their capacity capped: appending to one
-// copies it, so a handler that adds to these headers cannot write here.
-type headerBuf struct {
-	vary, cacheControl, setCookie [1]string
-}
-
-// setCookieLines returns an empty slice for n Set-Cookie lines.
-func (b *headerBuf) setCookieLines(n int) []string {
-	if n == 1 {
-		return b.setCookie[:0:1]
-	}
-	return make([]string, 0, n)
-}
-
-// removeOurs drops every Set-Cookie line for our names.
-func removeOurs(h http.Header, names []string) {
-	old := h["Set-Cookie"]
-	kept := old[:0:0]
-	for _, line := range old {
-		if !isOurs(line, names) {
-			kept = append(kept, line)
-		}
-	}
-	if len(kept) == 0 {
-		h.Del("Set-Cookie")
-		return
-	}
-	h["Set-Cookie"] = kept
-}
-
-func isOurs(line string, names []string) bool {
-	name, _, _ := strings.Cut(line, "=")
-	name = strings.TrimSpace(name)
-	for _, n := range names {
-		if name == n {
-			return true
-		}
-	}
-	return false
-}
-
-// addVary adds "Vary: Cookie": the response depends on the session.
-func addVary(h http.Header, buf *headerBuf) {
-	switch vary := h["Vary"]; {
-	case len(vary) == 0:
-		buf.vary[0] = "Cookie"
-		h["Vary"] = buf.vary[:1:1]
-	case !hasToken(vary, "Cookie", "*"):
-		h["Vary"] = append(vary, "Cookie")
-	}
-}
-
-// hasToken reports whether a comma-separated header holds any of tokens,
-// in any case, in one pass over its values.
-func hasToken(values []string, tokens ...string) bool {
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			part, _, _ = strings.Cut(part, "=")
-			part = strings.TrimSpace(part)
-			for _, token := range tokens {
-				if strings.EqualFold(part, token) {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	lines := append(buf.setCookieLines(n), m.deletes[:n]...)
+	setCookies(h, m.names, lines, buf)
+	s.cleared(lines)
 }
 
 // Handler returns middleware that loads the session for each request, puts
@@ -684,7 +414,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		st := &requestState{Context: r.Context()}
 		_ = m.load(r, &st.session)
 		r = r.WithContext(st)
-		st.writer = responseWriter{ResponseWriter: w, m: m, req: r, s: &st.session}
+		st.writer = responseWriter{ResponseWriter: w, m: m, req: r, s: &st.session, buf: &st.buf}
 		next.ServeHTTP(&st.writer, r)
 		st.writer.finish()
 	})
@@ -697,6 +427,7 @@ type requestState struct {
 	context.Context
 	session Session
 	writer  responseWriter
+	buf     headerBuf
 }
 
 func (st *requestState) Value(key any) any {
@@ -717,6 +448,7 @@ type responseWriter struct {
 	m         *Manager
 	req       *http.Request
 	s         *Session
+	buf       *headerBuf
 	committed bool
 	err       error // commit failed; ErrorHandler has answered
 	savedGen  uint64
@@ -735,7 +467,7 @@ func (w *responseWriter) commit() error {
 		return w.err
 	}
 	w.committed = true
-	w.savedGen, w.err = w.m.commit(w.Header(), w.s)
+	w.savedGen, w.err = w.m.commit(w.Header(), w.s, w.buf)
 	if w.err != nil {
 		w.m.onError(w.ResponseWriter, w.req, w.err)
 	}

@@ -568,7 +568,7 @@ func (f *relFixture) chunkTruncations() []relCase {
 
 // expiredCases move the clock past MaxAge: a genuine token is then refused.
 func (f *relFixture) expiredCases() []relCase {
-	f.clock.Advance(cookiesession.DefaultMaxAge)
+	f.clock.Advance(24 * time.Hour)
 	return []relCase{
 		relRow("genuine token at exactly MaxAge", "session="+f.tok.token(), "", "session"),
 		relRow("exact-limit token at exactly MaxAge", "session="+f.exact.token(), "", "session"),

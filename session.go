@@ -24,15 +24,16 @@ type Session struct {
 	id      SessionID
 	created int64 // Unix seconds
 	expires int64 // Unix seconds; 0 until the session is saved
-	nowSec  int64 // the request's start, Unix seconds and nanoseconds
-	gen     uint64
-	keyID   uint32
-	nowNsec int32
+	// startSec and startNsec are the request's start: every decision about
+	// the session is made as of that instant.
+	startSec  int64
+	gen       uint64
+	keyID     uint32
+	startNsec int32
 
 	// What the client holds:
 	chunksSent int32    // how many of our chunk cookies the request carried
 	lines      []string // the Set-Cookie lines written for this response, if any
-	hdr        headerBuf
 
 	isNew     bool
 	changed   bool // values changed
@@ -40,15 +41,15 @@ type Session struct {
 	destroyed bool // Destroy called
 	touched   bool // Touch called
 	loaded    bool // a valid cookie was loaded or saved: the client holds this session
-	bad       bool // the incoming cookie was refused and must be cleared
+	refused   bool // the incoming cookie was refused and must be cleared
 }
 
 // The fields are ordered, and the times kept as integers, so that the
 // middleware's one allocation per request (Session, its writer and its
 // context) fits a 288-byte size class; TestRequestStateSize checks it.
 
-// now returns the instant the request started.
-func (s *Session) now() time.Time { return time.Unix(s.nowSec, int64(s.nowNsec)) }
+// start returns the instant the request started.
+func (s *Session) start() time.Time { return time.Unix(s.startSec, int64(s.startNsec)) }
 
 // unixTime is time.Unix(sec, 0), or the zero Time for 0.
 func unixTime(sec int64) time.Time {
@@ -342,7 +343,7 @@ func (s *Session) Renew() {
 // restart begins a new session lifetime; the id is drawn when first needed.
 func (s *Session) restart() {
 	s.id = SessionID{}
-	s.created = s.nowSec
+	s.created = s.startSec
 	s.expires = 0
 	s.isNew = true
 }
@@ -401,6 +402,33 @@ func (s *Session) KeyID() uint32 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.keyID
+}
+
+// adopt fills a fresh session from an opened record.
+func (s *Session) adopt(rec *Record) {
+	s.values, s.id, s.created, s.expires, s.keyID = rec.Values, rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
+	s.isNew, s.loaded = false, true
+}
+
+// reset makes s a new empty session, keeping what it knows of the request.
+func (s *Session) reset(now time.Time) {
+	s.values, s.id, s.created, s.expires, s.keyID = Values{}, SessionID{}, now.Unix(), 0, 0
+	s.isNew, s.loaded = true, false
+}
+
+// saved records that the response now carries rec in lines. chunksSent
+// keeps the request's count: only the last lines written reach the client,
+// so every write must still expire the chunks the request carried.
+func (s *Session) saved(rec *Record, lines []string) {
+	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
+	s.lines, s.loaded = lines, true
+	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
+}
+
+// cleared records that the response now expires the client's cookies.
+func (s *Session) cleared(lines []string) {
+	s.lines, s.loaded = lines, false
+	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
 }
 
 type contextKey struct{}

@@ -72,51 +72,14 @@ type entry struct {
 // are copied in and out, so a caller cannot change a stored value behind the
 // session's back.
 type Values struct {
-	entries []entry // sorted by key, keys unique
-
-	// A decoded Values keeps its validated canonical encoding in enc (the
-	// entries after the count, encN of them). Reads scan enc in place, so a
-	// session that is only read costs no allocation per value, and
-	// re-sealing it copies bytes. Its first few changes rewrite enc; later
-	// ones build entries from it (see maxSplices).
-	enc  string
-	encN int32
-	// splices counts the changes made to enc in place since it was
-	// decoded; past maxSplices a change builds entries instead.
-	splices int32
+	// entries are sorted by key, keys unique. Every change builds a new
+	// slice, so copies of a Values never share a change.
+	entries []entry
 }
-
-// A change to a decoded Values rewrites its encoding in place (one string
-// the size of the session) rather than building entries (one allocation per
-// value and a re-encoding at the next seal), as long as that stays cheap:
-// the first few changes to a session of at most maxSpliceLen bytes. That
-// covers the usual request, which changes a value or two.
-const (
-	maxSplices   = 4
-	maxSpliceLen = 1024
-)
 
 // ErrUnsupportedType is returned by Set for a value whose type the codec
 // does not carry. Store such values as JSON.
 var ErrUnsupportedType = errors.New("cookiesession: unsupported value type")
-
-// encoded reports whether v is still its decoded encoding.
-func (v *Values) encoded() bool { return v.encN > 0 }
-
-// materialize builds entries from enc before a change.
-func (v *Values) materialize() {
-	if !v.encoded() {
-		return
-	}
-	entries := make([]entry, v.encN, v.encN+1)
-	r := valueReader{s: v.enc, mode: modeBuild}
-	for i := range entries {
-		if err := r.entry(&entries[i]); err != nil {
-			panic("cookiesession: unreachable: validated encoding failed to decode: " + err.Error())
-		}
-	}
-	v.entries, v.enc, v.encN, v.splices = entries, "", 0, 0
-}
 
 func (v *Values) find(key string) (int, bool) {
 	return slices.BinarySearchFunc(v.entries, key, func(e entry, k string) int {
@@ -137,21 +100,13 @@ func (v *Values) Set(key string, val any) error {
 }
 
 func (v *Values) put(e entry) {
-	if v.encoded() && v.splices < maxSplices && len(v.enc)+e.encodedLen() <= maxSpliceLen {
-		start, end, found := v.span(e.key)
-		v.splice(start, end, &e)
-		if !found {
-			v.encN++
-		}
-		return
-	}
-	v.materialize()
 	i, found := v.find(e.key)
 	if found {
+		v.entries = slices.Clone(v.entries)
 		v.entries[i] = e
 		return
 	}
-	v.entries = slices.Insert(v.entries, i, e)
+	v.entries = slices.Insert(slices.Clip(v.entries), i, e)
 }
 
 // Get returns the value stored under key and whether there was one.
@@ -163,8 +118,7 @@ func (v *Values) Get(key string) (any, bool) {
 	return e.value(), true
 }
 
-// lookup returns the entry under key: from entries, or by a scan of enc,
-// which stops at the first key past the one sought (keys are sorted).
+// lookup returns the entry under key.
 func (v *Values) lookup(key string) (e entry, ok bool) {
 	ok = v.lookupInto(key, &e)
 	return e, ok
@@ -173,137 +127,32 @@ func (v *Values) lookup(key string) (e entry, ok bool) {
 // lookupInto is lookup filling in the caller's zero entry, which saves
 // copying one on the way out of each getter.
 func (v *Values) lookupInto(key string, e *entry) bool {
-	if !v.encoded() {
-		i, found := v.find(key)
-		if found {
-			*e = v.entries[i]
-		}
-		return found
+	i, found := v.find(key)
+	if found {
+		*e = v.entries[i]
 	}
-	start, end, found := v.span(key)
-	if !found {
-		return false
-	}
-	r := valueReader{s: v.enc, off: start, mode: modeBuild}
-	if _, ok := r.quickEntry(); ok {
-		// A short key with nil or a short string: its length byte, the
-		// key, the tag, and for a string its length byte and bytes.
-		tag := start + 1 + int(v.enc[start])
-		e.key, e.kind = v.enc[start+1:tag], kind(v.enc[tag])
-		if e.kind != kindNil {
-			e.str = v.enc[tag+2 : end]
-		}
-		return true
-	}
-	_ = r.entry(e)
-	return true
-}
-
-// span returns the byte range of key's entry in enc, or the empty range at
-// the offset where an entry for key belongs.
-func (v *Values) span(key string) (start, end int, found bool) {
-	r := valueReader{s: v.enc, mode: modeSkip}
-	for range v.encN {
-		start = r.off
-		switch strings.Compare(r.skipEntry(), key) {
-		case 0:
-			return start, r.off, true
-		case 1:
-			return start, start, false
-		}
-	}
-	return len(v.enc), len(v.enc), false
-}
-
-// skipEntry steps over one entry of a validated encoding and returns its
-// key.
-func (r *valueReader) skipEntry() string {
-	if key, ok := r.quickEntry(); ok {
-		return key
-	}
-	var e entry
-	_ = r.head(&e)
-	_ = r.payload(&e)
-	return e.key
-}
-
-// splice replaces enc[start:end] with the encoding of e, or with nothing
-// if e is nil. The caller adjusts encN.
-func (v *Values) splice(start, end int, e *entry) {
-	v.splices++
-	switch {
-	case e == nil && start == 0: // the first entry goes: no copy
-		v.enc = v.enc[end:]
-		return
-	case e == nil && end == len(v.enc): // the last entry goes: no copy
-		v.enc = v.enc[:start]
-		return
-	}
-	var small [64]byte
-	var enc []byte
-	if e != nil {
-		enc = e.appendTo(small[:0])
-	}
-	var b strings.Builder
-	b.Grow(len(v.enc) - (end - start) + len(enc))
-	b.WriteString(v.enc[:start])
-	b.Write(enc)
-	b.WriteString(v.enc[end:])
-	v.enc = b.String()
+	return found
 }
 
 // Delete removes key and reports whether it was present.
 func (v *Values) Delete(key string) bool {
-	if v.encoded() {
-		start, end, found := v.span(key)
-		switch {
-		case !found:
-			return false
-		case v.encN == 1:
-			*v = Values{}
-			return true
-		case v.splices < maxSplices:
-			v.splice(start, end, nil)
-			v.encN--
-			return true
-		}
-	} else if _, ok := v.find(key); !ok {
-		return false
+	i, found := v.find(key)
+	if found {
+		v.entries = slices.Delete(slices.Clone(v.entries), i, i+1)
 	}
-	v.materialize()
-	i, _ := v.find(key)
-	v.entries = slices.Delete(v.entries, i, i+1)
-	return true
+	return found
 }
 
 // Len returns the number of stored values.
-func (v *Values) Len() int {
-	if v.encoded() {
-		return int(v.encN)
-	}
-	return len(v.entries)
-}
+func (v *Values) Len() int { return len(v.entries) }
 
 // Keys returns the stored keys in ascending byte order.
 func (v *Values) Keys() []string {
-	if !v.encoded() {
-		keys := make([]string, len(v.entries))
-		for i, e := range v.entries {
-			keys[i] = e.key
-		}
-		return keys
-	}
-	keys := make([]string, 0, v.encN)
-	r := valueReader{s: v.enc, mode: modeSkip}
-	for range v.encN {
-		keys = append(keys, r.skipEntry())
+	keys := make([]string, len(v.entries))
+	for i, e := range v.entries {
+		keys[i] = e.key
 	}
 	return keys
-}
-
-// Clone returns an independent copy.
-func (v *Values) Clone() Values {
-	return Values{entries: slices.Clone(v.entries), enc: v.enc, encN: v.encN, splices: v.splices}
 }
 
 // makeEntry converts a Go value to its stored form, copying anything mutable.
@@ -471,9 +320,6 @@ func (w wireTime) time() time.Time {
 
 // encodedLen returns the exact size of appendValues' output.
 func (v *Values) encodedLen() int {
-	if v.encoded() {
-		return uvarintLen(uint64(v.encN)) + len(v.enc)
-	}
 	n := uvarintLen(uint64(len(v.entries)))
 	for i := range v.entries {
 		n += v.entries[i].encodedLen()
@@ -519,9 +365,6 @@ func uvarintLen(x uint64) int {
 // appendValues writes the canonical encoding: a count, then the entries in
 // ascending key order.
 func (v *Values) appendTo(b []byte) []byte {
-	if v.encoded() {
-		return append(binary.AppendUvarint(b, uint64(v.encN)), v.enc...)
-	}
 	b = binary.AppendUvarint(b, uint64(len(v.entries)))
 	for i := range v.entries {
 		b = v.entries[i].appendTo(b)
@@ -584,23 +427,9 @@ var errValues = errors.New("bad values encoding")
 // strings are substrings of one backing copy and cost no allocation each.
 // Every length is checked against what remains before anything is allocated.
 type valueReader struct {
-	s    string
-	off  int
-	mode readMode
+	s   string
+	off int
 }
-
-// readMode says what a valueReader does with each value.
-type readMode int
-
-const (
-	// modeValidate checks every rule of the canonical encoding and builds
-	// nothing: decoding a token allocates nothing per value.
-	modeValidate readMode = iota
-	// modeSkip steps over values of an encoding already validated.
-	modeSkip
-	// modeBuild fills in each entry, slices, maps and times included.
-	modeBuild
-)
 
 func (r *valueReader) fail(format string, args ...any) error {
 	return fmt.Errorf("%w at byte %d: %s", errValues, r.off, fmt.Sprintf(format, args...))
@@ -674,79 +503,34 @@ func (r *valueReader) fixed(size int) (uint64, error) {
 	return x, nil
 }
 
-// decodeValues parses a complete values encoding. It rejects keys that are
-// not in strictly ascending order (which covers duplicates) and trailing
-// bytes, so every accepted input is the canonical encoding of its result.
-func decodeValues(s string) (Values, error) {
-	var v Values
-	err := v.decode(s)
-	return v, err
-}
-
-// decode sets v, which must be zero, to the validated encoding s. It fills
-// v in place because the codec decodes straight into a Record's Values.
+// decode sets v, which must be zero, from the encoding s, which it keeps:
+// the decoded strings are substrings of s. It rejects keys that are not in
+// strictly ascending order (which covers duplicates) and trailing bytes, so
+// every accepted input is the canonical encoding of its result.
 func (v *Values) decode(s string) error {
-	r := valueReader{s: s, mode: modeValidate}
+	r := valueReader{s: s}
 	// Each entry takes at least two bytes: a key length and a tag.
 	count, err := r.count("value", 2)
 	if err != nil {
 		return err
 	}
-	if count > math.MaxInt32 {
-		return r.fail("value count %d is more than a Values holds", count)
+	var entries []entry
+	if count > 0 {
+		entries = make([]entry, count)
 	}
-	var e entry
-	prevKey := ""
-	for i := range count {
-		key, ok := r.quickEntry()
-		if !ok {
-			if err := r.entry(&e); err != nil {
-				return err
-			}
-			key = e.key
+	for i := range entries {
+		if err := r.entry(&entries[i]); err != nil {
+			return err
 		}
-		if i > 0 && prevKey >= key {
-			return r.fail("key %q out of order or repeated", key)
+		if i > 0 && entries[i-1].key >= entries[i].key {
+			return r.fail("key %q out of order or repeated", entries[i].key)
 		}
-		prevKey = key
 	}
 	if r.remaining() != 0 {
 		return r.fail("%d trailing bytes", r.remaining())
 	}
-	if count > 0 {
-		v.enc, v.encN = s[uvarintLen(uint64(count)):], int32(count)
-	}
+	v.entries = entries
 	return nil
-}
-
-// quickEntry steps over the commonest entry, a short key with a nil or a
-// short string or []byte value, and returns its key. Both lengths are then
-// single bytes below 0x80, which are always minimal varints. For any other
-// entry it moves nothing and returns false, and the caller reads it with
-// entry, which checks every rule and words the error.
-func (r *valueReader) quickEntry() (key string, ok bool) {
-	s, off := r.s, r.off
-	if off >= len(s) || s[off] >= 0x80 {
-		return "", false
-	}
-	end := off + 1 + int(s[off])
-	if end >= len(s) { // the key and its tag byte
-		return "", false
-	}
-	key = s[off+1 : end]
-	switch kind(s[end]) {
-	case kindNil:
-		r.off = end + 1
-		return key, true
-	case kindString, kindBytes:
-		n := end + 1
-		if n >= len(s) || s[n] >= 0x80 || n+1+int(s[n]) > len(s) {
-			return "", false
-		}
-		r.off = n + 1 + int(s[n])
-		return key, true
-	}
-	return "", false
 }
 
 // entry reads one whole entry.
@@ -783,24 +567,15 @@ func (r *valueReader) payload(e *entry) (err error) {
 		e.str, err = r.str()
 	case kindJSON:
 		e.str, err = r.str()
-		if err == nil && r.mode == modeValidate && !json.Valid([]byte(e.str)) {
+		if err == nil && !json.Valid([]byte(e.str)) {
 			err = r.fail("invalid JSON for key %q", e.key)
 		}
 	case kindTime:
-		var w wireTime
-		if w, err = r.time(); err == nil && r.mode == modeBuild {
-			e.val = w
-		}
+		e.val, err = r.time()
 	case kindStrings:
-		var list []string
-		if list, err = r.strings(); err == nil && r.mode == modeBuild {
-			e.val = list
-		}
+		e.val, err = r.strings()
 	case kindStringMap:
-		var m map[string]string
-		if m, err = r.stringMap(); err == nil && r.mode == modeBuild {
-			e.val = m
-		}
+		e.val, err = r.stringMap()
 	default:
 		e.num, err = r.fixed(fixedSize[e.kind])
 		if err == nil {
@@ -850,18 +625,13 @@ func (r *valueReader) strings() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var list []string
-	if r.mode == modeBuild {
-		list = make([]string, n)
-	}
+	list := make([]string, n)
 	for i := range n {
 		str, err := r.str()
 		if err != nil {
 			return nil, err
 		}
-		if list != nil {
-			list[i] = str
-		}
+		list[i] = str
 	}
 	return list, nil
 }
@@ -872,10 +642,7 @@ func (r *valueReader) stringMap() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m map[string]string
-	if r.mode == modeBuild {
-		m = make(map[string]string, n)
-	}
+	m := make(map[string]string, n)
 	prev := ""
 	for i := range n {
 		k, err := r.str()
@@ -889,24 +656,8 @@ func (r *valueReader) stringMap() (map[string]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if m != nil {
-			m[k] = val
-		}
+		m[k] = val
 		prev = k
 	}
 	return m, nil
 }
-
-// DecodeValues parses the values section of a plaintext, as FORMAT.md
-// specifies it. It is exported for tools and for tests in other languages'
-// ports; [Codec.Open] calls it after authentication.
-func DecodeValues(b []byte) (Values, error) {
-	v, err := decodeValues(string(b))
-	if err != nil {
-		return Values{}, fmt.Errorf("cookiesession: %w", err)
-	}
-	return v, nil
-}
-
-// AppendEncoded appends the canonical encoding of v to b.
-func (v *Values) AppendEncoded(b []byte) []byte { return v.appendTo(b) }

@@ -457,7 +457,7 @@ type vecFailCase struct {
 	class, reason string
 	cookie        string // the name the token is opened under; default vecCookie
 	maxAge        int64  // default vecDay
-	maxLen        int    // default DefaultMaxTokenLen
+	maxLen        int    // default 4096
 	plaintext     []byte // hand-built: sealed with vecKey1 by vecSealPlain
 	token         func(g *vecGen) string
 }
@@ -716,7 +716,7 @@ func vecLengthCases() []vecFailCase {
 			reason: "token of 196 bytes exceeds the limit of 150", token: func(g *vecGen) string { return g.base }},
 		{name: "too_long_checked_first", desc: "4097 '=' characters: the length is checked before anything else",
 			class: "invalid", reason: "token of 4097 bytes exceeds the limit of 4096",
-			token: func(*vecGen) string { return strings.Repeat("=", DefaultMaxTokenLen+1) }},
+			token: func(*vecGen) string { return strings.Repeat("=", 4096+1) }},
 		{name: "truncated_below_minimum", desc: "the empty-session minimum less one character", class: "invalid",
 			reason: fmt.Sprintf("token of %d bytes is too short", MinTokenLen-1),
 			token:  func(g *vecGen) string { return g.base[:MinTokenLen-1] }},

@@ -329,10 +329,14 @@ func (a *app) mergeSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	// The merge changed the session, so this response re-seals it and the
-	// new token's deadline is the codec's expiry as of now.
-	expires := a.mgr.Codec().Expiry(s.CreatedAt(), time.Now())
-	writeJSON(w, http.StatusOK, sessionJSON(s, expires))
+	// The merge changed the session: save it now, so that the reply shows
+	// the new token's deadline, and a session that no longer fits is
+	// answered as the middleware would.
+	if err := a.mgr.Save(w, r, s); err != nil {
+		a.commitFailed(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sessionJSON(s, s.ExpiresAt()))
 }
 
 func (a *app) deleteSession(w http.ResponseWriter, r *http.Request) {

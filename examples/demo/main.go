@@ -67,7 +67,7 @@ func parseFlags(args []string, out io.Writer) (flags, error) {
 	fs.StringVar(&f.keys, "keys", "", "key-ring JSON `file`, reloaded when it changes and on SIGHUP (default: $"+cookiesession.EnvKeys+", else an ephemeral ring)")
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level, including why a cookie was refused")
 	fs.StringVar(&f.cfg.Name, "name", "session", "cookie name (chunks are NAME.1, NAME.2, ...)")
-	fs.DurationVar(&f.cfg.MaxAge, "max-age", cookiesession.DefaultMaxAge, "absolute session lifetime")
+	fs.DurationVar(&f.cfg.MaxAge, "max-age", 24*time.Hour, "absolute session lifetime")
 	fs.DurationVar(&f.cfg.IdleTimeout, "idle-timeout", 0, "end a session idle this long; 0 is off")
 	fs.IntVar(&f.cfg.MaxChunks, "max-chunks", 1, "cookies of 4096 bytes a session may span")
 	fs.BoolVar(&f.cfg.Insecure, "insecure", false, insecureHelp)

@@ -1,0 +1,243 @@
+package cookiesession
+
+import (
+	"fmt"
+	"log/slog"
+	"math/bits"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// The cookie transport: reading a token from the request's chunk cookies,
+// and writing Set-Cookie lines with the Vary and Cache-Control rules that
+// go with them.
+
+// maxChunks bounds Options.MaxChunks: one bit each in readToken's mask.
+const maxChunks = 64
+
+func chunkName(name string, i int) string {
+	if i == 0 {
+		return name
+	}
+	return name + "." + strconv.Itoa(i)
+}
+
+// readToken gathers the token from the request's chunk cookies in one pass
+// over the Cookie headers, split as net/http splits them. The first of two
+// cookies with one name wins, as with Request.Cookie. A value is taken as
+// sent, less the optional double quotes RFC 6265 allows: the codec's strict
+// base64url check refuses anything a cookie value may not hold. It records
+// in s how many chunk names the client holds, so stale ones can be expired.
+func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
+	lines := r.Header["Cookie"]
+	if n, over := tooManyCookies(lines); over {
+		m.logIgnored(r, n)
+		return "", nil
+	}
+	var values [maxChunks]string
+	var present uint64 // bit i: chunk i was sent
+	for _, line := range lines {
+		for part := range strings.SplitSeq(line, ";") {
+			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+			i := m.chunkIndex(name)
+			if i < 0 || present&(1<<i) != 0 {
+				continue
+			}
+			present |= 1 << i
+			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
+			}
+			values[i] = value
+		}
+	}
+	s.chunksSent = int32(bits.Len64(present))
+	if present == 0 {
+		return "", nil
+	}
+	return m.joinChunks(values[:s.chunksSent], present)
+}
+
+// maxCookies is net/http's default limit: a request with more cookies is
+// treated as having none (Request.Cookie returns nothing), and so it is here.
+// Such a request gets a fresh session, and its cookie is not cleared, so a
+// sibling site that floods the jar cannot end the user's session for good.
+const maxCookies = 3000
+
+// tooManyCookies reports whether lines hold more than maxCookies cookies,
+// counted as net/http counts them (one more than the semicolons in each
+// line), and if so how many. Lines too short to hold that many are not
+// scanned.
+func tooManyCookies(lines []string) (int, bool) {
+	size := 0
+	for _, line := range lines {
+		size += len(line) + 1
+	}
+	if size <= maxCookies {
+		return 0, false
+	}
+	n := 0
+	for _, line := range lines {
+		n += strings.Count(line, ";") + 1
+	}
+	return n, n > maxCookies
+}
+
+func (m *Manager) logIgnored(r *http.Request, n int) {
+	m.logger.LogAttrs(r.Context(), slog.LevelDebug, "cookiesession: request cookies ignored",
+		slog.String("cookie", m.opts.Name), slog.String("reason", fmt.Sprintf("%d cookies, more than %d", n, maxCookies)))
+}
+
+// chunkIndex returns i if name is chunk i's name, or -1.
+func (m *Manager) chunkIndex(name string) int {
+	if name == m.names[0] {
+		return 0
+	}
+	suffix, ok := strings.CutPrefix(name, m.chunkPrefix)
+	if !ok || len(m.names) == 1 {
+		return -1
+	}
+	i, err := strconv.Atoi(suffix)
+	if err != nil || i < 1 || i >= len(m.names) || name != m.names[i] {
+		return -1 // also refuses non-canonical forms such as "name.01"
+	}
+	return i
+}
+
+// joinChunks concatenates the chunk values, which must have no gaps and
+// together stay within the token limit.
+func (m *Manager) joinChunks(values []string, present uint64) (string, error) {
+	total := 0
+	for i, v := range values {
+		if present&(1<<i) == 0 {
+			return "", invalid(0, "cookie %s present but chunk %s missing", m.names[len(values)-1], m.names[i])
+		}
+		total += len(v)
+	}
+	if total > m.codec.maxLen {
+		return "", invalid(0, "cookie chunks of %d bytes exceed the limit of %d", total, m.codec.maxLen)
+	}
+	if len(values) == 1 {
+		return values[0], nil
+	}
+	return strings.Join(values, ""), nil
+}
+
+// chunksFor returns how many cookies a token of n bytes needs.
+func (m *Manager) chunksFor(n int) int {
+	chunks := 1
+	for i := 0; n > m.caps[i]; i++ {
+		n -= m.caps[i]
+		chunks++
+	}
+	return chunks
+}
+
+// cookieLine renders chunk i's Set-Cookie value. The attributes were
+// rendered once by net/http in New; the value is base64url, which needs no
+// sanitizing.
+func (m *Manager) cookieLine(i int, value []byte, maxAge int) string {
+	var b strings.Builder
+	b.Grow(len(m.names[i]) + 1 + len(value) + len("; Max-Age=") + 20 + len(m.attrText))
+	b.WriteString(m.names[i])
+	b.WriteByte('=')
+	b.Write(value)
+	if !m.opts.BrowserSession {
+		var digits [20]byte
+		b.WriteString("; Max-Age=")
+		b.Write(strconv.AppendInt(digits[:0], int64(max(maxAge, 1)), 10))
+	}
+	b.WriteString(m.attrText)
+	return b.String()
+}
+
+// setCookies replaces any Set-Cookie lines for our names with lines, so the
+// response never carries two values for one of our cookies. A response
+// that sets a cookie must not be stored by a shared cache.
+func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
+	if old := h["Set-Cookie"]; len(old) > 0 {
+		kept := make([]string, 0, len(old)+len(lines))
+		for _, line := range old {
+			if !isOurs(line, names) {
+				kept = append(kept, line)
+			}
+		}
+		lines = append(kept, lines...)
+	}
+	h["Set-Cookie"] = lines
+	if !hasToken(h["Cache-Control"], "no-store", "private") {
+		buf.cacheControl[0] = "no-store"
+		h["Cache-Control"] = buf.cacheControl[:1:1]
+	}
+}
+
+// headerBuf backs the one-element header values a response usually needs,
+// so that committing a session does not allocate a slice for each. The
+// slices are handed out with their capacity capped: appending to one
+// copies it, so a handler that adds to these headers cannot write here.
+type headerBuf struct {
+	vary, cacheControl, setCookie [1]string
+}
+
+// setCookieLines returns an empty slice for n Set-Cookie lines.
+func (b *headerBuf) setCookieLines(n int) []string {
+	if n == 1 {
+		return b.setCookie[:0:1]
+	}
+	return make([]string, 0, n)
+}
+
+// removeOurs drops every Set-Cookie line for our names.
+func removeOurs(h http.Header, names []string) {
+	old := h["Set-Cookie"]
+	kept := old[:0:0]
+	for _, line := range old {
+		if !isOurs(line, names) {
+			kept = append(kept, line)
+		}
+	}
+	if len(kept) == 0 {
+		h.Del("Set-Cookie")
+		return
+	}
+	h["Set-Cookie"] = kept
+}
+
+func isOurs(line string, names []string) bool {
+	name, _, _ := strings.Cut(line, "=")
+	name = strings.TrimSpace(name)
+	for _, n := range names {
+		if name == n {
+			return true
+		}
+	}
+	return false
+}
+
+// addVary adds "Vary: Cookie": the response depends on the session.
+func addVary(h http.Header, buf *headerBuf) {
+	switch vary := h["Vary"]; {
+	case len(vary) == 0:
+		buf.vary[0] = "Cookie"
+		h["Vary"] = buf.vary[:1:1]
+	case !hasToken(vary, "Cookie", "*"):
+		h["Vary"] = append(vary, "Cookie")
+	}
+}
+
+// hasToken reports whether a comma-separated header holds any of tokens,
+// in any case, in one pass over its values.
+func hasToken(values []string, tokens ...string) bool {
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			part, _, _ = strings.Cut(part, "=")
+			part = strings.TrimSpace(part)
+			for _, token := range tokens {
+				if strings.EqualFold(part, token) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,37 @@
+package cookiesession
+
+import (
+	"fmt"
+	"time"
+)
+
+// Names the black-box tests need and users do not.
+
+const (
+	Version     = version
+	MinTokenLen = minTokenLen
+	ClockSkew   = clockSkew
+	MaxChunks   = maxChunks
+)
+
+// DecodeValues parses a values section as FORMAT.md specifies it.
+func DecodeValues(b []byte) (Values, error) {
+	var v Values
+	if err := v.decode(string(b)); err != nil {
+		return Values{}, fmt.Errorf("cookiesession: %w", err)
+	}
+	return v, nil
+}
+
+// AppendEncoded appends the canonical encoding of v to b.
+func (v *Values) AppendEncoded(b []byte) []byte { return v.appendTo(b) }
+
+// Clone returns a copy of v.
+func (v *Values) Clone() Values { return *v }
+
+// Codec returns the codec the Manager seals with.
+func (m *Manager) Codec() *Codec { return m.codec }
+
+func (c *Codec) Name() string                                 { return c.name }
+func (c *Codec) TokenLen(rec *Record) int                     { return c.tokenLen(rec) }
+func (c *Codec) Expiry(created, sealedAt time.Time) time.Time { return c.expiry(created, sealedAt) }
