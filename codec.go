@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
@@ -9,24 +10,32 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
-// Wire format v1 (see FORMAT.md):
+// Wire format (see FORMAT.md):
 //
-//	raw   = 0x01 || key_id (uint32 BE) || nonce (24) || XChaCha20-Poly1305(key, nonce, plaintext, ad)
+//	raw   = version || key_id (uint32 BE) || nonce (24) || XChaCha20-Poly1305(key, nonce, plaintext, ad)
 //	ad    = raw[0:5] || cookie name
 //	token = base64url(raw), unpadded
-//	plaintext = created (uint64 BE) || expires (uint64 BE) || id (16) || values
+//	plaintext v1 = created (uint64 BE) || expires (uint64 BE) || id (16) || values
+//	plaintext v2 = created || expires || id || max_age (uint32 BE) || idle (uint32 BE) || flags || values
+//
+// A token is sealed as v2 only when its session has a Lifetime of its own,
+// so readers of v1 alone keep reading every other session.
 const (
-	version      = 0x01 // the first byte of every token
+	version      = 0x01 // sessions with the default lifetime
+	version2     = 0x02 // sessions with a Lifetime of their own
 	headerSize   = 5
 	nonceSize    = chacha20poly1305.NonceSizeX
 	tagSize      = chacha20poly1305.Overhead
-	plainHeader  = 8 + 8 + idSize
+	plainHeader  = 8 + 8 + idSize // v1
+	lifetimeSize = 4 + 4 + 1      // v2 adds max_age, idle and flags
 	idSize       = 16
+	flagBrowser  = 0x01 // v2 flags: a browser-session cookie
 	envelopeSize = headerSize + nonceSize + tagSize
 
 	// minTokenLen is the length of the shortest valid token: one that holds
@@ -81,6 +90,9 @@ func (e *TokenError) Unwrap() []error {
 	return []error{e.kind}
 }
 
+// reasonAuth is the one reason an authentication failure gives.
+const reasonAuth = "authentication failed"
+
 func invalid(keyID uint32, format string, args ...any) *TokenError {
 	return &TokenError{Reason: fmt.Sprintf(format, args...), KeyID: keyID, kind: ErrInvalid}
 }
@@ -102,9 +114,39 @@ type Record struct {
 	Expires time.Time
 	// Values are the session's contents.
 	Values Values
+	// Lifetime is the session's own lifetime; zero means the codec's.
+	Lifetime Lifetime
 	// KeyID is the key a token was opened with. Open sets it; Seal sets it
 	// to the key it sealed with.
 	KeyID uint32
+}
+
+// Lifetime is a session's own lifetime, sealed inside its token, such as
+// the longer one a "remember me" login asks for. Zero durations mean the
+// defaults (Options.MaxAge and Options.IdleTimeout). MaxLifetime bounds
+// both, when the token is sealed and every time it is opened.
+type Lifetime struct {
+	// MaxAge is the absolute lifetime since the session was created.
+	MaxAge time.Duration
+	// IdleTimeout ends the session when it has not been refreshed for this
+	// long.
+	IdleTimeout time.Duration
+	// BrowserSession leaves Max-Age out of the cookie, so the browser drops
+	// it when it closes; false makes the cookie persistent. Unlike the
+	// durations, it always overrides Options.BrowserSession.
+	BrowserSession bool
+}
+
+// maxLifetimeSeconds is the largest duration the wire's uint32 holds.
+const maxLifetimeSeconds = 1<<32 - 1
+
+func (l Lifetime) check() error {
+	for _, d := range []time.Duration{l.MaxAge, l.IdleTimeout} {
+		if d < 0 || (d > 0 && d < time.Second) || d/time.Second > maxLifetimeSeconds {
+			return fmt.Errorf("cookiesession: lifetime %v is not between 1s and %d s", d, maxLifetimeSeconds)
+		}
+	}
+	return nil
 }
 
 // CodecOptions configure a Codec. The zero value of a field means its
@@ -118,6 +160,9 @@ type CodecOptions struct {
 	// IdleTimeout, when positive, makes each token expire this long after
 	// it was sealed (but never after Created+MaxAge). Default 0: off.
 	IdleTimeout time.Duration
+	// MaxLifetime bounds every session's MaxAge and IdleTimeout, its own
+	// Lifetime's included. Default: MaxAge.
+	MaxLifetime time.Duration
 	// MaxTokenLen limits a token's length in bytes, when sealing and before
 	// decoding when opening. Default 4096. The shortest token, an empty
 	// session's, is 104 bytes.
@@ -128,11 +173,12 @@ type CodecOptions struct {
 // to one cookie name and one key ring. It is safe for concurrent use, and
 // follows rotations of its ring.
 type Codec struct {
-	ring   *KeyRing
-	name   string
-	maxAge time.Duration
-	idle   time.Duration
-	maxLen int
+	ring    *KeyRing
+	name    string
+	maxAge  time.Duration
+	idle    time.Duration
+	maxLen  int
+	ceiling atomic.Int64 // MaxLifetime in whole seconds
 }
 
 // NewCodec returns a Codec for ring and opts.
@@ -143,8 +189,8 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if opts.Name == "" {
 		return nil, errors.New("cookiesession: codec needs a cookie name")
 	}
-	if opts.MaxAge < 0 || opts.IdleTimeout < 0 || opts.MaxTokenLen < 0 {
-		return nil, errors.New("cookiesession: MaxAge, IdleTimeout and MaxTokenLen must not be negative")
+	if opts.MaxAge < 0 || opts.IdleTimeout < 0 || opts.MaxTokenLen < 0 || opts.MaxLifetime < 0 {
+		return nil, errors.New("cookiesession: MaxAge, IdleTimeout, MaxLifetime and MaxTokenLen must not be negative")
 	}
 	c := &Codec{ring: ring, name: opts.Name, maxAge: opts.MaxAge, idle: opts.IdleTimeout, maxLen: opts.MaxTokenLen}
 	setDefault(&c.maxAge, 24*time.Hour)
@@ -157,17 +203,44 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if c.maxLen < minTokenLen {
 		return nil, fmt.Errorf("cookiesession: MaxTokenLen %d cannot hold an empty session (%d)", c.maxLen, minTokenLen)
 	}
+	if err := c.setMaxLifetime(cmp.Or(opts.MaxLifetime, c.maxAge)); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
-// expiry returns the hard deadline of a token sealed at sealedAt for a
-// session created at created: min(created+MaxAge, sealedAt+IdleTimeout).
-func (c *Codec) expiry(created, sealedAt time.Time) time.Time {
-	expires := created.Add(c.maxAge)
-	if c.idle > 0 {
-		expires = minTime(expires, sealedAt.Add(c.idle))
+// setMaxLifetime changes MaxLifetime, the bound on every session's MaxAge
+// and IdleTimeout. It is safe to call while sessions are served: lowering
+// it cuts existing sessions at their next request.
+func (c *Codec) setMaxLifetime(d time.Duration) error {
+	if d < time.Second || d/time.Second > maxLifetimeSeconds {
+		return fmt.Errorf("cookiesession: MaxLifetime %v is not between 1s and %d s", d, maxLifetimeSeconds)
 	}
-	return wholeSecond(expires)
+	c.ceiling.Store(int64(d / time.Second))
+	return nil
+}
+
+// limits returns the absolute lifetime and the idle timeout (0: none) that
+// apply to a session with lifetime l, in whole seconds.
+func (c *Codec) limits(l *Lifetime) (maxAge, idle int64) {
+	ceiling := c.ceiling.Load()
+	maxAge = min(int64(cmp.Or(l.MaxAge, c.maxAge)/time.Second), ceiling)
+	if idle = int64(cmp.Or(l.IdleTimeout, c.idle) / time.Second); idle > 0 {
+		idle = min(idle, ceiling)
+	}
+	return maxAge, idle
+}
+
+// expiry returns the hard deadline of a token sealed at sealedAt for a
+// session created at created: min(created+MaxAge, sealedAt+IdleTimeout),
+// under the limits that apply to lifetime l.
+func (c *Codec) expiry(created, sealedAt time.Time, l *Lifetime) time.Time {
+	maxAge, idle := c.limits(l)
+	expires := wholeSecond(created).Unix() + maxAge
+	if idle > 0 {
+		expires = min(expires, sealedAt.Unix()+idle)
+	}
+	return time.Unix(expires, 0)
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -179,7 +252,15 @@ func minTime(a, b time.Time) time.Time {
 
 // tokenLen returns the length of the token that sealing rec would produce.
 func (c *Codec) tokenLen(rec *Record) int {
-	return b64.EncodedLen(envelopeSize + plainHeader + rec.Values.encodedLen())
+	return b64.EncodedLen(envelopeSize + plainLen(rec))
+}
+
+func plainLen(rec *Record) int {
+	n := plainHeader + rec.Values.encodedLen()
+	if rec.Lifetime != (Lifetime{}) {
+		n += lifetimeSize
+	}
+	return n
 }
 
 // Seal is SealAt with the current time.
@@ -193,10 +274,22 @@ func (c *Codec) Seal(rec *Record) (string, error) { return c.SealAt(rec, time.No
 // MaxTokenLen, and with ErrExpired if rec has already expired.
 func (c *Codec) SealAt(rec *Record, now time.Time) (string, error) { return c.seal(rec, now, nil) }
 
+// sealKey returns the key to seal with at now: the primary, or key id if
+// the ring holds it (see Manager.write).
+func (c *Codec) sealKey(now time.Time, id uint32) *ringKey {
+	st := c.ring.load()
+	if id != 0 {
+		if k := st.lookup(id); k != nil {
+			return k
+		}
+	}
+	return st.primaryAt(now)
+}
+
 // seal does the work of SealAt. A nil nonce means a fresh one from
 // crypto/rand; only the known-answer vector tests pass a fixed nonce.
 func (c *Codec) seal(rec *Record, now time.Time, nonce []byte) (string, error) {
-	buf, token, err := c.sealBuffer(rec, now, nonce)
+	buf, token, err := c.sealBuffer(rec, now, nonce, 0)
 	if err != nil {
 		return "", err
 	}
@@ -208,22 +301,26 @@ func (c *Codec) seal(rec *Record, now time.Time, nonce []byte) (string, error) {
 // sealBuffer seals rec into a pooled buffer and returns the token, which
 // lives in that buffer: the caller copies it where it is needed (the
 // middleware, straight into the Set-Cookie line) and then releases the
-// buffer with putBuffer.
-func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte) (*buffer, []byte, error) {
+// buffer with putBuffer. It seals under key keyID if the ring holds it,
+// else under the primary.
+func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte, keyID uint32) (*buffer, []byte, error) {
 	if err := c.fill(rec, now); err != nil {
 		return nil, nil, err
 	}
-	plainLen := plainHeader + rec.Values.encodedLen()
-	rawLen := envelopeSize + plainLen
+	rawLen := envelopeSize + plainLen(rec)
 	tokenLen := b64.EncodedLen(rawLen)
 	if tokenLen > c.maxLen {
 		return nil, nil, fmt.Errorf("%w: token of %d bytes exceeds the limit of %d", ErrTooLarge, tokenLen, c.maxLen)
 	}
-	key := c.ring.load().primaryAt(now)
+	key := c.sealKey(now, keyID)
 	buf := getBuffer(headerSize + len(c.name) + rawLen + tokenLen)
 
 	raw := buf.b[:0]
-	raw = append(raw, version)
+	if rec.Lifetime == (Lifetime{}) {
+		raw = append(raw, version)
+	} else {
+		raw = append(raw, version2)
+	}
 	raw = binary.BigEndian.AppendUint32(raw, key.id)
 	ad := append(buf.b[rawLen:rawLen], raw...)
 	ad = append(ad, c.name...)
@@ -237,6 +334,15 @@ func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte) (*buffer, [
 	plain = binary.BigEndian.AppendUint64(plain, uint64(rec.Created.Unix()))
 	plain = binary.BigEndian.AppendUint64(plain, uint64(rec.Expires.Unix()))
 	plain = append(plain, rec.ID[:]...)
+	if l := &rec.Lifetime; *l != (Lifetime{}) {
+		plain = binary.BigEndian.AppendUint32(plain, uint32(l.MaxAge/time.Second))
+		plain = binary.BigEndian.AppendUint32(plain, uint32(l.IdleTimeout/time.Second))
+		flags := byte(0)
+		if l.BrowserSession {
+			flags |= flagBrowser
+		}
+		plain = append(plain, flags)
+	}
 	plain = rec.Values.appendTo(plain)
 	sealed := key.mat.aead.Seal(raw, raw[headerSize:headerSize+nonceSize], plain, ad)
 	rec.KeyID = key.id
@@ -244,6 +350,12 @@ func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte) (*buffer, [
 }
 
 func (c *Codec) fill(rec *Record, now time.Time) error {
+	if err := rec.Lifetime.check(); err != nil {
+		return err
+	}
+	// The wire carries whole seconds.
+	rec.Lifetime.MaxAge = rec.Lifetime.MaxAge.Truncate(time.Second)
+	rec.Lifetime.IdleTimeout = rec.Lifetime.IdleTimeout.Truncate(time.Second)
 	if rec.ID == (SessionID{}) {
 		rec.ID = newSessionID()
 	}
@@ -255,7 +367,7 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 		return errors.New("cookiesession: session created before 1970")
 	}
 	if rec.Expires.IsZero() {
-		rec.Expires = c.expiry(rec.Created, now)
+		rec.Expires = c.expiry(rec.Created, now, &rec.Lifetime)
 	}
 	rec.Expires = wholeSecond(rec.Expires)
 	if rec.Expires.Unix() <= now.Unix() { // whole seconds: same as !Expires.After(now)
@@ -333,7 +445,7 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 }
 
 func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
-	if raw[0] != version {
+	if raw[0] != version && raw[0] != version2 {
 		return invalid(0, "unknown format version 0x%02x", raw[0])
 	}
 	keyID := binary.BigEndian.Uint32(raw[1:headerSize])
@@ -345,14 +457,37 @@ func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
 	nonce, sealed := raw[headerSize:headerSize+nonceSize], raw[headerSize+nonceSize:]
 	plain, err := key.mat.aead.Open(sealed[:0], nonce, sealed, ad)
 	if err != nil {
-		return invalid(keyID, "authentication failed")
+		return invalid(keyID, reasonAuth)
+	}
+	n := plainHeader
+	if raw[0] == version2 {
+		if n += lifetimeSize; len(plain) < n+1 {
+			return invalid(keyID, "plaintext of %d bytes is too short for version 2", len(plain))
+		}
+		if err := readLifetime(plain[plainHeader:n], &rec.Lifetime); err != nil {
+			return invalid(keyID, "%v", err)
+		}
 	}
 	if err := c.checkTimes(plain, keyID, now, rec); err != nil {
 		return err
 	}
 	// One copy of the values: the decoded strings are substrings of it.
-	if err := rec.Values.decode(string(plain[plainHeader:])); err != nil {
+	if err := rec.Values.decode(string(plain[n:])); err != nil {
 		return invalid(keyID, "%v", err)
+	}
+	return nil
+}
+
+// readLifetime reads v2's max_age, idle and flags.
+func readLifetime(b []byte, l *Lifetime) error {
+	l.MaxAge = time.Duration(binary.BigEndian.Uint32(b[0:4])) * time.Second
+	l.IdleTimeout = time.Duration(binary.BigEndian.Uint32(b[4:8])) * time.Second
+	if flags := b[8]; flags&^flagBrowser != 0 {
+		return fmt.Errorf("unknown lifetime flags 0x%02x", flags)
+	}
+	l.BrowserSession = b[8]&flagBrowser != 0
+	if *l == (Lifetime{}) {
+		return errors.New("a version 2 token without a lifetime")
 	}
 	return nil
 }
@@ -365,14 +500,15 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time, rec *Recor
 	}
 	// Whole seconds compare exactly with the fractional now: t > now holds
 	// for a whole t exactly when t > floor(now).
-	nowSec, maxAge := now.Unix(), int64(c.maxAge/time.Second)
+	nowSec := now.Unix()
+	maxAge, _ := c.limits(&rec.Lifetime)
 	switch {
 	case int64(created) > nowSec+int64(clockSkew/time.Second):
 		return invalid(keyID, "session created in the future at %s", unixUTC(created))
 	case int64(expires) <= nowSec:
 		return expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")
 	case int64(created)+maxAge <= nowSec:
-		return expired(keyID, time.Unix(int64(created)+maxAge, 0), "MaxAge "+c.maxAge.String()+" since creation")
+		return expired(keyID, time.Unix(int64(created)+maxAge, 0), "MaxAge "+(time.Duration(maxAge)*time.Second).String()+" since creation")
 	}
 	rec.Created, rec.Expires, rec.KeyID = time.Unix(int64(created), 0), time.Unix(int64(expires), 0), keyID
 	copy(rec.ID[:], plain[16:plainHeader])

@@ -136,13 +136,13 @@ func (m *Manager) chunksFor(n int) int {
 // cookieLine renders chunk i's Set-Cookie value. The attributes were
 // rendered once by net/http in New; the value is base64url, which needs no
 // sanitizing.
-func (m *Manager) cookieLine(i int, value []byte, maxAge int) string {
+func (m *Manager) cookieLine(i int, value []byte, maxAge int, browserSession bool) string {
 	var b strings.Builder
 	b.Grow(len(m.names[i]) + 1 + len(value) + len("; Max-Age=") + 20 + len(m.attrText))
 	b.WriteString(m.names[i])
 	b.WriteByte('=')
 	b.Write(value)
-	if !m.opts.BrowserSession {
+	if !browserSession {
 		var digits [20]byte
 		b.WriteString("; Max-Age=")
 		b.Write(strconv.AppendInt(digits[:0], int64(max(maxAge, 1)), 10))

@@ -32,6 +32,8 @@ func (v *Values) Clone() Values { return *v }
 // Codec returns the codec the Manager seals with.
 func (m *Manager) Codec() *Codec { return m.codec }
 
-func (c *Codec) Name() string                                 { return c.name }
-func (c *Codec) TokenLen(rec *Record) int                     { return c.tokenLen(rec) }
-func (c *Codec) Expiry(created, sealedAt time.Time) time.Time { return c.expiry(created, sealedAt) }
+func (c *Codec) Name() string             { return c.name }
+func (c *Codec) TokenLen(rec *Record) int { return c.tokenLen(rec) }
+func (c *Codec) Expiry(created, sealedAt time.Time) time.Time {
+	return c.expiry(created, sealedAt, &Lifetime{})
+}

@@ -98,6 +98,7 @@ type Manager struct {
 	chunkPrefix string // Name + "."
 	logger      *slog.Logger
 	onError     func(http.ResponseWriter, *http.Request, error)
+	stats       stats
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -200,16 +201,31 @@ func (o *Options) checkCookie() error {
 // then Name.1 up to Name.(MaxChunks-1).
 func (m *Manager) CookieNames() []string { return slices.Clone(m.names) }
 
+// SetMaxLifetime changes Options.MaxLifetime, the bound on every session's
+// MaxAge and IdleTimeout, while sessions are served. Lowering it cuts
+// existing sessions at their next request.
+func (m *Manager) SetMaxLifetime(d time.Duration) error { return m.codec.setMaxLifetime(d) }
+
+// FromContext returns this Manager's session in ctx: the one its
+// middleware (or NewContext, for a session from its Load) put there, or
+// nil. Use it when several Managers are stacked.
+func (m *Manager) FromContext(ctx context.Context) *Session {
+	s, _ := ctx.Value(managerKey{m}).(*Session)
+	return s
+}
+
 // Load reads the request's session cookie. It always returns a usable
 // session: the one the cookie holds or, if there is none or it was refused,
 // a new empty one. A non-nil error says why the cookie was refused (it
 // matches ErrInvalid, ErrUnknownKey or ErrExpired); the refused cookie is
-// cleared by the next Save.
+// cleared by the next Save, unless its key id is unknown (see Options).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
-	s := new(Session)
+	s := &Session{mgr: m}
 	return s, m.load(r, s)
 }
 
+// load opens the request's cookie into s, which is new or pending. It
+// runs under s's lock when s is shared.
 func (m *Manager) load(r *http.Request, s *Session) error {
 	now := m.opts.Now()
 	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
@@ -223,43 +239,48 @@ func (m *Manager) load(r *http.Request, s *Session) error {
 	}
 	if err == nil {
 		// A shortened MaxAge also shortens the deadline the cookie is given.
-		rec.Expires = minTime(rec.Expires, rec.Created.Add(m.opts.MaxAge))
+		maxAge, _ := m.codec.limits(&rec.Lifetime)
+		rec.Expires = minTime(rec.Expires, rec.Created.Add(time.Duration(maxAge)*time.Second))
 		s.adopt(&rec)
 		err = m.validate(r, s)
 	}
 	if err != nil {
 		s.reset(now)
-		s.refused = true
-		m.logRefused(r, err)
+		// A key this instance does not hold may be newer than its ring:
+		// the cookie stays, unless the handler stores something.
+		s.refused = !errors.Is(err, ErrUnknownKey)
+		m.refusedCookie(r, err)
+		return err
 	}
-	return err
+	m.stats.open(rec.KeyID)
+	return nil
 }
 
 func (m *Manager) validate(r *http.Request, s *Session) error {
 	if m.opts.Validate == nil {
 		return nil
 	}
-	if err := m.opts.Validate(r, s); err != nil {
-		return fmt.Errorf("%w: refused by Validate: %w", ErrInvalid, err)
+	if err := m.opts.Validate(r, s.snapshot()); err != nil {
+		return &validateError{err}
 	}
 	return nil
 }
 
-func (m *Manager) logRefused(r *http.Request, err error) {
-	if !m.logger.Enabled(r.Context(), slog.LevelDebug) {
-		return
-	}
-	attrs := []slog.Attr{slog.String("cookie", m.opts.Name), slog.String("reason", err.Error())}
-	var te *TokenError
-	if errors.As(err, &te) && te.KeyID != 0 {
-		attrs = append(attrs, slog.String("key_id", FormatKeyID(te.KeyID)))
-	}
-	m.logger.LogAttrs(r.Context(), slog.LevelDebug, "cookiesession: session cookie refused", attrs...)
+// validateError is a session refused by Options.Validate.
+type validateError struct{ err error }
+
+func (e *validateError) Error() string {
+	return ErrInvalid.Error() + ": refused by Validate: " + e.err.Error()
 }
+func (e *validateError) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
 func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	m.logger.ErrorContext(r.Context(), "cookiesession: cannot save session", slog.String("error", err.Error()),
 		slog.String("path", r.URL.Path))
+	h := w.Header()
+	h.Del("Location")
+	removeOurs(h, m.names)
+	h.Set("Cache-Control", "no-store")
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }
 
@@ -271,34 +292,32 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // it (see the package documentation). Call it before writing the body. It
 // returns an error matching ErrTooLarge, and writes nothing, if the session
 // does not fit; the client keeps its previous cookie. Inside the middleware
-// Save is optional: the middleware saves when the response is committed.
+// Save is optional: the middleware saves when the response is committed,
+// and after that Save returns ErrHeadersWritten, whatever wraps w.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
-	if rw := findWriter(w); rw != nil && rw.committed {
-		return ErrHeadersWritten
-	}
-	_, err := m.commit(w.Header(), s, new(headerBuf))
+	_, err := m.commit(w.Header(), s, new(headerBuf), false)
 	return err
-}
-
-func findWriter(w http.ResponseWriter) *responseWriter {
-	for {
-		switch x := w.(type) {
-		case *responseWriter:
-			return x
-		case interface{ Unwrap() http.ResponseWriter }:
-			w = x.Unwrap()
-		default:
-			return nil
-		}
-	}
 }
 
 // commit decides what the response must say about the session and writes
 // it into h, with buf backing its one-line headers. It returns the
-// session's change generation it saved.
-func (m *Manager) commit(h http.Header, s *Session, buf *headerBuf) (uint64, error) {
+// session's change generation it saved. The middleware's final commit
+// marks the session sent; one that was never used says nothing at all.
+func (m *Manager) commit(h http.Header, s *Session, buf *headerBuf, final bool) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	switch {
+	case s.sent:
+		return s.gen, ErrHeadersWritten
+	case final:
+		s.sent = true
+		if s.pending {
+			return s.gen, nil
+		}
+	case s.pending:
+		s.pending = false
+		_ = m.load(s.req, s)
+	}
 	addVary(h, buf)
 	// The decision and what is written use one instant, the request's
 	// start, so a session cannot expire between the two.
@@ -311,6 +330,9 @@ func (m *Manager) commit(h http.Header, s *Session, buf *headerBuf) (uint64, err
 			err = nil
 		}
 		if err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				m.stats.tooLarge.Add(1)
+			}
 			removeOurs(h, m.names) // the client keeps its previous cookie
 			return s.gen, err
 		}
@@ -353,46 +375,70 @@ func (m *Manager) action(s *Session, now time.Time) action {
 		return actionNone
 	case s.changed || s.renewed || s.touched || s.destroyed || s.refused || m.refreshDue(s, now):
 		return actionWrite
-	case s.loaded && s.keyID != m.ring.PrimaryAt(now):
+	case s.loaded && s.keyID != m.ring.PrimaryAt(now) && !m.incoming(s.keyID, now):
 		return actionRekey
 	}
 	return actionNone
 }
 
+// incoming reports whether key id is about to become the primary: its
+// promote_at lies less than clockSkew after now. Instances' clocks differ
+// by up to that much, so a token one of them sealed under the incoming key
+// is neither re-keyed back nor re-sealed under the outgoing key by another
+// (see write): the cookie never flips between the two.
+func (m *Manager) incoming(id uint32, now time.Time) bool {
+	k := m.ring.load().lookup(id)
+	return k != nil && now.Before(k.promoteAt) && !now.Add(clockSkew).Before(k.promoteAt)
+}
+
 // refreshDue reports whether less than RefreshThreshold of the idle window
 // remains and a re-seal would move the deadline.
 func (m *Manager) refreshDue(s *Session, now time.Time) bool {
-	if m.opts.IdleTimeout <= 0 || !s.loaded {
+	_, idle := m.codec.limits(&s.lifetime)
+	if idle <= 0 || !s.loaded || s.skipRefresh {
 		return false
 	}
 	expires := time.Unix(s.expires, 0)
 	left := expires.Sub(now)
-	threshold := time.Duration(float64(m.opts.IdleTimeout) * m.opts.RefreshThreshold)
-	return left < threshold && m.codec.expiry(time.Unix(s.created, 0), now).After(expires)
+	threshold := time.Duration(float64(idle) * float64(time.Second) * m.opts.RefreshThreshold)
+	return left < threshold && m.codec.expiry(time.Unix(s.created, 0), now, &s.lifetime).After(expires)
 }
 
 // write seals the session and sets its cookies. A re-key keeps the
-// token's deadline; anything else recomputes it.
+// token's deadline; anything else recomputes it. A session that came under
+// an incoming key is sealed under that key again.
 func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, buf *headerBuf) error {
-	rec := Record{ID: s.ensureID(), Created: time.Unix(s.created, 0), Values: s.values}
+	rec := Record{ID: s.ensureID(), Created: time.Unix(s.created, 0), Values: s.values, Lifetime: s.lifetime}
 	if rekey {
 		rec.Expires = unixTime(s.expires)
 	}
-	sealed, token, err := m.codec.sealBuffer(&rec, now, nil)
+	var keyID uint32
+	if s.loaded && m.incoming(s.keyID, now) {
+		keyID = s.keyID
+	}
+	sealed, token, err := m.codec.sealBuffer(&rec, now, nil, keyID)
 	if err != nil {
 		return err
 	}
 	defer putBuffer(sealed)
 	maxAge := int(rec.Expires.Sub(now) / time.Second)
+	browser := m.opts.BrowserSession
+	if s.lifetime != (Lifetime{}) {
+		browser = s.lifetime.BrowserSession
+	}
 	lines := buf.setCookieLines(max(m.chunksFor(len(token)), int(s.chunksSent)))
 	for i := 0; len(token) > 0 || i == 0; i++ {
 		n := min(len(token), m.caps[i])
-		lines = append(lines, m.cookieLine(i, token[:n], maxAge))
+		lines = append(lines, m.cookieLine(i, token[:n], maxAge, browser))
 		token = token[n:]
 	}
 	written := len(lines)
 	lines = append(lines, m.deletes[written:max(written, int(s.chunksSent))]...)
 	setCookies(h, m.names, lines, buf)
+	if rekey {
+		m.stats.resealed.Add(1)
+	}
+	m.stats.written.Add(1)
 	s.saved(&rec, lines)
 	return nil
 }
@@ -402,22 +448,54 @@ func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 	n := max(int(s.chunksSent), 1)
 	lines := append(buf.setCookieLines(n), m.deletes[:n]...)
 	setCookies(h, m.names, lines, buf)
+	m.stats.cleared.Add(1)
 	s.cleared(lines)
 }
 
-// Handler returns middleware that loads the session for each request, puts
-// it in the request context (see FromContext), and writes its cookies when
-// the response is committed: at the first final WriteHeader, the first
-// Write, a Flush, before a Hijack, or when next returns without writing.
+// Handler returns middleware that puts a session in each request's context
+// (see FromContext and Manager.FromContext) and writes its cookies when the
+// response is committed: at the first final WriteHeader, the first Write, a
+// Flush, before a Hijack, or when next returns without writing. The cookie
+// is opened at the session's first use: a request whose handler never
+// touches its session costs no crypto and gets no Set-Cookie, Vary or
+// Cache-Control change. Stacked Managers each keep their own session and
+// cookies; two whose cookie names overlap answer every request through
+// the ErrorHandler with an error that names both.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := &requestState{Context: r.Context()}
-		_ = m.load(r, &st.session)
+		s := &st.session
+		s.mgr, s.pending = m, true
+		if outer := FromContext(r.Context()); outer != nil {
+			s.outer = outer
+			if err := m.overlaps(outer); err != nil {
+				m.onError(w, r, err)
+				return
+			}
+		}
 		r = r.WithContext(st)
-		st.writer = responseWriter{ResponseWriter: w, m: m, req: r, s: &st.session, buf: &st.buf}
+		s.req = r
+		st.writer = responseWriter{ResponseWriter: w, m: m, req: r, s: s, buf: &st.buf}
 		next.ServeHTTP(&st.writer, r)
 		st.writer.finish()
 	})
+}
+
+// overlaps reports an error if an outer Manager's cookie names overlap
+// m's: the two would read and overwrite each other's cookies.
+func (m *Manager) overlaps(outer *Session) error {
+	for o := outer; o != nil; o = o.outer {
+		if o.mgr == m || o.mgr == nil {
+			continue
+		}
+		for _, name := range m.names {
+			if slices.Contains(o.mgr.names, name) {
+				return fmt.Errorf("cookiesession: stacked Managers %q and %q both use the cookie %q; give them names whose chunks (name.1, name.2, ...) cannot meet",
+					o.mgr.opts.Name, m.opts.Name, name)
+			}
+		}
+	}
+	return nil
 }
 
 // requestState is everything the middleware needs per request, in one
@@ -431,7 +509,7 @@ type requestState struct {
 }
 
 func (st *requestState) Value(key any) any {
-	if key == (contextKey{}) {
+	if sessionKey(key, &st.session) {
 		return &st.session
 	}
 	return st.Context.Value(key)
@@ -467,7 +545,7 @@ func (w *responseWriter) commit() error {
 		return w.err
 	}
 	w.committed = true
-	w.savedGen, w.err = w.m.commit(w.Header(), w.s, w.buf)
+	w.savedGen, w.err = w.m.commit(w.Header(), w.s, w.buf, true)
 	if w.err != nil {
 		w.m.onError(w.ResponseWriter, w.req, w.err)
 	}

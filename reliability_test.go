@@ -472,7 +472,7 @@ func (f *relFixture) foreignCases(t *testing.T) []relCase {
 	renamed := set["other"].Value
 	return []relCase{
 		relRow("sealed for another cookie name", "session="+renamed, "", "session"),
-		relRow("sealed under an unknown key", "session="+otherRing.login(t, "/login").token(), "", "session"),
+		relRow("sealed under an unknown key (not cleared: it may be newer than this ring)", "session="+otherRing.login(t, "/login").token(), ""),
 		relRow("shortest possible token length", "session="+strings.Repeat("A", cookiesession.MinTokenLen), "", "session"),
 	}
 }
@@ -505,7 +505,12 @@ func relBitFlips(t *testing.T, tok string) []relCase {
 		flipped := slices.Clone(raw)
 		flipped[bit/8] ^= 1 << (bit % 8)
 		value := base64.RawURLEncoding.EncodeToString(flipped)
-		cases = append(cases, relRow(fmt.Sprintf("flip bit %d", bit), "session="+value, "", "session"))
+		name := fmt.Sprintf("flip bit %d", bit)
+		if bit >= 8 && bit < 40 { // the key id: unknown here, maybe newer than this ring, so not cleared
+			cases = append(cases, relRow(name, "session="+value, ""))
+			continue
+		}
+		cases = append(cases, relRow(name, "session="+value, "", "session"))
 	}
 	return cases
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -19,11 +20,15 @@ const flashKey = "_flash"
 // client when the response is committed (or at Manager.Save); two parallel
 // requests from one client each write a whole cookie, and the last one wins.
 type Session struct {
-	mu      sync.Mutex
-	values  Values
-	id      SessionID
-	created int64 // Unix seconds
-	expires int64 // Unix seconds; 0 until the session is saved
+	mu       sync.Mutex
+	mgr      *Manager      // loads and saves this session
+	req      *http.Request // while pending: the request whose cookie to open
+	outer    *Session      // a stacked Manager's session, if any
+	lifetime Lifetime
+	values   Values
+	id       SessionID
+	created  int64 // Unix seconds
+	expires  int64 // Unix seconds; 0 until the session is saved
 	// startSec and startNsec are the request's start: every decision about
 	// the session is made as of that instant.
 	startSec  int64
@@ -35,18 +40,34 @@ type Session struct {
 	chunksSent int32    // how many of our chunk cookies the request carried
 	lines      []string // the Set-Cookie lines written for this response, if any
 
-	isNew     bool
-	changed   bool // values changed
-	renewed   bool // Renew called: new id and created
-	destroyed bool // Destroy called
-	touched   bool // Touch called
-	loaded    bool // a valid cookie was loaded or saved: the client holds this session
-	refused   bool // the incoming cookie was refused and must be cleared
+	pending     bool // the middleware has not opened the cookie yet
+	sent        bool // the middleware committed the response: changes can no longer reach the client
+	skipRefresh bool // SkipRefresh called
+	isNew       bool
+	changed     bool // values changed
+	renewed     bool // Renew called: new id and created
+	destroyed   bool // Destroy called
+	touched     bool // Touch called
+	loaded      bool // a valid cookie was loaded or saved: the client holds this session
+	refused     bool // the incoming cookie was refused and must be cleared
 }
 
-// The fields are ordered, and the times kept as integers, so that the
-// middleware's one allocation per request (Session, its writer and its
-// context) fits a 288-byte size class; TestRequestStateSize checks it.
+// errNoSession is the panic of a method called on a nil *Session.
+const errNoSession = "cookiesession: no session: FromContext found none in this request's context; " +
+	"wrap the handler with Manager.Handler, or get the session from Manager.Load"
+
+// lock takes the session's lock, first opening the cookie if the
+// middleware left that to the session's first use.
+func (s *Session) lock() {
+	if s == nil {
+		panic(errNoSession)
+	}
+	s.mu.Lock()
+	if s.pending {
+		s.pending = false
+		_ = s.mgr.load(s.req, s)
+	}
+}
 
 // start returns the instant the request started.
 func (s *Session) start() time.Time { return time.Unix(s.startSec, int64(s.startNsec)) }
@@ -61,14 +82,14 @@ func unixTime(sec int64) time.Time {
 
 // Get returns the value stored under key.
 func (s *Session) Get(key string) (any, bool) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return s.values.Get(key)
 }
 
 // Has reports whether key holds a value.
 func (s *Session) Has(key string) bool {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	_, ok := s.values.lookup(key)
 	return ok
@@ -84,7 +105,7 @@ func (s *Session) Set(key string, v any) error {
 	if err != nil {
 		return err
 	}
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if old, ok := s.values.lookup(key); ok && old.equal(&e) {
 		return nil // not a change: no cookie is re-issued for it
@@ -129,7 +150,7 @@ func (s *Session) GetJSON(key string, v any) (bool, error) {
 
 // Delete removes key.
 func (s *Session) Delete(key string) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if s.values.Delete(key) {
 		s.markChanged()
@@ -138,7 +159,7 @@ func (s *Session) Delete(key string) {
 
 // Clear removes every value but keeps the session's id and lifetime.
 func (s *Session) Clear() {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if s.values.Len() > 0 {
 		s.values = Values{}
@@ -148,21 +169,21 @@ func (s *Session) Clear() {
 
 // Keys returns the keys in ascending order.
 func (s *Session) Keys() []string {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return s.values.Keys()
 }
 
 // Len returns the number of values.
 func (s *Session) Len() int {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return s.values.Len()
 }
 
 // Pop returns the value under key and deletes it: a read that happens once.
 func (s *Session) Pop(key string) (any, bool) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	v, ok := s.values.Get(key)
 	if ok {
@@ -175,7 +196,7 @@ func (s *Session) Pop(key string) (any, bool) {
 // PopString is Pop for a string value; it returns "" (and deletes nothing)
 // if key is missing or holds another type.
 func (s *Session) PopString(key string) string {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	e, ok := s.values.lookup(key)
 	if !ok || e.kind != kindString {
@@ -190,7 +211,7 @@ func (s *Session) PopString(key string) string {
 // AddFlash appends a message to be shown once, on a later request, under
 // the key "_flash".
 func (s *Session) AddFlash(msg string) {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	var list []string
 	if e, ok := s.values.lookup(flashKey); ok && e.kind == kindStrings {
@@ -203,7 +224,7 @@ func (s *Session) AddFlash(msg string) {
 
 // Flashes returns the flash messages and removes them, so each is seen once.
 func (s *Session) Flashes() []string {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	e, ok := s.values.lookup(flashKey)
 	if !ok || e.kind != kindStrings {
@@ -218,7 +239,7 @@ func (s *Session) Flashes() []string {
 // lookupKind sets the caller's zero entry e to the one under key if it
 // holds kind k, and leaves it zero otherwise.
 func (s *Session) lookupKind(key string, k kind, e *entry) bool {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	if s.values.lookupInto(key, e) && e.kind == k {
 		return true
@@ -317,23 +338,23 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	return t, ok && isT
 }
 
-// Destroy ends the session: its values are dropped and every cookie chunk is
-// expired in the response. Values set after Destroy start a new session
-// with a new id.
+// Destroy ends the session: its values and Lifetime are dropped and every
+// cookie chunk is expired in the response. Values set after Destroy start a
+// new session with a new id.
 func (s *Session) Destroy() {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
-	s.values = Values{}
+	s.values, s.lifetime = Values{}, Lifetime{}
 	s.destroyed = true
 	s.restart()
 	s.gen++
 }
 
 // Renew gives the session a new id and a new creation time and keeps its
-// values: call it when the user's privileges change, such as at login, to
+// values and its Lifetime: call it when the user's privileges change, such as at login, to
 // defeat session fixation. express-session calls this regenerate.
 func (s *Session) Renew() {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	s.renewed = true
 	s.restart()
@@ -348,10 +369,38 @@ func (s *Session) restart() {
 	s.isNew = true
 }
 
+// SetLifetime gives the session a lifetime of its own, such as a longer one
+// for "remember me", or a browser-session cookie. It is sealed inside the
+// token, survives re-seals and Renew, and is enforced like the Manager's
+// defaults; Options.MaxLifetime bounds it. A session with a Lifetime is
+// sealed as a version 2 token (FORMAT.md), which releases before this one
+// cannot open. It fails for a negative duration or one under a second.
+func (s *Session) SetLifetime(l Lifetime) error {
+	if err := l.check(); err != nil {
+		return err
+	}
+	s.lock()
+	defer s.mu.Unlock()
+	if s.lifetime != l {
+		s.lifetime = l
+		s.markChanged()
+	}
+	return nil
+}
+
+// SkipRefresh keeps this request from sliding the idle window: a polling
+// endpoint that reads the session should not keep it alive for ever. A
+// change, Renew, Touch or a re-key still re-seal the cookie.
+func (s *Session) SkipRefresh() {
+	s.lock()
+	defer s.mu.Unlock()
+	s.skipRefresh = true
+}
+
 // Touch forces the cookie to be re-sealed, and its idle deadline extended,
 // in this response, if the session has values.
 func (s *Session) Touch() {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	s.touched = true
 	s.gen++
@@ -360,7 +409,7 @@ func (s *Session) Touch() {
 // ID returns the session id as 32 hex digits. A new session draws its id on
 // first use.
 func (s *Session) ID() string {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return s.ensureID().String()
 }
@@ -375,7 +424,7 @@ func (s *Session) ensureID() SessionID {
 // IsNew reports whether the session did not come from a valid cookie, or
 // was restarted by Renew or Destroy in this request.
 func (s *Session) IsNew() bool {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return s.isNew
 }
@@ -383,7 +432,7 @@ func (s *Session) IsNew() bool {
 // CreatedAt returns when the session began (for a new session, when this
 // request loaded it).
 func (s *Session) CreatedAt() time.Time {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return time.Unix(s.created, 0)
 }
@@ -391,7 +440,7 @@ func (s *Session) CreatedAt() time.Time {
 // ExpiresAt returns the current token's deadline; zero for a session that
 // has not been saved yet.
 func (s *Session) ExpiresAt() time.Time {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return unixTime(s.expires)
 }
@@ -399,7 +448,7 @@ func (s *Session) ExpiresAt() time.Time {
 // KeyID returns the id of the key the incoming cookie was sealed with, or
 // of the key the session was last saved with; 0 for a new session.
 func (s *Session) KeyID() uint32 {
-	s.mu.Lock()
+	s.lock()
 	defer s.mu.Unlock()
 	return s.keyID
 }
@@ -407,13 +456,20 @@ func (s *Session) KeyID() uint32 {
 // adopt fills a fresh session from an opened record.
 func (s *Session) adopt(rec *Record) {
 	s.values, s.id, s.created, s.expires, s.keyID = rec.Values, rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
-	s.isNew, s.loaded = false, true
+	s.lifetime, s.isNew, s.loaded = rec.Lifetime, false, true
 }
 
 // reset makes s a new empty session, keeping what it knows of the request.
 func (s *Session) reset(now time.Time) {
 	s.values, s.id, s.created, s.expires, s.keyID = Values{}, SessionID{}, now.Unix(), 0, 0
-	s.isNew, s.loaded = true, false
+	s.lifetime, s.isNew, s.loaded = Lifetime{}, true, false
+}
+
+// snapshot returns an unlocked copy of s for Validate to read, so that
+// Validate can call s's methods while the opening holds s's lock.
+func (s *Session) snapshot() *Session {
+	return &Session{mgr: s.mgr, lifetime: s.lifetime, values: s.values, id: s.id, created: s.created,
+		expires: s.expires, startSec: s.startSec, startNsec: s.startNsec, keyID: s.keyID, loaded: true}
 }
 
 // saved records that the response now carries rec in lines. chunksSent
@@ -431,23 +487,27 @@ func (s *Session) cleared(lines []string) {
 	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
 }
 
-type contextKey struct{}
+// contextKey finds the innermost session; managerKey a given Manager's.
+type (
+	contextKey struct{}
+	managerKey struct{ m *Manager }
+)
 
-// NewContext returns a copy of ctx that carries s.
+// NewContext returns a copy of ctx that carries s, for FromContext and, if
+// s came from Manager.Load, for that Manager's FromContext.
 func NewContext(ctx context.Context, s *Session) context.Context {
 	return &sessionContext{Context: ctx, s: s}
 }
 
 // sessionContext is what context.WithValue(ctx, contextKey{}, s) would
-// return, as a type of its own so that the middleware can keep it in its
-// one allocation per request.
+// return, answering managerKey too.
 type sessionContext struct {
 	context.Context
 	s *Session
 }
 
 func (c *sessionContext) Value(key any) any {
-	if key == (contextKey{}) {
+	if sessionKey(key, c.s) {
 		return c.s
 	}
 	return c.Context.Value(key)
@@ -457,8 +517,21 @@ func (c *sessionContext) String() string {
 	return fmt.Sprint(c.Context) + ".WithValue(cookiesession.Session)"
 }
 
-// FromContext returns the session the middleware (or NewContext) stored in
-// ctx, or nil if there is none.
+// sessionKey reports whether a context lookup of key finds s.
+func sessionKey(key any, s *Session) bool {
+	switch k := key.(type) {
+	case contextKey:
+		return true
+	case managerKey:
+		return k.m == s.mgr
+	}
+	return false
+}
+
+// FromContext returns the session of the innermost middleware (or
+// NewContext) in ctx, or nil if there is none; calling a method on that
+// nil session panics with a message that names the fix. With several
+// Managers stacked, use Manager.FromContext.
 func FromContext(ctx context.Context) *Session {
 	s, _ := ctx.Value(contextKey{}).(*Session)
 	return s

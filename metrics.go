@@ -1,0 +1,186 @@
+package cookiesession
+
+import (
+	"errors"
+	"expvar"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Metrics is a snapshot of a Manager's counters and of the key ring it
+// runs with, for operators: Opened shows when an old key has stopped being
+// used, and Keys that an instance has loaded a key before it is promoted.
+// The counters count from the Manager's creation.
+type Metrics struct {
+	// Opened counts the tokens opened, by key id (8 hex digits).
+	Opened map[string]uint64 `json:"opened"`
+	// Refused counts the cookies refused, by reason: "unknown_key",
+	// "expired", "bad_encoding", "auth_failed" and "validate".
+	Refused map[string]uint64 `json:"refused"`
+	// Resealed counts tokens re-sealed only to move them to the primary.
+	Resealed uint64 `json:"resealed"`
+	// Written counts tokens sealed into a response; Cleared the responses
+	// that expired the client's cookies; TooLarge the sessions that did not
+	// fit.
+	Written  uint64 `json:"written"`
+	Cleared  uint64 `json:"cleared"`
+	TooLarge uint64 `json:"too_large"`
+	// Primary is the id of the key that seals now, and Keys every key the
+	// ring holds, with its scheduled promotion. Never a secret.
+	Primary string    `json:"primary"`
+	Keys    []KeyInfo `json:"keys"`
+}
+
+// refusal is why a cookie was refused, as Metrics.Refused names it.
+type refusal int
+
+const (
+	refusedUnknownKey refusal = iota
+	refusedExpired
+	refusedEncoding
+	refusedAuth
+	refusedValidate
+	refusals
+)
+
+var refusalNames = [refusals]string{"unknown_key", "expired", "bad_encoding", "auth_failed", "validate"}
+
+func classify(err error) refusal {
+	var te *TokenError
+	var ve *validateError
+	switch {
+	case errors.As(err, &ve):
+		return refusedValidate
+	case errors.Is(err, ErrUnknownKey):
+		return refusedUnknownKey
+	case errors.Is(err, ErrExpired):
+		return refusedExpired
+	case errors.As(err, &te) && te.Reason == reasonAuth:
+		return refusedAuth
+	}
+	return refusedEncoding
+}
+
+// stats are the counters. Counting takes no lock and allocates nothing:
+// opens are counted in a map from key id that is copied on the rare write
+// (a key id seen for the first time) and read through an atomic pointer.
+type stats struct {
+	refused                              [refusals]atomic.Uint64
+	resealed, written, cleared, tooLarge atomic.Uint64
+
+	openedMu sync.Mutex // serializes adding a key id to opened
+	opened   atomic.Pointer[map[uint32]*atomic.Uint64]
+
+	warned warnLimiter
+}
+
+func (st *stats) open(keyID uint32) {
+	if m := st.opened.Load(); m != nil {
+		if n := (*m)[keyID]; n != nil {
+			n.Add(1)
+			return
+		}
+	}
+	st.openedMu.Lock()
+	defer st.openedMu.Unlock()
+	next := map[uint32]*atomic.Uint64{}
+	if m := st.opened.Load(); m != nil {
+		for id, n := range *m {
+			next[id] = n
+		}
+	}
+	if next[keyID] == nil {
+		next[keyID] = new(atomic.Uint64)
+	}
+	next[keyID].Add(1)
+	st.opened.Store(&next)
+}
+
+// Metrics returns a snapshot of the Manager's counters and its key ring.
+func (m *Manager) Metrics() Metrics {
+	st := &m.stats
+	out := Metrics{
+		Opened:   map[string]uint64{},
+		Refused:  map[string]uint64{},
+		Resealed: st.resealed.Load(),
+		Written:  st.written.Load(),
+		Cleared:  st.cleared.Load(),
+		TooLarge: st.tooLarge.Load(),
+	}
+	if opened := st.opened.Load(); opened != nil {
+		for id, n := range *opened {
+			out.Opened[FormatKeyID(id)] = n.Load()
+		}
+	}
+	for i, name := range refusalNames {
+		out.Refused[name] = st.refused[i].Load()
+	}
+	now := m.opts.Now()
+	out.Primary, out.Keys = FormatKeyID(m.ring.PrimaryAt(now)), m.ring.KeysAt(now)
+	return out
+}
+
+// Var returns the Metrics as an expvar.Var, for expvar.Publish: its String
+// is the JSON of a fresh snapshot.
+func (m *Manager) Var() expvar.Var {
+	return expvar.Func(func() any { return m.Metrics() })
+}
+
+// refusedCookie counts and logs a refused cookie. An unknown key id is
+// logged at Warn, at most once a minute per key id: during a rotation it
+// is the sign that this instance lacks a key the fleet uses. Other reasons
+// go to Debug.
+func (m *Manager) refusedCookie(r *http.Request, err error) {
+	reason := classify(err)
+	m.stats.refused[reason].Add(1)
+	var te *TokenError
+	hasKey := errors.As(err, &te) && te.KeyID != 0
+	level := slog.LevelDebug
+	if reason == refusedUnknownKey && m.stats.warned.allow(te.KeyID, m.opts.Now()) {
+		level = slog.LevelWarn
+	}
+	if !m.logger.Enabled(r.Context(), level) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("cookie", m.opts.Name), slog.String("reason", err.Error())}
+	if hasKey {
+		attrs = append(attrs, slog.String("key_id", FormatKeyID(te.KeyID)))
+	}
+	m.logger.LogAttrs(r.Context(), level, "cookiesession: session cookie refused", attrs...)
+}
+
+// warnLimiter allows one warning per key id per minute. It remembers at
+// most maxWarned ids, so that tokens naming random ids cannot grow it: past
+// that, warnings wait until the oldest entries are a minute old.
+type warnLimiter struct {
+	mu   sync.Mutex
+	last map[uint32]time.Time
+}
+
+const maxWarned = 32
+
+func (l *warnLimiter) allow(id uint32, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if t, ok := l.last[id]; ok && now.Sub(t) < time.Minute {
+		return false
+	}
+	if l.last == nil {
+		l.last = map[uint32]time.Time{}
+	}
+	if len(l.last) >= maxWarned {
+		for old, t := range l.last {
+			if now.Sub(t) >= time.Minute {
+				delete(l.last, old)
+			}
+		}
+		if len(l.last) >= maxWarned {
+			return false
+		}
+	}
+	l.last[id] = now
+	return true
+}
