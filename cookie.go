@@ -152,9 +152,13 @@ func (m *Manager) cookieLine(i int, value []byte, maxAge int, browserSession boo
 }
 
 // setCookies replaces any Set-Cookie lines for our names with lines, so the
-// response never carries two values for one of our cookies. A response
-// that sets a cookie must not be stored by a shared cache.
+// response never carries two values for one of our cookies, whatever the
+// case of the header key they were added under. A response that sets a
+// cookie must not be stored by a shared cache: Cache-Control becomes
+// no-store unless it holds a bare private or no-store directive (a
+// qualified private="Set-Cookie" still lets a shared cache store the rest).
 func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
+	removeOddCase(h, names)
 	if old := h["Set-Cookie"]; len(old) > 0 {
 		kept := make([]string, 0, len(old)+len(lines))
 		for _, line := range old {
@@ -187,9 +191,24 @@ func (b *headerBuf) setCookieLines(n int) []string {
 	return make([]string, 0, n)
 }
 
+// removeOddCase drops our lines from Set-Cookie headers added under a
+// non-canonical key, such as h["set-cookie"], which net/http writes as is.
+func removeOddCase(h http.Header, names []string) {
+	for key := range h {
+		if key != "Set-Cookie" && len(key) == len("Set-Cookie") && strings.EqualFold(key, "Set-Cookie") {
+			removeOursFrom(h, key, names)
+		}
+	}
+}
+
 // removeOurs drops every Set-Cookie line for our names.
 func removeOurs(h http.Header, names []string) {
-	old := h["Set-Cookie"]
+	removeOddCase(h, names)
+	removeOursFrom(h, "Set-Cookie", names)
+}
+
+func removeOursFrom(h http.Header, key string, names []string) {
+	old := h[key]
 	kept := old[:0:0]
 	for _, line := range old {
 		if !isOurs(line, names) {
@@ -197,10 +216,10 @@ func removeOurs(h http.Header, names []string) {
 		}
 	}
 	if len(kept) == 0 {
-		h.Del("Set-Cookie")
+		delete(h, key)
 		return
 	}
-	h["Set-Cookie"] = kept
+	h[key] = kept
 }
 
 func isOurs(line string, names []string) bool {
@@ -226,11 +245,11 @@ func addVary(h http.Header, buf *headerBuf) {
 }
 
 // hasToken reports whether a comma-separated header holds any of tokens,
-// in any case, in one pass over its values.
+// in any case and without a value ("private", not private="Set-Cookie"),
+// in one pass over its values.
 func hasToken(values []string, tokens ...string) bool {
 	for _, v := range values {
 		for part := range strings.SplitSeq(v, ",") {
-			part, _, _ = strings.Cut(part, "=")
 			part = strings.TrimSpace(part)
 			for _, token := range tokens {
 				if strings.EqualFold(part, token) {

@@ -53,8 +53,14 @@ type Options struct {
 	// request that finds the session.
 	RefreshThreshold float64
 	// BrowserSession leaves out Max-Age so the browser drops the cookie when
-	// it closes. The server still enforces MaxAge and IdleTimeout.
+	// it closes. The server still enforces MaxAge and IdleTimeout. A
+	// session's own Lifetime overrides it.
 	BrowserSession bool
+	// MaxLifetime bounds every session's MaxAge and IdleTimeout, those of a
+	// Lifetime set with Session.SetLifetime included: a "remember me" of 30
+	// days needs a MaxLifetime of at least 30 days. Default: MaxAge.
+	// Manager.SetMaxLifetime lowers it while the server runs.
+	MaxLifetime time.Duration
 
 	// MaxCookieSize limits each cookie's name plus value in bytes. Default
 	// 4096, what browsers keep.
@@ -135,7 +141,8 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 		return nil, fmt.Errorf("cookiesession: MaxCookieSize %d x MaxChunks %d cannot hold an empty session (%d bytes of token)",
 			opts.MaxCookieSize, opts.MaxChunks, minTokenLen)
 	}
-	codec, err := NewCodec(ring, CodecOptions{Name: opts.Name, MaxAge: opts.MaxAge, IdleTimeout: opts.IdleTimeout, MaxTokenLen: total})
+	codec, err := NewCodec(ring, CodecOptions{Name: opts.Name, MaxAge: opts.MaxAge, IdleTimeout: opts.IdleTimeout,
+		MaxLifetime: opts.MaxLifetime, MaxTokenLen: total})
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"slices"
 	"sync"
@@ -249,8 +248,9 @@ func (s *Session) lookupKind(key string, k kind, e *entry) bool {
 }
 
 // The typed getters return the zero value when key is missing or holds a
-// value of another type. They do not convert between types: a value stored
-// as int64 is not returned by GetInt.
+// value they cannot return exactly. The numeric ones (GetInt, GetInt64,
+// GetUint64, GetFloat64) convert any stored integer or float that their
+// type holds without loss; the others do not convert.
 
 // GetString returns the string under key.
 func (s *Session) GetString(key string) string {
@@ -275,25 +275,30 @@ func (s *Session) GetBool(key string) bool {
 	return e.num == 1
 }
 
-// GetInt returns the int under key.
-func (s *Session) GetInt(key string) int {
-	var e entry
-	s.lookupKind(key, kindInt, &e)
-	return int(int64(e.num))
-}
+// GetInt returns the number under key as an int.
+func (s *Session) GetInt(key string) int { return getNumber[int](s, key) }
 
-// GetInt64 returns the int64 under key.
-func (s *Session) GetInt64(key string) int64 {
-	var e entry
-	s.lookupKind(key, kindInt64, &e)
-	return int64(e.num)
-}
+// GetInt64 returns the number under key as an int64.
+func (s *Session) GetInt64(key string) int64 { return getNumber[int64](s, key) }
 
-// GetFloat64 returns the float64 under key.
-func (s *Session) GetFloat64(key string) float64 {
+// GetUint64 returns the number under key as a uint64.
+func (s *Session) GetUint64(key string) uint64 { return getNumber[uint64](s, key) }
+
+// GetFloat64 returns the number under key as a float64.
+func (s *Session) GetFloat64(key string) float64 { return getNumber[float64](s, key) }
+
+func getNumber[T any](s *Session, key string) T {
 	var e entry
-	s.lookupKind(key, kindFloat64, &e)
-	return math.Float64frombits(e.num)
+	s.lock()
+	found := s.values.lookupInto(key, &e)
+	s.mu.Unlock()
+	n, ok := e.asNumber()
+	t, _ := convertNumber[T](n)
+	if !found || !ok {
+		var zero T
+		return zero
+	}
+	return t
 }
 
 // GetDuration returns the time.Duration under key.
@@ -331,11 +336,25 @@ func (s *Session) GetStringMap(key string) map[string]string {
 }
 
 // GetAs returns the value under key as a T. It reports false if the key is
-// missing or holds another type.
+// missing or holds another type, except that a numeric T gets any stored
+// integer or float it holds without loss, as GetInt does.
 func GetAs[T any](s *Session, key string) (T, bool) {
-	v, ok := s.Get(key)
-	t, isT := v.(T)
-	return t, ok && isT
+	var e entry
+	s.lock()
+	found := s.values.lookupInto(key, &e)
+	s.mu.Unlock()
+	if !found {
+		var zero T
+		return zero, false
+	}
+	if t, ok := e.value().(T); ok {
+		return t, true
+	}
+	if n, ok := e.asNumber(); ok {
+		return convertNumber[T](n)
+	}
+	var zero T
+	return zero, false
 }
 
 // Destroy ends the session: its values and Lifetime are dropped and every

@@ -95,6 +95,9 @@ func TestTypedGetters(t *testing.T) {
 	for _, sess := range []*cookiesession.Session{s, reload(t, f, b, s)} {
 		for key, want := range typedValues {
 			for getter, got := range typedGetters(sess, key) {
+				if numericGetters[getter] && numericGetters[key] {
+					continue // conversions between numbers: TestNumericGetters
+				}
 				if getter == key {
 					if diff := cmp.Diff(want, got); diff != "" {
 						t.Errorf("%s getter on its own type (-want +got):\n%s", getter, diff)
@@ -109,16 +112,6 @@ func TestTypedGetters(t *testing.T) {
 				t.Errorf("%s getter on a missing key (-want +got):\n%s", getter, diff)
 			}
 		}
-	}
-}
-
-func TestGettersDoNotConvert(t *testing.T) {
-	s := newSession(t, newFixture(t, cookiesession.Options{}))
-	mustSet(t, s, "i64", int64(5))
-	mustSet(t, s, "i32", int32(5))
-	mustSet(t, s, "f32", float32(1.5))
-	if s.GetInt("i64") != 0 || s.GetInt("i32") != 0 || s.GetInt64("i32") != 0 || s.GetFloat64("f32") != 0 {
-		t.Error("a typed getter converted a value of another numeric type")
 	}
 }
 
@@ -141,8 +134,11 @@ func TestGetAs(t *testing.T) {
 	if v, ok := cookiesession.GetAs[uint16](s, "n"); !ok || v != 7 {
 		t.Errorf("GetAs[uint16] = %v, %v", v, ok)
 	}
-	if v, ok := cookiesession.GetAs[int](s, "n"); ok || v != 0 {
-		t.Errorf("GetAs[int] on a uint16 = %v, %v; want 0, false", v, ok)
+	if v, ok := cookiesession.GetAs[int](s, "n"); !ok || v != 7 {
+		t.Errorf("GetAs[int] on a uint16 7 = %v, %v; want 7, true", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[int8](s, "name"); ok || v != 0 {
+		t.Errorf("GetAs[int8] on a string = %v, %v; want 0, false", v, ok)
 	}
 	if v, ok := cookiesession.GetAs[string](s, "name"); !ok || v != "alice" {
 		t.Errorf("GetAs[string] = %q, %v", v, ok)

@@ -1,0 +1,242 @@
+package cookiesession_test
+
+import (
+	"encoding/base64"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+const day = 24 * time.Hour
+
+// rememberMeServer serves a login form's two answers over TLS: unchecked,
+// the Manager's short lifetime in a tlsClient-session cookie; checked, a
+// 30-day persistent one.
+func rememberMeServer(t *testing.T, f *fixture) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Renew()
+		mustSet(t, s, "user", r.FormValue("user"))
+		l := cookiesession.Lifetime{BrowserSession: true}
+		if r.FormValue("remember") == "on" {
+			l = cookiesession.Lifetime{MaxAge: 30 * day, IdleTimeout: 7 * day}
+		}
+		if err := s.SetLifetime(l); err != nil {
+			t.Error(err)
+		}
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, cookiesession.FromContext(r.Context()).GetString("user"))
+	})
+	srv := httptest.NewTLSServer(f.m.Handler(mux))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// tlsClient is a TLS client with a cookie jar.
+type tlsClient struct {
+	t   *testing.T
+	srv *httptest.Server
+	c   *http.Client
+}
+
+func newTLSClient(t *testing.T, srv *httptest.Server) *tlsClient {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := *srv.Client() // the server's client is shared: copy it for a jar of its own
+	c.Jar = jar
+	return &tlsClient{t: t, srv: srv, c: &c}
+}
+
+func (b *tlsClient) do(req *http.Request) (*http.Response, string) {
+	b.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+func (b *tlsClient) get(path string) (*http.Response, string) {
+	b.t.Helper()
+	req, err := http.NewRequest("GET", b.srv.URL+path, nil)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return b.do(req)
+}
+
+func (b *tlsClient) post(path string, form url.Values) *http.Response {
+	b.t.Helper()
+	req, err := http.NewRequest("POST", b.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, _ := b.do(req)
+	return resp
+}
+
+// sessionCookie returns the Set-Cookie of the session cookie in resp.
+func sessionCookie(t *testing.T, resp *http.Response) *http.Cookie {
+	t.Helper()
+	for _, c := range resp.Cookies() {
+		if c.Name == "session" {
+			return c
+		}
+	}
+	t.Fatalf("no session cookie in %q", resp.Header.Values("Set-Cookie"))
+	return nil
+}
+
+func TestRememberMeOverTLS(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: 2 * time.Hour, IdleTimeout: 30 * time.Minute, MaxLifetime: 30 * day})
+	srv := rememberMeServer(t, f)
+	start := f.clock.Now()
+
+	short := newTLSClient(t, srv)
+	c := sessionCookie(t, short.post("/login", url.Values{"user": {"ada"}}))
+	if c.MaxAge != 0 || strings.Contains(c.Raw, "Max-Age") {
+		t.Errorf("unchecked: cookie %q, want a tlsClient-session cookie without Max-Age", c.Raw)
+	}
+	long := newTLSClient(t, srv)
+	c = sessionCookie(t, long.post("/login", url.Values{"user": {"bob"}, "remember": {"on"}}))
+	if c.MaxAge != int((7 * day).Seconds()) {
+		t.Errorf("checked: Max-Age %d, want the 7-day idle window %d", c.MaxAge, int((7 * day).Seconds()))
+	}
+
+	f.advanceTo(start, 20*time.Minute)
+	if _, got := short.get("/me"); got != "ada" {
+		t.Errorf("unchecked after 20 minutes: %q, want ada", got)
+	}
+	f.advanceTo(start, 3*time.Hour) // past the Manager's 2-hour MaxAge
+	if _, got := short.get("/me"); got != "" {
+		t.Errorf("unchecked after 3 hours: %q, want the session gone", got)
+	}
+	// The remembered session slides its 7-day idle window up to its own
+	// 30-day MaxAge, far past the Manager's defaults.
+	for d := 3 * day; d < 30*day; d += 3 * day {
+		f.advanceTo(start, d)
+		if _, got := long.get("/me"); got != "bob" {
+			t.Fatalf("checked, day %v: %q, want bob", d/day, got)
+		}
+	}
+	f.advanceTo(start, 30*day)
+	if _, got := long.get("/me"); got != "" {
+		t.Errorf("checked after 30 days: %q, want the session gone", got)
+	}
+
+	// Lowering the ceiling on the live Manager cuts existing sessions.
+	again := newTLSClient(t, srv)
+	again.post("/login", url.Values{"user": {"cy"}, "remember": {"on"}})
+	login := f.clock.Now()
+	f.advanceTo(login, 2*day)
+	if _, got := again.get("/me"); got != "cy" {
+		t.Fatalf("remembered after 2 days: %q, want cy", got)
+	}
+	if err := f.m.SetMaxLifetime(day); err != nil {
+		t.Fatal(err)
+	}
+	if _, got := again.get("/me"); got != "" {
+		t.Errorf("after MaxLifetime fell to 1 day: %q, want the 2-day-old session gone", got)
+	}
+	if err := f.m.SetMaxLifetime(0); err == nil {
+		t.Error("SetMaxLifetime(0) succeeded")
+	}
+}
+
+// TestLifetimeKeptAcrossReseals checks that a Lifetime survives a change,
+// a re-key and Renew, and that Destroy drops it.
+func TestLifetimeKeptAcrossReseals(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxLifetime: 90 * day})
+	b := newClientCookies()
+	want := cookiesession.Lifetime{MaxAge: 60 * day, BrowserSession: true}
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		mustSet(t, s, "user", "ada")
+		if err := s.SetLifetime(want); err != nil {
+			t.Fatal(err)
+		}
+	})
+	check := func(step string) {
+		t.Helper()
+		if got := f.open(b.vals["session"]).Lifetime; got != want {
+			t.Errorf("%s: lifetime %+v, want %+v", step, got, want)
+		}
+	}
+	check("set")
+	f.serve(b, setString(t, "n", "1"))
+	check("changed")
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).Renew() })
+	check("renewed")
+	f.clock.Advance(30 * day) // past the Manager's 24-hour MaxAge, within the session's own
+	var o observed
+	f.serve(b, observe(t, &o, http.StatusOK))
+	if o.isNew {
+		t.Error("a 60-day session expired after 30 days")
+	}
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Destroy()
+		mustSet(t, s, "user", "again")
+	})
+	if got := f.open(b.vals["session"]).Lifetime; got != (cookiesession.Lifetime{}) {
+		t.Errorf("after Destroy: lifetime %+v, want none", got)
+	}
+}
+
+func TestSetLifetimeRefusesBadDurations(t *testing.T) {
+	s := newSession(t, newFixture(t, cookiesession.Options{}))
+	for _, l := range []cookiesession.Lifetime{
+		{MaxAge: -time.Second}, {IdleTimeout: time.Millisecond}, {MaxAge: 1 << 33 * time.Second},
+	} {
+		if err := s.SetLifetime(l); err == nil {
+			t.Errorf("SetLifetime(%+v) succeeded", l)
+		}
+	}
+	if s.Len() != 0 || s.IsNew() != true {
+		t.Error("a refused SetLifetime changed the session")
+	}
+}
+
+// TestVersion1TokensUseDefaults checks that a token without a Lifetime is
+// sealed as version 1 and opens under the Manager's current MaxAge.
+func TestVersion1TokensUseDefaults(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: time.Hour})
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	if raw := decodeToken(t, b.vals["session"]); raw[0] != 1 {
+		t.Fatalf("version %d, want 1", raw[0])
+	}
+	short := f.manager(cookiesession.Options{MaxAge: 30 * time.Minute})
+	f.clock.Advance(40 * time.Minute)
+	if _, err := short.Load(b.request("/")); !errors.Is(err, cookiesession.ErrExpired) {
+		t.Errorf("a 40-minute-old session under a 30-minute MaxAge: %v, want ErrExpired", err)
+	}
+}
+
+func decodeToken(t *testing.T, token string) []byte {
+	t.Helper()
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}

@@ -1,0 +1,184 @@
+package cookiesession_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// TestMetricsCount drives one of each event through a Manager and checks
+// every counter, the ring it reports and the expvar form.
+func TestMetricsCount(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: time.Hour, MaxCookieSize: 400,
+		Validate: func(_ *http.Request, s *cookiesession.Session) error {
+			if s.GetString("user") == "revoked" {
+				return errors.New("revoked")
+			}
+			return nil
+		}})
+	read := observe(t, new(observed), http.StatusOK)
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada")) // written 1
+	f.serve(b, read)                        // opened under A
+	cookie := func(v string) *clientCookies { c := newClientCookies(); c.vals["session"] = v; return c }
+	tampered := []byte(b.vals["session"])
+	tampered[60] = map[bool]byte{true: 'B', false: 'A'}[tampered[60] == 'A']              // another base64url character
+	f.serve(cookie(string(tampered)), read)                                               // auth_failed, cleared 1
+	f.serve(cookie("!"+strings.Repeat("A", 150)), read)                                   // bad_encoding, cleared 2
+	f.serve(cookie(sealWith(t, testRing(t, 0x0badcafe), "session", f.clock.Now())), read) // unknown_key, not cleared
+	revoked := newClientCookies()
+	f.serve(revoked, setString(t, "user", "revoked"))                 // written 2
+	f.serve(revoked, read)                                            // opened under A, then validate, cleared 3
+	f.serve(b.clone(), setString(t, "big", strings.Repeat("x", 500))) // opened under A, too large
+	old := b.clone()
+	if err := f.ring.Add(testKey(t, keyB)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ring.Promote(keyB); err != nil {
+		t.Fatal(err)
+	}
+	f.serve(old, read) // opened under A, resealed, written 3
+	f.serve(old, read) // opened under B
+	f.clock.Advance(2 * time.Hour)
+	f.serve(old, read) // expired, cleared 4
+
+	want := cookiesession.Metrics{
+		Opened:   map[string]uint64{"1a2b3c4d": 3, "2b3c4d5e": 1},
+		Refused:  map[string]uint64{"unknown_key": 1, "expired": 1, "bad_encoding": 1, "auth_failed": 1, "validate": 1},
+		Resealed: 1, Written: 3, Cleared: 4, TooLarge: 1,
+		Primary: "2b3c4d5e",
+		Keys:    f.ring.KeysAt(f.clock.Now()),
+	}
+	got := f.m.Metrics()
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Metrics (-want +got):\n%s", diff)
+	}
+	var fromVar cookiesession.Metrics
+	if err := json.Unmarshal([]byte(f.m.Var().String()), &fromVar); err != nil {
+		t.Fatalf("Var is not JSON: %v", err)
+	}
+	if diff := cmp.Diff(got.Opened, fromVar.Opened); diff != "" || fromVar.Written != got.Written || fromVar.Primary != got.Primary {
+		t.Errorf("Var differs from Metrics: %s", f.m.Var().String())
+	}
+	if strings.Contains(f.m.Var().String(), "secret") {
+		t.Errorf("Var mentions a secret: %s", f.m.Var().String())
+	}
+}
+
+// TestUnknownKeyWarns checks the one refusal reason logged at Warn with
+// the default level: once a minute per key id, naming it.
+func TestUnknownKeyWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
+	unknown := func(id uint32) *clientCookies {
+		c := newClientCookies()
+		c.vals["session"] = sealWith(t, testRing(t, id), "session", f.clock.Now())
+		return c
+	}
+	read := observe(t, new(observed), http.StatusOK)
+	for range 3 {
+		f.serve(unknown(0x0badcafe), read)
+	}
+	f.serve(unknown(0x0badf00d), read)
+	expired := newClientCookies()
+	f.serve(expired, setString(t, "user", "ada"))
+	f.clock.Advance(25 * time.Hour)
+	f.serve(expired, read) // expired: Debug, not shown
+	if n := strings.Count(f.log.String(), "key_id=0badcafe"); n != 1 {
+		t.Errorf("0badcafe warned %d times in a minute, want once:\n%s", n, f.log)
+	}
+	if n := strings.Count(f.log.String(), "key_id=0badf00d"); n != 1 {
+		t.Errorf("0badf00d warned %d times, want once:\n%s", n, f.log)
+	}
+	if n := strings.Count(f.log.String(), "level=WARN"); n != 2 {
+		t.Errorf("%d Warn lines, want 2 (expired is Debug):\n%s", n, f.log)
+	}
+	f.clock.Advance(time.Minute)
+	f.serve(unknown(0x0badcafe), read)
+	if n := strings.Count(f.log.String(), "key_id=0badcafe"); n != 2 {
+		t.Errorf("0badcafe warned %d times over two minutes, want twice", n)
+	}
+}
+
+// TestUnknownKeyKeepsCookie checks that a token under a key this instance
+// lacks is not cleared by a request that only reads, and is replaced by one
+// that stores something.
+func TestUnknownKeyKeepsCookie(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	b.vals["session"] = sealWith(t, testRing(t, keyB), "session", f.clock.Now())
+	var o observed
+	if resp := f.serve(b, observe(t, &o, http.StatusOK)); !o.isNew || len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("read: new %v, Set-Cookie %q; want a fresh session and the cookie kept", o.isNew, resp.Header.Values("Set-Cookie"))
+	}
+	f.serve(b, setString(t, "user", "ada"))
+	if user, _ := f.userIn(b.vals["session"]); user != "ada" {
+		t.Errorf("after a write the cookie holds %v, want this instance's new session", user)
+	}
+}
+
+// TestNoFlipFlopAroundPromoteAt runs two instances whose clocks straddle a
+// scheduled promotion by up to the 60-second skew allowance. A client
+// alternates between them; the cookie moves to the incoming key once and
+// never back, no session is lost, and Set-Cookie is sent only for that
+// one re-key and for changes.
+func TestNoFlipFlopAroundPromoteAt(t *testing.T) {
+	for _, skew := range []time.Duration{time.Second, 30 * time.Second, 60 * time.Second} {
+		t.Run(fmt.Sprint(skew), func(t *testing.T) {
+			ahead, behind := newFixture(t, cookiesession.Options{}), newFixture(t, cookiesession.Options{})
+			promoteAt := ahead.clock.Now().Add(time.Hour)
+			for _, f := range []*fixture{ahead, behind} {
+				if err := f.ring.AddScheduled(testKey(t, keyB), promoteAt); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b := newClientCookies()
+			behind.serve(b, setString(t, "user", "ada")) // sealed under A, before the switch
+			ahead.advanceTo(promoteAt, skew/2)
+			behind.advanceTo(promoteAt, skew/2-skew)
+			var keys []string
+			var setCookies int
+			for i := range 12 {
+				f, h := ahead, observe(t, new(observed), http.StatusOK)
+				if i%2 == 1 {
+					f = behind
+				}
+				if i%4 == 3 {
+					h = setString(t, "n", fmt.Sprint(i))
+				}
+				resp := f.serve(b, h)
+				if len(ourCookies(t, resp.Header, "session")) > 0 {
+					setCookies++
+				}
+				rec := f.open(b.vals["session"])
+				if user, _ := rec.Values.Get("user"); user != "ada" {
+					t.Fatalf("request %d lost the session", i)
+				}
+				keys = append(keys, cookiesession.FormatKeyID(rec.KeyID))
+			}
+			for i, k := range keys {
+				if k != "2b3c4d5e" {
+					t.Errorf("after request %d the cookie is under %s, want the incoming key: %q", i, k, keys)
+				}
+			}
+			if setCookies != 4 { // the first re-key and the three writes
+				t.Errorf("%d responses set the cookie, want 4", setCookies)
+			}
+		})
+	}
+}
+
+// newInfoLogger logs at Info and above, as slog.Default does.
+func newInfoLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, nil))
+}

@@ -1,0 +1,261 @@
+package cookiesession_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// TestUntouchedSessionCostsNothing checks lazy opening: a handler that
+// never uses its session gets no Set-Cookie, Vary or Cache-Control change,
+// even for a refused cookie or one under an old key, and nothing is opened.
+func TestUntouchedSessionCostsNothing(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	good := newClientCookies()
+	f.serve(good, setString(t, "user", "ada"))
+	if err := f.ring.Add(testKey(t, keyB)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ring.Promote(keyB); err != nil { // good's cookie is now under an old key
+		t.Fatal(err)
+	}
+	bad := newClientCookies()
+	bad.vals["session"] = strings.Repeat("A", 200)
+	before := f.m.Metrics()
+	static := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		io.WriteString(w, "static")
+	}
+	for name, b := range map[string]*clientCookies{"old key": good, "refused": bad, "none": newClientCookies()} {
+		resp := f.serve(b.clone(), static)
+		if sc, vary, cc := resp.Header.Values("Set-Cookie"), resp.Header.Values("Vary"), resp.Header.Get("Cache-Control"); len(sc) != 0 ||
+			len(vary) != 0 || cc != "public, max-age=600" {
+			t.Errorf("%s: Set-Cookie %q, Vary %q, Cache-Control %q; want none, none and the handler's", name, sc, vary, cc)
+		}
+	}
+	if after := f.m.Metrics(); len(after.Opened) != len(before.Opened) || after.Refused["bad_encoding"] != 0 {
+		t.Errorf("untouched requests opened or refused tokens: %+v", after)
+	}
+	// The same requests through a handler that reads: re-key and clear.
+	resp := f.serve(good.clone(), observe(t, new(observed), http.StatusOK))
+	if len(ourCookies(t, resp.Header, "session")) != 1 || resp.Header.Get("Vary") != "Cookie" {
+		t.Errorf("reading an old-key session: Set-Cookie %q, Vary %q; want a re-key", resp.Header.Values("Set-Cookie"), resp.Header.Get("Vary"))
+	}
+	resp = f.serve(bad.clone(), observe(t, new(observed), http.StatusOK))
+	requireCleared(t, resp.Header, "session")
+}
+
+// TestSkipRefresh checks that a polling request can read a session without
+// sliding its idle window, and that an ordinary read does slide it.
+func TestSkipRefresh(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute})
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	f.clock.Advance(20 * time.Minute) // refresh due: less than half the window left
+	poll := func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.SkipRefresh()
+		if s.GetString("user") != "ada" {
+			t.Error("poll lost the session")
+		}
+	}
+	if resp := f.serve(b, poll); len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("polling refreshed the cookie: %q", resp.Header.Values("Set-Cookie"))
+	}
+	f.clock.Advance(15 * time.Minute) // 35 minutes idle: the polls kept nothing alive
+	var o observed
+	f.serve(b, observe(t, &o, http.StatusOK))
+	if !o.isNew {
+		t.Error("a session only polled for 35 minutes outlived its 30-minute idle timeout")
+	}
+
+	f.serve(b, setString(t, "user", "ada"))
+	f.clock.Advance(20 * time.Minute)
+	if resp := f.serve(b, observe(t, &o, http.StatusOK)); len(ourCookies(t, resp.Header, "session")) != 1 {
+		t.Error("an ordinary read with a refresh due did not refresh")
+	}
+}
+
+// TestStackedManagers checks two Managers on one request, each with its own
+// cookie, reached through Manager.FromContext.
+func TestStackedManagers(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "auth"})
+	prefs := f.manager(cookiesession.Options{Name: "prefs", MaxAge: 365 * 24 * time.Hour})
+	b := newClientCookies()
+	h := func(write bool, got *[2]string) http.Handler {
+		return f.m.Handler(prefs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			auth, p := f.m.FromContext(r.Context()), prefs.FromContext(r.Context())
+			if auth == nil || p == nil || auth == p {
+				t.Fatalf("FromContext: auth %p, prefs %p", auth, p)
+			}
+			if cookiesession.FromContext(r.Context()) != p {
+				t.Error("the package-level FromContext is not the innermost Manager's")
+			}
+			if write {
+				mustSet(t, auth, "user", "ada")
+				mustSet(t, p, "theme", "dark")
+			}
+			*got = [2]string{auth.GetString("user"), p.GetString("theme")}
+		})))
+	}
+	var got [2]string
+	rec := httptest.NewRecorder()
+	h(true, &got).ServeHTTP(rec, b.request("/"))
+	b.apply(t, rec.Result().Header)
+	if b.vals["auth"] == "" || b.vals["prefs"] == "" {
+		t.Fatalf("cookies %v, want auth and prefs", b.vals)
+	}
+	rec = httptest.NewRecorder()
+	h(false, &got).ServeHTTP(rec, b.request("/"))
+	if got != [2]string{"ada", "dark"} || len(rec.Result().Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("second request read %q with Set-Cookie %q", got, rec.Result().Header.Values("Set-Cookie"))
+	}
+}
+
+// TestStackedManagersCollide checks that Managers whose cookie names
+// overlap ("a" with chunk a.1, and "a.1") are reported on the first request.
+func TestStackedManagersCollide(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "a", MaxChunks: 2})
+	inner := f.manager(cookiesession.Options{Name: "a.1"})
+	called := false
+	rec := httptest.NewRecorder()
+	f.m.Handler(inner.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))).
+		ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if called || rec.Code != http.StatusInternalServerError {
+		t.Errorf("overlapping Managers: handler called %v, status %d; want 500 before the handler", called, rec.Code)
+	}
+	if log := f.log.String(); !strings.Contains(log, `\"a\" and \"a.1\" both use the cookie \"a.1\"`) {
+		t.Errorf("log does not name the overlap:\n%s", log)
+	}
+}
+
+func TestNoMiddlewareNamesTheFix(t *testing.T) {
+	s := cookiesession.FromContext(context.Background())
+	if s != nil {
+		t.Fatalf("FromContext without middleware = %p, want nil", s)
+	}
+	defer func() {
+		if msg, _ := recover().(string); !strings.Contains(msg, "Manager.Handler") {
+			t.Errorf("panic %q does not name the fix", msg)
+		}
+	}()
+	s.GetString("user")
+}
+
+// TestSaveAfterCommitThroughWrapper checks that Save reports a change that
+// can no longer reach the client even when the writer it is given wraps
+// the middleware's without Unwrap.
+func TestSaveAfterCommitThroughWrapper(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var saveErr error
+	f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		wrapped := struct{ http.ResponseWriter }{w} // like a gzip writer or a status recorder
+		io.WriteString(wrapped, "body first")
+		s := cookiesession.FromContext(r.Context())
+		mustSet(t, s, "user", "ada")
+		saveErr = f.m.Save(wrapped, r, s)
+	})
+	if !errors.Is(saveErr, cookiesession.ErrHeadersWritten) {
+		t.Errorf("Save after the body: %v, want ErrHeadersWritten", saveErr)
+	}
+}
+
+// TestValidateReadsItsSession checks that Validate, run at the session's
+// first use, can read the session it is given.
+func TestValidateReadsItsSession(t *testing.T) {
+	generation := 2
+	f := newFixture(t, cookiesession.Options{Validate: func(_ *http.Request, s *cookiesession.Session) error {
+		if s.GetInt("gen") != generation {
+			return errors.New("logged out everywhere")
+		}
+		return nil
+	}})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, cookiesession.FromContext(r.Context()), "gen", 2)
+	})
+	var o observed
+	f.serve(b, observe(t, &o, http.StatusOK))
+	if o.isNew {
+		t.Fatal("a session of the current generation was refused")
+	}
+	generation = 3
+	f.serve(b, observe(t, &o, http.StatusOK))
+	if !o.isNew || f.m.Metrics().Refused["validate"] != 1 {
+		t.Errorf("an old generation: new %v, refused %v; want refused by Validate", o.isNew, f.m.Metrics().Refused)
+	}
+}
+
+func TestCacheControlPrivateMustBeBare(t *testing.T) {
+	for _, tt := range []struct{ cc, want string }{
+		{`public, max-age=600, private="Set-Cookie"`, "no-store"},
+		{"private, max-age=60", "private, max-age=60"},
+		{"No-Store", "No-Store"},
+		{"public", "no-store"},
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", tt.cc)
+			mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+		})
+		if got := resp.Header.Get("Cache-Control"); got != tt.want {
+			t.Errorf("handler's %q with a Set-Cookie: %q, want %q", tt.cc, got, tt.want)
+		}
+	}
+}
+
+// TestSetCookieAnyKeyCase checks that a line for our cookie added under a
+// non-canonical header key is replaced, not sent beside ours.
+func TestSetCookieAnyKeyCase(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["set-cookie"] = []string{"session=stale", "theme=dark"}
+		mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+	})))
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var ours, theirs int
+	for _, c := range resp.Cookies() {
+		switch c.Name {
+		case "session":
+			ours++
+			if c.Value == "stale" {
+				t.Error("the handler's stale session cookie reached the wire")
+			}
+		case "theme":
+			theirs++
+		}
+	}
+	if ours != 1 || theirs != 1 {
+		t.Errorf("Set-Cookie %q: want one session and one theme cookie", resp.Header.Values("Set-Cookie"))
+	}
+}
+
+// TestDefaultErrorHandlerHeaders checks the default 500 for a session that
+// does not fit: none of the handler's Location, none of our Set-Cookie
+// lines, and no-store.
+func TestDefaultErrorHandlerHeaders(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		w.Header().Add("Set-Cookie", "session=handlers")
+		w.Header().Add("Set-Cookie", "theme=dark")
+		mustSet(t, cookiesession.FromContext(r.Context()), "big", strings.Repeat("x", 5000))
+		http.Redirect(w, r, "/next", http.StatusSeeOther)
+	})
+	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Location") != "" ||
+		resp.Header.Get("Cache-Control") != "no-store" || len(ourCookies(t, resp.Header, "session")) != 0 {
+		t.Errorf("status %d, headers %v; want 500, no Location, no-store and no session cookie", resp.StatusCode, resp.Header)
+	}
+}
