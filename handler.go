@@ -302,7 +302,15 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // Save is optional: the middleware saves when the response is committed,
 // and after that Save returns ErrHeadersWritten, whatever wraps w.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
-	_, err := m.commit(w.Header(), s, new(headerBuf), false)
+	return m.SaveHeader(w.Header(), s)
+}
+
+// SaveHeader is Save for a framework whose response is not a net/http
+// ResponseWriter (fiber, a Lambda event): it writes the session's
+// Set-Cookie lines, and the Vary and Cache-Control they call for, into h,
+// for the caller to copy to its response before the headers are sent.
+func (m *Manager) SaveHeader(h http.Header, s *Session) error {
+	_, err := m.commit(h, s, new(headerBuf), false)
 	return err
 }
 

@@ -71,10 +71,20 @@ func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
 	mux.HandleFunc("POST /api/session", a.mergeSession)
 	mux.HandleFunc("DELETE /api/session", a.deleteSession)
 	mux.HandleFunc("GET /healthz", healthz)
+	mux.HandleFunc("GET /debug/vars", a.vars)
 	// SameSite=Lax already keeps the session cookie off cross-site POSTs;
 	// CrossOriginProtection also refuses them outright, before the session
 	// is loaded, so a forged form cannot even log a user out.
 	return http.NewCrossOriginProtection().Handler(mgr.Handler(mux)), nil
+}
+
+// vars serves the session counters and the running key ring in expvar's
+// form, so an operator can see which keys an instance holds and when an
+// old key has stopped opening tokens. The demo serves its own Manager's
+// only: a real server would expvar.Publish(name, mgr.Var()) once.
+func (a *app) vars(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	fmt.Fprintf(w, "{\"cookiesession\": %s}\n", a.mgr.Var())
 }
 
 func healthz(w http.ResponseWriter, _ *http.Request) {

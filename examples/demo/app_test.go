@@ -147,6 +147,32 @@ func TestHealthz(t *testing.T) {
 	}
 }
 
+// TestDebugVars checks the counters an operator reads: the key that opened
+// the session, the writes, and the ring without its secrets.
+func TestDebugVars(t *testing.T) {
+	ring := newRing(t)
+	d := startDemo(t, ring, config{})
+	d.postForm("/login", url.Values{"username": {"ada"}})
+	d.get("/")
+	resp, body := d.get("/debug/vars")
+	var vars struct{ Cookiesession cookiesession.Metrics }
+	if err := json.Unmarshal([]byte(body), &vars); resp.StatusCode != http.StatusOK || err != nil {
+		t.Fatalf("GET /debug/vars = %d %q: %v", resp.StatusCode, body, err)
+	}
+	m, primary := vars.Cookiesession, cookiesession.FormatKeyID(ring.Primary())
+	if m.Opened[primary] == 0 || m.Written == 0 || m.Primary != primary || len(m.Keys) != 1 {
+		t.Errorf("counters %+v; want opens and writes under %s", m, primary)
+	}
+	text, _ := json.Marshal(ring)
+	var form struct{ Keys []struct{ Secret string } }
+	if err := json.Unmarshal(text, &form); err != nil || len(form.Keys) != 1 {
+		t.Fatalf("ring text %v", err)
+	}
+	if strings.Contains(body, form.Keys[0].Secret) {
+		t.Error("/debug/vars shows a secret")
+	}
+}
+
 func TestFirstVisitSetsNoCookie(t *testing.T) {
 	d := startDemo(t, newRing(t), config{})
 	resp, body := d.get("/")
