@@ -1,15 +1,17 @@
 #!/bin/sh
-# Regenerates BENCHMARKS.md: benchmarks/run.sh >BENCHMARKS.md. Runs both modules' benchmarks COUNT
-# times (default 10), keeps the output in benchmarks/out/, and prints benchstat's tables and the ratios.
+# Regenerates BENCHMARKS.md: benchmarks/run.sh >BENCHMARKS.md. Runs both modules' benchmarks COUNT times
+# (default 10) for BENCHTIME (1s), keeps the output in benchmarks/out/, and prints benchstat's tables and the ratios.
 set -eu
-cd "$(dirname "$0")" && mkdir -p out
+cd "$(dirname "$0")"
+mkdir -p out
 [ -x out/benchstat ] || GOBIN="$PWD/out" go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench="go test -run ^\$ -bench . -benchmem -count ${COUNT:-10} -benchtime ${BENCHTIME:-1s} ."
-(cd .. && $bench) >out/root.txt && $bench >out/peers.txt
+(cd .. && $bench) >out/root.txt
+$bench >out/peers.txt
 go test -run '^TestCookieSizes$' -count 1 -v . >out/sizes.txt
 for m in root peers; do out/benchstat -format csv out/$m.txt >out/$m.csv 2>/dev/null; done
 # get MODULE UNIT NAME prints benchstat's median for benchmark NAME in UNIT.
-get() { awk -F, -v u="$2" -v n="^$3(-[0-9]+)?\$" '$1 == "" {unit = $2} unit == u && $1 ~ n {print $2}' out/$1.csv; }
+get() { awk -F, -v u="$2" -v n="^$3(-[0-9]+)?\$" '$1 == "" {unit = $2} unit == u && $1 != "" && $1 ~ n {print $2}' out/$1.csv; }
 x() { printf %.2f× "$(get root x-raw "VersusRaw/$1")"; }
 allocs() { awk -v a="$(get root allocs/op "$1")" -v b="$(get root allocs/op "${2:-}")" 'BEGIN {printf "%.0f", a - b}'; }
 peer() { awk -v a="$(get peers sec/op "$1/fixture=small/pkg=$2")" -v b="$(get peers sec/op "$1/fixture=small/pkg=cookiesession")" 'BEGIN {printf "%.1f×", a / b}'; }
@@ -31,8 +33,9 @@ $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2). Times depend
 | gorilla/sessions CookieStore time ÷ cookiesession's per request: read-only / modifying | $(peer Read gorilla) / $(peer Write gorilla) |
 | token characters; longest string value in one 4096-byte cookie: $(size 2) | $(size 5); $(size 12) |
 
-Rows with "raw" are medians of x-raw below (\`BenchmarkVersusRaw\` times both sides in one loop, so the machine's drift cancels);
-gorilla rows divide two sec/op medians; allocations are allocs/op medians; the last row is from the last command.
+Rows with "raw" are medians of x-raw below: \`BenchmarkVersusRaw\` times both sides in alternating blocks of one loop and reports
+the median block pair's ratio, so the machine's drift cancels. Gorilla rows divide two sec/op medians, allocations are allocs/op
+medians, and the last row is from the last command.
 
 \`\`\`
 \$ $bench >benchmarks/out/root.txt; benchstat -filter '.fullname:/small|VersusRaw/' benchmarks/out/root.txt
