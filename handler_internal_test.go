@@ -20,19 +20,6 @@ func quietManager(t testing.TB) *Manager {
 	return m
 }
 
-// requestWithSession returns a GET request carrying the cookie of a
-// session that holds user=alice.
-func requestWithSession(t testing.TB, m *Manager) *http.Request {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_ = FromContext(r.Context()).Set("user", "alice")
-	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	req := httptest.NewRequest("GET", "/", nil)
-	req.Header.Set("Cookie", cookieHeader(rec.Result().Header["Set-Cookie"]))
-	return req
-}
-
 // TestHeaderBufNotShared checks the header slices a Session lends to the
 // response: a handler that adds to Vary, Cache-Control or Set-Cookie after
 // a Save, and a second commit after a further change, must leave every

@@ -1,83 +1,48 @@
 #!/bin/sh
-# Runs the peer benchmarks and the cookie-size test, compares runs with
-# benchstat, and regenerates ../BENCHMARKS.md.
-#
-#   COUNT      runs per benchmark (default 10, what benchstat needs for
-#              tight intervals)
-#   BENCH      -bench pattern (default: all)
-#   BENCHTIME  -benchtime (default: go test's 1s)
-#   RAW        if set, a file to keep the raw go test output in
-#
-# The COUNT runs are made as COUNT rounds over the whole suite (-count 1
-# each) rather than one -count COUNT pass: a burst of other work on the
-# machine then hits every package a little instead of all samples of one,
-# which keeps the ratios honest. One binary, built once, runs every round.
+# Regenerates BENCHMARKS.md: benchmarks/run.sh >BENCHMARKS.md. Runs both modules' benchmarks COUNT times
+# (default 10) for BENCHTIME (1s), keeps the output in benchmarks/out/, and prints benchstat's tables and the ratios.
 set -eu
-
 cd "$(dirname "$0")"
-COUNT=${COUNT:-10}
-BENCH=${BENCH:-.}
-BENCHTIME=${BENCHTIME:-1s}
+mkdir -p out
+[ -x out/benchstat ] || GOBIN="$PWD/out" go install golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+bench="go test -run ^\$ -bench . -benchmem -count ${COUNT:-10} -benchtime ${BENCHTIME:-1s} ."
+(cd .. && $bench) >out/root.txt
+$bench >out/peers.txt
+go test -run '^TestCookieSizes$' -count 1 -v . >out/sizes.txt
+for m in root peers; do out/benchstat -format csv out/$m.txt >out/$m.csv 2>/dev/null; done
+# get MODULE UNIT NAME prints benchstat's median for benchmark NAME in UNIT.
+get() { awk -F, -v u="$2" -v n="^$3(-[0-9]+)?\$" '$1 == "" {unit = $2} unit == u && $1 != "" && $1 ~ n {print $2}' out/$1.csv; }
+x() { printf %.2f× "$(get root x-raw "VersusRaw/$1")"; }
+allocs() { awk -v a="$(get root allocs/op "$1")" -v b="$(get root allocs/op "${2:-}")" 'BEGIN {printf "%.0f", a - b}'; }
+peer() { awk -v a="$(get peers sec/op "$1/fixture=small/pkg=$2")" -v b="$(get peers sec/op "$1/fixture=small/pkg=cookiesession")" 'BEGIN {printf "%.1f×", a / b}'; }
+size() { awk -v f="$1" '/small-fixture token/ {printf "%s%s", sep, $f; sep = " / "}' out/sizes.txt; }
+rev=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- ':/*.go' || echo ', with uncommitted changes to Go files')
+cat <<EOF
+# Benchmarks
 
-gobin=$(go env GOBIN)
-[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
-benchstat="$gobin/benchstat"
-if [ ! -x "$benchstat" ]; then
-	echo "installing benchstat into $gobin" >&2
-	GOBIN="$gobin" go install golang.org/x/perf/cmd/benchstat@latest
-fi
+Written by \`benchmarks/run.sh >BENCHMARKS.md\` (COUNT=${COUNT:-10}, BENCHTIME=${BENCHTIME:-1s}) on commit $rev, with $(go version | cut -d' ' -f3-),
+$(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2). Times depend on the machine and its load; quote the ratios.
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+| small fixture | cookiesession |
+| --- | --- |
+| Seal ÷ raw AEAD seal, clock read inside / caller's time (SealAt) | $(x seal) / $(x sealAt) |
+| Open ÷ raw AEAD open, clock read inside / caller's time (OpenAt) | $(x open) / $(x openAt) |
+| middleware over a bare handler, in raw AEAD opens: session untouched / read-only / modifying request | $(x untouched) / $(x read) / $(x modify) |
+| allocations: Seal / Open / middleware over a bare handler, untouched / read-only / modifying | $(allocs Seal/small) / $(allocs Open/small) / $(allocs Middleware/small/untouched Middleware/small/bare) / $(allocs Middleware/small/read Middleware/small/bare) / $(allocs Middleware/small/modify Middleware/small/bare) |
+| gorilla/securecookie (gob) time ÷ cookiesession's: encode / decode | $(peer Encode securecookie) / $(peer Decode securecookie) |
+| gorilla/sessions CookieStore time ÷ cookiesession's per request: read-only / modifying | $(peer Read gorilla) / $(peer Write gorilla) |
+| token characters; longest string value in one 4096-byte cookie: $(size 2) | $(size 5); $(size 12) |
 
-date=$(date -u '+%Y-%m-%d %H:%M UTC')
-# Other work on the machine skews every figure, the parallel ones most.
-load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
-# The benchmarks build against the working tree (replace => ../), so name
-# the commit and say whether the root's Go files had local changes.
-rev=$(git -C .. rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git -C .. status --porcelain -- '*.go' ':!benchmarks' 2>/dev/null)" ]; then
-	rev="$rev with uncommitted changes"
-fi
-flags="-test.run '^\$' -test.bench '$BENCH' -test.benchmem -test.benchtime $BENCHTIME -test.count 1 -test.timeout 0"
-scaling="-test.run '^\$' -test.bench '^BenchmarkScaling\$' -test.count 1 -test.timeout 0"
-cmd="go test -c -o peers.test . && (cd .. && go test -c -o benchmarks/root.test .) && for round in \$(seq $COUNT); do ./peers.test $flags; ./root.test $scaling; done"
-echo "$cmd" >&2
+Rows with "raw" are medians of x-raw below: \`BenchmarkVersusRaw\` times both sides in alternating blocks of one loop and reports
+the median block pair's ratio, so the machine's drift cancels. Gorilla rows divide two sec/op medians, allocations are allocs/op
+medians, and the last row is from the last command.
 
-go test -c -o "$tmp/peers.test" .
-# The root module's BenchmarkScaling (the speed-up beside its controls)
-# runs in the same rounds; its profiles show where Open's and a read-only
-# request's time goes.
-(cd .. && go test -c -o "$tmp/root.test" .)
-# Each round's output goes to a file first, so that a failing benchmark
-# stops the script (sh has no pipefail to catch it inside a pipe).
-for round in $(seq "$COUNT"); do
-	echo "round $round of $COUNT" >&2
-	"$tmp/peers.test" -test.run '^$' -test.bench "$BENCH" -test.benchmem -test.benchtime "$BENCHTIME" \
-		-test.count 1 -test.timeout 0 >"$tmp/round.txt"
-	tee -a "$tmp/peers.txt" <"$tmp/round.txt"
-	"$tmp/root.test" -test.run '^$' -test.bench '^BenchmarkScaling$' -test.count 1 -test.timeout 0 >"$tmp/round.txt"
-	tee -a "$tmp/scaling.txt" <"$tmp/round.txt"
-done
-profile() { # name, benchmark pattern
-	"$tmp/root.test" -test.run '^$' -test.bench "$2" -test.benchtime 3s -test.timeout 0 \
-		-test.cpuprofile "$tmp/$1.prof" >/dev/null
-	if ! go tool pprof -top -cum -nodecount 30 "$tmp/root.test" "$tmp/$1.prof" >"$tmp/$1.top" 2>"$tmp/pprof.err"; then
-		cat "$tmp/pprof.err" >&2
-		exit 1
-	fi
-}
-profile open '^BenchmarkOpen$/^small$'
-profile read '^BenchmarkMiddleware$/^small$/^read$'
-go test -count 1 -v -run '^TestCookieSizes$' . >"$tmp/sizes.txt"
-# benchstat labels its column with the file name, so give it a plain one.
-(cd "$tmp" && "$benchstat" peers.txt >benchstat.txt)
-[ -z "${RAW:-}" ] || cp "$tmp/peers.txt" "$RAW"
-
-go run ./cmd/benchtable \
-	-bench "$tmp/peers.txt" -sizes "$tmp/sizes.txt" -benchstat "$tmp/benchstat.txt" -scaling "$tmp/scaling.txt" \
-	-profile "Codec.Open, small fixture (BenchmarkOpen/small)=$tmp/open.top" \
-	-profile "A read-only request through the middleware (BenchmarkMiddleware/small/read)=$tmp/read.top" \
-	-command "$cmd" -go "$(go version)" -nproc "$(nproc)" -date "$date" -load "$load" -rev "$rev" \
-	-o ../BENCHMARKS.md
-echo "wrote $(cd .. && pwd)/BENCHMARKS.md" >&2
+\`\`\`
+\$ $bench >benchmarks/out/root.txt; benchstat -filter '.fullname:/small|VersusRaw/' benchmarks/out/root.txt
+$(out/benchstat -filter '.fullname:/small|VersusRaw/' out/root.txt)
+\$ cd benchmarks; $bench >out/peers.txt; benchstat -filter /fixture:small out/peers.txt
+$(out/benchstat -filter /fixture:small out/peers.txt)
+\$ go test -run '^TestCookieSizes\$' -count 1 -v .
+$(grep 'small-fixture token' out/sizes.txt)
+\`\`\`
+EOF
