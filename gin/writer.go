@@ -48,7 +48,7 @@ func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(w.core).Hijack()
 }
 
-//lint:ignore SA1019 gin.ResponseWriter requires http.CloseNotifier.
+// CloseNotify is part of gin.ResponseWriter.
 func (w *writer) CloseNotify() <-chan bool { return w.gin.CloseNotify() }
 
 func (w *writer) Status() int         { return w.gin.Status() }
