@@ -1,11 +1,13 @@
 package cookiesession_test
 
 import (
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
@@ -215,4 +217,143 @@ func ExampleSession_SetJSON() {
 	// Output:
 	// true <nil> [apple] 3
 	// cookiesession: unsupported value type cookiesession_test.cart for key "cart": store it with SetJSON or convert it to a supported type
+}
+
+// Log a user out everywhere: keep a generation counter per user in your
+// database, copy it into the session at login, and compare the two in
+// Validate. Bumping the counter refuses every session sealed before.
+func ExampleOptions_validate() {
+	var mu sync.Mutex
+	generation := map[string]int{} // a column of your users table
+	current := func(user string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return generation[user]
+	}
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{
+		Validate: func(r *http.Request, s *cookiesession.Session) error {
+			if user := s.GetString("user"); user != "" && s.GetInt("generation") != current(user) {
+				return errors.New("logged out everywhere")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		user := r.FormValue("username") // after checking the credentials
+		s := cookiesession.FromContext(r.Context())
+		s.Renew()
+		_ = s.Set("user", user)
+		_ = s.Set("generation", current(user))
+	})
+	mux.HandleFunc("POST /logout-everywhere", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		mu.Lock()
+		generation[s.GetString("user")]++
+		mu.Unlock()
+		s.Destroy()
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		if user := cookiesession.FromContext(r.Context()).GetString("user"); user != "" {
+			fmt.Fprintf(w, "signed in as %s", user)
+			return
+		}
+		fmt.Fprint(w, "signed out")
+	})
+	handler := sessions.Handler(mux)
+
+	laptop := &browser{cookies: map[string]*http.Cookie{}}
+	phone := &browser{cookies: map[string]*http.Cookie{}}
+	laptop.do(handler, "POST", "/login?username=ada")
+	phone.do(handler, "POST", "/login?username=ada")
+	fmt.Println("laptop:", laptop.do(handler, "GET", "/").Body)
+	phone.do(handler, "POST", "/logout-everywhere")
+	fmt.Println("laptop:", laptop.do(handler, "GET", "/").Body, "- cookies left:", len(laptop.cookies))
+	// Output:
+	// laptop: signed in as ada
+	// laptop: signed out - cookies left: 0
+}
+
+// ErrorHandler answers a request whose session does not fit, before
+// anything reaches the client, and the client keeps its previous cookie.
+func ExampleOptions_errorHandler() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			if errors.Is(err, cookiesession.ErrTooLarge) {
+				http.Error(w, "that note is too long to keep", http.StatusRequestEntityTooLarge)
+				return
+			}
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if r.Method == http.MethodPost {
+			_ = s.Set("note", r.FormValue("note"))
+			fmt.Fprint(w, "saved") // or the ErrorHandler's answer
+			return
+		}
+		fmt.Fprintf(w, "note: %q", s.GetString("note"))
+	}))
+
+	b := &browser{cookies: map[string]*http.Cookie{}}
+	fmt.Println(b.do(handler, "POST", "/?note=short").Body)
+	w := b.do(handler, "POST", "/?note="+strings.Repeat("x", 5000))
+	fmt.Print(w.Code, " ", w.Body)
+	fmt.Println(b.do(handler, "GET", "/").Body)
+	// Output:
+	// saved
+	// 413 that note is too long to keep
+	// note: "short"
+}
+
+// Test a handler that uses sessions with httptest: wrap it in the
+// middleware and pass one response's Set-Cookie back on the next request,
+// as a browser would. A handler can also be tested alone, with a session
+// put in its request's context.
+func Example_testing() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	app := http.NewServeMux()
+	app.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		_ = s.Set("items", s.GetInt("items")+1)
+		w.WriteHeader(http.StatusNoContent)
+	})
+	app.HandleFunc("GET /cart", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d items", cookiesession.FromContext(r.Context()).GetInt("items"))
+	})
+	handler := sessions.Handler(app)
+
+	rec := httptest.NewRecorder()
+	handler.ServeHTTP(rec, httptest.NewRequest("POST", "/cart", nil))
+	cookies := rec.Result().Cookies()
+	fmt.Println(rec.Code, len(cookies), cookies[0].Name)
+
+	req := httptest.NewRequest("GET", "/cart", nil)
+	for _, c := range cookies {
+		req.AddCookie(c)
+	}
+	rec = httptest.NewRecorder()
+	handler.ServeHTTP(rec, req)
+	fmt.Println(rec.Body)
+
+	req = httptest.NewRequest("GET", "/cart", nil)
+	s, _ := sessions.Load(req)
+	_ = s.Set("items", 3)
+	rec = httptest.NewRecorder()
+	app.ServeHTTP(rec, req.WithContext(cookiesession.NewContext(req.Context(), s)))
+	fmt.Println(rec.Body)
+	// Output:
+	// 204 1 session
+	// 1 items
+	// 3 items
 }

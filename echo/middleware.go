@@ -1,0 +1,120 @@
+// Package echosession runs cookiesession's middleware inside an echo (v4)
+// server.
+//
+// Middleware runs the rest of the chain inside the Manager's own net/http
+// middleware, with the echo response writing through the Manager's
+// committing writer, so the cookie is committed exactly as with net/http:
+// before the first byte of the response, or when the chain returns. An
+// error the chain returns is answered by echo's HTTPErrorHandler after
+// that, with the cookie already in the response headers.
+//
+//	e := echo.New()
+//	e.Use(echosession.Middleware(sessions))
+//	e.GET("/", func(c echo.Context) error {
+//		s := echosession.Session(c)
+//		...
+//	})
+//
+// echo.WrapMiddleware(sessions.Handler) works too (the tests run both), but
+// costs more allocations per request: compare BenchmarkMiddleware/echo-wrap
+// with BenchmarkMiddleware/echo.
+package echosession
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/labstack/echo/v4"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Middleware returns echo middleware that loads each request's session from
+// m and commits its cookies before the response is sent, whichever way the
+// handler answers (c.JSON, c.String, c.Redirect, c.NoContent, c.Stream,
+// c.File, a returned error, ...). A session that does not fit is answered
+// by m's Options.ErrorHandler, and the client keeps its previous cookie.
+func Middleware(m *cookiesession.Manager) echo.MiddlewareFunc {
+	h := m.Handler(http.HandlerFunc(serve))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			st := states.Get().(*state)
+			resp := c.Response()
+			st.c, st.next, st.resp = c, next, resp
+			st.down = target{ResponseWriter: resp.Writer, st: st}
+			h.ServeHTTP(&st.down, c.Request())
+			resp.Writer = st.down.ResponseWriter
+			err := st.err
+			*st = state{}
+			states.Put(st)
+			return err
+		}
+	}
+}
+
+// Session returns the request's session, or nil if Middleware did not run.
+func Session(c echo.Context) *cookiesession.Session {
+	return cookiesession.FromContext(c.Request().Context())
+}
+
+// states recycles the per-request state. echo already allocates each
+// middleware's closure on every request; the pool keeps this middleware at
+// that one allocation over the net/http middleware's own.
+var states = sync.Pool{New: func() any { return new(state) }}
+
+// state joins one request's echo context to the Manager's middleware.
+type state struct {
+	c    echo.Context
+	next echo.HandlerFunc
+	resp *echo.Response
+	down target // what the Manager's writer writes to
+	err  error  // what the chain returned
+}
+
+// serve runs the rest of the echo chain inside the Manager's middleware: w
+// is the Manager's committing writer, r carries the session.
+func serve(w http.ResponseWriter, r *http.Request) {
+	st := stateOf(w)
+	st.c.SetRequest(r)
+	st.resp.Writer = w
+	st.err = st.next(st.c)
+}
+
+// stateOf finds the target the Manager's writer wraps.
+func stateOf(w http.ResponseWriter) *state {
+	for {
+		switch x := w.(type) {
+		case *target:
+			return x.st
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			panic("cookiesession/echo: the Manager's writer does not unwrap to echo's")
+		}
+	}
+}
+
+// target is the writer echo's response held. It also keeps the response's
+// Status and Committed true when the Manager's ErrorHandler answers in
+// place of the handler, so that echo's logger and error handler see what
+// was sent.
+type target struct {
+	http.ResponseWriter
+	st *state
+}
+
+func (t *target) WriteHeader(code int) {
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		t.st.resp.Status, t.st.resp.Committed = code, true
+	}
+	t.ResponseWriter.WriteHeader(code)
+}
+
+func (t *target) Write(p []byte) (int, error) {
+	if !t.st.resp.Committed {
+		t.st.resp.Status, t.st.resp.Committed = http.StatusOK, true
+	}
+	return t.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the server's writer.
+func (t *target) Unwrap() http.ResponseWriter { return t.ResponseWriter }

@@ -1,0 +1,207 @@
+package echosession_test
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+	"github.com/seed-ff2808ae/cookiesession"
+	echosession "github.com/seed-ff2808ae/cookiesession/echo"
+)
+
+// ways are the two ways to put the Manager in front of an echo app: this
+// package's middleware and echo's own wrapper around the net/http one.
+func ways(m *cookiesession.Manager) map[string]echo.MiddlewareFunc {
+	return map[string]echo.MiddlewareFunc{
+		"Middleware":     echosession.Middleware(m),
+		"WrapMiddleware": echo.WrapMiddleware(m.Handler),
+	}
+}
+
+// newApp is an echo app behind mw with one route per way of answering.
+// Every route under /style/ stores its name, then answers.
+func newApp(t *testing.T, mw echo.MiddlewareFunc) *echo.Echo {
+	file := filepath.Join(t.TempDir(), "hello.txt")
+	if err := os.WriteFile(file, []byte("hello from a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.Use(mw)
+	e.POST("/login", func(c echo.Context) error {
+		s := echosession.Session(c)
+		s.Renew()
+		if err := s.Set("user", c.QueryParam("user")); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "hello "+c.QueryParam("user"))
+	})
+	e.GET("/whoami", func(c echo.Context) error {
+		s := echosession.Session(c)
+		return c.String(http.StatusOK, fmt.Sprintf("user=%s blob=%d style=%s", s.GetString("user"), len(s.GetString("blob")), s.GetString("style")))
+	})
+	e.POST("/blob", func(c echo.Context) error {
+		n, _ := strconv.Atoi(c.QueryParam("n"))
+		if err := echosession.Session(c).Set("blob", strings.Repeat("x", n)); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, fmt.Sprintf("stored %d", n))
+	})
+	e.POST("/logout", func(c echo.Context) error {
+		echosession.Session(c).Destroy()
+		return c.String(http.StatusOK, "bye")
+	})
+	e.POST("/style/:name", func(c echo.Context) error {
+		name := c.Param("name")
+		if err := echosession.Session(c).Set("style", name); err != nil {
+			return err
+		}
+		switch name {
+		case "json":
+			return c.JSON(http.StatusCreated, map[string]string{"style": name})
+		case "string":
+			return c.String(http.StatusOK, "style "+name)
+		case "redirect":
+			return c.Redirect(http.StatusSeeOther, "/whoami")
+		case "nocontent":
+			return c.NoContent(http.StatusAccepted)
+		case "stream":
+			return c.Stream(http.StatusOK, "text/plain", strings.NewReader("streamed"))
+		case "file":
+			return c.File(file)
+		case "error": // answered by echo's HTTPErrorHandler after the chain
+			return echo.NewHTTPError(http.StatusForbidden, "no entry")
+		}
+		return nil // nothing written: committed when the chain returns
+	})
+	return e
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	m := newManager(t)
+	for way, mw := range ways(m) {
+		t.Run(way, func(t *testing.T) {
+			c := newClient(t, newServer(t, newApp(t, mw)))
+
+			if resp, body := c.do("GET", "/whoami"); body != "user= blob=0 style=" || resp.Header["Set-Cookie"] != nil {
+				t.Fatalf("first visit: %q, Set-Cookie %q", body, resp.Header["Set-Cookie"])
+			}
+
+			resp, body := c.do("POST", "/login?user=ada")
+			if body != "hello ada" || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+				t.Fatalf("login: %q, Set-Cookie %v", body, setCookies(resp))
+			}
+			if _, body := c.do("GET", "/whoami"); body != "user=ada blob=0 style=" {
+				t.Fatalf("after login: %q", body)
+			}
+
+			resp, _ = c.do("POST", fmt.Sprintf("/blob?n=%d", chunkedBlob))
+			if got := setCookies(resp); !slices.Equal(got, []string{"session.1=kept", "session=kept"}) {
+				t.Fatalf("chunked session: Set-Cookie %v, want two chunks", got)
+			}
+			if got := c.jarNames(); !slices.Equal(got, []string{"session", "session.1"}) {
+				t.Fatalf("jar holds %v", got)
+			}
+			want := fmt.Sprintf("user=ada blob=%d style=", chunkedBlob)
+			if _, body := c.do("GET", "/whoami"); body != want {
+				t.Fatalf("read back from two chunks: %q, want %q", body, want)
+			}
+
+			resp, body = c.do("POST", fmt.Sprintf("/blob?n=%d", tooLargeBlob))
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || body != "session too large\n" {
+				t.Fatalf("too large: %d %q, want the ErrorHandler's 413", resp.StatusCode, body)
+			}
+			if got := resp.Header["Set-Cookie"]; got != nil {
+				t.Fatalf("too large: Set-Cookie %q", got)
+			}
+			if _, body := c.do("GET", "/whoami"); body != want {
+				t.Fatalf("after a too-large session the client's cookie says %q, want %q", body, want)
+			}
+
+			resp, _ = c.do("POST", "/logout")
+			if got := setCookies(resp); !slices.Equal(got, []string{"session.1=expired", "session=expired"}) {
+				t.Fatalf("logout: Set-Cookie %v, want both chunks expired", got)
+			}
+			if got := c.jarNames(); len(got) != 0 {
+				t.Fatalf("after logout the jar holds %v", got)
+			}
+			if _, body := c.do("GET", "/whoami"); body != "user= blob=0 style=" {
+				t.Fatalf("after logout: %q", body)
+			}
+		})
+	}
+}
+
+// TestAnswerStyles checks that every way an echo handler can answer carries
+// the cookie, and that the cookie holds what the handler stored.
+func TestAnswerStyles(t *testing.T) {
+	m := newManager(t)
+	for way, mw := range ways(m) {
+		srv := newServer(t, newApp(t, mw))
+		for _, tc := range []struct {
+			style  string
+			status int
+			body   string
+		}{
+			{"json", http.StatusCreated, "{\"style\":\"json\"}\n"},
+			{"string", http.StatusOK, "style string"},
+			{"redirect", http.StatusSeeOther, ""},
+			{"nocontent", http.StatusAccepted, ""},
+			{"stream", http.StatusOK, "streamed"},
+			{"file", http.StatusOK, "hello from a file"},
+			{"error", http.StatusForbidden, "{\"message\":\"no entry\"}\n"},
+			{"nothing", http.StatusOK, ""},
+		} {
+			t.Run(way+"/"+tc.style, func(t *testing.T) {
+				c := newClient(t, srv)
+				resp, body := c.do("POST", "/style/"+tc.style)
+				if resp.StatusCode != tc.status || body != tc.body {
+					t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tc.status, tc.body)
+				}
+				if got := setCookies(resp); !slices.Equal(got, []string{"session=kept"}) {
+					t.Fatalf("Set-Cookie %v, want the session cookie", got)
+				}
+				if tc.style == "redirect" && resp.Header.Get("Location") != "/whoami" {
+					t.Errorf("Location %q", resp.Header.Get("Location"))
+				}
+				if _, body := c.do("GET", "/whoami"); body != "user= blob=0 style="+tc.style {
+					t.Errorf("next request reads %q", body)
+				}
+			})
+		}
+	}
+}
+
+// TestTooLargeStatusSeen checks that echo's own view of the response (what
+// its logger reads) is the ErrorHandler's status, not the handler's.
+func TestTooLargeStatusSeen(t *testing.T) {
+	m := newManager(t)
+	var seen int
+	e := echo.New()
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			err := next(c)
+			seen = c.Response().Status
+			return err
+		}
+	})
+	e.Use(echosession.Middleware(m))
+	e.GET("/", func(c echo.Context) error {
+		if err := echosession.Session(c).Set("blob", strings.Repeat("x", tooLargeBlob)); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "stored")
+	})
+	resp, body := newClient(t, newServer(t, e)).do("GET", "/")
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || body != "session too large\n" || seen != resp.StatusCode {
+		t.Fatalf("client got %d %q; echo saw status %d", resp.StatusCode, body, seen)
+	}
+}
+
+// TestReadmeEcho compiles the README's echo snippet against this module.
+func TestReadmeEcho(t *testing.T) { compileReadmeBlock(t, "echosession.Middleware(") }

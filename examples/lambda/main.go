@@ -1,0 +1,57 @@
+// Command lambda serves a cookiesession app from AWS Lambda behind API
+// Gateway. Set COOKIESESSION_KEYS to a key ring (cookiesession keygen), and
+// API_GATEWAY_PAYLOAD=1.0 for a REST API; an HTTP API (payload 2.0) needs
+// nothing more.
+package main
+
+import (
+	"fmt"
+	"log"
+	"net/http"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// newApp runs once per cold start: parsing the key ring is all it costs.
+func newApp() (http.Handler, error) {
+	ring, err := cookiesession.LoadKeyRingEnv() // COOKIESESSION_KEYS
+	if err != nil {
+		return nil, err
+	}
+	sessions, err := cookiesession.New(ring, cookiesession.Options{
+		MaxChunks: 2, // up to two 4 KB cookies
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /note", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if err := s.Set("note", r.FormValue("note")); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		note := cookiesession.FromContext(r.Context()).GetString("note")
+		fmt.Fprintf(w, "your note has %d bytes\n", len(note))
+	})
+	return sessions.Handler(mux), nil
+}
+
+func main() {
+	app, err := newApp()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if os.Getenv("API_GATEWAY_PAYLOAD") == "1.0" {
+		lambda.Start(httpadapter.New(app).ProxyWithContext) // REST API
+		return
+	}
+	lambda.Start(httpadapter.NewV2(app).ProxyWithContext) // HTTP API
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// A note of noteLen bytes needs both of the app's two cookies.
+const noteLen = 5000
+
+var noteForm = url.Values{"note": {strings.Repeat("n", noteLen)}}.Encode()
+
+// setKeys puts a fresh one-key ring in COOKIESESSION_KEYS for the test.
+func setKeys(t *testing.T) {
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := ring.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("COOKIESESSION_KEYS", string(text))
+}
+
+// cookieNames returns the sorted names of Set-Cookie lines, and the
+// name=value pairs a browser would send back.
+func cookieNames(t *testing.T, lines []string) (names, pairs []string) {
+	h := http.Header{"Set-Cookie": lines}
+	for _, c := range (&http.Response{Header: h}).Cookies() {
+		if !c.Secure || !c.HttpOnly {
+			t.Errorf("cookie %s is not Secure and HttpOnly", c.Name)
+		}
+		names = append(names, c.Name)
+		pairs = append(pairs, c.Name+"="+c.Value)
+	}
+	slices.Sort(names)
+	return names, pairs
+}
+
+var twoChunks = []string{"session", "session.1"}
+
+// TestRESTPayload runs a 2-chunk session out of and back into the app
+// through API Gateway REST (payload 1.0) events.
+func TestRESTPayload(t *testing.T) {
+	setKeys(t)
+	app, err := newApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httpadapter.New(app)
+	ctx := context.Background()
+
+	out, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
+		HTTPMethod: "POST", Path: "/note", Body: noteForm,
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /note: status %d, body %q", out.StatusCode, out.Body)
+	}
+	names, pairs := cookieNames(t, out.MultiValueHeaders["Set-Cookie"])
+	if !slices.Equal(names, twoChunks) {
+		t.Fatalf("multiValueHeaders Set-Cookie names %v, want %v", names, twoChunks)
+	}
+
+	back, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
+		HTTPMethod: "GET", Path: "/",
+		MultiValueHeaders: map[string][]string{"Cookie": {strings.Join(pairs, "; ")}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.StatusCode != http.StatusOK || back.Body != "your note has 5000 bytes\n" {
+		t.Fatalf("GET / with the two cookies: %d %q", back.StatusCode, back.Body)
+	}
+	if got := back.MultiValueHeaders["Set-Cookie"]; got != nil {
+		t.Errorf("a read-only request got Set-Cookie %q", got)
+	}
+}
+
+// TestHTTPAPIPayload does the same through HTTP API (payload 2.0) events,
+// whose cookies travel in their own field both ways.
+func TestHTTPAPIPayload(t *testing.T) {
+	setKeys(t)
+	app, err := newApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httpadapter.NewV2(app)
+	ctx := context.Background()
+	event := func(method, path, body string, cookies []string) events.APIGatewayV2HTTPRequest {
+		e := events.APIGatewayV2HTTPRequest{
+			Version: "2.0", RawPath: path, Body: body, Cookies: cookies,
+			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"},
+		}
+		e.RequestContext.HTTP.Method, e.RequestContext.HTTP.Path = method, path
+		return e
+	}
+
+	out, err := proxy.ProxyWithContext(ctx, event("POST", "/note", noteForm, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.StatusCode != http.StatusSeeOther {
+		t.Fatalf("POST /note: status %d, body %q", out.StatusCode, out.Body)
+	}
+	names, pairs := cookieNames(t, out.Cookies)
+	if !slices.Equal(names, twoChunks) {
+		t.Fatalf("cookies names %v, want %v", names, twoChunks)
+	}
+
+	back, err := proxy.ProxyWithContext(ctx, event("GET", "/", "", pairs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.StatusCode != http.StatusOK || back.Body != "your note has 5000 bytes\n" {
+		t.Fatalf("GET / with the two cookies: %d %q", back.StatusCode, back.Body)
+	}
+	if len(back.Cookies) != 0 {
+		t.Errorf("a read-only request got cookies %q", back.Cookies)
+	}
+}
+
+// TestMissingKeys checks that a cold start without keys fails with the
+// reason instead of serving.
+func TestMissingKeys(t *testing.T) {
+	t.Setenv("COOKIESESSION_KEYS", "")
+	if _, err := newApp(); err == nil || !strings.HasPrefix(err.Error(), "cookiesession:") {
+		t.Fatalf("newApp without keys: %v", err)
+	}
+}
+
+// TestReadmeServerless keeps the README's Serverless snippet identical to
+// main.go, which the tests above build and run.
+func TestReadmeServerless(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	main, err := os.ReadFile("main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```go\n"+string(main)+"```\n") {
+		t.Fatal("README.md's Serverless section must show examples/lambda/main.go exactly, in a ```go block")
+	}
+}

@@ -1,0 +1,198 @@
+package ginsession_test
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/gin-gonic/gin"
+	"github.com/seed-ff2808ae/cookiesession"
+	ginsession "github.com/seed-ff2808ae/cookiesession/gin"
+)
+
+// newApp is a gin app with the middleware and one route per way of
+// answering. Every route under /style/ stores its name, then answers.
+func newApp(t *testing.T, m *cookiesession.Manager) *gin.Engine {
+	file := filepath.Join(t.TempDir(), "hello.txt")
+	if err := os.WriteFile(file, []byte("hello from a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set := func(c *gin.Context, key string, v any) bool {
+		if err := ginsession.Session(c).Set(key, v); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return false
+		}
+		return true
+	}
+	r := gin.New()
+	r.Use(ginsession.Middleware(m))
+	r.POST("/login", func(c *gin.Context) {
+		ginsession.Session(c).Renew()
+		if set(c, "user", c.Query("user")) {
+			c.String(http.StatusOK, "hello %s", c.Query("user"))
+		}
+	})
+	r.GET("/whoami", func(c *gin.Context) {
+		s := ginsession.Session(c)
+		c.String(http.StatusOK, "user=%s blob=%d style=%s", s.GetString("user"), len(s.GetString("blob")), s.GetString("style"))
+	})
+	r.POST("/blob", func(c *gin.Context) {
+		n, _ := strconv.Atoi(c.Query("n"))
+		if set(c, "blob", strings.Repeat("x", n)) {
+			c.String(http.StatusOK, "stored %d", n)
+		}
+	})
+	r.POST("/logout", func(c *gin.Context) {
+		ginsession.Session(c).Destroy()
+		c.String(http.StatusOK, "bye")
+	})
+	r.POST("/style/:name", func(c *gin.Context) {
+		name := c.Param("name")
+		if !set(c, "style", name) {
+			return
+		}
+		switch name {
+		case "json":
+			c.JSON(http.StatusCreated, gin.H{"style": name})
+		case "string":
+			c.String(http.StatusOK, "style %s", name)
+		case "redirect":
+			c.Redirect(http.StatusSeeOther, "/whoami")
+		case "abort":
+			c.AbortWithStatus(http.StatusAccepted)
+		case "stream":
+			c.Stream(func(w io.Writer) bool {
+				_, _ = io.WriteString(w, "streamed")
+				return false
+			})
+		case "file":
+			c.File(file)
+		case "status": // nothing written: committed when the chain returns
+			c.Status(http.StatusNoContent)
+		}
+	})
+	return r
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	srv := newServer(t, newApp(t, newManager(t)))
+	c := newClient(t, srv)
+
+	if _, body := c.do("GET", "/whoami"); body != "user= blob=0 style=" {
+		t.Fatalf("first visit: %q", body)
+	}
+	if resp, _ := c.do("GET", "/whoami"); resp.Header.Get("Set-Cookie") != "" {
+		t.Errorf("a request that stores nothing got Set-Cookie %q", resp.Header["Set-Cookie"])
+	}
+
+	resp, body := c.do("POST", "/login?user=ada")
+	if body != "hello ada" || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+		t.Fatalf("login: %q, Set-Cookie %v", body, setCookies(resp))
+	}
+	if _, body := c.do("GET", "/whoami"); body != "user=ada blob=0 style=" {
+		t.Fatalf("after login: %q", body)
+	}
+
+	resp, _ = c.do("POST", fmt.Sprintf("/blob?n=%d", chunkedBlob))
+	if got := setCookies(resp); !slices.Equal(got, []string{"session.1=kept", "session=kept"}) {
+		t.Fatalf("chunked session: Set-Cookie %v, want two chunks", got)
+	}
+	if got := c.jarNames(); !slices.Equal(got, []string{"session", "session.1"}) {
+		t.Fatalf("jar holds %v", got)
+	}
+	want := fmt.Sprintf("user=ada blob=%d style=", chunkedBlob)
+	if _, body := c.do("GET", "/whoami"); body != want {
+		t.Fatalf("read back from two chunks: %q, want %q", body, want)
+	}
+
+	resp, body = c.do("POST", fmt.Sprintf("/blob?n=%d", tooLargeBlob))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || body != "session too large\n" {
+		t.Fatalf("too large: %d %q, want the ErrorHandler's 413", resp.StatusCode, body)
+	}
+	if got := resp.Header["Set-Cookie"]; got != nil {
+		t.Fatalf("too large: Set-Cookie %q", got)
+	}
+	if _, body := c.do("GET", "/whoami"); body != want {
+		t.Fatalf("after a too-large session the client's cookie says %q, want %q", body, want)
+	}
+
+	resp, _ = c.do("POST", "/logout")
+	if got := setCookies(resp); !slices.Equal(got, []string{"session.1=expired", "session=expired"}) {
+		t.Fatalf("logout: Set-Cookie %v, want both chunks expired", got)
+	}
+	if got := c.jarNames(); len(got) != 0 {
+		t.Fatalf("after logout the jar holds %v", got)
+	}
+	if _, body := c.do("GET", "/whoami"); body != "user= blob=0 style=" {
+		t.Fatalf("after logout: %q", body)
+	}
+}
+
+// TestAnswerStyles checks that every way a gin handler can answer carries
+// the cookie, and that the cookie holds what the handler stored.
+func TestAnswerStyles(t *testing.T) {
+	srv := newServer(t, newApp(t, newManager(t)))
+	for _, tc := range []struct {
+		style  string
+		status int
+		body   string
+	}{
+		{"json", http.StatusCreated, `{"style":"json"}`},
+		{"string", http.StatusOK, "style string"},
+		{"redirect", http.StatusSeeOther, ""},
+		{"abort", http.StatusAccepted, ""},
+		{"stream", http.StatusOK, "streamed"},
+		{"file", http.StatusOK, "hello from a file"},
+		{"status", http.StatusNoContent, ""},
+	} {
+		t.Run(tc.style, func(t *testing.T) {
+			c := newClient(t, srv)
+			resp, body := c.do("POST", "/style/"+tc.style)
+			if resp.StatusCode != tc.status || body != tc.body {
+				t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tc.status, tc.body)
+			}
+			if got := setCookies(resp); !slices.Equal(got, []string{"session=kept"}) {
+				t.Fatalf("Set-Cookie %v, want the session cookie", got)
+			}
+			if tc.style == "redirect" && resp.Header.Get("Location") != "/whoami" {
+				t.Errorf("Location %q", resp.Header.Get("Location"))
+			}
+			if _, body := c.do("GET", "/whoami"); body != "user= blob=0 style="+tc.style {
+				t.Errorf("next request reads %q", body)
+			}
+		})
+	}
+}
+
+// TestSaveAfterCommit checks that Manager.Save sees through the gin
+// writer: once the response has started, it reports that the change
+// cannot reach the client.
+func TestSaveAfterCommit(t *testing.T) {
+	m := newManager(t)
+	r := gin.New()
+	r.Use(ginsession.Middleware(m))
+	var saveErr error
+	r.GET("/", func(c *gin.Context) {
+		c.String(http.StatusOK, "early")
+		s := ginsession.Session(c)
+		_ = s.Set("late", true)
+		saveErr = m.Save(c.Writer, c.Request, s)
+	})
+	srv := newServer(t, r)
+	resp, body := newClient(t, srv).do("GET", "/")
+	if body != "early" || resp.Header["Set-Cookie"] != nil {
+		t.Fatalf("got %q with Set-Cookie %q", body, resp.Header["Set-Cookie"])
+	}
+	if saveErr != cookiesession.ErrHeadersWritten {
+		t.Fatalf("Save after the body: %v, want ErrHeadersWritten", saveErr)
+	}
+}
+
+// TestReadmeGin compiles the README's gin snippet against this module.
+func TestReadmeGin(t *testing.T) { compileReadmeBlock(t, "ginsession.Middleware(") }
