@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,9 +21,9 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// farFuture is a promotion time the real clock will not reach during a test:
-// KeyRing's writers settle due promotions by the real clock, so scheduled
-// tests use it and inject times around it through PrimaryAt and SealAt.
+// farFuture is a promotion time no clock reaches during a test: scheduled
+// tests inject times around it through PrimaryAt and SealAt, or set the
+// ring's clock with SetClock.
 var farFuture = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 
 var equateTimes = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
@@ -181,7 +182,8 @@ func TestScheduledPromotion(t *testing.T) {
 func TestScheduledPromotionAlreadyDue(t *testing.T) {
 	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
 	ring := ringOf(t, a)
-	if err := ring.AddScheduled(keyForID(t, b), time.Now().Add(-time.Minute)); err != nil {
+	ring.SetClock(func() time.Time { return fixedNow })
+	if err := ring.AddScheduled(keyForID(t, b), fixedNow.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if ring.Primary() != b {
@@ -203,6 +205,54 @@ func TestScheduledPromotionAlreadyDue(t *testing.T) {
 	}
 	if doc.Primary != "5e6f7a8b" || len(doc.Keys) != 1 || doc.Keys[0]["promote_at"] != nil {
 		t.Errorf("MarshalJSON = %s, want 5e6f7a8b primary without promote_at", data)
+	}
+}
+
+// TestKeyRingSetClock steps an injected clock past a scheduled promotion:
+// the readers without a time and the writers (which settle due promotions)
+// follow it, not the real clock.
+func TestKeyRingSetClock(t *testing.T) {
+	const a, b, c3 = 0x1a2b3c4d, 0x5e6f7a8b, 0x00c0ffee
+	now := fixedNow
+	ring := ringOf(t, a)
+	ring.SetClock(func() time.Time { return now })
+	if err := ring.AddScheduled(keyForID(t, b), fixedNow.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		at      time.Time
+		primary uint32
+		removeA bool // whether a, no longer primary, may be removed
+	}{
+		{fixedNow, a, false},
+		{fixedNow.Add(time.Hour - time.Nanosecond), a, false},
+		{fixedNow.Add(time.Hour), b, true},
+	} {
+		now = step.at
+		if got := ring.Primary(); got != step.primary {
+			t.Errorf("at %v: Primary() = %08x, want %08x", now, got, step.primary)
+		}
+		infos := ring.Keys()
+		marked := slices.IndexFunc(infos, func(k cookiesession.KeyInfo) bool { return k.Primary })
+		if countPrimaries(infos) != 1 || infos[marked].ID != step.primary {
+			t.Errorf("at %v: Keys() = %+v, want %08x primary", now, infos, step.primary)
+		}
+		if err := ring.Remove(a); (err == nil) != step.removeA {
+			t.Errorf("at %v: Remove(primary-until-now %08x) = %v", now, a, err)
+		}
+	}
+	// The writers settled b's promotion at the injected time: it is the
+	// stored primary now, with no promote_at left in the text form.
+	if data := string(marshalRing(t, ring)); strings.Contains(data, "promote_at") || !strings.Contains(data, `"primary":"5e6f7a8b"`) {
+		t.Errorf("text form after the settled promotion: %s", data)
+	}
+	ring.SetClock(nil) // back to the real clock
+	due := time.Now().Add(-time.Minute)
+	if err := ring.AddScheduled(keyForID(t, c3), due); err != nil {
+		t.Fatal(err)
+	}
+	if got := ring.Primary(); got != c3 {
+		t.Errorf("with the real clock, Primary() = %08x, want %08x promoted at %v", got, c3, due)
 	}
 }
 
@@ -335,6 +385,64 @@ func hostileRingDocs() map[string]string {
 		"primary with promote_at":  ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret, `,"promote_at":"2099-01-01T00:00:00Z"`)),
 		"promote_at not rfc3339":   ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"tomorrow"`)),
 		"promote_at number":        ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":1`)),
+		"upper-case hex id":        ringDoc("1", "1A2B3C4D", keyDoc("1A2B3C4D", secret)),
+		"upper-case hex primary":   ringDoc("1", "1A2B3C4D", good),
+		"member Version":           `{"Version":1,"primary":"1a2b3c4d","keys":[` + good + `]}`,
+		"member PRIMARY":           `{"version":1,"PRIMARY":"1a2b3c4d","keys":[` + good + `]}`,
+		"member Keys":              `{"version":1,"primary":"1a2b3c4d","Keys":[` + good + `]}`,
+		"member ID":                ringDoc("1", "1a2b3c4d", `{"ID":"1a2b3c4d","secret":"`+secret+`"}`),
+		"member Secret":            ringDoc("1", "1a2b3c4d", `{"id":"1a2b3c4d","Secret":"`+secret+`"}`),
+		"member Promote_At":        ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"Promote_At":"2099-01-01T00:00:00Z"`)),
+		"duplicate version":        `{"version":1,"version":1,"primary":"1a2b3c4d","keys":[` + good + `]}`,
+		"duplicate primary":        `{"version":1,"primary":"5e6f7a8b","primary":"1a2b3c4d","keys":[` + good + `]}`,
+		"duplicate keys":           `{"version":1,"primary":"1a2b3c4d","keys":[],"keys":[` + good + `]}`,
+		"duplicate id member":      ringDoc("1", "1a2b3c4d", `{"id":"5e6f7a8b","id":"1a2b3c4d","secret":"`+secret+`"}`),
+		"duplicate secret member":  ringDoc("1", "1a2b3c4d", `{"id":"1a2b3c4d","secret":"AAAA","secret":"`+secret+`"}`),
+		"duplicate promote_at":     ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"2099-01-01T00:00:00Z","promote_at":"2099-01-01T00:00:00Z"`)),
+		"secret with CRLF":         ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+`\r\n`+secret[20:])),
+		"secret with LF":           ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+`\n`+secret[20:])),
+		"secret with a space":      ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+` `+secret[20:])),
+		"secret with a tab":        ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+`\t`+secret[20:])),
+		"secret trailing newline":  ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret+`\n`)),
+		"version 1.0":              ringDoc("1.0", "1a2b3c4d", good),
+		"version 1e0":              ringDoc("1e0", "1a2b3c4d", good),
+		"version 1E0":              ringDoc("1E0", "1a2b3c4d", good),
+		"version 10e-1":            ringDoc("10e-1", "1a2b3c4d", good),
+		"version -1":               ringDoc("-1", "1a2b3c4d", good),
+		"version 01":               ringDoc("01", "1a2b3c4d", good),
+		"version null":             ringDoc("null", "1a2b3c4d", good),
+		"version true":             ringDoc("true", "1a2b3c4d", good),
+		"primary null":             `{"version":1,"primary":null,"keys":[` + good + `]}`,
+		"primary number":           `{"version":1,"primary":1,"keys":[` + good + `]}`,
+		"keys object":              `{"version":1,"primary":"1a2b3c4d","keys":{"k":` + good + `}}`,
+		"keys of strings":          `{"version":1,"primary":"1a2b3c4d","keys":["` + secret + `"]}`,
+		"key array":                `{"version":1,"primary":"1a2b3c4d","keys":[["1a2b3c4d","` + secret + `"]]}`,
+		"promote_at null":          ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":null`)),
+		"promote_at empty":         ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":""`)),
+		"promote_at date only":     promoteDoc("2099-01-01"),
+		"promote_at no zone":       promoteDoc("2099-01-01T00:00:00"),
+		"promote_at lower t":       promoteDoc("2099-01-01t00:00:00Z"),
+		"promote_at lower z":       promoteDoc("2099-01-01T00:00:00z"),
+		"promote_at space":         promoteDoc("2099-01-01 00:00:00Z"),
+		"promote_at no seconds":    promoteDoc("2099-01-01T00:00Z"),
+		"promote_at comma":         promoteDoc("2099-01-01T00:00:00,5Z"),
+		"promote_at bare dot":      promoteDoc("2099-01-01T00:00:00.Z"),
+		"promote_at 10 digits":     promoteDoc("2099-01-01T00:00:00.1234567891Z"),
+		"promote_at offset +24":    promoteDoc("2099-01-01T00:00:00+24:00"),
+		"promote_at offset :60":    promoteDoc("2099-01-01T00:00:00+05:60"),
+		"promote_at offset +0100":  promoteDoc("2099-01-01T00:00:00+0100"),
+		"promote_at hour 24":       promoteDoc("2099-01-01T24:00:00Z"),
+		"promote_at leap second":   promoteDoc("2098-12-31T23:59:60Z"),
+		"promote_at February 30":   promoteDoc("2099-02-30T00:00:00Z"),
+		"promote_at year 0 UTC":    promoteDoc("0000-06-01T00:00:00Z"),
+		"promote_at before year 1": promoteDoc("0001-01-01T00:30:00+01:00"),
+		"promote_at year 1":        promoteDoc("0001-01-01T00:00:00Z"),
+		"promote_at 1969":          promoteDoc("1969-12-31T23:59:59Z"),
+		"promote_at 1970 by zone":  promoteDoc("1970-01-01T00:30:00+01:00"),
+		"promote_at after 9999":    promoteDoc("9999-12-31T23:30:00-01:00"),
+		"promote_at 5-digit year":  promoteDoc("10000-01-01T00:00:00Z"),
+		"promote_at signed year":   promoteDoc("+2099-01-01T00:00:00Z"),
+		"byte order mark":          "\ufeff" + ringDoc("1", "1a2b3c4d", good),
 		"empty keys":               ringDoc("1", "1a2b3c4d"),
 		"keys null":                `{"version":1,"primary":"1a2b3c4d","keys":null}`,
 		"too many keys":            ringDoc("1", "00000001", many...),
@@ -363,26 +471,47 @@ func TestParseKeyRingHostile(t *testing.T) {
 	}
 }
 
-// TestParseKeyRingAccepts lists the lenient inputs that are valid.
+// promoteDoc is a ring whose second key is scheduled at the text at.
+func promoteDoc(at string) string {
+	return ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))),
+		keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"`+at+`"`))
+}
+
+// TestParseKeyRingAccepts lists the inputs FORMAT.md section 6 allows that
+// MarshalJSON does not write.
 func TestParseKeyRingAccepts(t *testing.T) {
 	secret := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
+	other := base64.StdEncoding.EncodeToString(keySecret(2))
 	good := keyDoc("1a2b3c4d", secret)
 	for name, row := range map[string]struct {
 		doc       string
 		promoteAt time.Time
 	}{
-		"trailing newline":     {doc: ringDoc("1", "1a2b3c4d", good) + "\n"},
-		"surrounding spaces":   {doc: " \t" + ringDoc("1", "1a2b3c4d", good) + "\r\n "},
-		"upper-case hex id":    {doc: ringDoc("1", "1A2B3C4D", keyDoc("1A2B3C4D", secret))},
-		"promote_at in a zone": {doc: ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"2099-01-01T02:00:00+02:00"`)), promoteAt: farFuture},
+		"trailing newline":      {doc: ringDoc("1", "1a2b3c4d", good) + "\n"},
+		"surrounding spaces":    {doc: " \t" + ringDoc("1", "1a2b3c4d", good) + "\r\n "},
+		"spaces between tokens": {doc: "{ \"version\" : 1 ,\n\t\"primary\" : \"1a2b3c4d\" , \"keys\" : [ " + good + " ] }"},
+		"members in any order":  {doc: `{"keys":[{"secret":"` + secret + `","id":"1a2b3c4d"}],"primary":"1a2b3c4d","version":1}`},
+		"escaped member name":   {doc: `{"\u0076ersion":1,"primary":"1a2b3c4d","keys":[{"\u0069d":"1a2b3c4d","secret":"` + secret + `"}]}`},
+		"escaped value":         {doc: ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", `\u0`+fmt.Sprintf("%03x", secret[0])+secret[1:]))},
+		"promote_at in a zone":  {doc: promoteDoc("2099-01-01T02:00:00+02:00"), promoteAt: farFuture},
+		"promote_at -00:00":     {doc: promoteDoc("2099-01-01T00:00:00-00:00"), promoteAt: farFuture},
+		"promote_at fraction":   {doc: promoteDoc("2098-12-31T23:59:59.999999999Z"), promoteAt: farFuture.Add(-time.Nanosecond)},
+		"promote_at .0":         {doc: promoteDoc("2099-01-01T00:00:00.0Z"), promoteAt: farFuture},
+		"promote_at 1970":       {doc: promoteDoc("1970-01-01T00:00:00Z"), promoteAt: time.Unix(0, 0)},
+		"promote_at 9999":       {doc: promoteDoc("9999-12-31T23:59:59.999999999Z"), promoteAt: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		"promote_at other key":  {doc: ringDoc("1", "1a2b3c4d", keyDoc("5e6f7a8b", other, `,"promote_at":"2099-01-01T00:00:00Z"`), good), promoteAt: farFuture},
 	} {
 		ring, err := cookiesession.ParseKeyRing([]byte(row.doc))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if ring.PrimaryAt(fixedNow) != 0x1a2b3c4d {
-			t.Errorf("%s: primary %08x", name, ring.PrimaryAt(fixedNow))
+		before := fixedNow
+		if !row.promoteAt.IsZero() {
+			before = row.promoteAt.Add(-time.Nanosecond)
+		}
+		if ring.PrimaryAt(before) != 0x1a2b3c4d {
+			t.Errorf("%s: primary %08x at %v", name, ring.PrimaryAt(before), before)
 		}
 		if !row.promoteAt.IsZero() && ring.PrimaryAt(row.promoteAt) != 0x5e6f7a8b {
 			t.Errorf("%s: key not promoted at %v", name, row.promoteAt)
@@ -421,7 +550,7 @@ func TestParseKeyRingResultRemarshals(t *testing.T) {
 // TestParseKeyID is the table for the 8-hex-digit id form.
 func TestParseKeyID(t *testing.T) {
 	for in, want := range map[string]uint32{
-		"1a2b3c4d": 0x1a2b3c4d, "00000001": 1, "FFFFFFFF": 0xffffffff, "00ab12cd": 0x00ab12cd,
+		"1a2b3c4d": 0x1a2b3c4d, "00000001": 1, "ffffffff": 0xffffffff, "00ab12cd": 0x00ab12cd, "FFFFFFFF": 0, "1A2B3C4D": 0, "1a2B3c4d": 0,
 		"00000000": 0, "1a2b3c4": 0, "1a2b3c4d0": 0, "": 0, "zzzzzzzz": 0, "+1a2b3c4": 0, "0x1a2b3c": 0, "1a2b_3c4": 0,
 	} {
 		got, err := cookiesession.ParseKeyID(in)
@@ -484,8 +613,9 @@ func TestGenerateKey(t *testing.T) {
 }
 
 // secretHolders returns keys and rings in every container a program might
-// print, including a Key inside an unexported struct field, where fmt
-// cannot call the Key's own methods.
+// print: a Key inside an unexported struct field, where fmt cannot call the
+// Key's own methods, at several depths, in slices, arrays, maps and
+// pointers, and behind an interface.
 func secretHolders(t *testing.T) map[string]any {
 	k := keyForID(t, 0x1a2b3c4d)
 	ring := ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)
@@ -493,35 +623,108 @@ func secretHolders(t *testing.T) map[string]any {
 		name   string
 		key    cookiesession.Key
 		keyPtr *cookiesession.Key
+		keys   []cookiesession.Key
+		byName map[string]cookiesession.Key
+		byKey  map[cookiesession.Key]int
+		array  [1]cookiesession.Key
+		iface  any
 		ring   *cookiesession.KeyRing
 	}
+	type nested struct{ inner struct{ h *holder } }
 	type exported struct {
 		Key  cookiesession.Key
 		Keys []cookiesession.Key
+		Ptr  *cookiesession.Key
 	}
+	h := holder{"h", k, &k, []cookiesession.Key{k}, map[string]cookiesession.Key{"k": k},
+		map[cookiesession.Key]int{k: 1}, [1]cookiesession.Key{k}, k, ring}
+	var deep nested
+	deep.inner.h = &h
 	return map[string]any{
-		"Key":              k,
-		"*Key":             &k,
-		"*KeyRing":         ring,
-		"[]Key":            []cookiesession.Key{k},
-		"map of Key":       map[string]cookiesession.Key{"k": k},
-		"unexported field": holder{"h", k, &k, ring},
-		"*unexported":      &holder{"h", k, &k, ring},
-		"exported field":   exported{k, []cookiesession.Key{k}},
-		"KeyInfo":          ring.Keys(),
+		"Key":               k,
+		"*Key":              &k,
+		"**Key":             ptrTo(&k),
+		"*KeyRing":          ring,
+		"[]Key":             []cookiesession.Key{k},
+		"[]*Key":            []*cookiesession.Key{&k},
+		"map of Key":        map[string]cookiesession.Key{"k": k},
+		"map keyed by Key":  map[cookiesession.Key]string{k: "v"},
+		"unexported field":  h,
+		"*unexported":       &h,
+		"[]unexported":      []holder{h},
+		"map of unexported": map[string]*holder{"h": &h},
+		"nested unexported": deep,
+		"*nested":           &deep,
+		"exported field":    exported{k, []cookiesession.Key{k}, &k},
+		"[]KeyInfo":         ring.Keys(),
+		"error":             fmt.Errorf("wrapped: %w", errors.New(fmt.Sprint(h))),
 	}
 }
 
-// TestSecretsNeverPrinted formats keys and rings with every fmt verb.
+// printVerbs is every verb fmt has for the kinds a Key holds, with flags.
+var printVerbs = []string{
+	"%v", "%+v", "%#v", "%s", "%q", "%+q", "%#q", "%x", "%X", "% x", "%#x", "%08x",
+	"%t", "%d", "%+d", "%o", "%O", "%b", "%f", "%e", "%E", "%g", "%G", "%c", "%U", "%#U", "%T", "%p",
+}
+
+// secretShapes lists how fmt would spell part of a secret with verb: the
+// verb applied to 8 of its bytes, with the brackets of the slice removed,
+// so that a leak is caught whatever form the verb prints (a decimal list,
+// hex, characters, code points, or %!verb(uint8=…) complaints).
+func secretShapes(verb string, secret []byte) []string {
+	part := [8]byte(secret[8:16])
+	text := fmt.Sprintf(verb, part)
+	if i := strings.IndexByte(text, '{'); i >= 0 && strings.HasSuffix(text, "}") {
+		text = text[i+1 : len(text)-1] // %#v: [8]uint8{0x2f, …}
+	} else {
+		text = strings.Trim(text, "[]\"`")
+	}
+	return append(secretForms(secret), text, fmt.Sprint(secret[8:16]), fmt.Sprintf("%v", part)[1:20])
+}
+
+// assertNoSecretShape fails if text holds key 1a2b3c4d's secret as verb
+// would print it, or in any form assertNoSecret knows.
+func assertNoSecretShape(t *testing.T, what, verb, text string) {
+	t.Helper()
+	for _, shape := range secretShapes(verb, keySecret(0x1a2b3c4d)) {
+		if len(shape) >= 8 && strings.Contains(text, shape) {
+			t.Errorf("%s shows the secret (as %q): %s", what, shape, text)
+		}
+	}
+	assertNoSecret(t, what, text)
+}
+
+// TestSecretsNeverPrinted formats keys and rings with every fmt verb, in
+// every container of secretHolders.
 func TestSecretsNeverPrinted(t *testing.T) {
 	for name, subject := range secretHolders(t) {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%q", "%d", "%o", "%b", "%08x", "%T"} {
-			assertNoSecret(t, name+" "+verb, fmt.Sprintf(verb, subject))
+		for _, verb := range printVerbs {
+			assertNoSecretShape(t, name+" "+verb, verb, fmt.Sprintf(verb, subject))
 		}
 	}
 	k := keyForID(t, 0x1a2b3c4d)
-	if out := fmt.Sprintf("%v %+v %#v %x", k, k, k, k); strings.Count(out, "1a2b3c4d") != 4 {
+	if out := fmt.Sprintf("%v %+v %#v %s", k, k, k, k); strings.Count(out, "1a2b3c4d") != 4 {
 		t.Errorf("fmt of a Key should show its id each time: %q", out)
+	}
+}
+
+// TestSecretShapesCatchALeak checks the sweep's detector against the bytes
+// it must catch: the secret itself, printed with each verb.
+func TestSecretShapesCatchALeak(t *testing.T) {
+	secret := keySecret(0x1a2b3c4d)
+	type leaky struct{ secret [32]byte }
+	for _, verb := range printVerbs {
+		if verb == "%T" || verb == "%p" {
+			continue // print no value
+		}
+		out := fmt.Sprintf(verb, leaky{[32]byte(secret)})
+		caught := false
+		for _, shape := range secretShapes(verb, secret) {
+			caught = caught || len(shape) >= 8 && strings.Contains(out, shape)
+		}
+		if !caught {
+			t.Errorf("%s: the detector misses %s", verb, out)
+		}
 	}
 }
 
@@ -534,9 +737,24 @@ func TestSecretsNeverLogged(t *testing.T) {
 			"json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
 		} {
 			var buf bytes.Buffer
-			slog.New(newHandler(&buf)).Info("rotating", "value", subject)
-			assertNoSecret(t, name+" through the slog "+handler+" handler", buf.String())
+			slog.New(newHandler(&buf)).Info("rotating", "value", subject, slog.Group("g", "value", subject))
+			assertNoSecretShape(t, name+" through the slog "+handler+" handler", "%v", buf.String())
 		}
+	}
+}
+
+// TestKeyInfoJSON checks that KeyInfo, the ring's description, marshals
+// without secrets.
+func TestKeyInfoJSON(t *testing.T) {
+	ring := ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)
+	data, err := json.Marshal(ring.KeysAt(fixedNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNoSecretShape(t, "KeyInfo JSON", "%v", string(data))
+	want := `[{"ID":439041101,"Primary":true,"PromoteAt":"0001-01-01T00:00:00Z"},{"ID":1584364171,"Primary":false,"PromoteAt":"0001-01-01T00:00:00Z"}]`
+	if string(data) != want {
+		t.Errorf("KeyInfo JSON = %s, want %s", data, want)
 	}
 }
 
