@@ -1,18 +1,22 @@
 package cookiesession_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -467,7 +471,39 @@ func TestParseKeyRingHostile(t *testing.T) {
 			if err == nil {
 				t.Fatalf("ParseKeyRing accepted %s as %v", doc, ring)
 			}
+			if n := strings.Count(err.Error(), "cookiesession:"); n != 1 {
+				t.Errorf("error %q carries the prefix %d times", err, n)
+			}
 		})
+	}
+}
+
+// TestParseKeyRingErrorsNameTheRule checks that a refusal says which rule
+// of FORMAT.md section 6 the text broke.
+func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
+	docs := hostileRingDocs()
+	for name, want := range map[string]string{
+		"member Version":          `the key ring has a member "Version"; the name is "version"`,
+		"member ID":               `keys[0] has a member "ID"; the name is "id"`,
+		"unknown key field":       "keys[0] has an unknown member (of 4 bytes)",
+		"duplicate primary":       `the key ring has the member "primary" twice`,
+		"duplicate secret member": `keys[0] has the member "secret" twice`,
+		"secret with CRLF":        "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
+		"secret 31 bytes":         "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
+		"version 1.0":             "key ring version is not 1",
+		"upper-case hex id":       "not 8 lower-case hex digits",
+		"promote_at null":         "keys[1].promote_at is not a string",
+		"promote_at empty":        "keys[1].promote_at is empty; leave it out instead",
+		"promote_at comma":        "key 5e6f7a8b: promote_at is not an RFC 3339 time",
+		"primary with promote_at": "primary key 1a2b3c4d cannot have a promotion time",
+		"version missing":         `the key ring has no member "version"`,
+		"too many keys":           "more than 256 keys",
+		"trailing object":         "data after the JSON object",
+	} {
+		_, err := cookiesession.ParseKeyRing([]byte(docs[name]))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want it to say %q", name, err, want)
+		}
 	}
 }
 
@@ -947,6 +983,353 @@ func TestWatchFile(t *testing.T) {
 	})
 	if ring.PrimaryAt(fixedNow) != 0x5e6f7a8b || !ring.Has(0x1a2b3c4d) {
 		t.Errorf("a corrupt file changed the ring to %v", ring)
+	}
+}
+
+// watchRing runs ring.WatchFile on path every millisecond until the test
+// ends, and returns the channel its reports arrive on.
+func watchRing(t *testing.T, ring *cookiesession.KeyRing, path string) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	reports := make(chan error)
+	stopped := make(chan error, 1)
+	go func() {
+		stopped <- ring.WatchFile(ctx, path, time.Millisecond, func(err error) {
+			select {
+			case reports <- err:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Errorf("WatchFile returned %v after cancel, want nil", err)
+		}
+	})
+	return reports
+}
+
+// awaitReload waits for the watcher to report a successful reload after
+// which primary seals. A failure report fails the test unless the file was
+// replaced in a way a reader can catch halfway (tornOK).
+func awaitReload(t *testing.T, reports <-chan error, ring *cookiesession.KeyRing, primary uint32, tornOK bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case err := <-reports:
+			if err != nil && !tornOK {
+				t.Fatalf("WatchFile reported %v", err)
+			}
+			if err != nil {
+				continue // caught the file missing or half written; it retries
+			}
+			if got := ring.PrimaryAt(fixedNow); got == primary {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("WatchFile did not reload within 30s; primary still %08x", ring.PrimaryAt(fixedNow))
+		}
+	}
+}
+
+// sameSizeRings returns the text of two rings of equal length with
+// different primaries.
+func sameSizeRings(t *testing.T) (first, second []byte) {
+	first, second = marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)), marshalRing(t, ringOf(t, 0x5e6f7a8b, 0x1a2b3c4d))
+	if len(first) != len(second) {
+		t.Fatalf("ring texts of %d and %d bytes", len(first), len(second))
+	}
+	return first, second
+}
+
+// fileReplacements are the ways a ring file gets replaced in production,
+// each keeping the size and the modification time, so that only the
+// content tells the change. setup writes the first version and returns the
+// path a service reads.
+var fileReplacements = map[string]struct {
+	setup   func(t *testing.T, dir string, data []byte) string
+	replace func(t *testing.T, dir string, data []byte)
+	torn    bool // a reader may catch the file missing or half written
+}{
+	"rename over": {plainRingFile, func(t *testing.T, dir string, data []byte) {
+		writeFileAtomic(t, filepath.Join(dir, "ring.json"), data, fixedNow)
+	}, false},
+	"rm, then cp -p": {plainRingFile, func(t *testing.T, dir string, data []byte) {
+		path := filepath.Join(dir, "ring.json")
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		writeKeepingTimes(t, path, data)
+	}, true},
+	"rewrite in place": {plainRingFile, func(t *testing.T, dir string, data []byte) {
+		writeKeepingTimes(t, filepath.Join(dir, "ring.json"), data)
+	}, true},
+	"kubernetes ..data swap": {kubeRingFile, func(t *testing.T, dir string, data []byte) {
+		kubeVersion(t, dir, "..v2", data)
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink("..v2", tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(dir, "..v1")); err != nil {
+			t.Fatal(err)
+		}
+	}, false},
+}
+
+func plainRingFile(t *testing.T, dir string, data []byte) string {
+	path := filepath.Join(dir, "ring.json")
+	writeKeepingTimes(t, path, data)
+	return path
+}
+
+// writeKeepingTimes writes data to path (creating or truncating it) and
+// sets its times to fixedNow, as cp -p and rsync -t do.
+func writeKeepingTimes(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fixedNow, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// kubeRingFile lays out a mounted Kubernetes secret: ring.json ->
+// ..data/ring.json, ..data -> ..v1, the version directory.
+func kubeRingFile(t *testing.T, dir string, data []byte) string {
+	kubeVersion(t, dir, "..v1", data)
+	if err := os.Symlink("..v1", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ring.json")
+	if err := os.Symlink(filepath.Join("..data", "ring.json"), path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func kubeVersion(t *testing.T, dir, version string, data []byte) {
+	t.Helper()
+	if err := os.Mkdir(filepath.Join(dir, version), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeKeepingTimes(t, filepath.Join(dir, version, "ring.json"), data)
+}
+
+// TestWatchFileSeesContent replaces the watched file in each production
+// way, keeping its size and times: the watcher must reload every time.
+func TestWatchFileSeesContent(t *testing.T) {
+	first, second := sameSizeRings(t)
+	for name, how := range fileReplacements {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := how.setup(t, dir, first)
+			ring, err := cookiesession.LoadKeyRingFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reports := watchRing(t, ring, path)
+			how.replace(t, dir, second)
+			awaitReload(t, reports, ring, 0x5e6f7a8b, how.torn)
+		})
+	}
+}
+
+// TestWatchFileStartupWindow changes the file between LoadKeyRingFile and
+// WatchFile, as other start-up work would let happen: the watcher's
+// baseline is what the ring was loaded from, so it reloads at once.
+func TestWatchFileStartupWindow(t *testing.T) {
+	first, second := sameSizeRings(t)
+	for name, how := range fileReplacements {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := how.setup(t, dir, first)
+			ring, err := cookiesession.LoadKeyRingFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			how.replace(t, dir, second)
+			awaitReload(t, watchRing(t, ring, path), ring, 0x5e6f7a8b, false)
+		})
+	}
+}
+
+// TestWatchFileRefusesInterval checks that a non-positive interval is an
+// error returned at once, not a panic from time.NewTicker.
+func TestWatchFileRefusesInterval(t *testing.T) {
+	ring := ringOf(t, 0x1a2b3c4d)
+	for _, interval := range []time.Duration{0, -time.Second} {
+		done := make(chan error, 1)
+		go func() { done <- ring.WatchFile(context.Background(), "ring.json", interval, nil) }()
+		select {
+		case err := <-done:
+			checkErrRules(t, err)
+			if err == nil || !strings.Contains(err.Error(), "interval") {
+				t.Errorf("WatchFile(interval %v) = %v, want an error about the interval", interval, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("WatchFile(interval %v) did not return", interval)
+		}
+	}
+}
+
+// watchChildEnv makes the test binary act as the unprivileged watcher of
+// TestWatchFileUnreadableThenFixed: it names the ring file to watch.
+const watchChildEnv = "COOKIESESSION_TEST_WATCH_CHILD"
+
+// TestWatchFileUnreadableThenFixed lands a new ring file that its reader
+// cannot read (mode 0000), then fixes it with chmod, which changes neither
+// its content nor its times: the watcher must report the failure once and
+// retry until the reload succeeds. The reader is a child process running
+// as uid 65534 when the test runs as root, since root reads anything.
+func TestWatchFileUnreadableThenFixed(t *testing.T) {
+	if path := os.Getenv(watchChildEnv); path != "" {
+		runWatchChild(path)
+		return
+	}
+	dir := sharedDir(t)
+	first, second := sameSizeRings(t)
+	path := filepath.Join(dir, "ring.json")
+	writeFileMode(t, path, first, 0o644)
+	child := startWatchChild(t, dir, path)
+	child.expect(t, "loaded 1a2b3c4d")
+
+	writeFileMode(t, path+".new", second, 0o000)
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "report cookiesession: reading key ring: open "+path+": permission denied; primary 1a2b3c4d")
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "report <nil>; primary 5e6f7a8b")
+	child.stop(t)
+}
+
+// runWatchChild is the child's side: load, watch, print each report on
+// stdout until stdin closes.
+func runWatchChild(path string) {
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		fmt.Println("watch: load failed:", err)
+		return
+	}
+	fmt.Printf("watch: loaded %08x as uid %d\n", ring.Primary(), os.Geteuid())
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
+	_ = ring.WatchFile(ctx, path, time.Millisecond, func(err error) {
+		fmt.Printf("watch: report %v; primary %08x\n", err, ring.Primary())
+	})
+}
+
+// sharedDir returns a directory an unprivileged child can read.
+func sharedDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "cookiesession-watch-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeFileMode(t *testing.T, path string, data []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watchChild is the running child and the lines it printed.
+type watchChild struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+	lines chan string
+	seen  []string
+}
+
+// startWatchChild runs a copy of the test binary (go test keeps the
+// original in a directory only its owner can enter) as the watcher.
+func startWatchChild(t *testing.T, dir, path string) *watchChild {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "watcher.test")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFileMode(t, bin, data, 0o755)
+	cmd := exec.Command(bin, "-test.run=^TestWatchFileUnreadableThenFixed$")
+	cmd.Env = append(os.Environ(), watchChildEnv+"="+path)
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	c := &watchChild{cmd: cmd, lines: make(chan string, 64)}
+	stdout, err := cmd.StdoutPipe()
+	if err == nil {
+		c.stdin, err = cmd.StdinPipe()
+	}
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		t.Fatalf("starting the unprivileged watcher: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	go func() {
+		defer close(c.lines)
+		scanner := bufio.NewScanner(stdout)
+		for scanner.Scan() {
+			if line, ok := strings.CutPrefix(scanner.Text(), "watch: "); ok {
+				c.lines <- line
+			}
+		}
+	}()
+	return c
+}
+
+// expect waits for the child's next line and checks that it starts with
+// want; a child running as root would fail the first expectation.
+func (c *watchChild) expect(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case line, ok := <-c.lines:
+		c.seen = append(c.seen, line)
+		if !ok || !strings.HasPrefix(line, want) {
+			t.Fatalf("watcher printed %q, want %q (all: %q)", line, want, c.seen)
+		}
+		if wantUID := 65534; strings.HasPrefix(want, "loaded") && os.Geteuid() == 0 && !strings.HasSuffix(line, fmt.Sprintf("uid %d", wantUID)) {
+			t.Fatalf("watcher runs as %q, want uid %d", line, wantUID)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("watcher printed nothing within 30s after %q", c.seen)
+	}
+}
+
+// stop closes the child's stdin, waits for it, and checks that it printed
+// nothing more: the failure was reported once.
+func (c *watchChild) stop(t *testing.T) {
+	t.Helper()
+	c.stdin.Close()
+	for line := range c.lines {
+		t.Errorf("watcher printed more: %q", line)
+	}
+	if err := c.cmd.Wait(); err != nil {
+		t.Errorf("watcher exited with %v", err)
 	}
 }
 
