@@ -191,8 +191,8 @@ func FuzzDecodeValues(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte) {
 		v, err := cookiesession.DecodeValues(in)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "cookiesession: ") || strings.Count(err.Error(), "cookiesession:") != 1 {
-				t.Fatalf("error %q lacks the prefix or repeats it", err)
+			if !strings.HasPrefix(err.Error(), "cookiesession: ") {
+				t.Fatalf("error %q lacks the prefix", err)
 			}
 			return
 		}
