@@ -248,8 +248,8 @@ func FuzzParseKeyRing(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ring, err := cookiesession.ParseKeyRing(data)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "cookiesession: ") {
-				t.Fatalf("error %q lacks the prefix", err)
+			if !strings.HasPrefix(err.Error(), "cookiesession: ") || strings.Count(err.Error(), "cookiesession:") != 1 {
+				t.Fatalf("error %q lacks the prefix or repeats it", err)
 			}
 			return
 		}

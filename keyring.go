@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/cipher"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,30 +32,45 @@ const EnvKeys = "COOKIESESSION_KEYS"
 
 // Key is a 32-byte XChaCha20-Poly1305 key with a random 32-bit id. The id is
 // written into every token sealed with the key, so opening a token tries
-// exactly one key. The secret is held behind a pointer and is never printed:
-// String, GoString and every fmt verb show only the id.
+// exactly one key.
+//
+// The secret sits two pointers below the Key, so that no fmt verb reaches
+// it at any depth. A Key inside another value (an unexported field, where
+// fmt cannot call String) prints as its id and addresses.
 type Key struct {
 	id  uint32
 	mat *keyMaterial
 }
 
+// The interfaces Key and KeyRing promise.
+var (
+	_ fmt.Stringer   = Key{}
+	_ slog.LogValuer = Key{}
+	_ fmt.Stringer   = (*KeyRing)(nil)
+	_ slog.LogValuer = (*KeyRing)(nil)
+	_ json.Marshaler = (*KeyRing)(nil)
+)
+
+// keyMaterial is what a Key points to. fmt follows a pointer once when the
+// verb does not suit it (%s of a struct field prints %!s(*T=&{…})), so the
+// secret is one more pointer away; the AEAD is a pointer behind its
+// interface.
 type keyMaterial struct {
-	secret [KeySize]byte
+	secret *[KeySize]byte
 	aead   cipher.AEAD // built once per key, not per request
 }
 
 // GenerateKey returns a new key with a secret and an id from crypto/rand.
+// The error is always nil: crypto/rand.Read cannot fail since Go 1.24 (it
+// crashes the program instead); the result keeps its error for callers
+// written against NewKey.
 func GenerateKey() (Key, error) {
 	var secret [KeySize]byte
-	if _, err := rand.Read(secret[:]); err != nil {
-		return Key{}, fmt.Errorf("cookiesession: generating key: %w", err)
-	}
+	rand.Read(secret[:])
 	var id uint32
-	for id == 0 {
+	for id == 0 { // 0 is reserved
 		var b [4]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return Key{}, fmt.Errorf("cookiesession: generating key id: %w", err)
-		}
+		rand.Read(b[:])
 		id = binary.BigEndian.Uint32(b[:])
 	}
 	return NewKey(id, secret[:])
@@ -70,7 +87,7 @@ func NewKey(id uint32, secret []byte) (Key, error) {
 	if len(secret) != KeySize {
 		return Key{}, fmt.Errorf("cookiesession: key secret is %d bytes, want %d", len(secret), KeySize)
 	}
-	mat := new(keyMaterial)
+	mat := &keyMaterial{secret: new([KeySize]byte)}
 	copy(mat.secret[:], secret)
 	aead, err := chacha20poly1305.NewX(mat.secret[:])
 	if err != nil {
@@ -89,26 +106,21 @@ func (k Key) IsZero() bool { return k.mat == nil }
 // String returns "cookiesession.Key(1a2b3c4d)": the id, never the secret.
 func (k Key) String() string { return "cookiesession.Key(" + FormatKeyID(k.id) + ")" }
 
-// GoString is String, so that %#v does not print the secret either.
-func (k Key) GoString() string { return k.String() }
-
-// Format prints String for every verb.
-func (k Key) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(k.String())) }
-
 // LogValue makes log/slog show String.
 func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // FormatKeyID returns the form of a key id used in the JSON form, in logs
-// and in error messages: 8 lowercase hex digits.
+// and in error messages: 8 lower-case hex digits.
 func FormatKeyID(id uint32) string { return fmt.Sprintf("%08x", id) }
 
-// ParseKeyID parses the 8-hex-digit form of a key id. A malformed id is
-// not echoed in the error: in a mangled ring file it may be a secret.
+// ParseKeyID parses the form FormatKeyID writes: exactly 8 lower-case hex
+// digits, so that each id has one spelling. A malformed id is not echoed in
+// the error: in a mangled ring file it may be a secret.
 func ParseKeyID(s string) (uint32, error) {
-	id, err := strconv.ParseUint(s, 16, 32)
-	if len(s) != 8 || err != nil {
-		return 0, fmt.Errorf("cookiesession: key id of %d characters is not 8 hex digits", len(s))
+	if len(s) != 8 || strings.Trim(s, "0123456789abcdef") != "" {
+		return 0, fmt.Errorf("cookiesession: key id of %d characters is not 8 lower-case hex digits", len(s))
 	}
+	id, _ := strconv.ParseUint(s, 16, 32) // cannot fail: checked above
 	if id == 0 {
 		return 0, fmt.Errorf("cookiesession: key id %s is reserved", s)
 	}
@@ -127,6 +139,7 @@ func ParseKeyID(s string) (uint32, error) {
 type KeyRing struct {
 	mu    sync.Mutex // serializes writers
 	state atomic.Pointer[ringState]
+	clock atomic.Pointer[func() time.Time] // nil: time.Now
 }
 
 // ringState is one immutable version of the ring.
@@ -135,6 +148,10 @@ type ringState struct {
 	primary uint32
 	// scheduled holds the keys with a promotion time, by ascending time.
 	scheduled []*ringKey
+	// source is the SHA-256 of the file text the keys were loaded from
+	// (zero if none): WatchFile's baseline. It travels with the keys, so a
+	// reload swaps both at once.
+	source [sha256.Size]byte
 }
 
 type ringKey struct {
@@ -183,8 +200,8 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time", FormatKeyID(k.id))
 		}
 		if !k.promoteAt.IsZero() {
-			if y := k.promoteAt.UTC().Year(); y < 1 || y > 9999 {
-				return nil, fmt.Errorf("cookiesession: key %s: promotion time %s is outside years 1 to 9999 UTC",
+			if y := k.promoteAt.UTC().Year(); y < 1970 || y > 9999 {
+				return nil, fmt.Errorf("cookiesession: key %s: promotion time %s is outside years 1970 to 9999 UTC",
 					FormatKeyID(k.id), k.promoteAt.Format(time.RFC3339))
 			}
 			st.scheduled = append(st.scheduled, &st.keys[i])
@@ -221,15 +238,34 @@ func (st *ringState) primaryAt(t time.Time) *ringKey {
 	return key
 }
 
+// SetClock sets the clock the ring reads when no time is given: Primary,
+// Keys, String, and the writers (Add, AddScheduled, Schedule, Promote,
+// Remove), which first make the promotions due by then permanent. Nil
+// restores time.Now. Give it the clock the Manager's Options.Now uses.
+func (r *KeyRing) SetClock(now func() time.Time) {
+	if now == nil {
+		r.clock.Store(nil)
+		return
+	}
+	r.clock.Store(&now)
+}
+
+func (r *KeyRing) now() time.Time {
+	if now := r.clock.Load(); now != nil {
+		return (*now)()
+	}
+	return time.Now()
+}
+
 // Primary returns the id of the key that seals new tokens now.
-func (r *KeyRing) Primary() uint32 { return r.PrimaryAt(time.Now()) }
+func (r *KeyRing) Primary() uint32 { return r.PrimaryAt(r.now()) }
 
 // PrimaryAt returns the id of the key that seals new tokens at t, taking
 // scheduled promotions into account.
 func (r *KeyRing) PrimaryAt(t time.Time) uint32 { return r.load().primaryAt(t).id }
 
 // Keys describes the ring's keys as of now, in the ring's order.
-func (r *KeyRing) Keys() []KeyInfo { return r.KeysAt(time.Now()) }
+func (r *KeyRing) Keys() []KeyInfo { return r.KeysAt(r.now()) }
 
 // KeysAt describes the ring's keys as of t.
 func (r *KeyRing) KeysAt(t time.Time) []KeyInfo {
@@ -272,8 +308,9 @@ func (r *KeyRing) LogValue() slog.Value { return slog.StringValue(r.String()) }
 func (r *KeyRing) update(change func(keys []ringKey, primary uint32, now time.Time) ([]ringKey, uint32, error)) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := time.Now()
-	keys, primary := r.load().settled(now)
+	now := r.now()
+	old := r.load()
+	keys, primary := old.settled(now)
 	keys, primary, err := change(keys, primary, now)
 	if err != nil {
 		return err
@@ -282,6 +319,7 @@ func (r *KeyRing) update(change func(keys []ringKey, primary uint32, now time.Ti
 	if err != nil {
 		return err
 	}
+	st.source = old.source // a change in memory is not a new file
 	r.state.Store(st)
 	return nil
 }
@@ -355,13 +393,14 @@ func (r *KeyRing) Remove(id uint32) error {
 
 // Replace swaps in the keys of other, as a reload does. Readers see either
 // the old ring or the new one, never a mix. A nil or zero other is refused.
+// The ring also takes other's record of the file it was loaded from, so a
+// WatchFile running on r reloads its file at the next tick unless other
+// came from that same content.
 func (r *KeyRing) Replace(other *KeyRing) error {
 	if other == nil || other.load() == nil {
 		return errors.New("cookiesession: Replace with a nil or zero KeyRing")
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.state.Store(other.load())
+	r.swap(other.load())
 	return nil
 }
 
@@ -374,11 +413,9 @@ type ringJSON struct {
 }
 
 type keyJSON struct {
-	ID     string `json:"id"`
-	Secret string `json:"secret"`
-	// PromoteAt is RFC 3339. It is parsed by hand so that a mangled value,
-	// which may be a secret pasted in the wrong field, is never echoed.
-	PromoteAt string `json:"promote_at,omitempty"`
+	ID        string `json:"id"`
+	Secret    string `json:"secret"`
+	PromoteAt string `json:"promote_at,omitempty"` // RFC 3339
 }
 
 // MarshalJSON writes the ring's text form, secrets included:
@@ -403,36 +440,14 @@ func (r *KeyRing) MarshalJSON() ([]byte, error) {
 // maxRingKeys bounds a parsed ring; a real one holds two or three keys.
 const maxRingKeys = 256
 
-// ParseKeyRing reads the text form written by MarshalJSON. It is strict:
-// unknown fields, a version other than 1, duplicate ids, a secret that is
-// not 32 bytes of standard base64, or a primary not in the ring are errors.
+// ParseKeyRing reads the text form written by MarshalJSON, applying exactly
+// the rules of FORMAT.md section 6: the members version (the number 1),
+// primary and keys, each key's id, secret and optional promote_at, with
+// names matched exactly and none repeated or unknown; lower-case hex ids;
+// secrets in canonical padded standard base64; and a primary that is in
+// the ring and has no promote_at. Errors never echo a secret.
 func ParseKeyRing(data []byte) (*KeyRing, error) {
-	var in ringJSON
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&in); err != nil {
-		return nil, fmt.Errorf("cookiesession: parsing key ring: %w", err)
-	}
-	if len(bytes.TrimSpace(data[dec.InputOffset():])) > 0 {
-		return nil, errors.New("cookiesession: parsing key ring: data after the JSON object")
-	}
-	if in.Version != 1 {
-		return nil, fmt.Errorf("cookiesession: key ring version %d is not supported (want 1)", in.Version)
-	}
-	if len(in.Keys) > maxRingKeys {
-		return nil, fmt.Errorf("cookiesession: key ring has %d keys, more than %d", len(in.Keys), maxRingKeys)
-	}
-	primary, err := ParseKeyID(in.Primary)
-	if err != nil {
-		return nil, fmt.Errorf("%w (primary)", err)
-	}
-	keys := make([]ringKey, len(in.Keys))
-	for i, kj := range in.Keys {
-		if keys[i], err = kj.parse(); err != nil {
-			return nil, err
-		}
-	}
-	st, err := newRingState(keys, primary)
+	st, err := parseRingState(data)
 	if err != nil {
 		return nil, err
 	}
@@ -441,27 +456,260 @@ func ParseKeyRing(data []byte) (*KeyRing, error) {
 	return r, nil
 }
 
+func parseRingState(data []byte) (*ringState, error) {
+	doc, err := decodeRing(data)
+	if err != nil {
+		return nil, err
+	}
+	primary, err := ParseKeyID(doc.Primary)
+	if err != nil {
+		return nil, fmt.Errorf("%w (primary)", err)
+	}
+	keys := make([]ringKey, len(doc.Keys))
+	for i, kj := range doc.Keys {
+		if keys[i], err = kj.parse(); err != nil {
+			return nil, err
+		}
+	}
+	return newRingState(keys, primary)
+}
+
+// ringDecoder reads the text form token by token. encoding/json's Unmarshal
+// is laxer than the format: it matches member names in any case, keeps the
+// last of duplicate members and reads 1.0 as the version 1.
+type ringDecoder struct{ dec *json.Decoder }
+
+// decodeRing checks the JSON structure of the text form; parseRingState
+// checks the values.
+func decodeRing(data []byte) (ringJSON, error) {
+	d := ringDecoder{json.NewDecoder(bytes.NewReader(data))}
+	d.dec.UseNumber() // keep the version's literal text
+	var doc ringJSON
+	err := d.object("the key ring", []string{"version", "primary", "keys"}, nil, func(name string) (err error) {
+		switch name {
+		case "version":
+			return d.version()
+		case "primary":
+			doc.Primary, err = d.str("primary")
+		default:
+			doc.Keys, err = d.keys()
+		}
+		return err
+	})
+	if err != nil {
+		return ringJSON{}, err
+	}
+	if _, err := d.dec.Token(); err != io.EOF {
+		return ringJSON{}, errors.New("cookiesession: parsing key ring: data after the JSON object")
+	}
+	return doc, nil
+}
+
+// object reads a JSON object whose members are the required names and
+// possibly the optional ones, each once, in any order, calling member to
+// read each value.
+func (d ringDecoder) object(what string, required, optional []string, member func(name string) error) error {
+	names := slices.Concat(required, optional)
+	if err := d.delim('{', what, "an object"); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(names))
+	for d.dec.More() {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return syntaxError(err)
+		}
+		name, _ := tok.(string) // inside an object, a token here is a member name
+		switch {
+		case !slices.Contains(names, name):
+			return unknownMember(what, name, names)
+		case seen[name]:
+			return fmt.Errorf("cookiesession: parsing key ring: %s has the member %q twice", what, name)
+		}
+		seen[name] = true
+		if err := member(name); err != nil {
+			return err
+		}
+	}
+	if err := d.delim('}', what, "an object"); err != nil {
+		return err
+	}
+	for _, name := range required {
+		if !seen[name] {
+			return fmt.Errorf("cookiesession: parsing key ring: %s has no member %q", what, name)
+		}
+	}
+	return nil
+}
+
+// unknownMember names a member that differs from a known one only in case;
+// any other name is not echoed, since it may be a secret pasted as a name.
+func unknownMember(what, name string, names []string) error {
+	for _, known := range names {
+		if strings.EqualFold(name, known) {
+			return fmt.Errorf("cookiesession: parsing key ring: %s has a member %q; the name is %q", what, name, known)
+		}
+	}
+	return fmt.Errorf("cookiesession: parsing key ring: %s has an unknown member (of %d bytes)", what, len(name))
+}
+
+func (d ringDecoder) delim(want json.Delim, what, kind string) error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return syntaxError(err)
+	}
+	if tok != want {
+		return fmt.Errorf("cookiesession: parsing key ring: %s is not %s", what, kind)
+	}
+	return nil
+}
+
+func syntaxError(err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("cookiesession: parsing key ring: %w", err)
+}
+
+// version accepts the number 1 written as such: 1.0 and 1e0 are refused,
+// so that the next version can rely on the spelling too.
+func (d ringDecoder) version() error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return syntaxError(err)
+	}
+	if n, ok := tok.(json.Number); !ok || n != "1" {
+		return errors.New("cookiesession: key ring version is not 1, the only version supported")
+	}
+	return nil
+}
+
+func (d ringDecoder) str(what string) (string, error) {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return "", syntaxError(err)
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return "", fmt.Errorf("cookiesession: parsing key ring: %s is not a string", what)
+	}
+	return s, nil
+}
+
+func (d ringDecoder) keys() ([]keyJSON, error) {
+	if err := d.delim('[', "keys", "an array"); err != nil {
+		return nil, err
+	}
+	var keys []keyJSON
+	for d.dec.More() {
+		if len(keys) == maxRingKeys {
+			return nil, fmt.Errorf("cookiesession: key ring has more than %d keys", maxRingKeys)
+		}
+		kj, err := d.key(fmt.Sprintf("keys[%d]", len(keys)))
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, kj)
+	}
+	return keys, d.delim(']', "keys", "an array")
+}
+
+func (d ringDecoder) key(what string) (kj keyJSON, err error) {
+	err = d.object(what, []string{"id", "secret"}, []string{"promote_at"}, func(name string) (err error) {
+		switch name {
+		case "id":
+			kj.ID, err = d.str(what + ".id")
+		case "secret":
+			kj.Secret, err = d.str(what + ".secret")
+		default:
+			kj.PromoteAt, err = d.str(what + ".promote_at")
+			if err == nil && kj.PromoteAt == "" {
+				err = fmt.Errorf("cookiesession: parsing key ring: %s.promote_at is empty; leave it out instead", what)
+			}
+		}
+		return err
+	})
+	return kj, err
+}
+
+// parse checks one key's values. Messages name the key by its id only once
+// the id is known to be well formed.
 func (kj keyJSON) parse() (ringKey, error) {
 	id, err := ParseKeyID(kj.ID)
 	if err != nil {
 		return ringKey{}, err
 	}
-	secret, err := base64.StdEncoding.Strict().DecodeString(kj.Secret)
-	if err != nil {
-		return ringKey{}, fmt.Errorf("cookiesession: key %s: secret is not standard base64", kj.ID)
+	secret, ok := parseSecret(kj.Secret)
+	if !ok {
+		return ringKey{}, fmt.Errorf("cookiesession: key %s: secret is not %d bytes in padded standard base64 (44 characters, nothing else)", kj.ID, KeySize)
 	}
-	k, err := NewKey(id, secret)
+	k, _ := NewKey(id, secret) // cannot fail: id and length checked
 	clear(secret)
-	if err != nil {
-		return ringKey{}, fmt.Errorf("cookiesession: key %s: %w", kj.ID, err)
-	}
 	rk := ringKey{Key: k}
 	if kj.PromoteAt != "" {
-		if rk.promoteAt, err = time.Parse(time.RFC3339Nano, kj.PromoteAt); err != nil {
-			return ringKey{}, fmt.Errorf("cookiesession: key %s: promote_at is not an RFC 3339 time", kj.ID)
+		if rk.promoteAt, ok = parsePromoteAt(kj.PromoteAt); !ok {
+			return ringKey{}, fmt.Errorf("cookiesession: key %s: promote_at is not an RFC 3339 time such as 2026-12-01T00:00:00Z", kj.ID)
 		}
 	}
 	return rk, nil
+}
+
+// parseSecret accepts only the canonical encoding of 32 bytes: the
+// decoder alone would skip CR and LF inside the text.
+func parseSecret(s string) ([]byte, bool) {
+	secret, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(secret) != KeySize || base64.StdEncoding.EncodeToString(secret) != s {
+		clear(secret)
+		return nil, false
+	}
+	return secret, true
+}
+
+// parsePromoteAt reads YYYY-MM-DDTHH:MM:SS, an optional fraction of 1 to 9
+// digits, then Z or ±HH:MM. time.Parse alone also takes a comma before the
+// fraction, more than 9 digits and offsets such as +24:00.
+func parsePromoteAt(s string) (time.Time, bool) {
+	const head = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(head) || !hasShape(s[:len(head)], head) {
+		return time.Time{}, false
+	}
+	zone := s[len(head):]
+	if fraction, ok := strings.CutPrefix(zone, "."); ok {
+		zone = strings.TrimLeft(fraction, "0123456789")
+		if digits := len(fraction) - len(zone); digits < 1 || digits > 9 {
+			return time.Time{}, false
+		}
+	}
+	if zone != "Z" && !validOffset(zone) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if y := t.UTC().Year(); err != nil || y < 1970 || y > 9999 {
+		return time.Time{}, false // MarshalJSON writes UTC, in 4 digits
+	}
+	return t, true
+}
+
+// validOffset reports whether zone is ±HH:MM with HH <= 23 and MM <= 59.
+func validOffset(zone string) bool {
+	if len(zone) != 6 || zone[0] != '+' && zone[0] != '-' || !hasShape(zone[1:], "dd:dd") {
+		return false
+	}
+	return zone[1:3] <= "23" && zone[4:6] <= "59"
+}
+
+// hasShape reports whether s matches pattern, where 'd' is an ASCII digit
+// and any other byte stands for itself.
+func hasShape(s, pattern string) bool {
+	if len(s) != len(pattern) {
+		return false
+	}
+	for i := range len(s) {
+		if pattern[i] == 'd' && (s[i] < '0' || s[i] > '9') || pattern[i] != 'd' && s[i] != pattern[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // LoadKeyRingEnv parses the ring from the COOKIESESSION_KEYS environment
@@ -481,17 +729,35 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 // maxRingFile bounds a key-ring file read.
 const maxRingFile = 1 << 20
 
-// LoadKeyRingFile parses the ring from a file.
+// LoadKeyRingFile parses the ring from a file. The ring remembers a digest
+// of the text it parsed: WatchFile reloads when the file differs from it.
 func LoadKeyRingFile(path string) (*KeyRing, error) {
+	st, err := loadRingState(path)
+	if err != nil {
+		return nil, err
+	}
+	r := new(KeyRing)
+	r.state.Store(st)
+	return r, nil
+}
+
+func loadRingState(path string) (*ringState, error) {
 	data, err := readRingFile(path)
 	if err != nil {
 		return nil, err
 	}
-	r, err := ParseKeyRing(data)
+	defer clear(data)
+	return parseRingText(data, path)
+}
+
+// parseRingText parses data read from path and records its digest.
+func parseRingText(data []byte, path string) (*ringState, error) {
+	st, err := parseRingState(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w (from %s)", err, path)
 	}
-	return r, nil
+	st.source = sha256.Sum256(data)
+	return st, nil
 }
 
 func readRingFile(path string) ([]byte, error) {
@@ -513,51 +779,92 @@ func readRingFile(path string) ([]byte, error) {
 // ReloadFile re-reads path and swaps in its keys. If the file cannot be
 // read or parsed the ring keeps its current keys and the error is returned.
 func (r *KeyRing) ReloadFile(path string) error {
-	next, err := LoadKeyRingFile(path)
+	st, err := loadRingState(path)
 	if err != nil {
 		return err
 	}
-	return r.Replace(next)
+	r.swap(st)
+	return nil
 }
 
-// WatchFile polls path every interval until ctx is done and reloads the ring
-// whenever the file changes: a new size or modification time, or another
-// file in its place (an atomic rename counts even when size and time are
-// kept, as `cp -p` and rsync do). After each reload it calls report, if not
-// nil, with the result: nil, or the error that made it keep the current
-// keys. A file that cannot be stat'ed is reported once, not on every tick.
-// Write the file atomically (temp file + rename, as the CLI does): a reader
-// that catches a half-written file reports a parse error and retries at the
-// next change.
-func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) {
-	if report == nil {
-		report = func(error) {}
+func (r *KeyRing) swap(st *ringState) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.state.Store(st)
+}
+
+// WatchFile reloads the ring from path whenever the file's content differs
+// from the content the ring was last loaded from (by LoadKeyRingFile,
+// ReloadFile or WatchFile itself), checking every interval until ctx is
+// done. The content is compared by digest, so every way of replacing a file
+// counts: a rename, rm and a copy that keeps the times (cp -p), a swapped
+// symbolic link such as Kubernetes' ..data. A change that lands before
+// WatchFile starts is seen at the first tick.
+//
+// A failed read or parse keeps the current keys and is retried at every
+// tick until it succeeds, so a file fixed in place (chmod, chown) is picked
+// up. report, if not nil, is called with nil after each reload and when the
+// file returns to the content in force after a failure, and with each
+// failure once, again only when the error changes. Write the file
+// atomically (temp file + rename, as the CLI does): a reader that catches a
+// half-written file reports a parse error and retries.
+//
+// WatchFile returns nil when ctx is done, and an error at once if interval
+// is not positive.
+func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) error {
+	if interval <= 0 {
+		return fmt.Errorf("cookiesession: WatchFile interval %v is not positive", interval)
 	}
-	last, _ := os.Stat(path)
-	failing := false
+	w := &watcher{ring: r, path: path, report: report}
 	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case <-ticker.C:
-		}
-		fi, err := os.Stat(path)
-		switch {
-		case err != nil:
-			if !failing {
-				report(fmt.Errorf("cookiesession: watching key ring: %w", err))
-			}
-			failing = true
-		case failing || changed(last, fi):
-			last, failing = fi, false
-			report(r.ReloadFile(path))
+			w.check()
 		}
 	}
 }
 
-// changed reports whether the file behind path differs from last.
-func changed(last, now os.FileInfo) bool {
-	return last == nil || !os.SameFile(last, now) || last.Size() != now.Size() || !last.ModTime().Equal(now.ModTime())
+// watcher is WatchFile's state between ticks.
+type watcher struct {
+	ring    *KeyRing
+	path    string
+	report  func(error)
+	failure string // the error last reported, "" when in step with the file
+}
+
+// check reloads the ring if the file's content is not the one in force.
+func (w *watcher) check() {
+	data, err := readRingFile(w.path)
+	defer clear(data)
+	if err == nil && sha256.Sum256(data) == w.ring.load().source {
+		if w.failure != "" {
+			w.result(nil) // back to the content in force
+		}
+		return
+	}
+	if err == nil {
+		var st *ringState
+		if st, err = parseRingText(data, w.path); err == nil {
+			w.ring.swap(st)
+		}
+	}
+	w.result(err)
+}
+
+func (w *watcher) result(err error) {
+	switch {
+	case err == nil:
+		w.failure = ""
+	case err.Error() == w.failure:
+		return // reported already
+	default:
+		w.failure = err.Error()
+	}
+	if w.report != nil {
+		w.report(err)
+	}
 }

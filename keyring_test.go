@@ -1,17 +1,22 @@
 package cookiesession_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,9 +25,9 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// farFuture is a promotion time the real clock will not reach during a test:
-// KeyRing's writers settle due promotions by the real clock, so scheduled
-// tests use it and inject times around it through PrimaryAt and SealAt.
+// farFuture is a promotion time no clock reaches during a test: scheduled
+// tests inject times around it through PrimaryAt and SealAt, or set the
+// ring's clock with SetClock.
 var farFuture = time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC)
 
 var equateTimes = cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })
@@ -181,7 +186,8 @@ func TestScheduledPromotion(t *testing.T) {
 func TestScheduledPromotionAlreadyDue(t *testing.T) {
 	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
 	ring := ringOf(t, a)
-	if err := ring.AddScheduled(keyForID(t, b), time.Now().Add(-time.Minute)); err != nil {
+	ring.SetClock(func() time.Time { return fixedNow })
+	if err := ring.AddScheduled(keyForID(t, b), fixedNow.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if ring.Primary() != b {
@@ -203,6 +209,54 @@ func TestScheduledPromotionAlreadyDue(t *testing.T) {
 	}
 	if doc.Primary != "5e6f7a8b" || len(doc.Keys) != 1 || doc.Keys[0]["promote_at"] != nil {
 		t.Errorf("MarshalJSON = %s, want 5e6f7a8b primary without promote_at", data)
+	}
+}
+
+// TestKeyRingSetClock steps an injected clock past a scheduled promotion:
+// the readers without a time and the writers (which settle due promotions)
+// follow it, not the real clock.
+func TestKeyRingSetClock(t *testing.T) {
+	const a, b, c3 = 0x1a2b3c4d, 0x5e6f7a8b, 0x00c0ffee
+	now := fixedNow
+	ring := ringOf(t, a)
+	ring.SetClock(func() time.Time { return now })
+	if err := ring.AddScheduled(keyForID(t, b), fixedNow.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		at      time.Time
+		primary uint32
+		removeA bool // whether a, no longer primary, may be removed
+	}{
+		{fixedNow, a, false},
+		{fixedNow.Add(time.Hour - time.Nanosecond), a, false},
+		{fixedNow.Add(time.Hour), b, true},
+	} {
+		now = step.at
+		if got := ring.Primary(); got != step.primary {
+			t.Errorf("at %v: Primary() = %08x, want %08x", now, got, step.primary)
+		}
+		infos := ring.Keys()
+		marked := slices.IndexFunc(infos, func(k cookiesession.KeyInfo) bool { return k.Primary })
+		if countPrimaries(infos) != 1 || infos[marked].ID != step.primary {
+			t.Errorf("at %v: Keys() = %+v, want %08x primary", now, infos, step.primary)
+		}
+		if err := ring.Remove(a); (err == nil) != step.removeA {
+			t.Errorf("at %v: Remove(primary-until-now %08x) = %v", now, a, err)
+		}
+	}
+	// The writers settled b's promotion at the injected time: it is the
+	// stored primary now, with no promote_at left in the text form.
+	if data := string(marshalRing(t, ring)); strings.Contains(data, "promote_at") || !strings.Contains(data, `"primary":"5e6f7a8b"`) {
+		t.Errorf("text form after the settled promotion: %s", data)
+	}
+	ring.SetClock(nil) // back to the real clock
+	due := time.Now().Add(-time.Minute)
+	if err := ring.AddScheduled(keyForID(t, c3), due); err != nil {
+		t.Fatal(err)
+	}
+	if got := ring.Primary(); got != c3 {
+		t.Errorf("with the real clock, Primary() = %08x, want %08x promoted at %v", got, c3, due)
 	}
 }
 
@@ -335,6 +389,64 @@ func hostileRingDocs() map[string]string {
 		"primary with promote_at":  ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret, `,"promote_at":"2099-01-01T00:00:00Z"`)),
 		"promote_at not rfc3339":   ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"tomorrow"`)),
 		"promote_at number":        ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":1`)),
+		"upper-case hex id":        ringDoc("1", "1A2B3C4D", keyDoc("1A2B3C4D", secret)),
+		"upper-case hex primary":   ringDoc("1", "1A2B3C4D", good),
+		"member Version":           `{"Version":1,"primary":"1a2b3c4d","keys":[` + good + `]}`,
+		"member PRIMARY":           `{"version":1,"PRIMARY":"1a2b3c4d","keys":[` + good + `]}`,
+		"member Keys":              `{"version":1,"primary":"1a2b3c4d","Keys":[` + good + `]}`,
+		"member ID":                ringDoc("1", "1a2b3c4d", `{"ID":"1a2b3c4d","secret":"`+secret+`"}`),
+		"member Secret":            ringDoc("1", "1a2b3c4d", `{"id":"1a2b3c4d","Secret":"`+secret+`"}`),
+		"member Promote_At":        ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"Promote_At":"2099-01-01T00:00:00Z"`)),
+		"duplicate version":        `{"version":1,"version":1,"primary":"1a2b3c4d","keys":[` + good + `]}`,
+		"duplicate primary":        `{"version":1,"primary":"5e6f7a8b","primary":"1a2b3c4d","keys":[` + good + `]}`,
+		"duplicate keys":           `{"version":1,"primary":"1a2b3c4d","keys":[],"keys":[` + good + `]}`,
+		"duplicate id member":      ringDoc("1", "1a2b3c4d", `{"id":"5e6f7a8b","id":"1a2b3c4d","secret":"`+secret+`"}`),
+		"duplicate secret member":  ringDoc("1", "1a2b3c4d", `{"id":"1a2b3c4d","secret":"AAAA","secret":"`+secret+`"}`),
+		"duplicate promote_at":     ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"2099-01-01T00:00:00Z","promote_at":"2099-01-01T00:00:00Z"`)),
+		"secret with CRLF":         ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+`\r\n`+secret[20:])),
+		"secret with LF":           ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+`\n`+secret[20:])),
+		"secret with a space":      ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+` `+secret[20:])),
+		"secret with a tab":        ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+`\t`+secret[20:])),
+		"secret trailing newline":  ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret+`\n`)),
+		"version 1.0":              ringDoc("1.0", "1a2b3c4d", good),
+		"version 1e0":              ringDoc("1e0", "1a2b3c4d", good),
+		"version 1E0":              ringDoc("1E0", "1a2b3c4d", good),
+		"version 10e-1":            ringDoc("10e-1", "1a2b3c4d", good),
+		"version -1":               ringDoc("-1", "1a2b3c4d", good),
+		"version 01":               ringDoc("01", "1a2b3c4d", good),
+		"version null":             ringDoc("null", "1a2b3c4d", good),
+		"version true":             ringDoc("true", "1a2b3c4d", good),
+		"primary null":             `{"version":1,"primary":null,"keys":[` + good + `]}`,
+		"primary number":           `{"version":1,"primary":1,"keys":[` + good + `]}`,
+		"keys object":              `{"version":1,"primary":"1a2b3c4d","keys":{"k":` + good + `}}`,
+		"keys of strings":          `{"version":1,"primary":"1a2b3c4d","keys":["` + secret + `"]}`,
+		"key array":                `{"version":1,"primary":"1a2b3c4d","keys":[["1a2b3c4d","` + secret + `"]]}`,
+		"promote_at null":          ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":null`)),
+		"promote_at empty":         ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":""`)),
+		"promote_at date only":     promoteDoc("2099-01-01"),
+		"promote_at no zone":       promoteDoc("2099-01-01T00:00:00"),
+		"promote_at lower t":       promoteDoc("2099-01-01t00:00:00Z"),
+		"promote_at lower z":       promoteDoc("2099-01-01T00:00:00z"),
+		"promote_at space":         promoteDoc("2099-01-01 00:00:00Z"),
+		"promote_at no seconds":    promoteDoc("2099-01-01T00:00Z"),
+		"promote_at comma":         promoteDoc("2099-01-01T00:00:00,5Z"),
+		"promote_at bare dot":      promoteDoc("2099-01-01T00:00:00.Z"),
+		"promote_at 10 digits":     promoteDoc("2099-01-01T00:00:00.1234567891Z"),
+		"promote_at offset +24":    promoteDoc("2099-01-01T00:00:00+24:00"),
+		"promote_at offset :60":    promoteDoc("2099-01-01T00:00:00+05:60"),
+		"promote_at offset +0100":  promoteDoc("2099-01-01T00:00:00+0100"),
+		"promote_at hour 24":       promoteDoc("2099-01-01T24:00:00Z"),
+		"promote_at leap second":   promoteDoc("2098-12-31T23:59:60Z"),
+		"promote_at February 30":   promoteDoc("2099-02-30T00:00:00Z"),
+		"promote_at year 0 UTC":    promoteDoc("0000-06-01T00:00:00Z"),
+		"promote_at before year 1": promoteDoc("0001-01-01T00:30:00+01:00"),
+		"promote_at year 1":        promoteDoc("0001-01-01T00:00:00Z"),
+		"promote_at 1969":          promoteDoc("1969-12-31T23:59:59Z"),
+		"promote_at 1970 by zone":  promoteDoc("1970-01-01T00:30:00+01:00"),
+		"promote_at after 9999":    promoteDoc("9999-12-31T23:30:00-01:00"),
+		"promote_at 5-digit year":  promoteDoc("10000-01-01T00:00:00Z"),
+		"promote_at signed year":   promoteDoc("+2099-01-01T00:00:00Z"),
+		"byte order mark":          "\ufeff" + ringDoc("1", "1a2b3c4d", good),
 		"empty keys":               ringDoc("1", "1a2b3c4d"),
 		"keys null":                `{"version":1,"primary":"1a2b3c4d","keys":null}`,
 		"too many keys":            ringDoc("1", "00000001", many...),
@@ -359,30 +471,83 @@ func TestParseKeyRingHostile(t *testing.T) {
 			if err == nil {
 				t.Fatalf("ParseKeyRing accepted %s as %v", doc, ring)
 			}
+			if n := strings.Count(err.Error(), "cookiesession:"); n != 1 {
+				t.Errorf("error %q carries the prefix %d times", err, n)
+			}
 		})
 	}
 }
 
-// TestParseKeyRingAccepts lists the lenient inputs that are valid.
+// TestParseKeyRingErrorsNameTheRule checks that a refusal says which rule
+// of FORMAT.md section 6 the text broke.
+func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
+	docs := hostileRingDocs()
+	for name, want := range map[string]string{
+		"member Version":          `the key ring has a member "Version"; the name is "version"`,
+		"member ID":               `keys[0] has a member "ID"; the name is "id"`,
+		"unknown key field":       "keys[0] has an unknown member (of 4 bytes)",
+		"duplicate primary":       `the key ring has the member "primary" twice`,
+		"duplicate secret member": `keys[0] has the member "secret" twice`,
+		"secret with CRLF":        "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
+		"secret 31 bytes":         "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
+		"version 1.0":             "key ring version is not 1",
+		"upper-case hex id":       "not 8 lower-case hex digits",
+		"promote_at null":         "keys[1].promote_at is not a string",
+		"promote_at empty":        "keys[1].promote_at is empty; leave it out instead",
+		"promote_at comma":        "key 5e6f7a8b: promote_at is not an RFC 3339 time",
+		"primary with promote_at": "primary key 1a2b3c4d cannot have a promotion time",
+		"version missing":         `the key ring has no member "version"`,
+		"too many keys":           "more than 256 keys",
+		"trailing object":         "data after the JSON object",
+	} {
+		_, err := cookiesession.ParseKeyRing([]byte(docs[name]))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want it to say %q", name, err, want)
+		}
+	}
+}
+
+// promoteDoc is a ring whose second key is scheduled at the text at.
+func promoteDoc(at string) string {
+	return ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))),
+		keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"`+at+`"`))
+}
+
+// TestParseKeyRingAccepts lists the inputs FORMAT.md section 6 allows that
+// MarshalJSON does not write.
 func TestParseKeyRingAccepts(t *testing.T) {
 	secret := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
+	other := base64.StdEncoding.EncodeToString(keySecret(2))
 	good := keyDoc("1a2b3c4d", secret)
 	for name, row := range map[string]struct {
 		doc       string
 		promoteAt time.Time
 	}{
-		"trailing newline":     {doc: ringDoc("1", "1a2b3c4d", good) + "\n"},
-		"surrounding spaces":   {doc: " \t" + ringDoc("1", "1a2b3c4d", good) + "\r\n "},
-		"upper-case hex id":    {doc: ringDoc("1", "1A2B3C4D", keyDoc("1A2B3C4D", secret))},
-		"promote_at in a zone": {doc: ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(2)), `,"promote_at":"2099-01-01T02:00:00+02:00"`)), promoteAt: farFuture},
+		"trailing newline":      {doc: ringDoc("1", "1a2b3c4d", good) + "\n"},
+		"surrounding spaces":    {doc: " \t" + ringDoc("1", "1a2b3c4d", good) + "\r\n "},
+		"spaces between tokens": {doc: "{ \"version\" : 1 ,\n\t\"primary\" : \"1a2b3c4d\" , \"keys\" : [ " + good + " ] }"},
+		"members in any order":  {doc: `{"keys":[{"secret":"` + secret + `","id":"1a2b3c4d"}],"primary":"1a2b3c4d","version":1}`},
+		"escaped member name":   {doc: `{"\u0076ersion":1,"primary":"1a2b3c4d","keys":[{"\u0069d":"1a2b3c4d","secret":"` + secret + `"}]}`},
+		"escaped value":         {doc: ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", `\u0`+fmt.Sprintf("%03x", secret[0])+secret[1:]))},
+		"promote_at in a zone":  {doc: promoteDoc("2099-01-01T02:00:00+02:00"), promoteAt: farFuture},
+		"promote_at -00:00":     {doc: promoteDoc("2099-01-01T00:00:00-00:00"), promoteAt: farFuture},
+		"promote_at fraction":   {doc: promoteDoc("2098-12-31T23:59:59.999999999Z"), promoteAt: farFuture.Add(-time.Nanosecond)},
+		"promote_at .0":         {doc: promoteDoc("2099-01-01T00:00:00.0Z"), promoteAt: farFuture},
+		"promote_at 1970":       {doc: promoteDoc("1970-01-01T00:00:00Z"), promoteAt: time.Unix(0, 0)},
+		"promote_at 9999":       {doc: promoteDoc("9999-12-31T23:59:59.999999999Z"), promoteAt: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)},
+		"promote_at other key":  {doc: ringDoc("1", "1a2b3c4d", keyDoc("5e6f7a8b", other, `,"promote_at":"2099-01-01T00:00:00Z"`), good), promoteAt: farFuture},
 	} {
 		ring, err := cookiesession.ParseKeyRing([]byte(row.doc))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		if ring.PrimaryAt(fixedNow) != 0x1a2b3c4d {
-			t.Errorf("%s: primary %08x", name, ring.PrimaryAt(fixedNow))
+		before := fixedNow
+		if !row.promoteAt.IsZero() {
+			before = row.promoteAt.Add(-time.Nanosecond)
+		}
+		if ring.PrimaryAt(before) != 0x1a2b3c4d {
+			t.Errorf("%s: primary %08x at %v", name, ring.PrimaryAt(before), before)
 		}
 		if !row.promoteAt.IsZero() && ring.PrimaryAt(row.promoteAt) != 0x5e6f7a8b {
 			t.Errorf("%s: key not promoted at %v", name, row.promoteAt)
@@ -421,7 +586,7 @@ func TestParseKeyRingResultRemarshals(t *testing.T) {
 // TestParseKeyID is the table for the 8-hex-digit id form.
 func TestParseKeyID(t *testing.T) {
 	for in, want := range map[string]uint32{
-		"1a2b3c4d": 0x1a2b3c4d, "00000001": 1, "FFFFFFFF": 0xffffffff, "00ab12cd": 0x00ab12cd,
+		"1a2b3c4d": 0x1a2b3c4d, "00000001": 1, "ffffffff": 0xffffffff, "00ab12cd": 0x00ab12cd, "FFFFFFFF": 0, "1A2B3C4D": 0, "1a2B3c4d": 0,
 		"00000000": 0, "1a2b3c4": 0, "1a2b3c4d0": 0, "": 0, "zzzzzzzz": 0, "+1a2b3c4": 0, "0x1a2b3c": 0, "1a2b_3c4": 0,
 	} {
 		got, err := cookiesession.ParseKeyID(in)
@@ -484,8 +649,9 @@ func TestGenerateKey(t *testing.T) {
 }
 
 // secretHolders returns keys and rings in every container a program might
-// print, including a Key inside an unexported struct field, where fmt
-// cannot call the Key's own methods.
+// print: a Key inside an unexported struct field, where fmt cannot call the
+// Key's own methods, at several depths, in slices, arrays, maps and
+// pointers, and behind an interface.
 func secretHolders(t *testing.T) map[string]any {
 	k := keyForID(t, 0x1a2b3c4d)
 	ring := ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)
@@ -493,35 +659,108 @@ func secretHolders(t *testing.T) map[string]any {
 		name   string
 		key    cookiesession.Key
 		keyPtr *cookiesession.Key
+		keys   []cookiesession.Key
+		byName map[string]cookiesession.Key
+		byKey  map[cookiesession.Key]int
+		array  [1]cookiesession.Key
+		iface  any
 		ring   *cookiesession.KeyRing
 	}
+	type nested struct{ inner struct{ h *holder } }
 	type exported struct {
 		Key  cookiesession.Key
 		Keys []cookiesession.Key
+		Ptr  *cookiesession.Key
 	}
+	h := holder{"h", k, &k, []cookiesession.Key{k}, map[string]cookiesession.Key{"k": k},
+		map[cookiesession.Key]int{k: 1}, [1]cookiesession.Key{k}, k, ring}
+	var deep nested
+	deep.inner.h = &h
 	return map[string]any{
-		"Key":              k,
-		"*Key":             &k,
-		"*KeyRing":         ring,
-		"[]Key":            []cookiesession.Key{k},
-		"map of Key":       map[string]cookiesession.Key{"k": k},
-		"unexported field": holder{"h", k, &k, ring},
-		"*unexported":      &holder{"h", k, &k, ring},
-		"exported field":   exported{k, []cookiesession.Key{k}},
-		"KeyInfo":          ring.Keys(),
+		"Key":               k,
+		"*Key":              &k,
+		"**Key":             ptrTo(&k),
+		"*KeyRing":          ring,
+		"[]Key":             []cookiesession.Key{k},
+		"[]*Key":            []*cookiesession.Key{&k},
+		"map of Key":        map[string]cookiesession.Key{"k": k},
+		"map keyed by Key":  map[cookiesession.Key]string{k: "v"},
+		"unexported field":  h,
+		"*unexported":       &h,
+		"[]unexported":      []holder{h},
+		"map of unexported": map[string]*holder{"h": &h},
+		"nested unexported": deep,
+		"*nested":           &deep,
+		"exported field":    exported{k, []cookiesession.Key{k}, &k},
+		"[]KeyInfo":         ring.Keys(),
+		"error":             fmt.Errorf("wrapped: %w", errors.New(fmt.Sprint(h))),
 	}
 }
 
-// TestSecretsNeverPrinted formats keys and rings with every fmt verb.
+// printVerbs is every verb fmt has for the kinds a Key holds, with flags.
+var printVerbs = []string{
+	"%v", "%+v", "%#v", "%s", "%q", "%+q", "%#q", "%x", "%X", "% x", "%#x", "%08x",
+	"%t", "%d", "%+d", "%o", "%O", "%b", "%f", "%e", "%E", "%g", "%G", "%c", "%U", "%#U", "%T", "%p",
+}
+
+// secretShapes lists how fmt would spell part of a secret with verb: the
+// verb applied to 8 of its bytes, with the brackets of the slice removed,
+// so that a leak is caught whatever form the verb prints (a decimal list,
+// hex, characters, code points, or %!verb(uint8=…) complaints).
+func secretShapes(verb string, secret []byte) []string {
+	part := [8]byte(secret[8:16])
+	text := fmt.Sprintf(verb, part)
+	if i := strings.IndexByte(text, '{'); i >= 0 && strings.HasSuffix(text, "}") {
+		text = text[i+1 : len(text)-1] // %#v: [8]uint8{0x2f, …}
+	} else {
+		text = strings.Trim(text, "[]\"`")
+	}
+	return append(secretForms(secret), text, fmt.Sprint(secret[8:16]), fmt.Sprintf("%v", part)[1:20])
+}
+
+// assertNoSecretShape fails if text holds key 1a2b3c4d's secret as verb
+// would print it, or in any form assertNoSecret knows.
+func assertNoSecretShape(t *testing.T, what, verb, text string) {
+	t.Helper()
+	for _, shape := range secretShapes(verb, keySecret(0x1a2b3c4d)) {
+		if len(shape) >= 8 && strings.Contains(text, shape) {
+			t.Errorf("%s shows the secret (as %q): %s", what, shape, text)
+		}
+	}
+	assertNoSecret(t, what, text)
+}
+
+// TestSecretsNeverPrinted formats keys and rings with every fmt verb, in
+// every container of secretHolders.
 func TestSecretsNeverPrinted(t *testing.T) {
 	for name, subject := range secretHolders(t) {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%X", "%q", "%d", "%o", "%b", "%08x", "%T"} {
-			assertNoSecret(t, name+" "+verb, fmt.Sprintf(verb, subject))
+		for _, verb := range printVerbs {
+			assertNoSecretShape(t, name+" "+verb, verb, fmt.Sprintf(verb, subject))
 		}
 	}
 	k := keyForID(t, 0x1a2b3c4d)
-	if out := fmt.Sprintf("%v %+v %#v %x", k, k, k, k); strings.Count(out, "1a2b3c4d") != 4 {
+	if out := fmt.Sprintf("%v %+v %#v %s", k, k, k, k); strings.Count(out, "1a2b3c4d") != 4 {
 		t.Errorf("fmt of a Key should show its id each time: %q", out)
+	}
+}
+
+// TestSecretShapesCatchALeak checks the sweep's detector against the bytes
+// it must catch: the secret itself, printed with each verb.
+func TestSecretShapesCatchALeak(t *testing.T) {
+	secret := keySecret(0x1a2b3c4d)
+	type leaky struct{ secret [32]byte }
+	for _, verb := range printVerbs {
+		if verb == "%T" || verb == "%p" {
+			continue // print no value
+		}
+		out := fmt.Sprintf(verb, leaky{[32]byte(secret)})
+		caught := false
+		for _, shape := range secretShapes(verb, secret) {
+			caught = caught || len(shape) >= 8 && strings.Contains(out, shape)
+		}
+		if !caught {
+			t.Errorf("%s: the detector misses %s", verb, out)
+		}
 	}
 }
 
@@ -534,9 +773,24 @@ func TestSecretsNeverLogged(t *testing.T) {
 			"json": func(b *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(b, nil) },
 		} {
 			var buf bytes.Buffer
-			slog.New(newHandler(&buf)).Info("rotating", "value", subject)
-			assertNoSecret(t, name+" through the slog "+handler+" handler", buf.String())
+			slog.New(newHandler(&buf)).Info("rotating", "value", subject, slog.Group("g", "value", subject))
+			assertNoSecretShape(t, name+" through the slog "+handler+" handler", "%v", buf.String())
 		}
+	}
+}
+
+// TestKeyInfoJSON checks that KeyInfo, the ring's description, marshals
+// without secrets.
+func TestKeyInfoJSON(t *testing.T) {
+	ring := ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)
+	data, err := json.Marshal(ring.KeysAt(fixedNow))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNoSecretShape(t, "KeyInfo JSON", "%v", string(data))
+	want := `[{"ID":439041101,"Primary":true,"PromoteAt":"0001-01-01T00:00:00Z"},{"ID":1584364171,"Primary":false,"PromoteAt":"0001-01-01T00:00:00Z"}]`
+	if string(data) != want {
+		t.Errorf("KeyInfo JSON = %s, want %s", data, want)
 	}
 }
 
@@ -729,6 +983,353 @@ func TestWatchFile(t *testing.T) {
 	})
 	if ring.PrimaryAt(fixedNow) != 0x5e6f7a8b || !ring.Has(0x1a2b3c4d) {
 		t.Errorf("a corrupt file changed the ring to %v", ring)
+	}
+}
+
+// watchRing runs ring.WatchFile on path every millisecond until the test
+// ends, and returns the channel its reports arrive on.
+func watchRing(t *testing.T, ring *cookiesession.KeyRing, path string) <-chan error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	reports := make(chan error)
+	stopped := make(chan error, 1)
+	go func() {
+		stopped <- ring.WatchFile(ctx, path, time.Millisecond, func(err error) {
+			select {
+			case reports <- err:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; err != nil {
+			t.Errorf("WatchFile returned %v after cancel, want nil", err)
+		}
+	})
+	return reports
+}
+
+// awaitReload waits for the watcher to report a successful reload after
+// which primary seals. A failure report fails the test unless the file was
+// replaced in a way a reader can catch halfway (tornOK).
+func awaitReload(t *testing.T, reports <-chan error, ring *cookiesession.KeyRing, primary uint32, tornOK bool) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case err := <-reports:
+			if err != nil && !tornOK {
+				t.Fatalf("WatchFile reported %v", err)
+			}
+			if err != nil {
+				continue // caught the file missing or half written; it retries
+			}
+			if got := ring.PrimaryAt(fixedNow); got == primary {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("WatchFile did not reload within 30s; primary still %08x", ring.PrimaryAt(fixedNow))
+		}
+	}
+}
+
+// sameSizeRings returns the text of two rings of equal length with
+// different primaries.
+func sameSizeRings(t *testing.T) (first, second []byte) {
+	first, second = marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)), marshalRing(t, ringOf(t, 0x5e6f7a8b, 0x1a2b3c4d))
+	if len(first) != len(second) {
+		t.Fatalf("ring texts of %d and %d bytes", len(first), len(second))
+	}
+	return first, second
+}
+
+// fileReplacements are the ways a ring file gets replaced in production,
+// each keeping the size and the modification time, so that only the
+// content tells the change. setup writes the first version and returns the
+// path a service reads.
+var fileReplacements = map[string]struct {
+	setup   func(t *testing.T, dir string, data []byte) string
+	replace func(t *testing.T, dir string, data []byte)
+	torn    bool // a reader may catch the file missing or half written
+}{
+	"rename over": {plainRingFile, func(t *testing.T, dir string, data []byte) {
+		writeFileAtomic(t, filepath.Join(dir, "ring.json"), data, fixedNow)
+	}, false},
+	"rm, then cp -p": {plainRingFile, func(t *testing.T, dir string, data []byte) {
+		path := filepath.Join(dir, "ring.json")
+		if err := os.Remove(path); err != nil {
+			t.Fatal(err)
+		}
+		writeKeepingTimes(t, path, data)
+	}, true},
+	"rewrite in place": {plainRingFile, func(t *testing.T, dir string, data []byte) {
+		writeKeepingTimes(t, filepath.Join(dir, "ring.json"), data)
+	}, true},
+	"kubernetes ..data swap": {kubeRingFile, func(t *testing.T, dir string, data []byte) {
+		kubeVersion(t, dir, "..v2", data)
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink("..v2", tmp); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(dir, "..v1")); err != nil {
+			t.Fatal(err)
+		}
+	}, false},
+}
+
+func plainRingFile(t *testing.T, dir string, data []byte) string {
+	path := filepath.Join(dir, "ring.json")
+	writeKeepingTimes(t, path, data)
+	return path
+}
+
+// writeKeepingTimes writes data to path (creating or truncating it) and
+// sets its times to fixedNow, as cp -p and rsync -t do.
+func writeKeepingTimes(t *testing.T, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(path, fixedNow, fixedNow); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// kubeRingFile lays out a mounted Kubernetes secret: ring.json ->
+// ..data/ring.json, ..data -> ..v1, the version directory.
+func kubeRingFile(t *testing.T, dir string, data []byte) string {
+	kubeVersion(t, dir, "..v1", data)
+	if err := os.Symlink("..v1", filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "ring.json")
+	if err := os.Symlink(filepath.Join("..data", "ring.json"), path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func kubeVersion(t *testing.T, dir, version string, data []byte) {
+	t.Helper()
+	if err := os.Mkdir(filepath.Join(dir, version), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeKeepingTimes(t, filepath.Join(dir, version, "ring.json"), data)
+}
+
+// TestWatchFileSeesContent replaces the watched file in each production
+// way, keeping its size and times: the watcher must reload every time.
+func TestWatchFileSeesContent(t *testing.T) {
+	first, second := sameSizeRings(t)
+	for name, how := range fileReplacements {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := how.setup(t, dir, first)
+			ring, err := cookiesession.LoadKeyRingFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reports := watchRing(t, ring, path)
+			how.replace(t, dir, second)
+			awaitReload(t, reports, ring, 0x5e6f7a8b, how.torn)
+		})
+	}
+}
+
+// TestWatchFileStartupWindow changes the file between LoadKeyRingFile and
+// WatchFile, as other start-up work would let happen: the watcher's
+// baseline is what the ring was loaded from, so it reloads at once.
+func TestWatchFileStartupWindow(t *testing.T) {
+	first, second := sameSizeRings(t)
+	for name, how := range fileReplacements {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := how.setup(t, dir, first)
+			ring, err := cookiesession.LoadKeyRingFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			how.replace(t, dir, second)
+			awaitReload(t, watchRing(t, ring, path), ring, 0x5e6f7a8b, false)
+		})
+	}
+}
+
+// TestWatchFileRefusesInterval checks that a non-positive interval is an
+// error returned at once, not a panic from time.NewTicker.
+func TestWatchFileRefusesInterval(t *testing.T) {
+	ring := ringOf(t, 0x1a2b3c4d)
+	for _, interval := range []time.Duration{0, -time.Second} {
+		done := make(chan error, 1)
+		go func() { done <- ring.WatchFile(context.Background(), "ring.json", interval, nil) }()
+		select {
+		case err := <-done:
+			checkErrRules(t, err)
+			if err == nil || !strings.Contains(err.Error(), "interval") {
+				t.Errorf("WatchFile(interval %v) = %v, want an error about the interval", interval, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("WatchFile(interval %v) did not return", interval)
+		}
+	}
+}
+
+// watchChildEnv makes the test binary act as the unprivileged watcher of
+// TestWatchFileUnreadableThenFixed: it names the ring file to watch.
+const watchChildEnv = "COOKIESESSION_TEST_WATCH_CHILD"
+
+// TestWatchFileUnreadableThenFixed lands a new ring file that its reader
+// cannot read (mode 0000), then fixes it with chmod, which changes neither
+// its content nor its times: the watcher must report the failure once and
+// retry until the reload succeeds. The reader is a child process running
+// as uid 65534 when the test runs as root, since root reads anything.
+func TestWatchFileUnreadableThenFixed(t *testing.T) {
+	if path := os.Getenv(watchChildEnv); path != "" {
+		runWatchChild(path)
+		return
+	}
+	dir := sharedDir(t)
+	first, second := sameSizeRings(t)
+	path := filepath.Join(dir, "ring.json")
+	writeFileMode(t, path, first, 0o644)
+	child := startWatchChild(t, dir, path)
+	child.expect(t, "loaded 1a2b3c4d")
+
+	writeFileMode(t, path+".new", second, 0o000)
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "report cookiesession: reading key ring: open "+path+": permission denied; primary 1a2b3c4d")
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "report <nil>; primary 5e6f7a8b")
+	child.stop(t)
+}
+
+// runWatchChild is the child's side: load, watch, print each report on
+// stdout until stdin closes.
+func runWatchChild(path string) {
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		fmt.Println("watch: load failed:", err)
+		return
+	}
+	fmt.Printf("watch: loaded %08x as uid %d\n", ring.Primary(), os.Geteuid())
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
+	_ = ring.WatchFile(ctx, path, time.Millisecond, func(err error) {
+		fmt.Printf("watch: report %v; primary %08x\n", err, ring.Primary())
+	})
+}
+
+// sharedDir returns a directory an unprivileged child can read.
+func sharedDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "cookiesession-watch-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeFileMode(t *testing.T, path string, data []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watchChild is the running child and the lines it printed.
+type watchChild struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+	lines chan string
+	seen  []string
+}
+
+// startWatchChild runs a copy of the test binary (go test keeps the
+// original in a directory only its owner can enter) as the watcher.
+func startWatchChild(t *testing.T, dir, path string) *watchChild {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "watcher.test")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFileMode(t, bin, data, 0o755)
+	cmd := exec.Command(bin, "-test.run=^TestWatchFileUnreadableThenFixed$")
+	cmd.Env = append(os.Environ(), watchChildEnv+"="+path)
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	c := &watchChild{cmd: cmd, lines: make(chan string, 64)}
+	stdout, err := cmd.StdoutPipe()
+	if err == nil {
+		c.stdin, err = cmd.StdinPipe()
+	}
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		t.Fatalf("starting the unprivileged watcher: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	go func() {
+		defer close(c.lines)
+		scanner := bufio.NewScanner(stdout)
+		for scanner.Scan() {
+			if line, ok := strings.CutPrefix(scanner.Text(), "watch: "); ok {
+				c.lines <- line
+			}
+		}
+	}()
+	return c
+}
+
+// expect waits for the child's next line and checks that it starts with
+// want; a child running as root would fail the first expectation.
+func (c *watchChild) expect(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case line, ok := <-c.lines:
+		c.seen = append(c.seen, line)
+		if !ok || !strings.HasPrefix(line, want) {
+			t.Fatalf("watcher printed %q, want %q (all: %q)", line, want, c.seen)
+		}
+		if wantUID := 65534; strings.HasPrefix(want, "loaded") && os.Geteuid() == 0 && !strings.HasSuffix(line, fmt.Sprintf("uid %d", wantUID)) {
+			t.Fatalf("watcher runs as %q, want uid %d", line, wantUID)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("watcher printed nothing within 30s after %q", c.seen)
+	}
+}
+
+// stop closes the child's stdin, waits for it, and checks that it printed
+// nothing more: the failure was reported once.
+func (c *watchChild) stop(t *testing.T) {
+	t.Helper()
+	c.stdin.Close()
+	for line := range c.lines {
+		t.Errorf("watcher printed more: %q", line)
+	}
+	if err := c.cmd.Wait(); err != nil {
+		t.Errorf("watcher exited with %v", err)
 	}
 }
 

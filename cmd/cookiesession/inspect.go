@@ -7,25 +7,29 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-const inspectUsage = `usage: cookiesession inspect -ring FILE -name NAME [-max-age DUR] [-max-chunks N] [TOKEN|-]
+const inspectUsage = `usage: cookiesession inspect [-ring FILE|-] [-name NAME] [-max-age DUR] [-max-chunks N] [-json] [TOKEN|-]
 
-Open a session token with the ring in FILE, exactly as a server configured
-with the same options would, and print the session as JSON: its id, times,
-the key that sealed it, and every value with its Go type.
+Open a session token with the ring in FILE (stdin for -, $COOKIESESSION_KEYS
+when -ring is not given), exactly as a server configured with the same
+options would, and print the session: its id, times, the key that sealed
+it, and every value with its Go type (as JSON with -json).
 
-The input is the argument, or stdin when it is "-" or absent. It is either a
-bare token or a whole Cookie header value ("a=b; NAME=...; NAME.1=..."), from
-which the chunks of NAME are reassembled. A leading "Cookie:" is ignored.
+The input is the argument, or stdin when it is "-" or absent (then the ring
+cannot come from stdin too). It is either a bare token or a whole Cookie
+header value ("a=b; NAME=...; NAME.1=..."), from which the chunks of NAME
+are reassembled. A leading "Cookie:" is ignored.
 
 Pass the service's MaxAge and MaxChunks: a session older than -max-age is
 reported expired, and chunks beyond -max-chunks are not read.
@@ -41,17 +45,18 @@ const maxInspectInput = 1 << 20
 
 func cmdInspect(e *env, args []string) error {
 	fs := newFlagSet("inspect")
-	ringPath := fs.String("ring", "", "key-ring `FILE` to open the token with")
-	name := fs.String("name", "", "the cookie `NAME` the token is bound to (the service's Options.Name)")
+	ringPath := fs.String("ring", "", ringFlagHelp)
+	name := fs.String("name", "session", "the cookie `NAME` the token is bound to (the service's Options.Name)")
 	maxAge := fs.Duration("max-age", 0, "the service's Options.MaxAge (default 24h)")
 	maxChunks := fs.Int("max-chunks", 0, "the service's Options.MaxChunks (default 1)")
+	asJSON := fs.Bool("json", false, "print the session as JSON")
 	if err := e.parse(fs, inspectUsage, args); err != nil {
 		return err
 	}
-	if err := checkInspectArgs(fs); err != nil {
+	if err := checkInspectArgs(fs, *ringPath); err != nil {
 		return err
 	}
-	ring, err := cookiesession.LoadKeyRingFile(*ringPath)
+	ring, err := e.readRing("inspect", *ringPath)
 	if err != nil {
 		return err
 	}
@@ -80,17 +85,44 @@ func cmdInspect(e *env, args []string) error {
 		// a fresh session as if the input held it.
 		return fmt.Errorf("cookie %q is empty: there is no session to inspect", *name)
 	}
-	return writeJSON(e, describeSession(s, ring))
+	if *asJSON {
+		return writeJSON(e, describeSession(s, ring))
+	}
+	return writeSession(e, describeSession(s, ring))
 }
 
-func checkInspectArgs(fs *flag.FlagSet) error {
-	if err := requireFlags(fs, "ring", "name"); err != nil {
+func checkInspectArgs(fs *flag.FlagSet, ringPath string) error {
+	if err := requireFlags(fs, "name"); err != nil {
 		return err
 	}
 	if fs.NArg() > 1 {
 		return usageErrorf("inspect", "unexpected argument %q: give one token or Cookie header", fs.Arg(1))
 	}
+	if ringPath == "-" && (fs.Arg(0) == "" || fs.Arg(0) == "-") {
+		return usageErrorf("inspect", "-ring - reads the ring from stdin: give the token as an argument")
+	}
 	return nil
+}
+
+// writeSession prints the inspection for people: the metadata, then one
+// value per line with its Go type, the value as -json would show it.
+func writeSession(e *env, in inspection) error {
+	state := "primary"
+	if !in.KeyPrimary {
+		state = "open-only: a server re-seals it under the primary"
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "id\t%s\ncreated\t%s\nexpires\t%s\nkey\t%s (%s)\n",
+		in.ID, in.Created.Format(time.RFC3339), in.Expires.Format(time.RFC3339), in.KeyID, state)
+	for _, k := range slices.Sorted(maps.Keys(in.Values)) {
+		v := in.Values[k]
+		text, err := json.Marshal(v.Value)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(tw, "value %s\t%s\t%s\n", strconv.Quote(k), v.Type, text)
+	}
+	return tw.Flush()
 }
 
 // readInput returns the argument, or stdin for "-" or no argument, without

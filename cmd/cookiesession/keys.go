@@ -9,17 +9,19 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-const keygenUsage = `usage: cookiesession keygen [-out FILE [-force]]
+const keygenUsage = `usage: cookiesession keygen [-out FILE [-force]] [-json]
 
 Generate a key ring holding one new key, the primary, and print its JSON
-text form (secrets included) to stdout, or write it to FILE with mode 0600.
-An existing FILE is never replaced unless -force is given.
+text form (secrets included) to stdout, or write it to FILE with mode 0600
+and print the new key's id. An existing FILE is never replaced unless
+-force is given.
 `
 
 func cmdKeygen(e *env, args []string) error {
 	fs := newFlagSet("keygen")
 	out := fs.String("out", "", "write the ring to `FILE` (mode 0600) instead of stdout")
 	force := fs.Bool("force", false, "replace FILE if it exists")
+	asJSON := fs.Bool("json", false, `with -out, print {"id": ID} instead of the bare id (the ring itself is always JSON)`)
 	if err := e.parse(fs, keygenUsage, args); err != nil {
 		return err
 	}
@@ -45,34 +47,60 @@ func cmdKeygen(e *env, args []string) error {
 		_, err = e.stdout.Write(data)
 		return err
 	case *force:
-		return writeFileAtomic(*out, data)
+		err = writeFileAtomic(*out, data)
 	default:
-		return createFileExclusive(*out, data)
+		err = createFileExclusive(*out, data)
 	}
+	if err != nil {
+		return err
+	}
+	return e.printKeyID(key.ID(), time.Time{}, *asJSON)
 }
 
-const addUsage = `usage: cookiesession add -ring FILE [-promote-at RFC3339]
+// newKeyOutput is what keygen -out and add print with -json.
+type newKeyOutput struct {
+	ID        string     `json:"id"`
+	PromoteAt *time.Time `json:"promote_at,omitempty"`
+}
+
+// printKeyID prints the id of a new key, as a line or as JSON.
+func (e *env) printKeyID(id uint32, promoteAt time.Time, asJSON bool) error {
+	out := newKeyOutput{ID: cookiesession.FormatKeyID(id)}
+	if !asJSON {
+		_, err := fmt.Fprintln(e.stdout, out.ID)
+		return err
+	}
+	if !promoteAt.IsZero() {
+		at := promoteAt.UTC()
+		out.PromoteAt = &at
+	}
+	return writeJSON(e, out)
+}
+
+const addUsage = `usage: cookiesession add -ring FILE [-promote-at RFC3339 | -promote-in DURATION] [-json]
 
 Generate a new key, add it to the ring in FILE as open-only, rewrite FILE
 atomically (mode 0600) and print the new key's id.
 
 Rotation: add the key, let the file reach every instance, then promote it.
-With -promote-at the key is promoted by each instance's own clock at that
-time, so the fleet switches together; leave enough time for the file to
-reach every instance first.
+With -promote-at (or -promote-in, counted from now) the key is promoted by
+each instance's own clock at that time, so the fleet switches together;
+leave enough time for the file to reach every instance first.
 `
 
 func cmdAdd(e *env, args []string) error {
 	fs := newFlagSet("add")
 	ringPath := fs.String("ring", "", "key-ring `FILE` to change")
 	promoteAt := fs.String("promote-at", "", "schedule the key's promotion at this `RFC3339` time")
+	promoteIn := fs.Duration("promote-in", 0, "schedule the key's promotion this `DURATION` from now, such as 1h")
+	asJSON := fs.Bool("json", false, `print {"id": ID, "promote_at": TIME} instead of the bare id`)
 	if err := e.parse(fs, addUsage, args); err != nil {
 		return err
 	}
 	if err := checkArgs(fs, "ring"); err != nil {
 		return err
 	}
-	at, err := parsePromoteAt(*promoteAt)
+	at, err := promotionTime(*promoteAt, *promoteIn, time.Now())
 	if err != nil {
 		return err
 	}
@@ -90,23 +118,30 @@ func cmdAdd(e *env, args []string) error {
 	if err := saveRing(*ringPath, ring); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(e.stdout, cookiesession.FormatKeyID(key.ID()))
-	return err
+	return e.printKeyID(key.ID(), at, *asJSON)
 }
 
-// parsePromoteAt reads -promote-at. A time that is not in the future is
-// refused: the key would become primary on instances that get the file
-// first, before the others can open what it seals. Use promote for that.
-func parsePromoteAt(s string) (time.Time, error) {
-	if s == "" {
+// promotionTime reads -promote-at or -promote-in (at most one). A time
+// that is not in the future is refused: the key would become primary on
+// instances that get the file first, before the others can open what it
+// seals. Use promote for that.
+func promotionTime(promoteAt string, promoteIn time.Duration, now time.Time) (time.Time, error) {
+	var at time.Time
+	switch {
+	case promoteAt != "" && promoteIn != 0:
+		return time.Time{}, usageErrorf("add", "give -promote-at or -promote-in, not both")
+	case promoteIn != 0:
+		at = now.Add(promoteIn).UTC().Truncate(time.Second)
+	case promoteAt != "":
+		var err error
+		if at, err = time.Parse(time.RFC3339, promoteAt); err != nil {
+			return time.Time{}, usageErrorf("add", "-promote-at %q is not an RFC3339 time such as 2026-12-01T00:00:00Z", promoteAt)
+		}
+	default:
 		return time.Time{}, nil
 	}
-	at, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, usageErrorf("add", "-promote-at %q is not an RFC3339 time such as 2026-12-01T00:00:00Z", s)
-	}
-	if !at.After(time.Now()) {
-		return time.Time{}, usageErrorf("add", "-promote-at %s is not in the future; add the key, then use promote", s)
+	if !at.After(now) {
+		return time.Time{}, usageErrorf("add", "promotion time %s is not in the future; add the key, then use promote", at.Format(time.RFC3339))
 	}
 	return at, nil
 }
@@ -170,9 +205,10 @@ func changeKey(e *env, name, usage string, args []string, change func(*cookieses
 	return saveRing(*ringPath, ring)
 }
 
-const listUsage = `usage: cookiesession list -ring FILE [-json]
+const listUsage = `usage: cookiesession list [-ring FILE|-] [-json]
 
-List the keys of the ring in FILE, never their secrets, one per line:
+List the keys of the ring in FILE (stdin for -, $COOKIESESSION_KEYS when
+-ring is not given), never their secrets, one per line:
 
   ID        STATE             PROMOTE_AT
 
@@ -191,15 +227,15 @@ type keyListing struct {
 
 func cmdList(e *env, args []string) error {
 	fs := newFlagSet("list")
-	ringPath := fs.String("ring", "", "key-ring `FILE` to read")
+	ringPath := fs.String("ring", "", ringFlagHelp)
 	asJSON := fs.Bool("json", false, "print a JSON array instead of a table")
 	if err := e.parse(fs, listUsage, args); err != nil {
 		return err
 	}
-	if err := checkArgs(fs, "ring"); err != nil {
+	if err := noArgs(fs); err != nil {
 		return err
 	}
-	ring, err := cookiesession.LoadKeyRingFile(*ringPath)
+	ring, err := e.readRing("list", *ringPath)
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,16 @@
 //
 // Usage:
 //
-//	cookiesession keygen  [-out FILE [-force]]
-//	cookiesession add     -ring FILE [-promote-at RFC3339]
+//	cookiesession keygen  [-out FILE [-force]] [-json]
+//	cookiesession add     -ring FILE [-promote-at RFC3339 | -promote-in DURATION] [-json]
 //	cookiesession promote -ring FILE -id ID
 //	cookiesession remove  -ring FILE -id ID
-//	cookiesession list    -ring FILE [-json]
-//	cookiesession inspect -ring FILE -name NAME [-max-age DUR] [-max-chunks N] [TOKEN|-]
+//	cookiesession list    [-ring FILE|-] [-json]
+//	cookiesession inspect [-ring FILE|-] [-name NAME] [-max-age DUR] [-max-chunks N] [-json] [TOKEN|-]
+//
+// list and inspect read the ring from FILE, from stdin for "-", or from the
+// COOKIESESSION_KEYS environment variable when -ring is not given, as a
+// serverless service does. Every command that prints takes -json.
 //
 // A key rotation with the tool follows the package's three stages: add the
 // new key everywhere, promote it (or schedule that with -promote-at), and

@@ -401,6 +401,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Setenv(envKeys, "")
 	path := newRingFile(t)
 	tests := []struct {
 		args []string
@@ -409,15 +410,21 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "no command"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
-		{[]string{"list"}, "-ring is required"},
 		{[]string{"list", "-ring", path, "extra"}, `unexpected argument "extra"`},
 		{[]string{"list", "-ring", path, "-bogus"}, "-bogus"},
 		{[]string{"keygen", "stray"}, `unexpected argument "stray"`},
 		{[]string{"add", "-ring"}, "needs an argument"},
 		{[]string{"promote", "-ring", path}, "-id is required"},
-		{[]string{"promote", "-ring", path, "-id", "xyz"}, "is not 8 hex digits"},
+		{[]string{"promote", "-ring", path, "-id", "xyz"}, "is not 8 lower-case hex digits"},
+		{[]string{"promote", "-ring", path, "-id", "1A2B3C4D"}, "is not 8 lower-case hex digits"},
 		{[]string{"remove", "-ring", path, "-id", "00000000"}, "is reserved"},
-		{[]string{"inspect", "-ring", path}, "-name is required"},
+		{[]string{"inspect", "-ring", path, "-name", "", "x"}, "-name is required"},
+		{[]string{"inspect", "-ring", "-"}, "-ring - reads the ring from stdin: give the token as an argument"},
+		{[]string{"inspect", "-ring", "-", "-"}, "-ring - reads the ring from stdin"},
+		{[]string{"list"}, "-ring is required when COOKIESESSION_KEYS is not set"},
+		{[]string{"inspect", "x"}, "-ring is required when COOKIESESSION_KEYS is not set"},
+		{[]string{"add", "-ring", path, "-promote-at", "2099-01-01T00:00:00Z", "-promote-in", "1h"}, "not both"},
+		{[]string{"add", "-ring", path, "-promote-in", "-1h"}, "is not in the future"},
 		{[]string{"inspect", "-ring", path, "-name", "s", "a", "b"}, `unexpected argument "b"`},
 		{[]string{"inspect", "-ring", path, "-name", "bad name", "x"}, "bad cookie options"},
 		{[]string{"inspect", "-ring", path, "-name", "s", "-max-age", "soon", "x"}, "-max-age"},
@@ -515,7 +522,7 @@ func TestInspectValid(t *testing.T) {
 	}
 	for _, in := range inputs {
 		t.Run(in.name, func(t *testing.T) {
-			res := cli(t, in.stdin, append([]string{"inspect", "-ring", path, "-name", "session"}, in.args...)...)
+			res := cli(t, in.stdin, append([]string{"inspect", "-ring", path, "-name", "session", "-json"}, in.args...)...)
 			if res.code != 0 || res.stderr != "" {
 				t.Fatalf("exit %d, stderr %q", res.code, res.stderr)
 			}
@@ -546,7 +553,7 @@ func TestInspectOpenOnlyKey(t *testing.T) {
 	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
 	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
 	mustCLI(t, "promote", "-ring", path, "-id", added)
-	got := decodeInspection(t, mustCLI(t, "inspect", "-ring", path, "-name", "session", token))
+	got := decodeInspection(t, mustCLI(t, "inspect", "-ring", path, "-json", token))
 	if got.KeyPrimary || got.KeyID == added {
 		t.Errorf("key_id %s key_primary %v, want the old key, not primary", got.KeyID, got.KeyPrimary)
 	}
@@ -636,7 +643,7 @@ func TestInspectChunkedCookieHeader(t *testing.T) {
 	}
 	header := strings.Join(pairs, "; ")
 
-	out := mustCLI(t, "inspect", "-ring", path, "-name", "sess", "-max-chunks", "3", header)
+	out := mustCLI(t, "inspect", "-ring", path, "-name", "sess", "-max-chunks", "3", "-json", header)
 	if v := decodeInspection(t, out).Values["big"]; v.Type != "string" || string(v.Value) != `"`+big+`"` {
 		t.Errorf("big = %s %.40s..., want the stored string", v.Type, v.Value)
 	}
@@ -649,5 +656,151 @@ func TestInspectChunkedCookieHeader(t *testing.T) {
 	res = cli(t, "", "inspect", "-ring", path, "-name", "sess", "-max-chunks", "3", missing)
 	if res.code != 1 || !strings.Contains(res.stderr, `no cookie named "sess"`) {
 		t.Errorf("header without the first chunk: %+v", res)
+	}
+}
+
+// TestRingSources reads one ring through -ring FILE, -ring - (stdin) and
+// COOKIESESSION_KEYS, with list and inspect: each prints the same.
+func TestRingSources(t *testing.T) {
+	path := newRingFile(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
+	t.Setenv(envKeys, "")
+	want := map[string]string{
+		"list":    mustCLI(t, "list", "-ring", path, "-json"),
+		"inspect": mustCLI(t, "inspect", "-ring", path, token),
+	}
+	for _, source := range []struct {
+		name  string
+		args  []string
+		stdin string
+		env   string
+	}{
+		{"stdin", []string{"-ring", "-"}, string(data), ""},
+		{"env", nil, "", string(data)},
+		{"flag beats env", []string{"-ring", path}, "", "not a ring"},
+	} {
+		t.Setenv(envKeys, source.env)
+		for cmd, args := range map[string][]string{"list": {"-json"}, "inspect": {token}} {
+			res := cli(t, source.stdin, append(append([]string{cmd}, source.args...), args...)...)
+			if res.code != 0 || res.stdout != want[cmd] {
+				t.Errorf("%s from %s: exit %d, stdout %q, stderr %q; want %q", cmd, source.name, res.code, res.stdout, res.stderr, want[cmd])
+			}
+		}
+	}
+	t.Setenv(envKeys, `{"version":1}`)
+	for _, args := range [][]string{{"list"}, {"inspect", token}} {
+		res := cli(t, "", args...)
+		if res.code != 1 || !strings.Contains(res.stderr, "(from COOKIESESSION_KEYS)") {
+			t.Errorf("%s with a bad env ring: %+v, want exit 1 naming the variable", args[0], res)
+		}
+	}
+	if res := cli(t, `{"version":1}`, "list", "-ring", "-"); res.code != 1 || !strings.Contains(res.stderr, "(from stdin)") {
+		t.Errorf("list with a bad ring on stdin: %+v, want exit 1 naming stdin", res)
+	}
+}
+
+// TestInspectText checks the default, human output and that -name
+// defaults to "session".
+func TestInspectText(t *testing.T) {
+	path := newRingFile(t)
+	ring := loadRing(t, path)
+	token, rec := newSealer(t, ring).seal(t, time.Now(), "user_id", "u_8f3a2c", "n", 42)
+	out := mustCLI(t, "inspect", "-ring", path, token)
+	for _, line := range []string{
+		`^id +` + rec.ID.String() + `$`,
+		`^created +` + regexp.QuoteMeta(rec.Created.UTC().Format(time.RFC3339)) + `$`,
+		`^expires +` + regexp.QuoteMeta(rec.Expires.UTC().Format(time.RFC3339)) + `$`,
+		`^key +` + cookiesession.FormatKeyID(rec.KeyID) + ` \(primary\)$`,
+		`^value "n" +int +42$`,
+		`^value "user_id" +string +"u_8f3a2c"$`,
+	} {
+		if !regexp.MustCompile(`(?m)` + line).MatchString(out) {
+			t.Errorf("inspect output lacks a line %s:\n%s", line, out)
+		}
+	}
+}
+
+// TestKeygenOutPrintsID checks that keygen -out names the key it wrote,
+// as a line or, with -json, as an object.
+func TestKeygenOutPrintsID(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ring.json")
+	out := mustCLI(t, "keygen", "-out", path)
+	if !keyIDLine.MatchString(out) || strings.TrimSpace(out) != primaryOf(t, listJSON(t, path)) {
+		t.Errorf("keygen -out printed %q; the file's primary is %s", out, primaryOf(t, listJSON(t, path)))
+	}
+	var got newKeyOutput
+	out = mustCLI(t, "keygen", "-out", path, "-force", "-json")
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.ID != primaryOf(t, listJSON(t, path)) || got.PromoteAt != nil {
+		t.Errorf("keygen -out -json printed %q (%v); want the file's primary id", out, err)
+	}
+	if out := mustCLI(t, "keygen", "-json"); !strings.Contains(out, `"secret"`) {
+		t.Errorf("keygen -json without -out printed %q, want the ring", out)
+	}
+}
+
+// TestAddPromoteIn schedules a promotion relative to now and prints it as
+// JSON.
+func TestAddPromoteIn(t *testing.T) {
+	path := newRingFile(t)
+	before := time.Now()
+	out := mustCLI(t, "add", "-ring", path, "-promote-in", "1h", "-json")
+	after := time.Now()
+	var got newKeyOutput
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.PromoteAt == nil {
+		t.Fatalf("add -json printed %q: %v", out, err)
+	}
+	low, high := before.Add(time.Hour).Truncate(time.Second), after.Add(time.Hour)
+	if got.PromoteAt.Before(low) || got.PromoteAt.After(high) {
+		t.Errorf("promote_at %v, want between %v and %v", got.PromoteAt, low, high)
+	}
+	keys := listJSON(t, path)
+	if len(keys) != 2 || keys[1].ID != got.ID || keys[1].State != "scheduled" || !keys[1].PromoteAt.Equal(*got.PromoteAt) {
+		t.Errorf("list = %+v, want %s scheduled at %v", keys, got.ID, got.PromoteAt)
+	}
+}
+
+// TestEveryPrintingCommandHasJSON runs each command that prints with -json
+// and checks that stdout is one JSON value.
+func TestEveryPrintingCommandHasJSON(t *testing.T) {
+	path := newRingFile(t)
+	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
+	for _, args := range [][]string{
+		{"keygen", "-json"},
+		{"keygen", "-json", "-out", filepath.Join(t.TempDir(), "other.json")},
+		{"add", "-json", "-ring", path},
+		{"list", "-json", "-ring", path},
+		{"inspect", "-json", "-ring", path, token},
+	} {
+		out := mustCLI(t, args...)
+		if !json.Valid([]byte(out)) {
+			t.Errorf("%v printed %q, not JSON", args, out)
+		}
+	}
+}
+
+// TestRingErrorsPrefixedOnce reads a ring whose secret is 6 bytes from each
+// source: the message carries the "cookiesession:" prefix once.
+func TestRingErrorsPrefixedOnce(t *testing.T) {
+	doc := `{"version":1,"primary":"11111111","keys":[{"id":"11111111","secret":"AAAAAAAA"}]}`
+	path := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envKeys, doc)
+	for _, run := range []result{
+		cli(t, "", "list", "-ring", path),
+		cli(t, doc, "list", "-ring", "-"),
+		cli(t, "", "list"),
+		cli(t, "", "add", "-ring", path),
+		cli(t, "", "inspect", "AAAA"),
+	} {
+		if run.code != 1 || strings.Count(run.stderr, "cookiesession:") != 1 ||
+			!strings.HasPrefix(run.stderr, "cookiesession: key 11111111: secret is not 32 bytes") {
+			t.Errorf("exit %d, stderr %q; want one prefixed line about the secret", run.code, run.stderr)
+		}
 	}
 }

@@ -5,12 +5,50 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
+
+// envKeys is the environment variable list and inspect read the ring from
+// when -ring is not given, as LoadKeyRingEnv does.
+const envKeys = "COOKIESESSION_KEYS"
+
+// ringFlagHelp describes -ring for the commands that only read a ring.
+const ringFlagHelp = "key-ring `FILE` to read, or - for stdin (default: $" + envKeys + ")"
+
+// readRing loads the ring list and inspect read: from the file path, from
+// stdin for "-", or from COOKIESESSION_KEYS when path is empty.
+func (e *env) readRing(cmd, path string) (*cookiesession.KeyRing, error) {
+	switch path {
+	case "":
+		if os.Getenv(envKeys) == "" {
+			return nil, usageErrorf(cmd, "-ring is required when %s is not set", envKeys)
+		}
+		return cookiesession.LoadKeyRingEnv()
+	case "-":
+		data, err := io.ReadAll(io.LimitReader(e.stdin, maxRingInput+1))
+		if err != nil {
+			return nil, fmt.Errorf("reading the key ring from stdin: %w", err)
+		}
+		if len(data) > maxRingInput {
+			return nil, fmt.Errorf("stdin holds more than %d bytes: not a key ring", maxRingInput)
+		}
+		ring, err := cookiesession.ParseKeyRing(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w (from stdin)", err)
+		}
+		return ring, nil
+	default:
+		return cookiesession.LoadKeyRingFile(path)
+	}
+}
+
+// maxRingInput bounds a ring read from stdin, as the package bounds a file.
+const maxRingInput = 1 << 20
 
 // ringFileMode is the mode of every file written: the text form holds the
 // secrets.

@@ -1,0 +1,94 @@
+package cookiesession
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// TestWatcherRetriesAndReportsOnce drives WatchFile's watcher tick by tick:
+// a failure is reported once however many ticks it lasts, again when the
+// error changes, and a recovery (a good new file, or the file back to the
+// content in force) is reported as nil.
+func TestWatcherRetriesAndReportsOnce(t *testing.T) {
+	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	path := filepath.Join(t.TempDir(), "ring.json")
+	first, second := watcherRingText(t, a, b), watcherRingText(t, b, a)
+	write := func(data []byte) func() {
+		return func() {
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	write(first)()
+	ring, err := LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reports []string
+	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) }}
+	parseFailure := "cookiesession: parsing key ring: unexpected EOF (from " + path + ")"
+	for _, step := range []struct {
+		name    string
+		change  func()
+		reports []string // what the step's ticks report
+		primary uint32
+	}{
+		{"unchanged", nil, nil, a},
+		{"corrupt", write([]byte(`{"version":1`)), []string{parseFailure}, a},
+		{"removed", func() { os.Remove(path) }, []string{"cookiesession: reading key ring: open " + path + ": no such file or directory"}, a},
+		{"back as loaded", write(first), []string{"<nil>"}, a},
+		{"unchanged again", nil, nil, a},
+		{"corrupt again", write([]byte(`{`)), []string{parseFailure}, a},
+		{"corrupt otherwise, same error", write([]byte(`{"keys":[`)), nil, a},
+		{"a new ring", write(second), []string{"<nil>"}, b},
+		{"settled", nil, nil, b},
+	} {
+		reports = nil
+		if step.change != nil {
+			step.change()
+		}
+		for range 5 {
+			w.check()
+		}
+		if now := time.Now(); !slices.Equal(reports, step.reports) || ring.PrimaryAt(now) != step.primary {
+			t.Errorf("%s: reports %q, primary %08x; want %q, %08x", step.name, reports, ring.PrimaryAt(now), step.reports, step.primary)
+		}
+	}
+}
+
+// watcherRingText is the text form of a ring of keys with these ids.
+func watcherRingText(t *testing.T, primary uint32, others ...uint32) []byte {
+	t.Helper()
+	var keys []Key
+	for _, id := range append([]uint32{primary}, others...) {
+		secret := sha256.Sum256(binary.BigEndian.AppendUint32(nil, id))
+		k, err := NewKey(id, secret[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, k)
+	}
+	ring, err := NewKeyRing(keys[0], keys[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := ring.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Clone(data)
+}
+
+func watcherErrText(err error) string {
+	if err == nil {
+		return "<nil>"
+	}
+	return err.Error()
+}
