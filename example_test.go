@@ -251,8 +251,9 @@ func ExampleOptions_validate() {
 	})
 	mux.HandleFunc("POST /logout-everywhere", func(w http.ResponseWriter, r *http.Request) {
 		s := cookiesession.FromContext(r.Context())
+		user := s.GetString("user") // opens the session: Validate runs here, outside mu
 		mu.Lock()
-		generation[s.GetString("user")]++
+		generation[user]++
 		mu.Unlock()
 		s.Destroy()
 	})

@@ -72,7 +72,10 @@ type Options struct {
 	// Validate, if set, runs on every session loaded from a valid cookie. An
 	// error makes the session invalid: the request gets a fresh session and
 	// the cookie is cleared. Use it to revoke sessions, for example by
-	// comparing a per-user generation counter stored in the session.
+	// comparing a per-user generation counter stored in the session. In the
+	// middleware it runs at the session's first use, inside the handler's
+	// call: it must not wait for a lock the handler may hold at that point.
+	// It is given a copy of the session to read; changes to it are dropped.
 	Validate func(*http.Request, *Session) error
 	// ErrorHandler answers a request whose session could not be written,
 	// before anything was sent to the client. The error matches ErrTooLarge
