@@ -22,6 +22,8 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
+// ---- handlers the tests share ------------------------------------------
+
 // sessionOf returns the session the middleware put in the request.
 func sessionOf(t testing.TB, r *http.Request) *cookiesession.Session {
 	t.Helper()

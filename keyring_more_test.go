@@ -12,7 +12,8 @@ import (
 )
 
 // More key-ring cases: a secret pasted where promote_at belongs, a rename
-// that keeps size and mtime, and Replace with a ring holding no key.
+// that keeps size and mtime, WatchFile without a report function, and
+// Replace with a ring holding no key.
 
 // TestParseKeyRingErrorHidesPromoteAt: a ring file with a secret in a
 // promote_at field is refused without echoing the field.
@@ -93,5 +94,27 @@ func TestReplaceRefusesZeroRing(t *testing.T) {
 	checkErrRules(t, err)
 	if err == nil || !ring.Has(keyA) || ring.PrimaryAt(fixedNow) != keyA {
 		t.Errorf("Replace(zero KeyRing) = %v; ring now %v, want an error and key %08x kept", err, ring, keyA)
+	}
+}
+
+// TestWatchFileNilReport: report may be nil. A watcher of a missing file,
+// which has an error to report at every tick, must not panic, and returns
+// once its context is done.
+func TestWatchFileNilReport(t *testing.T) {
+	ring := ringOf(t, keyA)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ring.WatchFile(ctx, filepath.Join(t.TempDir(), "missing.json"), time.Millisecond, nil)
+	}()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("WatchFile did not return after its context was done")
+	}
+	if !ring.Has(keyA) || ring.PrimaryAt(fixedNow) != keyA {
+		t.Errorf("the ring changed: %v", ring)
 	}
 }
