@@ -2,7 +2,6 @@ package cookiesession_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -79,16 +78,7 @@ const fuzzKeyID = 0x1a2b3c4d
 // failure is a *TokenError, and a token opens only if this process sealed
 // it: the secret comes from crypto/rand, so the fuzzer cannot know it.
 func FuzzOpen(f *testing.F) {
-	secret := make([]byte, cookiesession.KeySize)
-	rand.Read(secret) // never fails since Go 1.24
-	key, err := cookiesession.NewKey(fuzzKeyID, secret)
-	if err != nil {
-		f.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		f.Fatal(err)
-	}
+	ring, secret := randomRing(f, fuzzKeyID)
 	c := newTestCodec(f, ring, cookiesession.CodecOptions{})
 	forms := secretForms(secret)
 	genuine := sealFuzzSeeds(f, c)

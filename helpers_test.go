@@ -6,6 +6,7 @@ package cookiesession_test
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -74,6 +75,25 @@ func ringOf(tb testing.TB, primary uint32, others ...uint32) *cookiesession.KeyR
 		tb.Fatalf("NewKeyRing: %v", err)
 	}
 	return ring
+}
+
+// randomRing returns a ring of one key with the given id and a random
+// secret, and the secret. Its tokens open in no other process: a fuzz
+// oracle that knows what this process sealed stays right when the fuzzer
+// runs inputs made by another process, its coordinator.
+func randomRing(tb testing.TB, id uint32) (*cookiesession.KeyRing, []byte) {
+	tb.Helper()
+	secret := make([]byte, cookiesession.KeySize)
+	rand.Read(secret) // never fails since Go 1.24
+	key, err := cookiesession.NewKey(id, secret)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ring, secret
 }
 
 // secretForms lists the spellings in which a leaked secret would show up.
