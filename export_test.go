@@ -11,7 +11,6 @@ const (
 	Version     = version
 	MinTokenLen = minTokenLen
 	ClockSkew   = clockSkew
-	MaxChunks   = maxChunks
 )
 
 // DecodeValues parses a values section as FORMAT.md specifies it.

@@ -28,7 +28,8 @@ type fzOracle struct {
 func newFzOracle(f *testing.F) *fzOracle {
 	o := &fzOracle{genuine: map[string]relSeen{}, byID: map[string]string{}}
 	opts := cookiesession.Options{MaxChunks: fzMaxChunks, MaxCookieSize: fzCookieSize}
-	o.target = newRelTarget(f, relNewRing(f), newRelClock(relStart), opts)
+	ring, _ := randomRing(f, keyA)
+	o.target = newRelTarget(f, ring, newFakeClock(fixedNow), opts)
 	for _, path := range []string{"/pad?n=0", "/login", "/pad?n=120", "/pad?n=160"} {
 		g := o.target.login(f, path)
 		f.Logf("%s: %d chunks, %d bytes", path, len(g.chunks), len(g.token()))

@@ -2,7 +2,6 @@ package cookiesession_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -79,18 +78,7 @@ const fuzzKeyID = 0x1a2b3c4d
 // failure is a *TokenError, and a token opens only if this process sealed
 // it: the secret comes from crypto/rand, so the fuzzer cannot know it.
 func FuzzOpen(f *testing.F) {
-	secret := make([]byte, cookiesession.KeySize)
-	if _, err := rand.Read(secret); err != nil {
-		f.Fatal(err)
-	}
-	key, err := cookiesession.NewKey(fuzzKeyID, secret)
-	if err != nil {
-		f.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		f.Fatal(err)
-	}
+	ring, secret := randomRing(f, fuzzKeyID)
 	c := newTestCodec(f, ring, cookiesession.CodecOptions{})
 	forms := secretForms(secret)
 	genuine := sealFuzzSeeds(f, c)
@@ -209,9 +197,7 @@ func FuzzDecodeValues(f *testing.F) {
 		if out := rebuilt.AppendEncoded(nil); !bytes.Equal(out, in) {
 			t.Fatalf("Get then Set changed the encoding: %x, was %x", out, in)
 		}
-		// The first changes edit the encoding Values kept, later ones make it
-		// build entries from it; undoing each change must give the same
-		// bytes again.
+		// A change undone, again and again, must give the same bytes back.
 		const probe = "\xff\xff\xff probe"
 		if _, had := v.Get(probe); !had {
 			changed := v.Clone()

@@ -231,13 +231,12 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // cleared by the next Save, unless its key id is unknown (see Options).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	s := &Session{mgr: m}
-	return s, m.load(r, s)
+	return s, m.load(r, s, m.opts.Now())
 }
 
-// load opens the request's cookie into s, which is new or pending. It
-// runs under s's lock when s is shared.
-func (m *Manager) load(r *http.Request, s *Session) error {
-	now := m.opts.Now()
+// load opens the request's cookie into s, which is new or pending, as of
+// now, the request's start. It runs under s's lock when s is shared.
+func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
 	token, err := m.readToken(r, s)
 	if s.chunksSent == 0 {
@@ -334,7 +333,7 @@ func (m *Manager) commit(h http.Header, s *Session, buf *headerBuf, final bool) 
 		}
 	case s.pending:
 		s.pending = false
-		_ = m.load(s.req, s)
+		_ = m.load(s.req, s, s.start())
 	}
 	addVary(h, buf)
 	// The decision and what is written use one instant, the request's
@@ -484,6 +483,10 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		st := &requestState{Context: r.Context()}
 		s := &st.session
 		s.mgr, s.pending = m, true
+		// Decisions are made as of the request's start, even when the
+		// session is first used later.
+		now := m.opts.Now()
+		s.startSec, s.startNsec = now.Unix(), int32(now.Nanosecond())
 		if outer := FromContext(r.Context()); outer != nil {
 			s.outer = outer
 			if err := m.overlaps(outer); err != nil {

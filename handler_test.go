@@ -1,22 +1,16 @@
 package cookiesession_test
 
 import (
-	"bytes"
-	stdcmp "cmp"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
-	"log"
-	"log/slog"
+	"math"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
-	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,241 +22,7 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// ---- test scaffolding --------------------------------------------------
-
-// newClock returns a manual clock for Options.Now (see relClock), so that
-// expiry tests move time forward instead of sleeping. It starts on a whole
-// second, so that token times (kept in whole seconds) compare exactly with
-// offsets from the start.
-func newClock() *relClock { return newRelClock(relStart) }
-
-// syncBuffer collects log output written from server goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// testKey derives a fixed secret from id: the tests need distinct keys, not
-// secret ones.
-func testKey(t testing.TB, id uint32) cookiesession.Key {
-	t.Helper()
-	k, err := cookiesession.NewKey(id, bytes.Repeat([]byte{byte(id), byte(id >> 8)}, cookiesession.KeySize/2))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func testRing(t testing.TB, id uint32) *cookiesession.KeyRing {
-	t.Helper()
-	ring, err := cookiesession.NewKeyRing(testKey(t, id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ring
-}
-
-const (
-	keyA = 0x1a2b3c4d
-	keyB = 0x2b3c4d5e
-)
-
-// fixture is a Manager on a manual clock whose logger writes everything,
-// debug included, into log.
-type fixture struct {
-	t     *testing.T
-	clock *relClock
-	ring  *cookiesession.KeyRing
-	log   *syncBuffer
-	m     *cookiesession.Manager
-}
-
-func newFixture(t *testing.T, opts cookiesession.Options) *fixture {
-	t.Helper()
-	f := &fixture{t: t, clock: newClock(), ring: testRing(t, keyA), log: new(syncBuffer)}
-	f.m = f.manager(opts)
-	return f
-}
-
-// manager builds another Manager on the fixture's ring, clock and log.
-func (f *fixture) manager(opts cookiesession.Options) *cookiesession.Manager {
-	f.t.Helper()
-	if opts.Now == nil {
-		opts.Now = f.clock.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(f.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	m, err := cookiesession.New(f.ring, opts)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	return m
-}
-
-// advanceTo moves the clock to start+offset.
-func (f *fixture) advanceTo(start time.Time, offset time.Duration) {
-	f.clock.Advance(start.Add(offset).Sub(f.clock.Now()))
-}
-
-// open opens a token with the fixture's codec at the current time.
-func (f *fixture) open(token string) cookiesession.Record {
-	f.t.Helper()
-	rec, err := f.m.Codec().OpenAt(token, f.clock.Now())
-	if err != nil {
-		f.t.Fatalf("open the issued token: %v", err)
-	}
-	return rec
-}
-
-// userIn returns the "user" value sealed in token.
-func (f *fixture) userIn(token string) (any, bool) {
-	f.t.Helper()
-	rec := f.open(token)
-	return rec.Values.Get("user")
-}
-
-// serve runs h behind f.m for a request carrying b's cookies, then lets b
-// take the response's cookies.
-func (f *fixture) serve(b *clientCookies, h http.HandlerFunc) *http.Response {
-	f.t.Helper()
-	return serveWith(f.t, f.m, b, h)
-}
-
-func serveWith(t *testing.T, m *cookiesession.Manager, b *clientCookies, h http.HandlerFunc) *http.Response {
-	t.Helper()
-	rec := httptest.NewRecorder()
-	m.Handler(h).ServeHTTP(rec, b.request("/"))
-	resp := rec.Result()
-	b.apply(t, resp.Header)
-	return resp
-}
-
-// clientCookies is a minimal client cookie store for hand-built requests: exact
-// control over which cookies are sent, and in which order.
-type clientCookies struct {
-	vals  map[string]string
-	order []string // overrides the sorted order of the Cookie header
-}
-
-func newClientCookies() *clientCookies { return &clientCookies{vals: map[string]string{}} }
-
-func (b *clientCookies) clone() *clientCookies {
-	c := newClientCookies()
-	for k, v := range b.vals {
-		c.vals[k] = v
-	}
-	return c
-}
-
-func (b *clientCookies) names() []string {
-	if b.order != nil {
-		return b.order
-	}
-	names := make([]string, 0, len(b.vals))
-	for name := range b.vals {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	return names
-}
-
-func (b *clientCookies) request(target string) *http.Request {
-	r := httptest.NewRequest(http.MethodGet, "https://example.com"+target, nil)
-	var pairs []string
-	for _, name := range b.names() {
-		pairs = append(pairs, name+"="+b.vals[name])
-	}
-	if len(pairs) > 0 {
-		r.Header.Set("Cookie", strings.Join(pairs, "; "))
-	}
-	return r
-}
-
-// apply stores or deletes cookies as a browser would on Set-Cookie.
-func (b *clientCookies) apply(t testing.TB, h http.Header) {
-	t.Helper()
-	for _, c := range parseSetCookies(t, h) {
-		if c.MaxAge < 0 {
-			delete(b.vals, c.Name)
-		} else {
-			b.vals[c.Name] = c.Value
-		}
-	}
-	b.order = nil
-}
-
-func parseSetCookies(t testing.TB, h http.Header) []*http.Cookie {
-	t.Helper()
-	var out []*http.Cookie
-	for _, line := range h.Values("Set-Cookie") {
-		c, err := http.ParseSetCookie(line)
-		if err != nil {
-			t.Fatalf("Set-Cookie %q: %v", line, err)
-		}
-		out = append(out, c)
-	}
-	return out
-}
-
-// ourCookies returns the Set-Cookie lines for name and its chunk names
-// (name.1, name.2, ...) by name, failing on a duplicate.
-func ourCookies(t testing.TB, h http.Header, name string) map[string]*http.Cookie {
-	t.Helper()
-	out := map[string]*http.Cookie{}
-	for _, c := range parseSetCookies(t, h) {
-		if !isChunkOf(c.Name, name) {
-			continue
-		}
-		if _, dup := out[c.Name]; dup {
-			t.Errorf("duplicate Set-Cookie for %s: %q", c.Name, h.Values("Set-Cookie"))
-		}
-		out[c.Name] = c
-	}
-	return out
-}
-
-func isChunkOf(cookie, name string) bool {
-	if cookie == name {
-		return true
-	}
-	n, ok := strings.CutPrefix(cookie, name+".")
-	if !ok {
-		return false
-	}
-	_, err := strconv.Atoi(n)
-	return err == nil
-}
-
-// requireCleared checks that the response expires exactly the cookies in
-// names.
-func requireCleared(t testing.TB, h http.Header, names ...string) {
-	t.Helper()
-	got := ourCookies(t, h, "session")
-	var cleared []string
-	for name, c := range got {
-		if c.MaxAge >= 0 || c.Value != "" {
-			t.Errorf("%s not cleared: %s", name, c)
-		}
-		cleared = append(cleared, name)
-	}
-	slices.Sort(cleared)
-	if diff := cmp.Diff(names, cleared); diff != "" {
-		t.Errorf("cleared cookies (-want +got):\n%s", diff)
-	}
-}
+// ---- handlers the tests share ------------------------------------------
 
 // sessionOf returns the session the middleware put in the request.
 func sessionOf(t testing.TB, r *http.Request) *cookiesession.Session {
@@ -304,73 +64,6 @@ func observe(t testing.TB, o *observed, status int) http.HandlerFunc {
 }
 
 func noopHandler(http.ResponseWriter, *http.Request) {}
-
-// tlsServer is an httptest TLS server whose http.Server error log is kept,
-// so that tests can check it never saw a superfluous WriteHeader.
-type tlsServer struct {
-	*httptest.Server
-	errLog *syncBuffer
-}
-
-func newTLSServer(t *testing.T, h http.Handler) *tlsServer {
-	t.Helper()
-	errLog := new(syncBuffer)
-	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ErrorLog = log.New(errLog, "", 0)
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return &tlsServer{Server: srv, errLog: errLog}
-}
-
-// client returns a client with its own cookie jar.
-func (s *tlsServer) client(t *testing.T) *http.Client {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := *s.Client()
-	c.Jar = jar
-	return &c
-}
-
-// checkNoSuperfluous closes the server, which waits for every handler, and
-// checks its error log.
-func (s *tlsServer) checkNoSuperfluous(t *testing.T) {
-	t.Helper()
-	s.Close()
-	if log := s.errLog.String(); strings.Contains(log, "superfluous") {
-		t.Errorf("http.Server logged a superfluous WriteHeader:\n%s", log)
-	}
-}
-
-func (s *tlsServer) jarValue(t *testing.T, c *http.Client, name string) string {
-	t.Helper()
-	u, err := url.Parse(s.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, ck := range c.Jar.Cookies(u) {
-		if ck.Name == name {
-			return ck.Value
-		}
-	}
-	return ""
-}
-
-func fetch(t *testing.T, c *http.Client, target string) (*http.Response, string) {
-	t.Helper()
-	resp, err := c.Get(target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(body)
-}
 
 // ---- when Set-Cookie is sent -------------------------------------------
 
@@ -414,7 +107,7 @@ func TestEndToEndCookieOnlyOnceStored(t *testing.T) {
 
 // TestSetCookieOnlyWhenNeeded walks the documented reasons for a Set-Cookie
 // (change, Renew, Destroy, Touch, due refresh, old-key re-seal, clearing a
-// bad cookie) and the requests that must not send one.
+// refused cookie) and the requests that must not send one.
 func TestSetCookieOnlyWhenNeeded(t *testing.T) {
 	readAll := func(s *cookiesession.Session) {
 		s.Get("user")
@@ -436,7 +129,7 @@ func TestSetCookieOnlyWhenNeeded(t *testing.T) {
 		_, _ = s.GetJSON("missing", new(any))
 	}
 	rotate := func(f *fixture, _ *clientCookies) {
-		k2 := testKey(f.t, keyB)
+		k2 := keyForID(f.t, keyB)
 		if err := f.ring.Add(k2); err != nil {
 			f.t.Fatal(err)
 		}
@@ -458,15 +151,16 @@ func TestSetCookieOnlyWhenNeeded(t *testing.T) {
 		{name: "no cookie, plain read", noCookie: true, act: readAll},
 		{name: "no cookie, Touch and Renew", noCookie: true, act: func(s *cookiesession.Session) { s.Touch(); s.Renew() }},
 		{name: "no cookie, Set then Delete", noCookie: true, act: func(s *cookiesession.Session) {
-			_ = s.Set("x", 1)
+			mustSet(t, s, "x", 1)
 			s.Delete("x")
 		}},
 		{name: "no cookie, Destroy", noCookie: true, act: (*cookiesession.Session).Destroy},
-		{name: "no cookie, Set", noCookie: true, act: func(s *cookiesession.Session) { _ = s.Set("x", 1) }, want: true},
+		{name: "no cookie, Set", noCookie: true, act: func(s *cookiesession.Session) { mustSet(t, s, "x", 1) }, want: true},
 		{name: "handler does nothing", act: func(*cookiesession.Session) {}},
 		{name: "plain read", act: readAll},
 		{name: "read before refresh is due", before: advance(time.Minute), act: readAll},
-		{name: "Set", act: func(s *cookiesession.Session) { _ = s.Set("x", 1) }, want: true},
+		{name: "Set", act: func(s *cookiesession.Session) { mustSet(t, s, "x", 1) }, want: true},
+		{name: "Set of the value it holds", act: func(s *cookiesession.Session) { mustSet(t, s, "user", "alice") }},
 		{name: "Delete", act: func(s *cookiesession.Session) { s.Delete("user") }, want: true},
 		{name: "PopString", act: func(s *cookiesession.Session) { s.PopString("user") }, want: true},
 		{name: "AddFlash", act: func(s *cookiesession.Session) { s.AddFlash("hi") }, want: true},
@@ -476,7 +170,7 @@ func TestSetCookieOnlyWhenNeeded(t *testing.T) {
 		{name: "Touch", act: (*cookiesession.Session).Touch, want: true},
 		{name: "due refresh", before: advance(6 * time.Minute), act: readAll, want: true},
 		{name: "old-key re-seal", before: rotate, act: readAll, want: true},
-		{name: "bad cookie cleared", before: func(_ *fixture, b *clientCookies) { b.vals["session"] = "not-a-token" },
+		{name: "refused cookie cleared", before: func(_ *fixture, b *clientCookies) { b.vals["session"] = "not-a-token" },
 			act: readAll, want: true},
 	}
 	for _, tt := range tests {
@@ -662,6 +356,74 @@ func TestShortenedMaxAgeAppliesAtOnce(t *testing.T) {
 	}
 }
 
+// TestSessionEndingDuringRequest: a session whose MaxAge ends while its
+// request runs is saved as of the request's start, so neither a change nor
+// the re-seal of an old-key token under the new primary turns into a 500.
+func TestSessionEndingDuringRequest(t *testing.T) {
+	tests := []struct {
+		name    string
+		left    time.Duration // the session's life left when the request starts
+		rotate  bool          // promote a new key before the request
+		act     func(*cookiesession.Session) error
+		wantN   any
+		wantKey uint32
+	}{
+		{"changed", 500 * time.Millisecond, false, func(s *cookiesession.Session) error { return s.Set("n", 2) }, 2, keyA},
+		{"re-keyed", 100 * time.Millisecond, true, func(s *cookiesession.Session) error { s.Get("n"); return nil }, 1, keyB},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var handled error
+			f := newFixture(t, cookiesession.Options{MaxAge: time.Hour,
+				ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+					handled = err
+					http.Error(w, "boom", http.StatusInternalServerError)
+				}})
+			t0 := f.clock.Now()
+			b := newClientCookies()
+			f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				if err := sessionOf(t, r).Set("n", 1); err != nil {
+					t.Fatal(err)
+				}
+			})
+			if tt.rotate {
+				if err := f.ring.Add(keyForID(t, keyB)); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.ring.Promote(keyB); err != nil {
+					t.Fatal(err)
+				}
+			}
+			start := t0.Add(time.Hour - tt.left)
+			f.advanceTo(start, 0)
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				f.clock.Advance(time.Second) // the handler outlives the session
+				if err := tt.act(s); err != nil {
+					t.Error(err)
+				}
+				_, _ = io.WriteString(w, "done")
+			})
+			body, err := io.ReadAll(resp.Body)
+			if err != nil || resp.StatusCode != http.StatusOK || string(body) != "done" || handled != nil {
+				t.Fatalf("response %d %q (%v), ErrorHandler got %v; want the handler's 200", resp.StatusCode, body, err, handled)
+			}
+			got := ourCookies(t, resp.Header, "session")["session"]
+			if got == nil || got.MaxAge != 1 {
+				t.Fatalf("Set-Cookie %v, want the session re-sealed with Max-Age=1", got)
+			}
+			rec, err := f.m.Codec().OpenAt(got.Value, start)
+			if err != nil {
+				t.Fatalf("the re-sealed token does not open at the request's start: %v", err)
+			}
+			if n, _ := rec.Values.Get("n"); n != tt.wantN || rec.KeyID != tt.wantKey || !rec.Expires.Equal(t0.Add(time.Hour)) {
+				t.Errorf("token holds n=%v under key %08x, expires %v; want n=%v under %08x, expires %v",
+					n, rec.KeyID, rec.Expires, tt.wantN, tt.wantKey, t0.Add(time.Hour))
+			}
+		})
+	}
+}
+
 // ---- Renew, Destroy, key rotation --------------------------------------
 
 func TestRenewKeepsDataChangesIDAndCreated(t *testing.T) {
@@ -697,40 +459,6 @@ func TestRenewKeepsDataChangesIDAndCreated(t *testing.T) {
 	}
 }
 
-// chunkOptions give three 1 KiB cookies: a 1000-byte value needs two, a
-// 2000-byte value three.
-var chunkOptions = cookiesession.Options{MaxCookieSize: 1024, MaxChunks: 3}
-
-func TestDestroyExpiresEveryChunk(t *testing.T) {
-	f := newFixture(t, chunkOptions)
-	b := newClientCookies()
-	f.serve(b, setString(t, "big", strings.Repeat("a", 1000)))
-	if diff := cmp.Diff([]string{"session", "session.1"}, b.names()); diff != "" {
-		t.Fatalf("a 2-chunk session expected (-want +got):\n%s", diff)
-	}
-	kept := b.clone()
-	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
-	requireCleared(t, resp.Header, "session", "session.1")
-
-	// Values set after Destroy start a new session in one small cookie.
-	var oldID, newID string
-	resp = f.serve(kept, func(w http.ResponseWriter, r *http.Request) {
-		s := sessionOf(t, r)
-		oldID = s.ID()
-		s.Destroy()
-		_ = s.Set("user", "bob")
-		newID = s.ID()
-	})
-	got := ourCookies(t, resp.Header, "session")
-	if got["session"] == nil || got["session.1"] == nil || got["session.1"].MaxAge >= 0 || len(got) != 2 {
-		t.Fatalf("Destroy then Set: want a new session cookie and session.1 expired, got %v", got)
-	}
-	rec := f.open(got["session"].Value)
-	if rec.ID.String() != newID || newID == oldID || rec.Values.Len() != 1 {
-		t.Errorf("Destroy then Set: token id %v values %v; old id %s, new id %s", rec.ID, rec.Values.Keys(), oldID, newID)
-	}
-}
-
 func TestOldKeyTokenResealedUnderPrimary(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	t0 := f.clock.Now()
@@ -742,7 +470,7 @@ func TestOldKeyTokenResealedUnderPrimary(t *testing.T) {
 	}
 
 	// Added but not promoted: nothing to do yet.
-	k2 := testKey(t, keyB)
+	k2 := keyForID(t, keyB)
 	if err := f.ring.Add(k2); err != nil {
 		t.Fatal(err)
 	}
@@ -831,7 +559,7 @@ func TestRefusedCookies(t *testing.T) {
 		{name: "expired", token: func(_ *fixture, v string) string { return v }, advance: 24 * time.Hour,
 			wantErr: cookiesession.ErrExpired, wantReason: "session expired at"},
 		{name: "unknown key", token: func(f *fixture, _ string) string {
-			return sealWith(f.t, testRing(f.t, otherKey), "session", f.clock.Now())
+			return sealWith(f.t, ringOf(f.t, otherKey), "session", f.clock.Now())
 		}, wantErr: cookiesession.ErrUnknownKey, wantReason: fmt.Sprintf("unknown key id %08x", otherKey)},
 		{name: "misnamed", token: func(f *fixture, _ string) string {
 			return sealWith(f.t, f.ring, "other", f.clock.Now())
@@ -935,8 +663,8 @@ func TestValidateDropsSession(t *testing.T) {
 	b := newClientCookies()
 	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
 		s := sessionOf(t, r)
-		_ = s.Set("user", "alice")
-		_ = s.Set("gen", generation)
+		mustSet(t, s, "user", "alice")
+		mustSet(t, s, "gen", generation)
 	})
 	var o observed
 	if f.serve(b, observe(t, &o, http.StatusOK)); o.user != "alice" {
@@ -959,7 +687,7 @@ func TestValidateDropsSession(t *testing.T) {
 	}
 }
 
-// ---- size limit and chunks ---------------------------------------------
+// ---- size limit --------------------------------------------------------
 
 func TestSaveTooLarge(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
@@ -995,7 +723,7 @@ func tooLargeRoutes(t *testing.T, mux *http.ServeMux) {
 	}
 	for name, commit := range commits {
 		mux.HandleFunc("/big-"+name, func(w http.ResponseWriter, r *http.Request) {
-			_ = sessionOf(t, r).Set("user", strings.Repeat("x", 5000))
+			mustSet(t, sessionOf(t, r), "user", strings.Repeat("x", 5000))
 			w.Header().Set("X-Handler", "1")
 			commit(w)
 			_, _ = io.WriteString(w, "HANDLER-BODY")
@@ -1043,123 +771,57 @@ func TestTooLargeCustomErrorHandler(t *testing.T) {
 		http.Error(w, "session too big", http.StatusRequestEntityTooLarge)
 	}})
 	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
-		_ = sessionOf(t, r).Set("big", strings.Repeat("x", 5000))
+		mustSet(t, sessionOf(t, r), "big", strings.Repeat("x", 5000))
 		_, _ = io.WriteString(w, "HANDLER-BODY")
 	})
-	body, _ := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if !errors.Is(got, cookiesession.ErrTooLarge) || resp.StatusCode != http.StatusRequestEntityTooLarge ||
 		strings.Contains(string(body), "HANDLER-BODY") {
 		t.Errorf("ErrorHandler got %v; response %d %q", got, resp.StatusCode, body)
 	}
 }
 
-func TestChunkedCookies(t *testing.T) {
-	f := newFixture(t, chunkOptions)
-	big := strings.Repeat("b", 2000)
+// TestTooLargeAfterSave: Save succeeds, then the session grows too large
+// before the response is committed. The ErrorHandler's 500 must not carry
+// the line the first Save wrote: the client keeps its previous cookie.
+func TestTooLargeAfterSave(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
 	b := newClientCookies()
-	resp := f.serve(b, setString(t, "user", big))
-	got := ourCookies(t, resp.Header, "session")
-	if diff := cmp.Diff([]string{"session", "session.1", "session.2"}, b.names()); diff != "" {
-		t.Fatalf("chunk names (-want +got):\n%s", diff)
-	}
-	for name, c := range got {
-		if n := len(name) + len(c.Value); n > chunkOptions.MaxCookieSize {
-			t.Errorf("%s: name+value %d bytes, over %d", name, n, chunkOptions.MaxCookieSize)
+	f.serve(b, setString(t, "user", "alice"))
+	before := b.vals["session"]
+	var saveErr error
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		if err := s.Set("note", "small"); err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, order := range permutations([]string{"session", "session.1", "session.2"}) {
-		shuffled := b.clone()
-		shuffled.order = order
-		var user string
-		f.serve(shuffled, func(w http.ResponseWriter, r *http.Request) { user = sessionOf(t, r).GetString("user") })
-		if user != big {
-			t.Errorf("Cookie order %v: the session did not reassemble", order)
+		saveErr = f.m.Save(w, r, s)
+		if err := s.Set("big", strings.Repeat("x", 5000)); err != nil {
+			t.Fatal(err)
 		}
-	}
-}
-
-func permutations(s []string) [][]string {
-	if len(s) <= 1 {
-		return [][]string{slices.Clone(s)}
-	}
-	var out [][]string
-	for i := range s {
-		rest := slices.Concat(s[:i], s[i+1:])
-		for _, p := range permutations(rest) {
-			out = append(out, append([]string{s[i]}, p...))
-		}
-	}
-	return out
-}
-
-func TestBrokenChunks(t *testing.T) {
-	tests := []struct {
-		name        string
-		valueLen    int
-		mangle      func(*clientCookies)
-		wantCleared []string
-	}{
-		{"gap: session.1 missing", 2000, func(b *clientCookies) { delete(b.vals, "session.1") },
-			[]string{"session", "session.1", "session.2"}},
-		{"first chunk missing", 1000, func(b *clientCookies) { delete(b.vals, "session") },
-			[]string{"session", "session.1"}},
-		{"first chunk missing of three", 2000, func(b *clientCookies) { delete(b.vals, "session") },
-			[]string{"session", "session.1", "session.2"}},
-		{"extra garbage chunk after two", 1000, func(b *clientCookies) { b.vals["session.2"] = "garbage" },
-			[]string{"session", "session.1", "session.2"}},
-		{"extra garbage chunk after one", 10, func(b *clientCookies) { b.vals["session.1"] = "garbage" },
-			[]string{"session", "session.1"}},
-		{"last chunk swapped for another session's", 1000, nil, // filled in below
-			[]string{"session", "session.1"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, chunkOptions)
-			b := newClientCookies()
-			f.serve(b, setString(t, "user", strings.Repeat("c", tt.valueLen)))
-			if tt.mangle != nil {
-				tt.mangle(b)
-			} else {
-				other := newClientCookies()
-				f.serve(other, setString(t, "user", strings.Repeat("c", tt.valueLen)))
-				b.vals["session.1"] = other.vals["session.1"]
-			}
-			var o observed
-			resp := f.serve(b, observe(t, &o, http.StatusOK))
-			if resp.StatusCode != http.StatusOK || !o.isNew || o.len != 0 {
-				t.Errorf("status %d session %+v; want 200 and a fresh session", resp.StatusCode, o)
-			}
-			requireCleared(t, resp.Header, tt.wantCleared...)
-		})
-	}
-}
-
-func TestShrinkingExpiresStaleChunks(t *testing.T) {
-	f := newFixture(t, chunkOptions)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/big", setString(t, "user", strings.Repeat("d", 2000)))
-	mux.HandleFunc("/small", setString(t, "user", "d"))
-	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.WriteString(w, sessionOf(t, r).GetString("user"))
+		_, _ = io.WriteString(w, "HANDLER-BODY")
 	})
-	srv := newTLSServer(t, f.m.Handler(mux))
-	c := srv.client(t)
-	fetch(t, c, srv.URL+"/big")
-	if _, body := fetch(t, c, srv.URL+"/read"); len(body) != 2000 {
-		t.Fatalf("3-chunk session read back as %d bytes", len(body))
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
 	}
-	resp, _ := fetch(t, c, srv.URL+"/small")
-	got := ourCookies(t, resp.Header, "session")
-	if len(got) != 3 || got["session"].MaxAge <= 0 || got["session.1"].MaxAge >= 0 || got["session.2"].MaxAge >= 0 {
-		t.Errorf("shrinking to one chunk: want session set and session.1, session.2 expired; got %v", got)
+	if saveErr != nil {
+		t.Fatalf("the first Save: %v", saveErr)
 	}
-	if srv.jarValue(t, c, "session.1") != "" || srv.jarValue(t, c, "session.2") != "" {
-		t.Error("the jar still holds stale chunks")
+	if resp.StatusCode != http.StatusInternalServerError || strings.Contains(string(body), "HANDLER-BODY") {
+		t.Errorf("status %d body %q; want 500 and none of the handler's body", resp.StatusCode, body)
 	}
-	if _, body := fetch(t, c, srv.URL+"/read"); body != "d" {
-		t.Errorf("after shrinking read %q, want d", body)
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("the 500 carries Set-Cookie %q", got)
 	}
-	srv.checkNoSuperfluous(t)
+	var o observed
+	if f.serve(b, observe(t, &o, http.StatusOK)); b.vals["session"] != before || o.user != "alice" || o.len != 1 {
+		t.Errorf("next request sees %+v (cookie changed: %v); want the previous session, user alice only",
+			o, b.vals["session"] != before)
+	}
 }
 
 // ---- committing the response -------------------------------------------
@@ -1188,7 +850,7 @@ func TestCommitSemantics(t *testing.T) {
 	mux := http.NewServeMux()
 	for name, commit := range commitModes {
 		mux.HandleFunc("/commit/"+name, func(w http.ResponseWriter, r *http.Request) {
-			_ = sessionOf(t, r).Set("user", name)
+			mustSet(t, sessionOf(t, r), "user", name)
 			commit(w)
 			_, _ = io.WriteString(w, "after")
 		})
@@ -1226,7 +888,7 @@ func TestCommitSemantics(t *testing.T) {
 
 func earlyHintsHandler(t *testing.T) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		_ = sessionOf(t, r).Set("user", "hints")
+		mustSet(t, sessionOf(t, r), "user", "hints")
 		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
 		w.WriteHeader(http.StatusEarlyHints)
 		w.WriteHeader(http.StatusOK)
@@ -1271,7 +933,7 @@ func checkEarlyHints(t *testing.T, srv *tlsServer) {
 // carries whatever Set-Cookie lines the header map holds by then.
 func hijackHandler(t *testing.T) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		_ = sessionOf(t, r).Set("user", "hijacker")
+		mustSet(t, sessionOf(t, r), "user", "hijacker")
 		conn, brw, err := http.NewResponseController(w).Hijack()
 		if err != nil {
 			t.Errorf("Hijack: %v", err)
@@ -1303,149 +965,13 @@ func checkHijack(t *testing.T, f *fixture, srv *tlsServer) {
 	}
 }
 
-func TestNoDuplicateSetCookie(t *testing.T) {
-	tests := []struct {
-		name string
-		h    func(t *testing.T, f *fixture) http.HandlerFunc
-		want string
-	}{
-		{"handler sets our name first", func(t *testing.T, _ *fixture) http.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request) {
-				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
-				_ = sessionOf(t, r).Set("user", "mw")
-			}
-		}, "mw"},
-		{"Save then change", func(t *testing.T, f *fixture) http.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request) {
-				s := sessionOf(t, r)
-				_ = s.Set("user", "first")
-				if err := f.m.Save(w, r, s); err != nil {
-					t.Errorf("Save: %v", err)
-				}
-				_ = s.Set("user", "second")
-				_, _ = io.WriteString(w, "x")
-			}
-		}, "second"},
-		{"Save twice then change", func(t *testing.T, f *fixture) http.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request) {
-				s := sessionOf(t, r)
-				_ = s.Set("user", "first")
-				_ = f.m.Save(w, r, s)
-				_ = f.m.Save(w, r, s)
-				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
-				_ = s.Set("user", "third")
-			}
-		}, "third"},
-		{"handler sets our name after Save", func(t *testing.T, f *fixture) http.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request) {
-				s := sessionOf(t, r)
-				_ = s.Set("user", "saved")
-				_ = f.m.Save(w, r, s)
-				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
-			}
-		}, "saved"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, cookiesession.Options{})
-			resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
-				http.SetCookie(w, &http.Cookie{Name: "other", Value: "kept"})
-				tt.h(t, f)(w, r)
-			})
-			got := ourCookies(t, resp.Header, "session")["session"]
-			if got == nil {
-				t.Fatalf("no session cookie: %q", resp.Header.Values("Set-Cookie"))
-			}
-			if got.Value == "handler" {
-				t.Fatalf("the handler's cookie replaced the session: %q", resp.Header.Values("Set-Cookie"))
-			}
-			if v, _ := f.userIn(got.Value); v != tt.want {
-				t.Errorf("cookie holds user %v, want %s", v, tt.want)
-			}
-			if !slices.Contains(resp.Header.Values("Set-Cookie"), "other=kept") {
-				t.Errorf("the handler's own cookie was dropped: %q", resp.Header.Values("Set-Cookie"))
-			}
-		})
-	}
-}
-
-func TestVaryCookie(t *testing.T) {
-	tests := []struct {
-		name  string
-		vary  []string
-		write bool
-		want  []string
-	}{
-		{"none, untouched", nil, false, nil},
-		{"none, cookie set", nil, true, []string{"Cookie"}},
-		{"other field", []string{"Accept-Encoding"}, true, []string{"Accept-Encoding", "Cookie"}},
-		{"already Cookie", []string{"Cookie"}, true, []string{"Cookie"}},
-		{"already in a list, lower case", []string{"accept-encoding, cookie"}, true, []string{"accept-encoding, cookie"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, cookiesession.Options{})
-			resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
-				for _, v := range tt.vary {
-					w.Header().Add("Vary", v)
-				}
-				if tt.write {
-					_ = sessionOf(t, r).Set("user", "alice")
-				}
-				_, _ = io.WriteString(w, "x")
-			})
-			if diff := cmp.Diff(tt.want, resp.Header.Values("Vary")); diff != "" {
-				t.Errorf("Vary (-want +got):\n%s", diff)
-			}
-		})
-	}
-}
-
-func TestCacheControlOnSetCookie(t *testing.T) {
-	tests := []struct {
-		name  string
-		cc    string
-		write bool
-		want  string
-	}{
-		{"none", "", true, "no-store"},
-		{"public", "public, max-age=60", true, "no-store"},
-		{"private", "private", true, "private"},
-		{"no-store", "no-store", true, "no-store"},
-		{"public, no cookie sent", "public, max-age=60", false, "public, max-age=60"},
-		{"none, no cookie sent", "", false, ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, cookiesession.Options{})
-			b := newClientCookies()
-			f.serve(b, setString(t, "user", "alice"))
-			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
-				if tt.cc != "" {
-					w.Header().Set("Cache-Control", tt.cc)
-				}
-				if tt.write {
-					_ = sessionOf(t, r).Set("user", "bob")
-				}
-				_, _ = io.WriteString(w, "x")
-			})
-			if got := resp.Header.Values("Set-Cookie"); (len(got) > 0) != tt.write {
-				t.Fatalf("Set-Cookie %q", got)
-			}
-			if got := strings.Join(resp.Header.Values("Cache-Control"), ", "); got != tt.want {
-				t.Errorf("Cache-Control %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestSaveAfterBodyInsideMiddleware(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	var saveErr error
 	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "body first")
 		s := sessionOf(t, r)
-		_ = s.Set("user", "late")
+		mustSet(t, s, "user", "late")
 		saveErr = f.m.Save(w, r, s)
 	})
 	if !errors.Is(saveErr, cookiesession.ErrHeadersWritten) {
@@ -1464,7 +990,7 @@ func TestChangeAfterCommitWarns(t *testing.T) {
 	}{
 		{"Set after Write", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, "x")
-			_ = cookiesession.FromContext(r.Context()).Set("user", "late")
+			mustSet(t, cookiesession.FromContext(r.Context()), "user", "late")
 		}, true},
 		{"Renew after WriteHeader", func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusNoContent)
@@ -1476,7 +1002,7 @@ func TestChangeAfterCommitWarns(t *testing.T) {
 			_, _, _ = s.GetString("user"), s.ID(), s.Keys()
 		}, false},
 		{"Set before Write", func(w http.ResponseWriter, r *http.Request) {
-			_ = cookiesession.FromContext(r.Context()).Set("user", "early")
+			mustSet(t, cookiesession.FromContext(r.Context()), "user", "early")
 			_, _ = io.WriteString(w, "x")
 		}, false},
 	}
@@ -1493,63 +1019,7 @@ func TestChangeAfterCommitWarns(t *testing.T) {
 	}
 }
 
-// ---- cookie attributes and options -------------------------------------
-
-func TestCookieAttributes(t *testing.T) {
-	tests := []struct {
-		name string
-		opts cookiesession.Options
-		want http.Cookie // Name, Value, Raw and MaxAge are not compared
-		age  int         // Max-Age of the issued cookie; 0 = none
-	}{
-		{"defaults", cookiesession.Options{},
-			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
-		{"strict, scripts may read", cookiesession.Options{SameSite: http.SameSiteStrictMode, DisableHttpOnly: true},
-			http.Cookie{Path: "/", Secure: true, SameSite: http.SameSiteStrictMode}, 86400},
-		{"insecure", cookiesession.Options{DisableSecure: true, MaxAge: 2 * time.Hour},
-			http.Cookie{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}, 7200},
-		{"none, partitioned", cookiesession.Options{SameSite: http.SameSiteNoneMode, Partitioned: true},
-			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: true}, 86400},
-		{"domain and path", cookiesession.Options{Domain: "example.com", Path: "/app"},
-			http.Cookie{Path: "/app", Domain: "example.com", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
-		{"browser session", cookiesession.Options{BrowserSession: true},
-			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 0},
-		{"__Host- name", cookiesession.Options{Name: "__Host-sid"},
-			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.opts)
-			name := stdcmp.Or(tt.opts.Name, "session")
-			b := newClientCookies()
-			resp := f.serve(b, setString(t, "user", "alice"))
-			issued := ourCookies(t, resp.Header, name)[name]
-			checkAttributes(t, "issued", issued, tt.want, tt.age)
-			if tt.age == 0 && strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age") {
-				t.Errorf("browser-session cookie has Max-Age: %s", resp.Header.Get("Set-Cookie"))
-			}
-			// The clearing cookie must carry the same scope, or the browser
-			// keeps the original.
-			resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
-			checkAttributes(t, "cleared", ourCookies(t, resp.Header, name)[name], tt.want, -1)
-		})
-	}
-}
-
-func checkAttributes(t *testing.T, what string, got *http.Cookie, want http.Cookie, maxAge int) {
-	t.Helper()
-	if got == nil {
-		t.Fatalf("%s: no cookie", what)
-	}
-	if got.MaxAge != maxAge {
-		t.Errorf("%s: Max-Age %d, want %d", what, got.MaxAge, maxAge)
-	}
-	g := *got
-	g.Name, g.Value, g.Raw, g.MaxAge, g.Quoted = "", "", "", 0, false
-	if diff := cmp.Diff(want, g); diff != "" {
-		t.Errorf("%s: attributes (-want +got):\n%s", what, diff)
-	}
-}
+// ---- options -----------------------------------------------------------
 
 func TestNewRejectsBadOptions(t *testing.T) {
 	tests := []struct {
@@ -1566,6 +1036,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"negative IdleTimeout", cookiesession.Options{IdleTimeout: -time.Second}},
 		{"RefreshThreshold above 1", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: 1.5}},
 		{"negative RefreshThreshold", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: -0.5}},
+		{"RefreshThreshold NaN", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: math.NaN()}},
 		{"MaxCookieSize too small for an empty session", cookiesession.Options{MaxCookieSize: 100}},
 		{"MaxCookieSize too small even over two chunks", cookiesession.Options{MaxCookieSize: 50, MaxChunks: 2}},
 		{"last chunk name longer than MaxCookieSize", cookiesession.Options{MaxCookieSize: 10, MaxChunks: 20}},
@@ -1578,7 +1049,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"path with a semicolon", cookiesession.Options{Path: "/a;b"}},
 		{"relative path", cookiesession.Options{Path: "app"}},
 	}
-	ring := testRing(t, keyA)
+	ring := ringOf(t, keyA)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m, err := cookiesession.New(ring, tt.opts)
@@ -1595,10 +1066,16 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			t.Error("New accepted a nil ring")
 		}
 	})
+	t.Run("zero ring", func(t *testing.T) {
+		// A KeyRing not built by NewKeyRing holds no key to seal with.
+		if m, err := cookiesession.New(&cookiesession.KeyRing{}, cookiesession.Options{}); err == nil || m != nil {
+			t.Error("New accepted a zero KeyRing")
+		}
+	})
 }
 
 func TestNewAcceptsGoodOptions(t *testing.T) {
-	ring := testRing(t, keyA)
+	ring := ringOf(t, keyA)
 	for _, opts := range []cookiesession.Options{
 		{},
 		{Name: "__Host-s"},
@@ -1631,7 +1108,7 @@ func TestLoadSaveWithoutMiddleware(t *testing.T) {
 		t.Fatalf("Save of an empty session: %v, Set-Cookie %q", err, rec.Header().Values("Set-Cookie"))
 	}
 
-	_ = s.Set("user", "alice")
+	mustSet(t, s, "user", "alice")
 	rec = httptest.NewRecorder()
 	if err := f.m.Save(rec, b.request("/"), s); err != nil {
 		t.Fatal(err)
@@ -1656,7 +1133,10 @@ func TestLoadSaveWithoutMiddleware(t *testing.T) {
 
 func TestNewContextRoundTrip(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
-	s, _ := f.m.Load(httptest.NewRequest(http.MethodGet, "/", nil))
+	s, err := f.m.Load(httptest.NewRequest(http.MethodGet, "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := cookiesession.FromContext(cookiesession.NewContext(context.Background(), s)); got != s {
 		t.Errorf("FromContext(NewContext(s)) = %p, want %p", got, s)
 	}
@@ -1718,7 +1198,7 @@ func TestConcurrentRequests(t *testing.T) {
 		for i := range workers {
 			wg.Go(func() {
 				key := "n" + strconv.Itoa(i)
-				_ = s.Set(key, s.GetInt(key)+1)
+				mustSet(t, s, key, s.GetInt(key)+1)
 				s.AddFlash(key)
 				_, _, _ = s.Keys(), s.ID(), s.ExpiresAt()
 			})
@@ -1745,8 +1225,12 @@ func TestConcurrentRequests(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				body, _ := io.ReadAll(resp.Body)
+				body, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				if err != nil {
+					t.Error(err)
+					return
+				}
 				if want := strconv.Itoa(workers * i); string(body) != want {
 					t.Errorf("request %d: counter %s, want %s", i, body, want)
 				}

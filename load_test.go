@@ -147,9 +147,9 @@ func loadHeapInuse() uint64 {
 
 func newLoadServer(t *testing.T) (*httptest.Server, *http.Transport) {
 	t.Helper()
-	clock := newRelClock(relStart)
+	clock := newFakeClock(fixedNow)
 	opts := cookiesession.Options{DisableSecure: true, IdleTimeout: time.Hour, Now: clock.Now}
-	m, err := cookiesession.New(relNewRing(t), opts)
+	m, err := cookiesession.New(ringOf(t, keyA), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +168,10 @@ func TestLoad(t *testing.T) {
 	srv, transport := newLoadServer(t)
 	clients := make([]*loadClient, loadClients)
 	for i := range clients {
-		jar, _ := cookiejar.New(nil)
+		jar, err := cookiejar.New(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		clients[i] = &loadClient{uid: i + 1, url: srv.URL, client: &http.Client{Transport: transport, Jar: jar}}
 		clients[i].get("/login?uid=" + strconv.Itoa(i+1))
 	}

@@ -35,13 +35,13 @@ func TestMetricsCount(t *testing.T) {
 	tampered[60] = map[bool]byte{true: 'B', false: 'A'}[tampered[60] == 'A']              // another base64url character
 	f.serve(cookie(string(tampered)), read)                                               // auth_failed, cleared 1
 	f.serve(cookie("!"+strings.Repeat("A", 150)), read)                                   // bad_encoding, cleared 2
-	f.serve(cookie(sealWith(t, testRing(t, 0x0badcafe), "session", f.clock.Now())), read) // unknown_key, not cleared
+	f.serve(cookie(sealWith(t, ringOf(t, 0x0badcafe), "session", f.clock.Now())), read) // unknown_key, not cleared
 	revoked := newClientCookies()
 	f.serve(revoked, setString(t, "user", "revoked"))                 // written 2
 	f.serve(revoked, read)                                            // opened under A, then validate, cleared 3
 	f.serve(b.clone(), setString(t, "big", strings.Repeat("x", 500))) // opened under A, too large
 	old := b.clone()
-	if err := f.ring.Add(testKey(t, keyB)); err != nil {
+	if err := f.ring.Add(keyForID(t, keyB)); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.ring.Promote(keyB); err != nil {
@@ -82,7 +82,7 @@ func TestUnknownKeyWarns(t *testing.T) {
 	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
 	unknown := func(id uint32) *clientCookies {
 		c := newClientCookies()
-		c.vals["session"] = sealWith(t, testRing(t, id), "session", f.clock.Now())
+		c.vals["session"] = sealWith(t, ringOf(t, id), "session", f.clock.Now())
 		return c
 	}
 	read := observe(t, new(observed), http.StatusOK)
@@ -116,7 +116,7 @@ func TestUnknownKeyWarns(t *testing.T) {
 func TestUnknownKeyKeepsCookie(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	b := newClientCookies()
-	b.vals["session"] = sealWith(t, testRing(t, keyB), "session", f.clock.Now())
+	b.vals["session"] = sealWith(t, ringOf(t, keyB), "session", f.clock.Now())
 	var o observed
 	if resp := f.serve(b, observe(t, &o, http.StatusOK)); !o.isNew || len(resp.Header.Values("Set-Cookie")) != 0 {
 		t.Errorf("read: new %v, Set-Cookie %q; want a fresh session and the cookie kept", o.isNew, resp.Header.Values("Set-Cookie"))
@@ -138,7 +138,7 @@ func TestNoFlipFlopAroundPromoteAt(t *testing.T) {
 			ahead, behind := newFixture(t, cookiesession.Options{}), newFixture(t, cookiesession.Options{})
 			promoteAt := ahead.clock.Now().Add(time.Hour)
 			for _, f := range []*fixture{ahead, behind} {
-				if err := f.ring.AddScheduled(testKey(t, keyB), promoteAt); err != nil {
+				if err := f.ring.AddScheduled(keyForID(t, keyB), promoteAt); err != nil {
 					t.Fatal(err)
 				}
 			}

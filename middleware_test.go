@@ -20,7 +20,7 @@ func TestUntouchedSessionCostsNothing(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	good := newClientCookies()
 	f.serve(good, setString(t, "user", "ada"))
-	if err := f.ring.Add(testKey(t, keyB)); err != nil {
+	if err := f.ring.Add(keyForID(t, keyB)); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.ring.Promote(keyB); err != nil { // good's cookie is now under an old key

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -12,49 +11,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// Identifiers in this file carry a rel prefix: other test files of the
-// package are written in parallel and must not collide with these helpers.
-
-// relClock is a fake clock: time moves only when a test advances it.
-type relClock struct{ ns atomic.Int64 }
-
-func newRelClock(start time.Time) *relClock {
-	c := new(relClock)
-	c.ns.Store(start.UnixNano())
-	return c
-}
-
-func (c *relClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
-func (c *relClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
-
-// relStart is the fake clock's origin; any fixed instant would do.
-var relStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-// relDebugLogger renders every refusal at debug level and throws the text
-// away, so that the logging path runs on every hostile input.
-func relDebugLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-func relNewRing(t testing.TB) *cookiesession.KeyRing {
-	t.Helper()
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ring
-}
+// The hostile-request tables. Identifiers in this file carry a rel prefix,
+// which sets them apart from the package's shared helpers (helpers_test.go).
 
 // relSeen is what the application saw of its session on one request.
 type relSeen struct {
@@ -94,9 +58,9 @@ type relTarget struct {
 	seen relSeen
 }
 
-func newRelTarget(t testing.TB, ring *cookiesession.KeyRing, clock *relClock, opts cookiesession.Options) *relTarget {
+func newRelTarget(t testing.TB, ring *cookiesession.KeyRing, clock *fakeClock, opts cookiesession.Options) *relTarget {
 	t.Helper()
-	opts.Now, opts.Logger = clock.Now, relDebugLogger()
+	opts.Now, opts.Logger = clock.Now, debugLogger(io.Discard)
 	m, err := cookiesession.New(ring, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -167,8 +131,8 @@ func relChunkName(i int) string {
 // relCase is one hostile request. wantID is the id of the genuine session
 // the request must open, or "" if it must get a fresh empty session.
 // mayRefuse marks a genuine token in a form that a cookie parser may
-// reasonably reject (quoted, padded with whitespace, past net/http's 3000
-// cookie limit): refusing it is safe, opening it must give wantID.
+// reasonably reject (padded with whitespace, past net/http's 3000 cookie
+// limit): refusing it is safe, opening it must give wantID.
 // cleared lists the cookie names the response must expire when the session
 // is refused.
 type relCase struct {
@@ -188,7 +152,7 @@ func relMay(name, header, wantID string) relCase {
 	return relCase{name: name, lines: []string{header}, wantID: wantID, mayRefuse: true}
 }
 
-// relTally counts the outcomes the issue asks to report.
+// relTally counts the outcomes TestHostileRequests reports.
 type relTally struct {
 	inputs, panics, fiveXX, forged, refusedGenuine int
 
@@ -266,7 +230,7 @@ func relCheckCleared(t *testing.T, c relCase, refused bool, set map[string]*http
 
 // relFixture holds the targets and genuine tokens the tables are built from.
 type relFixture struct {
-	clock   *relClock
+	clock   *fakeClock
 	single  *relTarget // MaxChunks 1, token limit relLimit
 	chunked *relTarget // MaxChunks 4, 96-byte cookies
 	tok     relGenuine // a genuine single-cookie token
@@ -283,7 +247,7 @@ const relLimit = 4088
 
 func newRelFixture(t *testing.T) *relFixture {
 	t.Helper()
-	f := &relFixture{clock: newRelClock(relStart), ring: relNewRing(t)}
+	f := &relFixture{clock: newFakeClock(fixedNow), ring: ringOf(t, keyA)}
 	f.single = newRelTarget(t, f.ring, f.clock, cookiesession.Options{MaxCookieSize: relLimit + len("session")})
 	f.chunked = newRelTarget(t, f.ring, f.clock, cookiesession.Options{MaxChunks: 4, MaxCookieSize: 96})
 	f.tok = f.single.login(t, "/login")
@@ -313,8 +277,8 @@ func relPadFor(t *testing.T, codec *cookiesession.Codec, length int) int {
 	t.Helper()
 	for n := 0; n < length; n++ {
 		var rec cookiesession.Record
-		_ = rec.Values.Set("user", "alice")
-		_ = rec.Values.Set("pad", strings.Repeat("p", n))
+		setValue(t, &rec.Values, "user", "alice")
+		setValue(t, &rec.Values, "pad", strings.Repeat("p", n))
 		switch l := codec.TokenLen(&rec); {
 		case l == length:
 			return n
@@ -435,9 +399,9 @@ func (f *relFixture) byteCases() []relCase {
 func (f *relFixture) quotedCases() []relCase {
 	tok := f.tok.token()
 	return []relCase{
-		// RFC 6265 allows a quoted cookie-value; net/http strips the quotes
-		// and the token inside is genuine and unmodified.
-		relMay("quoted genuine", `session="`+tok+`"`, f.tok.id),
+		// RFC 6265 allows a quoted cookie-value; the middleware strips the
+		// quotes, as net/http does, and the token inside is genuine.
+		relRow("quoted genuine", `session="`+tok+`"`, f.tok.id),
 		relRow("quoted junk", `session="junk"`, "", "session"),
 		relRow("quoted empty", `session=""`, ""),
 		relRow("open quote only", `session="`+tok, "", "session"),
@@ -467,7 +431,7 @@ func (f *relFixture) sizeCases(t *testing.T) []relCase {
 // foreignCases are authentic tokens this target must not accept.
 func (f *relFixture) foreignCases(t *testing.T) []relCase {
 	misnamed := newRelTarget(t, f.ring, f.clock, cookiesession.Options{Name: "other"})
-	otherRing := newRelTarget(t, relNewRing(t), f.clock, cookiesession.Options{})
+	otherRing := newRelTarget(t, ringOf(t, keyB), f.clock, cookiesession.Options{})
 	_, set := misnamed.issue(t, "/login")
 	renamed := set["other"].Value
 	return []relCase{
@@ -584,9 +548,11 @@ func (f *relFixture) expiredCases() []relCase {
 // figures count the middleware and net/http parsing, not a recorder.
 type relNullWriter struct{ h http.Header }
 
-func (w *relNullWriter) Header() http.Header         { return w.h }
+func (w *relNullWriter) Header() http.Header { return w.h }
+
 func (w *relNullWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *relNullWriter) WriteHeader(int)             {}
+
+func (w *relNullWriter) WriteHeader(int) {}
 
 // relMeasure returns allocations and bytes allocated per request for the
 // given Cookie header.
@@ -613,8 +579,8 @@ func relMeasure(h http.Handler, header string) (allocs float64, bytes uint64) {
 // allocate: per-request cost must scale with the header at most a few
 // times over, whatever MaxChunks is, so a large header is no amplifier.
 func TestHostileAllocation(t *testing.T) {
-	clock := newRelClock(relStart)
-	ring := relNewRing(t)
+	clock := newFakeClock(fixedNow)
+	ring := ringOf(t, keyA)
 	tiny3000 := relJunkCookies(3000, 4)
 	cases := []struct {
 		name      string
@@ -629,7 +595,7 @@ func TestHostileAllocation(t *testing.T) {
 		{"1MiB of 1000 cookies, MaxChunks 64", 64, relJunkCookies(1000, 1<<10)},
 	}
 	for _, c := range cases {
-		opts := cookiesession.Options{MaxChunks: c.maxChunks, MaxCookieSize: 4096, Now: clock.Now, Logger: relDebugLogger()}
+		opts := cookiesession.Options{MaxChunks: c.maxChunks, MaxCookieSize: 4096, Now: clock.Now, Logger: debugLogger(io.Discard)}
 		m, err := cookiesession.New(ring, opts)
 		if err != nil {
 			t.Fatal(err)

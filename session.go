@@ -64,7 +64,7 @@ func (s *Session) lock() {
 	s.mu.Lock()
 	if s.pending {
 		s.pending = false
-		_ = s.mgr.load(s.req, s)
+		_ = s.mgr.load(s.req, s, s.start())
 	}
 }
 

@@ -3,9 +3,13 @@ package cookiesession_test
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,10 +44,12 @@ func reload(t *testing.T, f *fixture, b *clientCookies, s *cookiesession.Session
 	return next
 }
 
-func mustSet(t *testing.T, s *cookiesession.Session, key string, v any) {
+// mustSet sets key in s and reports an error. It does not stop the test,
+// so handlers on server goroutines may call it.
+func mustSet(t testing.TB, s *cookiesession.Session, key string, v any) {
 	t.Helper()
 	if err := s.Set(key, v); err != nil {
-		t.Fatalf("Set(%q, %T): %v", key, v, err)
+		t.Errorf("Set(%q, %T): %v", key, v, err)
 	}
 }
 
@@ -93,7 +99,13 @@ func TestTypedGetters(t *testing.T) {
 		mustSet(t, s, key, v)
 	}
 	for _, sess := range []*cookiesession.Session{s, reload(t, f, b, s)} {
+		if sess.Has("missing") {
+			t.Error(`Has("missing") = true`)
+		}
 		for key, want := range typedValues {
+			if !sess.Has(key) {
+				t.Errorf("Has(%q) = false, IsNew %v", key, sess.IsNew())
+			}
 			for getter, got := range typedGetters(sess, key) {
 				if numericGetters[getter] && numericGetters[key] {
 					continue // conversions between numbers: TestNumericGetters
@@ -334,5 +346,81 @@ func TestValuesSurviveRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(all, got, cmp.Comparer(func(a, b time.Time) bool { return a.Equal(b) })); diff != "" {
 		t.Errorf("values after a round trip (-want +got):\n%s", diff)
+	}
+}
+
+// TestSessionConcurrentUse runs goroutines that read, write, flash and
+// touch one session at once, as a handler's helpers may. Each goroutine
+// owns its keys, so the final state is known: every last write, every
+// flash, the shared values unchanged; and the saved cookie carries it all.
+// Under -race the run also checks the session's locking.
+func TestSessionConcurrentUse(t *testing.T) {
+	const workers, rounds, flashEvery = 8, 200, 50 // few enough flashes to fit the cookie
+	f := newFixture(t, cookiesession.Options{IdleTimeout: time.Hour})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "a", "1")
+		mustSet(t, s, "b", []string{"x"})
+		s.AddFlash("first")
+	})
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		var wg sync.WaitGroup
+		for i := range workers {
+			wg.Go(func() {
+				own, scratch := "k"+strconv.Itoa(i), "tmp"+strconv.Itoa(i)
+				for j := range rounds {
+					if err := s.Set(own, j); err != nil {
+						t.Error(err)
+						return
+					}
+					if err := s.Set(scratch, j); err != nil {
+						t.Error(err)
+						return
+					}
+					s.Delete(scratch)
+					if j%flashEvery == 0 {
+						s.AddFlash(own)
+					}
+					s.Touch()
+					if got, ok := s.Get("a"); !ok || got != "1" || !slices.Equal(s.GetStrings("b"), []string{"x"}) || s.GetInt(own) != j {
+						t.Errorf("%s round %d: a=%v b=%q own=%d", own, j, got, s.GetStrings("b"), s.GetInt(own))
+						return
+					}
+					_ = s.Keys()
+				}
+			})
+		}
+		wg.Wait()
+		_, _ = io.WriteString(w, "ok")
+	})
+	if resp.StatusCode != http.StatusOK || len(resp.Header.Values("Set-Cookie")) != 1 {
+		t.Fatalf("status %d, Set-Cookie %q; want 200 and the session saved", resp.StatusCode, resp.Header.Values("Set-Cookie"))
+	}
+	var keys, flashes []string
+	var last []int
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		keys, flashes = s.Keys(), s.Flashes()
+		for i := range workers {
+			last = append(last, s.GetInt("k"+strconv.Itoa(i)))
+		}
+	})
+	wantKeys := []string{"_flash", "a", "b"}
+	for i := range workers {
+		wantKeys = append(wantKeys, "k"+strconv.Itoa(i))
+	}
+	slices.Sort(wantKeys)
+	if diff := cmp.Diff(wantKeys, keys); diff != "" {
+		t.Errorf("keys after concurrent use (-want +got):\n%s", diff)
+	}
+	for i, n := range last {
+		if n != rounds-1 {
+			t.Errorf("k%d = %d, want the last write %d", i, n, rounds-1)
+		}
+	}
+	if want := 1 + workers*rounds/flashEvery; len(flashes) != want || flashes[0] != "first" {
+		t.Errorf("%d flashes starting %q, want %d starting \"first\"", len(flashes), flashes[:min(len(flashes), 1)], want)
 	}
 }

@@ -1,0 +1,484 @@
+package cookiesession_test
+
+import (
+	stdcmp "cmp"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Tests of the cookie transport (cookie.go): chunks, the Set-Cookie lines
+// with their attributes, Vary and Cache-Control, and quoted values.
+
+// chunkOptions give three 1 KiB cookies: a 1000-byte value needs two, a
+// 2000-byte value three.
+var chunkOptions = cookiesession.Options{MaxCookieSize: 1024, MaxChunks: 3}
+
+func TestDestroyExpiresEveryChunk(t *testing.T) {
+	f := newFixture(t, chunkOptions)
+	b := newClientCookies()
+	f.serve(b, setString(t, "big", strings.Repeat("a", 1000)))
+	if diff := cmp.Diff([]string{"session", "session.1"}, b.names()); diff != "" {
+		t.Fatalf("a 2-chunk session expected (-want +got):\n%s", diff)
+	}
+	kept := b.clone()
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
+	requireCleared(t, resp.Header, "session", "session.1")
+
+	// Values set after Destroy start a new session in one small cookie.
+	var oldID, newID string
+	resp = f.serve(kept, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		oldID = s.ID()
+		s.Destroy()
+		mustSet(t, s, "user", "bob")
+		newID = s.ID()
+	})
+	got := ourCookies(t, resp.Header, "session")
+	if got["session"] == nil || got["session.1"] == nil || got["session.1"].MaxAge >= 0 || len(got) != 2 {
+		t.Fatalf("Destroy then Set: want a new session cookie and session.1 expired, got %v", got)
+	}
+	rec := f.open(got["session"].Value)
+	if rec.ID.String() != newID || newID == oldID || rec.Values.Len() != 1 {
+		t.Errorf("Destroy then Set: token id %v values %v; old id %s, new id %s", rec.ID, rec.Values.Keys(), oldID, newID)
+	}
+}
+
+func TestChunkedCookies(t *testing.T) {
+	f := newFixture(t, chunkOptions)
+	big := strings.Repeat("b", 2000)
+	b := newClientCookies()
+	resp := f.serve(b, setString(t, "user", big))
+	got := ourCookies(t, resp.Header, "session")
+	if diff := cmp.Diff([]string{"session", "session.1", "session.2"}, b.names()); diff != "" {
+		t.Fatalf("chunk names (-want +got):\n%s", diff)
+	}
+	for name, c := range got {
+		if n := len(name) + len(c.Value); n > chunkOptions.MaxCookieSize {
+			t.Errorf("%s: name+value %d bytes, over %d", name, n, chunkOptions.MaxCookieSize)
+		}
+	}
+	for _, order := range permutations([]string{"session", "session.1", "session.2"}) {
+		shuffled := b.clone()
+		shuffled.order = order
+		var user string
+		f.serve(shuffled, func(w http.ResponseWriter, r *http.Request) { user = sessionOf(t, r).GetString("user") })
+		if user != big {
+			t.Errorf("Cookie order %v: the session did not reassemble", order)
+		}
+	}
+}
+
+func permutations(s []string) [][]string {
+	if len(s) <= 1 {
+		return [][]string{slices.Clone(s)}
+	}
+	var out [][]string
+	for i := range s {
+		rest := slices.Concat(s[:i], s[i+1:])
+		for _, p := range permutations(rest) {
+			out = append(out, append([]string{s[i]}, p...))
+		}
+	}
+	return out
+}
+
+func TestBrokenChunks(t *testing.T) {
+	tests := []struct {
+		name        string
+		valueLen    int
+		mangle      func(*clientCookies)
+		wantCleared []string
+	}{
+		{"gap: session.1 missing", 2000, func(b *clientCookies) { delete(b.vals, "session.1") },
+			[]string{"session", "session.1", "session.2"}},
+		{"first chunk missing", 1000, func(b *clientCookies) { delete(b.vals, "session") },
+			[]string{"session", "session.1"}},
+		{"first chunk missing of three", 2000, func(b *clientCookies) { delete(b.vals, "session") },
+			[]string{"session", "session.1", "session.2"}},
+		{"extra garbage chunk after two", 1000, func(b *clientCookies) { b.vals["session.2"] = "garbage" },
+			[]string{"session", "session.1", "session.2"}},
+		{"extra garbage chunk after one", 10, func(b *clientCookies) { b.vals["session.1"] = "garbage" },
+			[]string{"session", "session.1"}},
+		{"last chunk swapped for another session's", 1000, nil, // filled in below
+			[]string{"session", "session.1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, chunkOptions)
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", strings.Repeat("c", tt.valueLen)))
+			if tt.mangle != nil {
+				tt.mangle(b)
+			} else {
+				other := newClientCookies()
+				f.serve(other, setString(t, "user", strings.Repeat("c", tt.valueLen)))
+				b.vals["session.1"] = other.vals["session.1"]
+			}
+			var o observed
+			resp := f.serve(b, observe(t, &o, http.StatusOK))
+			if resp.StatusCode != http.StatusOK || !o.isNew || o.len != 0 {
+				t.Errorf("status %d session %+v; want 200 and a fresh session", resp.StatusCode, o)
+			}
+			requireCleared(t, resp.Header, tt.wantCleared...)
+		})
+	}
+}
+
+func TestShrinkingExpiresStaleChunks(t *testing.T) {
+	f := newFixture(t, chunkOptions)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/big", setString(t, "user", strings.Repeat("d", 2000)))
+	mux.HandleFunc("/small", setString(t, "user", "d"))
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, sessionOf(t, r).GetString("user"))
+	})
+	srv := newTLSServer(t, f.m.Handler(mux))
+	c := srv.client(t)
+	fetch(t, c, srv.URL+"/big")
+	if _, body := fetch(t, c, srv.URL+"/read"); len(body) != 2000 {
+		t.Fatalf("3-chunk session read back as %d bytes", len(body))
+	}
+	resp, _ := fetch(t, c, srv.URL+"/small")
+	got := ourCookies(t, resp.Header, "session")
+	if len(got) != 3 || got["session"].MaxAge <= 0 || got["session.1"].MaxAge >= 0 || got["session.2"].MaxAge >= 0 {
+		t.Errorf("shrinking to one chunk: want session set and session.1, session.2 expired; got %v", got)
+	}
+	if srv.jarValue(t, c, "session.1") != "" || srv.jarValue(t, c, "session.2") != "" {
+		t.Error("the jar still holds stale chunks")
+	}
+	if _, body := fetch(t, c, srv.URL+"/read"); body != "d" {
+		t.Errorf("after shrinking read %q, want d", body)
+	}
+	srv.checkNoSuperfluous(t)
+}
+
+func TestNoDuplicateSetCookie(t *testing.T) {
+	tests := []struct {
+		name string
+		h    func(t *testing.T, f *fixture) http.HandlerFunc
+		want string
+	}{
+		{"handler sets our name first", func(t *testing.T, _ *fixture) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
+				mustSet(t, sessionOf(t, r), "user", "mw")
+			}
+		}, "mw"},
+		{"Save then change", func(t *testing.T, f *fixture) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				mustSet(t, s, "user", "first")
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Errorf("Save: %v", err)
+				}
+				mustSet(t, s, "user", "second")
+				_, _ = io.WriteString(w, "x")
+			}
+		}, "second"},
+		{"Save twice then change", func(t *testing.T, f *fixture) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				mustSet(t, s, "user", "first")
+				for range 2 {
+					if err := f.m.Save(w, r, s); err != nil {
+						t.Errorf("Save: %v", err)
+					}
+				}
+				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
+				mustSet(t, s, "user", "third")
+			}
+		}, "third"},
+		{"handler sets our name after Save", func(t *testing.T, f *fixture) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				mustSet(t, s, "user", "saved")
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Errorf("Save: %v", err)
+				}
+				http.SetCookie(w, &http.Cookie{Name: "session", Value: "handler"})
+			}
+		}, "saved"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+				http.SetCookie(w, &http.Cookie{Name: "other", Value: "kept"})
+				tt.h(t, f)(w, r)
+			})
+			got := ourCookies(t, resp.Header, "session")["session"]
+			if got == nil {
+				t.Fatalf("no session cookie: %q", resp.Header.Values("Set-Cookie"))
+			}
+			if got.Value == "handler" {
+				t.Fatalf("the handler's cookie replaced the session: %q", resp.Header.Values("Set-Cookie"))
+			}
+			if v, _ := f.userIn(got.Value); v != tt.want {
+				t.Errorf("cookie holds user %v, want %s", v, tt.want)
+			}
+			if !slices.Contains(resp.Header.Values("Set-Cookie"), "other=kept") {
+				t.Errorf("the handler's own cookie was dropped: %q", resp.Header.Values("Set-Cookie"))
+			}
+		})
+	}
+}
+
+func TestVaryCookie(t *testing.T) {
+	tests := []struct {
+		name  string
+		vary  []string
+		write bool
+		want  []string
+	}{
+		{"none, untouched", nil, false, nil},
+		{"none, cookie set", nil, true, []string{"Cookie"}},
+		{"other field", []string{"Accept-Encoding"}, true, []string{"Accept-Encoding", "Cookie"}},
+		{"already Cookie", []string{"Cookie"}, true, []string{"Cookie"}},
+		{"already in a list, lower case", []string{"accept-encoding, cookie"}, true, []string{"accept-encoding, cookie"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+				for _, v := range tt.vary {
+					w.Header().Add("Vary", v)
+				}
+				if tt.write {
+					mustSet(t, sessionOf(t, r), "user", "alice")
+				}
+				_, _ = io.WriteString(w, "x")
+			})
+			if diff := cmp.Diff(tt.want, resp.Header.Values("Vary")); diff != "" {
+				t.Errorf("Vary (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestCacheControlOnSetCookie(t *testing.T) {
+	tests := []struct {
+		name  string
+		cc    string
+		write bool
+		want  string
+	}{
+		{"none", "", true, "no-store"},
+		{"public", "public, max-age=60", true, "no-store"},
+		{"private", "private", true, "private"},
+		{"no-store", "no-store", true, "no-store"},
+		{"public, no cookie sent", "public, max-age=60", false, "public, max-age=60"},
+		{"none, no cookie sent", "", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "alice"))
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				if tt.cc != "" {
+					w.Header().Set("Cache-Control", tt.cc)
+				}
+				if tt.write {
+					mustSet(t, sessionOf(t, r), "user", "bob")
+				}
+				_, _ = io.WriteString(w, "x")
+			})
+			if got := resp.Header.Values("Set-Cookie"); (len(got) > 0) != tt.write {
+				t.Fatalf("Set-Cookie %q", got)
+			}
+			if got := strings.Join(resp.Header.Values("Cache-Control"), ", "); got != tt.want {
+				t.Errorf("Cache-Control %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCookieAttributes(t *testing.T) {
+	tests := []struct {
+		name string
+		opts cookiesession.Options
+		want http.Cookie // Name, Value, Raw and MaxAge are not compared
+		age  int         // Max-Age of the issued cookie; 0 = none
+	}{
+		{"defaults", cookiesession.Options{},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
+		{"strict, scripts may read", cookiesession.Options{SameSite: http.SameSiteStrictMode, DisableHttpOnly: true},
+			http.Cookie{Path: "/", Secure: true, SameSite: http.SameSiteStrictMode}, 86400},
+		{"insecure", cookiesession.Options{DisableSecure: true, MaxAge: 2 * time.Hour},
+			http.Cookie{Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}, 7200},
+		{"none, partitioned", cookiesession.Options{SameSite: http.SameSiteNoneMode, Partitioned: true},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteNoneMode, Partitioned: true}, 86400},
+		{"domain and path", cookiesession.Options{Domain: "example.com", Path: "/app"},
+			http.Cookie{Path: "/app", Domain: "example.com", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
+		{"browser session", cookiesession.Options{BrowserSession: true},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 0},
+		{"__Host- name", cookiesession.Options{Name: "__Host-sid"},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opts)
+			name := stdcmp.Or(tt.opts.Name, "session")
+			b := newClientCookies()
+			resp := f.serve(b, setString(t, "user", "alice"))
+			issued := ourCookies(t, resp.Header, name)[name]
+			checkAttributes(t, "issued", issued, tt.want, tt.age)
+			if tt.age == 0 && strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age") {
+				t.Errorf("browser-session cookie has Max-Age: %s", resp.Header.Get("Set-Cookie"))
+			}
+			// The clearing cookie must carry the same scope, or the browser
+			// keeps the original.
+			resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
+			checkAttributes(t, "cleared", ourCookies(t, resp.Header, name)[name], tt.want, -1)
+		})
+	}
+}
+
+func checkAttributes(t *testing.T, what string, got *http.Cookie, want http.Cookie, maxAge int) {
+	t.Helper()
+	if got == nil {
+		t.Fatalf("%s: no cookie", what)
+	}
+	if got.MaxAge != maxAge {
+		t.Errorf("%s: Max-Age %d, want %d", what, got.MaxAge, maxAge)
+	}
+	g := *got
+	g.Name, g.Value, g.Raw, g.MaxAge, g.Quoted = "", "", "", 0, false
+	if diff := cmp.Diff(want, g); diff != "" {
+		t.Errorf("%s: attributes (-want +got):\n%s", what, diff)
+	}
+}
+
+// TestQuotedCookieValue: RFC 6265 allows a cookie-value in double quotes,
+// so a client may send session="<token>", one chunk or each chunk quoted.
+// The token inside is genuine: the session loads, through Load and through
+// the middleware, and is not re-issued. Quotes that do not enclose the
+// whole value are not stripped, and the cookie is refused.
+func TestQuotedCookieValue(t *testing.T) {
+	quote := func(v string) string { return `"` + v + `"` }
+	tests := []struct {
+		name    string
+		valueOf int // bytes of the stored value: 10 fits one cookie, 1000 needs two
+		edit    func(string) string
+		ok      bool
+	}{
+		{"quoted", 10, quote, true},
+		{"each chunk quoted", 1000, quote, true},
+		{"open quote only", 10, func(v string) string { return `"` + v }, false},
+		{"close quote only", 10, func(v string) string { return v + `"` }, false},
+		{"quoted twice", 10, func(v string) string { return quote(quote(v)) }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, chunkOptions)
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", strings.Repeat("q", tt.valueOf)))
+			for name, v := range b.vals {
+				b.vals[name] = tt.edit(v)
+			}
+			s, err := f.m.Load(b.request("/"))
+			if got := s.GetString("user"); tt.ok != (err == nil) || tt.ok != (len(got) == tt.valueOf) {
+				t.Fatalf("Cookie %.60q...: Load gave %d bytes of user, err %v; want loaded: %v",
+					b.request("/").Header.Get("Cookie"), len(got), err, tt.ok)
+			}
+			sent := b.names()
+			var o observed
+			resp := f.serve(b, observe(t, &o, http.StatusOK))
+			if !tt.ok {
+				requireCleared(t, resp.Header, sent...)
+				return
+			}
+			if o.isNew || len(o.user) != tt.valueOf || len(resp.Header.Values("Set-Cookie")) != 0 {
+				t.Errorf("middleware: session %+v, Set-Cookie %q; want the stored session, not re-issued",
+					o, resp.Header.Values("Set-Cookie"))
+			}
+		})
+	}
+}
+
+// TestSaveThenChangeExpiresStaleChunks: a response that commits twice (an
+// explicit Save after the session shrank, then the middleware after a
+// further change) must still expire the chunks the client holds beyond
+// the final token, or the next request finds a gap and loses the session.
+func TestSaveThenChangeExpiresStaleChunks(t *testing.T) {
+	shrink := map[string]func(*cookiesession.Session){
+		"Delete":  func(s *cookiesession.Session) { s.Delete("big") },
+		"Destroy": (*cookiesession.Session).Destroy,
+	}
+	for name, act := range shrink {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{MaxChunks: 3, MaxCookieSize: 300})
+			b := newClientCookies()
+			f.serve(b, setString(t, "big", strings.Repeat("x", 450)))
+			if diff := cmp.Diff([]string{"session", "session.1", "session.2"}, b.names()); diff != "" {
+				t.Fatalf("a 3-chunk session expected (-want +got):\n%s", diff)
+			}
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				act(s)
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Errorf("Save: %v", err)
+				}
+				mustSet(t, s, "user", "bob") // after Save: the middleware commits again
+			})
+			got := ourCookies(t, resp.Header, "session")
+			if len(got) != 3 || got["session"] == nil || got["session"].MaxAge <= 0 ||
+				got["session.1"] == nil || got["session.1"].MaxAge >= 0 || got["session.2"] == nil || got["session.2"].MaxAge >= 0 {
+				t.Errorf("want session set and session.1, session.2 expired; got %v", got)
+			}
+			var o observed
+			if f.serve(b, observe(t, &o, http.StatusOK)); o.isNew || o.user != "bob" {
+				t.Errorf("next request: %+v with cookies %v; want the session holding bob", o, b.names())
+			}
+		})
+	}
+}
+
+// TestHeadersAfterSaveNotShared: the middleware lends the response its
+// one-line Vary, Cache-Control and Set-Cookie values from per-request
+// state. A handler that adds to those headers after a Save, and a second
+// commit after a further change, must leave every header exactly as if
+// each value had been allocated on its own.
+func TestHeadersAfterSaveNotShared(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	var afterSave http.Header
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "user", "alice")
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Fatal(err)
+		}
+		afterSave = w.Header().Clone()
+		w.Header().Add("Vary", "Accept-Encoding")
+		w.Header().Add("Cache-Control", "private")
+		w.Header().Add("Set-Cookie", "theme=dark")
+		mustSet(t, s, "user", "bob") // a second commit follows, when the handler returns
+	})
+	h := resp.Header
+	if got := h["Vary"]; !slices.Equal(got, []string{"Cookie", "Accept-Encoding"}) {
+		t.Errorf("Vary %q", got)
+	}
+	if got := h["Cache-Control"]; !slices.Equal(got, []string{"no-store", "private"}) {
+		t.Errorf("Cache-Control %q", got)
+	}
+	lines := h["Set-Cookie"]
+	if len(lines) != 2 || lines[0] != "theme=dark" || !strings.HasPrefix(lines[1], "session=") {
+		t.Fatalf("Set-Cookie %q, want theme then one session line", lines)
+	}
+	if lines[1] == afterSave["Set-Cookie"][0] {
+		t.Error("the second commit did not replace the first session line")
+	}
+	s, err := f.m.Load(b.request("/"))
+	if err != nil || s.GetString("user") != "bob" {
+		t.Errorf("the final cookie holds %q (%v), want bob", s.GetString("user"), err)
+	}
+}

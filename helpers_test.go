@@ -1,0 +1,453 @@
+package cookiesession_test
+
+// The helpers the package's black-box tests share: keys and rings, the
+// fake clock, log capture, and the cookie clients (a hand-driven one for
+// httptest recorders, and a TLS server with a net/http cookie jar).
+
+import (
+	"bytes"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"io"
+	"log"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// ---- keys and rings ----------------------------------------------------
+
+// keyA and keyB are the ids of the handler tests' keys: keyA seals, keyB
+// is the one rotated to.
+const (
+	keyA = 0x1a2b3c4d
+	keyB = 0x2b3c4d5e
+)
+
+// keySecret derives a test key's secret from its id, so that every test
+// knows every secret that must never show up in an error or in fmt output.
+func keySecret(id uint32) []byte {
+	sum := sha256.Sum256(binary.BigEndian.AppendUint32([]byte("cookiesession test key "), id))
+	return sum[:]
+}
+
+// usedSecrets records the secret of every key built by keyForID, for
+// assertNoSecret.
+var usedSecrets sync.Map // uint32 -> []byte
+
+// keyForID returns the test key with the given id and keySecret(id).
+func keyForID(tb testing.TB, id uint32) cookiesession.Key {
+	tb.Helper()
+	k, err := cookiesession.NewKey(id, keySecret(id))
+	if err != nil {
+		tb.Fatalf("NewKey(%08x): %v", id, err)
+	}
+	usedSecrets.Store(id, keySecret(id))
+	return k
+}
+
+// ringOf returns a ring of test keys whose primary is primary. Rings with
+// different ids cannot open each other's tokens.
+func ringOf(tb testing.TB, primary uint32, others ...uint32) *cookiesession.KeyRing {
+	tb.Helper()
+	var keys []cookiesession.Key
+	for _, id := range others {
+		keys = append(keys, keyForID(tb, id))
+	}
+	ring, err := cookiesession.NewKeyRing(keyForID(tb, primary), keys...)
+	if err != nil {
+		tb.Fatalf("NewKeyRing: %v", err)
+	}
+	return ring
+}
+
+// randomRing returns a ring of one key with the given id and a random
+// secret, and the secret. Its tokens open in no other process: a fuzz
+// oracle that knows what this process sealed stays right when the fuzzer
+// runs inputs made by another process, its coordinator.
+func randomRing(tb testing.TB, id uint32) (*cookiesession.KeyRing, []byte) {
+	tb.Helper()
+	secret := make([]byte, cookiesession.KeySize)
+	rand.Read(secret) // never fails since Go 1.24
+	key, err := cookiesession.NewKey(id, secret)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ring, secret
+}
+
+// secretForms lists the spellings in which a leaked secret would show up.
+func secretForms(secret []byte) []string {
+	return []string{
+		string(secret),
+		hex.EncodeToString(secret),
+		strings.ToUpper(hex.EncodeToString(secret)),
+		base64.StdEncoding.EncodeToString(secret),
+		base64.RawStdEncoding.EncodeToString(secret),
+		base64.URLEncoding.EncodeToString(secret),
+		base64.RawURLEncoding.EncodeToString(secret),
+	}
+}
+
+// assertNoSecret fails if text contains any test key's secret in any form.
+func assertNoSecret(tb testing.TB, what, text string) {
+	tb.Helper()
+	usedSecrets.Range(func(id, secret any) bool {
+		for _, form := range secretForms(secret.([]byte)) {
+			if strings.Contains(text, form) {
+				tb.Errorf("%s contains the secret of key %08x: %q", what, id, text)
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// checkErrRules asserts the rules every error of the package follows: the
+// "cookiesession:" prefix and no key bytes.
+func checkErrRules(tb testing.TB, err error) {
+	tb.Helper()
+	if err == nil {
+		return
+	}
+	if !strings.HasPrefix(err.Error(), "cookiesession: ") {
+		tb.Errorf("error %q lacks the cookiesession: prefix", err)
+	}
+	assertNoSecret(tb, "error", err.Error())
+}
+
+// ---- the clock ---------------------------------------------------------
+
+// fixedNow is the tests' "now": codec tests pass it to SealAt and OpenAt,
+// and the fake clock starts there. It is a whole second, so that token
+// times (kept in whole seconds) compare exactly with offsets from it.
+var fixedNow = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+// fakeClock is Options.Now for tests: time moves only when a test
+// advances it, so expiry tests never sleep. It is safe for concurrent use.
+type fakeClock struct{ ns atomic.Int64 }
+
+func newFakeClock(start time.Time) *fakeClock {
+	c := new(fakeClock)
+	c.ns.Store(start.UnixNano())
+	return c
+}
+
+func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// The names rotation_test.go still uses for the clock; they go once it
+// uses the ones above.
+type relClock = fakeClock
+
+var (
+	newRelClock = newFakeClock
+	relStart    = fixedNow
+)
+
+// ---- log capture -------------------------------------------------------
+
+// syncBuffer collects log output written from server goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// debugLogger writes every record, debug included, as text to w. With
+// io.Discard it still runs the logging path on every refusal.
+func debugLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// ---- a Manager on the fake clock ---------------------------------------
+
+// fixture is a Manager over ringOf(keyA) on a fake clock, whose logger
+// writes everything, debug included, into log.
+type fixture struct {
+	t     *testing.T
+	clock *fakeClock
+	ring  *cookiesession.KeyRing
+	log   *syncBuffer
+	m     *cookiesession.Manager
+}
+
+func newFixture(t *testing.T, opts cookiesession.Options) *fixture {
+	t.Helper()
+	f := &fixture{t: t, clock: newFakeClock(fixedNow), ring: ringOf(t, keyA), log: new(syncBuffer)}
+	f.m = f.manager(opts)
+	return f
+}
+
+// manager builds another Manager on the fixture's ring, clock and log.
+func (f *fixture) manager(opts cookiesession.Options) *cookiesession.Manager {
+	f.t.Helper()
+	if opts.Now == nil {
+		opts.Now = f.clock.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = debugLogger(f.log)
+	}
+	m, err := cookiesession.New(f.ring, opts)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return m
+}
+
+// advanceTo moves the clock to start+offset.
+func (f *fixture) advanceTo(start time.Time, offset time.Duration) {
+	f.clock.Advance(start.Add(offset).Sub(f.clock.Now()))
+}
+
+// open opens a token with the fixture's codec at the current time.
+func (f *fixture) open(token string) cookiesession.Record {
+	f.t.Helper()
+	rec, err := f.m.Codec().OpenAt(token, f.clock.Now())
+	if err != nil {
+		f.t.Fatalf("open the issued token: %v", err)
+	}
+	return rec
+}
+
+// userIn returns the "user" value sealed in token.
+func (f *fixture) userIn(token string) (any, bool) {
+	f.t.Helper()
+	rec := f.open(token)
+	return rec.Values.Get("user")
+}
+
+// serve runs h behind f.m for a request carrying b's cookies, then lets b
+// take the response's cookies.
+func (f *fixture) serve(b *clientCookies, h http.HandlerFunc) *http.Response {
+	f.t.Helper()
+	return serveWith(f.t, f.m, b, h)
+}
+
+func serveWith(t *testing.T, m *cookiesession.Manager, b *clientCookies, h http.HandlerFunc) *http.Response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler(h).ServeHTTP(rec, b.request("/"))
+	resp := rec.Result()
+	b.apply(t, resp.Header)
+	return resp
+}
+
+// ---- the cookie clients ------------------------------------------------
+
+// clientCookies is a minimal client cookie store for hand-built requests:
+// exact control over which cookies are sent, and in which order.
+type clientCookies struct {
+	vals  map[string]string
+	order []string // overrides the sorted order of the Cookie header
+}
+
+func newClientCookies() *clientCookies { return &clientCookies{vals: map[string]string{}} }
+
+func (b *clientCookies) clone() *clientCookies {
+	c := newClientCookies()
+	for k, v := range b.vals {
+		c.vals[k] = v
+	}
+	return c
+}
+
+func (b *clientCookies) names() []string {
+	if b.order != nil {
+		return b.order
+	}
+	names := make([]string, 0, len(b.vals))
+	for name := range b.vals {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// request returns a GET request for target carrying the cookies, all in
+// one Cookie header.
+func (b *clientCookies) request(target string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "https://example.com"+target, nil)
+	var pairs []string
+	for _, name := range b.names() {
+		pairs = append(pairs, name+"="+b.vals[name])
+	}
+	if len(pairs) > 0 {
+		r.Header.Set("Cookie", strings.Join(pairs, "; "))
+	}
+	return r
+}
+
+// apply stores or deletes cookies as a browser would on Set-Cookie.
+func (b *clientCookies) apply(t testing.TB, h http.Header) {
+	t.Helper()
+	for _, c := range parseSetCookies(t, h) {
+		if c.MaxAge < 0 {
+			delete(b.vals, c.Name)
+		} else {
+			b.vals[c.Name] = c.Value
+		}
+	}
+	b.order = nil
+}
+
+func parseSetCookies(t testing.TB, h http.Header) []*http.Cookie {
+	t.Helper()
+	var out []*http.Cookie
+	for _, line := range h.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// ourCookies returns the Set-Cookie lines for name and its chunk names
+// (name.1, name.2, ...) by name, failing on a duplicate.
+func ourCookies(t testing.TB, h http.Header, name string) map[string]*http.Cookie {
+	t.Helper()
+	out := map[string]*http.Cookie{}
+	for _, c := range parseSetCookies(t, h) {
+		if !isChunkOf(c.Name, name) {
+			continue
+		}
+		if _, dup := out[c.Name]; dup {
+			t.Errorf("duplicate Set-Cookie for %s: %q", c.Name, h.Values("Set-Cookie"))
+		}
+		out[c.Name] = c
+	}
+	return out
+}
+
+func isChunkOf(cookie, name string) bool {
+	if cookie == name {
+		return true
+	}
+	n, ok := strings.CutPrefix(cookie, name+".")
+	if !ok {
+		return false
+	}
+	_, err := strconv.Atoi(n)
+	return err == nil
+}
+
+// requireCleared checks that the response expires exactly the cookies in
+// names.
+func requireCleared(t testing.TB, h http.Header, names ...string) {
+	t.Helper()
+	got := ourCookies(t, h, "session")
+	var cleared []string
+	for name, c := range got {
+		if c.MaxAge >= 0 || c.Value != "" {
+			t.Errorf("%s not cleared: %s", name, c)
+		}
+		cleared = append(cleared, name)
+	}
+	slices.Sort(cleared)
+	if diff := cmp.Diff(names, cleared); diff != "" {
+		t.Errorf("cleared cookies (-want +got):\n%s", diff)
+	}
+}
+
+// tlsServer is an httptest TLS server whose http.Server error log is kept,
+// so that tests can check it never saw a superfluous WriteHeader. Its
+// clients keep cookies in a net/http cookie jar, as a browser does.
+type tlsServer struct {
+	*httptest.Server
+	errLog *syncBuffer
+}
+
+func newTLSServer(t *testing.T, h http.Handler) *tlsServer {
+	t.Helper()
+	errLog := new(syncBuffer)
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ErrorLog = log.New(errLog, "", 0)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return &tlsServer{Server: srv, errLog: errLog}
+}
+
+// client returns a client with its own cookie jar.
+func (s *tlsServer) client(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := *s.Client()
+	c.Jar = jar
+	return &c
+}
+
+// checkNoSuperfluous closes the server, which waits for every handler, and
+// checks its error log.
+func (s *tlsServer) checkNoSuperfluous(t *testing.T) {
+	t.Helper()
+	s.Close()
+	if log := s.errLog.String(); strings.Contains(log, "superfluous") {
+		t.Errorf("http.Server logged a superfluous WriteHeader:\n%s", log)
+	}
+}
+
+// jarValue returns the value c's jar holds for the cookie name.
+func (s *tlsServer) jarValue(t *testing.T, c *http.Client, name string) string {
+	t.Helper()
+	u, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range c.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// fetch GETs target and returns the response with its whole body.
+func fetch(t *testing.T, c *http.Client, target string) (*http.Response, string) {
+	t.Helper()
+	resp, err := c.Get(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(body)
+}
