@@ -661,6 +661,8 @@ func startLoad(t *testing.T, ctx context.Context, f *fleet) *fleetLoad {
 	for err := range errs {
 		t.Fatal(err)
 	}
+	// A test that stops early stops its clients before the fleet.
+	t.Cleanup(func() { l.cancel(); l.wg.Wait() })
 	for _, c := range l.clients {
 		l.wg.Add(1)
 		go func() {
@@ -791,6 +793,9 @@ func (c *fleetClient) do(req *http.Request) (*http.Response, []byte) {
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	if err != nil && l.ctx.Err() != nil {
+		return nil, nil
+	}
 	l.requests.Add(1)
 	switch {
 	case resp.StatusCode >= 500:
