@@ -6,6 +6,7 @@ replace github.com/seed-ff2808ae/cookiesession => ../
 
 require (
 	github.com/gofiber/fiber/v3 v3.1.0
+	github.com/google/go-cmp v0.7.0
 	github.com/seed-ff2808ae/cookiesession v0.0.0-00010101000000-000000000000
 )
 
