@@ -44,12 +44,14 @@ type Config struct {
 	ErrorHandler func(c fiber.Ctx, err error) error
 }
 
-// localsKey keys a Manager's session in c.Locals, so stacked Managers keep
-// their own.
+// localsKey keys a Manager's session in the request's locals (fasthttp's
+// user values, what c.Locals reads), so stacked Managers keep their own.
+// The middleware sets them through fasthttp: fiber's variadic Locals
+// allocates on each call.
 type localsKey struct{ m *cookiesession.Manager }
 
-// phase is what c.Locals holds for a Manager before its session is opened
-// and after its middleware returns.
+// phase is what the locals hold for a Manager before its session is
+// opened and after its middleware returns.
 type phase uint8
 
 const (
@@ -71,13 +73,14 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	names := m.CookieNames()
 	key := localsKey{m}
 	return func(c fiber.Ctx) error {
-		if c.Locals(key) != nil {
+		locals := c.RequestCtx()
+		if locals.UserValue(key) != nil {
 			return c.Next()
 		}
-		c.Locals(key, installed)
+		locals.SetUserValue(key, installed)
 		err := c.Next()
-		st, used := c.Locals(key).(*scratch)
-		c.Locals(key, finished)
+		st, used := locals.UserValue(key).(*scratch)
+		locals.SetUserValue(key, finished)
 		if !used {
 			return err
 		}
@@ -96,7 +99,8 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 // be used from other goroutines of the request.
 func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 	key := localsKey{m}
-	switch v := c.Locals(key).(type) {
+	locals := c.RequestCtx()
+	switch v := locals.UserValue(key).(type) {
 	case *scratch:
 		return v.session
 	case phase:
@@ -105,7 +109,7 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 		}
 		st := scratchPool.Get().(*scratch)
 		st.load(c, m)
-		c.Locals(key, st)
+		locals.SetUserValue(key, st)
 		return st.session
 	}
 	panic("cookiesession: fibersession.Get: no fibersession.New middleware for this Manager runs on this route")

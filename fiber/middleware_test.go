@@ -117,10 +117,17 @@ func TestChunkedSession(t *testing.T) {
 }
 
 // The chunks may come in separate Cookie header lines, as some proxies
-// send them.
+// send them, and a middleware may have read a cookie first.
 func TestChunksAcrossCookieLines(t *testing.T) {
 	m := newManager(t, cookiesession.Options{MaxChunks: 3})
-	app := newApp(m)
+	app := fiber.New(fiber.Config{ReadBufferSize: 16 << 10})
+	app.Use(func(c fiber.Ctx) error {
+		if theme := c.Cookies("theme"); theme != "dark" && c.Method() == http.MethodGet {
+			return fmt.Errorf("theme cookie %q", theme)
+		}
+		return c.Next()
+	})
+	app.Use(newApp(m))
 	j := newJar()
 	do(t, app, http.MethodPost, "/big?n=4000", j)
 	req := httptest.NewRequest(http.MethodGet, "https://example.test/get?key=big", nil)

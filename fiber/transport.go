@@ -23,7 +23,7 @@ type scratch struct {
 	ctx     requestContext
 	url     url.URL
 	header  http.Header
-	cookie  []byte    // the request's Cookie lines, joined
+	cookie  []byte    // the request's cookies as one Cookie line
 	line    [1]string // header["Cookie"]
 }
 
@@ -42,16 +42,23 @@ var scratchPool = sync.Pool{New: func() any {
 	return st
 }}
 
-// load opens m's session from the request's Cookie lines. The request
-// Load gets (and Options.Validate sees) carries the method, the path, the
-// Cookie header and the request's context; it is valid during the call.
+// load opens m's session from the request's cookies. The request Load
+// gets (and Options.Validate sees) carries the method, the path, one
+// Cookie line and the request's context; it is valid during the call.
+//
+// The Cookie line is rebuilt from the cookies fasthttp parsed (as fiber's
+// c.Cookies does): once anything has asked for a cookie, fasthttp keeps no
+// raw line, and rebuilding it each time costs no allocation either way.
 func (st *scratch) load(c fiber.Ctx, m *cookiesession.Manager) {
 	st.cookie = st.cookie[:0]
-	for _, line := range c.Request().Header.PeekAll(fiber.HeaderCookie) {
+	for name, value := range c.Request().Header.Cookies() {
 		if len(st.cookie) > 0 {
 			st.cookie = append(st.cookie, "; "...)
 		}
-		st.cookie = append(st.cookie, line...)
+		if len(name) > 0 {
+			st.cookie = append(append(st.cookie, name...), '=')
+		}
+		st.cookie = append(st.cookie, value...)
 	}
 	if len(st.cookie) > 0 {
 		st.line[0] = string(st.cookie)
