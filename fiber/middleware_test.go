@@ -5,11 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/gofiber/fiber/v3"
@@ -421,4 +423,50 @@ func recovered(f func()) (msg string) {
 	defer func() { msg = fmt.Sprint(recover()) }()
 	f()
 	return "no panic"
+}
+
+// Requests in parallel each keep their own session through the pooled
+// per-request state (run under -race in CI).
+func TestParallelRequestsKeepTheirSessions(t *testing.T) {
+	m := newManager(t, cookiesession.Options{MaxChunks: 3})
+	app := newApp(m)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*5)
+	for i := range 8 {
+		wg.Go(func() {
+			j := newJar()
+			for round := range 5 {
+				want := fmt.Sprintf("client%d-round%d", i, round)
+				req := httptest.NewRequest(http.MethodPost, "https://example.test/set?key=user&value="+want, nil)
+				if line := j.header(); line != "" {
+					req.Header.Set("Cookie", line)
+				}
+				res, err := app.Test(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				res.Body.Close()
+				for _, c := range res.Cookies() {
+					j.values[c.Name] = c.Value
+				}
+				req = httptest.NewRequest(http.MethodGet, "https://example.test/get?key=user", nil)
+				req.Header.Set("Cookie", j.header())
+				if res, err = app.Test(req); err != nil {
+					errs <- err.Error()
+					return
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if string(body) != want {
+					errs <- fmt.Sprintf("client %d round %d read %q", i, round, body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
