@@ -12,7 +12,8 @@
 // gets Set-Cookie, Vary or Cache-Control changes. The session is saved
 // once, after the handlers below the middleware return, by
 // cookiesession.Manager.SaveHeader: the rules for when a cookie is sent,
-// chunking, Vary and Cache-Control are the core's.
+// chunking, Vary and Cache-Control are the core's. Changes made after
+// that, in a body stream writer say, do not reach the client.
 //
 // Several Managers can be stacked (an auth cookie and a preferences
 // cookie): each New(m) keeps its session under m, and Get(c, m) returns
