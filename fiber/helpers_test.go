@@ -1,0 +1,199 @@
+package fibersession_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/seed-ff2808ae/cookiesession"
+	fibersession "github.com/seed-ff2808ae/cookiesession/fiber"
+)
+
+// start is the fixed instant every test Manager reads from its clock.
+var start = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func newManager(t testing.TB, opts cookiesession.Options) *cookiesession.Manager {
+	t.Helper()
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return start }
+	}
+	m, err := cookiesession.New(ring, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// newApp serves the routes the tests share, under New(m, config...). Its
+// read buffer holds a request with three full chunks.
+func newApp(m *cookiesession.Manager, config ...fibersession.Config) *fiber.App {
+	app := fiber.New(fiber.Config{ReadBufferSize: 16 << 10})
+	app.Use(fibersession.New(m, config...))
+	app.Post("/set", func(c fiber.Ctx) error {
+		if err := fibersession.Get(c, m).Set(c.Query("key"), c.Query("value")); err != nil {
+			return err
+		}
+		return c.SendString("ok")
+	})
+	app.Post("/big", func(c fiber.Ctx) error {
+		n := fiber.Query[int](c, "n")
+		if err := fibersession.Get(c, m).Set("big", strings.Repeat("b", n)); err != nil {
+			return err
+		}
+		return c.SendString("stored")
+	})
+	app.Get("/get", func(c fiber.Ctx) error {
+		return c.SendString(fibersession.Get(c, m).GetString(c.Query("key")))
+	})
+	app.Post("/logout", func(c fiber.Ctx) error {
+		fibersession.Get(c, m).Destroy()
+		return c.Redirect().Status(http.StatusSeeOther).To("/")
+	})
+	app.Get("/plain", func(c fiber.Ctx) error { return c.SendString("no session here") })
+	return app
+}
+
+// response is what app.Test returned, with the Set-Cookie lines as they
+// came off the wire.
+type response struct {
+	status    int
+	body      string
+	header    http.Header
+	setCookie []string
+}
+
+// do sends one request through app.Test, with cookie's lines as its
+// Cookie headers, and applies the response's Set-Cookie lines to jar.
+func do(t *testing.T, app *fiber.App, method, target string, jar *jar) response {
+	t.Helper()
+	req := httptest.NewRequest(method, "https://example.test"+target, nil)
+	if jar != nil {
+		if line := jar.header(); line != "" {
+			req.Header.Set("Cookie", line)
+		}
+	}
+	return send(t, app, req, jar)
+}
+
+func send(t *testing.T, app *fiber.App, req *http.Request, jar *jar) response {
+	t.Helper()
+	res, err := app.Test(req, fiber.TestConfig{Timeout: 5 * time.Second, FailOnTimeout: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := response{status: res.StatusCode, body: string(body), header: res.Header, setCookie: res.Header.Values("Set-Cookie")}
+	if jar != nil {
+		jar.apply(t, r.setCookie)
+	}
+	return r
+}
+
+// linesFor returns the Set-Cookie lines that set the cookie name.
+func (r response) linesFor(name string) []string {
+	var lines []string
+	for _, line := range r.setCookie {
+		if strings.HasPrefix(line, name+"=") {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// names returns the cookie names the response sets, in wire order.
+func (r response) names(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	for _, line := range r.setCookie {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+// expired reports whether the response expires the cookie name.
+func (r response) expired(t *testing.T, name string) bool {
+	t.Helper()
+	for _, line := range r.linesFor(name) {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if c.MaxAge < 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// jar keeps cookies as a browser would for one site: the last Set-Cookie
+// for a name wins, and an expired one is dropped.
+type jar struct{ values map[string]string }
+
+func newJar() *jar { return &jar{values: map[string]string{}} }
+
+func (j *jar) apply(t *testing.T, lines []string) {
+	t.Helper()
+	for _, line := range lines {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if c.MaxAge < 0 {
+			delete(j.values, c.Name)
+			continue
+		}
+		j.values[c.Name] = c.Value
+	}
+}
+
+// header returns the Cookie header the jar sends, names sorted.
+func (j *jar) header() string {
+	names := make([]string, 0, len(j.values))
+	for name := range j.values {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	parts := make([]string, len(names))
+	for i, name := range names {
+		parts[i] = name + "=" + j.values[name]
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (j *jar) clone() *jar {
+	c := newJar()
+	for k, v := range j.values {
+		c.values[k] = v
+	}
+	return c
+}
+
+func (j *jar) names() []string {
+	var names []string
+	for name := range j.values {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}

@@ -1,0 +1,126 @@
+// Package fibersession is cookiesession's middleware for fiber v3, native
+// over fasthttp: no net/http round trip on the request path.
+//
+//	app.Use(fibersession.New(m))
+//	app.Get("/", func(c fiber.Ctx) error {
+//		s := fibersession.Get(c, m)
+//		return c.SendString(s.GetString("user"))
+//	})
+//
+// As with the net/http middleware, the cookie is opened at the session's
+// first use (the first Get), and only a request that used its session
+// gets Set-Cookie, Vary or Cache-Control changes. The session is saved
+// once, after the handlers below the middleware return, by
+// cookiesession.Manager.SaveHeader: the rules for when a cookie is sent,
+// chunking, Vary and Cache-Control are the core's. Changes made after
+// that, in a body stream writer say, do not reach the client.
+//
+// Several Managers can be stacked (an auth cookie and a preferences
+// cookie): each New(m) keeps its session under m, and Get(c, m) returns
+// that one. Their cookie names must not overlap.
+//
+// A session of several chunks makes a larger request header than fiber's
+// default 4096-byte read buffer takes: raise fiber.Config.ReadBufferSize
+// to hold MaxChunks cookies of MaxCookieSize bytes, or the server refuses
+// the request with 431.
+package fibersession
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Config configures the middleware. The zero value is the default.
+type Config struct {
+	// ErrorHandler answers a request whose session could not be saved,
+	// in place of the handler's response. The error matches
+	// cookiesession.ErrTooLarge when the session does not fit; none of
+	// the session's Set-Cookie lines are in the response, so the client
+	// keeps its previous cookie. Its result is the middleware's result.
+	// Default: log through slog.Default and reply 500 with Cache-Control:
+	// no-store and no Location.
+	ErrorHandler func(c fiber.Ctx, err error) error
+}
+
+// localsKey keys a Manager's session in the request's locals (fasthttp's
+// user values, what c.Locals reads), so stacked Managers keep their own.
+// The middleware sets them through fasthttp: fiber's variadic Locals
+// allocates on each call.
+type localsKey struct{ m *cookiesession.Manager }
+
+// phase is what the locals hold for a Manager before its session is
+// opened and after its middleware returns.
+type phase uint8
+
+const (
+	installed phase = iota + 1 // the middleware runs; the session is not opened yet
+	finished                   // the middleware has returned; the session was saved
+)
+
+// New returns middleware that saves m's session after the handlers below
+// it return, if one of them used it through Get. An outer New(m) on the
+// same route already covers the request, so an inner one only passes it on.
+func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
+	if m == nil {
+		panic("cookiesession: fibersession.New needs a Manager")
+	}
+	onError := defaultErrorHandler
+	if len(config) > 0 && config[0].ErrorHandler != nil {
+		onError = config[0].ErrorHandler
+	}
+	names := m.CookieNames()
+	key := localsKey{m}
+	return func(c fiber.Ctx) error {
+		locals := c.RequestCtx()
+		if locals.UserValue(key) != nil {
+			return c.Next()
+		}
+		locals.SetUserValue(key, installed)
+		err := c.Next()
+		st, used := locals.UserValue(key).(*scratch)
+		locals.SetUserValue(key, finished)
+		if !used {
+			return err
+		}
+		defer st.release()
+		if saveErr := st.save(c, m, names); saveErr != nil {
+			return onError(c, saveErr)
+		}
+		return err
+	}
+}
+
+// Get returns m's session for this request, opening the cookie at the
+// first call. It panics if no New(m) middleware runs on the route, or if
+// that middleware has already returned (the session could no longer be
+// saved). Call it from the handler's goroutine; the Session it returns may
+// be used from other goroutines of the request.
+func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
+	key := localsKey{m}
+	locals := c.RequestCtx()
+	switch v := locals.UserValue(key).(type) {
+	case *scratch:
+		return v.session
+	case phase:
+		if v == finished {
+			panic("cookiesession: fibersession.Get after the middleware for this Manager returned; the session can no longer be saved")
+		}
+		st := scratchPool.Get().(*scratch)
+		st.load(c, m)
+		locals.SetUserValue(key, st)
+		return st.session
+	}
+	panic("cookiesession: fibersession.Get: no fibersession.New middleware for this Manager runs on this route")
+}
+
+func defaultErrorHandler(c fiber.Ctx, err error) error {
+	slog.Default().ErrorContext(c.Context(), "cookiesession: cannot save session",
+		slog.String("error", err.Error()), slog.String("path", c.Path()))
+	c.Response().Header.Del(fiber.HeaderLocation)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
+	return c.Status(http.StatusInternalServerError).SendString(http.StatusText(http.StatusInternalServerError))
+}

@@ -1,0 +1,472 @@
+package fibersession_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gofiber/fiber/v3"
+	"github.com/google/go-cmp/cmp"
+	"github.com/seed-ff2808ae/cookiesession"
+	fibersession "github.com/seed-ff2808ae/cookiesession/fiber"
+)
+
+func TestLoginThenRead(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m)
+	j := newJar()
+
+	r := do(t, app, http.MethodPost, "/set?key=user&value=ada", j)
+	if r.status != http.StatusOK {
+		t.Fatalf("login: status %d, body %q", r.status, r.body)
+	}
+	if diff := cmp.Diff([]string{"session"}, r.names(t)); diff != "" {
+		t.Fatalf("login Set-Cookie names (-want +got):\n%s", diff)
+	}
+	line := r.setCookie[0]
+	for _, attr := range []string{"; Max-Age=86400", "; Path=/", "; HttpOnly", "; Secure", "; SameSite=Lax"} {
+		if !strings.Contains(line, attr) {
+			t.Errorf("Set-Cookie %q lacks %q", line, attr)
+		}
+	}
+	if got := r.header.Values("Vary"); !slices.Contains(got, "Cookie") {
+		t.Errorf("login Vary = %q, want Cookie", got)
+	}
+	if got := r.header.Get("Cache-Control"); got != "no-store" {
+		t.Errorf("login Cache-Control = %q, want no-store", got)
+	}
+
+	r = do(t, app, http.MethodGet, "/get?key=user", j)
+	if r.status != http.StatusOK || r.body != "ada" {
+		t.Fatalf("read: status %d, body %q; want 200 ada", r.status, r.body)
+	}
+	if len(r.setCookie) != 0 {
+		t.Errorf("a read-only request set cookies: %q", r.setCookie)
+	}
+	if got := r.header.Values("Vary"); !slices.Contains(got, "Cookie") {
+		t.Errorf("read Vary = %q, want Cookie", got)
+	}
+}
+
+func TestUntouchedRouteSetsNothing(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m)
+	j := newJar()
+	do(t, app, http.MethodPost, "/set?key=user&value=ada", j)
+	for name, j := range map[string]*jar{"valid cookie": j, "garbage cookie": {values: map[string]string{"session": "garbage"}}} {
+		r := do(t, app, http.MethodGet, "/plain", j)
+		if r.status != http.StatusOK || r.body != "no session here" {
+			t.Errorf("%s: status %d, body %q", name, r.status, r.body)
+		}
+		for _, h := range []string{"Set-Cookie", "Vary", "Cache-Control"} {
+			if got := r.header.Values(h); len(got) != 0 {
+				t.Errorf("%s: untouched route sent %s: %q", name, h, got)
+			}
+		}
+	}
+}
+
+func TestChunkedSession(t *testing.T) {
+	m := newManager(t, cookiesession.Options{MaxChunks: 3})
+	app := newApp(m)
+	j := newJar()
+
+	r := do(t, app, http.MethodPost, "/big?n=4000", j)
+	if r.status != http.StatusOK {
+		t.Fatalf("store: status %d, body %q", r.status, r.body)
+	}
+	if diff := cmp.Diff([]string{"session", "session.1"}, r.names(t)); diff != "" {
+		t.Fatalf("a 4000-byte value: Set-Cookie names (-want +got):\n%s", diff)
+	}
+	for _, line := range r.setCookie {
+		pair, _, _ := strings.Cut(line, ";")
+		name, value, _ := strings.Cut(pair, "=")
+		if len(name)+len(value) > 4096 {
+			t.Errorf("chunk %s: name and value are %d bytes, over 4096", name, len(name)+len(value))
+		}
+	}
+
+	r = do(t, app, http.MethodGet, "/get?key=big", j)
+	if r.body != strings.Repeat("b", 4000) {
+		t.Fatalf("read back %d bytes, want the 4000 stored", len(r.body))
+	}
+	if len(r.setCookie) != 0 {
+		t.Errorf("reading a chunked session set cookies: %q", r.names(t))
+	}
+
+	r = do(t, app, http.MethodPost, "/big?n=10", j)
+	if diff := cmp.Diff([]string{"session", "session.1"}, r.names(t)); diff != "" {
+		t.Fatalf("shrunk session: Set-Cookie names (-want +got):\n%s", diff)
+	}
+	if r.expired(t, "session") || !r.expired(t, "session.1") {
+		t.Errorf("shrunk session: want session set and session.1 expired, got %q", r.setCookie)
+	}
+	if diff := cmp.Diff([]string{"session"}, j.names()); diff != "" {
+		t.Errorf("cookies held after shrinking (-want +got):\n%s", diff)
+	}
+	if r = do(t, app, http.MethodGet, "/get?key=big", j); r.body != "bbbbbbbbbb" {
+		t.Errorf("after shrinking read %q", r.body)
+	}
+}
+
+// The chunks may come in separate Cookie header lines, as some proxies
+// send them, and a middleware may have read a cookie first.
+func TestChunksAcrossCookieLines(t *testing.T) {
+	m := newManager(t, cookiesession.Options{MaxChunks: 3})
+	app := fiber.New(fiber.Config{ReadBufferSize: 16 << 10})
+	app.Use(func(c fiber.Ctx) error {
+		if theme := c.Cookies("theme"); theme != "dark" && c.Method() == http.MethodGet {
+			return fmt.Errorf("theme cookie %q", theme)
+		}
+		return c.Next()
+	})
+	app.Use(newApp(m))
+	j := newJar()
+	do(t, app, http.MethodPost, "/big?n=4000", j)
+	req := httptest.NewRequest(http.MethodGet, "https://example.test/get?key=big", nil)
+	req.Header["Cookie"] = []string{"theme=dark; session.1=" + j.values["session.1"], "session=" + j.values["session"]}
+	r := send(t, app, req, nil)
+	if r.body != strings.Repeat("b", 4000) || len(r.setCookie) != 0 {
+		t.Errorf("two Cookie lines: read %d bytes, Set-Cookie %q; want 4000 and none", len(r.body), r.setCookie)
+	}
+}
+
+func TestTooLargeKeepsOldCookie(t *testing.T) {
+	var logged bytes.Buffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+
+	m := newManager(t, cookiesession.Options{MaxChunks: 3})
+	app := newApp(m)
+	app.Post("/big-redirect", func(c fiber.Ctx) error {
+		c.Cookie(&fiber.Cookie{Name: "session.2", Value: "handler"})
+		if err := fibersession.Get(c, m).Set("big", strings.Repeat("b", 13000)); err != nil {
+			return err
+		}
+		return c.Redirect().To("/elsewhere")
+	})
+	j := newJar()
+	do(t, app, http.MethodPost, "/set?key=user&value=ada", j)
+	before := j.clone()
+
+	for _, target := range []string{"/big?n=13000", "/big-redirect"} {
+		r := do(t, app, http.MethodPost, target, j)
+		if r.status != http.StatusInternalServerError || r.body != "Internal Server Error" {
+			t.Errorf("%s: status %d, body %q; want the default 500", target, r.status, r.body)
+		}
+		if got := r.header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", target, got)
+		}
+		if got := r.header.Get("Location"); got != "" {
+			t.Errorf("%s: the 500 keeps the handler's Location %q", target, got)
+		}
+		if len(r.setCookie) != 0 {
+			t.Errorf("%s: too-large response sets cookies %q", target, r.setCookie)
+		}
+	}
+	if diff := cmp.Diff(before.values, j.values); diff != "" {
+		t.Errorf("the client's cookies changed (-before +after):\n%s", diff)
+	}
+	if r := do(t, app, http.MethodGet, "/get?key=user", j); r.body != "ada" {
+		t.Errorf("after too-large, read %q; want the old session's ada", r.body)
+	}
+	if !strings.Contains(logged.String(), "cookiesession: cannot save session") {
+		t.Errorf("default ErrorHandler logged %q", logged.String())
+	}
+}
+
+func TestTooLargeCustomErrorHandler(t *testing.T) {
+	var got error
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m, fibersession.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+		got = err
+		return c.Status(http.StatusRequestEntityTooLarge).SendString("too big")
+	}})
+	r := do(t, app, http.MethodPost, "/big?n=5000", newJar())
+	if r.status != http.StatusRequestEntityTooLarge || r.body != "too big" {
+		t.Errorf("status %d, body %q; want the ErrorHandler's 413", r.status, r.body)
+	}
+	if !errors.Is(got, cookiesession.ErrTooLarge) {
+		t.Errorf("ErrorHandler got %v, want ErrTooLarge", got)
+	}
+	if len(r.setCookie) != 0 {
+		t.Errorf("too-large response sets cookies %q", r.setCookie)
+	}
+}
+
+func TestLogoutExpiresEveryChunk(t *testing.T) {
+	m := newManager(t, cookiesession.Options{MaxChunks: 3})
+	app := newApp(m)
+	j := newJar()
+	do(t, app, http.MethodPost, "/big?n=4000", j)
+	if len(j.values) != 2 {
+		t.Fatalf("setup: want 2 chunks, hold %q", j.names())
+	}
+	r := do(t, app, http.MethodPost, "/logout", j)
+	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/" {
+		t.Errorf("logout: status %d, Location %q", r.status, r.header.Get("Location"))
+	}
+	if diff := cmp.Diff([]string{"session", "session.1"}, r.names(t)); diff != "" {
+		t.Fatalf("logout Set-Cookie names (-want +got):\n%s", diff)
+	}
+	if !r.expired(t, "session") || !r.expired(t, "session.1") {
+		t.Errorf("logout does not expire every chunk: %q", r.setCookie)
+	}
+	if len(j.values) != 0 {
+		t.Errorf("after logout the client holds %q", j.names())
+	}
+}
+
+// A cookie of our name that the handler set is replaced, never sent
+// beside ours; the handler's other cookies stay.
+func TestHandlerCookieOfOurNameReplaced(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m)
+	app.Post("/mixed", func(c fiber.Ctx) error {
+		c.Cookie(&fiber.Cookie{Name: "session", Value: "stale"})
+		c.Cookie(&fiber.Cookie{Name: "theme", Value: "dark"})
+		return fibersession.Get(c, m).Set("user", "ada")
+	})
+	j := newJar()
+	r := do(t, app, http.MethodPost, "/mixed", j)
+	names := r.names(t)
+	slices.Sort(names)
+	if diff := cmp.Diff([]string{"session", "theme"}, names); diff != "" {
+		t.Fatalf("Set-Cookie names (-want +got):\n%s", diff)
+	}
+	if j.values["session"] == "stale" {
+		t.Error("the handler's session=stale reached the client")
+	}
+	if r := do(t, app, http.MethodGet, "/get?key=user", j); r.body != "ada" {
+		t.Errorf("read %q, want ada", r.body)
+	}
+}
+
+func TestVaryAndCacheControlRules(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m)
+	app.Post("/cc", func(c fiber.Ctx) error {
+		c.Vary("Accept-Encoding")
+		c.Set("Cache-Control", c.Query("cc"))
+		return fibersession.Get(c, m).Set("user", "ada")
+	})
+	for cc, want := range map[string]string{"private": "private", "public, max-age=60": "no-store", "no-store": "no-store"} {
+		r := do(t, app, http.MethodPost, "/cc?cc="+strings.ReplaceAll(cc, " ", "+"), newJar())
+		if got := r.header.Values("Cache-Control"); !slices.Equal(got, []string{want}) {
+			t.Errorf("handler's Cache-Control %q: sent %q, want %q", cc, got, want)
+		}
+		vary := strings.Join(r.header.Values("Vary"), ", ")
+		if !strings.Contains(vary, "Accept-Encoding") || strings.Count(vary, "Cookie") != 1 {
+			t.Errorf("Vary %q: want the handler's Accept-Encoding and Cookie once", vary)
+		}
+		if len(r.linesFor("session")) != 1 {
+			t.Errorf("Set-Cookie %q: want one session line", r.setCookie)
+		}
+	}
+}
+
+// Hostile input gets a fresh session and the cookie is cleared, never a 5xx.
+func TestRefusedCookieIsCleared(t *testing.T) {
+	m := newManager(t, cookiesession.Options{MaxChunks: 3})
+	app := newApp(m)
+	for name, cookie := range map[string]string{
+		"garbage":         "session=%%%",
+		"tampered":        "session=AQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+		"missing chunk 0": "session.1=AAAA",
+		"empty":           "session=",
+	} {
+		req := httptest.NewRequest(http.MethodGet, "https://example.test/get?key=user", nil)
+		req.Header.Set("Cookie", cookie)
+		r := send(t, app, req, nil)
+		if r.status != http.StatusOK || r.body != "" {
+			t.Errorf("%s: status %d, body %q; want 200 and an empty session", name, r.status, r.body)
+		}
+		if !r.expired(t, "session") {
+			t.Errorf("%s: refused cookie not cleared: %q", name, r.setCookie)
+		}
+	}
+}
+
+type ctxKey struct{}
+
+// Options.Validate sees the method, path, Cookie header and the fiber
+// request's context; its error refuses the session.
+func TestValidateSeesTheRequest(t *testing.T) {
+	type seen struct{ method, path, traceID string }
+	var got []seen
+	m := newManager(t, cookiesession.Options{Validate: func(r *http.Request, s *cookiesession.Session) error {
+		id, _ := r.Context().Value(ctxKey{}).(string)
+		got = append(got, seen{r.Method, r.URL.Path, id})
+		if r.Header.Get("Cookie") == "" {
+			return errors.New("no Cookie header")
+		}
+		if s.GetString("user") == "mallory" {
+			return errors.New("revoked")
+		}
+		return nil
+	}})
+	app := fiber.New()
+	app.Use(func(c fiber.Ctx) error {
+		c.SetContext(context.WithValue(c.Context(), ctxKey{}, "trace-1"))
+		return c.Next()
+	})
+	app.Use(fibersession.New(m))
+	app.All("/*", func(c fiber.Ctx) error {
+		s := fibersession.Get(c, m)
+		if v := c.Query("user"); v != "" {
+			return s.Set("user", v)
+		}
+		return c.SendString(s.GetString("user"))
+	})
+
+	j := newJar()
+	do(t, app, http.MethodPost, "/login?user=ada", j)
+	if r := do(t, app, http.MethodPut, "/some/path", j); r.body != "ada" {
+		t.Errorf("valid session read %q", r.body)
+	}
+	want := []seen{{http.MethodPut, "/some/path", "trace-1"}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(seen{})); diff != "" {
+		t.Errorf("Validate saw (-want +got):\n%s", diff)
+	}
+
+	do(t, app, http.MethodPost, "/login?user=mallory", j)
+	r := do(t, app, http.MethodGet, "/", j)
+	if r.body != "" || !r.expired(t, "session") {
+		t.Errorf("revoked session: body %q, Set-Cookie %q; want empty and cleared", r.body, r.setCookie)
+	}
+}
+
+func TestStackedManagers(t *testing.T) {
+	auth := newManager(t, cookiesession.Options{Name: "auth"})
+	prefs := newManager(t, cookiesession.Options{Name: "prefs"})
+	app := fiber.New()
+	app.Use(fibersession.New(auth), fibersession.New(prefs), fibersession.New(auth))
+	app.Post("/both", func(c fiber.Ctx) error {
+		if err := fibersession.Get(c, auth).Set("user", "ada"); err != nil {
+			return err
+		}
+		return fibersession.Get(c, prefs).Set("theme", "dark")
+	})
+	app.Post("/prefs", func(c fiber.Ctx) error {
+		return fibersession.Get(c, prefs).Set("theme", c.Query("theme"))
+	})
+	app.Get("/", func(c fiber.Ctx) error {
+		return c.SendString(fibersession.Get(c, auth).GetString("user") + "/" + fibersession.Get(c, prefs).GetString("theme"))
+	})
+
+	j := newJar()
+	r := do(t, app, http.MethodPost, "/both", j)
+	names := r.names(t)
+	slices.Sort(names)
+	if diff := cmp.Diff([]string{"auth", "prefs"}, names); diff != "" {
+		t.Fatalf("Set-Cookie names (-want +got):\n%s", diff)
+	}
+	r = do(t, app, http.MethodPost, "/prefs?theme=light", j)
+	if diff := cmp.Diff([]string{"prefs"}, r.names(t)); diff != "" {
+		t.Errorf("only prefs used: Set-Cookie names (-want +got):\n%s", diff)
+	}
+	if r := do(t, app, http.MethodGet, "/", j); r.body != "ada/light" {
+		t.Errorf("read %q, want ada/light", r.body)
+	}
+}
+
+// A handler's error still goes with the session's cookie, as a net/http
+// handler's error page would.
+func TestHandlerErrorStillSaves(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m)
+	app.Post("/flash-and-fail", func(c fiber.Ctx) error {
+		fibersession.Get(c, m).AddFlash("try again")
+		return fiber.ErrTeapot
+	})
+	r := do(t, app, http.MethodPost, "/flash-and-fail", newJar())
+	if r.status != http.StatusTeapot || len(r.linesFor("session")) != 1 {
+		t.Errorf("status %d, Set-Cookie %q; want 418 with the session", r.status, r.setCookie)
+	}
+}
+
+func TestGetMisusePanics(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := fiber.New()
+	var late string
+	app.Use(func(c fiber.Ctx) error {
+		err := c.Next()
+		late = recovered(func() { fibersession.Get(c, m) })
+		return err
+	})
+	app.Use(fibersession.New(m))
+	other := newManager(t, cookiesession.Options{Name: "other"})
+	var missing string
+	app.Get("/", func(c fiber.Ctx) error {
+		missing = recovered(func() { fibersession.Get(c, other) })
+		return fibersession.Get(c, m).Set("user", "ada")
+	})
+	do(t, app, http.MethodGet, "/", nil)
+	if !strings.Contains(missing, "no fibersession.New middleware for this Manager") {
+		t.Errorf("Get without middleware: panic %q", missing)
+	}
+	if !strings.Contains(late, "after the middleware for this Manager returned") {
+		t.Errorf("Get after the middleware returned: panic %q", late)
+	}
+}
+
+func recovered(f func()) (msg string) {
+	defer func() { msg = fmt.Sprint(recover()) }()
+	f()
+	return "no panic"
+}
+
+// Requests in parallel each keep their own session through the pooled
+// per-request state (run under -race in CI).
+func TestParallelRequestsKeepTheirSessions(t *testing.T) {
+	m := newManager(t, cookiesession.Options{MaxChunks: 3})
+	app := newApp(m)
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*5)
+	for i := range 8 {
+		wg.Go(func() {
+			j := newJar()
+			for round := range 5 {
+				want := fmt.Sprintf("client%d-round%d", i, round)
+				req := httptest.NewRequest(http.MethodPost, "https://example.test/set?key=user&value="+want, nil)
+				if line := j.header(); line != "" {
+					req.Header.Set("Cookie", line)
+				}
+				res, err := app.Test(req)
+				if err != nil {
+					errs <- err.Error()
+					return
+				}
+				res.Body.Close()
+				for _, c := range res.Cookies() {
+					j.values[c.Name] = c.Value
+				}
+				req = httptest.NewRequest(http.MethodGet, "https://example.test/get?key=user", nil)
+				req.Header.Set("Cookie", j.header())
+				if res, err = app.Test(req); err != nil {
+					errs <- err.Error()
+					return
+				}
+				body, _ := io.ReadAll(res.Body)
+				res.Body.Close()
+				if string(body) != want {
+					errs <- fmt.Sprintf("client %d round %d read %q", i, round, body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
