@@ -69,6 +69,7 @@ func parseFlags(args []string, out io.Writer) (flags, error) {
 	fs.StringVar(&f.cfg.Name, "name", "session", "cookie name (chunks are NAME.1, NAME.2, ...)")
 	fs.DurationVar(&f.cfg.MaxAge, "max-age", 24*time.Hour, "absolute session lifetime")
 	fs.DurationVar(&f.cfg.IdleTimeout, "idle-timeout", 0, "end a session idle this long; 0 is off")
+	fs.DurationVar(&f.cfg.RememberFor, "remember", defaultRemember, "lifetime of a \"remember me\" login, and the ceiling (MaxLifetime) of every session")
 	fs.IntVar(&f.cfg.MaxChunks, "max-chunks", 1, "cookies of 4096 bytes a session may span")
 	fs.BoolVar(&f.cfg.Insecure, "insecure", false, insecureHelp)
 	if err := fs.Parse(args); err != nil {
