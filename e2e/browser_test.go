@@ -19,7 +19,7 @@ import (
 // the visit counter survive in the cookie, and the flash shows only once.
 func TestLoginReloadFlash(t *testing.T) {
 	ctx := testContext(t)
-	b := newBrowser(t, ctx)
+	b := newBrowser(t, ctx, chromedp.WindowSize(1200, 1500)) // the screenshot shows the whole page
 	keys, key := ringFile(t)
 	keyID := fmt.Sprintf("%08x", key.ID())
 	d := startDemo(t, ctx, "127.0.0.1:0", "-keys", keys)

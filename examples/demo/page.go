@@ -35,6 +35,7 @@ type pageData struct {
 	Note       string // the note the session holds
 	Draft      string // the text in the note form: the note, or what was typed
 	CookieLost bool   // a value was just stored, yet no cookie came back
+	Remember   string // how long "remember me" keeps a login, in words
 	Live       bool   // the request brought a session the server opened
 
 	// What the browser sent: the session's cookies as it holds them.
@@ -82,6 +83,7 @@ func (a *app) view(r *http.Request, s *cookiesession.Session) pageData {
 		MaxCookie:           maxCookie,
 		MaxChunks:           max(a.cfg.MaxChunks, 1),
 		SecureOverPlainHTTP: !a.cfg.Insecure && r.TLS == nil,
+		Remember:            inWords(a.cfg.RememberFor),
 	}
 	p.Draft = p.Note
 	for _, c := range p.Cookies {
@@ -98,6 +100,19 @@ func (a *app) view(r *http.Request, s *cookiesession.Session) pageData {
 	// request's open is then counted.
 	p.Keys, p.Resealed, p.Refused = a.keyRows()
 	return p
+}
+
+// inWords says a duration in whole days when it is some, as a Duration
+// otherwise.
+func inWords(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d == day:
+		return "1 day"
+	case d > 0 && d%day == 0:
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
 }
 
 // received returns the session's cookies the request carried, in chunk
@@ -210,6 +225,7 @@ body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; 
 .panel { border: 1px solid #ccc; border-radius: 6px; padding: 0 1rem 1rem; margin-bottom: 1rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; vertical-align: top; padding: .2rem .4rem; border-bottom: 1px solid #eee; }
+td.size { white-space: nowrap; }
 td.value code { display: block; max-height: 5.5em; overflow: auto; word-break: break-all; font-size: .8em; }
 dt { font-weight: bold; } dd { margin-left: 1rem; } textarea { width: 100%; }
 code, .mono { font-family: ui-monospace, monospace; }
@@ -231,7 +247,7 @@ lives in the encrypted cookie your browser sends, and the server keeps nothing b
 <p id="anonymous">Not signed in.</p>
 <form method="post" action="/login">
 <p><label>User name <input name="username" maxlength="64" required></label></p>
-<p><label><input type="checkbox" name="remember" value="1"> Remember me for 30 days</label>
+<p><label><input type="checkbox" name="remember" value="1"> Remember me for {{.Remember}}</label>
 (unchecked, the cookie ends when the browser closes)</p>
 <button type="submit">Log in</button>
 </form>

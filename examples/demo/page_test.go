@@ -291,6 +291,15 @@ func TestVisitsSurviveJSONPost(t *testing.T) {
 	}
 }
 
+func TestRememberLabel(t *testing.T) {
+	for cfg, want := range map[time.Duration]string{0: "30 days", 24 * time.Hour: "1 day", 36 * time.Hour: "36h0m0s"} {
+		d := startDemo(t, newRing(t), config{RememberFor: cfg})
+		if _, page := d.get("/"); !strings.Contains(page, "Remember me for "+want+"</label>") {
+			t.Errorf("-remember %v: the checkbox does not say %q", cfg, want)
+		}
+	}
+}
+
 func TestRememberFlag(t *testing.T) {
 	f, err := parseFlags(nil, new(strings.Builder))
 	if err != nil || f.cfg.RememberFor != 30*24*time.Hour {
