@@ -208,6 +208,7 @@ func TestTooLarge(t *testing.T) {
 	if p.Draft != typed {
 		t.Fatalf("the 413 page's form holds %d bytes, want the %d typed", len(p.Draft), len(typed))
 	}
+	screenshot(t, b, "too-large.png")
 	if !slices.Contains(p.Values, shownValue{"note", `"keep me"`, "string"}) {
 		t.Errorf("the 413 page's decrypted panel shows %+v, want the stored note", p.Values)
 	}

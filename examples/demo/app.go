@@ -112,7 +112,7 @@ func (a *app) commitFailed(w http.ResponseWriter, r *http.Request, err error) {
 	if tooLarge && !api {
 		a.log.Info("session change refused", "path", r.URL.Path, "err", err)
 		if d := draftOf(r); d != nil && d.set {
-			d.page.Error = pageErrors["too-large"]
+			d.page.Error = pageErrors["too-large"] + " Your text is still in the form: shorten it and save again."
 			a.render(w, http.StatusRequestEntityTooLarge, d.page)
 			return
 		}

@@ -407,7 +407,8 @@ func TestNoteTooLargeKeepsTypedNote(t *testing.T) {
 	before := d.cookies()
 	typed := strings.Repeat("n<&>", 1500)
 	resp, page := d.postForm("/note", url.Values{"note": {typed}})
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(element(page, "error"), "does not fit") {
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(element(page, "error"), "does not fit") ||
+		!strings.Contains(element(page, "error"), "still in the form") {
 		t.Fatalf("oversized note = %d, error %q; want 413 and the error", resp.StatusCode, element(page, "error"))
 	}
 	if got := textarea(page); got != typed {

@@ -1,7 +1,10 @@
 // Command demo is a small web app that shows what cookiesession does: a
-// login that renews the session, a flash message, a visit counter, a note
-// of any size (to meet the size limit and chunking), and a JSON API over
-// the session.
+// login that renews the session (with "remember me"), a flash message, a
+// visit counter, a note of any size (to meet the size limit and chunking),
+// and a JSON API over the session. Beside them the page shows the cookie
+// as the browser sent it, what the server decrypted from it, and how many
+// tokens each key of the ring opened; the counters are also served at
+// /debug/vars. There is no server store.
 //
 //	go run ./examples/demo                 # http://127.0.0.1:8080
 //	go run ./examples/demo -keys keys.json -max-chunks 4 -debug
