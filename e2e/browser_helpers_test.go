@@ -102,23 +102,56 @@ func newBrowser(t *testing.T, ctx context.Context, extra ...chromedp.ExecAllocat
 }
 
 // page is what the demo's page shows, read from the elements its template
-// marks with ids.
+// marks with ids and classes.
 type page struct {
-	User       string   `json:"user"`       // #user, "" when not signed in
-	Anonymous  bool     `json:"anonymous"`  // #anonymous: "Not signed in."
-	Visits     int      `json:"visits"`     // #visits
-	Flashes    []string `json:"flashes"`    // every .flash
-	Error      string   `json:"error"`      // #error
-	NoteLength int      `json:"noteLength"` // #note-length
-	NoSession  bool     `json:"noSession"`  // #no-session
-	SessionID  string   `json:"sessionID"`  // #session-id
-	KeyID      string   `json:"keyID"`      // #key-id: the key of the cookie received
-	CookieSize string   `json:"cookieSize"` // #cookie-size: "N bytes in K cookie(s)"
-	Cookie     string   `json:"cookie"`     // document.cookie, for HttpOnly
+	User       string        `json:"user"`       // #user, "" when not signed in
+	Anonymous  bool          `json:"anonymous"`  // #anonymous: "Not signed in."
+	Visits     int           `json:"visits"`     // #visits
+	Flashes    []string      `json:"flashes"`    // every .flash
+	Error      string        `json:"error"`      // #error
+	NoteLength int           `json:"noteLength"` // #note-length: the stored note
+	Draft      string        `json:"draft"`      // the note form's text
+	NoSession  bool          `json:"noSession"`  // #no-session
+	CookieLost bool          `json:"cookieLost"` // #cookie-lost: stored, yet no cookie came back
+	NoStore    string        `json:"noStore"`    // #no-store: the sentence that there is no server store
+	SessionID  string        `json:"sessionID"`  // #session-id
+	KeyID      string        `json:"keyID"`      // #key-id: the key of the cookie received
+	Created    string        `json:"created"`    // #created, RFC 3339
+	Expires    string        `json:"expires"`    // #expires, RFC 3339
+	CookieSize string        `json:"cookieSize"` // #cookie-size: "N bytes in K cookie(s)"
+	Cookies    []shownCookie `json:"cookies"`    // the cookie panel
+	Values     []shownValue  `json:"values"`     // the decrypted panel
+	Keys       []shownKey    `json:"keys"`       // the key-ring panel
+	Refused    int           `json:"refused"`    // #refused: cookies this instance refused
+	Cookie     string        `json:"cookie"`     // document.cookie, for HttpOnly
+}
+
+// shownCookie is a row of the page's cookie panel: a cookie as the
+// browser sent it.
+type shownCookie struct {
+	Name  string `json:"name"`
+	Size  string `json:"size"` // "N of 4096 bytes"
+	Value string `json:"value"`
+}
+
+// shownValue is a row of the decrypted panel.
+type shownValue struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+	Type  string `json:"type"`
+}
+
+// shownKey is a row of the key-ring panel.
+type shownKey struct {
+	ID    string `json:"id"`
+	Role  string `json:"role"`
+	Opens int    `json:"opens"`
 }
 
 const readPageJS = `(() => {
 	const text = id => { const e = document.getElementById(id); return e ? e.textContent.trim() : ""; };
+	const cells = (cls, names) => Array.from(document.querySelectorAll("tr." + cls), tr =>
+		Object.fromEntries(Object.entries(names).map(([k, sel]) => [k, tr.querySelector(sel).textContent.trim()])));
 	return {
 		user: text("user"),
 		anonymous: document.getElementById("anonymous") !== null,
@@ -126,10 +159,19 @@ const readPageJS = `(() => {
 		flashes: Array.from(document.querySelectorAll(".flash"), e => e.textContent.trim()),
 		error: text("error"),
 		noteLength: Number(text("note-length") || -1),
+		draft: (document.querySelector('form[action="/note"] textarea') || {value: ""}).value,
 		noSession: document.getElementById("no-session") !== null,
+		cookieLost: document.getElementById("cookie-lost") !== null,
+		noStore: text("no-store").replace(/\s+/g, " "),
 		sessionID: text("session-id"),
 		keyID: text("key-id"),
+		created: text("created"),
+		expires: text("expires"),
 		cookieSize: text("cookie-size"),
+		cookies: cells("cookie", {name: ".name", size: ".size", value: ".value"}),
+		values: cells("entry", {key: ".key", value: ".shown", type: ".type"}),
+		keys: cells("ring-key", {id: ".key-id", role: ".role", opens: ".opens"}).map(k => ({...k, opens: Number(k.opens)})),
+		refused: Number(text("refused") || -1),
 		cookie: document.cookie,
 	};
 })()`
@@ -170,6 +212,13 @@ func reload(t *testing.T, ctx context.Context) page {
 // its button, follows the demo's 303 back to the page, and reads it.
 func submit(t *testing.T, ctx context.Context, action string, fields map[string]string) page {
 	t.Helper()
+	return submitStatus(t, ctx, action, fields, 200)
+}
+
+// submitStatus is submit for an answer with this status: 200 is the page
+// after the demo's 303; any other status is the answer to the POST itself.
+func submitStatus(t *testing.T, ctx context.Context, action string, fields map[string]string, status int64) page {
+	t.Helper()
 	form := fmt.Sprintf(`form[action=%q]`, action)
 	var steps []chromedp.Action[chromedp.Void]
 	for name, value := range fields {
@@ -182,16 +231,30 @@ func submit(t *testing.T, ctx context.Context, action string, fields map[string]
 	if err != nil {
 		t.Fatalf("submitting %s: %v", form, err)
 	}
-	if u, err := url.Parse(resp.URL); err != nil || resp.Status != 200 || u.Path != "/" {
-		t.Fatalf("submitting %s: landed on %s with status %d, want the page with 200", form, resp.URL, resp.Status)
+	wantPath := "/"
+	if status != 200 {
+		wantPath = action
+	}
+	if u, err := url.Parse(resp.URL); err != nil || resp.Status != status || u.Path != wantPath {
+		t.Fatalf("submitting %s: landed on %s with status %d, want %s with %d", form, resp.URL, resp.Status, wantPath, status)
 	}
 	return readPage(t, ctx)
 }
 
-// login signs in through the page's form.
+// login signs in through the page's form, "remember me" unchecked.
 func login(t *testing.T, ctx context.Context, user string) page {
 	t.Helper()
 	return submit(t, ctx, "/login", map[string]string{"username": user})
+}
+
+// loginRemembered signs in with "remember me" checked.
+func loginRemembered(t *testing.T, ctx context.Context, user string) page {
+	t.Helper()
+	box := chromedp.CSS(`form[action="/login"] [name="remember"]`)
+	if err := chromedp.Do(ctx, chromedp.Click(box)); err != nil {
+		t.Fatalf("checking remember me: %v", err)
+	}
+	return login(t, ctx, user)
 }
 
 // sessionCookies returns the session's cookies (the base cookie and its
@@ -209,6 +272,45 @@ func sessionCookies(t *testing.T, ctx context.Context) map[string]*network.Cooki
 		}
 	}
 	return found
+}
+
+// checkCookiePanel checks that the page's cookie panel shows exactly the
+// session cookies held (what the browser sent): in chunk order, with
+// their sizes against 4096 bytes and their values.
+func checkCookiePanel(t *testing.T, p page, held map[string]*network.Cookie) {
+	t.Helper()
+	var want []shownCookie
+	total := 0
+	for _, name := range chunkNames(len(held)) {
+		c := held[name]
+		if c == nil {
+			t.Fatalf("the store holds %v, not the chunks in order", cookieNames(held))
+		}
+		size := len(c.Name) + len(c.Value)
+		total += size
+		want = append(want, shownCookie{Name: c.Name, Size: fmt.Sprintf("%d of 4096 bytes", size), Value: c.Value})
+	}
+	if !slices.Equal(p.Cookies, want) {
+		brief := func(cs []shownCookie) (out []string) {
+			for _, c := range cs {
+				out = append(out, fmt.Sprintf("%s (%s, value %.12s...)", c.Name, c.Size, c.Value))
+			}
+			return out
+		}
+		t.Errorf("the cookie panel shows %q, want what the browser held: %q", brief(p.Cookies), brief(want))
+	}
+	if wantSize := fmt.Sprintf("%d bytes in %d cookie(s)", total, len(want)); p.CookieSize != wantSize {
+		t.Errorf("the cookie panel says %q, want %q", p.CookieSize, wantSize)
+	}
+}
+
+// opensByKey maps the key-ring panel's key ids to "role, opens".
+func opensByKey(p page) map[string]string {
+	out := map[string]string{}
+	for _, k := range p.Keys {
+		out[k.ID] = fmt.Sprintf("%s, %d", k.Role, k.Opens)
+	}
+	return out
 }
 
 // cookieNames lists the names in a cookie map, sorted.

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -18,35 +19,57 @@ import (
 // the visit counter survive in the cookie, and the flash shows only once.
 func TestLoginReloadFlash(t *testing.T) {
 	ctx := testContext(t)
-	b := newBrowser(t, ctx)
-	keys, _ := ringFile(t)
+	b := newBrowser(t, ctx, chromedp.WindowSize(1200, 1500)) // the screenshot shows the whole page
+	keys, key := ringFile(t)
+	keyID := fmt.Sprintf("%08x", key.ID())
 	d := startDemo(t, ctx, "127.0.0.1:0", "-keys", keys)
 
 	p := open(t, b, d.URL)
-	if !p.Anonymous || !p.NoSession {
-		t.Fatalf("first visit: %+v, want not signed in and no session", p)
+	if !p.Anonymous || !p.NoSession || p.CookieLost || len(p.Cookies) != 0 {
+		t.Fatalf("first visit: %+v, want not signed in, no session, no cookie and no cookie-lost hint", p)
 	}
 	if c := sessionCookies(t, b); len(c) != 0 {
 		t.Fatalf("first visit set cookies %v; nothing is stored, so none may be sent", cookieNames(c))
 	}
 
 	p = login(t, b, "alice")
-	if p.User != "alice" || p.Visits != 1 {
-		t.Fatalf("after login: user %q visits %d, want alice and 1", p.User, p.Visits)
+	if p.User != "alice" || p.Visits != 1 || p.CookieLost {
+		t.Fatalf("after login: user %q visits %d cookie-lost %v, want alice, 1 and no hint", p.User, p.Visits, p.CookieLost)
 	}
 	if !slices.Equal(p.Flashes, []string{"Welcome, alice"}) {
 		t.Fatalf("after login: flashes %q, want [Welcome, alice]", p.Flashes)
 	}
+	// The flash travelled in the cookie: the decrypted panel shows it, read
+	// before this view took it out.
+	want := []shownValue{{"_flash", `["Welcome, alice"]`, "[]string"}, {"user", `"alice"`, "string"}}
+	if !slices.Equal(p.Values, want) {
+		t.Fatalf("after login the decrypted panel shows %+v, want %+v", p.Values, want)
+	}
 	screenshot(t, b, "signed-in.png")
 	id := p.SessionID
 
-	for want := 2; want <= 3; want++ {
+	for visits := 2; visits <= 3; visits++ {
+		held := sessionCookies(t, b)
 		p = reload(t, b)
-		if p.User != "alice" || p.Visits != want || p.SessionID != id {
-			t.Fatalf("reload: user %q visits %d id %s, want alice, %d, %s", p.User, p.Visits, p.SessionID, want, id)
+		if p.User != "alice" || p.Visits != visits || p.SessionID != id {
+			t.Fatalf("reload: user %q visits %d id %s, want alice, %d, %s", p.User, p.Visits, p.SessionID, visits, id)
 		}
 		if len(p.Flashes) != 0 {
 			t.Fatalf("reload: flash %q shown again; a flash shows once", p.Flashes)
+		}
+		// The panels: the cookie as the browser held it, what the server
+		// opened from it (the count before this visit, as an int), and this
+		// instance's opens: one per view since the login.
+		checkCookiePanel(t, p, held)
+		want := []shownValue{{"user", `"alice"`, "string"}, {"visits", fmt.Sprint(visits - 1), "int"}}
+		if !slices.Equal(p.Values, want) || p.KeyID != keyID || p.Created == "" || p.Expires == "" {
+			t.Errorf("reload: decrypted %+v key %s created %q expires %q; want %+v under %s", p.Values, p.KeyID, p.Created, p.Expires, want, keyID)
+		}
+		if got, want := opensByKey(p), map[string]string{keyID: fmt.Sprintf("primary, %d", visits)}; !maps.Equal(got, want) {
+			t.Errorf("reload: key panel %v, want %v", got, want)
+		}
+		if !strings.Contains(p.NoStore, "no session store on this server") || !strings.Contains(p.NoStore, "encrypted cookie") {
+			t.Errorf("the no-store sentence reads %q", p.NoStore)
 		}
 	}
 
@@ -136,9 +159,11 @@ func TestChunkedNote(t *testing.T) {
 	if p.User != "carol" || p.NoteLength != big || !strings.Contains(p.CookieSize, wantSize) {
 		t.Fatalf("after the note: user %q note %d bytes, cookie %q; want carol, %d, %q", p.User, p.NoteLength, p.CookieSize, big, wantSize)
 	}
+	held := sessionCookies(t, b)
 	if p = reload(t, b); p.NoteLength != big || p.User != "carol" {
 		t.Fatalf("reload: user %q note %d bytes, want carol and %d", p.User, p.NoteLength, big)
 	}
+	checkCookiePanel(t, p, held)
 
 	p = submit(t, b, "/note", map[string]string{"note": "a short note"})
 	if names := cookieNames(sessionCookies(t, b)); !slices.Equal(names, []string{cookieName}) {
@@ -173,12 +198,25 @@ func TestTooLarge(t *testing.T) {
 		t.Fatalf("the refused save changed the cookie store: %v -> %v", cookieNames(before), cookieNames(after))
 	}
 
-	p := submit(t, b, "/note", map[string]string{"note": noteText(8 << 10)})
+	// The form answers 413 with the typed note still in it, and the
+	// stored session (and the browser's cookie) as they were.
+	typed := noteText(8 << 10)
+	p := submitStatus(t, b, "/note", map[string]string{"note": typed}, 413)
 	if p.Error == "" || p.User != "dave" || p.NoteLength != len("keep me") {
 		t.Fatalf("form with 8 KB: error %q user %q note %d bytes; want an error, dave and the old note", p.Error, p.User, p.NoteLength)
 	}
-	if p = reload(t, b); p.User != "dave" || p.NoteLength != len("keep me") {
-		t.Fatalf("reload: user %q note %d bytes, want dave and the old note", p.User, p.NoteLength)
+	if p.Draft != typed {
+		t.Fatalf("the 413 page's form holds %d bytes, want the %d typed", len(p.Draft), len(typed))
+	}
+	screenshot(t, b, "too-large.png")
+	if !slices.Contains(p.Values, shownValue{"note", `"keep me"`, "string"}) {
+		t.Errorf("the 413 page's decrypted panel shows %+v, want the stored note", p.Values)
+	}
+	if !sameCookies(before, sessionCookies(t, b)) {
+		t.Fatal("the refused note changed the cookie store")
+	}
+	if p = open(t, b, d.URL); p.User != "dave" || p.NoteLength != len("keep me") || p.Draft != "keep me" {
+		t.Fatalf("next view: user %q note %d bytes form %q, want dave and the old note", p.User, p.NoteLength, p.Draft)
 	}
 }
 
@@ -206,10 +244,12 @@ func TestCookieAttributes(t *testing.T) {
 	d := startDemo(t, ctx, "127.0.0.1:0", "-keys", keys, "-max-age", maxAge.String())
 
 	open(t, b, d.URL)
-	p := login(t, b, "erin")
+	// A note has the default lifetime (a login has its own: see
+	// TestRememberMe).
+	p := submit(t, b, "/note", map[string]string{"note": "hello"})
 	c := sessionCookies(t, b)[cookieName]
 	if c == nil {
-		t.Fatal("no session cookie in the store after login")
+		t.Fatal("no session cookie in the store after saving a note")
 	}
 	if !c.Secure || !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
 		t.Errorf("attributes: secure %v httpOnly %v sameSite %q path %q; want true, true, Lax, /", c.Secure, c.HTTPOnly, c.SameSite, c.Path)
@@ -228,6 +268,52 @@ func TestCookieAttributes(t *testing.T) {
 	}
 	if strings.Contains(p.Cookie, cookieName+"=") {
 		t.Errorf("document.cookie shows the session cookie (%q) although it is HttpOnly", p.Cookie)
+	}
+}
+
+// TestRememberMe logs in without and with "remember me": unchecked, the
+// browser holds a session cookie (no Max-Age; gone when it closes) and the
+// server ends the session after -max-age; checked, a persistent cookie
+// that lasts, like the session, 30 days.
+func TestRememberMe(t *testing.T) {
+	ctx := testContext(t)
+	b := newBrowser(t, ctx)
+	keys, _ := ringFile(t)
+	d := startDemo(t, ctx, "127.0.0.1:0", "-keys", keys, "-max-age", "2h")
+	lifetime := func(p page) time.Duration {
+		created, err1 := time.Parse(time.RFC3339, p.Created)
+		expires, err2 := time.Parse(time.RFC3339, p.Expires)
+		if err1 != nil || err2 != nil {
+			t.Fatalf("created %q expires %q: %v %v", p.Created, p.Expires, err1, err2)
+		}
+		return expires.Sub(created)
+	}
+
+	open(t, b, d.URL)
+	login(t, b, "ivan")
+	p := reload(t, b) // the decrypted panel shows the cookie the login set
+	c := sessionCookies(t, b)[cookieName]
+	if c == nil || !c.Session || p.User != "ivan" {
+		t.Fatalf("unchecked: cookie %+v, user %q; want a browser-session cookie", c, p.User)
+	}
+	if got := lifetime(p); got != 2*time.Hour {
+		t.Errorf("unchecked: the session lives %v, want the -max-age 2h", got)
+	}
+
+	submit(t, b, "/logout", nil)
+	loginRemembered(t, b, "ivan")
+	p = reload(t, b)
+	c = sessionCookies(t, b)[cookieName]
+	if c == nil || c.Session || p.User != "ivan" {
+		t.Fatalf("checked: cookie %+v, user %q; want a persistent cookie", c, p.User)
+	}
+	const month = 30 * 24 * time.Hour
+	expires := time.Unix(int64(c.Expires), 0)
+	if want := time.Now().Add(month); expires.Before(want.Add(-time.Minute)) || expires.After(want.Add(time.Minute)) {
+		t.Errorf("checked: the cookie expires %v, want about %v (now + 30 days)", expires, want)
+	}
+	if got := lifetime(p); got != month {
+		t.Errorf("checked: the session lives %v, want 30 days", got)
 	}
 }
 
@@ -258,9 +344,14 @@ func TestSecureCookieOverHTTP(t *testing.T) {
 	} {
 		_, port, _ := net.SplitHostPort(tc.demo.Addr)
 		origin := "http://" + net.JoinHostPort(tc.host, port)
-		open(t, b, origin+"/")
+		if p := open(t, b, origin+"/"); p.CookieLost {
+			t.Errorf("%s: the first visit shows the cookie-lost hint", origin)
+		}
 		user := "user@" + tc.host
 		p := login(t, b, user)
+		if p.CookieLost != !tc.stored {
+			t.Errorf("%s: cookie-lost hint shown %v after login, want %v", origin, p.CookieLost, !tc.stored)
+		}
 		var c *network.Cookie
 		for _, sc := range sessionCookies(t, b) {
 			if sc.Domain == tc.host && sc.Name == cookieName {
@@ -317,11 +408,18 @@ func TestKeyRotation(t *testing.T) {
 	if p.User != "frank" || p.SessionID != sessionID || p.KeyID != oldID {
 		t.Fatalf("after rotation: user %q id %s key %s; want frank, %s, the old key %s", p.User, p.SessionID, p.KeyID, sessionID, oldID)
 	}
+	// The key panel shows the rotation's progress: the old key still opens.
+	if got, want := opensByKey(p), map[string]string{newID: "primary, 0", oldID: "open-only, 1"}; !maps.Equal(got, want) {
+		t.Errorf("after rotation the key panel shows %v, want %v", got, want)
+	}
 	if v := sessionCookies(t, returning)[cookieName].Value; v == oldValue {
 		t.Fatal("the cookie opened under the old key was not re-sealed")
 	}
 	if p = reload(t, returning); p.User != "frank" || p.KeyID != newID {
 		t.Fatalf("second visit: user %q key %s, want frank under the new key %s", p.User, p.KeyID, newID)
+	}
+	if got, want := opensByKey(p), map[string]string{newID: "primary, 1", oldID: "open-only, 1"}; !maps.Equal(got, want) {
+		t.Errorf("second visit: the key panel shows %v, want %v", got, want)
 	}
 
 	// Stage 3: the old key is removed.
@@ -332,14 +430,24 @@ func TestKeyRotation(t *testing.T) {
 	if p = reload(t, returning); p.User != "frank" || p.SessionID != sessionID {
 		t.Fatalf("old key removed: user %q id %s; want frank and %s, re-sealed during the rotation", p.User, p.SessionID, sessionID)
 	}
+	held := sessionCookies(t, away)
 	p = reload(t, away)
-	if p.User != "" || !p.Anonymous || !p.NoSession {
-		t.Fatalf("old key removed, cookie still under it: %+v, want a fresh session", p)
+	if p.User != "" || !p.Anonymous || !p.NoSession || p.Refused != 1 {
+		t.Fatalf("old key removed, cookie still under it: %+v, want a fresh session and 1 refused", p)
 	}
-	if c := sessionCookies(t, away); len(c) != 0 {
-		t.Errorf("the cookie under the removed key is still in the store (%v); it must be cleared", cookieNames(c))
+	checkCookiePanel(t, p, held) // the browser sent it; the server could not open it
+	if got, want := opensByKey(p), map[string]string{newID: "primary, 1"}; !maps.Equal(got, want) {
+		t.Errorf("old key removed: the key panel shows %v, want %v", got, want)
 	}
-	if want := "unknown key id " + oldID; !strings.Contains(d.out.String(), want) {
-		t.Errorf("the demo's debug log does not say %q", want)
+	// An unknown key id may be newer than this instance's ring, so the
+	// cookie stays until something is stored; the refusal is a warning.
+	if c := sessionCookies(t, away); !sameCookies(c, held) {
+		t.Errorf("the cookie under the unknown key changed (%v) although nothing was stored", cookieNames(c))
+	}
+	if want := "level=WARN msg=\"cookiesession: session cookie refused\" cookie=session reason=\"cookiesession: unknown key id " + oldID; !strings.Contains(d.out.String(), want) {
+		t.Errorf("the demo's log does not say %q", want)
+	}
+	if p = login(t, away, "grace"); p.User != "grace" || p.KeyID != newID || sameCookies(sessionCookies(t, away), held) {
+		t.Errorf("signing in again: user %q key %s; want grace under %s, in a new cookie", p.User, p.KeyID, newID)
 	}
 }

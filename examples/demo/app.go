@@ -1,11 +1,11 @@
 package main
 
 import (
-	"bytes"
+	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net/http"
@@ -25,11 +25,16 @@ const maxBody = 1 << 20
 // maxUsername keeps a user name short enough to show on one line.
 const maxUsername = 64
 
+// defaultRemember is how long a "remember me" login lasts unless the
+// -remember flag says otherwise.
+const defaultRemember = 30 * 24 * time.Hour
+
 // config is what the flags choose; newApp turns it into Options.
 type config struct {
 	Name        string        // cookie name; "" means the library default
 	MaxAge      time.Duration // absolute session lifetime
 	IdleTimeout time.Duration // sliding idle window; 0 is off
+	RememberFor time.Duration // lifetime of a "remember me" login; 0 means 30 days
 	MaxChunks   int           // cookies a session may span
 	Insecure    bool          // drop the Secure attribute
 	Logger      *slog.Logger  // nil means slog.Default()
@@ -45,6 +50,7 @@ type app struct {
 // cross-origin check. main only adds flags, keys and a listener, so tests
 // drive exactly what a user runs.
 func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
+	cfg.RememberFor = cmp.Or(cfg.RememberFor, defaultRemember)
 	a := &app{cfg: cfg, log: cfg.Logger}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -54,9 +60,12 @@ func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
 		DisableSecure: cfg.Insecure,
 		MaxAge:        cfg.MaxAge,
 		IdleTimeout:   cfg.IdleTimeout,
-		MaxChunks:     cfg.MaxChunks,
-		ErrorHandler:  a.commitFailed,
-		Logger:        a.log,
+		// The ceiling of every session's lifetime: a remembered login's,
+		// or the default's if that is longer.
+		MaxLifetime:  max(cfg.RememberFor, cfg.MaxAge),
+		MaxChunks:    cfg.MaxChunks,
+		ErrorHandler: a.commitFailed,
+		Logger:       a.log,
 	})
 	if err != nil {
 		return nil, err
@@ -75,7 +84,7 @@ func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
 	// SameSite=Lax already keeps the session cookie off cross-site POSTs;
 	// CrossOriginProtection also refuses them outright, before the session
 	// is loaded, so a forged form cannot even log a user out.
-	return http.NewCrossOriginProtection().Handler(mgr.Handler(mux)), nil
+	return http.NewCrossOriginProtection().Handler(keepDrafts(mgr.Handler(mux))), nil
 }
 
 // vars serves the session counters and the running key ring in expvar's
@@ -94,16 +103,24 @@ func healthz(w http.ResponseWriter, _ *http.Request) {
 
 // commitFailed is the middleware's ErrorHandler. It runs before anything
 // reached the client, so the browser keeps its previous cookie: a session
-// that no longer fits loses the change, never the session.
+// that no longer fits loses the change, never the session. A note that
+// does not fit comes back in the form, so the user loses no typing either.
 func (a *app) commitFailed(w http.ResponseWriter, r *http.Request, err error) {
 	api := strings.HasPrefix(r.URL.Path, "/api/")
 	tooLarge := errors.Is(err, cookiesession.ErrTooLarge)
 	w.Header().Del("Location")
+	if tooLarge && !api {
+		a.log.Info("session change refused", "path", r.URL.Path, "err", err)
+		if d := draftOf(r); d != nil && d.set {
+			d.page.Error = pageErrors["too-large"] + " Your text is still in the form: shorten it and save again."
+			a.render(w, http.StatusRequestEntityTooLarge, d.page)
+			return
+		}
+	}
 	switch {
 	case tooLarge && api:
 		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{err.Error()})
 	case tooLarge && r.Method == http.MethodPost:
-		a.log.Info("session change refused", "path", r.URL.Path, "err", err)
 		http.Redirect(w, r, "/?error=too-large", http.StatusSeeOther)
 	case tooLarge:
 		http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
@@ -117,6 +134,29 @@ func (a *app) commitFailed(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
+// draft is what the note form was sent and the page as it stood before
+// the change, kept for commitFailed: it shows the typed note back when the
+// session cannot hold it.
+type draft struct {
+	set  bool
+	page pageData
+}
+
+type draftKey struct{}
+
+// keepDrafts gives each request a place for its draft. It wraps the
+// session middleware, so the ErrorHandler's request carries it too.
+func keepDrafts(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), draftKey{}, new(draft))))
+	})
+}
+
+func draftOf(r *http.Request) *draft {
+	d, _ := r.Context().Value(draftKey{}).(*draft)
+	return d
+}
+
 // seeOther redirects to the page, with an error code the page explains.
 func seeOther(w http.ResponseWriter, r *http.Request, errCode string) {
 	target := "/"
@@ -124,6 +164,13 @@ func seeOther(w http.ResponseWriter, r *http.Request, errCode string) {
 		target += "?error=" + errCode
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// stored redirects to the page after a change that left values in the
+// session, saying so: if the browser then sends no cookie, the page can
+// tell the user why.
+func stored(w http.ResponseWriter, r *http.Request) {
+	http.Redirect(w, r, "/?stored=1", http.StatusSeeOther)
 }
 
 // parseForm reads a bounded urlencoded body. A body over the limit is
@@ -154,12 +201,22 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
 	// A new id at login defeats session fixation; the values are kept.
 	s.Renew()
+	// Unchecked, the cookie dies with the browser (the server still ends
+	// the session after MaxAge); checked, it persists for RememberFor.
+	life := cookiesession.Lifetime{BrowserSession: true}
+	if r.PostForm.Get("remember") != "" {
+		life = cookiesession.Lifetime{MaxAge: a.cfg.RememberFor}
+	}
+	if err := s.SetLifetime(life); err != nil {
+		a.fail(w, r, err)
+		return
+	}
 	if err := s.Set("user", name); err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	s.AddFlash("Welcome, " + name)
-	seeOther(w, r, "")
+	stored(w, r)
 }
 
 func (a *app) logout(w http.ResponseWriter, r *http.Request) {
@@ -174,6 +231,10 @@ func (a *app) note(w http.ResponseWriter, r *http.Request) {
 	}
 	s := cookiesession.FromContext(r.Context())
 	note := r.PostForm.Get("note")
+	if d := draftOf(r); d != nil {
+		d.page, d.set = a.view(r, s), true
+		d.page.Draft = note
+	}
 	if note == "" {
 		s.Delete("note")
 	} else if err := s.Set("note", note); err != nil {
@@ -181,7 +242,11 @@ func (a *app) note(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A note too large for the cookie fails at commit, in commitFailed.
-	seeOther(w, r, "")
+	if s.Len() == 0 {
+		seeOther(w, r, "")
+		return
+	}
+	stored(w, r)
 }
 
 // fail answers an error that should not happen with valid input.
@@ -190,83 +255,24 @@ func (a *app) fail(w http.ResponseWriter, r *http.Request, err error) {
 	http.Error(w, "internal error", http.StatusInternalServerError)
 }
 
-// pageErrors are the messages the page shows for ?error=; the query never
-// reaches the page as text.
-var pageErrors = map[string]string{
-	"too-large":    "That does not fit in the session cookie. Nothing was changed: your previous session is intact.",
-	"bad-username": "Enter a user name of 1 to 64 characters.",
-	"bad-form":     "The form could not be read.",
-}
-
-// pageData is everything the template shows.
-type pageData struct {
-	User                 string
-	Visits               int
-	Flashes              []string
-	Error                string
-	Note                 string
-	Live                 bool
-	ID                   string
-	Created, Expires     string
-	KeyID                string
-	CookieBytes, Chunks  int
-	MaxCookie, MaxChunks int
-	SecureOverPlainHTTP  bool
-}
-
 func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
-	if !s.IsNew() {
+	// The page shows the session as the cookie brought it, then counts
+	// this visit, which the response's new cookie carries.
+	p := a.view(r, s)
+	p.Flashes = s.Flashes()
+	p.Error = pageErrors[r.URL.Query().Get("error")]
+	p.CookieLost = r.URL.Query().Has("stored") && !p.Live
+	if p.Live {
 		// Counting only live sessions keeps a first visit cookie-free:
 		// nothing is stored, so nothing is sent.
-		if err := s.Set("visits", s.GetInt("visits")+1); err != nil {
+		p.Visits++
+		if err := s.Set("visits", p.Visits); err != nil {
 			a.fail(w, r, err)
 			return
 		}
 	}
-	var buf bytes.Buffer
-	if err := pageTemplate.Execute(&buf, a.pageData(r, s)); err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Write(buf.Bytes())
-}
-
-func (a *app) pageData(r *http.Request, s *cookiesession.Session) pageData {
-	d := pageData{
-		User:                s.GetString("user"),
-		Visits:              s.GetInt("visits"),
-		Flashes:             s.Flashes(),
-		Error:               pageErrors[r.URL.Query().Get("error")],
-		Note:                s.GetString("note"),
-		Live:                !s.IsNew(),
-		MaxCookie:           4096,
-		MaxChunks:           max(a.cfg.MaxChunks, 1),
-		SecureOverPlainHTTP: !a.cfg.Insecure && r.TLS == nil,
-	}
-	d.CookieBytes, d.Chunks = a.cookieSize(r)
-	if d.Live {
-		d.ID = s.ID()
-		d.Created = s.CreatedAt().UTC().Format(time.RFC3339)
-		d.Expires = s.ExpiresAt().UTC().Format(time.RFC3339)
-		d.KeyID = cookiesession.FormatKeyID(s.KeyID())
-	}
-	return d
-}
-
-// cookieSize adds up the session cookies the request carried (name + value
-// of each chunk), which is what the 4096-byte limit applies to.
-func (a *app) cookieSize(r *http.Request) (size, chunks int) {
-	for _, name := range a.mgr.CookieNames() {
-		c, err := r.Cookie(name)
-		if err != nil {
-			break
-		}
-		size += len(c.Name) + len(c.Value)
-		chunks++
-	}
-	return size, chunks
+	a.render(w, http.StatusOK, p)
 }
 
 // sessionBody is the JSON form of a session. Types names the Go type each
@@ -450,60 +456,3 @@ func number(lit string) (any, error) {
 	}
 	return f, nil
 }
-
-var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>cookiesession demo</title>
-<style>
-body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; }
-.flash { background: #e6f4ea; padding: .5rem; }
-.error { background: #fce8e6; padding: .5rem; }
-dt { font-weight: bold; } textarea { width: 100%; }
-</style>
-</head>
-<body>
-<h1>cookiesession demo</h1>
-{{range .Flashes}}<p class="flash" id="flash">{{.}}</p>
-{{end}}{{with .Error}}<p class="error" id="error">{{.}}</p>
-{{end}}
-{{if .User}}
-<p>Signed in as <strong id="user">{{.User}}</strong>.</p>
-<form method="post" action="/logout"><button type="submit">Log out</button></form>
-{{else}}
-<p id="anonymous">Not signed in.</p>
-<form method="post" action="/login">
-<label>User name <input name="username" maxlength="64" required></label>
-<button type="submit">Log in</button>
-</form>
-{{end}}
-<p>Visits in this session: <span id="visits">{{.Visits}}</span></p>
-
-<h2>Note</h2>
-<form method="post" action="/note">
-<textarea name="note" rows="6">{{.Note}}</textarea>
-<p>Stored: <span id="note-length">{{len .Note}}</span> bytes. The session may span
-{{.MaxChunks}} cookie(s) of at most {{.MaxCookie}} bytes each.</p>
-<button type="submit">Save note</button>
-</form>
-
-<h2>Session</h2>
-{{if .Live}}
-<dl>
-<dt>ID</dt><dd id="session-id">{{.ID}}</dd>
-<dt>Created</dt><dd id="created">{{.Created}}</dd>
-<dt>Expires (cookie received)</dt><dd id="expires">{{.Expires}}</dd>
-<dt>Sealed with key</dt><dd id="key-id">{{.KeyID}}</dd>
-<dt>Cookie received</dt><dd id="cookie-size">{{.CookieBytes}} bytes in {{.Chunks}} cookie(s)</dd>
-</dl>
-{{else}}
-<p id="no-session">No session cookie. None is sent until something is stored.</p>
-{{if .SecureOverPlainHTTP}}<p>Logged in and still see this? Your browser refused the
-Secure cookie over plain HTTP (Chrome and Firefox keep it on localhost and 127.0.0.1;
-Safari may not). Restart the demo with <code>-insecure</code>.</p>{{end}}
-{{end}}
-<p>JSON: <a href="/api/session">/api/session</a></p>
-</body>
-</html>
-`))

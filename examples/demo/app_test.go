@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -137,6 +138,43 @@ func element(page, id string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// textarea returns the note form's text, unescaped.
+func textarea(page string) string {
+	m := regexp.MustCompile(`(?s)<textarea name="note"[^>]*>(.*?)</textarea>`).FindStringSubmatch(page)
+	if m == nil {
+		return ""
+	}
+	return html.UnescapeString(m[1])
+}
+
+// rows returns the cells of each table row of this class, as text.
+func rows(page, class string) [][]string {
+	var out [][]string
+	tags := regexp.MustCompile(`<[^>]*>`)
+	for _, tr := range regexp.MustCompile(`(?s)<tr class="`+class+`">(.*?)</tr>`).FindAllStringSubmatch(page, -1) {
+		var cells []string
+		for _, td := range regexp.MustCompile(`(?s)<td[^>]*>(.*?)</td>`).FindAllStringSubmatch(tr[1], -1) {
+			cells = append(cells, html.UnescapeString(tags.ReplaceAllString(td[1], "")))
+		}
+		out = append(out, cells)
+	}
+	return out
+}
+
+// firstResponse sends a form without following the redirect, to read the
+// Set-Cookie lines of the response that set them.
+func (d *demo) firstResponse(path string, form url.Values) *http.Response {
+	d.t.Helper()
+	client := *d.client
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.PostForm(d.srv.URL+path, form)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
 }
 
 func TestHealthz(t *testing.T) {
@@ -360,15 +398,33 @@ func TestAPITooLargeKeepsOldSession(t *testing.T) {
 	}
 }
 
-func TestNoteTooLargeShowsError(t *testing.T) {
+// TestNoteTooLargeKeepsTypedNote: a note the cookie cannot hold is
+// answered 413 with the typed text back in the form, the stored note
+// unchanged and the browser's cookie untouched.
+func TestNoteTooLargeKeepsTypedNote(t *testing.T) {
 	d := startDemo(t, newRing(t), config{MaxChunks: 1})
 	d.postForm("/note", url.Values{"note": {"short"}})
-	resp, page := d.postForm("/note", url.Values{"note": {strings.Repeat("n", 6000)}})
-	if resp.StatusCode != http.StatusOK || !strings.Contains(element(page, "error"), "does not fit") {
-		t.Fatalf("oversized note = %d, error %q", resp.StatusCode, element(page, "error"))
+	before := d.cookies()
+	typed := strings.Repeat("n<&>", 1500)
+	resp, page := d.postForm("/note", url.Values{"note": {typed}})
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(element(page, "error"), "does not fit") ||
+		!strings.Contains(element(page, "error"), "still in the form") {
+		t.Fatalf("oversized note = %d, error %q; want 413 and the error", resp.StatusCode, element(page, "error"))
+	}
+	if got := textarea(page); got != typed {
+		t.Errorf("the form holds %d bytes (%.20q...), want the %d typed", len(got), got, len(typed))
 	}
 	if got := element(page, "note-length"); got != "5" {
 		t.Errorf("note length after the refused note = %s, want 5 (the old note)", got)
+	}
+	if sc := resp.Header.Values("Set-Cookie"); len(sc) > 0 || resp.Header.Get("Location") != "" {
+		t.Errorf("413 carried Set-Cookie %q or Location %q", sc, resp.Header.Get("Location"))
+	}
+	if after := d.cookies(); after["session"] != before["session"] {
+		t.Error("the cookie changed after a 413")
+	}
+	if _, page := d.get("/"); textarea(page) != "short" {
+		t.Errorf("the next view's form holds %q, want the stored note", textarea(page))
 	}
 }
 

@@ -1,7 +1,10 @@
 // Command demo is a small web app that shows what cookiesession does: a
-// login that renews the session, a flash message, a visit counter, a note
-// of any size (to meet the size limit and chunking), and a JSON API over
-// the session.
+// login that renews the session (with "remember me"), a flash message, a
+// visit counter, a note of any size (to meet the size limit and chunking),
+// and a JSON API over the session. Beside them the page shows the cookie
+// as the browser sent it, what the server decrypted from it, and how many
+// tokens each key of the ring opened; the counters are also served at
+// /debug/vars. There is no server store.
 //
 //	go run ./examples/demo                 # http://127.0.0.1:8080
 //	go run ./examples/demo -keys keys.json -max-chunks 4 -debug
@@ -69,6 +72,7 @@ func parseFlags(args []string, out io.Writer) (flags, error) {
 	fs.StringVar(&f.cfg.Name, "name", "session", "cookie name (chunks are NAME.1, NAME.2, ...)")
 	fs.DurationVar(&f.cfg.MaxAge, "max-age", 24*time.Hour, "absolute session lifetime")
 	fs.DurationVar(&f.cfg.IdleTimeout, "idle-timeout", 0, "end a session idle this long; 0 is off")
+	fs.DurationVar(&f.cfg.RememberFor, "remember", defaultRemember, "lifetime of a \"remember me\" login, and the ceiling (MaxLifetime) of every session")
 	fs.IntVar(&f.cfg.MaxChunks, "max-chunks", 1, "cookies of 4096 bytes a session may span")
 	fs.BoolVar(&f.cfg.Insecure, "insecure", false, insecureHelp)
 	if err := fs.Parse(args); err != nil {

@@ -1,0 +1,165 @@
+package promsession
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// key returns a key with a fixed id, so that the expected text can name it.
+func key(t *testing.T, id uint32) cookiesession.Key {
+	t.Helper()
+	k, err := cookiesession.NewKey(id, bytes.Repeat([]byte{byte(id)}, cookiesession.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// server is a Manager behind its middleware, with routes that store a
+// small value, store one too large for the cookie, and read.
+func server(t *testing.T, ring *cookiesession.KeyRing, name string) (*cookiesession.Manager, http.Handler) {
+	t.Helper()
+	m, err := cookiesession.New(ring, cookiesession.Options{Name: name, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Set("user", "ada")
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Set("blob", strings.Repeat("x", 5000))
+	})
+	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).GetString("user")
+	})
+	return m, m.Handler(mux)
+}
+
+// request sends path with the cookie header and returns the response's
+// first Set-Cookie value for name, or "".
+func request(t *testing.T, h http.Handler, path, cookie, name string) (int, string) {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	if cookie != "" {
+		req.Header.Set("Cookie", name+"="+cookie)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == name && c.MaxAge >= 0 {
+			return rec.Code, c.Value
+		}
+	}
+	return rec.Code, ""
+}
+
+// TestCollector drives a Manager through a write, opens, a tampered
+// cookie, a session too large and a rotation, and compares what the
+// collector exports.
+func TestCollector(t *testing.T) {
+	oldKey, newKey, later := key(t, 0x0a), key(t, 0x0b), key(t, 0x0c)
+	ring, err := cookiesession.NewKeyRing(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, h := server(t, ring, "sid")
+	c := NewCollector(m, "app")
+
+	_, token := request(t, h, "/set", "", "sid") // written 1
+	if token == "" {
+		t.Fatal("no cookie after /set")
+	}
+	request(t, h, "/get", token, "sid") // opened 1
+	i, swap := len(token)-10, "A"       // inside the tag: authentication fails
+	if token[i] == 'A' {
+		swap = "B"
+	}
+	tampered := token[:i] + swap + token[i+1:]
+	request(t, h, "/get", tampered, "sid") // refused auth_failed, cleared
+	if code, _ := request(t, h, "/big", token, "sid"); code != http.StatusInternalServerError {
+		t.Fatalf("/big answered %d, want the default ErrorHandler's 500", code) // opened 2, too_large 1
+	}
+	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, err := range []error{ring.Add(newKey), ring.AddScheduled(later, promoteAt), ring.Promote(newKey.ID())} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, moved := request(t, h, "/get", token, "sid"); moved == "" { // opened 3, resealed 1, written 2
+		t.Fatal("a token under the old key was not re-sealed")
+	}
+
+	const want = `
+# HELP app_cookiesession_cleared_total Responses that expired the client's session cookies.
+# TYPE app_cookiesession_cleared_total counter
+app_cookiesession_cleared_total{cookie="sid"} 1
+# HELP app_cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.
+# TYPE app_cookiesession_key_info gauge
+app_cookiesession_key_info{cookie="sid",key_id="0000000a",primary="false",promote_at=""} 1
+app_cookiesession_key_info{cookie="sid",key_id="0000000b",primary="true",promote_at=""} 1
+app_cookiesession_key_info{cookie="sid",key_id="0000000c",primary="false",promote_at="2030-01-02T03:04:05Z"} 1
+# HELP app_cookiesession_opened_total Session tokens opened, by the id of the key that sealed them.
+# TYPE app_cookiesession_opened_total counter
+app_cookiesession_opened_total{cookie="sid",key_id="0000000a"} 3
+# HELP app_cookiesession_refused_total Session cookies refused, by reason.
+# TYPE app_cookiesession_refused_total counter
+app_cookiesession_refused_total{cookie="sid",reason="auth_failed"} 1
+app_cookiesession_refused_total{cookie="sid",reason="bad_encoding"} 0
+app_cookiesession_refused_total{cookie="sid",reason="expired"} 0
+app_cookiesession_refused_total{cookie="sid",reason="unknown_key"} 0
+app_cookiesession_refused_total{cookie="sid",reason="validate"} 0
+# HELP app_cookiesession_resealed_total Tokens re-sealed only to move them from an old key to the primary.
+# TYPE app_cookiesession_resealed_total counter
+app_cookiesession_resealed_total{cookie="sid"} 1
+# HELP app_cookiesession_too_large_total Sessions that did not fit the cookie size limit.
+# TYPE app_cookiesession_too_large_total counter
+app_cookiesession_too_large_total{cookie="sid"} 1
+# HELP app_cookiesession_written_total Session tokens sealed into a response.
+# TYPE app_cookiesession_written_total counter
+app_cookiesession_written_total{cookie="sid"} 2
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
+		t.Error(err)
+	}
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %+v", err, problems)
+	}
+}
+
+// TestTwoManagersOneRegistry: the cookie label keeps two Managers'
+// metrics apart in one registry.
+func TestTwoManagersOneRegistry(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	for _, name := range []string{"auth", "prefs"} {
+		ring, err := cookiesession.NewKeyRing(key(t, 0x01))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, h := server(t, ring, name)
+		_, token := request(t, h, "/set", "", name)
+		request(t, h, "/get", token, name)
+		if err := reg.Register(NewCollector(m, "")); err != nil {
+			t.Fatalf("registering %s: %v", name, err)
+		}
+	}
+	const want = `
+# HELP cookiesession_opened_total Session tokens opened, by the id of the key that sealed them.
+# TYPE cookiesession_opened_total counter
+cookiesession_opened_total{cookie="auth",key_id="00000001"} 1
+cookiesession_opened_total{cookie="prefs",key_id="00000001"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "cookiesession_opened_total"); err != nil {
+		t.Error(err)
+	}
+}
