@@ -241,7 +241,17 @@ function inferType(value) {
 }
 
 function makeEntry(keyBytes, type, value) {
-  const e = { key: goString(keyBytes), keyBytes, type, value: checkValue(type, value) };
+  const e = { key: goString(keyBytes), keyBytes, type, value: null };
+  if ((type === 'float32' || type === 'float64') && value instanceof Uint8Array) {
+    // A float given by its IEEE 754 bits keeps them all, NaN payloads too.
+    const size = type === 'float32' ? 4 : 8;
+    if (value.length !== size) throw new RangeError(`cookiesession: ${type} bits must be ${size} bytes`);
+    e.bits = value.slice();
+    const view = new DataView(e.bits.buffer);
+    e.value = size === 4 ? view.getFloat32(0) : view.getFloat64(0);
+    return e;
+  }
+  e.value = checkValue(type, value);
   return e;
 }
 
