@@ -114,9 +114,10 @@ function decodeField(node, kind, field, prev) {
   throw bad();
 }
 
-// foldName is Go's encoding/json name folding: ToUpper(ToLower(r)) for each
-// rune. The only non-ASCII runes that fold onto ASCII letters are these.
-const FOLD_SPECIAL = { '\u017f': 'S', '\u212a': 'K', '\u0131': 'I', '\u0130': 'I' };
+// foldName is Go's encoding/json name folding: each rune becomes the
+// smallest rune of its simple case-folding orbit. The only non-ASCII runes
+// whose orbit holds an ASCII letter are long s and the Kelvin sign.
+const FOLD_SPECIAL = { '\u017f': 'S', '\u212a': 'K' };
 
 function foldName(name) {
   let out = '';
