@@ -4,11 +4,12 @@
 // test is skipped if workerd cannot start; in CI (CI=true) that fails it.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
-import { goInterop, jsDir, normal, ringText } from './helpers.js';
+import { goInterop, jsDir, normal, repoRoot, ringText } from './helpers.js';
 
 const enc = (s) => Buffer.from(s).toString('hex');
 const key = { id: 0x0badcafe, secret: Uint8Array.from({ length: 32 }, (_, i) => i * 7) };
@@ -29,6 +30,7 @@ const stored = [
 
 describe('in workerd', () => {
   let mf;
+  let readmeWorker;
   let startError;
 
   before(async () => {
@@ -44,6 +46,14 @@ describe('in workerd', () => {
         bindings: { COOKIESESSION_KEYS: ring, COOKIE_NAME: NAME, NOW: String(NOW) },
       });
       await mf.ready;
+      readmeWorker = new Miniflare({
+        modules: true,
+        script: await readmeSnippet(),
+        compatibilityDate: '2026-04-01',
+        bindings: { COOKIESESSION_KEYS: ring },
+        outboundService: () => new Response('from the origin'),
+      });
+      await readmeWorker.ready;
     } catch (err) {
       startError = err;
     }
@@ -51,6 +61,7 @@ describe('in workerd', () => {
 
   after(async () => {
     await mf?.dispose();
+    await readmeWorker?.dispose();
   });
 
   const requireWorkerd = (t) => {
@@ -102,4 +113,34 @@ describe('in workerd', () => {
       .sort((a, b) => (a.key < b.key ? -1 : 1));
     assert.deepEqual(normal(opened.values), normal(expected));
   });
+
+  it('lets an admin through to the origin and turns others away', async (t) => {
+    if (!requireWorkerd(t)) return;
+    const seal = (role) =>
+      goInterop([{ op: 'manager_seal', ring, name: 'session', now: Math.floor(Date.now() / 1000), max_age: 86400, max_chunks: 1, max_cookie_size: 4096,
+        values: [{ key: enc('role'), type: 'string', hex: enc(role) }] }])[0].set_cookie[0].split(';')[0];
+    const ask = async (cookie) => {
+      const res = await readmeWorker.dispatchFetch('https://example.com/admin', { headers: cookie ? { Cookie: cookie } : {} });
+      return [res.status, await res.text()];
+    };
+    assert.deepEqual(await ask(seal('admin')), [200, 'from the origin']);
+    assert.deepEqual(await ask(seal('user')), [403, 'forbidden']);
+    assert.deepEqual(await ask(''), [403, 'forbidden']);
+    assert.deepEqual(await ask('session=AAAA'), [403, 'forbidden']);
+  });
 });
+
+// readmeSnippet bundles the README's Cloudflare Worker, so the documented
+// code is the code that runs.
+async function readmeSnippet() {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Reading the session at the edge'));
+  const code = section.slice(section.indexOf('```js\n') + 6, section.indexOf('```', section.indexOf('```js\n') + 6));
+  const bundle = await build({
+    stdin: { contents: code, resolveDir: jsDir, loader: 'js' },
+    alias: { cookiesession: join(jsDir, 'src', 'index.js') },
+    bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'silent',
+  });
+  return bundle.outputFiles[0].text;
+}
+
