@@ -93,7 +93,7 @@ let interopBinary;
 export function goInterop(requests) {
   if (!interopBinary) {
     interopBinary = join(mkdtempSync(join(tmpdir(), 'cookiesession-interop-')), 'interop');
-    execFileSync('go', ['build', '-o', interopBinary, '.'], { cwd: join(jsDir, 'interop'), stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('go', ['build', '-o', interopBinary, './interop'], { cwd: jsDir, stdio: ['ignore', 'inherit', 'inherit'] });
   }
   const out = execFileSync(interopBinary, { input: JSON.stringify(requests), maxBuffer: 64 << 20 });
   return JSON.parse(out.toString('utf8'));

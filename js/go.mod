@@ -1,4 +1,4 @@
-module github.com/seed-ff2808ae/cookiesession/js/interop
+module github.com/seed-ff2808ae/cookiesession/js
 
 go 1.25.0
 
@@ -9,4 +9,4 @@ require (
 	golang.org/x/sys v0.47.0 // indirect
 )
 
-replace github.com/seed-ff2808ae/cookiesession => ../..
+replace github.com/seed-ff2808ae/cookiesession => ../
