@@ -1,0 +1,150 @@
+// The cookie transport (FORMAT.md section 5): reading a token from a Cookie
+// header with its chunks, and writing Set-Cookie values chunked as Go's
+// Manager writes them.
+
+import { Codec, MIN_TOKEN_LEN, SessionError } from './codec.js';
+import { isGoSpace } from './keyring.js';
+
+const MAX_CHUNKS_LIMIT = 64;
+const MAX_COOKIES = 3000; // net/http's limit: more cookies than this count as none
+const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' };
+
+/**
+ * SessionCookies reads and writes one session cookie configuration, as Go's
+ * Manager does: the chunks are named name, name.1, ... name.(maxChunks-1),
+ * and each cookie's name plus value is at most maxCookieSize bytes. The
+ * token limit is the sum of the chunks' capacities, as in Go.
+ */
+export class SessionCookies {
+  #names;
+  #caps;
+  #attrs;
+  #browserSession;
+
+  constructor(ring, options = {}) {
+    const { name = 'session', maxCookieSize = 4096, maxChunks = 1, browserSession = false } = options;
+    if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > MAX_CHUNKS_LIMIT) {
+      throw new RangeError(`cookiesession: maxChunks must be between 1 and ${MAX_CHUNKS_LIMIT}`);
+    }
+    if (!Number.isInteger(maxCookieSize) || maxCookieSize < 1) throw new RangeError('cookiesession: maxCookieSize must be positive');
+    this.#names = Array.from({ length: maxChunks }, (_, i) => (i === 0 ? name : `${name}.${i}`));
+    this.#caps = this.#names.map((n) => maxCookieSize - new TextEncoder().encode(n).length);
+    const total = this.#caps.reduce((sum, c) => sum + Math.max(c, 0), 0);
+    if (this.#caps[maxChunks - 1] < 1 || total < MIN_TOKEN_LEN) {
+      throw new RangeError(`cookiesession: maxCookieSize ${maxCookieSize} x maxChunks ${maxChunks} cannot hold an empty session (${MIN_TOKEN_LEN} bytes of token)`);
+    }
+    /** The Codec behind the cookies; its token limit is the chunks' total capacity. */
+    this.codec = new Codec(ring, { name, maxAge: options.maxAge, idleTimeout: options.idleTimeout, maxTokenLen: total });
+    this.#attrs = attributes(name, options);
+    this.#browserSession = browserSession;
+  }
+
+  /**
+   * Reads the session's chunks from a Cookie header (a string, or an array
+   * of header lines) and opens the token at now. Returns null if the
+   * request carries none of the chunks; throws a SessionError if they do
+   * not open.
+   */
+  open(cookieHeader, now = new Date()) {
+    const { values } = this.#read(cookieHeader);
+    if (values.length === 0) return null;
+    return this.codec.open(this.#join(values), now);
+  }
+
+  /** How many chunk cookies the request holds: the highest index sent plus one. */
+  chunksSent(cookieHeader) {
+    return this.#read(cookieHeader).values.length;
+  }
+
+  // #read takes, for each chunk name, the first cookie with exactly that
+  // name, as Go's Manager splits the Cookie header lines.
+  #read(cookieHeader) {
+    const lines = cookieHeader == null ? [] : Array.isArray(cookieHeader) ? cookieHeader : [cookieHeader];
+    if (lines.reduce((n, line) => n + line.split(';').length, 0) > MAX_COOKIES) return { values: [] };
+    const values = [];
+    for (const line of lines) {
+      for (const part of line.split(';')) {
+        const trimmed = trimGoSpace(part);
+        const eq = trimmed.indexOf('=');
+        const name = eq < 0 ? trimmed : trimmed.slice(0, eq);
+        let value = eq < 0 ? '' : trimmed.slice(eq + 1);
+        const i = this.#names.indexOf(name);
+        if (i < 0 || i in values) continue;
+        if (value.length > 1 && value[0] === '"' && value[value.length - 1] === '"') value = value.slice(1, -1);
+        values[i] = value;
+      }
+    }
+    return { values };
+  }
+
+  // #join concatenates the chunks, which must have no gaps and together
+  // stay within the token limit.
+  #join(values) {
+    let total = 0;
+    for (let i = 0; i < values.length; i++) {
+      if (!(i in values)) {
+        throw new SessionError('invalid', `cookie ${this.#names[values.length - 1]} present but chunk ${this.#names[i]} missing`);
+      }
+      total += new TextEncoder().encode(values[i]).length;
+    }
+    if (total > this.codec.maxTokenLen) {
+      throw new SessionError('invalid', `cookie chunks of ${total} bytes exceed the limit of ${this.codec.maxTokenLen}`);
+    }
+    return values.join('');
+  }
+
+  /**
+   * Seals record at now and returns the Set-Cookie header values: one per
+   * chunk the token needs, then lines expiring any higher chunk the
+   * request held (pass chunksSent(cookieHeader) as sent).
+   */
+  seal(record, now = new Date(), sent = 0) {
+    let token = this.codec.seal(record, now);
+    // Whole seconds left, rounded toward zero as Go's Duration division.
+    const maxAge = (record.expires * 1000n - BigInt(now.getTime())) / 1000n;
+    const lines = [];
+    for (let i = 0; token.length > 0 || i === 0; i++) {
+      const n = Math.min(token.length, this.#caps[i]);
+      const age = this.#browserSession ? '' : `; Max-Age=${maxAge > 1n ? maxAge : 1n}`;
+      lines.push(`${this.#names[i]}=${token.slice(0, n)}${age}${this.#attrs}`);
+      token = token.slice(n);
+    }
+    return lines.concat(this.clear(sent).slice(lines.length));
+  }
+
+  /** Set-Cookie values that expire the first `sent` chunks (at least the first). */
+  clear(sent = 1) {
+    return this.#names.slice(0, Math.max(sent, 1)).map((n) => `${n}=; Max-Age=0${this.#attrs}`);
+  }
+}
+
+function trimGoSpace(s) {
+  let start = 0;
+  let end = s.length;
+  while (start < end && isGoSpace(s.codePointAt(start))) start++;
+  while (end > start && isGoSpace(s.codePointAt(end - 1))) end--;
+  return s.slice(start, end);
+}
+
+// attributes renders the attributes after the value (and Max-Age), in the
+// order net/http writes them, with Go's defaults: Path=/, HttpOnly, Secure,
+// SameSite=Lax.
+function attributes(name, { path = '/', domain = '', secure = true, httpOnly = true, sameSite = 'lax', partitioned = false }) {
+  const sameSiteText = SAME_SITE[String(sameSite).toLowerCase()];
+  if (sameSiteText === undefined) throw new RangeError(`cookiesession: sameSite must be lax, strict or none`);
+  if (!/^[\x21-\x7e]+$/.test(name) || /[()<>@,;:\\"/[\]?={}]/.test(name)) throw new RangeError(`cookiesession: invalid cookie name ${JSON.stringify(name)}`);
+  if (/[;\x00-\x1f\x7f]/.test(path + domain)) throw new RangeError('cookiesession: path and domain must not hold ";" or control characters');
+  if (name.startsWith('__Host-') && (!secure || path !== '/' || domain !== '')) {
+    throw new RangeError('cookiesession: a __Host- cookie needs secure, path "/" and no domain');
+  }
+  if (name.startsWith('__Secure-') && !secure) throw new RangeError('cookiesession: a __Secure- cookie needs secure');
+  if ((sameSiteText === 'None' || partitioned) && !secure) throw new RangeError('cookiesession: SameSite=None and Partitioned need secure');
+  let text = '';
+  if (path) text += `; Path=${path}`;
+  if (domain) text += `; Domain=${domain}`;
+  if (httpOnly) text += '; HttpOnly';
+  if (secure) text += '; Secure';
+  text += `; SameSite=${sameSiteText}`;
+  if (partitioned) text += '; Partitioned';
+  return text;
+}

@@ -1,0 +1,194 @@
+// Type declarations for cookiesession's JavaScript port (wire format v1).
+
+/** The Go type a value is stored as; each keeps its FORMAT.md tag. */
+export type GoType =
+  | 'nil' | 'string' | '[]byte' | 'bool'
+  | 'int' | 'int8' | 'int16' | 'int32' | 'int64'
+  | 'uint' | 'uint8' | 'uint16' | 'uint32' | 'uint64'
+  | 'float32' | 'float64' | 'time.Time' | 'time.Duration'
+  | '[]string' | 'map[string]string' | 'json.RawMessage';
+
+/** The tag byte of each Go type. */
+export const TAGS: Readonly<Record<GoType, number>>;
+
+/**
+ * A Go string: a JS string when it is valid UTF-8, otherwise its bytes.
+ * Keys are Go strings too.
+ */
+export type GoString = string | Uint8Array;
+
+/** The JS form of each Go type. 64-bit integers and durations (nanoseconds) are BigInt. */
+export interface GoValueOf {
+  nil: null;
+  string: GoString;
+  '[]byte': Uint8Array;
+  bool: boolean;
+  int: bigint; int64: bigint; uint: bigint; uint64: bigint; 'time.Duration': bigint;
+  int8: number; int16: number; int32: number; uint8: number; uint16: number; uint32: number;
+  float32: number; float64: number;
+  'time.Time': GoTime;
+  '[]string': GoString[];
+  'map[string]string': Map<GoString, GoString>;
+  /** The JSON text, kept byte for byte. */
+  'json.RawMessage': GoString;
+}
+
+/** A value with its Go type. Floats also carry their IEEE 754 bits, big-endian. */
+export type Typed = { [T in GoType]: { type: T; value: GoValueOf[T]; bits?: Uint8Array } }[GoType];
+
+/** A time.Time as the wire carries it: the instant and the zone offset. */
+export class GoTime {
+  /** @param offset seconds east of UTC, strictly within ±86400 */
+  constructor(unix: bigint | number, nsec?: number, offset?: number);
+  /** Unix seconds, rounded down. */
+  readonly unix: bigint;
+  /** Nanoseconds, 0 to 999999999. */
+  readonly nsec: number;
+  /** Zone offset east of UTC, in seconds. */
+  readonly offset: number;
+  static fromDate(date: Date, offset?: number): GoTime;
+  /** The instant, to the millisecond. */
+  toDate(): Date;
+  equals(other: unknown): boolean;
+  /** RFC 3339 with nanoseconds and offset, as Go's time.RFC3339Nano. */
+  toString(): string;
+}
+
+/** The typed contents of a session. */
+export class Values {
+  /** The value under key (mutable values are copies), or undefined. */
+  get(key: GoString): GoValueOf[GoType] | undefined;
+  getTyped(key: GoString): Typed | undefined;
+  /** Parses the json.RawMessage under key. Throws if the value is of another type. */
+  getJSON(key: GoString): unknown;
+  has(key: GoString): boolean;
+  /**
+   * Stores value as the Go type named, or without a type as the type its
+   * JS type maps to: null -> nil, string -> string, boolean -> bool,
+   * bigint -> int, number -> float64, Uint8Array -> []byte, GoTime or
+   * Date -> time.Time, array -> []string, Map -> map[string]string.
+   * Integer types take a number or a bigint; a float type also takes its
+   * IEEE 754 bits as a 4- or 8-byte Uint8Array. Throws, changing nothing,
+   * if the value does not fit the type.
+   */
+  set<T extends GoType>(key: GoString, value: unknown, type?: T): this;
+  /** Stores JSON.stringify(value) as a json.RawMessage. */
+  setJSON(key: GoString, value: unknown): this;
+  delete(key: GoString): boolean;
+  readonly size: number;
+  /** Keys in ascending byte order. */
+  keys(): GoString[];
+  entries(): [GoString, Typed][];
+  /** The canonical encoding of FORMAT.md section 4. */
+  encode(): Uint8Array;
+  /** Decodes a values section; throws with Go's wording. */
+  static decode(bytes: Uint8Array): Values;
+}
+
+/** What a token carries. Times are whole Unix seconds. */
+export interface SessionRecord {
+  /** 16 random bytes, kept across re-seals. */
+  id: Uint8Array;
+  created: bigint;
+  /** The token's own hard deadline. */
+  expires: bigint;
+  /** The key the token was opened or sealed with. */
+  keyId: number;
+  values: Values;
+}
+
+/** A record to seal: missing fields are filled in (a random id, created = now, expires from the lifetimes). */
+export interface RecordToSeal {
+  id?: Uint8Array;
+  created?: bigint;
+  expires?: bigint;
+  keyId?: number;
+  values?: Values;
+}
+
+export type ErrorKind = 'invalid' | 'unknown_key' | 'expired' | 'too_large';
+
+/** Why a token was refused or a session not sealed. reason is the Go implementation's wording. */
+export class SessionError extends Error {
+  readonly kind: ErrorKind;
+  readonly reason: string;
+  /** The key id read from the token, or 0. */
+  readonly keyId: number;
+  /** For 'expired': the deadline that passed, in Unix seconds. */
+  readonly expiredAt?: bigint;
+}
+
+/** A parsed key ring. Secrets are never shown by toString or JSON.stringify. */
+export class KeyRing {
+  readonly ids: number[];
+  /** The id of the key that seals at now, after any scheduled promotion. */
+  primaryAt(now?: Date): number;
+  toString(): string;
+}
+
+/** Parses the ring's JSON text form (FORMAT.md section 6) as strictly as Go's ParseKeyRing. */
+export function parseKeyRing(text: string | Uint8Array): KeyRing;
+
+/** The length of the shortest valid token. */
+export const MIN_TOKEN_LEN: number;
+
+export interface CodecOptions {
+  /** The cookie name tokens are bound to. */
+  name: string;
+  /** Absolute lifetime in seconds. Default 86400. */
+  maxAge?: number;
+  /** Idle timeout in seconds; 0 (default) is off. */
+  idleTimeout?: number;
+  /** Default 4096. */
+  maxTokenLen?: number;
+}
+
+/** Seals and opens tokens, as Go's Codec. */
+export class Codec {
+  constructor(ring: KeyRing, options: CodecOptions);
+  readonly maxTokenLen: number;
+  /** Opens token as of now; throws a SessionError. */
+  open(token: string, now?: Date): SessionRecord;
+  /** Seals record (filling it in and setting keyId) and returns the token. */
+  seal(record: RecordToSeal, now?: Date): string;
+  /** min(created + maxAge, now + idleTimeout), in Unix seconds. */
+  expiry(created: bigint, nowSec: bigint): bigint;
+}
+
+export interface SessionCookiesOptions {
+  /** Default "session". */
+  name?: string;
+  maxAge?: number;
+  idleTimeout?: number;
+  /** Each cookie's name plus value, in bytes. Default 4096. */
+  maxCookieSize?: number;
+  /** Default 1, at most 64. */
+  maxChunks?: number;
+  /** Default "/". */
+  path?: string;
+  domain?: string;
+  /** Default true. */
+  secure?: boolean;
+  /** Default true. */
+  httpOnly?: boolean;
+  /** Default "lax". */
+  sameSite?: 'lax' | 'strict' | 'none';
+  partitioned?: boolean;
+  /** Leave out Max-Age. */
+  browserSession?: boolean;
+}
+
+/** Reads and writes the session's cookies, chunked as Go's Manager does. */
+export class SessionCookies {
+  constructor(ring: KeyRing, options?: SessionCookiesOptions);
+  /** The codec; its token limit is the chunks' total capacity. */
+  readonly codec: Codec;
+  /** The record in the Cookie header, or null if no chunk is there. Throws a SessionError. */
+  open(cookieHeader: string | string[] | null | undefined, now?: Date): SessionRecord | null;
+  /** How many chunks the request holds (the highest index plus one). */
+  chunksSent(cookieHeader: string | string[] | null | undefined): number;
+  /** Set-Cookie values for record, expiring chunks beyond the token that the request held. */
+  seal(record: RecordToSeal, now?: Date, sent?: number): string[];
+  /** Set-Cookie values that expire the first `sent` chunks (at least one). */
+  clear(sent?: number): string[];
+}

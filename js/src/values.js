@@ -1,0 +1,582 @@
+// The typed values section (FORMAT.md section 4): Values, GoTime, and the
+// canonical encoder and strict decoder.
+
+import { validJSON } from './json.js';
+
+/** The tag of each Go type, by the Go type's name (FORMAT.md section 4). */
+export const TAGS = Object.freeze({
+  nil: 0x00, string: 0x01, '[]byte': 0x02, bool: 0x03,
+  int: 0x04, int8: 0x05, int16: 0x06, int32: 0x07, int64: 0x08,
+  uint: 0x09, uint8: 0x0a, uint16: 0x0b, uint32: 0x0c, uint64: 0x0d,
+  float32: 0x0e, float64: 0x0f, 'time.Time': 0x10, 'time.Duration': 0x11,
+  '[]string': 0x12, 'map[string]string': 0x13, 'json.RawMessage': 0x14,
+});
+const TYPES = Object.keys(TAGS);
+
+// Integers that fit a JS number exactly travel as numbers; the 64-bit ones
+// (and durations) as BigInt. [bytes, signed].
+const SMALL_INTS = { int8: [1, true], int16: [2, true], int32: [4, true], uint8: [1, false], uint16: [2, false], uint32: [4, false] };
+const BIG_INTS = { int: true, int64: true, 'time.Duration': true, uint: false, uint64: false };
+
+const MAX_OFFSET = 86400;
+const utf8 = new TextEncoder();
+const strictUTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * A time.Time as the wire carries it: the instant (unix seconds, rounded
+ * down, and nanoseconds) and the zone's offset east of UTC in seconds.
+ */
+export class GoTime {
+  constructor(unix, nsec = 0, offset = 0) {
+    this.unix = BigInt(unix);
+    this.nsec = nsec;
+    this.offset = offset;
+    if (this.unix < -(2n ** 63n) || this.unix >= 2n ** 63n) throw new RangeError('cookiesession: time seconds outside int64');
+    if (!Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) throw new RangeError(`cookiesession: nanoseconds ${nsec} out of range`);
+    if (!Number.isInteger(offset) || offset <= -MAX_OFFSET || offset >= MAX_OFFSET) {
+      throw new RangeError(`cookiesession: zone offset ${offset} out of range`);
+    }
+    Object.freeze(this);
+  }
+
+  /** The time of a Date (milliseconds), at the given offset (default UTC). */
+  static fromDate(date, offset = 0) {
+    const ms = BigInt(date.getTime());
+    const sec = ms >= 0n ? ms / 1000n : -((-ms + 999n) / 1000n);
+    return new GoTime(sec, Number(ms - sec * 1000n) * 1e6, offset);
+  }
+
+  /** The instant as a Date, which keeps milliseconds only. */
+  toDate() {
+    return new Date(Number(this.unix) * 1000 + Math.floor(this.nsec / 1e6));
+  }
+
+  equals(other) {
+    return other instanceof GoTime && other.unix === this.unix && other.nsec === this.nsec && other.offset === this.offset;
+  }
+
+  /** RFC 3339 with nanoseconds and the offset, as Go's time.RFC3339Nano. */
+  toString() {
+    const local = this.unix + BigInt(this.offset);
+    let text = formatUnix(local);
+    if (this.nsec) text += '.' + String(this.nsec).padStart(9, '0').replace(/0+$/, '');
+    if (this.offset === 0) return text + 'Z';
+    const abs = Math.abs(this.offset);
+    const hh = String(Math.floor(abs / 3600)).padStart(2, '0');
+    const mm = String(Math.floor((abs % 3600) / 60)).padStart(2, '0');
+    return text + (this.offset < 0 ? '-' : '+') + hh + ':' + mm;
+  }
+}
+
+/** Formats whole unix seconds as YYYY-MM-DDTHH:MM:SS (proleptic Gregorian). */
+export function formatUnix(sec) {
+  sec = BigInt(sec);
+  const days = sec >= 0n ? sec / 86400n : -((-sec + 86399n) / 86400n);
+  const rest = Number(sec - days * 86400n);
+  // Days to civil date, after Howard Hinnant's algorithm.
+  const z = days + 719468n;
+  const era = (z >= 0n ? z : z - 146096n) / 146097n;
+  const doe = Number(z - era * 146097n);
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = era * 400n + BigInt(yoe) + (month <= 2 ? 1n : 0n);
+  const pad = (n, w = 2) => String(n).padStart(w, '0');
+  const y = year < 0n ? '-' + pad(-year, 4) : pad(year, 4);
+  return `${y}-${pad(month)}-${pad(day)}T${pad(Math.floor(rest / 3600))}:${pad(Math.floor(rest / 60) % 60)}:${pad(rest % 60)}`;
+}
+
+/** A string from Go: a JS string when it is valid UTF-8, else its bytes. */
+function goString(bytes) {
+  try {
+    return strictUTF8.decode(bytes);
+  } catch {
+    return bytes.slice();
+  }
+}
+
+/** The bytes of a Go string given as a JS string (UTF-8) or a Uint8Array. */
+export function stringBytes(s, what) {
+  if (s instanceof Uint8Array) return s.slice();
+  if (typeof s !== 'string') throw new TypeError(`cookiesession: ${what} must be a string or a Uint8Array`);
+  if (!s.isWellFormed()) throw new TypeError(`cookiesession: ${what} holds a lone surrogate, which UTF-8 cannot carry`);
+  return utf8.encode(s);
+}
+
+// Keys index a Map by their bytes, one char per byte: comparing two such
+// strings compares the bytes as memcmp does.
+const byteKey = (bytes) => {
+  let s = '';
+  for (const b of bytes) s += String.fromCharCode(b);
+  return s;
+};
+
+/** Copies a value out so that a caller cannot change what is stored. */
+function copyOut(type, value) {
+  if (value instanceof Uint8Array) return value.slice();
+  if (type === '[]string') return value.map((s) => (s instanceof Uint8Array ? s.slice() : s));
+  if (type === 'map[string]string') return new Map([...value].map(([k, v]) => [copyOut('', k), copyOut('', v)]));
+  return value;
+}
+
+/**
+ * Values is the typed contents of a session: each value keeps the Go type
+ * it was stored as, so re-sealing gives Go back the same types. Keys are
+ * strings (or Uint8Array for keys that are not UTF-8).
+ */
+export class Values {
+  #entries = new Map(); // byteKey -> {key, keyBytes, type, value, bits?}
+
+  /** The value under key, or undefined. Mutable values are copies. */
+  get(key) {
+    const e = this.#entries.get(byteKey(stringBytes(key, 'a key')));
+    return e === undefined ? undefined : copyOut(e.type, e.value);
+  }
+
+  /** {type, value} under key, with the Go type name; floats also carry their IEEE bits. */
+  getTyped(key) {
+    const e = this.#entries.get(byteKey(stringBytes(key, 'a key')));
+    if (e === undefined) return undefined;
+    const typed = { type: e.type, value: copyOut(e.type, e.value) };
+    if (e.type === 'float32' || e.type === 'float64') typed.bits = floatBits(e);
+    return typed;
+  }
+
+  /** The JSON value under key (a json.RawMessage), parsed. */
+  getJSON(key) {
+    const e = this.#entries.get(byteKey(stringBytes(key, 'a key')));
+    if (e === undefined) return undefined;
+    if (e.type !== 'json.RawMessage') throw new TypeError(`cookiesession: value for key ${JSON.stringify(String(key))} is ${e.type}, not JSON`);
+    return JSON.parse(typeof e.value === 'string' ? e.value : new TextDecoder().decode(e.value));
+  }
+
+  has(key) {
+    return this.#entries.has(byteKey(stringBytes(key, 'a key')));
+  }
+
+  /**
+   * Stores value under key as the Go type named by type, or, without one,
+   * as the type its JS type maps to: null -> nil, string -> string,
+   * boolean -> bool, bigint -> int, number -> float64, Uint8Array ->
+   * []byte, GoTime or Date -> time.Time, array -> []string, Map ->
+   * map[string]string. It throws, and changes nothing, if the value does
+   * not fit the type.
+   */
+  set(key, value, type = inferType(value)) {
+    const keyBytes = stringBytes(key, 'a key');
+    const e = makeEntry(keyBytes, type, value);
+    this.#entries.set(byteKey(keyBytes), e);
+    return this;
+  }
+
+  /** Stores JSON.stringify(value) as a json.RawMessage. */
+  setJSON(key, value) {
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError('cookiesession: value has no JSON form');
+    return this.set(key, text, 'json.RawMessage');
+  }
+
+  delete(key) {
+    return this.#entries.delete(byteKey(stringBytes(key, 'a key')));
+  }
+
+  get size() {
+    return this.#entries.size;
+  }
+
+  /** The keys in ascending byte order (the wire order). */
+  keys() {
+    return this.#sorted().map((e) => e.key);
+  }
+
+  /** [key, {type, value}] pairs in wire order. */
+  entries() {
+    return this.#sorted().map((e) => [e.key, this.getTyped(e.keyBytes)]);
+  }
+
+  #sorted() {
+    return [...this.#entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
+  }
+
+  /** The canonical encoding (FORMAT.md section 4). */
+  encode() {
+    const w = new Writer();
+    const sorted = this.#sorted();
+    w.uvarint(sorted.length);
+    for (const e of sorted) writeEntry(w, e);
+    return w.bytes();
+  }
+
+  /** Decodes a values section; throws ValuesError with Go's wording. */
+  static decode(bytes) {
+    const v = new Values();
+    const r = new Reader(bytes);
+    const count = r.count('value', 2);
+    let prev = null;
+    for (let i = 0; i < count; i++) {
+      const e = readEntry(r);
+      const k = byteKey(e.keyBytes);
+      if (prev !== null && prev >= k) r.fail(`key ${quote(e.keyBytes)} out of order or repeated`);
+      prev = k;
+      v.#entries.set(k, e);
+    }
+    if (r.remaining() !== 0) r.fail(`${r.remaining()} trailing bytes`);
+    return v;
+  }
+}
+
+function inferType(value) {
+  if (value === null || value === undefined) return 'nil';
+  if (typeof value === 'string') return 'string';
+  if (typeof value === 'boolean') return 'bool';
+  if (typeof value === 'bigint') return 'int';
+  if (typeof value === 'number') return 'float64';
+  if (value instanceof Uint8Array) return '[]byte';
+  if (value instanceof GoTime || value instanceof Date) return 'time.Time';
+  if (Array.isArray(value)) return '[]string';
+  if (value instanceof Map) return 'map[string]string';
+  throw new TypeError('cookiesession: no Go type for this value: give one, or store it with setJSON');
+}
+
+function makeEntry(keyBytes, type, value) {
+  const e = { key: goString(keyBytes), keyBytes, type, value: null };
+  if ((type === 'float32' || type === 'float64') && value instanceof Uint8Array) {
+    // A float given by its IEEE 754 bits keeps them all, NaN payloads too.
+    const size = type === 'float32' ? 4 : 8;
+    if (value.length !== size) throw new RangeError(`cookiesession: ${type} bits must be ${size} bytes`);
+    e.bits = value.slice();
+    const view = new DataView(e.bits.buffer);
+    e.value = size === 4 ? view.getFloat32(0) : view.getFloat64(0);
+    return e;
+  }
+  e.value = checkValue(type, value);
+  return e;
+}
+
+// checkValue validates value for type and returns the form it is stored in.
+function checkValue(type, value) {
+  if (!(type in TAGS)) throw new TypeError(`cookiesession: unknown type ${type}`);
+  if (type in SMALL_INTS) return smallInt(type, value);
+  if (type in BIG_INTS) return bigInt(type, value);
+  switch (type) {
+    case 'nil':
+      if (value !== null && value !== undefined) throw new TypeError('cookiesession: a nil value must be null');
+      return null;
+    case 'string':
+      return goString(stringBytes(value, 'a string value'));
+    case '[]byte':
+      if (!(value instanceof Uint8Array)) throw new TypeError('cookiesession: a []byte value must be a Uint8Array');
+      return value.slice();
+    case 'bool':
+      if (typeof value !== 'boolean') throw new TypeError('cookiesession: a bool value must be a boolean');
+      return value;
+    case 'float32':
+    case 'float64':
+      return checkFloat(type, value);
+    case 'time.Time':
+      if (value instanceof Date) return GoTime.fromDate(value);
+      if (!(value instanceof GoTime)) throw new TypeError('cookiesession: a time.Time value must be a GoTime or a Date');
+      return value;
+    case '[]string':
+      if (!Array.isArray(value)) throw new TypeError('cookiesession: a []string value must be an array');
+      return value.map((s) => goString(stringBytes(s, 'a []string element')));
+    case 'map[string]string':
+      return checkMap(value);
+    case 'json.RawMessage': {
+      const bytes = stringBytes(value, 'a JSON value');
+      if (!validJSON(bytes)) throw new TypeError('cookiesession: value is not valid JSON');
+      return goString(bytes);
+    }
+  }
+  throw new TypeError(`cookiesession: unknown type ${type}`);
+}
+
+function smallInt(type, value) {
+  const [size, signed] = SMALL_INTS[type];
+  const n = typeof value === 'bigint' ? Number(value) : value;
+  const bits = size * 8;
+  const lo = signed ? -(2 ** (bits - 1)) : 0;
+  const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
+  if (!Number.isInteger(n) || n < lo || n > hi || (typeof value === 'bigint' && BigInt(n) !== value)) {
+    throw new RangeError(`cookiesession: ${String(value)} is not a ${type}`);
+  }
+  return n;
+}
+
+function bigInt(type, value) {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) value = BigInt(value);
+  if (typeof value !== 'bigint') throw new TypeError(`cookiesession: a ${type} value must be a bigint`);
+  const ok = BIG_INTS[type] ? BigInt.asIntN(64, value) === value : BigInt.asUintN(64, value) === value;
+  if (!ok) throw new RangeError(`cookiesession: ${value} is not a ${type}`);
+  return value;
+}
+
+function checkFloat(type, value) {
+  if (typeof value !== 'number') throw new TypeError(`cookiesession: a ${type} value must be a number`);
+  if (type === 'float32' && !Number.isNaN(value) && Math.fround(value) !== value) {
+    throw new RangeError(`cookiesession: ${value} is not exactly a float32`);
+  }
+  return value;
+}
+
+function checkMap(value) {
+  const pairs = value instanceof Map ? [...value] : value !== null && typeof value === 'object' ? Object.entries(value) : null;
+  if (pairs === null) throw new TypeError('cookiesession: a map[string]string value must be a Map or an object');
+  const out = new Map();
+  const seen = new Set();
+  for (const [k, v] of pairs) {
+    const kb = stringBytes(k, 'a map key');
+    if (seen.has(byteKey(kb))) throw new TypeError(`cookiesession: map key ${quote(kb)} repeated`);
+    seen.add(byteKey(kb));
+    out.set(goString(kb), goString(stringBytes(v, 'a map value')));
+  }
+  return out;
+}
+
+function floatBits(e) {
+  if (e.bits && Number.isNaN(e.value)) return e.bits.slice();
+  const size = e.type === 'float32' ? 4 : 8;
+  const bits = new Uint8Array(size);
+  const view = new DataView(bits.buffer);
+  if (size === 4) view.setFloat32(0, e.value);
+  else view.setFloat64(0, e.value);
+  return bits;
+}
+
+/** A key rendered as Go's %q would, close enough for an operator's log. */
+function quote(bytes) {
+  const s = goString(bytes);
+  return typeof s === 'string' ? JSON.stringify(s) : JSON.stringify(String.fromCharCode(...s));
+}
+
+class Writer {
+  #chunks = [];
+  #len = 0;
+  push(bytes) {
+    this.#chunks.push(bytes);
+    this.#len += bytes.length;
+  }
+  uvarint(x) {
+    let n = BigInt(x);
+    const out = [];
+    while (n >= 0x80n) {
+      out.push(Number(n & 0x7fn) | 0x80);
+      n >>= 7n;
+    }
+    out.push(Number(n));
+    this.push(Uint8Array.from(out));
+  }
+  string(s) {
+    const bytes = typeof s === 'string' ? utf8.encode(s) : s;
+    this.uvarint(bytes.length);
+    this.push(bytes);
+  }
+  fixed(x, size) {
+    const out = new Uint8Array(size);
+    let n = BigInt.asUintN(size * 8, BigInt(x));
+    for (let i = size - 1; i >= 0; i--) {
+      out[i] = Number(n & 0xffn);
+      n >>= 8n;
+    }
+    this.push(out);
+  }
+  bytes() {
+    const out = new Uint8Array(this.#len);
+    let off = 0;
+    for (const c of this.#chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+}
+
+function writeEntry(w, e) {
+  w.string(e.keyBytes);
+  w.push(Uint8Array.of(TAGS[e.type]));
+  const { type, value } = e;
+  if (type in SMALL_INTS) return w.fixed(value, SMALL_INTS[type][0]);
+  if (type in BIG_INTS) return w.fixed(value, 8);
+  switch (type) {
+    case 'nil':
+      return;
+    case 'string':
+    case '[]byte':
+    case 'json.RawMessage':
+      return w.string(value);
+    case 'bool':
+      return w.push(Uint8Array.of(value ? 1 : 0));
+    case 'float32':
+    case 'float64':
+      return w.push(floatBits(e));
+    case 'time.Time':
+      w.fixed(value.unix, 8);
+      w.fixed(value.nsec, 4);
+      return w.fixed(value.offset, 4);
+    case '[]string':
+      w.uvarint(value.length);
+      for (const s of value) w.string(s);
+      return;
+    case 'map[string]string': {
+      const pairs = [...value].map(([k, v]) => [stringBytes(k, 'a map key'), v]);
+      pairs.sort(([a], [b]) => (byteKey(a) < byteKey(b) ? -1 : 1));
+      w.uvarint(pairs.length);
+      for (const [k, v] of pairs) {
+        w.string(k);
+        w.string(v);
+      }
+    }
+  }
+}
+
+/** A values section that does not decode; the message is Go's. */
+export class ValuesError extends Error {}
+
+class Reader {
+  constructor(bytes) {
+    this.b = bytes;
+    this.off = 0;
+  }
+  remaining() {
+    return this.b.length - this.off;
+  }
+  fail(msg) {
+    throw new ValuesError(`bad values encoding at byte ${this.off}: ${msg}`);
+  }
+  // uvarint returns a BigInt: a length may claim up to 2^64-1.
+  uvarint() {
+    let x = 0n;
+    for (let i = 0; i < 10; i++) {
+      if (this.off >= this.b.length) this.fail('truncated length');
+      const c = this.b[this.off++];
+      if (i === 9 && c > 1) this.fail('length overflows 64 bits');
+      x |= BigInt(c & 0x7f) << BigInt(7 * i);
+      if (c < 0x80) {
+        if (c === 0 && i > 0) this.fail('non-minimal length');
+        return x;
+      }
+    }
+    return this.fail('length overflows 64 bits');
+  }
+  count(what, minSize) {
+    const n = this.uvarint();
+    if (n > BigInt(Math.floor(this.remaining() / minSize))) {
+      this.fail(`${what} count ${n} cannot fit in the ${this.remaining()} bytes that remain`);
+    }
+    return Number(n);
+  }
+  bytes() {
+    const n = this.uvarint();
+    if (n > BigInt(this.remaining())) this.fail(`string of ${n} bytes exceeds the ${this.remaining()} that remain`);
+    const out = this.b.slice(this.off, this.off + Number(n));
+    this.off += Number(n);
+    return out;
+  }
+  fixed(size, what = 'truncated value') {
+    if (size > this.remaining()) this.fail(what);
+    let x = 0n;
+    for (let i = 0; i < size; i++) x = (x << 8n) | BigInt(this.b[this.off++]);
+    return x;
+  }
+}
+
+function readEntry(r) {
+  const keyBytes = r.bytes();
+  if (r.remaining() < 1) r.fail('truncated value');
+  const tag = r.b[r.off++];
+  if (tag >= TYPES.length) r.fail(`unknown type tag 0x${tag.toString(16).padStart(2, '0')}`);
+  const type = TYPES[tag];
+  const e = { key: goString(keyBytes), keyBytes, type, value: null };
+  readPayload(r, e);
+  return e;
+}
+
+function readPayload(r, e) {
+  const { type } = e;
+  if (type in SMALL_INTS) {
+    const [size, signed] = SMALL_INTS[type];
+    const x = r.fixed(size);
+    e.value = Number(signed ? BigInt.asIntN(size * 8, x) : x);
+    return;
+  }
+  if (type in BIG_INTS) {
+    const x = r.fixed(8);
+    e.value = BIG_INTS[type] ? BigInt.asIntN(64, x) : x;
+    return;
+  }
+  switch (type) {
+    case 'nil':
+      return;
+    case 'string':
+      e.value = goString(r.bytes());
+      return;
+    case '[]byte':
+      e.value = r.bytes();
+      return;
+    case 'json.RawMessage': {
+      const bytes = r.bytes();
+      if (!validJSON(bytes)) r.fail(`invalid JSON for key ${quote(e.keyBytes)}`);
+      e.value = goString(bytes);
+      return;
+    }
+    case 'bool': {
+      const x = r.fixed(1);
+      if (x > 1n) r.fail(`bool byte 0x${x.toString(16).padStart(2, '0')} is not 0 or 1`);
+      e.value = x === 1n;
+      return;
+    }
+    case 'float32':
+    case 'float64':
+      return readFloat(r, e);
+    case 'time.Time':
+      e.value = readTime(r);
+      return;
+    case '[]string':
+      e.value = readList(r);
+      return;
+    case 'map[string]string':
+      e.value = readMap(r);
+  }
+}
+
+function readFloat(r, e) {
+  const size = e.type === 'float32' ? 4 : 8;
+  if (size > r.remaining()) r.fail('truncated value');
+  e.bits = r.b.slice(r.off, r.off + size);
+  r.off += size;
+  const view = new DataView(e.bits.buffer);
+  e.value = size === 4 ? view.getFloat32(0) : view.getFloat64(0);
+}
+
+function readTime(r) {
+  if (r.remaining() < 16) r.fail('truncated time');
+  const unix = BigInt.asIntN(64, r.fixed(8));
+  const nsec = Number(r.fixed(4));
+  const offset = Number(BigInt.asIntN(32, r.fixed(4)));
+  if (nsec >= 1e9) r.fail(`nanoseconds ${nsec} out of range`);
+  if (offset <= -MAX_OFFSET || offset >= MAX_OFFSET) r.fail(`zone offset ${offset} out of range`);
+  return new GoTime(unix, nsec, offset);
+}
+
+function readList(r) {
+  const n = r.count('list element', 1);
+  const list = [];
+  for (let i = 0; i < n; i++) list.push(goString(r.bytes()));
+  return list;
+}
+
+function readMap(r) {
+  const n = r.count('map entry', 2);
+  const m = new Map();
+  let prev = null;
+  for (let i = 0; i < n; i++) {
+    const k = r.bytes();
+    if (prev !== null && byteKey(k) <= prev) r.fail(`map key ${quote(k)} out of order or repeated`);
+    const v = r.bytes();
+    m.set(goString(k), goString(v));
+    prev = byteKey(k);
+  }
+  return m;
+}

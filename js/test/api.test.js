@@ -1,0 +1,84 @@
+// The JavaScript side of the API: values are checked when they are set,
+// nonces are fresh, sizes and cookie attributes are enforced.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Codec, GoTime, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
+import { ringText } from './helpers.js';
+
+const ring = parseKeyRing(ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]));
+const now = new Date(Date.UTC(2026, 0, 1));
+
+describe('Values', () => {
+  it('refuses a value that does not fit its type when it is set, and keeps the old one', () => {
+    const v = new Values().set('n', 1, 'int8');
+    const bad = [
+      ['n', 128, 'int8'], ['n', 2n ** 64n, 'uint64'], ['n', -1n, 'uint'], ['n', 0.1, 'float32'], ['n', 1.5, 'int32'],
+      ['n', '\ud800', 'string'], ['n', '{', 'json.RawMessage'], ['n', new Map([['a', '1'], [new Uint8Array([97]), '2']]), 'map[string]string'],
+      ['n', 1, 'bool'], ['n', 'x', 'complex128'], ['n', { a: 1 }, undefined], ['n', new Uint8Array(3), 'float32'],
+    ];
+    for (const [key, value, type] of bad) assert.throws(() => v.set(key, value, type), /cookiesession: /, `${String(value)} as ${type}`);
+    assert.deepEqual(v.getTyped('n'), { type: 'int8', value: 1 });
+  });
+
+  it('infers the Go type from the JS type', () => {
+    const v = new Values().set('s', 'x').set('b', true).set('i', 5n).set('f', 0.5).set('y', new Uint8Array([1]))
+      .set('t', new Date(0)).set('l', ['a']).set('m', new Map([['k', 'v']])).set('z', null).setJSON('j', { a: [1] });
+    assert.deepEqual(v.entries().map(([k, t]) => `${k}:${t.type}`),
+      ['b:bool', 'f:float64', 'i:int', 'j:json.RawMessage', 'l:[]string', 'm:map[string]string', 's:string', 't:time.Time', 'y:[]byte', 'z:nil']);
+    assert.deepEqual(v.getJSON('j'), { a: [1] });
+  });
+
+  it('hands out copies', () => {
+    const v = new Values().set('y', new Uint8Array([1, 2]));
+    v.get('y')[0] = 9;
+    assert.deepEqual(v.get('y'), new Uint8Array([1, 2]));
+  });
+
+  it('GoTime keeps the instant and offset', () => {
+    const t = GoTime.fromDate(new Date(-500), 19800);
+    assert.equal(t.unix, -1n);
+    assert.equal(t.nsec, 500000000);
+    assert.equal(t.toString(), '1970-01-01T05:29:59.5+05:30');
+    assert.equal(t.toDate().getTime(), -500);
+    assert.throws(() => new GoTime(0, 1e9));
+    assert.throws(() => new GoTime(0, 0, 86400));
+  });
+});
+
+describe('Codec', () => {
+  it('draws a fresh nonce and id for every seal', () => {
+    const codec = new Codec(ring, { name: 'session' });
+    const a = codec.seal({ values: new Values() }, now);
+    const b = codec.seal({ values: new Values() }, now);
+    assert.notEqual(a.slice(7, 39), b.slice(7, 39));
+    assert.notDeepEqual(codec.open(a, now).id, codec.open(b, now).id);
+  });
+
+  it('refuses to seal what is too large or already expired', () => {
+    const codec = new Codec(ring, { name: 'session', maxTokenLen: 200 });
+    assert.throws(() => codec.seal({ values: new Values().set('x', 'y'.repeat(200)) }, now), (e) => e instanceof SessionError && e.kind === 'too_large');
+    assert.throws(() => codec.seal({ expires: 1767225600n }, now), (e) => e.kind === 'expired');
+    assert.throws(() => codec.seal({ created: -1n }, now), /before 1970/);
+  });
+
+  it('sets expires from maxAge and the idle timeout', () => {
+    const codec = new Codec(ring, { name: 'session', maxAge: 3600, idleTimeout: 600 });
+    const record = { created: 1767225600n - 3500n };
+    codec.seal(record, now);
+    assert.equal(record.expires, 1767225600n + 100n);
+    const fresh = {};
+    codec.seal(fresh, now);
+    assert.equal(fresh.expires, 1767225600n + 600n);
+  });
+});
+
+describe('SessionCookies', () => {
+  it("writes Go's attributes and checks prefixed names", () => {
+    const [line] = new SessionCookies(ring, { name: '__Host-s' }).seal({}, now);
+    assert.match(line, /^__Host-s=[A-Za-z0-9_-]{104,}; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    assert.throws(() => new SessionCookies(ring, { name: '__Host-s', domain: 'example.com' }), /__Host-/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', secure: false, sameSite: 'none' }), /need secure/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 100 }), /cannot hold an empty session/);
+  });
+});

@@ -1,0 +1,304 @@
+// Cross-language tests: the Go package (through js/interop) and this port
+// seal and open each other's tokens and cookies, generated during the run,
+// and agree on what they refuse.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Codec, parseKeyRing, SessionCookies, SessionError } from '../src/index.js';
+import { validJSON } from '../src/json.js';
+import { fromWire, goInterop, hex, normal, ringText, toWire } from './helpers.js';
+
+const enc = (s) => hex(new TextEncoder().encode(s));
+const key1 = { id: 0x1a2b3c4d, secret: Uint8Array.from({ length: 32 }, (_, i) => i) };
+const key2 = { id: 0xdeadbeef, secret: Uint8Array.from({ length: 32 }, (_, i) => 255 - i) };
+const ring = ringText([key1, key2]);
+const NOW = 1767225600; // 2026-01-01T00:00:00Z
+const at = (sec) => new Date(sec * 1000);
+
+// Every value type at its edges, in the interop program's lossless form.
+function edgeValues() {
+  const out = [];
+  const add = (key, type, fields) => out.push({ key: enc(key), type, ...fields });
+  const ints = {
+    int: [-(2n ** 63n), 2n ** 63n - 1n], int8: [-128n, 127n], int16: [-32768n, 32767n], int32: [-(2n ** 31n), 2n ** 31n - 1n],
+    int64: [-(2n ** 63n), 2n ** 63n - 1n], uint: [0n, 2n ** 64n - 1n], uint8: [0n, 255n], uint16: [0n, 65535n],
+    uint32: [0n, 2n ** 32n - 1n], uint64: [0n, 2n ** 64n - 1n], 'time.Duration': [-(2n ** 63n), 2n ** 63n - 1n],
+  };
+  for (const [type, [lo, hi]] of Object.entries(ints)) {
+    for (const [edge, n] of [['min', lo], ['max', hi], ['minus_one', -1n], ['zero', 0n]]) {
+      if (n >= lo) add(`${type}_${edge}`, type, { value: String(n) });
+    }
+  }
+  const f32 = ['7fc00001', 'ff800000', '80000000', '00000001', '7f7fffff', '3dcccccd'];
+  const f64 = ['7ff8000000000001', 'fff0000000000000', '8000000000000000', '0000000000000001', '7fefffffffffffff', '3fb999999999999a'];
+  f32.forEach((bits, i) => add(`float32_${i}`, 'float32', { bits }));
+  f64.forEach((bits, i) => add(`float64_${i}`, 'float64', { bits }));
+  add('bool_true', 'bool', { value: 'true' });
+  add('bool_false', 'bool', { value: 'false' });
+  add('nil', 'nil', {});
+  add('', 'string', { hex: enc('the empty key') });
+  out.push({ key: 'ff00fe', type: 'string', hex: 'c328' }); // neither key nor value is UTF-8
+  add('string_empty', 'string', { hex: '' });
+  add('string_nul_emoji', 'string', { hex: enc('a\u0000b 🍪 日本') });
+  add('bytes_empty', '[]byte', { hex: '' });
+  add('bytes_all', '[]byte', { hex: hex(Uint8Array.from({ length: 256 }, (_, i) => i)) });
+  add('time_zero', 'time.Time', { unix: '-62135596800', nsec: 0, offset: 0 });
+  add('time_before_epoch', 'time.Time', { unix: '-1', nsec: 500000000, offset: 0 });
+  add('time_offset_max', 'time.Time', { unix: '1767225600', nsec: 999999999, offset: 86399 });
+  add('time_offset_min', 'time.Time', { unix: '1767225600', nsec: 1, offset: -86399 });
+  add('time_far', 'time.Time', { unix: String(2n ** 62n), nsec: 0, offset: 3600 });
+  add('list_empty', '[]string', { list: [] });
+  add('list', '[]string', { list: [enc(''), 'fffe', enc('ü'), enc('x'.repeat(200))] });
+  add('map_empty', 'map[string]string', { map: [] });
+  add('map', 'map[string]string', { map: [[enc(''), enc('empty key')], ['c3', 'ff'], [enc('Z'), enc('upper')], [enc('a'), enc('')]] });
+  add('json_object', 'json.RawMessage', { hex: enc(' {"a": [1, 2.5e-3, "\\u00e9", true, null], "b": {}} ') });
+  add('json_scalar', 'json.RawMessage', { hex: enc('-0') });
+  add('json_deep', 'json.RawMessage', { hex: enc('['.repeat(10000) + ']'.repeat(10000)) });
+  add('json_raw_bytes', 'json.RawMessage', { hex: hex(Uint8Array.of(0x22, 0xff, 0xfe, 0x22)) });
+  return out;
+}
+
+// The edge values hold a 20 kB JSON value: both sides allow long tokens.
+const MAX_LEN = 65536;
+const codecRequest = (extra) => ({ ring, name: 'session', now: NOW, max_age: 86400, max_token_len: MAX_LEN, ...extra });
+const jsCodec = (opts = {}) => new Codec(parseKeyRing(ring), { name: 'session', maxAge: 86400, maxTokenLen: MAX_LEN, ...opts });
+
+describe('Go and JS tokens, both ways', () => {
+  const edges = edgeValues();
+
+  it('a token sealed by Go opens in JS with identical values and types', () => {
+    const [sealed] = goInterop([{ op: 'seal', ...codecRequest({ idle: 600, values: edges }) }]);
+    assert.ok(sealed.token, JSON.stringify(sealed));
+    const record = jsCodec({ idleTimeout: 600 }).open(sealed.token, at(NOW));
+    assert.deepEqual(toWire(record.values), normal(sealed.values));
+    assert.deepEqual(normal(sealed.values), normal([...edges].sort((a, b) => compareHexKeys(a.key, b.key))));
+    assert.equal(hex(record.id), sealed.id);
+    assert.equal(record.created, BigInt(sealed.created));
+    assert.equal(record.expires, BigInt(NOW + 600));
+    assert.equal(record.keyId, key1.id);
+  });
+
+  it('a token sealed by JS opens in Go with identical values and types', () => {
+    const values = fromWire(edges);
+    const record = { values };
+    const token = jsCodec({ idleTimeout: 600 }).seal(record, at(NOW));
+    const [opened] = goInterop([{ op: 'open', ...codecRequest({ idle: 600, token }) }]);
+    assert.equal(opened.error, undefined, opened.reason);
+    assert.deepEqual(normal(opened.values), toWire(values));
+    assert.equal(opened.id, hex(record.id));
+    assert.equal(BigInt(opened.created), record.created);
+    assert.equal(BigInt(opened.expires), BigInt(NOW + 600));
+    assert.equal(opened.key_id, key1.id);
+  });
+
+  it('a Go token opened and re-sealed in JS gives Go back what it stored', () => {
+    const [sealed] = goInterop([{ op: 'seal', ...codecRequest({ values: edges }) }]);
+    const record = jsCodec().open(sealed.token, at(NOW + 5));
+    record.values.set('added_in_js', 7, 'int16');
+    const token = jsCodec().seal(record, at(NOW + 5));
+    const [opened] = goInterop([{ op: 'open', ...codecRequest({ now: NOW + 5, token }) }]);
+    assert.equal(opened.error, undefined, opened.reason);
+    const expected = normal(sealed.values).concat({ key: enc('added_in_js'), type: 'int16', value: '7' });
+    assert.deepEqual(normal(opened.values), expected.sort((a, b) => compareHexKeys(a.key, b.key)));
+    assert.equal(opened.id, sealed.id, 'the id is kept');
+    assert.equal(opened.created, sealed.created, 'created is kept');
+    assert.equal(opened.expires, sealed.expires, 'a set expires is kept');
+  });
+
+  it('refuses exactly what Go refuses, for the same reasons', () => {
+    const [sealed] = goInterop([{ op: 'seal', ...codecRequest({ values: edges.slice(0, 3) }) }]);
+    const cases = mutations(sealed.token);
+    const goAnswers = goInterop(cases.map(({ token, now, maxAge }) => ({ op: 'open', ...codecRequest({ token, now, max_age: maxAge }) })));
+    assert.ok(cases.length > sealed.token.length + 30);
+    cases.forEach(({ token, now, maxAge, what }, i) => {
+      let js;
+      try {
+        jsCodec({ maxAge }).open(token, at(now));
+        js = { error: undefined, reason: undefined };
+      } catch (err) {
+        assert.ok(err instanceof SessionError, String(err));
+        js = { error: err.kind, reason: err.reason };
+      }
+      assert.deepEqual(js, { error: goAnswers[i].error, reason: goAnswers[i].reason }, what);
+    });
+  });
+});
+
+function compareHexKeys(a, b) {
+  return a < b ? -1 : a > b ? 1 : 0; // lowercase hex sorts as the bytes do
+}
+
+// mutations derives tokens and clocks around a valid token: every character
+// replaced, characters inserted and cut, and opening times around each deadline.
+function mutations(token) {
+  const cases = [];
+  const add = (t, what, now = NOW, maxAge = 86400) => cases.push({ token: t, now, maxAge, what });
+  for (let i = 0; i < token.length; i++) {
+    const c = token[i] === 'A' ? 'B' : 'A';
+    add(token.slice(0, i) + c + token.slice(i + 1), `char ${i} replaced`);
+  }
+  for (const extra of ['=', '==', ' ', '\n', '\r\n', '+', '/', 'A', 'AA', 'é', '\u0000']) {
+    add(token + extra, `${JSON.stringify(extra)} appended`);
+    add(token.slice(0, 50) + extra + token.slice(50), `${JSON.stringify(extra)} inside`);
+  }
+  for (const cut of [1, 2, 3, 4, 5, 20, token.length - 103, token.length - 104]) add(token.slice(0, token.length - cut), `${cut} cut`);
+  for (const dt of [-86400, -61, -60, 0, 86399, 86400, 86401]) add(token, `opened ${dt}s later`, NOW + dt);
+  for (const maxAge of [1, 3600, 86400, 10 ** 9]) add(token, `maxAge ${maxAge}`, NOW + 3600, maxAge);
+  add('x'.repeat(65537), 'too long');
+  add('', 'empty');
+  return cases;
+}
+
+describe('chunked cookies, both ways', () => {
+  const config = { name: '__Host-sid', max_chunks: 4, max_cookie_size: 1200 };
+  const big = [
+    { key: enc('blob'), type: 'string', hex: enc('x'.repeat(2500)) },
+    { key: enc('n'), type: 'int', value: '42' },
+  ];
+  const jsCookies = () => new SessionCookies(parseKeyRing(ring), { name: '__Host-sid', maxChunks: 4, maxCookieSize: 1200 });
+  const header = (setCookies) => setCookies.map((line) => line.split(';')[0]).join('; ');
+
+  it('JS reads the chunks a Go Manager writes', () => {
+    const [saved] = goInterop([{ op: 'manager_seal', ring, now: NOW, max_age: 86400, values: big, ...config }]);
+    assert.equal(saved.set_cookie.length, 3, JSON.stringify(saved));
+    const record = jsCookies().open(`other=1; ${header(saved.set_cookie)}`, at(NOW));
+    assert.deepEqual(toWire(record.values), normal(big));
+    assert.equal(jsCookies().chunksSent(header(saved.set_cookie)), 3);
+  });
+
+  it('a Go Manager reads the chunks JS writes, split as Go splits them', () => {
+    const lines = jsCookies().seal({ values: fromWire(big) }, at(NOW));
+    const [saved] = goInterop([{ op: 'manager_seal', ring, now: NOW, max_age: 86400, values: big, ...config }]);
+    const shape = (ls) => ls.map((l) => [l.split('=')[0], l.split(';')[0].length, l.slice(l.indexOf(';'))]);
+    assert.deepEqual(shape(lines), shape(saved.set_cookie));
+    const [opened] = goInterop([{ op: 'manager_open', ring, now: NOW, max_age: 86400, cookie: header(lines), ...config }]);
+    assert.equal(opened.error, undefined, opened.reason);
+    assert.equal(opened.is_new, undefined);
+    assert.deepEqual(normal(opened.values), normal(big));
+  });
+
+  it('expires the chunks a smaller session no longer needs', () => {
+    const small = jsCookies().seal({ values: fromWire(big.slice(1)) }, at(NOW), 3);
+    assert.deepEqual(small.map((l) => l.split(';')[0].split('=')[0]), ['__Host-sid', '__Host-sid.1', '__Host-sid.2']);
+    assert.match(small[1], /^__Host-sid\.1=; Max-Age=0;/);
+  });
+
+  it('reads the Cookie header as Go does', () => {
+    const lines = jsCookies().seal({ values: fromWire(big) }, at(NOW));
+    const [first, second, third] = lines.map((l) => l.split(';')[0]);
+    const cookies = jsCookies();
+    const tries = {
+      'chunks in any order, quoted': `${third}; ${first.replace('=', '="')}"; ${second}`,
+      'the first of two wins': `${first}; ${second}; ${third}; ${first.slice(0, -4)}AAAA`,
+      'non-canonical index ignored': `${first}; ${second}; ${third}; __Host-sid.01=x; __Host-sid.4=x`,
+      'split over two lines': [`${first}; ${second}`, third],
+    };
+    for (const [what, h] of Object.entries(tries)) assert.deepEqual(toWire(cookies.open(h, at(NOW)).values), normal(big), what);
+    assert.throws(() => cookies.open(`${first}; ${third}`, at(NOW)), /cookie __Host-sid.2 present but chunk __Host-sid.1 missing/);
+    assert.equal(cookies.open('other=1; __Host-sid.01=x', at(NOW)), null);
+    assert.equal(cookies.open(`${'a=1;'.repeat(3000)} ${first}; ${second}; ${third}`, at(NOW)), null, 'more than 3000 cookies count as none');
+  });
+});
+
+describe('the key ring text form, against Go', () => {
+  const secret = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+  const secret2 = '//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=';
+  const k = (id, s = secret, extra = '') => `{"id":"${id}","secret":"${s}"${extra}}`;
+  const r = (body) => `{"version":1,"primary":"1a2b3c4d","keys":[${body}]}`;
+  const texts = [
+    r(k('1a2b3c4d')),
+    ` \n${r(k('1a2b3c4d'))}\n\t `,
+    `${r(k('1a2b3c4d'))}\u000b\u00a0\u2003`,
+    `\ufeff${r(k('1a2b3c4d'))}`,
+    `${r(k('1a2b3c4d'))} x`,
+    `${r(k('1a2b3c4d'))}${r(k('1a2b3c4d'))}`,
+    r(k('1A2B3C4D')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2)),
+    r(k('1a2b3c4d') + ',' + k('1a2b3c4d', secret2)),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2025-12-31T23:00:00Z"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2026-01-01T00:00:00.000000001Z"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2026-01-01T01:00:00+01:00"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2025-12-31T1:00:00Z"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2025-12-31T10:00:00,5Z"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2025-12-31T10:00:00+24:00"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2025-12-31T10:00:00+25:00"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2025-12-31t10:00:00Z"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2025-02-29T10:00:00Z"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"2025-12-31T10:00:60Z"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":"0000-12-31T10:00:00Z"')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":""')),
+    r(k('1a2b3c4d') + ',' + k('5e6f7a8b', secret2, ',"promote_at":null')),
+    r(k('1a2b3c4d', secret, ',"promote_at":"2025-12-31T23:00:00Z"')),
+    r(k('1a2b3c4d', secret, ',"extra":1')),
+    r(k('1a2b3c4d', secret.slice(0, -1))),
+    r(k('1a2b3c4d', secret.replace('=', ''))),
+    r(k('1a2b3c4d', secret.slice(0, 20) + '\\n' + secret.slice(20))),
+    r(k('1a2b3c4d', secret.slice(0, 20) + ' ' + secret.slice(20))),
+    r(k('1a2b3c4d', secret.replace('A', '-'))),
+    r(k('1a2b3c4d', 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8fHw==')),
+    r(k('00000000')),
+    r(k('1a2b3c4')),
+    r(k('+a2b3c4d')),
+    r(k('0x2b3c4d')),
+    r(`{"ID":"1a2b3c4d","SECRET":"${secret}"}`),
+    r(`{"\u017fecret":"${secret}","\u0131d":"1a2b3c4d"}`),
+    r(`{"id":"1a2b3c4d","secret":"${secret}","id":null}`),
+    `{"Version":1,"PRIMARY":"1a2b3c4d","keys":[${k('1a2b3c4d')}]}`,
+    `{"version":1,"version":2,"primary":"1a2b3c4d","keys":[${k('1a2b3c4d')}]}`,
+    `{"version":1,"version":null,"primary":"1a2b3c4d","keys":[${k('1a2b3c4d')}]}`,
+    `{"version":1.0,"primary":"1a2b3c4d","keys":[${k('1a2b3c4d')}]}`,
+    `{"version":1e0,"primary":"1a2b3c4d","keys":[${k('1a2b3c4d')}]}`,
+    `{"version":"1","primary":"1a2b3c4d","keys":[${k('1a2b3c4d')}]}`,
+    `{"version":1,"primary":"1a2b3c4d","keys":[${k('1a2b3c4d')}],"keys":null}`,
+    `{"version":1,"primary":"1a2b3c4d","keys":[${k('5e6f7a8b', secret2)}],"keys":[{"id":"1a2b3c4d"}]}`,
+    `{"version":1,"primary":"1a2b3c4d","keys":[${k('1a2b3c4d')},null]}`,
+    `{"version":1,"primary":"5e6f7a8b","keys":[${k('1a2b3c4d')}]}`,
+    `{"version":1,"primary":"1a2b3c4d","keys":[]}`,
+    `{"version":1,"primary":"1a2b3c4d"}`,
+    `{"version":1,"primary":"1a2b3c4d","keys":{}}`,
+    `{"version":1,"primary":"1a2b3c4d","keys":[${Array.from({ length: 257 }, (_, i) => k((i + 1).toString(16).padStart(8, '0'))).join(',')}]}`,
+    '[]',
+    'null',
+    '',
+    '{',
+  ];
+
+  it('accepts and refuses what Go does, with the same primary', () => {
+    const goAnswers = goInterop(texts.map((text) => ({ op: 'ring', ring: text, now: NOW })));
+    let accepted = 0;
+    texts.forEach((text, i) => {
+      let js;
+      try {
+        js = { key_id: parseKeyRing(text).primaryAt(at(NOW)) };
+        accepted++;
+      } catch (err) {
+        assert.match(err.message, /^cookiesession: /);
+        js = { error: 'other' };
+      }
+      const go = goAnswers[i].error ? { error: 'other' } : { key_id: goAnswers[i].key_id };
+      assert.deepEqual(js, go, `ring ${JSON.stringify(text).slice(0, 200)}: Go says ${goAnswers[i].reason}`);
+    });
+    assert.ok(accepted >= 10 && accepted < texts.length - 20, `${accepted} accepted`);
+  });
+
+  it('never shows a secret', () => {
+    const parsed = parseKeyRing(r(k('1a2b3c4d')));
+    assert.doesNotMatch(`${parsed} ${JSON.stringify(parsed)}`, /AAECAwQF/);
+    assert.throws(() => parseKeyRing(r(k('1a2b3c4d', secret.slice(1)))), (err) => !err.message.includes(secret.slice(1, 20)));
+  });
+});
+
+describe('JSON values, against Go json.Valid', () => {
+  const samples = [
+    '{}', '[]', '""', '0', '-0', '1.5e+10', ' true ', 'null', '\t\n\r 1', '"\\u00e9\\ud83c\\udf6a"', '"\\/"',
+    '', ' ', '{', '}', '[1,]', '{"a":1,}', '{"a"}', '01', '1.', '.5', '+1', '1e', '-', 'nan', 'True', "'a'",
+    '"\t"', '"\\x"', '"\\u12"', '[1 2]', '{"a":1 "b":2}', '1 2', '\u00a01', '\ufeff1', '"é"', '[[[]]]', '{"a":{"b":[{}]}}',
+    '['.repeat(10001) + ']'.repeat(10001), '{"a":'.repeat(10000) + '1' + '}'.repeat(10000), '{"a":'.repeat(10001) + '1' + '}'.repeat(10001),
+  ];
+  const byteSamples = [...samples.map((s) => new TextEncoder().encode(s)), Uint8Array.of(0x22, 0xff, 0x22), Uint8Array.of(0xff), Uint8Array.of(0x22, 0x00, 0x22)];
+
+  it('agrees on every sample', () => {
+    const goAnswers = goInterop(byteSamples.map((b) => ({ op: 'json_valid', hex: hex(b) })));
+    byteSamples.forEach((b, i) => assert.equal(validJSON(b), goAnswers[i].valid === true, `sample ${i}: ${hex(b).slice(0, 40)}`));
+  });
+});

@@ -1,0 +1,114 @@
+// Every vector of ../testdata/vectors.json: each valid one seals to its
+// token and opens to its values; each must-fail one is refused with its
+// class and the Go implementation's reason.
+
+import assert from 'node:assert/strict';
+import { describe, it, mock } from 'node:test';
+import { Codec, GoTime, parseKeyRing, SessionError, Values } from '../src/index.js';
+import { hex, readVectors, ringText, toWire, unhex } from './helpers.js';
+
+const vectors = readVectors();
+
+function codecFor(v) {
+  const ring = parseKeyRing(ringText([{ id: parseInt(v.key_id, 16), secret: unhex(v.key) }]));
+  return new Codec(ring, { name: v.name, maxAge: v.max_age_seconds, ...(v.max_token_len ? { maxTokenLen: v.max_token_len } : {}) });
+}
+
+// vectorValues builds Values from the vectors' rendering (see its comment).
+function vectorValues(list) {
+  const values = new Values();
+  for (const { key, type, value, hex: bytes, bits } of list) {
+    let x = value;
+    if (bytes !== undefined) x = unhex(bytes);
+    else if (bits !== undefined) x = unhex(bits);
+    else if (type === 'time.Time') x = new GoTime(BigInt(value.unix), value.nsec, value.offset);
+    else if (type === 'map[string]string') x = new Map(Object.entries(value));
+    else if (typeof value === 'string') x = BigInt(value);
+    values.set(key, x, type);
+  }
+  return values;
+}
+
+describe('valid vectors', () => {
+  assert.ok(vectors.valid.length >= 11);
+  for (const v of vectors.valid) {
+    it(`${v.case}: seals to the token and opens to the values`, () => {
+      const codec = codecFor(v);
+      const values = vectorValues(v.values);
+      assert.equal(hex(values.encode()), v.plaintext.slice(64), 'values section');
+
+      const nonce = unhex(v.nonce);
+      const stub = mock.method(crypto, 'getRandomValues', (buf) => {
+        assert.equal(buf.length, nonce.length, 'only the nonce is drawn');
+        buf.set(nonce);
+        return buf;
+      });
+      const record = { id: unhex(v.id), created: BigInt(v.created), expires: BigInt(v.expires), values };
+      try {
+        assert.equal(codec.seal(record, new Date(v.now * 1000)), v.token);
+      } finally {
+        stub.mock.restore();
+      }
+      assert.equal(record.keyId, parseInt(v.key_id, 16));
+
+      const opened = codec.open(v.token, new Date(v.now * 1000));
+      assert.equal(hex(opened.id), v.id);
+      assert.equal(opened.created, BigInt(v.created));
+      assert.equal(opened.expires, BigInt(v.expires));
+      assert.equal(opened.keyId, parseInt(v.key_id, 16));
+      assert.deepEqual(opened.values.keys().map((k) => (typeof k === 'string' ? k : hex(k))), v.values.map((x) => x.key));
+      assert.deepEqual(opened.values.entries().map(([, t]) => t.type), v.values.map((x) => x.type));
+      assert.deepEqual(toWire(opened.values), toWire(values));
+      assert.equal(hex(opened.values.encode()), v.plaintext.slice(64), 're-encoding gives the same bytes');
+    });
+  }
+});
+
+describe('must-fail vectors', () => {
+  assert.ok(vectors.must_fail.length >= 57);
+  for (const v of vectors.must_fail) {
+    it(`${v.case}: refused as ${v.error}`, () => {
+      const codec = codecFor(v);
+      assert.throws(
+        () => codec.open(v.token, new Date(v.now * 1000)),
+        (err) => {
+          assert.ok(err instanceof SessionError, String(err));
+          assert.equal(err.kind, v.error);
+          assert.ok(err.reason.includes(v.reason), `reason ${JSON.stringify(err.reason)} lacks ${JSON.stringify(v.reason)}`);
+          return true;
+        },
+      );
+    });
+  }
+});
+
+describe('vector details a port must keep', () => {
+  const byCase = Object.fromEntries(vectors.valid.map((v) => [v.case, v]));
+  const open = (name) => codecFor(byCase[name]).open(byCase[name].token, new Date(byCase[name].now * 1000)).values;
+
+  it('keeps NaN payloads, -0 and subnormals by their bits', () => {
+    const values = open('floats');
+    assert.equal(hex(values.getTyped('f32_nan').bits), '7fc00001');
+    assert.equal(hex(values.getTyped('f64_nan').bits), '7ff8000000000001');
+    assert.ok(Object.is(values.get('f64_neg_zero'), -0));
+    assert.equal(values.get('f64_subnormal'), 5e-324);
+  });
+
+  it('gives 64-bit integers as BigInt and the small ones as numbers', () => {
+    const values = open('every_tag_high');
+    assert.equal(values.get('uint64'), 2n ** 64n - 1n);
+    assert.equal(values.get('int'), 2n ** 63n - 1n);
+    assert.equal(values.get('time.Duration'), undefined);
+    assert.equal(values.get('duration'), 2n ** 63n - 1n);
+    assert.equal(values.get('int8'), 127);
+    assert.equal(values.get('uint32'), 4294967295);
+    assert.deepEqual(values.getJSON('json'), { n: [1, 2.5, 'x'], ok: true, s: '<&>' });
+    assert.equal(values.get('time').toString(), '2026-07-14T23:59:59.999999999+10:00');
+  });
+
+  it('gives a string that is not UTF-8 as its bytes', () => {
+    const values = open('strings');
+    assert.deepEqual(values.get('invalid_utf8'), unhex('fffefd'));
+    assert.equal(values.get('émoji'), 'then bytes >= 0x80');
+  });
+});
