@@ -12,109 +12,129 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
+// workNames are the handler work each framework is measured with: bare
+// (no middleware, no session), untouched (the session is never used), read
+// (open the cookie, read a value) and write (store a new value: seal,
+// Set-Cookie). A middleware's own cost is a row less its framework's bare
+// row.
+var workNames = []string{"bare", "untouched", "read", "write"}
+
+// netHTTPCases serves one request per call through the net/http middleware
+// (m.Handler, with httptest), by work name.
+func netHTTPCases(tb testing.TB, m *cookiesession.Manager, cookie string) map[string]func() {
+	n := 0
+	work := map[string]http.HandlerFunc{
+		"untouched": func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ada") },
+		"read": func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, cookiesession.FromContext(r.Context()).GetString("user"))
+		},
+		"write": func(w http.ResponseWriter, r *http.Request) {
+			n++
+			if err := cookiesession.FromContext(r.Context()).Set("n", n); err != nil {
+				tb.Fatal(err)
+			}
+			_, _ = io.WriteString(w, "ada")
+		},
+	}
+	cases := map[string]func(){}
+	for _, name := range workNames {
+		var h http.Handler = work["untouched"]
+		if name != "bare" {
+			h = m.Handler(work[name])
+		}
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.Header.Set("Cookie", cookie)
+		cases[name] = func() {
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, req)
+			if w.Code != http.StatusOK {
+				tb.Fatalf("status %d", w.Code)
+			}
+		}
+	}
+	return cases
+}
+
+// fiberCases serves one request per call through the fiber middleware, by
+// work name.
+func fiberCases(tb testing.TB, m *cookiesession.Manager, cookie string) map[string]func() {
+	n := 0
+	bare := fiber.New()
+	bare.Get("/bare", func(c fiber.Ctx) error { return c.SendString("ada") })
+	app := fiber.New()
+	app.Use(fibersession.New(m))
+	app.Get("/untouched", func(c fiber.Ctx) error { return c.SendString("ada") })
+	app.Get("/read", func(c fiber.Ctx) error { return c.SendString(fibersession.Get(c, m).GetString("user")) })
+	app.Get("/write", func(c fiber.Ctx) error {
+		n++
+		if err := fibersession.Get(c, m).Set("n", n); err != nil {
+			return err
+		}
+		return c.SendString("ada")
+	})
+	cases := map[string]func(){}
+	for _, name := range workNames {
+		handler := app.Handler()
+		if name == "bare" {
+			handler = bare.Handler()
+		}
+		ctx := new(fasthttp.RequestCtx)
+		ctx.Request.Header.SetMethod(http.MethodGet)
+		ctx.Request.SetRequestURI("/" + name)
+		ctx.Request.Header.Set("Cookie", cookie)
+		cases[name] = func() {
+			// What the fasthttp server does between requests on a
+			// connection, less parsing the same request again.
+			ctx.Response.Reset()
+			ctx.ResetUserValues()
+			handler(ctx)
+			if code := ctx.Response.StatusCode(); code != http.StatusOK {
+				tb.Fatalf("status %d: %s", code, ctx.Response.Body())
+			}
+		}
+	}
+	return cases
+}
+
 // BenchmarkMiddleware compares a request through the fiber middleware with
-// the same handler work through the net/http middleware (m.Handler, with
-// httptest), each beside its bare framework: "bare" writes the response
-// the read handler writes, with no middleware and no session. The
-// middleware's own cost is a row's allocs/op less its framework's bare
-// row. Handler work: untouched (the session is never used), read (open
-// the cookie, read a value), write (store a new value: seal, Set-Cookie).
+// the same handler work through the net/http middleware, each beside its
+// bare framework (see workNames).
 func BenchmarkMiddleware(b *testing.B) {
 	m := newManager(b, cookiesession.Options{})
 	cookie := benchCookie(b, m)
-
-	b.Run("nethttp", func(b *testing.B) {
-		n := 0
-		work := map[string]http.HandlerFunc{
-			"untouched": func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "ada") },
-			"read": func(w http.ResponseWriter, r *http.Request) {
-				_, _ = io.WriteString(w, cookiesession.FromContext(r.Context()).GetString("user"))
-			},
-			"write": func(w http.ResponseWriter, r *http.Request) {
-				n++
-				if err := cookiesession.FromContext(r.Context()).Set("n", n); err != nil {
-					b.Fatal(err)
-				}
-				_, _ = io.WriteString(w, "ada")
-			},
-		}
-		for _, name := range []string{"bare", "untouched", "read", "write"} {
-			var h http.Handler = work["untouched"]
-			if name != "bare" {
-				h = m.Handler(work[name])
-			}
-			req := httptest.NewRequest(http.MethodGet, "/", nil)
-			req.Header.Set("Cookie", cookie)
-			b.Run(name, func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					w := httptest.NewRecorder()
-					h.ServeHTTP(w, req)
-					if w.Code != http.StatusOK {
-						b.Fatalf("status %d", w.Code)
+	for _, fw := range []struct {
+		name  string
+		cases map[string]func()
+	}{{"nethttp", netHTTPCases(b, m, cookie)}, {"fiber", fiberCases(b, m, cookie)}} {
+		b.Run(fw.name, func(b *testing.B) {
+			for _, name := range workNames {
+				b.Run(name, func(b *testing.B) {
+					b.ReportAllocs()
+					for b.Loop() {
+						fw.cases[name]()
 					}
-				}
-			})
-		}
-	})
-
-	b.Run("fiber", func(b *testing.B) {
-		n := 0
-		bare := fiber.New()
-		bare.Get("/bare", func(c fiber.Ctx) error { return c.SendString("ada") })
-		app := fiber.New()
-		app.Use(fibersession.New(m))
-		app.Get("/untouched", func(c fiber.Ctx) error { return c.SendString("ada") })
-		app.Get("/read", func(c fiber.Ctx) error { return c.SendString(fibersession.Get(c, m).GetString("user")) })
-		app.Get("/write", func(c fiber.Ctx) error {
-			n++
-			if err := fibersession.Get(c, m).Set("n", n); err != nil {
-				return err
+				})
 			}
-			return c.SendString("ada")
 		})
-		for _, name := range []string{"bare", "untouched", "read", "write"} {
-			handler := app.Handler()
-			if name == "bare" {
-				handler = bare.Handler()
-			}
-			var ctx fasthttp.RequestCtx
-			ctx.Request.Header.SetMethod(http.MethodGet)
-			ctx.Request.SetRequestURI("/" + name)
-			ctx.Request.Header.Set("Cookie", cookie)
-			b.Run(name, func(b *testing.B) {
-				b.ReportAllocs()
-				for b.Loop() {
-					// What the fasthttp server does between requests on a
-					// connection, less parsing the same request again.
-					ctx.Response.Reset()
-					ctx.ResetUserValues()
-					handler(&ctx)
-					if code := ctx.Response.StatusCode(); code != http.StatusOK {
-						b.Fatalf("status %d: %s", code, ctx.Response.Body())
-					}
-				}
-			})
-		}
-	})
+	}
 }
 
 // benchCookie returns a Cookie header holding a session with the small
 // fixture: user, role and a 32-character csrf token.
-func benchCookie(b *testing.B, m *cookiesession.Manager) string {
+func benchCookie(tb testing.TB, m *cookiesession.Manager) string {
 	s, _ := m.Load(httptest.NewRequest(http.MethodGet, "/", nil))
 	for k, v := range map[string]string{"user": "u_8f3a2c", "role": "admin", "csrf": "0123456789abcdef0123456789abcdef"} {
 		if err := s.Set(k, v); err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 	}
 	h := http.Header{}
 	if err := m.SaveHeader(h, s); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	c, err := http.ParseSetCookie(h.Get("Set-Cookie"))
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return c.Name + "=" + c.Value
 }
