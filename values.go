@@ -75,6 +75,12 @@ type Values struct {
 	// entries are sorted by key, keys unique. Every change builds a new
 	// slice, so copies of a Values never share a change.
 	entries []entry
+	// A decoded Values keeps its validated encoding (n entries) instead,
+	// until the first change builds entries: reads scan it. That keeps
+	// Open to one allocation, the copy of the values, within the codec's
+	// cost targets, and lets an unchanged session re-seal by copying bytes.
+	enc string
+	n   int
 }
 
 // ErrUnsupportedType is returned by Set for a value whose type the codec
@@ -99,7 +105,26 @@ func (v *Values) Set(key string, val any) error {
 	return nil
 }
 
+// build turns a decoded encoding into entries before a change.
+func (v *Values) build() {
+	if v.enc == "" {
+		return
+	}
+	entries := make([]entry, 0, v.n+1)
+	r := valueReader{s: v.enc}
+	for range v.n {
+		var e entry
+		if err := r.entry(&e); err != nil {
+			panic("cookiesession: unreachable: a validated encoding failed to decode: " + err.Error())
+		}
+		entries = append(entries, e)
+	}
+	v.entries, v.enc, v.n = entries, "", 0
+}
+
+
 func (v *Values) put(e entry) {
+	v.build()
 	i, found := v.find(e.key)
 	if found {
 		v.entries = slices.Clone(v.entries)
@@ -127,6 +152,19 @@ func (v *Values) lookup(key string) (e entry, ok bool) {
 // lookupInto is lookup filling in the caller's zero entry, which saves
 // copying one on the way out of each getter.
 func (v *Values) lookupInto(key string, e *entry) bool {
+	if v.enc != "" {
+		r := valueReader{s: v.enc}
+		for range v.n {
+			if r.entry(e) != nil || e.key > key { // keys are in order
+				break
+			}
+			if e.key == key {
+				return true
+			}
+		}
+		*e = entry{}
+		return false
+	}
 	i, found := v.find(key)
 	if found {
 		*e = v.entries[i]
@@ -136,6 +174,7 @@ func (v *Values) lookupInto(key string, e *entry) bool {
 
 // Delete removes key and reports whether it was present.
 func (v *Values) Delete(key string) bool {
+	v.build()
 	i, found := v.find(key)
 	if found {
 		v.entries = slices.Delete(slices.Clone(v.entries), i, i+1)
@@ -144,13 +183,19 @@ func (v *Values) Delete(key string) bool {
 }
 
 // Len returns the number of stored values.
-func (v *Values) Len() int { return len(v.entries) }
+func (v *Values) Len() int { return len(v.entries) + v.n }
 
 // Keys returns the stored keys in ascending byte order.
 func (v *Values) Keys() []string {
-	keys := make([]string, len(v.entries))
-	for i, e := range v.entries {
-		keys[i] = e.key
+	keys := make([]string, 0, v.Len())
+	for _, e := range v.entries {
+		keys = append(keys, e.key)
+	}
+	r := valueReader{s: v.enc}
+	for range v.n {
+		var e entry
+		_ = r.entry(&e)
+		keys = append(keys, e.key)
 	}
 	return keys
 }
@@ -320,6 +365,9 @@ func (w wireTime) time() time.Time {
 
 // encodedLen returns the exact size of appendValues' output.
 func (v *Values) encodedLen() int {
+	if v.enc != "" {
+		return uvarintLen(uint64(v.n)) + len(v.enc)
+	}
 	n := uvarintLen(uint64(len(v.entries)))
 	for i := range v.entries {
 		n += v.entries[i].encodedLen()
@@ -365,6 +413,9 @@ func uvarintLen(x uint64) int {
 // appendValues writes the canonical encoding: a count, then the entries in
 // ascending key order.
 func (v *Values) appendTo(b []byte) []byte {
+	if v.enc != "" {
+		return append(binary.AppendUvarint(b, uint64(v.n)), v.enc...)
+	}
 	b = binary.AppendUvarint(b, uint64(len(v.entries)))
 	for i := range v.entries {
 		b = v.entries[i].appendTo(b)
@@ -503,8 +554,8 @@ func (r *valueReader) fixed(size int) (uint64, error) {
 	return x, nil
 }
 
-// decode sets v, which must be zero, from the encoding s, which it keeps:
-// the decoded strings are substrings of s. It rejects keys that are not in
+// decode validates the encoding s and sets v, which must be zero, to it:
+// entries are built from it at the first change. It rejects keys that are not in
 // strictly ascending order (which covers duplicates) and trailing bytes, so
 // every accepted input is the canonical encoding of its result.
 func (v *Values) decode(s string) error {
@@ -514,31 +565,58 @@ func (v *Values) decode(s string) error {
 	if err != nil {
 		return err
 	}
-	var entries []entry
-	if count > 0 {
-		entries = make([]entry, count)
-	}
-	for i := range entries {
-		if err := r.entry(&entries[i]); err != nil {
+	start := r.off
+	var e entry
+	prev := ""
+	for i := range count {
+		if err := r.entry(&e); err != nil {
 			return err
 		}
-		if i > 0 && entries[i-1].key >= entries[i].key {
-			return r.fail("key %q out of order or repeated", entries[i].key)
+		if i > 0 && prev >= e.key {
+			return r.fail("key %q out of order or repeated", e.key)
 		}
+		prev = e.key
 	}
 	if r.remaining() != 0 {
 		return r.fail("%d trailing bytes", r.remaining())
 	}
-	v.entries = entries
+	if count > 0 {
+		v.enc, v.n = s[start:], count
+	}
 	return nil
 }
 
 // entry reads one whole entry.
 func (r *valueReader) entry(e *entry) error {
+	if r.shortString(e) {
+		return nil
+	}
 	if err := r.head(e); err != nil {
 		return err
 	}
 	return r.payload(e)
+}
+
+// shortString reads the commonest entry, a key and a string or []byte
+// shorter than 128 bytes each, whose lengths are single bytes and so always
+// minimal varints. For anything else it reads nothing and returns false:
+// head and payload check every rule and word the error.
+func (r *valueReader) shortString(e *entry) bool {
+	s, off := r.s, r.off
+	if off >= len(s) || s[off] >= 0x80 {
+		return false
+	}
+	tag := off + 1 + int(s[off])
+	if tag+1 >= len(s) || (kind(s[tag]) != kindString && kind(s[tag]) != kindBytes) || s[tag+1] >= 0x80 {
+		return false
+	}
+	end := tag + 2 + int(s[tag+1])
+	if end > len(s) {
+		return false
+	}
+	e.key, e.kind, e.str = s[off+1:tag], kind(s[tag]), s[tag+2:end]
+	r.off = end
+	return true
 }
 
 // head reads an entry's key and type tag.
