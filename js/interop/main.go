@@ -29,6 +29,7 @@ type request struct {
 	Ring           string    `json:"ring"`
 	Name           string    `json:"name"`
 	Now            int64     `json:"now"`
+	Created        int64     `json:"created"`
 	MaxAge         int64     `json:"max_age"`
 	Idle           int64     `json:"idle"`
 	MaxLifetime    int64     `json:"max_lifetime"`
@@ -187,6 +188,9 @@ func codecAnswer(req request) (answer, error) {
 		return recordAnswer(rec), nil
 	}
 	rec := cookiesession.Record{Lifetime: req.Lifetime.goLifetime()}
+	if req.Created != 0 {
+		rec.Created = time.Unix(req.Created, 0)
+	}
 	for _, v := range req.Values {
 		if err := set(&rec.Values, v); err != nil {
 			return answer{}, err
