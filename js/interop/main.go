@@ -25,19 +25,45 @@ import (
 )
 
 type request struct {
-	Op            string  `json:"op"`
-	Ring          string  `json:"ring"`
-	Name          string  `json:"name"`
-	Now           int64   `json:"now"`
-	MaxAge        int64   `json:"max_age"`
-	Idle          int64   `json:"idle"`
-	MaxTokenLen   int     `json:"max_token_len"`
-	MaxChunks     int     `json:"max_chunks"`
-	MaxCookieSize int     `json:"max_cookie_size"`
-	Token         string  `json:"token"`
-	Cookie        string  `json:"cookie"`
-	Hex           string  `json:"hex"`
-	Values        []value `json:"values"`
+	Op             string    `json:"op"`
+	Ring           string    `json:"ring"`
+	Name           string    `json:"name"`
+	Now            int64     `json:"now"`
+	Created        int64     `json:"created"`
+	MaxAge         int64     `json:"max_age"`
+	Idle           int64     `json:"idle"`
+	MaxLifetime    int64     `json:"max_lifetime"`
+	Lifetime       *lifetime `json:"lifetime"`
+	BrowserSession bool      `json:"browser_session"`
+	MaxTokenLen    int       `json:"max_token_len"`
+	MaxChunks      int       `json:"max_chunks"`
+	MaxCookieSize  int       `json:"max_cookie_size"`
+	Token          string    `json:"token"`
+	Cookie         string    `json:"cookie"`
+	Hex            string    `json:"hex"`
+	Values         []value   `json:"values"`
+}
+
+// lifetime is a session's own Lifetime, in whole seconds.
+type lifetime struct {
+	MaxAge         int64 `json:"max_age"`
+	Idle           int64 `json:"idle"`
+	BrowserSession bool  `json:"browser_session"`
+}
+
+func (l *lifetime) goLifetime() cookiesession.Lifetime {
+	if l == nil {
+		return cookiesession.Lifetime{}
+	}
+	return cookiesession.Lifetime{MaxAge: time.Duration(l.MaxAge) * time.Second,
+		IdleTimeout: time.Duration(l.Idle) * time.Second, BrowserSession: l.BrowserSession}
+}
+
+func renderLifetime(l cookiesession.Lifetime) *lifetime {
+	if l == (cookiesession.Lifetime{}) {
+		return nil
+	}
+	return &lifetime{MaxAge: int64(l.MaxAge / time.Second), Idle: int64(l.IdleTimeout / time.Second), BrowserSession: l.BrowserSession}
 }
 
 type value struct {
@@ -54,17 +80,18 @@ type value struct {
 }
 
 type answer struct {
-	Token     string   `json:"token,omitempty"`
-	ID        string   `json:"id,omitempty"`
-	Created   int64    `json:"created,omitempty"`
-	Expires   int64    `json:"expires,omitempty"`
-	KeyID     uint32   `json:"key_id,omitempty"`
-	Values    []value  `json:"values"`
-	SetCookie []string `json:"set_cookie,omitempty"`
-	Valid     bool     `json:"valid,omitempty"`
-	IsNew     bool     `json:"is_new,omitempty"`
-	Error     string   `json:"error,omitempty"`
-	Reason    string   `json:"reason,omitempty"`
+	Token     string    `json:"token,omitempty"`
+	ID        string    `json:"id,omitempty"`
+	Created   int64     `json:"created,omitempty"`
+	Expires   int64     `json:"expires,omitempty"`
+	KeyID     uint32    `json:"key_id,omitempty"`
+	Lifetime  *lifetime `json:"lifetime,omitempty"`
+	Values    []value   `json:"values"`
+	SetCookie []string  `json:"set_cookie,omitempty"`
+	Valid     bool      `json:"valid,omitempty"`
+	IsNew     bool      `json:"is_new,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
 }
 
 func main() {
@@ -147,6 +174,7 @@ func codecAnswer(req request) (answer, error) {
 	codec, err := cookiesession.NewCodec(ring, cookiesession.CodecOptions{
 		Name: req.Name, MaxAge: time.Duration(req.MaxAge) * time.Second,
 		IdleTimeout: time.Duration(req.Idle) * time.Second, MaxTokenLen: req.MaxTokenLen,
+		MaxLifetime: time.Duration(req.MaxLifetime) * time.Second,
 	})
 	if err != nil {
 		return answer{}, err
@@ -159,7 +187,10 @@ func codecAnswer(req request) (answer, error) {
 		}
 		return recordAnswer(rec), nil
 	}
-	rec := cookiesession.Record{}
+	rec := cookiesession.Record{Lifetime: req.Lifetime.goLifetime()}
+	if req.Created != 0 {
+		rec.Created = time.Unix(req.Created, 0)
+	}
 	for _, v := range req.Values {
 		if err := set(&rec.Values, v); err != nil {
 			return answer{}, err
@@ -175,7 +206,8 @@ func codecAnswer(req request) (answer, error) {
 }
 
 func recordAnswer(rec cookiesession.Record) answer {
-	a := answer{ID: rec.ID.String(), Created: rec.Created.Unix(), Expires: rec.Expires.Unix(), KeyID: rec.KeyID, Values: []value{}}
+	a := answer{ID: rec.ID.String(), Created: rec.Created.Unix(), Expires: rec.Expires.Unix(), KeyID: rec.KeyID,
+		Lifetime: renderLifetime(rec.Lifetime), Values: []value{}}
 	for _, k := range rec.Values.Keys() {
 		v, _ := rec.Values.Get(k)
 		a.Values = append(a.Values, render(k, v))
@@ -194,6 +226,7 @@ func managerAnswer(req request) (answer, error) {
 	m, err := cookiesession.New(ring, cookiesession.Options{
 		Name: req.Name, MaxAge: time.Duration(req.MaxAge) * time.Second, MaxChunks: req.MaxChunks,
 		MaxCookieSize: req.MaxCookieSize, Now: func() time.Time { return now },
+		MaxLifetime: time.Duration(req.MaxLifetime) * time.Second, BrowserSession: req.BrowserSession,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -208,12 +241,17 @@ func managerAnswer(req request) (answer, error) {
 		if err != nil {
 			return answer{}, err
 		}
-		a := answer{IsNew: s.IsNew(), Values: []value{}}
+		a := answer{IsNew: s.IsNew(), Created: s.CreatedAt().Unix(), Expires: s.ExpiresAt().Unix(), Values: []value{}}
 		for _, k := range s.Keys() {
 			v, _ := s.Get(k)
 			a.Values = append(a.Values, render(k, v))
 		}
 		return a, nil
+	}
+	if req.Lifetime != nil {
+		if err := s.SetLifetime(req.Lifetime.goLifetime()); err != nil {
+			return answer{}, err
+		}
 	}
 	for _, v := range req.Values {
 		goValue, err := build(v)

@@ -1,15 +1,21 @@
-// Sealing and opening tokens: wire format v1 (FORMAT.md sections 1 to 3).
+// Sealing and opening tokens: wire format versions 1 and 2 (FORMAT.md
+// sections 1 to 3). A session with a lifetime of its own is sealed as
+// version 2, every other one as version 1.
 
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { Base64Error, decodeBase64, encodeBase64URL } from './base64.js';
 import { formatKeyID, KeyRing } from './keyring.js';
 import { formatUnix, Values, ValuesError } from './values.js';
 
-const VERSION = 0x01;
+const VERSION = 0x01; // sessions with the default lifetime
+const VERSION2 = 0x02; // sessions with a lifetime of their own
 const HEADER = 5;
 const NONCE = 24;
 const TAG = 16;
 const PLAIN_HEADER = 32;
+const LIFETIME = 4 + 4 + 1; // version 2: max_age, idle, flags
+const FLAG_BROWSER = 0x01;
+const MAX_SECONDS = 2 ** 32 - 1; // the largest lifetime the wire's uint32 holds
 /** The length of the shortest valid token: an empty session. */
 export const MIN_TOKEN_LEN = 104;
 const CLOCK_SKEW = 60n;
@@ -43,9 +49,40 @@ function durationText(seconds) {
 
 const secondsOf = (date) => BigInt(Math.floor(date.getTime() / 1000));
 
-function checkSeconds(name, value, min) {
-  if (!Number.isSafeInteger(value) || value < min) throw new RangeError(`cookiesession: ${name} must be a whole number of seconds, at least ${min}`);
+function checkSeconds(name, value, min, max = Number.MAX_SAFE_INTEGER) {
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`cookiesession: ${name} must be a whole number of seconds from ${min} to ${max}`);
+  }
   return BigInt(value);
+}
+
+/**
+ * The lifetime to seal, checked: null for none (version 1), else
+ * {maxAge, idleTimeout, browserSession} in whole seconds, 0 meaning the
+ * codec's default. An all-zero lifetime is none, as in Go.
+ */
+function sealLifetime(lifetime) {
+  if (lifetime == null) return null;
+  if (typeof lifetime !== 'object') throw new TypeError('cookiesession: lifetime must be an object or null');
+  const { maxAge = 0, idleTimeout = 0, browserSession = false } = lifetime;
+  checkSeconds('lifetime.maxAge', maxAge, 0, MAX_SECONDS);
+  checkSeconds('lifetime.idleTimeout', idleTimeout, 0, MAX_SECONDS);
+  if (typeof browserSession !== 'boolean') throw new TypeError('cookiesession: lifetime.browserSession must be a boolean');
+  return maxAge === 0 && idleTimeout === 0 && !browserSession ? null : { maxAge, idleTimeout, browserSession };
+}
+
+/** Reads version 2's max_age, idle and flags, as Go's readLifetime. */
+function readLifetime(plain, keyId) {
+  const view = new DataView(plain.buffer, plain.byteOffset);
+  const flags = plain[PLAIN_HEADER + 8];
+  if ((flags & ~FLAG_BROWSER) !== 0) {
+    throw new SessionError('invalid', `unknown lifetime flags 0x${flags.toString(16).padStart(2, '0')}`, keyId);
+  }
+  const lifetime = { maxAge: view.getUint32(PLAIN_HEADER), idleTimeout: view.getUint32(PLAIN_HEADER + 4), browserSession: flags === FLAG_BROWSER };
+  if (lifetime.maxAge === 0 && lifetime.idleTimeout === 0 && !lifetime.browserSession) {
+    throw new SessionError('invalid', 'a version 2 token without a lifetime', keyId);
+  }
+  return lifetime;
 }
 
 /**
@@ -58,15 +95,17 @@ export class Codec {
   #name;
   #maxAge;
   #idle;
+  #ceiling; // maxLifetime: bounds every session's MaxAge and idle timeout
   #maxLen;
 
-  constructor(ring, { name, maxAge = 86400, idleTimeout = 0, maxTokenLen = 4096 } = {}) {
+  constructor(ring, { name, maxAge = 86400, idleTimeout = 0, maxLifetime = maxAge, maxTokenLen = 4096 } = {}) {
     if (!(ring instanceof KeyRing)) throw new TypeError('cookiesession: Codec needs a KeyRing from parseKeyRing');
     if (typeof name !== 'string' || name === '') throw new TypeError('cookiesession: codec needs a cookie name');
     this.#ring = ring;
     this.#name = utf8.encode(name);
     this.#maxAge = checkSeconds('maxAge', maxAge, 1);
     this.#idle = idleTimeout === 0 ? 0n : checkSeconds('idleTimeout', idleTimeout, 1);
+    this.#ceiling = checkSeconds('maxLifetime', maxLifetime, 1, MAX_SECONDS);
     if (!Number.isSafeInteger(maxTokenLen) || maxTokenLen < MIN_TOKEN_LEN) {
       throw new RangeError(`cookiesession: maxTokenLen ${maxTokenLen} cannot hold an empty session (${MIN_TOKEN_LEN})`);
     }
@@ -80,13 +119,14 @@ export class Codec {
 
   /**
    * Opens token as of now and returns {id, created, expires, keyId,
-   * values}. Throws a SessionError, checking in FORMAT.md's order.
+   * lifetime, values}; lifetime is null for a version 1 token. Throws a
+   * SessionError, checking in FORMAT.md's order.
    */
   open(token, now = new Date()) {
     const bytes = tokenBytes(token, this.#maxLen);
     if (bytes.length < MIN_TOKEN_LEN) throw new SessionError('invalid', `token of ${bytes.length} bytes is too short to be valid`);
     const raw = decodeToken(bytes);
-    if (raw[0] !== VERSION) throw new SessionError('invalid', `unknown format version 0x${raw[0].toString(16).padStart(2, '0')}`);
+    if (raw[0] !== VERSION && raw[0] !== VERSION2) throw new SessionError('invalid', `unknown format version 0x${raw[0].toString(16).padStart(2, '0')}`);
     const keyId = new DataView(raw.buffer, raw.byteOffset).getUint32(1);
     const secret = this.#ring.secret(keyId);
     if (secret === undefined) throw new SessionError('unknown_key', `unknown key id ${formatKeyID(keyId)}`, keyId);
@@ -96,9 +136,16 @@ export class Codec {
     } catch {
       throw new SessionError('invalid', 'authentication failed', keyId);
     }
-    const record = this.#checkTimes(plain, keyId, secondsOf(now));
+    let valuesAt = PLAIN_HEADER;
+    let lifetime = null;
+    if (raw[0] === VERSION2) {
+      valuesAt += LIFETIME;
+      if (plain.length < valuesAt + 1) throw new SessionError('invalid', `plaintext of ${plain.length} bytes is too short for version 2`, keyId);
+      lifetime = readLifetime(plain, keyId);
+    }
+    const record = this.#checkTimes(plain, keyId, secondsOf(now), lifetime);
     try {
-      record.values = Values.decode(plain.subarray(PLAIN_HEADER));
+      record.values = Values.decode(plain.subarray(valuesAt));
     } catch (err) {
       if (err instanceof ValuesError) throw new SessionError('invalid', err.message, keyId);
       throw err;
@@ -113,58 +160,81 @@ export class Codec {
     return ad;
   }
 
-  #checkTimes(plain, keyId, nowSec) {
+  #checkTimes(plain, keyId, nowSec, lifetime) {
     const view = new DataView(plain.buffer, plain.byteOffset);
     const created = view.getBigUint64(0);
     const expires = view.getBigUint64(8);
     if (created > MAX_TIME || expires > MAX_TIME) throw new SessionError('invalid', 'timestamps out of range', keyId);
+    const { maxAge } = this.#limits(lifetime);
     if (created > nowSec + CLOCK_SKEW) {
       throw new SessionError('invalid', `session created in the future at ${formatUnix(created)}Z`, keyId);
     }
     if (expires <= nowSec) throw expired(keyId, expires, "the token's own deadline");
-    if (created + this.#maxAge <= nowSec) {
-      throw expired(keyId, created + this.#maxAge, `MaxAge ${durationText(this.#maxAge)} since creation`);
+    if (created + maxAge <= nowSec) {
+      throw expired(keyId, created + maxAge, `MaxAge ${durationText(maxAge)} since creation`);
     }
-    return { id: plain.slice(16, PLAIN_HEADER), created, expires, keyId, values: null };
+    return { id: plain.slice(16, PLAIN_HEADER), created, expires, keyId, lifetime, values: null };
+  }
+
+  /**
+   * The absolute lifetime and the idle timeout (0n: none) that apply to a
+   * session with this lifetime (null: the defaults), both bounded by
+   * maxLifetime, in seconds.
+   */
+  #limits(lifetime) {
+    const ownAge = BigInt(lifetime?.maxAge ?? 0);
+    const ownIdle = BigInt(lifetime?.idleTimeout ?? 0);
+    const maxAge = minBig(ownAge || this.#maxAge, this.#ceiling);
+    const idle = ownIdle || this.#idle;
+    return { maxAge, idle: idle > 0n ? minBig(idle, this.#ceiling) : 0n };
   }
 
   /**
    * The deadline of a token sealed at nowSec for a session created at
-   * created: min(created + maxAge, nowSec + idleTimeout).
+   * created: min(created + maxAge, nowSec + idleTimeout), under the limits
+   * that apply to lifetime.
    */
-  expiry(created, nowSec) {
-    const byAge = created + this.#maxAge;
-    if (this.#idle === 0n) return byAge;
-    const byIdle = nowSec + this.#idle;
-    return byIdle < byAge ? byIdle : byAge;
+  #expiry(created, nowSec, lifetime) {
+    const { maxAge, idle } = this.#limits(lifetime);
+    const byAge = created + maxAge;
+    return idle === 0n ? byAge : minBig(byAge, nowSec + idle);
   }
 
   /**
    * Seals record under the ring's primary key at now and returns the
-   * token. Missing fields are filled in first, as Go does: a random id,
-   * created = now, expires from the lifetimes; a given expires is kept.
-   * Sets record.keyId. Throws a SessionError ('expired' or 'too_large').
+   * token: version 2 if record.lifetime is set, else version 1. Missing
+   * fields are filled in first, as Go does: a random id, created = now,
+   * expires from the lifetimes; a given expires is kept. Sets
+   * record.keyId, and record.lifetime to the checked lifetime or null.
+   * Throws a SessionError ('expired' or 'too_large').
    */
   seal(record, now = new Date()) {
     const nowSec = secondsOf(now);
-    fill(record, nowSec, this);
+    record.lifetime = sealLifetime(record.lifetime);
+    fill(record, nowSec, (created) => this.#expiry(created, nowSec, record.lifetime));
     const values = (record.values ?? new Values()).encode();
-    const rawLen = HEADER + NONCE + PLAIN_HEADER + values.length + TAG;
+    const header = PLAIN_HEADER + (record.lifetime === null ? 0 : LIFETIME);
+    const rawLen = HEADER + NONCE + header + values.length + TAG;
     const tokenLen = Math.ceil((rawLen * 8) / 6);
     if (tokenLen > this.#maxLen) {
       throw new SessionError('too_large', `session too large: token of ${tokenLen} bytes exceeds the limit of ${this.#maxLen}`);
     }
     const keyId = this.#ring.primaryAt(now);
     const raw = new Uint8Array(HEADER + NONCE);
-    raw[0] = VERSION;
+    raw[0] = record.lifetime === null ? VERSION : VERSION2;
     new DataView(raw.buffer).setUint32(1, keyId);
     crypto.getRandomValues(raw.subarray(HEADER));
-    const plain = new Uint8Array(PLAIN_HEADER + values.length);
+    const plain = new Uint8Array(header + values.length);
     const view = new DataView(plain.buffer);
     view.setBigUint64(0, record.created);
     view.setBigUint64(8, record.expires);
     plain.set(record.id, 16);
-    plain.set(values, PLAIN_HEADER);
+    if (record.lifetime !== null) {
+      view.setUint32(PLAIN_HEADER, record.lifetime.maxAge);
+      view.setUint32(PLAIN_HEADER + 4, record.lifetime.idleTimeout);
+      plain[PLAIN_HEADER + 8] = record.lifetime.browserSession ? FLAG_BROWSER : 0;
+    }
+    plain.set(values, header);
     const sealed = xchacha20poly1305(this.#ring.secret(keyId), raw.subarray(HEADER), this.#ad(raw)).encrypt(plain);
     const out = new Uint8Array(raw.length + sealed.length);
     out.set(raw);
@@ -174,7 +244,9 @@ export class Codec {
   }
 }
 
-function fill(record, nowSec, codec) {
+const minBig = (a, b) => (a < b ? a : b);
+
+function fill(record, nowSec, expiry) {
   if (!(record.id instanceof Uint8Array) || record.id.every((b) => b === 0)) {
     if (record.id !== undefined && !(record.id instanceof Uint8Array)) throw new TypeError('cookiesession: id must be a Uint8Array');
     record.id = crypto.getRandomValues(new Uint8Array(16));
@@ -183,7 +255,7 @@ function fill(record, nowSec, codec) {
   record.created ??= nowSec;
   record.created = BigInt(record.created);
   if (record.created < 0n) throw new RangeError('cookiesession: session created before 1970');
-  record.expires = record.expires === undefined ? codec.expiry(record.created, nowSec) : BigInt(record.expires);
+  record.expires = record.expires === undefined ? expiry(record.created) : BigInt(record.expires);
   if (record.created > MAX_TIME || record.expires > MAX_TIME) throw new RangeError('cookiesession: times above 2^62 cannot be sealed');
   if (record.expires <= nowSec) throw expired(0, record.expires, "the record's Expires");
 }

@@ -3,7 +3,6 @@
 // Manager writes them.
 
 import { Codec, MIN_TOKEN_LEN, SessionError } from './codec.js';
-import { isGoSpace } from './keyring.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 const MAX_COOKIES = 3000; // net/http's limit: more cookies than this count as none
@@ -34,7 +33,8 @@ export class SessionCookies {
       throw new RangeError(`cookiesession: maxCookieSize ${maxCookieSize} x maxChunks ${maxChunks} cannot hold an empty session (${MIN_TOKEN_LEN} bytes of token)`);
     }
     /** The Codec behind the cookies; its token limit is the chunks' total capacity. */
-    this.codec = new Codec(ring, { name, maxAge: options.maxAge, idleTimeout: options.idleTimeout, maxTokenLen: total });
+    const { maxAge, idleTimeout, maxLifetime } = options;
+    this.codec = new Codec(ring, { name, maxAge, idleTimeout, maxLifetime, maxTokenLen: total });
     this.#attrs = attributes(name, options);
     this.#browserSession = browserSession;
   }
@@ -96,16 +96,19 @@ export class SessionCookies {
   /**
    * Seals record at now and returns the Set-Cookie header values: one per
    * chunk the token needs, then lines expiring any higher chunk the
-   * request held (pass chunksSent(cookieHeader) as sent).
+   * request held (pass chunksSent(cookieHeader) as sent). A record with a
+   * lifetime of its own decides, by its browserSession, whether Max-Age is
+   * written; any other follows the browserSession option.
    */
   seal(record, now = new Date(), sent = 0) {
     let token = this.codec.seal(record, now);
     // Whole seconds left, rounded toward zero as Go's Duration division.
     const maxAge = (record.expires * 1000n - BigInt(now.getTime())) / 1000n;
+    const browserSession = record.lifetime === null ? this.#browserSession : record.lifetime.browserSession;
     const lines = [];
     for (let i = 0; token.length > 0 || i === 0; i++) {
       const n = Math.min(token.length, this.#caps[i]);
-      const age = this.#browserSession ? '' : `; Max-Age=${maxAge > 1n ? maxAge : 1n}`;
+      const age = browserSession ? '' : `; Max-Age=${maxAge > 1n ? maxAge : 1n}`;
       lines.push(`${this.#names[i]}=${token.slice(0, n)}${age}${this.#attrs}`);
       token = token.slice(n);
     }
@@ -116,6 +119,12 @@ export class SessionCookies {
   clear(sent = 1) {
     return this.#names.slice(0, Math.max(sent, 1)).map((n) => `${n}=; Max-Age=0${this.#attrs}`);
   }
+}
+
+/** unicode.IsSpace of Go. */
+function isGoSpace(c) {
+  if (c <= 0xff) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0x85 || c === 0xa0;
+  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
 }
 
 function trimGoSpace(s) {

@@ -1,4 +1,4 @@
-// Type declarations for cookiesession's JavaScript port (wire format v1).
+// Type declarations for cookiesession's JavaScript port (wire format versions 1 and 2).
 
 /** The Go type a value is stored as; each keeps its FORMAT.md tag. */
 export type GoType =
@@ -85,6 +85,22 @@ export class Values {
   static decode(bytes: Uint8Array): Values;
 }
 
+/**
+ * A session's own lifetime, as Go's cookiesession.Lifetime (a "remember
+ * me" login, a browser-session cookie). It is sealed inside the token,
+ * which makes it a version 2 token. Durations are whole seconds, 0 to
+ * 2^32-1; 0 means the codec's default. The codec's maxLifetime bounds both
+ * durations, when sealing and every time the token is opened.
+ */
+export interface Lifetime {
+  /** Absolute lifetime since creation; 0: the codec's maxAge. */
+  maxAge: number;
+  /** Idle timeout; 0: the codec's idleTimeout. */
+  idleTimeout: number;
+  /** Leave Max-Age out of the cookie; false makes it persistent. Overrides the browserSession option. */
+  browserSession: boolean;
+}
+
 /** What a token carries. Times are whole Unix seconds. */
 export interface SessionRecord {
   /** 16 random bytes, kept across re-seals. */
@@ -94,15 +110,22 @@ export interface SessionRecord {
   expires: bigint;
   /** The key the token was opened or sealed with. */
   keyId: number;
+  /** The session's own lifetime (a version 2 token), or null for the defaults (version 1). */
+  lifetime: Lifetime | null;
   values: Values;
 }
 
-/** A record to seal: missing fields are filled in (a random id, created = now, expires from the lifetimes). */
+/**
+ * A record to seal: missing fields are filled in (a random id, created =
+ * now, expires from the lifetimes). A lifetime whose fields are all zero or
+ * absent is none: the token is version 1.
+ */
 export interface RecordToSeal {
   id?: Uint8Array;
   created?: bigint;
   expires?: bigint;
   keyId?: number;
+  lifetime?: Partial<Lifetime> | null;
   values?: Values;
 }
 
@@ -139,6 +162,8 @@ export interface CodecOptions {
   maxAge?: number;
   /** Idle timeout in seconds; 0 (default) is off. */
   idleTimeout?: number;
+  /** Bounds every session's MaxAge and idle timeout, its own lifetime's included, in seconds (at most 2^32-1). Default: maxAge. */
+  maxLifetime?: number;
   /** Default 4096. */
   maxTokenLen?: number;
 }
@@ -149,10 +174,12 @@ export class Codec {
   readonly maxTokenLen: number;
   /** Opens token as of now; throws a SessionError. */
   open(token: string, now?: Date): SessionRecord;
-  /** Seals record (filling it in and setting keyId) and returns the token. */
+  /**
+   * Seals record (filling it in, setting keyId, and setting lifetime to
+   * the checked lifetime or null) and returns the token: version 2 if it
+   * has a lifetime, else version 1.
+   */
   seal(record: RecordToSeal, now?: Date): string;
-  /** min(created + maxAge, now + idleTimeout), in Unix seconds. */
-  expiry(created: bigint, nowSec: bigint): bigint;
 }
 
 export interface SessionCookiesOptions {
@@ -160,6 +187,8 @@ export interface SessionCookiesOptions {
   name?: string;
   maxAge?: number;
   idleTimeout?: number;
+  /** As Go's Options.MaxLifetime; default maxAge. */
+  maxLifetime?: number;
   /** Each cookie's name plus value, in bytes. Default 4096. */
   maxCookieSize?: number;
   /** Default 1, at most 64. */
@@ -174,7 +203,7 @@ export interface SessionCookiesOptions {
   /** Default "lax". */
   sameSite?: 'lax' | 'strict' | 'none';
   partitioned?: boolean;
-  /** Leave out Max-Age. */
+  /** Leave out Max-Age, unless a record's own lifetime says otherwise. */
   browserSession?: boolean;
 }
 

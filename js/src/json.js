@@ -1,8 +1,8 @@
 // A JSON reader over bytes that accepts exactly what Go's encoding/json
 // accepts: json.Valid for the 0x14 value tag, and the key ring's text form.
 // JSON.parse is not used because it reads text, not bytes (invalid UTF-8 in
-// strings is allowed by Go), and it keeps no number text (Go refuses 1.0
-// for an int).
+// strings is allowed by Go), keeps only the last of repeated members, and
+// keeps no number text (the ring's version must be written 1, not 1.0).
 
 const MAX_DEPTH = 10000; // Go's scanner refuses deeper nesting
 
@@ -13,21 +13,20 @@ const isDigit = (c) => c >= 0x30 && c <= 0x39;
 const isHex = (c) => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
 
 /**
- * Reads one JSON value from bytes. With build, returns it as
+ * Reads one JSON value from bytes, with optional JSON whitespace around it
+ * and nothing else. With build, returns it as
  * {kind: 'object', fields: [[name, value]...]} | {kind: 'array', items} |
  * {kind: 'string', text} | {kind: 'number', text} | {kind: 'literal', text};
- * without build it only validates. The whole input must be one value with
- * optional surrounding whitespace unless allowTrailing, in which case
- * {value, end} is returned and the caller judges what follows.
+ * without build it only validates. Object members are kept in order,
+ * repeated names included.
  */
-export function readJSON(bytes, { build = false, allowTrailing = false } = {}) {
-  const r = { b: bytes, i: 0, build, depth: 0 };
+export function readJSON(bytes, { build = false } = {}) {
+  const r = { b: bytes, i: 0, build };
   skipSpace(r);
   const value = readValue(r);
-  const end = r.i;
   skipSpace(r);
-  if (!allowTrailing && r.i !== bytes.length) throw new JSONError(`invalid character after top-level value at byte ${r.i}`);
-  return allowTrailing ? { value, end } : value;
+  if (r.i !== bytes.length) throw new JSONError(`invalid character after top-level value at byte ${r.i}`);
+  return value;
 }
 
 /** Reports whether bytes hold exactly one JSON value, as Go's json.Valid. */

@@ -1,9 +1,9 @@
-// The key ring's text form (FORMAT.md section 6), parsed as strictly as Go's
-// ParseKeyRing: the same inputs are accepted and refused.
+// The key ring's text form (FORMAT.md section 6), parsed by exactly the
+// rules stated there, as Go's ParseKeyRing: the same inputs are accepted
+// and refused.
 
 import { decodeBase64 } from './base64.js';
 import { readJSON } from './json.js';
-import { formatUnix } from './values.js';
 
 const MAX_KEYS = 256;
 const KEY_SIZE = 32;
@@ -55,153 +55,135 @@ export class KeyRing {
 
 export const formatKeyID = (id) => id.toString(16).padStart(8, '0');
 
-/** Parses the ring's text form: a string or UTF-8 bytes. Throws on anything Go refuses. */
+const fail = (message) => new Error(`cookiesession: ${message}`);
+const syntax = (message) => fail(`parsing key ring: ${message}`);
+
+/**
+ * Parses the ring's text form, a string or UTF-8 bytes, by the rules of
+ * FORMAT.md section 6. Throws an Error that never echoes a secret.
+ */
 export function parseKeyRing(text) {
   const bytes = typeof text === 'string' ? utf8.encode(text) : text;
-  let parsed;
+  let doc;
   try {
-    parsed = readJSON(bytes, { build: true, allowTrailing: true });
+    doc = readJSON(bytes, { build: true }); // JSON whitespace only around it
   } catch (err) {
-    throw new Error(`cookiesession: parsing key ring: ${err.message}`);
+    throw syntax(err.message);
   }
-  if (!trailingIsSpace(bytes.subarray(parsed.end))) throw new Error('cookiesession: parsing key ring: data after the JSON object');
-  const ring = decodeStruct(parsed.value, RING_FIELDS, 'key ring');
-  if (ring.version !== 1) throw new Error(`cookiesession: key ring version ${ring.version} is not supported (want 1)`);
-  const keysJSON = ring.keys ?? [];
-  if (keysJSON.length > MAX_KEYS) throw new Error(`cookiesession: key ring has ${keysJSON.length} keys, more than ${MAX_KEYS}`);
-  const primary = parseKeyID(ring.primary ?? '', ' (primary)');
+  const ring = members(doc, 'the key ring', ['version', 'primary', 'keys'], []);
+  if (ring.version.kind !== 'number' || ring.version.text !== '1') throw fail('key ring version is not 1, the only version supported');
+  const primaryText = str(ring.primary, 'primary');
+  if (ring.keys.kind !== 'array') throw syntax('keys is not an array');
+  if (ring.keys.items.length > MAX_KEYS) throw fail(`key ring has more than ${MAX_KEYS} keys`);
+  const keysJSON = ring.keys.items.map(keyMembers);
+  const primary = parseKeyID(primaryText, ' (primary)');
   const keys = keysJSON.map(parseKey);
   checkRing(keys, primary);
   return new KeyRing(keys, primary);
 }
 
-// Go reads the ring with encoding/json into a struct, and so does this:
-// field names match case-insensitively (Go's folding), unknown fields are
-// refused, a repeated field is decoded again over the first (a repeated
-// "keys" array decodes element by element into the earlier elements), and
-// null leaves a string or int as it was and empties the keys.
-const RING_FIELDS = { version: 'int', primary: 'string', keys: 'keys' };
-const KEY_FIELDS = { id: 'string', secret: 'string', promote_at: 'string' };
-
-function decodeStruct(node, fields, what, into = {}) {
-  if (isNull(node)) return into;
-  if (node.kind !== 'object') throw new Error(`cookiesession: parsing key ring: cannot read a JSON ${node.kind} as the ${what}`);
+// members checks that node is an object whose member names are the
+// required ones and possibly the optional ones, each once, in any order,
+// and returns the values by name.
+function members(node, what, required, optional) {
+  if (node.kind !== 'object') throw syntax(`${what} is not an object`);
+  const names = required.concat(optional);
+  const out = {};
   for (const [name, value] of node.fields) {
-    const field = Object.keys(fields).find((f) => foldName(f) === foldName(name));
-    if (field === undefined) throw new Error(`cookiesession: parsing key ring: unknown field ${JSON.stringify(name)}`);
-    into[field] = decodeField(value, fields[field], field, into[field]);
+    if (!names.includes(name)) throw unknownMember(what, name, names);
+    if (Object.hasOwn(out, name)) throw syntax(`${what} has the member ${JSON.stringify(name)} twice`);
+    out[name] = value;
   }
-  return into;
-}
-
-const isNull = (node) => node.kind === 'literal' && node.text === 'null';
-
-function decodeField(node, kind, field, prev) {
-  if (isNull(node)) return kind === 'keys' ? undefined : prev;
-  const bad = () => new Error(`cookiesession: parsing key ring: field ${field} cannot be a JSON ${node.kind}`);
-  switch (kind) {
-    case 'int':
-      // Go's int takes only an integer literal: no fraction, no exponent.
-      if (node.kind !== 'number' || !/^-?\d+$/.test(node.text)) throw bad();
-      return Number(node.text);
-    case 'string':
-      if (node.kind !== 'string') throw bad();
-      return node.text;
-    case 'keys':
-      if (node.kind !== 'array') throw bad();
-      return node.items.map((item, i) => decodeStruct(item, KEY_FIELDS, 'key', prev?.[i] ?? {}));
-  }
-  throw bad();
-}
-
-// foldName is Go's encoding/json name folding: each rune becomes the
-// smallest rune of its simple case-folding orbit. The only non-ASCII runes
-// whose orbit holds an ASCII letter are long s and the Kelvin sign.
-const FOLD_SPECIAL = { '\u017f': 'S', '\u212a': 'K' };
-
-function foldName(name) {
-  let out = '';
-  for (const ch of name) out += FOLD_SPECIAL[ch] ?? (ch < '\u0080' ? ch.toUpperCase() : ch);
+  const missing = required.find((name) => !Object.hasOwn(out, name));
+  if (missing !== undefined) throw syntax(`${what} has no member ${JSON.stringify(missing)}`);
   return out;
 }
 
-// Go trims what follows the object with bytes.TrimSpace: Unicode white space.
-function trailingIsSpace(bytes) {
-  const text = new TextDecoder().decode(bytes);
-  return [...text].every((ch) => isGoSpace(ch.codePointAt(0)));
+// unknownMember names a member that differs from a known one only in case;
+// any other name is not echoed, since it may be a secret pasted as a name.
+function unknownMember(what, name, names) {
+  const known = names.find((n) => fold(n) === fold(name));
+  if (known !== undefined) return syntax(`${what} has a member ${JSON.stringify(name)}; the name is ${JSON.stringify(known)}`);
+  return syntax(`${what} has an unknown member (of ${utf8.encode(name).length} bytes)`);
 }
 
-/** unicode.IsSpace of Go. */
-export function isGoSpace(c) {
-  if (c <= 0xff) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0x85 || c === 0xa0;
-  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
+const fold = (s) => s.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').toLowerCase();
+
+function str(node, what) {
+  if (node.kind !== 'string') throw syntax(`${what} is not a string`);
+  return node.text;
 }
 
+function keyMembers(node, i) {
+  const what = `keys[${i}]`;
+  const k = members(node, what, ['id', 'secret'], ['promote_at']);
+  const out = { id: str(k.id, `${what}.id`), secret: str(k.secret, `${what}.secret`), promoteAt: null };
+  if (k.promote_at !== undefined) {
+    out.promoteAt = str(k.promote_at, `${what}.promote_at`);
+    if (out.promoteAt === '') throw syntax(`${what}.promote_at is empty; leave it out instead`);
+  }
+  return out;
+}
+
+// parseKeyID accepts exactly 8 lower-case hex digits, not all zero. A
+// malformed id is not echoed: in a mangled ring it may be a secret.
 function parseKeyID(s, where = '') {
-  if (!/^[0-9a-fA-F]{8}$/.test(s)) throw new Error(`cookiesession: key id of ${[...utf8.encode(s)].length} characters is not 8 hex digits${where}`);
+  if (!/^[0-9a-f]{8}$/.test(s)) throw fail(`key id of ${utf8.encode(s).length} characters is not 8 lower-case hex digits${where}`);
   const id = parseInt(s, 16);
-  if (id === 0) throw new Error(`cookiesession: key id ${s} is reserved${where}`);
+  if (id === 0) throw fail(`key id ${s} is reserved${where}`);
   return id;
 }
 
+// SECRET is the padded standard base64 of 32 bytes: 43 characters, the
+// last of which carries two unused bits that must be zero, then '='.
+const SECRET = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
 function parseKey(k) {
-  const id = parseKeyID(k.id ?? '');
-  let secret;
-  try {
-    secret = decodeBase64(utf8.encode(k.secret ?? ''), true);
-  } catch {
-    throw new Error(`cookiesession: key ${k.id}: secret is not standard base64`);
-  }
-  if (secret.length !== KEY_SIZE) throw new Error(`cookiesession: key ${k.id}: key secret is ${secret.length} bytes, want ${KEY_SIZE}`);
+  const id = parseKeyID(k.id);
+  if (!SECRET.test(k.secret)) throw fail(`key ${k.id}: secret is not ${KEY_SIZE} bytes in padded standard base64 (44 characters, nothing else)`);
+  const secret = decodeBase64(utf8.encode(k.secret), true);
   let promoteAt = null;
-  if (k.promote_at !== undefined && k.promote_at !== '') {
-    promoteAt = parseRFC3339(k.promote_at);
-    if (promoteAt === null) throw new Error(`cookiesession: key ${k.id}: promote_at is not an RFC 3339 time`);
+  if (k.promoteAt !== null) {
+    promoteAt = parsePromoteAt(k.promoteAt);
+    if (promoteAt === null) throw fail(`key ${k.id}: promote_at is not an RFC 3339 time such as 2026-12-01T00:00:00Z`);
   }
   return { id, secret, promoteAt };
 }
 
 function checkRing(keys, primary) {
-  if (keys.length === 0) throw new Error('cookiesession: key ring has no keys');
+  if (keys.length === 0) throw fail('key ring has no keys');
   const seen = new Set();
   for (const k of keys) {
-    if (seen.has(k.id)) throw new Error(`cookiesession: duplicate key id ${formatKeyID(k.id)}`);
+    if (seen.has(k.id)) throw fail(`duplicate key id ${formatKeyID(k.id)}`);
     seen.add(k.id);
-    if (k.id === primary && k.promoteAt !== null) throw new Error(`cookiesession: primary key ${formatKeyID(k.id)} cannot have a promotion time`);
-    if (k.promoteAt !== null && (k.promoteAt < YEAR_1_NS || k.promoteAt >= YEAR_10000_NS)) {
-      throw new Error(`cookiesession: key ${formatKeyID(k.id)}: promotion time is outside years 1 to 9999 UTC`);
-    }
+    if (k.id === primary && k.promoteAt !== null) throw fail(`primary key ${formatKeyID(k.id)} cannot have a promotion time`);
   }
-  if (!seen.has(primary)) throw new Error(`cookiesession: primary key ${formatKeyID(primary)} is not in the ring`);
+  if (!seen.has(primary)) throw fail(`primary key ${formatKeyID(primary)} is not in the ring`);
 }
 
-const YEAR_1_NS = -62135596800n * 1_000_000_000n;
-const YEAR_10000_NS = 253402300800n * 1_000_000_000n;
+// PROMOTE_AT is the form of FORMAT.md section 6: RFC 3339 with an upper-case
+// T and Z, a fraction of 1 to 9 digits, and a ±HH:MM offset.
+const PROMOTE_AT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
+const YEAR_10000 = 253402300800n; // 10000-01-01T00:00:00Z in Unix seconds
 
-// parseRFC3339 accepts what Go's time.Parse(time.RFC3339Nano, s) accepts
-// and returns unix nanoseconds, or null. Go's general parser is a little
-// wider than RFC 3339: a one-digit hour, a comma before the fraction, any
-// number of fraction digits (past nine ignored), and zone offsets up to
-// 24:60.
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))$/;
-
-function parseRFC3339(s) {
-  const m = RFC3339.exec(s);
+// parsePromoteAt returns the instant in Unix nanoseconds, or null if s is
+// not of the form, not a real date and time, or not in the years 1970 to
+// 9999 UTC.
+function parsePromoteAt(s) {
+  const m = PROMOTE_AT.exec(s);
   if (m === null) return null;
   const [year, month, day, hour, min, sec] = m.slice(1, 7).map(Number);
   if (month < 1 || month > 12 || day < 1 || day > daysIn(year, month)) return null;
   if (hour > 23 || min > 59 || sec > 59) return null;
   let offset = 0;
   if (m[8] !== undefined) {
-    const oh = Number(m[9]);
-    const om = Number(m[10]);
-    if (oh > 24 || om > 60) return null;
+    const [oh, om] = [Number(m[9]), Number(m[10])];
+    if (oh > 23 || om > 59) return null;
     offset = (m[8] === '-' ? -1 : 1) * (oh * 3600 + om * 60);
   }
-  const frac = (m[7] ?? '').slice(0, 9).padEnd(9, '0');
-  const days = BigInt(daysFromCivil(year, month, day));
-  const secs = days * 86400n + BigInt(hour * 3600 + min * 60 + sec - offset);
-  return secs * 1_000_000_000n + BigInt(frac);
+  const unix = BigInt(daysFromCivil(year, month, day)) * 86400n + BigInt(hour * 3600 + min * 60 + sec - offset);
+  if (unix < 0n || unix >= YEAR_10000) return null;
+  return unix * 1_000_000_000n + BigInt((m[7] ?? '').padEnd(9, '0'));
 }
 
 function daysIn(year, month) {
@@ -209,6 +191,8 @@ function daysIn(year, month) {
   return [4, 6, 9, 11].includes(month) ? 30 : 31;
 }
 
+// daysFromCivil counts the days from 1970-01-01 to a date of the proleptic
+// Gregorian calendar.
 function daysFromCivil(y, m, d) {
   y -= m <= 2 ? 1 : 0;
   const era = Math.floor(y / 400);

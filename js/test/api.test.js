@@ -73,6 +73,61 @@ describe('Codec', () => {
   });
 });
 
+describe('lifetimes of their own', () => {
+  const version = (token) => Buffer.from(token, 'base64url')[0];
+  const nowSec = 1767225600n;
+
+  it('seals version 2 only for a lifetime that is not all zero', () => {
+    const codec = new Codec(ring, { name: 'session', maxLifetime: 7776000 });
+    for (const lifetime of [undefined, null, {}, { maxAge: 0, idleTimeout: 0, browserSession: false }]) {
+      const record = { lifetime };
+      assert.equal(version(codec.seal(record, now)), 1, JSON.stringify(lifetime));
+      assert.equal(record.lifetime, null);
+      assert.equal(codec.open(codec.seal({ lifetime }, now), now).lifetime, null);
+    }
+    const record = { lifetime: { browserSession: true } };
+    const token = codec.seal(record, now);
+    assert.equal(version(token), 2);
+    assert.deepEqual(record.lifetime, { maxAge: 0, idleTimeout: 0, browserSession: true });
+    assert.deepEqual(codec.open(token, now).lifetime, record.lifetime);
+  });
+
+  it('computes the deadline from its own durations, under maxLifetime', () => {
+    const codec = new Codec(ring, { name: 'session', maxAge: 3600, idleTimeout: 600, maxLifetime: 86400 });
+    const expires = (lifetime, created = nowSec) => {
+      const record = { created, lifetime };
+      codec.seal(record, now);
+      return record.expires - nowSec;
+    };
+    assert.equal(expires(null), 600n, 'the defaults');
+    assert.equal(expires({ idleTimeout: 7200 }), 3600n, 'its own idle, the default MaxAge');
+    assert.equal(expires({ maxAge: 7200, idleTimeout: 7200 }), 7200n);
+    assert.equal(expires({ maxAge: 10 ** 6, idleTimeout: 10 ** 6 }), 86400n, 'bounded by maxLifetime');
+    assert.equal(expires({ maxAge: 60 }, nowSec - 30n), 30n, 'since creation');
+    assert.throws(() => codec.seal({ created: nowSec - 60n, lifetime: { maxAge: 60 } }, now), (e) => e.kind === 'expired');
+  });
+
+  it('refuses a lifetime the wire cannot carry, before sealing', () => {
+    const codec = new Codec(ring, { name: 'session' });
+    for (const lifetime of [{ maxAge: -1 }, { maxAge: 1.5 }, { idleTimeout: 2 ** 32 }, { maxAge: '60' }, { browserSession: 1 }, 5]) {
+      assert.throws(() => codec.seal({ lifetime }, now), /cookiesession: /, JSON.stringify(lifetime));
+    }
+    assert.doesNotThrow(() => codec.seal({ lifetime: { maxAge: 2 ** 32 - 1 } }, now));
+    assert.throws(() => new Codec(ring, { name: 'session', maxLifetime: 0 }), /maxLifetime/);
+    assert.throws(() => new Codec(ring, { name: 'session', maxLifetime: 2 ** 32 }), /maxLifetime/);
+    assert.throws(() => new Codec(ring, { name: 'session', maxAge: 2 ** 32 }), /maxLifetime/, 'the default ceiling is maxAge');
+  });
+
+  it('writes Max-Age by the lifetime, whatever the browserSession option', () => {
+    const cookies = new SessionCookies(ring, { name: 's', browserSession: true, maxLifetime: 7776000 });
+    assert.doesNotMatch(cookies.seal({}, now)[0], /Max-Age/);
+    assert.match(cookies.seal({ lifetime: { maxAge: 2592000 } }, now)[0], /; Max-Age=2592000;/);
+    const persistent = new SessionCookies(ring, { name: 's' });
+    assert.match(persistent.seal({}, now)[0], /; Max-Age=86400;/);
+    assert.doesNotMatch(persistent.seal({ lifetime: { browserSession: true } }, now)[0], /Max-Age/);
+  });
+});
+
 describe('SessionCookies', () => {
   it("writes Go's attributes and checks prefixed names", () => {
     const [line] = new SessionCookies(ring, { name: '__Host-s' }).seal({}, now);

@@ -11,8 +11,21 @@ const vectors = readVectors();
 
 function codecFor(v) {
   const ring = parseKeyRing(ringText([{ id: parseInt(v.key_id, 16), secret: unhex(v.key) }]));
-  return new Codec(ring, { name: v.name, maxAge: v.max_age_seconds, ...(v.max_token_len ? { maxTokenLen: v.max_token_len } : {}) });
+  return new Codec(ring, {
+    name: v.name, maxAge: v.max_age_seconds,
+    ...(v.max_lifetime_seconds ? { maxLifetime: v.max_lifetime_seconds } : {}),
+    ...(v.max_token_len ? { maxTokenLen: v.max_token_len } : {}),
+  });
 }
+
+// lifetimeOf gives a vector's lifetime in the JS form: null for version 1.
+function lifetimeOf(v) {
+  if (v.lifetime === undefined) return null;
+  return { maxAge: v.lifetime.max_age_seconds, idleTimeout: v.lifetime.idle_seconds, browserSession: v.lifetime.browser_session };
+}
+
+// The plaintext header: created, expires and id, then version 2's lifetime.
+const headerHex = (v) => (v.lifetime === undefined ? 64 : 64 + 18);
 
 // vectorValues builds Values from the vectors' rendering (see its comment).
 function vectorValues(list) {
@@ -30,12 +43,13 @@ function vectorValues(list) {
 }
 
 describe('valid vectors', () => {
-  assert.ok(vectors.valid.length >= 11);
+  assert.ok(vectors.valid.length >= 13);
+  assert.ok(vectors.valid.filter((v) => v.lifetime !== undefined).length >= 2, 'version 2 vectors');
   for (const v of vectors.valid) {
     it(`${v.case}: seals to the token and opens to the values`, () => {
       const codec = codecFor(v);
       const values = vectorValues(v.values);
-      assert.equal(hex(values.encode()), v.plaintext.slice(64), 'values section');
+      assert.equal(hex(values.encode()), v.plaintext.slice(headerHex(v)), 'values section');
 
       const nonce = unhex(v.nonce);
       const stub = mock.method(crypto, 'getRandomValues', (buf) => {
@@ -43,7 +57,7 @@ describe('valid vectors', () => {
         buf.set(nonce);
         return buf;
       });
-      const record = { id: unhex(v.id), created: BigInt(v.created), expires: BigInt(v.expires), values };
+      const record = { id: unhex(v.id), created: BigInt(v.created), expires: BigInt(v.expires), lifetime: lifetimeOf(v), values };
       try {
         assert.equal(codec.seal(record, new Date(v.now * 1000)), v.token);
       } finally {
@@ -56,16 +70,25 @@ describe('valid vectors', () => {
       assert.equal(opened.created, BigInt(v.created));
       assert.equal(opened.expires, BigInt(v.expires));
       assert.equal(opened.keyId, parseInt(v.key_id, 16));
+      assert.deepEqual(opened.lifetime, lifetimeOf(v));
       assert.deepEqual(opened.values.keys().map((k) => (typeof k === 'string' ? k : hex(k))), v.values.map((x) => x.key));
       assert.deepEqual(opened.values.entries().map(([, t]) => t.type), v.values.map((x) => x.type));
       assert.deepEqual(toWire(opened.values), toWire(values));
-      assert.equal(hex(opened.values.encode()), v.plaintext.slice(64), 're-encoding gives the same bytes');
+      assert.equal(hex(opened.values.encode()), v.plaintext.slice(headerHex(v)), 're-encoding gives the same bytes');
+
+      // The deadline is exclusive: at the earlier of expires and created +
+      // the MaxAge in force (its own, bounded by maxLifetime), it has expired.
+      const maxAge = Math.min(v.lifetime?.max_age_seconds || v.max_age_seconds, v.max_lifetime_seconds ?? v.max_age_seconds);
+      const deadline = Math.min(v.expires, v.created + maxAge);
+      assert.throws(() => codec.open(v.token, new Date(deadline * 1000)), (err) => err.kind === 'expired');
+      assert.doesNotThrow(() => codec.open(v.token, new Date(deadline * 1000 - 1)));
     });
   }
 });
 
 describe('must-fail vectors', () => {
-  assert.ok(vectors.must_fail.length >= 57);
+  assert.ok(vectors.must_fail.length >= 62);
+  assert.ok(vectors.must_fail.filter((v) => v.case.startsWith('v2_')).length >= 5, 'version 2 vectors');
   for (const v of vectors.must_fail) {
     it(`${v.case}: refused as ${v.error}`, () => {
       const codec = codecFor(v);

@@ -114,6 +114,22 @@ describe('in workerd', () => {
     assert.deepEqual(normal(opened.values), normal(expected));
   });
 
+  it('a Worker keeps the lifetime of a Go session, and so its browser-session cookie', async (t) => {
+    if (!requireWorkerd(t)) return;
+    const lifetime = { max_age: 0, idle: 1800, browser_session: true };
+    const issued = goCookies('manager_seal', { values: stored.slice(0, 2), lifetime });
+    assert.doesNotMatch(issued.set_cookie[0], /Max-Age/);
+    const res = await mf.dispatchFetch('https://example.com/?set=edge', { headers: { Cookie: cookieHeader(issued.set_cookie) } });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(body.lifetime, { maxAge: 0, idleTimeout: 1800, browserSession: true });
+    const [line] = res.headers.getSetCookie();
+    assert.doesNotMatch(line, /Max-Age/);
+    const opened = goCookies('manager_open', { cookie: cookieHeader([line]) });
+    assert.equal(opened.error, undefined, opened.reason);
+    assert.equal(opened.expires, NOW + 1800, 'the idle timeout of its own');
+  });
+
   it('lets an admin through to the origin and turns others away', async (t) => {
     if (!requireWorkerd(t)) return;
     const seal = (role) =>

@@ -39,7 +39,7 @@ export default {
       delete record.expires; // a change recomputes the deadline, as in Go
       for (const line of cookies.seal(record, now, cookies.chunksSent(header))) headers.append('Set-Cookie', line);
     }
-    const body = { id: hex(record.id), key_id: record.keyId, has_buffer: typeof globalThis.Buffer !== 'undefined', values: record.values.entries().map(render) };
+    const body = { id: hex(record.id), key_id: record.keyId, lifetime: record.lifetime, has_buffer: typeof globalThis.Buffer !== 'undefined', values: record.values.entries().map(render) };
     return new Response(JSON.stringify(body), { headers });
   },
 };
