@@ -1,8 +1,8 @@
 // Package cookiesession keeps a web session entirely inside an encrypted
 // cookie. There is no server-side store: the session's values are
 // serialized, sealed with XChaCha20-Poly1305 under a rotating [KeyRing], and
-// sent to the client. net/http middleware loads the session for each
-// request and writes it back only when something changed.
+// sent to the client. net/http middleware opens the session when a handler
+// first uses it and writes it back only when something changed.
 //
 // # Quick start
 //
@@ -27,20 +27,48 @@
 //
 // # For express-session users
 //
+// Every option and req.session member of express-session 1.18, and what
+// takes its place here:
+//
 //	express-session               cookiesession
 //	secret (array)                KeyRing: one primary key, the rest open-only; the key id is in the token
 //	name                          Options.Name
-//	cookie.maxAge / expires       Options.MaxAge: absolute lifetime since creation, enforced by the server
+//	genid                         none: ids are 16 bytes from crypto/rand; with no store, an id looks nothing up
+//	cookie.maxAge / expires       Options.MaxAge, enforced by the server; per session: Session.SetLifetime
+//	cookie.maxAge = null          Options.BrowserSession, or Lifetime{BrowserSession: true} per session
+//	cookie.domain / path          Options.Domain, Options.Path
+//	cookie.httpOnly / secure      on by default: Options.DisableHttpOnly, Options.DisableSecure
+//	cookie.sameSite               Options.SameSite (default Lax)
+//	cookie.partitioned            Options.Partitioned
+//	cookie.priority               not written: net/http's Cookie has no Priority attribute
 //	rolling: true                 Options.IdleTimeout: sliding window, refresh throttled by RefreshThreshold
 //	saveUninitialized: false      always: no cookie until a value is stored
 //	resave                        not needed: the cookie is re-issued only on change, refresh or re-key
 //	store                         none: the state lives in the cookie
+//	unset: 'destroy'              always: Destroy, or a session left empty, expires the cookie
 //	proxy                         not needed: Secure is written as configured
 //	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
-//	req.session.regenerate()      s.Renew(): new id and creation time, values kept
+//	req.session.id                s.ID()
+//	req.session.cookie            s.ExpiresAt(), s.SetLifetime; the attributes are the Manager's Options
+//	req.session.regenerate()      s.Renew(): new id and creation time, values and Lifetime kept
 //	req.session.destroy()         s.Destroy(): every cookie chunk is expired
+//	req.session.reload()          not needed: the session is this request's cookie; Manager.Load reads it again
 //	req.session.touch()           s.Touch(): forces a refresh
 //	req.session.save()            Manager.Save(w, r, s): returns an error
+//
+// # Using the session
+//
+// The middleware opens the cookie at the session's first use, so a request
+// whose handler never touches its session (a static file, a health check)
+// does no crypto and gets no Set-Cookie, Vary or Cache-Control change.
+// [Session.SkipRefresh] reads a session without sliding its idle window,
+// for polling endpoints. [Session.SetLifetime] gives one session its own
+// absolute lifetime, idle timeout and persistence ("remember me"), bounded
+// by Options.MaxLifetime. Several Managers can be stacked (an auth cookie
+// and a preferences cookie): [Manager.FromContext] finds each one's
+// session. The numeric getters convert any stored number their type holds
+// without loss: a value stored as int64, or as the float64 JSON decodes
+// into, reads back through GetInt.
 //
 // # When a cookie is sent
 //
@@ -57,20 +85,33 @@
 // [http.ResponseController]), before a Hijack, or when the handler returns
 // without writing. It never buffers the body. Set-Cookie lines the handler
 // added for the session's cookie names are replaced, not duplicated.
-// Every response gets "Vary: Cookie", and a response that sets a cookie gets
-// "Cache-Control: no-store" unless it already says private or no-store, so
-// that no shared cache stores one user's cookie for another.
+// Every response whose handler used its session gets "Vary: Cookie", and a
+// response that sets a cookie gets "Cache-Control: no-store" unless it
+// already holds a bare private or no-store directive (private="Set-Cookie"
+// still lets a shared cache store the rest), so that no shared cache stores
+// one user's cookie for another. Set-Cookie lines for the session's names
+// are replaced whatever the case of the header key they were added under.
 //
 // A session too large for MaxCookieSize x MaxChunks is not written: Save
 // returns an error matching [ErrTooLarge], and the middleware calls
 // Options.ErrorHandler (by default a 500) before anything reaches the client.
 // The client keeps its previous cookie.
 //
-// A cookie that is tampered with, truncated, expired, sealed under an
-// unknown key or for another cookie name gives the request a fresh empty
-// session and is cleared; the reason ("unknown key id 1a2b3c4d", "session
-// expired at ...", "authentication failed") is logged at debug level through
-// Options.Logger.
+// A cookie that is tampered with, truncated, expired or sealed for another
+// cookie name gives the request a fresh empty session and is cleared; the
+// reason ("session expired at ...", "authentication failed") is logged at
+// debug level through Options.Logger. A cookie under a key id this
+// instance does not hold may be newer than its ring: it gives a fresh
+// session too but is not cleared unless the handler stores something, and
+// "unknown key id 1a2b3c4d" is logged at Warn, once a minute per key id.
+//
+// # Operators
+//
+// [Manager.Metrics] counts tokens opened per key id, cookies refused per
+// reason, re-seals from an old key, writes, clears and sessions too large,
+// and lists the running ring (ids, primary, scheduled promotions; never a
+// secret). [Manager.Var] publishes it through expvar. An old key whose
+// opened count has stopped rising on every instance can be removed.
 //
 // # Security model
 //
@@ -98,16 +139,21 @@
 // its key; opening never tries other keys. Rotate in three stages, across a
 // fleet without logging anyone out: add the new key everywhere (it opens but
 // does not seal), promote it (by hand, or by a promote_at time that every
-// instance honours by its own clock), then remove the old key once MaxAge has
-// passed. Tokens opened under a key that is no longer primary are re-sealed
-// under the primary in the same response.
+// instance honours by its own clock), then remove the old key once the
+// counters show it idle, at the latest after MaxAge. Tokens opened under a
+// key that is no longer primary are re-sealed under the primary in the same
+// response; a token under a key whose promote_at is less than 60 seconds
+// away (another instance's clock may be ahead) is never re-sealed back under
+// the outgoing key.
 //
 // # Wire format and compatibility
 //
 // The token format is documented byte by byte in FORMAT.md, with known-answer
 // vectors in testdata/vectors.json, so that another language can decode it.
-// Every token starts with a version byte; version 1's layout and value tags
-// never change meaning. A future format will use a new version byte, and
-// this package will keep opening version 1 tokens for at least one major
+// Every token starts with a version byte; the layouts of versions 1 and 2
+// and the value tags never change meaning. Version 2 only carries a
+// session's own Lifetime; sessions without one are sealed as version 1, which
+// older releases read. A future format will use a new version byte, and
+// this package will keep opening versions 1 and 2 for at least one major
 // version after that.
 package cookiesession

@@ -36,3 +36,7 @@ func (c *Codec) TokenLen(rec *Record) int { return c.tokenLen(rec) }
 func (c *Codec) Expiry(created, sealedAt time.Time) time.Time {
 	return c.expiry(created, sealedAt, &Lifetime{})
 }
+
+// PrimaryAt and KeysAt read the ring as of t.
+func (r *KeyRing) PrimaryAt(t time.Time) uint32 { return r.primaryAt(t) }
+func (r *KeyRing) KeysAt(t time.Time) []KeyInfo { return r.keysAt(t) }

@@ -392,7 +392,7 @@ func (m *Manager) action(s *Session, now time.Time) action {
 		return actionNone
 	case s.changed || s.renewed || s.touched || s.destroyed || s.refused || m.refreshDue(s, now):
 		return actionWrite
-	case s.loaded && s.keyID != m.ring.PrimaryAt(now) && !m.incoming(s.keyID, now):
+	case s.loaded && s.keyID != m.ring.primaryAt(now) && !m.incoming(s.keyID, now):
 		return actionRekey
 	}
 	return actionNone

@@ -258,17 +258,18 @@ func (r *KeyRing) now() time.Time {
 }
 
 // Primary returns the id of the key that seals new tokens now.
-func (r *KeyRing) Primary() uint32 { return r.PrimaryAt(r.now()) }
+func (r *KeyRing) Primary() uint32 { return r.primaryAt(r.now()) }
 
-// PrimaryAt returns the id of the key that seals new tokens at t, taking
+// primaryAt returns the id of the key that seals new tokens at t, taking
 // scheduled promotions into account.
-func (r *KeyRing) PrimaryAt(t time.Time) uint32 { return r.load().primaryAt(t).id }
+func (r *KeyRing) primaryAt(t time.Time) uint32 { return r.load().primaryAt(t).id }
 
-// Keys describes the ring's keys as of now, in the ring's order.
-func (r *KeyRing) Keys() []KeyInfo { return r.KeysAt(r.now()) }
+// Keys describes the ring's keys as of now (see SetClock), in the ring's
+// order.
+func (r *KeyRing) Keys() []KeyInfo { return r.keysAt(r.now()) }
 
-// KeysAt describes the ring's keys as of t.
-func (r *KeyRing) KeysAt(t time.Time) []KeyInfo {
+// keysAt describes the ring's keys as of t.
+func (r *KeyRing) keysAt(t time.Time) []KeyInfo {
 	st := r.load()
 	primary := st.primaryAt(t).id
 	infos := make([]KeyInfo, len(st.keys))

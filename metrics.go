@@ -119,7 +119,7 @@ func (m *Manager) Metrics() Metrics {
 		out.Refused[name] = st.refused[i].Load()
 	}
 	now := m.opts.Now()
-	out.Primary, out.Keys = FormatKeyID(m.ring.PrimaryAt(now)), m.ring.KeysAt(now)
+	out.Primary, out.Keys = FormatKeyID(m.ring.primaryAt(now)), m.ring.keysAt(now)
 	return out
 }
 

@@ -32,9 +32,9 @@ func TestMetricsCount(t *testing.T) {
 	f.serve(b, read)                        // opened under A
 	cookie := func(v string) *clientCookies { c := newClientCookies(); c.vals["session"] = v; return c }
 	tampered := []byte(b.vals["session"])
-	tampered[60] = map[bool]byte{true: 'B', false: 'A'}[tampered[60] == 'A']              // another base64url character
-	f.serve(cookie(string(tampered)), read)                                               // auth_failed, cleared 1
-	f.serve(cookie("!"+strings.Repeat("A", 150)), read)                                   // bad_encoding, cleared 2
+	tampered[60] = map[bool]byte{true: 'B', false: 'A'}[tampered[60] == 'A']            // another base64url character
+	f.serve(cookie(string(tampered)), read)                                             // auth_failed, cleared 1
+	f.serve(cookie("!"+strings.Repeat("A", 150)), read)                                 // bad_encoding, cleared 2
 	f.serve(cookie(sealWith(t, ringOf(t, 0x0badcafe), "session", f.clock.Now())), read) // unknown_key, not cleared
 	revoked := newClientCookies()
 	f.serve(revoked, setString(t, "user", "revoked"))                 // written 2

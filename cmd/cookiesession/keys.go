@@ -247,7 +247,8 @@ func cmdList(e *env, args []string) error {
 }
 
 func listKeys(ring *cookiesession.KeyRing, now time.Time) []keyListing {
-	infos := ring.KeysAt(now)
+	ring.SetClock(func() time.Time { return now })
+	infos := ring.Keys()
 	out := make([]keyListing, len(infos))
 	for i, k := range infos {
 		out[i] = keyListing{ID: cookiesession.FormatKeyID(k.ID), State: keyState(k, now)}

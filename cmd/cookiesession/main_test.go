@@ -178,7 +178,9 @@ func TestAddPromoteAt(t *testing.T) {
 		keys[1].PromoteAt == nil || !keys[1].PromoteAt.Equal(at) {
 		t.Errorf("list = %+v, want %s scheduled at %v", keys, added, at)
 	}
-	if got := loadRing(t, path).PrimaryAt(at); cookiesession.FormatKeyID(got) != added {
+	scheduled := loadRing(t, path)
+	scheduled.SetClock(func() time.Time { return at })
+	if got := scheduled.Primary(); cookiesession.FormatKeyID(got) != added {
 		t.Errorf("ring's primary at %v = %08x, want %s", at, got, added)
 	}
 	for _, bad := range []string{"tomorrow", "2020-01-01T00:00:00Z"} {

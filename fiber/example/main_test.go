@@ -12,26 +12,30 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// TestReadmeSnippet keeps fiber/README.md true: its package main block is
-// this file, byte for byte.
+// TestReadmeSnippet keeps fiber/README.md and the repository's README.md
+// true: the package main block of each that uses fibersession is this
+// file, byte for byte.
 func TestReadmeSnippet(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
 	src, err := os.ReadFile("main.go")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var block string
-	for _, b := range strings.Split(string(readme), "```go\n")[1:] {
-		if code, _, _ := strings.Cut(b, "```"); strings.HasPrefix(code, "package main\n") {
-			block = code
-			break
+	for _, path := range []string{"../README.md", "../../README.md"} {
+		readme, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if block != string(src) {
-		t.Errorf("fiber/README.md's package main block differs from example/main.go; paste main.go into it")
+		var block string
+		for _, b := range strings.Split(string(readme), "```go\n")[1:] {
+			code, _, _ := strings.Cut(b, "```")
+			if strings.HasPrefix(code, "package main\n") && strings.Contains(code, "fibersession") {
+				block = code
+				break
+			}
+		}
+		if block != string(src) {
+			t.Errorf("%s: the package main block that uses fibersession differs from example/main.go; paste main.go into it", path)
+		}
 	}
 }
 
