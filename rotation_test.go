@@ -23,7 +23,8 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// Identifiers in this file carry a fleet prefix (see reliability_test.go).
+// Identifiers in this file carry a fleet or a reload prefix, which sets
+// them apart from the shared helpers (helpers_test.go).
 
 const (
 	fleetInstances = 3
@@ -353,6 +354,9 @@ func TestFleetRotationWrongOrder(t *testing.T) {
 		lines := in.log.lines(want)
 		if len(lines) == 0 {
 			t.Fatalf("instance %d logged no %q line", i+1, want)
+		}
+		if !strings.Contains(lines[0], "level=WARN") {
+			t.Errorf("instance %d logged the refusal below WARN: %s", i+1, lines[0])
 		}
 		t.Logf("instance %d logged %d refusals naming k2, e.g.: %s", i+1, len(lines), lines[0])
 	}
