@@ -265,21 +265,6 @@ func TestRawBaselineMatchesCodec(t *testing.T) {
 	}
 }
 
-// discardWriter keeps nothing but its header map, so that the middleware
-// benchmarks measure the handler, not a recorder.
-type discardWriter struct{ h http.Header }
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
-func (w *discardWriter) WriteHeader(int)             {}
-
-// serve handles req with h as a server would: one fresh header map per
-// response (cleared, not reallocated).
-func (w *discardWriter) serve(h http.Handler, req *http.Request) {
-	clear(w.h)
-	h.ServeHTTP(w, req)
-}
-
 type middlewareCase struct {
 	name    string
 	handler http.Handler

@@ -13,39 +13,10 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// newRing makes a one-key ring. A real service loads its ring with
-// LoadKeyRingEnv or LoadKeyRingFile so that sessions survive a restart.
-func newRing() *cookiesession.KeyRing {
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		log.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		log.Fatal(err)
-	}
-	return ring
-}
-
-// browser replays cookies between requests like a minimal browser would.
-type browser struct{ cookies map[string]*http.Cookie }
-
-func (b *browser) do(h http.Handler, method, target string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(method, target, nil)
-	for _, c := range b.cookies {
-		r.AddCookie(c)
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	for _, c := range w.Result().Cookies() {
-		if c.MaxAge < 0 {
-			delete(b.cookies, c.Name)
-		} else {
-			b.cookies[c.Name] = c
-		}
-	}
-	return w
-}
+// The Examples take two helpers from helpers_test.go: newRing, a ring of
+// one fresh random key (a real service loads its ring with LoadKeyRingEnv
+// or LoadKeyRingFile), and newClientCookies, whose do method plays a
+// browser: it sends the cookies it holds and keeps those it is set.
 
 func Example() {
 	sessions, err := cookiesession.New(newRing(), cookiesession.Options{IdleTimeout: 30 * time.Minute})
@@ -63,7 +34,7 @@ func Example() {
 	})
 	handler := sessions.Handler(mux) // http.ListenAndServe(addr, handler)
 
-	b := &browser{cookies: map[string]*http.Cookie{}}
+	b := newClientCookies()
 	for range 3 {
 		fmt.Println(b.do(handler, "GET", "/").Body)
 	}
@@ -101,12 +72,12 @@ func Example_loginLogout() {
 	})
 	handler := sessions.Handler(mux)
 
-	b := &browser{cookies: map[string]*http.Cookie{}}
+	b := newClientCookies()
 	fmt.Println(b.do(handler, "GET", "/").Body)
 	b.do(handler, "POST", "/login?username=ada")
 	fmt.Println(b.do(handler, "GET", "/").Body)
 	b.do(handler, "POST", "/logout")
-	fmt.Println(b.do(handler, "GET", "/").Body, len(b.cookies))
+	fmt.Println(b.do(handler, "GET", "/").Body, len(b.vals))
 	// Output:
 	// signed out
 	// signed in as ada
@@ -128,7 +99,7 @@ func ExampleSession_AddFlash() {
 		fmt.Fprintf(w, "%q", s.Flashes())
 	}))
 
-	b := &browser{cookies: map[string]*http.Cookie{}}
+	b := newClientCookies()
 	b.do(handler, "POST", "/")
 	fmt.Println(b.do(handler, "GET", "/").Body)
 	fmt.Println(b.do(handler, "GET", "/").Body)
@@ -266,13 +237,13 @@ func ExampleOptions_validate() {
 	})
 	handler := sessions.Handler(mux)
 
-	laptop := &browser{cookies: map[string]*http.Cookie{}}
-	phone := &browser{cookies: map[string]*http.Cookie{}}
+	laptop := newClientCookies()
+	phone := newClientCookies()
 	laptop.do(handler, "POST", "/login?username=ada")
 	phone.do(handler, "POST", "/login?username=ada")
 	fmt.Println("laptop:", laptop.do(handler, "GET", "/").Body)
 	phone.do(handler, "POST", "/logout-everywhere")
-	fmt.Println("laptop:", laptop.do(handler, "GET", "/").Body, "- cookies left:", len(laptop.cookies))
+	fmt.Println("laptop:", laptop.do(handler, "GET", "/").Body, "- cookies left:", len(laptop.vals))
 	// Output:
 	// laptop: signed in as ada
 	// laptop: signed out - cookies left: 0
@@ -303,7 +274,7 @@ func ExampleOptions_errorHandler() {
 		fmt.Fprintf(w, "note: %q", s.GetString("note"))
 	}))
 
-	b := &browser{cookies: map[string]*http.Cookie{}}
+	b := newClientCookies()
 	fmt.Println(b.do(handler, "POST", "/?note=short").Body)
 	w := b.do(handler, "POST", "/?note="+strings.Repeat("x", 5000))
 	fmt.Print(w.Code, " ", w.Body)

@@ -1,8 +1,9 @@
 package cookiesession_test
 
-// The helpers the package's black-box tests share: keys and rings, the
-// fake clock, log capture, and the cookie clients (a hand-driven one for
-// httptest recorders, and a TLS server with a net/http cookie jar).
+// The helpers the package's black-box tests and Examples share: keys,
+// rings and ring files, the fake clock, log capture, the cookie clients (a
+// hand-driven one for httptest recorders, and a TLS server with a net/http
+// cookie jar), and a ResponseWriter that keeps nothing.
 
 import (
 	"bytes"
@@ -18,6 +19,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,6 +98,48 @@ func randomRing(tb testing.TB, id uint32) (*cookiesession.KeyRing, []byte) {
 	return ring, secret
 }
 
+// newRing is the Examples' ring: one fresh random key. Examples have no
+// testing.TB; GenerateKey and NewKeyRing of one valid key cannot fail. A
+// real service loads its ring with LoadKeyRingEnv or LoadKeyRingFile, so
+// that sessions survive a restart.
+func newRing() *cookiesession.KeyRing {
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		panic(err)
+	}
+	return ring
+}
+
+// marshalRing returns the ring's text form.
+func marshalRing(tb testing.TB, ring *cookiesession.KeyRing) []byte {
+	tb.Helper()
+	data, err := ring.MarshalJSON()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return data
+}
+
+// writeFileAtomic replaces path the way a secret manager does: write a
+// temporary file, set its mtime, rename it over path.
+func writeFileAtomic(tb testing.TB, path string, data []byte, mtime time.Time) {
+	tb.Helper()
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		tb.Fatal(err)
+	}
+}
+
 // secretForms lists the spellings in which a leaked secret would show up.
 func secretForms(secret []byte) []string {
 	return []string{
@@ -156,15 +200,6 @@ func newFakeClock(start time.Time) *fakeClock {
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-// The names rotation_test.go still uses for the clock; they go once it
-// uses the ones above.
-type relClock = fakeClock
-
-var (
-	newRelClock = newFakeClock
-	relStart    = fixedNow
-)
-
 // ---- log capture -------------------------------------------------------
 
 // syncBuffer collects log output written from server goroutines.
@@ -183,6 +218,17 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// lines returns the lines that contain substr.
+func (b *syncBuffer) lines(substr string) []string {
+	var out []string
+	for line := range strings.Lines(b.String()) {
+		if strings.Contains(line, substr) {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
 }
 
 // debugLogger writes every record, debug included, as text to w. With
@@ -298,7 +344,11 @@ func (b *clientCookies) names() []string {
 // request returns a GET request for target carrying the cookies, all in
 // one Cookie header.
 func (b *clientCookies) request(target string) *http.Request {
-	r := httptest.NewRequest(http.MethodGet, "https://example.com"+target, nil)
+	return b.requestMethod(http.MethodGet, target)
+}
+
+func (b *clientCookies) requestMethod(method, target string) *http.Request {
+	r := httptest.NewRequest(method, "https://example.com"+target, nil)
 	var pairs []string
 	for _, name := range b.names() {
 		pairs = append(pairs, name+"="+b.vals[name])
@@ -309,10 +359,15 @@ func (b *clientCookies) request(target string) *http.Request {
 	return r
 }
 
-// apply stores or deletes cookies as a browser would on Set-Cookie.
+// apply stores or deletes cookies as a browser would on Set-Cookie,
+// failing on a line that does not parse.
 func (b *clientCookies) apply(t testing.TB, h http.Header) {
 	t.Helper()
-	for _, c := range parseSetCookies(t, h) {
+	b.take(parseSetCookies(t, h))
+}
+
+func (b *clientCookies) take(set []*http.Cookie) {
+	for _, c := range set {
 		if c.MaxAge < 0 {
 			delete(b.vals, c.Name)
 		} else {
@@ -320,6 +375,16 @@ func (b *clientCookies) apply(t testing.TB, h http.Header) {
 		}
 	}
 	b.order = nil
+}
+
+// do is a browser's round trip for the Examples, which have no testing.TB:
+// h serves method and target with the cookies, which then take the
+// response's Set-Cookie lines.
+func (b *clientCookies) do(h http.Handler, method, target string) *httptest.ResponseRecorder {
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, b.requestMethod(method, target))
+	b.take(w.Result().Cookies())
+	return w
 }
 
 func parseSetCookies(t testing.TB, h http.Header) []*http.Cookie {
@@ -450,4 +515,21 @@ func fetch(t *testing.T, c *http.Client, target string) (*http.Response, string)
 		t.Fatal(err)
 	}
 	return resp, string(body)
+}
+
+// ---- a ResponseWriter that keeps nothing -------------------------------
+
+// discardWriter keeps nothing but its header map, so that benchmarks and
+// allocation counts measure the handler, not a recorder.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(p []byte) (int, error) { return len(p), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// serve handles req with h as a server would: one fresh header map per
+// response (cleared, not reallocated).
+func (w *discardWriter) serve(h http.Handler, req *http.Request) {
+	clear(w.h)
+	h.ServeHTTP(w, req)
 }

@@ -63,6 +63,37 @@ func TestWatcherRetriesAndReportsOnce(t *testing.T) {
 	}
 }
 
+// TestWatcherNilReport: WatchFile's report may be nil. The watcher then
+// neither panics on a failure (here a missing file, an error at every
+// tick) nor on a reload, and still reloads.
+func TestWatcherNilReport(t *testing.T) {
+	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	path := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.WriteFile(path, watcherRingText(t, a), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &watcher{ring: ring, path: path}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	w.check()
+	w.check()
+	if now := time.Now(); !ring.Has(a) || ring.PrimaryAt(now) != a {
+		t.Errorf("a missing file changed the ring to %v", ring)
+	}
+	if err := os.WriteFile(path, watcherRingText(t, b), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.check()
+	if now := time.Now(); ring.Has(a) || ring.PrimaryAt(now) != b {
+		t.Errorf("after a good file the ring is %v, want key %08x alone", ring, uint32(b))
+	}
+}
+
 // watcherRingText is the text form of a ring of keys with these ids.
 func watcherRingText(t *testing.T, primary uint32, others ...uint32) []byte {
 	t.Helper()

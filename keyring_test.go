@@ -457,6 +457,7 @@ func hostileRingDocs() map[string]string {
 		"truncated":                ringDoc("1", "1a2b3c4d", good)[:40],
 		"secret and id swapped":    ringDoc("1", "1a2b3c4d", keyDoc(secret, "1a2b3c4d")),
 		"secret pasted as primary": ringDoc("1", secret, good),
+		"secret as promote_at":     promoteDoc(secret),
 	}
 }
 
@@ -822,31 +823,6 @@ func TestLoadKeyRingEnv(t *testing.T) {
 
 func ptrTo[T any](v T) *T { return &v }
 
-// writeFileAtomic replaces path the way a secret manager does: write a
-// temporary file, set its mtime, rename it over path.
-func writeFileAtomic(t *testing.T, path string, data []byte, mtime time.Time) {
-	t.Helper()
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func marshalRing(t *testing.T, ring *cookiesession.KeyRing) []byte {
-	t.Helper()
-	data, err := ring.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
 // TestLoadKeyRingFile covers a good file, a missing one, a corrupt one and
 // one over the size limit.
 func TestLoadKeyRingFile(t *testing.T) {
@@ -910,28 +886,21 @@ func TestReloadFileKeepsRingOnError(t *testing.T) {
 	}
 }
 
-// awaitReport rewrites path with data (a fresh mtime each time, in case the
-// watcher took its first stamp after a write) until report delivers an
-// error that want accepts. Only the overall deadline fails the test.
-func awaitReport(t *testing.T, reports <-chan error, path string, data []byte, gen *int, want func(error) bool) {
+// awaitReport writes data over path and waits for a report that want
+// accepts. The watcher compares content, so one write is seen whenever it
+// lands.
+func awaitReport(t *testing.T, reports <-chan error, path string, data []byte, want func(error) bool) {
 	t.Helper()
+	writeFileAtomic(t, path, data, fixedNow)
 	deadline := time.After(30 * time.Second)
 	for {
-		*gen++
-		writeFileAtomic(t, path, data, fixedNow.Add(time.Duration(*gen)*time.Second))
-		retry := time.After(250 * time.Millisecond)
-	wait:
-		for {
-			select {
-			case err := <-reports:
-				if want(err) {
-					return
-				}
-			case <-retry:
-				break wait
-			case <-deadline:
-				t.Fatalf("WatchFile never reported the rewrite of %s", path)
+		select {
+		case err := <-reports:
+			if want(err) {
+				return
 			}
+		case <-deadline:
+			t.Fatalf("WatchFile never reported the rewrite of %s", path)
 		}
 	}
 }
@@ -966,9 +935,8 @@ func TestWatchFile(t *testing.T) {
 			t.Errorf("WatchFile did not return after cancel")
 		}
 	}()
-	gen := 0
 	next := marshalRing(t, ringOf(t, 0x5e6f7a8b, 0x1a2b3c4d))
-	awaitReport(t, reports, path, next, &gen, func(err error) bool {
+	awaitReport(t, reports, path, next, func(err error) bool {
 		if err != nil {
 			t.Errorf("reload of a good file reported %v", err)
 		}
@@ -977,7 +945,7 @@ func TestWatchFile(t *testing.T) {
 	if ring.PrimaryAt(fixedNow) != 0x5e6f7a8b {
 		t.Errorf("after the watched reload, primary is %08x", ring.PrimaryAt(fixedNow))
 	}
-	awaitReport(t, reports, path, []byte(`{"version":1`), &gen, func(err error) bool {
+	awaitReport(t, reports, path, []byte(`{"version":1`), func(err error) bool {
 		checkErrRules(t, err)
 		return err != nil
 	})
@@ -1423,11 +1391,20 @@ func countPrimaries(infos []cookiesession.KeyInfo) int {
 	return n
 }
 
-// TestReplace checks that Replace swaps in another ring's keys whole.
+// TestReplace checks that Replace swaps in another ring's keys whole, and
+// refuses a KeyRing not built by NewKeyRing, which holds no key, keeping
+// the keys it has.
 func TestReplace(t *testing.T) {
 	ring := ringOf(t, 0x1a2b3c4d)
+	err := ring.Replace(&cookiesession.KeyRing{})
+	checkErrRules(t, err)
+	if err == nil || !ring.Has(0x1a2b3c4d) || ring.PrimaryAt(fixedNow) != 0x1a2b3c4d {
+		t.Errorf("Replace(zero KeyRing) = %v; ring now %v, want an error and key 1a2b3c4d kept", err, ring)
+	}
 	other := ringOf(t, 0x5e6f7a8b, 0x00c0ffee)
-	ring.Replace(other)
+	if err := ring.Replace(other); err != nil {
+		t.Fatal(err)
+	}
 	if diff := cmp.Diff(other.KeysAt(fixedNow), ring.KeysAt(fixedNow), equateTimes); diff != "" {
 		t.Errorf("after Replace (-want +got):\n%s", diff)
 	}

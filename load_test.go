@@ -17,7 +17,8 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// Identifiers in this file carry a load prefix (see reliability_test.go).
+// Identifiers in this file carry a load prefix, which sets them apart from
+// the shared helpers (helpers_test.go).
 
 const (
 	loadClients = 16
@@ -27,7 +28,7 @@ const (
 	loadHeapSlack = 8 << 20
 )
 
-// loadDuration is 2s, 1s with -short (as under -race in CI), or
+// loadDuration is 2s (CI runs it so, under -race too), 1s with -short, or
 // COOKIESESSION_LOAD_SECONDS for a longer run by hand.
 func loadDuration(t *testing.T) time.Duration {
 	if s := os.Getenv("COOKIESESSION_LOAD_SECONDS"); s != "" {

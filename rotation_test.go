@@ -23,7 +23,8 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// Identifiers in this file carry a fleet prefix (see reliability_test.go).
+// Identifiers in this file carry a fleet or a reload prefix, which sets
+// them apart from the shared helpers (helpers_test.go).
 
 const (
 	fleetInstances = 3
@@ -31,27 +32,6 @@ const (
 	fleetMaxAge    = 4 * time.Hour
 	fleetStep      = 15 * time.Minute // fake time between two rounds of requests
 )
-
-// fleetStart is the fake clock's origin. It lies in the past on purpose:
-// KeyRing's mutators settle due promote_at times against the wall clock,
-// while the Managers use the fake one, so fake time must stay behind the
-// wall clock for Remove to see a scheduled promotion as done.
-var fleetStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// lines returns the lines that contain substr.
-func (l *syncBuffer) lines(substr string) []string {
-	var out []string
-	for line := range strings.Lines(l.String()) {
-		if strings.Contains(line, substr) {
-			out = append(out, strings.TrimSpace(line))
-		}
-	}
-	return out
-}
-
-func (l *syncBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
 
 // fleetApp is the application every instance runs. /login?uid=N starts a
 // session for user N, /logout destroys it, / answers the user id (401 when
@@ -90,7 +70,7 @@ type fleetInstance struct {
 // it believes it holds (zero when logged out).
 type fleetClient struct {
 	uid     int
-	jar     map[string]*http.Cookie
+	cookies *clientCookies
 	created time.Time
 	rng     *rand.Rand
 	idle    bool
@@ -107,10 +87,12 @@ func (s fleetStats) String() string {
 }
 
 // fleet is three instances behind a round-robin balancer and the clients
-// that use them, all on one fake clock. Requests run one at a time in a
+// that use them, all on one fake clock, which the Managers and the rings
+// (for their scheduled promotions) read. Requests run one at a time in a
 // seeded order, so a scenario's figures are reproducible.
 type fleet struct {
-	clock   *relClock
+	t       *testing.T
+	clock   *fakeClock
 	inst    []*fleetInstance
 	next    int
 	clients []*fleetClient
@@ -122,14 +104,15 @@ type fleet struct {
 // instance holds its own copy, as separate processes would.
 func newFleet(t *testing.T, ringJSON []byte) *fleet {
 	t.Helper()
-	fl := &fleet{clock: newRelClock(fleetStart), rng: rand.New(rand.NewPCG(6, 1))}
+	fl := &fleet{t: t, clock: newFakeClock(fixedNow), rng: rand.New(rand.NewPCG(6, 1))}
 	for range fleetInstances {
 		ring, err := cookiesession.ParseKeyRing(ringJSON)
 		if err != nil {
 			t.Fatal(err)
 		}
+		ring.SetClock(fl.clock.Now)
 		in := &fleetInstance{ring: ring}
-		m, err := cookiesession.New(ring, cookiesession.Options{MaxAge: fleetMaxAge, Now: fl.clock.Now, Logger: in.log.logger()})
+		m, err := cookiesession.New(ring, cookiesession.Options{MaxAge: fleetMaxAge, Now: fl.clock.Now, Logger: debugLogger(&in.log)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,7 +120,7 @@ func newFleet(t *testing.T, ringJSON []byte) *fleet {
 		fl.inst = append(fl.inst, in)
 	}
 	for i := range fleetClients {
-		fl.clients = append(fl.clients, &fleetClient{uid: i + 1, jar: map[string]*http.Cookie{}, rng: rand.New(rand.NewPCG(uint64(i), 6))})
+		fl.clients = append(fl.clients, &fleetClient{uid: i + 1, cookies: newClientCookies(), rng: rand.New(rand.NewPCG(uint64(i), 6))})
 	}
 	return fl
 }
@@ -150,27 +133,16 @@ func (fl *fleet) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // send makes one request with the client's cookies and applies the
-// response's Set-Cookie lines to its jar.
+// response's Set-Cookie lines to them.
 func (fl *fleet) send(c *fleetClient, target string) (int, string, bool) {
-	req := httptest.NewRequest(http.MethodGet, "http://fleet.test"+target, nil)
-	for _, ck := range c.jar {
-		req.AddCookie(ck)
-	}
 	rec := httptest.NewRecorder()
-	fl.ServeHTTP(rec, req)
+	fl.ServeHTTP(rec, c.cookies.request(target))
 	fl.stats.requests++
 	if rec.Code >= 500 {
 		fl.stats.fiveXX++
 	}
-	set := rec.Result().Cookies()
-	for _, ck := range set {
-		if ck.MaxAge < 0 {
-			delete(c.jar, ck.Name)
-		} else {
-			c.jar[ck.Name] = ck
-		}
-	}
-	return rec.Code, rec.Body.String(), len(set) > 0
+	c.cookies.apply(fl.t, rec.Header())
+	return rec.Code, rec.Body.String(), len(rec.Header().Values("Set-Cookie")) > 0
 }
 
 func (fl *fleet) login(c *fleetClient) {
@@ -279,31 +251,19 @@ func fleetTokenKeyID(t *testing.T, token string) uint32 {
 func (fl *fleet) checkAllUnder(t *testing.T, id uint32) {
 	t.Helper()
 	for _, c := range fl.clients {
-		if ck, ok := c.jar["session"]; ok {
-			if got := fleetTokenKeyID(t, ck.Value); got != id {
+		if token, ok := c.cookies.vals["session"]; ok {
+			if got := fleetTokenKeyID(t, token); got != id {
 				t.Errorf("client %d holds a token under key %08x, want %08x", c.uid, got, id)
 			}
 		}
 	}
 }
 
+// fleetKeys returns the keys a rotation goes from and to, and the text of
+// the ring every instance starts with: the first key alone.
 func fleetKeys(t *testing.T) (k1, k2 cookiesession.Key, ringJSON []byte) {
 	t.Helper()
-	var err error
-	if k1, err = cookiesession.GenerateKey(); err != nil {
-		t.Fatal(err)
-	}
-	if k2, err = cookiesession.GenerateKey(); err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(k1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ringJSON, err = ring.MarshalJSON(); err != nil {
-		t.Fatal(err)
-	}
-	return k1, k2, ringJSON
+	return keyForID(t, keyA), keyForID(t, keyB), marshalRing(t, ringOf(t, keyA))
 }
 
 // checkClean asserts what every correct rotation must give: nothing lost,
@@ -395,6 +355,9 @@ func TestFleetRotationWrongOrder(t *testing.T) {
 		if len(lines) == 0 {
 			t.Fatalf("instance %d logged no %q line", i+1, want)
 		}
+		if !strings.Contains(lines[0], "level=WARN") {
+			t.Errorf("instance %d logged the refusal below WARN: %s", i+1, lines[0])
+		}
 		t.Logf("instance %d logged %d refusals naming k2, e.g.: %s", i+1, len(lines), lines[0])
 	}
 	fl.stats = fleetStats{}
@@ -417,7 +380,8 @@ func TestFleetRotationWrongOrder(t *testing.T) {
 type reloadWorkers struct {
 	client   *http.Client
 	url      string
-	done     atomic.Int64 // requests completed
+	done     atomic.Int64  // requests completed
+	progress chan struct{} // a token after each completed request, for waitMore
 	failures atomic.Int64
 	fiveXX   atomic.Int64
 	stop     chan struct{}
@@ -457,7 +421,13 @@ func (w *reloadWorkers) run(uid int) {
 }
 
 func (w *reloadWorkers) get(client *http.Client, uid int, target string) {
-	defer w.done.Add(1)
+	defer func() {
+		w.done.Add(1)
+		select {
+		case w.progress <- struct{}{}:
+		default: // waitMore has a token to take already
+		}
+	}()
 	resp, err := client.Get(w.url + target)
 	if err != nil {
 		w.fail("uid %d %s: %v", uid, target, err)
@@ -474,58 +444,19 @@ func (w *reloadWorkers) get(client *http.Client, uid int, target string) {
 }
 
 // waitMore blocks until n more requests have completed, so that every ring
-// change happens with traffic before and after it.
+// change happens with traffic before and after it. It wakes on the
+// workers' progress tokens, not on a timer.
 func (w *reloadWorkers) waitMore(t *testing.T, n int64) {
 	t.Helper()
 	target := w.done.Load() + n
-	deadline := time.Now().Add(time.Minute)
+	stalled := time.After(time.Minute)
 	for w.done.Load() < target {
-		if time.Now().After(deadline) {
+		select {
+		case <-w.progress:
+		case <-stalled:
 			t.Fatalf("requests stalled at %d of %d", w.done.Load(), target)
 		}
-		time.Sleep(time.Millisecond) // polling for progress, not asserting time
 	}
-}
-
-// reloadFile manages the key-ring file: atomic rewrites get distinct
-// modification times so WatchFile always sees the change.
-type reloadFile struct {
-	path  string
-	stamp time.Time
-}
-
-func (f *reloadFile) writeAtomic(t *testing.T, data []byte) {
-	t.Helper()
-	tmp, err := os.CreateTemp(filepath.Dir(f.path), "keys-*.tmp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		t.Fatal(err)
-	}
-	if err := tmp.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.stamp = f.stamp.Add(time.Second)
-	if err := os.Chtimes(tmp.Name(), f.stamp, f.stamp); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func reloadRingJSON(t *testing.T, primary cookiesession.Key, others ...cookiesession.Key) []byte {
-	t.Helper()
-	ring, err := cookiesession.NewKeyRing(primary, others...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := ring.MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
 }
 
 // reloadReport waits for WatchFile's next report.
@@ -542,26 +473,34 @@ func reloadReport(t *testing.T, reports <-chan error) error {
 
 // reloadEnv is the server under test and the ring file it watches.
 type reloadEnv struct {
-	clock   *relClock
+	clock   *fakeClock
 	ring    *cookiesession.KeyRing
-	file    *reloadFile
+	path    string     // the ring file
+	writes  int        // atomic rewrites of the file so far
 	log     syncBuffer // the Manager's log and the reload reports
 	logger  *slog.Logger
 	reports chan error
 }
 
-func newReloadEnv(t *testing.T, k1 cookiesession.Key) *reloadEnv {
+func newReloadEnv(t *testing.T, primary uint32) *reloadEnv {
 	t.Helper()
-	e := &reloadEnv{clock: newRelClock(relStart), reports: make(chan error, 16)}
-	e.logger = e.log.logger()
-	e.file = &reloadFile{path: filepath.Join(t.TempDir(), "keys.json"), stamp: relStart}
-	e.file.writeAtomic(t, reloadRingJSON(t, k1))
-	ring, err := cookiesession.LoadKeyRingFile(e.file.path)
+	e := &reloadEnv{clock: newFakeClock(fixedNow), path: filepath.Join(t.TempDir(), "keys.json"), reports: make(chan error, 16)}
+	e.logger = debugLogger(&e.log)
+	e.write(t, marshalRing(t, ringOf(t, primary)))
+	ring, err := cookiesession.LoadKeyRingFile(e.path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.ring = ring
 	return e
+}
+
+// write replaces the ring file atomically. Each write gets a later mtime,
+// as a real rewrite would.
+func (e *reloadEnv) write(t *testing.T, data []byte) {
+	t.Helper()
+	e.writes++
+	writeFileAtomic(t, e.path, data, fixedNow.Add(time.Duration(e.writes)*time.Second))
 }
 
 // logResult logs a reload's outcome, as a service's WatchFile report
@@ -590,28 +529,33 @@ func (e *reloadEnv) startServer(t *testing.T) *reloadWorkers {
 	t.Cleanup(srv.Close)
 	transport := &http.Transport{MaxIdleConnsPerHost: 16}
 	t.Cleanup(transport.CloseIdleConnections)
-	return &reloadWorkers{client: &http.Client{Transport: transport}, url: srv.URL, stop: make(chan struct{})}
+	return &reloadWorkers{client: &http.Client{Transport: transport}, url: srv.URL, stop: make(chan struct{}), progress: make(chan struct{}, 1)}
 }
+
+// The keys of the reload test: the ring starts with reloadK1, gains
+// reloadK2 and promotes it, then gains reloadK3.
+const (
+	reloadK1 = keyA
+	reloadK2 = keyB
+	reloadK3 = 0x5e6f7a8b
+)
 
 // TestReloadUnderLoad rewrites the key-ring file while eight clients make
 // requests: an added key, a corrupt (truncated) file, a promotion, all
 // written atomically and picked up by WatchFile; then a non-atomic rewrite
 // read half-written. No request may fail; the bad files must be refused,
-// reported and logged, and the ring must keep its keys.
+// reported and logged, and the ring must keep its keys. Each of the six
+// steps waits for 200 more requests, so every ring change has traffic
+// before and after it: at least 1,200 requests in all.
 func TestReloadUnderLoad(t *testing.T) {
-	k1, k2, _ := fleetKeys(t)
-	k3, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newReloadEnv(t, k1)
+	e := newReloadEnv(t, reloadK1)
 	w := e.startServer(t)
 	for uid := 1; uid <= 8; uid++ {
 		w.wg.Add(1)
 		go w.run(uid)
 	}
-	e.watchPhase(t, w, k1, k2)
-	e.tornPhase(t, w, k2, k1, k3)
+	e.watchPhase(t, w)
+	e.tornPhase(t, w)
 	close(w.stop)
 	w.wg.Wait()
 	refused := e.log.lines("session cookie refused")
@@ -625,44 +569,45 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 }
 
-// watchPhase: add k2, write a truncated file, promote k2; WatchFile reloads.
-func (e *reloadEnv) watchPhase(t *testing.T, w *reloadWorkers, k1, k2 cookiesession.Key) {
+// watchPhase: add reloadK2, write a truncated file, promote reloadK2;
+// WatchFile reloads.
+func (e *reloadEnv) watchPhase(t *testing.T, w *reloadWorkers) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		e.ring.WatchFile(ctx, e.file.path, 2*time.Millisecond, e.report)
+		e.ring.WatchFile(ctx, e.path, 2*time.Millisecond, e.report)
 	}()
 	defer func() { cancel(); <-stopped }()
 	w.waitMore(t, 200)
 
-	e.file.writeAtomic(t, reloadRingJSON(t, k1, k2))
-	if err := reloadReport(t, e.reports); err != nil || !e.ring.Has(k2.ID()) {
-		t.Fatalf("adding k2: report %v, ring %v", err, e.ring)
+	e.write(t, marshalRing(t, ringOf(t, reloadK1, reloadK2)))
+	if err := reloadReport(t, e.reports); err != nil || !e.ring.Has(reloadK2) {
+		t.Fatalf("adding reloadK2: report %v, ring %v", err, e.ring)
 	}
 	w.waitMore(t, 200)
 
-	promoted := reloadRingJSON(t, k2, k1)
-	e.file.writeAtomic(t, promoted[:len(promoted)/2])
+	promoted := marshalRing(t, ringOf(t, reloadK2, reloadK1))
+	e.write(t, promoted[:len(promoted)/2])
 	if err := reloadReport(t, e.reports); err == nil {
 		t.Fatalf("a truncated key-ring file was accepted")
 	}
-	e.checkRing(t, k1.ID(), k1, k2)
+	e.checkRing(t, reloadK1, reloadK1, reloadK2)
 	w.waitMore(t, 200)
 
-	e.file.writeAtomic(t, promoted)
+	e.write(t, promoted)
 	if err := reloadReport(t, e.reports); err != nil {
-		t.Fatalf("promoting k2: %v", err)
+		t.Fatalf("promoting reloadK2: %v", err)
 	}
-	e.checkRing(t, k2.ID(), k1, k2)
+	e.checkRing(t, reloadK2, reloadK1, reloadK2)
 	w.waitMore(t, 200)
 }
 
 // tornPhase rewrites the file in place (truncate, then write in two parts)
 // and reloads between the parts: the torn file is refused, not half used.
-func (e *reloadEnv) tornPhase(t *testing.T, w *reloadWorkers, k2, k1, k3 cookiesession.Key) {
-	next := reloadRingJSON(t, k2, k1, k3)
-	f, err := os.OpenFile(e.file.path, os.O_WRONLY|os.O_TRUNC, 0o600)
+func (e *reloadEnv) tornPhase(t *testing.T, w *reloadWorkers) {
+	next := marshalRing(t, ringOf(t, reloadK2, reloadK1, reloadK3))
+	f, err := os.OpenFile(e.path, os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,28 +615,29 @@ func (e *reloadEnv) tornPhase(t *testing.T, w *reloadWorkers, k2, k1, k3 cookies
 	if _, err := f.Write(next[:len(next)*2/3]); err != nil {
 		t.Fatal(err)
 	}
-	torn := e.ring.ReloadFile(e.file.path)
+	torn := e.ring.ReloadFile(e.path)
 	e.logResult(torn)
 	if torn == nil {
 		t.Fatalf("a half-written key-ring file was accepted")
 	}
-	e.checkRing(t, k2.ID(), k1, k2)
+	e.checkRing(t, reloadK2, reloadK1, reloadK2)
 	w.waitMore(t, 200)
 
 	if _, err := f.Write(next[len(next)*2/3:]); err != nil {
 		t.Fatal(err)
 	}
-	err = e.ring.ReloadFile(e.file.path)
+	err = e.ring.ReloadFile(e.path)
 	e.logResult(err)
 	if err != nil {
 		t.Fatalf("the completed file was refused: %v", err)
 	}
-	e.checkRing(t, k2.ID(), k1, k2, k3)
+	e.checkRing(t, reloadK2, reloadK1, reloadK2, reloadK3)
 	w.waitMore(t, 200)
 }
 
-// checkRing asserts the ring's primary and that it holds exactly keys.
-func (e *reloadEnv) checkRing(t *testing.T, primary uint32, keys ...cookiesession.Key) {
+// checkRing asserts the ring's primary and that it holds exactly the keys
+// with these ids.
+func (e *reloadEnv) checkRing(t *testing.T, primary uint32, keys ...uint32) {
 	t.Helper()
 	if got := e.ring.PrimaryAt(e.clock.Now()); got != primary {
 		t.Errorf("primary %08x, want %08x (ring %v)", got, primary, e.ring)
@@ -699,9 +645,9 @@ func (e *reloadEnv) checkRing(t *testing.T, primary uint32, keys ...cookiesessio
 	if got := len(e.ring.Keys()); got != len(keys) {
 		t.Errorf("ring holds %d keys, want %d (ring %v)", got, len(keys), e.ring)
 	}
-	for _, k := range keys {
-		if !e.ring.Has(k.ID()) {
-			t.Errorf("ring lost key %08x (ring %v)", k.ID(), e.ring)
+	for _, id := range keys {
+		if !e.ring.Has(id) {
+			t.Errorf("ring lost key %08x (ring %v)", id, e.ring)
 		}
 	}
 }
