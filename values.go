@@ -105,10 +105,11 @@ func (v *Values) Set(key string, val any) error {
 	return nil
 }
 
-// build turns a decoded encoding into entries before a change.
-func (v *Values) build() {
+// build turns a decoded encoding into entries before a change, with room
+// for one more, and reports whether it did: the new slice is v's own.
+func (v *Values) build() bool {
 	if v.enc == "" {
-		return
+		return false
 	}
 	entries := make([]entry, 0, v.n+1)
 	r := valueReader{s: v.enc}
@@ -120,18 +121,24 @@ func (v *Values) build() {
 		entries = append(entries, e)
 	}
 	v.entries, v.enc, v.n = entries, "", 0
+	return true
 }
 
 
 func (v *Values) put(e entry) {
-	v.build()
+	owned := v.build()
 	i, found := v.find(e.key)
-	if found {
+	switch {
+	case found && !owned:
 		v.entries = slices.Clone(v.entries)
+		fallthrough
+	case found:
 		v.entries[i] = e
-		return
+	case owned:
+		v.entries = slices.Insert(v.entries, i, e)
+	default:
+		v.entries = slices.Insert(slices.Clip(v.entries), i, e)
 	}
-	v.entries = slices.Insert(slices.Clip(v.entries), i, e)
 }
 
 // Get returns the value stored under key and whether there was one.
@@ -174,9 +181,12 @@ func (v *Values) lookupInto(key string, e *entry) bool {
 
 // Delete removes key and reports whether it was present.
 func (v *Values) Delete(key string) bool {
-	v.build()
+	owned := v.build()
 	i, found := v.find(key)
-	if found {
+	switch {
+	case found && owned:
+		v.entries = slices.Delete(v.entries, i, i+1)
+	case found:
 		v.entries = slices.Delete(slices.Clone(v.entries), i, i+1)
 	}
 	return found
