@@ -10,6 +10,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -324,4 +325,79 @@ func checkSealOpen(t *testing.T, c *cookiesession.Codec, v *cookiesession.Values
 			t.Fatalf("key %q: got %#v: %s", key, got, diff)
 		}
 	}
+}
+
+// FuzzValuesEdits applies one sequence of Sets and Deletes to a decoded
+// Values, which splices its encoding, and to the same values built by Set,
+// which keeps entries. After every step both must encode to the same
+// bytes and agree on Len, Keys and every value.
+func FuzzValuesEdits(f *testing.F) {
+	f.Add([]byte{0, 1, 2}, []byte{0x01, 0x12, 0x83, 0x04, 0x25, 0x96, 0x07})
+	f.Add([]byte{3, 4}, []byte{0x80, 0x81, 0x82, 0x83, 0x84})
+	f.Add([]byte{9}, []byte{0x49, 0x89, 0x49})
+	f.Fuzz(func(t *testing.T, start, ops []byte) {
+		var built cookiesession.Values
+		for _, k := range start {
+			if err := built.Set(editKey(k), editValue(k, 0)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		decoded, err := cookiesession.DecodeValues(built.AppendEncoded(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step, op := range ops[:min(len(ops), 64)] {
+			key := editKey(op)
+			if op&0x80 != 0 {
+				if a, b := decoded.Delete(key), built.Delete(key); a != b {
+					t.Fatalf("step %d: Delete(%q) = %v decoded, %v built", step, key, a, b)
+				}
+			} else if err := errors.Join(decoded.Set(key, editValue(op, step)), built.Set(key, editValue(op, step))); err != nil {
+				t.Fatal(err)
+			}
+			if a, b := decoded.AppendEncoded(nil), built.AppendEncoded(nil); !bytes.Equal(a, b) {
+				t.Fatalf("step %d: encodings differ:\n%x\n%x", step, a, b)
+			}
+			if !slices.Equal(decoded.Keys(), built.Keys()) || decoded.Len() != built.Len() {
+				t.Fatalf("step %d: keys %q, want %q", step, decoded.Keys(), built.Keys())
+			}
+			for _, k := range built.Keys() {
+				a, _ := decoded.Get(k)
+				b, _ := built.Get(k)
+				if !reflect.DeepEqual(a, b) {
+					t.Fatalf("step %d: %q is %#v decoded, %#v built", step, k, a, b)
+				}
+			}
+		}
+	})
+}
+
+// editKey picks one of 16 keys; one is long enough that its length takes
+// two bytes.
+func editKey(b byte) string {
+	if b&0x0f == 15 {
+		return strings.Repeat("long", 40)
+	}
+	return string(rune('a' + b&0x0f))
+}
+
+// editValue picks a value of a type chosen by b's bits 4 to 6, varied by n.
+func editValue(b byte, n int) any {
+	switch (b >> 4) & 0x07 {
+	case 0:
+		return "v" + strings.Repeat("x", n)
+	case 1:
+		return n
+	case 2:
+		return []string{"a", strings.Repeat("b", n)}
+	case 3:
+		return map[string]string{"k": "v", "z": strings.Repeat("y", n)}
+	case 4:
+		return strings.Repeat("big", 60+n) // past the splice's stack buffer
+	case 5:
+		return time.Unix(int64(n), 5).UTC()
+	case 6:
+		return nil
+	}
+	return []byte{byte(n)}
 }

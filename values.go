@@ -75,10 +75,11 @@ type Values struct {
 	// entries are sorted by key, keys unique. Every change builds a new
 	// slice, so copies of a Values never share a change.
 	entries []entry
-	// A decoded Values keeps its validated encoding (n entries) instead,
-	// until the first change builds entries: reads scan it. That keeps
-	// Open to one allocation, the copy of the values, within the codec's
-	// cost targets, and lets an unchanged session re-seal by copying bytes.
+	// A decoded Values keeps its validated encoding (n entries) instead:
+	// reads scan it, changes splice it, and sealing copies it. Open then
+	// makes one allocation, the copy of the values, and a request that
+	// reads or changes a value re-seals without building entries; that is
+	// what keeps the codec and the middleware within their cost targets.
 	enc string
 	n   int
 }
@@ -105,40 +106,56 @@ func (v *Values) Set(key string, val any) error {
 	return nil
 }
 
-// build turns a decoded encoding into entries before a change, with room
-// for one more, and reports whether it did: the new slice is v's own.
-func (v *Values) build() bool {
-	if v.enc == "" {
-		return false
-	}
-	entries := make([]entry, 0, v.n+1)
+// span returns the byte range of key's entry in the encoding, or the
+// empty range where an entry for key belongs.
+func (v *Values) span(key string) (start, end int, found bool) {
 	r := valueReader{s: v.enc}
+	var e entry
 	for range v.n {
-		var e entry
-		if err := r.entry(&e); err != nil {
-			panic("cookiesession: unreachable: a validated encoding failed to decode: " + err.Error())
+		start = r.off
+		_ = r.entry(&e)
+		switch {
+		case e.key == key:
+			return start, r.off, true
+		case e.key > key: // keys are in order
+			return start, start, false
 		}
-		entries = append(entries, e)
 	}
-	v.entries, v.enc, v.n = entries, "", 0
-	return true
+	return len(v.enc), len(v.enc), false
 }
 
+// splice replaces the encoding's bytes [start, end) with e's encoding, or
+// with nothing for a nil e.
+func (v *Values) splice(start, end int, e *entry) {
+	var small [128]byte
+	var enc []byte
+	if e != nil {
+		enc = e.appendTo(small[:0])
+	}
+	var b strings.Builder
+	b.Grow(len(v.enc) - (end - start) + len(enc))
+	b.WriteString(v.enc[:start])
+	b.Write(enc)
+	b.WriteString(v.enc[end:])
+	v.enc = b.String()
+}
 
 func (v *Values) put(e entry) {
-	owned := v.build()
-	i, found := v.find(e.key)
-	switch {
-	case found && !owned:
-		v.entries = slices.Clone(v.entries)
-		fallthrough
-	case found:
-		v.entries[i] = e
-	case owned:
-		v.entries = slices.Insert(v.entries, i, e)
-	default:
-		v.entries = slices.Insert(slices.Clip(v.entries), i, e)
+	if v.enc != "" {
+		start, end, found := v.span(e.key)
+		v.splice(start, end, &e)
+		if !found {
+			v.n++
+		}
+		return
 	}
+	i, found := v.find(e.key)
+	if found {
+		v.entries = slices.Clone(v.entries)
+		v.entries[i] = e
+		return
+	}
+	v.entries = slices.Insert(slices.Clip(v.entries), i, e)
 }
 
 // Get returns the value stored under key and whether there was one.
@@ -181,12 +198,20 @@ func (v *Values) lookupInto(key string, e *entry) bool {
 
 // Delete removes key and reports whether it was present.
 func (v *Values) Delete(key string) bool {
-	owned := v.build()
+	if v.enc != "" {
+		start, end, found := v.span(key)
+		switch {
+		case !found:
+		case v.n == 1:
+			*v = Values{}
+		default:
+			v.splice(start, end, nil)
+			v.n--
+		}
+		return found
+	}
 	i, found := v.find(key)
-	switch {
-	case found && owned:
-		v.entries = slices.Delete(v.entries, i, i+1)
-	case found:
+	if found {
 		v.entries = slices.Delete(slices.Clone(v.entries), i, i+1)
 	}
 	return found
