@@ -1,11 +1,15 @@
 package cookiesession_test
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -328,4 +332,57 @@ func Example_testing() {
 	// 204 1 session
 	// 1 items
 	// 3 items
+}
+
+// Follow a key-ring file while the server runs: a mounted secret, or a
+// file the CLI rewrites. WatchFile reloads it when its content changes and
+// reports each reload, and each failure once; the ring keeps its keys
+// until a good file arrives.
+func ExampleKeyRing_WatchFile() {
+	dir, err := os.MkdirTemp("", "ring")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "ring.json")
+	first, _ := cookiesession.GenerateKey()
+	ring, _ := cookiesession.NewKeyRing(first)
+	writeRing(path, ring)
+
+	ring, err = cookiesession.LoadKeyRingFile(path) // what the server starts with
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	reports := make(chan error, 4)
+	go ring.WatchFile(ctx, path, 10*time.Millisecond, func(err error) { reports <- err })
+
+	// Rotation, step 1: the new ring adds a key that only opens.
+	second, _ := cookiesession.GenerateKey()
+	next, _ := cookiesession.LoadKeyRingFile(path)
+	_ = next.Add(second)
+	writeRing(path, next)
+	fmt.Println("reloaded:", <-reports == nil, "new key loaded:", ring.Has(second.ID()))
+
+	os.WriteFile(path, []byte("{not json"), 0o600) // a bad file is refused
+	fmt.Println("bad file refused:", <-reports != nil, "keys kept:", len(ring.Keys()))
+	stop()
+	// Output:
+	// reloaded: true new key loaded: true
+	// bad file refused: true keys kept: 2
+}
+
+// writeRing writes ring's text form to path atomically, as the CLI does.
+func writeRing(path string, ring *cookiesession.KeyRing) {
+	text, err := json.Marshal(ring)
+	if err != nil {
+		log.Fatal(err)
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, text, 0o600); err != nil {
+		log.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		log.Fatal(err)
+	}
 }

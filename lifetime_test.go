@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"net/http/cookiejar"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,7 +18,7 @@ const day = 24 * time.Hour
 // rememberMeServer serves a login form's two answers over TLS: unchecked,
 // the Manager's short lifetime in a tlsClient-session cookie; checked, a
 // 30-day persistent one.
-func rememberMeServer(t *testing.T, f *fixture) *httptest.Server {
+func rememberMeServer(t *testing.T, f *fixture) *tlsServer {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
@@ -38,26 +36,20 @@ func rememberMeServer(t *testing.T, f *fixture) *httptest.Server {
 	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, cookiesession.FromContext(r.Context()).GetString("user"))
 	})
-	srv := httptest.NewTLSServer(f.m.Handler(mux))
+	srv := newTLSServer(t, f.m.Handler(mux))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-// tlsClient is a TLS client with a cookie jar.
+// tlsClient is one browser of a tlsServer: a client with its own jar.
 type tlsClient struct {
 	t   *testing.T
-	srv *httptest.Server
+	srv *tlsServer
 	c   *http.Client
 }
 
-func newTLSClient(t *testing.T, srv *httptest.Server) *tlsClient {
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := *srv.Client() // the server's client is shared: copy it for a jar of its own
-	c.Jar = jar
-	return &tlsClient{t: t, srv: srv, c: &c}
+func newTLSClient(t *testing.T, srv *tlsServer) *tlsClient {
+	return &tlsClient{t: t, srv: srv, c: srv.client(t)}
 }
 
 func (b *tlsClient) do(req *http.Request) (*http.Response, string) {

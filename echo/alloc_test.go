@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// TestAllocsOverNetHTTP pins the target: the echo middleware costs at
+// TestAllocsOverNetHTTP pins the target: the echo middleware costs at
 // most one allocation per request more than the net/http middleware does
 // for the same handler work. Each middleware's cost is its request's
 // allocations less those of the same framework's bare request.
