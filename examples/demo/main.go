@@ -7,7 +7,7 @@
 // /debug/vars. There is no server store.
 //
 //	go run ./examples/demo                 # http://127.0.0.1:8080
-//	go run ./examples/demo -keys keys.json -max-chunks 4 -debug
+//	go run ./examples/demo -keys ring.json -max-chunks 4 -debug
 //
 // Keys come from -keys FILE (reloaded when it changes and on SIGHUP), else
 // from COOKIESESSION_KEYS, else from a fresh ring that dies with the process.
@@ -156,7 +156,7 @@ func ephemeralRing(logger *slog.Logger) (*cookiesession.KeyRing, error) {
 	}
 	logger.Warn("WARNING: no -keys file and no "+cookiesession.EnvKeys+": using an ephemeral key ring, "+
 		"so sessions will not survive a restart",
-		"ring", ring.String(), "fix", "go run ./cmd/cookiesession keygen -out keys.json, then -keys keys.json")
+		"ring", ring.String(), "fix", "go run ./cmd/cookiesession keygen -out ring.json, then -keys ring.json")
 	return ring, nil
 }
 
