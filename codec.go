@@ -141,10 +141,15 @@ type Lifetime struct {
 const maxLifetimeSeconds = 1<<32 - 1
 
 func (l Lifetime) check() error {
-	for _, d := range []time.Duration{l.MaxAge, l.IdleTimeout} {
-		if d < 0 || (d > 0 && d < time.Second) || d/time.Second > maxLifetimeSeconds {
-			return fmt.Errorf("cookiesession: lifetime %v is not between 1s and %d s", d, maxLifetimeSeconds)
-		}
+	if err := checkLifetime(l.MaxAge); err != nil {
+		return err
+	}
+	return checkLifetime(l.IdleTimeout)
+}
+
+func checkLifetime(d time.Duration) error {
+	if d < 0 || (d > 0 && d < time.Second) || d/time.Second > maxLifetimeSeconds {
+		return fmt.Errorf("cookiesession: lifetime %v is not between 1s and %d s", d, maxLifetimeSeconds)
 	}
 	return nil
 }
@@ -350,12 +355,13 @@ func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte, keyID uint3
 }
 
 func (c *Codec) fill(rec *Record, now time.Time) error {
-	if err := rec.Lifetime.check(); err != nil {
-		return err
+	if l := &rec.Lifetime; *l != (Lifetime{}) {
+		if err := l.check(); err != nil {
+			return err
+		}
+		// The wire carries whole seconds.
+		l.MaxAge, l.IdleTimeout = l.MaxAge.Truncate(time.Second), l.IdleTimeout.Truncate(time.Second)
 	}
-	// The wire carries whole seconds.
-	rec.Lifetime.MaxAge = rec.Lifetime.MaxAge.Truncate(time.Second)
-	rec.Lifetime.IdleTimeout = rec.Lifetime.IdleTimeout.Truncate(time.Second)
 	if rec.ID == (SessionID{}) {
 		rec.ID = newSessionID()
 	}

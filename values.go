@@ -437,6 +437,9 @@ func (e *entry) encodedLen() int {
 func stringLen(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
 
 func uvarintLen(x uint64) int {
+	if x < 0x80 {
+		return 1
+	}
 	n := 1
 	for x >= 0x80 {
 		x >>= 7
@@ -485,6 +488,9 @@ func (e *entry) appendTo(b []byte) []byte {
 }
 
 func appendString(b []byte, s string) []byte {
+	if len(s) < 0x80 { // a one-byte length: most keys and values
+		return append(append(b, byte(len(s))), s...)
+	}
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }
 
