@@ -1,0 +1,324 @@
+package cookiesession
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The key ring's text form (FORMAT.md section 6): written by MarshalJSON,
+// read strictly by ParseKeyRing.
+
+// ringJSON is the text form. It carries secrets: keep it in a secret store
+// or a file with mode 0600.
+type ringJSON struct {
+	Version int       `json:"version"`
+	Primary string    `json:"primary"`
+	Keys    []keyJSON `json:"keys"`
+}
+
+type keyJSON struct {
+	ID        string `json:"id"`
+	Secret    string `json:"secret"`
+	PromoteAt string `json:"promote_at,omitempty"` // RFC 3339
+}
+
+// MarshalJSON writes the ring's text form, secrets included:
+//
+//	{"version":1,"primary":"1a2b3c4d","keys":[{"id":"1a2b3c4d","secret":"<base64>"},
+//	 {"id":"5e6f7a8b","secret":"<base64>","promote_at":"2026-12-01T00:00:00Z"}]}
+//
+// Secrets are standard base64 (RFC 4648 section 4, padded), so a key made
+// with `openssl rand -base64 32` can be pasted in.
+func (r *KeyRing) MarshalJSON() ([]byte, error) {
+	st := r.load()
+	out := ringJSON{Version: 1, Primary: FormatKeyID(st.primary), Keys: make([]keyJSON, len(st.keys))}
+	for i, k := range st.keys {
+		out.Keys[i] = keyJSON{ID: FormatKeyID(k.id), Secret: base64.StdEncoding.EncodeToString(k.mat.secret[:])}
+		if !k.promoteAt.IsZero() {
+			out.Keys[i].PromoteAt = k.promoteAt.UTC().Format(time.RFC3339Nano)
+		}
+	}
+	return json.Marshal(out)
+}
+
+// maxRingKeys bounds a parsed ring; a real one holds two or three keys.
+const maxRingKeys = 256
+
+// ParseKeyRing reads the text form written by MarshalJSON, applying exactly
+// the rules of FORMAT.md section 6: the members version (the number 1),
+// primary and keys, each key's id, secret and optional promote_at, with
+// names matched exactly and none repeated or unknown; lower-case hex ids;
+// secrets in canonical padded standard base64; and a primary that is in
+// the ring and has no promote_at. Errors never echo a secret.
+func ParseKeyRing(data []byte) (*KeyRing, error) {
+	st, err := parseRingState(data)
+	if err != nil {
+		return nil, err
+	}
+	r := new(KeyRing)
+	r.state.Store(st)
+	return r, nil
+}
+
+func parseRingState(data []byte) (*ringState, error) {
+	doc, err := decodeRing(data)
+	if err != nil {
+		return nil, err
+	}
+	primary, err := ParseKeyID(doc.Primary)
+	if err != nil {
+		return nil, fmt.Errorf("%w (primary)", err)
+	}
+	keys := make([]ringKey, len(doc.Keys))
+	for i, kj := range doc.Keys {
+		if keys[i], err = kj.parse(); err != nil {
+			return nil, err
+		}
+	}
+	return newRingState(keys, primary)
+}
+
+// ringDecoder reads the text form token by token. encoding/json's Unmarshal
+// is laxer than the format: it matches member names in any case, keeps the
+// last of duplicate members and reads 1.0 as the version 1.
+type ringDecoder struct{ dec *json.Decoder }
+
+// decodeRing checks the JSON structure of the text form; parseRingState
+// checks the values.
+func decodeRing(data []byte) (ringJSON, error) {
+	d := ringDecoder{json.NewDecoder(bytes.NewReader(data))}
+	d.dec.UseNumber() // keep the version's literal text
+	var doc ringJSON
+	err := d.object("the key ring", []string{"version", "primary", "keys"}, nil, func(name string) (err error) {
+		switch name {
+		case "version":
+			return d.version()
+		case "primary":
+			doc.Primary, err = d.str("primary")
+		default:
+			doc.Keys, err = d.keys()
+		}
+		return err
+	})
+	if err != nil {
+		return ringJSON{}, err
+	}
+	if _, err := d.dec.Token(); err != io.EOF {
+		return ringJSON{}, errors.New("cookiesession: parsing key ring: data after the JSON object")
+	}
+	return doc, nil
+}
+
+// object reads a JSON object whose members are the required names and
+// possibly the optional ones, each once, in any order, calling member to
+// read each value.
+func (d ringDecoder) object(what string, required, optional []string, member func(name string) error) error {
+	names := slices.Concat(required, optional)
+	if err := d.delim('{', what, "an object"); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(names))
+	for d.dec.More() {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return syntaxError(err)
+		}
+		name, _ := tok.(string) // inside an object, a token here is a member name
+		switch {
+		case !slices.Contains(names, name):
+			return unknownMember(what, name, names)
+		case seen[name]:
+			return fmt.Errorf("cookiesession: parsing key ring: %s has the member %q twice", what, name)
+		}
+		seen[name] = true
+		if err := member(name); err != nil {
+			return err
+		}
+	}
+	if err := d.delim('}', what, "an object"); err != nil {
+		return err
+	}
+	for _, name := range required {
+		if !seen[name] {
+			return fmt.Errorf("cookiesession: parsing key ring: %s has no member %q", what, name)
+		}
+	}
+	return nil
+}
+
+// unknownMember names a member that differs from a known one only in case;
+// any other name is not echoed, since it may be a secret pasted as a name.
+func unknownMember(what, name string, names []string) error {
+	for _, known := range names {
+		if strings.EqualFold(name, known) {
+			return fmt.Errorf("cookiesession: parsing key ring: %s has a member %q; the name is %q", what, name, known)
+		}
+	}
+	return fmt.Errorf("cookiesession: parsing key ring: %s has an unknown member (of %d bytes)", what, len(name))
+}
+
+func (d ringDecoder) delim(want json.Delim, what, kind string) error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return syntaxError(err)
+	}
+	if tok != want {
+		return fmt.Errorf("cookiesession: parsing key ring: %s is not %s", what, kind)
+	}
+	return nil
+}
+
+func syntaxError(err error) error {
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("cookiesession: parsing key ring: %w", err)
+}
+
+// version accepts the number 1 written as such: 1.0 and 1e0 are refused,
+// so that the next version can rely on the spelling too.
+func (d ringDecoder) version() error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return syntaxError(err)
+	}
+	if n, ok := tok.(json.Number); !ok || n != "1" {
+		return errors.New("cookiesession: key ring version is not 1, the only version supported")
+	}
+	return nil
+}
+
+func (d ringDecoder) str(what string) (string, error) {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return "", syntaxError(err)
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return "", fmt.Errorf("cookiesession: parsing key ring: %s is not a string", what)
+	}
+	return s, nil
+}
+
+func (d ringDecoder) keys() ([]keyJSON, error) {
+	if err := d.delim('[', "keys", "an array"); err != nil {
+		return nil, err
+	}
+	var keys []keyJSON
+	for d.dec.More() {
+		if len(keys) == maxRingKeys {
+			return nil, fmt.Errorf("cookiesession: key ring has more than %d keys", maxRingKeys)
+		}
+		kj, err := d.key(fmt.Sprintf("keys[%d]", len(keys)))
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, kj)
+	}
+	return keys, d.delim(']', "keys", "an array")
+}
+
+func (d ringDecoder) key(what string) (kj keyJSON, err error) {
+	err = d.object(what, []string{"id", "secret"}, []string{"promote_at"}, func(name string) (err error) {
+		switch name {
+		case "id":
+			kj.ID, err = d.str(what + ".id")
+		case "secret":
+			kj.Secret, err = d.str(what + ".secret")
+		default:
+			kj.PromoteAt, err = d.str(what + ".promote_at")
+			if err == nil && kj.PromoteAt == "" {
+				err = fmt.Errorf("cookiesession: parsing key ring: %s.promote_at is empty; leave it out instead", what)
+			}
+		}
+		return err
+	})
+	return kj, err
+}
+
+// parse checks one key's values. Messages name the key by its id only once
+// the id is known to be well formed.
+func (kj keyJSON) parse() (ringKey, error) {
+	id, err := ParseKeyID(kj.ID)
+	if err != nil {
+		return ringKey{}, err
+	}
+	secret, ok := parseSecret(kj.Secret)
+	if !ok {
+		return ringKey{}, fmt.Errorf("cookiesession: key %s: secret is not %d bytes in padded standard base64 (44 characters, nothing else)", kj.ID, KeySize)
+	}
+	k, _ := NewKey(id, secret) // cannot fail: id and length checked
+	clear(secret)
+	rk := ringKey{Key: k}
+	if kj.PromoteAt != "" {
+		if rk.promoteAt, ok = parsePromoteAt(kj.PromoteAt); !ok {
+			return ringKey{}, fmt.Errorf("cookiesession: key %s: promote_at is not an RFC 3339 time such as 2026-12-01T00:00:00Z", kj.ID)
+		}
+	}
+	return rk, nil
+}
+
+// parseSecret accepts only the canonical encoding of 32 bytes: the
+// decoder alone would skip CR and LF inside the text.
+func parseSecret(s string) ([]byte, bool) {
+	secret, err := base64.StdEncoding.DecodeString(s)
+	if err != nil || len(secret) != KeySize || base64.StdEncoding.EncodeToString(secret) != s {
+		clear(secret)
+		return nil, false
+	}
+	return secret, true
+}
+
+// parsePromoteAt reads YYYY-MM-DDTHH:MM:SS, an optional fraction of 1 to 9
+// digits, then Z or ±HH:MM. time.Parse alone also takes a comma before the
+// fraction, more than 9 digits and offsets such as +24:00.
+func parsePromoteAt(s string) (time.Time, bool) {
+	const head = "dddd-dd-ddTdd:dd:dd"
+	if len(s) < len(head) || !hasShape(s[:len(head)], head) {
+		return time.Time{}, false
+	}
+	zone := s[len(head):]
+	if fraction, ok := strings.CutPrefix(zone, "."); ok {
+		zone = strings.TrimLeft(fraction, "0123456789")
+		if digits := len(fraction) - len(zone); digits < 1 || digits > 9 {
+			return time.Time{}, false
+		}
+	}
+	if zone != "Z" && !validOffset(zone) {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if y := t.UTC().Year(); err != nil || y < 1970 || y > 9999 {
+		return time.Time{}, false // MarshalJSON writes UTC, in 4 digits
+	}
+	return t, true
+}
+
+// validOffset reports whether zone is ±HH:MM with HH <= 23 and MM <= 59.
+func validOffset(zone string) bool {
+	if len(zone) != 6 || zone[0] != '+' && zone[0] != '-' || !hasShape(zone[1:], "dd:dd") {
+		return false
+	}
+	return zone[1:3] <= "23" && zone[4:6] <= "59"
+}
+
+// hasShape reports whether s matches pattern, where 'd' is an ASCII digit
+// and any other byte stands for itself.
+func hasShape(s, pattern string) bool {
+	if len(s) != len(pattern) {
+		return false
+	}
+	for i := range len(s) {
+		if pattern[i] == 'd' && (s[i] < '0' || s[i] > '9') || pattern[i] != 'd' && s[i] != pattern[i] {
+			return false
+		}
+	}
+	return true
+}
