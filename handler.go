@@ -228,7 +228,8 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // session: the one the cookie holds or, if there is none or it was refused,
 // a new empty one. A non-nil error says why the cookie was refused (it
 // matches ErrInvalid, ErrUnknownKey or ErrExpired); the refused cookie is
-// cleared by the next Save, unless its key id is unknown (see Options).
+// cleared by the next Save, unless its key id is unknown: such a token may
+// be newer than this instance's ring (see the package documentation).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	s := &Session{mgr: m}
 	return s, m.load(r, s, m.opts.Now())
