@@ -73,10 +73,10 @@ func newClient(t *testing.T, srv *httptest.Server) *client {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hc := srv.Client()
+	hc := *srv.Client() // the server's client is shared: copy it for a jar of its own
 	hc.Jar = jar
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &client{t: t, base: srv.URL, http: hc}
+	return &client{t: t, base: srv.URL, http: &hc}
 }
 
 // do sends a request and returns the response with its body read.
