@@ -248,13 +248,6 @@ func (c *Codec) expiry(created, sealedAt time.Time, l *Lifetime) time.Time {
 	return time.Unix(expires, 0)
 }
 
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
 // tokenLen returns the length of the token that sealing rec would produce.
 func (c *Codec) tokenLen(rec *Record) int {
 	return b64.EncodedLen(envelopeSize + plainLen(rec))

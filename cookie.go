@@ -24,22 +24,29 @@ func chunkName(name string, i int) string {
 }
 
 // readToken gathers the token from the request's chunk cookies in one pass
-// over the Cookie headers, split as net/http splits them. The first of two
-// cookies with one name wins, as with Request.Cookie. A value is taken as
-// sent, less the optional double quotes RFC 6265 allows: the codec's strict
-// base64url check refuses anything a cookie value may not hold. It records
-// in s how many chunk names the client holds, so stale ones can be expired.
+// over the Cookie headers, split as net/http splits them: at semicolons,
+// with the ASCII whitespace around each cookie trimmed. The first of two cookies with one
+// name wins, as with Request.Cookie. A value is taken as sent, less the
+// optional double quotes RFC 6265 allows: the codec's strict base64url
+// check refuses anything a cookie value may not hold. It records in s how
+// many chunk names the client holds, so stale ones can be expired.
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	lines := r.Header["Cookie"]
 	if n, over := tooManyCookies(lines); over {
 		m.logIgnored(r, n)
 		return "", nil
 	}
-	var values [maxChunks]string
+	var small [4]string
+	values := small[:min(len(m.names), len(small))]
+	if len(m.names) > len(small) {
+		values = make([]string, len(m.names))
+	}
 	var present uint64 // bit i: chunk i was sent
 	for _, line := range lines {
-		for part := range strings.SplitSeq(line, ";") {
-			name, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			name, value, _ := strings.Cut(trimSpace(part), "=")
 			i := m.chunkIndex(name)
 			if i < 0 || present&(1<<i) != 0 {
 				continue
@@ -57,6 +64,19 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	}
 	return m.joinChunks(values[:s.chunksSent], present)
 }
+
+// trimSpace trims the ASCII whitespace net/http trims around a cookie.
+func trimSpace(s string) string {
+	for s != "" && isSpace(s[0]) {
+		s = s[1:]
+	}
+	for s != "" && isSpace(s[len(s)-1]) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // maxCookies is net/http's default limit: a request with more cookies is
 // treated as having none (Request.Cookie returns nothing), and so it is here.

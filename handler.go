@@ -248,10 +248,10 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		err = m.codec.open(token, now, &rec)
 	}
 	if err == nil {
+		s.adopt(&rec)
 		// A shortened MaxAge also shortens the deadline the cookie is given.
 		maxAge, _ := m.codec.limits(&rec.Lifetime)
-		rec.Expires = minTime(rec.Expires, rec.Created.Add(time.Duration(maxAge)*time.Second))
-		s.adopt(&rec)
+		s.expires = min(s.expires, s.created+maxAge)
 		err = m.validate(r, s)
 	}
 	if err != nil {

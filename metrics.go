@@ -5,6 +5,7 @@ import (
 	"expvar"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,38 +66,53 @@ func classify(err error) refusal {
 }
 
 // stats are the counters. Counting takes no lock and allocates nothing:
-// opens are counted in a map from key id that is copied on the rare write
-// (a key id seen for the first time) and read through an atomic pointer.
+// opens are counted in a list of key ids, one per key that ever opened a
+// token (keys of the ring, so a few), that is copied on the rare write (a
+// key id seen for the first time) and read through an atomic pointer.
 type stats struct {
 	refused                              [refusals]atomic.Uint64
 	resealed, written, cleared, tooLarge atomic.Uint64
 
 	openedMu sync.Mutex // serializes adding a key id to opened
-	opened   atomic.Pointer[map[uint32]*atomic.Uint64]
+	opened   atomic.Pointer[[]openCount]
 
 	warned warnLimiter
 }
 
+// openCount counts the tokens opened under one key.
+type openCount struct {
+	id uint32
+	n  *atomic.Uint64
+}
+
 func (st *stats) open(keyID uint32) {
-	if m := st.opened.Load(); m != nil {
-		if n := (*m)[keyID]; n != nil {
-			n.Add(1)
-			return
-		}
+	if st.countOpen(keyID) {
+		return
 	}
 	st.openedMu.Lock()
 	defer st.openedMu.Unlock()
-	next := map[uint32]*atomic.Uint64{}
-	if m := st.opened.Load(); m != nil {
-		for id, n := range *m {
-			next[id] = n
+	if st.countOpen(keyID) { // added while this waited for the lock
+		return
+	}
+	var next []openCount
+	if list := st.opened.Load(); list != nil {
+		next = slices.Clone(*list)
+	}
+	next = append(next, openCount{keyID, new(atomic.Uint64)})
+	next[len(next)-1].n.Add(1)
+	st.opened.Store(&next)
+}
+
+func (st *stats) countOpen(keyID uint32) bool {
+	if list := st.opened.Load(); list != nil {
+		for _, c := range *list {
+			if c.id == keyID {
+				c.n.Add(1)
+				return true
+			}
 		}
 	}
-	if next[keyID] == nil {
-		next[keyID] = new(atomic.Uint64)
-	}
-	next[keyID].Add(1)
-	st.opened.Store(&next)
+	return false
 }
 
 // Metrics returns a snapshot of the Manager's counters and its key ring.
@@ -111,8 +127,8 @@ func (m *Manager) Metrics() Metrics {
 		TooLarge: st.tooLarge.Load(),
 	}
 	if opened := st.opened.Load(); opened != nil {
-		for id, n := range *opened {
-			out.Opened[FormatKeyID(id)] = n.Load()
+		for _, c := range *opened {
+			out.Opened[FormatKeyID(c.id)] = c.n.Load()
 		}
 	}
 	for i, name := range refusalNames {

@@ -106,11 +106,9 @@ func (s *Session) Set(key string, v any) error {
 	}
 	s.lock()
 	defer s.mu.Unlock()
-	if old, ok := s.values.lookup(key); ok && old.equal(&e) {
-		return nil // not a change: no cookie is re-issued for it
+	if s.values.put(&e) { // the value it already holds is not a change
+		s.markChanged()
 	}
-	s.values.put(e)
-	s.markChanged()
 	return nil
 }
 
@@ -217,7 +215,7 @@ func (s *Session) AddFlash(msg string) {
 		list = e.val.([]string)
 	}
 	list = append(slices.Clip(list), msg)
-	s.values.put(entry{key: flashKey, kind: kindStrings, val: list})
+	s.values.put(&entry{key: flashKey, kind: kindStrings, val: list})
 	s.markChanged()
 }
 

@@ -47,10 +47,9 @@ var fixedSize = [kindMax + 1]int{
 	kindFloat32: 4, kindFloat64: 8, kindTime: 16, kindDuration: 8,
 }
 
-// entry is one stored value in its wire-ready form. Strings, []byte and JSON
-// live in str; numbers, bools and durations as raw bits in num; times,
-// []string and map[string]string in val. Keeping the common kinds unboxed
-// means decoding a token allocates nothing per string value.
+// entry is one value decoded from the encoding, or about to be encoded.
+// Strings, []byte and JSON live in str; numbers, bools and durations as raw
+// bits in num; times, []string and map[string]string in val.
 type entry struct {
 	key  string
 	kind kind
@@ -71,14 +70,12 @@ type entry struct {
 // are copied in and out, so a caller cannot change a stored value behind the
 // session's back.
 type Values struct {
-	// entries are sorted by key, keys unique. Every change builds a new
-	// slice, so copies of a Values never share a change.
-	entries []entry
-	// A decoded Values keeps its validated encoding (n entries) instead:
-	// reads scan it, changes splice it, and sealing copies it. Open then
-	// makes one allocation, the copy of the values, and a request that
-	// reads or changes a value re-seals without building entries; that is
-	// what keeps the codec and the middleware within their cost targets.
+	// enc is the canonical encoding of the n values, in ascending key
+	// order (FORMAT.md section 4, less its leading count), and the only
+	// form they are kept in: reads scan it, changes splice it, sealing
+	// copies it, and opening validates it once. It is always valid, so the
+	// scans need no checks. Every change builds a new string, so copies of
+	// a Values never share a change.
 	enc string
 	n   int
 }
@@ -86,12 +83,6 @@ type Values struct {
 // ErrUnsupportedType is returned by Set for a value whose type the codec
 // does not carry. Store such values as JSON.
 var ErrUnsupportedType = errors.New("cookiesession: unsupported value type")
-
-func (v *Values) find(key string) (int, bool) {
-	return slices.BinarySearchFunc(v.entries, key, func(e entry, k string) int {
-		return strings.Compare(e.key, k)
-	})
-}
 
 // Set stores val under key, replacing any earlier value. It returns an error
 // wrapping [ErrUnsupportedType] if val's type cannot be stored, and leaves
@@ -101,36 +92,28 @@ func (v *Values) Set(key string, val any) error {
 	if err != nil {
 		return err
 	}
-	v.put(e)
+	v.put(&e)
 	return nil
 }
 
-// span returns the byte range of key's entry in the encoding, or the
-// empty range where an entry for key belongs.
-func (v *Values) span(key string) (start, end int, found bool) {
-	r := valueReader{s: v.enc}
-	var e entry
-	for range v.n {
-		start = r.off
-		_ = r.entry(&e)
-		switch {
-		case e.key == key:
-			return start, r.off, true
-		case e.key > key: // keys are in order
-			return start, start, false
-		}
+// put stores e and reports whether that changed the encoding: storing the
+// value a key already holds, bit for bit, does not.
+func (v *Values) put(e *entry) bool {
+	var small [128]byte
+	enc := e.appendTo(small[:0])
+	start, end, found := v.span(e.key)
+	if found && v.enc[start:end] == string(enc) {
+		return false
 	}
-	return len(v.enc), len(v.enc), false
+	v.splice(start, end, enc)
+	if !found {
+		v.n++
+	}
+	return true
 }
 
-// splice replaces the encoding's bytes [start, end) with e's encoding, or
-// with nothing for a nil e.
-func (v *Values) splice(start, end int, e *entry) {
-	var small [128]byte
-	var enc []byte
-	if e != nil {
-		enc = e.appendTo(small[:0])
-	}
+// splice replaces the encoding's bytes [start, end) with enc.
+func (v *Values) splice(start, end int, enc []byte) {
 	var b strings.Builder
 	b.Grow(len(v.enc) - (end - start) + len(enc))
 	b.WriteString(v.enc[:start])
@@ -139,28 +122,77 @@ func (v *Values) splice(start, end int, e *entry) {
 	v.enc = b.String()
 }
 
-func (v *Values) put(e entry) {
-	if v.enc != "" {
-		start, end, found := v.span(e.key)
-		v.splice(start, end, &e)
-		if !found {
-			v.n++
+// span returns the byte range of key's entry in the encoding, or the
+// empty range where an entry for key belongs.
+func (v *Values) span(key string) (start, end int, found bool) {
+	for off := 0; off < len(v.enc); off = end {
+		var k string
+		k, end = v.next(off)
+		switch strings.Compare(k, key) {
+		case 0:
+			return off, end, true
+		case 1: // keys are in order: key's place is here
+			return off, off, false
 		}
-		return
 	}
-	i, found := v.find(e.key)
-	if found {
-		v.entries = slices.Clone(v.entries)
-		v.entries[i] = e
-		return
+	return len(v.enc), len(v.enc), false
+}
+
+// next returns the key of the entry that starts at off, and where it ends.
+// The encoding is valid, so nothing is checked.
+func (v *Values) next(off int) (key string, end int) {
+	s := v.enc
+	key, off = stringAt(s, off)
+	k := kind(s[off])
+	off++
+	switch k {
+	case kindString, kindBytes, kindJSON:
+		_, off = stringAt(s, off)
+	case kindStrings, kindStringMap:
+		n, off := uvarintAt(s, off)
+		if k == kindStringMap {
+			n *= 2
+		}
+		for range n {
+			_, off = stringAt(s, off)
+		}
+		return key, off
+	default:
+		off += fixedSize[k]
 	}
-	v.entries = slices.Insert(slices.Clip(v.entries), i, e)
+	return key, off
+}
+
+// stringAt returns the string at off in a valid encoding, and where it
+// ends.
+func stringAt(s string, off int) (string, int) {
+	n := uint64(s[off])
+	if n < 0x80 { // a one-byte length: most keys and values
+		off++
+	} else {
+		n, off = uvarintAt(s, off)
+	}
+	return s[off : off+int(n)], off + int(n)
+}
+
+// uvarintAt returns the varint at off in a valid encoding, and where it
+// ends.
+func uvarintAt(s string, off int) (uint64, int) {
+	var x uint64
+	for shift := 0; ; shift += 7 {
+		c := s[off]
+		off++
+		x |= uint64(c&0x7f) << shift
+		if c < 0x80 {
+			return x, off
+		}
+	}
 }
 
 // Get returns the value stored under key and whether there was one.
 func (v *Values) Get(key string) (any, bool) {
-	e, ok := v.lookup(key)
-	if !ok {
+	var e entry
+	if !v.lookupInto(key, &e) {
 		return nil, false
 	}
 	return e.value(), true
@@ -175,66 +207,40 @@ func (v *Values) lookup(key string) (e entry, ok bool) {
 // lookupInto is lookup filling in the caller's zero entry, which saves
 // copying one on the way out of each getter.
 func (v *Values) lookupInto(key string, e *entry) bool {
-	if v.enc != "" {
-		r := valueReader{s: v.enc}
-		for range v.n {
-			if r.entry(e) != nil || e.key > key { // keys are in order
-				break
-			}
-			if e.key == key {
-				return true
-			}
-		}
-		*e = entry{}
-		return false
-	}
-	i, found := v.find(key)
+	start, end, found := v.span(key)
 	if found {
-		*e = v.entries[i]
+		r := valueReader{s: v.enc[:end], off: start}
+		_ = r.entry(e) // valid: it was checked when it was decoded or set
 	}
 	return found
 }
 
 // Delete removes key and reports whether it was present.
 func (v *Values) Delete(key string) bool {
-	if v.enc != "" {
-		start, end, found := v.span(key)
-		switch {
-		case !found:
-		case v.n == 1:
-			*v = Values{}
-		default:
-			v.splice(start, end, nil)
-			v.n--
-		}
-		return found
-	}
-	i, found := v.find(key)
+	start, end, found := v.span(key)
 	if found {
-		v.entries = slices.Delete(slices.Clone(v.entries), i, i+1)
+		v.splice(start, end, nil)
+		v.n--
 	}
 	return found
 }
 
 // Len returns the number of stored values.
-func (v *Values) Len() int { return len(v.entries) + v.n }
+func (v *Values) Len() int { return v.n }
 
 // Keys returns the stored keys in ascending byte order.
 func (v *Values) Keys() []string {
-	keys := make([]string, 0, v.Len())
-	for _, e := range v.entries {
-		keys = append(keys, e.key)
-	}
-	r := valueReader{s: v.enc}
-	for range v.n {
-		var e entry
-		_ = r.entry(&e)
-		keys = append(keys, e.key)
+	keys := make([]string, 0, v.n)
+	for off := 0; off < len(v.enc); {
+		var key string
+		key, off = v.next(off)
+		keys = append(keys, key)
 	}
 	return keys
 }
 
-// makeEntry converts a Go value to its stored form, copying anything mutable.
+// makeEntry converts a Go value to its stored form. It is encoded before
+// Set returns, so mutable values need no copy.
 func makeEntry(key string, val any) (entry, error) {
 	e := entry{key: key}
 	switch x := val.(type) {
@@ -262,9 +268,9 @@ func makeEntry(key string, val any) (entry, error) {
 	case time.Duration:
 		e.kind, e.num = kindDuration, uint64(x)
 	case []string:
-		e.kind, e.val = kindStrings, slices.Clone(x)
+		e.kind, e.val = kindStrings, x
 	case map[string]string:
-		e.kind, e.val = kindStringMap, maps.Clone(x)
+		e.kind, e.val = kindStringMap, x
 	default:
 		return numericEntry(e, val)
 	}
@@ -302,22 +308,6 @@ func numericEntry(e entry, val any) (entry, error) {
 			ErrUnsupportedType, val, e.key)
 	}
 	return e, nil
-}
-
-// equal reports whether two entries hold the same value (floats by bits).
-func (e *entry) equal(o *entry) bool {
-	if e.kind != o.kind || e.str != o.str || e.num != o.num {
-		return false
-	}
-	switch e.kind {
-	case kindTime:
-		return e.val.(wireTime) == o.val.(wireTime)
-	case kindStrings:
-		return slices.Equal(e.val.([]string), o.val.([]string))
-	case kindStringMap:
-		return maps.Equal(e.val.(map[string]string), o.val.(map[string]string))
-	}
-	return true
 }
 
 // value rebuilds the Go value. Mutable values are copied so the caller owns

@@ -12,43 +12,8 @@ import (
 // The values section's wire form (FORMAT.md section 4): the canonical
 // writer, and the strict reader that checks every rule before it allocates.
 
-// encodedLen returns the exact size of appendValues' output.
-func (v *Values) encodedLen() int {
-	if v.enc != "" {
-		return uvarintLen(uint64(v.n)) + len(v.enc)
-	}
-	n := uvarintLen(uint64(len(v.entries)))
-	for i := range v.entries {
-		n += v.entries[i].encodedLen()
-	}
-	return n
-}
-
-func (e *entry) encodedLen() int {
-	n := stringLen(e.key) + 1
-	if size := fixedSize[e.kind]; size > 0 {
-		return n + size
-	}
-	switch e.kind {
-	case kindString, kindBytes, kindJSON:
-		n += stringLen(e.str)
-	case kindStrings:
-		list := e.val.([]string)
-		n += uvarintLen(uint64(len(list)))
-		for _, s := range list {
-			n += stringLen(s)
-		}
-	case kindStringMap:
-		m := e.val.(map[string]string)
-		n += uvarintLen(uint64(len(m)))
-		for k, s := range m {
-			n += stringLen(k) + stringLen(s)
-		}
-	}
-	return n
-}
-
-func stringLen(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
+// encodedLen returns the exact size of appendTo's output.
+func (v *Values) encodedLen() int { return uvarintLen(uint64(v.n)) + len(v.enc) }
 
 func uvarintLen(x uint64) int {
 	if x < 0x80 {
@@ -62,17 +27,9 @@ func uvarintLen(x uint64) int {
 	return n
 }
 
-// appendValues writes the canonical encoding: a count, then the entries in
-// ascending key order.
+// appendTo writes the values section: the count, then the entries.
 func (v *Values) appendTo(b []byte) []byte {
-	if v.enc != "" {
-		return append(binary.AppendUvarint(b, uint64(v.n)), v.enc...)
-	}
-	b = binary.AppendUvarint(b, uint64(len(v.entries)))
-	for i := range v.entries {
-		b = v.entries[i].appendTo(b)
-	}
-	return b
+	return append(binary.AppendUvarint(b, uint64(v.n)), v.enc...)
 }
 
 func (e *entry) appendTo(b []byte) []byte {
@@ -174,7 +131,7 @@ func (r *valueReader) uvarint() (uint64, error) {
 // that the remaining bytes can hold that many elements of minSize bytes.
 func (r *valueReader) count(what string, minSize int) (int, error) {
 	n, err := r.uvarint()
-	if err == nil && n > uint64(r.remaining()/minSize) {
+	if left := uint64(r.remaining()); err == nil && (n > left || n*uint64(minSize) > left) {
 		err = r.countOverflow(what, n)
 	}
 	return int(n), err
@@ -209,10 +166,10 @@ func (r *valueReader) fixed(size int) (uint64, error) {
 	return x, nil
 }
 
-// decode validates the encoding s and sets v, which must be zero, to it:
-// entries are built from it at the first change. It rejects keys that are not in
-// strictly ascending order (which covers duplicates) and trailing bytes, so
-// every accepted input is the canonical encoding of its result.
+// decode validates the encoding s and sets v, which must be zero, to it.
+// It rejects keys that are not in strictly ascending order (which covers
+// duplicates) and trailing bytes, so every accepted input is the canonical
+// encoding of its result.
 func (v *Values) decode(s string) error {
 	r := valueReader{s: s}
 	// Each entry takes at least two bytes: a key length and a tag.
@@ -224,13 +181,19 @@ func (v *Values) decode(s string) error {
 	var e entry
 	prev := ""
 	for i := range count {
-		if err := r.entry(&e); err != nil {
+		key, end := shortString(s, r.off)
+		if end > 0 {
+			r.off = end
+		} else if err := r.entry(&e); err != nil {
 			return err
+		} else {
+			key = e.key
 		}
-		if i > 0 && prev >= e.key {
-			return r.fail("key %q out of order or repeated", e.key)
+		// Most keys differ in their first byte.
+		if i > 0 && !(prev != "" && key != "" && prev[0] < key[0]) && prev >= key {
+			return r.fail("key %q out of order or repeated", key)
 		}
-		prev = e.key
+		prev = key
 	}
 	if r.remaining() != 0 {
 		return r.fail("%d trailing bytes", r.remaining())
@@ -241,37 +204,37 @@ func (v *Values) decode(s string) error {
 	return nil
 }
 
+// shortString reads the commonest entry at off, a key and a string or
+// []byte shorter than 128 bytes each, whose lengths are single bytes and so
+// always minimal varints. It returns the key and the entry's end, or an end
+// of 0 for anything else: head and payload check every rule and word the
+// error.
+func shortString(s string, off int) (key string, end int) {
+	if off >= len(s) || s[off] >= 0x80 {
+		return "", 0
+	}
+	tag := off + 1 + int(s[off])
+	if tag+1 >= len(s) || (kind(s[tag]) != kindString && kind(s[tag]) != kindBytes) || s[tag+1] >= 0x80 {
+		return "", 0
+	}
+	if end = tag + 2 + int(s[tag+1]); end > len(s) {
+		return "", 0
+	}
+	return s[off+1 : tag], end
+}
+
 // entry reads one whole entry.
 func (r *valueReader) entry(e *entry) error {
-	if r.shortString(e) {
+	if key, end := shortString(r.s, r.off); end > 0 {
+		tag := r.off + 1 + len(key)
+		e.key, e.kind, e.str = key, kind(r.s[tag]), r.s[tag+2:end]
+		r.off = end
 		return nil
 	}
 	if err := r.head(e); err != nil {
 		return err
 	}
 	return r.payload(e)
-}
-
-// shortString reads the commonest entry, a key and a string or []byte
-// shorter than 128 bytes each, whose lengths are single bytes and so always
-// minimal varints. For anything else it reads nothing and returns false:
-// head and payload check every rule and word the error.
-func (r *valueReader) shortString(e *entry) bool {
-	s, off := r.s, r.off
-	if off >= len(s) || s[off] >= 0x80 {
-		return false
-	}
-	tag := off + 1 + int(s[off])
-	if tag+1 >= len(s) || (kind(s[tag]) != kindString && kind(s[tag]) != kindBytes) || s[tag+1] >= 0x80 {
-		return false
-	}
-	end := tag + 2 + int(s[tag+1])
-	if end > len(s) {
-		return false
-	}
-	e.key, e.kind, e.str = s[off+1:tag], kind(s[tag]), s[tag+2:end]
-	r.off = end
-	return true
 }
 
 // head reads an entry's key and type tag.

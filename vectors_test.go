@@ -408,7 +408,8 @@ func vecHeader(created, expires uint64, id []byte) []byte {
 func vecRenderAll(t testing.TB, v *Values) []vecValue {
 	t.Helper()
 	out := make([]vecValue, 0, v.Len())
-	for _, e := range v.entries {
+	for _, key := range v.Keys() {
+		e, _ := v.lookup(key)
 		r, err := vecRender(e.key, e.kind, e.value())
 		if err != nil {
 			t.Fatal(err)
