@@ -404,9 +404,8 @@ func (c *Codec) Open(token string) (Record, error) { return c.OpenAt(token, time
 // (only the key it names is tried), authentication, then the times:
 // creation more than 60 seconds in the future, the token's own deadline, and
 // Created+MaxAge under the codec's current MaxAge.
-func (c *Codec) OpenAt(token string, now time.Time) (Record, error) {
-	var rec Record
-	if err := c.open(token, now, &rec); err != nil {
+func (c *Codec) OpenAt(token string, now time.Time) (rec Record, err error) {
+	if err = c.open(token, now, &rec); err != nil {
 		return Record{}, err
 	}
 	return rec, nil

@@ -178,8 +178,8 @@ func (m *Manager) cookieLine(i int, value []byte, maxAge int, browserSession boo
 // no-store unless it holds a bare private or no-store directive (a
 // qualified private="Set-Cookie" still lets a shared cache store the rest).
 func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
-	removeOddCase(h, names)
-	if old := h["Set-Cookie"]; len(old) > 0 {
+	old, cacheControl := sweep(h, names)
+	if len(old) > 0 {
 		kept := make([]string, 0, len(old)+len(lines))
 		for _, line := range old {
 			if !isOurs(line, names) {
@@ -189,7 +189,7 @@ func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
 		lines = append(kept, lines...)
 	}
 	h["Set-Cookie"] = lines
-	if !hasToken(h["Cache-Control"], "no-store", "private") {
+	if !hasToken(cacheControl, "no-store", "private") {
 		buf.cacheControl[0] = "no-store"
 		h["Cache-Control"] = buf.cacheControl[:1:1]
 	}
@@ -211,19 +211,27 @@ func (b *headerBuf) setCookieLines(n int) []string {
 	return make([]string, 0, n)
 }
 
-// removeOddCase drops our lines from Set-Cookie headers added under a
-// non-canonical key, such as h["set-cookie"], which net/http writes as is.
-func removeOddCase(h http.Header, names []string) {
-	for key := range h {
-		if key != "Set-Cookie" && len(key) == len("Set-Cookie") && strings.EqualFold(key, "Set-Cookie") {
+// sweep goes once over h's keys. It drops our lines from Set-Cookie
+// headers added under a non-canonical key, such as h["set-cookie"], which
+// net/http writes as is, and returns the Set-Cookie and Cache-Control
+// values.
+func sweep(h http.Header, names []string) (setCookie, cacheControl []string) {
+	for key, values := range h {
+		switch {
+		case key == "Set-Cookie":
+			setCookie = values
+		case key == "Cache-Control":
+			cacheControl = values
+		case len(key) == len("Set-Cookie") && strings.EqualFold(key, "Set-Cookie"):
 			removeOursFrom(h, key, names)
 		}
 	}
+	return setCookie, cacheControl
 }
 
 // removeOurs drops every Set-Cookie line for our names.
 func removeOurs(h http.Header, names []string) {
-	removeOddCase(h, names)
+	sweep(h, names)
 	removeOursFrom(h, "Set-Cookie", names)
 }
 

@@ -497,7 +497,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 		}
 		r = r.WithContext(st)
 		s.req = r
-		st.writer = responseWriter{ResponseWriter: w, m: m, req: r, s: s, buf: &st.buf}
+		st.writer = responseWriter{ResponseWriter: w, st: st}
 		next.ServeHTTP(&st.writer, r)
 		st.writer.finish()
 	})
@@ -545,10 +545,7 @@ func (st *requestState) String() string {
 // the final response. It does not buffer the body.
 type responseWriter struct {
 	http.ResponseWriter
-	m         *Manager
-	req       *http.Request
-	s         *Session
-	buf       *headerBuf
+	st        *requestState // the session and the header buffers
 	committed bool
 	err       error // commit failed; ErrorHandler has answered
 	savedGen  uint64
@@ -567,9 +564,10 @@ func (w *responseWriter) commit() error {
 		return w.err
 	}
 	w.committed = true
-	w.savedGen, w.err = w.m.commit(w.Header(), w.s, w.buf, true)
+	s := &w.st.session
+	w.savedGen, w.err = s.mgr.commit(w.Header(), s, &w.st.buf, true)
 	if w.err != nil {
-		w.m.onError(w.ResponseWriter, w.req, w.err)
+		s.mgr.onError(w.ResponseWriter, s.req, w.err)
 	}
 	return w.err
 }
@@ -638,11 +636,12 @@ func (w *responseWriter) finish() {
 		_ = w.commit()
 		return
 	}
-	w.s.mu.Lock()
-	lost := w.s.gen != w.savedGen
-	w.s.mu.Unlock()
+	s := &w.st.session
+	s.mu.Lock()
+	lost := s.gen != w.savedGen
+	s.mu.Unlock()
 	if lost && w.err == nil {
-		w.m.logger.WarnContext(w.req.Context(), "cookiesession: session changed after the response was committed; the change was not saved",
-			slog.String("path", w.req.URL.Path))
+		s.mgr.logger.WarnContext(s.req.Context(), "cookiesession: session changed after the response was committed; the change was not saved",
+			slog.String("path", s.req.URL.Path))
 	}
 }

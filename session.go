@@ -21,7 +21,7 @@ const flashKey = "_flash"
 type Session struct {
 	mu       sync.Mutex
 	mgr      *Manager      // loads and saves this session
-	req      *http.Request // while pending: the request whose cookie to open
+	req      *http.Request // the middleware's request, whose cookie is opened at first use
 	outer    *Session      // a stacked Manager's session, if any
 	lifetime Lifetime
 	values   Values
@@ -100,8 +100,8 @@ func (s *Session) Has(key string) bool {
 // for structs. Setting the value a key already holds is not a change, so it
 // does not make the response carry the cookie.
 func (s *Session) Set(key string, v any) error {
-	e, err := makeEntry(key, v)
-	if err != nil {
+	var e entry
+	if err := e.set(key, v); err != nil {
 		return err
 	}
 	s.lock()

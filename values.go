@@ -88,8 +88,8 @@ var ErrUnsupportedType = errors.New("cookiesession: unsupported value type")
 // wrapping [ErrUnsupportedType] if val's type cannot be stored, and leaves
 // the Values unchanged in that case.
 func (v *Values) Set(key string, val any) error {
-	e, err := makeEntry(key, val)
-	if err != nil {
+	var e entry
+	if err := e.set(key, val); err != nil {
 		return err
 	}
 	v.put(&e)
@@ -239,10 +239,10 @@ func (v *Values) Keys() []string {
 	return keys
 }
 
-// makeEntry converts a Go value to its stored form. It is encoded before
-// Set returns, so mutable values need no copy.
-func makeEntry(key string, val any) (entry, error) {
-	e := entry{key: key}
+// set makes e, which must be zero, hold val under key, in its stored
+// form. It is encoded before Set returns, so mutable values need no copy.
+func (e *entry) set(key string, val any) error {
+	e.key = key
 	switch x := val.(type) {
 	case nil:
 		e.kind = kindNil
@@ -252,7 +252,7 @@ func makeEntry(key string, val any) (entry, error) {
 		e.kind, e.str = kindBytes, string(x)
 	case json.RawMessage:
 		if !json.Valid(x) {
-			return entry{}, fmt.Errorf("cookiesession: value for key %q is not valid JSON", key)
+			return fmt.Errorf("cookiesession: value for key %q is not valid JSON", key)
 		}
 		e.kind, e.str = kindJSON, string(x)
 	case bool:
@@ -262,7 +262,7 @@ func makeEntry(key string, val any) (entry, error) {
 		}
 	case time.Time:
 		if _, offset := x.Zone(); offset <= -maxOffset || offset >= maxOffset {
-			return entry{}, fmt.Errorf("cookiesession: time for key %q has zone offset %ds, outside ±24h", key, offset)
+			return fmt.Errorf("cookiesession: time for key %q has zone offset %ds, outside ±24h", key, offset)
 		}
 		e.kind, e.val = kindTime, timeWire(x)
 	case time.Duration:
@@ -272,12 +272,12 @@ func makeEntry(key string, val any) (entry, error) {
 	case map[string]string:
 		e.kind, e.val = kindStringMap, x
 	default:
-		return numericEntry(e, val)
+		return e.setNumber(val)
 	}
-	return e, nil
+	return nil
 }
 
-func numericEntry(e entry, val any) (entry, error) {
+func (e *entry) setNumber(val any) error {
 	switch x := val.(type) {
 	case int:
 		e.kind, e.num = kindInt, uint64(x)
@@ -304,10 +304,10 @@ func numericEntry(e entry, val any) (entry, error) {
 	case float64:
 		e.kind, e.num = kindFloat64, math.Float64bits(x)
 	default:
-		return entry{}, fmt.Errorf("%w %T for key %q: store it with SetJSON or convert it to a supported type",
+		return fmt.Errorf("%w %T for key %q: store it with SetJSON or convert it to a supported type",
 			ErrUnsupportedType, val, e.key)
 	}
-	return e, nil
+	return nil
 }
 
 // value rebuilds the Go value. Mutable values are copied so the caller owns

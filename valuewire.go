@@ -66,10 +66,15 @@ func appendString(b []byte, s string) []byte {
 }
 
 func appendFixed(b []byte, x uint64, size int) []byte {
-	for shift := (size - 1) * 8; shift >= 0; shift -= 8 {
-		b = append(b, byte(x>>shift))
+	switch size {
+	case 1:
+		return append(b, byte(x))
+	case 2:
+		return binary.BigEndian.AppendUint16(b, uint16(x))
+	case 4:
+		return binary.BigEndian.AppendUint32(b, uint32(x))
 	}
-	return b
+	return binary.BigEndian.AppendUint64(b, x)
 }
 
 // appendStringMap writes the map's entries in ascending key order so that
@@ -177,20 +182,20 @@ func (v *Values) decode(s string) error {
 	if err != nil {
 		return err
 	}
-	start := r.off
-	var e entry
-	prev := ""
+	start, prev := r.off, ""
 	for i := range count {
 		key, end := shortString(s, r.off)
 		if end > 0 {
 			r.off = end
-		} else if err := r.entry(&e); err != nil {
-			return err
 		} else {
+			var e entry
+			if err := r.entry(&e); err != nil {
+				return err
+			}
 			key = e.key
 		}
 		// Most keys differ in their first byte.
-		if i > 0 && !(prev != "" && key != "" && prev[0] < key[0]) && prev >= key {
+		if i > 0 && (prev == "" || key == "" || prev[0] >= key[0]) && prev >= key {
 			return r.fail("key %q out of order or repeated", key)
 		}
 		prev = key
