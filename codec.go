@@ -439,10 +439,11 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 		}
 		return invalid(0, "bad encoding: %d characters is not a base64url length", len(token))
 	}
-	return c.openRaw(raw, buf.b[len(raw):len(raw)], now, rec)
+	return c.openRaw(raw, buf.b[len(raw):len(raw)], now.Unix(), rec)
 }
 
-func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
+// openRaw opens the decoded token raw as of nowSec, in Unix seconds.
+func (c *Codec) openRaw(raw, adBuf []byte, nowSec int64, rec *Record) error {
 	if raw[0] != version && raw[0] != version2 {
 		return invalid(0, "unknown format version 0x%02x", raw[0])
 	}
@@ -466,7 +467,7 @@ func (c *Codec) openRaw(raw, adBuf []byte, now time.Time, rec *Record) error {
 			return invalid(keyID, "%v", err)
 		}
 	}
-	if err := c.checkTimes(plain, keyID, now, rec); err != nil {
+	if err := c.checkTimes(plain, keyID, nowSec, rec); err != nil {
 		return err
 	}
 	// One copy of the values: the decoded strings are substrings of it.
@@ -490,7 +491,7 @@ func readLifetime(b []byte, l *Lifetime) error {
 	return nil
 }
 
-func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time, rec *Record) error {
+func (c *Codec) checkTimes(plain []byte, keyID uint32, nowSec int64, rec *Record) error {
 	created := binary.BigEndian.Uint64(plain[0:8])
 	expires := binary.BigEndian.Uint64(plain[8:16])
 	if created > 1<<62 || expires > 1<<62 {
@@ -498,7 +499,6 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, now time.Time, rec *Recor
 	}
 	// Whole seconds compare exactly with the fractional now: t > now holds
 	// for a whole t exactly when t > floor(now).
-	nowSec := now.Unix()
 	maxAge, _ := c.limits(&rec.Lifetime)
 	switch {
 	case int64(created) > nowSec+int64(clockSkew/time.Second):
