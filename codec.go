@@ -344,7 +344,9 @@ func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte, keyID uint3
 	plain = rec.Values.appendTo(plain)
 	sealed := key.mat.aead.Seal(raw, raw[headerSize:headerSize+nonceSize], plain, ad)
 	rec.KeyID = key.id
-	return buf, b64.AppendEncode(buf.b[len(buf.b)-tokenLen:len(buf.b)-tokenLen], sealed), nil
+	token := buf.b[len(buf.b)-tokenLen:]
+	b64.Encode(token, sealed)
+	return buf, token, nil
 }
 
 func (c *Codec) fill(rec *Record, now time.Time) error {
@@ -426,14 +428,15 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 	decodedLen := b64.DecodedLen(len(token))
 	buf := getBuffer(decodedLen + headerSize + len(c.name))
 	defer putBuffer(buf)
-	raw, err := b64.AppendDecode(buf.b[:0], []byte(token))
+	n, err := b64.Decode(buf.b, []byte(token))
 	if err != nil {
 		return invalid(0, "bad encoding: %v", err)
 	}
 	// The strict decoder refuses every byte outside the alphabet except CR
 	// and LF, which it skips. Skipped bytes leave the output shorter than a
 	// token of this length decodes to, or the length one no token has.
-	if len(raw) != decodedLen || len(token)%4 == 1 {
+	raw := buf.b[:n]
+	if n != decodedLen || len(token)%4 == 1 {
 		if i := strings.IndexAny(token, "\r\n"); i >= 0 {
 			return invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url", token[i], i)
 		}
