@@ -177,10 +177,13 @@ func (r *valueReader) fixed(size int) (uint64, error) {
 // encoding of its result.
 func (v *Values) decode(s string) error {
 	r := valueReader{s: s}
-	// Each entry takes at least two bytes: a key length and a tag.
-	count, err := r.count("value", 2)
-	if err != nil {
+	var count int
+	if s != "" && s[0] < 0x80 && int(s[0])*2 <= len(s)-1 { // the usual one-byte count
+		count, r.off = int(s[0]), 1
+	} else if n, err := r.count("value", 2); err != nil { // each entry takes a key length and a tag
 		return err
+	} else {
+		count = n
 	}
 	start, prev := r.off, ""
 	for i := range count {
