@@ -222,7 +222,8 @@ func shortString(s string, off int) (key string, end int) {
 		return "", 0
 	}
 	tag := off + 1 + int(s[off])
-	if tag+1 >= len(s) || (kind(s[tag]) != kindString && kind(s[tag]) != kindBytes) || s[tag+1] >= 0x80 {
+	// kindString and kindBytes are 1 and 2: one unsigned comparison.
+	if tag+1 >= len(s) || s[tag]-byte(kindString) > 1 || s[tag+1] >= 0x80 {
 		return "", 0
 	}
 	if end = tag + 2 + int(s[tag+1]); end > len(s) {
