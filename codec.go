@@ -149,7 +149,7 @@ func (l Lifetime) check() error {
 
 func checkLifetime(d time.Duration) error {
 	if d < 0 || (d > 0 && d < time.Second) || d/time.Second > maxLifetimeSeconds {
-		return fmt.Errorf("cookiesession: lifetime %v is not between 1s and %d s", d, maxLifetimeSeconds)
+		return fmt.Errorf("cookiesession: lifetime %v is not between 1s and %d s", d, int64(maxLifetimeSeconds))
 	}
 	return nil
 }
@@ -219,7 +219,7 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 // it cuts existing sessions at their next request.
 func (c *Codec) setMaxLifetime(d time.Duration) error {
 	if d < time.Second || d/time.Second > maxLifetimeSeconds {
-		return fmt.Errorf("cookiesession: MaxLifetime %v is not between 1s and %d s", d, maxLifetimeSeconds)
+		return fmt.Errorf("cookiesession: MaxLifetime %v is not between 1s and %d s", d, int64(maxLifetimeSeconds))
 	}
 	c.ceiling.Store(int64(d / time.Second))
 	return nil

@@ -24,12 +24,14 @@ func chunkName(name string, i int) string {
 }
 
 // readToken gathers the token from the request's chunk cookies in one pass
-// over the Cookie headers, split as net/http splits them: at semicolons,
-// with the ASCII whitespace around each cookie trimmed. The first of two cookies with one
-// name wins, as with Request.Cookie. A value is taken as sent, less the
-// optional double quotes RFC 6265 allows: the codec's strict base64url
-// check refuses anything a cookie value may not hold. It records in s how
-// many chunk names the client holds, so stale ones can be expired.
+// over the Cookie headers, split as net/http splits them: at semicolons and
+// at the first "=", with the ASCII whitespace around each cookie and each
+// name trimmed. The first of two cookies with one name wins. A value is
+// taken as sent, less the optional double quotes RFC 6265 allows: the
+// codec's strict base64url check refuses anything a cookie value may not
+// hold (where Request.Cookie would skip such a cookie and take the next).
+// It records in s how many chunk names the client holds, so stale ones can
+// be expired.
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	lines := r.Header["Cookie"]
 	if n, over := tooManyCookies(lines); over {
@@ -47,7 +49,7 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
 			name, value, _ := strings.Cut(trimSpace(part), "=")
-			i := m.chunkIndex(name)
+			i := m.chunkIndex(trimSpace(name))
 			if i < 0 || present&(1<<i) != 0 {
 				continue
 			}

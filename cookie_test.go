@@ -4,6 +4,7 @@ import (
 	stdcmp "cmp"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -480,5 +481,36 @@ func TestHeadersAfterSaveNotShared(t *testing.T) {
 	s, err := f.m.Load(b.request("/"))
 	if err != nil || s.GetString("user") != "bob" {
 		t.Errorf("the final cookie holds %q (%v), want bob", s.GetString("user"), err)
+	}
+}
+
+// TestCookieNameSpacing checks that a cookie is found as net/http finds
+// it: whitespace around a cookie-pair and around its name is trimmed, and
+// of two cookies with one name the first wins.
+func TestCookieNameSpacing(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	token := func(user string) string {
+		b := newClientCookies()
+		f.serve(b, setString(t, "user", user))
+		return b.vals["session"]
+	}
+	a, b := token("alice"), token("bob")
+	for _, header := range []string{
+		"session =" + a + "; session=" + b,
+		"session\t=" + a,
+		" \tsession=" + a + " ",
+		"other=1;session=" + a + ";session=" + b,
+		"session=" + a + "; session =" + b,
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Cookie", header)
+		c, err := req.Cookie("session")
+		if err != nil || c.Value != a {
+			t.Fatalf("Cookie %q: net/http reads %v, %v; the test expects the first token", header, c, err)
+		}
+		s, err := f.m.Load(req)
+		if got := s.GetString("user"); err != nil || got != "alice" {
+			t.Errorf("Cookie %q: Load gave user %q, err %v; want alice, as net/http reads it", header, got, err)
+		}
 	}
 }
