@@ -348,7 +348,9 @@ func (m *Manager) commit(h http.Header, s *Session, buf *headerBuf, final bool) 
 			err = nil
 		}
 		if err != nil {
-			if errors.Is(err, ErrTooLarge) {
+			// A Save that failed and the commit after it count one session.
+			if errors.Is(err, ErrTooLarge) && s.tooLargeGen != s.gen+1 {
+				s.tooLargeGen = s.gen + 1
 				m.stats.tooLarge.Add(1)
 			}
 			removeOurs(h, m.names) // the client keeps its previous cookie

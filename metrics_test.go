@@ -39,7 +39,16 @@ func TestMetricsCount(t *testing.T) {
 	revoked := newClientCookies()
 	f.serve(revoked, setString(t, "user", "revoked"))                 // written 2
 	f.serve(revoked, read)                                            // opened under A, then validate, cleared 3
-	f.serve(b.clone(), setString(t, "big", strings.Repeat("x", 500))) // opened under A, too large
+	f.serve(b.clone(), setString(t, "big", strings.Repeat("x", 500))) // opened under A, too large 1
+	f.serve(b.clone(), func(w http.ResponseWriter, r *http.Request) { // opened under A, too large 2, once
+		s := sessionOf(t, r)
+		if err := s.Set("big", strings.Repeat("y", 500)); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.m.Save(w, r, s); !errors.Is(err, cookiesession.ErrTooLarge) {
+			t.Errorf("Save of a session that does not fit: %v", err)
+		}
+	}) // the commit fails again; the session is counted once
 	old := b.clone()
 	if err := f.ring.Add(keyForID(t, keyB)); err != nil {
 		t.Fatal(err)
@@ -53,9 +62,9 @@ func TestMetricsCount(t *testing.T) {
 	f.serve(old, read) // expired, cleared 4
 
 	want := cookiesession.Metrics{
-		Opened:   map[string]uint64{"1a2b3c4d": 3, "2b3c4d5e": 1},
+		Opened:   map[string]uint64{"1a2b3c4d": 4, "2b3c4d5e": 1},
 		Refused:  map[string]uint64{"unknown_key": 1, "expired": 1, "bad_encoding": 1, "auth_failed": 1, "validate": 1},
-		Resealed: 1, Written: 3, Cleared: 4, TooLarge: 1,
+		Resealed: 1, Written: 3, Cleared: 4, TooLarge: 2,
 		Primary: "2b3c4d5e",
 		Keys:    f.ring.KeysAt(f.clock.Now()),
 	}

@@ -30,10 +30,13 @@ type Session struct {
 	expires  int64 // Unix seconds; 0 until the session is saved
 	// startSec and startNsec are the request's start: every decision about
 	// the session is made as of that instant.
-	startSec  int64
-	gen       uint64
-	keyID     uint32
-	startNsec int32
+	startSec int64
+	gen      uint64 // counts changes to the values
+	// tooLargeGen is gen+1 when a save of this generation did not fit and
+	// was counted, so that a retry does not count it again.
+	tooLargeGen uint64
+	keyID       uint32
+	startNsec   int32
 
 	// What the client holds:
 	chunksSent int32    // how many of our chunk cookies the request carried
