@@ -149,14 +149,14 @@ func (v *Values) next(off int) (key string, end int) {
 	case kindString, kindBytes, kindJSON:
 		_, off = stringAt(s, off)
 	case kindStrings, kindStringMap:
-		n, off := uvarintAt(s, off)
+		var n uint64
+		n, off = uvarintAt(s, off)
 		if k == kindStringMap {
-			n *= 2
+			n *= 2 // a key and a value each
 		}
 		for range n {
 			_, off = stringAt(s, off)
 		}
-		return key, off
 	default:
 		off += fixedSize[k]
 	}

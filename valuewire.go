@@ -135,6 +135,16 @@ func (r *valueReader) uvarint() (uint64, error) {
 // count reads an element count and checks, before anything is allocated,
 // that the remaining bytes can hold that many elements of minSize bytes.
 func (r *valueReader) count(what string, minSize int) (int, error) {
+	if r.off < len(r.s) { // the usual one-byte count, read inline
+		if n := int(r.s[r.off]); n < 0x80 && n*minSize <= len(r.s)-r.off-1 {
+			r.off++
+			return n, nil
+		}
+	}
+	return r.longCount(what, minSize)
+}
+
+func (r *valueReader) longCount(what string, minSize int) (int, error) {
 	n, err := r.uvarint()
 	if left := uint64(r.remaining()); err == nil && (n > left || n*uint64(minSize) > left) {
 		err = r.countOverflow(what, n)
@@ -177,13 +187,10 @@ func (r *valueReader) fixed(size int) (uint64, error) {
 // encoding of its result.
 func (v *Values) decode(s string) error {
 	r := valueReader{s: s}
-	var count int
-	if s != "" && s[0] < 0x80 && int(s[0])*2 <= len(s)-1 { // the usual one-byte count
-		count, r.off = int(s[0]), 1
-	} else if n, err := r.count("value", 2); err != nil { // each entry takes a key length and a tag
+	// Each entry takes at least two bytes: a key length and a tag.
+	count, err := r.count("value", 2)
+	if err != nil {
 		return err
-	} else {
-		count = n
 	}
 	start, prev := r.off, ""
 	for i := range count {
