@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math/bits"
 	"net/http"
+	"net/textproto"
 	"strconv"
 	"strings"
 )
@@ -48,8 +49,8 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			name, value, _ := strings.Cut(trimSpace(part), "=")
-			i := m.chunkIndex(trimSpace(name))
+			name, value, _ := strings.Cut(textproto.TrimString(part), "=")
+			i := m.chunkIndex(textproto.TrimString(name))
 			if i < 0 || present&(1<<i) != 0 {
 				continue
 			}
@@ -66,19 +67,6 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	}
 	return m.joinChunks(values[:s.chunksSent], present)
 }
-
-// trimSpace trims the ASCII whitespace net/http trims around a cookie.
-func trimSpace(s string) string {
-	for s != "" && isSpace(s[0]) {
-		s = s[1:]
-	}
-	for s != "" && isSpace(s[len(s)-1]) {
-		s = s[:len(s)-1]
-	}
-	return s
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 // maxCookies is net/http's default limit: a request with more cookies is
 // treated as having none (Request.Cookie returns nothing), and so it is here.
