@@ -40,10 +40,7 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 		return "", nil
 	}
 	var small [4]string
-	values := small[:min(len(m.names), len(small))]
-	if len(m.names) > len(small) {
-		values = make([]string, len(m.names))
-	}
+	values := small[:] // grown only when a fifth chunk turns up
 	var present uint64 // bit i: chunk i was sent
 	for _, line := range lines {
 		for line != "" {
@@ -57,6 +54,9 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 			present |= 1 << i
 			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
 				value = value[1 : len(value)-1]
+			}
+			if i >= len(values) {
+				values = append(values, make([]string, len(m.names)-len(values))...)
 			}
 			values[i] = value
 		}

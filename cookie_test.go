@@ -2,6 +2,7 @@ package cookiesession_test
 
 import (
 	stdcmp "cmp"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -74,6 +75,35 @@ func TestChunkedCookies(t *testing.T) {
 		if user != big {
 			t.Errorf("Cookie order %v: the session did not reassemble", order)
 		}
+	}
+}
+
+// TestManyChunks checks a session spread over more chunks than readToken
+// keeps inline (four): it reassembles in any order, and a missing chunk
+// past the fourth is a gap.
+func TestManyChunks(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxCookieSize: 200, MaxChunks: 12})
+	big := strings.Repeat("m", 1200)
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", big))
+	names := b.names()
+	if len(names) < 8 {
+		t.Fatalf("the session spans %d chunks %q; the test needs more than 4", len(names), names)
+	}
+	reversed := b.clone()
+	reversed.order = slices.Clone(names)
+	slices.Reverse(reversed.order)
+	for _, c := range []*clientCookies{b, reversed} {
+		var user string
+		f.serve(c, func(w http.ResponseWriter, r *http.Request) { user = sessionOf(t, r).GetString("user") })
+		if user != big {
+			t.Errorf("Cookie order %v: the session did not reassemble", c.order)
+		}
+	}
+	gap := b.clone()
+	delete(gap.vals, "session.5")
+	if s, err := f.m.Load(gap.request("/")); !errors.Is(err, cookiesession.ErrInvalid) || s.GetString("user") != "" {
+		t.Errorf("without session.5: Load gave user of %d bytes, err %v; want a gap refused", len(s.GetString("user")), err)
 	}
 }
 
