@@ -1,6 +1,7 @@
 package echosession_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -205,3 +206,32 @@ func TestTooLargeStatusSeen(t *testing.T) {
 
 // TestReadmeEcho compiles the README's echo snippet against this module.
 func TestReadmeEcho(t *testing.T) { compileReadmeBlock(t, "echosession.Middleware(") }
+
+// TestStackedManagers puts two Managers' middleware on one route: each
+// Manager's session is reached through it, each commits its own cookie,
+// and Session returns the innermost one's.
+func TestStackedManagers(t *testing.T) {
+	auth, prefs := namedManager(t, "auth"), namedManager(t, "prefs")
+	e := echo.New()
+	e.Use(echosession.Middleware(auth), echosession.Middleware(prefs))
+	e.POST("/set", func(c echo.Context) error {
+		ctx := c.Request().Context()
+		if err := errors.Join(auth.FromContext(ctx).Set("user", "ada"), prefs.FromContext(ctx).Set("theme", "dark")); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "ok")
+	})
+	e.GET("/get", func(c echo.Context) error {
+		ctx := c.Request().Context()
+		return c.String(http.StatusOK, fmt.Sprintf("user=%s theme=%s innermost=%s", auth.FromContext(ctx).GetString("user"),
+			prefs.FromContext(ctx).GetString("theme"), echosession.Session(c).GetString("theme")))
+	})
+	cl := newClient(t, newServer(t, e))
+	cl.do(http.MethodPost, "/set")
+	if got := cl.jarNames(); !slices.Equal(got, []string{"auth", "prefs"}) {
+		t.Errorf("cookies %q, want auth and prefs", got)
+	}
+	if _, body := cl.do(http.MethodGet, "/get"); body != "user=ada theme=dark innermost=dark" {
+		t.Errorf("GET /get: %q", body)
+	}
+}

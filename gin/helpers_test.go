@@ -30,7 +30,10 @@ const (
 
 // newManager returns a Manager that may split a session over two cookies
 // and answers a session that does not fit with 413 and its own body.
-func newManager(t testing.TB) *cookiesession.Manager {
+func newManager(t testing.TB) *cookiesession.Manager { return namedManager(t, "session") }
+
+// namedManager is newManager with the cookie name given.
+func namedManager(t testing.TB, name string) *cookiesession.Manager {
 	t.Helper()
 	key, err := cookiesession.GenerateKey()
 	if err != nil {
@@ -41,6 +44,7 @@ func newManager(t testing.TB) *cookiesession.Manager {
 		t.Fatal(err)
 	}
 	m, err := cookiesession.New(ring, cookiesession.Options{
+		Name:      name,
 		MaxChunks: 2,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if !errors.Is(err, cookiesession.ErrTooLarge) {

@@ -39,6 +39,8 @@ func Middleware(m *cookiesession.Manager) gin.HandlerFunc {
 }
 
 // Session returns the request's session, or nil if Middleware did not run.
+// With several Managers' middleware on one route it returns the innermost
+// one's; m.FromContext(c.Request.Context()) returns a given Manager's.
 func Session(c *gin.Context) *cookiesession.Session {
 	return cookiesession.FromContext(c.Request.Context())
 }

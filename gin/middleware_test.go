@@ -1,6 +1,7 @@
 package ginsession_test
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -196,3 +197,32 @@ func TestSaveAfterCommit(t *testing.T) {
 
 // TestReadmeGin compiles the README's gin snippet against this module.
 func TestReadmeGin(t *testing.T) { compileReadmeBlock(t, "ginsession.Middleware(") }
+
+// TestStackedManagers puts two Managers' middleware on one route: each
+// Manager's session is reached through it, each commits its own cookie,
+// and Session returns the innermost one's.
+func TestStackedManagers(t *testing.T) {
+	auth, prefs := namedManager(t, "auth"), namedManager(t, "prefs")
+	r := gin.New()
+	r.Use(ginsession.Middleware(auth), ginsession.Middleware(prefs))
+	r.POST("/set", func(c *gin.Context) {
+		ctx := c.Request.Context()
+		if err := errors.Join(auth.FromContext(ctx).Set("user", "ada"), prefs.FromContext(ctx).Set("theme", "dark")); err != nil {
+			t.Error(err)
+		}
+		c.String(http.StatusOK, "ok")
+	})
+	r.GET("/get", func(c *gin.Context) {
+		ctx := c.Request.Context()
+		c.String(http.StatusOK, "user=%s theme=%s innermost=%s", auth.FromContext(ctx).GetString("user"),
+			prefs.FromContext(ctx).GetString("theme"), ginsession.Session(c).GetString("theme"))
+	})
+	cl := newClient(t, newServer(t, r))
+	cl.do(http.MethodPost, "/set")
+	if got := cl.jarNames(); !slices.Equal(got, []string{"auth", "prefs"}) {
+		t.Errorf("cookies %q, want auth and prefs", got)
+	}
+	if _, body := cl.do(http.MethodGet, "/get"); body != "user=ada theme=dark innermost=dark" {
+		t.Errorf("GET /get: %q", body)
+	}
+}
