@@ -313,15 +313,16 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // Set-Cookie lines, and the Vary and Cache-Control they call for, into h,
 // for the caller to copy to its response before the headers are sent.
 func (m *Manager) SaveHeader(h http.Header, s *Session) error {
-	_, err := m.commit(h, s, new(headerBuf), false)
+	_, err := m.commit(h, s, false)
 	return err
 }
 
 // commit decides what the response must say about the session and writes
-// it into h, with buf backing its one-line headers. It returns the
+// it into h, with the session's buffer backing its one-line headers. It
+// returns the
 // session's change generation it saved. The middleware's final commit
 // marks the session sent; one that was never used says nothing at all.
-func (m *Manager) commit(h http.Header, s *Session, buf *headerBuf, final bool) (uint64, error) {
+func (m *Manager) commit(h http.Header, s *Session, final bool) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -336,6 +337,7 @@ func (m *Manager) commit(h http.Header, s *Session, buf *headerBuf, final bool) 
 		s.pending = false
 		_ = m.load(s.req, s, s.start())
 	}
+	buf := &s.out
 	addVary(h, buf)
 	// The decision and what is written use one instant, the request's
 	// start, so a session cannot expire between the two.
@@ -482,27 +484,33 @@ func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 // cookies; two whose cookie names overlap answer every request through
 // the ErrorHandler with an error that names both.
 func (m *Manager) Handler(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := &requestState{Context: r.Context()}
-		s := &st.session
-		s.mgr, s.pending = m, true
-		// Decisions are made as of the request's start, even when the
-		// session is first used later.
-		now := m.opts.Now()
-		s.startSec, s.startNsec = now.Unix(), int32(now.Nanosecond())
-		if outer := FromContext(r.Context()); outer != nil {
-			s.outer = outer
-			if err := m.overlaps(outer); err != nil {
-				m.onError(w, r, err)
-				return
-			}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
+}
+
+// serve is one request through Handler.
+func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
+	st := &requestState{Context: r.Context()}
+	s := &st.session
+	s.mgr, s.pending = m, true
+	// Decisions are made as of the request's start, even when the session
+	// is first used later.
+	now := m.opts.Now()
+	s.startSec, s.startNsec = now.Unix(), int32(now.Nanosecond())
+	if outer := FromContext(r.Context()); outer != nil {
+		s.outer = outer
+		if err := m.overlaps(outer); err != nil {
+			m.onError(w, r, err)
+			return
 		}
-		r = r.WithContext(st)
-		s.req = r
-		st.writer = responseWriter{ResponseWriter: w, st: st}
-		next.ServeHTTP(&st.writer, r)
-		st.writer.finish()
-	})
+	}
+	// The handler's request is kept in the state. The compiler inlines
+	// WithContext here, so its own copy stays on the stack and the state
+	// is the request's one allocation.
+	st.req = *r.WithContext(st)
+	s.req = &st.req
+	st.writer = responseWriter{ResponseWriter: w, st: st}
+	next.ServeHTTP(&st.writer, &st.req)
+	st.writer.finish()
 }
 
 // overlaps reports an error if an outer Manager's cookie names overlap
@@ -527,9 +535,9 @@ func (m *Manager) overlaps(outer *Session) error {
 // session for FromContext.
 type requestState struct {
 	context.Context
+	req     http.Request // r.WithContext(st)
 	session Session
 	writer  responseWriter
-	buf     headerBuf
 }
 
 func (st *requestState) Value(key any) any {
@@ -547,7 +555,7 @@ func (st *requestState) String() string {
 // the final response. It does not buffer the body.
 type responseWriter struct {
 	http.ResponseWriter
-	st        *requestState // the session and the header buffers
+	st        *requestState // the session
 	committed bool
 	err       error // commit failed; ErrorHandler has answered
 	savedGen  uint64
@@ -567,7 +575,7 @@ func (w *responseWriter) commit() error {
 	}
 	w.committed = true
 	s := &w.st.session
-	w.savedGen, w.err = s.mgr.commit(w.Header(), s, &w.st.buf, true)
+	w.savedGen, w.err = s.mgr.commit(w.Header(), s, true)
 	if w.err != nil {
 		s.mgr.onError(w.ResponseWriter, s.req, w.err)
 	}

@@ -39,8 +39,9 @@ type Session struct {
 	startNsec   int32
 
 	// What the client holds:
-	chunksSent int32    // how many of our chunk cookies the request carried
-	lines      []string // the Set-Cookie lines written for this response, if any
+	chunksSent int32     // how many of our chunk cookies the request carried
+	lines      []string  // the Set-Cookie lines written for this response, if any
+	out        headerBuf // backs the one-line headers saving this session writes
 
 	pending     bool // the middleware has not opened the cookie yet
 	sent        bool // the middleware committed the response: changes can no longer reach the client
