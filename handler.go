@@ -319,9 +319,9 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 
 // commit decides what the response must say about the session and writes
 // it into h, with the session's buffer backing its one-line headers. It
-// returns the
-// session's change generation it saved. The middleware's final commit
-// marks the session sent; one that was never used says nothing at all.
+// returns the session's change generation it saved. The middleware's final
+// commit marks the session sent; one that was never used says nothing at
+// all.
 func (m *Manager) commit(h http.Header, s *Session, final bool) (uint64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
