@@ -186,7 +186,8 @@ func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
 }
 
 // headerBuf backs the one-element header values a response usually needs,
-// so that committing a session does not allocate a slice for each. The
+// so that committing a session does not allocate a slice for each. One
+// buffer serves one save: a later save of the session gets its own. The
 // slices are handed out with their capacity capped: appending to one
 // copies it, so a handler that adds to these headers cannot write here.
 type headerBuf struct {

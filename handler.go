@@ -318,8 +318,7 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 }
 
 // commit decides what the response must say about the session and writes
-// it into h, with the session's buffer backing its one-line headers. It
-// returns the session's change generation it saved. The middleware's final
+// it into h. It returns the session's change generation it saved. The middleware's final
 // commit marks the session sent; one that was never used says nothing at
 // all.
 func (m *Manager) commit(h http.Header, s *Session, final bool) (uint64, error) {
@@ -337,7 +336,14 @@ func (m *Manager) commit(h http.Header, s *Session, final bool) (uint64, error) 
 		s.pending = false
 		_ = m.load(s.req, s, s.start())
 	}
+	// The session's own buffer backs the first save's one-line headers. A
+	// later save gets a buffer of its own, so that it cannot change what an
+	// earlier one handed out, to another header map or another goroutine.
 	buf := &s.out
+	if s.outLent {
+		buf = new(headerBuf)
+	}
+	s.outLent = true
 	addVary(h, buf)
 	// The decision and what is written use one instant, the request's
 	// start, so a session cannot expire between the two.

@@ -1131,6 +1131,70 @@ func TestLoadSaveWithoutMiddleware(t *testing.T) {
 	requireCleared(t, rec.Header(), "session")
 }
 
+// TestSavesKeepEarlierHeaders checks that saving a session again leaves
+// the headers an earlier save wrote alone: in another header map, in a
+// header map saved inside the middleware before its commit, and in maps
+// that goroutines of one request save into and read at once (which the
+// race detector checks).
+func TestSavesKeepEarlierHeaders(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
+	mustSet(t, s, "user", "alice")
+	first := http.Header{}
+	if err := f.m.SaveHeader(first, s); err != nil {
+		t.Fatal(err)
+	}
+	want := first.Clone()
+	s.Destroy()
+	second := http.Header{}
+	if err := f.m.SaveHeader(second, s); err != nil {
+		t.Fatal(err)
+	}
+	requireCleared(t, second, "session")
+	if diff := cmp.Diff(want, first); diff != "" {
+		t.Errorf("a second save changed the first one's headers (-before +after):\n%s", diff)
+	}
+
+	var early, earlyWant http.Header
+	final := httptest.NewRecorder()
+	f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		mustSet(t, s, "user", "alice")
+		early = http.Header{}
+		if err := f.m.SaveHeader(early, s); err != nil {
+			t.Error(err)
+		}
+		earlyWant = early.Clone()
+		mustSet(t, s, "user", "bob")
+	})).ServeHTTP(final, httptest.NewRequest("GET", "/", nil))
+	if diff := cmp.Diff(earlyWant, early); diff != "" {
+		t.Errorf("the middleware's commit changed the headers of a save before it (-before +after):\n%s", diff)
+	}
+	b := newClientCookies()
+	b.apply(t, final.Header())
+	if got, err := f.m.Load(b.request("/")); err != nil || got.GetString("user") != "bob" {
+		t.Errorf("the commit sent user %q (%v), want bob", got.GetString("user"), err)
+	}
+
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for i := range 20 {
+				if err := s.Set("n", g*100+i); err != nil {
+					t.Error(err)
+					return
+				}
+				h := http.Header{}
+				if err := f.m.SaveHeader(h, s); err != nil || !strings.HasPrefix(h.Get("Set-Cookie"), "session=") {
+					t.Errorf("save %d: %v, Set-Cookie %q", i, err, h.Get("Set-Cookie"))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
 func TestNewContextRoundTrip(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	s, err := f.m.Load(httptest.NewRequest(http.MethodGet, "/", nil))

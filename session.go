@@ -41,7 +41,7 @@ type Session struct {
 	// What the client holds:
 	chunksSent int32     // how many of our chunk cookies the request carried
 	lines      []string  // the Set-Cookie lines written for this response, if any
-	out        headerBuf // backs the one-line headers saving this session writes
+	out        headerBuf // backs the one-line headers of the session's first save
 
 	pending     bool // the middleware has not opened the cookie yet
 	sent        bool // the middleware committed the response: changes can no longer reach the client
@@ -53,6 +53,7 @@ type Session struct {
 	touched     bool // Touch called
 	loaded      bool // a valid cookie was loaded or saved: the client holds this session
 	refused     bool // the incoming cookie was refused and must be cleared
+	outLent     bool // out backs a save's headers: later saves get their own
 }
 
 // errNoSession is the panic of a method called on a nil *Session.
