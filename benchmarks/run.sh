@@ -28,7 +28,7 @@ $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2). Times depend
 | Seal ÷ raw AEAD seal, clock read inside / caller's time (SealAt) | $(x seal) / $(x sealAt) |
 | Open ÷ raw AEAD open, clock read inside / caller's time (OpenAt) | $(x open) / $(x openAt) |
 | middleware over a bare handler, in raw AEAD opens: session untouched / read-only / modifying request | $(x untouched) / $(x read) / $(x modify) |
-| the same requests cut down to the steps no middleware can skip, on the Codec (\`byHand\`): read-only / modifying | $(x readByHand) / $(x modifyByHand) |
+| the same requests on the Codec's public API, cut down to the steps no middleware can skip (\`byHand\`): read-only / modifying | $(x readByHand) / $(x modifyByHand) |
 | allocations: Seal / Open / middleware over a bare handler, untouched / read-only / modifying | $(allocs Seal/small) / $(allocs Open/small) / $(allocs Middleware/small/untouched Middleware/small/bare) / $(allocs Middleware/small/read Middleware/small/bare) / $(allocs Middleware/small/modify Middleware/small/bare) |
 | gorilla/securecookie (gob) time ÷ cookiesession's: encode / decode | $(peer Encode securecookie) / $(peer Decode securecookie) |
 | gorilla/sessions CookieStore time ÷ cookiesession's per request: read-only / modifying | $(peer Read gorilla) / $(peer Write gorilla) |
