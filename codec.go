@@ -225,6 +225,9 @@ func (c *Codec) setMaxLifetime(d time.Duration) error {
 	return nil
 }
 
+// ceilingDuration returns the current MaxLifetime.
+func (c *Codec) ceilingDuration() time.Duration { return time.Duration(c.ceiling.Load()) * time.Second }
+
 // limits returns the absolute lifetime and the idle timeout (0: none) that
 // apply to a session with lifetime l, in whole seconds.
 func (c *Codec) limits(l *Lifetime) (maxAge, idle int64) {

@@ -82,8 +82,10 @@
 // The middleware writes the cookie exactly once, when the response is
 // committed: at the first final WriteHeader (1xx responses such as 103 Early
 // Hints pass through), the first Write, a Flush (also through
-// [http.ResponseController]), before a Hijack, or when the handler returns
-// without writing. It never buffers the body. Set-Cookie lines the handler
+// [http.ResponseController]), before a Hijack (into the header map: a
+// library that hijacks and writes its own handshake, such as
+// gorilla/websocket, must be given the Set-Cookie lines), or when the
+// handler returns without writing. It never buffers the body. Set-Cookie lines the handler
 // added for the session's cookie names are replaced, not duplicated.
 // Every response whose handler used its session gets "Vary: Cookie", and a
 // response that sets a cookie gets "Cache-Control: no-store" unless it

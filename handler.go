@@ -75,7 +75,8 @@ type Options struct {
 	// comparing a per-user generation counter stored in the session. In the
 	// middleware it runs at the session's first use, inside the handler's
 	// call: it must not wait for a lock the handler may hold at that point.
-	// It is given a copy of the session to read; changes to it are dropped.
+	// It is given a copy of the session to read, which FromContext on the
+	// request's context also returns; changes to it are dropped.
 	Validate func(*http.Request, *Session) error
 	// ErrorHandler answers a request whose session could not be written,
 	// before anything was sent to the client. The error matches ErrTooLarge
@@ -270,7 +271,10 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 	if m.opts.Validate == nil {
 		return nil
 	}
-	if err := m.opts.Validate(r, s.snapshot()); err != nil {
+	// r's context holds s, whose lock is held here: through it, as through
+	// its argument, Validate sees a copy.
+	snap := s.snapshot()
+	if err := m.opts.Validate(r.WithContext(NewContext(r.Context(), snap)), snap); err != nil {
 		return &validateError{err}
 	}
 	return nil
@@ -313,24 +317,22 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // Set-Cookie lines, and the Vary and Cache-Control they call for, into h,
 // for the caller to copy to its response before the headers are sent.
 func (m *Manager) SaveHeader(h http.Header, s *Session) error {
-	_, err := m.commit(h, s, false)
-	return err
+	return m.commit(h, s, false)
 }
 
 // commit decides what the response must say about the session and writes
-// it into h. It returns the session's change generation it saved. The middleware's final
-// commit marks the session sent; one that was never used says nothing at
-// all.
-func (m *Manager) commit(h http.Header, s *Session, final bool) (uint64, error) {
+// it into h. The middleware's final commit marks the session sent; one
+// that was never used says nothing at all.
+func (m *Manager) commit(h http.Header, s *Session, final bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
 	case s.sent:
-		return s.gen, ErrHeadersWritten
+		return ErrHeadersWritten
 	case final:
 		s.sent = true
 		if s.pending {
-			return s.gen, nil
+			return nil
 		}
 	case s.pending:
 		s.pending = false
@@ -362,7 +364,7 @@ func (m *Manager) commit(h http.Header, s *Session, final bool) (uint64, error) 
 				m.stats.tooLarge.Add(1)
 			}
 			removeOurs(h, m.names) // the client keeps its previous cookie
-			return s.gen, err
+			return err
 		}
 	case actionClear:
 		m.clear(h, s, buf)
@@ -373,7 +375,7 @@ func (m *Manager) commit(h http.Header, s *Session, final bool) (uint64, error) 
 			setCookies(h, m.names, s.lines, buf)
 		}
 	}
-	return s.gen, nil
+	return nil
 }
 
 type action int
@@ -391,7 +393,8 @@ const (
 func (m *Manager) action(s *Session, now time.Time) action {
 	empty := s.values.Len() == 0
 	switch {
-	case empty && s.destroyed:
+	case empty && s.destroyed, empty && s.changed && s.loaded:
+		// Destroyed, or its last value removed: the client keeps nothing.
 		if s.chunksSent == 0 && s.lines == nil {
 			return actionNone // the client holds nothing to expire
 		}
@@ -488,27 +491,36 @@ func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 // touches its session costs no crypto and gets no Set-Cookie, Vary or
 // Cache-Control change. Stacked Managers each keep their own session and
 // cookies; two whose cookie names overlap answer every request through
-// the ErrorHandler with an error that names both.
+// the ErrorHandler with an error that names both. A Manager's Handler
+// inside its own (a global one and a sub-router's) passes the request
+// on: the outer one serves it.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
 }
 
 // serve is one request through Handler.
 func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	st := &requestState{Context: r.Context()}
-	s := &st.session
-	s.mgr, s.pending = m, true
-	// Decisions are made as of the request's start, even when the session
-	// is first used later.
-	now := m.opts.Now()
-	s.startSec, s.startNsec = now.Unix(), int32(now.Nanosecond())
-	if outer := FromContext(r.Context()); outer != nil {
-		s.outer = outer
+	outer := FromContext(r.Context())
+	if outer != nil {
+		if own := m.FromContext(r.Context()); own != nil && own.req != nil {
+			// This Manager's middleware already runs outside this one (a
+			// global r.Use and a sub-router's, say): it covers the request.
+			// A second session of the same cookie would overwrite the first.
+			next.ServeHTTP(w, r)
+			return
+		}
 		if err := m.overlaps(outer); err != nil {
 			m.onError(w, r, err)
 			return
 		}
 	}
+	st := &requestState{Context: r.Context()}
+	s := &st.session
+	s.mgr, s.pending, s.outer = m, true, outer
+	// Decisions are made as of the request's start, even when the session
+	// is first used later.
+	now := m.opts.Now()
+	s.startSec, s.startNsec = now.Unix(), int32(now.Nanosecond())
 	// The handler's request is kept in the state. The compiler inlines
 	// WithContext here, so its own copy stays on the stack and the state
 	// is the request's one allocation.
@@ -564,7 +576,6 @@ type responseWriter struct {
 	st        *requestState // the session
 	committed bool
 	err       error // commit failed; ErrorHandler has answered
-	savedGen  uint64
 }
 
 var (
@@ -581,7 +592,7 @@ func (w *responseWriter) commit() error {
 	}
 	w.committed = true
 	s := &w.st.session
-	w.savedGen, w.err = s.mgr.commit(w.Header(), s, true)
+	w.err = s.mgr.commit(w.Header(), s, true)
 	if w.err != nil {
 		s.mgr.onError(w.ResponseWriter, s.req, w.err)
 	}
@@ -645,19 +656,10 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // Unwrap gives http.ResponseController access to the underlying writer.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// finish commits if the handler wrote nothing, and reports session changes
-// made after the response was committed, which cannot reach the client.
+// finish commits if the handler wrote nothing. (A change made after the
+// commit is logged when it is made: see Session.bump.)
 func (w *responseWriter) finish() {
 	if !w.committed {
 		_ = w.commit()
-		return
-	}
-	s := &w.st.session
-	s.mu.Lock()
-	lost := s.gen != w.savedGen
-	s.mu.Unlock()
-	if lost && w.err == nil {
-		s.mgr.logger.WarnContext(s.req.Context(), "cookiesession: session changed after the response was committed; the change was not saved",
-			slog.String("path", s.req.URL.Path))
 	}
 }

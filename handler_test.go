@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"net/http/httptrace"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -687,6 +688,106 @@ func TestValidateDropsSession(t *testing.T) {
 	}
 }
 
+// TestValidateReadsRequestContext checks that Validate can reach the
+// session through its request's context, as a currentUser(r) helper
+// would, and finds the copy it is given, not the session whose lock is held.
+func TestValidateReadsRequestContext(t *testing.T) {
+	var seen []string
+	f := newFixture(t, cookiesession.Options{Validate: func(r *http.Request, s *cookiesession.Session) error {
+		seen = append(seen, cookiesession.FromContext(r.Context()).GetString("user"))
+		if cookiesession.FromContext(r.Context()) != s {
+			return errors.New("FromContext returned another session")
+		}
+		return nil
+	}})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "alice") })
+	done := make(chan observed)
+	go func() {
+		var o observed
+		f.serve(b, observe(t, &o, http.StatusOK))
+		done <- o
+	}()
+	select {
+	case o := <-done:
+		if o.user != "alice" || !slices.Equal(seen, []string{"alice"}) {
+			t.Errorf("the session read as %+v, Validate saw %q; want alice both times", o, seen)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the request hangs: Validate waits for the lock of the session it validates")
+	}
+}
+
+// TestSameManagerTwice checks that a Manager's Handler inside its own (a
+// global middleware and a sub-router's) serves one session: a logout in
+// the inner handler is not undone by the outer one re-sealing its copy.
+func TestSameManagerTwice(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") })
+	f.clock.Advance(20 * time.Minute) // a refresh is due
+	var outer, inner *cookiesession.Session
+	auth := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			outer = f.m.FromContext(r.Context())
+			if outer.GetString("user") != "ada" {
+				t.Error("the outer middleware's session lost its user")
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	logout := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner = sessionOf(t, r)
+		inner.Destroy()
+	})
+	rec := httptest.NewRecorder()
+	f.m.Handler(auth(f.m.Handler(logout))).ServeHTTP(rec, b.request("/"))
+	if outer != inner {
+		t.Error("the inner Handler made a second session of the same cookie")
+	}
+	requireCleared(t, rec.Header(), "session")
+	if lines := rec.Header().Values("Set-Cookie"); len(lines) != 1 {
+		t.Errorf("Set-Cookie %q, want the one line that clears the cookie", lines)
+	}
+}
+
+// TestEmptiedSessionClearsCookie checks that a session whose last value is
+// removed expires its cookie, as Destroy does, and that values stored again
+// in the same request keep its id.
+func TestEmptiedSessionClearsCookie(t *testing.T) {
+	for name, empty := range map[string]func(*cookiesession.Session){
+		"Delete":  func(s *cookiesession.Session) { s.Delete("user") },
+		"Clear":   func(s *cookiesession.Session) { s.Clear() },
+		"Pop":     func(s *cookiesession.Session) { s.Pop("user") },
+		"Flashes": func(s *cookiesession.Session) { s.Delete("user"); s.AddFlash("bye"); _ = s.Flashes() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			b := newClientCookies()
+			f.serve(b, func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") })
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) { empty(sessionOf(t, r)) })
+			requireCleared(t, resp.Header, "session")
+		})
+	}
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	var id string
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "user", "ada")
+		id = s.ID()
+	})
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		s.Clear()
+		mustSet(t, s, "user", "bob")
+	})
+	var o observed
+	if f.serve(b, observe(t, &o, http.StatusOK)); o.user != "bob" || o.id != id {
+		t.Errorf("after Clear and Set: %+v, want bob under id %s", o, id)
+	}
+}
+
 // ---- size limit --------------------------------------------------------
 
 func TestSaveTooLarge(t *testing.T) {
@@ -1016,6 +1117,16 @@ func TestChangeAfterCommitWarns(t *testing.T) {
 				t.Errorf("warned %v, want %v; log:\n%s", warned, tt.warn, log)
 			}
 		})
+	}
+	// After the middleware returned (in a goroutine the handler started,
+	// or in a framework's error handler that runs later), once per session.
+	f := newFixture(t, cookiesession.Options{})
+	var kept *cookiesession.Session
+	f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) { kept = sessionOf(t, r) })
+	mustSet(t, kept, "user", "late")
+	kept.Touch()
+	if warns := f.log.lines("after the response was committed"); len(warns) != 1 || !strings.Contains(warns[0], "path=/") {
+		t.Errorf("changes after the middleware returned: want one warning with the path, got:\n%s", f.log)
 	}
 }
 

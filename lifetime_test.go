@@ -208,6 +208,35 @@ func TestSetLifetimeRefusesBadDurations(t *testing.T) {
 	}
 }
 
+// TestSetLifetimeOverCeilingWarns checks that a Lifetime longer than
+// MaxLifetime is reported as it is set, with the fix, and still bounded.
+func TestSetLifetimeOverCeilingWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxLifetime: 48 * time.Hour})
+	s := newSession(t, f)
+	if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: 48 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(f.log.String(), "MaxLifetime") {
+		t.Fatalf("a Lifetime within MaxLifetime was reported:\n%s", f.log)
+	}
+	if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: 30 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	mustSet(t, s, "user", "alice")
+	h := http.Header{}
+	if err := f.m.SaveHeader(h, s); err != nil {
+		t.Fatal(err)
+	}
+	warn := f.log.lines("SetLifetime")
+	if len(warn) != 1 || !strings.Contains(warn[0], "level=WARN") || !strings.Contains(warn[0], "max_lifetime=48h0m0s") ||
+		!strings.Contains(warn[0], "Options.MaxLifetime") {
+		t.Errorf("want one warning naming MaxLifetime and the fix, got:\n%s", f.log)
+	}
+	if got := s.ExpiresAt().Sub(s.CreatedAt()); got != 48*time.Hour {
+		t.Errorf("the session lives %v, want MaxLifetime's 48h", got)
+	}
+}
+
 // TestVersion1TokensUseDefaults checks that a token without a Lifetime is
 // sealed as version 1 and opens under the Manager's current MaxAge.
 func TestVersion1TokensUseDefaults(t *testing.T) {

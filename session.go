@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -53,6 +54,7 @@ type Session struct {
 	touched     bool // Touch called
 	loaded      bool // a valid cookie was loaded or saved: the client holds this session
 	refused     bool // the incoming cookie was refused and must be cleared
+	lateLogged  bool // a change after the commit was logged
 	outLent     bool // out backs a save's headers: later saves get their own
 }
 
@@ -119,7 +121,19 @@ func (s *Session) Set(key string, v any) error {
 
 func (s *Session) markChanged() {
 	s.changed = true
+	s.bump()
+}
+
+// bump counts a change the response must carry. Once the middleware has
+// committed the response no change reaches the client, and the first one
+// is logged.
+func (s *Session) bump() {
 	s.gen++
+	if s.sent && !s.lateLogged {
+		s.lateLogged = true
+		s.mgr.logger.WarnContext(s.req.Context(), "cookiesession: session changed after the response was committed; the change was not saved",
+			slog.String("path", s.req.URL.Path))
+	}
 }
 
 // SetJSON stores v as JSON (encoding/json). Read it back with GetJSON or
@@ -159,7 +173,9 @@ func (s *Session) Delete(key string) {
 	}
 }
 
-// Clear removes every value but keeps the session's id and lifetime.
+// Clear removes every value. A session left with no values has its cookie
+// expired, as after Destroy, unless values are stored again in this
+// request: they keep the session's id and Lifetime.
 func (s *Session) Clear() {
 	s.lock()
 	defer s.mu.Unlock()
@@ -340,7 +356,8 @@ func (s *Session) GetStringMap(key string) map[string]string {
 
 // GetAs returns the value under key as a T. It reports false if the key is
 // missing or holds another type, except that a numeric T gets any stored
-// integer or float it holds without loss, as GetInt does.
+// integer or float it holds without loss, as GetInt does, and an interface
+// T (such as any) gets a stored nil.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var e entry
 	s.lock()
@@ -350,8 +367,13 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 		var zero T
 		return zero, false
 	}
-	if t, ok := e.value().(T); ok {
+	v := e.value()
+	if t, ok := v.(T); ok {
 		return t, true
+	}
+	if v == nil { // a stored nil is the zero value of an interface T
+		var zero T
+		return zero, any(zero) == nil
 	}
 	if n, ok := e.asNumber(); ok {
 		return convertNumber[T](n)
@@ -369,7 +391,7 @@ func (s *Session) Destroy() {
 	s.values, s.lifetime = Values{}, Lifetime{}
 	s.destroyed = true
 	s.restart()
-	s.gen++
+	s.bump()
 }
 
 // Renew gives the session a new id and a new creation time and keeps its
@@ -380,7 +402,7 @@ func (s *Session) Renew() {
 	defer s.mu.Unlock()
 	s.renewed = true
 	s.restart()
-	s.gen++
+	s.bump()
 }
 
 // restart begins a new session lifetime; the id is drawn when first needed.
@@ -394,7 +416,8 @@ func (s *Session) restart() {
 // SetLifetime gives the session a lifetime of its own, such as a longer one
 // for "remember me", or a browser-session cookie. It is sealed inside the
 // token, survives re-seals and Renew, and is enforced like the Manager's
-// defaults; Options.MaxLifetime bounds it. A session with a Lifetime is
+// defaults; Options.MaxLifetime bounds it, and a Lifetime beyond that is
+// logged at warn level as it is set. A session with a Lifetime is
 // sealed as a version 2 token (FORMAT.md), which releases before this one
 // cannot open. It fails for a negative duration or one under a second.
 func (s *Session) SetLifetime(l Lifetime) error {
@@ -403,6 +426,15 @@ func (s *Session) SetLifetime(l Lifetime) error {
 	}
 	s.lock()
 	defer s.mu.Unlock()
+	if ceiling := s.mgr.codec.ceilingDuration(); l.MaxAge > ceiling || l.IdleTimeout > ceiling {
+		ctx := context.Background()
+		if s.req != nil {
+			ctx = s.req.Context()
+		}
+		s.mgr.logger.WarnContext(ctx, "cookiesession: SetLifetime asks for more than MaxLifetime allows; the session is cut to MaxLifetime",
+			slog.Duration("max_age", l.MaxAge), slog.Duration("idle_timeout", l.IdleTimeout), slog.Duration("max_lifetime", ceiling),
+			slog.String("fix", "raise Options.MaxLifetime, or call Manager.SetMaxLifetime"))
+	}
 	if s.lifetime != l {
 		s.lifetime = l
 		s.markChanged()
@@ -425,7 +457,7 @@ func (s *Session) Touch() {
 	s.lock()
 	defer s.mu.Unlock()
 	s.touched = true
-	s.gen++
+	s.bump()
 }
 
 // ID returns the session id as 32 hex digits. A new session draws its id on

@@ -161,6 +161,16 @@ func TestGetAs(t *testing.T) {
 	if _, ok := cookiesession.GetAs[fmtStringer](s, "name"); ok {
 		t.Error("GetAs to an interface the value does not implement succeeded")
 	}
+	mustSet(t, s, "none", nil)
+	if v, ok := cookiesession.GetAs[any](s, "none"); !ok || v != nil {
+		t.Errorf("GetAs[any] on a stored nil = %v, %v; want nil, true", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[error](s, "none"); !ok || v != nil {
+		t.Errorf("GetAs[error] on a stored nil = %v, %v; want nil, true", v, ok)
+	}
+	if _, ok := cookiesession.GetAs[*int](s, "none"); ok {
+		t.Error("GetAs[*int] on a stored nil succeeded: a nil is not a *int")
+	}
 }
 
 type fmtStringer interface{ String() string }
