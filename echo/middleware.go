@@ -5,8 +5,12 @@
 // middleware, with the echo response writing through the Manager's
 // committing writer, so the cookie is committed exactly as with net/http:
 // before the first byte of the response, or when the chain returns. An
-// error the chain returns is answered by echo's HTTPErrorHandler after
-// that, with the cookie already in the response headers.
+// error the chain returns is answered by echo's HTTPErrorHandler inside the
+// Manager's middleware (c.Error, as echo's Logger middleware calls it), so
+// that what the error handler stores in the session, a flash message say,
+// reaches the client with its answer. The error is still returned up the
+// chain; a custom HTTPErrorHandler should skip a response that is already
+// committed, as echo's default one does.
 //
 //	e := echo.New()
 //	e.Use(echosession.Middleware(sessions))
@@ -16,7 +20,9 @@
 //	})
 //
 // echo.WrapMiddleware(sessions.Handler) works too (the tests run both), but
-// costs more allocations per request: compare BenchmarkMiddleware/echo-wrap
+// echo's error handler then runs after the cookie is committed, so a change
+// it makes to the session is lost (and logged), and it costs more
+// allocations per request: compare BenchmarkMiddleware/echo-wrap
 // with BenchmarkMiddleware/echo.
 package echosession
 
@@ -79,6 +85,14 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	st.c.SetRequest(r)
 	st.resp.Writer = w
 	st.err = st.next(st.c)
+	if st.err != nil {
+		// echo's HTTPErrorHandler answers here, inside the Manager's
+		// middleware, as echo's own Logger middleware has it answer: a
+		// change it makes to the session (a flash message) goes out with
+		// its response. The error still goes up the chain, and echo's
+		// default handler does not answer a committed response again.
+		st.c.Error(st.err)
+	}
 }
 
 // stateOf finds the target the Manager's writer wraps.

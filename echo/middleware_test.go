@@ -204,6 +204,44 @@ func TestTooLargeStatusSeen(t *testing.T) {
 	}
 }
 
+// TestErrorHandlerChangesSession checks that what echo's HTTPErrorHandler
+// stores in the session (a flash before a redirect) reaches the client with
+// the error's answer, and that the error still reaches outer middleware.
+func TestErrorHandlerChangesSession(t *testing.T) {
+	m := newManager(t)
+	var outerErr error
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		echosession.Session(c).AddFlash("denied: " + err.Error())
+		_ = c.Redirect(http.StatusSeeOther, "/flash")
+	}
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			outerErr = next(c)
+			return outerErr
+		}
+	})
+	e.Use(echosession.Middleware(m))
+	e.GET("/admin", func(c echo.Context) error { return echo.NewHTTPError(http.StatusForbidden, "no entry") })
+	e.GET("/flash", func(c echo.Context) error {
+		return c.String(http.StatusOK, strings.Join(echosession.Session(c).Flashes(), ","))
+	})
+	cl := newClient(t, newServer(t, e))
+	resp, _ := cl.do(http.MethodGet, "/admin")
+	if resp.StatusCode != http.StatusSeeOther || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+		t.Fatalf("GET /admin: %d, Set-Cookie %v; want the error handler's redirect with the cookie", resp.StatusCode, setCookies(resp))
+	}
+	if he, ok := outerErr.(*echo.HTTPError); !ok || he.Code != http.StatusForbidden {
+		t.Errorf("outer middleware saw %v, want the handler's 403", outerErr)
+	}
+	if _, body := cl.do(http.MethodGet, "/flash"); body != "denied: code=403, message=no entry" {
+		t.Errorf("GET /flash: %q", body)
+	}
+}
+
 // TestReadmeEcho compiles the README's echo snippet against this module.
 func TestReadmeEcho(t *testing.T) { compileReadmeBlock(t, "echosession.Middleware(") }
 
