@@ -47,7 +47,7 @@ func cmdKeygen(e *env, args []string) error {
 		_, err = e.stdout.Write(data)
 		return err
 	case *force:
-		err = writeFileAtomic(*out, data)
+		err = e.writeFileAtomic(*out, data)
 	default:
 		err = createFileExclusive(*out, data)
 	}
@@ -80,7 +80,8 @@ func (e *env) printKeyID(id uint32, promoteAt time.Time, asJSON bool) error {
 const addUsage = `usage: cookiesession add -ring FILE [-promote-at RFC3339 | -promote-in DURATION] [-json]
 
 Generate a new key, add it to the ring in FILE as open-only, rewrite FILE
-atomically (mode 0600) and print the new key's id.
+atomically (keeping its owner and group, none for others) and print the new
+key's id.
 
 Rotation: add the key, let the file reach every instance, then promote it.
 With -promote-at (or -promote-in, counted from now) the key is promoted by
@@ -115,7 +116,7 @@ func cmdAdd(e *env, args []string) error {
 	if err := ring.AddScheduled(key, at); err != nil {
 		return err
 	}
-	if err := saveRing(*ringPath, ring); err != nil {
+	if err := e.saveRing(*ringPath, ring); err != nil {
 		return err
 	}
 	return e.printKeyID(key.ID(), at, *asJSON)
@@ -202,7 +203,25 @@ func changeKey(e *env, name, usage string, args []string, change func(*cookieses
 	if err := change(ring, id); err != nil {
 		return err
 	}
-	return saveRing(*ringPath, ring)
+	if err := e.saveRing(*ringPath, ring); err != nil {
+		return err
+	}
+	if name == "promote" {
+		e.noteLaterPromotions(ring, id)
+	}
+	return nil
+}
+
+// noteLaterPromotions says on stderr when a key scheduled for later will
+// take over from the key just promoted: promote does not cancel it.
+func (e *env) noteLaterPromotions(ring *cookiesession.KeyRing, promoted uint32) {
+	now := time.Now()
+	for _, k := range ring.Keys() {
+		if k.ID != promoted && now.Before(k.PromoteAt) {
+			fmt.Fprintf(e.stderr, "cookiesession promote: note: key %s is scheduled to become the primary at %s and will take over from %s then; remove it to cancel that\n",
+				cookiesession.FormatKeyID(k.ID), k.PromoteAt.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(promoted))
+		}
+	}
 }
 
 const listUsage = `usage: cookiesession list [-ring FILE|-] [-json]

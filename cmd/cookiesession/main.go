@@ -18,8 +18,11 @@
 // new key everywhere, promote it (or schedule that with -promote-at), and
 // remove the old key once MaxAge has passed.
 //
-// Ring files hold secrets. Every file the tool writes has mode 0600 and is
-// replaced atomically, so a server watching it never reads half a file.
+// Ring files hold secrets. A new file gets mode 0600; a file is replaced
+// atomically, so a server watching it never reads half a file, and keeps
+// its owner, group and their permissions, with none for others. Mount the
+// ring's directory into a container, not the file alone: the replacement
+// is a new file.
 //
 // Exit status: 0 on success, 1 when the operation failed (a bad ring file,
 // a refused token), 2 for a usage error.

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"io/fs"
 	"math"
 	"net/http"
@@ -134,8 +135,8 @@ func TestKeygenOut(t *testing.T) {
 	if now, _ := os.ReadFile(path); bytes.Equal(now, first) {
 		t.Error("keygen -force left the old ring")
 	}
-	if m := fileMode(t, path); m != 0o600 {
-		t.Errorf("mode after -force %v, want 0600", m)
+	if m := fileMode(t, path); m != 0o640 {
+		t.Errorf("mode after -force over a 0644 file %v, want 0640: a rewrite keeps the group's read", m)
 	}
 	if res := cli(t, "", "keygen", "-force"); res.code != 2 {
 		t.Errorf("-force without -out: exit %d, want 2", res.code)
@@ -204,7 +205,7 @@ func TestListPrimaryByClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "ring.json")
-	if err := saveRing(path, ring); err != nil {
+	if err := (&env{stderr: io.Discard}).saveRing(path, ring); err != nil {
 		t.Fatal(err)
 	}
 	keys := listJSON(t, path)
@@ -304,24 +305,55 @@ func tempLeftovers(t *testing.T, path string) []string {
 	return names
 }
 
+// TestRewriteIsAtomicAndPrivate checks that every rewrite leaves no
+// temporary file and keeps the file's owner and group permissions while
+// dropping those for others, with a note, since the file holds secrets.
 func TestRewriteIsAtomicAndPrivate(t *testing.T) {
 	path := newRingFile(t)
 	old := primaryOf(t, listJSON(t, path))
-	os.Chmod(path, 0o644)
-	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := cli(t, "", "add", "-ring", path)
+	if res.code != 0 || !strings.Contains(res.stderr, "was readable by others (mode 0644); it is now 0640") {
+		t.Errorf("add on a 0644 file: exit %d, stderr %q; want a note that others lost access", res.code, res.stderr)
+	}
+	added := strings.TrimSpace(res.stdout)
 	steps := [][]string{
 		{"promote", "-ring", path, "-id", added},
 		{"remove", "-ring", path, "-id", old},
 		{"remove", "-ring", path, "-id", added}, // refused: the primary
 	}
 	for _, step := range steps {
-		cli(t, "", step...)
+		if res := cli(t, "", step...); strings.Contains(res.stderr, "readable by others") {
+			t.Errorf("after %v: a note for a file others could not read: %q", step, res.stderr)
+		}
 		if left := tempLeftovers(t, path); len(left) != 0 {
 			t.Errorf("after %v: files left behind: %v", step, left)
 		}
-		if m := fileMode(t, path); m != 0o600 {
-			t.Errorf("after %v: mode %v, want 0600", step, m)
+		if m := fileMode(t, path); m != 0o640 {
+			t.Errorf("after %v: mode %v, want 0640, the group's read kept", step, m)
 		}
+	}
+}
+
+// TestPromoteNotesLaterSchedule checks that promote says so when a key
+// scheduled for later will take over from the key it promotes.
+func TestPromoteNotesLaterSchedule(t *testing.T) {
+	path := newRingFile(t)
+	first := primaryOf(t, listJSON(t, path))
+	later := strings.TrimSpace(mustCLI(t, "add", "-ring", path, "-promote-in", "1h"))
+	res := cli(t, "", "promote", "-ring", path, "-id", first)
+	if res.code != 0 || !strings.Contains(res.stderr, "key "+later+" is scheduled to become the primary at") ||
+		!strings.Contains(res.stderr, "remove it to cancel") {
+		t.Errorf("promote with a later schedule pending: exit %d, stderr %q", res.code, res.stderr)
+	}
+	other := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	if res := cli(t, "", "promote", "-ring", path, "-id", later); strings.Contains(res.stderr, "note:") {
+		t.Errorf("promote of the scheduled key itself: %q, want no note", res.stderr)
+	}
+	if res := cli(t, "", "promote", "-ring", path, "-id", other); strings.Contains(res.stderr, "note:") {
+		t.Errorf("promote with nothing scheduled: %q, want no note", res.stderr)
 	}
 }
 
@@ -331,7 +363,7 @@ func TestWriteFileAtomicFailureLeavesNothing(t *testing.T) {
 	if err := os.Mkdir(target, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := writeFileAtomic(target, []byte("{}")); err == nil {
+	if err := (&env{stderr: io.Discard}).writeFileAtomic(target, []byte("{}")); err == nil {
 		t.Fatal("rename over a directory succeeded")
 	}
 	if left := tempLeftovers(t, target); len(left) != 0 {

@@ -50,8 +50,8 @@ func (e *env) readRing(cmd, path string) (*cookiesession.KeyRing, error) {
 // maxRingInput bounds a ring read from stdin, as the package bounds a file.
 const maxRingInput = 1 << 20
 
-// ringFileMode is the mode of every file written: the text form holds the
-// secrets.
+// ringFileMode is the mode of every new file written: the text form holds
+// the secrets.
 const ringFileMode fs.FileMode = 0o600
 
 // encodeRing returns the ring's text form, indented for people who diff
@@ -70,23 +70,35 @@ func encodeRing(ring *cookiesession.KeyRing) ([]byte, error) {
 }
 
 // saveRing replaces path with the ring's text form, atomically.
-func saveRing(path string, ring *cookiesession.KeyRing) error {
+func (e *env) saveRing(path string, ring *cookiesession.KeyRing) error {
 	data, err := encodeRing(ring)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data)
+	return e.writeFileAtomic(path, data)
 }
 
 // writeFileAtomic replaces path with data so that a reader (a server
 // watching the file) sees either the old content or the new, never a
 // partial file: the data goes to a temporary file in the same directory,
 // is synced, and is renamed over path. A symbolic link at path is followed,
-// so the link survives and its target is replaced.
-func writeFileAtomic(path string, data []byte) error {
+// so the link survives and its target is replaced. The new file keeps the
+// old one's owner, group and their permissions, so a server that reads it
+// as its owner or through its group still can; permissions for others are
+// dropped, since the file holds secrets, and a note says so.
+func (e *env) writeFileAtomic(path string, data []byte) error {
 	target := path
 	if resolved, err := filepath.EvalSymlinks(path); err == nil {
 		target = resolved
+	}
+	mode := ringFileMode
+	old, statErr := os.Stat(target)
+	if statErr == nil {
+		mode = old.Mode().Perm() &^ 0o007
+		if dropped := old.Mode().Perm() & 0o007; dropped != 0 {
+			fmt.Fprintf(e.stderr, "cookiesession: note: %s was readable by others (mode %04o); it is now %04o, so a server that reads it as a user outside its owner and group no longer can\n",
+				path, uint32(old.Mode().Perm()), uint32(mode))
+		}
 	}
 	dir := filepath.Dir(target)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
@@ -94,11 +106,16 @@ func writeFileAtomic(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	tmp := f.Name()
-	if err := writeAndSync(f, data); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("writing %s: %w", path, err)
+	err = writeAndSync(f, data, mode)
+	if err == nil && statErr == nil {
+		if err = keepOwner(tmp, old); err != nil {
+			err = fmt.Errorf("%w; run the command as the file's owner or as root, or the server may no longer read it", err)
+		}
 	}
-	if err := os.Rename(tmp, target); err != nil {
+	if err == nil {
+		err = os.Rename(tmp, target)
+	}
+	if err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -116,7 +133,7 @@ func createFileExclusive(path string, data []byte) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if err := writeAndSync(f, data); err != nil {
+	if err := writeAndSync(f, data, ringFileMode); err != nil {
 		os.Remove(path)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
@@ -124,10 +141,10 @@ func createFileExclusive(path string, data []byte) error {
 	return nil
 }
 
-// writeAndSync writes data to f with the ring file mode, syncs and closes
-// it. The explicit Chmod makes the mode exactly 0600 whatever the umask.
-func writeAndSync(f *os.File, data []byte) error {
-	err := f.Chmod(ringFileMode)
+// writeAndSync writes data to f with mode, syncs and closes it. The
+// explicit Chmod makes the mode exact whatever the umask.
+func writeAndSync(f *os.File, data []byte, mode fs.FileMode) error {
+	err := f.Chmod(mode)
 	if err == nil {
 		_, err = f.Write(data)
 	}

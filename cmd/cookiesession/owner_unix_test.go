@@ -1,0 +1,32 @@
+//go:build unix
+
+package main
+
+import (
+	"os"
+	"syscall"
+	"testing"
+)
+
+// TestRewriteKeepsOwner checks that a rewrite by root gives the new file
+// the owner and group of the old one, so that a server running as that
+// user still reads it. Only root can give a file to another user; CI runs
+// as root.
+func TestRewriteKeepsOwner(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to give the ring file to another user")
+	}
+	path := newRingFile(t)
+	const uid, gid = 65534, 65533
+	if err := os.Chown(path, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "add", "-ring", path)
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := info.Sys().(*syscall.Stat_t); st.Uid != uid || st.Gid != gid {
+		t.Errorf("after add: owner %d:%d, want %d:%d", st.Uid, st.Gid, uid, gid)
+	}
+}
