@@ -164,6 +164,41 @@ type KeyInfo struct {
 	PromoteAt time.Time
 }
 
+// MarshalJSON writes the key as Metrics and the CLI's list -json show it:
+// {"id": "1a2b3c4d", "primary": true, "promote_at": "..."}, the id in the
+// hex the CLI prints and promote_at left out when there is none.
+func (k KeyInfo) MarshalJSON() ([]byte, error) {
+	out := struct {
+		ID        string     `json:"id"`
+		Primary   bool       `json:"primary"`
+		PromoteAt *time.Time `json:"promote_at,omitempty"`
+	}{ID: FormatKeyID(k.ID), Primary: k.Primary}
+	if !k.PromoteAt.IsZero() {
+		at := k.PromoteAt.UTC()
+		out.PromoteAt = &at
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes, so that Metrics read back
+// from JSON (expvar's /debug/vars, say) hold their keys.
+func (k *KeyInfo) UnmarshalJSON(data []byte) error {
+	var in struct {
+		ID        string    `json:"id"`
+		Primary   bool      `json:"primary"`
+		PromoteAt time.Time `json:"promote_at"`
+	}
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	id, err := ParseKeyID(in.ID)
+	if err != nil {
+		return err
+	}
+	*k = KeyInfo{ID: id, Primary: in.Primary, PromoteAt: in.PromoteAt}
+	return nil
+}
+
 // NewKeyRing returns a ring whose primary is primary and in which others
 // are open-only.
 func NewKeyRing(primary Key, others ...Key) (*KeyRing, error) {
@@ -184,6 +219,9 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 	st := &ringState{keys: keys, primary: primary}
 	if len(keys) == 0 {
 		return nil, errors.New("cookiesession: key ring has no keys")
+	}
+	if len(keys) > maxRingKeys { // more than its text form may hold
+		return nil, fmt.Errorf("cookiesession: key ring has more than %d keys", maxRingKeys)
 	}
 	for i, k := range keys {
 		if k.IsZero() {

@@ -113,6 +113,29 @@ func TestKeyRingRefusals(t *testing.T) {
 	}
 }
 
+// TestKeyRingHoldsAtMost256Keys checks that a ring refuses the key its
+// text form could not hold, so that no CLI writes a file no loader accepts.
+func TestKeyRingHoldsAtMost256Keys(t *testing.T) {
+	ring := ringOf(t, 1)
+	for id := uint32(2); id <= 256; id++ {
+		if err := ring.Add(keyForID(t, id)); err != nil {
+			t.Fatalf("adding key %d: %v", id, err)
+		}
+	}
+	text, err := ring.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cookiesession.ParseKeyRing(text); err != nil {
+		t.Fatalf("a ring of 256 keys does not parse: %v", err)
+	}
+	err = ring.Add(keyForID(t, 257))
+	checkErrRules(t, err)
+	if err == nil || !strings.Contains(err.Error(), "more than 256 keys") || len(ring.Keys()) != 256 {
+		t.Errorf("a 257th key: %v, ring of %d keys", err, len(ring.Keys()))
+	}
+}
+
 // TestNewKeyRingRefusals covers rings that must not be built.
 func TestNewKeyRingRefusals(t *testing.T) {
 	k := keyForID(t, 0x1a2b3c4d)
@@ -789,9 +812,14 @@ func TestKeyInfoJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoSecretShape(t, "KeyInfo JSON", "%v", string(data))
-	want := `[{"ID":439041101,"Primary":true,"PromoteAt":"0001-01-01T00:00:00Z"},{"ID":1584364171,"Primary":false,"PromoteAt":"0001-01-01T00:00:00Z"}]`
+	want := `[{"id":"1a2b3c4d","primary":true},{"id":"5e6f7a8b","primary":false}]`
 	if string(data) != want {
 		t.Errorf("KeyInfo JSON = %s, want %s", data, want)
+	}
+	at := time.Date(2026, 12, 1, 15, 0, 0, 0, time.FixedZone("CET", 3600))
+	data, err = json.Marshal(cookiesession.KeyInfo{ID: 0x0badc0de, PromoteAt: at})
+	if want := `{"id":"0badc0de","primary":false,"promote_at":"2026-12-01T14:00:00Z"}`; err != nil || string(data) != want {
+		t.Errorf("scheduled KeyInfo JSON = %s (%v), want %s", data, err, want)
 	}
 }
 

@@ -76,8 +76,11 @@ func TestMetricsCount(t *testing.T) {
 	if err := json.Unmarshal([]byte(f.m.Var().String()), &fromVar); err != nil {
 		t.Fatalf("Var is not JSON: %v", err)
 	}
-	if diff := cmp.Diff(got.Opened, fromVar.Opened); diff != "" || fromVar.Written != got.Written || fromVar.Primary != got.Primary {
-		t.Errorf("Var differs from Metrics: %s", f.m.Var().String())
+	if diff := cmp.Diff(got, fromVar, equateTimes); diff != "" {
+		t.Errorf("Var read back differs from Metrics (-want +got):\n%s\nVar: %s", diff, f.m.Var().String())
+	}
+	if !strings.Contains(f.m.Var().String(), `"keys":[{"id":"1a2b3c4d","primary":false},{"id":"2b3c4d5e","primary":true}]`) {
+		t.Errorf("Var's keys are not in the hex the CLI prints: %s", f.m.Var().String())
 	}
 	if strings.Contains(f.m.Var().String(), "secret") {
 		t.Errorf("Var mentions a secret: %s", f.m.Var().String())
