@@ -413,7 +413,7 @@ func (m *Manager) action(s *Session, now time.Time) action {
 }
 
 // incoming reports whether key id is about to become the primary: its
-// promote_at lies less than clockSkew after now. Instances' clocks differ
+// promote_at lies after now by at most clockSkew. Instances' clocks differ
 // by up to that much, so a token one of them sealed under the incoming key
 // is neither re-keyed back nor re-sealed under the outgoing key by another
 // (see write): the cookie never flips between the two.

@@ -40,6 +40,7 @@ type request struct {
 	MaxCookieSize  int       `json:"max_cookie_size"`
 	Token          string    `json:"token"`
 	Cookie         string    `json:"cookie"`
+	CookieLines    []string  `json:"cookie_lines"` // more Cookie header lines, after Cookie
 	Hex            string    `json:"hex"`
 	Values         []value   `json:"values"`
 }
@@ -235,6 +236,9 @@ func managerAnswer(req request) (answer, error) {
 	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
 	if req.Cookie != "" {
 		r.Header.Set("Cookie", req.Cookie)
+	}
+	for _, line := range req.CookieLines {
+		r.Header.Add("Cookie", line)
 	}
 	s, err := m.Load(r)
 	if req.Op == "manager_open" {

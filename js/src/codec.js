@@ -201,7 +201,8 @@ export class Codec {
   }
 
   /**
-   * Seals record under the ring's primary key at now and returns the
+   * Seals record under the ring's primary key at now, or under the
+   * incoming key it was opened with (see #sealKey), and returns the
    * token: version 2 if record.lifetime is set, else version 1. Missing
    * fields are filled in first, as Go does: a random id, created = now,
    * expires from the lifetimes; a given expires is kept. Sets
@@ -219,7 +220,7 @@ export class Codec {
     if (tokenLen > this.#maxLen) {
       throw new SessionError('too_large', `session too large: token of ${tokenLen} bytes exceeds the limit of ${this.#maxLen}`);
     }
-    const keyId = this.#ring.primaryAt(now);
+    const keyId = this.#sealKey(record.keyId, now);
     const raw = new Uint8Array(HEADER + NONCE);
     raw[0] = record.lifetime === null ? VERSION : VERSION2;
     new DataView(raw.buffer).setUint32(1, keyId);
@@ -241,6 +242,21 @@ export class Codec {
     out.set(sealed, raw.length);
     record.keyId = keyId;
     return encodeBase64URL(out);
+  }
+
+  // #sealKey returns the key that seals, at now, a record opened under key
+  // openedUnder: that key again while it is incoming, its promote_at after
+  // now by at most the clock-skew allowance; else the primary at now.
+  // Instances' clocks differ by up to that much, so some already seal under
+  // the incoming key: re-sealing their tokens under the outgoing one would
+  // flip the cookie between the two. This is the rule of Go's Manager
+  // (incoming and write in handler.go); Go's Codec.SealAt always takes the
+  // primary. A new record has no keyId, and gets the primary.
+  #sealKey(openedUnder, now) {
+    const promoteAt = this.#ring.promoteAt(openedUnder);
+    const nowNs = BigInt(now.getTime()) * 1_000_000n;
+    if (promoteAt !== null && nowNs < promoteAt && promoteAt <= nowNs + CLOCK_SKEW * 1_000_000_000n) return openedUnder;
+    return this.#ring.primaryAt(now);
   }
 }
 

@@ -57,16 +57,20 @@ export class SessionCookies {
   }
 
   // #read takes, for each chunk name, the first cookie with exactly that
-  // name, as Go's Manager splits the Cookie header lines.
+  // name, as Go's Manager splits the Cookie header lines (FORMAT.md section
+  // 5): at ";", then at the first "=", with space, tab, CR and LF trimmed
+  // around each part and again around the name. The value is kept as sent
+  // (less one pair of double quotes): anything else in it, such as a
+  // no-break space, makes the token fail to decode, as in Go.
   #read(cookieHeader) {
     const lines = cookieHeader == null ? [] : Array.isArray(cookieHeader) ? cookieHeader : [cookieHeader];
     if (lines.reduce((n, line) => n + line.split(';').length, 0) > MAX_COOKIES) return { values: [] };
     const values = [];
     for (const line of lines) {
       for (const part of line.split(';')) {
-        const trimmed = trimGoSpace(part);
+        const trimmed = trimASCIISpace(part);
         const eq = trimmed.indexOf('=');
-        const name = eq < 0 ? trimmed : trimmed.slice(0, eq);
+        const name = trimASCIISpace(eq < 0 ? trimmed : trimmed.slice(0, eq));
         let value = eq < 0 ? '' : trimmed.slice(eq + 1);
         const i = this.#names.indexOf(name);
         if (i < 0 || i in values) continue;
@@ -121,19 +125,18 @@ export class SessionCookies {
   }
 }
 
-/** unicode.IsSpace of Go. */
-function isGoSpace(c) {
-  if (c <= 0xff) return c === 0x20 || (c >= 0x09 && c <= 0x0d) || c === 0x85 || c === 0xa0;
-  return c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000;
-}
-
-function trimGoSpace(s) {
+// trimASCIISpace is Go's textproto.TrimString, which net/http and Go's
+// Manager apply to cookies: it trims space, tab, CR and LF, and nothing
+// else (not VT, FF, NEL or NBSP, which unicode.IsSpace also counts).
+function trimASCIISpace(s) {
   let start = 0;
   let end = s.length;
-  while (start < end && isGoSpace(s.codePointAt(start))) start++;
-  while (end > start && isGoSpace(s.codePointAt(end - 1))) end--;
+  while (start < end && isASCIISpace(s.charCodeAt(start))) start++;
+  while (end > start && isASCIISpace(s.charCodeAt(end - 1))) end--;
   return s.slice(start, end);
 }
+
+const isASCIISpace = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
 // attributes renders the attributes after the value (and Max-Age), in the
 // order net/http writes them, with Go's defaults: Path=/, HttpOnly, Secure,

@@ -124,6 +124,7 @@ export interface RecordToSeal {
   id?: Uint8Array;
   created?: bigint;
   expires?: bigint;
+  /** The key the record was opened with: it seals again while it is incoming (see Codec.seal). */
   keyId?: number;
   lifetime?: Partial<Lifetime> | null;
   values?: Values;
@@ -177,7 +178,9 @@ export class Codec {
   /**
    * Seals record (filling it in, setting keyId, and setting lifetime to
    * the checked lifetime or null) and returns the token: version 2 if it
-   * has a lifetime, else version 1.
+   * has a lifetime, else version 1. The key is the primary at now, except
+   * for a record opened under a key whose promote_at is at most 60 s after
+   * now: that key seals it again, as in Go's Manager (FORMAT.md section 6).
    */
   seal(record: RecordToSeal, now?: Date): string;
 }

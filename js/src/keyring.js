@@ -27,7 +27,7 @@ export class KeyRing {
     return [...this.#keys.keys()];
   }
 
-  /** The id of the key that seals at `now`: the latest scheduled promotion that has come, else the primary. */
+  /** The id of the key that seals at `now`: the latest scheduled promotion that has come (of keys due at one instant, the last listed), else the primary. */
   primaryAt(now = new Date()) {
     const nowNs = BigInt(now.getTime()) * 1_000_000n;
     let id = this.#primary;
@@ -36,6 +36,11 @@ export class KeyRing {
       id = k.id;
     }
     return id;
+  }
+
+  /** The promotion time of key id in Unix nanoseconds, or null if it has none or is not here. For the codec only. */
+  promoteAt(id) {
+    return this.#keys.get(id)?.promoteAt ?? null;
   }
 
   /** The secret of key id, or undefined. For the codec only. */

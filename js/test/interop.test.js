@@ -384,15 +384,159 @@ describe('chunked cookies, both ways', () => {
   });
 });
 
+describe('the Cookie header, read as Go reads it', () => {
+  const outcome = (f) => {
+    try {
+      return { got: f() === null ? 'none' : 'open' };
+    } catch (err) {
+      assert.ok(err instanceof SessionError, String(err));
+      return { got: err.kind, reason: err.reason };
+    }
+  };
+  // agree runs each [what, header, want] through Go's Manager and through
+  // SessionCookies with the same options. want is what both must make of
+  // it: 'open', 'none' (no cookie of ours) or 'invalid', with Go's reason.
+  // A header given as an array is several Cookie lines.
+  function agree(options, cases) {
+    const goOptions = { ring, now: NOW, max_age: 86400, name: options.name, max_chunks: options.maxChunks, max_cookie_size: options.maxCookieSize };
+    const goAnswers = goInterop(cases.map(([, h]) => ({ op: 'manager_open', ...goOptions, ...(Array.isArray(h) ? { cookie_lines: h } : { cookie: h }) })));
+    const cookies = new SessionCookies(parseKeyRing(ring), options);
+    cases.forEach(([what, h, want], i) => {
+      const a = goAnswers[i];
+      const go = a.error ? { got: a.error, reason: a.reason } : { got: a.is_new ? 'none' : 'open' };
+      assert.equal(go.got, want, `Go, ${what}: ${go.reason ?? ''}`);
+      assert.deepEqual(outcome(() => cookies.open(h, at(NOW))), go, what);
+    });
+  }
+
+  it('trims only space, tab, CR and LF, around each cookie and again around its name', () => {
+    const options = { name: 'session', maxChunks: 1, maxCookieSize: 4096 };
+    const [line] = new SessionCookies(parseKeyRing(ring), options).seal({ values: fromWire([{ key: enc('n'), type: 'int', value: '1' }]) }, at(NOW));
+    const t = line.slice('session='.length, line.indexOf(';'));
+    agree(options, [
+      ['a space before "="', `session =${t}`, 'open'],
+      ['NBSP after the value', `session=${t}\u00a0`, 'invalid'],
+      ['VT after the value', `session=${t}\v`, 'invalid'],
+      ['NBSP before the name', `\u00a0session=${t}`, 'none'],
+      ['tabs around the name and the value', `\tsession\t=${t}\t`, 'open'],
+      ['CR and LF around the name and the value', `\r\nsession\r\n=${t}\r\n`, 'open'],
+      ['spaces everywhere but after "="', `a=1 ;  session  =${t}  ; b=2`, 'open'],
+      ['a space after "="', `session= ${t}`, 'invalid'],
+      ['a tab after "="', `session=\t${t}`, 'invalid'],
+      ['FF after the value', `session=${t}\f`, 'invalid'],
+      ['FF before the name', `\fsession=${t}`, 'none'],
+      ['VT before "="', `session\v=${t}`, 'none'],
+      ['NEL after the value', `session=${t}\u0085`, 'invalid'],
+      ['an ideographic space before "="', `session\u3000=${t}`, 'none'],
+      ['NUL after the value', `session=${t}\u0000`, 'invalid'],
+      ['quoted', `session="${t}"`, 'open'],
+      ['quoted, spaces outside the quotes', `a=1; session="${t}" ; b=2`, 'open'],
+      ['a space inside the quotes', `session=" ${t}"`, 'invalid'],
+      ['an opening quote only', `session="${t}`, 'invalid'],
+      ['two pairs of quotes', `session=""${t}""`, 'invalid'],
+      ['no space after ";"', `a=1;session=${t};b=2`, 'open'],
+      ['empty parts', `;; ;session=${t};;`, 'open'],
+      ['the name in another case', `Session=${t}`, 'none'],
+      ['only a value', `=${t}`, 'none'],
+      ['the first of two wins', `session=${t}; session=x`, 'open'],
+      ['a bad first one wins', `session=x; session=${t}`, 'invalid'],
+      ['an empty first one wins', `session=; session=${t}`, 'invalid'],
+      ['a name without "=" is a cookie with an empty value', `session; session=${t}`, 'invalid'],
+      ['a chunk name at maxChunks is not ours', `session.1=${t}`, 'none'],
+      ['lines: the first wins across them', [`session=${t}`, 'session=x'], 'open'],
+      ['lines: a bad first one wins across them', ['a=1; session=x', `session=${t}`], 'invalid'],
+      ['lines: an empty one', ['', ` session=${t} `], 'open'],
+    ]);
+  });
+
+  it('finds the chunks by their exact names', () => {
+    const options = { name: '__Host-sid', maxChunks: 4, maxCookieSize: 1200 };
+    const values = fromWire([{ key: enc('blob'), type: 'string', hex: enc('x'.repeat(2500)) }]);
+    const lines = new SessionCookies(parseKeyRing(ring), options).seal({ values }, at(NOW));
+    assert.equal(lines.length, 3);
+    const [v0, v1, v2] = lines.map((l) => l.slice(l.indexOf('=') + 1, l.indexOf(';')));
+    const all = `__Host-sid=${v0}; __Host-sid.1=${v1}; __Host-sid.2=${v2}`;
+    agree(options, [
+      ['in order', all, 'open'],
+      ['out of order, quoted, over lines, names trimmed', [`__Host-sid.2="${v2}"`, `\t__Host-sid.1 =${v1}`, `__Host-sid\r\n="${v0}"`], 'open'],
+      ['"name.01" is not chunk 1', `__Host-sid=${v0}; __Host-sid.01=${v1}; __Host-sid.2=${v2}`, 'invalid'],
+      ['"name.+1" is not chunk 1', `__Host-sid=${v0}; __Host-sid.+1=${v1}; __Host-sid.2=${v2}`, 'invalid'],
+      ['"name .1" is not chunk 1', `__Host-sid=${v0}; __Host-sid .1=${v1}; __Host-sid.2=${v2}`, 'invalid'],
+      ['NBSP before chunk 1', `__Host-sid=${v0}; \u00a0__Host-sid.1=${v1}; __Host-sid.2=${v2}`, 'invalid'],
+      ['"name.0" is not chunk 0', `__Host-sid.0=${v0}; __Host-sid.1=${v1}; __Host-sid.2=${v2}`, 'invalid'],
+      ['higher chunks only', `__Host-sid.1=${v1}; __Host-sid.2=${v2}`, 'invalid'],
+      ['a chunk at maxChunks is ignored', `${all}; __Host-sid.4=x`, 'open'],
+      ['an extra chunk joins the token', `${all}; __Host-sid.3=${v2}`, 'invalid'],
+      ['a repeated chunk: the first wins', `${all}; __Host-sid.1=x`, 'open'],
+      ['a repeated chunk: a bad first one wins', `__Host-sid.1=x; ${all}`, 'invalid'],
+    ]);
+  });
+});
+
+describe('key rotation: the incoming key, as in Go', () => {
+  // key1 is the primary and key2 is scheduled at T, at whole seconds or
+  // half a second later. Tokens sealed an hour before under either key are
+  // re-sealed around T by JS and by Go's Manager.
+  const T = NOW;
+  const sealedUnder = (first, second) => {
+    const cookies = new SessionCookies(parseKeyRing(ringText([first, second])), { name: 'session' });
+    const [line] = cookies.seal({ values: fromWire([{ key: enc('n'), type: 'int', value: '1' }]) }, at(T - 3600));
+    return line.split(';')[0];
+  };
+  const keyOf = (line) => Buffer.from(line.slice(line.indexOf('=') + 1, line.indexOf(';')), 'base64url').readUInt32BE(1);
+
+  for (const [promoteAt, offsetMs] of [['2026-01-01T00:00:00Z', 0], ['2026-01-01T00:00:00.5Z', 500]]) {
+    it(`re-seals under the key it was opened with while that key is due within 60 s (promote_at ${promoteAt})`, () => {
+      const scheduled = ringText([key1, { ...key2, promoteAt }]);
+      const cookies = new SessionCookies(parseKeyRing(scheduled), { name: 'session' });
+      const cases = [];
+      for (const header of [sealedUnder(key1, key2), sealedUnder(key2, key1)]) {
+        for (const dt of [-3600, -61, -60, -59, -30, -1, 0, 1, 60]) cases.push({ header, now: T + dt });
+      }
+      const request = ({ header, now }) => ({ op: 'manager_seal', ring: scheduled, name: 'session', now, max_age: 86400, cookie: header });
+      const goChanged = goInterop(cases.map((c) => ({ ...request(c), values: [{ key: enc('m'), type: 'int', value: '2' }] })));
+      const goUnchanged = goInterop(cases.map(request));
+      cases.forEach(({ header, now }, i) => {
+        const record = cookies.open(header, at(now));
+        const what = `token under ${record.keyId.toString(16)} at T${now - T >= 0 ? '+' : ''}${now - T}s`;
+        // The incoming key seals from 60 s before its promote_at; before
+        // that, and for a token under the old key until promote_at, the
+        // primary does.
+        const nowMs = (now - T) * 1000;
+        const want = nowMs >= offsetMs - (record.keyId === key2.id ? 60000 : 0) ? key2.id : key1.id;
+        // A changed session: Go's write, and JS's seal with a new deadline.
+        const opened = record.keyId;
+        const changed = cookies.open(header, at(now));
+        changed.values.set('m', 2, 'int');
+        delete changed.expires;
+        assert.equal(keyOf(cookies.seal(changed, at(now))[0]), want, `JS, changed, ${what}`);
+        assert.equal(keyOf(goChanged[i].set_cookie[0]), want, `Go, changed, ${what}`);
+        // An unchanged session: Go re-keys it, keeping its deadline, exactly
+        // when JS would seal it under another key than it came under.
+        const resealed = keyOf(cookies.seal(record, at(now))[0]);
+        assert.equal(resealed, want, `JS, unchanged, ${what}`);
+        if (want === opened) {
+          assert.equal(goUnchanged[i].set_cookie, undefined, `Go leaves alone ${what}`);
+        } else {
+          assert.equal(keyOf(goUnchanged[i].set_cookie[0]), want, `Go, unchanged, ${what}`);
+          assert.match(goUnchanged[i].set_cookie[0], new RegExp(`; Max-Age=${Number(record.expires) - now};`), `Go keeps the deadline, ${what}`);
+        }
+      });
+    });
+  }
+});
+
 describe('the key ring text form, against Go', () => {
   const secret = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
   const secret2 = '//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=';
   const P = 0x1a2b3c4d;
   const Q = 0x5e6f7a8b;
+  const R = 0x0badf00d;
   const k = (id, s = secret, extra = '') => `{"id":"${id}","secret":"${s}"${extra}}`;
   const r = (body) => `{"version":1,"primary":"1a2b3c4d","keys":[${body}]}`;
   const ring = (version) => `{"version":${version},"primary":"1a2b3c4d","keys":[${k('1a2b3c4d')}]}`;
   const promote = (time) => r(`${k('1a2b3c4d')},${k('5e6f7a8b', secret2, `,"promote_at":${time}`)}`);
+  const due = (id, time) => k(id, id === '5e6f7a8b' ? secret2 : secret, `,"promote_at":"${time}"`);
   const many = (n) => r([k('1a2b3c4d'), ...Array.from({ length: n - 1 }, (_, i) => k((i + 1).toString(16).padStart(8, '0')))].join(','));
   // Each text with what FORMAT.md section 6 makes of it at NOW: the id of
   // the key that seals, or false for a refusal.
@@ -470,6 +614,12 @@ describe('the key ring text form, against Go', () => {
     [promote('"2024-02-29T00:00:00Z"'), Q],
     [promote('"1970-01-01T00:00:00Z"'), Q],
     [promote('"9999-12-31T23:59:59.999999999Z"'), P],
+    // keys due at the same instant: the one listed last in keys seals
+    [r(`${k('1a2b3c4d')},${due('5e6f7a8b', '2025-12-31T23:00:00Z')},${due('0badf00d', '2026-01-01T00:00:00+01:00')}`), R],
+    [r(`${k('1a2b3c4d')},${due('0badf00d', '2025-12-31T23:00:00Z')},${due('5e6f7a8b', '2026-01-01T00:00:00+01:00')}`), Q],
+    [r(`${due('0badf00d', '2025-12-31T23:00:00.000Z')},${due('5e6f7a8b', '2025-12-31T23:00:00Z')},${k('1a2b3c4d')}`), Q],
+    [r(`${k('1a2b3c4d')},${due('5e6f7a8b', '2025-12-31T23:00:00Z')},${due('0badf00d', '2025-12-31T22:59:59.999999999Z')}`), Q],
+    [r(`${k('1a2b3c4d')},${due('5e6f7a8b', '2026-01-01T00:00:00Z')},${due('0badf00d', '2026-01-01T00:00:00Z')}`), R],
     [promote('"2025-12-31T1:00:00Z"'), false],
     [promote('"2025-12-31T10:00:00,5Z"'), false],
     [promote('"2025-12-31T10:00:00.Z"'), false],
