@@ -19,7 +19,7 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-const inspectUsage = `usage: cookiesession inspect [-ring FILE|-] [-name NAME] [-max-age DUR] [-max-chunks N] [-json] [TOKEN|-]
+const inspectUsage = `usage: cookiesession inspect [-ring FILE|-] [-name NAME] [-max-age DUR] [-max-lifetime DUR] [-max-chunks N] [-json] [TOKEN|-]
 
 Open a session token with the ring in FILE (stdin for -, $COOKIESESSION_KEYS
 when -ring is not given), exactly as a server configured with the same
@@ -31,8 +31,10 @@ cannot come from stdin too). It is either a bare token or a whole Cookie
 header value ("a=b; NAME=...; NAME.1=..."), from which the chunks of NAME
 are reassembled. A leading "Cookie:" is ignored.
 
-Pass the service's MaxAge and MaxChunks: a session older than -max-age is
-reported expired, and chunks beyond -max-chunks are not read.
+Pass the service's MaxAge, MaxLifetime and MaxChunks: a session older than
+-max-age is reported expired, a session with a Lifetime of its own ("remember
+me") is bounded by -max-lifetime instead, and chunks beyond -max-chunks are
+not read.
 
 When the token is refused, the reason a server would log is printed on
 stderr (for example "cookiesession: unknown key id 1a2b3c4d") and the exit
@@ -48,6 +50,7 @@ func cmdInspect(e *env, args []string) error {
 	ringPath := fs.String("ring", "", ringFlagHelp)
 	name := fs.String("name", "session", "the cookie `NAME` the token is bound to (the service's Options.Name)")
 	maxAge := fs.Duration("max-age", 0, "the service's Options.MaxAge (default 24h)")
+	maxLifetime := fs.Duration("max-lifetime", 0, "the service's Options.MaxLifetime, the bound on a session's own Lifetime (default: -max-age)")
 	maxChunks := fs.Int("max-chunks", 0, "the service's Options.MaxChunks (default 1)")
 	asJSON := fs.Bool("json", false, "print the session as JSON")
 	if err := e.parse(fs, inspectUsage, args); err != nil {
@@ -61,7 +64,7 @@ func cmdInspect(e *env, args []string) error {
 		return err
 	}
 	m, err := cookiesession.New(ring, cookiesession.Options{
-		Name: *name, MaxAge: *maxAge, MaxChunks: *maxChunks,
+		Name: *name, MaxAge: *maxAge, MaxLifetime: *maxLifetime, MaxChunks: *maxChunks,
 		Logger: slog.New(slog.DiscardHandler), // the reason goes to stderr instead
 	})
 	if err != nil {

@@ -582,6 +582,36 @@ func TestInspectValid(t *testing.T) {
 
 // A token sealed before a rotation opens under the now open-only key, and
 // inspect says that a server would re-seal it.
+// TestInspectRememberMe checks that inspect opens a session with a
+// Lifetime of its own as a server with the same MaxLifetime does: past
+// MaxAge, within its own MaxAge.
+func TestInspectRememberMe(t *testing.T) {
+	path := newRingFile(t)
+	codec, err := cookiesession.NewCodec(loadRing(t, path), cookiesession.CodecOptions{Name: "session", MaxLifetime: 30 * 24 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &cookiesession.Record{Lifetime: cookiesession.Lifetime{MaxAge: 30 * 24 * time.Hour}}
+	if err := rec.Values.Set("user", "ada"); err != nil {
+		t.Fatal(err)
+	}
+	sealed := time.Now().Add(-48 * time.Hour)
+	token, err := codec.SealAt(rec, sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := cli(t, "", "inspect", "-ring", path, "-max-lifetime", "720h", "-json", token)
+	if res.code != 0 {
+		t.Fatalf("inspect -max-lifetime 720h of a 2-day-old 30-day session: exit %d, stderr %q", res.code, res.stderr)
+	}
+	if got := decodeInspection(t, res.stdout); !got.Expires.Equal(rec.Created.Add(30 * 24 * time.Hour)) {
+		t.Errorf("expires %v, want created + 30 days", got.Expires)
+	}
+	if res := cli(t, "", "inspect", "-ring", path, token); res.code != 1 || !strings.Contains(res.stderr, "expired") {
+		t.Errorf("without -max-lifetime (the default bound is MaxAge): exit %d, stderr %q; want expired", res.code, res.stderr)
+	}
+}
+
 func TestInspectOpenOnlyKey(t *testing.T) {
 	path := newRingFile(t)
 	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
