@@ -389,7 +389,8 @@ const (
 
 // action applies the rules for when Set-Cookie is sent: only on a change,
 // Renew, Destroy, Touch, a due refresh, a token under an old key, or to
-// clear a refused cookie. A session that never held a value sends nothing.
+// clear a refused or emptied cookie. A session that never held a value
+// sends nothing.
 func (m *Manager) action(s *Session, now time.Time) action {
 	empty := s.values.Len() == 0
 	switch {
@@ -503,9 +504,8 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	outer := FromContext(r.Context())
 	if outer != nil {
 		if own := m.FromContext(r.Context()); own != nil && own.req != nil {
-			// This Manager's middleware already runs outside this one (a
-			// global r.Use and a sub-router's, say): it covers the request.
-			// A second session of the same cookie would overwrite the first.
+			// This Manager's middleware runs outside this one (a global r.Use
+			// and a sub-router's): a second session would overwrite the first.
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -521,14 +521,13 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	// is first used later.
 	now := m.opts.Now()
 	s.startSec, s.startNsec = now.Unix(), int32(now.Nanosecond())
-	// The handler's request is kept in the state. The compiler inlines
-	// WithContext here, so its own copy stays on the stack and the state
-	// is the request's one allocation.
+	// The handler's request is kept in the state: WithContext is inlined,
+	// so its copy stays on the stack and the state is the one allocation.
 	st.req = *r.WithContext(st)
 	s.req = &st.req
 	st.writer = responseWriter{ResponseWriter: w, st: st}
 	next.ServeHTTP(&st.writer, &st.req)
-	st.writer.finish()
+	_ = st.writer.commit() // if the handler wrote nothing; later changes are logged by Session.bump
 }
 
 // overlaps reports an error if an outer Manager's cookie names overlap
@@ -655,11 +654,3 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // Unwrap gives http.ResponseController access to the underlying writer.
 func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// finish commits if the handler wrote nothing. (A change made after the
-// commit is logged when it is made: see Session.bump.)
-func (w *responseWriter) finish() {
-	if !w.committed {
-		_ = w.commit()
-	}
-}
