@@ -12,25 +12,37 @@
 // gets Set-Cookie, Vary or Cache-Control changes. The session is saved
 // once, after the handlers below the middleware return, by
 // cookiesession.Manager.SaveHeader: the rules for when a cookie is sent,
-// chunking, Vary and Cache-Control are the core's. Changes made after
-// that, in a body stream writer say, do not reach the client.
+// chunking, Vary and Cache-Control are the core's. A handler that sends
+// the response itself before it returns (c.End, a body stream writer)
+// calls Save first; changes made after the response is sent do not reach
+// the client.
 //
 // Several Managers can be stacked (an auth cookie and a preferences
 // cookie): each New(m) keeps its session under m, and Get(c, m) returns
-// that one. Their cookie names must not overlap.
+// that one. Two whose cookie names overlap answer every request through
+// the ErrorHandler with an error that names both.
 //
-// A session of several chunks makes a larger request header than fiber's
-// default 4096-byte read buffer takes: raise fiber.Config.ReadBufferSize
-// to hold MaxChunks cookies of MaxCookieSize bytes, or the server refuses
-// the request with 431.
+// fasthttp reads a request's whole header, cookies included, into
+// fiber.Config.ReadBufferSize bytes (default 4096) and answers 431 to a
+// larger one, before any handler runs: a browser holding a session cookie
+// near 4 KB could never reach the app again to replace it. So a session
+// whose cookies would take more than ReadBufferSize less 1024 bytes (room
+// for the request line and the other headers) is not saved: the save fails
+// with cookiesession.ErrTooLarge, naming ReadBufferSize, and the client
+// keeps its previous cookie. Raise ReadBufferSize for larger sessions or
+// for MaxChunks > 1.
 package fibersession
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/seed-ff2808ae/cookiesession"
+	"github.com/valyala/fasthttp"
 )
 
 // Config configures the middleware. The zero value is the default.
@@ -78,6 +90,9 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		if locals.UserValue(key) != nil {
 			return c.Next()
 		}
+		if err := overlaps(locals, m, names); err != nil {
+			return onError(c, err)
+		}
 		locals.SetUserValue(key, installed)
 		err := c.Next()
 		st, used := locals.UserValue(key).(*scratch)
@@ -114,6 +129,43 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 		return st.session
 	}
 	panic("cookiesession: fibersession.Get: no fibersession.New middleware for this Manager runs on this route")
+}
+
+// Save writes m's session's cookies into the response now, for a handler
+// that sends the response itself before it returns (c.End, or a body
+// stream writer): the middleware's own save comes too late for those. It
+// does nothing for a session the handler never used. The middleware saves
+// again when the handlers return, which writes the same cookies unless the
+// session changed in between. An error matching cookiesession.ErrTooLarge
+// leaves none of the session's Set-Cookie lines in the response.
+func Save(c fiber.Ctx, m *cookiesession.Manager) error {
+	switch v := c.RequestCtx().UserValue(localsKey{m}).(type) {
+	case *scratch:
+		return v.save(c, m, m.CookieNames())
+	case phase:
+		return nil
+	}
+	return errors.New("cookiesession: fibersession.Save: no fibersession.New middleware for this Manager runs on this route")
+}
+
+// overlaps reports an error if a Manager already installed on this request
+// uses one of m's cookie names: the two would overwrite each other.
+func overlaps(locals *fasthttp.RequestCtx, m *cookiesession.Manager, names []string) (err error) {
+	locals.VisitUserValuesAll(func(key, _ any) {
+		other, ok := key.(localsKey)
+		if !ok || other.m == m || err != nil {
+			return
+		}
+		theirs := other.m.CookieNames()
+		for _, name := range names {
+			if slices.Contains(theirs, name) {
+				err = fmt.Errorf("cookiesession: stacked Managers %q and %q both use the cookie %q; give them names whose chunks (name.1, name.2, ...) cannot meet",
+					theirs[0], names[0], name)
+				return
+			}
+		}
+	})
+	return err
 }
 
 func defaultErrorHandler(c fiber.Ctx, err error) error {

@@ -470,3 +470,105 @@ func TestParallelRequestsKeepTheirSessions(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestReadBufferBounds checks that a session whose cookie the browser
+// could not send back through fasthttp's read buffer is refused as too
+// large, so the client keeps its previous cookie instead of being locked
+// out with 431 before any handler runs, and that a larger buffer lifts it.
+func TestReadBufferBounds(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	for _, tc := range []struct {
+		buffer, n int
+		fits      bool
+	}{{0, 2000, true}, {0, 2900, false}, {16 << 10, 2900, true}} {
+		t.Run(fmt.Sprintf("buffer %d, %d bytes", tc.buffer, tc.n), func(t *testing.T) {
+			var saveErr error
+			app := fiber.New(fiber.Config{ReadBufferSize: tc.buffer})
+			app.Use(fibersession.New(m, fibersession.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+				saveErr = err
+				return c.Status(http.StatusRequestEntityTooLarge).SendString("too large")
+			}}))
+			app.Post("/set", func(c fiber.Ctx) error {
+				return fibersession.Get(c, m).Set("v", strings.Repeat("v", fiber.Query[int](c, "n")))
+			})
+			app.Get("/get", func(c fiber.Ctx) error { return c.SendString(fibersession.Get(c, m).GetString("v")) })
+			j := newJar()
+			do(t, app, http.MethodPost, "/set?n=10", j)
+			r := do(t, app, http.MethodPost, fmt.Sprintf("/set?n=%d", tc.n), j)
+			want := strings.Repeat("v", 10)
+			if tc.fits {
+				want = strings.Repeat("v", tc.n)
+				if r.status != http.StatusOK || len(r.linesFor("session")) != 1 {
+					t.Fatalf("store: %d, Set-Cookie %q", r.status, r.setCookie)
+				}
+			} else if r.status != http.StatusRequestEntityTooLarge || len(r.linesFor("session")) != 0 ||
+				!errors.Is(saveErr, cookiesession.ErrTooLarge) || !strings.Contains(saveErr.Error(), "ReadBufferSize 4096") {
+				t.Fatalf("store: %d, Set-Cookie %q, error %v; want ErrTooLarge naming ReadBufferSize and no cookie", r.status, r.setCookie, saveErr)
+			}
+			if r := do(t, app, http.MethodGet, "/get", j); r.status != http.StatusOK || r.body != want {
+				t.Errorf("next request: %d with %d bytes, want 200 with %d", r.status, len(r.body), len(want))
+			}
+		})
+	}
+}
+
+// TestOverlappingManagers checks that two stacked Managers whose cookie
+// names meet are reported on every request, naming both.
+func TestOverlappingManagers(t *testing.T) {
+	auth := newManager(t, cookiesession.Options{Name: "a", MaxChunks: 2})
+	prefs := newManager(t, cookiesession.Options{Name: "a.1"})
+	var got error
+	report := fibersession.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+		got = err
+		return c.Status(http.StatusInternalServerError).SendString("misconfigured")
+	}}
+	app := fiber.New()
+	app.Use(fibersession.New(auth, report), fibersession.New(prefs, report))
+	ran := false
+	app.Get("/", func(c fiber.Ctx) error { ran = true; return nil })
+	r := do(t, app, http.MethodGet, "/", nil)
+	if r.status != http.StatusInternalServerError || ran || got == nil ||
+		!strings.Contains(got.Error(), `"a" and "a.1" both use the cookie "a.1"`) {
+		t.Errorf("overlapping Managers: %d, handler ran %v, error %v", r.status, ran, got)
+	}
+}
+
+// TestSaveBeforeEnd checks that Save puts the cookie in a response the
+// handler sends itself with c.End, which the middleware's own save would
+// come too late for.
+func TestSaveBeforeEnd(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := fiber.New()
+	app.Use(fibersession.New(m))
+	app.Post("/login", func(c fiber.Ctx) error {
+		s := fibersession.Get(c, m)
+		s.Renew()
+		if err := s.Set("user", "ada"); err != nil {
+			return err
+		}
+		if err := fibersession.Save(c, m); err != nil {
+			return err
+		}
+		if err := c.SendString("welcome"); err != nil {
+			return err
+		}
+		return c.End()
+	})
+	app.Get("/", func(c fiber.Ctx) error { return c.SendString(fibersession.Get(c, m).GetString("user")) })
+	app.Get("/unused", func(c fiber.Ctx) error { return fibersession.Save(c, m) })
+	j := newJar()
+	if r := do(t, app, http.MethodPost, "/login", j); r.body != "welcome" || len(r.linesFor("session")) != 1 {
+		t.Fatalf("login ending with c.End: %q, Set-Cookie %q", r.body, r.setCookie)
+	}
+	if r := do(t, app, http.MethodGet, "/", j); r.body != "ada" {
+		t.Errorf("after login: %q", r.body)
+	}
+	if r := do(t, app, http.MethodGet, "/unused", j); r.status != http.StatusOK || len(r.setCookie) != 0 {
+		t.Errorf("Save of an unused session: %d, Set-Cookie %q", r.status, r.setCookie)
+	}
+	bare := fiber.New()
+	bare.Get("/", func(c fiber.Ctx) error { return fibersession.Save(c, m) })
+	if r := do(t, bare, http.MethodGet, "/", nil); r.status != http.StatusInternalServerError || !strings.Contains(r.body, "no fibersession.New") {
+		t.Errorf("Save without the middleware: %d %q", r.status, r.body)
+	}
+}

@@ -2,8 +2,11 @@ package fibersession
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/gofiber/fiber/v3"
@@ -84,6 +87,7 @@ func (st *scratch) load(c fiber.Ctx, m *cookiesession.Manager) {
 // none of our names is left in the response.
 func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string) error {
 	h := st.header
+	clear(h) // an earlier Save's lines
 	resp := &c.Response().Header
 	for _, key := range [...]string{fiber.HeaderVary, fiber.HeaderCacheControl} {
 		for _, v := range resp.PeekAll(key) {
@@ -91,6 +95,9 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string) e
 		}
 	}
 	err := m.SaveHeader(h, st.session)
+	if err == nil {
+		err = fitsReadBuffer(h[fiber.HeaderSetCookie], names, c.App().Config().ReadBufferSize)
+	}
 	if err != nil {
 		for _, name := range names {
 			resp.DelCookie(name)
@@ -108,6 +115,30 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string) e
 		for _, v := range values {
 			resp.Add(key, v)
 		}
+	}
+	return nil
+}
+
+// headerRoom is what a request's line and its other headers are assumed
+// to take of fasthttp's read buffer, beside the session's cookies.
+const headerRoom = 1024
+
+// fitsReadBuffer refuses Set-Cookie lines whose cookies, sent back as one
+// Cookie header, would leave less than headerRoom of fasthttp's read
+// buffer (readBuffer bytes): the client's next request would be refused
+// with 431 before any handler could replace the cookie.
+func fitsReadBuffer(lines, names []string, readBuffer int) error {
+	size := 0
+	for _, line := range lines {
+		pair, _, _ := strings.Cut(line, ";")
+		name, value, _ := strings.Cut(pair, "=")
+		if value != "" && slices.Contains(names, name) {
+			size += len(pair) + len("; ")
+		}
+	}
+	if size > readBuffer-headerRoom {
+		return fmt.Errorf("%w: its cookies take %d bytes of a request header, and fiber reads at most ReadBufferSize %d bytes of headers (the request line and other headers need about %d): raise fiber.Config.ReadBufferSize",
+			cookiesession.ErrTooLarge, size, readBuffer, headerRoom)
 	}
 	return nil
 }
