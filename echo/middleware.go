@@ -46,9 +46,13 @@ func Middleware(m *cookiesession.Manager) echo.MiddlewareFunc {
 			st := states.Get().(*state)
 			resp := c.Response()
 			st.c, st.next, st.resp = c, next, resp
-			st.down = target{ResponseWriter: resp.Writer, st: st}
+			own := resp.Writer
+			st.down = target{ResponseWriter: own, st: st}
+			// echo's own writer comes back even when the chain panics, so
+			// that Recover's 500 is written without the session's half-made
+			// change, as with net/http.
+			defer func() { resp.Writer = own }()
 			h.ServeHTTP(&st.down, c.Request())
-			resp.Writer = st.down.ResponseWriter
 			err := st.err
 			*st = state{}
 			states.Put(st)

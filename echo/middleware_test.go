@@ -273,3 +273,32 @@ func TestStackedManagers(t *testing.T) {
 		t.Errorf("GET /get: %q", body)
 	}
 }
+
+// TestPanicSendsNoCookie checks that a handler that changes the session and
+// then panics gets Recover's 500 without the half-made change, as a
+// net/http handler's panic does.
+func TestPanicSendsNoCookie(t *testing.T) {
+	m := newManager(t)
+	e := echo.New()
+	recoverer := func(next echo.HandlerFunc) echo.HandlerFunc { // echo's middleware.Recover, cut down
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if recover() != nil {
+					err = c.NoContent(http.StatusInternalServerError)
+				}
+			}()
+			return next(c)
+		}
+	}
+	e.Use(recoverer, echosession.Middleware(m))
+	e.POST("/pay", func(c echo.Context) error {
+		if err := echosession.Session(c).Set("balance", 0); err != nil {
+			return err
+		}
+		panic("payment failed")
+	})
+	resp, _ := newClient(t, newServer(t, e)).do(http.MethodPost, "/pay")
+	if resp.StatusCode != http.StatusInternalServerError || len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("after a panic: %d, Set-Cookie %q; want Recover's 500 and no cookie", resp.StatusCode, resp.Header.Values("Set-Cookie"))
+	}
+}

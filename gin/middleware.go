@@ -33,8 +33,16 @@ func Middleware(m *cookiesession.Manager) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		st := &state{c: c}
 		st.down = target{ResponseWriter: c.Writer, st: st}
+		// gin's own writer comes back even when the chain panics, so that
+		// Recovery's 500 is written without the session's half-made
+		// change, as with net/http.
+		defer func() { c.Writer = st.down.ResponseWriter }()
 		h.ServeHTTP(&st.down, c.Request)
-		c.Writer = st.down.ResponseWriter
+		if st.up.core == nil {
+			// The Manager answered without running the chain (its
+			// ErrorHandler, for overlapping Managers): the route must not run.
+			c.Abort()
+		}
 	}
 }
 

@@ -226,3 +226,50 @@ func TestStackedManagers(t *testing.T) {
 		t.Errorf("GET /get: %q", body)
 	}
 }
+
+// TestPanicSendsNoCookie checks that a handler that changes the session and
+// then panics gets Recovery's 500 without the half-made change, as a
+// net/http handler's panic does.
+func TestPanicSendsNoCookie(t *testing.T) {
+	m := newManager(t)
+	r := gin.New()
+	r.Use(gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, _ any) { c.AbortWithStatus(http.StatusInternalServerError) }))
+	r.Use(ginsession.Middleware(m))
+	r.POST("/pay", func(c *gin.Context) {
+		if err := ginsession.Session(c).Set("balance", 0); err != nil {
+			t.Error(err)
+		}
+		panic("payment failed")
+	})
+	resp, _ := newClient(t, newServer(t, r)).do(http.MethodPost, "/pay")
+	if resp.StatusCode != http.StatusInternalServerError || len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("after a panic: %d, Set-Cookie %q; want Recovery's 500 and no cookie", resp.StatusCode, resp.Header.Values("Set-Cookie"))
+	}
+}
+
+// TestOverlappingManagersStopTheRoute checks that when stacked Managers'
+// cookie names overlap, the route does not run after the ErrorHandler's
+// answer.
+func TestOverlappingManagersStopTheRoute(t *testing.T) {
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, err1 := cookiesession.New(ring, cookiesession.Options{Name: "a", MaxChunks: 2})
+	prefs, err2 := cookiesession.New(ring, cookiesession.Options{Name: "a.1"})
+	if err := errors.Join(err1, err2); err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(ginsession.Middleware(auth), ginsession.Middleware(prefs))
+	ran := false
+	r.GET("/", func(c *gin.Context) { ran = true; c.String(http.StatusOK, "transferred") })
+	resp, body := newClient(t, newServer(t, r)).do(http.MethodGet, "/")
+	if resp.StatusCode != http.StatusInternalServerError || ran || strings.Contains(body, "transferred") {
+		t.Errorf("overlapping Managers: %d %q, route ran %v; want the ErrorHandler's 500 alone", resp.StatusCode, body, ran)
+	}
+}
