@@ -116,6 +116,13 @@ func (a *app) commitFailed(w http.ResponseWriter, r *http.Request, err error) {
 			a.render(w, http.StatusRequestEntityTooLarge, d.page)
 			return
 		}
+		if d := draftOf(r); d != nil && d.view {
+			// A full session still shows its page, or the forms that can
+			// shrink it (the note, log out) would be out of reach.
+			d.page.Error = pageErrors["too-large"] + " This visit was not counted: shorten or clear your note."
+			a.render(w, http.StatusOK, d.page)
+			return
+		}
 	}
 	switch {
 	case tooLarge && api:
@@ -138,7 +145,8 @@ func (a *app) commitFailed(w http.ResponseWriter, r *http.Request, err error) {
 // the change, kept for commitFailed: it shows the typed note back when the
 // session cannot hold it.
 type draft struct {
-	set  bool
+	set  bool // the note form was sent
+	view bool // the page was viewed: the visit count may not fit
 	page pageData
 }
 
@@ -206,6 +214,10 @@ func (a *app) login(w http.ResponseWriter, r *http.Request) {
 	life := cookiesession.Lifetime{BrowserSession: true}
 	if r.PostForm.Get("remember") != "" {
 		life = cookiesession.Lifetime{MaxAge: a.cfg.RememberFor}
+		if a.cfg.IdleTimeout > 0 {
+			// "Remember me for 30 days" must not end after the idle timeout.
+			life.IdleTimeout = a.cfg.RememberFor
+		}
 	}
 	if err := s.SetLifetime(life); err != nil {
 		a.fail(w, r, err)
@@ -264,6 +276,9 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	p.Error = pageErrors[r.URL.Query().Get("error")]
 	p.CookieLost = r.URL.Query().Has("stored") && !p.Live
 	if p.Live {
+		if d := draftOf(r); d != nil {
+			d.page, d.view = p, true // for commitFailed, if the count does not fit
+		}
 		// Counting only live sessions keeps a first visit cookie-free:
 		// nothing is stored, so nothing is sent.
 		p.Visits++

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -425,6 +427,39 @@ func TestNoteTooLargeKeepsTypedNote(t *testing.T) {
 	}
 	if _, page := d.get("/"); textarea(page) != "short" {
 		t.Errorf("the next view's form holds %q, want the stored note", textarea(page))
+	}
+}
+
+// TestFullSessionPageStillServed checks that a session holding the largest
+// note that fits still gets its page, whose visit count no longer fits,
+// so that the forms that shrink it stay in reach.
+func TestFullSessionPageStillServed(t *testing.T) {
+	d := startDemo(t, newRing(t), config{MaxChunks: 1})
+	n := 3200
+	for ; n > 2000; n -= 8 {
+		if resp, _ := d.postJSON(fmt.Sprintf(`{"note": %q}`, strings.Repeat("x", n))); resp.StatusCode == http.StatusOK {
+			break
+		}
+	}
+	for range 2 {
+		resp, page := d.get("/")
+		if resp.StatusCode != http.StatusOK || !strings.Contains(element(page, "error"), "not counted") || len(textarea(page)) != n {
+			t.Fatalf("GET / with a %d-byte note: %d, error %q, form holding %d bytes", n, resp.StatusCode, element(page, "error"), len(textarea(page)))
+		}
+	}
+}
+
+// TestRememberMeOutlivesIdleTimeout checks that a remembered login keeps
+// its persistent cookie's lifetime when the demo runs with an idle timeout.
+func TestRememberMeOutlivesIdleTimeout(t *testing.T) {
+	d := startDemo(t, newRing(t), config{IdleTimeout: 30 * time.Minute})
+	resp, _ := d.do("POST", "/login", "application/x-www-form-urlencoded", url.Values{"username": {"ada"}, "remember": {"on"}}.Encode())
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	s := d.session()
+	if got := s.Expires.Sub(s.Created); got != defaultRemember {
+		t.Errorf("a remembered login lasts %v with a 30m idle timeout, want %v", got, defaultRemember)
 	}
 }
 
