@@ -45,6 +45,10 @@ const (
 	// clockSkew is how far in the future a token's creation time may lie
 	// before the token is refused.
 	clockSkew = 60 * time.Second
+
+	// maxTime is the largest created or expires, in Unix seconds, that a
+	// token may carry.
+	maxTime = 1 << 62
 )
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -272,7 +276,9 @@ func (c *Codec) Seal(rec *Record) (string, error) { return c.SealAt(rec, time.No
 // lifetime options. A set Expires is kept, so re-sealing an opened Record
 // under a new key leaves its deadline unchanged. The nonce always comes
 // from crypto/rand. It fails with ErrTooLarge if the token would exceed
-// MaxTokenLen, and with ErrExpired if rec has already expired.
+// MaxTokenLen, with ErrExpired if rec has already expired, and with a plain
+// error for times OpenAt refuses at the same now: Created before 1970 or
+// more than 60 seconds after now, or Created or Expires above 2^62 seconds.
 func (c *Codec) SealAt(rec *Record, now time.Time) (string, error) { return c.seal(rec, now, nil) }
 
 // sealKey returns the key to seal with at now: the primary, or key id if
@@ -374,6 +380,15 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 		rec.Expires = c.expiry(rec.Created, now, &rec.Lifetime)
 	}
 	rec.Expires = wholeSecond(rec.Expires)
+	// Open refuses these times at this now (checkTimes): refuse them here,
+	// where the caller can fix them, not in a token that fails to open.
+	if created, expires := rec.Created.Unix(), rec.Expires.Unix(); created > maxTime || expires > maxTime {
+		return fmt.Errorf("cookiesession: times above 2^62 cannot be sealed: Created %d, Expires %d (Unix seconds)", created, expires)
+	}
+	if rec.Created.Unix() > now.Unix()+int64(clockSkew/time.Second) {
+		return fmt.Errorf("cookiesession: session created in the future at %s, more than %d s after now (%s)",
+			rec.Created.UTC().Format(time.RFC3339), int64(clockSkew/time.Second), now.UTC().Format(time.RFC3339))
+	}
 	if rec.Expires.Unix() <= now.Unix() { // whole seconds: same as !Expires.After(now)
 		return expired(0, rec.Expires, "the record's Expires")
 	}
@@ -500,7 +515,7 @@ func readLifetime(b []byte, l *Lifetime) error {
 func (c *Codec) checkTimes(plain []byte, keyID uint32, nowSec int64, rec *Record) error {
 	created := binary.BigEndian.Uint64(plain[0:8])
 	expires := binary.BigEndian.Uint64(plain[8:16])
-	if created > 1<<62 || expires > 1<<62 {
+	if created > maxTime || expires > maxTime {
 		return invalid(keyID, "timestamps out of range")
 	}
 	// Whole seconds compare exactly with the fractional now: t > now holds

@@ -262,8 +262,10 @@ func TestOpenCreatedInFuture(t *testing.T) {
 		{time.Hour, false},
 		{100 * 365 * 24 * time.Hour, false},
 	} {
+		// Sealed by an instance whose clock runs ahead: SealAt refuses
+		// to seal beyond the skew of its own now.
 		rec := &cookiesession.Record{Created: fixedNow.Add(row.ahead)}
-		token := sealAt(t, c, rec, fixedNow)
+		token := sealAt(t, c, rec, rec.Created)
 		_, err := c.OpenAt(token, fixedNow)
 		checkErrRules(t, err)
 		if row.ok != (err == nil) {
@@ -470,6 +472,62 @@ func TestSealRefusesBadRecords(t *testing.T) {
 	checkErrRules(t, err)
 	if !errors.Is(err, cookiesession.ErrExpired) {
 		t.Errorf("sealing an expired record = %v, want ErrExpired", err)
+	}
+}
+
+// TestSealRefusesUnopenableTimes: a time that OpenAt refuses at the seal's
+// own now (above 2^62, or created beyond the clock skew) is refused by
+// SealAt and Seal, not sealed into a token that never opens; the edges
+// themselves seal and open.
+func TestSealRefusesUnopenableTimes(t *testing.T) {
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{})
+	const max = 1 << 62
+	for _, row := range []struct {
+		name string
+		rec  cookiesession.Record
+		want string // a substring of the error; "" if it must seal and open
+	}{
+		{"expires above 2^62", cookiesession.Record{Expires: time.Unix(max+1, 0)}, "Expires 4611686018427387905"},
+		{"created above 2^62", cookiesession.Record{Created: time.Unix(max+1, 0), Expires: time.Unix(max, 0)},
+			"Created 4611686018427387905"},
+		{"created above 2^62, expires filled in", cookiesession.Record{Created: time.Unix(max+1, 0)}, "times above 2^62"},
+		{"created 61 s ahead", cookiesession.Record{Created: fixedNow.Add(61 * time.Second)},
+			"session created in the future at 2026-05-01T12:01:01Z, more than 60 s after now"},
+		{"created an hour ahead, expires set", cookiesession.Record{Created: fixedNow.Add(time.Hour), Expires: fixedNow.Add(2 * time.Hour)},
+			"session created in the future"},
+		{"expires at 2^62", cookiesession.Record{Expires: time.Unix(max, 0)}, ""},
+		{"created 60 s ahead", cookiesession.Record{Created: fixedNow.Add(60 * time.Second)}, ""},
+		{"created 60.9 s ahead: whole seconds", cookiesession.Record{Created: fixedNow.Add(60*time.Second + 900*time.Millisecond)}, ""},
+	} {
+		rec := row.rec
+		token, err := c.SealAt(&rec, fixedNow)
+		checkErrRules(t, err)
+		if row.want == "" {
+			if err != nil {
+				t.Errorf("%s: SealAt: %v", row.name, err)
+			} else if _, err := c.OpenAt(token, fixedNow); err != nil {
+				t.Errorf("%s: the sealed token does not open: %v", row.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), row.want) {
+			t.Errorf("%s: SealAt = %q, %v; want an error with %q", row.name, token, err, row.want)
+		}
+		// The record is wrong, not the token or the session's age: no
+		// sentinel a caller would act on as a bad cookie or an expiry.
+		for _, sentinel := range []error{cookiesession.ErrInvalid, cookiesession.ErrExpired, cookiesession.ErrTooLarge} {
+			if errors.Is(err, sentinel) {
+				t.Errorf("%s: %v matches %v", row.name, err, sentinel)
+			}
+		}
+	}
+	for _, rec := range []cookiesession.Record{
+		{Created: time.Now().Add(time.Hour)},
+		{Expires: time.Unix(max+1, 0)},
+	} {
+		if token, err := c.Seal(&rec); err == nil {
+			t.Errorf("Seal(created %v, expires %v) = %q, want an error", rec.Created, rec.Expires, token)
+		}
 	}
 }
 

@@ -677,7 +677,13 @@ func vecEncodingCases() []vecFailCase {
 		{name: "tab_inside", desc: "a tab inside the token", class: "invalid", reason: "bad encoding",
 			token: insert(100, "\t")},
 		{name: "noncanonical_trailing_bits", desc: "the unused low bits of the last character set", class: "invalid",
-			reason: "illegal base64 data at input byte 110", token: vecNonCanonical},
+			reason: "illegal base64 data at input byte 110", token: func(g *vecGen) string { return vecNonCanonical(g, g.small, 3, 0x03) }},
+		{name: "noncanonical_trailing_bits_4k2", desc: "a token of 4k+2 characters with bit 0x08 of its last character set: there 4 low bits are unused, not 2",
+			class: "invalid", reason: "illegal base64 data at input byte 112",
+			token: func(g *vecGen) string {
+				odd := g.seal("trailing_bits_4k2", vecKey1, vecNow-600, vecNow-600+vecDay, vecNow, []vecKV{{"a", "bcd"}})
+				return vecNonCanonical(g, odd, 2, 0x08)
+			}},
 		{name: "length_mod_4_is_1", desc: "one character appended: no byte string encodes to this length",
 			class: "invalid", reason: "illegal base64 data", token: func(g *vecGen) string { return g.base + "A" }},
 		{name: "truncated_one_char", desc: "the last character cut off", class: "invalid", reason: "illegal base64 data",
@@ -685,13 +691,16 @@ func vecEncodingCases() []vecFailCase {
 	}
 }
 
-// vecNonCanonical sets the two unused low bits of the small token's last
-// character: the bytes decode the same in a lax decoder, but the text is
-// not the canonical encoding.
-func vecNonCanonical(g *vecGen) string {
+// vecNonCanonical sets bits among the unused low bits of the last character
+// of token, whose length is 4k+rem: the bytes decode the same in a lax
+// decoder, but the text is not the canonical encoding.
+func vecNonCanonical(g *vecGen, token string, rem, bits int) string {
+	if len(token)%4 != rem {
+		g.t.Fatalf("token of %d characters, want 4k+%d", len(token), rem)
+	}
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	last := strings.IndexByte(alphabet, g.small[len(g.small)-1])
-	return g.small[:len(g.small)-1] + string(alphabet[last|0x03])
+	last := strings.IndexByte(alphabet, token[len(token)-1])
+	return token[:len(token)-1] + string(alphabet[last|bits])
 }
 
 func vecTimeCases() []vecFailCase {
@@ -713,11 +722,15 @@ func vecTimeCases() []vecFailCase {
 		{name: "created_in_future", desc: "created 61 s after now: more than the 60 s clock skew", class: "invalid",
 			reason: "session created in the future at 2026-01-01T00:01:01Z",
 			token: func(g *vecGen) string {
-				return g.seal("created_in_future", vecKey1, vecNow+61, vecNow+61+vecDay, vecNow, vecFixture)
+				// Sealed by a clock 61 s ahead: no sealer refuses it at its own now.
+				return g.seal("created_in_future", vecKey1, vecNow+61, vecNow+61+vecDay, vecNow+61, vecFixture)
 			}},
 		{name: "timestamps_out_of_range", desc: "created = 2^63: times above 2^62 are refused", class: "invalid",
 			reason:    "timestamps out of range",
 			plaintext: append(vecHeader(1<<63, vecNow+vecDay, vecBytes("id/bad", idSize)), 0)},
+		{name: "expires_out_of_range", desc: "expires = 2^62+1, one past the largest time a token may carry", class: "invalid",
+			reason:    "timestamps out of range",
+			plaintext: append(vecHeader(vecNow-600, 1<<62+1, vecBytes("id/bad", idSize)), 0)},
 	}
 }
 
@@ -763,6 +776,9 @@ func vecPlaintextCases() []vecFailCase {
 			plaintext: vecPlain([]byte{1, 1, 'm', 0x13, 2, 1, 'a', 0, 1, 'a', 0})},
 		{name: "invalid_json", desc: "tag 0x14 holding `{`", class: "invalid", reason: `invalid JSON for key "a"`,
 			plaintext: vecPlain([]byte{1, 1, 'a', 0x14, 1, '{'})},
+		{name: "json_too_deep", desc: "tag 0x14 holding JSON nested 10001 deep, one more than Go's encoding/json accepts",
+			maxLen: 32768, class: "invalid", reason: `invalid JSON for key "a"`,
+			plaintext: vecPlain([]byte{1, 1, 'a', 0x14}, vecVarint(2*(vecJSONDepth+1)), vecNestedJSON(vecJSONDepth+1))},
 	}
 }
 
@@ -794,6 +810,15 @@ func vecLengthCases() []vecFailCase {
 		{name: "empty_token", desc: "an empty string", class: "invalid", reason: "token of 0 bytes is too short",
 			token: func(*vecGen) string { return "" }},
 	}
+}
+
+// vecJSONDepth is the deepest nesting of arrays and objects that Go's
+// encoding/json accepts (its scanner's maxNestingDepth).
+const vecJSONDepth = 10000
+
+// vecNestedJSON is depth arrays, each inside the one before.
+func vecNestedJSON(depth int) []byte {
+	return []byte(strings.Repeat("[", depth) + strings.Repeat("]", depth))
 }
 
 // vecNilA is an entry: key "a", tag nil.

@@ -207,7 +207,9 @@ export class Codec {
    * fields are filled in first, as Go does: a random id, created = now,
    * expires from the lifetimes; a given expires is kept. Sets
    * record.keyId, and record.lifetime to the checked lifetime or null.
-   * Throws a SessionError ('expired' or 'too_large').
+   * Throws a SessionError ('expired' or 'too_large'), or a RangeError for
+   * times no opener accepts: created before 1970 or more than 60 s after
+   * now, created or expires above 2^62.
    */
   seal(record, now = new Date()) {
     const nowSec = secondsOf(now);
@@ -273,6 +275,11 @@ function fill(record, nowSec, expiry) {
   if (record.created < 0n) throw new RangeError('cookiesession: session created before 1970');
   record.expires = record.expires === undefined ? expiry(record.created) : BigInt(record.expires);
   if (record.created > MAX_TIME || record.expires > MAX_TIME) throw new RangeError('cookiesession: times above 2^62 cannot be sealed');
+  // open refuses a creation time beyond the clock skew at this now: refuse
+  // it here, as Go's Codec does, not in a token that fails to open.
+  if (record.created > nowSec + CLOCK_SKEW) {
+    throw new RangeError(`cookiesession: session created in the future at ${formatUnix(record.created)}Z, more than ${CLOCK_SKEW} s after now (${formatUnix(nowSec)}Z)`);
+  }
   if (record.expires <= nowSec) throw expired(0, record.expires, "the record's Expires");
 }
 

@@ -62,6 +62,25 @@ describe('Codec', () => {
     assert.throws(() => codec.seal({ created: -1n }, now), /before 1970/);
   });
 
+  it('refuses to seal times that open would refuse at the same now, and seals the edges', () => {
+    const codec = new Codec(ring, { name: 'session' });
+    const nowSec = 1767225600n;
+    const max = 2n ** 62n;
+    const refused = [
+      [{ expires: max + 1n }, /times above 2\^62/],
+      [{ created: max + 1n, expires: max }, /times above 2\^62/],
+      [{ created: nowSec + 61n }, /created in the future at 2026-01-01T00:01:01Z, more than 60 s after now/],
+      [{ created: nowSec + 3600n, expires: nowSec + 7200n }, /created in the future/],
+    ];
+    for (const [record, message] of refused) {
+      assert.throws(() => codec.seal(record, now), (e) => e instanceof RangeError && message.test(e.message), String(message));
+    }
+    for (const record of [{ expires: max }, { created: nowSec + 60n }]) {
+      const token = codec.seal(record, new Date(now.getTime() + 999));
+      assert.equal(codec.open(token, now).created, record.created);
+    }
+  });
+
   it('sets expires from maxAge and the idle timeout', () => {
     const codec = new Codec(ring, { name: 'session', maxAge: 3600, idleTimeout: 600 });
     const record = { created: 1767225600n - 3500n };

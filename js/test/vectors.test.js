@@ -87,7 +87,7 @@ describe('valid vectors', () => {
 });
 
 describe('must-fail vectors', () => {
-  assert.ok(vectors.must_fail.length >= 62);
+  assert.ok(vectors.must_fail.length >= 65);
   assert.ok(vectors.must_fail.filter((v) => v.case.startsWith('v2_')).length >= 5, 'version 2 vectors');
   for (const v of vectors.must_fail) {
     it(`${v.case}: refused as ${v.error}`, () => {
