@@ -373,7 +373,8 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 		rec.Created = now
 	}
 	rec.Created = wholeSecond(rec.Created)
-	if rec.Created.Unix() < 0 {
+	created := rec.Created.Unix()
+	if created < 0 {
 		return errors.New("cookiesession: session created before 1970")
 	}
 	if rec.Expires.IsZero() {
@@ -382,17 +383,24 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 	rec.Expires = wholeSecond(rec.Expires)
 	// Open refuses these times at this now (checkTimes): refuse them here,
 	// where the caller can fix them, not in a token that fails to open.
-	if created, expires := rec.Created.Unix(), rec.Expires.Unix(); created > maxTime || expires > maxTime {
-		return fmt.Errorf("cookiesession: times above 2^62 cannot be sealed: Created %d, Expires %d (Unix seconds)", created, expires)
-	}
-	if rec.Created.Unix() > now.Unix()+int64(clockSkew/time.Second) {
-		return fmt.Errorf("cookiesession: session created in the future at %s, more than %d s after now (%s)",
-			rec.Created.UTC().Format(time.RFC3339), int64(clockSkew/time.Second), now.UTC().Format(time.RFC3339))
-	}
-	if rec.Expires.Unix() <= now.Unix() { // whole seconds: same as !Expires.After(now)
+	expires, nowSec := rec.Expires.Unix(), now.Unix()
+	switch {
+	case created > maxTime || expires > maxTime || created > nowSec+int64(clockSkew/time.Second):
+		return unopenable(created, expires, now)
+	case expires <= nowSec: // whole seconds: same as !Expires.After(now)
 		return expired(0, rec.Expires, "the record's Expires")
 	}
 	return nil
+}
+
+// unopenable says why a record with these times would make a token that
+// no opener accepts at now. It is apart from fill to keep that lean.
+func unopenable(created, expires int64, now time.Time) error {
+	if created > maxTime || expires > maxTime {
+		return fmt.Errorf("cookiesession: times above 2^62 cannot be sealed: Created %d, Expires %d (Unix seconds)", created, expires)
+	}
+	return fmt.Errorf("cookiesession: session created in the future at %s, more than %d s after now (%s)",
+		time.Unix(created, 0).UTC().Format(time.RFC3339), int64(clockSkew/time.Second), now.UTC().Format(time.RFC3339))
 }
 
 // wholeSecond drops t's fraction of a second, as the wire format does; it
