@@ -32,8 +32,8 @@ const (
 // and answers a session that does not fit with 413 and its own body.
 func newManager(t testing.TB) *cookiesession.Manager { return namedManager(t, "session") }
 
-// namedManager is newManager with the cookie name given.
-func namedManager(t testing.TB, name string) *cookiesession.Manager {
+// newRing returns a ring of one fresh key.
+func newRing(t testing.TB) *cookiesession.KeyRing {
 	t.Helper()
 	key, err := cookiesession.GenerateKey()
 	if err != nil {
@@ -43,7 +43,13 @@ func namedManager(t testing.TB, name string) *cookiesession.Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := cookiesession.New(ring, cookiesession.Options{
+	return ring
+}
+
+// namedManager is newManager with the cookie name given.
+func namedManager(t testing.TB, name string) *cookiesession.Manager {
+	t.Helper()
+	m, err := cookiesession.New(newRing(t), cookiesession.Options{
 		Name:      name,
 		MaxChunks: 2,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {

@@ -251,14 +251,7 @@ func TestPanicSendsNoCookie(t *testing.T) {
 // cookie names overlap, the route does not run after the ErrorHandler's
 // answer.
 func TestOverlappingManagersStopTheRoute(t *testing.T) {
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := newRing(t)
 	auth, err1 := cookiesession.New(ring, cookiesession.Options{Name: "a", MaxChunks: 2})
 	prefs, err2 := cookiesession.New(ring, cookiesession.Options{Name: "a.1"})
 	if err := errors.Join(err1, err2); err != nil {
