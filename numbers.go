@@ -2,6 +2,8 @@ package cookiesession
 
 import (
 	"math"
+	"reflect"
+	"time"
 )
 
 // A stored number reads back through any numeric getter that can hold it
@@ -82,54 +84,32 @@ func (n number) float64() (float64, bool) {
 	return n.f, true
 }
 
-// convertNumber converts n to T, a numeric type, without loss.
+// convertNumber converts n to T without loss. T is any type whose kind
+// is an integer or a float, so named ones (type UserID int64) convert
+// too, except time.Duration: a number carries no unit.
 func convertNumber[T any](n number) (T, bool) {
 	var out T
+	v := reflect.ValueOf(&out).Elem()
 	ok := false
-	switch p := any(&out).(type) {
-	case *int:
-		var x int64
-		x, ok = n.int64(math.MinInt, math.MaxInt)
-		*p = int(x)
-	case *int8:
-		var x int64
-		x, ok = n.int64(math.MinInt8, math.MaxInt8)
-		*p = int8(x)
-	case *int16:
-		var x int64
-		x, ok = n.int64(math.MinInt16, math.MaxInt16)
-		*p = int16(x)
-	case *int32:
-		var x int64
-		x, ok = n.int64(math.MinInt32, math.MaxInt32)
-		*p = int32(x)
-	case *int64:
-		*p, ok = n.int64(math.MinInt64, math.MaxInt64)
-	case *uint:
-		var x uint64
-		x, ok = n.uint64(math.MaxUint)
-		*p = uint(x)
-	case *uint8:
-		var x uint64
-		x, ok = n.uint64(math.MaxUint8)
-		*p = uint8(x)
-	case *uint16:
-		var x uint64
-		x, ok = n.uint64(math.MaxUint16)
-		*p = uint16(x)
-	case *uint32:
-		var x uint64
-		x, ok = n.uint64(math.MaxUint32)
-		*p = uint32(x)
-	case *uint64:
-		*p, ok = n.uint64(math.MaxUint64)
-	case *float64:
-		*p, ok = n.float64()
-	case *float32:
-		var f float64
-		f, ok = n.float64()
-		*p = float32(f)
-		ok = ok && (float64(*p) == f || math.IsNaN(f))
+	switch v.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		x, fits := n.int64(math.MinInt64, math.MaxInt64)
+		if ok = fits && !v.OverflowInt(x) && v.Type() != durationType; ok {
+			v.SetInt(x)
+		}
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		x, fits := n.uint64(math.MaxUint64)
+		if ok = fits && !v.OverflowUint(x); ok {
+			v.SetUint(x)
+		}
+	case reflect.Float32, reflect.Float64:
+		f, fits := n.float64()
+		// A float32 holds f if f survives the round trip; NaN never
+		// equals itself but is held.
+		exact := v.Kind() == reflect.Float64 || float64(float32(f)) == f || math.IsNaN(f)
+		if ok = fits && exact; ok {
+			v.SetFloat(f)
+		}
 	}
 	if !ok {
 		var zero T
@@ -137,3 +117,5 @@ func convertNumber[T any](n number) (T, bool) {
 	}
 	return out, true
 }
+
+var durationType = reflect.TypeFor[time.Duration]()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -355,9 +356,13 @@ func (s *Session) GetStringMap(key string) map[string]string {
 }
 
 // GetAs returns the value under key as a T. It reports false if the key is
-// missing or holds another type, except that a numeric T gets any stored
-// integer or float it holds without loss, as GetInt does, and an interface
-// T (such as any) gets a stored nil.
+// missing or holds another type, except that:
+//   - a T whose kind is a number, named ones such as type UserID int64
+//     included, gets any stored integer or float it holds without loss, as
+//     GetInt does; time.Duration gets only a stored Duration;
+//   - a T whose kind is string or bool (type Role string) gets a stored
+//     string or bool;
+//   - an interface T (such as any) gets a stored nil.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var e entry
 	s.lock()
@@ -378,8 +383,21 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	if n, ok := e.asNumber(); ok {
 		return convertNumber[T](n)
 	}
-	var zero T
-	return zero, false
+	return convertKind[T](v)
+}
+
+// convertKind converts v, a string or a bool, to T if T is of that kind.
+func convertKind[T any](v any) (T, bool) {
+	var out T
+	dst := reflect.ValueOf(&out).Elem()
+	switch src := reflect.ValueOf(v); src.Kind() {
+	case reflect.String, reflect.Bool:
+		if dst.Kind() == src.Kind() {
+			dst.Set(src.Convert(dst.Type()))
+			return out, true
+		}
+	}
+	return out, false
 }
 
 // Destroy ends the session: its values and Lifetime are dropped and every

@@ -173,6 +173,48 @@ func TestGetAs(t *testing.T) {
 	}
 }
 
+// TestGetAsNamedTypes checks that GetAs converts to a named type of the
+// stored value's kind, as an application's ids and enums are declared.
+func TestGetAsNamedTypes(t *testing.T) {
+	type userID int64
+	type level uint8
+	type role string
+	type flag bool
+	s := newSession(t, newFixture(t, cookiesession.Options{}))
+	mustSet(t, s, "uid", int64(42))
+	mustSet(t, s, "big", 300)
+	mustSet(t, s, "json", 3.0) // as JSON decodes a number
+	mustSet(t, s, "role", "admin")
+	mustSet(t, s, "beta", true)
+	if v, ok := cookiesession.GetAs[userID](s, "uid"); !ok || v != 42 {
+		t.Errorf("GetAs[userID] on int64 42 = %v, %v", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[level](s, "json"); !ok || v != 3 {
+		t.Errorf("GetAs[level] on float64 3 = %v, %v", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[level](s, "big"); ok || v != 0 {
+		t.Errorf("GetAs[level] (a uint8) on 300 = %v, %v; want 0, false", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[time.Month](s, "json"); !ok || v != time.March {
+		t.Errorf("GetAs[time.Month] on 3 = %v, %v", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[time.Duration](s, "uid"); ok || v != 0 {
+		t.Errorf("GetAs[time.Duration] on int64 42 = %v, %v; a number has no unit", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[role](s, "role"); !ok || v != "admin" {
+		t.Errorf("GetAs[role] = %q, %v", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[flag](s, "beta"); !ok || !bool(v) {
+		t.Errorf("GetAs[flag] = %v, %v", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[role](s, "uid"); ok || v != "" {
+		t.Errorf("GetAs[role] on a number = %q, %v; want \"\", false", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[userID](s, "role"); ok || v != 0 {
+		t.Errorf("GetAs[userID] on a string = %v, %v; want 0, false", v, ok)
+	}
+}
+
 type fmtStringer interface{ String() string }
 
 func TestPopOnce(t *testing.T) {
