@@ -320,6 +320,14 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 	return m.commit(h, s, false)
 }
 
+// CommitHeader is SaveHeader for the last time, for a framework adapter
+// whose response is about to be sent: after it, Save and SaveHeader return
+// ErrHeadersWritten, and a change to the session is logged at Warn as not
+// saved, as after the middleware's own commit.
+func (m *Manager) CommitHeader(h http.Header, s *Session) error {
+	return m.commit(h, s, true)
+}
+
 // commit decides what the response must say about the session and writes
 // it into h. The middleware's final commit marks the session sent; one
 // that was never used says nothing at all.

@@ -1130,6 +1130,37 @@ func TestChangeAfterCommitWarns(t *testing.T) {
 	}
 }
 
+// TestCommitHeader checks the adapters' last save: it writes what
+// SaveHeader would, and after it a save fails with ErrHeadersWritten and a
+// change is logged as lost, as after the middleware's commit.
+func TestCommitHeader(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
+	mustSet(t, s, "user", "ada")
+	h := http.Header{}
+	if err := f.m.CommitHeader(h, s); err != nil || !strings.HasPrefix(h.Get("Set-Cookie"), "session=") {
+		t.Fatalf("CommitHeader: %v, Set-Cookie %q", err, h.Get("Set-Cookie"))
+	}
+	if got := f.open(ourCookies(t, h, "session")["session"].Value).Values; got.Len() != 1 {
+		t.Errorf("the committed cookie holds %d values", got.Len())
+	}
+	if len(f.log.lines("after the response was committed")) != 0 {
+		t.Fatalf("warned before any late change:\n%s", f.log)
+	}
+	mustSet(t, s, "user", "late")
+	if warns := f.log.lines("after the response was committed"); len(warns) != 1 {
+		t.Errorf("a change after CommitHeader: want one warning, got:\n%s", f.log)
+	}
+	for name, save := range map[string]func(http.Header, *cookiesession.Session) error{
+		"SaveHeader": f.m.SaveHeader, "CommitHeader": f.m.CommitHeader,
+	} {
+		later := http.Header{}
+		if err := save(later, s); !errors.Is(err, cookiesession.ErrHeadersWritten) || len(later) != 0 {
+			t.Errorf("%s after CommitHeader: %v, headers %v; want ErrHeadersWritten and none", name, err, later)
+		}
+	}
+}
+
 // ---- options -----------------------------------------------------------
 
 func TestNewRejectsBadOptions(t *testing.T) {

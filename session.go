@@ -132,9 +132,19 @@ func (s *Session) bump() {
 	s.gen++
 	if s.sent && !s.lateLogged {
 		s.lateLogged = true
-		s.mgr.logger.WarnContext(s.req.Context(), "cookiesession: session changed after the response was committed; the change was not saved",
-			slog.String("path", s.req.URL.Path))
+		ctx, path := s.origin()
+		s.mgr.logger.WarnContext(ctx, "cookiesession: session changed after the response was committed; the change was not saved",
+			slog.String("path", path))
 	}
+}
+
+// origin returns the context and path of the request the middleware
+// serves with s, or Background and "" for a session from Load.
+func (s *Session) origin() (context.Context, string) {
+	if s.req == nil {
+		return context.Background(), ""
+	}
+	return s.req.Context(), s.req.URL.Path
 }
 
 // SetJSON stores v as JSON (encoding/json). Read it back with GetJSON or
@@ -445,10 +455,7 @@ func (s *Session) SetLifetime(l Lifetime) error {
 	s.lock()
 	defer s.mu.Unlock()
 	if ceiling := s.mgr.codec.ceilingDuration(); l.MaxAge > ceiling || l.IdleTimeout > ceiling {
-		ctx := context.Background()
-		if s.req != nil {
-			ctx = s.req.Context()
-		}
+		ctx, _ := s.origin()
 		s.mgr.logger.WarnContext(ctx, "cookiesession: SetLifetime asks for more than MaxLifetime allows; the session is cut to MaxLifetime",
 			slog.Duration("max_age", l.MaxAge), slog.Duration("idle_timeout", l.IdleTimeout), slog.Duration("max_lifetime", ceiling),
 			slog.String("fix", "raise Options.MaxLifetime, or call Manager.SetMaxLifetime"))

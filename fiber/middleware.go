@@ -14,8 +14,9 @@
 // cookiesession.Manager.SaveHeader: the rules for when a cookie is sent,
 // chunking, Vary and Cache-Control are the core's. A handler that sends
 // the response itself before it returns (c.End, a body stream writer)
-// calls Save first; changes made after the response is sent do not reach
-// the client.
+// calls Save first; changes made after the middleware's save do not reach
+// the client, and the first one is logged at Warn, as in the net/http
+// middleware.
 //
 // Several Managers can be stacked (an auth cookie and a preferences
 // cookie): each New(m) keeps its session under m, and Get(c, m) returns
@@ -101,7 +102,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 			return err
 		}
 		defer st.release()
-		if saveErr := st.save(c, m, names); saveErr != nil {
+		if saveErr := st.save(c, m, names, true); saveErr != nil {
 			return onError(c, saveErr)
 		}
 		return err
@@ -137,12 +138,17 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 // does nothing for a session the handler never used. The middleware saves
 // again when the handlers return, which writes the same cookies unless the
 // session changed in between. An error matching cookiesession.ErrTooLarge
-// leaves none of the session's Set-Cookie lines in the response.
+// leaves none of the session's Set-Cookie lines in the response. After
+// the middleware has returned, Save returns
+// cookiesession.ErrHeadersWritten.
 func Save(c fiber.Ctx, m *cookiesession.Manager) error {
 	switch v := c.RequestCtx().UserValue(localsKey{m}).(type) {
 	case *scratch:
-		return v.save(c, m, m.CookieNames())
+		return v.save(c, m, m.CookieNames(), false)
 	case phase:
+		if v == finished {
+			return cookiesession.ErrHeadersWritten
+		}
 		return nil
 	}
 	return errors.New("cookiesession: fibersession.Save: no fibersession.New middleware for this Manager runs on this route")

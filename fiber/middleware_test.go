@@ -572,3 +572,40 @@ func TestSaveBeforeEnd(t *testing.T) {
 		t.Errorf("Save without the middleware: %d %q", r.status, r.body)
 	}
 }
+
+// TestChangeAfterSaveWarns checks that a change the middleware can no
+// longer save, made from a goroutine the handler left running, is logged,
+// and that Save then reports it cannot write the cookie.
+func TestChangeAfterSaveWarns(t *testing.T) {
+	var logged bytes.Buffer
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	var kept *cookiesession.Session
+	var saveAfter error
+	app := fiber.New()
+	app.Use(func(c fiber.Ctx) error {
+		err := c.Next()
+		saveAfter = fibersession.Save(c, m) // the middleware below has returned
+		return err
+	})
+	app.Use(fibersession.New(m))
+	app.Post("/login", func(c fiber.Ctx) error {
+		kept = fibersession.Get(c, m)
+		return kept.Set("user", "ada")
+	})
+	if r := do(t, app, http.MethodPost, "/login", newJar()); len(r.linesFor("session")) != 1 {
+		t.Fatalf("login: Set-Cookie %q", r.setCookie)
+	}
+	if strings.Contains(logged.String(), "after the response was committed") {
+		t.Fatalf("warned before any late change:\n%s", &logged)
+	}
+	if err := kept.Set("user", "late"); err != nil {
+		t.Fatal(err)
+	}
+	kept.Touch()
+	if n := strings.Count(logged.String(), "after the response was committed"); n != 1 {
+		t.Errorf("changes after the middleware saved: want one warning, got:\n%s", &logged)
+	}
+	if !errors.Is(saveAfter, cookiesession.ErrHeadersWritten) {
+		t.Errorf("Save after the middleware returned: %v, want ErrHeadersWritten", saveAfter)
+	}
+}

@@ -84,8 +84,9 @@ func (st *scratch) load(c fiber.Ctx, m *cookiesession.Manager) {
 // response's Vary and Cache-Control go in first, so that the core's rules
 // see them. Set-Cookie lines are added raw, after removing any cookie of
 // our names the handler set, so each reaches the wire once; on an error
-// none of our names is left in the response.
-func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string) error {
+// none of our names is left in the response. The middleware's final save
+// commits the session: later changes are logged as lost.
+func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, final bool) error {
 	h := st.header
 	clear(h) // an earlier Save's lines
 	resp := &c.Response().Header
@@ -94,7 +95,12 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string) e
 			h[key] = append(h[key], string(v))
 		}
 	}
-	err := m.SaveHeader(h, st.session)
+	var err error
+	if final {
+		err = m.CommitHeader(h, st.session)
+	} else {
+		err = m.SaveHeader(h, st.session)
+	}
 	if err == nil {
 		err = fitsReadBuffer(h[fiber.HeaderSetCookie], names, c.App().Config().ReadBufferSize)
 	}
