@@ -63,7 +63,8 @@ type Options struct {
 	MaxLifetime time.Duration
 
 	// MaxCookieSize limits each cookie's name plus value in bytes. Default
-	// 4096, what browsers keep.
+	// and most 4096: browsers drop a larger cookie without a word. Spread a
+	// larger session over MaxChunks cookies.
 	MaxCookieSize int
 	// MaxChunks is how many cookies one session may be split across, at
 	// most 64. Default 1.
@@ -91,6 +92,11 @@ type Options struct {
 	// Now is the clock. Default time.Now. Tests set it to control expiry.
 	Now func() time.Time
 }
+
+// browserCookieSize is the most of a cookie's name plus value that
+// browsers keep (RFC 6265 section 6.1 asks for at least 4096 bytes, and
+// Chrome, Firefox and Safari keep no more).
+const browserCookieSize = 4096
 
 // Manager loads and saves sessions for one cookie configuration. It is safe
 // for concurrent use. Build it with New.
@@ -160,7 +166,7 @@ func (o *Options) normalize() error {
 	setDefault(&o.SameSite, http.SameSiteLaxMode)
 	setDefault(&o.MaxAge, 24*time.Hour)
 	setDefault(&o.RefreshThreshold, 0.5)
-	setDefault(&o.MaxCookieSize, 4096)
+	setDefault(&o.MaxCookieSize, browserCookieSize)
 	setDefault(&o.MaxChunks, 1)
 	if o.Now == nil {
 		o.Now = time.Now
@@ -174,6 +180,10 @@ func (o *Options) normalize() error {
 	}
 	if o.MaxCookieSize < 0 || o.MaxChunks < 0 || o.MaxChunks > maxChunks {
 		return fmt.Errorf("cookiesession: MaxCookieSize must be positive and MaxChunks between 1 and %d", maxChunks)
+	}
+	if o.MaxCookieSize > browserCookieSize {
+		return fmt.Errorf("cookiesession: MaxCookieSize %d is over %d, the most browsers keep of a cookie's name and value: they would drop the cookie without a word; raise MaxChunks for a larger session",
+			o.MaxCookieSize, browserCookieSize)
 	}
 	return o.checkCookie()
 }

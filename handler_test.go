@@ -1183,6 +1183,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"MaxCookieSize too small even over two chunks", cookiesession.Options{MaxCookieSize: 50, MaxChunks: 2}},
 		{"last chunk name longer than MaxCookieSize", cookiesession.Options{MaxCookieSize: 10, MaxChunks: 20}},
 		{"negative MaxCookieSize", cookiesession.Options{MaxCookieSize: -1}},
+		{"MaxCookieSize over what browsers keep", cookiesession.Options{MaxCookieSize: 4097}},
 		{"MaxChunks above 64", cookiesession.Options{MaxChunks: 65}},
 		{"negative MaxChunks", cookiesession.Options{MaxChunks: -1}},
 		{"name with a space", cookiesession.Options{Name: "my session"}},

@@ -414,9 +414,18 @@ func (f *relFixture) quotedCases() []relCase {
 func (f *relFixture) sizeCases(t *testing.T) []relCase {
 	exact := f.exact.token()
 	// A genuine token two bytes over the limit (base64url has no length
-	// limit+1) comes from a sibling Manager with a larger limit.
-	big := newRelTarget(t, f.ring, f.clock, cookiesession.Options{MaxCookieSize: relLimit + len("session") + 8})
-	over := big.login(t, "/pad?n="+strconv.Itoa(relPadFor(t, big.m.Codec(), relLimit+2))).token()
+	// limit+1) comes from a Codec of the same ring with a larger limit.
+	big, err := cookiesession.NewCodec(f.ring, cookiesession.CodecOptions{Name: "session", MaxTokenLen: relLimit + 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec cookiesession.Record
+	setValue(t, &rec.Values, "user", "alice")
+	setValue(t, &rec.Values, "pad", strings.Repeat("p", relPadFor(t, big, relLimit+2)))
+	over, err := big.SealAt(&rec, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(over) != relLimit+2 {
 		t.Fatalf("over-limit token is %d bytes, want %d", len(over), relLimit+2)
 	}

@@ -5,6 +5,8 @@
 import { Codec, MIN_TOKEN_LEN, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
+/** The most of a cookie's name plus value that browsers keep, as in Go. */
+const BROWSER_COOKIE_SIZE = 4096;
 const MAX_COOKIES = 3000; // net/http's limit: more cookies than this count as none
 const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' };
 
@@ -26,6 +28,9 @@ export class SessionCookies {
       throw new RangeError(`cookiesession: maxChunks must be between 1 and ${MAX_CHUNKS_LIMIT}`);
     }
     if (!Number.isInteger(maxCookieSize) || maxCookieSize < 1) throw new RangeError('cookiesession: maxCookieSize must be positive');
+    if (maxCookieSize > BROWSER_COOKIE_SIZE) {
+      throw new RangeError(`cookiesession: maxCookieSize ${maxCookieSize} is over ${BROWSER_COOKIE_SIZE}, the most browsers keep of a cookie's name and value: they would drop the cookie without a word; raise maxChunks for a larger session`);
+    }
     this.#names = Array.from({ length: maxChunks }, (_, i) => (i === 0 ? name : `${name}.${i}`));
     this.#caps = this.#names.map((n) => maxCookieSize - new TextEncoder().encode(n).length);
     const total = this.#caps.reduce((sum, c) => sum + Math.max(c, 0), 0);

@@ -154,5 +154,6 @@ describe('SessionCookies', () => {
     assert.throws(() => new SessionCookies(ring, { name: '__Host-s', domain: 'example.com' }), /__Host-/);
     assert.throws(() => new SessionCookies(ring, { name: 's', secure: false, sameSite: 'none' }), /need secure/);
     assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 100 }), /cannot hold an empty session/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 4097 }), /over 4096, the most browsers keep/);
   });
 });
