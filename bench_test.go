@@ -278,7 +278,7 @@ func middlewareCases(tb testing.TB, values cookiesession.Values) ([]middlewareCa
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, _ := m.Load(httptest.NewRequest("GET", "/", nil))
+	s, _ := m.Load(httptest.NewRequest("GET", "https://example.com/", nil))
 	for _, k := range values.Keys() {
 		v, _ := values.Get(k)
 		if err := s.Set(k, v); err != nil {
@@ -286,10 +286,10 @@ func middlewareCases(tb testing.TB, values cookiesession.Values) ([]middlewareCa
 		}
 	}
 	save := httptest.NewRecorder()
-	if err := m.Save(save, httptest.NewRequest("GET", "/", nil), s); err != nil {
+	if err := m.Save(save, httptest.NewRequest("GET", "https://example.com/", nil), s); err != nil {
 		tb.Fatal(err)
 	}
-	req := httptest.NewRequest("GET", "/", nil)
+	req := httptest.NewRequest("GET", "https://example.com/", nil)
 	for _, c := range save.Result().Cookies() {
 		req.AddCookie(c)
 	}

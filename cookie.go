@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"log/slog"
 	"math/bits"
+	"net"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"strconv"
 	"strings"
@@ -274,6 +276,54 @@ func hasToken(values []string, tokens ...string) bool {
 				if strings.EqualFold(part, token) {
 					return true
 				}
+			}
+		}
+	}
+	return false
+}
+
+// warnPlainHTTP logs, once per Manager, a Secure cookie set in answer to a
+// request that came over plain HTTP: browsers drop such a cookie, so the
+// session never sticks, and nothing else would say so.
+func (m *Manager) warnPlainHTTP(r *http.Request) {
+	if !m.attrs.Secure || m.plainHTTPLogged.Load() || !plainHTTP(r) || m.plainHTTPLogged.Swap(true) {
+		return
+	}
+	m.logger.WarnContext(r.Context(), "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick (logged once)",
+		slog.String("host", r.Host), slog.String("path", r.URL.Path),
+		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; for local development over HTTP set Options.DisableSecure"))
+}
+
+// plainHTTP reports whether r came over plain HTTP with no sign of HTTPS
+// before it: no TLS, no X-Forwarded-Proto or Forwarded header saying
+// https, and a Host other than loopback, which browsers count as secure.
+// A request without a Host did not come from a browser.
+func plainHTTP(r *http.Request) bool {
+	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["Forwarded"], "proto=https") {
+		return false
+	}
+	host := r.Host
+	if host == "" {
+		return false // not from a browser
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(host, ".")
+	if strings.EqualFold(host, "localhost") || len(host) > len(".localhost") && strings.EqualFold(host[len(host)-len(".localhost"):], ".localhost") {
+		return false
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err != nil || !ip.IsLoopback()
+}
+
+// saysHTTPS reports whether a header's comma- or semicolon-separated
+// elements hold want, in any case.
+func saysHTTPS(values []string, want string) bool {
+	for _, v := range values {
+		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
+			if strings.EqualFold(strings.TrimSpace(part), want) {
+				return true
 			}
 		}
 	}

@@ -46,7 +46,7 @@
 //	resave                        not needed: the cookie is re-issued only on change, refresh or re-key
 //	store                         none: the state lives in the cookie
 //	unset: 'destroy'              always: Destroy, or a session left empty, expires the cookie
-//	proxy                         not needed: Secure is written as configured
+//	proxy                         not needed: Secure is written as configured (one answering plain HTTP is logged)
 //	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
 //	req.session.id                s.ID()
 //	req.session.cookie            s.ExpiresAt(), s.SetLifetime; the attributes are the Manager's Options

@@ -167,7 +167,7 @@ func ExampleManager_Save() {
 	}
 
 	w := httptest.NewRecorder()
-	handle(w, httptest.NewRequest("GET", "/", nil))
+	handle(w, httptest.NewRequest("GET", "https://example.com/", nil))
 	cookie := w.Result().Cookies()[0]
 	fmt.Println(w.Body, cookie.Name, cookie.Secure, cookie.HttpOnly, cookie.SameSite == http.SameSiteLaxMode)
 	// Output:
@@ -291,8 +291,10 @@ func ExampleOptions_errorHandler() {
 
 // Test a handler that uses sessions with httptest: wrap it in the
 // middleware and pass one response's Set-Cookie back on the next request,
-// as a browser would. A handler can also be tested alone, with a session
-// put in its request's context.
+// as a browser would. The requests go to https:// targets, which set
+// Request.TLS: a browser drops the Secure cookie sent in answer to plain
+// HTTP, and the middleware logs a warning when it sees that. A handler can
+// also be tested alone, with a session put in its request's context.
 func Example_testing() {
 	sessions, err := cookiesession.New(newRing(), cookiesession.Options{})
 	if err != nil {
@@ -310,11 +312,11 @@ func Example_testing() {
 	handler := sessions.Handler(app)
 
 	rec := httptest.NewRecorder()
-	handler.ServeHTTP(rec, httptest.NewRequest("POST", "/cart", nil))
+	handler.ServeHTTP(rec, httptest.NewRequest("POST", "https://example.com/cart", nil))
 	cookies := rec.Result().Cookies()
 	fmt.Println(rec.Code, len(cookies), cookies[0].Name)
 
-	req := httptest.NewRequest("GET", "/cart", nil)
+	req := httptest.NewRequest("GET", "https://example.com/cart", nil)
 	for _, c := range cookies {
 		req.AddCookie(c)
 	}
@@ -322,7 +324,7 @@ func Example_testing() {
 	handler.ServeHTTP(rec, req)
 	fmt.Println(rec.Body)
 
-	req = httptest.NewRequest("GET", "/cart", nil)
+	req = httptest.NewRequest("GET", "https://example.com/cart", nil)
 	s, _ := sessions.Load(req)
 	_ = s.Set("items", 3)
 	rec = httptest.NewRecorder()

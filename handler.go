@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -28,7 +29,9 @@ type Options struct {
 	// Domain is the cookie's Domain attribute. Default none: host-only.
 	Domain string
 	// DisableSecure leaves out the Secure attribute, so that the cookie is
-	// also sent over plain HTTP. For local development only.
+	// also sent over plain HTTP. For local development only. Browsers drop
+	// a Secure cookie set in answer to a plain-HTTP request (except from
+	// localhost): the middleware logs the first such answer at Warn.
 	DisableSecure bool
 	// DisableHttpOnly leaves out the HttpOnly attribute, so that scripts can
 	// read the (encrypted) cookie.
@@ -115,6 +118,8 @@ type Manager struct {
 	logger      *slog.Logger
 	onError     func(http.ResponseWriter, *http.Request, error)
 	stats       stats
+	// plainHTTPLogged: a Secure cookie answered a plain-HTTP request.
+	plainHTTPLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -319,7 +324,7 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // Save is optional: the middleware saves when the response is committed,
 // and after that Save returns ErrHeadersWritten, whatever wraps w.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
-	return m.SaveHeader(w.Header(), s)
+	return m.commit(w.Header(), s, r, false)
 }
 
 // SaveHeader is Save for a framework whose response is not a net/http
@@ -327,7 +332,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // Set-Cookie lines, and the Vary and Cache-Control they call for, into h,
 // for the caller to copy to its response before the headers are sent.
 func (m *Manager) SaveHeader(h http.Header, s *Session) error {
-	return m.commit(h, s, false)
+	return m.commit(h, s, nil, false)
 }
 
 // CommitHeader is SaveHeader for the last time, for a framework adapter
@@ -335,13 +340,14 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // ErrHeadersWritten, and a change to the session is logged at Warn as not
 // saved, as after the middleware's own commit.
 func (m *Manager) CommitHeader(h http.Header, s *Session) error {
-	return m.commit(h, s, true)
+	return m.commit(h, s, nil, true)
 }
 
 // commit decides what the response must say about the session and writes
-// it into h. The middleware's final commit marks the session sent; one
-// that was never used says nothing at all.
-func (m *Manager) commit(h http.Header, s *Session, final bool) error {
+// it into h, in answer to r if the caller knows it. The middleware's final
+// commit marks the session sent; one that was never used says nothing at
+// all.
+func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -392,6 +398,9 @@ func (m *Manager) commit(h http.Header, s *Session, final bool) error {
 			// that the handler added since.
 			setCookies(h, m.names, s.lines, buf)
 		}
+	}
+	if r != nil && s.lines != nil {
+		m.warnPlainHTTP(r)
 	}
 	return nil
 }
@@ -609,7 +618,7 @@ func (w *responseWriter) commit() error {
 	}
 	w.committed = true
 	s := &w.st.session
-	w.err = s.mgr.commit(w.Header(), s, true)
+	w.err = s.mgr.commit(w.Header(), s, s.req, true)
 	if w.err != nil {
 		s.mgr.onError(w.ResponseWriter, s.req, w.err)
 	}

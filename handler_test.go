@@ -1161,6 +1161,66 @@ func TestCommitHeader(t *testing.T) {
 	}
 }
 
+// TestSecureOverPlainHTTPWarns checks that the first Secure cookie sent in
+// answer to a plain-HTTP request is logged, once, and that requests with a
+// sign of HTTPS, to loopback hosts, without a cookie to set, or for a
+// Manager without Secure are not.
+func TestSecureOverPlainHTTPWarns(t *testing.T) {
+	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
+	read := func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).GetString("user") }
+	tests := []struct {
+		name   string
+		target string
+		header [2]string
+		opts   cookiesession.Options
+		h      http.HandlerFunc
+		warn   bool
+	}{
+		{"plain HTTP", "http://app.internal/login", [2]string{}, cookiesession.Options{}, login, true},
+		{"plain HTTP with a port", "http://10.0.0.7:8080/login", [2]string{}, cookiesession.Options{}, login, true},
+		{"TLS", "https://app.example/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"X-Forwarded-Proto", "http://app.internal/login", [2]string{"X-Forwarded-Proto", "HTTPS"}, cookiesession.Options{}, login, false},
+		{"X-Forwarded-Proto http", "http://app.internal/login", [2]string{"X-Forwarded-Proto", "http"}, cookiesession.Options{}, login, true},
+		{"Forwarded", "http://app.internal/login", [2]string{"Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"}, cookiesession.Options{}, login, false},
+		{"localhost", "http://localhost:8080/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"a .localhost name", "http://app.localhost/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"127.0.0.1", "http://127.0.0.1:8080/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"::1", "http://[::1]:8080/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"DisableSecure", "http://app.internal/login", [2]string{}, cookiesession.Options{DisableSecure: true}, login, false},
+		{"no cookie to set", "http://app.internal/", [2]string{}, cookiesession.Options{}, read, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opts)
+			for range 2 {
+				r := httptest.NewRequest("POST", tt.target, nil)
+				if tt.header[0] != "" {
+					r.Header.Set(tt.header[0], tt.header[1])
+				}
+				f.m.Handler(tt.h).ServeHTTP(httptest.NewRecorder(), r)
+			}
+			warns := f.log.lines("plain-HTTP request")
+			if want := map[bool]int{true: 1, false: 0}[tt.warn]; len(warns) != want {
+				t.Fatalf("%d warnings, want %d; log:\n%s", len(warns), want, f.log)
+			}
+			if tt.warn && !strings.Contains(warns[0], "host="+httptest.NewRequest("GET", tt.target, nil).Host) {
+				t.Errorf("the warning does not name the host: %s", warns[0])
+			}
+		})
+	}
+	// Save, outside the middleware, knows the request too.
+	f := newFixture(t, cookiesession.Options{})
+	r := httptest.NewRequest("POST", "http://app.internal/login", nil)
+	s, _ := f.m.Load(r)
+	mustSet(t, s, "user", "ada")
+	if err := f.m.Save(httptest.NewRecorder(), r, s); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.log.lines("plain-HTTP request")) != 1 {
+		t.Errorf("Save over plain HTTP: want one warning; log:\n%s", f.log)
+	}
+}
+
 // ---- options -----------------------------------------------------------
 
 func TestNewRejectsBadOptions(t *testing.T) {

@@ -153,8 +153,8 @@ func sessionRequest(t testing.TB, m *cookiesession.Manager) *http.Request {
 	rec := httptest.NewRecorder()
 	m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = cookiesession.FromContext(r.Context()).Set("user", "ada")
-	})).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
-	req := httptest.NewRequest("GET", "/", nil)
+	})).ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	req := httptest.NewRequest("GET", "https://example.com/", nil)
 	for _, ck := range rec.Result().Cookies() {
 		req.AddCookie(ck)
 	}

@@ -53,6 +53,10 @@ func cookieNames(t *testing.T, lines []string) (names, pairs []string) {
 
 var twoChunks = []string{"session", "session.1"}
 
+// apiHost is the Host header API Gateway passes on; it also sends
+// X-Forwarded-Proto: https, since it ends the TLS.
+const apiHost = "abc123.execute-api.eu-west-1.amazonaws.com"
+
 // TestRESTPayload runs a 2-chunk session out of and back into the app
 // through API Gateway REST (payload 1.0) events.
 func TestRESTPayload(t *testing.T) {
@@ -66,7 +70,8 @@ func TestRESTPayload(t *testing.T) {
 
 	out, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
 		HTTPMethod: "POST", Path: "/note", Body: noteForm,
-		MultiValueHeaders: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"}},
+		MultiValueHeaders: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"},
+			"Host": {apiHost}, "X-Forwarded-Proto": {"https"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +86,8 @@ func TestRESTPayload(t *testing.T) {
 
 	back, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
 		HTTPMethod: "GET", Path: "/",
-		MultiValueHeaders: map[string][]string{"Cookie": {strings.Join(pairs, "; ")}},
+		MultiValueHeaders: map[string][]string{"Cookie": {strings.Join(pairs, "; ")},
+			"Host": {apiHost}, "X-Forwarded-Proto": {"https"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +113,8 @@ func TestHTTPAPIPayload(t *testing.T) {
 	event := func(method, path, body string, cookies []string) events.APIGatewayV2HTTPRequest {
 		e := events.APIGatewayV2HTTPRequest{
 			Version: "2.0", RawPath: path, Body: body, Cookies: cookies,
-			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded"},
+			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded",
+				"host": apiHost, "x-forwarded-proto": "https"},
 		}
 		e.RequestContext.HTTP.Method, e.RequestContext.HTTP.Path = method, path
 		return e
