@@ -1,13 +1,10 @@
 package cookiesession
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -120,6 +117,8 @@ type Manager struct {
 	stats       stats
 	// plainHTTPLogged: a Secure cookie answered a plain-HTTP request.
 	plainHTTPLogged atomic.Bool
+	// noFlushLogged: a Flush found nothing under the middleware to flush.
+	noFlushLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -594,90 +593,3 @@ func (st *requestState) Value(key any) any {
 func (st *requestState) String() string {
 	return fmt.Sprint(st.Context) + ".WithValue(cookiesession.Session)"
 }
-
-// responseWriter commits the session exactly once, before the first byte of
-// the final response. It does not buffer the body.
-type responseWriter struct {
-	http.ResponseWriter
-	st        *requestState // the session
-	committed bool
-	err       error // commit failed; ErrorHandler has answered
-}
-
-var (
-	_ http.Flusher  = (*responseWriter)(nil)
-	_ http.Hijacker = (*responseWriter)(nil)
-	_ io.ReaderFrom = (*responseWriter)(nil)
-)
-
-// commit writes the session's cookies once. On failure it lets the
-// ErrorHandler answer in place of the handler and returns the error.
-func (w *responseWriter) commit() error {
-	if w.committed {
-		return w.err
-	}
-	w.committed = true
-	s := &w.st.session
-	w.err = s.mgr.commit(w.Header(), s, s.req, true)
-	if w.err != nil {
-		s.mgr.onError(w.ResponseWriter, s.req, w.err)
-	}
-	return w.err
-}
-
-// WriteHeader commits on the first final status. Informational 1xx
-// responses such as 103 Early Hints pass through without the cookie.
-func (w *responseWriter) WriteHeader(code int) {
-	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		if w.err == nil {
-			w.ResponseWriter.WriteHeader(code)
-		}
-		return
-	}
-	if w.commit() == nil {
-		w.ResponseWriter.WriteHeader(code)
-	}
-}
-
-// Write commits, then writes. After a failed commit the handler's body is
-// dropped, since the ErrorHandler has answered.
-func (w *responseWriter) Write(p []byte) (int, error) {
-	if err := w.commit(); err != nil {
-		return 0, err
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// ReadFrom commits, then lets the underlying writer copy (sendfile).
-func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
-	if err := w.commit(); err != nil {
-		return 0, err
-	}
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(src)
-	}
-	return io.Copy(w.ResponseWriter, src)
-}
-
-// Flush commits, then flushes. http.ResponseController finds this method.
-func (w *responseWriter) Flush() { _ = w.FlushError() }
-
-// FlushError commits, then flushes through http.ResponseController.
-func (w *responseWriter) FlushError() error {
-	if err := w.commit(); err != nil {
-		return err
-	}
-	return http.NewResponseController(w.ResponseWriter).Flush()
-}
-
-// Hijack commits (the cookie is in the header map the handler may still
-// send by hand), then hijacks the connection.
-func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	if err := w.commit(); err != nil {
-		return nil, nil, err
-	}
-	return http.NewResponseController(w.ResponseWriter).Hijack()
-}
-
-// Unwrap gives http.ResponseController access to the underlying writer.
-func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

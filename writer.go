@@ -1,0 +1,155 @@
+package cookiesession
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"log"
+	"log/slog"
+	"net"
+	"net/http"
+	"path"
+	"reflect"
+	"runtime"
+	"strings"
+)
+
+// responseWriter commits the session exactly once, before the first byte of
+// the final response. It does not buffer the body.
+type responseWriter struct {
+	http.ResponseWriter
+	st          *requestState // the session
+	committed   bool
+	wroteHeader bool  // a final status went out
+	err         error // commit failed; ErrorHandler has answered
+}
+
+var (
+	_ http.Flusher  = (*responseWriter)(nil)
+	_ http.Hijacker = (*responseWriter)(nil)
+	_ http.Pusher   = (*responseWriter)(nil)
+	_ io.ReaderFrom = (*responseWriter)(nil)
+)
+
+// commit writes the session's cookies once. On failure it lets the
+// ErrorHandler answer in place of the handler and returns the error.
+func (w *responseWriter) commit() error {
+	if w.committed {
+		return w.err
+	}
+	w.committed = true
+	s := &w.st.session
+	w.err = s.mgr.commit(w.Header(), s, s.req, true)
+	if w.err != nil {
+		s.mgr.onError(w.ResponseWriter, s.req, w.err)
+	}
+	return w.err
+}
+
+// WriteHeader commits on the first final status. Informational 1xx
+// responses such as 103 Early Hints pass through without the cookie.
+func (w *responseWriter) WriteHeader(code int) {
+	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
+		if w.err == nil {
+			w.ResponseWriter.WriteHeader(code)
+		}
+		return
+	}
+	if w.wroteHeader {
+		w.superfluous()
+		return
+	}
+	if w.commit() == nil {
+		w.wroteHeader = true
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// pkgPrefix starts the names of this package's functions.
+var pkgPrefix = reflect.TypeFor[responseWriter]().PkgPath() + "."
+
+// superfluous logs a second final WriteHeader, as net/http does, but
+// naming the handler's call: net/http would name this wrapper's, which
+// sends the reader looking for the mistake in the wrong package.
+func (w *responseWriter) superfluous() {
+	pc := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	frame, more := frames.Next()
+	for more && (strings.HasPrefix(frame.Function, "net/http.") || strings.HasPrefix(frame.Function, pkgPrefix)) {
+		frame, more = frames.Next()
+	}
+	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", frame.Function, path.Base(frame.File), frame.Line)
+	if srv, ok := w.st.Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
+		srv.ErrorLog.Print(msg)
+		return
+	}
+	log.Print(msg)
+}
+
+// Write commits, then writes. After a failed commit the handler's body is
+// dropped, since the ErrorHandler has answered.
+func (w *responseWriter) Write(p []byte) (int, error) {
+	if err := w.commit(); err != nil {
+		return 0, err
+	}
+	w.wroteHeader = true
+	return w.ResponseWriter.Write(p)
+}
+
+// ReadFrom commits, then lets the underlying writer copy (sendfile).
+func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+	if err := w.commit(); err != nil {
+		return 0, err
+	}
+	w.wroteHeader = true
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(src)
+	}
+	return io.Copy(w.ResponseWriter, src)
+}
+
+// Flush commits, then flushes. http.ResponseController finds this method.
+// The wrapper is an http.Flusher whatever it wraps, so a handler's
+// w.(http.Flusher) check always passes: a Flush that the writer underneath
+// cannot do is logged, once per Manager, rather than lost without a word.
+func (w *responseWriter) Flush() {
+	err := w.FlushError()
+	m := w.st.session.mgr
+	if errors.Is(err, http.ErrNotSupported) && !m.noFlushLogged.Swap(true) {
+		r := w.st.session.req
+		m.logger.WarnContext(r.Context(), "cookiesession: Flush did nothing: the ResponseWriter under the middleware cannot flush",
+			slog.String("writer", fmt.Sprintf("%T", w.ResponseWriter)), slog.String("path", r.URL.Path))
+	}
+}
+
+// FlushError commits, then flushes through http.ResponseController.
+func (w *responseWriter) FlushError() error {
+	if err := w.commit(); err != nil {
+		return err
+	}
+	err := http.NewResponseController(w.ResponseWriter).Flush()
+	w.wroteHeader = w.wroteHeader || err == nil // a flush sends the headers
+	return err
+}
+
+// Hijack commits (the cookie is in the header map the handler may still
+// send by hand), then hijacks the connection.
+func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if err := w.commit(); err != nil {
+		return nil, nil, err
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+// Push passes an HTTP/2 server push on; http.ResponseController has no
+// Push, so without this method the wrapper would hide it.
+func (w *responseWriter) Push(target string, opts *http.PushOptions) error {
+	if p, ok := w.ResponseWriter.(http.Pusher); ok {
+		return p.Push(target, opts)
+	}
+	return http.ErrNotSupported
+}
+
+// Unwrap gives http.ResponseController access to the underlying writer.
+func (w *responseWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,0 +1,136 @@
+package cookiesession_test
+
+// The middleware's ResponseWriter among the writers and handlers of
+// net/http: optional interfaces it must pass on, and writers on either
+// side of it.
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// pushWriter is an HTTP/2 ResponseWriter as far as push goes: it records
+// the targets it is asked to push.
+type pushWriter struct {
+	*httptest.ResponseRecorder
+	pushed []string
+}
+
+func (w *pushWriter) Push(target string, _ *http.PushOptions) error {
+	w.pushed = append(w.pushed, target)
+	return nil
+}
+
+// TestPushPassesThrough checks that the wrapper does not hide http.Pusher,
+// which http.ResponseController cannot reach: a handler's
+// w.(http.Pusher) check would fail and the push be skipped without a word.
+func TestPushPassesThrough(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var pushErr error
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := w.(http.Pusher)
+		if !ok {
+			t.Fatal("the middleware's writer is not an http.Pusher")
+		}
+		pushErr = p.Push("/style.css", nil)
+		mustSet(t, sessionOf(t, r), "user", "pusher")
+	}))
+	w := &pushWriter{ResponseRecorder: httptest.NewRecorder()}
+	h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
+	if pushErr != nil || len(w.pushed) != 1 || w.pushed[0] != "/style.css" {
+		t.Errorf("Push: %v, pushed %q; want /style.css pushed", pushErr, w.pushed)
+	}
+	if ourCookies(t, w.Result().Header, "session")["session"] == nil {
+		t.Error("no session cookie after a push")
+	}
+	// A writer that cannot push says so, as an HTTP/1 connection does.
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	if !errors.Is(pushErr, http.ErrNotSupported) {
+		t.Errorf("Push over a writer that cannot push: %v, want http.ErrNotSupported", pushErr)
+	}
+}
+
+// statusRecorder is a logging middleware's writer: no Flush, no Unwrap.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// TestFlushNothingToFlushLogged checks that a Flush the writer under the
+// middleware cannot do is logged once: the wrapper is an http.Flusher
+// whatever it wraps, so a streaming handler's w.(http.Flusher) check
+// passes, and http.Flusher has no error to return.
+func TestFlushNothingToFlushLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", "stream")
+		w.(http.Flusher).Flush()
+		_, _ = io.WriteString(w, "event")
+		w.(http.Flusher).Flush()
+	}))
+	for range 2 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(&statusRecorder{ResponseWriter: rec}, httptest.NewRequest(http.MethodGet, "/events", nil))
+		if ourCookies(t, rec.Result().Header, "session")["session"] == nil {
+			t.Error("no session cookie")
+		}
+	}
+	warns := f.log.lines("Flush did nothing")
+	if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "statusRecorder") {
+		t.Errorf("want one warning naming the writer, got:\n%s", f.log)
+	}
+	// A writer that flushes logs nothing.
+	g := newFixture(t, cookiesession.Options{})
+	g.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.(http.Flusher).Flush()
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
+	if log := g.log.String(); log != "" {
+		t.Errorf("a Flush that flushed logged:\n%s", log)
+	}
+}
+
+// TestSuperfluousWriteHeaderNamesHandler checks that a handler's second
+// status is reported as net/http reports it, naming the handler's call,
+// not the middleware's wrapper: the mistake is the handler's.
+func TestSuperfluousWriteHeaderNamesHandler(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/twice", func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", "twice")
+		w.WriteHeader(http.StatusCreated)
+		w.WriteHeader(http.StatusAccepted) // superfluous: the mistake to report
+	})
+	mux.HandleFunc("/write-then-error", func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", "error")
+		_, _ = io.WriteString(w, "partial")
+		http.Error(w, "failed", http.StatusInternalServerError) // through net/http
+	})
+	srv := newTLSServer(t, f.m.Handler(mux))
+	for _, target := range []string{"/twice", "/write-then-error"} {
+		resp, _ := fetch(t, srv.Client(), srv.URL+target)
+		if ourCookies(t, resp.Header, "session")["session"] == nil {
+			t.Errorf("%s: no session cookie", target)
+		}
+	}
+	srv.Close()
+	lines := srv.errLog.lines("superfluous")
+	if len(lines) != 2 {
+		t.Fatalf("want two superfluous WriteHeader reports, got:\n%s", srv.errLog)
+	}
+	for _, line := range lines {
+		if !strings.Contains(line, "TestSuperfluousWriteHeaderNamesHandler.func") || !strings.Contains(line, "writer_test.go:") {
+			t.Errorf("report does not name the handler: %s", line)
+		}
+	}
+}
