@@ -271,7 +271,12 @@ func plainLen(rec *Record) int {
 // Seal is SealAt with the current time.
 func (c *Codec) Seal(rec *Record) (string, error) { return c.SealAt(rec, time.Now()) }
 
-// SealAt seals rec under the ring's primary key at now. Zero fields of rec
+// SealAt seals rec under the ring's primary key at now, or, for a record
+// opened under a key whose promotion is due within 60 seconds after now
+// (rec.KeyID, as Open sets it), under that key again: instances' clocks
+// differ by up to that much, and re-sealing such a token under the
+// outgoing key would flip the cookie between the two (FORMAT.md section
+// 6). A new record (KeyID zero) gets the primary. Zero fields of rec
 // are filled in first: a random ID, Created = now, Expires from the
 // lifetime options. A set Expires is kept, so re-sealing an opened Record
 // under a new key leaves its deadline unchanged. The nonce always comes
@@ -281,22 +286,33 @@ func (c *Codec) Seal(rec *Record) (string, error) { return c.SealAt(rec, time.No
 // more than 60 seconds after now, or Created or Expires above 2^62 seconds.
 func (c *Codec) SealAt(rec *Record, now time.Time) (string, error) { return c.seal(rec, now, nil) }
 
-// sealKey returns the key to seal with at now: the primary, or key id if
-// the ring holds it (see Manager.write).
+// sealKey returns the key to seal with at now a session opened under key
+// id (0 for a new one): id again while it is incoming, else the primary.
 func (c *Codec) sealKey(now time.Time, id uint32) *ringKey {
 	st := c.ring.load()
-	if id != 0 {
-		if k := st.lookup(id); k != nil {
-			return k
-		}
+	if k := st.incoming(id, now); k != nil {
+		return k
 	}
 	return st.primaryAt(now)
+}
+
+// incoming returns key id if it is about to become the primary: its
+// promote_at lies after now by at most clockSkew. Instances' clocks differ
+// by up to that much, so a token one of them sealed under the incoming key
+// is neither re-keyed back nor re-sealed under the outgoing key by another:
+// the cookie never flips between the two.
+func (st *ringState) incoming(id uint32, now time.Time) *ringKey {
+	k := st.lookup(id)
+	if k != nil && now.Before(k.promoteAt) && !now.Add(clockSkew).Before(k.promoteAt) {
+		return k
+	}
+	return nil
 }
 
 // seal does the work of SealAt. A nil nonce means a fresh one from
 // crypto/rand; only the known-answer vector tests pass a fixed nonce.
 func (c *Codec) seal(rec *Record, now time.Time, nonce []byte) (string, error) {
-	buf, token, err := c.sealBuffer(rec, now, nonce, 0)
+	buf, token, err := c.sealBuffer(rec, now, nonce, rec.KeyID)
 	if err != nil {
 		return "", err
 	}
@@ -308,8 +324,8 @@ func (c *Codec) seal(rec *Record, now time.Time, nonce []byte) (string, error) {
 // sealBuffer seals rec into a pooled buffer and returns the token, which
 // lives in that buffer: the caller copies it where it is needed (the
 // middleware, straight into the Set-Cookie line) and then releases the
-// buffer with putBuffer. It seals under key keyID if the ring holds it,
-// else under the primary.
+// buffer with putBuffer. keyID is the key the session was opened under,
+// or 0: see sealKey.
 func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte, keyID uint32) (*buffer, []byte, error) {
 	if err := c.fill(rec, now); err != nil {
 		return nil, nil, err

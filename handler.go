@@ -58,8 +58,9 @@ type Options struct {
 	BrowserSession bool
 	// MaxLifetime bounds every session's MaxAge and IdleTimeout, those of a
 	// Lifetime set with Session.SetLifetime included: a "remember me" of 30
-	// days needs a MaxLifetime of at least 30 days. Default: MaxAge.
-	// Manager.SetMaxLifetime lowers it while the server runs.
+	// days needs a MaxLifetime of at least 30 days. Default: MaxAge; New
+	// refuses a shorter one. Manager.SetMaxLifetime lowers it while the
+	// server runs.
 	MaxLifetime time.Duration
 
 	// MaxCookieSize limits each cookie's name plus value in bytes. Default
@@ -178,6 +179,11 @@ func (o *Options) normalize() error {
 	setDefault(&o.Logger, slog.Default())
 	if o.MaxAge < 0 || o.IdleTimeout < 0 {
 		return errors.New("cookiesession: MaxAge and IdleTimeout must not be negative")
+	}
+	if o.MaxLifetime > 0 && o.MaxLifetime < o.MaxAge {
+		// The ceiling would cut every session to it, and MaxAge would mean
+		// nothing; SetMaxLifetime lowers it on purpose, on a running server.
+		return fmt.Errorf("cookiesession: MaxLifetime %v is below MaxAge %v; it bounds the lifetimes sessions may ask for, so set it at least as long", o.MaxLifetime, o.MaxAge)
 	}
 	if !(o.RefreshThreshold > 0 && o.RefreshThreshold <= 1) { // NaN too
 		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1]", o.RefreshThreshold)
@@ -439,14 +445,11 @@ func (m *Manager) action(s *Session, now time.Time) action {
 	return actionNone
 }
 
-// incoming reports whether key id is about to become the primary: its
-// promote_at lies after now by at most clockSkew. Instances' clocks differ
-// by up to that much, so a token one of them sealed under the incoming key
-// is neither re-keyed back nor re-sealed under the outgoing key by another
-// (see write): the cookie never flips between the two.
+// incoming reports whether key id is about to become the primary (see
+// ringState.incoming): a token under it is not re-keyed, and a session
+// opened under it is sealed under it again (see write).
 func (m *Manager) incoming(id uint32, now time.Time) bool {
-	k := m.ring.load().lookup(id)
-	return k != nil && now.Before(k.promoteAt) && !now.Add(clockSkew).Before(k.promoteAt)
+	return m.ring.load().incoming(id, now) != nil
 }
 
 // refreshDue reports whether less than RefreshThreshold of the idle window
@@ -463,18 +466,25 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 }
 
 // write seals the session and sets its cookies. A re-key keeps the
-// token's deadline; anything else recomputes it. A session that came under
-// an incoming key is sealed under that key again.
+// token's deadline, and so does a change made by a request that called
+// SkipRefresh (but never past what the session's lifetime now allows);
+// anything else recomputes it. A session that came under an incoming key
+// is sealed under that key again.
 func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, buf *headerBuf) error {
 	rec := Record{ID: s.ensureID(), Created: time.Unix(s.created, 0), Values: s.values, Lifetime: s.lifetime}
-	if rekey {
+	switch {
+	case rekey:
 		rec.Expires = unixTime(s.expires)
+	case s.skipRefresh && !s.touched && s.expires != 0:
+		// A polling request that stores something is still not the user's
+		// activity: it must not slide the idle window. Renew and Destroy
+		// zero s.expires, so a restarted session gets a deadline of its own.
+		rec.Expires = time.Unix(min(s.expires, m.codec.expiry(rec.Created, now, &rec.Lifetime).Unix()), 0)
 	}
-	var keyID uint32
-	if s.loaded && m.incoming(s.keyID, now) {
-		keyID = s.keyID
+	if s.loaded {
+		rec.KeyID = s.keyID // sealed under it again while it is incoming
 	}
-	sealed, token, err := m.codec.sealBuffer(&rec, now, nil, keyID)
+	sealed, token, err := m.codec.sealBuffer(&rec, now, nil, rec.KeyID)
 	if err != nil {
 		return err
 	}

@@ -1236,6 +1236,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"Partitioned without Secure", cookiesession.Options{Partitioned: true, DisableSecure: true}},
 		{"negative MaxAge", cookiesession.Options{MaxAge: -time.Second}},
 		{"negative IdleTimeout", cookiesession.Options{IdleTimeout: -time.Second}},
+		// The ceiling would silently cut every session to a day.
+		{"MaxLifetime below MaxAge", cookiesession.Options{MaxAge: 7 * 24 * time.Hour, MaxLifetime: 24 * time.Hour}},
+		{"MaxLifetime below the default MaxAge", cookiesession.Options{MaxLifetime: time.Hour}},
 		{"RefreshThreshold above 1", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: 1.5}},
 		{"negative RefreshThreshold", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: -0.5}},
 		{"RefreshThreshold NaN", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: math.NaN()}},

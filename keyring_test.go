@@ -1443,3 +1443,47 @@ func TestReplace(t *testing.T) {
 		t.Errorf("changing the ring after Replace changed the source ring")
 	}
 }
+
+// TestWatchFileNilReportLogs: with no report function, a reload that fails
+// still says so (through slog.Default), since the ring stays on its old
+// keys and a rotation the operator shipped does not happen.
+func TestWatchFileNilReportLogs(t *testing.T) {
+	logs := new(syncBuffer)
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d)), fixedNow)
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ring.WatchFile(ctx, path, time.Millisecond, nil)
+	}()
+	defer func() { cancel(); <-stopped }()
+
+	await := func(what string) []string {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			if lines := logs.lines(what); len(lines) > 0 {
+				return lines
+			}
+		}
+		t.Fatalf("no log line %q; log:\n%s", what, logs)
+		return nil
+	}
+	writeFileAtomic(t, path, []byte(`{"version":1,"primary":`), fixedNow) // torn by a non-atomic writer
+	failed := await("reload failed")
+	if !strings.Contains(failed[0], "level=ERROR") || !strings.Contains(failed[0], path) {
+		t.Errorf("failure logged as %q, want an error naming %s", failed[0], path)
+	}
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x5e6f7a8b, 0x1a2b3c4d)), fixedNow)
+	if reloaded := await("key ring reloaded"); !strings.Contains(reloaded[0], "5e6f7a8b") {
+		t.Errorf("reload logged as %q, want the new ring", reloaded[0])
+	}
+	assertNoSecret(t, "log", logs.String())
+}

@@ -83,6 +83,54 @@ func TestSkipRefresh(t *testing.T) {
 	}
 }
 
+// TestSkipRefreshWithChange: a polling request that also stores something
+// (a poll count, a popped flash) re-seals the cookie with the deadline it
+// had, so polls alone still let the session end; Renew and Touch on such a
+// request start a new window, as they say.
+func TestSkipRefreshWithChange(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute})
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	deadline := f.open(b.vals["session"]).Expires
+	poll := func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.SkipRefresh()
+		if s.GetString("user") != "" {
+			mustSet(t, s, "polls", s.GetInt("polls")+1)
+		}
+	}
+	f.clock.Advance(20 * time.Minute)
+	f.serve(b, poll)
+	rec := f.open(b.vals["session"])
+	if n, _ := rec.Values.Get("polls"); n != 1 || !rec.Expires.Equal(deadline) {
+		t.Errorf("after a poll that stored: polls %v, deadline %v; want 1 and the old deadline %v", n, rec.Expires, deadline)
+	}
+	f.clock.Advance(20 * time.Minute) // 40 minutes without the user
+	var o observed
+	f.serve(b, observe(t, &o, http.StatusOK))
+	if !o.isNew {
+		t.Error("polls that stored a value kept a session alive past its 30-minute idle timeout")
+	}
+
+	for _, restart := range []string{"Touch", "Renew"} {
+		f.serve(b, setString(t, "user", "ada"))
+		f.clock.Advance(20 * time.Minute)
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			s.SkipRefresh()
+			mustSet(t, s, "n", restart)
+			if restart == "Touch" {
+				s.Touch()
+			} else {
+				s.Renew()
+			}
+		})
+		if got, want := f.open(b.vals["session"]).Expires, f.clock.Now().Add(30*time.Minute); !got.Equal(want) {
+			t.Errorf("%s after SkipRefresh: deadline %v, want a new window to %v", restart, got, want)
+		}
+	}
+}
+
 // TestStackedManagers checks two Managers on one request, each with its own
 // cookie, reached through Manager.FromContext.
 func TestStackedManagers(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"time"
 )
@@ -104,9 +105,11 @@ func (r *KeyRing) swap(st *ringState) {
 //
 // A failed read or parse keeps the current keys and is retried at every
 // tick until it succeeds, so a file fixed in place (chmod, chown) is picked
-// up. report, if not nil, is called with nil after each reload and when the
-// file returns to the content in force after a failure, and with each
-// failure once, again only when the error changes. Write the file
+// up. report is called with nil after each reload and when the file
+// returns to the content in force after a failure, and with each failure
+// once, again only when the error changes. A nil report logs these through
+// slog.Default instead, a failure at error level: a reload that fails
+// leaves the fleet on its old keys, so it is never silent. Write the file
 // atomically (temp file + rename, as the CLI does): a reader that catches a
 // half-written file reports a parse error and retries.
 //
@@ -115,6 +118,9 @@ func (r *KeyRing) swap(st *ringState) {
 func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) error {
 	if interval <= 0 {
 		return fmt.Errorf("cookiesession: WatchFile interval %v is not positive", interval)
+	}
+	if report == nil {
+		report = defaultReport(r, path)
 	}
 	w := &watcher{ring: r, path: path, report: report}
 	ticker := time.NewTicker(interval)
@@ -154,6 +160,17 @@ func (w *watcher) check() {
 		}
 	}
 	w.result(err)
+}
+
+// defaultReport is WatchFile's report when the caller gives none.
+func defaultReport(r *KeyRing, path string) func(error) {
+	return func(err error) {
+		if err != nil {
+			slog.Error("cookiesession: key ring reload failed; keeping the old keys", "file", path, "error", err.Error())
+			return
+		}
+		slog.Info("cookiesession: key ring reloaded", "file", path, "ring", r.String())
+	}
 }
 
 func (w *watcher) result(err error) {

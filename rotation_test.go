@@ -651,3 +651,35 @@ func (e *reloadEnv) checkRing(t *testing.T, primary uint32, keys ...uint32) {
 		}
 	}
 }
+
+// TestCodecResealsUnderIncomingKey: FORMAT.md section 6's rule holds for
+// the Codec too, not only the Manager. An instance whose clock is behind
+// re-seals a record opened under the key due within 60 s under that key,
+// not under the outgoing primary, so the cookie does not flip; a new
+// record, and one under a key due later than that, get the primary.
+func TestCodecResealsUnderIncomingKey(t *testing.T) {
+	promoteAt := fixedNow.Add(time.Hour)
+	ring := ringOf(t, keyA)
+	if err := ring.AddScheduled(keyForID(t, keyB), promoteAt); err != nil {
+		t.Fatal(err)
+	}
+	c := newTestCodec(t, ring, cookiesession.CodecOptions{})
+	begun := &cookiesession.Record{Created: promoteAt.Add(-time.Hour)}
+	token := sealAt(t, c, begun, promoteAt.Add(time.Second)) // by a clock ahead
+	for _, tt := range []struct {
+		behind time.Duration
+		want   uint32
+	}{{30 * time.Second, keyB}, {60 * time.Second, keyB}, {61 * time.Second, keyA}} {
+		now := promoteAt.Add(-tt.behind)
+		rec := openAt(t, c, token, now)
+		rec.Values.Set("n", 1)
+		sealAt(t, c, &rec, now)
+		if rec.KeyID != tt.want {
+			t.Errorf("%v before promote_at: re-sealed under %08x, want %08x", tt.behind, rec.KeyID, tt.want)
+		}
+		fresh := cookiesession.Record{}
+		if sealAt(t, c, &fresh, now); fresh.KeyID != keyA {
+			t.Errorf("%v before promote_at: a new record sealed under %08x, want the primary", tt.behind, fresh.KeyID)
+		}
+	}
+}

@@ -469,7 +469,8 @@ func (s *Session) SetLifetime(l Lifetime) error {
 
 // SkipRefresh keeps this request from sliding the idle window: a polling
 // endpoint that reads the session should not keep it alive for ever. A
-// change, Renew, Touch or a re-key still re-seal the cookie.
+// change or a re-key still re-seals the cookie, with the deadline it had;
+// Renew and Touch re-seal it with a new one.
 func (s *Session) SkipRefresh() {
 	s.lock()
 	defer s.mu.Unlock()

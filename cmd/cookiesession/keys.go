@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -101,7 +102,7 @@ func cmdAdd(e *env, args []string) error {
 	if err := checkArgs(fs, "ring"); err != nil {
 		return err
 	}
-	at, err := promotionTime(*promoteAt, *promoteIn, time.Now())
+	at, err := promotionTime(fs, *promoteAt, *promoteIn, time.Now())
 	if err != nil {
 		return err
 	}
@@ -125,15 +126,19 @@ func cmdAdd(e *env, args []string) error {
 // promotionTime reads -promote-at or -promote-in (at most one). A time
 // that is not in the future is refused: the key would become primary on
 // instances that get the file first, before the others can open what it
-// seals. Use promote for that.
-func promotionTime(promoteAt string, promoteIn time.Duration, now time.Time) (time.Time, error) {
+// seals. Use promote for that. A flag that is given counts even when its
+// value is empty or zero (a script's unset variable): adding the key
+// unscheduled would leave the rotation undone with nothing said.
+func promotionTime(fs *flag.FlagSet, promoteAt string, promoteIn time.Duration, now time.Time) (time.Time, error) {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 	var at time.Time
 	switch {
-	case promoteAt != "" && promoteIn != 0:
+	case given["promote-at"] && given["promote-in"]:
 		return time.Time{}, usageErrorf("add", "give -promote-at or -promote-in, not both")
-	case promoteIn != 0:
+	case given["promote-in"]:
 		at = now.Add(promoteIn).UTC().Truncate(time.Second)
-	case promoteAt != "":
+	case given["promote-at"]:
 		var err error
 		if at, err = time.Parse(time.RFC3339, promoteAt); err != nil {
 			return time.Time{}, usageErrorf("add", "-promote-at %q is not an RFC3339 time such as 2026-12-01T00:00:00Z", promoteAt)

@@ -194,6 +194,27 @@ func TestAddPromoteAt(t *testing.T) {
 	}
 }
 
+// TestAddRefusesEmptySchedule: a script's unset variable (-promote-at "")
+// or a zero -promote-in once added the key unscheduled, so the rotation it
+// asked for never happened and nothing said so.
+func TestAddRefusesEmptySchedule(t *testing.T) {
+	path := newRingFile(t)
+	for _, args := range [][]string{
+		{"-promote-at", ""},
+		{"-promote-at="},
+		{"-promote-in", "0s"},
+		{"-promote-in", "0s", "-promote-at", "2099-01-01T00:00:00Z"},
+	} {
+		res := cli(t, "", append([]string{"add", "-ring", path}, args...)...)
+		if res.code != 2 || res.stdout != "" || res.stderr == "" {
+			t.Errorf("add %q: %+v, want exit 2, a message and no key", args, res)
+		}
+	}
+	if keys := listJSON(t, path); len(keys) != 1 {
+		t.Errorf("refused adds changed the ring: %+v", keys)
+	}
+}
+
 // A scheduled time that has passed makes the key primary by every
 // instance's clock, and list must say so rather than "scheduled".
 func TestListPrimaryByClock(t *testing.T) {

@@ -251,9 +251,9 @@ export class Codec {
   // now by at most the clock-skew allowance; else the primary at now.
   // Instances' clocks differ by up to that much, so some already seal under
   // the incoming key: re-sealing their tokens under the outgoing one would
-  // flip the cookie between the two. This is the rule of Go's Manager
-  // (incoming and write in handler.go); Go's Codec.SealAt always takes the
-  // primary. A new record has no keyId, and gets the primary.
+  // flip the cookie between the two. This is the rule of Go's Codec.SealAt
+  // and Manager (ringState.incoming and Codec.sealKey in codec.go). A new
+  // record has no keyId, and gets the primary.
   #sealKey(openedUnder, now) {
     const promoteAt = this.#ring.promoteAt(openedUnder);
     const nowNs = BigInt(now.getTime()) * 1_000_000n;

@@ -180,7 +180,7 @@ export class Codec {
    * the checked lifetime or null) and returns the token: version 2 if it
    * has a lifetime, else version 1. The key is the primary at now, except
    * for a record opened under a key whose promote_at is at most 60 s after
-   * now: that key seals it again, as in Go's Manager (FORMAT.md section 6).
+   * now: that key seals it again, as in Go's Codec and Manager (FORMAT.md section 6).
    * Throws a SessionError ('expired' or 'too_large'), or a RangeError for
    * times no opener accepts (FORMAT.md section 2).
    */
