@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"math/bits"
@@ -328,4 +329,33 @@ func saysHTTPS(values []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// warnForeign logs, once per Manager, a response that sets one of the
+// session's cookies the Manager did not write, at a commit that writes
+// none: another writer of that cookie name (a handler, an upstream behind
+// a proxy) replaces the client's session, which would otherwise end
+// without a word. The line is left in place: it may be a handler's own
+// logout.
+func (m *Manager) warnForeign(h http.Header, r *http.Request) {
+	if m.foreignLogged.Load() {
+		return
+	}
+	for _, line := range h["Set-Cookie"] {
+		if !isOurs(line, m.names) {
+			continue
+		}
+		if m.foreignLogged.Swap(true) {
+			return
+		}
+		ctx, path := context.Background(), ""
+		if r != nil {
+			ctx, path = r.Context(), r.URL.Path
+		}
+		name, _, _ := strings.Cut(line, "=")
+		m.logger.WarnContext(ctx, "cookiesession: the response sets the session's cookie, which the Manager did not write: it replaces the client's session (logged once)",
+			slog.String("cookie", strings.TrimSpace(name)), slog.String("path", path),
+			slog.String("fix", "give the other writer of this cookie (a handler, an upstream behind a proxy) another name; end a session with Session.Destroy"))
+		return
+	}
 }

@@ -85,8 +85,11 @@
 // [http.ResponseController]), before a Hijack (into the header map: a
 // library that hijacks and writes its own handshake, such as
 // gorilla/websocket, must be given the Set-Cookie lines), or when the
-// handler returns without writing. It never buffers the body. Set-Cookie lines the handler
-// added for the session's cookie names are replaced, not duplicated.
+// handler returns without writing. It never buffers the body. Set-Cookie
+// lines the handler added for the session's cookie names are replaced by
+// the Manager's when it writes the cookie, not duplicated; in a response
+// where it writes none they go out as they are, and the first is logged
+// at Warn: another writer of the cookie replaces the client's session.
 // Every response whose handler used its session gets "Vary: Cookie", and a
 // response that sets a cookie gets "Cache-Control: no-store" unless it
 // already holds a bare private or no-store directive (private="Set-Cookie"

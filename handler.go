@@ -120,6 +120,8 @@ type Manager struct {
 	plainHTTPLogged atomic.Bool
 	// noFlushLogged: a Flush found nothing under the middleware to flush.
 	noFlushLogged atomic.Bool
+	// foreignLogged: a response set one of our cookies the Manager did not.
+	foreignLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -361,6 +363,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	case final:
 		s.sent = true
 		if s.pending {
+			m.warnForeign(h, r)
 			return nil
 		}
 	case s.pending:
@@ -402,6 +405,8 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			// Saved earlier in this response: drop any line for our names
 			// that the handler added since.
 			setCookies(h, m.names, s.lines, buf)
+		} else if final {
+			m.warnForeign(h, r)
 		}
 	}
 	if r != nil && s.lines != nil {
