@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -185,5 +186,38 @@ func TestForeignSetCookieWarns(t *testing.T) {
 				t.Errorf("%d warnings, want %d naming the cookie; log:\n%s", len(warns), want, f.log)
 			}
 		})
+	}
+}
+
+// TestTimeoutHandlerInside checks the README's recipe: with
+// http.TimeoutHandler inside the middleware, the timeout's 503 carries the
+// change made before it, and a change the handler makes after it is
+// logged, and its Save fails, instead of being lost without a word.
+func TestTimeoutHandlerInside(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	answered, done := make(chan struct{}), make(chan error, 1)
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "user", "ada")
+		<-r.Context().Done() // the timeout
+		<-answered           // and its 503 has gone out
+		mustSet(t, s, "user", "late")
+		done <- f.m.Save(w, r, s)
+	})
+	rec := httptest.NewRecorder()
+	f.m.Handler(http.TimeoutHandler(slow, time.Millisecond, "too slow")).ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	close(answered)
+	if err := <-done; !errors.Is(err, cookiesession.ErrHeadersWritten) {
+		t.Errorf("Save after the timeout: %v, want ErrHeadersWritten", err)
+	}
+	c := ourCookies(t, rec.Result().Header, "session")["session"]
+	if rec.Code != http.StatusServiceUnavailable || c == nil {
+		t.Fatalf("status %d, Set-Cookie %q; want the 503 with the cookie", rec.Code, rec.Result().Header["Set-Cookie"])
+	}
+	if user, _ := f.userIn(c.Value); user != "ada" {
+		t.Errorf("the 503's cookie holds user %v, want ada", user)
+	}
+	if len(f.log.lines("after the response was committed")) != 1 {
+		t.Errorf("the change after the timeout was not logged:\n%s", f.log)
 	}
 }
