@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -470,6 +471,7 @@ func hostileRingDocs() map[string]string {
 		"promote_at 5-digit year":  promoteDoc("10000-01-01T00:00:00Z"),
 		"promote_at signed year":   promoteDoc("+2099-01-01T00:00:00Z"),
 		"byte order mark":          "\ufeff" + ringDoc("1", "1a2b3c4d", good),
+		"UTF-16 byte order mark":   "\xff\xfe{\x00}\x00",
 		"empty keys":               ringDoc("1", "1a2b3c4d"),
 		"keys null":                `{"version":1,"primary":"1a2b3c4d","keys":null}`,
 		"too many keys":            ringDoc("1", "00000001", many...),
@@ -523,6 +525,8 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 		"version missing":         `the key ring has no member "version"`,
 		"too many keys":           "more than 256 keys",
 		"trailing object":         "data after the JSON object",
+		"byte order mark":         "the text starts with a UTF-8 byte-order mark; save it without one",
+		"UTF-16 byte order mark":  "the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one",
 	} {
 		_, err := cookiesession.ParseKeyRing([]byte(docs[name]))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -850,6 +854,50 @@ func TestLoadKeyRingEnv(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// TestLoadKeyRingEnvNotText: COOKIESESSION_KEYS holds the ring's text, and
+// the two ways it is commonly set wrong get an error that says how to set
+// it right: a file's path instead of its content, and text saved with a
+// byte-order mark. Other bad values keep the parser's error.
+func TestLoadKeyRingEnvNotText(t *testing.T) {
+	ring := marshalRing(t, ringOf(t, 0x1a2b3c4d))
+	const asPath = "COOKIESESSION_KEYS looks like a file path, not the key ring's JSON text: set it to the file's content"
+	for _, row := range []struct{ name, value, want string }{
+		{"absolute path", "/etc/keys/ring.json", asPath},
+		{"file name", "ring.json", asPath},
+		{"relative path", "./keys/RING.JSON", asPath},
+		{"no extension", "keys/ring", asPath},
+		{"Windows path", `C:\keys\ring.json`, asPath},
+		{"path and newline", " /etc/keys/ring.json\n", asPath},
+		{"byte-order mark", "\ufeff" + string(ring), "the text starts with a UTF-8 byte-order mark; save it without one (from COOKIESESSION_KEYS)"},
+		{"truncated", string(ring[:20]), "unexpected EOF (from COOKIESESSION_KEYS)"},
+		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "invalid character"},
+		{"unexpanded", "$(cat ring.json)", "invalid character '$'"},
+	} {
+		t.Setenv(cookiesession.EnvKeys, row.value)
+		_, err := cookiesession.LoadKeyRingEnv()
+		checkErrRules(t, err)
+		if err == nil || !strings.Contains(err.Error(), row.want) {
+			t.Errorf("%s: err = %v, want it to say %q", row.name, err, row.want)
+		}
+		if row.want == asPath && (err == nil || !strings.Contains(err.Error(), `"$(cat ring.json)"`) || !strings.Contains(err.Error(), "LoadKeyRingFile")) {
+			t.Errorf("%s: err = %v, want the $(cat ...) form and LoadKeyRingFile", row.name, err)
+		}
+	}
+}
+
+// TestLoadKeyRingFileByteOrderMark: a ring file saved with a byte-order
+// mark (Notepad, PowerShell's Out-File) is refused as FORMAT.md section 6
+// says, by an error that names the mark and the file.
+func TestLoadKeyRingFileByteOrderMark(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeFileAtomic(t, path, append([]byte("\xef\xbb\xbf"), marshalRing(t, ringOf(t, 0x1a2b3c4d))...), fixedNow)
+	_, err := cookiesession.LoadKeyRingFile(path)
+	checkErrRules(t, err)
+	if want := "starts with a UTF-8 byte-order mark; save it without one (from " + path + ")"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("LoadKeyRingFile of a file with a BOM: %v, want it to say %q", err, want)
+	}
+}
 
 // TestLoadKeyRingFile covers a good file, a missing one, a corrupt one and
 // one over the size limit.
@@ -1486,4 +1534,97 @@ func TestWatchFileNilReportLogs(t *testing.T) {
 		t.Errorf("reload logged as %q, want the new ring", reloaded[0])
 	}
 	assertNoSecret(t, "log", logs.String())
+}
+
+// TestReloadWarnsWhenSealingKeyChanges: a reload that takes away the key
+// that was sealing (the primary before the reload, by its promote_at too)
+// signs out every user whose session it sealed, and one that brings in a
+// key that seals at once was never added to the fleet first. Both succeed,
+// and both are logged at Warn, naming the key; the staged rotation is not.
+func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
+	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	logs := new(syncBuffer)
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	scheduled := func(ring *cookiesession.KeyRing, at time.Time) *cookiesession.KeyRing {
+		t.Helper()
+		if err := ring.AddScheduled(keyForID(t, b), at); err != nil {
+			t.Fatal(err)
+		}
+		return ring
+	}
+	const removed, unheld = "removed the key that was sealing", "not in the ring before"
+	past, future := fixedNow.Add(-time.Hour), fixedNow.Add(time.Hour)
+	for _, step := range []struct {
+		name     string
+		from, to *cookiesession.KeyRing
+		warnings []string // each a message and its key_id, in order
+	}{
+		{"add", ringOf(t, a), ringOf(t, a, b), nil},
+		{"promote an added key", ringOf(t, a, b), ringOf(t, b, a), nil},
+		{"remove the old key", ringOf(t, b, a), ringOf(t, b), nil},
+		{"remove the old key after promote_at", scheduled(ringOf(t, a), past), ringOf(t, b), nil},
+		{"drop a key not due yet", scheduled(ringOf(t, a), future), ringOf(t, a), nil},
+		{"drop the primary", ringOf(t, a, b), ringOf(t, b),
+			[]string{removed + ".* key_id=1a2b3c4d"}},
+		{"roll back past a promote_at", scheduled(ringOf(t, a), past), ringOf(t, a),
+			[]string{removed + ".* key_id=5e6f7a8b"}},
+		{"new key already due", ringOf(t, a), scheduled(ringOf(t, a), past),
+			[]string{unheld + ".* key_id=5e6f7a8b promote_at=" + past.Format(time.RFC3339)}},
+		{"new key as the primary", ringOf(t, a), ringOf(t, b, a),
+			[]string{unheld + ".* key_id=5e6f7a8b"}},
+		{"replaced outright", ringOf(t, a), ringOf(t, b),
+			[]string{removed + ".* key_id=1a2b3c4d", unheld + ".* key_id=5e6f7a8b"}},
+	} {
+		path := filepath.Join(t.TempDir(), "keys.json")
+		writeFileAtomic(t, path, marshalRing(t, step.from), fixedNow)
+		ring, err := cookiesession.LoadKeyRingFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring.SetClock(func() time.Time { return fixedNow })
+		writeFileAtomic(t, path, marshalRing(t, step.to), fixedNow)
+		before := len(logs.lines("level=WARN"))
+		if err := ring.ReloadFile(path); err != nil {
+			t.Fatalf("%s: ReloadFile: %v", step.name, err)
+		}
+		warnings := logs.lines("level=WARN")[before:]
+		if len(warnings) != len(step.warnings) {
+			t.Errorf("%s: logged %q, want %d warnings", step.name, warnings, len(step.warnings))
+			continue
+		}
+		for i, want := range step.warnings {
+			if !regexp.MustCompile(want + ".* file=" + regexp.QuoteMeta(path) + " fix=").MatchString(warnings[i]) {
+				t.Errorf("%s: warning %q, want it to match %q naming the file and the fix", step.name, warnings[i], want)
+			}
+		}
+	}
+	assertNoSecret(t, "log", logs.String())
+}
+
+// TestWatchFileWarnsDroppedPrimary: WatchFile's reload warns too, whatever
+// its report: report keeps its meaning (nil, the new keys are in force).
+func TestWatchFileWarnsDroppedPrimary(t *testing.T) {
+	logs := new(syncBuffer)
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)), fixedNow)
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := make(chan error, 16)
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ring.WatchFile(ctx, path, time.Millisecond, func(err error) { reports <- err })
+	}()
+	defer func() { cancel(); <-stopped }()
+	awaitReport(t, reports, path, marshalRing(t, ringOf(t, 0x5e6f7a8b)), func(err error) bool { return err == nil })
+	warned := logs.lines("level=WARN")
+	if len(warned) != 1 || !strings.Contains(warned[0], "key_id=1a2b3c4d") || !strings.Contains(warned[0], "refused") {
+		t.Errorf("a watched reload that dropped the primary logged %q, want one warning naming 1a2b3c4d", warned)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -15,17 +16,33 @@ import (
 // file while the server runs.
 
 // LoadKeyRingEnv parses the ring from the COOKIESESSION_KEYS environment
-// variable.
+// variable, which holds the ring's JSON text. A value that looks like a
+// file's path instead is refused with an error that says so.
 func LoadKeyRingEnv() (*KeyRing, error) {
 	data, ok := os.LookupEnv(EnvKeys)
 	if !ok || data == "" {
 		return nil, fmt.Errorf("cookiesession: %s is not set", EnvKeys)
 	}
 	r, err := ParseKeyRing([]byte(data))
-	if err != nil {
+	switch {
+	case err != nil && looksLikePath(data):
+		// The value is not echoed: it may be a mangled secret.
+		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
+	case err != nil:
 		return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
 	}
 	return r, nil
+}
+
+// looksLikePath reports whether s, which is not a key ring, is a file's
+// path: one line, not JSON, with a path separator or a .json name. A
+// secret in standard base64 may hold a slash, but it ends with '='.
+func looksLikePath(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s, "{}\"\n") || strings.HasSuffix(s, "=") {
+		return false
+	}
+	return strings.ContainsAny(s, `/\`) || strings.HasSuffix(strings.ToLower(s), ".json")
 }
 
 // maxRingFile bounds a key-ring file read.
@@ -80,19 +97,57 @@ func readRingFile(path string) ([]byte, error) {
 
 // ReloadFile re-reads path and swaps in its keys. If the file cannot be
 // read or parsed the ring keeps its current keys and the error is returned.
+//
+// A reload that succeeds but signs users out is logged at Warn through
+// slog.Default, naming the key: one that removes the key that was sealing
+// (the primary, by its promote_at too, before the reload; a rollback or a
+// stale copy), since every session sealed under it is then refused; and
+// one after which a key seals that the ring did not hold before (its
+// promote_at passed before this instance saw it, or it came in as the
+// primary), since instances without it refuse what it seals. WatchFile
+// and Replace log the same.
 func (r *KeyRing) ReloadFile(path string) error {
 	st, err := loadRingState(path)
 	if err != nil {
 		return err
 	}
-	r.swap(st)
+	r.swap(st, path)
 	return nil
 }
 
-func (r *KeyRing) swap(st *ringState) {
+// swap publishes st, the keys of a reload from file ("" for Replace), and
+// warns as ReloadFile says.
+func (r *KeyRing) swap(st *ringState, file string) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	old := r.load()
 	r.state.Store(st)
+	r.mu.Unlock()
+	if old != nil { // a zero ring being filled sealed nothing
+		warnSealingChange(old, st, r.now(), file)
+	}
+}
+
+// warnSealingChange logs the reloads from old to st that sign users out at
+// now, as ReloadFile describes.
+func warnSealingChange(old, st *ringState, now time.Time, file string) {
+	warn := func(msg string, k *ringKey, fix string) {
+		attrs := []slog.Attr{slog.String("key_id", FormatKeyID(k.id))}
+		if !k.promoteAt.IsZero() {
+			attrs = append(attrs, slog.String("promote_at", k.promoteAt.UTC().Format(time.RFC3339Nano)))
+		}
+		if file != "" {
+			attrs = append(attrs, slog.String("file", file))
+		}
+		slog.Default().LogAttrs(context.Background(), slog.LevelWarn, msg, append(attrs, slog.String("fix", fix))...)
+	}
+	if was := old.primaryAt(now); st.lookup(was.id) == nil {
+		warn("cookiesession: key ring reload removed the key that was sealing: every session sealed under it will be refused (unknown key id) and its user signed out",
+			was, "if the removal was not meant (a rollback, a stale copy), put the key back: sessions not yet replaced open again")
+	}
+	if is := st.primaryAt(now); old.lookup(is.id) == nil {
+		warn("cookiesession: key ring reload made a key seal at once that was not in the ring before: instances that do not hold it yet refuse the sessions it seals",
+			is, "add a key to every instance before it becomes the primary: schedule it with a promote_at they all reach later")
+	}
 }
 
 // WatchFile reloads the ring from path whenever the file's content differs
@@ -112,6 +167,11 @@ func (r *KeyRing) swap(st *ringState) {
 // leaves the fleet on its old keys, so it is never silent. Write the file
 // atomically (temp file + rename, as the CLI does): a reader that catches a
 // half-written file reports a parse error and retries.
+//
+// A reload that succeeds but signs users out (it removes the key that was
+// sealing, say) is also logged at Warn through slog.Default, whatever
+// report is: see ReloadFile. report still gets nil: the new keys are in
+// force.
 //
 // WatchFile returns nil when ctx is done, and an error at once if interval
 // is not positive.
@@ -156,7 +216,7 @@ func (w *watcher) check() {
 	if err == nil {
 		var st *ringState
 		if st, err = parseRingText(data, w.path); err == nil {
-			w.ring.swap(st)
+			w.ring.swap(st, w.path)
 		}
 	}
 	w.result(err)

@@ -93,6 +93,9 @@ type ringDecoder struct{ dec *json.Decoder }
 // decodeRing checks the JSON structure of the text form; parseRingState
 // checks the values.
 func decodeRing(data []byte) (ringJSON, error) {
+	if err := byteOrderMark(data); err != nil {
+		return ringJSON{}, err
+	}
 	d := ringDecoder{json.NewDecoder(bytes.NewReader(data))}
 	d.dec.UseNumber() // keep the version's literal text
 	var doc ringJSON
@@ -114,6 +117,19 @@ func decodeRing(data []byte) (ringJSON, error) {
 		return ringJSON{}, errors.New("cookiesession: parsing key ring: data after the JSON object")
 	}
 	return doc, nil
+}
+
+// byteOrderMark refuses text that starts with a byte-order mark, as
+// FORMAT.md section 6 does, naming it: editors on Windows and PowerShell
+// write one, and the JSON error ("invalid character 'ï'") does not say so.
+func byteOrderMark(data []byte) error {
+	switch {
+	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
+		return errors.New("cookiesession: parsing key ring: the text starts with a UTF-8 byte-order mark; save it without one")
+	case bytes.HasPrefix(data, []byte("\xff\xfe")), bytes.HasPrefix(data, []byte("\xfe\xff")):
+		return errors.New("cookiesession: parsing key ring: the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one")
+	}
+	return nil
 }
 
 // object reads a JSON object whose members are the required names and

@@ -180,10 +180,52 @@ Remove key ID (8 hex digits, see list) from the ring in FILE and rewrite FILE
 atomically. Sessions sealed under it stop opening, so remove a key only once
 MaxAge has passed since it was last primary. The primary cannot be removed:
 promote another key first.
+
+A key that stopped sealing less than 24h ago (the Manager's default MaxAge)
+is still removed, with a note on stderr saying when: the time is the
+promote_at of the key that took over, while FILE still holds it. A rewrite
+by this tool after that time, or promote, records none, so then there is
+no note: check the time yourself, and use your own MaxAge if it is longer.
 `
 
+// recentPrimary is how long after a key stopped sealing remove notes it:
+// the Manager's default MaxAge, the life of the sessions it sealed last.
+const recentPrimary = 24 * time.Hour
+
 func cmdRemove(e *env, args []string) error {
-	return changeKey(e, "remove", removeUsage, args, (*cookiesession.KeyRing).Remove)
+	var note string
+	remove := func(ring *cookiesession.KeyRing, id uint32) error {
+		note = removalNote(ring, id, time.Now()) // before Remove settles the promote_at it reads
+		return ring.Remove(id)
+	}
+	if err := changeKey(e, "remove", removeUsage, args, remove); err != nil {
+		return err
+	}
+	if note != "" {
+		fmt.Fprintln(e.stderr, note)
+	}
+	return nil
+}
+
+// removalNote returns remove's note for key id if it stopped sealing less
+// than recentPrimary before now, by the promote_at at which another key
+// took over from it, or "". It moves ring's clock and restores time.Now.
+func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) string {
+	defer ring.SetClock(nil)
+	for _, k := range ring.Keys() {
+		at := k.PromoteAt
+		if k.ID == id || at.IsZero() || at.After(now) || now.Sub(at) >= recentPrimary {
+			continue
+		}
+		ring.SetClock(func() time.Time { return at.Add(-time.Nanosecond) })
+		if ring.Primary() != id {
+			continue
+		}
+		ring.SetClock(func() time.Time { return at })
+		return fmt.Sprintf("cookiesession remove: note: key %s stopped sealing %s ago, when key %s took over at its promote_at %s; sessions sealed under it that have not expired will be refused (unknown key id %s) and their users signed out",
+			cookiesession.FormatKeyID(id), now.Sub(at).Round(time.Minute), cookiesession.FormatKeyID(ring.Primary()), at.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id))
+	}
+	return ""
 }
 
 // changeKey runs promote and remove, which differ only in the ring method.

@@ -277,6 +277,55 @@ func TestRemove(t *testing.T) {
 	}
 }
 
+// TestRemoveNotesRecentPrimary: removing a key that sealed until less than
+// 24h ago (the Manager's default MaxAge), by the promote_at the file still
+// holds, succeeds with a note on stderr saying when it stopped sealing and
+// that its sessions will be refused. A key that stopped sealing longer ago,
+// or never sealed, is removed without one.
+func TestRemoveNotesRecentPrimary(t *testing.T) {
+	for _, row := range []struct {
+		name    string
+		ago     time.Duration // since the next key's promote_at
+		removed int           // index of the key removed: 0 the old, 2 the never promoted
+		note    string
+	}{
+		{"an hour after its successor's promote_at", time.Hour, 0, "stopped sealing 1h0m0s ago"},
+		{"just within 24h", 23*time.Hour + 59*time.Minute, 0, "stopped sealing 23h59m0s ago"},
+		{"a day after", 24*time.Hour + time.Minute, 0, ""},
+		{"a key that never sealed", time.Hour, 2, ""},
+	} {
+		keys := make([]cookiesession.Key, 3)
+		for i := range keys {
+			keys[i], _ = cookiesession.GenerateKey()
+		}
+		ring, _ := cookiesession.NewKeyRing(keys[0], keys[2])
+		at := time.Now().Add(-row.ago).UTC().Truncate(time.Second)
+		if err := ring.AddScheduled(keys[1], at); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "ring.json")
+		if err := (&env{stderr: io.Discard}).saveRing(path, ring); err != nil {
+			t.Fatal(err)
+		}
+		id := cookiesession.FormatKeyID(keys[row.removed].ID())
+		res := cli(t, "", "remove", "-ring", path, "-id", id)
+		if res.code != 0 || loadRing(t, path).Has(keys[row.removed].ID()) {
+			t.Errorf("%s: remove exit %d, stderr %q; want the key removed", row.name, res.code, res.stderr)
+		}
+		if row.note == "" {
+			if res.stderr != "" {
+				t.Errorf("%s: stderr %q, want no note", row.name, res.stderr)
+			}
+			continue
+		}
+		want := "cookiesession remove: note: key " + id + " " + row.note + ", when key " + cookiesession.FormatKeyID(keys[1].ID()) +
+			" took over at its promote_at " + at.Format(time.RFC3339) + "; sessions sealed under it that have not expired will be refused"
+		if !strings.HasPrefix(res.stderr, want) {
+			t.Errorf("%s: stderr %q, want a note starting %q", row.name, res.stderr, want)
+		}
+	}
+}
+
 func mustParseID(t *testing.T, s string) uint32 {
 	t.Helper()
 	id, err := cookiesession.ParseKeyID(s)
