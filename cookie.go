@@ -292,15 +292,18 @@ func (m *Manager) warnPlainHTTP(r *http.Request) {
 	}
 	m.logger.WarnContext(r.Context(), "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick (logged once)",
 		slog.String("host", r.Host), slog.String("path", r.URL.Path),
-		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; for local development over HTTP set Options.DisableSecure"))
+		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
 }
 
 // plainHTTP reports whether r came over plain HTTP with no sign of HTTPS
 // before it: no TLS, no X-Forwarded-Proto or Forwarded header saying
-// https, and a Host other than loopback, which browsers count as secure.
-// A request without a Host did not come from a browser.
+// https, no https URL (an adapter such as aws-lambda-go-api-proxy builds
+// one), no browser header saying the page was https, and a Host other
+// than loopback, which browsers count as secure. A request without a Host
+// did not come from a browser.
 func plainHTTP(r *http.Request) bool {
-	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["Forwarded"], "proto=https") {
+	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["Forwarded"], "proto=https") ||
+		r.URL != nil && strings.EqualFold(r.URL.Scheme, "https") || browserSawHTTPS(r.Header) {
 		return false
 	}
 	host := r.Host
@@ -316,6 +319,21 @@ func plainHTTP(r *http.Request) bool {
 	}
 	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
 	return err != nil || !ip.IsLoopback()
+}
+
+// browserSawHTTPS reports whether the browser says it sent the request
+// from an https page: its Origin (sent with a POST or a fetch) or its
+// Referer (dropped when a link leads from https to http) is https. Behind
+// a proxy that ends TLS and sends no X-Forwarded-Proto (nginx and
+// httputil.ReverseProxy by default), this is the only sign of HTTPS.
+func browserSawHTTPS(h http.Header) bool {
+	const scheme = "https://"
+	for _, key := range [...]string{"Origin", "Referer"} {
+		if v := h[key]; len(v) > 0 && len(v[0]) > len(scheme) && strings.EqualFold(v[0][:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
 }
 
 // saysHTTPS reports whether a header's comma- or semicolon-separated

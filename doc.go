@@ -62,9 +62,9 @@
 // whose handler never touches its session (a static file, a health check)
 // does no crypto and gets no Set-Cookie, Vary or Cache-Control change.
 // [Session.SkipRefresh] reads a session without sliding its idle window,
-// for polling endpoints, even when the request stores a value. [Session.SetLifetime] gives one session its own
-// absolute lifetime, idle timeout and persistence ("remember me"), bounded
-// by Options.MaxLifetime. Several Managers can be stacked (an auth cookie
+// for polling endpoints, even when the request stores a value.
+// [Session.SetLifetime] gives one session its own absolute lifetime, idle
+// timeout and persistence ("remember me"), bounded by Options.MaxLifetime. Several Managers can be stacked (an auth cookie
 // and a preferences cookie): [Manager.FromContext] finds each one's
 // session. The numeric getters convert any stored number their type holds
 // without loss: a value stored as int64, or as the float64 JSON decodes

@@ -331,6 +331,15 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // Save is optional: the middleware saves when the response is committed,
 // and after that Save returns ErrHeadersWritten, whatever wraps w.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
+	if r != nil {
+		if own := m.FromContext(r.Context()); own != nil && own != s {
+			// A session of Load's saved under this Manager's middleware:
+			// the lines it writes are the Manager's, not another writer's.
+			own.mu.Lock()
+			own.savedBeside = true
+			own.mu.Unlock()
+		}
+	}
 	return m.commit(w.Header(), s, r, false)
 }
 
@@ -363,7 +372,9 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	case final:
 		s.sent = true
 		if s.pending {
-			m.warnForeign(h, r)
+			if !s.savedBeside {
+				m.warnForeign(h, r)
+			}
 			return nil
 		}
 	case s.pending:
@@ -405,7 +416,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			// Saved earlier in this response: drop any line for our names
 			// that the handler added since.
 			setCookies(h, m.names, s.lines, buf)
-		} else if final {
+		} else if final && !s.savedBeside {
 			m.warnForeign(h, r)
 		}
 	}

@@ -1182,6 +1182,13 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 		{"X-Forwarded-Proto", "http://app.internal/login", [2]string{"X-Forwarded-Proto", "HTTPS"}, cookiesession.Options{}, login, false},
 		{"X-Forwarded-Proto http", "http://app.internal/login", [2]string{"X-Forwarded-Proto", "http"}, cookiesession.Options{}, login, true},
 		{"Forwarded", "http://app.internal/login", [2]string{"Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"}, cookiesession.Options{}, login, false},
+		// Behind a proxy that ends TLS and sends no X-Forwarded-Proto
+		// (nginx and httputil.ReverseProxy by default), the browser's own
+		// headers say the page was https, and the cookie sticks.
+		{"Origin https", "http://app.internal/login", [2]string{"Origin", "https://app.example"}, cookiesession.Options{}, login, false},
+		{"Referer https", "http://app.internal/login", [2]string{"Referer", "HTTPS://app.example/login"}, cookiesession.Options{}, login, false},
+		{"Origin http", "http://app.internal/login", [2]string{"Origin", "http://app.internal"}, cookiesession.Options{}, login, true},
+		{"Referer http", "http://app.internal/login", [2]string{"Referer", "http://app.internal/"}, cookiesession.Options{}, login, true},
 		{"localhost", "http://localhost:8080/login", [2]string{}, cookiesession.Options{}, login, false},
 		{"a .localhost name", "http://app.localhost/login", [2]string{}, cookiesession.Options{}, login, false},
 		{"127.0.0.1", "http://127.0.0.1:8080/login", [2]string{}, cookiesession.Options{}, login, false},
@@ -1208,8 +1215,19 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 			}
 		})
 	}
-	// Save, outside the middleware, knows the request too.
+	// An adapter that builds the request from an event, such as
+	// aws-lambda-go-api-proxy, gives it an https URL and no TLS.
 	f := newFixture(t, cookiesession.Options{})
+	adapted, err := http.NewRequest("POST", "https://abc123.execute-api.eu-west-1.amazonaws.com/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.m.Handler(http.HandlerFunc(login)).ServeHTTP(httptest.NewRecorder(), adapted)
+	if warns := f.log.lines("plain-HTTP request"); len(warns) != 0 {
+		t.Errorf("a request with an https URL was logged: %s", warns[0])
+	}
+	// Save, outside the middleware, knows the request too.
+	f = newFixture(t, cookiesession.Options{})
 	r := httptest.NewRequest("POST", "http://app.internal/login", nil)
 	s, _ := f.m.Load(r)
 	mustSet(t, s, "user", "ada")

@@ -204,14 +204,42 @@ func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // syncBuffer collects log output written from server goroutines.
 type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+	mu      sync.Mutex
+	buf     bytes.Buffer
+	written chan struct{} // if not nil, closed at the next Write
 }
 
 func (b *syncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.written != nil {
+		close(b.written)
+		b.written = nil
+	}
 	return b.buf.Write(p)
+}
+
+// await returns the lines that contain substr as soon as there are any,
+// written by another goroutine; it fails the test after a minute.
+func (b *syncBuffer) await(t testing.TB, substr string) []string {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		b.mu.Lock()
+		if b.written == nil {
+			b.written = make(chan struct{})
+		}
+		written := b.written // taken before the check, so no Write is missed
+		b.mu.Unlock()
+		if lines := b.lines(substr); len(lines) > 0 {
+			return lines
+		}
+		select {
+		case <-written:
+		case <-timeout:
+			t.Fatalf("no log line %q in a minute; log:\n%s", substr, b)
+		}
+	}
 }
 
 func (b *syncBuffer) String() string {

@@ -1514,23 +1514,13 @@ func TestWatchFileNilReportLogs(t *testing.T) {
 	}()
 	defer func() { cancel(); <-stopped }()
 
-	await := func(what string) []string {
-		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
-			if lines := logs.lines(what); len(lines) > 0 {
-				return lines
-			}
-		}
-		t.Fatalf("no log line %q; log:\n%s", what, logs)
-		return nil
-	}
 	writeFileAtomic(t, path, []byte(`{"version":1,"primary":`), fixedNow) // torn by a non-atomic writer
-	failed := await("reload failed")
+	failed := logs.await(t, "reload failed")
 	if !strings.Contains(failed[0], "level=ERROR") || !strings.Contains(failed[0], path) {
 		t.Errorf("failure logged as %q, want an error naming %s", failed[0], path)
 	}
 	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x5e6f7a8b, 0x1a2b3c4d)), fixedNow)
-	if reloaded := await("key ring reloaded"); !strings.Contains(reloaded[0], "5e6f7a8b") {
+	if reloaded := logs.await(t, "key ring reloaded"); !strings.Contains(reloaded[0], "5e6f7a8b") {
 		t.Errorf("reload logged as %q, want the new ring", reloaded[0])
 	}
 	assertNoSecret(t, "log", logs.String())

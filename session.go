@@ -57,6 +57,7 @@ type Session struct {
 	refused     bool // the incoming cookie was refused and must be cleared
 	lateLogged  bool // a change after the commit was logged
 	outLent     bool // out backs a save's headers: later saves get their own
+	savedBeside bool // Save wrote this Manager's cookie from a session of Load's
 }
 
 // errNoSession is the panic of a method called on a nil *Session.

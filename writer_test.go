@@ -5,6 +5,7 @@ package cookiesession_test
 // side of it.
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -189,23 +190,56 @@ func TestForeignSetCookieWarns(t *testing.T) {
 	}
 }
 
+// TestLoadAndSaveUnderMiddlewareNotForeign: a handler written for Load and
+// Save, under the same Manager's middleware (installed for the whole
+// router, say), sets the cookie through the Manager: that is not another
+// writer of the cookie, and is not logged as one.
+func TestLoadAndSaveUnderMiddlewareNotForeign(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Error(err)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("POST", "https://example.com/login", nil))
+	if ourCookies(t, rec.Result().Header, "session")["session"] == nil {
+		t.Fatalf("no session cookie: %q", rec.Result().Header["Set-Cookie"])
+	}
+	if warns := f.log.lines("which the Manager did not write"); len(warns) != 0 {
+		t.Errorf("the Manager's own Save was logged as another writer's: %s", warns[0])
+	}
+}
+
 // TestTimeoutHandlerInside checks the README's recipe: with
 // http.TimeoutHandler inside the middleware, the timeout's 503 carries the
 // change made before it, and a change the handler makes after it is
 // logged, and its Save fails, instead of being lost without a word.
+//
+// The timeout is the end of the request's context, which the test brings
+// about once the handler has stored its value: a real 1 ms timer could
+// fire before the handler's first line ran, and the 503 carry no cookie.
+// http.TimeoutHandler answers an ended context as it answers its own
+// deadline.
 func TestTimeoutHandlerInside(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
-	answered, done := make(chan struct{}), make(chan error, 1)
+	stored, answered, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := sessionOf(t, r)
 		mustSet(t, s, "user", "ada")
+		close(stored)
 		<-r.Context().Done() // the timeout
 		<-answered           // and its 503 has gone out
 		mustSet(t, s, "user", "late")
 		done <- f.m.Save(w, r, s)
 	})
+	ctx, timeout := context.WithCancel(context.Background())
+	go func() { <-stored; timeout() }()
 	rec := httptest.NewRecorder()
-	f.m.Handler(http.TimeoutHandler(slow, time.Millisecond, "too slow")).ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	req := httptest.NewRequestWithContext(ctx, "GET", "https://example.com/", nil)
+	f.m.Handler(http.TimeoutHandler(slow, time.Hour, "too slow")).ServeHTTP(rec, req)
 	close(answered)
 	if err := <-done; !errors.Is(err, cookiesession.ErrHeadersWritten) {
 		t.Errorf("Save after the timeout: %v, want ErrHeadersWritten", err)

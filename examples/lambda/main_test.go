@@ -53,8 +53,9 @@ func cookieNames(t *testing.T, lines []string) (names, pairs []string) {
 
 var twoChunks = []string{"session", "session.1"}
 
-// apiHost is the Host header API Gateway passes on; it also sends
-// X-Forwarded-Proto: https, since it ends the TLS.
+// apiHost is the domain API Gateway puts in the event, which the proxy
+// makes the request's Host; it also sends X-Forwarded-Proto: https, since
+// it ends the TLS.
 const apiHost = "abc123.execute-api.eu-west-1.amazonaws.com"
 
 // TestRESTPayload runs a 2-chunk session out of and back into the app
@@ -71,7 +72,8 @@ func TestRESTPayload(t *testing.T) {
 	out, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
 		HTTPMethod: "POST", Path: "/note", Body: noteForm,
 		MultiValueHeaders: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"},
-			"Host": {apiHost}, "X-Forwarded-Proto": {"https"}},
+			"X-Forwarded-Proto": {"https"}},
+		RequestContext: events.APIGatewayProxyRequestContext{DomainName: apiHost},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,7 +89,8 @@ func TestRESTPayload(t *testing.T) {
 	back, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
 		HTTPMethod: "GET", Path: "/",
 		MultiValueHeaders: map[string][]string{"Cookie": {strings.Join(pairs, "; ")},
-			"Host": {apiHost}, "X-Forwarded-Proto": {"https"}},
+			"X-Forwarded-Proto": {"https"}},
+		RequestContext: events.APIGatewayProxyRequestContext{DomainName: apiHost},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -114,9 +117,10 @@ func TestHTTPAPIPayload(t *testing.T) {
 		e := events.APIGatewayV2HTTPRequest{
 			Version: "2.0", RawPath: path, Body: body, Cookies: cookies,
 			Headers: map[string]string{"content-type": "application/x-www-form-urlencoded",
-				"host": apiHost, "x-forwarded-proto": "https"},
+				"x-forwarded-proto": "https"},
 		}
 		e.RequestContext.HTTP.Method, e.RequestContext.HTTP.Path = method, path
+		e.RequestContext.DomainName = apiHost
 		return e
 	}
 
