@@ -81,7 +81,8 @@ type TokenError struct {
 	// Expired is the moment the session expired, for ErrExpired.
 	Expired time.Time
 
-	kind error
+	kind  error
+	ahead bool // authentic, but created after now plus the clock skew allowed
 }
 
 func (e *TokenError) Error() string { return "cookiesession: " + e.Reason }
@@ -547,7 +548,9 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, nowSec int64, rec *Record
 	maxAge, _ := c.limits(&rec.Lifetime)
 	switch {
 	case int64(created) > nowSec+int64(clockSkew/time.Second):
-		return invalid(keyID, "session created in the future at %s", unixUTC(created))
+		err := invalid(keyID, "session created in the future at %s", unixUTC(created))
+		err.ahead = true
+		return err
 	case int64(expires) <= nowSec:
 		return expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")
 	case int64(created)+maxAge <= nowSec:

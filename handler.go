@@ -279,9 +279,12 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	}
 	if err != nil {
 		s.reset(now)
-		// A key this instance does not hold may be newer than its ring:
-		// the cookie stays, unless the handler stores something.
-		s.refused = !errors.Is(err, ErrUnknownKey)
+		// A key this instance does not hold may be newer than its ring, and
+		// a token "created in the future" comes from an instance whose
+		// clock is ahead: both open elsewhere, or later, so the cookie
+		// stays, unless the handler stores something.
+		var te *TokenError
+		s.refused = !errors.Is(err, ErrUnknownKey) && !(errors.As(err, &te) && te.ahead)
 		m.refusedCookie(r, err)
 		return err
 	}

@@ -19,7 +19,9 @@ type Metrics struct {
 	// Opened counts the tokens opened, by key id (8 hex digits).
 	Opened map[string]uint64 `json:"opened"`
 	// Refused counts the cookies refused, by reason: "unknown_key",
-	// "expired", "bad_encoding", "auth_failed" and "validate".
+	// "expired", "bad_encoding", "auth_failed", "validate" and
+	// "clock_skew" (an authentic token sealed by an instance whose clock is
+	// more than 60 seconds ahead of this one's).
 	Refused map[string]uint64 `json:"refused"`
 	// Resealed counts tokens re-sealed only to move them to the primary.
 	Resealed uint64 `json:"resealed"`
@@ -44,10 +46,11 @@ const (
 	refusedEncoding
 	refusedAuth
 	refusedValidate
+	refusedClockSkew
 	refusals
 )
 
-var refusalNames = [refusals]string{"unknown_key", "expired", "bad_encoding", "auth_failed", "validate"}
+var refusalNames = [refusals]string{"unknown_key", "expired", "bad_encoding", "auth_failed", "validate", "clock_skew"}
 
 func classify(err error) refusal {
 	var te *TokenError
@@ -61,6 +64,8 @@ func classify(err error) refusal {
 		return refusedExpired
 	case errors.As(err, &te) && te.Reason == reasonAuth:
 		return refusedAuth
+	case errors.As(err, &te) && te.ahead:
+		return refusedClockSkew
 	}
 	return refusedEncoding
 }
@@ -154,8 +159,11 @@ func (m *Manager) refusedCookie(r *http.Request, err error) {
 	m.stats.refused[reason].Add(1)
 	var te *TokenError
 	hasKey := errors.As(err, &te) && te.KeyID != 0
+	// An unknown key id, or a token from an instance whose clock is ahead,
+	// is the operator's to fix, and is logged at Warn once a minute per
+	// key id; the other reasons are the client's, at Debug.
 	level := slog.LevelDebug
-	if reason == refusedUnknownKey && m.stats.warned.allow(te.KeyID, m.opts.Now()) {
+	if (reason == refusedUnknownKey || reason == refusedClockSkew) && m.stats.warned.allow(te.KeyID, m.opts.Now()) {
 		level = slog.LevelWarn
 	}
 	if !m.logger.Enabled(r.Context(), level) {
@@ -164,6 +172,9 @@ func (m *Manager) refusedCookie(r *http.Request, err error) {
 	attrs := []slog.Attr{slog.String("cookie", m.opts.Name), slog.String("reason", err.Error())}
 	if hasKey {
 		attrs = append(attrs, slog.String("key_id", FormatKeyID(te.KeyID)))
+	}
+	if reason == refusedClockSkew {
+		attrs = append(attrs, slog.String("fix", "an instance's clock runs more than 60s ahead of this one's: synchronise the fleet's clocks (NTP)"))
 	}
 	m.logger.LogAttrs(r.Context(), level, "cookiesession: session cookie refused", attrs...)
 }

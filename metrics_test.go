@@ -36,6 +36,14 @@ func TestMetricsCount(t *testing.T) {
 	f.serve(cookie(string(tampered)), read)                                             // auth_failed, cleared 1
 	f.serve(cookie("!"+strings.Repeat("A", 150)), read)                                 // bad_encoding, cleared 2
 	f.serve(cookie(sealWith(t, ringOf(t, 0x0badcafe), "session", f.clock.Now())), read) // unknown_key, not cleared
+	ahead := cookie(sealWith(t, f.ring, "session", f.clock.Now().Add(2*time.Minute)))   // by a clock 2 minutes ahead
+	f.serve(ahead, read)                                                                // clock_skew, not cleared
+	if len(ahead.vals) != 1 {
+		t.Error("the cookie from an instance whose clock is ahead was cleared")
+	}
+	if warns := f.log.lines("created in the future"); len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "NTP") {
+		t.Errorf("a token from a clock ahead: want one warning naming the fix, got %q", warns)
+	}
 	revoked := newClientCookies()
 	f.serve(revoked, setString(t, "user", "revoked"))                 // written 2
 	f.serve(revoked, read)                                            // opened under A, then validate, cleared 3
@@ -63,7 +71,7 @@ func TestMetricsCount(t *testing.T) {
 
 	want := cookiesession.Metrics{
 		Opened:   map[string]uint64{"1a2b3c4d": 4, "2b3c4d5e": 1},
-		Refused:  map[string]uint64{"unknown_key": 1, "expired": 1, "bad_encoding": 1, "auth_failed": 1, "validate": 1},
+		Refused:  map[string]uint64{"unknown_key": 1, "expired": 1, "bad_encoding": 1, "auth_failed": 1, "validate": 1, "clock_skew": 1},
 		Resealed: 1, Written: 3, Cleared: 4, TooLarge: 2,
 		Primary: "2b3c4d5e",
 		Keys:    f.ring.KeysAt(f.clock.Now()),

@@ -6,7 +6,7 @@
 // With namespace "myapp" the metrics are:
 //
 //	myapp_cookiesession_opened_total{key_id}        tokens opened, by key id
-//	myapp_cookiesession_refused_total{reason}       cookies refused: unknown_key, expired, bad_encoding, auth_failed, validate
+//	myapp_cookiesession_refused_total{reason}       cookies refused: unknown_key, expired, bad_encoding, auth_failed, validate, clock_skew
 //	myapp_cookiesession_resealed_total              tokens re-sealed only to move them to the primary key
 //	myapp_cookiesession_written_total               tokens sealed into a response
 //	myapp_cookiesession_cleared_total               responses that expired the client's cookies

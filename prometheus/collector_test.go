@@ -116,6 +116,7 @@ app_cookiesession_opened_total{cookie="sid",key_id="0000000a"} 3
 # TYPE app_cookiesession_refused_total counter
 app_cookiesession_refused_total{cookie="sid",reason="auth_failed"} 1
 app_cookiesession_refused_total{cookie="sid",reason="bad_encoding"} 0
+app_cookiesession_refused_total{cookie="sid",reason="clock_skew"} 0
 app_cookiesession_refused_total{cookie="sid",reason="expired"} 0
 app_cookiesession_refused_total{cookie="sid",reason="unknown_key"} 0
 app_cookiesession_refused_total{cookie="sid",reason="validate"} 0
