@@ -291,7 +291,7 @@ func (m *Manager) warnPlainHTTP(r *http.Request) {
 		return
 	}
 	m.logger.WarnContext(r.Context(), "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick (logged once)",
-		slog.String("host", r.Host), slog.String("path", r.URL.Path),
+		slog.String("host", r.Host), slog.String("path", urlPath(r)),
 		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
 }
 
@@ -366,14 +366,23 @@ func (m *Manager) warnForeign(h http.Header, r *http.Request) {
 		if m.foreignLogged.Swap(true) {
 			return
 		}
-		ctx, path := context.Background(), ""
+		ctx := context.Background()
 		if r != nil {
-			ctx, path = r.Context(), r.URL.Path
+			ctx = r.Context()
 		}
 		name, _, _ := strings.Cut(line, "=")
 		m.logger.WarnContext(ctx, "cookiesession: the response sets the session's cookie, which the Manager did not write: it replaces the client's session (logged once)",
-			slog.String("cookie", strings.TrimSpace(name)), slog.String("path", path),
+			slog.String("cookie", strings.TrimSpace(name)), slog.String("path", urlPath(r)),
 			slog.String("fix", "give the other writer of this cookie (a handler, an upstream behind a proxy) another name; end a session with Session.Destroy"))
 		return
 	}
+}
+
+// urlPath returns r's URL path for a log line, or "": an adapter's request
+// given to CommitHeader may have no URL.
+func urlPath(r *http.Request) string {
+	if r == nil || r.URL == nil {
+		return ""
+	}
+	return r.URL.Path
 }

@@ -358,8 +358,16 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // whose response is about to be sent: after it, Save and SaveHeader return
 // ErrHeadersWritten, and a change to the session is logged at Warn as not
 // saved, as after the middleware's own commit.
-func (m *Manager) CommitHeader(h http.Header, s *Session) error {
-	return m.commit(h, s, nil, true)
+//
+// r is the request the response answers, or nil. With it, CommitHeader
+// logs what the middleware logs at its commit: a Secure cookie set in
+// answer to plain HTTP, for which it reads r's Host, TLS, URL scheme and
+// X-Forwarded-Proto, Forwarded, Origin and Referer headers. A Set-Cookie
+// line in h for one of the session's names that the Manager did not write
+// is logged too, with or without r. Of r the log lines also take its
+// context and URL path. CommitHeader does not keep r.
+func (m *Manager) CommitHeader(h http.Header, s *Session, r *http.Request) error {
+	return m.commit(h, s, r, true)
 }
 
 // commit decides what the response must say about the session and writes

@@ -1138,7 +1138,7 @@ func TestCommitHeader(t *testing.T) {
 	s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
 	mustSet(t, s, "user", "ada")
 	h := http.Header{}
-	if err := f.m.CommitHeader(h, s); err != nil || !strings.HasPrefix(h.Get("Set-Cookie"), "session=") {
+	if err := f.m.CommitHeader(h, s, nil); err != nil || !strings.HasPrefix(h.Get("Set-Cookie"), "session=") {
 		t.Fatalf("CommitHeader: %v, Set-Cookie %q", err, h.Get("Set-Cookie"))
 	}
 	if got := f.open(ourCookies(t, h, "session")["session"].Value).Values; got.Len() != 1 {
@@ -1152,7 +1152,10 @@ func TestCommitHeader(t *testing.T) {
 		t.Errorf("a change after CommitHeader: want one warning, got:\n%s", f.log)
 	}
 	for name, save := range map[string]func(http.Header, *cookiesession.Session) error{
-		"SaveHeader": f.m.SaveHeader, "CommitHeader": f.m.CommitHeader,
+		"SaveHeader": f.m.SaveHeader,
+		"CommitHeader": func(h http.Header, s *cookiesession.Session) error {
+			return f.m.CommitHeader(h, s, httptest.NewRequest("GET", "https://app.example/", nil))
+		},
 	} {
 		later := http.Header{}
 		if err := save(later, s); !errors.Is(err, cookiesession.ErrHeadersWritten) || len(later) != 0 {
@@ -1236,6 +1239,27 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 	}
 	if len(f.log.lines("plain-HTTP request")) != 1 {
 		t.Errorf("Save over plain HTTP: want one warning; log:\n%s", f.log)
+	}
+	// So does an adapter's CommitHeader, given the request: one an adapter
+	// built with no URL, and one with an https URL.
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		warn int
+	}{
+		{"no URL", &http.Request{Host: "app.internal", Header: http.Header{}}, 1},
+		{"https URL", httptest.NewRequest("GET", "https://app.internal/", nil), 0},
+		{"nil", nil, 0},
+	} {
+		f = newFixture(t, cookiesession.Options{})
+		s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
+		mustSet(t, s, "user", "ada")
+		if err := f.m.CommitHeader(http.Header{}, s, tt.r); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.log.lines("plain-HTTP request")); n != tt.warn {
+			t.Errorf("CommitHeader, request %s: %d warnings, want %d; log:\n%s", tt.name, n, tt.warn, f.log)
+		}
 	}
 }
 

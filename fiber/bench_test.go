@@ -19,6 +19,11 @@ import (
 // row.
 var workNames = []string{"bare", "untouched", "read", "write"}
 
+// referers are the pages a browser comes from, one after the other, on the
+// site whose Host the requests carry: the middleware's check for HTTPS
+// reads them.
+var referers = [...]string{"https://example.com/account", "https://example.com/orders?page=2"}
+
 // netHTTPCases serves one request per call through the net/http middleware
 // (m.Handler, with httptest), by work name.
 func netHTTPCases(tb testing.TB, m *cookiesession.Manager, cookie string) map[string]func() {
@@ -44,6 +49,7 @@ func netHTTPCases(tb testing.TB, m *cookiesession.Manager, cookie string) map[st
 		}
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.Header.Set("Cookie", cookie)
+		req.Header.Set("Referer", referers[0])
 		cases[name] = func() {
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
@@ -81,12 +87,16 @@ func fiberCases(tb testing.TB, m *cookiesession.Manager, cookie string) map[stri
 		ctx := new(fasthttp.RequestCtx)
 		ctx.Request.Header.SetMethod(http.MethodGet)
 		ctx.Request.SetRequestURI("/" + name)
+		ctx.Request.Header.SetHost("example.com")
 		ctx.Request.Header.Set("Cookie", cookie)
+		page := 0
 		cases[name] = func() {
 			// What the fasthttp server does between requests on a
 			// connection, less parsing the same request again.
 			ctx.Response.Reset()
 			ctx.ResetUserValues()
+			page++
+			ctx.Request.Header.Set("Referer", referers[page%len(referers)])
 			handler(ctx)
 			if code := ctx.Response.StatusCode(); code != http.StatusOK {
 				tb.Fatalf("status %d: %s", code, ctx.Response.Body())

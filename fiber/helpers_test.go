@@ -1,11 +1,16 @@
 package fibersession_test
 
 import (
+	"bytes"
+	"context"
+	"crypto/tls"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -196,4 +201,64 @@ func (j *jar) names() []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// serveTLS serves app over TLS on a loopback port, and returns a client
+// that sends every request there: a request for https://example.com
+// carries a Host that is not loopback, over a connection fasthttp sees as
+// TLS. The certificate is httptest's, which names example.com.
+func serveTLS(t *testing.T, app *fiber.App) *http.Client {
+	t.Helper()
+	borrowed := httptest.NewTLSServer(http.NotFoundHandler())
+	cert := borrowed.TLS.Certificates[0]
+	roots := borrowed.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	borrowed.Close()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
+	transport := &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: roots},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return new(net.Dialer).DialContext(ctx, network, ln.Addr().String())
+		},
+	}
+	t.Cleanup(func() {
+		transport.CloseIdleConnections()
+		_ = app.Shutdown()
+	})
+	return &http.Client{Transport: transport, Timeout: 5 * time.Second}
+}
+
+// syncBuffer is a log destination that a server goroutine writes while the
+// test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// lines returns the logged lines that contain substr.
+func (b *syncBuffer) lines(substr string) []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var found []string
+	for line := range strings.Lines(b.buf.String()) {
+		if strings.Contains(line, substr) {
+			found = append(found, line)
+		}
+	}
+	return found
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

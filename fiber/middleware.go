@@ -18,6 +18,16 @@
 // the client, and the first one is logged at Warn, as in the net/http
 // middleware.
 //
+// The middleware's save also logs at Warn, once per Manager, what the
+// net/http middleware logs: a Secure cookie set in answer to a plain-HTTP
+// request (over a connection without TLS, to a host other than loopback,
+// with no X-Forwarded-Proto, Forwarded, Origin or Referer header that says
+// https), which browsers drop; and a Set-Cookie for one of the session's
+// cookie names that a handler set (c.Cookie) in a response for which the
+// Manager writes none, which replaces the client's session. That line is
+// sent as the handler set it; where the Manager writes the cookie, its
+// line replaces the handler's.
+//
 // Several Managers can be stacked (an auth cookie and a preferences
 // cookie): each New(m) keeps its session under m, and Get(c, m) returns
 // that one. Two whose cookie names overlap answer every request through

@@ -609,3 +609,200 @@ func TestChangeAfterSaveWarns(t *testing.T) {
 		t.Errorf("Save after the middleware returned: %v, want ErrHeadersWritten", saveAfter)
 	}
 }
+
+// plainHTTPWarning is in the line the core logs for a Secure cookie set in
+// answer to a plain-HTTP request.
+const plainHTTPWarning = "plain-HTTP request"
+
+// TestSecureOverPlainHTTPWarns checks that the first Secure cookie set in
+// answer to a plain-HTTP request to a host other than loopback is logged,
+// once, naming the host; and that a request with a proxy's or a browser's
+// sign of HTTPS, to a loopback host, or that sets no cookie is not. A
+// plain-HTTP login after each row's requests shows the check was live.
+func TestSecureOverPlainHTTPWarns(t *testing.T) {
+	const login = "/set?key=user&value=ada"
+	tests := []struct {
+		name   string
+		target string
+		header [2]string
+		warn   bool
+	}{
+		{"plain HTTP", "http://app.example" + login, [2]string{}, true},
+		{"plain HTTP with a port", "http://10.0.0.7:8080" + login, [2]string{}, true},
+		{"X-Forwarded-Proto https", "http://app.example" + login, [2]string{"X-Forwarded-Proto", "https"}, false},
+		{"X-Forwarded-Proto http", "http://app.example" + login, [2]string{"X-Forwarded-Proto", "http"}, true},
+		{"Forwarded", "http://app.example" + login, [2]string{"Forwarded", "for=192.0.2.60;proto=https"}, false},
+		{"Origin https", "http://app.example" + login, [2]string{"Origin", "https://app.example"}, false},
+		{"Referer https", "http://app.example" + login, [2]string{"Referer", "HTTPS://app.example/a/b?c=d#e"}, false},
+		{"Referer http", "http://app.example" + login, [2]string{"Referer", "http://app.example/https://x"}, true},
+		{"Referer of a scheme alone", "http://app.example" + login, [2]string{"Referer", "https:"}, true},
+		{"localhost", "http://localhost:3000" + login, [2]string{}, false},
+		{"127.0.0.1", "http://127.0.0.1:3000" + login, [2]string{}, false},
+		{"::1", "http://[::1]:3000" + login, [2]string{}, false},
+		{"no cookie to set", "http://app.example/get?key=user", [2]string{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logged syncBuffer
+			m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+			app := newApp(m)
+			method := map[bool]string{true: http.MethodPost, false: http.MethodGet}[strings.Contains(tt.target, "/set")]
+			for range 2 {
+				req := httptest.NewRequest(method, tt.target, nil)
+				if tt.header[0] != "" {
+					req.Header.Set(tt.header[0], tt.header[1])
+				}
+				if r := send(t, app, req, nil); r.status != http.StatusOK {
+					t.Fatalf("status %d: %s", r.status, r.body)
+				}
+			}
+			warns := logged.lines(plainHTTPWarning)
+			if want := map[bool]int{true: 1, false: 0}[tt.warn]; len(warns) != want {
+				t.Fatalf("%d warnings, want %d; log:\n%s", len(warns), want, &logged)
+			}
+			if tt.warn && !strings.Contains(warns[0], "host="+httptest.NewRequest(method, tt.target, nil).Host) {
+				t.Errorf("the warning does not name the host: %s", warns[0])
+			}
+			send(t, app, httptest.NewRequest(http.MethodPost, "http://app.example"+login, nil), nil)
+			if warns := logged.lines(plainHTTPWarning); len(warns) != 1 {
+				t.Errorf("after a plain-HTTP login: %d warnings, want 1; log:\n%s", len(warns), &logged)
+			}
+		})
+	}
+}
+
+// TestSecureOverTLSDoesNotWarn checks that a request over a TLS connection
+// to a host other than loopback, with no other sign of HTTPS, is not
+// logged as plain HTTP, and that the same request over plain HTTP is.
+func TestSecureOverTLSDoesNotWarn(t *testing.T) {
+	var logged syncBuffer
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	app := newApp(m)
+	client := serveTLS(t, app)
+	for range 2 {
+		res, err := client.Post("https://example.com/set?key=user&value=ada", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = res.Body.Close()
+		if c := res.Cookies(); res.StatusCode != http.StatusOK || len(c) != 1 || !c[0].Secure {
+			t.Fatalf("status %d, Set-Cookie %q: want 200 and one Secure cookie", res.StatusCode, res.Header.Values("Set-Cookie"))
+		}
+	}
+	if warns := logged.lines(plainHTTPWarning); len(warns) != 0 {
+		t.Fatalf("a request over TLS was logged as plain HTTP:\n%s", &logged)
+	}
+	send(t, app, httptest.NewRequest(http.MethodPost, "http://example.com/set?key=user&value=ada", nil), nil)
+	if warns := logged.lines(plainHTTPWarning); len(warns) != 1 {
+		t.Errorf("over plain HTTP: %d warnings, want 1; log:\n%s", len(warns), &logged)
+	}
+}
+
+// foreignWarning is in the line the core logs for a response that sets
+// the session's cookie without the Manager writing it.
+const foreignWarning = "which the Manager did not write"
+
+// TestForeignSetCookieWarns checks that a handler's own Set-Cookie for one
+// of the session's cookie names is logged, once, in a response for which
+// the Manager writes none, and then goes out exactly once, as the handler
+// set it; where the Manager writes the cookie, its line replaces the
+// handler's and nothing is logged. The handler's other cookies stay. A
+// read-only request whose handler sets session, after each row's requests,
+// shows the check was live.
+func TestForeignSetCookieWarns(t *testing.T) {
+	tests := []struct {
+		name        string
+		set         []string // the cookies the handler sets, with the value theirs (or "theirs")
+		theirs      string
+		store, save bool // the handler stores a value; it saves before setting its cookies
+		warn        bool
+	}{
+		{"read only, handler sets session", []string{"session"}, "", false, false, true},
+		{"read only, handler sets a chunk", []string{"session.1"}, "", false, false, true},
+		{"read only, handler sets both", []string{"session", "session.1"}, "", false, false, true},
+		// Only the Manager's cookies are held to fiber's read buffer.
+		{"read only, handler sets a large session", []string{"session"}, strings.Repeat("x", 15<<10), false, false, true},
+		{"stores a value, handler sets session", []string{"session"}, "", true, false, false},
+		{"saved early, handler sets session after", []string{"session"}, "", true, true, false},
+		{"saved early, unchanged", nil, "", true, true, false},
+		{"read only, no line of ours", nil, "", false, false, false},
+		{"read only, names not ours", []string{"Session", "session.2", "sessionx"}, "", false, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var logged syncBuffer
+			m := newManager(t, cookiesession.Options{MaxChunks: 2, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+			theirs := tt.theirs
+			if theirs == "" {
+				theirs = "theirs"
+			}
+			app := newApp(m)
+			app.Get("/control", func(c fiber.Ctx) error {
+				_ = fibersession.Get(c, m).GetString("user")
+				c.Cookie(&fiber.Cookie{Name: "session", Value: "theirs"})
+				return nil
+			})
+			app.Get("/theirs", func(c fiber.Ctx) error {
+				s := fibersession.Get(c, m)
+				_ = s.GetString("user")
+				if tt.store {
+					if err := s.Set("user", "ada"); err != nil {
+						return err
+					}
+				}
+				if tt.save {
+					if err := fibersession.Save(c, m); err != nil {
+						return err
+					}
+				}
+				c.Cookie(&fiber.Cookie{Name: "theme", Value: "dark"})
+				for _, name := range tt.set {
+					c.Cookie(&fiber.Cookie{Name: name, Value: theirs, Secure: true})
+				}
+				return c.SendString("ok")
+			})
+			for range 2 {
+				r := do(t, app, http.MethodGet, "/theirs", nil)
+				want := map[string]string{"theme": "dark"}
+				for _, name := range tt.set {
+					want[name] = theirs
+				}
+				got := cookieValues(t, r)
+				if tt.store {
+					want["session"] = "the Manager's"
+					if v := got["session"]; v != theirs && len(v) > 100 {
+						got["session"] = "the Manager's" // a sealed token
+					}
+				}
+				if !cmp.Equal(want, got) {
+					t.Fatalf("Set-Cookie %q: (-want +got):\n%s", r.setCookie, cmp.Diff(want, got))
+				}
+			}
+			if n, want := len(logged.lines(foreignWarning)), map[bool]int{true: 1, false: 0}[tt.warn]; n != want {
+				t.Fatalf("%d warnings, want %d; log:\n%s", n, want, &logged)
+			}
+			do(t, app, http.MethodGet, "/control", nil)
+			if warns := logged.lines(foreignWarning); len(warns) != 1 || !strings.Contains(warns[0], "cookie=session") {
+				t.Errorf("after a read-only request that sets session: %d warnings, want 1 naming it; log:\n%s", len(warns), &logged)
+			}
+		})
+	}
+}
+
+// cookieValues returns the value of each cookie the response sets. A name
+// set twice fails the test.
+func cookieValues(t *testing.T, r response) map[string]string {
+	t.Helper()
+	values := map[string]string{}
+	for _, line := range r.setCookie {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if _, twice := values[c.Name]; twice {
+			t.Fatalf("Set-Cookie %q: %s set twice", r.setCookie, c.Name)
+		}
+		values[c.Name] = c.Value
+	}
+	return values
+}

@@ -1,6 +1,7 @@
 package fibersession
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -15,19 +16,30 @@ import (
 
 // The cookie transport between fasthttp and the core: the request's Cookie
 // lines go to Manager.Load in a minimal http.Request, and the headers
-// Manager.SaveHeader writes go onto the fasthttp response. Nothing else of
-// the request or response is converted.
+// Manager.SaveHeader writes go onto the fasthttp response. The final save
+// gives Manager.CommitHeader what its warnings read: the request's signs of
+// HTTPS, and the handler's Set-Cookie lines for the session's names.
+// Nothing else of the request or response is converted.
 
-// scratch is one used session's per-request state, pooled: the session and
-// the request and header map the core reads and writes.
+// httpsHeaders are the request headers that can say a request came over
+// HTTPS (the core's plainHTTP reads them), passed on at the final save.
+var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer"}
+
+// scratch is one used session's per-request state, pooled: the session,
+// the request the core reads and the header map it writes.
 type scratch struct {
 	session *cookiesession.Session
 	req     *http.Request // Header, URL and ctx point into this scratch
 	ctx     requestContext
 	url     url.URL
-	header  http.Header
-	cookie  []byte    // the request's cookies as one Cookie line
-	line    [1]string // header["Cookie"]
+	header  http.Header // the response headers a save writes
+	cookie  []byte      // the request's cookies as one Cookie line
+	// values back req.Header's one-element values: the Cookie line, then
+	// httpsHeaders. last holds the Host, then httpsHeaders, as the final
+	// save last passed them on: a site's requests repeat them, and reusing
+	// the string saves an allocation.
+	values [1 + len(httpsHeaders)]string
+	last   [1 + len(httpsHeaders)]string
 }
 
 // requestContext is the context Load sees: the fiber request's, swapped in
@@ -41,7 +53,8 @@ const maxKeptCookieBuf = 64 << 10
 var scratchPool = sync.Pool{New: func() any {
 	st := &scratch{header: make(http.Header, 3)}
 	st.ctx.Context = context.Background()
-	st.req = (&http.Request{Header: st.header, URL: &st.url}).WithContext(&st.ctx)
+	req := &http.Request{Header: make(http.Header, 1+len(httpsHeaders)), URL: &st.url}
+	st.req = req.WithContext(&st.ctx)
 	return st
 }}
 
@@ -64,20 +77,83 @@ func (st *scratch) load(c fiber.Ctx, m *cookiesession.Manager) {
 		st.cookie = append(st.cookie, value...)
 	}
 	if len(st.cookie) > 0 {
-		st.line[0] = string(st.cookie)
-		st.header["Cookie"] = st.line[:]
+		st.values[0] = string(st.cookie)
+		st.req.Header["Cookie"] = st.values[:1:1]
 	}
-	st.req.Method = c.Method()
-	st.url.Path = c.Path()
-	st.ctx.Context = c.Context()
+	st.fillRequest(c)
 	// A refused cookie yields a fresh session; the core has logged why,
 	// and clears the cookie when the session is saved.
 	st.session, _ = m.Load(st.req)
+	st.clearRequest()
+}
+
+// fillRequest gives st.req the method, path and context of c's request.
+func (st *scratch) fillRequest(c fiber.Ctx) {
+	st.req.Method = c.Method()
+	st.url.Path = c.Path()
+	st.ctx.Context = c.Context()
+}
+
+// fillHTTPSSigns gives st.req what the core's plain-HTTP check reads: the
+// host (the request URI's, as net/http's Request.Host: the Host header's
+// unless the request line holds an absolute URI), the scheme https over a
+// TLS connection, and httpsHeaders. A Referer is cut to its scheme and
+// host, all the check reads of it, so that it repeats from page to page.
+func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
+	st.req.Host = reuse(&st.last[0], c.Request().URI().Host())
+	in := &c.Request().Header
+	if c.RequestCtx().IsTLS() {
+		st.url.Scheme = "https"
+	}
+	for i, key := range httpsHeaders {
+		values := in.PeekAll(key)
+		switch {
+		case len(values) == 1 && key == "Referer":
+			st.values[1+i] = reuse(&st.last[1+i], origin(values[0]))
+		case len(values) == 1:
+			st.values[1+i] = reuse(&st.last[1+i], values[0])
+		case len(values) > 1: // a proxy chain's lines: rare, and copied
+			copied := make([]string, len(values))
+			for j, v := range values {
+				copied[j] = string(v)
+			}
+			st.req.Header[key] = copied
+			continue
+		default:
+			continue
+		}
+		st.req.Header[key] = st.values[1+i : 2+i : 2+i]
+	}
+}
+
+// clearRequest empties st.req after a call into the core.
+func (st *scratch) clearRequest() {
 	st.ctx.Context = context.Background()
 	st.url = url.URL{}
-	st.req.Method = ""
-	st.line[0] = ""
-	clear(st.header)
+	st.req.Method, st.req.Host = "", ""
+	st.values = [len(st.values)]string{}
+	clear(st.req.Header)
+}
+
+// reuse returns b as a string: *last if it holds the same bytes (the
+// comparison does not allocate), or else a copy, kept in *last.
+func reuse(last *string, b []byte) string {
+	if string(b) != *last {
+		*last = string(b)
+	}
+	return *last
+}
+
+// origin cuts a URL to its scheme and host.
+func origin(u []byte) []byte {
+	_, rest, ok := bytes.Cut(u, []byte("://"))
+	if !ok {
+		return u
+	}
+	if i := bytes.IndexAny(rest, "/?#"); i >= 0 {
+		return u[:len(u)-len(rest)+i]
+	}
+	return u
 }
 
 // save writes the session's headers onto the fasthttp response. The
@@ -97,7 +173,7 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 	}
 	var err error
 	if final {
-		err = m.CommitHeader(h, st.session)
+		err = st.commit(c, m, names)
 	} else {
 		err = m.SaveHeader(h, st.session)
 	}
@@ -125,6 +201,38 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 	return nil
 }
 
+// commit is the final save, with what the core's warnings read: the
+// request's signs of HTTPS, and the response's Set-Cookie lines for our
+// names, which fasthttp keeps apart from the other headers. Where the core
+// writes cookies, it drops those lines from h, and save replaces every
+// cookie of our names in the response with h's: none goes out twice. If
+// it leaves them as they were (it wrote none of its own, or the same
+// lines again after an early Save), they are taken out of h and stay in
+// the response as set: copied back, they would be held to the read
+// buffer, and move.
+func (st *scratch) commit(c fiber.Ctx, m *cookiesession.Manager, names []string) error {
+	var theirs []string
+	for name, line := range c.Response().Header.Cookies() {
+		for _, ours := range names {
+			if string(name) == ours {
+				theirs = append(theirs, string(line))
+				break
+			}
+		}
+	}
+	if theirs != nil {
+		st.header[fiber.HeaderSetCookie] = theirs
+	}
+	st.fillRequest(c)
+	st.fillHTTPSSigns(c)
+	err := m.CommitHeader(st.header, st.session, st.req)
+	st.clearRequest()
+	if theirs != nil && slices.Equal(st.header[fiber.HeaderSetCookie], theirs) {
+		delete(st.header, fiber.HeaderSetCookie)
+	}
+	return err
+}
+
 // headerRoom is what a request's line and its other headers are assumed
 // to take of fasthttp's read buffer, beside the session's cookies.
 const headerRoom = 1024
@@ -149,7 +257,8 @@ func fitsReadBuffer(lines, names []string, readBuffer int) error {
 	return nil
 }
 
-// release returns the scratch to the pool.
+// release returns the scratch to the pool. last stays: it is the next
+// request's guess at its Host and headers.
 func (st *scratch) release() {
 	st.session = nil
 	clear(st.header)
