@@ -7,6 +7,7 @@ package cookiesession_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -199,6 +200,26 @@ func newFakeClock(start time.Time) *fakeClock {
 
 func (c *fakeClock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *fakeClock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// watchFile runs ring.WatchFile on path until the test ends, and then
+// checks that it returns once cancelled.
+func watchFile(t *testing.T, ring *cookiesession.KeyRing, path string, interval time.Duration, report func(error)) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = ring.WatchFile(ctx, path, interval, report)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-stopped:
+		case <-time.After(30 * time.Second):
+			t.Errorf("WatchFile did not return after cancel")
+		}
+	})
+}
 
 // ---- log capture -------------------------------------------------------
 

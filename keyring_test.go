@@ -991,26 +991,13 @@ func TestWatchFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	reports := make(chan error, 64)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		ring.WatchFile(ctx, path, 5*time.Millisecond, func(err error) {
-			select {
-			case reports <- err:
-			default:
-			}
-		})
-	}()
-	defer func() {
-		cancel()
+	watchFile(t, ring, path, 5*time.Millisecond, func(err error) {
 		select {
-		case <-stopped:
-		case <-time.After(30 * time.Second):
-			t.Errorf("WatchFile did not return after cancel")
+		case reports <- err:
+		default:
 		}
-	}()
+	})
 	next := marshalRing(t, ringOf(t, 0x5e6f7a8b, 0x1a2b3c4d))
 	awaitReport(t, reports, path, next, func(err error) bool {
 		if err != nil {
@@ -1506,13 +1493,7 @@ func TestWatchFileNilReportLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		ring.WatchFile(ctx, path, time.Millisecond, nil)
-	}()
-	defer func() { cancel(); <-stopped }()
+	watchFile(t, ring, path, time.Millisecond, nil)
 
 	writeFileAtomic(t, path, []byte(`{"version":1,"primary":`), fixedNow) // torn by a non-atomic writer
 	failed := logs.await(t, "reload failed")
@@ -1605,13 +1586,7 @@ func TestWatchFileWarnsDroppedPrimary(t *testing.T) {
 		t.Fatal(err)
 	}
 	reports := make(chan error, 16)
-	ctx, cancel := context.WithCancel(context.Background())
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		ring.WatchFile(ctx, path, time.Millisecond, func(err error) { reports <- err })
-	}()
-	defer func() { cancel(); <-stopped }()
+	watchFile(t, ring, path, time.Millisecond, func(err error) { reports <- err })
 	awaitReport(t, reports, path, marshalRing(t, ringOf(t, 0x5e6f7a8b)), func(err error) bool { return err == nil })
 	warned := logs.lines("level=WARN")
 	if len(warned) != 1 || !strings.Contains(warned[0], "key_id=1a2b3c4d") || !strings.Contains(warned[0], "refused") {
