@@ -39,6 +39,11 @@ export class SessionCookies {
     }
     /** The Codec behind the cookies; its token limit is the chunks' total capacity. */
     const { maxAge, idleTimeout, maxLifetime } = options;
+    if (maxLifetime !== undefined && maxLifetime < (maxAge ?? 86400)) {
+      // As Go's New: the ceiling would cut every session to it, and maxAge
+      // would mean nothing.
+      throw new RangeError(`cookiesession: maxLifetime ${maxLifetime} is below maxAge ${maxAge ?? 86400}; it bounds the lifetimes sessions may ask for, so set it at least as long`);
+    }
     this.codec = new Codec(ring, { name, maxAge, idleTimeout, maxLifetime, maxTokenLen: total });
     this.#attrs = attributes(name, options);
     this.#browserSession = browserSession;

@@ -192,9 +192,9 @@ export interface SessionCookiesOptions {
   name?: string;
   maxAge?: number;
   idleTimeout?: number;
-  /** As Go's Options.MaxLifetime; default maxAge. */
+  /** As Go's Options.MaxLifetime; default maxAge, and no less (RangeError). */
   maxLifetime?: number;
-  /** Each cookie's name plus value, in bytes. Default 4096. */
+  /** Each cookie's name plus value, in bytes. Default and most 4096 (RangeError). */
   maxCookieSize?: number;
   /** Default 1, at most 64. */
   maxChunks?: number;

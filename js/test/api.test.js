@@ -155,5 +155,8 @@ describe('SessionCookies', () => {
     assert.throws(() => new SessionCookies(ring, { name: 's', secure: false, sameSite: 'none' }), /need secure/);
     assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 100 }), /cannot hold an empty session/);
     assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 4097 }), /over 4096, the most browsers keep/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', maxLifetime: 3600 }), /maxLifetime 3600 is below maxAge 86400/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', maxAge: 7200, maxLifetime: 3600 }), /below maxAge 7200/);
+    new SessionCookies(ring, { name: 's', maxAge: 3600, maxLifetime: 3600 }); // equal is the default
   });
 });
