@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/textproto"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -166,17 +167,22 @@ func (m *Manager) cookieLine(i int, value []byte, maxAge int, browserSession boo
 
 // setCookies replaces any Set-Cookie lines for our names with lines, so the
 // response never carries two values for one of our cookies, whatever the
-// case of the header key they were added under. A response that sets a
+// case of the header key they were added under. It returns a line it
+// dropped that is not among prev, the lines the Manager wrote earlier in
+// this response: another writer's, or "". A response that sets a
 // cookie must not be stored by a shared cache: Cache-Control becomes
 // no-store unless it holds a bare private or no-store directive (a
 // qualified private="Set-Cookie" still lets a shared cache store the rest).
-func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
+func setCookies(h http.Header, names, prev, lines []string, buf *headerBuf) (foreign string) {
 	old, cacheControl := sweep(h, names)
 	if len(old) > 0 {
 		kept := make([]string, 0, len(old)+len(lines))
 		for _, line := range old {
-			if !isOurs(line, names) {
+			switch {
+			case !isOurs(line, names):
 				kept = append(kept, line)
+			case foreign == "" && !slices.Contains(prev, line):
+				foreign = line
 			}
 		}
 		lines = append(kept, lines...)
@@ -186,6 +192,7 @@ func setCookies(h http.Header, names []string, lines []string, buf *headerBuf) {
 		buf.cacheControl[0] = "no-store"
 		h["Cache-Control"] = buf.cacheControl[:1:1]
 	}
+	return foreign
 }
 
 // headerBuf backs the one-element header values a response usually needs,
@@ -376,6 +383,76 @@ func (m *Manager) warnForeign(h http.Header, r *http.Request) {
 			slog.String("fix", "give the other writer of this cookie (a handler, an upstream behind a proxy) another name; end a session with Session.Destroy"))
 		return
 	}
+}
+
+// warnReplaced logs, once per Manager, line, a Set-Cookie line for one of
+// the session's cookies that the Manager did not write and has replaced
+// with its own: a handler's own logout, or an upstream's cookie, would
+// otherwise be lost without a word.
+func (m *Manager) warnReplaced(s *Session, line string) {
+	if m.replacedLogged.Swap(true) {
+		return
+	}
+	ctx, path := s.origin()
+	name, _, _ := strings.Cut(line, "=")
+	m.logger.WarnContext(ctx, "cookiesession: the response set the session's cookie itself, and the Manager replaced that line with its own (logged once)",
+		slog.String("cookie", strings.TrimSpace(name)), slog.String("path", path),
+		slog.String("fix", "end a session with Session.Destroy, not http.SetCookie; give any other writer of this cookie (an upstream behind a proxy) another name"))
+}
+
+// warnDomain logs, once per Manager, a cookie with a Domain attribute set
+// in answer to a request for a host outside that domain: browsers drop
+// it, so the session never sticks. The request's Host, X-Forwarded-Host,
+// Origin and Referer are each taken as the browser's host, since a proxy
+// may rewrite Host.
+func (m *Manager) warnDomain(r *http.Request) {
+	domain := m.attrs.Domain
+	if domain == "" || r.Host == "" || m.domainLogged.Load() {
+		return
+	}
+	if domainMatch(r.Host, domain) {
+		return
+	}
+	for _, host := range r.Header["X-Forwarded-Host"] {
+		if domainMatch(host, domain) {
+			return
+		}
+	}
+	for _, key := range [...]string{"Origin", "Referer"} {
+		if v := r.Header[key]; len(v) > 0 {
+			_, rest, ok := strings.Cut(v[0], "://")
+			host, _, _ := strings.Cut(rest, "/")
+			if ok && domainMatch(host, domain) {
+				return
+			}
+		}
+	}
+	if m.domainLogged.Swap(true) {
+		return
+	}
+	m.logger.WarnContext(r.Context(), "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick (logged once)",
+		slog.String("domain", domain), slog.String("host", r.Host), slog.String("path", urlPath(r)),
+		slog.String("fix", "set Options.Domain to the host or a parent of it (example.com serves app.example.com), or leave it empty for a host-only cookie; behind a proxy that rewrites Host, have it send X-Forwarded-Host"))
+}
+
+// domainMatch reports whether a browser on host (with or without a port)
+// accepts a cookie with this Domain attribute (RFC 6265 section 5.1.3).
+func domainMatch(host, domain string) bool {
+	for part := range strings.SplitSeq(host, ",") {
+		h := strings.TrimSpace(part)
+		if hp, _, err := net.SplitHostPort(h); err == nil {
+			h = hp
+		}
+		h = strings.ToLower(strings.TrimSuffix(strings.Trim(h, "[]"), "."))
+		d := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(domain, "."), "."))
+		if h == d {
+			return true
+		}
+		if _, err := netip.ParseAddr(h); err != nil && strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // urlPath returns r's URL path for a log line, or "": an adapter's request

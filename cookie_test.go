@@ -544,3 +544,80 @@ func TestCookieNameSpacing(t *testing.T) {
 		}
 	}
 }
+
+// TestDomainMismatchWarns: a cookie whose Domain the request's host is
+// outside of is dropped by browsers; the first is logged at Warn with the
+// fix, and a matching host (directly, by X-Forwarded-Host or by Origin) is
+// not.
+func TestDomainMismatchWarns(t *testing.T) {
+	set := func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	}
+	for _, tc := range []struct {
+		host   string
+		header [2]string
+		warn   bool
+	}{
+		{host: "app.example.com"},
+		{host: "EXAMPLE.com:443"},
+		{host: "backend:8080", header: [2]string{"X-Forwarded-Host", "app.example.com"}},
+		{host: "backend:8080", header: [2]string{"Origin", "https://www.example.com"}},
+		{host: "notexample.com", warn: true},
+		{host: "app.example.org", warn: true},
+		{host: "127.0.0.1:8080", warn: true},
+	} {
+		f := newFixture(t, cookiesession.Options{Domain: "example.com"})
+		req := httptest.NewRequest("GET", "https://"+tc.host+"/", nil)
+		req.Host = tc.host
+		if tc.header[0] != "" {
+			req.Header.Set(tc.header[0], tc.header[1])
+		}
+		rec := httptest.NewRecorder()
+		f.m.Handler(http.HandlerFunc(set)).ServeHTTP(rec, req)
+		if len(rec.Result().Cookies()) != 1 {
+			t.Fatalf("%s: no cookie", tc.host)
+		}
+		lines := f.log.lines("Domain does not match")
+		if got := len(lines) == 1 && strings.Contains(lines[0], "fix="); got != tc.warn {
+			t.Errorf("host %s %v: warned %v, want %v; log:\n%s", tc.host, tc.header, len(lines), tc.warn, f.log)
+		}
+	}
+}
+
+// TestReplacedSetCookieWarns: a handler that logs out with http.SetCookie
+// but also changes the session (a flash) has its line replaced by the
+// Manager's, so the user stays signed in; that is logged once at Warn,
+// naming Destroy.
+func TestReplacedSetCookieWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	})
+	logout := func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).AddFlash("signed out")
+		http.SetCookie(w, &http.Cookie{Name: "session", Path: "/", MaxAge: -1})
+	}
+	for range 2 {
+		resp := f.serve(b.clone(), logout)
+		if lines := resp.Header.Values("Set-Cookie"); len(lines) != 1 || strings.Contains(lines[0], "Max-Age=0") {
+			t.Fatalf("Set-Cookie %q: want the Manager's line alone", lines)
+		}
+	}
+	if lines := f.log.lines("the Manager replaced that line"); len(lines) != 1 || !strings.Contains(lines[0], "Session.Destroy") {
+		t.Errorf("want one Warn naming Session.Destroy, log:\n%s", f.log)
+	}
+	// A Save and the commit after it are the Manager's own lines: no warning.
+	g := newFixture(t, cookiesession.Options{})
+	g.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		_ = s.Set("user", "alice")
+		if err := g.m.Save(w, r, s); err != nil {
+			t.Error(err)
+		}
+		_ = s.Set("user", "bob")
+	})
+	if strings.Contains(g.log.String(), "replaced") {
+		t.Errorf("the Manager's own lines were reported:\n%s", g.log)
+	}
+}

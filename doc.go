@@ -88,8 +88,9 @@
 // handler returns without writing. It never buffers the body. Set-Cookie
 // lines the handler added for the session's cookie names are replaced by
 // the Manager's when it writes the cookie, not duplicated; in a response
-// where it writes none they go out as they are, and the first is logged
-// at Warn: another writer of the cookie replaces the client's session.
+// where it writes none they go out as they are. Either is logged once at
+// Warn: another writer of the cookie loses its line or replaces the
+// client's session. End a session with Destroy, not http.SetCookie.
 // Every response whose handler used its session gets "Vary: Cookie", and a
 // response that sets a cookie gets "Cache-Control: no-store" unless it
 // already holds a bare private or no-store directive (private="Set-Cookie"

@@ -23,7 +23,10 @@ type Options struct {
 	Name string
 	// Path is the cookie's Path attribute. Default "/".
 	Path string
-	// Domain is the cookie's Domain attribute. Default none: host-only.
+	// Domain is the cookie's Domain attribute, a bare host name such as
+	// example.com. Default none: host-only. Browsers drop a cookie whose
+	// Domain the request's host is outside of: the middleware logs the
+	// first such answer at Warn.
 	Domain string
 	// DisableSecure leaves out the Secure attribute, so that the cookie is
 	// also sent over plain HTTP. For local development only. Browsers drop
@@ -44,7 +47,9 @@ type Options struct {
 	// cookie. Default 24h. Shortening it affects existing sessions at once.
 	MaxAge time.Duration
 	// IdleTimeout, when positive, ends a session that has not been
-	// refreshed for this long. Default 0: off. See RefreshThreshold.
+	// refreshed for this long. Default 0: off. See RefreshThreshold. New
+	// refuses one longer than MaxAge (than MaxLifetime, if set): every
+	// session would reach that limit first.
 	IdleTimeout time.Duration
 	// RefreshThreshold is the fraction of IdleTimeout that must remain
 	// before a request re-seals the cookie to slide the idle window: with
@@ -122,6 +127,10 @@ type Manager struct {
 	noFlushLogged atomic.Bool
 	// foreignLogged: a response set one of our cookies the Manager did not.
 	foreignLogged atomic.Bool
+	// replacedLogged: the Manager dropped such a line to write its own.
+	replacedLogged atomic.Bool
+	// domainLogged: a cookie's Domain did not match the request's host.
+	domainLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -187,6 +196,14 @@ func (o *Options) normalize() error {
 		// nothing; SetMaxLifetime lowers it on purpose, on a running server.
 		return fmt.Errorf("cookiesession: MaxLifetime %v is below MaxAge %v; it bounds the lifetimes sessions may ask for, so set it at least as long", o.MaxLifetime, o.MaxAge)
 	}
+	if o.MaxLifetime == 0 && o.IdleTimeout > o.MaxAge {
+		// Every session would end MaxAge after its creation, however
+		// active: the idle window would never be the one to end it.
+		return fmt.Errorf("cookiesession: IdleTimeout %v is longer than MaxAge %v, the absolute lifetime, which would end every session first however active it is; raise MaxAge to at least IdleTimeout (express-session's rolling cookie.maxAge is IdleTimeout here)", o.IdleTimeout, o.MaxAge)
+	}
+	if o.MaxLifetime > 0 && o.IdleTimeout > o.MaxLifetime {
+		return fmt.Errorf("cookiesession: IdleTimeout %v is longer than MaxLifetime %v, which bounds it; raise MaxLifetime or shorten IdleTimeout", o.IdleTimeout, o.MaxLifetime)
+	}
 	if !(o.RefreshThreshold > 0 && o.RefreshThreshold <= 1) { // NaN too
 		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1]", o.RefreshThreshold)
 	}
@@ -209,6 +226,11 @@ func setDefault[T comparable](p *T, def T) {
 }
 
 func (o *Options) checkCookie() error {
+	if o.Domain != "" {
+		if err := (&http.Cookie{Name: "x", Value: "y", Domain: o.Domain}).Valid(); err != nil {
+			return fmt.Errorf("cookiesession: Domain %q is not a cookie domain: give a bare host name such as example.com, without scheme, port or path, or leave it empty for a host-only cookie", o.Domain)
+		}
+	}
 	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path, Domain: o.Domain}
 	if err := probe.Valid(); err != nil {
 		return fmt.Errorf("cookiesession: bad cookie options: %w", err)
@@ -314,8 +336,12 @@ func (e *validateError) Error() string {
 func (e *validateError) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
 func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	m.logger.ErrorContext(r.Context(), "cookiesession: cannot save session", slog.String("error", err.Error()),
-		slog.String("path", r.URL.Path))
+	attrs := []any{slog.String("error", err.Error()), slog.String("path", r.URL.Path)}
+	if errors.Is(err, ErrTooLarge) {
+		attrs = append(attrs, slog.String("fix", fmt.Sprintf(
+			"keep large data in your database and its id in the session, or raise Options.MaxChunks (now %d, of cookies up to %d bytes); Options.ErrorHandler answers this request", len(m.names), m.opts.MaxCookieSize)))
+	}
+	m.logger.ErrorContext(r.Context(), "cookiesession: cannot save session", attrs...)
 	h := w.Header()
 	h.Del("Location")
 	removeOurs(h, m.names)
@@ -332,7 +358,9 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // returns an error matching ErrTooLarge, and writes nothing, if the session
 // does not fit; the client keeps its previous cookie. Inside the middleware
 // Save is optional: the middleware saves when the response is committed,
-// and after that Save returns ErrHeadersWritten, whatever wraps w.
+// and after that Save returns ErrHeadersWritten, whatever wraps w. Without
+// the middleware nothing tells Save that the headers have gone: one called
+// after the first Write or WriteHeader returns nil, and the cookie is lost.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
 	if r != nil {
 		if own := m.FromContext(r.Context()); own != nil && own != s {
@@ -426,13 +454,16 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		if s.lines != nil {
 			// Saved earlier in this response: drop any line for our names
 			// that the handler added since.
-			setCookies(h, m.names, s.lines, buf)
+			if foreign := setCookies(h, m.names, s.lines, s.lines, buf); foreign != "" {
+				m.warnReplaced(s, foreign)
+			}
 		} else if final && !s.savedBeside {
 			m.warnForeign(h, r)
 		}
 	}
 	if r != nil && s.lines != nil {
 		m.warnPlainHTTP(r)
+		m.warnDomain(r)
 	}
 	return nil
 }
@@ -529,7 +560,9 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 	}
 	written := len(lines)
 	lines = append(lines, m.deletes[written:max(written, int(s.chunksSent))]...)
-	setCookies(h, m.names, lines, buf)
+	if foreign := setCookies(h, m.names, s.lines, lines, buf); foreign != "" {
+		m.warnReplaced(s, foreign)
+	}
 	if rekey {
 		m.stats.resealed.Add(1)
 	}
@@ -542,7 +575,9 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 	n := max(int(s.chunksSent), 1)
 	lines := append(buf.setCookieLines(n), m.deletes[:n]...)
-	setCookies(h, m.names, lines, buf)
+	if foreign := setCookies(h, m.names, s.lines, lines, buf); foreign != "" {
+		m.warnReplaced(s, foreign)
+	}
 	m.stats.cleared.Add(1)
 	s.cleared(lines)
 }

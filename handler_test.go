@@ -1552,3 +1552,58 @@ func TestConcurrentRequests(t *testing.T) {
 	wg.Wait()
 	srv.checkNoSuperfluous(t)
 }
+
+// TestNewRefusesIdleTimeoutOverMaxAge: an idle window longer than the
+// absolute lifetime never ends a session (MaxAge does first, however
+// active the user), so New says so instead of logging users out at MaxAge.
+func TestNewRefusesIdleTimeoutOverMaxAge(t *testing.T) {
+	for _, tc := range []struct {
+		opts cookiesession.Options
+		want string
+	}{
+		{cookiesession.Options{IdleTimeout: 48 * time.Hour}, "IdleTimeout 48h0m0s is longer than MaxAge 24h0m0s"},
+		{cookiesession.Options{MaxAge: time.Hour, IdleTimeout: 2 * time.Hour}, "raise MaxAge"},
+		{cookiesession.Options{MaxAge: time.Hour, IdleTimeout: 72 * time.Hour, MaxLifetime: 48 * time.Hour}, "longer than MaxLifetime 48h0m0s"},
+	} {
+		_, err := cookiesession.New(ringOf(t, keyA), tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%+v) = %v, want an error containing %q", tc.opts, err, tc.want)
+		}
+	}
+	// A longer idle window under a MaxLifetime serves sessions with a MaxAge
+	// of their own ("remember me"), and one equal to MaxAge is harmless.
+	for _, opts := range []cookiesession.Options{
+		{MaxAge: 2 * time.Hour, IdleTimeout: 7 * 24 * time.Hour, MaxLifetime: 30 * 24 * time.Hour},
+		{MaxAge: time.Hour, IdleTimeout: time.Hour},
+	} {
+		if _, err := cookiesession.New(ringOf(t, keyA), opts); err != nil {
+			t.Errorf("New(%+v): %v", opts, err)
+		}
+	}
+}
+
+// TestNewNamesABadDomain: a Domain with a scheme or a port is refused by
+// an error that names it and says what a Domain looks like.
+func TestNewNamesABadDomain(t *testing.T) {
+	for _, d := range []string{"https://example.com", "example.com:8443", "example.com/app"} {
+		_, err := cookiesession.New(ringOf(t, keyA), cookiesession.Options{Domain: d})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%q", d)) || !strings.Contains(err.Error(), "bare host name") {
+			t.Errorf("Domain %q: %v", d, err)
+		}
+	}
+}
+
+// TestTooLargeLogHasFix: the default ErrorHandler's log line for a session
+// that does not fit says what to do about it.
+func TestTooLargeLogHasFix(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("note", strings.Repeat("x", 5000))
+	})
+	if resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if lines := f.log.lines("cannot save session"); len(lines) != 1 || !strings.Contains(lines[0], "Options.MaxChunks (now 1, of cookies up to 4096 bytes)") {
+		t.Errorf("log:\n%s", f.log)
+	}
+}

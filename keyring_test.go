@@ -511,7 +511,7 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 	for name, want := range map[string]string{
 		"member Version":          `the key ring has a member "Version"; the name is "version"`,
 		"member ID":               `keys[0] has a member "ID"; the name is "id"`,
-		"unknown key field":       "keys[0] has an unknown member (of 4 bytes)",
+		"unknown key field":       "keys[0] has an unknown member (of 4 bytes); the members are \"id\", \"secret\", \"promote_at\"",
 		"duplicate primary":       `the key ring has the member "primary" twice`,
 		"duplicate secret member": `keys[0] has the member "secret" twice`,
 		"secret with CRLF":        "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",

@@ -173,6 +173,10 @@ func (m *Manager) refusedCookie(r *http.Request, err error) {
 	if hasKey {
 		attrs = append(attrs, slog.String("key_id", FormatKeyID(te.KeyID)))
 	}
+	if reason == refusedUnknownKey && level == slog.LevelWarn {
+		attrs = append(attrs, slog.String("ring", m.ring.String()),
+			slog.String("fix", "this instance's ring lacks the key: give every instance that serves this cookie name the same ring (cookiesession add, ship, wait, then promote); if the key was removed on purpose, its sessions have ended"))
+	}
 	if reason == refusedClockSkew {
 		attrs = append(attrs, slog.String("fix", "an instance's clock runs more than 60s ahead of this one's: synchronise the fleet's clocks (NTP)"))
 	}

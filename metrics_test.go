@@ -202,3 +202,27 @@ func TestNoFlipFlopAroundPromoteAt(t *testing.T) {
 func newInfoLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, nil))
 }
+
+// TestUnknownKeyWarnHasFix: two instances with different rings behind one
+// cookie name (the demo with ephemeral keys) refuse each other's cookies;
+// the Warn names this instance's ring and the fix.
+func TestUnknownKeyWarnHasFix(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	other := cookiesession.Options{Now: f.clock.Now}
+	otherM, err := cookiesession.New(ringOf(t, keyB), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newClientCookies()
+	serveWith(t, otherM, b, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	})
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).GetString("user")
+	})
+	lines := f.log.lines("unknown key id")
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "same ring") ||
+		!strings.Contains(lines[0], cookiesession.FormatKeyID(keyA)) {
+		t.Errorf("want one Warn with this ring and the fix, log:\n%s", f.log)
+	}
+}

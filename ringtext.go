@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -177,7 +178,11 @@ func unknownMember(what, name string, names []string) error {
 			return fmt.Errorf("cookiesession: parsing key ring: %s has a member %q; the name is %q", what, name, known)
 		}
 	}
-	return fmt.Errorf("cookiesession: parsing key ring: %s has an unknown member (of %d bytes)", what, len(name))
+	quoted := make([]string, len(names))
+	for i, known := range names {
+		quoted[i] = strconv.Quote(known)
+	}
+	return fmt.Errorf("cookiesession: parsing key ring: %s has an unknown member (of %d bytes); the members are %s", what, len(name), strings.Join(quoted, ", "))
 }
 
 func (d ringDecoder) delim(want json.Delim, what, kind string) error {

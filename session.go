@@ -283,14 +283,16 @@ func (s *Session) lookupKind(key string, k kind, e *entry) bool {
 // GetUint64, GetFloat64) convert any stored integer or float that their
 // type holds without loss; the others do not convert.
 
-// GetString returns the string under key.
+// GetString returns the string under key, or "" if key is missing or
+// holds another type (Get or GetAs tell the two apart).
 func (s *Session) GetString(key string) string {
 	var e entry
 	s.lookupKind(key, kindString, &e)
 	return e.str
 }
 
-// GetBytes returns a copy of the []byte under key.
+// GetBytes returns a copy of the []byte under key, or nil if key is
+// missing or holds another type.
 func (s *Session) GetBytes(key string) []byte {
 	var e entry
 	if s.lookupKind(key, kindBytes, &e) {
@@ -299,23 +301,27 @@ func (s *Session) GetBytes(key string) []byte {
 	return nil
 }
 
-// GetBool returns the bool under key.
+// GetBool returns the bool under key, or false if key is missing or holds
+// another type.
 func (s *Session) GetBool(key string) bool {
 	var e entry
 	s.lookupKind(key, kindBool, &e)
 	return e.num == 1
 }
 
-// GetInt returns the number under key as an int.
+// GetInt returns the number under key as an int, or 0 if key is missing
+// or holds a string, a non-number or a number an int cannot hold exactly.
 func (s *Session) GetInt(key string) int { return getNumber[int](s, key) }
 
-// GetInt64 returns the number under key as an int64.
+// GetInt64 returns the number under key as an int64, or 0 as GetInt does.
 func (s *Session) GetInt64(key string) int64 { return getNumber[int64](s, key) }
 
-// GetUint64 returns the number under key as a uint64.
+// GetUint64 returns the number under key as a uint64, or 0 as GetInt
+// does (for a negative number, too).
 func (s *Session) GetUint64(key string) uint64 { return getNumber[uint64](s, key) }
 
-// GetFloat64 returns the number under key as a float64.
+// GetFloat64 returns the number under key as a float64, or 0 as GetInt
+// does.
 func (s *Session) GetFloat64(key string) float64 { return getNumber[float64](s, key) }
 
 func getNumber[T any](s *Session, key string) T {
@@ -332,14 +338,16 @@ func getNumber[T any](s *Session, key string) T {
 	return t
 }
 
-// GetDuration returns the time.Duration under key.
+// GetDuration returns the time.Duration under key, or 0 if key is missing
+// or holds another type (a number has no unit).
 func (s *Session) GetDuration(key string) time.Duration {
 	var e entry
 	s.lookupKind(key, kindDuration, &e)
 	return time.Duration(e.num)
 }
 
-// GetTime returns the time.Time under key.
+// GetTime returns the time.Time under key, or the zero Time if key is
+// missing or holds another type.
 func (s *Session) GetTime(key string) time.Time {
 	var e entry
 	if s.lookupKind(key, kindTime, &e) {
@@ -348,7 +356,8 @@ func (s *Session) GetTime(key string) time.Time {
 	return time.Time{}
 }
 
-// GetStrings returns a copy of the []string under key.
+// GetStrings returns a copy of the []string under key, or nil if key is
+// missing or holds another type.
 func (s *Session) GetStrings(key string) []string {
 	var e entry
 	if s.lookupKind(key, kindStrings, &e) {
@@ -357,7 +366,8 @@ func (s *Session) GetStrings(key string) []string {
 	return nil
 }
 
-// GetStringMap returns a copy of the map[string]string under key.
+// GetStringMap returns a copy of the map[string]string under key, or nil
+// if key is missing or holds another type.
 func (s *Session) GetStringMap(key string) map[string]string {
 	var e entry
 	if s.lookupKind(key, kindStringMap, &e) {

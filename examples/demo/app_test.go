@@ -542,7 +542,7 @@ func TestLoadRingSources(t *testing.T) {
 	var logs bytes.Buffer
 	got, err = loadRing("", slog.New(slog.NewTextHandler(&logs, nil)))
 	if err != nil || got == nil || !strings.Contains(logs.String(), "WARNING") ||
-		!strings.Contains(logs.String(), "will not survive a restart") {
+		!strings.Contains(logs.String(), "will not survive a restart") || !strings.Contains(logs.String(), "no other instance can open them") {
 		t.Errorf("no keys: ring %v, err %v, log %q; want an ephemeral ring and a warning", got, err, logs.String())
 	}
 }

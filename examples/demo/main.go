@@ -155,8 +155,8 @@ func ephemeralRing(logger *slog.Logger) (*cookiesession.KeyRing, error) {
 		return nil, err
 	}
 	logger.Warn("WARNING: no -keys file and no "+cookiesession.EnvKeys+": using an ephemeral key ring, "+
-		"so sessions will not survive a restart",
-		"ring", ring.String(), "fix", "go run ./cmd/cookiesession keygen -out ring.json, then -keys ring.json")
+		"so sessions will not survive a restart, and no other instance can open them",
+		"ring", ring.String(), "fix", "go run ./cmd/cookiesession keygen -out ring.json, then -keys ring.json on every instance")
 	return ring, nil
 }
 

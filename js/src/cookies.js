@@ -44,6 +44,10 @@ export class SessionCookies {
       // would mean nothing.
       throw new RangeError(`cookiesession: maxLifetime ${maxLifetime} is below maxAge ${maxAge ?? 86400}; it bounds the lifetimes sessions may ask for, so set it at least as long`);
     }
+    if ((idleTimeout ?? 0) > (maxLifetime ?? maxAge ?? 86400)) {
+      // As Go's New: the absolute lifetime would end every session first.
+      throw new RangeError(`cookiesession: idleTimeout ${idleTimeout} is longer than ${maxLifetime === undefined ? 'maxAge' : 'maxLifetime'} ${maxLifetime ?? maxAge ?? 86400}, which would end every session first however active it is`);
+    }
     this.codec = new Codec(ring, { name, maxAge, idleTimeout, maxLifetime, maxTokenLen: total });
     this.#attrs = attributes(name, options);
     this.#browserSession = browserSession;

@@ -191,6 +191,7 @@ export interface SessionCookiesOptions {
   /** Default "session". */
   name?: string;
   maxAge?: number;
+  /** At most maxLifetime if given, else maxAge (RangeError), as in Go. */
   idleTimeout?: number;
   /** As Go's Options.MaxLifetime; default maxAge, and no less (RangeError). */
   maxLifetime?: number;

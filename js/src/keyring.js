@@ -109,7 +109,7 @@ function members(node, what, required, optional) {
 function unknownMember(what, name, names) {
   const known = names.find((n) => fold(n) === fold(name));
   if (known !== undefined) return syntax(`${what} has a member ${JSON.stringify(name)}; the name is ${JSON.stringify(known)}`);
-  return syntax(`${what} has an unknown member (of ${utf8.encode(name).length} bytes)`);
+  return syntax(`${what} has an unknown member (of ${utf8.encode(name).length} bytes); the members are ${names.map((n) => JSON.stringify(n)).join(', ')}`);
 }
 
 const fold = (s) => s.replace(/\u017f/g, 's').replace(/\u212a/g, 'k').toLowerCase();
