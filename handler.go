@@ -385,7 +385,8 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // CommitHeader is SaveHeader for the last time, for a framework adapter
 // whose response is about to be sent: after it, Save and SaveHeader return
 // ErrHeadersWritten, and a change to the session is logged at Warn as not
-// saved, as after the middleware's own commit.
+// saved, as after the middleware's own commit. A nil h writes nothing: for
+// a response that carries no cookie (one answering a handler's panic).
 //
 // r is the request the response answers, or nil. With it, CommitHeader
 // logs what the middleware logs at its commit: a Secure cookie set in
@@ -410,6 +411,9 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		return ErrHeadersWritten
 	case final:
 		s.sent = true
+		if h == nil {
+			return nil
+		}
 		if s.pending {
 			if !s.savedBeside {
 				m.warnForeign(h, r)
@@ -624,7 +628,19 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	st.req = *r.WithContext(st)
 	s.req = &st.req
 	st.writer = responseWriter{ResponseWriter: w, st: st}
+	returned := false
+	defer func() {
+		if !returned {
+			// A panic: no cookie goes out with what answers it. A framework
+			// whose recovery still holds this request (gin, echo) may change
+			// the session there; marked sent, that change is logged as lost.
+			s.mu.Lock()
+			s.sent = true
+			s.mu.Unlock()
+		}
+	}()
 	next.ServeHTTP(&st.writer, &st.req)
+	returned = true
 	_ = st.writer.commit() // if the handler wrote nothing; later changes are logged by Session.bump
 }
 

@@ -1130,6 +1130,50 @@ func TestChangeAfterCommitWarns(t *testing.T) {
 	}
 }
 
+// TestChangeAfterPanicWarns checks a handler's panic: nothing is
+// committed, and a change made afterwards by code that still holds the
+// session (a framework's recovery: gin and echo pass it the request) is
+// logged as lost rather than dropped without a word.
+func TestChangeAfterPanicWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var kept *cookiesession.Session
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		kept = sessionOf(t, r)
+		mustSet(t, kept, "user", "ada")
+		panic("handler failed")
+	}))
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("the panic did not reach the recovery")
+			}
+			mustSet(t, kept, "flash", "something went wrong") // as a recovery would
+			rec.WriteHeader(http.StatusInternalServerError)
+		}()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	}()
+	if got := rec.Result().Header["Set-Cookie"]; got != nil {
+		t.Errorf("the 500 after a panic carries Set-Cookie %q", got)
+	}
+	if len(f.log.lines("after the response was committed")) != 1 {
+		t.Errorf("the change after the panic was not logged:\n%s", f.log)
+	}
+	// CommitHeader with no header map does the same for an adapter.
+	s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
+	mustSet(t, s, "user", "ada")
+	written := f.m.Metrics().Written
+	if err := f.m.CommitHeader(nil, s, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.m.SaveHeader(http.Header{}, s); !errors.Is(err, cookiesession.ErrHeadersWritten) {
+		t.Errorf("SaveHeader after CommitHeader(nil): %v, want ErrHeadersWritten", err)
+	}
+	if got := f.m.Metrics().Written; got != written {
+		t.Errorf("CommitHeader(nil) counted %d tokens written", got-written)
+	}
+}
+
 // TestCommitHeader checks the adapters' last save: it writes what
 // SaveHeader would, and after it a save fails with ErrHeadersWritten and a
 // change is logged as lost, as after the middleware's commit.

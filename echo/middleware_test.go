@@ -3,6 +3,7 @@ package echosession_test
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -300,5 +301,55 @@ func TestPanicSendsNoCookie(t *testing.T) {
 	resp, _ := newClient(t, newServer(t, e)).do(http.MethodPost, "/pay")
 	if resp.StatusCode != http.StatusInternalServerError || len(resp.Header.Values("Set-Cookie")) != 0 {
 		t.Errorf("after a panic: %d, Set-Cookie %q; want Recover's 500 and no cookie", resp.StatusCode, resp.Header.Values("Set-Cookie"))
+	}
+}
+
+// TestErrorHandlerAfterPanicLogged checks that a flash the HTTPErrorHandler
+// stores for a panic that Recover (outside the middleware) turned into an
+// error is logged as not saved rather than lost without a word: the
+// session's commit never ran, and c.Request() still carries the session.
+func TestErrorHandlerAfterPanicLogged(t *testing.T) {
+	var logged strings.Builder
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(ring, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.HTTPErrorHandler = func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		echosession.Session(c).AddFlash("denied: " + err.Error())
+		_ = c.Redirect(http.StatusSeeOther, "/flash")
+	}
+	recoverer := func(next echo.HandlerFunc) echo.HandlerFunc { // echo's middleware.Recover, cut down
+		return func(c echo.Context) (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					c.Error(fmt.Errorf("%v", r))
+				}
+			}()
+			return next(c)
+		}
+	}
+	e.Use(recoverer, echosession.Middleware(m))
+	e.GET("/", func(c echo.Context) error {
+		_ = echosession.Session(c).GetString("user")
+		panic("payment failed")
+	})
+	resp, _ := newClient(t, newServer(t, e)).do(http.MethodGet, "/")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header["Set-Cookie"] != nil {
+		t.Errorf("after a panic: %d, Set-Cookie %q; want the error handler's redirect and no cookie", resp.StatusCode, resp.Header["Set-Cookie"])
+	}
+	if !strings.Contains(logged.String(), "the change was not saved") {
+		t.Errorf("the error handler's flash after the panic was not logged; log:\n%s", logged.String())
 	}
 }

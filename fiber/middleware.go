@@ -13,10 +13,11 @@
 // once, after the handlers below the middleware return, by
 // cookiesession.Manager.SaveHeader: the rules for when a cookie is sent,
 // chunking, Vary and Cache-Control are the core's. A handler that sends
-// the response itself before it returns (c.End, a body stream writer)
-// calls Save first; changes made after the middleware's save do not reach
-// the client, and the first one is logged at Warn, as in the net/http
-// middleware.
+// the response itself before it returns (c.End) calls Save first. A body
+// stream writer runs on its own goroutine from the moment it is set,
+// racing the middleware's save: make every change before setting it.
+// Changes made after the middleware's save do not reach the client, and
+// the first one is logged at Warn, as in the net/http middleware.
 //
 // The middleware's save also logs at Warn, once per Manager, what the
 // net/http middleware logs: a Secure cookie set in answer to a plain-HTTP
@@ -105,7 +106,14 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 			return onError(c, err)
 		}
 		locals.SetUserValue(key, installed)
+		returned := false
+		defer func() {
+			if !returned {
+				sealAfterPanic(locals, key, m)
+			}
+		}()
 		err := c.Next()
+		returned = true
 		st, used := locals.UserValue(key).(*scratch)
 		locals.SetUserValue(key, finished)
 		if !used {
@@ -116,6 +124,17 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 			return onError(c, saveErr)
 		}
 		return err
+	}
+}
+
+// sealAfterPanic ends the session when a panic unwound the handlers
+// before the middleware could save it. The locals still hold it for
+// recover's error, answered by the app's ErrorHandler: sealed, a change
+// made there (a flash) is logged at Warn as not saved, rather than lost
+// without a word. The scratch stays out of the pool, since Get returns it.
+func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession.Manager) {
+	if st, ok := locals.UserValue(key).(*scratch); ok {
+		_ = m.CommitHeader(nil, st.session, nil)
 	}
 }
 

@@ -15,6 +15,9 @@ import (
 	"testing"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/cache"
+	"github.com/gofiber/fiber/v3/middleware/cors"
+	recoverer "github.com/gofiber/fiber/v3/middleware/recover"
 	"github.com/google/go-cmp/cmp"
 	"github.com/seed-ff2808ae/cookiesession"
 	fibersession "github.com/seed-ff2808ae/cookiesession/fiber"
@@ -271,6 +274,29 @@ func TestVaryAndCacheControlRules(t *testing.T) {
 		if len(r.linesFor("session")) != 1 {
 			t.Errorf("Set-Cookie %q: want one session line", r.setCookie)
 		}
+	}
+}
+
+// TestCacheMiddlewareVariesOnCookie checks that fiber's cache middleware,
+// outside the session's, keys a page that reads the session on the
+// session's cookie when the response had a Vary already (cors, for a
+// request without Origin): fasthttp and fiber's middleware read the first
+// Vary line alone, so Cookie must share it, or one user gets another's page.
+func TestCacheMiddlewareVariesOnCookie(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := fiber.New()
+	app.Use(cache.New(), cors.New(cors.Config{AllowOrigins: []string{"https://app.example"}}), fibersession.New(m))
+	app.Post("/login", func(c fiber.Ctx) error { return fibersession.Get(c, m).Set("user", c.Query("user")) })
+	app.Get("/me", func(c fiber.Ctx) error { return c.SendString("user=" + fibersession.Get(c, m).GetString("user")) })
+	ada, bob := newJar(), newJar()
+	do(t, app, http.MethodPost, "/login?user=ada", ada)
+	do(t, app, http.MethodPost, "/login?user=bob", bob)
+	first := do(t, app, http.MethodGet, "/me", ada)
+	if got := first.header.Values("Vary"); !slices.Equal(got, []string{"Origin, Cookie"}) {
+		t.Errorf("Vary %q, want one line \"Origin, Cookie\"", got)
+	}
+	if r := do(t, app, http.MethodGet, "/me", bob); r.body != "user=bob" {
+		t.Errorf("bob's GET /me after ada's: %q (X-Cache %q); want his own page", r.body, r.header.Get("X-Cache"))
 	}
 }
 
@@ -805,4 +831,30 @@ func cookieValues(t *testing.T, r response) map[string]string {
 		values[c.Name] = c.Value
 	}
 	return values
+}
+
+// TestErrorHandlerAfterPanicLogged checks that a flash the app's
+// ErrorHandler stores for a panic that recover (outside the middleware)
+// turned into an error is logged as not saved rather than lost without a
+// word, and that the answer carries no cookie.
+func TestErrorHandlerAfterPanicLogged(t *testing.T) {
+	var logged syncBuffer
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+		fibersession.Get(c, m).AddFlash("something went wrong")
+		return c.Status(http.StatusInternalServerError).SendString("sorry")
+	}})
+	app.Use(recoverer.New(), fibersession.New(m))
+	app.Get("/", func(c fiber.Ctx) error {
+		_ = fibersession.Get(c, m).GetString("user")
+		panic("payment failed")
+	})
+	req := httptest.NewRequest(http.MethodGet, "https://example.test/", nil)
+	req.Header.Set("X-Forwarded-Proto", "https")
+	if r := send(t, app, req, nil); r.status != http.StatusInternalServerError || r.setCookie != nil {
+		t.Errorf("after a panic: %d, Set-Cookie %q; want the ErrorHandler's 500 and no cookie", r.status, r.setCookie)
+	}
+	if len(logged.lines("the change was not saved")) != 1 {
+		t.Errorf("the ErrorHandler's flash after the panic was not logged; log:\n%s", logged.String())
+	}
 }

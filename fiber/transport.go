@@ -158,7 +158,7 @@ func origin(u []byte) []byte {
 
 // save writes the session's headers onto the fasthttp response. The
 // response's Vary and Cache-Control go in first, so that the core's rules
-// see them. Set-Cookie lines are added raw, after removing any cookie of
+// see them, and come back as one line each. Set-Cookie lines are added raw, after removing any cookie of
 // our names the handler set, so each reaches the wire once; on an error
 // none of our names is left in the response. The middleware's final save
 // commits the session: later changes are logged as lost.
@@ -187,12 +187,17 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 		return err
 	}
 	for key, values := range h {
-		if key == fiber.HeaderSetCookie {
-			for _, name := range names {
-				resp.DelCookie(name)
-			}
-		} else {
+		if key != fiber.HeaderSetCookie {
+			// One line: fasthttp, and fiber's middleware through it (Peek,
+			// c.GetRespHeader), reads the first line of a header alone. On
+			// a second line, the cache middleware would not see Cookie in
+			// Vary, and would serve one user's page to the next.
 			resp.Del(key)
+			resp.Add(key, strings.Join(values, ", "))
+			continue
+		}
+		for _, name := range names {
+			resp.DelCookie(name)
 		}
 		for _, v := range values {
 			resp.Add(key, v)

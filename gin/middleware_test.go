@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -264,5 +265,34 @@ func TestOverlappingManagersStopTheRoute(t *testing.T) {
 	resp, body := newClient(t, newServer(t, r)).do(http.MethodGet, "/")
 	if resp.StatusCode != http.StatusInternalServerError || ran || strings.Contains(body, "transferred") {
 		t.Errorf("overlapping Managers: %d %q, route ran %v; want the ErrorHandler's 500 alone", resp.StatusCode, body, ran)
+	}
+}
+
+// TestChangeAfterPanicLogged checks that a change Recovery's handler makes
+// to the session, which c.Request still carries after the panic, is logged
+// as not saved rather than lost without a word, and that the 500 carries no
+// cookie.
+func TestChangeAfterPanicLogged(t *testing.T) {
+	var logged strings.Builder
+	m, err := cookiesession.New(newRing(t), cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(gin.CustomRecoveryWithWriter(io.Discard, func(c *gin.Context, _ any) {
+		ginsession.Session(c).AddFlash("something went wrong")
+		c.AbortWithStatus(http.StatusInternalServerError)
+	}))
+	r.Use(ginsession.Middleware(m))
+	r.GET("/", func(c *gin.Context) {
+		_ = ginsession.Session(c).GetString("user")
+		panic("payment failed")
+	})
+	resp, _ := newClient(t, newServer(t, r)).do(http.MethodGet, "/")
+	if resp.StatusCode != http.StatusInternalServerError || resp.Header["Set-Cookie"] != nil {
+		t.Errorf("after a panic: %d, Set-Cookie %q; want Recovery's 500 and no cookie", resp.StatusCode, resp.Header["Set-Cookie"])
+	}
+	if !strings.Contains(logged.String(), "the change was not saved") {
+		t.Errorf("Recovery's flash after the panic was not logged; log:\n%s", logged.String())
 	}
 }
