@@ -274,7 +274,9 @@ function fill(record, nowSec, expiry) {
   record.created = BigInt(record.created);
   if (record.created < 0n) throw new RangeError('cookiesession: session created before 1970');
   record.expires = record.expires === undefined ? expiry(record.created) : BigInt(record.expires);
-  if (record.created > MAX_TIME || record.expires > MAX_TIME) throw new RangeError('cookiesession: times above 2^62 cannot be sealed');
+  if (record.created > MAX_TIME || record.expires > MAX_TIME) {
+    throw new RangeError(`cookiesession: times above 2^62 cannot be sealed: Created ${record.created}, Expires ${record.expires} (Unix seconds)`);
+  }
   // open refuses a creation time beyond the clock skew at this now: refuse
   // it here, as Go's Codec does, not in a token that fails to open.
   if (record.created > nowSec + CLOCK_SKEW) {

@@ -9,6 +9,7 @@ const MAX_CHUNKS_LIMIT = 64;
 const BROWSER_COOKIE_SIZE = 4096;
 const MAX_COOKIES = 3000; // net/http's limit: more cookies than this count as none
 const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' };
+const utf8 = new TextEncoder();
 
 /**
  * SessionCookies reads and writes one session cookie configuration, as Go's
@@ -37,8 +38,10 @@ export class SessionCookies {
     if (this.#caps[maxChunks - 1] < 1 || total < MIN_TOKEN_LEN) {
       throw new RangeError(`cookiesession: maxCookieSize ${maxCookieSize} x maxChunks ${maxChunks} cannot hold an empty session (${MIN_TOKEN_LEN} bytes of token)`);
     }
-    /** The Codec behind the cookies; its token limit is the chunks' total capacity. */
     const { maxAge, idleTimeout, maxLifetime } = options;
+    // The Codec checks each value first (a 0 is refused there, by name).
+    /** The Codec behind the cookies; its token limit is the chunks' total capacity. */
+    this.codec = new Codec(ring, { name, maxAge, idleTimeout, maxLifetime, maxTokenLen: total });
     if (maxLifetime !== undefined && maxLifetime < (maxAge ?? 86400)) {
       // As Go's New: the ceiling would cut every session to it, and maxAge
       // would mean nothing.
@@ -48,7 +51,6 @@ export class SessionCookies {
       // As Go's New: the absolute lifetime would end every session first.
       throw new RangeError(`cookiesession: idleTimeout ${idleTimeout} is longer than ${maxLifetime === undefined ? 'maxAge' : 'maxLifetime'} ${maxLifetime ?? maxAge ?? 86400}, which would end every session first however active it is`);
     }
-    this.codec = new Codec(ring, { name, maxAge, idleTimeout, maxLifetime, maxTokenLen: total });
     this.#attrs = attributes(name, options);
     this.#browserSession = browserSession;
   }
@@ -127,15 +129,20 @@ export class SessionCookies {
     for (let i = 0; token.length > 0 || i === 0; i++) {
       const n = Math.min(token.length, this.#caps[i]);
       const age = browserSession ? '' : `; Max-Age=${maxAge > 1n ? maxAge : 1n}`;
-      lines.push(`${this.#names[i]}=${token.slice(0, n)}${age}${this.#attrs}`);
+      lines.push(`${this.#names[i]}=${token.slice(0, n)}${age}${this.#attrs.scope}${this.#attrs.flags}`);
       token = token.slice(n);
     }
     return lines.concat(this.clear(sent).slice(lines.length));
   }
 
-  /** Set-Cookie values that expire the first `sent` chunks (at least the first). */
+  /**
+   * Set-Cookie values that expire the first `sent` chunks (at least the
+   * first). Max-Age=0 comes after Path and Domain, where net/http's
+   * Cookie.String puts it in the lines Go's Manager writes to clear a
+   * cookie (a sealed line has Max-Age first, as Go's Manager writes it).
+   */
   clear(sent = 1) {
-    return this.#names.slice(0, Math.max(sent, 1)).map((n) => `${n}=; Max-Age=0${this.#attrs}`);
+    return this.#names.slice(0, Math.max(sent, 1)).map((n) => `${n}=${this.#attrs.scope}; Max-Age=0${this.#attrs.flags}`);
   }
 }
 
@@ -152,25 +159,74 @@ function trimASCIISpace(s) {
 
 const isASCIISpace = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
-// attributes renders the attributes after the value (and Max-Age), in the
-// order net/http writes them, with Go's defaults: Path=/, HttpOnly, Secure,
-// SameSite=Lax.
+// attributes renders the attributes after the value (and Max-Age) in the
+// order net/http writes them, with Go's defaults: Path=/, HttpOnly,
+// Secure, SameSite=Lax. They come in two parts, scope (Path and Domain)
+// and flags (the rest), since a line that clears a cookie has Max-Age=0
+// between them. The options are checked as Go's New checks them.
 function attributes(name, { path = '/', domain = '', secure = true, httpOnly = true, sameSite = 'lax', partitioned = false }) {
   const sameSiteText = SAME_SITE[String(sameSite).toLowerCase()];
   if (sameSiteText === undefined) throw new RangeError(`cookiesession: sameSite must be lax, strict or none`);
   if (!/^[\x21-\x7e]+$/.test(name) || /[()<>@,;:\\"/[\]?={}]/.test(name)) throw new RangeError(`cookiesession: invalid cookie name ${JSON.stringify(name)}`);
-  if (/[;\x00-\x1f\x7f]/.test(path + domain)) throw new RangeError('cookiesession: path and domain must not hold ";" or control characters');
+  if (typeof path !== 'string' || typeof domain !== 'string') throw new TypeError('cookiesession: path and domain must be strings');
+  if (path === '') path = '/'; // Go's default for an empty Path
+  if (domain !== '' && !validCookieDomain(domain)) {
+    throw new RangeError(`cookiesession: domain ${JSON.stringify(domain)} is not a cookie domain: give a bare host name such as example.com, without scheme, port or path, or leave it empty for a host-only cookie`);
+  }
+  const badPathByte = [...utf8.encode(path)].find((b) => b < 0x20 || b >= 0x7f || b === 0x3b);
+  if (badPathByte !== undefined) {
+    throw new RangeError(`cookiesession: path ${JSON.stringify(path)} holds the byte 0x${badPathByte.toString(16).padStart(2, '0')}: a cookie path is printable ASCII without ";"`);
+  }
+  if (!path.startsWith('/')) throw new RangeError(`cookiesession: path ${JSON.stringify(path)} must start with /`);
   if (name.startsWith('__Host-') && (!secure || path !== '/' || domain !== '')) {
     throw new RangeError('cookiesession: a __Host- cookie needs secure, path "/" and no domain');
   }
   if (name.startsWith('__Secure-') && !secure) throw new RangeError('cookiesession: a __Secure- cookie needs secure');
   if ((sameSiteText === 'None' || partitioned) && !secure) throw new RangeError('cookiesession: SameSite=None and Partitioned need secure');
-  let text = '';
-  if (path) text += `; Path=${path}`;
-  if (domain) text += `; Domain=${domain}`;
-  if (httpOnly) text += '; HttpOnly';
-  if (secure) text += '; Secure';
-  text += `; SameSite=${sameSiteText}`;
-  if (partitioned) text += '; Partitioned';
-  return text;
+  let scope = `; Path=${path}`;
+  // net/http writes a Domain without its leading dot, which browsers ignore.
+  if (domain) scope += `; Domain=${domain.startsWith('.') ? domain.slice(1) : domain}`;
+  let flags = '';
+  if (httpOnly) flags += '; HttpOnly';
+  if (secure) flags += '; Secure';
+  flags += `; SameSite=${sameSiteText}`;
+  if (partitioned) flags += '; Partitioned';
+  return { scope, flags };
+}
+
+// validCookieDomain accepts what net/http's Cookie.Valid accepts as a
+// Domain: a host name of letters, digits, "-" and "." (an optional leading
+// dot, labels of 1 to 63 bytes, none starting or ending with "-", at least
+// one letter, 255 bytes in all), or an IPv4 address.
+function validCookieDomain(domain) {
+  return isCookieDomainName(domain) || IPV4.test(domain);
+}
+
+const IPV4_FIELD = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const IPV4 = new RegExp(`^${IPV4_FIELD}(?:\\.${IPV4_FIELD}){3}$`);
+
+function isCookieDomainName(s) {
+  if (s.length === 0 || s.length > 255) return false;
+  if (s[0] === '.') s = s.slice(1);
+  let last = '.';
+  let letter = false;
+  let partLen = 0;
+  for (const c of s) {
+    if (/[a-zA-Z]/.test(c)) {
+      letter = true;
+      partLen++;
+    } else if (/[0-9]/.test(c)) {
+      partLen++;
+    } else if (c === '-') {
+      if (last === '.') return false;
+      partLen++;
+    } else if (c === '.') {
+      if (last === '.' || last === '-' || partLen === 0 || partLen > 63) return false;
+      partLen = 0;
+    } else {
+      return false;
+    }
+    last = c;
+  }
+  return last !== '-' && partLen <= 63 && letter;
 }

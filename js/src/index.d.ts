@@ -199,8 +199,13 @@ export interface SessionCookiesOptions {
   maxCookieSize?: number;
   /** Default 1, at most 64. */
   maxChunks?: number;
-  /** Default "/". */
+  /** Default "/" (also for ""). Printable ASCII without ";", starting with "/" (RangeError), as Go's New. */
   path?: string;
+  /**
+   * A bare host name such as example.com (a leading dot is dropped, as
+   * net/http does), or an IPv4 address; no scheme, port or path
+   * (RangeError), as Go's New. Default none: a host-only cookie.
+   */
   domain?: string;
   /** Default true. */
   secure?: boolean;
@@ -224,6 +229,6 @@ export class SessionCookies {
   chunksSent(cookieHeader: string | string[] | null | undefined): number;
   /** Set-Cookie values for record, expiring chunks beyond the token that the request held. */
   seal(record: RecordToSeal, now?: Date, sent?: number): string[];
-  /** Set-Cookie values that expire the first `sent` chunks (at least one). */
+  /** Set-Cookie values that expire the first `sent` chunks (at least one), byte for byte as Go's Manager writes them. */
   clear(sent?: number): string[];
 }

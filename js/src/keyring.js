@@ -69,6 +69,7 @@ const syntax = (message) => fail(`parsing key ring: ${message}`);
  */
 export function parseKeyRing(text) {
   const bytes = typeof text === 'string' ? utf8.encode(text) : text;
+  byteOrderMark(bytes);
   let doc;
   try {
     doc = readJSON(bytes, { build: true }); // JSON whitespace only around it
@@ -85,6 +86,17 @@ export function parseKeyRing(text) {
   const keys = keysJSON.map(parseKey);
   checkRing(keys, primary);
   return new KeyRing(keys, primary);
+}
+
+// byteOrderMark refuses text that starts with a byte-order mark, naming it
+// as Go's ParseKeyRing does: editors on Windows and PowerShell write one,
+// and "invalid character at byte 0" would not say so. A string read from
+// such a file by readFileSync(path, 'utf8') keeps it as U+FEFF.
+function byteOrderMark(b) {
+  if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) throw syntax('the text starts with a UTF-8 byte-order mark; save it without one');
+  if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
+    throw syntax('the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one');
+  }
 }
 
 // members checks that node is an object whose member names are the

@@ -125,6 +125,26 @@ describe('Go and JS tokens, both ways', () => {
   });
 });
 
+describe('records Go refuses to seal', () => {
+  it('refuses them in JS too, with the same message', () => {
+    // Times near 2^62 are left to api.test.js: JSON numbers cannot carry them exactly.
+    const cases = [NOW + 60, NOW + 61, NOW + 86400 * 365 * 8000, -1, -(2 ** 40), NOW - 86400, NOW - 86399];
+    const goAnswers = goInterop(cases.map((created) => ({ op: 'seal', ...codecRequest({ created }) })));
+    cases.forEach((created, i) => {
+      let js;
+      try {
+        const record = { created: BigInt(created) };
+        jsCodec().seal(record, at(NOW));
+        js = { expires: record.expires };
+      } catch (err) {
+        js = { error: err instanceof SessionError ? err.kind : 'other', reason: err instanceof SessionError ? err.reason : err.message };
+      }
+      const go = goAnswers[i].error ? { error: goAnswers[i].error, reason: goAnswers[i].reason } : { expires: BigInt(goAnswers[i].expires) };
+      assert.deepEqual(js, go, `created ${created}`);
+    });
+  });
+});
+
 function compareHexKeys(a, b) {
   return a < b ? -1 : a > b ? 1 : 0; // lowercase hex sorts as the bytes do
 }
@@ -361,10 +381,15 @@ describe('chunked cookies, both ways', () => {
     }
   });
 
-  it('expires the chunks a smaller session no longer needs', () => {
+  it('expires the chunks a smaller session no longer needs, with the lines Go writes', () => {
     const small = jsCookies().seal({ values: fromWire(big.slice(1)) }, at(NOW), 3);
     assert.deepEqual(small.map((l) => l.split(';')[0].split('=')[0]), ['__Host-sid', '__Host-sid.1', '__Host-sid.2']);
-    assert.match(small[1], /^__Host-sid\.1=; Max-Age=0;/);
+    // Three refused chunks: Go's Manager writes the session in one and expires the others.
+    const sent = '__Host-sid=x; __Host-sid.1=y; __Host-sid.2=z';
+    const [saved] = goInterop([{ op: 'manager_seal', ring, now: NOW, max_age: 86400, values: big.slice(1), cookie: sent, ...config }]);
+    assert.equal(saved.set_cookie.length, 3, JSON.stringify(saved));
+    assert.deepEqual(small.slice(1), saved.set_cookie.slice(1));
+    assert.equal(small[1], '__Host-sid.1=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax');
   });
 
   it('reads the Cookie header as Go does', () => {
@@ -381,6 +406,79 @@ describe('chunked cookies, both ways', () => {
     assert.throws(() => cookies.open(`${first}; ${third}`, at(NOW)), /cookie __Host-sid.2 present but chunk __Host-sid.1 missing/);
     assert.equal(cookies.open('other=1; __Host-sid.01=x', at(NOW)), null);
     assert.equal(cookies.open(`${'a=1;'.repeat(3000)} ${first}; ${second}; ${third}`, at(NOW)), null, 'more than 3000 cookies count as none');
+  });
+});
+
+describe("SessionCookies options, against Go's New", () => {
+  const values = [{ key: enc('n'), type: 'int', value: '1' }];
+  // goRequest is the manager_seal request for the same options in Go,
+  // where a zero field means the default as an absent JS option does.
+  const goRequest = (o, extra = {}) => ({
+    op: 'manager_seal', ring, now: NOW, name: o.name ?? 'session', max_age: o.maxAge ?? 0, idle: o.idleTimeout ?? 0,
+    max_lifetime: o.maxLifetime ?? 0, max_cookie_size: o.maxCookieSize ?? 0, max_chunks: o.maxChunks ?? 0, path: o.path ?? '',
+    domain: o.domain ?? '', disable_secure: o.secure === false, disable_http_only: o.httpOnly === false, same_site: o.sameSite ?? '',
+    partitioned: o.partitioned === true, values, ...extra,
+  });
+  // masked hides the token, which differs by its random nonce and id.
+  const masked = (line) => line.replace(/^([^=]+=)[A-Za-z0-9_-]+/, '$1<token>');
+
+  it("accepts and refuses the options Go's New does, with the same Set-Cookie line", () => {
+    const configs = [
+      {}, { domain: 'example.com' }, { domain: '.example.com' }, { domain: 'Example.COM.' }, { domain: 'localhost' }, { domain: '1.2.3.4' },
+      { domain: 'a-b.c0' }, { domain: `${'x'.repeat(63)}.com` }, { domain: `${'x'.repeat(64)}.com` }, { domain: 'https://example.com' },
+      { domain: 'example.com:8443' }, { domain: 'example.com/app' }, { domain: 'ex_ample.com' }, { domain: 'exa mple.com' },
+      { domain: 'é.example.com' }, { domain: '-a.com' }, { domain: 'a-.com' }, { domain: 'a..com' }, { domain: '..com' }, { domain: '.' },
+      { domain: '::1' }, { domain: '[::1]' }, { domain: '256.1.1.1' }, { domain: '01.2.3.4' }, { domain: '1.2.3' }, { domain: '123' },
+      { path: '' }, { path: '/' }, { path: '/app' }, { path: '/a b,c' }, { path: 'app' }, { path: '/é' }, { path: '/a;b' }, { path: '/a\u007f' },
+      { path: '/a\tb' }, { name: '__Host-s', path: '/app' }, { name: '__Host-s', domain: 'example.com' }, { name: '__Host-s', secure: false },
+      { name: '__Secure-s', secure: false }, { name: '__Secure-s', domain: 'example.com', path: '/app' }, { sameSite: 'none', secure: false },
+      { partitioned: true, secure: false }, { sameSite: 'strict', httpOnly: false, partitioned: true }, { secure: false, sameSite: 'lax' },
+      { maxAge: 3600, idleTimeout: 3600 }, { maxAge: 3600, idleTimeout: 3601 }, { maxAge: 3600, maxLifetime: 3599 },
+      { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7200 }, { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7201 },
+      { maxCookieSize: 4096 }, { maxCookieSize: 4097 }, { maxCookieSize: 200 }, { maxCookieSize: 110 }, { maxCookieSize: 110, maxChunks: 2 }, { maxChunks: 64 }, { maxChunks: 65 },
+      { maxAge: 2 ** 32 - 1 }, { maxAge: 2 ** 32 }, { maxLifetime: 2 ** 32 },
+    ];
+    const goAnswers = goInterop(configs.map((o) => goRequest(o)));
+    configs.forEach((o, i) => {
+      const what = JSON.stringify(o);
+      let js;
+      try {
+        js = masked(new SessionCookies(parseKeyRing(ring), o).seal({ values: fromWire(values) }, at(NOW))[0]);
+      } catch (err) {
+        assert.ok(err instanceof RangeError, `${what}: ${err}`);
+        assert.match(err.message, /^cookiesession: /, what);
+        js = false;
+      }
+      const go = goAnswers[i].error ? false : masked(goAnswers[i].set_cookie[0]);
+      assert.equal(js, go, `${what}: Go says ${goAnswers[i].reason ?? 'ok'}`);
+    });
+  });
+
+  it('says what is wrong with a domain or a path', () => {
+    assert.throws(() => new SessionCookies(parseKeyRing(ring), { domain: 'https://example.com' }), {
+      message: 'cookiesession: domain "https://example.com" is not a cookie domain: give a bare host name such as example.com, without scheme, port or path, or leave it empty for a host-only cookie',
+    });
+    assert.throws(() => new SessionCookies(parseKeyRing(ring), { path: 'app' }), { message: 'cookiesession: path "app" must start with /' });
+    assert.throws(() => new SessionCookies(parseKeyRing(ring), { path: '/é' }), /path "\/é" holds the byte 0xc3: a cookie path is printable ASCII without ";"/);
+  });
+
+  it('clears the chunks with the lines Go writes, byte for byte', () => {
+    const configs = [
+      { maxChunks: 3 },
+      { name: 'sid', maxChunks: 3, path: '/app', domain: '.example.com', sameSite: 'strict', httpOnly: false, partitioned: true },
+      { name: 'dev', maxChunks: 2, secure: false, domain: '127.0.0.1' },
+    ];
+    for (const o of configs) {
+      const name = o.name ?? 'session';
+      // A refused cookie in every chunk: Go's Manager expires them all.
+      const sent = `${name}=x; ${name}.1=y${o.maxChunks > 2 ? `; ${name}.2=z` : ''}`;
+      const [cleared, resealed] = goInterop([goRequest(o, { cookie: sent, values: [] }), goRequest(o, { cookie: sent })]);
+      const cookies = new SessionCookies(parseKeyRing(ring), o);
+      assert.equal(cookies.chunksSent(sent), o.maxChunks);
+      assert.deepEqual(cookies.clear(cookies.chunksSent(sent)), cleared.set_cookie, JSON.stringify(o));
+      const lines = cookies.seal({ values: fromWire(values) }, at(NOW), cookies.chunksSent(sent));
+      assert.deepEqual(lines.map(masked), resealed.set_cookie.map(masked), JSON.stringify(o));
+    }
   });
 });
 
@@ -670,6 +768,19 @@ describe('the key ring text form, against Go', () => {
       assert.equal(go, want, `${what}: Go says ${goAnswers[i].reason ?? 'ok'}`);
       assert.equal(js, want, what);
     });
+  });
+
+  it('names a byte-order mark as Go does', () => {
+    const text = `\ufeff${r(k('1a2b3c4d'))}`;
+    const [go] = goInterop([{ op: 'ring', ring: text, now: NOW }]);
+    assert.equal(go.reason, 'cookiesession: parsing key ring: the text starts with a UTF-8 byte-order mark; save it without one');
+    assert.throws(() => parseKeyRing(text), { message: go.reason });
+    assert.throws(() => parseKeyRing(new TextEncoder().encode(text)), { message: go.reason });
+    // Go's own tests cover UTF-16: the interop program takes the text as a JSON string.
+    const utf16 = (bom) => Uint8Array.from([...bom, ...Buffer.from(r(k('1a2b3c4d')), 'utf16le')]);
+    for (const bom of [[0xff, 0xfe], [0xfe, 0xff]]) {
+      assert.throws(() => parseKeyRing(utf16(bom)), { message: 'cookiesession: parsing key ring: the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one' });
+    }
   });
 
   it('never shows a secret', () => {
