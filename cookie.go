@@ -297,7 +297,7 @@ func (m *Manager) warnPlainHTTP(r *http.Request) {
 	if !m.attrs.Secure || m.plainHTTPLogged.Load() || !plainHTTP(r) || m.plainHTTPLogged.Swap(true) {
 		return
 	}
-	m.logger.WarnContext(r.Context(), "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick (logged once)",
+	m.logger.WarnContext(r.Context(), "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)",
 		slog.String("host", r.Host), slog.String("path", urlPath(r)),
 		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
 }
@@ -403,6 +403,7 @@ func (m *Manager) warnReplaced(s *Session, line string) {
 // warnDomain logs, once per Manager, a cookie with a Domain attribute set
 // in answer to a request for a host outside that domain: browsers drop
 // it, so the session never sticks. The request's Host, X-Forwarded-Host,
+// Forwarded host= and, for a request the browser calls same-origin,
 // Origin and Referer are each taken as the browser's host, since a proxy
 // may rewrite Host.
 func (m *Manager) warnDomain(r *http.Request) {
@@ -410,29 +411,54 @@ func (m *Manager) warnDomain(r *http.Request) {
 	if domain == "" || r.Host == "" || m.domainLogged.Load() {
 		return
 	}
-	if domainMatch(r.Host, domain) {
+	if domainMatch(r.Host, domain) || forwardedHostMatch(r.Header, domain) || pageHostMatch(r.Header, domain) {
 		return
-	}
-	for _, host := range r.Header["X-Forwarded-Host"] {
-		if domainMatch(host, domain) {
-			return
-		}
-	}
-	for _, key := range [...]string{"Origin", "Referer"} {
-		if v := r.Header[key]; len(v) > 0 {
-			_, rest, ok := strings.Cut(v[0], "://")
-			host, _, _ := strings.Cut(rest, "/")
-			if ok && domainMatch(host, domain) {
-				return
-			}
-		}
 	}
 	if m.domainLogged.Swap(true) {
 		return
 	}
-	m.logger.WarnContext(r.Context(), "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick (logged once)",
+	m.logger.WarnContext(r.Context(), "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick, unless a proxy in front rewrote Host (logged once)",
 		slog.String("domain", domain), slog.String("host", r.Host), slog.String("path", urlPath(r)),
 		slog.String("fix", "set Options.Domain to the host or a parent of it (example.com serves app.example.com), or leave it empty for a host-only cookie; behind a proxy that rewrites Host, have it send X-Forwarded-Host"))
+}
+
+// forwardedHostMatch reports whether a proxy's X-Forwarded-Host or
+// Forwarded host= (RFC 7239) names a host inside domain.
+func forwardedHostMatch(h http.Header, domain string) bool {
+	for _, host := range h["X-Forwarded-Host"] {
+		if domainMatch(host, domain) {
+			return true
+		}
+	}
+	for _, v := range h["Forwarded"] {
+		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
+			key, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if strings.EqualFold(key, "host") && domainMatch(strings.Trim(value, `"`), domain) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pageHostMatch reports whether the page that sent the request (its Origin
+// or Referer) is on a host inside domain, and on the request's own origin:
+// a page on another site, whose Sec-Fetch-Site is cross-site or same-site,
+// says nothing about the host the cookie answers, which may be outside it.
+func pageHostMatch(h http.Header, domain string) bool {
+	if site := h["Sec-Fetch-Site"]; len(site) > 0 && site[0] != "same-origin" {
+		return false
+	}
+	for _, key := range [...]string{"Origin", "Referer"} {
+		if v := h[key]; len(v) > 0 {
+			_, rest, ok := strings.Cut(v[0], "://")
+			host, _, _ := strings.Cut(rest, "/")
+			if ok && domainMatch(host, domain) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // domainMatch reports whether a browser on host (with or without a port)

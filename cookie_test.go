@@ -556,12 +556,19 @@ func TestDomainMismatchWarns(t *testing.T) {
 	for _, tc := range []struct {
 		host   string
 		header [2]string
+		fetch  string // Sec-Fetch-Site
 		warn   bool
 	}{
 		{host: "app.example.com"},
 		{host: "EXAMPLE.com:443"},
 		{host: "backend:8080", header: [2]string{"X-Forwarded-Host", "app.example.com"}},
+		{host: "backend:8080", header: [2]string{"Forwarded", `for=192.0.2.60;host="app.example.com:443";proto=https`}},
+		{host: "backend:8080", header: [2]string{"Forwarded", "for=192.0.2.60, host=app.example.org"}, warn: true},
 		{host: "backend:8080", header: [2]string{"Origin", "https://www.example.com"}},
+		{host: "backend:8080", header: [2]string{"Referer", "https://www.example.com/a"}, fetch: "same-origin"},
+		// A page on another site or host says nothing of the host answered.
+		{host: "api.example.net", header: [2]string{"Origin", "https://app.example.com"}, fetch: "cross-site", warn: true},
+		{host: "api.example.net", header: [2]string{"Referer", "https://app.example.com/"}, fetch: "same-site", warn: true},
 		{host: "notexample.com", warn: true},
 		{host: "app.example.org", warn: true},
 		{host: "127.0.0.1:8080", warn: true},
@@ -571,6 +578,9 @@ func TestDomainMismatchWarns(t *testing.T) {
 		req.Host = tc.host
 		if tc.header[0] != "" {
 			req.Header.Set(tc.header[0], tc.header[1])
+		}
+		if tc.fetch != "" {
+			req.Header.Set("Sec-Fetch-Site", tc.fetch)
 		}
 		rec := httptest.NewRecorder()
 		f.m.Handler(http.HandlerFunc(set)).ServeHTTP(rec, req)

@@ -338,8 +338,11 @@ func (e *validateError) Unwrap() []error { return []error{ErrInvalid, e.err} }
 func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	attrs := []any{slog.String("error", err.Error()), slog.String("path", r.URL.Path)}
 	if errors.Is(err, ErrTooLarge) {
-		attrs = append(attrs, slog.String("fix", fmt.Sprintf(
-			"keep large data in your database and its id in the session, or raise Options.MaxChunks (now %d, of cookies up to %d bytes); Options.ErrorHandler answers this request", len(m.names), m.opts.MaxCookieSize)))
+		fix := "keep large data in your database and its id in the session"
+		if len(m.names) < maxChunks {
+			fix += fmt.Sprintf(", or raise Options.MaxChunks (now %d, of cookies up to %d bytes)", len(m.names), m.opts.MaxCookieSize)
+		}
+		attrs = append(attrs, slog.String("fix", fix+"; Options.ErrorHandler answers this request"))
 	}
 	m.logger.ErrorContext(r.Context(), "cookiesession: cannot save session", attrs...)
 	h := w.Header()

@@ -1484,7 +1484,8 @@ func TestReplace(t *testing.T) {
 // keys and a rotation the operator shipped does not happen.
 func TestWatchFileNilReportLogs(t *testing.T) {
 	logs := new(syncBuffer)
-	defer slog.SetDefault(slog.Default())
+	prev := slog.Default() // restored after watchFile's cleanup has stopped WatchFile, which logs to it
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
 
 	path := filepath.Join(t.TempDir(), "keys.json")
@@ -1577,7 +1578,8 @@ func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 // its report: report keeps its meaning (nil, the new keys are in force).
 func TestWatchFileWarnsDroppedPrimary(t *testing.T) {
 	logs := new(syncBuffer)
-	defer slog.SetDefault(slog.Default())
+	prev := slog.Default() // restored after watchFile's cleanup has stopped WatchFile, which logs to it
+	t.Cleanup(func() { slog.SetDefault(prev) })
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
 	path := filepath.Join(t.TempDir(), "keys.json")
 	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)), fixedNow)

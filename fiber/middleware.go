@@ -27,7 +27,8 @@
 // cookie names that a handler set (c.Cookie) in a response for which the
 // Manager writes none, which replaces the client's session. That line is
 // sent as the handler set it; where the Manager writes the cookie, its
-// line replaces the handler's.
+// line replaces the handler's. And a cookie whose Options.Domain the
+// request's host (or X-Forwarded-Host) is outside of, which browsers drop.
 //
 // Several Managers can be stacked (an auth cookie and a preferences
 // cookie): each New(m) keeps its session under m, and Get(c, m) returns
@@ -82,6 +83,7 @@ type phase uint8
 const (
 	installed phase = iota + 1 // the middleware runs; the session is not opened yet
 	finished                   // the middleware has returned; the session was saved
+	panicked                   // a panic unwound the handlers before the session was opened
 )
 
 // New returns middleware that saves m's session after the handlers below
@@ -132,9 +134,13 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 // recover's error, answered by the app's ErrorHandler: sealed, a change
 // made there (a flash) is logged at Warn as not saved, rather than lost
 // without a word. The scratch stays out of the pool, since Get returns it.
+// A session not opened yet is marked, so that Get seals it when it opens.
 func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession.Manager) {
-	if st, ok := locals.UserValue(key).(*scratch); ok {
-		_ = m.CommitHeader(nil, st.session, nil)
+	switch v := locals.UserValue(key).(type) {
+	case *scratch:
+		_ = m.CommitHeader(nil, v.session, nil)
+	case phase:
+		locals.SetUserValue(key, panicked)
 	}
 }
 
@@ -156,6 +162,9 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 		st := scratchPool.Get().(*scratch)
 		st.load(c, m)
 		locals.SetUserValue(key, st)
+		if v == panicked {
+			_ = m.CommitHeader(nil, st.session, nil) // nothing will save it
+		}
 		return st.session
 	}
 	panic("cookiesession: fibersession.Get: no fibersession.New middleware for this Manager runs on this route")

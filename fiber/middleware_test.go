@@ -858,3 +858,61 @@ func TestErrorHandlerAfterPanicLogged(t *testing.T) {
 		t.Errorf("the ErrorHandler's flash after the panic was not logged; log:\n%s", logged.String())
 	}
 }
+
+// TestDomainBehindProxyDoesNotWarn checks that a proxy's X-Forwarded-Host
+// naming a host inside the cookie's Domain keeps the Domain warning quiet,
+// as under the net/http middleware, when the proxy rewrote Host; and that
+// a request whose every host is outside the Domain is still logged.
+func TestDomainBehindProxyDoesNotWarn(t *testing.T) {
+	const warning = "Domain does not match"
+	for _, tc := range []struct {
+		forwarded string
+		origin    string // sent cross-site
+		warn      bool
+	}{
+		{forwarded: "app.example.com"},
+		{forwarded: "app.example.com:443, backend"},
+		{forwarded: "", warn: true},
+		{forwarded: "app.example.org", warn: true},
+		{origin: "https://www.example.com", warn: true},
+	} {
+		var logged syncBuffer
+		m := newManager(t, cookiesession.Options{Domain: "example.com", Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		req := httptest.NewRequest(http.MethodPost, "http://backend:8080/set?key=user&value=ada", nil)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		if tc.forwarded != "" {
+			req.Header.Set("X-Forwarded-Host", tc.forwarded)
+		}
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+			req.Header.Set("Sec-Fetch-Site", "cross-site")
+		}
+		if r := send(t, newApp(m), req, nil); r.status != http.StatusOK || len(r.setCookie) != 1 {
+			t.Fatalf("X-Forwarded-Host %q: status %d, Set-Cookie %q", tc.forwarded, r.status, r.setCookie)
+		}
+		if got := len(logged.lines(warning)) == 1; got != tc.warn {
+			t.Errorf("X-Forwarded-Host %q: warned %v, want %v; log:\n%s", tc.forwarded, got, tc.warn, &logged)
+		}
+	}
+}
+
+// TestErrorHandlerAfterPanicFirstUseLogged checks the ErrorHandler's flash
+// after a panic in a handler that had not used the session yet: it cannot
+// be saved either, and must be logged, not lost without a word.
+func TestErrorHandlerAfterPanicFirstUseLogged(t *testing.T) {
+	var logged syncBuffer
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+		fibersession.Get(c, m).AddFlash("something went wrong")
+		return c.Status(http.StatusInternalServerError).SendString("sorry")
+	}})
+	app.Use(recoverer.New(), fibersession.New(m))
+	app.Get("/", func(c fiber.Ctx) error { panic("payment failed") })
+	req := httptest.NewRequest(http.MethodGet, "https://example.test/", nil)
+	if r := send(t, app, req, nil); r.status != http.StatusInternalServerError || r.setCookie != nil {
+		t.Errorf("after a panic: %d, Set-Cookie %q; want the ErrorHandler's 500 and no cookie", r.status, r.setCookie)
+	}
+	if len(logged.lines("the change was not saved")) != 1 {
+		t.Errorf("the ErrorHandler's flash after the panic was not logged; log:\n%s", logged.String())
+	}
+}

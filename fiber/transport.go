@@ -22,8 +22,11 @@ import (
 // Nothing else of the request or response is converted.
 
 // httpsHeaders are the request headers that can say a request came over
-// HTTPS (the core's plainHTTP reads them), passed on at the final save.
-var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer"}
+// HTTPS (the core's plainHTTP reads them), or for which host the browser
+// sent it (the core's Domain check reads X-Forwarded-Host, Forwarded,
+// and Origin and Referer as Sec-Fetch-Site qualifies them), passed on at
+// the final save.
+var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site"}
 
 // scratch is one used session's per-request state, pooled: the session,
 // the request the core reads and the header map it writes.
@@ -94,11 +97,12 @@ func (st *scratch) fillRequest(c fiber.Ctx) {
 	st.ctx.Context = c.Context()
 }
 
-// fillHTTPSSigns gives st.req what the core's plain-HTTP check reads: the
-// host (the request URI's, as net/http's Request.Host: the Host header's
-// unless the request line holds an absolute URI), the scheme https over a
-// TLS connection, and httpsHeaders. A Referer is cut to its scheme and
-// host, all the check reads of it, so that it repeats from page to page.
+// fillHTTPSSigns gives st.req what the core's plain-HTTP and Domain checks
+// read: the host (the request URI's, as net/http's Request.Host: the Host
+// header's unless the request line holds an absolute URI), the scheme
+// https over a TLS connection, and httpsHeaders. A Referer is cut to its
+// scheme and host, all the checks read of it, so that it repeats from page
+// to page.
 func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
 	st.req.Host = reuse(&st.last[0], c.Request().URI().Host())
 	in := &c.Request().Header
