@@ -109,7 +109,9 @@
 // debug level through Options.Logger. A cookie under a key id this
 // instance does not hold may be newer than its ring: it gives a fresh
 // session too but is not cleared unless the handler stores something, and
-// "unknown key id 1a2b3c4d" is logged at Warn, once a minute per key id.
+// "unknown key id 1a2b3c4d" is logged at Warn, once a minute per key id. So
+// is a token "created in the future" by an instance whose clock runs more
+// than 60 seconds ahead: another instance, or this one later, opens it.
 //
 // # Operators
 //

@@ -92,8 +92,10 @@ type Options struct {
 	// body are dropped. Default: log at error level and reply 500 Internal
 	// Server Error.
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
-	// Logger receives the reason a cookie was refused, at debug level, and
-	// the errors the default ErrorHandler reports. Default slog.Default().
+	// Logger receives the reason a cookie was refused, at debug level (at
+	// Warn for an unknown key id or a clock ahead, which are the
+	// operator's to fix), the other warnings, and the errors the default
+	// ErrorHandler reports. Default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now. Tests set it to control expiry.
 	Now func() time.Time
@@ -273,8 +275,10 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // session: the one the cookie holds or, if there is none or it was refused,
 // a new empty one. A non-nil error says why the cookie was refused (it
 // matches ErrInvalid, ErrUnknownKey or ErrExpired); the refused cookie is
-// cleared by the next Save, unless its key id is unknown: such a token may
-// be newer than this instance's ring (see the package documentation).
+// cleared by the next Save, unless its key id is unknown (such a token may
+// be newer than this instance's ring) or it was created in the future by
+// an instance whose clock is ahead: both open elsewhere, or later (see the
+// package documentation).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	s := &Session{mgr: m}
 	return s, m.load(r, s, m.opts.Now())
@@ -447,9 +451,10 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			err = nil
 		}
 		if err != nil {
-			// A Save that failed and the commit after it count one session.
-			if errors.Is(err, ErrTooLarge) && s.tooLargeGen != s.gen+1 {
-				s.tooLargeGen = s.gen + 1
+			// A Save that failed and the commit after it count one
+			// session, whatever the handler changed in between.
+			if errors.Is(err, ErrTooLarge) && !s.tooLarge {
+				s.tooLarge = true
 				m.stats.tooLarge.Add(1)
 			}
 			removeOurs(h, m.names) // the client keeps its previous cookie

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,170 @@ func TestUnknownKeyWarnHasFix(t *testing.T) {
 	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "same ring") ||
 		!strings.Contains(lines[0], cookiesession.FormatKeyID(keyA)) {
 		t.Errorf("want one Warn with this ring and the fix, log:\n%s", f.log)
+	}
+}
+
+// counters is the part of Metrics a step changes.
+type counters struct{ written, cleared, tooLarge, resealed uint64 }
+
+func countersOf(m cookiesession.Metrics) counters {
+	return counters{m.Written, m.Cleared, m.TooLarge, m.Resealed}
+}
+
+// TestMetricsEdgeCases drives one response per row and checks what it
+// adds to the counters.
+func TestMetricsEdgeCases(t *testing.T) {
+	set := func(k, v string) func(*cookiesession.Session) {
+		return func(s *cookiesession.Session) { _ = s.Set(k, v) }
+	}
+	for _, tc := range []struct {
+		name  string
+		opts  cookiesession.Options
+		prior func(*cookiesession.Session) // stores the client's cookie first, if set
+		h     func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request)
+		want  counters
+	}{
+		{"Save then commit", cookiesession.Options{}, nil, func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			s := m.FromContext(r.Context())
+			_ = s.Set("a", "1")
+			if err := m.Save(w, r, s); err != nil {
+				t.Fatal(err)
+			}
+		}, counters{written: 1}},
+		{"failed Save then commit", cookiesession.Options{MaxCookieSize: 400}, nil, func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			s := m.FromContext(r.Context())
+			_ = s.Set("big", strings.Repeat("x", 500))
+			if err := m.Save(w, r, s); !errors.Is(err, cookiesession.ErrTooLarge) {
+				t.Fatalf("Save: %v", err)
+			}
+			s.Delete("big")
+			_ = s.Set("a", "1")
+		}, counters{written: 1, tooLarge: 1}},
+		{"failed Save, a change, failed commit", cookiesession.Options{MaxCookieSize: 400}, nil, func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			s := m.FromContext(r.Context())
+			_ = s.Set("big", strings.Repeat("x", 500))
+			if err := m.Save(w, r, s); !errors.Is(err, cookiesession.ErrTooLarge) {
+				t.Fatalf("Save: %v", err)
+			}
+			_ = s.Set("big", strings.Repeat("y", 450)) // trimmed, still too large
+		}, counters{tooLarge: 1}},
+		{"CommitHeader(nil) after a change", cookiesession.Options{}, nil, func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			s, _ := m.Load(r)
+			_ = s.Set("a", "1")
+			if err := m.CommitHeader(nil, s, r); err != nil {
+				t.Fatal(err)
+			}
+			if err := m.Save(w, r, s); !errors.Is(err, cookiesession.ErrHeadersWritten) {
+				t.Errorf("Save after CommitHeader(nil): %v", err)
+			}
+		}, counters{}},
+		{"grow to three chunks", cookiesession.Options{MaxCookieSize: 400, MaxChunks: 4}, set("a", "1"), func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			_ = m.FromContext(r.Context()).Set("big", strings.Repeat("x", 800))
+		}, counters{written: 1}},
+		{"shrink from three chunks", cookiesession.Options{MaxCookieSize: 400, MaxChunks: 4}, set("big", strings.Repeat("x", 800)), func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			m.FromContext(r.Context()).Delete("big")
+			_ = m.FromContext(r.Context()).Set("a", "1")
+		}, counters{written: 1}},
+		{"Destroy", cookiesession.Options{}, set("a", "1"), func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			m.FromContext(r.Context()).Destroy()
+		}, counters{cleared: 1}},
+		{"Destroy of chunks", cookiesession.Options{MaxCookieSize: 400, MaxChunks: 4}, set("big", strings.Repeat("x", 800)), func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			m.FromContext(r.Context()).Destroy()
+		}, counters{cleared: 1}},
+		{"panic after a change", cookiesession.Options{}, nil, func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request) {
+			_ = m.FromContext(r.Context()).Set("a", "1")
+			panic(http.ErrAbortHandler)
+		}, counters{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, tc.opts)
+			b := newClientCookies()
+			if tc.prior != nil {
+				f.serve(b, func(w http.ResponseWriter, r *http.Request) { tc.prior(f.m.FromContext(r.Context())) })
+			}
+			before := countersOf(f.m.Metrics())
+			func() {
+				defer func() { _ = recover() }()
+				f.serve(b, func(w http.ResponseWriter, r *http.Request) { tc.h(t, f.m, w, r) })
+			}()
+			after := countersOf(f.m.Metrics())
+			got := counters{after.written - before.written, after.cleared - before.cleared,
+				after.tooLarge - before.tooLarge, after.resealed - before.resealed}
+			if got != tc.want {
+				t.Errorf("counters moved by %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestMetricsRefusedWithAndWithoutStore: each refusal reason counts once,
+// clears the cookie only when it must, and a handler's store is one write
+// and no clear.
+func TestMetricsRefusedWithAndWithoutStore(t *testing.T) {
+	for _, store := range []bool{false, true} {
+		f := newFixture(t, cookiesession.Options{MaxAge: time.Hour, Validate: func(_ *http.Request, s *cookiesession.Session) error {
+			if s.GetString("user") == "revoked" {
+				return errors.New("revoked")
+			}
+			return nil
+		}})
+		h := func(w http.ResponseWriter, r *http.Request) {
+			s := f.m.FromContext(r.Context())
+			if store {
+				_ = s.Set("n", "1")
+			} else {
+				_, _ = s.Get("n")
+			}
+		}
+		good := newClientCookies()
+		f.serve(good, setString(t, "user", "ada"))
+		revoked := newClientCookies()
+		f.serve(revoked, setString(t, "user", "revoked"))
+		base := f.m.Metrics()
+		cookie := func(v string) *clientCookies { c := newClientCookies(); c.vals["session"] = v; return c }
+		tampered := []byte(good.vals["session"])
+		tampered[60] = map[bool]byte{true: 'B', false: 'A'}[tampered[60] == 'A']         // another base64url character
+		f.serve(cookie(string(tampered)), h)                                             // auth_failed
+		f.serve(cookie("!"+strings.Repeat("A", 150)), h)                                 // bad_encoding
+		f.serve(cookie(sealWith(t, ringOf(t, 0x0badcafe), "session", f.clock.Now())), h) // unknown_key
+		f.serve(cookie(sealWith(t, f.ring, "session", f.clock.Now().Add(2*time.Minute))), h)
+		f.serve(revoked, h) // validate
+		f.clock.Advance(2 * time.Hour)
+		f.serve(good, h) // expired
+		got := f.m.Metrics()
+		for _, reason := range []string{"auth_failed", "bad_encoding", "unknown_key", "clock_skew", "validate", "expired"} {
+			if n := got.Refused[reason] - base.Refused[reason]; n != 1 {
+				t.Errorf("store %v: refused %s counted %d, want 1", store, reason, n)
+			}
+		}
+		wantWritten, wantCleared := uint64(0), uint64(4) // auth, encoding, validate, expired
+		if store {
+			wantWritten, wantCleared = 6, 0
+		}
+		if w, c := got.Written-base.Written, got.Cleared-base.Cleared; w != wantWritten || c != wantCleared {
+			t.Errorf("store %v: written %d cleared %d, want %d and %d", store, w, c, wantWritten, wantCleared)
+		}
+	}
+}
+
+// TestMetricsStackedManagers: each Manager counts its own cookie, and a
+// Manager's Handler inside its own counts a request once.
+func TestMetricsStackedManagers(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "auth"})
+	prefs := f.manager(cookiesession.Options{Name: "prefs"})
+	b := newClientCookies()
+	h := f.m.Handler(prefs.Handler(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = f.m.FromContext(r.Context()).Set("user", "ada")
+	}))))
+	for range 2 {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, b.request("/"))
+		b.apply(t, rec.Result().Header)
+	}
+	if got := f.m.Metrics(); got.Written != 1 || got.Opened[cookiesession.FormatKeyID(keyA)] != 1 {
+		t.Errorf("auth: written %d, opened %v; want 1 and 1", got.Written, got.Opened)
+	}
+	if got := prefs.Metrics(); got.Written != 0 || len(got.Opened) != 0 {
+		t.Errorf("prefs, never used: written %d, opened %v", got.Written, got.Opened)
 	}
 }

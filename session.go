@@ -32,13 +32,10 @@ type Session struct {
 	expires  int64 // Unix seconds; 0 until the session is saved
 	// startSec and startNsec are the request's start: every decision about
 	// the session is made as of that instant.
-	startSec int64
-	gen      uint64 // counts changes to the values
-	// tooLargeGen is gen+1 when a save of this generation did not fit and
-	// was counted, so that a retry does not count it again.
-	tooLargeGen uint64
-	keyID       uint32
-	startNsec   int32
+	startSec  int64
+	gen       uint64 // counts changes to the values
+	keyID     uint32
+	startNsec int32
 
 	// What the client holds:
 	chunksSent int32     // how many of our chunk cookies the request carried
@@ -58,6 +55,9 @@ type Session struct {
 	lateLogged  bool // a change after the commit was logged
 	outLent     bool // out backs a save's headers: later saves get their own
 	savedBeside bool // Save wrote this Manager's cookie from a session of Load's
+	// tooLarge: a save did not fit and was counted. A retry, after a
+	// change that still does not fit too, is the same session.
+	tooLarge bool
 }
 
 // errNoSession is the panic of a method called on a nil *Session.

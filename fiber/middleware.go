@@ -171,8 +171,10 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 }
 
 // Save writes m's session's cookies into the response now, for a handler
-// that sends the response itself before it returns (c.End, or a body
-// stream writer): the middleware's own save comes too late for those. It
+// that sends the response itself before it returns (c.End): the
+// middleware's own save comes too late for it. (A body stream writer runs
+// on its own goroutine, racing the middleware's save: make every change
+// before setting it.) It
 // does nothing for a session the handler never used. The middleware saves
 // again when the handlers return, which writes the same cookies unless the
 // session changed in between. An error matching cookiesession.ErrTooLarge
