@@ -16,7 +16,8 @@ import (
 // used, and Keys that an instance has loaded a key before it is promoted.
 // The counters count from the Manager's creation.
 type Metrics struct {
-	// Opened counts the tokens opened, by key id (8 hex digits).
+	// Opened counts the tokens opened and accepted, by key id (8 hex
+	// digits); one that Options.Validate refuses counts under Refused.
 	Opened map[string]uint64 `json:"opened"`
 	// Refused counts the cookies refused, by reason: "unknown_key",
 	// "expired", "bad_encoding", "auth_failed", "validate" and
@@ -25,9 +26,10 @@ type Metrics struct {
 	Refused map[string]uint64 `json:"refused"`
 	// Resealed counts tokens re-sealed only to move them to the primary.
 	Resealed uint64 `json:"resealed"`
-	// Written counts tokens sealed into a response; Cleared the responses
-	// that expired the client's cookies; TooLarge the sessions that did not
-	// fit.
+	// Written counts tokens sealed into a response's headers, and Cleared
+	// the times its cookies were expired there: a Save, a change and the
+	// commit in one response seal twice. TooLarge counts the sessions that
+	// did not fit, once each.
 	Written  uint64 `json:"written"`
 	Cleared  uint64 `json:"cleared"`
 	TooLarge uint64 `json:"too_large"`
