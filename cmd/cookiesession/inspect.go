@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -63,10 +64,11 @@ func cmdInspect(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	m, err := cookiesession.New(ring, cookiesession.Options{
+	opts := cookiesession.Options{
 		Name: *name, MaxAge: *maxAge, MaxLifetime: *maxLifetime, MaxChunks: *maxChunks,
 		Logger: slog.New(slog.DiscardHandler), // the reason goes to stderr instead
-	})
+	}
+	m, err := cookiesession.New(ring, opts)
 	if err != nil {
 		return &usageError{cmd: "inspect", msg: err.Error()}
 	}
@@ -81,8 +83,10 @@ func cmdInspect(e *env, args []string) error {
 	e.noteChunksBeyond(r, *name, max(*maxChunks, 1))
 	s, err := m.Load(r)
 	if err != nil {
+		e.noteRefusal(ring, opts, r, err)
 		return err
 	}
+	e.noteLongerLifetime(ring, opts, r, s.ExpiresAt())
 	if s.IsNew() {
 		// Load refuses an empty cookie itself; this guards against printing
 		// a fresh session as if the input held it.
@@ -96,6 +100,9 @@ func cmdInspect(e *env, args []string) error {
 
 func checkInspectArgs(fs *flag.FlagSet, ringPath string) error {
 	if err := requireFlags(fs, "name"); err != nil {
+		return err
+	}
+	if err := refuseEmptyRing(fs); err != nil {
 		return err
 	}
 	if fs.NArg() > 1 {
@@ -188,6 +195,52 @@ func (e *env) noteChunksBeyond(r *http.Request, name string, maxChunks int) {
 	if len(r.CookiesNamed(next)) > 0 {
 		fmt.Fprintf(e.stderr, "cookiesession inspect: note: the input also has cookie %q, beyond -max-chunks %d\n", next, maxChunks)
 	}
+}
+
+// maxLifetime is the longest MaxLifetime a Manager takes: the wire's
+// uint32 of seconds.
+const maxLifetime = (1<<32 - 1) * time.Second
+
+// noteRefusal adds on stderr what the library's reason cannot say: the
+// options that would have opened the token, or the likely cause of an
+// authentication failure. The reason itself stays exactly as a server
+// logs it.
+func (e *env) noteRefusal(ring *cookiesession.KeyRing, opts cookiesession.Options, r *http.Request, err error) {
+	if errors.Is(err, cookiesession.ErrExpired) {
+		e.noteLongerLifetime(ring, opts, r, time.Time{})
+	}
+	if c, cerr := r.Cookie(opts.Name); cerr == nil && len(c.Name)+len(c.Value) >= maxCookieSize && len(r.CookiesNamed(opts.Name+".1")) == 0 {
+		fmt.Fprintf(e.stderr, "cookiesession inspect: note: cookie %q is %d bytes, as much as one cookie holds: it is likely the first chunk of a session split over several cookies; pass the whole Cookie header and the service's -max-chunks\n",
+			opts.Name, len(c.Name)+len(c.Value))
+	}
+	var te *cookiesession.TokenError
+	if errors.As(err, &te) && te.Reason == "authentication failed" {
+		fmt.Fprintf(e.stderr, "cookiesession inspect: note: a key with this id but another secret, a token sealed for a cookie name other than %q (-name), and a changed or cut token all fail alike\n", opts.Name)
+	}
+}
+
+// maxCookieSize is the Manager's default MaxCookieSize: a chunked
+// session fills its first cookie to it.
+const maxCookieSize = 4096
+
+// noteLongerLifetime says when the session has a lifetime of its own
+// ("remember me") that -max-lifetime cuts: a service with a larger
+// MaxLifetime accepts it for longer, or accepts it at all when expires is
+// zero (inspect refused it as expired). Without the note the operator
+// would read a refusal, or an early expiry, the service does not make.
+func (e *env) noteLongerLifetime(ring *cookiesession.KeyRing, opts cookiesession.Options, r *http.Request, expires time.Time) {
+	cut := cmp.Or(opts.MaxLifetime, opts.MaxAge, 24*time.Hour)
+	opts.MaxLifetime = maxLifetime
+	m, err := cookiesession.New(ring, opts)
+	if err != nil {
+		return
+	}
+	s, err := m.Load(r)
+	if err != nil || s.IsNew() || !s.ExpiresAt().After(expires) {
+		return
+	}
+	fmt.Fprintf(e.stderr, "cookiesession inspect: note: the session has a lifetime of its own (remember me) longer than -max-lifetime %v allows; a service whose MaxLifetime allows it keeps it until %s: pass the service's -max-lifetime\n",
+		cut, s.ExpiresAt().UTC().Format(time.RFC3339))
 }
 
 // inspection is inspect's output.

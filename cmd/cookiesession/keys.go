@@ -29,8 +29,8 @@ func cmdKeygen(e *env, args []string) error {
 	if err := noArgs(fs); err != nil {
 		return err
 	}
-	if *force && *out == "" {
-		return usageErrorf("keygen", "-force needs -out")
+	if err := checkOut(fs, *out, *force); err != nil {
+		return err
 	}
 	key, err := cookiesession.GenerateKey()
 	if err != nil {
@@ -56,6 +56,23 @@ func cmdKeygen(e *env, args []string) error {
 		return err
 	}
 	return e.printKeyID(key.ID(), time.Time{}, *asJSON)
+}
+
+// checkOut refuses an -out that names no file. Given but empty (a script's
+// unset variable) it would print the secrets to stdout, into a log, and
+// write nothing; "-" would make a file named "-", not mean stdout.
+func checkOut(fs *flag.FlagSet, out string, force bool) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "out" })
+	switch {
+	case given && out == "":
+		return usageErrorf("keygen", "-out is empty; omit -out to print the ring to stdout")
+	case out == "-":
+		return usageErrorf("keygen", "-out - would write a file named \"-\"; omit -out to print the ring to stdout")
+	case force && out == "":
+		return usageErrorf("keygen", "-force needs -out")
+	}
+	return nil
 }
 
 // newKeyOutput is what keygen -out and add print with -json.
@@ -299,6 +316,9 @@ func cmdList(e *env, args []string) error {
 		return err
 	}
 	if err := noArgs(fs); err != nil {
+		return err
+	}
+	if err := refuseEmptyRing(fs); err != nil {
 		return err
 	}
 	ring, err := e.readRing("list", *ringPath)

@@ -8,7 +8,7 @@
 //	cookiesession promote -ring FILE -id ID
 //	cookiesession remove  -ring FILE -id ID
 //	cookiesession list    [-ring FILE|-] [-json]
-//	cookiesession inspect [-ring FILE|-] [-name NAME] [-max-age DUR] [-max-chunks N] [-json] [TOKEN|-]
+//	cookiesession inspect [-ring FILE|-] [-name NAME] [-max-age DUR] [-max-lifetime DUR] [-max-chunks N] [-json] [TOKEN|-]
 //
 // list and inspect read the ring from FILE, from stdin for "-", or from the
 // COOKIESESSION_KEYS environment variable when -ring is not given, as a

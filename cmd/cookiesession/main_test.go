@@ -677,8 +677,27 @@ func TestInspectRememberMe(t *testing.T) {
 	if got := decodeInspection(t, res.stdout); !got.Expires.Equal(rec.Created.Add(30 * 24 * time.Hour)) {
 		t.Errorf("expires %v, want created + 30 days", got.Expires)
 	}
-	if res := cli(t, "", "inspect", "-ring", path, token); res.code != 1 || !strings.Contains(res.stderr, "expired") {
-		t.Errorf("without -max-lifetime (the default bound is MaxAge): exit %d, stderr %q; want expired", res.code, res.stderr)
+	const note = "lifetime of its own (remember me) longer than -max-lifetime 24h0m0s allows; a service whose MaxLifetime allows it keeps it until "
+	until := rec.Created.Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	if res := cli(t, "", "inspect", "-ring", path, token); res.code != 1 || !strings.Contains(res.stderr, "expired") || !strings.Contains(res.stderr, note+until) {
+		t.Errorf("without -max-lifetime (the default bound is MaxAge): exit %d, stderr %q; want expired, with a note naming -max-lifetime and %s", res.code, res.stderr, until)
+	}
+	// Within -max-age, the expiry shown is cut short: the note says so.
+	fresh := &cookiesession.Record{Lifetime: rec.Lifetime}
+	young, err := codec.SealAt(fresh, time.Now().Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := cli(t, "", "inspect", "-ring", path, young); res.code != 0 || !strings.Contains(res.stderr, note) {
+		t.Errorf("an hour-old 30-day session without -max-lifetime: exit %d, stderr %q; want a note", res.code, res.stderr)
+	}
+	if res := cli(t, "", "inspect", "-ring", path, "-max-lifetime", "720h", young); res.code != 0 || res.stderr != "" {
+		t.Errorf("with -max-lifetime 720h: exit %d, stderr %q; want no note", res.code, res.stderr)
+	}
+	// A session with no lifetime of its own gets no note when it expires.
+	plain, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now().Add(-48*time.Hour), "k", "v")
+	if res := cli(t, "", "inspect", "-ring", path, plain); res.code != 1 || strings.Contains(res.stderr, "note") {
+		t.Errorf("an expired 24h session: exit %d, stderr %q; want no note", res.code, res.stderr)
 	}
 }
 
@@ -737,6 +756,13 @@ func TestInspectRefused(t *testing.T) {
 			if res.code != 1 || !strings.Contains(res.stderr, tt.want) || res.stdout != "" {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", res.code, res.stdout, res.stderr, tt.want)
 			}
+			// An authentication failure is explained once, in a note
+			// before the reason; no other refusal gets that note.
+			const authNote = `a token sealed for a cookie name other than "session" (-name)`
+			isAuth := strings.Contains(tt.want, "authentication failed")
+			if strings.Contains(strings.ReplaceAll(res.stderr, `"other"`, `"session"`), authNote) != isAuth {
+				t.Errorf("stderr %q: note on -name present = %v, want %v", res.stderr, !isAuth, isAuth)
+			}
 		})
 	}
 	if res := cli(t, "", "inspect", "-ring", path, "-name", "session", "-max-age", "72h", expired); res.code != 1 {
@@ -790,6 +816,62 @@ func TestInspectChunkedCookieHeader(t *testing.T) {
 	res = cli(t, "", "inspect", "-ring", path, "-name", "sess", "-max-chunks", "3", missing)
 	if res.code != 1 || !strings.Contains(res.stderr, `no cookie named "sess"`) {
 		t.Errorf("header without the first chunk: %+v", res)
+	}
+}
+
+// TestInspectFirstChunkOnly checks the note for a bare token that fills a
+// whole cookie: the first chunk of a split session, copied alone.
+func TestInspectFirstChunkOnly(t *testing.T) {
+	path := newRingFile(t)
+	cookies, _ := chunkedCookies(t, loadRing(t, path), "session", 3)
+	first := cookies[0]
+	if first.Name != "session" || len(first.Name)+len(first.Value) != 4096 {
+		t.Fatalf("first cookie %s of %d bytes, want session filled to 4096", first.Name, len(first.Name)+len(first.Value))
+	}
+	const note = `cookie "session" is 4096 bytes, as much as one cookie holds: it is likely the first chunk`
+	for _, maxChunks := range []string{"1", "3"} {
+		res := cli(t, "", "inspect", "-ring", path, "-max-chunks", maxChunks, first.Value)
+		if res.code != 1 || !strings.Contains(res.stderr, note) {
+			t.Errorf("-max-chunks %s, first chunk alone: exit %d, stderr %q; want exit 1 and the note", maxChunks, res.code, res.stderr)
+		}
+	}
+	header := first.Name + "=" + first.Value + "; " + cookies[1].Name + "=" + cookies[1].Value
+	if len(cookies) == 2 {
+		if res := cli(t, "", "inspect", "-ring", path, "-max-chunks", "3", header); res.code != 0 || res.stderr != "" {
+			t.Errorf("the whole header: exit %d, stderr %q; want it opened without a note", res.code, res.stderr)
+		}
+	}
+}
+
+// TestEmptyPathFlagsRefused checks that a path flag given empty, as a
+// script's unset variable gives it, is refused rather than read as absent:
+// list and inspect would read $COOKIESESSION_KEYS instead of the file
+// meant, and keygen would print the secrets.
+func TestEmptyPathFlagsRefused(t *testing.T) {
+	path := newRingFile(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envKeys, string(data))
+	t.Chdir(t.TempDir()) // where keygen -out - would leave its file
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"list", "-ring", ""}, "-ring is empty; omit it to read $COOKIESESSION_KEYS"},
+		{[]string{"inspect", "-ring", "", "x"}, "-ring is empty"},
+		{[]string{"keygen", "-out", ""}, "-out is empty; omit -out to print the ring to stdout"},
+		{[]string{"keygen", "-out=", "-json"}, "-out is empty"},
+		{[]string{"keygen", "-out", "-"}, `would write a file named "-"`},
+	} {
+		res := cli(t, "", tt.args...)
+		if res.code != 2 || res.stdout != "" || !strings.Contains(res.stderr, tt.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2, nothing printed, and %q", tt.args, res.code, res.stdout, res.stderr, tt.want)
+		}
+	}
+	if _, err := os.Stat("-"); err == nil {
+		t.Error(`keygen -out - created a file named "-"`)
 	}
 }
 

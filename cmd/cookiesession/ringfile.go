@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,6 +20,18 @@ const envKeys = "COOKIESESSION_KEYS"
 
 // ringFlagHelp describes -ring for the commands that only read a ring.
 const ringFlagHelp = "key-ring `FILE` to read, or - for stdin (default: $" + envKeys + ")"
+
+// refuseEmptyRing refuses a -ring that is given but empty, such as a
+// script's unset variable: read as "not given", it would silently use
+// $COOKIESESSION_KEYS instead of the file the operator meant.
+func refuseEmptyRing(fs *flag.FlagSet) error {
+	empty := false
+	fs.Visit(func(f *flag.Flag) { empty = empty || (f.Name == "ring" && f.Value.String() == "") })
+	if empty {
+		return usageErrorf(fs.Name(), "-ring is empty; omit it to read $%s", envKeys)
+	}
+	return nil
+}
 
 // readRing loads the ring list and inspect read: from the file path, from
 // stdin for "-", or from COOKIESESSION_KEYS when path is empty.

@@ -51,6 +51,10 @@ type app struct {
 // drive exactly what a user runs.
 func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
 	cfg.RememberFor = cmp.Or(cfg.RememberFor, defaultRemember)
+	if cfg.RememberFor < time.Second {
+		// Found here, not by SetLifetime at every "remember me" login.
+		return nil, fmt.Errorf("-remember %v: a remembered login must last at least 1s", cfg.RememberFor)
+	}
 	a := &app{cfg: cfg, log: cfg.Logger}
 	if a.log == nil {
 		a.log = slog.Default()
@@ -62,7 +66,9 @@ func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
 		IdleTimeout:   cfg.IdleTimeout,
 		// The ceiling of every session's lifetime: a remembered login's,
 		// or the default's if that is longer.
-		MaxLifetime:  max(cfg.RememberFor, cfg.MaxAge),
+		// A zero MaxAge is the library's 24h: -max-age 0 -remember 1h
+		// must not make a ceiling below it.
+		MaxLifetime:  max(cfg.RememberFor, cmp.Or(cfg.MaxAge, 24*time.Hour)),
 		MaxChunks:    cfg.MaxChunks,
 		ErrorHandler: a.commitFailed,
 		Logger:       a.log,
@@ -274,7 +280,7 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 	p := a.view(r, s)
 	p.Flashes = s.Flashes()
 	p.Error = pageErrors[r.URL.Query().Get("error")]
-	p.CookieLost = r.URL.Query().Has("stored") && !p.Live
+	p.CookieLost = r.URL.Query().Has("stored") && len(p.Cookies) == 0
 	if p.Live {
 		if d := draftOf(r); d != nil {
 			d.page, d.view = p, true // for commitFailed, if the count does not fit
@@ -401,7 +407,11 @@ func decodeObject(body io.Reader) ([]field, error) {
 	if members == nil {
 		return nil, errors.New("body is not a JSON object: null")
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	switch _, err := dec.Token(); {
+	case err == io.EOF:
+	case err != nil:
+		return nil, fmt.Errorf("body has invalid JSON after the object: %w", err)
+	default:
 		return nil, errors.New("body holds more than one JSON value")
 	}
 	fields := make([]field, 0, len(members))

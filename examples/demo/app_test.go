@@ -366,6 +366,13 @@ func TestAPIRejectsBadBodies(t *testing.T) {
 			t.Errorf("POST %q sent Set-Cookie", body)
 		}
 	}
+	// Garbage after the object is a syntax error, not a second value.
+	if _, got := d.postJSON(`{"a":1} x`); !strings.Contains(got, "invalid JSON after the object") {
+		t.Errorf(`POST {"a":1} x = %s, want it called invalid JSON`, got)
+	}
+	if _, got := d.postJSON(`{"a":1} {"b":2}`); !strings.Contains(got, "more than one JSON value") {
+		t.Errorf(`POST two objects = %s, want "more than one JSON value"`, got)
+	}
 }
 
 func TestAPIBodyLimit(t *testing.T) {

@@ -28,15 +28,16 @@ var pageErrors = map[string]string{
 
 // pageData is everything the template shows.
 type pageData struct {
-	User       string
-	Visits     int
-	Flashes    []string
-	Error      string
-	Note       string // the note the session holds
-	Draft      string // the text in the note form: the note, or what was typed
-	CookieLost bool   // a value was just stored, yet no cookie came back
-	Remember   string // how long "remember me" keeps a login, in words
-	Live       bool   // the request brought a session the server opened
+	User          string
+	Visits        int
+	Flashes       []string
+	Error         string
+	Note          string // the note the session holds
+	Draft         string // the text in the note form: the note, or what was typed
+	CookieLost    bool   // a value was just stored, yet no cookie came back
+	CookieRefused bool   // the browser sent a session cookie the server could not open
+	Remember      string // how long "remember me" keeps a login, in words
+	Live          bool   // the request brought a session the server opened
 
 	// What the browser sent: the session's cookies as it holds them.
 	Cookies              []sentCookie
@@ -89,6 +90,7 @@ func (a *app) view(r *http.Request, s *cookiesession.Session) pageData {
 	for _, c := range p.Cookies {
 		p.CookieBytes += c.Size
 	}
+	p.CookieRefused = len(p.Cookies) > 0 && !p.Live
 	if p.Live {
 		p.ID = s.ID()
 		p.Created = s.CreatedAt().UTC().Format(time.RFC3339)
@@ -297,6 +299,11 @@ can neither read nor change it.</p>
 <td class="type mono">{{.Type}}</td></tr>
 {{end}}</table>
 <p>This view counts a visit, so the response carries a new cookie.</p>
+{{else if .CookieRefused}}
+<p id="refused-cookie">No session: the server could not open the cookie your browser sent. It
+expired, was changed, or was sealed with a key this instance does not hold (after a restart with
+an ephemeral key ring, say). The server log says which: at debug level (<code>-debug</code>), or
+at warning level for an unknown key. Storing something starts a new session.</p>
 {{else}}
 <p id="no-session">No session. None is sent until something is stored.</p>
 {{if .CookieLost}}<p id="cookie-lost">You just stored something, yet your browser sent no session cookie back.

@@ -310,3 +310,49 @@ func TestRememberFlag(t *testing.T) {
 		t.Errorf("-remember 48h = %v (%v)", f.cfg.RememberFor, err)
 	}
 }
+
+// TestRefusedCookieExplained: a cookie the server cannot open (another
+// instance's key, as after a restart with an ephemeral ring) is not shown
+// as "no cookie": the page says it was refused, and the cookie-lost hint,
+// which blames the browser, stays away even right after a store.
+func TestRefusedCookieExplained(t *testing.T) {
+	first := startDemo(t, newRing(t), config{})
+	first.postForm("/login", url.Values{"username": {"ada"}})
+	// The same browser (its jar keys cookies by host, not port) meets an
+	// instance with another ring.
+	restarted := &demo{t: t, srv: startDemo(t, newRing(t), config{}).srv, client: first.client}
+	for _, path := range []string{"/", "/?stored=1"} {
+		_, page := restarted.get(path)
+		if !strings.Contains(page, `id="refused-cookie"`) || strings.Contains(page, `id="cookie-lost"`) || strings.Contains(page, `id="no-session"`) {
+			t.Errorf("GET %s with a cookie sealed under another ring: want the refused note alone:\n%s", path, page)
+		}
+	}
+	tampered := first.otherBrowser()
+	u, _ := url.Parse(first.srv.URL)
+	tampered.client.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: strings.Repeat("A", 200)}})
+	if _, page := tampered.get("/"); !strings.Contains(page, `id="refused-cookie"`) {
+		t.Errorf("a forged cookie: want the refused note:\n%s", page)
+	}
+	if _, page := first.otherBrowser().get("/"); strings.Contains(page, `id="refused-cookie"`) || !strings.Contains(page, `id="no-session"`) {
+		t.Errorf("no cookie at all: want no refused note:\n%s", page)
+	}
+}
+
+// TestRememberTooShortRefused: a -remember under a second is refused when
+// the demo starts, not by a 500 at every "remember me" login.
+func TestRememberTooShortRefused(t *testing.T) {
+	for _, d := range []time.Duration{-time.Hour, 500 * time.Millisecond} {
+		if _, err := newApp(newRing(t), config{RememberFor: d, Logger: quiet}); err == nil || !strings.Contains(err.Error(), "-remember") {
+			t.Errorf("-remember %v: err %v, want one naming -remember", d, err)
+		}
+	}
+	// -max-age 0 is the default 24h, which a short -remember must not
+	// undercut as the ceiling.
+	if _, err := newApp(newRing(t), config{RememberFor: time.Hour, Logger: quiet}); err != nil {
+		t.Errorf("-max-age 0 -remember 1h: %v", err)
+	}
+	d := startDemo(t, newRing(t), config{RememberFor: time.Second, MaxAge: time.Second})
+	if resp, _ := d.postForm("/login", url.Values{"username": {"ada"}, "remember": {"1"}}); resp.StatusCode != http.StatusOK {
+		t.Errorf("-remember 1s, remembered login: %d, want 200", resp.StatusCode)
+	}
+}
