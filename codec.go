@@ -303,9 +303,10 @@ func (c *Codec) sealKey(now time.Time, id uint32) *ringKey {
 // is neither re-keyed back nor re-sealed under the outgoing key by another:
 // the cookie never flips between the two.
 func (st *ringState) incoming(id uint32, now time.Time) *ringKey {
-	k := st.lookup(id)
-	if k != nil && now.Before(k.promoteAt) && !now.Add(clockSkew).Before(k.promoteAt) {
-		return k
+	for _, k := range st.scheduled { // only a scheduled key can be incoming
+		if k.id == id && now.Before(k.promoteAt) && !now.Add(clockSkew).Before(k.promoteAt) {
+			return k
+		}
 	}
 	return nil
 }
