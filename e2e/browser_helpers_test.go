@@ -112,6 +112,7 @@ type page struct {
 	NoteLength int           `json:"noteLength"` // #note-length: the stored note
 	Draft      string        `json:"draft"`      // the note form's text
 	NoSession  bool          `json:"noSession"`  // #no-session
+	Refusal    bool          `json:"refusal"`    // #refused-cookie: a cookie came but could not be opened
 	CookieLost bool          `json:"cookieLost"` // #cookie-lost: stored, yet no cookie came back
 	NoStore    string        `json:"noStore"`    // #no-store: the sentence that there is no server store
 	SessionID  string        `json:"sessionID"`  // #session-id
@@ -161,6 +162,7 @@ const readPageJS = `(() => {
 		noteLength: Number(text("note-length") || -1),
 		draft: (document.querySelector('form[action="/note"] textarea') || {value: ""}).value,
 		noSession: document.getElementById("no-session") !== null,
+		refusal: document.getElementById("refused-cookie") !== null,
 		cookieLost: document.getElementById("cookie-lost") !== null,
 		noStore: text("no-store").replace(/\s+/g, " "),
 		sessionID: text("session-id"),

@@ -432,8 +432,8 @@ func TestKeyRotation(t *testing.T) {
 	}
 	held := sessionCookies(t, away)
 	p = reload(t, away)
-	if p.User != "" || !p.Anonymous || !p.NoSession || p.Refused != 1 {
-		t.Fatalf("old key removed, cookie still under it: %+v, want a fresh session and 1 refused", p)
+	if p.User != "" || !p.Anonymous || !p.Refusal || p.NoSession || p.Refused != 1 {
+		t.Fatalf("old key removed, cookie still under it: %+v, want a fresh session, the page saying the cookie was refused, and 1 refused", p)
 	}
 	checkCookiePanel(t, p, held) // the browser sent it; the server could not open it
 	if got, want := opensByKey(p), map[string]string{newID: "primary, 1"}; !maps.Equal(got, want) {
