@@ -33,15 +33,7 @@ func newManager(t testing.TB) *cookiesession.Manager { return namedManager(t, "s
 // namedManager is newManager with the cookie name given.
 func namedManager(t testing.TB, name string) *cookiesession.Manager {
 	t.Helper()
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := cookiesession.New(ring, cookiesession.Options{
+	return managerWith(t, cookiesession.Options{
 		Name:      name,
 		MaxChunks: 2,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
@@ -51,6 +43,20 @@ func namedManager(t testing.TB, name string) *cookiesession.Manager {
 			http.Error(w, "session too large", http.StatusRequestEntityTooLarge)
 		},
 	})
+}
+
+// managerWith returns a Manager with opts over a ring of one fresh key.
+func managerWith(t testing.TB, opts cookiesession.Options) *cookiesession.Manager {
+	t.Helper()
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(ring, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -310,18 +310,7 @@ func TestPanicSendsNoCookie(t *testing.T) {
 // session's commit never ran, and c.Request() still carries the session.
 func TestErrorHandlerAfterPanicLogged(t *testing.T) {
 	var logged strings.Builder
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := cookiesession.New(ring, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := managerWith(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	e := echo.New()
 	e.HTTPErrorHandler = func(err error, c echo.Context) {
 		if c.Response().Committed {

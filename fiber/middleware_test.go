@@ -836,26 +836,31 @@ func cookieValues(t *testing.T, r response) map[string]string {
 // TestErrorHandlerAfterPanicLogged checks that a flash the app's
 // ErrorHandler stores for a panic that recover (outside the middleware)
 // turned into an error is logged as not saved rather than lost without a
-// word, and that the answer carries no cookie.
+// word, whether or not the handler had used the session before it
+// panicked, and that the answer carries no cookie.
 func TestErrorHandlerAfterPanicLogged(t *testing.T) {
-	var logged syncBuffer
-	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
-	app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
-		fibersession.Get(c, m).AddFlash("something went wrong")
-		return c.Status(http.StatusInternalServerError).SendString("sorry")
-	}})
-	app.Use(recoverer.New(), fibersession.New(m))
-	app.Get("/", func(c fiber.Ctx) error {
-		_ = fibersession.Get(c, m).GetString("user")
-		panic("payment failed")
-	})
-	req := httptest.NewRequest(http.MethodGet, "https://example.test/", nil)
-	req.Header.Set("X-Forwarded-Proto", "https")
-	if r := send(t, app, req, nil); r.status != http.StatusInternalServerError || r.setCookie != nil {
-		t.Errorf("after a panic: %d, Set-Cookie %q; want the ErrorHandler's 500 and no cookie", r.status, r.setCookie)
-	}
-	if len(logged.lines("the change was not saved")) != 1 {
-		t.Errorf("the ErrorHandler's flash after the panic was not logged; log:\n%s", logged.String())
+	for _, used := range []bool{true, false} {
+		var logged syncBuffer
+		m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+			fibersession.Get(c, m).AddFlash("something went wrong")
+			return c.Status(http.StatusInternalServerError).SendString("sorry")
+		}})
+		app.Use(recoverer.New(), fibersession.New(m))
+		app.Get("/", func(c fiber.Ctx) error {
+			if used {
+				_ = fibersession.Get(c, m).GetString("user")
+			}
+			panic("payment failed")
+		})
+		req := httptest.NewRequest(http.MethodGet, "https://example.test/", nil)
+		req.Header.Set("X-Forwarded-Proto", "https")
+		if r := send(t, app, req, nil); r.status != http.StatusInternalServerError || r.setCookie != nil {
+			t.Errorf("used %v: after a panic: %d, Set-Cookie %q; want the ErrorHandler's 500 and no cookie", used, r.status, r.setCookie)
+		}
+		if len(logged.lines("the change was not saved")) != 1 {
+			t.Errorf("used %v: the ErrorHandler's flash after the panic was not logged; log:\n%s", used, logged.String())
+		}
 	}
 }
 
@@ -893,26 +898,5 @@ func TestDomainBehindProxyDoesNotWarn(t *testing.T) {
 		if got := len(logged.lines(warning)) == 1; got != tc.warn {
 			t.Errorf("X-Forwarded-Host %q: warned %v, want %v; log:\n%s", tc.forwarded, got, tc.warn, &logged)
 		}
-	}
-}
-
-// TestErrorHandlerAfterPanicFirstUseLogged checks the ErrorHandler's flash
-// after a panic in a handler that had not used the session yet: it cannot
-// be saved either, and must be logged, not lost without a word.
-func TestErrorHandlerAfterPanicFirstUseLogged(t *testing.T) {
-	var logged syncBuffer
-	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
-	app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
-		fibersession.Get(c, m).AddFlash("something went wrong")
-		return c.Status(http.StatusInternalServerError).SendString("sorry")
-	}})
-	app.Use(recoverer.New(), fibersession.New(m))
-	app.Get("/", func(c fiber.Ctx) error { panic("payment failed") })
-	req := httptest.NewRequest(http.MethodGet, "https://example.test/", nil)
-	if r := send(t, app, req, nil); r.status != http.StatusInternalServerError || r.setCookie != nil {
-		t.Errorf("after a panic: %d, Set-Cookie %q; want the ErrorHandler's 500 and no cookie", r.status, r.setCookie)
-	}
-	if len(logged.lines("the change was not saved")) != 1 {
-		t.Errorf("the ErrorHandler's flash after the panic was not logged; log:\n%s", logged.String())
 	}
 }
