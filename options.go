@@ -1,0 +1,180 @@
+package cookiesession
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Options configure a Manager. The zero value of every field means its
+// documented default, and the defaults are the safe choice: a Secure,
+// HttpOnly, SameSite=Lax cookie on Path=/ that lives at most 24 hours.
+type Options struct {
+	// Name is the cookie name, and the name every token is bound to.
+	// Default "session". A "__Host-" name requires Secure, Path "/" and no
+	// Domain; a "__Secure-" name requires Secure. Chunks are named Name,
+	// Name.1, Name.2, ...
+	Name string
+	// Path is the cookie's Path attribute. Default "/".
+	Path string
+	// Domain is the cookie's Domain attribute, a bare host name such as
+	// example.com. Default none: host-only. Browsers drop a cookie whose
+	// Domain the request's host is outside of: the middleware logs the
+	// first such answer at Warn.
+	Domain string
+	// DisableSecure leaves out the Secure attribute, so that the cookie is
+	// also sent over plain HTTP. For local development only. Browsers drop
+	// a Secure cookie set in answer to a plain-HTTP request (except from
+	// localhost): the middleware logs the first such answer at Warn.
+	DisableSecure bool
+	// DisableHttpOnly leaves out the HttpOnly attribute, so that scripts can
+	// read the (encrypted) cookie.
+	DisableHttpOnly bool
+	// SameSite is the cookie's SameSite attribute. Default Lax.
+	// SameSiteNoneMode requires Secure.
+	SameSite http.SameSite
+	// Partitioned adds the Partitioned attribute (CHIPS). Requires Secure.
+	Partitioned bool
+
+	// MaxAge is the absolute lifetime of a session since it was created or
+	// renewed, enforced by the server whatever the client does with the
+	// cookie. Default 24h. Shortening it affects existing sessions at once.
+	MaxAge time.Duration
+	// IdleTimeout, when positive, ends a session that has not been
+	// refreshed for this long. Default 0: off. See RefreshThreshold. New
+	// refuses one longer than MaxAge (than MaxLifetime, if set): every
+	// session would reach that limit first.
+	IdleTimeout time.Duration
+	// RefreshThreshold is the fraction of IdleTimeout that must remain
+	// before a request re-seals the cookie to slide the idle window: with
+	// the default 0.5 a cookie is re-issued at most once per half window,
+	// not on every response. Must be in (0, 1]; 1 refreshes on every
+	// request that finds the session.
+	RefreshThreshold float64
+	// BrowserSession leaves out Max-Age so the browser drops the cookie when
+	// it closes. The server still enforces MaxAge and IdleTimeout. A
+	// session's own Lifetime overrides it.
+	BrowserSession bool
+	// MaxLifetime bounds every session's MaxAge and IdleTimeout, those of a
+	// Lifetime set with Session.SetLifetime included: a "remember me" of 30
+	// days needs a MaxLifetime of at least 30 days. Default: MaxAge; New
+	// refuses a shorter one. Manager.SetMaxLifetime lowers it while the
+	// server runs.
+	MaxLifetime time.Duration
+
+	// MaxCookieSize limits each cookie's name plus value in bytes. Default
+	// and most 4096: browsers drop a larger cookie without a word. Spread a
+	// larger session over MaxChunks cookies.
+	MaxCookieSize int
+	// MaxChunks is how many cookies one session may be split across, at
+	// most 64. Default 1.
+	MaxChunks int
+
+	// Validate, if set, runs on every session loaded from a valid cookie. An
+	// error makes the session invalid: the request gets a fresh session and
+	// the cookie is cleared. Use it to revoke sessions, for example by
+	// comparing a per-user generation counter stored in the session. In the
+	// middleware it runs at the session's first use, inside the handler's
+	// call: it must not wait for a lock the handler may hold at that point.
+	// It is given a copy of the session to read, which FromContext on the
+	// request's context also returns; changes to it are dropped.
+	Validate func(*http.Request, *Session) error
+	// ErrorHandler answers a request whose session could not be written,
+	// before anything was sent to the client. The error matches ErrTooLarge
+	// when the session does not fit. The header map still holds what the
+	// handler set (a redirect's Location, say); the handler's own status and
+	// body are dropped. Default: log at error level and reply 500 Internal
+	// Server Error.
+	ErrorHandler func(http.ResponseWriter, *http.Request, error)
+	// Logger receives the reason a cookie was refused, at debug level (at
+	// Warn for an unknown key id or a clock ahead, which are the
+	// operator's to fix), the other warnings, and the errors the default
+	// ErrorHandler reports. Default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock. Default time.Now. Tests set it to control expiry.
+	Now func() time.Time
+}
+
+// browserCookieSize is the most of a cookie's name plus value that
+// browsers keep (RFC 6265 section 6.1 asks for at least 4096 bytes, and
+// Chrome, Firefox and Safari keep no more).
+const browserCookieSize = 4096
+
+func (o *Options) normalize() error {
+	setDefault(&o.Name, "session")
+	setDefault(&o.Path, "/")
+	setDefault(&o.SameSite, http.SameSiteLaxMode)
+	setDefault(&o.MaxAge, 24*time.Hour)
+	setDefault(&o.RefreshThreshold, 0.5)
+	setDefault(&o.MaxCookieSize, browserCookieSize)
+	setDefault(&o.MaxChunks, 1)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	setDefault(&o.Logger, slog.Default())
+	if o.MaxAge < 0 || o.IdleTimeout < 0 {
+		return errors.New("cookiesession: MaxAge and IdleTimeout must not be negative")
+	}
+	if o.MaxLifetime > 0 && o.MaxLifetime < o.MaxAge {
+		// The ceiling would cut every session to it, and MaxAge would mean
+		// nothing; SetMaxLifetime lowers it on purpose, on a running server.
+		return fmt.Errorf("cookiesession: MaxLifetime %v is below MaxAge %v; it bounds the lifetimes sessions may ask for, so set it at least as long", o.MaxLifetime, o.MaxAge)
+	}
+	if o.MaxLifetime == 0 && o.IdleTimeout > o.MaxAge {
+		// Every session would end MaxAge after its creation, however
+		// active: the idle window would never be the one to end it.
+		return fmt.Errorf("cookiesession: IdleTimeout %v is longer than MaxAge %v, the absolute lifetime, which would end every session first however active it is; raise MaxAge to at least IdleTimeout (express-session's rolling cookie.maxAge is IdleTimeout here)", o.IdleTimeout, o.MaxAge)
+	}
+	if o.MaxLifetime > 0 && o.IdleTimeout > o.MaxLifetime {
+		return fmt.Errorf("cookiesession: IdleTimeout %v is longer than MaxLifetime %v, which bounds it; raise MaxLifetime or shorten IdleTimeout", o.IdleTimeout, o.MaxLifetime)
+	}
+	if !(o.RefreshThreshold > 0 && o.RefreshThreshold <= 1) { // NaN too
+		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1]", o.RefreshThreshold)
+	}
+	if o.MaxCookieSize < 0 || o.MaxChunks < 0 || o.MaxChunks > maxChunks {
+		return fmt.Errorf("cookiesession: MaxCookieSize must be positive and MaxChunks between 1 and %d", maxChunks)
+	}
+	if o.MaxCookieSize > browserCookieSize {
+		return fmt.Errorf("cookiesession: MaxCookieSize %d is over %d, the most browsers keep of a cookie's name and value: they would drop the cookie without a word; raise MaxChunks for a larger session",
+			o.MaxCookieSize, browserCookieSize)
+	}
+	return o.checkCookie()
+}
+
+// setDefault replaces the zero value of *p with def.
+func setDefault[T comparable](p *T, def T) {
+	var zero T
+	if *p == zero {
+		*p = def
+	}
+}
+
+func (o *Options) checkCookie() error {
+	if o.Domain != "" {
+		if err := (&http.Cookie{Name: "x", Value: "y", Domain: o.Domain}).Valid(); err != nil {
+			return fmt.Errorf("cookiesession: Domain %q is not a cookie domain: give a bare host name such as example.com, without scheme, port or path, or leave it empty for a host-only cookie", o.Domain)
+		}
+	}
+	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path, Domain: o.Domain}
+	if err := probe.Valid(); err != nil {
+		return fmt.Errorf("cookiesession: bad cookie options: %w", err)
+	}
+	if !strings.HasPrefix(o.Path, "/") {
+		return fmt.Errorf("cookiesession: Path %q must start with /", o.Path)
+	}
+	secure := !o.DisableSecure
+	switch {
+	case strings.HasPrefix(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != ""):
+		return fmt.Errorf("cookiesession: cookie %q needs Secure, Path \"/\" and no Domain", o.Name)
+	case strings.HasPrefix(o.Name, "__Secure-") && !secure:
+		return fmt.Errorf("cookiesession: cookie %q needs Secure", o.Name)
+	case o.SameSite == http.SameSiteNoneMode && !secure:
+		return errors.New("cookiesession: SameSite=None needs Secure")
+	case o.Partitioned && !secure:
+		return errors.New("cookiesession: Partitioned needs Secure")
+	}
+	return nil
+}
