@@ -137,59 +137,6 @@ func TestSuperfluousWriteHeaderNamesHandler(t *testing.T) {
 	}
 }
 
-// TestForeignSetCookieWarns checks that a Set-Cookie line for the
-// session's cookie that the Manager did not write, in a response where it
-// writes none, is logged once: another writer of that name (a handler, an
-// upstream behind a ReverseProxy) replaces the client's session. The line
-// stays, as it may be a handler's own logout; where the Manager writes the
-// cookie, its line replaces the other.
-func TestForeignSetCookieWarns(t *testing.T) {
-	foreign := func(w http.ResponseWriter) {
-		http.SetCookie(w, &http.Cookie{Name: "session", Value: "from-upstream", Path: "/"})
-	}
-	tests := []struct {
-		name string
-		h    http.HandlerFunc
-		warn bool
-	}{
-		{"read", func(w http.ResponseWriter, r *http.Request) {
-			_ = sessionOf(t, r).GetString("user")
-			foreign(w)
-		}, true},
-		{"untouched", func(w http.ResponseWriter, r *http.Request) { foreign(w) }, true},
-		{"another cookie", func(w http.ResponseWriter, r *http.Request) {
-			_ = sessionOf(t, r).GetString("user")
-			http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark"})
-		}, false},
-		{"written by the Manager too", func(w http.ResponseWriter, r *http.Request) {
-			foreign(w)
-			mustSet(t, sessionOf(t, r), "user", "bob")
-		}, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, cookiesession.Options{})
-			b := newClientCookies()
-			f.serve(b, setString(t, "user", "ada"))
-			for range 2 {
-				resp := f.serve(b.clone(), tt.h)
-				lines := ourCookies(t, resp.Header, "session")
-				if tt.name == "written by the Manager too" {
-					if c := lines["session"]; c == nil || c.Value == "from-upstream" {
-						t.Errorf("the Manager's line did not replace the handler's: %v", resp.Header["Set-Cookie"])
-					}
-				} else if tt.warn && lines["session"] == nil {
-					t.Errorf("the handler's line was dropped: %v", resp.Header["Set-Cookie"])
-				}
-			}
-			warns := f.log.lines("which the Manager did not write")
-			if want := map[bool]int{true: 1, false: 0}[tt.warn]; len(warns) != want || tt.warn && !strings.Contains(warns[0], "cookie=session") {
-				t.Errorf("%d warnings, want %d naming the cookie; log:\n%s", len(warns), want, f.log)
-			}
-		})
-	}
-}
-
 // TestLoadAndSaveUnderMiddlewareNotForeign: a handler written for Load and
 // Save, under the same Manager's middleware (installed for the whole
 // router, say), sets the cookie through the Manager: that is not another

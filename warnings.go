@@ -1,0 +1,214 @@
+package cookiesession
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+)
+
+// The warnings below are logged once per Manager, when a response sets a
+// cookie that cannot reach the client or replaces one it holds, and
+// nothing else would say so.
+
+// warnPlainHTTP logs, once per Manager, a Secure cookie set in answer to a
+// request that came over plain HTTP: browsers drop such a cookie, so the
+// session never sticks, and nothing else would say so.
+func (m *Manager) warnPlainHTTP(r *http.Request) {
+	if !m.attrs.Secure || m.plainHTTPLogged.Load() || !plainHTTP(r) || m.plainHTTPLogged.Swap(true) {
+		return
+	}
+	m.logger.WarnContext(r.Context(), "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)",
+		slog.String("host", r.Host), slog.String("path", urlPath(r)),
+		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
+}
+
+// plainHTTP reports whether r came over plain HTTP with no sign of HTTPS
+// before it: no TLS, no X-Forwarded-Proto or Forwarded header saying
+// https, no https URL (an adapter such as aws-lambda-go-api-proxy builds
+// one), no browser header saying the page was https, and a Host other
+// than loopback, which browsers count as secure. A request without a Host
+// did not come from a browser.
+func plainHTTP(r *http.Request) bool {
+	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["Forwarded"], "proto=https") ||
+		r.URL != nil && strings.EqualFold(r.URL.Scheme, "https") || browserSawHTTPS(r.Header) {
+		return false
+	}
+	host := r.Host
+	if host == "" {
+		return false // not from a browser
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(host, ".")
+	if strings.EqualFold(host, "localhost") || len(host) > len(".localhost") && strings.EqualFold(host[len(host)-len(".localhost"):], ".localhost") {
+		return false
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err != nil || !ip.IsLoopback()
+}
+
+// browserSawHTTPS reports whether the browser says it sent the request
+// from an https page: its Origin (sent with a POST or a fetch) or its
+// Referer (dropped when a link leads from https to http) is https. Behind
+// a proxy that ends TLS and sends no X-Forwarded-Proto (nginx and
+// httputil.ReverseProxy by default), this is the only sign of HTTPS.
+func browserSawHTTPS(h http.Header) bool {
+	const scheme = "https://"
+	for _, key := range [...]string{"Origin", "Referer"} {
+		if v := h[key]; len(v) > 0 && len(v[0]) > len(scheme) && strings.EqualFold(v[0][:len(scheme)], scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+// saysHTTPS reports whether a header's comma- or semicolon-separated
+// elements hold want, in any case.
+func saysHTTPS(values []string, want string) bool {
+	for _, v := range values {
+		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
+			if strings.EqualFold(strings.TrimSpace(part), want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// warnForeign logs, once per Manager, a response that sets one of the
+// session's cookies the Manager did not write, at a commit that writes
+// none: another writer of that cookie name (a handler, an upstream behind
+// a proxy) replaces the client's session, which would otherwise end
+// without a word. The line is left in place: it may be a handler's own
+// logout.
+func (m *Manager) warnForeign(h http.Header, r *http.Request) {
+	if m.foreignLogged.Load() {
+		return
+	}
+	for _, line := range h["Set-Cookie"] {
+		if !isOurs(line, m.names) {
+			continue
+		}
+		if m.foreignLogged.Swap(true) {
+			return
+		}
+		ctx := context.Background()
+		if r != nil {
+			ctx = r.Context()
+		}
+		name, _, _ := strings.Cut(line, "=")
+		m.logger.WarnContext(ctx, "cookiesession: the response sets the session's cookie, which the Manager did not write: it replaces the client's session (logged once)",
+			slog.String("cookie", strings.TrimSpace(name)), slog.String("path", urlPath(r)),
+			slog.String("fix", "give the other writer of this cookie (a handler, an upstream behind a proxy) another name; end a session with Session.Destroy"))
+		return
+	}
+}
+
+// warnReplaced logs, once per Manager, line, a Set-Cookie line for one of
+// the session's cookies that the Manager did not write and has replaced
+// with its own: a handler's own logout, or an upstream's cookie, would
+// otherwise be lost without a word.
+func (m *Manager) warnReplaced(s *Session, line string) {
+	if m.replacedLogged.Swap(true) {
+		return
+	}
+	ctx, path := s.origin()
+	name, _, _ := strings.Cut(line, "=")
+	m.logger.WarnContext(ctx, "cookiesession: the response set the session's cookie itself, and the Manager replaced that line with its own (logged once)",
+		slog.String("cookie", strings.TrimSpace(name)), slog.String("path", path),
+		slog.String("fix", "end a session with Session.Destroy, not http.SetCookie; give any other writer of this cookie (an upstream behind a proxy) another name"))
+}
+
+// warnDomain logs, once per Manager, a cookie with a Domain attribute set
+// in answer to a request for a host outside that domain: browsers drop
+// it, so the session never sticks. The request's Host, X-Forwarded-Host,
+// Forwarded host= and, for a request the browser calls same-origin,
+// Origin and Referer are each taken as the browser's host, since a proxy
+// may rewrite Host.
+func (m *Manager) warnDomain(r *http.Request) {
+	domain := m.attrs.Domain
+	if domain == "" || r.Host == "" || m.domainLogged.Load() {
+		return
+	}
+	if domainMatch(r.Host, domain) || forwardedHostMatch(r.Header, domain) || pageHostMatch(r.Header, domain) {
+		return
+	}
+	if m.domainLogged.Swap(true) {
+		return
+	}
+	m.logger.WarnContext(r.Context(), "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick, unless a proxy in front rewrote Host (logged once)",
+		slog.String("domain", domain), slog.String("host", r.Host), slog.String("path", urlPath(r)),
+		slog.String("fix", "set Options.Domain to the host or a parent of it (example.com serves app.example.com), or leave it empty for a host-only cookie; behind a proxy that rewrites Host, have it send X-Forwarded-Host"))
+}
+
+// forwardedHostMatch reports whether a proxy's X-Forwarded-Host or
+// Forwarded host= (RFC 7239) names a host inside domain.
+func forwardedHostMatch(h http.Header, domain string) bool {
+	for _, host := range h["X-Forwarded-Host"] {
+		if domainMatch(host, domain) {
+			return true
+		}
+	}
+	for _, v := range h["Forwarded"] {
+		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
+			key, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if strings.EqualFold(key, "host") && domainMatch(strings.Trim(value, `"`), domain) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// pageHostMatch reports whether the page that sent the request (its Origin
+// or Referer) is on a host inside domain, and on the request's own origin:
+// a page on another site, whose Sec-Fetch-Site is cross-site or same-site,
+// says nothing about the host the cookie answers, which may be outside it.
+func pageHostMatch(h http.Header, domain string) bool {
+	if site := h["Sec-Fetch-Site"]; len(site) > 0 && site[0] != "same-origin" {
+		return false
+	}
+	for _, key := range [...]string{"Origin", "Referer"} {
+		if v := h[key]; len(v) > 0 {
+			_, rest, ok := strings.Cut(v[0], "://")
+			host, _, _ := strings.Cut(rest, "/")
+			if ok && domainMatch(host, domain) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// domainMatch reports whether a browser on host (with or without a port)
+// accepts a cookie with this Domain attribute (RFC 6265 section 5.1.3).
+func domainMatch(host, domain string) bool {
+	for part := range strings.SplitSeq(host, ",") {
+		h := strings.TrimSpace(part)
+		if hp, _, err := net.SplitHostPort(h); err == nil {
+			h = hp
+		}
+		h = strings.ToLower(strings.TrimSuffix(strings.Trim(h, "[]"), "."))
+		d := strings.ToLower(strings.TrimSuffix(strings.TrimPrefix(domain, "."), "."))
+		if h == d {
+			return true
+		}
+		if _, err := netip.ParseAddr(h); err != nil && strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// urlPath returns r's URL path for a log line, or "": an adapter's request
+// given to CommitHeader may have no URL.
+func urlPath(r *http.Request) string {
+	if r == nil || r.URL == nil {
+		return ""
+	}
+	return r.URL.Path
+}

@@ -1,0 +1,249 @@
+package cookiesession_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// TestSecureOverPlainHTTPWarns checks that the first Secure cookie sent in
+// answer to a plain-HTTP request is logged, once, and that requests with a
+// sign of HTTPS, to loopback hosts, without a cookie to set, or for a
+// Manager without Secure are not.
+func TestSecureOverPlainHTTPWarns(t *testing.T) {
+	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
+	read := func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).GetString("user") }
+	tests := []struct {
+		name   string
+		target string
+		header [2]string
+		opts   cookiesession.Options
+		h      http.HandlerFunc
+		warn   bool
+	}{
+		{"plain HTTP", "http://app.internal/login", [2]string{}, cookiesession.Options{}, login, true},
+		{"plain HTTP with a port", "http://10.0.0.7:8080/login", [2]string{}, cookiesession.Options{}, login, true},
+		{"TLS", "https://app.example/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"X-Forwarded-Proto", "http://app.internal/login", [2]string{"X-Forwarded-Proto", "HTTPS"}, cookiesession.Options{}, login, false},
+		{"X-Forwarded-Proto http", "http://app.internal/login", [2]string{"X-Forwarded-Proto", "http"}, cookiesession.Options{}, login, true},
+		{"Forwarded", "http://app.internal/login", [2]string{"Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"}, cookiesession.Options{}, login, false},
+		// Behind a proxy that ends TLS and sends no X-Forwarded-Proto
+		// (nginx and httputil.ReverseProxy by default), the browser's own
+		// headers say the page was https, and the cookie sticks.
+		{"Origin https", "http://app.internal/login", [2]string{"Origin", "https://app.example"}, cookiesession.Options{}, login, false},
+		{"Referer https", "http://app.internal/login", [2]string{"Referer", "HTTPS://app.example/login"}, cookiesession.Options{}, login, false},
+		{"Origin http", "http://app.internal/login", [2]string{"Origin", "http://app.internal"}, cookiesession.Options{}, login, true},
+		{"Referer http", "http://app.internal/login", [2]string{"Referer", "http://app.internal/"}, cookiesession.Options{}, login, true},
+		{"localhost", "http://localhost:8080/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"a .localhost name", "http://app.localhost/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"127.0.0.1", "http://127.0.0.1:8080/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"::1", "http://[::1]:8080/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"DisableSecure", "http://app.internal/login", [2]string{}, cookiesession.Options{DisableSecure: true}, login, false},
+		{"no cookie to set", "http://app.internal/", [2]string{}, cookiesession.Options{}, read, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opts)
+			for range 2 {
+				r := httptest.NewRequest("POST", tt.target, nil)
+				if tt.header[0] != "" {
+					r.Header.Set(tt.header[0], tt.header[1])
+				}
+				f.m.Handler(tt.h).ServeHTTP(httptest.NewRecorder(), r)
+			}
+			warns := f.log.lines("plain-HTTP request")
+			if want := map[bool]int{true: 1, false: 0}[tt.warn]; len(warns) != want {
+				t.Fatalf("%d warnings, want %d; log:\n%s", len(warns), want, f.log)
+			}
+			if tt.warn && !strings.Contains(warns[0], "host="+httptest.NewRequest("GET", tt.target, nil).Host) {
+				t.Errorf("the warning does not name the host: %s", warns[0])
+			}
+		})
+	}
+	// An adapter that builds the request from an event, such as
+	// aws-lambda-go-api-proxy, gives it an https URL and no TLS.
+	f := newFixture(t, cookiesession.Options{})
+	adapted, err := http.NewRequest("POST", "https://abc123.execute-api.eu-west-1.amazonaws.com/login", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.m.Handler(http.HandlerFunc(login)).ServeHTTP(httptest.NewRecorder(), adapted)
+	if warns := f.log.lines("plain-HTTP request"); len(warns) != 0 {
+		t.Errorf("a request with an https URL was logged: %s", warns[0])
+	}
+	// Save, outside the middleware, knows the request too.
+	f = newFixture(t, cookiesession.Options{})
+	r := httptest.NewRequest("POST", "http://app.internal/login", nil)
+	s, _ := f.m.Load(r)
+	mustSet(t, s, "user", "ada")
+	if err := f.m.Save(httptest.NewRecorder(), r, s); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.log.lines("plain-HTTP request")) != 1 {
+		t.Errorf("Save over plain HTTP: want one warning; log:\n%s", f.log)
+	}
+	// So does an adapter's CommitHeader, given the request: one an adapter
+	// built with no URL, and one with an https URL.
+	for _, tt := range []struct {
+		name string
+		r    *http.Request
+		warn int
+	}{
+		{"no URL", &http.Request{Host: "app.internal", Header: http.Header{}}, 1},
+		{"https URL", httptest.NewRequest("GET", "https://app.internal/", nil), 0},
+		{"nil", nil, 0},
+	} {
+		f = newFixture(t, cookiesession.Options{})
+		s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
+		mustSet(t, s, "user", "ada")
+		if err := f.m.CommitHeader(http.Header{}, s, tt.r); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(f.log.lines("plain-HTTP request")); n != tt.warn {
+			t.Errorf("CommitHeader, request %s: %d warnings, want %d; log:\n%s", tt.name, n, tt.warn, f.log)
+		}
+	}
+}
+
+// TestForeignSetCookieWarns checks that a Set-Cookie line for the
+// session's cookie that the Manager did not write, in a response where it
+// writes none, is logged once: another writer of that name (a handler, an
+// upstream behind a ReverseProxy) replaces the client's session. The line
+// stays, as it may be a handler's own logout; where the Manager writes the
+// cookie, its line replaces the other.
+func TestForeignSetCookieWarns(t *testing.T) {
+	foreign := func(w http.ResponseWriter) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "from-upstream", Path: "/"})
+	}
+	tests := []struct {
+		name string
+		h    http.HandlerFunc
+		warn bool
+	}{
+		{"read", func(w http.ResponseWriter, r *http.Request) {
+			_ = sessionOf(t, r).GetString("user")
+			foreign(w)
+		}, true},
+		{"untouched", func(w http.ResponseWriter, r *http.Request) { foreign(w) }, true},
+		{"another cookie", func(w http.ResponseWriter, r *http.Request) {
+			_ = sessionOf(t, r).GetString("user")
+			http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark"})
+		}, false},
+		{"written by the Manager too", func(w http.ResponseWriter, r *http.Request) {
+			foreign(w)
+			mustSet(t, sessionOf(t, r), "user", "bob")
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "ada"))
+			for range 2 {
+				resp := f.serve(b.clone(), tt.h)
+				lines := ourCookies(t, resp.Header, "session")
+				if tt.name == "written by the Manager too" {
+					if c := lines["session"]; c == nil || c.Value == "from-upstream" {
+						t.Errorf("the Manager's line did not replace the handler's: %v", resp.Header["Set-Cookie"])
+					}
+				} else if tt.warn && lines["session"] == nil {
+					t.Errorf("the handler's line was dropped: %v", resp.Header["Set-Cookie"])
+				}
+			}
+			warns := f.log.lines("which the Manager did not write")
+			if want := map[bool]int{true: 1, false: 0}[tt.warn]; len(warns) != want || tt.warn && !strings.Contains(warns[0], "cookie=session") {
+				t.Errorf("%d warnings, want %d naming the cookie; log:\n%s", len(warns), want, f.log)
+			}
+		})
+	}
+}
+
+// TestReplacedSetCookieWarns: a handler that logs out with http.SetCookie
+// but also changes the session (a flash) has its line replaced by the
+// Manager's, so the user stays signed in; that is logged once at Warn,
+// naming Destroy.
+func TestReplacedSetCookieWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	})
+	logout := func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).AddFlash("signed out")
+		http.SetCookie(w, &http.Cookie{Name: "session", Path: "/", MaxAge: -1})
+	}
+	for range 2 {
+		resp := f.serve(b.clone(), logout)
+		if lines := resp.Header.Values("Set-Cookie"); len(lines) != 1 || strings.Contains(lines[0], "Max-Age=0") {
+			t.Fatalf("Set-Cookie %q: want the Manager's line alone", lines)
+		}
+	}
+	if lines := f.log.lines("the Manager replaced that line"); len(lines) != 1 || !strings.Contains(lines[0], "Session.Destroy") {
+		t.Errorf("want one Warn naming Session.Destroy, log:\n%s", f.log)
+	}
+	// A Save and the commit after it are the Manager's own lines: no warning.
+	g := newFixture(t, cookiesession.Options{})
+	g.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		_ = s.Set("user", "alice")
+		if err := g.m.Save(w, r, s); err != nil {
+			t.Error(err)
+		}
+		_ = s.Set("user", "bob")
+	})
+	if strings.Contains(g.log.String(), "replaced") {
+		t.Errorf("the Manager's own lines were reported:\n%s", g.log)
+	}
+}
+
+// TestDomainMismatchWarns: a cookie whose Domain the request's host is
+// outside of is dropped by browsers; the first is logged at Warn with the
+// fix, and a matching host (directly, by X-Forwarded-Host or by Origin) is
+// not.
+func TestDomainMismatchWarns(t *testing.T) {
+	set := func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	}
+	for _, tc := range []struct {
+		host   string
+		header [2]string
+		fetch  string // Sec-Fetch-Site
+		warn   bool
+	}{
+		{host: "app.example.com"},
+		{host: "EXAMPLE.com:443"},
+		{host: "backend:8080", header: [2]string{"X-Forwarded-Host", "app.example.com"}},
+		{host: "backend:8080", header: [2]string{"Forwarded", `for=192.0.2.60;host="app.example.com:443";proto=https`}},
+		{host: "backend:8080", header: [2]string{"Forwarded", "for=192.0.2.60, host=app.example.org"}, warn: true},
+		{host: "backend:8080", header: [2]string{"Origin", "https://www.example.com"}},
+		{host: "backend:8080", header: [2]string{"Referer", "https://www.example.com/a"}, fetch: "same-origin"},
+		// A page on another site or host says nothing of the host answered.
+		{host: "api.example.net", header: [2]string{"Origin", "https://app.example.com"}, fetch: "cross-site", warn: true},
+		{host: "api.example.net", header: [2]string{"Referer", "https://app.example.com/"}, fetch: "same-site", warn: true},
+		{host: "notexample.com", warn: true},
+		{host: "app.example.org", warn: true},
+		{host: "127.0.0.1:8080", warn: true},
+	} {
+		f := newFixture(t, cookiesession.Options{Domain: "example.com"})
+		req := httptest.NewRequest("GET", "https://"+tc.host+"/", nil)
+		req.Host = tc.host
+		if tc.header[0] != "" {
+			req.Header.Set(tc.header[0], tc.header[1])
+		}
+		if tc.fetch != "" {
+			req.Header.Set("Sec-Fetch-Site", tc.fetch)
+		}
+		rec := httptest.NewRecorder()
+		f.m.Handler(http.HandlerFunc(set)).ServeHTTP(rec, req)
+		if len(rec.Result().Cookies()) != 1 {
+			t.Fatalf("%s: no cookie", tc.host)
+		}
+		lines := f.log.lines("Domain does not match")
+		if got := len(lines) == 1 && strings.Contains(lines[0], "fix="); got != tc.warn {
+			t.Errorf("host %s %v: warned %v, want %v; log:\n%s", tc.host, tc.header, len(lines), tc.warn, f.log)
+		}
+	}
+}
