@@ -123,18 +123,14 @@ func cmdAdd(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	ring, err := cookiesession.LoadKeyRingFile(*ringPath)
+	var key cookiesession.Key
+	_, err = e.editRing(*ringPath, func(ring *cookiesession.KeyRing) error {
+		if key, err = newKeyFor(ring); err != nil {
+			return err
+		}
+		return ring.AddScheduled(key, at)
+	})
 	if err != nil {
-		return err
-	}
-	key, err := newKeyFor(ring)
-	if err != nil {
-		return err
-	}
-	if err := ring.AddScheduled(key, at); err != nil {
-		return err
-	}
-	if err := e.saveRing(*ringPath, ring); err != nil {
 		return err
 	}
 	return e.printKeyID(key.ID(), at, *asJSON)
@@ -260,14 +256,8 @@ func changeKey(e *env, name, usage string, args []string, change func(*cookieses
 	if err != nil {
 		return &usageError{cmd: name, msg: err.Error()}
 	}
-	ring, err := cookiesession.LoadKeyRingFile(*ringPath)
+	ring, err := e.editRing(*ringPath, func(ring *cookiesession.KeyRing) error { return change(ring, id) })
 	if err != nil {
-		return err
-	}
-	if err := change(ring, id); err != nil {
-		return err
-	}
-	if err := e.saveRing(*ringPath, ring); err != nil {
 		return err
 	}
 	if name == "promote" {

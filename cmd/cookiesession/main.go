@@ -22,7 +22,9 @@
 // atomically, so a server watching it never reads half a file, and keeps
 // its owner, group and their permissions, with none for others. Mount the
 // ring's directory into a container, not the file alone: the replacement
-// is a new file.
+// is a new file. It is written as FILE.lock, created only if absent, and
+// an edit reads the ring while holding that lock, so concurrent edits
+// take turns instead of one dropping the other's change.
 //
 // Exit status: 0 on success, 1 when the operation failed (a bad ring file,
 // a refused token), 2 for a usage error.

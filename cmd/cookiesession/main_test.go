@@ -61,6 +61,18 @@ func loadRing(t *testing.T, path string) *cookiesession.KeyRing {
 	return ring
 }
 
+// writeRing writes ring's text form to path as the tool would.
+func writeRing(t *testing.T, path string, ring *cookiesession.KeyRing) {
+	t.Helper()
+	data, err := encodeRing(ring)
+	if err == nil {
+		err = os.WriteFile(path, data, ringFileMode)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func listJSON(t *testing.T, path string) []keyListing {
 	t.Helper()
 	var keys []keyListing
@@ -226,9 +238,7 @@ func TestListPrimaryByClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "ring.json")
-	if err := (&env{stderr: io.Discard}).saveRing(path, ring); err != nil {
-		t.Fatal(err)
-	}
+	writeRing(t, path, ring)
 	keys := listJSON(t, path)
 	if keys[0].State != "open-only" || keys[1].State != "primary-by-clock" || !keys[1].PromoteAt.Equal(at) {
 		t.Errorf("list = %+v, want old open-only and new primary-by-clock", keys)
@@ -304,9 +314,7 @@ func TestRemoveNotesRecentPrimary(t *testing.T) {
 			t.Fatal(err)
 		}
 		path := filepath.Join(t.TempDir(), "ring.json")
-		if err := (&env{stderr: io.Discard}).saveRing(path, ring); err != nil {
-			t.Fatal(err)
-		}
+		writeRing(t, path, ring)
 		id := cookiesession.FormatKeyID(keys[row.removed].ID())
 		res := cli(t, "", "remove", "-ring", path, "-id", id)
 		if res.code != 0 || loadRing(t, path).Has(keys[row.removed].ID()) {
@@ -1019,4 +1027,89 @@ func TestRingErrorsPrefixedOnce(t *testing.T) {
 			t.Errorf("exit %d, stderr %q; want one prefixed line about the secret", run.code, run.stderr)
 		}
 	}
+}
+
+// TestConcurrentEditsLoseNothing runs adds and a promote at once on one
+// ring, as a cron job and an operator might. Each either succeeds, and
+// its change is in the final ring, or fails saying the ring is being
+// changed: before the lock, both loaded the old ring and the later rename
+// dropped the other's key without a word.
+func TestConcurrentEditsLoseNothing(t *testing.T) {
+	path := newRingFile(t)
+	first := primaryOf(t, listJSON(t, path))
+	const adds = 8
+	results := make(chan result, adds+1)
+	start := make(chan struct{})
+	for i := range adds + 1 {
+		go func() {
+			<-start
+			args := []string{"add", "-ring", path}
+			if i == adds {
+				args = []string{"promote", "-ring", path, "-id", first}
+			}
+			var stdout, stderr bytes.Buffer
+			results <- result{run(args, strings.NewReader(""), &stdout, &stderr), stdout.String(), stderr.String()}
+		}()
+	}
+	close(start)
+	var added []string
+	busy := 0
+	for range adds + 1 {
+		res := <-results
+		switch {
+		case res.code == 0:
+			if id := strings.TrimSpace(res.stdout); id != "" {
+				added = append(added, id)
+			}
+		case strings.Contains(res.stderr, "is being changed by another cookiesession command"):
+			busy++
+		default:
+			t.Errorf("exit %d, stderr %q", res.code, res.stderr)
+		}
+	}
+	ring := loadRing(t, path)
+	for _, id := range added {
+		if !ring.Has(mustParseID(t, id)) {
+			t.Errorf("key %s was reported added but is not in the ring", id)
+		}
+	}
+	if n := len(ring.Keys()); n != len(added)+1 {
+		t.Errorf("ring holds %d keys; want the first and the %d reported added", n, len(added))
+	}
+	if left := tempLeftovers(t, path); len(left) != 0 {
+		t.Errorf("files left behind: %v", left)
+	}
+	t.Logf("%d adds succeeded, %d refused as busy", len(added), busy)
+}
+
+// TestStaleLockRefused checks that a lock left by a killed command stops
+// an edit with a message naming the file to remove, and leaves the ring
+// and the lock alone.
+func TestStaleLockRefused(t *testing.T) {
+	defer func(wait time.Duration) { lockWait = wait }(lockWait)
+	lockWait = 20 * time.Millisecond
+	path := newRingFile(t)
+	before, _ := os.ReadFile(path)
+	lock := path + ".lock"
+	if err := os.WriteFile(lock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"add", "-ring", path},
+		{"promote", "-ring", path, "-id", primaryOf(t, listJSON(t, path))},
+		{"keygen", "-force", "-out", path},
+	} {
+		res := cli(t, "", args...)
+		if want := "remove " + lock + " and run again"; res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("%v with a stale lock: exit %d, stderr %q; want %q", args, res.code, res.stderr, want)
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Error("the ring changed under another command's lock")
+	}
+	if _, err := os.Stat(lock); err != nil {
+		t.Errorf("the other command's lock is gone: %v", err)
+	}
+	os.Remove(lock)
+	mustCLI(t, "add", "-ring", path)
 }

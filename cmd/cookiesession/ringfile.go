@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -82,27 +83,66 @@ func encodeRing(ring *cookiesession.KeyRing) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// saveRing replaces path with the ring's text form, atomically.
-func (e *env) saveRing(path string, ring *cookiesession.KeyRing) error {
-	data, err := encodeRing(ring)
-	if err != nil {
-		return err
-	}
-	return e.writeFileAtomic(path, data)
+// editRing loads the ring in path, applies change to it and writes it
+// back, all under path's lock (see replaceFile), and returns the ring.
+func (e *env) editRing(path string, change func(*cookiesession.KeyRing) error) (*cookiesession.KeyRing, error) {
+	var ring *cookiesession.KeyRing
+	err := e.replaceFile(path, func() ([]byte, error) {
+		var err error
+		if ring, err = cookiesession.LoadKeyRingFile(path); err != nil {
+			return nil, err
+		}
+		if err := change(ring); err != nil {
+			return nil, err
+		}
+		return encodeRing(ring)
+	})
+	return ring, err
 }
 
-// writeFileAtomic replaces path with data so that a reader (a server
-// watching the file) sees either the old content or the new, never a
-// partial file: the data goes to a temporary file in the same directory,
-// is synced, and is renamed over path. A symbolic link at path is followed,
-// so the link survives and its target is replaced. The new file keeps the
-// old one's owner, group and their permissions, so a server that reads it
-// as its owner or through its group still can; permissions for others are
-// dropped, since the file holds secrets, and a note says so.
+// writeFileAtomic replaces path with data under path's lock.
 func (e *env) writeFileAtomic(path string, data []byte) error {
+	return e.replaceFile(path, func() ([]byte, error) { return data, nil })
+}
+
+// lockWait is how long a command waits for another's lock on a ring file.
+// An edit holds it for milliseconds, so a longer wait means a command was
+// killed while holding it.
+var lockWait = 2 * time.Second
+
+// replaceFile replaces path with the bytes content returns, so that a
+// reader (a server watching the file) sees either the old file or the new,
+// never a partial one. The new bytes go to path's lock file, path+".lock"
+// in the same directory, created only if absent, then synced and renamed
+// over path. content runs while the lock is held, so an edit reads the
+// file it replaces: two commands changing one ring at once (a cron job's
+// add and an operator's promote) would otherwise both read the same ring,
+// and the later rename would drop the earlier one's change without a word.
+//
+// A symbolic link at path is followed, so the link survives and its target
+// is replaced. The new file keeps the old one's owner, group and their
+// permissions, so a server that reads it as its owner or through its group
+// still can; permissions for others are dropped, since the file holds
+// secrets, and a note says so.
+func (e *env) replaceFile(path string, content func() ([]byte, error)) (err error) {
 	target := path
 	if resolved, err := filepath.EvalSymlinks(path); err == nil {
 		target = resolved
+	}
+	lock := target + ".lock"
+	f, err := createLock(path, lock)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			f.Close() // already closed once written; the error is moot
+			os.Remove(lock)
+		}
+	}()
+	data, err := content()
+	if err != nil {
+		return err
 	}
 	mode := ringFileMode
 	old, statErr := os.Stat(target)
@@ -113,27 +153,39 @@ func (e *env) writeFileAtomic(path string, data []byte) error {
 				path, uint32(old.Mode().Perm()), uint32(mode))
 		}
 	}
-	dir := filepath.Dir(target)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(target)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	tmp := f.Name()
 	err = writeAndSync(f, data, mode)
 	if err == nil && statErr == nil {
-		if err = keepOwner(tmp, old); err != nil {
+		if err = keepOwner(lock, old); err != nil {
 			err = fmt.Errorf("%w; run the command as the file's owner or as root, or the server may no longer read it", err)
 		}
 	}
 	if err == nil {
-		err = os.Rename(tmp, target)
+		err = os.Rename(lock, target)
 	}
 	if err != nil {
-		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	syncDir(dir)
+	syncDir(filepath.Dir(target))
 	return nil
+}
+
+// createLock creates lock for path, waiting up to lockWait while another
+// command holds it.
+func createLock(path, lock string) (*os.File, error) {
+	deadline := time.Now().Add(lockWait)
+	for {
+		f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, ringFileMode)
+		switch {
+		case err == nil:
+			return f, nil
+		case !errors.Is(err, fs.ErrExist):
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		case time.Now().After(deadline):
+			return nil, fmt.Errorf("%s is being changed by another cookiesession command: its lock file %s has existed for over %v; if no command is running (one was killed), remove %s and run again",
+				path, lock, lockWait, lock)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // createFileExclusive writes data to a new file at path and fails if path
