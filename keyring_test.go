@@ -886,6 +886,25 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 	}
 }
 
+// TestEmptyRingText: an empty ring file (truncated by a shell redirect
+// onto itself, a failed copy) or a blank variable is named as empty, not
+// "unexpected EOF".
+func TestEmptyRingText(t *testing.T) {
+	const want = "parsing key ring: the text is empty"
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeFileAtomic(t, path, nil, fixedNow)
+	_, fileErr := cookiesession.LoadKeyRingFile(path)
+	t.Setenv("COOKIESESSION_KEYS", " \n")
+	_, envErr := cookiesession.LoadKeyRingEnv()
+	_, textErr := cookiesession.ParseKeyRing([]byte("\r\n\t "))
+	for _, err := range []error{fileErr, envErr, textErr} {
+		checkErrRules(t, err)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "keygen") {
+			t.Errorf("err = %v, want it to say %q and name keygen", err, want)
+		}
+	}
+}
+
 // TestLoadKeyRingFileByteOrderMark: a ring file saved with a byte-order
 // mark (Notepad, PowerShell's Out-File) is refused as FORMAT.md section 6
 // says, by an error that names the mark and the file.

@@ -94,6 +94,10 @@ type ringDecoder struct{ dec *json.Decoder }
 // decodeRing checks the JSON structure of the text form; parseRingState
 // checks the values.
 func decodeRing(data []byte) (ringJSON, error) {
+	if len(bytes.Trim(data, " \t\r\n")) == 0 {
+		// "unexpected EOF" would not say that the whole text is missing.
+		return ringJSON{}, errors.New("cookiesession: parsing key ring: the text is empty (a truncated file, a shell redirect onto the file itself, a blank variable); a ring is the JSON object that cookiesession keygen writes")
+	}
 	if err := byteOrderMark(data); err != nil {
 		return ringJSON{}, err
 	}

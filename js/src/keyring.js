@@ -69,6 +69,10 @@ const syntax = (message) => fail(`parsing key ring: ${message}`);
  */
 export function parseKeyRing(text) {
   const bytes = typeof text === 'string' ? utf8.encode(text) : text;
+  if (bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d)) {
+    // "unexpected end" would not say that the whole text is missing.
+    throw syntax('the text is empty (a truncated file, a shell redirect onto the file itself, a blank variable); a ring is the JSON object that cookiesession keygen writes');
+  }
   byteOrderMark(bytes);
   let doc;
   try {

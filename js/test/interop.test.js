@@ -783,6 +783,14 @@ describe('the key ring text form, against Go', () => {
     }
   });
 
+  it('says an empty ring text is empty, as Go does', () => {
+    for (const text of ['', ' \n\t\r\n']) {
+      const [go] = goInterop([{ op: 'ring', ring: text, now: NOW }]);
+      assert.match(go.reason, /^cookiesession: parsing key ring: the text is empty /);
+      assert.throws(() => parseKeyRing(text), { message: go.reason });
+    }
+  });
+
   it('never shows a secret', () => {
     const parsed = parseKeyRing(r(k('1a2b3c4d')));
     assert.doesNotMatch(`${parsed} ${JSON.stringify(parsed)}`, /AAECAwQF/);
