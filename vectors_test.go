@@ -267,6 +267,13 @@ func vecLifetimeCases() []vecValidCase {
 		{name: "v2_browser_session", desc: "version 2: the default MaxAge, a 30-minute idle timeout of its own and a browser-session cookie",
 			created: vecNow - 600, expires: vecNow + 1200, life: &vecLife{Idle: 1800, BrowserSession: true},
 			values: []vecKV{{"user_id", "u_8f3a2c"}}},
+		{name: "v2_idle_only", desc: "version 2 whose lifetime is only an idle timeout: max_age 0 and flags 0 are not all zero",
+			created: vecNow - 600, expires: vecNow + 1200, life: &vecLife{Idle: 1800}, values: []vecKV{{"user_id", "u_8f3a2c"}}},
+		{name: "v2_browser_only", desc: "version 2 whose lifetime is only the browser-session flag: both durations are the opener's",
+			created: vecNow - 600, expires: vecNow - 600 + vecDay, life: &vecLife{BrowserSession: true},
+			values: []vecKV{{"user_id", "u_8f3a2c"}}},
+		{name: "expires_at_limit", desc: "expires exactly 2^62: the limit is inclusive, only above it is out of range",
+			created: vecNow - 600, expires: 1 << 62, values: []vecKV{{"a", "b"}}},
 	}
 }
 
@@ -644,6 +651,8 @@ func vecLifetimeFailCases() []vecFailCase {
 	return []vecFailCase{
 		{name: "v2_unknown_flags", desc: "version 2 with flag bit 1 set: only bit 0 is defined", class: "invalid",
 			reason: "unknown lifetime flags 0x02", version: 2, plaintext: v2([]byte{0, 0, 0, 0, 0, 0, 0, 0x3c, 0x02}, []byte{0})},
+		{name: "v2_unknown_flags_high", desc: "version 2 with flag bits 7 and 0 set: bit 0 does not make the others allowed",
+			class: "invalid", reason: "unknown lifetime flags 0x81", version: 2, plaintext: v2([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0x81}, []byte{0})},
 		{name: "v2_zero_lifetime", desc: "version 2 whose lifetime section is all zero: it must be sealed as version 1",
 			class: "invalid", reason: "a version 2 token without a lifetime", version: 2, plaintext: v2(make([]byte, 9), []byte{0})},
 		{name: "v2_short", desc: "version 2 with a version 1 plaintext: too short for the lifetime section",
