@@ -49,7 +49,7 @@
 //	proxy                         not needed: Secure is written as configured (one answering plain HTTP is logged)
 //	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
 //	req.session.id                s.ID()
-//	req.session.cookie            s.ExpiresAt(), s.SetLifetime; the attributes are the Manager's Options
+//	req.session.cookie            s.ExpiresAt(), s.Lifetime, s.SetLifetime; the attributes are the Manager's Options
 //	req.session.regenerate()      s.Renew(): new id and creation time, values and Lifetime kept
 //	req.session.destroy()         s.Destroy(): every cookie chunk is expired
 //	req.session.reload()          not needed: the session is this request's cookie; Manager.Load reads it again

@@ -172,6 +172,11 @@ func TestLifetimeKeptAcrossReseals(t *testing.T) {
 		if got := f.open(b.vals["session"]).Lifetime; got != want {
 			t.Errorf("%s: lifetime %+v, want %+v", step, got, want)
 		}
+		var got cookiesession.Lifetime
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) { got = cookiesession.FromContext(r.Context()).Lifetime() })
+		if got != want {
+			t.Errorf("%s: the next request's Session.Lifetime() = %+v, want %+v", step, got, want)
+		}
 	}
 	check("set")
 	f.serve(b, setString(t, "n", "1"))
@@ -188,6 +193,9 @@ func TestLifetimeKeptAcrossReseals(t *testing.T) {
 		s := cookiesession.FromContext(r.Context())
 		s.Destroy()
 		mustSet(t, s, "user", "again")
+		if got := s.Lifetime(); got != (cookiesession.Lifetime{}) {
+			t.Errorf("Session.Lifetime() after Destroy = %+v, want zero", got)
+		}
 	})
 	if got := f.open(b.vals["session"]).Lifetime; got != (cookiesession.Lifetime{}) {
 		t.Errorf("after Destroy: lifetime %+v, want none", got)

@@ -478,6 +478,15 @@ func (s *Session) SetLifetime(l Lifetime) error {
 	return nil
 }
 
+// Lifetime returns the session's own lifetime, as SetLifetime gave it or
+// the incoming cookie carried it; zero for a session that follows the
+// Manager's Options (express-session's req.session.cookie.maxAge).
+func (s *Session) Lifetime() Lifetime {
+	s.lock()
+	defer s.mu.Unlock()
+	return s.lifetime
+}
+
 // SkipRefresh keeps this request from sliding the idle window: a polling
 // endpoint that reads the session should not keep it alive for ever. A
 // change or a re-key still re-seals the cookie, with the deadline it had;

@@ -25,7 +25,8 @@ const inspectUsage = `usage: cookiesession inspect [-ring FILE|-] [-name NAME] [
 Open a session token with the ring in FILE (stdin for -, $COOKIESESSION_KEYS
 when -ring is not given), exactly as a server configured with the same
 options would, and print the session: its id, times, the key that sealed
-it, and every value with its Go type (as JSON with -json).
+it, its own Lifetime ("remember me") if it has one, and every value with
+its Go type (as JSON with -json).
 
 The input is the argument, or stdin when it is "-" or absent (then the ring
 cannot come from stdin too). It is either a bare token or a whole Cookie
@@ -124,6 +125,9 @@ func writeSession(e *env, in inspection) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "id\t%s\ncreated\t%s\nexpires\t%s\nkey\t%s (%s)\n",
 		in.ID, in.Created.Format(time.RFC3339), in.Expires.Format(time.RFC3339), in.KeyID, state)
+	if in.Lifetime != nil {
+		fmt.Fprintf(tw, "lifetime\t%s\n", in.Lifetime)
+	}
 	for _, k := range slices.Sorted(maps.Keys(in.Values)) {
 		v := in.Values[k]
 		text, err := json.Marshal(v.Value)
@@ -251,8 +255,34 @@ type inspection struct {
 	KeyID   string    `json:"key_id"`
 	// KeyPrimary is false when the token was sealed under an open-only key,
 	// which a server re-seals under the primary on the next response.
-	KeyPrimary bool                  `json:"key_primary"`
-	Values     map[string]typedValue `json:"values"`
+	KeyPrimary bool `json:"key_primary"`
+	// Lifetime is the session's own ("remember me"), absent when it follows
+	// the service's Options.
+	Lifetime *ownLifetime          `json:"lifetime,omitempty"`
+	Values   map[string]typedValue `json:"values"`
+}
+
+// ownLifetime is a session's Lifetime in whole seconds; 0 means the
+// service's MaxAge or IdleTimeout.
+type ownLifetime struct {
+	MaxAge         int64 `json:"max_age_seconds"`
+	IdleTimeout    int64 `json:"idle_timeout_seconds"`
+	BrowserSession bool  `json:"browser_session"`
+}
+
+// String describes the lifetime for the text output.
+func (l ownLifetime) String() string {
+	seconds := func(n int64) string {
+		if n == 0 {
+			return "the service's"
+		}
+		return (time.Duration(n) * time.Second).String()
+	}
+	cookie := "persistent (Max-Age)"
+	if l.BrowserSession {
+		cookie = "browser session (no Max-Age)"
+	}
+	return fmt.Sprintf("own: max age %s, idle timeout %s, cookie %s", seconds(l.MaxAge), seconds(l.IdleTimeout), cookie)
 }
 
 // typedValue shows a value with its Go type, which the session keeps: an
@@ -270,6 +300,9 @@ func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) insp
 		KeyID:      cookiesession.FormatKeyID(s.KeyID()),
 		KeyPrimary: s.KeyID() == ring.Primary(),
 		Values:     make(map[string]typedValue, s.Len()),
+	}
+	if l := s.Lifetime(); l != (cookiesession.Lifetime{}) {
+		out.Lifetime = &ownLifetime{int64(l.MaxAge / time.Second), int64(l.IdleTimeout / time.Second), l.BrowserSession}
 	}
 	for _, k := range s.Keys() {
 		v, _ := s.Get(k)

@@ -590,7 +590,12 @@ type inspected struct {
 	Expires    time.Time `json:"expires"`
 	KeyID      string    `json:"key_id"`
 	KeyPrimary bool      `json:"key_primary"`
-	Values     map[string]struct {
+	Lifetime   *struct {
+		MaxAge         int64 `json:"max_age_seconds"`
+		IdleTimeout    int64 `json:"idle_timeout_seconds"`
+		BrowserSession bool  `json:"browser_session"`
+	} `json:"lifetime"`
+	Values map[string]struct {
 		Type  string          `json:"type"`
 		Value json.RawMessage `json:"value"`
 	} `json:"values"`
@@ -682,8 +687,16 @@ func TestInspectRememberMe(t *testing.T) {
 	if res.code != 0 {
 		t.Fatalf("inspect -max-lifetime 720h of a 2-day-old 30-day session: exit %d, stderr %q", res.code, res.stderr)
 	}
-	if got := decodeInspection(t, res.stdout); !got.Expires.Equal(rec.Created.Add(30 * 24 * time.Hour)) {
+	got := decodeInspection(t, res.stdout)
+	if !got.Expires.Equal(rec.Created.Add(30 * 24 * time.Hour)) {
 		t.Errorf("expires %v, want created + 30 days", got.Expires)
+	}
+	if l := got.Lifetime; l == nil || l.MaxAge != 30*24*3600 || l.IdleTimeout != 0 || l.BrowserSession {
+		t.Errorf("lifetime %+v, want max_age_seconds 2592000, idle 0, persistent", l)
+	}
+	text := cli(t, "", "inspect", "-ring", path, "-max-lifetime", "720h", token).stdout
+	if want := regexp.MustCompile(`(?m)^lifetime +own: max age 720h0m0s, idle timeout the service's, cookie persistent \(Max-Age\)$`); !want.MatchString(text) {
+		t.Errorf("text output %q, want a line matching %s", text, want)
 	}
 	const note = "lifetime of its own (remember me) longer than -max-lifetime 24h0m0s allows; a service whose MaxLifetime allows it keeps it until "
 	until := rec.Created.Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)
@@ -706,6 +719,10 @@ func TestInspectRememberMe(t *testing.T) {
 	plain, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now().Add(-48*time.Hour), "k", "v")
 	if res := cli(t, "", "inspect", "-ring", path, plain); res.code != 1 || strings.Contains(res.stderr, "note") {
 		t.Errorf("an expired 24h session: exit %d, stderr %q; want no note", res.code, res.stderr)
+	}
+	current, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
+	if res := cli(t, "", "inspect", "-ring", path, "-json", current); res.code != 0 || decodeInspection(t, res.stdout).Lifetime != nil || strings.Contains(cli(t, "", "inspect", "-ring", path, current).stdout, "lifetime") {
+		t.Errorf("a session on the service's defaults: exit %d, output %q; want no lifetime", res.code, res.stdout)
 	}
 }
 
