@@ -1219,6 +1219,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"__Host- with Domain", cookiesession.Options{Name: "__Host-s", Domain: "example.com"}},
 		{"__Host- with Path /app", cookiesession.Options{Name: "__Host-s", Path: "/app"}},
 		{"__Secure- without Secure", cookiesession.Options{Name: "__Secure-s", DisableSecure: true}},
+		// Browsers match the prefixes in any case, and drop these cookies.
+		{"__host- without Secure", cookiesession.Options{Name: "__host-s", DisableSecure: true}},
+		{"__HOST- with Path /app", cookiesession.Options{Name: "__HOST-s", Path: "/app"}},
+		{"__secure- without Secure", cookiesession.Options{Name: "__secure-s", DisableSecure: true}},
+		{"SameSite out of range", cookiesession.Options{SameSite: http.SameSite(9)}},
 		{"SameSite None without Secure", cookiesession.Options{SameSite: http.SameSiteNoneMode, DisableSecure: true}},
 		{"Partitioned without Secure", cookiesession.Options{Partitioned: true, DisableSecure: true}},
 		{"negative MaxAge", cookiesession.Options{MaxAge: -time.Second}},

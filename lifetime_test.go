@@ -216,6 +216,34 @@ func TestSetLifetimeRefusesBadDurations(t *testing.T) {
 	}
 }
 
+// TestSetLifetimeRefusesIdleBeyondMaxAge checks that a Lifetime whose
+// IdleTimeout outlasts the MaxAge that applies to it is refused, as New
+// refuses it in Options: "signed in for a week of inactivity" under the
+// Manager's 2-hour MaxAge ended every session after 2 hours.
+func TestSetLifetimeRefusesIdleBeyondMaxAge(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: 2 * time.Hour, MaxLifetime: 30 * day})
+	s := newSession(t, f)
+	for _, l := range []cookiesession.Lifetime{
+		{IdleTimeout: 7 * day},                          // the Manager's 2h MaxAge applies
+		{MaxAge: time.Hour, IdleTimeout: 2 * time.Hour}, // its own MaxAge is shorter
+	} {
+		err := s.SetLifetime(l)
+		if err == nil || !strings.Contains(err.Error(), "Lifetime.MaxAge") {
+			t.Errorf("SetLifetime(%+v): %v; want an error naming Lifetime.MaxAge", l, err)
+		}
+	}
+	if s.Len() != 0 || s.IsNew() != true {
+		t.Error("a refused SetLifetime changed the session")
+	}
+	for _, l := range []cookiesession.Lifetime{
+		{MaxAge: 30 * day, IdleTimeout: 7 * day}, {IdleTimeout: 2 * time.Hour}, {MaxAge: time.Hour},
+	} {
+		if err := s.SetLifetime(l); err != nil {
+			t.Errorf("SetLifetime(%+v): %v", l, err)
+		}
+	}
+}
+
 // TestSetLifetimeOverCeilingWarns checks that a Lifetime longer than
 // MaxLifetime is reported as it is set, with the fix, and still bounded.
 func TestSetLifetimeOverCeilingWarns(t *testing.T) {

@@ -15,7 +15,8 @@ import (
 type Options struct {
 	// Name is the cookie name, and the name every token is bound to.
 	// Default "session". A "__Host-" name requires Secure, Path "/" and no
-	// Domain; a "__Secure-" name requires Secure. Chunks are named Name,
+	// Domain; a "__Secure-" name requires Secure; browsers match both
+	// prefixes in any case ("__host-"), and so does New. Chunks are named Name,
 	// Name.1, Name.2, ...
 	Name string
 	// Path is the cookie's Path attribute. Default "/".
@@ -34,7 +35,9 @@ type Options struct {
 	// read the (encrypted) cookie.
 	DisableHttpOnly bool
 	// SameSite is the cookie's SameSite attribute. Default Lax.
-	// SameSiteNoneMode requires Secure.
+	// SameSiteNoneMode requires Secure. http.SameSiteDefaultMode leaves the
+	// attribute out, so each browser applies its own default (not Lax in
+	// every one).
 	SameSite http.SameSite
 	// Partitioned adds the Partitioned attribute (CHIPS). Requires Secure.
 	Partitioned bool
@@ -144,6 +147,13 @@ func (o *Options) normalize() error {
 	return o.checkCookie()
 }
 
+// hasPrefixFold reports whether name starts with prefix in any case:
+// browsers match the __Host- and __Secure- prefixes so (RFC 6265bis), and
+// drop a "__host-" cookie that breaks the rules.
+func hasPrefixFold(name, prefix string) bool {
+	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
+}
+
 // setDefault replaces the zero value of *p with def.
 func setDefault[T comparable](p *T, def T) {
 	var zero T
@@ -167,10 +177,13 @@ func (o *Options) checkCookie() error {
 	}
 	secure := !o.DisableSecure
 	switch {
-	case strings.HasPrefix(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != ""):
+	case hasPrefixFold(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != ""):
 		return fmt.Errorf("cookiesession: cookie %q needs Secure, Path \"/\" and no Domain", o.Name)
-	case strings.HasPrefix(o.Name, "__Secure-") && !secure:
+	case hasPrefixFold(o.Name, "__Secure-") && !secure:
 		return fmt.Errorf("cookiesession: cookie %q needs Secure", o.Name)
+	case o.SameSite < http.SameSiteDefaultMode || o.SameSite > http.SameSiteNoneMode:
+		// net/http writes no attribute for a value it does not know.
+		return fmt.Errorf("cookiesession: SameSite %d is none of net/http's SameSite modes", o.SameSite)
 	case o.SameSite == http.SameSiteNoneMode && !secure:
 		return errors.New("cookiesession: SameSite=None needs Secure")
 	case o.Partitioned && !secure:

@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -458,10 +459,17 @@ func (s *Session) restart() {
 // defaults; Options.MaxLifetime bounds it, and a Lifetime beyond that is
 // logged at warn level as it is set. A session with a Lifetime is
 // sealed as a version 2 token (FORMAT.md), which releases before this one
-// cannot open. It fails for a negative duration or one under a second.
+// cannot open. It fails for a negative duration or one under a second,
+// and for an IdleTimeout longer than the MaxAge that applies (the
+// Lifetime's, or else Options.MaxAge), which would end the session first
+// however active it is, as New refuses in Options.
 func (s *Session) SetLifetime(l Lifetime) error {
 	if err := l.check(); err != nil {
 		return err
+	}
+	if maxAge := cmp.Or(l.MaxAge, s.mgr.codec.maxAge); l.IdleTimeout > maxAge {
+		return fmt.Errorf("cookiesession: SetLifetime: IdleTimeout %v is longer than the session's MaxAge %v (the Lifetime's, or else Options.MaxAge), which would end it first however active it is; set Lifetime.MaxAge at least as long",
+			l.IdleTimeout, maxAge)
 	}
 	s.lock()
 	defer s.mu.Unlock()

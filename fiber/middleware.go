@@ -87,8 +87,12 @@ const (
 )
 
 // New returns middleware that saves m's session after the handlers below
-// it return, if one of them used it through Get. An outer New(m) on the
-// same route already covers the request, so an inner one only passes it on.
+// it return, if one of them used it through Get. An error they return is
+// answered by the app's ErrorHandler inside the middleware, before the
+// save, as fiber's logger middleware answers it: a flash the ErrorHandler
+// stores goes out with its answer, and the middleware returns nil. An
+// outer New(m) on the same route already covers the request, so an inner
+// one only passes it on.
 func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	if m == nil {
 		panic("cookiesession: fibersession.New needs a Manager")
@@ -116,6 +120,14 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		}()
 		err := c.Next()
 		returned = true
+		if err != nil {
+			// The app's ErrorHandler answers here, before the save, as fiber's
+			// logger middleware has it answer: a flash it stores goes out with
+			// its answer, and its Get does not find the middleware returned
+			// (a panic that would end the server).
+			answerError(c, err)
+			err = nil
+		}
 		st, used := locals.UserValue(key).(*scratch)
 		locals.SetUserValue(key, finished)
 		if !used {
@@ -126,6 +138,14 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 			return onError(c, saveErr)
 		}
 		return err
+	}
+}
+
+// answerError has the app's ErrorHandler answer err, and replies 500 if
+// that fails too, as fiber does when no middleware has answered.
+func answerError(c fiber.Ctx, err error) {
+	if c.App().ErrorHandler(c, err) != nil {
+		_ = c.SendStatus(http.StatusInternalServerError)
 	}
 }
 

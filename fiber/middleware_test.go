@@ -900,3 +900,32 @@ func TestDomainBehindProxyDoesNotWarn(t *testing.T) {
 		}
 	}
 }
+
+// TestAppErrorHandlerStoresFlash checks that an error a handler returns is
+// answered by the app's ErrorHandler inside the middleware, once, so that
+// the flash it stores goes out with its redirect; its Get used to find the
+// middleware returned and panic, which ended the server.
+func TestAppErrorHandlerStoresFlash(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	calls := 0
+	app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+		calls++
+		fibersession.Get(c, m).AddFlash("failed: " + err.Error())
+		return c.Redirect().Status(http.StatusSeeOther).To("/")
+	}})
+	app.Use(fibersession.New(m))
+	app.Post("/pay", func(c fiber.Ctx) error {
+		fibersession.Get(c, m).Set("tried", true)
+		return errors.New("card declined")
+	})
+	app.Get("/", func(c fiber.Ctx) error {
+		return c.SendString(strings.Join(fibersession.Get(c, m).Flashes(), ","))
+	})
+	j := newJar()
+	if r := do(t, app, http.MethodPost, "/pay", j); r.status != http.StatusSeeOther || len(r.setCookie) != 1 || calls != 1 {
+		t.Fatalf("POST /pay: status %d, Set-Cookie %q, ErrorHandler ran %d times; want 303, the cookie, once", r.status, r.setCookie, calls)
+	}
+	if r := do(t, app, http.MethodGet, "/", j); r.body != "failed: card declined" {
+		t.Errorf("GET / after the error: flashes %q, want the ErrorHandler's", r.body)
+	}
+}

@@ -178,10 +178,12 @@ function attributes(name, { path = '/', domain = '', secure = true, httpOnly = t
     throw new RangeError(`cookiesession: path ${JSON.stringify(path)} holds the byte 0x${badPathByte.toString(16).padStart(2, '0')}: a cookie path is printable ASCII without ";"`);
   }
   if (!path.startsWith('/')) throw new RangeError(`cookiesession: path ${JSON.stringify(path)} must start with /`);
-  if (name.startsWith('__Host-') && (!secure || path !== '/' || domain !== '')) {
+  // Browsers match the prefixes in any case (RFC 6265bis), as Go's New does.
+  const prefix = name.slice(0, 9).toLowerCase();
+  if (prefix.startsWith('__host-') && (!secure || path !== '/' || domain !== '')) {
     throw new RangeError('cookiesession: a __Host- cookie needs secure, path "/" and no domain');
   }
-  if (name.startsWith('__Secure-') && !secure) throw new RangeError('cookiesession: a __Secure- cookie needs secure');
+  if (prefix === '__secure-' && !secure) throw new RangeError('cookiesession: a __Secure- cookie needs secure');
   if ((sameSiteText === 'None' || partitioned) && !secure) throw new RangeError('cookiesession: SameSite=None and Partitioned need secure');
   let scope = `; Path=${path}`;
   // net/http writes a Domain without its leading dot, which browsers ignore.

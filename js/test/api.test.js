@@ -152,6 +152,11 @@ describe('SessionCookies', () => {
     const [line] = new SessionCookies(ring, { name: '__Host-s' }).seal({}, now);
     assert.match(line, /^__Host-s=[A-Za-z0-9_-]{104,}; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     assert.throws(() => new SessionCookies(ring, { name: '__Host-s', domain: 'example.com' }), /__Host-/);
+    // Browsers match the prefixes in any case, and drop such a cookie that breaks their rules.
+    assert.throws(() => new SessionCookies(ring, { name: '__host-s', domain: 'example.com' }), /__Host-/);
+    assert.throws(() => new SessionCookies(ring, { name: '__HOST-s', path: '/app' }), /__Host-/);
+    assert.throws(() => new SessionCookies(ring, { name: '__secure-s', secure: false }), /__Secure-/);
+    new SessionCookies(ring, { name: '__hostile', secure: false }); // no prefix: a name like any other
     assert.throws(() => new SessionCookies(ring, { name: 's', secure: false, sameSite: 'none' }), /need secure/);
     assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 100 }), /cannot hold an empty session/);
     assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 4097 }), /over 4096, the most browsers keep/);
