@@ -39,6 +39,8 @@ type Manager struct {
 	replacedLogged atomic.Bool
 	// domainLogged: a cookie's Domain did not match the request's host.
 	domainLogged atomic.Bool
+	// outsidePathLogged: a session was read on a path outside the cookie's.
+	outsidePathLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -299,8 +301,13 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			if foreign := setCookies(h, m.names, s.lines, s.lines, buf); foreign != "" {
 				m.warnReplaced(s, foreign)
 			}
-		} else if final && !s.savedBeside {
-			m.warnForeign(h, r)
+		} else {
+			if final && !s.savedBeside {
+				m.warnForeign(h, r)
+			}
+			if s.chunksSent == 0 {
+				m.warnOutsidePath(r)
+			}
 		}
 	}
 	if r != nil && s.lines != nil {
@@ -328,7 +335,7 @@ func (m *Manager) action(s *Session, now time.Time) action {
 	switch {
 	case empty && s.destroyed, empty && s.changed && s.loaded:
 		// Destroyed, or its last value removed: the client keeps nothing.
-		if s.chunksSent == 0 && s.lines == nil {
+		if s.chunksSent == 0 && s.lines == nil && !m.outsidePath(s.req) {
 			return actionNone // the client holds nothing to expire
 		}
 		return actionClear
@@ -416,6 +423,11 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 // clear expires every chunk cookie the client sent.
 func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 	n := max(int(s.chunksSent), 1)
+	if s.chunksSent == 0 && s.lines == nil {
+		// Destroyed on a path outside the cookie's (see outsidePath): the
+		// client may hold any of the chunks, unseen.
+		n = len(m.deletes)
+	}
 	lines := append(buf.setCookieLines(n), m.deletes[:n]...)
 	if foreign := setCookies(h, m.names, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)

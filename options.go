@@ -19,7 +19,10 @@ type Options struct {
 	// prefixes in any case ("__host-"), and so does New. Chunks are named Name,
 	// Name.1, Name.2, ...
 	Name string
-	// Path is the cookie's Path attribute. Default "/".
+	// Path is the cookie's Path attribute. Default "/". Browsers send the
+	// cookie only with requests for paths under it: a request outside it
+	// sees no session (logged once per Manager), and a Destroy there
+	// expires the cookie all the same.
 	Path string
 	// Domain is the cookie's Domain attribute, a bare host name such as
 	// example.com. Default none: host-only. Browsers drop a cookie whose

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"strings"
 )
 
@@ -143,6 +144,43 @@ func (m *Manager) warnDomain(r *http.Request) {
 	m.logger.WarnContext(r.Context(), "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick, unless a proxy in front rewrote Host (logged once)",
 		slog.String("domain", domain), slog.String("host", r.Host), slog.String("path", urlPath(r)),
 		slog.String("fix", "set Options.Domain to the host or a parent of it (example.com serves app.example.com), or leave it empty for a host-only cookie; behind a proxy that rewrites Host, have it send X-Forwarded-Host"))
+}
+
+// outsidePath reports whether r's path is outside the cookie's Path, so
+// that the browser would not send the cookie with it: a /logout beside an
+// "/app" Path sees no session, and a Destroy there clears the cookie all
+// the same. The path is the browser's: the request-target's, which
+// http.StripPrefix leaves as it was. A proxy that strips a prefix and
+// says so in X-Forwarded-Prefix makes the path unknown, and so inside.
+func (m *Manager) outsidePath(r *http.Request) bool {
+	if m.attrs.Path == "/" || r == nil || len(r.Header["X-Forwarded-Prefix"]) > 0 {
+		return false
+	}
+	p := urlPath(r)
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && u.Path != "" {
+		p = u.Path
+	}
+	return !pathMatch(p, m.attrs.Path)
+}
+
+// pathMatch is RFC 6265's path-match: whether a browser sends a cookie
+// of Path cookiePath with a request for reqPath.
+func pathMatch(reqPath, cookiePath string) bool {
+	return reqPath == cookiePath ||
+		strings.HasPrefix(reqPath, cookiePath) && (strings.HasSuffix(cookiePath, "/") || reqPath[len(cookiePath)] == '/')
+}
+
+// warnOutsidePath logs, once per Manager, a session used without a cookie
+// on a path outside the cookie's Path: the browser never sends the cookie
+// there, so the handler sees an empty session whoever is signed in, and
+// nothing else would say so.
+func (m *Manager) warnOutsidePath(r *http.Request) {
+	if m.outsidePathLogged.Load() || !m.outsidePath(r) || m.outsidePathLogged.Swap(true) {
+		return
+	}
+	m.logger.WarnContext(r.Context(), "cookiesession: a session was used on a path outside the cookie's Path, where browsers do not send the cookie: this request sees no session, whoever is signed in, unless a proxy in front strips a prefix from the path (logged once)",
+		slog.String("path", urlPath(r)), slog.String("cookie_path", m.attrs.Path),
+		slog.String("fix", "set Options.Path to a prefix of every path that uses the session, \"/\" for all; behind a proxy that strips a prefix, have it send X-Forwarded-Prefix"))
 }
 
 // forwardedHostMatch reports whether a proxy's X-Forwarded-Host or

@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -245,5 +246,88 @@ func TestDomainMismatchWarns(t *testing.T) {
 		if got := len(lines) == 1 && strings.Contains(lines[0], "fix="); got != tc.warn {
 			t.Errorf("host %s %v: warned %v, want %v; log:\n%s", tc.host, tc.header, len(lines), tc.warn, f.log)
 		}
+	}
+}
+
+// TestOutsidePathWarns checks that a session used without a cookie on a
+// path outside Options.Path, where browsers do not send the cookie, is
+// logged once, and that paths inside it, a prefix stripped by
+// http.StripPrefix or announced in X-Forwarded-Prefix, and the default
+// Path are not.
+func TestOutsidePathWarns(t *testing.T) {
+	read := func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).GetString("user")
+	}
+	for _, tc := range []struct {
+		path, target, prefix string
+		strip                bool
+		warn                 bool
+	}{
+		{path: "/app", target: "/logout", warn: true},
+		{path: "/app", target: "/application", warn: true},
+		{path: "/app/", target: "/app", warn: true},
+		{path: "/app", target: "/app"},
+		{path: "/app", target: "/app/settings"},
+		{path: "/app/", target: "/app/settings"},
+		{path: "/app", target: "/app/logout", strip: true}, // the handler sees /logout
+		{path: "/app", target: "/logout", prefix: "/app"},
+		{path: "/", target: "/logout"},
+	} {
+		f := newFixture(t, cookiesession.Options{Path: tc.path})
+		h := f.m.Handler(http.HandlerFunc(read))
+		if tc.strip {
+			h = http.StripPrefix("/app", h)
+		}
+		for range 2 {
+			req := httptest.NewRequest("GET", "https://example.com"+tc.target, nil)
+			if tc.prefix != "" {
+				req.Header.Set("X-Forwarded-Prefix", tc.prefix)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), req)
+		}
+		lines := f.log.lines("outside the cookie's Path")
+		if want := map[bool]int{true: 1}[tc.warn]; len(lines) != want || want == 1 && !strings.Contains(lines[0], "fix=") {
+			t.Errorf("Path %q, request %s (strip %v, prefix %q): %d warnings, want %d; log:\n%s", tc.path, tc.target, tc.strip, tc.prefix, len(lines), want, f.log)
+		}
+	}
+}
+
+// TestDestroyOutsidePathClears checks that a logout on a path outside the
+// cookie's Path, where the browser sends no cookie, still expires every
+// chunk the browser may hold: it used to send nothing, and the user stayed
+// signed in.
+func TestDestroyOutsidePathClears(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Path: "/app", MaxChunks: 3})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/app/login", setString(t, "user", "ada"))
+	mux.HandleFunc("/app/me", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, cookiesession.FromContext(r.Context()).GetString("user"))
+	})
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Destroy()
+	})
+	mux.HandleFunc("/app/logout", func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Destroy()
+	})
+	srv := newTLSServer(t, f.m.Handler(mux))
+	defer srv.Close()
+	c := srv.client(t)
+	fetch(t, c, srv.URL+"/app/login")
+	if _, body := fetch(t, c, srv.URL+"/app/me"); body != "ada" {
+		t.Fatalf("after login: %q", body)
+	}
+	resp, _ := fetch(t, c, srv.URL+"/logout")
+	requireCleared(t, resp.Header, "session", "session.1", "session.2")
+	for _, sc := range resp.Cookies() {
+		if sc.Path != "/app" {
+			t.Errorf("clearing line %s: Path %q, want /app", sc.Name, sc.Path)
+		}
+	}
+	if _, body := fetch(t, c, srv.URL+"/app/me"); body != "" {
+		t.Errorf("after a logout outside the cookie's Path: still signed in as %q", body)
+	}
+	// Inside the Path, no cookie means nothing to expire.
+	if resp, _ := fetch(t, c, srv.URL+"/app/logout"); len(resp.Header["Set-Cookie"]) != 0 {
+		t.Errorf("a logout without a cookie inside the Path: Set-Cookie %q", resp.Header["Set-Cookie"])
 	}
 }
