@@ -57,6 +57,33 @@ function checkSeconds(name, value, min, max = Number.MAX_SAFE_INTEGER) {
 }
 
 /**
+ * Refuses a member of obj (options, a lifetime) that is not among names,
+ * and a boolean one (flags) that is not a boolean: JS would ignore a typo
+ * such as maxage, or read 'false' as true, and the cookie would silently
+ * differ from the one asked for. A member set to undefined counts as absent.
+ */
+export function checkMembers(what, obj, names, flags = []) {
+  for (const [name, value] of Object.entries(obj)) {
+    if (value === undefined) continue;
+    if (!names.includes(name)) {
+      const like = names.find((n) => n.toLowerCase() === name.toLowerCase());
+      throw new TypeError(`cookiesession: ${what} has no member ${JSON.stringify(name)}${like ? `; the name is ${like}` : `; the members are ${names.join(', ')}`}`);
+    }
+    if (flags.includes(name) && typeof value !== 'boolean') throw new TypeError(`cookiesession: ${what}.${name} must be a boolean`);
+  }
+}
+
+// opened holds the lifetimes open read, with their text then: one sealed
+// again unchanged is cut to maxLifetime as Go cuts it (the ceiling may have
+// been lowered since), while one the caller set is checked as Go's
+// SetLifetime checks it (see SessionCookies.seal).
+const opened = new WeakMap();
+const lifetimeText = (l) => `${l.maxAge} ${l.idleTimeout} ${l.browserSession}`;
+
+/** Reports whether lifetime is one that open read, unchanged since. */
+export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) === lifetimeText(lifetime);
+
+/**
  * The lifetime to seal, checked: null for none (version 1), else
  * {maxAge, idleTimeout, browserSession} in whole seconds, 0 meaning the
  * codec's default. An all-zero lifetime is none, as in Go.
@@ -64,10 +91,10 @@ function checkSeconds(name, value, min, max = Number.MAX_SAFE_INTEGER) {
 function sealLifetime(lifetime) {
   if (lifetime == null) return null;
   if (typeof lifetime !== 'object') throw new TypeError('cookiesession: lifetime must be an object or null');
+  checkMembers('lifetime', lifetime, ['maxAge', 'idleTimeout', 'browserSession'], ['browserSession']);
   const { maxAge = 0, idleTimeout = 0, browserSession = false } = lifetime;
   checkSeconds('lifetime.maxAge', maxAge, 0, MAX_SECONDS);
   checkSeconds('lifetime.idleTimeout', idleTimeout, 0, MAX_SECONDS);
-  if (typeof browserSession !== 'boolean') throw new TypeError('cookiesession: lifetime.browserSession must be a boolean');
   return maxAge === 0 && idleTimeout === 0 && !browserSession ? null : { maxAge, idleTimeout, browserSession };
 }
 
@@ -98,8 +125,10 @@ export class Codec {
   #ceiling; // maxLifetime: bounds every session's MaxAge and idle timeout
   #maxLen;
 
-  constructor(ring, { name, maxAge = 86400, idleTimeout = 0, maxLifetime = maxAge, maxTokenLen = 4096 } = {}) {
+  constructor(ring, options = {}) {
     if (!(ring instanceof KeyRing)) throw new TypeError('cookiesession: Codec needs a KeyRing from parseKeyRing');
+    checkMembers('CodecOptions', options, ['name', 'maxAge', 'idleTimeout', 'maxLifetime', 'maxTokenLen']);
+    const { name, maxAge = 86400, idleTimeout = 0, maxLifetime = maxAge, maxTokenLen = 4096 } = options;
     if (typeof name !== 'string' || name === '') throw new TypeError('cookiesession: codec needs a cookie name');
     this.#ring = ring;
     this.#name = utf8.encode(name);
@@ -123,6 +152,7 @@ export class Codec {
    * SessionError, checking in FORMAT.md's order.
    */
   open(token, now = new Date()) {
+    checkDate(now);
     const bytes = tokenBytes(token, this.#maxLen);
     if (bytes.length < MIN_TOKEN_LEN) throw new SessionError('invalid', `token of ${bytes.length} bytes is too short to be valid`);
     const raw = decodeToken(bytes);
@@ -142,6 +172,7 @@ export class Codec {
       valuesAt += LIFETIME;
       if (plain.length < valuesAt + 1) throw new SessionError('invalid', `plaintext of ${plain.length} bytes is too short for version 2`, keyId);
       lifetime = readLifetime(plain, keyId);
+      opened.set(lifetime, lifetimeText(lifetime));
     }
     const record = this.#checkTimes(plain, keyId, secondsOf(now), lifetime);
     try {
@@ -212,8 +243,13 @@ export class Codec {
    * now, created or expires above 2^62.
    */
   seal(record, now = new Date()) {
-    const nowSec = secondsOf(now);
+    const nowSec = secondsOf(checkDate(now));
+    if (record.values != null && !(record.values instanceof Values)) {
+      throw new TypeError('cookiesession: record.values must be a Values (new Values().set(key, value)), as open gives it');
+    }
+    const asOpened = isOpened(record.lifetime);
     record.lifetime = sealLifetime(record.lifetime);
+    if (asOpened) opened.set(record.lifetime, lifetimeText(record.lifetime));
     fill(record, nowSec, (created) => this.#expiry(created, nowSec, record.lifetime));
     const values = (record.values ?? new Values()).encode();
     const header = PLAIN_HEADER + (record.lifetime === null ? 0 : LIFETIME);
@@ -263,6 +299,11 @@ export class Codec {
 }
 
 const minBig = (a, b) => (a < b ? a : b);
+
+function checkDate(now) {
+  if (Object.prototype.toString.call(now) !== '[object Date]' || Number.isNaN(now.getTime())) throw new TypeError('cookiesession: now must be a valid Date, such as new Date()');
+  return now;
+}
 
 function fill(record, nowSec, expiry) {
   if (!(record.id instanceof Uint8Array) || record.id.every((b) => b === 0)) {

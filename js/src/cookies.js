@@ -2,13 +2,15 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { Codec, MIN_TOKEN_LEN, SessionError } from './codec.js';
+import { checkMembers, Codec, isOpened, MIN_TOKEN_LEN, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
 const BROWSER_COOKIE_SIZE = 4096;
 const MAX_COOKIES = 3000; // net/http's limit: more cookies than this count as none
 const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' };
+const OPTIONS = ['name', 'maxAge', 'idleTimeout', 'maxLifetime', 'maxCookieSize', 'maxChunks', 'path', 'domain', 'secure', 'httpOnly', 'sameSite', 'partitioned', 'browserSession'];
+const FLAGS = ['secure', 'httpOnly', 'partitioned', 'browserSession'];
 const utf8 = new TextEncoder();
 
 /**
@@ -22,8 +24,11 @@ export class SessionCookies {
   #caps;
   #attrs;
   #browserSession;
+  #maxAge;
+  #ceiling;
 
   constructor(ring, options = {}) {
+    checkMembers('SessionCookiesOptions', options, OPTIONS, FLAGS);
     const { name = 'session', maxCookieSize = 4096, maxChunks = 1, browserSession = false } = options;
     if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > MAX_CHUNKS_LIMIT) {
       throw new RangeError(`cookiesession: maxChunks must be between 1 and ${MAX_CHUNKS_LIMIT}`);
@@ -51,6 +56,8 @@ export class SessionCookies {
       // As Go's New: the absolute lifetime would end every session first.
       throw new RangeError(`cookiesession: idleTimeout ${idleTimeout} is longer than ${maxLifetime === undefined ? 'maxAge' : 'maxLifetime'} ${maxLifetime ?? maxAge ?? 86400}, which would end every session first however active it is`);
     }
+    this.#maxAge = maxAge ?? 86400;
+    this.#ceiling = maxLifetime ?? this.#maxAge;
     this.#attrs = attributes(name, options);
     this.#browserSession = browserSession;
   }
@@ -80,6 +87,9 @@ export class SessionCookies {
   // no-break space, makes the token fail to decode, as in Go.
   #read(cookieHeader) {
     const lines = cookieHeader == null ? [] : Array.isArray(cookieHeader) ? cookieHeader : [cookieHeader];
+    if (!lines.every((line) => typeof line === 'string')) {
+      throw new TypeError("cookiesession: give the Cookie header's text, such as request.headers.get('cookie') or req.headers.cookie");
+    }
     if (lines.reduce((n, line) => n + line.split(';').length, 0) > MAX_COOKIES) return { values: [] };
     const values = [];
     for (const line of lines) {
@@ -116,11 +126,14 @@ export class SessionCookies {
   /**
    * Seals record at now and returns the Set-Cookie header values: one per
    * chunk the token needs, then lines expiring any higher chunk the
-   * request held (pass chunksSent(cookieHeader) as sent). A record with a
+   * request held (pass chunksSent(cookieHeader) as sent; without it, every
+   * higher chunk, since one left behind would spoil the next request's
+   * token). A record with a
    * lifetime of its own decides, by its browserSession, whether Max-Age is
    * written; any other follows the browserSession option.
    */
-  seal(record, now = new Date(), sent = 0) {
+  seal(record, now = new Date(), sent = this.#names.length) {
+    if (record.lifetime != null && !isOpened(record.lifetime)) this.#checkLifetime(record.lifetime);
     let token = this.codec.seal(record, now);
     // Whole seconds left, rounded toward zero as Go's Duration division.
     const maxAge = (record.expires * 1000n - BigInt(now.getTime())) / 1000n;
@@ -135,13 +148,27 @@ export class SessionCookies {
     return lines.concat(this.clear(sent).slice(lines.length));
   }
 
+  // #checkLifetime refuses a lifetime the caller set that cannot be kept,
+  // as Go's SetLifetime does: an idle timeout the session's MaxAge would end
+  // first, and (where Go cuts it and logs) one beyond maxLifetime. A
+  // lifetime opened from a cookie is cut to maxLifetime, as in Go.
+  #checkLifetime({ maxAge = 0, idleTimeout = 0 }) {
+    const sessionMaxAge = maxAge || this.#maxAge;
+    if (idleTimeout > sessionMaxAge) {
+      throw new RangeError(`cookiesession: lifetime.idleTimeout ${idleTimeout} is longer than the session's maxAge ${sessionMaxAge} (the lifetime's, or else the maxAge option), which would end it first however active it is; set lifetime.maxAge at least as long`);
+    }
+    if (maxAge > this.#ceiling || idleTimeout > this.#ceiling) {
+      throw new RangeError(`cookiesession: lifetime ${Math.max(maxAge, idleTimeout)} s is beyond maxLifetime ${this.#ceiling}, which would cut the session to it; set the maxLifetime option (as Go's Options.MaxLifetime) at least as long`);
+    }
+  }
+
   /**
    * Set-Cookie values that expire the first `sent` chunks (at least the
-   * first). Max-Age=0 comes after Path and Domain, where net/http's
+   * first; without it, all of them). Max-Age=0 comes after Path and Domain, where net/http's
    * Cookie.String puts it in the lines Go's Manager writes to clear a
    * cookie (a sealed line has Max-Age first, as Go's Manager writes it).
    */
-  clear(sent = 1) {
+  clear(sent = this.#names.length) {
     return this.#names.slice(0, Math.max(sent, 1)).map((n) => `${n}=${this.#attrs.scope}; Max-Age=0${this.#attrs.flags}`);
   }
 }

@@ -63,13 +63,15 @@ export class Values {
   getJSON(key: GoString): unknown;
   has(key: GoString): boolean;
   /**
-   * Stores value as the Go type named, or without a type as the type its
-   * JS type maps to: null -> nil, string -> string, boolean -> bool,
-   * bigint -> int, number -> float64, Uint8Array -> []byte, GoTime or
-   * Date -> time.Time, array -> []string, Map -> map[string]string.
-   * Integer types take a number or a bigint; a float type also takes its
-   * IEEE 754 bits as a 4- or 8-byte Uint8Array. Throws, changing nothing,
-   * if the value does not fit the type.
+   * Stores value as the Go type named. Without a type, a number or bigint
+   * replacing a Go number keeps its type (a string, a json.RawMessage),
+   * and any other value takes the type its JS type maps to: null -> nil,
+   * string -> string, boolean -> bool, bigint -> int, number -> float64,
+   * Uint8Array -> []byte, GoTime or Date -> time.Time, array -> []string,
+   * Map -> map[string]string. Integer types take a number or a bigint; a
+   * float type also takes its IEEE 754 bits as a 4- or 8-byte Uint8Array.
+   * Throws, changing nothing, if the value does not fit the type, or is
+   * undefined.
    */
   set<T extends GoType>(key: GoString, value: unknown, type?: T): this;
   /** Stores JSON.stringify(value) as a json.RawMessage. */
@@ -106,12 +108,18 @@ export interface SessionRecord {
   /** 16 random bytes, kept across re-seals. */
   id: Uint8Array;
   created: bigint;
-  /** The token's own hard deadline. */
-  expires: bigint;
+  /** The token's own hard deadline. Set it to undefined before a seal to have it computed again. */
+  get expires(): bigint;
+  set expires(value: bigint | undefined);
   /** The key the token was opened or sealed with. */
   keyId: number;
-  /** The session's own lifetime (a version 2 token), or null for the defaults (version 1). */
-  lifetime: Lifetime | null;
+  /**
+   * The session's own lifetime (a version 2 token), or null for the
+   * defaults (version 1). Set a new one ({ maxAge: 30 * 86400 }) to change
+   * it; fields left out are 0.
+   */
+  get lifetime(): Lifetime | null;
+  set lifetime(value: Partial<Lifetime> | null);
   values: Values;
 }
 
@@ -150,7 +158,7 @@ export class KeyRing {
   toString(): string;
 }
 
-/** Parses the ring's JSON text form (FORMAT.md section 6) as strictly as Go's ParseKeyRing. */
+/** Parses the ring's JSON text form (FORMAT.md section 6) as strictly as Go's ParseKeyRing. Throws a TypeError for anything but a string or bytes (an unset variable). */
 export function parseKeyRing(text: string | Uint8Array): KeyRing;
 
 /** The length of the shortest valid token. */
@@ -171,6 +179,7 @@ export interface CodecOptions {
 
 /** Seals and opens tokens, as Go's Codec. */
 export class Codec {
+  /** Throws a TypeError for an option it does not know. */
   constructor(ring: KeyRing, options: CodecOptions);
   readonly maxTokenLen: number;
   /** Opens token as of now; throws a SessionError. */
@@ -220,6 +229,7 @@ export interface SessionCookiesOptions {
 
 /** Reads and writes the session's cookies, chunked as Go's Manager does. */
 export class SessionCookies {
+  /** Throws a TypeError for an option it does not know or a flag that is not a boolean. */
   constructor(ring: KeyRing, options?: SessionCookiesOptions);
   /** The codec; its token limit is the chunks' total capacity. */
   readonly codec: Codec;
@@ -227,8 +237,14 @@ export class SessionCookies {
   open(cookieHeader: string | string[] | null | undefined, now?: Date): SessionRecord | null;
   /** How many chunks the request holds (the highest index plus one). */
   chunksSent(cookieHeader: string | string[] | null | undefined): number;
-  /** Set-Cookie values for record, expiring chunks beyond the token that the request held. */
+  /**
+   * Set-Cookie values for record, expiring chunks beyond the token that the
+   * request held (sent, from chunksSent; default every chunk). Append each
+   * as its own Set-Cookie header. A lifetime set on the record (not one
+   * opened from the cookie) whose idleTimeout exceeds its maxAge, or that
+   * exceeds maxLifetime, is refused with a RangeError, as Go's SetLifetime.
+   */
   seal(record: RecordToSeal, now?: Date, sent?: number): string[];
-  /** Set-Cookie values that expire the first `sent` chunks (at least one), byte for byte as Go's Manager writes them. */
+  /** Set-Cookie values that expire the first `sent` chunks (at least one; default all), byte for byte as Go's Manager writes them. */
   clear(sent?: number): string[];
 }

@@ -68,6 +68,11 @@ const syntax = (message) => fail(`parsing key ring: ${message}`);
  * FORMAT.md section 6. Throws an Error that never echoes a secret.
  */
 export function parseKeyRing(text) {
+  if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
+    // A Worker secret or environment variable that is not set is undefined;
+    // a JSON var in wrangler.toml arrives as an object.
+    throw new TypeError(`cookiesession: parseKeyRing needs the ring's JSON text, a string or bytes, not ${text === null ? 'null' : typeof text}: is the variable holding it (COOKIESESSION_KEYS) set, and as text?`);
+  }
   const bytes = typeof text === 'string' ? utf8.encode(text) : text;
   if (bytes.every((b) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d)) {
     // "unexpected end" would not say that the whole text is missing.

@@ -157,16 +157,18 @@ export class Values {
   }
 
   /**
-   * Stores value under key as the Go type named by type, or, without one,
-   * as the type its JS type maps to: null -> nil, string -> string,
-   * boolean -> bool, bigint -> int, number -> float64, Uint8Array ->
-   * []byte, GoTime or Date -> time.Time, array -> []string, Map ->
-   * map[string]string. It throws, and changes nothing, if the value does
-   * not fit the type.
+   * Stores value under key as the Go type named by type. Without one, a
+   * number or bigint replacing a Go number keeps its type (a string, a
+   * json.RawMessage), and any other value takes the type its JS type maps
+   * to: null -> nil, string -> string, boolean -> bool, bigint -> int,
+   * number -> float64, Uint8Array -> []byte, GoTime or Date -> time.Time,
+   * array -> []string, Map -> map[string]string. It throws, and changes
+   * nothing, if the value does not fit the type (or is undefined).
    */
-  set(key, value, type = inferType(value)) {
+  set(key, value, type) {
     const keyBytes = stringBytes(key, 'a key');
-    const e = makeEntry(keyBytes, type, value);
+    const held = this.#entries.get(byteKey(keyBytes))?.type;
+    const e = type === undefined && keepsType(held, value) ? keptEntry(keyBytes, held, value) : makeEntry(keyBytes, type ?? inferType(value), value);
     this.#entries.set(byteKey(keyBytes), e);
     return this;
   }
@@ -227,8 +229,34 @@ export class Values {
   }
 }
 
+// KEPT names, by JS type, the Go types a value of that JS type keeps when
+// it replaces one without a type: a JS number stands for many Go types,
+// and a Go int32 incremented at the edge must not come back as a float64
+// (nor a JSON value re-stringified as a string).
+const KEPT = {
+  number: ['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'float32', 'float64', 'int', 'int64', 'uint', 'uint64', 'time.Duration'],
+  bigint: ['int', 'int64', 'uint', 'uint64', 'time.Duration', 'int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32'],
+  string: ['json.RawMessage'],
+};
+
+const keepsType = (held, value) => KEPT[typeof value]?.includes(held) ?? false;
+
+// keptEntry stores value as held, the type its key holds, or says why not.
+function keptEntry(keyBytes, held, value) {
+  const hint = `the key holds a ${held}: name the type to store another, as set(key, value, '${inferType(value)}')`;
+  if (held === 'time.Duration' && typeof value === 'number') {
+    throw new TypeError(`cookiesession: ${value} has no unit; ${hint}, or give the nanoseconds as a bigint`);
+  }
+  try {
+    return makeEntry(keyBytes, held, value);
+  } catch (err) {
+    throw new err.constructor(`${err.message}; ${hint}`);
+  }
+}
+
 function inferType(value) {
-  if (value === null || value === undefined) return 'nil';
+  if (value === undefined) throw new TypeError('cookiesession: value is undefined: give null to store a nil, or delete the key');
+  if (value === null) return 'nil';
   if (typeof value === 'string') return 'string';
   if (typeof value === 'boolean') return 'bool';
   if (typeof value === 'bigint') return 'int';

@@ -168,3 +168,108 @@ describe('SessionCookies', () => {
     new SessionCookies(ring, { name: 's', maxAge: 3600, idleTimeout: 86400, maxLifetime: 86400 }); // remember-me sessions use it
   });
 });
+
+// What a user writes that cannot be honoured is refused at once, with the
+// fix: a typo in an option, a flag given as text, a lifetime that the
+// options would cut, a value whose Go type would silently change.
+describe('nothing the caller asked for is dropped without a word', () => {
+  it('keeps the Go type of a number or JSON value replaced without a type, and says when it cannot', () => {
+    const v = new Values().set('visits', 7, 'int32').set('uid', 5n, 'uint64').set('ttl', 10n, 'time.Duration').setJSON('prefs', { a: 1 });
+    v.set('visits', v.get('visits') + 1).set('uid', 6).set('prefs', JSON.stringify({ b: 2 }));
+    assert.deepEqual(v.getTyped('visits'), { type: 'int32', value: 8 });
+    assert.deepEqual(v.getTyped('uid'), { type: 'uint64', value: 6n });
+    assert.deepEqual(v.getTyped('prefs'), { type: 'json.RawMessage', value: '{"b":2}' });
+    assert.throws(() => v.set('visits', 1.5), /1\.5 is not a int32; the key holds a int32: name the type to store another, as set\(key, value, 'float64'\)/);
+    assert.throws(() => v.set('ttl', 3600), /3600 has no unit; .* or give the nanoseconds as a bigint/);
+    assert.throws(() => v.set('prefs', 'dark'), /not valid JSON; the key holds a json.RawMessage/);
+    assert.deepEqual(v.getTyped('visits'), { type: 'int32', value: 8 }, 'unchanged');
+    assert.equal(v.set('visits', 1.5, 'float64').getTyped('visits').type, 'float64', 'a named type changes it');
+    assert.equal(v.set('prefs', 'dark', 'string').set('prefs', 'light').getTyped('prefs').type, 'string');
+    assert.equal(v.set('uid', 'u_1').getTyped('uid').type, 'string', 'a value of another JS type takes its own');
+    assert.throws(() => v.set('role', undefined), /value is undefined: give null to store a nil, or delete the key/);
+    assert.equal(v.has('role'), false);
+  });
+
+  it('refuses an option, or a lifetime member, it does not know, and a flag that is not a boolean', () => {
+    const refused = [
+      [() => new SessionCookies(ring, { maxage: 60 }), /SessionCookiesOptions has no member "maxage"; the name is maxAge/],
+      [() => new SessionCookies(ring, { sessionOnly: true }), /has no member "sessionOnly"; the members are name, maxAge/],
+      [() => new SessionCookies(ring, { secure: 'false' }), /SessionCookiesOptions.secure must be a boolean/],
+      [() => new SessionCookies(ring, { httpOnly: 0 }), /httpOnly must be a boolean/],
+      [() => new SessionCookies(ring, { browserSession: 'false' }), /browserSession must be a boolean/],
+      [() => new Codec(ring, { name: 's', maxTokenLength: 8192 }), /CodecOptions has no member "maxTokenLength"/],
+      [() => new Codec(ring, { name: 's' }).seal({ lifetime: { maxage: 2592000 } }, now), /lifetime has no member "maxage"; the name is maxAge/],
+      [() => new Codec(ring, { name: 's' }).seal({ lifetime: { remember: true } }, now), /lifetime has no member "remember"/],
+    ];
+    for (const [f, message] of refused) assert.throws(f, (e) => e instanceof TypeError && message.test(e.message), String(message));
+    new SessionCookies(ring, { name: 's', path: undefined, domain: undefined }); // undefined is absent
+  });
+
+  it('refuses a lifetime the options would cut or end first, as Go\'s SetLifetime, but re-seals one a cookie carried', () => {
+    const cookies = new SessionCookies(ring, { name: 's' });
+    assert.throws(() => cookies.seal({ lifetime: { maxAge: 2592000 } }, now), /lifetime 2592000 s is beyond maxLifetime 86400, .* set the maxLifetime option/);
+    assert.throws(() => cookies.seal({ lifetime: { maxAge: 600, idleTimeout: 3600 } }, now), /idleTimeout 3600 is longer than the session's maxAge 600/);
+    assert.throws(() => cookies.seal({ lifetime: { idleTimeout: 90000 } }, now), /idleTimeout 90000 is longer than the session's maxAge 86400/);
+    // A remember-me cookie from an origin with a higher ceiling (or before it was lowered) is cut, as Go cuts it.
+    const [line] = new SessionCookies(ring, { name: 's', maxLifetime: 2592000 }).seal({ lifetime: { maxAge: 2592000 } }, now);
+    const record = cookies.open(line.split(';')[0], now);
+    delete record.expires;
+    assert.match(cookies.seal(record, now)[0], /; Max-Age=86400;/);
+    assert.match(cookies.seal(record, now)[0], /; Max-Age=86400;/, 'again');
+    record.lifetime.maxAge = 2 * 2592000;
+    assert.throws(() => cookies.seal(record, now), /beyond maxLifetime/, 'a lifetime changed after open is the caller\'s');
+  });
+
+  it('says what to pass instead of a ring text, a Cookie header, values or a time', () => {
+    assert.throws(() => parseKeyRing(undefined), /parseKeyRing needs the ring's JSON text, a string or bytes, not undefined: is the variable holding it \(COOKIESESSION_KEYS\) set/);
+    assert.throws(() => parseKeyRing({ version: 1 }), /not object/);
+    const cookies = new SessionCookies(ring, { name: 's' });
+    for (const header of [new Headers({ cookie: 's=x' }), { s: 'x' }, [new Headers()]]) {
+      assert.throws(() => cookies.open(header, now), /give the Cookie header's text, such as request.headers.get\('cookie'\)/);
+    }
+    assert.throws(() => cookies.seal({ values: { role: 'admin' } }, now), /record.values must be a Values/);
+    assert.throws(() => cookies.seal({}, Date.now()), /now must be a valid Date/);
+    assert.throws(() => cookies.open('s=x', new Date('soon')), /now must be a valid Date/);
+  });
+});
+
+describe('SessionCookies without the chunks sent', () => {
+  // A browser's cookie jar: Set-Cookie lines in, a Cookie header out.
+  const jar = () => {
+    const cookies = new Map();
+    return {
+      apply(lines) {
+        for (const line of lines) {
+          const [pair] = line.split(';');
+          const [name, value] = [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)];
+          if (/; Max-Age=0(;|$)/.test(line)) cookies.delete(name);
+          else cookies.set(name, value);
+        }
+      },
+      header: () => [...cookies].map(([k, v]) => `${k}=${v}`).join('; '),
+    };
+  };
+
+  it('expires every chunk beyond the token, so a session that shrank still opens', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3 });
+    const browser = jar();
+    browser.apply(cookies.seal({ values: new Values().set('blob', 'x'.repeat(5000)) }, now));
+    assert.equal(cookies.chunksSent(browser.header()), 2);
+    const record = cookies.open(browser.header(), now);
+    record.values.set('blob', 'small');
+    const lines = cookies.seal(record, now);
+    assert.deepEqual(lines.slice(1), ['s.1=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax', 's.2=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax']);
+    browser.apply(lines);
+    assert.equal(cookies.open(browser.header(), now).values.get('blob'), 'small');
+    assert.equal(cookies.seal(record, now, 1).length, 1, 'with sent, only the lines needed');
+  });
+
+  it('clears every chunk', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3 });
+    const browser = jar();
+    browser.apply(cookies.seal({ values: new Values().set('blob', 'x'.repeat(5000)) }, now));
+    browser.apply(cookies.clear());
+    assert.equal(browser.header(), '');
+    assert.equal(cookies.open(browser.header(), now), null);
+  });
+});

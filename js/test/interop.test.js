@@ -345,7 +345,7 @@ describe('chunked cookies, both ways', () => {
   });
 
   it('a Go Manager reads the chunks JS writes, split as Go splits them', () => {
-    const lines = jsCookies().seal({ values: fromWire(big) }, at(NOW));
+    const lines = jsCookies().seal({ values: fromWire(big) }, at(NOW), 0); // a request without the cookie, as Go's
     const [saved] = goInterop([{ op: 'manager_seal', ring, now: NOW, max_age: 86400, values: big, ...config }]);
     const shape = (ls) => ls.map((l) => [l.split('=')[0], l.split(';')[0].length, l.slice(l.indexOf(';'))]);
     assert.deepEqual(shape(lines), shape(saved.set_cookie));
@@ -366,7 +366,7 @@ describe('chunked cookies, both ways', () => {
       const what = `lifetime ${JSON.stringify(l)}, browserSession option ${browserSession}`;
       const opts = { name: '__Host-sid', maxChunks: 4, maxCookieSize: 1200, maxLifetime: 7776000, browserSession };
       const record = { values: fromWire(big), lifetime: l && { maxAge: l.max_age, idleTimeout: l.idle, browserSession: l.browser_session } };
-      const lines = new SessionCookies(parseKeyRing(ring), opts).seal(record, at(NOW));
+      const lines = new SessionCookies(parseKeyRing(ring), opts).seal(record, at(NOW), 0);
       const goConfig = { ...config, ring, now: NOW, max_age: 86400, max_lifetime: 7776000, browser_session: browserSession, ...(l ? { lifetime: l } : {}) };
       const [saved] = goInterop([{ op: 'manager_seal', values: big, ...goConfig }]);
       const shape = (ls) => ls.map((line) => [line.split('=')[0], line.split(';')[0].length, line.slice(line.indexOf(';'))]);
@@ -550,7 +550,7 @@ describe('the Cookie header, read as Go reads it', () => {
   it('finds the chunks by their exact names', () => {
     const options = { name: '__Host-sid', maxChunks: 4, maxCookieSize: 1200 };
     const values = fromWire([{ key: enc('blob'), type: 'string', hex: enc('x'.repeat(2500)) }]);
-    const lines = new SessionCookies(parseKeyRing(ring), options).seal({ values }, at(NOW));
+    const lines = new SessionCookies(parseKeyRing(ring), options).seal({ values }, at(NOW), 0);
     assert.equal(lines.length, 3);
     const [v0, v1, v2] = lines.map((l) => l.slice(l.indexOf('=') + 1, l.indexOf(';')));
     const all = `__Host-sid=${v0}; __Host-sid.1=${v1}; __Host-sid.2=${v2}`;
@@ -814,3 +814,54 @@ describe('JSON values, against Go json.Valid', () => {
     byteSamples.forEach((b, i) => assert.equal(validJSON(b), goAnswers[i].valid === true, `sample ${i}: ${hex(b).slice(0, 40)}`));
   });
 });
+
+describe('values changed at the edge without a type, against Go', () => {
+  it('a Go number or JSON value set again from JS comes back to Go as the type Go stored', () => {
+    const stored = [
+      { key: enc('visits'), type: 'int32', value: '41' },
+      { key: enc('count'), type: 'int', value: '9' },
+      { key: enc('uid'), type: 'uint64', value: String(2n ** 64n - 2n) },
+      { key: enc('ratio'), type: 'float32', bits: '3fc00000' },
+      { key: enc('prefs'), type: 'json.RawMessage', hex: enc('{"theme":"dark"}') },
+    ];
+    const options = { name: 'session', maxChunks: 1 };
+    const [issued] = goInterop([{ op: 'manager_seal', ring, now: NOW, max_age: 86400, values: stored, ...options }]);
+    const cookies = new SessionCookies(parseKeyRing(ring), options);
+    const record = cookies.open(issued.set_cookie[0].split(';')[0], at(NOW));
+    const { values } = record;
+    values.set('visits', values.get('visits') + 1).set('count', 10).set('uid', values.get('uid') + 1n).set('ratio', 0.25);
+    values.set('prefs', JSON.stringify({ theme: 'light' }));
+    const [line] = cookies.seal(record, at(NOW));
+    const [opened] = goInterop([{ op: 'manager_open', ring, now: NOW, max_age: 86400, cookie: line.split(';')[0], ...options }]);
+    assert.equal(opened.error, undefined, opened.reason);
+    assert.deepEqual(normal(opened.values), normal([
+      { key: enc('count'), type: 'int', value: '10' },
+      { key: enc('prefs'), type: 'json.RawMessage', hex: enc('{"theme":"light"}') },
+      { key: enc('ratio'), type: 'float32', bits: '3e800000' },
+      { key: enc('uid'), type: 'uint64', value: String(2n ** 64n - 1n) },
+      { key: enc('visits'), type: 'int32', value: '42' },
+    ]));
+  });
+
+  it("refuses an idle timeout the session's MaxAge would end first, as Go's SetLifetime", () => {
+    const cases = [{ max_age: 600, idle: 3600 }, { max_age: 0, idle: 90000 }, { max_age: 3600, idle: 3600 }, { max_age: 0, idle: 86400 }];
+    const goAnswers = goInterop(cases.map((l) => ({ op: 'manager_seal', ring, now: NOW, max_age: 86400, max_lifetime: 7776000, lifetime: { ...l, browser_session: false },
+      values: [{ key: enc('n'), type: 'int', value: '1' }] })));
+    const cookies = new SessionCookies(parseKeyRing(ring), { maxLifetime: 7776000 });
+    cases.forEach((l, i) => {
+      const js = outcomeOf(() => cookies.seal({ lifetime: { maxAge: l.max_age, idleTimeout: l.idle } }, at(NOW)));
+      const go = goAnswers[i].error ? goAnswers[i].reason.replace(/^cookiesession: SetLifetime: /, '').split(' ')[0] : 'sealed';
+      assert.equal(js, go === 'IdleTimeout' ? 'refused' : go, JSON.stringify(l));
+    });
+  });
+});
+
+function outcomeOf(f) {
+  try {
+    f();
+    return 'sealed';
+  } catch (err) {
+    assert.match(err.message, /idleTimeout \d+ is longer than the session's maxAge/);
+    return 'refused';
+  }
+}
