@@ -169,9 +169,13 @@ func (m *Manager) cookieLine(i int, value []byte, maxAge int, browserSession boo
 // this response: another writer's, or "". A response that sets a
 // cookie must not be stored by a shared cache: Cache-Control becomes
 // no-store unless it holds a bare private or no-store directive (a
-// qualified private="Set-Cookie" still lets a shared cache store the rest).
+// qualified private="Set-Cookie" still lets a shared cache store the rest),
+// and so does any field a CDN obeys in place of Cache-Control.
 func setCookies(h http.Header, names, prev, lines []string, buf *headerBuf) (foreign string) {
-	old, cacheControl := sweep(h, names)
+	old, cacheControl, targeted := sweep(h, names)
+	if targeted {
+		noStoreTargeted(h)
+	}
 	if len(old) > 0 {
 		kept := make([]string, 0, len(old)+len(lines))
 		for _, line := range old {
@@ -212,8 +216,8 @@ func (b *headerBuf) setCookieLines(n int) []string {
 // sweep goes once over h's keys. It drops our lines from Set-Cookie
 // headers added under a non-canonical key, such as h["set-cookie"], which
 // net/http writes as is, and returns the Set-Cookie and Cache-Control
-// values.
-func sweep(h http.Header, names []string) (setCookie, cacheControl []string) {
+// values, and whether h holds a targeted cache field (see isTargeted).
+func sweep(h http.Header, names []string) (setCookie, cacheControl []string, targeted bool) {
 	for key, values := range h {
 		switch {
 		case key == "Set-Cookie":
@@ -222,9 +226,37 @@ func sweep(h http.Header, names []string) (setCookie, cacheControl []string) {
 			cacheControl = values
 		case len(key) == len("Set-Cookie") && strings.EqualFold(key, "Set-Cookie"):
 			removeOursFrom(h, key, names)
+		case len(key) >= len(cdnCacheControl) && isTargeted(key):
+			targeted = true
 		}
 	}
-	return setCookie, cacheControl
+	return setCookie, cacheControl, targeted
+}
+
+// cdnCacheControl is RFC 9213's field; Surrogate-Control has its length.
+const cdnCacheControl = "Cdn-Cache-Control"
+
+// isTargeted reports whether key names a cache field that a CDN obeys in
+// place of Cache-Control: CDN-Cache-Control and the vendors' fields of
+// that pattern (Cloudflare-CDN-Cache-Control), or Surrogate-Control
+// (Fastly, Akamai). Under one of these, Cache-Control: no-store does not
+// keep a response out of that CDN.
+func isTargeted(key string) bool {
+	if len(key) == len(cdnCacheControl) {
+		return strings.EqualFold(key, cdnCacheControl) || strings.EqualFold(key, "Surrogate-Control")
+	}
+	vendor, suffix := key[:len(key)-len(cdnCacheControl)], key[len(key)-len(cdnCacheControl):]
+	return strings.HasSuffix(vendor, "-") && strings.EqualFold(suffix, cdnCacheControl)
+}
+
+// noStoreTargeted makes every targeted cache field of h no-store, unless
+// it already holds a bare private or no-store directive.
+func noStoreTargeted(h http.Header) {
+	for key, values := range h {
+		if len(key) >= len(cdnCacheControl) && isTargeted(key) && !hasToken(values, "no-store", "private") {
+			h[key] = []string{"no-store"}
+		}
+	}
 }
 
 // removeOurs drops every Set-Cookie line for our names.

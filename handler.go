@@ -33,6 +33,10 @@ type Manager struct {
 	plainHTTPLogged atomic.Bool
 	// noFlushLogged: a Flush found nothing under the middleware to flush.
 	noFlushLogged atomic.Bool
+	// timeoutLogged: a cookie went to a response that timed out around us.
+	timeoutLogged atomic.Bool
+	// lateSaveLogged: Save wrote a cookie after its request had ended.
+	lateSaveLogged atomic.Bool
 	// foreignLogged: a response set one of our cookies the Manager did not.
 	foreignLogged atomic.Bool
 	// replacedLogged: the Manager dropped such a line to write its own.
@@ -200,6 +204,9 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // and after that Save returns ErrHeadersWritten, whatever wraps w. Without
 // the middleware nothing tells Save that the headers have gone: one called
 // after the first Write or WriteHeader returns nil, and the cookie is lost.
+// One that writes a cookie after r's context has ended (the handler
+// returned, the client went away) is logged at Warn, once per Manager:
+// the middleware's own session needs no such guess.
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
 	if r != nil {
 		if own := m.FromContext(r.Context()); own != nil && own != s {
@@ -210,7 +217,11 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 			own.mu.Unlock()
 		}
 	}
-	return m.commit(w.Header(), s, r, false)
+	err := m.commit(w.Header(), s, r, false)
+	if err == nil && r != nil && s.req == nil && !m.lateSaveLogged.Load() {
+		m.warnLateSave(r, s)
+	}
+	return err
 }
 
 // SaveHeader is Save for a framework whose response is not a net/http

@@ -1557,3 +1557,48 @@ func TestTooLargeLogHasFix(t *testing.T) {
 		t.Errorf("log:\n%s", f.log)
 	}
 }
+
+// TestSaveAfterRequestEndedWarns checks that a Save without the middleware
+// from a goroutine that outlived its handler is logged: net/http has sent
+// the response and ended the request's context, nothing sends the header
+// map Save writes into, and Save itself cannot see that from w.
+func TestSaveAfterRequestEndedWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	saved := make(chan error, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := f.m.Load(r)
+		if r.URL.Path == "/in-time" {
+			mustSet(t, s, "user", "ada")
+			saved <- f.m.Save(w, r, s)
+			return
+		}
+		go func() {
+			<-r.Context().Done() // the handler has returned
+			mustSet(t, s, "user", "ada")
+			// A stand-in for w, which net/http no longer sends: touching
+			// w itself now would race with net/http (the detector says so).
+			saved <- f.m.Save(httptest.NewRecorder(), r, s)
+		}()
+	}))
+	defer srv.Close()
+	for _, path := range []string{"/in-time", "/late", "/late"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if err := <-saved; err != nil {
+			t.Fatalf("%s: Save: %v", path, err)
+		}
+		if late := path == "/late"; late == (len(resp.Cookies()) != 0) {
+			t.Errorf("%s: cookies %v", path, resp.Cookies())
+		}
+		if path == "/in-time" && f.log.String() != "" {
+			t.Errorf("a Save in time logged:\n%s", f.log)
+		}
+	}
+	warns := f.log.lines("request had ended")
+	if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "/late") {
+		t.Errorf("want one warning naming the path, got:\n%s", f.log)
+	}
+}

@@ -307,3 +307,40 @@ func TestDefaultErrorHandlerHeaders(t *testing.T) {
 		t.Errorf("status %d, headers %v; want 500, no Location, no-store and no session cookie", resp.StatusCode, resp.Header)
 	}
 }
+
+// TestTargetedCacheControlNoStore checks that a response setting a cookie
+// is kept out of a CDN whose own field (RFC 9213's CDN-Cache-Control, a
+// vendor's Cloudflare-CDN-Cache-Control, Fastly's Surrogate-Control) it
+// obeys in place of Cache-Control: no-store there alone would let the CDN
+// store one user's cookie for everyone.
+func TestTargetedCacheControlNoStore(t *testing.T) {
+	for _, tt := range []struct{ key, value, want string }{
+		{"CDN-Cache-Control", "public, max-age=600", "no-store"},
+		{"Cloudflare-CDN-Cache-Control", "max-age=86400", "no-store"},
+		{"Surrogate-Control", "max-age=3600", "no-store"},
+		{"CDN-Cache-Control", "private", "private"},
+		{"CDN-Cache-Control", "no-store", "no-store"},
+		{"X-Cdn-Cache-Controls", "max-age=60", "max-age=60"}, // not a targeted field
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set(tt.key, tt.value)
+			mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+		})
+		if got := resp.Header.Values(tt.key); len(got) != 1 || got[0] != tt.want {
+			t.Errorf("handler's %s: %q with a Set-Cookie: %q, want %q", tt.key, tt.value, got, tt.want)
+		}
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("%s: Cache-Control %q, want no-store", tt.key, got)
+		}
+	}
+	// A response that sets no cookie keeps the CDN's instructions.
+	f := newFixture(t, cookiesession.Options{})
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("CDN-Cache-Control", "max-age=600")
+		_ = cookiesession.FromContext(r.Context()).GetString("user")
+	})
+	if got := resp.Header.Get("CDN-Cache-Control"); got != "max-age=600" {
+		t.Errorf("a response without Set-Cookie: CDN-Cache-Control %q, want max-age=600", got)
+	}
+}

@@ -80,6 +80,28 @@ func saysHTTPS(values []string, want string) bool {
 	return false
 }
 
+// warnLateSave logs, once per Manager, a Save that wrote a cookie for a
+// request whose context had ended: net/http ends it when the handler
+// returns (a goroutine saving afterwards) or the client goes away, and
+// nothing sends a header map after that. Save cannot tell this from w,
+// and returns nil. A server whose BaseContext is canceled at shutdown
+// ends its requests' contexts early too, hence "most likely".
+func (m *Manager) warnLateSave(r *http.Request, s *Session) {
+	err := r.Context().Err()
+	if err == nil {
+		return
+	}
+	s.mu.Lock()
+	wrote := s.lines != nil
+	s.mu.Unlock()
+	if !wrote || m.lateSaveLogged.Swap(true) {
+		return
+	}
+	m.logger.WarnContext(r.Context(), "cookiesession: Save wrote the session's cookie after its request had ended: the response has most likely gone without it, and the change is lost (logged once)",
+		slog.String("context", err.Error()), slog.String("path", urlPath(r)),
+		slog.String("fix", "call Save before the handler returns and before it writes the body; a goroutine that outlives the handler cannot set a cookie"))
+}
+
 // warnForeign logs, once per Manager, a response that sets one of the
 // session's cookies the Manager did not write, at a commit that writes
 // none: another writer of that cookie name (a handler, an upstream behind

@@ -94,19 +94,48 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	w.wroteHeader = true
-	return w.ResponseWriter.Write(p)
+	n, err := w.ResponseWriter.Write(p)
+	if err != nil {
+		w.writeFailed(err)
+	}
+	return n, err
 }
 
 // ReadFrom commits, then lets the underlying writer copy (sendfile).
-func (w *responseWriter) ReadFrom(src io.Reader) (int64, error) {
+func (w *responseWriter) ReadFrom(src io.Reader) (n int64, err error) {
 	if err := w.commit(); err != nil {
 		return 0, err
 	}
 	w.wroteHeader = true
 	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(src)
+		n, err = rf.ReadFrom(src)
+	} else {
+		n, err = io.Copy(w.ResponseWriter, src)
 	}
-	return io.Copy(w.ResponseWriter, src)
+	if err != nil {
+		w.writeFailed(err)
+	}
+	return n, err
+}
+
+// writeFailed logs, once per Manager, a cookie committed into the header
+// map of an http.TimeoutHandler outside the middleware after its 503 went
+// out: the handler's Write, which returns http.ErrHandlerTimeout, is the
+// one sign of it, and the session's change would be lost without a word.
+func (w *responseWriter) writeFailed(err error) {
+	s, m := &w.st.session, w.st.session.mgr
+	if !errors.Is(err, http.ErrHandlerTimeout) || m.timeoutLogged.Load() {
+		return
+	}
+	s.mu.Lock()
+	lost := s.lines != nil
+	s.mu.Unlock()
+	if !lost || m.timeoutLogged.Swap(true) {
+		return
+	}
+	m.logger.WarnContext(s.req.Context(), "cookiesession: an http.TimeoutHandler outside the middleware answered 503 without the session's cookie: the session change was not saved (logged once)",
+		slog.String("path", s.req.URL.Path),
+		slog.String("fix", "put http.TimeoutHandler inside the middleware: sessions.Handler(http.TimeoutHandler(h, d, msg))"))
 }
 
 // Flush commits, then flushes. http.ResponseController finds this method.

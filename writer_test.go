@@ -202,3 +202,68 @@ func TestTimeoutHandlerInside(t *testing.T) {
 		t.Errorf("the change after the timeout was not logged:\n%s", f.log)
 	}
 }
+
+// TestTimeoutHandlerOutsideLogged checks that a session written after an
+// http.TimeoutHandler outside the middleware has answered is logged: the
+// cookie goes into the header map of a response that was replaced by the
+// 503, and the handler's Write, which returns http.ErrHandlerTimeout, is
+// the one sign of it that the middleware sees.
+func TestTimeoutHandlerOutsideLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var saveErr, writeErr error
+	rec := &answerRecorder{ResponseRecorder: httptest.NewRecorder(), answered: make(chan struct{})}
+	slow := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-rec.answered // the timeout's 503
+		s := sessionOf(t, r)
+		mustSet(t, s, "user", "ada")
+		saveErr = f.m.Save(w, r, s)
+		_, writeErr = io.WriteString(w, "done")
+	}))
+	done := make(chan struct{})
+	http.TimeoutHandler(afterwards(slow, done), time.Millisecond, "too slow").ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	<-done // the handler runs on after the 503
+	if rec.Code != http.StatusServiceUnavailable || len(rec.Result().Cookies()) != 0 {
+		t.Fatalf("status %d, cookies %v; want the 503 alone", rec.Code, rec.Result().Cookies())
+	}
+	if saveErr != nil || !errors.Is(writeErr, http.ErrHandlerTimeout) {
+		t.Fatalf("Save: %v, Write: %v; want nil and http.ErrHandlerTimeout", saveErr, writeErr)
+	}
+	warns := f.log.lines("TimeoutHandler")
+	if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "inside the middleware") {
+		t.Errorf("want one warning with the fix, got:\n%s", f.log)
+	}
+	// A session that writes no cookie loses nothing, and logs nothing.
+	g := newFixture(t, cookiesession.Options{})
+	rec = &answerRecorder{ResponseRecorder: httptest.NewRecorder(), answered: make(chan struct{})}
+	quiet := g.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-rec.answered
+		_ = sessionOf(t, r).GetString("user")
+		_, _ = io.WriteString(w, "done")
+	}))
+	done = make(chan struct{})
+	http.TimeoutHandler(afterwards(quiet, done), time.Millisecond, "too slow").ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	<-done
+	if log := g.log.String(); log != "" {
+		t.Errorf("a timeout that lost no cookie logged:\n%s", log)
+	}
+}
+
+// answerRecorder closes answered when a status is written: by
+// http.TimeoutHandler, the timeout's 503, while the handler runs on.
+type answerRecorder struct {
+	*httptest.ResponseRecorder
+	answered chan struct{}
+}
+
+func (w *answerRecorder) WriteHeader(code int) {
+	w.ResponseRecorder.WriteHeader(code)
+	close(w.answered)
+}
+
+// afterwards closes done when h returns.
+func afterwards(h http.Handler, done chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		h.ServeHTTP(w, r)
+	})
+}
