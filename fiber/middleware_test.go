@@ -277,6 +277,30 @@ func TestVaryAndCacheControlRules(t *testing.T) {
 	}
 }
 
+// TestTargetedCacheControlNoStore checks that a CDN's own cache field
+// becomes no-store beside a cookie, as in the core: the CDN obeys it in
+// place of Cache-Control.
+func TestTargetedCacheControlNoStore(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m)
+	app.Post("/cdn", func(c fiber.Ctx) error {
+		c.Set(c.Query("key"), "public, max-age=600")
+		if c.Query("set") == "" {
+			return nil
+		}
+		return fibersession.Get(c, m).Set("user", "ada")
+	})
+	for _, key := range []string{"CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control"} {
+		r := do(t, app, http.MethodPost, "/cdn?set=1&key="+key, newJar())
+		if got := r.header.Values(key); len(r.setCookie) != 1 || !slices.Equal(got, []string{"no-store"}) {
+			t.Errorf("%s beside Set-Cookie %q: sent %q, want no-store", key, r.setCookie, got)
+		}
+		if r := do(t, app, http.MethodPost, "/cdn?key="+key, newJar()); r.header.Get(key) != "public, max-age=600" {
+			t.Errorf("%s without a cookie: sent %q, want the handler's", key, r.header.Get(key))
+		}
+	}
+}
+
 // TestCacheMiddlewareVariesOnCookie checks that fiber's cache middleware,
 // outside the session's, keys a page that reads the session on the
 // session's cookie when the response had a Vary already (cors, for a

@@ -160,8 +160,13 @@ func origin(u []byte) []byte {
 	return u
 }
 
+// coreReads are the response headers the core's rules read and may
+// rewrite: Vary, Cache-Control, and the cache fields CDNs obey in place
+// of Cache-Control (fasthttp has no map to sweep for other vendors').
+var coreReads = [...]string{fiber.HeaderVary, fiber.HeaderCacheControl, "CDN-Cache-Control", "Cloudflare-CDN-Cache-Control", "Surrogate-Control"}
+
 // save writes the session's headers onto the fasthttp response. The
-// response's Vary and Cache-Control go in first, so that the core's rules
+// response's headers in coreReads go in first, so that the core's rules
 // see them, and come back as one line each. Set-Cookie lines are added raw, after removing any cookie of
 // our names the handler set, so each reaches the wire once; on an error
 // none of our names is left in the response. The middleware's final save
@@ -170,7 +175,7 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 	h := st.header
 	clear(h) // an earlier Save's lines
 	resp := &c.Response().Header
-	for _, key := range [...]string{fiber.HeaderVary, fiber.HeaderCacheControl} {
+	for _, key := range coreReads {
 		for _, v := range resp.PeekAll(key) {
 			h[key] = append(h[key], string(v))
 		}
