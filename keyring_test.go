@@ -886,6 +886,54 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 	}
 }
 
+// TestLoadKeyRingEnvWrapped: a ring quoted once too often (docker run
+// --env-file keeps quotes, jq without -r writes a JSON string, a shell
+// escapes them) or encoded in base64 (a Kubernetes Secret's data encoded
+// twice) got only the parser's error about its first byte ("invalid
+// character 'e'"). Each now gets an error that names the wrapping and the
+// fix; a ring in YAML's folded form or with CRLF line ends is valid JSON
+// and loads.
+func TestLoadKeyRingEnvWrapped(t *testing.T) {
+	ring := marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b))
+	pretty := new(bytes.Buffer)
+	if err := json.Indent(pretty, ring, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	asString, _ := json.Marshal(string(ring))
+	const quoted, escaped, encoded = "inside quotes that are part of the value", `with its quotes escaped as \"`, "encoded in base64: set it to the decoded JSON text"
+	for _, row := range []struct{ name, value, want string }{
+		{"single quotes kept", "'" + string(ring) + "'", quoted},
+		{"double quotes kept", `"` + string(ring) + `"`, quoted},
+		{"a JSON string", string(asString), quoted},
+		{"escaped quotes", strings.ReplaceAll(string(ring), `"`, `\"`), escaped},
+		{"base64", base64.StdEncoding.EncodeToString(ring), encoded},
+		{"base64 in 76-column lines", wrapLines(base64.StdEncoding.EncodeToString(ring), 76), encoded},
+		{"base64url unpadded", base64.RawURLEncoding.EncodeToString(ring), encoded},
+		{"CRLF line ends", strings.ReplaceAll(pretty.String(), "\n", "\r\n"), ""},
+		{"YAML folded", strings.ReplaceAll(pretty.String(), "\n", " ") + "\n", ""},
+	} {
+		t.Setenv(cookiesession.EnvKeys, row.value)
+		_, err := cookiesession.LoadKeyRingEnv()
+		checkErrRules(t, err)
+		switch {
+		case row.want == "" && err != nil:
+			t.Errorf("%s: %v, want the ring", row.name, err)
+		case row.want != "" && (err == nil || !strings.Contains(err.Error(), "COOKIESESSION_KEYS holds the key ring "+row.want)):
+			t.Errorf("%s: err = %v, want it to say %q", row.name, err, row.want)
+		}
+	}
+}
+
+// wrapLines breaks s into lines of n characters, as base64(1) writes.
+func wrapLines(s string, n int) string {
+	var b strings.Builder
+	for len(s) > n {
+		b.WriteString(s[:n] + "\n")
+		s = s[n:]
+	}
+	return b.String() + s + "\n"
+}
+
 // TestEmptyRingText: an empty ring file (truncated by a shell redirect
 // onto itself, a failed copy) or a blank variable is named as empty, not
 // "unexpected EOF".
@@ -1530,8 +1578,10 @@ func TestWatchFileNilReportLogs(t *testing.T) {
 // TestReloadWarnsWhenSealingKeyChanges: a reload that takes away the key
 // that was sealing (the primary before the reload, by its promote_at too)
 // signs out every user whose session it sealed, and one that brings in a
-// key that seals at once was never added to the fleet first. Both succeed,
-// and both are logged at Warn, naming the key; the staged rotation is not.
+// key that seals at once was never added to the fleet first; one that
+// takes away a key before its promote_at (a rolled-back file) cancels a
+// promotion that instances still holding the key will make. All succeed,
+// and all are logged at Warn, naming the key; the staged rotation is not.
 func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
 	logs := new(syncBuffer)
@@ -1545,6 +1595,7 @@ func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 		return ring
 	}
 	const removed, unheld = "removed the key that was sealing", "not in the ring before"
+	const unscheduled = "removed a key before its scheduled promotion: this instance will not switch to it"
 	past, future := fixedNow.Add(-time.Hour), fixedNow.Add(time.Hour)
 	for _, step := range []struct {
 		name     string
@@ -1555,7 +1606,9 @@ func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 		{"promote an added key", ringOf(t, a, b), ringOf(t, b, a), nil},
 		{"remove the old key", ringOf(t, b, a), ringOf(t, b), nil},
 		{"remove the old key after promote_at", scheduled(ringOf(t, a), past), ringOf(t, b), nil},
-		{"drop a key not due yet", scheduled(ringOf(t, a), future), ringOf(t, a), nil},
+		{"roll back before a promote_at", scheduled(ringOf(t, a), future), ringOf(t, a),
+			[]string{unscheduled + ".* key_id=5e6f7a8b promote_at=" + future.Format(time.RFC3339)}},
+		{"drop a key added unscheduled", ringOf(t, a, b), ringOf(t, a), nil},
 		{"drop the primary", ringOf(t, a, b), ringOf(t, b),
 			[]string{removed + ".* key_id=1a2b3c4d"}},
 		{"roll back past a promote_at", scheduled(ringOf(t, a), past), ringOf(t, a),

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,21 +19,82 @@ import (
 
 // LoadKeyRingEnv parses the ring from the COOKIESESSION_KEYS environment
 // variable, which holds the ring's JSON text. A value that looks like a
-// file's path instead is refused with an error that says so.
+// file's path instead, or that holds the ring's text quoted, escaped or in
+// base64, is refused with an error that says so and how to set it.
 func LoadKeyRingEnv() (*KeyRing, error) {
 	data, ok := os.LookupEnv(EnvKeys)
 	if !ok || data == "" {
 		return nil, fmt.Errorf("cookiesession: %s is not set", EnvKeys)
 	}
 	r, err := ParseKeyRing([]byte(data))
-	switch {
-	case err != nil && looksLikePath(data):
-		// The value is not echoed: it may be a mangled secret.
-		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
-	case err != nil:
-		return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
+	if err == nil {
+		return r, nil
 	}
-	return r, nil
+	// The value is never echoed: it may be a mangled secret.
+	if wrapping := ringWrapping(data); wrapping != "" {
+		return nil, fmt.Errorf("cookiesession: %s holds the key ring %s", EnvKeys, wrapping)
+	}
+	if looksLikePath(data) {
+		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
+	}
+	return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
+}
+
+// ringWrapping says how the value s wraps a valid ring's text, with the
+// fix, or returns "". The parser's own error names only the first byte it
+// refused. Only an unwrapping that parses is named, and the value is
+// never echoed.
+func ringWrapping(s string) string {
+	s = strings.TrimSpace(s)
+	for _, w := range []struct {
+		unwrap func(string) []byte
+		fix    string
+	}{
+		{unquoteRing, "inside quotes that are part of the value (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {"},
+		{unescapeRing, `with its quotes escaped as \": remove the backslashes (in a shell, ` + EnvKeys + `="$(cat ring.json)")`},
+		{unbase64Ring, "encoded in base64: set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)"},
+	} {
+		inner := w.unwrap(s)
+		_, err := parseRingState(inner)
+		clear(inner)
+		if inner != nil && err == nil {
+			return w.fix
+		}
+	}
+	return ""
+}
+
+// unquoteRing returns s without one pair of surrounding quotes, JSON
+// string escapes undone (a ring encoded as a JSON string), or nil.
+func unquoteRing(s string) []byte {
+	if len(s) < 2 || s[0] != s[len(s)-1] || s[0] != '"' && s[0] != '\'' {
+		return nil
+	}
+	var text string
+	if s[0] == '"' && json.Unmarshal([]byte(s), &text) == nil {
+		return []byte(text)
+	}
+	return []byte(s[1 : len(s)-1])
+}
+
+// unescapeRing returns s with \" made ", or nil if it has none.
+func unescapeRing(s string) []byte {
+	if !strings.Contains(s, `\"`) {
+		return nil
+	}
+	return []byte(strings.ReplaceAll(s, `\"`, `"`))
+}
+
+// unbase64Ring decodes s, wrapped in lines or not, from any base64
+// alphabet, padded or not, or returns nil.
+func unbase64Ring(s string) []byte {
+	s = strings.Join(strings.Fields(s), "")
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if data, err := enc.DecodeString(s); err == nil {
+			return data
+		}
+	}
+	return nil
 }
 
 // looksLikePath reports whether s, which is not a key ring, is a file's
@@ -104,8 +167,10 @@ func readRingFile(path string) ([]byte, error) {
 // stale copy), since every session sealed under it is then refused; and
 // one after which a key seals that the ring did not hold before (its
 // promote_at passed before this instance saw it, or it came in as the
-// primary), since instances without it refuse what it seals. WatchFile
-// and Replace log the same.
+// primary), since instances without it refuse what it seals; and one
+// that removes a key whose promote_at is still to come (a rollback, a
+// stale copy), since this instance will not switch to it then while
+// instances that kept it will. WatchFile and Replace log the same.
 func (r *KeyRing) ReloadFile(path string) error {
 	st, err := loadRingState(path)
 	if err != nil {
@@ -147,6 +212,12 @@ func warnSealingChange(old, st *ringState, now time.Time, file string) {
 	if is := st.primaryAt(now); old.lookup(is.id) == nil {
 		warn("cookiesession: key ring reload made a key seal at once that was not in the ring before: instances that do not hold it yet refuse the sessions it seals",
 			is, "add a key to every instance before it becomes the primary: schedule it with a promote_at they all reach later")
+	}
+	for _, k := range old.scheduled {
+		if now.Before(k.promoteAt) && st.lookup(k.id) == nil {
+			warn("cookiesession: key ring reload removed a key before its scheduled promotion: this instance will not switch to it at promote_at; instances that still hold it will, and this one will refuse the sessions they seal",
+				k, "if the removal was not meant (a rollback, a stale copy), put the key back; to cancel the rotation, remove the key from every instance's ring before its promote_at")
+		}
 	}
 }
 

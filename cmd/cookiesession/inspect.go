@@ -221,6 +221,25 @@ func (e *env) noteRefusal(ring *cookiesession.KeyRing, opts cookiesession.Option
 	if errors.As(err, &te) && te.Reason == "authentication failed" {
 		fmt.Fprintf(e.stderr, "cookiesession inspect: note: a key with this id but another secret, a token sealed for a cookie name other than %q (-name), and a changed or cut token all fail alike\n", opts.Name)
 	}
+	if errors.As(err, &te) && errors.Is(err, cookiesession.ErrUnknownKey) {
+		e.noteUnknownKey(ring, te.KeyID)
+	}
+}
+
+// noteUnknownKey explains a token under a key the ring lacks, the usual
+// answer to "users are being signed out": the bare reason does not say
+// which keys the ring holds, nor the two ways it comes to lack one.
+func (e *env) noteUnknownKey(ring *cookiesession.KeyRing, id uint32) {
+	var keys []string
+	for _, k := range ring.Keys() {
+		key := cookiesession.FormatKeyID(k.ID)
+		if k.Primary {
+			key += " (primary)"
+		}
+		keys = append(keys, key)
+	}
+	fmt.Fprintf(e.stderr, "cookiesession inspect: note: the ring holds keys %s, not %s: a server with this ring refuses the cookie and starts a fresh session, signing the user out. Either %s was removed before the sessions it sealed expired (put it back until MaxAge has passed since it last sealed), or the token was sealed by an instance whose ring holds it and this server's does not (compare that ring with list, or each instance's metrics keys)\n",
+		strings.Join(keys, ", "), cookiesession.FormatKeyID(id), cookiesession.FormatKeyID(id))
 }
 
 // maxCookieSize is the Manager's default MaxCookieSize: a chunked

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -15,7 +16,9 @@ const keygenUsage = `usage: cookiesession keygen [-out FILE [-force]] [-json]
 Generate a key ring holding one new key, the primary, and print its JSON
 text form (secrets included) to stdout, or write it to FILE with mode 0600
 and print the new key's id. An existing FILE is never replaced unless
--force is given.
+-force is given; a ring it held is named on stderr, since servers that
+load the new one sign out every session its keys sealed (rotate with add,
+promote and remove instead).
 `
 
 func cmdKeygen(e *env, args []string) error {
@@ -48,7 +51,10 @@ func cmdKeygen(e *env, args []string) error {
 		_, err = e.stdout.Write(data)
 		return err
 	case *force:
-		err = e.writeFileAtomic(*out, data)
+		replaced, _ := cookiesession.LoadKeyRingFile(*out) // nil if absent or not a ring
+		if err = e.writeFileAtomic(*out, data); err == nil && replaced != nil {
+			e.noteReplacedRing(*out, replaced)
+		}
 	default:
 		err = createFileExclusive(*out, data)
 	}
@@ -56,6 +62,18 @@ func cmdKeygen(e *env, args []string) error {
 		return err
 	}
 	return e.printKeyID(key.ID(), time.Time{}, *asJSON)
+}
+
+// noteReplacedRing says on stderr that keygen -force dropped the keys of
+// a ring: servers that load the file refuse every session those keys
+// sealed, which a rotation with add, promote and remove would keep.
+func (e *env) noteReplacedRing(path string, replaced *cookiesession.KeyRing) {
+	var ids []string
+	for _, k := range replaced.Keys() {
+		ids = append(ids, cookiesession.FormatKeyID(k.ID))
+	}
+	fmt.Fprintf(e.stderr, "cookiesession keygen: note: %s held a key ring (keys %s) that the new one replaces: servers that load it refuse every session those keys sealed (unknown key id) and sign its user out; to change keys without that, use add, promote and remove\n",
+		path, strings.Join(ids, " "))
 }
 
 // checkOut refuses an -out that names no file. Given but empty (a script's
@@ -104,7 +122,9 @@ key's id.
 Rotation: add the key, let the file reach every instance, then promote it.
 With -promote-at (or -promote-in, counted from now) the key is promoted by
 each instance's own clock at that time, so the fleet switches together;
-leave enough time for the file to reach every instance first.
+leave enough time for the file to reach every instance first. A key
+already scheduled after that time, which will take over from the new one,
+is noted on stderr.
 `
 
 func cmdAdd(e *env, args []string) error {
@@ -124,7 +144,7 @@ func cmdAdd(e *env, args []string) error {
 		return err
 	}
 	var key cookiesession.Key
-	_, err = e.editRing(*ringPath, func(ring *cookiesession.KeyRing) error {
+	ring, err := e.editRing(*ringPath, func(ring *cookiesession.KeyRing) error {
 		if key, err = newKeyFor(ring); err != nil {
 			return err
 		}
@@ -132,6 +152,9 @@ func cmdAdd(e *env, args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if !at.IsZero() {
+		e.noteLaterPromotions("add", ring, key.ID(), at)
 	}
 	return e.printKeyID(key.ID(), at, *asJSON)
 }
@@ -181,10 +204,25 @@ const promoteUsage = `usage: cookiesession promote -ring FILE -id ID
 Make key ID (8 hex digits, see list) the primary of the ring in FILE now and
 rewrite FILE atomically. The former primary stays as an open-only key, so
 sessions it sealed keep working. Promote only a key every instance has.
+A note on stderr says when the key was the primary already (nothing
+changed) or another key is scheduled to take over from it later.
 `
 
 func cmdPromote(e *env, args []string) error {
-	return changeKey(e, "promote", promoteUsage, args, (*cookiesession.KeyRing).Promote)
+	var already bool
+	promote := func(ring *cookiesession.KeyRing, id uint32) error {
+		already = ring.Primary() == id
+		return ring.Promote(id)
+	}
+	if err := changeKey(e, "promote", promoteUsage, args, promote); err != nil {
+		return err
+	}
+	if already {
+		// Most likely the old key's id was given for the new one's: the
+		// rotation has not happened, and removing the other key would undo it.
+		fmt.Fprintln(e.stderr, "cookiesession promote: note: the key was already the primary, so nothing changed; to rotate, promote the key that add printed (see list)")
+	}
+	return nil
 }
 
 const removeUsage = `usage: cookiesession remove -ring FILE -id ID
@@ -261,19 +299,19 @@ func changeKey(e *env, name, usage string, args []string, change func(*cookieses
 		return err
 	}
 	if name == "promote" {
-		e.noteLaterPromotions(ring, id)
+		e.noteLaterPromotions("promote", ring, id, time.Now())
 	}
 	return nil
 }
 
-// noteLaterPromotions says on stderr when a key scheduled for later will
-// take over from the key just promoted: promote does not cancel it.
-func (e *env) noteLaterPromotions(ring *cookiesession.KeyRing, promoted uint32) {
-	now := time.Now()
+// noteLaterPromotions says on stderr when another key scheduled after
+// from will take over from key id, which becomes the primary at from:
+// neither promote nor add cancels it.
+func (e *env) noteLaterPromotions(cmd string, ring *cookiesession.KeyRing, id uint32, from time.Time) {
 	for _, k := range ring.Keys() {
-		if k.ID != promoted && now.Before(k.PromoteAt) {
-			fmt.Fprintf(e.stderr, "cookiesession promote: note: key %s is scheduled to become the primary at %s and will take over from %s then; remove it to cancel that\n",
-				cookiesession.FormatKeyID(k.ID), k.PromoteAt.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(promoted))
+		if k.ID != id && from.Before(k.PromoteAt) {
+			fmt.Fprintf(e.stderr, "cookiesession %s: note: key %s is scheduled to become the primary at %s and will take over from %s then; remove it to cancel that\n",
+				cmd, cookiesession.FormatKeyID(k.ID), k.PromoteAt.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id))
 		}
 	}
 }

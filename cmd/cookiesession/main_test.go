@@ -435,6 +435,85 @@ func TestPromoteNotesLaterSchedule(t *testing.T) {
 	}
 }
 
+// TestPromoteOfThePrimaryNotes: promote of the key that already seals (the
+// old key's id pasted for the new one's) changed nothing and said nothing,
+// so the rotation looked done; a later remove of the "old" key would then
+// drop the new one. It now says so on stderr, and still exits 0.
+func TestPromoteOfThePrimaryNotes(t *testing.T) {
+	path := newRingFile(t)
+	old := primaryOf(t, listJSON(t, path))
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	const note = "the key was already the primary, so nothing changed; to rotate, promote the key that add printed"
+	if res := cli(t, "", "promote", "-ring", path, "-id", old); res.code != 0 || !strings.Contains(res.stderr, note) {
+		t.Errorf("promote of the primary: exit %d, stderr %q; want exit 0 and %q", res.code, res.stderr, note)
+	}
+	if res := cli(t, "", "promote", "-ring", path, "-id", added); res.code != 0 || res.stderr != "" {
+		t.Errorf("promote of the added key: exit %d, stderr %q; want no note", res.code, res.stderr)
+	}
+}
+
+// TestAddNotesLaterSchedule: a key added with a promotion time before
+// another key's pending one (a second rotation scheduled while the first
+// waits) seals only until the other takes over; add now says so, as
+// promote does.
+func TestAddNotesLaterSchedule(t *testing.T) {
+	path := newRingFile(t)
+	later := strings.TrimSpace(mustCLI(t, "add", "-ring", path, "-promote-in", "2h"))
+	res := cli(t, "", "add", "-ring", path, "-promote-in", "1h")
+	added := strings.TrimSpace(res.stdout)
+	want := "cookiesession add: note: key " + later + " is scheduled to become the primary at "
+	if res.code != 0 || !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, "will take over from "+added+" then") {
+		t.Errorf("add before a pending schedule: exit %d, stderr %q; want %q naming %s", res.code, res.stderr, want, added)
+	}
+	for _, args := range [][]string{{"-promote-in", "3h"}, nil} {
+		if res := cli(t, "", append([]string{"add", "-ring", path}, args...)...); res.code != 0 || res.stderr != "" {
+			t.Errorf("add %v: exit %d, stderr %q; want no note", args, res.code, res.stderr)
+		}
+	}
+}
+
+// TestKeygenForceNotesReplacedRing: keygen -force over a live ring drops
+// its keys, which signs out every user once servers load the file; it
+// now names the keys it dropped. Over a file that is no ring, or none,
+// there is nothing to say.
+func TestKeygenForceNotesReplacedRing(t *testing.T) {
+	path := newRingFile(t)
+	old := primaryOf(t, listJSON(t, path))
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	res := cli(t, "", "keygen", "-out", path, "-force")
+	if res.code != 0 || !strings.Contains(res.stderr, "held a key ring (keys "+old+" "+added+") that the new one replaces") ||
+		!strings.Contains(res.stderr, "use add, promote and remove") {
+		t.Errorf("keygen -force over a ring: exit %d, stderr %q", res.code, res.stderr)
+	}
+	notRing := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.WriteFile(notRing, []byte("not a ring"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{notRing, filepath.Join(t.TempDir(), "new.json")} {
+		if res := cli(t, "", "keygen", "-out", out, "-force"); res.code != 0 || res.stderr != "" {
+			t.Errorf("keygen -force -out %s: exit %d, stderr %q; want no note", out, res.code, res.stderr)
+		}
+	}
+}
+
+// TestInspectUnknownKeyNotes: the usual answer to "users are being signed
+// out" is a token under a key the ring lacks; inspect printed only the
+// reason. It now names the ring's keys and the two ways to lack one.
+func TestInspectUnknownKeyNotes(t *testing.T) {
+	path := newRingFile(t)
+	old := primaryOf(t, listJSON(t, path))
+	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	mustCLI(t, "promote", "-ring", path, "-id", added)
+	mustCLI(t, "remove", "-ring", path, "-id", old)
+	res := cli(t, "", "inspect", "-ring", path, token)
+	want := "the ring holds keys " + added + " (primary), not " + old + ": a server with this ring refuses the cookie"
+	if res.code != 1 || !strings.Contains(res.stderr, "unknown key id "+old) || !strings.Contains(res.stderr, want) ||
+		!strings.Contains(res.stderr, old+" was removed before the sessions it sealed expired") {
+		t.Errorf("inspect under a removed key: exit %d, stderr %q; want the reason and %q", res.code, res.stderr, want)
+	}
+}
+
 func TestWriteFileAtomicFailureLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "ring.json")
