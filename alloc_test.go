@@ -7,7 +7,10 @@ package cookiesession_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
+
+	"github.com/seed-ff2808ae/cookiesession"
 )
 
 // TestCodecAllocations bounds the codec's allocations for the small
@@ -44,5 +47,26 @@ func TestMiddlewareAllocations(t *testing.T) {
 		if got > want[c.name] {
 			t.Errorf("%s request: %v allocations, want at most %v", c.name, got, want[c.name])
 		}
+	}
+}
+
+// TestPathCheckAllocations checks that with Options.Path set, a request
+// without a cookie that reads its session (every anonymous visitor's)
+// costs no more allocations than under the default Path: the check that
+// the request is inside the Path runs on each such request.
+func TestPathCheckAllocations(t *testing.T) {
+	allocs := map[string]float64{}
+	for _, path := range []string{"/", "/app"} {
+		f := newFixture(t, cookiesession.Options{Path: path})
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cookiesession.FromContext(r.Context()).GetString("user")
+		}))
+		req := httptest.NewRequest("GET", "https://example.com/app/page?tab=1", nil)
+		req.RequestURI = "/app/page?tab=1" // as a server reads it: origin-form
+		w := &discardWriter{h: http.Header{}}
+		allocs[path] = testing.AllocsPerRun(200, func() { w.serve(h, req) })
+	}
+	if allocs["/app"] > allocs["/"] {
+		t.Errorf("a cookieless read under Path /app makes %v allocations, under / %v; want no more", allocs["/app"], allocs["/"])
 	}
 }

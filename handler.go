@@ -35,7 +35,7 @@ type Manager struct {
 	noFlushLogged atomic.Bool
 	// timeoutLogged: a cookie went to a response that timed out around us.
 	timeoutLogged atomic.Bool
-	// lateSaveLogged: Save wrote a cookie after its request had ended.
+	// lateSaveLogged: Save wrote a cookie after its request's context ended.
 	lateSaveLogged atomic.Bool
 	// foreignLogged: a response set one of our cookies the Manager did not.
 	foreignLogged atomic.Bool
@@ -286,7 +286,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	// The decision and what is written use one instant, the request's
 	// start, so a session cannot expire between the two.
 	now := s.start()
-	switch act := m.action(s, now); act {
+	switch act := m.action(s, r, now); act {
 	case actionWrite, actionRekey:
 		err := m.write(h, s, now, act == actionRekey, buf)
 		if errors.Is(err, ErrExpired) {
@@ -340,13 +340,13 @@ const (
 // action applies the rules for when Set-Cookie is sent: only on a change,
 // Renew, Destroy, Touch, a due refresh, a token under an old key, or to
 // clear a refused or emptied cookie. A session that never held a value
-// sends nothing.
-func (m *Manager) action(s *Session, now time.Time) action {
+// sends nothing. r is the request answered, if known (see outsidePath).
+func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 	empty := s.values.Len() == 0
 	switch {
 	case empty && s.destroyed, empty && s.changed && s.loaded:
 		// Destroyed, or its last value removed: the client keeps nothing.
-		if s.chunksSent == 0 && s.lines == nil && !m.outsidePath(s.req) {
+		if s.chunksSent == 0 && s.lines == nil && !m.outsidePath(r) {
 			return actionNone // the client holds nothing to expire
 		}
 		return actionClear

@@ -189,12 +189,19 @@ func TestNoMiddlewareNamesTheFix(t *testing.T) {
 	if s != nil {
 		t.Fatalf("FromContext without middleware = %p, want nil", s)
 	}
-	defer func() {
-		if msg, _ := recover().(string); !strings.Contains(msg, "Manager.Handler") {
-			t.Errorf("panic %q does not name the fix", msg)
-		}
-	}()
-	s.GetString("user")
+	for name, use := range map[string]func(){
+		"GetString":   func() { s.GetString("user") },
+		"SetLifetime": func() { _ = s.SetLifetime(cookiesession.Lifetime{MaxAge: time.Hour}) },
+	} {
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.Contains(msg, "Manager.Handler") {
+					t.Errorf("%s: panic %q does not name the fix", name, msg)
+				}
+			}()
+			use()
+		}()
+	}
 }
 
 // TestSaveAfterCommitThroughWrapper checks that Save reports a change that

@@ -467,12 +467,12 @@ func (s *Session) SetLifetime(l Lifetime) error {
 	if err := l.check(); err != nil {
 		return err
 	}
+	s.lock() // first: a nil s panics naming the fix
+	defer s.mu.Unlock()
 	if maxAge := cmp.Or(l.MaxAge, s.mgr.codec.maxAge); l.IdleTimeout > maxAge {
 		return fmt.Errorf("cookiesession: SetLifetime: IdleTimeout %v is longer than the session's MaxAge %v (the Lifetime's, or else Options.MaxAge), which would end it first however active it is; set Lifetime.MaxAge at least as long",
 			l.IdleTimeout, maxAge)
 	}
-	s.lock()
-	defer s.mu.Unlock()
 	if ceiling := s.mgr.codec.ceilingDuration(); l.MaxAge > ceiling || l.IdleTimeout > ceiling {
 		ctx, _ := s.origin()
 		s.mgr.logger.WarnContext(ctx, "cookiesession: SetLifetime asks for more than MaxLifetime allows; the session is cut to MaxLifetime",

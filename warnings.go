@@ -97,7 +97,7 @@ func (m *Manager) warnLateSave(r *http.Request, s *Session) {
 	if !wrote || m.lateSaveLogged.Swap(true) {
 		return
 	}
-	m.logger.WarnContext(r.Context(), "cookiesession: Save wrote the session's cookie after its request had ended: the response has most likely gone without it, and the change is lost (logged once)",
+	m.logger.WarnContext(r.Context(), "cookiesession: Save wrote the session's cookie after its request's context ended: the handler had returned (the change is lost) or the client had gone (logged once)",
 		slog.String("context", err.Error()), slog.String("path", urlPath(r)),
 		slog.String("fix", "call Save before the handler returns and before it writes the body; a goroutine that outlives the handler cannot set a cookie"))
 }
@@ -178,11 +178,22 @@ func (m *Manager) outsidePath(r *http.Request) bool {
 	if m.attrs.Path == "/" || r == nil || len(r.Header["X-Forwarded-Prefix"]) > 0 {
 		return false
 	}
-	p := urlPath(r)
-	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && u.Path != "" {
-		p = u.Path
+	return !pathMatch(requestPath(r), m.attrs.Path)
+}
+
+// requestPath returns the path of r's request-target, or of r.URL without
+// one. It runs on every cookieless request that uses its session, so the
+// usual origin-form target is cut, not parsed: that allocates nothing and
+// gives the path url.ParseRequestURI would, which has nothing to unescape.
+func requestPath(r *http.Request) string {
+	target, _, _ := strings.Cut(r.RequestURI, "?")
+	if strings.HasPrefix(target, "/") && !strings.Contains(target, "%") {
+		return target
 	}
-	return !pathMatch(p, m.attrs.Path)
+	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && u.Path != "" {
+		return u.Path // absolute-form, or escaped
+	}
+	return urlPath(r)
 }
 
 // pathMatch is RFC 6265's path-match: whether a browser sends a cookie

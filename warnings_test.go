@@ -331,3 +331,22 @@ func TestDestroyOutsidePathClears(t *testing.T) {
 		t.Errorf("a logout without a cookie inside the Path: Set-Cookie %q", resp.Header["Set-Cookie"])
 	}
 }
+
+// TestDestroyOutsidePathClearsWithoutMiddleware checks that a Destroy on a
+// path outside Options.Path clears the cookie when the session came from
+// Manager.Load and is written by Save, as fibersession and a Lambda
+// handler do, not only inside the middleware.
+func TestDestroyOutsidePathClearsWithoutMiddleware(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Path: "/app", MaxChunks: 2})
+	r := httptest.NewRequest("POST", "https://example.com/logout", nil)
+	s, err := f.m.Load(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Destroy()
+	w := httptest.NewRecorder()
+	if err := f.m.Save(w, r, s); err != nil {
+		t.Fatal(err)
+	}
+	requireCleared(t, w.Header(), "session", "session.1")
+}

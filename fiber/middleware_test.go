@@ -953,3 +953,50 @@ func TestAppErrorHandlerStoresFlash(t *testing.T) {
 		t.Errorf("GET / after the error: flashes %q, want the ErrorHandler's", r.body)
 	}
 }
+
+// TestDestroyOutsidePathClears checks that a logout on a path outside
+// Options.Path, where the browser sends no cookie, expires every chunk,
+// as the core's middleware does: the user stayed signed in.
+func TestDestroyOutsidePathClears(t *testing.T) {
+	m := newManager(t, cookiesession.Options{Path: "/app", MaxChunks: 2})
+	app := fiber.New()
+	app.Use(fibersession.New(m))
+	app.Post("/logout", func(c fiber.Ctx) error {
+		fibersession.Get(c, m).Destroy()
+		return nil
+	})
+	r := do(t, app, http.MethodPost, "/logout", newJar()) // the browser sends no cookie here
+	if !r.expired(t, "session") || !r.expired(t, "session.1") {
+		t.Errorf("logout outside the cookie's Path: Set-Cookie %q, want both chunks expired", r.setCookie)
+	}
+}
+
+// TestOutsidePathWarns checks the core's warning for a session used
+// without a cookie outside Options.Path, through the request fibersession
+// builds: a proxy that strips the prefix and says so in
+// X-Forwarded-Prefix makes the path the browser used unknown.
+func TestOutsidePathWarns(t *testing.T) {
+	const warning = "outside the cookie's Path"
+	for _, tc := range []struct {
+		target, prefix string
+		warn           bool
+	}{
+		{target: "/logout", warn: true},
+		{target: "/app/logout"},
+		{target: "/logout", prefix: "/app"},
+	} {
+		var logged syncBuffer
+		m := newManager(t, cookiesession.Options{Path: "/app", Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		app := fiber.New()
+		app.Use(fibersession.New(m))
+		app.Get("/*", func(c fiber.Ctx) error { return c.SendString(fibersession.Get(c, m).GetString("user")) })
+		req := httptest.NewRequest(http.MethodGet, "https://example.com"+tc.target, nil)
+		if tc.prefix != "" {
+			req.Header.Set("X-Forwarded-Prefix", tc.prefix)
+		}
+		send(t, app, req, nil)
+		if got := len(logged.lines(warning)) == 1; got != tc.warn {
+			t.Errorf("%s, X-Forwarded-Prefix %q: warned %v, want %v; log:\n%s", tc.target, tc.prefix, got, tc.warn, &logged)
+		}
+	}
+}

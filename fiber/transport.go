@@ -24,9 +24,10 @@ import (
 // httpsHeaders are the request headers that can say a request came over
 // HTTPS (the core's plainHTTP reads them), or for which host the browser
 // sent it (the core's Domain check reads X-Forwarded-Host, Forwarded,
-// and Origin and Referer as Sec-Fetch-Site qualifies them), passed on at
-// the final save.
-var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site"}
+// and Origin and Referer as Sec-Fetch-Site qualifies them), or that a
+// proxy stripped a prefix from the path (the core's Path check reads
+// X-Forwarded-Prefix), passed on at the final save.
+var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site", "X-Forwarded-Prefix"}
 
 // scratch is one used session's per-request state, pooled: the session,
 // the request the core reads and the header map it writes.

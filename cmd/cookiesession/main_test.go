@@ -1157,7 +1157,7 @@ func TestConcurrentEditsLoseNothing(t *testing.T) {
 			if id := strings.TrimSpace(res.stdout); id != "" {
 				added = append(added, id)
 			}
-		case strings.Contains(res.stderr, "is being changed by another cookiesession command"):
+		case strings.Contains(res.stderr, "is being changed by another"), strings.Contains(res.stderr, "is being changed by other"):
 			busy++
 		default:
 			t.Errorf("exit %d, stderr %q", res.code, res.stderr)
@@ -1188,6 +1188,18 @@ func TestStaleLockRefused(t *testing.T) {
 	before, _ := os.ReadFile(path)
 	lock := path + ".lock"
 	if err := os.WriteFile(lock, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A lock written just now is another command's, at work: the edit
+	// says to wait, not to remove it.
+	if err := os.Chtimes(lock, time.Now().Add(time.Hour), time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if res := cli(t, "", "add", "-ring", path); res.code != 1 || !strings.Contains(res.stderr, "run again when they are done") || strings.Contains(res.stderr, "remove") {
+		t.Errorf("add under a fresh lock: exit %d, stderr %q; want to be told to run again later", res.code, res.stderr)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(lock, old, old); err != nil {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{

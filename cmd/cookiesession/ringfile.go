@@ -181,7 +181,11 @@ func createLock(path, lock string) (*os.File, error) {
 		case !errors.Is(err, fs.ErrExist):
 			return nil, fmt.Errorf("locking %s: %w", path, err)
 		case time.Now().After(deadline):
-			return nil, fmt.Errorf("%s is being changed by another cookiesession command: its lock file %s has existed for over %v; if no command is running (one was killed), remove %s and run again",
+			if info, err := os.Stat(lock); err == nil && time.Since(info.ModTime()) < lockWait {
+				// Other commands keep taking the lock: none is stuck.
+				return nil, fmt.Errorf("%s is being changed by other cookiesession commands, one after another, for over %v; run again when they are done", path, lockWait)
+			}
+			return nil, fmt.Errorf("%s is being changed by another cookiesession command: its lock file %s was last written over %v ago; if no command is running (one was killed), remove %s and run again",
 				path, lock, lockWait, lock)
 		}
 		time.Sleep(10 * time.Millisecond)
