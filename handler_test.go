@@ -1597,7 +1597,7 @@ func TestSaveAfterRequestEndedWarns(t *testing.T) {
 			t.Errorf("a Save in time logged:\n%s", f.log)
 		}
 	}
-	warns := f.log.lines("request had ended")
+	warns := f.log.lines("after its request's context ended")
 	if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "/late") {
 		t.Errorf("want one warning naming the path, got:\n%s", f.log)
 	}
