@@ -304,6 +304,26 @@ type sessionBody struct {
 	Expires time.Time         `json:"expires"`
 	Values  map[string]any    `json:"values"`
 	Types   map[string]string `json:"types"`
+	Refused string            `json:"refused,omitempty"` // why a new session replaced the cookie sent
+}
+
+// refusedBody answers GET /api/session when the request carried a session
+// cookie the server could not open: without it, the reply would be the
+// same {} as for a client that sent none.
+type refusedBody struct {
+	Refused string `json:"refused"`
+}
+
+// refusedNote is what the API says about a session cookie it could not
+// open, as the page's refused-cookie note does.
+const refusedNote = "the server could not open the session cookie this request carried: it expired, was changed, " +
+	"or was sealed with a key this instance does not hold; the server log says which (at debug level with -debug, " +
+	"at warning level for an unknown key)"
+
+// refused reports whether the request brought a session cookie that did
+// not open. Call it before the handler changes the session.
+func (a *app) refused(r *http.Request, s *cookiesession.Session) bool {
+	return s.IsNew() && len(a.received(r)) > 0
 }
 
 type errorBody struct {
@@ -322,6 +342,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 func (a *app) getSession(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
+	if a.refused(r, s) {
+		writeJSON(w, http.StatusOK, refusedBody{refusedNote})
+		return
+	}
 	if s.IsNew() {
 		writeJSON(w, http.StatusOK, struct{}{})
 		return
@@ -359,6 +383,7 @@ func (a *app) mergeSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s := cookiesession.FromContext(r.Context())
+	refused := a.refused(r, s)
 	for _, f := range fields {
 		if err := f.store(s); err != nil {
 			a.log.Error("storing value", "key", f.key, "err", err)
@@ -373,7 +398,11 @@ func (a *app) mergeSession(w http.ResponseWriter, r *http.Request) {
 		a.commitFailed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, sessionJSON(s, s.ExpiresAt()))
+	body := sessionJSON(s, s.ExpiresAt())
+	if refused {
+		body.Refused = refusedNote + "; these values start a new session"
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (a *app) deleteSession(w http.ResponseWriter, r *http.Request) {

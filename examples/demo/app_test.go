@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -617,9 +618,11 @@ func TestReloadRotation(t *testing.T) {
 	}
 	// An unknown key id may be newer than this instance's ring: the request
 	// gets a fresh session, and the cookie stays until something is stored.
-	if resp, body := idle.get("/api/session"); strings.TrimSpace(body) != "{}" ||
+	// The reply says the cookie was refused, not the {} of a client that
+	// sent none.
+	if resp, body := idle.get("/api/session"); !strings.Contains(body, `"refused"`) || strings.Contains(body, `"id"`) ||
 		len(resp.Header.Values("Set-Cookie")) != 0 || len(idle.cookies()) != 1 {
-		t.Errorf("a cookie under the removed key: %s, Set-Cookie %q; want a fresh session and the cookie kept",
+		t.Errorf("a cookie under the removed key: %s, Set-Cookie %q; want a fresh session, said to be refused, and the cookie kept",
 			body, resp.Header.Values("Set-Cookie"))
 	}
 }
@@ -668,5 +671,62 @@ func TestRunBadFlags(t *testing.T) {
 		if err := run(context.Background(), args, &out); err == nil {
 			t.Errorf("run %q: no error", args)
 		}
+	}
+}
+
+// TestFlagValuesRefused: a flag value that the library would take for its
+// default (a zero -max-age is 24h, -max-chunks 0 is 1, -remember 0 is 30
+// days) is refused naming the flag, not
+// silently ignored.
+func TestFlagValuesRefused(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-max-age", "0"}, "-max-age 0s"},
+		{[]string{"-max-age", "-1h"}, "-max-age -1h0m0s"},
+		{[]string{"-max-chunks", "0"}, "-max-chunks 0: a session spans 1 to 64 cookies"},
+		{[]string{"-max-chunks", "65"}, "-max-chunks 65"},
+		{[]string{"-remember", "0"}, "-remember 0s"},
+		{[]string{"-idle-timeout", "-1s"}, "-idle-timeout -1s"},
+	} {
+		var out strings.Builder
+		_, err := parseFlags(tc.args, &out)
+		if !errors.As(err, new(usageError)) || !strings.Contains(out.String(), tc.want) {
+			t.Errorf("demo %q: err %v, printed %q; want a usage error printing %q", tc.args, err, out.String(), tc.want)
+		}
+	}
+	for _, args := range [][]string{nil, {"-max-age", "1h", "-idle-timeout", "2h"}, {"-max-chunks", "64", "-remember", "1s"}} {
+		if _, err := parseFlags(args, new(strings.Builder)); err != nil {
+			t.Errorf("demo %q: %v", args, err)
+		}
+	}
+}
+
+// TestAPISaysCookieRefused: GET /api/session with a cookie the server
+// cannot open says so instead of answering the {} of a client that sent
+// none, and a POST that starts a new session over it says why.
+func TestAPISaysCookieRefused(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	u, _ := url.Parse(d.srv.URL)
+	d.client.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: strings.Repeat("A", 200)}})
+	_, body := d.get("/api/session")
+	var got refusedBody
+	if err := json.Unmarshal([]byte(body), &got); err != nil || !strings.Contains(got.Refused, "could not open") {
+		t.Errorf("GET with a forged cookie = %s, want a refused note", body)
+	}
+	d.client.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: strings.Repeat("A", 200)}})
+	resp, body := d.postJSON(`{"visits":41}`)
+	var posted sessionBody
+	if err := json.Unmarshal([]byte(body), &posted); err != nil || resp.StatusCode != http.StatusOK ||
+		posted.Values["visits"] != 41.0 || !strings.Contains(posted.Refused, "new session") {
+		t.Errorf("POST over a forged cookie = %d %s, want the new session and a refused note", resp.StatusCode, body)
+	}
+	// The new session's own cookie opens: no note.
+	if _, body := d.get("/api/session"); strings.Contains(body, "refused") {
+		t.Errorf("GET with the new session's cookie = %s, want no refused note", body)
+	}
+	if _, body := d.otherBrowser().get("/api/session"); strings.TrimSpace(body) != "{}" {
+		t.Errorf("GET with no cookie = %s, want {}", body)
 	}
 }

@@ -73,7 +73,7 @@ func parseFlags(args []string, out io.Writer) (flags, error) {
 	fs.DurationVar(&f.cfg.MaxAge, "max-age", 24*time.Hour, "absolute session lifetime")
 	fs.DurationVar(&f.cfg.IdleTimeout, "idle-timeout", 0, "end a session idle this long; 0 is off")
 	fs.DurationVar(&f.cfg.RememberFor, "remember", defaultRemember, "lifetime of a \"remember me\" login, and the ceiling (MaxLifetime) of every session")
-	fs.IntVar(&f.cfg.MaxChunks, "max-chunks", 1, "cookies of 4096 bytes a session may span")
+	fs.IntVar(&f.cfg.MaxChunks, "max-chunks", 1, "cookies of 4096 bytes a session may span, 1 to 64")
 	fs.BoolVar(&f.cfg.Insecure, "insecure", false, insecureHelp)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -86,7 +86,30 @@ func parseFlags(args []string, out io.Writer) (flags, error) {
 		fs.Usage()
 		return f, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
 	}
+	if err := checkFlags(f.cfg); err != nil {
+		fmt.Fprintf(out, "%v (see -h)\n", err)
+		return f, usageError{err}
+	}
 	return f, nil
+}
+
+// checkFlags refuses values that the library would otherwise take for its
+// default (a zero -max-age is 24h, a zero -max-chunks is 1, a zero
+// -remember is 30 days), so that no flag is silently ignored. An
+// -idle-timeout longer than -max-age is allowed, as by the library: it
+// applies to remembered sessions, which last -remember.
+func checkFlags(c config) error {
+	switch {
+	case c.MaxAge <= 0:
+		return fmt.Errorf("-max-age %v: a session's lifetime must be positive", c.MaxAge)
+	case c.MaxChunks < 1 || c.MaxChunks > 64:
+		return fmt.Errorf("-max-chunks %d: a session spans 1 to 64 cookies", c.MaxChunks)
+	case c.RememberFor < time.Second:
+		return fmt.Errorf("-remember %v: a remembered login must last at least 1s", c.RememberFor)
+	case c.IdleTimeout < 0:
+		return fmt.Errorf("-idle-timeout %v: must be positive, or 0 for off", c.IdleTimeout)
+	}
+	return nil
 }
 
 // run is the whole program; main adds only the process signals. It returns
