@@ -561,6 +561,14 @@ func (s *Session) KeyID() uint32 {
 	return s.keyID
 }
 
+// wroteCookie reports whether a save put the session's cookie lines, or
+// the lines clearing it, into a header map.
+func (s *Session) wroteCookie() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lines != nil
+}
+
 // adopt fills a fresh session from an opened record.
 func (s *Session) adopt(rec *Record) {
 	s.values, s.id, s.created, s.expires, s.keyID = rec.Values, rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID

@@ -85,16 +85,14 @@ func saysHTTPS(values []string, want string) bool {
 // returns (a goroutine saving afterwards) or the client goes away, and
 // nothing sends a header map after that. Save cannot tell this from w,
 // and returns nil. A server whose BaseContext is canceled at shutdown
-// ends its requests' contexts early too, hence "most likely".
+// ends its requests' contexts early too, and so does a client that goes
+// away, which the message names.
 func (m *Manager) warnLateSave(r *http.Request, s *Session) {
 	err := r.Context().Err()
 	if err == nil {
 		return
 	}
-	s.mu.Lock()
-	wrote := s.lines != nil
-	s.mu.Unlock()
-	if !wrote || m.lateSaveLogged.Swap(true) {
+	if !s.wroteCookie() || m.lateSaveLogged.Swap(true) {
 		return
 	}
 	m.logger.WarnContext(r.Context(), "cookiesession: Save wrote the session's cookie after its request's context ended: the handler had returned (the change is lost) or the client had gone (logged once)",

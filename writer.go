@@ -127,10 +127,7 @@ func (w *responseWriter) writeFailed(err error) {
 	if !errors.Is(err, http.ErrHandlerTimeout) || m.timeoutLogged.Load() {
 		return
 	}
-	s.mu.Lock()
-	lost := s.lines != nil
-	s.mu.Unlock()
-	if !lost || m.timeoutLogged.Swap(true) {
+	if !s.wroteCookie() || m.timeoutLogged.Swap(true) {
 		return
 	}
 	m.logger.WarnContext(s.req.Context(), "cookiesession: an http.TimeoutHandler outside the middleware answered 503 without the session's cookie: the session change was not saved (logged once)",
