@@ -235,10 +235,20 @@ func (c *Codec) ceilingDuration() time.Duration { return time.Duration(c.ceiling
 
 // limits returns the absolute lifetime and the idle timeout (0: none) that
 // apply to a session with lifetime l, in whole seconds.
+// Every request calls it two or three times, so the defaults are picked
+// with plain ifs: cmp.Or, variadic, builds and ranges over an array for
+// each field.
 func (c *Codec) limits(l *Lifetime) (maxAge, idle int64) {
+	ageFor, idleFor := c.maxAge, c.idle
+	if l.MaxAge != 0 {
+		ageFor = l.MaxAge
+	}
+	if l.IdleTimeout != 0 {
+		idleFor = l.IdleTimeout
+	}
 	ceiling := c.ceiling.Load()
-	maxAge = min(int64(cmp.Or(l.MaxAge, c.maxAge)/time.Second), ceiling)
-	if idle = int64(cmp.Or(l.IdleTimeout, c.idle) / time.Second); idle > 0 {
+	maxAge = min(int64(ageFor/time.Second), ceiling)
+	if idle = int64(idleFor / time.Second); idle > 0 {
 		idle = min(idle, ceiling)
 	}
 	return maxAge, idle

@@ -46,8 +46,8 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	for _, line := range lines {
 		for line != "" {
 			var part string
-			part, line, _ = strings.Cut(line, ";")
-			name, value, _ := strings.Cut(textproto.TrimString(part), "=")
+			part, line = cutByte(line, ';')
+			name, value := cutByte(textproto.TrimString(part), '=')
 			i := m.chunkIndex(textproto.TrimString(name))
 			if i < 0 || present&(1<<i) != 0 {
 				continue
@@ -63,10 +63,22 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 		}
 	}
 	s.chunksSent = int32(bits.Len64(present))
-	if present == 0 {
+	switch {
+	case present == 0:
 		return "", nil
+	case present == 1 && len(values[0]) <= m.codec.maxLen:
+		return values[0], nil // one cookie, the usual case: nothing to join
 	}
 	return m.joinChunks(values[:s.chunksSent], present)
+}
+
+// cutByte is strings.Cut for a one-byte separator, which saves readToken
+// two calls a cookie: Cut is not inlined, and it searches through Index.
+func cutByte(s string, sep byte) (before, after string) {
+	if i := strings.IndexByte(s, sep); i >= 0 {
+		return s[:i], s[i+1:]
+	}
+	return s, ""
 }
 
 // maxCookies is net/http's default limit: a request with more cookies is
@@ -218,6 +230,13 @@ func (b *headerBuf) setCookieLines(n int) []string {
 // net/http writes as is, and returns the Set-Cookie and Cache-Control
 // values, and whether h holds a targeted cache field (see isTargeted).
 func sweep(h http.Header, names []string) (setCookie, cacheControl []string, targeted bool) {
+	if len(h) == 1 {
+		// Nothing but the Vary that commit adds before it sets cookies?
+		// One look-up costs less than ranging over the map.
+		if _, ok := h["Vary"]; ok {
+			return nil, nil, false
+		}
+	}
 	for key, values := range h {
 		switch {
 		case key == "Set-Cookie":

@@ -313,7 +313,8 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 				m.warnReplaced(s, foreign)
 			}
 		} else {
-			if final && !s.savedBeside {
+			if final && !s.savedBeside && len(h) > 1 {
+				// A map that holds only the Vary added above sets no cookie.
 				m.warnForeign(h, r)
 			}
 			if s.chunksSent == 0 {
@@ -407,7 +408,13 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 		return err
 	}
 	defer putBuffer(sealed)
-	maxAge := int(rec.Expires.Sub(now) / time.Second)
+	// The whole seconds left, as Expires.Sub(now) / time.Second counts
+	// them (fill made sure Expires lies after now), without Sub's
+	// monotonic-clock and overflow checks.
+	maxAge := int(rec.Expires.Unix() - now.Unix())
+	if now.Nanosecond() > 0 {
+		maxAge--
+	}
 	browser := m.opts.BrowserSession
 	if s.lifetime != (Lifetime{}) {
 		browser = s.lifetime.BrowserSession

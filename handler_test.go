@@ -271,6 +271,28 @@ func checkRefreshed(t *testing.T, f *fixture, t0 time.Time, st refreshStep, got 
 	}
 }
 
+// TestMaxAgeRoundsDown: a cookie's Max-Age is the whole seconds its token
+// has left, rounded down, whether the request starts on a second or
+// part-way through one.
+func TestMaxAgeRoundsDown(t *testing.T) {
+	for _, tt := range []struct {
+		into time.Duration // how far into the second the request starts
+		want int
+	}{
+		{0, 3600},
+		{time.Nanosecond, 3599},
+		{500 * time.Millisecond, 3599},
+		{time.Second - time.Nanosecond, 3599},
+	} {
+		f := newFixture(t, cookiesession.Options{MaxAge: time.Hour})
+		f.advanceTo(fixedNow, tt.into)
+		resp := f.serve(newClientCookies(), setString(t, "user", "alice"))
+		if got := ourCookies(t, resp.Header, "session")["session"]; got == nil || got.MaxAge != tt.want {
+			t.Errorf("%v into the second: Set-Cookie %v, want Max-Age %d", tt.into, got, tt.want)
+		}
+	}
+}
+
 func TestIdleTimeoutSlidesWithThrottledRefresh(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{IdleTimeout: 10 * time.Minute, RefreshThreshold: 0.5})
 	t0 := f.clock.Now()

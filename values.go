@@ -126,8 +126,19 @@ func (v *Values) splice(start, end int, enc []byte) {
 // empty range where an entry for key belongs.
 func (v *Values) span(key string) (start, end int, found bool) {
 	for off := 0; off < len(v.enc); off = end {
-		var k string
-		k, end = v.next(off)
+		// shortString, inlined, reads the commonest entry; next any.
+		k, e := shortString(v.enc, off)
+		if end = e; e == 0 {
+			k, end = v.next(off)
+		}
+		// Most keys differ in their first byte: comparing it first saves a
+		// call to the runtime's string comparison for each entry passed.
+		if k != "" && key != "" && k[0] != key[0] {
+			if k[0] > key[0] {
+				return off, off, false // keys are in order: key's place is here
+			}
+			continue
+		}
 		switch strings.Compare(k, key) {
 		case 0:
 			return off, end, true
