@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The cookie transport: reading a token from the request's chunk cookies,
@@ -49,13 +50,15 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 			part, line = cutByte(line, ';')
 			name, value := cutByte(textproto.TrimString(part), '=')
 			i := m.chunkIndex(textproto.TrimString(name))
-			if i < 0 || present&(1<<i) != 0 {
+			if i < 0 {
+				continue
+			}
+			if present&(1<<i) != 0 {
+				s.shadowed = true
 				continue
 			}
 			present |= 1 << i
-			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
-				value = value[1 : len(value)-1]
-			}
+			value = unquote(value)
 			if i >= len(values) {
 				values = append(values, make([]string, len(m.names)-len(values))...)
 			}
@@ -70,6 +73,93 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 		return values[0], nil // one cookie, the usual case: nothing to join
 	}
 	return m.joinChunks(values[:s.chunksSent], present)
+}
+
+// unquote drops the double quotes RFC 6265 allows around a cookie value.
+func unquote(value string) string {
+	if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+		return value[1 : len(value)-1]
+	}
+	return value
+}
+
+// maxShadows bounds how many cookies of the base name openShadowed tries
+// past the first. A browser sends at most one cookie of a name per domain
+// and path that match the request (the host's own, one per parent domain,
+// one per parent path), so a few cover what cookie tossing can do, and a
+// hand-made request with thousands of them costs a few opens.
+const maxShadows = 4
+
+// openShadowed runs when the token gathered by readToken (the first
+// cookie of each chunk name) did not open, with err, and the request
+// carried more than that: a second cookie of one of our names, or several
+// chunks. A cookie set for a parent domain or a longer path, by a sibling
+// host or a network attacker (cookie tossing), or left by an earlier
+// Domain or Path setting, comes before the session's own in the Cookie
+// header, and its chunk names can join the session's. So it tries, in
+// header order, each cookie of the base name alone, and each after the
+// first joined with the first of the other chunks, and opens the first
+// that authenticates: every token is checked in full, so this chooses
+// only among tokens this ring sealed for this name. If none opens, the
+// error is one that keeps the client's cookie (see load) when any of the
+// tokens gave such an error, so a tossed cookie cannot get a session from
+// a newer ring cleared; otherwise err.
+func (m *Manager) openShadowed(r *http.Request, now time.Time, rec *Record, err error) error {
+	bases, rest := m.shadowCandidates(r.Header["Cookie"])
+	kept := keepsCookie(err)
+	for n, base := range bases {
+		tokens := [2]string{base, ""}
+		if n > 0 && rest != "" {
+			tokens[0], tokens[1] = base+rest, base
+		}
+		for _, token := range tokens {
+			if token == "" {
+				continue
+			}
+			*rec = Record{}
+			e := m.codec.open(token, now, rec)
+			if e == nil {
+				m.warnShadowed(r) // a chunk the session did not write
+				return nil
+			}
+			if !kept && keepsCookie(e) {
+				err, kept = e, true
+			}
+		}
+	}
+	return err
+}
+
+// shadowCandidates returns the values of the request's cookies of the
+// base name, in header order and at most 1+maxShadows of them, and the
+// first values of chunks 1, 2, ... joined, or "" if there are none or
+// they have a gap.
+func (m *Manager) shadowCandidates(lines []string) (bases []string, rest string) {
+	var chunks []string
+	for _, line := range lines {
+		for line != "" {
+			var part string
+			part, line = cutByte(line, ';')
+			name, value := cutByte(textproto.TrimString(part), '=')
+			switch i := m.chunkIndex(textproto.TrimString(name)); {
+			case i == 0 && len(bases) <= maxShadows:
+				bases = append(bases, unquote(value))
+			case i > 0:
+				for len(chunks) < i {
+					chunks = append(chunks, "")
+				}
+				if chunks[i-1] == "" {
+					chunks[i-1] = unquote(value)
+				}
+			}
+		}
+	}
+	for _, c := range chunks {
+		if c == "" {
+			return bases, ""
+		}
+	}
+	return bases, strings.Join(chunks, "")
 }
 
 // cutByte is strings.Cut for a one-byte separator, which saves readToken

@@ -142,8 +142,20 @@
 // requests, too). Options.Validate closes the first gap: it runs on every
 // loaded session, so a per-user generation counter kept in your user
 // record and copied into the session at login revokes every session of a
-// user when it is incremented ("log out everywhere"). Removing a key from
-// the ring revokes every session sealed under it at once.
+// user when it is incremented ("log out everywhere"). Destroy does not
+// revoke a copy of the cookie taken before it: to make logout stick, keep
+// the ids (Session.ID, the same in every cookie of one session) of ended
+// sessions until they would have expired, and refuse them in Validate.
+// Removing a key from the ring revokes every session sealed under it at
+// once.
+//
+// Another host of the site, or a network attacker on a plain-HTTP page,
+// can set a cookie of the session's name for a parent domain or a longer
+// path (cookie tossing), which the browser sends before the session's own.
+// The first cookie of the name that opens is taken, and a request that
+// carried two is never cleared and is logged at Warn, so junk cannot end a
+// session; but an attacker's own genuine session, tossed first, opens. A
+// "__Host-" name (Options.Name "__Host-session") prevents both.
 //
 // Keys are 32 bytes from crypto/rand with random 32-bit ids. A token names
 // its key; opening never tries other keys. Rotate in three stages, across a

@@ -253,6 +253,65 @@ func ExampleOptions_validate() {
 	// laptop: signed out - cookies left: 0
 }
 
+// Make logout stick: Destroy expires the cookie in this browser, but a copy
+// taken before (a stolen cookie, a saved request) still opens until its
+// deadline, since no store says it ended. Keep the ids of ended sessions
+// in your database until they would have expired, and refuse them in
+// Validate. The id is the same in every cookie of one session, whatever
+// was re-sealed; Renew draws a new one.
+func ExampleOptions_validateLogout() {
+	const maxAge = 8 * time.Hour
+	var mu sync.Mutex
+	ended := map[string]time.Time{} // session id -> when to forget it: a table with a TTL
+	isEnded := func(id string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		_, ok := ended[id]
+		return ok
+	}
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{
+		MaxAge: maxAge,
+		Validate: func(r *http.Request, s *cookiesession.Session) error {
+			if isEnded(s.ID()) {
+				return errors.New("session ended by logout")
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Renew()
+		_ = s.Set("user", r.FormValue("username")) // after checking the credentials
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if s.Has("user") { // opens the session: Validate runs here, outside mu
+			mu.Lock()
+			ended[s.ID()] = s.CreatedAt().Add(maxAge) // no cookie of it opens after that
+			mu.Unlock()
+		}
+		s.Destroy()
+	})
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "user=%q", cookiesession.FromContext(r.Context()).GetString("user"))
+	})
+	handler := sessions.Handler(mux)
+
+	browser := newClientCookies()
+	browser.do(handler, "POST", "/login?username=ada")
+	stolen := browser.clone() // the cookie as it was before the logout
+	browser.do(handler, "POST", "/logout")
+	fmt.Println("browser:", browser.do(handler, "GET", "/").Body)
+	fmt.Println("stolen copy:", stolen.do(handler, "GET", "/").Body)
+	// Output:
+	// browser: user=""
+	// stolen copy: user=""
+}
+
 // ErrorHandler answers a request whose session does not fit, before
 // anything reaches the client, and the client keeps its previous cookie.
 func ExampleOptions_errorHandler() {

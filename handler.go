@@ -45,6 +45,8 @@ type Manager struct {
 	domainLogged atomic.Bool
 	// outsidePathLogged: a session was read on a path outside the cookie's.
 	outsidePathLogged atomic.Bool
+	// shadowedLogged: a request carried two cookies of one of our names.
+	shadowedLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -132,6 +134,12 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	if err == nil {
 		err = m.codec.open(token, now, &rec)
 	}
+	if s.shadowed {
+		m.warnShadowed(r)
+	}
+	if err != nil && (s.shadowed || s.chunksSent > 1) {
+		err = m.openShadowed(r, now, &rec, err)
+	}
 	if err == nil {
 		s.adopt(&rec)
 		// A shortened MaxAge also shortens the deadline the cookie is given.
@@ -144,14 +152,25 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		// A key this instance does not hold may be newer than its ring, and
 		// a token "created in the future" comes from an instance whose
 		// clock is ahead: both open elsewhere, or later, so the cookie
-		// stays, unless the handler stores something.
-		var te *TokenError
-		s.refused = !errors.Is(err, ErrUnknownKey) && !(errors.As(err, &te) && te.ahead)
+		// stays, unless the handler stores something. So does a cookie
+		// sent beside another of its name.
+		// Of two cookies of one of our names, the clear would reach only
+		// the one set with our Domain and Path, which may be the session's
+		// own; the other, tossed by another host, would stay.
+		s.refused = !keepsCookie(err) && !s.shadowed
 		m.refusedCookie(r, err)
 		return err
 	}
 	m.stats.open(rec.KeyID)
 	return nil
+}
+
+// keepsCookie reports whether a cookie refused with err stays with the
+// client: one under a key this instance does not hold, or "created in the
+// future" by an instance whose clock is ahead, opens elsewhere, or later.
+func keepsCookie(err error) bool {
+	var te *TokenError
+	return errors.Is(err, ErrUnknownKey) || errors.As(err, &te) && te.ahead
 }
 
 func (m *Manager) validate(r *http.Request, s *Session) error {

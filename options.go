@@ -14,7 +14,10 @@ import (
 // HttpOnly, SameSite=Lax cookie on Path=/ that lives at most 24 hours.
 type Options struct {
 	// Name is the cookie name, and the name every token is bound to.
-	// Default "session". A "__Host-" name requires Secure, Path "/" and no
+	// Default "session". Use "__Host-session" in production: no other host
+	// of the site and no plain-HTTP page can set a __Host- cookie, so none
+	// can be tossed in front of the session's (README, "Cookie tossing").
+	// A "__Host-" name requires Secure, Path "/" and no
 	// Domain; a "__Secure-" name requires Secure; browsers match both
 	// prefixes in any case ("__host-"), and so does New. Chunks are named Name,
 	// Name.1, Name.2, ...

@@ -40,6 +40,7 @@ type Session struct {
 
 	// What the client holds:
 	chunksSent int32     // how many of our chunk cookies the request carried
+	shadowed   bool      // the request carried two cookies of one of our names
 	lines      []string  // the Set-Cookie lines written for this response, if any
 	out        headerBuf // backs the one-line headers of the session's first save
 

@@ -1,0 +1,193 @@
+package cookiesession_test
+
+import (
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Cookie tossing: a sibling subdomain (evil.example.com, with
+// Domain=example.com) or a plain-HTTP network attacker sets a cookie under
+// the session's name. A browser sends it beside the session's own cookie,
+// first when its Path is longer or it is older (RFC 6265 section 5.4), so
+// the victim's requests carry two cookies of that name, or a chunk that
+// the session never wrote.
+
+// tossedRequest returns a request whose Cookie header holds header, as a
+// browser that holds a tossed cookie sends it.
+func tossedRequest(header string) *http.Request {
+	r := httptest.NewRequest("GET", "https://www.example.com/account", nil)
+	r.Header.Set("Cookie", header)
+	return r
+}
+
+// loginToken returns the token of a signed-in session for user.
+func loginToken(t *testing.T, f *fixture, user string) string {
+	t.Helper()
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		if err := cookiesession.FromContext(r.Context()).Set("user", user); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if b.vals["session"] == "" {
+		t.Fatal("no session cookie issued")
+	}
+	return b.vals["session"]
+}
+
+// TestTossedCookieDoesNotEndTheSession: junk under the session's name
+// (or its next chunk name) that the browser sends before the genuine
+// cookie must neither hide the genuine session nor get it cleared. The
+// clear is host-only with the Manager's Path: it removes the genuine
+// cookie and leaves the tossed one, whose Domain or Path differ, so every
+// request would clear the session again, and a new login with it: the
+// victim could not stay signed in.
+func TestTossedCookieDoesNotEndTheSession(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		maxChunks int
+		header    func(genuine string) string
+	}{
+		{"junk first", 1, func(g string) string { return "session=junk; session=" + g }},
+		{"expired-looking junk first", 1, func(g string) string { return "session=" + strings.Repeat("A", len(g)) + "; session=" + g }},
+		{"junk in its own Cookie line first", 1, func(g string) string { return "session=junk\x00" + g }},
+		{"tossed next chunk", 2, func(g string) string { return "session=" + g + "; session.1=junk" }},
+		{"tossed far chunk", 4, func(g string) string { return "session.3=junk; session=" + g }},
+		{"junk first, tossed chunk", 2, func(g string) string { return "session=junk; session.1=junk; session=" + g }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{MaxChunks: tc.maxChunks})
+			genuine := loginToken(t, f, "victim")
+			r := tossedRequest(tc.header(genuine))
+			if lines := strings.Split(r.Header.Get("Cookie"), "\x00"); len(lines) == 2 {
+				r.Header["Cookie"] = []string{lines[0], "session=" + lines[1]}
+			}
+			rec := httptest.NewRecorder()
+			var user string
+			f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				user = cookiesession.FromContext(r.Context()).GetString("user")
+			})).ServeHTTP(rec, r)
+			if user != "victim" {
+				t.Errorf("the handler saw user %q; want the genuine session's \"victim\"", user)
+			}
+			for _, c := range parseSetCookies(t, rec.Header()) {
+				if c.Name == "session" && c.MaxAge < 0 {
+					t.Errorf("the genuine cookie was cleared: %q", rec.Header().Values("Set-Cookie"))
+				}
+			}
+			if !strings.Contains(f.log.String(), "level=WARN") || !strings.Contains(f.log.String(), "__Host-") {
+				t.Errorf("no Warn naming the __Host- fix; log:\n%s", f.log)
+			}
+		})
+	}
+}
+
+// TestTossedCookieKeepsUnknownKey: when no cookie of the request opens,
+// the one under a key this instance lacks (a newer ring's) is kept, as it
+// is when it comes alone: the tossed junk before it must not get it
+// cleared.
+func TestTossedCookieKeepsUnknownKey(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	other := newFixture(t, cookiesession.Options{})
+	other.ring = ringOf(t, keyB)
+	other.m = other.manager(cookiesession.Options{})
+	newer := loginToken(t, other, "victim")
+	rec := httptest.NewRecorder()
+	f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).GetString("user")
+	})).ServeHTTP(rec, tossedRequest("session=junk; session="+newer))
+	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("Set-Cookie %q; want none: the cookie under the unknown key stays", got)
+	}
+}
+
+// TestTossedValidSessionIsLoginCSRF shows what no reader can tell apart:
+// an attacker's own genuine session, tossed before the victim's, is a
+// session the server sealed. The first that opens is taken, so the victim
+// acts as the attacker (login CSRF) on the requests the tossed cookie
+// reaches. Only a __Host- name, which no other host can set, prevents it
+// (README, "Cookie tossing"); the Warn tells the operator it happens.
+func TestTossedValidSessionIsLoginCSRF(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	victim, attacker := loginToken(t, f, "victim"), loginToken(t, f, "attacker")
+	var user string
+	f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user = cookiesession.FromContext(r.Context()).GetString("user")
+	})).ServeHTTP(httptest.NewRecorder(), tossedRequest("session="+attacker+"; session="+victim))
+	if user != "attacker" {
+		t.Fatalf("user %q; the first genuine session is taken", user)
+	}
+	if !strings.Contains(f.log.String(), "__Host-") {
+		t.Errorf("the duplicate cookie was not logged with the __Host- fix; log:\n%s", f.log)
+	}
+	if _, err := cookiesession.New(f.ring, cookiesession.Options{Name: "__Host-session"}); err != nil {
+		t.Fatalf("the README's fix does not build: %v", err)
+	}
+}
+
+// TestReplayAfterLogoutAndPrivilegeDrop shows what the README's "Logout,
+// privilege drops and replays" states: with no store, Destroy expires the
+// cookie in the browser that sent the request, and a role deleted from
+// the values is gone from the new cookie, but a copy of an older cookie
+// still opens, with its values, until its deadline. Only Validate, with a
+// record of ended session ids or a per-user counter, refuses it
+// (ExampleOptions_validateLogout, ExampleOptions_validate).
+func TestReplayAfterLogoutAndPrivilegeDrop(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if err := s.Set("user", "ada"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Set("role", "admin"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	admin := b.clone()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).Delete("role") })
+	demoted := b.clone()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).Destroy() })
+	if len(b.vals) != 0 {
+		t.Fatalf("Destroy left cookies %v", b.vals)
+	}
+	var role, user, adminID, demotedID string
+	f.serve(admin, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		role, adminID = s.GetString("role"), s.ID()
+	})
+	f.serve(demoted, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		user, demotedID = s.GetString("user"), s.ID()
+	})
+	if role != "admin" || user != "ada" {
+		t.Errorf("replayed after logout: role %q, user %q; the limit the README states has changed", role, user)
+	}
+	if adminID != demotedID {
+		t.Errorf("one session's cookies carry ids %s and %s; a revocation list keyed by Session.ID needs one", adminID, demotedID)
+	}
+}
+
+// TestSharedRingAcrossApps: the associated data binds a token to its
+// cookie name and key, not to an app. Two apps that share a ring and a
+// name (admin.example.com and www.example.com, both "session") open each
+// other's cookies, so a value one of them lets a user store (the demo's
+// login stores any user name) is believed by the other. Distinct names,
+// or a ring per app, keep them apart (README, "Security model").
+func TestSharedRingAcrossApps(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	token := loginToken(t, f, "anyone")
+	same := f.manager(cookiesession.Options{})
+	if _, err := same.Codec().OpenAt(token, f.clock.Now()); err != nil {
+		t.Errorf("another app with the same ring and name: %v; want it opened", err)
+	}
+	other := f.manager(cookiesession.Options{Name: "admin_session"})
+	if _, err := other.Codec().OpenAt(token, f.clock.Now()); !errors.Is(err, cookiesession.ErrInvalid) {
+		t.Errorf("another app with the same ring and another name: %v; want ErrInvalid", err)
+	}
+}
