@@ -66,45 +66,78 @@ export class SessionCookies {
    * Reads the session's chunks from a Cookie header (a string, or an array
    * of header lines) and opens the token at now. Returns null if the
    * request carries none of the chunks; throws a SessionError if they do
-   * not open.
+   * not open. A request that carried two cookies of one chunk name, or
+   * several chunks, gets FORMAT.md section 5 step 5, as in Go: the first
+   * cookie of the base name that opens (alone, or joined with the chunks
+   * sent) is the session.
    */
   open(cookieHeader, now = new Date()) {
-    const { values } = this.#read(cookieHeader);
+    const cookies = this.#cookies(cookieHeader);
+    const { values, shadowed } = read(cookies);
     if (values.length === 0) return null;
-    return this.codec.open(this.#join(values), now);
+    try {
+      return this.codec.open(this.#join(values), now);
+    } catch (err) {
+      if (!(err instanceof SessionError) || !(shadowed || values.length > 1)) throw err;
+      return this.#openShadowed(cookies, now, err);
+    }
   }
 
   /** How many chunk cookies the request holds: the highest index sent plus one. */
   chunksSent(cookieHeader) {
-    return this.#read(cookieHeader).values.length;
+    return read(this.#cookies(cookieHeader)).values.length;
   }
 
-  // #read takes, for each chunk name, the first cookie with exactly that
-  // name, as Go's Manager splits the Cookie header lines (FORMAT.md section
-  // 5): at ";", then at the first "=", with space, tab, CR and LF trimmed
-  // around each part and again around the name. The value is kept as sent
-  // (less one pair of double quotes): anything else in it, such as a
-  // no-break space, makes the token fail to decode, as in Go.
-  #read(cookieHeader) {
+  // #cookies returns [index, value] for each cookie of a chunk name, in
+  // header order, as Go's Manager splits the Cookie header lines (FORMAT.md
+  // section 5): at ";", then at the first "=", with space, tab, CR and LF
+  // trimmed around each part and again around the name. The value is kept
+  // as sent (less one pair of double quotes): anything else in it, such as
+  // a no-break space, makes the token fail to decode, as in Go.
+  #cookies(cookieHeader) {
     const lines = cookieHeader == null ? [] : Array.isArray(cookieHeader) ? cookieHeader : [cookieHeader];
     if (!lines.every((line) => typeof line === 'string')) {
       throw new TypeError("cookiesession: give the Cookie header's text, such as request.headers.get('cookie') or req.headers.cookie");
     }
-    if (lines.reduce((n, line) => n + line.split(';').length, 0) > MAX_COOKIES) return { values: [] };
-    const values = [];
+    if (lines.reduce((n, line) => n + line.split(';').length, 0) > MAX_COOKIES) return [];
+    const cookies = [];
     for (const line of lines) {
       for (const part of line.split(';')) {
         const trimmed = trimASCIISpace(part);
         const eq = trimmed.indexOf('=');
-        const name = trimASCIISpace(eq < 0 ? trimmed : trimmed.slice(0, eq));
-        let value = eq < 0 ? '' : trimmed.slice(eq + 1);
-        const i = this.#names.indexOf(name);
-        if (i < 0 || i in values) continue;
-        if (value.length > 1 && value[0] === '"' && value[value.length - 1] === '"') value = value.slice(1, -1);
-        values[i] = value;
+        const i = this.#names.indexOf(trimASCIISpace(eq < 0 ? trimmed : trimmed.slice(0, eq)));
+        if (i < 0) continue;
+        const value = eq < 0 ? '' : trimmed.slice(eq + 1);
+        const quoted = value.length > 1 && value[0] === '"' && value[value.length - 1] === '"';
+        cookies.push([i, quoted ? value.slice(1, -1) : value]);
       }
     }
-    return { values };
+    return cookies;
+  }
+
+  // #openShadowed is step 5, as Go's Manager.openShadowed: it runs when
+  // the token of steps 1 to 4 did not open, with err. A cookie another host
+  // set for a parent domain or a longer path (cookie tossing) comes before
+  // the session's own, so it tries each cookie of the base name in header
+  // order (at most 1 + MAX_SHADOWS): after the first, joined with the rest
+  // of the chunks, then alone. Each is opened in full, so this chooses only
+  // among tokens the ring sealed for this name. If none opens, it throws
+  // the first error that keeps the cookie (see keepsCookie), else err.
+  #openShadowed(cookies, now, err) {
+    const { bases, rest } = shadowCandidates(cookies);
+    let kept = keepsCookie(err);
+    for (const [n, base] of bases.entries()) {
+      for (const token of n > 0 && rest !== '' ? [base + rest, base] : [base]) {
+        if (token === '') continue;
+        try {
+          return this.codec.open(token, now);
+        } catch (e) {
+          if (!(e instanceof SessionError)) throw e;
+          if (!kept && keepsCookie(e)) [err, kept] = [e, true];
+        }
+      }
+    }
+    throw err;
   }
 
   // #join concatenates the chunks, which must have no gaps and together
@@ -172,6 +205,44 @@ export class SessionCookies {
     return this.#names.slice(0, Math.max(sent, 1)).map((n) => `${n}=${this.#attrs.scope}; Max-Age=0${this.#attrs.flags}`);
   }
 }
+
+// read takes, for each chunk name, the first of its cookies (steps 2 and
+// 3: a later one with that name is ignored), and notes whether there was
+// a later one.
+function read(cookies) {
+  const values = [];
+  let shadowed = false;
+  for (const [i, value] of cookies) {
+    if (i in values) shadowed = true;
+    else values[i] = value;
+  }
+  return { values, shadowed };
+}
+
+// MAX_SHADOWS bounds how many cookies of the base name step 5 tries past
+// the first, as Go's maxShadows: a browser sends one per domain and path
+// that match, so a few cover cookie tossing, and a hand-made request with
+// thousands of them costs a few opens.
+const MAX_SHADOWS = 4;
+
+// shadowCandidates is Go's: the values of the base name's cookies, the
+// first 1 + MAX_SHADOWS of them, and rest, the first non-empty value of
+// each of chunks 1, 2, ... joined, or '' if one is missing or empty.
+function shadowCandidates(cookies) {
+  const bases = [];
+  const chunks = [];
+  for (const [i, value] of cookies) {
+    if (i === 0 && bases.length <= MAX_SHADOWS) bases.push(value);
+    else if (i > 0 && !chunks[i - 1]) chunks[i - 1] = value;
+  }
+  // Array.from turns holes into undefined, which every sees.
+  return { bases, rest: Array.from(chunks).every(Boolean) ? chunks.join('') : '' };
+}
+
+// keepsCookie is Go's: a token under a key the ring lacks, or created in
+// the future by an instance whose clock is ahead, opens elsewhere, or
+// later.
+const keepsCookie = (err) => err.kind === 'unknown_key' || err.reason.startsWith('session created in the future');
 
 // trimASCIISpace is Go's textproto.TrimString, which net/http and Go's
 // Manager apply to cookies: it trims space, tab, CR and LF, and nothing

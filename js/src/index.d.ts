@@ -233,7 +233,15 @@ export class SessionCookies {
   constructor(ring: KeyRing, options?: SessionCookiesOptions);
   /** The codec; its token limit is the chunks' total capacity. */
   readonly codec: Codec;
-  /** The record in the Cookie header, or null if no chunk is there. Throws a SessionError. */
+  /**
+   * The record in the Cookie header, or null if no chunk is there. Throws a
+   * SessionError. When the first cookie of each chunk name does not open and
+   * the header holds a second cookie of one of those names, or several
+   * chunks, the first of the base name's cookies (at most five) that opens,
+   * alone or joined with the chunks sent, is taken, as in Go (FORMAT.md
+   * section 5, step 5); if none opens, the error is the first unknown_key or
+   * "session created in the future" among those tried, else the first one's.
+   */
   open(cookieHeader: string | string[] | null | undefined, now?: Date): SessionRecord | null;
   /** How many chunks the request holds (the highest index plus one). */
   chunksSent(cookieHeader: string | string[] | null | undefined): number;

@@ -273,3 +273,69 @@ describe('SessionCookies without the chunks sent', () => {
     assert.equal(cookies.open(browser.header(), now), null);
   });
 });
+
+// FORMAT.md section 5, step 5: a cookie of the session's name that another
+// host set for a parent domain or a longer path (cookie tossing) comes
+// first in the Cookie header, and must not hide the session's own.
+describe('SessionCookies, with a cookie tossed before the session', () => {
+  const options = { name: 's', maxChunks: 3, maxCookieSize: 1200 };
+  const cookies = new SessionCookies(ring, options);
+  const sealed = (who, keys = ring, when = now, blob = '') => new SessionCookies(keys, options)
+    .seal({ values: new Values().set('who', who).set('blob', blob) }, when, 0).map((line) => line.split(';')[0]);
+  const [genuine] = sealed('genuine');
+  const [other] = sealed('other');
+  const chunked = sealed('chunked', ring, now, 'x'.repeat(1000));
+  const otherRing = parseKeyRing(ringText([{ id: 8, secret: new Uint8Array(32).fill(1) }]));
+  const [unknownKey] = sealed('newer ring', otherRing);
+  const [ahead] = sealed('fast clock', ring, new Date(now.getTime() + 3600e3));
+  const who = (header) => cookies.open(header, now).values.get('who');
+  const refusal = (header) => {
+    try {
+      cookies.open(header, now);
+    } catch (err) {
+      assert.ok(err instanceof SessionError, String(err));
+      return `${err.kind}: ${err.reason}`;
+    }
+    assert.fail(`${header} opened`);
+  };
+
+  it('opens the genuine cookie after junk, and the first of two genuine ones', () => {
+    assert.equal(chunked.length, 2);
+    assert.equal(who(`s=junk; ${genuine}`), 'genuine');
+    assert.equal(who(`s=; ${genuine}; ${other}`), 'genuine');
+    assert.equal(who(`${other}; ${genuine}`), 'other', 'a genuine session tossed first still wins: use __Host-');
+    assert.equal(who(`a=1; s=junk; b=2; s="${genuine.slice(2)}"`), 'genuine');
+    assert.equal(who(`s=junk; ${chunked.join('; ')}`), 'chunked', 'joined with the chunks sent');
+  });
+
+  it('looks across Cookie lines', () => {
+    assert.equal(who(['s=junk', `x=1; ${genuine}`]), 'genuine');
+    assert.equal(who(['s=junk; x=1', chunked[0], chunked[1]]), 'chunked');
+  });
+
+  it('opens a one-cookie session beside a stray higher chunk', () => {
+    assert.equal(who(`${genuine}; s.1=junk`), 'genuine');
+    assert.equal(who(`s.2=junk; ${genuine}`), 'genuine', 'with a gap');
+    assert.equal(cookies.chunksSent(`${genuine}; s.2=junk`), 3, 'so seal expires it');
+    assert.match(refusal(`${chunked.join('; ')}; s.2=junk`), /^invalid: /, 'a chunked session with a stray chunk does not open');
+  });
+
+  it('tries the first cookie of the name and at most four more', () => {
+    assert.equal(who(`${'s=junk; '.repeat(4)}${genuine}`), 'genuine');
+    assert.equal(refusal(`${'s=junk; '.repeat(5)}${genuine}`), 'invalid: token of 4 bytes is too short to be valid');
+  });
+
+  it('gives the first unknown_key or clock-skew error among those tried, else the first token\'s', () => {
+    assert.equal(refusal(`s=junk; ${unknownKey}`), 'unknown_key: unknown key id 00000008');
+    assert.equal(refusal(`s=junk; ${unknownKey}; ${ahead}`), 'unknown_key: unknown key id 00000008');
+    assert.match(refusal(`s=junk; ${ahead}; ${unknownKey}`), /^invalid: session created in the future at 2026-01-01T01:00:00Z$/);
+    assert.equal(who(`s=junk; ${unknownKey}; ${genuine}`), 'genuine', 'one that opens comes first');
+    assert.equal(refusal(`s=junk; s=${genuine.slice(2, -4)}AAAA`), 'invalid: token of 4 bytes is too short to be valid');
+  });
+
+  it('tries nothing more for a lone cookie, or one of another name', () => {
+    assert.equal(refusal('s=junk'), 'invalid: token of 4 bytes is too short to be valid');
+    assert.equal(refusal(`s=junk; S=${genuine.slice(2)}; s.01=${genuine.slice(2)}`), 'invalid: token of 4 bytes is too short to be valid');
+    assert.equal(refusal(`s=${genuine.slice(2, -4)}AAAA; t=${genuine.slice(2)}`), 'invalid: authentication failed');
+  });
+});

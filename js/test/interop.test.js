@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { Codec, parseKeyRing, SessionCookies, SessionError } from '../src/index.js';
 import { validJSON } from '../src/json.js';
-import { fromWire, goInterop, hex, normal, ringText, toWire } from './helpers.js';
+import { fromWire, goInterop, hex, normal, ringText, toWire, unhex } from './helpers.js';
 
 const enc = (s) => hex(new TextEncoder().encode(s));
 const key1 = { id: 0x1a2b3c4d, secret: Uint8Array.from({ length: 32 }, (_, i) => i) };
@@ -485,7 +485,8 @@ describe("SessionCookies options, against Go's New", () => {
 describe('the Cookie header, read as Go reads it', () => {
   const outcome = (f) => {
     try {
-      return { got: f() === null ? 'none' : 'open' };
+      const record = f();
+      return record === null ? { got: 'none' } : { got: 'open', values: toWire(record.values) };
     } catch (err) {
       assert.ok(err instanceof SessionError, String(err));
       return { got: err.kind, reason: err.reason };
@@ -493,17 +494,19 @@ describe('the Cookie header, read as Go reads it', () => {
   };
   // agree runs each [what, header, want] through Go's Manager and through
   // SessionCookies with the same options. want is what both must make of
-  // it: 'open', 'none' (no cookie of ours) or 'invalid', with Go's reason.
-  // A header given as an array is several Cookie lines.
+  // it: 'open' (and the same values), 'none' (no cookie of ours) or an
+  // error class, with Go's reason. A header given as an array is several
+  // Cookie lines.
   function agree(options, cases) {
     const goOptions = { ring, now: NOW, max_age: 86400, name: options.name, max_chunks: options.maxChunks, max_cookie_size: options.maxCookieSize };
     const goAnswers = goInterop(cases.map(([, h]) => ({ op: 'manager_open', ...goOptions, ...(Array.isArray(h) ? { cookie_lines: h } : { cookie: h }) })));
     const cookies = new SessionCookies(parseKeyRing(ring), options);
-    cases.forEach(([what, h, want], i) => {
+    return cases.map(([what, h, want], i) => {
       const a = goAnswers[i];
-      const go = a.error ? { got: a.error, reason: a.reason } : { got: a.is_new ? 'none' : 'open' };
+      const go = a.error ? { got: a.error, reason: a.reason } : a.is_new ? { got: 'none' } : { got: 'open', values: normal(a.values) };
       assert.equal(go.got, want, `Go, ${what}: ${go.reason ?? ''}`);
       assert.deepEqual(outcome(() => cookies.open(h, at(NOW))), go, what);
+      return go;
     });
   }
 
@@ -537,12 +540,13 @@ describe('the Cookie header, read as Go reads it', () => {
       ['the name in another case', `Session=${t}`, 'none'],
       ['only a value', `=${t}`, 'none'],
       ['the first of two wins', `session=${t}; session=x`, 'open'],
-      ['a bad first one wins', `session=x; session=${t}`, 'invalid'],
-      ['an empty first one wins', `session=; session=${t}`, 'invalid'],
-      ['a name without "=" is a cookie with an empty value', `session; session=${t}`, 'invalid'],
+      ['a bad first one is passed over (step 5)', `session=x; session=${t}`, 'open'],
+      ['an empty first one is passed over', `session=; session=${t}`, 'open'],
+      ['a name without "=" is a cookie with an empty value', `session; session=${t}`, 'open'],
+      ['a bad one alone', `session=x`, 'invalid'],
       ['a chunk name at maxChunks is not ours', `session.1=${t}`, 'none'],
       ['lines: the first wins across them', [`session=${t}`, 'session=x'], 'open'],
-      ['lines: a bad first one wins across them', ['a=1; session=x', `session=${t}`], 'invalid'],
+      ['lines: a bad first one is passed over across them', ['a=1; session=x', `session=${t}`], 'open'],
       ['lines: an empty one', ['', ` session=${t} `], 'open'],
     ]);
   });
@@ -568,6 +572,55 @@ describe('the Cookie header, read as Go reads it', () => {
       ['a repeated chunk: the first wins', `${all}; __Host-sid.1=x`, 'open'],
       ['a repeated chunk: a bad first one wins', `__Host-sid.1=x; ${all}`, 'invalid'],
     ]);
+  });
+
+  // Step 5: a cookie tossed for a parent domain or a longer path comes
+  // before the session's own. Sessions a and b fit one cookie, c takes
+  // three; u is under a key the ring lacks, f was created an hour ahead,
+  // e has expired. Each row names the session both must open, or the
+  // error class both must give (with Go's reason).
+  it('takes the first cookie of the name that opens (step 5), as Go does', () => {
+    const options = { name: '__Host-sid', maxChunks: 4, maxCookieSize: 1200 };
+    const seal = (who, when = NOW, keys = ring, blob = '') => {
+      const values = fromWire([{ key: enc('who'), type: 'string', hex: enc(who + blob) }]);
+      return new SessionCookies(parseKeyRing(keys), options).seal({ values }, at(when), 0).map((l) => l.slice(l.indexOf('=') + 1, l.indexOf(';')));
+    };
+    const [[a], [b], [c0, c1, c2], [u], [f], [e]] = [seal('a'), seal('b'), seal('c', NOW, ring, 'x'.repeat(2500)),
+      seal('u', NOW, ringText([{ id: 0x0badf00d, secret: new Uint8Array(32).fill(3) }])), seal('f', NOW + 3600), seal('e', NOW - 2 * 86400)];
+    const c = `__Host-sid=${c0}; __Host-sid.1=${c1}; __Host-sid.2=${c2}`;
+    const rows = [
+      ['junk, then the genuine one', `__Host-sid=junk; __Host-sid=${a}`, 'a'],
+      ['the first of two genuine ones (steps 1 to 4)', `__Host-sid=${a}; __Host-sid=${b}`, 'a'],
+      ['junk, then two genuine ones', `__Host-sid=junk; __Host-sid=${b}; __Host-sid=${a}`, 'b'],
+      ['two Cookie lines', ['__Host-sid=junk', `x=1; __Host-sid=${a}`], 'a'],
+      ['empty, then quoted', `__Host-sid=; __Host-sid="${a}"`, 'a'],
+      ['a stray higher chunk after', `__Host-sid=${a}; __Host-sid.1=junk`, 'a'],
+      ['a stray higher chunk before', `__Host-sid.1=junk; __Host-sid=${a}`, 'a'],
+      ['a stray chunk with a gap', `__Host-sid.2=junk; __Host-sid=${a}`, 'a'],
+      ['junk, then a chunked session', `__Host-sid=junk; ${c}`, 'c'],
+      ['junk, then a chunked session, over lines', ['__Host-sid=junk', c], 'c'],
+      ['a genuine small one before a chunked session', `__Host-sid=${a}; ${c}`, 'a'],
+      ['an empty chunk 1 before the real one (Go takes the first non-empty)', `__Host-sid=junk; __Host-sid.1=; ${c}`, 'c'],
+      ['a tossed chunk 1 before the real one', `__Host-sid=junk; __Host-sid.1=junk; ${c}`, 'invalid'],
+      ['a stray chunk past a chunked session', `${c}; __Host-sid.3=junk`, 'invalid'],
+      ['four before the genuine one', `${'__Host-sid=junk; '.repeat(4)}__Host-sid=${a}`, 'a'],
+      ['five before the genuine one: not tried', `${'__Host-sid=junk; '.repeat(5)}__Host-sid=${a}`, 'invalid'],
+      ['junk, then unknown key', `__Host-sid=junk; __Host-sid=${u}`, 'unknown_key'],
+      ['unknown key, then genuine', `__Host-sid=${u}; __Host-sid=${a}`, 'a'],
+      ['junk, then created in the future', `__Host-sid=junk; __Host-sid=${f}`, 'invalid'],
+      ['junk, future, unknown key: the first kept', `__Host-sid=junk; __Host-sid=${f}; __Host-sid=${u}`, 'invalid'],
+      ['junk, unknown key, future: the first kept', `__Host-sid=junk; __Host-sid=${u}; __Host-sid=${f}`, 'unknown_key'],
+      ['junk, then expired: the first error', `__Host-sid=junk; __Host-sid=${e}`, 'invalid'],
+      ['expired, then junk: the first error', `__Host-sid=${e}; __Host-sid=junk`, 'expired'],
+      ['a second cookie of another name does not count', `__Host-sid=junk; other=${a}`, 'invalid'],
+    ];
+    const got = agree(options, rows.map(([what, h, want]) => [what, h, want.length === 1 ? 'open' : want]));
+    const who = (o) => new TextDecoder().decode(unhex(o.values.find((v) => v.key === enc('who')).hex)).slice(0, 1);
+    rows.forEach(([what, , want], i) => assert.equal(got[i].got === 'open' ? who(got[i]) : got[i].got, want, what));
+    const reasons = Object.fromEntries(rows.map(([what], i) => [what, got[i].reason]));
+    assert.match(reasons['junk, then created in the future'], /^session created in the future at /);
+    assert.match(reasons['junk, future, unknown key: the first kept'], /^session created in the future at /);
+    assert.equal(reasons['junk, then expired: the first error'], 'token of 4 bytes is too short to be valid');
   });
 });
 
