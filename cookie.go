@@ -38,7 +38,7 @@ func chunkName(name string, i int) string {
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	lines := r.Header["Cookie"]
 	if n, over := tooManyCookies(lines); over {
-		m.logIgnored(r, n)
+		m.logIgnored(s, r, n)
 		return "", nil
 	}
 	var small [4]string
@@ -104,7 +104,7 @@ const maxShadows = 4
 // error is one that keeps the client's cookie (see load) when any of the
 // tokens gave such an error, so a tossed cookie cannot get a session from
 // a newer ring cleared; otherwise err.
-func (m *Manager) openShadowed(r *http.Request, now time.Time, rec *Record, err error) error {
+func (m *Manager) openShadowed(s *Session, r *http.Request, now time.Time, rec *Record, err error) error {
 	bases, rest := m.shadowCandidates(r.Header["Cookie"])
 	kept := keepsCookie(err)
 	for n, base := range bases {
@@ -119,7 +119,7 @@ func (m *Manager) openShadowed(r *http.Request, now time.Time, rec *Record, err 
 			*rec = Record{}
 			e := m.codec.open(token, now, rec)
 			if e == nil {
-				m.warnShadowed(r) // a chunk the session did not write
+				m.warnShadowed(s, r) // a chunk the session did not write
 				return nil
 			}
 			if !kept && keepsCookie(e) {
@@ -196,8 +196,8 @@ func tooManyCookies(lines []string) (int, bool) {
 	return n, n > maxCookies
 }
 
-func (m *Manager) logIgnored(r *http.Request, n int) {
-	m.logger.LogAttrs(r.Context(), slog.LevelDebug, "cookiesession: request cookies ignored",
+func (m *Manager) logIgnored(s *Session, r *http.Request, n int) {
+	s.log(r.Context(), slog.LevelDebug, "cookiesession: request cookies ignored",
 		slog.String("cookie", m.opts.Name), slog.String("reason", fmt.Sprintf("%d cookies, more than %d", n, maxCookies)))
 }
 

@@ -108,7 +108,9 @@
 // A cookie that is tampered with, truncated, expired or sealed for another
 // cookie name gives the request a fresh empty session and is cleared; the
 // reason ("session expired at ...", "authentication failed") is logged at
-// debug level through Options.Logger. A cookie under a key id this
+// debug level through Options.Logger, which is called with no session
+// locked: its handler may read the session of the context it is given,
+// to tag each line with the session's ID. A cookie under a key id this
 // instance does not hold may be newer than its ring: it gives a fresh
 // session too but is not cleared unless the handler stores something, and
 // "unknown key id 1a2b3c4d" is logged at Warn, once a minute per key id. So

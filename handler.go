@@ -119,11 +119,13 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // package documentation).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	s := &Session{mgr: m}
+	s.mu.Lock()
+	defer s.unlock() // writes what load logged
 	return s, m.load(r, s, m.opts.Now())
 }
 
 // load opens the request's cookie into s, which is new or pending, as of
-// now, the request's start. It runs under s's lock when s is shared.
+// now, the request's start. It runs under s's lock, and logs through s.
 func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
 	token, err := m.readToken(r, s)
@@ -135,10 +137,10 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		err = m.codec.open(token, now, &rec)
 	}
 	if s.shadowed {
-		m.warnShadowed(r)
+		m.warnShadowed(s, r)
 	}
 	if err != nil && (s.shadowed || s.chunksSent > 1) {
-		err = m.openShadowed(r, now, &rec, err)
+		err = m.openShadowed(s, r, now, &rec, err)
 	}
 	if err == nil {
 		s.adopt(&rec)
@@ -158,7 +160,7 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		// the one set with our Domain and Path, which may be the session's
 		// own; the other, tossed by another host, would stay.
 		s.refused = !keepsCookie(err) && !s.shadowed
-		m.refusedCookie(r, err)
+		m.refusedCookie(s, r, err)
 		return err
 	}
 	m.stats.open(rec.KeyID)
@@ -274,7 +276,7 @@ func (m *Manager) CommitHeader(h http.Header, s *Session, r *http.Request) error
 // all.
 func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	switch {
 	case s.sent:
 		return ErrHeadersWritten
@@ -285,13 +287,12 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		}
 		if s.pending {
 			if !s.savedBeside {
-				m.warnForeign(h, r)
+				m.warnForeign(s, h, r)
 			}
 			return nil
 		}
 	case s.pending:
-		s.pending = false
-		_ = m.load(s.req, s, s.start())
+		s.open()
 	}
 	// The session's own buffer backs the first save's one-line headers. A
 	// later save gets a buffer of its own, so that it cannot change what an
@@ -334,16 +335,16 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		} else {
 			if final && !s.savedBeside && len(h) > 1 {
 				// A map that holds only the Vary added above sets no cookie.
-				m.warnForeign(h, r)
+				m.warnForeign(s, h, r)
 			}
 			if s.chunksSent == 0 {
-				m.warnOutsidePath(r)
+				m.warnOutsidePath(s, r)
 			}
 		}
 	}
 	if r != nil && s.lines != nil {
-		m.warnPlainHTTP(r)
-		m.warnDomain(r)
+		m.warnPlainHTTP(s, r)
+		m.warnDomain(s, r)
 	}
 	return nil
 }

@@ -303,8 +303,10 @@ func (r *KeyRing) primaryAt(t time.Time) uint32 { return r.load().primaryAt(t).i
 func (r *KeyRing) Keys() []KeyInfo { return r.keysAt(r.now()) }
 
 // keysAt describes the ring's keys as of t.
-func (r *KeyRing) keysAt(t time.Time) []KeyInfo {
-	st := r.load()
+func (r *KeyRing) keysAt(t time.Time) []KeyInfo { return r.load().keysAt(t) }
+
+// keysAt describes this version's keys as of t.
+func (st *ringState) keysAt(t time.Time) []KeyInfo {
 	primary := st.primaryAt(t).id
 	infos := make([]KeyInfo, len(st.keys))
 	for i, k := range st.keys {

@@ -34,7 +34,8 @@ type Metrics struct {
 	Cleared  uint64 `json:"cleared"`
 	TooLarge uint64 `json:"too_large"`
 	// Primary is the id of the key that seals now, and Keys every key the
-	// ring holds, with its scheduled promotion. Never a secret.
+	// ring holds, with its scheduled promotion, both from one version of
+	// the ring however it is reloaded meanwhile. Never a secret.
 	Primary string    `json:"primary"`
 	Keys    []KeyInfo `json:"keys"`
 }
@@ -141,8 +142,10 @@ func (m *Manager) Metrics() Metrics {
 	for i, name := range refusalNames {
 		out.Refused[name] = st.refused[i].Load()
 	}
-	now := m.opts.Now()
-	out.Primary, out.Keys = FormatKeyID(m.ring.primaryAt(now)), m.ring.keysAt(now)
+	// One version of the ring: a reload between two reads would name as
+	// Primary a key that Keys does not mark primary, or does not hold.
+	ring, now := m.ring.load(), m.opts.Now()
+	out.Primary, out.Keys = FormatKeyID(ring.primaryAt(now).id), ring.keysAt(now)
 	return out
 }
 
@@ -152,37 +155,43 @@ func (m *Manager) Var() expvar.Var {
 	return expvar.Func(func() any { return m.Metrics() })
 }
 
-// refusedCookie counts and logs a refused cookie. An unknown key id is
-// logged at Warn, at most once a minute per key id: during a rotation it
-// is the sign that this instance lacks a key the fleet uses. Other reasons
-// go to Debug.
-func (m *Manager) refusedCookie(r *http.Request, err error) {
+// refusedCookie counts a refused cookie, and has s log it (see
+// logRefusal) once its lock is released. An unknown key id, or a token
+// from an instance whose clock is ahead, is the operator's to fix, and is
+// logged at Warn once a minute per key id: during a rotation it is the
+// sign that this instance lacks a key the fleet uses. The other reasons
+// are the client's, at Debug.
+func (m *Manager) refusedCookie(s *Session, r *http.Request, err error) {
 	reason := classify(err)
 	m.stats.refused[reason].Add(1)
+	line := logLine{ctx: r.Context(), level: slog.LevelDebug, refusal: err, reason: reason}
 	var te *TokenError
-	hasKey := errors.As(err, &te) && te.KeyID != 0
-	// An unknown key id, or a token from an instance whose clock is ahead,
-	// is the operator's to fix, and is logged at Warn once a minute per
-	// key id; the other reasons are the client's, at Debug.
-	level := slog.LevelDebug
-	if (reason == refusedUnknownKey || reason == refusedClockSkew) && m.stats.warned.allow(te.KeyID, m.opts.Now()) {
-		level = slog.LevelWarn
+	if errors.As(err, &te) {
+		line.keyID = te.KeyID
 	}
-	if !m.logger.Enabled(r.Context(), level) {
+	if (reason == refusedUnknownKey || reason == refusedClockSkew) && m.stats.warned.allow(line.keyID, m.opts.Now()) {
+		line.level = slog.LevelWarn
+	}
+	s.logs = append(s.logs, line)
+}
+
+// logRefusal logs a refused cookie's line, if the Logger takes its level.
+func (m *Manager) logRefusal(l *logLine) {
+	if !m.logger.Enabled(l.ctx, l.level) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("cookie", m.opts.Name), slog.String("reason", err.Error())}
-	if hasKey {
-		attrs = append(attrs, slog.String("key_id", FormatKeyID(te.KeyID)))
+	attrs := []slog.Attr{slog.String("cookie", m.opts.Name), slog.String("reason", l.refusal.Error())}
+	if l.keyID != 0 {
+		attrs = append(attrs, slog.String("key_id", FormatKeyID(l.keyID)))
 	}
-	if reason == refusedUnknownKey && level == slog.LevelWarn {
+	if l.reason == refusedUnknownKey && l.level == slog.LevelWarn {
 		attrs = append(attrs, slog.String("ring", m.ring.String()),
 			slog.String("fix", "this instance's ring lacks the key: give every instance that serves this cookie name the same ring (cookiesession add, ship, wait, then promote); if the key was removed on purpose, its sessions have ended"))
 	}
-	if reason == refusedClockSkew {
+	if l.reason == refusedClockSkew {
 		attrs = append(attrs, slog.String("fix", "an instance's clock runs more than 60s ahead of this one's: synchronise the fleet's clocks (NTP)"))
 	}
-	m.logger.LogAttrs(r.Context(), level, "cookiesession: session cookie refused", attrs...)
+	m.logger.LogAttrs(l.ctx, l.level, "cookiesession: session cookie refused", attrs...)
 }
 
 // warnLimiter allows one warning per key id per minute. It remembers at

@@ -89,7 +89,9 @@ type Options struct {
 	// middleware it runs at the session's first use, inside the handler's
 	// call: it must not wait for a lock the handler may hold at that point.
 	// It is given a copy of the session to read, which FromContext on the
-	// request's context also returns; changes to it are dropped.
+	// request's context also returns; changes to it are dropped. A panic
+	// in Validate unwinds as the handler's would, and leaves the session
+	// new and empty, for a recovery that still uses it.
 	Validate func(*http.Request, *Session) error
 	// ErrorHandler answers a request whose session could not be written,
 	// before anything was sent to the client. The error matches ErrTooLarge
@@ -101,7 +103,9 @@ type Options struct {
 	// Logger receives the reason a cookie was refused, at debug level (at
 	// Warn for an unknown key id or a clock ahead, which are the
 	// operator's to fix), the other warnings, and the errors the default
-	// ErrorHandler reports. Default slog.Default().
+	// ErrorHandler reports. Default slog.Default(). It is called with no
+	// session locked, so a handler that calls into the session of the
+	// context it is given (to tag lines with its ID) may.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now. Tests set it to control expiry.
 	Now func() time.Time

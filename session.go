@@ -48,15 +48,16 @@ type Session struct {
 	sent        bool // the middleware committed the response: changes can no longer reach the client
 	skipRefresh bool // SkipRefresh called
 	isNew       bool
-	changed     bool // values changed
-	renewed     bool // Renew called: new id and created
-	destroyed   bool // Destroy called
-	touched     bool // Touch called
-	loaded      bool // a valid cookie was loaded or saved: the client holds this session
-	refused     bool // the incoming cookie was refused and must be cleared
-	lateLogged  bool // a change after the commit was logged
-	outLent     bool // out backs a save's headers: later saves get their own
-	savedBeside bool // Save wrote this Manager's cookie from a session of Load's
+	changed     bool      // values changed
+	renewed     bool      // Renew called: new id and created
+	destroyed   bool      // Destroy called
+	touched     bool      // Touch called
+	loaded      bool      // a valid cookie was loaded or saved: the client holds this session
+	refused     bool      // the incoming cookie was refused and must be cleared
+	lateLogged  bool      // a change after the commit was logged
+	logs        []logLine // lines logged under the lock, written by unlock
+	outLent     bool      // out backs a save's headers: later saves get their own
+	savedBeside bool      // Save wrote this Manager's cookie from a session of Load's
 	// tooLarge: a save did not fit and was counted. A retry, after a
 	// change that still does not fit too, is the same session.
 	tooLarge bool
@@ -67,15 +68,71 @@ const errNoSession = "cookiesession: no session: FromContext found none in this 
 	"wrap the handler with Manager.Handler, or get the session from Manager.Load"
 
 // lock takes the session's lock, first opening the cookie if the
-// middleware left that to the session's first use.
+// middleware left that to the session's first use. Release it with
+// unlock.
 func (s *Session) lock() {
 	if s == nil {
 		panic(errNoSession)
 	}
 	s.mu.Lock()
 	if s.pending {
-		s.pending = false
-		_ = s.mgr.load(s.req, s, s.start())
+		opened := false
+		defer func() {
+			if !opened {
+				s.unlock() // Validate panicked: the lock must not outlive it
+			}
+		}()
+		s.open()
+		opened = true
+	}
+}
+
+// open opens the cookie the middleware left pending, under the lock. If
+// Validate panics, the session is left new and empty: one that Validate
+// did not pass is not served, to a recovery that uses it either.
+func (s *Session) open() {
+	s.pending = false
+	opened := false
+	defer func() {
+		if !opened {
+			s.reset(s.start())
+		}
+	}()
+	_ = s.mgr.load(s.req, s, s.start())
+	opened = true
+}
+
+// logLine is a line about the session logged while its lock was held.
+// refusal, if set, is a refused cookie's error, classified as reason, of
+// a token under key keyID (or 0): Manager.logRefusal makes its line.
+type logLine struct {
+	ctx     context.Context
+	level   slog.Level
+	msg     string
+	attrs   []slog.Attr
+	refusal error
+	reason  refusal
+	keyID   uint32
+}
+
+// log queues a line for unlock to write.
+func (s *Session) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	s.logs = append(s.logs, logLine{ctx: ctx, level: level, msg: msg, attrs: attrs})
+}
+
+// unlock releases the lock, then writes the lines logged under it: a
+// Logger whose handler calls into the session (to tag its lines with the
+// session's id, or to decide in Enabled) would deadlock on the lock.
+func (s *Session) unlock() {
+	lines := s.logs
+	s.logs = nil
+	s.mu.Unlock()
+	for _, l := range lines {
+		if l.refusal != nil {
+			s.mgr.logRefusal(&l)
+			continue
+		}
+		s.mgr.logger.LogAttrs(l.ctx, l.level, l.msg, l.attrs...)
 	}
 }
 
@@ -93,14 +150,14 @@ func unixTime(sec int64) time.Time {
 // Get returns the value stored under key.
 func (s *Session) Get(key string) (any, bool) {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return s.values.Get(key)
 }
 
 // Has reports whether key holds a value.
 func (s *Session) Has(key string) bool {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	_, ok := s.values.lookup(key)
 	return ok
 }
@@ -116,7 +173,7 @@ func (s *Session) Set(key string, v any) error {
 		return err
 	}
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.values.put(&e) { // the value it already holds is not a change
 		s.markChanged()
 	}
@@ -136,7 +193,7 @@ func (s *Session) bump() {
 	if s.sent && !s.lateLogged {
 		s.lateLogged = true
 		ctx, path := s.origin()
-		s.mgr.logger.WarnContext(ctx, "cookiesession: session changed after the response was committed; the change was not saved",
+		s.log(ctx, slog.LevelWarn, "cookiesession: session changed after the response was committed; the change was not saved",
 			slog.String("path", path))
 	}
 }
@@ -181,7 +238,7 @@ func (s *Session) GetJSON(key string, v any) (bool, error) {
 // Delete removes key.
 func (s *Session) Delete(key string) {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.values.Delete(key) {
 		s.markChanged()
 	}
@@ -192,7 +249,7 @@ func (s *Session) Delete(key string) {
 // request: they keep the session's id and Lifetime.
 func (s *Session) Clear() {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.values.Len() > 0 {
 		s.values = Values{}
 		s.markChanged()
@@ -202,21 +259,21 @@ func (s *Session) Clear() {
 // Keys returns the keys in ascending order.
 func (s *Session) Keys() []string {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return s.values.Keys()
 }
 
 // Len returns the number of values.
 func (s *Session) Len() int {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return s.values.Len()
 }
 
 // Pop returns the value under key and deletes it: a read that happens once.
 func (s *Session) Pop(key string) (any, bool) {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	v, ok := s.values.Get(key)
 	if ok {
 		s.values.Delete(key)
@@ -229,7 +286,7 @@ func (s *Session) Pop(key string) (any, bool) {
 // if key is missing or holds another type.
 func (s *Session) PopString(key string) string {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	e, ok := s.values.lookup(key)
 	if !ok || e.kind != kindString {
 		return ""
@@ -244,7 +301,7 @@ func (s *Session) PopString(key string) string {
 // the key "_flash".
 func (s *Session) AddFlash(msg string) {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	var list []string
 	if e, ok := s.values.lookup(flashKey); ok && e.kind == kindStrings {
 		list = e.val.([]string)
@@ -257,7 +314,7 @@ func (s *Session) AddFlash(msg string) {
 // Flashes returns the flash messages and removes them, so each is seen once.
 func (s *Session) Flashes() []string {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	e, ok := s.values.lookup(flashKey)
 	if !ok || e.kind != kindStrings {
 		return nil
@@ -272,7 +329,7 @@ func (s *Session) Flashes() []string {
 // holds kind k, and leaves it zero otherwise.
 func (s *Session) lookupKind(key string, k kind, e *entry) bool {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if s.values.lookupInto(key, e) && e.kind == k {
 		return true
 	}
@@ -330,7 +387,7 @@ func getNumber[T any](s *Session, key string) T {
 	var e entry
 	s.lock()
 	found := s.values.lookupInto(key, &e)
-	s.mu.Unlock()
+	s.unlock()
 	n, ok := e.asNumber()
 	t, _ := convertNumber[T](n)
 	if !found || !ok {
@@ -390,7 +447,7 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	var e entry
 	s.lock()
 	found := s.values.lookupInto(key, &e)
-	s.mu.Unlock()
+	s.unlock()
 	if !found {
 		var zero T
 		return zero, false
@@ -428,7 +485,7 @@ func convertKind[T any](v any) (T, bool) {
 // new session with a new id.
 func (s *Session) Destroy() {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.values, s.lifetime = Values{}, Lifetime{}
 	s.destroyed = true
 	s.restart()
@@ -440,7 +497,7 @@ func (s *Session) Destroy() {
 // defeat session fixation. express-session calls this regenerate.
 func (s *Session) Renew() {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.renewed = true
 	s.restart()
 	s.bump()
@@ -469,14 +526,14 @@ func (s *Session) SetLifetime(l Lifetime) error {
 		return err
 	}
 	s.lock() // first: a nil s panics naming the fix
-	defer s.mu.Unlock()
+	defer s.unlock()
 	if maxAge := cmp.Or(l.MaxAge, s.mgr.codec.maxAge); l.IdleTimeout > maxAge {
 		return fmt.Errorf("cookiesession: SetLifetime: IdleTimeout %v is longer than the session's MaxAge %v (the Lifetime's, or else Options.MaxAge), which would end it first however active it is; set Lifetime.MaxAge at least as long",
 			l.IdleTimeout, maxAge)
 	}
 	if ceiling := s.mgr.codec.ceilingDuration(); l.MaxAge > ceiling || l.IdleTimeout > ceiling {
 		ctx, _ := s.origin()
-		s.mgr.logger.WarnContext(ctx, "cookiesession: SetLifetime asks for more than MaxLifetime allows; the session is cut to MaxLifetime",
+		s.log(ctx, slog.LevelWarn, "cookiesession: SetLifetime asks for more than MaxLifetime allows; the session is cut to MaxLifetime",
 			slog.Duration("max_age", l.MaxAge), slog.Duration("idle_timeout", l.IdleTimeout), slog.Duration("max_lifetime", ceiling),
 			slog.String("fix", "raise Options.MaxLifetime, or call Manager.SetMaxLifetime"))
 	}
@@ -492,17 +549,19 @@ func (s *Session) SetLifetime(l Lifetime) error {
 // Manager's Options (express-session's req.session.cookie.maxAge).
 func (s *Session) Lifetime() Lifetime {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return s.lifetime
 }
 
 // SkipRefresh keeps this request from sliding the idle window: a polling
 // endpoint that reads the session should not keep it alive for ever. A
 // change or a re-key still re-seals the cookie, with the deadline it had;
-// Renew and Touch re-seal it with a new one.
+// Renew and Touch re-seal it with a new one. Call it before the response
+// is committed (the first Write or Flush of a stream): the cookie that
+// went out then was sealed without it.
 func (s *Session) SkipRefresh() {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.skipRefresh = true
 }
 
@@ -510,7 +569,7 @@ func (s *Session) SkipRefresh() {
 // in this response, if the session has values.
 func (s *Session) Touch() {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	s.touched = true
 	s.bump()
 }
@@ -519,7 +578,7 @@ func (s *Session) Touch() {
 // first use.
 func (s *Session) ID() string {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return s.ensureID().String()
 }
 
@@ -534,7 +593,7 @@ func (s *Session) ensureID() SessionID {
 // was restarted by Renew or Destroy in this request.
 func (s *Session) IsNew() bool {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return s.isNew
 }
 
@@ -542,7 +601,7 @@ func (s *Session) IsNew() bool {
 // request loaded it).
 func (s *Session) CreatedAt() time.Time {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return time.Unix(s.created, 0)
 }
 
@@ -550,7 +609,7 @@ func (s *Session) CreatedAt() time.Time {
 // has not been saved yet.
 func (s *Session) ExpiresAt() time.Time {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return unixTime(s.expires)
 }
 
@@ -558,7 +617,7 @@ func (s *Session) ExpiresAt() time.Time {
 // of the key the session was last saved with; 0 for a new session.
 func (s *Session) KeyID() uint32 {
 	s.lock()
-	defer s.mu.Unlock()
+	defer s.unlock()
 	return s.keyID
 }
 

@@ -17,11 +17,11 @@ import (
 // warnPlainHTTP logs, once per Manager, a Secure cookie set in answer to a
 // request that came over plain HTTP: browsers drop such a cookie, so the
 // session never sticks, and nothing else would say so.
-func (m *Manager) warnPlainHTTP(r *http.Request) {
+func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	if !m.attrs.Secure || m.plainHTTPLogged.Load() || !plainHTTP(r) || m.plainHTTPLogged.Swap(true) {
 		return
 	}
-	m.logger.WarnContext(r.Context(), "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)",
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)",
 		slog.String("host", r.Host), slog.String("path", urlPath(r)),
 		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
 }
@@ -106,7 +106,7 @@ func (m *Manager) warnLateSave(r *http.Request, s *Session) {
 // a proxy) replaces the client's session, which would otherwise end
 // without a word. The line is left in place: it may be a handler's own
 // logout.
-func (m *Manager) warnForeign(h http.Header, r *http.Request) {
+func (m *Manager) warnForeign(s *Session, h http.Header, r *http.Request) {
 	if m.foreignLogged.Load() {
 		return
 	}
@@ -122,7 +122,7 @@ func (m *Manager) warnForeign(h http.Header, r *http.Request) {
 			ctx = r.Context()
 		}
 		name, _, _ := strings.Cut(line, "=")
-		m.logger.WarnContext(ctx, "cookiesession: the response sets the session's cookie, which the Manager did not write: it replaces the client's session (logged once)",
+		s.log(ctx, slog.LevelWarn, "cookiesession: the response sets the session's cookie, which the Manager did not write: it replaces the client's session (logged once)",
 			slog.String("cookie", strings.TrimSpace(name)), slog.String("path", urlPath(r)),
 			slog.String("fix", "give the other writer of this cookie (a handler, an upstream behind a proxy) another name; end a session with Session.Destroy"))
 		return
@@ -139,7 +139,7 @@ func (m *Manager) warnReplaced(s *Session, line string) {
 	}
 	ctx, path := s.origin()
 	name, _, _ := strings.Cut(line, "=")
-	m.logger.WarnContext(ctx, "cookiesession: the response set the session's cookie itself, and the Manager replaced that line with its own (logged once)",
+	s.log(ctx, slog.LevelWarn, "cookiesession: the response set the session's cookie itself, and the Manager replaced that line with its own (logged once)",
 		slog.String("cookie", strings.TrimSpace(name)), slog.String("path", path),
 		slog.String("fix", "end a session with Session.Destroy, not http.SetCookie; give any other writer of this cookie (an upstream behind a proxy) another name"))
 }
@@ -150,7 +150,7 @@ func (m *Manager) warnReplaced(s *Session, line string) {
 // Forwarded host= and, for a request the browser calls same-origin,
 // Origin and Referer are each taken as the browser's host, since a proxy
 // may rewrite Host.
-func (m *Manager) warnDomain(r *http.Request) {
+func (m *Manager) warnDomain(s *Session, r *http.Request) {
 	domain := m.attrs.Domain
 	if domain == "" || r.Host == "" || m.domainLogged.Load() {
 		return
@@ -161,7 +161,7 @@ func (m *Manager) warnDomain(r *http.Request) {
 	if m.domainLogged.Swap(true) {
 		return
 	}
-	m.logger.WarnContext(r.Context(), "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick, unless a proxy in front rewrote Host (logged once)",
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick, unless a proxy in front rewrote Host (logged once)",
 		slog.String("domain", domain), slog.String("host", r.Host), slog.String("path", urlPath(r)),
 		slog.String("fix", "set Options.Domain to the host or a parent of it (example.com serves app.example.com), or leave it empty for a host-only cookie; behind a proxy that rewrites Host, have it send X-Forwarded-Host"))
 }
@@ -205,11 +205,11 @@ func pathMatch(reqPath, cookiePath string) bool {
 // on a path outside the cookie's Path: the browser never sends the cookie
 // there, so the handler sees an empty session whoever is signed in, and
 // nothing else would say so.
-func (m *Manager) warnOutsidePath(r *http.Request) {
+func (m *Manager) warnOutsidePath(s *Session, r *http.Request) {
 	if m.outsidePathLogged.Load() || !m.outsidePath(r) || m.outsidePathLogged.Swap(true) {
 		return
 	}
-	m.logger.WarnContext(r.Context(), "cookiesession: a session was used on a path outside the cookie's Path, where browsers do not send the cookie: this request sees no session, whoever is signed in, unless a proxy in front strips a prefix from the path (logged once)",
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session was used on a path outside the cookie's Path, where browsers do not send the cookie: this request sees no session, whoever is signed in, unless a proxy in front strips a prefix from the path (logged once)",
 		slog.String("path", urlPath(r)), slog.String("cookie_path", m.attrs.Path),
 		slog.String("fix", "set Options.Path to a prefix of every path that uses the session, \"/\" for all; behind a proxy that strips a prefix, have it send X-Forwarded-Prefix"))
 }
@@ -289,11 +289,11 @@ func urlPath(r *http.Request) string {
 // network attacker (cookie tossing: it can sign the user in to the
 // attacker's session), or left by an earlier Domain or Path setting. The
 // first cookie of the name that opens is taken.
-func (m *Manager) warnShadowed(r *http.Request) {
+func (m *Manager) warnShadowed(s *Session, r *http.Request) {
 	if m.shadowedLogged.Load() || m.shadowedLogged.Swap(true) {
 		return
 	}
-	m.logger.WarnContext(r.Context(), "cookiesession: the request carried two cookies of the session's name, or a chunk cookie its session does not use: another host of the site, an earlier Domain or Path setting, or an attacker (cookie tossing) set one for a parent domain or a longer path; the first that opens is taken (logged once)",
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried two cookies of the session's name, or a chunk cookie its session does not use: another host of the site, an earlier Domain or Path setting, or an attacker (cookie tossing) set one for a parent domain or a longer path; the first that opens is taken (logged once)",
 		slog.String("cookie", m.opts.Name), slog.String("path", urlPath(r)),
 		slog.String("fix", "name the cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host and no plain-HTTP page can set; give every app on the site its own cookie name"))
 }
