@@ -122,8 +122,10 @@
 // [Manager.Metrics] counts tokens opened per key id, cookies refused per
 // reason, re-seals from an old key, writes, clears and sessions too large,
 // and lists the running ring (ids, primary, scheduled promotions; never a
-// secret). [Manager.Var] publishes it through expvar. An old key whose
-// opened count has stopped rising on every instance can be removed.
+// secret) with how its reloads from file went ([ReloadStatus]: a failing
+// reload leaves the instance on its old keys). [Manager.Var] publishes it
+// through expvar. An old key whose opened count has stopped rising on
+// every instance can be removed.
 //
 // # Security model
 //

@@ -136,6 +136,9 @@ type KeyRing struct {
 	mu    sync.Mutex // serializes writers
 	state atomic.Pointer[ringState]
 	clock atomic.Pointer[func() time.Time] // nil: time.Now
+
+	reloadMu sync.Mutex // guards reload
+	reload   ReloadStatus
 }
 
 // ringState is one immutable version of the ring.

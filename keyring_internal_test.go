@@ -63,6 +63,69 @@ func TestWatcherRetriesAndReportsOnce(t *testing.T) {
 	}
 }
 
+// TestWatcherRemindsOfAStuckFailure: a reload that keeps failing with the
+// same error is reported again every failureReminder by the ring's clock,
+// not at every tick; a new error is reported at once and starts the wait
+// again; each failed tick counts in the ring's reload status; a recovery
+// is reported once and clears the status's error.
+func TestWatcherRemindsOfAStuckFailure(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ring.json")
+	good := watcherRingText(t, 0x1a2b3c4d)
+	if err := os.WriteFile(path, good, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := ring.reloadStatus().LastSuccess
+	now := time.Date(2030, 5, 1, 12, 0, 0, 0, time.UTC)
+	ring.SetClock(func() time.Time { return now })
+	var reports []string
+	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) }}
+	torn := "cookiesession: parsing key ring: unexpected EOF (from " + path + ")"
+	missing := "cookiesession: reading key ring: open " + path + ": no such file or directory"
+	for _, step := range []struct {
+		name    string
+		change  func()
+		advance time.Duration // before the step's tick
+		report  string        // what the tick reports, "" for nothing
+		err     string        // the status's error after it
+	}{
+		{"torn", func() { os.WriteFile(path, []byte(`{"version":1`), 0o600) }, 0, torn, torn},
+		{"still torn", nil, time.Minute, "", torn},
+		{"just before the reminder", nil, failureReminder - time.Minute - time.Nanosecond, "", torn},
+		{"reminder", nil, time.Nanosecond, torn, torn},
+		{"after the reminder", nil, time.Second, "", torn},
+		{"another error at once", func() { os.Remove(path) }, time.Minute, missing, missing},
+		{"its wait starts then", nil, failureReminder - time.Second, "", missing},
+		{"its reminder", nil, time.Second, missing, missing},
+		{"fixed", func() { os.WriteFile(path, good, 0o600) }, time.Second, "<nil>", ""},
+		{"in step", nil, failureReminder, "", ""},
+	} {
+		if step.change != nil {
+			step.change()
+		}
+		now = now.Add(step.advance)
+		reports = nil
+		w.check()
+		var want []string
+		if step.report != "" {
+			want = []string{step.report}
+		}
+		if !slices.Equal(reports, want) {
+			t.Errorf("%s: reports %q, want %q", step.name, reports, want)
+		}
+		if st := ring.reloadStatus(); st.Error != step.err {
+			t.Errorf("%s: status error %q, want %q", step.name, st.Error, step.err)
+		}
+	}
+	// Eight ticks failed; the file back as loaded is no new read.
+	if st := ring.reloadStatus(); st.Failures != 8 || loaded.IsZero() || !st.LastSuccess.Equal(loaded) {
+		t.Errorf("status %+v; want 8 failures and the time of the load, %v", st, loaded)
+	}
+}
+
 // TestWatcherNilReport: WatchFile's report may be nil. The watcher then
 // neither panics on a failure (here a missing file, an error at every
 // tick) nor on a reload, and still reloads.

@@ -1084,6 +1084,90 @@ func TestWatchFile(t *testing.T) {
 	}
 }
 
+// TestReloadStatus follows Metrics.Reload through ReloadFile, then
+// WatchFile: a failure shows its error and counts, the keys staying as
+// they were, until a good file is read (a new LastSuccess) or the watched
+// file is back at the content in force (the same LastSuccess).
+func TestReloadStatus(t *testing.T) {
+	const keyC = 0x3c4d5e6f
+	if st := managerOn(t, ringOf(t, keyA), time.Now).Metrics().Reload; st != (cookiesession.ReloadStatus{}) {
+		t.Errorf("a ring never loaded from a file has reload status %+v, want the zero one", st)
+	}
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, keyA)), fixedNow)
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded := ring.String()
+	clock := newFakeClock(fixedNow)
+	m := managerOn(t, ring, clock.Now)
+	if st := m.Metrics().Reload; st.LastSuccess.IsZero() || st.Error != "" || st.Failures != 0 {
+		t.Errorf("after LoadKeyRingFile: %+v; want its time, no error, no failure", st)
+	}
+	ring.SetClock(clock.Now)
+	expect := func(step string, want cookiesession.ReloadStatus) {
+		t.Helper()
+		got := m.Metrics().Reload
+		if want.Failures == 0 { // at least 3: WatchFile counts every failed tick
+			want.Failures = max(got.Failures, 3)
+		}
+		if diff := cmp.Diff(want, got, equateTimes); diff != "" {
+			t.Errorf("%s: Metrics.Reload (-want +got):\n%s", step, diff)
+		}
+	}
+
+	// ReloadFile: a torn file, a missing one, then a good one.
+	writeFileAtomic(t, path, []byte("{"), fixedNow)
+	torn := ring.ReloadFile(path)
+	missing := ring.ReloadFile(path + ".missing")
+	if torn == nil || missing == nil || ring.String() != loaded {
+		t.Fatalf("bad reloads: %v, %v; ring %v, want %v", torn, missing, ring, loaded)
+	}
+	firstLoad := m.Metrics().Reload.LastSuccess
+	expect("missing", cookiesession.ReloadStatus{LastSuccess: firstLoad, Error: missing.Error(), Failures: 2})
+	clock.Advance(time.Minute)
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, keyA, keyB)), fixedNow)
+	if err := ring.ReloadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	expect("reloaded", cookiesession.ReloadStatus{LastSuccess: fixedNow.Add(time.Minute), Failures: 2})
+	if v := m.Var().String(); !strings.Contains(v, `"failures":2}`) || strings.Contains(v, `"error"`) {
+		t.Errorf("Var %s: want the failures and no error", v)
+	}
+
+	// WatchFile: torn, fixed with a new ring, torn, back as loaded.
+	reports := watchRing(t, ring, path)
+	failed := func(err error) bool { return err != nil }
+	awaitReport(t, reports, path, []byte(`{"version":1`), failed)
+	tornText := m.Metrics().Reload.Error
+	if !strings.Contains(tornText, "unexpected EOF") || !ring.Has(keyB) || ring.Has(keyC) {
+		t.Errorf("watched torn file: status error %q, ring %v", tornText, ring)
+	}
+	expect("watched torn", cookiesession.ReloadStatus{LastSuccess: fixedNow.Add(time.Minute), Error: tornText})
+	clock.Advance(time.Minute)
+	next := marshalRing(t, ringOf(t, keyA, keyB, keyC))
+	awaitReport(t, reports, path, next, func(err error) bool { return err == nil })
+	expect("watched reload", cookiesession.ReloadStatus{LastSuccess: fixedNow.Add(2 * time.Minute)})
+	clock.Advance(time.Minute)
+	awaitReport(t, reports, path, []byte("{"), failed)
+	awaitReport(t, reports, path, next, func(err error) bool { return err == nil })
+	expect("watched file back", cookiesession.ReloadStatus{LastSuccess: fixedNow.Add(2 * time.Minute)})
+	if !ring.Has(keyC) {
+		t.Errorf("ring %v, want key %08x", ring, keyC)
+	}
+}
+
+// managerOn is a Manager over ring on the clock now, for its Metrics.
+func managerOn(t *testing.T, ring *cookiesession.KeyRing, now func() time.Time) *cookiesession.Manager {
+	t.Helper()
+	m, err := cookiesession.New(ring, cookiesession.Options{Now: now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // watchRing runs ring.WatchFile on path every millisecond until the test
 // ends, and returns the channel its reports arrive on.
 func watchRing(t *testing.T, ring *cookiesession.KeyRing, path string) <-chan error {

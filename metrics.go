@@ -13,8 +13,10 @@ import (
 
 // Metrics is a snapshot of a Manager's counters and of the key ring it
 // runs with, for operators: Opened shows when an old key has stopped being
-// used, and Keys that an instance has loaded a key before it is promoted.
-// The counters count from the Manager's creation.
+// used, Keys that an instance has loaded a key before it is promoted, and
+// Reload that it has not been left on its old keys by a failed reload.
+// The counters count from the Manager's creation, Reload.Failures from
+// the ring's.
 type Metrics struct {
 	// Opened counts the tokens opened and accepted, by key id (8 hex
 	// digits); one that Options.Validate refuses counts under Refused.
@@ -38,6 +40,8 @@ type Metrics struct {
 	// the ring however it is reloaded meanwhile. Never a secret.
 	Primary string    `json:"primary"`
 	Keys    []KeyInfo `json:"keys"`
+	// Reload is how the ring's reloads from its file went.
+	Reload ReloadStatus `json:"reload"`
 }
 
 // refusal is why a cookie was refused, as Metrics.Refused names it.
@@ -146,6 +150,7 @@ func (m *Manager) Metrics() Metrics {
 	// Primary a key that Keys does not mark primary, or does not hold.
 	ring, now := m.ring.load(), m.opts.Now()
 	out.Primary, out.Keys = FormatKeyID(ring.primaryAt(now).id), ring.keysAt(now)
+	out.Reload = m.ring.reloadStatus()
 	return out
 }
 

@@ -120,6 +120,7 @@ func LoadKeyRingFile(path string) (*KeyRing, error) {
 	}
 	r := new(KeyRing)
 	r.state.Store(st)
+	r.noteReload(nil, true)
 	return r, nil
 }
 
@@ -159,7 +160,8 @@ func readRingFile(path string) ([]byte, error) {
 }
 
 // ReloadFile re-reads path and swaps in its keys. If the file cannot be
-// read or parsed the ring keeps its current keys and the error is returned.
+// read or parsed the ring keeps its current keys and the error is returned;
+// either way the outcome is recorded in the ring's [ReloadStatus].
 //
 // A reload that succeeds but signs users out is logged at Warn through
 // slog.Default, naming the key: one that removes the key that was sealing
@@ -174,10 +176,61 @@ func readRingFile(path string) ([]byte, error) {
 func (r *KeyRing) ReloadFile(path string) error {
 	st, err := loadRingState(path)
 	if err != nil {
+		r.noteReload(err, false)
 		return err
 	}
 	r.swap(st, path)
+	r.noteReload(nil, true)
 	return nil
+}
+
+// ReloadStatus is how the reloads of a key ring from its file went, as
+// [Metrics] reports it: an instance whose reload fails keeps running its
+// old keys while the rest of the fleet takes the new ones, so an operator
+// alerts on Error (or on Failures rising) rather than waiting for a key
+// missing from the ring. Only LoadKeyRingFile, ReloadFile and WatchFile
+// set it; a ring from the environment or NewKeyRing has the zero status,
+// and Replace and the in-memory writers (Add, Promote, ...) leave it as
+// it is.
+type ReloadStatus struct {
+	// LastSuccess is when the keys in force were read from the ring's
+	// file, by the ring's clock (see SetClock), or zero if they never
+	// were. ReloadFile reads the file each time; WatchFile reads it in
+	// only when its content changed.
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// Error is why the last reload failed, for as long as the ring is
+	// not its file's: "" again once a reload succeeds or WatchFile finds
+	// the file back at the content in force. It names the file, never a
+	// secret.
+	Error string `json:"error,omitempty"`
+	// Failures counts the reloads that failed since the ring was made.
+	// WatchFile retries at every tick, and each failed try counts, so the
+	// count rises for as long as the file stays bad.
+	Failures uint64 `json:"failures"`
+}
+
+// noteReload records a reload's outcome: a failure (err), the file's keys
+// read in (loaded), or the file found in step with the keys in force.
+func (r *KeyRing) noteReload(err error, loaded bool) {
+	now := r.now()
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	switch {
+	case err != nil:
+		r.reload.Error = err.Error()
+		r.reload.Failures++
+	case loaded:
+		r.reload.Error, r.reload.LastSuccess = "", now
+	default:
+		r.reload.Error = ""
+	}
+}
+
+// reloadStatus returns a copy of the ring's reload status.
+func (r *KeyRing) reloadStatus() ReloadStatus {
+	r.reloadMu.Lock()
+	defer r.reloadMu.Unlock()
+	return r.reload
 }
 
 // swap publishes st, the keys of a reload from file ("" for Replace), and
@@ -232,12 +285,15 @@ func warnSealingChange(old, st *ringState, now time.Time, file string) {
 // A failed read or parse keeps the current keys and is retried at every
 // tick until it succeeds, so a file fixed in place (chmod, chown) is picked
 // up. report is called with nil after each reload and when the file
-// returns to the content in force after a failure, and with each failure
-// once, again only when the error changes. A nil report logs these through
-// slog.Default instead, a failure at error level: a reload that fails
-// leaves the fleet on its old keys, so it is never silent. Write the file
-// atomically (temp file + rename, as the CLI does): a reader that catches a
-// half-written file reports a parse error and retries.
+// returns to the content in force after a failure, and with a failure when
+// it first happens, when its error changes, and again every 10 minutes
+// (by the ring's clock) for as long as it lasts. A nil report logs these
+// through slog.Default instead, a failure at error level: a reload that
+// fails leaves this instance on its old keys, so it is never silent. The
+// failure is also in [Metrics.Reload] until the ring is its file's again.
+// Write the file atomically (temp file + rename, as the CLI does): a
+// reader that catches a half-written file reports a parse error and
+// retries.
 //
 // A reload that succeeds but signs users out (it removes the key that was
 // sealing, say) is also logged at Warn through slog.Default, whatever
@@ -268,17 +324,24 @@ func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Dura
 
 // watcher is WatchFile's state between ticks.
 type watcher struct {
-	ring    *KeyRing
-	path    string
-	report  func(error)
-	failure string // the error last reported, "" when in step with the file
+	ring     *KeyRing
+	path     string
+	report   func(error)
+	failure  string    // the error last reported, "" when in step with the file
+	reported time.Time // when failure was last reported
 }
+
+// failureReminder is how often a reload that keeps failing with the same
+// error is reported again: the first report scrolls out of sight while
+// the instance stays on its old keys.
+const failureReminder = 10 * time.Minute
 
 // check reloads the ring if the file's content is not the one in force.
 func (w *watcher) check() {
 	data, err := readRingFile(w.path)
 	defer clear(data)
 	if err == nil && sha256.Sum256(data) == w.ring.load().source {
+		w.ring.noteReload(nil, false) // in step, whoever failed before
 		if w.failure != "" {
 			w.result(nil) // back to the content in force
 		}
@@ -290,6 +353,7 @@ func (w *watcher) check() {
 			w.ring.swap(st, w.path)
 		}
 	}
+	w.ring.noteReload(err, err == nil)
 	w.result(err)
 }
 
@@ -305,13 +369,14 @@ func defaultReport(r *KeyRing, path string) func(error) {
 }
 
 func (w *watcher) result(err error) {
+	now := w.ring.now()
 	switch {
 	case err == nil:
 		w.failure = ""
-	case err.Error() == w.failure:
+	case err.Error() == w.failure && now.Sub(w.reported) < failureReminder:
 		return // reported already
 	default:
-		w.failure = err.Error()
+		w.failure, w.reported = err.Error(), now
 	}
 	if w.report != nil {
 		w.report(err)

@@ -12,6 +12,9 @@
 //	myapp_cookiesession_cleared_total               responses that expired the client's cookies
 //	myapp_cookiesession_too_large_total             sessions that did not fit
 //	myapp_cookiesession_key_info{key_id,primary,promote_at}  1 for each key the ring holds
+//	myapp_cookiesession_keyring_reload_failures_total  failed reloads of the ring from its file
+//	myapp_cookiesession_keyring_last_reload_successful  0 while the ring is not its file's (a reload fails), else 1
+//	myapp_cookiesession_keyring_last_reload_success_timestamp_seconds  when the keys in force were read from the file
 //
 // Every metric carries a constant label cookie, the Manager's cookie name,
 // so that several Managers can share one registry. Key ids are the 8 hex
@@ -20,7 +23,14 @@
 //
 // During a rotation, opened_total for the old key id stops growing once no
 // client holds a token under it, and key_info shows whether an instance has
-// loaded a key before it is promoted.
+// loaded a key before it is promoted. An instance whose reload fails (a
+// torn or invalid file, a permissions change, a deleted file) keeps its old
+// keys: keyring_last_reload_successful is 0 until the ring is its file's
+// again, and under WatchFile, which retries every tick,
+// keyring_reload_failures_total rises all along. Alert on the gauge held
+// at 0 for a few minutes (a half-written file read once is retried at the
+// next tick); the instance's log and cookiesession.Metrics.Reload say why.
+// The timestamp is absent for a ring never loaded from a file.
 package promsession
 
 import (
@@ -37,6 +47,8 @@ type collector struct {
 
 	opened, refused, keyInfo             *prometheus.Desc
 	resealed, written, cleared, tooLarge *prometheus.Desc
+
+	reloadFailures, reloadSuccessful, reloadSuccessTime *prometheus.Desc
 }
 
 // NewCollector returns a Collector for m's counters and key ring, with
@@ -57,11 +69,15 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 		tooLarge: desc("too_large_total", "Sessions that did not fit the cookie size limit."),
 		keyInfo: desc("key_info", "Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.",
 			"key_id", "primary", "promote_at"),
+		reloadFailures:    desc("keyring_reload_failures_total", "Reloads of the key ring from its file that failed, each retry counted."),
+		reloadSuccessful:  desc("keyring_last_reload_successful", "Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force."),
+		reloadSuccessTime: desc("keyring_last_reload_success_timestamp_seconds", "When the keys in force were read from the key ring's file."),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.opened, c.refused, c.resealed, c.written, c.cleared, c.tooLarge, c.keyInfo} {
+	for _, d := range []*prometheus.Desc{c.opened, c.refused, c.resealed, c.written, c.cleared, c.tooLarge, c.keyInfo,
+		c.reloadFailures, c.reloadSuccessful, c.reloadSuccessTime} {
 		ch <- d
 	}
 }
@@ -88,5 +104,18 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.keyInfo, prometheus.GaugeValue, 1,
 			cookiesession.FormatKeyID(k.ID), strconv.FormatBool(k.Primary), promoteAt)
+	}
+	c.collectReload(ch, snap.Reload)
+}
+
+func (c *collector) collectReload(ch chan<- prometheus.Metric, st cookiesession.ReloadStatus) {
+	ch <- prometheus.MustNewConstMetric(c.reloadFailures, prometheus.CounterValue, float64(st.Failures))
+	successful := 1.0
+	if st.Error != "" {
+		successful = 0
+	}
+	ch <- prometheus.MustNewConstMetric(c.reloadSuccessful, prometheus.GaugeValue, successful)
+	if !st.LastSuccess.IsZero() {
+		ch <- prometheus.MustNewConstMetric(c.reloadSuccessTime, prometheus.GaugeValue, float64(st.LastSuccess.UnixNano())/1e9)
 	}
 }

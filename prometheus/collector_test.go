@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -109,6 +111,12 @@ app_cookiesession_cleared_total{cookie="sid"} 1
 app_cookiesession_key_info{cookie="sid",key_id="0000000a",primary="false",promote_at=""} 1
 app_cookiesession_key_info{cookie="sid",key_id="0000000b",primary="true",promote_at=""} 1
 app_cookiesession_key_info{cookie="sid",key_id="0000000c",primary="false",promote_at="2030-01-02T03:04:05Z"} 1
+# HELP app_cookiesession_keyring_last_reload_successful Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force.
+# TYPE app_cookiesession_keyring_last_reload_successful gauge
+app_cookiesession_keyring_last_reload_successful{cookie="sid"} 1
+# HELP app_cookiesession_keyring_reload_failures_total Reloads of the key ring from its file that failed, each retry counted.
+# TYPE app_cookiesession_keyring_reload_failures_total counter
+app_cookiesession_keyring_reload_failures_total{cookie="sid"} 0
 # HELP app_cookiesession_opened_total Session tokens opened, by the id of the key that sealed them.
 # TYPE app_cookiesession_opened_total counter
 app_cookiesession_opened_total{cookie="sid",key_id="0000000a"} 3
@@ -132,6 +140,83 @@ app_cookiesession_written_total{cookie="sid"} 2
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)
+	}
+	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
+		t.Errorf("lint: %v %+v", err, problems)
+	}
+}
+
+// TestCollectorReload: a ring loaded from a file reports when it was
+// read, a failing reload turns the gauge to 0 and counts each try, the
+// keys staying as they were, and the next good reload turns it back.
+func TestCollectorReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ring.json")
+	writeRing := func(data []byte) {
+		t.Helper()
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := cookiesession.NewKeyRing(key(t, 0x0a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := first.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeRing(text)
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2030, 1, 2, 3, 4, 5, 500_000_000, time.UTC)
+	ring.SetClock(func() time.Time { return now })
+	m, _ := server(t, ring, "sid")
+	c := NewCollector(m, "")
+	names := []string{"cookiesession_keyring_reload_failures_total", "cookiesession_keyring_last_reload_successful",
+		"cookiesession_keyring_last_reload_success_timestamp_seconds", "cookiesession_key_info"}
+	const help = `
+# HELP cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.
+# TYPE cookiesession_key_info gauge
+cookiesession_key_info{cookie="sid",key_id="0000000a",primary="true",promote_at=""} 1
+# HELP cookiesession_keyring_last_reload_success_timestamp_seconds When the keys in force were read from the key ring's file.
+# TYPE cookiesession_keyring_last_reload_success_timestamp_seconds gauge
+# HELP cookiesession_keyring_last_reload_successful Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force.
+# TYPE cookiesession_keyring_last_reload_successful gauge
+# HELP cookiesession_keyring_reload_failures_total Reloads of the key ring from its file that failed, each retry counted.
+# TYPE cookiesession_keyring_reload_failures_total counter
+`
+	if err := ring.ReloadFile(path); err != nil { // read at now
+		t.Fatal(err)
+	}
+	writeRing([]byte(`{"version":1`))
+	for range 2 {
+		if err := ring.ReloadFile(path); err == nil {
+			t.Fatal("a torn file reloaded")
+		}
+	}
+	const failing = help + `
+cookiesession_keyring_last_reload_success_timestamp_seconds{cookie="sid"} 1.8935534455e+09
+cookiesession_keyring_last_reload_successful{cookie="sid"} 0
+cookiesession_keyring_reload_failures_total{cookie="sid"} 2
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(failing), names...); err != nil {
+		t.Errorf("while the file is torn: %v", err)
+	}
+
+	now = now.Add(time.Minute)
+	writeRing(text)
+	if err := ring.ReloadFile(path); err != nil {
+		t.Fatal(err)
+	}
+	const recovered = help + `
+cookiesession_keyring_last_reload_success_timestamp_seconds{cookie="sid"} 1.8935535055e+09
+cookiesession_keyring_last_reload_successful{cookie="sid"} 1
+cookiesession_keyring_reload_failures_total{cookie="sid"} 2
+`
+	if err := testutil.CollectAndCompare(c, strings.NewReader(recovered), names...); err != nil {
+		t.Errorf("after the file was fixed: %v", err)
 	}
 	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %+v", err, problems)

@@ -94,9 +94,11 @@ func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
 }
 
 // vars serves the session counters and the running key ring in expvar's
-// form, so an operator can see which keys an instance holds and when an
-// old key has stopped opening tokens. The demo serves its own Manager's
-// only: a real server would expvar.Publish(name, mgr.Var()) once.
+// form, so an operator can see which keys an instance holds, when an old
+// key has stopped opening tokens, and whether a reload of -keys is
+// failing (reload.error, reload.failures), which leaves the instance on
+// its old keys. The demo serves its own Manager's only: a real server
+// would expvar.Publish(name, mgr.Var()) once.
 func (a *app) vars(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	fmt.Fprintf(w, "{\"cookiesession\": %s}\n", a.mgr.Var())

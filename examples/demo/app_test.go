@@ -214,6 +214,48 @@ func TestDebugVars(t *testing.T) {
 	}
 }
 
+// TestDebugVarsReload: a reload that fails (here on SIGHUP) shows in
+// /debug/vars, with its reason and a count, until one succeeds: the sign
+// that an instance still runs its old keys.
+func TestDebugVarsReload(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeRing(t, path, newRing(t))
+	ring, err := loadRing(path, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startDemo(t, ring, config{})
+	reload := func() cookiesession.ReloadStatus {
+		t.Helper()
+		resp, body := d.get("/debug/vars")
+		var vars struct{ Cookiesession cookiesession.Metrics }
+		if err := json.Unmarshal([]byte(body), &vars); resp.StatusCode != http.StatusOK || err != nil {
+			t.Fatalf("GET /debug/vars = %d %q: %v", resp.StatusCode, body, err)
+		}
+		return vars.Cookiesession.Reload
+	}
+	loaded := reload()
+	if loaded.LastSuccess.IsZero() || loaded.Error != "" || loaded.Failures != 0 {
+		t.Errorf("after loading -keys: reload %+v, want its time and no failure", loaded)
+	}
+	os.WriteFile(path, []byte("{broken"), 0o600)
+	for range 2 {
+		if reloadKeys(ring, path, quiet) == nil {
+			t.Fatal("a broken file reloaded")
+		}
+	}
+	if st := reload(); !strings.Contains(st.Error, path) || st.Failures != 2 || !st.LastSuccess.Equal(loaded.LastSuccess) {
+		t.Errorf("after two failed reloads: %+v; want the error naming %s, 2 failures, the load's time", st, path)
+	}
+	writeRing(t, path, newRing(t))
+	if err := reloadKeys(ring, path, quiet); err != nil {
+		t.Fatal(err)
+	}
+	if st := reload(); st.Error != "" || st.Failures != 2 || st.LastSuccess.Before(loaded.LastSuccess) {
+		t.Errorf("after a good reload: %+v; want no error, 2 failures, a later time", st)
+	}
+}
+
 func TestFirstVisitSetsNoCookie(t *testing.T) {
 	d := startDemo(t, newRing(t), config{})
 	resp, body := d.get("/")
