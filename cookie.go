@@ -103,17 +103,21 @@ const maxShadows = 4
 // only among tokens this ring sealed for this name. If none opens, the
 // error is one that keeps the client's cookie (see load) when any of the
 // tokens gave such an error, so a tossed cookie cannot get a session from
-// a newer ring cleared; otherwise err.
-func (m *Manager) openShadowed(s *Session, r *http.Request, now time.Time, rec *Record, err error) error {
-	bases, rest := m.shadowCandidates(r.Header["Cookie"])
+// a newer ring cleared; otherwise err. tried is the token that gave err
+// ("" if none did), which is not opened again; nor is one whose length
+// the codec refuses (a token over its limit is not even built): it would
+// fail as invalid, which changes no error.
+func (m *Manager) openShadowed(s *Session, r *http.Request, now time.Time, rec *Record, tried string, err error) error {
+	var room [1 + maxShadows]string // bases, kept off the heap
+	bases, rest := m.shadowCandidates(room[:0], r.Header["Cookie"])
 	kept := keepsCookie(err)
 	for n, base := range bases {
 		tokens := [2]string{base, ""}
-		if n > 0 && rest != "" {
+		if n > 0 && rest != "" && len(base)+len(rest) <= m.codec.maxLen {
 			tokens[0], tokens[1] = base+rest, base
 		}
 		for _, token := range tokens {
-			if token == "" {
+			if len(token) < minTokenLen || token == tried {
 				continue
 			}
 			*rec = Record{}
@@ -130,12 +134,16 @@ func (m *Manager) openShadowed(s *Session, r *http.Request, now time.Time, rec *
 	return err
 }
 
-// shadowCandidates returns the values of the request's cookies of the
-// base name, in header order and at most 1+maxShadows of them, and the
-// first values of chunks 1, 2, ... joined, or "" if there are none or
-// they have a gap.
-func (m *Manager) shadowCandidates(lines []string) (bases []string, rest string) {
+// shadowCandidates appends to bases the values of the request's cookies
+// of the base name, in header order and at most 1+maxShadows of them, and
+// returns them with the first values of chunks 1, 2, ... joined, or "" if
+// there are none, they have a gap, or they exceed the codec's limit (no
+// token would open).
+func (m *Manager) shadowCandidates(bases, lines []string) (_ []string, rest string) {
 	var chunks []string
+	if len(m.names) > 1 {
+		chunks = make([]string, 0, len(m.names)-1)
+	}
 	for _, line := range lines {
 		for line != "" {
 			var part string
@@ -154,10 +162,15 @@ func (m *Manager) shadowCandidates(lines []string) (bases []string, rest string)
 			}
 		}
 	}
+	total := 0
 	for _, c := range chunks {
 		if c == "" {
 			return bases, ""
 		}
+		total += len(c)
+	}
+	if total > m.codec.maxLen {
+		return bases, ""
 	}
 	return bases, strings.Join(chunks, "")
 }

@@ -140,7 +140,7 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		m.warnShadowed(s, r)
 	}
 	if err != nil && (s.shadowed || s.chunksSent > 1) {
-		err = m.openShadowed(s, r, now, &rec, err)
+		err = m.openShadowed(s, r, now, &rec, token, err)
 	}
 	if err == nil {
 		s.adopt(&rec)
@@ -171,6 +171,11 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 // client: one under a key this instance does not hold, or "created in the
 // future" by an instance whose clock is ahead, opens elsewhere, or later.
 func keepsCookie(err error) bool {
+	if te, ok := err.(*TokenError); ok {
+		// What the codec returns, checked without the allocations of
+		// Unwrap's slice: step 5 asks for each token it tries.
+		return te.kind == ErrUnknownKey || te.ahead
+	}
 	var te *TokenError
 	return errors.Is(err, ErrUnknownKey) || errors.As(err, &te) && te.ahead
 }

@@ -576,6 +576,16 @@ func relMeasure(h http.Handler, header string) (allocs float64, bytes uint64) {
 	return allocs, (after.TotalAlloc - before.TotalAlloc) / runs
 }
 
+// relChunks returns n chunk cookies of the name session, session.1 to
+// session.n, of size bytes each.
+func relChunks(n, size int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "session." + strconv.Itoa(i+1) + "=" + strings.Repeat("A", size)
+	}
+	return strings.Join(parts, "; ")
+}
+
 // TestHostileAllocation bounds what a hostile Cookie header makes a request
 // allocate: per-request cost must scale with the header at most a few
 // times over, whatever MaxChunks is, so a large header is no amplifier.
@@ -583,6 +593,10 @@ func TestHostileAllocation(t *testing.T) {
 	clock := newFakeClock(fixedNow)
 	ring := ringOf(t, keyA)
 	tiny3000 := relJunkCookies(3000, 4)
+	// A request with two cookies of our name, or several chunks, is read
+	// again by FORMAT.md section 5 step 5: it must cost no more.
+	genuine := sealWith(t, ring, "session", fixedNow)
+	forged := "session=" + genuine[:40] + string(genuine[40]^1) + genuine[41:] // fails authentication
 	cases := []struct {
 		name      string
 		maxChunks int
@@ -594,6 +608,8 @@ func TestHostileAllocation(t *testing.T) {
 		{"1MiB value in our cookie, MaxChunks 4", 4, "session=" + strings.Repeat("A", 1<<20)},
 		{"1MiB of 1000 cookies, MaxChunks 4", 4, relJunkCookies(1000, 1<<10)},
 		{"1MiB of 1000 cookies, MaxChunks 64", 64, relJunkCookies(1000, 1<<10)},
+		{"5 forged cookies of our name, MaxChunks 1", 1, strings.Repeat(forged+"; ", 4) + forged},
+		{"5 cookies of our name and 1MiB in 63 chunks, MaxChunks 64", 64, strings.Repeat("session=AAAA; ", 5) + relChunks(63, 16<<10)},
 	}
 	for _, c := range cases {
 		opts := cookiesession.Options{MaxChunks: c.maxChunks, MaxCookieSize: 4096, Now: clock.Now, Logger: debugLogger(io.Discard)}
