@@ -1,11 +1,14 @@
 package ginsession_test
 
 import (
+	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"os/exec"
@@ -244,5 +247,99 @@ func compileReadmeBlock(t *testing.T, marker string) {
 	out, err := exec.Command("go", "vet", "./"+filepath.Base(dir)).CombinedOutput()
 	if err != nil {
 		t.Fatalf("README block with %q does not compile: %v\n%s", marker, err, out)
+	}
+}
+
+// loggedManager returns a Manager of cookies with Path, over two chunks,
+// that logs to logged.
+func loggedManager(t *testing.T, path string, logged *strings.Builder) *cookiesession.Manager {
+	t.Helper()
+	m, err := cookiesession.New(newRing(t), cookiesession.Options{Path: path, MaxChunks: 2,
+		Logger: slog.New(slog.NewTextHandler(logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// sessionRoutes adds login, whoami and logout to g, each behind mw.
+func sessionRoutes(g gin.IRoutes, mw gin.HandlerFunc) {
+	g.POST("/login", mw, func(c *gin.Context) {
+		if err := ginsession.Session(c).Set("user", c.Query("user")); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		c.String(http.StatusOK, "hello")
+	})
+	g.GET("/whoami", mw, func(c *gin.Context) { c.String(http.StatusOK, "user=%s", ginsession.Session(c).GetString("user")) })
+	g.POST("/logout", mw, func(c *gin.Context) {
+		ginsession.Session(c).Destroy()
+		c.String(http.StatusOK, "bye")
+	})
+}
+
+// stripPrefix serves backend behind a reverse proxy that strips prefix
+// from the path and says so in X-Forwarded-Prefix.
+func stripPrefix(t *testing.T, prefix string, backend http.Handler) http.Handler {
+	origin := httptest.NewServer(backend)
+	t.Cleanup(origin.Close)
+	target, err := url.Parse(origin.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.SetXForwarded()
+		pr.Out.URL.Path = strings.TrimPrefix(pr.In.URL.Path, prefix)
+		pr.Out.Header.Set("X-Forwarded-Prefix", prefix)
+	}}
+}
+
+// tossedRequest returns a GET /whoami to srv whose Cookie header carries a
+// junk session cookie, then the one login set, as a cookie tossed for a
+// parent domain comes first.
+func tossedRequest(t *testing.T, srv *httptest.Server) *http.Request {
+	t.Helper()
+	login, _ := newClient(t, srv).do(http.MethodPost, "/login?user=ada")
+	var real string
+	for _, ck := range login.Cookies() {
+		if ck.Name == "session" {
+			real = ck.Value
+		}
+	}
+	if real == "" {
+		t.Fatal("login set no session cookie")
+	}
+	req := httptest.NewRequest(http.MethodGet, srv.URL+"/whoami", nil)
+	req.RequestURI = ""
+	req.Header.Set("Cookie", "session="+strings.Repeat("A", 80)+"; session="+real)
+	return req
+}
+
+// sessionTagger is a slog handler that tags each line with the user of
+// the session in its context, and reads it again in Enabled.
+type sessionTagger struct{ slog.Handler }
+
+func (h sessionTagger) Enabled(ctx context.Context, level slog.Level) bool {
+	if s := cookiesession.FromContext(ctx); s != nil {
+		_ = s.GetString("user")
+	}
+	return h.Handler.Enabled(ctx, level)
+}
+
+func (h sessionTagger) Handle(ctx context.Context, rec slog.Record) error {
+	if s := cookiesession.FromContext(ctx); s != nil {
+		rec.AddAttrs(slog.String("user", s.GetString("user")))
+	}
+	return h.Handler.Handle(ctx, rec)
+}
+
+// flashErrors is gin error-handling middleware: after the chain, the last
+// error a handler recorded with c.Error becomes a flash and a redirect.
+func flashErrors(c *gin.Context) {
+	c.Next()
+	if err := c.Errors.Last(); err != nil && !c.Writer.Written() {
+		ginsession.Session(c).AddFlash("denied: " + err.Error())
+		c.Redirect(http.StatusSeeOther, "/flash")
 	}
 }
