@@ -17,29 +17,6 @@ import (
 // the victim's requests carry two cookies of that name, or a chunk that
 // the session never wrote.
 
-// tossedRequest returns a request whose Cookie header holds header, as a
-// browser that holds a tossed cookie sends it.
-func tossedRequest(header string) *http.Request {
-	r := httptest.NewRequest("GET", "https://www.example.com/account", nil)
-	r.Header.Set("Cookie", header)
-	return r
-}
-
-// loginToken returns the token of a signed-in session for user.
-func loginToken(t *testing.T, f *fixture, user string) string {
-	t.Helper()
-	b := newClientCookies()
-	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
-		if err := cookiesession.FromContext(r.Context()).Set("user", user); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if b.vals["session"] == "" {
-		t.Fatal("no session cookie issued")
-	}
-	return b.vals["session"]
-}
-
 // TestTossedCookieDoesNotEndTheSession: junk under the session's name
 // (or its next chunk name) that the browser sends before the genuine
 // cookie must neither hide the genuine session nor get it cleared. The

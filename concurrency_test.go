@@ -18,34 +18,6 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// sessionLogHandler adds the id of the request's session to every record,
-// as a handler that tags log lines with the user's session does: it calls
-// into the session from inside the Manager's own logging.
-type sessionLogHandler struct{ slog.Handler }
-
-func (h sessionLogHandler) Handle(ctx context.Context, r slog.Record) error {
-	if s := cookiesession.FromContext(ctx); s != nil {
-		r.AddAttrs(slog.String("session", s.ID()))
-	}
-	return h.Handler.Handle(ctx, r)
-}
-
-// finishes runs f and fails the test if it has not returned within a
-// few seconds: a deadlock fails instead of hanging the run.
-func finishes(t *testing.T, what string, f func()) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f()
-	}()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatalf("%s: deadlock: not done after 5s", what)
-	}
-}
-
 // TestLoggerCallsIntoSession: a Logger whose handler reads the session of
 // the context it is given (to tag lines with the session id) gets every
 // line the Manager logs about that session, and no deadlock: the Manager
@@ -377,23 +349,6 @@ func TestRingReloadUnderLoad(t *testing.T) {
 	}
 	cancel()
 	wg.Wait()
-}
-
-// checkMetrics checks that a snapshot shows one ring.
-func checkMetrics(t *testing.T, got cookiesession.Metrics) {
-	t.Helper()
-	primaries := 0
-	for _, k := range got.Keys {
-		if k.Primary {
-			primaries++
-			if cookiesession.FormatKeyID(k.ID) != got.Primary {
-				t.Errorf("Metrics: Primary %s, but Keys mark %s primary: %+v", got.Primary, cookiesession.FormatKeyID(k.ID), got.Keys)
-			}
-		}
-	}
-	if primaries != 1 {
-		t.Errorf("Metrics: Keys %+v mark %d keys primary, want 1", got.Keys, primaries)
-	}
 }
 
 // TestStackedManagersFromGoroutines uses two stacked Managers' sessions

@@ -582,3 +582,71 @@ func (w *discardWriter) serve(h http.Handler, req *http.Request) {
 	clear(w.h)
 	h.ServeHTTP(w, req)
 }
+
+// sessionLogHandler adds the id of the request's session to every record,
+// as a handler that tags log lines with the user's session does: it calls
+// into the session from inside the Manager's own logging.
+type sessionLogHandler struct{ slog.Handler }
+
+func (h sessionLogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if s := cookiesession.FromContext(ctx); s != nil {
+		r.AddAttrs(slog.String("session", s.ID()))
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+// finishes runs f and fails the test if it has not returned within a
+// few seconds: a deadlock fails instead of hanging the run.
+func finishes(t *testing.T, what string, f func()) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: deadlock: not done after 5s", what)
+	}
+}
+
+// checkMetrics checks that a snapshot shows one ring.
+func checkMetrics(t *testing.T, got cookiesession.Metrics) {
+	t.Helper()
+	primaries := 0
+	for _, k := range got.Keys {
+		if k.Primary {
+			primaries++
+			if cookiesession.FormatKeyID(k.ID) != got.Primary {
+				t.Errorf("Metrics: Primary %s, but Keys mark %s primary: %+v", got.Primary, cookiesession.FormatKeyID(k.ID), got.Keys)
+			}
+		}
+	}
+	if primaries != 1 {
+		t.Errorf("Metrics: Keys %+v mark %d keys primary, want 1", got.Keys, primaries)
+	}
+}
+
+// tossedRequest returns a request whose Cookie header holds header, as a
+// browser that holds a tossed cookie sends it.
+func tossedRequest(header string) *http.Request {
+	r := httptest.NewRequest("GET", "https://www.example.com/account", nil)
+	r.Header.Set("Cookie", header)
+	return r
+}
+
+// loginToken returns the token of a signed-in session for user.
+func loginToken(t *testing.T, f *fixture, user string) string {
+	t.Helper()
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		if err := cookiesession.FromContext(r.Context()).Set("user", user); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if b.vals["session"] == "" {
+		t.Fatal("no session cookie issued")
+	}
+	return b.vals["session"]
+}
