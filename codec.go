@@ -109,13 +109,18 @@ type SessionID [idSize]byte
 func (id SessionID) String() string { return hex.EncodeToString(id[:]) }
 
 // Record is what a token carries: the session's identity, its lifetime and
-// its values.
+// its values. Seal writes into the Record it is given (see SealAt), so a
+// Record must not be sealed by two goroutines at once, and sealing one
+// Record again continues the same session: give a new session a zero ID.
 type Record struct {
 	// ID is the session id: kept across re-seals, new on Renew.
 	ID SessionID
 	// Created is when the session began, in whole seconds.
 	Created time.Time
-	// Expires is this token's own hard deadline, in whole seconds.
+	// Expires is this token's own hard deadline, in whole seconds. Open
+	// also ends the session at Created plus the MaxAge that applies, so
+	// an Expires after that does not lengthen it (and an opened Record
+	// may show one, from a token sealed under a longer MaxAge).
 	Expires time.Time
 	// Values are the session's contents.
 	Values Values
@@ -129,7 +134,8 @@ type Record struct {
 // Lifetime is a session's own lifetime, sealed inside its token, such as
 // the longer one a "remember me" login asks for. Zero durations mean the
 // defaults (Options.MaxAge and Options.IdleTimeout). MaxLifetime bounds
-// both, when the token is sealed and every time it is opened.
+// both, when the token is sealed and every time it is opened. Tokens carry
+// whole seconds: Seal truncates the durations in the Record it seals.
 type Lifetime struct {
 	// MaxAge is the absolute lifetime since the session was created.
 	MaxAge time.Duration
@@ -160,7 +166,8 @@ func checkLifetime(d time.Duration) error {
 }
 
 // CodecOptions configure a Codec. The zero value of a field means its
-// documented default.
+// documented default. Tokens carry whole seconds, so the durations are
+// truncated to whole seconds: a MaxAge of 1.5s acts as 1s.
 type CodecOptions struct {
 	// Name is the cookie name the token is bound to. Required.
 	Name string
@@ -259,11 +266,16 @@ func (c *Codec) limits(l *Lifetime) (maxAge, idle int64) {
 // under the limits that apply to lifetime l.
 func (c *Codec) expiry(created, sealedAt time.Time, l *Lifetime) time.Time {
 	maxAge, idle := c.limits(l)
-	expires := wholeSecond(created).Unix() + maxAge
+	return time.Unix(deadline(wholeSecond(created).Unix()+maxAge, sealedAt.Unix(), idle), 0)
+}
+
+// deadline is a token's expiry in Unix seconds: the session's age limit,
+// or sealedAt plus the idle timeout when that is set and comes first.
+func deadline(ageLimit, sealedAt, idle int64) int64 {
 	if idle > 0 {
-		expires = min(expires, sealedAt.Unix()+idle)
+		return min(ageLimit, sealedAt+idle)
 	}
-	return time.Unix(expires, 0)
+	return ageLimit
 }
 
 // tokenLen returns the length of the token that sealing rec would produce.
@@ -290,9 +302,13 @@ func (c *Codec) Seal(rec *Record) (string, error) { return c.SealAt(rec, time.No
 // 6). A new record (KeyID zero) gets the primary. Zero fields of rec
 // are filled in first: a random ID, Created = now, Expires from the
 // lifetime options. A set Expires is kept, so re-sealing an opened Record
-// under a new key leaves its deadline unchanged. The nonce always comes
-// from crypto/rand. It fails with ErrTooLarge if the token would exceed
-// MaxTokenLen, with ErrExpired if rec has already expired, and with a plain
+// under a new key leaves its deadline unchanged. These fields stay filled
+// in even if sealing then fails; Created, Expires and the Lifetime's
+// durations are cut to whole seconds in rec, and KeyID is set to the key
+// that sealed. The nonce always comes from crypto/rand. It fails with
+// ErrTooLarge if the token would exceed MaxTokenLen, with ErrExpired if
+// rec has already expired (at its Expires, or at Created plus the MaxAge
+// that applies, as Open would decide at the same now), and with a plain
 // error for times OpenAt refuses at the same now: Created before 1970 or
 // more than 60 seconds after now, or Created or Expires above 2^62 seconds.
 func (c *Codec) SealAt(rec *Record, now time.Time) (string, error) { return c.seal(rec, now, nil) }
@@ -405,18 +421,24 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 	if created < 0 {
 		return errors.New("cookiesession: session created before 1970")
 	}
+	// Open ends the session at Created+MaxAge whatever Expires says, so
+	// that deadline is checked even for a record whose Expires is set.
+	maxAge, idle := c.limits(&rec.Lifetime)
+	ageLimit, nowSec := created+maxAge, now.Unix()
 	if rec.Expires.IsZero() {
-		rec.Expires = c.expiry(rec.Created, now, &rec.Lifetime)
+		rec.Expires = time.Unix(deadline(ageLimit, nowSec, idle), 0)
 	}
 	rec.Expires = wholeSecond(rec.Expires)
 	// Open refuses these times at this now (checkTimes): refuse them here,
 	// where the caller can fix them, not in a token that fails to open.
-	expires, nowSec := rec.Expires.Unix(), now.Unix()
+	expires := rec.Expires.Unix()
 	switch {
 	case created > maxTime || expires > maxTime || created > nowSec+int64(clockSkew/time.Second):
 		return unopenable(created, expires, now)
 	case expires <= nowSec: // whole seconds: same as !Expires.After(now)
 		return expired(0, rec.Expires, "the record's Expires")
+	case ageLimit <= nowSec:
+		return expired(0, time.Unix(ageLimit, 0), "MaxAge "+(time.Duration(maxAge)*time.Second).String()+" since creation")
 	}
 	return nil
 }

@@ -554,6 +554,44 @@ func TestResealKeepsIdentity(t *testing.T) {
 	}
 }
 
+// TestSealRefusesRecordPastMaxAge seals records whose Expires is set but
+// whose Created+MaxAge has passed, as a job re-sealing an old record
+// would: Open refuses such a token at once, so Seal must say ErrExpired,
+// not hand back a token that never opens.
+func TestSealRefusesRecordPastMaxAge(t *testing.T) {
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{MaxAge: time.Hour, MaxLifetime: 24 * time.Hour})
+	for _, row := range []struct {
+		name     string
+		rec      cookiesession.Record
+		deadline time.Time // zero: the token seals and opens
+	}{
+		{"created 2h ago", cookiesession.Record{Created: fixedNow.Add(-2 * time.Hour), Expires: fixedNow.Add(time.Hour)},
+			fixedNow.Add(-time.Hour)},
+		{"created exactly MaxAge ago", cookiesession.Record{Created: fixedNow.Add(-time.Hour), Expires: fixedNow.Add(time.Minute)},
+			fixedNow},
+		{"own Lifetime still running", cookiesession.Record{Created: fixedNow.Add(-2 * time.Hour), Expires: fixedNow.Add(time.Hour),
+			Lifetime: cookiesession.Lifetime{MaxAge: 3 * time.Hour}}, time.Time{}},
+		{"Expires past Created+MaxAge, still running", cookiesession.Record{Created: fixedNow.Add(-time.Minute),
+			Expires: fixedNow.Add(30 * 24 * time.Hour)}, time.Time{}},
+	} {
+		rec := row.rec
+		token, err := c.SealAt(&rec, fixedNow)
+		if row.deadline.IsZero() {
+			if err != nil {
+				t.Errorf("%s: SealAt: %v", row.name, err)
+			} else if _, err := c.OpenAt(token, fixedNow); err != nil {
+				t.Errorf("%s: the sealed token does not open: %v", row.name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, cookiesession.ErrExpired) {
+			t.Errorf("%s: SealAt = %q, %v; want ErrExpired", row.name, token, err)
+			continue
+		}
+		assertExpiredAt(t, err, row.deadline, 0)
+	}
+}
+
 // TestNewCodecOptions is the hostile table for NewCodec.
 func TestNewCodecOptions(t *testing.T) {
 	ring := ringOf(t, 0x1a2b3c4d)

@@ -68,7 +68,9 @@ type entry struct {
 // time.Duration, []string, map[string]string, json.RawMessage and nil. Any
 // other type must be stored as JSON (see [Session.SetJSON]). Slices and maps
 // are copied in and out, so a caller cannot change a stored value behind the
-// session's back.
+// session's back; a nil slice or map comes back empty, not nil. A time.Time
+// keeps its instant and zone offset, not its Location's name nor its
+// monotonic clock reading, so compare times with Equal.
 type Values struct {
 	// enc is the canonical encoding of the n values, in ascending key
 	// order (FORMAT.md section 4, less its leading count), and the only

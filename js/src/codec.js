@@ -251,6 +251,13 @@ export class Codec {
     record.lifetime = sealLifetime(record.lifetime);
     if (asOpened) opened.set(record.lifetime, lifetimeText(record.lifetime));
     fill(record, nowSec, (created) => this.#expiry(created, nowSec, record.lifetime));
+    // open ends the session at created + maxAge whatever expires says: a
+    // record past that is refused here, as Go's Codec does, not sealed
+    // into a token that fails to open.
+    const { maxAge } = this.#limits(record.lifetime);
+    if (record.created + maxAge <= nowSec) {
+      throw expired(0, record.created + maxAge, `MaxAge ${durationText(maxAge)} since creation`);
+    }
     const values = (record.values ?? new Values()).encode();
     const header = PLAIN_HEADER + (record.lifetime === null ? 0 : LIFETIME);
     const rawLen = HEADER + NONCE + header + values.length + TAG;

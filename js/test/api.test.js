@@ -62,6 +62,17 @@ describe('Codec', () => {
     assert.throws(() => codec.seal({ created: -1n }, now), /before 1970/);
   });
 
+  it('refuses to seal a record past created + maxAge, which open would refuse, as Go does', () => {
+    const codec = new Codec(ring, { name: 'session', maxAge: 3600, maxLifetime: 86400 });
+    const nowSec = BigInt(Math.floor(now.getTime() / 1000));
+    const stale = { created: nowSec - 7200n, expires: nowSec + 3600n, values: new Values() };
+    assert.throws(() => codec.seal(stale, now), (e) => e.kind === 'expired' && e.reason.endsWith('(MaxAge 1h0m0s since creation)') && e.expiredAt === nowSec - 3600n);
+    // Its own, longer lifetime still runs, and so does a session younger than maxAge.
+    const token = codec.seal({ created: nowSec - 7200n, expires: nowSec + 3600n, lifetime: { maxAge: 3 * 3600 }, values: new Values() }, now);
+    assert.equal(codec.open(token, now).expires, nowSec + 3600n);
+    codec.open(codec.seal({ created: nowSec - 60n, expires: nowSec + 30n * 86400n, values: new Values() }, now), now);
+  });
+
   it('refuses to seal times that open would refuse at the same now, and seals the edges', () => {
     const codec = new Codec(ring, { name: 'session' });
     const nowSec = 1767225600n;
