@@ -198,13 +198,7 @@ func TestErrorHandlerFlashEachWay(t *testing.T) {
 		t.Run(tt.way, func(t *testing.T) {
 			var logged strings.Builder
 			e := echo.New()
-			e.HTTPErrorHandler = func(err error, c echo.Context) {
-				if c.Response().Committed {
-					return
-				}
-				echosession.Session(c).AddFlash("denied: " + err.Error())
-				_ = c.Redirect(http.StatusSeeOther, "/flash")
-			}
+			e.HTTPErrorHandler = flashErrorHandler
 			e.Use(ways(loggedManager(t, "/", &logged))[tt.way])
 			e.GET("/admin", func(c echo.Context) error { return echo.NewHTTPError(http.StatusForbidden, "no entry") })
 			e.GET("/flash", func(c echo.Context) error {

@@ -338,3 +338,13 @@ func (h sessionTagger) Handle(ctx context.Context, rec slog.Record) error {
 	}
 	return h.Handler.Handle(ctx, rec)
 }
+
+// flashErrorHandler is an app's HTTPErrorHandler that stores the error as
+// a flash and redirects to /flash, unless the response has gone.
+func flashErrorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	echosession.Session(c).AddFlash("denied: " + err.Error())
+	_ = c.Redirect(http.StatusSeeOther, "/flash")
+}

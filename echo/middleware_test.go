@@ -212,13 +212,7 @@ func TestErrorHandlerChangesSession(t *testing.T) {
 	m := newManager(t)
 	var outerErr error
 	e := echo.New()
-	e.HTTPErrorHandler = func(err error, c echo.Context) {
-		if c.Response().Committed {
-			return
-		}
-		echosession.Session(c).AddFlash("denied: " + err.Error())
-		_ = c.Redirect(http.StatusSeeOther, "/flash")
-	}
+	e.HTTPErrorHandler = flashErrorHandler
 	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			outerErr = next(c)
