@@ -297,3 +297,41 @@ func decodeToken(t *testing.T, token string) []byte {
 	}
 	return raw
 }
+
+// TestRememberMeUnderBrowserSession checks scs's Cookie.Persist = false
+// with RememberMe(true), ported as Options.BrowserSession and a Lifetime
+// whose BrowserSession is false: the cookie is persistent, on the login's
+// response and on the re-seals after it. The zero Lifetime this is used to
+// mean "follow the Options", and the cookie stayed a browser-session one.
+func TestRememberMeUnderBrowserSession(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{BrowserSession: true, IdleTimeout: time.Hour})
+	for _, remember := range []bool{true, false} {
+		b := newClientCookies()
+		resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			mustSet(t, s, "user", "ada")
+			if err := s.SetLifetime(cookiesession.Lifetime{BrowserSession: !remember}); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if got := ourCookies(t, resp.Header, "session")["session"]; got == nil || (got.MaxAge > 0) != remember {
+			t.Errorf("remember %v: cookie %v", remember, got)
+		}
+		f.clock.Advance(45 * time.Minute) // a refresh is due
+		resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			cookiesession.FromContext(r.Context()).GetString("user")
+		})
+		got := ourCookies(t, resp.Header, "session")["session"]
+		if got == nil || (got.MaxAge > 0) != remember {
+			t.Errorf("remember %v, refreshed: cookie %v", remember, got)
+		}
+	}
+	// The Lifetime kept for a remembered session is the Manager's MaxAge.
+	s := newSession(t, f)
+	if err := s.SetLifetime(cookiesession.Lifetime{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Lifetime(), (cookiesession.Lifetime{MaxAge: 24 * time.Hour}); got != want {
+		t.Errorf("Lifetime() = %+v, want %+v", got, want)
+	}
+}

@@ -447,13 +447,23 @@ func (s *Session) restart() {
 // cannot open. It fails for a negative duration or one under a second,
 // and for an IdleTimeout longer than the MaxAge that applies (the
 // Lifetime's, or else Options.MaxAge), which would end the session first
-// however active it is, as New refuses in Options.
+// however active it is, as New refuses in Options. Under
+// Options.BrowserSession, a Lifetime with no duration and BrowserSession
+// false (scs's RememberMe(true)) still makes the cookie persistent: it is
+// kept with Options.MaxAge as its MaxAge, since a zero Lifetime would
+// follow the Options' browser-session cookie.
 func (s *Session) SetLifetime(l Lifetime) error {
 	if err := l.check(); err != nil {
 		return err
 	}
 	s.lock() // first: a nil s panics naming the fix
 	defer s.unlock()
+	if l == (Lifetime{}) && s.mgr.opts.BrowserSession {
+		// The zero Lifetime is the token's "follow the Options", which here
+		// means a browser-session cookie: the persistent one asked for
+		// needs a Lifetime the token carries (FORMAT.md section 3).
+		l.MaxAge = min(s.mgr.codec.maxAge, s.mgr.codec.ceilingDuration())
+	}
 	if maxAge := cmp.Or(l.MaxAge, s.mgr.codec.maxAge); l.IdleTimeout > maxAge {
 		return fmt.Errorf("cookiesession: SetLifetime: IdleTimeout %v is longer than the session's MaxAge %v (the Lifetime's, or else Options.MaxAge), which would end it first however active it is; set Lifetime.MaxAge at least as long",
 			l.IdleTimeout, maxAge)
@@ -473,7 +483,9 @@ func (s *Session) SetLifetime(l Lifetime) error {
 
 // Lifetime returns the session's own lifetime, as SetLifetime gave it or
 // the incoming cookie carried it; zero for a session that follows the
-// Manager's Options (express-session's req.session.cookie.maxAge).
+// Manager's Options (express-session's req.session.cookie.maxAge). After
+// SetLifetime(Lifetime{}) under Options.BrowserSession it holds
+// Options.MaxAge (see SetLifetime).
 func (s *Session) Lifetime() Lifetime {
 	s.lock()
 	defer s.unlock()
