@@ -17,7 +17,10 @@
 //	mux := http.NewServeMux()
 //	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 //		s := cookiesession.FromContext(r.Context())
-//		s.Set("visits", s.GetInt("visits")+1)
+//		if err := s.Set("visits", s.GetInt("visits")+1); err != nil {
+//			http.Error(w, err.Error(), http.StatusInternalServerError) // a type Set cannot store
+//			return
+//		}
 //		fmt.Fprintf(w, "visit %d\n", s.GetInt("visits"))
 //	})
 //	log.Fatal(http.ListenAndServe(":8080", sessions.Handler(mux)))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -317,10 +318,23 @@ func (e *entry) setNumber(val any) error {
 	case float64:
 		e.kind, e.num = kindFloat64, math.Float64bits(x)
 	default:
-		return fmt.Errorf("%w %T for key %q: store it with SetJSON or convert it to a supported type",
-			ErrUnsupportedType, val, e.key)
+		return unsupported(val, e.key)
 	}
 	return nil
+}
+
+// unsupported is Set's error for val. A named type of a kind the session
+// carries (type UserID int64) gets the conversion that stores it, and the
+// getter that reads it back as itself.
+func unsupported(val any, key string) error {
+	fix := "store it with SetJSON or convert it to a supported type"
+	if t := reflect.TypeOf(val); t != nil && t.PkgPath() != "" {
+		switch k := t.Kind(); {
+		case k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64 && k != reflect.Uintptr):
+			fix = fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", k, t)
+		}
+	}
+	return fmt.Errorf("%w %T for key %q: %s", ErrUnsupportedType, val, key, fix)
 }
 
 // value rebuilds the Go value. Mutable values are copied so the caller owns

@@ -256,6 +256,31 @@ func TestSetUnsupportedType(t *testing.T) {
 	}
 }
 
+// TestSetNamedTypeSaysHow checks that a named type of a kind the session
+// carries (scs and gob took `type UserID int64` once registered) is
+// refused with the conversion that stores it and the getter that reads it
+// back, and that the fix works.
+func TestSetNamedTypeSaysHow(t *testing.T) {
+	for _, row := range []struct {
+		val  any
+		want string
+	}{
+		{namedString("admin"), "store string(v) and read it back with GetAs[cookiesession_test.namedString]"},
+		{time.Month(3), "store int(v) and read it back with GetAs[time.Month]"},
+		{struct{ A int }{1}, "store it with SetJSON or convert it to a supported type"},
+	} {
+		var v cookiesession.Values
+		if err := v.Set("k", row.val); err == nil || !strings.HasSuffix(err.Error(), row.want) {
+			t.Errorf("Set(%T) = %v, want it to end %q", row.val, err, row.want)
+		}
+	}
+	s := newSession(t, newFixture(t, cookiesession.Options{}))
+	mustSet(t, s, "month", int(time.March))
+	if got, ok := cookiesession.GetAs[time.Month](s, "month"); !ok || got != time.March {
+		t.Errorf("GetAs[time.Month] = %v, %v; want March", got, ok)
+	}
+}
+
 // TestTimeZoneOffsetExtremes checks that a time either round-trips with
 // its offset or is refused at Set: never accepted by Set and then refused
 // when the token is opened.
