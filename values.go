@@ -329,8 +329,7 @@ func (e *entry) setNumber(val any) error {
 func unsupported(val any, key string) error {
 	fix := "store it with SetJSON or convert it to a supported type"
 	if t := reflect.TypeOf(val); t != nil && t.PkgPath() != "" {
-		switch k := t.Kind(); {
-		case k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64 && k != reflect.Uintptr):
+		if k := t.Kind(); k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64 && k != reflect.Uintptr) {
 			fix = fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", k, t)
 		}
 	}
