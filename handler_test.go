@@ -1236,38 +1236,39 @@ func TestNewRejectsBadOptions(t *testing.T) {
 	tests := []struct {
 		name string
 		opts cookiesession.Options
+		says string // the option the error names, where it is not obvious
 	}{
-		{"__Host- without Secure", cookiesession.Options{Name: "__Host-s", DisableSecure: true}},
-		{"__Host- with Domain", cookiesession.Options{Name: "__Host-s", Domain: "example.com"}},
-		{"__Host- with Path /app", cookiesession.Options{Name: "__Host-s", Path: "/app"}},
-		{"__Secure- without Secure", cookiesession.Options{Name: "__Secure-s", DisableSecure: true}},
+		{"__Host- without Secure", cookiesession.Options{Name: "__Host-s", DisableSecure: true}, "DisableSecure true"},
+		{"__Host- with Domain", cookiesession.Options{Name: "__Host-s", Domain: "example.com"}, `Domain "example.com"`},
+		{"__Host- with Path /app", cookiesession.Options{Name: "__Host-s", Path: "/app"}, `Path "/app"`},
+		{"__Secure- without Secure", cookiesession.Options{Name: "__Secure-s", DisableSecure: true}, "remove DisableSecure"},
 		// Browsers match the prefixes in any case, and drop these cookies.
-		{"__host- without Secure", cookiesession.Options{Name: "__host-s", DisableSecure: true}},
-		{"__HOST- with Path /app", cookiesession.Options{Name: "__HOST-s", Path: "/app"}},
-		{"__secure- without Secure", cookiesession.Options{Name: "__secure-s", DisableSecure: true}},
-		{"SameSite out of range", cookiesession.Options{SameSite: http.SameSite(9)}},
-		{"SameSite None without Secure", cookiesession.Options{SameSite: http.SameSiteNoneMode, DisableSecure: true}},
-		{"Partitioned without Secure", cookiesession.Options{Partitioned: true, DisableSecure: true}},
-		{"negative MaxAge", cookiesession.Options{MaxAge: -time.Second}},
-		{"negative IdleTimeout", cookiesession.Options{IdleTimeout: -time.Second}},
+		{"__host- without Secure", cookiesession.Options{Name: "__host-s", DisableSecure: true}, ""},
+		{"__HOST- with Path /app", cookiesession.Options{Name: "__HOST-s", Path: "/app"}, ""},
+		{"__secure- without Secure", cookiesession.Options{Name: "__secure-s", DisableSecure: true}, ""},
+		{"SameSite out of range", cookiesession.Options{SameSite: http.SameSite(9)}, ""},
+		{"SameSite None without Secure", cookiesession.Options{SameSite: http.SameSiteNoneMode, DisableSecure: true}, "remove DisableSecure"},
+		{"Partitioned without Secure", cookiesession.Options{Partitioned: true, DisableSecure: true}, "remove DisableSecure"},
+		{"negative MaxAge", cookiesession.Options{MaxAge: -time.Second}, ""},
+		{"negative IdleTimeout", cookiesession.Options{IdleTimeout: -time.Second}, ""},
 		// The ceiling would silently cut every session to a day.
-		{"MaxLifetime below MaxAge", cookiesession.Options{MaxAge: 7 * 24 * time.Hour, MaxLifetime: 24 * time.Hour}},
-		{"MaxLifetime below the default MaxAge", cookiesession.Options{MaxLifetime: time.Hour}},
-		{"RefreshThreshold above 1", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: 1.5}},
-		{"negative RefreshThreshold", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: -0.5}},
-		{"RefreshThreshold NaN", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: math.NaN()}},
-		{"MaxCookieSize too small for an empty session", cookiesession.Options{MaxCookieSize: 100}},
-		{"MaxCookieSize too small even over two chunks", cookiesession.Options{MaxCookieSize: 50, MaxChunks: 2}},
-		{"last chunk name longer than MaxCookieSize", cookiesession.Options{MaxCookieSize: 10, MaxChunks: 20}},
-		{"negative MaxCookieSize", cookiesession.Options{MaxCookieSize: -1}},
-		{"MaxCookieSize over what browsers keep", cookiesession.Options{MaxCookieSize: 4097}},
-		{"MaxChunks above 64", cookiesession.Options{MaxChunks: 65}},
-		{"negative MaxChunks", cookiesession.Options{MaxChunks: -1}},
-		{"name with a space", cookiesession.Options{Name: "my session"}},
-		{"name with a semicolon", cookiesession.Options{Name: "a;b"}},
-		{"name with a newline", cookiesession.Options{Name: "a\nb"}},
-		{"path with a semicolon", cookiesession.Options{Path: "/a;b"}},
-		{"relative path", cookiesession.Options{Path: "app"}},
+		{"MaxLifetime below MaxAge", cookiesession.Options{MaxAge: 7 * 24 * time.Hour, MaxLifetime: 24 * time.Hour}, ""},
+		{"MaxLifetime below the default MaxAge", cookiesession.Options{MaxLifetime: time.Hour}, ""},
+		{"RefreshThreshold above 1", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: 1.5}, ""},
+		{"negative RefreshThreshold", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: -0.5}, ""},
+		{"RefreshThreshold NaN", cookiesession.Options{IdleTimeout: time.Minute, RefreshThreshold: math.NaN()}, ""},
+		{"MaxCookieSize too small for an empty session", cookiesession.Options{MaxCookieSize: 100}, ""},
+		{"MaxCookieSize too small even over two chunks", cookiesession.Options{MaxCookieSize: 50, MaxChunks: 2}, ""},
+		{"last chunk name longer than MaxCookieSize", cookiesession.Options{MaxCookieSize: 10, MaxChunks: 20}, ""},
+		{"negative MaxCookieSize", cookiesession.Options{MaxCookieSize: -1}, ""},
+		{"MaxCookieSize over what browsers keep", cookiesession.Options{MaxCookieSize: 4097}, ""},
+		{"MaxChunks above 64", cookiesession.Options{MaxChunks: 65}, ""},
+		{"negative MaxChunks", cookiesession.Options{MaxChunks: -1}, ""},
+		{"name with a space", cookiesession.Options{Name: "my session"}, ""},
+		{"name with a semicolon", cookiesession.Options{Name: "a;b"}, ""},
+		{"name with a newline", cookiesession.Options{Name: "a\nb"}, ""},
+		{"path with a semicolon", cookiesession.Options{Path: "/a;b"}, ""},
+		{"relative path", cookiesession.Options{Path: "app"}, ""},
 	}
 	ring := ringOf(t, keyA)
 	for _, tt := range tests {
@@ -1278,6 +1279,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "cookiesession: ") {
 				t.Errorf("error %q lacks the package prefix", err)
+			}
+			if !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("error %q does not name %s", err, tt.says)
 			}
 		})
 	}

@@ -188,16 +188,17 @@ func (o *Options) checkCookie() error {
 	secure := !o.DisableSecure
 	switch {
 	case hasPrefixFold(o.Name, "__Host-") && (!secure || o.Path != "/" || o.Domain != ""):
-		return fmt.Errorf("cookiesession: cookie %q needs Secure, Path \"/\" and no Domain", o.Name)
+		return fmt.Errorf("cookiesession: browsers drop a cookie named %q unless it is Secure, with Path \"/\" and no Domain; these Options have DisableSecure %t, Path %q, Domain %q",
+			o.Name, o.DisableSecure, o.Path, o.Domain)
 	case hasPrefixFold(o.Name, "__Secure-") && !secure:
-		return fmt.Errorf("cookiesession: cookie %q needs Secure", o.Name)
+		return fmt.Errorf("cookiesession: browsers drop a cookie named %q unless it is Secure: remove DisableSecure, or the prefix", o.Name)
 	case o.SameSite < http.SameSiteDefaultMode || o.SameSite > http.SameSiteNoneMode:
 		// net/http writes no attribute for a value it does not know.
 		return fmt.Errorf("cookiesession: SameSite %d is none of net/http's SameSite modes", o.SameSite)
 	case o.SameSite == http.SameSiteNoneMode && !secure:
-		return errors.New("cookiesession: SameSite=None needs Secure")
+		return errors.New("cookiesession: browsers drop a SameSite=None cookie that is not Secure: remove DisableSecure, or choose another SameSite")
 	case o.Partitioned && !secure:
-		return errors.New("cookiesession: Partitioned needs Secure")
+		return errors.New("cookiesession: browsers drop a Partitioned cookie that is not Secure: remove DisableSecure, or Partitioned")
 	}
 	return nil
 }
