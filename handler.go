@@ -232,8 +232,14 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // after the first Write or WriteHeader returns nil, and the cookie is lost.
 // One that writes a cookie after r's context has ended (the handler
 // returned, the client went away) is logged at Warn, once per Manager:
-// the middleware's own session needs no such guess.
+// the middleware's own session needs no such guess. s must come from this
+// Manager, from its Load or its middleware: another Manager's session is
+// refused with an error and nothing is written (with stacked Managers,
+// FromContext returns the innermost one's; use Manager.FromContext).
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
+	if err := m.owns(s); err != nil {
+		return err
+	}
 	if r != nil {
 		if own := m.FromContext(r.Context()); own != nil && own != s {
 			// A session of Load's saved under this Manager's middleware:
@@ -280,6 +286,9 @@ func (m *Manager) CommitHeader(h http.Header, s *Session, r *http.Request) error
 // commit marks the session sent; one that was never used says nothing at
 // all.
 func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool) error {
+	if err := m.owns(s); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.unlock()
 	switch {
@@ -352,6 +361,23 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		m.warnDomain(s, r)
 	}
 	return nil
+}
+
+// owns returns an error unless m loaded s: sealed under m's cookie name,
+// another Manager's session would replace m's own, and m's cookie count,
+// refusal and key id would say nothing of it. With stacked Managers,
+// FromContext returns the innermost one's session.
+func (m *Manager) owns(s *Session) error {
+	switch {
+	case s == nil:
+		panic(errNoSession)
+	case s.mgr == m:
+		return nil
+	case s.mgr == nil:
+		return fmt.Errorf("cookiesession: Manager %q cannot save a Session that neither its Load nor its middleware made", m.opts.Name)
+	}
+	return fmt.Errorf("cookiesession: Manager %q cannot save the session of Manager %q; save each session with the Manager it came from (with stacked Managers, get it with Manager.FromContext)",
+		m.opts.Name, s.mgr.opts.Name)
 }
 
 type action int

@@ -351,3 +351,41 @@ func TestTargetedCacheControlNoStore(t *testing.T) {
 		t.Errorf("a response without Set-Cookie: CDN-Cache-Control %q, want max-age=600", got)
 	}
 }
+
+// TestSaveRefusesAnotherManagersSession checks that a Manager does not
+// save a session another Manager made: with auth outside prefs,
+// auth.Save of FromContext's session (prefs') sealed the preferences
+// under the auth cookie's name, so the user was signed out without an
+// error, and the preferences never reached their own cookie.
+func TestSaveRefusesAnotherManagersSession(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "auth"})
+	prefs := f.manager(cookiesession.Options{Name: "prefs"})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, f.m.FromContext(r.Context()), "user", "ada")
+	})
+	signedIn := b.vals["auth"]
+	var saveErr, headerErr error
+	h := f.m.Handler(prefs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context()) // the innermost: prefs'
+		mustSet(t, s, "theme", "dark")
+		saveErr = f.m.Save(w, r, s)
+		headerErr = f.m.SaveHeader(http.Header{}, new(cookiesession.Session))
+	})))
+	rec := b.do(h, http.MethodGet, "/")
+	if saveErr == nil || !strings.Contains(saveErr.Error(), `"prefs"`) {
+		t.Errorf("auth.Save of prefs' session: %v, want an error naming prefs", saveErr)
+	}
+	if headerErr == nil {
+		t.Error("SaveHeader of a zero Session: nil error, want one")
+	}
+	if b.vals["auth"] != signedIn {
+		t.Errorf("the auth cookie changed: Set-Cookie %q", rec.Header()["Set-Cookie"])
+	}
+	if user, _ := f.userIn(b.vals["auth"]); user != "ada" {
+		t.Errorf("auth cookie holds user %v, want ada", user)
+	}
+	if got, _ := prefs.Codec().OpenAt(b.vals["prefs"], f.clock.Now()); got.Values.Len() != 1 {
+		t.Errorf("prefs cookie %q holds %d values, want the theme", b.vals["prefs"], got.Values.Len())
+	}
+}
