@@ -227,7 +227,8 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // returns an error matching ErrTooLarge, and writes nothing, if the session
 // does not fit; the client keeps its previous cookie. Inside the middleware
 // Save is optional: the middleware saves when the response is committed,
-// and after that Save returns ErrHeadersWritten, whatever wraps w. Without
+// and after that Save returns ErrHeadersWritten, whatever wraps w, for the
+// middleware's session and for one of this Manager's Load alike. Without
 // the middleware nothing tells Save that the headers have gone: one called
 // after the first Write or WriteHeader returns nil, and the cookie is lost.
 // One that writes a cookie after r's context has ended (the handler
@@ -243,10 +244,15 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	if r != nil {
 		if own := m.FromContext(r.Context()); own != nil && own != s {
 			// A session of Load's saved under this Manager's middleware:
-			// the lines it writes are the Manager's, not another writer's.
+			// the lines it writes are the Manager's, not another writer's,
+			// and they cannot go out once the middleware has committed.
 			own.mu.Lock()
 			own.savedBeside = true
+			sent := own.sent
 			own.mu.Unlock()
+			if sent {
+				return ErrHeadersWritten
+			}
 		}
 	}
 	err := m.commit(w.Header(), s, r, false)

@@ -1105,6 +1105,27 @@ func TestSaveAfterBodyInsideMiddleware(t *testing.T) {
 	}
 }
 
+// TestLoadSaveAfterBodyInsideMiddleware checks that a handler written for
+// Load and Save, under the same Manager's middleware, learns that a Save
+// after the body cannot set the cookie: it returned nil, and the change
+// was lost without a word.
+func TestLoadSaveAfterBodyInsideMiddleware(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var saveErr error
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "body first")
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "late")
+		saveErr = f.m.Save(w, r, s)
+	})
+	if !errors.Is(saveErr, cookiesession.ErrHeadersWritten) {
+		t.Errorf("Save of Load's session after the body: %v, want ErrHeadersWritten", saveErr)
+	}
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("Set-Cookie %q after the headers were sent", got)
+	}
+}
+
 func TestChangeAfterCommitWarns(t *testing.T) {
 	tests := []struct {
 		name string
