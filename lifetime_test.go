@@ -244,6 +244,35 @@ func TestSetLifetimeRefusesIdleBeyondMaxAge(t *testing.T) {
 	}
 }
 
+// TestSetLifetimeRefusesOutlivedMaxAge checks that a Lifetime whose
+// MaxAge the session has already outlived is refused as it is set: it
+// was taken, the response cleared the cookie, and the user was signed
+// out, the handler's change lost, with no error and no log line.
+func TestSetLifetimeRefusesOutlivedMaxAge(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+	})
+	f.clock.Advance(3 * time.Hour)
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		err := s.SetLifetime(cookiesession.Lifetime{MaxAge: 2 * time.Hour})
+		if err == nil || !strings.Contains(err.Error(), "Renew") {
+			t.Errorf("SetLifetime of a 2h MaxAge on a 3h-old session: %v, want an error naming Renew", err)
+		}
+		mustSet(t, s, "theme", "dark")
+		s.Renew()
+		if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: 2 * time.Hour}); err != nil {
+			t.Errorf("after Renew: %v", err)
+		}
+	})
+	rec := f.open(b.vals["session"])
+	if user, _ := rec.Values.Get("user"); user != "ada" || rec.Lifetime.MaxAge != 2*time.Hour {
+		t.Errorf("cookie holds user %v, lifetime %+v; want ada, renewed for 2h", user, rec.Lifetime)
+	}
+}
+
 // TestSetLifetimeOverCeilingWarns checks that a Lifetime longer than
 // MaxLifetime is reported as it is set, with the fix, and still bounded.
 func TestSetLifetimeOverCeilingWarns(t *testing.T) {

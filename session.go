@@ -445,9 +445,10 @@ func (s *Session) restart() {
 // logged at warn level as it is set. A session with a Lifetime is
 // sealed as a version 2 token (FORMAT.md), which releases before this one
 // cannot open. It fails for a negative duration or one under a second,
-// and for an IdleTimeout longer than the MaxAge that applies (the
+// for an IdleTimeout longer than the MaxAge that applies (the
 // Lifetime's, or else Options.MaxAge), which would end the session first
-// however active it is, as New refuses in Options. Under
+// however active it is, as New refuses in Options, and for a MaxAge the
+// session has already outlived (Renew first restarts it). Under
 // Options.BrowserSession, a Lifetime with no duration and BrowserSession
 // false (scs's RememberMe(true)) still makes the cookie persistent: it is
 // kept with Options.MaxAge as its MaxAge, since a zero Lifetime would
@@ -467,6 +468,12 @@ func (s *Session) SetLifetime(l Lifetime) error {
 	if maxAge := cmp.Or(l.MaxAge, s.mgr.codec.maxAge); l.IdleTimeout > maxAge {
 		return fmt.Errorf("cookiesession: SetLifetime: IdleTimeout %v is longer than the session's MaxAge %v (the Lifetime's, or else Options.MaxAge), which would end it first however active it is; set Lifetime.MaxAge at least as long",
 			l.IdleTimeout, maxAge)
+	}
+	if maxAge, _ := s.mgr.codec.limits(&l); s.created+maxAge <= s.startSec {
+		// Sealed, it would expire at once, and the response clear the
+		// cookie: the handler's intent would end the session unsaid.
+		return fmt.Errorf("cookiesession: SetLifetime: the session began %v ago, so a MaxAge of %v would end it at once; call Renew first to start it anew",
+			time.Duration(s.startSec-s.created)*time.Second, time.Duration(maxAge)*time.Second)
 	}
 	if ceiling := s.mgr.codec.ceilingDuration(); l.MaxAge > ceiling || l.IdleTimeout > ceiling {
 		ctx, _ := s.origin()
