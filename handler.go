@@ -556,11 +556,15 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	returned := false
 	defer func() {
 		if !returned {
-			// A panic: no cookie goes out with what answers it. A framework
-			// whose recovery still holds this request (gin, echo) may change
-			// the session there; marked sent, that change is logged as lost.
+			// A panic: no cookie goes out with what answers it, not even
+			// one a Save put in the header map. A framework whose recovery
+			// still holds this request (gin, echo) may change the session
+			// there; marked sent, that change is logged as lost.
 			s.mu.Lock()
 			s.sent = true
+			if !st.writer.committed && (s.lines != nil || s.savedBeside) {
+				removeOurs(w.Header(), m.names)
+			}
 			s.mu.Unlock()
 		}
 	}()

@@ -1217,6 +1217,38 @@ func TestChangeAfterPanicWarns(t *testing.T) {
 	}
 }
 
+// TestPanicAfterSaveSendsNoCookie checks that a handler that saved by
+// hand and then panicked gets no cookie in the recovery's 500, as one
+// that did not save gets none: the half-made change went out with it.
+func TestPanicAfterSaveSendsNoCookie(t *testing.T) {
+	for _, fromLoad := range []bool{false, true} {
+		f := newFixture(t, cookiesession.Options{})
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			if fromLoad {
+				s, _ = f.m.Load(r)
+			}
+			mustSet(t, s, "user", "ada")
+			if err := f.m.Save(w, r, s); err != nil {
+				t.Fatal(err)
+			}
+			panic("handler failed")
+		}))
+		rec := httptest.NewRecorder()
+		func() {
+			defer func() {
+				if recover() != nil {
+					rec.WriteHeader(http.StatusInternalServerError)
+				}
+			}()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+		}()
+		if got := rec.Result().Header["Set-Cookie"]; rec.Code != http.StatusInternalServerError || got != nil {
+			t.Errorf("Load %v: the %d after a panic carries Set-Cookie %q", fromLoad, rec.Code, got)
+		}
+	}
+}
+
 // TestCommitHeader checks the adapters' last save: it writes what
 // SaveHeader would, and after it a save fails with ErrHeadersWritten and a
 // change is logged as lost, as after the middleware's commit.
