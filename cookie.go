@@ -38,6 +38,7 @@ func chunkName(name string, i int) string {
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	lines := r.Header["Cookie"]
 	if n, over := tooManyCookies(lines); over {
+		s.ignored = true
 		m.logIgnored(s, r, n)
 		return "", nil
 	}
@@ -187,7 +188,9 @@ func cutByte(s string, sep byte) (before, after string) {
 // maxCookies is net/http's default limit: a request with more cookies is
 // treated as having none (Request.Cookie returns nothing), and so it is here.
 // Such a request gets a fresh session, and its cookie is not cleared, so a
-// sibling site that floods the jar cannot end the user's session for good.
+// sibling site that floods the jar cannot end the user's session for good;
+// a Destroy there still expires every chunk, so it cannot keep the user
+// from logging out either.
 const maxCookies = 3000
 
 // tooManyCookies reports whether lines hold more than maxCookies cookies,

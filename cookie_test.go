@@ -161,6 +161,23 @@ func TestBrokenChunks(t *testing.T) {
 	}
 }
 
+// TestDestroyUnderCookieFlood checks a logout on a request that carries
+// more cookies than net/http reads (a sibling host flooded the jar): its
+// session cannot be seen, but the Destroy must still expire every chunk.
+// It expired none, and the session came back once the flood was gone.
+func TestDestroyUnderCookieFlood(t *testing.T) {
+	f := newFixture(t, chunkOptions)
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	r := b.request("/logout")
+	r.Header.Add("Cookie", strings.TrimSuffix(strings.Repeat("junk=1; ", 3001), "; "))
+	rec := httptest.NewRecorder()
+	f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sessionOf(t, r).Destroy()
+	})).ServeHTTP(rec, r)
+	requireCleared(t, rec.Result().Header, "session", "session.1", "session.2")
+}
+
 func TestShrinkingExpiresStaleChunks(t *testing.T) {
 	f := newFixture(t, chunkOptions)
 	mux := http.NewServeMux()

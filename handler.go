@@ -404,7 +404,7 @@ func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 	switch {
 	case empty && s.destroyed, empty && s.changed && s.loaded:
 		// Destroyed, or its last value removed: the client keeps nothing.
-		if s.chunksSent == 0 && s.lines == nil && !m.outsidePath(r) {
+		if s.chunksSent == 0 && s.lines == nil && !s.ignored && !m.outsidePath(r) {
 			return actionNone // the client holds nothing to expire
 		}
 		return actionClear
@@ -499,8 +499,9 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 	n := max(int(s.chunksSent), 1)
 	if s.chunksSent == 0 && s.lines == nil {
-		// Destroyed on a path outside the cookie's (see outsidePath): the
-		// client may hold any of the chunks, unseen.
+		// Destroyed on a path outside the cookie's (see outsidePath), or
+		// on a request whose cookies were too many to read: the client may
+		// hold any of the chunks, unseen.
 		n = len(m.deletes)
 	}
 	lines := append(buf.setCookieLines(n), m.deletes[:n]...)
