@@ -178,6 +178,42 @@ func TestDestroyUnderCookieFlood(t *testing.T) {
 	requireCleared(t, rec.Result().Header, "session", "session.1", "session.2")
 }
 
+// TestParallelResponsesKeepTheSession checks two parallel requests of one
+// session over two chunks, one of which grows it to three. Whichever
+// response lands last, the browser must hold that response's session: the
+// one with two chunks expires the third, which its request did not carry.
+// It expired only the chunks its request carried, so when it landed last
+// the other's third chunk spoiled the token and the user was signed out.
+func TestParallelResponsesKeepTheSession(t *testing.T) {
+	for _, shorterLast := range []bool{true, false} {
+		f := newFixture(t, chunkOptions)
+		b := newClientCookies()
+		f.serve(b, setString(t, "user", strings.Repeat("u", 1000)))
+		grew, other := b.clone(), b.clone()
+		grown := f.serve(grew, setString(t, "cart", strings.Repeat("c", 600)))
+		kept := f.serve(other, setString(t, "theme", "dark"))
+		if len(grew.vals) != 3 || len(other.vals) != 2 {
+			t.Fatalf("cookies %v and %v, want three and two", grew.names(), other.names())
+		}
+		last, want := kept, "theme"
+		if !shorterLast {
+			grown, kept = kept, grown
+			last, want = kept, "cart"
+		}
+		b.apply(t, grown.Header)
+		b.apply(t, last.Header)
+		var o observed
+		f.serve(b, observe(t, &o, http.StatusOK))
+		if o.isNew || o.user != strings.Repeat("u", 1000) {
+			t.Fatalf("shorter last %t: browser holds %v, session %+v, want the one the last response set", shorterLast, b.names(), o)
+		}
+		rec := f.open(b.vals["session"] + b.vals["session.1"] + b.vals["session.2"])
+		if _, ok := rec.Values.Get(want); !ok {
+			t.Errorf("shorter last %t: the session lacks %q, which the last response stored", shorterLast, want)
+		}
+	}
+}
+
 func TestShrinkingExpiresStaleChunks(t *testing.T) {
 	f := newFixture(t, chunkOptions)
 	mux := http.NewServeMux()

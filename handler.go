@@ -476,14 +476,22 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 	if s.lifetime != (Lifetime{}) {
 		browser = s.lifetime.BrowserSession
 	}
-	lines := buf.setCookieLines(max(m.chunksFor(len(token)), int(s.chunksSent)))
-	for i := 0; len(token) > 0 || i == 0; i++ {
+	// The chunks above the token's are expired: those the request carried
+	// and, for a token over several cookies, every one. Of two parallel
+	// responses, the one with fewer chunks may land last, and the other's
+	// higher chunks would spoil the token it leaves; a token of one cookie
+	// is read alone beside them (FORMAT.md section 5, step 5).
+	chunks, stale := m.chunksFor(len(token)), int(s.chunksSent)
+	if chunks > 1 {
+		stale = len(m.deletes)
+	}
+	lines := buf.setCookieLines(max(chunks, stale))
+	for i := range chunks {
 		n := min(len(token), m.caps[i])
 		lines = append(lines, m.cookieLine(i, token[:n], maxAge, browser))
 		token = token[n:]
 	}
-	written := len(lines)
-	lines = append(lines, m.deletes[written:max(written, int(s.chunksSent))]...)
+	lines = append(lines, m.deletes[chunks:max(chunks, stale)]...)
 	if foreign := setCookies(h, m.names, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)
 	}

@@ -161,7 +161,9 @@ export class SessionCookies {
    * chunk the token needs, then lines expiring any higher chunk the
    * request held (pass chunksSent(cookieHeader) as sent; without it, every
    * higher chunk, since one left behind would spoil the next request's
-   * token). A record with a
+   * token). A token over several cookies expires every higher chunk
+   * whatever sent is: of two parallel responses, the one with fewer chunks
+   * may land last, beside the other's higher ones. A record with a
    * lifetime of its own decides, by its browserSession, whether Max-Age is
    * written; any other follows the browserSession option.
    */
@@ -178,7 +180,7 @@ export class SessionCookies {
       lines.push(`${this.#names[i]}=${token.slice(0, n)}${age}${this.#attrs.scope}${this.#attrs.flags}`);
       token = token.slice(n);
     }
-    return lines.concat(this.clear(sent).slice(lines.length));
+    return lines.concat(this.clear(lines.length > 1 ? this.#names.length : sent).slice(lines.length));
   }
 
   // #checkLifetime refuses a lifetime the caller set that cannot be kept,

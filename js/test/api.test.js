@@ -275,6 +275,28 @@ describe('SessionCookies without the chunks sent', () => {
     assert.equal(cookies.seal(record, now, 1).length, 1, 'with sent, only the lines needed');
   });
 
+  it('keeps the session of whichever of two parallel responses lands last', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3, maxCookieSize: 1024 });
+    const first = cookies.seal({ values: new Values().set('user', 'u'.repeat(1000)) }, now);
+    for (const shorterLast of [true, false]) {
+      const browser = jar();
+      browser.apply(first);
+      const sent = cookies.chunksSent(browser.header());
+      assert.equal(sent, 2);
+      const grown = cookies.open(browser.header(), now);
+      grown.values.set('cart', 'c'.repeat(600));
+      const kept = cookies.open(browser.header(), now);
+      kept.values.set('theme', 'dark');
+      const grownLines = cookies.seal(grown, now, sent);
+      const keptLines = cookies.seal(kept, now, sent);
+      assert.equal(grownLines.length, 3);
+      const [earlier, later, want] = shorterLast ? [grownLines, keptLines, 'theme'] : [keptLines, grownLines, 'cart'];
+      browser.apply(earlier);
+      browser.apply(later);
+      assert.equal(cookies.open(browser.header(), now).values.get(want) !== undefined, true, `shorter last ${shorterLast}: ${browser.header().slice(0, 60)}`);
+    }
+  });
+
   it('clears every chunk', () => {
     const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3 });
     const browser = jar();
@@ -292,7 +314,7 @@ describe('SessionCookies, with a cookie tossed before the session', () => {
   const options = { name: 's', maxChunks: 3, maxCookieSize: 1200 };
   const cookies = new SessionCookies(ring, options);
   const sealed = (who, keys = ring, when = now, blob = '') => new SessionCookies(keys, options)
-    .seal({ values: new Values().set('who', who).set('blob', blob) }, when, 0).map((line) => line.split(';')[0]);
+    .seal({ values: new Values().set('who', who).set('blob', blob) }, when, 0).filter((line) => !line.includes('Max-Age=0')).map((line) => line.split(';')[0]);
   const [genuine] = sealed('genuine');
   const [other] = sealed('other');
   const chunked = sealed('chunked', ring, now, 'x'.repeat(1000));

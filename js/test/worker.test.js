@@ -73,12 +73,15 @@ describe('in workerd', () => {
 
   const goCookies = (op, extra) =>
     goInterop([{ op, ring, name: NAME, now: NOW, max_age: 86400, max_chunks: 4, max_cookie_size: 4096, ...extra }])[0];
-  const cookieHeader = (setCookies) => setCookies.map((line) => line.split(';')[0]).join('; ');
+  // The lines a browser keeps: a token over several cookies also expires
+  // every higher chunk (FORMAT.md section 5).
+  const live = (setCookies) => setCookies.filter((line) => !line.includes('; Max-Age=0'));
+  const cookieHeader = (setCookies) => live(setCookies).map((line) => line.split(';')[0]).join('; ');
 
   it('a Worker reads the session a Go Manager issued', async (t) => {
     if (!requireWorkerd(t)) return;
     const issued = goCookies('manager_seal', { values: stored });
-    assert.equal(issued.set_cookie.length, 2, 'the session spans two chunks');
+    assert.equal(live(issued.set_cookie).length, 2, 'the session spans two chunks');
     const res = await mf.dispatchFetch('https://example.com/', { headers: { Cookie: cookieHeader(issued.set_cookie) } });
     const body = await res.json();
     assert.equal(res.status, 200, JSON.stringify(body));
@@ -104,7 +107,7 @@ describe('in workerd', () => {
     const res = await mf.dispatchFetch('https://example.com/?set=edge', { headers: { Cookie: cookieHeader(issued.set_cookie) } });
     assert.equal(res.status, 200);
     const setCookies = res.headers.getSetCookie();
-    assert.equal(setCookies.length, 2);
+    assert.equal(live(setCookies).length, 2);
     const opened = goCookies('manager_open', { cookie: cookieHeader(setCookies) });
     assert.equal(opened.error, undefined, opened.reason);
     const expected = stored
