@@ -47,6 +47,8 @@ type Manager struct {
 	outsidePathLogged atomic.Bool
 	// shadowedLogged: a request carried two cookies of one of our names.
 	shadowedLogged atomic.Bool
+	// headerSizeLogged: our cookies passed a default proxy header limit.
+	headerSizeLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -365,6 +367,9 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	if r != nil && s.lines != nil {
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
+	}
+	if s.lines != nil {
+		m.warnHeaderSize(s, h, r)
 	}
 	return nil
 }

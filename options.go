@@ -79,7 +79,12 @@ type Options struct {
 	// larger session over MaxChunks cookies.
 	MaxCookieSize int
 	// MaxChunks is how many cookies one session may be split across, at
-	// most 64. Default 1.
+	// most 64. Default 1. Proxies limit headers below what browsers keep:
+	// nginx in its default configuration answers 502 to a response whose
+	// header passes 4 KB (a session near one full cookie) and 400 to a
+	// Cookie line over 8 KB (two cookies); the Manager logs the first
+	// response whose cookies pass either at Warn (README, "Header limits
+	// in front").
 	MaxChunks int
 
 	// Validate, if set, runs on every session loaded from a valid cookie. An

@@ -2,10 +2,12 @@ package cookiesession
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/netip"
+	"net/textproto"
 	"net/url"
 	"strings"
 )
@@ -296,4 +298,106 @@ func (m *Manager) warnShadowed(s *Session, r *http.Request) {
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried two cookies of the session's name, or a chunk cookie its session does not use: another host of the site, an earlier Domain or Path setting, or an attacker (cookie tossing) set one for a parent domain or a longer path; the first that opens is taken (logged once)",
 		slog.String("cookie", m.opts.Name), slog.String("path", urlPath(r)),
 		slog.String("fix", "name the cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host and no plain-HTTP page can set; give every app on the site its own cookie name"))
+}
+
+// The header limits of nginx in its default configuration, the lowest of
+// the common proxies in front of a Go server (README, "Header limits in
+// front", measured with Debian's nginx 1.22).
+const (
+	// proxyResponseHeader is nginx's default proxy_buffer_size, one memory
+	// page: an upstream response whose header is larger is answered 502.
+	proxyResponseHeader = 4096
+	// proxyCookieLine is the longest Cookie line, "Cookie: " and all but
+	// the CRLF, that nginx's default large_client_header_buffers (8k)
+	// accepts: a longer one is answered 400.
+	proxyCookieLine = 8190
+)
+
+// warnHeaderSize logs, once per Manager, a response whose session cookies
+// pass one of those limits: its header, with the Set-Cookie lines in h,
+// takes more than nginx's response buffer, or the Cookie line the browser
+// will send back (the session's cookies beside the others r carried) is
+// longer than nginx accepts. The user then gets a 502 or a 400 from the
+// proxy, or loses the session, and this server hears nothing. Each size
+// is the least the line can take (net/http may add Content-Type and
+// Content-Length), so a response nginx forwards is never logged; a
+// request whose own Cookie line was already longer shows that nothing in
+// front has the request limit.
+func (m *Manager) warnHeaderSize(s *Session, h http.Header, r *http.Request) {
+	if m.headerSizeLogged.Load() {
+		return
+	}
+	var reason string
+	if header := responseHeaderSize(h); header > proxyResponseHeader {
+		reason = fmt.Sprintf("the response header takes at least %d bytes with its Set-Cookie lines, more than the 4 KB of nginx's default proxy_buffer_size: nginx answers 502 Bad Gateway", header)
+	} else if next, sent := m.cookieLines(r, s.lines); next > proxyCookieLine && sent <= proxyCookieLine {
+		reason = fmt.Sprintf("the browser's next Cookie line takes about %d bytes, more than the 8 KB of nginx's default large_client_header_buffers: nginx answers 400 Request Header Or Cookie Too Large", next)
+	} else {
+		return
+	}
+	if m.headerSizeLogged.Swap(true) {
+		return
+	}
+	ctx, path := s.origin()
+	if r != nil {
+		ctx, path = r.Context(), urlPath(r)
+	}
+	s.log(ctx, slog.LevelWarn, "cookiesession: the session's cookies pass a header limit of a proxy in its default configuration, and the user gets an error page or loses the session without this server hearing of it, unless nothing in front has that limit (logged once)",
+		slog.String("reason", reason), slog.String("path", path),
+		slog.String("fix", "keep less in the session (an id, the rest in your database); or raise the proxy's limits, in nginx proxy_buffer_size 16k, proxy_buffers 8 16k, proxy_busy_buffers_size 32k and large_client_header_buffers 4 16k for up to three chunks (README, \"Header limits in front\")"))
+}
+
+// responseHeaderSize returns the least number of bytes net/http writes
+// for a response header holding h: a status line ("200 OK" is the
+// shortest), h's lines, the Date line it adds unless h has one (or
+// suppresses it), and the blank line.
+func responseHeaderSize(h http.Header) int {
+	size := len("HTTP/1.1 200 OK\r\n") + len("\r\n")
+	if _, ok := h["Date"]; !ok {
+		size += len("Date: Mon, 02 Jan 2006 15:04:05 GMT\r\n")
+	}
+	for key, values := range h {
+		for _, v := range values {
+			size += len(key) + len(": ") + len(v) + len("\r\n")
+		}
+	}
+	return size
+}
+
+// cookieLines returns the length of the Cookie line the browser sends
+// after this response, the name=value pairs of lines (the session's
+// Set-Cookie lines, less those that expire a chunk) beside the other
+// cookies r carried, and the length of r's own Cookie line; both 0
+// without r.
+func (m *Manager) cookieLines(r *http.Request, lines []string) (next, sent int) {
+	if r == nil {
+		return 0, 0
+	}
+	cookies := 0 // the pairs, each with the "; " before it
+	for _, line := range lines {
+		if pair, _ := cutByte(line, ';'); !strings.HasSuffix(pair, "=") {
+			cookies += len("; ") + len(pair)
+		}
+	}
+	for i, line := range r.Header["Cookie"] {
+		if i > 0 {
+			sent += len("; ") // joined into one line, as HTTP/2 crumbs are
+		}
+		sent += len(line)
+		for line != "" {
+			var part string
+			part, line = cutByte(line, ';')
+			part = textproto.TrimString(part)
+			if name, _ := cutByte(part, '='); part != "" && m.chunkIndex(textproto.TrimString(name)) < 0 {
+				cookies += len("; ") + len(part)
+			}
+		}
+	}
+	if sent > 0 {
+		sent += len("Cookie: ")
+	}
+	if cookies > 0 {
+		next = len("Cookie: ") + cookies - len("; ")
+	}
+	return next, sent
 }

@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -349,4 +350,112 @@ func TestDestroyOutsidePathClearsWithoutMiddleware(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireCleared(t, w.Header(), "session", "session.1")
+}
+
+// TestHeaderSizeWarns checks that the first response whose session cookies
+// pass a header limit of nginx in its default configuration is logged,
+// once, with the limit it passes, and that nothing under those limits is:
+// Set-Cookie lines over 4096 bytes in all (proxy_buffer_size 4k: 502), and
+// a next Cookie line, the session's cookies beside the request's others,
+// over 8190 bytes (large_client_header_buffers 8k: 400), unless the
+// request's own Cookie line was already that long.
+func TestHeaderSizeWarns(t *testing.T) {
+	const (
+		warning   = "pass a header limit of a proxy"
+		cookieMax = 8190 // nginx: the longest Cookie line, less its CRLF
+	)
+	store := func(n int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mustSet(t, sessionOf(t, r), "note", strings.Repeat("x", n))
+		}
+	}
+	// headerBytes is the least a response header holding h takes as
+	// net/http writes it: "HTTP/1.1 200 OK", h's lines, a Date line and
+	// the blank line (the recorder adds no Date).
+	headerBytes := func(h http.Header) int {
+		n := len("HTTP/1.1 200 OK\r\n") + len("Date: Tue, 01 Dec 2026 20:05:08 GMT\r\n") + len("\r\n")
+		for key, values := range h {
+			for _, v := range values {
+				n += len(key) + len(": ") + len(v) + len("\r\n")
+			}
+		}
+		return n
+	}
+	// The response: a sweep of session sizes across a 4096-byte header,
+	// over one chunk and then two.
+	seen := map[bool]bool{}
+	for n := 2760; n <= 3010; n += 5 {
+		f := newFixture(t, cookiesession.Options{MaxChunks: 2})
+		resp := f.serve(newClientCookies(), store(n))
+		size := headerBytes(resp.Header)
+		lines := f.log.lines(warning)
+		want := size > 4096
+		seen[want] = true
+		if len(lines) != map[bool]int{true: 1, false: 0}[want] {
+			t.Fatalf("%d bytes of values, a header of %d bytes: %d warnings, want warned %v; log:\n%s", n, size, len(lines), want, f.log)
+		}
+		if want && !(strings.Contains(lines[0], fmt.Sprintf("at least %d bytes", size)) && strings.Contains(lines[0], "502") && strings.Contains(lines[0], "fix=")) {
+			t.Errorf("the warning does not give the size, the status and the fix: %s", lines[0])
+		}
+	}
+	if !seen[true] || !seen[false] {
+		t.Fatalf("the sweep did not cross the limit: %v", seen)
+	}
+
+	// The request: a 1,000-byte session beside another cookie of the
+	// site, whose size is swept across 8190 bytes of the Cookie line the
+	// browser sends next.
+	cookieLine := func(b *clientCookies) int { return len("Cookie: ") + len(b.request("/").Header.Get("Cookie")) }
+	probe := newClientCookies()
+	newFixture(t, cookiesession.Options{}).serve(probe, store(1000))
+	edge := cookieMax - cookieLine(probe) - len("; analytics=")
+	for k := edge - 3; k <= edge+3; k++ {
+		f := newFixture(t, cookiesession.Options{})
+		b := newClientCookies()
+		b.vals["analytics"] = strings.Repeat("a", k)
+		resp := f.serve(b, store(1000))
+		if size := headerBytes(resp.Header); size > 4096 {
+			t.Fatalf("a header of %d bytes: the response rule applies", size)
+		}
+		next := cookieLine(b)
+		lines := f.log.lines(warning)
+		if want := next > cookieMax; len(lines) != map[bool]int{true: 1, false: 0}[want] {
+			t.Fatalf("next Cookie line of %d bytes: %d warnings, want warned %v; log:\n%s", next, len(lines), want, f.log)
+		}
+		if len(lines) == 1 && !(strings.Contains(lines[0], fmt.Sprintf("about %d bytes", next)) && strings.Contains(lines[0], "400")) {
+			t.Errorf("the warning does not give the size and the status: %s", lines[0])
+		}
+	}
+	// A request whose Cookie line was already longer came through
+	// whatever is in front: nothing there has the 8 KB limit.
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	b.vals["analytics"] = strings.Repeat("a", cookieMax)
+	f.serve(b, store(1000))
+	if lines := f.log.lines(warning); len(lines) != 0 {
+		t.Errorf("a request that carried a longer Cookie line was logged: %s", lines[0])
+	}
+
+	// Once per Manager, with or without the middleware.
+	f = newFixture(t, cookiesession.Options{MaxChunks: 4})
+	for range 3 {
+		f.serve(newClientCookies(), store(8000))
+	}
+	s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
+	mustSet(t, s, "note", strings.Repeat("x", 8000))
+	if err := f.m.SaveHeader(http.Header{}, s); err != nil {
+		t.Fatal(err)
+	}
+	if lines := f.log.lines(warning); len(lines) != 1 {
+		t.Errorf("%d warnings from one Manager, want 1; log:\n%s", len(lines), f.log)
+	}
+	f = newFixture(t, cookiesession.Options{MaxChunks: 4})
+	s, _ = f.m.Load(httptest.NewRequest("GET", "/", nil))
+	mustSet(t, s, "note", strings.Repeat("x", 8000))
+	if err := f.m.SaveHeader(http.Header{}, s); err != nil {
+		t.Fatal(err)
+	}
+	if lines := f.log.lines(warning); len(lines) != 1 {
+		t.Errorf("SaveHeader without a request: %d warnings, want 1; log:\n%s", len(lines), f.log)
+	}
 }

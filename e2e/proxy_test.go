@@ -1,0 +1,449 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// headerWarning is what the Manager logs when its cookies pass a default
+// proxy header limit.
+const headerWarning = "pass a header limit of a proxy"
+
+// TestProxyHeaderLimits puts nginx, in its default configuration, in
+// front of a Manager and finds where it starts refusing the session's
+// headers: the response whose header overflows proxy_buffer_size (502),
+// and the request whose Cookie line overflows large_client_header_buffers
+// (400). It asserts that the Manager's warning never fires for a response
+// nginx forwards, and that it fires for the request exactly where nginx
+// starts refusing. It then does the same measurements through HAProxy
+// with the fleet test's configuration and asserts that HAProxy forwards
+// more both ways, so that nginx's limits are the ones the Manager warns
+// of. It prints the figures README's "Header limits in front" quotes.
+func TestProxyHeaderLimits(t *testing.T) {
+	nginx, haproxy := nginxPath(t), haproxyPath(t)
+	app := new(limitsApp)
+	app.fresh(t)
+	backend := httptest.NewServer(app)
+	defer backend.Close()
+	addr := backend.Listener.Addr().String()
+
+	front := startNginx(t, nginx, addr, "")
+	resp := app.measureResponse(t, front, backend.URL)
+	for _, p := range resp.probes {
+		if p.warned && p.status == http.StatusOK {
+			t.Errorf("%d bytes of values: the Manager warned, but nginx forwarded the response", p.n)
+		}
+	}
+	if resp.refusedStatus != http.StatusBadGateway {
+		t.Errorf("%d bytes of values: nginx answered %d, want 502", resp.refused, resp.refusedStatus)
+	}
+	warnFrom := resp.refused
+	for ; warnFrom < resp.refused+200; warnFrom++ {
+		if _, warned, _ := app.probe(t, front, warnFrom, ""); warned {
+			break
+		}
+	}
+	if warnFrom == resp.refused+200 {
+		t.Errorf("the Manager never warned, up to %d bytes of values", warnFrom)
+	}
+	t.Logf("nginx, response: forwards a session of %d bytes of values, answers 502 from %d (%d bytes of Set-Cookie in %d cookie(s)); the Manager warns from %d",
+		resp.passed, resp.refused, resp.setCookie, resp.chunks, warnFrom)
+	req := app.measureRequest(t, front)
+	for _, p := range req.probes {
+		if refused := p.status != http.StatusOK; p.warned != refused {
+			t.Errorf("a Cookie line of %d bytes: nginx answered %d, and the Manager warned %v", p.line, p.status, p.warned)
+		}
+	}
+	t.Logf("nginx, request: accepts a Cookie line of %d bytes (\"Cookie: \" included, CRLF not), answers %d from %d; the Manager warns from the same length",
+		req.passed, req.refusedStatus, req.refused)
+
+	// The fix: nginx with its buffers raised forwards three full cookies
+	// both ways.
+	raised := startNginx(t, nginx, addr, raisedNginx)
+	rresp, rreq := app.measureResponse(t, raised, backend.URL), app.measureRequest(t, raised)
+	t.Logf("nginx with README's four lines, response: forwards a session of %d bytes of values, answers %d from %d (%d bytes of Set-Cookie in %d cookies)",
+		rresp.passed, rresp.refusedStatus, rresp.refused, rresp.setCookie, rresp.chunks)
+	t.Logf("nginx with README's four lines, request: accepts a Cookie line of %d bytes, answers %d from %d", rreq.passed, rreq.refusedStatus, rreq.refused)
+	if threeFull := 3 * (len("session.1=") + 4096); rresp.chunks <= 3 || rreq.passed < len("Cookie: ")+threeFull+2*len("; ") {
+		t.Errorf("nginx with README's four lines does not forward three full cookies both ways")
+	}
+
+	hfront := startHAProxyFront(t, haproxy, addr)
+	hresp, hreq := app.measureResponse(t, hfront, backend.URL), app.measureRequest(t, hfront)
+	t.Logf("HAProxy, response: forwards a session of %d bytes of values, answers %d from %d (%d bytes of Set-Cookie in %d cookies)",
+		hresp.passed, hresp.refusedStatus, hresp.refused, hresp.setCookie, hresp.chunks)
+	t.Logf("HAProxy, request: accepts a Cookie line of %d bytes, answers %d from %d", hreq.passed, hreq.refusedStatus, hreq.refused)
+	if hresp.passed <= resp.passed || hreq.passed <= req.passed {
+		t.Errorf("HAProxy forwards less than nginx: the Manager warns of nginx's limits as the lowest")
+	}
+}
+
+// probeResult is one probe: n bytes of values, the status of the last
+// request, whether the Manager warned, and the Cookie line sent back.
+type probeResult struct {
+	n, status int
+	warned    bool
+	line      int
+}
+
+// limits is where a proxy stops forwarding: the largest size it passes,
+// the smallest it refuses and the status it refuses with, and the probes.
+type limits struct {
+	passed, refused, refusedStatus int
+	setCookie, chunks              int // at refused, straight from the backend
+	probes                         []probeResult
+}
+
+// measureResponse finds, by bisection, the largest session (in bytes of
+// values, set from a cookieless request) whose response front forwards.
+func (a *limitsApp) measureResponse(t *testing.T, front, backend string) limits {
+	var l limits
+	lo, hi := 100, 20000
+	for hi-lo > 1 {
+		n := (lo + hi) / 2
+		status, warned, _ := a.probe(t, front, n, "")
+		l.probes = append(l.probes, probeResult{n: n, status: status, warned: warned})
+		if status == http.StatusOK {
+			lo = n
+		} else {
+			hi = n
+		}
+	}
+	l.passed, l.refused = lo, hi
+	l.refusedStatus, _, _ = a.probe(t, front, hi, "")
+	l.setCookie, l.chunks = a.setCookieBytes(t, backend, hi)
+	return l
+}
+
+// measureRequest finds, by bisection, the longest Cookie line front
+// accepts: a session of 1,000 bytes beside another cookie of the site,
+// whose size is swept; the response that sets the session goes through
+// front too. It probes each size around the edge, and returns lengths of
+// the Cookie line.
+func (a *limitsApp) measureRequest(t *testing.T, front string) limits {
+	var l limits
+	lo, hi := 1000, 30000
+	for hi-lo > 1 {
+		k := (lo + hi) / 2
+		if status, _, _ := a.probe(t, front, 1000, strings.Repeat("a", k)); status == http.StatusOK {
+			lo = k
+		} else {
+			hi = k
+		}
+	}
+	for k := lo - 2; k <= hi+2; k++ {
+		status, warned, line := a.probe(t, front, 1000, strings.Repeat("a", k))
+		l.probes = append(l.probes, probeResult{n: 1000, status: status, warned: warned, line: line})
+		switch k {
+		case lo:
+			l.passed = line
+		case hi:
+			l.refused, l.refusedStatus = line, status
+		}
+	}
+	return l
+}
+
+// limitsApp serves the probes: /set?n=N stores N bytes of values, /get
+// reads them back. Each probe gets a new Manager, so that its warning,
+// logged once per Manager, is its own.
+type limitsApp struct {
+	handler atomic.Pointer[http.Handler]
+	log     syncLog
+}
+
+type syncLog struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *syncLog) reset() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := l.buf.String()
+	l.buf.Reset()
+	return s
+}
+
+func (a *limitsApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*a.handler.Load()).ServeHTTP(w, r)
+}
+
+// fresh installs a new Manager, MaxChunks 8 over plain HTTP, and clears
+// the log.
+func (a *limitsApp) fresh(t *testing.T) {
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(ring, cookiesession.Options{MaxChunks: 8, DisableSecure: true, Logger: slog.New(slog.NewTextHandler(&a.log, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.FormValue("n"))
+		if err := cookiesession.FromContext(r.Context()).Set("note", strings.Repeat("x", n)); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	})
+	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, len(cookiesession.FromContext(r.Context()).GetString("note")))
+	})
+	var h http.Handler = m.Handler(mux)
+	a.handler.Store(&h)
+	a.log.reset()
+}
+
+// probe stores a session of n bytes through front, beside another cookie
+// of value other if that is not empty, and then, if the response was
+// forwarded and other is set, sends the cookies back through front. It
+// returns the status nginx gave the last request, whether the Manager
+// warned, and the length of the Cookie line sent back, "Cookie: "
+// included.
+func (a *limitsApp) probe(t *testing.T, front string, n int, other string) (status int, warned bool, line int) {
+	t.Helper()
+	a.fresh(t)
+	cookies := map[string]string{}
+	if other != "" {
+		cookies["analytics"] = other
+	}
+	resp := send(t, front+"/set?n="+strconv.Itoa(n), cookies)
+	status = resp.StatusCode
+	for _, c := range resp.Cookies() {
+		cookies[c.Name] = c.Value
+	}
+	warned = strings.Contains(a.log.reset(), headerWarning)
+	if status == http.StatusOK && other != "" {
+		status = send(t, front+"/get", cookies).StatusCode
+		line = len("Cookie: ") + len(cookieHeader(cookies))
+	}
+	return status, warned, line
+}
+
+// setCookieBytes returns the bytes of the Set-Cookie lines, "Set-Cookie: "
+// and CRLF included, a session of n bytes of values takes straight from
+// the backend, and how many cookies it spans.
+func (a *limitsApp) setCookieBytes(t *testing.T, backend string, n int) (size, chunks int) {
+	a.fresh(t)
+	resp := send(t, backend+"/set?n="+strconv.Itoa(n), nil)
+	for _, line := range resp.Header["Set-Cookie"] {
+		size += len("Set-Cookie: ") + len(line) + len("\r\n")
+	}
+	return size, len(resp.Header["Set-Cookie"])
+}
+
+func cookieHeader(cookies map[string]string) string {
+	pairs := make([]string, 0, len(cookies))
+	for name, value := range cookies {
+		pairs = append(pairs, name+"="+value)
+	}
+	return strings.Join(pairs, "; ")
+}
+
+// proxyClient bounds each probe, so that a proxy that does not answer
+// fails the test rather than hanging it.
+var proxyClient = &http.Client{Timeout: 10 * time.Second}
+
+// send GETs target with cookies in one Cookie header and reads the body.
+func send(t *testing.T, target string, cookies map[string]string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cookies) > 0 {
+		req.Header.Set("Cookie", cookieHeader(cookies))
+	}
+	resp, err := proxyClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// nginxPath finds Debian's nginx. Outside CI a machine without it skips
+// the test; in CI (CI set) that is a failure.
+func nginxPath(t *testing.T) string {
+	t.Helper()
+	for _, path := range []string{"nginx", "/usr/sbin/nginx"} {
+		if p, err := exec.LookPath(path); err == nil {
+			return p
+		}
+	}
+	msg := "nginx is not on PATH; install it with apt-get install -y nginx"
+	if os.Getenv("CI") != "" {
+		t.Fatal("CI is set, so a missing nginx is a failure: " + msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// raisedNginx is the fix README and the Manager's warning give for
+// nginx, for sessions of up to three cookies.
+const raisedNginx = `proxy_buffer_size 16k;
+		proxy_buffers 8 16k;
+		proxy_busy_buffers_size 32k;
+		large_client_header_buffers 4 16k;`
+
+// startNginx runs nginx in the foreground as a reverse proxy to backend
+// on a free loopback port, with the directives in extra and otherwise its
+// defaults. It returns the front's URL once a request through it is
+// answered.
+func startNginx(t *testing.T, nginx, backend, extra string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	conf := fmt.Sprintf(`worker_processes 1;
+pid %[1]s/nginx.pid;
+error_log %[1]s/error.log;
+events {}
+http {
+	access_log off;
+	client_body_temp_path %[1]s/body;
+	proxy_temp_path %[1]s/proxy;
+	server {
+		listen %[2]s;
+		%[4]s
+		location / { proxy_pass http://%[3]s; }
+	}
+}
+`, dir, addr, backend, extra)
+	path := filepath.Join(dir, "nginx.conf")
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(nginx, "-p", dir, "-c", path, "-g", "daemon off;")
+	// A file, not a pipe: a worker holds it open as long as it runs.
+	out, err := os.Create(filepath.Join(dir, "output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM) // the master stops its workers
+		<-done
+		if t.Failed() {
+			output, _ := os.ReadFile(filepath.Join(dir, "output"))
+			errs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Logf("nginx output:\n%s\nerror.log:\n%s", output, errs)
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	waitHealthy(t, ctx, "http://"+addr+"/get")
+	return "http://" + addr
+}
+
+// startHAProxyFront runs HAProxy with the fleet test's configuration
+// (startHAProxy), no tune.* setting, in front of one backend on a free
+// loopback port, and returns its URL once a request through it is
+// answered.
+func startHAProxyFront(t *testing.T, haproxy, backend string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := fmt.Sprintf(`global
+	maxconn 2048
+
+defaults
+	mode http
+	timeout connect 5s
+	timeout client 30s
+	timeout server 30s
+
+frontend fleet
+	bind %s
+	default_backend demos
+
+backend demos
+	balance roundrobin
+	http-response set-header X-Fleet-Server %%[srv_name]
+	server demo1 %s
+`, addr, backend)
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := os.Create(path + ".log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd := exec.Command(haproxy, "-f", path, "-db")
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-done
+		if t.Failed() {
+			log, _ := os.ReadFile(path + ".log")
+			t.Logf("haproxy output:\n%s", log)
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	waitHealthy(t, ctx, "http://"+addr+"/get")
+	return "http://" + addr
+}
