@@ -311,6 +311,9 @@ const (
 	// the CRLF, that nginx's default large_client_header_buffers (8k)
 	// accepts: a longer one is answered 400.
 	proxyCookieLine = 8190
+	// minCheckedCookies is the size of a session's Set-Cookie lines below
+	// which warnHeaderSize does not look further.
+	minCheckedCookies = 1024
 )
 
 // warnHeaderSize logs, once per Manager, a response whose session cookies
@@ -322,9 +325,18 @@ const (
 // is the least the line can take (net/http may add Content-Type and
 // Content-Length), so a response nginx forwards is never logged; a
 // request whose own Cookie line was already longer shows that nothing in
-// front has the request limit.
+// front has the request limit. Session cookies under 1 KB in all are not
+// checked: they keep the common session's commit to a sum of lengths, and
+// the limits are passed by the rest of the header or of the jar then.
 func (m *Manager) warnHeaderSize(s *Session, h http.Header, r *http.Request) {
 	if m.headerSizeLogged.Load() {
+		return
+	}
+	ours := 0
+	for _, line := range s.lines {
+		ours += len(line)
+	}
+	if ours < minCheckedCookies {
 		return
 	}
 	var reason string
