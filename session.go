@@ -34,7 +34,6 @@ type Session struct {
 	// startSec and startNsec are the request's start: every decision about
 	// the session is made as of that instant.
 	startSec  int64
-	gen       uint64 // counts changes to the values
 	keyID     uint32
 	startNsec int32
 
@@ -113,11 +112,10 @@ func (s *Session) markChanged() {
 	s.bump()
 }
 
-// bump counts a change the response must carry. Once the middleware has
+// bump notes a change the response must carry. Once the middleware has
 // committed the response no change reaches the client, and the first one
 // is logged.
 func (s *Session) bump() {
-	s.gen++
 	if s.sent && !s.lateLogged {
 		s.lateLogged = true
 		ctx, path := s.origin()
