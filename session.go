@@ -224,7 +224,8 @@ func (s *Session) PopString(key string) string {
 }
 
 // AddFlash appends a message to be shown once, on a later request, under
-// the key "_flash".
+// the key "_flash", which it replaces if it holds anything other than a
+// list of messages: leave that key to AddFlash and Flashes.
 func (s *Session) AddFlash(msg string) {
 	s.lock()
 	defer s.unlock()
