@@ -237,6 +237,11 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time", FormatKeyID(k.id))
 		}
 		if !k.promoteAt.IsZero() {
+			// The wall-clock instant alone, as the text form holds it: a
+			// monotonic reading (time.Now().Add(d)) would be compared
+			// instead, and move the promotion away from the fleet's when
+			// the wall clock is stepped or the machine sleeps.
+			keys[i].promoteAt = k.promoteAt.Round(0)
 			if y := k.promoteAt.UTC().Year(); y < 1970 || y > 9999 {
 				return nil, fmt.Errorf("cookiesession: key %s: promotion time %s is outside years 1970 to 9999 UTC",
 					FormatKeyID(k.id), k.promoteAt.Format(time.RFC3339))

@@ -236,6 +236,33 @@ func TestScheduledPromotionAlreadyDue(t *testing.T) {
 	}
 }
 
+// TestScheduledPromotionByWallClock checks that a promotion time given
+// with a monotonic clock reading, as time.Now().Add(d) carries, is kept as
+// its wall-clock instant alone, the one the text form holds. Compared by
+// the monotonic reading, which Go prefers when both times carry one, the
+// promotion would move away from the rest of the fleet's when the wall
+// clock is stepped (NTP) or the machine is suspended.
+func TestScheduledPromotionByWallClock(t *testing.T) {
+	const a, b, c3 = 0x1a2b3c4d, 0x5e6f7a8b, 0x00c0ffee
+	ring := ringOf(t, a)
+	at := time.Now().Add(time.Hour)
+	if err := ring.AddScheduled(keyForID(t, b), at); err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.Add(keyForID(t, c3)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.Schedule(c3, at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []time.Time{{}, at.Round(0), at.Add(time.Minute).Round(0)} {
+		// == and not Equal: Equal ignores the monotonic reading.
+		if got := ring.Keys()[i].PromoteAt; got != want {
+			t.Errorf("key %d: PromoteAt = %v, want the wall-clock instant %v", i, got, want)
+		}
+	}
+}
+
 // TestKeyRingSetClock steps an injected clock past a scheduled promotion:
 // the readers without a time and the writers (which settle due promotions)
 // follow it, not the real clock.
