@@ -79,7 +79,7 @@ func parseRingState(data []byte) (*ringState, error) {
 	}
 	keys := make([]ringKey, len(doc.Keys))
 	for i, kj := range doc.Keys {
-		if keys[i], err = kj.parse(); err != nil {
+		if keys[i], err = kj.parse(i); err != nil {
 			return nil, err
 		}
 	}
@@ -268,12 +268,12 @@ func (d ringDecoder) key(what string) (kj keyJSON, err error) {
 	return kj, err
 }
 
-// parse checks one key's values. Messages name the key by its id only once
-// the id is known to be well formed.
-func (kj keyJSON) parse() (ringKey, error) {
+// parse checks the values of keys[i]. Messages name the key by its id only
+// once the id is known to be well formed, by its place before.
+func (kj keyJSON) parse(i int) (ringKey, error) {
 	id, err := ParseKeyID(kj.ID)
 	if err != nil {
-		return ringKey{}, err
+		return ringKey{}, fmt.Errorf("%w (keys[%d].id)", err, i)
 	}
 	secret, ok := parseSecret(kj.Secret)
 	if !ok {

@@ -164,8 +164,8 @@ function parseKeyID(s, where = '') {
 // last of which carries two unused bits that must be zero, then '='.
 const SECRET = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
-function parseKey(k) {
-  const id = parseKeyID(k.id);
+function parseKey(k, i) {
+  const id = parseKeyID(k.id, ` (keys[${i}].id)`);
   if (!SECRET.test(k.secret)) throw fail(`key ${k.id}: secret is not ${KEY_SIZE} bytes in padded standard base64 (44 characters, nothing else)`);
   const secret = decodeBase64(utf8.encode(k.secret), true);
   let promoteAt = null;

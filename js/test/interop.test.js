@@ -840,6 +840,15 @@ describe('the key ring text form, against Go', () => {
     }
   });
 
+  it("names a key's malformed id by its place, as Go does", () => {
+    for (const id of ['1a2b3c4', '00000000']) {
+      const text = r(`${k('1a2b3c4d')},${k(id)}`);
+      const [go] = goInterop([{ op: 'ring', ring: text, now: NOW }]);
+      assert.match(go.reason, / \(keys\[1\]\.id\)$/);
+      assert.throws(() => parseKeyRing(text), { message: go.reason });
+    }
+  });
+
   it('says an empty ring text is empty, as Go does', () => {
     for (const text of ['', ' \n\t\r\n']) {
       const [go] = goInterop([{ op: 'ring', ring: text, now: NOW }]);
