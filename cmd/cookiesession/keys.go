@@ -124,7 +124,9 @@ With -promote-at (or -promote-in, counted from now) the key is promoted by
 each instance's own clock at that time, so the fleet switches together;
 leave enough time for the file to reach every instance first. A key
 already scheduled after that time, which will take over from the new one,
-is noted on stderr.
+is noted on stderr, and so is one scheduled at that same instant, which
+then never seals: of keys due together, the one listed last (the new one)
+becomes the primary.
 `
 
 func cmdAdd(e *env, args []string) error {
@@ -306,12 +308,20 @@ func changeKey(e *env, name, usage string, args []string, change func(*cookieses
 
 // noteLaterPromotions says on stderr when another key scheduled after
 // from will take over from key id, which becomes the primary at from:
-// neither promote nor add cancels it.
+// neither promote nor add cancels it. For add, it also says when a key is
+// scheduled at the same instant: the key listed last, the one added, takes
+// over then, and that one never seals.
 func (e *env) noteLaterPromotions(cmd string, ring *cookiesession.KeyRing, id uint32, from time.Time) {
 	for _, k := range ring.Keys() {
-		if k.ID != id && from.Before(k.PromoteAt) {
+		other, at := cookiesession.FormatKeyID(k.ID), k.PromoteAt.UTC().Format(time.RFC3339Nano)
+		switch {
+		case k.ID == id:
+		case from.Before(k.PromoteAt):
 			fmt.Fprintf(e.stderr, "cookiesession %s: note: key %s is scheduled to become the primary at %s and will take over from %s then; remove it to cancel that\n",
-				cmd, cookiesession.FormatKeyID(k.ID), k.PromoteAt.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id))
+				cmd, other, at, cookiesession.FormatKeyID(id))
+		case cmd == "add" && from.Equal(k.PromoteAt):
+			fmt.Fprintf(e.stderr, "cookiesession add: note: key %s is scheduled to become the primary at the same instant, %s; of keys due together the one listed last, %s, takes over, so %s will never seal: remove one of the two\n",
+				other, at, cookiesession.FormatKeyID(id), other)
 		}
 	}
 }

@@ -472,6 +472,29 @@ func TestAddNotesLaterSchedule(t *testing.T) {
 	}
 }
 
+// TestAddNotesSameInstant: a key added for the same instant as a key
+// already scheduled (a cron job's rotation run twice, two operators each
+// scheduling midnight) takes over then, being listed last, and the other
+// never seals, while list showed both as scheduled. add now says so.
+func TestAddNotesSameInstant(t *testing.T) {
+	path := newRingFile(t)
+	first := strings.TrimSpace(mustCLI(t, "add", "-ring", path, "-promote-at", "2098-01-01T00:00:00Z"))
+	res := cli(t, "", "add", "-ring", path, "-promote-at", "2098-01-01T01:00:00+01:00")
+	added := strings.TrimSpace(res.stdout)
+	want := "cookiesession add: note: key " + first + " is scheduled to become the primary at the same instant, 2098-01-01T00:00:00Z; of keys due together the one listed last, " + added + ", takes over, so " + first + " will never seal"
+	if res.code != 0 || !strings.Contains(res.stderr, want) {
+		t.Errorf("add at a pending key's instant: exit %d, stderr %q; want %q", res.code, res.stderr, want)
+	}
+	ring := loadRing(t, path)
+	ring.SetClock(func() time.Time { return time.Date(2098, 1, 1, 0, 0, 0, 0, time.UTC) })
+	if got, _ := cookiesession.ParseKeyID(added); ring.Primary() != got {
+		t.Errorf("at the shared instant the primary is not the key added last, %s", added)
+	}
+	if res := cli(t, "", "add", "-ring", path, "-promote-at", "2098-01-01T00:00:01Z"); res.code != 0 || res.stderr != "" {
+		t.Errorf("add a second later: exit %d, stderr %q; want no note", res.code, res.stderr)
+	}
+}
+
 // TestKeygenForceNotesReplacedRing: keygen -force over a live ring drops
 // its keys, which signs out every user once servers load the file; it
 // now names the keys it dropped. Over a file that is no ring, or none,
