@@ -566,6 +566,33 @@ func TestRewriteFollowsSymlink(t *testing.T) {
 	}
 }
 
+// TestWriteFollowsDanglingSymlink: a link made before the ring it names
+// (ring.json -> keys/ring.json, the file not written yet) was replaced by
+// keygen -force with a regular file, and keygen without -force said the
+// file "already exists"; the ring never reached the link's target, which
+// a server may read, and nothing said so. Both now write the target.
+func TestWriteFollowsDanglingSymlink(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "keys", "ring.json")
+	for i, args := range [][]string{{"keygen", "-out"}, {"keygen", "-force", "-out"}} {
+		os.Remove(target)
+		link := filepath.Join(dir, []string{"new.json", "forced.json"}[i])
+		if err := os.Symlink(filepath.Join("keys", "ring.json"), link); err != nil {
+			t.Fatal(err)
+		}
+		res := cli(t, "", append(args, link)...)
+		if fi, err := os.Lstat(link); res.code != 0 || err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			t.Errorf("%v through a dangling link: exit %d, stderr %q; the link is no longer one (%v)", args, res.code, res.stderr, err)
+		}
+		if n := len(loadRing(t, target).Keys()); n != 1 {
+			t.Errorf("%v: the link's target has %d keys, want 1", args, n)
+		}
+	}
+}
+
 func TestCorruptRingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ring.json")
 	os.WriteFile(path, []byte(`{"version":1,"primary":"1a2b3c4d","keys":[`), 0o600)

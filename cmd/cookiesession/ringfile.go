@@ -119,16 +119,13 @@ var lockWait = 2 * time.Second
 // add and an operator's promote) would otherwise both read the same ring,
 // and the later rename would drop the earlier one's change without a word.
 //
-// A symbolic link at path is followed, so the link survives and its target
-// is replaced. The new file keeps the old one's owner, group and their
+// A symbolic link at path is followed (see linkTarget), so the link
+// survives and its target is replaced. The new file keeps the old one's owner, group and their
 // permissions, so a server that reads it as its owner or through its group
 // still can; permissions for others are dropped, since the file holds
 // secrets, and a note says so.
 func (e *env) replaceFile(path string, content func() ([]byte, error)) (err error) {
-	target := path
-	if resolved, err := filepath.EvalSymlinks(path); err == nil {
-		target = resolved
-	}
+	target := linkTarget(path)
 	lock := target + ".lock"
 	f, err := createLock(path, lock)
 	if err != nil {
@@ -169,6 +166,28 @@ func (e *env) replaceFile(path string, content func() ([]byte, error)) (err erro
 	return nil
 }
 
+// linkTarget returns the file that path names, following a symbolic link
+// at path to its end even when that file does not exist yet (a link made
+// before the ring was), so that writing the target keeps the link: the
+// link replaced by a file would leave the ring it names, which a server
+// may read by that name, without the write, and no error said so.
+func linkTarget(path string) string {
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		return resolved
+	}
+	for range 40 { // the kernel's limit on links followed
+		dest, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(dest) {
+			dest = filepath.Join(filepath.Dir(path), dest)
+		}
+		path = dest
+	}
+	return path
+}
+
 // createLock creates lock for path, waiting up to lockWait while another
 // command holds it.
 func createLock(path, lock string) (*os.File, error) {
@@ -194,8 +213,11 @@ func createLock(path, lock string) (*os.File, error) {
 
 // createFileExclusive writes data to a new file at path and fails if path
 // exists: keygen must never clobber a ring that holds live keys.
+// A symbolic link at path that names no file yet is followed, as
+// replaceFile does.
 func createFileExclusive(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, ringFileMode)
+	target := linkTarget(path)
+	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, ringFileMode)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s already exists; pass -force to replace it", path)
 	}
@@ -203,10 +225,10 @@ func createFileExclusive(path string, data []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	if err := writeAndSync(f, data, ringFileMode); err != nil {
-		os.Remove(path)
+		os.Remove(target)
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	syncDir(filepath.Dir(path))
+	syncDir(filepath.Dir(target))
 	return nil
 }
 
