@@ -904,6 +904,7 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 		{"truncated", string(ring[:20]), "unexpected EOF (from COOKIESESSION_KEYS)"},
 		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "invalid character"},
 		{"unexpanded", "$(cat ring.json)", "invalid character '$'"},
+		{"empty", "", `COOKIESESSION_KEYS is set but empty: set it to the key ring's JSON text (COOKIESESSION_KEYS="$(cat ring.json)" sets it empty when the file cannot be read)`},
 	} {
 		t.Setenv(cookiesession.EnvKeys, row.value)
 		_, err := cookiesession.LoadKeyRingEnv()

@@ -20,11 +20,15 @@ import (
 // LoadKeyRingEnv parses the ring from the COOKIESESSION_KEYS environment
 // variable, which holds the ring's JSON text. A value that looks like a
 // file's path instead, or that holds the ring's text quoted, escaped or in
-// base64, is refused with an error that says so and how to set it.
+// base64, is refused with an error that says so and how to set it, and so
+// is an empty value, which is not called unset.
 func LoadKeyRingEnv() (*KeyRing, error) {
 	data, ok := os.LookupEnv(EnvKeys)
-	if !ok || data == "" {
+	switch {
+	case !ok:
 		return nil, fmt.Errorf("cookiesession: %s is not set", EnvKeys)
+	case data == "":
+		return nil, errEnvEmpty
 	}
 	r, err := ParseKeyRing([]byte(data))
 	if err == nil {
@@ -39,6 +43,10 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 	}
 	return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
 }
+
+// errEnvEmpty is LoadKeyRingEnv's error for a variable set to nothing:
+// "not set" would send the operator looking at a line that does set it.
+var errEnvEmpty = fmt.Errorf(`cookiesession: %s is set but empty: set it to the key ring's JSON text (%s="$(cat ring.json)" sets it empty when the file cannot be read)`, EnvKeys, EnvKeys)
 
 // ringWrapping says how the value s wraps a valid ring's text, with the
 // fix, or returns "". The parser's own error names only the first byte it

@@ -641,8 +641,24 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestEmptyEnvKeysSaysSo: COOKIESESSION_KEYS="$(cat ring.json)" of a file
+// that cannot be read sets the variable empty, and list and inspect said
+// "-ring is required when COOKIESESSION_KEYS is not set", as a server
+// said "is not set", sending the operator to a line that sets it. Both now
+// say it is empty, and exit 1 as for any other bad value.
+func TestEmptyEnvKeysSaysSo(t *testing.T) {
+	t.Setenv(envKeys, "")
+	for _, args := range [][]string{{"list"}, {"inspect", "x"}} {
+		res := cli(t, "", args...)
+		if res.code != 1 || !strings.Contains(res.stderr, "cookiesession: COOKIESESSION_KEYS is set but empty") {
+			t.Errorf("%v with COOKIESESSION_KEYS empty: exit %d, stderr %q", args, res.code, res.stderr)
+		}
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	t.Setenv(envKeys, "")
+	os.Unsetenv(envKeys) // t.Setenv restores it afterwards
 	path := newRingFile(t)
 	tests := []struct {
 		args []string

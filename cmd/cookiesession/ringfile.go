@@ -39,10 +39,10 @@ func refuseEmptyRing(fs *flag.FlagSet) error {
 func (e *env) readRing(cmd, path string) (*cookiesession.KeyRing, error) {
 	switch path {
 	case "":
-		if os.Getenv(envKeys) == "" {
+		if _, ok := os.LookupEnv(envKeys); !ok {
 			return nil, usageErrorf(cmd, "-ring is required when %s is not set", envKeys)
 		}
-		return cookiesession.LoadKeyRingEnv()
+		return cookiesession.LoadKeyRingEnv() // set but empty: it says so
 	case "-":
 		data, err := io.ReadAll(io.LimitReader(e.stdin, maxRingInput+1))
 		if err != nil {
