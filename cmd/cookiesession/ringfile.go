@@ -120,10 +120,10 @@ var lockWait = 2 * time.Second
 // and the later rename would drop the earlier one's change without a word.
 //
 // A symbolic link at path is followed (see linkTarget), so the link
-// survives and its target is replaced. The new file keeps the old one's owner, group and their
-// permissions, so a server that reads it as its owner or through its group
-// still can; permissions for others are dropped, since the file holds
-// secrets, and a note says so.
+// survives and its target is replaced. The new file keeps the old one's
+// owner, group and their permissions, so a server that reads it as its
+// owner or through its group still can; permissions for others are
+// dropped, since the file holds secrets, and a note says so.
 func (e *env) replaceFile(path string, content func() ([]byte, error)) (err error) {
 	target := linkTarget(path)
 	lock := target + ".lock"
