@@ -77,13 +77,14 @@ type Config struct {
 type localsKey struct{ m *cookiesession.Manager }
 
 // phase is what the locals hold for a Manager before its session is
-// opened and after its middleware returns.
+// opened, and after its middleware returns or a panic unwinds it with the
+// session unopened. Once the middleware is done, the locals hold the
+// session itself, sealed: nothing will save it.
 type phase uint8
 
 const (
 	installed phase = iota + 1 // the middleware runs; the session is not opened yet
-	finished                   // the middleware has returned; the session was saved
-	panicked                   // a panic unwound the handlers before the session was opened
+	finished                   // the middleware is done and the session was never opened
 )
 
 // New returns middleware that saves m's session after the handlers below
@@ -105,8 +106,9 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	key := localsKey{m}
 	return func(c fiber.Ctx) error {
 		locals := c.RequestCtx()
-		if locals.UserValue(key) != nil {
-			return c.Next()
+		switch locals.UserValue(key).(type) {
+		case *scratch, phase, *cookiesession.Session:
+			return c.Next() // another New(m) serves, or served, this request
 		}
 		if err := overlaps(locals, m, names); err != nil {
 			return onError(c, err)
@@ -123,16 +125,19 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		if err != nil {
 			// The app's ErrorHandler answers here, before the save, as fiber's
 			// logger middleware has it answer: a flash it stores goes out with
-			// its answer, and its Get does not find the middleware returned
-			// (a panic that would end the server).
+			// its answer, not logged as made after the save.
 			answerError(c, err)
 			err = nil
 		}
 		st, used := locals.UserValue(key).(*scratch)
-		locals.SetUserValue(key, finished)
 		if !used {
+			locals.SetUserValue(key, finished)
 			return err
 		}
+		// A later Get (in fiber's ErrorHandler for an error fasthttp met,
+		// called after this middleware ran in fiber's own pass over the
+		// middleware) finds the session, sealed by the save below.
+		locals.SetUserValue(key, st.session)
 		defer st.release()
 		if saveErr := st.save(c, m, names, true); saveErr != nil {
 			return onError(c, saveErr)
@@ -160,34 +165,62 @@ func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession
 	case *scratch:
 		_ = m.CommitHeader(nil, v.session, nil)
 	case phase:
-		locals.SetUserValue(key, panicked)
+		locals.SetUserValue(key, finished)
 	}
 }
 
 // Get returns m's session for this request, opening the cookie at the
-// first call. It panics if no New(m) middleware runs on the route, or if
-// that middleware has already returned (the session could no longer be
-// saved). Call it from the handler's goroutine; the Session it returns may
-// be used from other goroutines of the request.
+// first call. Call it from the handler's goroutine; the Session it returns
+// may be used from other goroutines of the request.
+//
+// Where nothing will save the session, Get still returns it, read from
+// the request's cookies, and its first change is logged at Warn as not
+// saved: after the middleware has returned (in a middleware above it),
+// after a panic unwound it, and on a request no New(m) runs on. fiber's
+// ErrorHandler gets such requests from the network: one that fasthttp
+// could not read (a malformed header, a body over BodyLimit) is answered
+// there after fiber has run the app's middleware on it, or none, and a
+// panic there would end the server, which fasthttp does not recover.
 func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 	key := localsKey{m}
 	locals := c.RequestCtx()
 	switch v := locals.UserValue(key).(type) {
 	case *scratch:
 		return v.session
+	case *cookiesession.Session:
+		return v
+	case unsaved:
+		return v.session
 	case phase:
-		if v == finished {
-			panic("cookiesession: fibersession.Get after the middleware for this Manager returned; the session can no longer be saved")
+		if v == installed {
+			st := scratchPool.Get().(*scratch)
+			st.load(c, m)
+			locals.SetUserValue(key, st)
+			return st.session
 		}
-		st := scratchPool.Get().(*scratch)
-		st.load(c, m)
-		locals.SetUserValue(key, st)
-		if v == panicked {
-			_ = m.CommitHeader(nil, st.session, nil) // nothing will save it
-		}
-		return st.session
+		s := sealed(c, m)
+		locals.SetUserValue(key, s)
+		return s
 	}
-	panic("cookiesession: fibersession.Get: no fibersession.New middleware for this Manager runs on this route")
+	s := sealed(c, m)
+	locals.SetUserValue(key, unsaved{s})
+	return s
+}
+
+// unsaved holds, in the locals, the session Get opened on a request no
+// New(m) runs on.
+type unsaved struct{ session *cookiesession.Session }
+
+// sealed opens m's session for a request whose middleware has returned,
+// or never ran, and seals it: nothing will save it, and the core logs its
+// first change as not saved.
+func sealed(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
+	st := scratchPool.Get().(*scratch)
+	st.load(c, m)
+	s := st.session
+	st.release()
+	_ = m.CommitHeader(nil, s, nil)
+	return s
 }
 
 // Save writes m's session's cookies into the response now, for a handler
@@ -205,6 +238,8 @@ func Save(c fiber.Ctx, m *cookiesession.Manager) error {
 	switch v := c.RequestCtx().UserValue(localsKey{m}).(type) {
 	case *scratch:
 		return v.save(c, m, m.CookieNames(), false)
+	case *cookiesession.Session:
+		return cookiesession.ErrHeadersWritten
 	case phase:
 		if v == finished {
 			return cookiesession.ErrHeadersWritten

@@ -449,35 +449,86 @@ func TestHandlerErrorStillSaves(t *testing.T) {
 	}
 }
 
-func TestGetMisusePanics(t *testing.T) {
-	m := newManager(t, cookiesession.Options{})
+// TestGetWhereNothingSaves checks that Get after the middleware returned,
+// and Get of a Manager whose middleware does not run, return a session
+// that reads what the request holds, logs its first change as not saved,
+// and does not panic.
+func TestGetWhereNothingSaves(t *testing.T) {
+	var logged syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	m := newManager(t, cookiesession.Options{Logger: logger})
+	other := newManager(t, cookiesession.Options{Name: "other", Logger: logger})
 	app := fiber.New()
-	var late string
+	var late, lateUser, missing string
+	var lateSave, missingSave error
 	app.Use(func(c fiber.Ctx) error {
 		err := c.Next()
-		late = recovered(func() { fibersession.Get(c, m) })
+		late = recovered(func() {
+			s := fibersession.Get(c, m)
+			lateUser = s.GetString("user")
+			_ = s.Set("user", "grace")
+		})
+		lateSave = fibersession.Save(c, m)
 		return err
 	})
 	app.Use(fibersession.New(m))
-	other := newManager(t, cookiesession.Options{Name: "other"})
-	var missing string
 	app.Get("/", func(c fiber.Ctx) error {
-		missing = recovered(func() { fibersession.Get(c, other) })
+		missing = recovered(func() { _ = fibersession.Get(c, other).Set("theme", "dark") })
+		missingSave = fibersession.Save(c, other)
 		return fibersession.Get(c, m).Set("user", "ada")
 	})
-	do(t, app, http.MethodGet, "/", nil)
-	if !strings.Contains(missing, "no fibersession.New middleware for this Manager") {
-		t.Errorf("Get without middleware: panic %q", missing)
+	r := do(t, app, http.MethodGet, "/", nil)
+	if late != "no panic" || missing != "no panic" {
+		t.Fatalf("Get after the middleware: %q; Get without one: %q; want no panic", late, missing)
 	}
-	if !strings.Contains(late, "after the middleware for this Manager returned") {
-		t.Errorf("Get after the middleware returned: panic %q", late)
+	if lateUser != "ada" {
+		t.Errorf("Get after the middleware read user %q, want the handler's ada", lateUser)
+	}
+	if len(r.linesFor("session")) != 1 || len(r.linesFor("other")) != 0 {
+		t.Errorf("Set-Cookie %q, want the session's alone", r.setCookie)
+	}
+	if !errors.Is(lateSave, cookiesession.ErrHeadersWritten) {
+		t.Errorf("Save after the middleware: %v, want ErrHeadersWritten", lateSave)
+	}
+	if !strings.Contains(fmt.Sprint(missingSave), "no fibersession.New middleware") {
+		t.Errorf("Save without the middleware: %v, want the error that says so", missingSave)
+	}
+	if n := len(logged.lines("the change was not saved")); n != 2 {
+		t.Errorf("%d changes logged as not saved, want 2; log:\n%s", n, &logged)
 	}
 }
 
-func recovered(f func()) (msg string) {
-	defer func() { msg = fmt.Sprint(recover()) }()
-	f()
-	return "no panic"
+// TestGetAnswersRefusedRequest checks that an ErrorHandler that reads the
+// session can answer a request fasthttp refused: fiber answers it there
+// after running the app's middleware on it (whose own pass answered 405
+// or 404 and returned), or without running them, and a Get that panicked
+// there ended the server.
+func TestGetAnswersRefusedRequest(t *testing.T) {
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	j := newJar()
+	do(t, newApp(m), http.MethodPost, "/set?key=user&value=ada", j)
+	app := fiber.New(fiber.Config{BodyLimit: 100, ErrorHandler: func(c fiber.Ctx, err error) error {
+		status := fiber.StatusInternalServerError
+		if e := (*fiber.Error)(nil); errors.As(err, &e) {
+			status = e.Code
+		}
+		return c.Status(status).SendString("sorry " + fibersession.Get(c, m).GetString("user"))
+	}})
+	app.Use(fibersession.New(m))
+	app.Post("/", func(c fiber.Ctx) error { return c.SendString("ok") })
+	send := serveRaw(t, app)
+	cookie := "Cookie: " + j.header() + "\r\n"
+	for _, tc := range []struct{ raw, status, body string }{
+		{"POST / HTTP/1.1\r\nHost: a\r\n" + cookie + "Content-Length: 200\r\n\r\n" + strings.Repeat("x", 200),
+			"413 Request Entity Too Large", "sorry ada"},
+		{"POST / HTTP/1.1\r\nHost: a\r\n" + cookie + "No colon\r\n\r\n", "400 Bad Request", "sorry "},
+		{"GET /\x00 HTTP/1.1\r\nHost: a\r\n" + cookie + "\r\n", "400 Bad Request", "sorry ada"},
+		{"POST / HTTP/1.1\r\nHost: a\r\n" + cookie + "Content-Length: 2\r\n\r\nok", "200 OK", "ok"},
+	} {
+		if status, body := send(tc.raw); status != tc.status || body != tc.body {
+			t.Errorf("%.40q: %s %q, want %s %q", tc.raw, status, body, tc.status, tc.body)
+		}
+	}
 }
 
 // Requests in parallel each keep their own session through the pooled
