@@ -117,7 +117,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		returned := false
 		defer func() {
 			if !returned {
-				sealAfterPanic(locals, key, m)
+				sealAfterPanic(locals, key, m, names)
 			}
 		}()
 		err := c.Next()
@@ -155,15 +155,23 @@ func answerError(c fiber.Ctx, err error) {
 }
 
 // sealAfterPanic ends the session when a panic unwound the handlers
-// before the middleware could save it. The locals still hold it for
-// recover's error, answered by the app's ErrorHandler: sealed, a change
-// made there (a flash) is logged at Warn as not saved, rather than lost
-// without a word. The scratch stays out of the pool, since Get returns it.
-// A session not opened yet is marked, so that Get seals it when it opens.
-func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession.Manager) {
+// before the middleware could save it. No cookie goes out with recover's
+// answer, as under the net/http middleware: not even one an early Save
+// put in the response, which holds the handler's half-made change. The
+// locals keep the session for recover's error, answered by the app's
+// ErrorHandler: sealed, a change made there (a flash) is logged at Warn
+// as not saved, rather than lost without a word.
+func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession.Manager, names []string) {
 	switch v := locals.UserValue(key).(type) {
 	case *scratch:
+		if v.header[fiber.HeaderSetCookie] != nil { // an early Save wrote the session's lines
+			for _, name := range names {
+				locals.Response.Header.DelCookie(name)
+			}
+		}
 		_ = m.CommitHeader(nil, v.session, nil)
+		locals.SetUserValue(key, v.session)
+		v.release()
 	case phase:
 		locals.SetUserValue(key, finished)
 	}

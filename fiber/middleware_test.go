@@ -944,6 +944,28 @@ func TestErrorHandlerAfterPanicLogged(t *testing.T) {
 	}
 }
 
+// TestPanicAfterSaveSendsNoCookie checks that a handler that panics after
+// an early Save sends no cookie with recover's answer, as under the
+// net/http middleware: the line Save put in the response holds the
+// handler's half-made change.
+func TestPanicAfterSaveSendsNoCookie(t *testing.T) {
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	app := fiber.New()
+	app.Use(recoverer.New(), fibersession.New(m))
+	app.Post("/pay", func(c fiber.Ctx) error {
+		if err := fibersession.Get(c, m).Set("paid", true); err != nil {
+			return err
+		}
+		if err := fibersession.Save(c, m); err != nil {
+			return err
+		}
+		panic("ledger write failed")
+	})
+	if r := do(t, app, http.MethodPost, "/pay", nil); r.status != http.StatusInternalServerError || r.setCookie != nil {
+		t.Errorf("panic after Save: %d, Set-Cookie %q; want recover's 500 and no cookie", r.status, r.setCookie)
+	}
+}
+
 // TestDomainBehindProxyDoesNotWarn checks that a proxy's X-Forwarded-Host
 // naming a host inside the cookie's Domain keeps the Domain warning quiet,
 // as under the net/http middleware, when the proxy rewrote Host; and that
