@@ -172,3 +172,44 @@ func TestReadmeServerless(t *testing.T) {
 		t.Fatal("README.md's Serverless section must show examples/lambda/main.go exactly, in a ```go block")
 	}
 }
+
+// TestHandlerMustWriteAStatus pins what README's Serverless section says:
+// the proxy answers 504, and drops the cookie, when the handler writes
+// nothing, where net/http would send 200; a handler that writes its
+// status gets the cookie out.
+func TestHandlerMustWriteAStatus(t *testing.T) {
+	setKeys(t)
+	ring, err := cookiesession.LoadKeyRingEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := cookiesession.New(ring, cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		status, want int
+		cookies      int
+	}{
+		{status: 0, want: http.StatusGatewayTimeout, cookies: 0},
+		{status: http.StatusNoContent, want: http.StatusNoContent, cookies: 1},
+	} {
+		app := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if err := cookiesession.FromContext(r.Context()).Set("seen", true); err != nil {
+				t.Error(err)
+			}
+			if tc.status != 0 {
+				w.WriteHeader(tc.status)
+			}
+		}))
+		e := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: "/seen",
+			Headers: map[string]string{"x-forwarded-proto": "https"}}
+		e.RequestContext.HTTP.Method, e.RequestContext.HTTP.Path = "POST", "/seen"
+		e.RequestContext.DomainName = apiHost
+		out, _ := httpadapter.NewV2(app).ProxyWithContext(context.Background(), e)
+		if out.StatusCode != tc.want || len(out.Cookies) != tc.cookies {
+			t.Errorf("handler writing status %d: %d with %d cookies, want %d with %d",
+				tc.status, out.StatusCode, len(out.Cookies), tc.want, tc.cookies)
+		}
+	}
+}
