@@ -52,6 +52,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/seed-ff2808ae/cookiesession"
@@ -210,10 +211,19 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 		locals.SetUserValue(key, s)
 		return s
 	}
+	if _, logged := missingLogged.LoadOrStore(m, true); !logged {
+		slog.Default().WarnContext(c.Context(), "cookiesession: fibersession.Get on a request no fibersession.New middleware for this Manager ran on: the session is read from the cookie, and nothing will save a change to it (logged once)",
+			slog.String("path", c.Path()), slog.Any("cookies", m.CookieNames()),
+			slog.String("fix", "add app.Use(fibersession.New(m)) before the routes that use the session; fiber's ErrorHandler also gets requests fasthttp could not read without it, and there this is expected"))
+	}
 	s := sealed(c, m)
 	locals.SetUserValue(key, unsaved{s})
 	return s
 }
+
+// missingLogged holds the Managers whose Get without a middleware has
+// been logged.
+var missingLogged sync.Map
 
 // unsaved holds, in the locals, the session Get opened on a request no
 // New(m) runs on.

@@ -1078,3 +1078,27 @@ func TestOutsidePathWarns(t *testing.T) {
 		}
 	}
 }
+
+// TestGetWithoutMiddlewareLogsOnce checks that a Get on a route no New(m)
+// runs on, a forgotten app.Use, says so with the fix, once per Manager:
+// the change it then drops would otherwise be logged only as made after
+// the response was committed.
+func TestGetWithoutMiddlewareLogsOnce(t *testing.T) {
+	var logged syncBuffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	app := fiber.New()
+	app.Get("/", func(c fiber.Ctx) error {
+		return fibersession.Get(c, m).Set("user", "ada")
+	})
+	for range 2 {
+		if r := do(t, app, http.MethodGet, "/", nil); len(r.setCookie) != 0 {
+			t.Fatalf("Set-Cookie %q without the middleware", r.setCookie)
+		}
+	}
+	lines := logged.lines("no fibersession.New middleware for this Manager")
+	if len(lines) != 1 || !strings.Contains(lines[0], "app.Use(fibersession.New(m))") {
+		t.Errorf("want one line naming the fix; log:\n%s", &logged)
+	}
+}
