@@ -85,7 +85,8 @@ func TestProxyHeaderLimits(t *testing.T) {
 		t.Errorf("nginx with README's four lines does not forward three full cookies both ways")
 	}
 
-	hfront := startHAProxyFront(t, haproxy, addr)
+	// The fleet test's HAProxy configuration, with no tune.* setting.
+	hfront := startHAProxy(t, t.Context(), haproxy, []*fleetInstance{{name: "limits", addr: addr}})
 	hresp, hreq := app.measureResponse(t, hfront, backend.URL), app.measureRequest(t, hfront)
 	t.Logf("HAProxy, response: forwards a session of %d bytes of values, answers %d from %d (%d bytes of Set-Cookie in %d cookies)",
 		hresp.passed, hresp.refusedStatus, hresp.refused, hresp.setCookie, hresp.chunks)
@@ -214,6 +215,7 @@ func (a *limitsApp) fresh(t *testing.T) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 		}
 	})
+	mux.HandleFunc("/healthz", func(http.ResponseWriter, *http.Request) {}) // startHAProxy's probe
 	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, len(cookiesession.FromContext(r.Context()).GetString("note")))
 	})
@@ -376,73 +378,6 @@ http {
 			output, _ := os.ReadFile(filepath.Join(dir, "output"))
 			errs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
 			t.Logf("nginx output:\n%s\nerror.log:\n%s", output, errs)
-		}
-	})
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	go func() {
-		select {
-		case <-done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	waitHealthy(t, ctx, "http://"+addr+"/get")
-	return "http://" + addr
-}
-
-// startHAProxyFront runs HAProxy with the fleet test's configuration
-// (startHAProxy), no tune.* setting, in front of one backend on a free
-// loopback port, and returns its URL once a request through it is
-// answered.
-func startHAProxyFront(t *testing.T, haproxy, backend string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cfg := fmt.Sprintf(`global
-	maxconn 2048
-
-defaults
-	mode http
-	timeout connect 5s
-	timeout client 30s
-	timeout server 30s
-
-frontend fleet
-	bind %s
-	default_backend demos
-
-backend demos
-	balance roundrobin
-	http-response set-header X-Fleet-Server %%[srv_name]
-	server demo1 %s
-`, addr, backend)
-	path := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := os.Create(path + ".log")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd := exec.Command(haproxy, "-f", path, "-db")
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-		if t.Failed() {
-			log, _ := os.ReadFile(path + ".log")
-			t.Logf("haproxy output:\n%s", log)
 		}
 	})
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
