@@ -196,11 +196,7 @@ func (a *limitsApp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // fresh installs a new Manager, MaxChunks 8 over plain HTTP, and clears
 // the log.
 func (a *limitsApp) fresh(t *testing.T) {
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
+	ring, err := cookiesession.NewKeyRing(newKey(t))
 	if err != nil {
 		t.Fatal(err)
 	}
