@@ -313,11 +313,12 @@ function checkDate(now) {
 }
 
 function fill(record, nowSec, expiry) {
-  if (!(record.id instanceof Uint8Array) || record.id.every((b) => b === 0)) {
-    if (record.id !== undefined && !(record.id instanceof Uint8Array)) throw new TypeError('cookiesession: id must be a Uint8Array');
-    record.id = crypto.getRandomValues(new Uint8Array(16));
+  if (record.id !== undefined) {
+    if (!(record.id instanceof Uint8Array)) throw new TypeError('cookiesession: id must be a Uint8Array');
+    // Checked before the zero test, so that a short zero id is refused, not replaced.
+    if (record.id.length !== 16) throw new RangeError('cookiesession: id must be 16 bytes');
   }
-  if (record.id.length !== 16) throw new RangeError('cookiesession: id must be 16 bytes');
+  if (record.id === undefined || record.id.every((b) => b === 0)) record.id = crypto.getRandomValues(new Uint8Array(16));
   record.created ??= nowSec;
   record.created = BigInt(record.created);
   if (record.created < 0n) throw new RangeError('cookiesession: session created before 1970');

@@ -168,7 +168,17 @@ export class SessionCookies {
    * written; any other follows the browserSession option.
    */
   seal(record, now = new Date(), sent = this.#names.length) {
-    if (record.lifetime != null && !isOpened(record.lifetime)) this.#checkLifetime(record.lifetime);
+    checkSent(sent);
+    if (record.lifetime != null && !isOpened(record.lifetime)) {
+      this.#checkLifetime(record.lifetime);
+      const { maxAge, idleTimeout, browserSession } = record.lifetime;
+      if (this.#browserSession && !maxAge && !idleTimeout && !browserSession) {
+        // As Go's SetLifetime: a zero lifetime under the browserSession
+        // option asks for a persistent cookie, which needs a lifetime the
+        // token carries (an all-zero one is none, and seals version 1).
+        record.lifetime = { maxAge: Math.min(this.#maxAge, this.#ceiling), idleTimeout: 0, browserSession: false };
+      }
+    }
     let token = this.codec.seal(record, now);
     // Whole seconds left, rounded toward zero as Go's Duration division.
     const maxAge = (record.expires * 1000n - BigInt(now.getTime())) / 1000n;
@@ -204,8 +214,15 @@ export class SessionCookies {
    * cookie (a sealed line has Max-Age first, as Go's Manager writes it).
    */
   clear(sent = this.#names.length) {
+    checkSent(sent);
     return this.#names.slice(0, Math.max(sent, 1)).map((n) => `${n}=${this.#attrs.scope}; Max-Age=0${this.#attrs.flags}`);
   }
+}
+
+// checkSent refuses a sent that is not a count of chunks (the Cookie
+// header itself, NaN), which would clear no chunk without a word.
+function checkSent(sent) {
+  if (!Number.isInteger(sent) || sent < 0) throw new TypeError('cookiesession: sent is the number of chunks the request held: pass chunksSent(cookieHeader)');
 }
 
 // read takes, for each chunk name, the first of its cookies (steps 2 and

@@ -251,8 +251,11 @@ export class SessionCookies {
    * as its own Set-Cookie header. A lifetime set on the record (not one
    * opened from the cookie) whose idleTimeout exceeds its maxAge, or that
    * exceeds maxLifetime, is refused with a RangeError, as Go's SetLifetime.
+   * An all-zero lifetime set under the browserSession option takes maxAge
+   * as its own, so the cookie is persistent, as Go's SetLifetime(Lifetime{}).
+   * A sent that is not a whole number is refused with a TypeError.
    */
   seal(record: RecordToSeal, now?: Date, sent?: number): string[];
-  /** Set-Cookie values that expire the first `sent` chunks (at least one; default all), byte for byte as Go's Manager writes them. */
+  /** Set-Cookie values that expire the first `sent` chunks (at least one; default all; TypeError if not a whole number), byte for byte as Go's Manager writes them. */
   clear(sent?: number): string[];
 }

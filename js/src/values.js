@@ -285,7 +285,8 @@ function makeEntry(keyBytes, type, value) {
 
 // checkValue validates value for type and returns the form it is stored in.
 function checkValue(type, value) {
-  if (!(type in TAGS)) throw new TypeError(`cookiesession: unknown type ${type}`);
+  // Object.hasOwn: 'toString' in TAGS is true, and would fail far from here.
+  if (!Object.hasOwn(TAGS, type)) throw new TypeError(`cookiesession: unknown type ${String(type)}`);
   if (type in SMALL_INTS) return smallInt(type, value);
   if (type in BIG_INTS) return bigInt(type, value);
   switch (type) {
@@ -373,11 +374,29 @@ function floatBits(e) {
   return bits;
 }
 
-/** A key rendered as Go's %q would, close enough for an operator's log. */
+// Go's strconv.Quote (%q), so that a refusal's reason is Go's: printable
+// runes as they are, a byte that is not UTF-8 as \xff, and other runes
+// escaped (\x00, \u200b), where JSON.stringify would write \u0000 and
+// could not show a stray byte at all.
+const PRINTABLE = /[\p{L}\p{M}\p{N}\p{P}\p{S} ]/u;
+const ESCAPES = { 7: 'a', 8: 'b', 9: 't', 10: 'n', 11: 'v', 12: 'f', 13: 'r', 34: '"', 92: '\\' };
+
 function quote(bytes) {
-  const s = goString(bytes);
-  return typeof s === 'string' ? JSON.stringify(s) : JSON.stringify(String.fromCharCode(...s));
+  let out = '"';
+  for (let i = 0; i < bytes.length; ) {
+    const b = bytes[i];
+    const size = b < 0x80 ? 1 : b < 0xe0 ? 2 : b < 0xf0 ? 3 : 4;
+    const rune = goString(bytes.subarray(i, i + size));
+    const valid = typeof rune === 'string';
+    const c = valid ? rune.codePointAt(0) : b;
+    i += valid ? size : 1;
+    if (ESCAPES[c]) out += '\\' + ESCAPES[c];
+    else if (valid && PRINTABLE.test(rune)) out += rune;
+    else out += !valid || c < 0x80 ? `\\x${hex(c, 2)}` : c < 0x10000 ? `\\u${hex(c, 4)}` : `\\U${hex(c, 8)}`;
+  }
+  return out + '"';
 }
+const hex = (c, width) => c.toString(16).padStart(width, '0');
 
 class Writer {
   #chunks = [];

@@ -244,6 +244,29 @@ describe('nothing the caller asked for is dropped without a word', () => {
   });
 });
 
+describe('misuse is refused by name, not answered with a stray error or a silent change', () => {
+  it('refuses a type name that is only an Object member, an id of the wrong length and a sent that is no count', () => {
+    for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      assert.throws(() => new Values().set('k', 1, type), { name: 'TypeError', message: `cookiesession: unknown type ${type}` });
+    }
+    const codec = new Codec(ring, { name: 's' });
+    for (const id of [new Uint8Array(15), new Uint8Array(17), new Uint8Array(0)]) {
+      assert.throws(() => codec.seal({ id }, now), { name: 'RangeError', message: 'cookiesession: id must be 16 bytes' }, `${id.length} zero bytes`);
+    }
+    const zero = { id: new Uint8Array(16) };
+    codec.seal(zero, now);
+    assert.ok(zero.id.some((b) => b !== 0), 'a zero id of 16 bytes is a new session, as in Go');
+    const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3, maxCookieSize: 200 });
+    const header = 's=a; s.1=b; s.2=c';
+    for (const sent of [NaN, header, '2', -1, 1.5]) {
+      assert.throws(() => cookies.clear(sent), /sent is the number of chunks the request held: pass chunksSent\(cookieHeader\)/, String(sent));
+      assert.throws(() => cookies.seal({}, now, sent), /sent is the number of chunks/, String(sent));
+    }
+    assert.equal(cookies.clear(0).length, 1, 'at least the first');
+    assert.equal(cookies.seal({}, now, cookies.chunksSent(header)).length, 3);
+  });
+});
+
 describe('SessionCookies without the chunks sent', () => {
   // A browser's cookie jar: Set-Cookie lines in, a Cookie header out.
   const jar = () => {

@@ -315,6 +315,36 @@ describe('lifetimes of their own (version 2), both ways', () => {
   });
 });
 
+describe("a refused key, quoted as Go's %q quotes it", () => {
+  it('gives the reason Go gives, byte for byte, for keys that are not printable or not UTF-8', () => {
+    const head = new Uint8Array(32);
+    new DataView(head.buffer).setBigUint64(0, BigInt(NOW - 10));
+    new DataView(head.buffer).setBigUint64(8, BigInt(NOW + 100));
+    const keys = ['00', '7f', '09225c', 'fe01', 'e2808b', 'c2ad', 'c285', 'f3a08081', 'ff', enc('é'), enc('😀'), 'efbbbf', 'efbfbd', 'f09f98', 'eda080', 'c0af', 'f4908080', '07080b0c0d0a'];
+    const cat = (...parts) => Uint8Array.from(parts.flatMap((p) => [...(typeof p === 'string' ? unhex(p) : p)]));
+    const plains = keys.flatMap((k) => {
+      const key = unhex(k);
+      return [
+        cat(head, [2, 2, 0xff, 0xff, 0, key.length], key, [0]), // out of order after "\xff\xff"
+        cat(head, [1, 1, 0x6d, 0x13, 2, 2, 0xff, 0xff, 0, key.length], key, [0]), // map key out of order
+        cat(head, [1, key.length], key, [0x14, 1, 0x7b]), // invalid JSON for the key
+      ];
+    });
+    const tokens = plains.map((plain) => sealRaw(1, plain));
+    const goAnswers = goInterop(tokens.map((token) => ({ op: 'open', ...codecRequest({ token }) })));
+    tokens.forEach((token, i) => {
+      let js;
+      try {
+        js = jsCodec().open(token, at(NOW));
+      } catch (err) {
+        js = { error: err.kind, reason: err.reason };
+      }
+      assert.equal(goAnswers[i].error, 'invalid', goAnswers[i].reason);
+      assert.deepEqual(js, { error: 'invalid', reason: goAnswers[i].reason }, `plaintext ${hex(plains[i])}`);
+    });
+  });
+});
+
 // sealRaw seals any plaintext under key1 with any version byte, as a
 // forger holding the key could: the checks after authentication see it.
 function sealRaw(version, plain) {
@@ -365,6 +395,9 @@ describe('chunked cookies, both ways', () => {
       [{ max_age: 2592000, idle: 0, browser_session: false }, true],
       [null, true],
       [null, false],
+      // A zero lifetime under the browserSession option asks for a persistent cookie, as Go's SetLifetime(Lifetime{}).
+      [{ max_age: 0, idle: 0, browser_session: false }, true],
+      [{ max_age: 0, idle: 0, browser_session: false }, false],
     ];
     for (const [l, browserSession] of cases) {
       const what = `lifetime ${JSON.stringify(l)}, browserSession option ${browserSession}`;
