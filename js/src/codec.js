@@ -320,9 +320,9 @@ function fill(record, nowSec, expiry) {
   }
   if (record.id === undefined || record.id.every((b) => b === 0)) record.id = crypto.getRandomValues(new Uint8Array(16));
   record.created ??= nowSec;
-  record.created = BigInt(record.created);
+  record.created = unixSeconds('created', record.created);
   if (record.created < 0n) throw new RangeError('cookiesession: session created before 1970');
-  record.expires = record.expires === undefined ? expiry(record.created) : BigInt(record.expires);
+  record.expires = record.expires === undefined ? expiry(record.created) : unixSeconds('expires', record.expires);
   if (record.created > MAX_TIME || record.expires > MAX_TIME) {
     throw new RangeError(`cookiesession: times above 2^62 cannot be sealed: Created ${record.created}, Expires ${record.expires} (Unix seconds)`);
   }
@@ -332,6 +332,15 @@ function fill(record, nowSec, expiry) {
     throw new RangeError(`cookiesession: session created in the future at ${formatUnix(record.created)}Z, more than ${CLOCK_SKEW} s after now (${formatUnix(nowSec)}Z)`);
   }
   if (record.expires <= nowSec) throw expired(0, record.expires, "the record's Expires");
+}
+
+// unixSeconds takes a time of the record, whole Unix seconds: BigInt()
+// would take a Date as its milliseconds, and null as an error of its own.
+function unixSeconds(name, value) {
+  if (typeof value !== 'bigint' && !Number.isSafeInteger(value)) {
+    throw new TypeError(`cookiesession: record.${name} must be whole Unix seconds, a bigint as open gives it`);
+  }
+  return BigInt(value);
 }
 
 function expired(keyId, at, which) {

@@ -245,13 +245,16 @@ describe('nothing the caller asked for is dropped without a word', () => {
 });
 
 describe('misuse is refused by name, not answered with a stray error or a silent change', () => {
-  it('refuses a type name that is only an Object member, an id of the wrong length and a sent that is no count', () => {
+  it('refuses a type name that is only an Object member, an id of the wrong length, times that are not Unix seconds and a sent that is no count', () => {
     for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
       assert.throws(() => new Values().set('k', 1, type), { name: 'TypeError', message: `cookiesession: unknown type ${type}` });
     }
     const codec = new Codec(ring, { name: 's' });
     for (const id of [new Uint8Array(15), new Uint8Array(17), new Uint8Array(0)]) {
       assert.throws(() => codec.seal({ id }, now), { name: 'RangeError', message: 'cookiesession: id must be 16 bytes' }, `${id.length} zero bytes`);
+    }
+    for (const bad of [{ created: now }, { created: 1767225600.5 }, { expires: null }, { expires: new Date(now.getTime() + 6e4) }]) {
+      assert.throws(() => codec.seal(bad, now), /record\.(created|expires) must be whole Unix seconds, a bigint as open gives it/, String(Object.values(bad)[0]));
     }
     const zero = { id: new Uint8Array(16) };
     codec.seal(zero, now);
