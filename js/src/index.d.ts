@@ -47,7 +47,7 @@ export class GoTime {
   /** Zone offset east of UTC, in seconds. */
   readonly offset: number;
   static fromDate(date: Date, offset?: number): GoTime;
-  /** The instant, to the millisecond. */
+  /** The instant, to the millisecond. Throws a RangeError for a time beyond a Date's range (±8.64e15 ms), which Go can hold. */
   toDate(): Date;
   equals(other: unknown): boolean;
   /** RFC 3339 with nanoseconds and offset, as Go's time.RFC3339Nano. */

@@ -41,14 +41,17 @@ export class GoTime {
 
   /** The time of a Date (milliseconds), at the given offset (default UTC). */
   static fromDate(date, offset = 0) {
+    if (Number.isNaN(date.getTime())) throw new RangeError('cookiesession: an invalid Date has no instant');
     const ms = BigInt(date.getTime());
     const sec = ms >= 0n ? ms / 1000n : -((-ms + 999n) / 1000n);
     return new GoTime(sec, Number(ms - sec * 1000n) * 1e6, offset);
   }
 
-  /** The instant as a Date, which keeps milliseconds only. */
+  /** The instant as a Date, which keeps milliseconds only; a RangeError beyond a Date's ±8.64e15 ms. */
   toDate() {
-    return new Date(Number(this.unix) * 1000 + Math.floor(this.nsec / 1e6));
+    const date = new Date(Number(this.unix) * 1000 + Math.floor(this.nsec / 1e6));
+    if (Number.isNaN(date.getTime())) throw new RangeError(`cookiesession: ${this} is beyond the range of a Date`);
+    return date;
   }
 
   equals(other) {
@@ -88,18 +91,23 @@ export function formatUnix(sec) {
   return `${y}-${pad(month)}-${pad(day)}T${pad(Math.floor(rest / 3600))}:${pad(Math.floor(rest / 60) % 60)}:${pad(rest % 60)}`;
 }
 
+// copyBytes copies into a Uint8Array of its own: a Node Buffer's slice is
+// a view of the caller's memory (often a shared pool), which a DataView
+// over its .buffer would read from the wrong offset.
+const copyBytes = (bytes) => new Uint8Array(bytes);
+
 /** A string from Go: a JS string when it is valid UTF-8, else its bytes. */
 function goString(bytes) {
   try {
     return strictUTF8.decode(bytes);
   } catch {
-    return bytes.slice();
+    return copyBytes(bytes);
   }
 }
 
 /** The bytes of a Go string given as a JS string (UTF-8) or a Uint8Array. */
 export function stringBytes(s, what) {
-  if (s instanceof Uint8Array) return s.slice();
+  if (s instanceof Uint8Array) return copyBytes(s);
   if (typeof s !== 'string') throw new TypeError(`cookiesession: ${what} must be a string or a Uint8Array`);
   if (!s.isWellFormed()) throw new TypeError(`cookiesession: ${what} holds a lone surrogate, which UTF-8 cannot carry`);
   return utf8.encode(s);
@@ -115,8 +123,8 @@ const byteKey = (bytes) => {
 
 /** Copies a value out so that a caller cannot change what is stored. */
 function copyOut(type, value) {
-  if (value instanceof Uint8Array) return value.slice();
-  if (type === '[]string') return value.map((s) => (s instanceof Uint8Array ? s.slice() : s));
+  if (value instanceof Uint8Array) return copyBytes(value);
+  if (type === '[]string') return value.map((s) => (s instanceof Uint8Array ? copyBytes(s) : s));
   if (type === 'map[string]string') return new Map([...value].map(([k, v]) => [copyOut('', k), copyOut('', v)]));
   return value;
 }
@@ -274,7 +282,7 @@ function makeEntry(keyBytes, type, value) {
     // A float given by its IEEE 754 bits keeps them all, NaN payloads too.
     const size = type === 'float32' ? 4 : 8;
     if (value.length !== size) throw new RangeError(`cookiesession: ${type} bits must be ${size} bytes`);
-    e.bits = value.slice();
+    e.bits = copyBytes(value);
     const view = new DataView(e.bits.buffer);
     e.value = size === 4 ? view.getFloat32(0) : view.getFloat64(0);
     return e;
@@ -297,7 +305,7 @@ function checkValue(type, value) {
       return goString(stringBytes(value, 'a string value'));
     case '[]byte':
       if (!(value instanceof Uint8Array)) throw new TypeError('cookiesession: a []byte value must be a Uint8Array');
-      return value.slice();
+      return copyBytes(value);
     case 'bool':
       if (typeof value !== 'boolean') throw new TypeError('cookiesession: a bool value must be a boolean');
       return value;
@@ -310,7 +318,8 @@ function checkValue(type, value) {
       return value;
     case '[]string':
       if (!Array.isArray(value)) throw new TypeError('cookiesession: a []string value must be an array');
-      return value.map((s) => goString(stringBytes(s, 'a []string element')));
+      // Array.from: a hole is an element, refused here and not when sealing.
+      return Array.from(value, (s) => goString(stringBytes(s, 'a []string element')));
     case 'map[string]string':
       return checkMap(value);
     case 'json.RawMessage': {
@@ -365,7 +374,7 @@ function checkMap(value) {
 }
 
 function floatBits(e) {
-  if (e.bits && Number.isNaN(e.value)) return e.bits.slice();
+  if (e.bits && Number.isNaN(e.value)) return copyBytes(e.bits);
   const size = e.type === 'float32' ? 4 : 8;
   const bits = new Uint8Array(size);
   const view = new DataView(bits.buffer);
@@ -517,7 +526,7 @@ class Reader {
   bytes() {
     const n = this.uvarint();
     if (n > BigInt(this.remaining())) this.fail(`string of ${n} bytes exceeds the ${this.remaining()} that remain`);
-    const out = this.b.slice(this.off, this.off + Number(n));
+    const out = copyBytes(this.b.subarray(this.off, this.off + Number(n)));
     this.off += Number(n);
     return out;
   }
@@ -591,7 +600,7 @@ function readPayload(r, e) {
 function readFloat(r, e) {
   const size = e.type === 'float32' ? 4 : 8;
   if (size > r.remaining()) r.fail('truncated value');
-  e.bits = r.b.slice(r.off, r.off + size);
+  e.bits = copyBytes(r.b.subarray(r.off, r.off + size));
   r.off += size;
   const view = new DataView(e.bits.buffer);
   e.value = size === 4 ? view.getFloat32(0) : view.getFloat64(0);

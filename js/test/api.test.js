@@ -35,6 +35,33 @@ describe('Values', () => {
     assert.deepEqual(v.get('y'), new Uint8Array([1, 2]));
   });
 
+  it("copies a Node Buffer's bytes, whose slice is a view of a shared pool, and reads a float from them", () => {
+    Buffer.from('moves the next Buffer off the start of the pool');
+    const given = Buffer.from('hello');
+    const v = new Values().set('y', given).set('s', Buffer.from('ff61', 'hex'), 'string');
+    given[0] = 0x4a;
+    v.get('y')[1] = 0x41;
+    assert.deepEqual(v.get('y'), new TextEncoder().encode('hello'), 'neither the caller nor a copy handed out changes it');
+    assert.deepEqual(v.getTyped('s'), { type: 'string', value: Uint8Array.of(0xff, 0x61) });
+    assert.equal(new Values().set('f', Buffer.from('3f800000', 'hex'), 'float32').get('f'), 1);
+    assert.equal(new Values().set('f', Buffer.from('3ff0000000000000', 'hex'), 'float64').get('f'), 1);
+    const decoded = Values.decode(Buffer.from('02016402016801660f3ff0000000000000', 'hex'));
+    assert.equal(decoded.get('f'), 1);
+    assert.deepEqual(decoded.get('d'), Uint8Array.of(0x68));
+  });
+
+  it('refuses a hole in a []string when it is set, not when it is sealed', () => {
+    assert.throws(() => new Values().set('l', [, 'a']), /a \[\]string element must be a string or a Uint8Array/);
+  });
+
+  it('says when a GoTime has no Date, or a Date no instant, instead of an Invalid Date', () => {
+    assert.equal(new GoTime(8_640_000_000_000n).toDate().getTime(), 8.64e15, 'the last Date');
+    assert.throws(() => new GoTime(2n ** 62n).toDate(), /cookiesession: 146138514283-06-19T07:45:04Z is beyond the range of a Date/);
+    assert.throws(() => new GoTime(-8_640_000_000_001n).toDate(), /beyond the range of a Date/);
+    assert.throws(() => GoTime.fromDate(new Date(NaN)), /cookiesession: an invalid Date has no instant/);
+    assert.throws(() => new Values().set('t', new Date('soon')), /an invalid Date has no instant/);
+  });
+
   it('GoTime keeps the instant and offset', () => {
     const t = GoTime.fromDate(new Date(-500), 19800);
     assert.equal(t.unix, -1n);
