@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
-import { Codec, parseKeyRing, SessionCookies, SessionError } from '../src/index.js';
+import { Codec, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
 import { validJSON } from '../src/json.js';
 import { fromWire, goInterop, hex, normal, ringText, toWire, unhex } from './helpers.js';
 
@@ -342,6 +342,45 @@ describe("a refused key, quoted as Go's %q quotes it", () => {
       assert.equal(goAnswers[i].error, 'invalid', goAnswers[i].reason);
       assert.deepEqual(js, { error: 'invalid', reason: goAnswers[i].reason }, `plaintext ${hex(plains[i])}`);
     });
+  });
+});
+
+describe('mutated values sections, against Go', () => {
+  it('opens what Go opens, with the same values, and refuses the rest for the same reasons', () => {
+    let seed = 20261201; // a fixed sequence: a failure names a plaintext that fails again
+    const rnd = (n) => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) % n;
+    const section = [...new Values().set('a', 'x').set('b', 5, 'int32').set('c', ['p', 'q']).set('d', new Map([['k', 'v'], ['l', 'w']]))
+      .set('e', 1.5, 'float32').set('f', 7n, 'uint64').set('g', '{"z":[1,2]}', 'json.RawMessage').set('h', Uint8Array.of(0xff, 0xc3, 0x28), 'string')
+      .set('i', true).set('j', null).set('t', new Date(1e12)).set('u', 'y'.repeat(130)).set('😀', ['z'.repeat(130)]).encode()];
+    const head = new Uint8Array(32);
+    new DataView(head.buffer).setBigUint64(0, BigInt(NOW - 10));
+    new DataView(head.buffer).setBigUint64(8, BigInt(NOW + 100));
+    const plains = Array.from({ length: 2000 }, () => {
+      const b = section.slice();
+      for (let m = 1 + rnd(3); m > 0; m--) {
+        const [op, at, byte] = [rnd(4), rnd(b.length + 1), [0, 1, 0x7f, 0x80, 0xff, 0x13, 0x14, 0x22, 0x5b, rnd(256)][rnd(10)]];
+        if (op === 0) b.splice(at, 0, byte); // insert
+        else if (op === 1) b.splice(at, 1); // delete
+        else if (at < b.length) b[at] = op === 2 ? byte : b[at] ^ (1 << rnd(8)); // replace, flip
+      }
+      return Uint8Array.from([...head, ...b]);
+    });
+    const tokens = plains.map((plain) => sealRaw(1, plain));
+    const goAnswers = goInterop(tokens.map((token) => ({ op: 'open', ...codecRequest({ token }) })));
+    let opened = 0;
+    tokens.forEach((token, i) => {
+      let js;
+      try {
+        js = { values: normal(toWire(jsCodec().open(token, at(NOW)).values)) };
+      } catch (err) {
+        assert.ok(err instanceof SessionError, String(err));
+        js = { error: err.kind, reason: err.reason };
+      }
+      const go = goAnswers[i].error ? { error: goAnswers[i].error, reason: goAnswers[i].reason } : { values: normal(goAnswers[i].values) };
+      if (!go.error) opened++;
+      assert.deepEqual(js, go, `values section ${hex(plains[i].subarray(32))}`);
+    });
+    assert.ok(opened > 200 && opened < 1800, `${opened} opened`);
   });
 });
 
