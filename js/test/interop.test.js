@@ -700,6 +700,49 @@ describe('the Cookie header, read as Go reads it', () => {
   });
 });
 
+describe('hostile Cookie headers, against Go', () => {
+  it('gives the session, none or the error Go gives, for 1000 headers built at random from genuine and bad parts', () => {
+    const options = { name: 's', maxChunks: 3, maxCookieSize: 120 };
+    const seal = (who, when = NOW, keys = ring, blob = '') => new SessionCookies(parseKeyRing(keys), options)
+      .seal({ values: fromWire([{ key: enc('w'), type: 'string', hex: enc(who + blob) }]) }, at(when), 0)
+      .filter((l) => !l.includes('; Max-Age=0')).map((l) => l.slice(l.indexOf('=') + 1, l.indexOf(';')));
+    const [[a], [b], [c0, c1, c2], [d0, d1], [u], [f], [e]] = [seal('a'), seal('b'), seal('c', NOW, ring, 'x'.repeat(150)), seal('d', NOW, ring, 'x'.repeat(40)),
+      seal('u', NOW, ringText([{ id: 0x0badf00d, secret: new Uint8Array(32).fill(3) }])), seal('f', NOW + 3600), seal('e', NOW - 2 * 86400)];
+    const values = [a, b, c0, c1, c2, d0, d1, u, f, e, 'junk', '', `"${a}"`, `"${c1}"`, ` ${a}`, `${a}\u00a0`, '"'];
+    const names = ['s', 's.1', 's.2', 's.3', 'S', ' s', 's\t', 's.01', 's.0', 'x'];
+    let seed = 7; // a fixed sequence
+    const rnd = (n) => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) % n;
+    const headers = Array.from({ length: 1000 }, () => {
+      const parts = Array.from({ length: 1 + rnd(6) }, () => {
+        const name = names[rnd(names.length)];
+        return rnd(10) === 0 ? name : `${name}=${values[rnd(values.length)]}`;
+      });
+      const cut = 1 + rnd(parts.length);
+      if (rnd(5) === 0) return [parts.slice(0, cut).join('; '), parts.slice(cut).join(';')]; // two lines
+      return parts.reduce((h, p) => `${h}${['; ', ';', ' ; ', ';;'][rnd(4)]}${p}`);
+    });
+    const goAnswers = goInterop(headers.map((h) => ({ op: 'manager_open', ring, now: NOW, max_age: 86400, name: 's', max_chunks: 3,
+      max_cookie_size: 120, ...(Array.isArray(h) ? { cookie_lines: h } : { cookie: h }) })));
+    const cookies = new SessionCookies(parseKeyRing(ring), options);
+    const seen = new Set();
+    headers.forEach((h, i) => {
+      let js;
+      try {
+        const record = cookies.open(h, at(NOW));
+        js = record === null ? { got: 'none' } : { got: 'open', values: normal(toWire(record.values)) };
+      } catch (err) {
+        assert.ok(err instanceof SessionError, String(err));
+        js = { got: err.kind, reason: err.reason };
+      }
+      const a = goAnswers[i];
+      const go = a.error ? { got: a.error, reason: a.reason } : a.is_new ? { got: 'none' } : { got: 'open', values: normal(a.values) };
+      seen.add(go.got);
+      assert.deepEqual(js, go, JSON.stringify(h));
+    });
+    assert.deepEqual([...seen].sort(), ['expired', 'invalid', 'none', 'open', 'unknown_key']);
+  });
+});
+
 describe('key rotation: the incoming key, as in Go', () => {
   // key1 is the primary and key2 is scheduled at T, at whole seconds or
   // half a second later. Tokens sealed an hour before under either key are
