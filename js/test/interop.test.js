@@ -41,6 +41,12 @@ function edgeValues() {
   out.push({ key: 'ff00fe', type: 'string', hex: 'c328' }); // neither key nor value is UTF-8
   add('string_empty', 'string', { hex: '' });
   add('string_nul_emoji', 'string', { hex: enc('a\u0000b 🍪 日本') });
+  // Kept byte for byte: a leading BOM (which a default TextDecoder drops), U+FFFD itself,
+  // and a UTF-16 surrogate and an overlong "/" in UTF-8 (which a lenient one turns into U+FFFD).
+  add('string_bom', 'string', { hex: 'efbbbf61' });
+  add('string_fffd', 'string', { hex: 'efbfbd' });
+  add('string_surrogate', 'string', { hex: 'eda080' });
+  add('string_overlong', 'string', { hex: 'c0af' });
   add('bytes_empty', '[]byte', { hex: '' });
   add('bytes_all', '[]byte', { hex: hex(Uint8Array.from({ length: 256 }, (_, i) => i)) });
   add('time_zero', 'time.Time', { unix: '-62135596800', nsec: 0, offset: 0 });
