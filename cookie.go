@@ -343,6 +343,7 @@ func sweep(h http.Header, names []string) (setCookie, cacheControl []string, tar
 			return nil, nil, false
 		}
 	}
+	oddCacheControl := false
 	for key, values := range h {
 		switch {
 		case key == "Set-Cookie":
@@ -351,11 +352,32 @@ func sweep(h http.Header, names []string) (setCookie, cacheControl []string, tar
 			cacheControl = values
 		case len(key) == len("Set-Cookie") && strings.EqualFold(key, "Set-Cookie"):
 			removeOursFrom(h, key, names)
+		case len(key) == len("Cache-Control") && strings.EqualFold(key, "Cache-Control"):
+			oddCacheControl = true
 		case len(key) >= len(cdnCacheControl) && isTargeted(key):
 			targeted = true
 		}
 	}
+	if oddCacheControl {
+		cacheControl = canonicalCacheControl(h)
+	}
 	return setCookie, cacheControl, targeted
+}
+
+// canonicalCacheControl moves Cache-Control lines added under other cases
+// of the key (h["cache-control"], which net/http writes as is) to the
+// canonical one, so that the rule for a response that sets a cookie sees
+// them all and its no-store replaces them all. It returns the lines.
+func canonicalCacheControl(h http.Header) []string {
+	all := slices.Clone(h["Cache-Control"])
+	for key, values := range h {
+		if key != "Cache-Control" && strings.EqualFold(key, "Cache-Control") {
+			all = append(all, values...)
+			delete(h, key)
+		}
+	}
+	h["Cache-Control"] = all
+	return all
 }
 
 // cdnCacheControl is RFC 9213's field; Surrogate-Control has its length.
@@ -429,10 +451,13 @@ func addVary(h http.Header, buf *headerBuf) {
 
 // hasToken reports whether a comma-separated header holds any of tokens,
 // in any case and without a value ("private", not private="Set-Cookie"),
-// in one pass over its values.
+// in one pass over its values. A comma inside a quoted string separates
+// nothing: no-cache="Foo, private" holds no bare private.
 func hasToken(values []string, tokens ...string) bool {
 	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
+		for v != "" {
+			var part string
+			part, v = nextListItem(v)
 			part = strings.TrimSpace(part)
 			for _, token := range tokens {
 				if strings.EqualFold(part, token) {
@@ -442,4 +467,22 @@ func hasToken(values []string, tokens ...string) bool {
 		}
 	}
 	return false
+}
+
+// nextListItem splits v at its first comma outside a quoted string (RFC
+// 9110 section 5.6.4, with its backslash escapes). An unterminated quote
+// runs to the end of v, so what follows it is no directive.
+func nextListItem(v string) (item, rest string) {
+	quoted := false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"':
+			quoted = !quoted
+		case c == '\\' && quoted:
+			i++
+		case c == ',' && !quoted:
+			return v[:i], v[i+1:]
+		}
+	}
+	return v, ""
 }

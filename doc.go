@@ -97,11 +97,12 @@
 // Every response whose handler used its session gets "Vary: Cookie", and a
 // response that sets a cookie gets "Cache-Control: no-store" unless it
 // already holds a bare private or no-store directive (private="Set-Cookie"
-// still lets a shared cache store the rest), so that no shared cache stores
+// still lets a shared cache store the rest, and one inside a quoted string,
+// no-cache="Foo, private", is none), so that no shared cache stores
 // one user's cookie for another. So does a field that a CDN obeys in place
 // of Cache-Control: CDN-Cache-Control, a vendor's Cloudflare-CDN-Cache-Control,
-// Surrogate-Control. Set-Cookie lines for the session's names
-// are replaced whatever the case of the header key they were added under.
+// Surrogate-Control. Set-Cookie and Cache-Control lines
+// are judged and replaced whatever the case of the header key they were added under.
 //
 // A session too large for MaxCookieSize x MaxChunks is not written: Save
 // returns an error matching [ErrTooLarge], and the middleware calls

@@ -214,9 +214,14 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 	}
 	m.logger.ErrorContext(r.Context(), "cookiesession: cannot save session", attrs...)
 	h := w.Header()
-	h.Del("Location")
-	removeOurs(h, m.names)
+	for key := range h {
+		if strings.EqualFold(key, "Location") { // h["location"] goes out as is
+			delete(h, key)
+		}
+	}
+	removeOurs(h, m.names) // and moves every Cache-Control to the canonical key
 	h.Set("Cache-Control", "no-store")
+	noStoreTargeted(h) // a CDN obeys its own field in place of Cache-Control
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
 }
 

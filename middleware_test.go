@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,6 +255,13 @@ func TestCacheControlPrivateMustBeBare(t *testing.T) {
 		{"private, max-age=60", "private, max-age=60"},
 		{"No-Store", "No-Store"},
 		{"public", "no-store"},
+		{"PRIVATE", "PRIVATE"},
+		// A directive inside a quoted string is no directive.
+		{`public, max-age=600, no-cache="Foo, private, Bar"`, "no-store"},
+		{`public, max-age=600, x="a,no-store,b"`, "no-store"},
+		{`public, x="a\",private", max-age=600`, "no-store"},
+		{`public, no-cache="Foo, private`, "no-store"}, // unterminated: fail closed
+		{`no-cache="Set-Cookie", private`, `no-cache="Set-Cookie", private`},
 	} {
 		f := newFixture(t, cookiesession.Options{})
 		resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
@@ -262,6 +270,39 @@ func TestCacheControlPrivateMustBeBare(t *testing.T) {
 		})
 		if got := resp.Header.Get("Cache-Control"); got != tt.want {
 			t.Errorf("handler's %q with a Set-Cookie: %q, want %q", tt.cc, got, tt.want)
+		}
+	}
+}
+
+// TestCacheControlAnyKeyCase checks that a Cache-Control added under a
+// non-canonical header key, which net/http writes as is, is judged and
+// replaced like the canonical one: it does not reach the wire beside our
+// no-store as a second, shared-cacheable line.
+func TestCacheControlAnyKeyCase(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		h    http.Header
+		want []string
+	}{
+		{"lower case alone", http.Header{"cache-control": {"public, max-age=600"}}, []string{"no-store"}},
+		{"beside the canonical key", http.Header{"Cache-Control": {"max-age=60"}, "CACHE-CONTROL": {"public"}}, []string{"no-store"}},
+		{"a bare private in another case", http.Header{"cache-control": {"private"}}, []string{"private"}},
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for k, v := range tt.h {
+				w.Header()[k] = v
+			}
+			mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+		})))
+		resp, err := http.Get(srv.URL)
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Values("Cache-Control"); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: Cache-Control lines on the wire %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
@@ -312,6 +353,32 @@ func TestDefaultErrorHandlerHeaders(t *testing.T) {
 	if resp.StatusCode != http.StatusInternalServerError || resp.Header.Get("Location") != "" ||
 		resp.Header.Get("Cache-Control") != "no-store" || len(ourCookies(t, resp.Header, "session")) != 0 {
 		t.Errorf("status %d, headers %v; want 500, no Location, no-store and no session cookie", resp.StatusCode, resp.Header)
+	}
+
+	// The same headers under keys net/http writes as they are, and a CDN's
+	// own field, which it obeys in place of Cache-Control: none of them
+	// may send the client on or let a shared cache keep the 500.
+	f = newFixture(t, cookiesession.Options{})
+	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["location"] = []string{"/next"}
+		h["cache-control"] = []string{"public, max-age=600"}
+		h["set-cookie"] = []string{"session=handlers"}
+		h.Set("CDN-Cache-Control", "max-age=600")
+		mustSet(t, cookiesession.FromContext(r.Context()), "big", strings.Repeat("x", 5000))
+		w.WriteHeader(http.StatusSeeOther)
+	})))
+	defer srv.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	wire, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire.Body.Close()
+	if wire.StatusCode != http.StatusInternalServerError || wire.Header.Get("Location") != "" ||
+		!slices.Equal(wire.Header.Values("Cache-Control"), []string{"no-store"}) ||
+		wire.Header.Get("CDN-Cache-Control") != "no-store" || len(ourCookies(t, wire.Header, "session")) != 0 {
+		t.Errorf("non-canonical keys: status %d, headers %v; want 500, no Location, only no-store and no session cookie", wire.StatusCode, wire.Header)
 	}
 }
 

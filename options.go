@@ -103,7 +103,9 @@ type Options struct {
 	// when the session does not fit. The header map still holds what the
 	// handler set (a redirect's Location, say); the handler's own status and
 	// body are dropped. Default: log at error level and reply 500 Internal
-	// Server Error.
+	// Server Error, without the handler's Location or the session's
+	// Set-Cookie lines, and with Cache-Control (and a CDN's own cache
+	// field) no-store.
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
 	// Logger receives the reason a cookie was refused, at debug level (at
 	// Warn for an unknown key id or a clock ahead, which are the
