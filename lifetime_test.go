@@ -364,3 +364,32 @@ func TestRememberMeUnderBrowserSession(t *testing.T) {
 		t.Errorf("Lifetime() = %+v, want %+v", got, want)
 	}
 }
+
+// TestLowerCeilingCutsDefaultSessions checks that lowering MaxLifetime on
+// a live Manager also cuts the sessions that follow its Options, which
+// carry no Lifetime of their own (version 1 tokens, those sealed before
+// per-session lifetimes among them), and bounds the idle window and the
+// Max-Age of the cookies sealed after it.
+func TestLowerCeilingCutsDefaultSessions(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 2 * time.Hour})
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	f.clock.Advance(40 * time.Minute)
+	var o observed
+	f.serve(b, observe(t, &o, http.StatusOK))
+	if o.isNew {
+		t.Fatal("a 40-minute-old session was refused before the ceiling fell")
+	}
+	if err := f.m.SetMaxLifetime(30 * time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	resp := f.serve(b, observe(t, &o, http.StatusOK))
+	if !o.isNew {
+		t.Error("after MaxLifetime fell to 30 minutes, a 40-minute-old session on the defaults still opened")
+	}
+	requireCleared(t, resp.Header, "session")
+	resp = f.serve(b, setString(t, "user", "bob"))
+	if c := sessionCookie(t, resp); c.MaxAge != int((30 * time.Minute).Seconds()) {
+		t.Errorf("a session sealed under the 30-minute ceiling: Max-Age %d, want 1800", c.MaxAge)
+	}
+}
