@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -43,6 +44,37 @@ func TestUntouchedSessionCostsNothing(t *testing.T) {
 	}
 	if after := f.m.Metrics(); len(after.Opened) != len(before.Opened) || after.Refused["bad_encoding"] != 0 {
 		t.Errorf("untouched requests opened or refused tokens: %+v", after)
+	}
+	// Cookies each of which, opened, would cost an AEAD open or a refusal:
+	// a forged token, one cookie tossed before the session's, one over the
+	// limit, and a request with too many cookies to read.
+	token := loginToken(t, f, "ada")
+	forged := token[:60] + map[bool]string{true: "B", false: "A"}[token[60] == 'A'] + token[61:]
+	many := strings.Repeat("c=x; ", 3001) + "session=" + token
+	before = f.m.Metrics()
+	for name, header := range map[string]string{
+		"forged":        "session=" + forged,
+		"tossed":        "session=" + forged + "; session=" + token,
+		"oversized":     "session=" + strings.Repeat("A", 20000),
+		"3001 cookies":  many,
+		"expired chunk": "session=" + token + "; session.1=x",
+	} {
+		w := httptest.NewRecorder()
+		f.m.Handler(http.HandlerFunc(static)).ServeHTTP(w, tossedRequest(header))
+		if h := w.Result().Header; len(h.Values("Set-Cookie")) != 0 || len(h.Values("Vary")) != 0 || h.Get("Cache-Control") != "public, max-age=600" {
+			t.Errorf("%s: headers %v; want no Set-Cookie or Vary, and the handler's Cache-Control", name, h)
+		}
+	}
+	after := f.m.Metrics()
+	refused := uint64(0)
+	for _, n := range after.Refused {
+		refused += n
+	}
+	for _, n := range before.Refused {
+		refused -= n
+	}
+	if refused != 0 || !maps.Equal(after.Opened, before.Opened) {
+		t.Errorf("untouched requests opened %v (before %v) and refused %d tokens", after.Opened, before.Opened, refused)
 	}
 	// The same requests through a handler that reads: re-key and clear.
 	resp := f.serve(good.clone(), observe(t, new(observed), http.StatusOK))
