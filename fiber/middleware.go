@@ -67,7 +67,9 @@ type Config struct {
 	// the session's Set-Cookie lines are in the response, so the client
 	// keeps its previous cookie. Its result is the middleware's result.
 	// Default: log through slog.Default and reply 500 with Cache-Control:
-	// no-store and no Location.
+	// no-store and no Location; a CDN-Cache-Control,
+	// Cloudflare-CDN-Cache-Control or Surrogate-Control the handler set
+	// becomes no-store too.
 	ErrorHandler func(c fiber.Ctx, err error) error
 }
 
@@ -292,6 +294,13 @@ func defaultErrorHandler(c fiber.Ctx, err error) error {
 		slog.String("error", err.Error()), slog.String("path", c.Path()))
 	c.Response().Header.Del(fiber.HeaderLocation)
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	// A CDN obeys its own field in place of Cache-Control: one the
+	// handler set would let it keep the 500 for every user.
+	for _, field := range coreReads[2:] {
+		if len(c.Response().Header.Peek(field)) > 0 {
+			c.Set(field, "no-store")
+		}
+	}
 	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
 	return c.Status(http.StatusInternalServerError).SendString(http.StatusText(http.StatusInternalServerError))
 }

@@ -157,6 +157,8 @@ func TestTooLargeKeepsOldCookie(t *testing.T) {
 	app := newApp(m)
 	app.Post("/big-redirect", func(c fiber.Ctx) error {
 		c.Cookie(&fiber.Cookie{Name: "session.2", Value: "handler"})
+		c.Set("CDN-Cache-Control", "max-age=600")
+		c.Set("Surrogate-Control", "max-age=600")
 		if err := fibersession.Get(c, m).Set("big", strings.Repeat("b", 13000)); err != nil {
 			return err
 		}
@@ -176,6 +178,11 @@ func TestTooLargeKeepsOldCookie(t *testing.T) {
 		}
 		if got := r.header.Get("Location"); got != "" {
 			t.Errorf("%s: the 500 keeps the handler's Location %q", target, got)
+		}
+		for _, field := range []string{"CDN-Cache-Control", "Surrogate-Control"} {
+			if got := r.header.Get(field); got != "" && got != "no-store" {
+				t.Errorf("%s: the 500 keeps the handler's %s %q, which lets a CDN keep it", target, field, got)
+			}
 		}
 		if len(r.setCookie) != 0 {
 			t.Errorf("%s: too-large response sets cookies %q", target, r.setCookie)
