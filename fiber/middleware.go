@@ -184,10 +184,11 @@ func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession
 // first call. Call it from the handler's goroutine; the Session it returns
 // may be used from other goroutines of the request.
 //
-// Where nothing will save the session, Get still returns it, read from
-// the request's cookies, and its first change is logged at Warn as not
-// saved: after the middleware has returned (in a middleware above it),
-// after a panic unwound it, and on a request no New(m) runs on. fiber's
+// Where nothing will save the session, Get still returns it, and its
+// first change is logged at Warn as not saved: after the middleware has
+// returned (in a middleware above it) or a panic unwound it, the session
+// as the handlers left it, or the one the request's cookies hold if none
+// used it; on a request no New(m) runs on, the one the cookies hold. fiber's
 // ErrorHandler gets such requests from the network: one that fasthttp
 // could not read (a malformed header, a body over BodyLimit) is answered
 // there after fiber has run the app's middleware on it, or none, and a
