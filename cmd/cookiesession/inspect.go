@@ -119,7 +119,10 @@ func checkInspectArgs(fs *flag.FlagSet, ringPath string) error {
 // value per line with its Go type, the value as -json would show it.
 func writeSession(e *env, in inspection) error {
 	state := "primary"
-	if !in.KeyPrimary {
+	switch {
+	case in.keyIncoming:
+		state = "scheduled to seal within 60 s: a server keeps the token under it"
+	case !in.KeyPrimary:
 		state = "open-only: a server re-seals it under the primary"
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
@@ -279,6 +282,10 @@ type inspection struct {
 	// the service's Options.
 	Lifetime *ownLifetime          `json:"lifetime,omitempty"`
 	Values   map[string]typedValue `json:"values"`
+	// keyIncoming: the key is scheduled to become the primary within the
+	// 60 s of clock skew servers allow, so they seal the token under it
+	// again rather than under the primary.
+	keyIncoming bool
 }
 
 // ownLifetime is a session's Lifetime in whole seconds; 0 means the
@@ -319,6 +326,12 @@ func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) insp
 		KeyID:      cookiesession.FormatKeyID(s.KeyID()),
 		KeyPrimary: s.KeyID() == ring.Primary(),
 		Values:     make(map[string]typedValue, s.Len()),
+	}
+	for _, k := range ring.Keys() {
+		if k.ID == s.KeyID() && !k.PromoteAt.IsZero() {
+			until := time.Until(k.PromoteAt)
+			out.keyIncoming = until > 0 && until <= 60*time.Second
+		}
 	}
 	if l := s.Lifetime(); l != (cookiesession.Lifetime{}) {
 		out.Lifetime = &ownLifetime{int64(l.MaxAge / time.Second), int64(l.IdleTimeout / time.Second), l.BrowserSession}

@@ -882,6 +882,30 @@ func TestInspectOpenOnlyKey(t *testing.T) {
 	}
 }
 
+// TestInspectIncomingKey checks that a token under a key due to become
+// the primary within the 60 s servers allow for skew is not said to be
+// re-sealed under the primary: servers keep it under its key.
+func TestInspectIncomingKey(t *testing.T) {
+	path := newRingFile(t)
+	old, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
+	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path, "-promote-in", "30s"))
+	id, err := cookiesession.ParseKeyID(added)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := loadRing(t, path) // an instance whose clock passed promote_at
+	if err := ahead.Promote(id); err != nil {
+		t.Fatal(err)
+	}
+	token, _ := newSealer(t, ahead).seal(t, time.Now(), "k", "v")
+	if out := mustCLI(t, "inspect", "-ring", path, token); !strings.Contains(out, added+" (scheduled to seal within 60 s: a server keeps the token under it)") {
+		t.Errorf("a token under the incoming key:\n%s", out)
+	}
+	if out := mustCLI(t, "inspect", "-ring", path, old); !strings.Contains(out, "(primary)") {
+		t.Errorf("a token under the primary:\n%s", out)
+	}
+}
+
 func TestInspectRefused(t *testing.T) {
 	path := newRingFile(t)
 	ring := loadRing(t, path)
