@@ -902,7 +902,7 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 		{"path and newline", " /etc/keys/ring.json\n", asPath},
 		{"byte-order mark", "\ufeff" + string(ring), "the text starts with a UTF-8 byte-order mark; save it without one (from COOKIESESSION_KEYS)"},
 		{"truncated", string(ring[:20]), "unexpected EOF (from COOKIESESSION_KEYS)"},
-		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "invalid character"},
+		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "must be a quoted string"},
 		{"unexpanded", "$(cat ring.json)", "invalid character '$'"},
 		{"empty", "", `COOKIESESSION_KEYS is set but empty: set it to the key ring's JSON text (COOKIESESSION_KEYS="$(cat ring.json)" sets it empty when the file cannot be read)`},
 	} {
@@ -915,6 +915,21 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 		if row.want == asPath && (err == nil || !strings.Contains(err.Error(), `"$(cat ring.json)"`) || !strings.Contains(err.Error(), "LoadKeyRingFile")) {
 			t.Errorf("%s: err = %v, want the $(cat ...) form and LoadKeyRingFile", row.name, err)
 		}
+	}
+}
+
+// TestRingSyntaxErrorQuotesNoSecret checks that a secret written without
+// its quotes is not echoed, not even its first byte, as the JSON
+// decoder's "invalid character 'x'" did; other bytes are still quoted.
+func TestRingSyntaxErrorQuotesNoSecret(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
+	_, err := cookiesession.ParseKeyRing([]byte(`{"version":1,"primary":"1a2b3c4d","keys":[{"id":"1a2b3c4d","secret":` + secret + `}]}`))
+	if err == nil || strings.Contains(err.Error(), "'"+secret[:1]+"'") || !strings.Contains(err.Error(), "must be a quoted string") {
+		t.Errorf("unquoted secret: err = %v", err)
+	}
+	_, err = cookiesession.ParseKeyRing([]byte(`{"version":1,"primary":"1a2b3c4d","keys":[{"id":"1a2b3c4d","secret":"` + secret + `"}}`))
+	if err == nil || !strings.Contains(err.Error(), "invalid character '}'") {
+		t.Errorf("a brace for a bracket: err = %v", err)
 	}
 }
 

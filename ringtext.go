@@ -149,7 +149,7 @@ func (d ringDecoder) object(what string, required, optional []string, member fun
 	for d.dec.More() {
 		tok, err := d.dec.Token()
 		if err != nil {
-			return syntaxError(err)
+			return d.syntaxError(err)
 		}
 		name, _ := tok.(string) // inside an object, a token here is a member name
 		switch {
@@ -192,7 +192,7 @@ func unknownMember(what, name string, names []string) error {
 func (d ringDecoder) delim(want json.Delim, what, kind string) error {
 	tok, err := d.dec.Token()
 	if err != nil {
-		return syntaxError(err)
+		return d.syntaxError(err)
 	}
 	if tok != want {
 		return fmt.Errorf("cookiesession: parsing key ring: %s is not %s", what, kind)
@@ -200,11 +200,23 @@ func (d ringDecoder) delim(want json.Delim, what, kind string) error {
 	return nil
 }
 
-func syntaxError(err error) error {
+// syntaxError wraps the JSON decoder's err. Its "invalid character 'x'"
+// would quote a byte of a secret written without its quotes (or of a
+// secret given alone for the ring), so such a byte is not quoted.
+func (d ringDecoder) syntaxError(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
+	const quoted = "invalid character '" // then the byte, and "'"
+	if msg := err.Error(); strings.HasPrefix(msg, quoted) && len(msg) > len(quoted)+1 && isSecretByte(msg[len(quoted)]) && msg[len(quoted)+1] == '\'' {
+		return errors.New("cookiesession: parsing key ring: a letter, digit or base64 sign where JSON allows none: an id or a secret must be a quoted string")
+	}
 	return fmt.Errorf("cookiesession: parsing key ring: %w", err)
+}
+
+// isSecretByte reports whether b can be part of a secret in base64.
+func isSecretByte(b byte) bool {
+	return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || b == '+' || b == '/' || b == '-' || b == '_' || b == '='
 }
 
 // version accepts the number 1 written as such: 1.0 and 1e0 are refused,
@@ -212,7 +224,7 @@ func syntaxError(err error) error {
 func (d ringDecoder) version() error {
 	tok, err := d.dec.Token()
 	if err != nil {
-		return syntaxError(err)
+		return d.syntaxError(err)
 	}
 	if n, ok := tok.(json.Number); !ok || n != "1" {
 		return errors.New("cookiesession: key ring version is not 1, the only version supported")
@@ -223,7 +235,7 @@ func (d ringDecoder) version() error {
 func (d ringDecoder) str(what string) (string, error) {
 	tok, err := d.dec.Token()
 	if err != nil {
-		return "", syntaxError(err)
+		return "", d.syntaxError(err)
 	}
 	s, ok := tok.(string)
 	if !ok {
