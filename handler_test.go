@@ -1299,6 +1299,14 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"__host- without Secure", cookiesession.Options{Name: "__host-s", DisableSecure: true}, ""},
 		{"__HOST- with Path /app", cookiesession.Options{Name: "__HOST-s", Path: "/app"}, ""},
 		{"__secure- without Secure", cookiesession.Options{Name: "__secure-s", DisableSecure: true}, ""},
+		// Chrome and Firefox drop an __Http- or __Host-Http- cookie
+		// without HttpOnly or Secure (RFC 6265bis).
+		{"__Http- without HttpOnly", cookiesession.Options{Name: "__Http-s", DisableHttpOnly: true}, "DisableHttpOnly true"},
+		{"__Http- without Secure", cookiesession.Options{Name: "__Http-s", DisableSecure: true}, "DisableSecure true"},
+		{"__http- without HttpOnly", cookiesession.Options{Name: "__http-s", DisableHttpOnly: true}, ""},
+		{"__Host-Http- without HttpOnly", cookiesession.Options{Name: "__Host-Http-s", DisableHttpOnly: true}, "DisableHttpOnly true"},
+		{"__HOST-HTTP- without HttpOnly", cookiesession.Options{Name: "__HOST-HTTP-s", DisableHttpOnly: true}, ""},
+		{"__Host-Http- with Path /app", cookiesession.Options{Name: "__Host-Http-s", Path: "/app"}, `Path "/app"`},
 		{"SameSite out of range", cookiesession.Options{SameSite: http.SameSite(9)}, ""},
 		{"SameSite None without Secure", cookiesession.Options{SameSite: http.SameSiteNoneMode, DisableSecure: true}, "remove DisableSecure"},
 		{"Partitioned without Secure", cookiesession.Options{Partitioned: true, DisableSecure: true}, "remove DisableSecure"},
@@ -1357,6 +1365,9 @@ func TestNewAcceptsGoodOptions(t *testing.T) {
 		{},
 		{Name: "__Host-s"},
 		{Name: "__Secure-s", Domain: "example.com", Path: "/app"},
+		{Name: "__Http-s", Domain: "example.com", Path: "/app"},
+		{Name: "__Host-Http-s"},
+		{Name: "__Httpx", DisableHttpOnly: true}, // no prefix: a name like any other
 		{SameSite: http.SameSiteNoneMode, Partitioned: true},
 		{MaxChunks: 64, MaxCookieSize: 200},
 		{IdleTimeout: time.Minute, RefreshThreshold: 1},

@@ -18,9 +18,10 @@ type Options struct {
 	// of the site and no plain-HTTP page can set a __Host- cookie, so none
 	// can be tossed in front of the session's (README, "Cookie tossing").
 	// A "__Host-" name requires Secure, Path "/" and no
-	// Domain; a "__Secure-" name requires Secure; browsers match both
-	// prefixes in any case ("__host-"), and so does New. Chunks are named Name,
-	// Name.1, Name.2, ...
+	// Domain; a "__Secure-" name requires Secure; an "__Http-" name
+	// requires Secure and HttpOnly, and a "__Host-Http-" name both sets of
+	// rules; browsers match the prefixes in any case ("__host-"), and so
+	// does New. Chunks are named Name, Name.1, Name.2, ...
 	Name string
 	// Path is the cookie's Path attribute. Default "/". Browsers send the
 	// cookie only with requests for paths under it: a request outside it
@@ -165,8 +166,9 @@ func (o *Options) normalize() error {
 }
 
 // hasPrefixFold reports whether name starts with prefix in any case:
-// browsers match the __Host- and __Secure- prefixes so (RFC 6265bis), and
-// drop a "__host-" cookie that breaks the rules.
+// browsers match the __Host-, __Secure-, __Http- and __Host-Http-
+// prefixes so (RFC 6265bis), and drop a "__host-" cookie that breaks the
+// rules.
 func hasPrefixFold(name, prefix string) bool {
 	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
 }
@@ -199,6 +201,9 @@ func (o *Options) checkCookie() error {
 			o.Name, o.DisableSecure, o.Path, o.Domain)
 	case hasPrefixFold(o.Name, "__Secure-") && !secure:
 		return fmt.Errorf("cookiesession: browsers drop a cookie named %q unless it is Secure: remove DisableSecure, or the prefix", o.Name)
+	case (hasPrefixFold(o.Name, "__Http-") || hasPrefixFold(o.Name, "__Host-Http-")) && (!secure || o.DisableHttpOnly):
+		return fmt.Errorf("cookiesession: browsers drop a cookie named %q unless it is Secure and HttpOnly; these Options have DisableSecure %t, DisableHttpOnly %t",
+			o.Name, o.DisableSecure, o.DisableHttpOnly)
 	case o.SameSite < http.SameSiteDefaultMode || o.SameSite > http.SameSiteNoneMode:
 		// net/http writes no attribute for a value it does not know.
 		return fmt.Errorf("cookiesession: SameSite %d is none of net/http's SameSite modes", o.SameSite)

@@ -301,6 +301,10 @@ function attributes(name, { path = '/', domain = '', secure = true, httpOnly = t
     throw new RangeError('cookiesession: a __Host- cookie needs secure, path "/" and no domain');
   }
   if (prefix === '__secure-' && !secure) throw new RangeError('cookiesession: a __Secure- cookie needs secure');
+  const lower = name.toLowerCase();
+  if ((lower.startsWith('__http-') || lower.startsWith('__host-http-')) && (!secure || !httpOnly)) {
+    throw new RangeError('cookiesession: an __Http- or __Host-Http- cookie needs secure and httpOnly');
+  }
   if ((sameSiteText === 'None' || partitioned) && !secure) throw new RangeError('cookiesession: SameSite=None and Partitioned need secure');
   let scope = `; Path=${path}`;
   // net/http writes a Domain without its leading dot, which browsers ignore.

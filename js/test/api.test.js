@@ -194,6 +194,10 @@ describe('SessionCookies', () => {
     assert.throws(() => new SessionCookies(ring, { name: '__host-s', domain: 'example.com' }), /__Host-/);
     assert.throws(() => new SessionCookies(ring, { name: '__HOST-s', path: '/app' }), /__Host-/);
     assert.throws(() => new SessionCookies(ring, { name: '__secure-s', secure: false }), /__Secure-/);
+    assert.throws(() => new SessionCookies(ring, { name: '__Http-s', httpOnly: false }), /__Http-/);
+    assert.throws(() => new SessionCookies(ring, { name: '__http-s', secure: false }), /__Http-/);
+    assert.throws(() => new SessionCookies(ring, { name: '__Host-Http-s', httpOnly: false }), /__Host-Http-/);
+    new SessionCookies(ring, { name: '__Http-s', domain: 'example.com', path: '/app' });
     new SessionCookies(ring, { name: '__hostile', secure: false }); // no prefix: a name like any other
     assert.throws(() => new SessionCookies(ring, { name: 's', secure: false, sameSite: 'none' }), /need secure/);
     assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 100 }), /cannot hold an empty session/);

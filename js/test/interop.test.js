@@ -515,6 +515,8 @@ describe("SessionCookies options, against Go's New", () => {
       { path: '/a\tb' }, { name: '__Host-s', path: '/app' }, { name: '__Host-s', domain: 'example.com' }, { name: '__Host-s', secure: false },
       { name: '__Secure-s', secure: false }, { name: '__Secure-s', domain: 'example.com', path: '/app' }, { sameSite: 'none', secure: false },
       { partitioned: true, secure: false }, { sameSite: 'strict', httpOnly: false, partitioned: true }, { secure: false, sameSite: 'lax' },
+      { name: '__Http-s', httpOnly: false }, { name: '__http-s', secure: false }, { name: '__Http-s', domain: 'example.com', path: '/app' },
+      { name: '__Host-Http-s', httpOnly: false }, { name: '__HOST-HTTP-s', path: '/app' }, { name: '__Host-Http-s' },
       { maxAge: 3600, idleTimeout: 3600 }, { maxAge: 3600, idleTimeout: 3601 }, { maxAge: 3600, maxLifetime: 3599 },
       { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7200 }, { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7201 },
       { maxCookieSize: 4096 }, { maxCookieSize: 4097 }, { maxCookieSize: 200 }, { maxCookieSize: 110 }, { maxCookieSize: 110, maxChunks: 2 }, { maxChunks: 64 }, { maxChunks: 65 },
