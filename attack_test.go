@@ -64,6 +64,42 @@ func TestTossedCookieDoesNotEndTheSession(t *testing.T) {
 	}
 }
 
+// TestTossedCookiesOnADeepPage: a sibling host can toss one cookie of the
+// session's name for each parent path of a deep page (/a, /a/, /a/b, ...)
+// and one for each parent domain. The browser sends the longer paths
+// first, then the Path=/ ones, oldest first, so the session's own cookie
+// comes after many of junk, and may be followed by one more (tossed after
+// the login). It must still be found, and not cleared.
+func TestTossedCookiesOnADeepPage(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		before, behind int // tossed cookies before and after the genuine one
+	}{
+		{"5 longer paths", 5, 0},
+		{"12 longer paths", 12, 0},
+		{"12 longer paths, a parent domain's after it", 12, 1},
+		{"12 longer paths, three parent domains' after it", 12, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			genuine := loginToken(t, f, "victim")
+			forged := genuine[:60] + string(genuine[60]^1) + genuine[61:] // under a key the ring holds
+			header := strings.Repeat("session="+forged+"; ", tc.before) + "session=" + genuine + strings.Repeat("; session="+forged, tc.behind)
+			rec := httptest.NewRecorder()
+			var user string
+			f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				user = cookiesession.FromContext(r.Context()).GetString("user")
+			})).ServeHTTP(rec, tossedRequest(header))
+			if user != "victim" {
+				t.Errorf("the handler saw user %q; want the genuine session's \"victim\"", user)
+			}
+			if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
+				t.Errorf("Set-Cookie %q; want none", got)
+			}
+		})
+	}
+}
+
 // TestTossedCookieKeepsUnknownKey: when no cookie of the request opens,
 // the one under a key this instance lacks (a newer ring's) is kept, as it
 // is when it comes alone: the tossed junk before it must not get it

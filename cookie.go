@@ -85,10 +85,14 @@ func unquote(value string) string {
 }
 
 // maxShadows bounds how many cookies of the base name openShadowed tries
-// past the first. A browser sends at most one cookie of a name per domain
-// and path that match the request (the host's own, one per parent domain,
-// one per parent path), so a few cover what cookie tossing can do, and a
-// hand-made request with thousands of them costs a few opens.
+// past the first, and how many of the last it tries too. A browser sends
+// at most one cookie of a name per domain and path that match the request
+// (the host's own, one per parent domain, one per parent path), longer
+// paths first: a sibling host can put one before the session's own for
+// each parent path of a deep page (/a, /a/, /a/b, ...), but only one per
+// parent domain beside it, after the longer ones. So the session's cookie
+// is among the first few or the last few, and a hand-made request with
+// thousands of them costs a few opens.
 const maxShadows = 4
 
 // openShadowed runs when the token gathered by readToken (the first
@@ -98,10 +102,11 @@ const maxShadows = 4
 // host or a network attacker (cookie tossing), or left by an earlier
 // Domain or Path setting, comes before the session's own in the Cookie
 // header, and its chunk names can join the session's. So it tries, in
-// header order, each cookie of the base name alone, and each after the
-// first joined with the first of the other chunks, and opens the first
-// that authenticates: every token is checked in full, so this chooses
-// only among tokens this ring sealed for this name. If none opens, the
+// header order, the first 1+maxShadows cookies of the base name, each
+// alone and each after the first joined with the first of the other
+// chunks, then the last maxShadows of the others, each alone, and opens
+// the first that authenticates: every token is checked in full, so this
+// chooses only among tokens this ring sealed for this name. If none opens, the
 // error is one that keeps the client's cookie (see load) when any of the
 // tokens gave such an error, so a tossed cookie cannot get a session from
 // a newer ring cleared; otherwise err. tried is the token that gave err
@@ -109,12 +114,12 @@ const maxShadows = 4
 // the codec refuses (a token over its limit is not even built): it would
 // fail as invalid, which changes no error.
 func (m *Manager) openShadowed(s *Session, r *http.Request, now time.Time, rec *Record, tried string, err error) error {
-	var room [1 + maxShadows]string // bases, kept off the heap
+	var room [1 + 2*maxShadows]string // bases, kept off the heap
 	bases, rest := m.shadowCandidates(room[:0], r.Header["Cookie"])
 	kept := keepsCookie(err)
 	for n, base := range bases {
 		tokens := [2]string{base, ""}
-		if n > 0 && rest != "" && len(base)+len(rest) <= m.codec.maxLen {
+		if n > 0 && n <= maxShadows && rest != "" && len(base)+len(rest) <= m.codec.maxLen {
 			tokens[0], tokens[1] = base+rest, base
 		}
 		for _, token := range tokens {
@@ -136,15 +141,17 @@ func (m *Manager) openShadowed(s *Session, r *http.Request, now time.Time, rec *
 }
 
 // shadowCandidates appends to bases the values of the request's cookies
-// of the base name, in header order and at most 1+maxShadows of them, and
-// returns them with the first values of chunks 1, 2, ... joined, or "" if
-// there are none, they have a gap, or they exceed the codec's limit (no
-// token would open).
+// of the base name, in header order: the first 1+maxShadows of them, then
+// the last maxShadows of the others. It returns them with the first
+// values of chunks 1, 2, ... joined, or "" if there are none, they have a
+// gap, or they exceed the codec's limit (no token would open).
 func (m *Manager) shadowCandidates(bases, lines []string) (_ []string, rest string) {
 	var chunks []string
 	if len(m.names) > 1 {
 		chunks = make([]string, 0, len(m.names)-1)
 	}
+	var last [maxShadows]string // the others, the k-th at k%maxShadows
+	others := 0
 	for _, line := range lines {
 		for line != "" {
 			var part string
@@ -153,6 +160,9 @@ func (m *Manager) shadowCandidates(bases, lines []string) (_ []string, rest stri
 			switch i := m.chunkIndex(textproto.TrimString(name)); {
 			case i == 0 && len(bases) <= maxShadows:
 				bases = append(bases, unquote(value))
+			case i == 0:
+				last[others%maxShadows] = unquote(value)
+				others++
 			case i > 0:
 				for len(chunks) < i {
 					chunks = append(chunks, "")
@@ -162,6 +172,9 @@ func (m *Manager) shadowCandidates(bases, lines []string) (_ []string, rest stri
 				}
 			}
 		}
+	}
+	for k := max(others-maxShadows, 0); k < others; k++ {
+		bases = append(bases, last[k%maxShadows])
 	}
 	total := 0
 	for _, c := range chunks {

@@ -609,6 +609,7 @@ func TestHostileAllocation(t *testing.T) {
 		{"1MiB of 1000 cookies, MaxChunks 4", 4, relJunkCookies(1000, 1<<10)},
 		{"1MiB of 1000 cookies, MaxChunks 64", 64, relJunkCookies(1000, 1<<10)},
 		{"5 forged cookies of our name, MaxChunks 1", 1, strings.Repeat(forged+"; ", 4) + forged},
+		{"20 forged cookies of our name, MaxChunks 1", 1, strings.Repeat(forged+"; ", 19) + forged},
 		{"5 cookies of our name and 1MiB in 63 chunks, MaxChunks 64", 64, strings.Repeat("session=AAAA; ", 5) + relChunks(63, 16<<10)},
 	}
 	for _, c := range cases {

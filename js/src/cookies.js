@@ -118,16 +118,17 @@ export class SessionCookies {
   // #openShadowed is step 5, as Go's Manager.openShadowed: it runs when
   // the token of steps 1 to 4 did not open, with err. A cookie another host
   // set for a parent domain or a longer path (cookie tossing) comes before
-  // the session's own, so it tries each cookie of the base name in header
-  // order (at most 1 + MAX_SHADOWS): after the first, joined with the rest
-  // of the chunks, then alone. Each is opened in full, so this chooses only
-  // among tokens the ring sealed for this name. If none opens, it throws
-  // the first error that keeps the cookie (see keepsCookie), else err.
+  // the session's own, so it tries the cookies of the base name in header
+  // order: the first 1 + MAX_SHADOWS, after the first joined with the rest
+  // of the chunks, then alone; then the last MAX_SHADOWS of the others,
+  // alone. Each is opened in full, so this chooses only among tokens the
+  // ring sealed for this name. If none opens, it throws the first error
+  // that keeps the cookie (see keepsCookie), else err.
   #openShadowed(cookies, now, err) {
     const { bases, rest } = shadowCandidates(cookies);
     let kept = keepsCookie(err);
     for (const [n, base] of bases.entries()) {
-      for (const token of n > 0 && rest !== '' ? [base + rest, base] : [base]) {
+      for (const token of n > 0 && n <= MAX_SHADOWS && rest !== '' ? [base + rest, base] : [base]) {
         if (token === '') continue;
         try {
           return this.codec.open(token, now);
@@ -239,23 +240,28 @@ function read(cookies) {
 }
 
 // MAX_SHADOWS bounds how many cookies of the base name step 5 tries past
-// the first, as Go's maxShadows: a browser sends one per domain and path
-// that match, so a few cover cookie tossing, and a hand-made request with
-// thousands of them costs a few opens.
+// the first, and how many of the last it tries too, as Go's maxShadows: a
+// browser sends one per domain and path that match, longer paths first,
+// so a sibling host can put one before the session's own per parent path
+// of a deep page but only one per parent domain after it, and a hand-made
+// request with thousands of them costs a few opens.
 const MAX_SHADOWS = 4;
 
 // shadowCandidates is Go's: the values of the base name's cookies, the
-// first 1 + MAX_SHADOWS of them, and rest, the first non-empty value of
-// each of chunks 1, 2, ... joined, or '' if one is missing or empty.
+// first 1 + MAX_SHADOWS of them then the last MAX_SHADOWS of the others,
+// and rest, the first non-empty value of each of chunks 1, 2, ... joined,
+// or '' if one is missing or empty.
 function shadowCandidates(cookies) {
   const bases = [];
+  const others = [];
   const chunks = [];
   for (const [i, value] of cookies) {
     if (i === 0 && bases.length <= MAX_SHADOWS) bases.push(value);
-    else if (i > 0 && !chunks[i - 1]) chunks[i - 1] = value;
+    else if (i === 0) others.push(value);
+    else if (!chunks[i - 1]) chunks[i - 1] = value;
   }
   // Array.from turns holes into undefined, which every sees.
-  return { bases, rest: Array.from(chunks).every(Boolean) ? chunks.join('') : '' };
+  return { bases: bases.concat(others.slice(-MAX_SHADOWS)), rest: Array.from(chunks).every(Boolean) ? chunks.join('') : '' };
 }
 
 // keepsCookie is Go's: a token under a key the ring lacks, or created in

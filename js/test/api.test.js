@@ -410,9 +410,12 @@ describe('SessionCookies, with a cookie tossed before the session', () => {
     assert.match(refusal(`${chunked.join('; ')}; s.2=junk`), /^invalid: /, 'a chunked session with a stray chunk does not open');
   });
 
-  it('tries the first cookie of the name and at most four more', () => {
+  it('tries the first cookie of the name and four more, then the last four of the others', () => {
     assert.equal(who(`${'s=junk; '.repeat(4)}${genuine}`), 'genuine');
-    assert.equal(refusal(`${'s=junk; '.repeat(5)}${genuine}`), 'invalid: token of 4 bytes is too short to be valid');
+    // A deep page: one tossed per parent path before it, one per parent domain after it.
+    assert.equal(who(`${'s=junk; '.repeat(12)}${genuine}`), 'genuine');
+    assert.equal(who(`${'s=junk; '.repeat(12)}${genuine}${'; s=junk'.repeat(3)}`), 'genuine');
+    assert.equal(refusal(`${'s=junk; '.repeat(5)}${genuine}${'; s=junk'.repeat(4)}`), 'invalid: token of 4 bytes is too short to be valid');
   });
 
   it('gives the first unknown_key or clock-skew error among those tried, else the first token\'s', () => {
