@@ -1330,6 +1330,9 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"name with a newline", cookiesession.Options{Name: "a\nb"}, ""},
 		{"path with a semicolon", cookiesession.Options{Path: "/a;b"}, ""},
 		{"relative path", cookiesession.Options{Path: "app"}, ""},
+		// example.com. is another host: Chrome and Firefox drop the cookie.
+		{"Domain with a trailing dot", cookiesession.Options{Domain: "example.com."}, "ends in a dot"},
+		{"Domain with both dots", cookiesession.Options{Domain: ".Example.COM."}, "ends in a dot"},
 	}
 	ring := ringOf(t, keyA)
 	for _, tt := range tests {

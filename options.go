@@ -29,7 +29,7 @@ type Options struct {
 	// expires the cookie all the same.
 	Path string
 	// Domain is the cookie's Domain attribute, a bare host name such as
-	// example.com. Default none: host-only. Browsers drop a cookie whose
+	// example.com, without a trailing dot. Default none: host-only. Browsers drop a cookie whose
 	// Domain the request's host is outside of: the middleware logs the
 	// first such answer at Warn.
 	Domain string
@@ -185,6 +185,11 @@ func (o *Options) checkCookie() error {
 	if o.Domain != "" {
 		if err := (&http.Cookie{Name: "x", Value: "y", Domain: o.Domain}).Valid(); err != nil {
 			return fmt.Errorf("cookiesession: Domain %q is not a cookie domain: give a bare host name such as example.com, without scheme, port or path, or leave it empty for a host-only cookie", o.Domain)
+		}
+		if strings.HasSuffix(o.Domain, ".") {
+			// example.com. is another host than example.com: Chrome and
+			// Firefox drop the cookie (RFC 6265bis domain-match).
+			return fmt.Errorf("cookiesession: Domain %q ends in a dot, and browsers drop such a cookie for a host without one: leave the dot out", o.Domain)
 		}
 	}
 	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path, Domain: o.Domain}

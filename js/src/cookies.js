@@ -296,6 +296,10 @@ function attributes(name, { path = '/', domain = '', secure = true, httpOnly = t
   if (domain !== '' && !validCookieDomain(domain)) {
     throw new RangeError(`cookiesession: domain ${JSON.stringify(domain)} is not a cookie domain: give a bare host name such as example.com, without scheme, port or path, or leave it empty for a host-only cookie`);
   }
+  if (domain.endsWith('.')) {
+    // As Go's New: example.com. is another host than example.com, and Chrome and Firefox drop the cookie.
+    throw new RangeError(`cookiesession: domain ${JSON.stringify(domain)} ends in a dot, and browsers drop such a cookie for a host without one: leave the dot out`);
+  }
   const badPathByte = [...utf8.encode(path)].find((b) => b < 0x20 || b >= 0x7f || b === 0x3b);
   if (badPathByte !== undefined) {
     throw new RangeError(`cookiesession: path ${JSON.stringify(path)} holds the byte 0x${badPathByte.toString(16).padStart(2, '0')}: a cookie path is printable ASCII without ";"`);

@@ -198,6 +198,7 @@ describe('SessionCookies', () => {
     assert.throws(() => new SessionCookies(ring, { name: '__http-s', secure: false }), /__Http-/);
     assert.throws(() => new SessionCookies(ring, { name: '__Host-Http-s', httpOnly: false }), /__Host-Http-/);
     new SessionCookies(ring, { name: '__Http-s', domain: 'example.com', path: '/app' });
+    assert.throws(() => new SessionCookies(ring, { domain: 'example.com.' }), /ends in a dot/);
     new SessionCookies(ring, { name: '__hostile', secure: false }); // no prefix: a name like any other
     assert.throws(() => new SessionCookies(ring, { name: 's', secure: false, sameSite: 'none' }), /need secure/);
     assert.throws(() => new SessionCookies(ring, { name: 's', maxCookieSize: 100 }), /cannot hold an empty session/);
