@@ -2,9 +2,11 @@
 // nonces are fresh, sizes and cookie attributes are enforced.
 
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Codec, GoTime, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
-import { ringText } from './helpers.js';
+import { repoRoot, ringText } from './helpers.js';
 
 const ring = parseKeyRing(ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]));
 const now = new Date(Date.UTC(2026, 0, 1));
@@ -431,5 +433,32 @@ describe('SessionCookies, with a cookie tossed before the session', () => {
     assert.equal(refusal('s=junk'), 'invalid: token of 4 bytes is too short to be valid');
     assert.equal(refusal(`s=junk; S=${genuine.slice(2)}; s.01=${genuine.slice(2)}`), 'invalid: token of 4 bytes is too short to be valid');
     assert.equal(refusal(`s=${genuine.slice(2, -4)}AAAA; t=${genuine.slice(2)}`), 'invalid: authentication failed');
+  });
+});
+
+// The README's re-seal at the edge, run as documented: an origin's
+// cacheable answer, with the user's Set-Cookie added, must not be kept by a
+// shared cache for the next user, as Go's Manager makes sure of its own.
+describe("the README's re-seal at the edge", () => {
+  it('makes a cacheable answer no-store, unless it is private or no-store, and varies on Cookie', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('To change the session at the edge'));
+    const start = section.indexOf('```js\n') + 6;
+    const AsyncFunction = (async () => {}).constructor;
+    const snippet = new AsyncFunction('request', 'record', 'cookies', 'fetch', section.slice(start, section.indexOf('```', start)));
+    const rows = [
+      ['public, max-age=300', 'no-store'], [null, 'no-store'], ['private="Set-Cookie", max-age=60', 'no-store'],
+      ['private', 'private'], ['max-age=0, No-Store', 'max-age=0, No-Store'],
+    ];
+    for (const [cacheControl, want] of rows) {
+      const cookies = new SessionCookies(ring, { name: 's' });
+      const header = cookies.seal({ values: new Values().set('theme', 'light') }, new Date())[0].split(';')[0];
+      const request = new Request('https://example.com/', { headers: { Cookie: header } });
+      const origin = async () => new Response('page', { headers: cacheControl === null ? {} : { 'Cache-Control': cacheControl } });
+      const out = await snippet(request, cookies.open(header), cookies, origin);
+      assert.equal(out.headers.getSetCookie().length, 1, String(cacheControl));
+      assert.equal(out.headers.get('Cache-Control'), want, String(cacheControl));
+      assert.match(out.headers.get('Vary'), /\bCookie\b/, String(cacheControl));
+    }
   });
 });
