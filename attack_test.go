@@ -143,6 +143,50 @@ func TestTossedValidSessionIsLoginCSRF(t *testing.T) {
 	}
 }
 
+// TestPlantedValuesSurviveRenew shows what the README's "Logout, privilege
+// drops and replays" warns of: a session planted in the victim's browser
+// before the login (tossed, without a __Host- name, or left on a shared
+// computer) keeps its values through Renew, which keeps the data by
+// design. The planter chose them: a CSRF token kept in the session is one
+// the attacker knows after the victim signs in, unless the login replaces
+// it or clears the session before Renew.
+func TestPlantedValuesSurviveRenew(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	attacker := newClientCookies()
+	f.serve(attacker, func(w http.ResponseWriter, r *http.Request) {
+		if err := cookiesession.FromContext(r.Context()).Set("csrf", "known-to-the-attacker"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	for _, tc := range []struct {
+		name  string
+		login func(s *cookiesession.Session)
+		want  string
+	}{
+		{"Renew keeps the planted token", func(s *cookiesession.Session) { s.Renew() }, "known-to-the-attacker"},
+		{"Clear, then Renew", func(s *cookiesession.Session) { s.Clear(); s.Renew() }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			victim := attacker.clone() // the planted cookie
+			f.serve(victim, func(w http.ResponseWriter, r *http.Request) {
+				s := cookiesession.FromContext(r.Context())
+				tc.login(s)
+				if err := s.Set("user", "victim"); err != nil {
+					t.Fatal(err)
+				}
+			})
+			var user, csrf string
+			f.serve(victim, func(w http.ResponseWriter, r *http.Request) {
+				s := cookiesession.FromContext(r.Context())
+				user, csrf = s.GetString("user"), s.GetString("csrf")
+			})
+			if user != "victim" || csrf != tc.want {
+				t.Errorf("after the login: user %q, csrf %q; want \"victim\" and %q", user, csrf, tc.want)
+			}
+		})
+	}
+}
+
 // TestReplayAfterLogoutAndPrivilegeDrop shows what the README's "Logout,
 // privilege drops and replays" states: with no store, Destroy expires the
 // cookie in the browser that sent the request, and a role deleted from
