@@ -1330,6 +1330,8 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"name with a newline", cookiesession.Options{Name: "a\nb"}, ""},
 		{"path with a semicolon", cookiesession.Options{Path: "/a;b"}, ""},
 		{"relative path", cookiesession.Options{Path: "app"}, ""},
+		// Browsers ignore the attribute, and the cookie goes to every path.
+		{"path over 1024 bytes", cookiesession.Options{Path: "/" + strings.Repeat("a", 1024)}, "longer than 1024 bytes"},
 		// example.com. is another host: Chrome and Firefox drop the cookie.
 		{"Domain with a trailing dot", cookiesession.Options{Domain: "example.com."}, "ends in a dot"},
 		{"Domain with both dots", cookiesession.Options{Domain: ".Example.COM."}, "ends in a dot"},
@@ -1367,6 +1369,7 @@ func TestNewAcceptsGoodOptions(t *testing.T) {
 	for _, opts := range []cookiesession.Options{
 		{},
 		{Name: "__Host-s"},
+		{Path: "/" + strings.Repeat("a", 1023)},
 		{Name: "__Secure-s", Domain: "example.com", Path: "/app"},
 		{Name: "__Http-s", Domain: "example.com", Path: "/app"},
 		{Name: "__Host-Http-s"},

@@ -181,6 +181,9 @@ func setDefault[T comparable](p *T, def T) {
 	}
 }
 
+// maxAttribute is the longest cookie attribute value browsers honour.
+const maxAttribute = 1024
+
 func (o *Options) checkCookie() error {
 	if o.Domain != "" {
 		if err := (&http.Cookie{Name: "x", Value: "y", Domain: o.Domain}).Valid(); err != nil {
@@ -198,6 +201,11 @@ func (o *Options) checkCookie() error {
 	}
 	if !strings.HasPrefix(o.Path, "/") {
 		return fmt.Errorf("cookiesession: Path %q must start with /", o.Path)
+	}
+	if len(o.Path) > maxAttribute || len(o.Domain) > maxAttribute {
+		// RFC 6265bis: browsers ignore such an attribute, and the cookie
+		// would apply elsewhere than asked.
+		return fmt.Errorf("cookiesession: Path or Domain longer than %d bytes, which browsers ignore: shorten it", maxAttribute)
 	}
 	secure := !o.DisableSecure
 	switch {

@@ -305,6 +305,8 @@ function attributes(name, { path = '/', domain = '', secure = true, httpOnly = t
     throw new RangeError(`cookiesession: path ${JSON.stringify(path)} holds the byte 0x${badPathByte.toString(16).padStart(2, '0')}: a cookie path is printable ASCII without ";"`);
   }
   if (!path.startsWith('/')) throw new RangeError(`cookiesession: path ${JSON.stringify(path)} must start with /`);
+  // RFC 6265bis: browsers ignore a longer attribute, and the cookie would apply elsewhere.
+  if (utf8.encode(path).length > 1024 || domain.length > 1024) throw new RangeError('cookiesession: path or domain longer than 1024 bytes, which browsers ignore: shorten it');
   // Browsers match the prefixes in any case (RFC 6265bis), as Go's New does.
   const prefix = name.slice(0, 9).toLowerCase();
   if (prefix.startsWith('__host-') && (!secure || path !== '/' || domain !== '')) {

@@ -197,6 +197,8 @@ describe('SessionCookies', () => {
     assert.throws(() => new SessionCookies(ring, { name: '__HOST-s', path: '/app' }), /__Host-/);
     assert.throws(() => new SessionCookies(ring, { name: '__secure-s', secure: false }), /__Secure-/);
     assert.throws(() => new SessionCookies(ring, { name: '__Http-s', httpOnly: false }), /__Http-/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', path: `/${'a'.repeat(1024)}` }), /longer than 1024 bytes/);
+    new SessionCookies(ring, { name: 's', path: `/${'a'.repeat(1023)}` });
     assert.throws(() => new SessionCookies(ring, { name: '__http-s', secure: false }), /__Http-/);
     assert.throws(() => new SessionCookies(ring, { name: '__Host-Http-s', httpOnly: false }), /__Host-Http-/);
     new SessionCookies(ring, { name: '__Http-s', domain: 'example.com', path: '/app' });
