@@ -590,6 +590,7 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	next.ServeHTTP(&st.writer, &st.req)
 	returned = true
 	_ = st.writer.commit() // if the handler wrote nothing; later changes are logged by Session.bump
+	st.writer.askTimeout()
 }
 
 // overlaps reports an error if an outer Manager's cookie names overlap

@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -120,8 +121,9 @@ func (w *responseWriter) ReadFrom(src io.Reader) (n int64, err error) {
 
 // writeFailed logs, once per Manager, a cookie committed into the header
 // map of an http.TimeoutHandler outside the middleware after its 503 went
-// out: the handler's Write, which returns http.ErrHandlerTimeout, is the
-// one sign of it, and the session's change would be lost without a word.
+// out: a Write of the handler's, or of askTimeout's, returning
+// http.ErrHandlerTimeout is the one sign of it, and the session's change
+// would be lost without a word.
 func (w *responseWriter) writeFailed(err error) {
 	s, m := &w.st.session, w.st.session.mgr
 	if !errors.Is(err, http.ErrHandlerTimeout) || m.timeoutLogged.Load() {
@@ -133,6 +135,42 @@ func (w *responseWriter) writeFailed(err error) {
 	m.logger.WarnContext(s.req.Context(), "cookiesession: an http.TimeoutHandler outside the middleware answered 503 without the session's cookie: the session change was not saved (logged once)",
 		slog.String("path", s.req.URL.Path),
 		slog.String("fix", "put http.TimeoutHandler inside the middleware: sessions.Handler(http.TimeoutHandler(h, d, msg))"))
+}
+
+// timeoutWriterType names the writer http.TimeoutHandler gives its
+// handler, which net/http does not export.
+const timeoutWriterType = "*http.timeoutWriter"
+
+// askTimeout logs, as writeFailed does, a cookie lost to an
+// http.TimeoutHandler outside the middleware when the handler returns
+// having written no body after the timeout's 503 (a POST's redirect, an
+// empty answer), so that no Write of its failed. Only once the request's
+// deadline has passed is the TimeoutHandler's writer sought, through
+// Unwrap, and asked: its Write of no bytes returns http.ErrHandlerTimeout
+// after the 503, and otherwise does what the TimeoutHandler does for a
+// handler that returned. Another writer is not written to.
+func (w *responseWriter) askTimeout() {
+	s := &w.st.session
+	if s.mgr.timeoutLogged.Load() || !errors.Is(w.st.Context.Err(), context.DeadlineExceeded) || !s.wroteCookie() {
+		return
+	}
+	rw := w.ResponseWriter
+	for range 16 { // a writer whose Unwrap returns itself ends the search
+		if rw == nil {
+			return
+		}
+		if reflect.TypeOf(rw).String() == timeoutWriterType {
+			if _, err := rw.Write(nil); err != nil {
+				w.writeFailed(err)
+			}
+			return
+		}
+		u, ok := rw.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		rw = u.Unwrap()
+	}
 }
 
 // Flush commits, then flushes. http.ResponseController finds this method.

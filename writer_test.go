@@ -267,3 +267,76 @@ func afterwards(h http.Handler, done chan struct{}) http.Handler {
 		h.ServeHTTP(w, r)
 	})
 }
+
+// TestTimeoutHandlerOutsideLoggedAtReturn checks the handlers that write
+// no body after an http.TimeoutHandler outside the middleware has sent its
+// 503: a POST's redirect, a handler that writes nothing, and one behind a
+// wrapper with Unwrap. No Write of theirs fails, so the middleware asks
+// the TimeoutHandler's writer when the handler returns; the lost cookie
+// is logged once with the fix. A deadline that passed under another
+// writer (a timeout middleware that answers 504 itself) is not asked:
+// its 504 carries the cookie.
+func TestTimeoutHandlerOutsideLoggedAtReturn(t *testing.T) {
+	redirect := func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/", http.StatusSeeOther) }
+	nothing := func(http.ResponseWriter, *http.Request) {}
+	for name, c := range map[string]struct {
+		answer  http.HandlerFunc
+		wrapped bool
+	}{"redirect": {redirect, false}, "nothing": {nothing, false}, "through an Unwrap": {redirect, true}} {
+		f := newFixture(t, cookiesession.Options{})
+		rec := &answerRecorder{ResponseRecorder: httptest.NewRecorder(), answered: make(chan struct{})}
+		var h http.Handler = f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			<-rec.answered // the timeout's 503
+			mustSet(t, sessionOf(t, r), "user", "ada")
+			c.answer(w, r)
+		}))
+		if c.wrapped {
+			h = unwrapping(h)
+		}
+		done := make(chan struct{})
+		http.TimeoutHandler(afterwards(h, done), time.Millisecond, "too slow").ServeHTTP(rec, httptest.NewRequest("POST", "https://example.com/", nil))
+		<-done
+		if rec.Code != http.StatusServiceUnavailable || len(rec.Result().Cookies()) != 0 {
+			t.Fatalf("%s: status %d, cookies %v; want the 503 alone", name, rec.Code, rec.Result().Cookies())
+		}
+		if warns := f.log.lines("TimeoutHandler"); len(warns) != 1 || !strings.Contains(warns[0], "inside the middleware") {
+			t.Errorf("%s: want one warning with the fix, got:\n%s", name, f.log)
+		}
+	}
+	// A deadline past under a writer that still answers: no probe, no log.
+	f := newFixture(t, cookiesession.Options{})
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
+		mustSet(t, sessionOf(t, r), "user", "ada")
+	}))
+	rec := httptest.NewRecorder()
+	answers504(h).ServeHTTP(rec, httptest.NewRequest("POST", "https://example.com/", nil))
+	if rec.Code != http.StatusGatewayTimeout || len(rec.Result().Cookies()) != 1 || f.log.String() != "" {
+		t.Errorf("a 504 after the deadline: status %d, cookies %v, log:\n%s", rec.Code, rec.Result().Cookies(), f.log)
+	}
+}
+
+// unwrapping wraps the writer in one that has Unwrap, as logging and
+// metrics middleware do.
+func unwrapping(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(unwrapWriter{w}, r)
+	})
+}
+
+type unwrapWriter struct{ http.ResponseWriter }
+
+func (w unwrapWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// answers504 is a timeout middleware of chi's kind: it gives the request a
+// deadline, and answers 504 itself once the handler returns past it.
+func answers504(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), time.Millisecond)
+		defer cancel()
+		h.ServeHTTP(w, r.WithContext(ctx))
+		if ctx.Err() == context.DeadlineExceeded {
+			w.WriteHeader(http.StatusGatewayTimeout)
+		}
+	})
+}
