@@ -213,3 +213,32 @@ func TestHandlerMustWriteAStatus(t *testing.T) {
 		}
 	}
 }
+
+// TestCrossSitePostRefused checks that a form another site posts to the
+// function is refused before the session: without the check, its
+// response would set a new session over the user's.
+func TestCrossSitePostRefused(t *testing.T) {
+	setKeys(t)
+	app, err := newApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range []map[string][]string{
+		{"Sec-Fetch-Site": {"cross-site"}},
+		{"Origin": {"https://evil.example"}},
+	} {
+		h["Content-Type"] = []string{"application/x-www-form-urlencoded"}
+		h["X-Forwarded-Proto"] = []string{"https"}
+		out, err := httpadapter.New(app).ProxyWithContext(context.Background(), events.APIGatewayProxyRequest{
+			HTTPMethod: "POST", Path: "/note", Body: "note=forged", MultiValueHeaders: h,
+			RequestContext: events.APIGatewayProxyRequestContext{DomainName: apiHost},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.StatusCode != http.StatusForbidden || len(out.MultiValueHeaders["Set-Cookie"]) > 0 {
+			t.Errorf("POST /note with %q: %d with Set-Cookie %q, want 403 and none",
+				h, out.StatusCode, out.MultiValueHeaders["Set-Cookie"])
+		}
+	}
+}
