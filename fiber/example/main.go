@@ -2,8 +2,10 @@ package main
 
 import (
 	"log"
+	"net/http"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/adaptor"
 	"github.com/seed-ff2808ae/cookiesession"
 	fibersession "github.com/seed-ff2808ae/cookiesession/fiber"
 )
@@ -23,6 +25,9 @@ func main() {
 func newApp(sessions *cookiesession.Manager) *fiber.App {
 	// Two 4 KB cookies need more than fiber's default 4 KB request buffer.
 	app := fiber.New(fiber.Config{ReadBufferSize: 16 << 10})
+	// net/http's CrossOriginProtection refuses cross-origin POSTs (CSRF,
+	// login CSRF) before the session is opened.
+	app.Use(adaptor.HTTPMiddleware(http.NewCrossOriginProtection().Handler))
 	app.Use(fibersession.New(sessions))
 	app.Post("/login", func(c fiber.Ctx) error {
 		s := fibersession.Get(c, sessions)

@@ -108,3 +108,45 @@ func readBody(t *testing.T, res *http.Response) string {
 	}
 	return string(b)
 }
+
+// TestCrossSitePostRefused checks that a login form another site posts
+// is refused before the session, where it would sign the browser in as
+// the forger (login CSRF), and that the site's own form still works.
+func TestCrossSitePostRefused(t *testing.T) {
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := cookiesession.New(ring, cookiesession.Options{MaxChunks: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := newApp(sessions)
+	for _, tc := range []struct {
+		header, value string
+		want          int
+	}{
+		{"Sec-Fetch-Site", "cross-site", http.StatusForbidden},
+		{"Origin", "https://evil.test", http.StatusForbidden},
+		{"Sec-Fetch-Site", "same-origin", http.StatusSeeOther},
+		{"Origin", "https://example.test", http.StatusSeeOther},
+	} {
+		req, err := http.NewRequest(http.MethodPost, "https://example.test/login", strings.NewReader("username=mallory"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set(tc.header, tc.value)
+		res, err := app.Test(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.StatusCode != tc.want || (len(res.Cookies()) > 0) != (tc.want == http.StatusSeeOther) {
+			t.Errorf("POST /login with %s: %s: %d with %d cookies, want %d", tc.header, tc.value, res.StatusCode, len(res.Cookies()), tc.want)
+		}
+	}
+}
