@@ -428,7 +428,8 @@ func (f field) store(s *cookiesession.Session) error {
 }
 
 // decodeObject reads one JSON object and converts its members, sorted by
-// key. A body that is not exactly one object is an error.
+// key. A body that is not exactly one object, or that sets "user", is an
+// error.
 func decodeObject(body io.Reader) ([]field, error) {
 	dec := json.NewDecoder(body)
 	var members map[string]json.RawMessage
@@ -444,6 +445,10 @@ func decodeObject(body io.Reader) ([]field, error) {
 		return nil, fmt.Errorf("body has invalid JSON after the object: %w", err)
 	default:
 		return nil, errors.New("body holds more than one JSON value")
+	}
+	if _, ok := members["user"]; ok {
+		// Only POST /login signs in: it checks the name and renews the id.
+		return nil, errors.New(`"user" is set by logging in, not through the API`)
 	}
 	fields := make([]field, 0, len(members))
 	for key, raw := range members {

@@ -418,6 +418,25 @@ func TestAPIRejectsBadBodies(t *testing.T) {
 	}
 }
 
+// TestAPICannotSignIn checks that the JSON API cannot set the user:
+// that would sign in with no check of the name and no new session id
+// (session fixation).
+func TestAPICannotSignIn(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	d.postJSON(`{"theme":"dark"}`)
+	before := d.session().ID
+	resp, got := d.postJSON(`{"user":"` + strings.Repeat("m", 2*maxUsername) + `","theme":"light"}`)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(got, "logging in") {
+		t.Errorf("POST with a user = %d %s, want 400", resp.StatusCode, got)
+	}
+	if s := d.session(); s.ID != before || s.Values["user"] != nil || s.Values["theme"] != "dark" {
+		t.Errorf("after the refused POST: id %s (was %s), values %v", s.ID, before, s.Values)
+	}
+	if _, page := d.get("/"); element(page, "user") != "" {
+		t.Errorf("the page says signed in as %q", element(page, "user"))
+	}
+}
+
 func TestAPIBodyLimit(t *testing.T) {
 	d := startDemo(t, newRing(t), config{})
 	resp, _ := d.postJSON(`{"a":"` + strings.Repeat("x", maxBody) + `"}`)
