@@ -3,6 +3,7 @@ package main
 import (
 	"log"
 	"net/http"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/adaptor"
@@ -24,7 +25,10 @@ func main() {
 
 func newApp(sessions *cookiesession.Manager) *fiber.App {
 	// Two 4 KB cookies need more than fiber's default 4 KB request buffer.
-	app := fiber.New(fiber.Config{ReadBufferSize: 16 << 10})
+	app := fiber.New(fiber.Config{
+		ReadBufferSize: 16 << 10,
+		ReadTimeout:    10 * time.Second, // slow clients cannot hold connections (Slowloris)
+	})
 	// net/http's CrossOriginProtection refuses cross-origin POSTs (CSRF,
 	// login CSRF) before the session is opened.
 	app.Use(adaptor.HTTPMiddleware(http.NewCrossOriginProtection().Handler))
