@@ -242,3 +242,52 @@ func TestCrossSitePostRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestALBEvent runs a 2-chunk session through Application Load Balancer
+// events with multi-value headers on, as README's Serverless section says
+// to serve them (httpadapter.New), and pins what it says of their empty
+// Host: a form passes the cross-origin check on Sec-Fetch-Site only.
+func TestALBEvent(t *testing.T) {
+	setKeys(t)
+	app, err := newApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httpadapter.New(app)
+	ctx := context.Background()
+	// An ALB event has no requestContext.domainName, and with multi-value
+	// headers on, no single-value headers either.
+	post := func(header, value string) events.APIGatewayProxyResponse {
+		out, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
+			HTTPMethod: "POST", Path: "/note", Body: noteForm,
+			MultiValueHeaders: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"},
+				"X-Forwarded-Proto": {"https"}, "Host": {"alb.example.com"}, header: {value}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if out := post("Origin", "https://alb.example.com"); out.StatusCode != http.StatusForbidden {
+		t.Errorf("POST /note with a same-origin Origin only: %d, want 403 (the request's Host is empty)", out.StatusCode)
+	}
+	out := post("Sec-Fetch-Site", "same-origin")
+	if out.StatusCode != http.StatusSeeOther || out.Headers != nil {
+		t.Fatalf("POST /note: status %d, single-value headers %q", out.StatusCode, out.Headers)
+	}
+	names, pairs := cookieNames(t, out.MultiValueHeaders["Set-Cookie"])
+	if !slices.Equal(names, twoChunks) {
+		t.Fatalf("multiValueHeaders Set-Cookie names %v, want %v", names, twoChunks)
+	}
+	back, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
+		HTTPMethod: "GET", Path: "/",
+		MultiValueHeaders: map[string][]string{"Cookie": {strings.Join(pairs, "; ")},
+			"X-Forwarded-Proto": {"https"}, "Host": {"alb.example.com"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.StatusCode != http.StatusOK || back.Body != "your note has 5000 bytes\n" {
+		t.Fatalf("GET / with the two cookies: %d %q", back.StatusCode, back.Body)
+	}
+}
