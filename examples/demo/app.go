@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"sort"
 	"strconv"
@@ -98,8 +99,13 @@ func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
 // key has stopped opening tokens, and whether a reload of -keys is
 // failing (reload.error, reload.failures), which leaves the instance on
 // its old keys. The demo serves its own Manager's only: a real server
-// would expvar.Publish(name, mgr.Var()) once.
-func (a *app) vars(w http.ResponseWriter, _ *http.Request) {
+// would expvar.Publish(name, mgr.Var()) once. They name the key file and
+// the ring, so only a client on this host gets them, even with -addr :8080.
+func (a *app) vars(w http.ResponseWriter, r *http.Request) {
+	if ip, _, _ := net.SplitHostPort(r.RemoteAddr); !net.ParseIP(ip).IsLoopback() {
+		http.NotFound(w, r)
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	fmt.Fprintf(w, "{\"cookiesession\": %s}\n", a.mgr.Var())
 }

@@ -214,6 +214,27 @@ func TestDebugVars(t *testing.T) {
 	}
 }
 
+// TestDebugVarsLoopbackOnly: the counters name the key file and the
+// ring, so a client on another host gets 404, whatever -addr listens on.
+func TestDebugVarsLoopbackOnly(t *testing.T) {
+	h, err := newApp(newRing(t), config{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]int{
+		"192.0.2.1:1234": http.StatusNotFound, "[2001:db8::1]:1234": http.StatusNotFound, "garbage": http.StatusNotFound,
+		"127.0.0.1:1234": http.StatusOK, "[::1]:1234": http.StatusOK,
+	} {
+		req := httptest.NewRequest("GET", "https://demo.test/debug/vars", nil)
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want || (want == http.StatusNotFound) == strings.Contains(rec.Body.String(), "cookiesession") {
+			t.Errorf("GET /debug/vars from %s = %d %q, want %d", addr, rec.Code, rec.Body, want)
+		}
+	}
+}
+
 // TestDebugVarsReload: a reload that fails (here on SIGHUP) shows in
 // /debug/vars, with its reason and a count, until one succeeds: the sign
 // that an instance still runs its old keys.
