@@ -427,7 +427,10 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 	// that deadline is checked even for a record whose Expires is set.
 	maxAge, idle := c.limits(&rec.Lifetime)
 	ageLimit, nowSec := created+maxAge, now.Unix()
-	if rec.Expires.IsZero() {
+	// An Expires filled in here is past only when the age limit is: say
+	// so, not that the caller's Expires has passed.
+	filled := rec.Expires.IsZero()
+	if filled {
 		rec.Expires = time.Unix(deadline(ageLimit, nowSec, idle), 0)
 	}
 	rec.Expires = wholeSecond(rec.Expires)
@@ -437,7 +440,7 @@ func (c *Codec) fill(rec *Record, now time.Time) error {
 	switch {
 	case created > maxTime || expires > maxTime || created > nowSec+int64(clockSkew/time.Second):
 		return unopenable(created, expires, now)
-	case expires <= nowSec: // whole seconds: same as !Expires.After(now)
+	case expires <= nowSec && !filled: // whole seconds: same as !Expires.After(now)
 		return expired(0, rec.Expires, "the record's Expires")
 	case ageLimit <= nowSec:
 		return expired(0, time.Unix(ageLimit, 0), "MaxAge "+(time.Duration(maxAge)*time.Second).String()+" since creation")

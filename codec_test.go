@@ -643,3 +643,31 @@ func TestTokenErrorFields(t *testing.T) {
 		}
 	}
 }
+
+// TestSealExpiredNamesTheCause: a record past its age limit whose Expires
+// Seal filled in itself is refused for the age limit, not for "the
+// record's Expires", which the caller never set.
+func TestSealExpiredNamesTheCause(t *testing.T) {
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{MaxAge: time.Hour})
+	for _, row := range []struct {
+		name   string
+		rec    cookiesession.Record
+		reason string
+	}{
+		{"created 2h ago, no Expires", cookiesession.Record{Created: fixedNow.Add(-2 * time.Hour)},
+			"session expired at " + fixedNow.Add(-time.Hour).UTC().Format(time.RFC3339) + " (MaxAge 1h0m0s since creation)"},
+		{"Expires set and past", cookiesession.Record{Created: fixedNow.Add(-10 * time.Minute), Expires: fixedNow.Add(-time.Minute)},
+			"session expired at " + fixedNow.Add(-time.Minute).UTC().Format(time.RFC3339) + " (the record's Expires)"},
+	} {
+		rec := row.rec
+		_, err := c.SealAt(&rec, fixedNow)
+		var te *cookiesession.TokenError
+		if !errors.As(err, &te) || !errors.Is(err, cookiesession.ErrExpired) {
+			t.Errorf("%s: SealAt: %v, want an expired *TokenError", row.name, err)
+			continue
+		}
+		if te.Reason != row.reason {
+			t.Errorf("%s: Reason %q, want %q", row.name, te.Reason, row.reason)
+		}
+	}
+}

@@ -322,7 +322,10 @@ function fill(record, nowSec, expiry) {
   record.created ??= nowSec;
   record.created = unixSeconds('created', record.created);
   if (record.created < 0n) throw new RangeError('cookiesession: session created before 1970');
-  record.expires = record.expires === undefined ? expiry(record.created) : unixSeconds('expires', record.expires);
+  // An expires filled in here is past only when the age limit is, which
+  // seal reports as such, not as the caller's expires.
+  const given = record.expires !== undefined;
+  record.expires = given ? unixSeconds('expires', record.expires) : expiry(record.created);
   if (record.created > MAX_TIME || record.expires > MAX_TIME) {
     throw new RangeError(`cookiesession: times above 2^62 cannot be sealed: Created ${record.created}, Expires ${record.expires} (Unix seconds)`);
   }
@@ -331,7 +334,7 @@ function fill(record, nowSec, expiry) {
   if (record.created > nowSec + CLOCK_SKEW) {
     throw new RangeError(`cookiesession: session created in the future at ${formatUnix(record.created)}Z, more than ${CLOCK_SKEW} s after now (${formatUnix(nowSec)}Z)`);
   }
-  if (record.expires <= nowSec) throw expired(0, record.expires, "the record's Expires");
+  if (given && record.expires <= nowSec) throw expired(0, record.expires, "the record's Expires");
 }
 
 // unixSeconds takes a time of the record, whole Unix seconds: BigInt()

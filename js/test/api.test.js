@@ -166,6 +166,13 @@ describe('lifetimes of their own', () => {
     assert.throws(() => codec.seal({ created: nowSec - 60n, lifetime: { maxAge: 60 } }, now), (e) => e.kind === 'expired');
   });
 
+  it('names the age limit, not the record\'s expires, when seal filled expires in', () => {
+    const codec = new Codec(ring, { name: 'session', maxAge: 3600 });
+    const nowSec = BigInt(Math.floor(now.getTime() / 1000));
+    assert.throws(() => codec.seal({ created: nowSec - 7200n }, now), (e) => e.kind === 'expired' && /\(MaxAge 1h0m0s since creation\)$/.test(e.reason));
+    assert.throws(() => codec.seal({ created: nowSec - 600n, expires: nowSec - 60n }, now), (e) => e.kind === 'expired' && /\(the record's Expires\)$/.test(e.reason));
+  });
+
   it('refuses a lifetime the wire cannot carry, before sealing', () => {
     const codec = new Codec(ring, { name: 'session' });
     for (const lifetime of [{ maxAge: -1 }, { maxAge: 1.5 }, { idleTimeout: 2 ** 32 }, { maxAge: '60' }, { browserSession: 1 }, 5]) {
