@@ -72,6 +72,11 @@ type entry struct {
 // session's back; a nil slice or map comes back empty, not nil. A time.Time
 // keeps its instant and zone offset, not its Location's name nor its
 // monotonic clock reading, so compare times with Equal.
+//
+// A Values has no JSON form: encoding/json would turn an int64 into a
+// float64, so MarshalJSON and UnmarshalJSON fail, rather than write or read
+// a Values (and so a Record) as {} without a word. Carry a Record as a
+// token (see [Codec]), and store JSON inside one with [Session.SetJSON].
 type Values struct {
 	// enc is the canonical encoding of the n values, in ascending key
 	// order (FORMAT.md section 4, less its leading count), and the only
@@ -82,6 +87,21 @@ type Values struct {
 	enc string
 	n   int
 }
+
+var (
+	_ json.Marshaler   = Values{}
+	_ json.Unmarshaler = (*Values)(nil)
+)
+
+// errNoJSON is why a Values has no JSON form.
+var errNoJSON = errors.New("cookiesession: a Values has no JSON form, which would not keep each value's Go type: " +
+	"carry the Record as a token (Codec.Seal and Open), or copy the values out with Get")
+
+// MarshalJSON fails: see [Values].
+func (v Values) MarshalJSON() ([]byte, error) { return nil, errNoJSON }
+
+// UnmarshalJSON fails: see [Values].
+func (v *Values) UnmarshalJSON([]byte) error { return errNoJSON }
 
 // ErrUnsupportedType is returned by Set for a value whose type the codec
 // does not carry. Store such values as JSON.

@@ -543,3 +543,26 @@ func TestDecodedValuesBehaveLikeBuilt(t *testing.T) {
 		t.Error("changing clones changed the original decoded Values")
 	}
 }
+
+// TestValuesHaveNoJSONForm: encoding/json sees no exported field in a
+// Values, so without MarshalJSON it wrote a Values, and the one in a
+// Record, as {} and read {"Values": {...}} back as empty, both without an
+// error: a job that queued Records as JSON re-sealed them with no values.
+func TestValuesHaveNoJSONForm(t *testing.T) {
+	var v cookiesession.Values
+	setValue(t, &v, "user", "bob")
+	if b, err := json.Marshal(v); err == nil {
+		t.Errorf("json.Marshal(Values) = %s, want an error", b)
+	}
+	rec := cookiesession.Record{Values: v}
+	if b, err := json.Marshal(rec); err == nil || !strings.Contains(err.Error(), "Codec.Seal") {
+		t.Errorf("json.Marshal(Record) = %s, %v; want an error that names Codec.Seal", b, err)
+	}
+	if b, err := json.Marshal(&rec); err == nil {
+		t.Errorf("json.Marshal(&Record) = %s, want an error", b)
+	}
+	var back cookiesession.Record
+	if err := json.Unmarshal([]byte(`{"Values": {"user": "bob"}}`), &back); err == nil {
+		t.Errorf("json.Unmarshal into a Record's Values succeeded, holding %d values", back.Values.Len())
+	}
+}

@@ -132,7 +132,9 @@ function copyOut(type, value) {
 /**
  * Values is the typed contents of a session: each value keeps the Go type
  * it was stored as, so re-sealing gives Go back the same types. Keys are
- * strings (or Uint8Array for keys that are not UTF-8).
+ * strings (or Uint8Array for keys that are not UTF-8). Values has no JSON
+ * form, since JSON would not keep the Go types: JSON.stringify throws
+ * rather than write {}. Carry a record as a token (Codec.seal).
  */
 export class Values {
   #entries = new Map(); // byteKey -> {key, keyBytes, type, value, bits?}
@@ -199,6 +201,11 @@ export class Values {
   /** The keys in ascending byte order (the wire order). */
   keys() {
     return this.#sorted().map((e) => e.key);
+  }
+
+  /** Throws: JSON would not keep each value's Go type (see the class). */
+  toJSON() {
+    throw new TypeError("cookiesession: a Values has no JSON form, which would not keep each value's Go type: carry the record as a token (Codec.seal and open), or copy the values out with get");
   }
 
   /** [key, {type, value}] pairs in wire order. */

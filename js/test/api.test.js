@@ -227,6 +227,13 @@ describe('SessionCookies', () => {
 // fix: a typo in an option, a flag given as text, a lifetime that the
 // options would cut, a value whose Go type would silently change.
 describe('nothing the caller asked for is dropped without a word', () => {
+  it('refuses to write a Values as JSON, which would be {} and lose every value', () => {
+    const v = new Values().set('user', 'bob');
+    assert.throws(() => JSON.stringify(v), /a Values has no JSON form/);
+    assert.throws(() => JSON.stringify({ values: v }), /Codec\.seal/);
+    assert.throws(() => new Values().setJSON('inner', v), /no JSON form/);
+  });
+
   it('keeps the Go type of a number or JSON value replaced without a type, and says when it cannot', () => {
     const v = new Values().set('visits', 7, 'int32').set('uid', 5n, 'uint64').set('ttl', 10n, 'time.Duration').setJSON('prefs', { a: 1 });
     v.set('visits', v.get('visits') + 1).set('uid', 6).set('prefs', JSON.stringify({ b: 2 }));
