@@ -40,19 +40,7 @@ func TestReadmeSnippet(t *testing.T) {
 }
 
 func TestLoginReadLogout(t *testing.T) {
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := cookiesession.New(ring, cookiesession.Options{MaxChunks: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := newApp(sessions)
+	app := testApp(t)
 	cookies := map[string]string{}
 
 	res := request(t, app, http.MethodPost, "/login", url.Values{"username": {"ada"}}.Encode(), cookies)
@@ -113,19 +101,7 @@ func readBody(t *testing.T, res *http.Response) string {
 // is refused before the session, where it would sign the browser in as
 // the forger (login CSRF), and that the site's own form still works.
 func TestCrossSitePostRefused(t *testing.T) {
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := cookiesession.New(ring, cookiesession.Options{MaxChunks: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	app := newApp(sessions)
+	app := testApp(t)
 	for _, tc := range []struct {
 		header, value string
 		want          int
@@ -149,4 +125,22 @@ func TestCrossSitePostRefused(t *testing.T) {
 			t.Errorf("POST /login with %s: %s: %d with %d cookies, want %d", tc.header, tc.value, res.StatusCode, len(res.Cookies()), tc.want)
 		}
 	}
+}
+
+// testApp is the example's app over a ring of one fresh key.
+func testApp(t *testing.T) *fiber.App {
+	t.Helper()
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions, err := cookiesession.New(ring, cookiesession.Options{MaxChunks: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newApp(sessions)
 }
