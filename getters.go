@@ -1,0 +1,162 @@
+package cookiesession
+
+import (
+	"reflect"
+	"slices"
+	"time"
+)
+
+// lookupKind sets the caller's zero entry e to the one under key if it
+// holds kind k, and leaves it zero otherwise.
+func (s *Session) lookupKind(key string, k kind, e *entry) bool {
+	s.lock()
+	defer s.unlock()
+	if s.values.lookupInto(key, e) && e.kind == k {
+		return true
+	}
+	*e = entry{}
+	return false
+}
+
+// The typed getters return the zero value when key is missing or holds a
+// value they cannot return exactly. The numeric ones (GetInt, GetInt64,
+// GetUint64, GetFloat64) convert any stored integer or float that their
+// type holds without loss; the others do not convert.
+
+// GetString returns the string under key, or "" if key is missing or
+// holds another type (Get or GetAs tell the two apart).
+func (s *Session) GetString(key string) string {
+	var e entry
+	s.lookupKind(key, kindString, &e)
+	return e.str
+}
+
+// GetBytes returns a copy of the []byte under key, or nil if key is
+// missing or holds another type.
+func (s *Session) GetBytes(key string) []byte {
+	var e entry
+	if s.lookupKind(key, kindBytes, &e) {
+		return []byte(e.str)
+	}
+	return nil
+}
+
+// GetBool returns the bool under key, or false if key is missing or holds
+// another type.
+func (s *Session) GetBool(key string) bool {
+	var e entry
+	s.lookupKind(key, kindBool, &e)
+	return e.num == 1
+}
+
+// GetInt returns the number under key as an int, or 0 if key is missing
+// or holds a string, a non-number or a number an int cannot hold exactly.
+func (s *Session) GetInt(key string) int { return getNumber[int](s, key) }
+
+// GetInt64 returns the number under key as an int64, or 0 as GetInt does.
+func (s *Session) GetInt64(key string) int64 { return getNumber[int64](s, key) }
+
+// GetUint64 returns the number under key as a uint64, or 0 as GetInt
+// does (for a negative number, too).
+func (s *Session) GetUint64(key string) uint64 { return getNumber[uint64](s, key) }
+
+// GetFloat64 returns the number under key as a float64, or 0 as GetInt
+// does.
+func (s *Session) GetFloat64(key string) float64 { return getNumber[float64](s, key) }
+
+func getNumber[T any](s *Session, key string) T {
+	var e entry
+	s.lock()
+	found := s.values.lookupInto(key, &e)
+	s.unlock()
+	n, ok := e.asNumber()
+	t, _ := convertNumber[T](n)
+	if !found || !ok {
+		var zero T
+		return zero
+	}
+	return t
+}
+
+// GetDuration returns the time.Duration under key, or 0 if key is missing
+// or holds another type (a number has no unit).
+func (s *Session) GetDuration(key string) time.Duration {
+	var e entry
+	s.lookupKind(key, kindDuration, &e)
+	return time.Duration(e.num)
+}
+
+// GetTime returns the time.Time under key, or the zero Time if key is
+// missing or holds another type.
+func (s *Session) GetTime(key string) time.Time {
+	var e entry
+	if s.lookupKind(key, kindTime, &e) {
+		return e.val.(wireTime).time()
+	}
+	return time.Time{}
+}
+
+// GetStrings returns a copy of the []string under key, or nil if key is
+// missing or holds another type.
+func (s *Session) GetStrings(key string) []string {
+	var e entry
+	if s.lookupKind(key, kindStrings, &e) {
+		return slices.Clone(e.val.([]string))
+	}
+	return nil
+}
+
+// GetStringMap returns a copy of the map[string]string under key, or nil
+// if key is missing or holds another type.
+func (s *Session) GetStringMap(key string) map[string]string {
+	var e entry
+	if s.lookupKind(key, kindStringMap, &e) {
+		return e.value().(map[string]string)
+	}
+	return nil
+}
+
+// GetAs returns the value under key as a T. It reports false if the key is
+// missing or holds another type, except that:
+//   - a T whose kind is a number, named ones such as type UserID int64
+//     included, gets any stored integer or float it holds without loss, as
+//     GetInt does; time.Duration gets only a stored Duration;
+//   - a T whose kind is string or bool (type Role string) gets a stored
+//     string or bool;
+//   - an interface T (such as any) gets a stored nil.
+func GetAs[T any](s *Session, key string) (T, bool) {
+	var e entry
+	s.lock()
+	found := s.values.lookupInto(key, &e)
+	s.unlock()
+	if !found {
+		var zero T
+		return zero, false
+	}
+	v := e.value()
+	if t, ok := v.(T); ok {
+		return t, true
+	}
+	if v == nil { // a stored nil is the zero value of an interface T
+		var zero T
+		return zero, any(zero) == nil
+	}
+	if n, ok := e.asNumber(); ok {
+		return convertNumber[T](n)
+	}
+	return convertKind[T](v)
+}
+
+// convertKind converts v, a string or a bool, to T if T is of that kind.
+func convertKind[T any](v any) (T, bool) {
+	var out T
+	dst := reflect.ValueOf(&out).Elem()
+	switch src := reflect.ValueOf(v); src.Kind() {
+	case reflect.String, reflect.Bool:
+		if dst.Kind() == src.Kind() {
+			dst.Set(src.Convert(dst.Type()))
+			return out, true
+		}
+	}
+	return out, false
+}
