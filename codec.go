@@ -145,8 +145,9 @@ type Lifetime struct {
 	// BrowserSession leaves Max-Age out of the cookie, so the browser drops
 	// it when it closes; false makes the cookie persistent. Unlike the
 	// durations, it always overrides Options.BrowserSession, even in a
-	// zero Lifetime given to Session.SetLifetime (which then takes
-	// Options.MaxAge as its MaxAge, so that the token carries it).
+	// zero Lifetime given to Session.SetLifetime (which, under
+	// Options.BrowserSession, then takes Options.MaxAge, within
+	// MaxLifetime, as its MaxAge, so that the token carries it).
 	BrowserSession bool
 }
 
