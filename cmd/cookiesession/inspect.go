@@ -275,8 +275,11 @@ type inspection struct {
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
 	KeyID   string    `json:"key_id"`
-	// KeyPrimary is false when the token was sealed under an open-only key,
-	// which a server re-seals under the primary on the next response.
+	// KeyPrimary is false when the token was sealed under a key other than
+	// the primary: an open-only key, which a server re-seals under the
+	// primary on the next response, or one due to become the primary
+	// within 60 s, under which servers keep it (the text output says
+	// which; see keyIncoming).
 	KeyPrimary bool `json:"key_primary"`
 	// Lifetime is the session's own ("remember me"), absent when it follows
 	// the service's Options.
