@@ -85,7 +85,10 @@ type Options struct {
 	// header passes 4 KB (a session near one full cookie) and 400 to a
 	// Cookie line over 8 KB (two cookies); the Manager logs the first
 	// response whose cookies pass either at Warn (README, "Header limits
-	// in front").
+	// in front"). A session written over two or more cookies also expires
+	// every chunk above its token, up to MaxChunks, one short Set-Cookie
+	// line each (a parallel response may have left one): keep MaxChunks to
+	// what sessions need.
 	MaxChunks int
 
 	// Validate, if set, runs on every session loaded from a valid cookie. An

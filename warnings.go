@@ -356,7 +356,7 @@ func (m *Manager) warnHeaderSize(s *Session, h http.Header, r *http.Request) {
 	}
 	s.log(ctx, slog.LevelWarn, "cookiesession: the session's cookies pass a header limit of a proxy in its default configuration, and the user gets an error page or loses the session without this server hearing of it, unless nothing in front has that limit (logged once)",
 		slog.String("reason", reason), slog.String("path", path),
-		slog.String("fix", "keep less in the session (an id, the rest in your database); or raise the proxy's limits, in nginx proxy_buffer_size 16k, proxy_buffers 8 16k, proxy_busy_buffers_size 32k and large_client_header_buffers 4 16k for up to three chunks (README, \"Header limits in front\")"))
+		slog.String("fix", "keep less in the session (an id, the rest in your database), and MaxChunks no higher than it needs (a session over several cookies expires each chunk above its own); or raise the proxy's limits, in nginx proxy_buffer_size 16k, proxy_buffers 8 16k, proxy_busy_buffers_size 32k and large_client_header_buffers 4 16k for up to three chunks (README, \"Header limits in front\")"))
 }
 
 // responseHeaderSize returns the least number of bytes net/http writes
