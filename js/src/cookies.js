@@ -13,6 +13,13 @@ const OPTIONS = ['name', 'maxAge', 'idleTimeout', 'maxLifetime', 'maxCookieSize'
 const FLAGS = ['secure', 'httpOnly', 'partitioned', 'browserSession'];
 const utf8 = new TextEncoder();
 
+// flooded reports whether the Cookie header lines hold more cookies than
+// are read: such a request counts as carrying none.
+const flooded = (cookieHeader) => {
+  const lines = cookieHeader == null ? [] : Array.isArray(cookieHeader) ? cookieHeader : [cookieHeader];
+  return lines.reduce((n, line) => n + (typeof line === 'string' ? line.split(';').length : 0), 0) > MAX_COOKIES;
+};
+
 /**
  * SessionCookies reads and writes one session cookie configuration, as Go's
  * Manager does: the chunks are named name, name.1, ... name.(maxChunks-1),
@@ -83,8 +90,13 @@ export class SessionCookies {
     }
   }
 
-  /** How many chunk cookies the request holds: the highest index sent plus one. */
+  /**
+   * How many chunk cookies the request holds: the highest index sent plus
+   * one. A header of more cookies than are read (3000) may hold any of
+   * them, so it counts as every chunk, as Go's Destroy takes it.
+   */
   chunksSent(cookieHeader) {
+    if (flooded(cookieHeader)) return this.#names.length;
     return read(this.#cookies(cookieHeader)).values.length;
   }
 
@@ -99,7 +111,7 @@ export class SessionCookies {
     if (!lines.every((line) => typeof line === 'string')) {
       throw new TypeError("cookiesession: give the Cookie header's text, such as request.headers.get('cookie') or req.headers.cookie");
     }
-    if (lines.reduce((n, line) => n + line.split(';').length, 0) > MAX_COOKIES) return [];
+    if (flooded(lines)) return [];
     const cookies = [];
     for (const line of lines) {
       for (const part of line.split(';')) {

@@ -243,7 +243,7 @@ export class SessionCookies {
    * "session created in the future" among those tried, else the first one's.
    */
   open(cookieHeader: string | string[] | null | undefined, now?: Date): SessionRecord | null;
-  /** How many chunks the request holds (the highest index plus one). */
+  /** How many chunks the request holds (the highest index plus one); every chunk for a header of more than 3000 cookies, which may hold any. */
   chunksSent(cookieHeader: string | string[] | null | undefined): number;
   /**
    * Set-Cookie values for record, expiring chunks beyond the token that the
