@@ -149,7 +149,7 @@ func (d ringDecoder) object(what string, required, optional []string, member fun
 	for d.dec.More() {
 		tok, err := d.dec.Token()
 		if err != nil {
-			return d.syntaxError(err)
+			return syntaxError(err)
 		}
 		name, _ := tok.(string) // inside an object, a token here is a member name
 		switch {
@@ -192,7 +192,7 @@ func unknownMember(what, name string, names []string) error {
 func (d ringDecoder) delim(want json.Delim, what, kind string) error {
 	tok, err := d.dec.Token()
 	if err != nil {
-		return d.syntaxError(err)
+		return syntaxError(err)
 	}
 	if tok != want {
 		return fmt.Errorf("cookiesession: parsing key ring: %s is not %s", what, kind)
@@ -203,7 +203,7 @@ func (d ringDecoder) delim(want json.Delim, what, kind string) error {
 // syntaxError wraps the JSON decoder's err. Its "invalid character 'x'"
 // would quote a byte of a secret written without its quotes (or of a
 // secret given alone for the ring), so such a byte is not quoted.
-func (d ringDecoder) syntaxError(err error) error {
+func syntaxError(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
@@ -224,7 +224,7 @@ func isSecretByte(b byte) bool {
 func (d ringDecoder) version() error {
 	tok, err := d.dec.Token()
 	if err != nil {
-		return d.syntaxError(err)
+		return syntaxError(err)
 	}
 	if n, ok := tok.(json.Number); !ok || n != "1" {
 		return errors.New("cookiesession: key ring version is not 1, the only version supported")
@@ -235,7 +235,7 @@ func (d ringDecoder) version() error {
 func (d ringDecoder) str(what string) (string, error) {
 	tok, err := d.dec.Token()
 	if err != nil {
-		return "", d.syntaxError(err)
+		return "", syntaxError(err)
 	}
 	s, ok := tok.(string)
 	if !ok {
