@@ -1,5 +1,5 @@
-// Package echosession runs cookiesession's middleware inside an echo (v4)
-// server.
+// Package echosession runs cookiesession's middleware inside an echo v4
+// server. For echo v5, use github.com/seed-ff2808ae/cookiesession/echo5.
 //
 // Middleware runs the rest of the chain inside the Manager's own net/http
 // middleware, with the echo response writing through the Manager's

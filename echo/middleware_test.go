@@ -238,7 +238,7 @@ func TestErrorHandlerChangesSession(t *testing.T) {
 }
 
 // TestReadmeEcho compiles the README's echo snippet against this module.
-func TestReadmeEcho(t *testing.T) { compileReadmeBlock(t, "echosession.Middleware(") }
+func TestReadmeEcho(t *testing.T) { compileReadmeBlock(t, `"github.com/labstack/echo/v4"`) }
 
 // TestStackedManagers puts two Managers' middleware on one route: each
 // Manager's session is reached through it, each commits its own cookie,

@@ -1,0 +1,132 @@
+// Package echosession runs cookiesession's middleware inside an echo v5
+// server. For echo v4, use github.com/seed-ff2808ae/cookiesession/echo.
+//
+// Middleware runs the rest of the chain inside the Manager's own net/http
+// middleware, with c.Response() set to the Manager's committing writer, so
+// the cookie is committed exactly as with net/http: before the first byte
+// of the response, or when the chain returns. That writer unwraps, as
+// echo.UnwrapResponse expects, to echo's own Response, which records the
+// status of whatever is sent, Options.ErrorHandler's answer included.
+//
+// An error the chain returns is answered by e.HTTPErrorHandler inside the
+// Manager's middleware (echo v5's Context has no Error method; this is the
+// call v5's RequestLogger makes with HandleError), so that what the error
+// handler stores in the session, a flash message say, reaches the client
+// with its answer. The error is still returned up the chain, and echo
+// calls its error handler again after the chain: a custom HTTPErrorHandler
+// should skip a response that is already committed, as echo's default one
+// does.
+//
+// echo v5's Recover does not answer a panic: it returns it as an error,
+// which echo's error handler answers after the chain. Put Recover before
+// Middleware, so that the panic unwinds through it: the answer then goes
+// out without the session's half-made change, and a change the error
+// handler makes to the session is logged as not saved. After Middleware,
+// Recover's error is answered inside it like any other, and the handler's
+// change before the panic goes out with it.
+//
+//	e := echo.New()
+//	e.Use(middleware.Recover(), echosession.Middleware(sessions))
+//	e.GET("/", func(c *echo.Context) error {
+//		s := echosession.Session(c)
+//		...
+//	})
+//
+// echo.WrapMiddleware(sessions.Handler) works too (the tests run both), but
+// echo's error handler then runs after the cookie is committed, so a change
+// it makes to the session is lost (and logged), and it costs more
+// allocations per request: compare BenchmarkMiddleware/echo-wrap
+// with BenchmarkMiddleware/echo.
+package echosession
+
+import (
+	"net/http"
+	"sync"
+
+	"github.com/labstack/echo/v5"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Middleware returns echo middleware that loads each request's session from
+// m and commits its cookies before the response is sent, whichever way the
+// handler answers (c.JSON, c.String, c.Redirect, c.NoContent, c.Stream,
+// c.File, a returned error, ...). A session that does not fit is answered
+// by m's Options.ErrorHandler, and the client keeps its previous cookie.
+func Middleware(m *cookiesession.Manager) echo.MiddlewareFunc {
+	h := m.Handler(http.HandlerFunc(serve))
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			st := states.Get().(*state)
+			own := c.Response()
+			st.ResponseWriter, st.c, st.next = own, c, next
+			// The response the chain was given comes back even when it
+			// panics, so that the answer to the panic is written without
+			// the session's half-made change, as with net/http.
+			defer c.SetResponse(own)
+			h.ServeHTTP(st, c.Request())
+			err := st.err
+			*st = state{}
+			states.Put(st)
+			return err
+		}
+	}
+}
+
+// Session returns the request's session, or nil if Middleware did not run.
+// With several Managers' middleware on one route it returns the innermost
+// one's; m.FromContext(c.Request().Context()) returns a given Manager's.
+func Session(c *echo.Context) *cookiesession.Session {
+	return cookiesession.FromContext(c.Request().Context())
+}
+
+// states recycles the per-request state, so that this middleware adds no
+// allocation to the net/http middleware's own.
+var states = sync.Pool{New: func() any { return new(state) }}
+
+// state joins one request's echo context to the Manager's middleware. It
+// is also the writer the Manager's writer writes to: the response the
+// chain was given, which unwraps to echo's Response.
+type state struct {
+	http.ResponseWriter
+	c    *echo.Context
+	next echo.HandlerFunc
+	err  error // what the chain returned
+}
+
+// Unwrap lets echo.UnwrapResponse and http.ResponseController reach
+// echo's Response.
+func (st *state) Unwrap() http.ResponseWriter { return st.ResponseWriter }
+
+// serve runs the rest of the echo chain inside the Manager's middleware: w
+// is the Manager's committing writer, r carries the session.
+func serve(w http.ResponseWriter, r *http.Request) {
+	st := stateOf(w)
+	st.c.SetRequest(r)
+	st.c.SetResponse(w)
+	st.err = st.next(st.c)
+	if st.err != nil {
+		// echo's HTTPErrorHandler answers here, inside the Manager's
+		// middleware: a change it makes to the session (a flash message)
+		// goes out with its response. The error still goes up the chain,
+		// and echo's default handler does not answer a committed response
+		// again. A Context made by echo.NewContext without an Echo (a
+		// unit test's) has no error handler: the error just goes up.
+		if e := st.c.Echo(); e != nil {
+			e.HTTPErrorHandler(st.c, st.err)
+		}
+	}
+}
+
+// stateOf finds the state the Manager's writer wraps.
+func stateOf(w http.ResponseWriter) *state {
+	for {
+		switch x := w.(type) {
+		case *state:
+			return x
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			panic("cookiesession/echo5: the Manager's writer does not unwrap to echo's")
+		}
+	}
+}

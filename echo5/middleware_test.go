@@ -1,0 +1,362 @@
+package echosession_test
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v5"
+	"github.com/labstack/echo/v5/middleware"
+	"github.com/seed-ff2808ae/cookiesession"
+	echosession "github.com/seed-ff2808ae/cookiesession/echo5"
+)
+
+// ways are the two ways to put the Manager in front of an echo app: this
+// package's middleware and echo's own wrapper around the net/http one.
+func ways(m *cookiesession.Manager) map[string]echo.MiddlewareFunc {
+	return map[string]echo.MiddlewareFunc{
+		"Middleware":     echosession.Middleware(m),
+		"WrapMiddleware": echo.WrapMiddleware(m.Handler),
+	}
+}
+
+// newApp is an echo app behind mw with one route per way of answering.
+// Every route under /style/ stores its name, then answers.
+func newApp(t *testing.T, mw echo.MiddlewareFunc) *echo.Echo {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello from a file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.Filesystem = os.DirFS(dir) // c.File reads from it
+	e.Use(mw)
+	e.POST("/login", func(c *echo.Context) error {
+		s := echosession.Session(c)
+		s.Renew()
+		if err := s.Set("user", c.QueryParam("user")); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "hello "+c.QueryParam("user"))
+	})
+	e.GET("/whoami", func(c *echo.Context) error {
+		s := echosession.Session(c)
+		return c.String(http.StatusOK, fmt.Sprintf("user=%s blob=%d style=%s", s.GetString("user"), len(s.GetString("blob")), s.GetString("style")))
+	})
+	e.POST("/blob", func(c *echo.Context) error {
+		n, _ := strconv.Atoi(c.QueryParam("n"))
+		if err := echosession.Session(c).Set("blob", strings.Repeat("x", n)); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, fmt.Sprintf("stored %d", n))
+	})
+	e.POST("/logout", func(c *echo.Context) error {
+		echosession.Session(c).Destroy()
+		return c.String(http.StatusOK, "bye")
+	})
+	e.POST("/style/:name", func(c *echo.Context) error {
+		name := c.Param("name")
+		if err := echosession.Session(c).Set("style", name); err != nil {
+			return err
+		}
+		switch name {
+		case "json":
+			return c.JSON(http.StatusCreated, map[string]string{"style": name})
+		case "string":
+			return c.String(http.StatusOK, "style "+name)
+		case "redirect":
+			return c.Redirect(http.StatusSeeOther, "/whoami")
+		case "nocontent":
+			return c.NoContent(http.StatusAccepted)
+		case "stream":
+			return c.Stream(http.StatusOK, "text/plain", strings.NewReader("streamed"))
+		case "file":
+			return c.File("hello.txt")
+		case "error": // answered by echo's HTTPErrorHandler
+			return echo.NewHTTPError(http.StatusForbidden, "no entry")
+		case "flush": // committed by the handler, then written
+			c.Response().WriteHeader(http.StatusOK)
+			if err := http.NewResponseController(c.Response()).Flush(); err != nil {
+				return err
+			}
+			_, err := c.Response().Write([]byte("flushed"))
+			return err
+		case "written-error": // an error after the answer: not answered again
+			return errors.Join(c.String(http.StatusOK, "written"), errors.New("late failure"))
+		}
+		return nil // nothing written: committed when the chain returns
+	})
+	return e
+}
+
+func TestSessionLifecycle(t *testing.T) {
+	m := newManager(t)
+	for way, mw := range ways(m) {
+		t.Run(way, func(t *testing.T) {
+			c := newClient(t, newServer(t, newApp(t, mw)))
+
+			if resp, body := c.do("GET", "/whoami"); body != "user= blob=0 style=" || resp.Header["Set-Cookie"] != nil {
+				t.Fatalf("first visit: %q, Set-Cookie %q", body, resp.Header["Set-Cookie"])
+			}
+
+			resp, body := c.do("POST", "/login?user=ada")
+			if body != "hello ada" || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+				t.Fatalf("login: %q, Set-Cookie %v", body, setCookies(resp))
+			}
+			if _, body := c.do("GET", "/whoami"); body != "user=ada blob=0 style=" {
+				t.Fatalf("after login: %q", body)
+			}
+
+			resp, _ = c.do("POST", fmt.Sprintf("/blob?n=%d", chunkedBlob))
+			if got := setCookies(resp); !slices.Equal(got, []string{"session.1=kept", "session=kept"}) {
+				t.Fatalf("chunked session: Set-Cookie %v, want two chunks", got)
+			}
+			if got := c.jarNames(); !slices.Equal(got, []string{"session", "session.1"}) {
+				t.Fatalf("jar holds %v", got)
+			}
+			want := fmt.Sprintf("user=ada blob=%d style=", chunkedBlob)
+			if _, body := c.do("GET", "/whoami"); body != want {
+				t.Fatalf("read back from two chunks: %q, want %q", body, want)
+			}
+
+			resp, body = c.do("POST", fmt.Sprintf("/blob?n=%d", tooLargeBlob))
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || body != "session too large\n" {
+				t.Fatalf("too large: %d %q, want the ErrorHandler's 413", resp.StatusCode, body)
+			}
+			if got := resp.Header["Set-Cookie"]; got != nil {
+				t.Fatalf("too large: Set-Cookie %q", got)
+			}
+			if _, body := c.do("GET", "/whoami"); body != want {
+				t.Fatalf("after a too-large session the client's cookie says %q, want %q", body, want)
+			}
+
+			resp, _ = c.do("POST", "/logout")
+			if got := setCookies(resp); !slices.Equal(got, []string{"session.1=expired", "session=expired"}) {
+				t.Fatalf("logout: Set-Cookie %v, want both chunks expired", got)
+			}
+			if got := c.jarNames(); len(got) != 0 {
+				t.Fatalf("after logout the jar holds %v", got)
+			}
+			if _, body := c.do("GET", "/whoami"); body != "user= blob=0 style=" {
+				t.Fatalf("after logout: %q", body)
+			}
+		})
+	}
+}
+
+// TestAnswerStyles checks that every way an echo handler can answer carries
+// the cookie, and that the cookie holds what the handler stored.
+func TestAnswerStyles(t *testing.T) {
+	m := newManager(t)
+	for way, mw := range ways(m) {
+		srv := newServer(t, newApp(t, mw))
+		for _, tc := range []struct {
+			style  string
+			status int
+			body   string
+		}{
+			{"json", http.StatusCreated, "{\"style\":\"json\"}\n"},
+			{"string", http.StatusOK, "style string"},
+			{"redirect", http.StatusSeeOther, ""},
+			{"nocontent", http.StatusAccepted, ""},
+			{"stream", http.StatusOK, "streamed"},
+			{"file", http.StatusOK, "hello from a file"},
+			{"error", http.StatusForbidden, "{\"message\":\"no entry\"}\n"},
+			{"flush", http.StatusOK, "flushed"},
+			{"written-error", http.StatusOK, "written"},
+			{"nothing", http.StatusOK, ""},
+		} {
+			t.Run(way+"/"+tc.style, func(t *testing.T) {
+				c := newClient(t, srv)
+				resp, body := c.do("POST", "/style/"+tc.style)
+				if resp.StatusCode != tc.status || body != tc.body {
+					t.Errorf("got %d %q, want %d %q", resp.StatusCode, body, tc.status, tc.body)
+				}
+				if got := setCookies(resp); !slices.Equal(got, []string{"session=kept"}) {
+					t.Fatalf("Set-Cookie %v, want the session cookie", got)
+				}
+				if tc.style == "redirect" && resp.Header.Get("Location") != "/whoami" {
+					t.Errorf("Location %q", resp.Header.Get("Location"))
+				}
+				if _, body := c.do("GET", "/whoami"); body != "user= blob=0 style="+tc.style {
+					t.Errorf("next request reads %q", body)
+				}
+			})
+		}
+	}
+}
+
+// TestTooLargeStatusSeen checks that echo's own view of the response (what
+// its logger reads) is the ErrorHandler's status, not the handler's.
+func TestTooLargeStatusSeen(t *testing.T) {
+	m := newManager(t)
+	var seen int
+	e := echo.New()
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			err := next(c)
+			if r, err := echo.UnwrapResponse(c.Response()); err == nil {
+				seen = r.Status
+			}
+			return err
+		}
+	})
+	e.Use(echosession.Middleware(m))
+	e.GET("/", func(c *echo.Context) error {
+		if err := echosession.Session(c).Set("blob", strings.Repeat("x", tooLargeBlob)); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "stored")
+	})
+	resp, body := newClient(t, newServer(t, e)).do("GET", "/")
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || body != "session too large\n" || seen != resp.StatusCode {
+		t.Fatalf("client got %d %q; echo saw status %d", resp.StatusCode, body, seen)
+	}
+}
+
+// TestErrorHandlerChangesSession checks that what echo's HTTPErrorHandler
+// stores in the session (a flash before a redirect) reaches the client with
+// the error's answer, and that the error still reaches outer middleware.
+func TestErrorHandlerChangesSession(t *testing.T) {
+	m := newManager(t)
+	var outerErr error
+	e := echo.New()
+	e.HTTPErrorHandler = flashErrorHandler
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			outerErr = next(c)
+			return outerErr
+		}
+	})
+	e.Use(echosession.Middleware(m))
+	e.GET("/admin", func(c *echo.Context) error { return echo.NewHTTPError(http.StatusForbidden, "no entry") })
+	e.GET("/flash", func(c *echo.Context) error {
+		return c.String(http.StatusOK, strings.Join(echosession.Session(c).Flashes(), ","))
+	})
+	cl := newClient(t, newServer(t, e))
+	resp, _ := cl.do(http.MethodGet, "/admin")
+	if resp.StatusCode != http.StatusSeeOther || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+		t.Fatalf("GET /admin: %d, Set-Cookie %v; want the error handler's redirect with the cookie", resp.StatusCode, setCookies(resp))
+	}
+	if he, ok := outerErr.(*echo.HTTPError); !ok || he.Code != http.StatusForbidden {
+		t.Errorf("outer middleware saw %v, want the handler's 403", outerErr)
+	}
+	if _, body := cl.do(http.MethodGet, "/flash"); body != "denied: code=403, message=no entry" {
+		t.Errorf("GET /flash: %q", body)
+	}
+}
+
+// TestReadmeEcho5 compiles the README's echo v5 snippet against this
+// module.
+func TestReadmeEcho5(t *testing.T) { compileReadmeBlock(t, `"github.com/labstack/echo/v5"`) }
+
+// TestStackedManagers puts two Managers' middleware on one route: each
+// Manager's session is reached through it, each commits its own cookie,
+// and Session returns the innermost one's.
+func TestStackedManagers(t *testing.T) {
+	auth, prefs := namedManager(t, "auth"), namedManager(t, "prefs")
+	e := echo.New()
+	e.Use(echosession.Middleware(auth), echosession.Middleware(prefs))
+	e.POST("/set", func(c *echo.Context) error {
+		ctx := c.Request().Context()
+		if err := errors.Join(auth.FromContext(ctx).Set("user", "ada"), prefs.FromContext(ctx).Set("theme", "dark")); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "ok")
+	})
+	e.GET("/get", func(c *echo.Context) error {
+		ctx := c.Request().Context()
+		return c.String(http.StatusOK, fmt.Sprintf("user=%s theme=%s innermost=%s", auth.FromContext(ctx).GetString("user"),
+			prefs.FromContext(ctx).GetString("theme"), echosession.Session(c).GetString("theme")))
+	})
+	cl := newClient(t, newServer(t, e))
+	cl.do(http.MethodPost, "/set")
+	if got := cl.jarNames(); !slices.Equal(got, []string{"auth", "prefs"}) {
+		t.Errorf("cookies %q, want auth and prefs", got)
+	}
+	if _, body := cl.do(http.MethodGet, "/get"); body != "user=ada theme=dark innermost=dark" {
+		t.Errorf("GET /get: %q", body)
+	}
+}
+
+// TestPanicSendsNoCookie checks that a handler that changes the session and
+// then panics gets, with echo's Recover before the middleware, echo's 500
+// without the half-made change, as a net/http handler's panic does. After
+// the middleware, Recover's error is answered inside it, and the change
+// goes out with the 500, as the package doc says.
+func TestPanicSendsNoCookie(t *testing.T) {
+	m := newManager(t)
+	for _, tc := range []struct {
+		order      string
+		chain      []echo.MiddlewareFunc
+		wantCookie []string
+	}{
+		{"Recover before", []echo.MiddlewareFunc{middleware.Recover(), echosession.Middleware(m)}, nil},
+		{"Recover after", []echo.MiddlewareFunc{echosession.Middleware(m), middleware.Recover()}, []string{"session=kept"}},
+	} {
+		t.Run(tc.order, func(t *testing.T) {
+			e := echo.New()
+			e.Use(tc.chain...)
+			e.POST("/pay", func(c *echo.Context) error {
+				if err := echosession.Session(c).Set("balance", 0); err != nil {
+					return err
+				}
+				panic("payment failed")
+			})
+			resp, _ := newClient(t, newServer(t, e)).do(http.MethodPost, "/pay")
+			if resp.StatusCode != http.StatusInternalServerError || !slices.Equal(setCookies(resp), tc.wantCookie) {
+				t.Errorf("after a panic: %d, Set-Cookie %v; want echo's 500 and %v", resp.StatusCode, setCookies(resp), tc.wantCookie)
+			}
+		})
+	}
+}
+
+// TestErrorHandlerAfterPanicLogged checks that a flash the HTTPErrorHandler
+// stores for a panic that Recover (before the middleware) turned into an
+// error is logged as not saved rather than lost without a word: the
+// session's commit never ran, and c.Request() still carries the session.
+func TestErrorHandlerAfterPanicLogged(t *testing.T) {
+	var logged strings.Builder
+	m := managerWith(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	e := echo.New()
+	e.HTTPErrorHandler = flashErrorHandler
+	e.Use(middleware.Recover(), echosession.Middleware(m))
+	e.GET("/", func(c *echo.Context) error {
+		_ = echosession.Session(c).GetString("user")
+		panic("payment failed")
+	})
+	resp, _ := newClient(t, newServer(t, e)).do(http.MethodGet, "/")
+	if resp.StatusCode != http.StatusSeeOther || resp.Header["Set-Cookie"] != nil {
+		t.Errorf("after a panic: %d, Set-Cookie %q; want the error handler's redirect and no cookie", resp.StatusCode, resp.Header["Set-Cookie"])
+	}
+	if !strings.Contains(logged.String(), "the change was not saved") {
+		t.Errorf("the error handler's flash after the panic was not logged; log:\n%s", logged.String())
+	}
+}
+
+// TestContextWithoutEcho checks a handler's unit test that calls the
+// middleware on a Context from echo.NewContext with no Echo, so with no
+// HTTPErrorHandler: the handler's error comes back, and the cookie is
+// committed when the chain returns.
+func TestContextWithoutEcho(t *testing.T) {
+	m := newManager(t)
+	failed := errors.New("failed")
+	rec := httptest.NewRecorder()
+	c := echo.NewContext(httptest.NewRequest(http.MethodPost, "https://example.com/", nil), rec)
+	err := echosession.Middleware(m)(func(c *echo.Context) error {
+		if err := echosession.Session(c).Set("user", "ada"); err != nil {
+			return err
+		}
+		return failed
+	})(c)
+	if err != failed || !slices.Equal(setCookies(rec.Result()), []string{"session=kept"}) {
+		t.Errorf("got %v, Set-Cookie %v; want the handler's error and the cookie", err, setCookies(rec.Result()))
+	}
+}
