@@ -1,0 +1,192 @@
+package main
+
+import (
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// newManager is a Manager over a ring of one fresh key, logging to logger
+// (default: nowhere).
+func newManager(t *testing.T, logger ...*slog.Logger) *cookiesession.Manager {
+	t.Helper()
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := cookiesession.Options{Logger: slog.New(slog.DiscardHandler)}
+	if len(logger) > 0 {
+		opts.Logger = logger[0]
+	}
+	m, err := cookiesession.New(ring, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// testRoutes are sessionRoutes plus routes for the failure cases.
+func testRoutes() *http.ServeMux {
+	mux := sessionRoutes()
+	session := func(r *http.Request) *cookiesession.Session { return cookiesession.FromContext(r.Context()) }
+	mux.HandleFunc("GET /fail", func(w http.ResponseWriter, r *http.Request) {
+		session(r).AddFlash("sorry")
+		http.Error(w, "teapot", http.StatusTeapot)
+	})
+	mux.HandleFunc("GET /flashes", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%q", session(r).Flashes())
+	})
+	mux.HandleFunc("GET /panic", func(w http.ResponseWriter, r *http.Request) {
+		_ = session(r).Set("half", "made")
+		panic("boom")
+	})
+	mux.HandleFunc("GET /half", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "half=%q", session(r).GetString("half"))
+	})
+	mux.HandleFunc("POST /big", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		if _, err := fmt.Sscan(r.URL.Query().Get("n"), &n); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := session(r).Set("big", strings.Repeat("b", n)); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprint(w, "stored")
+	})
+	return mux
+}
+
+// client is a cookie-jar client of an app served over TLS on loopback.
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+// serve runs app on a TLS listener on 127.0.0.1 until the test ends.
+func serve(t *testing.T, app *fiber.App) *client {
+	t.Helper()
+	// httptest's certificate, and a client that trusts it.
+	ts := httptest.NewUnstartedServer(http.NotFoundHandler())
+	ts.StartTLS()
+	config, hc := ts.TLS, ts.Client()
+	ts.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- app.Listener(tls.NewListener(ln, config)) }()
+	t.Cleanup(func() {
+		if err := app.ShutdownWithTimeout(5 * time.Second); err != nil {
+			t.Error(err)
+		}
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	})
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc.Jar = jar
+	hc.Timeout = 5 * time.Second
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &client{t: t, base: "https://" + ln.Addr().String(), http: hc}
+}
+
+// browserHeaders make a request's header about as large as a browser's.
+var browserHeaders = map[string]string{
+	"User-Agent":      "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+	"Accept":          "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,*/*;q=0.8",
+	"Accept-Language": "en-GB,en;q=0.9",
+	"Sec-Fetch-Site":  "same-origin",
+}
+
+// result is one response: the session cookies it set, by name, with
+// their Max-Age (negative: expired).
+type result struct {
+	status             int
+	body               string
+	setCookie          map[string]int
+	vary, cacheControl string
+}
+
+func (c *client) do(method, path, form string) result {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(form))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for key, value := range browserHeaders {
+		req.Header.Set(key, value)
+	}
+	if form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	r := result{status: res.StatusCode, body: string(body), vary: res.Header.Get("Vary"), cacheControl: res.Header.Get("Cache-Control")}
+	for _, ck := range res.Cookies() {
+		if r.setCookie == nil {
+			r.setCookie = map[string]int{}
+		}
+		r.setCookie[ck.Name] = ck.MaxAge
+	}
+	return r
+}
+
+// storeLargest stores the largest value the Manager's one 4 KB cookie
+// holds (the first of 3000, 2990, ... bytes it does not refuse) and
+// returns the length of the cookie's value the client got.
+func (c *client) storeLargest() int {
+	c.t.Helper()
+	for n := 3000; n > 2800; n -= 10 {
+		before := c.cookieSize()
+		if r := c.do("POST", fmt.Sprintf("/big?n=%d", n), ""); r.status == http.StatusOK {
+			return c.cookieSize()
+		} else if r.status != http.StatusInternalServerError || c.cookieSize() != before {
+			c.t.Fatalf("storing %d bytes: %+v", n, r)
+		}
+	}
+	c.t.Fatal("the Manager refused every session from 3000 down to 2810 bytes")
+	return 0
+}
+
+// cookieSize is the length of the session cookie's value in the jar.
+func (c *client) cookieSize() int {
+	req, err := http.NewRequest("GET", c.base, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	for _, ck := range c.http.Jar.Cookies(req.URL) {
+		if ck.Name == "session" {
+			return len(ck.Value)
+		}
+	}
+	return 0
+}
