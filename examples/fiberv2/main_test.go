@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -95,8 +96,8 @@ func TestRecipe(t *testing.T) {
 
 // TestDefaultReadBufferLocksOut is why the recipe raises ReadBufferSize:
 // under fiber v2's default 4 KB, the largest session the Manager writes
-// makes every later request of the browser a 431, logout included, and
-// nothing is logged.
+// makes every later request of the browser a 431, logout included, which
+// fasthttp answers before any handler or the Manager sees it.
 func TestDefaultReadBufferLocksOut(t *testing.T) {
 	m := newManager(t)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
@@ -114,13 +115,21 @@ func TestDefaultReadBufferLocksOut(t *testing.T) {
 
 // TestHTTPMiddlewareHidesSession: under adaptor.HTTPMiddleware(m.Handler)
 // a fiber handler finds no session where it would look, since the
-// adaptor copies only context.WithValue entries into the locals, and
-// the middleware has committed before c.Next() runs the fiber handlers.
+// adaptor copies only context.WithValue entries into the locals. And the
+// middleware has committed before c.Next() runs the fiber handlers: a
+// session passed on in such an entry saves nothing, and its change is
+// logged as not saved.
 func TestHTTPMiddlewareHidesSession(t *testing.T) {
-	m := newManager(t)
+	var logged bytes.Buffer
+	m := newManager(t, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
-	app.Use(adaptor.HTTPMiddleware(m.Handler))
+	app.Use(adaptor.HTTPMiddleware(func(next http.Handler) http.Handler {
+		return m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionKey{}, m.FromContext(r.Context()))))
+		}))
+	}))
 	app.Get("/", func(c *fiber.Ctx) error {
+		_ = c.Locals(sessionKey{}).(*cookiesession.Session).Set("user", "ada")
 		return c.SendString(fmt.Sprint(cookiesession.FromContext(c.UserContext()) != nil, m.FromContext(c.Context()) != nil))
 	})
 	res, err := app.Test(httptest.NewRequest("GET", "/", nil))
@@ -129,6 +138,9 @@ func TestHTTPMiddlewareHidesSession(t *testing.T) {
 	}
 	if body, _ := io.ReadAll(res.Body); string(body) != "false false" {
 		t.Errorf("session in c.UserContext(), c.Context(): %s, want false false", body)
+	}
+	if len(res.Cookies()) != 0 || !strings.Contains(logged.String(), "not saved") {
+		t.Errorf("a change in a fiber handler: %d cookies set, log %q; want none, and logged as not saved", len(res.Cookies()), logged.String())
 	}
 }
 
