@@ -9,8 +9,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httptrace"
-	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -1020,27 +1018,7 @@ func earlyHintsHandler(t *testing.T) http.HandlerFunc {
 }
 
 func checkEarlyHints(t *testing.T, srv *tlsServer) {
-	var mu sync.Mutex
-	var hints []textproto.MIMEHeader
-	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
-		mu.Lock()
-		defer mu.Unlock()
-		if code == http.StatusEarlyHints {
-			hints = append(hints, h)
-		}
-		return nil
-	}}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, srv.URL+"/hints", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	mu.Lock()
-	defer mu.Unlock()
+	hints, resp := fetch1xx(t, srv.Client(), srv.URL+"/hints")
 	if len(hints) != 1 || hints[0].Get("Link") == "" {
 		t.Fatalf("got %d 103 responses (%v), want one with the Link header", len(hints), hints)
 	}

@@ -19,6 +19,8 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/http/httptrace"
+	"net/textproto"
 	"net/url"
 	"os"
 	"slices"
@@ -506,9 +508,21 @@ type tlsServer struct {
 
 func newTLSServer(t *testing.T, h http.Handler) *tlsServer {
 	t.Helper()
+	return startTLS(t, h, false)
+}
+
+// newH2Server is newTLSServer over HTTP/2, which its clients speak too.
+func newH2Server(t *testing.T, h http.Handler) *tlsServer {
+	t.Helper()
+	return startTLS(t, h, true)
+}
+
+func startTLS(t *testing.T, h http.Handler, h2 bool) *tlsServer {
+	t.Helper()
 	errLog := new(syncBuffer)
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config.ErrorLog = log.New(errLog, "", 0)
+	srv.EnableHTTP2 = h2
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return &tlsServer{Server: srv, errLog: errLog}
@@ -564,6 +578,34 @@ func fetch(t *testing.T, c *http.Client, target string) (*http.Response, string)
 		t.Fatal(err)
 	}
 	return resp, string(body)
+}
+
+// fetch1xx GETs target with c and returns the headers of the 1xx
+// responses that came before the final one, with that one (its body read
+// and closed).
+func fetch1xx(t *testing.T, c *http.Client, target string) ([]textproto.MIMEHeader, *http.Response) {
+	t.Helper()
+	var mu sync.Mutex
+	var hints []textproto.MIMEHeader
+	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {
+		mu.Lock()
+		defer mu.Unlock()
+		hints = append(hints, h)
+		return nil
+	}}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	return hints, resp
 }
 
 // ---- a ResponseWriter that keeps nothing -------------------------------

@@ -53,7 +53,7 @@ func (w *responseWriter) commit() error {
 func (w *responseWriter) WriteHeader(code int) {
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
 		if w.err == nil {
-			w.ResponseWriter.WriteHeader(code)
+			w.informational(code)
 		}
 		return
 	}
@@ -64,6 +64,23 @@ func (w *responseWriter) WriteHeader(code int) {
 	if w.commit() == nil {
 		w.wroteHeader = true
 		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+// informational sends a 1xx response, which net/http writes from the
+// header map as it stands, without the session's Set-Cookie lines that a
+// Save put there: a client may take a cookie from a 1xx (RFC 6265), and
+// the line may yet be replaced, or left out of the final response (a
+// session that no longer fits, a panic). They go back once it is sent.
+func (w *responseWriter) informational(code int) {
+	h := w.Header()
+	lines, ok := h["Set-Cookie"]
+	if ok {
+		removeOursFrom(h, "Set-Cookie", w.st.session.mgr.names) // copies: lines stays whole
+	}
+	w.ResponseWriter.WriteHeader(code)
+	if ok {
+		h["Set-Cookie"] = lines
 	}
 }
 

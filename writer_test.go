@@ -340,3 +340,54 @@ func answers504(h http.Handler) http.Handler {
 		}
 	})
 }
+
+// TestEarlyHintsCarryNoSessionCookie checks that a 103 Early Hints
+// response, which net/http writes from the header map as it stands, does
+// not carry the session's Set-Cookie lines that a Save put there, over
+// HTTP/1.1 and HTTP/2. A client may take a cookie from a 1xx (RFC 6265):
+// the line could be stale by the final response, or dropped from it (a
+// session that no longer fits, a panic). The handler's other cookies go
+// in the 103 as it set them, and the final response carries them all.
+func TestEarlyHintsCarryNoSessionCookie(t *testing.T) {
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
+		f := newFixture(t, cookiesession.Options{})
+		h := func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			mustSet(t, s, "user", "saved")
+			if err := f.m.Save(w, r, s); err != nil {
+				t.Error(err)
+			}
+			if r.URL.Query().Has("change") {
+				mustSet(t, s, "user", "changed")
+			}
+			http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark"})
+			w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+			w.WriteHeader(http.StatusEarlyHints)
+			_, _ = io.WriteString(w, "final")
+		}
+		start := newTLSServer
+		if proto == "HTTP/2.0" {
+			start = newH2Server
+		}
+		srv := start(t, f.m.Handler(http.HandlerFunc(h)))
+		for query, want := range map[string]string{"": "saved", "?change": "changed"} {
+			hints, resp := fetch1xx(t, srv.Client(), srv.URL+"/"+query)
+			if resp.Proto != proto {
+				t.Fatalf("response over %s, want %s", resp.Proto, proto)
+			}
+			if len(hints) != 1 || hints[0].Get("Link") == "" {
+				t.Fatalf("%s %s: got 1xx headers %v, want one 103 with Link", proto, query, hints)
+			}
+			if got := hints[0].Values("Set-Cookie"); len(got) != 1 || !strings.HasPrefix(got[0], "theme=") {
+				t.Errorf("%s %s: the 103 carries Set-Cookie %q, want the theme line alone", proto, query, got)
+			}
+			c := ourCookies(t, resp.Header, "session")["session"]
+			if c == nil || resp.Header.Get("Set-Cookie") == "" {
+				t.Fatalf("%s %s: final response lacks the session cookie: %v", proto, query, resp.Header)
+			}
+			if user, _ := f.userIn(c.Value); user != want || len(resp.Cookies()) != 2 {
+				t.Errorf("%s %s: final response carries user %v in %q, want %s beside theme", proto, query, user, resp.Header.Values("Set-Cookie"), want)
+			}
+		}
+	}
+}
