@@ -591,6 +591,7 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	returned = true
 	_ = st.writer.commit() // if the handler wrote nothing; later changes are logged by Session.bump
 	st.writer.askTimeout()
+	st.writer.lateForeign()
 }
 
 // overlaps reports an error if an outer Manager's cookie names overlap

@@ -13,6 +13,7 @@ import (
 	"path"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 )
 
@@ -23,6 +24,7 @@ type responseWriter struct {
 	st          *requestState // the session
 	committed   bool
 	wroteHeader bool  // a final status went out
+	hijacked    bool  // see lateForeign
 	err         error // commit failed; ErrorHandler has answered
 }
 
@@ -220,7 +222,34 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err := w.commit(); err != nil {
 		return nil, nil, err
 	}
-	return http.NewResponseController(w.ResponseWriter).Hijack()
+	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	w.hijacked = err == nil
+	return conn, brw, err
+}
+
+// lateForeign logs, as warnForeign does, a Set-Cookie line for one of the
+// session's cookies that reached the header map after a Hijack committed:
+// httputil.ReverseProxy hijacks for a protocol switch, then copies the
+// upstream's 101 header into the map and writes it on the connection,
+// after the Manager's lines, so the client keeps the upstream's cookie.
+// It runs when the handler has returned.
+func (w *responseWriter) lateForeign() {
+	s, m := &w.st.session, w.st.session.mgr
+	if !w.hijacked || m.foreignLogged.Load() {
+		return
+	}
+	h := w.Header()
+	s.mu.Lock()
+	defer s.unlock()
+	if s.savedBeside {
+		return // a session of Load's wrote lines of our names too
+	}
+	for _, line := range h["Set-Cookie"] {
+		if isOurs(line, m.names) && !slices.Contains(s.lines, line) {
+			m.warnForeign(s, http.Header{"Set-Cookie": {line}}, s.req)
+			return
+		}
+	}
 }
 
 // Push passes an HTTP/2 server push on; http.ResponseController has no

@@ -5,11 +5,14 @@ package cookiesession_test
 // side of it.
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -388,6 +391,91 @@ func TestEarlyHintsCarryNoSessionCookie(t *testing.T) {
 			if user, _ := f.userIn(c.Value); user != want || len(resp.Cookies()) != 2 {
 				t.Errorf("%s %s: final response carries user %v in %q, want %s beside theme", proto, query, user, resp.Header.Values("Set-Cookie"), want)
 			}
+		}
+	}
+}
+
+// TestUpgradeThroughProxyForeignCookieLogged checks that an upstream's
+// Set-Cookie for the session's cookie in the 101 of a protocol switch
+// through httputil.ReverseProxy is logged. The proxy hijacks, which
+// commits the session, and only then copies the upstream's header into
+// the header map it writes on the connection: the commit never saw that
+// line, which goes out after the Manager's, so the client keeps the
+// upstream's cookie in place of its session. An upstream cookie of
+// another name is no concern.
+func TestUpgradeThroughProxyForeignCookieLogged(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: r.URL.Query().Get("cookie"), Value: "upstream", Path: "/"})
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "echo")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		line, _ := brw.ReadString('\n')
+		_, _ = brw.WriteString(line)
+		_ = brw.Flush()
+	}))
+	t.Cleanup(upstream.Close)
+	target, err := url.Parse(upstream.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	tests := []struct {
+		cookie  string // the upstream's
+		change  bool
+		session string // the client's session cookie after the switch
+		warn    int
+	}{
+		{"session", false, "upstream", 1},
+		{"session", true, "upstream", 1},
+		{"theme", true, "ours", 0},
+	}
+	for _, tt := range tests {
+		f := newFixture(t, cookiesession.Options{})
+		mw := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if tt.change {
+				mustSet(t, sessionOf(t, r), "user", "ada")
+			}
+			proxy.ServeHTTP(w, r)
+		}))
+		returned := make(chan struct{}) // a hijacked request is not waited for by Close
+		srv := newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer close(returned)
+			mw.ServeHTTP(w, r)
+		}))
+		c := srv.client(t)
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/ws?cookie="+tt.cookie, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "echo")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn := resp.Body.(io.ReadWriteCloser)
+		_, _ = io.WriteString(conn, "hello\n")
+		echo, _ := bufio.NewReader(conn).ReadString('\n')
+		conn.Close()
+		if resp.StatusCode != http.StatusSwitchingProtocols || echo != "hello\n" {
+			t.Fatalf("%+v: status %d, echo %q: the switch failed", tt, resp.StatusCode, echo)
+		}
+		got := srv.jarValue(t, c, "session")
+		if got != "upstream" && got != "" {
+			got = "ours"
+		}
+		if got != tt.session {
+			t.Fatalf("%+v: the client holds the session cookie %q, want %q; Set-Cookie %q", tt, got, tt.session, resp.Header.Values("Set-Cookie"))
+		}
+		finishes(t, "the proxy's return", func() { <-returned })
+		if n := len(f.log.lines("which the Manager did not write")); n != tt.warn {
+			t.Errorf("%+v: %d warnings of the upstream's cookie, want %d; log:\n%s", tt, n, tt.warn, f.log)
 		}
 	}
 }
