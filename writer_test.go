@@ -8,11 +8,16 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -476,6 +481,219 @@ func TestUpgradeThroughProxyForeignCookieLogged(t *testing.T) {
 		finishes(t, "the proxy's return", func() { <-returned })
 		if n := len(f.log.lines("which the Manager did not write")); n != tt.warn {
 			t.Errorf("%+v: %d warnings of the upstream's cookie, want %d; log:\n%s", tt, n, tt.warn, f.log)
+		}
+	}
+}
+
+// TestServeContentAnswersCarryTheCookie checks http.FileServer and
+// http.ServeContent under the middleware, with a session that changes on
+// every request: their 304 (If-Modified-Since, If-None-Match), 206, 412
+// and HEAD answers carry the cookie, which a net/http cookie jar takes
+// from a 304 too, with Vary and no-store. Their 404 and 416 answers
+// delete Cache-Control (net/http does since Go 1.23), after a Save too:
+// the middleware's commit, at that answer's WriteHeader, sets no-store
+// again.
+func TestServeContentAnswersCarryTheCookie(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	dir := t.TempDir()
+	modified := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	file := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(file, []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(file, modified, modified); err != nil {
+		t.Fatal(err)
+	}
+	files := http.FileServer(http.Dir(dir))
+	srv := newTLSServer(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "n", s.GetInt("n")+1)
+		if r.URL.Query().Has("save") {
+			if err := f.m.Save(w, r, s); err != nil {
+				t.Error(err)
+			}
+		}
+		if r.URL.Query().Has("etag") {
+			w.Header().Set("Etag", `"v1"`)
+			http.ServeContent(w, r, "a.txt", modified, strings.NewReader("0123456789"))
+			return
+		}
+		files.ServeHTTP(w, r)
+	})))
+	c := srv.client(t)
+	tests := []struct {
+		method, target, header, value string
+		status                        int
+	}{
+		{"GET", "/a.txt", "", "", http.StatusOK},
+		{"GET", "/a.txt", "If-Modified-Since", modified.Format(http.TimeFormat), http.StatusNotModified},
+		{"GET", "/a.txt?etag", "If-None-Match", `"v1"`, http.StatusNotModified},
+		{"GET", "/a.txt?etag", "If-Match", `"v2"`, http.StatusPreconditionFailed},
+		{"GET", "/a.txt", "Range", "bytes=2-5", http.StatusPartialContent},
+		{"HEAD", "/a.txt", "", "", http.StatusOK},
+		{"GET", "/a.txt?etag&save", "Range", "bytes=100-200", http.StatusRequestedRangeNotSatisfiable},
+		{"GET", "/missing.txt?save", "", "", http.StatusNotFound},
+	}
+	for i, tt := range tests {
+		req, err := http.NewRequest(tt.method, srv.URL+tt.target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tt.header != "" {
+			req.Header.Set(tt.header, tt.value)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		what := fmt.Sprintf("%s %s %s: %s", tt.method, tt.target, tt.header, tt.value)
+		if resp.StatusCode != tt.status {
+			t.Fatalf("%s: status %d, want %d", what, resp.StatusCode, tt.status)
+		}
+		if len(resp.Header.Values("Set-Cookie")) != 1 || resp.Header.Get("Vary") != "Cookie" || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Set-Cookie %q, Vary %q, Cache-Control %q; want one cookie, Cookie, no-store", what,
+				resp.Header.Values("Set-Cookie"), resp.Header.Values("Vary"), resp.Header.Values("Cache-Control"))
+		}
+		rec := f.open(srv.jarValue(t, c, "session"))
+		if got, _ := rec.Values.Get("n"); got != i+1 {
+			t.Errorf("%s: the jar's session counts %v requests, want %d", what, got, i+1)
+		}
+	}
+}
+
+// TestReverseProxyUnderMiddleware checks httputil.ReverseProxy as the
+// handler under the middleware, with a session the handler changes (and,
+// on /hints, saves) before it proxies. The upstream's Vary and
+// Cache-Control merge with the session's; with FlushInterval -1 the
+// cookie comes with the first event of a stream; the proxy forwards an
+// upstream's 103 and then clears the header map, Save's lines with it,
+// and the commit puts them back for the final response; the 502 of an
+// upstream that is down carries the cookie as any answer does.
+func TestReverseProxyUnderMiddleware(t *testing.T) {
+	release := make(chan struct{})
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cached":
+			w.Header().Set("Vary", "Accept-Encoding")
+			w.Header().Set("Cache-Control", "public, max-age=60")
+		case "/events":
+			w.Header().Set("Content-Type", "text/event-stream")
+			_, _ = io.WriteString(w, "data: 1\n\n")
+			w.(http.Flusher).Flush()
+			<-release
+		case "/hints":
+			w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+			w.WriteHeader(http.StatusEarlyHints)
+		}
+		_, _ = io.WriteString(w, "upstream")
+	}))
+	t.Cleanup(upstream.Close)
+	t.Cleanup(func() { close(release) }) // before Close, which waits for the stream
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	f := newFixture(t, cookiesession.Options{})
+	mux := http.NewServeMux()
+	for _, u := range []string{upstream.URL, down.URL} {
+		target, err := url.Parse(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy := httputil.NewSingleHostReverseProxy(target)
+		proxy.FlushInterval = -1
+		proxy.ErrorLog = log.New(io.Discard, "", 0)
+		pattern := "/"
+		if u == down.URL {
+			pattern = "/down"
+		}
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			mustSet(t, s, "user", "ada")
+			if r.URL.Path == "/hints" {
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Error(err)
+				}
+			}
+			proxy.ServeHTTP(w, r)
+		})
+	}
+	srv := newTLSServer(t, f.m.Handler(mux))
+	cookieIn := func(what string, h http.Header) {
+		t.Helper()
+		if c := ourCookies(t, h, "session")["session"]; c == nil || len(h.Values("Set-Cookie")) != 1 || h.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: Set-Cookie %q, Cache-Control %q; want the session's cookie alone, no-store", what, h.Values("Set-Cookie"), h.Values("Cache-Control"))
+		}
+	}
+
+	resp, _ := fetch(t, srv.client(t), srv.URL+"/cached")
+	cookieIn("/cached", resp.Header)
+	if got := resp.Header.Values("Vary"); !slices.Equal(got, []string{"Accept-Encoding", "Cookie"}) {
+		t.Errorf("/cached: Vary %q, want the upstream's and Cookie", got)
+	}
+
+	resp, err := srv.client(t).Get(srv.URL + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	event, err := bufio.NewReader(resp.Body).ReadString('\n') // the upstream has not ended its stream
+	resp.Body.Close()
+	if event != "data: 1\n" || err != nil {
+		t.Fatalf("/events: first line %q, %v", event, err)
+	}
+	cookieIn("/events", resp.Header)
+
+	hints, resp := fetch1xx(t, srv.Client(), srv.URL+"/hints")
+	if len(hints) != 1 || hints[0].Get("Link") == "" || len(hints[0].Values("Set-Cookie")) != 0 {
+		t.Errorf("/hints: 1xx headers %v, want one 103 with Link and no Set-Cookie", hints)
+	}
+	cookieIn("/hints", resp.Header)
+	if resp.Header.Get("Vary") != "Cookie" {
+		t.Errorf("/hints: Vary %q after the proxy cleared the header map, want Cookie", resp.Header.Values("Vary"))
+	}
+
+	resp, _ = fetch(t, srv.client(t), srv.URL+"/down")
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("/down: status %d, want 502", resp.StatusCode)
+	}
+	cookieIn("/down", resp.Header)
+}
+
+// TestReverseProxyForwardsTheToken checks what README says of an
+// upstream behind httputil.ReverseProxy: the proxy forwards the request's
+// Cookie header, the session's token with it, and the Rewrite README
+// gives drops the session's cookies (each chunk) and keeps the others.
+func TestReverseProxyForwardsTheToken(t *testing.T) {
+	var seen []string // the Cookie lines the upstream got
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		seen = r.Header["Cookie"]
+	}))
+	t.Cleanup(upstream.Close)
+	target, err := url.Parse(upstream.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, cookiesession.Options{MaxChunks: 2})
+	sessions := f.m
+	names := sessions.CookieNames()
+	dropping := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Header.Del("Cookie")
+		for _, c := range pr.In.Cookies() {
+			if !slices.Contains(names, c.Name) {
+				pr.Out.AddCookie(c)
+			}
+		}
+	}}
+	b := newClientCookies()
+	b.vals = map[string]string{"session": "AAAA", "session.1": "BBBB", "theme": "dark"}
+	for proxy, want := range map[http.Handler]string{
+		httputil.NewSingleHostReverseProxy(target): "session=AAAA; session.1=BBBB; theme=dark",
+		dropping: "theme=dark",
+	} {
+		seen = nil
+		f.m.Handler(proxy).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+		if !slices.Equal(seen, []string{want}) {
+			t.Errorf("the upstream got Cookie %q, want %q", seen, want)
 		}
 	}
 }
