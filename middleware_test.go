@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"path"
 	"slices"
 	"strings"
 	"testing"
@@ -486,5 +487,98 @@ func TestSaveRefusesAnotherManagersSession(t *testing.T) {
 	}
 	if got, _ := prefs.Codec().OpenAt(b.vals["prefs"], f.clock.Now()); got.Values.Len() != 1 {
 		t.Errorf("prefs cookie %q holds %d values, want the theme", b.vals["prefs"], got.Values.Len())
+	}
+}
+
+// TestChunkedSessionOverHTTP2 checks a session over two cookies through
+// Go's HTTP/2 client and server, with a cookie jar: the client sends each
+// cookie as a header field of its own (RFC 9113's crumbs), which the
+// server joins, and a Destroy expires both chunks.
+func TestChunkedSessionOverHTTP2(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxChunks: 4})
+	big := strings.Repeat("x", 6000)
+	srv := newH2Server(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		switch r.URL.Path {
+		case "/set":
+			mustSet(t, s, "big", big)
+		case "/read":
+			_, _ = io.WriteString(w, s.GetString("big"))
+		case "/destroy":
+			s.Destroy()
+		}
+	})))
+	c := srv.client(t)
+	resp, _ := fetch(t, c, srv.URL+"/set")
+	if resp.ProtoMajor != 2 || srv.jarValue(t, c, "session.1") == "" || srv.jarValue(t, c, "session.2") != "" {
+		t.Fatalf("over %s the jar holds %v, want two chunks", resp.Proto, c.Jar.Cookies(resp.Request.URL))
+	}
+	if _, body := fetch(t, c, srv.URL+"/read"); body != big {
+		t.Errorf("read back %d bytes, want %d", len(body), len(big))
+	}
+	fetch(t, c, srv.URL+"/destroy")
+	if left := c.Jar.Cookies(resp.Request.URL); len(left) != 0 {
+		t.Errorf("after Destroy the jar holds %v", left)
+	}
+	srv.checkNoSuperfluous(t)
+}
+
+// TestServeMuxEitherSide checks that the handler sees the route's
+// r.PathValue and r.Pattern with a ServeMux inside the middleware and
+// with the middleware wrapping one route of it: the request the
+// middleware passes on is a copy of the mux's, not one built anew.
+func TestServeMuxEitherSide(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var seen []string
+	route := func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", r.PathValue("id"))
+		seen = append(seen, r.Pattern+" "+r.PathValue("id"))
+	}
+	inner := http.NewServeMux()
+	inner.HandleFunc("GET /users/{id}", route)
+	outer := http.NewServeMux()
+	outer.Handle("GET /one/{id}", f.m.Handler(http.HandlerFunc(route)))
+	for _, h := range []http.Handler{f.m.Handler(inner), outer} {
+		for _, target := range []string{"/users/7", "/one/8"} {
+			b := newClientCookies()
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, b.request(target))
+			if rec.Code == http.StatusOK {
+				b.apply(t, rec.Result().Header)
+				if user, _ := f.userIn(b.vals["session"]); user != path.Base(target) {
+					t.Errorf("%s: the session holds user %v", target, user)
+				}
+			}
+		}
+	}
+	if want := []string{"GET /users/{id} 7", "GET /one/{id} 8"}; !slices.Equal(seen, want) {
+		t.Errorf("the handler saw %q, want %q", seen, want)
+	}
+}
+
+// TestMaxBytesHandlerOutside checks http.MaxBytesHandler around the
+// middleware: the handler's read of a body over the limit fails, and its
+// http.Error carries the session's change, saved or not.
+func TestMaxBytesHandlerOutside(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	h := http.MaxBytesHandler(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "user", "ada")
+		if r.URL.Query().Has("save") {
+			if err := f.m.Save(w, r, s); err != nil {
+				t.Error(err)
+			}
+		}
+		if _, err := io.ReadAll(r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+		}
+	})), 10)
+	for _, target := range []string{"/", "/?save"} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("POST", "https://example.com"+target, strings.NewReader(strings.Repeat("x", 100))))
+		c := ourCookies(t, rec.Header(), "session")["session"]
+		if rec.Code != http.StatusRequestEntityTooLarge || c == nil || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: status %d, headers %v; want 413 with the session's cookie and no-store", target, rec.Code, rec.Header())
+		}
 	}
 }

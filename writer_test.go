@@ -697,3 +697,41 @@ func TestReverseProxyForwardsTheToken(t *testing.T) {
 		}
 	}
 }
+
+// TestResponseControllerReachesTheConnection checks http.ResponseController
+// through the middleware's writer over HTTP/1.1 and HTTP/2: the deadlines
+// and EnableFullDuplex reach the connection through Unwrap and commit
+// nothing, and Flush commits the cookie before it flushes.
+func TestResponseControllerReachesTheConnection(t *testing.T) {
+	for _, start := range []func(*testing.T, http.Handler) *tlsServer{newTLSServer, newH2Server} {
+		f := newFixture(t, cookiesession.Options{})
+		srv := start(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mustSet(t, sessionOf(t, r), "user", "ada")
+			rc := http.NewResponseController(w)
+			deadline := time.Now().Add(time.Minute)
+			for name, err := range map[string]error{"SetWriteDeadline": rc.SetWriteDeadline(deadline),
+				"SetReadDeadline": rc.SetReadDeadline(deadline), "EnableFullDuplex": rc.EnableFullDuplex()} {
+				if err != nil {
+					t.Errorf("%s %s: %v", r.Proto, name, err)
+				}
+			}
+			if got := w.Header().Values("Set-Cookie"); len(got) != 0 {
+				t.Errorf("%s: committed before the Flush: %q", r.Proto, got)
+			}
+			if body, err := io.ReadAll(r.Body); string(body) != "ping" || err != nil {
+				t.Errorf("%s: read %q, %v", r.Proto, body, err)
+			}
+			if err := rc.Flush(); err != nil || len(w.Header().Values("Set-Cookie")) != 1 {
+				t.Errorf("%s: Flush: %v, Set-Cookie %q", r.Proto, err, w.Header().Values("Set-Cookie"))
+			}
+		})))
+		resp, err := srv.Client().Post(srv.URL, "text/plain", strings.NewReader("ping"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if ourCookies(t, resp.Header, "session")["session"] == nil {
+			t.Errorf("%s: no session cookie: %v", resp.Proto, resp.Header)
+		}
+	}
+}
