@@ -70,3 +70,23 @@ func TestPathCheckAllocations(t *testing.T) {
 		t.Errorf("a cookieless read under Path /app makes %v allocations, under / %v; want no more", allocs["/app"], allocs["/"])
 	}
 }
+
+// TestDroppedCountAllocations checks that counting Metrics.Dropped adds
+// no allocation to a response that sets the cookie with Options.Domain
+// set: warnDomain's own check of the host parses it (two allocations),
+// and the count must not parse it again.
+func TestDroppedCountAllocations(t *testing.T) {
+	allocs := map[string]float64{}
+	for _, domain := range []string{"", "example.com"} {
+		f := newFixture(t, cookiesession.Options{Domain: domain})
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = cookiesession.FromContext(r.Context()).Set("user", "ada")
+		}))
+		req := httptest.NewRequest("GET", "https://app.example.com/", nil)
+		w := &discardWriter{h: http.Header{}}
+		allocs[domain] = testing.AllocsPerRun(200, func() { w.serve(h, req) })
+	}
+	if allocs["example.com"] > allocs[""]+2 {
+		t.Errorf("a write with Domain set makes %v allocations, without %v; want at most 2 more", allocs["example.com"], allocs[""])
+	}
+}

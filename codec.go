@@ -82,7 +82,7 @@ type TokenError struct {
 	Expired time.Time
 
 	kind  error
-	ahead bool // authentic, but created after now plus the clock skew allowed
+	ahead time.Duration // authentic, but created this far after now, more than the clock skew allowed
 }
 
 func (e *TokenError) Error() string { return "cookiesession: " + e.Reason }
@@ -588,7 +588,7 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, nowSec int64, rec *Record
 	switch {
 	case int64(created) > nowSec+int64(clockSkew/time.Second):
 		err := invalid(keyID, "session created in the future at %s", unixUTC(created))
-		err.ahead = true
+		err.ahead = time.Duration(int64(created)-nowSec) * time.Second
 		return err
 	case int64(expires) <= nowSec:
 		return expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")

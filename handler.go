@@ -176,10 +176,10 @@ func keepsCookie(err error) bool {
 	if te, ok := err.(*TokenError); ok {
 		// What the codec returns, checked without the allocations of
 		// Unwrap's slice: step 5 asks for each token it tries.
-		return te.kind == ErrUnknownKey || te.ahead
+		return te.kind == ErrUnknownKey || te.ahead > 0
 	}
 	var te *TokenError
-	return errors.Is(err, ErrUnknownKey) || errors.As(err, &te) && te.ahead
+	return errors.Is(err, ErrUnknownKey) || errors.As(err, &te) && te.ahead > 0
 }
 
 func (m *Manager) validate(r *http.Request, s *Session) error {
@@ -370,6 +370,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		}
 	}
 	if r != nil && s.lines != nil {
+		m.countDropped(r)
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
 	}

@@ -881,6 +881,9 @@ func TestLoadKeyRingEnv(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "COOKIESESSION_KEYS") {
 			t.Errorf("%s: err = %v, want an error naming COOKIESESSION_KEYS", name, err)
 		}
+		if name == "unset" && (err == nil || !strings.Contains(err.Error(), "the same on every instance") || !strings.Contains(err.Error(), "keygen")) {
+			t.Errorf("unset: err = %v, want the fix: the ring's text, the same on every instance, made by keygen", err)
+		}
 	}
 }
 

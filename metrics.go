@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,11 @@ type Metrics struct {
 	// "clock_skew" (an authentic token sealed by an instance whose clock is
 	// more than 60 seconds ahead of this one's).
 	Refused map[string]uint64 `json:"refused"`
+	// UnknownKeyIDs is how many different unknown key ids were refused in
+	// the last minute, at most 32: one or two when a key was removed while
+	// its cookies live or this instance lacks a key the fleet seals with,
+	// many when the cookies are forged (their key ids are random).
+	UnknownKeyIDs int `json:"unknown_key_ids"`
 	// Resealed counts tokens re-sealed only to move them to the primary.
 	Resealed uint64 `json:"resealed"`
 	// Written counts tokens sealed into a response's headers, and Cleared
@@ -35,6 +41,12 @@ type Metrics struct {
 	Written  uint64 `json:"written"`
 	Cleared  uint64 `json:"cleared"`
 	TooLarge uint64 `json:"too_large"`
+	// Dropped counts the responses that set a cookie browsers drop, by
+	// reason: "plain_http" (Secure, in answer to a request with no sign
+	// of HTTPS; behind a proxy that ends TLS without saying so, browsers
+	// keep it) and "domain" (a Domain the request's host is outside of).
+	// The Warn for each is logged once; this keeps counting.
+	Dropped map[string]uint64 `json:"dropped"`
 	// Primary is the id of the key that seals now, and Keys every key the
 	// ring holds, with its scheduled promotion, both from one version of
 	// the ring however it is reloaded meanwhile. Never a secret.
@@ -59,6 +71,18 @@ const (
 
 var refusalNames = [refusals]string{"unknown_key", "expired", "bad_encoding", "auth_failed", "validate", "clock_skew"}
 
+// drop is why browsers drop a cookie the response sets, as
+// Metrics.Dropped names it.
+type drop int
+
+const (
+	droppedPlainHTTP drop = iota
+	droppedDomain
+	drops
+)
+
+var dropNames = [drops]string{"plain_http", "domain"}
+
 func classify(err error) refusal {
 	var te *TokenError
 	var ve *validateError
@@ -71,7 +95,7 @@ func classify(err error) refusal {
 		return refusedExpired
 	case errors.As(err, &te) && te.Reason == reasonAuth:
 		return refusedAuth
-	case errors.As(err, &te) && te.ahead:
+	case errors.As(err, &te) && te.ahead > 0:
 		return refusedClockSkew
 	}
 	return refusedEncoding
@@ -83,12 +107,15 @@ func classify(err error) refusal {
 // key id seen for the first time) and read through an atomic pointer.
 type stats struct {
 	refused                              [refusals]atomic.Uint64
+	dropped                              [drops]atomic.Uint64
 	resealed, written, cleared, tooLarge atomic.Uint64
 
 	openedMu sync.Mutex // serializes adding a key id to opened
 	opened   atomic.Pointer[[]openCount]
 
-	warned warnLimiter
+	// unknownKeys and skewed limit the Warn lines for an unknown key id
+	// and a clock ahead; unknownKeys also gives Metrics.UnknownKeyIDs.
+	unknownKeys, skewed warnLimiter
 }
 
 // openCount counts the tokens opened under one key.
@@ -133,6 +160,7 @@ func (m *Manager) Metrics() Metrics {
 	out := Metrics{
 		Opened:   map[string]uint64{},
 		Refused:  map[string]uint64{},
+		Dropped:  map[string]uint64{},
 		Resealed: st.resealed.Load(),
 		Written:  st.written.Load(),
 		Cleared:  st.cleared.Load(),
@@ -146,9 +174,14 @@ func (m *Manager) Metrics() Metrics {
 	for i, name := range refusalNames {
 		out.Refused[name] = st.refused[i].Load()
 	}
+	for i, name := range dropNames {
+		out.Dropped[name] = st.dropped[i].Load()
+	}
+	now := m.opts.Now()
+	out.UnknownKeyIDs = st.unknownKeys.recent(now)
 	// One version of the ring: a reload between two reads would name as
 	// Primary a key that Keys does not mark primary, or does not hold.
-	ring, now := m.ring.load(), m.opts.Now()
+	ring := m.ring.load()
 	out.Primary, out.Keys = FormatKeyID(ring.primaryAt(now).id), ring.keysAt(now)
 	out.Reload = m.ring.reloadStatus()
 	return out
@@ -174,7 +207,9 @@ func (m *Manager) refusedCookie(s *Session, r *http.Request, err error) {
 	if errors.As(err, &te) {
 		line.keyID = te.KeyID
 	}
-	if (reason == refusedUnknownKey || reason == refusedClockSkew) && m.stats.warned.allow(line.keyID, m.opts.Now()) {
+	switch {
+	case reason == refusedUnknownKey && m.stats.unknownKeys.allow(line.keyID, m.opts.Now()),
+		reason == refusedClockSkew && m.stats.skewed.allow(line.keyID, m.opts.Now()):
 		line.level = slog.LevelWarn
 	}
 	s.logs = append(s.logs, line)
@@ -191,10 +226,11 @@ func (m *Manager) logRefusal(l *logLine) {
 	}
 	if l.reason == refusedUnknownKey && l.level == slog.LevelWarn {
 		attrs = append(attrs, slog.String("ring", m.ring.String()),
-			slog.String("fix", "this instance's ring lacks the key: give every instance that serves this cookie name the same ring (cookiesession add, ship, wait, then promote); if the key was removed on purpose, its sessions have ended"))
+			slog.String("fix", "this instance's ring lacks the key: give every instance that serves this cookie name the same ring (cookiesession add, ship, wait, then promote); if the key was removed too early, restore the ring file as it was before the remove (a backup, the secret store's previous version), and the cookies not yet replaced open again; if on purpose, its sessions have ended; many different key ids within a minute (metric unknown_key_ids) are forged cookies, refused safely"))
 	}
-	if l.reason == refusedClockSkew {
-		attrs = append(attrs, slog.String("fix", "an instance's clock runs more than 60s ahead of this one's: synchronise the fleet's clocks (NTP)"))
+	if te := (*TokenError)(nil); l.reason == refusedClockSkew && errors.As(l.refusal, &te) {
+		attrs = append(attrs, slog.Duration("ahead_by", te.ahead),
+			slog.String("fix", "the instance that sealed this cookie runs ahead of this one by ahead_by, or this one runs behind: synchronise the fleet's clocks (NTP); an instance ahead is the one that counts no clock_skew while the others do, one behind the only one that counts it"))
 	}
 	m.logger.LogAttrs(l.ctx, l.level, "cookiesession: session cookie refused", attrs...)
 }
@@ -230,4 +266,42 @@ func (l *warnLimiter) allow(id uint32, now time.Time) bool {
 	}
 	l.last[id] = now
 	return true
+}
+
+// recent returns how many ids were allowed in the minute before now.
+func (l *warnLimiter) recent(now time.Time) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, t := range l.last {
+		if now.Sub(t) < time.Minute {
+			n++
+		}
+	}
+	return n
+}
+
+// countDropped counts a response to r that sets a cookie browsers drop,
+// under the conditions warnPlainHTTP and warnDomain log once.
+func (m *Manager) countDropped(r *http.Request) {
+	if m.attrs.Secure && plainHTTP(r) {
+		m.stats.dropped[droppedPlainHTTP].Add(1)
+	}
+	if d := m.attrs.Domain; d != "" && r.Host != "" && !nameInside(r.Host, d) &&
+		!domainMatch(r.Host, d) && !forwardedHostMatch(r.Header, d) && !pageHostMatch(r.Header, d) {
+		m.stats.dropped[droppedDomain].Add(1)
+	}
+}
+
+// nameInside is domainMatch's common case, without the allocations of its
+// parsing: a host name without a port that is domain or ends in "."+domain.
+// A host that ends in a digit may be an IP address, and is left to
+// domainMatch.
+func nameInside(host, domain string) bool {
+	host = strings.TrimSuffix(host, ".")
+	n := len(host) - len(domain)
+	if n < 0 || host == "" || strings.ContainsRune(host, ':') || host[len(host)-1] <= '9' {
+		return false
+	}
+	return strings.EqualFold(host[n:], domain) && (n == 0 || host[n-1] == '.')
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,8 +43,9 @@ func TestMetricsCount(t *testing.T) {
 	if len(ahead.vals) != 1 {
 		t.Error("the cookie from an instance whose clock is ahead was cleared")
 	}
-	if warns := f.log.lines("created in the future"); len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "NTP") {
-		t.Errorf("a token from a clock ahead: want one warning naming the fix, got %q", warns)
+	if warns := f.log.lines("created in the future"); len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "NTP") ||
+		!strings.Contains(warns[0], "ahead_by=2m0s") || !strings.Contains(warns[0], "this one runs behind") {
+		t.Errorf("a token from a clock ahead: want one warning saying how far ahead, both causes and the fix, got %q", warns)
 	}
 	revoked := newClientCookies()
 	f.serve(revoked, setString(t, "user", "revoked"))                 // written 2
@@ -74,6 +76,7 @@ func TestMetricsCount(t *testing.T) {
 		Opened:   map[string]uint64{"1a2b3c4d": 4, "2b3c4d5e": 1},
 		Refused:  map[string]uint64{"unknown_key": 1, "expired": 1, "bad_encoding": 1, "auth_failed": 1, "validate": 1, "clock_skew": 1},
 		Resealed: 1, Written: 3, Cleared: 4, TooLarge: 2,
+		Dropped: map[string]uint64{"plain_http": 0, "domain": 0},
 		Primary: "2b3c4d5e",
 		Keys:    f.ring.KeysAt(f.clock.Now()),
 	}
@@ -390,5 +393,116 @@ func TestMetricsStackedManagers(t *testing.T) {
 	}
 	if got := prefs.Metrics(); got.Written != 0 || len(got.Opened) != 0 {
 		t.Errorf("prefs, never used: written %d, opened %v", got.Written, got.Opened)
+	}
+}
+
+// TestUnknownKeyIDsTellForgeryApart: a key removed while its cookies live
+// and forged cookies both count as unknown_key; UnknownKeyIDs tells them
+// apart, one id against many, for the minute after the last of them.
+func TestUnknownKeyIDsTellForgeryApart(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
+	read := observe(t, new(observed), http.StatusOK)
+	if err := f.ring.Add(keyForID(t, 0x0badcafe)); err != nil {
+		t.Fatal(err)
+	}
+	underOld := sealWith(t, ringOf(t, 0x0badcafe), "session", f.clock.Now())
+	for i := range 6 {
+		if i == 1 {
+			if err := f.ring.Remove(0x0badcafe); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c := newClientCookies()
+		c.vals["session"] = underOld
+		f.serve(c, read)
+	}
+	m := f.m.Metrics()
+	if m.Refused["unknown_key"] != 5 || m.UnknownKeyIDs != 1 || m.Opened["0badcafe"] != 1 || slices.ContainsFunc(m.Keys, func(k cookiesession.KeyInfo) bool { return k.ID == 0x0badcafe }) {
+		t.Errorf("a removed key's cookies: unknown_key %d, unknown_key_ids %d, opened %v, keys %v; want 5, 1, the key opened once and gone from keys",
+			m.Refused["unknown_key"], m.UnknownKeyIDs, m.Opened, m.Keys)
+	}
+	if lines := f.log.lines("unknown key id 0badcafe"); len(lines) != 1 || !strings.Contains(lines[0], "restore the ring file as it was before the remove") {
+		t.Errorf("want one Warn that names putting the key back, log:\n%s", f.log)
+	}
+	f.clock.Advance(time.Minute)
+	for id := range uint32(40) { // forged: a random key id each
+		c := newClientCookies()
+		c.vals["session"] = sealWith(t, ringOf(t, 0x10000000+id), "session", f.clock.Now())
+		f.serve(c, read)
+	}
+	if m := f.m.Metrics(); m.Refused["unknown_key"] != 45 || m.UnknownKeyIDs != 32 {
+		t.Errorf("forged cookies: unknown_key %d, unknown_key_ids %d; want 45 and 32 (the most it counts)", m.Refused["unknown_key"], m.UnknownKeyIDs)
+	}
+	f.clock.Advance(time.Minute)
+	if n := f.m.Metrics().UnknownKeyIDs; n != 0 {
+		t.Errorf("a minute after the last unknown key id: unknown_key_ids %d, want 0", n)
+	}
+}
+
+// TestDroppedCounted: the Warn for a Secure cookie over plain HTTP, or a
+// Domain outside the host, is logged once, and Dropped counts every
+// response that sets such a cookie, for as long as it lasts.
+func TestDroppedCounted(t *testing.T) {
+	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
+	read := func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).GetString("user") }
+	for _, tt := range []struct {
+		name   string
+		opts   cookiesession.Options
+		target string
+		header [2]string
+		h      http.HandlerFunc
+		want   map[string]uint64
+	}{
+		{"plain HTTP", cookiesession.Options{}, "http://app.example.com/login", [2]string{}, login, map[string]uint64{"plain_http": 3, "domain": 0}},
+		{"TLS ends at a proxy that says so", cookiesession.Options{}, "http://app.example.com/login", [2]string{"X-Forwarded-Proto", "https"}, login, map[string]uint64{"plain_http": 0, "domain": 0}},
+		{"no cookie set", cookiesession.Options{}, "http://app.example.com/", [2]string{}, read, map[string]uint64{"plain_http": 0, "domain": 0}},
+		{"Domain outside the host", cookiesession.Options{Domain: "old.example.com"}, "https://app.example.net/login", [2]string{}, login, map[string]uint64{"plain_http": 0, "domain": 3}},
+		{"Domain a parent of the host", cookiesession.Options{Domain: "example.net"}, "https://app.example.net/login", [2]string{}, login, map[string]uint64{"plain_http": 0, "domain": 0}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opts)
+			f.m = f.manager(cookiesession.Options{Domain: tt.opts.Domain, Logger: newInfoLogger(f.log)})
+			for range 3 {
+				r := httptest.NewRequest("GET", tt.target, nil)
+				if tt.header[0] != "" {
+					r.Header.Set(tt.header[0], tt.header[1])
+				}
+				f.m.Handler(tt.h).ServeHTTP(httptest.NewRecorder(), r)
+			}
+			if diff := cmp.Diff(tt.want, f.m.Metrics().Dropped); diff != "" {
+				t.Errorf("Dropped (-want +got):\n%s", diff)
+			}
+			dropped := tt.want["plain_http"] + tt.want["domain"]
+			if warns := f.log.lines("browsers drop it"); len(warns) != min(int(dropped), 1) {
+				t.Errorf("%d Warn lines, want %d:\n%s", len(warns), min(dropped, 1), f.log)
+			}
+		})
+	}
+}
+
+// TestSplitPrimaryShowsInMetrics: a promotion that reached one instance
+// of two shows as two primaries, and as re-seals on both that do not stop,
+// as README's runbook says.
+func TestSplitPrimaryShowsInMetrics(t *testing.T) {
+	promoted, lagging := newFixture(t, cookiesession.Options{}), newFixture(t, cookiesession.Options{})
+	for _, f := range []*fixture{promoted, lagging} {
+		if err := f.ring.Add(keyForID(t, keyB)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := promoted.ring.Promote(keyB); err != nil {
+		t.Fatal(err)
+	}
+	b := newClientCookies()
+	promoted.serve(b, setString(t, "user", "ada"))
+	read := observe(t, new(observed), http.StatusOK)
+	for range 4 {
+		lagging.serve(b, read)
+		promoted.serve(b, read)
+	}
+	p, l := promoted.m.Metrics(), lagging.m.Metrics()
+	if p.Primary == l.Primary || p.Resealed != 4 || l.Resealed != 4 {
+		t.Errorf("primaries %s and %s, resealed %d and %d; want two primaries and 4 re-seals each", p.Primary, l.Primary, p.Resealed, l.Resealed)
 	}
 }

@@ -26,7 +26,7 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 	data, ok := os.LookupEnv(EnvKeys)
 	switch {
 	case !ok:
-		return nil, fmt.Errorf("cookiesession: %s is not set", EnvKeys)
+		return nil, fmt.Errorf("cookiesession: %s is not set: set it to the key ring's JSON text, the same on every instance (%s=\"$(cat ring.json)\"; cookiesession keygen -out ring.json makes a ring)", EnvKeys, EnvKeys)
 	case data == "":
 		return nil, errEnvEmpty
 	}

@@ -7,10 +7,12 @@
 //
 //	myapp_cookiesession_opened_total{key_id}        tokens opened, by key id
 //	myapp_cookiesession_refused_total{reason}       cookies refused: unknown_key, expired, bad_encoding, auth_failed, validate, clock_skew
+//	myapp_cookiesession_unknown_key_ids             different unknown key ids refused in the last minute, at most 32
 //	myapp_cookiesession_resealed_total              tokens re-sealed only to move them to the primary key
 //	myapp_cookiesession_written_total               tokens sealed into a response
 //	myapp_cookiesession_cleared_total               responses that expired the client's cookies
 //	myapp_cookiesession_too_large_total             sessions that did not fit
+//	myapp_cookiesession_dropped_total{reason}       responses setting a cookie browsers drop: plain_http, domain
 //	myapp_cookiesession_key_info{key_id,primary,promote_at}  1 for each key the ring holds
 //	myapp_cookiesession_keyring_reload_failures_total  failed reloads of the ring from its file
 //	myapp_cookiesession_keyring_last_reload_successful  0 while the ring is not its file's (a reload fails), else 1
@@ -45,8 +47,8 @@ import (
 type collector struct {
 	m *cookiesession.Manager
 
-	opened, refused, keyInfo             *prometheus.Desc
-	resealed, written, cleared, tooLarge *prometheus.Desc
+	opened, refused, unknownKeyIDs, keyInfo       *prometheus.Desc
+	resealed, written, cleared, tooLarge, dropped *prometheus.Desc
 
 	reloadFailures, reloadSuccessful, reloadSuccessTime *prometheus.Desc
 }
@@ -60,13 +62,16 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "cookiesession", name), help, labels, cookie)
 	}
 	return &collector{
-		m:        m,
-		opened:   desc("opened_total", "Session tokens opened, by the id of the key that sealed them.", "key_id"),
-		refused:  desc("refused_total", "Session cookies refused, by reason.", "reason"),
+		m:       m,
+		opened:  desc("opened_total", "Session tokens opened, by the id of the key that sealed them.", "key_id"),
+		refused: desc("refused_total", "Session cookies refused, by reason.", "reason"),
+		unknownKeyIDs: desc("unknown_key_ids",
+			"Different unknown key ids refused in the last minute, at most 32: one or two for a key removed too early or missing here, many for forged cookies."),
 		resealed: desc("resealed_total", "Tokens re-sealed only to move them from an old key to the primary."),
 		written:  desc("written_total", "Session tokens sealed into a response."),
 		cleared:  desc("cleared_total", "Responses that expired the client's session cookies."),
 		tooLarge: desc("too_large_total", "Sessions that did not fit the cookie size limit."),
+		dropped:  desc("dropped_total", "Responses that set a session cookie browsers drop, by reason.", "reason"),
 		keyInfo: desc("key_info", "Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.",
 			"key_id", "primary", "promote_at"),
 		reloadFailures:    desc("keyring_reload_failures_total", "Reloads of the key ring from its file that failed, each retry counted."),
@@ -76,7 +81,7 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.opened, c.refused, c.resealed, c.written, c.cleared, c.tooLarge, c.keyInfo,
+	for _, d := range []*prometheus.Desc{c.opened, c.refused, c.unknownKeyIDs, c.resealed, c.written, c.cleared, c.tooLarge, c.dropped, c.keyInfo,
 		c.reloadFailures, c.reloadSuccessful, c.reloadSuccessTime} {
 		ch <- d
 	}
@@ -97,6 +102,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.written, snap.Written)
 	counter(c.cleared, snap.Cleared)
 	counter(c.tooLarge, snap.TooLarge)
+	for reason, n := range snap.Dropped {
+		counter(c.dropped, n, reason)
+	}
+	ch <- prometheus.MustNewConstMetric(c.unknownKeyIDs, prometheus.GaugeValue, float64(snap.UnknownKeyIDs))
 	for _, k := range snap.Keys {
 		promoteAt := ""
 		if !k.PromoteAt.IsZero() {

@@ -2,6 +2,7 @@ package promsession
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -92,6 +93,19 @@ func TestCollector(t *testing.T) {
 	if code, _ := request(t, h, "/big", token, "sid"); code != http.StatusInternalServerError {
 		t.Fatalf("/big answered %d, want the default ErrorHandler's 500", code) // opened 2, too_large 1
 	}
+	foreign, err := cookiesession.NewKeyRing(key(t, 0x0d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec, err := cookiesession.NewCodec(foreign, cookiesession.CodecOptions{Name: "sid"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown, err := codec.Seal(&cookiesession.Record{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	request(t, h, "/get", unknown, "sid") // refused unknown_key, unknown_key_ids 1
 	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, err := range []error{ring.Add(newKey), ring.AddScheduled(later, promoteAt), ring.Promote(newKey.ID())} {
 		if err != nil {
@@ -106,6 +120,10 @@ func TestCollector(t *testing.T) {
 # HELP app_cookiesession_cleared_total Responses that expired the client's session cookies.
 # TYPE app_cookiesession_cleared_total counter
 app_cookiesession_cleared_total{cookie="sid"} 1
+# HELP app_cookiesession_dropped_total Responses that set a session cookie browsers drop, by reason.
+# TYPE app_cookiesession_dropped_total counter
+app_cookiesession_dropped_total{cookie="sid",reason="domain"} 0
+app_cookiesession_dropped_total{cookie="sid",reason="plain_http"} 3
 # HELP app_cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.
 # TYPE app_cookiesession_key_info gauge
 app_cookiesession_key_info{cookie="sid",key_id="0000000a",primary="false",promote_at=""} 1
@@ -126,7 +144,7 @@ app_cookiesession_refused_total{cookie="sid",reason="auth_failed"} 1
 app_cookiesession_refused_total{cookie="sid",reason="bad_encoding"} 0
 app_cookiesession_refused_total{cookie="sid",reason="clock_skew"} 0
 app_cookiesession_refused_total{cookie="sid",reason="expired"} 0
-app_cookiesession_refused_total{cookie="sid",reason="unknown_key"} 0
+app_cookiesession_refused_total{cookie="sid",reason="unknown_key"} 1
 app_cookiesession_refused_total{cookie="sid",reason="validate"} 0
 # HELP app_cookiesession_resealed_total Tokens re-sealed only to move them from an old key to the primary.
 # TYPE app_cookiesession_resealed_total counter
@@ -134,6 +152,9 @@ app_cookiesession_resealed_total{cookie="sid"} 1
 # HELP app_cookiesession_too_large_total Sessions that did not fit the cookie size limit.
 # TYPE app_cookiesession_too_large_total counter
 app_cookiesession_too_large_total{cookie="sid"} 1
+# HELP app_cookiesession_unknown_key_ids Different unknown key ids refused in the last minute, at most 32: one or two for a key removed too early or missing here, many for forged cookies.
+# TYPE app_cookiesession_unknown_key_ids gauge
+app_cookiesession_unknown_key_ids{cookie="sid"} 1
 # HELP app_cookiesession_written_total Session tokens sealed into a response.
 # TYPE app_cookiesession_written_total counter
 app_cookiesession_written_total{cookie="sid"} 2
@@ -248,4 +269,92 @@ cookiesession_opened_total{cookie="prefs",key_id="00000001"} 1
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "cookiesession_opened_total"); err != nil {
 		t.Error(err)
 	}
+}
+
+// TestReadmeDocumentsEveryMetric keeps README's table of metrics
+// (section "Operators") whole: each metric the collector exports, in the
+// row that names it, with its labels and the values of reason; and each
+// field of the /debug/vars JSON.
+func TestReadmeDocumentsEveryMetric(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rowOf := func(name string) string {
+		for line := range strings.Lines(string(readme)) {
+			if strings.HasPrefix(line, "| ") && (strings.Contains(line, "`"+name+"`") || strings.Contains(line, "`"+name+"{")) {
+				return line
+			}
+		}
+		return ""
+	}
+	path := filepath.Join(t.TempDir(), "ring.json")
+	text, err := mustRing(t, key(t, 0x0a)).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, h := server(t, ring, "sid")
+	_, token := request(t, h, "/set", "", "sid")
+	request(t, h, "/get", token, "sid") // so that opened_total has a row
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(m, ""))
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(families) != 12 {
+		t.Errorf("%d metrics gathered, want all 12", len(families))
+	}
+	for _, f := range families {
+		row := rowOf(f.GetName())
+		if row == "" {
+			t.Errorf("README's Operators table has no row for %s", f.GetName())
+			continue
+		}
+		for _, l := range f.GetMetric()[0].GetLabel() {
+			if l.GetName() != "cookie" && !strings.Contains(row, l.GetName()) {
+				t.Errorf("README's row for %s does not name its label %s", f.GetName(), l.GetName())
+			}
+		}
+		for _, metric := range f.GetMetric() {
+			for _, l := range metric.GetLabel() {
+				if l.GetName() == "reason" && !strings.Contains(row, "`"+l.GetValue()+"`") {
+					t.Errorf("README's row for %s does not name the reason %s", f.GetName(), l.GetValue())
+				}
+			}
+		}
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(m.Var().String()), &fields); err != nil {
+		t.Fatal(err)
+	}
+	var reload map[string]json.RawMessage
+	if err := json.Unmarshal(fields["reload"], &reload); err != nil {
+		t.Fatal(err)
+	}
+	for name := range reload {
+		fields["reload."+name] = nil
+	}
+	delete(fields, "reload")
+	for name := range fields {
+		if rowOf(name) == "" {
+			t.Errorf("README's Operators table has no row for the /debug/vars field %s", name)
+		}
+	}
+}
+
+func mustRing(t *testing.T, k cookiesession.Key) *cookiesession.KeyRing {
+	t.Helper()
+	ring, err := cookiesession.NewKeyRing(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
 }
