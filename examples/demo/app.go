@@ -39,6 +39,10 @@ type config struct {
 	MaxChunks   int           // cookies a session may span
 	Insecure    bool          // drop the Secure attribute
 	Logger      *slog.Logger  // nil means slog.Default()
+	// EphemeralRing says that the ring dies with the process (no -keys,
+	// no COOKIESESSION_KEYS): /debug/vars shows it for as long as it
+	// runs, since the startup warning scrolls away.
+	EphemeralRing bool
 }
 
 type app struct {
@@ -98,7 +102,8 @@ func newApp(ring *cookiesession.KeyRing, cfg config) (http.Handler, error) {
 // form, so an operator can see which keys an instance holds, when an old
 // key has stopped opening tokens, and whether a reload of -keys is
 // failing (reload.error, reload.failures), which leaves the instance on
-// its old keys. The demo serves its own Manager's only: a real server
+// its old keys, and whether the ring is ephemeral, which no other instance
+// holds. The demo serves its own Manager's only: a real server
 // would expvar.Publish(name, mgr.Var()) once. They name the key file and
 // the ring, so only a client on this host gets them, even with -addr :8080.
 func (a *app) vars(w http.ResponseWriter, r *http.Request) {
@@ -107,7 +112,7 @@ func (a *app) vars(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	fmt.Fprintf(w, "{\"cookiesession\": %s}\n", a.mgr.Var())
+	fmt.Fprintf(w, "{\"cookiesession\": %s, \"ephemeral_ring\": %t}\n", a.mgr.Var(), a.cfg.EphemeralRing)
 }
 
 func healthz(w http.ResponseWriter, _ *http.Request) {

@@ -214,6 +214,21 @@ func TestDebugVars(t *testing.T) {
 	}
 }
 
+// TestDebugVarsEphemeralRing: a demo on an ephemeral ring says so in
+// /debug/vars for as long as it runs, not only in its first log line.
+func TestDebugVarsEphemeralRing(t *testing.T) {
+	for _, ephemeral := range []bool{false, true} {
+		d := startDemo(t, newRing(t), config{EphemeralRing: ephemeral})
+		_, body := d.get("/debug/vars")
+		var vars struct {
+			EphemeralRing *bool `json:"ephemeral_ring"`
+		}
+		if err := json.Unmarshal([]byte(body), &vars); err != nil || vars.EphemeralRing == nil || *vars.EphemeralRing != ephemeral {
+			t.Errorf("ephemeral %v: /debug/vars %s", ephemeral, body)
+		}
+	}
+}
+
 // TestDebugVarsLoopbackOnly: the counters name the key file and the
 // ring, so a client on another host gets 404, whatever -addr listens on.
 func TestDebugVarsLoopbackOnly(t *testing.T) {

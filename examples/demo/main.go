@@ -129,6 +129,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	f.cfg.Logger = logger
+	f.cfg.EphemeralRing = f.keys == "" && os.Getenv(cookiesession.EnvKeys) == ""
 	handler, err := newApp(ring, f.cfg)
 	if err != nil {
 		return err
