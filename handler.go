@@ -26,9 +26,16 @@ type Manager struct {
 	attrText    string
 	deletes     []string
 	chunkPrefix string // Name + "."
-	logger      *slog.Logger
-	onError     func(http.ResponseWriter, *http.Request, error)
-	stats       stats
+	// Options.Retired: the lines that expire those cookies, the names
+	// among them the Manager does not read, whether one has a name it
+	// does, and the names whose Set-Cookie lines the Manager writes.
+	retiredLines []string
+	retiredNames []string
+	retiresOwn   bool
+	lineNames    []string
+	logger       *slog.Logger
+	onError      func(http.ResponseWriter, *http.Request, error)
+	stats        stats
 	// plainHTTPLogged: a Secure cookie answered a plain-HTTP request.
 	plainHTTPLogged atomic.Bool
 	// noFlushLogged: a Flush found nothing under the middleware to flush.
@@ -85,6 +92,9 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 		return nil, fmt.Errorf("cookiesession: MaxCookieSize %d x MaxChunks %d cannot hold an empty session (%d bytes of token)",
 			opts.MaxCookieSize, opts.MaxChunks, minTokenLen)
 	}
+	if err := m.retire(&opts); err != nil {
+		return nil, err
+	}
 	codec, err := NewCodec(ring, CodecOptions{Name: opts.Name, MaxAge: opts.MaxAge, IdleTimeout: opts.IdleTimeout,
 		MaxLifetime: opts.MaxLifetime, MaxTokenLen: total})
 	if err != nil {
@@ -131,6 +141,9 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
 	token, err := m.readToken(r, s)
+	if m.retiredLines != nil && !s.ignored {
+		s.retired = m.carriesRetired(r, s.shadowed)
+	}
 	if s.chunksSent == 0 {
 		return nil
 	}
@@ -219,7 +232,7 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 			delete(h, key)
 		}
 	}
-	removeOurs(h, m.names) // and moves every Cache-Control to the canonical key
+	removeOurs(h, m.lineNames) // and moves every Cache-Control to the canonical key
 	h.Set("Cache-Control", "no-store")
 	noStoreTargeted(h) // a CDN obeys its own field in place of Cache-Control
 	http.Error(w, http.StatusText(http.StatusInternalServerError), http.StatusInternalServerError)
@@ -347,7 +360,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 				s.tooLarge = true
 				m.stats.tooLarge.Add(1)
 			}
-			removeOurs(h, m.names) // the client keeps its previous cookie
+			removeOurs(h, m.lineNames) // the client keeps its previous cookie
 			return err
 		}
 	case actionClear:
@@ -356,7 +369,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		if s.lines != nil {
 			// Saved earlier in this response: drop any line for our names
 			// that the handler added since.
-			if foreign := setCookies(h, m.names, s.lines, s.lines, buf); foreign != "" {
+			if foreign := setCookies(h, m.lineNames, s.lines, s.lines, buf); foreign != "" {
 				m.warnReplaced(s, foreign)
 			}
 		} else {
@@ -366,6 +379,9 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			}
 			if s.chunksSent == 0 {
 				m.warnOutsidePath(s, r)
+			}
+			if s.retired {
+				m.expireRetired(h, s, buf)
 			}
 		}
 	}
@@ -415,7 +431,7 @@ func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 	switch {
 	case empty && s.destroyed, empty && s.changed && s.loaded:
 		// Destroyed, or its last value removed: the client keeps nothing.
-		if s.chunksSent == 0 && s.lines == nil && !s.ignored && !m.outsidePath(r) {
+		if s.chunksSent == 0 && s.lines == nil && !s.ignored && m.retiredLines == nil && !m.outsidePath(r) {
 			return actionNone // the client holds nothing to expire
 		}
 		return actionClear
@@ -424,7 +440,10 @@ func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 			return actionClear
 		}
 		return actionNone
-	case s.changed || s.renewed || s.touched || s.destroyed || s.refused || m.refreshDue(s, now):
+	case s.changed || s.renewed || s.touched || s.destroyed || s.refused || m.refreshDue(s, now),
+		s.retired && s.shadowed && s.loaded && s.lines == nil:
+		// The last: a session beside a retired cookie of its own name,
+		// which this response expires, moves to the current attributes.
 		return actionWrite
 	case s.loaded && s.keyID != m.ring.primaryAt(now) && !m.incoming(s.keyID, now):
 		return actionRekey
@@ -496,14 +515,15 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 	if chunks > 1 {
 		stale = len(m.deletes)
 	}
-	lines := buf.setCookieLines(max(chunks, stale))
+	lines := buf.setCookieLines(max(chunks, stale) + len(m.retiredLines))
 	for i := range chunks {
 		n := min(len(token), m.caps[i])
 		lines = append(lines, m.cookieLine(i, token[:n], maxAge, browser))
 		token = token[n:]
 	}
 	lines = append(lines, m.deletes[chunks:max(chunks, stale)]...)
-	if foreign := setCookies(h, m.names, s.lines, lines, buf); foreign != "" {
+	lines = append(lines, m.retiredLines...) // on this request's path or not
+	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)
 	}
 	if rekey {
@@ -523,8 +543,11 @@ func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 		// hold any of the chunks, unseen.
 		n = len(m.deletes)
 	}
-	lines := append(buf.setCookieLines(n), m.deletes[:n]...)
-	if foreign := setCookies(h, m.names, s.lines, lines, buf); foreign != "" {
+	// A retired cookie of the session's name would open after a logout,
+	// wherever the browser still sends it: every one is expired.
+	lines := append(buf.setCookieLines(n+len(m.retiredLines)), m.deletes[:n]...)
+	lines = append(lines, m.retiredLines...)
+	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)
 	}
 	m.stats.cleared.Add(1)
@@ -583,7 +606,7 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 			s.mu.Lock()
 			s.sent = true
 			if !st.writer.committed && (s.lines != nil || s.savedBeside) {
-				removeOurs(w.Header(), m.names)
+				removeOurs(w.Header(), m.lineNames)
 			}
 			s.mu.Unlock()
 		}

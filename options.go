@@ -90,6 +90,19 @@ type Options struct {
 	// line each (a parallel response may have left one): keep MaxChunks to
 	// what sessions need.
 	MaxChunks int
+	// Retired lists the cookies an earlier configuration wrote under
+	// another Name, Path, Domain or Partitioned, or in more chunks than
+	// MaxChunks now allows. Browsers keep them until they expire and send
+	// them with every request, and one of the session's own name opens:
+	// a logout on the new configuration would leave it to sign the user
+	// back in. The Manager expires every cookie listed in each response
+	// that sets the session's cookies (a login, a change, a refresh, a
+	// logout), and in the answer to a request that carries one it does not
+	// read. A session opened beside a second cookie of its name is written
+	// again under the current attributes. Keep an entry for MaxAge
+	// (MaxLifetime, if sessions set their own) after the change; see
+	// README, "Changing cookie settings on a live fleet".
+	Retired []RetiredCookie
 
 	// Validate, if set, runs on every session loaded from a valid cookie. An
 	// error makes the session invalid: the request gets a fresh session and

@@ -78,7 +78,7 @@ func (w *responseWriter) informational(code int) {
 	h := w.Header()
 	lines, ok := h["Set-Cookie"]
 	if ok {
-		removeOursFrom(h, "Set-Cookie", w.st.session.mgr.names) // copies: lines stays whole
+		removeOursFrom(h, "Set-Cookie", w.st.session.mgr.lineNames) // copies: lines stays whole
 	}
 	w.ResponseWriter.WriteHeader(code)
 	if ok {

@@ -1,0 +1,210 @@
+package cookiesession_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"path"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Changing cookie settings on a live fleet: one origin served by the old
+// configuration's Manager, then the new one's (or each in turn, as in a
+// rolling deployment), to a browser with a net/http cookie jar that keeps
+// the old cookies until they expire.
+
+// liveFleet is a TLS server whose requests go to the Manager in serving,
+// switched by the test, on one fake clock. It keeps the length of the last
+// Cookie header it got.
+type liveFleet struct {
+	f         *fixture
+	srv       *tlsServer
+	serving   atomic.Pointer[cookiesession.Manager]
+	cookieLen atomic.Int64
+}
+
+func newLiveFleet(t *testing.T, first cookiesession.Options) *liveFleet {
+	t.Helper()
+	lf := &liveFleet{f: newFixture(t, first)}
+	lf.serving.Store(lf.f.m)
+	lf.srv = newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lf.cookieLen.Store(int64(len(r.Header.Get("Cookie"))))
+		lf.serving.Load().Handler(http.HandlerFunc(liveApp)).ServeHTTP(w, r)
+	}))
+	return lf
+}
+
+// deploy makes a Manager with opts serve every request from now on.
+func (lf *liveFleet) deploy(opts cookiesession.Options) *cookiesession.Manager {
+	m := lf.f.manager(opts)
+	lf.serving.Store(m)
+	return m
+}
+
+// browser returns a client with its own cookie jar that reaches the server
+// under host (a name the test certificate holds, such as
+// app.example.com), so that Domain cookies can be tried.
+func (lf *liveFleet) browser(t *testing.T, host string) (*http.Client, string) {
+	t.Helper()
+	c := lf.srv.client(t)
+	tr := c.Transport.(*http.Transport).Clone()
+	addr := lf.srv.Listener.Addr().String()
+	tr.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, addr)
+	}
+	c.Transport = tr
+	_, port, _ := net.SplitHostPort(addr)
+	return c, "https://" + host + ":" + port
+}
+
+// liveApp answers by the last element of the path, whatever the prefix:
+// login (user, and pad bytes of filler), whoami, add (item), cart, logout.
+func liveApp(w http.ResponseWriter, r *http.Request) {
+	s := cookiesession.FromContext(r.Context())
+	q := r.URL.Query()
+	var err error
+	switch path.Base(r.URL.Path) {
+	case "login":
+		s.Renew()
+		err = s.Set("user", q.Get("user"))
+		if n, _ := strconv.Atoi(q.Get("pad")); n > 0 && err == nil {
+			err = s.Set("pad", strings.Repeat("p", n))
+		}
+	case "add":
+		err = s.Set("cart", s.GetString("cart")+q.Get("item"))
+	case "cart":
+		_, _ = w.Write([]byte(s.GetString("cart")))
+	case "logout":
+		s.Destroy()
+	default:
+		_, _ = w.Write([]byte(s.GetString("user")))
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+	}
+}
+
+// jarNames returns the names of the cookies c's jar would send to target.
+func jarNames(t *testing.T, c *http.Client, target string) []string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ck := range c.Jar.Cookies(u) {
+		names = append(names, ck.Name)
+	}
+	return names
+}
+
+func get(t *testing.T, c *http.Client, target string) string {
+	t.Helper()
+	resp, body := fetch(t, c, target)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s %q", target, resp.Status, body)
+	}
+	return body
+}
+
+func TestLiveNameChange(t *testing.T) {
+	for _, retire := range []bool{false, true} {
+		t.Run("retired="+strconv.FormatBool(retire), func(t *testing.T) {
+			lf := newLiveFleet(t, cookiesession.Options{MaxChunks: 4})
+			c, base := lf.browser(t, "example.com")
+			get(t, c, base+"/login?user=alice&pad=11000") // four cookies of the old name
+			if got := jarNames(t, c, base+"/"); len(got) != 4 {
+				t.Fatalf("old session in %d cookies %q, want 4", len(got), got)
+			}
+			opts := cookiesession.Options{Name: "__Host-session", MaxChunks: 4}
+			if retire {
+				opts.Retired = []cookiesession.RetiredCookie{{Name: "session", MaxChunks: 4}}
+			}
+			lf.deploy(opts)
+			if got := get(t, c, base+"/whoami"); got != "" {
+				t.Fatalf("whoami under the new name = %q, want signed out", got)
+			}
+			get(t, c, base+"/login?user=alice&pad=11000")
+			get(t, c, base+"/whoami")
+			t.Logf("Cookie header after signing in again: %d bytes, cookies %q", lf.cookieLen.Load(), jarNames(t, c, base+"/"))
+			old := 0
+			for _, name := range jarNames(t, c, base+"/") {
+				if isChunkOf(name, "session") {
+					old++
+				}
+			}
+			if retire && (old != 0 || lf.cookieLen.Load() > 4*4096+3*2) {
+				t.Errorf("with Retired, %d old cookies ride along in a Cookie header of %d bytes", old, lf.cookieLen.Load())
+			}
+			if !retire && old != 4 {
+				t.Errorf("without Retired, %d old cookies left, want all 4", old)
+			}
+		})
+	}
+}
+
+// TestLivePathOrDomainChange changes Path or Domain between deployments:
+// the browser then holds two cookies named session, and the old one opens.
+// Without Retired, a logout on the new configuration leaves the old one to
+// sign the user back in, a new login is hidden by the old session on the
+// old cookie's paths, and a change made there is lost; with it, none.
+func TestLivePathOrDomainChange(t *testing.T) {
+	type change struct{ oldPath, newPath, oldDomain, newDomain string }
+	for _, tc := range []change{
+		{oldPath: "/app", newPath: "/"},
+		{oldPath: "/", newPath: "/app"},
+		{oldDomain: "", newDomain: "example.com"},
+		{oldDomain: "example.com", newDomain: ""},
+	} {
+		for _, retire := range []bool{false, true} {
+			name := tc.oldPath + ">" + tc.newPath + " domain " + tc.oldDomain + ">" + tc.newDomain + " retired=" + strconv.FormatBool(retire)
+			t.Run(name, func(t *testing.T) {
+				newOpts := cookiesession.Options{Path: tc.newPath, Domain: tc.newDomain}
+				if retire {
+					newOpts.Retired = []cookiesession.RetiredCookie{{Path: tc.oldPath, Domain: tc.oldDomain}}
+				}
+				// start signs alice in on the old configuration, then
+				// deploys the new one.
+				start := func() (*http.Client, string) {
+					lf := newLiveFleet(t, cookiesession.Options{Path: tc.oldPath, Domain: tc.oldDomain})
+					c, base := lf.browser(t, "app.example.com")
+					get(t, c, base+"/app/login?user=alice")
+					lf.deploy(newOpts)
+					if got := get(t, c, base+"/app/whoami"); got != "alice" {
+						t.Fatalf("after the deployment, whoami = %q, want alice still signed in", got)
+					}
+					return c, base
+				}
+				got := map[string]string{}
+				for _, logout := range []string{"/app/logout", "/logout"} {
+					c, base := start()
+					get(t, c, base+logout)
+					got["after "+logout] = get(t, c, base+"/app/whoami")
+				}
+				c, base := start()
+				get(t, c, base+"/login?user=bob")
+				got["after bob's login"] = get(t, c, base+"/app/whoami")
+				c, base = start()
+				get(t, c, base+"/app/add?item=book")
+				got["cart"] = get(t, c, base+"/app/cart")
+				t.Logf("%q", got)
+				want := map[string]string{"after /app/logout": "", "after /logout": "", "after bob's login": "bob", "cart": "book"}
+				if retire {
+					for k, v := range want {
+						if got[k] != v {
+							t.Errorf("with Retired, %s: %q, want %q", k, got[k], v)
+						}
+					}
+				} else if got["after /app/logout"] != "alice" && got["after /logout"] != "alice" {
+					t.Errorf("without Retired, no logout left the old cookie to sign alice back in: %q", got)
+				}
+			})
+		}
+	}
+}
