@@ -459,7 +459,9 @@ func (m *Manager) incoming(id uint32, now time.Time) bool {
 }
 
 // refreshDue reports whether less than RefreshThreshold of the idle window
-// remains and a re-seal would move the deadline.
+// remains and a re-seal would move the deadline, or the token's deadline
+// lies further than the idle window (and the clock skew between instances)
+// allows.
 func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 	_, idle := m.codec.limits(&s.lifetime)
 	if idle <= 0 || !s.loaded || s.skipRefresh {
@@ -467,6 +469,11 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 	}
 	expires := time.Unix(s.expires, 0)
 	left := expires.Sub(now)
+	if left > time.Duration(idle)*time.Second+clockSkew {
+		// Sealed under a longer idle window, or none (IdleTimeout set or
+		// shortened since): the re-seal starts the current one.
+		return true
+	}
 	threshold := time.Duration(float64(idle) * float64(time.Second) * m.opts.RefreshThreshold)
 	return left < threshold && m.codec.expiry(time.Unix(s.created, 0), now, &s.lifetime).After(expires)
 }

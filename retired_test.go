@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -206,5 +207,131 @@ func TestLivePathOrDomainChange(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestLiveMaxChunksLowered lowers MaxChunks from 4 to 2: a session over
+// three cookies is refused and cleared, and without Retired its third
+// cookie stays in the browser; a session over two still opens.
+func TestLiveMaxChunksLowered(t *testing.T) {
+	for _, retire := range []bool{false, true} {
+		t.Run("retired="+strconv.FormatBool(retire), func(t *testing.T) {
+			newOpts := cookiesession.Options{MaxChunks: 2}
+			if retire {
+				newOpts.Retired = []cookiesession.RetiredCookie{{MaxChunks: 4}}
+			}
+			lf := newLiveFleet(t, cookiesession.Options{MaxChunks: 4})
+			c, base := lf.browser(t, "example.com")
+			get(t, c, base+"/login?user=alice&pad=9000")
+			if got := jarNames(t, c, base+"/"); len(got) != 3 {
+				t.Fatalf("old session in cookies %q, want 3", got)
+			}
+			lf.deploy(newOpts)
+			if got := get(t, c, base+"/whoami"); got != "" {
+				t.Errorf("a session over 3 cookies under MaxChunks 2: whoami = %q, want refused", got)
+			}
+			get(t, c, base+"/login?user=alice")
+			left := jarNames(t, c, base+"/")
+			want := []string{"session"}
+			if !retire {
+				want = []string{"session.2", "session"} // the jar lists the older first
+			}
+			if strings.Join(left, " ") != strings.Join(want, " ") {
+				t.Errorf("after signing in again, the jar holds %q, want %q", left, want)
+			}
+
+			lf = newLiveFleet(t, cookiesession.Options{MaxChunks: 4})
+			c, base = lf.browser(t, "example.com")
+			get(t, c, base+"/login?user=bob&pad=4000")
+			lf.deploy(newOpts)
+			if got := get(t, c, base+"/whoami"); got != "bob" {
+				t.Errorf("a session over 2 cookies under MaxChunks 2: whoami = %q, want bob", got)
+			}
+		})
+	}
+}
+
+// TestLiveRollingDeployment alternates the old and the new configuration
+// (with Retired) request by request on one browser, as a rolling
+// deployment does: the user stays signed in on both, and the change each
+// request makes is read back by the next, except where noted.
+func TestLiveRollingDeployment(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		old, new cookiesession.Options
+		lossy    bool // a change an old instance made can be lost at the next new one
+	}{
+		{name: "path /app to /", old: cookiesession.Options{Path: "/app"},
+			new: cookiesession.Options{Path: "/", Retired: []cookiesession.RetiredCookie{{Path: "/app"}}}},
+		{name: "path / to /app", old: cookiesession.Options{Path: "/"},
+			new: cookiesession.Options{Path: "/app", Retired: []cookiesession.RetiredCookie{{Path: "/"}}}, lossy: true},
+		{name: "domain added", old: cookiesession.Options{},
+			new: cookiesession.Options{Domain: "example.com", Retired: []cookiesession.RetiredCookie{{}}}, lossy: true},
+		{name: "MaxChunks 4 to 2", old: cookiesession.Options{MaxChunks: 4},
+			new: cookiesession.Options{MaxChunks: 2, Retired: []cookiesession.RetiredCookie{{MaxChunks: 4}}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lf := newLiveFleet(t, tc.old)
+			oldM, newM := lf.f.m, lf.f.manager(tc.new)
+			c, base := lf.browser(t, "app.example.com")
+			get(t, c, base+"/app/login?user=alice")
+			cart, lost := "", 0
+			for i := range 8 {
+				lf.serving.Store([]*cookiesession.Manager{newM, oldM}[i%2])
+				if got := get(t, c, base+"/app/whoami"); got != "alice" {
+					t.Fatalf("request %d: signed out (whoami %q)", i, got)
+				}
+				item := strconv.Itoa(i)
+				get(t, c, base+"/app/add?item="+item)
+				cart += item
+				lf.serving.Store([]*cookiesession.Manager{oldM, newM}[i%2])
+				if got := get(t, c, base+"/app/cart"); got != cart {
+					lost++
+					cart = got
+				}
+			}
+			t.Logf("%d of 8 changes lost", lost)
+			if !tc.lossy && lost > 0 {
+				t.Errorf("%d of 8 changes lost", lost)
+			}
+		})
+	}
+}
+
+// TestLiveLifetimeChange changes the lifetimes between deployments: a
+// session sealed before follows the new ones from its next request.
+func TestLiveLifetimeChange(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		old, new cookiesession.Options
+		deployAt time.Duration // after the login, when the next request comes too
+		checkAt  time.Duration // after the login
+		signedIn bool
+	}{
+		{name: "MaxAge lowered", old: cookiesession.Options{MaxAge: 24 * time.Hour},
+			new: cookiesession.Options{MaxAge: time.Hour}, deployAt: 30 * time.Minute, checkAt: 61 * time.Minute},
+		{name: "MaxAge raised", old: cookiesession.Options{MaxAge: time.Hour},
+			new: cookiesession.Options{MaxAge: 24 * time.Hour}, deployAt: 30 * time.Minute, checkAt: 2 * time.Hour, signedIn: false},
+		{name: "IdleTimeout set", old: cookiesession.Options{MaxAge: 24 * time.Hour},
+			new: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 30 * time.Minute}, deployAt: time.Hour, checkAt: 3 * time.Hour},
+		{name: "IdleTimeout lowered", old: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 8 * time.Hour},
+			new: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 30 * time.Minute}, deployAt: time.Hour, checkAt: 3 * time.Hour},
+		{name: "IdleTimeout raised", old: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 30 * time.Minute},
+			new: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 8 * time.Hour}, deployAt: 20 * time.Minute, checkAt: 3 * time.Hour, signedIn: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lf := newLiveFleet(t, tc.old)
+			c, base := lf.browser(t, "example.com")
+			get(t, c, base+"/login?user=alice")
+			lf.f.clock.Advance(tc.deployAt)
+			lf.deploy(tc.new)
+			if got := get(t, c, base+"/whoami"); got != "alice" {
+				t.Fatalf("at the deployment, whoami = %q, want alice", got)
+			}
+			lf.f.clock.Advance(tc.checkAt - tc.deployAt)
+			if got := get(t, c, base+"/whoami"); (got == "alice") != tc.signedIn {
+				t.Errorf("%v after the login, with no request since the deployment: whoami = %q, want signed in %t", tc.checkAt, got, tc.signedIn)
+			}
+		})
 	}
 }
