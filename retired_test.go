@@ -335,3 +335,100 @@ func TestLiveLifetimeChange(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveAttributeChange changes SameSite and BrowserSession: a cookie
+// the browser holds keeps the attributes it was set with until the
+// Manager writes it again, which a read-only request does not do; a new
+// primary key shipped with the change makes the next request that uses
+// the session write it again, with the new attributes.
+func TestLiveAttributeChange(t *testing.T) {
+	for _, promote := range []bool{false, true} {
+		t.Run("promote="+strconv.FormatBool(promote), func(t *testing.T) {
+			lf := newLiveFleet(t, cookiesession.Options{})
+			c, base := lf.browser(t, "example.com")
+			get(t, c, base+"/login?user=alice")
+			opts := cookiesession.Options{SameSite: http.SameSiteStrictMode, BrowserSession: true, Now: lf.f.clock.Now, Logger: debugLogger(lf.f.log)}
+			ring := lf.f.ring
+			if promote {
+				ring = ringOf(t, keyB, keyA)
+			}
+			m, err := cookiesession.New(ring, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lf.serving.Store(m)
+			resp, body := fetch(t, c, base+"/whoami")
+			if body != "alice" {
+				t.Fatalf("whoami = %q, want alice", body)
+			}
+			lines := resp.Header.Values("Set-Cookie")
+			if !promote {
+				if len(lines) != 0 {
+					t.Errorf("a read-only request wrote %q", lines)
+				}
+				return
+			}
+			if len(lines) != 1 || !strings.Contains(lines[0], "SameSite=Strict") || strings.Contains(lines[0], "Max-Age") {
+				t.Errorf("after the promotion, Set-Cookie %q, want the cookie again with SameSite=Strict and no Max-Age", lines)
+			}
+		})
+	}
+}
+
+func TestRetiredOptions(t *testing.T) {
+	ring := ringOf(t, keyA)
+	for _, tc := range []struct {
+		opts cookiesession.Options
+		err  string // "" for none
+	}{
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{}}}, err: "is the Manager's own cookie"},
+		{opts: cookiesession.Options{MaxChunks: 4, Retired: []cookiesession.RetiredCookie{{MaxChunks: 4}}}, err: "is the Manager's own cookie"},
+		{opts: cookiesession.Options{MaxChunks: 2, Retired: []cookiesession.RetiredCookie{{MaxChunks: 4}}}},
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "__Host-old", Path: "/app"}}}, err: "Options.Retired[0]: cookiesession: browsers drop"},
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{MaxChunks: 65}}}, err: "MaxChunks 65 is not between 1 and 64"},
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "a;b"}}}, err: "Options.Retired[0]"},
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Domain: "example.com."}}}, err: "ends in a dot"},
+		{opts: cookiesession.Options{DisableSecure: true, Retired: []cookiesession.RetiredCookie{{Name: "__Secure-s"}}}, err: "unless it is Secure"},
+		{opts: cookiesession.Options{Path: "/app", Retired: []cookiesession.RetiredCookie{{}}}},
+		{opts: cookiesession.Options{Partitioned: true, Retired: []cookiesession.RetiredCookie{{}}}},
+	} {
+		_, err := cookiesession.New(ring, tc.opts)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("New(%+v): %v", tc.opts.Retired, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("New(%+v) = %v, want an error containing %q", tc.opts.Retired, err, tc.err)
+		}
+		if err != nil {
+			checkErrRules(t, err)
+		}
+	}
+}
+
+// TestRetiredLines checks what each answer carries: a Partitioned cookie
+// is another cookie than an unpartitioned one of its name, so switching
+// Partitioned on retires the unpartitioned one, with the Manager's
+// Secure, HttpOnly and SameSite; a read-only request with no retired
+// cookie sets nothing.
+func TestRetiredLines(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Partitioned: true, SameSite: http.SameSiteNoneMode,
+		Retired: []cookiesession.RetiredCookie{{Name: "old"}, {}}})
+	b := newClientCookies()
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	})
+	want := []string{"old=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=None", "session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=None"}
+	lines := resp.Header.Values("Set-Cookie")
+	if len(lines) != 3 || !strings.Contains(lines[0], "; Partitioned") || strings.Join(lines[1:], "|") != strings.Join(want, "|") {
+		t.Errorf("a login sets %q, want the session's cookie, then %q", lines, want)
+	}
+	resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).GetString("user") })
+	if lines := resp.Header.Values("Set-Cookie"); len(lines) != 0 {
+		t.Errorf("a read-only request sets %q", lines)
+	}
+	b.vals["old"] = "x"
+	resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).GetString("user") })
+	if lines := resp.Header.Values("Set-Cookie"); strings.Join(lines, "|") != strings.Join(want, "|") {
+		t.Errorf("a read-only request carrying old sets %q, want %q", lines, want)
+	}
+}
