@@ -432,3 +432,27 @@ func TestRetiredLines(t *testing.T) {
 		t.Errorf("a read-only request carrying old sets %q, want %q", lines, want)
 	}
 }
+
+// TestLiveRollingNameChange alternates the old name and the new one (with
+// the old retired): each side reads only its own cookie, so a user signed
+// in on one side is signed out on the other until the rollout ends.
+func TestLiveRollingNameChange(t *testing.T) {
+	lf := newLiveFleet(t, cookiesession.Options{})
+	oldM := lf.f.m
+	newM := lf.f.manager(cookiesession.Options{Name: "__Host-session", Retired: []cookiesession.RetiredCookie{{}}})
+	c, base := lf.browser(t, "example.com")
+	get(t, c, base+"/login?user=alice")
+	lf.serving.Store(newM)
+	if got := get(t, c, base+"/whoami"); got != "" {
+		t.Errorf("new side, signed in on the old: whoami = %q, want signed out", got)
+	}
+	get(t, c, base+"/login?user=alice")
+	lf.serving.Store(oldM)
+	if got := get(t, c, base+"/whoami"); got != "" {
+		t.Errorf("old side, signed in on the new: whoami = %q, want signed out", got)
+	}
+	lf.serving.Store(newM)
+	if got := get(t, c, base+"/whoami"); got != "alice" {
+		t.Errorf("new side again: whoami = %q, want alice", got)
+	}
+}
