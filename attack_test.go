@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -59,6 +60,85 @@ func TestTossedCookieDoesNotEndTheSession(t *testing.T) {
 			}
 			if !strings.Contains(f.log.String(), "level=WARN") || !strings.Contains(f.log.String(), "__Host-") {
 				t.Errorf("no Warn naming the __Host- fix; log:\n%s", f.log)
+			}
+		})
+	}
+}
+
+// TestRepeatedCookieIsOneCookie: a cookie sent twice with one value is one
+// cookie, not a tossed one. A Lambda function URL's event carries every
+// cookie both in its cookies array and in headers.cookie, and
+// aws-lambda-go-api-proxy adds both to the request, so each chunk comes
+// twice on every request. Taken for two cookies of the name, that logged
+// the tossing Warn on every instance, and a refused cookie was never
+// cleared: the browser sent it, refused, on every request. A repeat has
+// nothing of an attacker's choosing, so neither is needed; a second,
+// different value still is a tossed cookie.
+func TestRepeatedCookieIsOneCookie(t *testing.T) {
+	const tossed = "two cookies of the session's name"
+	for _, tc := range []struct {
+		name    string
+		chunked bool                       // a session over session and session.1
+		lines   func(a, b string) []string // the Cookie lines for chunks a and b
+		warn    bool                       // a tossed cookie: logged, and kept when refused
+	}{
+		{"one cookie twice", false, func(a, _ string) []string { return []string{"session=" + a + "; session=" + a} }, false},
+		{"quoted repeat", false, func(a, _ string) []string { return []string{"session=" + a + `; session="` + a + `"`} }, false},
+		{"2999 repeats", false, func(a, _ string) []string { return []string{strings.Repeat("session="+a+"; ", 2998) + "session=" + a} }, false},
+		{"two chunks as a function URL's proxy sends them", true, func(a, b string) []string {
+			return []string{"session=" + a, "session.1=" + b, "session=" + a + "; session.1=" + b}
+		}, false},
+		{"a repeat, then junk", false, func(a, _ string) []string { return []string{"session=" + a + "; session=" + a + "; session=junk"} }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			chunked := tc.chunked
+			opts := cookiesession.Options{MaxAge: time.Hour}
+			if chunked {
+				opts.MaxChunks = 2
+			}
+			f := newFixture(t, opts)
+			b := newClientCookies()
+			f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := cookiesession.FromContext(r.Context())
+				if err := s.Set("user", "victim"); err != nil {
+					t.Fatal(err)
+				}
+				if chunked {
+					if err := s.Set("pad", strings.Repeat("p", 5000)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+			if chunked != (b.vals["session.1"] != "") {
+				t.Fatalf("cookies %v", b.names())
+			}
+			serve := func() (user string, h http.Header) {
+				r := tossedRequest("")
+				r.Header["Cookie"] = tc.lines(b.vals["session"], b.vals["session.1"])
+				rec := httptest.NewRecorder()
+				f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					user = cookiesession.FromContext(r.Context()).GetString("user")
+				})).ServeHTTP(rec, r)
+				return user, rec.Header()
+			}
+			if user, h := serve(); user != "victim" || len(h["Set-Cookie"]) != 0 {
+				t.Errorf("user %q, Set-Cookie %q; want \"victim\" and none", user, h["Set-Cookie"])
+			}
+			f.clock.Advance(2 * time.Hour) // past MaxAge: refused as expired
+			user, h := serve()
+			if user != "" {
+				t.Errorf("an expired session gave user %q", user)
+			}
+			switch {
+			case tc.warn && len(h["Set-Cookie"]) != 0:
+				t.Errorf("Set-Cookie %q; want none: a tossed cookie's request is not cleared", h["Set-Cookie"])
+			case !tc.warn && chunked:
+				requireCleared(t, h, "session", "session.1")
+			case !tc.warn:
+				requireCleared(t, h, "session")
+			}
+			if got := strings.Contains(f.log.String(), tossed); got != tc.warn {
+				t.Errorf("logged %q: %v, want %v; log:\n%s", tossed, got, tc.warn, f.log)
 			}
 		})
 	}

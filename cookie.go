@@ -29,10 +29,12 @@ func chunkName(name string, i int) string {
 // readToken gathers the token from the request's chunk cookies in one pass
 // over the Cookie headers, split as net/http splits them: at semicolons and
 // at the first "=", with the ASCII whitespace around each cookie and each
-// name trimmed. The first of two cookies with one name wins. A value is
-// taken as sent, less the optional double quotes RFC 6265 allows: the
-// codec's strict base64url check refuses anything a cookie value may not
-// hold (where Request.Cookie would skip such a cookie and take the next).
+// name trimmed. The first of two cookies with one name wins; a later one
+// with the same value is the same cookie, and only another value marks the
+// request as carrying two (s.shadowed). A value is taken as sent, less the
+// optional double quotes RFC 6265 allows: the codec's strict base64url
+// check refuses anything a cookie value may not hold (where Request.Cookie
+// would skip such a cookie and take the next).
 // It records in s how many chunk names the client holds, so stale ones can
 // be expired.
 func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
@@ -55,7 +57,12 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 				continue
 			}
 			if present&(1<<i) != 0 {
-				s.shadowed = true
+				// The same value again is the same cookie (a Lambda function
+				// URL's event carries each cookie twice); another one is a
+				// second cookie of the name.
+				if !s.shadowed && unquote(value) != values[i] {
+					s.shadowed = true
+				}
 				continue
 			}
 			present |= 1 << i

@@ -164,8 +164,8 @@
 // can set a cookie of the session's name for a parent domain or a longer
 // path (cookie tossing), which the browser sends before the session's own.
 // The first cookie of the name that opens, of the first five and the last
-// four, is taken, and a request that carried two is never cleared and is
-// logged at Warn, so junk cannot end a session; but an attacker's own genuine session, tossed first, opens. A
+// four, is taken, and a request that carried two values of the name is
+// never cleared and is logged at Warn, so junk cannot end a session; but an attacker's own genuine session, tossed first, opens. A
 // "__Host-" name (Options.Name "__Host-session") prevents both.
 //
 // Keys are 32 bytes from crypto/rand with random 32-bit ids. A token names

@@ -52,7 +52,7 @@ type Manager struct {
 	domainLogged atomic.Bool
 	// outsidePathLogged: a session was read on a path outside the cookie's.
 	outsidePathLogged atomic.Bool
-	// shadowedLogged: a request carried two cookies of one of our names.
+	// shadowedLogged: a request carried two values for one of our names.
 	shadowedLogged atomic.Bool
 	// headerSizeLogged: our cookies passed a default proxy header limit.
 	headerSizeLogged atomic.Bool
@@ -170,8 +170,8 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		// a token "created in the future" comes from an instance whose
 		// clock is ahead: both open elsewhere, or later, so the cookie
 		// stays, unless the handler stores something. So does a cookie
-		// sent beside another of its name.
-		// Of two cookies of one of our names, the clear would reach only
+		// sent beside another value of its name.
+		// Of two values for one of our names, the clear would reach only
 		// the one set with our Domain and Path, which may be the session's
 		// own; the other, tossed by another host, would stay.
 		s.refused = !keepsCookie(err) && !s.shadowed

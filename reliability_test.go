@@ -596,7 +596,19 @@ func TestHostileAllocation(t *testing.T) {
 	// A request with two cookies of our name, or several chunks, is read
 	// again by FORMAT.md section 5 step 5: it must cost no more.
 	genuine := sealWith(t, ring, "session", fixedNow)
-	forged := "session=" + genuine[:40] + string(genuine[40]^1) + genuine[41:] // fails authentication
+	// forged returns n cookies of our name that fail authentication, each
+	// another value: a repeat of one value is the same cookie, not read again.
+	forged := func(n int) string {
+		cookies := make([]string, n)
+		for i := range cookies {
+			c := byte('A') // another base64url character at 40+i
+			if genuine[40+i] == c {
+				c = 'B'
+			}
+			cookies[i] = "session=" + genuine[:40+i] + string(c) + genuine[41+i:]
+		}
+		return strings.Join(cookies, "; ")
+	}
 	cases := []struct {
 		name      string
 		maxChunks int
@@ -608,8 +620,10 @@ func TestHostileAllocation(t *testing.T) {
 		{"1MiB value in our cookie, MaxChunks 4", 4, "session=" + strings.Repeat("A", 1<<20)},
 		{"1MiB of 1000 cookies, MaxChunks 4", 4, relJunkCookies(1000, 1<<10)},
 		{"1MiB of 1000 cookies, MaxChunks 64", 64, relJunkCookies(1000, 1<<10)},
-		{"5 forged cookies of our name, MaxChunks 1", 1, strings.Repeat(forged+"; ", 4) + forged},
-		{"20 forged cookies of our name, MaxChunks 1", 1, strings.Repeat(forged+"; ", 19) + forged},
+		{"5 forged cookies of our name, MaxChunks 1", 1, forged(5)},
+		{"20 forged cookies of our name, MaxChunks 1", 1, forged(20)},
+		{"2999 copies of a forged cookie, MaxChunks 1", 1, strings.Repeat(forged(1)+"; ", 2998) + forged(1)},
+		{"2999 copies of a forged cookie, MaxChunks 4", 4, strings.Repeat(forged(1)+"; ", 2998) + forged(1)},
 		{"5 cookies of our name and 1MiB in 63 chunks, MaxChunks 64", 64, strings.Repeat("session=AAAA; ", 5) + relChunks(63, 16<<10)},
 	}
 	for _, c := range cases {

@@ -38,7 +38,7 @@ type Session struct {
 
 	// What the client holds:
 	chunksSent int32     // how many of our chunk cookies the request carried
-	shadowed   bool      // the request carried two cookies of one of our names
+	shadowed   bool      // the request carried two values for one of our names
 	ignored    bool      // the request's cookies were too many to read: it may carry any of ours
 	retired    bool      // the request carried a cookie of Options.Retired
 	lines      []string  // the Set-Cookie lines written for this response, if any

@@ -285,9 +285,9 @@ func urlPath(r *http.Request) string {
 }
 
 // warnShadowed logs, once per Manager, a request that carried two cookies
-// of one of the session's names, or whose session opened only without a
-// chunk cookie it carried. The browser holds such a cookie for a parent
-// domain or a longer path: set by a sibling host or a
+// of one of the session's names with different values, or whose session
+// opened only without a chunk cookie it carried. The browser holds such a
+// cookie for a parent domain or a longer path: set by a sibling host or a
 // network attacker (cookie tossing: it can sign the user in to the
 // attacker's session), or left by an earlier Domain or Path setting. The
 // first cookie of the name that opens is taken.
@@ -295,7 +295,7 @@ func (m *Manager) warnShadowed(s *Session, r *http.Request) {
 	if m.shadowedLogged.Load() || m.shadowedLogged.Swap(true) {
 		return
 	}
-	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried two cookies of the session's name, or a chunk cookie its session does not use: another host of the site, an earlier Domain or Path setting, or an attacker (cookie tossing) set one for a parent domain or a longer path; the first that opens is taken (logged once)",
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried two cookies of the session's name with different values, or a chunk cookie its session does not use: another host of the site, an earlier Domain or Path setting, or an attacker (cookie tossing) set one for a parent domain or a longer path; the first that opens is taken (logged once)",
 		slog.String("cookie", m.opts.Name), slog.String("path", urlPath(r)),
 		slog.String("fix", "name the cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host and no plain-HTTP page can set; give every app on the site its own cookie name"))
 }

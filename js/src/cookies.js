@@ -73,7 +73,7 @@ export class SessionCookies {
    * Reads the session's chunks from a Cookie header (a string, or an array
    * of header lines) and opens the token at now. Returns null if the
    * request carries none of the chunks; throws a SessionError if they do
-   * not open. A request that carried two cookies of one chunk name, or
+   * not open. A request that carried two values for one chunk name, or
    * several chunks, gets FORMAT.md section 5 step 5, as in Go: the first
    * cookie of the base name that opens (alone, or joined with the chunks
    * sent) is the session.
@@ -239,14 +239,15 @@ function checkSent(sent) {
 }
 
 // read takes, for each chunk name, the first of its cookies (steps 2 and
-// 3: a later one with that name is ignored), and notes whether there was
-// a later one.
+// 3: a later one with that name is ignored), and notes whether a later one
+// had another value: one that repeats the first's is the same cookie (a
+// Lambda function URL's event carries each cookie twice).
 function read(cookies) {
   const values = [];
   let shadowed = false;
   for (const [i, value] of cookies) {
-    if (i in values) shadowed = true;
-    else values[i] = value;
+    if (!(i in values)) values[i] = value;
+    else if (values[i] !== value) shadowed = true;
   }
   return { values, shadowed };
 }

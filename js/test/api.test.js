@@ -448,6 +448,30 @@ describe('SessionCookies, with a cookie tossed before the session', () => {
     assert.equal(refusal(`s=junk; s=${genuine.slice(2, -4)}AAAA`), 'invalid: token of 4 bytes is too short to be valid');
   });
 
+  it('reads a repeat of one value as one cookie, and tries it once', () => {
+    // A Lambda function URL's event carries each cookie twice, in its
+    // cookies array and in headers.cookie, and adapters pass on both.
+    const counting = new SessionCookies(ring, options);
+    const open = counting.codec.open.bind(counting.codec);
+    let opens = 0;
+    counting.codec.open = (token, when) => {
+      opens++;
+      return open(token, when);
+    };
+    const expired = new Date(now.getTime() + 2 * 86400e3);
+    for (const [header, want] of [
+      [`${genuine}; ${genuine}`, 1],
+      [`${genuine}; s="${genuine.slice(2)}"`, 1],
+      [[...chunked, chunked.join('; ')], 1 + 3], // step 5 for the chunks: the token, each base alone and joined
+      [`${genuine}; ${genuine}; s=junk`, 1 + 3], // step 5: junk is another value
+    ]) {
+      opens = 0;
+      assert.throws(() => counting.open(header, expired), /expired/, String(header));
+      assert.equal(opens, want, `opens for ${String(header).slice(0, 60)}`);
+    }
+    assert.equal(counting.open(`${genuine}; ${genuine}`, now).values.get('who'), 'genuine');
+  });
+
   it('tries nothing more for a lone cookie, or one of another name', () => {
     assert.equal(refusal('s=junk'), 'invalid: token of 4 bytes is too short to be valid');
     assert.equal(refusal(`s=junk; S=${genuine.slice(2)}; s.01=${genuine.slice(2)}`), 'invalid: token of 4 bytes is too short to be valid');

@@ -700,6 +700,8 @@ describe('the Cookie header, read as Go reads it', () => {
       ['junk, then expired: the first error', `__Host-sid=junk; __Host-sid=${e}`, 'invalid'],
       ['expired, then junk: the first error', `__Host-sid=${e}; __Host-sid=junk`, 'expired'],
       ['a second cookie of another name does not count', `__Host-sid=junk; other=${a}`, 'invalid'],
+      ['every cookie twice, as a Lambda function URL sends them', [`__Host-sid=${c0}`, `__Host-sid.1=${c1}`, `__Host-sid.2=${c2}`, c], 'c'],
+      ['expired, twice: the same cookie', `__Host-sid=${e}; __Host-sid=${e}`, 'expired'],
     ];
     const got = agree(options, rows.map(([what, h, want]) => [what, h, want.length === 1 ? 'open' : want]));
     const who = (o) => new TextDecoder().decode(unhex(o.values.find((v) => v.key === enc('who')).hex)).slice(0, 1);
