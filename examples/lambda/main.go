@@ -1,7 +1,7 @@
 // Command lambda serves a cookiesession app from AWS Lambda behind API
-// Gateway. Set COOKIESESSION_KEYS to a key ring (cookiesession keygen), and
-// API_GATEWAY_PAYLOAD=1.0 for a REST API; an HTTP API (payload 2.0) needs
-// nothing more.
+// Gateway or a function URL. Set COOKIESESSION_KEYS to a key ring
+// (cookiesession keygen), and API_GATEWAY_PAYLOAD=1.0 for a REST API; an
+// HTTP API or a buffered function URL (payload 2.0) needs nothing more.
 package main
 
 import (
@@ -55,5 +55,5 @@ func main() {
 		lambda.Start(httpadapter.New(app).ProxyWithContext) // REST API
 		return
 	}
-	lambda.Start(httpadapter.NewV2(app).ProxyWithContext) // HTTP API
+	lambda.Start(httpadapter.NewV2(app).ProxyWithContext) // HTTP API, function URL
 }

@@ -1,15 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdaurl"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -57,6 +63,141 @@ var twoChunks = []string{"session", "session.1"}
 // makes the request's Host; it also sends X-Forwarded-Proto: https, since
 // it ends the TLS.
 const apiHost = "abc123.execute-api.eu-west-1.amazonaws.com"
+
+// functionURLHost is a function URL's domain, which both adapters make
+// the request's Host.
+const functionURLHost = "abcdefghij.lambda-url.eu-west-1.on.aws"
+
+// Where a function URL's event carries the request's cookies.
+const (
+	inBoth    = "cookies and headers.cookie" // what AWS sends
+	inArray   = "cookies only"
+	inHeaders = "headers.cookie only"
+)
+
+// functionURLEvent returns a function URL's event as JSON, laid out as
+// AWS's sample in aws-lambda-go v1.54.0
+// (lambdaurl/testdata/function-url-request-with-headers-and-cookies-and-text-body.json):
+// payload 2.0's schema, with the cookie pairs in both the cookies array
+// and headers.cookie, or in where says.
+func functionURLEvent(t *testing.T, method, path, body string, pairs []string, where string) []byte {
+	t.Helper()
+	headers := map[string]string{
+		"accept": "*/*", "host": functionURLHost, "user-agent": "Mozilla/5.0",
+		"x-forwarded-for": "203.0.113.7", "x-forwarded-port": "443", "x-forwarded-proto": "https",
+	}
+	if body != "" {
+		headers["content-type"] = "application/x-www-form-urlencoded"
+	}
+	event := map[string]any{
+		"version": "2.0", "routeKey": "$default", "rawPath": path, "rawQueryString": "",
+		"headers": headers, "body": body, "isBase64Encoded": false,
+		"requestContext": map[string]any{
+			"accountId": "123456789012", "apiId": "abcdefghij", "domainName": functionURLHost,
+			"domainPrefix": "abcdefghij", "requestId": "id", "routeKey": "$default", "stage": "$default",
+			"http": map[string]any{"method": method, "path": path, "protocol": "HTTP/1.1",
+				"sourceIp": "203.0.113.7", "userAgent": "Mozilla/5.0"},
+		},
+	}
+	if len(pairs) > 0 && where != inHeaders {
+		event["cookies"] = pairs
+	}
+	if len(pairs) > 0 && where != inArray {
+		headers["cookie"] = strings.Join(pairs, "; ")
+	}
+	data, err := json.Marshal(event)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// decode reads an event's JSON into T, as the Lambda runtime does.
+func decode[T any](t *testing.T, data []byte) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// logBuffer collects log lines from any goroutine: lambdaurl runs the
+// handler in one of its own.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// warnings makes slog's default logger, which newApp's Manager takes,
+// write its Warn lines to the returned buffer for the test.
+func warnings(t *testing.T) *logBuffer {
+	b := &logBuffer{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return b
+}
+
+// newSessions returns a Manager on a fresh one-key ring with opts, whose
+// Logger writes its Warn lines to the returned buffer.
+func newSessions(t *testing.T, opts cookiesession.Options) (*cookiesession.Manager, *logBuffer) {
+	t.Helper()
+	setKeys(t)
+	ring, err := cookiesession.LoadKeyRingEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sessions, err := cookiesession.New(ring, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sessions, logs
+}
+
+// expired returns the sorted names of Set-Cookie lines that expire a
+// cookie, and fails the test on any other line.
+func expired(t *testing.T, lines []string) []string {
+	t.Helper()
+	var names []string
+	for _, c := range (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies() {
+		if c.MaxAge >= 0 {
+			t.Errorf("Set-Cookie %s=%.20q... does not expire the cookie", c.Name, c.Value)
+		}
+		names = append(names, c.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// stream serves event through lambdaurl.Wrap(h), as a function URL in
+// RESPONSE_STREAM mode does, and reads the body to its end.
+func stream(t *testing.T, h http.Handler, event []byte) (*events.LambdaFunctionURLStreamingResponse, string) {
+	t.Helper()
+	out, err := lambdaurl.Wrap(h)(context.Background(), decode[*events.LambdaFunctionURLRequest](t, event))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(out.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, string(body)
+}
 
 // TestRESTPayload runs a 2-chunk session out of and back into the app
 // through API Gateway REST (payload 1.0) events.
