@@ -55,7 +55,7 @@
 //	req.session.cookie            s.ExpiresAt(), s.Lifetime, s.SetLifetime; the attributes are the Manager's Options
 //	req.session.regenerate()      s.Renew(): new id and creation time, values and Lifetime kept
 //	req.session.destroy()         s.Destroy(): every cookie chunk is expired
-//	req.session.reload()          not needed: the session is this request's cookie; Manager.Load reads it again
+//	req.session.reload()          not needed: the session is this request's cookie; without the middleware, Manager.Load reads it again
 //	req.session.touch()           s.Touch(): forces a refresh
 //	req.session.save()            Manager.Save(w, r, s): returns an error
 //

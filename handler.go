@@ -128,8 +128,16 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // cleared by the next Save, unless its key id is unknown (such a token may
 // be newer than this instance's ring) or it was created in the future by
 // an instance whose clock is ahead: both open elsewhere, or later (see the
-// package documentation).
+// package documentation). Under this Manager's middleware, Load returns the
+// middleware's session, as FromContext does, and why its cookie was refused:
+// a second session of one cookie would lose its changes, or overwrite the
+// middleware's.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
+	if own := m.FromContext(r.Context()); own != nil && own.req != nil {
+		own.lock()
+		defer own.unlock()
+		return own, own.loadErr
+	}
 	s := &Session{mgr: m}
 	s.mu.Lock()
 	defer s.unlock() // writes what load logged

@@ -44,7 +44,7 @@ func (s *Session) open() {
 			s.reset(s.start())
 		}
 	}()
-	_ = s.mgr.load(s.req, s, s.start())
+	s.loadErr = s.mgr.load(s.req, s, s.start())
 	opened = true
 }
 

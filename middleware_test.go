@@ -582,3 +582,129 @@ func TestMaxBytesHandlerOutside(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadInsideMiddlewareIsTheSession checks that Load, called under its
+// Manager's middleware as code moved from gorilla's store.Get does, returns
+// the middleware's session with the reason its cookie was refused, as
+// gorilla's registry returns one session per name and request. A second
+// copy lost what it changed: a flash read through it came back on every
+// page, and a Save of it was replaced by the middleware's own write (here
+// a re-seal under a new primary key).
+func TestLoadInsideMiddlewareIsTheSession(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	load := func(r *http.Request) (*cookiesession.Session, error) {
+		t.Helper()
+		s, err := f.m.Load(r)
+		if own := f.m.FromContext(r.Context()); s != own {
+			t.Errorf("Load under the middleware returned %p, FromContext %p", s, own)
+		}
+		return s, err
+	}
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "n", 1)
+		sessionOf(t, r).AddFlash("welcome")
+	})
+	for i, want := range [][]string{{"welcome"}, nil} {
+		var got []string
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s, _ := load(r)
+			got = s.Flashes()
+		})
+		if !slices.Equal(got, want) {
+			t.Errorf("page %d through Load shows flashes %q, want %q", i+1, got, want)
+		}
+	}
+
+	if err := f.ring.Add(keyForID(t, keyB)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ring.Promote(keyB); err != nil { // the middleware's session re-seals
+		t.Fatal(err)
+	}
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		_ = sessionOf(t, r).Has("user") // a middleware's check
+		s, _ := load(r)
+		mustSet(t, s, "n", s.GetInt("n")+1)
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Error(err)
+		}
+	})
+	rec := f.open(b.vals["session"])
+	if n, _ := rec.Values.Get("n"); n != 2 {
+		t.Errorf("after a Save of Load's session the cookie holds n = %v, want 2", n)
+	}
+
+	// A refused cookie: each Load says why, and the response clears it,
+	// even one that answers 500 on the error, as gorilla code often does.
+	b.vals["session"] = strings.Repeat("A", 200)
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		if _, err := load(r); !errors.Is(err, cookiesession.ErrInvalid) {
+			t.Errorf("Load of a refused cookie under the middleware: %v, want ErrInvalid", err)
+		}
+		if _, err := load(r); !errors.Is(err, cookiesession.ErrInvalid) {
+			t.Errorf("second Load in the request: %v, want ErrInvalid again", err)
+		}
+		http.Error(w, "bad session", http.StatusInternalServerError)
+	})
+	requireCleared(t, resp.Header, "session")
+}
+
+// TestKeyIDNamesOneSecret pins README's gorilla row for key rotation.
+// gorilla's NewCookieStore(newHash, newBlock, oldHash, oldBlock) goes by
+// position; a ring built the same way, NewKey's ids given by position,
+// hands the old id to the new secret. Every cookie sealed under that id
+// then fails authentication: each user is signed out, counted as
+// auth_failed and logged at Debug only, since a forged token looks the
+// same. A new id for the new secret keeps everyone signed in.
+func TestKeyIDNamesOneSecret(t *testing.T) {
+	const first, second = 1, 2
+	oldSecret, newSecret := keySecret(keyA), keySecret(keyB)
+	for _, tc := range []struct {
+		name     string
+		ring     [2]uint32 // the ids of the new secret (primary) and the old one
+		signedIn bool
+	}{
+		{"ids by position", [2]uint32{first, second}, false},
+		{"a new id for the new secret", [2]uint32{second, first}, true},
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		manager := func(primary cookiesession.Key, others ...cookiesession.Key) *cookiesession.Manager {
+			ring, err := cookiesession.NewKeyRing(primary, others...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := cookiesession.New(ring, cookiesession.Options{Now: f.clock.Now, Logger: debugLogger(f.log)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m
+		}
+		key := func(id uint32, secret []byte) cookiesession.Key {
+			k, err := cookiesession.NewKey(id, secret)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return k
+		}
+		b := newClientCookies()
+		serveWith(t, manager(key(first, oldSecret)), b, setString(t, "user", "ada"))
+		rotated := manager(key(tc.ring[0], newSecret), key(tc.ring[1], oldSecret))
+		var user string
+		serveWith(t, rotated, b, func(w http.ResponseWriter, r *http.Request) { user = sessionOf(t, r).GetString("user") })
+		if got := user == "ada"; got != tc.signedIn {
+			t.Errorf("%s: signed in after the rotation: %v, want %v", tc.name, got, tc.signedIn)
+		}
+		if got, want := rotated.Metrics().Refused["auth_failed"], map[bool]uint64{false: 1}[tc.signedIn]; got != want {
+			t.Errorf("%s: auth_failed = %d, want %d", tc.name, got, want)
+		}
+		if got := len(f.log.lines("authentication failed")); got != map[bool]int{false: 1}[tc.signedIn] {
+			t.Errorf("%s: %d lines name the refusal; log:\n%s", tc.name, got, f.log)
+		}
+		for _, line := range f.log.lines("level=") {
+			if !strings.Contains(line, "level=DEBUG") {
+				t.Errorf("%s: logged above Debug: %s", tc.name, line)
+			}
+		}
+	}
+}

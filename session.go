@@ -58,6 +58,7 @@ type Session struct {
 	logs        []logLine // lines logged under the lock, written by unlock
 	outLent     bool      // out backs a save's headers: later saves get their own
 	savedBeside bool      // Save wrote this Manager's cookie from a session of Load's
+	loadErr     error     // why the middleware refused the request's cookie, for Load
 	// tooLarge: a save did not fit and was counted. A retry, after a
 	// change that still does not fit too, is the same session.
 	tooLarge bool

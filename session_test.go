@@ -476,3 +476,72 @@ func TestSessionConcurrentUse(t *testing.T) {
 		t.Errorf("%d flashes starting %q, want %d starting \"first\"", len(flashes), flashes[:min(len(flashes), 1)], want)
 	}
 }
+
+// TestStructReadsBackThroughGetJSON pins README's gorilla row for a struct
+// registered with gob: SetJSON stores it and GetJSON reads it back, while
+// GetAs of the struct's type, the shape of gorilla's type assertion,
+// reports false and a zero struct, since a session never holds a struct.
+func TestStructReadsBackThroughGetJSON(t *testing.T) {
+	type profile struct {
+		Name  string
+		Roles []string
+	}
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	want := profile{Name: "ada", Roles: []string{"editor"}}
+	if err := s.Set("profile", want); !errors.Is(err, cookiesession.ErrUnsupportedType) {
+		t.Fatalf("Set of a struct: %v, want ErrUnsupportedType", err)
+	}
+	if err := s.SetJSON("profile", want); err != nil {
+		t.Fatal(err)
+	}
+	s = reload(t, f, newClientCookies(), s)
+	var got profile
+	if ok, err := s.GetJSON("profile", &got); !ok || err != nil || !cmp.Equal(got, want) {
+		t.Errorf("GetJSON: %+v, %v, %v; want %+v", got, ok, err, want)
+	}
+	if p, ok := cookiesession.GetAs[profile](s, "profile"); ok || !cmp.Equal(p, profile{}) {
+		t.Errorf("GetAs[profile] = %+v, %v; want the zero profile and false", p, ok)
+	}
+}
+
+// TestRememberMeKeepsOptionsIdleTimeout pins README's gorilla row for a
+// per-session MaxAge: gorilla has no idle timeout, but here a Lifetime with
+// only a MaxAge keeps Options.IdleTimeout, so "remember me for 30 days"
+// gets a cookie of one hour and ends after an hour without requests. The
+// Lifetime's own IdleTimeout lifts it.
+func TestRememberMeKeepsOptionsIdleTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		l       cookiesession.Lifetime
+		maxAge  int  // the cookie's Max-Age at login
+		after2h bool // still signed in after two hours without requests
+	}{
+		{cookiesession.Lifetime{MaxAge: 30 * day}, 3600, false},
+		{cookiesession.Lifetime{MaxAge: 30 * day, IdleTimeout: 30 * day}, 30 * 86400, true},
+	} {
+		f := newFixture(t, cookiesession.Options{MaxAge: 2 * time.Hour, IdleTimeout: time.Hour, MaxLifetime: 30 * day})
+		b := newClientCookies()
+		resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			mustSet(t, s, "user", "ada")
+			if err := s.SetLifetime(tc.l); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if c := ourCookies(t, resp.Header, "session")["session"]; c == nil || c.MaxAge != tc.maxAge {
+			t.Errorf("%+v: cookie %v, want Max-Age %d", tc.l, c, tc.maxAge)
+		}
+		f.clock.Advance(2 * time.Hour)
+		var signedIn bool
+		var lifetime cookiesession.Lifetime
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			signedIn, lifetime = sessionOf(t, r).Has("user"), sessionOf(t, r).Lifetime()
+		})
+		if signedIn != tc.after2h {
+			t.Errorf("%+v: signed in after 2h without requests: %v, want %v", tc.l, signedIn, tc.after2h)
+		}
+		if signedIn && lifetime != tc.l {
+			t.Errorf("%+v: Lifetime() = %+v after the restart", tc.l, lifetime)
+		}
+	}
+}
