@@ -124,6 +124,9 @@ func (s *Session) GetStringMap(key string) map[string]string {
 //   - a T whose kind is string or bool (type Role string) gets a stored
 //     string or bool;
 //   - an interface T (such as any) gets a stored nil.
+//
+// A session never holds a struct, so a struct T always reports false: read
+// what SetJSON stored with GetJSON.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var e entry
 	s.lock()

@@ -75,7 +75,9 @@ func GenerateKey() (Key, error) {
 // NewKey returns a key with the given id and a copy of secret, which must be
 // KeySize bytes from a cryptographically secure source. Id 0 is reserved.
 // Most callers want GenerateKey; NewKey exists for importing keys and for
-// test vectors.
+// test vectors. An id names one secret for good: tokens name their key by
+// id, so a new secret under an id already used fails every token sealed
+// under the old one, as forged tokens fail.
 func NewKey(id uint32, secret []byte) (Key, error) {
 	if id == 0 {
 		return Key{}, errors.New("cookiesession: key id 0 is reserved")
