@@ -8,6 +8,7 @@ package cookiesession_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 
 	"github.com/seed-ff2808ae/cookiesession"
@@ -88,5 +89,25 @@ func TestDroppedCountAllocations(t *testing.T) {
 	}
 	if allocs["example.com"] > allocs[""]+2 {
 		t.Errorf("a write with Domain set makes %v allocations, without %v; want at most 2 more", allocs["example.com"], allocs[""])
+	}
+}
+
+// TestRequestStateSize checks that the one allocation of a request whose
+// handler never uses its session, the request state that holds the
+// request's copy and the Session, stays in the 640-byte size class: a
+// field added to Session in the wrong place pads it into the next class,
+// 704 bytes, which every request through the middleware pays.
+func TestRequestStateSize(t *testing.T) {
+	cases, req := middlewareCases(t, benchFixtures(t)[0].values)
+	w := &discardWriter{h: http.Header{}}
+	const n = 10000
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range n {
+		w.serve(cases[1].handler, req) // untouched
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per >= 704 {
+		t.Errorf("an untouched request allocates %d bytes, want the 640-byte class (group Session's bool fields)", per)
 	}
 }

@@ -48,20 +48,23 @@ type Session struct {
 	sent        bool // the middleware committed the response: changes can no longer reach the client
 	skipRefresh bool // SkipRefresh called
 	isNew       bool
-	changed     bool      // values changed
-	renewed     bool      // Renew called: new id and created
-	destroyed   bool      // Destroy called
-	touched     bool      // Touch called
-	loaded      bool      // a valid cookie was loaded or saved: the client holds this session
-	refused     bool      // the incoming cookie was refused and must be cleared
-	lateLogged  bool      // a change after the commit was logged
-	logs        []logLine // lines logged under the lock, written by unlock
-	outLent     bool      // out backs a save's headers: later saves get their own
-	savedBeside bool      // Save wrote this Manager's cookie from a session of Load's
-	loadErr     error     // why the middleware refused the request's cookie, for Load
+	changed     bool // values changed
+	renewed     bool // Renew called: new id and created
+	destroyed   bool // Destroy called
+	touched     bool // Touch called
+	loaded      bool // a valid cookie was loaded or saved: the client holds this session
+	refused     bool // the incoming cookie was refused and must be cleared
+	lateLogged  bool // a change after the commit was logged
+	outLent     bool // out backs a save's headers: later saves get their own
+	savedBeside bool // Save wrote this Manager's cookie from a session of Load's
 	// tooLarge: a save did not fit and was counted. A retry, after a
 	// change that still does not fit too, is the same session.
 	tooLarge bool
+	// The flags above sit together: the middleware's request state, which
+	// holds the Session, stays within one 640-byte allocation class.
+
+	logs    []logLine // lines logged under the lock, written by unlock
+	loadErr error     // why the middleware refused the request's cookie, for Load
 }
 
 // start returns the instant the request started.
