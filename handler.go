@@ -110,8 +110,14 @@ func (m *Manager) CookieNames() []string { return slices.Clone(m.names) }
 
 // SetMaxLifetime changes Options.MaxLifetime, the bound on every session's
 // MaxAge and IdleTimeout, while sessions are served. Lowering it cuts
-// existing sessions at their next request.
-func (m *Manager) SetMaxLifetime(d time.Duration) error { return m.codec.setMaxLifetime(d) }
+// existing sessions at their next request. It refuses a d that is not a
+// whole number of seconds, as New does.
+func (m *Manager) SetMaxLifetime(d time.Duration) error {
+	if err := wholeSeconds("SetMaxLifetime", d); err != nil {
+		return err
+	}
+	return m.codec.setMaxLifetime(d)
+}
 
 // FromContext returns this Manager's session in ctx: the one its
 // middleware (or NewContext, for a session from its Load) put there, or

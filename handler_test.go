@@ -1577,17 +1577,22 @@ func TestConcurrentRequests(t *testing.T) {
 	srv.checkNoSuperfluous(t)
 }
 
-// TestNewRefusesIdleTimeoutOverMaxAge: an idle window longer than the
-// absolute lifetime never ends a session (MaxAge does first, however
-// active the user), so New says so instead of logging users out at MaxAge.
+// TestNewRefusesIdleTimeoutOverMaxAge: an idle window as long as the
+// absolute lifetime or longer never ends a session (MaxAge does first,
+// however active the user), so New says so instead of logging users out at
+// MaxAge. Equal is express-session's rolling:true with cookie.maxAge 24h
+// ported as IdleTimeout, MaxAge left at its default of 24h.
 func TestNewRefusesIdleTimeoutOverMaxAge(t *testing.T) {
 	for _, tc := range []struct {
 		opts cookiesession.Options
 		want string
 	}{
-		{cookiesession.Options{IdleTimeout: 48 * time.Hour}, "IdleTimeout 48h0m0s is longer than MaxAge 24h0m0s"},
+		{cookiesession.Options{IdleTimeout: 48 * time.Hour}, "IdleTimeout 48h0m0s is not shorter than MaxAge 24h0m0s"},
+		{cookiesession.Options{IdleTimeout: 24 * time.Hour}, "IdleTimeout 24h0m0s is not shorter than MaxAge 24h0m0s"},
 		{cookiesession.Options{MaxAge: time.Hour, IdleTimeout: 2 * time.Hour}, "raise MaxAge"},
-		{cookiesession.Options{MaxAge: time.Hour, IdleTimeout: 72 * time.Hour, MaxLifetime: 48 * time.Hour}, "longer than MaxLifetime 48h0m0s"},
+		{cookiesession.Options{MaxAge: time.Hour, IdleTimeout: time.Hour}, "raise MaxAge"},
+		{cookiesession.Options{MaxAge: time.Hour, IdleTimeout: 72 * time.Hour, MaxLifetime: 48 * time.Hour}, "not shorter than MaxLifetime 48h0m0s"},
+		{cookiesession.Options{MaxAge: time.Hour, IdleTimeout: 48 * time.Hour, MaxLifetime: 48 * time.Hour}, "not shorter than MaxLifetime 48h0m0s"},
 	} {
 		_, err := cookiesession.New(ringOf(t, keyA), tc.opts)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -1595,10 +1600,10 @@ func TestNewRefusesIdleTimeoutOverMaxAge(t *testing.T) {
 		}
 	}
 	// A longer idle window under a MaxLifetime serves sessions with a MaxAge
-	// of their own ("remember me"), and one equal to MaxAge is harmless.
+	// of their own ("remember me").
 	for _, opts := range []cookiesession.Options{
 		{MaxAge: 2 * time.Hour, IdleTimeout: 7 * 24 * time.Hour, MaxLifetime: 30 * 24 * time.Hour},
-		{MaxAge: time.Hour, IdleTimeout: time.Hour},
+		{MaxAge: time.Hour, IdleTimeout: time.Hour - time.Second},
 	} {
 		if _, err := cookiesession.New(ringOf(t, keyA), opts); err != nil {
 			t.Errorf("New(%+v): %v", opts, err)

@@ -217,15 +217,19 @@ func TestSetLifetimeRefusesBadDurations(t *testing.T) {
 }
 
 // TestSetLifetimeRefusesIdleBeyondMaxAge checks that a Lifetime whose
-// IdleTimeout outlasts the MaxAge that applies to it is refused, as New
-// refuses it in Options: "signed in for a week of inactivity" under the
-// Manager's 2-hour MaxAge ended every session after 2 hours.
+// IdleTimeout lasts as long as the MaxAge that applies to it or longer is
+// refused, as New refuses it in Options: "signed in for a week of
+// inactivity" under the Manager's 2-hour MaxAge ended every session after 2
+// hours, and an express port's rolling cookie.maxAge of 30 days, as
+// Lifetime{MaxAge: 30d, IdleTimeout: 30d}, ended it 30 days after login.
 func TestSetLifetimeRefusesIdleBeyondMaxAge(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{MaxAge: 2 * time.Hour, MaxLifetime: 30 * day})
 	s := newSession(t, f)
 	for _, l := range []cookiesession.Lifetime{
 		{IdleTimeout: 7 * day},                          // the Manager's 2h MaxAge applies
 		{MaxAge: time.Hour, IdleTimeout: 2 * time.Hour}, // its own MaxAge is shorter
+		{IdleTimeout: 2 * time.Hour},                    // as long as the Manager's MaxAge
+		{MaxAge: 30 * day, IdleTimeout: 30 * day},
 	} {
 		err := s.SetLifetime(l)
 		if err == nil || !strings.Contains(err.Error(), "Lifetime.MaxAge") {
@@ -236,7 +240,7 @@ func TestSetLifetimeRefusesIdleBeyondMaxAge(t *testing.T) {
 		t.Error("a refused SetLifetime changed the session")
 	}
 	for _, l := range []cookiesession.Lifetime{
-		{MaxAge: 30 * day, IdleTimeout: 7 * day}, {IdleTimeout: 2 * time.Hour}, {MaxAge: time.Hour},
+		{MaxAge: 30 * day, IdleTimeout: 7 * day}, {IdleTimeout: time.Hour}, {MaxAge: time.Hour},
 	} {
 		if err := s.SetLifetime(l); err != nil {
 			t.Errorf("SetLifetime(%+v): %v", l, err)
@@ -391,5 +395,48 @@ func TestLowerCeilingCutsDefaultSessions(t *testing.T) {
 	resp = f.serve(b, setString(t, "user", "bob"))
 	if c := sessionCookie(t, resp); c.MaxAge != int((30 * time.Minute).Seconds()) {
 		t.Errorf("a session sealed under the 30-minute ceiling: Max-Age %d, want 1800", c.MaxAge)
+	}
+}
+
+// TestLifetimesInWholeSeconds: a bare number given as a time.Duration
+// counts nanoseconds, so express-session's cookie.maxAge in milliseconds
+// (86400000 for a day, 30*24*3600*1000 for 30 days) or a count of seconds
+// (86400) is a fraction of a second or a few seconds. New, SetLifetime and
+// SetMaxLifetime refuse any lifetime that is not whole seconds, which
+// tokens carry, with an error that gives the value with its unit: 2.592s
+// was taken and cut to 2s, a remember-me session that died at once.
+func TestLifetimesInWholeSeconds(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{86400000, "86.4ms is under a second: a time.Duration counts nanoseconds; for 86400000 seconds write time.Duration(86400000) * time.Second (24000h0m0s), for 86400000 milliseconds (express-session's cookie.maxAge) * time.Millisecond (24h0m0s)"},
+		{86400, "86.4µs is under a second: a time.Duration counts nanoseconds; for 86400 seconds write time.Duration(86400) * time.Second (24h0m0s)"},
+		{30 * 24 * 3600 * 1000, "2.592s is not a whole number of seconds: a time.Duration counts nanoseconds; for 2592000000 milliseconds (express-session's cookie.maxAge) write time.Duration(2592000000) * time.Millisecond (720h0m0s)"},
+		{time.Hour + time.Second/2, "1h0m0.5s is not a whole number of seconds, which tokens carry: round it, 1h0m1s"},
+	} {
+		_, err := cookiesession.New(ringOf(t, keyA), cookiesession.Options{MaxAge: tc.d, MaxLifetime: 60 * day})
+		if err == nil || !strings.Contains(err.Error(), "MaxAge "+tc.want) {
+			t.Errorf("New(MaxAge %d): %v, want %q", int64(tc.d), err, tc.want)
+		}
+		_, err = cookiesession.New(ringOf(t, keyA), cookiesession.Options{MaxAge: 60 * day, IdleTimeout: tc.d})
+		if err == nil || !strings.Contains(err.Error(), "IdleTimeout "+tc.want) {
+			t.Errorf("New(IdleTimeout %d): %v, want %q", int64(tc.d), err, tc.want)
+		}
+		f := newFixture(t, cookiesession.Options{MaxLifetime: 60 * day})
+		s := newSession(t, f)
+		if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: tc.d}); err == nil || !strings.Contains(err.Error(), "SetLifetime: MaxAge "+tc.want) {
+			t.Errorf("SetLifetime(MaxAge %d): %v, want %q", int64(tc.d), err, tc.want)
+		}
+		if s.Lifetime() != (cookiesession.Lifetime{}) {
+			t.Errorf("a refused SetLifetime left %+v", s.Lifetime())
+		}
+		if err := f.m.SetMaxLifetime(tc.d + 61*day); err == nil || !strings.Contains(err.Error(), "SetMaxLifetime ") {
+			t.Errorf("SetMaxLifetime(%v): %v", tc.d+61*day, err)
+		}
+	}
+	// Whole seconds, written with a unit, are taken.
+	if _, err := cookiesession.New(ringOf(t, keyA), cookiesession.Options{MaxAge: 86400000 * time.Millisecond, IdleTimeout: 90 * time.Minute}); err != nil {
+		t.Error(err)
 	}
 }

@@ -155,18 +155,24 @@ func (o *Options) normalize() error {
 	if o.MaxAge < 0 || o.IdleTimeout < 0 {
 		return errors.New("cookiesession: MaxAge and IdleTimeout must not be negative")
 	}
+	if err := errors.Join(wholeSeconds("MaxAge", o.MaxAge), wholeSeconds("IdleTimeout", o.IdleTimeout),
+		wholeSeconds("MaxLifetime", o.MaxLifetime)); err != nil {
+		return err
+	}
 	if o.MaxLifetime > 0 && o.MaxLifetime < o.MaxAge {
 		// The ceiling would cut every session to it, and MaxAge would mean
 		// nothing; SetMaxLifetime lowers it on purpose, on a running server.
 		return fmt.Errorf("cookiesession: MaxLifetime %v is below MaxAge %v; it bounds the lifetimes sessions may ask for, so set it at least as long", o.MaxLifetime, o.MaxAge)
 	}
-	if o.MaxLifetime == 0 && o.IdleTimeout > o.MaxAge {
+	if o.MaxLifetime == 0 && o.IdleTimeout > 0 && o.IdleTimeout >= o.MaxAge {
 		// Every session would end MaxAge after its creation, however
-		// active: the idle window would never be the one to end it.
-		return fmt.Errorf("cookiesession: IdleTimeout %v is longer than MaxAge %v, the absolute lifetime, which would end every session first however active it is; raise MaxAge to at least IdleTimeout (express-session's rolling cookie.maxAge is IdleTimeout here)", o.IdleTimeout, o.MaxAge)
+		// active: the idle window would never be the one to end it. Equal
+		// is the express-session port's slip: rolling with cookie.maxAge
+		// 24h as IdleTimeout, and MaxAge left at its default of 24h.
+		return fmt.Errorf("cookiesession: IdleTimeout %v is not shorter than MaxAge %v, the absolute lifetime, which would end every session first however active it is; raise MaxAge above IdleTimeout, to the longest a session may last (express-session's rolling cookie.maxAge is IdleTimeout here, and it has no absolute limit)", o.IdleTimeout, o.MaxAge)
 	}
-	if o.MaxLifetime > 0 && o.IdleTimeout > o.MaxLifetime {
-		return fmt.Errorf("cookiesession: IdleTimeout %v is longer than MaxLifetime %v, which bounds it; raise MaxLifetime or shorten IdleTimeout", o.IdleTimeout, o.MaxLifetime)
+	if o.MaxLifetime > 0 && o.IdleTimeout >= o.MaxLifetime {
+		return fmt.Errorf("cookiesession: IdleTimeout %v is not shorter than MaxLifetime %v, which bounds every session's MaxAge and would end it first; raise MaxLifetime or shorten IdleTimeout", o.IdleTimeout, o.MaxLifetime)
 	}
 	if !(o.RefreshThreshold > 0 && o.RefreshThreshold <= 1) { // NaN too
 		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1]", o.RefreshThreshold)
@@ -179,6 +185,26 @@ func (o *Options) normalize() error {
 			o.MaxCookieSize, browserCookieSize)
 	}
 	return o.checkCookie()
+}
+
+// wholeSeconds refuses a positive duration with a fraction of a second.
+// Tokens carry whole seconds, and such a value is most often a bare number
+// meant as milliseconds (express-session's cookie.maxAge) or seconds,
+// which a time.Duration counts as nanoseconds: 86400000 is 86.4ms.
+func wholeSeconds(field string, d time.Duration) error {
+	if d <= 0 || d%time.Second == 0 {
+		return nil
+	}
+	n := int64(d)
+	switch {
+	case d < time.Second:
+		return fmt.Errorf("cookiesession: %s %v is under a second: a time.Duration counts nanoseconds; for %d seconds write time.Duration(%d) * time.Second (%v), for %d milliseconds (express-session's cookie.maxAge) * time.Millisecond (%v)",
+			field, d, n, n, d*time.Second, n, d*time.Millisecond)
+	case d < time.Minute:
+		return fmt.Errorf("cookiesession: %s %v is not a whole number of seconds: a time.Duration counts nanoseconds; for %d milliseconds (express-session's cookie.maxAge) write time.Duration(%d) * time.Millisecond (%v)",
+			field, d, n, n, d*time.Millisecond)
+	}
+	return fmt.Errorf("cookiesession: %s %v is not a whole number of seconds, which tokens carry: round it, %v", field, d, d.Round(time.Second))
 }
 
 // hasPrefixFold reports whether name starts with prefix in any case:
