@@ -299,10 +299,11 @@ func (s *Session) restart() {
 // sealed as a version 2 token (FORMAT.md), which releases before this one
 // cannot open. It fails for a negative duration or one that is not a whole
 // number of seconds (30*24*3600*1000, express-session's milliseconds, is
-// 2.592s as a time.Duration), for an IdleTimeout not shorter than the
-// MaxAge that applies (the Lifetime's, or else Options.MaxAge), which would
-// end the session first however active it is, as New refuses in Options,
-// and for a MaxAge the
+// 2.592s as a time.Duration), for an IdleTimeout longer than the MaxAge
+// that applies (the Lifetime's, or else Options.MaxAge), which would end
+// the session first however active it is, as New refuses in Options (an
+// equal one turns Options.IdleTimeout off for this session), and for a
+// MaxAge the
 // session has already outlived (Renew first restarts it). Under
 // Options.BrowserSession, a Lifetime with no duration and BrowserSession
 // false (scs's RememberMe(true)) still makes the cookie persistent: it is
@@ -323,8 +324,8 @@ func (s *Session) SetLifetime(l Lifetime) error {
 		// needs a Lifetime the token carries (FORMAT.md section 3).
 		l.MaxAge = min(s.mgr.codec.maxAge, s.mgr.codec.ceilingDuration())
 	}
-	if maxAge := cmp.Or(l.MaxAge, s.mgr.codec.maxAge); l.IdleTimeout > 0 && l.IdleTimeout >= maxAge {
-		return fmt.Errorf("cookiesession: SetLifetime: IdleTimeout %v is not shorter than the session's MaxAge %v (the Lifetime's, or else Options.MaxAge), which would end it first however active it is; set Lifetime.MaxAge longer",
+	if maxAge := cmp.Or(l.MaxAge, s.mgr.codec.maxAge); l.IdleTimeout > maxAge {
+		return fmt.Errorf("cookiesession: SetLifetime: IdleTimeout %v is longer than the session's MaxAge %v (the Lifetime's, or else Options.MaxAge), which would end it first however active it is; set Lifetime.MaxAge at least as long",
 			l.IdleTimeout, maxAge)
 	}
 	if maxAge, _ := s.mgr.codec.limits(&l); s.created+maxAge <= s.startSec {

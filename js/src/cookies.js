@@ -59,9 +59,11 @@ export class SessionCookies {
       // would mean nothing.
       throw new RangeError(`cookiesession: maxLifetime ${maxLifetime} is below maxAge ${maxAge ?? 86400}; it bounds the lifetimes sessions may ask for, so set it at least as long`);
     }
-    if ((idleTimeout ?? 0) > (maxLifetime ?? maxAge ?? 86400)) {
-      // As Go's New: the absolute lifetime would end every session first.
-      throw new RangeError(`cookiesession: idleTimeout ${idleTimeout} is longer than ${maxLifetime === undefined ? 'maxAge' : 'maxLifetime'} ${maxLifetime ?? maxAge ?? 86400}, which would end every session first however active it is`);
+    if ((idleTimeout ?? 0) > 0 && idleTimeout >= (maxLifetime ?? maxAge ?? 86400)) {
+      // As Go's New: the absolute lifetime would end every session first
+      // (express-session's rolling cookie.maxAge ported as idleTimeout,
+      // maxAge left at its default of a day, is the equal case).
+      throw new RangeError(`cookiesession: idleTimeout ${idleTimeout} is not shorter than ${maxLifetime === undefined ? 'maxAge' : 'maxLifetime'} ${maxLifetime ?? maxAge ?? 86400}, which would end every session first however active it is; raise ${maxLifetime === undefined ? 'maxAge' : 'maxLifetime'} above it`);
     }
     this.#maxAge = maxAge ?? 86400;
     this.#ceiling = maxLifetime ?? this.#maxAge;

@@ -199,8 +199,9 @@ export class Codec {
 export interface SessionCookiesOptions {
   /** Default "session". */
   name?: string;
+  /** Absolute lifetime in whole seconds, not express-session's milliseconds. Default 86400. */
   maxAge?: number;
-  /** At most maxLifetime if given, else maxAge (RangeError), as in Go. */
+  /** In seconds; shorter than maxLifetime if given, else maxAge (RangeError), as in Go. */
   idleTimeout?: number;
   /** As Go's Options.MaxLifetime; default maxAge, and no less (RangeError). */
   maxLifetime?: number;

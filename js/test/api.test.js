@@ -217,9 +217,12 @@ describe('SessionCookies', () => {
     assert.throws(() => new SessionCookies(ring, { name: 's', maxLifetime: 3600 }), /maxLifetime 3600 is below maxAge 86400/);
     assert.throws(() => new SessionCookies(ring, { name: 's', maxAge: 7200, maxLifetime: 3600 }), /below maxAge 7200/);
     new SessionCookies(ring, { name: 's', maxAge: 3600, maxLifetime: 3600 }); // equal is the default
-    assert.throws(() => new SessionCookies(ring, { name: 's', idleTimeout: 172800 }), /idleTimeout 172800 is longer than maxAge 86400/);
-    assert.throws(() => new SessionCookies(ring, { name: 's', maxAge: 3600, idleTimeout: 7200, maxLifetime: 3600 }), /longer than maxLifetime 3600/);
-    new SessionCookies(ring, { name: 's', maxAge: 3600, idleTimeout: 86400, maxLifetime: 86400 }); // remember-me sessions use it
+    assert.throws(() => new SessionCookies(ring, { name: 's', idleTimeout: 172800 }), /idleTimeout 172800 is not shorter than maxAge 86400/);
+    // express-session's rolling cookie.maxAge of a day, maxAge left at its default: no session would ever idle out.
+    assert.throws(() => new SessionCookies(ring, { name: 's', idleTimeout: 86400 }), /idleTimeout 86400 is not shorter than maxAge 86400, .*; raise maxAge above it/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', maxAge: 3600, idleTimeout: 7200, maxLifetime: 3600 }), /not shorter than maxLifetime 3600/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', maxAge: 3600, idleTimeout: 86400, maxLifetime: 86400 }), /not shorter than maxLifetime 86400/);
+    new SessionCookies(ring, { name: 's', maxAge: 3600, idleTimeout: 43200, maxLifetime: 86400 }); // remember-me sessions use it
   });
 });
 

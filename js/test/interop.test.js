@@ -517,7 +517,7 @@ describe("SessionCookies options, against Go's New", () => {
       { partitioned: true, secure: false }, { sameSite: 'strict', httpOnly: false, partitioned: true }, { secure: false, sameSite: 'lax' },
       { name: '__Http-s', httpOnly: false }, { name: '__http-s', secure: false }, { name: '__Http-s', domain: 'example.com', path: '/app' },
       { name: '__Host-Http-s', httpOnly: false }, { name: '__HOST-HTTP-s', path: '/app' }, { name: '__Host-Http-s' },
-      { maxAge: 3600, idleTimeout: 3600 }, { maxAge: 3600, idleTimeout: 3601 }, { maxAge: 3600, maxLifetime: 3599 },
+      { maxAge: 3600, idleTimeout: 3599 }, { maxAge: 3600, idleTimeout: 3600 }, { maxAge: 3600, idleTimeout: 3601 }, { idleTimeout: 86400 }, { maxAge: 3600, maxLifetime: 3599 },
       { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7200 }, { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7201 },
       { maxCookieSize: 4096 }, { maxCookieSize: 4097 }, { maxCookieSize: 200 }, { maxCookieSize: 110 }, { maxCookieSize: 110, maxChunks: 2 }, { maxChunks: 64 }, { maxChunks: 65 },
       { maxAge: 2 ** 32 - 1 }, { maxAge: 2 ** 32 }, { maxLifetime: 2 ** 32 },
