@@ -1611,6 +1611,21 @@ func TestNewRefusesIdleTimeoutOverMaxAge(t *testing.T) {
 	}
 }
 
+// TestNewNamesABadName: a Name net/http will not write, as express-session's
+// cookie module takes (app:sid), is refused by an error that quotes it and
+// lists the characters a name may hold; "connect.sid" is taken.
+func TestNewNamesABadName(t *testing.T) {
+	for _, name := range []string{"app:sid", "sess[id]", "sid@app", "s/id", "my session", "séssion"} {
+		_, err := cookiesession.New(ringOf(t, keyA), cookiesession.Options{Name: name})
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("Name %q is not a cookie name", name)) || !strings.Contains(err.Error(), "use letters, digits and !#$%&'*+-.^_`|~ only") {
+			t.Errorf("Name %q: %v", name, err)
+		}
+	}
+	if _, err := cookiesession.New(ringOf(t, keyA), cookiesession.Options{Name: "connect.sid"}); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestNewNamesABadDomain: a Domain with a scheme or a port is refused by
 // an error that names it and says what a Domain looks like.
 func TestNewNamesABadDomain(t *testing.T) {

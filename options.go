@@ -237,6 +237,10 @@ func (o *Options) checkCookie() error {
 			return fmt.Errorf("cookiesession: Domain %q ends in a dot, and browsers drop such a cookie for a host without one: leave the dot out", o.Domain)
 		}
 	}
+	if err := (&http.Cookie{Name: o.Name, Value: "x"}).Valid(); err != nil {
+		// express-session's cookie module takes more (app:sid, sess[id]).
+		return fmt.Errorf("cookiesession: Name %q is not a cookie name net/http writes: use letters, digits and !#$%%&'*+-.^_`|~ only (an RFC 6265 token, without the : / @ [ ] express-session's cookie module also takes)", o.Name)
+	}
 	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path, Domain: o.Domain}
 	if err := probe.Valid(); err != nil {
 		return fmt.Errorf("cookiesession: bad cookie options: %w", err)

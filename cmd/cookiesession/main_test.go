@@ -683,7 +683,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"add", "-ring", path, "-promote-at", "2099-01-01T00:00:00Z", "-promote-in", "1h"}, "not both"},
 		{[]string{"add", "-ring", path, "-promote-in", "-1h"}, "is not in the future"},
 		{[]string{"inspect", "-ring", path, "-name", "s", "a", "b"}, `unexpected argument "b"`},
-		{[]string{"inspect", "-ring", path, "-name", "bad name", "x"}, "bad cookie options"},
+		{[]string{"inspect", "-ring", path, "-name", "bad name", "x"}, `Name "bad name" is not a cookie name`},
 		{[]string{"inspect", "-ring", path, "-name", "s", "-max-age", "soon", "x"}, "-max-age"},
 	}
 	for _, tt := range tests {

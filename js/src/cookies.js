@@ -305,7 +305,7 @@ const isASCIISpace = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 function attributes(name, { path = '/', domain = '', secure = true, httpOnly = true, sameSite = 'lax', partitioned = false }) {
   const sameSiteText = SAME_SITE[String(sameSite).toLowerCase()];
   if (sameSiteText === undefined) throw new RangeError(`cookiesession: sameSite must be lax, strict or none`);
-  if (!/^[\x21-\x7e]+$/.test(name) || /[()<>@,;:\\"/[\]?={}]/.test(name)) throw new RangeError(`cookiesession: invalid cookie name ${JSON.stringify(name)}`);
+  if (!/^[\x21-\x7e]+$/.test(name) || /[()<>@,;:\\"/[\]?={}]/.test(name)) throw new RangeError(`cookiesession: name ${JSON.stringify(name)} is not a cookie name net/http writes: use letters, digits and !#$%&'*+-.^_\`|~ only (an RFC 6265 token, without the : / @ [ ] express-session's cookie module also takes)`);
   if (typeof path !== 'string' || typeof domain !== 'string') throw new TypeError('cookiesession: path and domain must be strings');
   if (path === '') path = '/'; // Go's default for an empty Path
   if (domain !== '' && !validCookieDomain(domain)) {

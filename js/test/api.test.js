@@ -199,6 +199,11 @@ describe('SessionCookies', () => {
     const [line] = new SessionCookies(ring, { name: '__Host-s' }).seal({}, now);
     assert.match(line, /^__Host-s=[A-Za-z0-9_-]{104,}; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     assert.throws(() => new SessionCookies(ring, { name: '__Host-s', domain: 'example.com' }), /__Host-/);
+    // express-session's cookie module takes app:sid; net/http, and so Go's New, does not.
+    for (const name of ['app:sid', 'sess[id]', 'sid@app', 'my session']) {
+      assert.throws(() => new SessionCookies(ring, { name }), new RegExp(`name "${name.replace(/[[\]]/g, '\\$&')}" is not a cookie name net/http writes: use letters, digits and`));
+    }
+    new SessionCookies(ring, { name: 'connect.sid' });
     // Browsers match the prefixes in any case, and drop such a cookie that breaks their rules.
     assert.throws(() => new SessionCookies(ring, { name: '__host-s', domain: 'example.com' }), /__Host-/);
     assert.throws(() => new SessionCookies(ring, { name: '__HOST-s', path: '/app' }), /__Host-/);
