@@ -37,14 +37,16 @@
 //	secret (array)                KeyRing: one primary key, the rest open-only; the key id is in the token
 //	name                          Options.Name
 //	genid                         none: ids are 16 bytes from crypto/rand; with no store, an id looks nothing up
-//	cookie.maxAge / expires       Options.MaxAge, enforced by the server; per session: Session.SetLifetime
+//	cookie.maxAge / expires       Options.MaxAge, enforced by the server; per session: Session.SetLifetime.
+//	                              In whole seconds with a unit: a bare 86400000 (milliseconds) is 86.4ms, refused
 //	cookie.maxAge = null          Options.BrowserSession, or Lifetime{BrowserSession: true} per session
 //	cookie.domain / path          Options.Domain, Options.Path
 //	cookie.httpOnly / secure      on by default: Options.DisableHttpOnly, Options.DisableSecure
 //	cookie.sameSite               Options.SameSite (default Lax)
 //	cookie.partitioned            Options.Partitioned
 //	cookie.priority               not written: net/http's Cookie has no Priority attribute
-//	rolling: true                 Options.IdleTimeout: sliding window, refresh throttled by RefreshThreshold
+//	rolling: true                 Options.IdleTimeout: sliding window, refresh throttled by RefreshThreshold;
+//	                              Options.MaxAge, the absolute limit, must be longer (New refuses 24h and 24h)
 //	saveUninitialized: false      always: no cookie until a value is stored
 //	resave                        not needed: the cookie is re-issued only on change, refresh or re-key
 //	store                         none: the state lives in the cookie
@@ -53,11 +55,11 @@
 //	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
 //	req.session.id                s.ID()
 //	req.session.cookie            s.ExpiresAt(), s.Lifetime, s.SetLifetime; the attributes are the Manager's Options
-//	req.session.regenerate()      s.Renew(): new id and creation time, values and Lifetime kept
-//	req.session.destroy()         s.Destroy(): every cookie chunk is expired
+//	req.session.regenerate()      s.Renew(): new id and creation time, values and Lifetime kept (Clear first to drop them)
+//	req.session.destroy()         s.Destroy(): every cookie chunk is expired; no clearCookie needed
 //	req.session.reload()          not needed: the session is this request's cookie; without the middleware, Manager.Load reads it again
 //	req.session.touch()           s.Touch(): forces a refresh
-//	req.session.save()            Manager.Save(w, r, s): returns an error
+//	req.session.save()            Manager.Save(w, r, s): returns an error; not needed before a redirect
 //
 // # Using the session
 //

@@ -194,6 +194,43 @@ func ExampleSession_SetJSON() {
 	// cookiesession: unsupported value type cookiesession_test.cart for key "cart": store it with SetJSON or convert it to a supported type
 }
 
+// express-session's req.session.cookie.maxAge in a login handler of an app
+// with rolling: true. A Lifetime with a MaxAge alone keeps
+// Options.IdleTimeout, so the cookie still lasts a day without a request;
+// an IdleTimeout as long as its MaxAge turns the idle window off for this
+// session. Durations take a unit: a bare 30*24*3600*1000 is 2.592s, and
+// SetLifetime refuses it.
+func ExampleSession_SetLifetime() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{
+		MaxAge:      7 * 24 * time.Hour, // the absolute limit, which express's rolling lacks
+		IdleTimeout: 24 * time.Hour,     // rolling: true, cookie: {maxAge: 86400000}
+		MaxLifetime: 30 * 24 * time.Hour,
+		Now:         func() time.Time { return time.Unix(1_700_000_000, 0) },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, l := range []cookiesession.Lifetime{
+		{MaxAge: 30 * 24 * time.Hour},
+		{MaxAge: 30 * 24 * time.Hour, IdleTimeout: 30 * 24 * time.Hour},
+		{BrowserSession: true}, // req.session.cookie.expires = false
+	} {
+		login := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			s.Renew()
+			if err := errors.Join(s.Set("userId", "u1"), s.SetLifetime(l)); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+			}
+		}))
+		w := newClientCookies().do(login, "POST", "/login")
+		fmt.Printf("%+v: Max-Age=%d\n", l, w.Result().Cookies()[0].MaxAge)
+	}
+	// Output:
+	// {MaxAge:720h0m0s IdleTimeout:0s BrowserSession:false}: Max-Age=86400
+	// {MaxAge:720h0m0s IdleTimeout:720h0m0s BrowserSession:false}: Max-Age=2592000
+	// {MaxAge:0s IdleTimeout:0s BrowserSession:true}: Max-Age=0
+}
+
 // Log a user out everywhere: keep a generation counter per user in your
 // database, copy it into the session at login, and compare the two in
 // Validate. Bumping the counter refuses every session sealed before.

@@ -708,3 +708,95 @@ func TestKeyIDNamesOneSecret(t *testing.T) {
 		}
 	}
 }
+
+// TestExpressIdioms pins README's "express-session → cookiesession" rows
+// where an express-session habit does something else here.
+func TestExpressIdioms(t *testing.T) {
+	// keys returns the keys sealed in the response's session cookie, and
+	// its id, failing unless there is exactly one session line.
+	keys := func(t *testing.T, f *fixture, resp *http.Response) ([]string, string) {
+		t.Helper()
+		lines := resp.Header.Values("Set-Cookie")
+		if len(lines) != 1 {
+			t.Fatalf("Set-Cookie %q: want one line", lines)
+		}
+		rec := f.open(ourCookies(t, resp.Header, "session")["session"].Value)
+		return rec.Values.Keys(), rec.ID.String()
+	}
+	cart := func(t *testing.T) (*fixture, *clientCookies, string) {
+		f := newFixture(t, cookiesession.Options{})
+		b := newClientCookies()
+		_, id := keys(t, f, f.serve(b, setString(t, "cart", "apple")))
+		return f, b, id
+	}
+	t.Run("regenerate", func(t *testing.T) {
+		// Renew keeps the values; express's regenerate starts empty, as
+		// Clear then Renew does.
+		for _, tc := range []struct {
+			clear bool
+			want  []string
+		}{{false, []string{"cart", "userId"}}, {true, []string{"userId"}}} {
+			f, b, id := cart(t)
+			got, newID := keys(t, f, f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				if tc.clear {
+					s.Clear()
+				}
+				s.Renew()
+				mustSet(t, s, "userId", "u1")
+			}))
+			if !slices.Equal(got, tc.want) || newID == id {
+				t.Errorf("Clear %v: keys %q, id %s (was %s); want %q and a new id", tc.clear, got, newID, id, tc.want)
+			}
+		}
+	})
+	t.Run("save before redirect", func(t *testing.T) {
+		// The redirect carries the cookie; a Save before it sends it once.
+		for _, save := range []bool{false, true} {
+			f, b, _ := cart(t)
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				mustSet(t, s, "userId", "u1")
+				if save {
+					if err := f.m.Save(w, r, s); err != nil {
+						t.Error(err)
+					}
+				}
+				http.Redirect(w, r, "/", http.StatusSeeOther)
+			})
+			if got, _ := keys(t, f, resp); resp.StatusCode != http.StatusSeeOther || !slices.Equal(got, []string{"cart", "userId"}) {
+				t.Errorf("Save %v: %d with keys %q", save, resp.StatusCode, got)
+			}
+		}
+	})
+	t.Run("destroy then set", func(t *testing.T) {
+		// A value stored after Destroy starts a new session: a new id,
+		// none of the old values.
+		f, b, id := cart(t)
+		got, newID := keys(t, f, f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			s.Destroy()
+			mustSet(t, s, "flash", "signed out")
+		}))
+		if !slices.Equal(got, []string{"flash"}) || newID == id {
+			t.Errorf("keys %q, id %s (was %s); want [flash] and a new id", got, newID, id)
+		}
+	})
+	t.Run("reload", func(t *testing.T) {
+		// Under the middleware, Load returns the middleware's session:
+		// nothing is read again, and the change made before it stays.
+		f, b, _ := cart(t)
+		resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			mustSet(t, sessionOf(t, r), "cart", "pear")
+			again, err := f.m.Load(r)
+			if err != nil || again != sessionOf(t, r) || again.GetString("cart") != "pear" {
+				t.Errorf("Load: cart %q, %v; want the middleware's session, with pear", again.GetString("cart"), err)
+			}
+		})
+		keys(t, f, resp)
+		rec := f.open(b.vals["session"])
+		if v, _ := rec.Values.Get("cart"); v != "pear" {
+			t.Errorf("cart %v written; want pear", v)
+		}
+	})
+}

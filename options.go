@@ -52,11 +52,15 @@ type Options struct {
 	// MaxAge is the absolute lifetime of a session since it was created or
 	// renewed, enforced by the server whatever the client does with the
 	// cookie. Default 24h. Shortening it affects existing sessions at once.
+	// Tokens carry whole seconds: New refuses a MaxAge, IdleTimeout or
+	// MaxLifetime with a fraction of a second, most often a bare number
+	// (86400000, express-session's milliseconds) that a Duration counts
+	// as nanoseconds.
 	MaxAge time.Duration
 	// IdleTimeout, when positive, ends a session that has not been
 	// refreshed for this long. Default 0: off. See RefreshThreshold. New
-	// refuses one longer than MaxAge (than MaxLifetime, if set): every
-	// session would reach that limit first.
+	// refuses one as long as MaxAge or longer (than MaxLifetime, if set):
+	// every session would reach that limit first, however active.
 	IdleTimeout time.Duration
 	// RefreshThreshold is the fraction of IdleTimeout that must remain
 	// before a request re-seals the cookie to slide the idle window: with
