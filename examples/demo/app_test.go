@@ -785,6 +785,7 @@ func TestFlagValuesRefused(t *testing.T) {
 		{[]string{"-max-chunks", "0"}, "-max-chunks 0: a session spans 1 to 64 cookies"},
 		{[]string{"-max-chunks", "65"}, "-max-chunks 65"},
 		{[]string{"-remember", "0"}, "-remember 0s"},
+		{[]string{"-remember", "90.5s"}, "-remember 1m30.5s: sessions last whole seconds"},
 		{[]string{"-idle-timeout", "-1s"}, "-idle-timeout -1s"},
 	} {
 		var out strings.Builder

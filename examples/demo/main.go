@@ -106,6 +106,9 @@ func checkFlags(c config) error {
 		return fmt.Errorf("-max-chunks %d: a session spans 1 to 64 cookies", c.MaxChunks)
 	case c.RememberFor < time.Second:
 		return fmt.Errorf("-remember %v: a remembered login must last at least 1s", c.RememberFor)
+	case c.RememberFor%time.Second != 0:
+		// SetLifetime would refuse it at every "remember me" login.
+		return fmt.Errorf("-remember %v: sessions last whole seconds", c.RememberFor)
 	case c.IdleTimeout < 0:
 		return fmt.Errorf("-idle-timeout %v: must be positive, or 0 for off", c.IdleTimeout)
 	}
