@@ -536,14 +536,17 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 	if chunks > 1 {
 		stale = len(m.deletes)
 	}
-	lines := buf.setCookieLines(max(chunks, stale) + len(m.retiredLines))
+	// The retired lines go first: a client that does not tell a retired
+	// cookie from the session's (a browser without CHIPS, for one that
+	// differs in Partitioned) applies them in order, and the session's
+	// own line must be the last word.
+	lines := append(buf.setCookieLines(max(chunks, stale)+len(m.retiredLines)), m.retiredLines...)
 	for i := range chunks {
 		n := min(len(token), m.caps[i])
 		lines = append(lines, m.cookieLine(i, token[:n], maxAge, browser))
 		token = token[n:]
 	}
 	lines = append(lines, m.deletes[chunks:max(chunks, stale)]...)
-	lines = append(lines, m.retiredLines...) // on this request's path or not
 	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)
 	}

@@ -419,8 +419,8 @@ func TestRetiredLines(t *testing.T) {
 	})
 	want := []string{"old=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=None", "session=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=None"}
 	lines := resp.Header.Values("Set-Cookie")
-	if len(lines) != 3 || !strings.Contains(lines[0], "; Partitioned") || strings.Join(lines[1:], "|") != strings.Join(want, "|") {
-		t.Errorf("a login sets %q, want the session's cookie, then %q", lines, want)
+	if len(lines) != 3 || !strings.Contains(lines[2], "; Partitioned") || strings.Join(lines[:2], "|") != strings.Join(want, "|") {
+		t.Errorf("a login sets %q, want %q, then the session's cookie", lines, want)
 	}
 	resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).GetString("user") })
 	if lines := resp.Header.Values("Set-Cookie"); len(lines) != 0 {
@@ -454,5 +454,39 @@ func TestLiveRollingNameChange(t *testing.T) {
 	lf.serving.Store(newM)
 	if got := get(t, c, base+"/whoami"); got != "alice" {
 		t.Errorf("new side again: whoami = %q, want alice", got)
+	}
+}
+
+// TestRetiredLinesBeforeTheSession changes only what some clients do not
+// tell apart: Partitioned (a browser without CHIPS, a net/http cookie
+// jar) or a Domain that names the host itself (RFC 6265 section 5.3 keys
+// a cookie by name, domain and path, not by its host-only flag). To such a
+// client the retired cookie is the session's own, and a line that
+// expires it after the one that sets the session would end the session
+// it sets.
+func TestRetiredLinesBeforeTheSession(t *testing.T) {
+	for _, tc := range []struct{ old, new cookiesession.Options }{
+		{old: cookiesession.Options{}, new: cookiesession.Options{Partitioned: true, Retired: []cookiesession.RetiredCookie{{}}}},
+		{old: cookiesession.Options{Partitioned: true}, new: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Partitioned: true}}}},
+		{old: cookiesession.Options{}, new: cookiesession.Options{Domain: "app.example.com", Retired: []cookiesession.RetiredCookie{{}}}},
+		{old: cookiesession.Options{Domain: "app.example.com"}, new: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Domain: "app.example.com"}}}},
+	} {
+		t.Run(strconv.Quote(tc.new.Domain)+strconv.FormatBool(tc.new.Partitioned), func(t *testing.T) {
+			lf := newLiveFleet(t, tc.old)
+			c, base := lf.browser(t, "app.example.com")
+			get(t, c, base+"/login?user=alice")
+			lf.deploy(tc.new)
+			if got := get(t, c, base+"/whoami"); got != "alice" {
+				t.Fatalf("after the deployment, whoami = %q, want alice", got)
+			}
+			get(t, c, base+"/login?user=bob")
+			if got := get(t, c, base+"/whoami"); got != "bob" {
+				t.Errorf("after a login on the new configuration, whoami = %q, want bob", got)
+			}
+			get(t, c, base+"/logout")
+			if got := get(t, c, base+"/whoami"); got != "" {
+				t.Errorf("after a logout, whoami = %q, want signed out", got)
+			}
+		})
 	}
 }
