@@ -585,7 +585,8 @@ func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 // is opened at the session's first use: a request whose handler never
 // touches its session costs no crypto and gets no Set-Cookie, Vary or
 // Cache-Control change. Stacked Managers each keep their own session and
-// cookies; two whose cookie names overlap answer every request through
+// cookies; two whose cookie names overlap, or of which one retires
+// (Options.Retired) a name the other uses, answer every request through
 // the ErrorHandler with an error that names both. A Manager's Handler
 // inside its own (a global one and a sub-router's) passes the request
 // on: the outer one serves it.
@@ -643,7 +644,9 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 }
 
 // overlaps reports an error if an outer Manager's cookie names overlap
-// m's: the two would read and overwrite each other's cookies.
+// m's: the two would read and overwrite each other's cookies. So would
+// one that retires (Options.Retired) a name the other uses: it would
+// expire that cookie, and drop the other's lines for it.
 func (m *Manager) overlaps(outer *Session) error {
 	for o := outer; o != nil; o = o.outer {
 		if o.mgr == m || o.mgr == nil {
@@ -653,6 +656,14 @@ func (m *Manager) overlaps(outer *Session) error {
 			if slices.Contains(o.mgr.names, name) {
 				return fmt.Errorf("cookiesession: stacked Managers %q and %q both use the cookie %q; give them names whose chunks (name.1, name.2, ...) cannot meet",
 					o.mgr.opts.Name, m.opts.Name, name)
+			}
+		}
+		for _, pair := range [2][2]*Manager{{m, o.mgr}, {o.mgr, m}} {
+			for _, name := range pair[0].retiredNames {
+				if slices.Contains(pair[1].names, name) {
+					return fmt.Errorf("cookiesession: stacked Manager %q retires the cookie %q of Manager %q; remove it from Options.Retired, or give that Manager another name",
+						pair[0].opts.Name, name, pair[1].opts.Name)
+				}
 			}
 		}
 	}

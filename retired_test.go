@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path"
 	"strconv"
@@ -488,5 +489,27 @@ func TestRetiredLinesBeforeTheSession(t *testing.T) {
 				t.Errorf("after a logout, whoami = %q, want signed out", got)
 			}
 		})
+	}
+}
+
+// TestRetiredNameOfAStackedManager stacks a Manager that retires the
+// default name "session" (renamed to "auth") over one that uses it: each
+// response of the outer one would expire the inner one's cookie, and
+// drop the lines the inner one writes. It is reported as overlapping
+// names are, before the handler runs.
+func TestRetiredNameOfAStackedManager(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "auth", Retired: []cookiesession.RetiredCookie{{}}})
+	prefs := f.manager(cookiesession.Options{})
+	for _, order := range [][2]*cookiesession.Manager{{f.m, prefs}, {prefs, f.m}} {
+		called := false
+		rec := httptest.NewRecorder()
+		order[0].Handler(order[1].Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { called = true }))).
+			ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if called || rec.Code != http.StatusInternalServerError {
+			t.Errorf("a Manager stacked with one that retires its cookie: handler called %v, status %d; want 500 before the handler", called, rec.Code)
+		}
+	}
+	if log := f.log.String(); !strings.Contains(log, `\"auth\" retires the cookie \"session\" of Manager \"session\"`) {
+		t.Errorf("log does not name the overlap:\n%s", log)
 	}
 }
