@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"slices"
+	"strings"
 )
 
 // Retired cookies: those an earlier configuration wrote under another
@@ -39,7 +40,7 @@ func (m *Manager) retire(opts *Options) error {
 		if err := m.checkRetired(opts, rc); err != nil {
 			return fmt.Errorf("cookiesession: Options.Retired[%d]: %w", i, err)
 		}
-		own := rc.Path == opts.Path && rc.Domain == opts.Domain && rc.Partitioned == opts.Partitioned
+		own := rc.Path == opts.Path && sameDomain(rc.Domain, opts.Domain) && rc.Partitioned == opts.Partitioned
 		before := len(m.retiredLines)
 		for c := range rc.MaxChunks {
 			name := chunkName(rc.Name, c)
@@ -65,6 +66,13 @@ func (m *Manager) retire(opts *Options) error {
 		m.lineNames = append(slices.Clone(m.names), m.retiredNames...)
 	}
 	return nil
+}
+
+// sameDomain reports whether two Domain attributes name one domain, as
+// browsers read them: without a leading dot, in any case. A line that
+// expires the one would expire the other.
+func sameDomain(a, b string) bool {
+	return strings.EqualFold(strings.TrimPrefix(a, "."), strings.TrimPrefix(b, "."))
 }
 
 // checkRetired applies New's rules for a cookie to rc, as the earlier

@@ -390,6 +390,8 @@ func TestRetiredOptions(t *testing.T) {
 		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "a;b"}}}, err: "Options.Retired[0]"},
 		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Domain: "example.com."}}}, err: "ends in a dot"},
 		{opts: cookiesession.Options{DisableSecure: true, Retired: []cookiesession.RetiredCookie{{Name: "__Secure-s"}}}, err: "unless it is Secure"},
+		// Browsers read a Domain without its leading dot, in any case.
+		{opts: cookiesession.Options{Domain: "example.com", Retired: []cookiesession.RetiredCookie{{Domain: ".Example.com"}}}, err: "is the Manager's own cookie"},
 		{opts: cookiesession.Options{Path: "/app", Retired: []cookiesession.RetiredCookie{{}}}},
 		{opts: cookiesession.Options{Partitioned: true, Retired: []cookiesession.RetiredCookie{{}}}},
 	} {
