@@ -235,46 +235,56 @@ func (m *Manager) logRefusal(l *logLine) {
 	m.logger.LogAttrs(l.ctx, l.level, "cookiesession: session cookie refused", attrs...)
 }
 
-// warnLimiter allows one warning per key id per minute. It remembers at
-// most maxWarned ids, so that tokens naming random ids cannot grow it: past
-// that, warnings wait until the oldest entries are a minute old.
+// warnLimiter allows one warning per key id per minute, and counts the ids
+// seen in the last minute. It remembers at most maxWarned ids, so that
+// tokens naming random ids cannot grow it: past that, a new id waits until
+// one has not been seen for a minute.
 type warnLimiter struct {
-	mu   sync.Mutex
-	last map[uint32]time.Time
+	mu  sync.Mutex
+	ids map[uint32]warnTimes
 }
+
+// warnTimes are when an id was last warned about and last seen.
+type warnTimes struct{ warned, seen time.Time }
 
 const maxWarned = 32
 
 func (l *warnLimiter) allow(id uint32, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if t, ok := l.last[id]; ok && now.Sub(t) < time.Minute {
-		return false
+	if t, ok := l.ids[id]; ok {
+		allowed := now.Sub(t.warned) >= time.Minute
+		if allowed {
+			t.warned = now
+		}
+		t.seen = now
+		l.ids[id] = t
+		return allowed
 	}
-	if l.last == nil {
-		l.last = map[uint32]time.Time{}
+	if l.ids == nil {
+		l.ids = map[uint32]warnTimes{}
 	}
-	if len(l.last) >= maxWarned {
-		for old, t := range l.last {
-			if now.Sub(t) >= time.Minute {
-				delete(l.last, old)
+	if len(l.ids) >= maxWarned {
+		for old, t := range l.ids {
+			if now.Sub(t.seen) >= time.Minute {
+				delete(l.ids, old)
 			}
 		}
-		if len(l.last) >= maxWarned {
+		if len(l.ids) >= maxWarned {
 			return false
 		}
 	}
-	l.last[id] = now
+	l.ids[id] = warnTimes{warned: now, seen: now}
 	return true
 }
 
-// recent returns how many ids were allowed in the minute before now.
+// recent returns how many ids were seen in the minute before now.
 func (l *warnLimiter) recent(now time.Time) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := 0
-	for _, t := range l.last {
-		if now.Sub(t) < time.Minute {
+	for _, t := range l.ids {
+		if now.Sub(t.seen) < time.Minute {
 			n++
 		}
 	}

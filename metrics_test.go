@@ -425,14 +425,24 @@ func TestUnknownKeyIDsTellForgeryApart(t *testing.T) {
 	if lines := f.log.lines("unknown key id 0badcafe"); len(lines) != 1 || !strings.Contains(lines[0], "restore the ring file as it was before the remove") {
 		t.Errorf("want one Warn that names putting the key back, log:\n%s", f.log)
 	}
+	// Refused again 50 s after its Warn, the id still counts 15 s after
+	// that minute, when no Warn is due.
+	f.clock.Advance(50 * time.Second)
+	c := newClientCookies()
+	c.vals["session"] = underOld
+	f.serve(c, read)
+	f.clock.Advance(15 * time.Second)
+	if n := f.m.Metrics().UnknownKeyIDs; n != 1 {
+		t.Errorf("65 s after the Warn, 15 s after the last refusal: unknown_key_ids %d, want 1", n)
+	}
 	f.clock.Advance(time.Minute)
 	for id := range uint32(40) { // forged: a random key id each
 		c := newClientCookies()
 		c.vals["session"] = sealWith(t, ringOf(t, 0x10000000+id), "session", f.clock.Now())
 		f.serve(c, read)
 	}
-	if m := f.m.Metrics(); m.Refused["unknown_key"] != 45 || m.UnknownKeyIDs != 32 {
-		t.Errorf("forged cookies: unknown_key %d, unknown_key_ids %d; want 45 and 32 (the most it counts)", m.Refused["unknown_key"], m.UnknownKeyIDs)
+	if m := f.m.Metrics(); m.Refused["unknown_key"] != 46 || m.UnknownKeyIDs != 32 {
+		t.Errorf("forged cookies: unknown_key %d, unknown_key_ids %d; want 46 and 32 (the most it counts)", m.Refused["unknown_key"], m.UnknownKeyIDs)
 	}
 	f.clock.Advance(time.Minute)
 	if n := f.m.Metrics().UnknownKeyIDs; n != 0 {
