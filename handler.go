@@ -400,7 +400,6 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		}
 	}
 	if r != nil && s.lines != nil {
-		m.countDropped(r)
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
 	}

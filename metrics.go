@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -289,29 +288,4 @@ func (l *warnLimiter) recent(now time.Time) int {
 		}
 	}
 	return n
-}
-
-// countDropped counts a response to r that sets a cookie browsers drop,
-// under the conditions warnPlainHTTP and warnDomain log once.
-func (m *Manager) countDropped(r *http.Request) {
-	if m.attrs.Secure && plainHTTP(r) {
-		m.stats.dropped[droppedPlainHTTP].Add(1)
-	}
-	if d := m.attrs.Domain; d != "" && r.Host != "" && !nameInside(r.Host, d) &&
-		!domainMatch(r.Host, d) && !forwardedHostMatch(r.Header, d) && !pageHostMatch(r.Header, d) {
-		m.stats.dropped[droppedDomain].Add(1)
-	}
-}
-
-// nameInside is domainMatch's common case, without the allocations of its
-// parsing: a host name without a port that is domain or ends in "."+domain.
-// A host that ends in a digit may be an IP address, and is left to
-// domainMatch.
-func nameInside(host, domain string) bool {
-	host = strings.TrimSuffix(host, ".")
-	n := len(host) - len(domain)
-	if n < 0 || host == "" || strings.ContainsRune(host, ':') || host[len(host)-1] <= '9' {
-		return false
-	}
-	return strings.EqualFold(host[n:], domain) && (n == 0 || host[n-1] == '.')
 }

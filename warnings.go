@@ -16,11 +16,16 @@ import (
 // cookie that cannot reach the client or replaces one it holds, and
 // nothing else would say so.
 
-// warnPlainHTTP logs, once per Manager, a Secure cookie set in answer to a
-// request that came over plain HTTP: browsers drop such a cookie, so the
-// session never sticks, and nothing else would say so.
+// warnPlainHTTP counts in Metrics.Dropped, and logs once per Manager, a
+// Secure cookie set in answer to a request that came over plain HTTP:
+// browsers drop such a cookie, so the session never sticks, and nothing
+// else would say so.
 func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
-	if !m.attrs.Secure || m.plainHTTPLogged.Load() || !plainHTTP(r) || m.plainHTTPLogged.Swap(true) {
+	if !m.attrs.Secure || !plainHTTP(r) {
+		return
+	}
+	m.stats.dropped[droppedPlainHTTP].Add(1)
+	if m.plainHTTPLogged.Swap(true) {
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)",
@@ -146,26 +151,38 @@ func (m *Manager) warnReplaced(s *Session, line string) {
 		slog.String("fix", "end a session with Session.Destroy, not http.SetCookie; give any other writer of this cookie (an upstream behind a proxy) another name"))
 }
 
-// warnDomain logs, once per Manager, a cookie with a Domain attribute set
-// in answer to a request for a host outside that domain: browsers drop
-// it, so the session never sticks. The request's Host, X-Forwarded-Host,
+// warnDomain counts in Metrics.Dropped, and logs once per Manager, a
+// cookie with a Domain attribute set in answer to a request for a host
+// outside that domain: browsers drop it, so the session never sticks. The request's Host, X-Forwarded-Host,
 // Forwarded host= and, for a request the browser calls same-origin,
 // Origin and Referer are each taken as the browser's host, since a proxy
 // may rewrite Host.
 func (m *Manager) warnDomain(s *Session, r *http.Request) {
 	domain := m.attrs.Domain
-	if domain == "" || r.Host == "" || m.domainLogged.Load() {
+	if domain == "" || r.Host == "" || nameInside(r.Host, domain) ||
+		domainMatch(r.Host, domain) || forwardedHostMatch(r.Header, domain) || pageHostMatch(r.Header, domain) {
 		return
 	}
-	if domainMatch(r.Host, domain) || forwardedHostMatch(r.Header, domain) || pageHostMatch(r.Header, domain) {
-		return
-	}
+	m.stats.dropped[droppedDomain].Add(1)
 	if m.domainLogged.Swap(true) {
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick, unless a proxy in front rewrote Host (logged once)",
 		slog.String("domain", domain), slog.String("host", r.Host), slog.String("path", urlPath(r)),
 		slog.String("fix", "set Options.Domain to the host or a parent of it (example.com serves app.example.com), or leave it empty for a host-only cookie; behind a proxy that rewrites Host, have it send X-Forwarded-Host"))
+}
+
+// nameInside is domainMatch's common case, without the allocations of its
+// parsing: a host name without a port that is domain or ends in "."+domain.
+// A host that ends in a digit may be an IP address, and is left to
+// domainMatch.
+func nameInside(host, domain string) bool {
+	host = strings.TrimSuffix(host, ".")
+	n := len(host) - len(domain)
+	if n < 0 || host == "" || strings.ContainsRune(host, ':') || host[len(host)-1] <= '9' {
+		return false
+	}
+	return strings.EqualFold(host[n:], domain) && (n == 0 || host[n-1] == '.')
 }
 
 // outsidePath reports whether r's path is outside the cookie's Path, so
