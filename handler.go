@@ -137,9 +137,12 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // package documentation). Under this Manager's middleware, Load returns the
 // middleware's session, as FromContext does, and why its cookie was refused:
 // a second session of one cookie would lose its changes, or overwrite the
-// middleware's.
+// middleware's. So it does with any session of this Manager's in r's
+// context: in Options.Validate, the copy Validate is given (a second Load
+// there would run Validate again, without end), and one NewContext put
+// there.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
-	if own := m.FromContext(r.Context()); own != nil && own.req != nil {
+	if own := m.FromContext(r.Context()); own != nil {
 		own.lock()
 		defer own.unlock()
 		return own, own.loadErr
@@ -147,7 +150,8 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	s := &Session{mgr: m}
 	s.mu.Lock()
 	defer s.unlock() // writes what load logged
-	return s, m.load(r, s, m.opts.Now())
+	s.loadErr = m.load(r, s, m.opts.Now())
+	return s, s.loadErr
 }
 
 // load opens the request's cookie into s, which is new or pending, as of

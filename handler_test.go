@@ -738,6 +738,35 @@ func TestValidateReadsRequestContext(t *testing.T) {
 	}
 }
 
+// TestLoadInsideValidate checks that a currentUser(r) helper written for
+// Load, called from Validate, gets the copy Validate is given: a second
+// session would be opened, and validated, again, and the recursion would
+// end the process with a stack overflow. It holds for a Load without the
+// middleware too, whose opening runs Validate as well.
+func TestLoadInsideValidate(t *testing.T) {
+	var m *cookiesession.Manager
+	depth := 0
+	f := newFixture(t, cookiesession.Options{Validate: func(r *http.Request, s *cookiesession.Session) error {
+		if depth++; depth > 1 {
+			return errors.New("Validate ran inside itself")
+		}
+		defer func() { depth-- }()
+		if got, err := m.Load(r); got != s || err != nil {
+			return fmt.Errorf("Load in Validate: %p, %v; want the copy Validate got, %p", got, err, s)
+		}
+		return nil
+	}})
+	m = f.m
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	var user string
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { user = sessionOf(t, r).GetString("user") })
+	s, err := f.m.Load(b.request("/"))
+	if user != "ada" || err != nil || s.GetString("user") != "ada" {
+		t.Errorf("under the middleware: user %q; without it: user %q, %v; want ada and no error", user, s.GetString("user"), err)
+	}
+}
+
 // TestSameManagerTwice checks that a Manager's Handler inside its own (a
 // global middleware and a sub-router's) serves one session: a logout in
 // the inner handler is not undone by the outer one re-sealing its copy.

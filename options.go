@@ -115,7 +115,8 @@ type Options struct {
 	// middleware it runs at the session's first use, inside the handler's
 	// call: it must not wait for a lock the handler may hold at that point.
 	// It is given a copy of the session to read, which FromContext on the
-	// request's context also returns; changes to it are dropped. A panic
+	// request's context, and Manager.Load of the request, also return;
+	// changes to it are dropped. A panic
 	// in Validate unwinds as the handler's would, and leaves the session
 	// new and empty, for a recovery that still uses it.
 	Validate func(*http.Request, *Session) error

@@ -65,7 +65,7 @@ type Session struct {
 	// holds the Session, stays within one 640-byte allocation class.
 
 	logs    []logLine // lines logged under the lock, written by unlock
-	loadErr error     // why the middleware refused the request's cookie, for Load
+	loadErr error     // why the request's cookie was refused, for Load
 }
 
 // start returns the instant the request started.
