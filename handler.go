@@ -281,8 +281,9 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	}
 	if r != nil {
 		if own := m.FromContext(r.Context()); own != nil && own != s {
-			// A session of Load's saved under this Manager's middleware:
-			// the lines it writes are the Manager's, not another writer's,
+			// A session Load made of a request without this context (a
+			// clone on a fresh context), saved under this Manager's
+			// middleware: the lines it writes are the Manager's, not another writer's,
 			// and they cannot go out once the middleware has committed.
 			own.mu.Lock()
 			own.savedBeside = true

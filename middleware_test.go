@@ -650,6 +650,60 @@ func TestLoadInsideMiddlewareIsTheSession(t *testing.T) {
 	requireCleared(t, resp.Header, "session")
 }
 
+// TestSaveBesideTheMiddlewaresSession checks Save of a session Load made
+// from a request whose context lacks the middleware's (r.Clone with a
+// fresh context, another request), saved under the middleware: its lines
+// are the Manager's, so the commit does not log them as another writer's;
+// after the body Save says they cannot go out; and a panic after it takes
+// them out of the recovery's answer, as for the middleware's own session.
+func TestSaveBesideTheMiddlewaresSession(t *testing.T) {
+	loaded := func(t *testing.T, f *fixture, r *http.Request) *cookiesession.Session {
+		t.Helper()
+		s, _ := f.m.Load(r.WithContext(context.Background()))
+		if s == f.m.FromContext(r.Context()) {
+			t.Fatal("Load of a request without the middleware's context returned the middleware's session")
+		}
+		mustSet(t, s, "user", "ada")
+		return s
+	}
+	f := newFixture(t, cookiesession.Options{})
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		if err := f.m.Save(w, r, loaded(t, f, r)); err != nil {
+			t.Error(err)
+		}
+		_, _ = io.WriteString(w, "saved")
+	})
+	if len(ourCookies(t, resp.Header, "session")) != 1 || f.log.String() != "" {
+		t.Errorf("Set-Cookie %q, log:\n%s; want the saved line and nothing logged", resp.Header.Values("Set-Cookie"), f.log)
+	}
+
+	f = newFixture(t, cookiesession.Options{})
+	var saveErr error
+	f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, "body first")
+		saveErr = f.m.Save(w, r, loaded(t, f, r))
+	})
+	if !errors.Is(saveErr, cookiesession.ErrHeadersWritten) {
+		t.Errorf("Save after the body: %v, want ErrHeadersWritten", saveErr)
+	}
+
+	f = newFixture(t, cookiesession.Options{})
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := f.m.Save(w, r, loaded(t, f, r)); err != nil {
+			t.Error(err)
+		}
+		panic("handler failed")
+	}))
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() { _ = recover() }()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	}()
+	if got := rec.Result().Header["Set-Cookie"]; got != nil {
+		t.Errorf("the answer to a panic after a Save carries Set-Cookie %q", got)
+	}
+}
+
 // TestKeyIDNamesOneSecret pins README's gorilla row for key rotation.
 // gorilla's NewCookieStore(newHash, newBlock, oldHash, oldBlock) goes by
 // position; a ring built the same way, NewKey's ids given by position,

@@ -57,7 +57,7 @@ type Session struct {
 	refused     bool // the incoming cookie was refused and must be cleared
 	lateLogged  bool // a change after the commit was logged
 	outLent     bool // out backs a save's headers: later saves get their own
-	savedBeside bool // Save wrote this Manager's cookie from a session of Load's
+	savedBeside bool // Save wrote this Manager's cookie from a session Load made of another request
 	// tooLarge: a save did not fit and was counted. A retry, after a
 	// change that still does not fit too, is the same session.
 	tooLarge bool
