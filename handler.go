@@ -647,27 +647,41 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	st.writer.lateForeign()
 }
 
-// overlaps reports an error if an outer Manager's cookie names overlap
-// m's: the two would read and overwrite each other's cookies. So would
-// one that retires (Options.Retired) a name the other uses: it would
-// expire that cookie, and drop the other's lines for it.
+// overlaps reports an error if m cannot be stacked inside one of the
+// Managers whose sessions are outer's chain (see Overlaps).
 func (m *Manager) overlaps(outer *Session) error {
 	for o := outer; o != nil; o = o.outer {
-		if o.mgr == m || o.mgr == nil {
+		if o.mgr == nil {
 			continue
 		}
-		for _, name := range m.names {
-			if slices.Contains(o.mgr.names, name) {
-				return fmt.Errorf("cookiesession: stacked Managers %q and %q both use the cookie %q; give them names whose chunks (name.1, name.2, ...) cannot meet",
-					o.mgr.opts.Name, m.opts.Name, name)
-			}
+		if err := m.Overlaps(o.mgr); err != nil {
+			return err
 		}
-		for _, pair := range [2][2]*Manager{{m, o.mgr}, {o.mgr, m}} {
-			for _, name := range pair[0].retiredNames {
-				if slices.Contains(pair[1].names, name) {
-					return fmt.Errorf("cookiesession: stacked Manager %q retires the cookie %q of Manager %q; remove it from Options.Retired, or give that Manager another name",
-						pair[0].opts.Name, name, pair[1].opts.Name)
-				}
+	}
+	return nil
+}
+
+// Overlaps reports an error, naming both, if m cannot serve a request
+// inside outer: their cookie names overlap, and the two would read and
+// overwrite each other's cookies; or one retires (Options.Retired) a name
+// the other uses, and would expire that cookie. A Manager does not
+// overlap itself. Handler checks it against each Manager stacked outside;
+// a framework adapter that stacks Managers itself calls it.
+func (m *Manager) Overlaps(outer *Manager) error {
+	if outer == m {
+		return nil
+	}
+	for _, name := range m.names {
+		if slices.Contains(outer.names, name) {
+			return fmt.Errorf("cookiesession: stacked Managers %q and %q both use the cookie %q; give them names whose chunks (name.1, name.2, ...) cannot meet",
+				outer.opts.Name, m.opts.Name, name)
+		}
+	}
+	for _, pair := range [2][2]*Manager{{m, outer}, {outer, m}} {
+		for _, name := range pair[0].retiredNames {
+			if slices.Contains(pair[1].names, name) {
+				return fmt.Errorf("cookiesession: stacked Manager %q retires the cookie %q of Manager %q; remove it from Options.Retired, or give that Manager another name",
+					pair[0].opts.Name, name, pair[1].opts.Name)
 			}
 		}
 	}

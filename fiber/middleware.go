@@ -32,7 +32,8 @@
 //
 // Several Managers can be stacked (an auth cookie and a preferences
 // cookie): each New(m) keeps its session under m, and Get(c, m) returns
-// that one. Two whose cookie names overlap answer every request through
+// that one. Two whose cookie names overlap, or of which one retires
+// (Options.Retired) a name the other uses, answer every request through
 // the ErrorHandler with an error that names both.
 //
 // fasthttp reads a request's whole header, cookies included, into
@@ -48,10 +49,8 @@ package fibersession
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
-	"slices"
 	"sync"
 
 	"github.com/gofiber/fiber/v3"
@@ -113,7 +112,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		case *scratch, phase, *cookiesession.Session:
 			return c.Next() // another New(m) serves, or served, this request
 		}
-		if err := overlaps(locals, m, names); err != nil {
+		if err := overlaps(locals, m); err != nil {
 			return onError(c, err)
 		}
 		locals.SetUserValue(key, installed)
@@ -270,21 +269,13 @@ func Save(c fiber.Ctx, m *cookiesession.Manager) error {
 	return errors.New("cookiesession: fibersession.Save: no fibersession.New middleware for this Manager runs on this route")
 }
 
-// overlaps reports an error if a Manager already installed on this request
-// uses one of m's cookie names: the two would overwrite each other.
-func overlaps(locals *fasthttp.RequestCtx, m *cookiesession.Manager, names []string) (err error) {
+// overlaps reports an error if m cannot be stacked inside a Manager
+// already installed on this request (see cookiesession.Manager.Overlaps):
+// the two would overwrite each other's cookies, or one expire the other's.
+func overlaps(locals *fasthttp.RequestCtx, m *cookiesession.Manager) (err error) {
 	locals.VisitUserValuesAll(func(key, _ any) {
-		other, ok := key.(localsKey)
-		if !ok || other.m == m || err != nil {
-			return
-		}
-		theirs := other.m.CookieNames()
-		for _, name := range names {
-			if slices.Contains(theirs, name) {
-				err = fmt.Errorf("cookiesession: stacked Managers %q and %q both use the cookie %q; give them names whose chunks (name.1, name.2, ...) cannot meet",
-					theirs[0], names[0], name)
-				return
-			}
+		if other, ok := key.(localsKey); ok && err == nil {
+			err = m.Overlaps(other.m)
 		}
 	})
 	return err

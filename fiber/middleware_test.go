@@ -628,21 +628,32 @@ func TestReadBufferBounds(t *testing.T) {
 // TestOverlappingManagers checks that two stacked Managers whose cookie
 // names meet are reported on every request, naming both.
 func TestOverlappingManagers(t *testing.T) {
-	auth := newManager(t, cookiesession.Options{Name: "a", MaxChunks: 2})
-	prefs := newManager(t, cookiesession.Options{Name: "a.1"})
-	var got error
-	report := fibersession.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
-		got = err
-		return c.Status(http.StatusInternalServerError).SendString("misconfigured")
-	}}
-	app := fiber.New()
-	app.Use(fibersession.New(auth, report), fibersession.New(prefs, report))
-	ran := false
-	app.Get("/", func(c fiber.Ctx) error { ran = true; return nil })
-	r := do(t, app, http.MethodGet, "/", nil)
-	if r.status != http.StatusInternalServerError || ran || got == nil ||
-		!strings.Contains(got.Error(), `"a" and "a.1" both use the cookie "a.1"`) {
-		t.Errorf("overlapping Managers: %d, handler ran %v, error %v", r.status, ran, got)
+	for _, tc := range []struct {
+		outer, inner cookiesession.Options
+		want         string
+	}{
+		{cookiesession.Options{Name: "a", MaxChunks: 2}, cookiesession.Options{Name: "a.1"}, `"a" and "a.1" both use the cookie "a.1"`},
+		// The outer one's retired line would expire prefs's cookie in every
+		// response that sets its own, as the core's middleware refuses.
+		{cookiesession.Options{Name: "auth", Retired: []cookiesession.RetiredCookie{{Name: "prefs"}}}, cookiesession.Options{Name: "prefs"},
+			`"auth" retires the cookie "prefs" of Manager "prefs"`},
+		{cookiesession.Options{Name: "prefs"}, cookiesession.Options{Name: "auth", Retired: []cookiesession.RetiredCookie{{Name: "prefs"}}},
+			`"auth" retires the cookie "prefs" of Manager "prefs"`},
+	} {
+		auth, prefs := newManager(t, tc.outer), newManager(t, tc.inner)
+		var got error
+		report := fibersession.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+			got = err
+			return c.Status(http.StatusInternalServerError).SendString("misconfigured")
+		}}
+		app := fiber.New()
+		app.Use(fibersession.New(auth, report), fibersession.New(prefs, report))
+		ran := false
+		app.Get("/", func(c fiber.Ctx) error { ran = true; return nil })
+		r := do(t, app, http.MethodGet, "/", nil)
+		if r.status != http.StatusInternalServerError || ran || got == nil || !strings.Contains(got.Error(), tc.want) {
+			t.Errorf("overlapping Managers %q and %q: %d, handler ran %v, error %v", tc.outer.Name, tc.inner.Name, r.status, ran, got)
+		}
 	}
 }
 
