@@ -657,6 +657,33 @@ func TestOverlappingManagers(t *testing.T) {
 	}
 }
 
+// TestRetiredLinesOnce checks Options.Retired through the middleware: the
+// lines that expire the retired cookies come before the session's own, and
+// each goes out once when an early Save wrote them already.
+func TestRetiredLinesOnce(t *testing.T) {
+	m := newManager(t, cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "sid"}, {Path: "/app"}}})
+	app := fiber.New()
+	app.Use(fibersession.New(m))
+	app.Post("/login", func(c fiber.Ctx) error {
+		if err := fibersession.Get(c, m).Set("user", "ada"); err != nil {
+			return err
+		}
+		if fiber.Query[bool](c, "save") {
+			if err := fibersession.Save(c, m); err != nil {
+				return err
+			}
+		}
+		return c.SendString("welcome")
+	})
+	for _, save := range []bool{false, true} {
+		r := do(t, app, http.MethodPost, fmt.Sprintf("/login?save=%v", save), newJar())
+		if got := r.names(t); !slices.Equal(got, []string{"sid", "session", "session"}) || !r.expired(t, "sid") ||
+			!strings.Contains(r.setCookie[1], "Path=/app") || !strings.Contains(r.setCookie[1], "Max-Age=0") {
+			t.Errorf("Save %v: Set-Cookie %q; want sid expired, then session on /app expired, then the session", save, r.setCookie)
+		}
+	}
+}
+
 // TestSaveBeforeEnd checks that Save puts the cookie in a response the
 // handler sends itself with c.End, which the middleware's own save would
 // come too late for.

@@ -210,6 +210,12 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 			resp.DelCookie(name)
 		}
 		for _, v := range values {
+			// A retired cookie's line (Options.Retired) is of a name not
+			// in names: an early Save's copy of it must not go out twice.
+			name, _, _ := strings.Cut(v, "=")
+			resp.DelCookie(name)
+		}
+		for _, v := range values {
 			resp.Add(key, v)
 		}
 	}
