@@ -322,7 +322,14 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // line in h for one of the session's names that the Manager did not write
 // is logged too, with or without r. Of r the log lines also take its
 // context and URL path. CommitHeader does not keep r.
+//
+// The middleware's own session is refused, with nothing written: the
+// middleware commits it, and a commit before would fail the middleware's
+// with a 500. Save it early with Save or SaveHeader.
 func (m *Manager) CommitHeader(h http.Header, s *Session, r *http.Request) error {
+	if s != nil && s.req != nil {
+		return fmt.Errorf("cookiesession: CommitHeader of the session Manager %q's middleware serves: the middleware commits it with the response; to save it early, call Save or SaveHeader", s.mgr.opts.Name)
+	}
 	return m.commit(h, s, r, true)
 }
 

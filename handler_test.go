@@ -1290,6 +1290,30 @@ func TestCommitHeader(t *testing.T) {
 	}
 }
 
+// TestCommitHeaderOfTheMiddlewaresSession: CommitHeader is the last save
+// of an adapter that commits by itself. Of the middleware's session it
+// returns an error and writes nothing, where it used to commit it, so that
+// the middleware's own commit failed and the ErrorHandler replaced the
+// handler's answer with a 500.
+func TestCommitHeaderOfTheMiddlewaresSession(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "user", "ada")
+		if err := f.m.CommitHeader(w.Header(), s, r); err == nil || !strings.Contains(err.Error(), "call Save or SaveHeader") {
+			t.Errorf("CommitHeader of the middleware's session: %v, want an error naming Save", err)
+		}
+		if got := w.Header()["Set-Cookie"]; got != nil {
+			t.Errorf("the refused CommitHeader wrote %q", got)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	if rec := f.open(b.vals["session"]); resp.StatusCode != http.StatusNoContent || rec.Values.Len() != 1 {
+		t.Errorf("status %d, cookie %q; want 204 and the session's cookie from the middleware", resp.StatusCode, b.vals["session"])
+	}
+}
+
 // ---- options -----------------------------------------------------------
 
 func TestNewRejectsBadOptions(t *testing.T) {

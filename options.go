@@ -174,7 +174,7 @@ func (o *Options) normalize() error {
 		// active: the idle window would never be the one to end it. Equal
 		// is the express-session port's slip: rolling with cookie.maxAge
 		// 24h as IdleTimeout, and MaxAge left at its default of 24h.
-		return fmt.Errorf("cookiesession: IdleTimeout %v is not shorter than MaxAge %v, the absolute lifetime, which would end every session first however active it is; raise MaxAge above IdleTimeout, to the longest a session may last (express-session's rolling cookie.maxAge is IdleTimeout here, and it has no absolute limit)", o.IdleTimeout, o.MaxAge)
+		return fmt.Errorf("cookiesession: IdleTimeout %v is not shorter than MaxAge %v, the absolute lifetime, which would end every session first however active it is; raise MaxAge above IdleTimeout, to the longest a session may last (express-session's rolling cookie.maxAge is IdleTimeout here, and it has no absolute limit), or leave IdleTimeout at 0 for MaxAge alone", o.IdleTimeout, o.MaxAge)
 	}
 	if o.MaxLifetime > 0 && o.IdleTimeout >= o.MaxLifetime {
 		return fmt.Errorf("cookiesession: IdleTimeout %v is not shorter than MaxLifetime %v, which bounds every session's MaxAge and would end it first; raise MaxLifetime or shorten IdleTimeout", o.IdleTimeout, o.MaxLifetime)
