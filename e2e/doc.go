@@ -1,6 +1,8 @@
 // Package e2e holds the real-browser tests of cookiesession. They build the
 // demo server from ../examples/demo, run it on a free loopback port, and
-// drive Debian's headless Chromium against it with chromedp.
+// drive Debian's headless Chromium against it with chromedp. TestLiveBrowser
+// serves its own Managers over TLS instead, to change the cookie's settings
+// between requests.
 //
 // It is a module of its own so that chromedp never reaches the importers of
 // cookiesession. Run it with:
