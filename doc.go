@@ -30,7 +30,7 @@
 //
 // # For express-session users
 //
-// Every option and req.session member of express-session 1.18, and what
+// Every option and req.session member of express-session 1.18 and 1.19, and what
 // takes its place here:
 //
 //	express-session               cookiesession
@@ -69,11 +69,14 @@
 // [Session.SkipRefresh] reads a session without sliding its idle window,
 // for polling endpoints, even when the request stores a value.
 // [Session.SetLifetime] gives one session its own absolute lifetime, idle
-// timeout and persistence ("remember me"), bounded by Options.MaxLifetime. Several Managers can be stacked (an auth cookie
-// and a preferences cookie): [Manager.FromContext] finds each one's
-// session. The numeric getters convert any stored number their type holds
-// without loss: a value stored as int64, or as the float64 JSON decodes
-// into, reads back through GetInt.
+// timeout and persistence ("remember me"), bounded by Options.MaxLifetime.
+// Several Managers can be stacked (an auth cookie and a preferences
+// cookie): [Manager.FromContext] finds each one's session. Without the
+// middleware, [Manager.Load] reads the session and [Manager.Save] writes
+// it; under the middleware, Load returns the middleware's session, so a
+// request has one session per Manager. The numeric getters convert any
+// stored number their type holds without loss: a value stored as int64, or
+// as the float64 JSON decodes into, reads back through GetInt.
 //
 // # When a cookie is sent
 //
@@ -85,7 +88,7 @@
 // sealed under a key that is no longer primary, the request's cookie was
 // refused and must be cleared, or the request carried a cookie of
 // Options.Retired, which is expired. A session that never held a value
-// sends no cookie at all.
+// sets no cookie (it may still expire a refused or retired one).
 //
 // The middleware writes the cookie exactly once, when the response is
 // committed: at the first final WriteHeader (1xx responses such as 103 Early
@@ -129,11 +132,13 @@
 // # Operators
 //
 // [Manager.Metrics] counts tokens opened per key id, cookies refused per
-// reason, re-seals from an old key, writes, clears and sessions too large,
-// and lists the running ring (ids, primary, scheduled promotions; never a
-// secret) with how its reloads from file went ([ReloadStatus]: a failing
-// reload leaves the instance on its old keys). [Manager.Var] publishes it
-// through expvar. An old key whose opened count has stopped rising on
+// reason (with how many unknown key ids the last minute saw: one for a
+// removed key, many for forged cookies), re-seals from an old key, writes,
+// clears, sessions too large and cookies set that browsers drop, and lists
+// the running ring (ids, primary, scheduled promotions; never a secret)
+// with how its reloads from file went ([ReloadStatus]: a failing reload
+// leaves the instance on its old keys). [Manager.Var] publishes it through
+// expvar. An old key whose opened count has stopped rising on
 // every instance can be removed.
 //
 // # Security model
@@ -167,8 +172,11 @@
 // path (cookie tossing), which the browser sends before the session's own.
 // The first cookie of the name that opens, of the first five and the last
 // four, is taken, and a request that carried two values of the name is
-// never cleared and is logged at Warn, so junk cannot end a session; but an attacker's own genuine session, tossed first, opens. A
-// "__Host-" name (Options.Name "__Host-session") prevents both.
+// never cleared and is logged at Warn, so junk cannot end a session (a
+// cookie repeated with one value, as a Lambda function URL's event carries
+// each, is one cookie). But an attacker's own genuine session, tossed
+// first, opens. A "__Host-" name (Options.Name "__Host-session") prevents
+// both.
 //
 // Keys are 32 bytes from crypto/rand with random 32-bit ids. A token names
 // its key; opening never tries other keys. Rotate in three stages, across a

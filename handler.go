@@ -266,7 +266,8 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // does not fit; the client keeps its previous cookie. Inside the middleware
 // Save is optional: the middleware saves when the response is committed,
 // and after that Save returns ErrHeadersWritten, whatever wraps w, for the
-// middleware's session and for one of this Manager's Load alike. Without
+// middleware's session (which Load also returns there) and for one Load
+// made of a request without the middleware's context alike. Without
 // the middleware nothing tells Save that the headers have gone: one called
 // after the first Write or WriteHeader returns nil, and the cookie is lost.
 // One that writes a cookie after r's context has ended (the handler

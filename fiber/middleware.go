@@ -11,9 +11,10 @@
 // first use (the first Get), and only a request that used its session
 // gets Set-Cookie, Vary or Cache-Control changes. The session is saved
 // once, after the handlers below the middleware return, by
-// cookiesession.Manager.SaveHeader: the rules for when a cookie is sent,
+// cookiesession.Manager.CommitHeader: the rules for when a cookie is sent,
 // chunking, Vary and Cache-Control are the core's. A handler that sends
-// the response itself before it returns (c.End) calls Save first. A body
+// the response itself before it returns (c.End) calls Save first, which
+// uses Manager.SaveHeader. A body
 // stream writer runs on its own goroutine from the moment it is set,
 // racing the middleware's save: make every change before setting it.
 // Changes made after the middleware's save do not reach the client, and
