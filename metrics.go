@@ -100,7 +100,8 @@ func classify(err error) refusal {
 	return refusedEncoding
 }
 
-// stats are the counters. Counting takes no lock and allocates nothing:
+// stats are the counters. Counting takes no lock and allocates nothing,
+// but for a key id seen for the first time and a refusal that may warn:
 // opens are counted in a list of key ids, one per key that ever opened a
 // token (keys of the ring, so a few), that is copied on the rare write (a
 // key id seen for the first time) and read through an atomic pointer.
