@@ -3,6 +3,7 @@ package cookiesession_test
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -436,5 +437,123 @@ func TestLifetimesInWholeSeconds(t *testing.T) {
 	// Whole seconds, written with a unit, are taken.
 	if _, err := cookiesession.New(ringOf(t, keyA), cookiesession.Options{MaxAge: 86400000 * time.Millisecond, IdleTimeout: 90 * time.Minute}); err != nil {
 		t.Error(err)
+	}
+}
+
+// browserCap is the longest Max-Age browsers keep (RFC 6265bis; Chrome
+// since M104): a longer one is cut to it without a word.
+const browserCap = 400 * day
+
+// TestNewRefusesMaxAgeBrowsersCut: a persistent cookie whose Max-Age can
+// pass 400 days is cut by the browser, so MaxAge 2*365 days without an
+// IdleTimeout signed out a user active every day, but whose session never
+// changed, at day 400. New refuses it and names the fix; an IdleTimeout of
+// at most 400 days serves the same MaxAge, and MaxLifetime, a ceiling, is
+// not bound.
+func TestNewRefusesMaxAgeBrowsersCut(t *testing.T) {
+	const years2 = 2 * 365 * day
+	for _, tc := range []struct {
+		opts cookiesession.Options
+		want string
+	}{
+		{cookiesession.Options{MaxAge: years2}, "MaxAge 17520h0m0s (730 days) with no IdleTimeout writes a cookie whose Max-Age passes 400 days"},
+		{cookiesession.Options{MaxAge: 401 * day, MaxLifetime: years2}, "set an IdleTimeout of at most 400 days beside this MaxAge"},
+		{cookiesession.Options{MaxAge: years2, IdleTimeout: 401 * day}, "IdleTimeout 9624h0m0s (401 days) is longer than browsers keep a cookie"},
+		{cookiesession.Options{MaxAge: 30 * day, IdleTimeout: 500 * day, MaxLifetime: years2}, "set an IdleTimeout of at most 400 days"},
+		// Before the rule that IdleTimeout be shorter than MaxAge, whose
+		// fix (raise MaxAge) would lead here.
+		{cookiesession.Options{IdleTimeout: 500 * day}, "IdleTimeout 12000h0m0s (500 days) is longer than browsers keep"},
+	} {
+		_, err := cookiesession.New(ringOf(t, keyA), tc.opts)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "RFC 6265bis") {
+			t.Errorf("New(MaxAge %v, IdleTimeout %v, MaxLifetime %v) = %v, want an error containing %q",
+				tc.opts.MaxAge, tc.opts.IdleTimeout, tc.opts.MaxLifetime, err, tc.want)
+		}
+	}
+	for _, opts := range []cookiesession.Options{
+		{MaxAge: browserCap},
+		{MaxAge: years2, IdleTimeout: browserCap},
+		{MaxAge: years2, IdleTimeout: 30 * day},
+		{MaxAge: years2, BrowserSession: true},
+		{MaxAge: years2, IdleTimeout: 500 * day, BrowserSession: true},
+		{MaxAge: 30 * day, MaxLifetime: years2},
+	} {
+		if _, err := cookiesession.New(ringOf(t, keyA), opts); err != nil {
+			t.Errorf("New(MaxAge %v, IdleTimeout %v, BrowserSession %v, MaxLifetime %v): %v",
+				opts.MaxAge, opts.IdleTimeout, opts.BrowserSession, opts.MaxLifetime, err)
+		}
+	}
+}
+
+// TestTwoYearsUnderTheBrowsersCap: the fix New names keeps a user who
+// visits every 150 days signed in for the whole two-year MaxAge, each
+// cookie written within the browsers' 400 days, and the cookie a browser
+// holds (its Max-Age cut to 400 days) unexpired at every visit.
+func TestTwoYearsUnderTheBrowsersCap(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: 2 * 365 * day, IdleTimeout: browserCap})
+	b := newClientCookies()
+	start := f.clock.Now()
+	var held time.Time // when the browser drops the cookie it holds
+	keep := func(resp *http.Response) {
+		if c := ourCookies(t, resp.Header, "session")["session"]; c != nil {
+			if age := time.Duration(c.MaxAge) * time.Second; age > browserCap {
+				t.Errorf("day %v: Max-Age %d passes 400 days", f.clock.Now().Sub(start)/day, c.MaxAge)
+			}
+			held = f.clock.Now().Add(min(time.Duration(c.MaxAge)*time.Second, browserCap))
+		}
+	}
+	keep(f.serve(b, setString(t, "user", "ada")))
+	for d := 150 * day; d < 2*365*day; d += 150 * day {
+		f.advanceTo(start, d)
+		if !f.clock.Now().Before(held) {
+			t.Fatalf("day %v: the browser dropped the cookie on %v", d/day, held)
+		}
+		var user string
+		keep(f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			user = cookiesession.FromContext(r.Context()).GetString("user")
+		}))
+		if user != "ada" {
+			t.Fatalf("day %v: user %q, want ada", d/day, user)
+		}
+	}
+}
+
+// TestSetLifetimeRefusesMaxAgeBrowsersCut: a "remember me for 2 years"
+// Lifetime without an idle window wrote Max-Age 63072000, which browsers
+// cut to 400 days without a word. SetLifetime refuses a persistent
+// Lifetime whose Max-Age can pass 400 days: its MaxAge with no idle
+// window, or its idle window, each its own or else the Options'. It
+// judges what the Lifetime asks, not its cut to MaxLifetime, which
+// SetMaxLifetime may raise while the token carries the Lifetime.
+func TestSetLifetimeRefusesMaxAgeBrowsersCut(t *testing.T) {
+	const years2 = 2 * 365 * day
+	for _, tc := range []struct {
+		opts cookiesession.Options
+		l    cookiesession.Lifetime
+		want string // "" if taken
+	}{
+		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2}, "SetLifetime: the session's MaxAge 17520h0m0s (730 days) with no IdleTimeout"},
+		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2, IdleTimeout: years2}, "SetLifetime: the session's IdleTimeout 17520h0m0s (730 days)"},
+		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2, IdleTimeout: 401 * day}, "IdleTimeout 9624h0m0s (401 days)"},
+		{cookiesession.Options{MaxLifetime: 300 * day}, cookiesession.Lifetime{MaxAge: years2}, "(730 days) with no IdleTimeout"},
+		{cookiesession.Options{MaxAge: years2, BrowserSession: true}, cookiesession.Lifetime{}, "SetLifetime: the session's MaxAge 17520h0m0s"},
+		{cookiesession.Options{MaxAge: 30 * day, IdleTimeout: 500 * day, MaxLifetime: years2, BrowserSession: true}, cookiesession.Lifetime{MaxAge: years2}, "IdleTimeout 12000h0m0s (500 days)"},
+		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2, IdleTimeout: browserCap}, ""},
+		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: browserCap}, ""},
+		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2, BrowserSession: true}, ""},
+		{cookiesession.Options{IdleTimeout: time.Hour, MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2}, ""},
+		{cookiesession.Options{MaxAge: years2, BrowserSession: true}, cookiesession.Lifetime{BrowserSession: true}, ""},
+	} {
+		s := newSession(t, newFixture(t, tc.opts))
+		err := s.SetLifetime(tc.l)
+		o := fmt.Sprintf("Options MaxAge %v, IdleTimeout %v, MaxLifetime %v, BrowserSession %v", tc.opts.MaxAge, tc.opts.IdleTimeout, tc.opts.MaxLifetime, tc.opts.BrowserSession)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: SetLifetime(%+v): %v", o, tc.l, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "400 days")):
+			t.Errorf("%s: SetLifetime(%+v) = %v, want an error containing %q", o, tc.l, err, tc.want)
+		case tc.want != "" && s.Lifetime() != (cookiesession.Lifetime{}):
+			t.Errorf("a refused SetLifetime left %+v", s.Lifetime())
+		}
 	}
 }

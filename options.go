@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -55,12 +56,20 @@ type Options struct {
 	// Tokens carry whole seconds: New refuses a MaxAge, IdleTimeout or
 	// MaxLifetime with a fraction of a second, most often a bare number
 	// (86400000, express-session's milliseconds) that a Duration counts
-	// as nanoseconds.
+	// as nanoseconds. The cookie's Max-Age is what remains of it, and
+	// browsers cut a Max-Age over 400 days to 400 days without a word:
+	// with neither IdleTimeout nor BrowserSession, New refuses a MaxAge
+	// over 400 days (a user whose session never changes would be signed
+	// out then). A longer one needs an IdleTimeout of at most 400 days:
+	// each refresh writes the cookie again, so an active user stays
+	// signed in for MaxAge.
 	MaxAge time.Duration
 	// IdleTimeout, when positive, ends a session that has not been
 	// refreshed for this long. Default 0: off. See RefreshThreshold. New
 	// refuses one as long as MaxAge or longer (than MaxLifetime, if set):
-	// every session would reach that limit first, however active.
+	// every session would reach that limit first, however active. New
+	// also refuses one over 400 days (unless BrowserSession): the cookie
+	// it writes would ask for more than browsers keep.
 	IdleTimeout time.Duration
 	// RefreshThreshold is the fraction of IdleTimeout that must remain
 	// before a request re-seals the cookie to slide the idle window: with
@@ -69,14 +78,15 @@ type Options struct {
 	// request that finds the session.
 	RefreshThreshold float64
 	// BrowserSession leaves out Max-Age so the browser drops the cookie when
-	// it closes. The server still enforces MaxAge and IdleTimeout. A
-	// session's own Lifetime overrides it.
+	// it closes. The server still enforces MaxAge and IdleTimeout, which
+	// may then pass 400 days. A session's own Lifetime overrides it.
 	BrowserSession bool
 	// MaxLifetime bounds every session's MaxAge and IdleTimeout, those of a
 	// Lifetime set with Session.SetLifetime included: a "remember me" of 30
 	// days needs a MaxLifetime of at least 30 days. Default: MaxAge; New
 	// refuses a shorter one. Manager.SetMaxLifetime lowers it while the
-	// server runs.
+	// server runs. It is a ceiling, not a lifetime, so it may pass 400
+	// days: the lifetimes themselves are held to what browsers keep.
 	MaxLifetime time.Duration
 
 	// MaxCookieSize limits each cookie's name plus value in bytes. Default
@@ -164,6 +174,11 @@ func (o *Options) normalize() error {
 		wholeSeconds("MaxLifetime", o.MaxLifetime)); err != nil {
 		return err
 	}
+	if !o.BrowserSession {
+		if err := checkBrowserMaxAge("", o.MaxAge, o.IdleTimeout); err != nil {
+			return err
+		}
+	}
 	if o.MaxLifetime > 0 && o.MaxLifetime < o.MaxAge {
 		// The ceiling would cut every session to it, and MaxAge would mean
 		// nothing; SetMaxLifetime lowers it on purpose, on a running server.
@@ -190,6 +205,35 @@ func (o *Options) normalize() error {
 			o.MaxCookieSize, browserCookieSize)
 	}
 	return o.checkCookie()
+}
+
+// browserMaxAge is the longest Max-Age browsers honour. RFC 6265bis has
+// them cut a longer one to a limit of at most 400 days (34560000
+// seconds), as Chrome has done since M104: the cookie is kept, for 400
+// days from when it was set, and the server is not told.
+const browserMaxAge = 400 * 24 * time.Hour
+
+// checkBrowserMaxAge refuses a persistent cookie that would ask browsers
+// for more than browserMaxAge. With an idle window, each refresh writes
+// the cookie for at most idle. Without one, it is written for maxAge at
+// login and again only when the session changes: a user active every day
+// would be signed out at day 400. op leads the message ("" for Options).
+func checkBrowserMaxAge(op string, maxAge, idle time.Duration) error {
+	limit := days(browserMaxAge)
+	switch {
+	case idle > browserMaxAge:
+		return fmt.Errorf("cookiesession: %sIdleTimeout %v (%s) is longer than browsers keep a cookie: each refresh would write a Max-Age past %s, which they cut to %[4]s without a word (RFC 6265bis; Chrome since M104); set an IdleTimeout of at most %[4]s, and a MaxAge as long as the session may last",
+			op, idle, days(idle), limit)
+	case idle == 0 && maxAge > browserMaxAge:
+		return fmt.Errorf("cookiesession: %sMaxAge %v (%s) with no IdleTimeout writes a cookie whose Max-Age passes %s, which browsers cut to %[4]s without a word (RFC 6265bis; Chrome since M104): a user whose session does not change would be signed out then; set an IdleTimeout of at most %[4]s beside this MaxAge (each refresh writes the cookie again, so an active user stays signed in for the whole MaxAge), or a MaxAge of at most %[4]s",
+			op, maxAge, days(maxAge), limit)
+	}
+	return nil
+}
+
+// days renders d in days, the unit of the browsers' limit.
+func days(d time.Duration) string {
+	return strconv.FormatFloat(d.Hours()/24, 'f', -1, 64) + " days"
 }
 
 // wholeSeconds refuses a positive duration with a fraction of a second.

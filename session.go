@@ -302,9 +302,11 @@ func (s *Session) restart() {
 // 2.592s as a time.Duration), for an IdleTimeout longer than the MaxAge
 // that applies (the Lifetime's, or else Options.MaxAge), which would end
 // the session first however active it is, as New refuses in Options (an
-// equal one turns Options.IdleTimeout off for this session), and for a
-// MaxAge the
-// session has already outlived (Renew first restarts it). Under
+// equal one turns Options.IdleTimeout off for this session), for a
+// persistent cookie that would outlast what browsers keep (an IdleTimeout
+// over 400 days, or a MaxAge over 400 days with no IdleTimeout, each the
+// Lifetime's or else the Options'), as New refuses in Options, and for a
+// MaxAge the session has already outlived (Renew first restarts it). Under
 // Options.BrowserSession, a Lifetime with no duration and BrowserSession
 // false (scs's RememberMe(true)) still makes the cookie persistent: it is
 // kept with Options.MaxAge as its MaxAge, since a zero Lifetime would
@@ -327,6 +329,14 @@ func (s *Session) SetLifetime(l Lifetime) error {
 	if maxAge := cmp.Or(l.MaxAge, s.mgr.codec.maxAge); l.IdleTimeout > maxAge {
 		return fmt.Errorf("cookiesession: SetLifetime: IdleTimeout %v is longer than the session's MaxAge %v (the Lifetime's, or else Options.MaxAge), which would end it first however active it is; set Lifetime.MaxAge at least as long",
 			l.IdleTimeout, maxAge)
+	}
+	if !l.BrowserSession {
+		// Asked of the Lifetime, not cut to MaxLifetime: SetMaxLifetime may
+		// raise the ceiling while the token carries the Lifetime.
+		opts := &s.mgr.opts
+		if err := checkBrowserMaxAge("SetLifetime: the session's ", cmp.Or(l.MaxAge, opts.MaxAge), cmp.Or(l.IdleTimeout, opts.IdleTimeout)); err != nil {
+			return err
+		}
 	}
 	if maxAge, _ := s.mgr.codec.limits(&l); s.created+maxAge <= s.startSec {
 		// Sealed, it would expire at once, and the response clear the

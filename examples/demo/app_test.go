@@ -774,7 +774,8 @@ func TestRunBadFlags(t *testing.T) {
 // TestFlagValuesRefused: a flag value that the library would take for its
 // default (a zero -max-age is 24h, -max-chunks 0 is 1, -remember 0 is 30
 // days) is refused naming the flag, not
-// silently ignored.
+// silently ignored; so is a -remember that SetLifetime refuses, which
+// failed every "remember me" login.
 func TestFlagValuesRefused(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -786,6 +787,7 @@ func TestFlagValuesRefused(t *testing.T) {
 		{[]string{"-max-chunks", "65"}, "-max-chunks 65"},
 		{[]string{"-remember", "0"}, "-remember 0s"},
 		{[]string{"-remember", "90.5s"}, "-remember 1m30.5s: sessions last whole seconds"},
+		{[]string{"-remember", "9601h"}, "-remember 9601h0m0s: browsers keep a cookie at most 400 days"},
 		{[]string{"-idle-timeout", "-1s"}, "-idle-timeout -1s"},
 	} {
 		var out strings.Builder
@@ -794,7 +796,7 @@ func TestFlagValuesRefused(t *testing.T) {
 			t.Errorf("demo %q: err %v, printed %q; want a usage error printing %q", tc.args, err, out.String(), tc.want)
 		}
 	}
-	for _, args := range [][]string{nil, {"-max-age", "1h", "-idle-timeout", "2h"}, {"-max-chunks", "64", "-remember", "1s"}} {
+	for _, args := range [][]string{nil, {"-max-age", "1h", "-idle-timeout", "2h"}, {"-max-chunks", "64", "-remember", "1s"}, {"-remember", "9600h"}} {
 		if _, err := parseFlags(args, new(strings.Builder)); err != nil {
 			t.Errorf("demo %q: %v", args, err)
 		}

@@ -95,7 +95,8 @@ func parseFlags(args []string, out io.Writer) (flags, error) {
 
 // checkFlags refuses values that the library would otherwise take for its
 // default (a zero -max-age is 24h, a zero -max-chunks is 1, a zero
-// -remember is 30 days), so that no flag is silently ignored. An
+// -remember is 30 days), so that no flag is silently ignored, and a
+// -remember that SetLifetime would refuse at every "remember me" login. An
 // -idle-timeout longer than -max-age is allowed, as by the library: it
 // applies to remembered sessions, which last -remember.
 func checkFlags(c config) error {
@@ -109,6 +110,10 @@ func checkFlags(c config) error {
 	case c.RememberFor%time.Second != 0:
 		// SetLifetime would refuse it at every "remember me" login.
 		return fmt.Errorf("-remember %v: sessions last whole seconds", c.RememberFor)
+	case c.RememberFor > 400*24*time.Hour:
+		// A remembered login's cookie lasts RememberFor (its idle window
+		// too), which browsers cut to 400 days: SetLifetime refuses it.
+		return fmt.Errorf("-remember %v: browsers keep a cookie at most 400 days (9600h)", c.RememberFor)
 	case c.IdleTimeout < 0:
 		return fmt.Errorf("-idle-timeout %v: must be positive, or 0 for off", c.IdleTimeout)
 	}
