@@ -458,6 +458,7 @@ func TestNewRefusesMaxAgeBrowsersCut(t *testing.T) {
 	}{
 		{cookiesession.Options{MaxAge: years2}, "MaxAge 17520h0m0s (730 days) with no IdleTimeout writes a cookie whose Max-Age passes 400 days"},
 		{cookiesession.Options{MaxAge: 401 * day, MaxLifetime: years2}, "set an IdleTimeout of at most 400 days beside this MaxAge"},
+		{cookiesession.Options{MaxAge: browserCap + time.Second}, "MaxAge 9600h0m1s (more than 400 days) with no IdleTimeout"},
 		{cookiesession.Options{MaxAge: years2, IdleTimeout: 401 * day}, "IdleTimeout 9624h0m0s (401 days) is longer than browsers keep a cookie"},
 		{cookiesession.Options{MaxAge: 30 * day, IdleTimeout: 500 * day, MaxLifetime: years2}, "set an IdleTimeout of at most 400 days"},
 		// Before the rule that IdleTimeout be shorter than MaxAge, whose
@@ -539,6 +540,7 @@ func TestSetLifetimeRefusesMaxAgeBrowsersCut(t *testing.T) {
 		{cookiesession.Options{MaxAge: years2, BrowserSession: true}, cookiesession.Lifetime{}, "SetLifetime: the session's MaxAge 17520h0m0s"},
 		{cookiesession.Options{MaxAge: 30 * day, IdleTimeout: 500 * day, MaxLifetime: years2, BrowserSession: true}, cookiesession.Lifetime{MaxAge: years2}, "IdleTimeout 12000h0m0s (500 days)"},
 		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2, IdleTimeout: browserCap}, ""},
+		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2, IdleTimeout: 30 * day}, ""}, // README's "remember me for 2 years"
 		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: browserCap}, ""},
 		{cookiesession.Options{MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2, BrowserSession: true}, ""},
 		{cookiesession.Options{IdleTimeout: time.Hour, MaxLifetime: years2}, cookiesession.Lifetime{MaxAge: years2}, ""},

@@ -231,9 +231,14 @@ func checkBrowserMaxAge(op string, maxAge, idle time.Duration) error {
 	return nil
 }
 
-// days renders d in days, the unit of the browsers' limit.
+// days renders d in days, the unit of the browsers' limit: "730 days",
+// or "more than 400 days" for a part of a day more.
 func days(d time.Duration) string {
-	return strconv.FormatFloat(d.Hours()/24, 'f', -1, 64) + " days"
+	n := strconv.FormatInt(int64(d/(24*time.Hour)), 10) + " days"
+	if d%(24*time.Hour) != 0 {
+		return "more than " + n
+	}
+	return n
 }
 
 // wholeSeconds refuses a positive duration with a fraction of a second.

@@ -8,6 +8,12 @@ const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
 const BROWSER_COOKIE_SIZE = 4096;
 const MAX_COOKIES = 3000; // net/http's limit: more cookies than this count as none
+/**
+ * The longest Max-Age browsers honour, in seconds, as Go's browserMaxAge:
+ * RFC 6265bis has them cut a longer one to at most 400 days, as Chrome has
+ * done since M104, and the server is not told.
+ */
+const BROWSER_MAX_AGE = 400 * 86400;
 const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' };
 const OPTIONS = ['name', 'maxAge', 'idleTimeout', 'maxLifetime', 'maxCookieSize', 'maxChunks', 'path', 'domain', 'secure', 'httpOnly', 'sameSite', 'partitioned', 'browserSession'];
 const FLAGS = ['secure', 'httpOnly', 'partitioned', 'browserSession'];
@@ -32,6 +38,7 @@ export class SessionCookies {
   #attrs;
   #browserSession;
   #maxAge;
+  #idle;
   #ceiling;
 
   constructor(ring, options = {}) {
@@ -54,6 +61,7 @@ export class SessionCookies {
     // The Codec checks each value first (a 0 is refused there, by name).
     /** The Codec behind the cookies; its token limit is the chunks' total capacity. */
     this.codec = new Codec(ring, { name, maxAge, idleTimeout, maxLifetime, maxTokenLen: total });
+    if (!browserSession) checkBrowserMaxAge('', maxAge ?? 86400, idleTimeout ?? 0);
     if (maxLifetime !== undefined && maxLifetime < (maxAge ?? 86400)) {
       // As Go's New: the ceiling would cut every session to it, and maxAge
       // would mean nothing.
@@ -66,6 +74,7 @@ export class SessionCookies {
       throw new RangeError(`cookiesession: idleTimeout ${idleTimeout} is not shorter than ${maxLifetime === undefined ? 'maxAge' : 'maxLifetime'} ${maxLifetime ?? maxAge ?? 86400}, which would end every session first however active it is; raise ${maxLifetime === undefined ? 'maxAge' : 'maxLifetime'} above it`);
     }
     this.#maxAge = maxAge ?? 86400;
+    this.#idle = idleTimeout ?? 0;
     this.#ceiling = maxLifetime ?? this.#maxAge;
     this.#attrs = attributes(name, options);
     this.#browserSession = browserSession;
@@ -185,7 +194,6 @@ export class SessionCookies {
   seal(record, now = new Date(), sent = this.#names.length) {
     checkSent(sent);
     if (record.lifetime != null && !isOpened(record.lifetime)) {
-      this.#checkLifetime(record.lifetime);
       const { maxAge, idleTimeout, browserSession } = record.lifetime;
       if (this.#browserSession && !maxAge && !idleTimeout && !browserSession) {
         // As Go's SetLifetime: a zero lifetime under the browserSession
@@ -193,6 +201,7 @@ export class SessionCookies {
         // token carries (an all-zero one is none, and seals version 1).
         record.lifetime = { maxAge: Math.min(this.#maxAge, this.#ceiling), idleTimeout: 0, browserSession: false };
       }
+      this.#checkLifetime(record.lifetime);
     }
     let token = this.codec.seal(record, now);
     // Whole seconds left, rounded toward zero as Go's Duration division.
@@ -210,13 +219,15 @@ export class SessionCookies {
 
   // #checkLifetime refuses a lifetime the caller set that cannot be kept,
   // as Go's SetLifetime does: an idle timeout the session's MaxAge would end
-  // first, and (where Go cuts it and logs) one beyond maxLifetime. A
-  // lifetime opened from a cookie is cut to maxLifetime, as in Go.
-  #checkLifetime({ maxAge = 0, idleTimeout = 0 }) {
+  // first, a persistent cookie whose Max-Age can pass what browsers keep,
+  // and (where Go cuts it and logs) one beyond maxLifetime. A lifetime
+  // opened from a cookie is cut to maxLifetime, as in Go.
+  #checkLifetime({ maxAge = 0, idleTimeout = 0, browserSession = false }) {
     const sessionMaxAge = maxAge || this.#maxAge;
     if (idleTimeout > sessionMaxAge) {
       throw new RangeError(`cookiesession: lifetime.idleTimeout ${idleTimeout} is longer than the session's maxAge ${sessionMaxAge} (the lifetime's, or else the maxAge option), which would end it first however active it is; set lifetime.maxAge at least as long`);
     }
+    if (!browserSession) checkBrowserMaxAge("lifetime: the session's ", sessionMaxAge, idleTimeout || this.#idle);
     if (maxAge > this.#ceiling || idleTimeout > this.#ceiling) {
       throw new RangeError(`cookiesession: lifetime ${Math.max(maxAge, idleTimeout)} s is beyond maxLifetime ${this.#ceiling}, which would cut the session to it; set the maxLifetime option (as Go's Options.MaxLifetime) at least as long`);
     }
@@ -233,6 +244,27 @@ export class SessionCookies {
     return this.#names.slice(0, Math.max(sent, 1)).map((n) => `${n}=${this.#attrs.scope}; Max-Age=0${this.#attrs.flags}`);
   }
 }
+
+// checkBrowserMaxAge refuses a persistent cookie whose Max-Age can pass
+// what browsers keep, as Go's: an idle timeout over 400 days (each refresh
+// writes the cookie for at most that long), or, with none, a maxAge over
+// 400 days (the cookie is written at login and again only on a change).
+// The durations are seconds, and a longer one is most often
+// express-session's milliseconds. what leads the message.
+function checkBrowserMaxAge(what, maxAge, idleTimeout) {
+  const limit = `${BROWSER_MAX_AGE} (400 days)`;
+  const units = "; durations here are seconds: for express-session's milliseconds, divide by 1000";
+  if (idleTimeout > BROWSER_MAX_AGE) {
+    throw new RangeError(`cookiesession: ${what}idleTimeout ${idleTimeout} s is ${days(idleTimeout)}, longer than browsers keep a cookie: each refresh would write a Max-Age past 400 days, which they cut to 400 days without a word (RFC 6265bis; Chrome since M104); set an idleTimeout of at most ${limit}, and a maxAge as long as the session may last${units}`);
+  }
+  if (idleTimeout === 0 && maxAge > BROWSER_MAX_AGE) {
+    throw new RangeError(`cookiesession: ${what}maxAge ${maxAge} s is ${days(maxAge)}, and with no idleTimeout the cookie's Max-Age passes 400 days, which browsers cut to 400 days without a word (RFC 6265bis; Chrome since M104): a user whose session does not change would be signed out then; set an idleTimeout of at most ${limit} beside this maxAge (each refresh writes the cookie again, so an active user stays signed in for the whole maxAge), or a maxAge of at most ${limit}${units}`);
+  }
+}
+
+// days renders seconds in days, as Go's: "730 days", or "more than 400
+// days" for a part of a day more.
+const days = (seconds) => `${seconds % 86400 === 0 ? '' : 'more than '}${Math.floor(seconds / 86400)} days`;
 
 // checkSent refuses a sent that is not a count of chunks (the Cookie
 // header itself, NaN), which would clear no chunk without a word.

@@ -199,11 +199,20 @@ export class Codec {
 export interface SessionCookiesOptions {
   /** Default "session". */
   name?: string;
-  /** Absolute lifetime in whole seconds, not express-session's milliseconds. Default 86400. */
+  /**
+   * Absolute lifetime in whole seconds, not express-session's milliseconds
+   * (86400000 is 1000 days). Default 86400. Browsers cut a Max-Age over 400
+   * days (34560000) to 400 days: with no idleTimeout and no
+   * browserSession, a longer one is refused (RangeError), as Go's New.
+   */
   maxAge?: number;
-  /** In seconds; shorter than maxLifetime if given, else maxAge (RangeError), as in Go. */
+  /**
+   * In seconds; shorter than maxLifetime if given, else maxAge, and at most
+   * 34560000, 400 days, unless browserSession (RangeError), as in Go. With
+   * it, maxAge may pass 400 days: each refresh writes the cookie again.
+   */
   idleTimeout?: number;
-  /** As Go's Options.MaxLifetime; default maxAge, and no less (RangeError). */
+  /** As Go's Options.MaxLifetime; default maxAge, and no less (RangeError). A ceiling: it may pass 400 days. */
   maxLifetime?: number;
   /** Each cookie's name plus value, in bytes. Default and most 4096 (RangeError). */
   maxCookieSize?: number;
@@ -250,7 +259,9 @@ export class SessionCookies {
    * Set-Cookie values for record, expiring chunks beyond the token that the
    * request held (sent, from chunksSent; default every chunk). Append each
    * as its own Set-Cookie header. A lifetime set on the record (not one
-   * opened from the cookie) whose idleTimeout exceeds its maxAge, or that
+   * opened from the cookie) whose idleTimeout exceeds its maxAge, that is
+   * persistent with an idleTimeout over 400 days or a maxAge over 400 days
+   * and no idleTimeout (each its own, or else the option's), or that
    * exceeds maxLifetime, is refused with a RangeError, as Go's SetLifetime.
    * An all-zero lifetime set under the browserSession option takes maxAge
    * as its own, so the cookie is persistent, as Go's SetLifetime(Lifetime{}).

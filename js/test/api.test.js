@@ -289,6 +289,36 @@ describe('nothing the caller asked for is dropped without a word', () => {
     assert.throws(() => cookies.seal(record, now), /beyond maxLifetime/, 'a lifetime changed after open is the caller\'s');
   });
 
+  // Browsers cut a Max-Age over 400 days to 400 days without a word, and
+  // durations here are seconds: express-session's maxAge of 86400000 (a
+  // day in milliseconds) was taken as 1000 days, and written so.
+  it('refuses a persistent cookie past the 400 days browsers keep, as Go\'s New and SetLifetime', () => {
+    const years2 = 2 * 365 * 86400;
+    const refused = [
+      [{ maxAge: 86400000 }, /^cookiesession: maxAge 86400000 s is 1000 days, and with no idleTimeout the cookie's Max-Age passes 400 days, .*set an idleTimeout of at most 34560000 \(400 days\).*; durations here are seconds: for express-session's milliseconds, divide by 1000$/],
+      [{ maxAge: years2, maxLifetime: years2 }, /maxAge 63072000 s is 730 days, and with no idleTimeout/],
+      [{ maxAge: years2, idleTimeout: 34560001 }, /idleTimeout 34560001 s is more than 400 days, longer than browsers keep a cookie/],
+      // Before the rule that idleTimeout be shorter than maxAge, whose fix (raise maxAge) would lead here.
+      [{ idleTimeout: 86400000 }, /idleTimeout 86400000 s is 1000 days, longer than browsers keep .* divide by 1000$/],
+    ];
+    for (const [o, message] of refused) assert.throws(() => new SessionCookies(ring, o), (e) => e instanceof RangeError && message.test(e.message), JSON.stringify(o));
+    for (const o of [{ maxAge: 34560000 }, { maxAge: years2, idleTimeout: 34560000 }, { maxAge: years2, browserSession: true }, { maxAge: 2592000, maxLifetime: years2 }]) {
+      new SessionCookies(ring, o);
+    }
+    const cookies = new SessionCookies(ring, { name: 's', maxLifetime: years2 });
+    assert.throws(() => cookies.seal({ lifetime: { maxAge: years2 } }, now), /^RangeError: cookiesession: lifetime: the session's maxAge 63072000 s is 730 days, and with no idleTimeout/);
+    assert.throws(() => cookies.seal({ lifetime: { maxAge: years2, idleTimeout: years2 } }, now), /lifetime: the session's idleTimeout 63072000 s/);
+    assert.throws(() => cookies.seal({ lifetime: { maxAge: 86400000 } }, now), /maxAge 86400000 s is 1000 days.*divide by 1000$/, 'before the ceiling');
+    assert.match(cookies.seal({ lifetime: { maxAge: years2, idleTimeout: 2592000 } }, now)[0], /; Max-Age=2592000;/);
+    assert.doesNotMatch(cookies.seal({ lifetime: { maxAge: years2, browserSession: true } }, now)[0], /Max-Age/);
+    const rolling = new SessionCookies(ring, { name: 's', maxAge: 7200, idleTimeout: 3600, maxLifetime: years2 });
+    assert.match(rolling.seal({ lifetime: { maxAge: years2 } }, now)[0], /; Max-Age=3600;/, "the idleTimeout option's window");
+    // Under the browserSession option, {} asks for a persistent cookie of the maxAge option.
+    const browser = new SessionCookies(ring, { name: 's', maxAge: years2, browserSession: true });
+    assert.throws(() => browser.seal({ lifetime: {} }, now), /maxAge 63072000 s is 730 days/);
+    assert.doesNotMatch(browser.seal({ lifetime: { browserSession: true } }, now)[0], /Max-Age/);
+  });
+
   it('says what to pass instead of a ring text, a Cookie header, values or a time', () => {
     assert.throws(() => parseKeyRing(undefined), /parseKeyRing needs the ring's JSON text, a string or bytes, not undefined: is the variable holding it \(COOKIESESSION_KEYS\) set/);
     assert.throws(() => parseKeyRing({ version: 1 }), /not object/);

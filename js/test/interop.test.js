@@ -499,7 +499,7 @@ describe("SessionCookies options, against Go's New", () => {
     op: 'manager_seal', ring, now: NOW, name: o.name ?? 'session', max_age: o.maxAge ?? 0, idle: o.idleTimeout ?? 0,
     max_lifetime: o.maxLifetime ?? 0, max_cookie_size: o.maxCookieSize ?? 0, max_chunks: o.maxChunks ?? 0, path: o.path ?? '',
     domain: o.domain ?? '', disable_secure: o.secure === false, disable_http_only: o.httpOnly === false, same_site: o.sameSite ?? '',
-    partitioned: o.partitioned === true, values, ...extra,
+    partitioned: o.partitioned === true, browser_session: o.browserSession === true, values, ...extra,
   });
   // masked hides the token, which differs by its random nonce and id.
   const masked = (line) => line.replace(/^([^=]+=)[A-Za-z0-9_-]+/, '$1<token>');
@@ -520,7 +520,11 @@ describe("SessionCookies options, against Go's New", () => {
       { maxAge: 3600, idleTimeout: 3599 }, { maxAge: 3600, idleTimeout: 3600 }, { maxAge: 3600, idleTimeout: 3601 }, { idleTimeout: 86400 }, { maxAge: 3600, maxLifetime: 3599 },
       { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7200 }, { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7201 },
       { maxCookieSize: 4096 }, { maxCookieSize: 4097 }, { maxCookieSize: 200 }, { maxCookieSize: 110 }, { maxCookieSize: 110, maxChunks: 2 }, { maxChunks: 64 }, { maxChunks: 65 },
-      { maxAge: 2 ** 32 - 1 }, { maxAge: 2 ** 32 }, { maxLifetime: 2 ** 32 },
+      { maxAge: 2 ** 32 - 1 }, { maxAge: 2 ** 32 }, { maxLifetime: 2 ** 32 }, { maxAge: 2 ** 32 - 1, idleTimeout: 34560000 },
+      // Browsers cut a Max-Age over 400 days (34560000 s); 86400000 is express-session's day in milliseconds.
+      { maxAge: 34560000 }, { maxAge: 34560001 }, { maxAge: 86400000 }, { maxAge: 86400000, browserSession: true },
+      { maxAge: 63072000, idleTimeout: 34560000 }, { maxAge: 63072000, idleTimeout: 34560001 }, { idleTimeout: 86400000 },
+      { maxAge: 2592000, maxLifetime: 63072000 }, { maxAge: 2592000, idleTimeout: 34560001, maxLifetime: 63072000 },
     ];
     const goAnswers = goInterop(configs.map((o) => goRequest(o)));
     configs.forEach((o, i) => {
@@ -1046,6 +1050,30 @@ describe('values changed at the edge without a type, against Go', () => {
       const js = outcomeOf(() => cookies.seal({ lifetime: { maxAge: l.max_age, idleTimeout: l.idle } }, at(NOW)));
       const go = goAnswers[i].error ? goAnswers[i].reason.replace(/^cookiesession: SetLifetime: /, '').split(' ')[0] : 'sealed';
       assert.equal(js, go === 'IdleTimeout' ? 'refused' : go, JSON.stringify(l));
+    });
+  });
+
+  it("refuses a persistent lifetime past the 400 days browsers keep, as Go's SetLifetime", () => {
+    const cases = [
+      { max_age: 63072000, idle: 0 }, { max_age: 63072000, idle: 2592000 }, { max_age: 63072000, idle: 34560000 }, { max_age: 63072000, idle: 34560001 },
+      { max_age: 34560000, idle: 0 }, { max_age: 34560001, idle: 0 }, { max_age: 86400000, idle: 0 }, { max_age: 63072000, idle: 0, browser_session: true },
+    ];
+    const options = { maxLifetime: 100000000 };
+    const goAnswers = goInterop(cases.map((l) => ({ op: 'manager_seal', ring, now: NOW, max_age: 86400, max_lifetime: options.maxLifetime,
+      lifetime: { browser_session: false, ...l }, values: [{ key: enc('n'), type: 'int', value: '1' }] })));
+    const cookies = new SessionCookies(parseKeyRing(ring), options);
+    const maxAgeOf = (line) => line.match(/; Max-Age=(\d+);/)?.[1] ?? 'none';
+    cases.forEach((l, i) => {
+      let js;
+      try {
+        js = maxAgeOf(cookies.seal({ lifetime: { maxAge: l.max_age, idleTimeout: l.idle, browserSession: l.browser_session ?? false } }, at(NOW))[0]);
+      } catch (err) {
+        assert.match(err.message, /^cookiesession: lifetime: the session's .* 400 days/, JSON.stringify(l));
+        js = 'refused';
+      }
+      const go = goAnswers[i].error ? 'refused' : maxAgeOf(goAnswers[i].set_cookie[0]);
+      if (goAnswers[i].error) assert.match(goAnswers[i].reason, /^cookiesession: SetLifetime: the session's .* 400 days/, JSON.stringify(l));
+      assert.equal(js, go, JSON.stringify(l));
     });
   });
 });
