@@ -38,7 +38,7 @@
 //	name                          Options.Name
 //	genid                         none: ids are 16 bytes from crypto/rand; with no store, an id looks nothing up
 //	cookie.maxAge / expires       Options.MaxAge, enforced by the server; per session: Session.SetLifetime.
-//	                              In whole seconds with a unit: a bare 86400000 (milliseconds) is 86.4ms, refused
+//	                              In whole seconds with a unit: a bare 86400000 (milliseconds) is 86.4ms, refused.
 //	                              Over 400 days, which browsers cut, it needs an IdleTimeout of 400 days at most
 //	cookie.maxAge = null          Options.BrowserSession, or Lifetime{BrowserSession: true} per session
 //	cookie.domain / path          Options.Domain, Options.Path
