@@ -1,0 +1,346 @@
+package cookiesession
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Saving: what a response says about its session. The middleware commits
+// each session once, when the response is committed; Save, SaveHeader and
+// CommitHeader do the same for a caller without it, or earlier.
+
+// ErrHeadersWritten is returned by Save when the middleware has already
+// sent the response headers, so a cookie could no longer be set.
+var ErrHeadersWritten = errors.New("cookiesession: Save after the response headers were written")
+
+// Save writes the session's cookies into w's headers if anything calls for
+// it (see the package documentation). Call it before writing the body. It
+// returns an error matching ErrTooLarge, and writes nothing, if the session
+// does not fit; the client keeps its previous cookie. Inside the middleware
+// Save is optional: the middleware saves when the response is committed,
+// and after that Save returns ErrHeadersWritten, whatever wraps w, for the
+// middleware's session (which Load also returns there) and for one Load
+// made of a request without the middleware's context alike. Without
+// the middleware nothing tells Save that the headers have gone: one called
+// after the first Write or WriteHeader returns nil, and the cookie is lost.
+// One that writes a cookie after r's context has ended (the handler
+// returned, the client went away) is logged at Warn, once per Manager:
+// the middleware's own session needs no such guess. s must come from this
+// Manager, from its Load or its middleware: another Manager's session is
+// refused with an error and nothing is written (with stacked Managers,
+// FromContext returns the innermost one's; use Manager.FromContext).
+func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
+	if err := m.owns(s); err != nil {
+		return err
+	}
+	if r != nil {
+		if own := m.FromContext(r.Context()); own != nil && own != s {
+			// A session Load made of a request without this context (a
+			// clone on a fresh context), saved under this Manager's
+			// middleware: the lines it writes are the Manager's, not another writer's,
+			// and they cannot go out once the middleware has committed.
+			own.mu.Lock()
+			own.savedBeside = true
+			sent := own.sent
+			own.mu.Unlock()
+			if sent {
+				return ErrHeadersWritten
+			}
+		}
+	}
+	err := m.commit(w.Header(), s, r, false)
+	if err == nil && r != nil && s.req == nil && !m.lateSaveLogged.Load() {
+		m.warnLateSave(r, s)
+	}
+	return err
+}
+
+// SaveHeader is Save for a framework whose response is not a net/http
+// ResponseWriter (fiber, a Lambda event): it writes the session's
+// Set-Cookie lines, and the Vary and Cache-Control they call for, into h,
+// for the caller to copy to its response before the headers are sent.
+func (m *Manager) SaveHeader(h http.Header, s *Session) error {
+	return m.commit(h, s, nil, false)
+}
+
+// CommitHeader is SaveHeader for the last time, for a framework adapter
+// whose response is about to be sent: after it, Save and SaveHeader return
+// ErrHeadersWritten, and a change to the session is logged at Warn as not
+// saved, as after the middleware's own commit. A nil h writes nothing: for
+// a response that carries no cookie (one answering a handler's panic).
+//
+// r is the request the response answers, or nil. With it, CommitHeader
+// logs what the middleware logs at its commit: a Secure cookie set in
+// answer to plain HTTP, for which it reads r's Host, TLS, URL scheme and
+// X-Forwarded-Proto, Forwarded, Origin and Referer headers. A Set-Cookie
+// line in h for one of the session's names that the Manager did not write
+// is logged too, with or without r. Of r the log lines also take its
+// context and URL path. CommitHeader does not keep r.
+//
+// The middleware's own session is refused, with nothing written: the
+// middleware commits it, and a commit before would fail the middleware's
+// with a 500. Save it early with Save or SaveHeader.
+func (m *Manager) CommitHeader(h http.Header, s *Session, r *http.Request) error {
+	if s != nil && s.req != nil {
+		return fmt.Errorf("cookiesession: CommitHeader of the session Manager %q's middleware serves: the middleware commits it with the response; to save it early, call Save or SaveHeader", s.mgr.opts.Name)
+	}
+	return m.commit(h, s, r, true)
+}
+
+// commit decides what the response must say about the session and writes
+// it into h, in answer to r if the caller knows it. The middleware's final
+// commit marks the session sent; one that was never used says nothing at
+// all.
+func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool) error {
+	if err := m.owns(s); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.unlock()
+	switch {
+	case s.sent:
+		return ErrHeadersWritten
+	case final:
+		s.sent = true
+		if h == nil {
+			return nil
+		}
+		if s.pending {
+			if !s.savedBeside {
+				m.warnForeign(s, h, r)
+			}
+			return nil
+		}
+	case s.pending:
+		s.open()
+	}
+	// The session's own buffer backs the first save's one-line headers. A
+	// later save gets a buffer of its own, so that it cannot change what an
+	// earlier one handed out, to another header map or another goroutine.
+	buf := &s.out
+	if s.outLent {
+		buf = new(headerBuf)
+	}
+	s.outLent = true
+	addVary(h, buf)
+	// The decision and what is written use one instant, the request's
+	// start, so a session cannot expire between the two.
+	now := s.start()
+	switch act := m.action(s, r, now); act {
+	case actionWrite, actionRekey:
+		err := m.write(h, s, now, act == actionRekey, buf)
+		if errors.Is(err, ErrExpired) {
+			m.clear(h, s, buf) // the session ended: end the cookie, not the response
+			err = nil
+		}
+		if err != nil {
+			// A Save that failed and the commit after it count one
+			// session, whatever the handler changed in between.
+			if errors.Is(err, ErrTooLarge) && !s.tooLarge {
+				s.tooLarge = true
+				m.stats.tooLarge.Add(1)
+			}
+			removeOurs(h, m.lineNames) // the client keeps its previous cookie
+			return err
+		}
+	case actionClear:
+		m.clear(h, s, buf)
+	case actionNone:
+		if s.lines != nil {
+			// Saved earlier in this response: drop any line for our names
+			// that the handler added since.
+			if foreign := setCookies(h, m.lineNames, s.lines, s.lines, buf); foreign != "" {
+				m.warnReplaced(s, foreign)
+			}
+		} else {
+			if final && !s.savedBeside && len(h) > 1 {
+				// A map that holds only the Vary added above sets no cookie.
+				m.warnForeign(s, h, r)
+			}
+			if s.chunksSent == 0 {
+				m.warnOutsidePath(s, r)
+			}
+			if s.retired {
+				m.expireRetired(h, s, buf)
+			}
+		}
+	}
+	if r != nil && s.lines != nil {
+		m.warnPlainHTTP(s, r)
+		m.warnDomain(s, r)
+	}
+	if s.lines != nil {
+		m.warnHeaderSize(s, h, r)
+	}
+	return nil
+}
+
+// owns returns an error unless m loaded s: sealed under m's cookie name,
+// another Manager's session would replace m's own, and m's cookie count,
+// refusal and key id would say nothing of it. With stacked Managers,
+// FromContext returns the innermost one's session.
+func (m *Manager) owns(s *Session) error {
+	switch {
+	case s == nil:
+		panic(errNoSession)
+	case s.mgr == m:
+		return nil
+	case s.mgr == nil:
+		return fmt.Errorf("cookiesession: Manager %q cannot save a Session that neither its Load nor its middleware made", m.opts.Name)
+	}
+	return fmt.Errorf("cookiesession: Manager %q cannot save the session of Manager %q; save each session with the Manager it came from (with stacked Managers, get it with Manager.FromContext)",
+		m.opts.Name, s.mgr.opts.Name)
+}
+
+type action int
+
+const (
+	actionNone  action = iota
+	actionWrite        // seal the session with a new deadline
+	actionRekey        // re-seal under the primary key, keeping the deadline
+	actionClear        // expire the client's cookies
+)
+
+// action applies the rules for when Set-Cookie is sent: only on a change,
+// Renew, Destroy, Touch, a due refresh, a token under an old key, or to
+// clear a refused or emptied cookie. A session that never held a value
+// sends nothing. r is the request answered, if known (see outsidePath).
+func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
+	empty := s.values.Len() == 0
+	switch {
+	case empty && s.destroyed, empty && s.changed && s.loaded:
+		// Destroyed, or its last value removed: the client keeps nothing.
+		if s.chunksSent == 0 && s.lines == nil && !s.ignored && m.retiredLines == nil && !m.outsidePath(r) {
+			return actionNone // the client holds nothing to expire
+		}
+		return actionClear
+	case empty && !s.loaded:
+		if s.refused {
+			return actionClear
+		}
+		return actionNone
+	case s.changed || s.renewed || s.touched || s.destroyed || s.refused || m.refreshDue(s, now),
+		s.retired && s.shadowed && s.loaded && s.lines == nil:
+		// The last: a session beside a retired cookie of its own name,
+		// which this response expires, moves to the current attributes.
+		return actionWrite
+	case s.loaded && s.keyID != m.ring.primaryAt(now) && !m.incoming(s.keyID, now):
+		return actionRekey
+	}
+	return actionNone
+}
+
+// incoming reports whether key id is about to become the primary (see
+// ringState.incoming): a token under it is not re-keyed, and a session
+// opened under it is sealed under it again (see write).
+func (m *Manager) incoming(id uint32, now time.Time) bool {
+	return m.ring.load().incoming(id, now) != nil
+}
+
+// refreshDue reports whether less than RefreshThreshold of the idle window
+// remains and a re-seal would move the deadline, or the token's deadline
+// lies further than the idle window (and the clock skew between instances)
+// allows.
+func (m *Manager) refreshDue(s *Session, now time.Time) bool {
+	_, idle := m.codec.limits(&s.lifetime)
+	if idle <= 0 || !s.loaded || s.skipRefresh {
+		return false
+	}
+	expires := time.Unix(s.expires, 0)
+	left := expires.Sub(now)
+	if left > time.Duration(idle)*time.Second+clockSkew {
+		// Sealed under a longer idle window, or none (IdleTimeout set or
+		// shortened since): the re-seal starts the current one.
+		return true
+	}
+	threshold := time.Duration(float64(idle) * float64(time.Second) * m.opts.RefreshThreshold)
+	return left < threshold && m.codec.expiry(time.Unix(s.created, 0), now, &s.lifetime).After(expires)
+}
+
+// write seals the session and sets its cookies. A re-key keeps the
+// token's deadline, and so does a change made by a request that called
+// SkipRefresh (but never past what the session's lifetime now allows);
+// anything else recomputes it. A session that came under an incoming key
+// is sealed under that key again.
+func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, buf *headerBuf) error {
+	rec := Record{ID: s.ensureID(), Created: time.Unix(s.created, 0), Values: s.values, Lifetime: s.lifetime}
+	switch {
+	case rekey:
+		rec.Expires = unixTime(s.expires)
+	case s.skipRefresh && !s.touched && s.expires != 0:
+		// A polling request that stores something is still not the user's
+		// activity: it must not slide the idle window. Renew and Destroy
+		// zero s.expires, so a restarted session gets a deadline of its own.
+		rec.Expires = time.Unix(min(s.expires, m.codec.expiry(rec.Created, now, &rec.Lifetime).Unix()), 0)
+	}
+	if s.loaded {
+		rec.KeyID = s.keyID // sealed under it again while it is incoming
+	}
+	sealed, token, err := m.codec.sealBuffer(&rec, now, nil, rec.KeyID)
+	if err != nil {
+		return err
+	}
+	defer putBuffer(sealed)
+	// The whole seconds left, as Expires.Sub(now) / time.Second counts
+	// them (fill made sure Expires lies after now), without Sub's
+	// monotonic-clock and overflow checks.
+	maxAge := int(rec.Expires.Unix() - now.Unix())
+	if now.Nanosecond() > 0 {
+		maxAge--
+	}
+	browser := m.opts.BrowserSession
+	if s.lifetime != (Lifetime{}) {
+		browser = s.lifetime.BrowserSession
+	}
+	// The chunks above the token's are expired: those the request carried
+	// and, for a token over several cookies, every one. Of two parallel
+	// responses, the one with fewer chunks may land last, and the other's
+	// higher chunks would spoil the token it leaves; a token of one cookie
+	// is read alone beside them (FORMAT.md section 5, step 5).
+	chunks, stale := m.chunksFor(len(token)), int(s.chunksSent)
+	if chunks > 1 {
+		stale = len(m.deletes)
+	}
+	// The retired lines go first: a client that does not tell a retired
+	// cookie from the session's (a browser without CHIPS, for one that
+	// differs in Partitioned) applies them in order, and the session's
+	// own line must be the last word.
+	lines := append(buf.setCookieLines(max(chunks, stale)+len(m.retiredLines)), m.retiredLines...)
+	for i := range chunks {
+		n := min(len(token), m.caps[i])
+		lines = append(lines, m.cookieLine(i, token[:n], maxAge, browser))
+		token = token[n:]
+	}
+	lines = append(lines, m.deletes[chunks:max(chunks, stale)]...)
+	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
+		m.warnReplaced(s, foreign)
+	}
+	if rekey {
+		m.stats.resealed.Add(1)
+	}
+	m.stats.written.Add(1)
+	s.saved(&rec, lines)
+	return nil
+}
+
+// clear expires every chunk cookie the client sent.
+func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
+	n := max(int(s.chunksSent), 1)
+	if s.chunksSent == 0 && s.lines == nil {
+		// Destroyed on a path outside the cookie's (see outsidePath), or
+		// on a request whose cookies were too many to read: the client may
+		// hold any of the chunks, unseen.
+		n = len(m.deletes)
+	}
+	// A retired cookie of the session's name would open after a logout,
+	// wherever the browser still sends it: every one is expired.
+	lines := append(buf.setCookieLines(n+len(m.retiredLines)), m.deletes[:n]...)
+	lines = append(lines, m.retiredLines...)
+	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
+		m.warnReplaced(s, foreign)
+	}
+	m.stats.cleared.Add(1)
+	s.cleared(lines)
+}
