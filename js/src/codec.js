@@ -132,7 +132,9 @@ export class Codec {
     if (typeof name !== 'string' || name === '') throw new TypeError('cookiesession: codec needs a cookie name');
     this.#ring = ring;
     this.#name = utf8.encode(name);
-    this.#maxAge = checkSeconds('maxAge', maxAge, 1);
+    // Without a maxLifetime, maxAge is the ceiling too: it is named here,
+    // with the ceiling's range, rather than a maxLifetime nobody set.
+    this.#maxAge = checkSeconds('maxAge', maxAge, 1, options.maxLifetime === undefined ? MAX_SECONDS : undefined);
     this.#idle = idleTimeout === 0 ? 0n : checkSeconds('idleTimeout', idleTimeout, 1);
     this.#ceiling = checkSeconds('maxLifetime', maxLifetime, 1, MAX_SECONDS);
     if (!Number.isSafeInteger(maxTokenLen) || maxTokenLen < MIN_TOKEN_LEN) {

@@ -181,7 +181,10 @@ describe('lifetimes of their own', () => {
     assert.doesNotThrow(() => codec.seal({ lifetime: { maxAge: 2 ** 32 - 1 } }, now));
     assert.throws(() => new Codec(ring, { name: 'session', maxLifetime: 0 }), /maxLifetime/);
     assert.throws(() => new Codec(ring, { name: 'session', maxLifetime: 2 ** 32 }), /maxLifetime/);
-    assert.throws(() => new Codec(ring, { name: 'session', maxAge: 2 ** 32 }), /maxLifetime/, 'the default ceiling is maxAge');
+    // The default ceiling is maxAge, and the error names maxAge, which was
+    // set: two years in milliseconds, an express-session habit.
+    assert.throws(() => new Codec(ring, { name: 'session', maxAge: 2 ** 32 }), /maxAge must be a whole number of seconds from 1 to 4294967295/);
+    assert.throws(() => new SessionCookies(ring, { name: 's', maxAge: 2 * 365 * 86400 * 1000 }), /maxAge must be a whole number of seconds/);
   });
 
   it('writes Max-Age by the lifetime, whatever the browserSession option', () => {
