@@ -9,8 +9,12 @@
 // Manager's middleware (c.Error, as echo's Logger middleware calls it), so
 // that what the error handler stores in the session, a flash message say,
 // reaches the client with its answer. The error is still returned up the
-// chain; a custom HTTPErrorHandler should skip a response that is already
-// committed, as echo's default one does.
+// chain, for a logger or metrics there, so echo calls its HTTPErrorHandler
+// a second time after the chain, as it does behind echo's RequestLogger
+// with HandleError: a custom HTTPErrorHandler must skip a response that is
+// already committed, as echo's default one does, or it writes its answer
+// twice. The middleware adds no call for an error that comes back with
+// the response already written.
 //
 //	e := echo.New()
 //	e.Use(echosession.Middleware(sessions))
@@ -89,12 +93,14 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	st.c.SetRequest(r)
 	st.resp.Writer = w
 	st.err = st.next(st.c)
-	if st.err != nil {
+	if st.err != nil && !st.resp.Committed {
 		// echo's HTTPErrorHandler answers here, inside the Manager's
 		// middleware, as echo's own Logger middleware has it answer: a
 		// change it makes to the session (a flash message) goes out with
 		// its response. The error still goes up the chain, and echo's
-		// default handler does not answer a committed response again.
+		// default handler does not answer a committed response again. A
+		// response already committed (the handler wrote, then failed; an
+		// inner RequestLogger answered) gets no extra call from here.
 		st.c.Error(st.err)
 	}
 }

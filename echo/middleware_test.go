@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 	"github.com/seed-ff2808ae/cookiesession"
 	echosession "github.com/seed-ff2808ae/cookiesession/echo"
 )
@@ -334,5 +335,62 @@ func TestErrorHandlerAfterPanicLogged(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), "the change was not saved") {
 		t.Errorf("the error handler's flash after the panic was not logged; log:\n%s", logged.String())
+	}
+}
+
+// TestErrorHandlerCalls counts the HTTPErrorHandler's calls for a returned
+// error, and how many of them found the response still to be written. The
+// middleware answers an error that nothing answered and passes it on, so
+// echo calls the handler again after the chain (which must skip the
+// committed response); it adds no call for a response already committed,
+// by the handler or by an inner RequestLogger. An outer RequestLogger
+// still logs the error.
+func TestErrorHandlerCalls(t *testing.T) {
+	inner := middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{HandleError: true, LogStatus: true,
+		LogValuesFunc: func(echo.Context, middleware.RequestLoggerValues) error { return nil }})
+	tests := []struct {
+		name, path        string
+		inner             bool
+		calls, answerable int
+		body              string
+	}{
+		{"nothing written", "/fail", false, 2, 1, "failed 403"},
+		{"written, then failed", "/written", false, 1, 0, "written"},
+		{"answered by an inner RequestLogger", "/fail", true, 2, 1, "failed 403"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var calls, answerable int
+			var logged error
+			e := echo.New()
+			e.HTTPErrorHandler = func(err error, c echo.Context) {
+				calls++
+				if c.Response().Committed {
+					return
+				}
+				answerable++
+				_ = c.String(err.(*echo.HTTPError).Code, fmt.Sprintf("failed %d", err.(*echo.HTTPError).Code))
+			}
+			e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{LogError: true,
+				LogValuesFunc: func(_ echo.Context, v middleware.RequestLoggerValues) error { logged = v.Error; return nil }}))
+			e.Use(echosession.Middleware(newManager(t)))
+			if tt.inner {
+				e.Use(inner)
+			}
+			e.GET("/fail", func(c echo.Context) error { return echo.NewHTTPError(http.StatusForbidden) })
+			e.GET("/written", func(c echo.Context) error {
+				if err := c.String(http.StatusOK, "written"); err != nil {
+					return err
+				}
+				return echo.NewHTTPError(http.StatusBadGateway)
+			})
+			_, body := newClient(t, newServer(t, e)).do(http.MethodGet, tt.path)
+			if calls != tt.calls || answerable != tt.answerable || body != tt.body {
+				t.Errorf("error handler called %d times, %d answerable, body %q; want %d, %d, %q", calls, answerable, body, tt.calls, tt.answerable, tt.body)
+			}
+			if logged == nil {
+				t.Error("the outer RequestLogger saw no error")
+			}
+		})
 	}
 }

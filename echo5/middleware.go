@@ -12,10 +12,13 @@
 // Manager's middleware (echo v5's Context has no Error method; this is the
 // call v5's RequestLogger makes with HandleError), so that what the error
 // handler stores in the session, a flash message say, reaches the client
-// with its answer. The error is still returned up the chain, and echo
-// calls its error handler again after the chain: a custom HTTPErrorHandler
-// should skip a response that is already committed, as echo's default one
-// does.
+// with its answer. The error is still returned up the chain, for a logger
+// or metrics there, and echo calls its error handler again after the
+// chain, as it does behind RequestLogger with HandleError: a custom
+// HTTPErrorHandler must skip a response that is already committed, as
+// echo's default one does, or it writes its answer twice. The middleware
+// adds no call for an error that comes back with the response already
+// written.
 //
 // echo v5's Recover does not answer a panic: it returns it as an error,
 // which echo's error handler answers after the chain. Put Recover before
@@ -104,17 +107,26 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	st.c.SetRequest(r)
 	st.c.SetResponse(w)
 	st.err = st.next(st.c)
-	if st.err != nil {
+	if st.err != nil && !st.committed() {
 		// echo's HTTPErrorHandler answers here, inside the Manager's
 		// middleware: a change it makes to the session (a flash message)
 		// goes out with its response. The error still goes up the chain,
 		// and echo's default handler does not answer a committed response
-		// again. A Context made by echo.NewContext without an Echo (a
-		// unit test's) has no error handler: the error just goes up.
+		// again. A response already committed (the handler wrote, then
+		// failed; an inner RequestLogger answered) gets no extra call
+		// from here. A Context made by echo.NewContext without an Echo
+		// (a unit test's) has no error handler: the error just goes up.
 		if e := st.c.Echo(); e != nil {
 			e.HTTPErrorHandler(st.c, st.err)
 		}
 	}
+}
+
+// committed reports whether echo's Response under the chain's own writer
+// has been written, as echo's default HTTPErrorHandler checks.
+func (st *state) committed() bool {
+	r, err := echo.UnwrapResponse(st.ResponseWriter)
+	return err == nil && r.Committed
 }
 
 // stateOf finds the state the Manager's writer wraps.
