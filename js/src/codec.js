@@ -204,7 +204,16 @@ export class Codec {
     }
     if (expires <= nowSec) throw expired(keyId, expires, "the token's own deadline");
     if (created + maxAge <= nowSec) {
-      throw expired(keyId, created + maxAge, `MaxAge ${durationText(maxAge)} since creation`);
+      const err = expired(keyId, created + maxAge, `MaxAge ${durationText(maxAge)} since creation`);
+      const own = BigInt(lifetime?.maxAge ?? 0);
+      // Go's reason, and what an edge built with other options than the
+      // Go Manager cannot tell from a stale cookie: the option to set.
+      if (own > maxAge && created + own > nowSec) {
+        err.message += `; the session's own lifetime asks for MaxAge ${durationText(own)}, which the ceiling of ${maxAge} s cuts (the maxLifetime option, by default maxAge): set maxLifetime to the MaxLifetime of the Go Options that wrote it`;
+      } else if (own === 0n && expires > created + maxAge) {
+        err.message += `; the token's own deadline is ${formatUnix(expires)}Z, later: it was sealed under a longer MaxAge; set the maxAge option to the MaxAge of the Go Options that wrote it`;
+      }
+      throw err;
     }
     return { id: plain.slice(16, PLAIN_HEADER), created, expires, keyId, lifetime, values: null };
   }

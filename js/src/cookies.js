@@ -94,11 +94,30 @@ export class SessionCookies {
     const { values, shadowed } = read(cookies);
     if (values.length === 0) return null;
     try {
-      return this.codec.open(this.#join(values), now);
+      try {
+        return this.codec.open(this.#join(values), now);
+      } catch (err) {
+        if (!(err instanceof SessionError) || !(shadowed || values.length > 1)) throw err;
+        return this.#openShadowed(cookies, now, err);
+      }
     } catch (err) {
-      if (!(err instanceof SessionError) || !(shadowed || values.length > 1)) throw err;
-      return this.#openShadowed(cookies, now, err);
+      const beyond = err.kind === 'invalid' && this.#beyond(cookieHeader);
+      // Go's reason, and what an edge built with fewer chunks than the Go
+      // Manager cannot tell from a forged cookie: the options to set.
+      if (beyond) err.message += `; the request also carries the cookie ${beyond}, a chunk beyond maxChunks ${this.#names.length}: set the maxChunks and maxCookieSize options to the MaxChunks and MaxCookieSize of the Go Options that wrote it`;
+      throw err;
     }
+  }
+
+  // #beyond returns the name of the header's first cookie that is a chunk
+  // of this name past maxChunks (Go's Manager allows 64), or undefined.
+  #beyond(cookieHeader) {
+    const base = `${this.#names[0]}.`;
+    for (const [name] of parts(cookieHeader)) {
+      const i = name.startsWith(base) && /^[1-9][0-9]?$/.test(name.slice(base.length)) ? Number(name.slice(base.length)) : 0;
+      if (i >= this.#names.length && i < MAX_CHUNKS_LIMIT) return name;
+    }
+    return undefined;
   }
 
   /**
@@ -124,16 +143,11 @@ export class SessionCookies {
     }
     if (flooded(lines)) return [];
     const cookies = [];
-    for (const line of lines) {
-      for (const part of line.split(';')) {
-        const trimmed = trimASCIISpace(part);
-        const eq = trimmed.indexOf('=');
-        const i = this.#names.indexOf(trimASCIISpace(eq < 0 ? trimmed : trimmed.slice(0, eq)));
-        if (i < 0) continue;
-        const value = eq < 0 ? '' : trimmed.slice(eq + 1);
-        const quoted = value.length > 1 && value[0] === '"' && value[value.length - 1] === '"';
-        cookies.push([i, quoted ? value.slice(1, -1) : value]);
-      }
+    for (const [name, value] of parts(lines)) {
+      const i = this.#names.indexOf(name);
+      if (i < 0) continue;
+      const quoted = value.length > 1 && value[0] === '"' && value[value.length - 1] === '"';
+      cookies.push([i, quoted ? value.slice(1, -1) : value]);
     }
     return cookies;
   }
@@ -270,6 +284,19 @@ const days = (seconds) => `${seconds % 86400 === 0 ? '' : 'more than '}${Math.fl
 // header itself, NaN), which would clear no chunk without a word.
 function checkSent(sent) {
   if (!Number.isInteger(sent) || sent < 0) throw new TypeError('cookiesession: sent is the number of chunks the request held: pass chunksSent(cookieHeader)');
+}
+
+// parts yields [name, value] for each cookie of the Cookie header lines
+// (a string or an array of strings), split and trimmed as Go's Manager
+// splits them (see SessionCookies.#cookies).
+function* parts(cookieHeader) {
+  for (const line of cookieHeader == null ? [] : [cookieHeader].flat()) {
+    for (const part of line.split(';')) {
+      const trimmed = trimASCIISpace(part);
+      const eq = trimmed.indexOf('=');
+      yield eq < 0 ? [trimmed, ''] : [trimASCIISpace(trimmed.slice(0, eq)), trimmed.slice(eq + 1)];
+    }
+  }
 }
 
 // read takes, for each chunk name, the first of its cookies (steps 2 and

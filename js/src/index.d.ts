@@ -140,7 +140,13 @@ export interface RecordToSeal {
 
 export type ErrorKind = 'invalid' | 'unknown_key' | 'expired' | 'too_large';
 
-/** Why a token was refused or a session not sealed. reason is the Go implementation's wording. */
+/**
+ * Why a token was refused or a session not sealed. reason is the Go
+ * implementation's wording. message is "cookiesession: " and reason, then,
+ * where the refusal comes from options other than those of the Go Manager
+ * that wrote the cookie (a chunk beyond maxChunks; a session older than
+ * maxAge, or maxLifetime, whose own deadline is later), the option to set.
+ */
 export class SessionError extends Error {
   readonly kind: ErrorKind;
   readonly reason: string;

@@ -1087,3 +1087,55 @@ function outcomeOf(f) {
     return 'refused';
   }
 }
+
+describe('an edge built with other options than the Go Manager', () => {
+  // The reason stays Go's (a Go Manager under the edge's options gives the
+  // same); the message adds the option that differs, which the edge could
+  // not otherwise tell from a forged or stale cookie.
+  const refusal = (cookies, header, now) => {
+    try {
+      cookies.open(header, at(now));
+    } catch (err) {
+      assert.ok(err instanceof SessionError, String(err));
+      return err;
+    }
+    assert.fail('opened');
+  };
+  const goReason = (header, now, options) =>
+    goInterop([{ op: 'manager_open', ring, name: 'session', now, max_age: 86400, max_cookie_size: 4096, cookie: header, ...options }])[0];
+  const issue = (options, values = [{ key: enc('u'), type: 'string', hex: enc('x') }]) =>
+    goInterop([{ op: 'manager_seal', ring, name: 'session', max_age: 86400, max_cookie_size: 4096, values, ...options }])[0].set_cookie
+      .filter((l) => !l.includes('; Max-Age=0')).map((l) => l.split(';')[0]).join('; ');
+
+  it('names a chunk beyond maxChunks', () => {
+    const header = issue({ now: NOW, max_chunks: 4 }, [{ key: enc('avatar'), type: '[]byte', hex: enc('x'.repeat(3500)) }]);
+    const err = refusal(new SessionCookies(parseKeyRing(ring), { name: 'session' }), header, NOW);
+    const go = goReason(header, NOW, { max_chunks: 1 });
+    assert.deepEqual([err.kind, err.reason], [go.error, go.reason]);
+    assert.equal(err.message, `cookiesession: ${err.reason}; the request also carries the cookie session.1, a chunk beyond maxChunks 1: set the maxChunks and maxCookieSize options to the MaxChunks and MaxCookieSize of the Go Options that wrote it`);
+  });
+
+  it("names maxLifetime when it cuts a session's own lifetime", () => {
+    const header = issue({ now: NOW - 2 * 86400, max_chunks: 1, max_lifetime: 30 * 86400, lifetime: { max_age: 30 * 86400 } });
+    assert.equal(goReason(header, NOW, { max_chunks: 1, max_lifetime: 30 * 86400 }).is_new, undefined, 'Go opens it');
+    const err = refusal(new SessionCookies(parseKeyRing(ring), { name: 'session' }), header, NOW);
+    const go = goReason(header, NOW, { max_chunks: 1 });
+    assert.deepEqual([err.kind, err.reason], [go.error, go.reason]);
+    assert.equal(err.message, `cookiesession: ${err.reason}; the session's own lifetime asks for MaxAge 720h0m0s, which the ceiling of 86400 s cuts (the maxLifetime option, by default maxAge): set maxLifetime to the MaxLifetime of the Go Options that wrote it`);
+  });
+
+  it('names maxAge when the token was sealed under a longer one', () => {
+    const header = issue({ now: NOW - 2 * 86400, max_chunks: 1, max_age: 7 * 86400 });
+    const err = refusal(new SessionCookies(parseKeyRing(ring), { name: 'session' }), header, NOW);
+    const go = goReason(header, NOW, { max_chunks: 1 });
+    assert.deepEqual([err.kind, err.reason], [go.error, go.reason]);
+    assert.equal(err.message, `cookiesession: ${err.reason}; the token's own deadline is 2026-01-06T00:00:00Z, later: it was sealed under a longer MaxAge; set the maxAge option to the MaxAge of the Go Options that wrote it`);
+  });
+
+  it('adds nothing to a refusal the options do not explain', () => {
+    const header = issue({ now: NOW - 2 * 86400, max_chunks: 1 });
+    const err = refusal(new SessionCookies(parseKeyRing(ring), { name: 'session' }), `${header}; session.1=x`, NOW);
+    assert.equal(err.message, `cookiesession: ${err.reason}`);
+    assert.equal(err.kind, 'expired');
+  });
+});
