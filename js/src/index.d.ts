@@ -164,7 +164,13 @@ export class KeyRing {
   toString(): string;
 }
 
-/** Parses the ring's JSON text form (FORMAT.md section 6) as strictly as Go's ParseKeyRing. Throws a TypeError for anything but a string or bytes (an unset variable). */
+/**
+ * Parses the ring's JSON text form (FORMAT.md section 6) as strictly as Go's
+ * ParseKeyRing. Throws a TypeError for anything but a string or bytes (an
+ * unset variable); a text that holds a ring inside quotes, with its quotes
+ * escaped or in base64, or that looks like a file path, is named as such,
+ * as Go's LoadKeyRingEnv names it.
+ */
 export function parseKeyRing(text: string | Uint8Array): KeyRing;
 
 /** The length of the shortest valid token. */

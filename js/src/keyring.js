@@ -68,6 +68,47 @@ const syntax = (message) => fail(`parsing key ring: ${message}`);
  * FORMAT.md section 6. Throws an Error that never echoes a secret.
  */
 export function parseKeyRing(text) {
+  try {
+    return parseRing(text);
+  } catch (err) {
+    const fix = text instanceof Uint8Array ? wrapping(new TextDecoder().decode(text).trim()) : typeof text === 'string' ? wrapping(text.trim()) : '';
+    if (fix) throw syntax(`the text ${fix}`);
+    throw err;
+  }
+}
+
+// wrapping says how s wraps a valid ring's text, with the fix, or returns
+// '', as Go's LoadKeyRingEnv does: a variable or secret set with quotes,
+// with escaped quotes or in base64 gets the parser's error for its first
+// byte only. The text is never echoed.
+function wrapping(s) {
+  const quoted = s.length > 1 && s[0] === s.at(-1) && (s[0] === '"' || s[0] === "'");
+  const unwrapped = [
+    [quoted ? attempt(() => JSON.parse(s)) ?? s.slice(1, -1) : null, 'inside quotes that are part of the value: remove them, so that it starts with {'],
+    [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],
+    [attempt(() => atob(s.replace(/\s/g, '').replace(/-/g, '+').replace(/_/g, '/'))), 'encoded in base64: set it to the decoded JSON text'],
+  ];
+  for (const [inner, fix] of unwrapped) {
+    if (typeof inner === 'string' && attempt(() => parseRing(inner))) return `holds the key ring ${fix}`;
+  }
+  // As Go's looksLikePath: one line, not JSON, with a path separator or a
+  // .json name (a secret in base64 may hold a slash, but ends with '=').
+  if (s !== '' && !/[{}"\n]/.test(s) && !s.endsWith('=') && (/[/\\]/.test(s) || s.toLowerCase().endsWith('.json'))) {
+    return "looks like a file path, not the key ring's JSON text: set the variable to the file's content";
+  }
+  return '';
+}
+
+// attempt returns what f returns, or undefined if it throws.
+function attempt(f) {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+function parseRing(text) {
   if (typeof text !== 'string' && !(text instanceof Uint8Array)) {
     // A Worker secret or environment variable that is not set is undefined;
     // a JSON var in wrangler.toml arrives as an object.

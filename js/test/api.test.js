@@ -335,6 +335,29 @@ describe('nothing the caller asked for is dropped without a word', () => {
   });
 });
 
+describe('a ring text as an environment variable or secret mangles it', () => {
+  // As Go's LoadKeyRingEnv: the parser's error names only the first byte.
+  const text = ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]);
+  it('names the wrapping and the fix, and never echoes the text', () => {
+    const cases = [
+      [`"${text}"`, /holds the key ring inside quotes that are part of the value: remove them, so that it starts with \{$/],
+      [JSON.stringify(text), /inside quotes/],
+      [`'${text}'\n`, /inside quotes/],
+      [text.replaceAll('"', '\\"'), /with its quotes escaped as \\": remove the backslashes$/],
+      [btoa(text), /encoded in base64: set it to the decoded JSON text$/],
+      [Buffer.from(text).toString('base64url'), /encoded in base64/],
+      ['./keys/ring.json', /looks like a file path, not the key ring's JSON text: set the variable to the file's content$/],
+    ];
+    for (const [mangled, want] of cases) {
+      assert.throws(() => parseKeyRing(mangled), (err) => want.test(err.message) && !err.message.includes('CQkJ'), mangled);
+      assert.throws(() => parseKeyRing(new TextEncoder().encode(mangled)), want, 'as bytes');
+    }
+    // A text that is not a ring inside, however wrapped, keeps the parser's error.
+    assert.throws(() => parseKeyRing('"{}"'), { message: 'cookiesession: parsing key ring: the key ring is not an object' });
+    assert.throws(() => parseKeyRing(btoa('{"version":2}')), { message: 'cookiesession: parsing key ring: invalid character at byte 0' });
+  });
+});
+
 describe('misuse is refused by name, not answered with a stray error or a silent change', () => {
   it('refuses a type name that is only an Object member, an id of the wrong length, times that are not Unix seconds and a sent that is no count', () => {
     for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
