@@ -68,6 +68,17 @@ func namedManager(t testing.TB, name string) *cookiesession.Manager {
 	return m
 }
 
+// rememberManager returns a Manager of the cookie name that allows a
+// Lifetime of rememberFor.
+func rememberManager(t *testing.T, name string) *cookiesession.Manager {
+	t.Helper()
+	m, err := cookiesession.New(newRing(t), cookiesession.Options{Name: name, MaxLifetime: rememberFor})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // newServer serves app over TLS on 127.0.0.1 until the test ends.
 func newServer(t *testing.T, app http.Handler) *httptest.Server {
 	srv := httptest.NewTLSServer(app)
@@ -102,6 +113,21 @@ func (c *client) do(method, path string) (*http.Response, string) {
 		c.t.Fatal(err)
 	}
 	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return resp, string(body)
+}
+
+// post sends a form and returns the response with its body read.
+func (c *client) post(path string, form url.Values) (*http.Response, string) {
+	c.t.Helper()
+	resp, err := c.http.PostForm(c.base+path, form)
 	if err != nil {
 		c.t.Fatal(err)
 	}

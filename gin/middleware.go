@@ -17,6 +17,8 @@
 package ginsession
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -27,22 +29,49 @@ import (
 // m and commits its cookies before gin sends the headers, whichever way the
 // handler answers (c.JSON, c.String, c.Redirect, c.AbortWithStatus,
 // c.Stream, c.File, ...). A session that does not fit is answered by m's
-// Options.ErrorHandler, and the client keeps its previous cookie.
+// Options.ErrorHandler, and the client keeps its previous cookie. m's
+// Middleware again on the same request (a route group's beside a global
+// r.Use, or the chain that r.HandleContext runs again) serves it through
+// the first: one session, one commit.
 func Middleware(m *cookiesession.Manager) gin.HandlerFunc {
-	h := m.Handler(http.HandlerFunc(serve))
-	return func(c *gin.Context) {
-		st := &state{c: c}
-		st.down = target{ResponseWriter: c.Writer, st: st}
-		// gin's own writer comes back even when the chain panics, so that
-		// Recovery's 500 is written without the session's half-made
-		// change, as with net/http.
-		defer func() { c.Writer = st.down.ResponseWriter }()
-		h.ServeHTTP(&st.down, c.Request)
-		if st.up.core == nil {
-			// The Manager answered without running the chain (its
-			// ErrorHandler, for overlapping Managers): the route must not run.
-			c.Abort()
+	return (&middleware{m: m, h: m.Handler(http.HandlerFunc(serve))}).serve
+}
+
+// middleware is one Manager's gin middleware. Its serve is a method, not a
+// closure that inlining would copy into the caller's package, where
+// WithContext's copy of the request escapes to the heap.
+type middleware struct {
+	m *cookiesession.Manager
+	h http.Handler
+}
+
+func (mw *middleware) serve(c *gin.Context) {
+	if outer := servedBy(c, mw.m); outer != nil {
+		// m's middleware already serves this request: a route group's
+		// copy of a global r.Use, or the chain run again by
+		// r.HandleContext, whose reset gave the chain gin's own writer
+		// again. The outer writer goes back in, or the response would go
+		// out without the cookie.
+		if c.Writer == outer.down.ResponseWriter {
+			c.Writer = &outer.up
 		}
+		c.Next()
+		return
+	}
+	st := &state{Context: c.Request.Context(), c: c, m: mw.m}
+	st.down = target{ResponseWriter: c.Writer, st: st}
+	// WithContext is inlined, so its copy stays on the stack and the state
+	// is the one allocation.
+	st.req = *c.Request.WithContext(st)
+	// gin's own writer comes back even when the chain panics, so that
+	// Recovery's 500 is written without the session's half-made change,
+	// as with net/http.
+	defer func() { c.Writer = st.down.ResponseWriter }()
+	mw.h.ServeHTTP(&st.down, &st.req)
+	if st.up.core == nil {
+		// The Manager answered without running the chain (its
+		// ErrorHandler, for overlapping Managers): the route must not run.
+		c.Abort()
 	}
 }
 
@@ -54,11 +83,38 @@ func Session(c *gin.Context) *cookiesession.Session {
 }
 
 // state joins one request's gin context to the Manager's middleware, in
-// one allocation.
+// one allocation. It is also the context of the request the Manager
+// serves, so that a second pass through Middleware finds it.
 type state struct {
+	context.Context
 	c    *gin.Context
-	down target // what the Manager's writer writes to: gin's own writer
-	up   writer // what the chain writes to: the Manager's writer
+	m    *cookiesession.Manager
+	req  http.Request // c.Request with this context
+	down target       // what the Manager's writer writes to: gin's own writer
+	up   writer       // what the chain writes to: the Manager's writer
+}
+
+// stateKey is the context key under which a state finds itself.
+type stateKey struct{}
+
+func (st *state) Value(key any) any {
+	if key == (stateKey{}) {
+		return st
+	}
+	return st.Context.Value(key)
+}
+
+func (st *state) String() string { return fmt.Sprint(st.Context) + ".WithValue(ginsession)" }
+
+// servedBy returns the state of m's Middleware serving c's request, if the
+// request is in its chain.
+func servedBy(c *gin.Context, m *cookiesession.Manager) *state {
+	for st, _ := c.Request.Context().Value(stateKey{}).(*state); st != nil; st, _ = st.Context.Value(stateKey{}).(*state) {
+		if st.m == m && st.c == c {
+			return st
+		}
+	}
+	return nil
 }
 
 // target is gin's own writer, marked so that serve can find its request.
