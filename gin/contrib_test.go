@@ -80,6 +80,7 @@ func contribApp(auth, prefs *cookiesession.Manager) *gin.Engine {
 		c.String(http.StatusOK, "user=%s flashes=%s theme=%s", s.GetString("user"),
 			strings.Join(s.Flashes(), ","), prefs.FromContext(c.Request.Context()).GetString("theme"))
 	})
+	r.GET("/id", func(c *gin.Context) { c.String(http.StatusOK, authOf(c).ID()) })
 	r.POST("/theme", func(c *gin.Context) {
 		if must(c, prefs.FromContext(c.Request.Context()).Set("theme", c.PostForm("theme"))) {
 			c.Status(http.StatusNoContent)
@@ -117,10 +118,14 @@ func TestContribApp(t *testing.T) {
 		t.Fatalf("admin before login: %d, Set-Cookie %v; want the redirect with the flash", resp.StatusCode, setCookies(resp))
 	}
 
+	_, idBefore := cl.do(http.MethodGet, "/id")
 	resp, _ = cl.post("/login", url.Values{"user": {"ada"}, "csrf": {csrf}, "remember": {"on"}})
 	cookies := resp.Cookies()
 	if resp.StatusCode != http.StatusSeeOther || len(cookies) != 1 || !near(cookies[0].MaxAge, rememberFor) {
 		t.Fatalf("login: %d, Set-Cookie %q; want the redirect and a cookie for %v", resp.StatusCode, resp.Header["Set-Cookie"], rememberFor)
+	}
+	if _, id := cl.do(http.MethodGet, "/id"); len(id) != 32 || len(idBefore) != 32 || id == idBefore {
+		t.Fatalf("session id %q before login, %q after: want 32 hex digits, new at login", idBefore, id)
 	}
 	if _, body := cl.do(http.MethodGet, "/"); body != "user=ada flashes=admins only,welcome ada theme=" {
 		t.Fatalf("after the login's redirect: %q", body)
@@ -165,7 +170,7 @@ func TestContribDefaults(t *testing.T) {
 
 // TestContribSetTypes checks what gin-contrib's gob took and this session
 // refuses: Set reports it, and a Set whose error is dropped stores
-// nothing; SetJSON stores a struct.
+// nothing; SetJSON stores a struct; GetInt reads an int64.
 func TestContribSetTypes(t *testing.T) {
 	type profile struct{ Name string }
 	r := gin.New()
@@ -182,7 +187,7 @@ func TestContribSetTypes(t *testing.T) {
 				t.Errorf("Set(%T): %v, want ErrUnsupportedType", v, err)
 			}
 		}
-		if err := s.SetJSON("profile", profile{"ada"}); err != nil {
+		if err := errors.Join(s.SetJSON("profile", profile{"ada"}), s.Set("n", int64(7))); err != nil {
 			t.Error(err)
 		}
 		c.Status(http.StatusNoContent)
@@ -190,11 +195,13 @@ func TestContribSetTypes(t *testing.T) {
 	r.GET("/", func(c *gin.Context) {
 		var p profile
 		found, err := ginsession.Session(c).GetJSON("profile", &p)
-		c.String(http.StatusOK, "refused=%v profile=%v %v %v", ginsession.Session(c).Has("refused"), p.Name, found, err)
+		n, _ := ginsession.Session(c).Get("n")
+		c.String(http.StatusOK, "refused=%v profile=%v %v %v n=%d %T", ginsession.Session(c).Has("refused"), p.Name, found, err,
+			ginsession.Session(c).GetInt("n"), n)
 	})
 	cl := newClient(t, newServer(t, r))
 	cl.do(http.MethodPost, "/")
-	if _, body := cl.do(http.MethodGet, "/"); body != "refused=false profile=ada true <nil>" {
+	if _, body := cl.do(http.MethodGet, "/"); body != "refused=false profile=ada true <nil> n=7 int64" {
 		t.Errorf("GET /: %q", body)
 	}
 }
