@@ -283,7 +283,7 @@ func (st *ringState) primaryAt(t time.Time) *ringKey {
 }
 
 // SetClock sets the clock the ring reads when no time is given: Primary,
-// Keys, String, and the writers (Add, AddScheduled, Schedule, Promote,
+// Keys, String, and the writers (Add, AddScheduled, Promote,
 // Remove), which first make the promotions due by then permanent. Nil
 // restores time.Now. Give it the clock the Manager's Options.Now uses.
 func (r *KeyRing) SetClock(now func() time.Time) {
@@ -394,18 +394,6 @@ func (r *KeyRing) Add(k Key) error { return r.AddScheduled(k, time.Time{}) }
 func (r *KeyRing) AddScheduled(k Key, promoteAt time.Time) error {
 	return r.update(func(keys []ringKey, primary uint32, _ time.Time) ([]ringKey, uint32, error) {
 		return append(keys, ringKey{Key: k, promoteAt: promoteAt}), primary, nil
-	})
-}
-
-// Schedule sets (or, with a zero time, clears) the promotion time of key id.
-func (r *KeyRing) Schedule(id uint32, promoteAt time.Time) error {
-	return r.update(func(keys []ringKey, primary uint32, _ time.Time) ([]ringKey, uint32, error) {
-		i := slices.IndexFunc(keys, func(k ringKey) bool { return k.id == id })
-		if i < 0 {
-			return nil, 0, fmt.Errorf("cookiesession: no key %s in the ring", FormatKeyID(id))
-		}
-		keys[i].promoteAt = promoteAt
-		return keys, primary, nil
 	})
 }
 

@@ -93,8 +93,6 @@ func TestKeyRingRefusals(t *testing.T) {
 		{"remove primary", func(r *cookiesession.KeyRing) error { return r.Remove(a) }, "1a2b3c4d"},
 		{"remove unknown", func(r *cookiesession.KeyRing) error { return r.Remove(missing) }, "0badc0de"},
 		{"promote unknown", func(r *cookiesession.KeyRing) error { return r.Promote(missing) }, "0badc0de"},
-		{"schedule unknown", func(r *cookiesession.KeyRing) error { return r.Schedule(missing, farFuture) }, "0badc0de"},
-		{"schedule primary", func(r *cookiesession.KeyRing) error { return r.Schedule(a, farFuture) }, "1a2b3c4d"},
 		{"add duplicate", func(r *cookiesession.KeyRing) error { return r.Add(keyForID(t, b)) }, "5e6f7a8b"},
 		{"add zero key", func(r *cookiesession.KeyRing) error { return r.Add(cookiesession.Key{}) }, "zero"},
 		{"add scheduled duplicate", func(r *cookiesession.KeyRing) error { return r.AddScheduled(keyForID(t, a), farFuture) }, "1a2b3c4d"},
@@ -196,12 +194,6 @@ func TestScheduledPromotion(t *testing.T) {
 			t.Errorf("KeysAt(%v) has %d primaries", step.at, primaries)
 		}
 	}
-	if err := ring.Schedule(c3, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
-	if got := ring.PrimaryAt(farFuture.AddDate(1, 0, 0)); got != b {
-		t.Errorf("after clearing c3's schedule, PrimaryAt = %08x, want %08x", got, b)
-	}
 }
 
 // TestScheduledPromotionAlreadyDue checks that a promotion time in the
@@ -249,10 +241,7 @@ func TestScheduledPromotionByWallClock(t *testing.T) {
 	if err := ring.AddScheduled(keyForID(t, b), at); err != nil {
 		t.Fatal(err)
 	}
-	if err := ring.Add(keyForID(t, c3)); err != nil {
-		t.Fatal(err)
-	}
-	if err := ring.Schedule(c3, at.Add(time.Minute)); err != nil {
+	if err := ring.AddScheduled(keyForID(t, c3), at.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	for i, want := range []time.Time{{}, at.Round(0), at.Add(time.Minute).Round(0)} {
