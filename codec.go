@@ -53,25 +53,37 @@ const (
 
 var b64 = base64.RawURLEncoding.Strict()
 
-// Sentinel errors, matched with errors.Is. Errors from Open are *TokenError
-// values that wrap one of these and name the reason.
+// Sentinel errors, matched with errors.Is: an error wraps them, so compare
+// with errors.Is, never ==. Codec.Open refuses a token with a *TokenError
+// (get its Reason and KeyID with errors.As) that matches ErrInvalid,
+// ErrUnknownKey or ErrExpired, and Manager.Load reports a refused cookie
+// with the same errors.
 var (
-	// ErrInvalid means a token is malformed, forged, sealed for another
-	// name, or sealed under a key the ring does not hold.
+	// ErrInvalid means a token is malformed, too long, forged, sealed for
+	// another name, or sealed under a key the ring does not hold. From
+	// Manager.Load it also means Options.Validate refused the session;
+	// the error then wraps Validate's too.
 	ErrInvalid = errors.New("cookiesession: invalid token")
 	// ErrUnknownKey means a token names a key id the ring does not hold:
 	// the key was removed, or this instance has not received it yet. It
 	// also matches ErrInvalid.
 	ErrUnknownKey = errors.New("cookiesession: unknown key id")
 	// ErrExpired means a token was authentic but its lifetime is over.
+	// Codec.Seal returns it too, for a Record already past its deadline.
 	ErrExpired = errors.New("cookiesession: session expired")
-	// ErrTooLarge means a session does not fit the configured size limit.
+	// ErrTooLarge means a session does not fit the configured size limit:
+	// Codec.Seal, Manager.Save and SaveHeader return it, and the
+	// middleware hands it to Options.ErrorHandler. A token too long to
+	// open is ErrInvalid.
 	ErrTooLarge = errors.New("cookiesession: session too large")
 )
 
-// TokenError explains why a token was refused. Its message is meant for an
-// operator's log. An authentication failure carries no detail: a wrong key,
-// a forged token and a token sealed for another cookie name look the same.
+// TokenError explains why a token was refused: Codec.Open returns one,
+// and so does Manager.Load for a cookie it cannot open (not for one
+// Options.Validate refuses); errors.As finds it. Its message is meant for
+// an operator's log. An authentication failure carries no detail: a
+// wrong key, a forged token and a token sealed for another cookie name
+// look the same.
 type TokenError struct {
 	// Reason is a short description such as "unknown key id 1a2b3c4d".
 	Reason string

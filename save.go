@@ -11,8 +11,10 @@ import (
 // each session once, when the response is committed; Save, SaveHeader and
 // CommitHeader do the same for a caller without it, or earlier.
 
-// ErrHeadersWritten is returned by Save when the middleware has already
-// sent the response headers, so a cookie could no longer be set.
+// ErrHeadersWritten is returned by Save, SaveHeader and CommitHeader for a
+// session already committed, by the middleware as it sent the response
+// headers or by CommitHeader, so a cookie could no longer be set. Match it
+// with errors.Is.
 var ErrHeadersWritten = errors.New("cookiesession: Save after the response headers were written")
 
 // Save writes the session's cookies into w's headers if anything calls for

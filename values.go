@@ -103,8 +103,9 @@ func (v Values) MarshalJSON() ([]byte, error) { return nil, errNoJSON }
 // UnmarshalJSON fails: see [Values].
 func (v *Values) UnmarshalJSON([]byte) error { return errNoJSON }
 
-// ErrUnsupportedType is returned by Set for a value whose type the codec
-// does not carry. Store such values as JSON.
+// ErrUnsupportedType is wrapped by the error Session.Set and Values.Set
+// return for a value whose type the codec does not carry; match it with
+// errors.Is. Store such values as JSON (Session.SetJSON).
 var ErrUnsupportedType = errors.New("cookiesession: unsupported value type")
 
 // Set stores val under key, replacing any earlier value. It returns an error
