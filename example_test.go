@@ -484,3 +484,154 @@ func writeRing(path string, ring *cookiesession.KeyRing) {
 		log.Fatal(err)
 	}
 }
+
+// "Remember me" on a login form: unchecked, the cookie lives for the
+// browser session and the Manager's short MaxAge; checked, the session
+// gets its own 30-day lifetime and a persistent cookie. MaxLifetime is the
+// ceiling every session's own lifetime must fit under.
+func ExampleSession_SetLifetime_rememberMe() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{
+		MaxAge:         12 * time.Hour,
+		BrowserSession: true,
+		MaxLifetime:    30 * 24 * time.Hour,
+		Now:            func() time.Time { return time.Unix(1_700_000_000, 0) },
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+	login := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context()) // after checking the credentials
+		s.Renew()
+		err := s.Set("user", "ada")
+		if r.FormValue("remember") == "on" {
+			err = errors.Join(err, s.SetLifetime(cookiesession.Lifetime{MaxAge: 30 * 24 * time.Hour}))
+		}
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+	}))
+
+	for _, target := range []string{"/login", "/login?remember=on"} {
+		cookie := newClientCookies().do(login, "POST", target).Result().Cookies()[0]
+		fmt.Printf("%s: Max-Age=%d\n", target, cookie.MaxAge)
+	}
+	// Output:
+	// /login: Max-Age=0
+	// /login?remember=on: Max-Age=2592000
+}
+
+// Reading typed values. Get returns the exact type stored; the numeric
+// getters and GetAs convert any number that fits without loss, such as
+// the float64 encoding/json decodes into; a missing key or another type
+// reads as the zero value, and GetAs's bool tells the two apart.
+func ExampleGetAs() {
+	type UserID int64
+	sessions, _ := cookiesession.New(newRing(), cookiesession.Options{})
+	s, _ := sessions.Load(httptest.NewRequest("GET", "/", nil))
+
+	var body map[string]any
+	_ = json.Unmarshal([]byte(`{"visits": 41, "user": 7}`), &body)
+	for k, v := range body {
+		_ = s.Set(k, v) // stored as float64
+	}
+	_ = s.Set("since", time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC))
+
+	v, _ := s.Get("visits")
+	fmt.Printf("%T %d\n", v, s.GetInt("visits")+1)
+	id, ok := cookiesession.GetAs[UserID](s, "user")
+	fmt.Println(id, ok)
+	since, ok := cookiesession.GetAs[time.Time](s, "since")
+	fmt.Println(since.Year(), ok)
+	name, ok := cookiesession.GetAs[string](s, "user") // a number is not a string
+	fmt.Printf("%q %v %q\n", name, ok, s.GetString("missing"))
+	// Output:
+	// float64 42
+	// 7 true
+	// 2025 true
+	// "" false ""
+}
+
+// A Codec seals and opens tokens without the middleware or net/http, for
+// a token carried elsewhere (a header, a queue message). The ...At
+// methods take the time, so expiry is testable; errors.Is tells why a
+// token was refused, and errors.As gives the operator's detail.
+func ExampleCodec() {
+	codec, err := cookiesession.NewCodec(newRing(), cookiesession.CodecOptions{Name: "job", MaxAge: time.Hour})
+	if err != nil {
+		log.Fatal(err)
+	}
+	sealedAt := time.Date(2025, 1, 2, 3, 0, 0, 0, time.UTC)
+	var rec cookiesession.Record
+	_ = rec.Values.Set("user", "ada")
+	token, err := codec.SealAt(&rec, sealedAt)
+	if err != nil {
+		log.Fatal(err) // errors.Is(err, cookiesession.ErrTooLarge) past MaxTokenLen
+	}
+
+	opened, err := codec.OpenAt(token, sealedAt.Add(time.Minute))
+	user, _ := opened.Values.Get("user")
+	fmt.Println(user, opened.ID == rec.ID, err)
+
+	_, err = codec.OpenAt(token, sealedAt.Add(2*time.Hour))
+	var te *cookiesession.TokenError
+	fmt.Println(errors.Is(err, cookiesession.ErrExpired), errors.As(err, &te) && te.Expired.Equal(sealedAt.Add(time.Hour)))
+	flipped := []byte(token) // one character changed
+	flipped[40] = 'A'
+	if token[40] == 'A' {
+		flipped[40] = 'B'
+	}
+	_, err = codec.OpenAt(string(flipped), sealedAt)
+	fmt.Println(errors.Is(err, cookiesession.ErrInvalid), err)
+	// Output:
+	// ada true <nil>
+	// true true
+	// true cookiesession: authentication failed
+}
+
+// Rotate keys through a ring file, as the CLI writes it (cookiesession
+// add, promote, remove) and every instance reads it: ReloadFile (or
+// WatchFile) takes each stage in. Until the old key is removed, cookies
+// sealed under it open and are re-sealed under the new primary.
+func ExampleKeyRing_ReloadFile() {
+	dir, err := os.MkdirTemp("", "ring")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "ring.json")
+	oldKey, _ := cookiesession.GenerateKey()
+	file, _ := cookiesession.NewKeyRing(oldKey) // the file's contents, as the CLI edits them
+	writeRing(path, file)
+
+	ring, err := cookiesession.LoadKeyRingFile(path) // the server's ring
+	if err != nil {
+		log.Fatal(err)
+	}
+	codec, _ := cookiesession.NewCodec(ring, cookiesession.CodecOptions{Name: "session"})
+	token, _ := codec.Seal(&cookiesession.Record{}) // a user's cookie, under the old key
+
+	newKey, _ := cookiesession.GenerateKey()
+	for _, stage := range []struct {
+		name   string
+		change func() error
+	}{
+		{"add", func() error { return file.Add(newKey) }},
+		{"promote", func() error { return file.Promote(newKey.ID()) }},
+		{"remove", func() error { return file.Remove(oldKey.ID()) }},
+	} {
+		if err := stage.change(); err != nil {
+			log.Fatal(err)
+		}
+		writeRing(path, file)
+		if err := ring.ReloadFile(path); err != nil {
+			log.Fatal(err) // the ring keeps its keys
+		}
+		_, err := codec.Open(token)
+		fmt.Printf("%s: new key primary %v, old cookie opens %v, unknown key %v\n",
+			stage.name, ring.Primary() == newKey.ID(), err == nil, errors.Is(err, cookiesession.ErrUnknownKey))
+	}
+	// Output:
+	// add: new key primary false, old cookie opens true, unknown key false
+	// promote: new key primary true, old cookie opens true, unknown key false
+	// remove: new key primary true, old cookie opens false, unknown key true
+}

@@ -125,8 +125,8 @@ func (s *Session) GetStringMap(key string) map[string]string {
 //     string or bool;
 //   - an interface T (such as any) gets a stored nil.
 //
-// A session never holds a struct, so a struct T always reports false: read
-// what SetJSON stored with GetJSON.
+// A session holds no struct but time.Time, so any other struct T always
+// reports false: read what SetJSON stored with GetJSON.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var e entry
 	s.lock()
