@@ -23,7 +23,12 @@
 //		}
 //		fmt.Fprintf(w, "visit %d\n", s.GetInt("visits"))
 //	})
-//	log.Fatal(http.ListenAndServe(":8080", sessions.Handler(mux)))
+//	srv := &http.Server{
+//		Addr:              ":8080",
+//		Handler:           sessions.Handler(mux),
+//		ReadHeaderTimeout: 10 * time.Second, // slow clients cannot hold connections
+//	}
+//	log.Fatal(srv.ListenAndServe())
 //
 // Make a key ring with the CLI (go run github.com/seed-ff2808ae/cookiesession/cmd/cookiesession keygen)
 // or with [GenerateKey] and [NewKeyRing].
@@ -56,7 +61,7 @@
 //	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
 //	req.session.id                s.ID()
 //	req.session.cookie            s.ExpiresAt(), s.Lifetime, s.SetLifetime; the attributes are the Manager's Options
-//	req.session.regenerate()      s.Renew(): new id and creation time, values and Lifetime kept (Clear first to drop them)
+//	req.session.regenerate()      s.Renew(): new id and creation time, values and Lifetime kept (Clear first drops the values)
 //	req.session.destroy()         s.Destroy(): every cookie chunk is expired; no clearCookie needed
 //	req.session.reload()          not needed: the session is this request's cookie; without the middleware, Manager.Load reads it again
 //	req.session.touch()           s.Touch(): forces a refresh

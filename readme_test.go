@@ -46,21 +46,26 @@ func goBlockWith(markdown, marker string) string {
 	return ""
 }
 
-// TestReadmeServersHaveTimeouts keeps the README's programs fit to copy:
-// every one that starts a server bounds how long a client may take to
-// send its headers. Without it, net/http and fasthttp wait forever, and
-// a few slow clients (Slowloris) hold every connection open.
+// TestReadmeServersHaveTimeouts keeps the README's programs, and the
+// package doc's quick start (doc.go), fit to copy: every one that starts a
+// server bounds how long a client may take to send its headers. Without
+// it, net/http and fasthttp wait forever, and a few slow clients
+// (Slowloris) hold every connection open.
 func TestReadmeServersHaveTimeouts(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	pkgDoc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
 	starts := regexp.MustCompile(`.*(ListenAndServe\(|\.Run\("|\.Start\("|\.Listen\(").*`)
 	timeout := regexp.MustCompile(`ReadHeaderTimeout|ReadTimeout`)
-	for _, block := range strings.Split(string(readme), "```go\n")[1:] {
+	for _, block := range append(strings.Split(string(readme), "```go\n")[1:], string(pkgDoc)) {
 		code, _, _ := strings.Cut(block, "```")
 		if start := starts.FindString(code); start != "" && !timeout.MatchString(code) {
-			t.Errorf("a README program starts a server with no read timeout: %s", strings.TrimSpace(start))
+			t.Errorf("a README or doc.go program starts a server with no read timeout: %s", strings.TrimSpace(start))
 		}
 	}
 }
