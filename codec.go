@@ -213,7 +213,10 @@ type Codec struct {
 	ceiling atomic.Int64 // MaxLifetime in whole seconds
 }
 
-// NewCodec returns a Codec for ring and opts.
+// NewCodec returns a Codec for ring and opts. It fails for a nil ring, an
+// empty Name, a negative option, a MaxAge or IdleTimeout under one second,
+// a MaxTokenLen too short for an empty session's token (104), or a
+// MaxLifetime (by default MaxAge) over 2^32-1 seconds.
 func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if ring == nil || ring.load() == nil {
 		return nil, errors.New("cookiesession: a nil or zero KeyRing; build one with NewKeyRing, ParseKeyRing or a Load function")

@@ -603,6 +603,7 @@ func TestNewCodecOptions(t *testing.T) {
 		"sub-second age":   {Name: "s", MaxAge: time.Millisecond},
 		"sub-second idle":  {Name: "s", IdleTimeout: time.Millisecond},
 		"len below a seal": {Name: "s", MaxTokenLen: cookiesession.MinTokenLen - 1},
+		"age past 2^32-1s": {Name: "s", MaxAge: 1 << 32 * time.Second},
 	} {
 		_, err := cookiesession.NewCodec(ring, opts)
 		checkErrRules(t, err)

@@ -205,7 +205,8 @@ func (k *KeyInfo) UnmarshalJSON(data []byte) error {
 }
 
 // NewKeyRing returns a ring whose primary is primary and in which others
-// are open-only.
+// are open-only. It fails for a zero Key, two keys with one id, or more
+// than 256 keys.
 func NewKeyRing(primary Key, others ...Key) (*KeyRing, error) {
 	keys := make([]ringKey, 0, 1+len(others))
 	for _, k := range append([]Key{primary}, others...) {
