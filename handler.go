@@ -33,6 +33,7 @@ type Manager struct {
 	retiredNames []string
 	retiresOwn   bool
 	lineNames    []string
+	answered     retiredMemo // the retired cookies answered: see visit
 	logger       *slog.Logger
 	onError      func(http.ResponseWriter, *http.Request, error)
 	stats        stats
@@ -56,6 +57,8 @@ type Manager struct {
 	shadowedLogged atomic.Bool
 	// headerSizeLogged: our cookies passed a default proxy header limit.
 	headerSizeLogged atomic.Bool
+	// retiredBackLogged: a retired cookie came back after its expiry.
+	retiredBackLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -159,8 +162,8 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
 	token, err := m.readToken(r, s)
-	if m.retiredLines != nil && !s.ignored {
-		s.retired = m.carriesRetired(r, s.shadowed)
+	if m.retiredLines != nil && !s.ignored && m.carriesRetired(r, s.shadowed) {
+		s.retired = !m.cameBack(s, r, m.visit(r, s.shadowed), now)
 	}
 	if s.chunksSent == 0 {
 		return nil

@@ -113,7 +113,10 @@ type Options struct {
 	// that sets the session's cookies (a login, a change, a refresh, a
 	// logout), and in the answer to a request that carries one it does not
 	// read. A session opened beside a second cookie of its name is written
-	// again under the current attributes. Keep an entry for MaxAge
+	// again under the current attributes. A cookie that comes back after
+	// such an answer (set for a Path or Domain no entry names, or by
+	// another host of the site) is one the lines cannot reach: the Manager
+	// answers it no more, and logs that once at Warn. Keep an entry for MaxAge
 	// (MaxLifetime, if sessions set their own) after the change; see
 	// README, "Changing cookie settings on a live fleet".
 	Retired []RetiredCookie

@@ -2,10 +2,14 @@ package cookiesession
 
 import (
 	"fmt"
+	"hash/maphash"
+	"log/slog"
 	"net/http"
 	"net/textproto"
 	"slices"
 	"strings"
+	"sync"
+	"time"
 )
 
 // Retired cookies: those an earlier configuration wrote under another
@@ -60,6 +64,9 @@ func (m *Manager) retire(opts *Options) error {
 			return fmt.Errorf("cookiesession: Options.Retired[%d] is the Manager's own cookie %q (same Path, Domain and Partitioned, no more chunks than MaxChunks %d): list the Name, Path, Domain, Partitioned or MaxChunks the earlier configuration had",
 				i, rc.Name, opts.MaxChunks)
 		}
+	}
+	if m.retiredLines != nil {
+		m.answered.seed, m.answered.seen = maphash.MakeSeed(), map[uint64]retiredAnswer{}
 	}
 	m.lineNames = m.names
 	if len(m.retiredNames) > 0 {
@@ -117,4 +124,125 @@ func (m *Manager) expireRetired(h http.Header, s *Session, buf *headerBuf) {
 		m.warnReplaced(s, foreign)
 	}
 	s.lines = lines
+}
+
+// retiredVisit is what a request that carries a retired cookie holds: a
+// fingerprint of each retired cookie (name and value), or, beside a second
+// value of one of our names, of each cookie of those names, since no
+// request tells which of them is the retired one; and of all these and
+// our names' cookies together.
+type retiredVisit struct {
+	cookies []retiredSeen
+	all     uint64
+}
+
+type retiredSeen struct {
+	name string
+	fp   uint64
+}
+
+// retiredAnswer is when the Manager first answered a cookie with the
+// lines that expire Options.Retired, and what the request carried then.
+type retiredAnswer struct {
+	all uint64
+	at  int64 // Unix nanoseconds, the request's start
+}
+
+// retiredMemo remembers the cookies the Manager answered with the lines
+// that expire Options.Retired. No request can say whether those lines
+// reach a cookie: one set for a Path or Domain that no Retired entry
+// names, or tossed by another host of the site, comes back with every
+// request, and answering it each time would write Set-Cookie (and, beside
+// a value of the session's own name, re-seal the session) on every
+// response for ever. It holds fingerprints only, at most
+// maxRetiredAnswers: a full memo starts over, which costs a client caught
+// in such a loop one more answer.
+type retiredMemo struct {
+	mu   sync.Mutex
+	seed maphash.Seed
+	seen map[uint64]retiredAnswer
+}
+
+const maxRetiredAnswers = 4096
+
+// retiredGrace is how long after an answer a cookie may come back
+// unchanged in a request the browser sent before the answer reached it
+// (parallel requests). Later, or beside a cookie of ours that changed
+// since (the browser took a later response), it came back because the
+// lines could not reach it.
+const retiredGrace = time.Minute
+
+// maxVisited bounds the cookies a visit notes: a hand-made request may
+// carry thousands of one name.
+const maxVisited = 16
+
+// visit notes what r carries of retired cookies, for a request that
+// carries one (see carriesRetired).
+func (m *Manager) visit(r *http.Request, shadowed bool) *retiredVisit {
+	own := shadowed && m.retiresOwn
+	v := &retiredVisit{}
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line = cutByte(line, ';')
+			name, value := cutByte(textproto.TrimString(part), '=')
+			name = textproto.TrimString(name)
+			retired := slices.Contains(m.retiredNames, name)
+			if !retired && m.chunkIndex(name) < 0 {
+				continue
+			}
+			var h maphash.Hash
+			h.SetSeed(m.answered.seed)
+			h.WriteString(name)
+			h.WriteByte('=')
+			h.WriteString(unquote(value))
+			fp := h.Sum64()
+			v.all += fp
+			if (retired || own) && len(v.cookies) < maxVisited {
+				v.cookies = append(v.cookies, retiredSeen{name, fp})
+			}
+		}
+	}
+	return v
+}
+
+// cameBack reports, and logs once, whether a retired cookie of v came
+// back after the Manager answered it: the lines cannot reach it.
+func (m *Manager) cameBack(s *Session, r *http.Request, v *retiredVisit, now time.Time) bool {
+	memo := &m.answered
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	for _, c := range v.cookies {
+		if a, ok := memo.seen[c.fp]; ok && (a.all != v.all || now.UnixNano()-a.at >= int64(retiredGrace)) {
+			m.warnRetiredBack(s, r, c.name)
+			return true
+		}
+	}
+	return false
+}
+
+// answer records that the response expires the retired cookies of v.
+func (m *Manager) answer(v *retiredVisit, now time.Time) {
+	memo := &m.answered
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	if len(memo.seen) >= maxRetiredAnswers {
+		clear(memo.seen)
+	}
+	for _, c := range v.cookies {
+		if _, ok := memo.seen[c.fp]; !ok {
+			memo.seen[c.fp] = retiredAnswer{all: v.all, at: now.UnixNano()}
+		}
+	}
+}
+
+// warnRetiredBack logs, once per Manager, a cookie that came back after
+// the Manager answered it with the lines that expire Options.Retired.
+func (m *Manager) warnRetiredBack(s *Session, r *http.Request, name string) {
+	if m.retiredBackLogged.Load() || m.retiredBackLogged.Swap(true) {
+		return
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie came back after the response that expires Options.Retired: those lines cannot reach it (it was set for a Path or Domain that no Retired entry names, or by another host of the site), so the Manager no longer answers it, and writes no cookie for it (logged once)",
+		slog.String("cookie", name), slog.String("path", urlPath(r)),
+		slog.String("fix", "list the cookie's own Path and Domain (a browser's developer tools show them) in Options.Retired; a cookie another host set (cookie tossing) cannot be expired from this one: name the session's cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host can set"))
 }

@@ -515,3 +515,62 @@ func TestRetiredNameOfAStackedManager(t *testing.T) {
 		t.Errorf("log does not name the overlap:\n%s", log)
 	}
 }
+
+// TestRetiredCookieThatComesBack: the lines that expire Options.Retired
+// cannot reach a cookie set for a scope no entry names, or tossed by
+// another host of the site. Such a cookie comes back with every request:
+// the Manager answers it once (and, beside a value of the session's own
+// name, re-seals the session once), then stops, and logs once at Warn.
+func TestRetiredCookieThatComesBack(t *testing.T) {
+	t.Run("own name", func(t *testing.T) {
+		// The operator lists the wrong scope: the old cookie was set for
+		// Domain example.com, not Path /app.
+		lf := newLiveFleet(t, cookiesession.Options{Domain: "example.com"})
+		c, base := lf.browser(t, "app.example.com")
+		get(t, c, base+"/login?user=alice")
+		lf.deploy(cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/app"}}})
+		get(t, c, base+"/login?user=bob") // the host-only cookie beside the old one
+		var writes []int
+		for i := range 5 {
+			resp, body := fetch(t, c, base+"/whoami")
+			if body != "alice" && body != "bob" {
+				t.Fatalf("whoami = %q, want a signed-in user", body)
+			}
+			if len(resp.Header["Set-Cookie"]) > 0 {
+				writes = append(writes, i)
+			}
+		}
+		if len(writes) > 1 {
+			t.Errorf("responses %v of 5 read-only requests set cookies, want at most the first", writes)
+		}
+		if got := lf.f.log.lines("came back"); len(got) != 1 || !strings.Contains(got[0], "level=WARN") {
+			t.Errorf("log lines about the cookie that came back: %q, want one Warn", got)
+		}
+	})
+	t.Run("other name", func(t *testing.T) {
+		// A cookie of a retired name, tossed for Domain example.com: a
+		// parallel request sent before the answer arrived still carries
+		// it, and is answered too; a minute later, it is not.
+		f := newFixture(t, cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "old"}}})
+		b := newClientCookies()
+		b.vals["session"] = loginToken(t, f, "alice")
+		b.vals["old"] = "tossed"
+		read := func(w http.ResponseWriter, r *http.Request) {
+			_ = cookiesession.FromContext(r.Context()).GetString("user")
+		}
+		for step, want := range []struct {
+			after time.Duration
+			lines int
+		}{{0, 1}, {time.Second, 1}, {cookiesession.RetiredGrace, 0}, {time.Hour, 0}} {
+			f.clock.Advance(want.after)
+			rec := httptest.NewRecorder()
+			f.m.Handler(http.HandlerFunc(read)).ServeHTTP(rec, b.request("/"))
+			if got := rec.Result().Header["Set-Cookie"]; len(got) != want.lines {
+				t.Errorf("step %d: Set-Cookie %q, want %d line(s)", step, got, want.lines)
+			}
+		}
+		if got := f.log.lines("came back"); len(got) != 1 {
+			t.Errorf("log lines about the cookie that came back: %q, want one", got)
+		}
+	})
+}

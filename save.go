@@ -175,6 +175,9 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	}
 	if s.lines != nil {
 		m.warnHeaderSize(s, h, r)
+		if s.retired && r != nil {
+			m.answer(m.visit(r, s.shadowed), now) // every line written holds the retired ones
+		}
 	}
 	return nil
 }
@@ -226,7 +229,8 @@ func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 	case s.changed || s.renewed || s.touched || s.destroyed || s.refused || m.refreshDue(s, now),
 		s.retired && s.shadowed && s.loaded && s.lines == nil:
 		// The last: a session beside a retired cookie of its own name,
-		// which this response expires, moves to the current attributes.
+		// which this response expires, moves to the current attributes
+		// (unless that cookie came back after such an answer: see visit).
 		return actionWrite
 	case s.loaded && s.keyID != m.ring.primaryAt(now) && !m.incoming(s.keyID, now):
 		return actionRekey

@@ -41,7 +41,7 @@ type Session struct {
 	chunksSent int32     // how many of our chunk cookies the request carried
 	shadowed   bool      // the request carried two values for one of our names
 	ignored    bool      // the request's cookies were too many to read: it may carry any of ours
-	retired    bool      // the request carried a cookie of Options.Retired
+	retired    bool      // the request carried a cookie of Options.Retired that its lines may reach
 	lines      []string  // the Set-Cookie lines written for this response, if any
 	out        headerBuf // backs the one-line headers of the session's first save
 
