@@ -310,7 +310,7 @@ func (m *Manager) cookieLine(i int, value []byte, maxAge int, browserSession boo
 // qualified private="Set-Cookie" still lets a shared cache store the rest),
 // and so does any field a CDN obeys in place of Cache-Control.
 func setCookies(h http.Header, names, prev, lines []string, buf *headerBuf) (foreign string) {
-	old, cacheControl, targeted := sweep(h, names)
+	old, cacheControl, targeted := sweep(h)
 	if targeted {
 		noStoreTargeted(h)
 	}
@@ -351,11 +351,13 @@ func (b *headerBuf) setCookieLines(n int) []string {
 	return make([]string, 0, n)
 }
 
-// sweep goes once over h's keys. It drops our lines from Set-Cookie
-// headers added under a non-canonical key, such as h["set-cookie"], which
-// net/http writes as is, and returns the Set-Cookie and Cache-Control
-// values, and whether h holds a targeted cache field (see isTargeted).
-func sweep(h http.Header, names []string) (setCookie, cacheControl []string, targeted bool) {
+// sweep goes once over h's keys. It moves Set-Cookie and Cache-Control
+// lines added under a non-canonical key, such as h["set-cookie"], which
+// net/http writes as is, to the canonical one, so that setCookies sees
+// every line for our names (and can tell another writer's), and returns
+// the Set-Cookie and Cache-Control values, and whether h holds a
+// targeted cache field (see isTargeted).
+func sweep(h http.Header) (setCookie, cacheControl []string, targeted bool) {
 	if len(h) == 1 {
 		// Nothing but the Vary that commit adds before it sets cookies?
 		// One look-up costs less than ranging over the map.
@@ -363,7 +365,7 @@ func sweep(h http.Header, names []string) (setCookie, cacheControl []string, tar
 			return nil, nil, false
 		}
 	}
-	oddCacheControl := false
+	oddSetCookie, oddCacheControl := false, false
 	for key, values := range h {
 		switch {
 		case key == "Set-Cookie":
@@ -371,32 +373,36 @@ func sweep(h http.Header, names []string) (setCookie, cacheControl []string, tar
 		case key == "Cache-Control":
 			cacheControl = values
 		case len(key) == len("Set-Cookie") && strings.EqualFold(key, "Set-Cookie"):
-			removeOursFrom(h, key, names)
+			oddSetCookie = true
 		case len(key) == len("Cache-Control") && strings.EqualFold(key, "Cache-Control"):
 			oddCacheControl = true
 		case len(key) >= len(cdnCacheControl) && isTargeted(key):
 			targeted = true
 		}
 	}
+	if oddSetCookie {
+		setCookie = canonical(h, "Set-Cookie")
+	}
 	if oddCacheControl {
-		cacheControl = canonicalCacheControl(h)
+		cacheControl = canonical(h, "Cache-Control")
 	}
 	return setCookie, cacheControl, targeted
 }
 
-// canonicalCacheControl moves Cache-Control lines added under other cases
-// of the key (h["cache-control"], which net/http writes as is) to the
-// canonical one, so that the rule for a response that sets a cookie sees
-// them all and its no-store replaces them all. It returns the lines.
-func canonicalCacheControl(h http.Header) []string {
-	all := slices.Clone(h["Cache-Control"])
-	for key, values := range h {
-		if key != "Cache-Control" && strings.EqualFold(key, "Cache-Control") {
+// canonical moves the lines of key added under other cases of it
+// (h["cache-control"], which net/http writes as is) to the canonical key,
+// so that the rules for a response that sets a cookie see them all: its
+// no-store replaces every Cache-Control, and its lines every Set-Cookie
+// for our names. It returns the lines.
+func canonical(h http.Header, key string) []string {
+	all := slices.Clone(h[key])
+	for k, values := range h {
+		if k != key && strings.EqualFold(k, key) {
 			all = append(all, values...)
-			delete(h, key)
+			delete(h, k)
 		}
 	}
-	h["Cache-Control"] = all
+	h[key] = all
 	return all
 }
 
@@ -428,7 +434,7 @@ func noStoreTargeted(h http.Header) {
 
 // removeOurs drops every Set-Cookie line for our names.
 func removeOurs(h http.Header, names []string) {
-	sweep(h, names)
+	sweep(h)
 	removeOursFrom(h, "Set-Cookie", names)
 }
 

@@ -70,19 +70,29 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 // informational sends a 1xx response, which net/http writes from the
-// header map as it stands, without the session's Set-Cookie lines that a
-// Save put there: a client may take a cookie from a 1xx (RFC 6265), and
-// the line may yet be replaced, or left out of the final response (a
-// session that no longer fits, a panic). They go back once it is sent.
+// header map as it stands, without the Set-Cookie lines for the session's
+// names that a Save or the handler put there, under any case of the key
+// (h["set-cookie"] goes out as is, over HTTP/2 too): a client may take a
+// cookie from a 1xx (RFC 6265), and the line may yet be replaced, or left
+// out of the final response (a session that no longer fits, a panic).
+// They go back once it is sent.
 func (w *responseWriter) informational(code int) {
 	h := w.Header()
-	lines, ok := h["Set-Cookie"]
-	if ok {
-		removeOursFrom(h, "Set-Cookie", w.st.session.mgr.lineNames) // copies: lines stays whole
+	var held http.Header // the lines as they were, under each key
+	for key, lines := range h {
+		if len(key) == len("Set-Cookie") && strings.EqualFold(key, "Set-Cookie") {
+			if held == nil {
+				held = http.Header{}
+			}
+			held[key] = lines
+		}
+	}
+	for key := range held {
+		removeOursFrom(h, key, w.st.session.mgr.lineNames) // copies: held stays whole
 	}
 	w.ResponseWriter.WriteHeader(code)
-	if ok {
-		h["Set-Cookie"] = lines
+	for key, lines := range held {
+		h[key] = lines
 	}
 }
 

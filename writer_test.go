@@ -400,6 +400,47 @@ func TestEarlyHintsCarryNoSessionCookie(t *testing.T) {
 	}
 }
 
+// TestEarlyHintsAnyKeyCase: a line for the session's cookie that the
+// handler added under a non-canonical key (h["set-cookie"], which net/http
+// writes as is, over HTTP/2 too) stays out of a 103 as a canonical one
+// does, and the final response replaces it, which is logged.
+func TestEarlyHintsAnyKeyCase(t *testing.T) {
+	for _, proto := range []string{"HTTP/1.1", "HTTP/2.0"} {
+		for _, key := range []string{"set-cookie", "Set-cookie"} {
+			f := newFixture(t, cookiesession.Options{})
+			h := func(w http.ResponseWriter, r *http.Request) {
+				mustSet(t, sessionOf(t, r), "user", "ada")
+				w.Header()[key] = []string{"session=handlers", "theme=dark"}
+				w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+				w.WriteHeader(http.StatusEarlyHints)
+				_, _ = io.WriteString(w, "final")
+			}
+			start := newTLSServer
+			if proto == "HTTP/2.0" {
+				start = newH2Server
+			}
+			srv := start(t, f.m.Handler(http.HandlerFunc(h)))
+			hints, resp := fetch1xx(t, srv.Client(), srv.URL+"/")
+			if resp.Proto != proto || len(hints) != 1 {
+				t.Fatalf("%s %s: %d 1xx responses over %s, want one over %s", proto, key, len(hints), resp.Proto, proto)
+			}
+			if got := hints[0].Values("Set-Cookie"); !slices.Equal(got, []string{"theme=dark"}) {
+				t.Errorf("%s %s: the 103 carries Set-Cookie %q, want the theme line alone", proto, key, got)
+			}
+			c := ourCookies(t, resp.Header, "session")["session"]
+			if c == nil || len(resp.Cookies()) != 2 {
+				t.Fatalf("%s %s: final Set-Cookie %q, want the session's line beside theme", proto, key, resp.Header.Values("Set-Cookie"))
+			}
+			if user, _ := f.userIn(c.Value); user != "ada" {
+				t.Errorf("%s %s: final session cookie holds user %v, want ada", proto, key, user)
+			}
+			if got := f.log.lines("replaced that line"); len(got) != 1 {
+				t.Errorf("%s %s: log lines about the replaced line: %q, want one", proto, key, got)
+			}
+		}
+	}
+}
+
 // TestUpgradeThroughProxyForeignCookieLogged checks that an upstream's
 // Set-Cookie for the session's cookie in the 101 of a protocol switch
 // through httputil.ReverseProxy is logged. The proxy hijacks, which
