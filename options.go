@@ -113,7 +113,8 @@ type Options struct {
 	// that sets the session's cookies (a login, a change, a refresh, a
 	// logout), and in the answer to a request that carries one it does not
 	// read. A session opened beside a second cookie of its name is written
-	// again under the current attributes. A cookie that comes back after
+	// again under the current attributes. New refuses an entry that is the
+	// Manager's own cookie, or lists only cookies an earlier entry lists. A cookie that comes back after
 	// such an answer (set for a Path or Domain no entry names, or by
 	// another host of the site) is one the lines cannot reach: the Manager
 	// answers it no more, and logs that once at Warn. Keep an entry for MaxAge
@@ -300,7 +301,9 @@ func (o *Options) checkCookie() error {
 	}
 	probe := http.Cookie{Name: o.Name, Value: "x", Path: o.Path, Domain: o.Domain}
 	if err := probe.Valid(); err != nil {
-		return fmt.Errorf("cookiesession: bad cookie options: %w", err)
+		// Name and Domain passed above: a byte of Path that net/http
+		// would drop from the line, so the cookie would land elsewhere.
+		return fmt.Errorf("cookiesession: Path %q holds a byte a cookie attribute cannot carry (a control character, a semicolon or a non-ASCII byte): percent-encode it, as browsers send the request path (/%%C3%%A9 for /é) (%w)", o.Path, err)
 	}
 	if !strings.HasPrefix(o.Path, "/") {
 		return fmt.Errorf("cookiesession: Path %q must start with /", o.Path)

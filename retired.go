@@ -45,7 +45,7 @@ func (m *Manager) retire(opts *Options) error {
 			return fmt.Errorf("cookiesession: Options.Retired[%d]: %w", i, err)
 		}
 		own := rc.Path == opts.Path && sameDomain(rc.Domain, opts.Domain) && rc.Partitioned == opts.Partitioned
-		before := len(m.retiredLines)
+		before, repeats := len(m.retiredLines), false
 		for c := range rc.MaxChunks {
 			name := chunkName(rc.Name, c)
 			mine := slices.Contains(m.names, name)
@@ -54,11 +54,19 @@ func (m *Manager) retire(opts *Options) error {
 			}
 			expire := m.attrs
 			expire.Name, expire.Path, expire.Domain, expire.Partitioned, expire.MaxAge = name, rc.Path, rc.Domain, rc.Partitioned, -1
-			m.retiredLines = append(m.retiredLines, expire.String())
+			line := expire.String()
+			if slices.Contains(m.retiredLines, line) {
+				repeats = true // an earlier entry's: one line expires it
+				continue
+			}
+			m.retiredLines = append(m.retiredLines, line)
 			m.retiresOwn = m.retiresOwn || mine
 			if !mine && !slices.Contains(m.retiredNames, name) {
 				m.retiredNames = append(m.retiredNames, name)
 			}
+		}
+		if len(m.retiredLines) == before && repeats {
+			return fmt.Errorf("cookiesession: Options.Retired[%d] lists only cookies an earlier entry lists (%q on Path %q): remove it", i, rc.Name, rc.Path)
 		}
 		if len(m.retiredLines) == before {
 			return fmt.Errorf("cookiesession: Options.Retired[%d] is the Manager's own cookie %q (same Path, Domain and Partitioned, no more chunks than MaxChunks %d): list the Name, Path, Domain, Partitioned or MaxChunks the earlier configuration had",

@@ -393,6 +393,11 @@ func TestRetiredOptions(t *testing.T) {
 		// Browsers read a Domain without its leading dot, in any case.
 		{opts: cookiesession.Options{Domain: "example.com", Retired: []cookiesession.RetiredCookie{{Domain: ".Example.com"}}}, err: "is the Manager's own cookie"},
 		{opts: cookiesession.Options{Path: "/app", Retired: []cookiesession.RetiredCookie{{}}}},
+		// One line expires a cookie: a repeated entry would add it twice
+		// to every response that sets the session's cookies.
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/a"}, {Path: "/a"}}}, err: "Options.Retired[1] lists only cookies an earlier entry lists"},
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/a", MaxChunks: 3}, {Path: "/a", Domain: "", MaxChunks: 2}}}, err: "remove it"},
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/a"}, {Path: "/a", MaxChunks: 2}}}},
 		{opts: cookiesession.Options{Partitioned: true, Retired: []cookiesession.RetiredCookie{{}}}},
 	} {
 		_, err := cookiesession.New(ring, tc.opts)
