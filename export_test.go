@@ -11,8 +11,6 @@ const (
 	Version     = version
 	MinTokenLen = minTokenLen
 	ClockSkew   = clockSkew
-	// RetiredGrace: how long a retired cookie may come back unchanged.
-	RetiredGrace = retiredGrace
 )
 
 // DecodeValues parses a values section as FORMAT.md specifies it.

@@ -163,7 +163,7 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
 	token, err := m.readToken(r, s)
 	if m.retiredLines != nil && !s.ignored && m.carriesRetired(r, s.shadowed) {
-		s.retired = !m.cameBack(s, r, m.visit(r, s.shadowed), now)
+		s.retired = !m.cameBack(s, r, m.visit(r, s.shadowed))
 	}
 	if s.chunksSent == 0 {
 		return nil

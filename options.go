@@ -115,9 +115,10 @@ type Options struct {
 	// read. A session opened beside a second cookie of its name is written
 	// again under the current attributes. New refuses an entry that is the
 	// Manager's own cookie, or lists only cookies an earlier entry lists. A cookie that comes back after
-	// such an answer (set for a Path or Domain no entry names, or by
-	// another host of the site) is one the lines cannot reach: the Manager
-	// answers it no more, and logs that once at Warn. Keep an entry for MaxAge
+	// such an answer, beside a session cookie that changed since (set for
+	// a Path or Domain no entry names, or by another host of the site), is
+	// one the lines cannot reach: the Manager answers it no more, and logs
+	// that once at Warn. Keep an entry for MaxAge
 	// (MaxLifetime, if sessions set their own) after the change; see
 	// README, "Changing cookie settings on a live fleet".
 	Retired []RetiredCookie

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 )
 
 // Retired cookies: those an earlier configuration wrote under another
@@ -74,7 +73,7 @@ func (m *Manager) retire(opts *Options) error {
 		}
 	}
 	if m.retiredLines != nil {
-		m.answered.seed, m.answered.seen = maphash.MakeSeed(), map[uint64]retiredAnswer{}
+		m.answered.seed, m.answered.seen = maphash.MakeSeed(), map[uint64]uint64{}
 	}
 	m.lineNames = m.names
 	if len(m.retiredNames) > 0 {
@@ -149,36 +148,27 @@ type retiredSeen struct {
 	fp   uint64
 }
 
-// retiredAnswer is when the Manager first answered a cookie with the
-// lines that expire Options.Retired, and what the request carried then.
-type retiredAnswer struct {
-	all uint64
-	at  int64 // Unix nanoseconds, the request's start
-}
-
 // retiredMemo remembers the cookies the Manager answered with the lines
-// that expire Options.Retired. No request can say whether those lines
-// reach a cookie: one set for a Path or Domain that no Retired entry
-// names, or tossed by another host of the site, comes back with every
-// request, and answering it each time would write Set-Cookie (and, beside
-// a value of the session's own name, re-seal the session) on every
-// response for ever. It holds fingerprints only, at most
-// maxRetiredAnswers: a full memo starts over, which costs a client caught
-// in such a loop one more answer.
+// that expire Options.Retired, each with a fingerprint of all the cookies
+// of ours and of Options.Retired that its request carried. No request can
+// say whether those lines reach a cookie: one set for a Path or Domain
+// that no Retired entry names, or tossed by another host of the site,
+// comes back with every request, and answering it each time would write
+// Set-Cookie (and, beside a value of the session's own name, re-seal the
+// session) on every response for ever. A cookie that comes back unchanged
+// beside cookies of ours that changed since proves it: the browser took a
+// later response, whose retired lines came first. One that comes back
+// with nothing changed proves nothing (the answer may never have reached
+// the browser: a lost response, a parallel request) and is answered again.
+// The memo holds fingerprints only, at most maxRetiredAnswers: a full memo
+// starts over, which costs a client caught in such a loop one more answer.
 type retiredMemo struct {
 	mu   sync.Mutex
 	seed maphash.Seed
-	seen map[uint64]retiredAnswer
+	seen map[uint64]uint64 // a retired cookie's fingerprint: the request's
 }
 
 const maxRetiredAnswers = 4096
-
-// retiredGrace is how long after an answer a cookie may come back
-// unchanged in a request the browser sent before the answer reached it
-// (parallel requests). Later, or beside a cookie of ours that changed
-// since (the browser took a later response), it came back because the
-// lines could not reach it.
-const retiredGrace = time.Minute
 
 // maxVisited bounds the cookies a visit notes: a hand-made request may
 // carry thousands of one name.
@@ -216,12 +206,12 @@ func (m *Manager) visit(r *http.Request, shadowed bool) *retiredVisit {
 
 // cameBack reports, and logs once, whether a retired cookie of v came
 // back after the Manager answered it: the lines cannot reach it.
-func (m *Manager) cameBack(s *Session, r *http.Request, v *retiredVisit, now time.Time) bool {
+func (m *Manager) cameBack(s *Session, r *http.Request, v *retiredVisit) bool {
 	memo := &m.answered
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
 	for _, c := range v.cookies {
-		if a, ok := memo.seen[c.fp]; ok && (a.all != v.all || now.UnixNano()-a.at >= int64(retiredGrace)) {
+		if all, ok := memo.seen[c.fp]; ok && all != v.all {
 			m.warnRetiredBack(s, r, c.name)
 			return true
 		}
@@ -230,7 +220,7 @@ func (m *Manager) cameBack(s *Session, r *http.Request, v *retiredVisit, now tim
 }
 
 // answer records that the response expires the retired cookies of v.
-func (m *Manager) answer(v *retiredVisit, now time.Time) {
+func (m *Manager) answer(v *retiredVisit) {
 	memo := &m.answered
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
@@ -239,7 +229,7 @@ func (m *Manager) answer(v *retiredVisit, now time.Time) {
 	}
 	for _, c := range v.cookies {
 		if _, ok := memo.seen[c.fp]; !ok {
-			memo.seen[c.fp] = retiredAnswer{all: v.all, at: now.UnixNano()}
+			memo.seen[c.fp] = v.all
 		}
 	}
 }

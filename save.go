@@ -176,7 +176,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	if s.lines != nil {
 		m.warnHeaderSize(s, h, r)
 		if s.retired && r != nil {
-			m.answer(m.visit(r, s.shadowed), now) // every line written holds the retired ones
+			m.answer(m.visit(r, s.shadowed)) // every line written holds the retired ones
 		}
 	}
 	return nil
