@@ -432,11 +432,11 @@ func (r *KeyRing) Remove(id uint32) error {
 // The ring also takes other's record of the file it was loaded from, so a
 // WatchFile running on r reloads its file at the next tick unless other
 // came from that same content. A swap that signs users out is logged at
-// Warn, as ReloadFile says.
+// Warn, and one in which a key id of r has another secret is refused, as
+// ReloadFile says.
 func (r *KeyRing) Replace(other *KeyRing) error {
 	if other == nil || other.load() == nil {
 		return errors.New("cookiesession: Replace with a nil or zero KeyRing")
 	}
-	r.swap(other.load(), "")
-	return nil
+	return r.swap(other.load(), "")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -181,13 +182,22 @@ func readRingFile(path string) ([]byte, error) {
 // that removes a key whose promote_at is still to come (a rollback, a
 // stale copy), since this instance will not switch to it then while
 // instances that kept it will. WatchFile and Replace log the same.
+//
+// A file in which a key id the ring holds has another secret is refused
+// like a file that does not parse, naming the id: every session sealed
+// under that id would be refused (a ring rebuilt by position, or copied
+// from another environment with the same ids). A key's secret is changed
+// by adding a key with a new id, never in place.
 func (r *KeyRing) ReloadFile(path string) error {
 	st, err := loadRingState(path)
 	if err != nil {
 		r.noteReload(err, false)
 		return err
 	}
-	r.swap(st, path)
+	if err := r.swap(st, path); err != nil {
+		r.noteReload(err, false)
+		return err
+	}
 	r.noteReload(nil, true)
 	return nil
 }
@@ -242,15 +252,46 @@ func (r *KeyRing) reloadStatus() ReloadStatus {
 }
 
 // swap publishes st, the keys of a reload from file ("" for Replace), and
-// warns as ReloadFile says.
-func (r *KeyRing) swap(st *ringState, file string) {
+// warns as ReloadFile says. It refuses st if a key id in both rings has
+// another secret in st (see secretChanged).
+func (r *KeyRing) swap(st *ringState, file string) error {
 	r.mu.Lock()
 	old := r.load()
+	if err := secretChanged(old, st, file); err != nil {
+		r.mu.Unlock()
+		return err
+	}
 	r.state.Store(st)
 	r.mu.Unlock()
 	if old != nil { // a zero ring being filled sealed nothing
 		warnSealingChange(old, st, r.now(), file)
 	}
+	return nil
+}
+
+// secretChanged returns an error if a key id of old has another secret in
+// st: a ring rebuilt by position, or copied from another environment that
+// uses the same ids. Tokens name their key by id alone, so taking st would
+// refuse every session sealed under that id, as forged tokens are refused,
+// and sign its users out with nothing but Debug lines to say why. Keeping
+// old instead leaves the failure in ReloadStatus, where operators alert.
+func secretChanged(old, st *ringState, file string) error {
+	if old == nil {
+		return nil
+	}
+	for _, k := range st.keys {
+		was := old.lookup(k.id)
+		if was == nil || subtle.ConstantTimeCompare(was.mat.secret[:], k.mat.secret[:]) == 1 {
+			continue
+		}
+		from := ""
+		if file != "" {
+			from = " in " + file
+		}
+		return fmt.Errorf("cookiesession: key ring reload refused, keeping the keys in force: key %s has a different secret%s than the one in force, and every session sealed under it would be refused and its user signed out (a ring rebuilt or copied from another environment reuses the ids): put the key's secret back in the new ring; to change a key, add one with a new id (cookiesession add) and remove the old one once MaxAge has passed",
+			FormatKeyID(k.id), from)
+	}
+	return nil
 }
 
 // warnSealingChange logs the reloads from old to st that sign users out at
@@ -306,7 +347,8 @@ func warnSealingChange(old, st *ringState, now time.Time, file string) {
 // A reload that succeeds but signs users out (it removes the key that was
 // sealing, say) is also logged at Warn through slog.Default, whatever
 // report is: see ReloadFile. report still gets nil: the new keys are in
-// force.
+// force. A file that gives a key id the ring holds another secret is a
+// failure, as ReloadFile says.
 //
 // WatchFile returns nil when ctx is done, and an error at once if interval
 // is not positive.
@@ -358,7 +400,7 @@ func (w *watcher) check() {
 	if err == nil {
 		var st *ringState
 		if st, err = parseRingText(data, w.path); err == nil {
-			w.ring.swap(st, w.path)
+			err = w.ring.swap(st, w.path)
 		}
 	}
 	w.ring.noteReload(err, err == nil)
