@@ -4,6 +4,7 @@ import (
 	"errors"
 	"expvar"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sync"
@@ -238,16 +239,31 @@ func (m *Manager) logRefusal(l *logLine) {
 // warnLimiter allows one warning per key id per minute, and counts the ids
 // seen in the last minute. It remembers at most maxWarned ids, so that
 // tokens naming random ids cannot grow it: past that, a new id waits until
-// one has not been seen for a minute.
+// one has not been seen for a minute, or until it comes back. An id that
+// comes back while the limiter is full (a removed key's, whose cookies
+// keep coming) takes the place of one seen only once (forged tokens carry
+// a random id each), so forgery cannot hide the one unknown key id an
+// operator must act on.
 type warnLimiter struct {
 	mu  sync.Mutex
 	ids map[uint32]warnTimes
+	// missed holds ids refused a place while ids was full, each in a slot
+	// picked by a keyed hash, so that forged ids cannot aim at a real one.
+	missed [missedSlots]uint32
+	key    uint32
 }
 
-// warnTimes are when an id was last warned about and last seen.
-type warnTimes struct{ warned, seen time.Time }
+// warnTimes are when an id was last warned about and last seen, and
+// whether it was seen more than once.
+type warnTimes struct {
+	warned, seen time.Time
+	recurs       bool
+}
 
-const maxWarned = 32
+const (
+	maxWarned   = 32
+	missedSlots = 256
+)
 
 func (l *warnLimiter) allow(id uint32, now time.Time) bool {
 	l.mu.Lock()
@@ -257,13 +273,14 @@ func (l *warnLimiter) allow(id uint32, now time.Time) bool {
 		if allowed {
 			t.warned = now
 		}
-		t.seen = now
+		t.seen, t.recurs = now, true
 		l.ids[id] = t
 		return allowed
 	}
 	if l.ids == nil {
-		l.ids = map[uint32]warnTimes{}
+		l.ids, l.key = map[uint32]warnTimes{}, rand.Uint32()
 	}
+	recurs := false
 	if len(l.ids) >= maxWarned {
 		for old, t := range l.ids {
 			if now.Sub(t.seen) >= time.Minute {
@@ -271,11 +288,41 @@ func (l *warnLimiter) allow(id uint32, now time.Time) bool {
 			}
 		}
 		if len(l.ids) >= maxWarned {
-			return false
+			if recurs = l.cameBack(id); !recurs || !l.evictOnce() {
+				return false
+			}
 		}
 	}
-	l.ids[id] = warnTimes{warned: now, seen: now}
+	l.ids[id] = warnTimes{warned: now, seen: now, recurs: recurs}
 	return true
+}
+
+// cameBack reports whether id was refused a place before, since its slot
+// last held another id, and remembers it otherwise.
+func (l *warnLimiter) cameBack(id uint32) bool {
+	slot := (id ^ l.key) * 0x9e3779b1 >> 24 // Fibonacci hashing: the top 8 bits
+	if l.missed[slot] == id && id != 0 { // 0 marks an empty slot
+		l.missed[slot] = 0
+		return true
+	}
+	l.missed[slot] = id
+	return false
+}
+
+// evictOnce removes the id seen once that was seen longest ago, if any.
+func (l *warnLimiter) evictOnce() bool {
+	var oldest uint32
+	var at time.Time
+	found := false
+	for id, t := range l.ids {
+		if !t.recurs && (!found || t.seen.Before(at)) {
+			oldest, at, found = id, t.seen, true
+		}
+	}
+	if found {
+		delete(l.ids, oldest)
+	}
+	return found
 }
 
 // recent returns how many ids were seen in the minute before now.

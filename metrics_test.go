@@ -453,6 +453,45 @@ func TestUnknownKeyIDsTellForgeryApart(t *testing.T) {
 	}
 }
 
+// TestUnknownKeyWarnOutlastsForgery: forged tokens, each under a key id of
+// its own, fill the 32 ids the Warn limiter holds before a removed key's
+// cookies come, and keep coming. The removed key's id recurs, and is
+// still warned about within seconds, once; forged ids past the first 32
+// are not. (It is missed only if each of nine gaps of 40 forged ids
+// overwrote its place in the limiter: less than one chance in 10^7.)
+func TestUnknownKeyWarnOutlastsForgery(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
+	read := observe(t, new(observed), http.StatusOK)
+	serve := func(id uint32) {
+		c := newClientCookies()
+		c.vals["session"] = sealWith(t, ringOf(t, id), "session", f.clock.Now())
+		f.serve(c, read)
+	}
+	forged := uint32(0x10000000)
+	for range 32 {
+		serve(forged)
+		forged++
+	}
+	for range 10 {
+		for range 40 {
+			serve(forged)
+			forged++
+		}
+		serve(0x0badcafe)
+		f.clock.Advance(time.Second)
+	}
+	if n := len(f.log.lines("key_id=0badcafe")); n != 1 {
+		t.Errorf("the removed key 0badcafe warned %d times in 10 s of forged tokens, want once", n)
+	}
+	if n := len(f.log.lines("level=WARN")); n != 33 {
+		t.Errorf("%d Warn lines, want 33: the first 32 forged ids and the removed key", n)
+	}
+	if m := f.m.Metrics(); m.UnknownKeyIDs != 32 {
+		t.Errorf("unknown_key_ids %d, want 32", m.UnknownKeyIDs)
+	}
+}
+
 // TestDroppedCounted: the Warn for a Secure cookie over plain HTTP, or a
 // Domain outside the host, is logged once, and Dropped counts every
 // response that sets such a cookie, for as long as it lasts.
