@@ -117,6 +117,9 @@ type stats struct {
 	// unknownKeys and skewed limit the Warn lines for an unknown key id
 	// and a clock ahead; unknownKeys also gives Metrics.UnknownKeyIDs.
 	unknownKeys, skewed warnLimiter
+	// rekeyedBack is when warnRekeyedBack last logged, in Unix
+	// nanoseconds by Options.Now, or 0.
+	rekeyedBack atomic.Int64
 }
 
 // openCount counts the tokens opened under one key.
@@ -301,7 +304,8 @@ func (l *warnLimiter) allow(id uint32, now time.Time) bool {
 // last held another id, and remembers it otherwise.
 func (l *warnLimiter) cameBack(id uint32) bool {
 	slot := (id ^ l.key) * 0x9e3779b1 >> 24 // Fibonacci hashing: the top 8 bits
-	if l.missed[slot] == id && id != 0 { // 0 marks an empty slot
+	// 0 marks an empty slot, and an id 0 is never taken as one back.
+	if l.missed[slot] == id && id != 0 {
 		l.missed[slot] = 0
 		return true
 	}

@@ -10,6 +10,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // The warnings below are logged once per Manager, when a response sets a
@@ -85,6 +86,27 @@ func saysHTTPS(values []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// warnRekeyedBack logs, at most once a minute per Manager, a session
+// re-keyed from a key that the ring lists after the one in force (see
+// ringState.aheadOfPrimary): another instance seals with it, so a
+// promotion reached some instances only, and each moves the other's
+// cookies back to its own primary without end. It runs on each re-key,
+// and takes no lock and allocates nothing until it logs.
+func (m *Manager) warnRekeyedBack(s *Session, now time.Time) {
+	ring := m.ring.load()
+	if !ring.aheadOfPrimary(s.keyID, now) {
+		return
+	}
+	last, at := m.stats.rekeyedBack.Load(), now.UnixNano()
+	if last != 0 && at-last < int64(time.Minute) || !m.stats.rekeyedBack.CompareAndSwap(last, at) {
+		return
+	}
+	ctx, path := s.origin()
+	s.log(ctx, slog.LevelWarn, "cookiesession: a session sealed under a key that this instance's ring lists after its primary (a key added later) was re-sealed back under the primary: another instance already seals with that key, so a promotion reached some instances only, and each moves the other's cookies back to its own primary (logged at most once a minute)",
+		slog.String("key_id", FormatKeyID(s.keyID)), slog.String("primary", FormatKeyID(ring.primaryAt(now).id)), slog.String("path", path),
+		slog.String("fix", "ship the ring that promotes key_id to this instance too (the metric primary must name one key across the fleet); if the promotion elsewhere was a mistake, ship this instance's ring there"))
 }
 
 // warnLateSave logs, once per Manager, a Save that wrote a cookie for a

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -457,5 +458,70 @@ func TestHeaderSizeWarns(t *testing.T) {
 	}
 	if lines := f.log.lines(warning); len(lines) != 1 {
 		t.Errorf("SaveHeader without a request: %d warnings, want 1; log:\n%s", len(lines), f.log)
+	}
+}
+
+// TestSplitPrimaryWarns: a promotion that reached one instance only. The
+// lagging one re-seals the promoted instance's cookies back under its own
+// primary, from a key its ring lists after that primary (added later):
+// it logs that at Warn, at most once a minute; the promoted one, which
+// re-seals cookies from the older key as any rotation does, logs nothing.
+// Neither does a key scheduled to take over, once its promote_at has
+// passed, when a key scheduled later took over from it.
+func TestSplitPrimaryWarns(t *testing.T) {
+	promoted, lagging := newFixture(t, cookiesession.Options{}), newFixture(t, cookiesession.Options{})
+	for _, f := range []*fixture{promoted, lagging} {
+		f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
+		if err := f.ring.Add(keyForID(t, keyB)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := promoted.ring.Promote(keyB); err != nil {
+		t.Fatal(err)
+	}
+	b := newClientCookies()
+	promoted.serve(b, setString(t, "user", "ada"))
+	read := observe(t, new(observed), http.StatusOK)
+	pingPong := func(times int) {
+		for range times {
+			lagging.serve(b, read)
+			promoted.serve(b, read)
+		}
+	}
+	const msg = "re-sealed back"
+	pingPong(4)
+	if lines := lagging.log.lines(msg); len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") ||
+		!strings.Contains(lines[0], "key_id="+cookiesession.FormatKeyID(keyB)) || !strings.Contains(lines[0], "primary="+cookiesession.FormatKeyID(keyA)) {
+		t.Errorf("lagging instance, first minute: logged %q, want one Warn naming key %08x and primary %08x", lines, keyB, keyA)
+	}
+	for _, f := range []*fixture{promoted, lagging} {
+		f.clock.Advance(time.Minute)
+	}
+	pingPong(2)
+	if n := len(lagging.log.lines(msg)); n != 2 {
+		t.Errorf("lagging instance over two minutes: %d Warn lines, want 2", n)
+	}
+	if lines := promoted.log.lines("level=WARN"); len(lines) != 0 {
+		t.Errorf("promoted instance logged %q, want nothing", lines)
+	}
+
+	// Two scheduled rotations: c added after b but due before it.
+	const keyC = 0x00c0ffee
+	f := newFixture(t, cookiesession.Options{})
+	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
+	f.ring.SetClock(f.clock.Now)
+	if err := f.ring.AddScheduled(keyForID(t, keyB), fixedNow.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ring.AddScheduled(keyForID(t, keyC), fixedNow.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(90 * time.Minute)
+	c := newClientCookies()
+	f.serve(c, setString(t, "user", "ada")) // sealed under c
+	f.clock.Advance(time.Hour)
+	f.serve(c, read) // re-sealed under b
+	if lines := f.log.lines("level=WARN"); len(lines) != 0 || f.m.Metrics().Resealed != 1 {
+		t.Errorf("superseded scheduled key: logged %q, resealed %d; want nothing logged and 1 re-seal", lines, f.m.Metrics().Resealed)
 	}
 }
