@@ -283,24 +283,6 @@ func (st *ringState) primaryAt(t time.Time) *ringKey {
 	return key
 }
 
-// aheadOfPrimary reports whether a token under key id, which this version
-// does not seal with at now, comes from an instance that promoted the key
-// before this one: the ring lists it after the key in force (keys are
-// added at the end), and it has no promote_at that has passed here (a key
-// scheduled earlier than the one in force, which took over from it).
-func (st *ringState) aheadOfPrimary(id uint32, now time.Time) bool {
-	primary, after := st.primaryAt(now), false
-	for i := range st.keys {
-		switch k := &st.keys[i]; {
-		case k == primary:
-			after = true
-		case k.id == id:
-			return after && (k.promoteAt.IsZero() || now.Before(k.promoteAt))
-		}
-	}
-	return false
-}
-
 // SetClock sets the clock the ring reads when no time is given: Primary,
 // Keys, String, and the writers (Add, AddScheduled, Promote,
 // Remove), which first make the promotions due by then permanent. Nil

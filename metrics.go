@@ -117,9 +117,18 @@ type stats struct {
 	// unknownKeys and skewed limit the Warn lines for an unknown key id
 	// and a clock ahead; unknownKeys also gives Metrics.UnknownKeyIDs.
 	unknownKeys, skewed warnLimiter
-	// rekeyedBack is when warnRekeyedBack last logged, in Unix
-	// nanoseconds by Options.Now, or 0.
-	rekeyedBack atomic.Int64
+	// primarySeen is the primary the last re-key sealed under, and
+	// splitLogged when warnSplitPrimary last logged, in Unix nanoseconds
+	// by Options.Now, or 0.
+	primarySeen atomic.Pointer[primarySeen]
+	splitLogged atomic.Int64
+}
+
+// primarySeen is a primary key and when a re-key first sealed under it, in
+// Unix seconds by Options.Now.
+type primarySeen struct {
+	id    uint32
+	since int64
 }
 
 // openCount counts the tokens opened under one key.

@@ -325,7 +325,7 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 	}
 	if rekey {
 		m.stats.resealed.Add(1)
-		m.warnRekeyedBack(s, now)
+		m.warnSplitPrimary(s, now)
 	}
 	m.stats.written.Add(1)
 	s.saved(&rec, lines)

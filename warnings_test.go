@@ -461,16 +461,17 @@ func TestHeaderSizeWarns(t *testing.T) {
 	}
 }
 
-// TestSplitPrimaryWarns: a promotion that reached one instance only. The
-// lagging one re-seals the promoted instance's cookies back under its own
-// primary, from a key its ring lists after that primary (added later):
-// it logs that at Warn, at most once a minute; the promoted one, which
-// re-seals cookies from the older key as any rotation does, logs nothing.
-// Neither does a key scheduled to take over, once its promote_at has
-// passed, when a key scheduled later took over from it.
+// TestSplitPrimaryWarns: a promotion that reached one instance only. Each
+// instance re-seals the other's cookies back under its own primary. A
+// session created before the split (ada's) looks like any rotation's
+// re-key, and is not logged; one created on either side after the split
+// (bob's) is, at Warn, by both instances, at most once a minute each. A
+// rotation whose scheduled key took over from another scheduled key logs
+// nothing.
 func TestSplitPrimaryWarns(t *testing.T) {
 	promoted, lagging := newFixture(t, cookiesession.Options{}), newFixture(t, cookiesession.Options{})
-	for _, f := range []*fixture{promoted, lagging} {
+	both := []*fixture{promoted, lagging}
+	for _, f := range both {
 		f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
 		if err := f.ring.Add(keyForID(t, keyB)); err != nil {
 			t.Fatal(err)
@@ -479,30 +480,43 @@ func TestSplitPrimaryWarns(t *testing.T) {
 	if err := promoted.ring.Promote(keyB); err != nil {
 		t.Fatal(err)
 	}
-	b := newClientCookies()
-	promoted.serve(b, setString(t, "user", "ada"))
 	read := observe(t, new(observed), http.StatusOK)
-	pingPong := func(times int) {
+	pingPong := func(c *clientCookies, times int) {
 		for range times {
-			lagging.serve(b, read)
-			promoted.serve(b, read)
+			lagging.serve(c, read)
+			promoted.serve(c, read)
 		}
 	}
-	const msg = "re-sealed back"
-	pingPong(4)
-	if lines := lagging.log.lines(msg); len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") ||
-		!strings.Contains(lines[0], "key_id="+cookiesession.FormatKeyID(keyB)) || !strings.Contains(lines[0], "primary="+cookiesession.FormatKeyID(keyA)) {
-		t.Errorf("lagging instance, first minute: logged %q, want one Warn naming key %08x and primary %08x", lines, keyB, keyA)
+	advance := func(d time.Duration) {
+		for _, f := range both {
+			f.clock.Advance(d)
+		}
 	}
-	for _, f := range []*fixture{promoted, lagging} {
-		f.clock.Advance(time.Minute)
+	const msg = "rings disagree on the primary"
+	warned := func(when string, want int) {
+		t.Helper()
+		for name, f := range map[string]*fixture{"promoted": promoted, "lagging": lagging} {
+			if lines := f.log.lines(msg); len(lines) != want || want > 0 && !strings.Contains(lines[0], "level=WARN") {
+				t.Errorf("%s, %s instance: logged %q, want %d Warn lines", when, name, lines, want)
+			}
+		}
 	}
-	pingPong(2)
-	if n := len(lagging.log.lines(msg)); n != 2 {
-		t.Errorf("lagging instance over two minutes: %d Warn lines, want 2", n)
+	ada, bob := newClientCookies(), newClientCookies()
+	promoted.serve(ada, setString(t, "user", "ada"))
+	pingPong(ada, 4)
+	warned("a session older than the split", 0)
+	advance(2 * time.Minute)
+	promoted.serve(bob, setString(t, "user", "bob"))
+	pingPong(bob, 4)
+	warned("a session created after the split", 1)
+	if lines := lagging.log.lines(msg); len(lines) > 0 && !strings.Contains(lines[0], "key_id=2b3c4d5e primary=1a2b3c4d") {
+		t.Errorf("lagging instance logged %q, want the key it met and its primary", lines[0])
 	}
-	if lines := promoted.log.lines("level=WARN"); len(lines) != 0 {
-		t.Errorf("promoted instance logged %q, want nothing", lines)
+	advance(time.Minute)
+	pingPong(bob, 2)
+	warned("a minute later", 2)
+	if p, l := promoted.m.Metrics(), lagging.m.Metrics(); p.Resealed != 10 || l.Resealed != 10 {
+		t.Errorf("resealed %d and %d, want 10 each", p.Resealed, l.Resealed)
 	}
 
 	// Two scheduled rotations: c added after b but due before it.
