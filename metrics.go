@@ -248,6 +248,35 @@ func (m *Manager) logRefusal(l *logLine) {
 	m.logger.LogAttrs(l.ctx, l.level, "cookiesession: session cookie refused", attrs...)
 }
 
+// warnSplitPrimary logs, at most once a minute per Manager, a session
+// re-keyed to the primary that was created after that key became the
+// primary here (by the first re-key to it), and 60 seconds more for
+// clocks apart: another instance sealed it under another key since, so
+// the fleet's rings disagree on the primary (a promotion shipped to some
+// instances only), and each moves the other's cookies back to its own
+// primary without end. Each instance of the split logs it; the metric
+// primary tells which ring is meant. It runs on each re-key and takes no
+// lock, and allocates only when the primary changes and when it logs.
+func (m *Manager) warnSplitPrimary(s *Session, now time.Time) {
+	primary := m.ring.primaryAt(now)
+	seen := m.stats.primarySeen.Load()
+	if seen == nil || seen.id != primary {
+		m.stats.primarySeen.CompareAndSwap(seen, &primarySeen{id: primary, since: now.Unix()})
+		return
+	}
+	if s.created < seen.since+int64(clockSkew/time.Second) {
+		return // sealed before this primary took over: a rotation's re-key
+	}
+	last, at := m.stats.splitLogged.Load(), now.UnixNano()
+	if last != 0 && at-last < int64(time.Minute) || !m.stats.splitLogged.CompareAndSwap(last, at) {
+		return
+	}
+	ctx, path := s.origin()
+	s.log(ctx, slog.LevelWarn, "cookiesession: a session created after this instance's primary took over came sealed under another key of its ring: another instance seals with that key, so the instances' rings disagree on the primary (a promotion or a rollback shipped to some instances only), and each moves the other's cookies back to its own primary (logged at most once a minute)",
+		slog.String("key_id", FormatKeyID(s.keyID)), slog.String("primary", FormatKeyID(primary)), slog.String("path", path),
+		slog.String("fix", "normal only for the minute a ring file takes to reach every instance; otherwise compare the metric primary across instances and ship the ring whose primary is meant to every instance"))
+}
+
 // warnLimiter allows one warning per key id per minute, and counts the ids
 // seen in the last minute. It remembers at most maxWarned ids, so that
 // tokens naming random ids cannot grow it: past that, a new id waits until

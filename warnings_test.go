@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -458,84 +457,5 @@ func TestHeaderSizeWarns(t *testing.T) {
 	}
 	if lines := f.log.lines(warning); len(lines) != 1 {
 		t.Errorf("SaveHeader without a request: %d warnings, want 1; log:\n%s", len(lines), f.log)
-	}
-}
-
-// TestSplitPrimaryWarns: a promotion that reached one instance only. Each
-// instance re-seals the other's cookies back under its own primary. A
-// session created before the split (ada's) looks like any rotation's
-// re-key, and is not logged; one created on either side after the split
-// (bob's) is, at Warn, by both instances, at most once a minute each. A
-// rotation whose scheduled key took over from another scheduled key logs
-// nothing.
-func TestSplitPrimaryWarns(t *testing.T) {
-	promoted, lagging := newFixture(t, cookiesession.Options{}), newFixture(t, cookiesession.Options{})
-	both := []*fixture{promoted, lagging}
-	for _, f := range both {
-		f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
-		if err := f.ring.Add(keyForID(t, keyB)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := promoted.ring.Promote(keyB); err != nil {
-		t.Fatal(err)
-	}
-	read := observe(t, new(observed), http.StatusOK)
-	pingPong := func(c *clientCookies, times int) {
-		for range times {
-			lagging.serve(c, read)
-			promoted.serve(c, read)
-		}
-	}
-	advance := func(d time.Duration) {
-		for _, f := range both {
-			f.clock.Advance(d)
-		}
-	}
-	const msg = "rings disagree on the primary"
-	warned := func(when string, want int) {
-		t.Helper()
-		for name, f := range map[string]*fixture{"promoted": promoted, "lagging": lagging} {
-			if lines := f.log.lines(msg); len(lines) != want || want > 0 && !strings.Contains(lines[0], "level=WARN") {
-				t.Errorf("%s, %s instance: logged %q, want %d Warn lines", when, name, lines, want)
-			}
-		}
-	}
-	ada, bob := newClientCookies(), newClientCookies()
-	promoted.serve(ada, setString(t, "user", "ada"))
-	pingPong(ada, 4)
-	warned("a session older than the split", 0)
-	advance(2 * time.Minute)
-	promoted.serve(bob, setString(t, "user", "bob"))
-	pingPong(bob, 4)
-	warned("a session created after the split", 1)
-	if lines := lagging.log.lines(msg); len(lines) > 0 && !strings.Contains(lines[0], "key_id=2b3c4d5e primary=1a2b3c4d") {
-		t.Errorf("lagging instance logged %q, want the key it met and its primary", lines[0])
-	}
-	advance(time.Minute)
-	pingPong(bob, 2)
-	warned("a minute later", 2)
-	if p, l := promoted.m.Metrics(), lagging.m.Metrics(); p.Resealed != 10 || l.Resealed != 10 {
-		t.Errorf("resealed %d and %d, want 10 each", p.Resealed, l.Resealed)
-	}
-
-	// Two scheduled rotations: c added after b but due before it.
-	const keyC = 0x00c0ffee
-	f := newFixture(t, cookiesession.Options{})
-	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
-	f.ring.SetClock(f.clock.Now)
-	if err := f.ring.AddScheduled(keyForID(t, keyB), fixedNow.Add(2*time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.ring.AddScheduled(keyForID(t, keyC), fixedNow.Add(time.Hour)); err != nil {
-		t.Fatal(err)
-	}
-	f.clock.Advance(90 * time.Minute)
-	c := newClientCookies()
-	f.serve(c, setString(t, "user", "ada")) // sealed under c
-	f.clock.Advance(time.Hour)
-	f.serve(c, read) // re-sealed under b
-	if lines := f.log.lines("level=WARN"); len(lines) != 0 || f.m.Metrics().Resealed != 1 {
-		t.Errorf("superseded scheduled key: logged %q, resealed %d; want nothing logged and 1 re-seal", lines, f.m.Metrics().Resealed)
 	}
 }
