@@ -59,6 +59,9 @@ type Manager struct {
 	headerSizeLogged atomic.Bool
 	// retiredBackLogged: a retired cookie came back after its expiry.
 	retiredBackLogged atomic.Bool
+	// crossSiteLogged: a cross-site request that browsers send without a
+	// cookie of our SameSite used the session.
+	crossSiteLogged atomic.Bool
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with

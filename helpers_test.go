@@ -16,6 +16,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -691,4 +692,182 @@ func loginToken(t *testing.T, f *fixture, user string) string {
 		t.Fatal("no session cookie issued")
 	}
 	return b.vals["session"]
+}
+
+// ---- a browser across sites --------------------------------------------
+
+// browser is a client that sends cookies as browsers do across sites,
+// which a cookie jar alone does not: net/http/cookiejar ignores SameSite.
+// It reaches httptest TLS servers under host names of different sites
+// (two ports of 127.0.0.1 are one site), sends Sec-Fetch-Site, -Mode and
+// -Dest and a POST's Origin, and leaves out of a cross-site request every
+// cookie its SameSite withholds: Strict ones always, Lax and unset ones
+// (Chrome's default) unless the request is a top-level GET. Every request
+// is a top-level navigation, the way a user or a redirect moves a tab.
+type browser struct {
+	t      *testing.T
+	client *http.Client
+	addrs  map[string]string // host name → the server's 127.0.0.1 address
+	ports  map[string]string // host name → the server's port
+
+	mu       sync.Mutex
+	sameSite map[string]http.SameSite // host + " " + cookie name → its attribute
+}
+
+// newBrowser returns a browser that reaches each server under its host
+// name, such as "app.example.com". The servers share httptest's
+// certificate, which names example.com.
+func newBrowser(t *testing.T, servers map[string]*httptest.Server) *browser {
+	t.Helper()
+	b := &browser{t: t, addrs: map[string]string{}, ports: map[string]string{}, sameSite: map[string]http.SameSite{}}
+	var base *http.Transport
+	for host, srv := range servers {
+		u, err := url.Parse(srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.addrs[host], b.ports[host] = u.Host, u.Port()
+		base = srv.Client().Transport.(*http.Transport).Clone()
+	}
+	base.TLSClientConfig.ServerName = "example.com"
+	base.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, _, _ := net.SplitHostPort(addr)
+		return new(net.Dialer).DialContext(ctx, network, b.addrs[host])
+	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.client = &http.Client{Transport: browserTransport{b, base}, Jar: jar}
+	t.Cleanup(base.CloseIdleConnections)
+	return b
+}
+
+// url returns the address of path on host.
+func (b *browser) url(host, path string) string {
+	return "https://" + net.JoinHostPort(host, b.ports[host]) + path
+}
+
+// navigate sends a top-level request for target from the page at from
+// ("" for an address the user types), with form as a POST's body, follows
+// redirects, and returns the last response with its body.
+func (b *browser) navigate(from, method, target string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequestWithContext(context.WithValue(context.Background(), initiatorKey{}, from), method, target, body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	text, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	return resp, string(text)
+}
+
+// cookie returns the value the browser holds for the cookie name of host.
+func (b *browser) cookie(host, name string) string {
+	u, err := url.Parse(b.url(host, "/"))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for _, c := range b.client.Jar.Cookies(u) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+type initiatorKey struct{}
+
+type browserTransport struct {
+	b    *browser
+	base http.RoundTripper
+}
+
+// site is the part of a host name that SameSite compares: its last two
+// labels, which is right for the names tests use.
+func site(host string) string {
+	labels := strings.Split(host, ".")
+	return strings.Join(labels[max(len(labels)-2, 0):], ".")
+}
+
+func (bt browserTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	// The chain: the page that started the navigation, then each URL that
+	// redirected. One of another site makes the request cross-site.
+	chain := []string{}
+	if from, _ := req.Context().Value(initiatorKey{}).(string); from != "" {
+		chain = append(chain, from)
+	}
+	for prev := req.Response; prev != nil; prev = prev.Request.Response {
+		chain = append(chain, prev.Request.URL.String())
+	}
+	fetchSite := "none"
+	if len(chain) > 0 {
+		fetchSite = "same-origin"
+	}
+	for _, link := range chain {
+		u, err := url.Parse(link)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case site(u.Hostname()) != site(req.URL.Hostname()):
+			fetchSite = "cross-site"
+		case u.Host != req.URL.Host && fetchSite == "same-origin":
+			fetchSite = "same-site"
+		}
+	}
+	out := req.Clone(req.Context())
+	out.Header.Set("Sec-Fetch-Site", fetchSite)
+	out.Header.Set("Sec-Fetch-Mode", "navigate")
+	out.Header.Set("Sec-Fetch-Dest", "document")
+	if req.Method == http.MethodPost && len(chain) > 0 {
+		if u, err := url.Parse(chain[len(chain)-1]); err == nil {
+			out.Header.Set("Origin", u.Scheme+"://"+u.Host)
+		}
+	}
+	if fetchSite == "cross-site" {
+		out.Header.Del("Cookie")
+		for _, c := range req.Cookies() {
+			if bt.b.sends(req.URL.Hostname(), c.Name, req.Method) {
+				out.AddCookie(c)
+			}
+		}
+	}
+	resp, err := bt.base.RoundTrip(out)
+	if err == nil {
+		bt.b.mu.Lock()
+		for _, c := range resp.Cookies() {
+			bt.b.sameSite[req.URL.Hostname()+" "+c.Name] = c.SameSite
+		}
+		bt.b.mu.Unlock()
+	}
+	return resp, err
+}
+
+// sends reports whether a browser sends host's cookie name with a
+// cross-site top-level request of method.
+func (b *browser) sends(host, name, method string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	switch b.sameSite[host+" "+name] {
+	case http.SameSiteNoneMode:
+		return true
+	case http.SameSiteStrictMode:
+		return false
+	}
+	return method == http.MethodGet || method == http.MethodHead
 }

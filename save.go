@@ -163,6 +163,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			}
 			if s.chunksSent == 0 {
 				m.warnOutsidePath(s, r)
+				m.warnCrossSite(s, r)
 			}
 			if s.retired {
 				m.expireRetired(h, s, buf)

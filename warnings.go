@@ -233,6 +233,39 @@ func (m *Manager) warnOutsidePath(s *Session, r *http.Request) {
 		slog.String("fix", "set Options.Path to a prefix of every path that uses the session, \"/\" for all; behind a proxy that strips a prefix, have it send X-Forwarded-Prefix"))
 }
 
+// warnCrossSite logs, once per Manager, a session read, and left
+// unwritten, without a cookie by a cross-site request (Sec-Fetch-Site, which browsers send) that
+// browsers send without a cookie of the Manager's SameSite: under Lax
+// (and by default, which Chrome takes as Lax) anything but a top-level GET
+// navigation, such as an identity provider's form_post callback; under
+// Strict any. The handler sees an empty session whoever is signed in, so
+// its check of an OAuth state fails as a forgery would, with nothing else
+// to say why.
+func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
+	mode := m.attrs.SameSite
+	if m.crossSiteLogged.Load() || mode == http.SameSiteNoneMode || r == nil {
+		return
+	}
+	if site := r.Header["Sec-Fetch-Site"]; len(site) != 1 || site[0] != "cross-site" {
+		return
+	}
+	navigation := (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document"
+	if navigation && mode != http.SameSiteStrictMode || m.crossSiteLogged.Swap(true) {
+		return
+	}
+	name := "Lax"
+	switch mode {
+	case http.SameSiteStrictMode:
+		name = "Strict"
+	case http.SameSiteDefaultMode:
+		name = "unset (Lax in Chrome)"
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cross-site request read the session, and browsers send no cookie of its SameSite with such a request: it sees no session, whoever is signed in, and a check against the session (an OAuth state) fails as if forged (logged once)",
+		slog.String("method", r.Method), slog.String("path", urlPath(r)), slog.String("same_site", name),
+		slog.String("fix", "for an identity provider's response_mode=form_post, keep the login's state in a second Manager with SameSite None (README, \"Signing in with OAuth or OpenID Connect\"), or use response_mode=query; under Strict, use Lax"))
+}
+
 // forwardedHostMatch reports whether a proxy's X-Forwarded-Host or
 // Forwarded host= (RFC 7239) names a host inside domain.
 func forwardedHostMatch(h http.Header, domain string) bool {

@@ -1,0 +1,544 @@
+package cookiesession_test
+
+// Sign-in flows as applications write them on top of the session: an
+// OpenID Connect login against a fake identity provider (authorization
+// code with PKCE, state and nonce kept in the session across the round
+// trip), with response_mode query and form_post; Renew at login, a flash
+// after the redirect, remember me, step-up re-authentication, logout and
+// logout everywhere through Validate, requests racing a logout, and
+// http.CrossOriginProtection in front. The browser (helpers_test.go)
+// withholds cookies by SameSite as browsers do.
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+const (
+	appHost      = "app.example.com"
+	idpHost      = "login.idp.example.net"
+	clientID     = "app"
+	clientSecret = "app-secret-for-tests-only"
+	stepUpWithin = 5 * time.Minute
+)
+
+// ---- the identity provider ---------------------------------------------
+
+// idp signs alice in at its consent page (again with prompt=login), sends
+// the browser back by response_mode, and at its token endpoint checks the
+// PKCE verifier and returns an ID token signed with the client secret.
+type idp struct {
+	clock    *fakeClock
+	issuer   string // as the browser reaches it
+	mu       sync.Mutex
+	codes    map[string]idpGrant
+	authTime time.Time // when alice last signed in here
+}
+
+type idpGrant struct {
+	redirectURI, challenge, nonce string
+	authTime                      time.Time
+}
+
+func (p *idp) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /authorize", func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		if q.Get("client_id") != clientID || q.Get("response_type") != "code" || q.Get("code_challenge_method") != "S256" ||
+			q.Get("code_challenge") == "" || q.Get("state") == "" || q.Get("nonce") == "" {
+			http.Error(w, "invalid_request", http.StatusBadRequest)
+			return
+		}
+		writeForm(w, "/consent", q) // "Allow app to sign you in?"
+	})
+	mux.HandleFunc("POST /consent", func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		if p.authTime.IsZero() || r.FormValue("prompt") == "login" {
+			p.authTime = p.clock.Now()
+		}
+		code := randomToken()
+		p.codes[code] = idpGrant{r.FormValue("redirect_uri"), r.FormValue("code_challenge"), r.FormValue("nonce"), p.authTime}
+		p.mu.Unlock()
+		back := url.Values{"code": {code}, "state": {r.FormValue("state")}}
+		if r.FormValue("response_mode") == "form_post" {
+			writeForm(w, r.FormValue("redirect_uri"), back) // submitted by script, cross-site
+			return
+		}
+		http.Redirect(w, r, r.FormValue("redirect_uri")+"?"+back.Encode(), http.StatusFound)
+	})
+	mux.HandleFunc("POST /token", func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		grant, ok := p.codes[r.FormValue("code")]
+		delete(p.codes, r.FormValue("code")) // a code is used once
+		p.mu.Unlock()
+		if !ok || r.FormValue("client_secret") != clientSecret || r.FormValue("redirect_uri") != grant.redirectURI ||
+			s256(r.FormValue("code_verifier")) != grant.challenge {
+			http.Error(w, `{"error":"invalid_grant"}`, http.StatusBadRequest)
+			return
+		}
+		now := p.clock.Now().Unix()
+		idToken := signIDToken(idClaims{Issuer: p.issuer, Subject: "alice", Audience: clientID, Nonce: grant.nonce,
+			IssuedAt: now, Expiry: now + 300, AuthTime: grant.authTime.Unix()})
+		_ = json.NewEncoder(w).Encode(map[string]string{"id_token": idToken, "token_type": "Bearer", "access_token": randomToken()})
+	})
+	return mux
+}
+
+// writeForm answers with a page whose form posts fields to action: the
+// IdP's consent page, and its form_post answer, which a script submits.
+func writeForm(w http.ResponseWriter, action string, fields url.Values) {
+	fmt.Fprintf(w, "<form method=\"post\" action=\"%s\">\n", html.EscapeString(action))
+	for name, vals := range fields {
+		fmt.Fprintf(w, "<input type=\"hidden\" name=\"%s\" value=\"%s\">\n", html.EscapeString(name), html.EscapeString(vals[0]))
+	}
+	fmt.Fprintln(w, "</form>")
+}
+
+var (
+	formAction = regexp.MustCompile(`<form method="post" action="([^"]*)">`)
+	formInput  = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)">`)
+)
+
+// submit posts the form on the page page, shown at pageURL, as a click or a
+// script does.
+func (b *browser) submit(pageURL, page string) (*http.Response, string) {
+	b.t.Helper()
+	action := formAction.FindStringSubmatch(page)
+	if action == nil {
+		b.t.Fatalf("no form on %s:\n%s", pageURL, page)
+	}
+	base, err := url.Parse(pageURL)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	target, err := base.Parse(html.UnescapeString(action[1]))
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	form := url.Values{}
+	for _, in := range formInput.FindAllStringSubmatch(page, -1) {
+		form.Set(html.UnescapeString(in[1]), html.UnescapeString(in[2]))
+	}
+	return b.navigate(pageURL, http.MethodPost, target.String(), form)
+}
+
+type idClaims struct {
+	Issuer   string `json:"iss"`
+	Subject  string `json:"sub"`
+	Audience string `json:"aud"`
+	Nonce    string `json:"nonce"`
+	IssuedAt int64  `json:"iat"`
+	Expiry   int64  `json:"exp"`
+	AuthTime int64  `json:"auth_time"`
+}
+
+var jwtHeader = base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+
+func signIDToken(c idClaims) string {
+	payload, _ := json.Marshal(c)
+	signed := jwtHeader + "." + base64.RawURLEncoding.EncodeToString(payload)
+	mac := hmac.New(sha256.New, []byte(clientSecret))
+	mac.Write([]byte(signed))
+	return signed + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+}
+
+func verifyIDToken(token string) (idClaims, error) {
+	var c idClaims
+	header, rest, _ := strings.Cut(token, ".")
+	payload, sig, _ := strings.Cut(rest, ".")
+	mac := hmac.New(sha256.New, []byte(clientSecret))
+	mac.Write([]byte(header + "." + payload))
+	got, err := base64.RawURLEncoding.DecodeString(sig)
+	if header != jwtHeader || err != nil || !hmac.Equal(got, mac.Sum(nil)) {
+		return c, errors.New("bad ID token signature")
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return c, err
+	}
+	return c, json.Unmarshal(raw, &c)
+}
+
+func s256(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func randomToken() string { return rand.Text() }
+
+// ---- the application ---------------------------------------------------
+
+// pendingLogin is what a login keeps in the session between the redirect
+// to the IdP and the callback.
+type pendingLogin struct {
+	State, Nonce, Verifier, ReturnTo string
+	Remember, StepUp                 bool
+}
+
+// rp is the application, configured the ways the tests compare.
+type rp struct {
+	t        *testing.T
+	clock    *fakeClock
+	ring     *cookiesession.KeyRing
+	log      *syncBuffer
+	sessions *cookiesession.Manager // the user's session
+	pending  *cookiesession.Manager // where a login in progress waits: sessions, or a SameSite=None one
+	idp      *idp
+	idpSrv   *httptest.Server
+	self     string // the app's origin as the browser reaches it
+	mode     string // response_mode
+
+	keyByState        bool // each login under its own key, so that two tabs can sign in at once
+	finishOnGet       bool // a form_post callback redirects to a GET that signs the user in
+	forgetRemember    bool // set a Lifetime only when "remember me" is ticked
+	endOnLogout       bool // keep the ids of ended sessions, refused in Validate
+	revokeByCreatedAt bool // compare a revocation with CreatedAt, not a login time kept in the session
+
+	mu      sync.Mutex
+	ended   map[string]bool
+	revoked map[string]time.Time // user -> sessions signed in before are refused
+	release chan struct{}        // /slow waits on it
+	started chan struct{}        // /slow says it has read the session
+}
+
+type rpConfig struct {
+	opts        cookiesession.Options // the user's session
+	pendingOpts *cookiesession.Options
+	mode        string
+	bypass      bool // exempt POST /callback from CrossOriginProtection, as form_post needs
+}
+
+// newRP starts the IdP and the application and returns them with a browser
+// that reaches both.
+func newRP(t *testing.T, cfg rpConfig, configure func(*rp)) (*rp, *browser) {
+	t.Helper()
+	a := &rp{t: t, clock: newFakeClock(fixedNow), ring: ringOf(t, keyA), log: new(syncBuffer), mode: cfg.mode,
+		ended: map[string]bool{}, revoked: map[string]time.Time{}}
+	if configure != nil {
+		configure(a)
+	}
+	a.idp = &idp{clock: a.clock, codes: map[string]idpGrant{}}
+	a.idpSrv = httptest.NewTLSServer(a.idp.routes())
+	t.Cleanup(a.idpSrv.Close)
+	opts := cfg.opts
+	opts.Now, opts.Logger, opts.Validate = a.clock.Now, debugLogger(a.log), a.validate
+	var err error
+	if a.sessions, err = cookiesession.New(a.ring, opts); err != nil {
+		t.Fatal(err)
+	}
+	a.pending = a.sessions
+	if cfg.pendingOpts != nil {
+		p := *cfg.pendingOpts
+		p.Now, p.Logger = a.clock.Now, debugLogger(a.log)
+		if a.pending, err = cookiesession.New(a.ring, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	protection := http.NewCrossOriginProtection()
+	if cfg.bypass {
+		// The state check guards the callback: it must take the IdP's POST.
+		protection.AddInsecureBypassPattern("POST /callback")
+	}
+	h := a.sessions.Handler(a.routes())
+	if a.pending != a.sessions {
+		h = a.sessions.Handler(a.pending.Handler(a.routes()))
+	}
+	app := httptest.NewTLSServer(protection.Handler(h))
+	t.Cleanup(app.Close)
+	b := newBrowser(t, map[string]*httptest.Server{appHost: app, idpHost: a.idpSrv})
+	a.self, a.idp.issuer = strings.TrimSuffix(b.url(appHost, ""), "/"), strings.TrimSuffix(b.url(idpHost, ""), "/")
+	return a, b
+}
+
+func (a *rp) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		s := a.sessions.FromContext(r.Context())
+		flashes := s.Flashes() // before the body, which commits the cookie
+		fmt.Fprintf(w, "user=%s flashes=%q cart=%s", s.GetString("user"), flashes, s.GetString("cart"))
+	})
+	mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+		_ = a.sessions.FromContext(r.Context()).Set("cart", r.FormValue("item"))
+	})
+	mux.HandleFunc("GET /login", a.startLogin)
+	mux.HandleFunc("GET /callback", a.callback)
+	mux.HandleFunc("POST /callback", a.callback)
+	mux.HandleFunc("GET /login/done", func(w http.ResponseWriter, r *http.Request) {
+		var login pendingLogin
+		tx := a.pending.FromContext(r.Context())
+		if ok, err := tx.GetJSON("verified", &login); !ok || err != nil {
+			http.Error(w, "no login to finish", http.StatusBadRequest)
+			return
+		}
+		tx.Delete("verified")
+		var c idClaims
+		_, _ = tx.GetJSON("claims", &c)
+		tx.Delete("claims")
+		a.signIn(w, r, login, c)
+	})
+	mux.HandleFunc("POST /account/delete", func(w http.ResponseWriter, r *http.Request) {
+		s := a.sessions.FromContext(r.Context())
+		if s.GetString("user") == "" {
+			http.Error(w, "sign in", http.StatusUnauthorized)
+			return
+		}
+		if a.clock.Now().Sub(s.GetTime("auth_time")) > stepUpWithin {
+			http.Error(w, "sign in again to delete your account", http.StatusForbidden)
+			return
+		}
+		fmt.Fprint(w, "deleted")
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		s := a.sessions.FromContext(r.Context())
+		if a.endOnLogout && s.Has("user") {
+			a.mu.Lock()
+			a.ended[s.ID()] = true // a table with a TTL of CreatedAt + MaxAge in production
+			a.mu.Unlock()
+		}
+		s.Destroy()
+		s.AddFlash("Signed out") // a new, anonymous session
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("POST /logout-everywhere", func(w http.ResponseWriter, r *http.Request) {
+		s := a.sessions.FromContext(r.Context())
+		now := a.clock.Now()
+		a.mu.Lock()
+		a.revoked[s.GetString("user")] = now
+		a.mu.Unlock()
+		s.Renew() // this device stays signed in, in a new session
+		_ = s.Set("login_at", now)
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+		s := a.sessions.FromContext(r.Context())
+		_ = s.Set("last_page", "/slow")
+		a.started <- struct{}{}
+		<-a.release
+		fmt.Fprintf(w, "user=%s", s.GetString("user"))
+	})
+	return mux
+}
+
+func (a *rp) validate(r *http.Request, s *cookiesession.Session) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.ended[s.ID()] {
+		return errors.New("session ended by logout")
+	}
+	revokedAt, ok := a.revoked[s.GetString("user")]
+	signedIn := s.GetTime("login_at")
+	if a.revokeByCreatedAt {
+		signedIn = s.CreatedAt()
+	}
+	if ok && signedIn.Before(revokedAt) {
+		return errors.New("signed out everywhere")
+	}
+	return nil
+}
+
+func (a *rp) startLogin(w http.ResponseWriter, r *http.Request) {
+	tx := a.pending.FromContext(r.Context())
+	login := pendingLogin{State: randomToken(), Nonce: randomToken(), Verifier: randomToken() + randomToken(),
+		ReturnTo: r.FormValue("return_to"), Remember: r.FormValue("remember") == "on", StepUp: r.FormValue("prompt") == "login"}
+	if err := tx.SetJSON(a.pendingKey(login.State), login); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	q := url.Values{"client_id": {clientID}, "response_type": {"code"}, "redirect_uri": {a.self + "/callback"},
+		"scope": {"openid"}, "state": {login.State}, "nonce": {login.Nonce},
+		"code_challenge": {s256(login.Verifier)}, "code_challenge_method": {"S256"}, "response_mode": {a.mode}}
+	if login.StepUp {
+		q.Set("prompt", "login")
+	}
+	http.Redirect(w, r, a.idp.issuer+"/authorize?"+q.Encode(), http.StatusFound)
+}
+
+func (a *rp) pendingKey(state string) string {
+	if a.keyByState {
+		return "login:" + state
+	}
+	return "login"
+}
+
+func (a *rp) callback(w http.ResponseWriter, r *http.Request) {
+	tx := a.pending.FromContext(r.Context())
+	state := r.FormValue("state")
+	var login pendingLogin
+	ok, err := tx.GetJSON(a.pendingKey(state), &login)
+	if !ok || err != nil || subtle.ConstantTimeCompare([]byte(login.State), []byte(state)) != 1 {
+		http.Error(w, "state mismatch", http.StatusBadRequest)
+		return
+	}
+	tx.Delete(a.pendingKey(state)) // the state is good once
+	claims, err := a.exchange(r.FormValue("code"), login.Verifier)
+	if err == nil && (claims.Issuer != a.idp.issuer || claims.Audience != clientID ||
+		subtle.ConstantTimeCompare([]byte(claims.Nonce), []byte(login.Nonce)) != 1 || a.clock.Now().Unix() >= claims.Expiry) {
+		err = errors.New("ID token refused")
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	if a.finishOnGet {
+		// The user's own Lax session is not sent with this cross-site
+		// POST; it is with the top-level GET this redirects to.
+		_ = tx.SetJSON("verified", login)
+		_ = tx.SetJSON("claims", claims)
+		http.Redirect(w, r, "/login/done", http.StatusSeeOther)
+		return
+	}
+	a.signIn(w, r, login, claims)
+}
+
+// exchange redeems code at the IdP's token endpoint, over the back channel.
+func (a *rp) exchange(code, verifier string) (idClaims, error) {
+	resp, err := a.idpSrv.Client().PostForm(a.idpSrv.URL+"/token", url.Values{"grant_type": {"authorization_code"},
+		"code": {code}, "code_verifier": {verifier}, "redirect_uri": {a.self + "/callback"},
+		"client_id": {clientID}, "client_secret": {clientSecret}})
+	if err != nil {
+		return idClaims{}, err
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		IDToken string `json:"id_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil || resp.StatusCode != http.StatusOK {
+		return idClaims{}, fmt.Errorf("token endpoint: %d %v", resp.StatusCode, err)
+	}
+	return verifyIDToken(tok.IDToken)
+}
+
+func (a *rp) signIn(w http.ResponseWriter, r *http.Request, login pendingLogin, c idClaims) {
+	s := a.sessions.FromContext(r.Context())
+	s.Renew() // a new id for the signed-in session
+	err := errors.Join(s.Set("user", c.Subject), s.Set("auth_time", time.Unix(c.AuthTime, 0)), s.Set("login_at", a.clock.Now()))
+	switch {
+	case login.Remember:
+		err = errors.Join(err, s.SetLifetime(cookiesession.Lifetime{MaxAge: 30 * 24 * time.Hour, IdleTimeout: 7 * 24 * time.Hour}))
+	case !a.forgetRemember:
+		err = errors.Join(err, s.SetLifetime(cookiesession.Lifetime{BrowserSession: true}))
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.AddFlash("Signed in as " + c.Subject)
+	returnTo := login.ReturnTo
+	if !strings.HasPrefix(returnTo, "/") || strings.HasPrefix(returnTo, "//") {
+		returnTo = "/" // no open redirect
+	}
+	http.Redirect(w, r, returnTo, http.StatusSeeOther)
+}
+
+// login runs a sign-in from the app's home page to the page it ends on.
+func (a *rp) login(b *browser, query string) (*http.Response, string) {
+	a.t.Helper()
+	consentURL, consent := a.startAt(b, query)
+	return a.consent(b, consentURL, consent)
+}
+
+// startAt follows /login?query to the IdP's consent page.
+func (a *rp) startAt(b *browser, query string) (string, string) {
+	a.t.Helper()
+	resp, page := b.navigate(a.self+"/", http.MethodGet, a.self+"/login?"+query, nil)
+	if resp.Request.URL.Hostname() != idpHost {
+		a.t.Fatalf("/login ended at %s, not at the IdP: %d %s", resp.Request.URL, resp.StatusCode, page)
+	}
+	return resp.Request.URL.String(), page
+}
+
+// consent allows the login on the consent page and follows the IdP back,
+// submitting its form_post answer as its script would.
+func (a *rp) consent(b *browser, consentURL, consent string) (*http.Response, string) {
+	a.t.Helper()
+	resp, page := b.submit(consentURL, consent)
+	if a.mode == "form_post" {
+		return b.submit(resp.Request.URL.String(), page)
+	}
+	return resp, page
+}
+
+// record opens the browser's token of the user's session.
+func (a *rp) record(b *browser, name string) cookiesession.Record {
+	a.t.Helper()
+	codec, err := cookiesession.NewCodec(a.ring, cookiesession.CodecOptions{Name: name, MaxLifetime: 30 * 24 * time.Hour})
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	rec, err := codec.OpenAt(b.cookie(appHost, name), a.clock.Now())
+	if err != nil {
+		a.t.Fatalf("the browser's %s cookie: %v", name, err)
+	}
+	return rec
+}
+
+func has(rec cookiesession.Record, key string) bool {
+	_, ok := rec.Values.Get(key)
+	return ok
+}
+
+// ---- the tests ---------------------------------------------------------
+
+// home shows the home page, as the user's next click does.
+func home(a *rp, b *browser) string {
+	a.t.Helper()
+	_, page := b.navigate(a.self+"/", http.MethodGet, a.self+"/", nil)
+	return page
+}
+
+// TestOIDCLoginQueryMode signs in with response_mode=query, keeping the
+// state, nonce and PKCE verifier in the user's own SameSite=Lax session:
+// the IdP's redirect back is a top-level GET, which carries the cookie.
+// Renew gives the signed-in session a new id and keeps the cart, the
+// flash shows once after the redirect, and the callback cannot be replayed.
+func TestOIDCLoginQueryMode(t *testing.T) {
+	a, b := newRP(t, rpConfig{opts: cookiesession.Options{Name: "__Host-session"}, mode: "query"}, nil)
+	b.navigate(a.self+"/", http.MethodPost, a.self+"/cart", url.Values{"item": {"book"}})
+	anonymous := a.record(b, "__Host-session")
+
+	consentURL, consent := a.startAt(b, "return_to=/")
+	if rec := a.record(b, "__Host-session"); rec.ID != anonymous.ID || !has(rec, "login") {
+		t.Fatalf("the pending login is not in the session: %v", rec.Values.Keys())
+	}
+	resp, page := a.consent(b, consentURL, consent)
+	if resp.StatusCode != http.StatusOK || page != `user=alice flashes=["Signed in as alice"] cart=book` {
+		t.Fatalf("after the login: %d %q", resp.StatusCode, page)
+	}
+	signedIn := a.record(b, "__Host-session")
+	if signedIn.ID == anonymous.ID || has(signedIn, "login") {
+		t.Errorf("signed-in session: id renewed %v, pending login left %v", signedIn.ID != anonymous.ID, has(signedIn, "login"))
+	}
+	if page := home(a, b); page != `user=alice flashes=[] cart=book` {
+		t.Errorf("next page: %q, want the flash gone", page)
+	}
+
+	// The browser goes back to the callback: the state was used.
+	callback := resp.Request.Response.Request.URL.String() // the 303 came from it
+	if !strings.Contains(callback, "/callback?") {
+		t.Fatalf("no callback in the redirect chain: %s", callback)
+	}
+	resp, page = b.navigate(a.idp.issuer+"/consent", http.MethodGet, callback, nil)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "state mismatch") {
+		t.Errorf("replayed callback: %d %q", resp.StatusCode, page)
+	}
+	if lines := a.log.lines("cross-site"); len(lines) > 0 {
+		t.Errorf("a query-mode login logged:\n%s", strings.Join(lines, "\n"))
+	}
+}
