@@ -318,9 +318,9 @@ func (a *rp) routes() http.Handler {
 	})
 	mux.HandleFunc("POST /logout-everywhere", func(w http.ResponseWriter, r *http.Request) {
 		s := a.sessions.FromContext(r.Context())
-		now := a.clock.Now()
+		now, user := a.clock.Now(), s.GetString("user") // opens the session: Validate runs here, outside mu
 		a.mu.Lock()
-		a.revoked[s.GetString("user")] = now
+		a.revoked[user] = now
 		a.mu.Unlock()
 		s.Renew() // this device stays signed in, in a new session
 		_ = s.Set("login_at", now)
@@ -540,5 +540,199 @@ func TestOIDCLoginQueryMode(t *testing.T) {
 	}
 	if lines := a.log.lines("cross-site"); len(lines) > 0 {
 		t.Errorf("a query-mode login logged:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
+// TestOIDCFormPostUnderLax is response_mode=form_post with the login kept
+// in the default SameSite=Lax session: the IdP's page posts the code back
+// cross-site, and browsers send no Lax cookie with that POST (nor a Strict
+// one with the query mode's GET). The callback finds no login and answers
+// "state mismatch", as it would for a forged one; the Manager logs why, once. CrossOriginProtection, in front, refuses
+// that POST outright until the callback is exempted.
+func TestOIDCFormPostUnderLax(t *testing.T) {
+	t.Run("CrossOriginProtection", func(t *testing.T) {
+		a, b := newRP(t, rpConfig{mode: "form_post"}, nil)
+		resp, page := a.login(b, "")
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "cross-origin") {
+			t.Errorf("form_post callback without the bypass: %d %q", resp.StatusCode, page)
+		}
+	})
+	for _, tc := range []struct {
+		name     string
+		sameSite http.SameSite
+		mode     string
+		method   string
+	}{
+		{"Lax", http.SameSiteLaxMode, "form_post", "POST"},
+		{"unset", http.SameSiteDefaultMode, "form_post", "POST"},
+		{"Strict", http.SameSiteStrictMode, "form_post", "POST"},
+		{"Strict, query", http.SameSiteStrictMode, "query", "GET"}, // Strict withholds it from a cross-site GET too
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newRP(t, rpConfig{opts: cookiesession.Options{SameSite: tc.sameSite}, mode: tc.mode, bypass: true}, nil)
+			resp, page := a.login(b, "")
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(page, "state mismatch") {
+				t.Fatalf("form_post callback: %d %q", resp.StatusCode, page)
+			}
+			if resp.Request.Header.Get("Cookie") != "" {
+				t.Errorf("the callback carried %q", resp.Request.Header.Get("Cookie"))
+			}
+			lines := a.log.lines("level=WARN")
+			if len(lines) != 1 || !strings.Contains(lines[0], "a cross-site request read the session") ||
+				!strings.Contains(lines[0], "method="+tc.method+" path=/callback") || !strings.Contains(lines[0], "SameSite None") {
+				t.Errorf("want one Warn naming the cross-site POST and the fix, got:\n%s", a.log)
+			}
+			a.login(b, "") // once per Manager
+			if n := len(a.log.lines("level=WARN")); n != 1 {
+				t.Errorf("%d Warn lines after a second failed login, want 1", n)
+			}
+		})
+	}
+}
+
+// TestOIDCFormPostSameSiteNone makes form_post work. README's advice, a
+// SameSite=None session, works with or without Partitioned (a top-level
+// POST is first-party, in the site's own partition), and New refuses
+// either without Secure. A second Manager with SameSite=None for the
+// login alone keeps the user's session Lax: that session is not sent with
+// the IdP's POST, so a callback that signs the user in there starts a new
+// one and the cart is lost, while one that redirects to a GET first (which
+// carries the Lax cookie) keeps it.
+func TestOIDCFormPostSameSiteNone(t *testing.T) {
+	none := cookiesession.Options{Name: "__Host-session", SameSite: http.SameSiteNoneMode}
+	partitioned := none
+	partitioned.Partitioned = true
+	pendingOpts := &cookiesession.Options{Name: "__Host-login", SameSite: http.SameSiteNoneMode, MaxAge: 10 * time.Minute}
+	for _, tc := range []struct {
+		name        string
+		cfg         rpConfig
+		finishOnGet bool
+		want        string
+	}{
+		{"session SameSite None", rpConfig{opts: none}, false, "cart=book"},
+		{"session SameSite None, Partitioned", rpConfig{opts: partitioned}, false, "cart=book"},
+		{"login cookie None, signed in at the callback", rpConfig{pendingOpts: pendingOpts}, false, "cart="},
+		{"login cookie None, signed in at a GET", rpConfig{pendingOpts: pendingOpts}, true, "cart=book"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.mode, tc.cfg.bypass = "form_post", true
+			tc.cfg.opts.Name = "__Host-session"
+			a, b := newRP(t, tc.cfg, func(a *rp) { a.finishOnGet = tc.finishOnGet })
+			b.navigate(a.self+"/", http.MethodPost, a.self+"/cart", url.Values{"item": {"book"}})
+			anonymous := a.record(b, "__Host-session")
+			resp, page := a.login(b, "")
+			if want := `user=alice flashes=["Signed in as alice"] ` + tc.want; resp.StatusCode != http.StatusOK || page != want {
+				t.Fatalf("after the login: %d %q, want %q", resp.StatusCode, page, want)
+			}
+			if a.record(b, "__Host-session").ID == anonymous.ID {
+				t.Error("the signed-in session kept the anonymous one's id")
+			}
+			if lines := a.log.lines("level=WARN"); len(lines) > 0 {
+				t.Errorf("logged:\n%s", strings.Join(lines, "\n"))
+			}
+		})
+	}
+	for _, opts := range []cookiesession.Options{
+		{SameSite: http.SameSiteNoneMode, DisableSecure: true},
+		{SameSite: http.SameSiteNoneMode, Partitioned: true, DisableSecure: true},
+	} {
+		if _, err := cookiesession.New(ringOf(t, keyA), opts); err == nil || !strings.Contains(err.Error(), "DisableSecure") {
+			t.Errorf("New(%+v): %v, want an error naming DisableSecure", opts, err)
+		}
+	}
+}
+
+// TestOIDCTwoTabsSignIn starts a login in two tabs before finishing
+// either. Kept under one key, the second tab's login replaces the first's,
+// whose callback then fails its state check; kept under a key per state,
+// both finish.
+func TestOIDCTwoTabsSignIn(t *testing.T) {
+	for _, keyByState := range []bool{false, true} {
+		t.Run(fmt.Sprint("key by state ", keyByState), func(t *testing.T) {
+			a, b := newRP(t, rpConfig{mode: "query"}, func(a *rp) { a.keyByState = keyByState })
+			url1, consent1 := a.startAt(b, "")
+			url2, consent2 := a.startAt(b, "")
+			resp1, page1 := a.consent(b, url1, consent1)
+			resp2, page2 := a.consent(b, url2, consent2)
+			if resp2.StatusCode != http.StatusOK || !strings.HasPrefix(page2, "user=alice") {
+				t.Errorf("second tab: %d %q", resp2.StatusCode, page2)
+			}
+			firstOK := resp1.StatusCode == http.StatusOK && strings.HasPrefix(page1, "user=alice")
+			if firstOK != keyByState {
+				t.Errorf("first tab: %d %q; want it signed in: %v", resp1.StatusCode, page1, keyByState)
+			}
+		})
+	}
+}
+
+// TestRememberMeAcrossLogins: Renew keeps the session's Lifetime, so a
+// login that sets one only when "remember me" is ticked leaves an earlier
+// login's 30 days on a session whose user did not tick it this time. Set it
+// on both branches.
+func TestRememberMeAcrossLogins(t *testing.T) {
+	for _, forget := range []bool{true, false} {
+		t.Run(fmt.Sprint("Lifetime set only if ticked ", forget), func(t *testing.T) {
+			a, b := newRP(t, rpConfig{opts: cookiesession.Options{MaxLifetime: 30 * 24 * time.Hour}, mode: "query"},
+				func(a *rp) { a.forgetRemember = forget })
+			a.login(b, "remember=on")
+			if got := a.record(b, "session").Lifetime.MaxAge; got != 30*24*time.Hour {
+				t.Fatalf("remembered login: Lifetime.MaxAge %v", got)
+			}
+			a.clock.Advance(time.Hour)
+			a.login(b, "") // again, on a shared computer, unticked
+			got := a.record(b, "session").Lifetime
+			if remembered := got.MaxAge == 30*24*time.Hour && !got.BrowserSession; remembered != forget {
+				t.Errorf("unticked login: Lifetime %+v; still remembered: %v, want %v", got, remembered, forget)
+			}
+		})
+	}
+}
+
+// TestStepUpReauthentication keeps the IdP's auth_time in the session: an
+// account deletion ten minutes after the login asks to sign in again, a
+// login with prompt=login records a fresh auth_time, and the deletion
+// goes through.
+func TestStepUpReauthentication(t *testing.T) {
+	a, b := newRP(t, rpConfig{mode: "query"}, nil)
+	a.login(b, "")
+	a.clock.Advance(10 * time.Minute)
+	resp, page := b.navigate(a.self+"/", http.MethodPost, a.self+"/account/delete", url.Values{})
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("deletion 10 minutes after login: %d %q", resp.StatusCode, page)
+	}
+	before := a.record(b, "session")
+	a.login(b, "prompt=login&return_to=/")
+	after := a.record(b, "session")
+	if got, _ := after.Values.Get("auth_time"); !got.(time.Time).Equal(a.clock.Now().Truncate(time.Second)) || after.ID == before.ID {
+		t.Errorf("after step-up: auth_time %v (now %v), id renewed %v", got, a.clock.Now(), after.ID != before.ID)
+	}
+	if resp, page := b.navigate(a.self+"/", http.MethodPost, a.self+"/account/delete", url.Values{}); resp.StatusCode != http.StatusOK {
+		t.Errorf("deletion after step-up: %d %q", resp.StatusCode, page)
+	}
+}
+
+// TestLogoutEverywhere signs alice in on two devices and signs out
+// everywhere from the first, at 12:00:10.300, by a revocation time checked
+// in Validate. The other device is signed out. The first stays signed in,
+// in a renewed session, when Validate compares the login time kept in the
+// session; compared with CreatedAt, which is in whole seconds (12:00:10),
+// the renewed session looks older than the revocation and is signed out too.
+func TestLogoutEverywhere(t *testing.T) {
+	for _, byCreatedAt := range []bool{false, true} {
+		t.Run(fmt.Sprint("CreatedAt ", byCreatedAt), func(t *testing.T) {
+			a, phone := newRP(t, rpConfig{mode: "query"}, func(a *rp) { a.revokeByCreatedAt = byCreatedAt })
+			laptop := phone.another()
+			a.login(phone, "")
+			a.login(laptop, "")
+			a.clock.Advance(10*time.Second + 300*time.Millisecond)
+			phone.navigate(a.self+"/", http.MethodPost, a.self+"/logout-everywhere", url.Values{})
+			if page := home(a, laptop); !strings.HasPrefix(page, "user= ") {
+				t.Errorf("other device after logout everywhere: %q", page)
+			}
+			page := home(a, phone)
+			if signedIn := strings.HasPrefix(page, "user=alice"); signedIn == byCreatedAt {
+				t.Errorf("the device that signed out the others: %q; signed in %v, want %v", page, signedIn, !byCreatedAt)
+			}
+		})
 	}
 }

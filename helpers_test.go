@@ -705,10 +705,11 @@ func loginToken(t *testing.T, f *fixture, user string) string {
 // (Chrome's default) unless the request is a top-level GET. Every request
 // is a top-level navigation, the way a user or a redirect moves a tab.
 type browser struct {
-	t      *testing.T
-	client *http.Client
-	addrs  map[string]string // host name → the server's 127.0.0.1 address
-	ports  map[string]string // host name → the server's port
+	t       *testing.T
+	client  *http.Client
+	servers map[string]*httptest.Server
+	addrs   map[string]string // host name → the server's 127.0.0.1 address
+	ports   map[string]string // host name → the server's port
 
 	mu       sync.Mutex
 	sameSite map[string]http.SameSite // host + " " + cookie name → its attribute
@@ -719,7 +720,7 @@ type browser struct {
 // certificate, which names example.com.
 func newBrowser(t *testing.T, servers map[string]*httptest.Server) *browser {
 	t.Helper()
-	b := &browser{t: t, addrs: map[string]string{}, ports: map[string]string{}, sameSite: map[string]http.SameSite{}}
+	b := &browser{t: t, servers: servers, addrs: map[string]string{}, ports: map[string]string{}, sameSite: map[string]http.SameSite{}}
 	var base *http.Transport
 	for host, srv := range servers {
 		u, err := url.Parse(srv.URL)
@@ -742,6 +743,9 @@ func newBrowser(t *testing.T, servers map[string]*httptest.Server) *browser {
 	t.Cleanup(base.CloseIdleConnections)
 	return b
 }
+
+// another returns a second browser, another device, on the same servers.
+func (b *browser) another() *browser { return newBrowser(b.t, b.servers) }
 
 // url returns the address of path on host.
 func (b *browser) url(host, path string) string {
