@@ -328,7 +328,11 @@ func (a *rp) routes() http.Handler {
 	})
 	mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
 		s := a.sessions.FromContext(r.Context())
-		_ = s.Set("last_page", "/slow")
+		if r.URL.RawQuery == "read" {
+			s.GetString("user")
+		} else {
+			_ = s.Set("last_page", "/slow")
+		}
 		a.started <- struct{}{}
 		<-a.release
 		fmt.Fprintf(w, "user=%s", s.GetString("user"))
@@ -734,5 +738,82 @@ func TestLogoutEverywhere(t *testing.T) {
 				t.Errorf("the device that signed out the others: %q; signed in %v, want %v", page, signedIn, !byCreatedAt)
 			}
 		})
+	}
+}
+
+// TestRequestRacingLogout: a request that began before a logout and
+// answers after it sends the session's cookie again, as the last writer:
+// one that stored a value, and one that only read, when its idle window
+// was due to slide. The logout is undone in the browser. Validate with the
+// ids of ended sessions refuses that cookie at the next request and clears
+// it; without it, the user is signed in again.
+func TestRequestRacingLogout(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		readOnly    bool
+		endOnLogout bool
+	}{
+		{"stores a value", false, false},
+		{"refresh due", true, false},
+		{"stores a value, ended ids in Validate", false, true},
+		{"refresh due, ended ids in Validate", true, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := newRP(t, rpConfig{opts: cookiesession.Options{IdleTimeout: 30 * time.Minute}, mode: "query"}, func(a *rp) {
+				a.endOnLogout = tc.endOnLogout
+				a.started, a.release = make(chan struct{}), make(chan struct{})
+			})
+			a.login(b, "")
+			a.clock.Advance(20 * time.Minute)
+			target := a.self + "/slow"
+			if tc.readOnly {
+				target += "?read"
+			}
+			slow := make(chan string)
+			go func() {
+				_, page := b.navigate(a.self+"/", http.MethodGet, target, nil)
+				slow <- page
+			}()
+			<-a.started
+			released := false
+			t.Cleanup(func() {
+				if !released { // a failure below: let the handler end, so that the server closes
+					close(a.release)
+				}
+			})
+			if _, page := b.navigate(a.self+"/", http.MethodPost, a.self+"/logout", url.Values{}); !strings.HasPrefix(page, `user= flashes=["Signed out"]`) {
+				t.Fatalf("after logout: %q", page)
+			}
+			close(a.release)
+			released = true
+			if page := <-slow; page != "user=alice" {
+				t.Fatalf("the slow request answered %q", page)
+			}
+			page := home(a, b)
+			if signedIn := strings.HasPrefix(page, "user=alice"); signedIn == tc.endOnLogout {
+				t.Errorf("after the slow answer: %q; signed in %v, want %v", page, signedIn, !tc.endOnLogout)
+			}
+		})
+	}
+}
+
+// TestCrossOriginProtectionBesideTheSession: http.CrossOriginProtection
+// in front refuses a cross-site POST to /logout (logout CSRF) and to /cart,
+// before the session is read, and lets the site's own form through.
+func TestCrossOriginProtectionBesideTheSession(t *testing.T) {
+	a, b := newRP(t, rpConfig{mode: "query"}, nil)
+	a.login(b, "")
+	const evil = "https://evil.example.org/"
+	for _, path := range []string{"/logout", "/cart"} {
+		resp, page := b.navigate(evil, http.MethodPost, a.self+path, url.Values{"item": {"junk"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("cross-site POST %s: %d %q", path, resp.StatusCode, page)
+		}
+	}
+	if page := home(a, b); page != `user=alice flashes=[] cart=` {
+		t.Errorf("after the cross-site POSTs: %q", page)
+	}
+	if _, page := b.navigate(a.self+"/", http.MethodPost, a.self+"/logout", url.Values{}); page != `user= flashes=["Signed out"] cart=` {
+		t.Errorf("after the site's own logout: %q", page)
 	}
 }
