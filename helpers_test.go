@@ -2,8 +2,9 @@ package cookiesession_test
 
 // The helpers the package's black-box tests and Examples share: keys,
 // rings and ring files, the fake clock, log capture, the cookie clients (a
-// hand-driven one for httptest recorders, and a TLS server with a net/http
-// cookie jar), and a ResponseWriter that keeps nothing.
+// hand-driven one for httptest recorders, a TLS server with a net/http
+// cookie jar, and a browser that withholds cookies by SameSite across
+// sites), and a ResponseWriter that keeps nothing.
 
 import (
 	"bytes"

@@ -413,7 +413,8 @@ func (s *Session) IsNew() bool {
 }
 
 // CreatedAt returns when the session began (for a new session, when this
-// request loaded it).
+// request loaded it), in whole seconds, as tokens carry it: compare a
+// revocation time with a login time stored in the session instead.
 func (s *Session) CreatedAt() time.Time {
 	s.lock()
 	defer s.unlock()
