@@ -1,0 +1,177 @@
+//go:build unix
+
+package cookiesession_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Unix only: mode 0000 makes a file unreadable, and a child runs as another
+// uid. Windows modes carry only the read-only attribute.
+
+// watchChildEnv makes the test binary act as the unprivileged watcher of
+// TestWatchFileUnreadableThenFixed: it names the ring file to watch.
+const watchChildEnv = "COOKIESESSION_TEST_WATCH_CHILD"
+
+// TestWatchFileUnreadableThenFixed lands a new ring file that its reader
+// cannot read (mode 0000), then fixes it with chmod, which changes neither
+// its content nor its times: the watcher must report the failure once and
+// retry until the reload succeeds. The reader is a child process running
+// as uid 65534 when the test runs as root, since root reads anything.
+func TestWatchFileUnreadableThenFixed(t *testing.T) {
+	if path := os.Getenv(watchChildEnv); path != "" {
+		runWatchChild(path)
+		return
+	}
+	dir := sharedDir(t)
+	first, second := sameSizeRings(t)
+	path := filepath.Join(dir, "ring.json")
+	writeFileMode(t, path, first, 0o644)
+	child := startWatchChild(t, dir, path)
+	child.expect(t, "loaded 1a2b3c4d")
+
+	writeFileMode(t, path+".new", second, 0o000)
+	if err := os.Rename(path+".new", path); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "report cookiesession: reading key ring: open "+path+": permission denied; primary 1a2b3c4d")
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	child.expect(t, "report <nil>; primary 5e6f7a8b")
+	child.stop(t)
+}
+
+// runWatchChild is the child's side: load, watch, print each report on
+// stdout until stdin closes.
+func runWatchChild(path string) {
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		fmt.Println("watch: load failed:", err)
+		return
+	}
+	fmt.Printf("watch: loaded %08x as uid %d\n", ring.Primary(), os.Geteuid())
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }()
+	_ = ring.WatchFile(ctx, path, time.Millisecond, func(err error) {
+		fmt.Printf("watch: report %v; primary %08x\n", err, ring.Primary())
+	})
+}
+
+// sharedDir returns a directory an unprivileged child can read.
+func sharedDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "cookiesession-watch-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func writeFileMode(t *testing.T, path string, data []byte, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// watchChild is the running child and the lines it printed.
+type watchChild struct {
+	cmd   *exec.Cmd
+	stdin io.Closer
+	lines chan string
+	seen  []string
+}
+
+// startWatchChild runs a copy of the test binary (go test keeps the
+// original in a directory only its owner can enter) as the watcher.
+func startWatchChild(t *testing.T, dir, path string) *watchChild {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "watcher.test")
+	data, err := os.ReadFile(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFileMode(t, bin, data, 0o755)
+	cmd := exec.Command(bin, "-test.run=^TestWatchFileUnreadableThenFixed$")
+	cmd.Env = append(os.Environ(), watchChildEnv+"="+path)
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	if os.Geteuid() == 0 {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	}
+	c := &watchChild{cmd: cmd, lines: make(chan string, 64)}
+	stdout, err := cmd.StdoutPipe()
+	if err == nil {
+		c.stdin, err = cmd.StdinPipe()
+	}
+	if err == nil {
+		err = cmd.Start()
+	}
+	if err != nil {
+		t.Fatalf("starting the unprivileged watcher: %v", err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	go func() {
+		defer close(c.lines)
+		scanner := bufio.NewScanner(stdout)
+		for scanner.Scan() {
+			if line, ok := strings.CutPrefix(scanner.Text(), "watch: "); ok {
+				c.lines <- line
+			}
+		}
+	}()
+	return c
+}
+
+// expect waits for the child's next line and checks that it starts with
+// want; a child running as root would fail the first expectation.
+func (c *watchChild) expect(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case line, ok := <-c.lines:
+		c.seen = append(c.seen, line)
+		if !ok || !strings.HasPrefix(line, want) {
+			t.Fatalf("watcher printed %q, want %q (all: %q)", line, want, c.seen)
+		}
+		if wantUID := 65534; strings.HasPrefix(want, "loaded") && os.Geteuid() == 0 && !strings.HasSuffix(line, fmt.Sprintf("uid %d", wantUID)) {
+			t.Fatalf("watcher runs as %q, want uid %d", line, wantUID)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("watcher printed nothing within 30s after %q", c.seen)
+	}
+}
+
+// stop closes the child's stdin, waits for it, and checks that it printed
+// nothing more: the failure was reported once.
+func (c *watchChild) stop(t *testing.T) {
+	t.Helper()
+	c.stdin.Close()
+	for line := range c.lines {
+		t.Errorf("watcher printed more: %q", line)
+	}
+	if err := c.cmd.Wait(); err != nil {
+		t.Errorf("watcher exited with %v", err)
+	}
+}
