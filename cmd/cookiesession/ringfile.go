@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
@@ -123,7 +124,9 @@ var lockWait = 2 * time.Second
 // survives and its target is replaced. The new file keeps the old one's
 // owner, group and their permissions, so a server that reads it as its
 // owner or through its group still can; permissions for others are
-// dropped, since the file holds secrets, and a note says so.
+// dropped, since the file holds secrets, and a note says so. On Windows,
+// which has no such mode (see replacementMode), the new file takes its
+// directory's permissions (ACL), not the old file's.
 func (e *env) replaceFile(path string, content func() ([]byte, error)) (err error) {
 	target := linkTarget(path)
 	lock := target + ".lock"
@@ -144,8 +147,11 @@ func (e *env) replaceFile(path string, content func() ([]byte, error)) (err erro
 	mode := ringFileMode
 	old, statErr := os.Stat(target)
 	if statErr == nil {
-		mode = old.Mode().Perm() &^ 0o007
-		if dropped := old.Mode().Perm() & 0o007; dropped != 0 {
+		var dropped fs.FileMode
+		if mode, dropped, err = replacementMode(path, old.Mode(), runtime.GOOS == "windows"); err != nil {
+			return err
+		}
+		if dropped != 0 {
 			fmt.Fprintf(e.stderr, "cookiesession: note: %s was readable by others (mode %04o); it is now %04o, so a server that reads it as a user outside its owner and group no longer can\n",
 				path, uint32(old.Mode().Perm()), uint32(mode))
 		}
@@ -157,13 +163,47 @@ func (e *env) replaceFile(path string, content func() ([]byte, error)) (err erro
 		}
 	}
 	if err == nil {
-		err = os.Rename(lock, target)
+		err = renameOver(lock, target)
 	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	syncDir(filepath.Dir(target))
 	return nil
+}
+
+// replacementMode returns the mode of the file that replaces a ring file
+// of mode old, and the permission bits for others that it drops. On Unix
+// it keeps the owner's and group's bits and drops the others'. Windows
+// reports only the read-only attribute (mode 0444 or 0666, whoever may
+// read the file), so there the new file is ringFileMode and nothing is
+// dropped, and a read-only file, which a rename cannot replace there, is
+// refused with the fix.
+func replacementMode(path string, old fs.FileMode, windows bool) (mode, dropped fs.FileMode, err error) {
+	if !windows {
+		return old.Perm() &^ 0o007, old.Perm() & 0o007, nil
+	}
+	if old.Perm()&0o200 == 0 {
+		return 0, 0, fmt.Errorf(`%s is read-only (its read-only attribute is set), so it cannot be replaced: clear the attribute (attrib -r "%s") and run again`, path, path)
+	}
+	return ringFileMode, 0, nil
+}
+
+// renameOver renames from over to. On Windows a rename cannot replace a
+// file that another program holds open (a server reading it, a virus
+// scanner), so it is retried for up to lockWait while renameBusy says so.
+func renameOver(from, to string) error {
+	deadline := time.Now().Add(lockWait)
+	for {
+		err := os.Rename(from, to)
+		switch {
+		case err == nil || !renameBusy(err):
+			return err
+		case time.Now().After(deadline):
+			return fmt.Errorf("%w (for %v: another program, a server reading it or a virus scanner, may hold %s open; run again once it has closed it, or as a user who may replace the file)", err, lockWait, to)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // linkTarget returns the file that path names, following a symbolic link
