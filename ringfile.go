@@ -342,7 +342,9 @@ func warnSealingChange(old, st *ringState, now time.Time, file string) {
 // failure is also in [Metrics.Reload] until the ring is its file's again.
 // Write the file atomically (temp file + rename, as the CLI does): a
 // reader that catches a half-written file reports a parse error and
-// retries.
+// retries. On Windows such a rename fails while any program holds the
+// file open, WatchFile's reads included: retry it for a moment, as the
+// CLI does.
 //
 // A reload that succeeds but signs users out (it removes the key that was
 // sealing, say) is also logged at Warn through slog.Default, whatever

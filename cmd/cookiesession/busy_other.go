@@ -1,7 +1,0 @@
-//go:build !windows
-
-package main
-
-// renameBusy reports false: a Unix rename replaces a file that others
-// hold open, and its errors do not pass with time.
-func renameBusy(error) bool { return false }
