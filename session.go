@@ -96,16 +96,18 @@ func (s *Session) Has(key string) bool {
 
 // Set stores v under key. The types a session can hold are those of
 // [Values]; any other type is refused here, with an error wrapping
-// ErrUnsupportedType, rather than when the response is written. Use SetJSON
-// for structs. Setting the value a key already holds is not a change, so it
+// ErrUnsupportedType, rather than when the response is written, and the
+// Manager's first refusal is logged at Warn. Use SetJSON for structs. Setting the value a key already holds is not a change, so it
 // does not make the response carry the cookie.
 func (s *Session) Set(key string, v any) error {
 	var e entry
-	if err := e.set(key, v); err != nil {
-		return err
-	}
+	err := e.set(key, v)
 	s.lock()
 	defer s.unlock()
+	if err != nil {
+		s.refusedSet(key, v, err)
+		return err
+	}
 	if s.values.put(&e) { // the value it already holds is not a change
 		s.markChanged()
 	}
@@ -127,6 +129,19 @@ func (s *Session) bump() {
 		s.log(ctx, slog.LevelWarn, "cookiesession: session changed after the response was committed; the change was not saved",
 			slog.String("path", path))
 	}
+}
+
+// refusedSet logs, once per Manager, a value Set refused: code ported
+// from a store whose Set takes anything (gorilla's Values map,
+// gin-contrib's Set) drops the error, and the value is lost unseen.
+func (s *Session) refusedSet(key string, v any, err error) {
+	if s.mgr.setRefusedLogged.Load() || s.mgr.setRefusedLogged.Swap(true) {
+		return
+	}
+	ctx, path := s.origin()
+	s.log(ctx, slog.LevelWarn, "cookiesession: Session.Set refused a value, which the session does not hold (logged once; Set returns the error)",
+		slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()), slog.String("path", path),
+		slog.String("fix", "check Set's error; store a struct with SetJSON, or its fields one by one"))
 }
 
 // origin returns the context and path of the request the middleware

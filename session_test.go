@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -543,5 +544,23 @@ func TestRememberMeKeepsOptionsIdleTimeout(t *testing.T) {
 		if signedIn && lifetime != tc.l {
 			t.Errorf("%+v: Lifetime() = %+v after the restart", tc.l, lifetime)
 		}
+	}
+}
+
+// TestSetRefusalLogged: code ported from gorilla/sessions or gin-contrib,
+// whose Set takes any value, drops Set's error, and the value would be
+// lost unseen; the first refusal is logged at Warn, with the key and type.
+func TestSetRefusalLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	type cart struct{ Items []string }
+	_ = s.Set("cart", cart{Items: []string{"book"}})
+	_ = s.Set("tags", []int{1})
+	got := f.log.lines("Session.Set refused")
+	if len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "key=cart") || !strings.Contains(got[0], "cookiesession_test.cart") {
+		t.Errorf("log lines about the refused Set: %q, want one Warn naming the key and type", got)
+	}
+	if s.Has("cart") {
+		t.Error("the refused value is held")
 	}
 }
