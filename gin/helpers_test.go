@@ -112,22 +112,23 @@ func (c *client) do(method, path string) (*http.Response, string) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	return resp, string(body)
+	return c.send(req)
 }
 
 // post sends a form and returns the response with its body read.
 func (c *client) post(path string, form url.Values) (*http.Response, string) {
 	c.t.Helper()
-	resp, err := c.http.PostForm(c.base+path, form)
+	req, err := http.NewRequest("POST", c.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.send(req)
+}
+
+func (c *client) send(req *http.Request) (*http.Response, string) {
+	c.t.Helper()
+	resp, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
