@@ -1166,6 +1166,9 @@ func TestChangeAfterCommitWarns(t *testing.T) {
 			if warned != tt.warn {
 				t.Errorf("warned %v, want %v; log:\n%s", warned, tt.warn, log)
 			}
+			if tt.warn && !strings.Contains(log, "fix=") {
+				t.Errorf("the warning names no fix; log:\n%s", log)
+			}
 		})
 	}
 	// After the middleware returned (in a goroutine the handler started,

@@ -127,7 +127,8 @@ func (s *Session) bump() {
 		s.lateLogged = true
 		ctx, path := s.origin()
 		s.log(ctx, slog.LevelWarn, "cookiesession: session changed after the response was committed; the change was not saved",
-			slog.String("path", path))
+			slog.String("path", path),
+			slog.String("fix", "change the session, and read Flashes, before the handler writes the status or the body, and not after it returns"))
 	}
 }
 
