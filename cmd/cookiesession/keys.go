@@ -275,8 +275,12 @@ func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) string {
 			continue
 		}
 		ring.SetClock(func() time.Time { return at })
+		ago := now.Sub(at).Round(time.Minute).String()
+		if now.Sub(at) < time.Minute {
+			ago = "less than a minute" // not "0s", as if it had never sealed
+		}
 		return fmt.Sprintf("cookiesession remove: note: key %s stopped sealing %s ago, when key %s took over at its promote_at %s; sessions sealed under it that have not expired will be refused (unknown key id %s) and their users signed out",
-			cookiesession.FormatKeyID(id), now.Sub(at).Round(time.Minute), cookiesession.FormatKeyID(ring.Primary()), at.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id))
+			cookiesession.FormatKeyID(id), ago, cookiesession.FormatKeyID(ring.Primary()), at.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id))
 	}
 	return ""
 }

@@ -292,6 +292,7 @@ func TestRemoveNotesRecentPrimary(t *testing.T) {
 		removed int           // index of the key removed: 0 the old, 2 the never promoted
 		note    string
 	}{
+		{"seconds after its successor's promote_at", 10 * time.Second, 0, "stopped sealing less than a minute ago"},
 		{"an hour after its successor's promote_at", time.Hour, 0, "stopped sealing 1h0m0s ago"},
 		{"just within 24h", 23*time.Hour + 59*time.Minute, 0, "stopped sealing 23h59m0s ago"},
 		{"a day after", 24*time.Hour + time.Minute, 0, ""},
