@@ -137,10 +137,12 @@ func (m *Manager) expireRetired(h http.Header, s *Session, buf *headerBuf) {
 // fingerprint of each retired cookie (name and value), or, beside a second
 // value of one of our names, of each cookie of those names, since no
 // request tells which of them is the retired one; and of all these and
-// our names' cookies together.
+// our names' cookies together; and whether it carries a cookie of our
+// names.
 type retiredVisit struct {
 	cookies []retiredSeen
 	all     uint64
+	ours    bool
 }
 
 type retiredSeen struct {
@@ -159,7 +161,9 @@ type retiredSeen struct {
 // beside cookies of ours that changed since proves it: the browser took a
 // later response, whose retired lines came first. One that comes back
 // with nothing changed proves nothing (the answer may never have reached
-// the browser: a lost response, a parallel request) and is answered again.
+// the browser: a lost response, a parallel request) and is answered again;
+// so does one beside no cookie of ours, since the browser drops a session
+// cookie by itself (its MaxAge passed, a browser-session cookie at exit).
 // The memo holds fingerprints only, at most maxRetiredAnswers: a full memo
 // starts over, which costs a client caught in such a loop one more answer.
 type retiredMemo struct {
@@ -196,6 +200,7 @@ func (m *Manager) visit(r *http.Request, shadowed bool) *retiredVisit {
 			h.WriteString(unquote(value))
 			fp := h.Sum64()
 			v.all += fp
+			v.ours = v.ours || !retired
 			if (retired || own) && len(v.cookies) < maxVisited {
 				v.cookies = append(v.cookies, retiredSeen{name, fp})
 			}
@@ -205,13 +210,14 @@ func (m *Manager) visit(r *http.Request, shadowed bool) *retiredVisit {
 }
 
 // cameBack reports, and logs once, whether a retired cookie of v came
-// back after the Manager answered it: the lines cannot reach it.
+// back after the Manager answered it, beside cookies of ours that changed
+// since: the lines cannot reach it.
 func (m *Manager) cameBack(s *Session, r *http.Request, v *retiredVisit) bool {
 	memo := &m.answered
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
 	for _, c := range v.cookies {
-		if all, ok := memo.seen[c.fp]; ok && all != v.all {
+		if all, ok := memo.seen[c.fp]; ok && all != v.all && v.ours {
 			m.warnRetiredBack(s, r, c.name)
 			return true
 		}

@@ -586,3 +586,31 @@ func TestRetiredCookieThatComesBack(t *testing.T) {
 		}
 	})
 }
+
+// TestRetiredCookieBackWithoutTheSession: a session cookie the browser
+// dropped by itself (its MaxAge passed, or it was a browser-session cookie
+// and the browser was closed) proves no later response of ours was taken.
+// A retired cookie that comes back beside no session cookie, after an
+// answer that was lost, is answered again, and nothing is logged.
+func TestRetiredCookieBackWithoutTheSession(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "old"}}})
+	b := newClientCookies()
+	b.vals["session"] = loginToken(t, f, "alice")
+	b.vals["old"] = "tossed"
+	read := func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).GetString("user")
+	}
+	for step, dropSession := range []bool{false, true, false} {
+		if dropSession {
+			delete(b.vals, "session") // the answer before was lost
+		}
+		rec := httptest.NewRecorder()
+		f.m.Handler(http.HandlerFunc(read)).ServeHTTP(rec, b.request("/"))
+		if got := rec.Result().Header["Set-Cookie"]; len(got) != 1 || !strings.HasPrefix(got[0], "old=;") {
+			t.Errorf("step %d: Set-Cookie %q, want the line that expires old", step, got)
+		}
+	}
+	if got := f.log.lines("came back"); len(got) != 0 {
+		t.Errorf("log lines about a cookie that came back: %q", got)
+	}
+}
