@@ -234,13 +234,15 @@ func (m *Manager) warnOutsidePath(s *Session, r *http.Request) {
 }
 
 // warnCrossSite logs, once per Manager, a session read, and left
-// unwritten, without a cookie by a cross-site request (Sec-Fetch-Site, which browsers send) that
-// browsers send without a cookie of the Manager's SameSite: under Lax
-// (and by default, which Chrome takes as Lax) anything but a top-level GET
-// navigation, such as an identity provider's form_post callback; under
-// Strict any. The handler sees an empty session whoever is signed in, so
-// its check of an OAuth state fails as a forgery would, with nothing else
-// to say why.
+// unwritten, without a cookie by a cross-site top-level navigation
+// (Sec-Fetch-Site, -Mode and -Dest, which browsers send) that browsers
+// send without a cookie of the Manager's SameSite: under Lax (and by
+// default, which Chrome takes as Lax) one with another method than GET,
+// such as an identity provider's form_post callback; under Strict any.
+// The handler sees an empty session whoever is signed in, so its check of
+// an OAuth state fails as a forgery would, with nothing else to say why.
+// A cross-site subresource or frame (an image, a fetch, an iframe) goes
+// without the cookie by SameSite's design, and is not logged.
 func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
 	mode := m.attrs.SameSite
 	if m.crossSiteLogged.Load() || mode == http.SameSiteNoneMode || r == nil {
@@ -249,9 +251,11 @@ func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
 	if site := r.Header["Sec-Fetch-Site"]; len(site) != 1 || site[0] != "cross-site" {
 		return
 	}
-	navigation := (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
-		r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document"
-	if navigation && mode != http.SameSiteStrictMode || m.crossSiteLogged.Swap(true) {
+	if r.Header.Get("Sec-Fetch-Mode") != "navigate" || r.Header.Get("Sec-Fetch-Dest") != "document" {
+		return
+	}
+	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if safe && mode != http.SameSiteStrictMode || m.crossSiteLogged.Swap(true) {
 		return
 	}
 	name := "Lax"

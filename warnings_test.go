@@ -459,3 +459,42 @@ func TestHeaderSizeWarns(t *testing.T) {
 		t.Errorf("SaveHeader without a request: %d warnings, want 1; log:\n%s", len(lines), f.log)
 	}
 }
+
+// TestCrossSiteWarnsOnNavigationsOnly: browsers withhold a Lax or Strict
+// cookie from a cross-site subresource (an image, a script, a fetch, an
+// iframe) by design, and a page of another site that embeds one of the
+// app's URLs behind a handler that reads the session is ordinary. Only a
+// top-level navigation the cookie's SameSite withholds it from (a
+// form_post callback) is logged.
+func TestCrossSiteWarnsOnNavigationsOnly(t *testing.T) {
+	read := func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).GetString("user")
+	}
+	for _, tc := range []struct {
+		sameSite   http.SameSite
+		method     string
+		mode, dest string
+		warn       bool
+	}{
+		{http.SameSiteLaxMode, "GET", "no-cors", "image", false},
+		{http.SameSiteLaxMode, "GET", "cors", "empty", false},
+		{http.SameSiteLaxMode, "POST", "cors", "empty", false},
+		{http.SameSiteDefaultMode, "GET", "no-cors", "script", false},
+		{http.SameSiteLaxMode, "GET", "navigate", "iframe", false},
+		{http.SameSiteStrictMode, "GET", "no-cors", "image", false},
+		{http.SameSiteLaxMode, "GET", "navigate", "document", false},
+		{http.SameSiteLaxMode, "POST", "navigate", "document", true},
+		{http.SameSiteDefaultMode, "POST", "navigate", "document", true},
+		{http.SameSiteStrictMode, "GET", "navigate", "document", true},
+	} {
+		f := newFixture(t, cookiesession.Options{SameSite: tc.sameSite})
+		req := httptest.NewRequest(tc.method, "https://example.com/", nil)
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+		req.Header.Set("Sec-Fetch-Mode", tc.mode)
+		req.Header.Set("Sec-Fetch-Dest", tc.dest)
+		f.m.Handler(http.HandlerFunc(read)).ServeHTTP(httptest.NewRecorder(), req)
+		if got := len(f.log.lines("a cross-site request read the session")); got != map[bool]int{true: 1}[tc.warn] {
+			t.Errorf("SameSite %d, %s %s/%s: %d Warn lines, want warn %v; log:\n%s", tc.sameSite, tc.method, tc.mode, tc.dest, got, tc.warn, f.log)
+		}
+	}
+}
