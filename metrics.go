@@ -124,11 +124,12 @@ type stats struct {
 	splitLogged atomic.Int64
 }
 
-// primarySeen is a primary key and when a re-key first sealed under it, in
-// Unix seconds by Options.Now.
+// primarySeen is a primary key and when a re-key first sealed under it,
+// and the key the last re-key came from and when a re-key first came from
+// it since, in Unix seconds by Options.Now.
 type primarySeen struct {
-	id    uint32
-	since int64
+	id, from     uint32
+	since, first int64
 }
 
 // openCount counts the tokens opened under one key.
@@ -250,22 +251,34 @@ func (m *Manager) logRefusal(l *logLine) {
 
 // warnSplitPrimary logs, at most once a minute per Manager, a session
 // re-keyed to the primary that was created after that key became the
-// primary here (by the first re-key to it), and 60 seconds more for
-// clocks apart: another instance sealed it under another key since, so
+// primary here (by the first re-key to it), and after the first re-key
+// here from its key, and 60 seconds more for clocks apart and for a ring
+// file to reach every instance: another instance sealed it under another key since, so
 // the fleet's rings disagree on the primary (a promotion shipped to some
 // instances only), and each moves the other's cookies back to its own
 // primary without end. Each instance of the split logs it; the metric
 // primary tells which ring is meant. It runs on each re-key and takes no
-// lock, and allocates only when the primary changes and when it logs.
+// lock, and allocates only when the primary or the key it re-keys from
+// changes, and when it logs.
 func (m *Manager) warnSplitPrimary(s *Session, now time.Time) {
-	primary := m.ring.primaryAt(now)
+	primary, skew := m.ring.primaryAt(now), int64(clockSkew/time.Second)
 	seen := m.stats.primarySeen.Load()
 	if seen == nil || seen.id != primary {
-		m.stats.primarySeen.CompareAndSwap(seen, &primarySeen{id: primary, since: now.Unix()})
+		m.stats.primarySeen.CompareAndSwap(seen, &primarySeen{id: primary, from: s.keyID, since: now.Unix(), first: now.Unix()})
 		return
 	}
-	if s.created < seen.since+int64(clockSkew/time.Second) {
+	if s.created < seen.since+skew {
 		return // sealed before this primary took over: a rotation's re-key
+	}
+	if seen.from != s.keyID {
+		// The first token under this key met here: on an instance whose
+		// primary is older than the split, the split begins now, and a
+		// rollout that ends within the minute is not one.
+		m.stats.primarySeen.CompareAndSwap(seen, &primarySeen{id: primary, from: s.keyID, since: seen.since, first: now.Unix()})
+		return
+	}
+	if s.created < seen.first+skew {
+		return
 	}
 	last, at := m.stats.splitLogged.Load(), now.UnixNano()
 	if last != 0 && at-last < int64(time.Minute) || !m.stats.splitLogged.CompareAndSwap(last, at) {

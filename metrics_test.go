@@ -637,3 +637,51 @@ func TestSplitPrimaryWarns(t *testing.T) {
 		t.Errorf("superseded scheduled key: logged %q, resealed %d; want nothing logged and 1 re-seal", lines, f.m.Metrics().Resealed)
 	}
 }
+
+// TestSplitPrimaryShortRolloutQuiet: runbook step 3 ships the promotion,
+// and instances load it seconds apart. An instance that re-keyed sessions
+// under its primary long before (the last rotation's) meets, in those
+// seconds, sessions the promoted instances created: that split is the
+// rollout itself, and is not logged. One that lasts past the minute is.
+func TestSplitPrimaryShortRolloutQuiet(t *testing.T) {
+	const keyC = 0x00c0ffee // the last rotation's key
+	promoted, lagging := newFixture(t, cookiesession.Options{}), newFixture(t, cookiesession.Options{})
+	for _, f := range []*fixture{promoted, lagging} {
+		f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
+		for _, id := range []uint32{keyB, keyC} {
+			if err := f.ring.Add(keyForID(t, id)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	read := observe(t, new(observed), http.StatusOK)
+	old := newClientCookies()
+	old.vals["session"] = sealWith(t, ringOf(t, keyC), "session", lagging.clock.Now())
+	lagging.serve(old, read) // the last rotation's re-key
+	for _, f := range []*fixture{promoted, lagging} {
+		f.clock.Advance(time.Hour)
+	}
+	if err := promoted.ring.Promote(keyB); err != nil {
+		t.Fatal(err)
+	}
+	const msg = "rings disagree on the primary"
+	for i := range 3 {
+		c := newClientCookies()
+		promoted.serve(c, setString(t, "user", "ada"))
+		lagging.serve(c, read)
+		lagging.clock.Advance(2 * time.Second)
+		if lines := lagging.log.lines(msg); len(lines) != 0 {
+			t.Fatalf("session %d, %v into the rollout: logged %q", i, 2*time.Second*time.Duration(i), lines)
+		}
+	}
+	// The promotion never reaches it: a session created past the minute is logged.
+	for _, f := range []*fixture{promoted, lagging} {
+		f.clock.Advance(2 * time.Minute)
+	}
+	c := newClientCookies()
+	promoted.serve(c, setString(t, "user", "bob"))
+	lagging.serve(c, read)
+	if lines := lagging.log.lines(msg); len(lines) != 1 {
+		t.Errorf("a split past the minute: logged %q, want one Warn", lines)
+	}
+}
