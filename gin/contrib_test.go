@@ -438,3 +438,43 @@ func TestContribStream(t *testing.T) {
 		t.Errorf("the flash after the first event was not logged; log:\n%s", logged.String())
 	}
 }
+
+// countingWriter is what a logging or metrics middleware puts in front of
+// gin's writer: it wraps c.Writer and counts the bytes.
+type countingWriter struct {
+	gin.ResponseWriter
+	n *int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	*w.n += len(p)
+	return w.ResponseWriter.Write(p)
+}
+
+// TestContribHandleContextBehindWrapper: r.HandleContext behind a
+// middleware that wraps gin's writer before the session's (a logger, a
+// metrics counter). The chain run again wraps gin's writer anew, and the
+// response must still go out through the session's writer, with its cookie.
+func TestContribHandleContextBehindWrapper(t *testing.T) {
+	m := newManager(t)
+	r := gin.New()
+	var written int
+	r.Use(func(c *gin.Context) {
+		c.Writer = &countingWriter{ResponseWriter: c.Writer, n: &written}
+		c.Next()
+	}, ginsession.Middleware(m))
+	r.POST("/login", func(c *gin.Context) {
+		_ = ginsession.Session(c).Set("user", "ada")
+		c.Request.Method, c.Request.URL.Path = http.MethodGet, "/home"
+		r.HandleContext(c)
+	})
+	r.GET("/home", func(c *gin.Context) { c.String(http.StatusOK, "home") })
+	r.GET("/whoami", func(c *gin.Context) { c.String(http.StatusOK, "user=%s", ginsession.Session(c).GetString("user")) })
+	cl := newClient(t, newServer(t, r))
+	if resp, body := cl.do(http.MethodPost, "/login"); body != "home" || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+		t.Fatalf("POST /login through HandleContext: %q, Set-Cookie %v", body, setCookies(resp))
+	}
+	if _, body := cl.do(http.MethodGet, "/whoami"); body != "user=ada" {
+		t.Errorf("GET /whoami: %q", body)
+	}
+}

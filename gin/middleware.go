@@ -50,9 +50,10 @@ func (mw *middleware) serve(c *gin.Context) {
 		// m's middleware already serves this request: a route group's
 		// copy of a global r.Use, or the chain run again by
 		// r.HandleContext, whose reset gave the chain gin's own writer
-		// again. The outer writer goes back in, or the response would go
-		// out without the cookie.
-		if c.Writer == outer.down.ResponseWriter {
+		// again, which the middlewares before m's may have wrapped anew.
+		// Unless the chain's writer writes through the outer one, that
+		// goes back in, or the response would go out without the cookie.
+		if !outer.up.reaches(c.Writer) {
 			c.Writer = &outer.up
 		}
 		c.Next()

@@ -15,6 +15,8 @@ import (
 type writer struct {
 	core http.ResponseWriter // the Manager's committing writer, over gin's
 	gin  gin.ResponseWriter
+	// probing and probed answer reaches: Size notes that it was called.
+	probing, probed bool
 }
 
 var _ gin.ResponseWriter = (*writer)(nil)
@@ -52,10 +54,28 @@ func (w *writer) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *writer) CloseNotify() <-chan bool { return w.gin.CloseNotify() }
 
 func (w *writer) Status() int         { return w.gin.Status() }
-func (w *writer) Size() int           { return w.gin.Size() }
 func (w *writer) Written() bool       { return w.gin.Written() }
 func (w *writer) Pusher() http.Pusher { return w.gin.Pusher() }
+
+// Size notes a call that reaches asked for.
+func (w *writer) Size() int {
+	w.probed = w.probed || w.probing
+	return w.gin.Size()
+}
 
 // Unwrap lets http.ResponseController and Manager.Save reach the Manager's
 // writer.
 func (w *writer) Unwrap() http.ResponseWriter { return w.core }
+
+// reaches reports whether the chain's writer cw writes through w: a
+// middleware that wraps gin's writer embeds the one it wraps, which Size
+// passes down to.
+func (w *writer) reaches(cw gin.ResponseWriter) bool {
+	if cw == gin.ResponseWriter(w) {
+		return true
+	}
+	w.probing, w.probed = true, false
+	cw.Size()
+	w.probing = false
+	return w.probed
+}
