@@ -57,9 +57,11 @@ func (w *writer) Status() int         { return w.gin.Status() }
 func (w *writer) Written() bool       { return w.gin.Written() }
 func (w *writer) Pusher() http.Pusher { return w.gin.Pusher() }
 
-// Size notes a call that reaches asked for.
+// Size notes a call that reaches asked for, and writes nothing otherwise.
 func (w *writer) Size() int {
-	w.probed = w.probed || w.probing
+	if w.probing {
+		w.probed = true
+	}
 	return w.gin.Size()
 }
 
