@@ -182,7 +182,11 @@ func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession
 
 // Get returns m's session for this request, opening the cookie at the
 // first call. Call it from the handler's goroutine; the Session it returns
-// may be used from other goroutines of the request.
+// may be used from other goroutines of the request, and after it: hand
+// them the Session, not c. fiber recycles c for another request once the
+// handler returns, so a Get through a kept c (in a goroutine, or in a
+// SendStreamWriter callback) could return another user's session; where
+// fiber has already emptied c, Get panics naming this fix.
 //
 // Where nothing will save the session, Get still returns it, and its
 // first change is logged at Warn as not saved: after the middleware has
@@ -195,7 +199,7 @@ func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession
 // panic there would end the server, which fasthttp does not recover.
 func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 	key := localsKey{m}
-	locals := c.RequestCtx()
+	locals := requestCtx(c, "Get")
 	switch v := locals.UserValue(key).(type) {
 	case *scratch:
 		return v.session
@@ -222,6 +226,18 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 	s := sealed(c, m)
 	locals.SetUserValue(key, unsaved{s})
 	return s
+}
+
+// requestCtx returns c's fasthttp request, and panics naming the fix for
+// a c whose handler has returned: fiber recycles its Ctx then, and a
+// goroutine or a stream writer that kept c would read the next request's
+// session through it, or, between requests, fail on a nil pointer with no
+// word of the cause.
+func requestCtx(c fiber.Ctx, caller string) *fasthttp.RequestCtx {
+	if locals := c.RequestCtx(); locals != nil {
+		return locals
+	}
+	panic("cookiesession: fibersession." + caller + " with a fiber.Ctx whose handler has returned, which fiber recycles for other requests; call Get in the handler and hand the *cookiesession.Session it returns to the goroutine or stream writer, never c")
 }
 
 // missingLogged holds the Managers whose Get without a middleware has
@@ -256,7 +272,7 @@ func sealed(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 // the middleware has returned, Save returns
 // cookiesession.ErrHeadersWritten.
 func Save(c fiber.Ctx, m *cookiesession.Manager) error {
-	switch v := c.RequestCtx().UserValue(localsKey{m}).(type) {
+	switch v := requestCtx(c, "Save").UserValue(localsKey{m}).(type) {
 	case *scratch:
 		return v.save(c, m, m.CookieNames(), false)
 	case *cookiesession.Session:
