@@ -211,6 +211,21 @@ func TestMovingFromFiberSession(t *testing.T) {
 			t.Errorf("after Delete: %q, want no theme", body)
 		}
 	})
+	t.Run("StoreWithoutMiddleware", func(t *testing.T) {
+		m := newManager(t, portedOptions())
+		app := fiber.New()
+		var saveErr error
+		app.Get("/", func(c fiber.Ctx) error { // store.Get(c), sess.Set, sess.Save(), with no app.Use
+			if err := fibersession.Get(c, m).Set("user", "ada"); err != nil {
+				return err
+			}
+			saveErr = fibersession.Save(c, m)
+			return nil
+		})
+		if r := do(t, app, "GET", "/", nil); len(r.setCookie) != 0 || saveErr == nil || !strings.Contains(saveErr.Error(), "no fibersession.New middleware") {
+			t.Errorf("Set-Cookie %q, Save: %v; want no cookie and an error naming the middleware", r.setCookie, saveErr)
+		}
+	})
 	t.Run("SetRefusesStruct", func(t *testing.T) {
 		p := newPorted(t, portedOptions())
 		j := newJar()
