@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -136,13 +137,18 @@ func (s *Session) bump() {
 // from a store whose Set takes anything (gorilla's Values map,
 // gin-contrib's Set) drops the error, and the value is lost unseen.
 func (s *Session) refusedSet(key string, v any, err error) {
-	if s.mgr.setRefusedLogged.Load() || s.mgr.setRefusedLogged.Swap(true) {
+	s.logRefused(&s.mgr.setRefusedLogged, "cookiesession: Session.Set refused a value, which the session does not hold (logged once; Set returns the error)",
+		slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()),
+		slog.String("fix", "check Set's error; store a struct with SetJSON, or its fields one by one"))
+}
+
+// logRefused logs a refused call at Warn, the first time logged is set.
+func (s *Session) logRefused(logged *atomic.Bool, msg string, attrs ...slog.Attr) {
+	if logged.Load() || logged.Swap(true) {
 		return
 	}
 	ctx, path := s.origin()
-	s.log(ctx, slog.LevelWarn, "cookiesession: Session.Set refused a value, which the session does not hold (logged once; Set returns the error)",
-		slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()), slog.String("path", path),
-		slog.String("fix", "check Set's error; store a struct with SetJSON, or its fields one by one"))
+	s.log(ctx, slog.LevelWarn, msg, append(attrs, slog.String("path", path))...)
 }
 
 // origin returns the context and path of the request the middleware
@@ -326,8 +332,22 @@ func (s *Session) restart() {
 // Options.BrowserSession, a Lifetime with no duration and BrowserSession
 // false (scs's RememberMe(true)) still makes the cookie persistent: it is
 // kept with Options.MaxAge as its MaxAge, since a zero Lifetime would
-// follow the Options' browser-session cookie.
+// follow the Options' browser-session cookie. The Manager's first refusal
+// is also logged at Warn.
 func (s *Session) SetLifetime(l Lifetime) error {
+	err := s.setLifetime(l)
+	if err != nil && s != nil {
+		// Ported code drops the error (fiber's SetIdleTimeout, scs's
+		// RememberMe return nothing), and "remember me" is lost unseen.
+		s.lock()
+		s.logRefused(&s.mgr.lifetimeRefusedLogged, "cookiesession: Session.SetLifetime refused a lifetime, and the session keeps the one it had (logged once; SetLifetime returns the error)",
+			slog.String("error", err.Error()), slog.String("fix", "check SetLifetime's error, which says what to change"))
+		s.unlock()
+	}
+	return err
+}
+
+func (s *Session) setLifetime(l Lifetime) error {
 	if err := errors.Join(wholeSeconds("SetLifetime: MaxAge", l.MaxAge), wholeSeconds("SetLifetime: IdleTimeout", l.IdleTimeout)); err != nil {
 		return err
 	}

@@ -564,3 +564,23 @@ func TestSetRefusalLogged(t *testing.T) {
 		t.Error("the refused value is held")
 	}
 }
+
+// TestSetLifetimeRefusalLogged: a remember-me ported from fiber's
+// SetIdleTimeout or scs's RememberMe, which return nothing, drops
+// SetLifetime's error; the first refusal is logged at Warn.
+func TestSetLifetimeRefusalLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	month := cookiesession.Lifetime{IdleTimeout: 30 * 24 * time.Hour} // over the default MaxAge
+	if err := s.SetLifetime(month); err == nil {
+		t.Fatal("SetLifetime of an IdleTimeout over MaxAge: nil error")
+	}
+	_ = s.SetLifetime(month)
+	got := f.log.lines("SetLifetime refused")
+	if len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "IdleTimeout") {
+		t.Errorf("log lines about the refused SetLifetime: %q, want one Warn with the error", got)
+	}
+	if s.Lifetime() != (cookiesession.Lifetime{}) {
+		t.Errorf("the session took the refused lifetime: %+v", s.Lifetime())
+	}
+}
