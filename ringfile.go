@@ -7,8 +7,10 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -20,8 +22,8 @@ import (
 
 // LoadKeyRingEnv parses the ring from the COOKIESESSION_KEYS environment
 // variable, which holds the ring's JSON text. A value that looks like a
-// file's path instead, or that holds the ring's text quoted, escaped or in
-// base64, is refused with an error that says so and how to set it, and so
+// file's path instead, or that holds the ring's text quoted, escaped, in
+// base64 or as a whole .env line, is refused with an error that says so and how to set it, and so
 // is an empty value, which is not called unset.
 func LoadKeyRingEnv() (*KeyRing, error) {
 	data, ok := os.LookupEnv(EnvKeys)
@@ -59,6 +61,7 @@ func ringWrapping(s string) string {
 		unwrap func(string) []byte
 		fix    string
 	}{
+		{unassignRing, "as a whole .env line (" + EnvKeys + "=..., perhaps after export): set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)"},
 		{unquoteRing, "inside quotes that are part of the value (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {"},
 		{unescapeRing, `with its quotes escaped as \": remove the backslashes (in a shell, ` + EnvKeys + `="$(cat ring.json)")`},
 		{unbase64Ring, "encoded in base64: set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)"},
@@ -84,6 +87,19 @@ func unquoteRing(s string) []byte {
 		return []byte(text)
 	}
 	return []byte(s[1 : len(s)-1])
+}
+
+// unassignRing returns the value of a .env line that sets EnvKeys,
+// unquoted, or nil.
+func unassignRing(s string) []byte {
+	value, ok := strings.CutPrefix(strings.TrimPrefix(s, "export "), EnvKeys+"=")
+	if !ok {
+		return nil
+	}
+	if inner := unquoteRing(value); inner != nil {
+		return inner
+	}
+	return []byte(value)
 }
 
 // unescapeRing returns s with \" made ", or nil if it has none.
@@ -152,10 +168,39 @@ func parseRingText(data []byte, path string) (*ringState, error) {
 	return st, nil
 }
 
+// readRingFile reads path twice and returns its text if both reads
+// agree. A writer that rewrites the file in place (cp, cat >, an editor or
+// a templating agent that truncates then writes) can be caught mid-write,
+// and a text read in pieces across the rewrite can be the start of the
+// old text joined to the end of the new: with keys of equal length, that
+// is a valid ring neither held, one key short, which would sign its users
+// out. The JSON form itself refuses any prefix of a text (the object must
+// close, and nothing may follow it), so a writer that is not done is
+// caught by the parser, and one whose text changed during the read by the
+// comparison.
 func readRingFile(path string) ([]byte, error) {
+	return readSettled(path, readRingOnce)
+}
+
+// readSettled reads path with read twice, as readRingFile says.
+func readSettled(path string, read func(string) ([]byte, error)) ([]byte, error) {
+	first, err := read(path)
+	if err != nil {
+		return nil, err
+	}
+	second, err := read(path)
+	if err == nil && !bytes.Equal(first, second) {
+		clear(second)
+		err = fmt.Errorf("cookiesession: reading key ring: %s changed while it was read (a writer rewriting it in place): write the ring to a temporary file and rename it over %s, as the CLI does; WatchFile reads it again at the next tick", path, path)
+	}
+	clear(first)
+	return second, err
+}
+
+func readRingOnce(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cookiesession: reading key ring: %w", err)
+		return nil, fmt.Errorf("cookiesession: reading key ring: %w%s", err, permissionFix(err))
 	}
 	defer f.Close()
 	var b bytes.Buffer
@@ -166,6 +211,19 @@ func readRingFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("cookiesession: key ring file %s is larger than %d bytes", path, maxRingFile)
 	}
 	return b.Bytes(), nil
+}
+
+// permissionFix returns the fix for a ring file the process may not
+// read, or "": "permission denied" alone does not say whose permission.
+func permissionFix(err error) string {
+	if !errors.Is(err, fs.ErrPermission) {
+		return ""
+	}
+	who := "this process's user"
+	if uid := os.Geteuid(); uid >= 0 { // -1 on Windows
+		who = fmt.Sprintf("this process's user (uid %d)", uid)
+	}
+	return ": " + who + " must be able to read the file and search every directory above it: give it the file (chown), or a group it is in (chgrp) with mode 0440; a systemd credential ($CREDENTIALS_DIRECTORY) is readable by the unit's User= only, and a Docker secret takes uid, gid and mode in its long syntax"
 }
 
 // ReloadFile re-reads path and swaps in its keys. If the file cannot be
@@ -307,7 +365,8 @@ func warnSealingChange(old, st *ringState, now time.Time, file string) {
 		}
 		slog.Default().LogAttrs(context.Background(), slog.LevelWarn, msg, append(attrs, slog.String("fix", fix))...)
 	}
-	if was := old.primaryAt(now); st.lookup(was.id) == nil {
+	was := old.primaryAt(now)
+	if st.lookup(was.id) == nil {
 		warn("cookiesession: key ring reload removed the key that was sealing: every session sealed under it will be refused (unknown key id) and its user signed out",
 			was, "if the removal was not meant (a rollback, a stale copy), put the key back: sessions not yet replaced open again")
 	}
@@ -321,6 +380,31 @@ func warnSealingChange(old, st *ringState, now time.Time, file string) {
 				k, "if the removal was not meant (a rollback, a stale copy), put the key back; to cancel the rotation, remove the key from every instance's ring before its promote_at")
 		}
 	}
+	warnRemovedKeys(old, st, was, now, file)
+}
+
+// warnRemovedKeys logs the open-only keys in old but not in st that
+// warnSealingChange does not already name (was, the key that was sealing,
+// and keys whose promote_at is to come). Removing them is the runbook's
+// last step; an old backup restored removes them too, while their
+// sessions live, and nothing else would say so until users were signed
+// out.
+func warnRemovedKeys(old, st *ringState, was *ringKey, now time.Time, file string) {
+	var ids []string
+	for _, k := range old.keys {
+		if st.lookup(k.id) == nil && k.id != was.id && !now.Before(k.promoteAt) {
+			ids = append(ids, FormatKeyID(k.id))
+		}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	attrs := []slog.Attr{slog.String("key_ids", strings.Join(ids, ",")), slog.Int("removed", len(ids)), slog.Int("kept", len(st.keys))}
+	if file != "" {
+		attrs = append(attrs, slog.String("file", file))
+	}
+	attrs = append(attrs, slog.String("fix", "nothing if this is the rotation's remove step and each key's opened count stopped rising before it; if not (an old backup restored, a stale copy), put the keys back: sessions not yet replaced open again"))
+	slog.Default().LogAttrs(context.Background(), slog.LevelWarn, "cookiesession: key ring reload removed keys: every session sealed under them is refused from now on (unknown key id) and its user signed out", attrs...)
 }
 
 // WatchFile reloads the ring from path whenever the file's content differs
