@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -185,4 +187,116 @@ func watcherErrText(err error) string {
 		return "<nil>"
 	}
 	return err.Error()
+}
+
+// TestWatcherInPlaceRewrite rewrites the watched file in place, as cp,
+// cat > and editors saving without a backup do: truncated, then written a
+// byte at a time, with a tick after each byte. No tick takes a partial
+// ring (the JSON form refuses every prefix of a text), each reports the
+// failure in the ring's status, and the tick after the last byte takes the
+// whole ring (trailing line ends are not part of it). Compact, indented
+// and CRLF texts are all tried.
+func TestWatcherInPlaceRewrite(t *testing.T) {
+	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	compact := watcherRingText(t, a, b, 0x01020304)
+	indented := new(bytes.Buffer)
+	if err := json.Indent(indented, compact, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	crlf := bytes.ReplaceAll(indented.Bytes(), []byte("\n"), []byte("\r\n"))
+	for name, text := range map[string][]byte{"compact": compact, "indented": append(indented.Bytes(), '\n'), "CRLF": crlf} {
+		path := filepath.Join(t.TempDir(), "ring.json")
+		if err := os.WriteFile(path, watcherRingText(t, a), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ring, err := LoadKeyRingFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reports []string
+		w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) }}
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loaded := ring.load()
+		end := len(bytes.TrimRight(text, "\r\n")) // the ring is whole from there
+		for i := range end {
+			w.check()
+			if ring.load() != loaded {
+				t.Fatalf("%s: the watcher took the first %d of %d bytes: %v", name, i, len(text), ring)
+			}
+			if st := ring.reloadStatus(); !strings.Contains(st.Error, "parsing key ring") {
+				t.Fatalf("%s: after %d of %d bytes the status error is %q, want the parse failure", name, i, len(text), st.Error)
+			}
+			if _, err := f.Write(text[i : i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.Write(text[end:]); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		w.check()
+		if now := time.Now(); !ring.Has(b) || len(ring.keysAt(now)) != 3 || ring.reloadStatus().Error != "" {
+			t.Errorf("%s: after the last byte the ring is %v, status %+v; want all 3 keys", name, ring, ring.reloadStatus())
+		}
+		if len(reports) == 0 || !strings.Contains(reports[0], "the text is empty") || reports[len(reports)-1] != "<nil>" {
+			t.Errorf("%s: reports %q, want the empty file first and the reload last", name, reports)
+		}
+	}
+}
+
+// TestWatcherRefusesATornRead: a text read in pieces while a writer
+// rewrites the file in place can join the start of the old text to the end
+// of the new. With keys of equal length some joins are valid rings that
+// neither text held, one key short. The watcher reads the file twice and
+// takes it only when both reads agree, so it refuses the join, says why,
+// and takes the new text at the next tick.
+func TestWatcherRefusesATornRead(t *testing.T) {
+	const a, b, c, d = 0x1a2b3c4d, 0x5e6f7a8b, 0x01020304, 0x0a0b0c0d
+	old, next := watcherRingText(t, a, b, c, d), watcherRingText(t, a, c, d) // b removed
+	oldState, err := parseRingState(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var torn []byte
+	var lost uint32 // the key both texts hold and the join lacks
+	for cut := 1; cut < len(next) && torn == nil; cut++ {
+		join := append(bytes.Clone(old[:cut]), next[cut:]...)
+		st, err := parseRingState(join)
+		if err == nil && len(st.keys) == 3 && st.lookup(b) != nil && secretChanged(oldState, st, "") == nil {
+			torn, lost = join, c
+			if st.lookup(c) != nil {
+				lost = d
+			}
+		}
+	}
+	if torn == nil {
+		t.Fatal("no join of the two texts is a valid ring; the test's premise is gone")
+	}
+	path := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := [][]byte{torn, next, next, next}
+	var reports []string
+	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) },
+		readOnce: func(string) ([]byte, error) {
+			data := bytes.Clone(reads[0])
+			reads = reads[1:]
+			return data, nil
+		}}
+	w.check()
+	if !ring.Has(lost) || len(reports) != 1 || !strings.Contains(reports[0], "changed while it was read") || !strings.Contains(reports[0], "rename it over") {
+		t.Fatalf("torn read: ring %v, reports %q; want key %08x kept and the failure naming the fix", ring, reports, lost)
+	}
+	w.check()
+	if ring.Has(b) || !ring.Has(c) || !ring.Has(d) || len(reports) != 2 || reports[1] != "<nil>" {
+		t.Errorf("next tick: ring %v, reports %q; want the new text's keys and a reload", ring, reports)
+	}
 }

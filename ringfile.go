@@ -460,10 +460,13 @@ func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Dura
 
 // watcher is WatchFile's state between ticks.
 type watcher struct {
-	ring     *KeyRing
-	path     string
-	report   func(error)
-	failure  string    // the error last reported, "" when in step with the file
+	ring    *KeyRing
+	path    string
+	report  func(error)
+	failure string // the error last reported, "" when in step with the file
+	// readOnce reads the file once (readRingOnce if nil); tests make it
+	// return a text torn by a writer.
+	readOnce func(string) ([]byte, error)
 	reported time.Time // when failure was last reported
 }
 
@@ -474,7 +477,11 @@ const failureReminder = 10 * time.Minute
 
 // check reloads the ring if the file's content is not the one in force.
 func (w *watcher) check() {
-	data, err := readRingFile(w.path)
+	read := w.readOnce
+	if read == nil {
+		read = readRingOnce
+	}
+	data, err := readSettled(w.path, read)
 	defer clear(data)
 	if err == nil && sha256.Sum256(data) == w.ring.load().source {
 		w.ring.noteReload(nil, false) // in step, whoever failed before
