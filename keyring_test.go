@@ -926,8 +926,9 @@ func TestRingSyntaxErrorQuotesNoSecret(t *testing.T) {
 // escapes them) or encoded in base64 (a Kubernetes Secret's data encoded
 // twice) got only the parser's error about its first byte ("invalid
 // character 'e'"). Each now gets an error that names the wrapping and the
-// fix; a ring in YAML's folded form or with CRLF line ends is valid JSON
-// and loads.
+// fix; a ring in YAML's folded form, with CRLF line ends or a trailing
+// newline is valid JSON and loads. A whole .env line (a Secret made with
+// kubectl --from-file from a .env file) is named too.
 func TestLoadKeyRingEnvWrapped(t *testing.T) {
 	ring := marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b))
 	pretty := new(bytes.Buffer)
@@ -936,6 +937,7 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 	}
 	asString, _ := json.Marshal(string(ring))
 	const quoted, escaped, encoded = "inside quotes that are part of the value", `with its quotes escaped as \"`, "encoded in base64: set it to the decoded JSON text"
+	const dotEnv = "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)"
 	for _, row := range []struct{ name, value, want string }{
 		{"single quotes kept", "'" + string(ring) + "'", quoted},
 		{"double quotes kept", `"` + string(ring) + `"`, quoted},
@@ -946,6 +948,10 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"base64url unpadded", base64.RawURLEncoding.EncodeToString(ring), encoded},
 		{"CRLF line ends", strings.ReplaceAll(pretty.String(), "\n", "\r\n"), ""},
 		{"YAML folded", strings.ReplaceAll(pretty.String(), "\n", " ") + "\n", ""},
+		{"trailing newline", string(ring) + "\n", ""},
+		{"a .env line", "COOKIESESSION_KEYS=" + string(ring) + "\n", dotEnv},
+		{"an exported .env line, quoted, CRLF", "export COOKIESESSION_KEYS='" + string(ring) + "'\r\n", dotEnv},
+		{"a .env line, double-quoted", `COOKIESESSION_KEYS="` + strings.ReplaceAll(string(ring), `"`, `\"`) + `"`, dotEnv},
 	} {
 		t.Setenv(cookiesession.EnvKeys, row.value)
 		_, err := cookiesession.LoadKeyRingEnv()
@@ -1544,10 +1550,13 @@ func TestWatchFileNilReportLogs(t *testing.T) {
 // signs out every user whose session it sealed, and one that brings in a
 // key that seals at once was never added to the fleet first; one that
 // takes away a key before its promote_at (a rolled-back file) cancels a
-// promotion that instances still holding the key will make. All succeed,
-// and all are logged at Warn, naming the key; the staged rotation is not.
+// promotion that instances still holding the key will make. Any other key
+// taken away (the runbook's remove step, or an old backup restored that
+// holds fewer keys) is logged at Warn once per reload, naming the ids and
+// how many, since nothing else would say so before users were signed out.
+// All succeed; adding and promoting are not logged.
 func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
-	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	const a, b, c, d = 0x1a2b3c4d, 0x5e6f7a8b, 0x01020304, 0x0a0b0c0d
 	logs := new(syncBuffer)
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
@@ -1560,6 +1569,7 @@ func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 	}
 	const removed, unheld = "removed the key that was sealing", "not in the ring before"
 	const unscheduled = "removed a key before its scheduled promotion: this instance will not switch to it"
+	const dropped = "removed keys: every session sealed under them is refused from now on"
 	past, future := fixedNow.Add(-time.Hour), fixedNow.Add(time.Hour)
 	for _, step := range []struct {
 		name     string
@@ -1568,11 +1578,12 @@ func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 	}{
 		{"add", ringOf(t, a), ringOf(t, a, b), nil},
 		{"promote an added key", ringOf(t, a, b), ringOf(t, b, a), nil},
-		{"remove the old key", ringOf(t, b, a), ringOf(t, b), nil},
-		{"remove the old key after promote_at", scheduled(ringOf(t, a), past), ringOf(t, b), nil},
+		{"remove the old key", ringOf(t, b, a), ringOf(t, b), []string{dropped + ".* key_ids=1a2b3c4d removed=1 kept=1"}},
+		{"remove the old key after promote_at", scheduled(ringOf(t, a), past), ringOf(t, b), []string{dropped + ".* key_ids=1a2b3c4d removed=1 kept=1"}},
+		{"an old backup restored", ringOf(t, c, a, b, d), ringOf(t, c, a), []string{dropped + ".* key_ids=5e6f7a8b,0a0b0c0d removed=2 kept=2"}},
 		{"roll back before a promote_at", scheduled(ringOf(t, a), future), ringOf(t, a),
 			[]string{unscheduled + ".* key_id=5e6f7a8b promote_at=" + future.Format(time.RFC3339)}},
-		{"drop a key added unscheduled", ringOf(t, a, b), ringOf(t, a), nil},
+		{"drop a key added unscheduled", ringOf(t, a, b), ringOf(t, a), []string{dropped + ".* key_ids=5e6f7a8b removed=1 kept=1"}},
 		{"drop the primary", ringOf(t, a, b), ringOf(t, b),
 			[]string{removed + ".* key_id=1a2b3c4d"}},
 		{"roll back past a promote_at", scheduled(ringOf(t, a), past), ringOf(t, a),

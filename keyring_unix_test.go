@@ -46,7 +46,10 @@ func TestWatchFileUnreadableThenFixed(t *testing.T) {
 	if err := os.Rename(path+".new", path); err != nil {
 		t.Fatal(err)
 	}
-	child.expect(t, "report cookiesession: reading key ring: open "+path+": permission denied; primary 1a2b3c4d")
+	child.expect(t, "report cookiesession: reading key ring: open "+path+": permission denied: this process's user (uid ")
+	if line := child.seen[len(child.seen)-1]; !strings.Contains(line, "must be able to read the file") || !strings.Contains(line, "chgrp") || !strings.HasSuffix(line, "; primary 1a2b3c4d") {
+		t.Fatalf("the permission failure %q does not name the fix (chown, chgrp) or the ring changed", line)
+	}
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -173,5 +176,30 @@ func (c *watchChild) stop(t *testing.T) {
 	}
 	if err := c.cmd.Wait(); err != nil {
 		t.Errorf("watcher exited with %v", err)
+	}
+}
+
+// TestCredentialFile loads and reloads a ring delivered as systemd
+// credentials and Docker secrets deliver it: a file of mode 0400 in a
+// directory no one may write (systemd's $CREDENTIALS_DIRECTORY/ring, a
+// ramfs mounted read-only; Docker's /run/secrets/ring). Nothing is written
+// beside it, so the package needs only read access.
+func TestCredentialFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ring")
+	writeFileMode(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d)), 0o400)
+	if err := os.Chmod(dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(dir, 0o700) })
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatalf("LoadKeyRingFile of a read-only credential: %v", err)
+	}
+	if err := ring.ReloadFile(path); err != nil {
+		t.Fatalf("ReloadFile of a read-only credential: %v", err)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 || ring.Primary() != 0x1a2b3c4d {
+		t.Errorf("after the reload: directory %v (%v), ring %v; want the credential alone and key 1a2b3c4d", entries, err, ring)
 	}
 }

@@ -239,7 +239,10 @@ func permissionFix(err error) string {
 // primary), since instances without it refuse what it seals; and one
 // that removes a key whose promote_at is still to come (a rollback, a
 // stale copy), since this instance will not switch to it then while
-// instances that kept it will. WatchFile and Replace log the same.
+// instances that kept it will; and one that removes any other key,
+// naming the ids and how many, since a restored backup that holds fewer
+// keys signs out every user of the missing ones, and the runbook's remove
+// step is the only removal that should. WatchFile and Replace log the same.
 //
 // A file in which a key id the ring holds has another secret is refused
 // like a file that does not parse, naming the id: every session sealed
@@ -424,9 +427,11 @@ func warnRemovedKeys(old, st *ringState, was *ringKey, now time.Time, file strin
 // through slog.Default instead, a failure at error level: a reload that
 // fails leaves this instance on its old keys, so it is never silent. The
 // failure is also in [Metrics.Reload] until the ring is its file's again.
-// Write the file atomically (temp file + rename, as the CLI does): a
-// reader that catches a half-written file reports a parse error and
-// retries. On Windows such a rename fails while any program holds the
+// Write the file atomically (temp file + rename, as the CLI does). A
+// file rewritten in place (cp, cat >) can be caught half-written: the
+// JSON form refuses every prefix of a ring, and the file is read twice
+// and taken only if both reads agree, so a torn read is never taken; the
+// tick reports the failure and the next one takes the whole ring. On Windows such a rename fails while any program holds the
 // file open, WatchFile's reads included: retry it for a moment, as the
 // CLI does.
 //
