@@ -282,6 +282,57 @@ func (m *Manager) chunksFor(n int) int {
 	return chunks
 }
 
+// partitionBytes is the most name and value bytes of one site's
+// Partitioned cookies that Chromium keeps in one partition (CHIPS): a
+// cookie past it evicts the oldest, so a session over three full chunks
+// loses its first, and the user is signed out without a word.
+const partitionBytes = 10240
+
+// responseHeaderBytes is the largest response header Chromium reads: a
+// larger one fails the whole response (ERR_RESPONSE_HEADERS_TOO_BIG).
+const responseHeaderBytes = 256 << 10
+
+// chunkCaps returns each chunk's value capacity: MaxCookieSize less the
+// chunk's name and, for Partitioned cookies, within partitionBytes in
+// all, so that a chunk above that budget has none. It refuses a
+// configuration whose full chunks' Set-Cookie lines, attrText after each,
+// would not fit the largest response header Chromium reads.
+func chunkCaps(o *Options, names []string, attrText string) ([]int, error) {
+	caps := make([]int, len(names))
+	budget, lines := partitionBytes, 0
+	for i, name := range names {
+		caps[i] = o.MaxCookieSize - len(name)
+		if caps[i] < 1 {
+			return nil, fmt.Errorf("cookiesession: MaxCookieSize %d leaves no room for a value beside the cookie name %q: raise it, or shorten Name", o.MaxCookieSize, name)
+		}
+		if o.Partitioned {
+			caps[i] = max(min(caps[i], budget-len(name)), 0)
+			budget -= len(name) + caps[i]
+		}
+		if caps[i] > 0 {
+			// "Set-Cookie: name=value; Max-Age=34560000" (400 days, the
+			// most), the attributes and the CRLF.
+			lines += len("Set-Cookie: ") + len(name) + 1 + caps[i] + len("; Max-Age=34560000") + len(attrText) + 2
+		}
+	}
+	if lines > responseHeaderBytes {
+		return nil, fmt.Errorf("cookiesession: MaxChunks %d of MaxCookieSize %d makes a full session's Set-Cookie lines take up to %d bytes, more than the %d bytes of response header Chromium reads: it fails the whole response; lower MaxChunks, and keep large data in your database",
+			o.MaxChunks, o.MaxCookieSize, lines, responseHeaderBytes)
+	}
+	return caps, nil
+}
+
+// partitionFull reports whether the chunks take all of partitionBytes.
+func (m *Manager) partitionFull() bool {
+	used := 0
+	for i, c := range m.caps {
+		if c > 0 {
+			used += len(m.names[i]) + c
+		}
+	}
+	return m.opts.Partitioned && used == partitionBytes
+}
+
 // cookieLine renders chunk i's Set-Cookie value. The attributes were
 // rendered once by net/http in New; the value is base64url, which needs no
 // sanitizing.

@@ -595,3 +595,101 @@ func TestCookieNameSpacing(t *testing.T) {
 		}
 	}
 }
+
+// largestSession fills a session under m with as many bytes as it will
+// write, and returns the Set-Cookie lines of that session; one byte more
+// is ErrTooLarge.
+func largestSession(t *testing.T, m *cookiesession.Manager) []*http.Cookie {
+	t.Helper()
+	save := func(n int) (http.Header, error) {
+		s, _ := m.Load(httptest.NewRequest("GET", "/", nil))
+		if err := s.Set("pad", strings.Repeat("p", n)); err != nil {
+			t.Fatal(err)
+		}
+		h := http.Header{}
+		return h, m.SaveHeader(h, s)
+	}
+	lo, hi := 0, 64*4096 // lo fits, hi does not
+	for hi-lo > 1 {
+		if mid := (lo + hi) / 2; func() bool { _, err := save(mid); return err == nil }() {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	if _, err := save(hi); !errors.Is(err, cookiesession.ErrTooLarge) {
+		t.Fatalf("%d bytes of value: %v, want ErrTooLarge", hi, err)
+	}
+	h, err := save(lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parseSetCookies(t, h)
+}
+
+// TestChunkBudget pins what the largest session takes of the browser's
+// limits: each cookie's name and value within MaxCookieSize, and for
+// Partitioned cookies all of them within the 10240 bytes Chromium keeps
+// of one site's in a partition (past that it evicts the first chunk:
+// e2e's TestBrowserCookieLimits). MaxChunks 4 holds no more than 3 then.
+func TestChunkBudget(t *testing.T) {
+	cases := []struct {
+		opts  cookiesession.Options
+		sizes []int // name + value of each cookie written
+	}{
+		{cookiesession.Options{}, []int{4096}},
+		{cookiesession.Options{MaxChunks: 3}, []int{4096, 4096, 4096}},
+		{cookiesession.Options{MaxChunks: 2, Partitioned: true}, []int{4096, 4096}},
+		{cookiesession.Options{MaxChunks: 3, Partitioned: true}, []int{4096, 4096, 2048}},
+		{cookiesession.Options{MaxChunks: 4, Partitioned: true}, []int{4096, 4096, 2048}},
+		{cookiesession.Options{MaxChunks: 4, Partitioned: true, Name: "__Host-s"}, []int{4096, 4096, 2048}},
+		{cookiesession.Options{MaxChunks: 4, Partitioned: true, MaxCookieSize: 3000}, []int{3000, 3000, 3000, 1240}},
+	}
+	for _, c := range cases {
+		c.opts.Logger = debugLogger(io.Discard) // the proxy header warning
+		m, err := cookiesession.New(newRing(), c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sizes []int
+		for _, ck := range largestSession(t, m) {
+			if ck.MaxAge >= 0 {
+				sizes = append(sizes, len(ck.Name)+len(ck.Value))
+			}
+		}
+		// A token's length is never 4k+1 (base64url of whole bytes, no
+		// padding), so the last cookie may end a byte short.
+		ok := len(sizes) == len(c.sizes)
+		for i := 0; ok && i < len(sizes); i++ {
+			short := c.sizes[i] - sizes[i]
+			ok = short == 0 || short == 1 && i == len(sizes)-1
+		}
+		if !ok {
+			t.Errorf("MaxChunks %d, Partitioned %t, Name %q, MaxCookieSize %d: the largest session is written as cookies of %v bytes (name and value), want %v",
+				c.opts.MaxChunks, c.opts.Partitioned, c.opts.Name, c.opts.MaxCookieSize, sizes, c.sizes)
+		}
+	}
+}
+
+// TestChunksPastResponseHeader: Chromium fails a response whose header
+// passes 256 KiB (e2e's TestBrowserCookieLimits finds 62 full chunks
+// load, 63 not). Each full chunk's line takes 4169 bytes with the
+// default attributes ("Set-Cookie: ", 4096 of name and value, "=",
+// "; Max-Age=34560000", "; Path=/; HttpOnly; Secure; SameSite=Lax",
+// CRLF): 62 take 258478, 63 take 262647.
+func TestChunksPastResponseHeader(t *testing.T) {
+	for _, n := range []int{62, 64} {
+		opts := cookiesession.Options{MaxChunks: n}
+		if n == 64 {
+			opts.MaxCookieSize = 4000
+		}
+		if _, err := cookiesession.New(newRing(), opts); err != nil {
+			t.Errorf("MaxChunks %d, MaxCookieSize %d: %v", n, opts.MaxCookieSize, err)
+		}
+	}
+	_, err := cookiesession.New(newRing(), cookiesession.Options{MaxChunks: 63})
+	if err == nil || !strings.Contains(err.Error(), "up to 262647 bytes, more than the 262144") {
+		t.Errorf("MaxChunks 63: %v, want a refusal for 262647 bytes of Set-Cookie lines", err)
+	}
+	checkErrRules(t, err)
+}

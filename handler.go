@@ -87,17 +87,23 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 	probe := m.attrs
 	probe.Name, probe.Value = "x", "y"
 	m.attrText = strings.TrimPrefix(probe.String(), "x=y")
-	total := 0
 	for i := range opts.MaxChunks {
 		name := chunkName(opts.Name, i)
 		m.names = append(m.names, name)
-		m.caps = append(m.caps, opts.MaxCookieSize-len(name))
-		total += max(m.caps[i], 0)
 		expire := m.attrs
 		expire.Name, expire.MaxAge = name, -1
 		m.deletes = append(m.deletes, expire.String())
 	}
-	if m.caps[len(m.caps)-1] < 1 || total < minTokenLen {
+	caps, err := chunkCaps(&opts, m.names, m.attrText)
+	if err != nil {
+		return nil, err
+	}
+	m.caps = caps
+	total := 0
+	for _, c := range caps {
+		total += c
+	}
+	if total < minTokenLen {
 		return nil, fmt.Errorf("cookiesession: MaxCookieSize %d x MaxChunks %d cannot hold an empty session (%d bytes of token)",
 			opts.MaxCookieSize, opts.MaxChunks, minTokenLen)
 	}
@@ -247,7 +253,9 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 	attrs := []any{slog.String("error", err.Error()), slog.String("path", r.URL.Path)}
 	if errors.Is(err, ErrTooLarge) {
 		fix := "keep large data in your database and its id in the session"
-		if len(m.names) < maxChunks {
+		if m.partitionFull() {
+			fix += "; more chunks hold no more: browsers keep 10240 bytes of a site's Partitioned cookies in all (Options.Partitioned)"
+		} else if len(m.names) < maxChunks {
 			fix += fmt.Sprintf(", or raise Options.MaxChunks (now %d, of cookies up to %d bytes)", len(m.names), m.opts.MaxCookieSize)
 		}
 		attrs = append(attrs, slog.String("fix", fix+"; Options.ErrorHandler answers this request"))

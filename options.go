@@ -48,6 +48,11 @@ type Options struct {
 	// every one).
 	SameSite http.SameSite
 	// Partitioned adds the Partitioned attribute (CHIPS). Requires Secure.
+	// Chromium keeps 10240 bytes of a site's Partitioned cookies (names
+	// and values) in one partition and evicts the oldest past that, so
+	// the Manager writes a session's chunks within that sum, whatever
+	// MaxChunks: three chunks at most, the third of 2048 bytes. The
+	// site's other Partitioned cookies count too, and it cannot see them.
 	Partitioned bool
 
 	// MaxAge is the absolute lifetime of a session since it was created or
@@ -102,7 +107,9 @@ type Options struct {
 	// in front"). A session written over two or more cookies also expires
 	// every chunk above its token, up to MaxChunks, one short Set-Cookie
 	// line each (a parallel response may have left one): keep MaxChunks to
-	// what sessions need.
+	// what sessions need. New refuses a MaxChunks whose full Set-Cookie
+	// lines would pass 256 KiB, the most of a response header Chromium
+	// reads (62 cookies of 4096 bytes fit).
 	MaxChunks int
 	// Retired lists the cookies an earlier configuration wrote under
 	// another Name, Path, Domain or Partitioned, or in more chunks than

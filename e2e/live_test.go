@@ -86,6 +86,11 @@ func liveApp(w http.ResponseWriter, r *http.Request) {
 		}
 	case "logout":
 		s.Destroy()
+	case "pad": // a change without Renew: the session shrinks or grows
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		if err := s.Set("pad", strings.Repeat("p", n)); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
 	default:
 		var sent []string
 		for _, c := range r.Cookies() {
