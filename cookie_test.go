@@ -693,3 +693,24 @@ func TestChunksPastResponseHeader(t *testing.T) {
 	}
 	checkErrRules(t, err)
 }
+
+// TestPartitionedTooLargeFix: the default ErrorHandler's fix for a
+// Partitioned session over its budget does not say to raise MaxChunks,
+// which would hold no more.
+func TestPartitionedTooLargeFix(t *testing.T) {
+	var log strings.Builder
+	m, err := cookiesession.New(newRing(), cookiesession.Options{Partitioned: true, MaxChunks: 3, Logger: debugLogger(&log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := cookiesession.FromContext(r.Context()).Set("pad", strings.Repeat("p", 12000)); err != nil {
+			t.Fatal(err)
+		}
+	}))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(log.String(), "10240 bytes of a site's Partitioned cookies") || strings.Contains(log.String(), "raise Options.MaxChunks") {
+		t.Errorf("status %d, log %q: want 500 and a fix that names the Partitioned budget, not MaxChunks", rec.Code, log.String())
+	}
+}
