@@ -250,7 +250,7 @@ func (e *validateError) Error() string {
 func (e *validateError) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
 func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
-	attrs := []any{slog.String("error", err.Error()), slog.String("path", r.URL.Path)}
+	attrs := []any{slog.String("error", err.Error()), slog.String("path", urlPath(r))}
 	if errors.Is(err, ErrTooLarge) {
 		fix := "keep large data in your database and its id in the session"
 		if m.partitionFull() {

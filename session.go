@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -157,7 +158,7 @@ func (s *Session) origin() (context.Context, string) {
 	if s.req == nil {
 		return context.Background(), ""
 	}
-	return s.req.Context(), s.req.URL.Path
+	return s.req.Context(), urlPath(s.req)
 }
 
 // SetJSON stores v as JSON (encoding/json). Read it back with GetJSON or
@@ -424,6 +425,11 @@ func (s *Session) Touch() {
 	s.touched = true
 	s.bump()
 }
+
+// Format prints "cookiesession.Session" for every verb, so that a Session
+// given to fmt or log/slog shows neither its values nor the token of its
+// cookie, a bearer credential that its Set-Cookie lines hold.
+func (s *Session) Format(f fmt.State, verb rune) { io.WriteString(f, "cookiesession.Session") }
 
 // ID returns the session id as 32 hex digits. A new session draws its id on
 // first use.

@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The warnings below are logged once per Manager, when a response sets a
@@ -29,7 +31,7 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)",
-		slog.String("host", r.Host), slog.String("path", urlPath(r)),
+		slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
 		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
 }
 
@@ -168,7 +170,7 @@ func (m *Manager) warnDomain(s *Session, r *http.Request) {
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: the cookie's Domain does not match the request's host, and browsers drop it: the session will not stick, unless a proxy in front rewrote Host (logged once)",
-		slog.String("domain", domain), slog.String("host", r.Host), slog.String("path", urlPath(r)),
+		slog.String("domain", domain), slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
 		slog.String("fix", "set Options.Domain to the host or a parent of it (example.com serves app.example.com), or leave it empty for a host-only cookie; behind a proxy that rewrites Host, have it send X-Forwarded-Host"))
 }
 
@@ -266,7 +268,7 @@ func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
 		name = "unset (Lax in Chrome)"
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cross-site request read the session, and browsers send no cookie of its SameSite with such a request: it sees no session, whoever is signed in, and a check against the session (an OAuth state) fails as if forged (logged once)",
-		slog.String("method", r.Method), slog.String("path", urlPath(r)), slog.String("same_site", name),
+		slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)), slog.String("same_site", name),
 		slog.String("fix", "for an identity provider's response_mode=form_post, keep the login's state in a second Manager with SameSite None (README, \"Signing in with OAuth or OpenID Connect\"), or use response_mode=query; under Strict, use Lax"))
 }
 
@@ -329,13 +331,31 @@ func domainMatch(host, domain string) bool {
 	return false
 }
 
-// urlPath returns r's URL path for a log line, or "": an adapter's request
-// given to CommitHeader may have no URL.
+// urlPath returns r's URL path for a log line (see logText), or "": an
+// adapter's request given to CommitHeader may have no URL.
 func urlPath(r *http.Request) string {
 	if r == nil || r.URL == nil {
 		return ""
 	}
-	return r.URL.Path
+	return logText(r.URL.Path)
+}
+
+// maxLogText is the most bytes of a request's string a log line carries.
+const maxLogText = 200
+
+// logText cuts a string the client chose (a path, a Host, a method) to
+// maxLogText bytes for a log line, and says how long it was: 1 MB of it
+// per line would fill an operator's log store. slog's handlers quote it,
+// so that it cannot forge a line.
+func logText(s string) string {
+	if len(s) <= maxLogText {
+		return s
+	}
+	cut := maxLogText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "... (" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // warnShadowed logs, once per Manager, a request that carried two cookies

@@ -162,7 +162,7 @@ func (w *responseWriter) writeFailed(err error) {
 		return
 	}
 	m.logger.WarnContext(s.req.Context(), "cookiesession: an http.TimeoutHandler outside the middleware answered 503 without the session's cookie: the session change was not saved (logged once)",
-		slog.String("path", s.req.URL.Path),
+		slog.String("path", urlPath(s.req)),
 		slog.String("fix", "put http.TimeoutHandler inside the middleware: sessions.Handler(http.TimeoutHandler(h, d, msg))"))
 }
 
@@ -212,7 +212,7 @@ func (w *responseWriter) Flush() {
 	if errors.Is(err, http.ErrNotSupported) && !m.noFlushLogged.Swap(true) {
 		r := w.st.session.req
 		m.logger.WarnContext(r.Context(), "cookiesession: Flush did nothing: the ResponseWriter under the middleware cannot flush",
-			slog.String("writer", fmt.Sprintf("%T", w.ResponseWriter)), slog.String("path", r.URL.Path))
+			slog.String("writer", fmt.Sprintf("%T", w.ResponseWriter)), slog.String("path", urlPath(r)))
 	}
 }
 
