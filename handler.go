@@ -65,6 +65,9 @@ type Manager struct {
 	// crossSiteLogged: a cross-site request that browsers send without a
 	// cookie of our SameSite used the session.
 	crossSiteLogged atomic.Bool
+	// saveFailed, changedLate and lifetimeCut rate the lines logged by
+	// defaultErrorHandler, Session.bump and Session.SetLifetime.
+	saveFailed, changedLate, lifetimeCut everyMinute
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -260,7 +263,7 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 		}
 		attrs = append(attrs, slog.String("fix", fix+"; Options.ErrorHandler answers this request"))
 	}
-	m.logger.ErrorContext(r.Context(), "cookiesession: cannot save session", attrs...)
+	m.logger.Log(r.Context(), m.saveFailed.level(slog.LevelError, m.opts.Now()), "cookiesession: cannot save session (at error level once a minute, the others at debug)", attrs...)
 	h := w.Header()
 	for key := range h {
 		if strings.EqualFold(key, "Location") { // h["location"] goes out as is

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -151,5 +152,54 @@ func TestSessionPrintsNoSecret(t *testing.T) {
 		if strings.Contains(out, value) || strings.Contains(out, token[:16]) || strings.Contains(out, "password") {
 			t.Errorf("print %d shows the session's values or token: %.300s", i, out)
 		}
+	}
+}
+
+// TestFloodLogsBounded sends 50 requests to each route whose every request
+// logs at Warn or Error (a session too large to save, a change after the
+// response, a lifetime over MaxLifetime), as an attacker's flood would:
+// each logs at its level once a minute, and the rest at Debug.
+func TestFloodLogsBounded(t *testing.T) {
+	routes := map[string]http.HandlerFunc{
+		"cannot save session": func(w http.ResponseWriter, r *http.Request) {
+			mustSet(t, sessionOf(t, r), "big", strings.Repeat("v", 8000))
+		},
+		"changed after the response was committed": func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusOK)
+			mustSet(t, sessionOf(t, r), "user", "ada")
+		},
+		"SetLifetime asks for more than MaxLifetime allows": func(w http.ResponseWriter, r *http.Request) {
+			if err := sessionOf(t, r).SetLifetime(cookiesession.Lifetime{MaxAge: 3 * time.Hour}); err != nil {
+				t.Error(err)
+			}
+		},
+	}
+	for msg, h := range routes {
+		t.Run(msg, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 2 * time.Hour})
+			flood := func() {
+				for range 50 {
+					f.m.Handler(h).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "https://app.example/", nil))
+				}
+			}
+			flood()
+			f.clock.Advance(59 * time.Second)
+			flood()
+			lines := f.log.lines(msg)
+			loud := 0
+			for _, line := range lines {
+				if !strings.Contains(line, "level=DEBUG") {
+					loud++
+				}
+			}
+			if len(lines) != 100 || loud != 1 {
+				t.Fatalf("%d lines, %d above Debug; want 100 and 1:\n%s", len(lines), loud, f.log)
+			}
+			f.clock.Advance(time.Second)
+			flood()
+			if got := len(f.log.lines(msg)) - len(f.log.lines("level=DEBUG")); got != 2 {
+				t.Errorf("%d lines above Debug after a minute, want 2", got)
+			}
+		})
 	}
 }

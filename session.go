@@ -128,7 +128,7 @@ func (s *Session) bump() {
 	if s.sent && !s.lateLogged {
 		s.lateLogged = true
 		ctx, path := s.origin()
-		s.log(ctx, slog.LevelWarn, "cookiesession: session changed after the response was committed; the change was not saved",
+		s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: session changed after the response was committed; the change was not saved (at warn level once a minute, the others at debug)",
 			slog.String("path", path),
 			slog.String("fix", "change the session, and read Flashes, before the handler writes the status or the body, and not after it returns"))
 	}
@@ -383,7 +383,7 @@ func (s *Session) setLifetime(l Lifetime) error {
 	}
 	if ceiling := s.mgr.codec.ceilingDuration(); l.MaxAge > ceiling || l.IdleTimeout > ceiling {
 		ctx, _ := s.origin()
-		s.log(ctx, slog.LevelWarn, "cookiesession: SetLifetime asks for more than MaxLifetime allows; the session is cut to MaxLifetime",
+		s.log(ctx, s.mgr.lifetimeCut.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: SetLifetime asks for more than MaxLifetime allows; the session is cut to MaxLifetime (at warn level once a minute, the others at debug)",
 			slog.Duration("max_age", l.MaxAge), slog.Duration("idle_timeout", l.IdleTimeout), slog.Duration("max_lifetime", ceiling),
 			slog.String("fix", "raise Options.MaxLifetime, or call Manager.SetMaxLifetime"))
 	}

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 )
 
@@ -338,6 +340,22 @@ func urlPath(r *http.Request) string {
 		return ""
 	}
 	return logText(r.URL.Path)
+}
+
+// everyMinute passes a line that every request of a route may log (a
+// session too large to save, a change after the response) at its level
+// once a minute, and the others at Debug: a flood of requests cannot fill
+// an operator's log at Warn or Error, and Debug still shows each one.
+type everyMinute struct{ last atomic.Int64 } // Unix nanoseconds
+
+// level returns level if no line passed in the minute before now, and
+// Debug otherwise.
+func (e *everyMinute) level(level slog.Level, now time.Time) slog.Level {
+	last, at := e.last.Load(), now.UnixNano()
+	if last != 0 && at-last < int64(time.Minute) || !e.last.CompareAndSwap(last, at) {
+		return slog.LevelDebug
+	}
+	return level
 }
 
 // maxLogText is the most bytes of a request's string a log line carries.
