@@ -97,6 +97,11 @@ func TestHostileRequestsLogBounded(t *testing.T) {
 				if strings.Contains(out, forged[:16]) {
 					t.Errorf("the log carries the start of the refused token: %s", out)
 				}
+				for id := range m.Metrics().Opened {
+					if id != cookiesession.FormatKeyID(keyA) {
+						t.Errorf("metric opened has the label key_id %s, a key the ring does not hold", id)
+					}
+				}
 			})
 		}
 	}
@@ -119,14 +124,16 @@ func sealForged(t *testing.T) string {
 
 // TestSessionPrintsNoSecret prints a Session, as a handler's debugging
 // line might, with fmt's verbs and through slog's handlers, after its
-// cookie was written: neither its values nor its token may show.
+// cookie was written: neither its values, its token nor its id may show.
 func TestSessionPrintsNoSecret(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	const value = "hunter2-session-value"
 	var printed []string
+	var id string
 	h := func(w http.ResponseWriter, r *http.Request) {
 		s := sessionOf(t, r)
 		mustSet(t, s, "password", value)
+		id = s.ID()
 		w.WriteHeader(http.StatusOK) // the Session now holds its Set-Cookie line
 		for _, verb := range printVerbs {
 			printed = append(printed, fmt.Sprintf(verb, s))
@@ -149,8 +156,8 @@ func TestSessionPrintsNoSecret(t *testing.T) {
 		t.Fatalf("no session cookie written: %v", resp.Header)
 	}
 	for i, out := range printed {
-		if strings.Contains(out, value) || strings.Contains(out, token[:16]) || strings.Contains(out, "password") {
-			t.Errorf("print %d shows the session's values or token: %.300s", i, out)
+		if strings.Contains(out, value) || strings.Contains(out, token[:16]) || strings.Contains(out, "password") || strings.Contains(out, id[:8]) {
+			t.Errorf("print %d shows the session's values, token or id: %.300s", i, out)
 		}
 	}
 }

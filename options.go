@@ -146,7 +146,8 @@ type Options struct {
 	// before anything was sent to the client. The error matches ErrTooLarge
 	// when the session does not fit. The header map still holds what the
 	// handler set (a redirect's Location, say); the handler's own status and
-	// body are dropped. Default: log at error level and reply 500 Internal
+	// body are dropped. Default: log (at error level once a minute, the
+	// others at debug) and reply 500 Internal
 	// Server Error, without the handler's Location or the session's
 	// Set-Cookie lines, and with Cache-Control (and a CDN's own cache
 	// field) no-store.
