@@ -45,6 +45,8 @@ func TestHostileRequestsLogBounded(t *testing.T) {
 		{"cross-site", cookiesession.Options{}, func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).GetString("user") }, func(r *http.Request) {
 			r.Method = "X" + hostileRun
 			r.Header.Set("Sec-Fetch-Site", "cross-site")
+			r.Header.Set("Sec-Fetch-Mode", "navigate")
+			r.Header.Set("Sec-Fetch-Dest", "document")
 		}, "cross-site request"},
 		{"too large", cookiesession.Options{}, func(w http.ResponseWriter, r *http.Request) {
 			mustSet(t, sessionOf(t, r), "big", strings.Repeat("v", 8000))
