@@ -7,6 +7,10 @@ import { checkMembers, Codec, isOpened, MIN_TOKEN_LEN, SessionError } from './co
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
 const BROWSER_COOKIE_SIZE = 4096;
+// Chromium keeps 10,240 bytes (names and values) of a site's Partitioned
+// cookies, and reads 262,144 bytes of a response's header.
+const PARTITION_BYTES = 10240;
+const RESPONSE_HEADER_BYTES = 262144;
 const MAX_COOKIES = 3000; // net/http's limit: more cookies than this count as none
 /**
  * The longest Max-Age browsers honour, in seconds, as Go's browserMaxAge:
@@ -52,9 +56,10 @@ export class SessionCookies {
       throw new RangeError(`cookiesession: maxCookieSize ${maxCookieSize} is over ${BROWSER_COOKIE_SIZE}, the most browsers keep of a cookie's name and value: they would drop the cookie without a word; raise maxChunks for a larger session`);
     }
     this.#names = Array.from({ length: maxChunks }, (_, i) => (i === 0 ? name : `${name}.${i}`));
-    this.#caps = this.#names.map((n) => maxCookieSize - new TextEncoder().encode(n).length);
-    const total = this.#caps.reduce((sum, c) => sum + Math.max(c, 0), 0);
-    if (this.#caps[maxChunks - 1] < 1 || total < MIN_TOKEN_LEN) {
+    this.#attrs = attributes(name, options);
+    this.#caps = chunkCaps(this.#names, maxCookieSize, this.#attrs, options.partitioned === true);
+    const total = this.#caps.reduce((sum, c) => sum + c, 0);
+    if (total < MIN_TOKEN_LEN) {
       throw new RangeError(`cookiesession: maxCookieSize ${maxCookieSize} x maxChunks ${maxChunks} cannot hold an empty session (${MIN_TOKEN_LEN} bytes of token)`);
     }
     const { maxAge, idleTimeout, maxLifetime } = options;
@@ -76,7 +81,6 @@ export class SessionCookies {
     this.#maxAge = maxAge ?? 86400;
     this.#idle = idleTimeout ?? 0;
     this.#ceiling = maxLifetime ?? this.#maxAge;
-    this.#attrs = attributes(name, options);
     this.#browserSession = browserSession;
   }
 
@@ -361,6 +365,36 @@ const isASCIISpace = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 // Secure, SameSite=Lax. They come in two parts, scope (Path and Domain)
 // and flags (the rest), since a line that clears a cookie has Max-Age=0
 // between them. The options are checked as Go's New checks them.
+// chunkCaps returns each chunk's value capacity, as Go's New does: the
+// cookie size less its name, and for a Partitioned cookie within the
+// 10,240 bytes Chromium keeps of a site's Partitioned cookies in all (the
+// first chunk would be evicted). It refuses a configuration whose full
+// chunks' Set-Cookie lines pass the 262,144 bytes of response header
+// Chromium reads: it fails the whole response.
+function chunkCaps(names, maxCookieSize, attrs, partitioned) {
+  let budget = PARTITION_BYTES;
+  let lines = 0;
+  const attrText = attrs.scope.length + attrs.flags.length;
+  const caps = names.map((n) => {
+    const len = utf8.encode(n).length;
+    let cap = maxCookieSize - len;
+    if (cap < 1) {
+      throw new RangeError(`cookiesession: maxCookieSize ${maxCookieSize} leaves no room for a value beside the cookie name ${JSON.stringify(n)}: raise it, or shorten name`);
+    }
+    if (partitioned) {
+      cap = Math.max(Math.min(cap, budget - len), 0);
+      budget -= len + cap;
+    }
+    // "Set-Cookie: name=value; Max-Age=34560000" (400 days, the most), the attributes and the CRLF.
+    if (cap > 0) lines += 'Set-Cookie: '.length + len + 1 + cap + '; Max-Age=34560000'.length + attrText + 2;
+    return cap;
+  });
+  if (lines > RESPONSE_HEADER_BYTES) {
+    throw new RangeError(`cookiesession: maxChunks ${names.length} of maxCookieSize ${maxCookieSize} makes a full session's Set-Cookie lines take up to ${lines} bytes, more than the ${RESPONSE_HEADER_BYTES} bytes of response header Chromium reads: it fails the whole response; lower maxChunks, and keep large data in your database`);
+  }
+  return caps;
+}
+
 function attributes(name, { path = '/', domain = '', secure = true, httpOnly = true, sameSite = 'lax', partitioned = false }) {
   const sameSiteText = SAME_SITE[String(sameSite).toLowerCase()];
   if (sameSiteText === undefined) throw new RangeError(`cookiesession: sameSite must be lax, strict or none`);

@@ -401,6 +401,15 @@ describe('SessionCookies without the chunks sent', () => {
     };
   };
 
+  it('holds a Partitioned session to the 10,240 bytes Chromium keeps of a site\'s Partitioned cookies, as Go does', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxChunks: 4, partitioned: true });
+    const lines = cookies.seal({ values: new Values().set('blob', 'x'.repeat(7000)) }, now);
+    const kept = lines.filter((l) => !l.includes('Max-Age=0')).map((l) => l.split(';')[0]);
+    assert.equal(kept.length, 3);
+    assert.ok(kept.reduce((sum, c) => sum + c.length - 1, 0) <= 10240, 'names and values within 10,240 bytes');
+    assert.throws(() => cookies.seal({ values: new Values().set('blob', 'x'.repeat(8000)) }, now), (e) => e instanceof SessionError && e.kind === 'too_large');
+  });
+
   it('expires every chunk beyond the token, so a session that shrank still opens', () => {
     const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3 });
     const browser = jar();

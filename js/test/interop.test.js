@@ -519,7 +519,7 @@ describe("SessionCookies options, against Go's New", () => {
       { name: '__Host-Http-s', httpOnly: false }, { name: '__HOST-HTTP-s', path: '/app' }, { name: '__Host-Http-s' },
       { maxAge: 3600, idleTimeout: 3599 }, { maxAge: 3600, idleTimeout: 3600 }, { maxAge: 3600, idleTimeout: 3601 }, { idleTimeout: 86400 }, { maxAge: 3600, maxLifetime: 3599 },
       { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7200 }, { maxAge: 3600, maxLifetime: 7200, idleTimeout: 7201 },
-      { maxCookieSize: 4096 }, { maxCookieSize: 4097 }, { maxCookieSize: 200 }, { maxCookieSize: 110 }, { maxCookieSize: 110, maxChunks: 2 }, { maxChunks: 64 }, { maxChunks: 65 },
+      { maxCookieSize: 4096 }, { maxCookieSize: 4097 }, { maxCookieSize: 200 }, { maxCookieSize: 110 }, { maxCookieSize: 110, maxChunks: 2 }, { maxChunks: 62 }, { maxChunks: 63 }, { maxChunks: 64 }, { maxChunks: 65 }, { maxChunks: 64, maxCookieSize: 4000 }, { partitioned: true, maxChunks: 64 },
       { maxAge: 2 ** 32 - 1 }, { maxAge: 2 ** 32 }, { maxLifetime: 2 ** 32 }, { maxAge: 2 ** 32 - 1, idleTimeout: 34560000 },
       // Browsers cut a Max-Age over 400 days (34560000 s); 86400000 is express-session's day in milliseconds.
       { maxAge: 34560000 }, { maxAge: 34560001 }, { maxAge: 86400000 }, { maxAge: 86400000, browserSession: true },
