@@ -52,7 +52,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/seed-ff2808ae/cookiesession"
@@ -66,7 +70,9 @@ type Config struct {
 	// cookiesession.ErrTooLarge when the session does not fit; none of
 	// the session's Set-Cookie lines are in the response, so the client
 	// keeps its previous cookie. Its result is the middleware's result.
-	// Default: log through slog.Default and reply 500 with Cache-Control:
+	// Default: log through slog.Default (at Error once a minute, the
+	// others at Debug, with at most 200 bytes of the path) and reply 500
+	// with Cache-Control:
 	// no-store and no Location; a CDN-Cache-Control,
 	// Cloudflare-CDN-Cache-Control or Surrogate-Control the handler set
 	// becomes no-store too.
@@ -299,8 +305,8 @@ func overlaps(locals *fasthttp.RequestCtx, m *cookiesession.Manager) (err error)
 }
 
 func defaultErrorHandler(c fiber.Ctx, err error) error {
-	slog.Default().ErrorContext(c.Context(), "cookiesession: cannot save session",
-		slog.String("error", err.Error()), slog.String("path", c.Path()))
+	slog.Default().Log(c.Context(), saveFailedLevel(time.Now()), "cookiesession: cannot save session (at error level once a minute, the others at debug)",
+		slog.String("error", err.Error()), slog.String("path", logText(c.Path())))
 	c.Response().Header.Del(fiber.HeaderLocation)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	// A CDN obeys its own field in place of Cache-Control: one the
@@ -312,4 +318,32 @@ func defaultErrorHandler(c fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentType, "text/plain; charset=utf-8")
 	return c.Status(http.StatusInternalServerError).SendString(http.StatusText(http.StatusInternalServerError))
+}
+
+// saveFailed is when the default ErrorHandler last logged at Error, in
+// Unix nanoseconds: a flood to a route whose session does not fit would
+// log an Error line per request, as the core's handler does not.
+var saveFailed atomic.Int64
+
+// saveFailedLevel is Error once a minute, and Debug in between.
+func saveFailedLevel(now time.Time) slog.Level {
+	last, at := saveFailed.Load(), now.UnixNano()
+	if (last == 0 || at-last >= int64(time.Minute)) && saveFailed.CompareAndSwap(last, at) {
+		return slog.LevelError
+	}
+	return slog.LevelDebug
+}
+
+// logText cuts a request's string to 200 bytes for a log line, as the
+// core does: a path of a megabyte would fill every line.
+func logText(s string) string {
+	const limit = 200
+	if len(s) <= limit {
+		return s
+	}
+	cut := limit
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "... (" + strconv.Itoa(len(s)) + " bytes)"
 }
