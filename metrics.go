@@ -296,8 +296,10 @@ func (m *Manager) warnSplitPrimary(s *Session, now time.Time) {
 // one has not been seen for a minute, or until it comes back. An id that
 // comes back while the limiter is full (a removed key's, whose cookies
 // keep coming) takes the place of one seen only once (forged tokens carry
-// a random id each), so forgery cannot hide the one unknown key id an
-// operator must act on.
+// a random id each), so that a moderate flood of forgeries does not hide
+// the one unknown key id an operator must act on. Between its sightings
+// the id holds one of missedSlots slots, which a flood of many hundreds
+// of ids in between can overwrite.
 type warnLimiter struct {
 	mu  sync.Mutex
 	ids map[uint32]warnTimes
