@@ -250,9 +250,9 @@ func TestWatcherInPlaceRewrite(t *testing.T) {
 // TestWatcherRefusesATornRead: a text read in pieces while a writer
 // rewrites the file in place can join the start of the old text to the end
 // of the new. With keys of equal length some joins are valid rings that
-// neither text held, one key short. The watcher reads the file twice and
-// takes it only when both reads agree, so it refuses the join, says why,
-// and takes the new text at the next tick.
+// neither text held, one key short. The watcher takes a text only when two
+// reads in a row agree, so it never takes the join; a file that differs at
+// every read is refused, saying why, and taken at a later tick.
 func TestWatcherRefusesATornRead(t *testing.T) {
 	const a, b, c, d = 0x1a2b3c4d, 0x5e6f7a8b, 0x01020304, 0x0a0b0c0d
 	old, next := watcherRingText(t, a, b, c, d), watcherRingText(t, a, c, d) // b removed
@@ -283,7 +283,10 @@ func TestWatcherRefusesATornRead(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reads := [][]byte{torn, next, next, next}
+	// A writer caught at every read (the join, then the new text, and so
+	// on) is refused, naming the fix; the next tick reads the new text
+	// twice and takes it.
+	reads := [][]byte{torn, next, torn, next, next, next}
 	var reports []string
 	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) },
 		readOnce: func(string) ([]byte, error) {
@@ -292,11 +295,61 @@ func TestWatcherRefusesATornRead(t *testing.T) {
 			return data, nil
 		}}
 	w.check()
-	if !ring.Has(lost) || len(reports) != 1 || !strings.Contains(reports[0], "changed while it was read") || !strings.Contains(reports[0], "rename it over") {
-		t.Fatalf("torn read: ring %v, reports %q; want key %08x kept and the failure naming the fix", ring, reports, lost)
+	if !ring.Has(lost) || len(reports) != 1 || !strings.Contains(reports[0], "changed at each of") || !strings.Contains(reports[0], "rename it over") {
+		t.Fatalf("torn reads: ring %v, reports %q; want key %08x kept and the failure naming the fix", ring, reports, lost)
 	}
 	w.check()
 	if ring.Has(b) || !ring.Has(c) || !ring.Has(d) || len(reports) != 2 || reports[1] != "<nil>" {
 		t.Errorf("next tick: ring %v, reports %q; want the new text's keys and a reload", ring, reports)
+	}
+	// A join followed by the whole new text, read twice, is never taken:
+	// the tick takes the new text.
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w.readOnce = nil
+	w.check()
+	reads = [][]byte{torn, next, next}
+	w.readOnce = func(string) ([]byte, error) {
+		data := bytes.Clone(reads[0])
+		reads = reads[1:]
+		return data, nil
+	}
+	w.check()
+	if ring.Has(b) || !ring.Has(c) || !ring.Has(d) || len(reads) != 0 {
+		t.Errorf("a join, then the new text twice: ring %v, %d reads left; want the new text's keys", ring, len(reads))
+	}
+}
+
+// TestWatcherTakesARenameBetweenReads: a ring file replaced atomically
+// (rename, a Kubernetes ..data swap) between the watcher's two reads is
+// two whole texts, not a torn one. The watcher reads until two reads
+// agree, so it takes the new ring in that tick, without reporting a
+// failure whose fix (rename the file in place) the writer already follows.
+func TestWatcherTakesARenameBetweenReads(t *testing.T) {
+	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	old, next := watcherRingText(t, a), watcherRingText(t, b, a)
+	path := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads := [][]byte{old, next, next}
+	var reports []string
+	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) },
+		readOnce: func(string) ([]byte, error) {
+			if len(reads) == 0 {
+				return bytes.Clone(next), nil
+			}
+			data := bytes.Clone(reads[0])
+			reads = reads[1:]
+			return data, nil
+		}}
+	w.check()
+	if !ring.Has(b) || len(reports) != 1 || reports[0] != "<nil>" {
+		t.Errorf("ring %v, reports %q; want the new ring taken at once and no failure", ring, reports)
 	}
 }

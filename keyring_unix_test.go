@@ -203,3 +203,41 @@ func TestCredentialFile(t *testing.T) {
 		t.Errorf("after the reload: directory %v (%v), ring %v; want the credential alone and key 1a2b3c4d", entries, err, ring)
 	}
 }
+
+// TestLoadKeyRingFileFromPipe loads the ring from a named pipe, as a
+// secret agent or a shell's <(...) hands it over: a pipe can be read only
+// once, so the loader must not open it a second time (which waits for a
+// writer that never comes) nor compare it with an empty second read.
+func TestLoadKeyRingFileFromPipe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ring.fifo")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	text, err := ringOf(t, 0x1a2b3c4d).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+			f.Write(text)
+			f.Close()
+		}
+	}()
+	done := make(chan error, 1)
+	go func() {
+		_, err := cookiesession.LoadKeyRingFile(path)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("LoadKeyRingFile(a pipe): %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		// Unblock a second open that waits for a writer, so the test ends.
+		if f, err := os.OpenFile(path, os.O_WRONLY, 0); err == nil {
+			f.Close()
+		}
+		t.Fatal("LoadKeyRingFile(a pipe) did not return: it opened the pipe again")
+	}
+}

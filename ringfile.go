@@ -168,33 +168,48 @@ func parseRingText(data []byte, path string) (*ringState, error) {
 	return st, nil
 }
 
-// readRingFile reads path twice and returns its text if both reads
-// agree. A writer that rewrites the file in place (cp, cat >, an editor or
-// a templating agent that truncates then writes) can be caught mid-write,
-// and a text read in pieces across the rewrite can be the start of the
-// old text joined to the end of the new: with keys of equal length, that
-// is a valid ring neither held, one key short, which would sign its users
-// out. The JSON form itself refuses any prefix of a text (the object must
-// close, and nothing may follow it), so a writer that is not done is
-// caught by the parser, and one whose text changed during the read by the
-// comparison.
+// readRingFile reads path until two reads in a row agree, and returns
+// that text. A writer that rewrites the file in place (cp, cat >, an
+// editor or a templating agent that truncates then writes) can be caught
+// mid-write, and a text read in pieces across the rewrite can be the
+// start of the old text joined to the end of the new: with keys of equal
+// length, that is a valid ring neither held, one key short, which would
+// sign its users out. The JSON form itself refuses any prefix of a text
+// (the object must close, and nothing may follow it), so a writer that
+// is not done is caught by the parser, and one whose text changed during
+// the read by the comparison. A file replaced by rename between two reads
+// agrees with the next read. A path that is not a regular file (a pipe,
+// /dev/stdin) is read once: it cannot be read again.
 func readRingFile(path string) ([]byte, error) {
 	return readSettled(path, readRingOnce)
 }
 
-// readSettled reads path with read twice, as readRingFile says.
+// settleReads is how many reads readSettled makes at most.
+const settleReads = 4
+
+// readSettled reads path with read, as readRingFile says.
 func readSettled(path string, read func(string) ([]byte, error)) ([]byte, error) {
-	first, err := read(path)
+	last, err := read(path)
 	if err != nil {
 		return nil, err
 	}
-	second, err := read(path)
-	if err == nil && !bytes.Equal(first, second) {
-		clear(second)
-		err = fmt.Errorf("cookiesession: reading key ring: %s changed while it was read (a writer rewriting it in place): write the ring to a temporary file and rename it over %s, as the CLI does; WatchFile reads it again at the next tick", path, path)
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return last, nil
 	}
-	clear(first)
-	return second, err
+	for range settleReads - 1 {
+		next, err := read(path)
+		if err != nil {
+			clear(last)
+			return nil, err
+		}
+		same := bytes.Equal(last, next)
+		clear(last)
+		if last = next; same {
+			return last, nil
+		}
+	}
+	clear(last)
+	return nil, fmt.Errorf("cookiesession: reading key ring: %s changed at each of %d reads (a writer rewriting it in place): write the ring to a temporary file and rename it over %s, as the CLI does; WatchFile reads it again at the next tick", path, settleReads, path)
 }
 
 func readRingOnce(path string) ([]byte, error) {
@@ -429,9 +444,10 @@ func warnRemovedKeys(old, st *ringState, was *ringKey, now time.Time, file strin
 // failure is also in [Metrics.Reload] until the ring is its file's again.
 // Write the file atomically (temp file + rename, as the CLI does). A
 // file rewritten in place (cp, cat >) can be caught half-written: the
-// JSON form refuses every prefix of a ring, and the file is read twice
-// and taken only if both reads agree, so a torn read is never taken; the
-// tick reports the failure and the next one takes the whole ring. On Windows such a rename fails while any program holds the
+// JSON form refuses every prefix of a ring, and the file is taken only
+// when two reads in a row agree, so a torn read is never taken; a tick
+// that finds none reports the failure and a later one takes the whole
+// ring. On Windows such a rename fails while any program holds the
 // file open, WatchFile's reads included: retry it for a moment, as the
 // CLI does.
 //
