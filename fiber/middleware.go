@@ -70,8 +70,9 @@ type Config struct {
 	// cookiesession.ErrTooLarge when the session does not fit; none of
 	// the session's Set-Cookie lines are in the response, so the client
 	// keeps its previous cookie. Its result is the middleware's result.
-	// Default: log through slog.Default (at Error once a minute, the
-	// others at Debug, with at most 200 bytes of the path) and reply 500
+	// Default: log through slog.Default (at Error once a minute per
+	// middleware, the others at Debug, with at most 200 bytes of the
+	// path) and reply 500
 	// with Cache-Control:
 	// no-store and no Location; a CDN-Cache-Control,
 	// Cloudflare-CDN-Cache-Control or Surrogate-Control the handler set
@@ -107,7 +108,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	if m == nil {
 		panic("cookiesession: fibersession.New needs a Manager")
 	}
-	onError := defaultErrorHandler
+	onError := defaultErrorHandler(new(atomic.Int64))
 	if len(config) > 0 && config[0].ErrorHandler != nil {
 		onError = config[0].ErrorHandler
 	}
@@ -304,8 +305,14 @@ func overlaps(locals *fasthttp.RequestCtx, m *cookiesession.Manager) (err error)
 	return err
 }
 
-func defaultErrorHandler(c fiber.Ctx, err error) error {
-	slog.Default().Log(c.Context(), saveFailedLevel(time.Now()), "cookiesession: cannot save session (at error level once a minute, the others at debug)",
+// defaultErrorHandler returns the default ErrorHandler of one middleware,
+// whose Error line a minute is rated by last (see saveFailedLevel).
+func defaultErrorHandler(last *atomic.Int64) func(fiber.Ctx, error) error {
+	return func(c fiber.Ctx, err error) error { return answerSaveFailed(c, err, last) }
+}
+
+func answerSaveFailed(c fiber.Ctx, err error, last *atomic.Int64) error {
+	slog.Default().Log(c.Context(), saveFailedLevel(last, time.Now()), "cookiesession: cannot save session (at error level once a minute, the others at debug)",
 		slog.String("error", err.Error()), slog.String("path", logText(c.Path())))
 	c.Response().Header.Del(fiber.HeaderLocation)
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -320,13 +327,13 @@ func defaultErrorHandler(c fiber.Ctx, err error) error {
 	return c.Status(http.StatusInternalServerError).SendString(http.StatusText(http.StatusInternalServerError))
 }
 
-// saveFailed is when the default ErrorHandler last logged at Error, in
-// Unix nanoseconds: a flood to a route whose session does not fit would
-// log an Error line per request, as the core's handler does not.
-var saveFailed atomic.Int64
-
-// saveFailedLevel is Error once a minute, and Debug in between.
-func saveFailedLevel(now time.Time) slog.Level {
+// saveFailedLevel is Error once a minute per middleware, and Debug in
+// between: a flood to a route whose session does not fit would log an
+// Error line per request, as the core's handler does not. saveFailed is
+// when the middleware last logged at Error, in Unix nanoseconds; one per
+// middleware, as the core keeps one per Manager, so that another app's
+// flood does not turn this one's first failure into Debug.
+func saveFailedLevel(saveFailed *atomic.Int64, now time.Time) slog.Level {
 	last, at := saveFailed.Load(), now.UnixNano()
 	if (last == 0 || at-last >= int64(time.Minute)) && saveFailed.CompareAndSwap(last, at) {
 		return slog.LevelError
