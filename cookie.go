@@ -322,7 +322,9 @@ func chunkCaps(o *Options, names []string, attrText string) ([]int, error) {
 	return caps, nil
 }
 
-// partitionFull reports whether the chunks take all of partitionBytes.
+// partitionFull reports whether the chunks leave too little of
+// partitionBytes for another chunk's name and one byte of value, so that
+// more chunks would hold no more.
 func (m *Manager) partitionFull() bool {
 	used := 0
 	for i, c := range m.caps {
@@ -330,7 +332,8 @@ func (m *Manager) partitionFull() bool {
 			used += len(m.names[i]) + c
 		}
 	}
-	return m.opts.Partitioned && used == partitionBytes
+	next := chunkName(m.opts.Name, len(m.names))
+	return m.opts.Partitioned && partitionBytes-used <= len(next)
 }
 
 // cookieLine renders chunk i's Set-Cookie value. The attributes were

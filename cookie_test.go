@@ -703,14 +703,25 @@ func TestPartitionedTooLargeFix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	pad := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := cookiesession.FromContext(r.Context()).Set("pad", strings.Repeat("p", 12000)); err != nil {
 			t.Fatal(err)
 		}
-	}))
+	})
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	m.Handler(pad).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(log.String(), "10240 bytes of a site's Partitioned cookies") || strings.Contains(log.String(), "raise Options.MaxChunks") {
 		t.Errorf("status %d, log %q: want 500 and a fix that names the Partitioned budget, not MaxChunks", rec.Code, log.String())
+	}
+	// Three chunks of 3413 bytes leave 1 byte of the budget, too few for
+	// a fourth chunk's name: raising MaxChunks would add nothing.
+	log.Reset()
+	if m, err = cookiesession.New(newRing(), cookiesession.Options{Partitioned: true, MaxChunks: 3, MaxCookieSize: 3413, Logger: debugLogger(&log)}); err != nil {
+		t.Fatal(err)
+	}
+	rec = httptest.NewRecorder()
+	m.Handler(pad).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+	if rec.Code != http.StatusInternalServerError || !strings.Contains(log.String(), "10240 bytes of a site's Partitioned cookies") || strings.Contains(log.String(), "raise Options.MaxChunks") {
+		t.Errorf("3 chunks of 3413 bytes: status %d, log %q: want a fix that names the Partitioned budget, not MaxChunks", rec.Code, log.String())
 	}
 }
