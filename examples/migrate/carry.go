@@ -1,0 +1,30 @@
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// carry stores an old session's value in s: as it is if the session holds
+// its type, else as JSON (read it back with GetJSON). A value neither
+// takes is logged at Warn with its key and type, and not carried.
+func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, key string, v any) {
+	var probe cookiesession.Values // Set here refuses a type without logging
+	err := probe.Set(key, v)
+	if err == nil {
+		err = s.Set(key, v)
+	} else {
+		err = s.SetJSON(key, v)
+	}
+	if err != nil {
+		notCarried(ctx, logger, fmt.Sprint(key), v, err)
+	}
+}
+
+func notCarried(ctx context.Context, logger *slog.Logger, key string, v any, err error) {
+	logger.WarnContext(ctx, "cookiesession/migrate: a value of the old session was not carried",
+		slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()))
+}

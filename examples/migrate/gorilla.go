@@ -1,0 +1,67 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// FromGorilla returns middleware, to run inside mgr's Handler, that
+// carries the gorilla/sessions CookieStore cookie name into a request
+// whose cookie mgr did not open. List that cookie in Options.Retired,
+// unless it has mgr's own Name, Path and Domain: the response that saves
+// the new session expires it.
+func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name string, logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c, err := r.Cookie(name); err == nil {
+				s, err := mgr.Load(r) // under mgr's Handler: its session
+				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(err)) {
+					fromGorilla(r, s, old, c, logger)
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// notOurs reports whether mgr refused its own cookie as invalid, as it
+// does a gorilla token, rather than as expired or under an unknown key.
+func notOurs(err error) bool {
+	var te *cookiesession.TokenError
+	return errors.As(err, &te) && errors.Is(te, cookiesession.ErrInvalid) && !errors.Is(te, cookiesession.ErrUnknownKey)
+}
+
+func fromGorilla(r *http.Request, s *cookiesession.Session, old *sessions.CookieStore, c *http.Cookie, logger *slog.Logger) {
+	ctx := r.Context()
+	values := map[any]any{}
+	if err := securecookie.DecodeMulti(c.Name, c.Value, &values, old.Codecs...); err != nil {
+		logger.WarnContext(ctx, "cookiesession/migrate: gorilla cookie not readable; the user signs in again",
+			slog.String("cookie", c.Name), slog.String("error", err.Error()))
+		return
+	}
+	for k, v := range values {
+		key, ok := k.(string)
+		flashes, isList := v.([]any)
+		switch {
+		case !ok:
+			notCarried(ctx, logger, fmt.Sprint(k), v, fmt.Errorf("the key is a %T, not a string", k))
+		case key == "_flash" && isList: // gorilla's AddFlash
+			for _, f := range flashes {
+				if msg, ok := f.(string); ok {
+					s.AddFlash(msg)
+				} else {
+					notCarried(ctx, logger, key, f, errors.New("a flash that is not a string"))
+				}
+			}
+		default:
+			carry(ctx, logger, s, key, v)
+		}
+	}
+	logger.InfoContext(ctx, "cookiesession/migrate: gorilla session carried", slog.Int("values", len(values)))
+}

@@ -1,0 +1,151 @@
+package migrate
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/sessions"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+var (
+	gorillaHash  = []byte("0123456789abcdef0123456789abcdef")
+	gorillaBlock = []byte("fedcba9876543210fedcba9876543210")
+)
+
+// gorillaCookie is the cookie the old app's CookieStore wrote under name:
+// values it can carry, a struct registered with gob, a flash, and two it
+// cannot (a key that is not a string, a complex number).
+func gorillaCookie(t *testing.T, store *sessions.CookieStore, name string) *http.Cookie {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	sess, err := store.New(r, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Values["user"] = "ada"
+	sess.Values["visits"] = 7
+	sess.Values["profile"] = profile{Name: "Ada", Admin: true}
+	sess.Values[42] = "answer"
+	sess.Values["phase"] = complex(1, 2)
+	sess.AddFlash("welcome")
+	w := httptest.NewRecorder()
+	if err := sess.Save(r, w); err != nil {
+		t.Fatal(err)
+	}
+	return w.Result().Cookies()[0]
+}
+
+const carried = `user=ada visits=7 profile={Name:Ada Admin:true} flashes=["welcome"]`
+
+// TestFromGorilla: a gorilla cookie of another name is carried into the
+// new session, the values the session cannot hold are logged at Warn with
+// their key and type, and the old cookie is expired by Options.Retired in
+// the same response. The next request opens the new cookie alone, and the
+// old cookie beside it is not carried again.
+func TestFromGorilla(t *testing.T) {
+	logger, logs := newLogger()
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	old := gorillaCookie(t, store, "app-session")
+	mgr := newManager(t, cookiesession.Options{Logger: logger,
+		Retired: []cookiesession.RetiredCookie{{Name: "app-session"}}})
+	h := mgr.Handler(FromGorilla(mgr, store, "app-session", logger)(app))
+
+	a := get(t, h, old)
+	if a.body != carried {
+		t.Fatalf("carried: %q, want %q", a.body, carried)
+	}
+	if c := a.cookies["app-session"]; c == nil || c.MaxAge >= 0 {
+		t.Errorf("old cookie not expired: %+v", c)
+	}
+	next := a.cookies["session"]
+	if next == nil || next.MaxAge <= 0 {
+		t.Fatalf("no new session cookie: %+v", a.cookies)
+	}
+	warns := logs.lines(t, "cookiesession/migrate: a value of the old session was not carried")
+	got := map[string]string{}
+	for _, l := range warns {
+		if l["level"] != "WARN" {
+			t.Errorf("not at Warn: %v", l)
+		}
+		got[l["key"].(string)] = l["type"].(string)
+	}
+	if len(got) != 2 || got["42"] != "string" || got["phase"] != "complex128" {
+		t.Errorf("values not carried, logged: %v; want 42 (string) and phase (complex128)", got)
+	}
+	if n := len(logs.lines(t, "cookiesession/migrate: gorilla session carried")); n != 1 {
+		t.Errorf("%d carried lines, want 1", n)
+	}
+
+	a = get(t, h, next, old)
+	if want := strings.Replace(carried, `["welcome"]`, `[]`, 1); a.body != want {
+		t.Errorf("next request: %q, want %q", a.body, want)
+	}
+	if n := len(logs.lines(t, "cookiesession/migrate: gorilla session carried")); n != 1 {
+		t.Errorf("the old cookie beside the new session was carried again (%d carried lines)", n)
+	}
+}
+
+// TestGorillaCookieOfTheSessionsName: a gorilla cookie named "session"
+// reaches a Manager of that name. Without the migration, the Manager
+// refuses it as invalid, logs that at Debug, and clears it. With it, the
+// middleware reads the cookie before the response is written, and the
+// new session's cookie replaces it. A cookie of that name that neither
+// opens is logged at Warn by the middleware and cleared; one of the
+// Manager's own under a key it lacks is left to the Manager.
+func TestGorillaCookieOfTheSessionsName(t *testing.T) {
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	old := gorillaCookie(t, store, "session")
+
+	t.Run("without the migration", func(t *testing.T) {
+		logger, logs := newLogger()
+		mgr := newManager(t, cookiesession.Options{Logger: logger})
+		a := get(t, mgr.Handler(app), old)
+		if c := a.cookies["session"]; c == nil || c.MaxAge >= 0 {
+			t.Errorf("gorilla cookie not cleared: %+v", c)
+		}
+		refused := logs.lines(t, "cookiesession: session cookie refused")
+		if len(refused) != 1 || refused[0]["level"] != "DEBUG" {
+			t.Errorf("refusal logged as %v, want one line at Debug", refused)
+		}
+	})
+
+	logger, logs := newLogger()
+	mgr := newManager(t, cookiesession.Options{Logger: logger})
+	h := mgr.Handler(FromGorilla(mgr, store, "session", logger)(app))
+	a := get(t, h, old)
+	if a.body != carried {
+		t.Fatalf("carried: %q, want %q", a.body, carried)
+	}
+	next := a.cookies["session"]
+	if next == nil || next.MaxAge <= 0 {
+		t.Fatalf("the new session does not replace the gorilla cookie: %+v", next)
+	}
+	if n := len(logs.lines(t, "cookiesession: session cookie refused")); n != 1 {
+		t.Errorf("%d refusals logged, want the gorilla cookie's", n)
+	}
+	if a = get(t, h, next); !strings.HasPrefix(a.body, "user=ada visits=7") || len(a.cookies) != 0 {
+		t.Errorf("the new cookie does not open: %+v", a)
+	}
+
+	a = get(t, h, &http.Cookie{Name: "session", Value: "forged"})
+	if c := a.cookies["session"]; c == nil || c.MaxAge >= 0 {
+		t.Errorf("forged cookie not cleared: %+v", c)
+	}
+	if warns := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(warns) != 1 || warns[0]["level"] != "WARN" {
+		t.Errorf("forged cookie logged as %v, want one Warn", warns)
+	}
+
+	other := newManager(t, cookiesession.Options{})
+	sealed := get(t, other.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "bob")
+	}))).cookies["session"]
+	if a = get(t, h, sealed); a.cookies["session"] != nil {
+		t.Errorf("a cookie under a key this Manager lacks was touched: %+v", a.cookies["session"])
+	}
+	if warns := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(warns) != 1 {
+		t.Errorf("a cookie of the Manager's own format went to gorilla's decoder: %v", warns)
+	}
+}
