@@ -1,0 +1,106 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// scsSession commits, in the old app's store, a session with the values
+// gorillaCookie holds (a flash as scs apps keep one, a string) and its
+// RememberMe, and returns the cookie that names it.
+func scsSession(t *testing.T, sm *scs.SessionManager, remember bool) *http.Cookie {
+	t.Helper()
+	ctx, err := sm.Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.Put(ctx, "user", "ada")
+	sm.Put(ctx, "visits", int64(7))
+	sm.Put(ctx, "profile", profile{Name: "Ada", Admin: true})
+	sm.Put(ctx, "phase", complex(1, 2))
+	sm.RememberMe(ctx, remember)
+	token, _, err := sm.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Cookie{Name: sm.Cookie.Name, Value: token}
+}
+
+// TestFromSCS: an scs session, under another cookie name (retired) or
+// the Manager's own, is carried into the new session, a value the session
+// cannot hold is logged at Warn, RememberMe(false) becomes a browser-session
+// cookie, the old session is deleted from the store, and the old cookie is
+// expired or replaced in the same response.
+func TestFromSCS(t *testing.T) {
+	for _, name := range []string{"scs_session", "session"} {
+		for _, remember := range []bool{true, false} {
+			logger, logs := newLogger()
+			store := memstore.NewWithCleanupInterval(0)
+			sm := scs.New()
+			sm.Store, sm.Cookie.Name, sm.Cookie.Persist = store, name, false
+			old := scsSession(t, sm, remember)
+			opts := cookiesession.Options{Logger: logger}
+			if name != "session" {
+				opts.Retired = []cookiesession.RetiredCookie{{Name: name}}
+			}
+			mgr := newManager(t, opts)
+			h := mgr.Handler(FromSCS(mgr, sm, logger)(app))
+
+			a := get(t, h, old)
+			want := `user=ada visits=7 profile={Name:Ada Admin:true} flashes=[]`
+			if a.body != want {
+				t.Fatalf("%s: carried %q, want %q", name, a.body, want)
+			}
+			next := a.cookies["session"]
+			if next == nil || next.Value == "" || (next.MaxAge > 0) != remember {
+				t.Errorf("%s, remember %v: new cookie %+v", name, remember, next)
+			}
+			if c := a.cookies[name]; name != "session" && (c == nil || c.MaxAge >= 0) {
+				t.Errorf("%s: old cookie not expired: %+v", name, c)
+			}
+			if _, found, err := store.Find(old.Value); found || err != nil {
+				t.Errorf("%s: the old session is still in the store (%v)", name, err)
+			}
+			warns := logs.lines(t, "cookiesession/migrate: a value of the old session was not carried")
+			if len(warns) != 1 || warns[0]["key"] != "phase" || warns[0]["type"] != "complex128" {
+				t.Errorf("%s: not carried, logged: %v; want phase (complex128)", name, warns)
+			}
+			if a = get(t, h, next, old); a.body != want || len(logs.lines(t, "cookiesession/migrate: scs session carried")) != 1 {
+				t.Errorf("%s: next request %q, or carried twice", name, a.body)
+			}
+		}
+	}
+}
+
+// failingStore is an scs store that cannot be reached.
+type failingStore struct{}
+
+func (failingStore) Find(string) ([]byte, bool, error)      { return nil, false, errors.New("connection refused") }
+func (failingStore) Commit(string, []byte, time.Time) error { return errors.New("connection refused") }
+func (failingStore) Delete(string) error                    { return errors.New("connection refused") }
+
+// TestSCSStoreDown: while the old store fails, the request is answered
+// 503 with no Set-Cookie, so the old cookie stays for the next try, and
+// the failure is logged at Error.
+func TestSCSStoreDown(t *testing.T) {
+	logger, logs := newLogger()
+	sm := scs.New()
+	sm.Store, sm.Cookie.Name = failingStore{}, "scs_session"
+	mgr := newManager(t, cookiesession.Options{Logger: logger,
+		Retired: []cookiesession.RetiredCookie{{Name: "scs_session"}}})
+	h := mgr.Handler(FromSCS(mgr, sm, logger)(app))
+	a := get(t, h, &http.Cookie{Name: "scs_session", Value: "0123456789012345678901234567890123456789012"})
+	if a.status != http.StatusServiceUnavailable || len(a.cookies) != 0 {
+		t.Errorf("store down: %d, cookies %v; want 503 and none", a.status, a.cookies)
+	}
+	if errs := logs.lines(t, "cookiesession/migrate: scs store failed"); len(errs) != 1 || errs[0]["level"] != "ERROR" {
+		t.Errorf("store failure logged as %v, want one Error", errs)
+	}
+}
