@@ -129,6 +129,13 @@ func TestGorillaCookieOfTheSessionsName(t *testing.T) {
 	if a = get(t, h, next); !strings.HasPrefix(a.body, "user=ada visits=7") || len(a.cookies) != 0 {
 		t.Errorf("the new cookie does not open: %+v", a)
 	}
+	// An old instance, still serving during a rollout, reads no session
+	// from the new cookie: the user is signed out there.
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	r.AddCookie(&http.Cookie{Name: next.Name, Value: next.Value})
+	if sess, err := store.Get(r, "session"); err == nil || !sess.IsNew || len(sess.Values) != 0 {
+		t.Errorf("an old instance reads the new cookie: %v, %v", err, sess.Values)
+	}
 
 	a = get(t, h, &http.Cookie{Name: "session", Value: "forged"})
 	if c := a.cookies["session"]; c == nil || c.MaxAge >= 0 {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -117,4 +118,26 @@ func get(t *testing.T, h http.Handler, cookies ...*http.Cookie) answer {
 		a.cookies[c.Name] = c
 	}
 	return a
+}
+
+// TestReadmeSnippet keeps README.md true: its block that declares
+// FromGorilla is gorilla.go, byte for byte.
+func TestReadmeSnippet(t *testing.T) {
+	src, err := os.ReadFile("gorilla.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range strings.Split(string(readme), "```go\n")[1:] {
+		if code, _, _ := strings.Cut(b, "```"); strings.Contains(code, "func FromGorilla(") {
+			if code != string(src) {
+				t.Error("README.md: the block that declares FromGorilla differs from examples/migrate/gorilla.go; paste gorilla.go into it")
+			}
+			return
+		}
+	}
+	t.Error("README.md has no ```go block that declares FromGorilla")
 }

@@ -82,7 +82,9 @@ func TestFromSCS(t *testing.T) {
 // failingStore is an scs store that cannot be reached.
 type failingStore struct{}
 
-func (failingStore) Find(string) ([]byte, bool, error)      { return nil, false, errors.New("connection refused") }
+func (failingStore) Find(string) ([]byte, bool, error) {
+	return nil, false, errors.New("connection refused")
+}
 func (failingStore) Commit(string, []byte, time.Time) error { return errors.New("connection refused") }
 func (failingStore) Delete(string) error                    { return errors.New("connection refused") }
 
