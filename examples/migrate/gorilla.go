@@ -20,8 +20,8 @@ func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name str
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if c, err := r.Cookie(name); err == nil {
-				s, err := mgr.Load(r) // under mgr's Handler: its session
-				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(err)) {
+				s := mgr.FromContext(r.Context()) // nil outside mgr's Handler: IsNew panics
+				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(mgr, r)) {
 					fromGorilla(r, s, old, c, logger)
 				}
 			}
@@ -32,7 +32,8 @@ func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name str
 
 // notOurs reports whether mgr refused its own cookie as invalid, as it
 // does a gorilla token, rather than as expired or under an unknown key.
-func notOurs(err error) bool {
+func notOurs(mgr *cookiesession.Manager, r *http.Request) bool {
+	_, err := mgr.Load(r) // under mgr's Handler: why its session is new
 	var te *cookiesession.TokenError
 	return errors.As(err, &te) && errors.Is(te, cookiesession.ErrInvalid) && !errors.Is(te, cookiesession.ErrUnknownKey)
 }

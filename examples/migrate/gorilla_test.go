@@ -1,11 +1,15 @@
 package migrate
 
 import (
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
 	"github.com/gorilla/sessions"
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -154,5 +158,32 @@ func TestGorillaCookieOfTheSessionsName(t *testing.T) {
 	}
 	if warns := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(warns) != 1 {
 		t.Errorf("a cookie of the Manager's own format went to gorilla's decoder: %v", warns)
+	}
+}
+
+// TestOutsideTheHandlerPanics: mounted outside the Manager's Handler,
+// where no session would save what they carry, both middlewares panic
+// with the fix rather than drop the values unseen.
+func TestOutsideTheHandlerPanics(t *testing.T) {
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	mgr := newManager(t, cookiesession.Options{})
+	sm := scs.New()
+	sm.Store = memstore.NewWithCleanupInterval(0)
+	for name, h := range map[string]http.Handler{
+		"FromGorilla": FromGorilla(mgr, store, "session", slog.Default())(app),
+		"FromSCS":     FromSCS(mgr, sm, slog.Default())(app),
+	} {
+		cookie := gorillaCookie(t, store, "session")
+		if name == "FromSCS" {
+			cookie = scsSession(t, sm, true)
+		}
+		func() {
+			defer func() {
+				if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "wrap the handler with Manager.Handler") {
+					t.Errorf("%s outside the Handler: panic %v", name, p)
+				}
+			}()
+			get(t, h, cookie)
+		}()
 	}
 }
