@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/alexedwards/scs/v2/memstore"
@@ -117,7 +118,8 @@ func TestGorillaCookieOfTheSessionsName(t *testing.T) {
 	})
 
 	logger, logs := newLogger()
-	mgr := newManager(t, cookiesession.Options{Logger: logger})
+	now := time.Now()
+	mgr := newManager(t, cookiesession.Options{Logger: logger, Now: func() time.Time { return now }})
 	h := mgr.Handler(FromGorilla(mgr, store, "session", logger)(app))
 	a := get(t, h, old)
 	if a.body != carried {
@@ -156,6 +158,10 @@ func TestGorillaCookieOfTheSessionsName(t *testing.T) {
 	if a = get(t, h, sealed); a.cookies["session"] != nil {
 		t.Errorf("a cookie under a key this Manager lacks was touched: %+v", a.cookies["session"])
 	}
+	now = now.Add(25 * time.Hour) // past the default MaxAge
+	if a = get(t, h, next); a.cookies["session"] == nil || a.cookies["session"].MaxAge >= 0 {
+		t.Errorf("an expired cookie of the Manager's was not cleared: %+v", a.cookies)
+	}
 	if warns := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(warns) != 1 {
 		t.Errorf("a cookie of the Manager's own format went to gorilla's decoder: %v", warns)
 	}
@@ -170,8 +176,8 @@ func TestOutsideTheHandlerPanics(t *testing.T) {
 	sm := scs.New()
 	sm.Store = memstore.NewWithCleanupInterval(0)
 	for name, h := range map[string]http.Handler{
-		"FromGorilla": FromGorilla(mgr, store, "session", slog.Default())(app),
-		"FromSCS":     FromSCS(mgr, sm, slog.Default())(app),
+		"FromGorilla": FromGorilla(mgr, store, "session", slog.Default())(http.NotFoundHandler()),
+		"FromSCS":     FromSCS(mgr, sm, slog.Default())(http.NotFoundHandler()),
 	} {
 		cookie := gorillaCookie(t, store, "session")
 		if name == "FromSCS" {
