@@ -53,10 +53,11 @@ const (
 // object keys and orders vectors by case name.
 
 type vecFile struct {
-	Comment  []string   `json:"comment"`
-	Format   int        `json:"format_version"`
-	Valid    []vecValid `json:"valid"`
-	MustFail []vecFail  `json:"must_fail"`
+	Comment  []string     `json:"comment"`
+	Format   int          `json:"format_version"`
+	Valid    []vecValid   `json:"valid"`
+	MustFail []vecFail    `json:"must_fail"`
+	Cookies  []vecCookies `json:"cookies"`
 }
 
 type vecValid struct {
@@ -158,6 +159,7 @@ var vecComment = []string{
 	"must_fail: opening token at now with key/key_id, name, max_age_seconds (and max_token_len, default 4096) must fail.",
 	"error is the class: invalid, unknown_key (an unknown key id; also counts as invalid) or expired; reason is a substring of this implementation's message.",
 	"plaintext, where present, is the hand-built plaintext sealed correctly into token: the failure is in the plaintext itself.",
+	"cookies: reading the Cookie header cookie (one line) as FORMAT.md section 5 says, with key/key_id, name, max_chunks, max_cookie_size (max_token_len is their sum less the chunk names) and max_age_seconds at now, must open the session id or fail with error.",
 }
 
 // vecTypeNames maps a tag to the Go type it decodes to.
@@ -867,8 +869,10 @@ func vecGenerate(t testing.TB) []byte {
 	for _, fc := range vecFailCases() {
 		f.MustFail = append(f.MustFail, vecGenFail(g, fc))
 	}
+	f.Cookies = vecGenCookies(g)
 	slices.SortFunc(f.Valid, func(a, b vecValid) int { return strings.Compare(a.Case, b.Case) })
 	slices.SortFunc(f.MustFail, func(a, b vecFail) int { return strings.Compare(a.Case, b.Case) })
+	slices.SortFunc(f.Cookies, func(a, b vecCookies) int { return strings.Compare(a.Case, b.Case) })
 	out, err := vecMarshal(f)
 	if err != nil {
 		t.Fatal(err)
@@ -933,6 +937,9 @@ func TestVectors(t *testing.T) {
 	}
 	for _, v := range f.MustFail {
 		t.Run("must_fail/"+v.Case, func(t *testing.T) { vecCheckFail(t, v) })
+	}
+	for _, v := range f.Cookies {
+		t.Run("cookies/"+v.Case, func(t *testing.T) { vecCheckCookies(t, v) })
 	}
 }
 

@@ -1,10 +1,11 @@
 // Every vector of ../testdata/vectors.json: each valid one seals to its
 // token and opens to its values; each must-fail one is refused with its
-// class and the Go implementation's reason.
+// class and the Go implementation's reason; each cookie vector's Cookie
+// header opens its session or is refused with its class.
 
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
-import { Codec, GoTime, parseKeyRing, SessionError, Values } from '../src/index.js';
+import { Codec, GoTime, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
 import { hex, readVectors, ringText, toWire, unhex } from './helpers.js';
 
 const vectors = readVectors();
@@ -101,6 +102,28 @@ describe('must-fail vectors', () => {
           return true;
         },
       );
+    });
+  }
+});
+
+describe('cookie vectors', () => {
+  assert.ok(vectors.cookies.length >= 13);
+  for (const v of vectors.cookies) {
+    it(`${v.case}: ${v.id ? 'opens the session' : `refused as ${v.error}`}`, () => {
+      const ring = parseKeyRing(ringText([{ id: parseInt(v.key_id, 16), secret: unhex(v.key) }]));
+      const cookies = new SessionCookies(ring, {
+        name: v.name, maxAge: v.max_age_seconds, maxChunks: v.max_chunks, maxCookieSize: v.max_cookie_size,
+      });
+      const open = () => cookies.open(v.cookie, new Date(v.now * 1000));
+      if (v.id) {
+        assert.equal(hex(open().id), v.id);
+        return;
+      }
+      assert.throws(open, (err) => {
+        assert.ok(err instanceof SessionError, String(err));
+        assert.equal(err.kind, v.error);
+        return true;
+      });
     });
   }
 });

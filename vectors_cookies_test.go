@@ -1,0 +1,179 @@
+package cookiesession
+
+// The cookie vectors of testdata/vectors.json: Cookie headers read as
+// FORMAT.md section 5 says, above all its step 5 (which cookie of several
+// is the session, and which error a request gets when none opens).
+
+import (
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+type vecCookies struct {
+	Case          string `json:"case"`
+	Description   string `json:"description"`
+	Key           string `json:"key"`
+	KeyID         string `json:"key_id"`
+	Name          string `json:"name"`
+	Now           int64  `json:"now"`
+	MaxAgeSeconds int64  `json:"max_age_seconds"`
+	MaxChunks     int    `json:"max_chunks"`
+	MaxCookieSize int    `json:"max_cookie_size"`
+	Cookie        string `json:"cookie"`
+	ID            string `json:"id,omitempty"`
+	Error         string `json:"error,omitempty"`
+}
+
+const (
+	vecChunks     = 4
+	vecCookieSize = 300 // so a token of 787 characters takes three cookies
+)
+
+type vecCookieCase struct {
+	name, desc string
+	header     func(t *vecCookieTokens) string
+	want       string // the label of the token that opens, or
+	class      string // the class of the error
+}
+
+// vecCookieTokens are the tokens the cookie cases put in headers.
+type vecCookieTokens struct {
+	small, forged, unknown, expired string
+	chunks                          []string // the chunked token as the writer splits it
+}
+
+func newVecCookieTokens(g *vecGen) *vecCookieTokens {
+	ts := &vecCookieTokens{small: g.small, forged: g.flip(-1, 0x01)}
+	ts.unknown = g.seal("cookies/unknown", vecKey2, vecNow-600, vecNow-600+vecDay, vecNow, []vecKV{{"a", "b"}})
+	ts.expired = g.seal("cookies/expired", vecKey1, vecNow-2*vecDay, vecNow-vecDay, vecNow-vecDay-60, []vecKV{{"a", "b"}})
+	big := g.seal("cookies/chunked", vecKey1, vecNow-600, vecNow-600+vecDay, vecNow, []vecKV{{"big", strings.Repeat("c", 500)}})
+	// Each cookie's name plus value is at most vecCookieSize (section 5).
+	for i := 0; big != ""; i++ {
+		n := min(len(big), vecCookieSize-len(vecChunkName(i)))
+		ts.chunks = append(ts.chunks, big[:n])
+		big = big[n:]
+	}
+	if len(ts.chunks) != 3 {
+		g.t.Fatalf("the chunked token takes %d cookies; the cases need 3", len(ts.chunks))
+	}
+	return ts
+}
+
+func vecChunkName(i int) string {
+	if i == 0 {
+		return vecCookie
+	}
+	return vecCookie + "." + string(rune('0'+i))
+}
+
+// joined is the Cookie header of the chunked session, with before in front.
+func (ts *vecCookieTokens) joined(before string) string {
+	parts := []string{before}
+	for i, c := range ts.chunks {
+		parts = append(parts, vecChunkName(i)+"="+c)
+	}
+	return strings.TrimPrefix(strings.Join(parts, "; "), "; ")
+}
+
+// bases is a header of n cookies of the base name, all forged but the one
+// at index at, which is the small token.
+func (ts *vecCookieTokens) bases(n, at int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "session=" + ts.forged
+		if i == at {
+			parts[i] = "session=" + ts.small
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func vecCookieCases() []vecCookieCase {
+	return []vecCookieCase{
+		{name: "chunks", desc: "a token over three cookies, in index order",
+			header: func(ts *vecCookieTokens) string { return ts.joined("") }, want: "cookies/chunked"},
+		{name: "chunks_any_order", desc: "chunks are joined in index order, not header order",
+			header: func(ts *vecCookieTokens) string {
+				return "session.2=" + ts.chunks[2] + "; session=" + ts.chunks[0] + "; session.1=" + ts.chunks[1]
+			}, want: "cookies/chunked"},
+		{name: "empty_chunk", desc: "an empty session.1 is present and adds nothing (step 3)",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.small + "; session.1=" }, want: "small"},
+		{name: "tossed_before", desc: "a cookie of the base name that does not open comes first (step 5)",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session=" + ts.small }, want: "small"},
+		{name: "tossed_before_chunks", desc: "the second base cookie is joined with the chunks (step 5)",
+			header: func(ts *vecCookieTokens) string { return ts.joined("session=" + ts.forged) }, want: "cookies/chunked"},
+		{name: "missing_chunk_then_single", desc: "step 3 refuses a gap (no session.1), then step 5 opens session alone",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.small + "; session.2=" + ts.chunks[2] }, want: "small"},
+		{name: "too_long_then_single", desc: "step 3 refuses values over max_token_len (1166), then step 5 opens the second session alone",
+			header: func(ts *vecCookieTokens) string {
+				return "session=" + strings.Repeat("A", 1100) + "; session=" + ts.small + "; session.1=" + ts.chunks[1]
+			}, want: "small"},
+		{name: "missing_chunk_error", desc: "none opens and none is unknown_key or skew: the error is step 3's refusal, not the expired token's",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.expired + "; session.2=" + ts.chunks[2] },
+			class:  "invalid"},
+		{name: "first_error_expired", desc: "none opens: the error is the first token's",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.expired + "; session=" + ts.forged },
+			class:  "expired"},
+		{name: "unknown_key_error", desc: "none opens: an unknown key id tried later is the error",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session=" + ts.unknown },
+			class:  "unknown_key"},
+		{name: "fifth_of_twelve", desc: "of twelve base cookies the first five are tried",
+			header: func(ts *vecCookieTokens) string { return ts.bases(12, 4) }, want: "small"},
+		{name: "sixth_of_twelve", desc: "the sixth of twelve is neither among the first five nor the last four",
+			header: func(ts *vecCookieTokens) string { return ts.bases(12, 5) }, class: "invalid"},
+		{name: "ninth_of_twelve", desc: "the ninth of twelve is among the last four",
+			header: func(ts *vecCookieTokens) string { return ts.bases(12, 8) }, want: "small"},
+	}
+}
+
+func vecGenCookies(g *vecGen) []vecCookies {
+	ts := newVecCookieTokens(g)
+	var out []vecCookies
+	for _, c := range vecCookieCases() {
+		v := vecCookies{Case: c.name, Description: c.desc, Key: hex.EncodeToString(vecKey1.secret), KeyID: FormatKeyID(vecKey1.id),
+			Name: vecCookie, Now: vecNow, MaxAgeSeconds: vecDay, MaxChunks: vecChunks, MaxCookieSize: vecCookieSize,
+			Cookie: c.header(ts), Error: c.class}
+		if c.want != "" {
+			v.ID = hex.EncodeToString(vecBytes("id/fail/"+c.want, idSize))
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// vecCheckCookies reads a cookie vector's header with a Manager.
+func vecCheckCookies(t *testing.T, v vecCookies) {
+	key := vecParseKey(t, v.Key, v.KeyID)
+	k, err := NewKey(key.id, key.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := NewKeyRing(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(v.Now, 0)
+	m, err := New(ring, Options{Name: v.Name, MaxAge: time.Duration(v.MaxAgeSeconds) * time.Second, MaxChunks: v.MaxChunks,
+		MaxCookieSize: v.MaxCookieSize, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "https://example.com/", nil)
+	r.Header.Set("Cookie", v.Cookie)
+	s, err := m.Load(r)
+	if v.ID != "" {
+		if err != nil || s.ID() != v.ID {
+			t.Errorf("Load: session %s, %v; want session %s", s.ID(), err, v.ID)
+		}
+		return
+	}
+	want := map[string]error{"invalid": ErrInvalid, "unknown_key": ErrUnknownKey, "expired": ErrExpired}[v.Error]
+	if want == nil || !errors.Is(err, want) || (v.Error == "invalid" && errors.Is(err, ErrUnknownKey)) {
+		t.Errorf("Load: %v; want class %q", err, v.Error)
+	}
+}
