@@ -209,7 +209,7 @@ func readSettled(path string, read func(string) ([]byte, error)) ([]byte, error)
 		}
 	}
 	clear(last)
-	return nil, fmt.Errorf("cookiesession: reading key ring: %s changed at each of %d reads (a writer rewriting it in place): write the ring to a temporary file and rename it over %s, as the CLI does; WatchFile reads it again at the next tick", path, settleReads, path)
+	return nil, fmt.Errorf("cookiesession: reading key ring: %s changed at each of %d reads (a writer rewriting it in place): write the ring to a temporary file and rename it over %s, as the CLI does (WatchFile tries again at its next tick)", path, settleReads, path)
 }
 
 func readRingOnce(path string) ([]byte, error) {
