@@ -1,0 +1,131 @@
+package migrate
+
+import (
+	"context"
+	"encoding/gob"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/alexedwards/scs/v2/memstore"
+	"github.com/gorilla/sessions"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// draft is a struct the old app registered with gob: HTML, which
+// encoding/json escapes (< becomes \u003c), so that it grows when carried.
+type draft struct{ Body string }
+
+func init() { gob.Register(draft{}) }
+
+// fullGorillaCookie is gorillaCookie with a draft as large as gorilla's
+// 4096-byte cookie still takes.
+func fullGorillaCookie(t *testing.T, store *sessions.CookieStore, name string) *http.Cookie {
+	t.Helper()
+	var last *http.Cookie
+	for n := 1; ; n++ {
+		r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+		r.AddCookie(gorillaCookie(t, store, name))
+		sess, err := store.Get(r, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sess.Values["draft"] = draft{Body: strings.Repeat("<li>a</li>", n)}
+		w := httptest.NewRecorder()
+		if err := sess.Save(r, w); err != nil { // securecookie: the value is too long
+			if last == nil {
+				t.Fatal(err)
+			}
+			return last
+		}
+		last = w.Result().Cookies()[0]
+	}
+}
+
+// bigSCSSession is scsSession with 20 KB more: a report the old app kept
+// in its server-side store.
+func bigSCSSession(t *testing.T, sm *scs.SessionManager) *http.Cookie {
+	t.Helper()
+	c := scsSession(t, sm, true)
+	ctx, err := sm.Load(context.Background(), c.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.Put(ctx, "report", strings.Repeat("0123456789", 2048))
+	if _, _, err := sm.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestOldSessionTooLarge: an old session that does not fit the new
+// cookie (a 20 KB scs session, a full gorilla cookie whose struct grows
+// as JSON) is carried without its largest values, each logged at Warn
+// with its key and size, beside one Warn that names the fix; the user
+// gets the page and a new cookie, and the old cookie is retired. Without
+// it the Manager answered 500 and kept the old cookie, on every request.
+func TestOldSessionTooLarge(t *testing.T) {
+	gorillaStore := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	sm := scs.New()
+	store := memstore.NewWithCleanupInterval(0)
+	sm.Store, sm.Cookie.Name = store, "scs_session"
+	oldSCS := bigSCSSession(t, sm)
+	for _, tc := range []struct {
+		from, cookie, dropped, want string
+		old                         *http.Cookie
+		migrate                     func(*cookiesession.Manager, *slog.Logger) func(http.Handler) http.Handler
+	}{{
+		from: "gorilla", cookie: "app-session", dropped: "draft", want: carried,
+		old: fullGorillaCookie(t, gorillaStore, "app-session"),
+		migrate: func(mgr *cookiesession.Manager, logger *slog.Logger) func(http.Handler) http.Handler {
+			return FromGorilla(mgr, gorillaStore, "app-session", logger)
+		},
+	}, {
+		from: "scs", cookie: "scs_session", dropped: "report",
+		want: `user=ada visits=7 profile={Name:Ada Admin:true} flashes=[]`,
+		old:  oldSCS,
+		migrate: func(mgr *cookiesession.Manager, logger *slog.Logger) func(http.Handler) http.Handler {
+			return FromSCS(mgr, sm, logger)
+		},
+	}} {
+		logger, logs := newLogger()
+		mgr := newManager(t, cookiesession.Options{Logger: logger, MaxChunks: 1,
+			Retired: []cookiesession.RetiredCookie{{Name: tc.cookie}}})
+		h := mgr.Handler(tc.migrate(mgr, logger)(app))
+
+		a := get(t, h, tc.old)
+		if a.status != http.StatusOK || a.body != tc.want {
+			t.Errorf("%s: %d %q, want 200 %q", tc.from, a.status, a.body, tc.want)
+			continue
+		}
+		next := a.cookies["session"]
+		if next == nil || next.MaxAge <= 0 {
+			t.Errorf("%s: no new session cookie: %+v", tc.from, a.cookies)
+		}
+		if c := a.cookies[tc.cookie]; c == nil || c.MaxAge >= 0 {
+			t.Errorf("%s: old cookie not expired: %+v", tc.from, c)
+		}
+		dropped := map[string]bool{}
+		for _, l := range logs.lines(t, "cookiesession/migrate: a value of the old session was not carried") {
+			if err, _ := l["error"].(string); strings.Contains(err, "too large") {
+				dropped[l["key"].(string)] = l["level"] == "WARN" && l["bytes"].(float64) > 2048
+			}
+		}
+		if len(dropped) != 1 || !dropped[tc.dropped] {
+			t.Errorf("%s: dropped %v, want %s at Warn with its size", tc.from, dropped, tc.dropped)
+		}
+		warns := logs.lines(t, "cookiesession/migrate: the old session is too large for the new cookie")
+		if len(warns) != 1 || warns[0]["level"] != "WARN" || !strings.Contains(warns[0]["fix"].(string), "raise Options.MaxChunks (now 1)") {
+			t.Errorf("%s: operator told %v, want one Warn with the fix", tc.from, warns)
+		}
+		if a = get(t, h, next, tc.old); a.status != http.StatusOK || len(a.cookies) != 0 {
+			t.Errorf("%s: next request %d, cookies %v", tc.from, a.status, a.cookies)
+		}
+	}
+	if _, found, err := store.Find(oldSCS.Value); found || err != nil {
+		t.Errorf("the old scs session is still in the store (%v)", err)
+	}
+}
