@@ -24,7 +24,7 @@ func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, k
 	}
 }
 
-func notCarried(ctx context.Context, logger *slog.Logger, key string, v any, err error) {
-	logger.WarnContext(ctx, "cookiesession/migrate: a value of the old session was not carried",
-		slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()))
+func notCarried(ctx context.Context, logger *slog.Logger, key string, v any, err error, attrs ...any) {
+	attrs = append([]any{slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error())}, attrs...)
+	logger.WarnContext(ctx, "cookiesession/migrate: a value of the old session was not carried", attrs...)
 }

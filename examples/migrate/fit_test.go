@@ -121,6 +121,9 @@ func TestOldSessionTooLarge(t *testing.T) {
 		if len(warns) != 1 || warns[0]["level"] != "WARN" || !strings.Contains(warns[0]["fix"].(string), "raise Options.MaxChunks (now 1)") {
 			t.Errorf("%s: operator told %v, want one Warn with the fix", tc.from, warns)
 		}
+		if l := logs.lines(t, "cookiesession: cannot save session"); len(l) != 0 || mgr.Metrics().TooLarge != 1 {
+			t.Errorf("%s: the Manager logged %v, counted %d too large; want nothing and 1", tc.from, l, mgr.Metrics().TooLarge)
+		}
 		if a = get(t, h, next, tc.old); a.status != http.StatusOK || len(a.cookies) != 0 {
 			t.Errorf("%s: next request %d, cookies %v", tc.from, a.status, a.cookies)
 		}

@@ -23,6 +23,7 @@ func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name str
 				s := mgr.FromContext(r.Context()) // nil outside mgr's Handler: IsNew panics
 				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(mgr, r)) {
 					fromGorilla(r, s, old, c, logger)
+					fit(w, r, mgr, s, logger) // a 500 at every request if too large
 				}
 			}
 			next.ServeHTTP(w, r)

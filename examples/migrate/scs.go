@@ -28,7 +28,7 @@ func FromSCS(mgr *cookiesession.Manager, old *scs.SessionManager, logger *slog.L
 					return
 				}
 				if old.Token(ctx) != "" { // found in the store
-					fromSCS(r, mgr.FromContext(r.Context()), old, ctx, logger)
+					fromSCS(w, r, mgr, old, ctx, logger)
 				}
 			}
 			next.ServeHTTP(w, r)
@@ -36,8 +36,8 @@ func FromSCS(mgr *cookiesession.Manager, old *scs.SessionManager, logger *slog.L
 	}
 }
 
-func fromSCS(r *http.Request, s *cookiesession.Session, old *scs.SessionManager, ctx context.Context, logger *slog.Logger) {
-	if s.IsNew() {
+func fromSCS(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, old *scs.SessionManager, ctx context.Context, logger *slog.Logger) {
+	if s := mgr.FromContext(r.Context()); s.IsNew() {
 		keys := old.Keys(ctx)
 		for _, k := range keys {
 			v := old.Get(ctx, k)
@@ -50,6 +50,7 @@ func fromSCS(r *http.Request, s *cookiesession.Session, old *scs.SessionManager,
 			carry(r.Context(), logger, s, k, v)
 		}
 		logger.InfoContext(r.Context(), "cookiesession/migrate: scs session carried", slog.Int("values", len(keys)))
+		fit(w, r, mgr, s, logger)
 	}
 	if err := old.Destroy(ctx); err != nil {
 		logger.WarnContext(r.Context(), "cookiesession/migrate: scs session not deleted; its token opens it until its deadline",
