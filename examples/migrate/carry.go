@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -27,4 +29,16 @@ func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, k
 func notCarried(ctx context.Context, logger *slog.Logger, key string, v any, err error, attrs ...any) {
 	attrs = append([]any{slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error())}, attrs...)
 	logger.WarnContext(ctx, "cookiesession/migrate: a value of the old session was not carried", attrs...)
+}
+
+// everyMinute passes a line a flood of requests may log at Warn once a
+// minute, and at Debug in between.
+type everyMinute struct{ last atomic.Int64 } // Unix nanoseconds
+
+func (e *everyMinute) level() slog.Level {
+	now, last := time.Now().UnixNano(), e.last.Load()
+	if (last == 0 || now-last >= int64(time.Minute)) && e.last.CompareAndSwap(last, now) {
+		return slog.LevelWarn
+	}
+	return slog.LevelDebug
 }

@@ -17,12 +17,13 @@ import (
 // unless it has mgr's own Name, Path and Domain: the response that saves
 // the new session expires it.
 func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name string, logger *slog.Logger) func(http.Handler) http.Handler {
+	unreadable := new(everyMinute)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if c, err := r.Cookie(name); err == nil {
 				s := mgr.FromContext(r.Context()) // nil outside mgr's Handler: IsNew panics
 				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(mgr, r)) {
-					fromGorilla(r, s, old, c, logger)
+					fromGorilla(r, s, old, c, logger, unreadable)
 					fit(w, r, mgr, s, logger) // a 500 at every request if too large
 				}
 			}
@@ -39,12 +40,14 @@ func notOurs(mgr *cookiesession.Manager, r *http.Request) bool {
 	return errors.As(err, &te) && errors.Is(te, cookiesession.ErrInvalid) && !errors.Is(te, cookiesession.ErrUnknownKey)
 }
 
-func fromGorilla(r *http.Request, s *cookiesession.Session, old *sessions.CookieStore, c *http.Cookie, logger *slog.Logger) {
+func fromGorilla(r *http.Request, s *cookiesession.Session, old *sessions.CookieStore, c *http.Cookie, logger *slog.Logger, unreadable *everyMinute) {
 	ctx := r.Context()
 	values := map[any]any{}
 	if err := securecookie.DecodeMulti(c.Name, c.Value, &values, old.Codecs...); err != nil {
-		logger.WarnContext(ctx, "cookiesession/migrate: gorilla cookie not readable; the user signs in again",
-			slog.String("cookie", c.Name), slog.String("error", err.Error()))
+		// Expired or forged, or every one: the old store's keys are wrong.
+		logger.Log(ctx, unreadable.level(), "cookiesession/migrate: gorilla cookie not readable; the user signs in again (at warn level once a minute, the others at debug)",
+			slog.String("cookie", c.Name), slog.String("error", err.Error()),
+			slog.String("fix", "none for an expired or forged cookie; if every old cookie is refused, give the old store the keys the old deployment used"))
 		return
 	}
 	for k, v := range values {

@@ -150,6 +150,12 @@ func TestGorillaCookieOfTheSessionsName(t *testing.T) {
 	if warns := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(warns) != 1 || warns[0]["level"] != "WARN" {
 		t.Errorf("forged cookie logged as %v, want one Warn", warns)
 	}
+	for range 5 { // a flood of forged cookies: one Warn a minute, the rest at Debug
+		get(t, h, &http.Cookie{Name: "session", Value: "forged"})
+	}
+	if lines := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(lines) != 6 || lines[5]["level"] != "DEBUG" {
+		t.Errorf("six forged cookies logged as %v, want one Warn, then Debug", lines)
+	}
 
 	other := newManager(t, cookiesession.Options{})
 	sealed := get(t, other.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -162,7 +168,7 @@ func TestGorillaCookieOfTheSessionsName(t *testing.T) {
 	if a = get(t, h, next); a.cookies["session"] == nil || a.cookies["session"].MaxAge >= 0 {
 		t.Errorf("an expired cookie of the Manager's was not cleared: %+v", a.cookies)
 	}
-	if warns := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(warns) != 1 {
+	if warns := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(warns) != 6 {
 		t.Errorf("a cookie of the Manager's own format went to gorilla's decoder: %v", warns)
 	}
 }
