@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -41,4 +42,15 @@ func (e *everyMinute) level() slog.Level {
 		return slog.LevelWarn
 	}
 	return slog.LevelDebug
+}
+
+// mustSession returns the session of mgr's Handler, and panics outside
+// it, where nothing would save what the middleware carries: at the first
+// request, not only at a migrating user's.
+func mustSession(mgr *cookiesession.Manager, r *http.Request) *cookiesession.Session {
+	s := mgr.FromContext(r.Context())
+	if s == nil {
+		panic("cookiesession/migrate: the middleware runs outside mgr's Handler, where nothing would save what it carries: wrap the handler with Manager.Handler, as mgr.Handler(migrate.FromGorilla(...)(mux))")
+	}
+	return s
 }

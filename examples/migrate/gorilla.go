@@ -20,8 +20,8 @@ func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name str
 	unreadable := new(everyMinute)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := mustSession(mgr, r)
 			if c, err := r.Cookie(name); err == nil {
-				s := mgr.FromContext(r.Context()) // nil outside mgr's Handler: IsNew panics
 				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(mgr, r)) {
 					fromGorilla(r, s, old, c, logger, unreadable)
 					fit(w, r, mgr, s, logger) // a 500 at every request if too large

@@ -189,13 +189,16 @@ func TestOutsideTheHandlerPanics(t *testing.T) {
 		if name == "FromSCS" {
 			cookie = scsSession(t, sm, true)
 		}
-		func() {
-			defer func() {
-				if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "wrap the handler with Manager.Handler") {
-					t.Errorf("%s outside the Handler: panic %v", name, p)
-				}
+		// With the old cookie, and on any request: the first one says so.
+		for _, c := range []*http.Cookie{cookie, {Name: "theme", Value: "dark"}} {
+			func() {
+				defer func() {
+					if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "wrap the handler with Manager.Handler") {
+						t.Errorf("%s outside the Handler, cookie %s: panic %v", name, c.Name, p)
+					}
+				}()
+				get(t, h, c)
 			}()
-			get(t, h, cookie)
-		}()
+		}
 	}
 }

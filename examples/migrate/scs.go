@@ -19,6 +19,7 @@ import (
 func FromSCS(mgr *cookiesession.Manager, old *scs.SessionManager, logger *slog.Logger) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mustSession(mgr, r)
 			// An scs token has 43 characters, a cookiesession token more.
 			if c, err := r.Cookie(old.Cookie.Name); err == nil && len(c.Value) == 43 {
 				ctx, err := old.Load(r.Context(), c.Value)
