@@ -58,6 +58,8 @@ type vecFile struct {
 	Valid    []vecValid   `json:"valid"`
 	MustFail []vecFail    `json:"must_fail"`
 	Cookies  []vecCookies `json:"cookies"`
+	KeyRing  []vecRing    `json:"keyring"`
+	Seal     []vecSeal    `json:"seal"`
 }
 
 type vecValid struct {
@@ -160,6 +162,10 @@ var vecComment = []string{
 	"error is the class: invalid, unknown_key (an unknown key id; also counts as invalid) or expired; reason is a substring of this implementation's message.",
 	"plaintext, where present, is the hand-built plaintext sealed correctly into token: the failure is in the plaintext itself.",
 	"cookies: reading the Cookie header cookie (one line) as FORMAT.md section 5 says, with key/key_id, name, max_chunks, max_cookie_size (max_token_len is their sum less the chunk names) and max_age_seconds at now, must open the session id or fail with error.",
+	"keyring: text is a key ring's text form (FORMAT.md section 6). Valid ones give primary and keys in order ({id, secret in hex, promote_at_unix_nano as a decimal string where present}), and seals: at now (Unix seconds) plus now_nsec nanoseconds, key key_id seals.",
+	"keyring, refused: error is the rule of section 6 that refuses the text: json (not one JSON object, a byte-order mark, or a member missing, unknown, misspelt or repeated), version, id, keys, secret, primary or promote_at; reason is a substring of this implementation's message.",
+	"seal: sealing a session at now plus now_nsec with max_age_seconds, idle_timeout_seconds, max_lifetime_seconds and browser_session (the writer's options; absent: 0, false) and lifetime (the session's own; absent: none) must give created and expires (Unix seconds) and a cookie with Max-Age cookie_max_age (null: none).",
+	"session_created, where present, is the created of an existing session being sealed again; absent, the session is new.",
 }
 
 // vecTypeNames maps a tag to the Go type it decodes to.
@@ -870,9 +876,13 @@ func vecGenerate(t testing.TB) []byte {
 		f.MustFail = append(f.MustFail, vecGenFail(g, fc))
 	}
 	f.Cookies = vecGenCookies(g)
+	f.KeyRing = vecGenRing()
+	f.Seal = vecGenSeal()
 	slices.SortFunc(f.Valid, func(a, b vecValid) int { return strings.Compare(a.Case, b.Case) })
 	slices.SortFunc(f.MustFail, func(a, b vecFail) int { return strings.Compare(a.Case, b.Case) })
 	slices.SortFunc(f.Cookies, func(a, b vecCookies) int { return strings.Compare(a.Case, b.Case) })
+	slices.SortFunc(f.KeyRing, func(a, b vecRing) int { return strings.Compare(a.Case, b.Case) })
+	slices.SortFunc(f.Seal, func(a, b vecSeal) int { return strings.Compare(a.Case, b.Case) })
 	out, err := vecMarshal(f)
 	if err != nil {
 		t.Fatal(err)
@@ -940,6 +950,12 @@ func TestVectors(t *testing.T) {
 	}
 	for _, v := range f.Cookies {
 		t.Run("cookies/"+v.Case, func(t *testing.T) { vecCheckCookies(t, v) })
+	}
+	for _, v := range f.KeyRing {
+		t.Run("keyring/"+v.Case, func(t *testing.T) { vecCheckRing(t, v) })
+	}
+	for _, v := range f.Seal {
+		t.Run("seal/"+v.Case, func(t *testing.T) { vecCheckSeal(t, v) })
 	}
 }
 
