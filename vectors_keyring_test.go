@@ -51,7 +51,6 @@ type vecRingCase struct {
 var (
 	vecRingS1 = base64.StdEncoding.EncodeToString(vecKey1.secret)
 	vecRingS2 = base64.StdEncoding.EncodeToString(vecKey2.secret)
-	vecRingS3 = base64.StdEncoding.EncodeToString(vecBytes("key/ring3", KeySize))
 )
 
 // vecRingText is a ring's text with primary and the given key objects.

@@ -1,7 +1,9 @@
 // Every vector of ../testdata/vectors.json: each valid one seals to its
 // token and opens to its values; each must-fail one is refused with its
 // class and the Go implementation's reason; each cookie vector's Cookie
-// header opens its session or is refused with its class.
+// header opens its session or is refused with its class; each key-ring
+// text parses to its keys, or is refused by its rule; each seal vector
+// gives its created, expires and Max-Age.
 
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
@@ -124,6 +126,95 @@ describe('cookie vectors', () => {
         assert.equal(err.kind, v.error);
         return true;
       });
+    });
+  }
+});
+
+// ringClass names the rule of FORMAT.md section 6 that a message refuses a
+// ring's text by, as vecRingClass in ../vectors_keyring_test.go.
+function ringClass(msg) {
+  if (msg.includes('member')) return 'json';
+  if (msg.includes('promote_at')) return 'promote_at';
+  if (msg.includes('secret')) return 'secret';
+  if (msg.includes('version')) return 'version';
+  if (msg.includes('duplicate key id') || msg.includes('keys is not') || msg.includes(' keys')) return 'keys';
+  if (msg.includes('key id')) return 'id';
+  if (msg.includes('primary')) return 'primary';
+  return 'json';
+}
+
+// dateOf is now plus nsec as a Date, which holds milliseconds only.
+function dateOf(now, nsec) {
+  assert.equal(nsec % 1_000_000, 0, 'now_nsec is whole milliseconds');
+  return new Date(now * 1000 + nsec / 1_000_000);
+}
+
+describe('key ring vectors', () => {
+  assert.ok(vectors.keyring.filter((v) => v.error === undefined).length >= 8);
+  assert.ok(vectors.keyring.filter((v) => v.error !== undefined).length >= 30);
+  for (const v of vectors.keyring) {
+    if (v.error !== undefined) {
+      it(`${v.case}: refused by ${v.error}`, () => {
+        assert.throws(() => parseKeyRing(v.text), (err) => {
+          assert.ok(err.message.includes(v.reason), `message ${JSON.stringify(err.message)} lacks ${JSON.stringify(v.reason)}`);
+          assert.equal(ringClass(err.message), v.error, err.message);
+          return true;
+        });
+      });
+      continue;
+    }
+    it(`${v.case}: parses to its keys`, () => {
+      const ring = parseKeyRing(v.text);
+      assert.deepEqual(ring.ids, v.keys.map((k) => parseInt(k.id, 16)));
+      for (const k of v.keys) {
+        const id = parseInt(k.id, 16);
+        assert.equal(hex(ring.secret(id)), k.secret, `secret of ${k.id}`);
+        assert.equal(ring.promoteAt(id), k.promote_at_unix_nano === undefined ? null : BigInt(k.promote_at_unix_nano), `promote_at of ${k.id}`);
+      }
+      assert.equal(ring.primaryAt(new Date(-1)), parseInt(v.primary, 16), 'primary before any promotion');
+      for (const s of v.seals) {
+        assert.equal(ring.primaryAt(dateOf(s.now, s.now_nsec)), parseInt(s.key_id, 16), `at ${s.now}.${s.now_nsec}`);
+      }
+    });
+  }
+});
+
+describe('seal vectors', () => {
+  assert.ok(vectors.seal.filter((v) => v.now_nsec !== 0).length >= 8);
+  for (const v of vectors.seal) {
+    it(`${v.case}: created ${v.created}, expires ${v.expires}, Max-Age ${v.cookie_max_age}`, () => {
+      const ring = parseKeyRing(ringText([{ id: parseInt(v.key_id, 16), secret: unhex(v.key) }]));
+      const options = {
+        name: v.name, maxAge: v.max_age_seconds,
+        ...(v.idle_timeout_seconds ? { idleTimeout: v.idle_timeout_seconds } : {}),
+        ...(v.max_lifetime_seconds ? { maxLifetime: v.max_lifetime_seconds } : {}),
+      };
+      const now = dateOf(v.now, v.now_nsec);
+      const record = () => ({
+        ...(v.session_created === undefined ? {} : { created: BigInt(v.session_created) }),
+        lifetime: lifetimeOf(v), values: new Values().set('a', 'b'),
+      });
+
+      const sealed = record();
+      new Codec(ring, options).seal(sealed, now);
+      assert.equal(sealed.created, BigInt(v.created), 'Codec: created');
+      assert.equal(sealed.expires, BigInt(v.expires), 'Codec: expires');
+
+      // An existing session is the one its cookie opens to, sealed a second
+      // before now, as the Go check loads it.
+      const cookies = new SessionCookies(ring, { ...options, ...(v.browser_session ? { browserSession: true } : {}) });
+      let written = record();
+      if (v.session_created !== undefined) {
+        const token = cookies.codec.seal(record(), new Date((v.now - 1) * 1000));
+        written = cookies.open(`${v.name}=${token}`, now);
+        written.values.set('a', 'b');
+        written.expires = undefined; // a change recomputes the deadline (README)
+      }
+      const [line] = cookies.seal(written, now);
+      assert.equal(written.created, BigInt(v.created), 'SessionCookies: created');
+      assert.equal(written.expires, BigInt(v.expires), 'SessionCookies: expires');
+      const maxAge = /; Max-Age=(\d+)/.exec(line);
+      assert.equal(maxAge === null ? null : Number(maxAge[1]), v.cookie_max_age, line);
     });
   }
 });
