@@ -2,8 +2,10 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/seed-ff2808ae/cookiesession"
@@ -17,25 +19,50 @@ import (
 // fails, the request is answered 503 before the session is used, so that
 // no cookie is touched and the next request tries again.
 func FromSCS(mgr *cookiesession.Manager, old *scs.SessionManager, logger *slog.Logger) func(http.Handler) http.Handler {
+	unreadable := new(everyMinute)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mustSession(mgr, r)
 			// An scs token has 43 characters, a cookiesession token more.
 			if c, err := r.Cookie(old.Cookie.Name); err == nil && len(c.Value) == 43 {
-				ctx, err := old.Load(r.Context(), c.Value)
-				if err != nil {
+				sm := *old // its Codec wrapped, to tell a store that fails from a value that does not decode
+				sm.Codec = codec{old.Codec}
+				ctx, err := sm.Load(r.Context(), c.Value)
+				var bad undecodable
+				switch {
+				case errors.As(err, &bad):
+					logger.Log(r.Context(), unreadable.level(), "cookiesession/migrate: scs session not readable; the user signs in again (at warn level once a minute, the others at debug)",
+						slog.String("error", err.Error()),
+						slog.String("fix", "gob.Register the types the old app stored, as it did"))
+				case err != nil:
 					logger.ErrorContext(r.Context(), "cookiesession/migrate: scs store failed; answered 503", slog.String("error", err.Error()))
 					http.Error(w, "session store unavailable, try again", http.StatusServiceUnavailable)
 					return
-				}
-				if old.Token(ctx) != "" { // found in the store
-					fromSCS(w, r, mgr, old, ctx, logger)
+				case sm.Token(ctx) != "": // found in the store
+					fromSCS(w, r, mgr, &sm, ctx, logger)
 				}
 			}
 			next.ServeHTTP(w, r)
 		})
 	}
 }
+
+// codec is scs's Codec whose decoding errors are undecodable.
+type codec struct{ scs.Codec }
+
+func (c codec) Decode(b []byte) (time.Time, map[string]any, error) {
+	deadline, values, err := c.Codec.Decode(b)
+	if err != nil {
+		err = undecodable{err}
+	}
+	return deadline, values, err
+}
+
+// undecodable is a session the store returned that scs cannot decode: a
+// type the old app registered with gob that this one does not.
+type undecodable struct{ error }
+
+func (u undecodable) Unwrap() error { return u.error }
 
 func fromSCS(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, old *scs.SessionManager, ctx context.Context, logger *slog.Logger) {
 	if s := mgr.FromContext(r.Context()); s.IsNew() {

@@ -1,9 +1,12 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"errors"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +107,54 @@ func TestSCSStoreDown(t *testing.T) {
 	}
 	if errs := logs.lines(t, "cookiesession/migrate: scs store failed"); len(errs) != 1 || errs[0]["level"] != "ERROR" {
 		t.Errorf("store failure logged as %v, want one Error", errs)
+	}
+}
+
+// cart is a struct the old app registered with gob under its own name.
+type cart struct{ Items []string }
+
+func init() { gob.RegisterName("oldapp.cart", cart{}) }
+
+// TestSCSSessionNotReadable: an scs session the store returns but scs
+// cannot decode (a type the old app registered with gob and this one does
+// not) is not a store that fails: a 503 would answer that user at every
+// request until the old session's deadline. The user gets the page, signed
+// out, the old cookie is expired, and the fix is logged at Warn.
+func TestSCSSessionNotReadable(t *testing.T) {
+	logger, logs := newLogger()
+	store := memstore.NewWithCleanupInterval(0)
+	sm := scs.New()
+	sm.Store, sm.Cookie.Name = store, "scs_session"
+	old := scsSession(t, sm, true)
+	ctx, err := sm.Load(context.Background(), old.Value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm.Put(ctx, "cart", cart{Items: []string{"book"}})
+	if _, _, err := sm.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := store.Find(old.Value)
+	renamed := bytes.Replace(b, []byte("oldapp.cart"), []byte("oldapp.cxrt"), 1) // registered by the old app alone
+	if err := store.Commit(old.Value, renamed, time.Now().Add(time.Hour)); err != nil || bytes.Equal(b, renamed) {
+		t.Fatalf("store entry not renamed (%v)", err)
+	}
+	mgr := newManager(t, cookiesession.Options{Logger: logger,
+		Retired: []cookiesession.RetiredCookie{{Name: "scs_session"}}})
+	h := mgr.Handler(FromSCS(mgr, sm, logger)(app))
+
+	a := get(t, h, old)
+	if a.status != http.StatusOK || !strings.HasPrefix(a.body, "user= visits=0") {
+		t.Errorf("undecodable session: %d %q, want 200, signed out", a.status, a.body)
+	}
+	if c := a.cookies["scs_session"]; c == nil || c.MaxAge >= 0 {
+		t.Errorf("old cookie not expired: %+v", c)
+	}
+	warns := logs.lines(t, "cookiesession/migrate: scs session not readable")
+	if len(warns) != 1 || warns[0]["level"] != "WARN" || !strings.Contains(warns[0]["fix"].(string), "gob.Register") {
+		t.Errorf("undecodable session logged as %v, want one Warn naming gob.Register", warns)
+	}
+	if errs := logs.lines(t, "cookiesession/migrate: scs store failed"); len(errs) != 0 {
+		t.Errorf("logged as a store failure: %v", errs)
 	}
 }
