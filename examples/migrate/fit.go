@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 
@@ -20,9 +21,10 @@ import (
 // large, its largest value is dropped and logged at Warn with its size,
 // and the fix is logged once at Warn. What Save refuses otherwise is left
 // to the commit, which answers it through the ErrorHandler.
-func fit(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, s *cookiesession.Session, logger *slog.Logger) {
+// dropped lists the keys already left out by affordable.
+func fit(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, s *cookiesession.Session, logger *slog.Logger, dropped []string) {
 	keys := s.Keys()
-	if len(keys) == 0 {
+	if len(keys) == 0 && len(dropped) == 0 {
 		return
 	}
 	sizes := make(map[string]int, len(keys))
@@ -30,8 +32,7 @@ func fit(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, s *
 		v, _ := s.Get(k)
 		sizes[k] = size(v)
 	}
-	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(sizes[b], sizes[a]) })
-	var dropped []string
+	largestFirst(keys, sizes)
 	for _, k := range keys {
 		if err := mgr.Save(w, r, s); !errors.Is(err, cookiesession.ErrTooLarge) {
 			break
@@ -39,8 +40,7 @@ func fit(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, s *
 		v, _ := s.Get(k)
 		s.Delete(k)
 		dropped = append(dropped, k)
-		notCarried(r.Context(), logger, k, v, errors.New("the session is too large for the new cookie; the largest values are left out"),
-			slog.Int("bytes", sizes[k]))
+		tooLarge(r, logger, k, v, sizes[k])
 	}
 	if len(dropped) > 0 {
 		_ = mgr.Save(w, r, s) // an error here the commit answers
@@ -48,6 +48,49 @@ func fit(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, s *
 			slog.Any("keys", dropped),
 			slog.String("fix", fmt.Sprintf("keep large data in your database and its id in the session, or raise Options.MaxChunks (now %d); until then users whose old sessions are this large lose these values", len(mgr.CookieNames()))))
 	}
+}
+
+// tooLarge logs a value fit or affordable left out.
+func tooLarge(r *http.Request, logger *slog.Logger, key string, v any, bytes int) {
+	notCarried(r.Context(), logger, key, v, errors.New("the session is too large for the new cookie; the largest values are left out"),
+		slog.Int("bytes", bytes))
+}
+
+// largestFirst orders keys, sorted, by their sizes, largest first, and
+// keys of one size as sorted: the order fit drops them in.
+func largestFirst(keys []string, sizes map[string]int) {
+	slices.Sort(keys)
+	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(sizes[b], sizes[a]) })
+}
+
+// affordable returns the keys of values, largest first, that a session of
+// mgr might hold, and the largest it cannot hold beside them, whatever
+// their encoding: an entry takes its key, its bytes and two more (FORMAT.md
+// section 4), and mgr's cookies hold at most 4096 bytes each of base64. A
+// session stores its values in one encoding that each Set and Delete
+// scans, so carrying an scs session of thousands of values one by one,
+// and fit's Save after each Delete, took seconds of CPU.
+func affordable(mgr *cookiesession.Manager, values map[string]any) (kept, left []string) {
+	keys := slices.Collect(maps.Keys(values))
+	sizes := make(map[string]int, len(keys))
+	for k, v := range values {
+		sizes[k] = size(v)
+	}
+	largestFirst(keys, sizes)
+	room := len(mgr.CookieNames()) * 4096 * 3 / 4
+	i := len(keys)
+	for ; i > 0; i-- {
+		k := keys[i-1]
+		room -= len(k) + 2
+		switch values[k].(type) {
+		case string, []byte, json.RawMessage:
+			room -= sizes[k] // their bytes; another type may encode smaller than its JSON
+		}
+		if room < 0 {
+			break
+		}
+	}
+	return keys[i:], keys[:i]
 }
 
 // size is about what v takes in the session: its bytes, or its JSON's.

@@ -24,7 +24,7 @@ func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name str
 			if c, err := r.Cookie(name); err == nil {
 				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(mgr, r)) {
 					fromGorilla(r, s, old, c, logger, unreadable)
-					fit(w, r, mgr, s, logger) // a 500 at every request if too large
+					fit(w, r, mgr, s, logger, nil) // a 500 at every request if too large
 				}
 			}
 			next.ServeHTTP(w, r)

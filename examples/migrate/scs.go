@@ -66,19 +66,25 @@ func (u undecodable) Unwrap() error { return u.error }
 
 func fromSCS(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, old *scs.SessionManager, ctx context.Context, logger *slog.Logger) {
 	if s := mgr.FromContext(r.Context()); s.IsNew() {
-		keys := old.Keys(ctx)
-		for _, k := range keys {
-			v := old.Get(ctx, k)
-			if remember, ok := v.(bool); ok && k == "__rememberMe" { // scs's RememberMe
-				if err := s.SetLifetime(cookiesession.Lifetime{BrowserSession: !remember}); err != nil {
-					notCarried(r.Context(), logger, k, v, err)
-				}
-				continue
-			}
-			carry(r.Context(), logger, s, k, v)
+		values := map[string]any{}
+		for _, k := range old.Keys(ctx) {
+			values[k] = old.Get(ctx, k)
 		}
-		logger.InfoContext(r.Context(), "cookiesession/migrate: scs session carried", slog.Int("values", len(keys)))
-		fit(w, r, mgr, s, logger)
+		if remember, ok := values["__rememberMe"].(bool); ok { // scs's RememberMe
+			if err := s.SetLifetime(cookiesession.Lifetime{BrowserSession: !remember}); err != nil {
+				notCarried(r.Context(), logger, "__rememberMe", remember, err)
+			}
+			delete(values, "__rememberMe")
+		}
+		keys, left := affordable(mgr, values)
+		for _, k := range left {
+			tooLarge(r, logger, k, values[k], size(values[k]))
+		}
+		for _, k := range keys {
+			carry(r.Context(), logger, s, k, values[k])
+		}
+		logger.InfoContext(r.Context(), "cookiesession/migrate: scs session carried", slog.Int("values", len(values)))
+		fit(w, r, mgr, s, logger, left)
 	}
 	if err := old.Destroy(ctx); err != nil {
 		logger.WarnContext(r.Context(), "cookiesession/migrate: scs session not deleted; its token opens it until its deadline",
