@@ -122,7 +122,7 @@ func TestOldSessionTooLarge(t *testing.T) {
 			t.Errorf("%s: dropped %v, want %s at Warn with its size", tc.from, dropped, tc.dropped)
 		}
 		warns := logs.lines(t, "cookiesession/migrate: the old session is too large for the new cookie")
-		if len(warns) != 1 || warns[0]["level"] != "WARN" || !strings.Contains(warns[0]["fix"].(string), "raise Options.MaxChunks (now 1)") {
+		if len(warns) != 1 || warns[0]["level"] != "WARN" || !strings.Contains(warns[0]["fix"].(string), "raise Options.MaxChunks (now 1), unless Options.Partitioned") {
 			t.Errorf("%s: operator told %v, want one Warn with the fix", tc.from, warns)
 		}
 		if l := logs.lines(t, "cookiesession: cannot save session"); len(l) != 0 || mgr.Metrics().TooLarge != tc.counted {
@@ -134,6 +134,19 @@ func TestOldSessionTooLarge(t *testing.T) {
 	}
 	if _, found, err := store.Find(oldSCS.Value); found || err != nil {
 		t.Errorf("the old scs session is still in the store (%v)", err)
+	}
+
+	// Partitioned, three chunks take what browsers keep: the fix must not
+	// promise that more would hold the report.
+	logger, logs := newLogger()
+	mgr := newManager(t, cookiesession.Options{Logger: logger, Partitioned: true, MaxChunks: 3,
+		Retired: []cookiesession.RetiredCookie{{Name: "scs_session"}}})
+	if a := get(t, mgr.Handler(FromSCS(mgr, sm, logger)(app)), bigSCSSession(t, sm)); a.status != http.StatusOK {
+		t.Errorf("partitioned: %d %q", a.status, a.body)
+	}
+	warns := logs.lines(t, "cookiesession/migrate: the old session is too large for the new cookie")
+	if len(warns) != 1 || !strings.Contains(warns[0]["fix"].(string), "unless Options.Partitioned: browsers keep 10240 bytes") {
+		t.Errorf("partitioned: operator told %v, want the fix with the Partitioned limit", warns)
 	}
 }
 
