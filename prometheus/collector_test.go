@@ -331,6 +331,14 @@ func TestReadmeDocumentsEveryMetric(t *testing.T) {
 			}
 		}
 	}
+	// A failed reload, so that the JSON also holds reload.error, which
+	// is absent while reloads succeed.
+	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.ReloadFile(path); err == nil {
+		t.Fatal("ReloadFile of a torn ring succeeded")
+	}
 	var fields map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(m.Var().String()), &fields); err != nil {
 		t.Fatal(err)
