@@ -246,7 +246,7 @@ func (m *Manager) warnRetiredBack(s *Session, r *http.Request, name string) {
 	if m.retiredBackLogged.Load() || m.retiredBackLogged.Swap(true) {
 		return
 	}
-	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie came back after the response that expires Options.Retired: those lines cannot reach it (it was set for a Path or Domain that no Retired entry names, or by another host of the site), so the Manager no longer answers it, and writes no cookie for it (logged once)",
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie came back after the response that expires Options.Retired: those lines cannot reach it (it was set for a Path or Domain that no Retired entry names, or by another host of the site), so the Manager stops answering it on its own, and only a response that sets the session's cookies still expires it (logged once)",
 		slog.String("cookie", name), slog.String("path", urlPath(r)),
 		slog.String("fix", "list the cookie's own Path and Domain (a browser's developer tools show them) in Options.Retired; a cookie another host set (cookie tossing) cannot be expired from this one: name the session's cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host can set"))
 }

@@ -584,6 +584,17 @@ func TestRetiredCookieThatComesBack(t *testing.T) {
 				t.Errorf("step %d: log lines about the cookie that came back: %q", step, got)
 			}
 		}
+		// The Warn says what still reaches the cookie, and it does.
+		if got := f.log.lines("came back"); len(got) != 1 || !strings.Contains(got[0], "only a response that sets the session's cookies still expires it") {
+			t.Errorf("log lines about the cookie that came back: %q, want one that says a response setting the session still expires it", got)
+		}
+		rec := httptest.NewRecorder()
+		f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_ = cookiesession.FromContext(r.Context()).Set("note", "x")
+		})).ServeHTTP(rec, b.request("/"))
+		if got := rec.Result().Header["Set-Cookie"]; len(got) != 2 || !strings.HasPrefix(got[0], "old=;") {
+			t.Errorf("Set-Cookie %q of a change after the Warn, want the line that expires old, then the session's", got)
+		}
 	})
 }
 
