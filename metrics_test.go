@@ -617,9 +617,72 @@ func TestSplitPrimaryWarns(t *testing.T) {
 		t.Errorf("resealed %d and %d, want 10 each", p.Resealed, l.Resealed)
 	}
 
+	// An app that writes the session on every request re-keys none: the
+	// split shows in its changes.
+	promoted, lagging = newFixture(t, cookiesession.Options{}), newFixture(t, cookiesession.Options{})
+	both = []*fixture{promoted, lagging}
+	for _, f := range both {
+		f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
+		if err := f.ring.Add(keyForID(t, keyB)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := promoted.ring.Promote(keyB); err != nil {
+		t.Fatal(err)
+	}
+	visit := 0
+	count := func(w http.ResponseWriter, r *http.Request) {
+		visit++
+		if err := sessionOf(t, r).Set("visits", visit); err != nil {
+			t.Error(err)
+		}
+	}
+	pingPongCount := func(c *clientCookies, times int) {
+		for range times {
+			lagging.serve(c, count)
+			promoted.serve(c, count)
+		}
+	}
+	carol, dave := newClientCookies(), newClientCookies()
+	promoted.serve(carol, count)
+	pingPongCount(carol, 2)
+	warned("changes to a session older than the split", 0)
+	advance(2 * time.Minute)
+	promoted.serve(dave, count)
+	pingPongCount(dave, 4)
+	warned("sessions changed on every request", 1)
+	if p, l := promoted.m.Metrics(), lagging.m.Metrics(); p.Resealed != 0 || l.Resealed != 0 {
+		t.Errorf("resealed %d and %d, want 0: every write was a change", p.Resealed, l.Resealed)
+	}
+
+	// A login (Renew) whose old cookie came under the previous primary is
+	// a new session, not one created after the promotion elsewhere.
+	f := newFixture(t, cookiesession.Options{})
+	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
+	x, y := newClientCookies(), newClientCookies()
+	f.serve(x, setString(t, "user", "x"))
+	f.serve(y, setString(t, "user", "y"))
+	if err := f.ring.Add(keyForID(t, keyB)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.ring.Promote(keyB); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(2 * time.Minute)
+	f.serve(x, read) // the rotation's re-key
+	f.clock.Advance(2 * time.Minute)
+	f.serve(y, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		s.Renew()
+		mustSet(t, s, "user", "y2")
+	})
+	if lines := f.log.lines(msg); len(lines) != 0 {
+		t.Errorf("a login under the previous primary: logged %q, want nothing", lines)
+	}
+
 	// Two scheduled rotations: c added after b but due before it.
 	const keyC = 0x00c0ffee
-	f := newFixture(t, cookiesession.Options{})
+	f = newFixture(t, cookiesession.Options{})
 	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
 	f.ring.SetClock(f.clock.Now)
 	if err := f.ring.AddScheduled(keyForID(t, keyB), fixedNow.Add(2*time.Hour)); err != nil {

@@ -326,6 +326,10 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 	}
 	if rekey {
 		m.stats.resealed.Add(1)
+	}
+	if s.loaded && !s.renewed && rec.KeyID != s.keyID {
+		// Moved to this instance's primary, by a re-key or with a change:
+		// an app that writes the session on every request re-keys none.
 		m.warnSplitPrimary(s, now)
 	}
 	m.stats.written.Add(1)
