@@ -352,7 +352,8 @@ function fill(record, nowSec, expiry) {
 // would take a Date as its milliseconds, and null as an error of its own.
 function unixSeconds(name, value) {
   if (typeof value !== 'bigint' && !Number.isSafeInteger(value)) {
-    throw new TypeError(`cookiesession: record.${name} must be whole Unix seconds, a bigint as open gives it`);
+    const unset = value === null ? ` (to have it set anew, leave it undefined, or delete it, not null)` : '';
+    throw new TypeError(`cookiesession: record.${name} must be whole Unix seconds, a bigint as open gives it${unset}`);
   }
   return BigInt(value);
 }

@@ -370,6 +370,8 @@ describe('misuse is refused by name, not answered with a stray error or a silent
     for (const bad of [{ created: now }, { created: 1767225600.5 }, { expires: null }, { expires: new Date(now.getTime() + 6e4) }]) {
       assert.throws(() => codec.seal(bad, now), /record\.(created|expires) must be whole Unix seconds, a bigint as open gives it/, String(Object.values(bad)[0]));
     }
+    // null is how a caller says "none": the message says how to have it set anew.
+    assert.throws(() => codec.seal({ expires: null }, now), /leave it undefined, or delete it, not null/);
     const zero = { id: new Uint8Array(16) };
     codec.seal(zero, now);
     assert.ok(zero.id.some((b) => b !== 0), 'a zero id of 16 bytes is a new session, as in Go');
