@@ -118,8 +118,9 @@
 // Surrogate-Control. Set-Cookie and Cache-Control lines
 // are judged and replaced whatever the case of the header key they were added under.
 //
-// A session too large for MaxCookieSize x MaxChunks is not written: Save
-// returns an error matching [ErrTooLarge], and the middleware calls
+// A session too large for MaxCookieSize x MaxChunks (for a Partitioned
+// session, 10240 bytes in all) is not written: Save returns an error
+// matching [ErrTooLarge], and the middleware calls
 // Options.ErrorHandler (by default a 500) before anything reaches the client.
 // The client keeps its previous cookie.
 //

@@ -51,8 +51,9 @@ type Options struct {
 	// Chromium keeps 10240 bytes of a site's Partitioned cookies (names
 	// and values) in one partition and evicts the oldest past that, so
 	// the Manager writes a session's chunks within that sum, whatever
-	// MaxChunks: three chunks at most, the third of 2048 bytes. The
-	// site's other Partitioned cookies count too, and it cannot see them.
+	// MaxChunks: under the default MaxCookieSize, three chunks at most,
+	// the third of 2048 bytes. The site's other Partitioned cookies count
+	// too, and it cannot see them.
 	Partitioned bool
 
 	// MaxAge is the absolute lifetime of a session since it was created or
