@@ -251,10 +251,11 @@ func (m *Manager) logRefusal(l *logLine) {
 
 // warnSplitPrimary logs, at most once a minute per Manager, a session
 // moved to the primary (re-keyed, or written with a change, but not
-// renewed, whose created is new) that was created after that key became the
-// primary here (by the first re-key to it), and after the first re-key
-// here from its key, and 60 seconds more for clocks apart and for a ring
-// file to reach every instance: another instance sealed it under another key since, so
+// restarted by Renew or Destroy, whose created is new) that was created
+// after that key became the primary here (by the first move to it), and
+// after the first move here from its key, and 60 seconds more for clocks
+// apart and for a ring file to reach every instance: another instance
+// sealed it under another key since, so
 // the fleet's rings disagree on the primary (a promotion shipped to some
 // instances only), and each moves the other's cookies back to its own
 // primary without end. Each instance of the split logs it; the metric

@@ -659,9 +659,10 @@ func TestSplitPrimaryWarns(t *testing.T) {
 	// a new session, not one created after the promotion elsewhere.
 	f := newFixture(t, cookiesession.Options{})
 	f.m = f.manager(cookiesession.Options{Logger: newInfoLogger(f.log)})
-	x, y := newClientCookies(), newClientCookies()
+	x, y, z := newClientCookies(), newClientCookies(), newClientCookies()
 	f.serve(x, setString(t, "user", "x"))
 	f.serve(y, setString(t, "user", "y"))
+	f.serve(z, setString(t, "user", "z"))
 	if err := f.ring.Add(keyForID(t, keyB)); err != nil {
 		t.Fatal(err)
 	}
@@ -678,6 +679,16 @@ func TestSplitPrimaryWarns(t *testing.T) {
 	})
 	if lines := f.log.lines(msg); len(lines) != 0 {
 		t.Errorf("a login under the previous primary: logged %q, want nothing", lines)
+	}
+	// Nor is a logout (Destroy) that leaves a value in the session it
+	// starts, a flash message.
+	f.serve(z, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		s.Destroy()
+		mustSet(t, s, "flash", "signed out")
+	})
+	if lines := f.log.lines(msg); len(lines) != 0 {
+		t.Errorf("a logout under the previous primary: logged %q, want nothing", lines)
 	}
 
 	// Two scheduled rotations: c added after b but due before it.

@@ -327,9 +327,11 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 	if rekey {
 		m.stats.resealed.Add(1)
 	}
-	if s.loaded && !s.renewed && rec.KeyID != s.keyID {
+	if s.loaded && !s.isNew && rec.KeyID != s.keyID {
 		// Moved to this instance's primary, by a re-key or with a change:
 		// an app that writes the session on every request re-keys none.
+		// A session Renew or Destroy restarted is created now, not by
+		// the instance that sealed the cookie it replaces.
 		m.warnSplitPrimary(s, now)
 	}
 	m.stats.written.Add(1)
