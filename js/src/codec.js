@@ -330,7 +330,8 @@ function fill(record, nowSec, expiry) {
     if (record.id.length !== 16) throw new RangeError('cookiesession: id must be 16 bytes');
   }
   if (record.id === undefined || record.id.every((b) => b === 0)) record.id = crypto.getRandomValues(new Uint8Array(16));
-  record.created ??= nowSec;
+  // undefined only: null is refused with how to have it set (unixSeconds).
+  if (record.created === undefined) record.created = nowSec;
   record.created = unixSeconds('created', record.created);
   if (record.created < 0n) throw new RangeError('cookiesession: session created before 1970');
   // An expires filled in here is past only when the age limit is, which

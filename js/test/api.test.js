@@ -371,7 +371,9 @@ describe('misuse is refused by name, not answered with a stray error or a silent
       assert.throws(() => codec.seal(bad, now), /record\.(created|expires) must be whole Unix seconds, a bigint as open gives it/, String(Object.values(bad)[0]));
     }
     // null is how a caller says "none": the message says how to have it set anew.
-    assert.throws(() => codec.seal({ expires: null }, now), /leave it undefined, or delete it, not null/);
+    for (const bad of [{ created: null }, { expires: null }]) {
+      assert.throws(() => codec.seal(bad, now), /leave it undefined, or delete it, not null/, Object.keys(bad)[0]);
+    }
     const zero = { id: new Uint8Array(16) };
     codec.seal(zero, now);
     assert.ok(zero.id.some((b) => b !== 0), 'a zero id of 16 bytes is a new session, as in Go');
