@@ -46,7 +46,7 @@ func fit(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, s *
 		_ = mgr.Save(w, r, s) // an error here the commit answers
 		logger.WarnContext(r.Context(), "cookiesession/migrate: the old session is too large for the new cookie; its largest values were left out",
 			slog.Any("keys", dropped),
-			slog.String("fix", fmt.Sprintf("keep large data in your database and its id in the session, or raise Options.MaxChunks (now %d), unless Options.Partitioned: browsers keep 10240 bytes of a site's Partitioned cookies in all, and more chunks hold no more; until then users whose old sessions are this large lose these values", len(mgr.CookieNames()))))
+			slog.String("fix", fmt.Sprintf("keep large data in your database and its id in the session, or raise Options.MaxChunks (now %d), unless Options.Partitioned and its chunks already take the 10240 bytes browsers keep of a site's Partitioned cookies in all, past which more chunks hold no more; until then users whose old sessions are this large lose these values", len(mgr.CookieNames()))))
 	}
 }
 
