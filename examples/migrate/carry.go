@@ -28,8 +28,12 @@ func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, k
 }
 
 func notCarried(ctx context.Context, logger *slog.Logger, key string, v any, err error, attrs ...any) {
+	notCarriedAt(ctx, logger, slog.LevelWarn, key, v, err, attrs...)
+}
+
+func notCarriedAt(ctx context.Context, logger *slog.Logger, level slog.Level, key string, v any, err error, attrs ...any) {
 	attrs = append([]any{slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error())}, attrs...)
-	logger.WarnContext(ctx, "cookiesession/migrate: a value of the old session was not carried", attrs...)
+	logger.Log(ctx, level, "cookiesession/migrate: a value of the old session was not carried", attrs...)
 }
 
 // everyMinute passes a line a flood of requests may log at Warn once a

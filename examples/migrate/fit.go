@@ -39,22 +39,33 @@ func fit(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager, s *
 		}
 		v, _ := s.Get(k)
 		s.Delete(k)
+		tooLarge(r, logger, k, v, sizes[k], len(dropped))
 		dropped = append(dropped, k)
-		tooLarge(r, logger, k, v, sizes[k])
 	}
 	if len(dropped) > 0 {
 		_ = mgr.Save(w, r, s) // an error here the commit answers
 		logger.WarnContext(r.Context(), "cookiesession/migrate: the old session is too large for the new cookie; its largest values were left out",
-			slog.Any("keys", dropped),
+			slog.Any("keys", dropped[:min(len(dropped), warnedValues)]), slog.Int("left_out", len(dropped)),
 			slog.String("fix", fmt.Sprintf("keep large data in your database and its id in the session, or raise Options.MaxChunks (now %d), unless Options.Partitioned and its chunks already take the 10240 bytes browsers keep of a site's Partitioned cookies in all, past which more chunks hold no more; until then users whose old sessions are this large lose these values", len(mgr.CookieNames()))))
 	}
 }
 
-// tooLarge logs a value fit or affordable left out.
-func tooLarge(r *http.Request, logger *slog.Logger, key string, v any, bytes int) {
-	notCarried(r.Context(), logger, key, v, errors.New("the session is too large for the new cookie; the largest values are left out"),
+// tooLarge logs a value fit or affordable left out, the nth of its
+// session: the first warnedValues at Warn, the others at Debug, so that an
+// scs session of thousands of values does not log thousands of Warns (the
+// one Warn with the fix says how many).
+func tooLarge(r *http.Request, logger *slog.Logger, key string, v any, bytes, n int) {
+	level := slog.LevelWarn
+	if n >= warnedValues {
+		level = slog.LevelDebug
+	}
+	notCarriedAt(r.Context(), logger, level, key, v, errors.New("the session is too large for the new cookie; the largest values are left out"),
 		slog.Int("bytes", bytes))
 }
+
+// warnedValues is how many values left out of one session are logged at
+// Warn, and listed in the Warn with the fix.
+const warnedValues = 20
 
 // largestFirst orders keys, sorted, by their sizes, largest first, and
 // keys of one size as sorted: the order fit drops them in.

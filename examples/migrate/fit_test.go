@@ -187,4 +187,15 @@ func TestManySCSValues(t *testing.T) {
 	if kept == 0 || a.cookies["session"] == nil || kept+len(left) != n {
 		t.Errorf("kept %d, logged %d left out, of %d; cookie %v", kept, len(left), n, a.cookies["session"])
 	}
+	// Each at Debug past the first 20, and one Warn with the fix that counts them.
+	warns := 0
+	for _, l := range left {
+		if l["level"] == "WARN" {
+			warns++
+		}
+	}
+	summary := logs.lines(t, "cookiesession/migrate: the old session is too large")
+	if warns != 20 || len(summary) != 1 || summary[0]["left_out"] != float64(len(left)) || len(summary[0]["keys"].([]any)) != 20 {
+		t.Errorf("%d of %d left-out values at Warn, summary %v; want 20, and one Warn counting them all", warns, len(left), summary)
+	}
 }

@@ -77,8 +77,8 @@ func fromSCS(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager,
 			delete(values, "__rememberMe")
 		}
 		keys, left := affordable(mgr, values)
-		for _, k := range left {
-			tooLarge(r, logger, k, values[k], size(values[k]))
+		for i, k := range left {
+			tooLarge(r, logger, k, values[k], size(values[k]), i)
 		}
 		for _, k := range keys {
 			carry(r.Context(), logger, s, k, values[k])
