@@ -88,7 +88,7 @@ export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) =
  * {maxAge, idleTimeout, browserSession} in whole seconds, 0 meaning the
  * codec's default. An all-zero lifetime is none, as in Go.
  */
-function sealLifetime(lifetime) {
+export function sealLifetime(lifetime) {
   if (lifetime == null) return null;
   if (typeof lifetime !== 'object') throw new TypeError('cookiesession: lifetime must be an object or null');
   checkMembers('lifetime', lifetime, ['maxAge', 'idleTimeout', 'browserSession'], ['browserSession']);

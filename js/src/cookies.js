@@ -2,7 +2,7 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { checkMembers, Codec, isOpened, MIN_TOKEN_LEN, SessionError } from './codec.js';
+import { checkMembers, Codec, isOpened, MIN_TOKEN_LEN, sealLifetime, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
@@ -212,8 +212,10 @@ export class SessionCookies {
   seal(record, now = new Date(), sent = this.#names.length) {
     checkSent(sent);
     if (record.lifetime != null && !isOpened(record.lifetime)) {
-      const { maxAge, idleTimeout, browserSession } = record.lifetime;
-      if (this.#browserSession && !maxAge && !idleTimeout && !browserSession) {
+      // Checked first: a typo (maxage) or a NaN would read as the all-zero
+      // lifetime below, and be replaced without a word.
+      const zero = sealLifetime(record.lifetime) === null;
+      if (this.#browserSession && zero) {
         // As Go's SetLifetime: a zero lifetime under the browserSession
         // option asks for a persistent cookie, which needs a lifetime the
         // token carries (an all-zero one is none, and seals version 1).

@@ -272,9 +272,17 @@ describe('nothing the caller asked for is dropped without a word', () => {
       [() => new Codec(ring, { name: 's', maxTokenLength: 8192 }), /CodecOptions has no member "maxTokenLength"/],
       [() => new Codec(ring, { name: 's' }).seal({ lifetime: { maxage: 2592000 } }, now), /lifetime has no member "maxage"; the name is maxAge/],
       [() => new Codec(ring, { name: 's' }).seal({ lifetime: { remember: true } }, now), /lifetime has no member "remember"/],
+      // Under the browserSession option an all-zero lifetime is replaced by a persistent one: a typo must not read as zero.
+      [() => new SessionCookies(ring, { name: 's', browserSession: true }).seal({ lifetime: { maxage: 2592000 } }, now), /lifetime has no member "maxage"; the name is maxAge/],
+      [() => new SessionCookies(ring, { name: 's', browserSession: true }).seal({ lifetime: { browserSession: 'true' } }, now), /lifetime.browserSession must be a boolean/],
     ];
     for (const [f, message] of refused) assert.throws(f, (e) => e instanceof TypeError && message.test(e.message), String(message));
     new SessionCookies(ring, { name: 's', path: undefined, domain: undefined }); // undefined is absent
+    for (const maxAge of [NaN, '', null, -1]) {
+      const record = { lifetime: { maxAge } };
+      assert.throws(() => new SessionCookies(ring, { name: 's', browserSession: true }).seal(record, now), /lifetime.maxAge must be a whole number of seconds/, String(maxAge));
+      assert.equal(record.lifetime.maxAge, maxAge, 'not replaced');
+    }
   });
 
   it('refuses a lifetime the options would cut or end first, as Go\'s SetLifetime, but re-seals one a cookie carried', () => {
