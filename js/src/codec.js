@@ -5,7 +5,7 @@
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { Base64Error, decodeBase64, encodeBase64URL } from './base64.js';
 import { formatKeyID, KeyRing } from './keyring.js';
-import { formatUnix, Values, ValuesError } from './values.js';
+import { formatUnix, isPlainObject, kindOf, Values, ValuesError } from './values.js';
 
 const VERSION = 0x01; // sessions with the default lifetime
 const VERSION2 = 0x02; // sessions with a lifetime of their own
@@ -63,6 +63,8 @@ function checkSeconds(name, value, min, max = Number.MAX_SAFE_INTEGER) {
  * differ from the one asked for. A member set to undefined counts as absent.
  */
 export function checkMembers(what, obj, names, flags = []) {
+  // A Map's (or an Array's) contents are not members: all would read as absent.
+  if (!isPlainObject(obj)) throw new TypeError(`cookiesession: ${what} must be a plain object such as { ${names[0]}: ... }, not ${kindOf(obj)}`);
   for (const [name, value] of Object.entries(obj)) {
     if (value === undefined) continue;
     if (!names.includes(name)) {
@@ -90,7 +92,6 @@ export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) =
  */
 export function sealLifetime(lifetime) {
   if (lifetime == null) return null;
-  if (typeof lifetime !== 'object') throw new TypeError('cookiesession: lifetime must be an object or null');
   checkMembers('lifetime', lifetime, ['maxAge', 'idleTimeout', 'browserSession'], ['browserSession']);
   const { maxAge = 0, idleTimeout = 0, browserSession = false } = lifetime;
   checkSeconds('lifetime.maxAge', maxAge, 0, MAX_SECONDS);

@@ -91,6 +91,21 @@ export function formatUnix(sec) {
   return `${y}-${pad(month)}-${pad(day)}T${pad(Math.floor(rest / 3600))}:${pad(Math.floor(rest / 60) % 60)}:${pad(rest % 60)}`;
 }
 
+/**
+ * Reports whether x is a plain object, whose own members are its contents:
+ * Object.entries of a Map, Headers or URLSearchParams is empty.
+ */
+export function isPlainObject(x) {
+  return Object.prototype.toString.call(x) === '[object Object]';
+}
+
+/** Names what x is, for a message: null, a string, a Map. */
+export function kindOf(x) {
+  if (x === null) return 'null';
+  const tag = typeof x === 'object' || typeof x === 'function' ? Object.prototype.toString.call(x).slice(8, -1) : typeof x;
+  return `${/^[aeiou]/i.test(tag) ? 'an' : 'a'} ${tag}`;
+}
+
 // copyBytes copies into a Uint8Array of its own: a Node Buffer's slice is
 // a view of the caller's memory (often a shared pool), which a DataView
 // over its .buffer would read from the wrong offset.
@@ -367,8 +382,11 @@ function checkFloat(type, value) {
 }
 
 function checkMap(value) {
-  const pairs = value instanceof Map ? [...value] : value !== null && typeof value === 'object' ? Object.entries(value) : null;
-  if (pairs === null) throw new TypeError('cookiesession: a map[string]string value must be a Map or an object');
+  // Headers, URLSearchParams and FormData hold pairs that are not members: Object.entries would store an empty map.
+  const pairs = value instanceof Map ? [...value] : isPlainObject(value) ? Object.entries(value) : null;
+  if (pairs === null) {
+    throw new TypeError(`cookiesession: a map[string]string value must be a Map or a plain object: for Headers, URLSearchParams or FormData, give new Map(value); not ${kindOf(value)}`);
+  }
   const out = new Map();
   const seen = new Set();
   for (const [k, v] of pairs) {

@@ -31,6 +31,16 @@ describe('Values', () => {
     assert.deepEqual(v.getJSON('j'), { a: [1] });
   });
 
+  it('refuses a map[string]string given as an object whose pairs are not its own members, which would store an empty map', () => {
+    const v = new Values();
+    for (const value of [new Headers({ a: 'b' }), new URLSearchParams('a=1'), new Date(0), ['a', 'b']]) {
+      assert.throws(() => v.set('m', value, 'map[string]string'), /a map\[string\]string value must be a Map or a plain object: for Headers, URLSearchParams or FormData, give new Map\(value\)/, String(value));
+    }
+    assert.equal(v.has('m'), false);
+    assert.deepEqual(v.set('m', new Map(new URLSearchParams('a=1')), 'map[string]string').get('m'), new Map([['a', '1']]));
+    assert.deepEqual(v.set('m', Object.assign(Object.create(null), { k: 'v' }), 'map[string]string').get('m'), new Map([['k', 'v']]));
+  });
+
   it('hands out copies', () => {
     const v = new Values().set('y', new Uint8Array([1, 2]));
     v.get('y')[0] = 9;
@@ -278,6 +288,15 @@ describe('nothing the caller asked for is dropped without a word', () => {
     ];
     for (const [f, message] of refused) assert.throws(f, (e) => e instanceof TypeError && message.test(e.message), String(message));
     new SessionCookies(ring, { name: 's', path: undefined, domain: undefined }); // undefined is absent
+    // Options or a lifetime whose members are not own properties would all read as absent.
+    const notPlain = [
+      [() => new SessionCookies(ring, new Map([['maxAge', 60]])), /SessionCookiesOptions must be a plain object such as \{ name: \.\.\. \}, not a Map/],
+      [() => new SessionCookies(ring, null), /SessionCookiesOptions must be a plain object .*, not null/],
+      [() => new Codec(ring, 'session'), /CodecOptions must be a plain object .*, not a string/],
+      [() => new Codec(ring, { name: 's' }).seal({ lifetime: new Map([['maxAge', 2592000]]) }, now), /lifetime must be a plain object such as \{ maxAge: \.\.\. \}, not a Map/],
+      [() => new Codec(ring, { name: 's' }).seal({ lifetime: [2592000] }, now), /lifetime must be a plain object .*, not an Array/],
+    ];
+    for (const [f, message] of notPlain) assert.throws(f, (e) => e instanceof TypeError && message.test(e.message), String(message));
     for (const maxAge of [NaN, '', null, -1]) {
       const record = { lifetime: { maxAge } };
       assert.throws(() => new SessionCookies(ring, { name: 's', browserSession: true }).seal(record, now), /lifetime.maxAge must be a whole number of seconds/, String(maxAge));
