@@ -38,7 +38,10 @@ export type Typed = { [T in GoType]: { type: T; value: GoValueOf[T]; bits?: Uint
 
 /** A time.Time as the wire carries it: the instant and the zone offset. */
 export class GoTime {
-  /** @param offset seconds east of UTC, strictly within ±86400 */
+  /**
+   * @param unix whole Unix seconds (a Date is refused: use GoTime.fromDate)
+   * @param offset seconds east of UTC, strictly within ±86400
+   */
   constructor(unix: bigint | number, nsec?: number, offset?: number);
   /** Unix seconds, rounded down. */
   readonly unix: bigint;

@@ -28,11 +28,16 @@ const strictUTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export class GoTime {
   constructor(unix, nsec = 0, offset = 0) {
+    // BigInt() would take a Date as its milliseconds, a string or a boolean as a number.
+    if (typeof unix !== 'bigint' && !Number.isSafeInteger(unix)) {
+      const date = kindOf(unix) === 'a Date' ? ': for a Date, use GoTime.fromDate(date)' : '';
+      throw new TypeError(`cookiesession: GoTime takes whole Unix seconds as a bigint or a number, not ${typeof unix === 'number' ? unix : kindOf(unix)}${date}`);
+    }
     this.unix = BigInt(unix);
     this.nsec = nsec;
     this.offset = offset;
     if (this.unix < -(2n ** 63n) || this.unix >= 2n ** 63n) throw new RangeError('cookiesession: time seconds outside int64');
-    if (!Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) throw new RangeError(`cookiesession: nanoseconds ${nsec} out of range`);
+    if (!Number.isInteger(nsec) || nsec < 0 || nsec >= 1e9) throw new RangeError(`cookiesession: nanoseconds ${nsec} must be a whole number from 0 to 999999999`);
     if (!Number.isInteger(offset) || offset <= -MAX_OFFSET || offset >= MAX_OFFSET) {
       throw new RangeError(`cookiesession: zone offset ${offset} out of range`);
     }
@@ -41,6 +46,7 @@ export class GoTime {
 
   /** The time of a Date (milliseconds), at the given offset (default UTC). */
   static fromDate(date, offset = 0) {
+    if (kindOf(date) !== 'a Date') throw new TypeError(`cookiesession: GoTime.fromDate takes a Date, not ${kindOf(date)}`);
     if (Number.isNaN(date.getTime())) throw new RangeError('cookiesession: an invalid Date has no instant');
     const ms = BigInt(date.getTime());
     const sec = ms >= 0n ? ms / 1000n : -((-ms + 999n) / 1000n);

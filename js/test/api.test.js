@@ -72,6 +72,16 @@ describe('Values', () => {
     assert.throws(() => new GoTime(-8_640_000_000_001n).toDate(), /beyond the range of a Date/);
     assert.throws(() => GoTime.fromDate(new Date(NaN)), /cookiesession: an invalid Date has no instant/);
     assert.throws(() => new Values().set('t', new Date('soon')), /an invalid Date has no instant/);
+    assert.throws(() => GoTime.fromDate(Date.now()), /GoTime.fromDate takes a Date, not a number/);
+  });
+
+  it('refuses unix seconds that are not a bigint or a whole number, such as a Date, which BigInt() reads as milliseconds', () => {
+    assert.throws(() => new GoTime(new Date(0)), { name: 'TypeError', message: 'cookiesession: GoTime takes whole Unix seconds as a bigint or a number, not a Date: for a Date, use GoTime.fromDate(date)' });
+    for (const unix of ['100', true, 1.5, NaN, 2 ** 53]) {
+      assert.throws(() => new GoTime(unix), /GoTime takes whole Unix seconds as a bigint or a number/, String(unix));
+    }
+    assert.throws(() => new GoTime(0, 5n), /nanoseconds 5 must be a whole number from 0 to 999999999/);
+    assert.equal(new GoTime(-5, 1).unix, -5n);
   });
 
   it('GoTime keeps the instant and offset', () => {
