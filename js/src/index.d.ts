@@ -62,7 +62,12 @@ export class Values {
   /** The value under key (mutable values are copies), or undefined. */
   get(key: GoString): GoValueOf[GoType] | undefined;
   getTyped(key: GoString): Typed | undefined;
-  /** Parses the json.RawMessage under key. Throws if the value is of another type. */
+  /**
+   * Parses the json.RawMessage under key. Throws a TypeError if the value is
+   * of another type, and a RangeError if JSON.parse would change a number in
+   * it (an integer past 2^53, such as an int64 id, or 1e400): get(key) gives
+   * the text.
+   */
   getJSON(key: GoString): unknown;
   has(key: GoString): boolean;
   /**

@@ -18,15 +18,33 @@ const isHex = (c) => isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <
  * {kind: 'object', fields: [[name, value]...]} | {kind: 'array', items} |
  * {kind: 'string', text} | {kind: 'number', text} | {kind: 'literal', text};
  * without build it only validates. Object members are kept in order,
- * repeated names included.
+ * repeated names included. onNumber, if given, is called with each
+ * number's text.
  */
-export function readJSON(bytes, { build = false } = {}) {
-  const r = { b: bytes, i: 0, build };
+export function readJSON(bytes, { build = false, onNumber } = {}) {
+  const r = { b: bytes, i: 0, build, onNumber };
   skipSpace(r);
   const value = readValue(r);
   skipSpace(r);
   if (r.i !== bytes.length) throw new JSONError(`invalid character after top-level value at byte ${r.i}`);
   return value;
+}
+
+/**
+ * Returns the first number of the JSON text in bytes that JSON.parse would
+ * not read exactly, or undefined: one beyond a double's range, or an
+ * integer written without fraction or exponent that a double cannot hold
+ * (Go reads it into an int64 exactly).
+ */
+export function inexactNumber(bytes) {
+  let found;
+  readJSON(bytes, {
+    onNumber(text) {
+      const n = Number(text);
+      if (found === undefined && (!Number.isFinite(n) || (/^-?\d+$/.test(text) && BigInt(n) !== BigInt(text)))) found = text;
+    },
+  });
+  return found;
 }
 
 /** Reports whether bytes hold exactly one JSON value, as Go's json.Valid. */
@@ -137,7 +155,10 @@ function readNumber(r) {
     if (!isDigit(r.b[r.i])) fail(r, 'invalid number');
     while (isDigit(r.b[r.i])) r.i++;
   }
-  return r.build ? { kind: 'number', text: utf8.decode(r.b.subarray(start, r.i)) } : undefined;
+  if (!r.build && r.onNumber === undefined) return undefined;
+  const text = utf8.decode(r.b.subarray(start, r.i));
+  r.onNumber?.(text);
+  return r.build ? { kind: 'number', text } : undefined;
 }
 
 const ESCAPES = { 0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };

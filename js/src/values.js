@@ -1,7 +1,7 @@
 // The typed values section (FORMAT.md section 4): Values, GoTime, and the
 // canonical encoder and strict decoder.
 
-import { validJSON } from './json.js';
+import { inexactNumber, validJSON } from './json.js';
 
 /** The tag of each Go type, by the Go type's name (FORMAT.md section 4). */
 export const TAGS = Object.freeze({
@@ -180,7 +180,13 @@ export class Values {
     const e = this.#entries.get(byteKey(stringBytes(key, 'a key')));
     if (e === undefined) return undefined;
     if (e.type !== 'json.RawMessage') throw new TypeError(`cookiesession: value for key ${JSON.stringify(String(key))} is ${e.type}, not JSON`);
-    return JSON.parse(typeof e.value === 'string' ? e.value : new TextDecoder().decode(e.value));
+    const text = typeof e.value === 'string' ? e.value : new TextDecoder().decode(e.value);
+    // JSON.parse rounds an int64 past 2^53 (an id) and reads 1e400 as Infinity, without a word.
+    const inexact = inexactNumber(stringBytes(text));
+    if (inexact !== undefined) {
+      throw new RangeError(`cookiesession: the JSON under key ${quote(e.keyBytes)} holds the number ${inexact}, which JSON.parse would read as ${Number(inexact)}: read its text with get(key), or have Go store the number as a string`);
+    }
+    return JSON.parse(text);
   }
 
   has(key) {

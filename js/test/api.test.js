@@ -41,6 +41,17 @@ describe('Values', () => {
     assert.deepEqual(v.set('m', Object.assign(Object.create(null), { k: 'v' }), 'map[string]string').get('m'), new Map([['k', 'v']]));
   });
 
+  it('refuses to parse JSON whose numbers JSON.parse would change, and says how to read them', () => {
+    const v = new Values().set('user', '{"id":9007199254740993,"n":[1e400]}', 'json.RawMessage');
+    assert.throws(() => v.getJSON('user'), {
+      name: 'RangeError',
+      message: 'cookiesession: the JSON under key "user" holds the number 9007199254740993, which JSON.parse would read as 9007199254740992: read its text with get(key), or have Go store the number as a string',
+    });
+    assert.throws(() => v.set('user', '[-1e400]').getJSON('user'), /holds the number -1e400, which JSON.parse would read as -Infinity/);
+    assert.equal(v.getTyped('user').value, '[-1e400]', 'the text itself is kept');
+    assert.deepEqual(v.set('user', '[9007199254740992, -9007199254740991, 0.1, 1e308, -0, 12345678901234567890e-5]').getJSON('user'), [2 ** 53, -(2 ** 53 - 1), 0.1, 1e308, -0, 123456789012345.67890]);
+  });
+
   it('hands out copies', () => {
     const v = new Values().set('y', new Uint8Array([1, 2]));
     v.get('y')[0] = 9;
