@@ -76,8 +76,9 @@ export class Values {
    * and any other value takes the type its JS type maps to: null -> nil,
    * string -> string, boolean -> bool, bigint -> int, number -> float64,
    * Uint8Array -> []byte, GoTime or Date -> time.Time, array -> []string,
-   * Map -> map[string]string. Integer types take a number or a bigint; a
-   * float type also takes its IEEE 754 bits as a 4- or 8-byte Uint8Array.
+   * Map -> map[string]string. Integer types take a number or a bigint
+   * (time.Duration only a bigint of nanoseconds); a float type also takes
+   * its IEEE 754 bits as a 4- or 8-byte Uint8Array.
    * Throws, changing nothing, if the value does not fit the type, or is
    * undefined.
    */

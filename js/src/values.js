@@ -378,6 +378,10 @@ function smallInt(type, value) {
 }
 
 function bigInt(type, value) {
+  if (type === 'time.Duration' && typeof value === 'number') {
+    // JS durations are seconds or milliseconds: 3600 would be 3.6 µs.
+    throw new TypeError(`cookiesession: a time.Duration counts nanoseconds, and ${value} has no unit: give a bigint, such as ${value}n * 1_000_000_000n for ${value} seconds`);
+  }
   if (typeof value === 'number' && Number.isSafeInteger(value)) value = BigInt(value);
   if (typeof value !== 'bigint') throw new TypeError(`cookiesession: a ${type} value must be a bigint`);
   const ok = BIG_INTS[type] ? BigInt.asIntN(64, value) === value : BigInt.asUintN(64, value) === value;

@@ -284,6 +284,7 @@ describe('nothing the caller asked for is dropped without a word', () => {
     assert.deepEqual(v.getTyped('prefs'), { type: 'json.RawMessage', value: '{"b":2}' });
     assert.throws(() => v.set('visits', 1.5), /1\.5 is not a int32; the key holds a int32: name the type to store another, as set\(key, value, 'float64'\)/);
     assert.throws(() => v.set('ttl', 3600), /3600 has no unit; .* or give the nanoseconds as a bigint/);
+    assert.throws(() => v.set('ttl', 3600, 'time.Duration'), { name: 'TypeError', message: 'cookiesession: a time.Duration counts nanoseconds, and 3600 has no unit: give a bigint, such as 3600n * 1_000_000_000n for 3600 seconds' });
     assert.throws(() => v.set('prefs', 'dark'), /not valid JSON; the key holds a json.RawMessage/);
     assert.deepEqual(v.getTyped('visits'), { type: 'int32', value: 8 }, 'unchanged');
     assert.equal(v.set('visits', 1.5, 'float64').getTyped('visits').type, 'float64', 'a named type changes it');
