@@ -398,8 +398,10 @@ function chunkCaps(names, maxCookieSize, attrs, partitioned) {
 }
 
 function attributes(name, { path = '/', domain = '', secure = true, httpOnly = true, sameSite = 'lax', partitioned = false }) {
-  const sameSiteText = SAME_SITE[String(sameSite).toLowerCase()];
+  // Object.hasOwn: SAME_SITE.constructor is a function, which would be written as the attribute.
+  const sameSiteText = Object.hasOwn(SAME_SITE, String(sameSite).toLowerCase()) ? SAME_SITE[String(sameSite).toLowerCase()] : undefined;
   if (sameSiteText === undefined) throw new RangeError(`cookiesession: sameSite must be lax, strict or none`);
+  if (typeof name !== 'string') throw new TypeError('cookiesession: name must be a string, such as "session"');
   if (!/^[\x21-\x7e]+$/.test(name) || /[()<>@,;:\\"/[\]?={}]/.test(name)) throw new RangeError(`cookiesession: name ${JSON.stringify(name)} is not a cookie name net/http writes: use letters, digits and !#$%&'*+-.^_\`|~ only (an RFC 6265 token, without the : / @ [ ] express-session's cookie module also takes)`);
   if (typeof path !== 'string' || typeof domain !== 'string') throw new TypeError('cookiesession: path and domain must be strings');
   if (path === '') path = '/'; // Go's default for an empty Path

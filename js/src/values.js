@@ -205,7 +205,7 @@ export class Values {
   set(key, value, type) {
     const keyBytes = stringBytes(key, 'a key');
     const held = this.#entries.get(byteKey(keyBytes))?.type;
-    const e = type === undefined && keepsType(held, value) ? keptEntry(keyBytes, held, value) : makeEntry(keyBytes, type ?? inferType(value), value);
+    const e = type === undefined && keepsType(held, value) ? keptEntry(keyBytes, held, value) : makeEntry(keyBytes, type === undefined ? inferType(value) : type, value);
     this.#entries.set(byteKey(keyBytes), e);
     return this;
   }

@@ -409,9 +409,13 @@ describe('a ring text as an environment variable or secret mangles it', () => {
 
 describe('misuse is refused by name, not answered with a stray error or a silent change', () => {
   it('refuses a type name that is only an Object member, an id of the wrong length, times that are not Unix seconds and a sent that is no count', () => {
-    for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty', null]) {
       assert.throws(() => new Values().set('k', 1, type), { name: 'TypeError', message: `cookiesession: unknown type ${type}` });
     }
+    for (const sameSite of ['constructor', '__proto__', 'lax ']) {
+      assert.throws(() => new SessionCookies(ring, { sameSite }), { name: 'RangeError', message: 'cookiesession: sameSite must be lax, strict or none' }, sameSite);
+    }
+    assert.throws(() => new SessionCookies(ring, { name: 5 }), { name: 'TypeError', message: 'cookiesession: name must be a string, such as "session"' });
     const codec = new Codec(ring, { name: 's' });
     for (const id of [new Uint8Array(15), new Uint8Array(17), new Uint8Array(0)]) {
       assert.throws(() => codec.seal({ id }, now), { name: 'RangeError', message: 'cookiesession: id must be 16 bytes' }, `${id.length} zero bytes`);
