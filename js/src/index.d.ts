@@ -157,6 +157,7 @@ export type ErrorKind = 'invalid' | 'unknown_key' | 'expired' | 'too_large';
  * maxAge, or maxLifetime, whose own deadline is later), the option to set.
  */
 export class SessionError extends Error {
+  constructor(kind: ErrorKind, reason: string, keyId?: number);
   readonly kind: ErrorKind;
   readonly reason: string;
   /** The key id read from the token, or 0. */
@@ -167,6 +168,8 @@ export class SessionError extends Error {
 
 /** A parsed key ring. Secrets are never shown by toString or JSON.stringify. */
 export class KeyRing {
+  /** Rings come from parseKeyRing. */
+  private constructor();
   readonly ids: number[];
   /** The id of the key that seals at now, after any scheduled promotion. */
   primaryAt(now?: Date): number;
