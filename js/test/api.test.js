@@ -3,6 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Codec, GoTime, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
@@ -633,5 +635,15 @@ describe("the README's re-seal at the edge", () => {
       assert.equal(out.headers.get('Cache-Control'), want, String(cacheControl));
       assert.match(out.headers.get('Vary'), /\bCookie\b/, String(cacheControl));
     }
+  });
+
+  it("keeps, in Node, the Set-Cookie lines another middleware wrote", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const [, method] = /in Node, `res\.(\w+)\('Set-Cookie', lines\)`/.exec(readme);
+    const res = new ServerResponse(new IncomingMessage(new Socket()));
+    res.setHeader('Set-Cookie', 'csrf=t0k3n; Path=/; Secure');
+    const lines = new SessionCookies(ring, { name: 's', maxChunks: 2, maxCookieSize: 200 }).seal({}, now);
+    res[method]('Set-Cookie', lines);
+    assert.deepEqual(res.getHeader('Set-Cookie'), ['csrf=t0k3n; Path=/; Secure', ...lines], method);
   });
 });
