@@ -212,7 +212,7 @@ export class Values {
 
   /** Stores JSON.stringify(value) as a json.RawMessage. */
   setJSON(key, value) {
-    const text = JSON.stringify(value);
+    const text = JSON.stringify(value, refuseLossy);
     if (text === undefined) throw new TypeError('cookiesession: value has no JSON form');
     return this.set(key, text, 'json.RawMessage');
   }
@@ -269,6 +269,19 @@ export class Values {
     if (r.remaining() !== 0) r.fail(`${r.remaining()} trailing bytes`);
     return v;
   }
+}
+
+// refuseLossy is setJSON's replacer: JSON.stringify writes a Map or a Set
+// as {}, and bytes as {"0":1,...}, where Go would read an empty map or fail.
+function refuseLossy(key, value) {
+  const at = key === '' ? 'the top' : JSON.stringify(key);
+  if (value instanceof Map || value instanceof Set) {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes a ${kindOf(value).slice(2)} as {}, losing its contents (at ${at}): give Object.fromEntries(map), or [...set]`);
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes a ${kindOf(value).replace(/^an? /, '')} as numbered members (at ${at}): give its base64 text, as Go's encoding/json writes a []byte, or store it with set(key, bytes)`);
+  }
+  return value;
 }
 
 // KEPT names, by JS type, the Go types a value of that JS type keeps when

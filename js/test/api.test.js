@@ -54,6 +54,19 @@ describe('Values', () => {
     assert.deepEqual(v.set('user', '[9007199254740992, -9007199254740991, 0.1, 1e308, -0, 12345678901234567890e-5]').getJSON('user'), [2 ** 53, -(2 ** 53 - 1), 0.1, 1e308, -0, 123456789012345.67890]);
   });
 
+  it('refuses to store as JSON a Map, a Set or bytes, which JSON.stringify writes as {} or as numbered members', () => {
+    const v = new Values();
+    const refused = [
+      [{ tags: new Map([['a', 'b']]) }, /setJSON: JSON.stringify writes a Map as \{\}, losing its contents \(at "tags"\): give Object.fromEntries\(map\), or \[\.\.\.set\]/],
+      [[1, new Set([2])], /writes a Set as \{\}.*\(at "1"\)/],
+      [new Map(), /writes a Map as \{\}.*\(at the top\)/],
+      [{ avatar: new Uint8Array([1, 2]) }, /writes a Uint8Array as numbered members \(at "avatar"\): give its base64 text, as Go's encoding\/json writes a \[\]byte/],
+    ];
+    for (const [value, message] of refused) assert.throws(() => v.setJSON('j', value), (e) => e instanceof TypeError && message.test(e.message), String(message));
+    assert.equal(v.has('j'), false);
+    assert.equal(v.setJSON('j', { at: new Date(0), n: [1] }).getTyped('j').value, '{"at":"1970-01-01T00:00:00.000Z","n":[1]}');
+  });
+
   it('hands out copies', () => {
     const v = new Values().set('y', new Uint8Array([1, 2]));
     v.get('y')[0] = 9;
