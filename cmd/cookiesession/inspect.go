@@ -143,7 +143,8 @@ func writeSession(e *env, in inspection) error {
 }
 
 // readInput returns the argument, or stdin for "-" or no argument, without
-// surrounding white space and without a pasted "Cookie:" header name.
+// surrounding white space and without a pasted "Cookie:" header name. A
+// line break inside is refused.
 func readInput(e *env, arg string) (string, error) {
 	if arg == "" || arg == "-" {
 		data, err := io.ReadAll(io.LimitReader(e.stdin, maxInspectInput+1))
@@ -161,6 +162,11 @@ func readInput(e *env, arg string) (string, error) {
 	}
 	if input == "" {
 		return "", errors.New("no token given: pass it as an argument or on stdin")
+	}
+	if strings.ContainsAny(input, "\r\n") {
+		// net/http would drop the cookie, and the refusal would say the
+		// input holds none.
+		return "", errors.New("the input holds a line break, which no token or Cookie header does (a terminal that wrapped it when it was copied?): join it into one line")
 	}
 	return input, nil
 }

@@ -936,6 +936,11 @@ func TestInspectRefused(t *testing.T) {
 		{"no such cookie", nil, "theme=dark; sid=" + good, `no cookie named "session" in the input (found: "theme", "sid")`},
 		{"empty input", nil, "  \n", "no token given"},
 		{"empty cookie", nil, "a=b; session=; c=d", "token of 0 bytes is too short to be valid"},
+		// A token copied from a terminal that wrapped it: without the
+		// line break named, net/http drops the cookie and the message
+		// says there is none.
+		{"wrapped token", nil, good[:100] + "\n" + good[100:], "the input holds a line break"},
+		{"wrapped header", nil, "theme=dark; session=" + good[:100] + "\r\n" + good[100:], "the input holds a line break"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
