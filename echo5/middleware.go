@@ -55,7 +55,11 @@ import (
 // handler answers (c.JSON, c.String, c.Redirect, c.NoContent, c.Stream,
 // c.File, a returned error, ...). A session that does not fit is answered
 // by m's Options.ErrorHandler, and the client keeps its previous cookie.
+// A nil m panics.
 func Middleware(m *cookiesession.Manager) echo.MiddlewareFunc {
+	if m == nil {
+		panic("cookiesession: echosession.Middleware needs a Manager: a nil one is what cookiesession.New returns with an error, which must be checked")
+	}
 	h := m.Handler(http.HandlerFunc(serve))
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c *echo.Context) error {

@@ -418,3 +418,15 @@ func TestErrorHandlerCalls(t *testing.T) {
 		})
 	}
 }
+
+// TestNilManagerRefused checks that Middleware(nil), a Manager whose New
+// error was dropped, panics where the middleware is made, naming the fix,
+// rather than with a nil dereference on every request.
+func TestNilManagerRefused(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); !strings.HasPrefix(msg, "cookiesession: echosession.Middleware needs a Manager") {
+			t.Errorf("Middleware(nil) panicked with %q, want the fix", msg)
+		}
+	}()
+	echosession.Middleware(nil)
+}

@@ -50,6 +50,7 @@ package fibersession
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -103,10 +104,14 @@ const (
 // save, as fiber's logger middleware answers it: a flash the ErrorHandler
 // stores goes out with its answer, and the middleware returns nil. An
 // outer New(m) on the same route already covers the request, so an inner
-// one only passes it on.
+// one only passes it on. A nil m, or more than one Config, panics.
 func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	if m == nil {
-		panic("cookiesession: fibersession.New needs a Manager")
+		panic("cookiesession: fibersession.New needs a Manager: a nil one is what cookiesession.New returns with an error, which must be checked")
+	}
+	if len(config) > 1 {
+		// The others' ErrorHandler would be ignored without a word.
+		panic(fmt.Sprintf("cookiesession: fibersession.New takes one Config, not %d: put every field in one", len(config)))
 	}
 	onError := defaultErrorHandler(new(atomic.Int64))
 	if len(config) > 0 && config[0].ErrorHandler != nil {

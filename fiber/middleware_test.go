@@ -1184,3 +1184,24 @@ func TestDefaultErrorHandlerLogBounded(t *testing.T) {
 		t.Errorf("%d lines, %d at Error; want %d, one at Error for each app", len(lines), errs, 2*n)
 	}
 }
+
+// TestNewRefusesMisuse checks that New panics where the middleware is
+// made, naming the fix, for a nil Manager (New's error dropped) and for a
+// second Config, whose ErrorHandler would otherwise be ignored.
+func TestNewRefusesMisuse(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	answer := func(fiber.Ctx, error) error { return nil }
+	for _, tc := range []struct {
+		name string
+		new  func()
+		want string
+	}{
+		{"nil Manager", func() { fibersession.New(nil) }, "cookiesession: fibersession.New needs a Manager"},
+		{"two Configs", func() { fibersession.New(m, fibersession.Config{}, fibersession.Config{ErrorHandler: answer}) },
+			"cookiesession: fibersession.New takes one Config, not 2"},
+	} {
+		if got := recovered(tc.new); !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: panic %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

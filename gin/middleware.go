@@ -32,8 +32,11 @@ import (
 // Options.ErrorHandler, and the client keeps its previous cookie. m's
 // Middleware again on the same request (a route group's beside a global
 // r.Use, or the chain that r.HandleContext runs again) serves it through
-// the first: one session, one commit.
+// the first: one session, one commit. A nil m panics.
 func Middleware(m *cookiesession.Manager) gin.HandlerFunc {
+	if m == nil {
+		panic("cookiesession: ginsession.Middleware needs a Manager: a nil one is what cookiesession.New returns with an error, which must be checked")
+	}
 	return (&middleware{m: m, h: m.Handler(http.HandlerFunc(serve))}).serve
 }
 

@@ -296,3 +296,15 @@ func TestChangeAfterPanicLogged(t *testing.T) {
 		t.Errorf("Recovery's flash after the panic was not logged; log:\n%s", logged.String())
 	}
 }
+
+// TestNilManagerRefused checks that Middleware(nil), a Manager whose New
+// error was dropped, panics where the middleware is made, naming the fix,
+// rather than with a nil dereference on every request.
+func TestNilManagerRefused(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); !strings.HasPrefix(msg, "cookiesession: ginsession.Middleware needs a Manager") {
+			t.Errorf("Middleware(nil) panicked with %q, want the fix", msg)
+		}
+	}()
+	ginsession.Middleware(nil)
+}
