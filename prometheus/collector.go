@@ -19,7 +19,10 @@
 //	myapp_cookiesession_keyring_last_reload_success_timestamp_seconds  when the keys in force were read from the file
 //
 // Every metric carries a constant label cookie, the Manager's cookie name,
-// so that several Managers can share one registry. Key ids are the 8 hex
+// so that several Managers can share one registry. Two Managers of one
+// cookie name (Paths or Domains apart) need a namespace each: a registry
+// refuses the second collector under the same one ("duplicate metrics
+// collector registration attempted"; MustRegister panics). Key ids are the 8 hex
 // digits cookiesession.FormatKeyID prints; promote_at is RFC 3339 in UTC,
 // or "" for none. No secret is ever exported.
 //

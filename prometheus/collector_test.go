@@ -3,6 +3,7 @@ package promsession
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -267,6 +268,39 @@ cookiesession_opened_total{cookie="auth",key_id="00000001"} 1
 cookiesession_opened_total{cookie="prefs",key_id="00000001"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "cookiesession_opened_total"); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestSameCookieNameNeedsNamespaces checks what the package documentation
+// says of two Managers of one cookie name (Paths apart) on one registry:
+// the second collector is refused, and is taken under a namespace of its
+// own.
+func TestSameCookieNameNeedsNamespaces(t *testing.T) {
+	ring, err := cookiesession.NewKeyRing(key(t, 0x01))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var managers []*cookiesession.Manager
+	for _, path := range []string{"/", "/admin"} {
+		m, err := cookiesession.New(ring, cookiesession.Options{Path: path})
+		if err != nil {
+			t.Fatal(err)
+		}
+		managers = append(managers, m)
+	}
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(NewCollector(managers[0], "")); err != nil {
+		t.Fatal(err)
+	}
+	var dup prometheus.AlreadyRegisteredError
+	if err := reg.Register(NewCollector(managers[1], "")); !errors.As(err, &dup) {
+		t.Errorf("second Manager of cookie %q under the same namespace: %v, want AlreadyRegisteredError", managers[1].CookieNames()[0], err)
+	}
+	if err := reg.Register(NewCollector(managers[1], "admin")); err != nil {
+		t.Errorf("second Manager under its own namespace: %v", err)
+	}
+	if _, err := reg.Gather(); err != nil {
 		t.Error(err)
 	}
 }
