@@ -239,6 +239,12 @@ func (e *env) noteRefusal(ring *cookiesession.KeyRing, opts cookiesession.Option
 // answer to "users are being signed out": the bare reason does not say
 // which keys the ring holds, nor the two ways it comes to lack one.
 func (e *env) noteUnknownKey(ring *cookiesession.KeyRing, id uint32) {
+	fmt.Fprintf(e.stderr, "cookiesession inspect: note: the ring holds keys %s, not %s: a server with this ring refuses the cookie and starts a fresh session, signing the user out. Either %s was removed before the sessions it sealed expired (put it back until MaxAge has passed since it last sealed), or the token was sealed by an instance whose ring holds it and this server's does not (compare that ring with list, or each instance's metrics keys)\n",
+		keyIDs(ring), cookiesession.FormatKeyID(id), cookiesession.FormatKeyID(id))
+}
+
+// keyIDs lists ring's key ids, the primary marked.
+func keyIDs(ring *cookiesession.KeyRing) string {
 	var keys []string
 	for _, k := range ring.Keys() {
 		key := cookiesession.FormatKeyID(k.ID)
@@ -247,8 +253,7 @@ func (e *env) noteUnknownKey(ring *cookiesession.KeyRing, id uint32) {
 		}
 		keys = append(keys, key)
 	}
-	fmt.Fprintf(e.stderr, "cookiesession inspect: note: the ring holds keys %s, not %s: a server with this ring refuses the cookie and starts a fresh session, signing the user out. Either %s was removed before the sessions it sealed expired (put it back until MaxAge has passed since it last sealed), or the token was sealed by an instance whose ring holds it and this server's does not (compare that ring with list, or each instance's metrics keys)\n",
-		strings.Join(keys, ", "), cookiesession.FormatKeyID(id), cookiesession.FormatKeyID(id))
+	return strings.Join(keys, ", ")
 }
 
 // maxCookieSize is the Manager's default MaxCookieSize: a chunked

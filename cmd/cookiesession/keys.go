@@ -300,7 +300,15 @@ func changeKey(e *env, name, usage string, args []string, change func(*cookieses
 	if err != nil {
 		return &usageError{cmd: name, msg: err.Error()}
 	}
-	ring, err := e.editRing(*ringPath, func(ring *cookiesession.KeyRing) error { return change(ring, id) })
+	ring, err := e.editRing(*ringPath, func(ring *cookiesession.KeyRing) error {
+		if !ring.Has(id) {
+			// A mistyped id, or the wrong file: the library's "no key in the
+			// ring" names neither the file nor the keys it holds.
+			return fmt.Errorf("no key %s in %s, which holds %s: take the id from list",
+				cookiesession.FormatKeyID(id), *ringPath, keyIDs(ring))
+		}
+		return change(ring, id)
+	})
 	if err != nil {
 		return err
 	}

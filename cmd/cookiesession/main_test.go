@@ -249,9 +249,12 @@ func TestPromote(t *testing.T) {
 	if primaryOf(t, keys) != added || keys[0] != (keyListing{ID: old, State: "open-only"}) {
 		t.Errorf("after promote %s: %+v", added, keys)
 	}
-	if res := cli(t, "", "promote", "-ring", path, "-id", "0badc0de"); res.code != 1 ||
-		!strings.Contains(res.stderr, "no key 0badc0de") {
-		t.Errorf("promote of a missing key: %+v", res)
+	// A mistyped id, or the wrong file: the message lists the file's keys.
+	want := "no key 0badc0de in " + path + ", which holds " + old + ", " + added + " (primary): take the id from list"
+	for _, cmd := range []string{"promote", "remove"} {
+		if res := cli(t, "", cmd, "-ring", path, "-id", "0badc0de"); res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("%s of a missing key: %+v, want exit 1 and %q", cmd, res, want)
+		}
 	}
 }
 
