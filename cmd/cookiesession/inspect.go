@@ -68,6 +68,10 @@ func cmdInspect(e *env, args []string) error {
 	opts := cookiesession.Options{
 		Name: *name, MaxAge: *maxAge, MaxLifetime: *maxLifetime, MaxChunks: *maxChunks,
 		Logger: slog.New(slog.DiscardHandler), // the reason goes to stderr instead
+		// inspect writes no cookie: without this, New would refuse a MaxAge
+		// over the 400 days browsers keep one, which a service may set
+		// beside an IdleTimeout, a flag inspect has no use for.
+		BrowserSession: true,
 	}
 	m, err := cookiesession.New(ring, opts)
 	if err != nil {

@@ -805,6 +805,32 @@ func TestInspectValid(t *testing.T) {
 	}
 }
 
+// TestInspectLongMaxAge checks that inspect opens the token of a service
+// whose MaxAge passes the 400 days browsers keep a cookie, which such a
+// service may set beside an IdleTimeout or BrowserSession: inspect has
+// neither flag, and refused the -max-age with a fix it cannot take.
+func TestInspectLongMaxAge(t *testing.T) {
+	const day = 24 * time.Hour
+	path := newRingFile(t)
+	codec, err := cookiesession.NewCodec(loadRing(t, path), cookiesession.CodecOptions{Name: "session", MaxAge: 730 * day, IdleTimeout: 30 * day})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	rec := &cookiesession.Record{Created: now.Add(-500 * day).Truncate(time.Second)}
+	token, err := codec.SealAt(rec, now.Add(-day))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := cli(t, "", "inspect", "-ring", path, "-max-age", "17520h", "-json", token)
+	if res.code != 0 || res.stderr != "" {
+		t.Fatalf("exit %d, stderr %q; want the session", res.code, res.stderr)
+	}
+	if got := decodeInspection(t, res.stdout); !got.Created.Equal(rec.Created) || !got.Expires.Equal(rec.Expires) {
+		t.Errorf("created %v expires %v, want %v and %v", got.Created, got.Expires, rec.Created, rec.Expires)
+	}
+}
+
 // A token sealed before a rotation opens under the now open-only key, and
 // inspect says that a server would re-seal it.
 // TestInspectRememberMe checks that inspect opens a session with a
