@@ -75,7 +75,8 @@ func cmdInspect(e *env, args []string) error {
 	}
 	m, err := cookiesession.New(ring, opts)
 	if err != nil {
-		return &usageError{cmd: "inspect", msg: err.Error()}
+		// The message names Options fields, which the operator set by flags.
+		return &usageError{cmd: "inspect", msg: err.Error() + " (flags: -name gives Name; -max-age gives MaxAge, default 24h; -max-lifetime gives MaxLifetime; -max-chunks gives MaxChunks)"}
 	}
 	input, err := readInput(e, fs.Arg(0))
 	if err != nil {

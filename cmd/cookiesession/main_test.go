@@ -682,6 +682,10 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"inspect", "-ring", path, "-name", "s", "a", "b"}, `unexpected argument "b"`},
 		{[]string{"inspect", "-ring", path, "-name", "bad name", "x"}, `Name "bad name" is not a cookie name`},
 		{[]string{"inspect", "-ring", path, "-name", "s", "-max-age", "soon", "x"}, "-max-age"},
+		// The Manager's message names its Options: the flags that set them
+		// are named beside it.
+		{[]string{"inspect", "-ring", path, "-max-chunks", "100", "x"}, "-max-chunks gives MaxChunks"},
+		{[]string{"inspect", "-ring", path, "-max-lifetime", "1h", "x"}, "-max-age gives MaxAge, default 24h"},
 	}
 	for _, tt := range tests {
 		res := cli(t, "", tt.args...)
