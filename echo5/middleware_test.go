@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/labstack/echo/v5"
 	"github.com/labstack/echo/v5/middleware"
@@ -429,4 +430,47 @@ func TestNilManagerRefused(t *testing.T) {
 		}
 	}()
 	echosession.Middleware(nil)
+}
+
+// TestNotModifiedAndHead checks that a 304 from echo's static middleware,
+// which writes no body, and an answer to HEAD carry the cookie of a change
+// made before them.
+func TestNotModifiedAndHead(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := echo.New()
+	e.Use(echosession.Middleware(newManager(t)), func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			if err := echosession.Session(c).Set("seen", c.Request().Method); err != nil {
+				return err
+			}
+			return next(c)
+		}
+	}, middleware.StaticWithConfig(middleware.StaticConfig{Root: ".", Filesystem: os.DirFS(dir)}))
+	srv := newServer(t, e)
+	later := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
+	for _, tc := range []struct {
+		method, since string
+		status        int
+	}{
+		{"GET", later, http.StatusNotModified}, {"HEAD", "", http.StatusOK}, {"HEAD", later, http.StatusNotModified},
+	} {
+		req, err := http.NewRequest(tc.method, srv.URL+"/hello.txt", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.since != "" {
+			req.Header.Set("If-Modified-Since", tc.since)
+		}
+		resp, err := newClient(t, srv).http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+			t.Errorf("%s since %q: %d with Set-Cookie %v, want %d and the session cookie", tc.method, tc.since, resp.StatusCode, setCookies(resp), tc.status)
+		}
+	}
 }

@@ -9,15 +9,19 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/gofiber/fiber/v3/middleware/cache"
 	"github.com/gofiber/fiber/v3/middleware/cors"
 	recoverer "github.com/gofiber/fiber/v3/middleware/recover"
+	"github.com/gofiber/fiber/v3/middleware/static"
 	"github.com/google/go-cmp/cmp"
 	"github.com/seed-ff2808ae/cookiesession"
 	fibersession "github.com/seed-ff2808ae/cookiesession/fiber"
@@ -1202,6 +1206,47 @@ func TestNewRefusesMisuse(t *testing.T) {
 	} {
 		if got := recovered(tc.new); !strings.HasPrefix(got, tc.want) {
 			t.Errorf("%s: panic %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestNotModifiedAndHead checks that the answers fiber sends without a
+// body of the handler's, or resets, carry the cookie of a change made
+// before them: a 304 from SendFile or the static middleware (fasthttp
+// resets the response for it), a HEAD, a bare status, and a stream.
+func TestNotModifiedAndHead(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "hello.txt")
+	if err := os.WriteFile(file, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := newManager(t, cookiesession.Options{})
+	app := fiber.New()
+	app.Use(fibersession.New(m), func(c fiber.Ctx) error {
+		if err := fibersession.Get(c, m).Set("seen", c.Method()); err != nil {
+			return err
+		}
+		return c.Next()
+	})
+	app.Get("/file", func(c fiber.Ctx) error { return c.SendFile(file) })
+	app.Get("/static*", static.New(dir))
+	app.Get("/status", func(c fiber.Ctx) error { c.Status(http.StatusNoContent); return nil })
+	app.Get("/stream", func(c fiber.Ctx) error { return c.SendStream(strings.NewReader("streamed")) })
+	later := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
+	for _, tc := range []struct {
+		method, path, since string
+		status              int
+	}{
+		{"GET", "/file", later, http.StatusNotModified}, {"HEAD", "/file", "", http.StatusOK},
+		{"GET", "/static/hello.txt", later, http.StatusNotModified}, {"HEAD", "/static/hello.txt", later, http.StatusNotModified},
+		{"GET", "/status", "", http.StatusNoContent}, {"HEAD", "/stream", "", http.StatusOK}, {"GET", "/stream", "", http.StatusOK},
+	} {
+		req := httptest.NewRequest(tc.method, "https://example.test"+tc.path, nil)
+		if tc.since != "" {
+			req.Header.Set("If-Modified-Since", tc.since)
+		}
+		if r := send(t, app, req, nil); r.status != tc.status || len(r.linesFor("session")) != 1 {
+			t.Errorf("%s %s since %q: %d with Set-Cookie %q, want %d and the session cookie", tc.method, tc.path, tc.since, r.status, r.setCookie, tc.status)
 		}
 	}
 }

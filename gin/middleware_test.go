@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/seed-ff2808ae/cookiesession"
@@ -77,6 +78,8 @@ func newApp(t *testing.T, m *cookiesession.Manager) *gin.Engine {
 			c.File(file)
 		case "status": // nothing written: committed when the chain returns
 			c.Status(http.StatusNoContent)
+		case "sse":
+			c.SSEvent("style", name)
 		}
 	})
 	return r
@@ -152,6 +155,7 @@ func TestAnswerStyles(t *testing.T) {
 		{"stream", http.StatusOK, "streamed"},
 		{"file", http.StatusOK, "hello from a file"},
 		{"status", http.StatusNoContent, ""},
+		{"sse", http.StatusOK, "event:style\ndata:sse\n\n"},
 	} {
 		t.Run(tc.style, func(t *testing.T) {
 			c := newClient(t, srv)
@@ -307,4 +311,41 @@ func TestNilManagerRefused(t *testing.T) {
 		}
 	}()
 	ginsession.Middleware(nil)
+}
+
+// TestNotModifiedAndHead checks that a 304 from gin's file serving, which
+// writes no body, and an answer to HEAD carry the cookie of a change made
+// before them.
+func TestNotModifiedAndHead(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "hello.txt")
+	if err := os.WriteFile(file, []byte("hello"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(ginsession.Middleware(newManager(t)), func(c *gin.Context) {
+		if err := ginsession.Session(c).Set("seen", c.Request.Method); err != nil {
+			t.Error(err)
+		}
+	})
+	r.StaticFile("/file", file) // GET and HEAD
+	srv := newServer(t, r)
+	later := time.Now().Add(time.Hour).UTC().Format(http.TimeFormat)
+	for _, tc := range []struct {
+		method, since string
+		status        int
+	}{
+		{"GET", later, http.StatusNotModified}, {"HEAD", "", http.StatusOK}, {"HEAD", later, http.StatusNotModified},
+	} {
+		req, err := http.NewRequest(tc.method, srv.URL+"/file", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.since != "" {
+			req.Header.Set("If-Modified-Since", tc.since)
+		}
+		resp, _ := newClient(t, srv).send(req)
+		if resp.StatusCode != tc.status || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+			t.Errorf("%s since %q: %d with Set-Cookie %v, want %d and the session cookie", tc.method, tc.since, resp.StatusCode, setCookies(resp), tc.status)
+		}
+	}
 }
