@@ -289,6 +289,9 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 // inside its own (a global one and a sub-router's) passes the request
 // on: the outer one serves it.
 func (m *Manager) Handler(next http.Handler) http.Handler {
+	if m == nil {
+		panic("cookiesession: Handler of a nil Manager: a nil one is what New returns with an error, which must be checked")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
 }
 

@@ -238,6 +238,19 @@ func TestNoMiddlewareNamesTheFix(t *testing.T) {
 	}
 }
 
+// TestNilManagerHandler checks that the Handler of a nil Manager (New's
+// error dropped) panics where the middleware is made, naming the fix,
+// rather than with a nil dereference at every request.
+func TestNilManagerHandler(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); !strings.Contains(msg, "New returns with an error") {
+			t.Errorf("Handler of a nil Manager panicked with %q, want the fix", msg)
+		}
+	}()
+	var m *cookiesession.Manager
+	m.Handler(http.NotFoundHandler())
+}
+
 // TestSaveAfterCommitThroughWrapper checks that Save reports a change that
 // can no longer reach the client even when the writer it is given wraps
 // the middleware's without Unwrap.

@@ -60,6 +60,9 @@ type collector struct {
 // metric names under namespace (see the package documentation). The
 // counters count from the Manager's creation.
 func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collector {
+	if m == nil {
+		panic("cookiesession: promsession.NewCollector needs a Manager: a nil one is what cookiesession.New returns with an error, which must be checked")
+	}
 	cookie := prometheus.Labels{"cookie": m.CookieNames()[0]}
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(prometheus.BuildFQName(namespace, "cookiesession", name), help, labels, cookie)

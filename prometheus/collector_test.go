@@ -305,6 +305,17 @@ func TestSameCookieNameNeedsNamespaces(t *testing.T) {
 	}
 }
 
+// TestNilManagerRefused checks that a nil Manager (New's error dropped)
+// panics naming the fix, not with a nil dereference.
+func TestNilManagerRefused(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); !strings.Contains(msg, "New returns with an error") {
+			t.Errorf("NewCollector(nil) panicked with %q, want the fix", msg)
+		}
+	}()
+	NewCollector(nil, "")
+}
+
 // TestReadmeDocumentsEveryMetric keeps README's table of metrics
 // (section "Operators") whole: each metric the collector exports, in the
 // row that names it, with its labels and the values of reason; and each
