@@ -65,6 +65,8 @@ type Manager struct {
 	// crossSiteLogged: a cross-site request that browsers send without a
 	// cookie of our SameSite used the session.
 	crossSiteLogged atomic.Bool
+	// validateChangedLogged: Options.Validate changed the copy it is given.
+	validateChangedLogged atomic.Bool
 	// saveFailed, changedLate and lifetimeCut rate the lines logged by
 	// defaultErrorHandler, Session.bump and Session.SetLifetime.
 	saveFailed, changedLate, lifetimeCut everyMinute
@@ -241,7 +243,23 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 	if err := m.opts.Validate(r.WithContext(NewContext(r.Context(), snap)), snap); err != nil {
 		return &validateError{err}
 	}
+	m.warnValidateChanged(s, r, snap)
 	return nil
+}
+
+// warnValidateChanged logs, once per Manager, a Validate that changed the
+// copy it was given (Set, Destroy, SetLifetime, SkipRefresh, ...) and
+// passed the session: the change is dropped, though Set returned nil.
+func (m *Manager) warnValidateChanged(s *Session, r *http.Request, snap *Session) {
+	snap.mu.Lock()
+	changed := snap.changed || snap.renewed || snap.destroyed || snap.touched || snap.skipRefresh
+	snap.mu.Unlock()
+	if !changed || m.validateChangedLogged.Load() || m.validateChangedLogged.Swap(true) {
+		return
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: Options.Validate changed the copy of the session it is given; the change was dropped (logged once)",
+		slog.String("path", urlPath(r)),
+		slog.String("fix", "let Validate only read the session and return an error to refuse it; change the session in the handler (or a middleware inside the Manager's)"))
 }
 
 // validateError is a session refused by Options.Validate.

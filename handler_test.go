@@ -708,6 +708,52 @@ func TestValidateDropsSession(t *testing.T) {
 	}
 }
 
+// TestValidateChangeLogged checks that a Validate that changes the copy it
+// is given, and passes the session, is told at Warn, once per Manager: the
+// change is dropped, though Set returned nil (a "last_seen" stored there,
+// a SkipRefresh for a polling path). One that reads only logs nothing.
+func TestValidateChangeLogged(t *testing.T) {
+	changes := map[string]func(*cookiesession.Session){
+		"Set":         func(s *cookiesession.Session) { mustSet(t, s, "seen", 1) },
+		"SkipRefresh": (*cookiesession.Session).SkipRefresh,
+		"Destroy":     (*cookiesession.Session).Destroy,
+		"SetLifetime": func(s *cookiesession.Session) {
+			if err := s.SetLifetime(cookiesession.Lifetime{BrowserSession: true}); err != nil {
+				t.Error(err)
+			}
+		},
+	}
+	for name, change := range changes {
+		t.Run(name, func(t *testing.T) {
+			var act func(*cookiesession.Session)
+			f := newFixture(t, cookiesession.Options{Validate: func(r *http.Request, s *cookiesession.Session) error {
+				if act != nil {
+					act(s)
+				}
+				return nil
+			}})
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "alice"))
+			var o observed
+			f.serve(b, observe(t, &o, http.StatusOK))
+			if lines := f.log.lines("Validate changed"); o.user != "alice" || len(lines) != 0 {
+				t.Fatalf("a Validate that reads: %+v, logged %q; want alice and nothing", o, lines)
+			}
+			act = change
+			for range 2 {
+				f.serve(b, observe(t, &o, http.StatusOK))
+			}
+			lines := f.log.lines("Validate changed")
+			if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "fix=") {
+				t.Errorf("a Validate that calls %s logged %q; want one Warn with the fix", name, lines)
+			}
+			if o.user != "alice" {
+				t.Errorf("the handler saw %+v; want alice's session, which Validate passed", o)
+			}
+		})
+	}
+}
+
 // TestValidateReadsRequestContext checks that Validate can reach the
 // session through its request's context, as a currentUser(r) helper
 // would, and finds the copy it is given, not the session whose lock is held.

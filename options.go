@@ -139,7 +139,7 @@ type Options struct {
 	// call: it must not wait for a lock the handler may hold at that point.
 	// It is given a copy of the session to read, which FromContext on the
 	// request's context, and Manager.Load of the request, also return;
-	// changes to it are dropped. A panic
+	// changes to it are dropped, and the first is logged at Warn. A panic
 	// in Validate unwinds as the handler's would, and leaves the session
 	// new and empty, for a recovery that still uses it.
 	Validate func(*http.Request, *Session) error
