@@ -1414,6 +1414,17 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		// net/http drops the byte from the line: the cookie lands on /.
 		{"path with a non-ASCII byte", cookiesession.Options{Path: "/é"}, "percent-encode it"},
 		{"path with a control character", cookiesession.Options{Path: "/a\x7f"}, "percent-encode it"},
+		// Browsers send these percent-encoded, and match the Path against
+		// the path as sent: the cookie would never come back.
+		{"path with a space", cookiesession.Options{Path: "/a b"}, `"/a%20b"`},
+		{"path with a double quote", cookiesession.Options{Path: `/a"b`}, `"/a%22b"`},
+		{"path with a less-than sign", cookiesession.Options{Path: "/a<b"}, `"/a%3Cb"`},
+		{"path with a greater-than sign", cookiesession.Options{Path: "/a>b"}, `"/a%3Eb"`},
+		// No request path holds these: they start the query, the fragment,
+		// and a backslash is sent as a slash.
+		{"path with a query", cookiesession.Options{Path: "/app?tab=1"}, "no request path holds"},
+		{"path with a fragment", cookiesession.Options{Path: "/#/admin"}, "no request path holds"},
+		{"path with a backslash", cookiesession.Options{Path: `/a\b`}, "no request path holds"},
 		{"relative path", cookiesession.Options{Path: "app"}, ""},
 		// Browsers ignore the attribute, and the cookie goes to every path.
 		{"path over 1024 bytes", cookiesession.Options{Path: "/" + strings.Repeat("a", 1024)}, "longer than 1024 bytes"},
@@ -1455,6 +1466,7 @@ func TestNewAcceptsGoodOptions(t *testing.T) {
 		{},
 		{Name: "__Host-s"},
 		{Path: "/" + strings.Repeat("a", 1023)},
+		{Path: "/caf%C3%A9/a%20b"},
 		{Name: "__Secure-s", Domain: "example.com", Path: "/app"},
 		{Name: "__Http-s", Domain: "example.com", Path: "/app"},
 		{Name: "__Host-Http-s"},

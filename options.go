@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -25,9 +26,11 @@ type Options struct {
 	// does New. Chunks are named Name, Name.1, Name.2, ...
 	Name string
 	// Path is the cookie's Path attribute. Default "/". Browsers send the
-	// cookie only with requests for paths under it: a request outside it
-	// sees no session (logged once per Manager), and a Destroy there
-	// expires the cookie all the same.
+	// cookie only with requests for paths under it, as they send the path
+	// (percent-encoded: New refuses a space, ", <, >, ?, # or a backslash,
+	// which no request path holds): a request outside it sees no session
+	// (logged once per Manager), and a Destroy there expires the cookie
+	// all the same.
 	Path string
 	// Domain is the cookie's Domain attribute, a bare host name such as
 	// example.com, without a trailing dot. Default none: host-only. Browsers drop a cookie whose
@@ -283,6 +286,23 @@ func hasPrefixFold(name, prefix string) bool {
 	return len(name) >= len(prefix) && strings.EqualFold(name[:len(prefix)], prefix)
 }
 
+// pathBrowsersMatch refuses a Path that no request path a browser sends
+// can match, since browsers match a cookie's Path against the path as
+// they send it: one with a byte they percent-encode (a space, ", < or >),
+// or with ?, # or a backslash, which start the query or the fragment, or
+// are sent as a slash. The cookie would be set, and never come back.
+func pathBrowsersMatch(path string) error {
+	i := strings.IndexAny(path, ` "<>?#\`)
+	switch {
+	case i < 0:
+		return nil
+	case path[i] == '?' || path[i] == '#' || path[i] == '\\':
+		return fmt.Errorf("cookiesession: Path %q holds %q, which no request path holds (it starts the query or the fragment, or browsers send it as /): the cookie would never come back; give the path alone", path, path[i])
+	}
+	escaped := (&url.URL{Path: path}).EscapedPath()
+	return fmt.Errorf("cookiesession: Path %q holds %q, which browsers send percent-encoded, and they match the Path against the path as sent: the cookie would never come back; write %q", path, path[i], escaped)
+}
+
 // setDefault replaces the zero value of *p with def.
 func setDefault[T comparable](p *T, def T) {
 	var zero T
@@ -317,6 +337,9 @@ func (o *Options) checkCookie() error {
 	}
 	if !strings.HasPrefix(o.Path, "/") {
 		return fmt.Errorf("cookiesession: Path %q must start with /", o.Path)
+	}
+	if err := pathBrowsersMatch(o.Path); err != nil {
+		return err
 	}
 	if len(o.Path) > maxAttribute || len(o.Domain) > maxAttribute {
 		// RFC 6265bis: browsers ignore such an attribute, and the cookie

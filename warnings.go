@@ -203,18 +203,22 @@ func (m *Manager) outsidePath(r *http.Request) bool {
 }
 
 // requestPath returns the path of r's request-target, or of r.URL without
-// one. It runs on every cookieless request that uses its session, so the
-// usual origin-form target is cut, not parsed: that allocates nothing and
-// gives the path url.ParseRequestURI would, which has nothing to unescape.
+// one, escaped as the browser sent it: browsers match a cookie's Path
+// against that (/%C3%A9 for /é, /a%20b for "/a b"), never the unescaped
+// path. It runs on every cookieless request that uses its session, so the
+// usual origin-form target is cut, not parsed, which allocates nothing.
 func requestPath(r *http.Request) string {
 	target, _, _ := strings.Cut(r.RequestURI, "?")
-	if strings.HasPrefix(target, "/") && !strings.Contains(target, "%") {
+	if strings.HasPrefix(target, "/") {
 		return target
 	}
 	if u, err := url.ParseRequestURI(r.RequestURI); err == nil && u.Path != "" {
-		return u.Path // absolute-form, or escaped
+		return u.EscapedPath() // absolute-form
 	}
-	return urlPath(r)
+	if r.URL == nil {
+		return ""
+	}
+	return r.URL.EscapedPath()
 }
 
 // pathMatch is RFC 6265's path-match: whether a browser sends a cookie

@@ -273,22 +273,33 @@ func TestOutsidePathWarns(t *testing.T) {
 		{path: "/app", target: "/app/logout", strip: true}, // the handler sees /logout
 		{path: "/app", target: "/logout", prefix: "/app"},
 		{path: "/", target: "/logout"},
+		// Browsers match the path as they send it, percent-encoded, which
+		// is how New asks for a Path outside ASCII.
+		{path: "/%C3%A9", target: "/%C3%A9/page"},
+		{path: "/caf%C3%A9", target: "/caf%C3%A9"},
+		{path: "/a%20b", target: "/a%20b/c"},
+		{path: "/%C3%A9", target: "/%C3%A8", warn: true},
 	} {
-		f := newFixture(t, cookiesession.Options{Path: tc.path})
-		h := f.m.Handler(http.HandlerFunc(read))
-		if tc.strip {
-			h = http.StripPrefix("/app", h)
-		}
-		for range 2 {
-			req := httptest.NewRequest("GET", "https://example.com"+tc.target, nil)
-			if tc.prefix != "" {
-				req.Header.Set("X-Forwarded-Prefix", tc.prefix)
+		for _, origin := range []bool{false, true} { // absolute-form, then as a server reads it
+			f := newFixture(t, cookiesession.Options{Path: tc.path})
+			h := f.m.Handler(http.HandlerFunc(read))
+			if tc.strip {
+				h = http.StripPrefix("/app", h)
 			}
-			h.ServeHTTP(httptest.NewRecorder(), req)
-		}
-		lines := f.log.lines("outside the cookie's Path")
-		if want := map[bool]int{true: 1}[tc.warn]; len(lines) != want || want == 1 && !strings.Contains(lines[0], "fix=") {
-			t.Errorf("Path %q, request %s (strip %v, prefix %q): %d warnings, want %d; log:\n%s", tc.path, tc.target, tc.strip, tc.prefix, len(lines), want, f.log)
+			for range 2 {
+				req := httptest.NewRequest("GET", "https://example.com"+tc.target, nil)
+				if origin {
+					req.RequestURI = tc.target
+				}
+				if tc.prefix != "" {
+					req.Header.Set("X-Forwarded-Prefix", tc.prefix)
+				}
+				h.ServeHTTP(httptest.NewRecorder(), req)
+			}
+			lines := f.log.lines("outside the cookie's Path")
+			if want := map[bool]int{true: 1}[tc.warn]; len(lines) != want || want == 1 && !strings.Contains(lines[0], "fix=") {
+				t.Errorf("Path %q, request %s (origin-form %v, strip %v, prefix %q): %d warnings, want %d; log:\n%s", tc.path, tc.target, origin, tc.strip, tc.prefix, len(lines), want, f.log)
+			}
 		}
 	}
 }
