@@ -117,6 +117,31 @@ func TestSkipRefresh(t *testing.T) {
 	}
 }
 
+// TestSkipRefreshAfterCommitWarns checks that a SkipRefresh called after
+// the response was committed is logged at Warn once a minute (at Debug
+// between), as a change after the commit is: the cookie that went out was
+// sealed without it, and the poll slid the idle window unseen.
+func TestSkipRefreshAfterCommitWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute})
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	late := func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		_, _ = io.WriteString(w, s.GetString("user"))
+		s.SkipRefresh()
+	}
+	f.clock.Advance(20 * time.Minute) // refresh due
+	if resp := f.serve(b, late); len(ourCookies(t, resp.Header, "session")) != 1 {
+		t.Fatal("the poll's response did not refresh the cookie; the test needs it to")
+	}
+	f.serve(b, late) // within the minute
+	lines := f.log.lines("SkipRefresh")
+	if len(lines) != 2 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "fix=") ||
+		!strings.Contains(lines[1], "level=DEBUG") {
+		t.Errorf("two late SkipRefresh calls logged %q; want a Warn with the fix, then a Debug", lines)
+	}
+}
+
 // TestSkipRefreshWithChange: a polling request that also stores something
 // (a poll count, a popped flash) re-seals the cookie with the deadline it
 // had, so polls alone still let the session end; Renew and Touch on such a

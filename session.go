@@ -410,10 +410,18 @@ func (s *Session) Lifetime() Lifetime {
 // change or a re-key still re-seals the cookie, with the deadline it had;
 // Renew and Touch re-seal it with a new one. Call it before the response
 // is committed (the first Write or Flush of a stream): the cookie that
-// went out then was sealed without it.
+// went out then was sealed without it, and a later call is logged at Warn,
+// once a minute, as a change after the commit is.
 func (s *Session) SkipRefresh() {
 	s.lock()
 	defer s.unlock()
+	if s.sent && !s.skipRefresh && !s.lateLogged {
+		s.lateLogged = true
+		ctx, path := s.origin()
+		s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: SkipRefresh called after the response was committed; the cookie that went out was sealed without it, and may have slid the idle window (at warn level once a minute, the others at debug)",
+			slog.String("path", path),
+			slog.String("fix", "call SkipRefresh first, before the handler writes the status or the body"))
+	}
 	s.skipRefresh = true
 }
 
