@@ -417,6 +417,14 @@ function attributes(name, { path = '/', domain = '', secure = true, httpOnly = t
     throw new RangeError(`cookiesession: path ${JSON.stringify(path)} holds the byte 0x${badPathByte.toString(16).padStart(2, '0')}: a cookie path is printable ASCII without ";"`);
   }
   if (!path.startsWith('/')) throw new RangeError(`cookiesession: path ${JSON.stringify(path)} must start with /`);
+  // As Go's New: browsers match the path against the request path as they send it, percent-encoded,
+  // and no request path holds ?, # or a backslash (sent as /): such a cookie would never come back.
+  const unmatched = /[ "<>?#\\]/.exec(path)?.[0];
+  if (unmatched !== undefined) {
+    throw new RangeError('?#\\'.includes(unmatched)
+      ? `cookiesession: path ${JSON.stringify(path)} holds ${JSON.stringify(unmatched)}, which no request path holds (it starts the query or the fragment, or browsers send it as /): the cookie would never come back; give the path alone`
+      : `cookiesession: path ${JSON.stringify(path)} holds ${JSON.stringify(unmatched)}, which browsers send percent-encoded, and they match the path against the path as sent: the cookie would never come back; write it percent-encoded (/a%20b for "/a b")`);
+  }
   // RFC 6265bis: browsers ignore a longer attribute, and the cookie would apply elsewhere.
   if (utf8.encode(path).length > 1024 || domain.length > 1024) throw new RangeError('cookiesession: path or domain longer than 1024 bytes, which browsers ignore: shorten it');
   // Browsers match the prefixes in any case (RFC 6265bis), as Go's New does.
