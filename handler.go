@@ -59,9 +59,10 @@ type Manager struct {
 	headerSizeLogged atomic.Bool
 	// retiredBackLogged: a retired cookie came back after its expiry.
 	retiredBackLogged atomic.Bool
-	// setRefusedLogged and lifetimeRefusedLogged: Session.Set refused a
-	// value, SetLifetime a lifetime.
-	setRefusedLogged, lifetimeRefusedLogged atomic.Bool
+	// setRefusedLogged, setJSONRefusedLogged and lifetimeRefusedLogged:
+	// Session.Set refused a value, SetJSON one it could not encode,
+	// SetLifetime a lifetime.
+	setRefusedLogged, setJSONRefusedLogged, lifetimeRefusedLogged atomic.Bool
 	// crossSiteLogged: a cross-site request that browsers send without a
 	// cookie of our SameSite used the session.
 	crossSiteLogged atomic.Bool

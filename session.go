@@ -162,11 +162,19 @@ func (s *Session) origin() (context.Context, string) {
 }
 
 // SetJSON stores v as JSON (encoding/json). Read it back with GetJSON or
-// GetAs[json.RawMessage].
+// GetAs[json.RawMessage]. A v that encoding/json cannot encode (a NaN, a
+// func or a channel) is refused with an error, and the Manager's first
+// such refusal is logged at Warn, as Set's is.
 func (s *Session) SetJSON(key string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("cookiesession: SetJSON %q: %w", key, err)
+		err = fmt.Errorf("cookiesession: SetJSON %q: %w", key, err)
+		s.lock()
+		defer s.unlock()
+		s.logRefused(&s.mgr.setJSONRefusedLogged, "cookiesession: Session.SetJSON could not encode a value, which the session does not hold (logged once; SetJSON returns the error)",
+			slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()),
+			slog.String("fix", "check SetJSON's error; store only what encoding/json encodes (no NaN or infinite float, func or channel)"))
+		return err
 	}
 	return s.Set(key, json.RawMessage(b))
 }

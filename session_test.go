@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -562,6 +563,28 @@ func TestSetRefusalLogged(t *testing.T) {
 	}
 	if s.Has("cart") {
 		t.Error("the refused value is held")
+	}
+}
+
+// TestSetJSONRefusalLogged: SetJSON's error, dropped as Set's is by code
+// ported from a store that takes any value, was logged nowhere: a value
+// encoding/json cannot encode (a NaN average, a func field) was lost
+// unseen. The first is logged at Warn, with the key and type, whatever
+// Set logged before.
+func TestSetJSONRefusalLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	_ = s.Set("tags", []int{1})
+	type stats struct{ Mean float64 }
+	for range 2 {
+		if err := s.SetJSON("stats", stats{Mean: math.NaN()}); err == nil {
+			t.Fatal("SetJSON of a NaN: nil error")
+		}
+	}
+	got := f.log.lines("SetJSON could not")
+	if len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "key=stats") ||
+		!strings.Contains(got[0], "cookiesession_test.stats") || !strings.Contains(got[0], "fix=") {
+		t.Errorf("log lines about the refused SetJSON: %q, want one Warn naming the key and type, with the fix", got)
 	}
 }
 
