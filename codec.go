@@ -224,8 +224,11 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if opts.Name == "" {
 		return nil, errors.New("cookiesession: codec needs a cookie name")
 	}
-	if opts.MaxAge < 0 || opts.IdleTimeout < 0 || opts.MaxTokenLen < 0 || opts.MaxLifetime < 0 {
-		return nil, errors.New("cookiesession: MaxAge, IdleTimeout, MaxLifetime and MaxTokenLen must not be negative")
+	if err := checkDurations(opts.MaxAge, opts.IdleTimeout, opts.MaxLifetime); err != nil {
+		return nil, err
+	}
+	if opts.MaxTokenLen < 0 {
+		return nil, fmt.Errorf("cookiesession: MaxTokenLen %d is negative; leave it 0 for the default", opts.MaxTokenLen)
 	}
 	c := &Codec{ring: ring, name: opts.Name, maxAge: opts.MaxAge, idle: opts.IdleTimeout, maxLen: opts.MaxTokenLen}
 	setDefault(&c.maxAge, 24*time.Hour)
@@ -242,6 +245,25 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkDurations refuses a negative MaxAge, IdleTimeout or MaxLifetime, or
+// one longer than a token carries, naming the field: a limit that
+// MaxLifetime's default takes from MaxAge would otherwise be reported
+// under a name the caller never set.
+func checkDurations(maxAge, idle, maxLifetime time.Duration) error {
+	for _, f := range [...]struct {
+		name string
+		d    time.Duration
+	}{{"MaxAge", maxAge}, {"IdleTimeout", idle}, {"MaxLifetime", maxLifetime}} {
+		switch {
+		case f.d < 0:
+			return fmt.Errorf("cookiesession: %s %v is negative; leave it 0 for the default", f.name, f.d)
+		case f.d/time.Second > maxLifetimeSeconds:
+			return fmt.Errorf("cookiesession: %s %v is longer than a token carries (%d s, about 136 years)", f.name, f.d, int64(maxLifetimeSeconds))
+		}
+	}
+	return nil
 }
 
 // setMaxLifetime changes MaxLifetime, the bound on every session's MaxAge

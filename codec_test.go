@@ -595,20 +595,27 @@ func TestSealRefusesRecordPastMaxAge(t *testing.T) {
 // TestNewCodecOptions is the hostile table for NewCodec.
 func TestNewCodecOptions(t *testing.T) {
 	ring := ringOf(t, 0x1a2b3c4d)
-	for name, opts := range map[string]cookiesession.CodecOptions{
-		"no name":          {},
-		"negative MaxAge":  {Name: "s", MaxAge: -time.Second},
-		"negative idle":    {Name: "s", IdleTimeout: -time.Second},
-		"negative len":     {Name: "s", MaxTokenLen: -1},
-		"sub-second age":   {Name: "s", MaxAge: time.Millisecond},
-		"sub-second idle":  {Name: "s", IdleTimeout: time.Millisecond},
-		"len below a seal": {Name: "s", MaxTokenLen: cookiesession.MinTokenLen - 1},
-		"age past 2^32-1s": {Name: "s", MaxAge: 1 << 32 * time.Second},
+	for name, row := range map[string]struct {
+		opts cookiesession.CodecOptions
+		says string // what the error names, where one row needs it
+	}{
+		"no name":               {cookiesession.CodecOptions{}, ""},
+		"negative MaxAge":       {cookiesession.CodecOptions{Name: "s", MaxAge: -time.Second}, "MaxAge -1s is negative"},
+		"negative idle":         {cookiesession.CodecOptions{Name: "s", IdleTimeout: -time.Second}, "IdleTimeout -1s is negative"},
+		"negative MaxLifetime":  {cookiesession.CodecOptions{Name: "s", MaxLifetime: -time.Second}, "MaxLifetime -1s is negative"},
+		"negative len":          {cookiesession.CodecOptions{Name: "s", MaxTokenLen: -1}, "MaxTokenLen -1 is negative"},
+		"sub-second age":        {cookiesession.CodecOptions{Name: "s", MaxAge: time.Millisecond}, ""},
+		"sub-second idle":       {cookiesession.CodecOptions{Name: "s", IdleTimeout: time.Millisecond}, ""},
+		"len below a seal":      {cookiesession.CodecOptions{Name: "s", MaxTokenLen: cookiesession.MinTokenLen - 1}, ""},
+		"age past 2^32-1s":      {cookiesession.CodecOptions{Name: "s", MaxAge: 1 << 32 * time.Second}, "MaxAge 1193046h28m16s is longer than a token carries"},
+		"lifetime past 2^32-1s": {cookiesession.CodecOptions{Name: "s", MaxLifetime: 1 << 32 * time.Second}, "MaxLifetime 1193046h28m16s is longer"},
 	} {
-		_, err := cookiesession.NewCodec(ring, opts)
+		_, err := cookiesession.NewCodec(ring, row.opts)
 		checkErrRules(t, err)
 		if err == nil {
-			t.Errorf("%s: NewCodec(%+v) succeeded", name, opts)
+			t.Errorf("%s: NewCodec(%+v) succeeded", name, row.opts)
+		} else if !strings.Contains(err.Error(), row.says) {
+			t.Errorf("%s: %v, want it to say %q", name, err, row.says)
 		}
 	}
 	if _, err := cookiesession.NewCodec(nil, cookiesession.CodecOptions{Name: "s"}); err == nil {

@@ -1392,8 +1392,12 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"SameSite out of range", cookiesession.Options{SameSite: http.SameSite(9)}, ""},
 		{"SameSite None without Secure", cookiesession.Options{SameSite: http.SameSiteNoneMode, DisableSecure: true}, "remove DisableSecure"},
 		{"Partitioned without Secure", cookiesession.Options{Partitioned: true, DisableSecure: true}, "remove DisableSecure"},
-		{"negative MaxAge", cookiesession.Options{MaxAge: -time.Second}, ""},
-		{"negative IdleTimeout", cookiesession.Options{IdleTimeout: -time.Second}, ""},
+		{"negative MaxAge", cookiesession.Options{MaxAge: -time.Second}, "MaxAge -1s is negative"},
+		{"negative IdleTimeout", cookiesession.Options{IdleTimeout: -time.Second}, "IdleTimeout -1s is negative"},
+		{"negative MaxLifetime", cookiesession.Options{MaxLifetime: -time.Hour}, "MaxLifetime -1h0m0s is negative"},
+		// MaxLifetime's default is MaxAge: the error names the field set.
+		{"MaxAge past a token's 2^32-1 s", cookiesession.Options{MaxAge: 200 * 365 * 24 * time.Hour, BrowserSession: true}, "MaxAge 1752000h0m0s is longer than a token carries"},
+		{"MaxLifetime past a token's 2^32-1 s", cookiesession.Options{MaxLifetime: 1 << 32 * time.Second}, "MaxLifetime 1193046h28m16s is longer"},
 		// The ceiling would silently cut every session to a day.
 		{"MaxLifetime below MaxAge", cookiesession.Options{MaxAge: 7 * 24 * time.Hour, MaxLifetime: 24 * time.Hour}, ""},
 		{"MaxLifetime below the default MaxAge", cookiesession.Options{MaxLifetime: time.Hour}, ""},
@@ -1520,6 +1524,22 @@ func TestLoadSaveWithoutMiddleware(t *testing.T) {
 		t.Fatal(err)
 	}
 	requireCleared(t, rec.Header(), "session")
+}
+
+// TestSaveHeaderNilMap checks that SaveHeader into a nil map is refused
+// with the fix, not a panic on the map write, and leaves the session to
+// save.
+func TestSaveHeaderNilMap(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
+	mustSet(t, s, "user", "alice")
+	if err := f.m.SaveHeader(nil, s); err == nil || !strings.Contains(err.Error(), "http.Header{}") {
+		t.Errorf("SaveHeader(nil): %v, want the fix", err)
+	}
+	h := http.Header{}
+	if err := f.m.SaveHeader(h, s); err != nil || !strings.HasPrefix(h.Get("Set-Cookie"), "session=") {
+		t.Errorf("SaveHeader after the refusal: %v, Set-Cookie %q", err, h.Get("Set-Cookie"))
+	}
 }
 
 // TestSavesKeepEarlierHeaders checks that saving a session again leaves

@@ -184,8 +184,8 @@ func (o *Options) normalize() error {
 		o.Now = time.Now
 	}
 	setDefault(&o.Logger, slog.Default())
-	if o.MaxAge < 0 || o.IdleTimeout < 0 {
-		return errors.New("cookiesession: MaxAge and IdleTimeout must not be negative")
+	if err := checkDurations(o.MaxAge, o.IdleTimeout, o.MaxLifetime); err != nil {
+		return err
 	}
 	if err := errors.Join(wholeSeconds("MaxAge", o.MaxAge), wholeSeconds("IdleTimeout", o.IdleTimeout),
 		wholeSeconds("MaxLifetime", o.MaxLifetime)); err != nil {

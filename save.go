@@ -63,7 +63,11 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // ResponseWriter (fiber, a Lambda event): it writes the session's
 // Set-Cookie lines, and the Vary and Cache-Control they call for, into h,
 // for the caller to copy to its response before the headers are sent.
+// A nil h is refused: it has no room for the lines.
 func (m *Manager) SaveHeader(h http.Header, s *Session) error {
+	if h == nil {
+		return errors.New("cookiesession: SaveHeader needs a header map to write into: give it http.Header{} and copy its lines to the response (CommitHeader takes nil for a response that carries no cookie)")
+	}
 	return m.commit(h, s, nil, false)
 }
 
