@@ -39,7 +39,9 @@ export type Typed = { [T in GoType]: { type: T; value: GoValueOf[T]; bits?: Uint
 /** A time.Time as the wire carries it: the instant and the zone offset. */
 export class GoTime {
   /**
-   * @param unix whole Unix seconds (a Date is refused: use GoTime.fromDate)
+   * @param unix whole Unix seconds: a number within the years 0 to 9999
+   *   (a larger one is most often milliseconds, and is refused), or a bigint
+   *   for any int64. A Date is refused: use GoTime.fromDate.
    * @param offset seconds east of UTC, strictly within ±86400
    */
   constructor(unix: bigint | number, nsec?: number, offset?: number);
@@ -83,7 +85,11 @@ export class Values {
    * undefined.
    */
   set<T extends GoType>(key: GoString, value: unknown, type?: T): this;
-  /** Stores JSON.stringify(value) as a json.RawMessage. */
+  /**
+   * Stores JSON.stringify(value) as a json.RawMessage. Throws a TypeError
+   * for a Map or a Set (written as {}) and for bytes (a Uint8Array, a
+   * Buffer), which Go cannot read as a []byte, anywhere in value.
+   */
   setJSON(key: GoString, value: unknown): this;
   delete(key: GoString): boolean;
   readonly size: number;

@@ -19,6 +19,9 @@ const SMALL_INTS = { int8: [1, true], int16: [2, true], int32: [4, true], uint8:
 const BIG_INTS = { int: true, int64: true, 'time.Duration': true, uint: false, uint64: false };
 
 const MAX_OFFSET = 86400;
+// The first and last second of the years RFC 3339 writes, 0000 to 9999.
+const YEAR_0 = -62167219200;
+const YEAR_9999_END = 253402300799;
 const utf8 = new TextEncoder();
 const strictUTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -32,6 +35,10 @@ export class GoTime {
     if (typeof unix !== 'bigint' && !Number.isSafeInteger(unix)) {
       const date = kindOf(unix) === 'a Date' ? ': for a Date, use GoTime.fromDate(date)' : '';
       throw new TypeError(`cookiesession: GoTime takes whole Unix seconds as a bigint or a number, not ${typeof unix === 'number' ? unix : kindOf(unix)}${date}`);
+    }
+    // A number past the years RFC 3339 writes is most often milliseconds (Date.now()), year 57000 as seconds.
+    if (typeof unix === 'number' && (unix < YEAR_0 || unix > YEAR_9999_END)) {
+      throw new RangeError(`cookiesession: GoTime takes Unix seconds, and ${unix} s is past the years 0 to 9999: for milliseconds (Date.now(), date.getTime()), use GoTime.fromDate(new Date(ms)); for such a time, give a bigint`);
     }
     this.unix = BigInt(unix);
     this.nsec = nsec;
@@ -99,17 +106,23 @@ export function formatUnix(sec) {
 
 /**
  * Reports whether x is a plain object, whose own members are its contents:
- * Object.entries of a Map, Headers or URLSearchParams is empty.
+ * Object.entries of a Map, Headers or URLSearchParams is empty. A module's
+ * exports (import * as options) are members too.
  */
 export function isPlainObject(x) {
-  return Object.prototype.toString.call(x) === '[object Object]';
+  const tag = Object.prototype.toString.call(x);
+  return tag === '[object Object]' || tag === '[object Module]';
 }
+
+// isMap is instanceof Map for a Map of any realm (vm, iframe) too.
+const isMap = (x) => x instanceof Map || kindOf(x) === 'a Map';
 
 /** Names what x is, for a message: null, a string, a Map. */
 export function kindOf(x) {
   if (x === null) return 'null';
   const tag = typeof x === 'object' || typeof x === 'function' ? Object.prototype.toString.call(x).slice(8, -1) : typeof x;
-  return `${/^[aeiou]/i.test(tag) ? 'an' : 'a'} ${tag}`;
+  // a Uint8Array, a URLSearchParams; an undefined, an Array.
+  return `${/^[aeiouAEIO]/.test(tag) ? 'an' : 'a'} ${tag}`;
 }
 
 // copyBytes copies into a Uint8Array of its own: a Node Buffer's slice is
@@ -272,14 +285,20 @@ export class Values {
 }
 
 // refuseLossy is setJSON's replacer: JSON.stringify writes a Map or a Set
-// as {}, and bytes as {"0":1,...}, where Go would read an empty map or fail.
+// as {}, and bytes as {"0":1,...} (a Node Buffer, by its toJSON, as
+// {"type":"Buffer","data":[...]}), where Go would read an empty map or fail.
+// this[key] is the value before its toJSON; kinds are read by tag, so that
+// a Map of another realm (vm, iframe) is one too.
 function refuseLossy(key, value) {
   const at = key === '' ? 'the top' : JSON.stringify(key);
-  if (value instanceof Map || value instanceof Set) {
-    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes a ${kindOf(value).slice(2)} as {}, losing its contents (at ${at}): give Object.fromEntries(map), or [...set]`);
+  const kind = kindOf(value);
+  if (kind === 'a Map' || kind === 'a Set') {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes ${kind} as {}, losing its contents (at ${at}): give Object.fromEntries(map), or [...set]`);
   }
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
-    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes a ${kindOf(value).replace(/^an? /, '')} as numbered members (at ${at}): give its base64 text, as Go's encoding/json writes a []byte, or store it with set(key, bytes)`);
+  const given = this[key];
+  const bytes = ArrayBuffer.isView(given) || /^an? (Shared)?ArrayBuffer$/.test(kindOf(given));
+  if (bytes && typeof value !== 'string') {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes ${kindOf(given)} as an object Go cannot read as a []byte (at ${at}): give its base64 text, as Go's encoding/json writes a []byte, or store it with set(key, bytes)`);
   }
   return value;
 }
@@ -319,7 +338,7 @@ function inferType(value) {
   if (value instanceof Uint8Array) return '[]byte';
   if (value instanceof GoTime || value instanceof Date) return 'time.Time';
   if (Array.isArray(value)) return '[]string';
-  if (value instanceof Map) return 'map[string]string';
+  if (isMap(value)) return 'map[string]string';
   throw new TypeError('cookiesession: no Go type for this value: give one, or store it with setJSON');
 }
 
@@ -412,7 +431,7 @@ function checkFloat(type, value) {
 
 function checkMap(value) {
   // Headers, URLSearchParams and FormData hold pairs that are not members: Object.entries would store an empty map.
-  const pairs = value instanceof Map ? [...value] : isPlainObject(value) ? Object.entries(value) : null;
+  const pairs = isMap(value) ? [...value] : isPlainObject(value) ? Object.entries(value) : null;
   if (pairs === null) {
     throw new TypeError(`cookiesession: a map[string]string value must be a Map or a plain object: for Headers, URLSearchParams or FormData, give new Map(value); not ${kindOf(value)}`);
   }

@@ -7,6 +7,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runInNewContext } from 'node:vm';
 import { Codec, GoTime, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
 import { repoRoot, ringText } from './helpers.js';
 
@@ -60,11 +61,30 @@ describe('Values', () => {
       [{ tags: new Map([['a', 'b']]) }, /setJSON: JSON.stringify writes a Map as \{\}, losing its contents \(at "tags"\): give Object.fromEntries\(map\), or \[\.\.\.set\]/],
       [[1, new Set([2])], /writes a Set as \{\}.*\(at "1"\)/],
       [new Map(), /writes a Map as \{\}.*\(at the top\)/],
-      [{ avatar: new Uint8Array([1, 2]) }, /writes a Uint8Array as numbered members \(at "avatar"\): give its base64 text, as Go's encoding\/json writes a \[\]byte/],
+      [{ avatar: new Uint8Array([1, 2]) }, /writes a Uint8Array as an object Go cannot read as a \[\]byte \(at "avatar"\): give its base64 text, as Go's encoding\/json writes a \[\]byte/],
     ];
     for (const [value, message] of refused) assert.throws(() => v.setJSON('j', value), (e) => e instanceof TypeError && message.test(e.message), String(message));
     assert.equal(v.has('j'), false);
     assert.equal(v.setJSON('j', { at: new Date(0), n: [1] }).getTyped('j').value, '{"at":"1970-01-01T00:00:00.000Z","n":[1]}');
+  });
+
+  it("refuses in setJSON a Node Buffer, whose toJSON gives {type, data}, and a Map or a Set of another realm (vm, iframe)", () => {
+    const v = new Values();
+    const refused = [
+      [{ avatar: Buffer.from([1, 2]) }, /writes a Uint8Array as an object Go cannot read as a \[\]byte \(at "avatar"\)/],
+      [Buffer.from([1]), /writes a Uint8Array .*\(at the top\)/],
+      [{ tags: runInNewContext('new Map([["a", "b"]])') }, /writes a Map as \{\}, losing its contents \(at "tags"\)/],
+      [[runInNewContext('new Set([1])')], /writes a Set as \{\}/],
+      [{ raw: runInNewContext('new ArrayBuffer(2)') }, /writes an ArrayBuffer as an object Go cannot read/],
+    ];
+    for (const [value, message] of refused) assert.throws(() => v.setJSON('j', value), (e) => e instanceof TypeError && message.test(e.message), String(message));
+    assert.equal(v.has('j'), false);
+    // Bytes whose own toJSON gives base64 text, as Go writes a []byte, are kept.
+    const bytes = Object.assign(new Uint8Array([1, 2, 3]), { toJSON: () => 'AQID' });
+    assert.equal(v.setJSON('j', { b: bytes }).getTyped('j').value, '{"b":"AQID"}');
+    // A Map of another realm is a Map for map[string]string too.
+    assert.deepEqual(v.set('m', runInNewContext('new Map([["a", "b"]])')).getTyped('m'), { type: 'map[string]string', value: new Map([['a', 'b']]) });
+    assert.deepEqual(v.set('m', runInNewContext('new Map([["c", "d"]])'), 'map[string]string').get('m'), new Map([['c', 'd']]));
   });
 
   it('hands out copies', () => {
@@ -108,6 +128,21 @@ describe('Values', () => {
     }
     assert.throws(() => new GoTime(0, 5n), /nanoseconds 5 must be a whole number from 0 to 999999999/);
     assert.equal(new GoTime(-5, 1).unix, -5n);
+  });
+
+  it('refuses a number of seconds past the years 0 to 9999, most often milliseconds (Date.now()), and takes any bigint', () => {
+    const ms = now.getTime();
+    assert.throws(() => new GoTime(ms), {
+      name: 'RangeError',
+      message: `cookiesession: GoTime takes Unix seconds, and ${ms} s is past the years 0 to 9999: for milliseconds (Date.now(), date.getTime()), use GoTime.fromDate(new Date(ms)); for such a time, give a bigint`,
+    });
+    assert.throws(() => new GoTime(-ms), /GoTime takes Unix seconds, and -1767225600000 s is past the years 0 to 9999/);
+    assert.equal(String(new GoTime(253402300799)), '9999-12-31T23:59:59Z');
+    assert.equal(new GoTime(-62167219200).unix, -62167219200n, 'the year 0');
+    assert.throws(() => new GoTime(253402300800), /past the years 0 to 9999/);
+    assert.throws(() => new GoTime(-62167219201), /past the years 0 to 9999/);
+    assert.equal(new GoTime(BigInt(ms)).unix, BigInt(ms), 'a bigint is any int64, as Go writes it');
+    assert.throws(() => new Values().set('t', new GoTime(ms)), /past the years 0 to 9999/);
   });
 
   it('GoTime keeps the instant and offset', () => {
@@ -309,7 +344,7 @@ describe('nothing the caller asked for is dropped without a word', () => {
     assert.equal(v.has('role'), false);
   });
 
-  it('refuses an option, or a lifetime member, it does not know, and a flag that is not a boolean', () => {
+  it('refuses an option, or a lifetime member, it does not know, and a flag that is not a boolean', async () => {
     const refused = [
       [() => new SessionCookies(ring, { maxage: 60 }), /SessionCookiesOptions has no member "maxage"; the name is maxAge/],
       [() => new SessionCookies(ring, { sessionOnly: true }), /has no member "sessionOnly"; the members are name, maxAge/],
@@ -334,6 +369,14 @@ describe('nothing the caller asked for is dropped without a word', () => {
       [() => new Codec(ring, { name: 's' }).seal({ lifetime: [2592000] }, now), /lifetime must be a plain object .*, not an Array/],
     ];
     for (const [f, message] of notPlain) assert.throws(f, (e) => e instanceof TypeError && message.test(e.message), String(message));
+    // What is not refused: a module's exports (import * as options), objects of another realm, without a prototype, frozen.
+    const ns = await import('data:text/javascript,export const name = "s"; export const maxAge = 600;');
+    assert.match(new SessionCookies(ring, ns).seal({}, now)[0], /^s=.*; Max-Age=600;/);
+    const typo = await import('data:text/javascript,export const maxage = 600;');
+    assert.throws(() => new SessionCookies(ring, typo), /SessionCookiesOptions has no member "maxage"; the name is maxAge/);
+    for (const options of [runInNewContext('({ name: "s", maxAge: 600 })'), Object.freeze(Object.assign(Object.create(null), { name: 's', maxAge: 600 })), structuredClone({ name: 's', maxAge: 600 })]) {
+      assert.match(new SessionCookies(ring, options).seal({ lifetime: runInNewContext('({ maxAge: 60 })') }, now)[0], /^s=.*; Max-Age=60;/);
+    }
     for (const maxAge of [NaN, '', null, -1]) {
       const record = { lifetime: { maxAge } };
       assert.throws(() => new SessionCookies(ring, { name: 's', browserSession: true }).seal(record, now), /lifetime.maxAge must be a whole number of seconds/, String(maxAge));
