@@ -66,9 +66,10 @@ export class Values {
   getTyped(key: GoString): Typed | undefined;
   /**
    * Parses the json.RawMessage under key. Throws a TypeError if the value is
-   * of another type, and a RangeError if JSON.parse would change a number in
-   * it (an integer past 2^53, such as an int64 id, or 1e400): get(key) gives
-   * the text.
+   * of another type, and a RangeError for a number in it that JSON.parse
+   * cannot hold: an integer without fraction or exponent past 2^53 (an int64
+   * id), or one beyond a double's range (1e400). get(key) gives the text. A
+   * fraction is rounded to a double, as Go's float64 rounds it.
    */
   getJSON(key: GoString): unknown;
   has(key: GoString): boolean;
