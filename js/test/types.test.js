@@ -1,15 +1,22 @@
 // The type declarations against the runtime: test/types/usage.ts, which
-// uses the API and marks what the runtime refuses, compiles with tsc.
+// uses the API and marks what the runtime refuses, compiles with tsc, and
+// its uses run.
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { it } from 'node:test';
-import { jsDir } from './helpers.js';
+import { pathToFileURL } from 'node:url';
+import { parseKeyRing, SessionCookies } from '../src/index.js';
+import { jsDir, ringText } from './helpers.js';
+
+const usage = join(jsDir, 'test', 'types', 'usage.ts');
 
 it('src/index.d.ts types test/types/usage.ts as the runtime behaves', () => {
   const tsc = join(jsDir, 'node_modules', 'typescript', 'bin', 'tsc');
-  const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', join(jsDir, 'test', 'types', 'usage.ts')];
+  const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', usage];
   let out = '';
   try {
     execFileSync(process.execPath, [tsc, ...args], { encoding: 'utf8' });
@@ -17,4 +24,19 @@ it('src/index.d.ts types test/types/usage.ts as the runtime behaves', () => {
     out = String(err.stdout) + String(err.stderr);
   }
   assert.equal(out, '');
+});
+
+it('runs the uses test/types/usage.ts type-checks, without a refusal', async () => {
+  const ts = createRequire(import.meta.url)('typescript');
+  const { outputText } = ts.transpileModule(readFileSync(usage, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
+  const code = outputText.replaceAll("'../../src/index.js'", JSON.stringify(pathToFileURL(join(jsDir, 'src', 'index.js')).href));
+  assert.notEqual(code, outputText, 'the import of src/index.js');
+  const { use } = await import(`data:text/javascript,${encodeURIComponent(code)}`);
+  const text = ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]);
+  const cookies = new SessionCookies(parseKeyRing(text), { name: 'session', sameSite: 'strict', maxChunks: 2, maxLifetime: 30 * 86400 });
+  assert.deepEqual(use(text, null), cookies.clear());
+  const header = cookies.seal({}).map((line) => line.split(';')[0]).join('; ');
+  const lines = use(text, header);
+  assert.match(lines[0], /^session=[\w-]+; Max-Age=(2592000|2591999); Path=\/; HttpOnly; Secure; SameSite=Strict$/);
+  assert.equal(cookies.open(lines[0].split(';')[0]).values.get('visits'), 2);
 });

@@ -1,24 +1,21 @@
-// Compiled by types.test.js against src/index.d.ts: each use the runtime
-// allows type-checks, and each it refuses is marked @ts-expect-error, so a
-// declaration that drifts from the runtime fails the test.
+// Checked by types.test.js against src/index.d.ts: use, which the runtime
+// allows, type-checks with tsc and runs without a refusal; misuse, never
+// run, holds uses the runtime refuses or misreads, each of which tsc must
+// refuse (ts-expect-error). A declaration that drifts from the runtime fails.
 
 import { Codec, GoTime, KeyRing, parseKeyRing, SessionCookies, SessionError, Values } from '../../src/index.js';
 import type { SessionRecord, Typed } from '../../src/index.js';
 
+/** Reads the session in header (or none), re-seals it with a 30-day lifetime, and returns the Set-Cookie lines. */
 export function use(text: string, header: string | null): string[] {
   const ring: KeyRing = parseKeyRing(text);
-  // @ts-expect-error a KeyRing comes from parseKeyRing
-  new KeyRing();
-  const cookies = new SessionCookies(ring, { name: 'session', sameSite: 'strict', maxChunks: 2 });
+  const cookies = new SessionCookies(ring, { name: 'session', sameSite: 'strict', maxChunks: 2, maxLifetime: 30 * 86400 });
   let record: SessionRecord | null = null;
   try {
     record = cookies.open(header);
   } catch (err) {
     if (!(err instanceof SessionError) || err.kind === 'expired') throw err;
   }
-  const mine = new SessionError('invalid', 'authentication failed', 7);
-  // @ts-expect-error a SessionError is (kind, reason, keyId?), not Error's (message)
-  new SessionError('authentication failed');
   const values = record?.values ?? new Values();
   values.set('visits', 1, 'int32').set('since', GoTime.fromDate(new Date(), 19800)).setJSON('prefs', { theme: 'dark' });
   const typed: Typed | undefined = values.getTyped('visits');
@@ -27,10 +24,17 @@ export function use(text: string, header: string | null): string[] {
   values.set('t', t.toDate());
   const codec: Codec = cookies.codec;
   codec.open(codec.seal({ values, lifetime: { maxAge: 3600 } }));
-  if (record !== null) {
-    record.expires = undefined;
-    record.lifetime = { maxAge: 30 * 86400 };
-    return cookies.seal(record, new Date(), cookies.chunksSent(header)).concat(mine.reason);
-  }
-  return cookies.clear();
+  if (record === null) return cookies.clear();
+  record.expires = undefined;
+  record.lifetime = { maxAge: 30 * 86400 };
+  return cookies.seal(record, new Date(), cookies.chunksSent(header));
+}
+
+/** Never run. */
+export function misuse(): SessionError {
+  // @ts-expect-error a KeyRing comes from parseKeyRing (the constructor throws)
+  new KeyRing();
+  // @ts-expect-error a SessionError is (kind, reason, keyId?), not Error's (message)
+  new SessionError('authentication failed');
+  return new SessionError('invalid', 'authentication failed', 7);
 }
