@@ -114,8 +114,9 @@ export function isPlainObject(x) {
   return tag === '[object Object]' || tag === '[object Module]';
 }
 
-// isMap is instanceof Map for a Map of any realm (vm, iframe) too.
+// isMap and isDate are instanceof for a Map or a Date of any realm (vm, iframe) too.
 const isMap = (x) => x instanceof Map || kindOf(x) === 'a Map';
+const isDate = (x) => x instanceof Date || kindOf(x) === 'a Date';
 
 /** Names what x is, for a message: null, a string, a Map. */
 export function kindOf(x) {
@@ -336,7 +337,7 @@ function inferType(value) {
   if (typeof value === 'bigint') return 'int';
   if (typeof value === 'number') return 'float64';
   if (value instanceof Uint8Array) return '[]byte';
-  if (value instanceof GoTime || value instanceof Date) return 'time.Time';
+  if (value instanceof GoTime || isDate(value)) return 'time.Time';
   if (Array.isArray(value)) return '[]string';
   if (isMap(value)) return 'map[string]string';
   throw new TypeError('cookiesession: no Go type for this value: give one, or store it with setJSON');
@@ -379,7 +380,7 @@ function checkValue(type, value) {
     case 'float64':
       return checkFloat(type, value);
     case 'time.Time':
-      if (value instanceof Date) return GoTime.fromDate(value);
+      if (isDate(value)) return GoTime.fromDate(value);
       if (!(value instanceof GoTime)) throw new TypeError('cookiesession: a time.Time value must be a GoTime or a Date');
       return value;
     case '[]string':

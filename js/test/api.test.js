@@ -68,7 +68,7 @@ describe('Values', () => {
     assert.equal(v.setJSON('j', { at: new Date(0), n: [1] }).getTyped('j').value, '{"at":"1970-01-01T00:00:00.000Z","n":[1]}');
   });
 
-  it("refuses in setJSON a Node Buffer, whose toJSON gives {type, data}, and a Map or a Set of another realm (vm, iframe)", () => {
+  it("refuses in setJSON a Node Buffer, whose toJSON gives {type, data}, and a Map or a Set of another realm (vm, iframe); set takes such a Map or Date", () => {
     const v = new Values();
     const refused = [
       [{ avatar: Buffer.from([1, 2]) }, /writes a Uint8Array as an object Go cannot read as a \[\]byte \(at "avatar"\)/],
@@ -85,6 +85,9 @@ describe('Values', () => {
     // A Map of another realm is a Map for map[string]string too.
     assert.deepEqual(v.set('m', runInNewContext('new Map([["a", "b"]])')).getTyped('m'), { type: 'map[string]string', value: new Map([['a', 'b']]) });
     assert.deepEqual(v.set('m', runInNewContext('new Map([["c", "d"]])'), 'map[string]string').get('m'), new Map([['c', 'd']]));
+    // And a Date of another realm is a Date for time.Time, as for GoTime.fromDate.
+    assert.deepEqual(v.set('t', runInNewContext('new Date(1000)')).getTyped('t'), { type: 'time.Time', value: new GoTime(1n) });
+    assert.deepEqual(v.set('t', runInNewContext('new Date(2000)'), 'time.Time').get('t'), new GoTime(2n));
   });
 
   it('hands out copies', () => {
