@@ -73,7 +73,9 @@ func GenerateKey() (Key, error) {
 }
 
 // NewKey returns a key with the given id and a copy of secret, which must be
-// KeySize bytes from a cryptographically secure source. Id 0 is reserved.
+// KeySize bytes from a cryptographically secure source; a secret that is
+// all zero bytes is refused, since anyone could seal under it. Id 0 is
+// reserved.
 // Most callers want GenerateKey; NewKey exists for importing keys and for
 // test vectors. An id names one secret for good: tokens name their key by
 // id, so a new secret under an id already used fails every token sealed
@@ -85,6 +87,9 @@ func NewKey(id uint32, secret []byte) (Key, error) {
 	if len(secret) != KeySize {
 		return Key{}, fmt.Errorf("cookiesession: key secret is %d bytes, want %d", len(secret), KeySize)
 	}
+	if allZero(secret) {
+		return Key{}, errors.New("cookiesession: key secret is all zero bytes (a buffer never filled), and anyone could seal tokens under it: fill it from crypto/rand, or use GenerateKey or cookiesession keygen")
+	}
 	mat := &keyMaterial{secret: new([KeySize]byte)}
 	copy(mat.secret[:], secret)
 	aead, err := chacha20poly1305.NewX(mat.secret[:])
@@ -93,6 +98,17 @@ func NewKey(id uint32, secret []byte) (Key, error) {
 	}
 	mat.aead = aead
 	return Key{id: id, mat: mat}, nil
+}
+
+// allZero reports whether secret is all zero bytes: a buffer never filled,
+// or a placeholder of A's in base64. Every token sealed under it could be
+// forged, so no key holds it.
+func allZero(secret []byte) bool {
+	var or byte
+	for _, b := range secret {
+		or |= b
+	}
+	return or == 0
 }
 
 // ID returns the key's id.

@@ -497,6 +497,8 @@ func hostileRingDocs() map[string]string {
 		"secret and id swapped":    ringDoc("1", "1a2b3c4d", keyDoc(secret, "1a2b3c4d")),
 		"secret pasted as primary": ringDoc("1", secret, good),
 		"secret as promote_at":     promoteDoc(secret),
+		"secret all zero":          ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", zeroSecret)),
+		"open-only secret zero":    ringDoc("1", "1a2b3c4d", good, keyDoc("5e6f7a8b", zeroSecret)),
 	}
 }
 
@@ -655,6 +657,7 @@ func TestNewKey(t *testing.T) {
 		"64 bytes":  {1, append(keySecret(1), keySecret(2)...)},
 		"16 bytes":  {1, keySecret(1)[:16]},
 		"empty key": {1, []byte{}},
+		"all zero":  {1, make([]byte, cookiesession.KeySize)},
 	} {
 		k, err := cookiesession.NewKey(row.id, row.secret)
 		checkErrRules(t, err)
@@ -671,6 +674,89 @@ func TestNewKey(t *testing.T) {
 	ring, _ := cookiesession.NewKeyRing(k)
 	token := sealAt(t, newTestCodec(t, ring, cookiesession.CodecOptions{}), &cookiesession.Record{}, fixedNow)
 	openAt(t, newTestCodec(t, ringOf(t, 0x0000abcd), cookiesession.CodecOptions{}), token, fixedNow)
+}
+
+// zeroSecret is a secret of 32 zero bytes as a ring's text holds it: a
+// placeholder pasted in, or a buffer never filled and then written out.
+var zeroSecret = base64.StdEncoding.EncodeToString(make([]byte, cookiesession.KeySize))
+
+// TestZeroSecretRefused: anyone can seal a token under a secret of 32
+// zero bytes, so every way a key comes in refuses it, naming the key and
+// the fix, without echoing the secret.
+func TestZeroSecretRefused(t *testing.T) {
+	_, err := cookiesession.NewKey(1, make([]byte, cookiesession.KeySize))
+	checkErrRules(t, err)
+	if err == nil || !strings.Contains(err.Error(), "secret is all zero bytes") || !strings.Contains(err.Error(), "crypto/rand") {
+		t.Errorf("NewKey of zero bytes: %v, want an error naming crypto/rand", err)
+	}
+	text := ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))), keyDoc("5e6f7a8b", zeroSecret))
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeFileAtomic(t, path, []byte(text), fixedNow)
+	t.Setenv(cookiesession.EnvKeys, text)
+	for how, load := range map[string]func() (*cookiesession.KeyRing, error){
+		"ParseKeyRing":    func() (*cookiesession.KeyRing, error) { return cookiesession.ParseKeyRing([]byte(text)) },
+		"LoadKeyRingFile": func() (*cookiesession.KeyRing, error) { return cookiesession.LoadKeyRingFile(path) },
+		"LoadKeyRingEnv":  cookiesession.LoadKeyRingEnv,
+	} {
+		ring, err := load()
+		checkErrRules(t, err)
+		if ring != nil || err == nil || !strings.Contains(err.Error(), "key 5e6f7a8b: secret is all zero bytes") ||
+			!strings.Contains(err.Error(), "cookiesession keygen") || strings.Contains(err.Error(), zeroSecret) {
+			t.Errorf("%s: %v, %v; want an error naming key 5e6f7a8b and the fix", how, ring, err)
+		}
+	}
+}
+
+// TestReloadRefusesZeroSecret: a ring file that now holds a key of zero
+// bytes is refused like one that does not parse, and the keys in force
+// stay, so sessions keep opening and the failure is in ReloadStatus;
+// WatchFile reports it.
+func TestReloadRefusesZeroSecret(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keys.json")
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, keyA)), fixedNow)
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newTestCodec(t, ring, cookiesession.CodecOptions{})
+	token := sealAt(t, c, &cookiesession.Record{}, fixedNow)
+	for name, text := range map[string]string{
+		"the primary zero":  ringDoc("1", "5e6f7a8b", keyDoc("5e6f7a8b", zeroSecret)),
+		"an added key zero": ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString(keySecret(keyA))), keyDoc("5e6f7a8b", zeroSecret)),
+	} {
+		writeFileAtomic(t, path, []byte(text), fixedNow)
+		err := ring.ReloadFile(path)
+		checkErrRules(t, err)
+		if err == nil || !strings.Contains(err.Error(), "key 5e6f7a8b: secret is all zero bytes") || !strings.Contains(err.Error(), path) {
+			t.Errorf("%s: ReloadFile = %v, want an error naming the key and the file", name, err)
+		}
+		if ring.Has(0x5e6f7a8b) || ring.Primary() != keyA {
+			t.Errorf("%s: after the refused reload the ring is %v", name, ring)
+		}
+		openAt(t, c, token, fixedNow)
+		if st := managerOn(t, ring, time.Now).Metrics().Reload; !strings.Contains(st.Error, "all zero bytes") {
+			t.Errorf("%s: reload status %+v, want the refusal", name, st)
+		}
+	}
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, keyA)), fixedNow)
+	reports := make(chan error, 16)
+	watchFile(t, ring, path, time.Millisecond, func(err error) {
+		select {
+		case reports <- err:
+		default:
+		}
+	})
+	awaitReport(t, reports, path, []byte(ringDoc("1", "5e6f7a8b", keyDoc("5e6f7a8b", zeroSecret))), func(err error) bool {
+		if err == nil {
+			t.Errorf("WatchFile took a ring whose key has a secret of zero bytes")
+			return true
+		}
+		return strings.Contains(err.Error(), "key 5e6f7a8b: secret is all zero bytes")
+	})
+	if ring.Has(0x5e6f7a8b) {
+		t.Errorf("after WatchFile's refusal the ring is %v", ring)
+	}
+	openAt(t, c, token, fixedNow)
 }
 
 // TestGenerateKey checks that generated keys have distinct non-zero ids

@@ -56,8 +56,9 @@ const maxRingKeys = 256
 // the rules of FORMAT.md section 6: the members version (the number 1),
 // primary and keys, each key's id, secret and optional promote_at, with
 // names matched exactly and none repeated or unknown; lower-case hex ids;
-// secrets in canonical padded standard base64; and a primary that is in
-// the ring and has no promote_at. Errors never echo a secret.
+// secrets in canonical padded standard base64, not all zero bytes; and a
+// primary that is in the ring and has no promote_at. Errors never echo a
+// secret.
 func ParseKeyRing(data []byte) (*KeyRing, error) {
 	st, err := parseRingState(data)
 	if err != nil {
@@ -291,8 +292,11 @@ func (kj keyJSON) parse(i int) (ringKey, error) {
 	if !ok {
 		return ringKey{}, fmt.Errorf("cookiesession: key %s: secret is not %d bytes in padded standard base64 (44 characters, nothing else)", kj.ID, KeySize)
 	}
-	k, _ := NewKey(id, secret) // cannot fail: id and length checked
+	k, err := NewKey(id, secret) // id and length are checked: it fails for zero bytes only
 	clear(secret)
+	if err != nil {
+		return ringKey{}, fmt.Errorf("cookiesession: key %s: secret is all zero bytes (a placeholder, or a buffer never filled), and anyone could seal tokens under it: replace the key with one made by cookiesession add (a new id), or make a new ring with cookiesession keygen", kj.ID)
+	}
 	rk := ringKey{Key: k}
 	if kj.PromoteAt != "" {
 		if rk.promoteAt, ok = parsePromoteAt(kj.PromoteAt); !ok {

@@ -51,6 +51,8 @@ type vecRingCase struct {
 var (
 	vecRingS1 = base64.StdEncoding.EncodeToString(vecKey1.secret)
 	vecRingS2 = base64.StdEncoding.EncodeToString(vecKey2.secret)
+	// vecRingZero is 32 zero bytes: a placeholder, or a buffer never filled.
+	vecRingZero = base64.StdEncoding.EncodeToString(make([]byte, KeySize))
 )
 
 // vecRingText is a ring's text with primary and the given key objects.
@@ -153,6 +155,8 @@ func vecRingCases() []vecRingCase {
 		bad("secret_unpadded", "a secret without its =", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", strings.TrimSuffix(vecRingS1, "="), "")), "secret", "secret is not 32 bytes"),
 		bad("secret_crlf", `a secret with \r\n inside`, vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1[:20]+`\r\n`+vecRingS1[20:], "")), "secret", "secret is not 32 bytes"),
 		bad("secret_unused_bits", "a secret whose last character before = has its unused bits set", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1[:42]+"9=", "")), "secret", "secret is not 32 bytes"),
+		bad("secret_zero", "a secret of 32 zero bytes, which anyone can seal under", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingZero, "")), "secret", "secret is all zero bytes"),
+		bad("secret_zero_open_only", "an open-only key whose secret is 32 zero bytes", vecRingText("1a2b3c4d", k1, vecRingKeyText("5e6f7a8b", vecRingZero, "")), "secret", "secret is all zero bytes"),
 		bad("primary_missing_key", "a primary that is not among the keys", vecRingText("5e6f7a8b", k1), "primary", "is not in the ring"),
 		bad("primary_promote_at", "a primary with a promote_at", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1, "2026-01-01T00:00:00Z")), "primary", "cannot have a promotion time"),
 		bad("promote_at_empty", `promote_at ""`, vecRingText("1a2b3c4d", k1, `{"id":"5e6f7a8b","secret":"`+vecRingS2+`","promote_at":""}`), "promote_at", "promote_at is empty"),

@@ -1247,6 +1247,34 @@ func TestRingErrorsPrefixedOnce(t *testing.T) {
 	}
 }
 
+// TestZeroSecretRingRefused: a ring holding a secret of 32 zero bytes (a
+// placeholder pasted in) is refused by every command that reads one, with
+// the package's message, and add does not write a new key into it.
+func TestZeroSecretRingRefused(t *testing.T) {
+	doc := `{"version":1,"primary":"11111111","keys":[{"id":"11111111","secret":"` + base64.StdEncoding.EncodeToString(make([]byte, 32)) + `"}]}`
+	path := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(envKeys, doc)
+	for _, run := range []result{
+		cli(t, "", "list", "-ring", path),
+		cli(t, doc, "list", "-ring", "-"),
+		cli(t, "", "list"),
+		cli(t, "", "add", "-ring", path),
+		cli(t, "", "promote", "-ring", path, "-id", "11111111"),
+		cli(t, "", "inspect", "AAAA"),
+	} {
+		if run.code != 1 || run.stdout != "" || !strings.HasPrefix(run.stderr, "cookiesession: key 11111111: secret is all zero bytes") ||
+			!strings.Contains(run.stderr, "cookiesession keygen") {
+			t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming the zero secret and the fix", run.code, run.stdout, run.stderr)
+		}
+	}
+	if data, err := os.ReadFile(path); err != nil || string(data) != doc {
+		t.Errorf("the ring file is now %q, %v; want it unchanged", data, err)
+	}
+}
+
 // TestConcurrentEditsLoseNothing runs adds and a promote at once on one
 // ring, as a cron job and an operator might. Each either succeeds, and
 // its change is in the final ring, or fails saying the ring is being

@@ -209,6 +209,10 @@ function parseKey(k, i) {
   const id = parseKeyID(k.id, ` (keys[${i}].id)`);
   if (!SECRET.test(k.secret)) throw fail(`key ${k.id}: secret is not ${KEY_SIZE} bytes in padded standard base64 (44 characters, nothing else)`);
   const secret = decodeBase64(utf8.encode(k.secret), true);
+  // Anyone can seal under 32 zero bytes (a placeholder, a buffer never filled).
+  if (secret.every((b) => b === 0)) {
+    throw fail(`key ${k.id}: secret is all zero bytes (a placeholder, or a buffer never filled), and anyone could seal tokens under it: replace the key with one made by cookiesession add (a new id), or make a new ring with cookiesession keygen`);
+  }
   let promoteAt = null;
   if (k.promoteAt !== null) {
     promoteAt = parsePromoteAt(k.promoteAt);

@@ -468,6 +468,20 @@ describe('a ring text as an environment variable or secret mangles it', () => {
   });
 });
 
+describe('a secret of 32 zero bytes', () => {
+  // A placeholder pasted in, or a buffer never filled: anyone can seal under it.
+  const zero = new Uint8Array(32);
+  const other = new Uint8Array(32).fill(9);
+  it('is refused as Go refuses it, naming the key and the fix, wherever it is in the ring', () => {
+    for (const [keys, id] of [[[{ id: 7, secret: zero }], '00000007'], [[{ id: 7, secret: other }, { id: 8, secret: zero }], '00000008']]) {
+      const text = ringText(keys);
+      const refused = (err) => err.message.startsWith(`cookiesession: key ${id}: secret is all zero bytes`) && err.message.includes('cookiesession keygen') && !err.message.includes('AAAAAAAA');
+      assert.throws(() => parseKeyRing(text), refused, text);
+      assert.throws(() => parseKeyRing(new TextEncoder().encode(text)), refused, 'as bytes');
+    }
+  });
+});
+
 describe('misuse is refused by name, not answered with a stray error or a silent change', () => {
   it('refuses a type name that is only an Object member, an id of the wrong length, times that are not Unix seconds and a sent that is no count', () => {
     for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty', null]) {
