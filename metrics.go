@@ -204,6 +204,9 @@ func (m *Manager) Metrics() Metrics {
 // Var returns the Metrics as an expvar.Var, for expvar.Publish: its String
 // is the JSON of a fresh snapshot.
 func (m *Manager) Var() expvar.Var {
+	if m == nil {
+		panic("cookiesession: Var of a nil Manager: a nil one is what New returns with an error, which must be checked")
+	}
 	return expvar.Func(func() any { return m.Metrics() })
 }
 

@@ -276,6 +276,18 @@ func TestNilManagerHandler(t *testing.T) {
 	m.Handler(http.NotFoundHandler())
 }
 
+// TestNilManagerVar checks the same for Var, which expvar would call at
+// every read of /debug/vars.
+func TestNilManagerVar(t *testing.T) {
+	defer func() {
+		if msg, _ := recover().(string); !strings.Contains(msg, "New returns with an error") {
+			t.Errorf("Var of a nil Manager panicked with %q, want the fix", msg)
+		}
+	}()
+	var m *cookiesession.Manager
+	m.Var()
+}
+
 // TestSaveAfterCommitThroughWrapper checks that Save reports a change that
 // can no longer reach the client even when the writer it is given wraps
 // the middleware's without Unwrap.
