@@ -256,6 +256,9 @@ export class Codec {
    */
   seal(record, now = new Date()) {
     const nowSec = secondsOf(checkDate(now));
+    // A member seal does not know ({ value: v }) would be left out of the
+    // token without a word.
+    checkMembers('record', record, ['id', 'created', 'expires', 'keyId', 'lifetime', 'values']);
     if (record.values != null && !(record.values instanceof Values)) {
       throw new TypeError('cookiesession: record.values must be a Values (new Values().set(key, value)), as open gives it');
     }

@@ -347,6 +347,17 @@ describe('nothing the caller asked for is dropped without a word', () => {
     assert.equal(v.has('role'), false);
   });
 
+  it('refuses a record member seal does not know, which the token would leave out', () => {
+    const codec = new Codec(ring, { name: 's' });
+    const values = new Values().set('user', 'bob');
+    assert.throws(() => codec.seal({ value: values }, now), /record has no member "value"; the members are id, created, expires, keyId, lifetime, values/);
+    assert.throws(() => codec.seal({ values, userId: 'u1' }, now), /record has no member "userId"/);
+    assert.throws(() => codec.seal(null, now), /record must be a plain object/);
+    const rec = codec.open(codec.seal({ values }, now), now);
+    assert.equal(rec.values.get('user'), 'bob', 'a record open gave seals again');
+    assert.ok(codec.seal(rec, now));
+  });
+
   it('refuses an option, or a lifetime member, it does not know, and a flag that is not a boolean', async () => {
     const refused = [
       [() => new SessionCookies(ring, { maxage: 60 }), /SessionCookiesOptions has no member "maxage"; the name is maxAge/],
