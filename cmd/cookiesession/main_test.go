@@ -1224,54 +1224,38 @@ func TestEveryPrintingCommandHasJSON(t *testing.T) {
 	}
 }
 
-// TestRingErrorsPrefixedOnce reads a ring whose secret is 6 bytes from each
-// source: the message carries the "cookiesession:" prefix once.
+// TestRingErrorsPrefixedOnce reads a ring with a bad secret from each
+// source: 6 bytes, or 32 zero bytes (a placeholder pasted in). Every
+// command that reads a ring exits 1 with the package's message, prefixed
+// "cookiesession:" once, and names the fix where there is one; add writes
+// no new key into the ring.
 func TestRingErrorsPrefixedOnce(t *testing.T) {
-	doc := `{"version":1,"primary":"11111111","keys":[{"id":"11111111","secret":"AAAAAAAA"}]}`
-	path := filepath.Join(t.TempDir(), "ring.json")
-	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(envKeys, doc)
-	for _, run := range []result{
-		cli(t, "", "list", "-ring", path),
-		cli(t, doc, "list", "-ring", "-"),
-		cli(t, "", "list"),
-		cli(t, "", "add", "-ring", path),
-		cli(t, "", "inspect", "AAAA"),
+	for _, c := range []struct{ secret, says, fix string }{
+		{"AAAAAAAA", "cookiesession: key 11111111: secret is not 32 bytes", ""},
+		{base64.StdEncoding.EncodeToString(make([]byte, 32)), "cookiesession: key 11111111: secret is all zero bytes", "cookiesession keygen"},
 	} {
-		if run.code != 1 || strings.Count(run.stderr, "cookiesession:") != 1 ||
-			!strings.HasPrefix(run.stderr, "cookiesession: key 11111111: secret is not 32 bytes") {
-			t.Errorf("exit %d, stderr %q; want one prefixed line about the secret", run.code, run.stderr)
+		doc := `{"version":1,"primary":"11111111","keys":[{"id":"11111111","secret":"` + c.secret + `"}]}`
+		path := filepath.Join(t.TempDir(), "ring.json")
+		if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
+			t.Fatal(err)
 		}
-	}
-}
-
-// TestZeroSecretRingRefused: a ring holding a secret of 32 zero bytes (a
-// placeholder pasted in) is refused by every command that reads one, with
-// the package's message, and add does not write a new key into it.
-func TestZeroSecretRingRefused(t *testing.T) {
-	doc := `{"version":1,"primary":"11111111","keys":[{"id":"11111111","secret":"` + base64.StdEncoding.EncodeToString(make([]byte, 32)) + `"}]}`
-	path := filepath.Join(t.TempDir(), "ring.json")
-	if err := os.WriteFile(path, []byte(doc), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(envKeys, doc)
-	for _, run := range []result{
-		cli(t, "", "list", "-ring", path),
-		cli(t, doc, "list", "-ring", "-"),
-		cli(t, "", "list"),
-		cli(t, "", "add", "-ring", path),
-		cli(t, "", "promote", "-ring", path, "-id", "11111111"),
-		cli(t, "", "inspect", "AAAA"),
-	} {
-		if run.code != 1 || run.stdout != "" || !strings.HasPrefix(run.stderr, "cookiesession: key 11111111: secret is all zero bytes") ||
-			!strings.Contains(run.stderr, "cookiesession keygen") {
-			t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 naming the zero secret and the fix", run.code, run.stdout, run.stderr)
+		t.Setenv(envKeys, doc)
+		for _, run := range []result{
+			cli(t, "", "list", "-ring", path),
+			cli(t, doc, "list", "-ring", "-"),
+			cli(t, "", "list"),
+			cli(t, "", "add", "-ring", path),
+			cli(t, "", "promote", "-ring", path, "-id", "11111111"),
+			cli(t, "", "inspect", "AAAA"),
+		} {
+			if run.code != 1 || run.stdout != "" || strings.Count(run.stderr, "cookiesession:") != 1 ||
+				!strings.HasPrefix(run.stderr, c.says) || !strings.Contains(run.stderr, c.fix) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and one prefixed line %q naming %q", run.code, run.stdout, run.stderr, c.says, c.fix)
+			}
 		}
-	}
-	if data, err := os.ReadFile(path); err != nil || string(data) != doc {
-		t.Errorf("the ring file is now %q, %v; want it unchanged", data, err)
+		if data, err := os.ReadFile(path); err != nil || string(data) != doc {
+			t.Errorf("the ring file is now %q, %v; want it unchanged", data, err)
+		}
 	}
 }
 
