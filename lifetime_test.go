@@ -430,8 +430,12 @@ func TestLifetimesInWholeSeconds(t *testing.T) {
 		if s.Lifetime() != (cookiesession.Lifetime{}) {
 			t.Errorf("a refused SetLifetime left %+v", s.Lifetime())
 		}
-		if err := f.m.SetMaxLifetime(tc.d + 61*day); err == nil || !strings.Contains(err.Error(), "SetMaxLifetime ") {
-			t.Errorf("SetMaxLifetime(%v): %v", tc.d+61*day, err)
+		if err := f.m.SetMaxLifetime(tc.d); err == nil || !strings.Contains(err.Error(), "SetMaxLifetime "+tc.want) {
+			t.Errorf("SetMaxLifetime(%d): %v, want %q", int64(tc.d), err, tc.want)
+		}
+		_, err = cookiesession.New(ringOf(t, keyA), cookiesession.Options{MaxLifetime: 61*day + tc.d})
+		if err == nil || !strings.Contains(err.Error(), "MaxLifetime ") || !strings.Contains(err.Error(), "is not a whole number of seconds") {
+			t.Errorf("New(MaxLifetime %v): %v", 61*day+tc.d, err)
 		}
 	}
 	// Whole seconds, written with a unit, are taken.
