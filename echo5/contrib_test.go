@@ -68,8 +68,9 @@ func used(e *echo.Echo, mw echo.MiddlewareFunc) routes { e.Use(mw); return e }
 // and the middleware's commit send one cookie, and logout expires it.
 func TestFromEchoContribPlacements(t *testing.T) {
 	stacks := map[string]func(e *echo.Echo, mw echo.MiddlewareFunc) routes{
-		"Use": used,
-		"Pre": func(e *echo.Echo, mw echo.MiddlewareFunc) routes { e.Pre(mw); return e },
+		"Use":   used,
+		"Pre":   func(e *echo.Echo, mw echo.MiddlewareFunc) routes { e.Pre(mw); return e },
+		"Group": func(e *echo.Echo, mw echo.MiddlewareFunc) routes { return e.Group("", mw) },
 		"Use and Group": func(e *echo.Echo, mw echo.MiddlewareFunc) routes {
 			e.Use(mw)
 			return e.Group("", mw)
@@ -78,6 +79,10 @@ func TestFromEchoContribPlacements(t *testing.T) {
 		"Gzip inside":  func(e *echo.Echo, mw echo.MiddlewareFunc) routes { e.Use(mw, middleware.Gzip()); return e },
 		"ContextTimeout inside": func(e *echo.Echo, mw echo.MiddlewareFunc) routes {
 			e.Use(mw, middleware.ContextTimeout(time.Minute))
+			return e
+		},
+		"ContextTimeout outside": func(e *echo.Echo, mw echo.MiddlewareFunc) routes {
+			e.Use(middleware.ContextTimeout(time.Minute), mw)
 			return e
 		},
 	}
