@@ -800,6 +800,9 @@ func TestLoadInsideValidate(t *testing.T) {
 		if got, err := m.Load(r); got != s || err != nil {
 			return fmt.Errorf("Load in Validate: %p, %v; want the copy Validate got, %p", got, err, s)
 		}
+		if got := cookiesession.FromContext(r.Context()); got != s {
+			return fmt.Errorf("FromContext in Validate: %p; want the copy Validate got, %p", got, s)
+		}
 		return nil
 	}})
 	m = f.m
