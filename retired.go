@@ -20,9 +20,11 @@ import (
 // RetiredCookie is a cookie an earlier configuration of the Manager wrote
 // (see Options.Retired). Each field means what the Options field of that
 // name means, with the same default: RetiredCookie{Path: "/app"} is the
-// cookie "session" on Path /app, host-only, in one chunk.
+// cookie "session" on Path /app, host-only, in one chunk. A Manager of
+// another Name needs the Name said: an entry without one could mean the
+// old default "session" or the Manager's own name, and New refuses it.
 type RetiredCookie struct {
-	Name        string // default "session"
+	Name        string // default "session", for a Manager of that Name
 	Path        string // default "/"
 	Domain      string // default none: host-only
 	Partitioned bool
@@ -37,6 +39,11 @@ type RetiredCookie struct {
 // not read, and whether a retired cookie has one of the Manager's names.
 func (m *Manager) retire(opts *Options) error {
 	for i, rc := range opts.Retired {
+		if rc.Name == "" && opts.Name != "session" {
+			// Moving a cookie of this Manager's and retiring the default
+			// name's are both likely: a guess would expire the wrong one.
+			return fmt.Errorf("cookiesession: Options.Retired[%d] has no Name, and this Manager's is %q: say Name: %q for a cookie of this Manager's name at another Path, Domain, partitioning or chunk count, or Name: \"session\" for one of the default name", i, opts.Name, opts.Name)
+		}
 		setDefault(&rc.Name, "session")
 		setDefault(&rc.Path, "/")
 		setDefault(&rc.MaxChunks, 1)

@@ -399,6 +399,10 @@ func TestRetiredOptions(t *testing.T) {
 		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/a", MaxChunks: 3}, {Path: "/a", Domain: "", MaxChunks: 2}}}, err: "remove it"},
 		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/a"}, {Path: "/a", MaxChunks: 2}}}},
 		{opts: cookiesession.Options{Partitioned: true, Retired: []cookiesession.RetiredCookie{{}}}},
+		// Without a Name, the default name's cookie or the Manager's own
+		// moved? New does not guess.
+		{opts: cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Path: "/app"}}}, err: `Options.Retired[0] has no Name, and this Manager's is "sid": say Name: "sid"`},
+		{opts: cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Name: "sid", Path: "/app"}, {Name: "session"}}}},
 	} {
 		_, err := cookiesession.New(ring, tc.opts)
 		switch {
@@ -447,7 +451,7 @@ func TestRetiredLines(t *testing.T) {
 func TestLiveRollingNameChange(t *testing.T) {
 	lf := newLiveFleet(t, cookiesession.Options{})
 	oldM := lf.f.m
-	newM := lf.f.manager(cookiesession.Options{Name: "__Host-session", Retired: []cookiesession.RetiredCookie{{}}})
+	newM := lf.f.manager(cookiesession.Options{Name: "__Host-session", Retired: []cookiesession.RetiredCookie{{Name: "session"}}})
 	c, base := lf.browser(t, "example.com")
 	get(t, c, base+"/login?user=alice")
 	lf.serving.Store(newM)
@@ -505,7 +509,7 @@ func TestRetiredLinesBeforeTheSession(t *testing.T) {
 // drop the lines the inner one writes. It is reported as overlapping
 // names are, before the handler runs.
 func TestRetiredNameOfAStackedManager(t *testing.T) {
-	f := newFixture(t, cookiesession.Options{Name: "auth", Retired: []cookiesession.RetiredCookie{{}}})
+	f := newFixture(t, cookiesession.Options{Name: "auth", Retired: []cookiesession.RetiredCookie{{Name: "session"}}})
 	prefs := f.manager(cookiesession.Options{})
 	for _, order := range [][2]*cookiesession.Manager{{f.m, prefs}, {prefs, f.m}} {
 		called := false
