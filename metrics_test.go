@@ -451,6 +451,18 @@ func TestUnknownKeyIDsTellForgeryApart(t *testing.T) {
 	if n := f.m.Metrics().UnknownKeyIDs; n != 0 {
 		t.Errorf("a minute after the last unknown key id: unknown_key_ids %d, want 0", n)
 	}
+	// The fix README gives: put the removed key back, and a cookie it
+	// sealed that was not replaced opens again.
+	if err := f.ring.Add(keyForID(t, 0x0badcafe)); err != nil {
+		t.Fatal(err)
+	}
+	var o observed
+	c = newClientCookies()
+	c.vals["session"] = underOld
+	f.serve(c, observe(t, &o, http.StatusOK))
+	if o.isNew || o.user != "mallory" {
+		t.Errorf("after the key was put back: new %v, user %q; want the session it sealed", o.isNew, o.user)
+	}
 }
 
 // TestUnknownKeyWarnOutlastsForgery: forged tokens, each under a key id of
