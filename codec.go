@@ -166,16 +166,16 @@ type Lifetime struct {
 // maxLifetimeSeconds is the largest duration the wire's uint32 holds.
 const maxLifetimeSeconds = 1<<32 - 1
 
-func (l Lifetime) check() error {
-	if err := checkLifetime(l.MaxAge); err != nil {
-		return err
-	}
-	return checkLifetime(l.IdleTimeout)
-}
-
-func checkLifetime(d time.Duration) error {
-	if d < 0 || (d > 0 && d < time.Second) || d/time.Second > maxLifetimeSeconds {
-		return fmt.Errorf("cookiesession: lifetime %v is not between 1s and %d s", d, int64(maxLifetimeSeconds))
+// check refuses a duration the wire cannot carry, naming the field of
+// what (SetLifetime, or a Record's Lifetime) that holds it.
+func (l Lifetime) check(what string) error {
+	for _, f := range [...]struct {
+		name string
+		d    time.Duration
+	}{{"MaxAge", l.MaxAge}, {"IdleTimeout", l.IdleTimeout}} {
+		if d := f.d; d < 0 || (d > 0 && d < time.Second) || d/time.Second > maxLifetimeSeconds {
+			return fmt.Errorf("cookiesession: %s: %s %v is not between 1s and %d s (about 136 years); 0 means the Options'", what, f.name, d, int64(maxLifetimeSeconds))
+		}
 	}
 	return nil
 }
@@ -444,7 +444,7 @@ func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte, keyID uint3
 
 func (c *Codec) fill(rec *Record, now time.Time) error {
 	if l := &rec.Lifetime; *l != (Lifetime{}) {
-		if err := l.check(); err != nil {
+		if err := l.check("Record.Lifetime"); err != nil {
 			return err
 		}
 		// The wire carries whole seconds.

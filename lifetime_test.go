@@ -205,11 +205,17 @@ func TestLifetimeKeptAcrossReseals(t *testing.T) {
 
 func TestSetLifetimeRefusesBadDurations(t *testing.T) {
 	s := newSession(t, newFixture(t, cookiesession.Options{}))
-	for _, l := range []cookiesession.Lifetime{
-		{MaxAge: -time.Second}, {IdleTimeout: time.Millisecond}, {MaxAge: 1 << 33 * time.Second},
+	for _, c := range []struct {
+		l    cookiesession.Lifetime
+		says string // the error names the field
+	}{
+		{cookiesession.Lifetime{MaxAge: -time.Second}, "SetLifetime: MaxAge -1s is not between"},
+		{cookiesession.Lifetime{IdleTimeout: -time.Hour}, "SetLifetime: IdleTimeout -1h0m0s is not between"},
+		{cookiesession.Lifetime{IdleTimeout: time.Millisecond}, "SetLifetime: IdleTimeout"},
+		{cookiesession.Lifetime{MaxAge: 1 << 33 * time.Second}, "SetLifetime: MaxAge 2386092h56m32s is not between"},
 	} {
-		if err := s.SetLifetime(l); err == nil {
-			t.Errorf("SetLifetime(%+v) succeeded", l)
+		if err := s.SetLifetime(c.l); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("SetLifetime(%+v): %v, want an error saying %q", c.l, err, c.says)
 		}
 	}
 	if s.Len() != 0 || s.IsNew() != true {

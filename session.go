@@ -360,7 +360,7 @@ func (s *Session) setLifetime(l Lifetime) error {
 	if err := errors.Join(wholeSeconds("SetLifetime: MaxAge", l.MaxAge), wholeSeconds("SetLifetime: IdleTimeout", l.IdleTimeout)); err != nil {
 		return err
 	}
-	if err := l.check(); err != nil {
+	if err := l.check("SetLifetime"); err != nil {
 		return err
 	}
 	s.lock() // first: a nil s panics naming the fix
