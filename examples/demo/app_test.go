@@ -783,8 +783,8 @@ func TestFlagValuesRefused(t *testing.T) {
 	}{
 		{[]string{"-max-age", "0"}, "-max-age 0s"},
 		{[]string{"-max-age", "-1h"}, "-max-age -1h0m0s"},
-		{[]string{"-max-chunks", "0"}, "-max-chunks 0: a session spans 1 to 64 cookies"},
-		{[]string{"-max-chunks", "65"}, "-max-chunks 65"},
+		{[]string{"-max-chunks", "0"}, "-max-chunks 0: a session spans 1 to 62 cookies"},
+		{[]string{"-max-chunks", "63"}, "-max-chunks 63"},
 		{[]string{"-remember", "0"}, "-remember 0s"},
 		{[]string{"-remember", "90.5s"}, "-remember 1m30.5s: sessions last whole seconds"},
 		{[]string{"-remember", "9601h"}, "-remember 9601h0m0s: browsers keep a cookie at most 400 days"},
@@ -796,7 +796,7 @@ func TestFlagValuesRefused(t *testing.T) {
 			t.Errorf("demo %q: err %v, printed %q; want a usage error printing %q", tc.args, err, out.String(), tc.want)
 		}
 	}
-	for _, args := range [][]string{nil, {"-max-age", "1h", "-idle-timeout", "2h"}, {"-max-chunks", "64", "-remember", "1s"}, {"-remember", "9600h"}} {
+	for _, args := range [][]string{nil, {"-max-age", "1h", "-idle-timeout", "2h"}, {"-max-chunks", "62", "-remember", "1s"}, {"-remember", "9600h"}} {
 		if _, err := parseFlags(args, new(strings.Builder)); err != nil {
 			t.Errorf("demo %q: %v", args, err)
 		}

@@ -69,11 +69,11 @@ func parseFlags(args []string, out io.Writer) (flags, error) {
 	fs.StringVar(&f.addr, "addr", "127.0.0.1:8080", "listen address; port 0 picks a free port")
 	fs.StringVar(&f.keys, "keys", "", "key-ring JSON `file`, reloaded when it changes and on SIGHUP (default: $"+cookiesession.EnvKeys+", else an ephemeral ring)")
 	fs.BoolVar(&f.debug, "debug", false, "log at debug level, including why a cookie was refused")
-	fs.StringVar(&f.cfg.Name, "name", "session", "cookie name (chunks are NAME.1, NAME.2, ...)")
+	fs.StringVar(&f.cfg.Name, "name", "session", "cookie name (chunks are NAME, NAME.1, NAME.2, ...)")
 	fs.DurationVar(&f.cfg.MaxAge, "max-age", 24*time.Hour, "absolute session lifetime")
 	fs.DurationVar(&f.cfg.IdleTimeout, "idle-timeout", 0, "end a session idle this long; 0 is off")
 	fs.DurationVar(&f.cfg.RememberFor, "remember", defaultRemember, "lifetime of a \"remember me\" login, and the ceiling (MaxLifetime) of every session")
-	fs.IntVar(&f.cfg.MaxChunks, "max-chunks", 1, "cookies of 4096 bytes a session may span, 1 to 64")
+	fs.IntVar(&f.cfg.MaxChunks, "max-chunks", 1, "cookies of 4096 bytes a session may span, 1 to 62 (more would pass the 256 KiB of response header Chromium reads)")
 	fs.BoolVar(&f.cfg.Insecure, "insecure", false, insecureHelp)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -103,8 +103,10 @@ func checkFlags(c config) error {
 	switch {
 	case c.MaxAge <= 0:
 		return fmt.Errorf("-max-age %v: a session's lifetime must be positive", c.MaxAge)
-	case c.MaxChunks < 1 || c.MaxChunks > 64:
-		return fmt.Errorf("-max-chunks %d: a session spans 1 to 64 cookies", c.MaxChunks)
+	case c.MaxChunks < 1 || c.MaxChunks > 62:
+		// New refuses more: their lines would pass the 256 KiB of
+		// response header Chromium reads.
+		return fmt.Errorf("-max-chunks %d: a session spans 1 to 62 cookies", c.MaxChunks)
 	case c.RememberFor < time.Second:
 		return fmt.Errorf("-remember %v: a remembered login must last at least 1s", c.RememberFor)
 	case c.RememberFor%time.Second != 0:
