@@ -1432,6 +1432,23 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"path with a query", cookiesession.Options{Path: "/app?tab=1"}, "no request path holds"},
 		{"path with a fragment", cookiesession.Options{Path: "/#/admin"}, "no request path holds"},
 		{"path with a backslash", cookiesession.Options{Path: `/a\b`}, "no request path holds"},
+		// New's fix escapes only what browsers escape: they send ( ) ! * ' [ ]
+		// as they are, and an escape as it was written.
+		{"path with a space and parentheses", cookiesession.Options{Path: "/my app (beta)"}, `"/my%20app%20(beta)"`},
+		{"path with a space and an escape", cookiesession.Options{Path: "/caf%C3%A9 bar"}, `"/caf%C3%A9%20bar"`},
+		// Every browser sends these percent-encoded too (WHATWG path
+		// percent-encode set): a ServeMux pattern given as the Path.
+		{"path with braces", cookiesession.Options{Path: "/users/{id}"}, `"/users/%7Bid%7D"`},
+		{"path with a backquote", cookiesession.Options{Path: "/a`b"}, `"/a%60b"`},
+		{"path with a caret", cookiesession.Options{Path: "/a^b"}, `"/a%5Eb"`},
+		// Chrome sends | as %7C, Firefox and Safari as |: no Path matches both.
+		{"path with a vertical bar", cookiesession.Options{Path: "/a|b"}, "leave it out"},
+		// Chrome sends an escaped letter, digit, - . _ or ~ unescaped.
+		{"path with an escaped tilde", cookiesession.Options{Path: "/%7Eada"}, `"/~ada"`},
+		{"path with an escaped letter", cookiesession.Options{Path: "/%61pp"}, `"/app"`},
+		// Browsers resolve these segments before they send the path.
+		{"path with a .. segment", cookiesession.Options{Path: "/app/../admin"}, ". or .. segment"},
+		{"path ending in an escaped dot", cookiesession.Options{Path: "/app/%2E"}, ". or .. segment"},
 		{"relative path", cookiesession.Options{Path: "app"}, ""},
 		// Browsers ignore the attribute, and the cookie goes to every path.
 		{"path over 1024 bytes", cookiesession.Options{Path: "/" + strings.Repeat("a", 1024)}, "longer than 1024 bytes"},
@@ -1451,6 +1468,14 @@ func TestNewRejectsBadOptions(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.says) {
 				t.Errorf("error %q does not name %s", err, tt.says)
+			}
+			// A Path the error asks for is one New takes.
+			if fix, ok := strings.CutPrefix(tt.says, `"/`); ok && tt.opts.Path != "" {
+				opts := tt.opts
+				opts.Path = "/" + strings.TrimSuffix(fix, `"`)
+				if _, err := cookiesession.New(ring, opts); err != nil {
+					t.Errorf("New refuses the Path %q its error asked for: %v", opts.Path, err)
+				}
 			}
 		})
 	}
@@ -1474,6 +1499,10 @@ func TestNewAcceptsGoodOptions(t *testing.T) {
 		{Name: "__Host-s"},
 		{Path: "/" + strings.Repeat("a", 1023)},
 		{Path: "/caf%C3%A9/a%20b"},
+		// Browsers send these as they are, and a bare % or an escaped
+		// slash as written.
+		{Path: "/a(1)!*'[x]$&+,=:@~-._"},
+		{Path: "/100%/a%2Fb/%zz"},
 		{Name: "__Secure-s", Domain: "example.com", Path: "/app"},
 		{Name: "__Http-s", Domain: "example.com", Path: "/app"},
 		{Name: "__Host-Http-s"},

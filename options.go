@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -288,19 +287,58 @@ func hasPrefixFold(name, prefix string) bool {
 
 // pathBrowsersMatch refuses a Path that no request path a browser sends
 // can match, since browsers match a cookie's Path against the path as
-// they send it: one with a byte they percent-encode (a space, ", < or >),
-// or with ?, # or a backslash, which start the query or the fragment, or
-// are sent as a slash. The cookie would be set, and never come back.
+// they send it: one with ?, # or a backslash, which start the query or
+// the fragment, or are sent as a slash; with |, which Chrome sends as %7C
+// and Firefox and Safari as it is; with a . or .. segment, which browsers
+// resolve away; or written otherwise than browsers send it (see
+// browserPath). The cookie would be set, and never come back.
 func pathBrowsersMatch(path string) error {
-	i := strings.IndexAny(path, ` "<>?#\`)
+	i := strings.IndexAny(path, `?#\|`)
 	switch {
-	case i < 0:
-		return nil
-	case path[i] == '?' || path[i] == '#' || path[i] == '\\':
+	case i >= 0 && path[i] == '|':
+		return fmt.Errorf("cookiesession: Path %q holds '|', which Chrome sends as %%7C and Firefox and Safari as it is: no Path matches both, and the cookie would not come back in one of them; leave it out of the Path", path)
+	case i >= 0:
 		return fmt.Errorf("cookiesession: Path %q holds %q, which no request path holds (it starts the query or the fragment, or browsers send it as /): the cookie would never come back; give the path alone", path, path[i])
 	}
-	escaped := (&url.URL{Path: path}).EscapedPath()
-	return fmt.Errorf("cookiesession: Path %q holds %q, which browsers send percent-encoded, and they match the Path against the path as sent: the cookie would never come back; write %q", path, path[i], escaped)
+	sent := browserPath(path)
+	if strings.Contains(sent+"/", "/./") || strings.Contains(sent+"/", "/../") {
+		return fmt.Errorf("cookiesession: Path %q holds a . or .. segment, which browsers resolve before they send the path: the cookie would never come back; write the path without it", path)
+	}
+	if sent != path {
+		return fmt.Errorf("cookiesession: Path %q is sent by browsers as %q, and they match the Path against the path as sent: the cookie would never come back; write %q", path, sent, sent)
+	}
+	return nil
+}
+
+// browserPath returns path, printable ASCII, as browsers send it: with a
+// space, ", <, >, ^, `, { and } percent-encoded (the URL Standard's path
+// percent-encode set, which Chrome encodes too), an escaped letter,
+// digit, -, ., _ or ~ unescaped, as Chrome sends it, and the rest,
+// another escape among them, as written.
+func browserPath(path string) string {
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		c := path[i]
+		if strings.IndexByte(" \"<>^`{}", c) >= 0 {
+			fmt.Fprintf(&b, "%%%02X", c)
+			continue
+		}
+		if c == '%' && i+2 < len(path) {
+			if v, err := strconv.ParseUint(path[i+1:i+3], 16, 8); err == nil && unreservedByte(byte(v)) {
+				b.WriteByte(byte(v))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// unreservedByte reports whether c is RFC 3986 unreserved: a letter, a
+// digit, -, ., _ or ~.
+func unreservedByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", c) >= 0
 }
 
 // setDefault replaces the zero value of *p with def.
