@@ -241,25 +241,32 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 	// r's context holds s, whose lock is held here: through it, as through
 	// its argument, Validate sees a copy.
 	snap := s.snapshot()
-	if err := m.opts.Validate(r.WithContext(NewContext(r.Context(), snap)), snap); err != nil {
+	err := m.opts.Validate(r.WithContext(NewContext(r.Context(), snap)), snap)
+	m.warnValidateChanged(s, r, snap, err != nil)
+	if err != nil {
 		return &validateError{err}
 	}
-	m.warnValidateChanged(s, r, snap)
 	return nil
 }
 
 // warnValidateChanged logs, once per Manager, a Validate that changed the
-// copy it was given (Set, Destroy, SetLifetime, SkipRefresh, ...) and
-// passed the session: the change is dropped, though Set returned nil.
-func (m *Manager) warnValidateChanged(s *Session, r *http.Request, snap *Session) {
+// copy it was given (Set, Destroy, SetLifetime, SkipRefresh, ...): the
+// change is dropped, though Set returned nil. Of a Validate that refused
+// the session, it logs only a copy left holding values or a Lifetime,
+// which the fresh session does not get: one that only ended the copy
+// (Destroy, Clear) asked for what the refusal does.
+func (m *Manager) warnValidateChanged(s *Session, r *http.Request, snap *Session, refused bool) {
 	snap.mu.Lock()
 	changed := snap.changed || snap.renewed || snap.destroyed || snap.touched || snap.skipRefresh
+	if refused {
+		changed = snap.changed && (snap.values.Len() > 0 || snap.lifetime != Lifetime{})
+	}
 	snap.mu.Unlock()
 	if !changed || m.validateChangedLogged.Load() || m.validateChangedLogged.Swap(true) {
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: Options.Validate changed the copy of the session it is given; the change was dropped (logged once)",
-		slog.String("path", urlPath(r)),
+		slog.String("path", urlPath(r)), slog.Bool("refused", refused),
 		slog.String("fix", "let Validate only read the session and return an error to refuse it; change the session in the handler (or a middleware inside the Manager's)"))
 }
 

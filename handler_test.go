@@ -754,6 +754,48 @@ func TestValidateChangeLogged(t *testing.T) {
 	}
 }
 
+// TestValidateRefusalChangeLogged checks that a Validate that stores
+// something in the copy it is given and then refuses the session (a
+// notice for the fresh session) is told at Warn: the request gets a new
+// empty session, and the value is dropped. One that only ends the copy
+// (Destroy, Clear) before it refuses asks for what the refusal does, and
+// logs nothing.
+func TestValidateRefusalChangeLogged(t *testing.T) {
+	errRevoked := errors.New("revoked")
+	for name, tc := range map[string]struct {
+		change func(*cookiesession.Session)
+		warn   bool
+	}{
+		"Set":     {func(s *cookiesession.Session) { mustSet(t, s, "notice", "signed out elsewhere") }, true},
+		"Destroy": {(*cookiesession.Session).Destroy, false},
+		"Clear":   {(*cookiesession.Session).Clear, false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			refuse := false
+			f := newFixture(t, cookiesession.Options{Validate: func(r *http.Request, s *cookiesession.Session) error {
+				if !refuse {
+					return nil
+				}
+				tc.change(s)
+				return errRevoked
+			}})
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "alice"))
+			refuse = true
+			var o observed
+			f.serve(b, observe(t, &o, http.StatusOK))
+			if o.user != "" {
+				t.Fatalf("the handler saw %+v; want the fresh session of a refused one", o)
+			}
+			lines := f.log.lines("Validate changed")
+			if tc.warn && (len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "fix=")) ||
+				!tc.warn && len(lines) != 0 {
+				t.Errorf("a Validate that calls %s and refuses logged %q; want a Warn %v", name, lines, tc.warn)
+			}
+		})
+	}
+}
+
 // TestValidateReadsRequestContext checks that Validate can reach the
 // session through its request's context, as a currentUser(r) helper
 // would, and finds the copy it is given, not the session whose lock is held.

@@ -26,8 +26,9 @@ type Options struct {
 	Name string
 	// Path is the cookie's Path attribute. Default "/". Browsers send the
 	// cookie only with requests for paths under it, as they send the path
-	// (percent-encoded: New refuses a space, ", <, >, ?, # or a backslash,
-	// which no request path holds): a request outside it sees no session
+	// (percent-encoded: New refuses a Path written otherwise, such as
+	// "/a b" for "/a%20b", and one no request path matches, with ?, # or
+	// a backslash): a request outside it sees no session
 	// (logged once per Manager), and a Destroy there expires the cookie
 	// all the same.
 	Path string
@@ -141,8 +142,10 @@ type Options struct {
 	// call: it must not wait for a lock the handler may hold at that point.
 	// It is given a copy of the session to read, which FromContext on the
 	// request's context, and Manager.Load of the request, also return;
-	// changes to it are dropped, and the first is logged at Warn. A panic
-	// in Validate unwinds as the handler's would, and leaves the session
+	// changes to it are dropped, and the first is logged at Warn (of a
+	// refused session, a copy left holding values or a Lifetime, which
+	// the fresh session does not get: a Destroy before the error is not
+	// logged). A panic in Validate unwinds as the handler's would, and leaves the session
 	// new and empty, for a recovery that still uses it.
 	Validate func(*http.Request, *Session) error
 	// ErrorHandler answers a request whose session could not be written,

@@ -397,6 +397,17 @@ function chunkCaps(names, maxCookieSize, attrs, partitioned) {
   return caps;
 }
 
+// browserPath returns a printable ASCII path as browsers send it, as Go's does: a space, ", <, >, ^,
+// `, { and } percent-encoded, an escaped letter, digit, -, ., _ or ~ unescaped (as Chrome does), the
+// rest, another escape among them, as written.
+function browserPath(path) {
+  return path.replace(/[ "<>^`{}]|%([0-9A-Fa-f]{2})/g, (m, hex) => {
+    if (hex === undefined) return `%${m.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+    const c = String.fromCharCode(parseInt(hex, 16));
+    return /[A-Za-z0-9\-._~]/.test(c) ? c : m;
+  });
+}
+
 function attributes(name, { path = '/', domain = '', secure = true, httpOnly = true, sameSite = 'lax', partitioned = false }) {
   // Object.hasOwn: SAME_SITE.constructor is a function, which would be written as the attribute.
   const sameSiteText = Object.hasOwn(SAME_SITE, String(sameSite).toLowerCase()) ? SAME_SITE[String(sameSite).toLowerCase()] : undefined;
@@ -418,12 +429,21 @@ function attributes(name, { path = '/', domain = '', secure = true, httpOnly = t
   }
   if (!path.startsWith('/')) throw new RangeError(`cookiesession: path ${JSON.stringify(path)} must start with /`);
   // As Go's New: browsers match the path against the request path as they send it, percent-encoded,
-  // and no request path holds ?, # or a backslash (sent as /): such a cookie would never come back.
-  const unmatched = /[ "<>?#\\]/.exec(path)?.[0];
+  // and no request path holds ?, # or a backslash (sent as /), nor, in every browser, | (Chrome
+  // sends %7C): such a cookie would never come back.
+  const unmatched = /[?#\\|]/.exec(path)?.[0];
+  if (unmatched === '|') {
+    throw new RangeError(`cookiesession: path ${JSON.stringify(path)} holds "|", which Chrome sends as %7C and Firefox and Safari as it is: no path matches both, and the cookie would not come back in one of them; leave it out of the path`);
+  }
   if (unmatched !== undefined) {
-    throw new RangeError('?#\\'.includes(unmatched)
-      ? `cookiesession: path ${JSON.stringify(path)} holds ${JSON.stringify(unmatched)}, which no request path holds (it starts the query or the fragment, or browsers send it as /): the cookie would never come back; give the path alone`
-      : `cookiesession: path ${JSON.stringify(path)} holds ${JSON.stringify(unmatched)}, which browsers send percent-encoded, and they match the path against the path as sent: the cookie would never come back; write it percent-encoded (/a%20b for "/a b")`);
+    throw new RangeError(`cookiesession: path ${JSON.stringify(path)} holds ${JSON.stringify(unmatched)}, which no request path holds (it starts the query or the fragment, or browsers send it as /): the cookie would never come back; give the path alone`);
+  }
+  const sent = browserPath(path);
+  if (`${sent}/`.includes('/./') || `${sent}/`.includes('/../')) {
+    throw new RangeError(`cookiesession: path ${JSON.stringify(path)} holds a . or .. segment, which browsers resolve before they send the path: the cookie would never come back; write the path without it`);
+  }
+  if (sent !== path) {
+    throw new RangeError(`cookiesession: path ${JSON.stringify(path)} is sent by browsers as ${JSON.stringify(sent)}, and they match the path against the path as sent: the cookie would never come back; write ${JSON.stringify(sent)}`);
   }
   // RFC 6265bis: browsers ignore a longer attribute, and the cookie would apply elsewhere.
   if (utf8.encode(path).length > 1024 || domain.length > 1024) throw new RangeError('cookiesession: path or domain longer than 1024 bytes, which browsers ignore: shorten it');

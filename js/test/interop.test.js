@@ -511,7 +511,7 @@ describe("SessionCookies options, against Go's New", () => {
       { domain: 'example.com:8443' }, { domain: 'example.com/app' }, { domain: 'ex_ample.com' }, { domain: 'exa mple.com' },
       { domain: 'é.example.com' }, { domain: '-a.com' }, { domain: 'a-.com' }, { domain: 'a..com' }, { domain: '..com' }, { domain: '.' },
       { domain: '::1' }, { domain: '[::1]' }, { domain: '256.1.1.1' }, { domain: '01.2.3.4' }, { domain: '1.2.3' }, { domain: '123' },
-      { path: '' }, { path: '/' }, { path: '/app' }, { path: '/a b,c' }, { path: '/a%20b,c' }, { path: '/a"b' }, { path: '/a<b>' }, { path: '/app?x' }, { path: '/#/a' }, { path: '/a\\b' }, { path: 'app' }, { path: '/é' }, { path: '/a;b' }, { path: '/a\u007f' },
+      { path: '' }, { path: '/' }, { path: '/app' }, { path: '/a b,c' }, { path: '/a%20b,c' }, { path: '/a"b' }, { path: '/a<b>' }, { path: '/app?x' }, { path: '/#/a' }, { path: '/a\\b' }, { path: '/users/{id}' }, { path: '/a`b' }, { path: '/a^b' }, { path: '/a|b' }, { path: '/%7Eada' }, { path: '/%61pp' }, { path: '/app/../x' }, { path: '/app/%2E' }, { path: "/a(1)!*'[x]$&+,=:@~-._" }, { path: '/100%/a%2Fb/%zz/%c3%a9' }, { path: '/.well-known' }, { path: 'app' }, { path: '/é' }, { path: '/a;b' }, { path: '/a\u007f' },
       { path: '/a\tb' }, { name: '__Host-s', path: '/app' }, { name: '__Host-s', domain: 'example.com' }, { name: '__Host-s', secure: false },
       { name: '__Secure-s', secure: false }, { name: '__Secure-s', domain: 'example.com', path: '/app' }, { sameSite: 'none', secure: false },
       { partitioned: true, secure: false }, { sameSite: 'strict', httpOnly: false, partitioned: true }, { secure: false, sameSite: 'lax' },
