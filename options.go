@@ -223,7 +223,12 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("cookiesession: MaxCookieSize %d is over %d, the most browsers keep of a cookie's name and value: they would drop the cookie without a word; raise MaxChunks for a larger session",
 			o.MaxCookieSize, browserCookieSize)
 	}
-	return o.checkCookie()
+	if err := o.checkCookie(); err != nil {
+		return err
+	}
+	// Not asked of Options.Retired: a line expires a cookie only with the
+	// Path it was set with, whatever browsers make of it.
+	return pathBrowsersMatch(o.Path)
 }
 
 // browserMaxAge is the longest Max-Age browsers honour. RFC 6265bis has
@@ -378,9 +383,6 @@ func (o *Options) checkCookie() error {
 	}
 	if !strings.HasPrefix(o.Path, "/") {
 		return fmt.Errorf("cookiesession: Path %q must start with /", o.Path)
-	}
-	if err := pathBrowsersMatch(o.Path); err != nil {
-		return err
 	}
 	if len(o.Path) > maxAttribute || len(o.Domain) > maxAttribute {
 		// RFC 6265bis: browsers ignore such an attribute, and the cookie

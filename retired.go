@@ -99,7 +99,8 @@ func sameDomain(a, b string) bool {
 // checkRetired applies New's rules for a cookie to rc, as the earlier
 // configuration had it, with the Manager's Secure and HttpOnly: a line
 // that breaks them (a __Host- name on a Path other than "/") would be
-// dropped by browsers.
+// dropped by browsers. A Path written otherwise than browsers send it
+// (pathBrowsersMatch) is taken: an earlier release wrote it so.
 func (m *Manager) checkRetired(opts *Options, rc RetiredCookie) error {
 	if rc.MaxChunks < 1 || rc.MaxChunks > maxChunks {
 		return fmt.Errorf("MaxChunks %d is not between 1 and %d", rc.MaxChunks, maxChunks)

@@ -399,6 +399,10 @@ func TestRetiredOptions(t *testing.T) {
 		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/a", MaxChunks: 3}, {Path: "/a", Domain: "", MaxChunks: 2}}}, err: "remove it"},
 		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/a"}, {Path: "/a", MaxChunks: 2}}}},
 		{opts: cookiesession.Options{Partitioned: true, Retired: []cookiesession.RetiredCookie{{}}}},
+		// Paths an earlier configuration may have written: the line must
+		// carry the Path as it was, and one with | or %7E came back in
+		// some browsers.
+		{opts: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/a|b"}, {Path: "/%7Eada"}, {Path: "/users/{id}"}, {Path: "/a b"}}}},
 		// Without a Name, the default name's cookie or the Manager's own
 		// moved? New does not guess.
 		{opts: cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Path: "/app"}}}, err: `Options.Retired[0] has no Name, and this Manager's is "sid": say Name: "sid"`},
