@@ -163,7 +163,7 @@ func fleetWrongOrder(t *testing.T, ctx context.Context, haproxy string) {
 		}
 		f.waitAll(t, ctx, "seals with the new key", func(v cookiesession.Metrics) bool { return v.Primary == newID })
 		// Answers to requests sent before the last reload are counted here.
-		sleepCtx(ctx, 500*time.Millisecond)
+		load.drain(t, ctx)
 	})
 	after := load.stage("after", func() { sleepCtx(ctx, settleTime) })
 	res := load.stop()
@@ -619,6 +619,9 @@ type fleetClient struct {
 	reader bool         // only reads after logging in
 	n      int64        // the last value of "n" it wrote; -1 before the first write
 	hit    atomic.Int64 // requests answered without the session
+	// calls and answered count run's requests begun and those whose
+	// answer was checked and counted; drain waits for the second to catch up.
+	calls, answered atomic.Int64
 }
 
 // startLoad logs every client in, then lets them all run until stop.
@@ -766,6 +769,7 @@ func (c *fleetClient) run() {
 		if !sleepCtx(ctx, thinkMin+rand.N(thinkMax-thinkMin)) {
 			return
 		}
+		c.calls.Add(1)
 		switch p := rand.IntN(4); {
 		case c.reader || p < 2:
 			c.read()
@@ -773,6 +777,24 @@ func (c *fleetClient) run() {
 			c.write()
 		default:
 			c.page()
+		}
+		c.answered.Add(1)
+	}
+}
+
+// drain waits until every request the clients had begun has been
+// answered and counted, so that the stage that calls it counts them.
+func (l *fleetLoad) drain(t *testing.T, ctx context.Context) {
+	t.Helper()
+	begun := make([]int64, len(l.clients))
+	for i, c := range l.clients {
+		begun[i] = c.calls.Load()
+	}
+	for i, c := range l.clients {
+		for c.answered.Load() < begun[i] {
+			if !sleepCtx(ctx, 10*time.Millisecond) {
+				t.Fatalf("%s: a request begun before the reload is not answered: %v", c.user, ctx.Err())
+			}
 		}
 	}
 }
