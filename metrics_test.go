@@ -314,7 +314,11 @@ func TestMetricsEdgeCases(t *testing.T) {
 			}
 			before := countersOf(f.m.Metrics())
 			func() {
-				defer func() { _ = recover() }()
+				defer func() {
+					if p := recover(); (p == http.ErrAbortHandler) != strings.HasPrefix(tc.name, "panic") {
+						t.Errorf("the handler's panic reached the caller as %v", p)
+					}
+				}()
 				f.serve(b, func(w http.ResponseWriter, r *http.Request) { tc.h(t, f.m, w, r) })
 			}()
 			after := countersOf(f.m.Metrics())

@@ -746,7 +746,11 @@ func TestSaveBesideTheMiddlewaresSession(t *testing.T) {
 	}))
 	rec := httptest.NewRecorder()
 	func() {
-		defer func() { _ = recover() }()
+		defer func() {
+			if p := recover(); p != "handler failed" {
+				t.Errorf("the recovery got %v, want the handler's panic", p)
+			}
+		}()
 		h.ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
 	}()
 	if got := rec.Result().Header["Set-Cookie"]; got != nil {
