@@ -193,7 +193,8 @@ func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession
 }
 
 // Get returns m's session for this request, opening the cookie at the
-// first call. Call it from the handler's goroutine; the Session it returns
+// first call, which also puts Cookie in the response's Vary, so that a
+// cache below the middleware keys the page on the cookie. Call it from the handler's goroutine; the Session it returns
 // may be used from other goroutines of the request, and after it: hand
 // them the Session, not c. fiber recycles c for another request once the
 // handler returns, so a Get through a kept c (in a goroutine, or in a
@@ -224,6 +225,15 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 			st := scratchPool.Get().(*scratch)
 			st.load(c, m)
 			locals.SetUserValue(key, st)
+			// Cookie goes in Vary now, not only at the save: a middleware
+			// below this one (fiber's cache on a route) reads the response
+			// when the handler returns, before the save, and would serve a
+			// page that shows this session to every client.
+			if resp := &c.Response().Header; len(resp.Peek(fiber.HeaderVary)) == 0 {
+				resp.Set(fiber.HeaderVary, fiber.HeaderCookie)
+			} else {
+				c.Vary(fiber.HeaderCookie)
+			}
 			return st.session
 		}
 		s := sealed(c, m)

@@ -340,6 +340,32 @@ func TestCacheMiddlewareVariesOnCookie(t *testing.T) {
 	}
 }
 
+// TestRouteCacheVariesOnCookie checks fiber's cache middleware on the
+// route, below the session's (app.Get(path, cache.New(), h)): it stores
+// the page when the handler returns, before the session middleware saves,
+// so Get must have put Cookie in Vary by then, or a guest is served the
+// page of the user who came first.
+func TestRouteCacheVariesOnCookie(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m)
+	app.Get("/hello", cache.New(), func(c fiber.Ctx) error {
+		c.Vary("Accept-Language")
+		return c.SendString("hello " + fibersession.Get(c, m).GetString("user"))
+	})
+	ada := newJar()
+	do(t, app, http.MethodPost, "/set?key=user&value=ada", ada)
+	first := do(t, app, http.MethodGet, "/hello", ada)
+	if got := first.header.Values("Vary"); !slices.Equal(got, []string{"Accept-Language, Cookie"}) {
+		t.Errorf("Vary %q, want one line \"Accept-Language, Cookie\"", got)
+	}
+	if r := do(t, app, http.MethodGet, "/hello", newJar()); r.body != "hello " {
+		t.Errorf("a guest's GET /hello after ada's: %q (X-Cache %q); want a page of its own", r.body, r.header.Get("X-Cache"))
+	}
+	if r := do(t, app, http.MethodGet, "/hello", ada); r.body != "hello ada" || r.header.Get("X-Cache") != "hit" {
+		t.Errorf("ada's second GET /hello: %q (X-Cache %q); want her page from the cache", r.body, r.header.Get("X-Cache"))
+	}
+}
+
 // Hostile input gets a fresh session and the cookie is cleared, never a 5xx.
 func TestRefusedCookieIsCleared(t *testing.T) {
 	m := newManager(t, cookiesession.Options{MaxChunks: 3})

@@ -178,6 +178,9 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 	resp := &c.Response().Header
 	for _, key := range coreReads {
 		for _, v := range resp.PeekAll(key) {
+			if key == fiber.HeaderVary && string(v) == fiber.HeaderCookie {
+				continue // Get's own, which the core adds again
+			}
 			h[key] = append(h[key], string(v))
 		}
 	}
