@@ -127,11 +127,23 @@ func (s *Session) markChanged() {
 func (s *Session) bump() {
 	if s.sent && !s.lateLogged {
 		s.lateLogged = true
-		ctx, path := s.origin()
-		s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: session changed after the response was committed; the change was not saved (at warn level once a minute, the others at debug)",
-			slog.String("path", path),
-			slog.String("fix", "change the session, and read Flashes, before the handler writes the status or the body, and not after it returns"))
+		s.logLate()
 	}
+}
+
+// logLate logs the first change that can no longer reach the client. A
+// session the middleware marked sent without committing its response was
+// ended by a panic: the change came from a recoverer outside the
+// middleware (gin's or echo's, whose context still holds the request).
+func (s *Session) logLate() {
+	ctx, path := s.origin()
+	msg := "cookiesession: session changed after the response was committed; the change was not saved (at warn level once a minute, the others at debug)"
+	fix := "change the session, and read Flashes, before the handler writes the status or the body, and not after it returns"
+	if st, ok := ctx.(*requestState); ok && !st.writer.committed {
+		msg = "cookiesession: session changed after the handler panicked; the change was not saved (at warn level once a minute, the others at debug)"
+		fix = "to store in the session while answering a panic, put the recoverer inside the session middleware (in gin or echo, Use it after the session middleware); there, what the handler stored before the panic goes out too"
+	}
+	s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), msg, slog.String("path", path), slog.String("fix", fix))
 }
 
 // refusedSet logs, once per Manager, a value Set refused: code ported
