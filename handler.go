@@ -66,6 +66,9 @@ type Manager struct {
 	// crossSiteLogged: a cross-site request that browsers send without a
 	// cookie of our SameSite used the session.
 	crossSiteLogged atomic.Bool
+	// stackedLogged: the package-level FromContext chose among stacked
+	// Managers' sessions, this one's the innermost.
+	stackedLogged atomic.Bool
 	// validateChangedLogged: Options.Validate changed the copy it is given.
 	validateChangedLogged atomic.Bool
 	// saveFailed, changedLate and lifetimeCut rate the lines logged by
@@ -323,7 +326,7 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 
 // serve is one request through Handler.
 func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
-	outer := FromContext(r.Context())
+	outer := fromContext(r.Context())
 	if outer != nil {
 		if own := m.FromContext(r.Context()); own != nil && own.req != nil {
 			// This Manager's middleware runs outside this one (a global r.Use

@@ -224,6 +224,29 @@ func TestStackedManagers(t *testing.T) {
 	if got != [2]string{"ada", "dark"} || len(rec.Result().Header.Values("Set-Cookie")) != 0 {
 		t.Errorf("second request read %q with Set-Cookie %q", got, rec.Result().Header.Values("Set-Cookie"))
 	}
+	// Code written for one Manager, handed a second, stores into the
+	// innermost's cookie: the package-level FromContext says so, once.
+	lines := f.log.lines("stacked Managers")
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "returned=prefs") ||
+		!strings.Contains(lines[0], "stacked=\"[prefs auth]\"") || !strings.Contains(lines[0], "m.FromContext(r.Context())") {
+		t.Errorf("FromContext under stacked Managers logged %q; want one Warn naming both and the fix", lines)
+	}
+}
+
+// TestOneManagerFromContextQuiet checks that FromContext under one Manager,
+// and Manager.FromContext under two, log nothing.
+func TestOneManagerFromContextQuiet(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "auth"})
+	prefs := f.manager(cookiesession.Options{Name: "prefs"})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada") })
+	f.m.Handler(prefs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, f.m.FromContext(r.Context()), "user", "bob")
+		mustSet(t, prefs.FromContext(r.Context()), "theme", "dark")
+	}))).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+	if lines := f.log.lines("stacked Managers"); len(lines) != 0 {
+		t.Errorf("logged %q", lines)
+	}
 }
 
 // TestStackedManagersCollide checks that Managers whose cookie names

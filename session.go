@@ -593,8 +593,31 @@ func sessionKey(key any, s *Session) bool {
 // FromContext returns the session of the innermost middleware (or
 // NewContext) in ctx, or nil if there is none; calling a method on that
 // nil session panics with a message that names the fix. With several
-// Managers stacked, use Manager.FromContext.
+// Managers stacked, use Manager.FromContext: the first call here that
+// finds more than one Manager's session is logged at Warn, since code
+// written for one Manager stores into the innermost's cookie unseen.
 func FromContext(ctx context.Context) *Session {
+	s := fromContext(ctx)
+	if s != nil && s.outer != nil && !s.mgr.stackedLogged.Load() && !s.mgr.stackedLogged.Swap(true) {
+		warnStacked(ctx, s)
+	}
+	return s
+}
+
+func fromContext(ctx context.Context) *Session {
 	s, _ := ctx.Value(contextKey{}).(*Session)
 	return s
+}
+
+// warnStacked logs a FromContext that chose among stacked Managers.
+func warnStacked(ctx context.Context, s *Session) {
+	var names []string
+	for o := s; o != nil; o = o.outer {
+		if o.mgr != nil {
+			names = append(names, o.mgr.opts.Name)
+		}
+	}
+	s.mgr.logger.Log(ctx, slog.LevelWarn, "cookiesession: FromContext found the sessions of stacked Managers and returned the innermost's (logged once)",
+		slog.String("returned", names[0]), slog.Any("stacked", names),
+		slog.String("fix", "with several Managers, get each session with its own Manager: m.FromContext(r.Context()) (under gin, echo and fiber too), so that each value goes to the cookie meant for it"))
 }

@@ -81,7 +81,9 @@ func Middleware(m *cookiesession.Manager) echo.MiddlewareFunc {
 
 // Session returns the request's session, or nil if Middleware did not run.
 // With several Managers' middleware on one route it returns the innermost
-// one's; m.FromContext(c.Request().Context()) returns a given Manager's.
+// one's, and its first such call is logged at Warn (as
+// cookiesession.FromContext's); m.FromContext(c.Request().Context()) returns a given
+// Manager's.
 func Session(c *echo.Context) *cookiesession.Session {
 	return cookiesession.FromContext(c.Request().Context())
 }
