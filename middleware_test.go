@@ -239,7 +239,9 @@ func TestOneManagerFromContextQuiet(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{Name: "auth"})
 	prefs := f.manager(cookiesession.Options{Name: "prefs"})
 	b := newClientCookies()
-	f.serve(b, func(w http.ResponseWriter, r *http.Request) { mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada") })
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+	})
 	f.m.Handler(prefs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mustSet(t, f.m.FromContext(r.Context()), "user", "bob")
 		mustSet(t, prefs.FromContext(r.Context()), "theme", "dark")
