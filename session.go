@@ -138,7 +138,10 @@ func (s *Session) bump() {
 func (s *Session) logLate() {
 	ctx, path := s.origin()
 	msg := "cookiesession: session changed after the response was committed; the change was not saved (at warn level once a minute, the others at debug)"
-	fix := "change the session, and read Flashes, before the handler writes the status or the body, and not after it returns"
+	// The commit may have been an http.TimeoutHandler's 503 inside the
+	// middleware, written while the handler ran on: a handler that wrote
+	// nothing would not recognise itself in the first half of the fix.
+	fix := "change the session, and read Flashes, before the handler writes the status or the body, and not after it returns; a handler inside an http.TimeoutHandler that has answered 503 can no longer change it: stop its work when r.Context() is done"
 	if st, ok := ctx.(*requestState); ok && !st.writer.committed {
 		msg = "cookiesession: session changed after the handler panicked; the change was not saved (at warn level once a minute, the others at debug)"
 		fix = "to store in the session while answering a panic, put the recoverer inside the session middleware (in gin or echo, Use it after the session middleware); there, what the handler stored before the panic goes out too"
