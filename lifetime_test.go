@@ -114,6 +114,13 @@ func TestRememberMeOverTLS(t *testing.T) {
 	if c.MaxAge != int((7 * day).Seconds()) {
 		t.Errorf("checked: Max-Age %d, want the 7-day idle window %d", c.MaxAge, int((7 * day).Seconds()))
 	}
+	// Within a second, as on a real clock, the whole seconds left before
+	// the token's whole-second deadline are one fewer (README says so).
+	f.clock.Advance(500 * time.Millisecond)
+	c = sessionCookie(t, newTLSClient(t, srv).post("/login", url.Values{"user": {"cy"}, "remember": {"on"}}))
+	if want := int((7 * day).Seconds()) - 1; c.MaxAge != want {
+		t.Errorf("checked at half a second: Max-Age %d, want %d", c.MaxAge, want)
+	}
 
 	f.advanceTo(start, 20*time.Minute)
 	if _, got := short.get("/me"); got != "ada" {
