@@ -9,13 +9,19 @@ const MAX_KEYS = 256;
 const KEY_SIZE = 32;
 const utf8 = new TextEncoder();
 
+// built is what parseRing passes the constructor: a ring built by hand
+// (the class is exported for instanceof) would skip every check of
+// FORMAT.md section 6, a secret of 32 zero bytes among them.
+const built = Symbol('parsed');
+
 /** A key ring: the keys that open tokens, and which one seals when. */
 export class KeyRing {
   #keys; // Map id -> {id, secret, promoteAt (ns BigInt) | null}
   #primary;
   #scheduled; // keys with a promotion time, by ascending time (stable)
 
-  constructor(keys, primary) {
+  constructor(keys, primary, token) {
+    if (token !== built) throw new TypeError('cookiesession: a KeyRing comes from parseKeyRing, which checks its keys: pass parseKeyRing the ring\'s text form');
     this.#keys = new Map(keys.map((k) => [k.id, k]));
     this.#primary = primary;
     this.#scheduled = keys.filter((k) => k.promoteAt !== null).sort((a, b) => (a.promoteAt < b.promoteAt ? -1 : a.promoteAt > b.promoteAt ? 1 : 0));
@@ -135,7 +141,7 @@ function parseRing(text) {
   const primary = parseKeyID(primaryText, ' (primary)');
   const keys = keysJSON.map(parseKey);
   checkRing(keys, primary);
-  return new KeyRing(keys, primary);
+  return new KeyRing(keys, primary, built);
 }
 
 // byteOrderMark refuses text that starts with a byte-order mark, naming it

@@ -8,7 +8,7 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { runInNewContext } from 'node:vm';
-import { Codec, GoTime, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
+import { Codec, GoTime, KeyRing, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
 import { repoRoot, ringText } from './helpers.js';
 
 const ring = parseKeyRing(ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]));
@@ -490,6 +490,13 @@ describe('a secret of 32 zero bytes', () => {
       assert.throws(() => parseKeyRing(text), refused, text);
       assert.throws(() => parseKeyRing(new TextEncoder().encode(text)), refused, 'as bytes');
     }
+  });
+  it('cannot reach a Codec through the KeyRing constructor, which parseKeyRing alone calls', () => {
+    // The class is exported (instanceof): built by hand, it took any secret, and the Codec sealed under it.
+    const made = /^cookiesession: a KeyRing comes from parseKeyRing/;
+    assert.throws(() => new KeyRing([{ id: 7, secret: zero, promoteAt: null }], 7), { name: 'TypeError', message: made });
+    assert.throws(() => new KeyRing([{ id: 7, secret: other, promoteAt: null }], 7), { name: 'TypeError', message: made });
+    assert.throws(() => new KeyRing(), { name: 'TypeError', message: made });
   });
 });
 
