@@ -255,14 +255,15 @@ func (m *Manager) validate(r *http.Request, s *Session) error {
 // warnValidateChanged logs, once per Manager, a Validate that changed the
 // copy it was given (Set, Destroy, SetLifetime, SkipRefresh, ...): the
 // change is dropped, though Set returned nil. Of a Validate that refused
-// the session, it logs only a copy left holding values or a Lifetime,
-// which the fresh session does not get: one that only ended the copy
-// (Destroy, Clear) asked for what the refusal does.
+// the session, it logs only a value or a Lifetime the copy was given and
+// s did not hold, which the fresh session does not get: one that only
+// took from the copy (Destroy, Clear, Delete) asked for what the refusal
+// does. s's lock is held.
 func (m *Manager) warnValidateChanged(s *Session, r *http.Request, snap *Session, refused bool) {
 	snap.mu.Lock()
 	changed := snap.changed || snap.renewed || snap.destroyed || snap.touched || snap.skipRefresh
 	if refused {
-		changed = snap.changed && (snap.values.Len() > 0 || snap.lifetime != Lifetime{})
+		changed = snap.changed && (snap.values.adds(&s.values) || snap.lifetime != s.lifetime && snap.lifetime != Lifetime{})
 	}
 	snap.mu.Unlock()
 	if !changed || m.validateChangedLogged.Load() || m.validateChangedLogged.Swap(true) {

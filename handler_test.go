@@ -766,9 +766,17 @@ func TestValidateRefusalChangeLogged(t *testing.T) {
 		change func(*cookiesession.Session)
 		warn   bool
 	}{
-		"Set":     {func(s *cookiesession.Session) { mustSet(t, s, "notice", "signed out elsewhere") }, true},
+		"Set":                {func(s *cookiesession.Session) { mustSet(t, s, "notice", "signed out elsewhere") }, true},
+		"Set of a new value": {func(s *cookiesession.Session) { mustSet(t, s, "user", "mallory") }, true},
+		"SetLifetime": {func(s *cookiesession.Session) {
+			if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: 2 * time.Hour}); err != nil {
+				t.Error(err)
+			}
+		}, true},
 		"Destroy": {(*cookiesession.Session).Destroy, false},
 		"Clear":   {(*cookiesession.Session).Clear, false},
+		// What the session held, less a value: a refusal drops it all the same.
+		"Delete": {func(s *cookiesession.Session) { s.Delete("user") }, false},
 	} {
 		t.Run(name, func(t *testing.T) {
 			refuse := false
@@ -780,7 +788,14 @@ func TestValidateRefusalChangeLogged(t *testing.T) {
 				return errRevoked
 			}})
 			b := newClientCookies()
-			f.serve(b, setString(t, "user", "alice"))
+			f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				mustSet(t, s, "user", "alice")
+				mustSet(t, s, "theme", "dark")
+				if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: time.Hour}); err != nil {
+					t.Error(err)
+				}
+			})
 			refuse = true
 			var o observed
 			f.serve(b, observe(t, &o, http.StatusOK))

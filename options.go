@@ -143,9 +143,9 @@ type Options struct {
 	// It is given a copy of the session to read, which FromContext on the
 	// request's context, and Manager.Load of the request, also return;
 	// changes to it are dropped, and the first is logged at Warn (of a
-	// refused session, a copy left holding values or a Lifetime, which
-	// the fresh session does not get: a Destroy before the error is not
-	// logged). A panic in Validate unwinds as the handler's would, and leaves the session
+	// refused session, a value or Lifetime stored in the copy, which the
+	// fresh session does not get: a Delete, Clear or Destroy before the
+	// error is not logged). A panic in Validate unwinds as the handler's would, and leaves the session
 	// new and empty, for a recovery that still uses it.
 	Validate func(*http.Request, *Session) error
 	// ErrorHandler answers a request whose session could not be written,

@@ -173,6 +173,20 @@ func (v *Values) span(key string) (start, end int, found bool) {
 	return len(v.enc), len(v.enc), false
 }
 
+// adds reports whether v holds an entry, key and value, that orig does not:
+// a Set since v was copied from orig.
+func (v *Values) adds(orig *Values) bool {
+	for off, end := 0, 0; off < len(v.enc); off = end {
+		var key string
+		key, end = v.next(off)
+		start, origEnd, found := orig.span(key)
+		if !found || orig.enc[start:origEnd] != v.enc[off:end] {
+			return true
+		}
+	}
+	return false
+}
+
 // next returns the key of the entry that starts at off, and where it ends.
 // The encoding is valid, so nothing is checked.
 func (v *Values) next(off int) (key string, end int) {
