@@ -145,8 +145,9 @@ type Options struct {
 	// changes to it are dropped, and the first is logged at Warn (of a
 	// refused session, a value or Lifetime stored in the copy, which the
 	// fresh session does not get: a Delete, Clear or Destroy before the
-	// error is not logged). A panic in Validate unwinds as the handler's would, and leaves the session
-	// new and empty, for a recovery that still uses it.
+	// error is not logged). A panic in Validate unwinds as the handler's
+	// would, and leaves the session new and empty, for a recovery that
+	// still uses it.
 	Validate func(*http.Request, *Session) error
 	// ErrorHandler answers a request whose session could not be written,
 	// before anything was sent to the client. The error matches ErrTooLarge
