@@ -212,6 +212,7 @@ func TestLifetimeKeptAcrossReseals(t *testing.T) {
 
 func TestSetLifetimeRefusesBadDurations(t *testing.T) {
 	s := newSession(t, newFixture(t, cookiesession.Options{}))
+	codec := newTestCodec(t, ringOf(t, 1), cookiesession.CodecOptions{Name: "s"})
 	for _, c := range []struct {
 		l    cookiesession.Lifetime
 		says string // the error names the field
@@ -223,6 +224,11 @@ func TestSetLifetimeRefusesBadDurations(t *testing.T) {
 	} {
 		if err := s.SetLifetime(c.l); err == nil || !strings.Contains(err.Error(), c.says) {
 			t.Errorf("SetLifetime(%+v): %v, want an error saying %q", c.l, err, c.says)
+		}
+		// Seal names the Record's field, as the CHANGELOG says.
+		says := strings.Replace(c.says, "SetLifetime:", "Record.Lifetime:", 1)
+		if _, err := codec.SealAt(&cookiesession.Record{Lifetime: c.l}, fixedNow); err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("Seal of a Record with Lifetime %+v: %v, want an error saying %q", c.l, err, says)
 		}
 	}
 	if s.Len() != 0 || s.IsNew() != true {
