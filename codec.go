@@ -233,8 +233,13 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	c := &Codec{ring: ring, name: opts.Name, maxAge: opts.MaxAge, idle: opts.IdleTimeout, maxLen: opts.MaxTokenLen}
 	setDefault(&c.maxAge, 24*time.Hour)
 	setDefault(&c.maxLen, 4096)
-	if c.maxAge < time.Second || (c.idle > 0 && c.idle < time.Second) {
-		return nil, errors.New("cookiesession: MaxAge and IdleTimeout must be at least one second")
+	for _, f := range [...]struct {
+		name string
+		d    time.Duration
+	}{{"MaxAge", c.maxAge}, {"IdleTimeout", c.idle}} {
+		if f.d > 0 && f.d < time.Second {
+			return nil, fmt.Errorf("cookiesession: %s %v is under a second, and tokens carry whole seconds: give at least 1s", f.name, f.d)
+		}
 	}
 	// Tokens carry whole seconds, so the lifetimes are whole seconds too.
 	c.maxAge, c.idle = c.maxAge.Truncate(time.Second), c.idle.Truncate(time.Second)
