@@ -14,7 +14,9 @@
 // with HandleError: a custom HTTPErrorHandler must skip a response that is
 // already committed, as echo's default one does, or it writes its answer
 // twice. The middleware adds no call for an error that comes back with
-// the response already written.
+// the response already written, nor for the request's context ending (a
+// ContextTimeout before the middleware): that one goes up to the
+// middleware that ended it, which answers 503.
 //
 //	e := echo.New()
 //	e.Use(echosession.Middleware(sessions))
@@ -31,6 +33,7 @@
 package echosession
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 
@@ -99,7 +102,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	st.c.SetRequest(r)
 	st.resp.Writer = w
 	st.err = st.next(st.c)
-	if st.err != nil && !st.resp.Committed {
+	if st.err != nil && !st.resp.Committed && !endedOutside(r, st.err) {
 		// echo's HTTPErrorHandler answers here, inside the Manager's
 		// middleware, as echo's own Logger middleware has it answer: a
 		// change it makes to the session (a flash message) goes out with
@@ -107,8 +110,19 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		// default handler does not answer a committed response again. A
 		// response already committed (the handler wrote, then failed; an
 		// inner RequestLogger answered) gets no extra call from here.
+		// Nor does the request's context ending (endedOutside).
 		st.c.Error(st.err)
 	}
+}
+
+// endedOutside reports whether err is the request's own context ending, as
+// a ContextTimeout before this middleware ends it: that middleware turns
+// the error into its answer (503), which an answer here would pre-empt
+// with echo's 500. The session's cookie is committed when the chain
+// returns, and goes out with that answer.
+func endedOutside(r *http.Request, err error) bool {
+	ended := r.Context().Err()
+	return ended != nil && errors.Is(err, ended)
 }
 
 // stateOf finds the target the Manager's writer wraps.

@@ -18,7 +18,9 @@
 // HTTPErrorHandler must skip a response that is already committed, as
 // echo's default one does, or it writes its answer twice. The middleware
 // adds no call for an error that comes back with the response already
-// written.
+// written, nor for the request's context ending (a ContextTimeout before
+// the middleware): that one goes up to the middleware that ended it, which
+// answers 503.
 //
 // echo v5's Recover does not answer a panic: it returns it as an error,
 // which echo's error handler answers after the chain. Put Recover before
@@ -43,6 +45,7 @@
 package echosession
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 
@@ -113,7 +116,7 @@ func serve(w http.ResponseWriter, r *http.Request) {
 	st.c.SetRequest(r)
 	st.c.SetResponse(w)
 	st.err = st.next(st.c)
-	if st.err != nil && !st.committed() {
+	if st.err != nil && !st.committed() && !endedOutside(r, st.err) {
 		// echo's HTTPErrorHandler answers here, inside the Manager's
 		// middleware: a change it makes to the session (a flash message)
 		// goes out with its response. The error still goes up the chain,
@@ -122,10 +125,21 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		// failed; an inner RequestLogger answered) gets no extra call
 		// from here. A Context made by echo.NewContext without an Echo
 		// (a unit test's) has no error handler: the error just goes up.
+		// Nor does the request's context ending (endedOutside).
 		if e := st.c.Echo(); e != nil {
 			e.HTTPErrorHandler(st.c, st.err)
 		}
 	}
+}
+
+// endedOutside reports whether err is the request's own context ending, as
+// a ContextTimeout before this middleware ends it: that middleware turns
+// the error into its answer (503), which an answer here would pre-empt
+// with echo's 500. The session's cookie is committed when the chain
+// returns, and goes out with that answer.
+func endedOutside(r *http.Request, err error) bool {
+	ended := r.Context().Err()
+	return ended != nil && errors.Is(err, ended)
 }
 
 // committed reports whether echo's Response under the chain's own writer

@@ -254,6 +254,45 @@ func TestErrorHandlerChangesSession(t *testing.T) {
 	}
 }
 
+// TestContextTimeoutEitherSide times a request out with echo's
+// ContextTimeout before and after the middleware. Either way the client
+// gets ContextTimeout's 503 with what the handler stored: before it, the
+// handler's context error is not answered inside the middleware, where
+// echo's error handler would answer 500 before ContextTimeout could turn
+// it into 503.
+func TestContextTimeoutEitherSide(t *testing.T) {
+	for _, before := range []bool{true, false} {
+		t.Run(fmt.Sprintf("before=%v", before), func(t *testing.T) {
+			m := newManager(t)
+			e := echo.New()
+			timeout := middleware.ContextTimeout(20 * time.Millisecond)
+			if before {
+				e.Use(timeout, echosession.Middleware(m))
+			} else {
+				e.Use(echosession.Middleware(m), timeout)
+			}
+			e.GET("/slow", func(c *echo.Context) error {
+				if err := echosession.Session(c).Set("user", "ada"); err != nil {
+					return err
+				}
+				<-c.Request().Context().Done()
+				return c.Request().Context().Err()
+			})
+			e.GET("/whoami", func(c *echo.Context) error {
+				return c.String(http.StatusOK, "user="+echosession.Session(c).GetString("user"))
+			})
+			cl := newClient(t, newServer(t, e))
+			resp, _ := cl.do(http.MethodGet, "/slow")
+			if resp.StatusCode != http.StatusServiceUnavailable || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+				t.Fatalf("GET /slow: %d, Set-Cookie %v; want 503 with the cookie", resp.StatusCode, setCookies(resp))
+			}
+			if _, body := cl.do(http.MethodGet, "/whoami"); body != "user=ada" {
+				t.Errorf("after the timeout: %q", body)
+			}
+		})
+	}
+}
+
 // TestReadmeEcho5 compiles the README's echo v5 snippet against this
 // module.
 func TestReadmeEcho5(t *testing.T) { compileReadmeBlock(t, `"github.com/labstack/echo/v5"`) }
