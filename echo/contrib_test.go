@@ -1,6 +1,8 @@
 package echosession_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -169,4 +171,42 @@ func TestFromEchoContribDifferences(t *testing.T) {
 			t.Errorf("login cookies %v, want one with a Max-Age of a week", cks)
 		}
 	})
+}
+
+// TestGzipOrderTooLarge stores a session too large to save with echo's
+// Gzip before and after the middleware. Before it, the ErrorHandler's
+// answer is compressed as labelled. After it, Gzip has put
+// Content-Encoding: gzip in the header map the middleware shares by the
+// time the commit fails, and the ErrorHandler's plain body goes out under
+// that label, which the client cannot read: README's table says to put
+// Gzip before the middleware.
+func TestGzipOrderTooLarge(t *testing.T) {
+	for _, before := range []bool{true, false} {
+		t.Run(fmt.Sprintf("before=%v", before), func(t *testing.T) {
+			m := newManager(t)
+			e := echo.New()
+			if before {
+				e.Use(middleware.Gzip(), echosession.Middleware(m))
+			} else {
+				e.Use(echosession.Middleware(m), middleware.Gzip())
+			}
+			e.GET("/big", func(c echo.Context) error {
+				if err := echosession.Session(c).Set("blob", strings.Repeat("x", tooLargeBlob)); err != nil {
+					return err
+				}
+				return c.String(http.StatusOK, "stored")
+			})
+			srv := newServer(t, e)
+			resp, err := srv.Client().Get(srv.URL + "/big") // the transport asks for gzip and undoes it
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			readable := err == nil && string(body) == "session too large\n"
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || readable != before {
+				t.Errorf("%d, Content-Encoding %q, body %q (%v); want 413, readable %v", resp.StatusCode, resp.Header.Get("Content-Encoding"), body, err, before)
+			}
+		})
+	}
 }
