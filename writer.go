@@ -163,7 +163,7 @@ func (w *responseWriter) writeFailed(err error) {
 	}
 	m.logger.WarnContext(s.req.Context(), "cookiesession: an http.TimeoutHandler outside the middleware answered 503 without the session's cookie: the session change was not saved (logged once)",
 		slog.String("path", urlPath(s.req)),
-		slog.String("fix", "put http.TimeoutHandler inside the middleware: sessions.Handler(http.TimeoutHandler(h, d, msg))"))
+		slog.String("fix", "put http.TimeoutHandler inside the middleware: sessions.Handler(http.TimeoutHandler(h, d, msg)); in echo, use middleware.ContextTimeout in place of the deprecated middleware.Timeout"))
 }
 
 // timeoutWriterType names the writer http.TimeoutHandler gives its

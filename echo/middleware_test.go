@@ -278,6 +278,57 @@ func TestContextTimeoutEitherSide(t *testing.T) {
 	}
 }
 
+// TestTimeoutBeforeMiddlewareLogged puts echo's Timeout, an
+// http.TimeoutHandler, before the middleware: its 503 goes out without the
+// session's cookie, and the warning names the fix in echo's terms,
+// ContextTimeout (TestContextTimeoutEitherSide).
+func TestTimeoutBeforeMiddlewareLogged(t *testing.T) {
+	var logged strings.Builder
+	m := managerWith(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	release, finished := make(chan struct{}), make(chan struct{})
+	e := echo.New()
+	//lint:ignore SA1019 the deprecated Timeout is what the warning is about
+	e.Use(middleware.TimeoutWithConfig(middleware.TimeoutConfig{Timeout: 20 * time.Millisecond}),
+		func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error { defer close(finished); return next(c) }
+		},
+		echosession.Middleware(m))
+	e.POST("/login", func(c echo.Context) error {
+		if err := echosession.Session(c).Set("user", "ada"); err != nil {
+			return err
+		}
+		<-release // the client has the timeout's 503
+		return c.Redirect(http.StatusSeeOther, "/")
+	})
+	resp, _ := newClient(t, newServer(t, e)).do(http.MethodPost, "/login")
+	close(release)
+	<-finished
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header["Set-Cookie"] != nil {
+		t.Errorf("POST /login: %d, Set-Cookie %q; want the timeout's 503 without a cookie", resp.StatusCode, resp.Header["Set-Cookie"])
+	}
+	if !strings.Contains(logged.String(), "use middleware.ContextTimeout") {
+		t.Errorf("the warning does not name echo's fix; log:\n%s", logged.String())
+	}
+}
+
+// TestSessionOffItsRoutePanics reads a Manager's session on a route its
+// middleware is not on (it is on another group): the panic names the
+// adapter's Middleware as the fix, not only net/http's Manager.Handler.
+func TestSessionOffItsRoutePanics(t *testing.T) {
+	prefs := namedManager(t, "prefs")
+	e := echo.New()
+	e.Group("/prefs", echosession.Middleware(prefs))
+	var msg string
+	e.GET("/", func(c echo.Context) error {
+		defer func() { msg = fmt.Sprint(recover()) }()
+		return c.String(http.StatusOK, prefs.FromContext(c.Request().Context()).GetString("theme"))
+	})
+	newClient(t, newServer(t, e)).do(http.MethodGet, "/")
+	if !strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "echo or fiber, that package's Middleware on this route") {
+		t.Errorf("panic %q does not name the adapter's fix", msg)
+	}
+}
+
 // TestReadmeEcho compiles the README's echo snippet against this module.
 func TestReadmeEcho(t *testing.T) { compileReadmeBlock(t, `"github.com/labstack/echo/v4"`) }
 
