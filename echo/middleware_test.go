@@ -240,16 +240,26 @@ func TestErrorHandlerChangesSession(t *testing.T) {
 }
 
 // TestContextTimeoutEitherSide times a request out with echo's
-// ContextTimeout before and after the middleware. Either way the client
-// gets ContextTimeout's 503 with what the handler stored: before it, the
-// handler's context error is not answered inside the middleware, where
-// echo's error handler would answer 500 before ContextTimeout could turn
-// it into 503.
+// ContextTimeout before and after the middleware, under an error handler
+// that stores a flash. Either way the client gets ContextTimeout's 503 with
+// what the handler stored. After the middleware, the error handler answers
+// inside it and its flash goes out too. Before it, the handler's context
+// error is not answered inside the middleware, where echo's error handler
+// would answer 500 before ContextTimeout could turn it into 503; it
+// answers after the commit, and its flash is logged as not saved.
 func TestContextTimeoutEitherSide(t *testing.T) {
 	for _, before := range []bool{true, false} {
 		t.Run(fmt.Sprintf("before=%v", before), func(t *testing.T) {
-			m := newManager(t)
+			var logged strings.Builder
+			m := managerWith(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 			e := echo.New()
+			e.HTTPErrorHandler = func(err error, c echo.Context) {
+				if c.Response().Committed {
+					return
+				}
+				echosession.Session(c).AddFlash("timed out")
+				e.DefaultHTTPErrorHandler(err, c)
+			}
 			timeout := middleware.ContextTimeout(20 * time.Millisecond)
 			if before {
 				e.Use(timeout, echosession.Middleware(m))
@@ -264,15 +274,23 @@ func TestContextTimeoutEitherSide(t *testing.T) {
 				return c.Request().Context().Err()
 			})
 			e.GET("/whoami", func(c echo.Context) error {
-				return c.String(http.StatusOK, "user="+echosession.Session(c).GetString("user"))
+				s := echosession.Session(c)
+				return c.String(http.StatusOK, fmt.Sprintf("user=%s flashes=%q", s.GetString("user"), s.Flashes()))
 			})
 			cl := newClient(t, newServer(t, e))
 			resp, _ := cl.do(http.MethodGet, "/slow")
 			if resp.StatusCode != http.StatusServiceUnavailable || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
 				t.Fatalf("GET /slow: %d, Set-Cookie %v; want 503 with the cookie", resp.StatusCode, setCookies(resp))
 			}
-			if _, body := cl.do(http.MethodGet, "/whoami"); body != "user=ada" {
-				t.Errorf("after the timeout: %q", body)
+			want := `user=ada flashes=["timed out"]`
+			if before {
+				want = "user=ada flashes=[]"
+				if !strings.Contains(logged.String(), "the change was not saved") {
+					t.Errorf("the error handler's flash was not logged as not saved; log:\n%s", logged.String())
+				}
+			}
+			if _, body := cl.do(http.MethodGet, "/whoami"); body != want {
+				t.Errorf("after the timeout: %q, want %q", body, want)
 			}
 		})
 	}
