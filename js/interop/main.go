@@ -25,30 +25,31 @@ import (
 )
 
 type request struct {
-	Op              string    `json:"op"`
-	Ring            string    `json:"ring"`
-	Name            string    `json:"name"`
-	Now             int64     `json:"now"`
-	Created         int64     `json:"created"`
-	MaxAge          int64     `json:"max_age"`
-	Idle            int64     `json:"idle"`
-	MaxLifetime     int64     `json:"max_lifetime"`
-	Lifetime        *lifetime `json:"lifetime"`
-	BrowserSession  bool      `json:"browser_session"`
-	MaxTokenLen     int       `json:"max_token_len"`
-	MaxChunks       int       `json:"max_chunks"`
-	MaxCookieSize   int       `json:"max_cookie_size"`
-	Path            string    `json:"path"`
-	Domain          string    `json:"domain"`
-	DisableSecure   bool      `json:"disable_secure"`
-	DisableHTTPOnly bool      `json:"disable_http_only"`
-	SameSite        string    `json:"same_site"`
-	Partitioned     bool      `json:"partitioned"`
-	Token           string    `json:"token"`
-	Cookie          string    `json:"cookie"`
-	CookieLines     []string  `json:"cookie_lines"` // more Cookie header lines, after Cookie
-	Hex             string    `json:"hex"`
-	Values          []value   `json:"values"`
+	Op               string    `json:"op"`
+	Ring             string    `json:"ring"`
+	Name             string    `json:"name"`
+	Now              int64     `json:"now"`
+	Created          int64     `json:"created"`
+	MaxAge           int64     `json:"max_age"`
+	Idle             int64     `json:"idle"`
+	MaxLifetime      int64     `json:"max_lifetime"`
+	Lifetime         *lifetime `json:"lifetime"`
+	BrowserSession   bool      `json:"browser_session"`
+	MaxTokenLen      int       `json:"max_token_len"`
+	MaxChunks        int       `json:"max_chunks"`
+	RefreshThreshold float64   `json:"refresh_threshold"`
+	MaxCookieSize    int       `json:"max_cookie_size"`
+	Path             string    `json:"path"`
+	Domain           string    `json:"domain"`
+	DisableSecure    bool      `json:"disable_secure"`
+	DisableHTTPOnly  bool      `json:"disable_http_only"`
+	SameSite         string    `json:"same_site"`
+	Partitioned      bool      `json:"partitioned"`
+	Token            string    `json:"token"`
+	Cookie           string    `json:"cookie"`
+	CookieLines      []string  `json:"cookie_lines"` // more Cookie header lines, after Cookie
+	Hex              string    `json:"hex"`
+	Values           []value   `json:"values"`
 }
 
 // lifetime is a session's own Lifetime, in whole seconds.
@@ -234,7 +235,7 @@ func managerAnswer(req request) (answer, error) {
 		Name: req.Name, MaxAge: time.Duration(req.MaxAge) * time.Second, MaxChunks: req.MaxChunks,
 		MaxCookieSize: req.MaxCookieSize, Now: func() time.Time { return now },
 		MaxLifetime: time.Duration(req.MaxLifetime) * time.Second, BrowserSession: req.BrowserSession,
-		IdleTimeout: time.Duration(req.Idle) * time.Second, Path: req.Path, Domain: req.Domain,
+		IdleTimeout: time.Duration(req.Idle) * time.Second, RefreshThreshold: req.RefreshThreshold, Path: req.Path, Domain: req.Domain,
 		DisableSecure: req.DisableSecure, DisableHttpOnly: req.DisableHTTPOnly, SameSite: sameSite[req.SameSite],
 		Partitioned: req.Partitioned, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})

@@ -82,6 +82,14 @@ export function checkMembers(what, obj, names, flags = []) {
 const opened = new WeakMap();
 const lifetimeText = (l) => `${l.maxAge} ${l.idleTimeout} ${l.browserSession}`;
 
+/**
+ * What Go's Manager does with a session it read and did not change, at now:
+ * 'refresh' when a rolling refresh is due, 'rekey' when the token is under
+ * a key that no longer seals, else null. For SessionCookies.refresh; set in
+ * Codec's static block, which can read the lifetimes.
+ */
+export let resealDue;
+
 /** Reports whether lifetime is one that open read, unchanged since. */
 export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) === lifetimeText(lifetime);
 
@@ -125,6 +133,10 @@ export class Codec {
   #idle;
   #ceiling; // maxLifetime: bounds every session's MaxAge and idle timeout
   #maxLen;
+
+  static {
+    resealDue = (codec, record, now, threshold) => codec.#resealDue(record, now, threshold);
+  }
 
   constructor(ring, options = {}) {
     if (!(ring instanceof KeyRing)) throw new TypeError('cookiesession: Codec needs a KeyRing from parseKeyRing');
@@ -217,6 +229,24 @@ export class Codec {
       throw err;
     }
     return { id: plain.slice(16, PLAIN_HEADER), created, expires, keyId, lifetime, values: null };
+  }
+
+  // #resealDue is Go's Manager.refreshDue, then its re-key rule: a refresh
+  // is due when less than threshold of the idle window is left and a
+  // re-seal would move the deadline, or when the deadline lies further
+  // than the idle window (and the clock skew) allows, as for a token
+  // sealed under a longer one; a re-key when the key that would seal it is
+  // not the one it came under (see #sealKey).
+  #resealDue(record, now, threshold) {
+    const nowMs = BigInt(checkDate(now).getTime());
+    const { idle } = this.#limits(record.lifetime);
+    if (idle > 0n) {
+      const left = record.expires * 1000n - nowMs;
+      if (left > (idle + CLOCK_SKEW) * 1000n) return 'refresh';
+      const moves = this.#expiry(record.created, secondsOf(now), record.lifetime) > record.expires;
+      if (Number(left) < Number(idle) * 1000 * threshold && moves) return 'refresh';
+    }
+    return this.#sealKey(record.keyId, now) === record.keyId ? null : 'rekey';
   }
 
   /**

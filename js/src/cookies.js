@@ -2,7 +2,7 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { checkMembers, Codec, isOpened, MIN_TOKEN_LEN, sealLifetime, SessionError } from './codec.js';
+import { checkMembers, Codec, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
@@ -19,7 +19,7 @@ const MAX_COOKIES = 3000; // net/http's limit: more cookies than this count as n
  */
 const BROWSER_MAX_AGE = 400 * 86400;
 const SAME_SITE = { lax: 'Lax', strict: 'Strict', none: 'None' };
-const OPTIONS = ['name', 'maxAge', 'idleTimeout', 'maxLifetime', 'maxCookieSize', 'maxChunks', 'path', 'domain', 'secure', 'httpOnly', 'sameSite', 'partitioned', 'browserSession'];
+const OPTIONS = ['name', 'maxAge', 'idleTimeout', 'refreshThreshold', 'maxLifetime', 'maxCookieSize', 'maxChunks', 'path', 'domain', 'secure', 'httpOnly', 'sameSite', 'partitioned', 'browserSession'];
 const FLAGS = ['secure', 'httpOnly', 'partitioned', 'browserSession'];
 const utf8 = new TextEncoder();
 
@@ -44,10 +44,15 @@ export class SessionCookies {
   #maxAge;
   #idle;
   #ceiling;
+  #threshold;
 
   constructor(ring, options = {}) {
     checkMembers('SessionCookiesOptions', options, OPTIONS, FLAGS);
-    const { name = 'session', maxCookieSize = 4096, maxChunks = 1, browserSession = false } = options;
+    const { name = 'session', maxCookieSize = 4096, maxChunks = 1, browserSession = false, refreshThreshold = 0.5 } = options;
+    if (typeof refreshThreshold !== 'number' || !(refreshThreshold > 0 && refreshThreshold <= 1)) {
+      throw new RangeError(`cookiesession: refreshThreshold ${String(refreshThreshold)} is not in (0, 1], as Go's Options.RefreshThreshold`);
+    }
+    this.#threshold = refreshThreshold;
     if (!Number.isInteger(maxChunks) || maxChunks < 1 || maxChunks > MAX_CHUNKS_LIMIT) {
       throw new RangeError(`cookiesession: maxChunks must be between 1 and ${MAX_CHUNKS_LIMIT}`);
     }
@@ -235,6 +240,22 @@ export class SessionCookies {
       token = token.slice(n);
     }
     return lines.concat(this.clear(lines.length > 1 ? this.#names.length : sent).slice(lines.length));
+  }
+
+  /**
+   * Set-Cookie values for a session read and not changed, as Go's Manager
+   * would send them at now: record sealed again with a new deadline when a
+   * rolling refresh is due, or under the primary key with its deadline
+   * kept when its token is under an old one; else none ([]). Without it,
+   * a user active only here is signed out after idleTimeout, and keeps a
+   * key that is to be removed.
+   */
+  refresh(record, now = new Date(), sent = this.#names.length) {
+    checkSent(sent);
+    const due = resealDue(this.codec, record, now, this.#threshold);
+    if (due === null) return [];
+    if (due === 'refresh') record.expires = undefined;
+    return this.seal(record, now, sent);
   }
 
   // #checkLifetime refuses a lifetime the caller set that cannot be kept,

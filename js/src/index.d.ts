@@ -243,6 +243,12 @@ export interface SessionCookiesOptions {
    * it, maxAge may pass 400 days: each refresh writes the cookie again.
    */
   idleTimeout?: number;
+  /**
+   * As Go's Options.RefreshThreshold: refresh re-seals the cookie once less
+   * than this fraction of the idle window is left. In (0, 1] (RangeError);
+   * default 0.5.
+   */
+  refreshThreshold?: number;
   /** As Go's Options.MaxLifetime; default maxAge, and no less (RangeError). A ceiling: it may pass 400 days. */
   maxLifetime?: number;
   /** Each cookie's name plus value, in bytes. Default and most 4096 (RangeError). */
@@ -299,6 +305,16 @@ export class SessionCookies {
    * A sent that is not a whole number is refused with a TypeError.
    */
   seal(record: RecordToSeal, now?: Date, sent?: number): string[];
+  /**
+   * Set-Cookie values for a session read and not changed, as Go's Manager
+   * would send them at now, else []: record is sealed again with a new
+   * deadline when a rolling refresh is due (refreshThreshold), or under
+   * the primary key, keeping its deadline, when its token is under an old
+   * one (not under the incoming key: see Codec.seal). Call it on every
+   * request that reads the session: without it, a user active only here is
+   * signed out after idleTimeout. sent is as for seal.
+   */
+  refresh(record: SessionRecord, now?: Date, sent?: number): string[];
   /** Set-Cookie values that expire the first `sent` chunks (at least one; default all; TypeError if not a whole number), byte for byte as Go's Manager writes them. */
   clear(sent?: number): string[];
 }

@@ -282,6 +282,21 @@ describe('lifetimes of their own', () => {
 });
 
 describe('SessionCookies', () => {
+  it('refreshes a session read without a change as Go would, and refuses a refreshThreshold Go refuses', () => {
+    const cookies = new SessionCookies(ring, { name: 's', idleTimeout: 1800, maxAge: 7200 });
+    const [line] = cookies.seal({ values: new Values().set('u', 'ann') }, now);
+    const at = (s) => new Date(now.getTime() + s * 1000);
+    assert.deepEqual(cookies.refresh(cookies.open(line, at(600)), at(600)), [], 'two thirds of the window left');
+    const record = cookies.open(line, at(1000));
+    const [refreshed] = cookies.refresh(record, at(1000));
+    assert.match(refreshed, /^s=[^;]+; Max-Age=1800;/);
+    assert.equal(cookies.open(refreshed, at(2700)).values.get('u'), 'ann', 'past the first deadline');
+    for (const bad of [0, 1.5, '0.5', NaN]) {
+      assert.throws(() => new SessionCookies(ring, { refreshThreshold: bad }), /refreshThreshold .* is not in \(0, 1\], as Go's Options.RefreshThreshold/, String(bad));
+    }
+    assert.throws(() => cookies.refresh(record, at(1000), 'x'), /sent is the number of chunks/);
+  });
+
   it("writes Go's attributes and checks prefixed names", () => {
     const [line] = new SessionCookies(ring, { name: '__Host-s' }).seal({}, now);
     assert.match(line, /^__Host-s=[A-Za-z0-9_-]{104,}; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);

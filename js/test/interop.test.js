@@ -813,6 +813,61 @@ describe('key rotation: the incoming key, as in Go', () => {
   }
 });
 
+describe('a session read without a change: refresh re-seals exactly when Go\'s Manager does', () => {
+  // Go's Manager re-seals an unchanged session when a rolling refresh is
+  // due, or when its token is under a key other than the primary (and not
+  // the incoming one); JS's refresh must do the same, or a user active only
+  // at the edge is signed out after idleTimeout, and an old key stays in use.
+  const T = NOW - 6000; // when the sessions were created
+  const n = [{ key: enc('n'), type: 'int', value: '1' }];
+  const shape = (ls) => ls.map((l) => [l.split('=')[0], l.slice(l.indexOf(';'))]);
+  const keyOf = (line) => Buffer.from(line.slice(line.indexOf('=') + 1, line.indexOf(';')), 'base64url').readUInt32BE(1);
+  const cases = [];
+  const add = (what, { sealedAt, now, idle = 1800, sealIdle = idle, threshold, lifetime = null, sealRing = ring, readRing = ring }) => {
+    const opts = { name: 'session', maxAge: 7200, maxLifetime: 86400, ...(sealIdle ? { idleTimeout: sealIdle } : {}) };
+    const [line] = new SessionCookies(parseKeyRing(sealRing), opts).seal({ created: BigInt(T), values: fromWire(n), lifetime }, at(sealedAt));
+    cases.push({ what, header: line.split(';')[0], now, idle, threshold, readRing });
+  };
+  for (const dt of [0, 60, 899, 900, 901, 1500, 1799]) add(`idle 1800, sealed at T, read at T+${dt}`, { sealedAt: T, now: T + dt });
+  for (const threshold of [0.25, 1]) {
+    for (const dt of [1, 449, 451, 1349, 1351]) add(`threshold ${threshold}, read at T+${dt}`, { sealedAt: T, now: T + dt, threshold });
+  }
+  // Near created + maxAge a re-seal would not move the deadline.
+  for (const dt of [5400, 6300, 6500, 7000]) add(`sealed at T+5400, read at T+${dt}`, { sealedAt: T + 5400, now: T + dt });
+  add('sealed without an idle timeout, read under one', { sealedAt: T, now: T + 10, sealIdle: 0 });
+  add('sealed under a longer idle timeout', { sealedAt: T, now: T + 10, sealIdle: 3600, idle: 1800 });
+  add('no idle timeout', { sealedAt: T, now: T + 5000, idle: 0, sealIdle: 0 });
+  for (const dt of [100, 301, 599]) add(`a lifetime's idle of 600, read at T+${dt}`, { sealedAt: T, now: T + dt, lifetime: { maxAge: 86400, idleTimeout: 600 } });
+  const rotated = ringText([key2, key1]); // key2 primary, key1 open-only
+  add('under an old key', { sealedAt: T, now: T + 10, readRing: rotated });
+  add('under an old key, refresh due', { sealedAt: T, now: T + 1000, readRing: rotated });
+  add('under the primary of a ring that also holds the old one', { sealedAt: T, now: T + 10, sealRing: rotated, readRing: rotated });
+  const scheduled = ringText([key1, { ...key2, promoteAt: new Date((NOW + 30) * 1000).toISOString() }]);
+  add('under the incoming key, 30 s before its promotion', { sealedAt: NOW - 100, now: NOW, sealRing: ringText([key2, key1]), readRing: scheduled });
+
+  it('writes the same lines as Go, or none when Go writes none', () => {
+    const answers = goInterop(cases.map((c) => ({
+      op: 'manager_seal', ring: c.readRing, name: 'session', now: c.now, max_age: 7200, idle: c.idle, max_lifetime: 86400, cookie: c.header,
+      ...(c.threshold ? { refresh_threshold: c.threshold } : {}),
+    })));
+    let written = 0;
+    cases.forEach((c, i) => {
+      const opts = { name: 'session', maxAge: 7200, maxLifetime: 86400, ...(c.idle ? { idleTimeout: c.idle } : {}), ...(c.threshold ? { refreshThreshold: c.threshold } : {}) };
+      const cookies = new SessionCookies(parseKeyRing(c.readRing), opts);
+      const record = cookies.open(c.header, at(c.now));
+      const lines = cookies.refresh(record, at(c.now), cookies.chunksSent(c.header));
+      const goLines = answers[i].set_cookie ?? [];
+      assert.equal(answers[i].error, undefined, `${c.what}: ${answers[i].reason}`);
+      assert.deepEqual(shape(lines), shape(goLines), c.what);
+      if (lines.length > 0) {
+        written++;
+        assert.equal(keyOf(lines[0]), keyOf(goLines[0]), `${c.what}: the key`);
+      }
+    });
+    assert.ok(written > 5 && written < cases.length - 5, `both outcomes are covered (${written} of ${cases.length} written)`);
+  });
+});
+
 describe('the key ring text form, against Go', () => {
   const secret = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
   const secret2 = '//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=';

@@ -9,7 +9,7 @@ import type { SessionRecord, Typed } from '../../src/index.js';
 /** Reads the session in header (or none), re-seals it with a 30-day lifetime, and returns the Set-Cookie lines. */
 export function use(text: string, header: string | null): string[] {
   const ring: KeyRing = parseKeyRing(text);
-  const cookies = new SessionCookies(ring, { name: 'session', sameSite: 'strict', maxChunks: 2, maxLifetime: 30 * 86400 });
+  const cookies = new SessionCookies(ring, { name: 'session', sameSite: 'strict', maxChunks: 2, maxLifetime: 30 * 86400, refreshThreshold: 0.5 });
   let record: SessionRecord | null = null;
   try {
     record = cookies.open(header);
@@ -25,6 +25,8 @@ export function use(text: string, header: string | null): string[] {
   const codec: Codec = cookies.codec;
   codec.open(codec.seal({ values, lifetime: { maxAge: 3600 } }));
   if (record === null) return cookies.clear();
+  const refreshed: string[] = cookies.refresh(record, new Date(), cookies.chunksSent(header));
+  if (refreshed.length > 0) return refreshed;
   record.expires = undefined;
   record.lifetime = { maxAge: 30 * 86400 };
   return cookies.seal(record, new Date(), cookies.chunksSent(header));
