@@ -75,7 +75,8 @@ export class Values {
   has(key: GoString): boolean;
   /**
    * Stores value as the Go type named. Without a type, a number or bigint
-   * replacing a Go number keeps its type (a string, a json.RawMessage),
+   * replacing a Go number keeps its type (a bigint on a float, if the float
+   * holds it exactly), as a string replacing a json.RawMessage does,
    * and any other value takes the type its JS type maps to: null -> nil,
    * string -> string, boolean -> bool, bigint -> int, number -> float64,
    * Uint8Array -> []byte, GoTime or Date -> time.Time, array -> []string,

@@ -310,7 +310,7 @@ function refuseLossy(key, value) {
 // (nor a JSON value re-stringified as a string).
 const KEPT = {
   number: ['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'float32', 'float64', 'int', 'int64', 'uint', 'uint64', 'time.Duration'],
-  bigint: ['int', 'int64', 'uint', 'uint64', 'time.Duration', 'int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32'],
+  bigint: ['int', 'int64', 'uint', 'uint64', 'time.Duration', 'int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32', 'float32', 'float64'],
   string: ['json.RawMessage'],
 };
 
@@ -323,6 +323,14 @@ function keptEntry(keyBytes, held, value) {
     throw new TypeError(`cookiesession: ${value} has no unit; ${hint}, or give the nanoseconds as a bigint`);
   }
   try {
+    if (typeof value === 'bigint' && (held === 'float32' || held === 'float64')) {
+      // A Go float stays one (a bigint would store an int, which Go's
+      // s.Get(key).(float64) does not take), if the number is exact.
+      if (BigInt(Number(value)) !== value || (held === 'float32' && Math.fround(Number(value)) !== Number(value))) {
+        throw new RangeError(`cookiesession: ${value} is not exactly a ${held}`);
+      }
+      value = Number(value);
+    }
     return makeEntry(keyBytes, held, value);
   } catch (err) {
     throw new err.constructor(`${err.message}; ${hint}`);
@@ -416,6 +424,10 @@ function bigInt(type, value) {
     throw new TypeError(`cookiesession: a time.Duration counts nanoseconds, and ${value} has no unit: give a bigint, such as ${value}n * 1_000_000_000n for ${value} seconds`);
   }
   if (typeof value === 'number' && Number.isSafeInteger(value)) value = BigInt(value);
+  if (typeof value === 'number' && !Number.isInteger(value)) throw new RangeError(`cookiesession: ${value} is not a ${type}: give a whole number`);
+  if (typeof value === 'number' && Number.isFinite(value)) {
+    throw new RangeError(`cookiesession: ${value} is past 2^53, where a number has lost its last digits: give a bigint`);
+  }
   if (typeof value !== 'bigint') throw new TypeError(`cookiesession: a ${type} value must be a bigint`);
   const ok = BIG_INTS[type] ? BigInt.asIntN(64, value) === value : BigInt.asUintN(64, value) === value;
   if (!ok) throw new RangeError(`cookiesession: ${value} is not a ${type}`);

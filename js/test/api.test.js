@@ -362,6 +362,22 @@ describe('nothing the caller asked for is dropped without a word', () => {
     assert.equal(v.has('role'), false);
   });
 
+  it('keeps a Go float a bigint replaces without a type, or says why it cannot', () => {
+    const v = new Values().set('price', 0.5, 'float64').set('ratio', 0.5, 'float32');
+    assert.deepEqual(v.set('price', 7n).getTyped('price').type, 'float64', 'not an int: Go reads it back as the float64 it stored');
+    assert.equal(v.get('price'), 7);
+    assert.equal(v.set('ratio', 3n).getTyped('ratio').type, 'float32');
+    assert.throws(() => v.set('price', 2n ** 53n + 1n), /9007199254740993 is not exactly a float64; the key holds a float64: name the type to store another, as set\(key, value, 'int'\)/);
+    assert.throws(() => v.set('ratio', 2n ** 24n + 1n), /16777217 is not exactly a float32/);
+    assert.equal(v.get('price'), 7, 'unchanged');
+  });
+
+  it('says an integer type takes a whole number, not that it needs a bigint', () => {
+    const v = new Values().set('visits', 41, 'int');
+    assert.throws(() => v.set('visits', 41.5), /41\.5 is not a int: give a whole number/);
+    assert.throws(() => v.set('id', 2 ** 53 + 2, 'int64'), /9007199254740994 is past 2\^53, where a number has lost its last digits: give a bigint/);
+  });
+
   it('refuses a record member seal does not know, which the token would leave out', () => {
     const codec = new Codec(ring, { name: 's' });
     const values = new Values().set('user', 'bob');
