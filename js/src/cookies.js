@@ -227,6 +227,10 @@ export class SessionCookies {
         record.lifetime = { maxAge: Math.min(this.#maxAge, this.#ceiling), idleTimeout: 0, browserSession: false };
       }
       this.#checkLifetime(record.lifetime);
+      // As Go's SetLifetime, which makes the session changed: the deadline
+      // is the new lifetime's, not the one the token was opened with (a
+      // 30-day "remember me" would end with the 30-minute idle window).
+      record.expires = undefined;
     }
     let token = this.codec.seal(record, now);
     // Whole seconds left, rounded toward zero as Go's Duration division.

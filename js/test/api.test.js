@@ -217,6 +217,19 @@ describe('Codec', () => {
 });
 
 describe('lifetimes of their own', () => {
+  it('a lifetime set on an opened record gets its own deadline, as Go\'s SetLifetime: remember me is not cut to the old one', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxAge: 7200, idleTimeout: 1800, maxLifetime: 30 * 86400 });
+    const [line] = cookies.seal({ values: new Values().set('u', 'ann') }, now);
+    const record = cookies.open(line, now);
+    record.lifetime = { maxAge: 30 * 86400, idleTimeout: 30 * 86400 }; // record.expires left as opened
+    const [remembered] = cookies.seal(record, now);
+    assert.match(remembered, /; Max-Age=2592000;/);
+    assert.equal(record.expires, BigInt(now.getTime() / 1000) + 2592000n);
+    // One opened from the cookie and sealed again keeps its deadline.
+    const again = cookies.open(remembered, new Date(now.getTime() + 1000));
+    assert.match(cookies.seal(again, new Date(now.getTime() + 1000))[0], /; Max-Age=2591999;/);
+  });
+
   const version = (token) => Buffer.from(token, 'base64url')[0];
   const nowSec = 1767225600n;
 
