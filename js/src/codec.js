@@ -237,9 +237,13 @@ export class Codec {
   // than the idle window (and the clock skew) allows, as for a token
   // sealed under a longer one; a re-key when the key that would seal it is
   // not the one it came under (see #sealKey).
+  // First it cuts record.expires to created + the maxAge that applies, as
+  // Go's Manager does when it loads a session: a lowered maxAge or
+  // maxLifetime shortens the deadline the cookie is given.
   #resealDue(record, now, threshold) {
     const nowMs = BigInt(checkDate(now).getTime());
-    const { idle } = this.#limits(record.lifetime);
+    const { maxAge, idle } = this.#limits(record.lifetime);
+    record.expires = minBig(record.expires, record.created + maxAge);
     if (idle > 0n) {
       const left = record.expires * 1000n - nowMs;
       if (left > (idle + CLOCK_SKEW) * 1000n) return 'refresh';
