@@ -90,6 +90,14 @@ const lifetimeText = (l) => `${l.maxAge} ${l.idleTimeout} ${l.browserSession}`;
  */
 export let resealDue;
 
+// The deadline open or seal gave each record. A lifetime set since is
+// sealed with its own deadline only while expires still holds that one:
+// a deadline the caller set is kept (SessionCookies.seal).
+const given = new WeakMap();
+
+/** Reports whether record.expires is the one open or seal gave it. */
+export const expiresAsGiven = (record) => given.has(record) && given.get(record) === record.expires;
+
 /** Reports whether lifetime is one that open read, unchanged since. */
 export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) === lifetimeText(lifetime);
 
@@ -190,6 +198,7 @@ export class Codec {
       opened.set(lifetime, lifetimeText(lifetime));
     }
     const record = this.#checkTimes(plain, keyId, secondsOf(now), lifetime);
+    given.set(record, record.expires);
     try {
       record.values = Values.decode(plain.subarray(valuesAt));
     } catch (err) {
@@ -243,7 +252,9 @@ export class Codec {
   #resealDue(record, now, threshold) {
     const nowMs = BigInt(checkDate(now).getTime());
     const { maxAge, idle } = this.#limits(record.lifetime);
+    const asGiven = expiresAsGiven(record);
     record.expires = minBig(record.expires, record.created + maxAge);
+    if (asGiven) given.set(record, record.expires);
     if (idle > 0n) {
       const left = record.expires * 1000n - nowMs;
       if (left > (idle + CLOCK_SKEW) * 1000n) return 'refresh';
@@ -335,6 +346,7 @@ export class Codec {
     out.set(raw);
     out.set(sealed, raw.length);
     record.keyId = keyId;
+    given.set(record, record.expires);
     return encodeBase64URL(out);
   }
 

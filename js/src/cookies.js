@@ -2,7 +2,7 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { checkMembers, Codec, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
+import { checkMembers, Codec, expiresAsGiven, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
@@ -230,7 +230,8 @@ export class SessionCookies {
       // As Go's SetLifetime, which makes the session changed: the deadline
       // is the new lifetime's, not the one the token was opened with (a
       // 30-day "remember me" would end with the 30-minute idle window).
-      record.expires = undefined;
+      // One the caller set is kept, as Codec.seal keeps it.
+      if (expiresAsGiven(record)) record.expires = undefined;
     }
     let token = this.codec.seal(record, now);
     // Whole seconds left, rounded toward zero as Go's Duration division.

@@ -301,8 +301,9 @@ export class SessionCookies {
    * persistent with an idleTimeout over 400 days or a maxAge over 400 days
    * and no idleTimeout (each its own, or else the option's), or that
    * exceeds maxLifetime, is refused with a RangeError, as Go's SetLifetime.
-   * A lifetime set on the record gets the deadline it gives, whatever
-   * record.expires holds, as Go's SetLifetime.
+   * A lifetime set on the record gets the deadline it gives, as Go's
+   * SetLifetime, unless record.expires holds one the caller set (not the
+   * one open or seal gave the record), which is kept.
    * An all-zero lifetime set under the browserSession option takes maxAge
    * as its own, so the cookie is persistent, as Go's SetLifetime(Lifetime{}).
    * A sent that is not a whole number is refused with a TypeError.

@@ -230,6 +230,19 @@ describe('lifetimes of their own', () => {
     assert.match(cookies.seal(again, new Date(now.getTime() + 1000))[0], /; Max-Age=2591999;/);
   });
 
+  it('keeps a deadline the caller set beside a lifetime; only the one open or seal gave is replaced', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxAge: 7200, maxLifetime: 30 * 86400 });
+    const nowSec = BigInt(now.getTime() / 1000);
+    const trial = { values: new Values().set('u', 'ann'), lifetime: { maxAge: 30 * 86400 }, expires: nowSec + 600n };
+    assert.match(cookies.seal(trial, now)[0], /; Max-Age=600;/, 'a new record');
+    const record = cookies.open(cookies.seal({ values: new Values() }, now)[0], now);
+    record.lifetime = { maxAge: 30 * 86400 };
+    record.expires = nowSec + 900n;
+    assert.match(cookies.seal(record, now)[0], /; Max-Age=900;/, 'an opened record');
+    record.lifetime = { maxAge: 7 * 86400 }; // expires is now the one seal gave
+    assert.match(cookies.seal(record, now)[0], /; Max-Age=604800;/, 'sealed, then a new lifetime');
+  });
+
   const version = (token) => Buffer.from(token, 'base64url')[0];
   const nowSec = 1767225600n;
 
