@@ -326,7 +326,7 @@ function keptEntry(keyBytes, held, value) {
     if (typeof value === 'bigint' && (held === 'float32' || held === 'float64')) {
       // A Go float stays one (a bigint would store an int, which Go's
       // s.Get(key).(float64) does not take), if the number is exact.
-      if (BigInt(Number(value)) !== value || (held === 'float32' && Math.fround(Number(value)) !== Number(value))) {
+      if (!Number.isFinite(Number(value)) || BigInt(Number(value)) !== value || (held === 'float32' && Math.fround(Number(value)) !== Number(value))) {
         throw new RangeError(`cookiesession: ${value} is not exactly a ${held}`);
       }
       value = Number(value);
