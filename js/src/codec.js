@@ -84,8 +84,9 @@ const lifetimeText = (l) => `${l.maxAge} ${l.idleTimeout} ${l.browserSession}`;
 
 /**
  * What Go's Manager does with a session it read and did not change, at now:
- * 'refresh' when a rolling refresh is due, 'rekey' when the token is under
- * a key that no longer seals, else null. For SessionCookies.refresh; set in
+ * 'expired' when the session has ended by now, 'refresh' when a rolling
+ * refresh is due, 'rekey' when the token is under a key that no longer
+ * seals, else null. For SessionCookies.refresh; set in
  * Codec's static block, which can read the lifetimes.
  */
 export let resealDue;
@@ -255,6 +256,9 @@ export class Codec {
     const asGiven = expiresAsGiven(record);
     record.expires = minBig(record.expires, record.created + maxAge);
     if (asGiven) given.set(record, record.expires);
+    // Expired by this now (opened at an earlier one): Go's Manager, deciding
+    // at one instant, would have refused the cookie.
+    if (record.expires <= secondsOf(now)) return 'expired';
     if (idle > 0n) {
       const left = record.expires * 1000n - nowMs;
       if (left > (idle + CLOCK_SKEW) * 1000n) return 'refresh';

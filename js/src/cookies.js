@@ -251,7 +251,9 @@ export class SessionCookies {
    * Set-Cookie values for a session read and not changed, as Go's Manager
    * would send them at now: record sealed again with a new deadline when a
    * rolling refresh is due, or under the primary key with its deadline
-   * kept when its token is under an old one; else none ([]). Without it,
+   * kept when its token is under an old one; the lines that expire the
+   * cookie when the session has ended by now (it was opened at an earlier
+   * one), as Go refuses it; else none ([]). Without it,
    * a user active only here is signed out after idleTimeout, and keeps a
    * key that is to be removed.
    */
@@ -259,6 +261,7 @@ export class SessionCookies {
     checkSent(sent);
     const due = resealDue(this.codec, record, now, this.#threshold);
     if (due === null) return [];
+    if (due === 'expired') return this.clear(sent); // as Go's Manager answers a cookie it refuses
     if (due === 'refresh') record.expires = undefined;
     return this.seal(record, now, sent);
   }

@@ -314,7 +314,9 @@ export class SessionCookies {
    * would send them at now, else []: record is sealed again with a new
    * deadline when a rolling refresh is due (refreshThreshold), or under
    * the primary key, keeping its deadline, when its token is under an old
-   * one (not under the incoming key: see Codec.seal). Call it on every
+   * one (not under the incoming key: see Codec.seal). A session that has
+   * ended by now (opened at an earlier one) gets the lines that expire
+   * its cookie, as Go's Manager refuses it. Call it on every
    * request that reads the session: without it, a user active only here is
    * signed out after idleTimeout. sent is as for seal.
    */

@@ -321,6 +321,9 @@ describe('SessionCookies', () => {
       assert.throws(() => new SessionCookies(ring, { refreshThreshold: bad }), /refreshThreshold .* is not in \(0, 1\], as Go's Options.RefreshThreshold/, String(bad));
     }
     assert.throws(() => cookies.refresh(record, at(1000), 'x'), /sent is the number of chunks/);
+    // Past the deadline by refresh's now, Go's Manager refuses the cookie and expires it.
+    const late = cookies.open(line, at(1799.5));
+    assert.deepEqual(cookies.refresh(late, at(1800.5)), cookies.clear(), 'not revived');
   });
 
   it("writes Go's attributes and checks prefixed names", () => {
