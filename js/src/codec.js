@@ -252,6 +252,9 @@ export class Codec {
   // maxLifetime shortens the deadline the cookie is given.
   #resealDue(record, now, threshold) {
     const nowMs = BigInt(checkDate(now).getTime());
+    if (typeof record?.created !== 'bigint' || typeof record.expires !== 'bigint' || !Number.isInteger(record.keyId)) {
+      throw new TypeError('cookiesession: refresh takes a record open returned; seal a new session, or one you changed, with seal');
+    }
     const { maxAge, idle } = this.#limits(record.lifetime);
     const asGiven = expiresAsGiven(record);
     record.expires = minBig(record.expires, record.created + maxAge);

@@ -324,6 +324,7 @@ describe('SessionCookies', () => {
     // Past the deadline by refresh's now, Go's Manager refuses the cookie and expires it.
     const late = cookies.open(line, at(1799.5));
     assert.deepEqual(cookies.refresh(late, at(1800.5)), cookies.clear(), 'not revived');
+    assert.throws(() => cookies.refresh({ values: new Values().set('u', 'ann') }, now), { name: 'TypeError', message: /^cookiesession: refresh takes a record open returned/ });
   });
 
   it("writes Go's attributes and checks prefixed names", () => {
