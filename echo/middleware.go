@@ -14,9 +14,9 @@
 // with HandleError: a custom HTTPErrorHandler must skip a response that is
 // already committed, as echo's default one does, or it writes its answer
 // twice. The middleware adds no call for an error that comes back with
-// the response already written, nor for the request's context ending (a
-// ContextTimeout before the middleware): that one goes up to the
-// middleware that ended it, which answers 503.
+// the response already written, nor for the request's deadline passing
+// (a ContextTimeout before the middleware): that one goes up to the
+// middleware that set it, which answers 503.
 //
 //	e := echo.New()
 //	e.Use(echosession.Middleware(sessions))
@@ -33,6 +33,7 @@
 package echosession
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"sync"
@@ -110,19 +111,21 @@ func serve(w http.ResponseWriter, r *http.Request) {
 		// default handler does not answer a committed response again. A
 		// response already committed (the handler wrote, then failed; an
 		// inner RequestLogger answered) gets no extra call from here.
-		// Nor does the request's context ending (endedOutside).
+		// Nor does the request's deadline passing (endedOutside).
 		st.c.Error(st.err)
 	}
 }
 
-// endedOutside reports whether err is the request's own context ending, as
-// a ContextTimeout before this middleware ends it: that middleware turns
+// endedOutside reports whether err is the request's own deadline passing,
+// as a ContextTimeout before this middleware sets it: that middleware turns
 // the error into its answer (503), which an answer here would pre-empt
 // with echo's 500. The session's cookie is committed when the chain
-// returns, and goes out with that answer.
+// returns, and goes out with that answer. A canceled context (the client
+// went away) is answered here, as any error: nothing above turns it into
+// an answer of its own.
 func endedOutside(r *http.Request, err error) bool {
 	ended := r.Context().Err()
-	return ended != nil && errors.Is(err, ended)
+	return errors.Is(ended, context.DeadlineExceeded) && errors.Is(err, ended)
 }
 
 // stateOf finds the target the Manager's writer wraps.

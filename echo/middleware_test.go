@@ -1,6 +1,7 @@
 package echosession_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -293,6 +294,53 @@ func TestContextTimeoutEitherSide(t *testing.T) {
 				t.Errorf("after the timeout: %q, want %q", body, want)
 			}
 		})
+	}
+}
+
+// TestCanceledContextAnsweredInside serves a request whose context was
+// canceled, as net/http cancels it when the client goes away or half-closes
+// its connection, with a handler error that wraps context.Canceled. No
+// middleware above turns that error into an answer of its own (ContextTimeout
+// turns only DeadlineExceeded into 503), so echo's error handler answers it
+// inside the middleware, as any error: its flash goes out with its answer,
+// and no change is logged as lost. So is a DeadlineExceeded of a call the
+// handler made under its own timeout, the request's context still alive.
+func TestCanceledContextAnsweredInside(t *testing.T) {
+	var logged strings.Builder
+	m := managerWith(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	e := echo.New()
+	e.HTTPErrorHandler = flashErrorHandler
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().URL.Path == "/report" {
+				ctx, cancel := context.WithCancel(c.Request().Context())
+				cancel()
+				c.SetRequest(c.Request().WithContext(ctx))
+			}
+			return next(c)
+		}
+	}, echosession.Middleware(m))
+	e.GET("/report", func(c echo.Context) error {
+		return fmt.Errorf("report query: %w", c.Request().Context().Err())
+	})
+	e.GET("/search", func(c echo.Context) error {
+		return fmt.Errorf("search backend: %w", context.DeadlineExceeded)
+	})
+	e.GET("/flash", func(c echo.Context) error {
+		return c.String(http.StatusOK, strings.Join(echosession.Session(c).Flashes(), ","))
+	})
+	cl := newClient(t, newServer(t, e))
+	for path, flash := range map[string]string{"/report": "report query: context canceled", "/search": "search backend: context deadline exceeded"} {
+		resp, _ := cl.do(http.MethodGet, path)
+		if resp.StatusCode != http.StatusSeeOther || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+			t.Fatalf("GET %s: %d, Set-Cookie %v; want the error handler's redirect with the cookie", path, resp.StatusCode, setCookies(resp))
+		}
+		if _, body := cl.do(http.MethodGet, "/flash"); body != "denied: "+flash {
+			t.Errorf("GET /flash after %s: %q", path, body)
+		}
+	}
+	if strings.Contains(logged.String(), "not saved") {
+		t.Errorf("the error handler's flash was logged as lost:\n%s", logged.String())
 	}
 }
 
