@@ -233,8 +233,10 @@ func TestStackedManagers(t *testing.T) {
 	}
 }
 
-// TestOneManagerFromContextQuiet checks that FromContext under one Manager,
-// and Manager.FromContext under two, log nothing.
+// TestOneManagerFromContextQuiet checks that FromContext under one Manager
+// (its Handler mounted twice, or around a session of its own that
+// NewContext put in the request), and Manager.FromContext under two, log
+// nothing.
 func TestOneManagerFromContextQuiet(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{Name: "auth"})
 	prefs := f.manager(cookiesession.Options{Name: "prefs"})
@@ -246,8 +248,21 @@ func TestOneManagerFromContextQuiet(t *testing.T) {
 		mustSet(t, f.m.FromContext(r.Context()), "user", "bob")
 		mustSet(t, prefs.FromContext(r.Context()), "theme", "dark")
 	}))).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+	inner := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := cookiesession.FromContext(r.Context()); s != f.m.FromContext(r.Context()) {
+			t.Error("FromContext and Manager.FromContext differ under one Manager")
+		}
+	}))
+	f.m.Handler(inner).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+	loaded, _ := f.m.Load(b.request("/"))
+	inner.ServeHTTP(httptest.NewRecorder(), b.request("/").WithContext(cookiesession.NewContext(context.Background(), loaded)))
 	if lines := f.log.lines("stacked Managers"); len(lines) != 0 {
 		t.Errorf("logged %q", lines)
+	}
+	// Those calls did not use up the Manager's one Warn.
+	prefs.Handler(inner).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+	if lines := f.log.lines("stacked Managers"); len(lines) != 1 || !strings.Contains(lines[0], `stacked="[auth prefs]"`) {
+		t.Errorf("auth inside prefs logged %q; want one Warn", lines)
 	}
 }
 

@@ -601,7 +601,7 @@ func sessionKey(key any, s *Session) bool {
 // written for one Manager stores into the innermost's cookie unseen.
 func FromContext(ctx context.Context) *Session {
 	s := fromContext(ctx)
-	if s != nil && s.outer != nil && !s.mgr.stackedLogged.Load() && !s.mgr.stackedLogged.Swap(true) {
+	if s != nil && s.outer != nil && !s.mgr.stackedLogged.Load() {
 		warnStacked(ctx, s)
 	}
 	return s
@@ -612,15 +612,23 @@ func fromContext(ctx context.Context) *Session {
 	return s
 }
 
-// warnStacked logs a FromContext that chose among stacked Managers.
+// warnStacked logs, once per Manager, a FromContext that chose among
+// stacked Managers. A session of s's own Manager outside it (one that
+// NewContext put around the Manager's Handler) is no other Manager's:
+// both FromContexts return s.
 func warnStacked(ctx context.Context, s *Session) {
 	var names []string
+	others := false
 	for o := s; o != nil; o = o.outer {
 		if o.mgr != nil {
 			names = append(names, o.mgr.opts.Name)
+			others = others || o.mgr != s.mgr
 		}
+	}
+	if !others || s.mgr.stackedLogged.Swap(true) {
+		return
 	}
 	s.mgr.logger.Log(ctx, slog.LevelWarn, "cookiesession: FromContext found the sessions of stacked Managers and returned the innermost's (logged once)",
 		slog.String("returned", names[0]), slog.Any("stacked", names),
-		slog.String("fix", "with several Managers, get each session with its own Manager: m.FromContext(r.Context()) (under gin, echo and fiber too), so that each value goes to the cookie meant for it"))
+		slog.String("fix", "with several Managers, get each session with its own Manager: m.FromContext(r.Context()) (under gin and echo too), so that each value goes to the cookie meant for it"))
 }

@@ -390,7 +390,7 @@ func TestSessionOffItsRoutePanics(t *testing.T) {
 		return c.String(http.StatusOK, prefs.FromContext(c.Request().Context()).GetString("theme"))
 	})
 	newClient(t, newServer(t, e)).do(http.MethodGet, "/")
-	if !strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "echo or fiber, that package's Middleware on this route") {
+	if !strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "under gin or echo, that package's Middleware on this route") {
 		t.Errorf("panic %q does not name the adapter's fix", msg)
 	}
 }

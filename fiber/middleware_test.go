@@ -486,6 +486,25 @@ func TestHandlerErrorStillSaves(t *testing.T) {
 	}
 }
 
+// TestFromContextPanicNamesGet reads the session with the core's
+// FromContext on a route fibersession.New is on: fiber keeps the session in
+// the request's locals, not in its context, so FromContext finds none, and
+// the nil session's panic must name Get, not a Middleware fibersession has
+// not got.
+func TestFromContextPanicNamesGet(t *testing.T) {
+	m := newManager(t, cookiesession.Options{})
+	app := newApp(m)
+	var msg string
+	app.Get("/theme", func(c fiber.Ctx) error {
+		msg = recovered(func() { cookiesession.FromContext(c.Context()).GetString("theme") })
+		return nil
+	})
+	do(t, app, http.MethodGet, "/theme", newJar())
+	if !strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "under fiber, fibersession.Get(c, m)") {
+		t.Errorf("panic %q does not name fiber's fix", msg)
+	}
+}
+
 // TestGetWhereNothingSaves checks that Get after the middleware returned,
 // and Get of a Manager whose middleware does not run, return a session
 // that reads what the request holds, logs its first change as not saved,
