@@ -366,6 +366,58 @@ func TestRouteCacheVariesOnCookie(t *testing.T) {
 	}
 }
 
+// TestCacheAndNewSessionPage serves a page that stores a CSRF token in a
+// new session to two clients without a cookie, under fiber's cache. Before
+// the middleware, the cache sees the save's Cache-Control: no-store and
+// keeps the page out: each guest gets a token of its own. On the route,
+// below the middleware, the cache stores the page when the handler returns,
+// before the save says no-store, under the key of a request without a
+// cookie: the second guest gets the first one's token, and no cookie. The
+// README says so.
+func TestCacheAndNewSessionPage(t *testing.T) {
+	for _, above := range []bool{true, false} {
+		t.Run(fmt.Sprintf("above=%v", above), func(t *testing.T) {
+			m := newManager(t, cookiesession.Options{})
+			app := fiber.New()
+			if above {
+				app.Use(cache.New())
+			}
+			app.Use(fibersession.New(m))
+			issued := 0
+			form := func(c fiber.Ctx) error {
+				s := fibersession.Get(c, m)
+				token := s.GetString("csrf")
+				if token == "" {
+					issued++
+					token = fmt.Sprintf("token%d", issued)
+					if err := s.Set("csrf", token); err != nil {
+						return err
+					}
+				}
+				return c.SendString(token)
+			}
+			if above {
+				app.Get("/form", form)
+			} else {
+				app.Get("/form", cache.New(), form)
+			}
+			first := do(t, app, http.MethodGet, "/form", newJar())
+			second := do(t, app, http.MethodGet, "/form", newJar())
+			if first.body != "token1" || len(first.linesFor("session")) != 1 || first.header.Get("Cache-Control") != "no-store" {
+				t.Fatalf("first guest: %q, Set-Cookie %q, Cache-Control %q", first.body, first.setCookie, first.header.Get("Cache-Control"))
+			}
+			got := [2]any{second.body, len(second.linesFor("session"))}
+			want := [2]any{"token2", 1}
+			if !above {
+				want = [2]any{"token1", 0} // the first guest's page, from the cache
+			}
+			if got != want {
+				t.Errorf("second guest: body and Set-Cookie lines %v (X-Cache %q), want %v", got, second.header.Get("X-Cache"), want)
+			}
+		})
+	}
+}
+
 // Hostile input gets a fresh session and the cookie is cleared, never a 5xx.
 func TestRefusedCookieIsCleared(t *testing.T) {
 	m := newManager(t, cookiesession.Options{MaxChunks: 3})
