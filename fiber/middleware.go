@@ -194,7 +194,9 @@ func sealAfterPanic(locals *fasthttp.RequestCtx, key localsKey, m *cookiesession
 
 // Get returns m's session for this request, opening the cookie at the
 // first call, which also puts Cookie in the response's Vary, so that a
-// cache below the middleware keys the page on the cookie. Call it from the handler's goroutine; the Session it returns
+// cache below the middleware keys the page on the cookie (a page that
+// stores in the session takes the cache above the middleware: see the
+// README). Call it from the handler's goroutine; the Session it returns
 // may be used from other goroutines of the request, and after it: hand
 // them the Session, not c. fiber recycles c for another request once the
 // handler returns, so a Get through a kept c (in a goroutine, or in a
