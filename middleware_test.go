@@ -252,6 +252,9 @@ func TestOneManagerFromContextQuiet(t *testing.T) {
 		if s := cookiesession.FromContext(r.Context()); s != f.m.FromContext(r.Context()) {
 			t.Error("FromContext and Manager.FromContext differ under one Manager")
 		}
+		if n := testing.AllocsPerRun(10, func() { cookiesession.FromContext(r.Context()) }); n != 0 {
+			t.Errorf("FromContext allocates %v times", n)
+		}
 	}))
 	f.m.Handler(inner).ServeHTTP(httptest.NewRecorder(), b.request("/"))
 	loaded, _ := f.m.Load(b.request("/"))

@@ -615,18 +615,21 @@ func fromContext(ctx context.Context) *Session {
 // warnStacked logs, once per Manager, a FromContext that chose among
 // stacked Managers. A session of s's own Manager outside it (one that
 // NewContext put around the Manager's Handler) is no other Manager's:
-// both FromContexts return s.
+// both FromContexts return s, and each call passes here without
+// allocating.
 func warnStacked(ctx context.Context, s *Session) {
-	var names []string
 	others := false
-	for o := s; o != nil; o = o.outer {
-		if o.mgr != nil {
-			names = append(names, o.mgr.opts.Name)
-			others = others || o.mgr != s.mgr
-		}
+	for o := s.outer; o != nil && !others; o = o.outer {
+		others = o.mgr != nil && o.mgr != s.mgr
 	}
 	if !others || s.mgr.stackedLogged.Swap(true) {
 		return
+	}
+	var names []string
+	for o := s; o != nil; o = o.outer {
+		if o.mgr != nil {
+			names = append(names, o.mgr.opts.Name)
+		}
 	}
 	s.mgr.logger.Log(ctx, slog.LevelWarn, "cookiesession: FromContext found the sessions of stacked Managers and returned the innermost's (logged once)",
 		slog.String("returned", names[0]), slog.Any("stacked", names),
