@@ -1014,7 +1014,10 @@ func TestRingSyntaxErrorQuotesNoSecret(t *testing.T) {
 // character 'e'"). Each now gets an error that names the wrapping and the
 // fix; a ring in YAML's folded form, with CRLF line ends or a trailing
 // newline is valid JSON and loads. A whole .env line (a Secret made with
-// kubectl --from-file from a .env file) is named too.
+// kubectl --from-file from a .env file) is named too, and so is the text of
+// a JSON or YAML string kept without its quotes, whose line breaks are the
+// two characters \n (a SAM template's single-quoted scalar, a CLI's JSON
+// output), which got only "invalid character '\\'".
 func TestLoadKeyRingEnvWrapped(t *testing.T) {
 	ring := marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b))
 	pretty := new(bytes.Buffer)
@@ -1022,6 +1025,8 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	asString, _ := json.Marshal(string(ring))
+	prettyString, _ := json.Marshal(pretty.String())
+	const lineBreaks = `with its line breaks written as \n`
 	const quoted, escaped, encoded = "inside quotes that are part of the value", `with its quotes escaped as \"`, "encoded in base64: set it to the decoded JSON text"
 	const dotEnv = "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)"
 	for _, row := range []struct{ name, value, want string }{
@@ -1029,6 +1034,8 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"double quotes kept", `"` + string(ring) + `"`, quoted},
 		{"a JSON string", string(asString), quoted},
 		{"escaped quotes", strings.ReplaceAll(string(ring), `"`, `\"`), escaped},
+		{"line breaks as \\n", strings.ReplaceAll(pretty.String(), "\n", `\n`), lineBreaks},
+		{"a JSON string of the pretty text, quotes dropped", strings.Trim(string(prettyString), `"`), lineBreaks},
 		{"base64", base64.StdEncoding.EncodeToString(ring), encoded},
 		{"base64 in 76-column lines", wrapLines(base64.StdEncoding.EncodeToString(ring), 76), encoded},
 		{"base64url unpadded", base64.RawURLEncoding.EncodeToString(ring), encoded},

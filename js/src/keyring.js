@@ -85,13 +85,15 @@ export function parseKeyRing(text) {
 
 // wrapping says how s wraps a valid ring's text, with the fix, or returns
 // '', as Go's LoadKeyRingEnv does: a variable or secret set with quotes,
-// with escaped quotes or in base64 gets the parser's error for its first
-// byte only. The text is never echoed.
+// with escaped quotes or line breaks, or in base64 gets the parser's
+// error for its first byte only. The text is never echoed.
 function wrapping(s) {
   const quoted = s.length > 1 && s[0] === s.at(-1) && (s[0] === '"' || s[0] === "'");
   const unwrapped = [
     [quoted ? attempt(() => JSON.parse(s)) ?? s.slice(1, -1) : null, 'inside quotes that are part of the value: remove them, so that it starts with {'],
     [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],
+    [s.includes('\\n') ? s.replace(/\\([nrt"])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"' })[c]) : null,
+      "with its line breaks written as \\n (the text of a JSON or YAML string kept without its quotes): set the variable to the ring's text itself"],
     [attempt(() => atob(s.replace(/\s/g, '').replace(/-/g, '+').replace(/_/g, '/'))), 'encoded in base64: set it to the decoded JSON text'],
   ];
   for (const [inner, fix] of unwrapped) {

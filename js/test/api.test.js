@@ -527,6 +527,8 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       [JSON.stringify(text), /inside quotes/],
       [`'${text}'\n`, /inside quotes/],
       [text.replaceAll('"', '\\"'), /with its quotes escaped as \\": remove the backslashes$/],
+      [JSON.stringify(JSON.parse(text), null, 2).replaceAll('\n', '\\n'), /with its line breaks written as \\n \(the text of a JSON or YAML string kept without its quotes\): set the variable to the ring's text itself$/],
+      [JSON.stringify(JSON.stringify(JSON.parse(text), null, 2)).slice(1, -1), /with its line breaks written as \\n/],
       [btoa(text), /encoded in base64: set it to the decoded JSON text$/],
       [Buffer.from(text).toString('base64url'), /encoded in base64/],
       ['./keys/ring.json', /looks like a file path, not the key ring's JSON text: set the variable to the file's content$/],
