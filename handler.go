@@ -55,8 +55,9 @@ type Manager struct {
 	outsidePathLogged atomic.Bool
 	// shadowedLogged: a request carried two values for one of our names.
 	shadowedLogged atomic.Bool
-	// headerSizeLogged: our cookies passed a default proxy header limit.
-	headerSizeLogged atomic.Bool
+	// headerSizeLogged and cookieLineLogged: our cookies passed a default
+	// proxy's response header limit, its Cookie line limit.
+	headerSizeLogged, cookieLineLogged atomic.Bool
 	// retiredBackLogged: a retired cookie came back after its expiry.
 	retiredBackLogged atomic.Bool
 	// setRefusedLogged, setJSONRefusedLogged and lifetimeRefusedLogged:

@@ -412,20 +412,23 @@ const (
 	minCheckedCookies = 1024
 )
 
-// warnHeaderSize logs, once per Manager, a response whose session cookies
-// pass one of those limits: its header, with the Set-Cookie lines in h,
-// takes more than nginx's response buffer, or the Cookie line the browser
-// will send back (the session's cookies beside the others r carried) is
-// longer than nginx accepts. The user then gets a 502 or a 400 from the
-// proxy, or loses the session, and this server hears nothing. Each size
-// is the least the line can take (net/http may add Content-Type and
-// Content-Length), so a response nginx forwards is never logged; a
-// request whose own Cookie line was already longer shows that nothing in
-// front has the request limit. Session cookies under 1 KB in all are not
-// checked: they keep the common session's commit to a sum of lengths, and
-// the limits are passed by the rest of the header or of the jar then.
+// warnHeaderSize logs, once per Manager for each limit, a response whose
+// session cookies pass one of those limits: its header, with the
+// Set-Cookie lines in h, takes more than nginx's response buffer, or the
+// Cookie line the browser will send back (the session's cookies beside
+// the others r carried) is longer than nginx accepts. The user then gets
+// a 502 or a 400 from the proxy, or loses the session, and this server
+// hears nothing. A session that grows passes the response limit first:
+// were it logged once for both, the Cookie line's, the one an API Gateway
+// HTTP API has too, would never be. Each size is the least the line can
+// take (net/http may add Content-Type and Content-Length), so a response
+// nginx forwards is never logged; a request whose own Cookie line was
+// already longer shows that nothing in front has the request limit.
+// Session cookies under 1 KB in all are not checked: they keep the common
+// session's commit to a sum of lengths, and the limits are passed by the
+// rest of the header or of the jar then.
 func (m *Manager) warnHeaderSize(s *Session, h http.Header, r *http.Request) {
-	if m.headerSizeLogged.Load() {
+	if m.headerSizeLogged.Load() && m.cookieLineLogged.Load() {
 		return
 	}
 	ours := 0
@@ -435,22 +438,24 @@ func (m *Manager) warnHeaderSize(s *Session, h http.Header, r *http.Request) {
 	if ours < minCheckedCookies {
 		return
 	}
-	var reason string
-	if header := responseHeaderSize(h); header > proxyResponseHeader {
-		reason = fmt.Sprintf("the response header takes at least %d bytes with its Set-Cookie lines, more than the 4 KB of nginx's default proxy_buffer_size: nginx answers 502 Bad Gateway", header)
-	} else if next, sent := m.cookieLines(r, s.lines); next > proxyCookieLine && sent <= proxyCookieLine {
-		reason = fmt.Sprintf("the browser's next Cookie line takes about %d bytes, more than the 8 KB of nginx's default large_client_header_buffers: nginx answers 400 Request Header Or Cookie Too Large", next)
-	} else {
+	if header := responseHeaderSize(h); header > proxyResponseHeader && !m.headerSizeLogged.Swap(true) {
+		m.logHeaderLimit(s, r, fmt.Sprintf("the response header takes at least %d bytes with its Set-Cookie lines, more than the 4 KB of nginx's default proxy_buffer_size: nginx answers 502 Bad Gateway", header))
+	}
+	if m.cookieLineLogged.Load() {
 		return
 	}
-	if m.headerSizeLogged.Swap(true) {
-		return
+	if next, sent := m.cookieLines(r, s.lines); next > proxyCookieLine && sent <= proxyCookieLine && !m.cookieLineLogged.Swap(true) {
+		m.logHeaderLimit(s, r, fmt.Sprintf("the browser's next Cookie line takes about %d bytes, more than the 8 KB of nginx's default large_client_header_buffers: nginx answers 400 Request Header Or Cookie Too Large", next))
 	}
+}
+
+// logHeaderLimit logs warnHeaderSize's warning for one limit.
+func (m *Manager) logHeaderLimit(s *Session, r *http.Request, reason string) {
 	ctx, path := s.origin()
 	if r != nil {
 		ctx, path = r.Context(), urlPath(r)
 	}
-	s.log(ctx, slog.LevelWarn, "cookiesession: the session's cookies pass a header limit of a proxy in its default configuration, and the user gets an error page or loses the session without this server hearing of it, unless nothing in front has that limit (logged once)",
+	s.log(ctx, slog.LevelWarn, "cookiesession: the session's cookies pass a header limit of a proxy in its default configuration, and the user gets an error page or loses the session without this server hearing of it, unless nothing in front has that limit (logged once for each limit)",
 		slog.String("reason", reason), slog.String("path", path),
 		slog.String("fix", "keep less in the session (an id, the rest in your database), and MaxChunks no higher than it needs (a session over several cookies expires each chunk above its own); or raise the proxy's limits, in nginx proxy_buffer_size 16k, proxy_buffers 8 16k, proxy_busy_buffers_size 32k and large_client_header_buffers 4 16k for up to three chunks (README, \"Header limits in front\")"))
 }

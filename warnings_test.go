@@ -365,7 +365,7 @@ func TestDestroyOutsidePathClearsWithoutMiddleware(t *testing.T) {
 
 // TestHeaderSizeWarns checks that the first response whose session cookies
 // pass a header limit of nginx in its default configuration is logged,
-// once, with the limit it passes, and that nothing under those limits is:
+// once for each limit, with the limit it passes, and that nothing under those limits is:
 // Set-Cookie lines over 4096 bytes in all (proxy_buffer_size 4k: 502), and
 // a next Cookie line, the session's cookies beside the request's others,
 // over 8190 bytes (large_client_header_buffers 8k: 400), unless the
@@ -447,7 +447,8 @@ func TestHeaderSizeWarns(t *testing.T) {
 		t.Errorf("a request that carried a longer Cookie line was logged: %s", lines[0])
 	}
 
-	// Once per Manager, with or without the middleware.
+	// Once per Manager for each limit, with or without the middleware:
+	// each of these responses passes both.
 	f = newFixture(t, cookiesession.Options{MaxChunks: 4})
 	for range 3 {
 		f.serve(newClientCookies(), store(8000))
@@ -457,8 +458,8 @@ func TestHeaderSizeWarns(t *testing.T) {
 	if err := f.m.SaveHeader(http.Header{}, s); err != nil {
 		t.Fatal(err)
 	}
-	if lines := f.log.lines(warning); len(lines) != 1 {
-		t.Errorf("%d warnings from one Manager, want 1; log:\n%s", len(lines), f.log)
+	if lines := f.log.lines(warning); len(lines) != 2 {
+		t.Errorf("%d warnings from one Manager, want 2, one for each limit; log:\n%s", len(lines), f.log)
 	}
 	f = newFixture(t, cookiesession.Options{MaxChunks: 4})
 	s, _ = f.m.Load(httptest.NewRequest("GET", "/", nil))
@@ -468,6 +469,27 @@ func TestHeaderSizeWarns(t *testing.T) {
 	}
 	if lines := f.log.lines(warning); len(lines) != 1 {
 		t.Errorf("SaveHeader without a request: %d warnings, want 1; log:\n%s", len(lines), f.log)
+	}
+}
+
+// TestHeaderSizeWarnsEachLimit: a session that grows from two cookies to
+// three passes the response limit first, and the Cookie line limit only
+// later. That second one, the limit an API Gateway HTTP API also has
+// (10,240 bytes of request head), went unlogged, since the first warning
+// used up the Manager's only one: each limit is now logged once.
+func TestHeaderSizeWarnsEachLimit(t *testing.T) {
+	const warning = "pass a header limit of a proxy"
+	f := newFixture(t, cookiesession.Options{MaxChunks: 3})
+	b := newClientCookies()
+	for _, n := range []int{5000, 5000, 9000, 9000} {
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			mustSet(t, sessionOf(t, r), "note", strings.Repeat("x", n))
+			mustSet(t, sessionOf(t, r), "n", n+len(b.vals)) // a change on each request
+		})
+	}
+	lines := f.log.lines(warning)
+	if len(lines) != 2 || !strings.Contains(lines[0], "502") || !strings.Contains(lines[1], "400") {
+		t.Fatalf("%d warnings, want the response's (502) then the Cookie line's (400); log:\n%s", len(lines), f.log)
 	}
 }
 
