@@ -387,7 +387,9 @@ func TestCrossSitePostRefused(t *testing.T) {
 // TestALBEvent runs a 2-chunk session through Application Load Balancer
 // events with multi-value headers on, as README's Serverless section says
 // to serve them (httpadapter.New), and pins what it says of their empty
-// Host: a form passes the cross-origin check on Sec-Fetch-Site only.
+// Host: a form passes the cross-origin check on Sec-Fetch-Site only; that
+// httpadapter.NewALB also answers in multiValueHeaders only; and that the
+// lines joined with commas into one header lose the session.
 func TestALBEvent(t *testing.T) {
 	setKeys(t)
 	app, err := newApp()
@@ -430,5 +432,36 @@ func TestALBEvent(t *testing.T) {
 	}
 	if back.StatusCode != http.StatusOK || back.Body != "your note has 5000 bytes\n" {
 		t.Fatalf("GET / with the two cookies: %d %q", back.StatusCode, back.Body)
+	}
+
+	// httpadapter.NewALB answers the same way: multiValueHeaders only.
+	alb, err := httpadapter.NewALB(app).ProxyWithContext(ctx, events.ALBTargetGroupRequest{
+		HTTPMethod: "POST", Path: "/note", Body: noteForm,
+		MultiValueHeaders: map[string][]string{"content-type": {"application/x-www-form-urlencoded"},
+			"x-forwarded-proto": {"https"}, "host": {"alb.example.com"}, "sec-fetch-site": {"same-origin"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names, _ := cookieNames(t, alb.MultiValueHeaders["Set-Cookie"]); alb.StatusCode != http.StatusSeeOther || alb.Headers != nil || !slices.Equal(names, twoChunks) {
+		t.Fatalf("NewALB: status %d, single-value headers %q, Set-Cookie names %v", alb.StatusCode, alb.Headers, names)
+	}
+	// Joined with commas into headers, the lines make one cookie: the
+	// first chunk's, and the session is lost.
+	joined := strings.Join(alb.MultiValueHeaders["Set-Cookie"], ",")
+	names, pairs = cookieNames(t, []string{joined})
+	if !slices.Equal(names, []string{"session"}) {
+		t.Fatalf("a comma-joined Set-Cookie made cookies %v", names)
+	}
+	back, err = proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
+		HTTPMethod: "GET", Path: "/",
+		MultiValueHeaders: map[string][]string{"Cookie": pairs,
+			"X-Forwarded-Proto": {"https"}, "Host": {"alb.example.com"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Body != "your note has 0 bytes\n" {
+		t.Errorf("GET / with the cookie of a comma-joined Set-Cookie: %q", back.Body)
 	}
 }
