@@ -91,13 +91,19 @@ const lifetimeText = (l) => `${l.maxAge} ${l.idleTimeout} ${l.browserSession}`;
  */
 export let resealDue;
 
-// The deadline open or seal gave each record. A lifetime set since is
-// sealed with its own deadline only while expires still holds that one:
-// a deadline the caller set is kept (SessionCookies.seal).
+// The deadline open or seal gave each record, kept under the record and
+// under its id, which a copy ({ ...record }) shares. A lifetime set since
+// is sealed with its own deadline only while expires still holds that
+// one: a deadline the caller set is kept (SessionCookies.seal).
 const given = new WeakMap();
+const giveDeadline = (record) => {
+  given.set(record, record.expires);
+  if (record.id instanceof Uint8Array) given.set(record.id, record.expires);
+};
 
-/** Reports whether record.expires is the one open or seal gave it. */
-export const expiresAsGiven = (record) => given.has(record) && given.get(record) === record.expires;
+/** Reports whether record.expires is the one open or seal gave it, or the record it copies. */
+export const expiresAsGiven = (record) =>
+  record.expires !== undefined && (given.get(record) === record.expires || (record.id instanceof Uint8Array && given.get(record.id) === record.expires));
 
 /** Reports whether lifetime is one that open read, unchanged since. */
 export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) === lifetimeText(lifetime);
@@ -199,7 +205,7 @@ export class Codec {
       opened.set(lifetime, lifetimeText(lifetime));
     }
     const record = this.#checkTimes(plain, keyId, secondsOf(now), lifetime);
-    given.set(record, record.expires);
+    giveDeadline(record);
     try {
       record.values = Values.decode(plain.subarray(valuesAt));
     } catch (err) {
@@ -258,7 +264,7 @@ export class Codec {
     const { maxAge, idle } = this.#limits(record.lifetime);
     const asGiven = expiresAsGiven(record);
     record.expires = minBig(record.expires, record.created + maxAge);
-    if (asGiven) given.set(record, record.expires);
+    if (asGiven) giveDeadline(record);
     // Expired by this now (opened at an earlier one): Go's Manager, deciding
     // at one instant, would have refused the cookie.
     if (record.expires <= secondsOf(now)) return 'expired';
@@ -353,7 +359,7 @@ export class Codec {
     out.set(raw);
     out.set(sealed, raw.length);
     record.keyId = keyId;
-    given.set(record, record.expires);
+    giveDeadline(record);
     return encodeBase64URL(out);
   }
 

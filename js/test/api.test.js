@@ -241,6 +241,12 @@ describe('lifetimes of their own', () => {
     assert.match(cookies.seal(record, now)[0], /; Max-Age=900;/, 'an opened record');
     record.lifetime = { maxAge: 7 * 86400 }; // expires is now the one seal gave
     assert.match(cookies.seal(record, now)[0], /; Max-Age=604800;/, 'sealed, then a new lifetime');
+    // A copy ({ ...record }) holds the deadline open gave, which is not one the caller set.
+    const opened = cookies.open(cookies.seal({ values: new Values() }, now)[0], now);
+    assert.match(cookies.seal({ ...opened, lifetime: { maxAge: 30 * 86400 } }, now)[0], /; Max-Age=2592000;/, 'a copy of an opened record');
+    opened.lifetime = { maxAge: 7 * 86400 };
+    assert.match(cookies.seal(opened, now)[0], /; Max-Age=604800;/, 'the record, after its copy was sealed');
+    assert.match(cookies.seal({ ...opened, lifetime: { maxAge: 86400 }, expires: nowSec + 300n }, now)[0], /; Max-Age=300;/, 'a copy with a deadline of its own');
   });
 
   const version = (token) => Buffer.from(token, 'base64url')[0];
