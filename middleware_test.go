@@ -269,6 +269,36 @@ func TestOneManagerFromContextQuiet(t *testing.T) {
 	}
 }
 
+// TestStackedManagersPastNewContext stacks three Managers' sessions of which
+// two are one Manager's: the package-level FromContext returns one of them,
+// and code written for the other Manager, outside, would store into its
+// cookie. That is logged however the three are stacked, a session that
+// NewContext put between them too.
+func TestStackedManagersPastNewContext(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "auth"})
+	prefs := f.manager(cookiesession.Options{Name: "prefs"})
+	b := newClientCookies()
+	var got *cookiesession.Session
+	inner := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = cookiesession.FromContext(r.Context())
+	}))
+	loaded, _ := f.m.Load(b.request("/"))
+	prefs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		inner.ServeHTTP(w, r.WithContext(cookiesession.NewContext(r.Context(), loaded)))
+	})).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+	if got == nil || got == loaded {
+		t.Fatalf("FromContext returned %p (loaded %p); want auth's Handler's session", got, loaded)
+	}
+	lines := f.log.lines("stacked Managers")
+	if len(lines) != 1 || !strings.Contains(lines[0], "returned=auth") || !strings.Contains(lines[0], `stacked="[auth auth prefs]"`) {
+		t.Errorf("auth's Handler inside NewContext inside prefs logged %q; want one Warn naming prefs", lines)
+	}
+	f.m.Handler(prefs.Handler(inner)).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+	if lines := f.log.lines("stacked Managers"); len(lines) != 2 || !strings.Contains(lines[1], "returned=prefs") || !strings.Contains(lines[1], `stacked="[prefs auth]"`) {
+		t.Errorf("auth inside prefs inside auth logged %q; want a Warn from prefs", lines)
+	}
+}
+
 // TestStackedManagersCollide checks that Managers whose cookie names
 // overlap ("a" with chunk a.1, and "a.1") are reported on the first request.
 func TestStackedManagersCollide(t *testing.T) {

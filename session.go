@@ -552,10 +552,12 @@ func (s *Session) cleared(lines []string) {
 	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
 }
 
-// contextKey finds the innermost session; managerKey a given Manager's.
+// contextKey finds the innermost session; managerKey a given Manager's;
+// otherKey the innermost of any other Manager's.
 type (
 	contextKey struct{}
 	managerKey struct{ m *Manager }
+	otherKey   struct{ m *Manager }
 )
 
 // NewContext returns a copy of ctx that carries s, for FromContext and, if
@@ -589,6 +591,8 @@ func sessionKey(key any, s *Session) bool {
 		return true
 	case managerKey:
 		return k.m == s.mgr
+	case otherKey:
+		return s.mgr != nil && k.m != s.mgr
 	}
 	return false
 }
@@ -616,20 +620,23 @@ func fromContext(ctx context.Context) *Session {
 // stacked Managers. A session of s's own Manager outside it (one that
 // NewContext put around the Manager's Handler) is no other Manager's:
 // both FromContexts return s, and each call passes here without
-// allocating.
+// allocating. The context is asked, not s's chain: a session NewContext
+// put in links to none outside it.
 func warnStacked(ctx context.Context, s *Session) {
-	others := false
-	for o := s.outer; o != nil && !others; o = o.outer {
-		others = o.mgr != nil && o.mgr != s.mgr
-	}
-	if !others || s.mgr.stackedLogged.Swap(true) {
+	other, _ := ctx.Value(otherKey{s.mgr}).(*Session)
+	if other == nil || s.mgr.stackedLogged.Swap(true) {
 		return
 	}
 	var names []string
+	found := false
 	for o := s; o != nil; o = o.outer {
 		if o.mgr != nil {
 			names = append(names, o.mgr.opts.Name)
+			found = found || o == other
 		}
+	}
+	if !found {
+		names = append(names, other.mgr.opts.Name)
 	}
 	s.mgr.logger.Log(ctx, slog.LevelWarn, "cookiesession: FromContext found the sessions of stacked Managers and returned the innermost's (logged once)",
 		slog.String("returned", names[0]), slog.Any("stacked", names),
