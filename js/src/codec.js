@@ -91,19 +91,25 @@ const lifetimeText = (l) => `${l.maxAge} ${l.idleTimeout} ${l.browserSession}`;
  */
 export let resealDue;
 
-// The deadline open or seal gave each record, kept under the record and
-// under its id, which a copy ({ ...record }) shares. A lifetime set since
-// is sealed with its own deadline only while expires still holds that
-// one: a deadline the caller set is kept (SessionCookies.seal).
+// The deadline open or seal gave each record, and under its id, which a
+// copy ({ ...record }) shares, every deadline they gave records of that
+// id: the record's own or one a copy sealed may have moved since. A
+// lifetime set since is sealed with its own deadline only while expires
+// still holds such a one: a deadline the caller set is kept
+// (SessionCookies.seal).
 const given = new WeakMap();
 const giveDeadline = (record) => {
   given.set(record, record.expires);
-  if (record.id instanceof Uint8Array) given.set(record.id, record.expires);
+  if (record.id instanceof Uint8Array) given.set(record.id, (given.get(record.id) ?? new Set()).add(record.expires));
 };
 
-/** Reports whether record.expires is the one open or seal gave it, or the record it copies. */
+/**
+ * Reports whether record.expires is the one open or seal gave it or, for
+ * a copy, one they gave a record it copies.
+ */
 export const expiresAsGiven = (record) =>
-  record.expires !== undefined && (given.get(record) === record.expires || (record.id instanceof Uint8Array && given.get(record.id) === record.expires));
+  record.expires !== undefined &&
+  (given.has(record) ? given.get(record) === record.expires : record.id instanceof Uint8Array && given.get(record.id)?.has(record.expires) === true);
 
 /** Reports whether lifetime is one that open read, unchanged since. */
 export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) === lifetimeText(lifetime);

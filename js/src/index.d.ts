@@ -303,8 +303,8 @@ export class SessionCookies {
    * exceeds maxLifetime, is refused with a RangeError, as Go's SetLifetime.
    * A lifetime set on the record gets the deadline it gives, as Go's
    * SetLifetime, unless record.expires holds one the caller set (not the
-   * one open or seal gave the record, or the record a { ...record } copy
-   * was made from), which is kept.
+   * one open or seal gave the record, or, to a { ...record } copy, one
+   * they gave the record it was made from or another copy), which is kept.
    * An all-zero lifetime set under the browserSession option takes maxAge
    * as its own, so the cookie is persistent, as Go's SetLifetime(Lifetime{}).
    * A sent that is not a whole number is refused with a TypeError.

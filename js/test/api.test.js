@@ -249,6 +249,25 @@ describe('lifetimes of their own', () => {
     assert.match(cookies.seal({ ...opened, lifetime: { maxAge: 86400 }, expires: nowSec + 300n }, now)[0], /; Max-Age=300;/, 'a copy with a deadline of its own');
   });
 
+  it('knows the deadline of a copy after its record or another copy was sealed, and keeps one the caller set on the record', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxAge: 7200, idleTimeout: 1800, maxLifetime: 30 * 86400 });
+    const later = new Date(now.getTime() + 1000 * 1000); // past half of the idle window
+    const remember = { maxAge: 30 * 86400, idleTimeout: 7 * 86400 };
+    const fresh = () => cookies.open(cookies.seal({ values: new Values().set('u', 'ann') }, now)[0], now);
+    let record = fresh();
+    const copy = { ...record };
+    assert.equal(cookies.refresh(record, later).length, 1, 'the record refreshed');
+    assert.match(cookies.seal({ ...copy, lifetime: remember }, later)[0], /; Max-Age=604800;/, 'a copy made before its record was refreshed');
+    record = fresh();
+    cookies.seal({ ...record, lifetime: { maxAge: 86400, idleTimeout: 3600 } }, now);
+    assert.match(cookies.seal({ ...record, lifetime: remember }, now)[0], /; Max-Age=604800;/, 'a second copy');
+    record = fresh();
+    record.expires = BigInt(now.getTime() / 1000) + 600n;
+    cookies.seal({ ...record }, now);
+    record.lifetime = remember;
+    assert.match(cookies.seal(record, now)[0], /; Max-Age=600;/, 'the record whose deadline the caller set, after a copy of it was sealed');
+  });
+
   const version = (token) => Buffer.from(token, 'base64url')[0];
   const nowSec = 1767225600n;
 
