@@ -299,6 +299,54 @@ func TestStackedManagersPastNewContext(t *testing.T) {
 	}
 }
 
+// TestStackedManagersInsideNewContext: a session that NewContext put in
+// innermost, inside another Manager's Handler, is what the package-level
+// FromContext returns, and code written for that other Manager would
+// store into it. It links to no session outside it, and went unlogged;
+// alone, or beside its own Manager's Handler, it is still quiet.
+func TestStackedManagersInsideNewContext(t *testing.T) {
+	for _, row := range []struct {
+		name, stacked string
+		wrap          func(auth, prefs *cookiesession.Manager, h http.Handler) http.Handler
+	}{
+		{"prefs, then NewContext", "[auth prefs]", func(auth, prefs *cookiesession.Manager, h http.Handler) http.Handler {
+			return prefs.Handler(h)
+		}},
+		{"prefs, auth, then NewContext", "[auth prefs]", func(auth, prefs *cookiesession.Manager, h http.Handler) http.Handler {
+			return prefs.Handler(auth.Handler(h))
+		}},
+		{"auth, then NewContext", "", func(auth, prefs *cookiesession.Manager, h http.Handler) http.Handler {
+			return auth.Handler(h)
+		}},
+		{"NewContext alone", "", func(auth, prefs *cookiesession.Manager, h http.Handler) http.Handler { return h }},
+	} {
+		f := newFixture(t, cookiesession.Options{Name: "auth"})
+		prefs := f.manager(cookiesession.Options{Name: "prefs"})
+		b := newClientCookies()
+		loaded, _ := f.m.Load(b.request("/"))
+		var got *cookiesession.Session
+		row.wrap(f.m, prefs, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := cookiesession.NewContext(r.Context(), loaded)
+			got = cookiesession.FromContext(ctx)
+			if row.stacked == "" {
+				if n := testing.AllocsPerRun(10, func() { cookiesession.FromContext(ctx) }); n != 0 {
+					t.Errorf("%s: FromContext allocates %v times", row.name, n)
+				}
+			}
+		})).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+		if got != loaded {
+			t.Fatalf("%s: FromContext returned %p, want the session NewContext put in (%p)", row.name, got, loaded)
+		}
+		lines := f.log.lines("stacked Managers")
+		if row.stacked == "" && len(lines) != 0 {
+			t.Errorf("%s: logged %q", row.name, lines)
+		}
+		if row.stacked != "" && (len(lines) != 1 || !strings.Contains(lines[0], "returned=auth") || !strings.Contains(lines[0], `stacked="`+row.stacked+`"`)) {
+			t.Errorf("%s: logged %q; want one Warn naming prefs", row.name, lines)
+		}
+	}
+}
+
 // TestStackedManagersCollide checks that Managers whose cookie names
 // overlap ("a" with chunk a.1, and "a.1") are reported on the first request.
 func TestStackedManagersCollide(t *testing.T) {

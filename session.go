@@ -605,7 +605,9 @@ func sessionKey(key any, s *Session) bool {
 // written for one Manager stores into the innermost's cookie unseen.
 func FromContext(ctx context.Context) *Session {
 	s := fromContext(ctx)
-	if s != nil && s.outer != nil && !s.mgr.stackedLogged.Load() {
+	// A Handler's session links to the sessions outside it; one NewContext
+	// put in (no request of its own) links to none, so the context is asked.
+	if s != nil && (s.outer != nil || s.req == nil && s.mgr != nil) && !s.mgr.stackedLogged.Load() {
 		warnStacked(ctx, s)
 	}
 	return s
