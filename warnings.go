@@ -438,8 +438,12 @@ func (m *Manager) warnHeaderSize(s *Session, h http.Header, r *http.Request) {
 	if ours < minCheckedCookies {
 		return
 	}
-	if header := responseHeaderSize(h); header > proxyResponseHeader && !m.headerSizeLogged.Swap(true) {
-		m.logHeaderLimit(s, r, fmt.Sprintf("the response header takes at least %d bytes with its Set-Cookie lines, more than the 4 KB of nginx's default proxy_buffer_size: nginx answers 502 Bad Gateway", header))
+	// Each limit is measured, and its flag written, only until it is
+	// logged: a Swap on every large response would contend across cores.
+	if !m.headerSizeLogged.Load() {
+		if header := responseHeaderSize(h); header > proxyResponseHeader && !m.headerSizeLogged.Swap(true) {
+			m.logHeaderLimit(s, r, fmt.Sprintf("the response header takes at least %d bytes with its Set-Cookie lines, more than the 4 KB of nginx's default proxy_buffer_size: nginx answers 502 Bad Gateway", header))
+		}
 	}
 	if m.cookieLineLogged.Load() {
 		return
