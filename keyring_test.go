@@ -1036,6 +1036,8 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"escaped quotes", strings.ReplaceAll(string(ring), `"`, `\"`), escaped},
 		{"line breaks as \\n", strings.ReplaceAll(pretty.String(), "\n", `\n`), lineBreaks},
 		{"a JSON string of the pretty text, quotes dropped", strings.Trim(string(prettyString), `"`), lineBreaks},
+		{"line breaks as \\n, single-quoted (docker run --env-file keeps them)", "'" + strings.ReplaceAll(pretty.String(), "\n", `\n`) + "'", lineBreaks},
+		{"line breaks as \\n, double-quoted around bare quotes", `"` + strings.ReplaceAll(pretty.String(), "\n", `\n`) + `"`, lineBreaks},
 		{"base64", base64.StdEncoding.EncodeToString(ring), encoded},
 		{"base64 in 76-column lines", wrapLines(base64.StdEncoding.EncodeToString(ring), 76), encoded},
 		{"base64url unpadded", base64.RawURLEncoding.EncodeToString(ring), encoded},

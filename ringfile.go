@@ -64,7 +64,7 @@ func ringWrapping(s string) string {
 		{unassignRing, "as a whole .env line (" + EnvKeys + "=..., perhaps after export): set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)"},
 		{unquoteRing, "inside quotes that are part of the value (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {"},
 		{unescapeRing, `with its quotes escaped as \": remove the backslashes (in a shell, ` + EnvKeys + `="$(cat ring.json)")`},
-		{unescapeLineBreaks, `with its line breaks written as \n (the text of a JSON or YAML string kept without its quotes: a SAM or CloudFormation template's single-quoted value, a CLI's JSON output): set it to the ring's text itself, with real line breaks or on one line`},
+		{unescapeLineBreaks, `with its line breaks written as \n (the text of a JSON or YAML string kept without its quotes: a SAM or CloudFormation template's single-quoted value, a CLI's JSON output): set it to the ring's text itself, without quotes around it, with real line breaks or on one line`},
 		{unbase64Ring, "encoded in base64: set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)"},
 	} {
 		inner := w.unwrap(s)
@@ -111,12 +111,16 @@ func unescapeRing(s string) []byte {
 	return []byte(strings.ReplaceAll(s, `\"`, `"`))
 }
 
-// unescapeLineBreaks returns s with a JSON or YAML string's escapes of
-// line breaks, tabs and quotes undone, or nil if s holds no \n. A ring's
-// text holds no other backslash.
+// unescapeLineBreaks returns s without one pair of surrounding quotes
+// (docker run --env-file keeps them), with a JSON or YAML string's escapes
+// of line breaks, tabs and quotes undone, or nil if s holds no \n. A
+// ring's text holds no other backslash.
 func unescapeLineBreaks(s string) []byte {
 	if !strings.Contains(s, `\n`) {
 		return nil
+	}
+	if len(s) > 1 && s[0] == s[len(s)-1] && (s[0] == '"' || s[0] == '\'') {
+		s = s[1 : len(s)-1]
 	}
 	return []byte(stringEscapes.Replace(s))
 }

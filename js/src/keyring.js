@@ -92,8 +92,8 @@ function wrapping(s) {
   const unwrapped = [
     [quoted ? attempt(() => JSON.parse(s)) ?? s.slice(1, -1) : null, 'inside quotes that are part of the value: remove them, so that it starts with {'],
     [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],
-    [s.includes('\\n') ? s.replace(/\\([nrt"])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"' })[c]) : null,
-      "with its line breaks written as \\n (the text of a JSON or YAML string kept without its quotes): set the variable to the ring's text itself"],
+    [s.includes('\\n') ? (quoted ? s.slice(1, -1) : s).replace(/\\([nrt"])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"' })[c]) : null,
+      "with its line breaks written as \\n (the text of a JSON or YAML string kept without its quotes): set the variable to the ring's text itself, without quotes around it"],
     [attempt(() => atob(s.replace(/\s/g, '').replace(/-/g, '+').replace(/_/g, '/'))), 'encoded in base64: set it to the decoded JSON text'],
   ];
   for (const [inner, fix] of unwrapped) {
