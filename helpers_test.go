@@ -876,3 +876,14 @@ func (b *browser) sends(host, name, method string) bool {
 	}
 	return method == http.MethodGet || method == http.MethodHead
 }
+
+// askedContext counts the look-ups that reach it.
+type askedContext struct {
+	context.Context
+	asked int
+}
+
+func (c *askedContext) Value(key any) any {
+	c.asked++
+	return c.Context.Value(key)
+}

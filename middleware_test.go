@@ -347,6 +347,28 @@ func TestStackedManagersInsideNewContext(t *testing.T) {
 	}
 }
 
+// TestFromContextAsksOnce: the session of a Load and NewContext, with no
+// Handler (an adapter's pattern), is checked against the context outside
+// it on the first FromContext only, not on every call; a second NewContext
+// of its Manager is no other Manager's, and is not logged.
+func TestFromContextAsksOnce(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "auth"})
+	loaded, _ := f.m.Load(newClientCookies().request("/"))
+	parent := &askedContext{Context: context.Background()}
+	ctx := cookiesession.NewContext(cookiesession.NewContext(parent, loaded), loaded)
+	for range 3 {
+		if got := cookiesession.FromContext(ctx); got != loaded {
+			t.Fatalf("FromContext returned %p, want %p", got, loaded)
+		}
+	}
+	if parent.asked != 1 {
+		t.Errorf("3 FromContext calls asked the context outside %d times, want 1", parent.asked)
+	}
+	if lines := f.log.lines("stacked Managers"); len(lines) != 0 {
+		t.Errorf("logged %q", lines)
+	}
+}
+
 // TestStackedManagersCollide checks that Managers whose cookie names
 // overlap ("a" with chunk a.1, and "a.1") are reported on the first request.
 func TestStackedManagersCollide(t *testing.T) {

@@ -567,13 +567,19 @@ func NewContext(ctx context.Context, s *Session) context.Context {
 }
 
 // sessionContext is what context.WithValue(ctx, contextKey{}, s) would
-// return, answering managerKey too.
+// return, answering managerKey too. To contextKey it answers itself, so
+// that FromContext asks the context outside it for another Manager's
+// session once, and keeps the answer in alone.
 type sessionContext struct {
 	context.Context
-	s *Session
+	s     *Session
+	alone atomic.Bool
 }
 
 func (c *sessionContext) Value(key any) any {
+	if _, ok := key.(contextKey); ok {
+		return c
+	}
 	if sessionKey(key, c.s) {
 		return c.s
 	}
@@ -604,18 +610,36 @@ func sessionKey(key any, s *Session) bool {
 // finds more than one Manager's session is logged at Warn, since code
 // written for one Manager stores into the innermost's cookie unseen.
 func FromContext(ctx context.Context) *Session {
-	s := fromContext(ctx)
+	s, c := innermost(ctx)
+	if s == nil || s.mgr == nil || s.mgr.stackedLogged.Load() {
+		return s
+	}
 	// A Handler's session links to the sessions outside it; one NewContext
-	// put in (no request of its own) links to none, so the context is asked.
-	if s != nil && (s.outer != nil || s.req == nil && s.mgr != nil) && !s.mgr.stackedLogged.Load() {
+	// put in (no request of its own) links to none, so the context is
+	// asked, once for each NewContext.
+	if s.outer != nil {
 		warnStacked(ctx, s)
+	} else if c != nil && s.req == nil && !c.alone.Load() && !warnStacked(ctx, s) {
+		c.alone.Store(true)
 	}
 	return s
 }
 
 func fromContext(ctx context.Context) *Session {
-	s, _ := ctx.Value(contextKey{}).(*Session)
+	s, _ := innermost(ctx)
 	return s
+}
+
+// innermost returns the innermost session in ctx and, if NewContext put
+// it there, the context NewContext made.
+func innermost(ctx context.Context) (*Session, *sessionContext) {
+	switch v := ctx.Value(contextKey{}).(type) {
+	case *Session:
+		return v, nil
+	case *sessionContext:
+		return v.s, v
+	}
+	return nil, nil
 }
 
 // warnStacked logs, once per Manager, a FromContext that chose among
@@ -623,11 +647,12 @@ func fromContext(ctx context.Context) *Session {
 // NewContext put around the Manager's Handler) is no other Manager's:
 // both FromContexts return s, and each call passes here without
 // allocating. The context is asked, not s's chain: a session NewContext
-// put in links to none outside it.
-func warnStacked(ctx context.Context, s *Session) {
+// put in links to none outside it. It reports whether another Manager's
+// session was found.
+func warnStacked(ctx context.Context, s *Session) bool {
 	other, _ := ctx.Value(otherKey{s.mgr}).(*Session)
 	if other == nil || s.mgr.stackedLogged.Swap(true) {
-		return
+		return other != nil
 	}
 	var names []string
 	found := false
@@ -643,4 +668,5 @@ func warnStacked(ctx context.Context, s *Session) {
 	s.mgr.logger.Log(ctx, slog.LevelWarn, "cookiesession: FromContext found the sessions of stacked Managers and returned the innermost's (logged once)",
 		slog.String("returned", names[0]), slog.Any("stacked", names),
 		slog.String("fix", "with several Managers, get each session with its own Manager: m.FromContext(r.Context()) (under gin and echo too), so that each value goes to the cookie meant for it"))
+	return true
 }
