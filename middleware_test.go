@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -366,6 +367,62 @@ func TestFromContextAsksOnce(t *testing.T) {
 	}
 	if lines := f.log.lines("stacked Managers"); len(lines) != 0 {
 		t.Errorf("logged %q", lines)
+	}
+}
+
+// TestFromContextAloneReused: a NewContext context found alone once, then
+// used as the base of requests (a server's BaseContext), still has the
+// Managers stacked inside it logged; and many FromContexts on it at once
+// return its session and log nothing, or, inside another Manager's Handler,
+// log once (run with -race).
+func TestFromContextAloneReused(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{Name: "auth"})
+	prefs := f.manager(cookiesession.Options{Name: "prefs"})
+	b := newClientCookies()
+	loaded, _ := f.m.Load(b.request("/"))
+	base := cookiesession.NewContext(context.Background(), loaded)
+	fromMany := func(ctx context.Context) {
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				for range 50 {
+					if got := cookiesession.FromContext(ctx); got != loaded {
+						t.Errorf("FromContext returned %p, want %p", got, loaded)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	fromMany(base)
+	if lines := f.log.lines("stacked Managers"); len(lines) != 0 {
+		t.Fatalf("alone, logged %q", lines)
+	}
+	prefs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fromMany(cookiesession.NewContext(r.Context(), loaded))
+	})).ServeHTTP(httptest.NewRecorder(), b.request("/").WithContext(base))
+	lines := f.log.lines("stacked Managers")
+	if len(lines) != 1 || !strings.Contains(lines[0], `stacked="[auth prefs]"`) {
+		t.Errorf("NewContext inside prefs inside the reused context logged %q; want one Warn", lines)
+	}
+	f2 := newFixture(t, cookiesession.Options{Name: "auth"})
+	prefs2 := f2.manager(cookiesession.Options{Name: "prefs"})
+	loaded2, _ := f2.m.Load(b.request("/"))
+	base2 := cookiesession.NewContext(context.Background(), loaded2)
+	cookiesession.FromContext(base2)
+	var got *cookiesession.Session
+	f2.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = cookiesession.FromContext(r.Context())
+	})).ServeHTTP(httptest.NewRecorder(), b.request("/").WithContext(base2))
+	prefs2.Handler(f2.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = cookiesession.FromContext(r.Context())
+	}))).ServeHTTP(httptest.NewRecorder(), b.request("/").WithContext(base2))
+	if got == nil || got == loaded2 {
+		t.Fatalf("FromContext returned %p (loaded %p); want auth's Handler's session", got, loaded2)
+	}
+	if lines := f2.log.lines("stacked Managers"); len(lines) != 1 || !strings.Contains(lines[0], `stacked="[auth prefs auth]"`) {
+		t.Errorf("auth inside prefs inside the reused context logged %q; want one Warn", lines)
 	}
 }
 
