@@ -148,15 +148,7 @@ func vecGenCookies(g *vecGen) []vecCookies {
 
 // vecCheckCookies reads a cookie vector's header with a Manager.
 func vecCheckCookies(t *testing.T, v vecCookies) {
-	key := vecParseKey(t, v.Key, v.KeyID)
-	k, err := NewKey(key.id, key.secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := NewKeyRing(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := vecOneKeyRing(t, v.Key, v.KeyID)
 	now := time.Unix(v.Now, 0)
 	m, err := New(ring, Options{Name: v.Name, MaxAge: time.Duration(v.MaxAgeSeconds) * time.Second, MaxChunks: v.MaxChunks,
 		MaxCookieSize: v.MaxCookieSize, Now: func() time.Time { return now }, Logger: slog.New(slog.DiscardHandler)})

@@ -98,15 +98,7 @@ func (v vecSeal) now() time.Time { return time.Unix(v.Now, v.NowNsec) }
 // vecCheckSeal seals a vector's session with a Codec, then writes it with
 // a Manager, and checks created, expires and Max-Age.
 func vecCheckSeal(t *testing.T, v vecSeal) {
-	key := vecParseKey(t, v.Key, v.KeyID)
-	k, err := NewKey(key.id, key.secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := NewKeyRing(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := vecOneKeyRing(t, v.Key, v.KeyID)
 	second := time.Second
 	c, err := NewCodec(ring, CodecOptions{Name: v.Name, MaxAge: time.Duration(v.MaxAgeSeconds) * second,
 		IdleTimeout: time.Duration(v.IdleTimeoutSeconds) * second, MaxLifetime: time.Duration(v.MaxLifetime) * second})

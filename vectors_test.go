@@ -1155,6 +1155,21 @@ func vecParseKey(t *testing.T, secret, id string) vecKey {
 	return vecKey{n, vecHex(t, secret)}
 }
 
+// vecOneKeyRing returns a ring of the one key a vector names.
+func vecOneKeyRing(t *testing.T, secret, id string) *KeyRing {
+	t.Helper()
+	key := vecParseKey(t, secret, id)
+	k, err := NewKey(key.id, key.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := NewKeyRing(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
+}
+
 func vecHex(t testing.TB, s string) []byte {
 	t.Helper()
 	b, err := hex.DecodeString(s)
@@ -1483,15 +1498,7 @@ func vecDumpBytes(block string) ([]byte, error) {
 }
 
 func vecCheckDocRing(t *testing.T, block string, v vecValid) {
-	key := vecParseKey(t, v.Key, v.KeyID)
-	k, err := NewKey(key.id, key.secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := NewKeyRing(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := vecOneKeyRing(t, v.Key, v.KeyID)
 	want, err := ring.MarshalJSON()
 	if err != nil {
 		t.Fatal(err)
