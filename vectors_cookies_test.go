@@ -27,6 +27,7 @@ type vecCookies struct {
 	Cookie        string `json:"cookie"`
 	ID            string `json:"id,omitempty"`
 	Error         string `json:"error,omitempty"`
+	Keep          bool   `json:"keep,omitempty"` // refused, and the client's cookies are left as they are
 }
 
 const (
@@ -38,7 +39,8 @@ type vecCookieCase struct {
 	name, desc string
 	header     func(t *vecCookieTokens) string
 	want       string // the label of the token that opens, or
-	class      string // the class of the error
+	class      string // the class of the error,
+	keep       bool   // and whether the cookies are left as they are
 }
 
 // vecCookieTokens are the tokens the cookie cases put in headers.
@@ -118,14 +120,16 @@ func vecCookieCases() []vecCookieCase {
 			class:  "invalid"},
 		{name: "first_error_expired", desc: "none opens: the error is the first token's",
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.expired + "; session=" + ts.forged },
-			class:  "expired"},
+			class:  "expired", keep: true},
 		{name: "unknown_key_error", desc: "none opens: an unknown key id tried later is the error",
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session=" + ts.unknown },
-			class:  "unknown_key"},
+			class:  "unknown_key", keep: true},
+		{name: "repeated_forged", desc: "one value twice is one cookie (step 2): refused and cleared, where two values are kept",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session=" + ts.forged }, class: "invalid"},
 		{name: "fifth_of_twelve", desc: "of twelve base cookies the first five are tried",
 			header: func(ts *vecCookieTokens) string { return ts.bases(12, 4) }, want: "small"},
 		{name: "sixth_of_twelve", desc: "the sixth of twelve is neither among the first five nor the last four",
-			header: func(ts *vecCookieTokens) string { return ts.bases(12, 5) }, class: "invalid"},
+			header: func(ts *vecCookieTokens) string { return ts.bases(12, 5) }, class: "invalid", keep: true},
 		{name: "ninth_of_twelve", desc: "the ninth of twelve is among the last four",
 			header: func(ts *vecCookieTokens) string { return ts.bases(12, 8) }, want: "small"},
 	}
@@ -137,7 +141,7 @@ func vecGenCookies(g *vecGen) []vecCookies {
 	for _, c := range vecCookieCases() {
 		v := vecCookies{Case: c.name, Description: c.desc, Key: hex.EncodeToString(vecKey1.secret), KeyID: FormatKeyID(vecKey1.id),
 			Name: vecCookie, Now: vecNow, MaxAgeSeconds: vecDay, MaxChunks: vecChunks, MaxCookieSize: vecCookieSize,
-			Cookie: c.header(ts), Error: c.class}
+			Cookie: c.header(ts), Error: c.class, Keep: c.keep}
 		if c.want != "" {
 			v.ID = hex.EncodeToString(vecBytes("id/fail/"+c.want, idSize))
 		}
@@ -167,5 +171,12 @@ func vecCheckCookies(t *testing.T, v vecCookies) {
 	want := map[string]error{"invalid": ErrInvalid, "unknown_key": ErrUnknownKey, "expired": ErrExpired}[v.Error]
 	if want == nil || !errors.Is(err, want) || (v.Error == "invalid" && errors.Is(err, ErrUnknownKey)) {
 		t.Errorf("Load: %v; want class %q", err, v.Error)
+	}
+	w := httptest.NewRecorder()
+	if err := m.Save(w, r, s); err != nil {
+		t.Fatal(err)
+	}
+	if lines := w.Header()["Set-Cookie"]; (len(lines) == 0) != v.Keep {
+		t.Errorf("Save wrote %q; want the cookies kept: %v", lines, v.Keep)
 	}
 }

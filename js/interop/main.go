@@ -131,7 +131,7 @@ func run(req request) (answer, error) {
 		return ringAnswer(req)
 	case "seal", "open":
 		return codecAnswer(req)
-	case "manager_seal", "manager_open":
+	case "manager_seal", "manager_open", "manager_read":
 		return managerAnswer(req)
 	}
 	return answer{}, fmt.Errorf("unknown op %q", req.Op)
@@ -250,6 +250,9 @@ func managerAnswer(req request) (answer, error) {
 		r.Header.Add("Cookie", line)
 	}
 	s, err := m.Load(r)
+	if req.Op == "manager_read" {
+		return readAnswer(m, r, s, err), nil
+	}
 	if req.Op == "manager_open" {
 		if err != nil {
 			return answer{}, err
@@ -280,6 +283,28 @@ func managerAnswer(req request) (answer, error) {
 		return answer{}, err
 	}
 	return answer{SetCookie: w.Header()["Set-Cookie"]}, nil
+}
+
+// readAnswer gives the session Load opened (or its error) and the
+// Set-Cookie lines Save then writes for it unchanged: what a Manager
+// decides for the request's cookie.
+func readAnswer(m *cookiesession.Manager, r *http.Request, s *cookiesession.Session, err error) answer {
+	a := answer{Values: []value{}}
+	if err != nil {
+		a = failure(err)
+	} else if !s.IsNew() {
+		a.ID, a.KeyID = s.ID(), s.KeyID()
+		for _, k := range s.Keys() {
+			v, _ := s.Get(k)
+			a.Values = append(a.Values, render(k, v))
+		}
+	}
+	w := httptest.NewRecorder()
+	if err := m.Save(w, r, s); err != nil {
+		return failure(err)
+	}
+	a.SetCookie = w.Header()["Set-Cookie"]
+	return a
 }
 
 // sameSite maps the JS option's spelling to Go's mode; "" is Go's default.

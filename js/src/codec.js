@@ -25,7 +25,11 @@ const utf8 = new TextEncoder();
 /**
  * Why a token was refused, or a session could not be sealed. kind is
  * 'invalid', 'unknown_key' (also a kind of invalid), 'expired' or
- * 'too_large'; reason is the Go implementation's wording.
+ * 'too_large'; reason is the Go implementation's wording. keepCookie is
+ * true where Go's Manager leaves the client's cookie as it is: a key the
+ * ring lacks, or a token created in the future (sealed by an instance
+ * whose clock runs ahead), opens elsewhere, or later; SessionCookies.open
+ * also sets it for a header that carried two values under one name.
  */
 export class SessionError extends Error {
   constructor(kind, reason, keyId = 0) {
@@ -34,6 +38,7 @@ export class SessionError extends Error {
     this.kind = kind;
     this.reason = reason;
     this.keyId = keyId;
+    this.keepCookie = kind === 'unknown_key' || reason.startsWith('session created in the future');
   }
 }
 
@@ -439,11 +444,22 @@ function expired(keyId, at, which) {
 function tokenBytes(token, maxLen) {
   if (typeof token !== 'string') throw new TypeError('cookiesession: a token is a string');
   if (token.length > maxLen) {
-    throw new SessionError('invalid', `token of ${utf8.encode(token).length} bytes exceeds the limit of ${maxLen}`);
+    throw new SessionError('invalid', `token of ${headerBytes(token).length} bytes exceeds the limit of ${maxLen}`);
   }
-  const bytes = utf8.encode(token);
+  const bytes = headerBytes(token);
   if (bytes.length > maxLen) throw new SessionError('invalid', `token of ${bytes.length} bytes exceeds the limit of ${maxLen}`);
   return bytes;
+}
+
+/**
+ * The bytes a header's text stands for. Node's http and fetch's Headers
+ * give each byte of a header as one character (the Fetch standard's
+ * isomorphic decoding), so a text of characters up to U+00FF is taken
+ * byte for byte, and its lengths and offsets are Go's; any other text
+ * (not read from a header) is taken as UTF-8.
+ */
+export function headerBytes(text) {
+  return /^[\x00-\xff]*$/.test(text) ? Uint8Array.from(text, (c) => c.charCodeAt(0)) : utf8.encode(text);
 }
 
 function decodeToken(bytes) {

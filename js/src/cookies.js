@@ -2,7 +2,7 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { checkMembers, Codec, expiresAsGiven, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
+import { checkMembers, Codec, expiresAsGiven, headerBytes, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
@@ -110,6 +110,10 @@ export class SessionCookies {
         return this.#openShadowed(cookies, now, err);
       }
     } catch (err) {
+      // As Go's Manager: of two values for one name, a clear would reach
+      // only the cookie set with this Path and Domain, which may be the
+      // session's own; the other, tossed by another host, would stay.
+      if (shadowed && err instanceof SessionError) err.keepCookie = true;
       const beyond = err.kind === 'invalid' && this.#beyond(cookieHeader);
       // Go's reason, and what an edge built with fewer chunks than the Go
       // Manager cannot tell from a forged cookie: the options to set.
@@ -169,10 +173,10 @@ export class SessionCookies {
   // of the chunks, then alone; then the last MAX_SHADOWS of the others,
   // alone. Each is opened in full, so this chooses only among tokens the
   // ring sealed for this name. If none opens, it throws the first error
-  // that keeps the cookie (see keepsCookie), else err.
+  // that keeps the cookie (its keepCookie), else err.
   #openShadowed(cookies, now, err) {
     const { bases, rest } = shadowCandidates(cookies);
-    let kept = keepsCookie(err);
+    let kept = err.keepCookie;
     for (const [n, base] of bases.entries()) {
       for (const token of n > 0 && n <= MAX_SHADOWS && rest !== '' ? [base + rest, base] : [base]) {
         if (token === '') continue;
@@ -180,7 +184,7 @@ export class SessionCookies {
           return this.codec.open(token, now);
         } catch (e) {
           if (!(e instanceof SessionError)) throw e;
-          if (!kept && keepsCookie(e)) [err, kept] = [e, true];
+          if (!kept && e.keepCookie) [err, kept] = [e, true];
         }
       }
     }
@@ -195,7 +199,7 @@ export class SessionCookies {
       if (!(i in values)) {
         throw new SessionError('invalid', `cookie ${this.#names[values.length - 1]} present but chunk ${this.#names[i]} missing`);
       }
-      total += new TextEncoder().encode(values[i]).length;
+      total += headerBytes(values[i]).length;
     }
     if (total > this.codec.maxTokenLen) {
       throw new SessionError('invalid', `cookie chunks of ${total} bytes exceed the limit of ${this.codec.maxTokenLen}`);
@@ -372,11 +376,6 @@ function shadowCandidates(cookies) {
   // Array.from turns holes into undefined, which every sees.
   return { bases: bases.concat(others.slice(-MAX_SHADOWS)), rest: Array.from(chunks).every(Boolean) ? chunks.join('') : '' };
 }
-
-// keepsCookie is Go's: a token under a key the ring lacks, or created in
-// the future by an instance whose clock is ahead, opens elsewhere, or
-// later.
-const keepsCookie = (err) => err.kind === 'unknown_key' || err.reason.startsWith('session created in the future');
 
 // trimASCIISpace is Go's textproto.TrimString, which net/http and Go's
 // Manager apply to cookies: it trims space, tab, CR and LF, and nothing

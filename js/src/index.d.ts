@@ -170,6 +170,13 @@ export class SessionError extends Error {
   readonly reason: string;
   /** The key id read from the token, or 0. */
   readonly keyId: number;
+  /**
+   * True where Go's Manager leaves the client's cookie as it is, so code
+   * at the edge should not clear it: 'unknown_key', a token created in
+   * the future, and (from SessionCookies.open) a header that carried two
+   * values under one of the session's cookie names.
+   */
+  keepCookie: boolean;
   /** For 'expired': the deadline that passed, in Unix seconds. */
   readonly expiredAt?: bigint;
 }

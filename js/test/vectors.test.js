@@ -109,7 +109,7 @@ describe('must-fail vectors', () => {
 });
 
 describe('cookie vectors', () => {
-  assert.ok(vectors.cookies.length >= 13);
+  assert.ok(vectors.cookies.length >= 14);
   for (const v of vectors.cookies) {
     it(`${v.case}: ${v.id ? 'opens the session' : `refused as ${v.error}`}`, () => {
       const ring = parseKeyRing(ringText([{ id: parseInt(v.key_id, 16), secret: unhex(v.key) }]));
@@ -124,6 +124,7 @@ describe('cookie vectors', () => {
       assert.throws(open, (err) => {
         assert.ok(err instanceof SessionError, String(err));
         assert.equal(err.kind, v.error);
+        assert.equal(err.keepCookie, v.keep === true, 'the cookies are left as they are');
         return true;
       });
     });
