@@ -39,8 +39,9 @@ type Options struct {
 	Domain string
 	// DisableSecure leaves out the Secure attribute, so that the cookie is
 	// also sent over plain HTTP. For local development only. Browsers drop
-	// a Secure cookie set in answer to a plain-HTTP request (except from
-	// localhost): the middleware logs the first such answer at Warn.
+	// a Secure cookie set in answer to a plain-HTTP request (Chrome and
+	// Firefox not from localhost, Safari even from there): the middleware
+	// logs the first such answer at Warn.
 	DisableSecure bool
 	// DisableHttpOnly leaves out the HttpOnly attribute, so that scripts can
 	// read the (encrypted) cookie.

@@ -32,6 +32,12 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	if m.plainHTTPLogged.Swap(true) {
 		return
 	}
+	if loopbackHost(r.Host) {
+		s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request to localhost from Safari (or another WebKit browser), which drops it, unlike Chrome and Firefox: the session will not stick in this browser (logged once)",
+			slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
+			slog.String("fix", "serve localhost over HTTPS, or set Options.DisableSecure for local development only, never in production"))
+		return
+	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)",
 		slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
 		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
@@ -41,26 +47,38 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 // before it: no TLS, no X-Forwarded-Proto or Forwarded header saying
 // https, no https URL (an adapter such as aws-lambda-go-api-proxy builds
 // one), no browser header saying the page was https, and a Host other
-// than loopback, which browsers count as secure. A request without a Host
-// did not come from a browser.
+// than loopback, which Chrome and Firefox count as secure; WebKit does
+// not (WebKit bug 281149), so a loopback Host from a WebKit browser is
+// plain HTTP. A request without a Host did not come from a browser.
 func plainHTTP(r *http.Request) bool {
 	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["Forwarded"], "proto=https") ||
 		r.URL != nil && strings.EqualFold(r.URL.Scheme, "https") || browserSawHTTPS(r.Header) {
 		return false
 	}
-	host := r.Host
-	if host == "" {
+	if r.Host == "" {
 		return false // not from a browser
 	}
+	return !loopbackHost(r.Host) || webKit(r.Header.Get("User-Agent"))
+}
+
+// loopbackHost reports whether host, with or without a port, is
+// localhost, a name under .localhost, or a loopback address.
+func loopbackHost(host string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	host = strings.TrimSuffix(host, ".")
 	if strings.EqualFold(host, "localhost") || len(host) > len(".localhost") && strings.EqualFold(host[len(host)-len(".localhost"):], ".localhost") {
-		return false
+		return true
 	}
 	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return err != nil || !ip.IsLoopback()
+	return err == nil && ip.IsLoopback()
+}
+
+// webKit reports whether a User-Agent names a WebKit browser: Safari, or
+// any browser on iOS. Chromium-based ones name AppleWebKit too, and Chrome.
+func webKit(userAgent string) bool {
+	return strings.Contains(userAgent, "AppleWebKit/") && !strings.Contains(userAgent, "Chrome/") && !strings.Contains(userAgent, "Chromium/")
 }
 
 // browserSawHTTPS reports whether the browser says it sent the request

@@ -11,6 +11,15 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
+// User-Agent lines of current browsers: WebKit's (Safari, and Chrome on
+// iOS) and two others.
+const (
+	safariUA    = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
+	chromeIOSUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/131.0.6778.73 Mobile/15E148 Safari/604.1"
+	chromeUA    = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	firefoxUA   = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10.15; rv:133.0) Gecko/20100101 Firefox/133.0"
+)
+
 // TestSecureOverPlainHTTPWarns checks that the first Secure cookie sent in
 // answer to a plain-HTTP request is logged, once, and that requests with a
 // sign of HTTPS, to loopback hosts, without a cookie to set, or for a
@@ -43,6 +52,15 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 		{"a .localhost name", "http://app.localhost/login", [2]string{}, cookiesession.Options{}, login, false},
 		{"127.0.0.1", "http://127.0.0.1:8080/login", [2]string{}, cookiesession.Options{}, login, false},
 		{"::1", "http://[::1]:8080/login", [2]string{}, cookiesession.Options{}, login, false},
+		// Safari, unlike Chrome and Firefox, drops a Secure cookie on
+		// http://localhost (WebKit bug 281149); so does every browser on
+		// iOS, which all run WebKit.
+		{"Safari on localhost", "http://localhost:8080/login", [2]string{"User-Agent", safariUA}, cookiesession.Options{}, login, true},
+		{"Chrome on iOS on 127.0.0.1", "http://127.0.0.1:8080/login", [2]string{"User-Agent", chromeIOSUA}, cookiesession.Options{}, login, true},
+		{"Chrome on localhost", "http://localhost:8080/login", [2]string{"User-Agent", chromeUA}, cookiesession.Options{}, login, false},
+		{"Firefox on localhost", "http://localhost:8080/login", [2]string{"User-Agent", firefoxUA}, cookiesession.Options{}, login, false},
+		{"Safari on localhost over HTTPS", "https://localhost:8443/login", [2]string{"User-Agent", safariUA}, cookiesession.Options{}, login, false},
+		{"Safari on localhost, DisableSecure", "http://localhost:8080/login", [2]string{"User-Agent", safariUA}, cookiesession.Options{DisableSecure: true}, login, false},
 		{"DisableSecure", "http://app.internal/login", [2]string{}, cookiesession.Options{DisableSecure: true}, login, false},
 		{"no cookie to set", "http://app.internal/", [2]string{}, cookiesession.Options{}, read, false},
 	}
@@ -62,6 +80,9 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 			}
 			if tt.warn && !strings.Contains(warns[0], "host="+httptest.NewRequest("GET", tt.target, nil).Host) {
 				t.Errorf("the warning does not name the host: %s", warns[0])
+			}
+			if tt.warn && tt.header[0] == "User-Agent" && !strings.Contains(warns[0], "localhost from Safari") {
+				t.Errorf("the warning for WebKit on localhost does not say so: %s", warns[0])
 			}
 		})
 	}
