@@ -67,6 +67,9 @@ type Manager struct {
 	// crossSiteLogged: a cross-site request that browsers send without a
 	// cookie of our SameSite used the session.
 	crossSiteLogged atomic.Bool
+	// crossSiteSetLogged: a cookie of our SameSite answered a cross-site
+	// request that browsers store no such cookie from.
+	crossSiteSetLogged atomic.Bool
 	// stackedLogged: the package-level FromContext chose among stacked
 	// Managers' sessions, this one's the innermost.
 	stackedLogged atomic.Bool

@@ -177,6 +177,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	if r != nil && s.lines != nil {
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
+		m.warnCrossSiteSet(s, r)
 	}
 	if s.lines != nil {
 		m.warnHeaderSize(s, h, r)

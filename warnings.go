@@ -296,6 +296,27 @@ func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
 		slog.String("fix", "for an identity provider's response_mode=form_post, keep the login's state in a second Manager with SameSite None (README, \"Signing in with OAuth or OpenID Connect\"), or use response_mode=query; under Strict, use Lax"))
 }
 
+// warnCrossSiteSet logs, once per Manager, a cookie of SameSite Lax,
+// Strict or unset (Lax in Chrome) set in answer to a cross-site request
+// that is not a top-level navigation: a fetch from a frontend on another
+// site, an iframe. Browsers store no such cookie from it (RFC 6265bis
+// section 5.7), so the login, or the logout, never reaches the client.
+func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
+	if m.attrs.SameSite == http.SameSiteNoneMode || m.crossSiteSetLogged.Load() {
+		return
+	}
+	if site := r.Header["Sec-Fetch-Site"]; len(site) != 1 || site[0] != "cross-site" {
+		return
+	}
+	if r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document" || m.crossSiteSetLogged.Swap(true) {
+		return
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), and browsers store no cookie of its SameSite from it: the change will not reach the client (logged once)",
+		slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)),
+		slog.String("mode", logText(r.Header.Get("Sec-Fetch-Mode"))), slog.String("dest", logText(r.Header.Get("Sec-Fetch-Dest"))),
+		slog.String("fix", "serve the page and this handler from one site (app.example.com and api.example.com are one), or give this Manager SameSite None (and Partitioned for an iframe), with fetch's credentials: \"include\" and CORS Access-Control-Allow-Credentials"))
+}
+
 // forwardedHostMatch reports whether a proxy's X-Forwarded-Host or
 // Forwarded host= (RFC 7239) names a host inside domain.
 func forwardedHostMatch(h http.Header, domain string) bool {

@@ -514,6 +514,54 @@ func TestHeaderSizeWarnsEachLimit(t *testing.T) {
 	}
 }
 
+// TestCrossSiteSetWarns checks that a cookie of SameSite Lax, Strict or
+// unset set in answer to a cross-site request that is not a top-level
+// navigation (a fetch from a frontend on another site, an iframe), which
+// browsers refuse to store, is logged once at Warn, and that what they
+// store is not: a top-level navigation's, a same-site request's, and a
+// SameSite None cookie's.
+func TestCrossSiteSetWarns(t *testing.T) {
+	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
+	for _, tc := range []struct {
+		sameSite         http.SameSite
+		site, mode, dest string
+		warn             bool
+	}{
+		{http.SameSiteLaxMode, "cross-site", "cors", "empty", true},
+		{http.SameSiteDefaultMode, "cross-site", "cors", "empty", true},
+		{http.SameSiteStrictMode, "cross-site", "cors", "empty", true},
+		{http.SameSiteLaxMode, "cross-site", "navigate", "iframe", true},
+		{http.SameSiteLaxMode, "cross-site", "navigate", "document", false},
+		{http.SameSiteStrictMode, "cross-site", "navigate", "document", false},
+		{http.SameSiteLaxMode, "same-site", "cors", "empty", false},
+		{http.SameSiteLaxMode, "same-origin", "cors", "empty", false},
+		{http.SameSiteLaxMode, "", "", "", false},
+		{http.SameSiteNoneMode, "cross-site", "cors", "empty", false},
+	} {
+		f := newFixture(t, cookiesession.Options{SameSite: tc.sameSite})
+		for range 2 {
+			req := httptest.NewRequest("POST", "https://api.example.com/login", nil)
+			for key, v := range map[string]string{"Sec-Fetch-Site": tc.site, "Sec-Fetch-Mode": tc.mode, "Sec-Fetch-Dest": tc.dest} {
+				if v != "" {
+					req.Header.Set(key, v)
+				}
+			}
+			rec := httptest.NewRecorder()
+			f.m.Handler(http.HandlerFunc(login)).ServeHTTP(rec, req)
+			if len(rec.Result().Cookies()) == 0 {
+				t.Fatalf("SameSite %d, %s %s/%s: no cookie set", tc.sameSite, tc.site, tc.mode, tc.dest)
+			}
+		}
+		warns := f.log.lines("a cross-site request that is not a top-level navigation")
+		if len(warns) != map[bool]int{true: 1}[tc.warn] {
+			t.Errorf("SameSite %d, %s %s/%s: %d Warn lines, want warn %v; log:\n%s", tc.sameSite, tc.site, tc.mode, tc.dest, len(warns), tc.warn, f.log)
+		}
+		if tc.warn && len(warns) == 1 && !strings.Contains(warns[0], "SameSite") {
+			t.Errorf("the warning names no fix: %s", warns[0])
+		}
+	}
+}
+
 // TestCrossSiteWarnsOnNavigationsOnly: browsers withhold a Lax or Strict
 // cookie from a cross-site subresource (an image, a script, a fetch, an
 // iframe) by design, and a page of another site that embeds one of the
