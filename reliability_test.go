@@ -647,3 +647,35 @@ func TestHostileAllocation(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionSurvivesRestart: a process that loads its ring from its text
+// form, as LoadKeyRingEnv and LoadKeyRingFile do, and starts again opens
+// the cookies it sealed: the user stays signed in, and gets no new cookie
+// (gorilla/sessions#16, amberframework/amber#194). One that makes a new
+// ring at each start signs everyone out, and says so at Warn.
+func TestSessionSurvivesRestart(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") })
+	ring, err := cookiesession.ParseKeyRing(marshalRing(t, f.ring))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var user string
+	read := func(w http.ResponseWriter, r *http.Request) { user = sessionOf(t, r).GetString("user") }
+	restarted, err := cookiesession.New(ring, cookiesession.Options{Now: f.clock.Now, Logger: debugLogger(f.log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp := serveWith(t, restarted, b, read); user != "ada" || len(resp.Header.Values("Set-Cookie")) != 0 {
+		t.Errorf("after a restart: user %q, Set-Cookie %q; want ada and none", user, resp.Header.Values("Set-Cookie"))
+	}
+	fresh, err := cookiesession.New(ringOf(t, keyB), cookiesession.Options{Now: f.clock.Now, Logger: newInfoLogger(f.log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveWith(t, fresh, b, read)
+	if warns := f.log.lines("unknown key id"); user != "" || len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") {
+		t.Errorf("after a restart with a new ring: user %q, Warn lines %q; want none and one", user, warns)
+	}
+}

@@ -196,7 +196,9 @@ func (s *Session) SetJSON(key string, v any) error {
 
 // GetJSON decodes the JSON value stored under key into v. It reports false
 // if there is no value under key, and an error if the value is not JSON or
-// does not decode into v.
+// does not decode into v. Decode into a struct or typed fields: into an
+// any, as encoding/json does, a number becomes a float64, and an integer
+// past 2^53 is rounded.
 func (s *Session) GetJSON(key string, v any) (bool, error) {
 	raw, ok := s.Get(key)
 	if !ok {

@@ -566,3 +566,30 @@ func TestValuesHaveNoJSONForm(t *testing.T) {
 		t.Errorf("json.Unmarshal into a Record's Values succeeded, holding %d values", back.Values.Len())
 	}
 }
+
+// TestLargeIntegersExact: an int64 or uint64 past 2^53, which JSON
+// numbers read as float64 round (gogf/gf#1249: 1265476890672672808 came
+// back as 1265476890672672768), comes back exact and of its own type,
+// stored with Set or, inside a struct, with SetJSON.
+func TestLargeIntegersExact(t *testing.T) {
+	type user struct{ ID int64 }
+	const id = int64(1265476890672672808)
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	mustSet(t, s, "id", id)
+	mustSet(t, s, "max", uint64(math.MaxUint64))
+	if err := s.SetJSON("user", user{ID: id}); err != nil {
+		t.Fatal(err)
+	}
+	s = reload(t, f, newClientCookies(), s)
+	if v, _ := s.Get("id"); v != any(id) {
+		t.Errorf("Get(id) = %T %v, want int64 %d", v, v, id)
+	}
+	if v, _ := s.Get("max"); v != any(uint64(math.MaxUint64)) {
+		t.Errorf("Get(max) = %T %v, want uint64 %d", v, v, uint64(math.MaxUint64))
+	}
+	var got user
+	if ok, err := s.GetJSON("user", &got); !ok || err != nil || got.ID != id {
+		t.Errorf("GetJSON(user) = %+v, %v, %v; want ID %d", got, ok, err, id)
+	}
+}
