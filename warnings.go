@@ -300,15 +300,25 @@ func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
 // Strict or unset (Lax in Chrome) set in answer to a cross-site request
 // that is not a top-level navigation: a fetch from a frontend on another
 // site, an iframe. Browsers store no such cookie from it (RFC 6265bis
-// section 5.7), so the login, or the logout, never reaches the client.
+// section 5.7), so the login, or the logout, never reaches the client. A
+// SameSite None cookie there is a third-party cookie, which Safari, and
+// Chrome in a private window, block; a browser that supports Partitioned
+// (CHIPS) stores a Partitioned one for the site that embeds or calls.
 func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
-	if m.attrs.SameSite == http.SameSiteNoneMode || m.crossSiteSetLogged.Load() {
+	if m.attrs.Partitioned || m.crossSiteSetLogged.Load() {
 		return
 	}
 	if site := r.Header["Sec-Fetch-Site"]; len(site) != 1 || site[0] != "cross-site" {
 		return
 	}
 	if r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document" || m.crossSiteSetLogged.Swap(true) {
+		return
+	}
+	if m.attrs.SameSite == http.SameSiteNoneMode {
+		s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), where a SameSite None cookie is a third-party cookie, which Safari, and Chrome in a private window, do not store: the change will not reach those clients (logged once)",
+			slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)),
+			slog.String("mode", logText(r.Header.Get("Sec-Fetch-Mode"))), slog.String("dest", logText(r.Header.Get("Sec-Fetch-Dest"))),
+			slog.String("fix", "set Options.Partitioned, which keeps the cookie for the site that embeds or calls this one, or serve the page and this handler from one site"))
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), and browsers store no cookie of its SameSite from it: the change will not reach the client (logged once)",

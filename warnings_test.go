@@ -517,28 +517,35 @@ func TestHeaderSizeWarnsEachLimit(t *testing.T) {
 // TestCrossSiteSetWarns checks that a cookie of SameSite Lax, Strict or
 // unset set in answer to a cross-site request that is not a top-level
 // navigation (a fetch from a frontend on another site, an iframe), which
-// browsers refuse to store, is logged once at Warn, and that what they
-// store is not: a top-level navigation's, a same-site request's, and a
-// SameSite None cookie's.
+// browsers refuse to store, is logged once at Warn, as is a SameSite None
+// one there that is not Partitioned, which Safari blocks as a
+// third-party cookie; and that what they store is not: a top-level
+// navigation's, a same-site request's, a Partitioned one's.
 func TestCrossSiteSetWarns(t *testing.T) {
 	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
 	for _, tc := range []struct {
 		sameSite         http.SameSite
+		partitioned      bool
 		site, mode, dest string
-		warn             bool
+		warn             string
 	}{
-		{http.SameSiteLaxMode, "cross-site", "cors", "empty", true},
-		{http.SameSiteDefaultMode, "cross-site", "cors", "empty", true},
-		{http.SameSiteStrictMode, "cross-site", "cors", "empty", true},
-		{http.SameSiteLaxMode, "cross-site", "navigate", "iframe", true},
-		{http.SameSiteLaxMode, "cross-site", "navigate", "document", false},
-		{http.SameSiteStrictMode, "cross-site", "navigate", "document", false},
-		{http.SameSiteLaxMode, "same-site", "cors", "empty", false},
-		{http.SameSiteLaxMode, "same-origin", "cors", "empty", false},
-		{http.SameSiteLaxMode, "", "", "", false},
-		{http.SameSiteNoneMode, "cross-site", "cors", "empty", false},
+		{http.SameSiteLaxMode, false, "cross-site", "cors", "empty", "browsers store no cookie of its SameSite"},
+		{http.SameSiteDefaultMode, false, "cross-site", "cors", "empty", "browsers store no cookie of its SameSite"},
+		{http.SameSiteStrictMode, false, "cross-site", "cors", "empty", "browsers store no cookie of its SameSite"},
+		{http.SameSiteLaxMode, false, "cross-site", "navigate", "iframe", "browsers store no cookie of its SameSite"},
+		{http.SameSiteLaxMode, false, "cross-site", "navigate", "document", ""},
+		{http.SameSiteStrictMode, false, "cross-site", "navigate", "document", ""},
+		{http.SameSiteLaxMode, false, "same-site", "cors", "empty", ""},
+		{http.SameSiteLaxMode, false, "same-origin", "cors", "empty", ""},
+		{http.SameSiteLaxMode, false, "", "", "", ""},
+		// A SameSite None cookie there is a third-party cookie, which
+		// Safari and Chrome's private windows block unless Partitioned.
+		{http.SameSiteNoneMode, false, "cross-site", "cors", "empty", "set Options.Partitioned"},
+		{http.SameSiteNoneMode, false, "cross-site", "navigate", "iframe", "set Options.Partitioned"},
+		{http.SameSiteNoneMode, true, "cross-site", "navigate", "iframe", ""},
+		{http.SameSiteNoneMode, false, "cross-site", "navigate", "document", ""},
 	} {
-		f := newFixture(t, cookiesession.Options{SameSite: tc.sameSite})
+		f := newFixture(t, cookiesession.Options{SameSite: tc.sameSite, Partitioned: tc.partitioned})
 		for range 2 {
 			req := httptest.NewRequest("POST", "https://api.example.com/login", nil)
 			for key, v := range map[string]string{"Sec-Fetch-Site": tc.site, "Sec-Fetch-Mode": tc.mode, "Sec-Fetch-Dest": tc.dest} {
@@ -553,11 +560,11 @@ func TestCrossSiteSetWarns(t *testing.T) {
 			}
 		}
 		warns := f.log.lines("a cross-site request that is not a top-level navigation")
-		if len(warns) != map[bool]int{true: 1}[tc.warn] {
-			t.Errorf("SameSite %d, %s %s/%s: %d Warn lines, want warn %v; log:\n%s", tc.sameSite, tc.site, tc.mode, tc.dest, len(warns), tc.warn, f.log)
+		if len(warns) != map[bool]int{true: 1}[tc.warn != ""] {
+			t.Errorf("SameSite %d, %s %s/%s: %d Warn lines, want %q; log:\n%s", tc.sameSite, tc.site, tc.mode, tc.dest, len(warns), tc.warn, f.log)
 		}
-		if tc.warn && len(warns) == 1 && !strings.Contains(warns[0], "SameSite") {
-			t.Errorf("the warning names no fix: %s", warns[0])
+		if tc.warn != "" && len(warns) == 1 && !strings.Contains(warns[0], tc.warn) {
+			t.Errorf("SameSite %d, %s %s/%s: the warning does not say %q: %s", tc.sameSite, tc.site, tc.mode, tc.dest, tc.warn, warns[0])
 		}
 	}
 }
