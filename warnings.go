@@ -311,7 +311,10 @@ func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 	if site := r.Header["Sec-Fetch-Site"]; len(site) != 1 || site[0] != "cross-site" {
 		return
 	}
-	if r.Header.Get("Sec-Fetch-Mode") == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document" || m.crossSiteSetLogged.Swap(true) {
+	// A browser that sends Sec-Fetch-Site sends Mode and Dest too; without
+	// them (an adapter that did not pass them on) the request is unknown.
+	mode := r.Header.Get("Sec-Fetch-Mode")
+	if mode == "" || mode == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document" || m.crossSiteSetLogged.Swap(true) {
 		return
 	}
 	if m.attrs.SameSite == http.SameSiteNoneMode {

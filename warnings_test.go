@@ -538,6 +538,7 @@ func TestCrossSiteSetWarns(t *testing.T) {
 		{http.SameSiteLaxMode, false, "same-site", "cors", "empty", ""},
 		{http.SameSiteLaxMode, false, "same-origin", "cors", "empty", ""},
 		{http.SameSiteLaxMode, false, "", "", "", ""},
+		{http.SameSiteLaxMode, false, "cross-site", "", "", ""}, // not a browser's
 		// A SameSite None cookie there is a third-party cookie, which
 		// Safari and Chrome's private windows block unless Partitioned.
 		{http.SameSiteNoneMode, false, "cross-site", "cors", "empty", "set Options.Partitioned"},

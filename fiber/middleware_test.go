@@ -1149,6 +1149,38 @@ func TestDomainBehindProxyDoesNotWarn(t *testing.T) {
 	}
 }
 
+// TestCrossSiteSetWarnsThroughFiber checks that the core's warnings for a
+// cookie browsers do not store reach fiber's requests: a cross-site
+// fetch's, which needs Sec-Fetch-Mode and -Dest, and Safari's on
+// localhost, which needs User-Agent; and that a cross-site top-level
+// navigation, whose answer browsers store, is not logged.
+func TestCrossSiteSetWarnsThroughFiber(t *testing.T) {
+	const safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
+	for _, tc := range []struct {
+		target  string
+		headers map[string]string
+		warning string
+	}{
+		{"https://api.example.com/set?key=user&value=ada", map[string]string{"X-Forwarded-Proto": "https", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, "a cross-site request that is not a top-level navigation"},
+		{"https://api.example.com/set?key=user&value=ada", map[string]string{"X-Forwarded-Proto": "https", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, ""},
+		{"http://localhost:3000/set?key=user&value=ada", map[string]string{"User-Agent": safari}, "localhost from Safari"},
+	} {
+		var logged syncBuffer
+		m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		req := httptest.NewRequest(http.MethodPost, tc.target, nil)
+		for k, v := range tc.headers {
+			req.Header.Set(k, v)
+		}
+		if r := send(t, newApp(m), req, nil); r.status != http.StatusOK || len(r.setCookie) != 1 {
+			t.Fatalf("%s %v: status %d, Set-Cookie %q", tc.target, tc.headers, r.status, r.setCookie)
+		}
+		warns := logged.lines("level=WARN")
+		if tc.warning == "" && len(warns) != 0 || tc.warning != "" && (len(warns) != 1 || !strings.Contains(warns[0], tc.warning)) {
+			t.Errorf("%s %v: Warn lines %q, want %q", tc.target, tc.headers, warns, tc.warning)
+		}
+	}
+}
+
 // TestAppErrorHandlerStoresFlash checks that an error a handler returns is
 // answered by the app's ErrorHandler inside the middleware, once, so that
 // the flash it stores goes out with its redirect; its Get used to find the

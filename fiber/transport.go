@@ -26,8 +26,10 @@ import (
 // sent it (the core's Domain check reads X-Forwarded-Host, Forwarded,
 // and Origin and Referer as Sec-Fetch-Site qualifies them), or that a
 // proxy stripped a prefix from the path (the core's Path check reads
-// X-Forwarded-Prefix), passed on at the final save.
-var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site", "X-Forwarded-Prefix"}
+// X-Forwarded-Prefix), or that browsers store no cookie from the answer
+// (the core reads Sec-Fetch-Mode and -Dest for a cross-site request, and
+// User-Agent for Safari on localhost), passed on at the final save.
+var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site", "X-Forwarded-Prefix", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "User-Agent"}
 
 // scratch is one used session's per-request state, pooled: the session,
 // the request the core reads and the header map it writes.
