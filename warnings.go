@@ -33,7 +33,7 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 		return
 	}
 	if loopbackHost(r.Host) {
-		s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request to localhost from Safari (or another WebKit browser), which drops it, unlike Chrome and Firefox: the session will not stick in this browser (logged once)",
+		s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request to localhost from Safari (or another WebKit browser), which drops it unlike Chrome and Firefox (WebKit bug 281149; a release with its fix keeps it): the session will not stick in this browser (logged once)",
 			slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
 			slog.String("fix", "serve localhost over HTTPS, or set Options.DisableSecure for local development only, never in production"))
 		return
@@ -48,7 +48,8 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 // https, no https URL (an adapter such as aws-lambda-go-api-proxy builds
 // one), no browser header saying the page was https, and a Host other
 // than loopback, which Chrome and Firefox count as secure; WebKit does
-// not (WebKit bug 281149), so a loopback Host from a WebKit browser is
+// not (WebKit bug 281149, fixed in WebKit in 2026 but not in every
+// Safari in use), so a loopback Host from a WebKit browser is
 // plain HTTP. A request without a Host did not come from a browser.
 func plainHTTP(r *http.Request) bool {
 	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["Forwarded"], "proto=https") ||
