@@ -567,6 +567,48 @@ func (s *tlsServer) jarValue(t *testing.T, c *http.Client, name string) string {
 	return ""
 }
 
+// newH2CServer serves h over HTTP/2 without TLS (h2c, prior knowledge) on
+// 127.0.0.1, and returns a client that speaks only that, with a cookie jar.
+func newH2CServer(t *testing.T, h http.Handler) (*httptest.Server, *http.Client) {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.Protocols = new(http.Protocols)
+	srv.Config.Protocols.SetUnencryptedHTTP2(true)
+	srv.Start()
+	t.Cleanup(srv.Close)
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	t.Cleanup(tr.CloseIdleConnections)
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, &http.Client{Transport: tr, Jar: jar}
+}
+
+// rawHTTP writes request on a new TCP connection to addr and returns all
+// the server sends until it closes the connection, as a client library
+// would not show it: every interim response, the header as sent.
+func rawHTTP(t *testing.T, addr, request string) string {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatalf("%q: %v after %q", request, err, got)
+	}
+	return string(got)
+}
+
 // fetch GETs target and returns the response with its whole body.
 func fetch(t *testing.T, c *http.Client, target string) (*http.Response, string) {
 	t.Helper()
