@@ -181,8 +181,11 @@ func protocolDo(t *testing.T, c *http.Client, method, target, header, value stri
 
 // TestRawHTTP1Edges sends protocolApp requests over raw TCP, where the
 // bytes on the wire show what a client library hides: HTTP/1.0 with and
-// without a Host, HEAD, Connection: close, a 103 Early Hints, and a panic
-// with http.ErrAbortHandler after a change, which sends nothing at all.
+// without a Host, HEAD, Connection: close, a 103 Early Hints, which an
+// HTTP/1.0 client must not get (RFC 9110, section 15.2; net/http sends
+// it, and nginx, which proxies with HTTP/1.0 by default, takes it for the
+// final answer), and a panic with http.ErrAbortHandler after a change,
+// which sends nothing at all.
 func TestRawHTTP1Edges(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	srv := httptest.NewServer(protocolApp(t, f.m))
@@ -196,6 +199,7 @@ func TestRawHTTP1Edges(t *testing.T) {
 		{"GET /visit HTTP/1.0\r\n\r\n", "HTTP/1.0 200 OK", []string{"Content-Length: 9"}, "n=1 big=0"},
 		{"HEAD /visit HTTP/1.0\r\nHost: localhost\r\n\r\n", "HTTP/1.0 200 OK", []string{"Content-Length: 9"}, ""},
 		{"GET /visit HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 OK", []string{"Connection: close"}, "n=1 big=0"},
+		{"GET /hints HTTP/1.0\r\nHost: localhost\r\n\r\n", "HTTP/1.0 200 OK", []string{"Link: </a.css>; rel=preload"}, "final"},
 		{"GET /hints HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", "HTTP/1.1 103 Early Hints", []string{"Link: </a.css>; rel=preload", "HTTP/1.1 200 OK"}, "final"},
 	}
 	for _, tt := range tests {

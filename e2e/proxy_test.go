@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -387,4 +388,57 @@ http {
 	}()
 	waitHealthy(t, ctx, "http://"+addr+"/get")
 	return "http://" + addr
+}
+
+// TestEarlyHintsThroughNginx sends a 103 Early Hints, then the answer
+// with the session's cookie, through nginx in its default configuration,
+// which proxies with HTTP/1.0, to a client over HTTP/2 (h2c). net/http
+// sends a 1xx to an HTTP/1.0 request too, and nginx took it for the final
+// answer: the client got a 103, then neither page nor cookie. The
+// middleware sends no 1xx to HTTP/1.0.
+func TestEarlyHintsThroughNginx(t *testing.T) {
+	nginx := nginxPath(t)
+	ring, err := cookiesession.NewKeyRing(newKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(ring, cookiesession.Options{DisableSecure: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backend := httptest.NewServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</a.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		if err := cookiesession.FromContext(r.Context()).Set("user", "ada"); err != nil {
+			t.Error(err)
+		}
+		fmt.Fprint(w, "page")
+	})))
+	defer backend.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2c := ln.Addr().String()
+	ln.Close()
+	startNginx(t, nginx, backend.Listener.Addr().String(), "listen "+h2c+" http2;")
+	tr := &http.Transport{Protocols: new(http.Protocols)}
+	tr.Protocols.SetUnencryptedHTTP2(true)
+	defer tr.CloseIdleConnections()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+h2c+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatalf("through nginx over HTTP/2: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK || string(body) != "page" || len(resp.Cookies()) != 1 {
+		t.Errorf("through nginx over %s: %d %q (%v), cookies %q; want 200 \"page\" with the session's cookie",
+			resp.Proto, resp.StatusCode, body, err, resp.Header.Values("Set-Cookie"))
+	}
 }
