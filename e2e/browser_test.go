@@ -1,18 +1,24 @@
 package e2e
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"math/rand/v2"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+	"github.com/seed-ff2808ae/cookiesession"
 )
 
 // TestLoginReloadFlash logs in through the form and reloads: the user and
@@ -449,5 +455,70 @@ func TestKeyRotation(t *testing.T) {
 	}
 	if p = login(t, away, "grace"); p.User != "grace" || p.KeyID != newID || sameCookies(sessionCookies(t, away), held) {
 		t.Errorf("signing in again: user %q key %s; want grace under %s, in a new cookie", p.User, p.KeyID, newID)
+	}
+}
+
+// TestBrowserNotModified checks in Chromium, over HTTP/2, a Set-Cookie on
+// a 304: a page cached without a change to the session (Cache-Control:
+// no-cache and an ETag) is revalidated by a request that changes the
+// session, and http.ServeContent answers 304 with the Manager's cookie.
+// The page comes from the cache, and the browser keeps the new cookie.
+func TestBrowserNotModified(t *testing.T) {
+	ring, err := cookiesession.NewKeyRing(newKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(ring, cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var change atomic.Bool
+	conditions := make(chan string, 4)
+	srv := httptest.NewUnstartedServer(m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		var err error
+		switch r.URL.Path {
+		case "/login":
+			err = s.Set("n", 1)
+		case "/page":
+			conditions <- r.Header.Get("If-None-Match")
+			if change.Load() {
+				err = s.Set("n", s.GetInt("n")+1)
+			}
+			w.Header().Set("Etag", `"v1"`)
+			w.Header().Set("Cache-Control", "no-cache")
+			http.ServeContent(w, r, "", time.Time{}, strings.NewReader("page"))
+		default:
+			fmt.Fprint(w, s.GetInt("n"))
+		}
+		if err != nil {
+			t.Error(err)
+		}
+	})))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	spki := sha256.Sum256(srv.Certificate().RawSubjectPublicKeyInfo)
+	tab := newBrowser(t, testContext(t),
+		chromedp.Flag("host-resolver-rules", "MAP "+liveHost+" 127.0.0.1"),
+		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])))
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	if _, err := chromedp.Run(tab, chromedp.NavigateResponse("https://"+net.JoinHostPort(liveHost, port)+"/")); err != nil {
+		t.Fatal(err)
+	}
+	pageFetch(t, tab, "GET", "/login", "")
+	if res := pageFetch(t, tab, "GET", "/page", ""); res.Status != http.StatusOK || res.Body != "page" || <-conditions != "" {
+		t.Fatalf("first /page: %d %q", res.Status, res.Body)
+	}
+	change.Store(true)
+	res := pageFetch(t, tab, "GET", "/page", "")
+	if cond := <-conditions; cond != `"v1"` {
+		t.Fatalf("Chromium revalidated with If-None-Match %q, want \"v1\": no 304", cond)
+	}
+	if res.Status != http.StatusOK || res.Body != "page" {
+		t.Errorf("after the 304: %d %q, want the cached 200 \"page\"", res.Status, res.Body)
+	}
+	if n := pageFetch(t, tab, "GET", "/n", "").Body; n != "2" {
+		t.Errorf("after the 304 the browser's session counts %s, want 2: the 304's cookie was not kept", n)
 	}
 }
