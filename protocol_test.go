@@ -43,6 +43,11 @@ func protocolApp(t *testing.T, m *cookiesession.Manager) http.Handler {
 			}
 			n, err := io.Copy(io.Discard, r.Body)
 			fmt.Fprintf(w, "read %d %v", n, err)
+		case "/limited":
+			r.Body = http.MaxBytesReader(w, r.Body, 1024)
+			if _, err := io.ReadAll(r.Body); err != nil {
+				http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+			}
 		case "/trailer":
 			w.Header().Set("Trailer", "X-Sum")
 			_, _ = io.WriteString(w, "body")
@@ -70,9 +75,10 @@ func protocolApp(t *testing.T, m *cookiesession.Manager) http.Handler {
 // Each answer carries the cookie, Vary: Cookie and no-store, and the jar
 // counts every request: a 303 after Save, HEAD, a 304 and a 206 from
 // http.ServeContent, an upload with Expect: 100-continue (the 100 came),
-// a response with trailers (none of them ours), http.Error, a session
-// over three cookies (many Set-Cookie lines through HPACK) read back, and
-// a 302 after Destroy that empties the jar.
+// the 413 of a body past http.MaxBytesReader, a response with trailers
+// (none of them ours), http.Error, a session over three cookies (many
+// Set-Cookie lines through HPACK) read back, and a 302 after Destroy that
+// empties the jar.
 func TestProtocolEdges(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{MaxChunks: 4})
 	app := protocolApp(t, f.m)
@@ -102,10 +108,11 @@ func TestProtocolEdges(t *testing.T) {
 		{"GET", "/file", "If-None-Match", `"v1"`, http.StatusNotModified, "", nil},
 		{"GET", "/file", "Range", "bytes=2-5", http.StatusPartialContent, "2345", nil},
 		{"POST", "/upload", "Expect", "100-continue", http.StatusOK, "read 65536 <nil>", nil},
+		{"POST", "/limited", "", "", http.StatusRequestEntityTooLarge, "http: request body too large\n", nil},
 		{"GET", "/trailer", "", "", http.StatusOK, "body", http.Header{"X-Sum": {"42"}, "X-Late": {"1"}}},
 		{"GET", "/error", "", "", http.StatusBadRequest, "bad\n", nil},
 		{"GET", "/big", "", "", http.StatusOK, "", nil},
-		{"GET", "/visit", "", "", http.StatusOK, "n=9 big=9000", nil},
+		{"GET", "/visit", "", "", http.StatusOK, "n=10 big=9000", nil},
 		{"POST", "/logout", "", "", http.StatusFound, "", nil},
 	}
 	for _, s := range servers {
