@@ -40,3 +40,12 @@ func (c *Codec) Expiry(created, sealedAt time.Time) time.Time {
 // PrimaryAt and KeysAt read the ring as of t.
 func (r *KeyRing) PrimaryAt(t time.Time) uint32 { return r.primaryAt(t) }
 func (r *KeyRing) KeysAt(t time.Time) []KeyInfo { return r.keysAt(t) }
+
+// SetGoJarDropsLoopback makes the Manager take net/http/cookiejar as
+// dropping, or keeping, a Secure cookie for http://127.0.0.1, whatever
+// this Go's jar does, until restore is called. Not for parallel tests.
+func SetGoJarDropsLoopback(drops bool) (restore func()) {
+	saved := goJarDropsLoopback
+	goJarDropsLoopback = func() bool { return drops }
+	return func() { goJarDropsLoopback = saved }
+}

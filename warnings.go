@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/netip"
 	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -25,7 +27,11 @@ import (
 // browsers drop such a cookie, so the session never sticks, and nothing
 // else would say so.
 func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
-	if !m.attrs.Secure || !plainHTTP(r) {
+	if !m.attrs.Secure || !sentPlain(r) {
+		return
+	}
+	if loopback(r.Host) {
+		m.warnGoJar(s, r)
 		return
 	}
 	m.stats.dropped[droppedPlainHTTP].Add(1)
@@ -43,7 +49,7 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
 }
 
-// plainHTTP reports whether r came over plain HTTP with no sign of HTTPS
+// sentPlain reports whether r came over plain HTTP with no sign of HTTPS
 // before it: no TLS, no X-Forwarded-Proto or Forwarded header saying
 // https, no https URL (an adapter such as aws-lambda-go-api-proxy builds
 // one), no browser header saying the page was https, and a Host other
@@ -81,6 +87,35 @@ func loopbackHost(host string) bool {
 func webKit(userAgent string) bool {
 	return strings.Contains(userAgent, "AppleWebKit/") && !strings.Contains(userAgent, "Chrome/") && !strings.Contains(userAgent, "Chromium/")
 }
+
+// warnGoJar logs, once per Manager, a Secure cookie set in answer to Go's
+// own client over plain HTTP to loopback, when this build's
+// net/http/cookiejar never sends it back there: before Go 1.26 the jar
+// sent Secure cookies to https URLs only, though browsers trust loopback.
+// A test over httptest.NewServer then gets a new, empty session on every
+// request, and nothing else says why.
+func (m *Manager) warnGoJar(s *Session, r *http.Request) {
+	ua := r.Header["User-Agent"]
+	if len(ua) == 0 || !strings.HasPrefix(ua[0], "Go-http-client/") || !goJarDropsLoopback() || m.plainHTTPLogged.Swap(true) {
+		return
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers Go's HTTP client over plain HTTP to loopback, and net/http/cookiejar in this Go version never sends it back: a client with that jar gets a new session on every request (logged once)",
+		slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
+		slog.String("fix", "in tests, serve with httptest.NewTLSServer and use its Client() with the jar, or set Options.DisableSecure in the test's Manager only; Go 1.26's cookiejar sends it"))
+}
+
+// goJarDropsLoopback reports whether net/http/cookiejar keeps a Secure
+// cookie from http://127.0.0.1 out of the requests it sends there. It
+// asks the jar once, on the first such response.
+var goJarDropsLoopback = sync.OnceValue(func() bool {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		return false
+	}
+	u := &url.URL{Scheme: "http", Host: "127.0.0.1"}
+	jar.SetCookies(u, []*http.Cookie{{Name: "probe", Value: "1", Secure: true}})
+	return len(jar.Cookies(u)) == 0
+})
 
 // browserSawHTTPS reports whether the browser says it sent the request
 // from an https page: its Origin (sent with a POST or a fetch) or its

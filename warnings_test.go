@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -128,6 +130,77 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 		if n := len(f.log.lines("plain-HTTP request")); n != tt.warn {
 			t.Errorf("CommitHeader, request %s: %d warnings, want %d; log:\n%s", tt.name, n, tt.warn, f.log)
 		}
+	}
+}
+
+// TestGoJarOverLoopbackWarns checks that a Secure cookie set in answer to
+// Go's HTTP client over plain HTTP to loopback (a test's
+// httptest.NewServer) is logged once, with the fix, when this Go's
+// cookiejar never sends it back (Go 1.25's), and not when it does, nor for
+// a browser, nor over TLS. Then, over a real server and jar, a warning
+// comes exactly when the jar keeps the cookie from the next request.
+func TestGoJarOverLoopbackWarns(t *testing.T) {
+	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
+	const goUA, browserUA = "Go-http-client/1.1", "Mozilla/5.0"
+	tests := []struct {
+		name, target, ua string
+		jarDrops         bool
+		opts             cookiesession.Options
+		warn             int
+	}{
+		{"Go client to 127.0.0.1", "http://127.0.0.1:8080/login", goUA, true, cookiesession.Options{}, 1},
+		{"Go client to localhost", "http://localhost:8080/login", goUA, true, cookiesession.Options{}, 1},
+		{"HTTP/2 Go client to ::1", "http://[::1]:8080/login", "Go-http-client/2.0", true, cookiesession.Options{}, 1},
+		{"a jar that sends it", "http://127.0.0.1:8080/login", goUA, false, cookiesession.Options{}, 0},
+		{"browser", "http://127.0.0.1:8080/login", browserUA, true, cookiesession.Options{}, 0},
+		{"no User-Agent", "http://127.0.0.1:8080/login", "", true, cookiesession.Options{}, 0},
+		{"TLS", "https://127.0.0.1:8080/login", goUA, true, cookiesession.Options{}, 0},
+		{"DisableSecure", "http://127.0.0.1:8080/login", goUA, true, cookiesession.Options{DisableSecure: true}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer cookiesession.SetGoJarDropsLoopback(tt.jarDrops)()
+			f := newFixture(t, tt.opts)
+			for range 2 {
+				r := httptest.NewRequest("POST", tt.target, nil)
+				if tt.ua != "" {
+					r.Header.Set("User-Agent", tt.ua)
+				}
+				f.m.Handler(http.HandlerFunc(login)).ServeHTTP(httptest.NewRecorder(), r)
+			}
+			warns := f.log.lines("net/http/cookiejar")
+			if len(warns) != tt.warn {
+				t.Fatalf("%d warnings, want %d; log:\n%s", len(warns), tt.warn, f.log)
+			}
+			if tt.warn > 0 && !strings.Contains(warns[0], "httptest.NewTLSServer") {
+				t.Errorf("the warning does not name the fix: %s", warns[0])
+			}
+		})
+	}
+
+	f := newFixture(t, cookiesession.Options{})
+	srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		if r.Method == "POST" {
+			mustSet(t, s, "user", "ada")
+		}
+		fmt.Fprint(w, s.GetString("user"))
+	})))
+	defer srv.Close()
+	client := srv.Client()
+	client.Jar, _ = cookiejar.New(nil)
+	if _, err := client.Post(srv.URL, "text/plain", nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := client.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	kept, warned := string(body) == "ada", len(f.log.lines("net/http/cookiejar")) == 1
+	if kept == warned {
+		t.Fatalf("%s: the jar sent the cookie back: %v; warned: %v; log:\n%s", runtime.Version(), kept, warned, f.log)
 	}
 }
 

@@ -22,7 +22,7 @@ import (
 // Nothing else of the request or response is converted.
 
 // httpsHeaders are the request headers that can say a request came over
-// HTTPS (the core's plainHTTP reads them), or for which host the browser
+// HTTPS (the core's plain-HTTP check reads them), or for which host the browser
 // sent it (the core's Domain check reads X-Forwarded-Host, Forwarded,
 // and Origin and Referer as Sec-Fetch-Site qualifies them), or that a
 // proxy stripped a prefix from the path (the core's Path check reads
