@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -430,6 +431,53 @@ func Example_testing() {
 	// 204 1 session
 	// 1 items
 	// 3 items
+}
+
+// In a test, build a request that already carries a session: store the
+// values in a new session from Load, write its cookie with SaveHeader, and
+// add that cookie to the request. Serve it with the same Manager, or one
+// on the same ring: a Manager with a key of its own refuses the cookie
+// (unknown key id, at Warn), and the handler gets a new, empty session.
+func ExampleManager_SaveHeader() {
+	sessions, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, _ := sessions.Load(httptest.NewRequest("GET", "https://example.com/", nil))
+	if err := s.Set("role", "admin"); err != nil {
+		log.Fatal(err)
+	}
+	h := http.Header{}
+	if err := sessions.SaveHeader(h, s); err != nil {
+		log.Fatal(err)
+	}
+	req := httptest.NewRequest("GET", "https://example.com/admin", nil)
+	for _, line := range h["Set-Cookie"] {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			log.Fatal(err)
+		}
+		req.AddCookie(c)
+	}
+	admin := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "role %q\n", cookiesession.FromContext(r.Context()).GetString("role"))
+	})
+
+	rec := httptest.NewRecorder()
+	sessions.Handler(admin).ServeHTTP(rec, req)
+	fmt.Printf("%s%d Set-Cookie lines\n", rec.Body, len(rec.Result().Header["Set-Cookie"]))
+
+	other, err := cookiesession.New(newRing(), cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		log.Fatal(err)
+	}
+	rec = httptest.NewRecorder()
+	other.Handler(admin).ServeHTTP(rec, req)
+	fmt.Print(rec.Body)
+	// Output:
+	// role "admin"
+	// 0 Set-Cookie lines
+	// role ""
 }
 
 // Follow a key-ring file while the server runs: a mounted secret, or a

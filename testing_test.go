@@ -1,0 +1,90 @@
+package cookiesession_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// What an application's own tests meet, as README's "Testing your
+// handlers" says it.
+
+// TestHandlerWithoutMiddleware checks that a handler served with no
+// middleware in place finds no session, and that using it panics with a
+// message that names the fix, not a bare nil dereference.
+func TestHandlerWithoutMiddleware(t *testing.T) {
+	m, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "https://example.com/admin", nil)
+	if s := cookiesession.FromContext(r.Context()); s != nil {
+		t.Fatalf("FromContext without the middleware: %v, want nil", s)
+	}
+	if s := m.FromContext(r.Context()); s != nil {
+		t.Fatalf("Manager.FromContext without the middleware: %v, want nil", s)
+	}
+	defer func() {
+		msg := fmt.Sprint(recover())
+		if !strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "wrap the handler with Manager.Handler") {
+			t.Errorf("panic %q does not name the fix", msg)
+		}
+	}()
+	_ = cookiesession.FromContext(r.Context()).GetString("role")
+	t.Error("a method on the nil session did not panic")
+}
+
+// TestSynctestClock checks that a Manager with the default clock follows
+// testing/synctest's fake one, so a test can sleep through an idle
+// timeout in no time: a session used within the window stays, one idle
+// past it is refused and cleared. The bubble's clock starts at 2000-01-01,
+// so a cookie sealed outside it was created in the future there: it is
+// refused and logged at Warn.
+func TestSynctestClock(t *testing.T) {
+	log := new(syncBuffer)
+	m, err := cookiesession.New(newRing(), cookiesession.Options{
+		MaxAge: 2 * time.Hour, IdleTimeout: 30 * time.Minute, Logger: debugLogger(log),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if r.Method == http.MethodPost {
+			mustSet(t, s, "user", "ada")
+		}
+		fmt.Fprint(w, s.GetString("user"))
+	}))
+	outside := newClientCookies()
+	outside.do(app, "POST", "/login")
+
+	synctest.Test(t, func(t *testing.T) {
+		if got := outside.do(app, "GET", "/").Body.String(); got != "" {
+			t.Errorf("a cookie sealed outside the bubble opened inside it: user %q", got)
+		}
+		if len(log.lines("created in the future")) != 1 {
+			t.Errorf("the refused cookie was not logged as created in the future; log:\n%s", log)
+		}
+
+		b := newClientCookies()
+		b.do(app, "POST", "/login")
+		time.Sleep(20 * time.Minute)
+		if got := b.do(app, "GET", "/").Body.String(); got != "ada" {
+			t.Fatalf("after 20 idle minutes: user %q, want ada", got)
+		}
+		time.Sleep(31 * time.Minute)
+		w := b.do(app, "GET", "/")
+		if got := w.Body.String(); got != "" {
+			t.Fatalf("after 31 idle minutes: user %q, want none", got)
+		}
+		if c := w.Result().Cookies(); len(c) != 1 || c[0].MaxAge >= 0 {
+			t.Errorf("the expired cookie was not cleared: %v", c)
+		}
+	})
+}
