@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -87,4 +88,34 @@ func TestSynctestClock(t *testing.T) {
 			t.Errorf("the expired cookie was not cleared: %v", c)
 		}
 	})
+}
+
+// TestRecorderAfterLateSave checks what a recorder shows of a Save made
+// without the middleware after the body: Save cannot tell and returns
+// nil, and the lines reach rec.Header(), the live map, but not
+// rec.Result(), the headers as sent. A test that reads rec.Header() passes
+// while the client gets no cookie; under the middleware, Save says so.
+func TestRecorderAfterLateSave(t *testing.T) {
+	m, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saveErr error
+	late := func(w http.ResponseWriter, r *http.Request) {
+		s, _ := m.Load(r)
+		mustSet(t, s, "user", "ada")
+		fmt.Fprint(w, "hello")
+		saveErr = m.Save(w, r, s)
+	}
+	rec := httptest.NewRecorder()
+	late(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	if saveErr != nil || len(rec.Header()["Set-Cookie"]) != 1 || len(rec.Result().Header["Set-Cookie"]) != 0 {
+		t.Fatalf("without the middleware: Save %v, Header() %q, Result() %q; want nil, one line, none",
+			saveErr, rec.Header()["Set-Cookie"], rec.Result().Header["Set-Cookie"])
+	}
+	rec = httptest.NewRecorder()
+	m.Handler(http.HandlerFunc(late)).ServeHTTP(rec, httptest.NewRequest("GET", "https://example.com/", nil))
+	if !errors.Is(saveErr, cookiesession.ErrHeadersWritten) {
+		t.Errorf("under the middleware: Save after the body returned %v, want ErrHeadersWritten", saveErr)
+	}
 }
