@@ -39,6 +39,9 @@ type Manager struct {
 	stats        stats
 	// plainHTTPLogged: a Secure cookie answered a plain-HTTP request.
 	plainHTTPLogged atomic.Bool
+	// goJarLogged: one answered Go's client over plain HTTP to loopback,
+	// and this Go's cookiejar never sends it back.
+	goJarLogged atomic.Bool
 	// noFlushLogged: a Flush found nothing under the middleware to flush.
 	noFlushLogged atomic.Bool
 	// timeoutLogged: a cookie went to a response that timed out around us.

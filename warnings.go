@@ -96,7 +96,7 @@ func webKit(userAgent string) bool {
 // request, and nothing else says why.
 func (m *Manager) warnGoJar(s *Session, r *http.Request) {
 	ua := r.Header["User-Agent"]
-	if len(ua) == 0 || !strings.HasPrefix(ua[0], "Go-http-client/") || !goJarDropsLoopback() || m.plainHTTPLogged.Swap(true) {
+	if len(ua) == 0 || !strings.HasPrefix(ua[0], "Go-http-client/") || !goJarDropsLoopback() || m.goJarLogged.Swap(true) {
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers Go's HTTP client over plain HTTP to loopback, and net/http/cookiejar in this Go version never sends it back: a client with that jar gets a new session on every request (logged once)",
