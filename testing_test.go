@@ -119,3 +119,51 @@ func TestRecorderAfterLateSave(t *testing.T) {
 		t.Errorf("under the middleware: Save after the body returned %v, want ErrHeadersWritten", saveErr)
 	}
 }
+
+// TestLogoutCookieSentBack checks what a test that copies every cookie of
+// a response into the next request meets after a logout: the expiring
+// line parses as a cookie with an empty value, which no browser or
+// cookiejar sends back. Sent back, it is refused and cleared again on each
+// response; dropped, as a jar drops a cookie whose MaxAge is negative, the
+// next response sets nothing.
+func TestLogoutCookieSentBack(t *testing.T) {
+	m, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		switch r.URL.Path {
+		case "/login":
+			mustSet(t, s, "user", "ada")
+		case "/logout":
+			s.Destroy()
+		}
+		fmt.Fprint(w, s.GetString("user"))
+	}))
+	serve := func(path string, cookies []*http.Cookie) *http.Response {
+		r := httptest.NewRequest("POST", "https://example.com"+path, nil)
+		for _, c := range cookies {
+			r.AddCookie(c)
+		}
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, r)
+		return rec.Result()
+	}
+	logout := serve("/logout", serve("/login", nil).Cookies()).Cookies()
+	if len(logout) != 1 || logout[0].MaxAge >= 0 || logout[0].Value != "" {
+		t.Fatalf("logout set %v, want one expired cookie", logout)
+	}
+	if again := serve("/", logout).Cookies(); len(again) != 1 || again[0].MaxAge >= 0 {
+		t.Errorf("the expired cookie sent back: response set %v, want it expired again", again)
+	}
+	var kept []*http.Cookie
+	for _, c := range logout {
+		if c.MaxAge >= 0 {
+			kept = append(kept, c)
+		}
+	}
+	if set := serve("/", kept).Cookies(); len(set) != 0 {
+		t.Errorf("the expired cookie dropped, as a jar does: response set %v, want nothing", set)
+	}
+}
