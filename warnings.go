@@ -30,7 +30,10 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	if !m.attrs.Secure || !sentPlain(r) {
 		return
 	}
-	if loopback(r.Host) {
+	// Chrome and Firefox count loopback as secure; WebKit does not (WebKit
+	// bug 281149, fixed in WebKit in 2026 but not in every Safari in use).
+	loopback := loopbackHost(r.Host)
+	if loopback && !webKit(r.Header.Get("User-Agent")) {
 		m.warnGoJar(s, r)
 		return
 	}
@@ -38,7 +41,7 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	if m.plainHTTPLogged.Swap(true) {
 		return
 	}
-	if loopbackHost(r.Host) {
+	if loopback {
 		s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request to localhost from Safari (or another WebKit browser), which drops it unlike Chrome and Firefox (WebKit bug 281149; a release with its fix keeps it): the session will not stick in this browser (logged once)",
 			slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
 			slog.String("fix", "serve localhost over HTTPS, or set Options.DisableSecure for local development only, never in production"))
@@ -52,20 +55,14 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 // sentPlain reports whether r came over plain HTTP with no sign of HTTPS
 // before it: no TLS, no X-Forwarded-Proto or Forwarded header saying
 // https, no https URL (an adapter such as aws-lambda-go-api-proxy builds
-// one), no browser header saying the page was https, and a Host other
-// than loopback, which Chrome and Firefox count as secure; WebKit does
-// not (WebKit bug 281149, fixed in WebKit in 2026 but not in every
-// Safari in use), so a loopback Host from a WebKit browser is
-// plain HTTP. A request without a Host did not come from a browser.
-func plainHTTP(r *http.Request) bool {
+// one), and no browser header saying the page was https. A request
+// without a Host did not come from a browser.
+func sentPlain(r *http.Request) bool {
 	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["Forwarded"], "proto=https") ||
 		r.URL != nil && strings.EqualFold(r.URL.Scheme, "https") || browserSawHTTPS(r.Header) {
 		return false
 	}
-	if r.Host == "" {
-		return false // not from a browser
-	}
-	return !loopbackHost(r.Host) || webKit(r.Header.Get("User-Agent"))
+	return r.Host != ""
 }
 
 // loopbackHost reports whether host, with or without a port, is
