@@ -337,30 +337,33 @@ func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
 // SameSite None cookie there is a third-party cookie, which Safari, and
 // Chrome in a private window, block; a browser that supports Partitioned
 // (CHIPS) stores a Partitioned one for the site that embeds or calls.
+// Partitioned does not lift Lax or Strict: such a cookie is still logged.
 func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
-	if m.attrs.Partitioned || m.crossSiteSetLogged.Load() {
+	none := m.attrs.SameSite == http.SameSiteNoneMode
+	if none && m.attrs.Partitioned || m.crossSiteSetLogged.Load() {
 		return
 	}
 	if site := r.Header["Sec-Fetch-Site"]; len(site) != 1 || site[0] != "cross-site" {
 		return
 	}
 	// A browser that sends Sec-Fetch-Site sends Mode and Dest too; without
-	// them (an adapter that did not pass them on) the request is unknown.
-	mode := r.Header.Get("Sec-Fetch-Mode")
-	if mode == "" || mode == "navigate" && r.Header.Get("Sec-Fetch-Dest") == "document" || m.crossSiteSetLogged.Swap(true) {
+	// either (an adapter that did not pass it on, a Chrome before 80) the
+	// request is unknown.
+	mode, dest := r.Header.Get("Sec-Fetch-Mode"), r.Header.Get("Sec-Fetch-Dest")
+	if mode == "" || dest == "" || mode == "navigate" && dest == "document" || m.crossSiteSetLogged.Swap(true) {
 		return
 	}
-	if m.attrs.SameSite == http.SameSiteNoneMode {
+	if none {
 		s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), where a SameSite None cookie is a third-party cookie, which Safari, and Chrome in a private window, do not store: the change will not reach those clients (logged once)",
 			slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)),
-			slog.String("mode", logText(r.Header.Get("Sec-Fetch-Mode"))), slog.String("dest", logText(r.Header.Get("Sec-Fetch-Dest"))),
+			slog.String("mode", logText(mode)), slog.String("dest", logText(dest)),
 			slog.String("fix", "set Options.Partitioned, which keeps the cookie for the site that embeds or calls this one, or serve the page and this handler from one site"))
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), and browsers store no cookie of its SameSite from it: the change will not reach the client (logged once)",
 		slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)),
-		slog.String("mode", logText(r.Header.Get("Sec-Fetch-Mode"))), slog.String("dest", logText(r.Header.Get("Sec-Fetch-Dest"))),
-		slog.String("fix", "serve the page and this handler from one site (app.example.com and api.example.com are one), or give this Manager SameSite None (and Partitioned for an iframe), with fetch's credentials: \"include\" and CORS Access-Control-Allow-Credentials"))
+		slog.String("mode", logText(mode)), slog.String("dest", logText(dest)),
+		slog.String("fix", "serve the page and this handler from one site (app.example.com and api.example.com are one), or give this Manager SameSite None and Partitioned, with fetch's credentials: \"include\" and CORS Access-Control-Allow-Credentials"))
 }
 
 // forwardedHostMatch reports whether a proxy's X-Forwarded-Host or

@@ -597,7 +597,8 @@ func TestHeaderSizeWarnsEachLimit(t *testing.T) {
 // browsers refuse to store, is logged once at Warn, as is a SameSite None
 // one there that is not Partitioned, which Safari blocks as a
 // third-party cookie; and that what they store is not: a top-level
-// navigation's, a same-site request's, a Partitioned one's.
+// navigation's, a same-site request's, a SameSite None and Partitioned
+// one's. Partitioned alone does not lift Lax or Strict.
 func TestCrossSiteSetWarns(t *testing.T) {
 	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
 	for _, tc := range []struct {
@@ -610,17 +611,25 @@ func TestCrossSiteSetWarns(t *testing.T) {
 		{http.SameSiteDefaultMode, false, "cross-site", "cors", "empty", "browsers store no cookie of its SameSite"},
 		{http.SameSiteStrictMode, false, "cross-site", "cors", "empty", "browsers store no cookie of its SameSite"},
 		{http.SameSiteLaxMode, false, "cross-site", "navigate", "iframe", "browsers store no cookie of its SameSite"},
+		// Partitioned does not lift Lax or Strict; the fix names both.
+		{http.SameSiteLaxMode, true, "cross-site", "navigate", "iframe", "browsers store no cookie of its SameSite"},
+		{http.SameSiteDefaultMode, true, "cross-site", "cors", "empty", "SameSite None and Partitioned"},
+		{http.SameSiteStrictMode, false, "cross-site", "no-cors", "image", "SameSite None and Partitioned"},
+		{http.SameSiteLaxMode, false, "cross-site", "websocket", "websocket", "browsers store no cookie of its SameSite"},
 		{http.SameSiteLaxMode, false, "cross-site", "navigate", "document", ""},
 		{http.SameSiteStrictMode, false, "cross-site", "navigate", "document", ""},
 		{http.SameSiteLaxMode, false, "same-site", "cors", "empty", ""},
 		{http.SameSiteLaxMode, false, "same-origin", "cors", "empty", ""},
 		{http.SameSiteLaxMode, false, "", "", "", ""},
-		{http.SameSiteLaxMode, false, "cross-site", "", "", ""}, // not a browser's
+		{http.SameSiteLaxMode, false, "cross-site", "", "", ""},           // not a browser's
+		{http.SameSiteLaxMode, false, "cross-site", "navigate", "", ""},   // a Chrome before 80
+		{http.SameSiteLaxMode, false, "none", "navigate", "document", ""}, // typed in the address bar
 		// A SameSite None cookie there is a third-party cookie, which
 		// Safari and Chrome's private windows block unless Partitioned.
 		{http.SameSiteNoneMode, false, "cross-site", "cors", "empty", "set Options.Partitioned"},
 		{http.SameSiteNoneMode, false, "cross-site", "navigate", "iframe", "set Options.Partitioned"},
 		{http.SameSiteNoneMode, true, "cross-site", "navigate", "iframe", ""},
+		{http.SameSiteNoneMode, true, "cross-site", "cors", "empty", ""},
 		{http.SameSiteNoneMode, false, "cross-site", "navigate", "document", ""},
 	} {
 		f := newFixture(t, cookiesession.Options{SameSite: tc.sameSite, Partitioned: tc.partitioned})
@@ -639,7 +648,7 @@ func TestCrossSiteSetWarns(t *testing.T) {
 		}
 		warns := f.log.lines("a cross-site request that is not a top-level navigation")
 		if len(warns) != map[bool]int{true: 1}[tc.warn != ""] {
-			t.Errorf("SameSite %d, %s %s/%s: %d Warn lines, want %q; log:\n%s", tc.sameSite, tc.site, tc.mode, tc.dest, len(warns), tc.warn, f.log)
+			t.Errorf("SameSite %d (partitioned %v), %s %s/%s: %d Warn lines, want %q; log:\n%s", tc.sameSite, tc.partitioned, tc.site, tc.mode, tc.dest, len(warns), tc.warn, f.log)
 		}
 		if tc.warn != "" && len(warns) == 1 && !strings.Contains(warns[0], tc.warn) {
 			t.Errorf("SameSite %d, %s %s/%s: the warning does not say %q: %s", tc.sameSite, tc.site, tc.mode, tc.dest, tc.warn, warns[0])
