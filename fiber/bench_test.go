@@ -24,6 +24,13 @@ var workNames = []string{"bare", "untouched", "read", "write"}
 // reads them.
 var referers = [...]string{"https://example.com/account", "https://example.com/orders?page=2"}
 
+// userAgents are the browsers of the users whose requests follow one
+// another on a server: every browser request carries one.
+var userAgents = [...]string{
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+}
+
 // netHTTPCases serves one request per call through the net/http middleware
 // (m.Handler, with httptest), by work name.
 func netHTTPCases(tb testing.TB, m *cookiesession.Manager, cookie string) map[string]func() {
@@ -50,6 +57,7 @@ func netHTTPCases(tb testing.TB, m *cookiesession.Manager, cookie string) map[st
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.Header.Set("Cookie", cookie)
 		req.Header.Set("Referer", referers[0])
+		req.Header.Set("User-Agent", userAgents[0])
 		cases[name] = func() {
 			w := httptest.NewRecorder()
 			h.ServeHTTP(w, req)
@@ -97,6 +105,7 @@ func fiberCases(tb testing.TB, m *cookiesession.Manager, cookie string) map[stri
 			ctx.ResetUserValues()
 			page++
 			ctx.Request.Header.Set("Referer", referers[page%len(referers)])
+			ctx.Request.Header.Set("User-Agent", userAgents[page%len(userAgents)])
 			handler(ctx)
 			if code := ctx.Response.StatusCode(); code != http.StatusOK {
 				tb.Fatalf("status %d: %s", code, ctx.Response.Body())

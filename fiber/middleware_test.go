@@ -1155,7 +1155,10 @@ func TestDomainBehindProxyDoesNotWarn(t *testing.T) {
 // localhost, which needs User-Agent; and that a cross-site top-level
 // navigation, whose answer browsers store, is not logged.
 func TestCrossSiteSetWarnsThroughFiber(t *testing.T) {
-	const safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
+	const (
+		safari = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15"
+		chrome = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	)
 	for _, tc := range []struct {
 		target  string
 		headers map[string]string
@@ -1164,6 +1167,10 @@ func TestCrossSiteSetWarnsThroughFiber(t *testing.T) {
 		{"https://api.example.com/set?key=user&value=ada", map[string]string{"X-Forwarded-Proto": "https", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, "a cross-site request that is not a top-level navigation"},
 		{"https://api.example.com/set?key=user&value=ada", map[string]string{"X-Forwarded-Proto": "https", "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}, ""},
 		{"http://localhost:3000/set?key=user&value=ada", map[string]string{"User-Agent": safari}, "localhost from Safari"},
+		{"http://App.Localhost:3000/set?key=user&value=ada", map[string]string{"User-Agent": safari}, "localhost from Safari"},
+		{"http://127.0.0.1:3000/set?key=user&value=ada", map[string]string{"User-Agent": safari}, "localhost from Safari"},
+		{"http://[::1]:3000/set?key=user&value=ada", map[string]string{"User-Agent": safari}, "localhost from Safari"},
+		{"http://localhost:3000/set?key=user&value=ada", map[string]string{"User-Agent": chrome}, ""},
 	} {
 		var logged syncBuffer
 		m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})

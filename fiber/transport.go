@@ -28,7 +28,8 @@ import (
 // proxy stripped a prefix from the path (the core's Path check reads
 // X-Forwarded-Prefix), or that browsers store no cookie from the answer
 // (the core reads Sec-Fetch-Mode and -Dest for a cross-site request, and
-// User-Agent for Safari on localhost), passed on at the final save.
+// User-Agent for Safari on localhost, so only for a Host that may be
+// loopback), passed on at the final save.
 var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site", "X-Forwarded-Prefix", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "User-Agent"}
 
 // scratch is one used session's per-request state, pooled: the session,
@@ -113,6 +114,9 @@ func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
 		st.url.Scheme = "https"
 	}
 	for i, key := range httpsHeaders {
+		if key == "User-Agent" && !mayBeLoopback(st.req.Host) {
+			continue // a copy per request, where users' browsers differ
+		}
 		values := in.PeekAll(key)
 		switch {
 		case len(values) == 1 && key == "Referer":
@@ -131,6 +135,22 @@ func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
 		}
 		st.req.Header[key] = st.values[1+i : 2+i : 2+i]
 	}
+}
+
+// mayBeLoopback reports whether host may be one the core counts as
+// loopback, and so reads User-Agent for: an IP address, or a name with
+// localhost in it. The core decides; a site's own names skip the copy.
+func mayBeLoopback(host string) bool {
+	if host != "" && (host[0] == '[' || host[0] >= '0' && host[0] <= '9') {
+		return true
+	}
+	const name = "localhost"
+	for i := 0; i+len(name) <= len(host); i++ {
+		if strings.EqualFold(host[i:i+len(name)], name) {
+			return true
+		}
+	}
+	return false
 }
 
 // clearRequest empties st.req after a call into the core.
