@@ -31,7 +31,9 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 		return
 	}
 	// Chrome and Firefox count loopback as secure; WebKit does not (WebKit
-	// bug 281149, fixed in WebKit in 2026 but not in every Safari in use).
+	// bug 281149: WebKit merged a change in 2026 that, by its own
+	// description, works only once Apple's cookie store accepts such a
+	// cookie too).
 	loopback := loopbackHost(r.Host)
 	if loopback && !webKit(r.Header.Get("User-Agent")) {
 		m.warnGoJar(s, r)
@@ -42,7 +44,7 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 		return
 	}
 	if loopback {
-		s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request to localhost from Safari (or another WebKit browser), which drops it unlike Chrome and Firefox (WebKit bug 281149; a release with its fix keeps it): the session will not stick in this browser (logged once)",
+		s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request to localhost from Safari (or another WebKit browser), which drops it unlike Chrome and Firefox (WebKit bug 281149): the session will not stick in this browser (logged once)",
 			slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
 			slog.String("fix", "serve localhost over HTTPS, or set Options.DisableSecure for local development only, never in production"))
 		return
