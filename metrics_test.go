@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -77,7 +78,7 @@ func TestMetricsCount(t *testing.T) {
 		Opened:   map[string]uint64{"1a2b3c4d": 4, "2b3c4d5e": 1},
 		Refused:  map[string]uint64{"unknown_key": 1, "expired": 1, "bad_encoding": 1, "auth_failed": 1, "validate": 1, "clock_skew": 1},
 		Resealed: 1, Written: 3, Cleared: 4, TooLarge: 2,
-		Dropped: map[string]uint64{"plain_http": 0, "domain": 0},
+		Dropped: map[string]uint64{"plain_http": 0, "domain": 0, "cross_site": 0},
 		Primary: "2b3c4d5e",
 		Keys:    f.ring.KeysAt(f.clock.Now()),
 	}
@@ -508,44 +509,58 @@ func TestUnknownKeyWarnOutlastsForgery(t *testing.T) {
 	}
 }
 
-// TestDroppedCounted: the Warn for a Secure cookie over plain HTTP, or a
-// Domain outside the host, is logged once, and Dropped counts every
-// response that sets such a cookie, for as long as it lasts.
+// TestDroppedCounted: the Warn for a Secure cookie over plain HTTP, a
+// Domain outside the host, or a Lax cookie set in answer to a fetch from
+// another site, is logged once, and Dropped counts every response that
+// sets such a cookie, for as long as it lasts. A None cookie there is
+// logged, not counted: only some browsers block it.
 func TestDroppedCounted(t *testing.T) {
 	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
 	read := func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).GetString("user") }
+	fetch := func(mode, dest string) map[string]string {
+		return map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": mode, "Sec-Fetch-Dest": dest}
+	}
 	for _, tt := range []struct {
 		name   string
 		opts   cookiesession.Options
 		target string
-		header [2]string
+		header map[string]string
 		h      http.HandlerFunc
 		want   map[string]uint64
+		warns  int
 	}{
-		{"plain HTTP", cookiesession.Options{}, "http://app.example.com/login", [2]string{}, login, map[string]uint64{"plain_http": 3, "domain": 0}},
-		{"TLS ends at a proxy that says so", cookiesession.Options{}, "http://app.example.com/login", [2]string{"X-Forwarded-Proto", "https"}, login, map[string]uint64{"plain_http": 0, "domain": 0}},
-		{"Safari on localhost", cookiesession.Options{}, "http://localhost:8080/login", [2]string{"User-Agent", safariUA}, login, map[string]uint64{"plain_http": 3, "domain": 0}},
-		{"Chrome on localhost", cookiesession.Options{}, "http://localhost:8080/login", [2]string{"User-Agent", chromeUA}, login, map[string]uint64{"plain_http": 0, "domain": 0}},
-		{"no cookie set", cookiesession.Options{}, "http://app.example.com/", [2]string{}, read, map[string]uint64{"plain_http": 0, "domain": 0}},
-		{"Domain outside the host", cookiesession.Options{Domain: "old.example.com"}, "https://app.example.net/login", [2]string{}, login, map[string]uint64{"plain_http": 0, "domain": 3}},
-		{"Domain a parent of the host", cookiesession.Options{Domain: "example.net"}, "https://app.example.net/login", [2]string{}, login, map[string]uint64{"plain_http": 0, "domain": 0}},
+		{"plain HTTP", cookiesession.Options{}, "http://app.example.com/login", nil, login, map[string]uint64{"plain_http": 3}, 1},
+		{"TLS ends at a proxy that says so", cookiesession.Options{}, "http://app.example.com/login", map[string]string{"X-Forwarded-Proto": "https"}, login, nil, 0},
+		{"Safari on localhost", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": safariUA}, login, map[string]uint64{"plain_http": 3}, 1},
+		{"Chrome on localhost", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": chromeUA}, login, nil, 0},
+		{"no cookie set", cookiesession.Options{}, "http://app.example.com/", nil, read, nil, 0},
+		{"Domain outside the host", cookiesession.Options{Domain: "old.example.com"}, "https://app.example.net/login", nil, login, map[string]uint64{"domain": 3}, 1},
+		{"Domain a parent of the host", cookiesession.Options{Domain: "example.net"}, "https://app.example.net/login", nil, login, nil, 0},
+		{"Lax, a fetch from another site", cookiesession.Options{}, "https://api.example.com/login", fetch("cors", "empty"), login, map[string]uint64{"cross_site": 3}, 1},
+		{"Lax, Partitioned, an iframe on another site", cookiesession.Options{Partitioned: true}, "https://api.example.com/login", fetch("navigate", "iframe"), login, map[string]uint64{"cross_site": 3}, 1},
+		{"Lax, a link from another site", cookiesession.Options{}, "https://api.example.com/login", fetch("navigate", "document"), login, nil, 0},
+		{"None, a fetch from another site", cookiesession.Options{SameSite: http.SameSiteNoneMode}, "https://api.example.com/login", fetch("cors", "empty"), login, nil, 1},
+		{"None and Partitioned, a fetch from another site", cookiesession.Options{SameSite: http.SameSiteNoneMode, Partitioned: true}, "https://api.example.com/login", fetch("cors", "empty"), login, nil, 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, tt.opts)
-			f.m = f.manager(cookiesession.Options{Domain: tt.opts.Domain, Logger: newInfoLogger(f.log)})
+			opts := tt.opts
+			opts.Logger = newInfoLogger(f.log)
+			f.m = f.manager(opts)
 			for range 3 {
 				r := httptest.NewRequest("GET", tt.target, nil)
-				if tt.header[0] != "" {
-					r.Header.Set(tt.header[0], tt.header[1])
+				for k, v := range tt.header {
+					r.Header.Set(k, v)
 				}
 				f.m.Handler(tt.h).ServeHTTP(httptest.NewRecorder(), r)
 			}
-			if diff := cmp.Diff(tt.want, f.m.Metrics().Dropped); diff != "" {
+			want := map[string]uint64{"plain_http": 0, "domain": 0, "cross_site": 0}
+			maps.Copy(want, tt.want)
+			if diff := cmp.Diff(want, f.m.Metrics().Dropped); diff != "" {
 				t.Errorf("Dropped (-want +got):\n%s", diff)
 			}
-			dropped := tt.want["plain_http"] + tt.want["domain"]
-			if warns := f.log.lines("level=WARN"); len(warns) != min(int(dropped), 1) {
-				t.Errorf("%d Warn lines, want %d:\n%s", len(warns), min(dropped, 1), f.log)
+			if warns := f.log.lines("level=WARN"); len(warns) != tt.warns {
+				t.Errorf("%d Warn lines, want %d:\n%s", len(warns), tt.warns, f.log)
 			}
 		})
 	}

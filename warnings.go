@@ -331,18 +331,20 @@ func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
 		slog.String("fix", "for an identity provider's response_mode=form_post, keep the login's state in a second Manager with SameSite None (README, \"Signing in with OAuth or OpenID Connect\"), or use response_mode=query; under Strict, use Lax"))
 }
 
-// warnCrossSiteSet logs, once per Manager, a cookie of SameSite Lax,
-// Strict or unset (Lax in Chrome) set in answer to a cross-site request
-// that is not a top-level navigation: a fetch from a frontend on another
-// site, an iframe. Browsers store no such cookie from it (RFC 6265bis
-// section 5.7), so the login, or the logout, never reaches the client. A
-// SameSite None cookie there is a third-party cookie, which Safari, and
-// Chrome in a private window, block; a browser that supports Partitioned
-// (CHIPS) stores a Partitioned one for the site that embeds or calls.
-// Partitioned does not lift Lax or Strict: such a cookie is still logged.
+// warnCrossSiteSet counts in Metrics.Dropped, and logs once per Manager,
+// a cookie of SameSite Lax, Strict or unset (Lax in Chrome) set in answer
+// to a cross-site request that is not a top-level navigation: a fetch
+// from a frontend on another site, an iframe. Browsers store no such
+// cookie from it (RFC 6265bis section 5.7), so the login, or the logout,
+// never reaches the client. Partitioned does not lift Lax or Strict. A
+// SameSite None cookie there that is not Partitioned is a third-party
+// cookie, which Safari, and Chrome in a private window, block: logged,
+// not counted, since other browsers keep it; a browser that supports
+// Partitioned (CHIPS) stores a Partitioned one for the site that embeds
+// or calls.
 func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 	none := m.attrs.SameSite == http.SameSiteNoneMode
-	if none && m.attrs.Partitioned || m.crossSiteSetLogged.Load() {
+	if none && (m.attrs.Partitioned || m.crossSiteSetLogged.Load()) {
 		return
 	}
 	if site := r.Header["Sec-Fetch-Site"]; len(site) != 1 || site[0] != "cross-site" {
@@ -352,14 +354,20 @@ func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 	// either (an adapter that did not pass it on, a Chrome before 80) the
 	// request is unknown.
 	mode, dest := r.Header.Get("Sec-Fetch-Mode"), r.Header.Get("Sec-Fetch-Dest")
-	if mode == "" || dest == "" || mode == "navigate" && dest == "document" || m.crossSiteSetLogged.Swap(true) {
+	if mode == "" || dest == "" || mode == "navigate" && dest == "document" {
+		return
+	}
+	if !none {
+		m.stats.dropped[droppedCrossSite].Add(1)
+	}
+	if m.crossSiteSetLogged.Swap(true) {
 		return
 	}
 	if none {
 		s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), where a SameSite None cookie is a third-party cookie, which Safari, and Chrome in a private window, do not store: the change will not reach those clients (logged once)",
 			slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)),
 			slog.String("mode", logText(mode)), slog.String("dest", logText(dest)),
-			slog.String("fix", "set Options.Partitioned, which keeps the cookie for the site that embeds or calls this one, or serve the page and this handler from one site"))
+			slog.String("fix", "set Options.Partitioned, which keeps the cookie for the site that embeds or calls this one (a fetch must also send credentials: \"include\"), or serve the page and this handler from one site"))
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), and browsers store no cookie of its SameSite from it: the change will not reach the client (logged once)",

@@ -12,7 +12,7 @@
 //	myapp_cookiesession_written_total               tokens sealed into a response
 //	myapp_cookiesession_cleared_total               responses that expired the client's cookies
 //	myapp_cookiesession_too_large_total             sessions that did not fit
-//	myapp_cookiesession_dropped_total{reason}       responses setting a cookie browsers drop: plain_http, domain
+//	myapp_cookiesession_dropped_total{reason}       responses setting a cookie browsers drop: plain_http, domain, cross_site
 //	myapp_cookiesession_key_info{key_id,primary,promote_at}  1 for each key the ring holds
 //	myapp_cookiesession_keyring_reload_failures_total  failed reloads of the ring from its file
 //	myapp_cookiesession_keyring_last_reload_successful  0 while the ring is not its file's (a reload fails), else 1

@@ -123,6 +123,7 @@ func TestCollector(t *testing.T) {
 app_cookiesession_cleared_total{cookie="sid"} 1
 # HELP app_cookiesession_dropped_total Responses that set a session cookie browsers drop, by reason.
 # TYPE app_cookiesession_dropped_total counter
+app_cookiesession_dropped_total{cookie="sid",reason="cross_site"} 0
 app_cookiesession_dropped_total{cookie="sid",reason="domain"} 0
 app_cookiesession_dropped_total{cookie="sid",reason="plain_http"} 3
 # HELP app_cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.
