@@ -98,8 +98,8 @@
 //
 // The middleware writes the cookie exactly once, when the response is
 // committed: at the first final WriteHeader (1xx responses such as 103 Early
-// Hints pass through, without the lines of a Save, to HTTP/1.1 and later:
-// none goes to HTTP/1.0), the first Write, a Flush (also through
+// Hints pass through, without the lines of a Save, but none goes to a
+// request that says HTTP/1.0), the first Write, a Flush (also through
 // [http.ResponseController]), before a Hijack (into the header map: a
 // library that hijacks and writes its own handshake, such as
 // gorilla/websocket, must be given the Set-Cookie lines), or when the

@@ -669,6 +669,15 @@ func (w *discardWriter) serve(h http.Handler, req *http.Request) {
 	h.ServeHTTP(w, req)
 }
 
+// statusWriter records every status written to it, 1xx ones included,
+// as a serverless adapter's writer may take them.
+type statusWriter struct {
+	discardWriter
+	codes []int
+}
+
+func (w *statusWriter) WriteHeader(code int) { w.codes = append(w.codes, code) }
+
 // sessionLogHandler adds the id of the request's session to every record,
 // as a handler that tags log lines with the user's session does: it calls
 // into the session from inside the Manager's own logging.

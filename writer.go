@@ -51,14 +51,15 @@ func (w *responseWriter) commit() error {
 }
 
 // WriteHeader commits on the first final status. Informational 1xx
-// responses such as 103 Early Hints pass through without the cookie, to
-// HTTP/1.1 and later: an HTTP/1.0 client must not get one (RFC 9110,
-// section 15.2), which net/http does not check, and takes it for the final
-// answer, as nginx does when it proxies with HTTP/1.0, its default; over
-// HTTP/2 its client then gets a 103 and no page, nor the cookie.
+// responses such as 103 Early Hints pass through without the cookie, but
+// not to a request that says HTTP/1.0: its client must not get one (RFC
+// 9110, section 15.2), which net/http does not check, and takes it for the
+// final answer, as nginx does when it proxies with HTTP/1.0, its default;
+// over HTTP/2 its client then gets a 103 and no page, nor the cookie. A
+// request built by hand with no version (ProtoMajor 0) is not HTTP/1.0.
 func (w *responseWriter) WriteHeader(code int) {
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		if w.err == nil && w.st.req.ProtoAtLeast(1, 1) {
+		if w.err == nil && (w.st.req.ProtoMajor != 1 || w.st.req.ProtoMinor != 0) {
 			w.informational(code)
 		}
 		return

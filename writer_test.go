@@ -402,6 +402,37 @@ func TestEarlyHintsCarryNoSessionCookie(t *testing.T) {
 	}
 }
 
+// TestEarlyHintsByProtoVersion checks which requests a handler's 103
+// reaches: none that says HTTP/1.0 (RFC 9110, section 15.2), and every
+// other, one built by hand with no version (ProtoMajor 0) included, as an
+// adapter may build it: the writer under the middleware decides then.
+func TestEarlyHintsByProtoVersion(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", "ada")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusOK)
+	}))
+	for _, tt := range []struct {
+		major, minor int
+		want         []int
+	}{
+		{1, 0, []int{200}},
+		{1, 1, []int{103, 200}},
+		{2, 0, []int{103, 200}},
+		{3, 0, []int{103, 200}},
+		{0, 0, []int{103, 200}},
+	} {
+		u, _ := url.Parse("https://example.com/")
+		r := &http.Request{Method: "GET", URL: u, Host: u.Host, Header: http.Header{}, ProtoMajor: tt.major, ProtoMinor: tt.minor}
+		w := &statusWriter{discardWriter: discardWriter{h: http.Header{}}}
+		h.ServeHTTP(w, r)
+		if !slices.Equal(w.codes, tt.want) || len(w.h["Set-Cookie"]) != 1 {
+			t.Errorf("HTTP %d.%d: statuses %v, Set-Cookie %q; want %v and the session's cookie", tt.major, tt.minor, w.codes, w.h["Set-Cookie"], tt.want)
+		}
+	}
+}
+
 // TestEarlyHintsAnyKeyCase: a line for the session's cookie that the
 // handler added under a non-canonical key (h["set-cookie"], which net/http
 // writes as is, over HTTP/2 too) stays out of a 103 as a canonical one
