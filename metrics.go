@@ -43,8 +43,8 @@ type Metrics struct {
 	TooLarge uint64 `json:"too_large"`
 	// Dropped counts the responses that set a cookie browsers drop, by
 	// reason: "plain_http" (Secure, in answer to a request with no sign
-	// of HTTPS; behind a proxy that ends TLS without saying so, browsers
-	// keep it), "domain" (a Domain the request's host is outside of) and
+	// of HTTPS, to localhost only from a WebKit browser; behind a proxy
+	// that ends TLS without saying so, browsers keep it), "domain" (a Domain the request's host is outside of) and
 	// "cross_site" (SameSite Lax, Strict or unset, in answer to a fetch or
 	// an iframe from another site).
 	// The Warn for each is logged once; this keeps counting.

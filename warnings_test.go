@@ -175,6 +175,9 @@ func TestGoJarOverLoopbackWarns(t *testing.T) {
 			if tt.warn > 0 && !strings.Contains(warns[0], "httptest.NewTLSServer") {
 				t.Errorf("the warning does not name the fix: %s", warns[0])
 			}
+			if n := f.m.Metrics().Dropped["plain_http"]; n != 0 {
+				t.Errorf("Dropped[plain_http] %d, want 0: no browser drops it", n)
+			}
 			f.m.Handler(http.HandlerFunc(login)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("POST", "http://app.internal/login", nil))
 			if n := len(f.log.lines("plain-HTTP request")); n != 1 && !tt.opts.DisableSecure {
 				t.Errorf("a browser's plain-HTTP request after it: %d warnings, want 1; log:\n%s", n, f.log)
