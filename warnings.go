@@ -25,7 +25,8 @@ import (
 // warnPlainHTTP counts in Metrics.Dropped, and logs once per Manager, a
 // Secure cookie set in answer to a request that came over plain HTTP:
 // browsers drop such a cookie, so the session never sticks, and nothing
-// else would say so.
+// else would say so. To loopback only WebKit drops it; another client
+// there is left to warnGoJar.
 func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	if !m.attrs.Secure || !sentPlain(r) {
 		return
@@ -43,15 +44,17 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	if m.plainHTTPLogged.Swap(true) {
 		return
 	}
+	// A proxy that ends TLS on this machine forwards to loopback (nginx
+	// then sends its proxy_pass host as Host), so both say how it can
+	// tell us the page was https.
+	msg := "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)"
+	fix := "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"
 	if loopback {
-		s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request to localhost from Safari (or another WebKit browser), which drops it unlike Chrome and Firefox (WebKit bug 281149): the session will not stick in this browser (logged once)",
-			slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
-			slog.String("fix", "serve localhost over HTTPS, or set Options.DisableSecure for local development only, never in production"))
-		return
+		msg = "cookiesession: a Secure cookie answers a plain-HTTP request to localhost from Safari (or another WebKit browser), which drops it unlike Chrome and Firefox (WebKit bug 281149): the session will not stick in this browser, unless TLS ends at a proxy in front that does not say so (logged once)"
+		fix = "serve localhost over HTTPS; if TLS ends at a proxy that forwards to this loopback address, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development, never in production"
 	}
-	s.log(r.Context(), slog.LevelWarn, "cookiesession: a Secure cookie answers a plain-HTTP request, and browsers drop it: the session will not stick, unless TLS ends at a proxy in front that does not say so (logged once)",
-		slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)),
-		slog.String("fix", "serve over HTTPS; if TLS ends at a proxy, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development over plain HTTP, never in production"))
+	s.log(r.Context(), slog.LevelWarn, msg,
+		slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)), slog.String("fix", fix))
 }
 
 // sentPlain reports whether r came over plain HTTP with no sign of HTTPS

@@ -23,9 +23,10 @@ const (
 )
 
 // TestSecureOverPlainHTTPWarns checks that the first Secure cookie sent in
-// answer to a plain-HTTP request is logged, once, and that requests with a
-// sign of HTTPS, to loopback hosts, without a cookie to set, or for a
-// Manager without Secure are not.
+// answer to a plain-HTTP request is logged, once, with the proxy header
+// that would have said HTTPS, and that requests with a sign of HTTPS, to
+// loopback hosts from browsers other than WebKit's, without a cookie to
+// set, or for a Manager without Secure are not.
 func TestSecureOverPlainHTTPWarns(t *testing.T) {
 	login := func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") }
 	read := func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).GetString("user") }
@@ -82,6 +83,12 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 			}
 			if tt.warn && !strings.Contains(warns[0], "host="+httptest.NewRequest("GET", tt.target, nil).Host) {
 				t.Errorf("the warning does not name the host: %s", warns[0])
+			}
+			// A proxy on the same machine that ends TLS forwards to
+			// 127.0.0.1 (nginx's Host is then its proxy_pass host), so
+			// Safari's warning on loopback names the proxy's fix too.
+			if tt.warn && !strings.Contains(warns[0], "X-Forwarded-Proto: https") {
+				t.Errorf("the warning does not name the proxy's fix: %s", warns[0])
 			}
 			if tt.warn && tt.header[0] == "User-Agent" && !strings.Contains(warns[0], "localhost from Safari") {
 				t.Errorf("the warning for WebKit on localhost does not say so: %s", warns[0])
