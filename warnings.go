@@ -366,17 +366,15 @@ func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 	if m.crossSiteSetLogged.Swap(true) {
 		return
 	}
+	msg := "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), and browsers store no cookie of its SameSite from it: the change will not reach the client (logged once)"
+	fix := "serve the page and this handler from one site (app.example.com and api.example.com are one), or give this Manager SameSite None and Partitioned, with fetch's credentials: \"include\" and CORS Access-Control-Allow-Credentials"
 	if none {
-		s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), where a SameSite None cookie is a third-party cookie, which Safari, and Chrome in a private window, do not store: the change will not reach those clients (logged once)",
-			slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)),
-			slog.String("mode", logText(mode)), slog.String("dest", logText(dest)),
-			slog.String("fix", "set Options.Partitioned, which keeps the cookie for the site that embeds or calls this one (a fetch must also send credentials: \"include\"), or serve the page and this handler from one site"))
-		return
+		msg = "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), where a SameSite None cookie is a third-party cookie, which Safari, and Chrome in a private window, do not store: the change will not reach those clients (logged once)"
+		fix = "set Options.Partitioned, which keeps the cookie for the site that embeds or calls this one (a fetch must also send credentials: \"include\"), or serve the page and this handler from one site"
 	}
-	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), and browsers store no cookie of its SameSite from it: the change will not reach the client (logged once)",
+	s.log(r.Context(), slog.LevelWarn, msg,
 		slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)),
-		slog.String("mode", logText(mode)), slog.String("dest", logText(dest)),
-		slog.String("fix", "serve the page and this handler from one site (app.example.com and api.example.com are one), or give this Manager SameSite None and Partitioned, with fetch's credentials: \"include\" and CORS Access-Control-Allow-Credentials"))
+		slog.String("mode", logText(mode)), slog.String("dest", logText(dest)), slog.String("fix", fix))
 }
 
 // forwardedHostMatch reports whether a proxy's X-Forwarded-Host or
