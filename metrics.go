@@ -44,9 +44,10 @@ type Metrics struct {
 	// Dropped counts the responses that set a cookie browsers drop, by
 	// reason: "plain_http" (Secure, in answer to a request with no sign
 	// of HTTPS, to localhost only from a WebKit browser; behind a proxy
-	// that ends TLS without saying so, browsers keep it), "domain" (a Domain the request's host is outside of) and
-	// "cross_site" (SameSite Lax, Strict or unset, in answer to a fetch or
-	// an iframe from another site).
+	// that ends TLS without saying so, browsers keep it), "domain" (a
+	// Domain the request's host is outside of) and "cross_site" (SameSite
+	// Lax, Strict or unset, in answer to a fetch or an iframe from another
+	// site).
 	// The Warn for each is logged once; this keeps counting.
 	Dropped map[string]uint64 `json:"dropped"`
 	// Primary is the id of the key that seals now, and Keys every key the

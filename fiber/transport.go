@@ -28,8 +28,9 @@ import (
 // proxy stripped a prefix from the path (the core's Path check reads
 // X-Forwarded-Prefix), or that browsers store no cookie from the answer
 // (the core reads Sec-Fetch-Mode and -Dest for a cross-site request, and
-// User-Agent for Safari on localhost, so only for a Host that may be
-// loopback), passed on at the final save.
+// User-Agent for a Secure cookie to loopback, which Safari drops and Go
+// 1.25's cookiejar keeps back, so only for a Host that may be loopback),
+// passed on at the final save.
 var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site", "X-Forwarded-Prefix", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "User-Agent"}
 
 // scratch is one used session's per-request state, pooled: the session,
