@@ -176,7 +176,7 @@ export class SessionError extends Error {
    * the future, and (from SessionCookies.open) a header that carried two
    * values under one of the session's cookie names.
    */
-  keepCookie: boolean;
+  readonly keepCookie: boolean;
   /** For 'expired': the deadline that passed, in Unix seconds. */
   readonly expiredAt?: bigint;
 }
