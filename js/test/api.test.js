@@ -7,6 +7,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ResponseCookies } from '@edge-runtime/cookies';
 import { runInNewContext } from 'node:vm';
 import { Codec, GoTime, KeyRing, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
 import { repoRoot, ringText } from './helpers.js';
@@ -817,6 +818,34 @@ describe("the README's re-seal at the edge", () => {
       assert.equal(out.headers.get('Cache-Control'), want, String(cacheControl));
       assert.match(out.headers.get('Vary'), /\bCookie\b/, String(cacheControl));
     }
+  });
+
+  // A Next.js proxy's response.cookies is new ResponseCookies(response.headers)
+  // (next/dist/server/web/spec-extension/response.js), from the copy of
+  // @edge-runtime/cookies 6.0.0 that Next.js 16.4.6 compiles in.
+  it('keeps, in a Next.js proxy, only the lines appended after response.cookies.set', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3, maxCookieSize: 200 });
+    const grown = cookies.seal({ values: new Values().set('pad', 'x'.repeat(200)) }, now);
+    const lines = cookies.seal({}, now, cookies.chunksSent(grown.map((line) => line.split(';')[0]).join('; ')));
+    assert.equal(lines.length, 3);
+    assert.equal(lines.filter((line) => line.includes('Max-Age=0')).length, 2);
+
+    const after = new Headers();
+    new ResponseCookies(after).set('csrf', 'c1');
+    for (const line of lines) after.append('Set-Cookie', line);
+    assert.deepEqual(after.getSetCookie(), ['csrf=c1; Path=/', ...lines]);
+
+    const before = new Headers();
+    const jar = new ResponseCookies(before);
+    for (const line of lines) before.append('Set-Cookie', line);
+    jar.set('csrf', 'c1');
+    assert.deepEqual(before.getSetCookie(), ['csrf=c1; Path=/']);
+
+    const built = new Headers(lines.map((line) => ['Set-Cookie', line]));
+    new ResponseCookies(built).set('csrf', 'c1');
+    const chunks = built.getSetCookie().filter((line) => line.startsWith('s.'));
+    assert.equal(chunks.length, 2);
+    for (const line of chunks) assert.doesNotMatch(line, /Max-Age/);
   });
 
   it("keeps, in Node, the Set-Cookie lines another middleware wrote", () => {
