@@ -892,6 +892,10 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 		{"127.0.0.1", "http://127.0.0.1:3000" + login, [2]string{}, false},
 		{"::1", "http://[::1]:3000" + login, [2]string{}, false},
 		{"no cookie to set", "http://app.example/get?key=user", [2]string{}, false},
+		// app.Test writes httptest.NewRequest's https:// target as an
+		// absolute request line, which net/http's server reads as
+		// URL.Scheme https, and the core then does not log.
+		{"https request line", "https://app.example" + login, [2]string{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -914,6 +918,9 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 			}
 			if tt.warn && !strings.Contains(warns[0], "host="+httptest.NewRequest(method, tt.target, nil).Host) {
 				t.Errorf("the warning does not name the host: %s", warns[0])
+			}
+			if dropped := m.Metrics().Dropped["plain_http"]; (dropped > 0) != tt.warn {
+				t.Errorf("Dropped[plain_http] = %d after a row with warn %v", dropped, tt.warn)
 			}
 			send(t, app, httptest.NewRequest(http.MethodPost, "http://app.example"+login, nil), nil)
 			if warns := logged.lines(plainHTTPWarning); len(warns) != 1 {

@@ -105,13 +105,15 @@ func (st *scratch) fillRequest(c fiber.Ctx) {
 // fillHTTPSSigns gives st.req what the core's plain-HTTP and Domain checks
 // read: the host (the request URI's, as net/http's Request.Host: the Host
 // header's unless the request line holds an absolute URI), the scheme
-// https over a TLS connection, and httpsHeaders. A Referer is cut to its
+// https over a TLS connection or from an absolute https:// request line
+// (as net/http's URL.Scheme; app.Test sends one for an https:// target),
+// and httpsHeaders. A Referer is cut to its
 // scheme and host, all the checks read of it, so that it repeats from page
 // to page.
 func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
 	st.req.Host = reuse(&st.last[0], c.Request().URI().Host())
 	in := &c.Request().Header
-	if c.RequestCtx().IsTLS() {
+	if c.RequestCtx().IsTLS() || string(c.Request().URI().Scheme()) == "https" {
 		st.url.Scheme = "https"
 	}
 	for i, key := range httpsHeaders {
