@@ -12,7 +12,8 @@ import (
 // errNoSession is the panic of a method called on a nil *Session.
 const errNoSession = "cookiesession: no session: FromContext found none in this request's context; " +
 	"wrap the handler with Manager.Handler (under gin or echo, that package's Middleware on this route; " +
-	"under fiber, fibersession.Get(c, m), which finds the session fibersession.New keeps), or get the session from Manager.Load"
+	"under fiber, fibersession.Get(c, m), which finds the session fibersession.New keeps), or get the session from Manager.Load " +
+	"(a test that calls a handler alone puts it in the request's context with cookiesession.NewContext)"
 
 // lock takes the session's lock, first opening the cookie if the
 // middleware left that to the session's first use. Release it with

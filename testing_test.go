@@ -33,7 +33,8 @@ func TestHandlerWithoutMiddleware(t *testing.T) {
 	}
 	defer func() {
 		msg := fmt.Sprint(recover())
-		if !strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "wrap the handler with Manager.Handler") {
+		if !strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "wrap the handler with Manager.Handler") ||
+			!strings.Contains(msg, "with cookiesession.NewContext") {
 			t.Errorf("panic %q does not name the fix", msg)
 		}
 	}()

@@ -79,12 +79,16 @@ func (mw *middleware) serve(c *gin.Context) {
 	}
 }
 
-// Session returns the request's session, or nil if Middleware did not run.
-// With several Managers' middleware on one route it returns the innermost
-// one's, and its first such call is logged at Warn (as
-// cookiesession.FromContext's); m.FromContext(c.Request.Context()) returns a given
-// Manager's.
+// Session returns the request's session, or nil if Middleware did not run
+// (or c has no request, as gin.CreateTestContext leaves it): a method on
+// that nil session panics naming the fix. With several Managers'
+// middleware on one route it returns the innermost one's, and its first
+// such call is logged at Warn (as cookiesession.FromContext's);
+// m.FromContext(c.Request.Context()) returns a given Manager's.
 func Session(c *gin.Context) *cookiesession.Session {
+	if c.Request == nil {
+		return nil
+	}
 	return cookiesession.FromContext(c.Request.Context())
 }
 
