@@ -243,11 +243,18 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 		locals.SetUserValue(key, s)
 		return s
 	}
-	if _, logged := missingLogged.LoadOrStore(m, true); !logged {
-		slog.Default().WarnContext(c.Context(), "cookiesession: fibersession.Get on a request no fibersession.New middleware for this Manager ran on: the session is read from the cookie, and nothing will save a change to it (logged once)",
-			slog.String("path", c.Path()), slog.Any("cookies", m.CookieNames()),
-			slog.String("fix", "add app.Use(fibersession.New(m)) before the routes that use the session; fiber's ErrorHandler also gets requests fasthttp could not read without it, and there this is expected"))
+	// With no route (fiber's ErrorHandler for a request fasthttp could not
+	// read; a handler a test calls alone), no middleware is expected: that
+	// goes to Debug, and leaves the one Warn for a route that lacks it.
+	level := slog.LevelDebug
+	if len(c.Route().Handlers) > 0 {
+		if _, logged := missingLogged.LoadOrStore(m, true); !logged {
+			level = slog.LevelWarn
+		}
 	}
+	slog.Default().Log(c.Context(), level, "cookiesession: fibersession.Get on a request no fibersession.New middleware for this Manager ran on: the session is read from the cookie, and nothing will save a change to it (at warn level once per Manager, on a route; the others at debug)",
+		slog.String("path", logText(c.Path())), slog.Any("cookies", m.CookieNames()),
+		slog.String("fix", "add app.Use(fibersession.New(m)) before the routes that use the session; fiber's ErrorHandler also gets requests fasthttp could not read without it, and there this is expected"))
 	s := sealed(c, m)
 	locals.SetUserValue(key, unsaved{s})
 	return s
@@ -265,8 +272,8 @@ func requestCtx(c fiber.Ctx, caller string) *fasthttp.RequestCtx {
 	panic("cookiesession: fibersession." + caller + " with a fiber.Ctx whose handler has returned, which fiber recycles for other requests; call Get in the handler and hand the *cookiesession.Session it returns to the goroutine or stream writer, never c")
 }
 
-// missingLogged holds the Managers whose Get without a middleware has
-// been logged.
+// missingLogged holds the Managers whose Get without a middleware, on a
+// route, has been logged at Warn.
 var missingLogged sync.Map
 
 // unsaved holds, in the locals, the session Get opened on a request no

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gofiber/fiber/v3"
@@ -139,5 +140,32 @@ func TestHandlerCalledDirectly(t *testing.T) {
 	}
 	if line := c.Response().Header.PeekCookie(cookie.Name); line != nil {
 		t.Errorf("Set-Cookie without the middleware: %q", line)
+	}
+}
+
+// TestGetWithoutRouteKeepsWarning checks that a Get with no route (a
+// handler a test calls alone on app.AcquireCtx; fiber's ErrorHandler for
+// a request fasthttp could not read), where no middleware is expected,
+// does not use up the once-per-Manager Warn: a route of the app that lacks
+// app.Use(fibersession.New(m)) is still logged after it.
+func TestGetWithoutRouteKeepsWarning(t *testing.T) {
+	var logged syncBuffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	a := testedApp{newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})}
+	app := fiber.New()
+	c := app.AcquireCtx(&fasthttp.RequestCtx{})
+	if err := a.me(c); err != nil {
+		t.Fatal(err)
+	}
+	app.ReleaseCtx(c)
+	const missing = "no fibersession.New middleware for this Manager"
+	if lines := logged.lines(missing); len(lines) != 0 {
+		t.Errorf("a handler called alone was logged at Warn:\n%s", &logged)
+	}
+	app.Get("/me", a.me) // no app.Use(fibersession.New(a.m))
+	appTest(t, app, http.MethodGet, "https://example.com/me", nil)
+	if lines := logged.lines(missing); len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") {
+		t.Errorf("a route without the middleware: want one Warn; log:\n%s", &logged)
 	}
 }
