@@ -243,9 +243,12 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 		locals.SetUserValue(key, s)
 		return s
 	}
-	// With no route (fiber's ErrorHandler for a request fasthttp could not
-	// read; a handler a test calls alone), no middleware is expected: that
-	// goes to Debug, and leaves the one Warn for a route that lacks it.
+	// With no route, fiber matched nothing of the app's, not even an
+	// app.Use middleware (a handler a test calls alone on app.AcquireCtx):
+	// that goes to Debug, and leaves the one Warn for a route that lacks
+	// the middleware. fiber runs app.Use middleware before its
+	// ErrorHandler on a request fasthttp could not read, so the fix holds
+	// there too.
 	level := slog.LevelDebug
 	if len(c.Route().Handlers) > 0 {
 		if _, logged := missingLogged.LoadOrStore(m, true); !logged {
@@ -254,7 +257,7 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 	}
 	slog.Default().Log(c.Context(), level, "cookiesession: fibersession.Get on a request no fibersession.New middleware for this Manager ran on: the session is read from the cookie, and nothing will save a change to it (at warn level once per Manager, on a route; the others at debug)",
 		slog.String("path", logText(c.Path())), slog.Any("cookies", m.CookieNames()),
-		slog.String("fix", "add app.Use(fibersession.New(m)) before the routes that use the session; fiber's ErrorHandler also gets requests fasthttp could not read without it, and there this is expected"))
+		slog.String("fix", "add app.Use(fibersession.New(m)) before the routes that use the session; fiber runs it before its ErrorHandler too, on a request fasthttp could not read"))
 	s := sealed(c, m)
 	locals.SetUserValue(key, unsaved{s})
 	return s

@@ -1295,6 +1295,44 @@ func TestGetWithoutMiddlewareLogsOnce(t *testing.T) {
 	}
 }
 
+// TestGetInErrorHandlerFollowsTheFix checks fiber's ErrorHandler for a
+// request fasthttp could not read (a body over BodyLimit): fiber runs the
+// app.Use middleware on it first, so with another middleware in app.Use
+// (a logger, recover) a Get there is on that one's route and logged at
+// Warn, and its fix must not call it expected: the app.Use(New(m)) it
+// names does run there, and the ErrorHandler then reads the session with
+// nothing logged.
+func TestGetInErrorHandlerFollowsTheFix(t *testing.T) {
+	var logged syncBuffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	j := newJar()
+	do(t, newApp(m), http.MethodPost, "/set?key=user&value=ada", j)
+	raw := "POST / HTTP/1.1\r\nHost: a\r\nCookie: " + j.header() + "\r\nContent-Length: 200\r\n\r\n" + strings.Repeat("x", 200)
+	const missing = "no fibersession.New middleware for this Manager"
+	for _, withFix := range []bool{false, true} {
+		app := fiber.New(fiber.Config{BodyLimit: 100, ErrorHandler: func(c fiber.Ctx, err error) error {
+			return c.Status(http.StatusRequestEntityTooLarge).SendString("sorry " + fibersession.Get(c, m).GetString("user"))
+		}})
+		app.Use(func(c fiber.Ctx) error { return c.Next() })
+		if withFix {
+			app.Use(fibersession.New(m))
+		}
+		app.Post("/", func(c fiber.Ctx) error { return c.SendString("ok") })
+		if status, body := serveRaw(t, app)(raw); status != "413 Request Entity Too Large" || body != "sorry ada" {
+			t.Fatalf("with the fix %v: %s %q, want 413 and sorry ada", withFix, status, body)
+		}
+		lines := logged.lines(missing)
+		if !withFix && (len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || strings.Contains(lines[0], "expected")) {
+			t.Errorf("without app.Use(New(m)): want one Warn whose fix is not to ignore it; log:\n%s", &logged)
+		}
+		if withFix && len(lines) != 1 {
+			t.Errorf("with app.Use(New(m)), as the fix says: the ErrorHandler's Get was logged; log:\n%s", &logged)
+		}
+	}
+}
+
 // TestDefaultErrorHandlerLogBounded: a flood of requests whose session
 // does not fit logs one Error line a minute per middleware, the rest at
 // Debug, each with at most 200 bytes of the request's path, as the core's

@@ -144,10 +144,9 @@ func TestHandlerCalledDirectly(t *testing.T) {
 }
 
 // TestGetWithoutRouteKeepsWarning checks that a Get with no route (a
-// handler a test calls alone on app.AcquireCtx; fiber's ErrorHandler for
-// a request fasthttp could not read), where no middleware is expected,
-// does not use up the once-per-Manager Warn: a route of the app that lacks
-// app.Use(fibersession.New(m)) is still logged after it.
+// handler a test calls alone on app.AcquireCtx), where no middleware is
+// expected, does not use up the once-per-Manager Warn: a route of the app
+// that lacks app.Use(fibersession.New(m)) is still logged after it.
 func TestGetWithoutRouteKeepsWarning(t *testing.T) {
 	var logged syncBuffer
 	defer slog.SetDefault(slog.Default())
