@@ -841,11 +841,22 @@ describe("the README's re-seal at the edge", () => {
     jar.set('csrf', 'c1');
     assert.deepEqual(before.getSetCookie(), ['csrf=c1; Path=/']);
 
+    const deleted = new Headers();
+    const other = new ResponseCookies(deleted);
+    for (const line of lines) deleted.append('Set-Cookie', line);
+    other.delete('csrf');
+    assert.deepEqual(deleted.getSetCookie().map((line) => line.split('=')[0]), ['csrf']);
+
+    // A chunk the lines clear stays in the browser, empty: neither Max-Age
+    // nor Expires is left to end it.
     const built = new Headers(lines.map((line) => ['Set-Cookie', line]));
     new ResponseCookies(built).set('csrf', 'c1');
     const chunks = built.getSetCookie().filter((line) => line.startsWith('s.'));
     assert.equal(chunks.length, 2);
-    for (const line of chunks) assert.doesNotMatch(line, /Max-Age/);
+    for (const line of chunks) {
+      assert.match(line, /^s\.\d=;/);
+      assert.doesNotMatch(line, /Max-Age|Expires/i);
+    }
   });
 
   it("keeps, in Node, the Set-Cookie lines another middleware wrote", () => {
