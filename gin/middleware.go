@@ -32,7 +32,9 @@ import (
 // Options.ErrorHandler, and the client keeps its previous cookie. m's
 // Middleware again on the same request (a route group's beside a global
 // r.Use, or the chain that r.HandleContext runs again) serves it through
-// the first: one session, one commit. A nil m panics.
+// the first: one session, one commit. A nil m panics, and so does the
+// middleware on a c with no request (gin.CreateTestContext leaves
+// c.Request nil), naming the fix.
 func Middleware(m *cookiesession.Manager) gin.HandlerFunc {
 	if m == nil {
 		panic("cookiesession: ginsession.Middleware needs a Manager: a nil one is what cookiesession.New returns with an error, which must be checked")
@@ -49,6 +51,9 @@ type middleware struct {
 }
 
 func (mw *middleware) serve(c *gin.Context) {
+	if c.Request == nil {
+		panic("cookiesession: ginsession.Middleware on a gin.Context with no request, as gin.CreateTestContext leaves it: set c.Request (httptest.NewRequest) before calling it")
+	}
 	if outer := servedBy(c, mw.m); outer != nil {
 		// m's middleware already serves this request: a route group's
 		// copy of a global r.Use, or the chain run again by

@@ -3,6 +3,7 @@ package ginsession_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/gin-gonic/gin"
@@ -47,4 +48,18 @@ func TestHandlerCalledDirectly(t *testing.T) {
 	if lines := rec.Result().Header.Values("Set-Cookie"); len(lines) != 0 {
 		t.Errorf("Set-Cookie without the middleware: %q", lines)
 	}
+}
+
+// TestMiddlewareWithoutRequestNamesFix checks that the middleware called
+// on a gin.CreateTestContext whose c.Request is still nil panics naming
+// the fix, not on a nil dereference that says nothing of the cause.
+func TestMiddlewareWithoutRequestNamesFix(t *testing.T) {
+	c, _ := gin.CreateTestContext(httptest.NewRecorder())
+	defer func() {
+		if msg, _ := recover().(string); !strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "set c.Request") {
+			t.Errorf("panic %q does not name the fix", msg)
+		}
+	}()
+	ginsession.Middleware(newManager(t))(c)
+	t.Error("the middleware ran with no request")
 }
