@@ -339,8 +339,11 @@ const raisedNginx = `proxy_buffer_size 16k;
 // startNginx runs nginx in the foreground as a reverse proxy to backend
 // on a free loopback port, with the directives in extra and otherwise its
 // defaults. It returns the front's URL once a request through it is
-// answered.
-func startNginx(t *testing.T, nginx, backend, extra string) string {
+// answered. A listen directive in extra names the address of a listener
+// in held, which startNginx closes only once it has picked its own port:
+// the kernel may hand out a port just closed again, and nginx refuses
+// two listen directives for one address.
+func startNginx(t *testing.T, nginx, backend, extra string, held ...net.Listener) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -348,6 +351,9 @@ func startNginx(t *testing.T, nginx, backend, extra string) string {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	for _, l := range held {
+		l.Close()
+	}
 	dir := t.TempDir()
 	conf := fmt.Sprintf(`worker_processes 1;
 pid %[1]s/nginx.pid;
@@ -444,8 +450,7 @@ func TestEarlyHintsThroughNginx(t *testing.T) {
 			t.Fatal(err)
 		}
 		h2c := ln.Addr().String()
-		ln.Close()
-		startNginx(t, nginx, backend.Listener.Addr().String(), "listen "+h2c+" http2; "+tt.config)
+		startNginx(t, nginx, backend.Listener.Addr().String(), "listen "+h2c+" http2; "+tt.config, ln)
 		tr := &http.Transport{Protocols: new(http.Protocols)}
 		tr.Protocols.SetUnencryptedHTTP2(true)
 		defer tr.CloseIdleConnections()
