@@ -1,7 +1,6 @@
 package fibersession_test
 
 import (
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,57 +12,6 @@ import (
 	fibersession "github.com/seed-ff2808ae/cookiesession/fiber"
 	"github.com/valyala/fasthttp"
 )
-
-// testedApp is an app as its own tests build it, with handlers they may
-// also call alone.
-type testedApp struct {
-	m *cookiesession.Manager
-}
-
-func (a testedApp) login(c fiber.Ctx) error {
-	if err := fibersession.Get(c, a.m).Set("user", "ann"); err != nil {
-		return err
-	}
-	return c.Status(http.StatusCreated).SendString("signed in")
-}
-
-func (a testedApp) me(c fiber.Ctx) error {
-	return c.SendString("user=" + fibersession.Get(c, a.m).GetString("user"))
-}
-
-func (a testedApp) logout(c fiber.Ctx) error {
-	fibersession.Get(c, a.m).Destroy()
-	return c.SendStatus(http.StatusNoContent)
-}
-
-func (a testedApp) fiber() *fiber.App {
-	app := fiber.New()
-	app.Use(fibersession.New(a.m))
-	app.Post("/login", a.login)
-	app.Get("/me", a.me)
-	app.Post("/logout", a.logout)
-	return app
-}
-
-// appTest sends a request through app.Test, with cookies, as a fiber test
-// does, and returns the response and its body.
-func appTest(t *testing.T, app *fiber.App, method, target string, cookies []*http.Cookie) (*http.Response, string) {
-	t.Helper()
-	req := httptest.NewRequest(method, target, nil)
-	for _, c := range cookies {
-		req.AddCookie(c)
-	}
-	res, err := app.Test(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(body)
-}
 
 // TestAppTest checks a login, a follow-up and a logout through app.Test,
 // with an https:// target and the cookies copied from res.Cookies(): the
