@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -867,5 +868,15 @@ describe("the README's re-seal at the edge", () => {
     const lines = new SessionCookies(ring, { name: 's', maxChunks: 2, maxCookieSize: 200 }).seal({}, now);
     res[method]('Set-Cookie', lines);
     assert.deepEqual(res.getHeader('Set-Cookie'), ['csrf=t0k3n; Path=/; Secure', ...lines], method);
+  });
+});
+
+describe('from CommonJS', () => {
+  it('require() gives the module import gives, so src has no top-level await, which require() cannot load', () => {
+    // Node 20.19+, 22.12+ and 24 load an ES module with require(); an express
+    // app in CommonJS does so.
+    const required = createRequire(import.meta.url)('../src/index.js');
+    assert.equal(required.SessionCookies, SessionCookies);
+    assert.equal(required.parseKeyRing, parseKeyRing);
   });
 });
