@@ -83,13 +83,18 @@ func Middleware(m *cookiesession.Manager) echo.MiddlewareFunc {
 	}
 }
 
-// Session returns the request's session, or nil if Middleware did not run.
+// Session returns the request's session, or nil if Middleware did not run
+// or the context has no request.
 // With several Managers' middleware on one route it returns the innermost
 // one's, and its first such call is logged at Warn (as
 // cookiesession.FromContext's); m.FromContext(c.Request().Context()) returns a given
 // Manager's.
 func Session(c *echo.Context) *cookiesession.Session {
-	return cookiesession.FromContext(c.Request().Context())
+	r := c.Request()
+	if r == nil {
+		return nil // a context a test built without a request
+	}
+	return cookiesession.FromContext(r.Context())
 }
 
 // states recycles the per-request state, so that this middleware adds no

@@ -32,6 +32,9 @@ func TestHandlerCalledDirectly(t *testing.T) {
 	if s := echosession.Session(e.NewContext(req, httptest.NewRecorder())); s != nil {
 		t.Fatalf("Session without the middleware: %v, want nil", s)
 	}
+	if s := echosession.Session(e.NewContext(nil, httptest.NewRecorder())); s != nil {
+		t.Fatalf("Session of a context without a request: %v, want nil", s)
+	}
 	s, err := m.Load(req)
 	if err != nil {
 		t.Fatal(err)
