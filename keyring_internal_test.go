@@ -35,7 +35,7 @@ func TestWatcherRetriesAndReportsOnce(t *testing.T) {
 	}
 	var reports []string
 	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) }}
-	parseFailure := "cookiesession: parsing key ring: unexpected EOF (from " + path + ")"
+	parseFailure := "cookiesession: parsing key ring: the text ends before the ring does: a truncated file, or one read while it was being written (from " + path + ")"
 	for _, step := range []struct {
 		name    string
 		change  func()
@@ -85,7 +85,7 @@ func TestWatcherRemindsOfAStuckFailure(t *testing.T) {
 	ring.SetClock(func() time.Time { return now })
 	var reports []string
 	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) }}
-	torn := "cookiesession: parsing key ring: unexpected EOF (from " + path + ")"
+	torn := "cookiesession: parsing key ring: the text ends before the ring does: a truncated file, or one read while it was being written (from " + path + ")"
 	missing := "cookiesession: reading key ring: open " + path + ": no such file or directory"
 	for _, step := range []struct {
 		name    string

@@ -975,7 +975,7 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 		{"Windows path", `C:\keys\ring.json`, asPath},
 		{"path and newline", " /etc/keys/ring.json\n", asPath},
 		{"byte-order mark", "\ufeff" + string(ring), "the text starts with a UTF-8 byte-order mark; save it without one (from COOKIESESSION_KEYS)"},
-		{"truncated", string(ring[:20]), "unexpected EOF (from COOKIESESSION_KEYS)"},
+		{"truncated", string(ring[:20]), "the text ends before the ring does: a truncated file, or one read while it was being written (from COOKIESESSION_KEYS)"},
 		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "must be a quoted string"},
 		{"unexpanded", "$(cat ring.json)", "invalid character '$'"},
 		{"empty", "", `COOKIESESSION_KEYS is set but empty: set it to the key ring's JSON text (COOKIESESSION_KEYS="$(cat ring.json)" sets it empty when the file cannot be read)`},
@@ -1072,7 +1072,7 @@ func wrapLines(s string, n int) string {
 
 // TestEmptyRingText: an empty ring file (truncated by a shell redirect
 // onto itself, a failed copy) or a blank variable is named as empty, not
-// "unexpected EOF".
+// "the text ends before the ring does".
 func TestEmptyRingText(t *testing.T) {
 	const want = "parsing key ring: the text is empty"
 	path := filepath.Join(t.TempDir(), "keys.json")
@@ -1277,7 +1277,7 @@ func TestReloadStatus(t *testing.T) {
 	failed := func(err error) bool { return err != nil }
 	awaitReport(t, reports, path, []byte(`{"version":1`), failed)
 	tornText := m.Metrics().Reload.Error
-	if !strings.Contains(tornText, "unexpected EOF") || !ring.Has(keyB) || ring.Has(keyC) {
+	if !strings.Contains(tornText, "the text ends before the ring does") || !ring.Has(keyB) || ring.Has(keyC) {
 		t.Errorf("watched torn file: status error %q, ring %v", tornText, ring)
 	}
 	expect("watched torn", cookiesession.ReloadStatus{LastSuccess: fixedNow.Add(time.Minute), Error: tornText})

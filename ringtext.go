@@ -96,7 +96,8 @@ type ringDecoder struct{ dec *json.Decoder }
 // checks the values.
 func decodeRing(data []byte) (ringJSON, error) {
 	if len(bytes.Trim(data, " \t\r\n")) == 0 {
-		// "unexpected EOF" would not say that the whole text is missing.
+		// "the text ends before the ring does" would not say that the whole
+		// text is missing.
 		return ringJSON{}, errors.New("cookiesession: parsing key ring: the text is empty (a truncated file, a shell redirect onto the file itself, a blank variable); a ring is the JSON object that cookiesession keygen writes")
 	}
 	if err := byteOrderMark(data); err != nil {
@@ -205,8 +206,10 @@ func (d ringDecoder) delim(want json.Delim, what, kind string) error {
 // would quote a byte of a secret written without its quotes (or of a
 // secret given alone for the ring), so such a byte is not quoted.
 func syntaxError(err error) error {
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
+	var syntax *json.SyntaxError
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntax) && syntax.Error() == "unexpected end of JSON input" {
+		// The last is what the decoder says under GOEXPERIMENT=jsonv2.
+		return errors.New("cookiesession: parsing key ring: the text ends before the ring does: a truncated file, or one read while it was being written")
 	}
 	const quoted = "invalid character '" // then the byte, and "'"
 	if msg := err.Error(); strings.HasPrefix(msg, quoted) && len(msg) > len(quoted)+1 && isSecretByte(msg[len(quoted)]) && msg[len(quoted)+1] == '\'' {

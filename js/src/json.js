@@ -6,7 +6,13 @@
 
 const MAX_DEPTH = 10000; // Go's scanner refuses deeper nesting
 
-class JSONError extends Error {}
+export class JSONError extends Error {
+  /** at is the byte offset the error is at; past the last byte, the text ended early. */
+  constructor(message, at) {
+    super(`${message} at byte ${at}`);
+    this.at = at;
+  }
+}
 
 const isSpace = (c) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 const isDigit = (c) => c >= 0x30 && c <= 0x39;
@@ -26,7 +32,7 @@ export function readJSON(bytes, { build = false, onNumber } = {}) {
   skipSpace(r);
   const value = readValue(r);
   skipSpace(r);
-  if (r.i !== bytes.length) throw new JSONError(`invalid character after top-level value at byte ${r.i}`);
+  if (r.i !== bytes.length) throw new JSONError('invalid character after top-level value', r.i);
   return value;
 }
 
@@ -63,7 +69,7 @@ function skipSpace(r) {
 }
 
 function fail(r, what) {
-  throw new JSONError(`${what} at byte ${r.i}`);
+  throw new JSONError(what, r.i);
 }
 
 // readValue reads one value. Nesting is kept on an explicit stack, not the

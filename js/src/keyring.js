@@ -3,7 +3,7 @@
 // and refused.
 
 import { decodeBase64 } from './base64.js';
-import { readJSON } from './json.js';
+import { JSONError, readJSON } from './json.js';
 
 const MAX_KEYS = 256;
 const KEY_SIZE = 32;
@@ -132,6 +132,7 @@ function parseRing(text) {
   try {
     doc = readJSON(bytes, { build: true }); // JSON whitespace only around it
   } catch (err) {
+    if (err instanceof JSONError && err.at >= bytes.length) throw syntax('the text ends before the ring does: a truncated file, or one read while it was being written');
     throw syntax(err.message);
   }
   const ring = members(doc, 'the key ring', ['version', 'primary', 'keys'], []);

@@ -1099,6 +1099,18 @@ describe('the key ring text form, against Go', () => {
     }
   });
 
+  it('says a truncated ring text ends early, as Go does', () => {
+    const text = r(`${k('1a2b3c4d')},${k('2b3c4d5e')}`);
+    const cuts = [];
+    for (let n = 1; n < text.length; n++) if (text.slice(0, n).trim() !== '') cuts.push(text.slice(0, n));
+    const goReasons = goInterop(cuts.map((cut) => ({ op: 'ring', ring: cut, now: NOW })));
+    const want = 'cookiesession: parsing key ring: the text ends before the ring does: a truncated file, or one read while it was being written';
+    cuts.forEach((cut, i) => {
+      assert.equal(goReasons[i].reason, want, cut);
+      assert.throws(() => parseKeyRing(cut), { message: want }, cut);
+    });
+  });
+
   it('never shows a secret', () => {
     const parsed = parseKeyRing(r(k('1a2b3c4d')));
     assert.doesNotMatch(`${parsed} ${JSON.stringify(parsed)}`, /AAECAwQF/);
