@@ -510,12 +510,7 @@ func removeOursFrom(h http.Header, key string, names []string) {
 func isOurs(line string, names []string) bool {
 	name, _, _ := strings.Cut(line, "=")
 	name = strings.TrimSpace(name)
-	for _, n := range names {
-		if name == n {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(names, name)
 }
 
 // addVary adds "Vary: Cookie": the response depends on the session.

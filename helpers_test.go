@@ -17,6 +17,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -376,9 +377,7 @@ func newClientCookies() *clientCookies { return &clientCookies{vals: map[string]
 
 func (b *clientCookies) clone() *clientCookies {
 	c := newClientCookies()
-	for k, v := range b.vals {
-		c.vals[k] = v
-	}
+	maps.Copy(c.vals, b.vals)
 	return c
 }
 

@@ -1512,11 +1512,9 @@ func TestKeyRingConcurrentRotation(t *testing.T) {
 	c := newTestCodec(t, ring, cookiesession.CodecOptions{})
 	var wg sync.WaitGroup
 	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sealOpenLoop(t, c, ring, w, iterations)
-		}()
+		})
 	}
 	finished := make(chan struct{})
 	go func() { wg.Wait(); close(finished) }()

@@ -573,9 +573,7 @@ func TestCacheControlAnyKeyCase(t *testing.T) {
 	} {
 		f := newFixture(t, cookiesession.Options{})
 		srv := httptest.NewServer(f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			for k, v := range tt.h {
-				w.Header()[k] = v
-			}
+			maps.Copy(w.Header(), tt.h)
 			mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
 		})))
 		resp, err := http.Get(srv.URL)

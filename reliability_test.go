@@ -275,7 +275,7 @@ func (f *relFixture) exactToken(t *testing.T) relGenuine {
 // to a token of exactly length bytes.
 func relPadFor(t *testing.T, codec *cookiesession.Codec, length int) int {
 	t.Helper()
-	for n := 0; n < length; n++ {
+	for n := range length {
 		var rec cookiesession.Record
 		setValue(t, &rec.Values, "user", "alice")
 		setValue(t, &rec.Values, "pad", strings.Repeat("p", n))

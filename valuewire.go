@@ -112,7 +112,7 @@ func (r *valueReader) uvarint() (uint64, error) {
 		return uint64(r.s[r.off-1]), nil
 	}
 	var x uint64
-	for i := 0; i < binary.MaxVarintLen64; i++ {
+	for i := range binary.MaxVarintLen64 {
 		if r.off >= len(r.s) {
 			return 0, r.fail("truncated length")
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"path"
@@ -96,9 +97,7 @@ func (w *responseWriter) informational(code int) {
 		removeOursFrom(h, key, w.st.session.mgr.lineNames) // copies: held stays whole
 	}
 	w.ResponseWriter.WriteHeader(code)
-	for key, lines := range held {
-		h[key] = lines
-	}
+	maps.Copy(h, held)
 }
 
 // pkgPrefix starts the names of this package's functions.

@@ -651,13 +651,11 @@ func startLoad(t *testing.T, ctx context.Context, f *fleet) *fleetLoad {
 			n:      -1,
 		}
 		l.clients = append(l.clients, c)
-		logins.Add(1)
-		go func() {
-			defer logins.Done()
+		logins.Go(func() {
 			if err := c.login(); err != nil {
 				errs <- fmt.Errorf("%s: logging in: %w", c.user, err)
 			}
-		}()
+		})
 	}
 	logins.Wait()
 	close(errs)
@@ -667,11 +665,9 @@ func startLoad(t *testing.T, ctx context.Context, f *fleet) *fleetLoad {
 	// A test that stops early stops its clients before the fleet.
 	t.Cleanup(func() { l.cancel(); l.wg.Wait() })
 	for _, c := range l.clients {
-		l.wg.Add(1)
-		go func() {
-			defer l.wg.Done()
+		l.wg.Go(func() {
 			c.run()
-		}()
+		})
 	}
 	return l
 }

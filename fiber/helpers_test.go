@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -190,9 +191,7 @@ func (j *jar) header() string {
 
 func (j *jar) clone() *jar {
 	c := newJar()
-	for k, v := range j.values {
-		c.values[k] = v
-	}
+	maps.Copy(c.values, j.values)
 	return c
 }
 

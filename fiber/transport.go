@@ -262,11 +262,8 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 func (st *scratch) commit(c fiber.Ctx, m *cookiesession.Manager, names []string) error {
 	var theirs []string
 	for name, line := range c.Response().Header.Cookies() {
-		for _, ours := range names {
-			if string(name) == ours {
-				theirs = append(theirs, string(line))
-				break
-			}
+		if slices.Contains(names, string(name)) {
+			theirs = append(theirs, string(line))
 		}
 	}
 	if theirs != nil {

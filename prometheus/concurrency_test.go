@@ -39,7 +39,7 @@ func TestCollectDuringReloads(t *testing.T) {
 		}
 	})
 	wg.Go(func() {
-		for i := 0; i < scrapes; i++ {
+		for range scrapes {
 			_, cookie := request(t, h, "/set", "", "session")
 			request(t, h, "/get", cookie, "session")
 		}

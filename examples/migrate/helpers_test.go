@@ -48,7 +48,7 @@ func (l *logs) lines(t *testing.T, prefix string) []map[string]any {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []map[string]any
-	for _, line := range strings.Split(strings.TrimSpace(l.buf.String()), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(l.buf.String()), "\n") {
 		if line == "" {
 			continue
 		}
