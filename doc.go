@@ -102,7 +102,8 @@
 // request that says HTTP/1.0), the first Write, a Flush (also through
 // [http.ResponseController]), before a Hijack (into the header map: a
 // library that hijacks and writes its own handshake, such as
-// gorilla/websocket, must be given the Set-Cookie lines), or when the
+// gorilla/websocket, must be given the Set-Cookie lines; lines that a Save
+// did not write before the Hijack are logged once at Warn), or when the
 // handler returns without writing. It never buffers the body. Set-Cookie
 // lines the handler added for the session's cookie names are replaced by
 // the Manager's when it writes the cookie, not duplicated; in a response

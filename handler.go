@@ -44,6 +44,8 @@ type Manager struct {
 	goJarLogged atomic.Bool
 	// noFlushLogged: a Flush found nothing under the middleware to flush.
 	noFlushLogged atomic.Bool
+	// hijackLogged: a Hijack's commit wrote lines that may go nowhere.
+	hijackLogged atomic.Bool
 	// timeoutLogged: a cookie went to a response that timed out around us.
 	timeoutLogged atomic.Bool
 	// lateSaveLogged: Save wrote a cookie after its request's context ended.

@@ -512,6 +512,13 @@ func (s *Session) KeyID() uint32 {
 	return s.keyID
 }
 
+// savedLines returns the Set-Cookie lines a save put into a header map.
+func (s *Session) savedLines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lines
+}
+
 // wroteCookie reports whether a save put the session's cookie lines, or
 // the lines clearing it, into a header map.
 func (s *Session) wroteCookie() bool {

@@ -107,18 +107,25 @@ var pkgPrefix = reflect.TypeFor[responseWriter]().PkgPath() + "."
 // naming the handler's call: net/http would name this wrapper's, which
 // sends the reader looking for the mistake in the wrong package.
 func (w *responseWriter) superfluous() {
-	pc := make([]uintptr, 16)
-	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
-	frame, more := frames.Next()
-	for more && (strings.HasPrefix(frame.Function, "net/http.") || strings.HasPrefix(frame.Function, pkgPrefix)) {
-		frame, more = frames.Next()
-	}
+	frame := callerOutside()
 	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", frame.Function, path.Base(frame.File), frame.Line)
 	if srv, ok := w.st.Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
 		srv.ErrorLog.Print(msg)
 		return
 	}
 	log.Print(msg)
+}
+
+// callerOutside returns the frame of the innermost caller outside net/http
+// and this package: the handler's call, or a library's.
+func callerOutside() runtime.Frame {
+	pc := make([]uintptr, 16)
+	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
+	frame, more := frames.Next()
+	for more && (strings.HasPrefix(frame.Function, "net/http.") || strings.HasPrefix(frame.Function, pkgPrefix)) {
+		frame, more = frames.Next()
+	}
+	return frame
 }
 
 // Write commits, then writes. After a failed commit the handler's body is
@@ -233,12 +240,38 @@ func (w *responseWriter) FlushError() error {
 // Hijack commits (the cookie is in the header map the handler may still
 // send by hand), then hijacks the connection.
 func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	first, saved := !w.committed, w.st.session.savedLines()
 	if err := w.commit(); err != nil {
 		return nil, nil, err
 	}
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	w.hijacked = err == nil
+	if w.hijacked && first {
+		w.unsentAtHijack(saved)
+	}
 	return conn, brw, err
+}
+
+// unsentAtHijack logs, once per Manager, Set-Cookie lines that the commit
+// at a Hijack wrote, not a Save before it: net/http sends nothing of the
+// header map after a Hijack, and a library that writes its own handshake
+// from a header it is given, as gorilla/websocket's Upgrade does, drops
+// them, a login or a rolling refresh, without a word. Lines a Save wrote
+// the handler could pass on; httputil.ReverseProxy writes the map, so its
+// Hijack is not logged.
+func (w *responseWriter) unsentAtHijack(saved []string) {
+	s, m := &w.st.session, w.st.session.mgr
+	lines := s.savedLines()
+	if lines == nil || slices.Equal(lines, saved) || m.hijackLogged.Load() {
+		return
+	}
+	caller := callerOutside()
+	if strings.HasPrefix(caller.Function, "net/http/httputil.") || m.hijackLogged.Swap(true) {
+		return
+	}
+	m.logger.WarnContext(s.req.Context(), "cookiesession: the session's cookie was put in the header map at a Hijack, which net/http does not send; it is lost unless the code that hijacked writes it (logged once)",
+		slog.String("path", urlPath(s.req)), slog.String("hijacker", caller.Function),
+		slog.String("fix", `save before the upgrade and pass the lines to the library: sessions.Save(w, r, s), then upgrader.Upgrade(w, r, http.Header{"Set-Cookie": w.Header()["Set-Cookie"]}) with gorilla/websocket`))
 }
 
 // lateForeign logs, as warnForeign does, a Set-Cookie line for one of the

@@ -556,6 +556,79 @@ func TestUpgradeThroughProxyForeignCookieLogged(t *testing.T) {
 		if n := len(f.log.lines("which the Manager did not write")); n != tt.warn {
 			t.Errorf("%+v: %d warnings of the upstream's cookie, want %d; log:\n%s", tt, n, tt.warn, f.log)
 		}
+		if lines := f.log.lines("at a Hijack"); len(lines) != 0 {
+			t.Errorf("%+v: the proxy writes the header map after its Hijack, yet: %q", tt, lines)
+		}
+	}
+}
+
+// TestHijackWithoutTheCookieWarns hijacks as gorilla/websocket's Upgrade
+// does, then writes a 101 from its own header, not the header map: a login
+// the middleware commits at the Hijack goes nowhere, and that is logged
+// once at Warn, naming the code that hijacked. Lines a Save wrote before,
+// which the handler passes on as README's WebSockets line says, and a
+// session with nothing to write, are not logged.
+func TestHijackWithoutTheCookieWarns(t *testing.T) {
+	tests := []struct {
+		name         string
+		change, save bool
+		cookie       bool // the client gets the session's cookie
+		warn         int
+	}{
+		{"login", true, false, false, 1},
+		{"login saved and passed on", true, true, true, 0},
+		{"nothing to write", false, false, false, 0},
+	}
+	for _, tt := range tests {
+		f := newFixture(t, cookiesession.Options{})
+		srv := newTLSServer(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			if tt.change {
+				mustSet(t, s, "user", "ada")
+			}
+			var lines []string
+			if tt.save {
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Error(err)
+				}
+				lines = w.Header()["Set-Cookie"]
+			}
+			conn, brw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer conn.Close()
+			_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n")
+			for _, line := range lines {
+				_, _ = brw.WriteString("Set-Cookie: " + line + "\r\n")
+			}
+			_, _ = brw.WriteString("\r\n")
+			_ = brw.Flush()
+		})))
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/ws", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Connection", "Upgrade")
+		req.Header.Set("Upgrade", "echo")
+		resp, err := srv.client(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := len(resp.Cookies()) > 0; resp.StatusCode != http.StatusSwitchingProtocols || got != tt.cookie {
+			t.Errorf("%s: %s with Set-Cookie %q, want a cookie: %v", tt.name, resp.Status, resp.Header.Values("Set-Cookie"), tt.cookie)
+		}
+		lines := f.log.lines("at a Hijack")
+		if len(lines) != tt.warn {
+			t.Errorf("%s: %d warnings of the Hijack, want %d; log:\n%s", tt.name, len(lines), tt.warn, f.log)
+		}
+		for _, line := range lines {
+			if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "hijacker=github.com/seed-ff2808ae/cookiesession_test.TestHijackWithoutTheCookieWarns") {
+				t.Errorf("%s: the warning names no hijacker at Warn: %s", tt.name, line)
+			}
+		}
 	}
 }
 
