@@ -103,7 +103,8 @@
 // [http.ResponseController]), before a Hijack (into the header map: a
 // library that hijacks and writes its own handshake, such as
 // gorilla/websocket, must be given the Set-Cookie lines; lines that a Save
-// did not write before the Hijack are logged once at Warn), or when the
+// did not write before the Hijack are logged once at Warn, unless
+// httputil.ReverseProxy hijacked, which sends them), or when the
 // handler returns without writing. It never buffers the body. Set-Cookie
 // lines the handler added for the session's cookie names are replaced by
 // the Manager's when it writes the cookie, not duplicated; in a response
