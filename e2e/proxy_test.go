@@ -117,7 +117,7 @@ type limits struct {
 // values, set from a cookieless request) whose response front forwards.
 func (a *limitsApp) measureResponse(t *testing.T, front, backend string) limits {
 	var l limits
-	lo, hi := 100, 20000
+	lo, hi := 100, 40000
 	for hi-lo > 1 {
 		n := (lo + hi) / 2
 		status, warned, _ := a.probe(t, front, n, "")
