@@ -80,6 +80,9 @@ type Manager struct {
 	stackedLogged atomic.Bool
 	// validateChangedLogged: Options.Validate changed the copy it is given.
 	validateChangedLogged atomic.Bool
+	// readLateLogged: a session was first read after its response went
+	// out, without Vary: Cookie.
+	readLateLogged atomic.Bool
 	// saveFailed, changedLate and lifetimeCut rate the lines logged by
 	// defaultErrorHandler, Session.bump and Session.SetLifetime.
 	saveFailed, changedLate, lifetimeCut everyMinute

@@ -48,6 +48,9 @@ func (s *Session) open() {
 	}()
 	s.loadErr = s.mgr.load(s.req, s, s.start())
 	opened = true
+	if s.sent {
+		s.mgr.warnReadLate(s)
+	}
 }
 
 // logLine is a line about the session logged while its lock was held.

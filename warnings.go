@@ -297,6 +297,25 @@ func (m *Manager) warnOutsidePath(s *Session, r *http.Request) {
 		slog.String("fix", "set Options.Path to a prefix of every path that uses the session, \"/\" for all; behind a proxy that strips a prefix, have it send X-Forwarded-Prefix"))
 }
 
+// warnReadLate logs, once per Manager, a session first read after the
+// middleware committed its response. That response went out as one that
+// does not depend on the session, without Vary: Cookie, and a shared
+// cache keyed on the URL (nginx's proxy_cache by default) serves it to
+// every user: if it shows what the session holds, one user's page reaches
+// the others (TestSharedCaches in e2e/). A session a panic ended, whose
+// answer is not yet written, is not logged.
+func (m *Manager) warnReadLate(s *Session) {
+	if m.readLateLogged.Load() {
+		return
+	}
+	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || m.readLateLogged.Swap(true) {
+		return
+	}
+	s.log(s.req.Context(), slog.LevelWarn, "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once)",
+		slog.String("path", urlPath(s.req)),
+		slog.String("fix", "read the session before the handler writes the status or the body; a read after it (an access log) shows nothing to the client, and can move before it too"))
+}
+
 // warnCrossSite logs, once per Manager, a session read, and left
 // unwritten, without a cookie by a cross-site top-level navigation
 // (Sec-Fetch-Site, -Mode and -Dest, which browsers send) that browsers

@@ -704,3 +704,57 @@ func TestCrossSiteWarnsOnNavigationsOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAfterCommitWarns checks that a session first read after its
+// response went out is logged, once, with the fix: that response carries
+// no Vary: Cookie, and a shared cache keyed on the URL serves it to every
+// user (TestSharedCaches in e2e/ shows nginx do it). A read before the
+// response, a handler that never reads, a read after a read, and a panic's
+// recovery are not logged.
+func TestReadAfterCommitWarns(t *testing.T) {
+	const msg = "session first read once its response had gone out"
+	user := func(r *http.Request) string { return cookiesession.FromContext(r.Context()).GetString("user") }
+	for _, tc := range []struct {
+		what string
+		h    http.HandlerFunc
+		warn bool
+	}{
+		{"read after WriteHeader", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK); io.WriteString(w, user(r)) }, true},
+		{"read after Write", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "user: "); io.WriteString(w, user(r)) }, true},
+		{"read before writing", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, user(r)) }, false},
+		{"read before and after", func(w http.ResponseWriter, r *http.Request) { user(r); w.WriteHeader(http.StatusOK); user(r) }, false},
+		{"never read", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "static") }, false},
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		token := loginToken(t, f, "alice")
+		for range 2 {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: "session", Value: token})
+			f.m.Handler(tc.h).ServeHTTP(rec, req)
+			if tc.warn && (rec.Body.String() != "alice" && rec.Body.String() != "user: alice" || rec.Header().Get("Vary") != "") {
+				t.Errorf("%s: body %q, Vary %q; want alice's page without Vary", tc.what, rec.Body, rec.Header().Get("Vary"))
+			}
+		}
+		lines := f.log.lines(msg)
+		if want := map[bool]int{true: 1}[tc.warn]; len(lines) != want || want == 1 && !strings.Contains(lines[0], "fix=") {
+			t.Errorf("%s: %d warnings, want %d; log:\n%s", tc.what, len(lines), want, f.log)
+		}
+	}
+
+	// A panic: the recovery outside the middleware reads the session
+	// before its 500 goes out.
+	f := newFixture(t, cookiesession.Options{})
+	var s *cookiesession.Session
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s = cookiesession.FromContext(r.Context())
+		panic("boom")
+	}))
+	func() {
+		defer func() { recover(); s.GetString("user") }()
+		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	}()
+	if lines := f.log.lines(msg); len(lines) != 0 {
+		t.Errorf("a read in a panic's recovery was logged: %q", lines)
+	}
+}

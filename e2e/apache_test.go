@@ -11,10 +11,8 @@ import (
 	"net/textproto"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -48,9 +46,8 @@ func apachePath(t *testing.T) string {
 // (mod_proxy_http) to backend on a free loopback port, with the
 // directives in extra and otherwise its defaults. It returns the front's
 // URL once a request for /get through it is answered. Run as root, its
-// workers run as www-data, and cacheDir, which extra may name as
-// CacheRoot, is theirs.
-func startApache(t *testing.T, apache, backend, extra string) (front, cacheDir string) {
+// workers run as www-data (httpd refuses to serve as root).
+func startApache(t *testing.T, apache, backend, extra string) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -59,23 +56,8 @@ func startApache(t *testing.T, apache, backend, extra string) (front, cacheDir s
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	// Not under t.TempDir, whose directories only their owner may enter.
-	cacheDir, err = os.MkdirTemp("", "cookiesession-apache-cache-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(cacheDir) })
 	runAs := ""
-	if os.Geteuid() == 0 { // httpd refuses to serve as root
-		u, err := user.Lookup("www-data")
-		if err != nil {
-			t.Fatal(err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(cacheDir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
+	if os.Geteuid() == 0 {
 		runAs = "User www-data\nGroup www-data"
 	}
 	conf := fmt.Sprintf(`ServerRoot %[1]s
@@ -126,7 +108,7 @@ ProxyPass / http://%[3]s/
 		}
 	}()
 	waitHealthy(t, ctx, "http://"+addr+"/get")
-	return "http://" + addr, cacheDir
+	return "http://" + addr
 }
 
 // TestApacheHeaderLimits measures, as TestProxyHeaderLimits does for
@@ -144,7 +126,7 @@ func TestApacheHeaderLimits(t *testing.T) {
 	app.fresh(t)
 	backend := httptest.NewServer(app)
 	defer backend.Close()
-	front, _ := startApache(t, apache, backend.Listener.Addr().String(), "")
+	front := startApache(t, apache, backend.Listener.Addr().String(), "")
 
 	resp, direct := app.measureResponse(t, front, backend.URL), app.measureResponse(t, backend.URL, backend.URL)
 	if resp.passed != direct.passed || resp.refusedStatus != direct.refusedStatus {
@@ -196,7 +178,7 @@ func TestEarlyHintsThroughApache(t *testing.T) {
 		fmt.Fprint(w, "page")
 	})))
 	defer backend.Close()
-	front, _ := startApache(t, apache, backend.Listener.Addr().String(), "")
+	front := startApache(t, apache, backend.Listener.Addr().String(), "")
 
 	var hints []string
 	trace := &httptrace.ClientTrace{Got1xxResponse: func(code int, h textproto.MIMEHeader) error {

@@ -355,6 +355,17 @@ func startNginx(t *testing.T, nginx, backend, extra string, held ...net.Listener
 		l.Close()
 	}
 	dir := t.TempDir()
+	// The cache that extra may turn on with proxy_cache cache. Its
+	// workers, which run as nobody under a root master, must reach it: not
+	// under t.TempDir, whose directories only their owner may enter.
+	cacheDir, err := os.MkdirTemp("", "cookiesession-nginx-cache-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(cacheDir) })
+	if err := os.Chmod(cacheDir, 0o711); err != nil {
+		t.Fatal(err)
+	}
 	conf := fmt.Sprintf(`worker_processes 1;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log;
@@ -363,13 +374,14 @@ http {
 	access_log off;
 	client_body_temp_path %[1]s/body;
 	proxy_temp_path %[1]s/proxy;
+	proxy_cache_path %[5]s/cache keys_zone=cache:1m use_temp_path=off;
 	server {
 		listen %[2]s;
 		%[4]s
 		location / { proxy_pass http://%[3]s; }
 	}
 }
-`, dir, addr, backend, extra)
+`, dir, addr, backend, extra, cacheDir)
 	path := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
