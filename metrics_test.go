@@ -566,6 +566,42 @@ func TestDroppedCounted(t *testing.T) {
 	}
 }
 
+// TestDroppedCountedOncePerResponse: a handler that saves early, twice,
+// under the middleware sends one response, and one drop is counted for it.
+func TestDroppedCountedOncePerResponse(t *testing.T) {
+	cross := map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
+	for _, tt := range []struct {
+		reason, target string
+		opts           cookiesession.Options
+		header         map[string]string
+	}{
+		{"plain_http", "http://app.example.com/login", cookiesession.Options{}, nil},
+		{"domain", "https://app.example.net/login", cookiesession.Options{Domain: "old.example.com"}, nil},
+		{"cross_site", "https://api.example.com/login", cookiesession.Options{}, cross},
+	} {
+		f := newFixture(t, tt.opts)
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			for _, role := range []string{"user", "admin"} {
+				mustSet(t, s, "role", role)
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}))
+		for range 2 {
+			r := httptest.NewRequest("POST", tt.target, nil)
+			for k, v := range tt.header {
+				r.Header.Set(k, v)
+			}
+			h.ServeHTTP(httptest.NewRecorder(), r)
+		}
+		if n := f.m.Metrics().Dropped[tt.reason]; n != 2 {
+			t.Errorf("Dropped[%s] %d after 2 responses, want 2", tt.reason, n)
+		}
+	}
+}
+
 // TestSplitPrimaryShowsInMetrics: a promotion that reached one instance
 // of two shows as two primaries, and as re-seals on both that do not stop,
 // as README's runbook says.

@@ -175,7 +175,9 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			}
 		}
 	}
-	if r != nil && s.lines != nil {
+	// The middleware's session is counted at its final commit only: an
+	// earlier Save's lines go out with that same response.
+	if r != nil && s.lines != nil && (final || s.req == nil) {
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
 		m.warnCrossSiteSet(s, r)
