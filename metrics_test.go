@@ -533,6 +533,8 @@ func TestDroppedCounted(t *testing.T) {
 		{"TLS ends at a proxy that says so", cookiesession.Options{}, "http://app.example.com/login", map[string]string{"X-Forwarded-Proto": "https"}, login, nil, 0},
 		{"Safari on localhost", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": safariUA}, login, map[string]uint64{"plain_http": 3}, 1},
 		{"Chrome on localhost", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": chromeUA}, login, nil, 0},
+		{"Chrome on localhost, from another site", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": chromeUA, "Origin": "http://idp.test", "Sec-Fetch-Site": "cross-site"}, login, nil, 0},
+		{"Chrome through a proxy on this machine", cookiesession.Options{}, "http://127.0.0.1:8080/login", map[string]string{"User-Agent": chromeUA, "Origin": "http://app.example.com"}, login, map[string]uint64{"plain_http": 3}, 1},
 		{"no cookie set", cookiesession.Options{}, "http://app.example.com/", nil, read, nil, 0},
 		{"Domain outside the host", cookiesession.Options{Domain: "old.example.com"}, "https://app.example.net/login", nil, login, map[string]uint64{"domain": 3}, 1},
 		{"Domain a parent of the host", cookiesession.Options{Domain: "example.net"}, "https://app.example.net/login", nil, login, nil, 0},

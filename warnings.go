@@ -26,7 +26,8 @@ import (
 // Secure cookie set in answer to a request that came over plain HTTP:
 // browsers drop such a cookie, so the session never sticks, and nothing
 // else would say so. To loopback only WebKit drops it; another client
-// there is left to warnGoJar.
+// there is left to warnGoJar. A request to loopback that names another
+// host as the browser's (browserElsewhere) is not one to loopback.
 func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	if !m.attrs.Secure || !sentPlain(r) {
 		return
@@ -35,7 +36,7 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	// bug 281149: WebKit merged a change in 2026 that, by its own
 	// description, works only once Apple's cookie store accepts such a
 	// cookie too).
-	loopback := loopbackHost(r.Host)
+	loopback := loopbackHost(r.Host) && !browserElsewhere(r.Header)
 	if loopback && !webKit(r.Header.Get("User-Agent")) {
 		m.warnGoJar(s, r)
 		return
@@ -82,6 +83,45 @@ func loopbackHost(host string) bool {
 	}
 	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
 	return err == nil && ip.IsLoopback()
+}
+
+// browserElsewhere reports whether a request to loopback names another
+// host as the browser's: a proxy's X-Forwarded-Host or Forwarded host=,
+// or the page's Origin or Referer, unless the browser calls the request
+// cross-origin. A proxy on this machine without TLS forwards to 127.0.0.1
+// (nginx sends its proxy_pass host as Host) for a browser on a host that
+// is not loopback, where every browser drops the cookie.
+func browserElsewhere(h http.Header) bool {
+	for _, v := range h["X-Forwarded-Host"] {
+		for host := range strings.SplitSeq(v, ",") {
+			if !loopbackHost(strings.TrimSpace(host)) {
+				return true
+			}
+		}
+	}
+	for _, v := range h["Forwarded"] {
+		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
+			key, value, _ := strings.Cut(strings.TrimSpace(part), "=")
+			if strings.EqualFold(key, "host") && !loopbackHost(strings.Trim(value, `"`)) {
+				return true
+			}
+		}
+	}
+	if site := h["Sec-Fetch-Site"]; len(site) > 0 && site[0] != "same-origin" {
+		return false
+	}
+	for _, key := range [...]string{"Origin", "Referer"} {
+		if v := h[key]; len(v) > 0 {
+			_, rest, ok := strings.Cut(v[0], "://")
+			if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+				rest = rest[:end]
+			}
+			if ok && rest != "" && !loopbackHost(rest) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // webKit reports whether a User-Agent names a WebKit browser: Safari, or

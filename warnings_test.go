@@ -55,6 +55,14 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 		{"a .localhost name", "http://app.localhost/login", [2]string{}, cookiesession.Options{}, login, false},
 		{"127.0.0.1", "http://127.0.0.1:8080/login", [2]string{}, cookiesession.Options{}, login, false},
 		{"::1", "http://[::1]:8080/login", [2]string{}, cookiesession.Options{}, login, false},
+		{"localhost, Origin localhost", "http://localhost:8080/login", [2]string{"Origin", "http://localhost:8080"}, cookiesession.Options{}, login, false},
+		// A proxy on this machine without TLS forwards to 127.0.0.1 (nginx's
+		// Host is then its proxy_pass host) for a browser on another host,
+		// which drops the cookie whatever it is.
+		{"proxy on this machine, Origin", "http://127.0.0.1:8080/login", [2]string{"Origin", "http://app.example"}, cookiesession.Options{}, login, true},
+		{"proxy on this machine, Referer", "http://127.0.0.1:8080/login", [2]string{"Referer", "http://app.example/login?next=/"}, cookiesession.Options{}, login, true},
+		{"proxy on this machine, X-Forwarded-Host", "http://localhost:8080/login", [2]string{"X-Forwarded-Host", "app.example"}, cookiesession.Options{}, login, true},
+		{"proxy on this machine, Forwarded", "http://[::1]:8080/login", [2]string{"Forwarded", "for=192.0.2.60;host=app.example"}, cookiesession.Options{}, login, true},
 		// Safari, unlike Chrome and Firefox, drops a Secure cookie on
 		// http://localhost (WebKit bug 281149); so does every browser on
 		// iOS, which all run WebKit.
