@@ -94,7 +94,7 @@ func loopbackHost(host string) bool {
 func browserElsewhere(h http.Header) bool {
 	for _, v := range h["X-Forwarded-Host"] {
 		for host := range strings.SplitSeq(v, ",") {
-			if !loopbackHost(strings.TrimSpace(host)) {
+			if host = strings.TrimSpace(host); host != "" && !loopbackHost(host) {
 				return true
 			}
 		}
@@ -102,7 +102,7 @@ func browserElsewhere(h http.Header) bool {
 	for _, v := range h["Forwarded"] {
 		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
 			key, value, _ := strings.Cut(strings.TrimSpace(part), "=")
-			if strings.EqualFold(key, "host") && !loopbackHost(strings.Trim(value, `"`)) {
+			if value = strings.Trim(value, `"`); strings.EqualFold(key, "host") && value != "" && !loopbackHost(value) {
 				return true
 			}
 		}

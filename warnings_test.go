@@ -56,6 +56,8 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 		{"127.0.0.1", "http://127.0.0.1:8080/login", [2]string{}, cookiesession.Options{}, login, false},
 		{"::1", "http://[::1]:8080/login", [2]string{}, cookiesession.Options{}, login, false},
 		{"localhost, Origin localhost", "http://localhost:8080/login", [2]string{"Origin", "http://localhost:8080"}, cookiesession.Options{}, login, false},
+		{"localhost, X-Forwarded-Host empty", "http://localhost:8080/login", [2]string{"X-Forwarded-Host", ""}, cookiesession.Options{}, login, false},
+		{"localhost, Forwarded host empty", "http://localhost:8080/login", [2]string{"Forwarded", `for=192.0.2.60;host=""`}, cookiesession.Options{}, login, false},
 		// A proxy on this machine without TLS forwards to 127.0.0.1 (nginx's
 		// Host is then its proxy_pass host) for a browser on another host,
 		// which drops the cookie whatever it is.
