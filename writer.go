@@ -60,7 +60,9 @@ func (w *responseWriter) commit() error {
 // request built by hand with no version (ProtoMajor 0) is not HTTP/1.0.
 func (w *responseWriter) WriteHeader(code int) {
 	if code >= 100 && code < 200 && code != http.StatusSwitchingProtocols {
-		if w.err == nil && (w.st.req.ProtoMajor != 1 || w.st.req.ProtoMinor != 0) {
+		if w.wroteHeader {
+			w.superfluous() // net/http would name informational's call
+		} else if w.err == nil && (w.st.req.ProtoMajor != 1 || w.st.req.ProtoMinor != 0) {
 			w.informational(code)
 		}
 		return

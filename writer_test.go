@@ -111,8 +111,9 @@ func TestFlushNothingToFlushLogged(t *testing.T) {
 }
 
 // TestSuperfluousWriteHeaderNamesHandler checks that a handler's second
-// status is reported as net/http reports it, naming the handler's call,
-// not the middleware's wrapper: the mistake is the handler's.
+// status, a 1xx after the final one included, is reported as net/http
+// reports it, naming the handler's call, not the middleware's wrapper:
+// the mistake is the handler's.
 func TestSuperfluousWriteHeaderNamesHandler(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	mux := http.NewServeMux()
@@ -121,13 +122,18 @@ func TestSuperfluousWriteHeaderNamesHandler(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		w.WriteHeader(http.StatusAccepted) // superfluous: the mistake to report
 	})
+	mux.HandleFunc("/hint-after", func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", "hint")
+		w.WriteHeader(http.StatusOK)
+		w.WriteHeader(http.StatusEarlyHints) // a 1xx after the final status
+	})
 	mux.HandleFunc("/write-then-error", func(w http.ResponseWriter, r *http.Request) {
 		mustSet(t, sessionOf(t, r), "user", "error")
 		_, _ = io.WriteString(w, "partial")
 		http.Error(w, "failed", http.StatusInternalServerError) // through net/http
 	})
 	srv := newTLSServer(t, f.m.Handler(mux))
-	for _, target := range []string{"/twice", "/write-then-error"} {
+	for _, target := range []string{"/twice", "/write-then-error", "/hint-after"} {
 		resp, _ := fetch(t, srv.Client(), srv.URL+target)
 		if ourCookies(t, resp.Header, "session")["session"] == nil {
 			t.Errorf("%s: no session cookie", target)
@@ -135,8 +141,8 @@ func TestSuperfluousWriteHeaderNamesHandler(t *testing.T) {
 	}
 	srv.Close()
 	lines := srv.errLog.lines("superfluous")
-	if len(lines) != 2 {
-		t.Fatalf("want two superfluous WriteHeader reports, got:\n%s", srv.errLog)
+	if len(lines) != 3 {
+		t.Fatalf("want three superfluous WriteHeader reports, got:\n%s", srv.errLog)
 	}
 	for _, line := range lines {
 		if !strings.Contains(line, "TestSuperfluousWriteHeaderNamesHandler.func") || !strings.Contains(line, "writer_test.go:") {
