@@ -1,0 +1,838 @@
+package cookiesession_test
+
+// A model-based test of a session's life: seeded random sequences of real
+// requests through Manager.Handler, clock moves, browser restarts and
+// operator actions, each checked against a reference model written from
+// README, doc.go and the design brief (not from the code).
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// The Manager every model run serves with.
+const (
+	modelMaxAge   = 2 * time.Hour
+	modelIdle     = 30 * time.Minute
+	modelCeiling  = 30 * day
+	modelChunks   = 3
+	modelBigSize  = 4000 // one big value takes 2 chunks, two take 3, three do not fit
+	modelEpisodes = 60
+	modelSteps    = 120
+)
+
+// TestModelSessionLife runs modelEpisodes seeded runs of modelSteps steps.
+// COOKIESESSION_MODEL_STEPS runs that many steps in all instead, and
+// COOKIESESSION_MODEL_SEED picks the first seed, for long runs by hand.
+func TestModelSessionLife(t *testing.T) {
+	episodes, first := modelEpisodes, uint64(1)
+	if s := os.Getenv("COOKIESESSION_MODEL_STEPS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			t.Fatalf("COOKIESESSION_MODEL_STEPS=%q is not a positive number", s)
+		}
+		episodes = (n + modelSteps - 1) / modelSteps
+	}
+	if s := os.Getenv("COOKIESESSION_MODEL_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("COOKIESESSION_MODEL_SEED=%q is not a number", s)
+		}
+		first = n
+	}
+	for seed := first; seed < first+uint64(episodes); seed++ {
+		steps := genSteps(rand.New(rand.NewPCG(seed, seed)), modelSteps)
+		at, err := runModel(steps)
+		if err == nil {
+			continue
+		}
+		steps = shrinkSteps(steps[:at+1])
+		at, err = runModel(steps)
+		var trace strings.Builder
+		for i, st := range steps {
+			fmt.Fprintf(&trace, "\n  %2d %s", i, st)
+		}
+		t.Fatalf("seed %d: step %d diverges from the model: %v\nshrunk sequence:%s", seed, at, err, trace.String())
+	}
+}
+
+// ---- steps -----------------------------------------------------------
+
+type stepKind int
+
+const (
+	stepRequest stepKind = iota
+	stepClock
+	stepRestart
+	stepOperator
+)
+
+type step struct {
+	kind   stepKind
+	client int
+	ops    []modelOp     // stepRequest; none: the handler leaves its session untouched
+	d      time.Duration // stepClock; for stepOperator "ceiling", the new MaxLifetime
+	action string        // stepOperator: add, promote, remove, ceiling
+}
+
+type modelOp struct {
+	kind string // set, setbig, del, clear, get, renew, destroy, touch, skip, life, save
+	key  string
+	val  any
+	life cookiesession.Lifetime
+}
+
+func (s step) String() string {
+	switch s.kind {
+	case stepClock:
+		return "clock +" + s.d.String()
+	case stepRestart:
+		return fmt.Sprintf("client %d: browser restart", s.client)
+	case stepOperator:
+		if s.action == "ceiling" {
+			return "operator: SetMaxLifetime(" + s.d.String() + ")"
+		}
+		return "operator: " + s.action + " key"
+	}
+	if len(s.ops) == 0 {
+		return fmt.Sprintf("client %d: request, session untouched", s.client)
+	}
+	var ops []string
+	for _, o := range s.ops {
+		switch o.kind {
+		case "set", "del", "get", "setbig":
+			v := fmt.Sprint(o.val)
+			if len(v) > 8 {
+				v = v[:1] + "×" + strconv.Itoa(len(v))
+			}
+			ops = append(ops, fmt.Sprintf("%s(%s=%s)", o.kind, o.key, v))
+		case "life":
+			ops = append(ops, fmt.Sprintf("SetLifetime(%+v)", o.life))
+		default:
+			ops = append(ops, o.kind)
+		}
+	}
+	return fmt.Sprintf("client %d: request %s", s.client, strings.Join(ops, ", "))
+}
+
+var modelLifetimes = []cookiesession.Lifetime{
+	{MaxAge: 7 * day, IdleTimeout: day},
+	{MaxAge: 7 * day},
+	{MaxAge: 40 * day, IdleTimeout: day}, // over the initial ceiling: cut to it
+	{MaxAge: time.Hour},                  // refused once the session is an hour old
+	{IdleTimeout: 3 * time.Hour},         // refused: longer than Options.MaxAge
+	{BrowserSession: true},
+}
+
+var modelCeilings = []time.Duration{7 * day, day, 6 * time.Hour, 3 * time.Hour, 2 * time.Hour}
+
+func genSteps(rng *rand.Rand, n int) []step {
+	steps := make([]step, n)
+	for i := range steps {
+		switch p := rng.IntN(100); {
+		case p < 60:
+			steps[i] = step{kind: stepRequest, client: rng.IntN(10) / 7, ops: genOps(rng)}
+		case p < 85:
+			steps[i] = step{kind: stepClock, d: genClock(rng)}
+		case p < 90:
+			steps[i] = step{kind: stepRestart, client: rng.IntN(2)}
+		default:
+			st := step{kind: stepOperator, action: []string{"add", "promote", "remove", "ceiling"}[rng.IntN(4)]}
+			st.d = modelCeilings[rng.IntN(len(modelCeilings))]
+			steps[i] = st
+		}
+	}
+	return steps
+}
+
+func genClock(rng *rand.Rand) time.Duration {
+	switch rng.IntN(8) {
+	case 0:
+		return 16*time.Minute + time.Duration(rng.IntN(600))*time.Second // into the refresh half
+	case 1:
+		return modelIdle + time.Second // past the idle timeout
+	case 2:
+		return modelMaxAge // past the absolute lifetime
+	case 3:
+		return []time.Duration{day, 8 * day, 31 * day}[rng.IntN(3)]
+	}
+	return time.Duration(1+rng.IntN(600)) * time.Second
+}
+
+func genOps(rng *rand.Rand) []modelOp {
+	if rng.IntN(10) == 0 {
+		return nil
+	}
+	ops := make([]modelOp, 1+rng.IntN(3))
+	skip := false
+	for i := range ops {
+		o := modelOp{key: []string{"a", "b", "n"}[rng.IntN(3)]}
+		switch p := rng.IntN(100); {
+		case p < 30:
+			o.kind, o.val = "set", []string{"x", "y", "z"}[rng.IntN(3)]
+			if o.key == "n" {
+				o.val = rng.IntN(3)
+			}
+		case p < 37:
+			o.kind, o.key = "setbig", []string{"big1", "big2", "big3"}[rng.IntN(3)]
+			o.val = strings.Repeat(string(rune('p'+rng.IntN(3))), modelBigSize)
+		case p < 47:
+			o.kind = "del"
+			if rng.IntN(3) == 0 {
+				o.key = []string{"big1", "big2", "big3"}[rng.IntN(3)]
+			}
+		case p < 50:
+			o.kind = "clear"
+		case p < 62:
+			o.kind = "get"
+		case p < 69:
+			o.kind = "renew"
+		case p < 73:
+			o.kind = "destroy"
+		case p < 78:
+			o.kind = "touch"
+		case p < 85:
+			o.kind, skip = "skip", true
+		case p < 94:
+			o.kind, o.life = "life", modelLifetimes[rng.IntN(len(modelLifetimes))]
+		default:
+			o.kind = "save"
+		}
+		ops[i] = o
+	}
+	if skip { // SkipRefresh with SetLifetime in one request: the docs do not say which deadline wins
+		for i := range ops {
+			if ops[i].kind == "life" {
+				ops[i].kind = "get"
+			}
+		}
+		// SkipRefresh after an explicit Save: the docs do not say whether it
+		// takes back the refresh that Save wrote, so it comes first.
+		slices.SortStableFunc(ops, func(a, b modelOp) int { return boolInt(b.kind == "skip") - boolInt(a.kind == "skip") })
+	}
+	return ops
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// shrinkSteps drops steps one at a time while the run still diverges.
+func shrinkSteps(steps []step) []step {
+	for i := len(steps) - 1; i >= 0; i-- {
+		try := slices.Delete(slices.Clone(steps), i, i+1)
+		if at, err := runModel(try); err != nil {
+			steps = try[:at+1]
+			if i > len(steps) {
+				i = len(steps)
+			}
+		}
+	}
+	return steps
+}
+
+// ---- the browser -----------------------------------------------------
+
+// modelJar is one origin's cookie store as a browser keeps it, on the fake
+// clock. Its cookies go out in the order they were first stored.
+type modelJar struct {
+	clock   *fakeClock
+	cookies map[string]*jarCookie
+	seq     int
+}
+
+type jarCookie struct {
+	value   string
+	expires time.Time // zero: a browser-session cookie
+	seq     int
+}
+
+func (j *modelJar) receive(h http.Header) error {
+	for _, line := range h.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			return fmt.Errorf("Set-Cookie %q: %v", line, err)
+		}
+		now := j.clock.Now()
+		var expires time.Time
+		switch {
+		case c.MaxAge < 0:
+			delete(j.cookies, c.Name)
+			continue
+		case c.MaxAge > 0:
+			expires = now.Add(time.Duration(c.MaxAge) * time.Second)
+		case !c.Expires.IsZero():
+			if !c.Expires.After(now) {
+				delete(j.cookies, c.Name)
+				continue
+			}
+			expires = c.Expires
+		}
+		if old, ok := j.cookies[c.Name]; ok {
+			old.value, old.expires = c.Value, expires
+			continue
+		}
+		j.seq++
+		j.cookies[c.Name] = &jarCookie{value: c.Value, expires: expires, seq: j.seq}
+	}
+	return nil
+}
+
+func (j *modelJar) expire() {
+	now := j.clock.Now()
+	for name, c := range j.cookies {
+		if !c.expires.IsZero() && !c.expires.After(now) {
+			delete(j.cookies, name)
+		}
+	}
+}
+
+func (j *modelJar) restart() {
+	for name, c := range j.cookies {
+		if c.expires.IsZero() {
+			delete(j.cookies, name)
+		}
+	}
+}
+
+// header is the request's one Cookie line.
+func (j *modelJar) header() string {
+	j.expire()
+	names := make([]string, 0, len(j.cookies))
+	for name := range j.cookies {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int { return j.cookies[a].seq - j.cookies[b].seq })
+	pairs := make([]string, len(names))
+	for i, name := range names {
+		pairs[i] = name + "=" + j.cookies[name].value
+	}
+	return strings.Join(pairs, "; ")
+}
+
+// ---- the model -------------------------------------------------------
+
+// modelToken is what the model says a client's cookie holds.
+type modelToken struct {
+	values     map[string]any
+	id         string
+	created    time.Time
+	deadline   time.Time // the token's own expires
+	life       cookiesession.Lifetime
+	lifeCut    bool // set over the ceiling: what Lifetime() returns is not pinned down
+	key        uint32
+	jarExpires time.Time // zero: a browser-session cookie
+}
+
+type modelClient struct {
+	jar *modelJar
+	tok *modelToken
+}
+
+// forget drops the token once its cookie's Max-Age has run out.
+func (c *modelClient) forget(now time.Time) {
+	if c.tok != nil && !c.tok.jarExpires.IsZero() && !c.tok.jarExpires.After(now) {
+		c.tok = nil
+	}
+}
+
+type modelRun struct {
+	clock   *fakeClock
+	ring    *cookiesession.KeyRing
+	m       *cookiesession.Manager
+	ceiling time.Duration
+	inRing  map[uint32]bool
+	primary uint32
+	pending uint32 // added, not promoted
+	old     uint32 // the former primary, still in the ring
+	nextKey uint32
+	clients [2]*modelClient
+	seenIDs map[string]bool
+}
+
+func runModel(steps []step) (int, error) {
+	r := &modelRun{clock: newFakeClock(fixedNow), ceiling: modelCeiling, seenIDs: map[string]bool{}}
+	r.primary, r.nextKey = 0x5e000001, 0x5e000002
+	r.inRing = map[uint32]bool{r.primary: true}
+	key, err := cookiesession.NewKey(r.primary, keySecret(r.primary))
+	if err != nil {
+		return 0, err
+	}
+	if r.ring, err = cookiesession.NewKeyRing(key); err != nil {
+		return 0, err
+	}
+	r.m, err = cookiesession.New(r.ring, cookiesession.Options{
+		MaxAge: modelMaxAge, IdleTimeout: modelIdle, MaxLifetime: modelCeiling, MaxChunks: modelChunks,
+		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		return 0, err
+	}
+	for i := range r.clients {
+		r.clients[i] = &modelClient{jar: &modelJar{clock: r.clock, cookies: map[string]*jarCookie{}}}
+	}
+	for i, st := range steps {
+		if err := r.step(st); err != nil {
+			return i, err
+		}
+		for n, c := range r.clients {
+			if err := r.checkJar(c); err != nil {
+				return i, fmt.Errorf("client %d after the step: %v", n, err)
+			}
+		}
+	}
+	return len(steps) - 1, nil
+}
+
+func (r *modelRun) step(st step) error {
+	switch st.kind {
+	case stepClock:
+		r.clock.Advance(st.d)
+	case stepRestart:
+		c := r.clients[st.client]
+		c.jar.restart()
+		if c.tok != nil && c.tok.jarExpires.IsZero() {
+			c.tok = nil
+		}
+	case stepOperator:
+		return r.operate(st)
+	default:
+		return r.request(r.clients[st.client], st.ops)
+	}
+	return nil
+}
+
+// operate runs the README's rotation runbook one stage at a time (a stage
+// whose turn has not come is skipped), or lowers the ceiling.
+func (r *modelRun) operate(st step) error {
+	switch {
+	case st.action == "add" && r.pending == 0:
+		r.pending, r.nextKey = r.nextKey, r.nextKey+1
+		r.inRing[r.pending] = true
+		key, err := cookiesession.NewKey(r.pending, keySecret(r.pending))
+		if err != nil {
+			return err
+		}
+		return r.ring.Add(key)
+	case st.action == "promote" && r.pending != 0:
+		if r.old != 0 {
+			return nil // the key before the primary is still in the ring: remove it first
+		}
+		r.old, r.primary, r.pending = r.primary, r.pending, 0
+		return r.ring.Promote(r.primary)
+	case st.action == "remove" && r.old != 0:
+		delete(r.inRing, r.old)
+		id := r.old
+		r.old = 0
+		return r.ring.Remove(id)
+	case st.action == "ceiling" && st.d < r.ceiling:
+		r.ceiling = st.d
+		return r.m.SetMaxLifetime(st.d)
+	}
+	return nil
+}
+
+// limits are a session's absolute lifetime and idle timeout under the
+// current ceiling: a Lifetime's own, or else the Options'.
+func (r *modelRun) limits(l cookiesession.Lifetime) (maxAge, idle time.Duration) {
+	maxAge, idle = modelMaxAge, modelIdle
+	if l.MaxAge > 0 {
+		maxAge = l.MaxAge
+	}
+	if l.IdleTimeout > 0 {
+		idle = l.IdleTimeout
+	}
+	return min(maxAge, r.ceiling), min(idle, r.ceiling)
+}
+
+// reqState is the model's view of the session during one request.
+type reqState struct {
+	loaded, refused, unknownKey                         bool
+	values                                              map[string]any
+	created                                             time.Time
+	deadline                                            time.Time // the cookie's, cut by a lowered ceiling
+	life                                                cookiesession.Lifetime
+	lifeCut                                             bool
+	id                                                  string // "" once Renew or Destroy drew a new one
+	changed, renewed, destroyed, touched, skip, lifeSet bool
+	stored                                              bool // a value was stored at some point
+}
+
+func (r *modelRun) load(c *modelClient) reqState {
+	now := r.clock.Now()
+	st := reqState{values: map[string]any{}, created: now.Truncate(time.Second)}
+	tok := c.tok
+	if tok == nil {
+		return st
+	}
+	maxAge, _ := r.limits(tok.life)
+	switch {
+	case !r.inRing[tok.key]:
+		st.unknownKey = true
+	case !now.Before(tok.deadline) || !now.Before(tok.created.Add(maxAge)):
+		st.refused = true
+	default:
+		st.loaded = true
+		for k, v := range tok.values {
+			st.values[k] = v
+		}
+		st.created, st.life, st.lifeCut, st.id = tok.created, tok.life, tok.lifeCut, tok.id
+		st.deadline = earliest(tok.deadline, tok.created.Add(maxAge))
+	}
+	return st
+}
+
+func (r *modelRun) request(c *modelClient, ops []modelOp) error {
+	c.jar.expire()
+	c.forget(r.clock.Now())
+	st := r.load(c)
+	var herr error
+	h := func(w http.ResponseWriter, req *http.Request) {
+		if len(ops) == 0 {
+			return
+		}
+		s := cookiesession.FromContext(req.Context())
+		if herr = r.observe(s, c, &st); herr != nil {
+			return
+		}
+		for _, o := range ops {
+			if herr = r.apply(w, req, s, &st, o); herr != nil {
+				return
+			}
+		}
+		herr = r.finalID(s, &st)
+	}
+	req := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	if line := c.jar.header(); line != "" {
+		req.Header.Set("Cookie", line)
+	}
+	rec := httptest.NewRecorder()
+	r.m.Handler(http.HandlerFunc(h)).ServeHTTP(rec, req)
+	if herr != nil {
+		return herr
+	}
+	resp := rec.Result()
+	if err := r.checkResponse(resp, c, &st, len(ops) > 0); err != nil {
+		return err
+	}
+	return c.jar.receive(resp.Header)
+}
+
+// observe checks what the handler sees as it first uses the session.
+func (r *modelRun) observe(s *cookiesession.Session, c *modelClient, st *reqState) error {
+	if s.IsNew() == st.loaded {
+		return fmt.Errorf("IsNew() = %v, want %v", s.IsNew(), !st.loaded)
+	}
+	if got, want := sessionValues(s), st.values; !cmp.Equal(got, want) {
+		return fmt.Errorf("values (-want +got):\n%s", cmp.Diff(want, got))
+	}
+	if !st.loaded {
+		st.id = s.ID()
+		if r.seenIDs[st.id] {
+			return fmt.Errorf("a new session has the old id %s", st.id)
+		}
+		return nil
+	}
+	tok := c.tok
+	switch {
+	case s.ID() != tok.id:
+		return fmt.Errorf("ID() = %s, want the cookie's %s", s.ID(), tok.id)
+	case !s.CreatedAt().Equal(tok.created):
+		return fmt.Errorf("CreatedAt() = %v, want %v", s.CreatedAt(), tok.created)
+	case !s.ExpiresAt().Equal(st.deadline):
+		return fmt.Errorf("ExpiresAt() = %v, want %v", s.ExpiresAt(), st.deadline)
+	case !tok.lifeCut && s.Lifetime() != tok.life:
+		return fmt.Errorf("Lifetime() = %+v, want %+v", s.Lifetime(), tok.life)
+	}
+	return nil
+}
+
+func sessionValues(s *cookiesession.Session) map[string]any {
+	out := map[string]any{}
+	for _, k := range s.Keys() {
+		out[k], _ = s.Get(k)
+	}
+	return out
+}
+
+func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesession.Session, st *reqState, o modelOp) error {
+	switch o.kind {
+	case "set", "setbig":
+		if err := s.Set(o.key, o.val); err != nil {
+			return fmt.Errorf("Set(%s): %v", o.key, err)
+		}
+		if old, ok := st.values[o.key]; !ok || old != o.val {
+			st.values[o.key], st.changed = o.val, true
+		}
+		st.stored = true
+	case "del":
+		s.Delete(o.key)
+		if _, ok := st.values[o.key]; ok {
+			delete(st.values, o.key)
+			st.changed = true
+		}
+	case "clear":
+		s.Clear()
+		if len(st.values) > 0 {
+			clear(st.values)
+			st.changed = true
+		}
+	case "get":
+		return checkGet(s, st, o.key)
+	case "renew":
+		s.Renew()
+		st.renewed, st.id = true, ""
+		st.created = r.clock.Now().Truncate(time.Second)
+	case "destroy":
+		s.Destroy()
+		st.destroyed, st.id, st.life, st.lifeCut = true, "", cookiesession.Lifetime{}, false
+		st.changed = st.changed || len(st.values) > 0
+		clear(st.values)
+		st.created = r.clock.Now().Truncate(time.Second)
+	case "touch":
+		s.Touch()
+		st.touched = true
+	case "skip":
+		s.SkipRefresh()
+		st.skip = true
+	case "life":
+		return r.setLifetime(s, st, o.life)
+	case "save":
+		err := r.m.Save(w, req, s)
+		if tooLarge(st.values) != errors.Is(err, cookiesession.ErrTooLarge) || (err != nil && !tooLarge(st.values)) {
+			return fmt.Errorf("Save: %v, want ErrTooLarge: %v", err, tooLarge(st.values))
+		}
+	}
+	return nil
+}
+
+func checkGet(s *cookiesession.Session, st *reqState, key string) error {
+	want, ok := st.values[key]
+	got, gotOK := s.Get(key)
+	if ok != gotOK || got != want {
+		return fmt.Errorf("Get(%s) = %v, %v; want %v, %v", key, got, gotOK, want, ok)
+	}
+	if n, isInt := want.(int); isInt && s.GetInt(key) != n {
+		return fmt.Errorf("GetInt(%s) = %d, want %d", key, s.GetInt(key), n)
+	}
+	if str, isStr := want.(string); isStr && s.GetString(key) != str {
+		return fmt.Errorf("GetString(%s) differs", key)
+	}
+	return nil
+}
+
+// setLifetime checks SetLifetime's answer: an IdleTimeout over the MaxAge
+// that applies, or a MaxAge the session has outlived, is refused; a
+// duration over the ceiling is cut to it.
+func (r *modelRun) setLifetime(s *cookiesession.Session, st *reqState, l cookiesession.Lifetime) error {
+	if l.IdleTimeout > r.ceiling {
+		return nil // whether the cut or the refusal comes first is not documented
+	}
+	maxAge := modelMaxAge
+	if l.MaxAge > 0 {
+		maxAge = l.MaxAge
+	}
+	refuse := l.IdleTimeout > maxAge || !r.clock.Now().Before(st.created.Add(min(maxAge, r.ceiling)))
+	err := s.SetLifetime(l)
+	if (err != nil) != refuse {
+		return fmt.Errorf("SetLifetime(%+v) = %v, want an error: %v", l, err, refuse)
+	}
+	if err == nil {
+		st.lifeSet = st.lifeSet || l != st.life
+		st.life, st.lifeCut = l, l.MaxAge > r.ceiling || l.IdleTimeout > r.ceiling
+	}
+	return nil
+}
+
+// finalID checks the id the session ends the request with: the one it
+// had, unless Renew or Destroy drew a new one, which no session had.
+func (r *modelRun) finalID(s *cookiesession.Session, st *reqState) error {
+	id := s.ID()
+	if st.id != "" && id != st.id {
+		return fmt.Errorf("ID() changed from %s to %s", st.id, id)
+	}
+	if st.id == "" && r.seenIDs[id] {
+		return fmt.Errorf("Renew or Destroy kept the old id %s", id)
+	}
+	if want := !st.loaded || st.renewed || st.destroyed; s.IsNew() != want {
+		return fmt.Errorf("IsNew() = %v at the end, want %v", s.IsNew(), want)
+	}
+	st.id = id
+	r.seenIDs[id] = true
+	return nil
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func tooLarge(values map[string]any) bool {
+	n := 0
+	for k := range values {
+		if strings.HasPrefix(k, "big") {
+			n++
+		}
+	}
+	return n >= 3
+}
+
+// expectation of the session's Set-Cookie lines in one response.
+type expectation int
+
+const (
+	expectNone expectation = iota
+	expectWrite
+	expectClear
+	expectNoneOrClear
+)
+
+// commit says what the response must carry, and what the client then
+// holds. It follows doc.go's "When a cookie is sent".
+func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToken) {
+	now := r.clock.Now()
+	maxAge, idle := r.limits(st.life)
+	switch {
+	case len(st.values) > 0:
+		refreshDue := st.loaded && !st.skip && idle < maxAge &&
+			(st.deadline.Sub(now) < idle/2 || st.deadline.Sub(now) > idle)
+		slide := !st.loaded || st.renewed || st.destroyed || st.touched || st.lifeSet || (!st.skip && (st.changed || refreshDue))
+		if !slide && !(st.loaded && c.tok.key != r.primary) && !st.changed {
+			return expectNone, c.tok
+		}
+		tok := &modelToken{values: st.values, id: st.id, created: st.created, life: st.life, lifeCut: st.lifeCut, key: r.primary}
+		tok.deadline = earliest(st.created.Add(maxAge), now.Truncate(time.Second).Add(idle))
+		if !slide {
+			tok.deadline = earliest(st.deadline, st.created.Add(maxAge))
+		}
+		if !st.life.BrowserSession {
+			tok.jarExpires = now.Add(tok.deadline.Sub(now).Truncate(time.Second))
+		}
+		return expectWrite, tok
+	case c.tok == nil && (st.stored || st.destroyed):
+		return expectNoneOrClear, nil // expiring a cookie the client lacks changes nothing
+	case c.tok == nil:
+		return expectNone, nil
+	case st.loaded || st.refused || st.destroyed:
+		return expectClear, nil
+	}
+	return expectNone, c.tok // an unknown key id: kept for the instance that has it
+}
+
+func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqState, used bool) error {
+	ours := map[string]*http.Cookie{}
+	for _, ck := range resp.Cookies() {
+		if isChunkOf(ck.Name, "session") {
+			ours[ck.Name] = ck
+		}
+	}
+	if !used {
+		if len(ours) > 0 || resp.Header.Get("Vary") != "" {
+			return fmt.Errorf("untouched session, yet Set-Cookie %q, Vary %q", setCookies(resp), resp.Header.Get("Vary"))
+		}
+		return nil
+	}
+	if !slices.Contains(resp.Header.Values("Vary"), "Cookie") {
+		return fmt.Errorf("Vary = %q, want Cookie", resp.Header.Values("Vary"))
+	}
+	if tooLarge(st.values) {
+		if resp.StatusCode != http.StatusInternalServerError || len(ours) > 0 {
+			return fmt.Errorf("too large: status %d, Set-Cookie %q; want 500 and none", resp.StatusCode, setCookies(resp))
+		}
+		return nil // the client keeps what it had
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d", resp.StatusCode)
+	}
+	want, tok := r.commit(c, st)
+	main := ours["session"]
+	switch {
+	case want == expectNone && len(ours) > 0:
+		return fmt.Errorf("Set-Cookie %q, want none", setCookies(resp))
+	case want == expectNoneOrClear && main != nil && main.MaxAge >= 0:
+		return fmt.Errorf("Set-Cookie %q, want none, or the cookie expired", setCookies(resp))
+	case want == expectClear && (main == nil || main.MaxAge >= 0):
+		return fmt.Errorf("Set-Cookie %q, want the cookie expired", setCookies(resp))
+	case want == expectWrite && (main == nil || main.MaxAge < 0):
+		return fmt.Errorf("Set-Cookie %q, want the session written", setCookies(resp))
+	}
+	if len(ours) > 0 && !slices.Contains(resp.Header.Values("Cache-Control"), "no-store") {
+		return fmt.Errorf("Set-Cookie without Cache-Control: no-store")
+	}
+	c.tok = tok
+	return nil
+}
+
+// setCookies abbreviates the response's Set-Cookie lines for a message.
+func setCookies(resp *http.Response) []string {
+	var out []string
+	for _, c := range resp.Cookies() {
+		v := c.Value
+		if len(v) > 12 {
+			v = v[:12] + "…"
+		}
+		out = append(out, fmt.Sprintf("%s=%s Max-Age=%d", c.Name, v, c.MaxAge))
+	}
+	return out
+}
+
+// checkJar compares what the browser holds with the model's token.
+func (r *modelRun) checkJar(c *modelClient) error {
+	c.jar.expire()
+	c.forget(r.clock.Now())
+	var names []string
+	for name := range c.jar.cookies {
+		if isChunkOf(name, "session") {
+			names = append(names, name)
+		}
+	}
+	if c.tok == nil {
+		if len(names) > 0 {
+			return fmt.Errorf("the browser holds %q, want no session cookie", names)
+		}
+		return nil
+	}
+	big := 0
+	for k := range c.tok.values {
+		if strings.HasPrefix(k, "big") {
+			big++
+		}
+	}
+	if len(names) != big+1 {
+		return fmt.Errorf("the browser holds %q, want %d chunks", names, big+1)
+	}
+	for i := range names {
+		name := "session"
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		ck, ok := c.jar.cookies[name]
+		if !ok {
+			return fmt.Errorf("the browser holds %q, not %s", names, name)
+		}
+		if !ck.expires.Equal(c.tok.jarExpires) {
+			return fmt.Errorf("%s expires at %v, want %v (zero: when the browser closes)", name, ck.expires, c.tok.jarExpires)
+		}
+	}
+	return nil
+}
