@@ -89,8 +89,9 @@
 // A response carries Set-Cookie only when the values changed (setting the
 // value a key already holds is no change), Renew, Destroy
 // or Touch was called, a rolling refresh is due (less than RefreshThreshold
-// of IdleTimeout remains, or the cookie's deadline lies beyond the idle
-// window, which IdleTimeout set or shortened since causes), the cookie was
+// of IdleTimeout remains and a re-seal would move the deadline, which
+// MaxAge caps, or the cookie's deadline lies beyond the idle window, which
+// IdleTimeout set or shortened since causes), the cookie was
 // sealed under a key that is no longer primary, the request's cookie was
 // refused and must be cleared, or the request carried a cookie of
 // Options.Retired, which is expired. A session that never held a value

@@ -55,20 +55,23 @@ func TestModelSessionLife(t *testing.T) {
 		}
 		first = n
 	}
+	clear(modelSeen)
 	for seed := first; seed < first+uint64(episodes); seed++ {
+		browserSession := seed%2 == 0 // Options.BrowserSession on even seeds
 		steps := genSteps(rand.New(rand.NewPCG(seed, seed)), modelSteps)
-		at, err := runModel(steps)
+		at, err := runModel(browserSession, steps)
 		if err == nil {
 			continue
 		}
-		steps = shrinkSteps(steps[:at+1])
-		at, err = runModel(steps)
+		steps = shrinkSteps(browserSession, steps[:at+1])
+		at, err = runModel(browserSession, steps)
 		var trace strings.Builder
 		for i, st := range steps {
 			fmt.Fprintf(&trace, "\n  %2d %s", i, st)
 		}
-		t.Fatalf("seed %d: step %d diverges from the model: %v\nshrunk sequence:%s", seed, at, err, trace.String())
+		t.Fatalf("seed %d (Options.BrowserSession %v): step %d diverges from the model: %v\nshrunk sequence:%s", seed, browserSession, at, err, trace.String())
 	}
+	t.Logf("%d seeds of %d steps from seed %d; cases reached: %v", episodes, modelSteps, first, modelSeen)
 }
 
 // ---- steps -----------------------------------------------------------
@@ -86,8 +89,8 @@ type step struct {
 	kind   stepKind
 	client int
 	ops    []modelOp     // stepRequest; none: the handler leaves its session untouched
-	d      time.Duration // stepClock; for stepOperator "ceiling", the new MaxLifetime
-	action string        // stepOperator: add, promote, remove, ceiling
+	d      time.Duration // stepClock; the new MaxLifetime, or how far away promote_at is
+	action string        // stepOperator: add, schedule, promote, remove, ceiling
 }
 
 type modelOp struct {
@@ -104,8 +107,11 @@ func (s step) String() string {
 	case stepRestart:
 		return fmt.Sprintf("client %d: browser restart", s.client)
 	case stepOperator:
-		if s.action == "ceiling" {
+		switch s.action {
+		case "ceiling":
 			return "operator: SetMaxLifetime(" + s.d.String() + ")"
+		case "schedule":
+			return "operator: add key, promote_at in " + s.d.String()
 		}
 		return "operator: " + s.action + " key"
 	}
@@ -137,6 +143,7 @@ var modelLifetimes = []cookiesession.Lifetime{
 	{MaxAge: time.Hour},                  // refused once the session is an hour old
 	{IdleTimeout: 3 * time.Hour},         // refused: longer than Options.MaxAge
 	{BrowserSession: true},
+	{}, // persistent with the defaults, under Options.BrowserSession
 }
 
 var modelCeilings = []time.Duration{7 * day, day, 6 * time.Hour, 3 * time.Hour, 2 * time.Hour}
@@ -152,8 +159,11 @@ func genSteps(rng *rand.Rand, n int) []step {
 		case p < 90:
 			steps[i] = step{kind: stepRestart, client: rng.IntN(2)}
 		default:
-			st := step{kind: stepOperator, action: []string{"add", "promote", "remove", "ceiling"}[rng.IntN(4)]}
+			st := step{kind: stepOperator, action: []string{"add", "schedule", "promote", "remove", "ceiling"}[rng.IntN(5)]}
 			st.d = modelCeilings[rng.IntN(len(modelCeilings))]
+			if st.action == "schedule" {
+				st.d = time.Duration(1+rng.IntN(20)) * time.Minute
+			}
 			steps[i] = st
 		}
 	}
@@ -235,14 +245,22 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// shrinkSteps drops steps one at a time while the run still diverges.
-func shrinkSteps(steps []step) []step {
+// shrinkSteps drops steps, then operations within requests, one at a
+// time while the run still diverges.
+func shrinkSteps(browserSession bool, steps []step) []step {
 	for i := len(steps) - 1; i >= 0; i-- {
 		try := slices.Delete(slices.Clone(steps), i, i+1)
-		if at, err := runModel(try); err != nil {
+		if at, err := runModel(browserSession, try); err != nil {
 			steps = try[:at+1]
-			if i > len(steps) {
-				i = len(steps)
+			i = min(i, len(steps))
+		}
+	}
+	for i := range steps {
+		for j := len(steps[i].ops) - 1; j >= 0; j-- {
+			try := slices.Clone(steps)
+			try[i].ops = slices.Delete(slices.Clone(steps[i].ops), j, j+1)
+			if _, err := runModel(browserSession, try); err != nil {
+				steps = try
 			}
 		}
 	}
@@ -347,6 +365,12 @@ type modelClient struct {
 	tok *modelToken
 }
 
+func (r *modelRun) count(cond bool, what string) {
+	if cond {
+		r.seen[what]++
+	}
+}
+
 // forget drops the token once its cookie's Max-Age has run out.
 func (c *modelClient) forget(now time.Time) {
 	if c.tok != nil && !c.tok.jarExpires.IsZero() && !c.tok.jarExpires.After(now) {
@@ -361,15 +385,23 @@ type modelRun struct {
 	ceiling time.Duration
 	inRing  map[uint32]bool
 	primary uint32
-	pending uint32 // added, not promoted
-	old     uint32 // the former primary, still in the ring
+	pending uint32    // added, not promoted
+	due     time.Time // pending's promote_at, if scheduled
+	old     []uint32  // former primaries, still in the ring
 	nextKey uint32
 	clients [2]*modelClient
 	seenIDs map[string]bool
+	seen    map[string]int // how often each case came up, for the log
+
+	browserSession bool // Options.BrowserSession
 }
 
-func runModel(steps []step) (int, error) {
-	r := &modelRun{clock: newFakeClock(fixedNow), ceiling: modelCeiling, seenIDs: map[string]bool{}}
+// modelSeen counts the cases the runs reached, so that a generator that
+// stops reaching one shows in the log.
+var modelSeen = map[string]int{}
+
+func runModel(browserSession bool, steps []step) (int, error) {
+	r := &modelRun{clock: newFakeClock(fixedNow), ceiling: modelCeiling, browserSession: browserSession, seenIDs: map[string]bool{}, seen: modelSeen}
 	r.primary, r.nextKey = 0x5e000001, 0x5e000002
 	r.inRing = map[uint32]bool{r.primary: true}
 	key, err := cookiesession.NewKey(r.primary, keySecret(r.primary))
@@ -379,8 +411,9 @@ func runModel(steps []step) (int, error) {
 	if r.ring, err = cookiesession.NewKeyRing(key); err != nil {
 		return 0, err
 	}
+	r.ring.SetClock(r.clock.Now)
 	r.m, err = cookiesession.New(r.ring, cookiesession.Options{
-		MaxAge: modelMaxAge, IdleTimeout: modelIdle, MaxLifetime: modelCeiling, MaxChunks: modelChunks,
+		MaxAge: modelMaxAge, IdleTimeout: modelIdle, MaxLifetime: modelCeiling, MaxChunks: modelChunks, BrowserSession: browserSession,
 		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
@@ -423,31 +456,50 @@ func (r *modelRun) step(st step) error {
 // operate runs the README's rotation runbook one stage at a time (a stage
 // whose turn has not come is skipped), or lowers the ceiling.
 func (r *modelRun) operate(st step) error {
+	r.promoteDue()
 	switch {
-	case st.action == "add" && r.pending == 0:
+	case (st.action == "add" || st.action == "schedule") && r.pending == 0:
 		r.pending, r.nextKey = r.nextKey, r.nextKey+1
 		r.inRing[r.pending] = true
 		key, err := cookiesession.NewKey(r.pending, keySecret(r.pending))
 		if err != nil {
 			return err
 		}
-		return r.ring.Add(key)
-	case st.action == "promote" && r.pending != 0:
-		if r.old != 0 {
-			return nil // the key before the primary is still in the ring: remove it first
+		if st.action == "schedule" {
+			r.due = r.clock.Now().Add(st.d)
+			return r.ring.AddScheduled(key, r.due)
 		}
-		r.old, r.primary, r.pending = r.primary, r.pending, 0
+		return r.ring.Add(key)
+	case st.action == "promote" && r.pending != 0 && r.due.IsZero():
+		r.old, r.primary, r.pending = append(r.old, r.primary), r.pending, 0
 		return r.ring.Promote(r.primary)
-	case st.action == "remove" && r.old != 0:
-		delete(r.inRing, r.old)
-		id := r.old
-		r.old = 0
+	case st.action == "remove" && len(r.old) > 0:
+		id := r.old[0]
+		r.old = r.old[1:]
+		delete(r.inRing, id)
 		return r.ring.Remove(id)
 	case st.action == "ceiling" && st.d < r.ceiling:
 		r.ceiling = st.d
 		return r.m.SetMaxLifetime(st.d)
 	}
 	return nil
+}
+
+// persistent says whether a session's cookie carries Max-Age: its own
+// Lifetime decides, if it has one, else Options.BrowserSession.
+func (r *modelRun) persistent(l cookiesession.Lifetime) bool {
+	if l == (cookiesession.Lifetime{}) {
+		return !r.browserSession
+	}
+	return !l.BrowserSession
+}
+
+// promoteDue promotes the pending key once its promote_at has come.
+func (r *modelRun) promoteDue() {
+	if r.pending != 0 && !r.due.IsZero() && !r.clock.Now().Before(r.due) {
+		r.old, r.primary, r.pending, r.due = append(r.old, r.primary), r.pending, 0, time.Time{}
+		r.seen["scheduled promotion"]++
+	}
 }
 
 // limits are a session's absolute lifetime and idle timeout under the
@@ -487,9 +539,12 @@ func (r *modelRun) load(c *modelClient) reqState {
 	switch {
 	case !r.inRing[tok.key]:
 		st.unknownKey = true
+		r.seen["cookie under a removed key"]++
 	case !now.Before(tok.deadline) || !now.Before(tok.created.Add(maxAge)):
 		st.refused = true
+		r.seen["expired cookie sent"]++
 	default:
+		r.seen["session loaded"]++
 		st.loaded = true
 		for k, v := range tok.values {
 			st.values[k] = v
@@ -503,6 +558,7 @@ func (r *modelRun) load(c *modelClient) reqState {
 func (r *modelRun) request(c *modelClient, ops []modelOp) error {
 	c.jar.expire()
 	c.forget(r.clock.Now())
+	r.promoteDue()
 	st := r.load(c)
 	var herr error
 	h := func(w http.ResponseWriter, req *http.Request) {
@@ -655,6 +711,9 @@ func (r *modelRun) setLifetime(s *cookiesession.Session, st *reqState, l cookies
 	if (err != nil) != refuse {
 		return fmt.Errorf("SetLifetime(%+v) = %v, want an error: %v", l, err, refuse)
 	}
+	if err == nil && r.browserSession && l == (cookiesession.Lifetime{}) {
+		l.MaxAge = modelMaxAge // a zero Lifetime would follow the Options' browser-session cookie
+	}
 	if err == nil {
 		st.lifeSet = st.lifeSet || l != st.life
 		st.life, st.lifeCut = l, l.MaxAge > r.ceiling || l.IdleTimeout > r.ceiling
@@ -714,18 +773,24 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	maxAge, idle := r.limits(st.life)
 	switch {
 	case len(st.values) > 0:
+		slid := earliest(st.created.Add(maxAge), now.Truncate(time.Second).Add(idle))
 		refreshDue := st.loaded && !st.skip && idle < maxAge &&
-			(st.deadline.Sub(now) < idle/2 || st.deadline.Sub(now) > idle)
+			(st.deadline.Sub(now) < idle/2 && slid.After(st.deadline) || st.deadline.Sub(now) > idle)
 		slide := !st.loaded || st.renewed || st.destroyed || st.touched || st.lifeSet || (!st.skip && (st.changed || refreshDue))
 		if !slide && !(st.loaded && c.tok.key != r.primary) && !st.changed {
 			return expectNone, c.tok
 		}
+		r.count(refreshDue, "rolling refresh")
+		r.count(!slide && !st.changed, "re-key alone")
+		r.count(st.skip && st.changed && !slide, "change under SkipRefresh")
+		r.count(!r.persistent(st.life), "browser-session cookie written")
+		r.count(st.lifeSet, "Lifetime set")
 		tok := &modelToken{values: st.values, id: st.id, created: st.created, life: st.life, lifeCut: st.lifeCut, key: r.primary}
-		tok.deadline = earliest(st.created.Add(maxAge), now.Truncate(time.Second).Add(idle))
+		tok.deadline = slid
 		if !slide {
 			tok.deadline = earliest(st.deadline, st.created.Add(maxAge))
 		}
-		if !st.life.BrowserSession {
+		if r.persistent(st.life) {
 			tok.jarExpires = now.Add(tok.deadline.Sub(now).Truncate(time.Second))
 		}
 		return expectWrite, tok
@@ -734,6 +799,7 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	case c.tok == nil:
 		return expectNone, nil
 	case st.loaded || st.refused || st.destroyed:
+		r.seen["cookie cleared"]++
 		return expectClear, nil
 	}
 	return expectNone, c.tok // an unknown key id: kept for the instance that has it
@@ -756,6 +822,7 @@ func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqSta
 		return fmt.Errorf("Vary = %q, want Cookie", resp.Header.Values("Vary"))
 	}
 	if tooLarge(st.values) {
+		r.seen["too large"]++
 		if resp.StatusCode != http.StatusInternalServerError || len(ours) > 0 {
 			return fmt.Errorf("too large: status %d, Set-Cookie %q; want 500 and none", resp.StatusCode, setCookies(resp))
 		}
