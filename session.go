@@ -434,18 +434,23 @@ func (s *Session) Lifetime() Lifetime {
 // endpoint that reads the session should not keep it alive for ever. A
 // change or a re-key still re-seals the cookie, with the deadline it had;
 // Renew and Touch re-seal it with a new one. Call it before the response
-// is committed (the first Write or Flush of a stream): the cookie that
-// went out then was sealed without it, and a later call is logged at Warn,
-// once a minute, as a change after the commit is.
+// is committed (the first Write or Flush of a stream) and before Save: the
+// cookie that went out or was saved then was sealed without it, and a
+// later call is logged at Warn, once a minute, as a change after the
+// commit is.
 func (s *Session) SkipRefresh() {
 	s.lock()
 	defer s.unlock()
-	if s.sent && !s.skipRefresh && !s.lateLogged {
+	if !s.skipRefresh && !s.lateLogged && (s.sent || s.lines != nil && s.loaded) {
 		s.lateLogged = true
+		when := "the response was committed; the cookie that went out"
+		if !s.sent {
+			when = "Save wrote the session's cookie; that cookie"
+		}
 		ctx, path := s.origin()
-		s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: SkipRefresh called after the response was committed; the cookie that went out was sealed without it, and may have slid the idle window (at warn level once a minute, the others at debug)",
+		s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: SkipRefresh called after "+when+" was sealed without it, and may have slid the idle window (at warn level once a minute, the others at debug)",
 			slog.String("path", path),
-			slog.String("fix", "call SkipRefresh first, before the handler writes the status or the body"))
+			slog.String("fix", "call SkipRefresh first, before Save and before the handler writes the status or the body"))
 	}
 	s.skipRefresh = true
 }
@@ -496,8 +501,9 @@ func (s *Session) CreatedAt() time.Time {
 	return time.Unix(s.created, 0)
 }
 
-// ExpiresAt returns the current token's deadline; zero for a session that
-// has not been saved yet.
+// ExpiresAt returns the current token's deadline, or the earlier end that
+// a MaxAge or MaxLifetime lowered since it was sealed sets; zero for a
+// session that has not been saved yet.
 func (s *Session) ExpiresAt() time.Time {
 	s.lock()
 	defer s.unlock()
