@@ -811,6 +811,11 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	case st.loaded || st.refused || st.destroyed:
 		r.seen["cookie cleared"]++
 		return expectClear, nil
+	case st.stored:
+		// A cookie under an unknown key is "not cleared unless the handler
+		// stores something": one that stored and then emptied the session
+		// may clear it (it does after a Save) or keep it.
+		return expectNoneOrClear, c.tok
 	}
 	return expectNone, c.tok // an unknown key id: kept for the instance that has it
 }
@@ -855,6 +860,9 @@ func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqSta
 	}
 	if len(ours) > 0 && !slices.Contains(resp.Header.Values("Cache-Control"), "no-store") {
 		return fmt.Errorf("Set-Cookie without Cache-Control: no-store")
+	}
+	if want == expectNoneOrClear && main != nil {
+		tok = nil
 	}
 	c.tok = tok
 	return nil
