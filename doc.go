@@ -90,7 +90,8 @@
 // value a key already holds is no change), Renew, Destroy
 // or Touch was called, a rolling refresh is due (less than RefreshThreshold
 // of IdleTimeout remains and a re-seal would move the deadline, which
-// MaxAge caps, or the cookie's deadline lies beyond the idle window, which
+// MaxAge caps, or the cookie's deadline lies more than a minute, the
+// clock skew allowed between instances, beyond the idle window, which
 // IdleTimeout set or shortened since causes), the cookie was
 // sealed under a key that is no longer primary, the request's cookie was
 // refused and must be cleared, or the request carried a cookie of

@@ -88,9 +88,10 @@ const (
 type step struct {
 	kind   stepKind
 	client int
-	ops    []modelOp     // stepRequest; none: the handler leaves its session untouched
-	d      time.Duration // stepClock; the new MaxLifetime, or how far away promote_at is
-	action string        // stepOperator: add, schedule, promote, remove, ceiling
+	ops    []modelOp        // stepRequest; none: the handler leaves its session untouched
+	d      time.Duration    // stepClock; the new MaxLifetime, or how far away promote_at is
+	deploy [2]time.Duration // stepOperator "deploy": the new MaxAge and IdleTimeout
+	action string           // stepOperator: add, schedule, promote, remove, ceiling
 }
 
 type modelOp struct {
@@ -112,6 +113,8 @@ func (s step) String() string {
 			return "operator: SetMaxLifetime(" + s.d.String() + ")"
 		case "schedule":
 			return "operator: add key, promote_at in " + s.d.String()
+		case "deploy":
+			return fmt.Sprintf("operator: deploy with MaxAge %v, IdleTimeout %v", s.deploy[0], s.deploy[1])
 		}
 		return "operator: " + s.action + " key"
 	}
@@ -146,6 +149,9 @@ var modelLifetimes = []cookiesession.Lifetime{
 	{}, // persistent with the defaults, under Options.BrowserSession
 }
 
+// modelDeploys are the MaxAge and IdleTimeout a deploy may change to.
+var modelDeploys = [][2]time.Duration{{2 * time.Hour, 30 * time.Minute}, {time.Hour, 10 * time.Minute}, {2 * time.Hour, 10 * time.Minute}}
+
 var modelCeilings = []time.Duration{7 * day, day, 6 * time.Hour, 3 * time.Hour, 2 * time.Hour}
 
 func genSteps(rng *rand.Rand, n int) []step {
@@ -159,10 +165,13 @@ func genSteps(rng *rand.Rand, n int) []step {
 		case p < 90:
 			steps[i] = step{kind: stepRestart, client: rng.IntN(2)}
 		default:
-			st := step{kind: stepOperator, action: []string{"add", "schedule", "promote", "remove", "ceiling"}[rng.IntN(5)]}
+			st := step{kind: stepOperator, action: []string{"add", "schedule", "promote", "remove", "ceiling", "deploy"}[rng.IntN(6)]}
 			st.d = modelCeilings[rng.IntN(len(modelCeilings))]
-			if st.action == "schedule" {
+			switch st.action {
+			case "schedule":
 				st.d = time.Duration(1+rng.IntN(20)) * time.Minute
+			case "deploy":
+				st.deploy = modelDeploys[rng.IntN(len(modelDeploys))]
 			}
 			steps[i] = st
 		}
@@ -395,7 +404,8 @@ type modelRun struct {
 	seenIDs map[string]bool
 	seen    map[string]int // how often each case came up, for the log
 
-	browserSession bool // Options.BrowserSession
+	browserSession bool          // Options.BrowserSession
+	maxAge, idle   time.Duration // Options.MaxAge and IdleTimeout
 }
 
 // modelSeen counts the cases the runs reached, so that a generator that
@@ -404,6 +414,7 @@ var modelSeen = map[string]int{}
 
 func runModel(browserSession bool, steps []step) (int, error) {
 	r := &modelRun{clock: newFakeClock(fixedNow), ceiling: modelCeiling, browserSession: browserSession, seenIDs: map[string]bool{}, seen: modelSeen}
+	r.maxAge, r.idle = modelMaxAge, modelIdle
 	r.primary, r.nextKey = 0x5e000001, 0x5e000002
 	r.inRing = map[uint32]bool{r.primary: true}
 	key, err := cookiesession.NewKey(r.primary, keySecret(r.primary))
@@ -414,11 +425,7 @@ func runModel(browserSession bool, steps []step) (int, error) {
 		return 0, err
 	}
 	r.ring.SetClock(r.clock.Now)
-	r.m, err = cookiesession.New(r.ring, cookiesession.Options{
-		MaxAge: modelMaxAge, IdleTimeout: modelIdle, MaxLifetime: modelCeiling, MaxChunks: modelChunks, BrowserSession: browserSession,
-		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	if err != nil {
+	if err := r.restart(); err != nil {
 		return 0, err
 	}
 	for i := range r.clients {
@@ -480,6 +487,9 @@ func (r *modelRun) operate(st step) error {
 		r.old = r.old[1:]
 		delete(r.inRing, id)
 		return r.ring.Remove(id)
+	case st.action == "deploy":
+		r.maxAge, r.idle = st.deploy[0], st.deploy[1]
+		return r.restart()
 	case st.action == "ceiling" && st.d < r.ceiling:
 		r.ceiling = st.d
 		return r.m.SetMaxLifetime(st.d)
@@ -496,6 +506,16 @@ func (r *modelRun) persistent(l cookiesession.Lifetime) bool {
 	return !l.BrowserSession
 }
 
+// restart builds the Manager anew, as a deploy with changed Options does,
+// on the same ring and the current ceiling.
+func (r *modelRun) restart() (err error) {
+	r.m, err = cookiesession.New(r.ring, cookiesession.Options{
+		MaxAge: r.maxAge, IdleTimeout: r.idle, MaxLifetime: r.ceiling, MaxChunks: modelChunks, BrowserSession: r.browserSession,
+		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	return err
+}
+
 // promoteDue promotes the pending key once its promote_at has come.
 func (r *modelRun) promoteDue() {
 	if r.pending != 0 && !r.due.IsZero() && !r.clock.Now().Before(r.due) {
@@ -507,7 +527,7 @@ func (r *modelRun) promoteDue() {
 // limits are a session's absolute lifetime and idle timeout under the
 // current ceiling: a Lifetime's own, or else the Options'.
 func (r *modelRun) limits(l cookiesession.Lifetime) (maxAge, idle time.Duration) {
-	maxAge, idle = modelMaxAge, modelIdle
+	maxAge, idle = r.maxAge, r.idle
 	if l.MaxAge > 0 {
 		maxAge = l.MaxAge
 	}
@@ -712,7 +732,7 @@ func (r *modelRun) setLifetime(s *cookiesession.Session, st *reqState, l cookies
 	if l.IdleTimeout > r.ceiling {
 		return nil // whether the cut or the refusal comes first is not documented
 	}
-	maxAge := modelMaxAge
+	maxAge := r.maxAge
 	if l.MaxAge > 0 {
 		maxAge = l.MaxAge
 	}
@@ -722,7 +742,7 @@ func (r *modelRun) setLifetime(s *cookiesession.Session, st *reqState, l cookies
 		return fmt.Errorf("SetLifetime(%+v) = %v, want an error: %v", l, err, refuse)
 	}
 	if err == nil && r.browserSession && l == (cookiesession.Lifetime{}) {
-		l.MaxAge = modelMaxAge // a zero Lifetime would follow the Options' browser-session cookie
+		l.MaxAge = r.maxAge // a zero Lifetime would follow the Options' browser-session cookie
 	}
 	if err == nil {
 		st.lifeSet = st.lifeSet || l != st.life
@@ -785,7 +805,7 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	case len(st.values) > 0:
 		slid := earliest(st.created.Add(maxAge), now.Truncate(time.Second).Add(idle))
 		refreshDue := st.loaded && !st.skip && idle < maxAge &&
-			(st.deadline.Sub(now) < idle/2 && slid.After(st.deadline) || st.deadline.Sub(now) > idle)
+			(st.deadline.Sub(now) < idle/2 && slid.After(st.deadline) || st.deadline.Sub(now) > idle+time.Minute)
 		slide := !st.loaded || st.renewed || st.destroyed || st.touched || st.lifeSet || (!st.skip && (st.changed || refreshDue))
 		if !slide && !(st.loaded && c.tok.key != r.primary) && !st.changed {
 			return expectNone, c.tok
@@ -797,11 +817,15 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 		r.count(st.lifeSet, "Lifetime set")
 		tok := &modelToken{values: st.values, id: st.id, created: st.created, life: st.life, lifeCut: st.lifeCut, key: r.primary}
 		tok.deadline = slid
-		if !slide {
-			tok.deadline = earliest(st.deadline, st.created.Add(maxAge))
+		if !slide { // a re-key keeps the deadline; a change under SkipRefresh never extends it
+			tok.deadline = st.deadline
+			if st.changed {
+				tok.deadline = earliest(st.deadline, slid)
+			}
 		}
 		if r.persistent(st.life) {
-			tok.jarExpires = now.Add(tok.deadline.Sub(now).Truncate(time.Second))
+			// The whole seconds left, and at least 1: Max-Age=0 deletes.
+			tok.jarExpires = now.Add(max(tok.deadline.Sub(now).Truncate(time.Second), time.Second))
 		}
 		return expectWrite, tok
 	case c.tok == nil && (st.stored || st.destroyed):
@@ -944,5 +968,25 @@ func TestSkipRefreshAfterSaveWarns(t *testing.T) {
 	}
 	if got := f.log.lines("SkipRefresh called after Save"); len(got) != 1 || !strings.Contains(got[0], "level=WARN") {
 		t.Errorf("log lines for the late SkipRefresh: %q, want one at Warn", got)
+	}
+}
+
+// TestMaxAgeLastSecond: less than a second before the token's deadline, a
+// cookie written then (a change under SkipRefresh keeps the deadline) gets
+// Max-Age=1, not a Max-Age=0 that would delete it.
+func TestMaxAgeLastSecond(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+	})
+	f.clock.Advance(30*time.Minute - 500*time.Millisecond)
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.SkipRefresh()
+		mustSet(t, s, "user", "bob")
+	})
+	if c := ourCookies(t, resp.Header, "session")["session"]; c == nil || c.MaxAge != 1 {
+		t.Fatalf("Set-Cookie %q, want the session with Max-Age=1", resp.Header.Values("Set-Cookie"))
 	}
 }

@@ -432,8 +432,9 @@ func (s *Session) Lifetime() Lifetime {
 
 // SkipRefresh keeps this request from sliding the idle window: a polling
 // endpoint that reads the session should not keep it alive for ever. A
-// change or a re-key still re-seals the cookie, with the deadline it had;
-// Renew and Touch re-seal it with a new one. Call it before the response
+// change or a re-key still re-seals the cookie, with the deadline it had
+// (a change: or the earlier one that a MaxAge or IdleTimeout shortened
+// since sets); Renew and Touch re-seal it with a new one. Call it before the response
 // is committed (the first Write or Flush of a stream) and before Save: the
 // cookie that went out or was saved then was sealed without it, and a
 // later call is logged at Warn, once a minute, as a change after the
