@@ -91,7 +91,7 @@ type step struct {
 	ops    []modelOp        // stepRequest; none: the handler leaves its session untouched
 	d      time.Duration    // stepClock; the new MaxLifetime, or how far away promote_at is
 	deploy [2]time.Duration // stepOperator "deploy": the new MaxAge and IdleTimeout
-	action string           // stepOperator: add, schedule, promote, remove, ceiling
+	action string           // stepOperator: add, schedule, promote, remove, ceiling, deploy
 }
 
 type modelOp struct {
@@ -236,12 +236,7 @@ func genOps(rng *rand.Rand) []modelOp {
 		}
 		ops[i] = o
 	}
-	if skip { // SkipRefresh with SetLifetime in one request: the docs do not say which deadline wins
-		for i := range ops {
-			if ops[i].kind == "life" {
-				ops[i].kind = "get"
-			}
-		}
+	if skip {
 		// SkipRefresh after a Save is too late for what Save wrote, and
 		// logged (TestSkipRefreshAfterSaveWarns): it comes first.
 		slices.SortStableFunc(ops, func(a, b modelOp) int { return boolInt(b.kind == "skip") - boolInt(a.kind == "skip") })
@@ -804,22 +799,24 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	switch {
 	case len(st.values) > 0:
 		slid := earliest(st.created.Add(maxAge), now.Truncate(time.Second).Add(idle))
-		refreshDue := st.loaded && !st.skip && idle < maxAge &&
+		refreshDue := st.loaded && !st.skip &&
 			(st.deadline.Sub(now) < idle/2 && slid.After(st.deadline) || st.deadline.Sub(now) > idle+time.Minute)
-		slide := !st.loaded || st.renewed || st.destroyed || st.touched || st.lifeSet || (!st.skip && (st.changed || refreshDue))
-		if !slide && !(st.loaded && c.tok.key != r.primary) && !st.changed {
+		changed := st.changed || st.lifeSet // a new Lifetime is a change too
+		slide := !st.loaded || st.renewed || st.destroyed || st.touched || (!st.skip && (changed || refreshDue))
+		if !slide && !(st.loaded && c.tok.key != r.primary) && !changed {
 			return expectNone, c.tok
 		}
 		r.count(refreshDue, "rolling refresh")
 		r.count(!slide && !st.changed, "re-key alone")
-		r.count(st.skip && st.changed && !slide, "change under SkipRefresh")
+		r.count(st.skip && changed && !slide, "change under SkipRefresh")
+		r.count(st.skip && st.lifeSet && !slide, "Lifetime set under SkipRefresh")
 		r.count(!r.persistent(st.life), "browser-session cookie written")
 		r.count(st.lifeSet, "Lifetime set")
 		tok := &modelToken{values: st.values, id: st.id, created: st.created, life: st.life, lifeCut: st.lifeCut, key: r.primary}
 		tok.deadline = slid
 		if !slide { // a re-key keeps the deadline; a change under SkipRefresh never extends it
 			tok.deadline = st.deadline
-			if st.changed {
+			if changed {
 				tok.deadline = earliest(st.deadline, slid)
 			}
 		}
