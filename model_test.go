@@ -807,7 +807,7 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 			return expectNone, c.tok
 		}
 		r.count(refreshDue, "rolling refresh")
-		r.count(!slide && !st.changed, "re-key alone")
+		r.count(!slide && !changed, "re-key alone")
 		r.count(st.skip && changed && !slide, "change under SkipRefresh")
 		r.count(st.skip && st.lifeSet && !slide, "Lifetime set under SkipRefresh")
 		r.count(!r.persistent(st.life), "browser-session cookie written")
