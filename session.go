@@ -433,12 +433,12 @@ func (s *Session) Lifetime() Lifetime {
 // SkipRefresh keeps this request from sliding the idle window: a polling
 // endpoint that reads the session should not keep it alive for ever. A
 // change or a re-key still re-seals the cookie, with the deadline it had
-// (a change: or the earlier one that a MaxAge or IdleTimeout shortened
-// since sets); Renew and Touch re-seal it with a new one. Call it before the response
-// is committed (the first Write or Flush of a stream) and before Save: the
-// cookie that went out or was saved then was sealed without it, and a
-// later call is logged at Warn, once a minute, as a change after the
-// commit is.
+// (for a change, the earlier one a since-shortened MaxAge or IdleTimeout
+// sets, if earlier); Renew and Touch re-seal it with a new one. Call it
+// before Save and before the response is committed (the first Write or
+// Flush of a stream): the cookie saved or sent before was sealed without
+// it, and a later call is logged at Warn, once a minute, as a change after
+// the commit is.
 func (s *Session) SkipRefresh() {
 	s.lock()
 	defer s.unlock()
