@@ -7,6 +7,7 @@ package cookiesession_test
 // sites), and a ResponseWriter that keeps nothing.
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -666,6 +667,14 @@ func (w *discardWriter) WriteHeader(int)             {}
 func (w *discardWriter) serve(h http.Handler, req *http.Request) {
 	clear(w.h)
 	h.ServeHTTP(w, req)
+}
+
+// hijackWrapper wraps a ResponseWriter as an access log's wrapper does
+// (chi's middleware.WrapResponseWriter): its Hijack passes the call on.
+type hijackWrapper struct{ http.ResponseWriter }
+
+func (w hijackWrapper) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	return http.NewResponseController(w.ResponseWriter).Hijack()
 }
 
 // statusWriter records every status written to it, 1xx ones included,

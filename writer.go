@@ -109,7 +109,7 @@ var pkgPrefix = reflect.TypeFor[responseWriter]().PkgPath() + "."
 // naming the handler's call: net/http would name this wrapper's, which
 // sends the reader looking for the mistake in the wrong package.
 func (w *responseWriter) superfluous() {
-	frame := callerOutside()
+	frame := callerOutside("")
 	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", frame.Function, path.Base(frame.File), frame.Line)
 	if srv, ok := w.st.Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
 		srv.ErrorLog.Print(msg)
@@ -119,12 +119,16 @@ func (w *responseWriter) superfluous() {
 }
 
 // callerOutside returns the frame of the innermost caller outside net/http
-// and this package: the handler's call, or a library's.
-func callerOutside() runtime.Frame {
+// and this package, and past any function whose name ends in passOn (for
+// ".Hijack", a writer wrapper's method that passes the call on, as chi's
+// middleware.WrapResponseWriter's does): the handler's call, or a
+// library's. An empty passOn skips nothing more.
+func callerOutside(passOn string) runtime.Frame {
 	pc := make([]uintptr, 16)
 	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
 	frame, more := frames.Next()
-	for more && (strings.HasPrefix(frame.Function, "net/http.") || strings.HasPrefix(frame.Function, pkgPrefix)) {
+	for more && (strings.HasPrefix(frame.Function, "net/http.") || strings.HasPrefix(frame.Function, pkgPrefix) ||
+		passOn != "" && strings.HasSuffix(frame.Function, passOn)) {
 		frame, more = frames.Next()
 	}
 	return frame
@@ -260,14 +264,14 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // from a header it is given, as gorilla/websocket's Upgrade does, drops
 // them, a login or a rolling refresh, without a word. Lines a Save wrote
 // the handler could pass on; httputil.ReverseProxy writes the map, so its
-// Hijack is not logged.
+// Hijack is not logged, through a writer wrapper's Hijack too.
 func (w *responseWriter) unsentAtHijack(saved []string) {
 	s, m := &w.st.session, w.st.session.mgr
 	lines := s.savedLines()
 	if lines == nil || slices.Equal(lines, saved) || m.hijackLogged.Load() {
 		return
 	}
-	caller := callerOutside()
+	caller := callerOutside(".Hijack")
 	if strings.HasPrefix(caller.Function, "net/http/httputil.") || m.hijackLogged.Swap(true) {
 		return
 	}

@@ -515,16 +515,21 @@ func TestUpgradeThroughProxyForeignCookieLogged(t *testing.T) {
 		change  bool
 		session string // the client's session cookie after the switch
 		warn    int
+		wrapped bool // a writer wrapper (an access log's) between the middleware and the proxy
 	}{
-		{"session", false, "upstream", 1},
-		{"session", true, "upstream", 1},
-		{"theme", true, "ours", 0},
+		{"session", false, "upstream", 1, false},
+		{"session", true, "upstream", 1, false},
+		{"theme", true, "ours", 0, false},
+		{"theme", true, "ours", 0, true},
 	}
 	for _, tt := range tests {
 		f := newFixture(t, cookiesession.Options{})
 		mw := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if tt.change {
 				mustSet(t, sessionOf(t, r), "user", "ada")
+			}
+			if tt.wrapped {
+				w = hijackWrapper{w}
 			}
 			proxy.ServeHTTP(w, r)
 		}))
@@ -580,10 +585,12 @@ func TestHijackWithoutTheCookieWarns(t *testing.T) {
 		change, save bool
 		cookie       bool // the client gets the session's cookie
 		warn         int
+		wrapped      bool // through a writer wrapper's Hijack, which is not the hijacker
 	}{
-		{"login", true, false, false, 1},
-		{"login saved and passed on", true, true, true, 0},
-		{"nothing to write", false, false, false, 0},
+		{"login", true, false, false, 1, false},
+		{"login through a wrapper", true, false, false, 1, true},
+		{"login saved and passed on", true, true, true, 0, false},
+		{"nothing to write", false, false, false, 0, false},
 	}
 	for _, tt := range tests {
 		f := newFixture(t, cookiesession.Options{})
@@ -598,6 +605,9 @@ func TestHijackWithoutTheCookieWarns(t *testing.T) {
 					t.Error(err)
 				}
 				lines = w.Header()["Set-Cookie"]
+			}
+			if tt.wrapped {
+				w = hijackWrapper{w}
 			}
 			conn, brw, err := http.NewResponseController(w).Hijack()
 			if err != nil {
