@@ -124,7 +124,8 @@
 // are judged and replaced whatever the case of the header key they were added under.
 // A session first read after its response went out cannot add Vary: that
 // page may reach every user through a shared cache, and the first such
-// read is logged at Warn: read the session before writing.
+// read is logged at Warn: read the session before writing. A read once the
+// request's context has ended is not logged: it reaches no client.
 //
 // A session too large for MaxCookieSize x MaxChunks (for a Partitioned
 // session, 10240 bytes in all) is not written: Save returns an error

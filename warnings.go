@@ -343,12 +343,14 @@ func (m *Manager) warnOutsidePath(s *Session, r *http.Request) {
 // cache keyed on the URL (nginx's proxy_cache by default) serves it to
 // every user: if it shows what the session holds, one user's page reaches
 // the others (TestSharedCaches in e2e/). A session a panic ended, whose
-// answer is not yet written, is not logged.
+// answer is not yet written, is not logged, nor a read once the request's
+// context has ended (by a goroutine the handler left running, or by a
+// handler an http.TimeoutHandler answered for): it reaches no client.
 func (m *Manager) warnReadLate(s *Session) {
 	if m.readLateLogged.Load() {
 		return
 	}
-	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || m.readLateLogged.Swap(true) {
+	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || st.Err() != nil || m.readLateLogged.Swap(true) {
 		return
 	}
 	s.log(s.req.Context(), slog.LevelWarn, "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once)",

@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -718,9 +720,10 @@ func TestCrossSiteWarnsOnNavigationsOnly(t *testing.T) {
 // TestReadAfterCommitWarns checks that a session first read after its
 // response went out is logged, once, with the fix: that response carries
 // no Vary: Cookie, and a shared cache keyed on the URL serves it to every
-// user (TestSharedCaches in e2e/ shows nginx do it). A read before the
-// response, a handler that never reads, a read after a read, and a panic's
-// recovery are not logged.
+// user (TestSharedCaches in e2e/ shows nginx do it). A read after the
+// whole body, an access log's, is logged too: the Manager cannot tell it
+// from the others. A read before the response, a handler that never reads,
+// a read after a read, and a panic's recovery are not logged.
 func TestReadAfterCommitWarns(t *testing.T) {
 	const msg = "session first read once its response had gone out"
 	user := func(r *http.Request) string { return cookiesession.FromContext(r.Context()).GetString("user") }
@@ -734,6 +737,7 @@ func TestReadAfterCommitWarns(t *testing.T) {
 		{"read before writing", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, user(r)) }, false},
 		{"read before and after", func(w http.ResponseWriter, r *http.Request) { user(r); w.WriteHeader(http.StatusOK); user(r) }, false},
 		{"never read", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "static") }, false},
+		{"read after the body (an access log)", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "static"); user(r) }, true},
 	} {
 		f := newFixture(t, cookiesession.Options{})
 		token := loginToken(t, f, "alice")
@@ -742,8 +746,8 @@ func TestReadAfterCommitWarns(t *testing.T) {
 			req := httptest.NewRequest("GET", "/", nil)
 			req.AddCookie(&http.Cookie{Name: "session", Value: token})
 			f.m.Handler(tc.h).ServeHTTP(rec, req)
-			if tc.warn && (rec.Body.String() != "alice" && rec.Body.String() != "user: alice" || rec.Header().Get("Vary") != "") {
-				t.Errorf("%s: body %q, Vary %q; want alice's page without Vary", tc.what, rec.Body, rec.Header().Get("Vary"))
+			if body := rec.Body.String(); tc.warn && (body != "alice" && body != "user: alice" && body != "static" || rec.Header().Get("Vary") != "") {
+				t.Errorf("%s: body %q, Vary %q; want the page without Vary", tc.what, rec.Body, rec.Header().Get("Vary"))
 			}
 		}
 		lines := f.log.lines(msg)
@@ -766,5 +770,60 @@ func TestReadAfterCommitWarns(t *testing.T) {
 	}()
 	if lines := f.log.lines(msg); len(lines) != 0 {
 		t.Errorf("a read in a panic's recovery was logged: %q", lines)
+	}
+}
+
+// TestReadAfterRequestEndedNotLogged checks that a session first read once
+// its request is over, by a goroutine the handler started or by a handler
+// that an http.TimeoutHandler inside the middleware has answered for with
+// its 503, is not logged as read late: nothing it reads reaches a client,
+// or a cache. It runs under a server, which ends the request's context
+// when the handler returns; TestReadAfterCommitWarns has the reads that
+// are logged.
+func TestReadAfterRequestEndedNotLogged(t *testing.T) {
+	for _, tc := range []struct {
+		what   string
+		status int
+		inner  func(h http.Handler) http.Handler
+	}{
+		{"goroutine", http.StatusOK, func(h http.Handler) http.Handler { return h }},
+		{"TimeoutHandler", http.StatusServiceUnavailable, func(h http.Handler) http.Handler { return http.TimeoutHandler(h, time.Millisecond, "slow") }},
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		token := loginToken(t, f, "alice")
+		ended := make(chan context.Context, 1) // the request's context, outside the TimeoutHandler
+		read := make(chan string, 1)
+		mw := f.m.Handler(tc.inner(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			ctx := <-ended
+			go func() { <-ctx.Done(); read <- s.GetString("user") }()
+			if tc.status == http.StatusServiceUnavailable {
+				<-ctx.Done() // long after the timeout
+				return
+			}
+			io.WriteString(w, "page")
+		})))
+		srv := newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ended <- r.Context()
+			mw.ServeHTTP(w, r)
+		}))
+		req, err := http.NewRequest("GET", srv.URL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: "session", Value: token})
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		var user string
+		finishes(t, tc.what, func() { user = <-read })
+		if resp.StatusCode != tc.status || user != "alice" {
+			t.Errorf("%s: status %d, user %q read after it; want %d, alice", tc.what, resp.StatusCode, user, tc.status)
+		}
+		if lines := f.log.lines("session first read once its response had gone out"); len(lines) != 0 {
+			t.Errorf("%s: a read once the request was over was logged: %q", tc.what, lines)
+		}
 	}
 }
