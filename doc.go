@@ -125,7 +125,8 @@
 // A session first read after its response went out cannot add Vary: that
 // page may reach every user through a shared cache, and the first such
 // read is logged at Warn: read the session before writing. A read once the
-// request's context has ended is not logged: it reaches no client.
+// request's context has ended, or after a Hijack, is not logged: it reaches
+// no page a cache keeps.
 //
 // A session too large for MaxCookieSize x MaxChunks (for a Partitioned
 // session, 10240 bytes in all) is not written: Save returns an error

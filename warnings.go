@@ -345,12 +345,14 @@ func (m *Manager) warnOutsidePath(s *Session, r *http.Request) {
 // the others (TestSharedCaches in e2e/). A session a panic ended, whose
 // answer is not yet written, is not logged, nor a read once the request's
 // context has ended (by a goroutine the handler left running, or by a
-// handler an http.TimeoutHandler answered for): it reaches no client.
+// handler an http.TimeoutHandler answered for): it reaches no client; nor
+// one after a Hijack (a WebSocket's loop), which answers no page a cache
+// keeps.
 func (m *Manager) warnReadLate(s *Session) {
 	if m.readLateLogged.Load() {
 		return
 	}
-	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || st.Err() != nil || m.readLateLogged.Swap(true) {
+	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || st.writer.hijacked || st.Err() != nil || m.readLateLogged.Swap(true) {
 		return
 	}
 	s.log(s.req.Context(), slog.LevelWarn, "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once)",

@@ -251,7 +251,9 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	conn, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	w.st.session.mu.Lock() // warnReadLate reads hijacked from any goroutine
 	w.hijacked = err == nil
+	w.st.session.mu.Unlock()
 	if w.hijacked && first {
 		w.unsentAtHijack(saved)
 	}

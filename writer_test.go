@@ -898,3 +898,42 @@ func TestResponseControllerReachesTheConnection(t *testing.T) {
 		}
 	}
 }
+
+// TestReadAfterHijackNotLogged checks that a WebSocket handler that first
+// reads its session once it has hijacked the connection, as one that reads
+// the user inside its socket loop does, is not logged as reading late: the
+// 101 it answered is no page that a cache keeps.
+func TestReadAfterHijackNotLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	token := loginToken(t, f, "alice")
+	read := make(chan string, 1)
+	srv := newTLSServer(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, brw, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		read <- sessionOf(t, r).GetString("user")
+		_, _ = brw.WriteString("HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
+		_ = brw.Flush()
+	})))
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	req.AddCookie(&http.Cookie{Name: "session", Value: token})
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if user := <-read; resp.StatusCode != http.StatusSwitchingProtocols || user != "alice" {
+		t.Errorf("%s, user %q read after the Hijack; want 101, alice", resp.Status, user)
+	}
+	if lines := f.log.lines("session first read once its response had gone out"); len(lines) != 0 {
+		t.Errorf("a read after the Hijack was logged: %q", lines)
+	}
+}
