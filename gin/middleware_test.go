@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -350,5 +353,51 @@ func TestNotModifiedAndHead(t *testing.T) {
 		if resp.StatusCode != tc.status || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
 			t.Errorf("%s since %q: %d with Set-Cookie %v, want %d and the session cookie", tc.method, tc.since, resp.StatusCode, setCookies(resp), tc.status)
 		}
+	}
+}
+
+// TestReverseProxyUpgradeNotLogged proxies a WebSocket-style upgrade with
+// httputil.ReverseProxy on gin's c.Writer, which passes the Hijack through
+// gin's and the adapter's writers: the proxy writes the header map, so the
+// login reaches the client on the 101, and the Manager does not log the
+// cookie as lost at the Hijack.
+func TestReverseProxyUpgradeNotLogged(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "Upgrade")
+		w.Header().Set("Upgrade", "echo")
+		w.WriteHeader(http.StatusSwitchingProtocols)
+	}))
+	t.Cleanup(upstream.Close)
+	target, err := url.Parse(upstream.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var logged strings.Builder
+	m := loggedManager(t, "/", &logged)
+	r := gin.New()
+	r.GET("/ws", ginsession.Middleware(m), func(c *gin.Context) {
+		if err := ginsession.Session(c).Set("user", "ada"); err != nil {
+			t.Error(err)
+		}
+		proxy.ServeHTTP(c.Writer, c.Request)
+	})
+	srv := newServer(t, r)
+	req, err := http.NewRequest(http.MethodGet, srv.URL+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Connection", "Upgrade")
+	req.Header.Set("Upgrade", "echo")
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSwitchingProtocols || len(setCookies(resp)) == 0 {
+		t.Errorf("%s with Set-Cookie %q, want a 101 with the login", resp.Status, setCookies(resp))
+	}
+	if strings.Contains(logged.String(), "at a Hijack") {
+		t.Errorf("the proxy's Hijack was logged as losing the cookie:\n%s", logged.String())
 	}
 }
