@@ -357,7 +357,7 @@ func (m *Manager) warnReadLate(s *Session) {
 	}
 	s.log(s.req.Context(), slog.LevelWarn, "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once)",
 		slog.String("path", urlPath(s.req)),
-		slog.String("fix", "read the session before the handler writes the status or the body; a read after it (an access log) shows nothing to the client, and can move before it too"))
+		slog.String("fix", "read the session before the handler writes the status or the body; a read after the whole body (an access log's) shows nothing to the client and is harmless: moved before the handler, it would open the cookie on every request and add Vary: Cookie to every page"))
 }
 
 // warnCrossSite logs, once per Manager, a session read, and left
