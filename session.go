@@ -136,6 +136,7 @@ func (s *Session) bump() {
 // ended by a panic: the change came from a recoverer outside the
 // middleware (gin's or echo's, whose context still holds the request).
 func (s *Session) logLate() {
+	s.dropReadLate()
 	ctx, path := s.origin()
 	msg := "cookiesession: session changed after the response was committed; the change was not saved (at warn level once a minute, the others at debug)"
 	// The commit may have been an http.TimeoutHandler's 503 inside the

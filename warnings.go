@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -355,9 +356,23 @@ func (m *Manager) warnReadLate(s *Session) {
 	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || st.writer.hijacked || st.Err() != nil || m.readLateLogged.Swap(true) {
 		return
 	}
-	s.log(s.req.Context(), slog.LevelWarn, "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once)",
+	s.log(s.req.Context(), slog.LevelWarn, readLateMsg,
 		slog.String("path", urlPath(s.req)),
 		slog.String("fix", "read the session before the handler writes the status or the body; a read after the whole body (an access log's) shows nothing to the client and is harmless: moved before the handler, it would open the cookie on every request and add Vary: Cookie to every page"))
+}
+
+const readLateMsg = "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once)"
+
+// dropReadLate takes back the line warnReadLate queued under s's lock
+// when this first use after the commit is a change: Session.logLate says
+// so, with its fix, and the page did not show the session. The Manager's
+// one line is kept for a read. s's lock is held.
+func (s *Session) dropReadLate() {
+	n := len(s.logs)
+	s.logs = slices.DeleteFunc(s.logs, func(l logLine) bool { return l.msg == readLateMsg })
+	if len(s.logs) < n {
+		s.mgr.readLateLogged.Store(false)
+	}
 }
 
 // warnCrossSite logs, once per Manager, a session read, and left

@@ -762,9 +762,26 @@ func TestReadAfterCommitWarns(t *testing.T) {
 		}
 	}
 
+	// A change after the body, not a read, is logged as a change only,
+	// and the Manager's one read-late line is left for a read.
+	f := newFixture(t, cookiesession.Options{})
+	for i, h := range []http.HandlerFunc{
+		func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "page")
+			mustSet(t, cookiesession.FromContext(r.Context()), "seen", true)
+		},
+		func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "user: "); io.WriteString(w, user(r)) },
+	} {
+		f.m.Handler(h).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		changed, read := f.log.lines("session changed after the response was committed"), f.log.lines(msg)
+		if len(changed) != 1 || len(read) != i {
+			t.Errorf("request %d: %d change lines, %d read-late lines; want 1, %d; log:\n%s", i, len(changed), len(read), i, f.log)
+		}
+	}
+
 	// A panic: the recovery outside the middleware reads the session
 	// before its 500 goes out.
-	f := newFixture(t, cookiesession.Options{})
+	f = newFixture(t, cookiesession.Options{})
 	var s *cookiesession.Session
 	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s = cookiesession.FromContext(r.Context())
