@@ -361,6 +361,7 @@ func (m *Manager) warnReadLate(s *Session) {
 		slog.String("fix", "read the session before the handler writes the status or the body; a read after the whole body (an access log's) shows nothing to the client and is harmless: moved before the handler, it would open the cookie on every request and add Vary: Cookie to every page"))
 }
 
+// readLateMsg is warnReadLate's line, which dropReadLate finds by it.
 const readLateMsg = "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once)"
 
 // dropReadLate takes back the line warnReadLate queued under s's lock
