@@ -535,6 +535,11 @@ func TestDroppedCounted(t *testing.T) {
 		{"Chrome on localhost", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": chromeUA}, login, nil, 0},
 		{"Chrome on localhost, from another site", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": chromeUA, "Origin": "http://idp.test", "Sec-Fetch-Site": "cross-site"}, login, nil, 0},
 		{"Chrome through a proxy on this machine", cookiesession.Options{}, "http://127.0.0.1:8080/login", map[string]string{"User-Agent": chromeUA, "Origin": "http://app.example.com"}, login, map[string]uint64{"plain_http": 3}, 1},
+		// Docker Compose: Chrome on http://localhost:3000, whose dev server
+		// proxies to the container api. It keeps the cookie on localhost.
+		{"Chrome on localhost through Vite's proxy (changeOrigin) to a container", cookiesession.Options{}, "http://api:8080/login", map[string]string{"User-Agent": chromeUA, "Origin": "http://localhost:3000", "Sec-Fetch-Site": "same-origin"}, login, nil, 0},
+		{"Chrome on localhost through a Next.js rewrite to a container", cookiesession.Options{}, "http://api:8080/login", map[string]string{"User-Agent": chromeUA, "X-Forwarded-Host": "localhost:3000", "X-Forwarded-Proto": "http", "X-Forwarded-For": "172.18.0.1"}, login, nil, 0},
+		{"Chrome on a LAN address through a proxy to a container", cookiesession.Options{}, "http://api:8080/login", map[string]string{"User-Agent": chromeUA, "X-Forwarded-Host": "192.168.1.20:3000", "Origin": "http://192.168.1.20:3000"}, login, map[string]uint64{"plain_http": 3}, 1},
 		{"no cookie set", cookiesession.Options{}, "http://app.example.com/", nil, read, nil, 0},
 		{"Domain outside the host", cookiesession.Options{Domain: "old.example.com"}, "https://app.example.net/login", nil, login, map[string]uint64{"domain": 3}, 1},
 		{"Domain a parent of the host", cookiesession.Options{Domain: "example.net"}, "https://app.example.net/login", nil, login, nil, 0},

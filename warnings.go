@@ -27,8 +27,8 @@ import (
 // Secure cookie set in answer to a request that came over plain HTTP:
 // browsers drop such a cookie, so the session never sticks, and nothing
 // else would say so. To loopback only WebKit drops it; another client
-// there is left to warnGoJar. A request to loopback that names another
-// host as the browser's (browserElsewhere) is not one to loopback.
+// there is left to warnGoJar. Loopback is the host the browser named
+// (browserHost), which a proxy may have changed.
 func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	if !m.attrs.Secure || !sentPlain(r) {
 		return
@@ -37,7 +37,7 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	// bug 281149: WebKit merged a change in 2026 that, by its own
 	// description, works only once Apple's cookie store accepts such a
 	// cookie too).
-	loopback := loopbackHost(r.Host) && !browserElsewhere(r.Header)
+	loopback := loopbackHost(browserHost(r))
 	if loopback && !webKit(r.Header.Get("User-Agent")) {
 		m.warnGoJar(s, r)
 		return
@@ -86,43 +86,43 @@ func loopbackHost(host string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
-// browserElsewhere reports whether a request to loopback names another
-// host as the browser's: a proxy's X-Forwarded-Host or Forwarded host=,
-// or the page's Origin or Referer, unless the browser calls the request
-// cross-origin. A proxy on this machine without TLS forwards to 127.0.0.1
-// (nginx sends its proxy_pass host as Host) for a browser on a host that
-// is not loopback, where every browser drops the cookie.
-func browserElsewhere(h http.Header) bool {
-	for _, v := range h["X-Forwarded-Host"] {
-		for host := range strings.SplitSeq(v, ",") {
-			if host = strings.TrimSpace(host); host != "" && !loopbackHost(host) {
-				return true
-			}
+// browserHost returns the host the browser sent the request to: the first
+// a proxy names (X-Forwarded-Host, Forwarded host=), else the page's Origin
+// or Referer, unless the browser calls the request cross-origin, else
+// r.Host. A proxy on this machine without TLS forwards to 127.0.0.1 (nginx
+// sends its proxy_pass host as Host) for a browser on a host that is not
+// loopback, where every browser drops the cookie; a dev server on
+// localhost forwards to a container (Docker Compose's api:8080) for a
+// browser that keeps it.
+func browserHost(r *http.Request) string {
+	for _, v := range r.Header["X-Forwarded-Host"] {
+		if host, _, _ := strings.Cut(v, ","); strings.TrimSpace(host) != "" {
+			return strings.TrimSpace(host)
 		}
 	}
-	for _, v := range h["Forwarded"] {
+	for _, v := range r.Header["Forwarded"] {
 		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
 			key, value, _ := strings.Cut(strings.TrimSpace(part), "=")
-			if value = strings.Trim(value, `"`); strings.EqualFold(key, "host") && value != "" && !loopbackHost(value) {
-				return true
+			if value = strings.Trim(value, `"`); strings.EqualFold(key, "host") && value != "" {
+				return value
 			}
 		}
 	}
-	if site := h["Sec-Fetch-Site"]; len(site) > 0 && site[0] != "same-origin" {
-		return false
+	if site := r.Header["Sec-Fetch-Site"]; len(site) > 0 && site[0] != "same-origin" {
+		return r.Host
 	}
 	for _, key := range [...]string{"Origin", "Referer"} {
-		if v := h[key]; len(v) > 0 {
+		if v := r.Header[key]; len(v) > 0 {
 			_, rest, ok := strings.Cut(v[0], "://")
 			if end := strings.IndexAny(rest, "/?#"); end >= 0 {
 				rest = rest[:end]
 			}
-			if ok && rest != "" && !loopbackHost(rest) {
-				return true
+			if ok && rest != "" {
+				return rest
 			}
 		}
 	}
-	return false
+	return r.Host
 }
 
 // webKit reports whether a User-Agent names a WebKit browser: Safari, or
