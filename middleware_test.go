@@ -131,11 +131,13 @@ func TestSkipRefreshAfterCommitWarns(t *testing.T) {
 		_, _ = io.WriteString(w, s.GetString("user"))
 		s.SkipRefresh()
 	}
-	f.clock.Advance(20 * time.Minute) // refresh due
-	if resp := f.serve(b, late); len(ourCookies(t, resp.Header, "session")) != 1 {
-		t.Fatal("the poll's response did not refresh the cookie; the test needs it to")
+	f.clock.Advance(20 * time.Minute)              // refresh due
+	other := b.clone()                             // a second tab, its refresh due too
+	for _, b := range []*clientCookies{b, other} { // the second within the minute
+		if resp := f.serve(b, late); len(ourCookies(t, resp.Header, "session")) != 1 {
+			t.Fatal("the poll's response did not refresh the cookie; the test needs it to")
+		}
 	}
-	f.serve(b, late) // within the minute
 	lines := f.log.lines("SkipRefresh")
 	if len(lines) != 2 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "fix=") ||
 		!strings.Contains(lines[1], "level=DEBUG") {
@@ -1105,4 +1107,61 @@ func TestExpressIdioms(t *testing.T) {
 			t.Errorf("cart %v written; want pear", v)
 		}
 	})
+}
+
+// TestSkipRefreshAfterSave: SkipRefresh after a Save that slid the idle
+// window of the client's session is logged at Warn, since the slide cannot
+// be taken back; after a Save that slid nothing it is not.
+func TestSkipRefreshAfterSave(t *testing.T) {
+	idle := cookiesession.Options{IdleTimeout: 30 * time.Minute}
+	for _, tt := range []struct {
+		name     string
+		opts     cookiesession.Options
+		loggedIn bool
+		before   func(s *cookiesession.Session)
+		warns    int
+	}{
+		{"the Save's refresh", idle, true, func(s *cookiesession.Session) {}, 1},
+		{"the Save's change", idle, true, func(s *cookiesession.Session) { mustSet(t, s, "theme", "dark") }, 1},
+		{"a new session", idle, false, func(s *cookiesession.Session) { mustSet(t, s, "user", "ada") }, 0},
+		{"Renew", idle, true, func(s *cookiesession.Session) { s.Renew() }, 0},
+		{"Destroy", idle, true, func(s *cookiesession.Session) { s.Destroy() }, 0},
+		{"no IdleTimeout", cookiesession.Options{}, true, func(s *cookiesession.Session) { mustSet(t, s, "theme", "dark") }, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, tt.opts)
+			b := newClientCookies()
+			if tt.loggedIn {
+				f.serve(b, setString(t, "user", "ada"))
+			}
+			f.clock.Advance(20 * time.Minute) // less than half the idle window left
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := cookiesession.FromContext(r.Context())
+				tt.before(s)
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Fatal(err)
+				}
+				s.SkipRefresh()
+			})
+			if len(ourCookies(t, resp.Header, "session")) != 1 {
+				t.Fatalf("Set-Cookie %q: the Save wrote no line; the test needs one", resp.Header.Values("Set-Cookie"))
+			}
+			got := f.log.lines("SkipRefresh called after Save")
+			if len(got) != tt.warns || tt.warns > 0 && !strings.Contains(got[0], "level=WARN") {
+				t.Errorf("log lines for the SkipRefresh: %q, want %d at Warn", got, tt.warns)
+			}
+		})
+	}
+	// Nor after a commit that wrote no cookie: none went out.
+	f := newFixture(t, idle)
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		_, _ = io.WriteString(w, s.GetString("user"))
+		s.SkipRefresh()
+	})
+	if got := f.log.lines("SkipRefresh called after"); len(got) != 0 {
+		t.Errorf("SkipRefresh after a commit that wrote no cookie logged %q", got)
+	}
 }

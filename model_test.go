@@ -238,7 +238,7 @@ func genOps(rng *rand.Rand) []modelOp {
 	}
 	if skip {
 		// SkipRefresh after a Save is too late for what Save wrote, and
-		// logged (TestSkipRefreshAfterSaveWarns): it comes first.
+		// logged (TestSkipRefreshAfterSave): it comes first.
 		slices.SortStableFunc(ops, func(a, b modelOp) int { return boolInt(b.kind == "skip") - boolInt(a.kind == "skip") })
 	}
 	return ops
@@ -941,31 +941,6 @@ func (r *modelRun) checkJar(c *modelClient) error {
 		}
 	}
 	return nil
-}
-
-// TestSkipRefreshAfterSaveWarns: a Save that came due for a refresh writes
-// the slid cookie, and a SkipRefresh after it cannot take that back. The
-// model found the window slid with nothing said; now it is logged.
-func TestSkipRefreshAfterSaveWarns(t *testing.T) {
-	f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute})
-	b := newClientCookies()
-	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
-		mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
-	})
-	f.clock.Advance(20 * time.Minute) // less than half the idle window left
-	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
-		s := cookiesession.FromContext(r.Context())
-		if err := f.m.Save(w, r, s); err != nil {
-			t.Fatal(err)
-		}
-		s.SkipRefresh()
-	})
-	if c := ourCookies(t, resp.Header, "session")["session"]; c == nil || c.MaxAge != 1800 {
-		t.Fatalf("the Save's refresh: Set-Cookie %q, want Max-Age=1800", resp.Header.Values("Set-Cookie"))
-	}
-	if got := f.log.lines("SkipRefresh called after Save"); len(got) != 1 || !strings.Contains(got[0], "level=WARN") {
-		t.Errorf("log lines for the late SkipRefresh: %q, want one at Warn", got)
-	}
 }
 
 // TestMaxAgeLastSecond: less than a second before the token's deadline, a

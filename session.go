@@ -438,12 +438,13 @@ func (s *Session) Lifetime() Lifetime {
 // sets, if earlier); Renew and Touch re-seal it with a new one. Call it
 // before Save and before the response is committed (the first Write or
 // Flush of a stream): the cookie saved or sent before was sealed without
-// it, and a later call is logged at Warn, once a minute, as a change after
-// the commit is.
+// it, and a later call, when that cookie slid the idle window of a session
+// the client held, is logged at Warn, once a minute, as a change after the
+// commit is.
 func (s *Session) SkipRefresh() {
 	s.lock()
 	defer s.unlock()
-	if !s.skipRefresh && !s.lateLogged && (s.sent || s.lines != nil && s.loaded) {
+	if !s.skipRefresh && !s.lateLogged && s.slid() {
 		s.lateLogged = true
 		when := "the response was committed; the cookie that went out"
 		if !s.sent {
@@ -525,6 +526,18 @@ func (s *Session) savedLines() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lines
+}
+
+// slid reports whether the lines written for this response slid the idle
+// window of a session the client held, as SkipRefresh would have kept it
+// from doing: they carry the deadline a re-seal now gives, and the window
+// could move. A new or renewed session, a clear and a re-key slide none.
+func (s *Session) slid() bool {
+	if s.lines == nil || !s.loaded || s.isNew {
+		return false
+	}
+	_, idle := s.mgr.codec.limits(&s.lifetime)
+	return idle > 0 && s.expires == s.mgr.codec.expiry(time.Unix(s.created, 0), s.start(), &s.lifetime).Unix()
 }
 
 // wroteCookie reports whether a save put the session's cookie lines, or
