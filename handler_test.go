@@ -327,6 +327,24 @@ func TestRefreshNeverPastMaxAge(t *testing.T) {
 	})
 }
 
+// TestRefreshAllowsClockSkew: an instance whose clock is behind the one
+// that sealed the cookie sees more than the idle window left. Within the
+// minute of skew allowed, that is no cause to re-seal, or every request to
+// it would carry Set-Cookie.
+func TestRefreshAllowsClockSkew(t *testing.T) {
+	opts := cookiesession.Options{IdleTimeout: 10 * time.Minute}
+	f := newFixture(t, opts)
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	for _, behind := range []time.Duration{time.Second, cookiesession.ClockSkew} {
+		opts.Now = func() time.Time { return f.clock.Now().Add(-behind) }
+		resp := serveWith(t, f.manager(opts), b.clone(), func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).GetString("user") })
+		if lines := resp.Header.Values("Set-Cookie"); len(lines) != 0 {
+			t.Errorf("an instance %v behind re-sealed a fresh cookie: %q", behind, lines)
+		}
+	}
+}
+
 func TestTouchForcesRefresh(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{IdleTimeout: 10 * time.Minute})
 	t0 := f.clock.Now()
