@@ -574,7 +574,8 @@ func TestDroppedCounted(t *testing.T) {
 }
 
 // TestDroppedCountedOncePerResponse: a handler that saves early, twice,
-// under the middleware sends one response, and one drop is counted for it.
+// under the middleware or without it, sends one response, and one drop is
+// counted for it.
 func TestDroppedCountedOncePerResponse(t *testing.T) {
 	cross := map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}
 	for _, tt := range []struct {
@@ -586,25 +587,30 @@ func TestDroppedCountedOncePerResponse(t *testing.T) {
 		{"domain", "https://app.example.net/login", cookiesession.Options{Domain: "old.example.com"}, nil},
 		{"cross_site", "https://api.example.com/login", cookiesession.Options{}, cross},
 	} {
-		f := newFixture(t, tt.opts)
-		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			s := sessionOf(t, r)
-			for _, role := range []string{"user", "admin"} {
-				mustSet(t, s, "role", role)
-				if err := f.m.Save(w, r, s); err != nil {
-					t.Fatal(err)
+		for _, middleware := range []bool{true, false} {
+			f := newFixture(t, tt.opts)
+			var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s, _ := f.m.Load(r)
+				for _, role := range []string{"user", "admin"} {
+					mustSet(t, s, "role", role)
+					if err := f.m.Save(w, r, s); err != nil {
+						t.Fatal(err)
+					}
 				}
+			})
+			if middleware {
+				h = f.m.Handler(h)
 			}
-		}))
-		for range 2 {
-			r := httptest.NewRequest("POST", tt.target, nil)
-			for k, v := range tt.header {
-				r.Header.Set(k, v)
+			for range 2 {
+				r := httptest.NewRequest("POST", tt.target, nil)
+				for k, v := range tt.header {
+					r.Header.Set(k, v)
+				}
+				h.ServeHTTP(httptest.NewRecorder(), r)
 			}
-			h.ServeHTTP(httptest.NewRecorder(), r)
-		}
-		if n := f.m.Metrics().Dropped[tt.reason]; n != 2 {
-			t.Errorf("Dropped[%s] %d after 2 responses, want 2", tt.reason, n)
+			if n := f.m.Metrics().Dropped[tt.reason]; n != 2 {
+				t.Errorf("Dropped[%s] %d after 2 responses (middleware %v), want 2", tt.reason, n, middleware)
+			}
 		}
 	}
 }

@@ -107,6 +107,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	}
 	s.mu.Lock()
 	defer s.unlock()
+	resaved := s.lines != nil // an earlier save wrote this response's lines
 	switch {
 	case s.sent:
 		return ErrHeadersWritten
@@ -176,9 +177,10 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			}
 		}
 	}
-	// The middleware's session is counted at its final commit only: an
-	// earlier Save's lines go out with that same response.
-	if r != nil && s.lines != nil && (final || s.req == nil) {
+	// A response is counted once: the middleware's session at its final
+	// commit, as an earlier Save's lines go out with it; a session of
+	// Load's at the first save that wrote lines, or at CommitHeader.
+	if r != nil && s.lines != nil && (final || s.req == nil && !resaved) {
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
 		m.warnCrossSiteSet(s, r)
