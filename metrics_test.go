@@ -613,6 +613,30 @@ func TestDroppedCountedOncePerResponse(t *testing.T) {
 			}
 		}
 	}
+	// A Save's lines that the response then leaves out (the session grew
+	// too large, the handler panicked) reach no browser: nothing is counted.
+	for _, panics := range []bool{false, true} {
+		f := newFixture(t, cookiesession.Options{})
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			mustSet(t, s, "user", "ada")
+			if err := f.m.Save(w, r, s); err != nil {
+				t.Fatal(err)
+			}
+			if panics {
+				panic(http.ErrAbortHandler)
+			}
+			mustSet(t, s, "big", strings.Repeat("x", 5000))
+		}))
+		rec := httptest.NewRecorder()
+		func() {
+			defer func() { _ = recover() }()
+			h.ServeHTTP(rec, httptest.NewRequest("POST", "http://app.example.com/login", nil))
+		}()
+		if lines, n := rec.Header().Values("Set-Cookie"), f.m.Metrics().Dropped["plain_http"]; len(lines) != 0 || n != 0 {
+			t.Errorf("panic %v: Set-Cookie %q, Dropped[plain_http] %d; want none and 0", panics, lines, n)
+		}
+	}
 }
 
 // TestSplitPrimaryShowsInMetrics: a promotion that reached one instance
