@@ -269,6 +269,26 @@ func checkRefreshed(t *testing.T, f *fixture, t0 time.Time, st refreshStep, got 
 	}
 }
 
+// TestMaxAgeLastSecond: less than a second before the token's deadline, a
+// cookie written then (a change under SkipRefresh keeps the deadline) gets
+// Max-Age=1, not a Max-Age=0 that would delete it.
+func TestMaxAgeLastSecond(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+	})
+	f.clock.Advance(30*time.Minute - 500*time.Millisecond)
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.SkipRefresh()
+		mustSet(t, s, "user", "bob")
+	})
+	if c := ourCookies(t, resp.Header, "session")["session"]; c == nil || c.MaxAge != 1 {
+		t.Fatalf("Set-Cookie %q, want the session with Max-Age=1", resp.Header.Values("Set-Cookie"))
+	}
+}
+
 // TestMaxAgeRoundsDown: a cookie's Max-Age is the whole seconds its token
 // has left, rounded down, whether the request starts on a second or
 // part-way through one.

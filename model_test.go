@@ -942,23 +942,3 @@ func (r *modelRun) checkJar(c *modelClient) error {
 	}
 	return nil
 }
-
-// TestMaxAgeLastSecond: less than a second before the token's deadline, a
-// cookie written then (a change under SkipRefresh keeps the deadline) gets
-// Max-Age=1, not a Max-Age=0 that would delete it.
-func TestMaxAgeLastSecond(t *testing.T) {
-	f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute})
-	b := newClientCookies()
-	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
-		mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
-	})
-	f.clock.Advance(30*time.Minute - 500*time.Millisecond)
-	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
-		s := cookiesession.FromContext(r.Context())
-		s.SkipRefresh()
-		mustSet(t, s, "user", "bob")
-	})
-	if c := ourCookies(t, resp.Header, "session")["session"]; c == nil || c.MaxAge != 1 {
-		t.Fatalf("Set-Cookie %q, want the session with Max-Age=1", resp.Header.Values("Set-Cookie"))
-	}
-}
