@@ -88,15 +88,17 @@
 //
 // A response carries Set-Cookie only when the values changed (setting the
 // value a key already holds is no change), Renew, Destroy
-// or Touch was called, a rolling refresh is due (less than RefreshThreshold
-// of IdleTimeout remains and a re-seal would move the deadline, which
-// MaxAge caps, or the cookie's deadline lies more than a minute, the
-// clock skew allowed between instances, beyond the idle window, which
-// IdleTimeout set or shortened since causes), the cookie was
+// or Touch was called, a rolling refresh is due, the cookie was
 // sealed under a key that is no longer primary, the request's cookie was
 // refused and must be cleared, or the request carried a cookie of
 // Options.Retired, which is expired. A session that never held a value
 // sets no cookie (it may still expire a refused or retired one).
+//
+// A rolling refresh is due when less than RefreshThreshold of IdleTimeout
+// remains and a re-seal would move the deadline: near the end of MaxAge it
+// would not. It is due too when the cookie's deadline lies beyond the idle
+// window by more than a minute, the clock skew allowed between instances:
+// IdleTimeout was set or shortened since the cookie was sealed.
 //
 // The middleware writes the cookie exactly once, when the response is
 // committed: at the first final WriteHeader (1xx responses such as 103 Early
