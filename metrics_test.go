@@ -540,6 +540,10 @@ func TestDroppedCounted(t *testing.T) {
 		{"Chrome on localhost through Vite's proxy (changeOrigin) to a container", cookiesession.Options{}, "http://api:8080/login", map[string]string{"User-Agent": chromeUA, "Origin": "http://localhost:3000", "Sec-Fetch-Site": "same-origin"}, login, nil, 0},
 		{"Chrome on localhost through a Next.js rewrite to a container", cookiesession.Options{}, "http://api:8080/login", map[string]string{"User-Agent": chromeUA, "X-Forwarded-Host": "localhost:3000", "X-Forwarded-Proto": "http", "X-Forwarded-For": "172.18.0.1"}, login, nil, 0},
 		{"Chrome on a LAN address through a proxy to a container", cookiesession.Options{}, "http://api:8080/login", map[string]string{"User-Agent": chromeUA, "X-Forwarded-Host": "192.168.1.20:3000", "Origin": "http://192.168.1.20:3000"}, login, map[string]uint64{"plain_http": 3}, 1},
+		// ngrok --host-header=rewrite: TLS at ngrok, plain HTTP to localhost;
+		// ngrok sets X-Forwarded-Host and appends to X-Forwarded-Proto.
+		{"Chrome through an https ngrok tunnel", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": chromeUA, "X-Forwarded-Host": "abc.ngrok.app", "X-Forwarded-Proto": "https"}, login, nil, 0},
+		{"Chrome through an http ngrok tunnel", cookiesession.Options{}, "http://localhost:8080/login", map[string]string{"User-Agent": chromeUA, "X-Forwarded-Host": "abc.ngrok.app", "X-Forwarded-Proto": "http"}, login, map[string]uint64{"plain_http": 3}, 1},
 		{"no cookie set", cookiesession.Options{}, "http://app.example.com/", nil, read, nil, 0},
 		{"Domain outside the host", cookiesession.Options{Domain: "old.example.com"}, "https://app.example.net/login", nil, login, map[string]uint64{"domain": 3}, 1},
 		{"Domain a parent of the host", cookiesession.Options{Domain: "example.net"}, "https://app.example.net/login", nil, login, nil, 0},
