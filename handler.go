@@ -83,9 +83,10 @@ type Manager struct {
 	// readLateLogged: a session was first read after its response went
 	// out, without Vary: Cookie.
 	readLateLogged atomic.Bool
-	// saveFailed, changedLate and lifetimeCut rate the lines logged by
-	// defaultErrorHandler, Session.bump and Session.SetLifetime.
-	saveFailed, changedLate, lifetimeCut everyMinute
+	// saveFailed, changedLate, skippedLate and lifetimeCut rate the lines
+	// logged by defaultErrorHandler, Session.bump, Session.SkipRefresh and
+	// Session.SetLifetime.
+	saveFailed, changedLate, skippedLate, lifetimeCut everyMinute
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with

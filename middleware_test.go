@@ -1164,4 +1164,26 @@ func TestSkipRefreshAfterSave(t *testing.T) {
 	if got := f.log.lines("SkipRefresh called after"); len(got) != 0 {
 		t.Errorf("SkipRefresh after a commit that wrote no cookie logged %q", got)
 	}
+	// A change after the commit, in the same minute as a logged late
+	// SkipRefresh, is another intent lost: it is logged at Warn too.
+	for _, save := range []bool{true, false} {
+		f := newFixture(t, idle)
+		f.serve(b, setString(t, "user", "ada"))
+		f.clock.Advance(20 * time.Minute)
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			if save {
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, _ = io.WriteString(w, s.GetString("user"))
+			s.SkipRefresh()
+			mustSet(t, s, "theme", "dark")
+		})
+		skipped, changed := f.log.lines("SkipRefresh called after"), f.log.lines("session changed after the response was committed")
+		if len(skipped) != 1 || len(changed) != 1 || !strings.Contains(changed[0], "level=WARN") {
+			t.Errorf("SkipRefresh after Save (%v) or the commit, then a change after the commit: logged %q and %q; want one line each, the change's at Warn", save, skipped, changed)
+		}
+	}
 }

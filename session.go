@@ -444,14 +444,13 @@ func (s *Session) Lifetime() Lifetime {
 func (s *Session) SkipRefresh() {
 	s.lock()
 	defer s.unlock()
-	if !s.skipRefresh && !s.lateLogged && s.slid() {
-		s.lateLogged = true
+	if !s.skipRefresh && s.slid() {
 		when := "the response was committed; the cookie that went out"
 		if !s.sent {
 			when = "Save wrote the session's cookie; that cookie"
 		}
 		ctx, path := s.origin()
-		s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: SkipRefresh called after "+when+" was sealed without it, and may have slid the idle window (at warn level once a minute, the others at debug)",
+		s.log(ctx, s.mgr.skippedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: SkipRefresh called after "+when+" was sealed without it, and may have slid the idle window (at warn level once a minute, the others at debug)",
 			slog.String("path", path),
 			slog.String("fix", "call SkipRefresh first, before Save and before the handler writes the status or the body"))
 	}
