@@ -3,6 +3,7 @@ package cookiesession
 import (
 	"context"
 	"fmt"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -37,7 +38,8 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 	// bug 281149: WebKit merged a change in 2026 that, by its own
 	// description, works only once Apple's cookie store accepts such a
 	// cookie too).
-	loopback := loopbackHost(browserHost(r))
+	host := browserHost(r)
+	loopback := loopbackHost(host)
 	if loopback && !webKit(r.Header.Get("User-Agent")) {
 		m.warnGoJar(s, r)
 		return
@@ -56,7 +58,7 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 		fix = "serve localhost over HTTPS; if TLS ends at a proxy that forwards to this loopback address, have it send X-Forwarded-Proto: https; set Options.DisableSecure only for local development, never in production"
 	}
 	s.log(r.Context(), slog.LevelWarn, msg,
-		slog.String("host", logText(r.Host)), slog.String("path", urlPath(r)), slog.String("fix", fix))
+		slog.String("host", logText(host)), slog.String("path", urlPath(r)), slog.String("fix", fix))
 }
 
 // sentPlain reports whether r came over plain HTTP with no sign of HTTPS
@@ -87,40 +89,17 @@ func loopbackHost(host string) bool {
 }
 
 // browserHost returns the host the browser sent the request to: the first
-// a proxy names (X-Forwarded-Host, Forwarded host=), else the page's Origin
-// or Referer, unless the browser calls the request cross-origin, else
-// r.Host. A proxy on this machine without TLS forwards to 127.0.0.1 (nginx
-// sends its proxy_pass host as Host) for a browser on a host that is not
-// loopback, where every browser drops the cookie; a dev server on
-// localhost forwards to a container (Docker Compose's api:8080) for a
-// browser that keeps it.
+// a proxy names, else the page's (pageHost), else r.Host. A proxy on this
+// machine without TLS forwards to 127.0.0.1 (nginx sends its proxy_pass
+// host as Host) for a browser on a host that is not loopback, where every
+// browser drops the cookie; a dev server on localhost forwards to a
+// container (Docker Compose's api:8080) for a browser that keeps it.
 func browserHost(r *http.Request) string {
-	for _, v := range r.Header["X-Forwarded-Host"] {
-		if host, _, _ := strings.Cut(v, ","); strings.TrimSpace(host) != "" {
-			return strings.TrimSpace(host)
-		}
+	for host := range forwardedHosts(r.Header) {
+		return host // the first is the browser's
 	}
-	for _, v := range r.Header["Forwarded"] {
-		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
-			key, value, _ := strings.Cut(strings.TrimSpace(part), "=")
-			if value = strings.Trim(value, `"`); strings.EqualFold(key, "host") && value != "" {
-				return value
-			}
-		}
-	}
-	if site := r.Header["Sec-Fetch-Site"]; len(site) > 0 && site[0] != "same-origin" {
-		return r.Host
-	}
-	for _, key := range [...]string{"Origin", "Referer"} {
-		if v := r.Header[key]; len(v) > 0 {
-			_, rest, ok := strings.Cut(v[0], "://")
-			if end := strings.IndexAny(rest, "/?#"); end >= 0 {
-				rest = rest[:end]
-			}
-			if ok && rest != "" {
-				return rest
-			}
-		}
+	if host := pageHost(r.Header); host != "" {
+		return host
 	}
 	return r.Host
 }
@@ -261,7 +240,7 @@ func (m *Manager) warnReplaced(s *Session, line string) {
 func (m *Manager) warnDomain(s *Session, r *http.Request) {
 	domain := m.attrs.Domain
 	if domain == "" || r.Host == "" || nameInside(r.Host, domain) ||
-		domainMatch(r.Host, domain) || forwardedHostMatch(r.Header, domain) || pageHostMatch(r.Header, domain) {
+		domainMatch(r.Host, domain) || forwardedHostMatch(r.Header, domain) || domainMatch(pageHost(r.Header), domain) {
 		return
 	}
 	m.stats.dropped[droppedDomain].Add(1)
@@ -456,43 +435,60 @@ func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 		slog.String("mode", logText(mode)), slog.String("dest", logText(dest)), slog.String("fix", fix))
 }
 
-// forwardedHostMatch reports whether a proxy's X-Forwarded-Host or
-// Forwarded host= (RFC 7239) names a host inside domain.
-func forwardedHostMatch(h http.Header, domain string) bool {
-	for _, host := range h["X-Forwarded-Host"] {
-		if domainMatch(host, domain) {
-			return true
+// forwardedHosts yields the hosts proxies name as the browser's, first
+// to last: each of X-Forwarded-Host, then each Forwarded host= (RFC 7239).
+func forwardedHosts(h http.Header) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		for _, v := range h["X-Forwarded-Host"] {
+			for host := range strings.SplitSeq(v, ",") {
+				if host = strings.TrimSpace(host); host != "" && !yield(host) {
+					return
+				}
+			}
+		}
+		for _, v := range h["Forwarded"] {
+			for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
+				key, host, _ := strings.Cut(strings.TrimSpace(part), "=")
+				if host = strings.Trim(host, `"`); strings.EqualFold(key, "host") && host != "" && !yield(host) {
+					return
+				}
+			}
 		}
 	}
-	for _, v := range h["Forwarded"] {
-		for part := range strings.FieldsFuncSeq(v, func(c rune) bool { return c == ',' || c == ';' }) {
-			key, value, _ := strings.Cut(strings.TrimSpace(part), "=")
-			if strings.EqualFold(key, "host") && domainMatch(strings.Trim(value, `"`), domain) {
-				return true
-			}
+}
+
+// forwardedHostMatch reports whether a host forwardedHosts yields is
+// inside domain.
+func forwardedHostMatch(h http.Header, domain string) bool {
+	for host := range forwardedHosts(h) {
+		if domainMatch(host, domain) {
+			return true
 		}
 	}
 	return false
 }
 
-// pageHostMatch reports whether the page that sent the request (its Origin
-// or Referer) is on a host inside domain, and on the request's own origin:
-// a page on another site, whose Sec-Fetch-Site is cross-site or same-site,
-// says nothing about the host the cookie answers, which may be outside it.
-func pageHostMatch(h http.Header, domain string) bool {
+// pageHost returns the host of the page that sent the request (its
+// Origin, else its Referer) when the browser calls the request
+// same-origin or says nothing, else "": a page on another site, whose
+// Sec-Fetch-Site is cross-site or same-site, says nothing of the host the
+// request went to.
+func pageHost(h http.Header) string {
 	if site := h["Sec-Fetch-Site"]; len(site) > 0 && site[0] != "same-origin" {
-		return false
+		return ""
 	}
 	for _, key := range [...]string{"Origin", "Referer"} {
 		if v := h[key]; len(v) > 0 {
 			_, rest, ok := strings.Cut(v[0], "://")
-			host, _, _ := strings.Cut(rest, "/")
-			if ok && domainMatch(host, domain) {
-				return true
+			if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+				rest = rest[:end]
+			}
+			if ok && rest != "" {
+				return rest
 			}
 		}
 	}
-	return false
+	return ""
 }
 
 // domainMatch reports whether a browser on host (with or without a port)
