@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,23 +22,13 @@ import (
 // apacheModules is where Debian's apache2 keeps its modules.
 const apacheModules = "/usr/lib/apache2/modules"
 
-// apachePath finds Debian's apache2. Outside CI a machine without it
-// skips the test; in CI (CI set) that is a failure.
+// apachePath finds Debian's apache2, with its proxy module.
 func apachePath(t *testing.T) string {
-	t.Helper()
-	for _, path := range []string{"apache2", "/usr/sbin/apache2"} {
-		if p, err := exec.LookPath(path); err == nil {
-			if _, err := os.Stat(filepath.Join(apacheModules, "mod_proxy_http.so")); err == nil {
-				return p
-			}
-		}
+	path := toolPath(t, "apt-get install -y apache2", "apache2", "/usr/sbin/apache2")
+	if _, err := os.Stat(filepath.Join(apacheModules, "mod_proxy_http.so")); err != nil {
+		missingTool(t, "Debian's apache2 modules are not installed ("+err.Error()+"); install them with apt-get install -y apache2")
 	}
-	msg := "Debian's apache2 is not installed; install it with apt-get install -y apache2"
-	if os.Getenv("CI") != "" {
-		t.Fatal("CI is set, so a missing apache2 is a failure: " + msg)
-	}
-	t.Skip(msg)
-	return ""
+	return path
 }
 
 // startApache runs Apache httpd in the foreground as a reverse proxy
@@ -77,38 +66,7 @@ ProxyPass / http://%[3]s/
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(apache, "-f", path, "-D", "FOREGROUND")
-	out, err := os.Create(filepath.Join(dir, "output"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM) // the parent stops its children
-		<-done
-		if t.Failed() {
-			output, _ := os.ReadFile(filepath.Join(dir, "output"))
-			errs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Logf("apache2 output:\n%s\nerror.log:\n%s\nconfig:\n%s", output, errs, conf)
-		}
-	})
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	go func() {
-		select {
-		case <-done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	waitHealthy(t, ctx, "http://"+addr+"/get")
-	return "http://" + addr
+	return runFront(t, exec.Command(apache, "-f", path, "-D", "FOREGROUND"), dir, addr, 10*time.Second, "error.log", "httpd.conf")
 }
 
 // TestApacheHeaderLimits measures, as TestProxyHeaderLimits does for

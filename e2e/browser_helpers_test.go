@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,21 +33,74 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// chromiumPath finds Debian's chromium. Outside CI a machine without it
-// skips the browser tests; in CI (CI set) that is a failure, because the
-// pipeline is meant to have installed it.
+// chromiumPath finds Debian's chromium.
 func chromiumPath(t *testing.T) string {
+	return toolPath(t, "e2e/install-chromium.sh (apt-get install -y chromium)", "chromium")
+}
+
+// toolPath finds a program by the first of names that is on PATH (or is a
+// path). Outside CI a machine without it skips the test; in CI (CI set)
+// that is a failure, because the pipeline is meant to have installed it.
+func toolPath(t *testing.T, install string, names ...string) string {
 	t.Helper()
-	path, err := exec.LookPath("chromium")
-	if err == nil {
-		return path
+	for _, name := range names {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
 	}
-	msg := "chromium is not on PATH (" + err.Error() + "); install it with e2e/install-chromium.sh (apt-get install -y chromium)"
+	missingTool(t, names[0]+" is not on PATH; install it with "+install)
+	return ""
+}
+
+// missingTool skips the test, or fails it in CI, for want of a program.
+func missingTool(t *testing.T, msg string) {
+	t.Helper()
 	if os.Getenv("CI") != "" {
-		t.Fatal("CI is set, so a missing browser is a failure: " + msg)
+		t.Fatal("CI is set, so a missing program is a failure: " + msg)
 	}
 	t.Skip(msg)
-	return ""
+}
+
+// runFront runs cmd, a proxy in the foreground that listens on addr, with
+// its output in dir/output, until the test ends: then SIGTERM, which its
+// parent process passes on to its workers, and on a failure the output and
+// the files logs in dir are logged. It returns the front's URL once a
+// request for /get through it is answered within wait.
+func runFront(t *testing.T, cmd *exec.Cmd, dir, addr string, wait time.Duration, logs ...string) string {
+	t.Helper()
+	// A file, not a pipe: a worker holds it open as long as it runs.
+	out, err := os.Create(filepath.Join(dir, "output"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-done
+		if t.Failed() {
+			for _, name := range append([]string{"output"}, logs...) {
+				text, _ := os.ReadFile(filepath.Join(dir, name))
+				t.Logf("%s %s:\n%s", filepath.Base(cmd.Path), name, text)
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
+	defer cancel()
+	go func() {
+		select {
+		case <-done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	waitHealthy(t, ctx, "http://"+addr+"/get")
+	return "http://" + addr
 }
 
 // profileDir makes a fresh, empty Chromium profile with network prediction

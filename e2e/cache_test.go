@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
 	"fmt"
 	"io"
@@ -17,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -290,21 +288,9 @@ CacheEnable disk /
 %[3]s`, apacheModules, dir, extra)
 }
 
-// varnishPath finds Debian's varnishd. Outside CI a machine without it
-// skips the test; in CI (CI set) that is a failure.
+// varnishPath finds Debian's varnishd.
 func varnishPath(t *testing.T) string {
-	t.Helper()
-	for _, path := range []string{"varnishd", "/usr/sbin/varnishd"} {
-		if p, err := exec.LookPath(path); err == nil {
-			return p
-		}
-	}
-	msg := "varnishd is not on PATH; install it with apt-get install -y varnish"
-	if os.Getenv("CI") != "" {
-		t.Fatal("CI is set, so a missing varnishd is a failure: " + msg)
-	}
-	t.Skip(msg)
-	return ""
+	return toolPath(t, "apt-get install -y varnish", "varnishd", "/usr/sbin/varnishd")
 }
 
 // startVarnish runs varnishd in the foreground in front of backend on a
@@ -327,34 +313,5 @@ func startVarnish(t *testing.T, varnish, backend, vcl string) string {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(varnish, "-F", "-j", "none", "-n", filepath.Join(dir, "work"), "-a", addr, "-f", path, "-T", "none", "-s", "malloc,16m")
-	out, err := os.Create(filepath.Join(dir, "output"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM) // the manager stops its child
-		<-done
-		if t.Failed() {
-			output, _ := os.ReadFile(filepath.Join(dir, "output"))
-			t.Logf("varnishd output:\n%s\nVCL:\n%s", output, conf)
-		}
-	})
-	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-	defer cancel()
-	go func() {
-		select {
-		case <-done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	waitHealthy(t, ctx, "http://"+addr+"/get")
-	return "http://" + addr
+	return runFront(t, cmd, dir, addr, 20*time.Second, "default.vcl")
 }

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -299,21 +298,9 @@ func send(t *testing.T, target string, cookies map[string]string) *http.Response
 	return resp
 }
 
-// nginxPath finds Debian's nginx. Outside CI a machine without it skips
-// the test; in CI (CI set) that is a failure.
+// nginxPath finds Debian's nginx.
 func nginxPath(t *testing.T) string {
-	t.Helper()
-	for _, path := range []string{"nginx", "/usr/sbin/nginx"} {
-		if p, err := exec.LookPath(path); err == nil {
-			return p
-		}
-	}
-	msg := "nginx is not on PATH; install it with apt-get install -y nginx"
-	if os.Getenv("CI") != "" {
-		t.Fatal("CI is set, so a missing nginx is a failure: " + msg)
-	}
-	t.Skip(msg)
-	return ""
+	return toolPath(t, "apt-get install -y nginx", "nginx", "/usr/sbin/nginx")
 }
 
 // nginxBefore reports whether the nginx at path is older than major.minor,
@@ -386,39 +373,7 @@ http {
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(nginx, "-p", dir, "-c", path, "-g", "daemon off;")
-	// A file, not a pipe: a worker holds it open as long as it runs.
-	out, err := os.Create(filepath.Join(dir, "output"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM) // the master stops its workers
-		<-done
-		if t.Failed() {
-			output, _ := os.ReadFile(filepath.Join(dir, "output"))
-			errs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Logf("nginx output:\n%s\nerror.log:\n%s", output, errs)
-		}
-	})
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	go func() {
-		select {
-		case <-done:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	waitHealthy(t, ctx, "http://"+addr+"/get")
-	return "http://" + addr
+	return runFront(t, exec.Command(nginx, "-p", dir, "-c", path, "-g", "daemon off;"), dir, addr, 10*time.Second, "error.log")
 }
 
 // TestEarlyHintsThroughNginx sends a 103 Early Hints, then the answer
