@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
@@ -38,12 +37,7 @@ func apachePath(t *testing.T) string {
 // workers run as www-data (httpd refuses to serve as root).
 func startApache(t *testing.T, apache, backend, extra string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	dir := t.TempDir()
 	runAs := ""
 	if os.Geteuid() == 0 {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
@@ -59,6 +60,17 @@ func missingTool(t *testing.T, msg string) {
 		t.Fatal("CI is set, so a missing program is a failure: " + msg)
 	}
 	t.Skip(msg)
+}
+
+// freeAddr returns a loopback address whose port is free when it returns.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // runFront runs cmd, a proxy in the foreground that listens on addr, with

@@ -299,12 +299,7 @@ func varnishPath(t *testing.T) string {
 // the front's URL once a request for /get through it is answered.
 func startVarnish(t *testing.T, varnish, backend, vcl string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	host, port, _ := net.SplitHostPort(backend)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "default.vcl")

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -509,12 +508,7 @@ func haproxyPath(t *testing.T) string {
 // URL once a request through it is answered.
 func startHAProxy(t *testing.T, ctx context.Context, haproxy string, instances []*fleetInstance) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	front := ln.Addr().String()
-	ln.Close()
+	front := freeAddr(t)
 	var cfg bytes.Buffer
 	fmt.Fprintf(&cfg, `global
 	maxconn 2048

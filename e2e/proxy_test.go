@@ -332,12 +332,7 @@ const raisedNginx = `proxy_buffer_size 16k;
 // two listen directives for one address.
 func startNginx(t *testing.T, nginx, backend, extra string, held ...net.Listener) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	for _, l := range held {
 		l.Close()
 	}
