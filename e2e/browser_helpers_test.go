@@ -153,6 +153,11 @@ func newBrowser(t *testing.T, ctx context.Context, extra ...chromedp.ExecAllocat
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(1000, 900),
+		// Chromium keeps its profile's lock socket in a directory under
+		// TMPDIR and leaves it there when killed, as the end of a test
+		// does: one org.chromium.Chromium.* directory per browser, in
+		// /tmp. A TMPDIR of the test's own goes when the test ends.
+		chromedp.Env("TMPDIR=" + t.TempDir()),
 	}
 	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
