@@ -73,9 +73,15 @@ func runWatchChild(path string) {
 	})
 }
 
-// sharedDir returns a directory an unprivileged child can read.
+// sharedDir returns a directory an unprivileged child can read: under
+// TMPDIR, or under /tmp when root's TMPDIR is a directory others cannot
+// enter (one made under umask 077), where uid 65534 could not reach it.
 func sharedDir(t *testing.T) string {
-	dir, err := os.MkdirTemp("", "cookiesession-watch-")
+	parent := os.TempDir()
+	if os.Geteuid() == 0 && !othersCanEnter(parent) {
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, "cookiesession-watch-")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,6 +90,20 @@ func sharedDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// othersCanEnter says whether every directory on path lets others
+// search it.
+func othersCanEnter(path string) bool {
+	for dir := filepath.Clean(path); ; dir = filepath.Dir(dir) {
+		info, err := os.Stat(dir)
+		if err != nil || info.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if dir == filepath.Dir(dir) {
+			return true
+		}
+	}
 }
 
 func writeFileMode(t *testing.T, path string, data []byte, mode os.FileMode) {
