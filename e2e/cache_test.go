@@ -264,12 +264,7 @@ func TestSharedCaches(t *testing.T) {
 // path, in a directory startApache's workers can write, with the
 // directives in extra.
 func apacheCache(t *testing.T, extra string) string {
-	// Not under t.TempDir, whose directories only their owner may enter.
-	dir, err := os.MkdirTemp("", "cookiesession-apache-cache-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	dir := workerDir(t, "cookiesession-apache-cache-")
 	if os.Geteuid() == 0 { // startApache's workers run as www-data
 		u, err := user.Lookup("www-data")
 		if err != nil {

@@ -338,13 +338,8 @@ func startNginx(t *testing.T, nginx, backend, extra string, held ...net.Listener
 	}
 	dir := t.TempDir()
 	// The cache that extra may turn on with proxy_cache cache. Its
-	// workers, which run as nobody under a root master, must reach it: not
-	// under t.TempDir, whose directories only their owner may enter.
-	cacheDir, err := os.MkdirTemp("", "cookiesession-nginx-cache-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(cacheDir) })
+	// workers, which run as nobody under a root master, must reach it.
+	cacheDir := workerDir(t, "cookiesession-nginx-cache-")
 	if err := os.Chmod(cacheDir, 0o711); err != nil {
 		t.Fatal(err)
 	}
@@ -369,6 +364,39 @@ http {
 		t.Fatal(err)
 	}
 	return runFront(t, exec.Command(nginx, "-p", dir, "-c", path, "-g", "daemon off;"), dir, addr, 10*time.Second, "error.log")
+}
+
+// workerDir makes a directory, removed when the test ends, that the
+// workers of a root master (nginx's nobody, Apache's www-data) can reach:
+// not under t.TempDir, whose directories only their owner may enter, but
+// under TMPDIR, or under /tmp when root's TMPDIR is a directory others
+// cannot enter (one made under umask 077).
+func workerDir(t *testing.T, prefix string) string {
+	t.Helper()
+	parent := os.TempDir()
+	if os.Geteuid() == 0 && !othersCanEnter(parent) {
+		parent = "/tmp"
+	}
+	dir, err := os.MkdirTemp(parent, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// othersCanEnter says whether every directory on path lets others
+// search it.
+func othersCanEnter(path string) bool {
+	for dir := filepath.Clean(path); ; dir = filepath.Dir(dir) {
+		info, err := os.Stat(dir)
+		if err != nil || info.Mode().Perm()&0o001 == 0 {
+			return false
+		}
+		if dir == filepath.Dir(dir) {
+			return true
+		}
+	}
 }
 
 // TestEarlyHintsThroughNginx sends a 103 Early Hints, then the answer
