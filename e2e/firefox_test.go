@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -45,14 +46,18 @@ type firefoxCookie struct {
 
 // newFirefox starts firefox-esr with a fresh profile, HOME and TMPDIR
 // in the test's temporary dirs, and opens a BiDi session on its first
-// tab. The browser is killed when the test ends.
-func newFirefox(t *testing.T, ctx context.Context) *firefox {
+// tab that accepts any certificate. prefs are user.js lines for the
+// profile. The browser is killed when the test ends.
+func newFirefox(t *testing.T, ctx context.Context, prefs ...string) *firefox {
 	t.Helper()
 	path := toolPath(t, "apt-get install -y firefox-esr", "firefox-esr")
-	home := t.TempDir()
+	home, profile := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(strings.Join(prefs, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	// Port 0: Firefox picks a free one and prints it, so no other process
 	// can take it between a check and the start.
-	cmd := exec.CommandContext(ctx, path, "--headless", "--remote-debugging-port=0", "--profile", t.TempDir(), "about:blank")
+	cmd := exec.CommandContext(ctx, path, "--headless", "--remote-debugging-port=0", "--profile", profile, "about:blank")
 	cmd.Env = append(os.Environ(), "HOME="+home, "TMPDIR="+t.TempDir(), "MOZ_CRASHREPORTER_DISABLE=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -71,7 +76,10 @@ func newFirefox(t *testing.T, ctx context.Context) *firefox {
 			line := sc.Text()
 			output.WriteString(line + "\n")
 			if url, ok := strings.CutPrefix(line, "WebDriver BiDi listening on "); ok {
-				listening <- url
+				select { // a second such line must not block the reader
+				case listening <- url:
+				default:
+				}
 			}
 		}
 	}()
@@ -95,10 +103,11 @@ func newFirefox(t *testing.T, ctx context.Context) *firefox {
 	if err != nil {
 		t.Fatalf("connecting to Firefox's BiDi endpoint: %v", err)
 	}
-	conn.SetReadLimit(1 << 20)
+	conn.SetReadLimit(16 << 20) // storage.getCookies of a crowded jar passes 1 MB
 	t.Cleanup(func() { conn.CloseNow() })
 	ff := &firefox{conn: conn, ctx: ctx}
-	ff.call(t, "session.new", map[string]any{"capabilities": map[string]any{}}, nil)
+	ff.call(t, "session.new", map[string]any{"capabilities": map[string]any{
+		"alwaysMatch": map[string]any{"acceptInsecureCerts": true}}}, nil)
 	var tree struct {
 		Contexts []struct {
 			Context string `json:"context"`
@@ -201,18 +210,77 @@ func (ff *firefox) post(t *testing.T, path, form string) string {
 	return ff.eval(t, fmt.Sprintf(`fetch(%q, {method: "POST", headers: {"Content-Type": "application/x-www-form-urlencoded"}, body: %q}).then(r => r.text())`, path, form))
 }
 
-// cookies returns Firefox's whole cookie store by name.
-func (ff *firefox) cookies(t *testing.T) map[string]firefoxCookie {
+// cookieList returns Firefox's whole cookie store.
+func (ff *firefox) cookieList(t *testing.T) []firefoxCookie {
 	t.Helper()
 	var res struct {
 		Cookies []firefoxCookie `json:"cookies"`
 	}
 	ff.call(t, "storage.getCookies", map[string]any{}, &res)
+	return res.Cookies
+}
+
+// cookies returns Firefox's whole cookie store by name.
+func (ff *firefox) cookies(t *testing.T) map[string]firefoxCookie {
+	t.Helper()
 	out := map[string]firefoxCookie{}
-	for _, c := range res.Cookies {
+	for _, c := range ff.cookieList(t) {
 		out[c.Name] = c
 	}
 	return out
+}
+
+// firefoxClient is Firefox as a liveClient: like chromiumClient, it
+// sends its requests with fetch() from a page of the origin.
+type firefoxClient struct{ ff *firefox }
+
+// liveFirefox starts Firefox for ls's origin (every name resolved to
+// 127.0.0.1, any certificate taken) on a page of it.
+func liveFirefox(t *testing.T, ls *liveServer) firefoxClient {
+	t.Helper()
+	ff := newFirefox(t, testContext(t), `user_pref("network.dns.forceResolve", "127.0.0.1");`)
+	ff.navigate(t, ls.base()+"/")
+	return firefoxClient{ff}
+}
+
+func (c firefoxClient) get(t *testing.T, target string) string {
+	t.Helper()
+	got := c.ff.eval(t, fmt.Sprintf(`fetch(%q).then(async r => r.status + " " + await r.text())`, target))
+	status, body, _ := strings.Cut(got, " ")
+	if status != "200" {
+		t.Fatalf("Firefox: GET %s: %s %q", target, status, body)
+	}
+	return body
+}
+
+func (c firefoxClient) reset(t *testing.T) {
+	t.Helper()
+	c.ff.call(t, "storage.deleteCookies", map[string]any{}, nil)
+}
+
+func (c firefoxClient) store(t *testing.T) (string, bool) {
+	t.Helper()
+	var held []string
+	for _, ck := range c.ff.cookieList(t) {
+		held = append(held, fmt.Sprintf("%s (%s%s)", ck.Name, ck.Domain, ck.Path))
+	}
+	slices.Sort(held)
+	return strings.Join(held, " "), true
+}
+
+func (c firefoxClient) names(t *testing.T) []string {
+	t.Helper()
+	var names []string
+	for _, ck := range c.ff.cookieList(t) {
+		names = append(names, ck.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (c firefoxClient) script(t *testing.T, js string) string {
+	t.Helper()
+	return c.ff.eval(t, js)
 }
 
 // quickStartServer serves README's quick start (its Options, routes and

@@ -100,8 +100,8 @@ func liveApp(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// liveClient is a browser of the live server: Chromium, or a net/http
-// client with Go's cookie jar.
+// liveClient is a browser of the live server: Chromium, Firefox, or a
+// net/http client with Go's cookie jar.
 type liveClient interface {
 	// get requests target (a path) and returns the body of its 200.
 	get(t *testing.T, target string) string
@@ -149,6 +149,29 @@ func (c chromiumClient) store(t *testing.T) (string, bool) {
 	}
 	slices.Sort(held)
 	return strings.Join(held, " "), true
+}
+
+func (c chromiumClient) names(t *testing.T) []string {
+	t.Helper()
+	res, err := chromedp.Call(c.tab, storage.GetCookies, storage.GetCookiesParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ck := range res.Cookies {
+		names = append(names, ck.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+func (c chromiumClient) script(t *testing.T, js string) string {
+	t.Helper()
+	res, err := chromedp.Run(c.tab, chromedp.Evaluate[string](js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
 }
 
 // jarClient is net/http's client with Go's cookie jar (no public suffix
