@@ -85,8 +85,11 @@ func newFirefox(t *testing.T, ctx context.Context, prefs ...string) *firefox {
 	}()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		<-done
+		// Wait before the reader ends: Wait closes the pipe, which a
+		// content process (a child that inherited it) may hold open long
+		// after Firefox is gone.
 		cmd.Wait()
+		<-done
 		if t.Failed() {
 			t.Logf("firefox-esr output:\n%s", output.String())
 		}
