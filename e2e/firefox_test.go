@@ -261,6 +261,9 @@ func (c firefoxClient) reset(t *testing.T) {
 	c.ff.call(t, "storage.deleteCookies", map[string]any{}, nil)
 }
 
+// store lists the cookies as chromiumClient.store does, but cannot mark
+// a partitioned one: BiDi's storage.getCookies has no field for it, and
+// a query for a partition adds the host's unpartitioned cookies.
 func (c firefoxClient) store(t *testing.T) (string, bool) {
 	t.Helper()
 	var held []string

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +22,8 @@ import (
 )
 
 // liveHost is the name the browser opens the live server under; Chromium
-// resolves it to 127.0.0.1 (--host-resolver-rules), so that a Domain
+// resolves it to 127.0.0.1 (--host-resolver-rules), Firefox too
+// (network.dns.forceResolve), so that a Domain
 // attribute of example.com applies to it.
 const liveHost = "app.example.com"
 
@@ -312,51 +311,49 @@ func runChange(t *testing.T, ls *liveServer, c liveClient, ch liveChange, retire
 }
 
 // TestLiveBrowser changes the cookie's settings between deployments, with
-// and without Options.Retired, in Chromium over TLS (app.example.com,
-// resolved to 127.0.0.1): alice signs in on the old configuration, the
+// and without Options.Retired, in Chromium and in Firefox over TLS
+// (app.example.com, resolved to 127.0.0.1): alice signs in on the old configuration, the
 // new one serves her next request, then she logs out on /app or on /, or
 // bob signs in. With Retired, every old cookie is gone once a response
 // sets the session's cookies (for a Name or MaxChunks change, from the
 // first request that uses the session), a logout signs out on every path,
 // and bob's login is what every path sees. Without it, some of that
 // fails. It runs the same steps with Go's cookie jar, which the root
-// package's TestLive tests use, and logs where Chromium saw otherwise.
+// package's TestLive tests use, and logs where the browser saw otherwise.
+// Firefox's store does not mark a partitioned cookie: its held steps are
+// compared without the mark.
 func TestLiveBrowser(t *testing.T) {
-	ctx := testContext(t)
-	ls := newLiveServer(t)
-	// Chromium takes the test server's certificate by its key, for any name.
-	spki := sha256.Sum256(ls.srv.Certificate().RawSubjectPublicKeyInfo)
-	tab := newBrowser(t, ctx,
-		chromedp.Flag("host-resolver-rules", "MAP "+liveHost+" 127.0.0.1"),
-		chromedp.Flag("ignore-certificate-errors-spki-list", base64.StdEncoding.EncodeToString(spki[:])))
-	ls.deploy(t, cookiesession.Options{})
-	if _, err := chromedp.Run(tab, chromedp.NavigateResponse(ls.base()+"/")); err != nil {
-		t.Fatalf("opening %s: %v", ls.base(), err)
-	}
-	browser, jar := chromiumClient{tab}, newJarClient(t, ls)
-	for _, ch := range liveChanges {
-		for _, retire := range []bool{false, true} {
-			t.Run(ch.name+" retired="+strconv.FormatBool(retire), func(t *testing.T) {
-				got := runChange(t, ls, browser, ch, retire)
-				inJar := runChange(t, ls, jar, ch, retire)
-				for _, step := range got.steps {
-					note := ""
-					if j, ok := inJar.saw[step]; ok && j != got.saw[step] {
-						note = fmt.Sprintf(" (Go's jar: %q)", j)
+	eachBrowser(t, func(t *testing.T, ls *liveServer, browser limitBrowser) {
+		jar := newJarClient(t, ls)
+		for _, ch := range liveChanges {
+			for _, retire := range []bool{false, true} {
+				want := ch
+				if _, ok := browser.(firefoxClient); ok {
+					want.oldHeld = strings.ReplaceAll(ch.oldHeld, ", partitioned", "")
+					want.newHeld = strings.ReplaceAll(ch.newHeld, ", partitioned", "")
+				}
+				t.Run(ch.name+" retired="+strconv.FormatBool(retire), func(t *testing.T) {
+					got := runChange(t, ls, browser, ch, retire)
+					inJar := runChange(t, ls, jar, ch, retire)
+					for _, step := range got.steps {
+						note := ""
+						if j, ok := inJar.saw[step]; ok && j != got.saw[step] {
+							note = fmt.Sprintf(" (Go's jar: %q)", j)
+						}
+						t.Logf("%-36s %q%s", step, got.saw[step], note)
 					}
-					t.Logf("%-36s %q%s", step, got.saw[step], note)
-				}
-				if retire {
-					checkRetired(t, ch, got.saw)
-				} else if !breaksWithout(ch, got.saw) {
-					t.Errorf("without Retired, every logout signed out and bob's login was seen on every path, with no old cookie left: Retired is not needed for %s", ch.name)
-				}
-			})
+					if retire {
+						checkRetired(t, want, got.saw)
+					} else if !breaksWithout(want, got.saw) {
+						t.Errorf("without Retired, every logout signed out and bob's login was seen on every path, with no old cookie left: Retired is not needed for %s", ch.name)
+					}
+				})
+			}
 		}
-	}
+	})
 }
 
-// checkRetired checks, with Retired, what Chromium saw through ch.
+// checkRetired checks, with Retired, what the browser saw through ch.
 func checkRetired(t *testing.T, ch liveChange, saw map[string]string) {
 	t.Helper()
 	for _, end := range liveEnds {
@@ -395,7 +392,7 @@ func checkRetired(t *testing.T, ch liveChange, saw map[string]string) {
 	}
 }
 
-// breaksWithout reports whether, without Retired, Chromium showed one of
+// breaksWithout reports whether, without Retired, the browser showed one of
 // the faults Retired is for: a logout that leaves alice signed in on a
 // path, bob's login hidden on a path, or an old cookie kept beside bob's.
 func breaksWithout(ch liveChange, saw map[string]string) bool {
