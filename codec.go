@@ -424,6 +424,11 @@ func (c *Codec) sealBuffer(rec *Record, now time.Time, nonce []byte, keyID uint3
 	if nonce != nil {
 		copy(raw[headerSize:], nonce)
 	} else {
+		// A fresh read of the kernel's generator per seal, though it is
+		// the dearest step after the AEAD: nonces drawn ahead in a batch,
+		// or from a generator seeded once, would be replayed by every copy
+		// of a VM snapshot restored more than once, reusing nonces under
+		// one key; the kernel reseeds when the hypervisor reports a restore.
 		rand.Read(raw[headerSize:]) // never fails (Go 1.24+)
 	}
 	plain := raw[len(raw):]
