@@ -143,13 +143,26 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 
 // CookieNames returns the names of the cookies a session may span: Name,
 // then Name.1 up to Name.(MaxChunks-1).
-func (m *Manager) CookieNames() []string { return slices.Clone(m.names) }
+func (m *Manager) CookieNames() []string {
+	m.exists("CookieNames")
+	return slices.Clone(m.names)
+}
+
+// exists panics if m is nil, naming method and the fix, rather than leave
+// a nil dereference to the caller: a nil Manager is what New returns with
+// an error, one a package-level variable holds when that error was dropped.
+func (m *Manager) exists(method string) {
+	if m == nil {
+		panic("cookiesession: " + method + " of a nil Manager: a nil one is what New returns with an error, which must be checked")
+	}
+}
 
 // SetMaxLifetime changes Options.MaxLifetime, the bound on every session's
 // MaxAge and IdleTimeout, while sessions are served. Lowering it cuts
 // existing sessions at their next request. It refuses a d that is not a
 // whole number of seconds, as New does.
 func (m *Manager) SetMaxLifetime(d time.Duration) error {
+	m.exists("SetMaxLifetime")
 	if err := wholeSeconds("SetMaxLifetime", d); err != nil {
 		return err
 	}
@@ -160,6 +173,7 @@ func (m *Manager) SetMaxLifetime(d time.Duration) error {
 // middleware (or NewContext, for a session from its Load) put there, or
 // nil. Use it when several Managers are stacked.
 func (m *Manager) FromContext(ctx context.Context) *Session {
+	m.exists("FromContext")
 	s, _ := ctx.Value(managerKey{m}).(*Session)
 	return s
 }
@@ -179,6 +193,7 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // there would run Validate again, without end), and one NewContext put
 // there.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
+	m.exists("Load")
 	if own := m.FromContext(r.Context()); own != nil {
 		own.lock()
 		defer own.unlock()
@@ -332,9 +347,7 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 // inside its own (a global one and a sub-router's) passes the request
 // on: the outer one serves it.
 func (m *Manager) Handler(next http.Handler) http.Handler {
-	if m == nil {
-		panic("cookiesession: Handler of a nil Manager: a nil one is what New returns with an error, which must be checked")
-	}
+	m.exists("Handler")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
 }
 
@@ -408,6 +421,8 @@ func (m *Manager) overlaps(outer *Session) error {
 // overlap itself. Handler checks it against each Manager stacked outside;
 // a framework adapter that stacks Managers itself calls it.
 func (m *Manager) Overlaps(outer *Manager) error {
+	m.exists("Overlaps")
+	outer.exists("Overlaps (its outer Manager)")
 	if outer == m {
 		return nil
 	}

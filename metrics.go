@@ -174,6 +174,7 @@ func (st *stats) countOpen(keyID uint32) bool {
 
 // Metrics returns a snapshot of the Manager's counters and its key ring.
 func (m *Manager) Metrics() Metrics {
+	m.exists("Metrics")
 	st := &m.stats
 	out := Metrics{
 		Opened:   map[string]uint64{},
@@ -208,9 +209,7 @@ func (m *Manager) Metrics() Metrics {
 // Var returns the Metrics as an expvar.Var, for expvar.Publish: its String
 // is the JSON of a fresh snapshot.
 func (m *Manager) Var() expvar.Var {
-	if m == nil {
-		panic("cookiesession: Var of a nil Manager: a nil one is what New returns with an error, which must be checked")
-	}
+	m.exists("Var")
 	return expvar.Func(func() any { return m.Metrics() })
 }
 

@@ -465,29 +465,40 @@ func TestNoMiddlewareNamesTheFix(t *testing.T) {
 	}
 }
 
-// TestNilManagerHandler checks that the Handler of a nil Manager (New's
-// error dropped) panics where the middleware is made, naming the fix,
-// rather than with a nil dereference at every request.
-func TestNilManagerHandler(t *testing.T) {
-	defer func() {
-		if msg, _ := recover().(string); !strings.Contains(msg, "New returns with an error") {
-			t.Errorf("Handler of a nil Manager panicked with %q, want the fix", msg)
-		}
-	}()
+// TestNilManager checks that every method of a nil Manager (New's error
+// dropped, a package-level variable never set) panics naming the method
+// and the fix, rather than with a nil dereference: Handler and Var where
+// the app is wired, the rest at the first request. FromContext returned
+// nil, which then panicked as if the middleware were missing.
+func TestNilManager(t *testing.T) {
 	var m *cookiesession.Manager
-	m.Handler(http.NotFoundHandler())
-}
-
-// TestNilManagerVar checks the same for Var, which expvar would call at
-// every read of /debug/vars.
-func TestNilManagerVar(t *testing.T) {
-	defer func() {
-		if msg, _ := recover().(string); !strings.Contains(msg, "New returns with an error") {
-			t.Errorf("Var of a nil Manager panicked with %q, want the fix", msg)
-		}
-	}()
-	var m *cookiesession.Manager
-	m.Var()
+	live := newFixture(t, cookiesession.Options{}).m
+	s, _ := live.Load(httptest.NewRequest("GET", "/", nil))
+	r := httptest.NewRequest("GET", "/", nil)
+	for name, use := range map[string]func(){
+		"Handler":                      func() { m.Handler(http.NotFoundHandler()) },
+		"Var":                          func() { m.Var() },
+		"Metrics":                      func() { m.Metrics() },
+		"CookieNames":                  func() { m.CookieNames() },
+		"SetMaxLifetime":               func() { _ = m.SetMaxLifetime(time.Hour) },
+		"FromContext":                  func() { m.FromContext(r.Context()) },
+		"Load":                         func() { _, _ = m.Load(r) },
+		"Save":                         func() { _ = m.Save(httptest.NewRecorder(), r, s) },
+		"SaveHeader":                   func() { _ = m.SaveHeader(http.Header{}, s) },
+		"CommitHeader":                 func() { _ = m.CommitHeader(http.Header{}, s, r) },
+		"Overlaps":                     func() { _ = m.Overlaps(live) },
+		"Overlaps (its outer Manager)": func() { _ = live.Overlaps(m) },
+	} {
+		func() {
+			defer func() {
+				msg, _ := recover().(string)
+				if want := name + " of a nil Manager: a nil one is what New returns with an error"; !strings.Contains(msg, want) {
+					t.Errorf("%s of a nil Manager panicked with %q, want %q", name, msg, want)
+				}
+			}()
+			use()
+		}()
+	}
 }
 
 // TestSaveAfterCommitThroughWrapper checks that Save reports a change that

@@ -34,6 +34,7 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // refused with an error and nothing is written (with stacked Managers,
 // FromContext returns the innermost one's; use Manager.FromContext).
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
+	m.exists("Save")
 	if err := m.owns(s); err != nil {
 		return err
 	}
@@ -65,6 +66,7 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // for the caller to copy to its response before the headers are sent.
 // A nil h is refused: it has no room for the lines.
 func (m *Manager) SaveHeader(h http.Header, s *Session) error {
+	m.exists("SaveHeader")
 	if h == nil {
 		return errors.New("cookiesession: SaveHeader needs a header map to write into: give it http.Header{} and copy its lines to the response (CommitHeader takes nil for a response that carries no cookie)")
 	}
@@ -91,6 +93,7 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // middleware commits it, and a commit before would fail the middleware's
 // with a 500. Save it early with Save or SaveHeader.
 func (m *Manager) CommitHeader(h http.Header, s *Session, r *http.Request) error {
+	m.exists("CommitHeader")
 	if s != nil && s.req != nil {
 		return fmt.Errorf("cookiesession: CommitHeader of the session Manager %q's middleware serves: the middleware commits it with the response; to save it early, call Save or SaveHeader", s.mgr.opts.Name)
 	}
