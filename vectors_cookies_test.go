@@ -45,14 +45,16 @@ type vecCookieCase struct {
 
 // vecCookieTokens are the tokens the cookie cases put in headers.
 type vecCookieTokens struct {
-	small, forged, unknown, expired string
-	chunks                          []string // the chunked token as the writer splits it
+	small, forged, unknown, expired, future string
+	chunks                                  []string // the chunked token as the writer splits it
 }
 
 func newVecCookieTokens(g *vecGen) *vecCookieTokens {
 	ts := &vecCookieTokens{small: g.small, forged: g.flip(-1, 0x01)}
 	ts.unknown = g.seal("cookies/unknown", vecKey2, vecNow-600, vecNow-600+vecDay, vecNow, []vecKV{{"a", "b"}})
 	ts.expired = g.seal("cookies/expired", vecKey1, vecNow-2*vecDay, vecNow-vecDay, vecNow-vecDay-60, []vecKV{{"a", "b"}})
+	// Sealed by an instance whose clock is 10 minutes ahead of now.
+	ts.future = g.seal("cookies/future", vecKey1, vecNow+600, vecNow+600+vecDay, vecNow+600, []vecKV{{"a", "b"}})
 	big := g.seal("cookies/chunked", vecKey1, vecNow-600, vecNow-600+vecDay, vecNow, []vecKV{{"big", strings.Repeat("c", 500)}})
 	// Each cookie's name plus value is at most vecCookieSize (section 5).
 	for i := 0; big != ""; i++ {
@@ -124,6 +126,8 @@ func vecCookieCases() []vecCookieCase {
 		{name: "unknown_key_error", desc: "none opens: an unknown key id tried later is the error",
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session=" + ts.unknown },
 			class:  "unknown_key", keep: true},
+		{name: "future_kept", desc: "one cookie created more than 60 s ahead: refused, and kept like an unknown key id",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.future }, class: "invalid", keep: true},
 		{name: "repeated_forged", desc: "one value twice is one cookie (step 2): refused and cleared, where two values are kept",
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session=" + ts.forged }, class: "invalid"},
 		{name: "fifth_of_twelve", desc: "of twelve base cookies the first five are tried",
