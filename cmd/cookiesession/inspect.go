@@ -11,6 +11,7 @@ import (
 	"maps"
 	"math"
 	"net/http"
+	"net/textproto"
 	"slices"
 	"strconv"
 	"strings"
@@ -188,21 +189,30 @@ func cookieRequest(name, input string) (*http.Request, error) {
 		return nil, err
 	}
 	r.Header.Set("Cookie", input)
-	if len(r.CookiesNamed(name)) == 0 {
-		return nil, fmt.Errorf("no cookie named %q in the input (found: %s)", name, cookieNames(r))
+	if names := cookieNames(input); !slices.Contains(names, name) {
+		found := "none"
+		for i, n := range names {
+			names[i] = strconv.Quote(n)
+			found = strings.Join(names[:i+1], ", ")
+		}
+		return nil, fmt.Errorf("no cookie named %q in the input (found: %s)", name, found)
 	}
 	return r, nil
 }
 
-func cookieNames(r *http.Request) string {
+// cookieNames returns the names in a Cookie header as the Manager reads
+// them (FORMAT.md section 5, step 1), once each. net/http's parser drops a
+// cookie whose value holds a tab or a lone quote; the Manager reads it and
+// refuses it as bad encoding, and that is the reason to print.
+func cookieNames(header string) []string {
 	var names []string
-	for _, c := range r.Cookies() {
-		names = append(names, strconv.Quote(c.Name))
+	for part := range strings.SplitSeq(header, ";") {
+		name, _, _ := strings.Cut(textproto.TrimString(part), "=")
+		if name = textproto.TrimString(name); name != "" && !slices.Contains(names, name) {
+			names = append(names, name)
+		}
 	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(slices.Compact(names), ", ")
+	return names
 }
 
 // noteChunksBeyond warns when the input carries a chunk the options will
@@ -210,7 +220,7 @@ func cookieNames(r *http.Request) string {
 // which says nothing about the real cause.
 func (e *env) noteChunksBeyond(r *http.Request, name string, maxChunks int) {
 	next := name + "." + strconv.Itoa(maxChunks)
-	if len(r.CookiesNamed(next)) > 0 {
+	if slices.Contains(cookieNames(r.Header.Get("Cookie")), next) {
 		fmt.Fprintf(e.stderr, "cookiesession inspect: note: the input also has cookie %q, beyond -max-chunks %d\n", next, maxChunks)
 	}
 }

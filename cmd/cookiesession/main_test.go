@@ -969,6 +969,11 @@ func TestInspectRefused(t *testing.T) {
 		{"no such cookie", nil, "theme=dark; sid=" + good, `no cookie named "session" in the input (found: "theme", "sid")`},
 		{"empty input", nil, "  \n", "no token given"},
 		{"empty cookie", nil, "a=b; session=; c=d", "token of 0 bytes is too short to be valid"},
+		// Values net/http's parser drops, which the Manager reads and
+		// refuses (FORMAT.md section 5, step 1): the reason is what a
+		// server logs, not that there is no such cookie.
+		{"lone quote", nil, `a=b; session="` + good, "cookiesession: bad encoding: illegal base64 data at input byte 0"},
+		{"tab in value", nil, "a=b; session=\t" + good, "cookiesession: bad encoding: illegal base64 data at input byte 0"},
 		// A token copied from a terminal that wrapped it: without the
 		// line break named, net/http drops the cookie and the message
 		// says there is none.
