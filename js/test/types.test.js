@@ -31,7 +31,9 @@ it('runs the uses test/types/usage.ts type-checks, without a refusal', async () 
   const { outputText } = ts.transpileModule(readFileSync(usage, 'utf8'), { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } });
   const code = outputText.replaceAll("'../../src/index.js'", JSON.stringify(pathToFileURL(join(jsDir, 'src', 'index.js')).href));
   assert.notEqual(code, outputText, 'the import of src/index.js');
-  const { use } = await import(`data:text/javascript,${encodeURIComponent(code)}`);
+  // In base64: Bun 1.4.5 loads a percent-encoded data: URL whose text holds a '.' as a file
+  // asset, a module with only a default export (oven-sh/bun issue 32057).
+  const { use } = await import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
   const text = ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]);
   const cookies = new SessionCookies(parseKeyRing(text), { name: 'session', sameSite: 'strict', maxChunks: 2, maxLifetime: 30 * 86400 });
   assert.deepEqual(use(text, null), cookies.clear());
