@@ -89,8 +89,11 @@ export function parseKeyRing(text) {
 // error for its first byte only. The text is never echoed.
 function wrapping(s) {
   const quoted = s.length > 1 && s[0] === s.at(-1) && (s[0] === '"' || s[0] === "'");
+  const assigned = /^(?:export )?COOKIESESSION_KEYS=/.exec(s);
   const unwrapped = [
-    [quoted ? attempt(() => JSON.parse(s)) ?? s.slice(1, -1) : null, 'inside quotes that are part of the value: remove them, so that it starts with {'],
+    [assigned ? unquote(s.slice(assigned[0].length)) : null,
+      'as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone'],
+    [quoted ? unquote(s) : null, 'inside quotes that are part of the value: remove them, so that it starts with {'],
     [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],
     [s.includes('\\n') ? (quoted ? s.slice(1, -1) : s).replace(/\\([nrt"])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"' })[c]) : null,
       "with its line breaks written as \\n (the text of a JSON or YAML string kept without its quotes): set the variable to the ring's text itself, without quotes around it"],
@@ -105,6 +108,13 @@ function wrapping(s) {
     return "looks like a file path, not the key ring's JSON text: set the variable to the file's content";
   }
   return '';
+}
+
+// unquote returns s without one pair of surrounding quotes, JSON string
+// escapes undone, or s itself if it has none.
+function unquote(s) {
+  if (s.length < 2 || s[0] !== s.at(-1) || (s[0] !== '"' && s[0] !== "'")) return s;
+  return (s[0] === '"' && attempt(() => JSON.parse(s))) || s.slice(1, -1);
 }
 
 // attempt returns what f returns, or undefined if it throws.

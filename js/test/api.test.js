@@ -560,6 +560,9 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       [`"${JSON.stringify(JSON.parse(text), null, 2).replaceAll('\n', '\\n')}"`, /with its line breaks written as \\n/],
       [btoa(text), /encoded in base64: set it to the decoded JSON text$/],
       [Buffer.from(text).toString('base64url'), /encoded in base64/],
+      [`COOKIESESSION_KEYS=${text}`, /holds the key ring as a whole \.env line \(COOKIESESSION_KEYS=\.\.\., perhaps after export\): set the variable to the value alone$/],
+      [`export COOKIESESSION_KEYS='${text}'`, /as a whole \.env line/],
+      [`COOKIESESSION_KEYS=${JSON.stringify(text)}`, /as a whole \.env line/],
       ['./keys/ring.json', /looks like a file path, not the key ring's JSON text: set the variable to the file's content$/],
     ];
     for (const [mangled, want] of cases) {
