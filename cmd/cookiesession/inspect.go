@@ -17,6 +17,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -142,6 +143,9 @@ func writeSession(e *env, in inspection) error {
 		text, err := json.Marshal(v.Value)
 		if err != nil {
 			return err
+		}
+		if v.Go != "" {
+			text = []byte(v.Go)
 		}
 		fmt.Fprintf(tw, "value %s\t%s\t%s\n", strconv.Quote(k), v.Type, text)
 	}
@@ -341,10 +345,14 @@ func (l ownLifetime) String() string {
 }
 
 // typedValue shows a value with its Go type, which the session keeps: an
-// int and an int64 look the same in plain JSON.
+// int and an int64 look the same in plain JSON. Go is set only for a value
+// holding text that is not UTF-8, which JSON cannot carry (encoding/json
+// writes U+FFFD for each such byte): the value as Go source spells it,
+// byte for byte.
 type typedValue struct {
 	Type  string `json:"type"`
 	Value any    `json:"value"`
+	Go    string `json:"go,omitempty"`
 }
 
 func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) inspection {
@@ -373,26 +381,54 @@ func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) insp
 }
 
 // describeValue names v's type as Go source spells it and renders the value
-// so that encoding/json can print it losslessly.
+// so that encoding/json can print it losslessly, or, for text that is not
+// UTF-8, sets Go.
 func describeValue(v any) typedValue {
+	if !validText(v) {
+		tv := typedValue{Type: fmt.Sprintf("%T", v), Value: v, Go: fmt.Sprintf("%#v", v)}
+		if raw, ok := v.(json.RawMessage); ok {
+			// Embedded as is, it would make the output invalid UTF-8.
+			tv.Value, tv.Go = string(raw), "json.RawMessage("+strconv.Quote(string(raw))+")"
+		}
+		return tv
+	}
 	switch x := v.(type) {
 	case nil:
-		return typedValue{"nil", nil}
+		return typedValue{Type: "nil", Value: nil}
 	case []byte:
-		return typedValue{"[]byte", x} // standard base64, as encoding/json writes it
+		return typedValue{Type: "[]byte", Value: x} // standard base64, as encoding/json writes it
 	case json.RawMessage:
-		return typedValue{"json.RawMessage", x}
+		return typedValue{Type: "json.RawMessage", Value: x}
 	case time.Time:
-		return typedValue{"time.Time", x.Format(time.RFC3339Nano)}
+		return typedValue{Type: "time.Time", Value: x.Format(time.RFC3339Nano)}
 	case time.Duration:
-		return typedValue{"time.Duration", x.String()}
+		return typedValue{Type: "time.Duration", Value: x.String()}
 	case float64:
-		return typedValue{"float64", jsonFloat(x, 64)}
+		return typedValue{Type: "float64", Value: jsonFloat(x, 64)}
 	case float32:
-		return typedValue{"float32", jsonFloat(float64(x), 32)}
+		return typedValue{Type: "float32", Value: jsonFloat(float64(x), 32)}
 	default:
-		return typedValue{fmt.Sprintf("%T", v), v}
+		return typedValue{Type: fmt.Sprintf("%T", v), Value: v}
 	}
+}
+
+// validText reports whether every string in v is UTF-8.
+func validText(v any) bool {
+	switch x := v.(type) {
+	case string:
+		return utf8.ValidString(x)
+	case json.RawMessage:
+		return utf8.Valid(x)
+	case []string:
+		return !slices.ContainsFunc(x, func(s string) bool { return !utf8.ValidString(s) })
+	case map[string]string:
+		for k, s := range x {
+			if !utf8.ValidString(k) || !utf8.ValidString(s) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // jsonFloat keeps NaN and the infinities, which JSON numbers cannot hold,

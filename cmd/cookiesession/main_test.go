@@ -17,6 +17,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -744,6 +745,7 @@ type inspected struct {
 	Values map[string]struct {
 		Type  string          `json:"type"`
 		Value json.RawMessage `json:"value"`
+		Go    string          `json:"go"`
 	} `json:"values"`
 }
 
@@ -806,6 +808,44 @@ func TestInspectValid(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInspectNotUTF8 checks that a value holding text that is not UTF-8
+// (a Go string may hold any bytes) is shown byte for byte, as Go source
+// spells it: -json printed U+FFFD for each such byte of a string, and a
+// json.RawMessage's bytes as they were, which made the output invalid
+// UTF-8 that jq and Python refuse.
+func TestInspectNotUTF8(t *testing.T) {
+	path := newRingFile(t)
+	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(),
+		"bin", "a\xffb", "doc", json.RawMessage("\"\xfe\""), "tags", []string{"ok", "\xc3"},
+		"attrs", map[string]string{"k": "\x80"}, "plain", "é")
+	want := map[string][2]string{
+		"bin":   {"string", `"a\xffb"`},
+		"doc":   {"json.RawMessage", `json.RawMessage("\"\xfe\"")`},
+		"tags":  {"[]string", `[]string{"ok", "\xc3"}`},
+		"attrs": {"map[string]string", `map[string]string{"k":"\x80"}`},
+		"plain": {"string", ""},
+	}
+	out := mustCLI(t, "inspect", "-ring", path, "-json", token)
+	if !utf8.ValidString(out) {
+		t.Errorf("inspect -json printed invalid UTF-8:\n%s", out)
+	}
+	got := decodeInspection(t, out)
+	for k, w := range want {
+		if g := got.Values[k]; g.Type != w[0] || g.Go != w[1] {
+			t.Errorf("value %q: type %s, go %q; want %s, %q", k, g.Type, g.Go, w[0], w[1])
+		}
+	}
+	text := mustCLI(t, "inspect", "-ring", path, token)
+	for k, w := range want {
+		if w[1] == "" {
+			w[1] = `"é"`
+		}
+		if line := `value "` + k + `"`; !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(line) + ` +` + regexp.QuoteMeta(w[0]) + ` +` + regexp.QuoteMeta(w[1]) + `$`).MatchString(text) {
+			t.Errorf("inspect output lacks the line %s %s %s:\n%s", line, w[0], w[1], text)
+		}
 	}
 }
 
