@@ -431,6 +431,12 @@ func TestIdleTimeoutExpiry(t *testing.T) {
 			t.Errorf("sealed at fixedNow+%v, opened at its deadline: %v, want ErrExpired", row.sealedAfter, err)
 		}
 	}
+	// The shortest idle timeout, one second, ends the token a second after
+	// it was sealed.
+	short := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{MaxAge: time.Hour, IdleTimeout: time.Second})
+	if got := short.Expiry(fixedNow, fixedNow); !got.Equal(fixedNow.Add(time.Second)) {
+		t.Errorf("IdleTimeout 1s: Expiry = %v, want fixedNow+1s", got)
+	}
 }
 
 // TestSealFillsRecord checks the fields Seal fills in on a zero Record.
@@ -458,15 +464,30 @@ func TestSealFillsRecord(t *testing.T) {
 	if t2 := sealAt(t, c, &rec, now); t2 == token {
 		t.Errorf("re-sealing gave the same token: the nonce was not fresh")
 	}
+	// Set fields are cut to whole seconds in the Record, as the token
+	// carries them, down to a single nanosecond.
+	set := cookiesession.Record{Created: fixedNow.Add(time.Nanosecond), Expires: fixedNow.Add(time.Minute + time.Nanosecond),
+		Lifetime: cookiesession.Lifetime{MaxAge: 2*time.Hour + time.Nanosecond, IdleTimeout: time.Hour + time.Nanosecond}}
+	sealAt(t, c, &set, now)
+	if !set.Created.Equal(fixedNow) || !set.Expires.Equal(fixedNow.Add(time.Minute)) ||
+		set.Lifetime != (cookiesession.Lifetime{MaxAge: 2 * time.Hour, IdleTimeout: time.Hour}) {
+		t.Errorf("sealed Created %v, Expires %v, Lifetime %+v; want them in whole seconds", set.Created, set.Expires, set.Lifetime)
+	}
 }
 
 // TestSealRefusesBadRecords covers records Seal must not produce tokens for.
 func TestSealRefusesBadRecords(t *testing.T) {
-	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{})
+	// The longest MaxAge a token carries, 2^32-1 s (136 years), keeps a
+	// session created in 1970 running: before 1970 is refused as such, not
+	// as expired, and 1970 itself seals and opens.
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{MaxAge: (1<<32 - 1) * time.Second})
 	_, err := c.SealAt(&cookiesession.Record{Created: time.Unix(-1, 0)}, fixedNow)
 	checkErrRules(t, err)
-	if err == nil {
-		t.Errorf("sealing a session created before 1970 succeeded")
+	if err == nil || errors.Is(err, cookiesession.ErrExpired) || !strings.Contains(err.Error(), "created before 1970") {
+		t.Errorf("sealing a session created before 1970: %v, want an error saying so", err)
+	}
+	if rec := openAt(t, c, sealAt(t, c, &cookiesession.Record{Created: time.Unix(0, 0)}, fixedNow), fixedNow); rec.Created.Unix() != 0 {
+		t.Errorf("a session created at the epoch opened with Created %v", rec.Created)
 	}
 	_, err = c.SealAt(&cookiesession.Record{Created: fixedNow.Add(-time.Hour), Expires: fixedNow}, fixedNow)
 	checkErrRules(t, err)
@@ -520,6 +541,12 @@ func TestSealRefusesUnopenableTimes(t *testing.T) {
 				t.Errorf("%s: %v matches %v", row.name, err, sentinel)
 			}
 		}
+	}
+	// 2^62 itself is in range for Created too, seen from a now that it
+	// does not lie beyond by more than the clock skew.
+	edge, last := cookiesession.Record{Created: time.Unix(max, 0), Expires: time.Unix(max, 0)}, time.Unix(max-1, 0)
+	if rec := openAt(t, c, sealAt(t, c, &edge, last), last); rec.Created.Unix() != max {
+		t.Errorf("created at 2^62: opened with Created %d", rec.Created.Unix())
 	}
 	for _, rec := range []cookiesession.Record{
 		{Created: time.Now().Add(time.Hour)},
@@ -606,6 +633,7 @@ func TestNewCodecOptions(t *testing.T) {
 		"negative len":          {cookiesession.CodecOptions{Name: "s", MaxTokenLen: -1}, "MaxTokenLen -1 is negative"},
 		"sub-second age":        {cookiesession.CodecOptions{Name: "s", MaxAge: time.Millisecond}, "MaxAge 1ms is under a second"},
 		"sub-second idle":       {cookiesession.CodecOptions{Name: "s", IdleTimeout: time.Millisecond}, "IdleTimeout 1ms is under a second"},
+		"nanosecond idle":       {cookiesession.CodecOptions{Name: "s", IdleTimeout: time.Nanosecond}, "IdleTimeout 1ns is under a second"},
 		"len below a seal":      {cookiesession.CodecOptions{Name: "s", MaxTokenLen: cookiesession.MinTokenLen - 1}, ""},
 		"age past 2^32-1s":      {cookiesession.CodecOptions{Name: "s", MaxAge: 1 << 32 * time.Second}, "MaxAge 1193046h28m16s is longer than a token carries"},
 		"lifetime past 2^32-1s": {cookiesession.CodecOptions{Name: "s", MaxLifetime: 1 << 32 * time.Second}, "MaxLifetime 1193046h28m16s is longer"},
@@ -674,8 +702,8 @@ func TestSealExpiredNamesTheCause(t *testing.T) {
 			t.Errorf("%s: SealAt: %v, want an expired *TokenError", row.name, err)
 			continue
 		}
-		if te.Reason != row.reason {
-			t.Errorf("%s: Reason %q, want %q", row.name, te.Reason, row.reason)
+		if te.Reason != row.reason || te.KeyID != 0 {
+			t.Errorf("%s: Reason %q, KeyID %08x; want %q and no key: nothing was sealed", row.name, te.Reason, te.KeyID, row.reason)
 		}
 	}
 }

@@ -220,6 +220,7 @@ func TestSetLifetimeRefusesBadDurations(t *testing.T) {
 		{cookiesession.Lifetime{MaxAge: -time.Second}, "SetLifetime: MaxAge -1s is not between"},
 		{cookiesession.Lifetime{IdleTimeout: -time.Hour}, "SetLifetime: IdleTimeout -1h0m0s is not between"},
 		{cookiesession.Lifetime{IdleTimeout: time.Millisecond}, "SetLifetime: IdleTimeout"},
+		{cookiesession.Lifetime{MaxAge: time.Nanosecond}, "SetLifetime: MaxAge 1ns"},
 		{cookiesession.Lifetime{MaxAge: 1 << 33 * time.Second}, "SetLifetime: MaxAge 2386092h56m32s is not between"},
 	} {
 		if err := s.SetLifetime(c.l); err == nil || !strings.Contains(err.Error(), c.says) {
