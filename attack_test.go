@@ -65,6 +65,29 @@ func TestTossedCookieDoesNotEndTheSession(t *testing.T) {
 	}
 }
 
+// TestTossedExpiredTokenLendsNoLifetime: the genuine session, found after
+// an authentic but expired token of the name (the user's own old
+// "remember me" cookie left under another Path, or one an attacker
+// signed in to), opens with its own lifetime. The expired token's was
+// read before its deadline refused it, and the genuine one, sealed as
+// version 1, carries none to replace it.
+func TestTossedExpiredTokenLendsNoLifetime(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: time.Hour, BrowserSession: true}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	f.clock.Advance(2 * time.Hour)
+	genuine := loginToken(t, f, "victim")
+	s, err := f.m.Load(tossedRequest("session=" + b.vals["session"] + "; session=" + genuine))
+	if err != nil || s.GetString("user") != "victim" || s.Lifetime() != (cookiesession.Lifetime{}) {
+		t.Errorf("Load: user %q, lifetime %+v, err %v; want victim's session with no lifetime of its own", s.GetString("user"), s.Lifetime(), err)
+	}
+}
+
 // TestRepeatedCookieIsOneCookie: a cookie sent twice with one value is one
 // cookie, not a tossed one. A Lambda function URL's event carries every
 // cookie both in its cookies array and in headers.cookie, and

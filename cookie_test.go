@@ -176,6 +176,9 @@ func TestDestroyUnderCookieFlood(t *testing.T) {
 		sessionOf(t, r).Destroy()
 	})).ServeHTTP(rec, r)
 	requireCleared(t, rec.Result().Header, "session", "session.1", "session.2")
+	if lines := f.log.lines("request cookies ignored"); len(lines) != 1 || !strings.Contains(lines[0], "cookies, more than 3000") {
+		t.Errorf("debug log %q, want one line saying the request's cookies were ignored", lines)
+	}
 }
 
 // TestParallelResponsesKeepTheSession checks two parallel requests of one
@@ -457,6 +460,7 @@ func TestQuotedCookieValue(t *testing.T) {
 		{"open quote only", 10, func(v string) string { return `"` + v }, false},
 		{"close quote only", 10, func(v string) string { return v + `"` }, false},
 		{"quoted twice", 10, func(v string) string { return quote(quote(v)) }, false},
+		{"a lone quote", 10, func(string) string { return `"` }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -582,6 +586,8 @@ func TestCookieNameSpacing(t *testing.T) {
 		" \tsession=" + a + " ",
 		"other=1;session=" + a + ";session=" + b,
 		"session=" + a + "; session =" + b,
+		"; session=" + a,
+		"=x;;session=" + a,
 	} {
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Header.Set("Cookie", header)
@@ -652,10 +658,17 @@ func TestChunkBudget(t *testing.T) {
 			t.Fatal(err)
 		}
 		var sizes []int
+		req := httptest.NewRequest("GET", "/", nil)
 		for _, ck := range largestSession(t, m) {
 			if ck.MaxAge >= 0 {
 				sizes = append(sizes, len(ck.Name)+len(ck.Value))
+				req.AddCookie(ck)
 			}
+		}
+		// The largest session loads back, its token as long as the chunks
+		// hold (MaxTokenLen itself, where that is a token's length).
+		if s, err := m.Load(req); err != nil || s.IsNew() {
+			t.Errorf("MaxChunks %d, Partitioned %t: the largest session does not load back: %v", c.opts.MaxChunks, c.opts.Partitioned, err)
 		}
 		// A token's length is never 4k+1 (base64url of whole bytes, no
 		// padding), so the last cookie may end a byte short.
