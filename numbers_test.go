@@ -32,6 +32,8 @@ func TestNumericGetters(t *testing.T) {
 	}{
 		{"int64 5", int64(5), want{5, 5, 5, 5, 5, true, 5, true}},
 		{"int32 -3", int32(-3), want{-3, -3, 0, -3, -3, true, -3, true}},
+		{"int8 -7", int8(-7), want{-7, -7, 0, -7, -7, true, -7, true}},
+		{"int16 -300", int16(-300), want{-300, -300, 0, -300, 0, false, -300, true}},
 		{"uint8 200", uint8(200), want{200, 200, 200, 200, 0, false, 200, true}},
 		{"uint64 max", uint64(math.MaxUint64), want{0, 0, math.MaxUint64, 0, 0, false, 0, false}},
 		{"int64 min", int64(math.MinInt64), want{math.MinInt64, math.MinInt64, 0, -(1 << 63), 0, false, -(1 << 63), true}},

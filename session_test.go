@@ -173,6 +173,10 @@ func TestGetAs(t *testing.T) {
 	if _, ok := cookiesession.GetAs[*int](s, "none"); ok {
 		t.Error("GetAs[*int] on a stored nil succeeded: a nil is not a *int")
 	}
+	// A missing key is not a stored nil, for an interface T too.
+	if v, ok := cookiesession.GetAs[any](s, "missing"); ok || v != nil {
+		t.Errorf("GetAs[any] on a missing key = %v, %v; want nil, false", v, ok)
+	}
 }
 
 // TestGetAsNamedTypes checks that GetAs converts to a named type of the
