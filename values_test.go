@@ -79,6 +79,8 @@ func roundTripRows() []struct {
 		{"string unicode", "héllo, 世界 🎉"},
 		{"string invalid utf8", "\xff\xfe\xc3"},
 		{"string nul", "a\x00b"},
+		{"string of 127 bytes: the longest one-byte length", strings.Repeat("s", 127)},
+		{"string of 128 bytes: the shortest two-byte length", strings.Repeat("s", 128)},
 		{"bytes empty", []byte{}},
 		{"bytes binary", []byte{0, 1, 0xfe, 0xff}},
 		{"bool true", true},
@@ -127,6 +129,7 @@ func roundTripRows() []struct {
 		{"duration max", time.Duration(math.MaxInt64)},
 		{"strings", []string{"a", "", "é", "\xff"}},
 		{"strings empty", []string{}},
+		{"strings 127 elements: the largest one-byte count", strings.Split(strings.Repeat(",", 126), ",")},
 		{"string map", map[string]string{"": "", "k": "v", "ключ": "\xff"}},
 		{"string map empty", map[string]string{}},
 		{"json object", json.RawMessage(`{"a":[1,2,{"b":null}]}`)},
@@ -182,6 +185,32 @@ func TestValuesManyKindsInOneToken(t *testing.T) {
 	}
 	if a, b := v.AppendEncoded(nil), rec.Values.AppendEncoded(nil); string(a) != string(b) {
 		t.Errorf("encoding changed across a round trip")
+	}
+}
+
+// TestManyValuesTokenLen: a values count of 128 or more takes a varint of
+// two bytes or more, and sealing sizes the token from it: TokenLen must
+// give the token's length, and the token must open to every value, on
+// each side of a varint's byte boundaries.
+func TestManyValuesTokenLen(t *testing.T) {
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{MaxTokenLen: 1 << 17})
+	for _, n := range []int{127, 128, 16383, 16384} {
+		// Built by hand, in one pass: n Sets would splice n times. Key i
+		// is i in three bytes, big-endian, so the keys ascend; each holds nil.
+		enc := binary.AppendUvarint(nil, uint64(n))
+		for i := range n {
+			enc = append(enc, 3, byte(i>>16), byte(i>>8), byte(i), 0)
+		}
+		v, err := cookiesession.DecodeValues(enc)
+		if err != nil {
+			t.Fatalf("%d values: DecodeValues: %v", n, err)
+		}
+		rec := cookiesession.Record{Values: v}
+		want := c.TokenLen(&rec)
+		token := sealAt(t, c, &rec, fixedNow)
+		if opened := openAt(t, c, token, fixedNow); len(token) != want || opened.Values.Len() != n {
+			t.Errorf("%d values: token of %d bytes, TokenLen %d; opened %d values", n, len(token), want, opened.Values.Len())
+		}
 	}
 }
 
