@@ -214,6 +214,28 @@ func TestManyValuesTokenLen(t *testing.T) {
 	}
 }
 
+// TestValuesKeyEdges reads back from a token the smallest entry, the empty
+// key holding nil (two bytes: the decoder bounds the count by it), and a
+// key of 128 bytes, the first whose length takes two bytes; its last byte,
+// 0x01, is the string tag a reader taking the length's first byte alone
+// would see.
+func TestValuesKeyEdges(t *testing.T) {
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{})
+	long := strings.Repeat("k", 127) + "\x01"
+	for _, pairs := range [][]any{{"", nil}, {long, "v", "z", "w"}} {
+		v := valuesOf(t, pairs...)
+		rec := openAt(t, c, sealAt(t, c, &cookiesession.Record{Values: v}, fixedNow), fixedNow)
+		for i := 0; i < len(pairs); i += 2 {
+			if got, ok := rec.Values.Get(pairs[i].(string)); !ok || got != pairs[i+1] {
+				t.Errorf("key of %d bytes: Get = %#v, %v; want %#v", len(pairs[i].(string)), got, ok, pairs[i+1])
+			}
+		}
+		if rec.Values.Len() != len(pairs)/2 {
+			t.Errorf("opened %d values, want %d", rec.Values.Len(), len(pairs)/2)
+		}
+	}
+}
+
 // TestNilAndEmptyCollapse documents what the wire does not keep: a nil and
 // an empty []byte, []string or map[string]string both come back from a
 // token as an empty, non-nil value of the same type.
@@ -478,6 +500,8 @@ func hostileValueEncodings() map[string][]byte {
 		"map duplicate key":         wireBytes(1, 1, "k", smap, 2, 1, "a", 0, 1, "a", 0),
 		"map value truncated":       wireBytes(1, 1, "k", smap, 1, 1, "a", 5, "x"),
 		"strings element truncated": wireBytes(1, 1, "k", strs, 2, 1, "a"),
+		"second entry missing":      wireBytes(2, 0, str, 1, "x"),
+		"string length missing":     wireBytes(1, 0, str),
 	}
 }
 
