@@ -79,7 +79,13 @@ func TestTossedExpiredTokenLendsNoLifetime(t *testing.T) {
 		if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: time.Hour, BrowserSession: true}); err != nil {
 			t.Fatal(err)
 		}
+		if err := s.Set("user", "mallory"); err != nil {
+			t.Fatal(err)
+		}
 	})
+	if b.vals["session"] == "" {
+		t.Fatal("no session cookie issued")
+	}
 	f.clock.Advance(2 * time.Hour)
 	genuine := loginToken(t, f, "victim")
 	s, err := f.m.Load(tossedRequest("session=" + b.vals["session"] + "; session=" + genuine))
