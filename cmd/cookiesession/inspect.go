@@ -147,7 +147,11 @@ func writeSession(e *env, in inspection) error {
 		if v.Go != "" {
 			text = []byte(v.Go)
 		}
-		fmt.Fprintf(tw, "value %s\t%s\t%s\n", strconv.Quote(k), v.Type, text)
+		name := strconv.Quote(k)
+		if v.GoKey {
+			name = k
+		}
+		fmt.Fprintf(tw, "value %s\t%s\t%s\n", name, v.Type, text)
 	}
 	return tw.Flush()
 }
@@ -348,11 +352,26 @@ func (l ownLifetime) String() string {
 // int and an int64 look the same in plain JSON. Go is set only for a value
 // holding text that is not UTF-8, which JSON cannot carry (encoding/json
 // writes U+FFFD for each such byte): the value as Go source spells it,
-// byte for byte.
+// byte for byte. GoKey is set when the value's name in -json is its key as
+// Go source spells it (see jsonKey).
 type typedValue struct {
 	Type  string `json:"type"`
 	Value any    `json:"value"`
 	Go    string `json:"go,omitempty"`
+	GoKey bool   `json:"go_key,omitempty"`
+}
+
+// jsonKey returns the name of the key k in the values of -json, and
+// whether it is k as Go source spells it. JSON cannot carry text that is
+// not UTF-8: encoding/json writes U+FFFD for each such byte, so that two
+// keys got one name and a reader kept one of their values. A key that
+// begins with a quote is spelled too, so that no key's own text is the
+// spelling of another.
+func jsonKey(k string) (string, bool) {
+	if utf8.ValidString(k) && !strings.HasPrefix(k, `"`) {
+		return k, false
+	}
+	return strconv.Quote(k), true
 }
 
 func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) inspection {
@@ -375,7 +394,10 @@ func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) insp
 	}
 	for _, k := range s.Keys() {
 		v, _ := s.Get(k)
-		out.Values[k] = describeValue(v)
+		name, spelled := jsonKey(k)
+		tv := describeValue(v)
+		tv.GoKey = spelled
+		out.Values[name] = tv
 	}
 	return out
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -746,6 +747,7 @@ type inspected struct {
 		Type  string          `json:"type"`
 		Value json.RawMessage `json:"value"`
 		Go    string          `json:"go"`
+		GoKey bool            `json:"go_key"`
 	} `json:"values"`
 }
 
@@ -845,6 +847,42 @@ func TestInspectNotUTF8(t *testing.T) {
 		}
 		if line := `value "` + k + `"`; !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(line) + ` +` + regexp.QuoteMeta(w[0]) + ` +` + regexp.QuoteMeta(w[1]) + `$`).MatchString(text) {
 			t.Errorf("inspect output lacks the line %s %s %s:\n%s", line, w[0], w[1], text)
+		}
+	}
+}
+
+// TestInspectKeyNotUTF8 checks that -json names a key that is not UTF-8
+// as Go source spells it, marked go_key: encoding/json wrote U+FFFD for
+// each byte that is not UTF-8, so "k\xfe" and "k\xff" got one name, and
+// a reader kept one of the two values. A key that begins with a quote is
+// spelled too, so that its text cannot be another key's name.
+func TestInspectKeyNotUTF8(t *testing.T) {
+	path := newRingFile(t)
+	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(),
+		"k\xfe", "a", "k\xff", "b", `"k\xfe"`, "c", "plain", "d")
+	want := map[string][2]string{ // the name in -json: the value, and whether go_key is set
+		`"k\xfe"`:      {`"a"`, "true"},
+		`"k\xff"`:      {`"b"`, "true"},
+		`"\"k\\xfe\""`: {`"c"`, "true"},
+		"plain":        {`"d"`, "false"},
+	}
+	out := mustCLI(t, "inspect", "-ring", path, "-json", token)
+	got := decodeInspection(t, out)
+	if len(got.Values) != len(want) {
+		t.Errorf("inspect -json gave %d values, want %d:\n%s", len(got.Values), len(want), out)
+	}
+	for name, w := range want {
+		if g, ok := got.Values[name]; !ok || string(g.Value) != w[0] || strconv.FormatBool(g.GoKey) != w[1] {
+			t.Errorf("value named %s: %s, go_key %t (present %t); want %s, go_key %s", name, g.Value, g.GoKey, ok, w[0], w[1])
+		}
+	}
+	text := mustCLI(t, "inspect", "-ring", path, token)
+	for name, w := range want {
+		if w[1] == "false" {
+			name = strconv.Quote(name)
+		}
+		if !regexp.MustCompile(`(?m)^value ` + regexp.QuoteMeta(name) + ` +string +` + regexp.QuoteMeta(w[0]) + `$`).MatchString(text) {
+			t.Errorf("inspect output lacks the value %s:\n%s", name, text)
 		}
 	}
 }
