@@ -80,9 +80,6 @@ type Manager struct {
 	stackedLogged atomic.Bool
 	// validateChangedLogged: Options.Validate changed the copy it is given.
 	validateChangedLogged atomic.Bool
-	// assertionLogged: a handler's type assertion on the middleware's
-	// writer panicked.
-	assertionLogged atomic.Bool
 	// readLateLogged: a session was first read after its response went
 	// out, without Vary: Cookie.
 	readLateLogged atomic.Bool
@@ -394,10 +391,6 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 				removeOurs(w.Header(), m.lineNames)
 			}
 			s.mu.Unlock()
-			if p := recover(); p != nil { // nil: runtime.Goexit, which goes on
-				st.writer.failedAssertion(p)
-				panic(p) // the same value, from a frame above the handler's, which stays on the stack
-			}
 		}
 	}()
 	next.ServeHTTP(&st.writer, &st.req)

@@ -307,29 +307,6 @@ func (w *responseWriter) lateForeign() {
 	}
 }
 
-// writerType names the middleware's writer as a failed type assertion
-// names it.
-var writerType = reflect.TypeFor[*responseWriter]().String()
-
-// failedAssertion logs, once per Manager, a panic p of a type assertion on
-// this writer: w.(http3.Settingser) with no ok, as webtransport-go's
-// Upgrade writes it, finds an interface of the writer underneath that
-// this one cannot have without importing its package. The panic goes on,
-// but its message names this package's writer, not the fix.
-func (w *responseWriter) failedAssertion(p any) {
-	var te *runtime.TypeAssertionError
-	if err, ok := p.(error); !ok || !errors.As(err, &te) || !strings.Contains(te.Error(), writerType) {
-		return
-	}
-	m, r := w.st.session.mgr, w.st.session.req
-	if m.assertionLogged.Swap(true) {
-		return
-	}
-	m.logger.WarnContext(r.Context(), "cookiesession: a type assertion on the middleware's ResponseWriter panicked: it passes on Flush, Hijack, Push and ReadFrom, and reaches the rest through Unwrap (logged once)",
-		slog.String("path", urlPath(r)), slog.String("panic", te.Error()),
-		slog.String("fix", "find the interface under the middleware's writer: while w.(T) fails, w = w.(interface{ Unwrap() http.ResponseWriter }).Unwrap(); then pass that writer to the code that asserts (README, Wrappers)"))
-}
-
 // Push passes an HTTP/2 server push on; http.ResponseController has no
 // Push, so without this method the wrapper would hide it.
 func (w *responseWriter) Push(target string, opts *http.PushOptions) error {

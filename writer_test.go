@@ -17,8 +17,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -109,76 +107,6 @@ func TestFlushNothingToFlushLogged(t *testing.T) {
 	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil))
 	if log := g.log.String(); log != "" {
 		t.Errorf("a Flush that flushed logged:\n%s", log)
-	}
-}
-
-// streamWriter has a method the middleware's writer cannot pass on, as
-// quic-go's http3 writer has HTTPStream.
-type streamWriter struct{ http.ResponseWriter }
-
-func (streamWriter) HTTPStream() string { return "the stream" }
-
-// TestFailedAssertionOnWriterWarns checks that a handler's type assertion
-// on the middleware's writer that panics, as webtransport-go's Upgrade
-// asserts http3.Settingser, is logged once at Warn with the fix (Unwrap,
-// which finds the method) and goes on as the same panic, with the
-// handler's frame on the stack; that other panics, and runtime.Goexit, go
-// on unchanged and unlogged.
-func TestFailedAssertionOnWriterWarns(t *testing.T) {
-	f := newFixture(t, cookiesession.Options{})
-	type streamer interface{ HTTPStream() string }
-	var unwrapped string
-	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/assert":
-			unwrapped = w.(interface{ Unwrap() http.ResponseWriter }).Unwrap().(streamer).HTTPStream()
-			_ = w.(streamer).HTTPStream()
-		case "/boom":
-			panic("boom")
-		case "/abort":
-			panic(http.ErrAbortHandler)
-		case "/goexit":
-			runtime.Goexit()
-		}
-	}))
-	serve := func(path string) (p any, stack string) {
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			defer func() {
-				p, stack = recover(), string(debug.Stack())
-			}()
-			h.ServeHTTP(streamWriter{httptest.NewRecorder()}, httptest.NewRequest(http.MethodGet, path, nil))
-		}()
-		<-done
-		return p, stack
-	}
-	for _, path := range []string{"/boom", "/abort", "/goexit"} {
-		p, _ := serve(path)
-		want := map[string]any{"/boom": "boom", "/abort": http.ErrAbortHandler, "/goexit": nil}[path]
-		if p != want {
-			t.Errorf("%s: recovered %v, want %v", path, p, want)
-		}
-	}
-	if log := f.log.String(); log != "" {
-		t.Errorf("other panics logged:\n%s", log)
-	}
-	for range 2 {
-		p, stack := serve("/assert")
-		var te *runtime.TypeAssertionError
-		if err, ok := p.(error); !ok || !errors.As(err, &te) {
-			t.Fatalf("recovered %v, want the handler's *runtime.TypeAssertionError", p)
-		}
-		if !strings.Contains(stack, "TestFailedAssertionOnWriterWarns.func1(") {
-			t.Errorf("the handler's frame is gone from the stack:\n%s", stack)
-		}
-	}
-	warns := f.log.lines("type assertion on the middleware's ResponseWriter panicked")
-	if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "HTTPStream") || !strings.Contains(warns[0], "Unwrap") {
-		t.Errorf("want one warning naming the method and Unwrap, got:\n%s", f.log)
-	}
-	if unwrapped != "the stream" {
-		t.Errorf("through Unwrap: %q", unwrapped)
 	}
 }
 
