@@ -406,32 +406,31 @@ func describeSession(s *cookiesession.Session, ring *cookiesession.KeyRing) insp
 // so that encoding/json can print it losslessly, or, for text that is not
 // UTF-8, sets Go.
 func describeValue(v any) typedValue {
+	tv := typedValue{Type: fmt.Sprintf("%T", v), Value: v}
+	switch x := v.(type) {
+	case nil:
+		tv.Type = "nil"
+	case []byte:
+		tv.Type = "[]byte" // in standard base64, as encoding/json writes it
+	case json.RawMessage:
+		tv.Type = "json.RawMessage" // not jsontext.Value, its name under GOEXPERIMENT=jsonv2
+	case time.Time:
+		tv.Value = x.Format(time.RFC3339Nano)
+	case time.Duration:
+		tv.Value = x.String()
+	case float64:
+		tv.Value = jsonFloat(x, 64)
+	case float32:
+		tv.Value = jsonFloat(float64(x), 32)
+	}
 	if !validText(v) {
-		tv := typedValue{Type: fmt.Sprintf("%T", v), Value: v, Go: fmt.Sprintf("%#v", v)}
+		tv.Go = fmt.Sprintf("%#v", v)
 		if raw, ok := v.(json.RawMessage); ok {
 			// Embedded as is, it would make the output invalid UTF-8.
 			tv.Value, tv.Go = string(raw), "json.RawMessage("+strconv.Quote(string(raw))+")"
 		}
-		return tv
 	}
-	switch x := v.(type) {
-	case nil:
-		return typedValue{Type: "nil", Value: nil}
-	case []byte:
-		return typedValue{Type: "[]byte", Value: x} // standard base64, as encoding/json writes it
-	case json.RawMessage:
-		return typedValue{Type: "json.RawMessage", Value: x}
-	case time.Time:
-		return typedValue{Type: "time.Time", Value: x.Format(time.RFC3339Nano)}
-	case time.Duration:
-		return typedValue{Type: "time.Duration", Value: x.String()}
-	case float64:
-		return typedValue{Type: "float64", Value: jsonFloat(x, 64)}
-	case float32:
-		return typedValue{Type: "float32", Value: jsonFloat(float64(x), 32)}
-	default:
-		return typedValue{Type: fmt.Sprintf("%T", v), Value: v}
-	}
+	return tv
 }
 
 // validText reports whether every string in v is UTF-8.
