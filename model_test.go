@@ -95,7 +95,7 @@ type step struct {
 }
 
 type modelOp struct {
-	kind string // set, setbig, del, clear, get, renew, destroy, touch, skip, life, save
+	kind string // set, setbig, del, clear, get, pop, flash, flashes, renew, destroy, touch, skip, life, save
 	key  string
 	val  any
 	life cookiesession.Lifetime
@@ -124,7 +124,7 @@ func (s step) String() string {
 	var ops []string
 	for _, o := range s.ops {
 		switch o.kind {
-		case "set", "del", "get", "setbig":
+		case "set", "del", "get", "setbig", "pop", "flash":
 			v := fmt.Sprint(o.val)
 			if len(v) > 8 {
 				v = v[:1] + "×" + strconv.Itoa(len(v))
@@ -219,8 +219,14 @@ func genOps(rng *rand.Rand) []modelOp {
 			}
 		case p < 50:
 			o.kind = "clear"
-		case p < 62:
+		case p < 54:
 			o.kind = "get"
+		case p < 56:
+			o.kind = "pop"
+		case p < 59:
+			o.kind, o.val = "flash", "m"+strconv.Itoa(rng.IntN(10))
+		case p < 62:
+			o.kind = "flashes"
 		case p < 69:
 			o.kind = "renew"
 		case p < 73:
@@ -678,6 +684,32 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		}
 	case "get":
 		return checkGet(s, st, o.key)
+	case "pop":
+		want, ok := st.values[o.key]
+		if got, gotOK := s.Pop(o.key); gotOK != ok || got != want {
+			return fmt.Errorf("Pop(%s) = %v, %v; want %v, %v", o.key, got, gotOK, want, ok)
+		}
+		if ok {
+			delete(st.values, o.key)
+			st.changed = true
+		}
+	case "flash":
+		// Messages wait, in order, under the key _flash, a list of strings.
+		s.AddFlash(o.val.(string))
+		list, _ := st.values["_flash"].([]string)
+		st.values["_flash"] = append(slices.Clip(list), o.val.(string))
+		st.changed, st.stored = true, true
+	case "flashes":
+		// Flashes returns the waiting messages and removes them: each is seen once.
+		want, _ := st.values["_flash"].([]string)
+		if got := s.Flashes(); !slices.Equal(got, want) {
+			return fmt.Errorf("Flashes() = %q, want %q", got, want)
+		}
+		if want != nil {
+			r.seen["flashes shown"]++
+			delete(st.values, "_flash")
+			st.changed = true
+		}
 	case "renew":
 		s.Renew()
 		st.renewed, st.id = true, ""
