@@ -57,21 +57,34 @@ func TestModelSessionLife(t *testing.T) {
 	}
 	clear(modelSeen)
 	for seed := first; seed < first+uint64(episodes); seed++ {
-		browserSession := seed%2 == 0 // Options.BrowserSession on even seeds
+		cfg := modelConfigFor(seed)
 		steps := genSteps(rand.New(rand.NewPCG(seed, seed)), modelSteps)
-		at, err := runModel(browserSession, steps)
+		at, err := runModel(cfg, steps)
 		if err == nil {
 			continue
 		}
-		steps = shrinkSteps(browserSession, steps[:at+1])
-		at, err = runModel(browserSession, steps)
+		steps = shrinkSteps(cfg, steps[:at+1])
+		at, err = runModel(cfg, steps)
 		var trace strings.Builder
 		for i, st := range steps {
 			fmt.Fprintf(&trace, "\n  %2d %s", i, st)
 		}
-		t.Fatalf("seed %d (Options.BrowserSession %v): step %d diverges from the model: %v\nshrunk sequence:%s", seed, browserSession, at, err, trace.String())
+		t.Fatalf("seed %d (%+v): step %d diverges from the model: %v\nshrunk sequence:%s", seed, cfg, at, err, trace.String())
 	}
 	t.Logf("%d seeds of %d steps from seed %d; cases reached: %v", episodes, modelSteps, first, modelSeen)
+}
+
+// modelConfig is what a seed's Manager is given beyond the constants.
+type modelConfig struct {
+	BrowserSession   bool    // Options.BrowserSession
+	RefreshThreshold float64 // Options.RefreshThreshold; 0: the default, 0.5
+}
+
+func modelConfigFor(seed uint64) modelConfig {
+	return modelConfig{
+		BrowserSession:   seed%2 == 0,
+		RefreshThreshold: []float64{0, 0.25, 1}[seed/2%3],
+	}
 }
 
 // ---- steps -----------------------------------------------------------
@@ -259,10 +272,10 @@ func boolInt(b bool) int {
 
 // shrinkSteps drops steps, then operations within requests, one at a
 // time while the run still diverges.
-func shrinkSteps(browserSession bool, steps []step) []step {
+func shrinkSteps(cfg modelConfig, steps []step) []step {
 	for i := len(steps) - 1; i >= 0; i-- {
 		try := slices.Delete(slices.Clone(steps), i, i+1)
-		if at, err := runModel(browserSession, try); err != nil {
+		if at, err := runModel(cfg, try); err != nil {
 			steps = try[:at+1]
 			i = min(i, len(steps))
 		}
@@ -271,7 +284,7 @@ func shrinkSteps(browserSession bool, steps []step) []step {
 		for j := len(steps[i].ops) - 1; j >= 0; j-- {
 			try := slices.Clone(steps)
 			try[i].ops = slices.Delete(slices.Clone(steps[i].ops), j, j+1)
-			if _, err := runModel(browserSession, try); err != nil {
+			if _, err := runModel(cfg, try); err != nil {
 				steps = try
 			}
 		}
@@ -405,16 +418,16 @@ type modelRun struct {
 	seenIDs map[string]bool
 	seen    map[string]int // how often each case came up, for the log
 
-	browserSession bool          // Options.BrowserSession
-	maxAge, idle   time.Duration // Options.MaxAge and IdleTimeout
+	cfg          modelConfig
+	maxAge, idle time.Duration // Options.MaxAge and IdleTimeout
 }
 
 // modelSeen counts the cases the runs reached, so that a generator that
 // stops reaching one shows in the log.
 var modelSeen = map[string]int{}
 
-func runModel(browserSession bool, steps []step) (int, error) {
-	r := &modelRun{clock: newFakeClock(fixedNow), ceiling: modelCeiling, browserSession: browserSession, seenIDs: map[string]bool{}, seen: modelSeen}
+func runModel(cfg modelConfig, steps []step) (int, error) {
+	r := &modelRun{clock: newFakeClock(fixedNow), ceiling: modelCeiling, cfg: cfg, seenIDs: map[string]bool{}, seen: modelSeen}
 	r.maxAge, r.idle = modelMaxAge, modelIdle
 	r.primary, r.nextKey = 0x5e000001, 0x5e000002
 	r.inRing = map[uint32]bool{r.primary: true}
@@ -502,7 +515,7 @@ func (r *modelRun) operate(st step) error {
 // Lifetime decides, if it has one, else Options.BrowserSession.
 func (r *modelRun) persistent(l cookiesession.Lifetime) bool {
 	if l == (cookiesession.Lifetime{}) {
-		return !r.browserSession
+		return !r.cfg.BrowserSession
 	}
 	return !l.BrowserSession
 }
@@ -511,7 +524,7 @@ func (r *modelRun) persistent(l cookiesession.Lifetime) bool {
 // on the same ring and the current ceiling.
 func (r *modelRun) restart() (err error) {
 	r.m, err = cookiesession.New(r.ring, cookiesession.Options{
-		MaxAge: r.maxAge, IdleTimeout: r.idle, MaxLifetime: r.ceiling, MaxChunks: modelChunks, BrowserSession: r.browserSession,
+		MaxAge: r.maxAge, IdleTimeout: r.idle, MaxLifetime: r.ceiling, MaxChunks: modelChunks, BrowserSession: r.cfg.BrowserSession, RefreshThreshold: r.cfg.RefreshThreshold,
 		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	return err
@@ -768,7 +781,7 @@ func (r *modelRun) setLifetime(s *cookiesession.Session, st *reqState, l cookies
 	if (err != nil) != refuse {
 		return fmt.Errorf("SetLifetime(%+v) = %v, want an error: %v", l, err, refuse)
 	}
-	if err == nil && r.browserSession && l == (cookiesession.Lifetime{}) {
+	if err == nil && r.cfg.BrowserSession && l == (cookiesession.Lifetime{}) {
 		l.MaxAge = r.maxAge // a zero Lifetime would follow the Options' browser-session cookie
 	}
 	if err == nil {
@@ -794,6 +807,16 @@ func (r *modelRun) finalID(s *cookiesession.Session, st *reqState) error {
 	st.id = id
 	r.seenIDs[id] = true
 	return nil
+}
+
+// refreshWindow is how much of the idle window may remain for a rolling
+// refresh to be due: RefreshThreshold of it, 0.5 by default.
+func (r *modelRun) refreshWindow(idle time.Duration) time.Duration {
+	threshold := r.cfg.RefreshThreshold
+	if threshold == 0 {
+		threshold = 0.5
+	}
+	return time.Duration(threshold * float64(idle))
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -832,7 +855,7 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	case len(st.values) > 0:
 		slid := earliest(st.created.Add(maxAge), now.Truncate(time.Second).Add(idle))
 		refreshDue := st.loaded && !st.skip &&
-			(st.deadline.Sub(now) < idle/2 && slid.After(st.deadline) || st.deadline.Sub(now) > idle+time.Minute)
+			(st.deadline.Sub(now) < r.refreshWindow(idle) && slid.After(st.deadline) || st.deadline.Sub(now) > idle+time.Minute)
 		changed := st.changed || st.lifeSet // a new Lifetime is a change too
 		slide := !st.loaded || st.renewed || st.destroyed || st.touched || (!st.skip && (changed || refreshDue))
 		if !slide && !(st.loaded && c.tok.key != r.primary) && !changed {
