@@ -8,7 +8,6 @@ package cookiesession_test
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
@@ -78,12 +77,14 @@ func TestModelSessionLife(t *testing.T) {
 type modelConfig struct {
 	BrowserSession   bool    // Options.BrowserSession
 	RefreshThreshold float64 // Options.RefreshThreshold; 0: the default, 0.5
+	Validate         bool    // Options.Validate refuses a session whose "a" is "z"
 }
 
 func modelConfigFor(seed uint64) modelConfig {
 	return modelConfig{
 		BrowserSession:   seed%2 == 0,
 		RefreshThreshold: []float64{0, 0.25, 1}[seed/2%3],
+		Validate:         seed/6%2 == 0,
 	}
 }
 
@@ -420,6 +421,17 @@ type modelRun struct {
 
 	cfg          modelConfig
 	maxAge, idle time.Duration // Options.MaxAge and IdleTimeout
+
+	// Options.Validate: the values it must be given, or nil for none
+	// (no valid cookie, or a handler that does not use its session); how
+	// often it ran in this request, and what it saw amiss.
+	validating  map[string]any
+	validated   int
+	validateErr error
+	// Whether this Manager has logged a change Validate made to its copy,
+	// and the log of the request.
+	validateWarned bool
+	log            strings.Builder
 }
 
 // modelSeen counts the cases the runs reached, so that a generator that
@@ -525,9 +537,47 @@ func (r *modelRun) persistent(l cookiesession.Lifetime) bool {
 func (r *modelRun) restart() (err error) {
 	r.m, err = cookiesession.New(r.ring, cookiesession.Options{
 		MaxAge: r.maxAge, IdleTimeout: r.idle, MaxLifetime: r.ceiling, MaxChunks: modelChunks, BrowserSession: r.cfg.BrowserSession, RefreshThreshold: r.cfg.RefreshThreshold,
-		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(&r.log, nil)),
+		Validate: r.validator(),
 	})
+	r.validateWarned = false
 	return err
+}
+
+// validator revokes a session whose "a" is "z", after a change to the copy
+// it is given, which the handler must not see: what it changes depends on
+// "b" (validateLogged says which change is logged).
+func (r *modelRun) validator() func(*http.Request, *cookiesession.Session) error {
+	if !r.cfg.Validate {
+		return nil
+	}
+	return func(_ *http.Request, s *cookiesession.Session) error {
+		r.validated++
+		if got := sessionValues(s); r.validating == nil || !cmp.Equal(got, r.validating) {
+			r.validateErr = fmt.Errorf("Validate was given %v, want %v (nil: not to run)", got, r.validating)
+		}
+		revoked := s.GetString("a") == "z"
+		var err error
+		switch s.GetString("b") {
+		case "x":
+			s.Flashes()
+		case "y":
+			s.Destroy()
+		case "z":
+			s.Renew()
+			err = s.SetLifetime(cookiesession.Lifetime{MaxAge: 5 * day, IdleTimeout: 2 * time.Hour}) // no step sets this one
+		default:
+			s.AddFlash("from Validate")
+			err = s.Set("n", 7)
+		}
+		if err != nil {
+			r.validateErr = fmt.Errorf("a change in Validate: %v", err)
+		}
+		if revoked {
+			return errors.New("revoked")
+		}
+		return nil
+	}
 }
 
 // promoteDue promotes the pending key once its promote_at has come.
@@ -579,7 +629,12 @@ func (r *modelRun) load(c *modelClient) reqState {
 	case !now.Before(tok.deadline) || !now.Before(tok.created.Add(maxAge)):
 		st.refused = true
 		r.seen["expired cookie sent"]++
+	case r.cfg.Validate && tok.values["a"] == "z":
+		r.validating = tok.values
+		st.refused = true
+		r.seen["refused by Validate"]++
 	default:
+		r.validating = tok.values
 		r.seen["session loaded"]++
 		st.loaded = true
 		for k, v := range tok.values {
@@ -595,6 +650,8 @@ func (r *modelRun) request(c *modelClient, ops []modelOp) error {
 	c.jar.expire()
 	c.forget(r.clock.Now())
 	r.promoteDue()
+	r.validating, r.validated, r.validateErr = nil, 0, nil
+	r.log.Reset()
 	st := r.load(c)
 	var herr error
 	h := func(w http.ResponseWriter, req *http.Request) {
@@ -621,11 +678,56 @@ func (r *modelRun) request(c *modelClient, ops []modelOp) error {
 	if herr != nil {
 		return herr
 	}
+	if err := r.checkValidate(len(ops) > 0, &st); err != nil {
+		return err
+	}
 	resp := rec.Result()
 	if err := r.checkResponse(resp, c, &st, len(ops) > 0); err != nil {
 		return err
 	}
 	return c.jar.receive(resp.Header)
+}
+
+// checkValidate checks that Options.Validate ran once on a session opened
+// from a valid cookie, at its first use, and on no other, and that the
+// first change it made to its copy that the docs say is logged was logged
+// at Warn, once per Manager.
+func (r *modelRun) checkValidate(used bool, st *reqState) error {
+	if !r.cfg.Validate {
+		return nil
+	}
+	want := 0
+	if used && r.validating != nil {
+		want = 1
+	}
+	if r.validated != want {
+		return fmt.Errorf("Validate ran %d times, want %d", r.validated, want)
+	}
+	if r.validateErr != nil {
+		return r.validateErr
+	}
+	warn := want == 1 && !r.validateWarned && validateLogged(r.validating, st.refused)
+	if got := strings.Count(r.log.String(), "Validate changed"); got != boolInt(warn) {
+		return fmt.Errorf("%d Warn lines about Validate's change, want %d:\n%s", got, boolInt(warn), r.log.String())
+	}
+	r.validateWarned = r.validateWarned || warn
+	r.count(warn, "Validate's change logged")
+	return nil
+}
+
+// validateLogged says whether the change the validator makes to its copy
+// of a session with these values is one the docs say is logged: any change
+// of a session it lets through; of one it refuses, a value or a Lifetime
+// stored (a Delete, Clear or Destroy is not logged).
+func validateLogged(values map[string]any, refused bool) bool {
+	switch values["b"] {
+	case "x": // Flashes: removes the flashes, if any
+		_, flashes := values["_flash"]
+		return flashes && !refused
+	case "y": // Destroy
+		return !refused
+	}
+	return true // Renew and a Lifetime no session holds; AddFlash and Set
 }
 
 // observe checks what the handler sees as it first uses the session.
