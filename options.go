@@ -85,7 +85,9 @@ type Options struct {
 	// before a request re-seals the cookie to slide the idle window: with
 	// the default 0.5 a cookie is re-issued at most once per half window,
 	// not on every response. Must be in (0, 1]; 1 refreshes on every
-	// request that finds the session.
+	// request that finds the session where a re-seal moves its deadline:
+	// not in the second its cookie was sealed (tokens carry whole
+	// seconds), nor once MaxAge ends the session before the idle window.
 	RefreshThreshold float64
 	// BrowserSession leaves out Max-Age so the browser drops the cookie when
 	// it closes. The server still enforces MaxAge and IdleTimeout, which
