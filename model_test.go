@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -78,6 +79,7 @@ type modelConfig struct {
 	BrowserSession   bool    // Options.BrowserSession
 	RefreshThreshold float64 // Options.RefreshThreshold; 0: the default, 0.5
 	Validate         bool    // Options.Validate refuses a session whose "a" is "z"
+	Renames          bool    // operators may rename the cookie, retiring the old names
 }
 
 func modelConfigFor(seed uint64) modelConfig {
@@ -85,6 +87,7 @@ func modelConfigFor(seed uint64) modelConfig {
 		BrowserSession:   seed%2 == 0,
 		RefreshThreshold: []float64{0, 0.25, 1}[seed/2%3],
 		Validate:         seed/6%2 == 0,
+		Renames:          seed/12%2 == 0,
 	}
 }
 
@@ -105,7 +108,8 @@ type step struct {
 	ops    []modelOp        // stepRequest; none: the handler leaves its session untouched
 	d      time.Duration    // stepClock; the new MaxLifetime, or how far away promote_at is
 	deploy [2]time.Duration // stepOperator "deploy": the new MaxAge and IdleTimeout
-	action string           // stepOperator: add, schedule, promote, remove, ceiling, deploy
+	action string           // stepOperator: add, schedule, promote, remove, ceiling, deploy, rename
+	name   string           // stepOperator "rename": the new Options.Name
 }
 
 type modelOp struct {
@@ -129,6 +133,8 @@ func (s step) String() string {
 			return "operator: add key, promote_at in " + s.d.String()
 		case "deploy":
 			return fmt.Sprintf("operator: deploy with MaxAge %v, IdleTimeout %v", s.deploy[0], s.deploy[1])
+		case "rename":
+			return "operator: deploy with Name " + s.name + ", the other names in Retired"
 		}
 		return "operator: " + s.action + " key"
 	}
@@ -168,6 +174,10 @@ var modelDeploys = [][2]time.Duration{{2 * time.Hour, 30 * time.Minute}, {time.H
 
 var modelCeilings = []time.Duration{7 * day, day, 6 * time.Hour, 3 * time.Hour, 2 * time.Hour}
 
+// modelNames are the cookie names a deploy may rename the session's
+// cookie to; the Manager lists the other two in Options.Retired.
+var modelNames = []string{"session", "sid", "ssn"}
+
 func genSteps(rng *rand.Rand, n int) []step {
 	steps := make([]step, n)
 	for i := range steps {
@@ -179,9 +189,11 @@ func genSteps(rng *rand.Rand, n int) []step {
 		case p < 90:
 			steps[i] = step{kind: stepRestart, client: rng.IntN(2)}
 		default:
-			st := step{kind: stepOperator, action: []string{"add", "schedule", "promote", "remove", "ceiling", "deploy"}[rng.IntN(6)]}
+			st := step{kind: stepOperator, action: []string{"add", "schedule", "promote", "remove", "ceiling", "deploy", "rename"}[rng.IntN(7)]}
 			st.d = modelCeilings[rng.IntN(len(modelCeilings))]
 			switch st.action {
+			case "rename":
+				st.name = modelNames[rng.IntN(len(modelNames))]
 			case "schedule":
 				st.d = time.Duration(1+rng.IntN(20)) * time.Minute
 			case "deploy":
@@ -387,8 +399,9 @@ type modelToken struct {
 }
 
 type modelClient struct {
-	jar *modelJar
-	tok *modelToken
+	jar     *modelJar
+	tok     *modelToken            // under the Manager's Name
+	retired map[string]*modelToken // under a name it has retired
 }
 
 func (r *modelRun) count(cond bool, what string) {
@@ -397,11 +410,30 @@ func (r *modelRun) count(cond bool, what string) {
 	}
 }
 
-// forget drops the token once its cookie's Max-Age has run out.
-func (c *modelClient) forget(now time.Time) {
-	if c.tok != nil && !c.tok.jarExpires.IsZero() && !c.tok.jarExpires.After(now) {
+// forget drops the tokens whose cookie's Max-Age has run out, or, if the
+// browser closed, those of browser-session cookies.
+func (c *modelClient) forget(now time.Time, closed bool) {
+	gone := func(t *modelToken) bool {
+		if t.jarExpires.IsZero() {
+			return closed
+		}
+		return !t.jarExpires.After(now)
+	}
+	if c.tok != nil && gone(c.tok) {
 		c.tok = nil
 	}
+	maps.DeleteFunc(c.retired, func(_ string, t *modelToken) bool { return gone(t) })
+}
+
+// rename moves the client's tokens as a deploy renames the cookie: the
+// current one is now under a retired name, and one under the new name, if
+// the browser still holds it, is the session's cookie again.
+func (c *modelClient) rename(from, to string) {
+	if c.tok != nil {
+		c.retired[from] = c.tok
+	}
+	c.tok = c.retired[to]
+	delete(c.retired, to)
 }
 
 type modelRun struct {
@@ -421,6 +453,7 @@ type modelRun struct {
 
 	cfg          modelConfig
 	maxAge, idle time.Duration // Options.MaxAge and IdleTimeout
+	name         string        // Options.Name; Retired lists the other modelNames
 
 	// Options.Validate: the values it must be given, or nil for none
 	// (no valid cookie, or a handler that does not use its session); how
@@ -440,7 +473,7 @@ var modelSeen = map[string]int{}
 
 func runModel(cfg modelConfig, steps []step) (int, error) {
 	r := &modelRun{clock: newFakeClock(fixedNow), ceiling: modelCeiling, cfg: cfg, seenIDs: map[string]bool{}, seen: modelSeen}
-	r.maxAge, r.idle = modelMaxAge, modelIdle
+	r.maxAge, r.idle, r.name = modelMaxAge, modelIdle, modelNames[0]
 	r.primary, r.nextKey = 0x5e000001, 0x5e000002
 	r.inRing = map[uint32]bool{r.primary: true}
 	key, err := cookiesession.NewKey(r.primary, keySecret(r.primary))
@@ -455,7 +488,7 @@ func runModel(cfg modelConfig, steps []step) (int, error) {
 		return 0, err
 	}
 	for i := range r.clients {
-		r.clients[i] = &modelClient{jar: &modelJar{clock: r.clock, cookies: map[string]*jarCookie{}}}
+		r.clients[i] = &modelClient{jar: &modelJar{clock: r.clock, cookies: map[string]*jarCookie{}}, retired: map[string]*modelToken{}}
 	}
 	for i, st := range steps {
 		if err := r.step(st); err != nil {
@@ -477,9 +510,7 @@ func (r *modelRun) step(st step) error {
 	case stepRestart:
 		c := r.clients[st.client]
 		c.jar.restart()
-		if c.tok != nil && c.tok.jarExpires.IsZero() {
-			c.tok = nil
-		}
+		c.forget(r.clock.Now(), true)
 	case stepOperator:
 		return r.operate(st)
 	default:
@@ -516,6 +547,13 @@ func (r *modelRun) operate(st step) error {
 	case st.action == "deploy":
 		r.maxAge, r.idle = st.deploy[0], st.deploy[1]
 		return r.restart()
+	case st.action == "rename" && r.cfg.Renames && st.name != r.name:
+		for _, c := range r.clients {
+			r.count(c.retired[st.name] != nil, "renamed back to a cookie the browser holds")
+			c.rename(r.name, st.name)
+		}
+		r.name = st.name
+		return r.restart()
 	case st.action == "ceiling" && st.d < r.ceiling:
 		r.ceiling = st.d
 		return r.m.SetMaxLifetime(st.d)
@@ -535,13 +573,24 @@ func (r *modelRun) persistent(l cookiesession.Lifetime) bool {
 // restart builds the Manager anew, as a deploy with changed Options does,
 // on the same ring and the current ceiling.
 func (r *modelRun) restart() (err error) {
+	var retired []cookiesession.RetiredCookie
+	if r.cfg.Renames {
+		for _, name := range r.retiredNames() {
+			// MaxChunks as the session's: an entry's default is 1.
+			retired = append(retired, cookiesession.RetiredCookie{Name: name, MaxChunks: modelChunks})
+		}
+	}
 	r.m, err = cookiesession.New(r.ring, cookiesession.Options{
-		MaxAge: r.maxAge, IdleTimeout: r.idle, MaxLifetime: r.ceiling, MaxChunks: modelChunks, BrowserSession: r.cfg.BrowserSession, RefreshThreshold: r.cfg.RefreshThreshold,
+		Name: r.name, Retired: retired, MaxAge: r.maxAge, IdleTimeout: r.idle, MaxLifetime: r.ceiling, MaxChunks: modelChunks, BrowserSession: r.cfg.BrowserSession, RefreshThreshold: r.cfg.RefreshThreshold,
 		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(&r.log, nil)),
 		Validate: r.validator(),
 	})
 	r.validateWarned = false
 	return err
+}
+
+func (r *modelRun) retiredNames() []string {
+	return slices.DeleteFunc(slices.Clone(modelNames), func(n string) bool { return n == r.name })
 }
 
 // validator revokes a session whose "a" is "z", after a change to the copy
@@ -648,7 +697,7 @@ func (r *modelRun) load(c *modelClient) reqState {
 
 func (r *modelRun) request(c *modelClient, ops []modelOp) error {
 	c.jar.expire()
-	c.forget(r.clock.Now())
+	c.forget(r.clock.Now(), false)
 	r.promoteDue()
 	r.validating, r.validated, r.validateErr = nil, 0, nil
 	r.log.Reset()
@@ -964,6 +1013,12 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 			return expectNone, c.tok
 		}
 		r.count(refreshDue, "rolling refresh")
+		// RefreshThreshold 1 re-seals only where that moves the deadline:
+		// not in the second of the last seal, nor near the end of MaxAge.
+		if r.cfg.RefreshThreshold == 1 && st.loaded && !st.skip && !refreshDue {
+			r.count(st.deadline.Before(st.created.Add(maxAge)), "RefreshThreshold 1, no refresh: same second")
+			r.count(!st.deadline.Before(st.created.Add(maxAge)), "RefreshThreshold 1, no refresh: MaxAge")
+		}
 		r.count(!slide && !changed, "re-key alone")
 		r.count(st.skip && changed && !slide, "change under SkipRefresh")
 		r.count(st.skip && st.lifeSet && !slide, "Lifetime set under SkipRefresh")
@@ -1000,13 +1055,20 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 
 func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqState, used bool) error {
 	ours := map[string]*http.Cookie{}
+	expired := map[string]bool{} // retired names the response expires
 	for _, ck := range resp.Cookies() {
-		if isChunkOf(ck.Name, "session") {
+		if isChunkOf(ck.Name, r.name) {
 			ours[ck.Name] = ck
+		}
+		for _, name := range r.retiredNames() {
+			if isChunkOf(ck.Name, name) && ck.MaxAge >= 0 {
+				return fmt.Errorf("Set-Cookie %q writes the retired %s", setCookies(resp), name)
+			}
+			expired[name] = expired[name] || ck.Name == name
 		}
 	}
 	if !used {
-		if len(ours) > 0 || resp.Header.Get("Vary") != "" {
+		if len(resp.Cookies()) > 0 || resp.Header.Get("Vary") != "" {
 			return fmt.Errorf("untouched session, yet Set-Cookie %q, Vary %q", setCookies(resp), resp.Header.Get("Vary"))
 		}
 		return nil
@@ -1016,7 +1078,7 @@ func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqSta
 	}
 	if tooLarge(st.values) {
 		r.seen["too large"]++
-		if resp.StatusCode != http.StatusInternalServerError || len(ours) > 0 {
+		if resp.StatusCode != http.StatusInternalServerError || len(resp.Cookies()) > 0 {
 			return fmt.Errorf("too large: status %d, Set-Cookie %q; want 500 and none", resp.StatusCode, setCookies(resp))
 		}
 		return nil // the client keeps what it had
@@ -1025,7 +1087,7 @@ func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqSta
 		return fmt.Errorf("status %d", resp.StatusCode)
 	}
 	want, tok := r.commit(c, st)
-	main := ours["session"]
+	main := ours[r.name]
 	switch {
 	case want == expectNone && len(ours) > 0:
 		return fmt.Errorf("Set-Cookie %q, want none", setCookies(resp))
@@ -1036,13 +1098,35 @@ func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqSta
 	case want == expectWrite && (main == nil || main.MaxAge < 0):
 		return fmt.Errorf("Set-Cookie %q, want the session written", setCookies(resp))
 	}
-	if len(ours) > 0 && !slices.Contains(resp.Header.Values("Cache-Control"), "no-store") {
+	if err := r.checkRetired(c, expired, main != nil); err != nil {
+		return fmt.Errorf("%v: Set-Cookie %q", err, setCookies(resp))
+	}
+	if len(resp.Cookies()) > 0 && !slices.Contains(resp.Header.Values("Cache-Control"), "no-store") {
 		return fmt.Errorf("Set-Cookie without Cache-Control: no-store")
 	}
 	if want == expectNoneOrClear && main != nil {
 		tok = nil
 	}
 	c.tok = tok
+	return nil
+}
+
+// checkRetired checks the lines that expire retired cookies in the
+// response to a request that used its session: every cookie Retired lists
+// is expired if the response sets the session's cookie or the request
+// carried a retired one, and none otherwise. The client then holds none.
+func (r *modelRun) checkRetired(c *modelClient, expired map[string]bool, setsSession bool) error {
+	if !r.cfg.Renames {
+		return nil
+	}
+	want := setsSession || len(c.retired) > 0
+	for _, name := range r.retiredNames() {
+		if expired[name] != want {
+			return fmt.Errorf("the retired %s expired: %v, want %v (the request carried %d retired)", name, expired[name], want, len(c.retired))
+		}
+	}
+	r.count(len(c.retired) > 0, "retired cookie sent")
+	clear(c.retired)
 	return nil
 }
 
@@ -1059,24 +1143,38 @@ func setCookies(resp *http.Response) []string {
 	return out
 }
 
-// checkJar compares what the browser holds with the model's token.
+// checkJar compares what the browser holds with the model's tokens.
 func (r *modelRun) checkJar(c *modelClient) error {
 	c.jar.expire()
-	c.forget(r.clock.Now())
+	c.forget(r.clock.Now(), false)
+	for _, name := range modelNames {
+		tok := c.tok
+		if name != r.name {
+			tok = c.retired[name]
+		}
+		if err := checkChunks(c.jar, name, tok); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkChunks compares the browser's cookies of one name with a token.
+func checkChunks(jar *modelJar, base string, tok *modelToken) error {
 	var names []string
-	for name := range c.jar.cookies {
-		if isChunkOf(name, "session") {
+	for name := range jar.cookies {
+		if isChunkOf(name, base) {
 			names = append(names, name)
 		}
 	}
-	if c.tok == nil {
+	if tok == nil {
 		if len(names) > 0 {
-			return fmt.Errorf("the browser holds %q, want no session cookie", names)
+			return fmt.Errorf("the browser holds %q, want no %s cookie", names, base)
 		}
 		return nil
 	}
 	big := 0
-	for k := range c.tok.values {
+	for k := range tok.values {
 		if strings.HasPrefix(k, "big") {
 			big++
 		}
@@ -1085,16 +1183,16 @@ func (r *modelRun) checkJar(c *modelClient) error {
 		return fmt.Errorf("the browser holds %q, want %d chunks", names, big+1)
 	}
 	for i := range names {
-		name := "session"
+		name := base
 		if i > 0 {
 			name += "." + strconv.Itoa(i)
 		}
-		ck, ok := c.jar.cookies[name]
+		ck, ok := jar.cookies[name]
 		if !ok {
 			return fmt.Errorf("the browser holds %q, not %s", names, name)
 		}
-		if !ck.expires.Equal(c.tok.jarExpires) {
-			return fmt.Errorf("%s expires at %v, want %v (zero: when the browser closes)", name, ck.expires, c.tok.jarExpires)
+		if !ck.expires.Equal(tok.jarExpires) {
+			return fmt.Errorf("%s expires at %v, want %v (zero: when the browser closes)", name, ck.expires, tok.jarExpires)
 		}
 	}
 	return nil
