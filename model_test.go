@@ -78,7 +78,7 @@ func TestModelSessionLife(t *testing.T) {
 type modelConfig struct {
 	BrowserSession   bool    // Options.BrowserSession
 	RefreshThreshold float64 // Options.RefreshThreshold; 0: the default, 0.5
-	Validate         bool    // Options.Validate refuses a session whose "a" is "z"
+	Validate         bool    // Options.Validate refuses a session whose "a" is "z", panics on "n" 2
 	Renames          bool    // operators may rename the cookie, retiring the old names
 }
 
@@ -593,9 +593,10 @@ func (r *modelRun) retiredNames() []string {
 	return slices.DeleteFunc(slices.Clone(modelNames), func(n string) bool { return n == r.name })
 }
 
-// validator revokes a session whose "a" is "z", after a change to the copy
-// it is given, which the handler must not see: what it changes depends on
-// "b" (validateLogged says which change is logged).
+// validator panics on a session whose "n" is 2, and revokes one whose "a"
+// is "z", after a change to the copy it is given, which the handler must
+// not see: what it changes depends on "b" (validateLogged says which change
+// is logged).
 func (r *modelRun) validator() func(*http.Request, *cookiesession.Session) error {
 	if !r.cfg.Validate {
 		return nil
@@ -604,6 +605,9 @@ func (r *modelRun) validator() func(*http.Request, *cookiesession.Session) error
 		r.validated++
 		if got := sessionValues(s); r.validating == nil || !cmp.Equal(got, r.validating) {
 			r.validateErr = fmt.Errorf("Validate was given %v, want %v (nil: not to run)", got, r.validating)
+		}
+		if s.GetInt("n") == 2 {
+			panic("the user record cannot be read")
 		}
 		revoked := s.GetString("a") == "z"
 		var err error
@@ -653,6 +657,7 @@ func (r *modelRun) limits(l cookiesession.Lifetime) (maxAge, idle time.Duration)
 // reqState is the model's view of the session during one request.
 type reqState struct {
 	loaded, refused, unknownKey                         bool
+	panics                                              bool // Validate panics at the first use
 	values                                              map[string]any
 	created                                             time.Time
 	deadline                                            time.Time // the cookie's, cut by a lowered ceiling
@@ -678,6 +683,10 @@ func (r *modelRun) load(c *modelClient) reqState {
 	case !now.Before(tok.deadline) || !now.Before(tok.created.Add(maxAge)):
 		st.refused = true
 		r.seen["expired cookie sent"]++
+	case r.cfg.Validate && tok.values["n"] == 2:
+		r.validating = tok.values
+		st.panics = true
+		r.seen["Validate panics"]++
 	case r.cfg.Validate && tok.values["a"] == "z":
 		r.validating = tok.values
 		st.refused = true
@@ -707,7 +716,16 @@ func (r *modelRun) request(c *modelClient, ops []modelOp) error {
 		if len(ops) == 0 {
 			return
 		}
-		s := cookiesession.FromContext(req.Context())
+		var s *cookiesession.Session
+		if st.panics {
+			// The panic unwinds as the handler's would, and leaves the
+			// session new and empty for a recovery that still uses it.
+			if p := catchPanic(func() { s = cookiesession.FromContext(req.Context()); s.IsNew() }); p == nil {
+				herr = errors.New("Validate panicked, and the first use of the session did not")
+				return
+			}
+		}
+		s = cookiesession.FromContext(req.Context())
 		if herr = r.observe(s, c, &st); herr != nil {
 			return
 		}
@@ -755,7 +773,7 @@ func (r *modelRun) checkValidate(used bool, st *reqState) error {
 	if r.validateErr != nil {
 		return r.validateErr
 	}
-	warn := want == 1 && !r.validateWarned && validateLogged(r.validating, st.refused)
+	warn := want == 1 && !st.panics && !r.validateWarned && validateLogged(r.validating, st.refused)
 	if got := strings.Count(r.log.String(), "Validate changed"); got != boolInt(warn) {
 		return fmt.Errorf("%d Warn lines about Validate's change, want %d:\n%s", got, boolInt(warn), r.log.String())
 	}
@@ -970,6 +988,12 @@ func (r *modelRun) refreshWindow(idle time.Duration) time.Duration {
 	return time.Duration(threshold * float64(idle))
 }
 
+func catchPanic(f func()) (p any) {
+	defer func() { p = recover() }()
+	f()
+	return nil
+}
+
 func earliest(a, b time.Time) time.Time {
 	if b.Before(a) {
 		return b
@@ -1044,6 +1068,11 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	case st.loaded || st.refused || st.destroyed:
 		r.seen["cookie cleared"]++
 		return expectClear, nil
+	case st.panics && !st.stored:
+		// A panic in Validate is not a refusal: the cookie is kept for a
+		// later request, unless the recovery stores a value or destroys.
+		r.seen["Validate panicked, cookie kept"]++
+		return expectNone, c.tok
 	case st.stored:
 		// A cookie under an unknown key is "not cleared unless the handler
 		// stores something": one that stored and then emptied the session

@@ -150,7 +150,8 @@ type Options struct {
 	// fresh session does not get: a Delete, Clear or Destroy before the
 	// error is not logged). A panic in Validate unwinds as the handler's
 	// would, and leaves the session new and empty, for a recovery that
-	// still uses it.
+	// still uses it. A panic is not a refusal: the cookie is kept for a
+	// later request, unless the recovery stores a value or calls Destroy.
 	Validate func(*http.Request, *Session) error
 	// ErrorHandler answers a request whose session could not be written,
 	// before anything was sent to the client. The error matches ErrTooLarge
