@@ -113,7 +113,7 @@ type step struct {
 }
 
 type modelOp struct {
-	kind string // set, setbig, del, clear, get, pop, flash, flashes, renew, destroy, touch, skip, life, save
+	kind string // set, setbig, del, clear, get, pop, popstring, flash, flashes, renew, destroy, touch, skip, life, save
 	key  string
 	val  any
 	life cookiesession.Lifetime
@@ -144,7 +144,7 @@ func (s step) String() string {
 	var ops []string
 	for _, o := range s.ops {
 		switch o.kind {
-		case "set", "del", "get", "setbig", "pop", "flash":
+		case "set", "del", "get", "setbig", "pop", "popstring", "flash":
 			v := fmt.Sprint(o.val)
 			if len(v) > 8 {
 				v = v[:1] + "×" + strconv.Itoa(len(v))
@@ -235,6 +235,9 @@ func genOps(rng *rand.Rand) []modelOp {
 			if o.key == "n" {
 				o.val = rng.IntN(3)
 			}
+			if rng.IntN(20) == 0 {
+				o.key = "_flash" // AddFlash replaces it, Flashes leaves it
+			}
 		case p < 37:
 			o.kind, o.key = "setbig", []string{"big1", "big2", "big3"}[rng.IntN(3)]
 			o.val = strings.Repeat(string(rune('p'+rng.IntN(3))), modelBigSize)
@@ -248,7 +251,7 @@ func genOps(rng *rand.Rand) []modelOp {
 		case p < 54:
 			o.kind = "get"
 		case p < 56:
-			o.kind = "pop"
+			o.kind = []string{"pop", "popstring"}[rng.IntN(2)]
 		case p < 59:
 			o.kind, o.val = "flash", "m"+strconv.Itoa(rng.IntN(10))
 		case p < 62:
@@ -789,7 +792,7 @@ func (r *modelRun) checkValidate(used bool, st *reqState) error {
 func validateLogged(values map[string]any, refused bool) bool {
 	switch values["b"] {
 	case "x": // Flashes: removes the flashes, if any
-		_, flashes := values["_flash"]
+		_, flashes := values["_flash"].([]string)
 		return flashes && !refused
 	case "y": // Destroy
 		return !refused
@@ -875,6 +878,15 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 			delete(st.values, o.key)
 			st.changed = true
 		}
+	case "popstring":
+		want, _ := st.values[o.key].(string)
+		if got := s.PopString(o.key); got != want {
+			return fmt.Errorf("PopString(%s) = %q, want %q", o.key, got, want)
+		}
+		if _, isStr := st.values[o.key].(string); isStr { // another type is not deleted
+			delete(st.values, o.key)
+			st.changed = true
+		}
 	case "flash":
 		// Messages wait, in order, under the key _flash, a list of strings.
 		s.AddFlash(o.val.(string))
@@ -882,7 +894,8 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		st.values["_flash"] = append(slices.Clip(list), o.val.(string))
 		st.changed, st.stored = true, true
 	case "flashes":
-		// Flashes returns the waiting messages and removes them: each is seen once.
+		// Flashes returns the waiting messages and removes them: each is
+		// seen once. A _flash that holds no list holds no messages.
 		want, _ := st.values["_flash"].([]string)
 		if got := s.Flashes(); !slices.Equal(got, want) {
 			return fmt.Errorf("Flashes() = %q, want %q", got, want)

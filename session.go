@@ -293,6 +293,8 @@ func (s *Session) AddFlash(msg string) {
 }
 
 // Flashes returns the flash messages and removes them, so each is seen once.
+// A "_flash" that holds anything other than AddFlash's list holds no
+// messages: Flashes returns nil and leaves it.
 func (s *Session) Flashes() []string {
 	s.lock()
 	defer s.unlock()
