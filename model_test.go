@@ -604,8 +604,14 @@ func (r *modelRun) validator() func(*http.Request, *cookiesession.Session) error
 	if !r.cfg.Validate {
 		return nil
 	}
-	return func(_ *http.Request, s *cookiesession.Session) error {
+	return func(req *http.Request, s *cookiesession.Session) error {
 		r.validated++
+		if cookiesession.FromContext(req.Context()) != s {
+			r.validateErr = errors.New("in Validate, FromContext does not return the copy Validate was given")
+		}
+		if loaded, err := r.m.Load(req); loaded != s || err != nil {
+			r.validateErr = fmt.Errorf("in Validate, Load = %p, %v; want the copy %p", loaded, err, s)
+		}
 		if got := sessionValues(s); r.validating == nil || !cmp.Equal(got, r.validating) {
 			r.validateErr = fmt.Errorf("Validate was given %v, want %v (nil: not to run)", got, r.validating)
 		}
