@@ -28,10 +28,12 @@ type Manager struct {
 	chunkPrefix string // Name + "."
 	// Options.Retired: the lines that expire those cookies, the names
 	// among them the Manager does not read, whether one has a name it
-	// does, and the names whose Set-Cookie lines the Manager writes.
+	// does, the entries by Name (see staleChunk), and the names whose
+	// Set-Cookie lines the Manager writes.
 	retiredLines []string
 	retiredNames []string
 	retiresOwn   bool
+	retiredBases []retiredBase
 	lineNames    []string
 	answered     retiredMemo // the retired cookies answered: see visit
 	logger       *slog.Logger
@@ -65,6 +67,9 @@ type Manager struct {
 	headerSizeLogged, cookieLineLogged atomic.Bool
 	// retiredBackLogged: a retired cookie came back after its expiry.
 	retiredBackLogged atomic.Bool
+	// staleChunkLogged: a request carried a chunk of a retired Name above
+	// its entry's MaxChunks.
+	staleChunkLogged atomic.Bool
 	// setRefusedLogged, setJSONRefusedLogged and lifetimeRefusedLogged:
 	// Session.Set refused a value, SetJSON one it could not encode,
 	// SetLifetime a lifetime.
@@ -211,7 +216,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
 	token, err := m.readToken(r, s)
-	if m.retiredLines != nil && !s.ignored && m.carriesRetired(r, s.shadowed) {
+	if m.retiredLines != nil && !s.ignored && m.carriesRetired(r, s) {
 		s.retired = !m.cameBack(s, r, m.visit(r, s.shadowed))
 	}
 	if s.chunksSent == 0 {

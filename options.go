@@ -132,7 +132,10 @@ type Options struct {
 	// such an answer, beside a session cookie that changed since (set for
 	// a Path or Domain no entry names, or by another host of the site), is
 	// one the lines cannot reach: the Manager answers it no more, and logs
-	// that once at Warn. Keep an entry for MaxAge
+	// that once at Warn. A request that carries a chunk of an entry's Name
+	// above every entry's MaxChunks for it (the earlier configuration
+	// wrote more) is also logged once at Warn, with the entry to fix.
+	// Keep an entry for MaxAge
 	// (MaxLifetime, if sessions set their own) after the change; see
 	// README, "Changing cookie settings on a live fleet".
 	Retired []RetiredCookie

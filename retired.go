@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -71,6 +72,11 @@ func (m *Manager) retire(opts *Options) error {
 				m.retiredNames = append(m.retiredNames, name)
 			}
 		}
+		if b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == rc.Name }); b < 0 {
+			m.retiredBases = append(m.retiredBases, retiredBase{rc.Name, i, rc.MaxChunks})
+		} else if rc.MaxChunks > m.retiredBases[b].maxChunks {
+			m.retiredBases[b] = retiredBase{rc.Name, i, rc.MaxChunks}
+		}
 		if len(m.retiredLines) == before && repeats {
 			return fmt.Errorf("cookiesession: Options.Retired[%d] lists only cookies an earlier entry lists (%q on Path %q): remove it", i, rc.Name, rc.Path)
 		}
@@ -113,22 +119,75 @@ func (m *Manager) checkRetired(opts *Options, rc RetiredCookie) error {
 // carriesRetired reports whether the request's Cookie lines hold a
 // retired cookie: one of a name the Manager does not read, or, when a
 // retired cookie has the session's own name, a second cookie of one of
-// its names (shadowed, from readToken).
-func (m *Manager) carriesRetired(r *http.Request, shadowed bool) bool {
-	if shadowed && m.retiresOwn {
-		return true
-	}
+// its names (s.shadowed, from readToken). Until warnStaleChunk has
+// logged, the same scan looks at every cookie for a chunk that no
+// retired line expires.
+func (m *Manager) carriesRetired(r *http.Request, s *Session) bool {
+	carries := s.shadowed && m.retiresOwn
+	look := !m.staleChunkLogged.Load()
 	for _, line := range r.Header["Cookie"] {
-		for line != "" {
+		for line != "" && (look || !carries) {
 			var part string
 			part, line = cutByte(line, ';')
 			name, _ := cutByte(textproto.TrimString(part), '=')
-			if slices.Contains(m.retiredNames, textproto.TrimString(name)) {
-				return true
+			name = textproto.TrimString(name)
+			if slices.Contains(m.retiredNames, name) {
+				carries = true
+			} else if look {
+				look = !m.warnStaleChunk(s, r, name)
 			}
 		}
 	}
-	return false
+	return carries
+}
+
+// retiredBase is, for one Name in Options.Retired, the entry that lists
+// the most of its chunks: its index and MaxChunks.
+type retiredBase struct {
+	name      string
+	entry     int
+	maxChunks int
+}
+
+// staleChunk returns the retiredBase of which name, a cookie name that
+// is not a retired one, is a chunk name (name.N, N from 1 to maxChunks-1,
+// as chunkName writes it), or nil. Such a cookie is above every entry's
+// MaxChunks for that Name: no retired line expires it. One of the
+// Manager's own names is not stale.
+func (m *Manager) staleChunk(name string) *retiredBase {
+	dot := strings.LastIndexByte(name, '.')
+	if dot < 0 {
+		return nil
+	}
+	n := name[dot+1:]
+	if n == "" || len(n) > 2 || n[0] == '0' || strings.Trim(n, "0123456789") != "" {
+		return nil // no chunk name: Atoi would take "+1" and "01"
+	}
+	if i, _ := strconv.Atoi(n); i >= maxChunks {
+		return nil
+	}
+	for i := range m.retiredBases {
+		if b := &m.retiredBases[i]; b.name == name[:dot] && m.chunkIndex(name) < 0 {
+			return b
+		}
+	}
+	return nil
+}
+
+// warnStaleChunk logs, once per Manager, and reports, a cookie that is a
+// chunk of a retired Name above its entry's MaxChunks (staleChunk): the
+// earlier configuration wrote more chunks than the entry says, and the
+// browser sends those until they expire.
+func (m *Manager) warnStaleChunk(s *Session, r *http.Request, name string) bool {
+	b := m.staleChunk(name)
+	if b == nil || m.staleChunkLogged.Swap(true) {
+		return b != nil
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a chunk cookie of a Name that Options.Retired lists, above that entry's MaxChunks (default 1): no line of the Manager expires it, and the browser sends it with every request until it expires (logged once)",
+		slog.String("cookie", name), slog.String("retired", fmt.Sprintf("Options.Retired[%d] (Name %q, MaxChunks %d)", b.entry, b.name, b.maxChunks)),
+		slog.String("path", urlPath(r)),
+		slog.String("fix", fmt.Sprintf("set MaxChunks in Options.Retired[%d] to the MaxChunks of the configuration that wrote %q", b.entry, b.name)))
+	return true
 }
 
 // expireRetired answers a request that carried a retired cookie, and

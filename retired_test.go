@@ -633,3 +633,85 @@ func TestRetiredCookieBackWithoutTheSession(t *testing.T) {
 		t.Errorf("log lines about a cookie that came back: %q", got)
 	}
 }
+
+// TestRetiredChunksAboveMaxChunks: an entry of Options.Retired whose
+// MaxChunks (default 1) is below the earlier configuration's leaves that
+// configuration's higher chunks in the browser, which no line expires.
+// The Manager says so once at Warn, with the entry and the fix, without
+// the cookie's value, and changes no line; an entry that covers the
+// chunks, a cookie of the Manager's own chunk names, and names that are
+// no chunk name chunkName writes, are not logged.
+func TestRetiredChunksAboveMaxChunks(t *testing.T) {
+	const warn = "above that entry's MaxChunks"
+	read := func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).GetString("user")
+	}
+	serve := func(f *fixture, b *clientCookies) []string {
+		t.Helper()
+		rec := httptest.NewRecorder()
+		f.m.Handler(http.HandlerFunc(read)).ServeHTTP(rec, b.request("/"))
+		return rec.Result().Header["Set-Cookie"]
+	}
+	t.Run("logged once", func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "other"}, {Name: "old"}}})
+		b := newClientCookies()
+		b.vals["session"] = loginToken(t, f, "alice")
+		b.vals["old"], b.vals["old.1"], b.vals["old.2"] = "secret0", "secret1", "secret2"
+		for step := range 2 {
+			if got := serve(f, b); len(got) != 2 || !strings.HasPrefix(got[0], "other=;") || !strings.HasPrefix(got[1], "old=;") {
+				t.Errorf("step %d: Set-Cookie %q, want the lines that expire other and old, as before", step, got)
+			}
+		}
+		got := f.log.lines(warn)
+		if len(got) != 1 {
+			t.Fatalf("log lines about chunks above MaxChunks: %q, want one", got)
+		}
+		for _, want := range []string{"level=WARN", "cookie=old.1", "Options.Retired[1]", "set MaxChunks in Options.Retired[1]"} {
+			if !strings.Contains(got[0], want) {
+				t.Errorf("log line %q does not say %q", got[0], want)
+			}
+		}
+		if strings.Contains(got[0], "secret") {
+			t.Errorf("log line %q holds a cookie's value", got[0])
+		}
+	})
+	t.Run("first chunk gone", func(t *testing.T) {
+		// The retired line took old; old.1 and old.2 stay, and the request
+		// carries no retired cookie the Manager would answer.
+		f := newFixture(t, cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "old"}}})
+		b := newClientCookies()
+		b.vals["old.1"], b.vals["old.2"] = "x", "y"
+		if got := serve(f, b); len(got) != 0 {
+			t.Errorf("Set-Cookie %q, want none", got)
+		}
+		if got := f.log.lines(warn); len(got) != 1 || !strings.Contains(got[0], "cookie=old.1") {
+			t.Errorf("log lines about chunks above MaxChunks: %q, want one naming old.1", got)
+		}
+	})
+	for _, c := range []struct {
+		name    string
+		opts    cookiesession.Options
+		cookies []string
+	}{
+		{"covered", cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "old", MaxChunks: 3}}},
+			[]string{"old", "old.1", "old.2"}},
+		{"covered by another entry", cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "old", MaxChunks: 3}, {Name: "old", Path: "/app"}}},
+			[]string{"old", "old.1", "old.2"}},
+		{"own chunks", cookiesession.Options{MaxChunks: 3, Retired: []cookiesession.RetiredCookie{{Path: "/app"}}},
+			[]string{"session.1", "session.2"}},
+		{"no chunk names", cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "old"}}},
+			[]string{"old.01", "old.+1", "old.64", "old.100", "old.", "old.1x", "older.1", "ol.1", ".1"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, c.opts)
+			b := newClientCookies()
+			for _, name := range c.cookies {
+				b.vals[name] = "x"
+			}
+			serve(f, b)
+			if got := f.log.lines(warn); len(got) != 0 {
+				t.Errorf("log lines about chunks above MaxChunks: %q, want none", got)
+			}
+		})
+	}
+}
