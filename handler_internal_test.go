@@ -1,6 +1,10 @@
 package cookiesession
 
 import (
+	"bytes"
+	"net/http/httptest"
+	"net/textproto"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -27,6 +31,81 @@ func TestTooManyCookies(t *testing.T) {
 		n, over := tooManyCookies(c.lines)
 		if over != c.over || (over && n != c.n) {
 			t.Errorf("%s: tooManyCookies = %d, %v; want %d, %v", c.name, n, over, c.n, c.over)
+		}
+	}
+}
+
+// TestCarriesRetiredScan: the scan that also looks for stale chunks
+// (warnStaleChunk) returns what the plain scan it replaced returned, a
+// retired name anywhere in the Cookie lines or a shadowed cookie of a
+// retired own name, for every header, before the Warn is logged and
+// after.
+func TestCarriesRetiredScan(t *testing.T) {
+	k, err := NewKey(1, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := NewKeyRing(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := func(m *Manager, lines []string, shadowed bool) bool {
+		if shadowed && m.retiresOwn {
+			return true
+		}
+		for _, line := range lines {
+			for _, part := range strings.Split(line, ";") {
+				name, _, _ := strings.Cut(textproto.TrimString(part), "=")
+				if slices.Contains(m.retiredNames, textproto.TrimString(name)) {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	headers := [][]string{
+		nil,
+		{""},
+		{"session=a"},
+		{"old=a"},
+		{"old.1=a"},
+		{"old.1=a; old=b"},
+		{"old=b; old.1=a"},
+		{"a=1", "old.2=x", "old=y"},
+		{"old.1=a", "x=1; old.3=b"},
+		{"session=a; session.1=b; session.4=c"},
+		{"session.1=a", "session.2=b", "session=c"},
+		{" old.1 =a ;  old = b"},
+		{"old.1", "old"},
+		{";;old.1=;;", ";old=;"},
+		{"older.1=a; ol.1=b; old.01=c; old.+1=d"},
+		{"__Host-old.1=a; __Host-old=b"},
+		{strings.Repeat("old.1=a; ", 100) + "old=b"},
+	}
+	for _, opts := range []Options{
+		{Retired: []RetiredCookie{{Name: "old"}}},
+		{Retired: []RetiredCookie{{Name: "old", MaxChunks: 2}, {Name: "other"}}},
+		{MaxChunks: 3, Retired: []RetiredCookie{{Path: "/app"}}},
+		{MaxChunks: 2, Retired: []RetiredCookie{{MaxChunks: 4}}},
+		{Name: "__Host-s", Retired: []RetiredCookie{{Name: "__Host-old"}, {Name: "session", MaxChunks: 2}}},
+	} {
+		m, err := New(ring, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, logged := range []bool{false, true} {
+			for _, lines := range headers {
+				for _, shadowed := range []bool{false, true} {
+					m.staleChunkLogged.Store(logged)
+					r := httptest.NewRequest("GET", "/", nil)
+					r.Header["Cookie"] = lines
+					s := &Session{shadowed: shadowed}
+					if got, want := m.carriesRetired(r, s), plain(m, lines, shadowed); got != want {
+						t.Errorf("Retired %+v, MaxChunks %d, Cookie %q, shadowed %v, Warn logged %v: carriesRetired = %v, want %v",
+							opts.Retired, opts.MaxChunks, lines, shadowed, logged, got, want)
+					}
+				}
+			}
 		}
 	}
 }
