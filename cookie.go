@@ -47,13 +47,18 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 	var small [4]string
 	values := small[:] // grown only when a fifth chunk turns up
 	var present uint64 // bit i: chunk i was sent
+	above := 0         // the highest chunk number above MaxChunks sent
 	for _, line := range lines {
 		for line != "" {
 			var part string
 			part, line = cutByte(line, ';')
 			name, value := cutByte(textproto.TrimString(part), '=')
-			i := m.chunkIndex(textproto.TrimString(name))
+			name = textproto.TrimString(name)
+			i := m.chunkIndex(name)
 			if i < 0 {
+				if i == aboveMaxChunks {
+					above = max(above, chunkNumber(name[len(m.chunkPrefix):]))
+				}
 				continue
 			}
 			if present&(1<<i) != 0 {
@@ -74,6 +79,9 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 		}
 	}
 	s.chunksSent = int32(bits.Len64(present))
+	if above > 0 {
+		m.warnAboveMaxChunks(s, r, above)
+	}
 	switch {
 	case present == 0:
 		return "", nil
@@ -237,20 +245,42 @@ func (m *Manager) logIgnored(s *Session, r *http.Request, n int) {
 		slog.String("cookie", m.opts.Name), slog.String("reason", fmt.Sprintf("%d cookies, more than %d", n, maxCookies)))
 }
 
-// chunkIndex returns i if name is chunk i's name, or -1.
+// aboveMaxChunks is chunkIndex's answer for a chunk name of the
+// Manager's Name above MaxChunks: one an earlier configuration, with a
+// higher MaxChunks, wrote.
+const aboveMaxChunks = -2
+
+// chunkIndex returns i if name is chunk i's name, aboveMaxChunks if it is
+// the name of a chunk above MaxChunks (as chunkName writes it, below
+// maxChunks), or -1.
 func (m *Manager) chunkIndex(name string) int {
 	if name == m.names[0] {
 		return 0
 	}
 	suffix, ok := strings.CutPrefix(name, m.chunkPrefix)
-	if !ok || len(m.names) == 1 {
+	if !ok {
 		return -1
 	}
-	i, err := strconv.Atoi(suffix)
-	if err != nil || i < 1 || i >= len(m.names) || name != m.names[i] {
-		return -1 // also refuses non-canonical forms such as "name.01"
+	switch i := chunkNumber(suffix); {
+	case i < 1:
+		return -1
+	case i >= len(m.names):
+		return aboveMaxChunks
+	default:
+		return i
 	}
-	return i
+}
+
+// chunkNumber returns the number of a chunk name's suffix as chunkName
+// writes it (1 to maxChunks-1, no sign, no leading zero), or -1.
+func chunkNumber(suffix string) int {
+	if suffix == "" || len(suffix) > 2 || suffix[0] == '0' || strings.Trim(suffix, "0123456789") != "" {
+		return -1 // Atoi would take "+1" and "01"
+	}
+	if i, _ := strconv.Atoi(suffix); i < maxChunks {
+		return i
+	}
+	return -1
 }
 
 // joinChunks concatenates the chunk values, which must have no gaps and

@@ -70,6 +70,9 @@ type Manager struct {
 	// staleChunkLogged: a request carried a chunk of a retired Name above
 	// its entry's MaxChunks.
 	staleChunkLogged atomic.Bool
+	// aboveChunksLogged: a request carried a chunk of the Manager's Name
+	// above MaxChunks, and no Options.Retired entry lists that Name.
+	aboveChunksLogged atomic.Bool
 	// setRefusedLogged, setJSONRefusedLogged and lifetimeRefusedLogged:
 	// Session.Set refused a value, SetJSON one it could not encode,
 	// SetLifetime a lifetime.

@@ -114,7 +114,11 @@ type Options struct {
 	// in front"). A session written over two or more cookies also expires
 	// every chunk above its token, up to MaxChunks, one short Set-Cookie
 	// line each (a parallel response may have left one): keep MaxChunks to
-	// what sessions need. New refuses a MaxChunks whose full Set-Cookie
+	// what sessions need. Lowered, it leaves a session sealed over more
+	// chunks unread (its user gets a new one), and the chunks above it in
+	// browsers until they expire: the first request that uses the session
+	// and carries one is logged once at Warn, with the Retired entry that
+	// expires them. New refuses a MaxChunks whose full Set-Cookie
 	// lines would pass 256 KiB, the most of a response header Chromium
 	// reads (62 cookies of 4096 bytes fit).
 	MaxChunks int

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/textproto"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 )
@@ -159,11 +158,7 @@ func (m *Manager) staleChunk(name string) *retiredBase {
 	if dot < 0 {
 		return nil
 	}
-	n := name[dot+1:]
-	if n == "" || len(n) > 2 || n[0] == '0' || strings.Trim(n, "0123456789") != "" {
-		return nil // no chunk name: Atoi would take "+1" and "01"
-	}
-	if i, _ := strconv.Atoi(n); i >= maxChunks {
+	if chunkNumber(name[dot+1:]) < 1 {
 		return nil
 	}
 	for i := range m.retiredBases {
@@ -188,6 +183,33 @@ func (m *Manager) warnStaleChunk(s *Session, r *http.Request, name string) bool 
 		slog.String("path", urlPath(r)),
 		slog.String("fix", fmt.Sprintf("set MaxChunks in Options.Retired[%d] to the MaxChunks of the configuration that wrote %q", b.entry, b.name)))
 	return true
+}
+
+// warnAboveMaxChunks logs, once per Manager, a request that carried chunk
+// n of the Manager's Name, above MaxChunks, when no Options.Retired entry
+// lists that Name (warnStaleChunk names a chunk above an entry's
+// MaxChunks): MaxChunks was lowered. A session sealed over more chunks
+// than the Manager now reads does not open, so its user gets a new one,
+// and no line expires the chunk, which the browser sends with every
+// request until it expires.
+func (m *Manager) warnAboveMaxChunks(s *Session, r *http.Request, n int) {
+	if m.aboveChunksLogged.Load() || slices.ContainsFunc(m.retiredBases, func(b retiredBase) bool { return b.name == m.opts.Name }) ||
+		m.aboveChunksLogged.Swap(true) {
+		return
+	}
+	entry := fmt.Sprintf("Name: %q", m.opts.Name)
+	if m.opts.Path != "/" {
+		entry += fmt.Sprintf(", Path: %q", m.opts.Path)
+	}
+	if m.opts.Domain != "" {
+		entry += fmt.Sprintf(", Domain: %q", m.opts.Domain)
+	}
+	if m.opts.Partitioned {
+		entry += ", Partitioned: true"
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a chunk cookie of the Manager's Name above MaxChunks, which an earlier configuration wrote: a session sealed over more cookies than MaxChunks does not open, and its user gets a new one; no line of the Manager expires the chunk, and the browser sends it with every request until it expires (logged once)",
+		slog.String("cookie", chunkName(m.opts.Name, n)), slog.Int("max_chunks", len(m.names)), slog.String("path", urlPath(r)),
+		slog.String("fix", fmt.Sprintf("set MaxChunks back to %d or more, which reads those sessions; or, to end them, list the earlier configuration in Options.Retired, RetiredCookie{%s, MaxChunks: %d}, whose chunks above MaxChunks the Manager then expires", n+1, entry, n+1)))
 }
 
 // expireRetired answers a request that carried a retired cookie, and

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -714,4 +715,115 @@ func TestRetiredChunksAboveMaxChunks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLoweredMaxChunks: a Manager whose MaxChunks was lowered, with no
+// Options.Retired entry for its Name, cannot read a session an earlier
+// configuration sealed over more chunks, nor expire the chunks above its
+// own: it says so once at Warn, with the entry that would.
+func TestLoweredMaxChunks(t *testing.T) {
+	const warn = "above MaxChunks, which an earlier configuration wrote"
+	blob := strings.Repeat("x", 7000) // three chunks of 4096-byte cookies
+	store := func(w http.ResponseWriter, r *http.Request) {
+		if err := cookiesession.FromContext(r.Context()).Set("blob", blob); err != nil {
+			t.Error(err)
+		}
+	}
+	read := func(got *bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			*got = cookiesession.FromContext(r.Context()).GetString("blob") == blob
+		}
+	}
+	// sealed returns a fixture and a client holding a session that a
+	// Manager of opts, but with MaxChunks 4, sealed over three cookies.
+	sealed := func(t *testing.T, opts cookiesession.Options) (*fixture, *clientCookies) {
+		wide := opts
+		wide.MaxChunks, wide.Retired = 4, nil
+		f := newFixture(t, wide)
+		b := newClientCookies()
+		f.serve(b, store)
+		if got := b.names(); !slices.Equal(got, []string{"session", "session.1", "session.2"}) {
+			t.Fatalf("cookies %q, want three chunks", got)
+		}
+		f.m = f.manager(opts)
+		return f, b
+	}
+	t.Run("lowered", func(t *testing.T) {
+		f, b := sealed(t, cookiesession.Options{MaxChunks: 2})
+		var opened bool
+		for step := range 2 {
+			resp := f.serve(b.clone(), read(&opened))
+			if opened {
+				t.Fatalf("step %d: a Manager of MaxChunks 2 read a session of three chunks", step)
+			}
+			requireCleared(t, resp.Header, "session", "session.1")
+		}
+		got := f.log.lines(warn)
+		if len(got) != 1 {
+			t.Fatalf("log lines about a chunk above MaxChunks: %q, want one", got)
+		}
+		for _, want := range []string{"level=WARN", "cookie=session.2", "max_chunks=2", "set MaxChunks back to 3 or more",
+			`RetiredCookie{Name: \"session\", MaxChunks: 3}`} {
+			if !strings.Contains(got[0], want) {
+				t.Errorf("log line %q does not say %q", got[0], want)
+			}
+		}
+		if strings.Contains(got[0], b.vals["session.2"][:40]) {
+			t.Errorf("log line %q holds a cookie's value", got[0])
+		}
+	})
+	t.Run("raised back", func(t *testing.T) {
+		f, b := sealed(t, cookiesession.Options{MaxChunks: 3})
+		var opened bool
+		f.serve(b, read(&opened))
+		if got := f.log.lines(warn); !opened || len(got) != 0 {
+			t.Errorf("session read: %v; log lines about a chunk above MaxChunks: %q, want it read and none", opened, got)
+		}
+	})
+	t.Run("retired entry", func(t *testing.T) {
+		// The fix the line names: the chunk above goes, without a word.
+		f, b := sealed(t, cookiesession.Options{MaxChunks: 2, Retired: []cookiesession.RetiredCookie{{Name: "session", MaxChunks: 3}}})
+		var opened bool
+		resp := f.serve(b, read(&opened))
+		requireCleared(t, resp.Header, "session", "session.1", "session.2")
+		if got := f.log.lines(warn); opened || len(got) != 0 || len(b.vals) != 0 {
+			t.Errorf("session read: %v; cookies left %q; log lines about a chunk above MaxChunks: %q, want none of them", opened, b.names(), got)
+		}
+	})
+	t.Run("names the attributes", func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{Name: "__Secure-app", Path: "/app", Domain: "example.com", Partitioned: true, SameSite: http.SameSiteNoneMode})
+		b := newClientCookies()
+		b.vals["__Secure-app.1"], b.vals["__Secure-app.10"] = "x", "y"
+		rec := httptest.NewRecorder()
+		f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cookiesession.FromContext(r.Context()).Has("user")
+		})).ServeHTTP(rec, b.request("/app/"))
+		want := `RetiredCookie{Name: \"__Secure-app\", Path: \"/app\", Domain: \"example.com\", Partitioned: true, MaxChunks: 11}`
+		if got := f.log.lines(warn); len(got) != 1 || !strings.Contains(got[0], "cookie=__Secure-app.10") || !strings.Contains(got[0], want) {
+			t.Errorf("log lines about a chunk above MaxChunks: %q, want one naming __Secure-app.10 and %s", got, want)
+		}
+	})
+	t.Run("untouched", func(t *testing.T) {
+		// Lazy opening: a request whose handler never uses the session
+		// reads no cookie.
+		f := newFixture(t, cookiesession.Options{})
+		b := newClientCookies()
+		b.vals["session.1"] = "x"
+		f.serve(b, func(http.ResponseWriter, *http.Request) {})
+		if got := f.log.lines(warn); len(got) != 0 {
+			t.Errorf("log lines about a chunk above MaxChunks: %q, want none", got)
+		}
+	})
+	t.Run("no chunk names", func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{MaxChunks: 2})
+		b := newClientCookies()
+		for _, name := range []string{"session.01", "session.+2", "session.64", "session.100", "session.", "session.2x", "sessions.2", "session.0", ".2"} {
+			b.vals[name] = "x"
+		}
+		var opened bool
+		f.serve(b, read(&opened))
+		if got := f.log.lines(warn); len(got) != 0 {
+			t.Errorf("log lines about a chunk above MaxChunks: %q, want none", got)
+		}
+	})
 }
