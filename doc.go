@@ -82,7 +82,9 @@
 // it; under the middleware, Load returns the middleware's session, so a
 // request has one session per Manager. The numeric getters convert any
 // stored number their type holds without loss: a value stored as int64, or
-// as the float64 JSON decodes into, reads back through GetInt.
+// as the float64 JSON decodes into, reads back through GetInt. A getter
+// that finds a value it cannot return gives the zero value, as for a
+// missing key, and the Manager's first such read is logged at Warn.
 //
 // # When a cookie is sent
 //

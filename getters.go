@@ -1,33 +1,56 @@
 package cookiesession
 
 import (
+	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"time"
 )
 
 // lookupKind sets the caller's zero entry e to the one under key if it
-// holds kind k, and leaves it zero otherwise.
-func (s *Session) lookupKind(key string, k kind, e *entry) bool {
+// holds kind k, and leaves it zero otherwise, which getter, the caller,
+// reports if key holds another kind (see wrongType).
+func (s *Session) lookupKind(getter, key string, k kind, e *entry) bool {
 	s.lock()
 	defer s.unlock()
-	if s.values.lookupInto(key, e) && e.kind == k {
-		return true
+	if s.values.lookupInto(key, e) {
+		if e.kind == k {
+			return true
+		}
+		s.wrongType(getter, key, e)
 	}
 	*e = entry{}
 	return false
 }
 
+// wrongType logs, once per Manager, a getter that found under key a value
+// it cannot return, e, and returned the zero value, as for a missing key:
+// code that reads a key as another type than was stored (GetInt of a
+// string, or of a key an older release stored as a string) would take a
+// signed-in user for a guest, without a word. The value is not logged.
+// s's lock is held.
+func (s *Session) wrongType(getter, key string, e *entry) {
+	if s.mgr == nil {
+		return
+	}
+	s.logRefused(&s.mgr.wrongTypeLogged, "cookiesession: Session."+getter+" found under the key a value it cannot return (another type, or a number its type cannot hold exactly), and returned the zero value, as for a missing key (logged once)",
+		slog.String("key", key), slog.String("holds", fmt.Sprintf("%T", e.value())),
+		slog.String("fix", "read the key with the getter of the type it holds, or with Get, which returns it as stored; a key whose type changed between releases needs both types read, or a new name"))
+}
+
 // The typed getters return the zero value when key is missing or holds a
-// value they cannot return exactly. The numeric ones (GetInt, GetInt64,
-// GetUint64, GetFloat64) convert any stored integer or float that their
-// type holds without loss; the others do not convert.
+// value they cannot return exactly, and the Manager's first read of a
+// value they cannot return is logged at Warn (without the value). The
+// numeric ones (GetInt, GetInt64, GetUint64, GetFloat64) convert any
+// stored integer or float that their type holds without loss; the others
+// do not convert.
 
 // GetString returns the string under key, or "" if key is missing or
 // holds another type (Get or GetAs tell the two apart).
 func (s *Session) GetString(key string) string {
 	var e entry
-	s.lookupKind(key, kindString, &e)
+	s.lookupKind("GetString", key, kindString, &e)
 	return e.str
 }
 
@@ -35,7 +58,7 @@ func (s *Session) GetString(key string) string {
 // missing or holds another type.
 func (s *Session) GetBytes(key string) []byte {
 	var e entry
-	if s.lookupKind(key, kindBytes, &e) {
+	if s.lookupKind("GetBytes", key, kindBytes, &e) {
 		return []byte(e.str)
 	}
 	return nil
@@ -45,33 +68,37 @@ func (s *Session) GetBytes(key string) []byte {
 // another type.
 func (s *Session) GetBool(key string) bool {
 	var e entry
-	s.lookupKind(key, kindBool, &e)
+	s.lookupKind("GetBool", key, kindBool, &e)
 	return e.num == 1
 }
 
 // GetInt returns the number under key as an int, or 0 if key is missing
 // or holds a string, a non-number or a number an int cannot hold exactly.
-func (s *Session) GetInt(key string) int { return getNumber[int](s, key) }
+func (s *Session) GetInt(key string) int { return getNumber[int](s, "GetInt", key) }
 
 // GetInt64 returns the number under key as an int64, or 0 as GetInt does.
-func (s *Session) GetInt64(key string) int64 { return getNumber[int64](s, key) }
+func (s *Session) GetInt64(key string) int64 { return getNumber[int64](s, "GetInt64", key) }
 
 // GetUint64 returns the number under key as a uint64, or 0 as GetInt
 // does (for a negative number, too).
-func (s *Session) GetUint64(key string) uint64 { return getNumber[uint64](s, key) }
+func (s *Session) GetUint64(key string) uint64 { return getNumber[uint64](s, "GetUint64", key) }
 
 // GetFloat64 returns the number under key as a float64, or 0 as GetInt
 // does.
-func (s *Session) GetFloat64(key string) float64 { return getNumber[float64](s, key) }
+func (s *Session) GetFloat64(key string) float64 { return getNumber[float64](s, "GetFloat64", key) }
 
-func getNumber[T any](s *Session, key string) T {
+func getNumber[T any](s *Session, getter, key string) T {
 	var e entry
 	s.lock()
-	found := s.values.lookupInto(key, &e)
-	s.unlock()
+	defer s.unlock()
+	if !s.values.lookupInto(key, &e) {
+		var zero T
+		return zero
+	}
 	n, ok := e.asNumber()
-	t, _ := convertNumber[T](n)
-	if !found || !ok {
+	t, converted := convertNumber[T](n)
+	if !ok || !converted {
+		s.wrongType(getter, key, &e)
 		var zero T
 		return zero
 	}
@@ -82,7 +109,7 @@ func getNumber[T any](s *Session, key string) T {
 // or holds another type (a number has no unit).
 func (s *Session) GetDuration(key string) time.Duration {
 	var e entry
-	s.lookupKind(key, kindDuration, &e)
+	s.lookupKind("GetDuration", key, kindDuration, &e)
 	return time.Duration(e.num)
 }
 
@@ -90,7 +117,7 @@ func (s *Session) GetDuration(key string) time.Duration {
 // missing or holds another type.
 func (s *Session) GetTime(key string) time.Time {
 	var e entry
-	if s.lookupKind(key, kindTime, &e) {
+	if s.lookupKind("GetTime", key, kindTime, &e) {
 		return e.val.(wireTime).time()
 	}
 	return time.Time{}
@@ -100,7 +127,7 @@ func (s *Session) GetTime(key string) time.Time {
 // missing or holds another type.
 func (s *Session) GetStrings(key string) []string {
 	var e entry
-	if s.lookupKind(key, kindStrings, &e) {
+	if s.lookupKind("GetStrings", key, kindStrings, &e) {
 		return slices.Clone(e.val.([]string))
 	}
 	return nil
@@ -110,7 +137,7 @@ func (s *Session) GetStrings(key string) []string {
 // if key is missing or holds another type.
 func (s *Session) GetStringMap(key string) map[string]string {
 	var e entry
-	if s.lookupKind(key, kindStringMap, &e) {
+	if s.lookupKind("GetStringMap", key, kindStringMap, &e) {
 		return e.value().(map[string]string)
 	}
 	return nil
@@ -126,7 +153,9 @@ func (s *Session) GetStringMap(key string) map[string]string {
 //   - an interface T (such as any) gets a stored nil.
 //
 // A session holds no struct but time.Time, so any other struct T always
-// reports false: read what SetJSON stored with GetJSON.
+// reports false: read what SetJSON stored with GetJSON. The Manager's first
+// GetAs (or typed getter) that finds a value it cannot return is logged at
+// Warn; a missing key is not.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var e entry
 	s.lock()
@@ -140,14 +169,23 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	if t, ok := v.(T); ok {
 		return t, true
 	}
-	if v == nil { // a stored nil is the zero value of an interface T
+	if v == nil && any(*new(T)) == nil { // a stored nil is the zero value of an interface T
 		var zero T
-		return zero, any(zero) == nil
+		return zero, true
 	}
-	if n, ok := e.asNumber(); ok {
-		return convertNumber[T](n)
+	var t T
+	var ok bool
+	if n, isNumber := e.asNumber(); isNumber {
+		t, ok = convertNumber[T](n)
+	} else {
+		t, ok = convertKind[T](v)
 	}
-	return convertKind[T](v)
+	if !ok {
+		s.lock()
+		s.wrongType("GetAs["+reflect.TypeFor[T]().String()+"]", key, &e)
+		s.unlock()
+	}
+	return t, ok
 }
 
 // convertKind converts v, a string or a bool, to T if T is of that kind.

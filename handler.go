@@ -77,6 +77,8 @@ type Manager struct {
 	// Session.Set refused a value, SetJSON one it could not encode,
 	// SetLifetime a lifetime.
 	setRefusedLogged, setJSONRefusedLogged, lifetimeRefusedLogged atomic.Bool
+	// wrongTypeLogged: a getter found a value it cannot return.
+	wrongTypeLogged atomic.Bool
 	// crossSiteLogged: a cross-site request that browsers send without a
 	// cookie of our SameSite used the session.
 	crossSiteLogged atomic.Bool

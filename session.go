@@ -263,12 +263,16 @@ func (s *Session) Pop(key string) (any, bool) {
 }
 
 // PopString is Pop for a string value; it returns "" (and deletes nothing)
-// if key is missing or holds another type.
+// if key is missing or holds another type, which is logged as the typed
+// getters log it.
 func (s *Session) PopString(key string) string {
 	s.lock()
 	defer s.unlock()
 	e, ok := s.values.lookup(key)
 	if !ok || e.kind != kindString {
+		if ok {
+			s.wrongType("PopString", key, &e)
+		}
 		return ""
 	}
 	str := e.str
@@ -294,12 +298,16 @@ func (s *Session) AddFlash(msg string) {
 
 // Flashes returns the flash messages and removes them, so each is seen once.
 // A "_flash" that holds anything other than AddFlash's list holds no
-// messages: Flashes returns nil and leaves it.
+// messages: Flashes returns nil and leaves it, and logs that as the typed
+// getters log a value of another type.
 func (s *Session) Flashes() []string {
 	s.lock()
 	defer s.unlock()
 	e, ok := s.values.lookup(flashKey)
 	if !ok || e.kind != kindStrings {
+		if ok {
+			s.wrongType("Flashes", flashKey, &e)
+		}
 		return nil
 	}
 	list := e.val.([]string)

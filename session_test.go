@@ -3,10 +3,12 @@ package cookiesession_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -610,4 +612,119 @@ func TestSetLifetimeRefusalLogged(t *testing.T) {
 	if s.Lifetime() != (cookiesession.Lifetime{}) {
 		t.Errorf("the session took the refused lifetime: %+v", s.Lifetime())
 	}
+}
+
+// TestWrongTypeLogged: a typed getter returns the zero value for a key of
+// another type, as for a missing one, so code that reads a key as another
+// type than was stored (an older release stored user_id as a string)
+// takes a signed-in user for a guest. The Manager's first such read is
+// logged at Warn, naming the getter, the key and the stored type, not the
+// value; a missing key, the stored type and a number read without loss
+// are not.
+func TestWrongTypeLogged(t *testing.T) {
+	const warn = "a value it cannot return"
+	const secret = "s3cr3t-value"
+	for _, c := range []struct {
+		getter string
+		stored any
+		read   func(*cookiesession.Session) any
+		holds  string // "": nothing logged
+	}{
+		{"GetString", 42, func(s *cookiesession.Session) any { return s.GetString("k") }, "int"},
+		{"GetString", []byte(secret), func(s *cookiesession.Session) any { return s.GetString("k") }, "[]uint8"},
+		{"GetBytes", secret, func(s *cookiesession.Session) any { return s.GetBytes("k") }, "string"},
+		{"GetBool", "true", func(s *cookiesession.Session) any { return s.GetBool("k") }, "string"},
+		{"GetInt", secret, func(s *cookiesession.Session) any { return s.GetInt("k") }, "string"},
+		{"GetInt", 2.5, func(s *cookiesession.Session) any { return s.GetInt("k") }, "float64"},
+		{"GetInt64", true, func(s *cookiesession.Session) any { return s.GetInt64("k") }, "bool"},
+		{"GetUint64", -1, func(s *cookiesession.Session) any { return s.GetUint64("k") }, "int"},
+		{"GetFloat64", secret, func(s *cookiesession.Session) any { return s.GetFloat64("k") }, "string"},
+		{"GetDuration", int64(5), func(s *cookiesession.Session) any { return s.GetDuration("k") }, "int64"},
+		{"GetTime", int64(5), func(s *cookiesession.Session) any { return s.GetTime("k") }, "int64"},
+		{"GetStrings", secret, func(s *cookiesession.Session) any { return s.GetStrings("k") }, "string"},
+		{"GetStringMap", []string{secret}, func(s *cookiesession.Session) any { return s.GetStringMap("k") }, "[]string"},
+		{"PopString", 7, func(s *cookiesession.Session) any { return s.PopString("k") }, "int"},
+		{"GetAs[int]", secret, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[int](s, "k"); return v }, "string"},
+		{"GetAs[time.Time]", nil, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[time.Time](s, "k"); return v }, "<nil>"},
+		{"GetAs[json.RawMessage]", secret, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[json.RawMessage](s, "k"); return v }, "string"},
+		// Not logged: the stored type, and numbers read without loss.
+		{"GetString", secret, func(s *cookiesession.Session) any { return s.GetString("k") }, ""},
+		{"GetInt", int64(5), func(s *cookiesession.Session) any { return s.GetInt("k") }, ""},
+		{"GetFloat64", 3, func(s *cookiesession.Session) any { return s.GetFloat64("k") }, ""},
+		{"GetAs[int]", 41.0, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[int](s, "k"); return v }, ""},
+		{"GetAs[any]", nil, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[any](s, "k"); return v }, ""},
+	} {
+		t.Run(fmt.Sprintf("%s of %T", c.getter, c.stored), func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			s := newSession(t, f)
+			mustSet(t, s, "k", c.stored)
+			got := c.read(s)
+			c.read(s) // once per Manager
+			lines := f.log.lines(warn)
+			if c.holds == "" {
+				if len(lines) != 0 {
+					t.Errorf("log lines %q, want none", lines)
+				}
+				return
+			}
+			if got != nil && !reflect.ValueOf(got).IsZero() {
+				t.Errorf("%s returned %v, want the zero value", c.getter, got)
+			}
+			if len(lines) != 1 {
+				t.Fatalf("log lines %q, want one", lines)
+			}
+			for _, want := range []string{"level=WARN", "Session." + c.getter + " found", "key=k", "holds=" + c.holds, "fix="} {
+				if !strings.Contains(lines[0], want) {
+					t.Errorf("log line %q does not say %q", lines[0], want)
+				}
+			}
+			if strings.Contains(lines[0], secret) {
+				t.Errorf("log line %q holds the value", lines[0])
+			}
+			if c.getter == "PopString" && !s.Has("k") {
+				t.Error("PopString deleted a value of another type")
+			}
+		})
+	}
+	t.Run("missing", func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		s := newSession(t, f)
+		typedGetters(s, "missing") // calls every typed getter
+		s.PopString("missing")
+		s.Flashes()
+		cookiesession.GetAs[int](s, "missing")
+		if lines := f.log.lines(warn); len(lines) != 0 {
+			t.Errorf("log lines %q, want none", lines)
+		}
+	})
+	t.Run("flashes", func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		s := newSession(t, f)
+		mustSet(t, s, "_flash", "saved")
+		if got := s.Flashes(); got != nil || !s.Has("_flash") {
+			t.Errorf("Flashes of a string: %q, and the key kept: %v; want nil, and kept", got, s.Has("_flash"))
+		}
+		if lines := f.log.lines(warn); len(lines) != 1 || !strings.Contains(lines[0], "Session.Flashes found") || !strings.Contains(lines[0], "key=_flash") {
+			t.Errorf("log lines %q, want one naming Flashes and _flash", lines)
+		}
+	})
+	t.Run("in a request", func(t *testing.T) {
+		// A release that stored user_id as a string, then one that reads it
+		// as an int: the user is a guest, and the line says where.
+		f := newFixture(t, cookiesession.Options{})
+		b := newClientCookies()
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			mustSet(t, cookiesession.FromContext(r.Context()), "user_id", "1042")
+		})
+		rec := httptest.NewRecorder()
+		f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if id := cookiesession.FromContext(r.Context()).GetInt("user_id"); id != 0 {
+				t.Errorf("GetInt of a string: %d", id)
+			}
+		})).ServeHTTP(rec, b.request("/account"))
+		lines := f.log.lines(warn)
+		if len(lines) != 1 || !strings.Contains(lines[0], "path=/account") || !strings.Contains(lines[0], "holds=string") || strings.Contains(lines[0], "1042") {
+			t.Errorf("log lines %q, want one with the path and the stored type, not the value", lines)
+		}
+	})
 }
