@@ -313,7 +313,7 @@ func TestLiveLifetimeChange(t *testing.T) {
 		{name: "MaxAge lowered", old: cookiesession.Options{MaxAge: 24 * time.Hour},
 			new: cookiesession.Options{MaxAge: time.Hour}, deployAt: 30 * time.Minute, checkAt: 61 * time.Minute},
 		{name: "MaxAge raised", old: cookiesession.Options{MaxAge: time.Hour},
-			new: cookiesession.Options{MaxAge: 24 * time.Hour}, deployAt: 30 * time.Minute, checkAt: 2 * time.Hour, signedIn: false},
+			new: cookiesession.Options{MaxAge: 24 * time.Hour}, deployAt: 30 * time.Minute, checkAt: 2 * time.Hour, signedIn: true},
 		{name: "IdleTimeout set", old: cookiesession.Options{MaxAge: 24 * time.Hour},
 			new: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 30 * time.Minute}, deployAt: time.Hour, checkAt: 3 * time.Hour},
 		{name: "IdleTimeout lowered", old: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 8 * time.Hour},

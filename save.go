@@ -263,11 +263,17 @@ func (m *Manager) incoming(id uint32, now time.Time) bool {
 // refreshDue reports whether less than RefreshThreshold of the idle window
 // remains and a re-seal would move the deadline, or the token's deadline
 // lies further than the idle window (and the clock skew between instances)
-// allows.
+// allows. With no idle window, it reports whether the token's deadline
+// lies before what MaxAge now allows: sealed under a shorter MaxAge (or
+// MaxLifetime), raised since or on another instance, whose deadline, and
+// its cookie's Max-Age, would end the session early.
 func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 	_, idle := m.codec.limits(&s.lifetime)
-	if idle <= 0 || !s.loaded || s.skipRefresh {
+	if !s.loaded || s.skipRefresh {
 		return false
+	}
+	if idle <= 0 {
+		return m.codec.expiry(time.Unix(s.created, 0), now, &s.lifetime).Unix() > s.expires
 	}
 	expires := time.Unix(s.expires, 0)
 	left := expires.Sub(now)
