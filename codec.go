@@ -95,6 +95,7 @@ type TokenError struct {
 
 	kind  error
 	ahead time.Duration // authentic, but created this far after now, more than the clock skew allowed
+	long  int           // the bytes of a token over the Manager's limit (joinChunks)
 }
 
 func (e *TokenError) Error() string { return "cookiesession: " + e.Reason }

@@ -36,18 +36,18 @@ func chunkName(name string, i int) string {
 // check refuses anything a cookie value may not hold (where Request.Cookie
 // would skip such a cookie and take the next).
 // It records in s how many chunk names the client holds, so stale ones can
-// be expired.
-func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
+// be expired, and returns the highest number of a chunk above MaxChunks
+// that the request carried (see aboveMaxChunks), or 0.
+func (m *Manager) readToken(r *http.Request, s *Session) (token string, above int, err error) {
 	lines := r.Header["Cookie"]
 	if n, over := tooManyCookies(lines); over {
 		s.ignored = true
 		m.logIgnored(s, r, n)
-		return "", nil
+		return "", 0, nil
 	}
 	var small [4]string
 	values := small[:] // grown only when a fifth chunk turns up
 	var present uint64 // bit i: chunk i was sent
-	above := 0         // the highest chunk number above MaxChunks sent
 	for _, line := range lines {
 		for line != "" {
 			var part string
@@ -79,16 +79,14 @@ func (m *Manager) readToken(r *http.Request, s *Session) (string, error) {
 		}
 	}
 	s.chunksSent = int32(bits.Len64(present))
-	if above > 0 {
-		m.warnAboveMaxChunks(s, r, above)
-	}
 	switch {
 	case present == 0:
-		return "", nil
+		return "", above, nil
 	case present == 1 && len(values[0]) <= m.codec.maxLen:
-		return values[0], nil // one cookie, the usual case: nothing to join
+		return values[0], above, nil // one cookie, the usual case: nothing to join
 	}
-	return m.joinChunks(values[:s.chunksSent], present)
+	token, err = m.joinChunks(values[:s.chunksSent], present)
+	return token, above, err
 }
 
 // unquote drops the double quotes RFC 6265 allows around a cookie value.
@@ -294,7 +292,9 @@ func (m *Manager) joinChunks(values []string, present uint64) (string, error) {
 		total += len(v)
 	}
 	if total > m.codec.maxLen {
-		return "", invalid(0, "cookie chunks of %d bytes exceed the limit of %d", total, m.codec.maxLen)
+		err := invalid(0, "cookie chunks of %d bytes exceed the limit of %d", total, m.codec.maxLen)
+		err.long = total
+		return "", err
 	}
 	if len(values) == 1 {
 		return values[0], nil

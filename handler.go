@@ -73,6 +73,12 @@ type Manager struct {
 	// aboveChunksLogged: a request carried a chunk of the Manager's Name
 	// above MaxChunks, and no Options.Retired entry lists that Name.
 	aboveChunksLogged atomic.Bool
+	// tooLongLogged: a cookie was longer than the chunks hold.
+	tooLongLogged atomic.Bool
+	// retiredLiveLogged: a retired cookie of another Name held a session
+	// begun after started (Unix seconds: when New ran).
+	retiredLiveLogged atomic.Bool
+	started           int64
 	// setRefusedLogged, setJSONRefusedLogged and lifetimeRefusedLogged:
 	// Session.Set refused a value, SetJSON one it could not encode,
 	// SetLifetime a lifetime.
@@ -108,7 +114,7 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 	if err := opts.normalize(); err != nil {
 		return nil, err
 	}
-	m := &Manager{ring: ring, opts: opts, logger: opts.Logger, onError: opts.ErrorHandler, chunkPrefix: opts.Name + "."}
+	m := &Manager{ring: ring, opts: opts, logger: opts.Logger, onError: opts.ErrorHandler, chunkPrefix: opts.Name + ".", started: opts.Now().Unix()}
 	if m.onError == nil {
 		m.onError = m.defaultErrorHandler
 	}
@@ -220,9 +226,15 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 // now, the request's start. It runs under s's lock, and logs through s.
 func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 	s.startSec, s.startNsec, s.created, s.isNew = now.Unix(), int32(now.Nanosecond()), now.Unix(), true
-	token, err := m.readToken(r, s)
+	token, above, err := m.readToken(r, s)
+	if above > 0 {
+		m.warnAboveMaxChunks(s, r, above)
+	}
 	if m.retiredLines != nil && !s.ignored && m.carriesRetired(r, s) {
 		s.retired = !m.cameBack(s, r, m.visit(r, s.shadowed))
+		if s.retired {
+			m.warnRetiredLive(s, r, now)
+		}
 	}
 	if s.chunksSent == 0 {
 		return nil
@@ -254,7 +266,13 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		// Of two values for one of our names, the clear would reach only
 		// the one set with our Domain and Path, which may be the session's
 		// own; the other, tossed by another host, would stay.
-		s.refused = !keepsCookie(err) && !s.shadowed
+		// So does one beside a chunk above MaxChunks that no Retired entry
+		// expires: an instance with a higher MaxChunks may read it (see
+		// warnAboveMaxChunks).
+		s.refused = !keepsCookie(err) && !s.shadowed && (above == 0 || m.retiresOwnName())
+		if s.refused {
+			m.warnTooLong(s, r, err)
+		}
 		m.refusedCookie(s, r, err)
 		return err
 	}

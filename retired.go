@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 )
 
 // Retired cookies: those an earlier configuration wrote under another
@@ -72,9 +73,9 @@ func (m *Manager) retire(opts *Options) error {
 			}
 		}
 		if b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == rc.Name }); b < 0 {
-			m.retiredBases = append(m.retiredBases, retiredBase{rc.Name, i, rc.MaxChunks})
+			m.retiredBases = append(m.retiredBases, retiredBase{name: rc.Name, entry: i, maxChunks: rc.MaxChunks})
 		} else if rc.MaxChunks > m.retiredBases[b].maxChunks {
-			m.retiredBases[b] = retiredBase{rc.Name, i, rc.MaxChunks}
+			m.retiredBases[b] = retiredBase{name: rc.Name, entry: i, maxChunks: rc.MaxChunks}
 		}
 		if len(m.retiredLines) == before && repeats {
 			return fmt.Errorf("cookiesession: Options.Retired[%d] lists only cookies an earlier entry lists (%q on Path %q): remove it", i, rc.Name, rc.Path)
@@ -83,6 +84,18 @@ func (m *Manager) retire(opts *Options) error {
 			return fmt.Errorf("cookiesession: Options.Retired[%d] is the Manager's own cookie %q (same Path, Domain and Partitioned, no more chunks than MaxChunks %d): list the Name, Path, Domain, Partitioned or MaxChunks the earlier configuration had",
 				i, rc.Name, opts.MaxChunks)
 		}
+	}
+	for i, b := range m.retiredBases {
+		if b.name == opts.Name {
+			continue // a second cookie of the session's own name: see warnShadowed
+		}
+		// Opens that cookie's first chunk only to see when its session
+		// began (warnRetiredLive): any MaxAge that keeps a young one.
+		codec, err := NewCodec(m.ring, CodecOptions{Name: b.name, MaxAge: max(opts.MaxAge, opts.MaxLifetime), MaxTokenLen: browserCookieSize})
+		if err != nil {
+			return err
+		}
+		m.retiredBases[i].codec = codec
 	}
 	if m.retiredLines != nil {
 		m.answered.seed, m.answered.seen = maphash.MakeSeed(), map[uint64]uint64{}
@@ -146,6 +159,7 @@ type retiredBase struct {
 	name      string
 	entry     int
 	maxChunks int
+	codec     *Codec // for a Name other than the Manager's: see warnRetiredLive
 }
 
 // staleChunk returns the retiredBase of which name, a cookie name that
@@ -188,13 +202,14 @@ func (m *Manager) warnStaleChunk(s *Session, r *http.Request, name string) bool 
 // warnAboveMaxChunks logs, once per Manager, a request that carried chunk
 // n of the Manager's Name, above MaxChunks, when no Options.Retired entry
 // lists that Name (warnStaleChunk names a chunk above an entry's
-// MaxChunks): MaxChunks was lowered. A session sealed over more chunks
-// than the Manager now reads does not open, so its user gets a new one,
-// and no line expires the chunk, which the browser sends with every
-// request until it expires.
+// MaxChunks): an instance with a higher MaxChunks wrote it, one of a
+// rolling deployment that raises MaxChunks, or this one before MaxChunks
+// was lowered. A session sealed over more chunks than the Manager reads
+// does not open, so its request gets a new session; load keeps the
+// cookies (for an instance that reads them), and no line expires the
+// chunk, which the browser sends with every request until it expires.
 func (m *Manager) warnAboveMaxChunks(s *Session, r *http.Request, n int) {
-	if m.aboveChunksLogged.Load() || slices.ContainsFunc(m.retiredBases, func(b retiredBase) bool { return b.name == m.opts.Name }) ||
-		m.aboveChunksLogged.Swap(true) {
+	if m.aboveChunksLogged.Load() || m.retiresOwnName() || m.aboveChunksLogged.Swap(true) {
 		return
 	}
 	entry := fmt.Sprintf("Name: %q", m.opts.Name)
@@ -207,9 +222,16 @@ func (m *Manager) warnAboveMaxChunks(s *Session, r *http.Request, n int) {
 	if m.opts.Partitioned {
 		entry += ", Partitioned: true"
 	}
-	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a chunk cookie of the Manager's Name above MaxChunks, which an earlier configuration wrote: a session sealed over more cookies than MaxChunks does not open, and its user gets a new one; no line of the Manager expires the chunk, and the browser sends it with every request until it expires (logged once)",
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a chunk cookie of the Manager's Name above MaxChunks: a configuration with a higher MaxChunks wrote it (an instance of a rolling deployment that raises MaxChunks, or this one before MaxChunks was lowered); a session sealed over more cookies than MaxChunks does not open here, and its request gets a new session, but its cookies stay, for an instance that reads them, unless the handler stores something; no line of the Manager expires the chunk, and the browser sends it with every request until it expires (logged once)",
 		slog.String("cookie", chunkName(m.opts.Name, n)), slog.Int("max_chunks", len(m.names)), slog.String("path", urlPath(r)),
-		slog.String("fix", fmt.Sprintf("set MaxChunks back to %d or more, which reads those sessions; or, to end them, list the earlier configuration in Options.Retired, RetiredCookie{%s, MaxChunks: %d}, whose chunks above MaxChunks the Manager then expires", n+1, entry, n+1)))
+		slog.String("fix", fmt.Sprintf("give every instance that serves this cookie the same MaxChunks: finish the rollout, or roll it back; if MaxChunks was lowered, set it back to %d or more, which reads those sessions, or, to end them, list the earlier configuration in Options.Retired, RetiredCookie{%s, MaxChunks: %d}, whose chunks above MaxChunks the Manager then expires", n+1, entry, n+1)))
+}
+
+// retiresOwnName reports whether an Options.Retired entry has the
+// Manager's Name: its chunks above MaxChunks are retired lines, or stale
+// ones that warnStaleChunk names.
+func (m *Manager) retiresOwnName() bool {
+	return slices.ContainsFunc(m.retiredBases, func(b retiredBase) bool { return b.name == m.opts.Name })
 }
 
 // expireRetired answers a request that carried a retired cookie, and
@@ -338,4 +360,40 @@ func (m *Manager) warnRetiredBack(s *Session, r *http.Request, name string) {
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a cookie came back after the response that expires Options.Retired: those lines cannot reach it (it was set for a Path or Domain that no Retired entry names, or by another host of the site), so the Manager stops answering it on its own, and only a response that sets the session's cookies still expires it (logged once)",
 		slog.String("cookie", name), slog.String("path", urlPath(r)),
 		slog.String("fix", "list the cookie's own Path and Domain (a browser's developer tools show them) in Options.Retired; a cookie another host set (cookie tossing) cannot be expired from this one: name the session's cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host can set"))
+}
+
+// warnRetiredLive logs, once per Manager, a request whose retired cookie
+// of another Name holds a session that began after this Manager started:
+// an instance of the earlier configuration still writes that cookie (a
+// rolling deployment of a Name change, with Options.Retired shipped in
+// it). The line that expires it signs the user out there, and each side
+// signs the user out of the other's session until the rollout ends. Only
+// a token in one cookie is opened, and only until this has logged.
+func (m *Manager) warnRetiredLive(s *Session, r *http.Request, now time.Time) {
+	if m.retiredLiveLogged.Load() {
+		return
+	}
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line = cutByte(line, ';')
+			name, value := cutByte(textproto.TrimString(part), '=')
+			name = textproto.TrimString(name)
+			b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == name && b.codec != nil })
+			if b < 0 {
+				continue
+			}
+			var rec Record
+			if m.retiredBases[b].codec.open(unquote(value), now, &rec) != nil || rec.Created.Unix() < m.started {
+				continue
+			}
+			if m.retiredLiveLogged.Swap(true) {
+				return
+			}
+			s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a cookie that Options.Retired lists, holding a session that began after this Manager started: an instance of the earlier configuration writes it (a rolling deployment), and the line that expires it signs the user out there, so each side signs the user out of the other's session until the rollout ends (logged once)",
+				slog.String("cookie", name), slog.String("retired", fmt.Sprintf("Options.Retired[%d]", m.retiredBases[b].entry)), slog.String("path", urlPath(r)),
+				slog.String("fix", "finish the rollout; for a Name change, ship the new Name without this Retired entry, and add the entry in a later deployment, once no instance writes the old Name (README, \"Changing cookie settings on a live fleet\")"))
+			return
+		}
+	}
 }

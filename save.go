@@ -268,12 +268,12 @@ func (m *Manager) incoming(id uint32, now time.Time) bool {
 // MaxLifetime), raised since or on another instance, whose deadline, and
 // its cookie's Max-Age, would end the session early.
 func (m *Manager) refreshDue(s *Session, now time.Time) bool {
-	_, idle := m.codec.limits(&s.lifetime)
+	maxAge, idle := m.codec.limits(&s.lifetime)
 	if !s.loaded || s.skipRefresh {
 		return false
 	}
 	if idle <= 0 {
-		return m.codec.expiry(time.Unix(s.created, 0), now, &s.lifetime).Unix() > s.expires
+		return s.created+maxAge > s.expires // codec.expiry, without an idle window
 	}
 	expires := time.Unix(s.expires, 0)
 	left := expires.Sub(now)

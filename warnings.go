@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -691,4 +692,19 @@ func (m *Manager) cookieLines(r *http.Request, lines []string) (next, sent int) 
 		next = len("Cookie: ") + cookies - len("; ")
 	}
 	return next, sent
+}
+
+// warnTooLong logs, once per Manager, a session cookie refused with err
+// as longer than the chunks hold (MaxCookieSize or MaxChunks lowered since
+// it was written, or larger on an instance still serving): it opens on no
+// instance of this configuration, so it is cleared, and its user signed
+// out.
+func (m *Manager) warnTooLong(s *Session, r *http.Request, err error) {
+	var te *TokenError
+	if !errors.As(err, &te) || te.long == 0 || m.tooLongLogged.Load() || m.tooLongLogged.Swap(true) {
+		return
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session cookie longer than MaxCookieSize and MaxChunks allow was refused and is cleared: a configuration with a larger MaxCookieSize or MaxChunks wrote it (lowered since, or still serving during a rolling deployment), and its user is signed out (logged once)",
+		slog.String("cookie", m.opts.Name), slog.Int("bytes", te.long), slog.Int("limit", m.codec.maxLen), slog.String("path", urlPath(r)),
+		slog.String("fix", "to keep such sessions, give MaxCookieSize (at most 4096) or MaxChunks back the earlier value; to lower them, keep less in the session first (an id, the rest in your database); a forged cookie needs nothing"))
 }

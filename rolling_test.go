@@ -1,0 +1,390 @@
+package cookiesession_test
+
+import (
+	"fmt"
+	"net/http"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// A rolling deployment of a configuration change: an old and a new
+// Manager over one key ring and one fake clock serve one browser (a
+// net/http cookie jar over TLS, under the name app.example.com) in turn,
+// as a load balancer without stickiness does, then the new one alone.
+
+// rollingApp answers by the last element of the path: login (user, and
+// pad bytes of filler), whoami, add (item), logout; each answers
+// "user/cart".
+func rollingApp(w http.ResponseWriter, r *http.Request) {
+	s := cookiesession.FromContext(r.Context())
+	q := r.URL.Query()
+	var err error
+	switch path.Base(r.URL.Path) {
+	case "login":
+		s.Renew()
+		err = s.Set("user", q.Get("user"))
+		if n, _ := strconv.Atoi(q.Get("pad")); n > 0 && err == nil {
+			err = s.Set("pad", strings.Repeat("p", n))
+		}
+	case "add":
+		err = s.Set("cart", s.GetString("cart")+q.Get("item"))
+	case "logout":
+		s.Destroy()
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	_, _ = w.Write([]byte(s.GetString("user") + "/" + s.GetString("cart")))
+}
+
+// rollingStep is one request: the side that serves it (O old, N new) and
+// the path under /app/ with its query.
+type rollingStep struct {
+	side   byte
+	target string
+}
+
+// rollingScript alternates the sides while alice signs in on the old
+// one, adds to her cart on both and reads it on both, then serves with
+// the new side alone, to her logout.
+var rollingScript = []rollingStep{
+	{'O', "login?user=alice"}, {'N', "whoami"}, {'O', "whoami"}, {'N', "add?item=a"},
+	{'O', "whoami"}, {'O', "add?item=b"}, {'N', "whoami"}, {'O', "whoami"},
+	{'N', "whoami"}, {'N', "whoami"}, {'N', "logout"}, {'N', "whoami"},
+}
+
+// nameScript signs alice in on each side in turn: through a Name change,
+// each side reads only its own cookie.
+var nameScript = []rollingStep{
+	{'O', "login?user=alice"}, {'N', "whoami"}, {'N', "login?user=alice"}, {'O', "whoami"},
+	{'O', "login?user=alice"}, {'N', "whoami"}, {'O', "whoami"}, {'N', "whoami"},
+	{'N', "logout"}, {'N', "whoami"},
+}
+
+// maxAgeScript, ten minutes a step, has the old side write last 30
+// minutes after the login, then the new side alone read on past the old
+// MaxAge of an hour.
+var maxAgeScript = []rollingStep{
+	{'O', "login?user=alice"}, {'N', "whoami"}, {'O', "whoami"}, {'O', "add?item=a"},
+	{'N', "whoami"}, {'N', "whoami"}, {'N', "whoami"}, {'N', "whoami"}, {'N', "logout"}, {'N', "whoami"},
+}
+
+// setCookieTrace renders a response's Set-Cookie lines: the name, "-"
+// before it for a line that expires the cookie, "@" and the Path or
+// Domain when not the default, "+P" when Partitioned.
+func setCookieTrace(t *testing.T, h http.Header) string {
+	t.Helper()
+	var out []string
+	for _, c := range parseSetCookies(t, h) {
+		s := c.Name
+		if c.MaxAge < 0 {
+			s = "-" + s
+		}
+		if c.Path != "/" {
+			s += "@" + c.Path
+		}
+		if c.Domain != "" {
+			s += "@" + c.Domain
+		}
+		if c.Partitioned {
+			s += "+P"
+		}
+		out = append(out, s)
+	}
+	return strings.Join(out, ",")
+}
+
+// warns returns the Warn lines in log, each cut to its msg.
+func warns(log *syncBuffer) []string {
+	var out []string
+	for _, line := range log.lines("level=WARN") {
+		msg := line
+		if i := strings.Index(msg, "msg="); i >= 0 {
+			msg = msg[i+len("msg="):]
+		}
+		out = append(out, msg)
+	}
+	return out
+}
+
+type rollingRow struct {
+	name     string
+	old, new cookiesession.Options
+	script   []rollingStep // default rollingScript
+	step     time.Duration // the clock's advance before each request; default a minute
+	setup    func(oldM, newM *cookiesession.Manager)
+	want     []string // per request: side, body, Set-Cookie trace
+	left     []string // cookies the jar still holds at the end
+	oldWarn  []string // substrings of the old side's Warn lines, in order
+	newWarn  []string
+}
+
+func runRolling(t *testing.T, tc rollingRow) {
+	f := newFixture(t, tc.old)
+	var oldLog, newLog syncBuffer
+	tc.old.Logger, tc.new.Logger = debugLogger(&oldLog), debugLogger(&newLog)
+	oldM, newM := f.manager(tc.old), f.manager(tc.new)
+	if tc.setup != nil {
+		tc.setup(oldM, newM)
+	}
+	var serving atomic.Pointer[cookiesession.Manager]
+	lf := &liveFleet{f: f}
+	lf.srv = newTLSServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serving.Load().Handler(http.HandlerFunc(rollingApp)).ServeHTTP(w, r)
+	}))
+	c, base := lf.browser(t, "app.example.com")
+	script, step := tc.script, tc.step
+	if script == nil {
+		script = rollingScript
+	}
+	if step == 0 {
+		step = time.Minute
+	}
+	var got []string
+	for _, st := range script {
+		f.clock.Advance(step)
+		serving.Store(map[byte]*cookiesession.Manager{'O': oldM, 'N': newM}[st.side])
+		resp, body := fetch(t, c, base+"/app/"+st.target)
+		if resp.StatusCode != http.StatusOK {
+			body = strconv.Itoa(resp.StatusCode)
+		}
+		got = append(got, fmt.Sprintf("%c %s %s", st.side, strings.TrimSpace(body), setCookieTrace(t, resp.Header)))
+	}
+	if diff := cmp.Diff(tc.want, got); diff != "" {
+		t.Errorf("requests (-want +got):\n%s\ngot:\n%#v", diff, got)
+	}
+	if left := jarNames(t, c, base+"/app/x"); !slices.Equal(left, tc.left) {
+		t.Errorf("the browser holds %q at the end, want %q", left, tc.left)
+	}
+	checkWarns(t, "old", &oldLog, tc.oldWarn)
+	checkWarns(t, "new", &newLog, tc.newWarn)
+}
+
+// checkWarns checks that log holds one Warn line for each of want, in
+// order, each containing every "|"-separated part of it, and no other.
+func checkWarns(t *testing.T, side string, log *syncBuffer, want []string) {
+	t.Helper()
+	got := warns(log)
+	ok := len(got) == len(want)
+	for i := 0; ok && i < len(want); i++ {
+		for part := range strings.SplitSeq(want[i], "|") {
+			ok = ok && strings.Contains(got[i], part)
+		}
+	}
+	if !ok {
+		t.Errorf("the %s side logged at Warn:\n%s\nwant one line with each of %q", side, strings.Join(got, "\n"), want)
+	}
+}
+
+// shadowWarn is warnShadowed's line, with the fix for a Path or Domain
+// changed.
+const shadowWarn = "two cookies of the session's name|list it in Options.Retired"
+
+func TestRollingDeployment(t *testing.T) {
+	for _, tc := range []rollingRow{
+		// Each side reads only its own cookie: signed in once on each. The
+		// old cookie stays in the browser, and nobody can tell.
+		{name: "Name", old: cookiesession.Options{}, new: cookiesession.Options{Name: "sid"}, script: nameScript,
+			want: []string{"O alice/ session", "N / ", "N alice/ sid", "O alice/ ", "O alice/ session", "N alice/ ", "O alice/ ", "N alice/ ", "N / -sid", "N / "},
+			left: []string{"session"},
+		},
+		// The new side expires the old side's cookie, even on a read: the user
+		// is signed out on the old side after each visit to the new one (a
+		// flip-flop), logged once; README: ship Retired in a later deployment.
+		{name: "Name, retired", old: cookiesession.Options{}, new: cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Name: "session"}}}, script: nameScript,
+			want:    []string{"O alice/ session", "N / -session", "N alice/ -session,sid", "O / ", "O alice/ session", "N alice/ -session", "O / ", "N alice/ ", "N / -sid,-session", "N / "},
+			newWarn: []string{"began after this Manager started"},
+		},
+		// Without Retired, the old cookie hides changes and outlives the
+		// logout, which leaves alice signed in; warnShadowed names Retired.
+		{name: "Path / to /app", old: cookiesession.Options{}, new: cookiesession.Options{Path: "/app"},
+			want:    []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session@/app", "O alice/a ", "O alice/ab session", "N alice/a ", "O alice/a ", "N alice/a ", "N alice/a ", "N / -session@/app", "N alice/ab "},
+			left:    []string{"session"},
+			oldWarn: []string{shadowWarn},
+			newWarn: []string{shadowWarn},
+		},
+		// Signed in throughout; the old side's change (b) is lost at the next
+		// new request, whose cookie at /app the browser sends first.
+		{name: "Path / to /app, retired", old: cookiesession.Options{}, new: cookiesession.Options{Path: "/app", Retired: []cookiesession.RetiredCookie{{}}},
+			want:    []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a -session,session@/app", "O alice/a ", "O alice/ab session", "N alice/a -session,session@/app", "O alice/a ", "N alice/a ", "N alice/a ", "N / -session@/app,-session", "N / "},
+			newWarn: []string{shadowWarn},
+		},
+		// The old side reads its /app cookie first and loses the new side's
+		// change (a); the logout leaves the old cookie, which signs alice in.
+		{name: "Path /app to /", old: cookiesession.Options{Path: "/app"}, new: cookiesession.Options{},
+			want:    []string{"O alice/ session@/app", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/ ", "O alice/b session@/app", "N alice/b ", "O alice/b ", "N alice/b ", "N alice/b ", "N / -session", "N alice/b "},
+			left:    []string{"session"},
+			oldWarn: []string{shadowWarn},
+			newWarn: []string{shadowWarn},
+		},
+		// Nothing lost.
+		{name: "Path /app to /, retired", old: cookiesession.Options{Path: "/app"}, new: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Path: "/app"}}},
+			want:    []string{"O alice/ session@/app", "N alice/ ", "O alice/ ", "N alice/a -session@/app,session", "O alice/a ", "O alice/ab session@/app", "N alice/ab -session@/app,session", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session,-session@/app", "N / "},
+			newWarn: []string{shadowWarn},
+		},
+		// As Path /app to /: a change lost, the logout undone, warned.
+		{name: "Domain added", old: cookiesession.Options{}, new: cookiesession.Options{Domain: "example.com"},
+			want:    []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session@example.com", "O alice/ ", "O alice/b session", "N alice/b ", "O alice/b ", "N alice/b ", "N alice/b ", "N / -session@example.com", "N alice/b "},
+			left:    []string{"session"},
+			oldWarn: []string{shadowWarn},
+			newWarn: []string{shadowWarn},
+		},
+		// As Path / to /app, retired: the old side's change (b) is lost.
+		{name: "Domain added, retired", old: cookiesession.Options{}, new: cookiesession.Options{Domain: "example.com", Retired: []cookiesession.RetiredCookie{{}}},
+			want:    []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a -session,session@example.com", "O alice/a ", "O alice/ab session", "N alice/a -session,session@example.com", "O alice/a ", "N alice/a ", "N alice/a ", "N / -session@example.com,-session", "N / "},
+			newWarn: []string{shadowWarn},
+		},
+		// As Domain added.
+		{name: "Domain removed", old: cookiesession.Options{Domain: "example.com"}, new: cookiesession.Options{},
+			want:    []string{"O alice/ session@example.com", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/ ", "O alice/b session@example.com", "N alice/b ", "O alice/b ", "N alice/b ", "N alice/b ", "N / -session", "N alice/b "},
+			left:    []string{"session"},
+			oldWarn: []string{shadowWarn},
+			newWarn: []string{shadowWarn},
+		},
+		// As Domain added, retired.
+		{name: "Domain removed, retired", old: cookiesession.Options{Domain: "example.com"}, new: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Domain: "example.com"}}},
+			want:    []string{"O alice/ session@example.com", "N alice/ ", "O alice/ ", "N alice/a -session@example.com,session", "O alice/a ", "O alice/ab session@example.com", "N alice/a -session@example.com,session", "O alice/a ", "N alice/a ", "N alice/a ", "N / -session,-session@example.com", "N / "},
+			newWarn: []string{shadowWarn},
+		},
+		// A session over two cookies does not open on the old side, which
+		// keeps them for the new side and warns.
+		{name: "MaxChunks raised", old: cookiesession.Options{}, new: cookiesession.Options{MaxChunks: 2},
+			script:  []rollingStep{{'O', "login?user=alice"}, {'N', "login?user=alice&pad=5000"}, {'O', "whoami"}, {'N', "whoami"}, {'O', "whoami"}, {'N', "whoami"}, {'N', "logout"}, {'N', "whoami"}},
+			want:    []string{"O alice/ session", "N alice/ session,session.1", "O / ", "N alice/ ", "O / ", "N alice/ ", "N / -session,-session.1", "N / "},
+			oldWarn: []string{"chunk cookie of the Manager's Name above MaxChunks"},
+			newWarn: []string{"pass a header limit of a proxy"},
+		},
+		// A session that no longer fits is refused, cleared and warned about.
+		{name: "MaxCookieSize lowered", old: cookiesession.Options{}, new: cookiesession.Options{MaxCookieSize: 2048},
+			script:  []rollingStep{{'O', "login?user=alice&pad=2500"}, {'N', "whoami"}, {'O', "whoami"}, {'N', "add?item=a"}, {'O', "whoami"}, {'N', "whoami"}, {'N', "logout"}, {'N', "whoami"}},
+			want:    []string{"O alice/ session", "N / -session", "O / ", "N /a session", "O /a ", "N /a ", "N / -session", "N / "},
+			newWarn: []string{"longer than MaxCookieSize and MaxChunks allow"},
+		},
+		// Attributes only: nothing lost, no Set-Cookie beyond the writes.
+		{name: "SameSite Strict", old: cookiesession.Options{}, new: cookiesession.Options{SameSite: http.SameSiteStrictMode},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session", "N / "},
+		},
+		{name: "SameSite None", old: cookiesession.Options{}, new: cookiesession.Options{SameSite: http.SameSiteNoneMode},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session", "N / "},
+		},
+		// Go's jar keeps one cookie per name, domain and path: as SameSite
+		// (TestLiveBrowser in e2e has Chromium's CHIPS store).
+		{name: "Partitioned on", old: cookiesession.Options{}, new: cookiesession.Options{Partitioned: true},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session+P", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session+P", "N / "},
+		},
+		{name: "Partitioned on, retired", old: cookiesession.Options{}, new: cookiesession.Options{Partitioned: true, Retired: []cookiesession.RetiredCookie{{}}},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a -session,session+P", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session+P,-session", "N / "},
+		},
+		{name: "Partitioned off, retired", old: cookiesession.Options{Partitioned: true}, new: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Partitioned: true}}},
+			want: []string{"O alice/ session+P", "N alice/ ", "O alice/ ", "N alice/a -session+P,session", "O alice/a ", "O alice/ab session+P", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session,-session+P", "N / "},
+		},
+		// DisableSecure turned off (HTTPS rolled out), requests over TLS.
+		{name: "Secure on", old: cookiesession.Options{DisableSecure: true}, new: cookiesession.Options{},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session", "N / "},
+		},
+		// The old side writes its later deadline again once after each new
+		// write; the new side still ends the session after an hour.
+		{name: "MaxAge shortened", old: cookiesession.Options{MaxAge: 24 * time.Hour}, new: cookiesession.Options{MaxAge: time.Hour}, step: 10 * time.Minute,
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a session", "O alice/ab session", "N / -session", "O / ", "N / ", "N / ", "N / ", "N / "},
+		},
+		// The new side writes the cookie again to its own deadline, so the session
+		// lives past the old hour.
+		{name: "MaxAge lengthened", old: cookiesession.Options{MaxAge: time.Hour}, new: cookiesession.Options{MaxAge: 24 * time.Hour}, step: 10 * time.Minute, script: maxAgeScript,
+			want: []string{"O alice/ session", "N alice/ session", "O alice/ ", "O alice/a session", "N alice/a session", "N alice/a ", "N alice/a ", "N alice/a ", "N / -session", "N / "},
+		},
+		// Each side writes the other's deadline again: a Set-Cookie on every
+		// request until the new side serves alone. Nothing lost.
+		{name: "IdleTimeout shortened", old: cookiesession.Options{IdleTimeout: 8 * time.Hour}, new: cookiesession.Options{IdleTimeout: 30 * time.Minute}, step: 5 * time.Minute,
+			want: []string{"O alice/ session", "N alice/ session", "O alice/ session", "N alice/a session", "O alice/a session", "O alice/ab session", "N alice/ab session", "O alice/ab session", "N alice/ab session", "N alice/ab ", "N / -session", "N / "},
+		},
+		{name: "IdleTimeout lengthened", old: cookiesession.Options{IdleTimeout: 30 * time.Minute}, new: cookiesession.Options{IdleTimeout: 8 * time.Hour}, step: 5 * time.Minute,
+			want: []string{"O alice/ session", "N alice/ session", "O alice/ session", "N alice/a session", "O alice/a session", "O alice/ab session", "N alice/ab session", "O alice/ab session", "N alice/ab session", "N alice/ab ", "N / -session", "N / "},
+		},
+		{name: "BrowserSession on", old: cookiesession.Options{}, new: cookiesession.Options{BrowserSession: true},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session", "N / "},
+		},
+		{name: "BrowserSession off", old: cookiesession.Options{BrowserSession: true}, new: cookiesession.Options{},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session", "N / "},
+		},
+		{name: "RefreshThreshold", old: cookiesession.Options{IdleTimeout: time.Hour, RefreshThreshold: 0.5}, new: cookiesession.Options{IdleTimeout: time.Hour, RefreshThreshold: 0.9}, step: 5 * time.Minute,
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab session", "N alice/ab ", "N / -session", "N / "},
+		},
+		// A Retired entry for a cookie no side writes: its line rides along
+		// with each write, nothing else.
+		{name: "Retired added", old: cookiesession.Options{}, new: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "old"}}},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a -old,session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session,-old", "N / "},
+		},
+		{name: "Retired removed", old: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "old"}}}, new: cookiesession.Options{},
+			want: []string{"O alice/ -old,session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab -old,session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session", "N / "},
+		},
+		// Every session the old side writes, its login included, is refused
+		// and cleared by the new side (a revocation: logged at Debug).
+		{name: "Validate added", old: cookiesession.Options{}, new: cookiesession.Options{Validate: func(r *http.Request, s *cookiesession.Session) error {
+			if s.GetString("gen") != "2" {
+				return fmt.Errorf("generation %q", s.GetString("gen"))
+			}
+			return nil
+		}},
+			want: []string{"O alice/ session", "N / -session", "O / ", "N /a session", "O /a ", "O /ab session", "N / -session", "O / ", "N / ", "N / ", "N / ", "N / "},
+		},
+		// Only the lowered instance cuts the session (at 5 minutes); the
+		// other writes its own deadline again after it.
+		{name: "SetMaxLifetime lowered on one", old: cookiesession.Options{}, new: cookiesession.Options{},
+			setup: func(oldM, newM *cookiesession.Manager) {
+				if err := newM.SetMaxLifetime(5 * time.Minute); err != nil {
+					panic(err)
+				}
+			},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a session", "O alice/ab session", "N / -session", "O / ", "N / ", "N / ", "N / ", "N / "},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) { runRolling(t, tc) })
+	}
+}
+
+// TestRetiredLiveWarns changes the Name with the old one in Retired: the
+// first request after the change expires the old cookie, which holds a
+// session from before the new Manager started, and logs nothing; a
+// session the old Name's Manager began after that is an old instance
+// still serving, and is logged once.
+func TestRetiredLiveWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	login := func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	}
+	whoami := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
+	}
+	b := newClientCookies()
+	f.serve(b, login)
+	f.clock.Advance(time.Minute)
+	var log syncBuffer
+	newM := f.manager(cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Name: "session"}},
+		Logger: debugLogger(&log)})
+	const live = "began after this Manager started"
+	for i, tc := range []struct {
+		oldLogin bool
+		warns    int
+	}{{false, 0}, {true, 1}, {true, 1}} {
+		if tc.oldLogin {
+			f.clock.Advance(time.Second)
+			f.serve(b, login)
+		}
+		resp := serveWith(t, newM, b, whoami)
+		if got := setCookieTrace(t, resp.Header); got != "-session" {
+			t.Errorf("request %d: Set-Cookie %q, want -session", i, got)
+		}
+		if got := len(log.lines(live)); got != tc.warns {
+			t.Errorf("request %d: %d Warn lines %q, want %d; log:\n%s", i, got, live, tc.warns, log.String())
+		}
+	}
+}
