@@ -82,7 +82,8 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // r is the request the response answers, or nil. With it, CommitHeader
 // logs what the middleware logs at its commit: a Secure cookie set in
 // answer to plain HTTP, for which it reads r's Host, TLS, URL scheme and
-// X-Forwarded-Proto, X-Forwarded-Host, Forwarded, Origin, Referer,
+// X-Forwarded-Proto, X-Forwarded-Scheme, X-Forwarded-Host, Forwarded,
+// Origin, Referer,
 // Sec-Fetch-Site and User-Agent headers,
 // and a cookie set in answer to a fetch or an iframe from another site,
 // for which it reads Sec-Fetch-Site, -Mode and -Dest. A Set-Cookie line in h for one of the session's names that the Manager

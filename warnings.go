@@ -63,12 +63,17 @@ func (m *Manager) warnPlainHTTP(s *Session, r *http.Request) {
 }
 
 // sentPlain reports whether r came over plain HTTP with no sign of HTTPS
-// before it: no TLS, no X-Forwarded-Proto or Forwarded header saying
-// https, no https URL (an adapter such as aws-lambda-go-api-proxy builds
-// one), and no browser header saying the page was https. A request
-// without a Host did not come from a browser.
+// before it: no TLS, no X-Forwarded-Proto, X-Forwarded-Scheme or Forwarded
+// header saying https, no https URL (an adapter such as
+// aws-lambda-go-api-proxy builds one, and gorilla's ProxyHeaders sets its
+// scheme from those headers), and no browser header saying the page was
+// https. X-Forwarded-Scheme is what some fronts send in place of
+// X-Forwarded-Proto, and what ProxyHeaders also reads: without it the
+// warning would depend on whether ProxyHeaders runs outside the middleware
+// or not at all. A request without a Host did not come from a browser.
 func sentPlain(r *http.Request) bool {
-	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["Forwarded"], "proto=https") ||
+	if r.TLS != nil || saysHTTPS(r.Header["X-Forwarded-Proto"], "https") || saysHTTPS(r.Header["X-Forwarded-Scheme"], "https") ||
+		saysHTTPS(r.Header["Forwarded"], "proto=https") ||
 		r.URL != nil && strings.EqualFold(r.URL.Scheme, "https") || browserSawHTTPS(r.Header) {
 		return false
 	}

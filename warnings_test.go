@@ -46,6 +46,9 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 		{"X-Forwarded-Proto", "http://app.internal/login", [2]string{"X-Forwarded-Proto", "HTTPS"}, cookiesession.Options{}, login, false},
 		{"X-Forwarded-Proto http", "http://app.internal/login", [2]string{"X-Forwarded-Proto", "http"}, cookiesession.Options{}, login, true},
 		{"Forwarded", "http://app.internal/login", [2]string{"Forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"}, cookiesession.Options{}, login, false},
+		// What gorilla/handlers' ProxyHeaders also reads, into r.URL.Scheme.
+		{"X-Forwarded-Scheme", "http://app.internal/login", [2]string{"X-Forwarded-Scheme", "https"}, cookiesession.Options{}, login, false},
+		{"X-Forwarded-Scheme http", "http://app.internal/login", [2]string{"X-Forwarded-Scheme", "http"}, cookiesession.Options{}, login, true},
 		// Behind a proxy that ends TLS and sends no X-Forwarded-Proto
 		// (nginx and httputil.ReverseProxy by default), the browser's own
 		// headers say the page was https, and the cookie sticks.

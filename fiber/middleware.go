@@ -23,8 +23,9 @@
 // The middleware's save also logs at Warn, once per Manager, what the
 // net/http middleware logs: a Secure cookie set in answer to a plain-HTTP
 // request (over a connection without TLS, with no https:// request line,
-// to a host other than loopback, with no X-Forwarded-Proto, Forwarded,
-// Origin or Referer header that says https), which browsers drop; and a
+// to a host other than loopback, with no X-Forwarded-Proto,
+// X-Forwarded-Scheme, Forwarded, Origin or Referer header that says
+// https), which browsers drop; and a
 // Set-Cookie for one of the session's cookie names that a handler set
 // (c.Cookie) in a response for which the Manager writes none, which
 // replaces the client's session. That line is sent as the handler set it;

@@ -883,6 +883,7 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 		{"plain HTTP with a port", "http://10.0.0.7:8080" + login, [2]string{}, true},
 		{"X-Forwarded-Proto https", "http://app.example" + login, [2]string{"X-Forwarded-Proto", "https"}, false},
 		{"X-Forwarded-Proto http", "http://app.example" + login, [2]string{"X-Forwarded-Proto", "http"}, true},
+		{"X-Forwarded-Scheme https", "http://app.example" + login, [2]string{"X-Forwarded-Scheme", "https"}, false},
 		{"Forwarded", "http://app.example" + login, [2]string{"Forwarded", "for=192.0.2.60;proto=https"}, false},
 		{"Origin https", "http://app.example" + login, [2]string{"Origin", "https://app.example"}, false},
 		{"Referer https", "http://app.example" + login, [2]string{"Referer", "HTTPS://app.example/a/b?c=d#e"}, false},

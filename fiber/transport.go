@@ -31,7 +31,7 @@ import (
 // User-Agent for a Secure cookie to loopback, which Safari drops and Go
 // 1.25's cookiejar keeps back, so only for a Host that may be loopback),
 // passed on at the final save.
-var httpsHeaders = [...]string{"X-Forwarded-Proto", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site", "X-Forwarded-Prefix", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "User-Agent"}
+var httpsHeaders = [...]string{"X-Forwarded-Proto", "X-Forwarded-Scheme", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site", "X-Forwarded-Prefix", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "User-Agent"}
 
 // scratch is one used session's per-request state, pooled: the session,
 // the request the core reads and the header map it writes.
