@@ -35,6 +35,9 @@ func cmdKeygen(e *env, args []string) error {
 	if err := checkOut(fs, *out, *force); err != nil {
 		return err
 	}
+	if err := refuseNotRegular(*out); *out != "" && err != nil {
+		return err // before -force reads it: a named pipe would block
+	}
 	key, err := cookiesession.GenerateKey()
 	if err != nil {
 		return err

@@ -550,6 +550,25 @@ func TestWriteFileAtomicFailureLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestWriteRefusesADirectory: keygen -force onto a directory noted that
+// the directory's mode was changed and then failed at the rename, saying
+// only "file exists". It is now refused first, saying what the path is.
+func TestWriteRefusesADirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"keygen", "-out", dir}, {"keygen", "-force", "-out", dir}, {"add", "-ring", dir}} {
+		res := cli(t, "", args...)
+		if want := dir + " is a directory, not a regular file"; res.code != 1 || !strings.Contains(res.stderr, want) || strings.Contains(res.stderr, "note:") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 saying %q and no note", args, res.code, res.stderr, want)
+		}
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			t.Errorf("%v: the directory is gone (%v)", args, err)
+		}
+	}
+}
+
 func TestRewriteFollowsSymlink(t *testing.T) {
 	path := newRingFile(t)
 	link := filepath.Join(filepath.Dir(path), "current.json")

@@ -3,7 +3,9 @@
 package main
 
 import (
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -59,6 +61,33 @@ func TestRewriteIsAtomicAndPrivate(t *testing.T) {
 		}
 		if m := fileMode(t, path); m != 0o640 {
 			t.Errorf("after %v: mode %v, want 0640, the group's read kept", step, m)
+		}
+	}
+}
+
+// TestWriteRefusesASpecialFile: keygen -force replaced whatever the path
+// named with a regular file by its rename, a socket or a device node
+// alike (root's keygen -out /dev/full -force replaced the device), and
+// exited 0. A path that is not a regular file is now refused and kept.
+func TestWriteRefusesASpecialFile(t *testing.T) {
+	dir, err := os.MkdirTemp("", "cs") // a short path: a socket's is bounded
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "ring.json")
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, args := range [][]string{{"keygen", "-force", "-out", path}, {"keygen", "-out", path}, {"add", "-ring", path}} {
+		res := cli(t, "", args...)
+		if want := path + " is a socket, not a regular file"; res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 saying %q", args, res.code, res.stderr, want)
+		}
+		if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != os.ModeSocket {
+			t.Errorf("%v: the socket was replaced (%v)", args, err)
 		}
 	}
 }

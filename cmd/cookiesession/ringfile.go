@@ -128,6 +128,9 @@ var lockWait = 2 * time.Second
 // which has no such mode (see replacementMode), the new file takes its
 // directory's permissions (ACL), not the old file's.
 func (e *env) replaceFile(path string, content func() ([]byte, error)) (err error) {
+	if err := refuseNotRegular(path); err != nil {
+		return err
+	}
 	target := linkTarget(path)
 	lock := target + ".lock"
 	f, err := createLock(path, lock)
@@ -226,6 +229,31 @@ func linkTarget(path string) string {
 		path = dest
 	}
 	return path
+}
+
+// refuseNotRegular refuses a path that names something other than a
+// regular file (through any symbolic link): a device such as /dev/null, a
+// named pipe (/dev/stdout, a shell's <(...)), a directory. The rename that
+// writes a ring would replace it with a file, and for root even a device
+// node goes without a word; a directory fails only at the rename, after
+// a note that its mode was changed.
+func refuseNotRegular(path string) error {
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().IsRegular() {
+		return nil // absent: written anew; other errors come at the write
+	}
+	kind := "not a regular file"
+	switch t := info.Mode().Type(); {
+	case t&fs.ModeDir != 0:
+		kind = "a directory"
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case t&fs.ModeDevice != 0:
+		kind = "a device"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	}
+	return fmt.Errorf("%s is %s, not a regular file: a ring is written by renaming a new file over the old one, which would put a file in its place; name a ring file (keygen without -out prints the ring to stdout)", path, kind)
 }
 
 // createLock creates lock for path, waiting up to lockWait while another
