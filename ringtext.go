@@ -103,6 +103,9 @@ func decodeRing(data []byte) (ringJSON, error) {
 	if err := byteOrderMark(data); err != nil {
 		return ringJSON{}, err
 	}
+	if hasConflictMarkers(data) {
+		return ringJSON{}, errors.New("cookiesession: parsing key ring: the text holds a merge conflict's markers (<<<<<<<, =======, >>>>>>>): resolve the conflict into one ring that holds each key either side held")
+	}
 	d := ringDecoder{json.NewDecoder(bytes.NewReader(data))}
 	d.dec.UseNumber() // keep the version's literal text
 	var doc ringJSON
@@ -120,10 +123,32 @@ func decodeRing(data []byte) (ringJSON, error) {
 	if err != nil {
 		return ringJSON{}, err
 	}
-	if _, err := d.dec.Token(); err != io.EOF {
-		return ringJSON{}, errors.New("cookiesession: parsing key ring: data after the JSON object")
+	if tok, err := d.dec.Token(); err != io.EOF {
+		return ringJSON{}, dataAfterRing(tok)
 	}
 	return doc, nil
+}
+
+// dataAfterRing describes what follows the ring's object, tok the token
+// read after it (nil if it is not JSON), with the fix.
+func dataAfterRing(tok json.Token) error {
+	if tok == json.Delim('{') {
+		return errors.New("cookiesession: parsing key ring: data after the JSON object: a second object follows the ring (two rings joined, by a merge that kept both sides or by >> for >): a text holds one ring: merge the two into one, keeping each key either held")
+	}
+	return errors.New("cookiesession: parsing key ring: data after the JSON object: remove what follows the ring's closing brace (the text form has no comments)")
+}
+
+// hasConflictMarkers reports whether data has a line that git (or diff3)
+// writes around a merge conflict. No line of a ring's text starts so: ids
+// are hex, and a secret ends with one "=" at most.
+func hasConflictMarkers(data []byte) bool {
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimRight(line, "\r\n")
+		if bytes.HasPrefix(line, []byte("<<<<<<<")) || bytes.HasPrefix(line, []byte(">>>>>>>")) || string(line) == "=======" {
+			return true
+		}
+	}
+	return false
 }
 
 // byteOrderMark refuses text that starts with a byte-order mark, as
