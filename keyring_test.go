@@ -1056,6 +1056,9 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"a .env line", "COOKIESESSION_KEYS=" + string(ring) + "\n", dotEnv},
 		{"an exported .env line, quoted, CRLF", "export COOKIESESSION_KEYS='" + string(ring) + "'\r\n", dotEnv},
 		{"a .env line, double-quoted", `COOKIESESSION_KEYS="` + strings.ReplaceAll(string(ring), `"`, `\"`) + `"`, dotEnv},
+		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(ring))), "encoded in base64 twice: set it to the JSON text, decoded twice"},
+		{"a get-secret-value response", `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":` + string(asString) + `}`, "as the value of .SecretString in a JSON document"},
+		{"a key/value secret", `{"other":"x","cookiesession_keys":` + string(prettyString) + `}`, "as the value of .cookiesession_keys in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): set the variable to that value alone (jq -r '.cookiesession_keys'"},
 	} {
 		t.Setenv(cookiesession.EnvKeys, row.value)
 		_, err := cookiesession.LoadKeyRingEnv()
@@ -1065,6 +1068,48 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 			t.Errorf("%s: %v, want the ring", row.name, err)
 		case row.want != "" && (err == nil || !strings.Contains(err.Error(), "COOKIESESSION_KEYS holds the key ring "+row.want)):
 			t.Errorf("%s: err = %v, want it to say %q", row.name, err, row.want)
+		}
+	}
+}
+
+// TestLoadKeyRingFileWrapped: a ring file that holds the ring wrapped (a
+// JSON string from jq without -r, a secret manager's JSON response, base64
+// from a Secret's stringData or a pipeline that encoded it once more) was
+// refused with the parser's first complaint ("the key ring is not an
+// object", "an unknown member (of 12 bytes)", "a letter, digit or base64
+// sign"), which named neither the wrapping nor the fix. The error now
+// says both, naming the file and no secret, as LoadKeyRingEnv does.
+func TestLoadKeyRingFileWrapped(t *testing.T) {
+	ring := marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b))
+	asString, _ := json.Marshal(string(ring))
+	var asObject map[string]any
+	if err := json.Unmarshal(ring, &asObject); err != nil {
+		t.Fatal(err)
+	}
+	vault, _ := json.Marshal(map[string]any{"data": map[string]any{"data": asObject, "metadata": map[string]any{"version": 3}}})
+	encoded := base64.StdEncoding.EncodeToString(ring)
+	dir := t.TempDir()
+	for _, row := range []struct{ name, text, want string }{
+		{"a JSON string (jq without -r)", string(asString) + "\n", "inside quotes that are part of the value (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text)"},
+		{"a get-secret-value response", `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","SecretString":` + string(asString) + `,"VersionStages":["AWSCURRENT"]}`, "as the value of .SecretString in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): write that value alone to the file (jq -r '.SecretString'"},
+		{"a get-parameter response", `{"Parameter":{"Name":"/app/ring","Type":"SecureString","Value":` + string(asString) + `}}`, "as the value of .Parameter.Value in a JSON document"},
+		{"a Vault KV v2 secret, whole", string(vault), "as the value of .data.data in a JSON document"},
+		{"a member name jq must quote", `{"my-app ring":` + string(asString) + `}`, `as the value of .["my-app ring"] in a JSON document`},
+		{"base64 (stringData)", wrapLines(encoded, 76), "encoded in base64: write the decoded JSON text (base64 -d)"},
+		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: write the JSON text, decoded twice"},
+		{"a .env file", "COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): write the value alone to the ring file"},
+		{"the ring, saved on Windows", strings.ReplaceAll(string(ring)+"\n", "\n", "\r\n"), ""},
+		{"the ring, no final newline", string(ring), ""},
+	} {
+		path := filepath.Join(dir, "ring.json")
+		writeFileAtomic(t, path, []byte(row.text), fixedNow)
+		_, err := cookiesession.LoadKeyRingFile(path)
+		checkErrRules(t, err)
+		switch want := "key ring file " + path + " holds the key ring " + row.want; {
+		case row.want == "" && err != nil:
+			t.Errorf("%s: %v, want the ring", row.name, err)
+		case row.want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("%s: err = %v, want it to say %q", row.name, err, want)
 		}
 	}
 }

@@ -12,7 +12,10 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -23,8 +26,10 @@ import (
 // LoadKeyRingEnv parses the ring from the COOKIESESSION_KEYS environment
 // variable, which holds the ring's JSON text. A value that looks like a
 // file's path instead, or that holds the ring's text quoted, escaped, in
-// base64 or as a whole .env line, is refused with an error that says so and how to set it, and so
-// is an empty value, which is not called unset.
+// base64 (once or twice), as a whole .env line or as a string inside a
+// JSON document (a secret manager's response), is refused with an error
+// that says so and how to set it, and so is an empty value, which is not
+// called unset.
 func LoadKeyRingEnv() (*KeyRing, error) {
 	data, ok := os.LookupEnv(EnvKeys)
 	switch {
@@ -38,7 +43,7 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 		return r, nil
 	}
 	// The value is never echoed: it may be a mangled secret.
-	if wrapping := ringWrapping(data); wrapping != "" {
+	if wrapping := ringWrapping(data, false); wrapping != "" {
 		return nil, fmt.Errorf("cookiesession: %s holds the key ring %s", EnvKeys, wrapping)
 	}
 	if looksLikePath(data) {
@@ -51,30 +56,111 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 // "not set" would send the operator looking at a line that does set it.
 var errEnvEmpty = fmt.Errorf(`cookiesession: %s is set but empty: set it to the key ring's JSON text (%s="$(cat ring.json)" sets it empty when the file cannot be read)`, EnvKeys, EnvKeys)
 
-// ringWrapping says how the value s wraps a valid ring's text, with the
-// fix, or returns "". The parser's own error names only the first byte it
-// refused. Only an unwrapping that parses is named, and the value is
+// ringWrapping says how s, a variable's value (inFile false) or a file's
+// text, wraps a valid ring's text, with the fix for that source, or
+// returns "". The parser's own error names only the first byte it
+// refused. Only an unwrapping that parses is named, and the text is
 // never echoed.
-func ringWrapping(s string) string {
+func ringWrapping(s string, inFile bool) string {
 	s = strings.TrimSpace(s)
-	for _, w := range []struct {
-		unwrap func(string) []byte
-		fix    string
-	}{
-		{unassignRing, "as a whole .env line (" + EnvKeys + "=..., perhaps after export): set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)"},
-		{unquoteRing, "inside quotes that are part of the value (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {"},
-		{unescapeRing, `with its quotes escaped as \": remove the backslashes (in a shell, ` + EnvKeys + `="$(cat ring.json)")`},
-		{unescapeLineBreaks, `with its line breaks written as \n (the text of a JSON or YAML string kept without its quotes: a SAM or CloudFormation template's single-quoted value, a CLI's JSON output): set it to the ring's text itself, without quotes around it, with real line breaks or on one line`},
-		{unbase64Ring, "encoded in base64: set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)"},
-	} {
+	for _, w := range ringWrappings {
 		inner := w.unwrap(s)
 		_, err := parseRingState(inner)
 		clear(inner)
 		if inner != nil && err == nil {
-			return w.fix
+			if inFile {
+				return w.what + w.fileFix
+			}
+			return w.what + w.envFix
+		}
+	}
+	if path := nestedRing(s); path != "" {
+		what := "as the value of " + path + " in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): "
+		if inFile {
+			return what + "write that value alone to the file (jq -r '" + path + "'; a Vault Agent template names the field, not the whole secret)"
+		}
+		return what + "set the variable to that value alone (jq -r '" + path + "'; ECS and EKS secret references can name the key of a key/value secret)"
+	}
+	return ""
+}
+
+// ringWrappings are the ways ringWrapping tries, each with its fix for
+// a variable and for a file, which starts with ": " or " (".
+var ringWrappings = []struct {
+	unwrap          func(string) []byte
+	what            string
+	envFix, fileFix string
+}{
+	{unassignRing, "as a whole .env line (" + EnvKeys + "=..., perhaps after export)",
+		": set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)",
+		": write the value alone to the ring file (an EnvironmentFile= or --env-file reads the .env line)"},
+	{unquoteRing, "inside quotes that are part of the value",
+		" (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {",
+		" (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text), so that the file starts with {"},
+	{unescapeRing, `with its quotes escaped as \"`,
+		`: remove the backslashes (in a shell, ` + EnvKeys + `="$(cat ring.json)")`,
+		`: remove the backslashes`},
+	{unescapeLineBreaks, `with its line breaks written as \n`,
+		" (the text of a JSON or YAML string kept without its quotes: a SAM or CloudFormation template's single-quoted value, a CLI's JSON output): set it to the ring's text itself, without quotes around it, with real line breaks or on one line",
+		" (the text of a JSON or YAML string kept without its quotes): write the ring's text itself, with real line breaks or on one line"},
+	{unbase64Ring, "encoded in base64",
+		": set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)",
+		": write the decoded JSON text (base64 -d); a Kubernetes Secret's data is decoded before it is mounted, so encode the ring once (or put it in stringData as it is)"},
+	{func(s string) []byte { return unbase64Ring(string(unbase64Ring(s))) }, "encoded in base64 twice",
+		": set it to the JSON text, decoded twice; a Kubernetes Secret's data is decoded once before it reaches the environment, so encode the ring once (or use stringData)",
+		": write the JSON text, decoded twice (base64 -d | base64 -d); a Kubernetes Secret's data is decoded once before it is mounted, so encode the ring once (or put it in stringData as it is)"},
+}
+
+// nestedRing returns the jq path of a member of the JSON object s whose
+// value is a ring (its text in a string, or the object itself), at most
+// three objects deep, or "". The names on that path are echoed; no value
+// is.
+func nestedRing(s string) string {
+	if !strings.HasPrefix(s, "{") {
+		return ""
+	}
+	var doc map[string]any
+	if json.Unmarshal([]byte(s), &doc) != nil {
+		return ""
+	}
+	return findRing(doc, "", 3)
+}
+
+func findRing(doc map[string]any, path string, depth int) string {
+	for _, name := range slices.Sorted(maps.Keys(doc)) {
+		at := jqMember(path, name)
+		switch v := doc[name].(type) {
+		case string:
+			if _, err := parseRingState([]byte(v)); err == nil {
+				return at
+			}
+		case map[string]any:
+			if text, err := json.Marshal(v); err == nil {
+				if _, err := parseRingState(text); err == nil {
+					return at
+				}
+			}
+			if depth > 1 {
+				if found := findRing(v, at, depth-1); found != "" {
+					return found
+				}
+			}
 		}
 	}
 	return ""
+}
+
+// jqMember returns the jq path of the member name of the object at path.
+func jqMember(path, name string) string {
+	for i, c := range name {
+		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
+			if path == "" {
+				path = "."
+			}
+			return path + "[" + strconv.Quote(name) + "]"
+		}
+	}
+	return path + "." + name
 }
 
 // unquoteRing returns s without one pair of surrounding quotes, JSON
@@ -155,6 +241,9 @@ const maxRingFile = 1 << 20
 
 // LoadKeyRingFile parses the ring from a file. The ring remembers a digest
 // of the text it parsed: WatchFile reloads when the file differs from it.
+// A file that holds the ring wrapped as LoadKeyRingEnv says (a JSON
+// string, base64, a secret manager's JSON response) is refused with an
+// error that names the wrapping and the fix.
 func LoadKeyRingFile(path string) (*KeyRing, error) {
 	st, err := loadRingState(path)
 	if err != nil {
@@ -179,6 +268,10 @@ func loadRingState(path string) (*ringState, error) {
 func parseRingText(data []byte, path string) (*ringState, error) {
 	st, err := parseRingState(data)
 	if err != nil {
+		// The text is never echoed: it may be a mangled secret.
+		if wrapping := ringWrapping(string(data), true); wrapping != "" {
+			return nil, fmt.Errorf("cookiesession: key ring file %s holds the key ring %s", path, wrapping)
+		}
 		return nil, fmt.Errorf("%w (from %s)", err, path)
 	}
 	st.source = sha256.Sum256(data)
