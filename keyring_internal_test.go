@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,7 +45,7 @@ func TestWatcherRetriesAndReportsOnce(t *testing.T) {
 	}{
 		{"unchanged", nil, nil, a},
 		{"corrupt", write([]byte(`{"version":1`)), []string{parseFailure}, a},
-		{"removed", func() { os.Remove(path) }, []string{"cookiesession: reading key ring: open " + path + ": no such file or directory"}, a},
+		{"removed", func() { os.Remove(path) }, []string{"cookiesession: reading key ring: open " + path + ": no such file or directory" + openFix(fs.ErrNotExist, path)}, a},
 		{"back as loaded", write(first), []string{"<nil>"}, a},
 		{"unchanged again", nil, nil, a},
 		{"corrupt again", write([]byte(`{`)), []string{parseFailure}, a},
@@ -86,7 +87,7 @@ func TestWatcherRemindsOfAStuckFailure(t *testing.T) {
 	var reports []string
 	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) }}
 	torn := "cookiesession: parsing key ring: the text ends before the ring does: a truncated file, or one read while it was being written (from " + path + ")"
-	missing := "cookiesession: reading key ring: open " + path + ": no such file or directory"
+	missing := "cookiesession: reading key ring: open " + path + ": no such file or directory" + openFix(fs.ErrNotExist, path)
 	for _, step := range []struct {
 		name    string
 		change  func()

@@ -1493,6 +1493,73 @@ func kubeVersion(t *testing.T, dir, version string, data []byte) {
 	writeKeepingTimes(t, filepath.Join(dir, version, "ring.json"), data)
 }
 
+// TestRingFileNotThere: a ring path that names no file, a dangling or
+// looping link, or a directory (a Secret's mount path, $CREDENTIALS_DIRECTORY
+// itself) was refused with the system's words alone ("no such file or
+// directory", "is a directory"), which said neither where such a file
+// comes from nor the fix. Each now says both, naming the path.
+func TestRingFileNotThere(t *testing.T) {
+	dir := t.TempDir()
+	link := func(name, dest string) string {
+		if err := os.Symlink(dest, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+		return filepath.Join(dir, name)
+	}
+	link("loop2", "loop1")
+	for _, row := range []struct{ name, path, want string }{
+		{"missing", filepath.Join(dir, "ring.json"), ": no such file or directory: check the path (a systemd credential is at $CREDENTIALS_DIRECTORY/NAME, a Docker secret at /run/secrets/NAME); a Kubernetes Secret volume drops a key's file when the key or the Secret is deleted"},
+		{"dangling link", link("dangling.json", filepath.Join("..data", "ring.json")), ": it is a symbolic link whose target does not exist: restore the file it names, or point the link at the ring's file"},
+		{"link loop", link("loop1", "loop2"), ": the symbolic links at the path form a loop: point them at the ring's file"},
+		{"directory", dir, dir + " is a directory, not the ring's file: name the file inside it"},
+	} {
+		_, err := cookiesession.LoadKeyRingFile(row.path)
+		checkErrRules(t, err)
+		if err == nil || !strings.Contains(err.Error(), row.path) || !strings.Contains(err.Error(), row.want) {
+			t.Errorf("%s: err = %v, want it to name the path and say %q", row.name, err, row.want)
+		}
+	}
+}
+
+// TestWatchFileSecretDeleted: when a Kubernetes Secret mounted as a
+// volume is deleted (or loses the ring's key), the kubelet swaps ..data to
+// an empty version and removes ring.json. The watcher keeps the keys in
+// force and reports the failure with the cause and the fix.
+func TestWatchFileSecretDeleted(t *testing.T) {
+	first, _ := sameSizeRings(t)
+	dir := t.TempDir()
+	path := kubeRingFile(t, dir, first)
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := watchRing(t, ring, path)
+	if err := os.Mkdir(filepath.Join(dir, "..v2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "..data_tmp")
+	if err := os.Symlink("..v2", tmp); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{os.Rename(tmp, filepath.Join(dir, "..data")), os.RemoveAll(filepath.Join(dir, "..v1")), os.Remove(path)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-reports:
+		checkErrRules(t, err)
+		if want := "a Kubernetes Secret volume drops a key's file when the key or the Secret is deleted"; err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), want) {
+			t.Errorf("WatchFile reported %v, want the path and %q", err, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("WatchFile reported nothing within 30s of the Secret's deletion")
+	}
+	if got := ring.PrimaryAt(fixedNow); got != 0x1a2b3c4d {
+		t.Errorf("primary %08x after the Secret's deletion, want the keys in force (1a2b3c4d)", got)
+	}
+}
+
 // TestWatchFileSeesContent replaces the watched file in each production
 // way, keeping its size and times: the watcher must reload every time.
 func TestWatchFileSeesContent(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -325,9 +326,12 @@ func readSettled(path string, read func(string) ([]byte, error)) ([]byte, error)
 func readRingOnce(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cookiesession: reading key ring: %w%s", err, permissionFix(err))
+		return nil, fmt.Errorf("cookiesession: reading key ring: %w%s", err, openFix(err, path))
 	}
 	defer f.Close()
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("cookiesession: reading key ring: %s is a directory, not the ring's file: name the file inside it (a Kubernetes Secret volume, a systemd $CREDENTIALS_DIRECTORY and /run/secrets hold one file per secret, named after its key or credential)", path)
+	}
 	var b bytes.Buffer
 	if _, err := b.ReadFrom(io.LimitReader(f, maxRingFile+1)); err != nil {
 		return nil, fmt.Errorf("cookiesession: reading key ring: %w", err)
@@ -338,12 +342,27 @@ func readRingOnce(path string) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// permissionFix returns the fix for a ring file the process may not
-// read, or "": "permission denied" alone does not say whose permission.
-func permissionFix(err error) string {
-	if !errors.Is(err, fs.ErrPermission) {
+// openFix returns the fix for a ring file at path that os.Open refused
+// with err, or "": "no such file or directory" alone does not say where
+// such a file comes from.
+func openFix(err error, path string) string {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return permissionFix()
+	case errors.Is(err, syscall.ELOOP):
+		return ": the symbolic links at the path form a loop: point them at the ring's file"
+	case !errors.Is(err, fs.ErrNotExist):
 		return ""
 	}
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		return ": it is a symbolic link whose target does not exist: restore the file it names, or point the link at the ring's file"
+	}
+	return ": check the path (a systemd credential is at $CREDENTIALS_DIRECTORY/NAME, a Docker secret at /run/secrets/NAME); a Kubernetes Secret volume drops a key's file when the key or the Secret is deleted"
+}
+
+// permissionFix returns the fix for a ring file the process may not
+// read: "permission denied" alone does not say whose permission.
+func permissionFix() string {
 	who := "this process's user"
 	if uid := os.Geteuid(); uid >= 0 { // -1 on Windows
 		who = fmt.Sprintf("this process's user (uid %d)", uid)
