@@ -102,18 +102,26 @@ type newKeyOutput struct {
 	PromoteAt *time.Time `json:"promote_at,omitempty"`
 }
 
-// printKeyID prints the id of a new key, as a line or as JSON.
+// printKeyID prints the id of a new key, as a line or as JSON, once the
+// ring file that holds it is written. If stdout fails (a full disk, a
+// closed pipe), the error says the file was written: "write /dev/stdout"
+// alone reads as a failed command, and running it again adds another key.
 func (e *env) printKeyID(id uint32, promoteAt time.Time, asJSON bool) error {
 	out := newKeyOutput{ID: cookiesession.FormatKeyID(id)}
-	if !asJSON {
-		_, err := fmt.Fprintln(e.stdout, out.ID)
-		return err
+	var err error
+	if asJSON {
+		if !promoteAt.IsZero() {
+			at := promoteAt.UTC()
+			out.PromoteAt = &at
+		}
+		err = writeJSON(e, out)
+	} else {
+		_, err = fmt.Fprintln(e.stdout, out.ID)
 	}
-	if !promoteAt.IsZero() {
-		at := promoteAt.UTC()
-		out.PromoteAt = &at
+	if err != nil {
+		return fmt.Errorf("the ring file was written and holds the new key %s, but printing its id failed: %w; do not run the command again, list shows the key", out.ID, err)
 	}
-	return writeJSON(e, out)
+	return nil
 }
 
 const addUsage = `usage: cookiesession add -ring FILE [-promote-at RFC3339 | -promote-in DURATION] [-json]

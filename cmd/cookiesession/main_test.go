@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"math"
@@ -547,6 +548,33 @@ func TestWriteFileAtomicFailureLeavesNothing(t *testing.T) {
 	}
 	if left := tempLeftovers(t, target); len(left) != 0 {
 		t.Errorf("failed write left %v", left)
+	}
+}
+
+// fullWriter is a stdout whose writes fail, as on a full disk.
+type fullWriter struct{}
+
+func (fullWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestPrintFailsAfterTheWrite: add and keygen -out print the new key's id
+// after the ring file is written. When stdout failed (a full disk, a
+// closed pipe) they said only "write /dev/stdout: ...", which reads as a
+// failed command, and add run again added a second key. The error now
+// says the file holds the key, naming it.
+func TestPrintFailsAfterTheWrite(t *testing.T) {
+	path := newRingFile(t)
+	fresh := filepath.Join(t.TempDir(), "new.json")
+	for _, args := range [][]string{{"add", "-ring", path}, {"add", "-ring", path, "-json"}, {"keygen", "-out", fresh}} {
+		var stderr bytes.Buffer
+		code := run(args, strings.NewReader(""), fullWriter{}, &stderr)
+		ids := regexp.MustCompile(`holds the new key ([0-9a-f]{8}), but printing its id failed: no space left on device`).FindStringSubmatch(stderr.String())
+		if code != 1 || ids == nil {
+			t.Errorf("%v with stdout failing: exit %d, stderr %q; want exit 1 saying the file holds the new key", args, code, stderr.String())
+			continue
+		}
+		if !loadRing(t, args[2]).Has(mustParseID(t, ids[1])) {
+			t.Errorf("%v: %s does not hold the key %s the error names", args, args[2], ids[1])
+		}
 	}
 }
 
