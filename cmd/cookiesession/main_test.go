@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -574,6 +575,28 @@ func TestPrintFailsAfterTheWrite(t *testing.T) {
 		}
 		if !loadRing(t, args[2]).Has(mustParseID(t, ids[1])) {
 			t.Errorf("%v: %s does not hold the key %s the error names", args, args[2], ids[1])
+		}
+	}
+}
+
+// TestLockFix: a ring whose directory the command may not write (a
+// read-only mount, a directory owned by another user) was refused as
+// "open ring.json.lock: permission denied" (or "read-only file system")
+// alone, naming a file the operator never asked for, while the ring file
+// itself may be writable. The error now says why the directory counts.
+// (Root, as which tests may run, gets neither error, so the wording is
+// checked for the errors os.OpenFile returns.)
+func TestLockFix(t *testing.T) {
+	for _, row := range []struct {
+		err  error
+		want string
+	}{
+		{&fs.PathError{Op: "open", Path: "ring.json.lock", Err: syscall.EROFS}, "change the ring where it comes from"},
+		{&fs.PathError{Op: "open", Path: "ring.json.lock", Err: syscall.EACCES}, "needs write permission on the ring's directory, not only on the file"},
+		{&fs.PathError{Op: "open", Path: "ring.json.lock", Err: syscall.ENOSPC}, ""},
+	} {
+		if got := lockFix(row.err); row.want == "" && got != "" || !strings.Contains(got, row.want) {
+			t.Errorf("lockFix(%v) = %q, want it to say %q", row.err, got, row.want)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"syscall"
 	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
@@ -266,7 +267,7 @@ func createLock(path, lock string) (*os.File, error) {
 		case err == nil:
 			return f, nil
 		case !errors.Is(err, fs.ErrExist):
-			return nil, fmt.Errorf("locking %s: %w", path, err)
+			return nil, fmt.Errorf("locking %s: %w%s", path, err, lockFix(err))
 		case time.Now().After(deadline):
 			if info, err := os.Stat(lock); err == nil && time.Since(info.ModTime()) < lockWait {
 				// Other commands keep taking the lock: none is stuck.
@@ -277,6 +278,18 @@ func createLock(path, lock string) (*os.File, error) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// lockFix returns the fix for a lock file that cannot be created, or "":
+// the error names the lock file, which the operator did not ask for.
+func lockFix(err error) string {
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return ": change the ring where it comes from (a mounted Kubernetes Secret's source, the host's file behind a read-only bind mount) and let it reach this mount"
+	case errors.Is(err, fs.ErrPermission):
+		return ": a ring is rewritten by writing a new file beside it and renaming it over, so the command needs write permission on the ring's directory, not only on the file"
+	}
+	return ""
 }
 
 // createFileExclusive writes data to a new file at path and fails if path
