@@ -116,6 +116,40 @@ func TestDroppedCountAllocations(t *testing.T) {
 	}
 }
 
+// TestCrossOriginCheckAllocations checks that the check for a fetch from
+// another origin whose CORS answer does not allow credentials adds no
+// allocation to a login answered to a same-origin fetch, nor to one from
+// another origin of the site whose answer allows credentials, over one
+// without Sec-Fetch-* headers.
+func TestCrossOriginCheckAllocations(t *testing.T) {
+	allowOrigin, allowCredentials := []string{"https://app.example.com"}, []string{"true"}
+	allocs := map[string]float64{}
+	for _, site := range []string{"", "same-origin", "same-site"} {
+		f := newFixture(t, cookiesession.Options{})
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Access-Control-Allow-Origin"] = allowOrigin
+			w.Header()["Access-Control-Allow-Credentials"] = allowCredentials
+			_ = cookiesession.FromContext(r.Context()).Set("user", "ada")
+		}))
+		req := httptest.NewRequest("POST", "https://api.example.com/login", nil)
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+			req.Header.Set("Sec-Fetch-Mode", "cors")
+			req.Header.Set("Origin", "https://app.example.com")
+		}
+		w := &discardWriter{h: http.Header{}}
+		allocs[site] = testing.AllocsPerRun(200, func() { w.serve(h, req) })
+		if lines := f.log.lines("another origin"); len(lines) > 0 {
+			t.Errorf("Sec-Fetch-Site %q with credentials allowed: logged %q", site, lines)
+		}
+	}
+	for _, site := range []string{"same-origin", "same-site"} {
+		if allocs[site] > allocs[""] {
+			t.Errorf("a login answered to a fetch of Sec-Fetch-Site %s makes %v allocations, one without Sec-Fetch-* headers %v", site, allocs[site], allocs[""])
+		}
+	}
+}
+
 // TestRequestStateSize checks that the one allocation of a request whose
 // handler never uses its session, the request state that holds the
 // request's copy and the Session, stays in the 640-byte size class: a

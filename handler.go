@@ -91,6 +91,9 @@ type Manager struct {
 	// crossSiteSetLogged: a cookie of our SameSite answered a cross-site
 	// request that browsers store no such cookie from.
 	crossSiteSetLogged atomic.Bool
+	// crossOriginSetLogged: a cookie answered a fetch from another origin
+	// whose CORS answer does not allow credentials.
+	crossOriginSetLogged atomic.Bool
 	// stackedLogged: the package-level FromContext chose among stacked
 	// Managers' sessions, this one's the innermost.
 	stackedLogged atomic.Bool

@@ -85,8 +85,13 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // X-Forwarded-Proto, X-Forwarded-Scheme, X-Forwarded-Host, Forwarded,
 // Origin, Referer,
 // Sec-Fetch-Site and User-Agent headers,
-// and a cookie set in answer to a fetch or an iframe from another site,
-// for which it reads Sec-Fetch-Site, -Mode and -Dest. A Set-Cookie line in h for one of the session's names that the Manager
+// a cookie set in answer to a fetch or an iframe from another site,
+// for which it reads Sec-Fetch-Site, -Mode and -Dest, and one set in
+// answer to a fetch from another origin whose CORS answer does not allow
+// credentials, for which it reads Sec-Fetch-Site, -Mode, Origin and
+// Cookie, and h's Access-Control-Allow-Origin and
+// Access-Control-Allow-Credentials (so h must hold them when they are
+// set). A Set-Cookie line in h for one of the session's names that the Manager
 // did not write is logged too, with or without r. Of r the log lines also
 // take its context and URL path. CommitHeader does not keep r.
 //
@@ -188,6 +193,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
 		m.warnCrossSiteSet(s, r)
+		m.warnCrossOriginSet(s, h, r)
 	}
 	if s.lines != nil {
 		m.warnHeaderSize(s, h, r)

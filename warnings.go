@@ -431,7 +431,7 @@ func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 		return
 	}
 	msg := "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), and browsers store no cookie of its SameSite from it: the change will not reach the client (logged once)"
-	fix := "serve the page and this handler from one site (app.example.com and api.example.com are one), or give this Manager SameSite None and Partitioned, with fetch's credentials: \"include\" and CORS Access-Control-Allow-Credentials"
+	fix := "serve the page and this handler from one origin (the API under app.example.com/api), or from one site (app.example.com and api.example.com are one) with fetch's credentials: \"include\" and CORS that allows credentials, or give this Manager SameSite None and Partitioned, with the same fetch and CORS"
 	if none {
 		msg = "cookiesession: a cookie answers a cross-site request that is not a top-level navigation (a fetch or an iframe from another site), where a SameSite None cookie is a third-party cookie, which Safari, and Chrome in a private window, do not store: the change will not reach those clients (logged once)"
 		fix = "set Options.Partitioned, which keeps the cookie for the site that embeds or calls this one (a fetch must also send credentials: \"include\"), or serve the page and this handler from one site"
@@ -439,6 +439,69 @@ func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 	s.log(r.Context(), slog.LevelWarn, msg,
 		slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)),
 		slog.String("mode", logText(mode)), slog.String("dest", logText(dest)), slog.String("fix", fix))
+}
+
+// warnCrossOriginSet logs, once per Manager, a cookie set in answer to a
+// fetch from a page of another origin of the site (Sec-Fetch-Mode cors,
+// Sec-Fetch-Site same-site: app.example.com calling api.example.com; or
+// cross-site, for a SameSite None cookie, where warnCrossSiteSet speaks of
+// SameSite alone) whose CORS answer in h does not allow credentials for
+// the page's Origin: Access-Control-Allow-Origin that Origin, exactly,
+// and Access-Control-Allow-Credentials "true". Such a fetch sent either
+// no credentials (fetch's default, "same-origin"), and browsers store no
+// cookie of its answer, or credentials "include", and browsers keep the
+// cookie but refuse the answer, so the page's fetch fails
+// (TestCrossOriginFetch in e2e/, Chromium and Firefox alike). Not counted
+// in Metrics.Dropped: the second reaches the client. A fetch without
+// credentials whose answer allows them is dropped too, but looks like the
+// first login of one with them, and is not logged. It reads only the
+// request's headers until they show such a fetch.
+func (m *Manager) warnCrossOriginSet(s *Session, h http.Header, r *http.Request) {
+	if m.crossOriginSetLogged.Load() {
+		return
+	}
+	if mode := r.Header["Sec-Fetch-Mode"]; len(mode) != 1 || mode[0] != "cors" {
+		return
+	}
+	site := r.Header["Sec-Fetch-Site"]
+	if len(site) != 1 || site[0] != "same-site" && (site[0] != "cross-site" || m.attrs.SameSite != http.SameSiteNoneMode) {
+		return
+	}
+	origin := r.Header["Origin"] // browsers send it with every cors request
+	allowOrigin, allowCredentials := responseHeader(h, "Access-Control-Allow-Origin"), responseHeader(h, "Access-Control-Allow-Credentials")
+	if len(origin) != 1 || oneValue(allowOrigin, origin[0]) && oneValue(allowCredentials, "true") || m.crossOriginSetLogged.Swap(true) {
+		return
+	}
+	msg := "cookiesession: a cookie answers a fetch from a page of another origin, and its CORS answer does not allow credentials: if the fetch sent none (fetch's default, credentials \"same-origin\"), browsers store no cookie from it; if it sent them, browsers refuse the answer and the page's fetch fails. Either way the login does not work as the page expects, unless a proxy in front adds these CORS headers (logged once)"
+	if len(r.Header["Cookie"]) > 0 {
+		msg = "cookiesession: a cookie answers a fetch with credentials from a page of another origin, and its CORS answer does not allow credentials: browsers keep the cookie but refuse the answer, and the page's fetch fails, unless a proxy in front adds these CORS headers (logged once)"
+	}
+	s.log(r.Context(), slog.LevelWarn, msg,
+		slog.String("method", logText(r.Method)), slog.String("path", urlPath(r)), slog.String("origin", logText(origin[0])),
+		slog.String("allow_origin", logText(strings.Join(allowOrigin, ", "))), slog.String("allow_credentials", logText(strings.Join(allowCredentials, ", "))),
+		slog.String("fix", "call fetch with credentials: \"include\", and answer it (and its preflight) with Access-Control-Allow-Credentials: true and Access-Control-Allow-Origin the page's origin, here "+logText(origin[0])+", never *; or serve this handler under the page's origin (app.example.com/api), where fetch sends and keeps cookies by default"))
+}
+
+// responseHeader returns h's values of key, a canonical name, or those of
+// a key that differs from it only in case: a handler may set one directly
+// in the map, and net/http sends it as it is.
+func responseHeader(h http.Header, key string) []string {
+	if v, ok := h[key]; ok {
+		return v
+	}
+	for k, v := range h {
+		if strings.EqualFold(k, key) {
+			return v
+		}
+	}
+	return nil
+}
+
+// oneValue reports whether a response header's values are one, want, as
+// browsers compare a CORS answer: exactly, but for the spaces and tabs
+// around it.
+func oneValue(values []string, want string) bool {
+	return len(values) == 1 && strings.Trim(values[0], " \t") == want
 }
 
 // forwardedHosts yields the hosts proxies name as the browser's, first

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -684,6 +685,114 @@ func TestCrossSiteSetWarns(t *testing.T) {
 		}
 		if tc.warn != "" && len(warns) == 1 && !strings.Contains(warns[0], tc.warn) {
 			t.Errorf("SameSite %d, %s %s/%s: the warning does not say %q: %s", tc.sameSite, tc.site, tc.mode, tc.dest, tc.warn, warns[0])
+		}
+	}
+}
+
+// TestCrossOriginSetWarns checks that a cookie set in answer to a fetch
+// from another origin of the site (Sec-Fetch-Site same-site, Mode cors),
+// or from another site under SameSite None, whose CORS answer does not
+// allow credentials for the page's Origin is logged once at Warn: without
+// credentials browsers store no cookie from it, with them they refuse the
+// answer (TestCrossOriginFetch in e2e/). A same-origin page, a navigation
+// (a link, a form post, an iframe), an image, a WebSocket, a client that
+// sends no Sec-Fetch-* headers, and a fetch whose answer allows
+// credentials are not logged; a cross-site one under Lax is
+// warnCrossSiteSet's.
+func TestCrossOriginSetWarns(t *testing.T) {
+	const page = "https://app.example.com"
+	const both = "if the fetch sent none"
+	const credentialed = "browsers keep the cookie but refuse the answer"
+	for _, tc := range []struct {
+		name          string
+		sameSite      http.SameSite
+		site, mode    string
+		request, cors map[string]string // more request headers; the response's CORS headers
+		warn          string
+	}{
+		{"no CORS", 0, "same-site", "cors", nil, nil, both},
+		{"origin alone", 0, "same-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": page}, both},
+		{"wildcard", 0, "same-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Credentials": "true"}, both},
+		{"other origin", 0, "same-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": "https://www.example.com", "Access-Control-Allow-Credentials": "true"}, both},
+		{"origin with a slash", 0, "same-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": page + "/", "Access-Control-Allow-Credentials": "true"}, both},
+		{"True", 0, "same-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": page, "Access-Control-Allow-Credentials": "True"}, both},
+		{"credentials alone", 0, "same-site", "cors", nil, map[string]string{"Access-Control-Allow-Credentials": "true"}, both},
+		{"with a cookie", 0, "same-site", "cors", map[string]string{"Cookie": "theme=dark"}, map[string]string{"Access-Control-Allow-Origin": page}, credentialed},
+		{"other site, None", http.SameSiteNoneMode, "cross-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": page}, both},
+		{"allowed", 0, "same-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": page, "Access-Control-Allow-Credentials": "true"}, ""},
+		{"allowed, spaced", 0, "same-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": " " + page + "\t", "Access-Control-Allow-Credentials": " true"}, ""},
+		{"allowed, keys in lower case", 0, "same-site", "cors", nil, map[string]string{"access-control-allow-origin": page, "access-control-allow-credentials": "true"}, ""},
+		{"allowed, with a cookie", 0, "same-site", "cors", map[string]string{"Cookie": "session=x"}, map[string]string{"Access-Control-Allow-Origin": page, "Access-Control-Allow-Credentials": "true"}, ""},
+		{"other site, None, allowed", http.SameSiteNoneMode, "cross-site", "cors", nil, map[string]string{"Access-Control-Allow-Origin": page, "Access-Control-Allow-Credentials": "true"}, ""},
+		{"same origin", 0, "same-origin", "cors", nil, nil, ""},
+		{"form post", 0, "same-site", "navigate", nil, nil, ""},
+		{"image", 0, "same-site", "no-cors", nil, nil, ""},
+		{"websocket", 0, "same-site", "websocket", nil, nil, ""},
+		{"not a browser", 0, "", "", nil, nil, ""},
+		{"no Origin", 0, "same-site", "cors", map[string]string{"Origin": ""}, nil, ""},
+		{"other site, Lax", http.SameSiteLaxMode, "cross-site", "cors", nil, nil, ""}, // warnCrossSiteSet's
+		{"typed in the address bar", 0, "none", "navigate", nil, nil, ""},
+	} {
+		f := newFixture(t, cookiesession.Options{SameSite: tc.sameSite, Partitioned: tc.sameSite == http.SameSiteNoneMode})
+		login := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for key, v := range tc.cors {
+				w.Header()[key] = []string{v}
+			}
+			mustSet(t, sessionOf(t, r), "user", "ada")
+		})
+		for range 2 {
+			req := httptest.NewRequest("POST", "https://api.example.com/login", nil)
+			headers := map[string]string{"Sec-Fetch-Site": tc.site, "Sec-Fetch-Mode": tc.mode, "Sec-Fetch-Dest": "empty", "Origin": page}
+			if tc.site == "" {
+				headers = map[string]string{}
+			}
+			maps.Copy(headers, tc.request)
+			for key, v := range headers {
+				if v != "" {
+					req.Header.Set(key, v)
+				}
+			}
+			rec := httptest.NewRecorder()
+			f.m.Handler(login).ServeHTTP(rec, req)
+			if len(rec.Result().Cookies()) == 0 {
+				t.Fatalf("%s: no cookie set", tc.name)
+			}
+		}
+		warns := f.log.lines("a page of another origin")
+		if len(warns) != map[bool]int{true: 1}[tc.warn != ""] {
+			t.Errorf("%s: %d Warn lines, want %q; log:\n%s", tc.name, len(warns), tc.warn, f.log)
+			continue
+		}
+		if tc.warn != "" && (!strings.Contains(warns[0], tc.warn) || !strings.Contains(warns[0], `origin=https://app.example.com`) ||
+			!strings.Contains(warns[0], `credentials: \"include\"`) || !strings.Contains(warns[0], "Access-Control-Allow-Credentials: true")) {
+			t.Errorf("%s: the warning does not say %q, the page's origin and the fix: %s", tc.name, tc.warn, warns[0])
+		}
+	}
+}
+
+// TestCrossOriginSetWarnsFromSave checks that Save, without the
+// middleware, logs a cookie for a fetch from another origin as the
+// middleware does, reading the CORS answer already in w's header, and
+// does not log one whose answer allows credentials.
+func TestCrossOriginSetWarnsFromSave(t *testing.T) {
+	for _, allowed := range []bool{false, true} {
+		f := newFixture(t, cookiesession.Options{})
+		req := httptest.NewRequest("POST", "https://api.example.com/login", nil)
+		req.Header.Set("Sec-Fetch-Site", "same-site")
+		req.Header.Set("Sec-Fetch-Mode", "cors")
+		req.Header.Set("Origin", "https://app.example.com")
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Access-Control-Allow-Origin", "https://app.example.com")
+		if allowed {
+			rec.Header().Set("Access-Control-Allow-Credentials", "true")
+		}
+		s, _ := f.m.Load(req)
+		mustSet(t, s, "user", "ada")
+		if err := f.m.Save(rec, req, s); err != nil {
+			t.Fatal(err)
+		}
+		if n, want := len(f.log.lines("a page of another origin")), map[bool]int{false: 1}[allowed]; n != want {
+			t.Errorf("credentials allowed %v: %d Warn lines, want %d; log:\n%s", allowed, n, want, f.log)
 		}
 	}
 }
