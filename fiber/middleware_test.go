@@ -1196,6 +1196,50 @@ func TestCrossSiteSetWarnsThroughFiber(t *testing.T) {
 	}
 }
 
+// TestCrossOriginSetWarnsThroughFiber checks that the core's check of a
+// fetch from another origin of the site sees the CORS answer a fiber
+// handler (or fiber's CORS middleware) sets on the fasthttp response: one
+// that allows credentials is not logged, one that does not is.
+func TestCrossOriginSetWarnsThroughFiber(t *testing.T) {
+	const page = "https://app.example.com"
+	for _, tc := range []struct {
+		cors    map[string]string
+		warning string
+	}{
+		{map[string]string{"Access-Control-Allow-Origin": page, "Access-Control-Allow-Credentials": "true"}, ""},
+		{map[string]string{"Access-Control-Allow-Origin": page}, "a page of another origin"},
+		{nil, "a page of another origin"},
+	} {
+		var logged syncBuffer
+		m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+		app := fiber.New()
+		app.Use(fibersession.New(m))
+		app.Post("/login", func(c fiber.Ctx) error {
+			for k, v := range tc.cors {
+				c.Set(k, v)
+			}
+			return fibersession.Get(c, m).Set("user", "ada")
+		})
+		req := httptest.NewRequest(http.MethodPost, "https://api.example.com/login", nil)
+		for k, v := range map[string]string{"Sec-Fetch-Site": "same-site", "Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty", "Origin": page} {
+			req.Header.Set(k, v)
+		}
+		r := send(t, app, req, nil)
+		if r.status != http.StatusOK || len(r.setCookie) != 1 {
+			t.Fatalf("%v: status %d, Set-Cookie %q", tc.cors, r.status, r.setCookie)
+		}
+		warns := logged.lines("level=WARN")
+		if tc.warning == "" && len(warns) != 0 || tc.warning != "" && (len(warns) != 1 || !strings.Contains(warns[0], tc.warning)) {
+			t.Errorf("%v: Warn lines %q, want %q", tc.cors, warns, tc.warning)
+		}
+		for k, v := range tc.cors {
+			if got := r.header.Values(k); len(got) != 1 || got[0] != v {
+				t.Errorf("%v: the response's %s is %q, want %q as the handler set it", tc.cors, k, got, v)
+			}
+		}
+	}
+}
+
 // TestAppErrorHandlerStoresFlash checks that an error a handler returns is
 // answered by the app's ErrorHandler inside the middleware, once, so that
 // the flash it stores goes out with its redirect; its Get used to find the

@@ -18,8 +18,9 @@ import (
 // lines go to Manager.Load in a minimal http.Request, and the headers
 // Manager.SaveHeader writes go onto the fasthttp response. The final save
 // gives Manager.CommitHeader what its warnings read: the request's signs of
-// HTTPS, and the handler's Set-Cookie lines for the session's names.
-// Nothing else of the request or response is converted.
+// HTTPS, the handler's Set-Cookie lines for the session's names, and for a
+// fetch from another origin the response's CORS answer. Nothing else of
+// the request or response is converted.
 
 // httpsHeaders are the request headers that can say a request came over
 // HTTPS (the core's plain-HTTP check reads them), or for which host the browser
@@ -27,7 +28,8 @@ import (
 // and Origin and Referer as Sec-Fetch-Site qualifies them), or that a
 // proxy stripped a prefix from the path (the core's Path check reads
 // X-Forwarded-Prefix), or that browsers store no cookie from the answer
-// (the core reads Sec-Fetch-Mode and -Dest for a cross-site request, and
+// (the core reads Sec-Fetch-Mode and -Dest for a cross-site request,
+// Sec-Fetch-Mode and Origin for a fetch from another origin, and
 // User-Agent for a Secure cookie to loopback, which Safari drops and Go
 // 1.25's cookiejar keeps back, so only for a Host that may be loopback),
 // passed on at the final save.
@@ -48,7 +50,16 @@ type scratch struct {
 	// the string saves an allocation.
 	values [1 + len(httpsHeaders)]string
 	last   [1 + len(httpsHeaders)]string
+	// cors backs the header map's one-element values of corsHeaders at
+	// the final save of a fetch from another origin, and lastCORS holds
+	// them as last passed on.
+	cors, lastCORS [len(corsHeaders)]string
 }
+
+// corsHeaders are the response headers the core's check of a fetch from
+// another origin reads at the final save (whether its CORS answer allows
+// credentials): passed on for such a fetch alone, and never written back.
+var corsHeaders = [...]string{"Access-Control-Allow-Origin", "Access-Control-Allow-Credentials"}
 
 // requestContext is the context Load sees: the fiber request's, swapped in
 // per request. An http.Request's context can only be set by WithContext,
@@ -137,6 +148,35 @@ func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
 			continue
 		}
 		st.req.Header[key] = st.values[1+i : 2+i : 2+i]
+	}
+}
+
+// fillCORS puts the response's corsHeaders into st.header for a fetch
+// from another origin (Sec-Fetch-Mode cors, and Sec-Fetch-Site not
+// same-origin), which fillHTTPSSigns gave st.req: fiber's CORS middleware
+// sets them on the fasthttp response, where the core would not see them,
+// and take a fetch whose answer allows credentials for one it does not.
+func (st *scratch) fillCORS(c fiber.Ctx) {
+	mode, site := st.req.Header["Sec-Fetch-Mode"], st.req.Header["Sec-Fetch-Site"]
+	if len(mode) != 1 || mode[0] != "cors" || len(site) != 1 || site[0] == "same-origin" {
+		return
+	}
+	resp := &c.Response().Header
+	for i, key := range corsHeaders {
+		values := resp.PeekAll(key)
+		switch len(values) {
+		case 0:
+			continue
+		case 1:
+			st.cors[i] = reuse(&st.lastCORS[i], values[0])
+			st.header[key] = st.cors[i : i+1 : i+1]
+		default: // more than one: browsers refuse the answer
+			copied := make([]string, len(values))
+			for j, v := range values {
+				copied[j] = string(v)
+			}
+			st.header[key] = copied
+		}
 	}
 }
 
@@ -271,8 +311,12 @@ func (st *scratch) commit(c fiber.Ctx, m *cookiesession.Manager, names []string)
 	}
 	st.fillRequest(c)
 	st.fillHTTPSSigns(c)
+	st.fillCORS(c)
 	err := m.CommitHeader(st.header, st.session, st.req)
 	st.clearRequest()
+	for _, key := range corsHeaders {
+		delete(st.header, key)
+	}
 	if theirs != nil && slices.Equal(st.header[fiber.HeaderSetCookie], theirs) {
 		delete(st.header, fiber.HeaderSetCookie)
 	}
