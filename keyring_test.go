@@ -1509,7 +1509,10 @@ func TestRingFileNotThere(t *testing.T) {
 	link("loop2", "loop1")
 	for _, row := range []struct{ name, path, want string }{
 		{"missing", filepath.Join(dir, "ring.json"), ": no such file or directory: check the path (a systemd credential is at $CREDENTIALS_DIRECTORY/NAME, a Docker secret at /run/secrets/NAME); a Kubernetes Secret volume drops a key's file when the key or the Secret is deleted"},
-		{"dangling link", link("dangling.json", filepath.Join("..data", "ring.json")), ": it is a symbolic link whose target does not exist: restore the file it names, or point the link at the ring's file"},
+		{"dangling link", link("dangling.json", filepath.Join("elsewhere", "ring.json")), ": it is a symbolic link whose target does not exist: restore the file it names, or point the link at the ring's file"},
+		// A Secret volume's link, between the kubelet's swap of ..data and
+		// its removal of the links of the keys gone.
+		{"dangling Secret link", link("secret.json", filepath.Join("..data", "ring.json")), ": it is a symbolic link whose target does not exist: restore the file it names, or point the link at the ring's file; a Kubernetes Secret volume drops a key's file when the key or the Secret is deleted"},
 		{"link loop", link("loop1", "loop2"), ": the symbolic links at the path form a loop: point them at the ring's file"},
 		{"directory", dir, dir + " is a directory, not the ring's file: name the file inside it"},
 	} {

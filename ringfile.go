@@ -354,10 +354,17 @@ func openFix(err error, path string) string {
 	case !errors.Is(err, fs.ErrNotExist):
 		return ""
 	}
+	const kube = "a Kubernetes Secret volume drops a key's file when the key or the Secret is deleted"
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return ": it is a symbolic link whose target does not exist: restore the file it names, or point the link at the ring's file"
+		fix := ": it is a symbolic link whose target does not exist: restore the file it names, or point the link at the ring's file"
+		if target, err := os.Readlink(path); err == nil && strings.HasPrefix(target, "..data/") {
+			// A Secret volume's: the kubelet swaps ..data, then removes
+			// the links of the keys gone.
+			fix += "; " + kube
+		}
+		return fix
 	}
-	return ": check the path (a systemd credential is at $CREDENTIALS_DIRECTORY/NAME, a Docker secret at /run/secrets/NAME); a Kubernetes Secret volume drops a key's file when the key or the Secret is deleted"
+	return ": check the path (a systemd credential is at $CREDENTIALS_DIRECTORY/NAME, a Docker secret at /run/secrets/NAME); " + kube
 }
 
 // permissionFix returns the fix for a ring file the process may not
