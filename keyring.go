@@ -183,17 +183,24 @@ type KeyInfo struct {
 	Primary bool
 	// PromoteAt is the scheduled promotion time, or zero.
 	PromoteAt time.Time
+	// Fingerprint is a one-way digest of the key's secret, 12 hex digits
+	// (FORMAT.md section 6): two instances that show one ID with two
+	// fingerprints hold two secrets under it, and refuse each other's
+	// cookies. It does not reveal the secret.
+	Fingerprint string
 }
 
 // MarshalJSON writes the key as Metrics and the CLI's list -json show it:
-// {"id": "1a2b3c4d", "primary": true, "promote_at": "..."}, the id in the
-// hex the CLI prints and promote_at left out when there is none.
+// {"id": "1a2b3c4d", "primary": true, "promote_at": "...", "fingerprint":
+// "..."}, the id in the hex the CLI prints, and promote_at and fingerprint
+// left out when there is none.
 func (k KeyInfo) MarshalJSON() ([]byte, error) {
 	out := struct {
-		ID        string     `json:"id"`
-		Primary   bool       `json:"primary"`
-		PromoteAt *time.Time `json:"promote_at,omitempty"`
-	}{ID: FormatKeyID(k.ID), Primary: k.Primary}
+		ID          string     `json:"id"`
+		Primary     bool       `json:"primary"`
+		PromoteAt   *time.Time `json:"promote_at,omitempty"`
+		Fingerprint string     `json:"fingerprint,omitempty"`
+	}{ID: FormatKeyID(k.ID), Primary: k.Primary, Fingerprint: k.Fingerprint}
 	if !k.PromoteAt.IsZero() {
 		at := k.PromoteAt.UTC()
 		out.PromoteAt = &at
@@ -205,9 +212,10 @@ func (k KeyInfo) MarshalJSON() ([]byte, error) {
 // from JSON (expvar's /debug/vars, say) hold their keys.
 func (k *KeyInfo) UnmarshalJSON(data []byte) error {
 	var in struct {
-		ID        string    `json:"id"`
-		Primary   bool      `json:"primary"`
-		PromoteAt time.Time `json:"promote_at"`
+		ID          string    `json:"id"`
+		Primary     bool      `json:"primary"`
+		PromoteAt   time.Time `json:"promote_at"`
+		Fingerprint string    `json:"fingerprint"`
 	}
 	if err := json.Unmarshal(data, &in); err != nil {
 		return err
@@ -216,7 +224,7 @@ func (k *KeyInfo) UnmarshalJSON(data []byte) error {
 	if err != nil {
 		return err
 	}
-	*k = KeyInfo{ID: id, Primary: in.Primary, PromoteAt: in.PromoteAt}
+	*k = KeyInfo{ID: id, Primary: in.Primary, PromoteAt: in.PromoteAt, Fingerprint: in.Fingerprint}
 	return nil
 }
 
@@ -337,7 +345,7 @@ func (st *ringState) keysAt(t time.Time) []KeyInfo {
 	primary := st.primaryAt(t).id
 	infos := make([]KeyInfo, len(st.keys))
 	for i, k := range st.keys {
-		infos[i] = KeyInfo{ID: k.id, Primary: k.id == primary, PromoteAt: k.promoteAt}
+		infos[i] = KeyInfo{ID: k.id, Primary: k.id == primary, PromoteAt: k.promoteAt, Fingerprint: k.mat.fingerprint()}
 	}
 	return infos
 }
@@ -345,7 +353,9 @@ func (st *ringState) keysAt(t time.Time) []KeyInfo {
 // Has reports whether the ring holds a key with this id.
 func (r *KeyRing) Has(id uint32) bool { return r.load().lookup(id) != nil }
 
-// String lists the key ids, marking the primary. It never shows secrets.
+// String lists the key ids, marking the primary, each with its
+// fingerprint (see KeyInfo): "cookiesession.KeyRing[1a2b3c4d*:a29385f00e67
+// 5e6f7a8b:1ff0c8e94afc]". It never shows secrets.
 func (r *KeyRing) String() string {
 	var b bytes.Buffer
 	b.WriteString("cookiesession.KeyRing[")
@@ -357,6 +367,7 @@ func (r *KeyRing) String() string {
 		if k.Primary {
 			b.WriteString("*")
 		}
+		b.WriteString(":" + k.Fingerprint)
 	}
 	b.WriteString("]")
 	return b.String()

@@ -43,7 +43,9 @@ func TestKeyRingRotation(t *testing.T) {
 	if got := sealAndKeyID(t, c); got != oldID || ring.Primary() != oldID {
 		t.Errorf("after Add: sealed with %08x, primary %08x; want the old key", got, ring.Primary())
 	}
-	want := []cookiesession.KeyInfo{{ID: oldID, Primary: true}, {ID: newID}}
+	// The fingerprints are SHA-256("cookiesession key fingerprint v1\x00" ||
+	// secret)[:6] of keySecret(id), computed apart from the package.
+	want := []cookiesession.KeyInfo{{ID: oldID, Primary: true, Fingerprint: "a29385f00e67"}, {ID: newID, Fingerprint: "1ff0c8e94afc"}}
 	if diff := cmp.Diff(want, ring.Keys(), equateTimes); diff != "" {
 		t.Errorf("Keys after Add (-want +got):\n%s", diff)
 	}
@@ -57,7 +59,7 @@ func TestKeyRingRotation(t *testing.T) {
 	if rec := openAt(t, c, oldToken, fixedNow); rec.KeyID != oldID {
 		t.Errorf("old token opened with %08x, want %08x", rec.KeyID, oldID)
 	}
-	if got := ring.String(); got != "cookiesession.KeyRing[1a2b3c4d 5e6f7a8b*]" {
+	if got := ring.String(); got != "cookiesession.KeyRing[1a2b3c4d:a29385f00e67 5e6f7a8b*:1ff0c8e94afc]" {
 		t.Errorf("String() = %q", got)
 	}
 
@@ -927,7 +929,7 @@ func TestKeyInfoJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	assertNoSecretShape(t, "KeyInfo JSON", "%v", string(data))
-	want := `[{"id":"1a2b3c4d","primary":true},{"id":"5e6f7a8b","primary":false}]`
+	want := `[{"id":"1a2b3c4d","primary":true,"fingerprint":"a29385f00e67"},{"id":"5e6f7a8b","primary":false,"fingerprint":"1ff0c8e94afc"}]`
 	if string(data) != want {
 		t.Errorf("KeyInfo JSON = %s, want %s", data, want)
 	}

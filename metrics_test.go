@@ -93,7 +93,7 @@ func TestMetricsCount(t *testing.T) {
 	if diff := cmp.Diff(got, fromVar, equateTimes); diff != "" {
 		t.Errorf("Var read back differs from Metrics (-want +got):\n%s\nVar: %s", diff, f.m.Var().String())
 	}
-	if !strings.Contains(f.m.Var().String(), `"keys":[{"id":"1a2b3c4d","primary":false},{"id":"2b3c4d5e","primary":true}]`) {
+	if !strings.Contains(f.m.Var().String(), `"keys":[{"id":"1a2b3c4d","primary":false,"fingerprint":"a29385f00e67"},{"id":"2b3c4d5e","primary":true,"fingerprint":"23d79fe23408"}]`) {
 		t.Errorf("Var's keys are not in the hex the CLI prints: %s", f.m.Var().String())
 	}
 	if strings.Contains(f.m.Var().String(), "secret") {

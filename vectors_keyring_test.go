@@ -5,6 +5,7 @@ package cookiesession
 // given times, and texts that are refused, with the rule that refuses them.
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"strconv"
@@ -28,6 +29,7 @@ type vecRingKey struct {
 	ID                string `json:"id"`
 	Secret            string `json:"secret"`                         // hex
 	PromoteAtUnixNano string `json:"promote_at_unix_nano,omitempty"` // decimal
+	Fingerprint       string `json:"fingerprint"`                    // FORMAT.md section 6
 }
 
 // vecRingSeal says which key seals at now (Unix seconds) plus nsec.
@@ -199,7 +201,7 @@ func vecGenRing() []vecRing {
 			v.Primary = c.primary
 		}
 		for _, k := range c.keys {
-			rk := vecRingKey{ID: k.id, Secret: hex.EncodeToString(k.secret)}
+			rk := vecRingKey{ID: k.id, Secret: hex.EncodeToString(k.secret), Fingerprint: vecFingerprint(k.secret)}
 			if k.text != "" {
 				rk.PromoteAtUnixNano = strconv.FormatInt(k.promote, 10)
 			}
@@ -265,6 +267,9 @@ func vecCheckRing(t *testing.T, v vecRing) {
 		if got := vecUnixNano(infos[i].PromoteAt); got != k.PromoteAtUnixNano {
 			t.Errorf("keys[%d].promote_at %q, want %q", i, got, k.PromoteAtUnixNano)
 		}
+		if infos[i].Fingerprint != k.Fingerprint {
+			t.Errorf("keys[%d].fingerprint %q, want %q", i, infos[i].Fingerprint, k.Fingerprint)
+		}
 		// The ring opens a token sealed with the expected secret.
 		token, err := want.codec(t, vecCookie, vecDay, 0).SealAt(&Record{}, time.Unix(vecNow, 0))
 		if err != nil {
@@ -279,6 +284,13 @@ func vecCheckRing(t *testing.T, v vecRing) {
 			t.Errorf("at %d.%09d key %s seals, want %s", s.Now, s.Nsec, got, s.KeyID)
 		}
 	}
+}
+
+// vecFingerprint is a key's fingerprint as FORMAT.md section 6 defines
+// it, written out here apart from the package's.
+func vecFingerprint(secret []byte) string {
+	sum := sha256.Sum256(append([]byte("cookiesession key fingerprint v1\x00"), secret...))
+	return hex.EncodeToString(sum[:6])
 }
 
 func vecUnixNano(t time.Time) string {

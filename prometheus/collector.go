@@ -13,7 +13,7 @@
 //	myapp_cookiesession_cleared_total               responses that expired the client's cookies
 //	myapp_cookiesession_too_large_total             sessions that did not fit
 //	myapp_cookiesession_dropped_total{reason}       responses setting a cookie browsers drop: plain_http, domain, cross_site
-//	myapp_cookiesession_key_info{key_id,primary,promote_at}  1 for each key the ring holds
+//	myapp_cookiesession_key_info{key_id,primary,promote_at,fingerprint}  1 for each key the ring holds
 //	myapp_cookiesession_keyring_reload_failures_total  failed reloads of the ring from its file
 //	myapp_cookiesession_keyring_last_reload_successful  0 while the ring is not its file's (a reload fails), else 1
 //	myapp_cookiesession_keyring_last_reload_success_timestamp_seconds  when the keys in force were read from the file
@@ -24,7 +24,8 @@
 // refuses the second collector under the same one ("duplicate metrics
 // collector registration attempted"; MustRegister panics). Key ids are the 8 hex
 // digits cookiesession.FormatKeyID prints; promote_at is RFC 3339 in UTC,
-// or "" for none. No secret is ever exported.
+// or "" for none; fingerprint is the key's (cookiesession.KeyInfo), a
+// one-way digest of its secret. No secret is ever exported.
 //
 // During a rotation, opened_total for the old key id stops growing once no
 // client holds a token under it, and key_info shows whether an instance has
@@ -78,8 +79,8 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 		cleared:  desc("cleared_total", "Responses that expired the client's session cookies."),
 		tooLarge: desc("too_large_total", "Sessions that did not fit the cookie size limit."),
 		dropped:  desc("dropped_total", "Responses that set a session cookie browsers drop, by reason.", "reason"),
-		keyInfo: desc("key_info", "Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.",
-			"key_id", "primary", "promote_at"),
+		keyInfo: desc("key_info", "Each key of the running ring (never its secret): 1, with whether it is the primary, its scheduled promotion and its secret's fingerprint.",
+			"key_id", "primary", "promote_at", "fingerprint"),
 		reloadFailures:    desc("keyring_reload_failures_total", "Reloads of the key ring from its file that failed, each retry counted."),
 		reloadSuccessful:  desc("keyring_last_reload_successful", "Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force."),
 		reloadSuccessTime: desc("keyring_last_reload_success_timestamp_seconds", "When the keys in force were read from the key ring's file."),
@@ -118,7 +119,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			promoteAt = k.PromoteAt.UTC().Format(time.RFC3339)
 		}
 		ch <- prometheus.MustNewConstMetric(c.keyInfo, prometheus.GaugeValue, 1,
-			cookiesession.FormatKeyID(k.ID), strconv.FormatBool(k.Primary), promoteAt)
+			cookiesession.FormatKeyID(k.ID), strconv.FormatBool(k.Primary), promoteAt, k.Fingerprint)
 	}
 	c.collectReload(ch, snap.Reload)
 }

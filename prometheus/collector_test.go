@@ -126,11 +126,11 @@ app_cookiesession_cleared_total{cookie="sid"} 1
 app_cookiesession_dropped_total{cookie="sid",reason="cross_site"} 0
 app_cookiesession_dropped_total{cookie="sid",reason="domain"} 0
 app_cookiesession_dropped_total{cookie="sid",reason="plain_http"} 3
-# HELP app_cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.
+# HELP app_cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary, its scheduled promotion and its secret's fingerprint.
 # TYPE app_cookiesession_key_info gauge
-app_cookiesession_key_info{cookie="sid",key_id="0000000a",primary="false",promote_at=""} 1
-app_cookiesession_key_info{cookie="sid",key_id="0000000b",primary="true",promote_at=""} 1
-app_cookiesession_key_info{cookie="sid",key_id="0000000c",primary="false",promote_at="2030-01-02T03:04:05Z"} 1
+app_cookiesession_key_info{cookie="sid",fingerprint="2c58fcfdeb77",key_id="0000000a",primary="false",promote_at=""} 1
+app_cookiesession_key_info{cookie="sid",fingerprint="6e12e04da67a",key_id="0000000b",primary="true",promote_at=""} 1
+app_cookiesession_key_info{cookie="sid",fingerprint="02725a896478",key_id="0000000c",primary="false",promote_at="2030-01-02T03:04:05Z"} 1
 # HELP app_cookiesession_keyring_last_reload_successful Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force.
 # TYPE app_cookiesession_keyring_last_reload_successful gauge
 app_cookiesession_keyring_last_reload_successful{cookie="sid"} 1
@@ -200,9 +200,9 @@ func TestCollectorReload(t *testing.T) {
 	names := []string{"cookiesession_keyring_reload_failures_total", "cookiesession_keyring_last_reload_successful",
 		"cookiesession_keyring_last_reload_success_timestamp_seconds", "cookiesession_key_info"}
 	const help = `
-# HELP cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary and its scheduled promotion.
+# HELP cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary, its scheduled promotion and its secret's fingerprint.
 # TYPE cookiesession_key_info gauge
-cookiesession_key_info{cookie="sid",key_id="0000000a",primary="true",promote_at=""} 1
+cookiesession_key_info{cookie="sid",fingerprint="2c58fcfdeb77",key_id="0000000a",primary="true",promote_at=""} 1
 # HELP cookiesession_keyring_last_reload_success_timestamp_seconds When the keys in force were read from the key ring's file.
 # TYPE cookiesession_keyring_last_reload_success_timestamp_seconds gauge
 # HELP cookiesession_keyring_last_reload_successful Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force.

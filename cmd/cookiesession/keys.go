@@ -354,19 +354,23 @@ const listUsage = `usage: cookiesession list [-ring FILE|-] [-json]
 List the keys of the ring in FILE (stdin for -, $COOKIESESSION_KEYS when
 -ring is not given), never their secrets, one per line:
 
-  ID        STATE             PROMOTE_AT
+  ID        STATE             PROMOTE_AT  FINGERPRINT
 
 STATE is primary (seals and opens), open-only (opens only), scheduled
 (open-only until PROMOTE_AT, then primary) or primary-by-clock (its
 PROMOTE_AT has passed, so every instance already seals with it). PROMOTE_AT
-is "-" when none is set.
+is "-" when none is set. FINGERPRINT is a one-way digest of the key's
+secret (12 hex digits; FORMAT.md section 6), which reveals nothing of it:
+compare it across the rings of every instance that serves a cookie, since
+two secrets under one ID refuse each other's sessions.
 `
 
 // keyListing is one key in list's output.
 type keyListing struct {
-	ID        string     `json:"id"`
-	State     string     `json:"state"`
-	PromoteAt *time.Time `json:"promote_at,omitempty"`
+	ID          string     `json:"id"`
+	State       string     `json:"state"`
+	PromoteAt   *time.Time `json:"promote_at,omitempty"`
+	Fingerprint string     `json:"fingerprint"`
 }
 
 func cmdList(e *env, args []string) error {
@@ -398,7 +402,7 @@ func listKeys(ring *cookiesession.KeyRing, now time.Time) []keyListing {
 	infos := ring.Keys()
 	out := make([]keyListing, len(infos))
 	for i, k := range infos {
-		out[i] = keyListing{ID: cookiesession.FormatKeyID(k.ID), State: keyState(k, now)}
+		out[i] = keyListing{ID: cookiesession.FormatKeyID(k.ID), State: keyState(k, now), Fingerprint: k.Fingerprint}
 		if !k.PromoteAt.IsZero() {
 			at := k.PromoteAt.UTC()
 			out[i].PromoteAt = &at
@@ -424,13 +428,13 @@ func keyState(k cookiesession.KeyInfo, now time.Time) string {
 
 func writeKeyTable(e *env, listing []keyListing) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tPROMOTE_AT")
+	fmt.Fprintln(tw, "ID\tSTATE\tPROMOTE_AT\tFINGERPRINT")
 	for _, k := range listing {
 		at := "-"
 		if k.PromoteAt != nil {
 			at = k.PromoteAt.Format(time.RFC3339)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", k.ID, k.State, at)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.ID, k.State, at, k.Fingerprint)
 	}
 	return tw.Flush()
 }

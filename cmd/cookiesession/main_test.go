@@ -167,12 +167,22 @@ func TestAddThenList(t *testing.T) {
 	if len(keys) != 2 || primaryOf(t, keys) != before {
 		t.Fatalf("after add: %+v, want 2 keys with %s primary", keys, before)
 	}
-	want := []keyListing{{ID: before, State: "primary"}, {ID: added, State: "open-only"}}
+	fingerprints := map[string]string{}
+	for _, k := range keys {
+		fingerprints[k.ID] = k.Fingerprint
+		if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(k.Fingerprint) {
+			t.Errorf("key %s: fingerprint %q, want 12 lower-case hex digits", k.ID, k.Fingerprint)
+		}
+	}
+	if fingerprints[before] == fingerprints[added] {
+		t.Errorf("two new keys have one fingerprint, %s", fingerprints[before])
+	}
+	want := []keyListing{{ID: before, State: "primary", Fingerprint: fingerprints[before]}, {ID: added, State: "open-only", Fingerprint: fingerprints[added]}}
 	if !slices.Equal(keys, want) {
 		t.Errorf("list -json = %+v, want %+v", keys, want)
 	}
 	table := mustCLI(t, "list", "-ring", path)
-	for _, row := range []string{"ID +STATE +PROMOTE_AT", before + " +primary +-", added + " +open-only +-"} {
+	for _, row := range []string{"ID +STATE +PROMOTE_AT +FINGERPRINT", before + " +primary +- +" + fingerprints[before], added + " +open-only +- +" + fingerprints[added]} {
 		if !regexp.MustCompile(`(?m)^` + row + `$`).MatchString(table) {
 			t.Errorf("list table lacks a row %q:\n%s", row, table)
 		}
@@ -246,11 +256,13 @@ func TestPromote(t *testing.T) {
 	path := newRingFile(t)
 	old := primaryOf(t, listJSON(t, path))
 	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	oldFingerprint := listJSON(t, path)[0].Fingerprint
 	if out := mustCLI(t, "promote", "-ring", path, "-id", added); out != "" {
 		t.Errorf("promote printed %q on stdout", out)
 	}
 	keys := listJSON(t, path)
-	if primaryOf(t, keys) != added || keys[0] != (keyListing{ID: old, State: "open-only"}) {
+	// The rewrite keeps each key's secret, so its fingerprint too.
+	if primaryOf(t, keys) != added || keys[0] != (keyListing{ID: old, State: "open-only", Fingerprint: oldFingerprint}) {
 		t.Errorf("after promote %s: %+v", added, keys)
 	}
 	// A mistyped id, or the wrong file: the message lists the file's keys.
@@ -266,6 +278,7 @@ func TestRemove(t *testing.T) {
 	path := newRingFile(t)
 	old := primaryOf(t, listJSON(t, path))
 	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+	addedFingerprint := listJSON(t, path)[1].Fingerprint
 	before, _ := os.ReadFile(path)
 
 	res := cli(t, "", "remove", "-ring", path, "-id", old)
@@ -279,7 +292,7 @@ func TestRemove(t *testing.T) {
 	mustCLI(t, "promote", "-ring", path, "-id", added)
 	mustCLI(t, "remove", "-ring", path, "-id", old)
 	keys := listJSON(t, path)
-	if len(keys) != 1 || keys[0] != (keyListing{ID: added, State: "primary"}) {
+	if len(keys) != 1 || keys[0] != (keyListing{ID: added, State: "primary", Fingerprint: addedFingerprint}) {
 		t.Errorf("after remove: %+v, want only %s primary", keys, added)
 	}
 	if loadRing(t, path).Has(mustParseID(t, old)) {
@@ -366,6 +379,49 @@ func TestListNeverPrintsSecrets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestListFingerprint checks the fingerprint list prints against values
+// computed apart from the package (SHA-256 of the label and the secret,
+// FORMAT.md section 6): one id under two secrets shows two fingerprints,
+// so that rings can be compared across instances, and no secret shows.
+func TestListFingerprint(t *testing.T) {
+	for _, c := range []struct {
+		secret      []byte
+		fingerprint string
+	}{
+		{secretOf(func(i int) byte { return byte(i) }), "ff10180a7c43"},     // 00 01 ... 1f, the key of testdata/vectors.json
+		{secretOf(func(i int) byte { return byte(i + 1) }), "069030b0e9c8"}, // 01 02 ... 20
+	} {
+		b64 := base64.StdEncoding.EncodeToString(c.secret)
+		ring := `{"version":1,"primary":"1a2b3c4d","keys":[{"id":"1a2b3c4d","secret":"` + b64 + `"}]}`
+		path := filepath.Join(t.TempDir(), "ring.json")
+		if err := os.WriteFile(path, []byte(ring), ringFileMode); err != nil {
+			t.Fatal(err)
+		}
+		table := mustCLI(t, "list", "-ring", path)
+		if !regexp.MustCompile(`(?m)^1a2b3c4d +primary +- +` + c.fingerprint + `$`).MatchString(table) {
+			t.Errorf("list of secret %x:\n%s\nwant fingerprint %s", c.secret, table, c.fingerprint)
+		}
+		keys := listJSON(t, path)
+		if len(keys) != 1 || keys[0].Fingerprint != c.fingerprint {
+			t.Errorf("list -json of secret %x: %+v, want fingerprint %s", c.secret, keys, c.fingerprint)
+		}
+		out := table + mustCLI(t, "list", "-ring", path, "-json")
+		for _, form := range []string{b64, hex.EncodeToString(c.secret), b64[:12]} {
+			if strings.Contains(out, form) {
+				t.Errorf("list output contains a secret (%q)", form)
+			}
+		}
+	}
+}
+
+func secretOf(b func(int) byte) []byte {
+	secret := make([]byte, cookiesession.KeySize)
+	for i := range secret {
+		secret[i] = b(i)
+	}
+	return secret
 }
 
 // tempLeftovers lists the directory entries other than the ring file.
