@@ -188,6 +188,11 @@ export class KeyRing {
   readonly ids: number[];
   /** The id of the key that seals at now, after any scheduled promotion. */
   primaryAt(now?: Date): number;
+  /**
+   * The fingerprint of key id's secret (FORMAT.md section 6), 12 hex digits
+   * as Go's `cookiesession list` prints it; undefined if the ring lacks the key.
+   */
+  fingerprint(id: number): Promise<string | undefined>;
   toString(): string;
 }
 

@@ -8,6 +8,9 @@ import { JSONError, readJSON } from './json.js';
 const MAX_KEYS = 256;
 const KEY_SIZE = 32;
 const utf8 = new TextEncoder();
+// FORMAT.md section 6: the fingerprint hashes this label, then the secret.
+const FINGERPRINT_LABEL = utf8.encode('cookiesession key fingerprint v1\0');
+const FINGERPRINT_SIZE = 6;
 
 // built is what parseRing passes the constructor: a ring built by hand
 // (the class is exported for instanceof) would skip every check of
@@ -52,6 +55,23 @@ export class KeyRing {
   /** The secret of key id, or undefined. For the codec only. */
   secret(id) {
     return this.#keys.get(id)?.secret;
+  }
+
+  /**
+   * The fingerprint of key id's secret (FORMAT.md section 6): 12 hex
+   * digits, the same as Go's `cookiesession list` prints, so that rings can
+   * be compared without showing a secret; undefined if the ring lacks the
+   * key. Async: WebCrypto's SHA-256 is.
+   */
+  async fingerprint(id) {
+    const secret = this.#keys.get(id)?.secret;
+    if (secret === undefined) return undefined;
+    const data = new Uint8Array(FINGERPRINT_LABEL.length + KEY_SIZE);
+    data.set(FINGERPRINT_LABEL);
+    data.set(secret, FINGERPRINT_LABEL.length);
+    const sum = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
+    data.fill(0);
+    return Array.from(sum.subarray(0, FINGERPRINT_SIZE), (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
   /** Never shows a secret. */

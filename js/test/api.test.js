@@ -545,6 +545,17 @@ describe('nothing the caller asked for is dropped without a word', () => {
   });
 });
 
+describe('KeyRing.fingerprint', () => {
+  // Computed apart: SHA-256 of the label of FORMAT.md section 6 and the secret, 6 bytes in hex.
+  it('tells secrets under one id apart, and shows none', async () => {
+    const other = parseKeyRing(ringText([{ id: 7, secret: new Uint8Array(32).fill(1) }]));
+    assert.equal(await ring.fingerprint(7), '9d069e07c8cb');
+    assert.equal(await other.fingerprint(7), '080da39a1fbe');
+    assert.equal(await ring.fingerprint(8), undefined);
+    assert.equal(ring.secret(7).every((b) => b === 9), true, 'the secret is left as it was');
+  });
+});
+
 describe('a ring text as an environment variable or secret mangles it', () => {
   // As Go's LoadKeyRingEnv: the parser's error names only the first byte.
   const text = ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]);

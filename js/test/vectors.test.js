@@ -164,12 +164,14 @@ describe('key ring vectors', () => {
       });
       continue;
     }
-    it(`${v.case}: parses to its keys`, () => {
+    it(`${v.case}: parses to its keys`, async () => {
       const ring = parseKeyRing(v.text);
       assert.deepEqual(ring.ids, v.keys.map((k) => parseInt(k.id, 16)));
       for (const k of v.keys) {
         const id = parseInt(k.id, 16);
         assert.equal(hex(ring.secret(id)), k.secret, `secret of ${k.id}`);
+        assert.match(k.fingerprint, /^[0-9a-f]{12}$/, `vector fingerprint of ${k.id}`);
+        assert.equal(await ring.fingerprint(id), k.fingerprint, `fingerprint of ${k.id}`);
         assert.equal(ring.promoteAt(id), k.promote_at_unix_nano === undefined ? null : BigInt(k.promote_at_unix_nano), `promote_at of ${k.id}`);
       }
       assert.equal(ring.primaryAt(new Date(-1)), parseInt(v.primary, 16), 'primary before any promotion');

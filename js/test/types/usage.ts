@@ -9,6 +9,8 @@ import type { SessionRecord, Typed } from '../../src/index.js';
 /** Reads the session in header (or none), re-seals it with a 30-day lifetime, and returns the Set-Cookie lines. */
 export function use(text: string, header: string | null): string[] {
   const ring: KeyRing = parseKeyRing(text);
+  const fingerprint: Promise<string | undefined> = ring.fingerprint(ring.primaryAt());
+  void fingerprint;
   const cookies = new SessionCookies(ring, { name: 'session', sameSite: 'strict', maxChunks: 2, maxLifetime: 30 * 86400, refreshThreshold: 0.5 });
   let record: SessionRecord | null = null;
   try {
@@ -36,6 +38,9 @@ export function use(text: string, header: string | null): string[] {
 export function misuse(): SessionError {
   // @ts-expect-error a KeyRing comes from parseKeyRing (the constructor throws)
   new KeyRing();
+  // @ts-expect-error the fingerprint comes from WebCrypto's SHA-256, which is async
+  const fingerprint: string = parseKeyRing('').fingerprint(1);
+  void fingerprint;
   // @ts-expect-error a SessionError is (kind, reason, keyId?), not Error's (message)
   new SessionError('authentication failed');
   return new SessionError('invalid', 'authentication failed', 7);
