@@ -126,6 +126,8 @@ type stats struct {
 	// by Options.Now, or 0.
 	primarySeen atomic.Pointer[primarySeen]
 	splitLogged atomic.Int64
+	// auth compares authentication failures with opens, per key id.
+	auth authWatch
 }
 
 // primarySeen is a primary key and when a re-key first sealed under it,
@@ -170,6 +172,18 @@ func (st *stats) countOpen(keyID uint32) bool {
 		}
 	}
 	return false
+}
+
+// openedUnder returns how many tokens opened under key keyID.
+func (st *stats) openedUnder(keyID uint32) uint64 {
+	if list := st.opened.Load(); list != nil {
+		for _, c := range *list {
+			if c.id == keyID {
+				return c.n.Load()
+			}
+		}
+	}
+	return 0
 }
 
 // Metrics returns a snapshot of the Manager's counters and its key ring.
@@ -233,6 +247,9 @@ func (m *Manager) refusedCookie(s *Session, r *http.Request, err error) {
 		line.level = slog.LevelWarn
 	}
 	s.logs = append(s.logs, line)
+	if reason == refusedAuth && line.keyID != 0 {
+		m.warnAuthFailures(s, r, line.keyID)
+	}
 }
 
 // logRefusal logs a refused cookie's line, if the Logger takes its level.
