@@ -269,10 +269,11 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		// Of two values for one of our names, the clear would reach only
 		// the one set with our Domain and Path, which may be the session's
 		// own; the other, tossed by another host, would stay.
-		// So does one beside a chunk above MaxChunks that no Retired entry
-		// expires: an instance with a higher MaxChunks may read it (see
-		// warnAboveMaxChunks).
-		s.refused = !keepsCookie(err) && !s.shadowed && (above == 0 || m.retiresOwnName())
+		// So does a token that did not open beside a chunk above MaxChunks
+		// that no Retired entry expires: an instance with a higher
+		// MaxChunks may read it (see warnAboveMaxChunks).
+		kept := above > 0 && !m.retiresOwnName() && unopened(err)
+		s.refused = !keepsCookie(err) && !s.shadowed && !kept
 		if s.refused {
 			m.warnTooLong(s, r, err)
 		}
@@ -294,6 +295,14 @@ func keepsCookie(err error) bool {
 	}
 	var te *TokenError
 	return errors.Is(err, ErrUnknownKey) || errors.As(err, &te) && te.ahead > 0
+}
+
+// unopened reports whether err refuses a token that did not open (a
+// TokenError of class invalid), not one that opened and was refused
+// after (expired, created in the future, or refused by Validate).
+func unopened(err error) bool {
+	te, ok := err.(*TokenError)
+	return ok && te.kind == ErrInvalid && te.ahead == 0
 }
 
 func (m *Manager) validate(r *http.Request, s *Session) error {

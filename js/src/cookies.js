@@ -115,6 +115,8 @@ export class SessionCookies {
       // session's own; the other, tossed by another host, would stay.
       if (shadowed && err instanceof SessionError) err.keepCookie = true;
       const beyond = err.kind === 'invalid' && this.#beyond(cookieHeader);
+      // As Go's Manager: an instance with a higher maxChunks may read it.
+      if (beyond) err.keepCookie = true;
       // Go's reason, and what an edge built with fewer chunks than the Go
       // Manager cannot tell from a forged cookie: the options to set.
       if (beyond) err.message += `; the request also carries the cookie ${beyond}, a chunk beyond maxChunks ${this.#names.length}: set the maxChunks and maxCookieSize options to the MaxChunks and MaxCookieSize of the Go Options that wrote it`;
