@@ -133,7 +133,9 @@ func vecRingCases() []vecRingCase {
 
 		bad("empty", "only whitespace", " \r\n", "json", "the text is empty"),
 		bad("bom", "a UTF-8 byte-order mark before the object", "\ufeff"+one, "json", "byte-order mark"),
-		bad("trailing_data", "a second value after the object", one+" {}", "json", "parsing key ring"),
+		bad("trailing_data", "a second value after the object", one+" {}", "json", "data after the JSON object: a second object follows the ring"),
+		bad("trailing_comment", "a comment after the object", one+"\n# rotated in May\n", "json", "data after the JSON object: remove what follows the ring's closing brace"),
+		bad("merge_conflict", "a merge conflict's markers around two rings", "<<<<<<< HEAD\n"+one+"\n=======\n"+one+"\n>>>>>>> rotate\n", "json", "merge conflict's markers"),
 		bad("not_json", "the object cut short", one[:len(one)-1], "json", "parsing key ring"),
 		bad("unknown_member", "a member the format does not have", strings.Replace(one, `"version":1`, `"version":1,"comment":"x"`, 1), "json", "unknown member"),
 		bad("member_case", "names are case-sensitive", strings.Replace(one, `"version"`, `"Version"`, 1), "json", `the name is "version"`),

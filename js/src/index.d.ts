@@ -200,8 +200,9 @@ export class KeyRing {
  * Parses the ring's JSON text form (FORMAT.md section 6) as strictly as Go's
  * ParseKeyRing. Throws a TypeError for anything but a string or bytes (an
  * unset variable); a text that holds a ring inside quotes, with its quotes
- * escaped or in base64, or that looks like a file path, is named as such,
- * as Go's LoadKeyRingEnv names it.
+ * escaped, in base64 once or twice, or as a member of a JSON document (a
+ * secret manager's response, named by its jq path), or that looks like a
+ * file path, is named as such, as Go's LoadKeyRingEnv names it.
  */
 export function parseKeyRing(text: string | Uint8Array): KeyRing;
 

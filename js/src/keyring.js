@@ -104,23 +104,30 @@ export function parseKeyRing(text) {
 }
 
 // wrapping says how s wraps a valid ring's text, with the fix, or returns
-// '', as Go's LoadKeyRingEnv does: a variable or secret set with quotes,
-// with escaped quotes or line breaks, or in base64 gets the parser's
-// error for its first byte only. The text is never echoed.
+// '', as Go's LoadKeyRingEnv does: a variable or secret set with quotes
+// (jq without -r), with escaped quotes or line breaks, in base64 once or
+// twice, or as a secret manager's whole JSON response gets the parser's
+// error for its first byte or member only. The text is never echoed.
 function wrapping(s) {
   const quoted = s.length > 1 && s[0] === s.at(-1) && (s[0] === '"' || s[0] === "'");
   const assigned = /^(?:export )?COOKIESESSION_KEYS=/.exec(s);
+  const k8s = "a Kubernetes Secret's data is decoded once before it reaches the environment: encode the ring once, or use stringData";
   const unwrapped = [
     [assigned ? unquote(s.slice(assigned[0].length)) : null,
       'as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone'],
-    [quoted ? unquote(s) : null, 'inside quotes that are part of the value: remove them, so that it starts with {'],
+    [quoted ? unquote(s) : null, 'inside quotes that are part of the value (jq without -r adds them): remove them, so that it starts with {'],
     [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],
     [s.includes('\\n') ? (quoted ? s.slice(1, -1) : s).replace(/\\([nrt"])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"' })[c]) : null,
       "with its line breaks written as \\n (the text of a JSON or YAML string kept without its quotes): set the variable to the ring's text itself, without quotes around it"],
-    [attempt(() => atob(s.replace(/\s/g, '').replace(/-/g, '+').replace(/_/g, '/'))), 'encoded in base64: set it to the decoded JSON text'],
+    [unbase64(s), 'encoded in base64: set it to the decoded JSON text'],
+    [unbase64(unbase64(s) ?? ''), `encoded in base64 twice: set it to the JSON text, decoded twice (${k8s})`],
   ];
   for (const [inner, fix] of unwrapped) {
     if (typeof inner === 'string' && attempt(() => parseRing(inner))) return `holds the key ring ${fix}`;
+  }
+  const path = nestedRing(s);
+  if (path) {
+    return `holds the key ring as the value of ${path} in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): set the secret or variable to that value alone (jq -r '${path}')`;
   }
   // As Go's looksLikePath: one line, not JSON, with a path separator or a
   // .json name (a secret in base64 may hold a slash, but ends with '=').
@@ -129,6 +136,35 @@ function wrapping(s) {
   }
   return '';
 }
+
+// unbase64 decodes s from either base64 alphabet, padded or not, wrapped
+// in lines or not, or returns undefined.
+const unbase64 = (s) => attempt(() => atob(s.replace(/\s/g, '').replace(/-/g, '+').replace(/_/g, '/')));
+
+// nestedRing returns the jq path of a member of the JSON object s whose
+// value is a ring (its text in a string, or the object itself), at most
+// three objects deep, or '', as Go's nestedRing. The names on the path are
+// echoed; no value is.
+function nestedRing(s) {
+  const doc = s.startsWith('{') ? attempt(() => JSON.parse(s)) : undefined;
+  return isObject(doc) ? findRing(doc, '', 3) : '';
+}
+
+function findRing(doc, path, depth) {
+  for (const name of Object.keys(doc).sort()) {
+    const at = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${path}.${name}` : `${path || '.'}[${JSON.stringify(name)}]`;
+    const value = doc[name];
+    if (typeof value === 'string' && attempt(() => parseRing(value))) return at;
+    if (isObject(value)) {
+      if (attempt(() => parseRing(JSON.stringify(value)))) return at;
+      const found = depth > 1 ? findRing(value, at, depth - 1) : '';
+      if (found) return found;
+    }
+  }
+  return '';
+}
+
+const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 // unquote returns s without one pair of surrounding quotes, JSON string
 // escapes undone, or s itself if it has none.
@@ -158,12 +194,20 @@ function parseRing(text) {
     throw syntax('the text is empty (a truncated file, a shell redirect onto the file itself, a blank variable); a ring is the JSON object that cookiesession keygen writes');
   }
   byteOrderMark(bytes);
+  if (hasConflictMarkers(bytes)) {
+    throw syntax("the text holds a merge conflict's markers (<<<<<<<, =======, >>>>>>>): resolve the conflict into one ring that holds each key either side held");
+  }
   let doc;
+  let after = -1; // where text after the ring's value starts
   try {
     doc = readJSON(bytes, { build: true }); // JSON whitespace only around it
   } catch (err) {
     if (err instanceof JSONError && err.at >= bytes.length) throw syntax('the text ends before the ring does: a truncated file, or one read while it was being written');
-    throw syntax(err.message);
+    // A whole value before err.at: text follows it, named once the value
+    // is known to be a ring's object, as Go names it.
+    doc = err instanceof JSONError ? attempt(() => readJSON(bytes.subarray(0, err.at), { build: true })) : undefined;
+    if (doc === undefined) throw syntax(err.message);
+    after = err.at;
   }
   const ring = members(doc, 'the key ring', ['version', 'primary', 'keys'], []);
   if (ring.version.kind !== 'number' || ring.version.text !== '1') throw fail('key ring version is not 1, the only version supported');
@@ -171,6 +215,7 @@ function parseRing(text) {
   if (ring.keys.kind !== 'array') throw syntax('keys is not an array');
   if (ring.keys.items.length > MAX_KEYS) throw fail(`key ring has more than ${MAX_KEYS} keys`);
   const keysJSON = ring.keys.items.map(keyMembers);
+  if (after >= 0) throw dataAfterRing(bytes[after]);
   const primary = parseKeyID(primaryText, ' (primary)');
   const keys = keysJSON.map(parseKey);
   checkRing(keys, primary);
@@ -186,6 +231,25 @@ function byteOrderMark(b) {
   if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
     throw syntax('the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one');
   }
+}
+
+// hasConflictMarkers reports whether bytes have a line that git (or diff3)
+// writes around a merge conflict, as Go's does. No line of a ring's text
+// starts so: ids are hex, and a secret ends with one "=" at most.
+function hasConflictMarkers(bytes) {
+  return new TextDecoder().decode(bytes).split('\n').some((line) => {
+    line = line.replace(/\r+$/, '');
+    return line.startsWith('<<<<<<<') || line.startsWith('>>>>>>>') || line === '=======';
+  });
+}
+
+// dataAfterRing describes what follows the ring's object, from its first
+// byte c, with the fix, in Go's words.
+function dataAfterRing(c) {
+  if (c === 0x7b) {
+    return syntax('data after the JSON object: a second object follows the ring (two rings joined, by a merge that kept both sides or by >> for >): a text holds one ring: merge the two into one, keeping each key either held');
+  }
+  return syntax("data after the JSON object: remove what follows the ring's closing brace (the text form has no comments)");
 }
 
 // members checks that node is an object whose member names are the

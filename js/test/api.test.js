@@ -559,9 +559,10 @@ describe('KeyRing.fingerprint', () => {
 describe('a ring text as an environment variable or secret mangles it', () => {
   // As Go's LoadKeyRingEnv: the parser's error names only the first byte.
   const text = ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]);
+  const pretty = JSON.stringify(JSON.parse(text), null, 2);
   it('names the wrapping and the fix, and never echoes the text', () => {
     const cases = [
-      [`"${text}"`, /holds the key ring inside quotes that are part of the value: remove them, so that it starts with \{$/],
+      [`"${text}"`, /holds the key ring inside quotes that are part of the value \(jq without -r adds them\): remove them, so that it starts with \{$/],
       [JSON.stringify(text), /inside quotes/],
       [`'${text}'\n`, /inside quotes/],
       [text.replaceAll('"', '\\"'), /with its quotes escaped as \\": remove the backslashes$/],
@@ -575,6 +576,15 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       [`export COOKIESESSION_KEYS='${text}'`, /as a whole \.env line/],
       [`COOKIESESSION_KEYS=${JSON.stringify(text)}`, /as a whole \.env line/],
       ['./keys/ring.json', /looks like a file path, not the key ring's JSON text: set the variable to the file's content$/],
+      // As Go's TestLoadKeyRingEnvWrapped and TestLoadKeyRingFileWrapped.
+      [btoa(btoa(text)), /holds the key ring encoded in base64 twice: set it to the JSON text, decoded twice \(a Kubernetes Secret's data is decoded once before it reaches the environment: encode the ring once, or use stringData\)$/],
+      [`${btoa(btoa(text))}\n`, /encoded in base64 twice/],
+      [`{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":${JSON.stringify(text)},"VersionStages":["AWSCURRENT"]}`,
+        /holds the key ring as the value of \.SecretString in a JSON document \(a secret manager's response, such as aws secretsmanager get-secret-value, or a key\/value secret\): set the secret or variable to that value alone \(jq -r '\.SecretString'\)$/],
+      [`{"Parameter":{"Name":"/app/ring","Type":"SecureString","Value":${JSON.stringify(pretty)}}}`, /as the value of \.Parameter\.Value in a JSON document/],
+      [`{"data":{"data":${text},"metadata":{"version":3}}}`, /as the value of \.data\.data in a JSON document .*\(jq -r '\.data\.data'\)$/],
+      [`{"other":"x","my-app ring":${JSON.stringify(text)}}`, /as the value of \.\["my-app ring"\] in a JSON document/],
+      [`{"apps":{"my app":{"ring":${JSON.stringify(text)}}}}`, /as the value of \.apps\["my app"\]\.ring in a JSON document/],
     ];
     for (const [mangled, want] of cases) {
       assert.throws(() => parseKeyRing(mangled), (err) => want.test(err.message) && !err.message.includes('CQkJ'), mangled);
@@ -582,6 +592,11 @@ describe('a ring text as an environment variable or secret mangles it', () => {
     }
     // A text that is not a ring inside, however wrapped, keeps the parser's error.
     assert.throws(() => parseKeyRing('"{}"'), { message: 'cookiesession: parsing key ring: the key ring is not an object' });
+    assert.throws(() => parseKeyRing(btoa(btoa('{"version":2}'))), { message: 'cookiesession: parsing key ring: invalid character at byte 0' });
+    // Four objects deep is past where Go looks, and a ring in an array is not looked for.
+    for (const doc of [`{"a":{"b":{"c":{"d":${JSON.stringify(text)}}}}}`, `{"rings":[${JSON.stringify(text)}]}`, `{"SecretString":"{}"}`]) {
+      assert.throws(() => parseKeyRing(doc), { message: /^cookiesession: parsing key ring: the key ring has an unknown member \(of \d+ bytes\)/ }, doc);
+    }
     assert.throws(() => parseKeyRing(btoa('{"version":2}')), { message: 'cookiesession: parsing key ring: invalid character at byte 0' });
   });
 });

@@ -1091,6 +1091,34 @@ describe('the key ring text form, against Go', () => {
     }
   });
 
+  it('names two rings joined, text after the ring and a merge conflict as Go does', () => {
+    const one = r(k('1a2b3c4d'));
+    const texts = [
+      `${one}\n${one}\n`, // two rings joined
+      `${one} {}`,
+      `${one}\n# rotated in May\n`,
+      `${one}x`,
+      `${one}}`,
+      `${one} "note"`,
+      `${r(k('1a2b3c4d', secret.slice(1)))} {}`, // a bad secret: the text after it is named first
+      `{"version":1,"note":1} {}`, // an unknown member: named first
+      `<<<<<<< HEAD\n${one}\n=======\n${one}\n>>>>>>> rotate\n`,
+      `{"version":1,"primary":"1a2b3c4d","keys":[\r\n<<<<<<< ours\r\n${k('1a2b3c4d')}\r\n=======\r\n${k('1a2b3c4d')}\r\n>>>>>>> theirs\r\n]}`,
+      `${one}\n=======x\n`, // not a marker: text after the ring
+    ];
+    const goAnswers = goInterop(texts.map((text) => ({ op: 'ring', ring: text, now: NOW })));
+    const seen = new Set();
+    texts.forEach((text, i) => {
+      const go = goAnswers[i].reason;
+      assert.throws(() => parseKeyRing(text), { message: go }, text);
+      assert.throws(() => parseKeyRing(new TextEncoder().encode(text)), { message: go }, text);
+      seen.add(go);
+    });
+    for (const want of ['a second object follows the ring', "remove what follows the ring's closing brace", "a merge conflict's markers", 'unknown member']) {
+      assert.ok([...seen].some((reason) => reason.includes(want)), `no text was refused for ${want}: ${[...seen]}`);
+    }
+  });
+
   it('says an empty ring text is empty, as Go does', () => {
     for (const text of ['', ' \n\t\r\n']) {
       const [go] = goInterop([{ op: 'ring', ring: text, now: NOW }]);
