@@ -1097,6 +1097,7 @@ func TestLoadKeyRingFileWrapped(t *testing.T) {
 		{"a get-parameter response", `{"Parameter":{"Name":"/app/ring","Type":"SecureString","Value":` + string(asString) + `}}`, "as the value of .Parameter.Value in a JSON document"},
 		{"a Vault KV v2 secret, whole", string(vault), "as the value of .data.data in a JSON document"},
 		{"a member name jq must quote", `{"my-app ring":` + string(asString) + `}`, `as the value of .["my-app ring"] in a JSON document`},
+		{"an empty member name", `{"":` + string(asString) + `}`, `as the value of .[""] in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): write that value alone to the file (jq -r '.[""]'`},
 		{"base64 (stringData)", wrapLines(encoded, 76), "encoded in base64: write the decoded JSON text (base64 -d)"},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: write the JSON text, decoded twice"},
 		{"a .env file", "COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): write the value alone to the ring file"},

@@ -152,16 +152,20 @@ func findRing(doc map[string]any, path string, depth int) string {
 }
 
 // jqMember returns the jq path of the member name of the object at path.
+// A name that is not an identifier is quoted, the empty one too: ".a."
+// is no path, and "." is the whole document.
 func jqMember(path, name string) string {
+	plain := name != ""
 	for i, c := range name {
-		if c != '_' && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (i == 0 || c < '0' || c > '9') {
-			if path == "" {
-				path = "."
-			}
-			return path + "[" + strconv.Quote(name) + "]"
-		}
+		plain = plain && (c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9')
 	}
-	return path + "." + name
+	if plain {
+		return path + "." + name
+	}
+	if path == "" {
+		path = "."
+	}
+	return path + "[" + strconv.Quote(name) + "]"
 }
 
 // unquoteRing returns s without one pair of surrounding quotes, JSON

@@ -585,6 +585,7 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       [`{"data":{"data":${text},"metadata":{"version":3}}}`, /as the value of \.data\.data in a JSON document .*\(jq -r '\.data\.data'\)$/],
       [`{"other":"x","my-app ring":${JSON.stringify(text)}}`, /as the value of \.\["my-app ring"\] in a JSON document/],
       [`{"apps":{"my app":{"ring":${JSON.stringify(text)}}}}`, /as the value of \.apps\["my app"\]\.ring in a JSON document/],
+      [`{"":${JSON.stringify(text)}}`, /as the value of \.\[""\] in a JSON document .*\(jq -r '\.\[""\]'\)$/],
     ];
     for (const [mangled, want] of cases) {
       assert.throws(() => parseKeyRing(mangled), (err) => want.test(err.message) && !err.message.includes('CQkJ'), mangled);
