@@ -232,8 +232,9 @@ func (m *Manager) Var() expvar.Var {
 // from an instance whose clock is ahead, is the operator's to fix, and is
 // logged at Warn once a minute per key id: during a rotation it is the
 // sign that this instance lacks a key the fleet uses. The other reasons
-// are the client's, at Debug.
-func (m *Manager) refusedCookie(s *Session, r *http.Request, err error) {
+// are the client's, at Debug. A failed authentication is given to the
+// watch for split secrets (warnAuthFailures) if watchAuth is set.
+func (m *Manager) refusedCookie(s *Session, r *http.Request, err error, watchAuth bool) {
 	reason := classify(err)
 	m.stats.refused[reason].Add(1)
 	line := logLine{ctx: r.Context(), level: slog.LevelDebug, refusal: err, reason: reason}
@@ -247,7 +248,7 @@ func (m *Manager) refusedCookie(s *Session, r *http.Request, err error) {
 		line.level = slog.LevelWarn
 	}
 	s.logs = append(s.logs, line)
-	if reason == refusedAuth && line.keyID != 0 {
+	if watchAuth && reason == refusedAuth && line.keyID != 0 {
 		m.warnAuthFailures(s, r, line.keyID)
 	}
 }

@@ -786,6 +786,26 @@ func TestLoweredMaxChunks(t *testing.T) {
 			t.Errorf("log line %q holds a cookie's value", got[0])
 		}
 	})
+	t.Run("no split-secret alarm", func(t *testing.T) {
+		// The token cut short at MaxChunks fails authentication under the
+		// key the ring holds, at every request while its cookies stay:
+		// that is the line above, not two secrets under one key id.
+		f, b := sealed(t, cookiesession.Options{MaxChunks: 2})
+		var opened bool
+		for range 70 { // 140 s: two windows of the authentication watch
+			f.serve(b, read(&opened))
+			f.clock.Advance(2 * time.Second)
+		}
+		if got := f.m.Metrics().Refused["auth_failed"]; opened || got != 70 {
+			t.Fatalf("session read: %v; auth_failed %d, want not read and 70", opened, got)
+		}
+		if got := f.log.lines(splitSecretMsg); len(got) != 0 {
+			t.Errorf("a session over more chunks than MaxChunks logged %q", got)
+		}
+		if got := f.log.lines(warn); len(got) != 1 {
+			t.Errorf("log lines about a chunk above MaxChunks: %q, want one", got)
+		}
+	})
 	t.Run("raised back", func(t *testing.T) {
 		f, b := sealed(t, cookiesession.Options{MaxChunks: 3})
 		var opened bool
