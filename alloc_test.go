@@ -150,6 +150,32 @@ func TestCrossOriginCheckAllocations(t *testing.T) {
 	}
 }
 
+// TestWrongTypeReadAllocations checks that once a getter's read of another
+// type has been logged, such a read costs no more allocations than one of
+// a missing key: code that reads a key as the wrong type does so at every
+// request.
+func TestWrongTypeReadAllocations(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	mustSet(t, s, "user_id", "1042")
+	mustSet(t, s, "visits", 3)
+	s.GetInt("user_id") // logged
+	if lines := f.log.lines("a value it cannot return"); len(lines) != 1 {
+		t.Fatalf("log lines %q, want one", lines)
+	}
+	missing := testing.AllocsPerRun(100, func() {
+		s.GetInt("missing")
+		s.GetString("missing")
+	})
+	wrong := testing.AllocsPerRun(100, func() {
+		s.GetInt("user_id")
+		s.GetString("visits")
+	})
+	if wrong > missing {
+		t.Errorf("reads of another type after the first logged: %v allocations, reads of a missing key %v", wrong, missing)
+	}
+}
+
 // TestRequestStateSize checks that the one allocation of a request whose
 // handler never uses its session, the request state that holds the
 // request's copy and the Session, stays in the 640-byte size class: a

@@ -29,9 +29,10 @@ func (s *Session) lookupKind(getter, key string, k kind, e *entry) bool {
 // code that reads a key as another type than was stored (GetInt of a
 // string, or of a key an older release stored as a string) would take a
 // signed-in user for a guest, without a word. The value is not logged.
-// s's lock is held.
+// s's lock is held. Once logged, it returns before building the line: code
+// that reads a key as the wrong type does so at every request.
 func (s *Session) wrongType(getter, key string, e *entry) {
-	if s.mgr == nil {
+	if s.mgr == nil || s.mgr.wrongTypeLogged.Load() {
 		return
 	}
 	s.logRefused(&s.mgr.wrongTypeLogged, "cookiesession: Session."+getter+" found under the key a value it cannot return (another type, or a number its type cannot hold exactly), and returned the zero value, as for a missing key (logged once)",
@@ -180,7 +181,7 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	} else {
 		t, ok = convertKind[T](v)
 	}
-	if !ok {
+	if !ok && s.mgr != nil && !s.mgr.wrongTypeLogged.Load() {
 		s.lock()
 		s.wrongType("GetAs["+reflect.TypeFor[T]().String()+"]", key, &e)
 		s.unlock()
