@@ -36,8 +36,8 @@ func (s *Session) wrongType(getter, key string, e *entry) {
 		return
 	}
 	s.logRefused(&s.mgr.wrongTypeLogged, "cookiesession: Session."+getter+" found under the key a value it cannot return (another type, or a number its type cannot hold exactly), and returned the zero value, as for a missing key (logged once)",
-		slog.String("key", key), slog.String("holds", fmt.Sprintf("%T", e.value())),
-		slog.String("fix", "read the key with the getter of the type it holds, or with Get, which returns it as stored; a key whose type changed between releases needs both types read, or a new name"))
+		slog.String("key", logText(key)), slog.String("holds", fmt.Sprintf("%T", e.value())),
+		slog.String("fix", "read the key with the getter of the type it holds, or with Get, which returns it as stored; a key whose type changed between releases is read with GetAs for each type, which reports false for another type without this line, or given a new name"))
 }
 
 // The typed getters return the zero value when key is missing or holds a
@@ -154,9 +154,9 @@ func (s *Session) GetStringMap(key string) map[string]string {
 //   - an interface T (such as any) gets a stored nil.
 //
 // A session holds no struct but time.Time, so any other struct T always
-// reports false: read what SetJSON stored with GetJSON. The Manager's first
-// GetAs (or typed getter) that finds a value it cannot return is logged at
-// Warn; a missing key is not.
+// reports false: read what SetJSON stored with GetJSON. Unlike the typed
+// getters, GetAs logs nothing for a value of another type: its false says
+// so, and code that reads a key as either of two types calls it for each.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var e entry
 	s.lock()
@@ -180,11 +180,6 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 		t, ok = convertNumber[T](n)
 	} else {
 		t, ok = convertKind[T](v)
-	}
-	if !ok && s.mgr != nil && !s.mgr.wrongTypeLogged.Load() {
-		s.lock()
-		s.wrongType("GetAs["+reflect.TypeFor[T]().String()+"]", key, &e)
-		s.unlock()
 	}
 	return t, ok
 }

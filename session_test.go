@@ -644,16 +644,17 @@ func TestWrongTypeLogged(t *testing.T) {
 		{"GetStrings", secret, func(s *cookiesession.Session) any { return s.GetStrings("k") }, "string"},
 		{"GetStringMap", []string{secret}, func(s *cookiesession.Session) any { return s.GetStringMap("k") }, "[]string"},
 		{"PopString", 7, func(s *cookiesession.Session) any { return s.PopString("k") }, "int"},
-		{"GetAs[int]", secret, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[int](s, "k"); return v }, "string"},
-		{"GetAs[time.Time]", nil, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[time.Time](s, "k"); return v }, "<nil>"},
-		// json.RawMessage is jsontext.Value under GOEXPERIMENT=jsonv2.
-		{"GetAs[" + reflect.TypeFor[json.RawMessage]().String() + "]", secret, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[json.RawMessage](s, "k"); return v }, "string"},
 		// Not logged: the stored type, and numbers read without loss.
 		{"GetString", secret, func(s *cookiesession.Session) any { return s.GetString("k") }, ""},
 		{"GetInt", int64(5), func(s *cookiesession.Session) any { return s.GetInt("k") }, ""},
 		{"GetFloat64", 3, func(s *cookiesession.Session) any { return s.GetFloat64("k") }, ""},
 		{"GetAs[int]", 41.0, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[int](s, "k"); return v }, ""},
 		{"GetAs[any]", nil, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[any](s, "k"); return v }, ""},
+		// GetAs's false says another type: code that reads a key as
+		// either of two types calls it for each.
+		{"GetAs[int]", secret, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[int](s, "k"); return v }, ""},
+		{"GetAs[time.Time]", nil, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[time.Time](s, "k"); return v }, ""},
+		{"GetAs[json.RawMessage]", secret, func(s *cookiesession.Session) any { v, _ := cookiesession.GetAs[json.RawMessage](s, "k"); return v }, ""},
 	} {
 		t.Run(fmt.Sprintf("%s of %T", c.getter, c.stored), func(t *testing.T) {
 			f := newFixture(t, cookiesession.Options{})

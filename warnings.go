@@ -634,9 +634,13 @@ func (m *Manager) warnShadowed(s *Session, r *http.Request) {
 	if m.shadowedLogged.Load() || m.shadowedLogged.Swap(true) {
 		return
 	}
+	fix := "if an earlier configuration of this Manager had another Path or Domain, list it in Options.Retired, which expires that cookie; otherwise name the cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host and no plain-HTTP page can set, and give every app on the site its own cookie name"
+	if m.retiresOwn {
+		// Options.Retired lists a cookie of the session's name already.
+		fix = "Options.Retired lists an earlier cookie of the session's name, which responses that set the session's cookies expire: while instances of the earlier configuration still serve (a rolling deployment), they write it again, and this ends with the rollout; if it does not, the cookie was set for a Path or Domain that no entry names (a browser's developer tools show them: list it), or by another host (name the cookie with the __Host- prefix)"
+	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried two cookies of the session's name with different values, or a chunk cookie its session does not use: another host of the site, an earlier Domain or Path setting, or an attacker (cookie tossing) set one for a parent domain or a longer path; the first that opens is taken (logged once)",
-		slog.String("cookie", m.opts.Name), slog.String("path", urlPath(r)),
-		slog.String("fix", "if an earlier configuration of this Manager had another Path or Domain, list it in Options.Retired, which expires that cookie; otherwise name the cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host and no plain-HTTP page can set, and give every app on the site its own cookie name"))
+		slog.String("cookie", m.opts.Name), slog.String("path", urlPath(r)), slog.String("fix", fix))
 }
 
 // The header limits of nginx in its default configuration, the lowest of
