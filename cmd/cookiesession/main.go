@@ -219,11 +219,16 @@ func checkArgs(fs *flag.FlagSet, required ...string) error {
 	return noArgs(fs)
 }
 
-// requireFlags reports the first of names left at its empty default.
+// requireFlags reports the first of names left at its empty default, and
+// a required -ring of "-": the commands that require -ring rewrite its
+// file, where list and inspect, which only read it, take stdin.
 func requireFlags(fs *flag.FlagSet, names ...string) error {
 	for _, name := range names {
-		if fs.Lookup(name).Value.String() == "" {
+		switch value := fs.Lookup(name).Value.String(); {
+		case value == "":
 			return usageErrorf(fs.Name(), "-%s is required", name)
+		case name == "ring" && value == "-":
+			return usageErrorf(fs.Name(), "-ring - (stdin) is for list and inspect, which only read a ring; %s rewrites the ring's file: name the file", fs.Name())
 		}
 	}
 	return nil
