@@ -252,6 +252,12 @@ func (e *env) noteRefusal(ring *cookiesession.KeyRing, opts cookiesession.Option
 	var te *cookiesession.TokenError
 	if errors.As(err, &te) && te.Reason == "authentication failed" {
 		fmt.Fprintf(e.stderr, "cookiesession inspect: note: a key with this id but another secret, a token sealed for a cookie name other than %q (-name), and a changed or cut token all fail alike\n", opts.Name)
+		for _, k := range ring.Keys() {
+			if k.ID == te.KeyID {
+				fmt.Fprintf(e.stderr, "cookiesession inspect: note: this ring's key %s has fingerprint %s: compare it with the FINGERPRINT that cookiesession list prints of the ring of the instance that set the cookie (or its metric cookiesession_key_info); another means another secret under one id\n",
+					cookiesession.FormatKeyID(k.ID), k.Fingerprint)
+			}
+		}
 	}
 	if errors.As(err, &te) && errors.Is(err, cookiesession.ErrUnknownKey) {
 		e.noteUnknownKey(ring, te.KeyID)

@@ -1200,6 +1200,17 @@ func TestInspectRefused(t *testing.T) {
 			if strings.Contains(strings.ReplaceAll(res.stderr, `"other"`, `"session"`), authNote) != isAuth {
 				t.Errorf("stderr %q: note on -name present = %v, want %v", res.stderr, !isAuth, isAuth)
 			}
+			// It names the fingerprint of the ring's key of that id, to
+			// compare with the ring of the instance that set the cookie.
+			var fingerprint string // the primary's, which sealed the tokens
+			for _, k := range ring.Keys() {
+				if k.Primary {
+					fingerprint = k.Fingerprint
+				}
+			}
+			if strings.Contains(res.stderr, "has fingerprint "+fingerprint+": compare it with the FINGERPRINT") != isAuth {
+				t.Errorf("stderr %q: note on the fingerprint present = %v, want %v", res.stderr, !isAuth, isAuth)
+			}
 		})
 	}
 	if res := cli(t, "", "inspect", "-ring", path, "-name", "session", "-max-age", "72h", expired); res.code != 1 {
