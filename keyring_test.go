@@ -1117,6 +1117,64 @@ func TestLoadKeyRingFileWrapped(t *testing.T) {
 	}
 }
 
+// TestParseKeyRingWrapped: ParseKeyRing, given a ring wrapped (the bytes
+// of a secret manager's SDK response, a JSON string, base64 once or
+// twice), answered with the parser's first complaint ("the key ring has
+// an unknown member (of 12 bytes)", "the key ring is not an object", "a
+// letter, digit or base64 sign where JSON allows none"), which named
+// neither the wrapping nor the fix, while LoadKeyRingFile and
+// LoadKeyRingEnv named both. It now names them too, with a fix in terms
+// of what to pass instead, and no secret; a text with no ring inside
+// keeps the parser's error.
+func TestParseKeyRingWrapped(t *testing.T) {
+	ring := marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b))
+	pretty := new(bytes.Buffer)
+	if err := json.Indent(pretty, ring, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	asString, _ := json.Marshal(string(ring))
+	var asObject map[string]any
+	if err := json.Unmarshal(ring, &asObject); err != nil {
+		t.Fatal(err)
+	}
+	vault, _ := json.Marshal(map[string]any{"data": map[string]any{"data": asObject, "metadata": map[string]any{"version": 3}}})
+	encoded := base64.StdEncoding.EncodeToString(ring)
+	const secretManager = " in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): pass that value alone (jq -r '"
+	for _, row := range []struct{ name, text, want string }{
+		{"a get-secret-value response", `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":` + string(asString) + `,"VersionStages":["AWSCURRENT"]}`,
+			"as the value of .SecretString" + secretManager + ".SecretString'; from an SDK, the response's field, such as GetSecretValue's SecretString, not the whole response)"},
+		{"a get-parameter response", `{"Parameter":{"Name":"/app/ring","Type":"SecureString","Value":` + string(asString) + `}}`, "as the value of .Parameter.Value" + secretManager + ".Parameter.Value'"},
+		{"a Vault KV v2 secret, whole", string(vault), "as the value of .data.data" + secretManager + ".data.data'"},
+		{"a member name jq must quote", `{"my-app ring":` + string(asString) + `}`, `as the value of .["my-app ring"]` + secretManager + `.["my-app ring"]'`},
+		{"a JSON string (jq without -r)", string(asString) + "\n", "inside quotes that are part of the value (a JSON string: jq without -r, aws --query without --output text, or a JSON encoder given the text writes one): pass the string's content (jq -r, --output text; in Go, json.Unmarshal into a string), so that the text starts with {"},
+		{"single quotes kept", "'" + string(ring) + "'", "inside quotes that are part of the value"},
+		{"escaped quotes", strings.ReplaceAll(string(ring), `"`, `\"`), `with its quotes escaped as \": remove the backslashes (the text was escaped once more than it was unescaped)`},
+		{"line breaks as \\n", strings.ReplaceAll(pretty.String(), "\n", `\n`), `with its line breaks written as \n (the text of a JSON or YAML string kept without its quotes): pass the string's content`},
+		{"base64", wrapLines(encoded, 76), "encoded in base64: decode it and pass the JSON text (base64 -d; in Go, base64.StdEncoding.DecodeString)"},
+		{"base64url unpadded", base64.RawURLEncoding.EncodeToString(ring), "encoded in base64: decode it and pass the JSON text"},
+		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: decode it twice and pass the JSON text (base64 -d | base64 -d)"},
+		{"a .env line", "export COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): pass the value alone"},
+	} {
+		_, err := cookiesession.ParseKeyRing([]byte(row.text))
+		checkErrRules(t, err)
+		if want := "cookiesession: parsing key ring: the text holds the key ring " + row.want; err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want it to say %q", row.name, err, want)
+		} else if msg := err.Error(); strings.Contains(msg, "set the variable") || strings.Contains(msg, "to the file") || strings.Contains(msg, "ring file") {
+			t.Errorf("%s: %q gives a variable's or a file's fix to a caller who passed bytes", row.name, msg)
+		}
+	}
+	// No ring inside, however wrapped: the parser's own error.
+	for text, want := range map[string]string{
+		`"{}"`:                  "cookiesession: parsing key ring: the key ring is not an object",
+		`{"SecretString":"{}"}`: "cookiesession: parsing key ring: the key ring has an unknown member (of 12 bytes)",
+		base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(`{"version":2}`)))): "a letter, digit or base64 sign where JSON allows none",
+	} {
+		if _, err := cookiesession.ParseKeyRing([]byte(text)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseKeyRing(%q) = %v, want %q", text, err, want)
+		}
+	}
+}
+
 // wrapLines breaks s into lines of n characters, as base64(1) writes.
 func wrapLines(s string, n int) string {
 	var b strings.Builder

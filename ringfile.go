@@ -39,12 +39,14 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 	case data == "":
 		return nil, errEnvEmpty
 	}
-	r, err := ParseKeyRing([]byte(data))
+	st, err := parseRingState([]byte(data))
 	if err == nil {
+		r := new(KeyRing)
+		r.state.Store(st)
 		return r, nil
 	}
 	// The value is never echoed: it may be a mangled secret.
-	if wrapping := ringWrapping(data, false); wrapping != "" {
+	if wrapping := ringWrapping(data, fromEnv); wrapping != "" {
 		return nil, fmt.Errorf("cookiesession: %s holds the key ring %s", EnvKeys, wrapping)
 	}
 	if looksLikePath(data) {
@@ -57,28 +59,37 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 // "not set" would send the operator looking at a line that does set it.
 var errEnvEmpty = fmt.Errorf(`cookiesession: %s is set but empty: set it to the key ring's JSON text (%s="$(cat ring.json)" sets it empty when the file cannot be read)`, EnvKeys, EnvKeys)
 
-// ringWrapping says how s, a variable's value (inFile false) or a file's
-// text, wraps a valid ring's text, with the fix for that source, or
-// returns "". The parser's own error names only the first byte it
-// refused. Only an unwrapping that parses is named, and the text is
-// never echoed.
-func ringWrapping(s string, inFile bool) string {
+// ringSource is where a ring's text came from, which decides the fix
+// ringWrapping gives.
+type ringSource int
+
+const (
+	fromEnv  ringSource = iota // LoadKeyRingEnv: a variable's value
+	fromFile                   // LoadKeyRingFile: a file's text
+	fromText                   // ParseKeyRing: bytes from a caller (an SDK, stdin)
+)
+
+// ringWrapping says how s, a ring's text from src, wraps a valid ring's
+// text, with the fix for that source, or returns "". The parser's own
+// error names only the first byte it refused. Only an unwrapping that
+// parses is named, and the text is never echoed.
+func ringWrapping(s string, src ringSource) string {
 	s = strings.TrimSpace(s)
 	for _, w := range ringWrappings {
 		inner := w.unwrap(s)
 		_, err := parseRingState(inner)
 		clear(inner)
 		if inner != nil && err == nil {
-			if inFile {
-				return w.what + w.fileFix
-			}
-			return w.what + w.envFix
+			return w.what + w.fix[src]
 		}
 	}
 	if path := nestedRing(s); path != "" {
 		what := "as the value of " + path + " in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): "
-		if inFile {
+		switch src {
+		case fromFile:
 			return what + "write that value alone to the file (jq -r '" + path + "'; a Vault Agent template names the field, not the whole secret)"
+		case fromText:
+			return what + "pass that value alone (jq -r '" + path + "'; from an SDK, the response's field, such as GetSecretValue's SecretString, not the whole response)"
 		}
 		return what + "set the variable to that value alone (jq -r '" + path + "'; ECS and EKS secret references can name the key of a key/value secret)"
 	}
@@ -86,30 +97,36 @@ func ringWrapping(s string, inFile bool) string {
 }
 
 // ringWrappings are the ways ringWrapping tries, each with its fix for
-// a variable and for a file, which starts with ": " or " (".
+// each ringSource, which starts with ": " or " (".
 var ringWrappings = []struct {
-	unwrap          func(string) []byte
-	what            string
-	envFix, fileFix string
+	unwrap func(string) []byte
+	what   string
+	fix    [3]string // by ringSource: a variable, a file, bytes passed
 }{
-	{unassignRing, "as a whole .env line (" + EnvKeys + "=..., perhaps after export)",
+	{unassignRing, "as a whole .env line (" + EnvKeys + "=..., perhaps after export)", [3]string{
 		": set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)",
-		": write the value alone to the ring file (an EnvironmentFile= or --env-file reads the .env line)"},
-	{unquoteRing, "inside quotes that are part of the value",
+		": write the value alone to the ring file (an EnvironmentFile= or --env-file reads the .env line)",
+		": pass the value alone, without the name, the = and any quotes around it (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable)"}},
+	{unquoteRing, "inside quotes that are part of the value", [3]string{
 		" (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {",
-		" (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text), so that the file starts with {"},
-	{unescapeRing, `with its quotes escaped as \"`,
+		" (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text), so that the file starts with {",
+		" (a JSON string: jq without -r, aws --query without --output text, or a JSON encoder given the text writes one): pass the string's content (jq -r, --output text; in Go, json.Unmarshal into a string), so that the text starts with {"}},
+	{unescapeRing, `with its quotes escaped as \"`, [3]string{
 		`: remove the backslashes (in a shell, ` + EnvKeys + `="$(cat ring.json)")`,
-		`: remove the backslashes`},
-	{unescapeLineBreaks, `with its line breaks written as \n`,
+		`: remove the backslashes`,
+		`: remove the backslashes (the text was escaped once more than it was unescaped)`}},
+	{unescapeLineBreaks, `with its line breaks written as \n`, [3]string{
 		" (the text of a JSON or YAML string kept without its quotes: a SAM or CloudFormation template's single-quoted value, a CLI's JSON output): set it to the ring's text itself, without quotes around it, with real line breaks or on one line",
-		" (the text of a JSON or YAML string kept without its quotes): write the ring's text itself, with real line breaks or on one line"},
-	{unbase64Ring, "encoded in base64",
+		" (the text of a JSON or YAML string kept without its quotes): write the ring's text itself, with real line breaks or on one line",
+		" (the text of a JSON or YAML string kept without its quotes): pass the string's content, with real line breaks or on one line (jq -r; in Go, json.Unmarshal into a string)"}},
+	{unbase64Ring, "encoded in base64", [3]string{
 		": set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)",
-		": write the decoded JSON text (base64 -d); a Kubernetes Secret's data is decoded before it is mounted, so encode the ring once (or put it in stringData as it is)"},
-	{func(s string) []byte { return unbase64Ring(string(unbase64Ring(s))) }, "encoded in base64 twice",
+		": write the decoded JSON text (base64 -d); a Kubernetes Secret's data is decoded before it is mounted, so encode the ring once (or put it in stringData as it is)",
+		": decode it and pass the JSON text (base64 -d; in Go, base64.StdEncoding.DecodeString); a Kubernetes Secret's data read through its API (kubectl get secret -o jsonpath) is in base64"}},
+	{func(s string) []byte { return unbase64Ring(string(unbase64Ring(s))) }, "encoded in base64 twice", [3]string{
 		": set it to the JSON text, decoded twice; a Kubernetes Secret's data is decoded once before it reaches the environment, so encode the ring once (or use stringData)",
-		": write the JSON text, decoded twice (base64 -d | base64 -d); a Kubernetes Secret's data is decoded once before it is mounted, so encode the ring once (or put it in stringData as it is)"},
+		": write the JSON text, decoded twice (base64 -d | base64 -d); a Kubernetes Secret's data is decoded once before it is mounted, so encode the ring once (or put it in stringData as it is)",
+		": decode it twice and pass the JSON text (base64 -d | base64 -d); a ring stored encoded twice (a Kubernetes Secret's data encoded once more than it needs) is best stored encoded once"}},
 }
 
 // nestedRing returns the jq path of a member of the JSON object s whose
@@ -274,7 +291,7 @@ func parseRingText(data []byte, path string) (*ringState, error) {
 	st, err := parseRingState(data)
 	if err != nil {
 		// The text is never echoed: it may be a mangled secret.
-		if wrapping := ringWrapping(string(data), true); wrapping != "" {
+		if wrapping := ringWrapping(string(data), fromFile); wrapping != "" {
 			return nil, fmt.Errorf("cookiesession: key ring file %s holds the key ring %s", path, wrapping)
 		}
 		return nil, fmt.Errorf("%w (from %s)", err, path)

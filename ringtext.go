@@ -59,9 +59,20 @@ const maxRingKeys = 256
 // secrets in canonical padded standard base64, not all zero bytes; and a
 // primary that is in the ring and has no promote_at. Errors never echo a
 // secret.
+//
+// Data that holds a valid ring wrapped (inside quotes as a JSON string, in
+// base64 once or twice, as a member of a JSON document such as a secret
+// manager's response, as a whole .env line, or with its quotes or line
+// breaks escaped) is refused with an error that names the wrapping and
+// what to pass instead (the jq path of the member, the text decoded),
+// rather than the parser's complaint about the first byte or member.
 func ParseKeyRing(data []byte) (*KeyRing, error) {
 	st, err := parseRingState(data)
 	if err != nil {
+		// The text is never echoed: it may be a mangled secret.
+		if wrapping := ringWrapping(string(data), fromText); wrapping != "" {
+			return nil, errors.New("cookiesession: parsing key ring: the text holds the key ring " + wrapping)
+		}
 		return nil, err
 	}
 	r := new(KeyRing)

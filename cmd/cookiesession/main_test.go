@@ -1367,6 +1367,45 @@ func TestRingSources(t *testing.T) {
 	}
 }
 
+// TestRingStdinWrapped: a secret manager's response piped whole (aws
+// secretsmanager get-secret-value ... | cookiesession list -ring -), or
+// the ring as a JSON string or in base64 twice, got the parser's first
+// complaint ("the key ring has an unknown member (of 3 bytes)"), which
+// named neither the wrapping nor the fix. list and inspect now name both,
+// with stdin as the source, and never a secret.
+func TestRingStdinWrapped(t *testing.T) {
+	path := newRingFile(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
+	asString, _ := json.Marshal(string(data))
+	var ring struct{ Keys []struct{ Secret string } }
+	if err := json.Unmarshal(data, &ring); err != nil || len(ring.Keys) == 0 {
+		t.Fatalf("the ring file: %v", err)
+	}
+	encoded := base64.StdEncoding.EncodeToString(data)
+	for _, row := range []struct{ name, stdin, want string }{
+		{"aws secretsmanager get-secret-value", `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":` + string(asString) + `,"VersionStages":["AWSCURRENT"]}` + "\n",
+			"holds the key ring as the value of .SecretString in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): pass that value alone (jq -r '.SecretString'"},
+		{"jq without -r", string(asString) + "\n", "holds the key ring inside quotes that are part of the value (a JSON string: jq without -r"},
+		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "holds the key ring encoded in base64 twice: decode it twice and pass the JSON text (base64 -d | base64 -d)"},
+	} {
+		for _, args := range [][]string{{"list", "-ring", "-"}, {"inspect", "-ring", "-", token}} {
+			res := cli(t, row.stdin, args...)
+			if res.code != 1 || res.stdout != "" || !strings.Contains(res.stderr, "cookiesession: parsing key ring: the text "+row.want) || !strings.Contains(res.stderr, "(from stdin)") {
+				t.Errorf("%s | %s: exit %d, stdout %q, stderr %q; want exit 1 and %q from stdin", row.name, args[0], res.code, res.stdout, res.stderr, row.want)
+			}
+			for _, k := range ring.Keys {
+				if strings.Contains(res.stderr, k.Secret) || strings.Contains(res.stderr, k.Secret[:16]) {
+					t.Errorf("%s | %s: stderr shows a secret: %q", row.name, args[0], res.stderr)
+				}
+			}
+		}
+	}
+}
+
 // TestInspectText checks the default, human output and that -name
 // defaults to "session".
 func TestInspectText(t *testing.T) {
