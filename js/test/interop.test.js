@@ -1119,6 +1119,31 @@ describe('the key ring text form, against Go', () => {
     }
   });
 
+  it("names a wrapped ring as Go's ParseKeyRing does, each with its own fix", () => {
+    const one = r(k('1a2b3c4d'));
+    const texts = [
+      `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":${JSON.stringify(one)}}`,
+      `{"Parameter":{"Name":"/app/ring","Value":${JSON.stringify(one)}}}`,
+      `${JSON.stringify(one)}\n`,
+      one.replaceAll('"', '\\"'),
+      btoa(one),
+      btoa(btoa(one)),
+    ];
+    const goAnswers = goInterop(texts.map((text) => ({ op: 'ring', ring: text, now: NOW })));
+    // The wrapping's name, before its fix: Go's fix speaks to a caller who
+    // passed bytes (jq -r, decode it), the port's to a secret or variable.
+    const head = 'cookiesession: parsing key ring: the text holds the key ring ';
+    const wrapping = (msg) => (msg.startsWith(head) ? msg.slice(head.length).split(/ \(|: /)[0] : msg);
+    const seen = new Set();
+    texts.forEach((text, i) => {
+      const go = goAnswers[i].reason;
+      assert.ok(go.startsWith(head), `Go: ${go}`);
+      assert.throws(() => parseKeyRing(text), (err) => wrapping(err.message) === wrapping(go), `${text}: Go says ${go}`);
+      seen.add(wrapping(go));
+    });
+    assert.equal(seen.size, texts.length, [...seen].join(' | '));
+  });
+
   it('says an empty ring text is empty, as Go does', () => {
     for (const text of ['', ' \n\t\r\n']) {
       const [go] = goInterop([{ op: 'ring', ring: text, now: NOW }]);
