@@ -1146,6 +1146,9 @@ func TestParseKeyRingWrapped(t *testing.T) {
 		{"a get-parameter response", `{"Parameter":{"Name":"/app/ring","Type":"SecureString","Value":` + string(asString) + `}}`, "as the value of .Parameter.Value" + secretManager + ".Parameter.Value'"},
 		{"a Vault KV v2 secret, whole", string(vault), "as the value of .data.data" + secretManager + ".data.data'"},
 		{"a member name jq must quote", `{"my-app ring":` + string(asString) + `}`, `as the value of .["my-app ring"]` + secretManager + `.["my-app ring"]'`},
+		// Errors carry the prefix once (FuzzParseKeyRing): a name that
+		// holds it is written with its colon escaped, which jq reads.
+		{"a member name with the prefix", `{"cookiesession: ring":` + string(asString) + `}`, `as the value of .["cookiesession\u003a ring"]`},
 		{"a JSON string (jq without -r)", string(asString) + "\n", "inside quotes that are part of the value (a JSON string: jq without -r, aws --query without --output text, or a JSON encoder given the text writes one): pass the string's content (jq -r, --output text; in Go, json.Unmarshal into a string), so that the text starts with {"},
 		{"single quotes kept", "'" + string(ring) + "'", "inside quotes that are part of the value"},
 		{"escaped quotes", strings.ReplaceAll(string(ring), `"`, `\"`), `with its quotes escaped as \": remove the backslashes (the text was escaped once more than it was unescaped)`},
@@ -1161,6 +1164,8 @@ func TestParseKeyRingWrapped(t *testing.T) {
 			t.Errorf("%s: err = %v, want it to say %q", row.name, err, want)
 		} else if msg := err.Error(); strings.Contains(msg, "set the variable") || strings.Contains(msg, "to the file") || strings.Contains(msg, "ring file") {
 			t.Errorf("%s: %q gives a variable's or a file's fix to a caller who passed bytes", row.name, msg)
+		} else if n := strings.Count(msg, "cookiesession:"); n != 1 {
+			t.Errorf("%s: %q holds the prefix %d times", row.name, msg, n)
 		}
 	}
 	// No ring inside, however wrapped: the parser's own error.

@@ -182,7 +182,9 @@ func jqMember(path, name string) string {
 	if path == "" {
 		path = "."
 	}
-	return path + "[" + strconv.Quote(name) + "]"
+	// A name that holds the package's prefix would repeat it in the
+	// message (errors carry it once): its colon is escaped, as jq reads.
+	return path + "[" + strings.ReplaceAll(strconv.Quote(name), "cookiesession:", `cookiesession\u003a`) + "]"
 }
 
 // unquoteRing returns s without one pair of surrounding quotes, JSON
