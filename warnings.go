@@ -2,7 +2,6 @@ package cookiesession
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"log/slog"
@@ -772,8 +771,10 @@ func (m *Manager) cookieLines(r *http.Request, lines []string) (next, sent int) 
 // instance of this configuration, so it is cleared, and its user signed
 // out.
 func (m *Manager) warnTooLong(s *Session, r *http.Request, err error) {
-	var te *TokenError
-	if !errors.As(err, &te) || te.long == 0 || m.tooLongLogged.Load() || m.tooLongLogged.Swap(true) {
+	// joinChunks's error, as it returns it: a type assertion, where
+	// errors.As would move te to the heap for every refused cookie.
+	te, ok := err.(*TokenError)
+	if !ok || te.long == 0 || m.tooLongLogged.Load() || m.tooLongLogged.Swap(true) {
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session cookie longer than MaxCookieSize and MaxChunks allow was refused and is cleared: a configuration with a larger MaxCookieSize or MaxChunks wrote it (lowered since, or still serving during a rolling deployment), and its user is signed out (logged once)",
