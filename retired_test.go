@@ -70,27 +70,37 @@ func (lf *liveFleet) browser(t *testing.T, host string) (*http.Client, string) {
 // login (user, and pad bytes of filler), whoami, add (item), cart, logout.
 func liveApp(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
-	q := r.URL.Query()
-	var err error
+	if err := liveChange(s, r); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	switch path.Base(r.URL.Path) {
-	case "login":
-		s.Renew()
-		err = s.Set("user", q.Get("user"))
-		if n, _ := strconv.Atoi(q.Get("pad")); n > 0 && err == nil {
-			err = s.Set("pad", strings.Repeat("p", n))
-		}
-	case "add":
-		err = s.Set("cart", s.GetString("cart")+q.Get("item"))
+	case "login", "add", "logout":
 	case "cart":
 		_, _ = w.Write([]byte(s.GetString("cart")))
-	case "logout":
-		s.Destroy()
 	default:
 		_, _ = w.Write([]byte(s.GetString("user")))
 	}
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
+}
+
+// liveChange makes the change of liveApp's and rollingApp's paths: login
+// (user, and pad bytes of filler), add (item), logout.
+func liveChange(s *cookiesession.Session, r *http.Request) error {
+	q := r.URL.Query()
+	switch path.Base(r.URL.Path) {
+	case "login":
+		s.Renew()
+		err := s.Set("user", q.Get("user"))
+		if n, _ := strconv.Atoi(q.Get("pad")); n > 0 && err == nil {
+			err = s.Set("pad", strings.Repeat("p", n))
+		}
+		return err
+	case "add":
+		return s.Set("cart", s.GetString("cart")+q.Get("item"))
+	case "logout":
+		s.Destroy()
 	}
+	return nil
 }
 
 // jarNames returns the names of the cookies c's jar would send to target.

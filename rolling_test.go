@@ -3,7 +3,6 @@ package cookiesession_test
 import (
 	"fmt"
 	"net/http"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -25,21 +24,7 @@ import (
 // "user/cart".
 func rollingApp(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
-	q := r.URL.Query()
-	var err error
-	switch path.Base(r.URL.Path) {
-	case "login":
-		s.Renew()
-		err = s.Set("user", q.Get("user"))
-		if n, _ := strconv.Atoi(q.Get("pad")); n > 0 && err == nil {
-			err = s.Set("pad", strings.Repeat("p", n))
-		}
-	case "add":
-		err = s.Set("cart", s.GetString("cart")+q.Get("item"))
-	case "logout":
-		s.Destroy()
-	}
-	if err != nil {
+	if err := liveChange(s, r); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
