@@ -3,6 +3,7 @@ package cookiesession
 import (
 	"fmt"
 	"hash/maphash"
+	"iter"
 	"log/slog"
 	"net/http"
 	"net/textproto"
@@ -137,20 +138,37 @@ func (m *Manager) checkRetired(opts *Options, rc RetiredCookie) error {
 func (m *Manager) carriesRetired(r *http.Request, s *Session) bool {
 	carries := s.shadowed && m.retiresOwn
 	look := !m.staleChunkLogged.Load()
-	for _, line := range r.Header["Cookie"] {
-		for line != "" && (look || !carries) {
-			var part string
-			part, line = cutByte(line, ';')
-			name, _ := cutByte(textproto.TrimString(part), '=')
-			name = textproto.TrimString(name)
-			if slices.Contains(m.retiredNames, name) {
-				carries = true
-			} else if look {
-				look = !m.warnStaleChunk(s, r, name)
-			}
+	for name := range requestCookies(r.Header["Cookie"]) {
+		if !look && carries {
+			break
+		}
+		if slices.Contains(m.retiredNames, name) {
+			carries = true
+		} else if look {
+			look = !m.warnStaleChunk(s, r, name)
 		}
 	}
 	return carries
+}
+
+// requestCookies yields the name and value of each cookie in the Cookie
+// lines, split and trimmed as readToken splits them (FORMAT.md section
+// 5, step 1), the value as sent. The scans of the retired cookies, off
+// the request path of a request that carries none, use it; readToken
+// splits inline.
+func requestCookies(lines []string) iter.Seq2[string, string] {
+	return func(yield func(name, value string) bool) {
+		for _, line := range lines {
+			for line != "" {
+				var part string
+				part, line = cutByte(line, ';')
+				name, value := cutByte(textproto.TrimString(part), '=')
+				if !yield(textproto.TrimString(name), value) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // retiredBase is, for one Name in Options.Retired, the entry that lists
@@ -294,27 +312,21 @@ const maxVisited = 16
 func (m *Manager) visit(r *http.Request, shadowed bool) *retiredVisit {
 	own := shadowed && m.retiresOwn
 	v := &retiredVisit{}
-	for _, line := range r.Header["Cookie"] {
-		for line != "" {
-			var part string
-			part, line = cutByte(line, ';')
-			name, value := cutByte(textproto.TrimString(part), '=')
-			name = textproto.TrimString(name)
-			retired := slices.Contains(m.retiredNames, name)
-			if !retired && m.chunkIndex(name) < 0 {
-				continue
-			}
-			var h maphash.Hash
-			h.SetSeed(m.answered.seed)
-			h.WriteString(name)
-			h.WriteByte('=')
-			h.WriteString(unquote(value))
-			fp := h.Sum64()
-			v.all += fp
-			v.ours = v.ours || !retired
-			if (retired || own) && len(v.cookies) < maxVisited {
-				v.cookies = append(v.cookies, retiredSeen{name, fp})
-			}
+	for name, value := range requestCookies(r.Header["Cookie"]) {
+		retired := slices.Contains(m.retiredNames, name)
+		if !retired && m.chunkIndex(name) < 0 {
+			continue
+		}
+		var h maphash.Hash
+		h.SetSeed(m.answered.seed)
+		h.WriteString(name)
+		h.WriteByte('=')
+		h.WriteString(unquote(value))
+		fp := h.Sum64()
+		v.all += fp
+		v.ours = v.ours || !retired
+		if (retired || own) && len(v.cookies) < maxVisited {
+			v.cookies = append(v.cookies, retiredSeen{name, fp})
 		}
 	}
 	return v
@@ -373,27 +385,21 @@ func (m *Manager) warnRetiredLive(s *Session, r *http.Request, now time.Time) {
 	if m.retiredLiveLogged.Load() {
 		return
 	}
-	for _, line := range r.Header["Cookie"] {
-		for line != "" {
-			var part string
-			part, line = cutByte(line, ';')
-			name, value := cutByte(textproto.TrimString(part), '=')
-			name = textproto.TrimString(name)
-			b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == name && b.codec != nil })
-			if b < 0 {
-				continue
-			}
-			var rec Record
-			if m.retiredBases[b].codec.open(unquote(value), now, &rec) != nil || rec.Created.Unix() < m.started {
-				continue
-			}
-			if m.retiredLiveLogged.Swap(true) {
-				return
-			}
-			s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a cookie that Options.Retired lists, holding a session that began after this Manager started: an instance of the earlier configuration writes it (a rolling deployment), and the line that expires it signs the user out there, so each side signs the user out of the other's session until the rollout ends (logged once)",
-				slog.String("cookie", name), slog.String("retired", fmt.Sprintf("Options.Retired[%d]", m.retiredBases[b].entry)), slog.String("path", urlPath(r)),
-				slog.String("fix", "finish the rollout; for a Name change, ship the new Name without this Retired entry, and add the entry in a later deployment, once no instance writes the old Name (README, \"Changing cookie settings on a live fleet\")"))
+	for name, value := range requestCookies(r.Header["Cookie"]) {
+		b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == name && b.codec != nil })
+		if b < 0 {
+			continue
+		}
+		var rec Record
+		if m.retiredBases[b].codec.open(unquote(value), now, &rec) != nil || rec.Created.Unix() < m.started {
+			continue
+		}
+		if m.retiredLiveLogged.Swap(true) {
 			return
 		}
+		s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a cookie that Options.Retired lists, holding a session that began after this Manager started: an instance of the earlier configuration writes it (a rolling deployment), and the line that expires it signs the user out there, so each side signs the user out of the other's session until the rollout ends (logged once)",
+			slog.String("cookie", name), slog.String("retired", fmt.Sprintf("Options.Retired[%d]", m.retiredBases[b].entry)), slog.String("path", urlPath(r)),
+			slog.String("fix", "finish the rollout; for a Name change, ship the new Name without this Retired entry, and add the entry in a later deployment, once no instance writes the old Name (README, \"Changing cookie settings on a live fleet\")"))
+		return
 	}
 }
