@@ -192,8 +192,17 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	if r != nil && s.lines != nil && (final || s.req == nil && !resaved) {
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
-		m.warnCrossSiteSet(s, r)
-		m.warnCrossOriginSet(s, h, r)
+		// A request from a page of the server's own origin, or from none
+		// (typed, bookmarked) is what neither speaks of: one lookup finds
+		// it, on most requests that set a cookie.
+		switch site := r.Header["Sec-Fetch-Site"]; {
+		case len(site) != 1:
+		case site[0] == "cross-site":
+			m.warnCrossSiteSet(s, r)
+			m.warnCrossOriginSet(s, h, r, site[0])
+		case site[0] == "same-site":
+			m.warnCrossOriginSet(s, h, r, site[0])
+		}
 	}
 	if s.lines != nil {
 		m.warnHeaderSize(s, h, r)

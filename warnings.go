@@ -407,13 +407,11 @@ func (m *Manager) warnCrossSite(s *Session, r *http.Request) {
 // cookie, which Safari, and Chrome in a private window, block: logged,
 // not counted, since other browsers keep it; a browser that supports
 // Partitioned (CHIPS) stores a Partitioned one for the site that embeds
-// or calls.
+// or calls. commit calls it for a request whose Sec-Fetch-Site is
+// cross-site.
 func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 	none := m.attrs.SameSite == http.SameSiteNoneMode
 	if none && (m.attrs.Partitioned || m.crossSiteSetLogged.Load()) {
-		return
-	}
-	if site := r.Header["Sec-Fetch-Site"]; len(site) != 1 || site[0] != "cross-site" {
 		return
 	}
 	// A browser that sends Sec-Fetch-Site sends Mode and Dest too; without
@@ -454,16 +452,16 @@ func (m *Manager) warnCrossSiteSet(s *Session, r *http.Request) {
 // in Metrics.Dropped: the second reaches the client. A fetch without
 // credentials whose answer allows them is dropped too, but looks like the
 // first login of one with them, and is not logged. It reads only the
-// request's headers until they show such a fetch.
-func (m *Manager) warnCrossOriginSet(s *Session, h http.Header, r *http.Request) {
+// request's headers until they show such a fetch. commit calls it with
+// the request's Sec-Fetch-Site, same-site or cross-site.
+func (m *Manager) warnCrossOriginSet(s *Session, h http.Header, r *http.Request, site string) {
 	if m.crossOriginSetLogged.Load() {
 		return
 	}
-	if mode := r.Header["Sec-Fetch-Mode"]; len(mode) != 1 || mode[0] != "cors" {
+	if site != "same-site" && m.attrs.SameSite != http.SameSiteNoneMode {
 		return
 	}
-	site := r.Header["Sec-Fetch-Site"]
-	if len(site) != 1 || site[0] != "same-site" && (site[0] != "cross-site" || m.attrs.SameSite != http.SameSiteNoneMode) {
+	if mode := r.Header["Sec-Fetch-Mode"]; len(mode) != 1 || mode[0] != "cors" {
 		return
 	}
 	origin := r.Header["Origin"] // browsers send it with every cors request
