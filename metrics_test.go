@@ -617,6 +617,37 @@ func TestDroppedCountedOncePerResponse(t *testing.T) {
 			}
 		}
 	}
+	// An adapter's session of Load's, saved early and then committed with
+	// CommitHeader: one response, one drop, whichever save had the request.
+	for _, tt := range []struct {
+		name string
+		save func(m *cookiesession.Manager, h http.Header, r *http.Request, s *cookiesession.Session) error
+	}{
+		{"Save", func(m *cookiesession.Manager, h http.Header, r *http.Request, s *cookiesession.Session) error {
+			return m.Save(&discardWriter{h}, r, s)
+		}},
+		{"SaveHeader", func(m *cookiesession.Manager, h http.Header, _ *http.Request, s *cookiesession.Session) error {
+			return m.SaveHeader(h, s)
+		}},
+		{"none", func(*cookiesession.Manager, http.Header, *http.Request, *cookiesession.Session) error { return nil }},
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		for range 2 {
+			r := httptest.NewRequest("POST", "http://app.example.com/login", nil)
+			s, _ := f.m.Load(r)
+			mustSet(t, s, "user", "ada")
+			h := http.Header{}
+			if err := tt.save(f.m, h, r, s); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.m.CommitHeader(h, s, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := f.m.Metrics().Dropped["plain_http"]; n != 2 {
+			t.Errorf("%s, then CommitHeader: Dropped[plain_http] %d after 2 responses, want 2", tt.name, n)
+		}
+	}
 	// A Save's lines that the response then leaves out (the session grew
 	// too large, the handler panicked) reach no browser: nothing is counted.
 	for _, panics := range []bool{false, true} {

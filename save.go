@@ -116,7 +116,6 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	}
 	s.mu.Lock()
 	defer s.unlock()
-	resaved := s.lines != nil // an earlier save wrote this response's lines
 	switch {
 	case s.sent:
 		return ErrHeadersWritten
@@ -188,8 +187,11 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	}
 	// A response is counted once: the middleware's session at its final
 	// commit, as an earlier Save's lines go out with it; a session of
-	// Load's at the first save that wrote lines, or at CommitHeader.
-	if r != nil && s.lines != nil && (final || s.req == nil && !resaved) {
+	// Load's at the first save given the request that wrote lines (Save,
+	// or CommitHeader after SaveHeader), not again at a CommitHeader after
+	// a Save.
+	if r != nil && s.lines != nil && (s.req != nil && final || s.req == nil && !s.dropsCounted) {
+		s.dropsCounted = true
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
 		// A request from a page of the server's own origin, or from none

@@ -63,6 +63,9 @@ type Session struct {
 	// tooLarge: a save did not fit and was counted. A retry, after a
 	// change that still does not fit too, is the same session.
 	tooLarge bool
+	// dropsCounted: a save given the request checked this response's
+	// lines for browsers that drop them (Metrics.Dropped).
+	dropsCounted bool
 	// The flags above sit together: the middleware's request state, which
 	// holds the Session, stays within one 640-byte allocation class.
 
