@@ -48,6 +48,7 @@ func (m *Manager) readToken(r *http.Request, s *Session) (token string, above in
 	var small [4]string
 	values := small[:] // grown only when a fifth chunk turns up
 	var present uint64 // bit i: chunk i was sent
+	var beyond uint64  // bit i: chunk i, above MaxChunks, was sent with a value a chunk may hold
 	for _, line := range lines {
 		for line != "" {
 			var part string
@@ -56,8 +57,8 @@ func (m *Manager) readToken(r *http.Request, s *Session) (token string, above in
 			name = textproto.TrimString(name)
 			i := m.chunkIndex(name)
 			if i < 0 {
-				if i == aboveMaxChunks {
-					above = max(above, chunkNumber(name[len(m.chunkPrefix):]))
+				if i == aboveMaxChunks && chunkText(unquote(value)) {
+					beyond |= 1 << chunkNumber(name[len(m.chunkPrefix):])
 				}
 				continue
 			}
@@ -79,6 +80,13 @@ func (m *Manager) readToken(r *http.Request, s *Session) (token string, above in
 		}
 	}
 	s.chunksSent = int32(bits.Len64(present))
+	if beyond != 0 {
+		// An earlier configuration's chunks run from MaxChunks up without
+		// a gap: a cookie above a gap is the application's own.
+		if run := bits.TrailingZeros64(^(beyond >> len(m.names))); run > 0 {
+			above = len(m.names) + run - 1
+		}
+	}
 	switch {
 	case present == 0:
 		return "", above, nil
@@ -87,6 +95,22 @@ func (m *Manager) readToken(r *http.Request, s *Session) (token string, above in
 	}
 	token, err = m.joinChunks(values[:s.chunksSent], present)
 	return token, above, err
+}
+
+// chunkText reports whether value may be a chunk of a token: base64url
+// text, never empty. A cookie named like a chunk above MaxChunks, or like
+// a retired Name's, that holds anything else (JSON, padding, a dot, a
+// percent sign) is the application's own, not ours to warn of or keep a
+// cookie for.
+func chunkText(value string) bool {
+	for i := range len(value) {
+		switch c := value[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return value != ""
 }
 
 // unquote drops the double quotes RFC 6265 allows around a cookie value.

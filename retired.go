@@ -134,17 +134,17 @@ func (m *Manager) checkRetired(opts *Options, rc RetiredCookie) error {
 // retired cookie has the session's own name, a second cookie of one of
 // its names (s.shadowed, from readToken). Until warnStaleChunk has
 // logged, the same scan looks at every cookie for a chunk that no
-// retired line expires.
+// retired line expires: one whose value a chunk may hold (chunkText).
 func (m *Manager) carriesRetired(r *http.Request, s *Session) bool {
 	carries := s.shadowed && m.retiresOwn
 	look := !m.staleChunkLogged.Load()
-	for name := range requestCookies(r.Header["Cookie"]) {
+	for name, value := range requestCookies(r.Header["Cookie"]) {
 		if !look && carries {
 			break
 		}
 		if slices.Contains(m.retiredNames, name) {
 			carries = true
-		} else if look {
+		} else if look && chunkText(unquote(value)) {
 			look = !m.warnStaleChunk(s, r, name)
 		}
 	}

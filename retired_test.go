@@ -2,6 +2,7 @@ package cookiesession_test
 
 import (
 	"context"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -837,7 +838,9 @@ func TestLoweredMaxChunks(t *testing.T) {
 	t.Run("names the attributes", func(t *testing.T) {
 		f := newFixture(t, cookiesession.Options{Name: "__Secure-app", Path: "/app", Domain: "example.com", Partitioned: true, SameSite: http.SameSiteNoneMode})
 		b := newClientCookies()
-		b.vals["__Secure-app.1"], b.vals["__Secure-app.10"] = "x", "y"
+		for i := range 10 { // an earlier configuration's chunks run without a gap
+			b.vals["__Secure-app."+strconv.Itoa(i+1)] = "x"
+		}
 		rec := httptest.NewRecorder()
 		f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			cookiesession.FromContext(r.Context()).Has("user")
@@ -870,4 +873,69 @@ func TestLoweredMaxChunks(t *testing.T) {
 			t.Errorf("log lines about a chunk above MaxChunks: %q, want none", got)
 		}
 	})
+}
+
+// TestAppCookieNamedLikeAChunk: a cookie of the application's own that
+// happens to be named like a chunk above MaxChunks, or like a chunk of a
+// retired Name, is told from one of ours where the request shows it: a
+// chunk's value is base64url text, and the chunks above MaxChunks that an
+// earlier configuration left run without a gap from MaxChunks up. Such a
+// cookie logs no Warn, and a refused cookie beside it is cleared as if it
+// were not there. One that could be ours is still taken for one (README,
+// MaxChunks and Retired).
+func TestAppCookieNamedLikeAChunk(t *testing.T) {
+	const above, stale = "chunk cookie of the Manager's Name above MaxChunks", "above that entry's MaxChunks"
+	read := func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).GetString("user")
+	}
+	for _, c := range []struct {
+		name   string
+		opts   cookiesession.Options
+		app    map[string]string
+		warn   string // the Warn logged, or ""
+		cleans bool   // the refused session cookie is cleared
+	}{
+		{"JSON", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.5": `{"theme":"dark"}`}, "", true},
+		{"padded base64", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.2": "ZGFyaw=="}, "", true},
+		{"a JWT", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.2": "eyJhbGciOiJIUzI1NiJ9.e30.c2ln"}, "", true},
+		{"percent-encoded", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.3": "dark%20mode"}, "", true},
+		{"empty", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.2": ""}, "", true},
+		{"above a gap", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.5": "dark"}, "", true},
+		{"above a chunk of another kind", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.2": "a b", "session.3": "dark"}, "", true},
+		// What the request cannot tell from an earlier configuration's chunks.
+		{"base64url, no gap", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.2": "dark"}, above, false},
+		{"quoted base64url, no gap", cookiesession.Options{MaxChunks: 2}, map[string]string{"session.2": `"x"`, "session.3": "dark"}, above, false},
+		{"retired, JSON", cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "sid"}}}, map[string]string{"sid.1": `{"cart":3}`}, "", true},
+		{"retired, base64url", cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "sid"}}}, map[string]string{"sid.1": "cart3"}, stale, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture(t, c.opts)
+			b := newClientCookies()
+			token := loginToken(t, f, "alice")
+			b.vals["session"] = token[:len(token)-4] + "AAAA" // refused: authentication fails
+			maps.Copy(b.vals, c.app)
+			resp := f.serve(b, read)
+			cleared := false
+			for _, line := range resp.Header["Set-Cookie"] {
+				cleared = cleared || strings.HasPrefix(line, "session=;")
+			}
+			if cleared != c.cleans {
+				t.Errorf("Set-Cookie %q: refused session cookie cleared %v, want %v", resp.Header["Set-Cookie"], cleared, c.cleans)
+			}
+			for _, warn := range []string{above, stale} {
+				want := 0
+				if warn == c.warn {
+					want = 1
+				}
+				if got := len(f.log.lines(warn)); got != want {
+					t.Errorf("%d log lines %q, want %d:\n%s", got, warn, want, f.log)
+				}
+			}
+			for name, value := range c.app {
+				if b.vals[name] != value {
+					t.Errorf("the application's cookie %s=%q became %q", name, value, b.vals[name])
+				}
+			}
+		})
+	}
 }

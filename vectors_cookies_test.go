@@ -130,6 +130,14 @@ func vecCookieCases() []vecCookieCase {
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.future }, class: "invalid", keep: true},
 		{name: "beyond_kept", desc: "refused beside a chunk at or above max_chunks, which a reader with a higher MaxChunks may join: kept",
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session.4=x" }, class: "invalid", keep: true},
+		{name: "beyond_run_kept", desc: "refused beside chunks from max_chunks up without a gap, each with base64url text: kept",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session.5=y; session.4=\"x\"" }, class: "invalid", keep: true},
+		{name: "beyond_not_token_cleared", desc: "session.4 holds what no chunk holds (a dot, padding, JSON, nothing): the application's own cookie, refused and cleared",
+			header: func(ts *vecCookieTokens) string {
+				return "session=" + ts.forged + "; session.4=a.b; session.4=eA==; session.4={\"t\":1}; session.4="
+			}, class: "invalid"},
+		{name: "beyond_gap_cleared", desc: "session.5 without session.4 lies above a gap, where no earlier configuration leaves a chunk: refused and cleared",
+			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session.5=x" }, class: "invalid"},
 		{name: "beyond_64_cleared", desc: "session.64 is no chunk name (step 2): refused and cleared",
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session.64=x" }, class: "invalid"},
 		{name: "repeated_forged", desc: "one value twice is one cookie (step 2): refused and cleared, where two values are kept",

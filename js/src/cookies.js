@@ -124,15 +124,23 @@ export class SessionCookies {
     }
   }
 
-  // #beyond returns the name of the header's first cookie that is a chunk
-  // of this name past maxChunks (Go's Manager allows 64), or undefined.
+  // #beyond returns, as Go's Manager reads them (FORMAT.md section 5), the
+  // name of the highest of the header's chunks of this name past maxChunks
+  // (Go's Manager allows 64) that run from maxChunks up without a gap,
+  // each with base64url text as its value (less one pair of double quotes),
+  // or undefined. A cookie above a gap, or with another value (JSON, a dot,
+  // padding, nothing), is the application's own, not a chunk.
   #beyond(cookieHeader) {
     const base = `${this.#names[0]}.`;
-    for (const [name] of parts(cookieHeader)) {
+    const sent = new Set();
+    for (const [name, value] of parts(cookieHeader)) {
       const i = name.startsWith(base) && /^[1-9][0-9]?$/.test(name.slice(base.length)) ? Number(name.slice(base.length)) : 0;
-      if (i >= this.#names.length && i < MAX_CHUNKS_LIMIT) return name;
+      const quoted = value.length > 1 && value[0] === '"' && value[value.length - 1] === '"';
+      if (i >= this.#names.length && i < MAX_CHUNKS_LIMIT && /^[A-Za-z0-9_-]+$/.test(quoted ? value.slice(1, -1) : value)) sent.add(i);
     }
-    return undefined;
+    let next = this.#names.length;
+    while (sent.has(next)) next++;
+    return next > this.#names.length ? `${base}${next - 1}` : undefined;
   }
 
   /**
