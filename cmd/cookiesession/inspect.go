@@ -17,6 +17,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/seed-ff2808ae/cookiesession"
@@ -33,7 +34,10 @@ its Go type (as JSON with -json).
 The input is the argument, or stdin when it is "-" or absent (then the ring
 cannot come from stdin too). It is either a bare token or a whole Cookie
 header value ("a=b; NAME=...; NAME.1=..."), from which the chunks of NAME
-are reassembled. A leading "Cookie:" is ignored.
+are reassembled. A leading "Cookie:" is ignored. Space, tab, CR and LF
+around the input are trimmed, as a server trims them around a cookie;
+nothing else is (a vertical tab, a no-break space): a token with one
+fails as it would at a server, with a note naming the character.
 
 Pass the service's MaxAge, MaxLifetime and MaxChunks: a session older than
 -max-age is reported expired, a session with a Lifetime of its own ("remember
@@ -86,11 +90,13 @@ func cmdInspect(e *env, args []string) error {
 	}
 	r, err := cookieRequest(*name, input)
 	if err != nil {
+		e.noteUntrimmed(input)
 		return err
 	}
 	e.noteChunksBeyond(r, *name, max(*maxChunks, 1))
 	s, err := m.Load(r)
 	if err != nil {
+		e.noteUntrimmed(input)
 		e.noteRefusal(ring, opts, r, err)
 		return err
 	}
@@ -157,8 +163,11 @@ func writeSession(e *env, in inspection) error {
 }
 
 // readInput returns the argument, or stdin for "-" or no argument, without
-// surrounding white space and without a pasted "Cookie:" header name. A
-// line break inside is refused.
+// the space, tab, CR and LF around it and without a pasted "Cookie:"
+// header name. It trims what a server trims around a cookie (FORMAT.md
+// section 5, step 1) and nothing else: a token with a vertical tab or a
+// no-break space around it fails here as it fails there (noteUntrimmed
+// names the character). A line break inside is refused.
 func readInput(e *env, arg string) (string, error) {
 	if arg == "" || arg == "-" {
 		data, err := io.ReadAll(io.LimitReader(e.stdin, maxInspectInput+1))
@@ -170,9 +179,9 @@ func readInput(e *env, arg string) (string, error) {
 		}
 		arg = string(data)
 	}
-	input := strings.TrimSpace(arg)
+	input := textproto.TrimString(arg)
 	if len(input) >= len("Cookie:") && strings.EqualFold(input[:len("Cookie:")], "Cookie:") {
-		input = strings.TrimSpace(input[len("Cookie:"):])
+		input = textproto.TrimString(input[len("Cookie:"):])
 	}
 	if input == "" {
 		return "", errors.New("no token given: pass it as an argument or on stdin")
@@ -183,6 +192,21 @@ func readInput(e *env, arg string) (string, error) {
 		return "", errors.New("the input holds a line break, which no token or Cookie header does (a terminal that wrapped it when it was copied?): join it into one line")
 	}
 	return input, nil
+}
+
+// noteUntrimmed says on stderr, for input that was refused, when it
+// begins or ends with white space other than what readInput trims (a
+// vertical tab, a form feed, a no-break space from a web page or a chat):
+// the refusal (bad encoding, no such cookie) would not say why.
+func (e *env) noteUntrimmed(input string) {
+	first, _ := utf8.DecodeRuneInString(input)
+	last, _ := utf8.DecodeLastRuneInString(input)
+	for _, r := range []rune{first, last} {
+		if unicode.IsSpace(r) {
+			fmt.Fprintf(e.stderr, "cookiesession inspect: note: the input begins or ends with %U, which neither inspect nor a server trims (only space, tab, CR and LF): if the copy added it, remove it\n", r)
+			return
+		}
+	}
 }
 
 // cookieRequest builds the request a browser would send. A token never

@@ -1139,6 +1139,55 @@ func TestInspectIncomingKey(t *testing.T) {
 	}
 }
 
+// TestInspectTrimsWhatServersTrim: inspect trims space, tab, CR and LF
+// around its input, what a server trims around a cookie (FORMAT.md
+// section 5, step 1), and nothing else: a token with a vertical tab, a
+// form feed or a no-break space around it fails as it fails at a server,
+// with a note that names the character.
+func TestInspectTrimsWhatServersTrim(t *testing.T) {
+	path := newRingFile(t)
+	ring := loadRing(t, path)
+	good, _ := newSealer(t, ring).seal(t, time.Now(), "k", "v")
+	m, err := cookiesession.New(ring, cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, input, note string // note "": it opens
+	}{
+		{"space, tab, CR and LF", " \t" + good + " \r\n", ""},
+		{"Cookie: and spaces", "Cookie: \tsession=" + good + "\n", ""},
+		{"vertical tab", "\v" + good, "U+000B"},
+		{"form feed", good + "\f", "U+000C"},
+		{"no-break space", "\u00a0" + good + "\n", "U+00A0"},
+		{"next line", good + "\u0085", "U+0085"},
+		{"no-break space after Cookie:", "Cookie:\u00a0session=" + good, "U+00A0"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := cli(t, tt.input, "inspect", "-ring", path, "-name", "session", "-")
+			if opens := tt.note == ""; (res.code == 0) != opens {
+				t.Fatalf("exit %d, stderr %q; want it opened: %v", res.code, res.stderr, opens)
+			}
+			if tt.note == "" {
+				return
+			}
+			if want := "begins or ends with " + tt.note; !strings.Contains(res.stderr, want) {
+				t.Errorf("stderr %q, want a note saying %q", res.stderr, want)
+			}
+			// A server that gets the same cookie refuses it too.
+			header := strings.TrimPrefix(strings.Trim(tt.input, " \t\r\n"), "Cookie:")
+			if !strings.Contains(header, "=") {
+				header = "session=" + header
+			}
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Cookie", header)
+			if s, err := m.Load(r); err == nil && !s.IsNew() {
+				t.Errorf("a server opened Cookie %q, which inspect refused", header)
+			}
+		})
+	}
+}
+
 func TestInspectRefused(t *testing.T) {
 	path := newRingFile(t)
 	ring := loadRing(t, path)
