@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -223,7 +224,7 @@ changed) or another key is scheduled to take over from it later.
 
 func cmdPromote(e *env, args []string) error {
 	var already bool
-	promote := func(ring *cookiesession.KeyRing, id uint32) error {
+	promote := func(ring *cookiesession.KeyRing, id uint32, _ string) error {
 		already = ring.Primary() == id
 		return ring.Promote(id)
 	}
@@ -248,8 +249,11 @@ promote another key first.
 A key that stopped sealing less than 24h ago (the Manager's default MaxAge)
 is still removed, with a note on stderr saying when: the time is the
 promote_at of the key that took over, while FILE still holds it. A rewrite
-by this tool after that time, or promote, records none, so then there is
-no note: check the time yourself, and use your own MaxAge if it is longer.
+by this tool after that time, or promote, records none: then, if FILE was
+changed less than 24h ago (its modification time), the note says that this
+change may have been the promote that ended the key's turn, and what
+removing it then risks. Check the time yourself, and use your own MaxAge
+if it is longer.
 `
 
 // recentPrimary is how long after a key stopped sealing remove notes it:
@@ -258,8 +262,13 @@ const recentPrimary = 24 * time.Hour
 
 func cmdRemove(e *env, args []string) error {
 	var note string
-	remove := func(ring *cookiesession.KeyRing, id uint32) error {
-		note = removalNote(ring, id, time.Now()) // before Remove settles the promote_at it reads
+	remove := func(ring *cookiesession.KeyRing, id uint32, path string) error {
+		now := time.Now()
+		var known bool
+		note, known = removalNote(ring, id, now) // before Remove settles the promote_at it reads
+		if !known {
+			note = recentChangeNote(ring, id, path, now)
+		}
 		return ring.Remove(id)
 	}
 	if err := changeKey(e, "remove", removeUsage, args, remove); err != nil {
@@ -273,17 +282,21 @@ func cmdRemove(e *env, args []string) error {
 
 // removalNote returns remove's note for key id if it stopped sealing less
 // than recentPrimary before now, by the promote_at at which another key
-// took over from it, or "". It moves ring's clock and restores time.Now.
-func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) string {
+// took over from it, or "", and whether ring holds such a promote_at,
+// recent or not. It moves ring's clock and restores time.Now.
+func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) (note string, known bool) {
 	defer ring.SetClock(nil)
 	for _, k := range ring.Keys() {
 		at := k.PromoteAt
-		if k.ID == id || at.IsZero() || at.After(now) || now.Sub(at) >= recentPrimary {
+		if k.ID == id || at.IsZero() || at.After(now) {
 			continue
 		}
 		ring.SetClock(func() time.Time { return at.Add(-time.Nanosecond) })
 		if ring.Primary() != id {
 			continue
+		}
+		if now.Sub(at) >= recentPrimary {
+			return "", true
 		}
 		ring.SetClock(func() time.Time { return at })
 		ago := now.Sub(at).Round(time.Minute).String()
@@ -291,13 +304,41 @@ func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) string {
 			ago = "less than a minute" // not "0s", as if it had never sealed
 		}
 		return fmt.Sprintf("cookiesession remove: note: key %s stopped sealing %s ago, when key %s took over at its promote_at %s; sessions sealed under it that have not expired will be refused (unknown key id %s) and their users signed out",
-			cookiesession.FormatKeyID(id), ago, cookiesession.FormatKeyID(ring.Primary()), at.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id))
+			cookiesession.FormatKeyID(id), ago, cookiesession.FormatKeyID(ring.Primary()), at.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id)), true
 	}
-	return ""
+	return "", false
 }
 
-// changeKey runs promote and remove, which differ only in the ring method.
-func changeKey(e *env, name, usage string, args []string, change func(*cookiesession.KeyRing, uint32) error) error {
+// recentChangeNote returns remove's note for key id when the ring file
+// at path, which records no time for a promote, was changed less than
+// recentPrimary before now: that change may have been the promote that
+// took over from id, which instances that have not reloaded the file still
+// seal under, and whose last sessions are live. A key scheduled to become
+// the primary later has never sealed, and gets none.
+func recentChangeNote(ring *cookiesession.KeyRing, id uint32, path string, now time.Time) string {
+	for _, k := range ring.Keys() {
+		if k.ID == id && k.PromoteAt.After(now) {
+			return ""
+		}
+	}
+	info, err := os.Stat(path)
+	if err != nil || now.Sub(info.ModTime()) >= recentPrimary {
+		return ""
+	}
+	ago := "less than a minute"
+	if d := now.Sub(info.ModTime()); d >= time.Minute {
+		ago = d.Round(time.Minute).String()
+	}
+	key := cookiesession.FormatKeyID(id)
+	ring.SetClock(info.ModTime) // the primary the file named when it was written
+	defer ring.SetClock(nil)
+	return fmt.Sprintf("cookiesession remove: note: %s was changed %s ago (%s), and a ring file records no time for a promote: if that change promoted key %s over key %s, instances that have not loaded it yet still seal new sessions under %s, and every session it sealed stays live for MaxAge (24h by default) after it was sealed; removed now, those are refused (unknown key id %s) and their users signed out. The rotation runbook waits until every instance has the promote and MaxAge has passed since (the metric opened for %s stops rising); to undo, ship the ring as it was before this remove",
+		path, ago, info.ModTime().UTC().Format(time.RFC3339), cookiesession.FormatKeyID(ring.Primary()), key, key, key, key)
+}
+
+// changeKey runs promote and remove, which differ only in the ring method,
+// which is given the ring file's path too.
+func changeKey(e *env, name, usage string, args []string, change func(*cookiesession.KeyRing, uint32, string) error) error {
 	fs := newFlagSet(name)
 	ringPath := fs.String("ring", "", "key-ring `FILE` to change")
 	idText := fs.String("id", "", "the key's `ID`, 8 hex digits")
@@ -318,7 +359,7 @@ func changeKey(e *env, name, usage string, args []string, change func(*cookieses
 			return fmt.Errorf("no key %s in %s, which holds %s: take the id from list",
 				cookiesession.FormatKeyID(id), *ringPath, keyIDs(ring))
 		}
-		return change(ring, id)
+		return change(ring, id, *ringPath)
 	})
 	if err != nil {
 		return err

@@ -274,6 +274,59 @@ func TestPromote(t *testing.T) {
 	}
 }
 
+// TestRemoveNotesRecentChange: a promote records no time in the ring
+// file, so remove right after one notes the file's last change, which may
+// be that promote, and what removing the previous primary then risks; it
+// still removes the key, as the runbook allows. A file changed 24h ago or
+// more, and a key scheduled to seal later (a cancel), get no note.
+func TestRemoveNotesRecentChange(t *testing.T) {
+	for _, row := range []struct {
+		name    string
+		changed time.Duration // how long before the remove the file last changed
+		cancel  bool          // remove the scheduled key, not the old primary
+		note    string
+	}{
+		{"right after the promote", 0, false, "was changed less than a minute ago"},
+		{"three hours after", 3 * time.Hour, false, "was changed 3h0m0s ago"},
+		{"a day after", 24*time.Hour + time.Minute, false, ""},
+		{"a scheduled key cancelled", 0, true, ""},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			path := newRingFile(t)
+			old := primaryOf(t, listJSON(t, path))
+			added := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
+			mustCLI(t, "promote", "-ring", path, "-id", added)
+			removed := old
+			if row.cancel {
+				removed = strings.TrimSpace(mustCLI(t, "add", "-ring", path, "-promote-in", "1h"))
+			}
+			changed := time.Now().Add(-row.changed)
+			if err := os.Chtimes(path, changed, changed); err != nil {
+				t.Fatal(err)
+			}
+			res := cli(t, "", "remove", "-ring", path, "-id", removed)
+			if res.code != 0 || loadRing(t, path).Has(mustParseID(t, removed)) {
+				t.Fatalf("remove exit %d, stderr %q; want the key removed", res.code, res.stderr)
+			}
+			if row.note == "" {
+				if res.stderr != "" {
+					t.Errorf("stderr %q, want no note", res.stderr)
+				}
+				return
+			}
+			for _, want := range []string{"cookiesession remove: note: " + path + " " + row.note,
+				"if that change promoted key " + added + " over key " + old,
+				"instances that have not loaded it yet still seal new sessions under " + old,
+				"refused (unknown key id " + old + ") and their users signed out",
+				"waits until every instance has the promote and MaxAge has passed since"} {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("stderr %q does not say %q", res.stderr, want)
+				}
+			}
+		})
+	}
+}
+
 func TestRemove(t *testing.T) {
 	path := newRingFile(t)
 	old := primaryOf(t, listJSON(t, path))
@@ -329,6 +382,12 @@ func TestRemoveNotesRecentPrimary(t *testing.T) {
 		}
 		path := filepath.Join(t.TempDir(), "ring.json")
 		writeRing(t, path, ring)
+		// Written two days ago: a change within 24h may be a promote, and
+		// is noted (TestRemoveNotesRecentChange).
+		written := time.Now().Add(-48 * time.Hour)
+		if err := os.Chtimes(path, written, written); err != nil {
+			t.Fatal(err)
+		}
 		id := cookiesession.FormatKeyID(keys[row.removed].ID())
 		res := cli(t, "", "remove", "-ring", path, "-id", id)
 		if res.code != 0 || loadRing(t, path).Has(keys[row.removed].ID()) {
