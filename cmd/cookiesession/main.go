@@ -24,7 +24,9 @@
 // ring's directory into a container, not the file alone: the replacement
 // is a new file. It is written as FILE.lock, created only if absent, and
 // an edit reads the ring while holding that lock, so concurrent edits
-// take turns instead of one dropping the other's change.
+// take turns instead of one dropping the other's change. A lock left by a
+// command killed while it held it stops the next edit within 2 s, with an
+// error that names it: remove it and run again.
 //
 // Exit status: 0 on success, 1 when the operation failed (a bad ring file,
 // a refused token), 2 for a usage error.

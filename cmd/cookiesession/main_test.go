@@ -1,17 +1,20 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -24,6 +27,24 @@ import (
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
+
+// holdLockEnv makes the test binary, run by TestKilledWhileHoldingLock,
+// a command that takes the lock of the ring file it names, says "locked"
+// and waits, until it is killed or its stdin closes.
+const holdLockEnv = "COOKIESESSION_TEST_HOLD_LOCK"
+
+func TestMain(m *testing.M) {
+	if path := os.Getenv(holdLockEnv); path != "" {
+		if _, err := createLock(path, path+".lock"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println("locked")
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 type result struct {
 	code           int
@@ -1681,6 +1702,59 @@ func TestConcurrentEditsLoseNothing(t *testing.T) {
 	t.Logf("%d adds succeeded, %d refused as busy", len(added), busy)
 }
 
+// TestKilledWhileHoldingLock kills (SIGKILL on Unix) a process that
+// holds a ring file's lock, as a command killed between taking the lock
+// and writing the ring: the next add and promote neither wait for ever
+// nor go ahead, but fail at once with the lock file's name and the fix,
+// and run once it is removed.
+func TestKilledWhileHoldingLock(t *testing.T) {
+	defer func(wait time.Duration) { lockWait = wait }(lockWait)
+	lockWait = 200 * time.Millisecond
+	path := newRingFile(t)
+	before, _ := os.ReadFile(path)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := exec.Command(exe, "-test.run=^$")
+	holder.Env = append(os.Environ(), holdLockEnv+"="+path)
+	stdin, _ := holder.StdinPipe() // closed when the test ends: the holder then exits
+	defer stdin.Close()
+	stdout, _ := holder.StdoutPipe()
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if line != "locked\n" {
+		holder.Process.Kill()
+		t.Fatalf("the holder said %q (%v), want locked", line, err)
+	}
+	if err := holder.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Wait(); err == nil {
+		t.Fatal("the holder exited by itself")
+	}
+	lock := path + ".lock"
+	for _, args := range [][]string{{"add", "-ring", path}, {"promote", "-ring", path, "-id", primaryOf(t, listJSON(t, path))}} {
+		start := time.Now()
+		res := cli(t, "", args...)
+		if want := "remove " + lock + " and run again"; res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("%v after a command was killed holding the lock: exit %d, stderr %q; want %q", args, res.code, res.stderr, want)
+		}
+		if took := time.Since(start); took > 10*lockWait {
+			t.Errorf("%v took %v to give up, with lockWait %v", args, took, lockWait)
+		}
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, before) {
+		t.Error("the ring changed under the killed command's lock")
+	}
+	if err := os.Remove(lock); err != nil {
+		t.Fatalf("the killed command's lock: %v", err)
+	}
+	mustCLI(t, "add", "-ring", path)
+}
+
 // TestStaleLockRefused checks that a lock left by a killed command stops
 // an edit with a message naming the file to remove, and leaves the ring
 // and the lock alone.
@@ -1693,13 +1767,43 @@ func TestStaleLockRefused(t *testing.T) {
 	if err := os.WriteFile(lock, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	// A lock written just now is another command's, at work: the edit
-	// says to wait, not to remove it.
-	if err := os.Chtimes(lock, time.Now().Add(time.Hour), time.Now().Add(time.Hour)); err != nil {
+	// A lock that other commands keep taking, one after another, is at
+	// work: the edit says to wait.
+	lockWait = 300 * time.Millisecond
+	done := make(chan struct{})
+	taking := make(chan struct{})
+	go func() {
+		defer close(taking)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			// Another command's lock, in place of the last: a rename keeps
+			// the name taken throughout.
+			if err := os.WriteFile(lock+".next", nil, 0o600); err != nil || os.Rename(lock+".next", lock) != nil {
+				t.Error("taking the lock again failed")
+				return
+			}
+		}
+	}()
+	res := cli(t, "", "add", "-ring", path)
+	close(done)
+	<-taking
+	if res.code != 1 || !strings.Contains(res.stderr, "run again when they are done") {
+		t.Errorf("add under a lock others keep taking: exit %d, stderr %q; want to be told to run again later", res.code, res.stderr)
+	}
+	lockWait = 20 * time.Millisecond
+	// A lock that stays as it is was left by a command killed while it
+	// held it, whatever its time says: a clock set back since, or a file
+	// server's clock ahead, gives it one in the future.
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(lock, future, future); err != nil {
 		t.Fatal(err)
 	}
-	if res := cli(t, "", "add", "-ring", path); res.code != 1 || !strings.Contains(res.stderr, "run again when they are done") || strings.Contains(res.stderr, "remove") {
-		t.Errorf("add under a fresh lock: exit %d, stderr %q; want to be told to run again later", res.code, res.stderr)
+	if res := cli(t, "", "add", "-ring", path); res.code != 1 || !strings.Contains(res.stderr, "remove "+lock+" and run again") {
+		t.Errorf("add under a lock dated in the future: exit %d, stderr %q; want to be told to remove it", res.code, res.stderr)
 	}
 	old := time.Now().Add(-time.Hour)
 	if err := os.Chtimes(lock, old, old); err != nil {

@@ -258,9 +258,16 @@ func refuseNotRegular(path string) error {
 }
 
 // createLock creates lock for path, waiting up to lockWait while another
-// command holds it.
+// command holds it. An edit holds it for milliseconds, so a lock that
+// stays the same file, unchanged, for the whole wait was left by a
+// command killed while it held it (the lock's time is not compared with
+// the clock: a clock set back since, or a file server's clock ahead, would
+// make it look fresh for ever). The error then names the lock and says to
+// remove it; a lock that changed meanwhile is other commands', one after
+// another, and the error says to run again.
 func createLock(path, lock string) (*os.File, error) {
 	deadline := time.Now().Add(lockWait)
+	var held fs.FileInfo // the lock as first found, if it could be read
 	for {
 		f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, ringFileMode)
 		switch {
@@ -268,13 +275,17 @@ func createLock(path, lock string) (*os.File, error) {
 			return f, nil
 		case !errors.Is(err, fs.ErrExist):
 			return nil, fmt.Errorf("locking %s: %w%s", path, err, lockFix(err))
-		case time.Now().After(deadline):
-			if info, err := os.Stat(lock); err == nil && time.Since(info.ModTime()) < lockWait {
-				// Other commands keep taking the lock: none is stuck.
-				return nil, fmt.Errorf("%s is being changed by other cookiesession commands, one after another, for over %v; run again when they are done", path, lockWait)
+		}
+		info, statErr := os.Stat(lock)
+		if held == nil && statErr == nil {
+			held = info
+		}
+		if time.Now().After(deadline) {
+			if statErr == nil && os.SameFile(held, info) && info.ModTime().Equal(held.ModTime()) {
+				return nil, fmt.Errorf("%s is being changed by another cookiesession command: its lock file %s has stayed as it is for over %v, while an edit takes milliseconds; if no command is running (one was killed), remove %s and run again",
+					path, lock, lockWait, lock)
 			}
-			return nil, fmt.Errorf("%s is being changed by another cookiesession command: its lock file %s was last written over %v ago; if no command is running (one was killed), remove %s and run again",
-				path, lock, lockWait, lock)
+			return nil, fmt.Errorf("%s is being changed by other cookiesession commands, one after another, for over %v; run again when they are done (if no command is running, remove %s)", path, lockWait, lock)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
