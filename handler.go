@@ -56,6 +56,9 @@ type Manager struct {
 	foreignLogged atomic.Bool
 	// replacedLogged: the Manager dropped such a line to write its own.
 	replacedLogged atomic.Bool
+	// twoSavesLogged: the line dropped was one it wrote for another
+	// Session of the same response (Load called twice, each saved).
+	twoSavesLogged atomic.Bool
 	// domainLogged: a cookie's Domain did not match the request's host.
 	domainLogged atomic.Bool
 	// outsidePathLogged: a session was read on a path outside the cookie's.
@@ -210,7 +213,10 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // middleware's. So it does with any session of this Manager's in r's
 // context: in Options.Validate, the copy Validate is given (a second Load
 // there would run Validate again, without end), and one NewContext put
-// there.
+// there. Elsewhere each call returns a new session read from r's cookie:
+// call it once per request and pass the session on, since of two saved
+// into one response the later replaces the earlier's cookie (logged at
+// Warn).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	m.exists("Load")
 	if own := m.FromContext(r.Context()); own != nil {

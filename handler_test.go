@@ -1962,3 +1962,56 @@ func TestSaveAfterRequestEndedWarns(t *testing.T) {
 		t.Errorf("want one warning naming the path, got:\n%s", f.log)
 	}
 }
+
+// TestTwoLoadsSavedWarns: code ported from gorilla/sessions, whose
+// store.Get returns one session to every caller in a request, calls Load
+// in a helper (a flash) and again in the handler, and saves each. The
+// later save replaces the earlier one's line: a logout's Destroy is lost
+// and the user stays signed in. That is logged once at Warn, naming the
+// two Loads, not as a handler's own http.SetCookie; one session saved
+// twice is not logged.
+func TestTwoLoadsSavedWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	serve := func(h http.HandlerFunc) {
+		rec := httptest.NewRecorder()
+		h(rec, b.request("/"))
+		b.apply(t, rec.Result().Header)
+	}
+	save := func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session) {
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serve(func(w http.ResponseWriter, r *http.Request) { // login, saved twice
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		save(w, r, s)
+		s.AddFlash("welcome")
+		save(w, r, s)
+	})
+	if f.log.String() != "" || b.vals["session"] == "" {
+		t.Fatalf("login: cookies %v, log:\n%s", b.vals, f.log)
+	}
+	logout := func(w http.ResponseWriter, r *http.Request) {
+		s, _ := f.m.Load(r)
+		s.Destroy()
+		save(w, r, s)
+		flash, _ := f.m.Load(r) // a helper's own store.Get
+		flash.AddFlash("signed out")
+		save(w, r, flash)
+	}
+	for range 2 {
+		serve(logout)
+	}
+	if user, _ := f.userIn(b.vals["session"]); user != "ada" {
+		t.Fatalf("the last save wins, and keeps the user: got %v", user)
+	}
+	warns := f.log.lines("for another Session")
+	if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "call Load once per request") {
+		t.Errorf("want one Warn naming the two Loads, log:\n%s", f.log)
+	}
+	if f.log.lines("set the session's cookie itself") != nil {
+		t.Errorf("logged as the handler's own Set-Cookie:\n%s", f.log)
+	}
+}

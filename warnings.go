@@ -226,6 +226,10 @@ func (m *Manager) warnForeign(s *Session, h http.Header, r *http.Request) {
 // with its own: a handler's own logout, or an upstream's cookie, would
 // otherwise be lost without a word.
 func (m *Manager) warnReplaced(s *Session, line string) {
+	if m.wrote(line) {
+		m.warnTwoSaves(s, line)
+		return
+	}
 	if m.replacedLogged.Swap(true) {
 		return
 	}
