@@ -61,7 +61,7 @@
 //	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
 //	req.session.id                s.ID()
 //	req.session.cookie            s.ExpiresAt(), s.Lifetime, s.SetLifetime; the attributes are the Manager's Options
-//	req.session.regenerate()      s.Renew(): new id and creation time, values and Lifetime kept (Clear first drops the values)
+//	req.session.regenerate()      s.Destroy(), then store: new id, no old values, no Lifetime; s.Renew() keeps the values and Lifetime
 //	req.session.destroy()         s.Destroy(): every cookie chunk is expired; no clearCookie needed
 //	req.session.reload()          not needed: the session is this request's cookie; without the middleware, Manager.Load reads it again
 //	req.session.touch()           s.Touch(): forces a refresh

@@ -1069,6 +1069,37 @@ func TestExpressIdioms(t *testing.T) {
 			}
 		}
 	})
+	t.Run("regenerate drops the Lifetime", func(t *testing.T) {
+		// express's regenerate gives the next login the default cookie;
+		// Destroy does, where Clear then Renew keeps an earlier login's
+		// "remember me" for a login that sets a Lifetime only when ticked.
+		remember := cookiesession.Lifetime{MaxAge: 30 * 24 * time.Hour}
+		for _, destroy := range []bool{true, false} {
+			f := newFixture(t, cookiesession.Options{MaxLifetime: remember.MaxAge})
+			b := newClientCookies()
+			f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				mustSet(t, s, "user", "ada")
+				if err := s.SetLifetime(remember); err != nil {
+					t.Fatal(err)
+				}
+			})
+			f.serve(b, func(w http.ResponseWriter, r *http.Request) { // bob, box not ticked
+				s := sessionOf(t, r)
+				if destroy {
+					s.Destroy()
+				} else {
+					s.Clear()
+					s.Renew()
+				}
+				mustSet(t, s, "user", "bob")
+			})
+			rec := f.open(b.vals["session"])
+			if user, _ := rec.Values.Get("user"); user != "bob" || (rec.Lifetime == remember) == destroy {
+				t.Errorf("Destroy %v: user %v, Lifetime %+v; want bob, and ada's Lifetime only without Destroy", destroy, user, rec.Lifetime)
+			}
+		}
+	})
 	t.Run("save before redirect", func(t *testing.T) {
 		// The redirect carries the cookie; a Save before it sends it once.
 		for _, save := range []bool{false, true} {

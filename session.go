@@ -333,8 +333,9 @@ func (s *Session) Destroy() {
 
 // Renew gives the session a new id and a new creation time and keeps its
 // values and its Lifetime: call it when the user's privileges change, such as at login, to
-// defeat session fixation. express-session calls this regenerate. The
-// values kept are those of the cookie the browser brought, which someone
+// defeat session fixation. express-session's regenerate also drops the
+// values and the Lifetime, as Destroy then storing does. The values kept
+// are those of the cookie the browser brought, which someone
 // else may have planted: replace any that guard the user (a CSRF token),
 // or call Clear first.
 func (s *Session) Renew() {
