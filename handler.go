@@ -59,6 +59,9 @@ type Manager struct {
 	// twoSavesLogged: the line dropped was one it wrote for another
 	// Session of the same response (Load called twice, each saved).
 	twoSavesLogged atomic.Bool
+	// unsavedLogged: a session from Load outlived its request with a
+	// change or a rolling refresh that no save wrote.
+	unsavedLogged atomic.Bool
 	// domainLogged: a cookie's Domain did not match the request's host.
 	domainLogged atomic.Bool
 	// outsidePathLogged: a session was read on a path outside the cookie's.
@@ -216,7 +219,9 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // there. Elsewhere each call returns a new session read from r's cookie:
 // call it once per request and pass the session on, since of two saved
 // into one response the later replaces the earlier's cookie (logged at
-// Warn).
+// Warn). Save it before the handler writes: a session whose request
+// context ends with a change or a due rolling refresh unsaved is logged at
+// Warn (see Save).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	m.exists("Load")
 	if own := m.FromContext(r.Context()); own != nil {
@@ -228,6 +233,11 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	s.mu.Lock()
 	defer s.unlock() // writes what load logged
 	s.loadErr = m.load(r, s, m.opts.Now())
+	if ctx := r.Context(); ctx.Done() != nil && !m.unsavedLogged.Load() {
+		// net/http ends the context when the handler returns: a change
+		// still unsaved then never reaches the client.
+		context.AfterFunc(ctx, func() { m.warnUnsaved(s, r) })
+	}
 	return s, s.loadErr
 }
 

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -2013,5 +2014,78 @@ func TestTwoLoadsSavedWarns(t *testing.T) {
 	}
 	if f.log.lines("set the session's cookie itself") != nil {
 		t.Errorf("logged as the handler's own Set-Cookie:\n%s", f.log)
+	}
+}
+
+// TestUnsavedLoadWarns: without the middleware, a session from Load whose
+// request ends with a change no Save wrote (gorilla's Flashes without a
+// Save: the flash shows on every page), or with a rolling refresh no Save
+// wrote (a port that saves only on a change: the active user is signed
+// out at the idle deadline), is logged once at Warn when net/http ends the
+// request's context. A session saved after its last change, one only
+// read, and a refresh SkipRefresh declined are not logged.
+func TestUnsavedLoadWarns(t *testing.T) {
+	idle := cookiesession.Options{IdleTimeout: 30 * time.Minute}
+	read := func(s *cookiesession.Session) { _ = s.GetString("user") }
+	flashes := func(s *cookiesession.Session) { _ = s.Flashes() }
+	for _, tc := range []struct {
+		name   string
+		opts   cookiesession.Options
+		use    func(s *cookiesession.Session)
+		save   bool
+		unsave string // the unsaved attribute logged, or ""
+	}{
+		{"Flashes, no Save", cookiesession.Options{}, flashes, false, "unsaved=\"a change\""},
+		{"Flashes, then Save", cookiesession.Options{}, flashes, true, ""},
+		{"Destroy, no Save", cookiesession.Options{}, func(s *cookiesession.Session) { s.Destroy() }, false, "unsaved=\"a change\""},
+		{"read only", cookiesession.Options{}, read, false, ""},
+		{"refresh due, no Save", idle, read, false, "a rolling refresh"},
+		{"refresh due, Save", idle, read, true, ""},
+		{"SkipRefresh, no Save", idle, func(s *cookiesession.Session) { s.SkipRefresh(); read(s) }, false, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFixture(t, tc.opts)
+				b := newClientCookies()
+				serve := func(h func(w http.ResponseWriter, r *http.Request)) {
+					ctx, cancel := context.WithCancel(context.Background())
+					rec := httptest.NewRecorder()
+					h(rec, b.request("/inbox").WithContext(ctx))
+					cancel() // as net/http does when the handler returns
+					synctest.Wait()
+					b.apply(t, rec.Result().Header)
+				}
+				login := func(w http.ResponseWriter, r *http.Request) {
+					s, _ := f.m.Load(r)
+					mustSet(t, s, "user", "ada")
+					s.AddFlash("welcome")
+					if err := f.m.Save(w, r, s); err != nil {
+						t.Fatal(err)
+					}
+				}
+				page := func(w http.ResponseWriter, r *http.Request) {
+					s, _ := f.m.Load(r)
+					tc.use(s)
+					if tc.save {
+						if err := f.m.Save(w, r, s); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				serve(login)
+				for range 2 {
+					f.clock.Advance(20 * time.Minute) // less than half the idle window left
+					serve(page)
+				}
+				got := f.log.lines("left unsaved when its request ended")
+				switch {
+				case tc.unsave == "" && len(got) != 0:
+					t.Errorf("logged:\n%s", f.log)
+				case tc.unsave != "" && (len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], tc.unsave) ||
+					!strings.Contains(got[0], "path=/inbox") || !strings.Contains(got[0], "call Save(w, r, s)")):
+					t.Errorf("want one Warn with %s, the path and the fix; log:\n%s", tc.unsave, f.log)
+				}
+			})
+		})
 	}
 }

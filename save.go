@@ -34,7 +34,10 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // after the first Write or WriteHeader returns nil, and the cookie is lost.
 // One that writes a cookie after r's context has ended (the handler
 // returned, the client went away) is logged at Warn, once per Manager:
-// the middleware's own session needs no such guess. s must come from this
+// the middleware's own session needs no such guess. Call Save on every
+// request that uses a session from Load: one whose request context ends
+// with a change, or a due rolling refresh, that no save wrote is logged at
+// Warn, once per Manager. s must come from this
 // Manager, from its Load or its middleware: another Manager's session is
 // refused with an error and nothing is written (with stacked Managers,
 // FromContext returns the innermost one's; use Manager.FromContext).
@@ -63,6 +66,32 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		m.warnLateSave(r, s)
 	}
 	return err
+}
+
+// warnUnsaved logs, once per Manager, a session from Load whose request
+// ended with a change, or a rolling refresh, that no save wrote: gorilla's
+// Flashes needed a Save too, but code ported from a store that saves by
+// itself (or that saves only on a change) shows a flash again on every
+// page, or signs an active user out when IdleTimeout ends, without a word.
+func (m *Manager) warnUnsaved(s *Session, r *http.Request) {
+	s.lock()
+	defer s.unlock()
+	what := "a change"
+	switch {
+	case s.sent || m.unsavedLogged.Load():
+		return
+	case s.changed || s.renewed || s.destroyed || s.touched:
+	case m.refreshDue(s, s.start()):
+		what = "a rolling refresh (Options.IdleTimeout): the user is signed out at the idle deadline the client holds, however active"
+	default:
+		return
+	}
+	if m.unsavedLogged.Swap(true) {
+		return
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended; the client never got what it needed (logged once)",
+		slog.String("unsaved", what), slog.String("path", urlPath(r)),
+		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body; or serve with Manager.Handler, which saves by itself"))
 }
 
 // wrote reports whether line, a Set-Cookie line for one of the Manager's
