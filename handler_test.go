@@ -2039,7 +2039,7 @@ func TestUnsavedLoadWarns(t *testing.T) {
 		{"Flashes, then Save", cookiesession.Options{}, flashes, true, ""},
 		{"Destroy, no Save", cookiesession.Options{}, func(s *cookiesession.Session) { s.Destroy() }, false, "unsaved=\"a change\""},
 		{"read only", cookiesession.Options{}, read, false, ""},
-		{"refresh due, no Save", idle, read, false, "a rolling refresh"},
+		{"refresh due, no Save", idle, read, false, "a due rolling refresh"},
 		{"refresh due, Save", idle, read, true, ""},
 		{"SkipRefresh, no Save", idle, func(s *cookiesession.Session) { s.SkipRefresh(); read(s) }, false, ""},
 	} {

@@ -82,7 +82,7 @@ func (m *Manager) warnUnsaved(s *Session, r *http.Request) {
 		return
 	case s.changed || s.renewed || s.destroyed || s.touched:
 	case m.refreshDue(s, s.start()):
-		what = "a rolling refresh (Options.IdleTimeout): the user is signed out at the idle deadline the client holds, however active"
+		what = "a due rolling refresh (Options.IdleTimeout): unless another Session of this request saved it, the client keeps its idle deadline, and the user is signed out then however active"
 	default:
 		return
 	}
@@ -91,7 +91,7 @@ func (m *Manager) warnUnsaved(s *Session, r *http.Request) {
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended; the client never got what it needed (logged once)",
 		slog.String("unsaved", what), slog.String("path", urlPath(r)),
-		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body; or serve with Manager.Handler, which saves by itself"))
+		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body, and call Load once per request, passing that session on; or serve with Manager.Handler, which saves by itself"))
 }
 
 // wrote reports whether line, a Set-Cookie line for one of the Manager's
