@@ -233,9 +233,11 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	s.mu.Lock()
 	defer s.unlock() // writes what load logged
 	s.loadErr = m.load(r, s, m.opts.Now())
-	if ctx := r.Context(); ctx.Done() != nil && !m.unsavedLogged.Load() {
-		// net/http ends the context when the handler returns: a change
-		// still unsaved then never reaches the client.
+	if ctx := r.Context(); !m.unsavedLogged.Load() && ctx.Value(http.ServerContextKey) != nil && ctx.Done() != nil {
+		// net/http's Server ends the context when the handler returns: a
+		// change still unsaved then never reaches the client. Another
+		// server's context (fasthttpadaptor's RequestCtx) may end only at
+		// shutdown, and would hold a goroutine per request until then.
 		context.AfterFunc(ctx, func() { m.warnUnsaved(s, r) })
 	}
 	return s, s.loadErr

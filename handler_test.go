@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -2048,10 +2049,12 @@ func TestUnsavedLoadWarns(t *testing.T) {
 				f := newFixture(t, tc.opts)
 				b := newClientCookies()
 				serve := func(h func(w http.ResponseWriter, r *http.Request)) {
-					ctx, cancel := context.WithCancel(context.Background())
+					// A net/http Server's request context, which it ends
+					// when the handler returns.
+					ctx, cancel := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
 					rec := httptest.NewRecorder()
 					h(rec, b.request("/inbox").WithContext(ctx))
-					cancel() // as net/http does when the handler returns
+					cancel()
 					synctest.Wait()
 					b.apply(t, rec.Result().Header)
 				}
@@ -2087,5 +2090,32 @@ func TestUnsavedLoadWarns(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// shutdownContext is a request context that ends only when its server
+// shuts down, as fasthttpadaptor's *fasthttp.RequestCtx does.
+type shutdownContext struct {
+	context.Context
+	done chan struct{}
+}
+
+func (c shutdownContext) Done() <-chan struct{} { return c.done }
+
+// TestUnsavedWatchNeedsServerContext: Load watches only a net/http
+// Server's request context, which ends with the handler. Watching one
+// that ends at shutdown would hold a goroutine per request until then.
+func TestUnsavedWatchNeedsServerContext(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	ctx := shutdownContext{Context: context.Background(), done: make(chan struct{})}
+	defer close(ctx.done)
+	r := newClientCookies().request("/").WithContext(ctx)
+	before := runtime.NumGoroutine()
+	for range 200 {
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+	}
+	if grown := runtime.NumGoroutine() - before; grown > 100 {
+		t.Errorf("%d goroutines more after 200 Loads on a context that ends at shutdown", grown)
 	}
 }
