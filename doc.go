@@ -93,7 +93,9 @@
 // or Touch was called, a rolling refresh is due, the cookie was
 // sealed under a key that is no longer primary, the request's cookie was
 // refused and must be cleared, or the request carried a cookie of
-// Options.Retired, which is expired. A session that never held a value
+// Options.Retired, which is expired (and, when its entry sets Carry and
+// the request carried no cookie of the Manager's names, whose session the
+// response writes under the Manager's Name). A session that never held a value
 // sets no cookie (it may still expire a refused or retired one).
 //
 // A rolling refresh is due when less than RefreshThreshold of IdleTimeout

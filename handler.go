@@ -81,6 +81,9 @@ type Manager struct {
 	aboveChunksLogged atomic.Bool
 	// tooLongLogged: a cookie was longer than the chunks hold.
 	tooLongLogged atomic.Bool
+	// carryTooLongLogged: a retired cookie to carry held a token longer
+	// than the Manager's cookies hold.
+	carryTooLongLogged atomic.Bool
 	// retiredLiveLogged: a retired cookie of another Name held a session
 	// begun after started (Unix seconds: when New ran).
 	retiredLiveLogged atomic.Bool
@@ -191,7 +194,15 @@ func (m *Manager) SetMaxLifetime(d time.Duration) error {
 	if err := wholeSeconds("SetMaxLifetime", d); err != nil {
 		return err
 	}
-	return m.codec.setMaxLifetime(d)
+	if err := m.codec.setMaxLifetime(d); err != nil {
+		return err
+	}
+	for _, b := range m.retiredBases {
+		if b.carry != nil {
+			_ = b.carry.setMaxLifetime(d) // the same check passed above
+		}
+	}
+	return nil
 }
 
 // FromContext returns this Manager's session in ctx: the one its
@@ -258,6 +269,11 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		}
 	}
 	if s.chunksSent == 0 {
+		// No cookie of ours: a retired one may hold the session (only
+		// then, so a request without one costs nothing more).
+		if s.retired {
+			m.carry(r, s, now)
+		}
 		return nil
 	}
 	var rec Record

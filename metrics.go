@@ -41,6 +41,11 @@ type Metrics struct {
 	Written  uint64 `json:"written"`
 	Cleared  uint64 `json:"cleared"`
 	TooLarge uint64 `json:"too_large"`
+	// Carried counts the sessions opened from a retired cookie of another
+	// Name (RetiredCookie.Carry), each also counted under Opened and, once
+	// its response writes it under the Manager's Name, under Written. It
+	// grows while users who last came before a rename come back.
+	Carried uint64 `json:"carried"`
 	// Dropped counts the responses that set a cookie browsers drop, by
 	// reason: "plain_http" (Secure, in answer to a request with no sign
 	// of HTTPS, to localhost only from a WebKit browser; behind a proxy
@@ -114,6 +119,7 @@ type stats struct {
 	refused                              [refusals]atomic.Uint64
 	dropped                              [drops]atomic.Uint64
 	resealed, written, cleared, tooLarge atomic.Uint64
+	carried                              atomic.Uint64
 
 	openedMu sync.Mutex // serializes adding a key id to opened
 	opened   atomic.Pointer[[]openCount]
@@ -198,6 +204,7 @@ func (m *Manager) Metrics() Metrics {
 		Written:  st.written.Load(),
 		Cleared:  st.cleared.Load(),
 		TooLarge: st.tooLarge.Load(),
+		Carried:  st.carried.Load(),
 	}
 	if opened := st.opened.Load(); opened != nil {
 		for _, c := range *opened {

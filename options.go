@@ -139,6 +139,10 @@ type Options struct {
 	// that once at Warn. A request that carries a chunk of an entry's Name
 	// above every entry's MaxChunks for it (the earlier configuration
 	// wrote more) is also logged once at Warn, with the entry to fix.
+	// An entry of another Name with Carry (RetiredCookie.Carry) keeps
+	// the users of a renamed cookie signed in: a request without a
+	// cookie of the Manager's names has its session opened from that
+	// one, and written under Name.
 	// Keep an entry for MaxAge
 	// (MaxLifetime, if sessions set their own) after the change; see
 	// README, "Changing cookie settings on a live fleet".

@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"iter"
 	"log/slog"
+	"math/bits"
 	"net/http"
 	"net/textproto"
 	"slices"
@@ -25,12 +26,33 @@ import (
 // cookie "session" on Path /app, host-only, in one chunk. A Manager of
 // another Name needs the Name said: an entry without one could mean the
 // old default "session" or the Manager's own name, and New refuses it.
+//
+// Carry keeps the users of a renamed cookie signed in (Name "session" to
+// "__Host-session"): a request that carries no cookie of the Manager's
+// names but carries this one, all its chunks up to MaxChunks, has its
+// session opened from it, under the Manager's key ring with this Name as
+// the token's bound name, and with every check of an ordinary open
+// (expiry, idle deadline, the session's own Lifetime, MaxLifetime,
+// Validate). The session keeps its id, creation time, deadline, values
+// and Lifetime; the response writes it under the Manager's Name, even
+// when the handler only reads it, and expires this cookie. A token that
+// does not open, or is longer than the Manager's cookies hold (logged at
+// Warn once), is not carried: the request gets a new session. A request
+// that carries a cookie of the Manager's own names never looks at this
+// one, whether its own opens or not. A session is carried only while the
+// entry stays; keep it for MaxAge (MaxLifetime, if sessions set their
+// own). Carrying trusts the old cookie as the Manager trusts its own: a
+// cookie of the old name that another host of the site set (cookie
+// tossing; see the package documentation) is carried too, so a rename
+// made to stop tossing must not set Carry. New refuses Carry on an entry
+// of the Manager's own Name, whose cookies open as the session's own.
 type RetiredCookie struct {
 	Name        string // default "session", for a Manager of that Name
 	Path        string // default "/"
 	Domain      string // default none: host-only
 	Partitioned bool
-	MaxChunks   int // default 1
+	MaxChunks   int  // default 1
+	Carry       bool // open the session from this cookie of another Name
 }
 
 // retire renders the lines that expire every cookie of opts.Retired that
@@ -51,6 +73,9 @@ func (m *Manager) retire(opts *Options) error {
 		setDefault(&rc.MaxChunks, 1)
 		if err := m.checkRetired(opts, rc); err != nil {
 			return fmt.Errorf("cookiesession: Options.Retired[%d]: %w", i, err)
+		}
+		if rc.Carry && rc.Name == opts.Name {
+			return fmt.Errorf("cookiesession: Options.Retired[%d] sets Carry on a cookie of the Manager's own Name %q: such a cookie already opens as the session's own, and the entry only expires it; Carry is for a cookie of another Name (a rename)", i, rc.Name)
 		}
 		own := rc.Path == opts.Path && sameDomain(rc.Domain, opts.Domain) && rc.Partitioned == opts.Partitioned
 		before, repeats := len(m.retiredLines), false
@@ -73,10 +98,15 @@ func (m *Manager) retire(opts *Options) error {
 				m.retiredNames = append(m.retiredNames, name)
 			}
 		}
-		if b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == rc.Name }); b < 0 {
+		b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == rc.Name })
+		if b < 0 {
+			b = len(m.retiredBases)
 			m.retiredBases = append(m.retiredBases, retiredBase{name: rc.Name, entry: i, maxChunks: rc.MaxChunks})
 		} else if rc.MaxChunks > m.retiredBases[b].maxChunks {
-			m.retiredBases[b] = retiredBase{name: rc.Name, entry: i, maxChunks: rc.MaxChunks}
+			m.retiredBases[b].entry, m.retiredBases[b].maxChunks = i, rc.MaxChunks
+		}
+		if rc.Carry {
+			m.retiredBases[b].carryChunks = max(m.retiredBases[b].carryChunks, rc.MaxChunks)
 		}
 		if len(m.retiredLines) == before && repeats {
 			return fmt.Errorf("cookiesession: Options.Retired[%d] lists only cookies an earlier entry lists (%q on Path %q): remove it", i, rc.Name, rc.Path)
@@ -85,6 +115,10 @@ func (m *Manager) retire(opts *Options) error {
 			return fmt.Errorf("cookiesession: Options.Retired[%d] is the Manager's own cookie %q (same Path, Domain and Partitioned, no more chunks than MaxChunks %d): list the Name, Path, Domain, Partitioned or MaxChunks the earlier configuration had",
 				i, rc.Name, opts.MaxChunks)
 		}
+	}
+	room := 0 // the token length the Manager's cookies hold
+	for _, c := range m.caps {
+		room += c
 	}
 	for i, b := range m.retiredBases {
 		if b.name == opts.Name {
@@ -97,6 +131,16 @@ func (m *Manager) retire(opts *Options) error {
 			return err
 		}
 		m.retiredBases[i].codec = codec
+		if b.carryChunks > 0 {
+			// The Manager's own limits, and its cookies' room: a longer
+			// token would open here and fail to fit when written.
+			carry, err := NewCodec(m.ring, CodecOptions{Name: b.name, MaxAge: opts.MaxAge, IdleTimeout: opts.IdleTimeout,
+				MaxLifetime: opts.MaxLifetime, MaxTokenLen: room})
+			if err != nil {
+				return err
+			}
+			m.retiredBases[i].carry = carry
+		}
 	}
 	if m.retiredLines != nil {
 		m.answered.seed, m.answered.seen = maphash.MakeSeed(), map[uint64]uint64{}
@@ -178,6 +222,10 @@ type retiredBase struct {
 	entry     int
 	maxChunks int
 	codec     *Codec // for a Name other than the Manager's: see warnRetiredLive
+	// carryChunks is the most MaxChunks of the entries of this Name that
+	// set Carry (0: none), and carry their codec: see carry.
+	carryChunks int
+	carry       *Codec
 }
 
 // staleChunk returns the retiredBase of which name, a cookie name that
@@ -402,4 +450,110 @@ func (m *Manager) warnRetiredLive(s *Session, r *http.Request, now time.Time) {
 			slog.String("fix", "finish the rollout; for a Name change, ship the new Name without this Retired entry, and add the entry in a later deployment, once no instance writes the old Name (README, \"Changing cookie settings on a live fleet\")"))
 		return
 	}
+}
+
+// carry opens into s, for a request that carries no cookie of the
+// Manager's names and a retired one (s.retired), the session of a
+// retired cookie whose entry sets Carry (RetiredCookie.Carry), as load
+// opens the Manager's own: under its ring, with the retired Name bound,
+// and through Validate. The first that opens is the session; s stays new
+// if none does. Why a token was not carried is logged at Debug, and one
+// longer than the Manager's cookies hold at Warn, once.
+func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
+	for i := range m.retiredBases {
+		b := &m.retiredBases[i]
+		if b.carry == nil {
+			continue
+		}
+		token, err := retiredToken(r.Header["Cookie"], b)
+		if token == "" && err == nil {
+			continue // none of this Name's chunks
+		}
+		var rec Record
+		if err == nil {
+			err = b.carry.open(token, now, &rec)
+		}
+		if err == nil {
+			s.adopt(&rec)
+			maxAge, _ := m.codec.limits(&rec.Lifetime)
+			s.expires = min(s.expires, s.created+maxAge)
+			err = m.validate(r, s)
+		}
+		if err == nil {
+			m.stats.open(rec.KeyID)
+			m.stats.carried.Add(1)
+			return
+		}
+		s.reset(now)
+		if te, ok := err.(*TokenError); ok && te.long > 0 {
+			m.warnCarryTooLong(s, r, b, te.long)
+		}
+		s.log(r.Context(), slog.LevelDebug, "cookiesession: a retired cookie was not carried: the request gets a new session",
+			slog.String("cookie", b.name), slog.String("error", err.Error()), slog.String("path", urlPath(r)))
+	}
+}
+
+// retiredToken joins the chunks of b's Name that the Cookie lines carry,
+// up to b.carryChunks, as readToken joins the Manager's (FORMAT.md section
+// 5, steps 1 to 4): the first cookie of each chunk name, in index order,
+// with no chunk missing below the highest, within b.carry's token limit.
+// It returns "" and no error for none. A second value of a chunk name is
+// an error: no request tells which one the browser's own is, and one
+// tossed by another host would be carried.
+func retiredToken(lines []string, b *retiredBase) (string, error) {
+	values := make([]string, b.carryChunks)
+	var present uint64 // bit i: chunk i was sent
+	total := 0
+	for name, value := range requestCookies(lines) {
+		i := 0
+		if name != b.name {
+			suffix, ok := strings.CutPrefix(name, b.name+".")
+			if i = chunkNumber(suffix); !ok || i < 1 || i >= len(values) {
+				continue
+			}
+		}
+		value = unquote(value)
+		switch {
+		case present&(1<<i) == 0:
+			present |= 1 << i
+			values[i] = value
+			total += len(value)
+		case value != values[i]:
+			return "", invalid(0, "two cookies %s with different values", chunkName(b.name, i))
+		}
+	}
+	if present == 0 {
+		return "", nil
+	}
+	if present&(present+1) != 0 {
+		return "", invalid(0, "cookie %s present but a chunk below it missing", chunkName(b.name, bits.Len64(present)-1))
+	}
+	if total > b.carry.maxLen {
+		err := invalid(0, "retired cookie chunks of %d bytes exceed the %d the Manager's cookies hold", total, b.carry.maxLen)
+		err.long = total
+		return "", err
+	}
+	return strings.Join(values[:bits.Len64(present)], ""), nil
+}
+
+// warnCarryTooLong logs, once per Manager, a retired cookie whose entry
+// sets Carry that holds a token longer than the Manager's cookies hold:
+// the session would not fit when written under the Manager's Name, so it
+// is not carried, and its user signs in again.
+func (m *Manager) warnCarryTooLong(s *Session, r *http.Request, b *retiredBase, n int) {
+	if m.carryTooLongLogged.Load() || m.carryTooLongLogged.Swap(true) {
+		return
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a retired cookie whose Options.Retired entry sets Carry holds a session longer than the Manager's cookies hold (MaxCookieSize and MaxChunks, less the longer names): it is not carried, and its user gets a new session (logged once)",
+		slog.String("cookie", b.name), slog.Int("bytes", n), slog.Int("limit", b.carry.maxLen), slog.String("path", urlPath(r)),
+		slog.String("fix", fmt.Sprintf("raise Options.MaxChunks (now %d) so that the sessions the earlier configuration wrote fit under the new Name", len(m.names))))
+}
+
+// carriedUnwritten reports whether s was carried from a retired cookie
+// (Manager.carry) and its cookie under the Manager's Name is not written
+// yet: it opened, beside a retired cookie, from no cookie of the
+// Manager's names, and no save has written lines. Nothing else opens a
+// session without one of those cookies, and a save sets lines.
+func (s *Session) carriedUnwritten() bool {
+	return s.retired && s.loaded && s.chunksSent == 0 && s.lines == nil
 }

@@ -421,6 +421,11 @@ func TestRetiredOptions(t *testing.T) {
 		// moved? New does not guess.
 		{opts: cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Path: "/app"}}}, err: `Options.Retired[0] has no Name, and this Manager's is "sid": say Name: "sid"`},
 		{opts: cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Name: "sid", Path: "/app"}, {Name: "session"}}}},
+		// Carry is for a rename: a cookie of the Manager's own Name opens
+		// as its own already.
+		{opts: cookiesession.Options{Path: "/app", Retired: []cookiesession.RetiredCookie{{Carry: true}}}, err: `Options.Retired[0] sets Carry on a cookie of the Manager's own Name "session"`},
+		{opts: cookiesession.Options{Name: "sid", MaxChunks: 2, Retired: []cookiesession.RetiredCookie{{Name: "sid", MaxChunks: 3, Carry: true}}}, err: "Carry is for a cookie of another Name"},
+		{opts: cookiesession.Options{Name: "__Host-session", Retired: []cookiesession.RetiredCookie{{Name: "session", MaxChunks: 2, Carry: true}}}},
 	} {
 		_, err := cookiesession.New(ring, tc.opts)
 		switch {

@@ -83,6 +83,8 @@ func (m *Manager) warnUnsaved(s *Session, r *http.Request) {
 	case s.changed || s.renewed || s.destroyed || s.touched:
 	case m.refreshDue(s, s.start()):
 		what = "a due rolling refresh (Options.IdleTimeout): unless another Session of this request saved it, the client keeps its idle deadline, and the user is signed out then however active"
+	case s.carriedUnwritten():
+		what = "a session carried from a retired cookie (RetiredCookie.Carry): unless another Session of this request saved it, the client never gets it under the Manager's Name, and the user is signed out once the Retired entry is removed"
 	default:
 		return
 	}
@@ -216,8 +218,8 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	// start, so a session cannot expire between the two.
 	now := s.start()
 	switch act := m.action(s, r, now); act {
-	case actionWrite, actionRekey:
-		err := m.write(h, s, now, act == actionRekey, buf)
+	case actionWrite, actionRekey, actionCarry:
+		err := m.write(h, s, now, act, buf)
 		if errors.Is(err, ErrExpired) {
 			m.clear(h, s, buf) // the session ended: end the cookie, not the response
 			err = nil
@@ -308,12 +310,14 @@ const (
 	actionNone  action = iota
 	actionWrite        // seal the session with a new deadline
 	actionRekey        // re-seal under the primary key, keeping the deadline
+	actionCarry        // write a session carried from a retired cookie, keeping the deadline
 	actionClear        // expire the client's cookies
 )
 
 // action applies the rules for when Set-Cookie is sent: only on a change,
-// Renew, Destroy, Touch, a due refresh, a token under an old key, or to
-// clear a refused or emptied cookie. A session that never held a value
+// Renew, Destroy, Touch, a due refresh, a token under an old key, a
+// session carried from a retired cookie, or to clear a refused or emptied
+// cookie. A session that never held a value
 // sends nothing. r is the request answered, if known (see outsidePath).
 func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 	empty := s.values.Len() == 0
@@ -335,6 +339,10 @@ func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 		// which this response expires, moves to the current attributes
 		// (unless that cookie came back after such an answer: see visit).
 		return actionWrite
+	case s.carriedUnwritten():
+		// Opened from a retired cookie of another Name, which this
+		// response expires: the client gets it under the Manager's.
+		return actionCarry
 	case s.loaded && s.keyID != m.ring.primaryAt(now) && !m.incoming(s.keyID, now):
 		return actionRekey
 	}
@@ -374,15 +382,16 @@ func (m *Manager) refreshDue(s *Session, now time.Time) bool {
 	return left < threshold && m.codec.expiry(time.Unix(s.created, 0), now, &s.lifetime).After(expires)
 }
 
-// write seals the session and sets its cookies. A re-key keeps the
-// token's deadline, and so does a change made by a request that called
+// write seals the session and sets its cookies, for act: a write, a
+// re-key or a carry. A re-key keeps the token's deadline, as a carry
+// does, and so does a change made by a request that called
 // SkipRefresh (but never past what the session's lifetime now allows);
 // anything else recomputes it. A session that came under an incoming key
 // is sealed under that key again.
-func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, buf *headerBuf) error {
+func (m *Manager) write(h http.Header, s *Session, now time.Time, act action, buf *headerBuf) error {
 	rec := Record{ID: s.ensureID(), Created: time.Unix(s.created, 0), Values: s.values, Lifetime: s.lifetime}
 	switch {
-	case rekey:
+	case act != actionWrite:
 		rec.Expires = unixTime(s.expires)
 	case s.skipRefresh && !s.touched && s.expires != 0:
 		// A polling request that stores something is still not the user's
@@ -432,7 +441,7 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, rekey bool, bu
 	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)
 	}
-	if rekey {
+	if act == actionRekey {
 		m.stats.resealed.Add(1)
 	}
 	if s.loaded && !s.isNew && rec.KeyID != s.keyID {
