@@ -12,6 +12,7 @@
 //	myapp_cookiesession_written_total               tokens sealed into a response
 //	myapp_cookiesession_cleared_total               responses that expired the client's cookies
 //	myapp_cookiesession_too_large_total             sessions that did not fit
+//	myapp_cookiesession_carried_total               sessions opened from a retired cookie of another name (RetiredCookie.Carry)
 //	myapp_cookiesession_dropped_total{reason}       responses setting a cookie browsers drop: plain_http, domain, cross_site
 //	myapp_cookiesession_key_info{key_id,primary,promote_at,fingerprint}  1 for each key the ring holds
 //	myapp_cookiesession_keyring_reload_failures_total  failed reloads of the ring from its file
@@ -53,6 +54,7 @@ type collector struct {
 
 	opened, refused, unknownKeyIDs, keyInfo       *prometheus.Desc
 	resealed, written, cleared, tooLarge, dropped *prometheus.Desc
+	carried                                       *prometheus.Desc
 
 	reloadFailures, reloadSuccessful, reloadSuccessTime *prometheus.Desc
 }
@@ -79,6 +81,7 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 		cleared:  desc("cleared_total", "Responses that expired the client's session cookies."),
 		tooLarge: desc("too_large_total", "Sessions that did not fit the cookie size limit."),
 		dropped:  desc("dropped_total", "Responses that set a session cookie browsers drop, by reason.", "reason"),
+		carried:  desc("carried_total", "Sessions opened from a retired cookie of another name (RetiredCookie.Carry) and written under this one."),
 		keyInfo: desc("key_info", "Each key of the running ring (never its secret): 1, with whether it is the primary, its scheduled promotion and its secret's fingerprint.",
 			"key_id", "primary", "promote_at", "fingerprint"),
 		reloadFailures:    desc("keyring_reload_failures_total", "Reloads of the key ring from its file that failed, each retry counted."),
@@ -88,7 +91,7 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.opened, c.refused, c.unknownKeyIDs, c.resealed, c.written, c.cleared, c.tooLarge, c.dropped, c.keyInfo,
+	for _, d := range []*prometheus.Desc{c.opened, c.refused, c.unknownKeyIDs, c.resealed, c.written, c.cleared, c.tooLarge, c.dropped, c.carried, c.keyInfo,
 		c.reloadFailures, c.reloadSuccessful, c.reloadSuccessTime} {
 		ch <- d
 	}
@@ -109,6 +112,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.written, snap.Written)
 	counter(c.cleared, snap.Cleared)
 	counter(c.tooLarge, snap.TooLarge)
+	counter(c.carried, snap.Carried)
 	for reason, n := range snap.Dropped {
 		counter(c.dropped, n, reason)
 	}

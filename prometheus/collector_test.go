@@ -118,6 +118,9 @@ func TestCollector(t *testing.T) {
 	}
 
 	const want = `
+# HELP app_cookiesession_carried_total Sessions opened from a retired cookie of another name (RetiredCookie.Carry) and written under this one.
+# TYPE app_cookiesession_carried_total counter
+app_cookiesession_carried_total{cookie="sid"} 0
 # HELP app_cookiesession_cleared_total Responses that expired the client's session cookies.
 # TYPE app_cookiesession_cleared_total counter
 app_cookiesession_cleared_total{cookie="sid"} 1
@@ -166,6 +169,48 @@ app_cookiesession_written_total{cookie="sid"} 2
 	}
 	if problems, err := testutil.CollectAndLint(c); err != nil || len(problems) > 0 {
 		t.Errorf("lint: %v %+v", err, problems)
+	}
+}
+
+// TestCollectorCarried: a session carried from a retired cookie of
+// another name (RetiredCookie.Carry) counts in carried_total, once: the
+// request after reads the new cookie.
+func TestCollectorCarried(t *testing.T) {
+	ring, err := cookiesession.NewKeyRing(key(t, 0x0a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(ring, cookiesession.Options{Name: "__Host-sid", Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Retired: []cookiesession.RetiredCookie{{Name: "sid", Carry: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, cookiesession.FromContext(r.Context()).GetString("user"))
+	}))
+	_, h2 := server(t, ring, "sid")
+	_, old := request(t, h2, "/set", "", "sid")
+	req := httptest.NewRequest("GET", "/get", nil)
+	req.Header.Set("Cookie", "sid="+old)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var carried string
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == "__Host-sid" {
+			carried = c.Value
+		}
+	}
+	if rec.Body.String() != "ada" || carried == "" {
+		t.Fatalf("the session under sid: %q, __Host-sid %q; want ada, written under __Host-sid", rec.Body.String(), carried)
+	}
+	request(t, h, "/get", carried, "__Host-sid")
+	const want = `
+# HELP app_cookiesession_carried_total Sessions opened from a retired cookie of another name (RetiredCookie.Carry) and written under this one.
+# TYPE app_cookiesession_carried_total counter
+app_cookiesession_carried_total{cookie="__Host-sid"} 1
+`
+	if err := testutil.CollectAndCompare(NewCollector(m, "app"), strings.NewReader(want), "app_cookiesession_carried_total"); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -355,8 +400,8 @@ func TestReadmeDocumentsEveryMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(families) != 12 {
-		t.Errorf("%d metrics gathered, want all 12", len(families))
+	if len(families) != 13 {
+		t.Errorf("%d metrics gathered, want all 13", len(families))
 	}
 	for _, f := range families {
 		row := rowOf(f.GetName())
