@@ -427,8 +427,9 @@ func (m *Manager) warnRetiredBack(s *Session, r *http.Request, name string) {
 // an instance of the earlier configuration still writes that cookie (a
 // rolling deployment of a Name change, with Options.Retired shipped in
 // it). The line that expires it signs the user out there, and each side
-// signs the user out of the other's session until the rollout ends. Only
-// a token in one cookie is opened, and only until this has logged.
+// signs the user out of the other's session until the rollout ends (an
+// entry with Carry: see warnCarriedLive). Only a token in one cookie is
+// opened, and only until this has logged.
 func (m *Manager) warnRetiredLive(s *Session, r *http.Request, now time.Time) {
 	if m.retiredLiveLogged.Load() {
 		return
@@ -443,6 +444,10 @@ func (m *Manager) warnRetiredLive(s *Session, r *http.Request, now time.Time) {
 			continue
 		}
 		if m.retiredLiveLogged.Swap(true) {
+			return
+		}
+		if m.retiredBases[b].carry != nil {
+			m.warnCarriedLive(s, r, &m.retiredBases[b])
 			return
 		}
 		s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a cookie that Options.Retired lists, holding a session that began after this Manager started: an instance of the earlier configuration writes it (a rolling deployment), and the line that expires it signs the user out there, so each side signs the user out of the other's session until the rollout ends (logged once)",
@@ -556,4 +561,15 @@ func (m *Manager) warnCarryTooLong(s *Session, r *http.Request, b *retiredBase, 
 // session without one of those cookies, and a save sets lines.
 func (s *Session) carriedUnwritten() bool {
 	return s.retired && s.loaded && s.chunksSent == 0 && s.lines == nil
+}
+
+// warnCarriedLive is warnRetiredLive's line for a retired Name whose
+// entry sets Carry: the session is carried here, and the instance that
+// wrote the cookie, unless it carries the Manager's Name back, signs the
+// user out when it next serves them, and loses what they do there
+// (TestRollingDeployment, "Name, carried").
+func (m *Manager) warnCarriedLive(s *Session, r *http.Request, b *retiredBase) {
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: the request carried a cookie that Options.Retired lists with Carry, holding a session that began after this Manager started: another instance writes it (a rolling deployment of a Name change); the session is carried here, and its cookie expired, so an instance that does not read this Manager's Name signs the user out when it next serves them, and what they do there is lost at their next request here, until the rollout ends (logged once)",
+		slog.String("cookie", b.name), slog.String("retired", fmt.Sprintf("Options.Retired[%d]", b.entry)), slog.String("path", urlPath(r)),
+		slog.String("fix", fmt.Sprintf("finish the rollout; if the instances that write %q do not carry this Manager's cookie back already, give them Retired: []cookiesession.RetiredCookie{{Name: %q, MaxChunks: %d, Carry: true}} and deploy that before this configuration (README, \"Changing cookie settings on a live fleet\")", b.name, m.opts.Name, len(m.names))))
 }

@@ -193,6 +193,23 @@ func TestRollingDeployment(t *testing.T) {
 			want:    []string{"O alice/ session", "N / -session", "N alice/ -session,sid", "O / ", "O alice/ session", "N alice/ -session", "O / ", "N alice/ ", "N / -sid,-session", "N / "},
 			newWarn: []string{"began after this Manager started"},
 		},
+		// Carry: the new side carries the old side's session (alice stays
+		// signed in there), and expires its cookie, so the old side, which
+		// does not read sid, sees her signed out after each visit to the
+		// new side; what she does there (b) is lost at the next new
+		// request, whose own cookie wins.
+		{name: "Name, carried", old: cookiesession.Options{}, new: cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Name: "session", Carry: true}}},
+			want:    []string{"O alice/ session", "N alice/ -session,sid", "O / ", "N alice/a -session,sid", "O / ", "O /b session", "N alice/a -session", "O / ", "N alice/a ", "N alice/a ", "N / -sid,-session", "N / "},
+			newWarn: []string{"lists with Carry|another instance writes it|cookie=session|give them Retired|MaxChunks: 1, Carry: true}}"},
+		},
+		// Each side carries the other's cookie (the old one deployed first
+		// with an entry for the new Name): signed in throughout, nothing
+		// lost; each request that changes sides writes the cookie again.
+		{name: "Name, carried both ways", old: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Name: "sid", Carry: true}}}, new: cookiesession.Options{Name: "sid", Retired: []cookiesession.RetiredCookie{{Name: "session", Carry: true}}},
+			want:    []string{"O alice/ -sid,session", "N alice/ -session,sid", "O alice/ -sid,session", "N alice/a -session,sid", "O alice/a -sid,session", "O alice/ab -sid,session", "N alice/ab -session,sid", "O alice/ab -sid,session", "N alice/ab -session,sid", "N alice/ab ", "N / -sid,-session", "N / "},
+			oldWarn: []string{"lists with Carry|cookie=sid"},
+			newWarn: []string{"lists with Carry|cookie=session"},
+		},
 		// Without Retired, the old cookie hides changes and outlives the
 		// logout, which leaves alice signed in; warnShadowed names Retired.
 		{name: "Path / to /app", old: cookiesession.Options{}, new: cookiesession.Options{Path: "/app"},
