@@ -143,7 +143,7 @@ func (m *Manager) retire(opts *Options) error {
 		}
 	}
 	if m.retiredLines != nil {
-		m.answered.seed, m.answered.seen = maphash.MakeSeed(), map[uint64]uint64{}
+		m.answered.seed, m.answered.seen, m.answered.back = maphash.MakeSeed(), map[uint64]uint64{}, map[uint64]struct{}{}
 	}
 	m.lineNames = m.names
 	if len(m.retiredNames) > 0 {
@@ -343,10 +343,14 @@ type retiredSeen struct {
 // cookie by itself (its MaxAge passed, a browser-session cookie at exit).
 // The memo holds fingerprints only, at most maxRetiredAnswers: a full memo
 // starts over, which costs a client caught in such a loop one more answer.
+// It also holds the cookies proven so (back): a session carried from one
+// (RetiredCookie.Carry) would outlive every logout, so none is carried
+// from it again.
 type retiredMemo struct {
 	mu   sync.Mutex
 	seed maphash.Seed
-	seen map[uint64]uint64 // a retired cookie's fingerprint: the request's
+	seen map[uint64]uint64   // a retired cookie's fingerprint: the request's
+	back map[uint64]struct{} // the fingerprints of those that came back
 }
 
 const maxRetiredAnswers = 4096
@@ -365,12 +369,7 @@ func (m *Manager) visit(r *http.Request, shadowed bool) *retiredVisit {
 		if !retired && m.chunkIndex(name) < 0 {
 			continue
 		}
-		var h maphash.Hash
-		h.SetSeed(m.answered.seed)
-		h.WriteString(name)
-		h.WriteByte('=')
-		h.WriteString(unquote(value))
-		fp := h.Sum64()
+		fp := m.answered.fingerprint(name, value)
 		v.all += fp
 		v.ours = v.ours || !retired
 		if (retired || own) && len(v.cookies) < maxVisited {
@@ -387,13 +386,36 @@ func (m *Manager) cameBack(s *Session, r *http.Request, v *retiredVisit) bool {
 	memo := &m.answered
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
+	back := false
 	for _, c := range v.cookies {
 		if all, ok := memo.seen[c.fp]; ok && all != v.all && v.ours {
 			m.warnRetiredBack(s, r, c.name)
-			return true
+			memo.back[c.fp] = struct{}{}
+			back = true
 		}
 	}
-	return false
+	return back
+}
+
+// fingerprint returns the fingerprint of the cookie name=value (its value
+// less the quotes RFC 6265 allows) under the memo's seed.
+func (memo *retiredMemo) fingerprint(name, value string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(memo.seed)
+	h.WriteString(name)
+	h.WriteByte('=')
+	h.WriteString(unquote(value))
+	return h.Sum64()
+}
+
+// cameBackBefore reports whether the cookie name=value came back after an
+// answer that expired it (see cameBack).
+func (memo *retiredMemo) cameBackBefore(name, value string) bool {
+	fp := memo.fingerprint(name, value)
+	memo.mu.Lock()
+	defer memo.mu.Unlock()
+	_, ok := memo.back[fp]
+	return ok
 }
 
 // answer records that the response expires the retired cookies of v.
@@ -403,6 +425,9 @@ func (m *Manager) answer(v *retiredVisit) {
 	defer memo.mu.Unlock()
 	if len(memo.seen) >= maxRetiredAnswers {
 		clear(memo.seen)
+	}
+	if len(memo.back) >= maxRetiredAnswers {
+		clear(memo.back)
 	}
 	for _, c := range v.cookies {
 		if _, ok := memo.seen[c.fp]; !ok {
@@ -470,9 +495,14 @@ func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
 		if b.carry == nil {
 			continue
 		}
-		token, err := retiredToken(r.Header["Cookie"], b)
+		token, first, err := retiredToken(r.Header["Cookie"], b)
 		if token == "" && err == nil {
 			continue // none of this Name's chunks
+		}
+		if err == nil && m.answered.cameBackBefore(b.name, first) {
+			// The lines that expire it never reach it: carried, it would
+			// sign the user back in after every logout.
+			err = invalid(0, "retired cookie %s came back after the lines that expire it (see the Warn that it came back)", b.name)
 		}
 		var rec Record
 		if err == nil {
@@ -502,10 +532,11 @@ func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
 // up to b.carryChunks, as readToken joins the Manager's (FORMAT.md section
 // 5, steps 1 to 4): the first cookie of each chunk name, in index order,
 // with no chunk missing below the highest, within b.carry's token limit.
-// It returns "" and no error for none. A second value of a chunk name is
+// It returns "" and no error for none, and the first chunk's value beside
+// the token. A second value of a chunk name is
 // an error: no request tells which one the browser's own is, and one
 // tossed by another host would be carried.
-func retiredToken(lines []string, b *retiredBase) (string, error) {
+func retiredToken(lines []string, b *retiredBase) (token, first string, err error) {
 	values := make([]string, b.carryChunks)
 	var present uint64 // bit i: chunk i was sent
 	total := 0
@@ -524,21 +555,21 @@ func retiredToken(lines []string, b *retiredBase) (string, error) {
 			values[i] = value
 			total += len(value)
 		case value != values[i]:
-			return "", invalid(0, "two cookies %s with different values", chunkName(b.name, i))
+			return "", "", invalid(0, "two cookies %s with different values", chunkName(b.name, i))
 		}
 	}
 	if present == 0 {
-		return "", nil
+		return "", "", nil
 	}
 	if present&(present+1) != 0 {
-		return "", invalid(0, "cookie %s present but a chunk below it missing", chunkName(b.name, bits.Len64(present)-1))
+		return "", "", invalid(0, "cookie %s present but a chunk below it missing", chunkName(b.name, bits.Len64(present)-1))
 	}
 	if total > b.carry.maxLen {
 		err := invalid(0, "retired cookie chunks of %d bytes exceed the %d the Manager's cookies hold", total, b.carry.maxLen)
 		err.long = total
-		return "", err
+		return "", "", err
 	}
-	return strings.Join(values[:bits.Len64(present)], ""), nil
+	return strings.Join(values[:bits.Len64(present)], ""), values[0], nil
 }
 
 // warnCarryTooLong logs, once per Manager, a retired cookie whose entry
