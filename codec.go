@@ -96,6 +96,9 @@ type TokenError struct {
 	kind  error
 	ahead time.Duration // authentic, but created this far after now, more than the clock skew allowed
 	long  int           // the bytes of a token over the Manager's limit (joinChunks)
+	// headless: chunks without the first (joinChunks), which no reader
+	// opens and load leaves with the client.
+	headless bool
 }
 
 func (e *TokenError) Error() string { return "cookiesession: " + e.Reason }

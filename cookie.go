@@ -311,7 +311,9 @@ func (m *Manager) joinChunks(values []string, present uint64) (string, error) {
 	total := 0
 	for i, v := range values {
 		if present&(1<<i) == 0 {
-			return "", invalid(0, "cookie %s present but chunk %s missing", m.names[len(values)-1], m.names[i])
+			err := invalid(0, "cookie %s present but chunk %s missing", m.names[len(values)-1], m.names[i])
+			err.headless = i == 0
+			return "", err
 		}
 		total += len(v)
 	}

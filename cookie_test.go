@@ -130,10 +130,11 @@ func TestBrokenChunks(t *testing.T) {
 	}{
 		{"gap: session.1 missing", 2000, func(b *clientCookies) { delete(b.vals, "session.1") },
 			[]string{"session", "session.1", "session.2"}},
-		{"first chunk missing", 1000, func(b *clientCookies) { delete(b.vals, "session") },
-			[]string{"session", "session.1"}},
-		{"first chunk missing of three", 2000, func(b *clientCookies) { delete(b.vals, "session") },
-			[]string{"session", "session.1", "session.2"}},
+		// Chunks without the first stay: a clear would expire session,
+		// which reaches only a session a parallel response set
+		// (TestLeftoverChunksKeepParallelLogin).
+		{"first chunk missing", 1000, func(b *clientCookies) { delete(b.vals, "session") }, nil},
+		{"first chunk missing of three", 2000, func(b *clientCookies) { delete(b.vals, "session") }, nil},
 		{"extra garbage chunk after two", 1000, func(b *clientCookies) { b.vals["session.2"] = "garbage" },
 			[]string{"session", "session.1", "session.2"}},
 		{"last chunk swapped for another session's", 1000, nil, // filled in below
@@ -213,6 +214,50 @@ func TestParallelResponsesKeepTheSession(t *testing.T) {
 		rec := f.open(b.vals["session"] + b.vals["session.1"] + b.vals["session.2"])
 		if _, ok := rec.Values.Get(want); !ok {
 			t.Errorf("shorter last %t: the session lacks %q, which the last response stored", shorterLast, want)
+		}
+	}
+}
+
+// TestLeftoverChunksKeepParallelLogin: a logout that lands after a
+// parallel response that grew the session leaves that response's higher
+// chunks in the browser, without session. The next page signs in while a
+// fetch of the page reads its session: both carry only those chunks. The
+// fetch's answer cleared them, and session with them, which its request
+// never carried: when it landed after the login's, the user was signed
+// out. Chunks without the first now stay, and the login stands whichever
+// lands last, over one cookie or two; the login's answer expires them.
+func TestLeftoverChunksKeepParallelLogin(t *testing.T) {
+	for _, loginSize := range []int{3, 900} {
+		for _, readLast := range []bool{true, false} {
+			f := newFixture(t, chunkOptions)
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "ada"))
+			grew, out := b.clone(), b.clone()
+			grown := f.serve(grew, setString(t, "cart", strings.Repeat("c", 900)))
+			logout := f.serve(out, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
+			b.apply(t, grown.Header)
+			b.apply(t, logout.Header)
+			left := b.names()
+			if len(left) == 0 || slices.Contains(left, "session") {
+				t.Fatalf("after the grown session and the logout, cookies %v, want chunks without session", left)
+			}
+			login := f.serve(b.clone(), setString(t, "user", "bob"+strings.Repeat("b", loginSize)))
+			var o observed
+			read := f.serve(b.clone(), observe(t, &o, http.StatusOK))
+			if !o.isNew {
+				t.Fatalf("leftover chunks %v opened as a session: %+v", left, o)
+			}
+			requireCleared(t, read.Header) // none
+			first, last := login, read
+			if !readLast {
+				first, last = read, login
+			}
+			b.apply(t, first.Header)
+			b.apply(t, last.Header)
+			f.serve(b, observe(t, &o, http.StatusOK))
+			if o.isNew || !strings.HasPrefix(o.user, "bob") {
+				t.Errorf("login of %d bytes, read last %t: the browser holds %v, session %+v; want bob's", loginSize, readLast, b.names(), o)
+			}
 		}
 	}
 }

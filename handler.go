@@ -306,7 +306,12 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		// So does a token that did not open beside a chunk above MaxChunks
 		// that no Retired entry expires: an instance with a higher
 		// MaxChunks may read it (see warnAboveMaxChunks).
-		kept := above > 0 && !m.retiresOwnName() && unopened(err)
+		// And so do chunks without the first, which a logout that landed
+		// after a parallel response that grew the session leaves: a clear
+		// would expire the first too, and reach only a session that
+		// another response set meanwhile (a login's), which it would sign
+		// out. The next session written expires them.
+		kept := above > 0 && !m.retiresOwnName() && unopened(err) || headless(err)
 		s.refused = !keepsCookie(err) && !s.shadowed && !kept
 		if s.refused {
 			m.warnTooLong(s, r, err)
@@ -332,6 +337,12 @@ func keepsCookie(err error) bool {
 	}
 	var te *TokenError
 	return errors.Is(err, ErrUnknownKey) || errors.As(err, &te) && te.ahead > 0
+}
+
+// headless reports whether err refuses chunks sent without the first.
+func headless(err error) bool {
+	te, ok := err.(*TokenError)
+	return ok && te.headless
 }
 
 // unopened reports whether err refuses a token that did not open (a

@@ -509,8 +509,11 @@ func (f *relFixture) chunkCases() []relCase {
 		relRow("chunks in reverse header order", relChunkHeader(ch, 2, 1, 0), id),
 		relMay("whole token in the first chunk", "session="+f.chunks.token(), id),
 		relRow("gap: chunk 1 missing", relChunkHeader(ch, 0, 2), "", "session", "session.2"),
-		relRow("gap: chunk 0 missing", relChunkHeader(ch, 1, 2), "", "session.1", "session.2"),
-		relRow("only chunk 1", "session.1="+ch[1], "", "session.1"),
+		// Chunks without the first stay, not cleared: a clear would
+		// expire session too, a parallel response's new session
+		// (TestLeftoverChunksKeepParallelLogin, TestBrokenChunks).
+		relRow("gap: chunk 0 missing", relChunkHeader(ch, 1, 2), ""),
+		relRow("only chunk 1", "session.1="+ch[1], ""),
 		relRow("last chunk missing", relChunkHeader(ch, 0, 1), "", "session", "session.1"),
 		relRow("chunks 1 and 2 swapped", relChunkHeader(swapped, 0, 1, 2), "", "session", "session.1", "session.2"),
 		relRow("extra chunk 3 after a genuine token", all+"; session.3=AAAA", "", "session", "session.3"),
@@ -526,7 +529,7 @@ func (f *relFixture) chunkCases() []relCase {
 		// A gap followed by more chunks: every chunk the client sent must
 		// be expired, including the ones after the gap.
 		relRow("gap with chunks after it", relChunkHeader(ch, 0, 2)+"; session.3=AAAA", "", "session", "session.2", "session.3"),
-		relRow("chunk 0 missing, 1 to 3 present", relChunkHeader(ch, 1, 2)+"; session.3=AAAA", "", "session.1", "session.2", "session.3"),
+		relRow("chunk 0 missing, 1 to 3 present", relChunkHeader(ch, 1, 2)+"; session.3=AAAA", ""),
 	}
 }
 

@@ -114,6 +114,11 @@ export class SessionCookies {
       // only the cookie set with this Path and Domain, which may be the
       // session's own; the other, tossed by another host, would stay.
       if (shadowed && err instanceof SessionError) err.keepCookie = true;
+      // As Go's Manager: chunks without the first, which a logout that
+      // landed after a parallel response that grew the session leaves,
+      // open nowhere, and a clear would expire the first too, which
+      // reaches only a session another response set meanwhile (a login's).
+      if (!(0 in values) && err instanceof SessionError) err.keepCookie = true;
       const beyond = err.kind === 'invalid' && this.#beyond(cookieHeader);
       // As Go's Manager: an instance with a higher maxChunks may read it.
       if (beyond) err.keepCookie = true;

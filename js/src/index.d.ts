@@ -174,7 +174,8 @@ export class SessionError extends Error {
    * True where Go's Manager leaves the client's cookie as it is, so code
    * at the edge should not clear it: 'unknown_key', a token created in
    * the future, and (from SessionCookies.open) a header that carried two
-   * values under one of the session's cookie names.
+   * values under one of the session's cookie names, or chunks without the
+   * first.
    */
   readonly keepCookie: boolean;
   /** For 'expired': the deadline that passed, in Unix seconds. */
