@@ -3,7 +3,9 @@ package cookiesession_test
 // A model-based test of a session's life: seeded random sequences of real
 // requests through Manager.Handler, clock moves, browser restarts and
 // operator actions, each checked against a reference model written from
-// README, doc.go and the design brief (not from the code).
+// README, doc.go, FORMAT.md and the design brief (not from the code).
+// Some steps send several requests at once with one Cookie header, as a
+// page's fetches go, and apply their responses in a random order.
 
 import (
 	"errors"
@@ -100,6 +102,7 @@ const (
 	stepClock
 	stepRestart
 	stepOperator
+	stepParallel
 )
 
 type step struct {
@@ -110,6 +113,19 @@ type step struct {
 	deploy [2]time.Duration // stepOperator "deploy": the new MaxAge and IdleTimeout
 	action string           // stepOperator: add, schedule, promote, remove, ceiling, deploy, rename
 	name   string           // stepOperator "rename": the new Options.Name
+	par    []parRequest     // stepParallel: the requests, served in this order
+	order  []int            // stepParallel: the order their responses reach the browser
+}
+
+// parRequest is one of the requests a page sends at once, all with the
+// Cookie header the browser held before any of them: ops as a stepRequest's,
+// and an operator step that runs after it is served, before the next one
+// is, if its action is not "": a stage of the key rotation, a lowered
+// ceiling, or a deploy with other lifetimes (one instance of a rolling
+// deployment answers before, the next after).
+type parRequest struct {
+	ops  []modelOp
+	then step
 }
 
 type modelOp struct {
@@ -121,6 +137,18 @@ type modelOp struct {
 
 func (s step) String() string {
 	switch s.kind {
+	case stepParallel:
+		var b strings.Builder
+		fmt.Fprintf(&b, "client %d: %d requests with one Cookie header:", s.client, len(s.par))
+		for i, p := range s.par {
+			fmt.Fprintf(&b, " [%d] %s", i, strings.TrimPrefix(step{client: s.client, ops: p.ops}.String(), fmt.Sprintf("client %d: ", s.client)))
+			if p.then.action != "" {
+				b.WriteString(", then " + p.then.String())
+			}
+			b.WriteString(";")
+		}
+		fmt.Fprintf(&b, " responses applied in the order %v", s.order)
+		return b.String()
 	case stepClock:
 		return "clock +" + s.d.String()
 	case stepRestart:
@@ -182,8 +210,10 @@ func genSteps(rng *rand.Rand, n int) []step {
 	steps := make([]step, n)
 	for i := range steps {
 		switch p := rng.IntN(100); {
-		case p < 60:
+		case p < 52:
 			steps[i] = step{kind: stepRequest, client: rng.IntN(10) / 7, ops: genOps(rng)}
+		case p < 60:
+			steps[i] = genParallel(rng)
 		case p < 85:
 			steps[i] = step{kind: stepClock, d: genClock(rng)}
 		case p < 90:
@@ -203,6 +233,61 @@ func genSteps(rng *rand.Rand, n int) []step {
 		}
 	}
 	return steps
+}
+
+// genParallel makes 2 to 4 requests that a page sends at once, each an
+// action the model knows, and the order their responses land in.
+func genParallel(rng *rand.Rand) step {
+	st := step{kind: stepParallel, client: rng.IntN(10) / 7, par: make([]parRequest, 2+rng.IntN(3))}
+	for i := range st.par {
+		st.par[i].ops = genParOps(rng)
+		if i < len(st.par)-1 && rng.IntN(5) == 0 {
+			// Mostly a stage of the key rotation; not a rename: the
+			// model's view of each response is under one Name.
+			then := step{kind: stepOperator, action: []string{"add", "schedule", "promote", "remove", "add", "promote", "ceiling", "deploy"}[rng.IntN(8)]}
+			then.d = time.Duration(1+rng.IntN(20)) * time.Minute
+			switch then.action {
+			case "ceiling":
+				then.d = modelCeilings[rng.IntN(len(modelCeilings))]
+			case "deploy":
+				then.deploy = modelDeploys[rng.IntN(len(modelDeploys))]
+			}
+			st.par[i].then = then
+		}
+	}
+	st.order = rng.Perm(len(st.par))
+	return st
+}
+
+// genParOps picks what one of the parallel requests does: mostly one of
+// the actions that change how many cookies the session takes, or end it.
+func genParOps(rng *rand.Rand) []modelOp {
+	big := func() modelOp {
+		return modelOp{kind: "setbig", key: []string{"big1", "big2", "big3"}[rng.IntN(3)], val: strings.Repeat(string(rune('p'+rng.IntN(3))), modelBigSize)}
+	}
+	switch rng.IntN(12) {
+	case 0:
+		return nil // a request whose handler leaves the session untouched
+	case 1:
+		return []modelOp{{kind: "get", key: []string{"a", "b", "n"}[rng.IntN(3)]}}
+	case 2:
+		return []modelOp{{kind: "set", key: []string{"a", "b"}[rng.IntN(2)], val: []string{"x", "y", "z"}[rng.IntN(3)]}}
+	case 3:
+		return []modelOp{big()} // two chunks, or three beside another big value
+	case 4:
+		return []modelOp{big(), big()}
+	case 5: // back to one chunk
+		return []modelOp{{kind: "del", key: "big1"}, {kind: "del", key: "big2"}, {kind: "del", key: "big3"}}
+	case 6:
+		return []modelOp{{kind: "destroy"}}
+	case 7: // a logout that leaves a "signed out" flash: a new session
+		return []modelOp{{kind: "destroy"}, {kind: "flash", key: "a", val: "m" + strconv.Itoa(rng.IntN(10))}}
+	case 8:
+		return []modelOp{{kind: "renew"}}
+	case 9:
+		return []modelOp{{kind: "skip"}, {kind: "get", key: "a"}}
+	}
+	return genOps(rng)
 }
 
 func genClock(rng *rand.Rand) time.Duration {
@@ -304,6 +389,42 @@ func shrinkSteps(cfg modelConfig, steps []step) []step {
 				steps = try
 			}
 		}
+		steps = shrinkParallel(cfg, steps, i)
+	}
+	return steps
+}
+
+// shrinkParallel drops requests of the parallel step i, then their
+// operator stages and operations, one at a time while the run still
+// diverges.
+func shrinkParallel(cfg modelConfig, steps []step, i int) []step {
+	try := func(change func(st *step)) {
+		next := slices.Clone(steps)
+		next[i].par = slices.Clone(steps[i].par)
+		change(&next[i])
+		if _, err := runModel(cfg, next); err != nil {
+			steps = next
+		}
+	}
+	for j := len(steps[i].par) - 1; j >= 0 && len(steps[i].par) > 1; j-- {
+		try(func(st *step) {
+			st.par = slices.Delete(st.par, j, j+1)
+			st.order = slices.Collect(func(yield func(int) bool) {
+				for _, k := range st.order {
+					if k != j && !yield(k-boolInt(k > j)) {
+						return
+					}
+				}
+			})
+		})
+	}
+	for j := range steps[i].par {
+		if steps[i].par[j].then.action != "" {
+			try(func(st *step) { st.par[j].then = step{} })
+		}
+		for k := len(steps[i].par[j].ops) - 1; k >= 0; k-- {
+			try(func(st *step) { st.par[j].ops = slices.Delete(slices.Clone(st.par[j].ops), k, k+1) })
+		}
 	}
 	return steps
 }
@@ -372,6 +493,19 @@ func (j *modelJar) restart() {
 	}
 }
 
+// names lists the cookies the browser holds, each with the start of its
+// value, for a message.
+func (j *modelJar) names() []string {
+	var out []string
+	for _, pair := range strings.Split(j.header(), "; ") {
+		if len(pair) > 24 {
+			pair = pair[:24] + "…"
+		}
+		out = append(out, pair)
+	}
+	return out
+}
+
 // header is the request's one Cookie line.
 func (j *modelJar) header() string {
 	j.expire()
@@ -405,6 +539,17 @@ type modelClient struct {
 	jar     *modelJar
 	tok     *modelToken            // under the Manager's Name
 	retired map[string]*modelToken // under a name it has retired
+	// Chunk cookies the browser holds beside those of the token of their
+	// base name, or beside none, by cookie name. Parallel responses leave
+	// them: one with fewer chunks that lands after another's, a clear
+	// that lands after a larger write. A stale chunk 0 is the first piece
+	// of a token whose other chunks are gone.
+	stale map[string]staleChunk
+}
+
+type staleChunk struct {
+	expires time.Time // zero: when the browser closes
+	key     uint32    // of the token it was cut from
 }
 
 func (r *modelRun) count(cond bool, what string) {
@@ -426,6 +571,50 @@ func (c *modelClient) forget(now time.Time, closed bool) {
 		c.tok = nil
 	}
 	maps.DeleteFunc(c.retired, func(_ string, t *modelToken) bool { return gone(t) })
+	maps.DeleteFunc(c.stale, func(_ string, sc staleChunk) bool {
+		return gone(&modelToken{jarExpires: sc.expires})
+	})
+}
+
+// staleOf returns the indices of the stale chunks of base the browser
+// holds.
+func (c *modelClient) staleOf(base string) []int {
+	var out []int
+	for name := range c.stale {
+		if i := chunkIndexOf(name, base); i >= 0 {
+			out = append(out, i)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// chunkIndexOf returns i if cookie is chunk i of base, else -1.
+func chunkIndexOf(cookie, base string) int {
+	if cookie == base {
+		return 0
+	}
+	if n, ok := strings.CutPrefix(cookie, base+"."); ok {
+		if i, err := strconv.Atoi(n); err == nil && i > 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// chunksOf is how many cookies a token takes: one, and one more for each
+// big value (modelBigSize).
+func chunksOf(tok *modelToken) int {
+	if tok == nil {
+		return 0
+	}
+	n := 1
+	for k := range tok.values {
+		if strings.HasPrefix(k, "big") {
+			n++
+		}
+	}
+	return n
 }
 
 // rename moves the client's tokens as a deploy renames the cookie: the
@@ -443,6 +632,7 @@ type modelRun struct {
 	clock   *fakeClock
 	ring    *cookiesession.KeyRing
 	m       *cookiesession.Manager
+	reader  *cookiesession.Manager // m's Options without Validate, for probe
 	ceiling time.Duration
 	inRing  map[uint32]bool
 	primary uint32
@@ -491,7 +681,7 @@ func runModel(cfg modelConfig, steps []step) (int, error) {
 		return 0, err
 	}
 	for i := range r.clients {
-		r.clients[i] = &modelClient{jar: &modelJar{clock: r.clock, cookies: map[string]*jarCookie{}}, retired: map[string]*modelToken{}}
+		r.clients[i] = &modelClient{jar: &modelJar{clock: r.clock, cookies: map[string]*jarCookie{}}, retired: map[string]*modelToken{}, stale: map[string]staleChunk{}}
 	}
 	for i, st := range steps {
 		if err := r.step(st); err != nil {
@@ -516,6 +706,8 @@ func (r *modelRun) step(st step) error {
 		c.forget(r.clock.Now(), true)
 	case stepOperator:
 		return r.operate(st)
+	case stepParallel:
+		return r.parallel(r.clients[st.client], st)
 	default:
 		return r.request(r.clients[st.client], st.ops)
 	}
@@ -559,6 +751,9 @@ func (r *modelRun) operate(st step) error {
 		return r.restart()
 	case st.action == "ceiling" && st.d < r.ceiling:
 		r.ceiling = st.d
+		if err := r.reader.SetMaxLifetime(st.d); err != nil {
+			return err
+		}
 		return r.m.SetMaxLifetime(st.d)
 	}
 	return nil
@@ -583,11 +778,15 @@ func (r *modelRun) restart() (err error) {
 			retired = append(retired, cookiesession.RetiredCookie{Name: name, MaxChunks: modelChunks})
 		}
 	}
-	r.m, err = cookiesession.New(r.ring, cookiesession.Options{
+	opts := cookiesession.Options{
 		Name: r.name, Retired: retired, MaxAge: r.maxAge, IdleTimeout: r.idle, MaxLifetime: r.ceiling, MaxChunks: modelChunks, BrowserSession: r.cfg.BrowserSession, RefreshThreshold: r.cfg.RefreshThreshold,
-		Now: r.clock.Now, Logger: slog.New(slog.NewTextHandler(&r.log, nil)),
-		Validate: r.validator(),
-	})
+		Now: r.clock.Now, Logger: slog.New(slog.DiscardHandler),
+	}
+	if r.reader, err = cookiesession.New(r.ring, opts); err != nil {
+		return err
+	}
+	opts.Logger, opts.Validate = slog.New(slog.NewTextHandler(&r.log, nil)), r.validator()
+	r.m, err = cookiesession.New(r.ring, opts)
 	r.validateWarned = false
 	return err
 }
@@ -674,7 +873,8 @@ type reqState struct {
 	lifeCut                                             bool
 	id                                                  string // "" once Renew or Destroy drew a new one
 	changed, renewed, destroyed, touched, skip, lifeSet bool
-	stored                                              bool // a value was stored at some point
+	stored                                              bool        // a value was stored at some point
+	wrote                                               *modelToken // what the response wrote
 }
 
 func (r *modelRun) load(c *modelClient) reqState {
@@ -682,6 +882,17 @@ func (r *modelRun) load(c *modelClient) reqState {
 	st := reqState{values: map[string]any{}, created: now.Truncate(time.Second)}
 	tok := c.tok
 	if tok == nil {
+		// Chunks without the first, which a logout that landed after a
+		// larger write left, open nowhere and stay (FORMAT.md section
+		// 5): a clear would reach only a session a parallel response
+		// set. The first piece of a token without the rest is invalid
+		// (steps 3 to 5) and cleared, unless it names a key id this
+		// instance lacks.
+		piece, hasPiece := c.stale[r.name]
+		st.unknownKey = hasPiece && !r.inRing[piece.key]
+		st.refused = hasPiece && !st.unknownKey
+		r.count(!hasPiece && len(c.staleOf(r.name)) > 0, "stale chunks without the first kept")
+		r.count(hasPiece, "the first piece of a token without the rest sent")
 		return st
 	}
 	maxAge, _ := r.limits(tok.life)
@@ -716,6 +927,139 @@ func (r *modelRun) load(c *modelClient) reqState {
 func (r *modelRun) request(c *modelClient, ops []modelOp) error {
 	c.jar.expire()
 	c.forget(r.clock.Now(), false)
+	eff, h, err := r.serve(c, c.jar.header(), ops)
+	if err != nil {
+		return err
+	}
+	r.land(c, eff)
+	return c.jar.receive(h)
+}
+
+// parallel serves the requests a page sends at once, each with the Cookie
+// header the browser held before any of them, the operator stages between
+// them as they come, and then applies their responses in the step's
+// order: each response's lines in order, one response after another, as
+// a browser does. The model's answer follows from the lines each response
+// must carry (FORMAT.md section 5): the last one to land that writes the
+// session's cookie decides what the browser holds, chunks another left
+// above its own are read past, and a later request sees the session of
+// that response (the last writer wins), or none after a clear.
+func (r *modelRun) parallel(c *modelClient, st step) error {
+	c.jar.expire()
+	c.forget(r.clock.Now(), false)
+	header := c.jar.header()
+	effects := make([]modelEffect, len(st.par))
+	headers := make([]http.Header, len(st.par))
+	for i, p := range st.par {
+		var err error
+		if effects[i], headers[i], err = r.serve(c, header, p.ops); err != nil {
+			return fmt.Errorf("request [%d]: %v", i, err)
+		}
+		if p.then.action != "" {
+			r.count(true, "parallel: operator step between")
+			if err := r.operate(p.then); err != nil {
+				return err
+			}
+		}
+	}
+	r.seen["parallel requests"]++
+	writers := 0
+	for _, e := range effects {
+		writers += boolInt(e.tok != nil)
+	}
+	r.count(writers > 1, "parallel: two sessions written, the last lands")
+	for n, i := range st.order {
+		r.count(n > 0 && effects[i].tok != nil && chunksOf(effects[i].tok) < chunksOf(c.tok), "parallel: fewer chunks land last")
+		r.count(n > 0 && effects[i].clear && c.tok != nil && c.tok != effects[i].prev, "parallel: a clear lands on another's session")
+		r.land(c, effects[i])
+		if err := c.jar.receive(headers[i]); err != nil {
+			return err
+		}
+	}
+	r.count(c.tok != nil && len(c.staleOf(r.name)) > 0, "parallel: a token of one cookie beside stale chunks")
+	r.count(c.tok == nil && len(c.staleOf(r.name)) > 0, "parallel: stale chunks beside no token")
+	if stale := c.staleOf(r.name); len(stale) > 0 {
+		r.count(stale[len(stale)-1]+1 > len(stale)+chunksOf(c.tok), "parallel: a chunk missing below a stale one")
+	}
+	return r.probe(c)
+}
+
+// probe reads the browser's cookies now with Load on a Manager of the
+// same Options but no Validate, and checks the session against what the
+// model says the browser holds: the token that landed last, if it is
+// still good, and otherwise none. It writes nothing.
+func (r *modelRun) probe(c *modelClient) error {
+	c.jar.expire()
+	req := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	if line := c.jar.header(); line != "" {
+		req.Header.Set("Cookie", line)
+	}
+	s, err := r.reader.Load(req)
+	tok, now := c.tok, r.clock.Now()
+	if tok != nil {
+		maxAge, _ := r.limits(tok.life)
+		if !r.inRing[tok.key] || !now.Before(tok.deadline) || !now.Before(tok.created.Add(maxAge)) {
+			tok = nil
+		}
+	}
+	switch {
+	case tok == nil && !s.IsNew():
+		return fmt.Errorf("after the parallel responses, the browser holds %q, which opens as session %s; want none", c.jar.names(), s.ID())
+	case tok == nil:
+		return nil
+	case s.IsNew() || err != nil:
+		return fmt.Errorf("after the parallel responses, the browser holds %q, which gives a new session (%v); want session %s, which the last response wrote", c.jar.names(), err, tok.id)
+	case s.ID() != tok.id:
+		return fmt.Errorf("after the parallel responses, the browser's cookies open as session %s, want %s", s.ID(), tok.id)
+	}
+	if got := sessionValues(s); !cmp.Equal(got, tok.values) {
+		return fmt.Errorf("after the parallel responses, the session holds (-want +got):\n%s", cmp.Diff(tok.values, got))
+	}
+	return nil
+}
+
+// modelEffect is what one response does to the browser's cookies of the
+// session's name and the retired ones.
+type modelEffect struct {
+	tok     *modelToken  // written, in chunkOf(tok) cookies
+	clear   bool         // chunks expired, none written
+	expired map[int]bool // the chunks the response expires
+	retired bool         // the retired cookies expired
+	prev    *modelToken  // the token the request carried
+}
+
+// land applies a response's effect to what the model says the browser
+// holds: the chunks a write or a clear does not reach stay, stale.
+func (r *modelRun) land(c *modelClient, e modelEffect) {
+	if e.retired {
+		clear(c.retired)
+		maps.DeleteFunc(c.stale, func(name string, _ staleChunk) bool { return chunkIndexOf(name, r.name) < 0 })
+	}
+	if e.tok == nil && !e.clear {
+		return
+	}
+	for i := range e.expired {
+		delete(c.stale, modelChunkName(r.name, i))
+	}
+	if e.tok == nil && !slices.ContainsFunc(slices.Collect(maps.Keys(e.expired)), func(i int) bool { return i < chunksOf(c.tok) }) {
+		return // the clear reached stale chunks only: the token stands
+	}
+	for i := chunksOf(e.tok); i < chunksOf(c.tok); i++ {
+		c.stale[modelChunkName(r.name, i)] = staleChunk{c.tok.jarExpires, c.tok.key}
+	}
+	for i := range chunksOf(e.tok) {
+		delete(c.stale, modelChunkName(r.name, i))
+	}
+	for i := range e.expired {
+		delete(c.stale, modelChunkName(r.name, i))
+	}
+	c.tok = e.tok
+}
+
+// serve sends one request with the given Cookie header, checks what the
+// handler sees and what the response carries, and returns the response's
+// effect on the browser's cookies and its header, for the caller to apply.
+func (r *modelRun) serve(c *modelClient, header string, ops []modelOp) (modelEffect, http.Header, error) {
 	r.promoteDue()
 	r.validating, r.validated, r.validateErr = nil, 0, nil
 	r.log.Reset()
@@ -746,22 +1090,20 @@ func (r *modelRun) request(c *modelClient, ops []modelOp) error {
 		herr = r.finalID(s, &st)
 	}
 	req := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
-	if line := c.jar.header(); line != "" {
-		req.Header.Set("Cookie", line)
+	if header != "" {
+		req.Header.Set("Cookie", header)
 	}
 	rec := httptest.NewRecorder()
 	r.m.Handler(http.HandlerFunc(h)).ServeHTTP(rec, req)
 	if herr != nil {
-		return herr
+		return modelEffect{}, nil, herr
 	}
 	if err := r.checkValidate(len(ops) > 0, &st); err != nil {
-		return err
+		return modelEffect{}, nil, err
 	}
 	resp := rec.Result()
-	if err := r.checkResponse(resp, c, &st, len(ops) > 0); err != nil {
-		return err
-	}
-	return c.jar.receive(resp.Header)
+	eff, err := r.checkResponse(resp, c, &st, len(ops) > 0)
+	return eff, resp.Header, err
 }
 
 // checkValidate checks that Options.Validate ran once on a session opened
@@ -1080,6 +1422,8 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 			tok.jarExpires = now.Add(max(tok.deadline.Sub(now).Truncate(time.Second), time.Second))
 		}
 		return expectWrite, tok
+	case c.tok == nil && st.refused:
+		return expectClear, nil
 	case c.tok == nil && (st.stored || st.destroyed):
 		return expectNoneOrClear, nil // expiring a cookie the client lacks changes nothing
 	case c.tok == nil:
@@ -1101,7 +1445,80 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	return expectNone, c.tok // an unknown key id: kept for the instance that has it
 }
 
-func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqState, used bool) error {
+func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqState, used bool) (modelEffect, error) {
+	err := r.checkLines(resp, c, st, used)
+	if err != nil {
+		return modelEffect{}, err
+	}
+	eff := modelEffect{prev: c.tok, expired: map[int]bool{}}
+	set := map[int]bool{}
+	for _, ck := range resp.Cookies() {
+		switch i := chunkIndexOf(ck.Name, r.name); {
+		case i < 0:
+			eff.retired = eff.retired || ck.MaxAge < 0
+		case ck.MaxAge < 0:
+			eff.expired[i] = true
+		default:
+			set[i] = true
+		}
+	}
+	eff.tok, eff.clear = st.wrote, st.wrote == nil && len(eff.expired) > 0
+	return eff, r.checkChunkLines(c, st, eff, set)
+}
+
+// checkChunkLines checks which of the session's chunk cookies a response
+// sets and expires (FORMAT.md section 5): a token's own chunks, in index
+// order; above them, for a token over several cookies every chunk up to
+// MaxChunks, held or not, and for one of one cookie the chunks the
+// request carried (a line for another changes nothing: the token is read
+// alone); for a clear, the chunks the request carried. Without the first,
+// no other but for a Destroy (whose logout wins if it lands last): a line
+// for a chunk the request did not carry (the name itself, beside chunks
+// a parallel response left) reaches only a cookie another response set,
+// a new session's, which it would sign out. Beside the first, a line for
+// another reaches nothing that the first's does not end.
+func (r *modelRun) checkChunkLines(c *modelClient, st *reqState, eff modelEffect, set map[int]bool) error {
+	carried := c.staleOf(r.name)
+	for i := range chunksOf(c.tok) {
+		carried = append(carried, i)
+	}
+	var must []int
+	switch k := chunksOf(eff.tok); {
+	case eff.tok != nil && k > 1:
+		for i := k; i < modelChunks; i++ {
+			must = append(must, i)
+		}
+	case eff.tok != nil:
+		must = slices.DeleteFunc(slices.Clone(carried), func(i int) bool { return i == 0 })
+	case eff.clear:
+		must = carried
+	}
+	for i := range chunksOf(eff.tok) {
+		if !set[i] {
+			return fmt.Errorf("a token of %d chunks, chunk %d not set", chunksOf(eff.tok), i)
+		}
+		delete(set, i)
+	}
+	if len(set) > 0 {
+		return fmt.Errorf("chunks %v set beside a token of %d", slices.Sorted(maps.Keys(set)), chunksOf(eff.tok))
+	}
+	for _, i := range must {
+		if !eff.expired[i] {
+			return fmt.Errorf("chunk %d not expired (the request carried chunks %v; the response wrote %d)", i, carried, chunksOf(eff.tok))
+		}
+	}
+	for i := range eff.expired {
+		if i < chunksOf(eff.tok) {
+			return fmt.Errorf("chunk %d both set and expired", i)
+		}
+		if eff.tok == nil && !st.destroyed && len(carried) > 0 && !slices.Contains(carried, 0) && !slices.Contains(carried, i) {
+			return fmt.Errorf("a clear expires chunk %d, which the request did not carry (it carried chunks %v): that line reaches only a cookie a parallel response set", i, carried)
+		}
+	}
+	return nil
+}
+
+func (r *modelRun) checkLines(resp *http.Response, c *modelClient, st *reqState, used bool) error {
 	ours := map[string]*http.Cookie{}
 	expired := map[string]bool{} // retired names the response expires
 	for _, ck := range resp.Cookies() {
@@ -1141,40 +1558,46 @@ func (r *modelRun) checkResponse(resp *http.Response, c *modelClient, st *reqSta
 		return fmt.Errorf("Set-Cookie %q, want none", setCookies(resp))
 	case want == expectNoneOrClear && main != nil && main.MaxAge >= 0:
 		return fmt.Errorf("Set-Cookie %q, want none, or the cookie expired", setCookies(resp))
-	case want == expectClear && (main == nil || main.MaxAge >= 0):
+	case want == expectClear && c.tok != nil && (main == nil || main.MaxAge >= 0):
+		// Without a token, the chunks carried are expired, and only
+		// those (checkChunkLines).
 		return fmt.Errorf("Set-Cookie %q, want the cookie expired", setCookies(resp))
 	case want == expectWrite && (main == nil || main.MaxAge < 0):
 		return fmt.Errorf("Set-Cookie %q, want the session written", setCookies(resp))
 	}
-	if err := r.checkRetired(c, expired, main != nil); err != nil {
+	if err := r.checkRetired(c, expired, len(ours) > 0); err != nil {
 		return fmt.Errorf("%v: Set-Cookie %q", err, setCookies(resp))
 	}
 	if len(resp.Cookies()) > 0 && !slices.Contains(resp.Header.Values("Cache-Control"), "no-store") {
 		return fmt.Errorf("Set-Cookie without Cache-Control: no-store")
 	}
-	if want == expectNoneOrClear && main != nil {
-		tok = nil
+	if want == expectWrite {
+		st.wrote = tok
 	}
-	c.tok = tok
 	return nil
 }
 
 // checkRetired checks the lines that expire retired cookies in the
 // response to a request that used its session: every cookie Retired lists
-// is expired if the response sets the session's cookie or the request
-// carried a retired one, and none otherwise. The client then holds none.
+// is expired if the response sets or expires the session's cookies or the
+// request carried a retired one, and none otherwise. The client then
+// holds none.
 func (r *modelRun) checkRetired(c *modelClient, expired map[string]bool, setsSession bool) error {
 	if !r.cfg.Renames {
 		return nil
 	}
-	want := setsSession || len(c.retired) > 0
+	carried := len(c.retired)
+	for name := range c.stale {
+		carried += boolInt(chunkIndexOf(name, r.name) < 0)
+	}
+	want := setsSession || carried > 0
 	for _, name := range r.retiredNames() {
 		if expired[name] != want {
-			return fmt.Errorf("the retired %s expired: %v, want %v (the request carried %d retired)", name, expired[name], want, len(c.retired))
+			return fmt.Errorf("the retired %s expired: %v, want %v (the request carried %d retired)", name, expired[name], want, carried)
 		}
 	}
 	r.count(len(c.retired) > 0, "retired cookie sent")
-	clear(c.retired)
+	r.count(len(c.retired) == 0 && carried > 0, "stale retired chunk sent")
 	return nil
 }
 
@@ -1200,48 +1623,46 @@ func (r *modelRun) checkJar(c *modelClient) error {
 		if name != r.name {
 			tok = c.retired[name]
 		}
-		if err := checkChunks(c.jar, name, tok); err != nil {
+		if err := checkChunks(c.jar, name, tok, c.stale); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// checkChunks compares the browser's cookies of one name with a token.
-func checkChunks(jar *modelJar, base string, tok *modelToken) error {
+// checkChunks compares the browser's cookies of one name with a token's
+// chunks and the stale chunks beside them.
+func checkChunks(jar *modelJar, base string, tok *modelToken, stale map[string]staleChunk) error {
+	want := map[string]time.Time{}
+	for i := range chunksOf(tok) {
+		want[modelChunkName(base, i)] = tok.jarExpires
+	}
+	for name, sc := range stale {
+		if chunkIndexOf(name, base) >= 0 {
+			want[name] = sc.expires
+		}
+	}
 	var names []string
 	for name := range jar.cookies {
 		if isChunkOf(name, base) {
 			names = append(names, name)
 		}
 	}
-	if tok == nil {
-		if len(names) > 0 {
-			return fmt.Errorf("the browser holds %q, want no %s cookie", names, base)
-		}
-		return nil
+	slices.Sort(names)
+	if wantNames := slices.Sorted(maps.Keys(want)); !slices.Equal(names, wantNames) {
+		return fmt.Errorf("the browser holds %q, want %q (%d of the token, the rest stale)", names, wantNames, chunksOf(tok))
 	}
-	big := 0
-	for k := range tok.values {
-		if strings.HasPrefix(k, "big") {
-			big++
-		}
-	}
-	if len(names) != big+1 {
-		return fmt.Errorf("the browser holds %q, want %d chunks", names, big+1)
-	}
-	for i := range names {
-		name := base
-		if i > 0 {
-			name += "." + strconv.Itoa(i)
-		}
-		ck, ok := jar.cookies[name]
-		if !ok {
-			return fmt.Errorf("the browser holds %q, not %s", names, name)
-		}
-		if !ck.expires.Equal(tok.jarExpires) {
-			return fmt.Errorf("%s expires at %v, want %v (zero: when the browser closes)", name, ck.expires, tok.jarExpires)
+	for name, expires := range want {
+		if ck := jar.cookies[name]; !ck.expires.Equal(expires) {
+			return fmt.Errorf("%s expires at %v, want %v (zero: when the browser closes)", name, ck.expires, expires)
 		}
 	}
 	return nil
+}
+
+func modelChunkName(base string, i int) string {
+	if i == 0 {
+		return base
+	}
+	return base + "." + strconv.Itoa(i)
 }
