@@ -221,42 +221,66 @@ func TestParallelResponsesKeepTheSession(t *testing.T) {
 // TestLeftoverChunksKeepParallelLogin: a logout that lands after a
 // parallel response that grew the session leaves that response's higher
 // chunks in the browser, without session. The next page signs in while a
-// fetch of the page reads its session: both carry only those chunks. The
-// fetch's answer cleared them, and session with them, which its request
+// fetch of the page uses its session: both carry only those chunks. The
+// fetch's answer expired them, and session with them, which its request
 // never carried: when it landed after the login's, the user was signed
-// out. Chunks without the first now stay, and the login stands whichever
-// lands last, over one cookie or two; the login's answer expires them.
+// out, whether the fetch read the session (refused as invalid), logged
+// out, or stored a value, saved and emptied the session. Chunks without
+// the first now stay, and the login stands whichever lands last, over one
+// cookie or two; the login's answer expires them.
 func TestLeftoverChunksKeepParallelLogin(t *testing.T) {
-	for _, loginSize := range []int{3, 900} {
-		for _, readLast := range []bool{true, false} {
-			f := newFixture(t, chunkOptions)
-			b := newClientCookies()
-			f.serve(b, setString(t, "user", "ada"))
-			grew, out := b.clone(), b.clone()
-			grown := f.serve(grew, setString(t, "cart", strings.Repeat("c", 900)))
-			logout := f.serve(out, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
-			b.apply(t, grown.Header)
-			b.apply(t, logout.Header)
-			left := b.names()
-			if len(left) == 0 || slices.Contains(left, "session") {
-				t.Fatalf("after the grown session and the logout, cookies %v, want chunks without session", left)
+	fetches := map[string]func(f *fixture, o *observed) http.HandlerFunc{
+		"reads": func(_ *fixture, o *observed) http.HandlerFunc { return observe(t, o, http.StatusOK) },
+		"logs out": func(_ *fixture, o *observed) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				observe(t, o, http.StatusOK)(w, r)
+				sessionOf(t, r).Destroy()
 			}
-			login := f.serve(b.clone(), setString(t, "user", "bob"+strings.Repeat("b", loginSize)))
-			var o observed
-			read := f.serve(b.clone(), observe(t, &o, http.StatusOK))
-			if !o.isNew {
-				t.Fatalf("leftover chunks %v opened as a session: %+v", left, o)
+		},
+		"stores, saves and empties": func(f *fixture, o *observed) http.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				*o = observed{isNew: s.IsNew(), len: s.Len()}
+				mustSet(t, s, "csrf", "t0k3n")
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Errorf("Save: %v", err)
+				}
+				s.Clear()
 			}
-			requireCleared(t, read.Header) // none
-			first, last := login, read
-			if !readLast {
-				first, last = read, login
-			}
-			b.apply(t, first.Header)
-			b.apply(t, last.Header)
-			f.serve(b, observe(t, &o, http.StatusOK))
-			if o.isNew || !strings.HasPrefix(o.user, "bob") {
-				t.Errorf("login of %d bytes, read last %t: the browser holds %v, session %+v; want bob's", loginSize, readLast, b.names(), o)
+		},
+	}
+	for fetch, handler := range fetches {
+		for _, loginSize := range []int{3, 900} {
+			for _, fetchLast := range []bool{true, false} {
+				f := newFixture(t, chunkOptions)
+				b := newClientCookies()
+				f.serve(b, setString(t, "user", "ada"))
+				grew, out := b.clone(), b.clone()
+				grown := f.serve(grew, setString(t, "cart", strings.Repeat("c", 900)))
+				logout := f.serve(out, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
+				b.apply(t, grown.Header)
+				b.apply(t, logout.Header)
+				left := b.names()
+				if len(left) == 0 || slices.Contains(left, "session") {
+					t.Fatalf("after the grown session and the logout, cookies %v, want chunks without session", left)
+				}
+				login := f.serve(b.clone(), setString(t, "user", "bob"+strings.Repeat("b", loginSize)))
+				var o observed
+				answer := f.serve(b.clone(), handler(f, &o))
+				if !o.isNew || o.len != 0 {
+					t.Fatalf("%s: leftover chunks %v opened as a session: %+v", fetch, left, o)
+				}
+				requireCleared(t, answer.Header) // none
+				first, last := login, answer
+				if !fetchLast {
+					first, last = answer, login
+				}
+				b.apply(t, first.Header)
+				b.apply(t, last.Header)
+				f.serve(b, observe(t, &o, http.StatusOK))
+				if o.isNew || !strings.HasPrefix(o.user, "bob") {
+					t.Errorf("fetch %s, login of %d bytes, fetch last %t: the browser holds %v, session %+v; want bob's", fetch, loginSize, fetchLast, b.names(), o)
+				}
 			}
 		}
 	}

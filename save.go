@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/bits"
 	"net/http"
 	"slices"
 	"strings"
@@ -221,7 +222,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	case actionWrite, actionRekey, actionCarry:
 		err := m.write(h, s, now, act, buf)
 		if errors.Is(err, ErrExpired) {
-			m.clear(h, s, buf) // the session ended: end the cookie, not the response
+			m.clear(h, s, r, buf) // the session ended: end the cookie, not the response
 			err = nil
 		}
 		if err != nil {
@@ -235,7 +236,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			return err
 		}
 	case actionClear:
-		m.clear(h, s, buf)
+		m.clear(h, s, r, buf)
 	case actionNone:
 		if s.lines != nil {
 			// Saved earlier in this response: drop any line for our names
@@ -456,14 +457,21 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, act action, bu
 	return nil
 }
 
-// clear expires every chunk cookie the client sent.
-func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
+// clear expires every chunk cookie the client sent, up to the highest,
+// in answer to r. Chunks sent without the first stay, as load leaves them
+// (see headless): a line for the first, or for one of them, could reach
+// only a session that a parallel response set meanwhile; lines a Save
+// wrote earlier in this response are dropped all the same.
+func (m *Manager) clear(h http.Header, s *Session, r *http.Request, buf *headerBuf) {
 	n := max(int(s.chunksSent), 1)
-	if s.chunksSent == 0 && s.lines == nil {
+	switch {
+	case s.chunksSent == 0 && s.lines == nil:
 		// Destroyed on a path outside the cookie's (see outsidePath), or
 		// on a request whose cookies were too many to read: the client may
 		// hold any of the chunks, unseen.
 		n = len(m.deletes)
+	case m.sentHeadless(r, s):
+		n = 0
 	}
 	// A retired cookie of the session's name would open after a logout,
 	// wherever the browser still sends it: every one is expired.
@@ -472,6 +480,25 @@ func (m *Manager) clear(h http.Header, s *Session, buf *headerBuf) {
 	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)
 	}
-	m.stats.cleared.Add(1)
+	if n > 0 {
+		m.stats.cleared.Add(1)
+	}
 	s.cleared(lines)
+}
+
+// sentHeadless reports whether r carried chunk cookies of the session's
+// name but not the first. Without r (SaveHeader), or with an r whose
+// Cookie lines are not those s was read from (an adapter's copy without
+// them), it cannot tell, and reports false.
+func (m *Manager) sentHeadless(r *http.Request, s *Session) bool {
+	if r == nil || s.chunksSent < 2 { // 1: the first alone
+		return false
+	}
+	var sent uint64
+	for name := range requestCookies(r.Header["Cookie"]) {
+		if i := m.chunkIndex(name); i >= 0 {
+			sent |= 1 << i
+		}
+	}
+	return sent&1 == 0 && bits.Len64(sent) == int(s.chunksSent)
 }
