@@ -2119,3 +2119,50 @@ func TestUnsavedWatchNeedsServerContext(t *testing.T) {
 		t.Errorf("%d goroutines more after 200 Loads on a context that ends at shutdown", grown)
 	}
 }
+
+// TestUnsavedLoadNothingToWrite: a change that leaves nothing for the
+// client to hold (a Destroy, Touch or Renew of a session the request
+// carried no cookie for, a value set then deleted), saved, is not logged
+// as unsaved: Save wrote no line, since none was called for, and left the
+// change's flags set. The user who hits /logout twice is not a missed
+// Save. Without a Save, such a change is not logged either (the client
+// loses nothing); a value left set is.
+func TestUnsavedLoadNothingToWrite(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		use  func(s *cookiesession.Session)
+		save bool
+		warn bool
+	}{
+		{"Destroy, Save", func(s *cookiesession.Session) { s.Destroy() }, true, false},
+		{"Touch, Save", func(s *cookiesession.Session) { s.Touch() }, true, false},
+		{"Renew, Save", func(s *cookiesession.Session) { s.Renew() }, true, false},
+		{"Set then Delete, Save", func(s *cookiesession.Session) { mustSet(t, s, "a", 1); s.Delete("a") }, true, false},
+		{"Destroy, no Save", func(s *cookiesession.Session) { s.Destroy() }, false, false},
+		{"Set, no Save", func(s *cookiesession.Session) { mustSet(t, s, "a", 1) }, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFixture(t, cookiesession.Options{})
+				ctx, cancel := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
+				r := newClientCookies().request("/logout").WithContext(ctx)
+				rec := httptest.NewRecorder()
+				s, _ := f.m.Load(r)
+				tc.use(s)
+				if tc.save {
+					if err := f.m.Save(rec, r, s); err != nil {
+						t.Fatal(err)
+					}
+				}
+				cancel()
+				synctest.Wait()
+				if got := rec.Result().Header["Set-Cookie"]; got != nil {
+					t.Errorf("Set-Cookie %q for a session the client does not hold", got)
+				}
+				if got := f.log.lines("left unsaved when its request ended"); (len(got) == 1) != tc.warn || len(got) > 1 {
+					t.Errorf("want a Warn: %v; log:\n%s", tc.warn, f.log)
+				}
+			})
+		})
+	}
+}

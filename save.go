@@ -82,6 +82,14 @@ func (m *Manager) warnUnsaved(s *Session, r *http.Request) {
 	case s.sent || m.unsavedLogged.Load():
 		return
 	case s.changed || s.renewed || s.destroyed || s.touched:
+		if m.action(s, nil, s.start()) == actionNone {
+			// Nothing for the client to hold (a Destroy of a session it
+			// never had, a value set then deleted): a Save writes no line
+			// and leaves these flags set. Not given r: a client that went
+			// away ends the context while the handler may still write
+			// r.Header, which outsidePath reads.
+			return
+		}
 	case m.refreshDue(s, s.start()):
 		what = "a due rolling refresh (Options.IdleTimeout): unless another Session of this request saved it, the client keeps its idle deadline, and the user is signed out then however active"
 	case s.carriedUnwritten():
