@@ -807,3 +807,60 @@ func TestPartitionedTooLargeFix(t *testing.T) {
 		t.Errorf("3 chunks of 3413 bytes: status %d, log %q: want a fix that names the Partitioned budget, not MaxChunks", rec.Code, log.String())
 	}
 }
+
+// TestHeadlessChunksKeptWithoutMiddleware: chunks sent without the first
+// stay whatever a handler without the middleware does short of writing a
+// session, when Save or CommitHeader is given the request they were read
+// from (FORMAT.md section 5): a line for session would reach only a login
+// answered beside it. SaveHeader, which has no request, cannot tell, and
+// clears them as before.
+func TestHeadlessChunksKeptWithoutMiddleware(t *testing.T) {
+	save := func(t *testing.T, f *fixture, s *cookiesession.Session, r *http.Request, h http.Header) {
+		if err := f.m.Save(&discardWriter{h: h}, r, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commit := func(t *testing.T, f *fixture, s *cookiesession.Session, r *http.Request, h http.Header) {
+		if err := f.m.CommitHeader(h, s, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	saveHeader := func(t *testing.T, f *fixture, s *cookiesession.Session, _ *http.Request, h http.Header) {
+		if err := f.m.SaveHeader(h, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name        string
+		first, last func(t *testing.T, f *fixture, s *cookiesession.Session, r *http.Request, h http.Header)
+		wantCleared []string
+	}{
+		{"Destroy, Save", nil, save, nil},
+		{"Destroy, CommitHeader", nil, commit, nil},
+		{"Set, Save, Clear, Save", save, save, nil},
+		{"Set, SaveHeader, Clear, CommitHeader", saveHeader, commit, nil},
+		{"Destroy, SaveHeader", nil, saveHeader, []string{"session", "session.1", "session.2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, chunkOptions)
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", strings.Repeat("c", 1500)))
+			delete(b.vals, "session")
+			r := b.request("/")
+			s, err := f.m.Load(r)
+			if err == nil || !s.IsNew() {
+				t.Fatalf("Load of session.1 and session.2 without session: %v, new %v; want a refusal and a fresh session", err, s.IsNew())
+			}
+			h := http.Header{}
+			if tc.first != nil {
+				mustSet(t, s, "csrf", "t0k3n")
+				tc.first(t, f, s, r, h)
+				s.Clear()
+			} else {
+				s.Destroy()
+			}
+			tc.last(t, f, s, r, h)
+			requireCleared(t, h, tc.wantCleared...)
+		})
+	}
+}
