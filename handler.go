@@ -249,7 +249,10 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 		// change still unsaved then never reaches the client. Another
 		// server's context (fasthttpadaptor's RequestCtx) may end only at
 		// shutdown, and would hold a goroutine per request until then.
-		context.AfterFunc(ctx, func() { m.warnUnsaved(s, r) })
+		// The path is taken now: a client that went away ends the
+		// context while the handler may still change r.
+		path := urlPath(r)
+		context.AfterFunc(ctx, func() { m.warnUnsaved(s, ctx, path) })
 	}
 	return s, s.loadErr
 }

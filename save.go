@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -74,7 +75,10 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // Flashes needed a Save too, but code ported from a store that saves by
 // itself (or that saves only on a change) shows a flash again on every
 // page, or signs an active user out when IdleTimeout ends, without a word.
-func (m *Manager) warnUnsaved(s *Session, r *http.Request) {
+// ctx is the request's, which ended, and path its URL's path. A client
+// that goes away ends it too, while the handler may still save: that
+// session is logged as well, though it reaches no client either way.
+func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 	s.lock()
 	defer s.unlock()
 	what := "a change"
@@ -100,8 +104,8 @@ func (m *Manager) warnUnsaved(s *Session, r *http.Request) {
 	if m.unsavedLogged.Swap(true) {
 		return
 	}
-	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended; the client never got what it needed (logged once)",
-		slog.String("unsaved", what), slog.String("path", urlPath(r)),
+	s.log(ctx, slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended (the handler returned, or the client went away before the handler saved it); the client never got what it needed (logged once)",
+		slog.String("unsaved", what), slog.String("path", path),
 		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body, and call Load once per request, passing that session on; or serve with Manager.Handler, which saves by itself"))
 }
 
