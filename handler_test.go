@@ -2093,6 +2093,33 @@ func TestUnsavedLoadWarns(t *testing.T) {
 	}
 }
 
+// TestUnsavedClientGone: a client that goes away ends the request's
+// context while the handler still runs, and may still change its request
+// (here its URL's path) and save. The line for the session unsaved then
+// names the path as Load saw it and says the client may have gone away;
+// under -race, reading the request from the watch would race with the
+// handler.
+func TestUnsavedClientGone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		ctx, clientGone := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
+		r := newClientCookies().request("/poll").WithContext(ctx)
+		w := httptest.NewRecorder()
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "seen", "1")
+		clientGone()
+		r.URL.Path = "/rewritten" // the handler goes on
+		synctest.Wait()
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Fatal(err)
+		}
+		got := f.log.lines("left unsaved when its request ended")
+		if len(got) != 1 || !strings.Contains(got[0], "path=/poll") || !strings.Contains(got[0], "the client went away") {
+			t.Errorf("want one Warn naming /poll and a client gone; log:\n%s", f.log)
+		}
+	})
+}
+
 // shutdownContext is a request context that ends only when its server
 // shuts down, as fasthttpadaptor's *fasthttp.RequestCtx does.
 type shutdownContext struct {
