@@ -343,9 +343,12 @@ type retiredSeen struct {
 // cookie by itself (its MaxAge passed, a browser-session cookie at exit).
 // The memo holds fingerprints only, at most maxRetiredAnswers: a full memo
 // starts over, which costs a client caught in such a loop one more answer.
-// It also holds the cookies proven so (back): a session carried from one
+// It also holds the cookies proven so, and those of a request whose
+// response ended its session (back): a session carried from one
 // (RetiredCookie.Carry) would outlive every logout, so none is carried
-// from it again.
+// from it again. A logout that is the first request after a rename never
+// sees the old cookie come back beside the new one, and its lines may not
+// reach it.
 type retiredMemo struct {
 	mu   sync.Mutex
 	seed maphash.Seed
@@ -418,8 +421,9 @@ func (memo *retiredMemo) cameBackBefore(name, value string) bool {
 	return ok
 }
 
-// answer records that the response expires the retired cookies of v.
-func (m *Manager) answer(v *retiredVisit) {
+// answer records that the response expires the retired cookies of v, and,
+// if ended, that it ended the session: none of them is carried again.
+func (m *Manager) answer(v *retiredVisit, ended bool) {
 	memo := &m.answered
 	memo.mu.Lock()
 	defer memo.mu.Unlock()
@@ -432,6 +436,9 @@ func (m *Manager) answer(v *retiredVisit) {
 	for _, c := range v.cookies {
 		if _, ok := memo.seen[c.fp]; !ok {
 			memo.seen[c.fp] = v.all
+		}
+		if ended {
+			memo.back[c.fp] = struct{}{}
 		}
 	}
 }

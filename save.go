@@ -230,12 +230,13 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	// The decision and what is written use one instant, the request's
 	// start, so a session cannot expire between the two.
 	now := s.start()
+	ended := false // the lines end the session: see answer
 	switch act := m.action(s, r, now); act {
 	case actionWrite, actionRekey, actionCarry:
 		err := m.write(h, s, now, act, buf)
 		if errors.Is(err, ErrExpired) {
 			m.clear(h, s, r, buf) // the session ended: end the cookie, not the response
-			err = nil
+			err, ended = nil, true
 		}
 		if err != nil {
 			// A Save that failed and the commit after it count one
@@ -249,6 +250,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		}
 	case actionClear:
 		m.clear(h, s, r, buf)
+		ended = true
 	case actionNone:
 		if s.lines != nil {
 			// Saved earlier in this response: drop any line for our names
@@ -294,7 +296,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	if s.lines != nil {
 		m.warnHeaderSize(s, h, r)
 		if s.retired && r != nil {
-			m.answer(m.visit(r, s.shadowed)) // every line written holds the retired ones
+			m.answer(m.visit(r, s.shadowed), ended) // every line written holds the retired ones
 		}
 	}
 	return nil
