@@ -215,6 +215,18 @@ func TestCarryRefused(t *testing.T) {
 			b.vals["__Host-session"] = strings.Repeat("A", 200)
 			return b
 		}},
+		// Both open elsewhere, or later, as the Manager's own would: the
+		// cookie stays, and the operator is told at Warn.
+		{name: "under a key this instance lacks", warn: "unknown key id 2b3c4d5e", setup: func(f *fixture) *clientCookies {
+			m, err := cookiesession.New(ringOf(t, keyB), cookiesession.Options{Now: f.clock.Now, Logger: debugLogger(f.log)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return login(m, "alice", none)
+		}},
+		{name: "created ahead", warn: "ahead_by", setup: func(f *fixture) *clientCookies {
+			return login(f.manager(cookiesession.Options{Now: func() time.Time { return f.clock.Now().Add(5 * time.Minute) }}), "alice", none)
+		}},
 		{name: "longer than the new cookies hold", trace: "-session,-session.1", warn: "longer than the Manager's cookies hold", setup: func(f *fixture) *clientCookies {
 			b := login(f.manager(cookiesession.Options{MaxChunks: 2}), "alice", none)
 			serveWith(t, f.manager(cookiesession.Options{MaxChunks: 2}), b, func(w http.ResponseWriter, r *http.Request) {
@@ -258,8 +270,20 @@ func TestCarryRefused(t *testing.T) {
 			if tc.want != "" && !tc.mine {
 				wantCarried = 1
 			}
-			if got := newM.Metrics().Carried; got != wantCarried {
-				t.Errorf("carried %d, want %d", got, wantCarried)
+			metrics := newM.Metrics()
+			if metrics.Carried != wantCarried {
+				t.Errorf("carried %d, want %d", metrics.Carried, wantCarried)
+			}
+			// A token not carried counts under Refused, as the Manager's own.
+			refused, wantRefused := uint64(0), uint64(0)
+			for _, n := range metrics.Refused {
+				refused += n
+			}
+			if tc.want == "" {
+				wantRefused = 1
+			}
+			if refused != wantRefused {
+				t.Errorf("refused %v, want %d in all", metrics.Refused, wantRefused)
 			}
 			warned := warns(&log)
 			if tc.warn == "" && len(warned) != 0 || tc.warn != "" && (len(warned) != 1 || !strings.Contains(warned[0], tc.warn)) {

@@ -322,7 +322,7 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		// A token cut short at MaxChunks fails authentication under a key
 		// the ring holds at every request while its cookies stay: that is
 		// warnAboveMaxChunks's line, not two secrets under one key id.
-		m.refusedCookie(s, r, err, above == 0)
+		m.refusedCookie(s, r, "", err, above == 0)
 		return err
 	}
 	m.stats.open(rec.KeyID)

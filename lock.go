@@ -64,6 +64,7 @@ type logLine struct {
 	refusal error
 	reason  refusal
 	keyID   uint32
+	cookie  string // a retired cookie's name, not carried (Manager.carry); "": the Manager's
 }
 
 // log queues a line for unlock to write.

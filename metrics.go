@@ -25,7 +25,8 @@ type Metrics struct {
 	// Refused counts the cookies refused, by reason: "unknown_key",
 	// "expired", "bad_encoding", "auth_failed", "validate" and
 	// "clock_skew" (an authentic token sealed by an instance whose clock is
-	// more than 60 seconds ahead of this one's).
+	// more than 60 seconds ahead of this one's); a retired cookie that
+	// was not carried (RetiredCookie.Carry) counts too.
 	Refused map[string]uint64 `json:"refused"`
 	// UnknownKeyIDs is how many different unknown key ids were refused in
 	// the last minute, at most 32: one or two when a key was removed while
@@ -240,11 +241,13 @@ func (m *Manager) Var() expvar.Var {
 // logged at Warn once a minute per key id: during a rotation it is the
 // sign that this instance lacks a key the fleet uses. The other reasons
 // are the client's, at Debug. A failed authentication is given to the
-// watch for split secrets (warnAuthFailures) if watchAuth is set.
-func (m *Manager) refusedCookie(s *Session, r *http.Request, err error, watchAuth bool) {
+// watch for split secrets (warnAuthFailures) if watchAuth is set. cookie
+// names a retired cookie that was not carried (Manager.carry), or is ""
+// for the Manager's own.
+func (m *Manager) refusedCookie(s *Session, r *http.Request, cookie string, err error, watchAuth bool) {
 	reason := classify(err)
 	m.stats.refused[reason].Add(1)
-	line := logLine{ctx: r.Context(), level: slog.LevelDebug, refusal: err, reason: reason}
+	line := logLine{ctx: r.Context(), level: slog.LevelDebug, refusal: err, reason: reason, cookie: cookie}
 	var te *TokenError
 	if errors.As(err, &te) {
 		line.keyID = te.KeyID
@@ -265,7 +268,11 @@ func (m *Manager) logRefusal(l *logLine) {
 	if !m.logger.Enabled(l.ctx, l.level) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("cookie", m.opts.Name), slog.String("reason", l.refusal.Error())}
+	msg, cookie := "cookiesession: session cookie refused", m.opts.Name
+	if l.cookie != "" {
+		msg, cookie = "cookiesession: a retired cookie was not carried: the request gets a new session", l.cookie
+	}
+	attrs := []slog.Attr{slog.String("cookie", cookie), slog.String("reason", l.refusal.Error())}
 	if l.keyID != 0 {
 		attrs = append(attrs, slog.String("key_id", FormatKeyID(l.keyID)))
 	}
@@ -277,7 +284,7 @@ func (m *Manager) logRefusal(l *logLine) {
 		attrs = append(attrs, slog.Duration("ahead_by", te.ahead),
 			slog.String("fix", "the instance that sealed this cookie runs ahead of this one by ahead_by, or this one runs behind: synchronise the fleet's clocks (NTP); an instance ahead is the one that counts no clock_skew while the others do, one behind the only one that counts it"))
 	}
-	m.logger.LogAttrs(l.ctx, l.level, "cookiesession: session cookie refused", attrs...)
+	m.logger.LogAttrs(l.ctx, l.level, msg, attrs...)
 }
 
 // warnSplitPrimary logs, at most once a minute per Manager, a session

@@ -37,11 +37,14 @@ import (
 // and Lifetime; the response writes it under the Manager's Name, even
 // when the handler only reads it, and expires this cookie. A token that
 // does not open, or is longer than the Manager's cookies hold (logged at
-// Warn once), is not carried: the request gets a new session. A request
-// that carries a cookie of the Manager's own names never looks at this
-// one, whether its own opens or not. A session is carried only while the
-// entry stays; keep it for MaxAge (MaxLifetime, if sessions set their
-// own). Carrying trusts the old cookie as the Manager trusts its own: a
+// Warn once), is not carried: the request gets a new session, and the
+// refusal counts under Metrics.Refused. One under a key id the ring
+// lacks, or created ahead of the clock, is logged at Warn and kept, as
+// the Manager's own cookie would be, unless the handler stores
+// something. A request that carries a cookie of the Manager's own names
+// never looks at this one, whether its own opens or not. A session is
+// carried only while the entry stays; keep it for MaxAge (MaxLifetime,
+// if sessions set their own). Carrying trusts the old cookie as the Manager trusts its own: a
 // cookie of the old name that another host of the site set (cookie
 // tossing; see the package documentation) is carried too, so a rename
 // made to stop tossing must not set Carry. New refuses Carry on an entry
@@ -494,9 +497,14 @@ func (m *Manager) warnRetiredLive(s *Session, r *http.Request, now time.Time) {
 // retired cookie whose entry sets Carry (RetiredCookie.Carry), as load
 // opens the Manager's own: under its ring, with the retired Name bound,
 // and through Validate. The first that opens is the session; s stays new
-// if none does. Why a token was not carried is logged at Debug, and one
-// longer than the Manager's cookies hold at Warn, once.
+// if none does. A token not carried counts under Metrics.Refused and is
+// logged as a refused cookie of the Manager's is (refusedCookie), and one
+// longer than the Manager's cookies hold at Warn, once. One under a key
+// id this instance lacks, or created ahead of its clock, opens elsewhere
+// or later, as the Manager's own would: it is kept (s.retired is unset,
+// so a response that writes nothing does not expire it).
 func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
+	kept := false
 	for i := range m.retiredBases {
 		b := &m.retiredBases[i]
 		if b.carry == nil {
@@ -509,7 +517,7 @@ func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
 		if err == nil && m.answered.cameBackBefore(b.name, first) {
 			// The lines that expire it never reach it: carried, it would
 			// sign the user back in after every logout.
-			err = invalid(0, "retired cookie %s came back after the lines that expire it (see the Warn that it came back)", b.name)
+			err = invalid(0, "retired cookie %s came back after the lines that expire it, or after a response that ended its session", b.name)
 		}
 		var rec Record
 		if err == nil {
@@ -530,8 +538,11 @@ func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
 		if te, ok := err.(*TokenError); ok && te.long > 0 {
 			m.warnCarryTooLong(s, r, b, te.long)
 		}
-		s.log(r.Context(), slog.LevelDebug, "cookiesession: a retired cookie was not carried: the request gets a new session",
-			slog.String("cookie", b.name), slog.String("error", err.Error()), slog.String("path", urlPath(r)))
+		kept = kept || keepsCookie(err)
+		m.refusedCookie(s, r, b.name, err, false)
+	}
+	if kept {
+		s.retired = false
 	}
 }
 
