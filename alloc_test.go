@@ -6,6 +6,7 @@
 package cookiesession_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -222,5 +223,37 @@ func TestSplitPrimaryAllocations(t *testing.T) {
 	}
 	if allocs["newer"] > allocs["older"] {
 		t.Errorf("re-keying a session created after the primary took over makes %v allocations, an older one %v; want no more", allocs["newer"], allocs["older"])
+	}
+}
+
+// TestCarryAllocations checks that a RetiredCookie entry with Carry adds
+// no allocation to a request that carries no retired cookie: none, or
+// only the Manager's own (and an application's), reading its session.
+func TestCarryAllocations(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	allocs := map[string]float64{}
+	for _, carry := range []bool{false, true} {
+		opts := cookiesession.Options{Name: "__Host-session"}
+		if carry {
+			opts.Retired = []cookiesession.RetiredCookie{{Name: "session", Carry: true}}
+		}
+		m := f.manager(opts)
+		own := newClientCookies()
+		serveWith(t, m, own, func(w http.ResponseWriter, r *http.Request) {
+			_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+		})
+		own.vals["theme"] = "dark"
+		h := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cookiesession.FromContext(r.Context()).GetString("user")
+		}))
+		w := &discardWriter{h: http.Header{}}
+		for name, req := range map[string]*http.Request{"none": newClientCookies().request("/"), "own": own.request("/")} {
+			allocs[fmt.Sprint(name, carry)] = testing.AllocsPerRun(200, func() { w.serve(h, req) })
+		}
+	}
+	for _, name := range []string{"none", "own"} {
+		if with, without := allocs[name+"true"], allocs[name+"false"]; with > without {
+			t.Errorf("a request with %s cookie of the Manager's: %v allocations with a Carry entry, %v without; want no more", name, with, without)
+		}
 	}
 }
