@@ -81,7 +81,7 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 		cleared:  desc("cleared_total", "Responses that expired the client's session cookies."),
 		tooLarge: desc("too_large_total", "Sessions that did not fit the cookie size limit."),
 		dropped:  desc("dropped_total", "Responses that set a session cookie browsers drop, by reason.", "reason"),
-		carried:  desc("carried_total", "Sessions opened from a retired cookie of another name (RetiredCookie.Carry) and written under this one."),
+		carried:  desc("carried_total", "Sessions opened from a retired cookie of another name (RetiredCookie.Carry), each also under opened_total, and under written_total once written under this name."),
 		keyInfo: desc("key_info", "Each key of the running ring (never its secret): 1, with whether it is the primary, its scheduled promotion and its secret's fingerprint.",
 			"key_id", "primary", "promote_at", "fingerprint"),
 		reloadFailures:    desc("keyring_reload_failures_total", "Reloads of the key ring from its file that failed, each retry counted."),

@@ -118,7 +118,7 @@ func TestCollector(t *testing.T) {
 	}
 
 	const want = `
-# HELP app_cookiesession_carried_total Sessions opened from a retired cookie of another name (RetiredCookie.Carry) and written under this one.
+# HELP app_cookiesession_carried_total Sessions opened from a retired cookie of another name (RetiredCookie.Carry), each also under opened_total, and under written_total once written under this name.
 # TYPE app_cookiesession_carried_total counter
 app_cookiesession_carried_total{cookie="sid"} 0
 # HELP app_cookiesession_cleared_total Responses that expired the client's session cookies.
@@ -174,7 +174,8 @@ app_cookiesession_written_total{cookie="sid"} 2
 
 // TestCollectorCarried: a session carried from a retired cookie of
 // another name (RetiredCookie.Carry) counts in carried_total, once: the
-// request after reads the new cookie.
+// request after reads the new cookie. One that the request carrying it
+// ends (a logout) counts too, and is not written.
 func TestCollectorCarried(t *testing.T) {
 	ring, err := cookiesession.NewKeyRing(key(t, 0x0a))
 	if err != nil {
@@ -204,12 +205,22 @@ func TestCollectorCarried(t *testing.T) {
 		t.Fatalf("the session under sid: %q, __Host-sid %q; want ada, written under __Host-sid", rec.Body.String(), carried)
 	}
 	request(t, h, "/get", carried, "__Host-sid")
+	_, old = request(t, h2, "/set", "", "sid")
+	logout := m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Destroy()
+	}))
+	if _, got := request(t, logout, "/logout", old, "sid"); got != "" {
+		t.Fatalf("the logout wrote %q under sid", got)
+	}
 	const want = `
-# HELP app_cookiesession_carried_total Sessions opened from a retired cookie of another name (RetiredCookie.Carry) and written under this one.
+# HELP app_cookiesession_carried_total Sessions opened from a retired cookie of another name (RetiredCookie.Carry), each also under opened_total, and under written_total once written under this name.
 # TYPE app_cookiesession_carried_total counter
-app_cookiesession_carried_total{cookie="__Host-sid"} 1
+app_cookiesession_carried_total{cookie="__Host-sid"} 2
+# HELP app_cookiesession_written_total Session tokens sealed into a response.
+# TYPE app_cookiesession_written_total counter
+app_cookiesession_written_total{cookie="__Host-sid"} 1
 `
-	if err := testutil.CollectAndCompare(NewCollector(m, "app"), strings.NewReader(want), "app_cookiesession_carried_total"); err != nil {
+	if err := testutil.CollectAndCompare(NewCollector(m, "app"), strings.NewReader(want), "app_cookiesession_carried_total", "app_cookiesession_written_total"); err != nil {
 		t.Error(err)
 	}
 }
