@@ -300,6 +300,29 @@ func TestCarryRefused(t *testing.T) {
 	}
 }
 
+// TestCarryUnknownKeyStored: a retired token under a key id this
+// instance lacks is kept by a request that only reads (TestCarryRefused),
+// but not by one that stores something: the session written under the
+// Manager's Name expires it, as it would the Manager's own cookie.
+func TestCarryUnknownKeyStored(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	oldM, err := cookiesession.New(ringOf(t, keyB), cookiesession.Options{Now: f.clock.Now, Logger: debugLogger(f.log)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newClientCookies()
+	serveWith(t, oldM, b, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	})
+	newM := f.manager(cookiesession.Options{Name: "__Host-session", Retired: []cookiesession.RetiredCookie{{Name: "session", Carry: true}}})
+	resp := serveWith(t, newM, b, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("cart", "tea")
+	})
+	if got := setCookieTrace(t, resp.Header); got != "-session,__Host-session" {
+		t.Errorf("Set-Cookie %q, want the old cookie expired and the new session written", got)
+	}
+}
+
 // TestCarryWithLoad: a session from Load is carried too, and Save writes
 // it under the Manager's Name though the handler only read it; one left
 // unsaved is logged at Warn, since its client never gets the new cookie.
