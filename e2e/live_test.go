@@ -70,7 +70,8 @@ func (ls *liveServer) base() string {
 // liveApp answers by the last element of the path, whatever the prefix:
 // login (user, and pad bytes of filler), logout, and anything else with
 // the user signed in and the names of the cookies the request carried, in
-// the order sent: "alice | session session.1".
+// the order sent: "alice | session session.1"; values adds the length of
+// the filler the session holds: "alice | session session.1 | pad 4000".
 func liveApp(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
 	switch path.Base(r.URL.Path) {
@@ -96,6 +97,9 @@ func liveApp(w http.ResponseWriter, r *http.Request) {
 			sent = append(sent, c.Name)
 		}
 		fmt.Fprintf(w, "%s | %s", s.GetString("user"), strings.Join(sent, " "))
+		if path.Base(r.URL.Path) == "values" {
+			fmt.Fprintf(w, " | pad %d", len(s.GetString("pad")))
+		}
 	}
 }
 
@@ -293,7 +297,7 @@ func runChange(t *testing.T, ls *liveServer, c liveClient, ch liveChange, retire
 		ls.deploy(t, ch.old)
 		c.get(t, fmt.Sprintf("/app/login?user=alice&pad=%d", ch.oldPad))
 		ls.deploy(t, newOpts)
-		lr.see(end+", first use: /app", c.get(t, "/app/whoami"))
+		lr.see(end+", first use: /app", c.get(t, "/app/values"))
 		held(end + ", first use")
 		switch end {
 		case "logout on /app":
@@ -357,12 +361,13 @@ func TestLiveBrowser(t *testing.T) {
 func checkRetired(t *testing.T, ch liveChange, saw map[string]string) {
 	t.Helper()
 	for _, end := range liveEnds {
-		want := "alice | "
+		user, pad := "alice", ch.oldPad
 		if ch.signsOut {
-			want = " | "
+			user, pad = "", 0
 		}
-		if got := saw[end+", first use: /app"]; !strings.HasPrefix(got, want) {
-			t.Errorf("%s, first request on the new configuration: %q, want %q...", end, got, want)
+		got := saw[end+", first use: /app"]
+		if !strings.HasPrefix(got, user+" | ") || !strings.HasSuffix(got, fmt.Sprintf(" | pad %d", pad)) {
+			t.Errorf("%s, first request on the new configuration: %q, want %q", end, got, fmt.Sprintf("%s | ... | pad %d", user, pad))
 		}
 		// A cookie of a name the new configuration does not read is gone
 		// after the first request that uses the session. One of its names
