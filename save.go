@@ -128,23 +128,6 @@ func (m *Manager) wrote(line string) bool {
 	return (head[0] == version || head[0] == version2) && m.ring.Has(binary.BigEndian.Uint32(head[1:headerSize]))
 }
 
-// warnTwoSaves logs, once per Manager, a save that replaced the lines the
-// Manager wrote into the same response for another Session: gorilla's
-// store.Get returns one session to every caller in a request, and code
-// ported from it calls Load in a helper or a middleware and again in the
-// handler, saving each. The last save wins, and what the others changed
-// (a Destroy: the user stays signed in) is lost.
-func (m *Manager) warnTwoSaves(s *Session, line string) {
-	if m.twoSavesLogged.Swap(true) {
-		return
-	}
-	ctx, path := s.origin()
-	name, _, _ := strings.Cut(line, "=")
-	s.log(ctx, slog.LevelWarn, "cookiesession: a save replaced the session's cookie lines that the Manager had written into the same response for another Session (Load called twice for one request, each saved): what the earlier save wrote (a login, a Destroy) is lost (logged once)",
-		slog.String("cookie", strings.TrimSpace(name)), slog.String("path", path),
-		slog.String("fix", "call Load once per request and pass that session to every helper and middleware that uses it (Load returns a new session at each call, where gorilla's store.Get returned the same one), or serve with Manager.Handler, under which Load returns the middleware's session; end a session with Destroy on that one session, not http.SetCookie"))
-}
-
 // SaveHeader is Save for a framework whose response is not a net/http
 // ResponseWriter (fiber, a Lambda event): it writes the session's
 // Set-Cookie lines, and the Vary and Cache-Control they call for, into h,

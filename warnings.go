@@ -225,19 +225,27 @@ func (m *Manager) warnForeign(s *Session, h http.Header, r *http.Request) {
 // the session's cookies that the Manager did not write and has replaced
 // with its own: a handler's own logout, or an upstream's cookie, would
 // otherwise be lost without a word.
+// A line the Manager wrote itself is another Session's of the same
+// response, and logged as such, once: gorilla's store.Get returns one
+// session to every caller in a request, and code ported from it calls
+// Load in a helper or a middleware and again in the handler, saving each.
+// The last save wins, and what the others changed (a Destroy: the user
+// stays signed in) is lost.
 func (m *Manager) warnReplaced(s *Session, line string) {
+	logged := &m.replacedLogged
+	msg := "cookiesession: the response set the session's cookie itself, and the Manager replaced that line with its own (logged once)"
+	fix := "end a session with Session.Destroy, not http.SetCookie; give any other writer of this cookie (an upstream behind a proxy) another name"
 	if m.wrote(line) {
-		m.warnTwoSaves(s, line)
-		return
+		logged = &m.twoSavesLogged
+		msg = "cookiesession: a save replaced the session's cookie lines that the Manager had written into the same response for another Session (Load called twice for one request, each saved): what the earlier save wrote (a login, a Destroy) is lost (logged once)"
+		fix = "call Load once per request and pass that session to every helper and middleware that uses it (Load returns a new session at each call, where gorilla's store.Get returned the same one), or serve with Manager.Handler, under which Load returns the middleware's session; end a session with Destroy on that one session, not http.SetCookie"
 	}
-	if m.replacedLogged.Swap(true) {
+	if logged.Swap(true) {
 		return
 	}
 	ctx, path := s.origin()
 	name, _, _ := strings.Cut(line, "=")
-	s.log(ctx, slog.LevelWarn, "cookiesession: the response set the session's cookie itself, and the Manager replaced that line with its own (logged once)",
-		slog.String("cookie", strings.TrimSpace(name)), slog.String("path", path),
-		slog.String("fix", "end a session with Session.Destroy, not http.SetCookie; give any other writer of this cookie (an upstream behind a proxy) another name"))
+	s.log(ctx, slog.LevelWarn, msg, slog.String("cookie", strings.TrimSpace(name)), slog.String("path", path), slog.String("fix", fix))
 }
 
 // warnDomain counts in Metrics.Dropped, and logs once per Manager, a
