@@ -65,6 +65,33 @@ func TestTossedCookieDoesNotEndTheSession(t *testing.T) {
 	}
 }
 
+// TestShadowedWarnSaysWhich: a chunk alone beside a session that opens
+// without it is also what parallel responses leave (a shrink that landed
+// after a growth), and the Warn says so; two values of the session's own
+// name are not, and the Warn speaks of tossing alone.
+func TestShadowedWarnSaysWhich(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		header   func(genuine string) string
+		parallel bool
+	}{
+		{"a chunk alone", func(g string) string { return "session=" + g + "; session.1=dGFpbA" }, true},
+		{"two values of the name", func(g string) string { return "session=junk; session=" + g }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{MaxChunks: 2})
+			genuine := loginToken(t, f, "victim")
+			f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_ = cookiesession.FromContext(r.Context()).GetString("user")
+			})).ServeHTTP(httptest.NewRecorder(), tossedRequest(tc.header(genuine)))
+			got := f.log.lines("level=WARN")
+			if len(got) != 1 || strings.Contains(got[0], "parallel responses") != tc.parallel || !strings.Contains(got[0], "cookie tossing") {
+				t.Errorf("want one Warn naming tossing, and parallel responses %v; log:\n%s", tc.parallel, f.log)
+			}
+		})
+	}
+}
+
 // TestTossedExpiredTokenLendsNoLifetime: the genuine session, found after
 // an authentic but expired token of the name (the user's own old
 // "remember me" cookie left under another Path, or one an attacker
