@@ -66,59 +66,86 @@ type RetiredCookie struct {
 // not read, and whether a retired cookie has one of the Manager's names.
 func (m *Manager) retire(opts *Options) error {
 	for i, rc := range opts.Retired {
-		if rc.Name == "" && opts.Name != "session" {
-			// Moving a cookie of this Manager's and retiring the default
-			// name's are both likely: a guess would expire the wrong one.
-			return fmt.Errorf("cookiesession: Options.Retired[%d] has no Name, and this Manager's is %q: say Name: %q for a cookie of this Manager's name at another Path, Domain, partitioning or chunk count, or Name: \"session\" for one of the default name", i, opts.Name, opts.Name)
-		}
-		setDefault(&rc.Name, "session")
-		setDefault(&rc.Path, "/")
-		setDefault(&rc.MaxChunks, 1)
-		if err := m.checkRetired(opts, rc); err != nil {
-			return fmt.Errorf("cookiesession: Options.Retired[%d]: %w", i, err)
-		}
-		if rc.Carry && rc.Name == opts.Name {
-			return fmt.Errorf("cookiesession: Options.Retired[%d] sets Carry on a cookie of the Manager's own Name %q: such a cookie already opens as the session's own, and the entry only expires it; Carry is for a cookie of another Name (a rename)", i, rc.Name)
-		}
-		own := rc.Path == opts.Path && sameDomain(rc.Domain, opts.Domain) && rc.Partitioned == opts.Partitioned
-		before, repeats := len(m.retiredLines), false
-		for c := range rc.MaxChunks {
-			name := chunkName(rc.Name, c)
-			mine := slices.Contains(m.names, name)
-			if mine && own {
-				continue // the Manager's own cookie: not retired
-			}
-			expire := m.attrs
-			expire.Name, expire.Path, expire.Domain, expire.Partitioned, expire.MaxAge = name, rc.Path, rc.Domain, rc.Partitioned, -1
-			line := expire.String()
-			if slices.Contains(m.retiredLines, line) {
-				repeats = true // an earlier entry's: one line expires it
-				continue
-			}
-			m.retiredLines = append(m.retiredLines, line)
-			m.retiresOwn = m.retiresOwn || mine
-			if !mine && !slices.Contains(m.retiredNames, name) {
-				m.retiredNames = append(m.retiredNames, name)
-			}
-		}
-		b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == rc.Name })
-		if b < 0 {
-			b = len(m.retiredBases)
-			m.retiredBases = append(m.retiredBases, retiredBase{name: rc.Name, entry: i, maxChunks: rc.MaxChunks})
-		} else if rc.MaxChunks > m.retiredBases[b].maxChunks {
-			m.retiredBases[b].entry, m.retiredBases[b].maxChunks = i, rc.MaxChunks
-		}
-		if rc.Carry {
-			m.retiredBases[b].carryChunks = max(m.retiredBases[b].carryChunks, rc.MaxChunks)
-		}
-		if len(m.retiredLines) == before && repeats {
-			return fmt.Errorf("cookiesession: Options.Retired[%d] lists only cookies an earlier entry lists (%q on Path %q): remove it", i, rc.Name, rc.Path)
-		}
-		if len(m.retiredLines) == before {
-			return fmt.Errorf("cookiesession: Options.Retired[%d] is the Manager's own cookie %q (same Path, Domain and Partitioned, no more chunks than MaxChunks %d): list the Name, Path, Domain, Partitioned or MaxChunks the earlier configuration had",
-				i, rc.Name, opts.MaxChunks)
+		if err := m.retireEntry(opts, i, rc); err != nil {
+			return err
 		}
 	}
+	if err := m.retiredCodecs(opts); err != nil {
+		return err
+	}
+	if m.retiredLines != nil {
+		m.answered.seed, m.answered.seen, m.answered.back = maphash.MakeSeed(), map[uint64]uint64{}, map[uint64]struct{}{}
+	}
+	m.lineNames = m.names
+	if len(m.retiredNames) > 0 {
+		m.lineNames = append(slices.Clone(m.names), m.retiredNames...)
+	}
+	return nil
+}
+
+// retireEntry checks Options.Retired[i] and adds the lines that expire its
+// cookies, and its name among the bases a request's cookies are read
+// against.
+func (m *Manager) retireEntry(opts *Options, i int, rc RetiredCookie) error {
+	if rc.Name == "" && opts.Name != "session" {
+		// Moving a cookie of this Manager's and retiring the default
+		// name's are both likely: a guess would expire the wrong one.
+		return fmt.Errorf("cookiesession: Options.Retired[%d] has no Name, and this Manager's is %q: say Name: %q for a cookie of this Manager's name at another Path, Domain, partitioning or chunk count, or Name: \"session\" for one of the default name", i, opts.Name, opts.Name)
+	}
+	setDefault(&rc.Name, "session")
+	setDefault(&rc.Path, "/")
+	setDefault(&rc.MaxChunks, 1)
+	if err := m.checkRetired(opts, rc); err != nil {
+		return fmt.Errorf("cookiesession: Options.Retired[%d]: %w", i, err)
+	}
+	if rc.Carry && rc.Name == opts.Name {
+		return fmt.Errorf("cookiesession: Options.Retired[%d] sets Carry on a cookie of the Manager's own Name %q: such a cookie already opens as the session's own, and the entry only expires it; Carry is for a cookie of another Name (a rename)", i, rc.Name)
+	}
+	own := rc.Path == opts.Path && sameDomain(rc.Domain, opts.Domain) && rc.Partitioned == opts.Partitioned
+	before, repeats := len(m.retiredLines), false
+	for c := range rc.MaxChunks {
+		name := chunkName(rc.Name, c)
+		mine := slices.Contains(m.names, name)
+		if mine && own {
+			continue // the Manager's own cookie: not retired
+		}
+		expire := m.attrs
+		expire.Name, expire.Path, expire.Domain, expire.Partitioned, expire.MaxAge = name, rc.Path, rc.Domain, rc.Partitioned, -1
+		line := expire.String()
+		if slices.Contains(m.retiredLines, line) {
+			repeats = true // an earlier entry's: one line expires it
+			continue
+		}
+		m.retiredLines = append(m.retiredLines, line)
+		m.retiresOwn = m.retiresOwn || mine
+		if !mine && !slices.Contains(m.retiredNames, name) {
+			m.retiredNames = append(m.retiredNames, name)
+		}
+	}
+	b := slices.IndexFunc(m.retiredBases, func(b retiredBase) bool { return b.name == rc.Name })
+	if b < 0 {
+		b = len(m.retiredBases)
+		m.retiredBases = append(m.retiredBases, retiredBase{name: rc.Name, entry: i, maxChunks: rc.MaxChunks})
+	} else if rc.MaxChunks > m.retiredBases[b].maxChunks {
+		m.retiredBases[b].entry, m.retiredBases[b].maxChunks = i, rc.MaxChunks
+	}
+	if rc.Carry {
+		m.retiredBases[b].carryChunks = max(m.retiredBases[b].carryChunks, rc.MaxChunks)
+	}
+	if len(m.retiredLines) == before && repeats {
+		return fmt.Errorf("cookiesession: Options.Retired[%d] lists only cookies an earlier entry lists (%q on Path %q): remove it", i, rc.Name, rc.Path)
+	}
+	if len(m.retiredLines) == before {
+		return fmt.Errorf("cookiesession: Options.Retired[%d] is the Manager's own cookie %q (same Path, Domain and Partitioned, no more chunks than MaxChunks %d): list the Name, Path, Domain, Partitioned or MaxChunks the earlier configuration had",
+			i, rc.Name, opts.MaxChunks)
+	}
+	return nil
+}
+
+// retiredCodecs builds, for each retired name other than the session's,
+// the codec that reads when its session began and, for a carried one, the
+// codec that opens it for the Manager.
+func (m *Manager) retiredCodecs(opts *Options) error {
 	room := 0 // the token length the Manager's cookies hold
 	for _, c := range m.caps {
 		room += c
@@ -144,13 +171,6 @@ func (m *Manager) retire(opts *Options) error {
 			}
 			m.retiredBases[i].carry = carry
 		}
-	}
-	if m.retiredLines != nil {
-		m.answered.seed, m.answered.seen, m.answered.back = maphash.MakeSeed(), map[uint64]uint64{}, map[uint64]struct{}{}
-	}
-	m.lineNames = m.names
-	if len(m.retiredNames) > 0 {
-		m.lineNames = append(slices.Clone(m.names), m.retiredNames...)
 	}
 	return nil
 }

@@ -235,26 +235,41 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		m.clear(h, s, r, buf)
 		ended = true
 	case actionNone:
-		if s.lines != nil {
-			// Saved earlier in this response: drop any line for our names
-			// that the handler added since.
-			if foreign := setCookies(h, m.lineNames, s.lines, s.lines, buf); foreign != "" {
-				m.warnReplaced(s, foreign)
-			}
-		} else {
-			if final && !s.savedBeside && len(h) > 1 {
-				// A map that holds only the Vary added above sets no cookie.
-				m.warnForeign(s, h, r)
-			}
-			if s.chunksSent == 0 {
-				m.warnOutsidePath(s, r)
-				m.warnCrossSite(s, r)
-			}
-			if s.retired {
-				m.expireRetired(h, s, buf)
-			}
-		}
+		m.unchanged(h, s, r, final, buf)
 	}
+	m.warnWritten(h, s, r, final, ended)
+	return nil
+}
+
+// unchanged answers for a session the response need not write: lines an
+// earlier Save wrote stay the only ones for our names, and a response
+// that writes none is checked for what the handler set around it.
+func (m *Manager) unchanged(h http.Header, s *Session, r *http.Request, final bool, buf *headerBuf) {
+	if s.lines != nil {
+		// Saved earlier in this response: drop any line for our names
+		// that the handler added since.
+		if foreign := setCookies(h, m.lineNames, s.lines, s.lines, buf); foreign != "" {
+			m.warnReplaced(s, foreign)
+		}
+		return
+	}
+	if final && !s.savedBeside && len(h) > 1 {
+		// A map that holds only the Vary commit added sets no cookie.
+		m.warnForeign(s, h, r)
+	}
+	if s.chunksSent == 0 {
+		m.warnOutsidePath(s, r)
+		m.warnCrossSite(s, r)
+	}
+	if s.retired {
+		m.expireRetired(h, s, buf)
+	}
+}
+
+// warnWritten logs what keeps the lines written for the response, in
+// answer to r, from reaching the client or holding, and notes the retired
+// cookies they expire. ended: the lines end the session.
+func (m *Manager) warnWritten(h http.Header, s *Session, r *http.Request, final, ended bool) {
 	// A response is counted once: the middleware's session at its final
 	// commit, as an earlier Save's lines go out with it; a session of
 	// Load's at the first save given the request that wrote lines (Save,
@@ -282,7 +297,6 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			m.answer(m.visit(r, s.shadowed), ended) // every line written holds the retired ones
 		}
 	}
-	return nil
 }
 
 // owns returns an error unless m loaded s: sealed under m's cookie name,
