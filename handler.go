@@ -297,36 +297,43 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		err = m.validate(r, s)
 	}
 	if err != nil {
-		s.reset(now)
-		// A key this instance does not hold may be newer than its ring, and
-		// a token "created in the future" comes from an instance whose
-		// clock is ahead: both open elsewhere, or later, so the cookie
-		// stays, unless the handler stores something. So does a cookie
-		// sent beside another value of its name.
-		// Of two values for one of our names, the clear would reach only
-		// the one set with our Domain and Path, which may be the session's
-		// own; the other, tossed by another host, would stay.
-		// So does a token that did not open beside a chunk above MaxChunks
-		// that no Retired entry expires: an instance with a higher
-		// MaxChunks may read it (see warnAboveMaxChunks).
-		// And so do chunks without the first, which a logout that landed
-		// after a parallel response that grew the session leaves: a clear
-		// would expire the first too, and reach only a session that
-		// another response set meanwhile (a login's), which it would sign
-		// out. The next session written expires them.
-		kept := above > 0 && !m.retiresOwnName() && unopened(err) || headless(err)
-		s.refused = !keepsCookie(err) && !s.shadowed && !kept
-		if s.refused {
-			m.warnTooLong(s, r, err)
-		}
-		// A token cut short at MaxChunks fails authentication under a key
-		// the ring holds at every request while its cookies stay: that is
-		// warnAboveMaxChunks's line, not two secrets under one key id.
-		m.refusedCookie(s, r, "", err, above == 0)
+		m.refuse(r, s, now, above, err)
 		return err
 	}
 	m.stats.open(rec.KeyID)
 	return nil
+}
+
+// refuse leaves s new and empty after the request's cookie was refused
+// with err, and decides whether the response clears it. above counts the
+// request's chunks past MaxChunks.
+func (m *Manager) refuse(r *http.Request, s *Session, now time.Time, above int, err error) {
+	s.reset(now)
+	// A key this instance does not hold may be newer than its ring, and
+	// a token "created in the future" comes from an instance whose
+	// clock is ahead: both open elsewhere, or later, so the cookie
+	// stays, unless the handler stores something. So does a cookie
+	// sent beside another value of its name.
+	// Of two values for one of our names, the clear would reach only
+	// the one set with our Domain and Path, which may be the session's
+	// own; the other, tossed by another host, would stay.
+	// So does a token that did not open beside a chunk above MaxChunks
+	// that no Retired entry expires: an instance with a higher
+	// MaxChunks may read it (see warnAboveMaxChunks).
+	// And so do chunks without the first, which a logout that landed
+	// after a parallel response that grew the session leaves: a clear
+	// would expire the first too, and reach only a session that
+	// another response set meanwhile (a login's), which it would sign
+	// out. The next session written expires them.
+	kept := above > 0 && !m.retiresOwnName() && unopened(err) || headless(err)
+	s.refused = !keepsCookie(err) && !s.shadowed && !kept
+	if s.refused {
+		m.warnTooLong(s, r, err)
+	}
+	// A token cut short at MaxChunks fails authentication under a key
+	// the ring holds at every request while its cookies stay: that is
+	// warnAboveMaxChunks's line, not two secrets under one key id.
+	m.refusedCookie(s, r, "", err, above == 0)
 }
 
 // keepsCookie reports whether a cookie refused with err stays with the
