@@ -1,7 +1,8 @@
 // Command lambda serves a cookiesession app from AWS Lambda behind API
-// Gateway or a function URL. Set COOKIESESSION_KEYS to a key ring
-// (cookiesession keygen), and API_GATEWAY_PAYLOAD=1.0 for a REST API; an
-// HTTP API or a buffered function URL (payload 2.0) needs nothing more.
+// Gateway, a function URL or an Application Load Balancer. Set
+// COOKIESESSION_KEYS to a key ring (cookiesession keygen), and
+// API_GATEWAY_PAYLOAD=1.0 for a REST API or a load balancer; an HTTP API or
+// a buffered function URL (payload 2.0) needs nothing more.
 package main
 
 import (
@@ -52,7 +53,7 @@ func main() {
 		log.Fatal(err)
 	}
 	if os.Getenv("API_GATEWAY_PAYLOAD") == "1.0" {
-		lambda.Start(httpadapter.New(app).ProxyWithContext) // REST API
+		lambda.Start(proxyV1(app)) // REST API, Application Load Balancer (single.go)
 		return
 	}
 	lambda.Start(httpadapter.NewV2(app).ProxyWithContext) // HTTP API, function URL

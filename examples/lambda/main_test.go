@@ -200,17 +200,18 @@ func stream(t *testing.T, h http.Handler, event []byte) (*events.LambdaFunctionU
 }
 
 // TestRESTPayload runs a 2-chunk session out of and back into the app
-// through API Gateway REST (payload 1.0) events.
+// through API Gateway REST (payload 1.0) events, which carry
+// multiValueHeaders, as main serves them (proxyV1).
 func TestRESTPayload(t *testing.T) {
 	setKeys(t)
 	app, err := newApp()
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := httpadapter.New(app)
+	serve := proxyV1(app) // as main serves payload 1.0
 	ctx := context.Background()
 
-	out, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
+	out, err := serve(ctx, events.APIGatewayProxyRequest{
 		HTTPMethod: "POST", Path: "/note", Body: noteForm,
 		MultiValueHeaders: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"},
 			"X-Forwarded-Proto": {"https"}},
@@ -227,7 +228,7 @@ func TestRESTPayload(t *testing.T) {
 		t.Fatalf("multiValueHeaders Set-Cookie names %v, want %v", names, twoChunks)
 	}
 
-	back, err := proxy.ProxyWithContext(ctx, events.APIGatewayProxyRequest{
+	back, err := serve(ctx, events.APIGatewayProxyRequest{
 		HTTPMethod: "GET", Path: "/",
 		MultiValueHeaders: map[string][]string{"Cookie": {strings.Join(pairs, "; ")},
 			"X-Forwarded-Proto": {"https"}},
@@ -463,5 +464,122 @@ func TestALBEvent(t *testing.T) {
 	}
 	if back.Body != "your note has 0 bytes\n" {
 		t.Errorf("GET / with the cookie of a comma-joined Set-Cookie: %q", back.Body)
+	}
+}
+
+// TestALBSingleValueHeaders serves the app as main does for payload 1.0
+// (proxyV1) to an Application Load Balancer whose target group has
+// multi-value headers off: its events carry headers only, and it reads
+// only the response's headers, which hold one Set-Cookie line. A session
+// in one cookie goes out and back; one that needs two is answered 500
+// with an Error naming the setting, not sent with its chunks dropped.
+func TestALBSingleValueHeaders(t *testing.T) {
+	setKeys(t)
+	logs := warnings(t)
+	app, err := newApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := proxyV1(app)
+	ctx := context.Background()
+	event := func(method, path, body, cookie string) events.APIGatewayProxyRequest {
+		h := map[string]string{"x-forwarded-proto": "https", "host": "alb.example.com",
+			"sec-fetch-site": "same-origin"}
+		if body != "" {
+			h["content-type"] = "application/x-www-form-urlencoded"
+		}
+		if cookie != "" {
+			h["cookie"] = cookie
+		}
+		return events.APIGatewayProxyRequest{HTTPMethod: method, Path: path, Body: body, Headers: h}
+	}
+
+	// What httpadapter.New alone answers: multiValueHeaders only, which
+	// this load balancer ignores, Set-Cookie and Location with them.
+	raw, err := httpadapter.New(app).ProxyWithContext(ctx, event("POST", "/note", "note=hello", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw.Headers != nil || len(raw.MultiValueHeaders["Set-Cookie"]) != 1 {
+		t.Fatalf("httpadapter.New: headers %q, multiValueHeaders %q", raw.Headers, raw.MultiValueHeaders)
+	}
+
+	out, err := serve(ctx, event("POST", "/note", "note=hello", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.StatusCode != http.StatusSeeOther || out.MultiValueHeaders != nil || out.Headers["Location"] != "/" {
+		t.Fatalf("POST /note: status %d, headers %q, multiValueHeaders %q", out.StatusCode, out.Headers, out.MultiValueHeaders)
+	}
+	names, pairs := cookieNames(t, []string{out.Headers["Set-Cookie"]})
+	if !slices.Equal(names, []string{"session"}) {
+		t.Fatalf("headers Set-Cookie names %v, want [session]", names)
+	}
+	back, err := serve(ctx, event("GET", "/", "", strings.Join(pairs, "; ")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.StatusCode != http.StatusOK || back.Body != "your note has 5 bytes\n" || back.Headers["Set-Cookie"] != "" {
+		t.Fatalf("GET / with the cookie: %d %q, Set-Cookie %q", back.StatusCode, back.Body, back.Headers["Set-Cookie"])
+	}
+	if logs.String() != "" {
+		t.Fatalf("logged for a session in one cookie: %s", logs)
+	}
+
+	// Two chunks cannot go out in one line.
+	big, err := serve(ctx, event("POST", "/note", noteForm, strings.Join(pairs, "; ")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if big.StatusCode != http.StatusInternalServerError || big.Headers["Set-Cookie"] != "" ||
+		big.Headers["Location"] != "" || big.Headers["Cache-Control"] != "no-store" || big.MultiValueHeaders != nil {
+		t.Fatalf("POST /note of two chunks: status %d, headers %q, multiValueHeaders %q",
+			big.StatusCode, big.Headers, big.MultiValueHeaders)
+	}
+	if got := logs.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "lambda.multi_value_headers.enabled") {
+		t.Fatalf("log for two chunks: %q", got)
+	}
+}
+
+// TestALBSingleValueLogout checks that a Destroy of a session in one
+// cookie, under MaxChunks 3, expires that one cookie in one line, which
+// the single-value headers carry: only chunks the request brought are
+// expired.
+func TestALBSingleValueLogout(t *testing.T) {
+	sessions, logs := newSessions(t, cookiesession.Options{MaxChunks: 3})
+	app := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if r.URL.Path == "/logout" {
+			s.Destroy()
+		} else if err := s.Set("user", "ada"); err != nil {
+			t.Error(err)
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	serve := proxyV1(app)
+	event := func(path, cookie string) events.APIGatewayProxyRequest {
+		h := map[string]string{"x-forwarded-proto": "https", "host": "alb.example.com"}
+		if cookie != "" {
+			h["cookie"] = cookie
+		}
+		return events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: path, Headers: h}
+	}
+	in, err := serve(context.Background(), event("/login", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, pairs := cookieNames(t, []string{in.Headers["Set-Cookie"]})
+	if len(pairs) != 1 {
+		t.Fatalf("POST /login: %d %q", in.StatusCode, in.Headers)
+	}
+	out, err := serve(context.Background(), event("/logout", pairs[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names := expired(t, []string{out.Headers["Set-Cookie"]}); out.StatusCode != http.StatusNoContent || !slices.Equal(names, []string{"session"}) {
+		t.Fatalf("POST /logout: %d, expired %v, headers %q", out.StatusCode, names, out.Headers)
+	}
+	if logs.String() != "" {
+		t.Errorf("logged: %s", logs)
 	}
 }

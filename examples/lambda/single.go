@@ -1,0 +1,53 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+)
+
+// proxyV1 serves payload 1.0's events through httpadapter.New, which
+// answers in multiValueHeaders only. API Gateway's REST APIs, and an
+// Application Load Balancer with its target group's multi-value headers
+// on, send multiValueHeaders and read them back. With them off, the load
+// balancer sends headers only and reads only headers, a map that holds one
+// Set-Cookie line: proxyV1 answers such an event in headers, and refuses a
+// response of several Set-Cookie lines (a session over two chunks, or one
+// with a left-over chunk to expire) with a 500 and an Error naming the fix,
+// so that no chunk and no expiry is dropped without a word.
+func proxyV1(app http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+	proxy := httpadapter.New(app)
+	return func(ctx context.Context, event events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		out, err := proxy.ProxyWithContext(ctx, event)
+		if err != nil || event.MultiValueHeaders != nil {
+			return out, err
+		}
+		return singleValue(ctx, out), nil
+	}
+}
+
+// singleValue moves out's headers into its single-value headers map.
+func singleValue(ctx context.Context, out events.APIGatewayProxyResponse) events.APIGatewayProxyResponse {
+	headers := make(map[string]string, len(out.MultiValueHeaders))
+	for k, v := range out.MultiValueHeaders {
+		if len(v) > 1 && strings.EqualFold(k, "Set-Cookie") {
+			slog.ErrorContext(ctx, "cookiesession: this response has several Set-Cookie lines, and its event came with no multiValueHeaders, "+
+				"whose response carries one (an Application Load Balancer with multi-value headers off): answered 500 in its place, "+
+				"and the client keeps its cookies as they were; turn on lambda.multi_value_headers.enabled in the target group's attributes",
+				"lines", len(v), "status", out.StatusCode)
+			return events.APIGatewayProxyResponse{
+				StatusCode: http.StatusInternalServerError,
+				Headers: map[string]string{"Cache-Control": "no-store",
+					"Content-Type": "text/plain; charset=utf-8"},
+				Body: http.StatusText(http.StatusInternalServerError) + "\n",
+			}
+		}
+		headers[k] = strings.Join(v, ", ")
+	}
+	out.Headers, out.MultiValueHeaders = headers, nil
+	return out
+}
