@@ -38,19 +38,26 @@ export function readJSON(bytes, { build = false, onNumber } = {}) {
 
 /**
  * Returns the first number of the JSON text in bytes that JSON.parse would
- * not read exactly, or undefined: one beyond a double's range, or an
- * integer written without fraction or exponent that a double cannot hold
- * (Go reads it into an int64 exactly).
+ * not read exactly, or undefined: one beyond a double's range, a non-zero
+ * one so small that it reads as 0 (1e-400), or an integer written without
+ * fraction or exponent that a double cannot hold (Go reads it into an
+ * int64 exactly).
  */
 export function inexactNumber(bytes) {
   let found;
   readJSON(bytes, {
     onNumber(text) {
-      const n = Number(text);
-      if (found === undefined && (!Number.isFinite(n) || (/^-?\d+$/.test(text) && BigInt(n) !== BigInt(text)))) found = text;
+      if (found === undefined && changedByParse(text)) found = text;
     },
   });
   return found;
+}
+
+function changedByParse(text) {
+  const n = Number(text);
+  if (!Number.isFinite(n)) return true;
+  if (n === 0) return /[1-9]/.test(text.split(/[eE]/)[0]); // underflow: 1e-400
+  return /^-?\d+$/.test(text) && BigInt(n) !== BigInt(text);
 }
 
 /** Reports whether bytes hold exactly one JSON value, as Go's json.Valid. */

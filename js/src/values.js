@@ -198,9 +198,17 @@ export class Values {
     // JSON.parse rounds an int64 past 2^53 (an id) and reads 1e400 as Infinity, without a word.
     const inexact = inexactNumber(stringBytes(text));
     if (inexact !== undefined) {
-      throw new RangeError(`cookiesession: the JSON under key ${quote(e.keyBytes)} holds the number ${inexact}, which JSON.parse would read as ${Number(inexact)}: read its text with get(key), or have Go store the number as a string`);
+      const read = Number(inexact);
+      throw new RangeError(`cookiesession: the JSON under key ${quote(e.keyBytes)} holds the number ${inexact}, which JSON.parse would read as ${Object.is(read, -0) ? '-0' : read}: read its text with get(key), or have Go store the number as a string`);
     }
-    return JSON.parse(text);
+    // A \ud800 escape parses to a lone surrogate, where Go's encoding/json reads U+FFFD.
+    return JSON.parse(text, (name, value) => {
+      const lone = !name.isWellFormed() ? name : typeof value === 'string' && !value.isWellFormed() ? value : undefined;
+      if (lone !== undefined) {
+        throw new RangeError(`cookiesession: the JSON under key ${quote(e.keyBytes)} holds the string ${JSON.stringify(lone)}, whose lone surrogate Go's encoding/json reads as U+FFFD: read its text with get(key)`);
+      }
+      return value;
+    });
   }
 
   has(key) {
@@ -287,21 +295,44 @@ export class Values {
 
 // refuseLossy is setJSON's replacer: JSON.stringify writes a Map or a Set
 // as {}, and bytes as {"0":1,...} (a Node Buffer, by its toJSON, as
-// {"type":"Buffer","data":[...]}), where Go would read an empty map or fail.
-// this[key] is the value before its toJSON; kinds are read by tag, so that
-// a Map of another realm (vm, iframe) is one too.
+// {"type":"Buffer","data":[...]}), where Go would read an empty map or fail;
+// NaN, the infinities and an invalid Date as null, -0 as 0, and a lone surrogate as a \ud800
+// escape, which Go's encoding/json reads as U+FFFD. this[key] is the value
+// before its toJSON; kinds are read by tag, so that a Map of another realm
+// (vm, iframe) is one too.
 function refuseLossy(key, value) {
   const at = key === '' ? 'the top' : JSON.stringify(key);
+  if (!key.isWellFormed()) {
+    throw new TypeError(`cookiesession: setJSON: the member name ${at} holds a lone surrogate, which JSON.stringify writes as a \\u escape and Go reads as U+FFFD: give name.toWellFormed()`);
+  }
   const kind = kindOf(value);
+  refuseChanged(kind === 'a Number' || kind === 'a String' ? value.valueOf() : value, at);
   if (kind === 'a Map' || kind === 'a Set') {
     throw new TypeError(`cookiesession: setJSON: JSON.stringify writes ${kind} as {}, losing its contents (at ${at}): give Object.fromEntries(map), or [...set]`);
   }
   const given = this[key];
+  if (isDate(given) && Number.isNaN(given.getTime())) {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes an invalid Date as null (at ${at}): give null yourself, or a valid Date`);
+  }
   const bytes = ArrayBuffer.isView(given) || /^an? (Shared)?ArrayBuffer$/.test(kindOf(given));
   if (bytes && typeof value !== 'string') {
     throw new TypeError(`cookiesession: setJSON: JSON.stringify writes ${kindOf(given)} as an object Go cannot read as a []byte (at ${at}): give its base64 text, as Go's encoding/json writes a []byte, or store it with set(key, bytes)`);
   }
   return value;
+}
+
+// refuseChanged throws for a number or string (or its wrapper object)
+// that JSON.stringify writes as another value than it is.
+function refuseChanged(value, at) {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes ${value} as null (at ${at}), and Go's SetJSON refuses it: store the number alone with set(key, value), a float64 that keeps it, or give null yourself`);
+  }
+  if (Object.is(value, -0)) {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes -0 as 0 (at ${at}): give 0, or store the number alone with set(key, -0), a float64 that keeps its sign`);
+  }
+  if (typeof value === 'string' && !value.isWellFormed()) {
+    throw new TypeError(`cookiesession: setJSON: the string at ${at} holds a lone surrogate, which JSON.stringify writes as a \\u escape and Go reads as U+FFFD: give text.toWellFormed()`);
+  }
 }
 
 // KEPT names, by JS type, the Go types a value of that JS type keeps when
@@ -415,7 +446,7 @@ function smallInt(type, value) {
   if (!Number.isInteger(n) || n < lo || n > hi || (typeof value === 'bigint' && BigInt(n) !== value)) {
     throw new RangeError(`cookiesession: ${String(value)} is not a ${type}`);
   }
-  return n;
+  return n + 0; // an integer has no -0
 }
 
 function bigInt(type, value) {
@@ -430,7 +461,9 @@ function bigInt(type, value) {
   }
   if (typeof value !== 'bigint') throw new TypeError(`cookiesession: a ${type} value must be a bigint`);
   const ok = BIG_INTS[type] ? BigInt.asIntN(64, value) === value : BigInt.asUintN(64, value) === value;
-  if (!ok) throw new RangeError(`cookiesession: ${value} is not a ${type}`);
+  // A bigint set without a type is an int: one past 2^63 fits a uint64.
+  const unsigned = BIG_INTS[type] && type !== 'time.Duration' && value > 0n && BigInt.asUintN(64, value) === value ? ": give the type, as set(key, value, 'uint64')" : '';
+  if (!ok) throw new RangeError(`cookiesession: ${value} is not a ${type}${unsigned}`);
   return value;
 }
 

@@ -57,6 +57,39 @@ describe('Values', () => {
     assert.deepEqual(v.set('user', '[9007199254740992, -9007199254740991, 0.1, 1e308, -0, 12345678901234567890e-5]').getJSON('user'), [2 ** 53, -(2 ** 53 - 1), 0.1, 1e308, -0, 123456789012345.67890]);
   });
 
+  it('refuses to parse a non-zero number JSON.parse would read as 0, as Go\'s GetJSON refuses it for an any', () => {
+    const v = new Values().set('j', '{"tiny":[1e-400]}', 'json.RawMessage');
+    assert.throws(() => v.getJSON('j'), { name: 'RangeError', message: /holds the number 1e-400, which JSON.parse would read as 0: read its text with get\(key\)/ });
+    assert.throws(() => v.set('j', '-2.5E-999').getJSON('j'), /holds the number -2.5E-999, which JSON.parse would read as -0:/);
+    assert.ok(Object.is(v.set('j', '[0e-400, -0.000e5, 5e-324]').getJSON('j')[1], -0), 'zeros and the least double are read exactly');
+  });
+
+  it("refuses to store as JSON what JSON.stringify writes as another value: NaN, the infinities, -0, lone surrogates", () => {
+    const v = new Values();
+    const refused = [
+      [{ score: NaN }, /setJSON: JSON.stringify writes NaN as null \(at "score"\), and Go's SetJSON refuses it: store the number alone with set\(key, value\)/],
+      [[1, Infinity], /writes Infinity as null \(at "1"\)/],
+      [{ n: new Number(-Infinity) }, /writes -Infinity as null \(at "n"\)/],
+      [-0, /writes -0 as 0 \(at the top\): give 0, or store the number alone with set\(key, -0\)/],
+      [{ a: [Math.round(-0.4)] }, /writes -0 as 0 \(at "0"\)/],
+      [{ name: 'ab\ud800' }, /the string at "name" holds a lone surrogate, which JSON.stringify writes as a \\u escape and Go reads as U\+FFFD: give text.toWellFormed\(\)/],
+      [[new String('\udc00')], /the string at "0" holds a lone surrogate/],
+      [{ ['\udbff']: 1 }, /the member name "\\udbff" holds a lone surrogate/],
+      [{ at: new Date(NaN) }, /JSON.stringify writes an invalid Date as null \(at "at"\): give null yourself/],
+    ];
+    for (const [value, message] of refused) assert.throws(() => v.setJSON('j', value), (e) => e instanceof TypeError && message.test(e.message), String(message));
+    assert.equal(v.has('j'), false);
+    assert.equal(v.setJSON('j', { z: 0, c: '🍪\ufffd', at: new Date(0), big: 2 ** 53 + 2 }).get('j'), '{"z":0,"c":"🍪\ufffd","at":"1970-01-01T00:00:00.000Z","big":9007199254740994}');
+  });
+
+  it('stores an integer without -0, and names uint64 for a bigint past an int', () => {
+    const v = new Values().set('n', -0, 'int8').set('m', -0, 'uint32');
+    assert.ok(Object.is(v.get('n'), 0) && Object.is(v.get('m'), 0));
+    assert.throws(() => v.set('u', 2n ** 64n - 1n), { name: 'RangeError', message: "cookiesession: 18446744073709551615 is not a int: give the type, as set(key, value, 'uint64')" });
+    assert.throws(() => v.set('u', 2n ** 64n), { name: 'RangeError', message: 'cookiesession: 18446744073709551616 is not a int' });
+    assert.equal(v.set('u', 2n ** 64n - 1n, 'uint64').get('u'), 2n ** 64n - 1n);
+  });
+
   it('refuses to store as JSON a Map, a Set or bytes, which JSON.stringify writes as {} or as numbered members', () => {
     const v = new Values();
     const refused = [
