@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -9,10 +10,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // flashKey is the value under which AddFlash keeps its messages.
@@ -200,9 +206,12 @@ func (s *Session) SetJSON(key string, v any) error {
 
 // GetJSON decodes the JSON value stored under key into v. It reports false
 // if there is no value under key, and an error if the value is not JSON or
-// does not decode into v. Decode into a struct or typed fields: into an
-// any, as encoding/json does, a number becomes a float64, and an integer
-// past 2^53 is rounded.
+// does not decode into v. Into an interface (an any, a map[string]any), as
+// encoding/json does, a number becomes a float64; one that a float64
+// would change, an integer past 2^53 (an int64 id) or a non-zero number
+// that reads as 0 (1e-400), is an error rather than a rounded number, as
+// in the JavaScript port's getJSON. Decode such numbers into typed fields
+// (int64, uint64, json.Number), which hold them exactly.
 func (s *Session) GetJSON(key string, v any) (bool, error) {
 	raw, ok := s.Get(key)
 	if !ok {
@@ -212,10 +221,147 @@ func (s *Session) GetJSON(key string, v any) (bool, error) {
 	if !isJSON {
 		return true, fmt.Errorf("cookiesession: value %q is %T, not JSON", key, raw)
 	}
-	if err := json.Unmarshal(b, v); err != nil {
+	if err := unmarshalExact(b, v); err != nil {
 		return true, fmt.Errorf("cookiesession: GetJSON %q: %w", key, err)
 	}
 	return true, nil
+}
+
+// unmarshalExact is json.Unmarshal, except that it refuses a number that
+// would land in an interface as a float64 other than the one written, and
+// a lone surrogate escape, which encoding/json reads as U+FFFD. It costs a
+// scan of b, and a second decode only when b holds such a number.
+func unmarshalExact(b []byte, v any) error {
+	inexact, lone := scanJSONLoss(b)
+	if lone != "" {
+		return fmt.Errorf("a string holds the escape %s, a lone UTF-16 surrogate, which encoding/json would read as U+FFFD: store the text with whole surrogate pairs", lone)
+	}
+	if inexact {
+		if n := inexactInInterface(b, v); n != "" {
+			f, _ := strconv.ParseFloat(n, 64)
+			return fmt.Errorf("the number %s would decode into an interface as the float64 %v: decode it into an int64, a uint64 or a json.Number, or store it as a string", n, f)
+		}
+	}
+	return json.Unmarshal(b, v)
+}
+
+// scanJSONLoss reports whether the valid JSON text b holds a number that
+// inexactFloat refuses, and the first lone surrogate escape in its
+// strings (\ud800 not followed by a low one, or a low one alone), or "".
+func scanJSONLoss(b []byte) (inexact bool, lone string) {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			if b[i+1] != 'u' {
+				i++ // the escaped byte cannot end the string
+				continue
+			}
+			if r := escapedRune(b[i:]); utf16.IsSurrogate(r) {
+				if r >= 0xdc00 || utf16.DecodeRune(r, escapedRune(b[i+6:])) == utf8.RuneError {
+					return inexact, string(b[i : i+6])
+				}
+				i += 6
+			}
+			i += 5
+		case c == '"':
+			inString = !inString
+		case !inString && (c == '-' || c >= '0' && c <= '9'):
+			end := i
+			for end < len(b) && strings.IndexByte("+-.0123456789eE", b[end]) >= 0 {
+				end++
+			}
+			inexact = inexact || inexactFloat(string(b[i:end]))
+			i = end - 1
+		}
+	}
+	return inexact, ""
+}
+
+// escapedRune returns the rune of the \uXXXX escape b begins with, or -1.
+func escapedRune(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
+	}
+	r, err := strconv.ParseUint(string(b[2:6]), 16, 16)
+	if err != nil {
+		return -1
+	}
+	return rune(r)
+}
+
+// inexactFloat reports whether the JSON number text reads as a float64
+// other than itself: an integer a float64 cannot hold, or a non-zero
+// number that underflows to 0. A fraction is rounded, as a float64 rounds
+// it; a number beyond a float64's range encoding/json refuses itself.
+func inexactFloat(text string) bool {
+	f, err := strconv.ParseFloat(text, 64)
+	if err != nil {
+		return false
+	}
+	mantissa, _, _ := strings.Cut(strings.ToLower(text), "e")
+	if f == 0 {
+		return strings.ContainsAny(mantissa, "123456789")
+	}
+	if strings.ContainsAny(text, ".eE") {
+		return false
+	}
+	return strconv.FormatFloat(f, 'f', 0, 64) != text // the exact digits of an integral f
+}
+
+// inexactInInterface decodes b, with UseNumber, into a new value of the
+// type v points to, and returns the first number inexactFloat refuses
+// that landed in an interface, or "". Typed fields hold their numbers
+// exactly or fail to decode, which json.Unmarshal then reports.
+func inexactInInterface(b []byte, v any) string {
+	ptr := reflect.ValueOf(v)
+	if ptr.Kind() != reflect.Pointer || ptr.IsNil() {
+		return "" // json.Unmarshal says why it cannot decode into v
+	}
+	fresh := reflect.New(ptr.Type().Elem())
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if dec.Decode(fresh.Interface()) != nil {
+		return ""
+	}
+	return inexactIn(fresh.Elem())
+}
+
+var jsonNumberType = reflect.TypeFor[json.Number]()
+
+func inexactIn(v reflect.Value) string {
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if v.IsNil() {
+			return ""
+		}
+		if e := v.Elem(); v.Kind() == reflect.Interface && e.Type() == jsonNumberType {
+			if inexactFloat(e.String()) {
+				return e.String()
+			}
+			return ""
+		}
+		return inexactIn(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if n := inexactIn(v.Field(i)); n != "" {
+				return n
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if n := inexactIn(v.Index(i)); n != "" {
+				return n
+			}
+		}
+	case reflect.Map:
+		for iter := v.MapRange(); iter.Next(); {
+			if n := inexactIn(iter.Value()); n != "" {
+				return n
+			}
+		}
+	}
+	return ""
 }
 
 // Delete removes key.

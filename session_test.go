@@ -309,6 +309,68 @@ func TestSetJSONGetJSON(t *testing.T) {
 	}
 }
 
+// TestGetJSONRefusesRoundedNumbers: encoding/json puts a number into an
+// interface as a float64, which would turn the id 9007199254740993 into
+// ...992 and 1e-400 into 0 without a word. GetJSON says so, as the
+// JavaScript port's getJSON does, and typed fields still get them exactly.
+func TestGetJSONRefusesRoundedNumbers(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	type ids struct {
+		ID    int64       `json:"id"`
+		Big   uint64      `json:"big"`
+		Raw   json.Number `json:"raw"`
+		Extra any         `json:"extra"`
+	}
+	tests := []struct {
+		text    string
+		into    func() any
+		refused string // the number named in the error, or "" if it decodes
+	}{
+		{`{"id":9007199254740993}`, func() any { return new(any) }, "9007199254740993"},
+		{`[1,[{"a":-18446744073709551615}]]`, func() any { return new([]any) }, "-18446744073709551615"},
+		{`{"a":{"b":1e-400}}`, func() any { return new(map[string]any) }, "1e-400"},
+		{`-0.0E-999999`, func() any { return new(any) }, ""},
+		{`{"id":9007199254740993,"big":18446744073709551615,"raw":1e-400,"extra":1}`, func() any { return new(ids) }, ""},
+		{`{"id":1,"extra":[9007199254740993]}`, func() any { return new(ids) }, "9007199254740993"},
+		{`{"id":1,"extra":"9007199254740993 \" 1e-400"}`, func() any { return new(ids) }, ""},
+		{`["\ud83c\udf6a \\ud800 \u00e9"]`, func() any { return new(any) }, ""},
+		{`[9007199254740992, -9007199254740991, 0.1, 9007199254740993.0, 1e308, -0]`, func() any { return new(any) }, ""},
+		{`[9007199254740993]`, func() any { return new([]float64) }, ""}, // a float64 asked for
+		{`[-9223372036854775808, 9223372036854775808, 1e22]`, func() any { return new(any) }, ""},
+		{`[-9223372036854775809]`, func() any { return new(any) }, "-9223372036854775809"},
+	}
+	for _, text := range []string{`"\ud800"`, `{"a\uDC00":1}`, `["\ud83c\ud83c"]`, `"\ud83c\u0041"`, `"\ud83c"`} {
+		s := newSession(t, f)
+		mustSet(t, s, "j", json.RawMessage(text))
+		var v string
+		if _, err := s.GetJSON("j", &v); err == nil || !strings.Contains(err.Error(), "a lone UTF-16 surrogate, which encoding/json would read as U+FFFD") {
+			t.Errorf("GetJSON(%s) = %q, %v; want the lone surrogate named", text, v, err)
+		}
+	}
+	for _, tt := range tests {
+		s := newSession(t, f)
+		mustSet(t, s, "j", json.RawMessage(tt.text))
+		v := tt.into()
+		ok, err := s.GetJSON("j", v)
+		if tt.refused == "" {
+			if !ok || err != nil {
+				t.Errorf("GetJSON(%s, %T) = %v, %v; want it decoded", tt.text, v, ok, err)
+			}
+			continue
+		}
+		want := `cookiesession: GetJSON "j": the number ` + tt.refused + ` would decode into an interface as the float64 `
+		if !ok || err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "decode it into an int64, a uint64 or a json.Number") {
+			t.Errorf("GetJSON(%s, %T) = %v, %v; want an error starting %q", tt.text, v, ok, err, want)
+		}
+	}
+	var got ids
+	s := newSession(t, f)
+	mustSet(t, s, "j", json.RawMessage(`{"id":9007199254740993,"big":18446744073709551615}`))
+	if _, err := s.GetJSON("j", &got); err != nil || got.ID != 9007199254740993 || got.Big != math.MaxUint64 {
+		t.Errorf("GetJSON into typed fields = %+v, %v; want them exact", got, err)
+	}
+}
+
 type role string
 
 func TestSetRefusesUnsupportedTypes(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
@@ -100,6 +101,7 @@ type answer struct {
 	IsNew     bool      `json:"is_new,omitempty"`
 	Error     string    `json:"error,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
+	JSON      string    `json:"json,omitempty"`
 }
 
 func main() {
@@ -133,6 +135,8 @@ func run(req request) (answer, error) {
 		return codecAnswer(req)
 	case "manager_seal", "manager_open", "manager_read":
 		return managerAnswer(req)
+	case "get_json":
+		return getJSONAnswer(req)
 	}
 	return answer{}, fmt.Errorf("unknown op %q", req.Op)
 }
@@ -283,6 +287,38 @@ func managerAnswer(req request) (answer, error) {
 		return answer{}, err
 	}
 	return answer{SetCookie: w.Header()["Set-Cookie"]}, nil
+}
+
+// getJSONAnswer stores the JSON text in Hex in a session and reads it
+// back with GetJSON into an any, as a handler that reads a JSON value set
+// at the edge would: the value, written again as JSON, or GetJSON's error.
+func getJSONAnswer(req request) (answer, error) {
+	ring, err := cookiesession.ParseKeyRing([]byte(req.Ring))
+	if err != nil {
+		return answer{}, err
+	}
+	m, err := cookiesession.New(ring, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		return answer{}, err
+	}
+	s, err := m.Load(httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
+	if err != nil {
+		return answer{}, err
+	}
+	if err := s.Set("j", json.RawMessage(mustHex(req.Hex))); err != nil {
+		return answer{}, err
+	}
+	var v any
+	if _, err := s.GetJSON("j", &v); err != nil {
+		return answer{}, err
+	}
+	var out strings.Builder
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return answer{}, err
+	}
+	return answer{JSON: strings.TrimSuffix(out.String(), "\n")}, nil
 }
 
 // readAnswer gives the session Load opened (or its error) and the

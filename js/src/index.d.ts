@@ -68,8 +68,11 @@ export class Values {
    * Parses the json.RawMessage under key. Throws a TypeError if the value is
    * of another type, and a RangeError for a number in it that JSON.parse
    * cannot hold: an integer without fraction or exponent past 2^53 (an int64
-   * id), or one beyond a double's range (1e400). get(key) gives the text. A
-   * fraction is rounded to a double, as Go's float64 rounds it.
+   * id), one beyond a double's range (1e400), or a non-zero one it would read
+   * as 0 (1e-400); and for a lone surrogate escape ("\ud800"), which Go's
+   * encoding/json reads as U+FFFD. Go's GetJSON into an any refuses the
+   * same. get(key) gives the text. A fraction is rounded to a double, as
+   * Go's float64 rounds it.
    */
   getJSON(key: GoString): unknown;
   has(key: GoString): boolean;
@@ -89,8 +92,11 @@ export class Values {
   set<T extends GoType>(key: GoString, value: unknown, type?: T): this;
   /**
    * Stores JSON.stringify(value) as a json.RawMessage. Throws a TypeError
-   * for a Map or a Set (written as {}) and for bytes (a Uint8Array, a
-   * Buffer), which Go cannot read as a []byte, anywhere in value.
+   * for a Map or a Set (written as {}), for bytes (a Uint8Array, a
+   * Buffer), which Go cannot read as a []byte, and for what JSON.stringify
+   * writes as another value: NaN, an infinity or an invalid Date (null),
+   * -0 (0), and a string or member name with a lone surrogate (which Go
+   * reads as U+FFFD), anywhere in value.
    */
   setJSON(key: GoString, value: unknown): this;
   delete(key: GoString): boolean;

@@ -1188,6 +1188,51 @@ describe('JSON values, against Go json.Valid', () => {
   });
 });
 
+// canon writes a parsed JSON value as Go's encoding/json writes the same
+// value (keys sorted, -0 kept): numbers as ES6 writes them, as Go does.
+function canon(v) {
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (Array.isArray(v)) return `[${v.map(canon).join(',')}]`;
+  if (v !== null && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+describe("JSON values read in JS with getJSON and in Go with GetJSON into an any", () => {
+  // Each is read as the same value by both, or refused by both: no number rounded past 2^53
+  // or to 0, no lone surrogate read as itself on one side and as U+FFFD on the other.
+  const texts = [
+    '{"id":9007199254740993}', '[-9223372036854775808]', '[-9223372036854775809]', '18446744073709551615', '[1e-400]', '-1e-400', '1e400', '"\\ud800"',
+    '{"\\udc00":1}', '"\\ud83c\\udf6a"', '["\\\\ud800"]', '"9007199254740993"', '9007199254740992', '-9007199254740991',
+    '9007199254740993.0', '9007199254740993e0', '0.1', '-0', '-0.0e-999', '5e-324', '1.7976931348623157e308', '1e21', '1e-7',
+    '123456789012345678901234567890e-10', '{"a":[{"b":null,"c":true}],"d":"é"}', '{"a":1,"a":2}',
+  ];
+  const samples = [...texts.map((t) => new TextEncoder().encode(t)), Uint8Array.of(0x22, 0xff, 0xfe, 0x22)];
+  const jsRead = (bytes) => {
+    try {
+      return canon(new Values().set('j', bytes, 'json.RawMessage').getJSON('j'));
+    } catch (err) {
+      assert.ok(err instanceof RangeError, String(err));
+      return 'refused';
+    }
+  };
+  const goRead = (a) => (a.error ? 'refused' : a.json);
+
+  it('agrees on every text', () => {
+    const goAnswers = goInterop(samples.map((b) => ({ op: 'get_json', ring, hex: hex(b) })));
+    const got = samples.map((b, i) => [new TextDecoder().decode(b), jsRead(b), goRead(goAnswers[i])]);
+    for (const [text, js, go] of got) assert.equal(js, go, `${text}: JS ${js}, Go ${go} (${goAnswers.find((a) => a.reason)?.reason})`);
+    const refused = got.filter(([, js]) => js === 'refused').map(([text]) => text);
+    assert.deepEqual(refused, ['{"id":9007199254740993}', '[-9223372036854775809]', '18446744073709551615', '[1e-400]', '-1e-400', '1e400', '"\\ud800"', '{"\\udc00":1}']);
+  });
+
+  it('Go reads what setJSON writes as the value JS gave, and setJSON refuses what it would change', () => {
+    const given = [{ n: 2 ** 53 - 1, f: 0.1, tiny: 5e-324, big: 1e300, s: '🍪 é \ufffd', list: [true, null, 'x'] }, [Number.MAX_VALUE, -Number.MIN_VALUE], 'text'];
+    const goAnswers = goInterop(given.map((v) => ({ op: 'get_json', ring, hex: hex(new Values().setJSON('j', v).get('j')) })));
+    given.forEach((v, i) => assert.equal(goRead(goAnswers[i]), canon(v), JSON.stringify(v)));
+    for (const lossy of [NaN, -Infinity, -0, [{ s: '\ud800' }], new Date(NaN)]) assert.throws(() => new Values().setJSON('j', lossy), TypeError);
+  });
+});
+
 describe('values changed at the edge without a type, against Go', () => {
   it('a Go number or JSON value set again from JS comes back to Go as the type Go stored', () => {
     const stored = [
