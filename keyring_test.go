@@ -971,6 +971,16 @@ func TestLoadKeyRingEnv(t *testing.T) {
 
 func ptrTo[T any](v T) *T { return &v }
 
+// prettyRing returns ring's text indented, as the CLI writes it.
+func prettyRing(t *testing.T, ring []byte) []byte {
+	t.Helper()
+	pretty := new(bytes.Buffer)
+	if err := json.Indent(pretty, ring, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	return pretty.Bytes()
+}
+
 // TestLoadKeyRingEnvNotText: COOKIESESSION_KEYS holds the ring's text, and
 // the two ways it is commonly set wrong get an error that says how to set
 // it right: a file's path instead of its content, and text saved with a
@@ -978,6 +988,7 @@ func ptrTo[T any](v T) *T { return &v }
 func TestLoadKeyRingEnvNotText(t *testing.T) {
 	ring := marshalRing(t, ringOf(t, 0x1a2b3c4d))
 	const asPath = "COOKIESESSION_KEYS looks like a file path, not the key ring's JSON text: set it to the file's content"
+	const envTruncated = `a ring written on several lines (as the CLI writes it) keeps only its first line in a file of NAME=value lines (docker run --env-file, systemd's EnvironmentFile=), and an unquoted $(cat ring.json) among a command's arguments is cut at the first space: put the ring on one line (jq -c . ring.json) in such a file, or quote the expansion ("$(cat ring.json)")`
 	for _, row := range []struct{ name, value, want string }{
 		{"absolute path", "/etc/keys/ring.json", asPath},
 		{"file name", "ring.json", asPath},
@@ -986,7 +997,11 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 		{"Windows path", `C:\keys\ring.json`, asPath},
 		{"path and newline", " /etc/keys/ring.json\n", asPath},
 		{"byte-order mark", "\ufeff" + string(ring), "the text starts with a UTF-8 byte-order mark; save it without one (from COOKIESESSION_KEYS)"},
-		{"truncated", string(ring[:20]), "the text ends before the ring does: a truncated file, or one read while it was being written (from COOKIESESSION_KEYS)"},
+		// The CLI writes a ring on several lines: a file of NAME=value
+		// lines keeps the first, and a shell splits an unquoted $(cat)
+		// at the first space. Neither is "a truncated file".
+		{"truncated", string(ring[:20]), "COOKIESESSION_KEYS ends before the key ring does (length 20): " + envTruncated},
+		{"the first line of the CLI's ring", "{", "COOKIESESSION_KEYS ends before the key ring does (length 1): " + envTruncated},
 		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "must be a quoted string"},
 		{"unexpanded", "$(cat ring.json)", "invalid character '$'"},
 		{"empty", "", `COOKIESESSION_KEYS is set but empty: set it to the key ring's JSON text (COOKIESESSION_KEYS="$(cat ring.json)" sets it empty when the file cannot be read)`},
@@ -996,6 +1011,9 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 		checkErrRules(t, err)
 		if err == nil || !strings.Contains(err.Error(), row.want) {
 			t.Errorf("%s: err = %v, want it to say %q", row.name, err, row.want)
+		}
+		if strings.Contains(row.want, "ends before") && err != nil && strings.Contains(err.Error(), "truncated file") {
+			t.Errorf("%s: err = %v names a file for a variable", row.name, err)
 		}
 		if row.want == asPath && (err == nil || !strings.Contains(err.Error(), `"$(cat ring.json)"`) || !strings.Contains(err.Error(), "LoadKeyRingFile")) {
 			t.Errorf("%s: err = %v, want the $(cat ...) form and LoadKeyRingFile", row.name, err)
@@ -1071,6 +1089,51 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		case row.want != "" && (err == nil || !strings.Contains(err.Error(), "COOKIESESSION_KEYS holds the key ring "+row.want)):
 			t.Errorf("%s: err = %v, want it to say %q", row.name, err, row.want)
 		}
+	}
+}
+
+// TestRingQuotesRemoved: a ring's text set in a shell without single
+// quotes (COOKIESESSION_KEYS="{"version":1,...}", where each " ends the
+// quoted part, or the text bare) or in a systemd Environment= line loses
+// every double quote, and was refused with "an id or a secret must be a
+// quoted string", which named neither the shell nor the fix. Each source
+// now names the quotes removed and its fix; an id of digits alone and a
+// promote_at's colons are put back as they were, and no secret is echoed.
+func TestRingQuotesRemoved(t *testing.T) {
+	ring := ringOf(t, 0x12345678)
+	if err := ring.AddScheduled(keyForID(t, 0x5e6f7a8b), fixedNow.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	text := marshalRing(t, ring)
+	const what = "holds the key ring with every double quote removed ("
+	for name, bare := range map[string]string{
+		"one line":            strings.ReplaceAll(string(text), `"`, ""),
+		"as keygen writes it": strings.ReplaceAll(string(prettyRing(t, text)), `"`, "") + "\n",
+	} {
+		t.Setenv(cookiesession.EnvKeys, bare)
+		_, envErr := cookiesession.LoadKeyRingEnv()
+		path := filepath.Join(t.TempDir(), "ring.json")
+		writeFileAtomic(t, path, []byte(bare), fixedNow)
+		_, fileErr := cookiesession.LoadKeyRingFile(path)
+		_, textErr := cookiesession.ParseKeyRing([]byte(bare))
+		for _, row := range []struct {
+			err       error
+			want, fix string
+		}{
+			{envErr, "cookiesession: COOKIESESSION_KEYS " + what, "put the ring's text in single quotes (COOKIESESSION_KEYS='{...}')"},
+			{fileErr, "cookiesession: key ring file " + path + " " + what, "write the ring's text as it is"},
+			{textErr, "cookiesession: parsing key ring: the text " + what, "pass the ring's text as cookiesession keygen wrote it"},
+		} {
+			checkErrRules(t, row.err)
+			if row.err == nil || !strings.HasPrefix(row.err.Error(), row.want) || !strings.Contains(row.err.Error(), row.fix) {
+				t.Errorf("%s: err = %v, want %q and the fix %q", name, row.err, row.want, row.fix)
+			}
+		}
+	}
+	// A text that is no ring with its quotes removed keeps the parser's error.
+	_, err := cookiesession.ParseKeyRing([]byte("{version:1,primary:12345678,keys:[]}"))
+	if err == nil || strings.Contains(err.Error(), "double quote") {
+		t.Errorf("a keyless text without quotes: err = %v, want the parser's own error", err)
 	}
 }
 

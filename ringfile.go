@@ -27,10 +27,12 @@ import (
 // LoadKeyRingEnv parses the ring from the COOKIESESSION_KEYS environment
 // variable, which holds the ring's JSON text. A value that looks like a
 // file's path instead, or that holds the ring's text quoted, escaped, in
-// base64 (once or twice), as a whole .env line or as a string inside a
-// JSON document (a secret manager's response), is refused with an error
-// that says so and how to set it, and so is an empty value, which is not
-// called unset.
+// base64 (once or twice), as a whole .env line, as a string inside a
+// JSON document (a secret manager's response) or with its double quotes
+// removed (by a shell or systemd), is refused with an error that says so
+// and how to set it, and so are an empty value, which is not called
+// unset, and one that ends before the ring does (the first line of a
+// ring written on several lines).
 func LoadKeyRingEnv() (*KeyRing, error) {
 	data, ok := os.LookupEnv(EnvKeys)
 	switch {
@@ -49,11 +51,21 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 	if wrapping := ringWrapping(data, fromEnv); wrapping != "" {
 		return nil, fmt.Errorf("cookiesession: %s holds the key ring %s", EnvKeys, wrapping)
 	}
+	if errors.Is(err, errRingTruncated) {
+		return nil, fmt.Errorf("cookiesession: %s ends before the key ring does (length %d): %s", EnvKeys, len(data), envTruncatedFix)
+	}
 	if looksLikePath(data) {
 		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
 	}
 	return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
 }
+
+// envTruncatedFix names how a variable comes to hold the start of a ring:
+// the CLI writes the ring on several lines, and a file of NAME=value lines
+// keeps the first, "{"; a shell splits an unquoted $(cat ring.json) at
+// the first space. "A truncated file" would send the operator to a file
+// that is whole.
+const envTruncatedFix = "a ring written on several lines (as the CLI writes it) keeps only its first line in a file of NAME=value lines (docker run --env-file, systemd's EnvironmentFile=), and an unquoted $(cat ring.json) among a command's arguments is cut at the first space: put the ring on one line (jq -c . ring.json) in such a file, or quote the expansion (\"$(cat ring.json)\")"
 
 // errEnvEmpty is LoadKeyRingEnv's error for a variable set to nothing:
 // "not set" would send the operator looking at a line that does set it.
@@ -119,6 +131,10 @@ var ringWrappings = []struct {
 		" (the text of a JSON or YAML string kept without its quotes: a SAM or CloudFormation template's single-quoted value, a CLI's JSON output): set it to the ring's text itself, without quotes around it, with real line breaks or on one line",
 		" (the text of a JSON or YAML string kept without its quotes): write the ring's text itself, with real line breaks or on one line",
 		" (the text of a JSON or YAML string kept without its quotes): pass the string's content, with real line breaks or on one line (jq -r; in Go, json.Unmarshal into a string)"}},
+	{requoteRing, "with every double quote removed", [3]string{
+		" (a shell removes them from a value not in single quotes, or from one in double quotes, where each \" ends the quoted part; systemd from an Environment= line): put the ring's text in single quotes (" + EnvKeys + "='{...}'), or set it from the file (" + EnvKeys + "=\"$(cat ring.json)\"; systemd: EnvironmentFile= with the ring on one line, or LoadCredential= and LoadKeyRingFile)",
+		" (a shell's echo or printf of the text not in single quotes): write the ring's text as it is (cookiesession keygen -out FILE, or the text in single quotes)",
+		" (a shell or a unit file removed them on the way): pass the ring's text as cookiesession keygen wrote it, quotes and all"}},
 	{unbase64Ring, "encoded in base64", [3]string{
 		": set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)",
 		": write the decoded JSON text (base64 -d); a Kubernetes Secret's data is decoded before it is mounted, so encode the ring once (or put it in stringData as it is)",
@@ -236,6 +252,52 @@ func unescapeLineBreaks(s string) []byte {
 }
 
 var stringEscapes = strings.NewReplacer(`\n`, "\n", `\r`, "\r", `\t`, "\t", `\"`, `"`)
+
+// requoteRing returns s, a ring's text with every double quote removed (by
+// a shell, or by systemd's Environment=), with quotes put back around each
+// member's name and each value but the version's, or nil if s holds a
+// quote or is no object. A value runs to the next comma, bracket, brace or
+// space, so a promote_at keeps its colons.
+func requoteRing(s string) []byte {
+	if strings.Contains(s, `"`) || !strings.HasPrefix(s, "{") {
+		return nil
+	}
+	var b strings.Builder
+	name, inValue := "", false
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case strings.IndexByte("{}[], \t\r\n", c) >= 0:
+			inValue = inValue && c != ',' && c != '{'
+			b.WriteByte(c)
+			i++
+			continue
+		case c == ':' && !inValue:
+			inValue = true
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		stop := "{}[],: \t\r\n"
+		if inValue {
+			stop = "{}[], \t\r\n"
+		}
+		end := i
+		for end < len(s) && strings.IndexByte(stop, s[end]) < 0 {
+			end++
+		}
+		word := s[i:end]
+		if inValue && name == "version" {
+			b.WriteString(word)
+		} else {
+			b.WriteString(strconv.Quote(word))
+		}
+		if !inValue {
+			name = word
+		}
+		i = end
+	}
+	return []byte(b.String())
+}
 
 // unbase64Ring decodes s, wrapped in lines or not, from any base64
 // alphabet, padded or not, or returns nil.

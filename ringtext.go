@@ -245,7 +245,7 @@ func syntaxError(err error) error {
 	var syntax *json.SyntaxError
 	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntax) && syntax.Error() == "unexpected end of JSON input" {
 		// The last is what the decoder says under GOEXPERIMENT=jsonv2.
-		return errors.New("cookiesession: parsing key ring: the text ends before the ring does: a truncated file, or one read while it was being written")
+		return errRingTruncated
 	}
 	const quoted = "invalid character '" // then the byte, and "'"
 	if msg := err.Error(); strings.HasPrefix(msg, quoted) && len(msg) > len(quoted)+1 && isSecretByte(msg[len(quoted)]) && msg[len(quoted)+1] == '\'' {
@@ -253,6 +253,10 @@ func syntaxError(err error) error {
 	}
 	return fmt.Errorf("cookiesession: parsing key ring: %w", err)
 }
+
+// errRingTruncated is the parser's error for a text that ends inside the
+// ring; LoadKeyRingEnv gives a variable's causes instead.
+var errRingTruncated = errors.New("cookiesession: parsing key ring: the text ends before the ring does: a truncated file, or one read while it was being written")
 
 // isSecretByte reports whether b can be part of a secret in base64.
 func isSecretByte(b byte) bool {
