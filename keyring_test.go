@@ -1711,6 +1711,56 @@ func TestWatchFileSeesContent(t *testing.T) {
 	}
 }
 
+// TestWatchFileKubernetesUpdates plays a Secret volume through several
+// updates, watched by two instances that share the mount as pods on one
+// node do: each update swaps ..data to a new timestamped directory and
+// deletes the one before, which every earlier path resolved into. Each
+// instance must take every update, not only the first.
+func TestWatchFileKubernetesUpdates(t *testing.T) {
+	versions := [][]byte{
+		marshalRing(t, ringOf(t, 0x1a2b3c4d)),
+		marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)),
+		marshalRing(t, ringOf(t, 0x5e6f7a8b, 0x1a2b3c4d)),
+		marshalRing(t, ringOf(t, 0x5e6f7a8b)),
+	}
+	primaries := []uint32{0x1a2b3c4d, 0x1a2b3c4d, 0x5e6f7a8b, 0x5e6f7a8b}
+	dir := t.TempDir()
+	path := kubeRingFile(t, dir, versions[0])
+	var rings []*cookiesession.KeyRing
+	var reports []<-chan error
+	for range 2 {
+		ring, err := cookiesession.LoadKeyRingFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rings, reports = append(rings, ring), append(reports, watchRing(t, ring, path))
+	}
+	for v := 1; v < len(versions); v++ {
+		name := fmt.Sprintf("..2026_12_02_10_0%d_00.%d", v, v)
+		kubeVersion(t, dir, name, versions[v])
+		tmp := filepath.Join(dir, "..data_tmp")
+		if err := os.Symlink(name, tmp); err != nil {
+			t.Fatal(err)
+		}
+		old, err := os.Readlink(filepath.Join(dir, "..data"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.RemoveAll(filepath.Join(dir, old)); err != nil {
+			t.Fatal(err)
+		}
+		for i, ring := range rings {
+			awaitReload(t, reports[i], ring, primaries[v], false)
+			if got := len(ring.KeysAt(fixedNow)); got != bytes.Count(versions[v], []byte(`"id"`)) {
+				t.Errorf("update %d, instance %d: %d keys, want the update's", v, i, got)
+			}
+		}
+	}
+}
+
 // TestWatchFileStartupWindow changes the file between LoadKeyRingFile and
 // WatchFile, as other start-up work would let happen: the watcher's
 // baseline is what the ring was loaded from, so it reloads at once.
