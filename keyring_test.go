@@ -1761,6 +1761,49 @@ func TestWatchFileKubernetesUpdates(t *testing.T) {
 	}
 }
 
+// TestWatchFileResolvedKubernetesPath: a ring path resolved through a
+// Secret volume's links (readlink -f, filepath.EvalSymlinks) names the
+// file inside the kubelet's version directory, which the next update
+// deletes. The watcher keeps the keys in force, and its report said "check
+// the path ...; a Kubernetes Secret volume drops a key's file when the key
+// or the Secret is deleted", though the Secret still held the key. It now
+// names the version directory and the fix: the path under the mount.
+func TestWatchFileResolvedKubernetesPath(t *testing.T) {
+	first, second := sameSizeRings(t)
+	dir := t.TempDir()
+	const v1, v2 = "..2026_12_02_10_00_00.1234567890", "..2026_12_02_11_00_00.2345678901"
+	kubeVersion(t, dir, v1, first)
+	for link, dest := range map[string]string{"..data": v1, "ring.json": filepath.Join("..data", "ring.json")} {
+		if err := os.Symlink(dest, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resolved, err := filepath.EvalSymlinks(filepath.Join(dir, "ring.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.LoadKeyRingFile(resolved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reports := watchRing(t, ring, resolved)
+	kubeVersion(t, dir, v2, second)
+	tmp := filepath.Join(dir, "..data_tmp")
+	for _, err := range []error{os.Symlink(v2, tmp), os.Rename(tmp, filepath.Join(dir, "..data")), os.RemoveAll(filepath.Join(dir, v1))} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = reloadReport(t, reports)
+	checkErrRules(t, err)
+	if want := "the path runs through " + v1 + ", a Kubernetes volume's version directory, which the kubelet deletes at the volume's next update"; err == nil || !strings.Contains(err.Error(), resolved) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "name the file under the volume's mount path") {
+		t.Errorf("WatchFile reported %v, want the path and %q with the fix", err, want)
+	}
+	if got := ring.PrimaryAt(fixedNow); got != 0x1a2b3c4d {
+		t.Errorf("primary %08x, want the keys in force (1a2b3c4d)", got)
+	}
+}
+
 // TestWatchFileStartupWindow changes the file between LoadKeyRingFile and
 // WatchFile, as other start-up work would let happen: the watcher's
 // baseline is what the ring was loaded from, so it reloads at once.

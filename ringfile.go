@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -439,6 +440,9 @@ func openFix(err error, path string) string {
 	case !errors.Is(err, fs.ErrNotExist):
 		return ""
 	}
+	if version := kubeVersionDir(path); version != "" {
+		return ": the path runs through " + version + ", a Kubernetes volume's version directory, which the kubelet deletes at the volume's next update (a path resolved with readlink -f or filepath.EvalSymlinks): name the file under the volume's mount path, whose ..data link follows every update"
+	}
 	const kube = "a Kubernetes Secret volume drops a key's file when the key or the Secret is deleted"
 	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		fix := ": it is a symbolic link whose target does not exist: restore the file it names, or point the link at the ring's file"
@@ -450,6 +454,21 @@ func openFix(err error, path string) string {
 		return fix
 	}
 	return ": check the path (a systemd credential is at $CREDENTIALS_DIRECTORY/NAME, a Docker secret at /run/secrets/NAME); " + kube
+}
+
+// kubeVersionDir returns the element of path that names a Kubernetes
+// volume's version directory (..2026_12_02_10_00_00.123456789), or "".
+// The kubelet writes each update to a new one and deletes the old: a
+// path resolved through ..data names a file that goes with the next
+// update, and is never updated itself.
+func kubeVersionDir(path string) string {
+	for elem := range strings.SplitSeq(filepath.ToSlash(path), "/") {
+		year, rest, ok := strings.Cut(strings.TrimPrefix(elem, ".."), "_")
+		if ok && len(elem) > 2 && elem[:2] == ".." && len(year) == 4 && strings.Trim(year, "0123456789") == "" && strings.Contains(rest, ".") {
+			return elem
+		}
+	}
+	return ""
 }
 
 // permissionFix returns the fix for a ring file the process may not
