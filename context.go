@@ -20,10 +20,19 @@ type (
 )
 
 // NewContext returns a copy of ctx that carries s, for FromContext and, if
-// s came from Manager.Load, for that Manager's FromContext.
+// s came from Manager.Load, for that Manager's FromContext. A nil s panics
+// here, naming the fix: carried on, it would fail far from this call, in a
+// Manager's FromContext, Load or Handler.
 func NewContext(ctx context.Context, s *Session) context.Context {
+	if s == nil {
+		panic(errNilNewContext)
+	}
 	return &sessionContext{Context: ctx, s: s}
 }
+
+// errNilNewContext is the panic of NewContext given a nil *Session.
+const errNilNewContext = "cookiesession: NewContext given a nil *Session, which FromContext returns where no middleware put one; " +
+	"pass the session Manager.Load returns for the request (a test that calls a handler alone: s, _ := m.Load(r), then r.WithContext(cookiesession.NewContext(r.Context(), s)))"
 
 // sessionContext is what context.WithValue(ctx, contextKey{}, s) would
 // return, answering managerKey too. To contextKey it answers itself, so

@@ -15,6 +15,11 @@ const errNoSession = "cookiesession: no session: FromContext found none in this 
 	"under fiber, fibersession.Get(c, m), which finds the session fibersession.New keeps), or get the session from Manager.Load " +
 	"(a test that calls a handler alone puts it in the request's context with cookiesession.NewContext)"
 
+// errNoManager is the panic of SetLifetime on the zero Session.
+const errNoManager = "cookiesession: SetLifetime on a Session that no Manager made (a zero Session, such as &cookiesession.Session{}): " +
+	"its limits are a Manager's Options; get the session from FromContext under Manager.Handler, or from Manager.Load " +
+	"(a test that calls a handler alone puts that one in the request's context with cookiesession.NewContext)"
+
 // lock takes the session's lock, first opening the cookie if the
 // middleware left that to the session's first use. Release it with
 // unlock.

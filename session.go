@@ -25,7 +25,10 @@ import (
 const flashKey = "_flash"
 
 // Session is one request's view of a session: its values and metadata. Get
-// it with FromContext inside the middleware, or from Manager.Load. It is safe
+// it with FromContext inside the middleware, or from Manager.Load. The zero
+// Session belongs to no Manager: it holds values, no Manager saves it (Save
+// returns an error), and SetLifetime, whose limits are a Manager's Options,
+// panics naming the fix. It is safe
 // for concurrent use by the goroutines of one request. Changes reach the
 // client when the response is committed (or at Manager.Save); two parallel
 // requests from one client each write a whole cookie, and the last one wins.
@@ -163,6 +166,9 @@ func (s *Session) logLate() {
 // from a store whose Set takes anything (gorilla's Values map,
 // gin-contrib's Set) drops the error, and the value is lost unseen.
 func (s *Session) refusedSet(key string, v any, err error) {
+	if s.mgr == nil {
+		return // the zero Session: no Manager to log through; Set returns err
+	}
 	s.logRefused(&s.mgr.setRefusedLogged, "cookiesession: Session.Set refused a value, which the session does not hold (logged once; Set returns the error)",
 		slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()),
 		slog.String("fix", "check Set's error; store a struct with SetJSON, or its fields one by one"))
@@ -196,6 +202,9 @@ func (s *Session) SetJSON(key string, v any) error {
 		err = fmt.Errorf("cookiesession: SetJSON %q: %w", key, err)
 		s.lock()
 		defer s.unlock()
+		if s.mgr == nil {
+			return err // the zero Session: no Manager to log through
+		}
 		s.logRefused(&s.mgr.setJSONRefusedLogged, "cookiesession: Session.SetJSON could not encode a value, which the session does not hold (logged once; SetJSON returns the error)",
 			slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()),
 			slog.String("fix", "check SetJSON's error; store only what encoding/json encodes (no NaN or infinite float, func or channel)"))
@@ -522,14 +531,20 @@ func (s *Session) restart() {
 // follow the Options' browser-session cookie. The Manager's first refusal
 // is also logged at Warn.
 func (s *Session) SetLifetime(l Lifetime) error {
+	switch {
+	case s == nil: // before the checks of l, as every method's lock
+		panic(errNoSession)
+	case s.mgr == nil:
+		panic(errNoManager)
+	}
 	err := s.setLifetime(l)
-	if err != nil && s != nil {
+	if err != nil {
 		// Ported code drops the error (fiber's SetIdleTimeout, scs's
 		// RememberMe return nothing), and "remember me" is lost unseen.
 		s.lock()
+		defer s.unlock()
 		s.logRefused(&s.mgr.lifetimeRefusedLogged, "cookiesession: Session.SetLifetime refused a lifetime, and the session keeps the one it had (logged once; SetLifetime returns the error)",
 			slog.String("error", err.Error()), slog.String("fix", "check SetLifetime's error, which says what to change"))
-		s.unlock()
 	}
 	return err
 }
@@ -541,7 +556,7 @@ func (s *Session) setLifetime(l Lifetime) error {
 	if err := l.check("SetLifetime"); err != nil {
 		return err
 	}
-	s.lock() // first: a nil s panics naming the fix
+	s.lock()
 	defer s.unlock()
 	if l == (Lifetime{}) && s.mgr.opts.BrowserSession {
 		// The zero Lifetime is the token's "follow the Options", which here

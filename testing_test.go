@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -40,6 +41,105 @@ func TestHandlerWithoutMiddleware(t *testing.T) {
 	}()
 	_ = cookiesession.FromContext(r.Context()).GetString("role")
 	t.Error("a method on the nil session did not panic")
+}
+
+// panicOf returns what f panics with, or "" if it returns.
+func panicOf(f func()) (msg string) {
+	defer func() {
+		if r := recover(); r != nil {
+			msg = fmt.Sprint(r)
+		}
+	}()
+	f()
+	return ""
+}
+
+// TestNilSessionPanicsWithFix checks that every method of the nil session
+// FromContext returns outside the middleware, and every call given it,
+// panics with the message that names the fix, not a bare nil dereference,
+// and not an error that hides it (SetLifetime checked its argument first,
+// and returned an error for a bad one).
+func TestNilSessionPanicsWithFix(t *testing.T) {
+	m, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := httptest.NewRequest("GET", "https://example.com/", nil)
+	s := cookiesession.FromContext(r.Context())
+	calls := map[string]func(){
+		"SetLifetime(bad)": func() { _ = s.SetLifetime(cookiesession.Lifetime{MaxAge: -time.Second}) },
+		"GetAs":            func() { cookiesession.GetAs[int](s, "n") },
+		"Save":             func() { _ = m.Save(httptest.NewRecorder(), r, s) },
+		"SaveHeader":       func() { _ = m.SaveHeader(http.Header{}, s) },
+		"CommitHeader":     func() { _ = m.CommitHeader(http.Header{}, s, r) },
+	}
+	v := reflect.ValueOf(s)
+	for i := range v.NumMethod() {
+		method := v.Type().Method(i)
+		if method.Name == "Format" { // fmt's: prints the type name, for nil too
+			continue
+		}
+		var args []reflect.Value
+		for j := 1; j < method.Type.NumIn(); j++ {
+			args = append(args, reflect.Zero(method.Type.In(j)))
+		}
+		calls[method.Name] = func() { v.Method(i).Call(args) }
+	}
+	for name, call := range calls {
+		msg := panicOf(call)
+		if !strings.HasPrefix(msg, "cookiesession: no session") || !strings.Contains(msg, "wrap the handler with Manager.Handler") {
+			t.Errorf("%s on the nil session: panic %q, want the one that names the fix", name, msg)
+		}
+	}
+}
+
+// TestNewContextNilSession checks that NewContext given the nil session
+// FromContext returns outside the middleware panics there, naming the fix,
+// rather than leave a context on which a Manager's FromContext and Load
+// dereference nil.
+func TestNewContextNilSession(t *testing.T) {
+	r := httptest.NewRequest("GET", "https://example.com/", nil)
+	msg := panicOf(func() { cookiesession.NewContext(r.Context(), cookiesession.FromContext(r.Context())) })
+	if !strings.HasPrefix(msg, "cookiesession: NewContext given a nil *Session") || !strings.Contains(msg, "Manager.Load") {
+		t.Errorf("NewContext(ctx, nil): panic %q, want one that names the fix", msg)
+	}
+}
+
+// TestZeroSession checks the zero Session, which a test may build for a
+// helper: it holds values, a value it cannot hold is refused with Set's
+// and SetJSON's error (not a nil dereference in the refusal's log line),
+// SetLifetime, which needs a Manager's limits, panics naming the fix and
+// leaves the session usable, and no Manager saves it.
+func TestZeroSession(t *testing.T) {
+	s := &cookiesession.Session{}
+	if err := s.Set("user", "ada"); err != nil || s.GetString("user") != "ada" {
+		t.Fatalf("Set on the zero Session: %v, then %q", err, s.GetString("user"))
+	}
+	if msg := panicOf(func() { _ = s.Set("p", struct{}{}) }); msg != "" {
+		t.Errorf("Set of a struct panicked: %s", msg)
+	} else if err := s.Set("p", struct{}{}); !errors.Is(err, cookiesession.ErrUnsupportedType) {
+		t.Errorf("Set of a struct: %v, want ErrUnsupportedType", err)
+	}
+	if msg := panicOf(func() { _ = s.SetJSON("f", func() {}) }); msg != "" {
+		t.Errorf("SetJSON of a func panicked: %s", msg)
+	} else if err := s.SetJSON("f", func() {}); err == nil {
+		t.Error("SetJSON of a func: nil error")
+	}
+	for _, l := range []cookiesession.Lifetime{{MaxAge: time.Hour}, {MaxAge: -time.Second}} {
+		msg := panicOf(func() { _ = s.SetLifetime(l) })
+		if !strings.HasPrefix(msg, "cookiesession: SetLifetime on a Session that no Manager made") || !strings.Contains(msg, "Manager.Load") {
+			t.Errorf("SetLifetime(%+v) on the zero Session: panic %q, want one that names the fix", l, msg)
+		}
+	}
+	finishes(t, "Set after the SetLifetime panics", func() { _ = s.Set("after", true) })
+	m, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	if err := m.Save(rec, httptest.NewRequest("GET", "https://example.com/", nil), s); err == nil || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("Save of the zero Session: %v, Set-Cookie %q; want an error and no line", err, rec.Header().Get("Set-Cookie"))
+	}
 }
 
 // TestSynctestClock checks that a Manager with the default clock follows
