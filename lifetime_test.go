@@ -583,3 +583,36 @@ func TestSetLifetimeRefusesMaxAgeBrowsersCut(t *testing.T) {
 		}
 	}
 }
+
+// TestSCSSetDeadline checks the README's port of scs's SetDeadline(ctx, t):
+// SetLifetime(Lifetime{MaxAge: t.Sub(s.CreatedAt()).Truncate(time.Second)})
+// is accepted for a deadline with a fraction of a second, as time.Now() and
+// anything added to it has, and the session ends at t at the latest. The
+// form without Truncate, which the README gave, is refused for such a t:
+// CreatedAt is in whole seconds.
+func TestSCSSetDeadline(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 48 * time.Hour})
+	f.clock.Advance(300 * time.Millisecond)
+	deadline := f.clock.Now().Add(24*time.Hour + 250*time.Millisecond)
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		mustSet(t, s, "user", "ada")
+		if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: deadline.Sub(s.CreatedAt())}); err == nil {
+			t.Error("SetLifetime took a MaxAge with a fraction of a second")
+		}
+		if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: deadline.Sub(s.CreatedAt()).Truncate(time.Second)}); err != nil {
+			t.Fatalf("SetLifetime with the README's SetDeadline port: %v", err)
+		}
+	})
+	rec := f.open(b.vals["session"])
+	if rec.Expires.After(deadline) || deadline.Sub(rec.Expires) > time.Second {
+		t.Errorf("token expires %v, want at most a second before the deadline %v", rec.Expires, deadline)
+	}
+	f.advanceTo(deadline, 0)
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		if s := cookiesession.FromContext(r.Context()); s.Has("user") {
+			t.Error("the session outlived its deadline")
+		}
+	})
+}
