@@ -2193,3 +2193,27 @@ func TestUnsavedLoadNothingToWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestSetSameValueSendsNoCookie checks Set's promise, which the README's
+// scs table repeats: storing the value a key already holds is no change,
+// and the response carries no cookie, for every kind (a list and a map
+// compared by value, not by identity); a value that differs is sent.
+func TestSetSameValueSendsNoCookie(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	store := func(s *cookiesession.Session, user string) {
+		mustSet(t, s, "user", user)
+		mustSet(t, s, "n", 7)
+		mustSet(t, s, "cart", []string{"a", "b"})
+		mustSet(t, s, "prefs", map[string]string{"theme": "dark"})
+	}
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { store(cookiesession.FromContext(r.Context()), "ada") })
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) { store(cookiesession.FromContext(r.Context()), "ada") })
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 0 {
+		t.Errorf("storing the values the session holds sent %q", got)
+	}
+	resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { store(cookiesession.FromContext(r.Context()), "bob") })
+	if v, _ := f.userIn(b.vals["session"]); v != "bob" || len(resp.Header.Values("Set-Cookie")) != 1 {
+		t.Errorf("a changed value: user %v, Set-Cookie %q", v, resp.Header.Values("Set-Cookie"))
+	}
+}
