@@ -430,26 +430,7 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, act action, bu
 	if s.lifetime != (Lifetime{}) {
 		browser = s.lifetime.BrowserSession
 	}
-	// The chunks above the token's are expired: those the request carried
-	// and, for a token over several cookies, every one. Of two parallel
-	// responses, the one with fewer chunks may land last, and the other's
-	// higher chunks would spoil the token it leaves; a token of one cookie
-	// is read alone beside them (FORMAT.md section 5, step 5).
-	chunks, stale := m.chunksFor(len(token)), int(s.chunksSent)
-	if chunks > 1 {
-		stale = len(m.deletes)
-	}
-	// The retired lines go first: a client that does not tell a retired
-	// cookie from the session's (a browser without CHIPS, for one that
-	// differs in Partitioned) applies them in order, and the session's
-	// own line must be the last word.
-	lines := append(buf.setCookieLines(max(chunks, stale)+len(m.retiredLines)), m.retiredLines...)
-	for i := range chunks {
-		n := min(len(token), m.caps[i])
-		lines = append(lines, m.cookieLine(i, token[:n], maxAge, browser))
-		token = token[n:]
-	}
-	lines = append(lines, m.deletes[chunks:max(chunks, stale)]...)
+	lines := m.tokenLines(buf, token, maxAge, browser, int(s.chunksSent))
 	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)
 	}
@@ -466,6 +447,33 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, act action, bu
 	m.stats.written.Add(1)
 	s.saved(&rec, lines)
 	return nil
+}
+
+// tokenLines returns, in buf's room, the Set-Cookie lines that give the
+// client token: the retired names' expiries, the token's chunks, and the
+// expiries of the chunks above those that may be stale. sent counts the
+// chunks the request carried.
+func (m *Manager) tokenLines(buf *headerBuf, token []byte, maxAge int, browser bool, sent int) []string {
+	// The chunks above the token's are expired: those the request carried
+	// and, for a token over several cookies, every one. Of two parallel
+	// responses, the one with fewer chunks may land last, and the other's
+	// higher chunks would spoil the token it leaves; a token of one cookie
+	// is read alone beside them (FORMAT.md section 5, step 5).
+	chunks, stale := m.chunksFor(len(token)), sent
+	if chunks > 1 {
+		stale = len(m.deletes)
+	}
+	// The retired lines go first: a client that does not tell a retired
+	// cookie from the session's (a browser without CHIPS, for one that
+	// differs in Partitioned) applies them in order, and the session's
+	// own line must be the last word.
+	lines := append(buf.setCookieLines(max(chunks, stale)+len(m.retiredLines)), m.retiredLines...)
+	for i := range chunks {
+		n := min(len(token), m.caps[i])
+		lines = append(lines, m.cookieLine(i, token[:n], maxAge, browser))
+		token = token[n:]
+	}
+	return append(lines, m.deletes[chunks:max(chunks, stale)]...)
 }
 
 // clear expires every chunk cookie the client sent, up to the highest,
