@@ -1828,3 +1828,58 @@ func TestStaleLockRefused(t *testing.T) {
 	os.Remove(lock)
 	mustCLI(t, "add", "-ring", path)
 }
+
+// TestMissingDirectoryNamed: a ring path in a directory that does not
+// exist (a typo, a volume not mounted yet) was refused as "locking
+// nodir/ring.json: open nodir/ring.json.lock: no such file or directory",
+// naming a lock file the operator never asked for, and keygen -out said
+// "open nodir/ring.json: no such file or directory", as if the ring were
+// to exist already. Both now name the missing directory, and a file where
+// the directory should be.
+func TestMissingDirectoryNamed(t *testing.T) {
+	base := t.TempDir()
+	missing := filepath.Join(base, "nodir")
+	file := filepath.Join(base, "afile")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []struct{ path, want string }{
+		{filepath.Join(missing, "ring.json"), "the directory " + missing + " does not exist"},
+		{filepath.Join(missing, "deeper", "ring.json"), "the directory " + filepath.Join(missing, "deeper") + " does not exist"},
+		{filepath.Join(file, "ring.json"), file + " is a file, not a directory"},
+		{filepath.Join(file, "x", "ring.json"), "a part of " + filepath.Join(file, "x") + " is a file, not a directory"},
+	} {
+		for _, args := range [][]string{
+			{"keygen", "-out", row.path},
+			{"keygen", "-force", "-out", row.path},
+			{"add", "-ring", row.path},
+			{"promote", "-ring", row.path, "-id", "1a2b3c4d"},
+			{"remove", "-ring", row.path, "-id", "1a2b3c4d"},
+		} {
+			res := cli(t, "", args...)
+			if res.code != 1 || !strings.Contains(res.stderr, row.path+": "+row.want) || strings.Contains(res.stderr, ".lock") || res.stdout != "" {
+				t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 saying %q, no lock file named", args, res.code, res.stdout, res.stderr, row.want)
+			}
+		}
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the missing directory was created: %v", err)
+	}
+}
+
+// TestMissingDirectoryThroughLink: a link to a ring in a directory that
+// does not exist names the directory and the link.
+func TestMissingDirectoryThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "ring.json")
+	if err := os.Symlink(filepath.Join("keys", "ring.json"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"keygen", "-out", link}, {"add", "-ring", link}} {
+		res := cli(t, "", args...)
+		want := "the directory " + filepath.Join(dir, "keys") + " does not exist (" + link + " is a symbolic link to "
+		if res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 saying %q", args, res.code, res.stderr, want)
+		}
+	}
+}

@@ -274,6 +274,9 @@ func createLock(path, lock string) (*os.File, error) {
 		case err == nil:
 			return f, nil
 		case !errors.Is(err, fs.ErrExist):
+			if dirErr := noDirectory(path, lock, err); dirErr != nil {
+				return nil, dirErr
+			}
 			return nil, fmt.Errorf("locking %s: %w%s", path, err, lockFix(err))
 		}
 		info, statErr := os.Stat(lock)
@@ -303,6 +306,32 @@ func lockFix(err error) string {
 	return ""
 }
 
+// noDirectory returns the error for a file created beside path's ring, at
+// created, that failed with err because the directory it goes in is
+// missing or is a file, or nil. The system's "open ring.json.lock: no such
+// file or directory" names a file the operator never asked for and reads
+// as if the ring were missing; the directory is what is.
+func noDirectory(path, created string, err error) error {
+	if err == nil || !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+		return nil
+	}
+	dir := filepath.Dir(created)
+	where := ""
+	if target := linkTarget(path); target != path {
+		where = fmt.Sprintf(" (%s is a symbolic link to %s)", path, target)
+	}
+	info, statErr := os.Stat(dir)
+	switch {
+	case errors.Is(statErr, fs.ErrNotExist):
+		return fmt.Errorf("%s: the directory %s does not exist%s: check the path (mkdir -p %s creates the directory for a new ring)", path, dir, where, dir)
+	case statErr == nil && !info.IsDir():
+		return fmt.Errorf("%s: %s is a file, not a directory%s: check the path", path, dir, where)
+	case errors.Is(statErr, syscall.ENOTDIR):
+		return fmt.Errorf("%s: a part of %s is a file, not a directory%s: check the path", path, dir, where)
+	}
+	return nil
+}
+
 // createFileExclusive writes data to a new file at path and fails if path
 // exists: keygen must never clobber a ring that holds live keys.
 // A symbolic link at path that names no file yet is followed, as
@@ -312,6 +341,9 @@ func createFileExclusive(path string, data []byte) error {
 	f, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_EXCL, ringFileMode)
 	if errors.Is(err, fs.ErrExist) {
 		return fmt.Errorf("%s already exists; pass -force to replace it", path)
+	}
+	if dirErr := noDirectory(path, target, err); dirErr != nil {
+		return dirErr
 	}
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
