@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -19,7 +21,9 @@ text form (secrets included) to stdout, or write it to FILE with mode 0600
 and print the new key's id. An existing FILE is never replaced unless
 -force is given; a ring it held is named on stderr, since servers that
 load the new one sign out every session its keys sealed (rotate with add,
-promote and remove instead).
+promote and remove instead). A stdout that is the null device (>/dev/null,
+or closed: the Go runtime opens the null device in its place) is refused
+without -out, since the ring printed there would be lost.
 `
 
 func cmdKeygen(e *env, args []string) error {
@@ -38,6 +42,9 @@ func cmdKeygen(e *env, args []string) error {
 	}
 	if err := refuseNotRegular(*out); *out != "" && err != nil {
 		return err // before -force reads it: a named pipe would block
+	}
+	if *out == "" && isNullDevice(e.stdout) {
+		return errors.New("keygen prints the new ring, the only copy of its secret, to stdout, which is the null device: the ring would be lost; write it with -out FILE, or send stdout to a file or a pipe (a closed stdout, >&-, is the null device too: the Go runtime opens it in its place)")
 	}
 	key, err := cookiesession.GenerateKey()
 	if err != nil {
@@ -66,6 +73,23 @@ func cmdKeygen(e *env, args []string) error {
 		return err
 	}
 	return e.printKeyID(key.ID(), time.Time{}, *asJSON)
+}
+
+// isNullDevice reports whether w is the null device. The Go runtime opens
+// it in place of a standard descriptor the process was started without,
+// so a closed stdout is reported too: writes to either succeed and go
+// nowhere.
+func isNullDevice(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	got, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	null, err := os.Stat(os.DevNull)
+	return err == nil && os.SameFile(got, null)
 }
 
 // noteReplacedRing says on stderr that keygen -force dropped the keys of

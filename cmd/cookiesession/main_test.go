@@ -1883,3 +1883,28 @@ func TestMissingDirectoryThroughLink(t *testing.T) {
 		}
 	}
 }
+
+// TestKeygenRefusesNullStdout: keygen without -out printed the new ring,
+// its secret's only copy, to a stdout that was the null device and exited
+// 0; a closed stdout (>&-) is the same, since the Go runtime opens the
+// null device in its place. It is now refused before a key is made, and
+// keygen -out, whose file holds the ring, still succeeds.
+func TestKeygenRefusesNullStdout(t *testing.T) {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	var stderr bytes.Buffer
+	if code := run([]string{"keygen"}, strings.NewReader(""), null, &stderr); code != 1 || !strings.Contains(stderr.String(), "stdout, which is the null device: the ring would be lost; write it with -out FILE") {
+		t.Errorf("keygen to the null device: exit %d, stderr %q; want exit 1 saying the ring would be lost", code, stderr.String())
+	}
+	path := filepath.Join(t.TempDir(), "ring.json")
+	stderr.Reset()
+	if code := run([]string{"keygen", "-out", path}, strings.NewReader(""), null, &stderr); code != 0 {
+		t.Fatalf("keygen -out with stdout the null device: exit %d, stderr %q", code, stderr.String())
+	}
+	if n := len(loadRing(t, path).Keys()); n != 1 {
+		t.Errorf("keygen -out wrote %d keys, want 1", n)
+	}
+}
