@@ -132,7 +132,7 @@ func decodeRing(data []byte) (ringJSON, error) {
 		return err
 	})
 	if err != nil {
-		return ringJSON{}, err
+		return ringJSON{}, atPosition(err, data, d.dec.InputOffset())
 	}
 	if tok, err := d.dec.Token(); err != io.EOF {
 		return ringJSON{}, dataAfterRing(tok)
@@ -238,6 +238,32 @@ func (d ringDecoder) delim(want json.Delim, what, kind string) error {
 	return nil
 }
 
+// ringSyntaxError is a JSON syntax error in a ring's text, with the
+// decoder's error when its text may be shown.
+type ringSyntaxError struct {
+	msg string
+	err error
+}
+
+func (e *ringSyntaxError) Error() string { return e.msg }
+func (e *ringSyntaxError) Unwrap() error { return e.err }
+
+// atPosition adds to a syntax error in data, which the decoder met offset
+// bytes in, the line and column (in bytes) where it is: a ring edited by
+// hand that lacks a comma or has one too many is found by where. The
+// offset is the decoder's InputOffset: a SyntaxError's own Offset counts
+// from the start of the value Token was reading.
+func atPosition(err error, data []byte, offset int64) error {
+	var syntax *ringSyntaxError
+	if !errors.As(err, &syntax) || offset < 0 || offset > int64(len(data)) {
+		return err
+	}
+	before := data[:offset]
+	line := bytes.Count(before, []byte("\n")) + 1
+	column := len(before) - bytes.LastIndexByte(before, '\n')
+	return &ringSyntaxError{fmt.Sprintf("%s, at line %d, column %d", syntax.msg, line, column), syntax.err}
+}
+
 // syntaxError wraps the JSON decoder's err. Its "invalid character 'x'"
 // would quote a byte of a secret written without its quotes (or of a
 // secret given alone for the ring), so such a byte is not quoted.
@@ -247,11 +273,14 @@ func syntaxError(err error) error {
 		// The last is what the decoder says under GOEXPERIMENT=jsonv2.
 		return errRingTruncated
 	}
+	if !errors.As(err, &syntax) {
+		return fmt.Errorf("cookiesession: parsing key ring: %w", err)
+	}
 	const quoted = "invalid character '" // then the byte, and "'"
 	if msg := err.Error(); strings.HasPrefix(msg, quoted) && len(msg) > len(quoted)+1 && isSecretByte(msg[len(quoted)]) && msg[len(quoted)+1] == '\'' {
-		return errors.New("cookiesession: parsing key ring: a letter, digit or base64 sign where JSON allows none: an id or a secret must be a quoted string")
+		return &ringSyntaxError{"cookiesession: parsing key ring: a letter, digit or base64 sign where JSON allows none: an id or a secret must be a quoted string", nil}
 	}
-	return fmt.Errorf("cookiesession: parsing key ring: %w", err)
+	return &ringSyntaxError{"cookiesession: parsing key ring: " + err.Error(), err}
 }
 
 // errRingTruncated is the parser's error for a text that ends inside the

@@ -1908,3 +1908,34 @@ func TestKeygenRefusesNullStdout(t *testing.T) {
 		t.Errorf("keygen -out wrote %d keys, want 1", n)
 	}
 }
+
+// TestHandEditedRingSyntaxPosition: a ring file edited by hand with a
+// comma missing or one too many was refused as "invalid character '"'
+// after object key:value pair", which says what but not where in a file
+// of a dozen lines. The error now gives the line and column.
+func TestHandEditedRingSyntaxPosition(t *testing.T) {
+	path := newRingFile(t)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range []struct{ name, old, new, want string }{
+		{"missing comma", `"version": 1,`, `"version": 1`, "after object key:value pair, at line 3, column 3"},
+		{"extra comma", "}\n  ]", "},\n  ]", "looking for beginning of value, at line 9, column 3"},
+		{"unquoted id", `"id": "`, `"id": x`, "where JSON allows none: an id or a secret must be a quoted string, at line 6, column 13"},
+	} {
+		edited := strings.Replace(string(data), row.old, row.new, 1)
+		if edited == string(data) {
+			t.Fatalf("%s: the edit did not apply to %q", row.name, data)
+		}
+		if err := os.WriteFile(path, []byte(edited), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		for _, args := range [][]string{{"list", "-ring", path}, {"add", "-ring", path}} {
+			res := cli(t, "", args...)
+			if res.code != 1 || !strings.Contains(res.stderr, row.want) {
+				t.Errorf("%s, %v: exit %d, stderr %q; want exit 1 saying %q", row.name, args, res.code, res.stderr, row.want)
+			}
+		}
+	}
+}
