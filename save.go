@@ -32,11 +32,16 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // and after that Save returns ErrHeadersWritten, whatever wraps w, for the
 // middleware's session (which Load also returns there) and for one Load
 // made of a request without the middleware's context alike. Without
-// the middleware nothing tells Save that the headers have gone: one called
+// the middleware w cannot tell Save that the headers have gone: one called
 // after the first Write or WriteHeader returns nil, and the cookie is lost.
-// One that writes a cookie after r's context has ended (the handler
-// returned, the client went away) is logged at Warn, once per Manager:
-// the middleware's own session needs no such guess. Call Save on every
+// Once net/http's Server has ended r's context (the handler returned, or
+// the client went away), Save returns an error matching both
+// ErrHeadersWritten and context.Canceled, and touches neither w nor the
+// session; a session from Load changed after that is logged at Warn as
+// not saved. Under a Server whose BaseContext or ConnContext may end r's
+// context early, or for a context past its deadline (http.TimeoutHandler),
+// Save cannot tell, writes, and the first such save that writes a cookie
+// is logged at Warn, once per Manager. Call Save on every
 // request that uses a session from Load: one whose request context ends
 // with a change, or a due rolling refresh, that no save wrote is logged at
 // Warn, once per Manager. s must come from this
@@ -47,6 +52,11 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	m.exists("Save")
 	if err := m.owns(s); err != nil {
 		return err
+	}
+	if r != nil && s.req == nil {
+		if err := requestEnded(r.Context()); err != nil {
+			return err // before w: net/http may be reusing it
+		}
 	}
 	if r != nil {
 		if own := m.FromContext(r.Context()); own != nil && own != s {
@@ -81,9 +91,17 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 	s.lock()
 	defer s.unlock()
+	if s.sent {
+		return
+	}
+	if requestEnded(ctx) != nil {
+		// Nothing the handler's writer holds goes out now: a change after
+		// this is logged as late (Session.bump), and a save refused.
+		defer func() { s.sent = true }()
+	}
 	what := "a change"
 	switch {
-	case s.sent || m.unsavedLogged.Load():
+	case m.unsavedLogged.Load():
 		return
 	case s.changed || s.renewed || s.destroyed || s.touched:
 		if m.action(s, nil, s.start()) == actionNone {
@@ -107,6 +125,25 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 	s.log(ctx, slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended (the handler returned, or the client went away before the handler saved it); the client never got what it needed (logged once)",
 		slog.String("unsaved", what), slog.String("path", path),
 		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body, and call Load once per request, passing that session on; or serve with Manager.Handler, which saves by itself"))
+}
+
+// requestEnded returns an error matching ErrHeadersWritten and ctx's
+// error if ctx is a request context that net/http's Server has ended: it
+// does so as the handler returns, and when the client goes away, and no
+// header set after either reaches the client. A context that ended
+// otherwise says nothing of the response: one past its deadline
+// (http.TimeoutHandler, a router's timeout middleware that still lets the
+// handler write), or under a Server whose BaseContext or ConnContext may
+// end it early (at shutdown, while handlers still answer).
+func requestEnded(ctx context.Context) error {
+	err := ctx.Err()
+	if !errors.Is(err, context.Canceled) {
+		return nil
+	}
+	if srv, ok := ctx.Value(http.ServerContextKey).(*http.Server); !ok || srv.BaseContext != nil || srv.ConnContext != nil {
+		return nil
+	}
+	return fmt.Errorf("%w: r's context ended (%w): the handler had returned, or the client had gone away, and net/http sends no header set after that; nothing was written: call Save before the handler returns and before it writes the body (a goroutine that outlives the handler cannot set a cookie), with the request it serves", ErrHeadersWritten, err)
 }
 
 // wrote reports whether line, a Set-Cookie line for one of the Manager's

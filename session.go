@@ -155,6 +155,12 @@ func (s *Session) logLate() {
 	// middleware, written while the handler ran on: a handler that wrote
 	// nothing would not recognise itself in the first half of the fix.
 	fix := "change the session, and read Flashes, before the handler writes the status or the body, and not after it returns; a handler inside an http.TimeoutHandler that has answered 503 can no longer change it: stop its work when r.Context() is done"
+	if s.req == nil {
+		// A session from Load: CommitHeader committed it, or net/http
+		// ended its request (see Manager.warnUnsaved).
+		msg = "cookiesession: a session from Load changed after the response was committed (by CommitHeader) or its request ended (the handler returned, or the client went away); the change was not saved (at warn level once a minute, the others at debug)"
+		fix = "change the session and call Save before the handler returns and before it writes the status or the body; a goroutine that outlives the handler cannot change what the client holds"
+	}
 	if st, ok := ctx.(*requestState); ok && !st.writer.committed {
 		msg = "cookiesession: session changed after the handler panicked; the change was not saved (at warn level once a minute, the others at debug)"
 		fix = "to store in the session while answering a panic, put the recoverer inside the session middleware (in gin or echo, Use it after the session middleware); there, what the handler stored before the panic goes out too"
@@ -647,7 +653,10 @@ func (s *Session) Touch() {
 func (s *Session) Format(f fmt.State, verb rune) { io.WriteString(f, "cookiesession.Session") }
 
 // ID returns the session id as 32 hex digits. A new session draws its id on
-// first use.
+// first use, and keeps it only once a cookie carries it: a session that
+// stores no value sets no cookie, so each request's ID differs until one
+// does. From then on it is the same on every request, until Renew or
+// Destroy draws another.
 func (s *Session) ID() string {
 	s.lock()
 	defer s.unlock()

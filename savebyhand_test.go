@@ -1,0 +1,277 @@
+package cookiesession_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// Load and Save without the middleware, used as gorilla/sessions and scs
+// users will, against a real net/http Server and a client with a cookie
+// jar: what the client ends up with, what Save returns, what is logged.
+
+// handSaver is a TLS server whose handlers use f.m's Load and Save, and a
+// client that keeps its cookies in a jar.
+type handSaver struct {
+	f   *fixture
+	srv *tlsServer
+	c   *http.Client
+	mux *http.ServeMux
+}
+
+func newHandSaver(t *testing.T) *handSaver {
+	f := newFixture(t, cookiesession.Options{})
+	mux := http.NewServeMux()
+	srv := newTLSServer(t, mux)
+	h := &handSaver{f: f, srv: srv, c: srv.client(t), mux: mux}
+	mux.HandleFunc("/login", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Error(err)
+		}
+	})
+	h.get(t, "/login")
+	if h.user(t) != "ada" {
+		t.Fatal("login: no session")
+	}
+	return h
+}
+
+func (h *handSaver) get(t *testing.T, path string) *http.Response {
+	t.Helper()
+	resp, _ := fetch(t, h.c, h.srv.URL+path)
+	return resp
+}
+
+// user returns the user the client's cookie holds, or "".
+func (h *handSaver) user(t *testing.T) string {
+	t.Helper()
+	token := h.srv.jarValue(t, h.c, "session")
+	if token == "" {
+		return ""
+	}
+	user, _ := h.f.userIn(token)
+	s, _ := user.(string)
+	return s
+}
+
+// TestSaveAfterHandlerReturned: a handler starts its slow work in a
+// goroutine and returns; the goroutine stores its result and saves with
+// the handler's w and r. net/http has sent the response and ended r's
+// context: Save returns an error matching ErrHeadersWritten (and
+// context.Canceled) and does not touch w, which net/http no longer lends
+// (under -race, a Header call there races with the server).
+func TestSaveAfterHandlerReturned(t *testing.T) {
+	h := newHandSaver(t)
+	saved := make(chan error, 1)
+	h.mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := h.f.m.Load(r)
+		go func() {
+			<-r.Context().Done()
+			mustSet(t, s, "user", "bob")
+			saved <- h.f.m.Save(w, r, s)
+		}()
+	})
+	h.get(t, "/slow")
+	err := <-saved
+	if !errors.Is(err, cookiesession.ErrHeadersWritten) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "call Save before the handler returns") {
+		t.Errorf("Save after the handler returned: %v", err)
+	}
+	if got := h.user(t); got != "ada" {
+		t.Errorf("the client holds user %q", got)
+	}
+}
+
+// TestChangeAfterHandlerReturnedWarns: a goroutine the handler started
+// changes the session after the request ended, and never saves. At the
+// request's end nothing was unsaved; the change after it is logged at
+// Warn as not saved, naming the session from Load.
+func TestChangeAfterHandlerReturnedWarns(t *testing.T) {
+	h := newHandSaver(t)
+	later := make(chan struct{})
+	changed := make(chan struct{})
+	h.mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := h.f.m.Load(r)
+		_ = s.GetString("user")
+		go func() {
+			<-later
+			mustSet(t, s, "cart", "3 items")
+			close(changed)
+		}()
+	})
+	h.mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {})
+	h.get(t, "/slow")
+	h.get(t, "/next") // /slow's request has long ended
+	close(later)
+	<-changed
+	warns := h.f.log.lines("a session from Load changed after")
+	if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "the handler returned") {
+		t.Errorf("want one Warn for the change after the request, log:\n%s", h.f.log)
+	}
+	if h.f.log.lines("left unsaved") != nil {
+		t.Errorf("the request ended with nothing unsaved, log:\n%s", h.f.log)
+	}
+}
+
+// TestSaveAfterClientLeft: the client gives up while the handler still
+// works; the handler then stores and saves. Nothing reaches the client:
+// Save says so with ErrHeadersWritten and context.Canceled, which a
+// handler that ignores a canceled request's errors already skips.
+func TestSaveAfterClientLeft(t *testing.T) {
+	h := newHandSaver(t)
+	started := make(chan struct{})
+	saved := make(chan error, 1)
+	h.mux.HandleFunc("/report", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := h.f.m.Load(r)
+		close(started)
+		<-r.Context().Done() // the client went away
+		mustSet(t, s, "report", "ready")
+		saved <- h.f.m.Save(w, r, s)
+	})
+	ctx, leave := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "GET", h.srv.URL+"/report", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { <-started; leave() }()
+	if resp, err := h.c.Do(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("the request was not canceled")
+	}
+	if err := <-saved; !errors.Is(err, cookiesession.ErrHeadersWritten) || !errors.Is(err, context.Canceled) {
+		t.Errorf("Save after the client left: %v", err)
+	}
+}
+
+// TestSaveByHandScenarios: the other ways of calling Load and Save in one
+// request, each checked for what the client holds afterwards and what is
+// logged at Warn. None of them loses a change without a word.
+func TestSaveByHandScenarios(t *testing.T) {
+	save := func(t *testing.T, m *cookiesession.Manager, w http.ResponseWriter, r *http.Request, s *cookiesession.Session) {
+		t.Helper()
+		if err := m.Save(w, r, s); err != nil {
+			t.Errorf("Save: %v", err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		h    func(t *testing.T, f *fixture, w http.ResponseWriter, r *http.Request)
+		user string // the user the client holds afterwards, "" for none
+		warn string // a Warn logged, or "" for none
+	}{
+		{"Save twice", func(t *testing.T, f *fixture, w http.ResponseWriter, r *http.Request) {
+			s, _ := f.m.Load(r)
+			mustSet(t, s, "user", "bob")
+			save(t, f.m, w, r, s)
+			mustSet(t, s, "user", "cy")
+			save(t, f.m, w, r, s)
+		}, "cy", ""},
+		{"Load twice, both saved", func(t *testing.T, f *fixture, w http.ResponseWriter, r *http.Request) {
+			s, _ := f.m.Load(r)
+			s.Destroy()
+			save(t, f.m, w, r, s)
+			flash, _ := f.m.Load(r)
+			flash.AddFlash("bye")
+			save(t, f.m, w, r, flash)
+		}, "ada", "call Load once per request"},
+		{"Destroy, then Save", func(t *testing.T, f *fixture, w http.ResponseWriter, r *http.Request) {
+			s, _ := f.m.Load(r)
+			s.Destroy()
+			save(t, f.m, w, r, s)
+		}, "", ""},
+		{"Save, Destroy, Save", func(t *testing.T, f *fixture, w http.ResponseWriter, r *http.Request) {
+			s, _ := f.m.Load(r)
+			mustSet(t, s, "user", "bob")
+			save(t, f.m, w, r, s)
+			s.Destroy()
+			save(t, f.m, w, r, s)
+		}, "", ""},
+		{"Renew between two Saves", func(t *testing.T, f *fixture, w http.ResponseWriter, r *http.Request) {
+			s, _ := f.m.Load(r)
+			before := s.ID()
+			mustSet(t, s, "step", 1)
+			save(t, f.m, w, r, s)
+			s.Renew()
+			if s.ID() == before {
+				t.Error("Renew kept the id")
+			}
+			save(t, f.m, w, r, s)
+			w.Header().Set("X-Session-ID", s.ID())
+		}, "ada", ""},
+		{"another Manager's session", func(t *testing.T, f *fixture, w http.ResponseWriter, r *http.Request) {
+			other := f.manager(cookiesession.Options{Name: "prefs"})
+			s, _ := other.Load(r)
+			mustSet(t, s, "user", "mallory")
+			if err := f.m.Save(w, r, s); err == nil || !strings.Contains(err.Error(), "save each session with the Manager it came from") {
+				t.Errorf("Save of another Manager's session: %v", err)
+			}
+			save(t, other, w, r, s) // the fix the error names
+		}, "ada", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHandSaver(t)
+			h.mux.HandleFunc("/x", func(w http.ResponseWriter, r *http.Request) { tc.h(t, h.f, w, r) })
+			resp := h.get(t, "/x")
+			if got := h.user(t); got != tc.user {
+				t.Errorf("the client holds user %q, want %q", got, tc.user)
+			}
+			if id := resp.Header.Get("X-Session-ID"); id != "" {
+				rec := h.f.open(h.srv.jarValue(t, h.c, "session"))
+				if rec.ID.String() != id {
+					t.Errorf("the client holds session %s, the handler renewed it to %s", rec.ID, id)
+				}
+			}
+			warns := h.f.log.lines("level=WARN")
+			switch {
+			case tc.warn == "" && len(warns) != 0:
+				t.Errorf("logged:\n%s", h.f.log)
+			case tc.warn != "" && (len(warns) != 1 || !strings.Contains(warns[0], tc.warn)):
+				t.Errorf("want one Warn with %q, log:\n%s", tc.warn, h.f.log)
+			}
+		})
+	}
+}
+
+// TestIDOfUnsavedSession: a session that never stores a value sets no
+// cookie, so its id is drawn afresh on every request, as ID's
+// documentation says; once a value is stored and saved, the id is the
+// same on every request until Renew.
+func TestIDOfUnsavedSession(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	mux := http.NewServeMux()
+	srv := newTLSServer(t, mux)
+	c := srv.client(t)
+	mux.HandleFunc("/id", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := f.m.Load(r)
+		w.Header().Set("X-Session-ID", s.ID())
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Error(err)
+		}
+	})
+	mux.HandleFunc("/store", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		w.Header().Set("X-Session-ID", s.ID())
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Error(err)
+		}
+	})
+	id := func(path string) string {
+		resp, _ := fetch(t, c, srv.URL+path)
+		return resp.Header.Get("X-Session-ID")
+	}
+	if a, b := id("/id"), id("/id"); a == b || len(a) != 32 {
+		t.Errorf("a session never stored kept its id %q, %q across requests", a, b)
+	}
+	if srv.jarValue(t, c, "session") != "" {
+		t.Error("a session never stored set a cookie")
+	}
+	if stored, next := id("/store"), id("/id"); stored != next {
+		t.Errorf("a stored session's id changed from %s to %s", stored, next)
+	}
+}
