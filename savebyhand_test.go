@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -90,32 +92,29 @@ func TestSaveAfterHandlerReturned(t *testing.T) {
 // TestChangeAfterHandlerReturnedWarns: a goroutine the handler started
 // changes the session after the request ended, and never saves. At the
 // request's end nothing was unsaved; the change after it is logged at
-// Warn as not saved, naming the session from Load.
+// Warn as not saved, naming the session from Load. The request's context
+// is ended as net/http's Server ends it when the handler returns, in a
+// bubble, so that Load's watch has run before the change.
 func TestChangeAfterHandlerReturnedWarns(t *testing.T) {
-	h := newHandSaver(t)
-	later := make(chan struct{})
-	changed := make(chan struct{})
-	h.mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
-		s, _ := h.f.m.Load(r)
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		ctx, end := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
+		s, _ := f.m.Load(httptest.NewRequestWithContext(ctx, "GET", "https://example.com/slow", nil))
 		_ = s.GetString("user")
-		go func() {
-			<-later
-			mustSet(t, s, "cart", "3 items")
-			close(changed)
-		}()
+		end()
+		synctest.Wait() // Load's watch saw the request end with nothing unsaved
+		mustSet(t, s, "cart", "3 items")
+		warns := f.log.lines("a session from Load changed after")
+		if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "the handler returned") {
+			t.Errorf("want one Warn for the change after the request, log:\n%s", f.log)
+		}
+		if f.log.lines("left unsaved") != nil {
+			t.Errorf("the request ended with nothing unsaved, log:\n%s", f.log)
+		}
+		if err := f.m.Save(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", "https://example.com/slow", nil), s); !errors.Is(err, cookiesession.ErrHeadersWritten) {
+			t.Errorf("Save of the late change: %v", err)
+		}
 	})
-	h.mux.HandleFunc("/next", func(w http.ResponseWriter, r *http.Request) {})
-	h.get(t, "/slow")
-	h.get(t, "/next") // /slow's request has long ended
-	close(later)
-	<-changed
-	warns := h.f.log.lines("a session from Load changed after")
-	if len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "the handler returned") {
-		t.Errorf("want one Warn for the change after the request, log:\n%s", h.f.log)
-	}
-	if h.f.log.lines("left unsaved") != nil {
-		t.Errorf("the request ended with nothing unsaved, log:\n%s", h.f.log)
-	}
 }
 
 // TestSaveAfterClientLeft: the client gives up while the handler still
