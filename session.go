@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -200,10 +201,17 @@ func (s *Session) origin() (context.Context, string) {
 
 // SetJSON stores v as JSON (encoding/json). Read it back with GetJSON or
 // GetAs[json.RawMessage]. A v that encoding/json cannot encode (a NaN, a
-// func or a channel) is refused with an error, and the Manager's first
-// such refusal is logged at Warn, as Set's is.
+// func or a channel) is refused with an error, and so is one holding text
+// that is not UTF-8, which encoding/json would write as U+FFFD (a string),
+// or which GetJSON would read as U+FFFD (the output of a json.Marshaler or
+// a json.RawMessage): store raw bytes as a []byte, which JSON keeps exactly
+// in base64. The Manager's first such refusal is logged at Warn, as Set's
+// is.
 func (s *Session) SetJSON(key string, v any) error {
 	b, err := json.Marshal(v)
+	if err == nil {
+		err = checkJSONText(v, b)
+	}
 	if err != nil {
 		err = fmt.Errorf("cookiesession: SetJSON %q: %w", key, err)
 		s.lock()
@@ -213,10 +221,162 @@ func (s *Session) SetJSON(key string, v any) error {
 		}
 		s.logRefused(&s.mgr.setJSONRefusedLogged, "cookiesession: Session.SetJSON could not encode a value, which the session does not hold (logged once; SetJSON returns the error)",
 			slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()),
-			slog.String("fix", "check SetJSON's error; store only what encoding/json encodes (no NaN or infinite float, func or channel)"))
+			slog.String("fix", "check SetJSON's error; store only what encoding/json encodes (no NaN or infinite float, func or channel), and text as valid UTF-8 (raw bytes as a []byte)"))
 		return err
 	}
 	return s.Set(key, json.RawMessage(b))
+}
+
+// checkJSONText refuses b, json.Marshal's encoding of v, if it does not
+// carry v's text as GetJSON will read it: bytes that are not UTF-8, which a
+// json.Marshaler or a json.RawMessage passed through, or a \ufffd escape
+// that encoding/json wrote in place of such a byte in one of v's strings.
+// A U+FFFD in a string is written as itself, so only an output holding the
+// escape, rare, costs a walk of v to tell the two apart.
+func checkJSONText(v any, b []byte) error {
+	if !utf8.Valid(b) {
+		off := invalidUTF8At(string(b))
+		return fmt.Errorf("the JSON holds the byte 0x%02x, at offset %d, which is not UTF-8: it came from a json.Marshaler or a json.RawMessage, and GetJSON would read it as U+FFFD; "+
+			"make that value write valid UTF-8, and store raw bytes as a []byte, which JSON keeps exactly in base64", b[off], off)
+	}
+	if !bytes.Contains(b, []byte(`\ufffd`)) {
+		return nil
+	}
+	if path, str, ok := invalidString(reflect.ValueOf(v), ""); ok {
+		off := invalidUTF8At(str)
+		return fmt.Errorf("the string at %s is not UTF-8 (the byte 0x%02x at offset %d), and encoding/json would store U+FFFD in its place: "+
+			"store raw bytes as a []byte, which JSON keeps exactly in base64, or convert the text to valid UTF-8", cmp.Or(path, "."), str[off], off)
+	}
+	return nil // the escape is a json.Marshaler's own
+}
+
+// invalidUTF8At returns the offset of s's first byte that is not UTF-8.
+func invalidUTF8At(s string) int {
+	for i, r := range s {
+		if r == utf8.RuneError {
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				return i
+			}
+		}
+	}
+	return len(s)
+}
+
+var jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+
+// invalidString returns the jq path, under path, of the first string in v
+// that encoding/json writes and that is not UTF-8, and that string. It
+// follows encoding/json's rules where they decide which strings are
+// written (a json.Marshaler writes its own, a []byte is base64, an
+// unexported field or one tagged "-" is left out, an encoding.TextMarshaler
+// is written as its text, map keys too), but not the rules for embedded
+// fields of one name, whose conflicts drop fields: a string such a field
+// holds is checked as well.
+func invalidString(v reflect.Value, path string) (at, str string, ok bool) {
+	for v.Kind() == reflect.Interface && !v.IsNil() {
+		v = v.Elem() // encoding/json writes what it holds
+	}
+	if !v.IsValid() || (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
+		return "", "", false
+	}
+	t := v.Type()
+	if t.Implements(jsonMarshalerType) || v.CanAddr() && reflect.PointerTo(t).Implements(jsonMarshalerType) {
+		return "", "", false // its output was checked as it is
+	}
+	if text, ok := marshalText(v); ok {
+		return path, text, !utf8.ValidString(text)
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return path, v.String(), !utf8.ValidString(v.String())
+	case reflect.Pointer:
+		return invalidString(v.Elem(), path)
+	case reflect.Struct:
+		return invalidField(v, path)
+	case reflect.Slice, reflect.Array:
+		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
+			return "", "", false // base64, unless its elements marshal themselves, which is rare
+		}
+		for i := range v.Len() {
+			if at, str, ok := invalidString(v.Index(i), path+"["+strconv.Itoa(i)+"]"); ok {
+				return at, str, ok
+			}
+		}
+	case reflect.Map:
+		return invalidEntry(v, path)
+	}
+	return "", "", false
+}
+
+// marshalText returns the text of v's encoding.TextMarshaler, if it has
+// one that encoding/json would call.
+func marshalText(v reflect.Value) (string, bool) {
+	if !v.CanInterface() {
+		return "", false // reached through an unexported embedded field
+	}
+	m, ok := v.Interface().(encoding.TextMarshaler)
+	if !ok && v.CanAddr() {
+		m, ok = v.Addr().Interface().(encoding.TextMarshaler)
+	}
+	if !ok {
+		return "", false
+	}
+	text, err := m.MarshalText()
+	return string(text), err == nil
+}
+
+func invalidField(v reflect.Value, path string) (at, str string, ok bool) {
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if !f.IsExported() && (!f.Anonymous || ft.Kind() != reflect.Struct) {
+			continue
+		}
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		fv := v.Field(i)
+		if strings.Contains(","+opts+",", ",omitzero,") && fv.CanInterface() {
+			if z, ok := fv.Interface().(interface{ IsZero() bool }); ok && z.IsZero() {
+				continue
+			}
+		}
+		at := path
+		if name != "" || !f.Anonymous || ft.Kind() != reflect.Struct {
+			at = jqMember(path, cmp.Or(name, f.Name)) // an embedded struct without a name lends its fields
+		}
+		if at, str, ok := invalidString(fv, at); ok {
+			return at, str, ok
+		}
+	}
+	return "", "", false
+}
+
+func invalidEntry(v reflect.Value, path string) (at, str string, ok bool) {
+	keys := v.MapKeys()
+	if v.Type().Key().Kind() == reflect.String {
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
+	}
+	for _, k := range keys {
+		name := fmt.Sprint(k)
+		if k.Kind() == reflect.String {
+			name = k.String()
+		} else if text, ok := marshalText(k); ok {
+			name = text
+		}
+		if !utf8.ValidString(name) {
+			return cmp.Or(path, ".") + " (a key)", name, true
+		}
+		if at, str, ok := invalidString(v.MapIndex(k), jqMember(path, name)); ok {
+			return at, str, ok
+		}
+	}
+	return "", "", false
 }
 
 // GetJSON decodes the JSON value stored under key into v. It reports false
@@ -226,7 +386,10 @@ func (s *Session) SetJSON(key string, v any) error {
 // would change, an integer past 2^53 (an int64 id) or a non-zero number
 // that reads as 0 (1e-400), is an error rather than a rounded number, as
 // in the JavaScript port's getJSON. Decode such numbers into typed fields
-// (int64, uint64, json.Number), which hold them exactly.
+// (int64, uint64, json.Number), which hold them exactly. JSON holding
+// bytes that are not UTF-8 (a json.RawMessage given to Set, which keeps
+// its bytes) is an error too, since encoding/json would read U+FFFD in
+// their place; Get returns the bytes.
 func (s *Session) GetJSON(key string, v any) (bool, error) {
 	raw, ok := s.Get(key)
 	if !ok {
@@ -244,9 +407,14 @@ func (s *Session) GetJSON(key string, v any) (bool, error) {
 
 // unmarshalExact is json.Unmarshal, except that it refuses a number that
 // would land in an interface as a float64 other than the one written, and
-// a lone surrogate escape, which encoding/json reads as U+FFFD. It costs a
+// bytes that are not UTF-8 and a lone surrogate escape, which
+// encoding/json reads as U+FFFD. It costs a
 // scan of b, and a second decode only when b holds such a number.
 func unmarshalExact(b []byte, v any) error {
+	if !utf8.Valid(b) { // Set keeps a json.RawMessage's bytes, as Get returns them
+		off := invalidUTF8At(string(b))
+		return fmt.Errorf("the JSON holds the byte 0x%02x, at offset %d, which is not UTF-8, and encoding/json would read it as U+FFFD: read its bytes with Get, or store the text as valid UTF-8", b[off], off)
+	}
 	inexact, lone := scanJSONLoss(b)
 	if lone != "" {
 		return fmt.Errorf("a string holds the escape %s, a lone UTF-16 surrogate, which encoding/json would read as U+FFFD: store the text with whole surrogate pairs", lone)

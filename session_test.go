@@ -792,3 +792,126 @@ func TestWrongTypeLogged(t *testing.T) {
 		}
 	})
 }
+
+// latin1Name marshals itself as a JSON string holding a Latin-1 byte, as a
+// json.Marshaler that copies text it did not check writes.
+type latin1Name struct{}
+
+func (latin1Name) MarshalJSON() ([]byte, error) { return []byte("\"caf\xe9\""), nil }
+
+// ownEscape marshals itself with a \ufffd escape it means.
+type ownEscape struct{}
+
+func (ownEscape) MarshalJSON() ([]byte, error) { return []byte(`"caf\ufffd"`), nil }
+
+// latin1Text is an encoding.TextMarshaler whose text is not UTF-8.
+type latin1Text struct{}
+
+func (latin1Text) MarshalText() ([]byte, error) { return []byte("caf\xe9"), nil }
+
+// TestSetJSONRefusesInvalidUTF8: SetJSON of a value holding a string that
+// is not UTF-8 (Latin-1 text read from a legacy database) stored JSON in
+// which encoding/json had written \ufffd in place of the byte, and GetJSON
+// returned "caf\uFFFD" for "caf\xe9", with nothing said; a json.RawMessage
+// or a json.Marshaler writing such bytes was stored as it was, and GetJSON
+// read U+FFFD in their place. SetJSON now refuses both, naming the key,
+// the string's path and the byte's offset, with the fix, and the first
+// refusal is logged at Warn; a real U+FFFD, and a \ufffd escape that a
+// json.Marshaler writes, are kept.
+func TestSetJSONRefusesInvalidUTF8(t *testing.T) {
+	type user struct {
+		Name  string            `json:"name"`
+		Tags  []string          `json:"tags,omitempty"`
+		Attrs map[string]string `json:"attrs,omitempty"`
+		Skip  string            `json:"-"`
+		Raw   []byte            `json:"raw"`
+		hid   string
+	}
+	type wrapper struct {
+		user
+		Own any `json:"own,omitempty"`
+	}
+	refused := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"a map's value", map[string]string{"name": "caf\xe9"}, `the string at .name is not UTF-8 (the byte 0xe9 at offset 3)`},
+		{"a struct field", user{Name: "caf\xe9"}, `the string at .name is not UTF-8 (the byte 0xe9 at offset 3)`},
+		{"a slice element", &user{Name: "ok", Tags: []string{"a", "\xffb"}}, `the string at .tags[1] is not UTF-8 (the byte 0xff at offset 0)`},
+		{"a map key", user{Attrs: map[string]string{"k\xc3": "v"}}, `the string at .attrs (a key) is not UTF-8 (the byte 0xc3 at offset 1)`},
+		{"an odd member name", map[string]any{"a b": []any{"x", "y\xe9"}}, `the string at .["a b"][1] is not UTF-8 (the byte 0xe9 at offset 1)`},
+		{"an embedded struct's field", wrapper{user: user{Name: "caf\xe9"}}, `the string at .name is not UTF-8`},
+		{"the value itself", "caf\xe9", `the string at . is not UTF-8 (the byte 0xe9 at offset 3)`},
+		{"a TextMarshaler", map[string]any{"t": latin1Text{}}, `the string at .t is not UTF-8 (the byte 0xe9 at offset 3)`},
+		{"a json.RawMessage", map[string]any{"r": json.RawMessage("\"caf\xe9\"")}, `the JSON holds the byte 0xe9, at offset 9, which is not UTF-8: it came from a json.Marshaler or a json.RawMessage`},
+		{"a json.Marshaler", []any{latin1Name{}}, `the JSON holds the byte 0xe9, at offset 5, which is not UTF-8`},
+	}
+	f := newFixture(t, cookiesession.Options{})
+	for _, tt := range refused {
+		s := newSession(t, f)
+		err := s.SetJSON("profile", tt.v)
+		if err == nil || !strings.HasPrefix(err.Error(), `cookiesession: SetJSON "profile": `+tt.want) || !strings.Contains(err.Error(), "as a []byte") {
+			t.Errorf("%s: SetJSON = %v, want %q and the fix", tt.name, err, tt.want)
+		}
+		if s.Has("profile") {
+			t.Errorf("%s: the refused value was stored", tt.name)
+		}
+	}
+	if got := f.log.lines("SetJSON could not"); len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "key=profile") || !strings.Contains(got[0], "UTF-8") {
+		t.Errorf("log lines about the refused SetJSON: %q, want one Warn naming the key and UTF-8", got)
+	}
+
+	kept := []struct {
+		name string
+		v    any
+		want string // what GetJSON reads into a string at the path .name, or the whole JSON
+	}{
+		{"a real U+FFFD", user{Name: "caf\uFFFD", Skip: "\xff", hid: "\xff", Raw: []byte("caf\xe9")}, `{"name":"caf` + "\uFFFD" + `","raw":"Y2Fm6Q=="}`},
+		{"a Marshaler's own escape", map[string]any{"name": ownEscape{}, "other": "x"}, `{"name":"caf\ufffd","other":"x"}`},
+		{"an escaped backslash", map[string]string{"name": `\ufffd`}, `{"name":"\\ufffd"}`},
+		{"strings encoding/json leaves out", wrapper{user: user{Name: "ok", Skip: "\xff", hid: "\xff"}, Own: ownEscape{}}, `{"name":"ok","raw":null,"own":"caf\ufffd"}`},
+	}
+	for _, tt := range kept {
+		s := newSession(t, f)
+		if err := s.SetJSON("profile", tt.v); err != nil {
+			t.Errorf("%s: SetJSON = %v, want it stored", tt.name, err)
+			continue
+		}
+		if got, _ := cookiesession.GetAs[json.RawMessage](s, "profile"); string(got) != tt.want {
+			t.Errorf("%s: stored %s, want %s", tt.name, got, tt.want)
+		}
+	}
+
+	// Raw bytes stored as a []byte come back exactly.
+	s := newSession(t, f)
+	type blob struct{ Name []byte }
+	if err := s.SetJSON("profile", blob{Name: []byte("caf\xe9")}); err != nil {
+		t.Fatal(err)
+	}
+	var got blob
+	if _, err := s.GetJSON("profile", &got); err != nil || string(got.Name) != "caf\xe9" {
+		t.Errorf("GetJSON of a []byte = %q, %v; want the bytes", got.Name, err)
+	}
+}
+
+// TestGetJSONRefusesInvalidUTF8: Set keeps a json.RawMessage's bytes,
+// which Get returns, but GetJSON read a byte that is not UTF-8 as U+FFFD,
+// with nothing said. It now returns an error naming the byte and its
+// offset; Get still returns the bytes.
+func TestGetJSONRefusesInvalidUTF8(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	s := newSession(t, f)
+	raw := json.RawMessage("{\"name\":\"caf\xe9\"}")
+	mustSet(t, s, "j", raw)
+	s = reload(t, f, b, s)
+	var v map[string]string
+	ok, err := s.GetJSON("j", &v)
+	if !ok || err == nil || !strings.Contains(err.Error(), "the byte 0xe9, at offset 12, which is not UTF-8, and encoding/json would read it as U+FFFD") {
+		t.Errorf("GetJSON = %v, %v, %q; want the byte named", ok, err, v)
+	}
+	if got, _ := cookiesession.GetAs[json.RawMessage](s, "j"); string(got) != string(raw) {
+		t.Errorf("Get = %q, want the bytes stored, %q", got, raw)
+	}
+}

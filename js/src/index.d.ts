@@ -70,8 +70,10 @@ export class Values {
    * cannot hold: an integer without fraction or exponent past 2^53 (an int64
    * id), one beyond a double's range (1e400), or a non-zero one it would read
    * as 0 (1e-400); and for a lone surrogate escape ("\ud800"), which Go's
-   * encoding/json reads as U+FFFD. Go's GetJSON into an any refuses the
-   * same. get(key) gives the text. A fraction is rounded to a double, as
+   * encoding/json reads as U+FFFD, and for bytes that are not UTF-8, which
+   * would be read as U+FFFD. Go's GetJSON into an any refuses the
+   * same (GetJSON refuses such bytes into any type). get(key) gives the
+   * text, or the bytes. A fraction is rounded to a double, as
    * Go's float64 rounds it.
    */
   getJSON(key: GoString): unknown;

@@ -194,7 +194,11 @@ export class Values {
     const e = this.#entries.get(byteKey(stringBytes(key, 'a key')));
     if (e === undefined) return undefined;
     if (e.type !== 'json.RawMessage') throw new TypeError(`cookiesession: value for key ${JSON.stringify(String(key))} is ${e.type}, not JSON`);
-    const text = typeof e.value === 'string' ? e.value : new TextDecoder().decode(e.value);
+    if (typeof e.value !== 'string') {
+      // Held as bytes: not UTF-8, where TextDecoder, as Go's encoding/json, would read U+FFFD.
+      throw new RangeError(`cookiesession: the JSON under key ${quote(e.keyBytes)} holds bytes that are not UTF-8, which would be read as U+FFFD: read its bytes with get(key)`);
+    }
+    const text = e.value;
     // JSON.parse rounds an int64 past 2^53 (an id) and reads 1e400 as Infinity, without a word.
     const inexact = inexactNumber(stringBytes(text));
     if (inexact !== undefined) {

@@ -57,6 +57,14 @@ describe('Values', () => {
     assert.deepEqual(v.set('user', '[9007199254740992, -9007199254740991, 0.1, 1e308, -0, 12345678901234567890e-5]').getJSON('user'), [2 ** 53, -(2 ** 53 - 1), 0.1, 1e308, -0, 123456789012345.67890]);
   });
 
+  it('refuses to parse JSON whose bytes are not UTF-8, which it would read as U+FFFD, as Go\'s GetJSON refuses it', () => {
+    const bytes = new TextEncoder().encode('{"name":"caf_"}');
+    bytes[12] = 0xe9; // Latin-1 é
+    const v = new Values().set('j', bytes, 'json.RawMessage');
+    assert.throws(() => v.getJSON('j'), { name: 'RangeError', message: 'cookiesession: the JSON under key "j" holds bytes that are not UTF-8, which would be read as U+FFFD: read its bytes with get(key)' });
+    assert.deepEqual(v.get('j'), bytes, 'get gives the bytes');
+  });
+
   it('refuses to parse a non-zero number JSON.parse would read as 0, as Go\'s GetJSON refuses it for an any', () => {
     const v = new Values().set('j', '{"tiny":[1e-400]}', 'json.RawMessage');
     assert.throws(() => v.getJSON('j'), { name: 'RangeError', message: /holds the number 1e-400, which JSON.parse would read as 0: read its text with get\(key\)/ });
