@@ -119,6 +119,8 @@ function wrapping(s) {
     [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],
     [s.includes('\\n') ? (quoted ? s.slice(1, -1) : s).replace(/\\([nrt"])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"' })[c]) : null,
       "with its line breaks written as \\n (the text of a JSON or YAML string kept without its quotes): set the variable to the ring's text itself, without quotes around it"],
+    [requote(s), 'with every double quote removed (a shell removes them from a value not in single quotes, or from one in double quotes, where each " ends the quoted part; systemd from an Environment= line): ' +
+      "put the ring's text in single quotes (COOKIESESSION_KEYS='{...}'), or set it from the file (COOKIESESSION_KEYS=\"$(cat ring.json)\"; systemd: EnvironmentFile= with the ring on one line)"],
     [unbase64(s), 'encoded in base64: set it to the decoded JSON text'],
     [unbase64(unbase64(s) ?? ''), `encoded in base64 twice: set it to the JSON text, decoded twice (${k8s})`],
   ];
@@ -135,6 +137,41 @@ function wrapping(s) {
     return "looks like a file path, not the key ring's JSON text: set the variable to the file's content";
   }
   return '';
+}
+
+// requote returns s, a ring's text whose double quotes a shell or systemd
+// removed, with quotes put back around each member's name and each value
+// but the version's, or undefined if s holds a quote or is no object, as
+// Go's requoteRing. A value runs to the next comma, bracket, brace or
+// white space, so a promote_at keeps its colons.
+function requote(s) {
+  if (s.includes('"') || !s.startsWith('{')) return undefined;
+  let out = '';
+  let name = '';
+  let inValue = false;
+  for (let i = 0; i < s.length;) {
+    const c = s[i];
+    if ('{}[], \t\r\n'.includes(c)) {
+      inValue = inValue && c !== ',' && c !== '{';
+      out += c;
+      i++;
+      continue;
+    }
+    if (c === ':' && !inValue) {
+      inValue = true;
+      out += c;
+      i++;
+      continue;
+    }
+    const stop = inValue ? '{}[], \t\r\n' : '{}[],: \t\r\n';
+    let end = i;
+    while (end < s.length && !stop.includes(s[end])) end++;
+    const word = s.slice(i, end);
+    out += inValue && name === 'version' ? word : JSON.stringify(word);
+    if (!inValue) name = word;
+    i = end;
+  }
+  return out;
 }
 
 // unbase64 decodes s from either base64 alphabet, padded or not, wrapped

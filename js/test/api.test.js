@@ -632,6 +632,15 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       assert.throws(() => parseKeyRing(mangled), (err) => want.test(err.message) && !err.message.includes('CQkJ'), mangled);
       assert.throws(() => parseKeyRing(new TextEncoder().encode(mangled)), want, 'as bytes');
     }
+    // As Go's TestRingQuotesRemoved: a shell or systemd removed every double quote.
+    const scheduled = ringText([{ id: 0x12345678, secret: new Uint8Array(32).fill(9) }, { id: 0x5e6f7a8b, secret: new Uint8Array(32).fill(3), promoteAt: '2026-12-01T10:30:00Z' }]);
+    const quotesRemoved = /^cookiesession: parsing key ring: the text holds the key ring with every double quote removed \(a shell removes them .*systemd from an Environment= line\): put the ring's text in single quotes \(COOKIESESSION_KEYS='\{\.\.\.\}'\), or set it from the file \(COOKIESESSION_KEYS="\$\(cat ring\.json\)"/;
+    for (const bare of [scheduled.replaceAll('"', ''), `${JSON.stringify(JSON.parse(scheduled), null, 2).replaceAll('"', '')}\n`]) {
+      assert.throws(() => parseKeyRing(bare), (err) => quotesRemoved.test(err.message) && !err.message.includes('CQkJ') && !err.message.includes('AwMD'), bare);
+      assert.throws(() => parseKeyRing(new TextEncoder().encode(bare)), (err) => quotesRemoved.test(err.message), 'as bytes');
+    }
+    // A text that is no ring with its quotes removed keeps the parser's error.
+    assert.throws(() => parseKeyRing('{version:1,primary:12345678,keys:[]}'), (err) => !err.message.includes('double quote'));
     // A text that is not a ring inside, however wrapped, keeps the parser's error.
     assert.throws(() => parseKeyRing('"{}"'), { message: 'cookiesession: parsing key ring: the key ring is not an object' });
     assert.throws(() => parseKeyRing(btoa(btoa('{"version":2}'))), { message: 'cookiesession: parsing key ring: invalid character at byte 0' });
