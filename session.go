@@ -312,7 +312,7 @@ func invalidString(v reflect.Value, path string) (at, str string, ok bool) {
 // one that encoding/json would call.
 func marshalText(v reflect.Value) (string, bool) {
 	if !v.CanInterface() {
-		return "", false // reached through an unexported embedded field
+		return "", false // read-only to reflect, as encoding/json leaves it out
 	}
 	m, ok := v.Interface().(encoding.TextMarshaler)
 	if !ok && v.CanAddr() {

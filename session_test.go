@@ -809,6 +809,12 @@ type latin1Text struct{}
 
 func (latin1Text) MarshalText() ([]byte, error) { return []byte("caf\xe9"), nil }
 
+// hidden is embedded unexported: encoding/json writes its exported fields.
+type hidden struct {
+	T    latin1Text `json:"t"` // reached through the unexported field, as encoding/json reaches it
+	Name string     `json:"name"`
+}
+
 // TestSetJSONRefusesInvalidUTF8: SetJSON of a value holding a string that
 // is not UTF-8 (Latin-1 text read from a legacy database) stored JSON in
 // which encoding/json had written \ufffd in place of the byte, and GetJSON
@@ -842,6 +848,7 @@ func TestSetJSONRefusesInvalidUTF8(t *testing.T) {
 		{"a map key", user{Attrs: map[string]string{"k\xc3": "v"}}, `the string at .attrs (a key) is not UTF-8 (the byte 0xc3 at offset 1)`},
 		{"an odd member name", map[string]any{"a b": []any{"x", "y\xe9"}}, `the string at .["a b"][1] is not UTF-8 (the byte 0xe9 at offset 1)`},
 		{"an embedded struct's field", wrapper{user: user{Name: "caf\xe9"}}, `the string at .name is not UTF-8`},
+		{"an unexported embedded struct's TextMarshaler", struct{ hidden }{hidden{Name: "caf\xe9", T: latin1Text{}}}, `the string at .t is not UTF-8`},
 		{"the value itself", "caf\xe9", `the string at . is not UTF-8 (the byte 0xe9 at offset 3)`},
 		{"a TextMarshaler", map[string]any{"t": latin1Text{}}, `the string at .t is not UTF-8 (the byte 0xe9 at offset 3)`},
 		{"a json.RawMessage", map[string]any{"r": json.RawMessage("\"caf\xe9\"")}, `the JSON holds the byte 0xe9, at offset 9, which is not UTF-8: it came from a json.Marshaler or a json.RawMessage`},
