@@ -127,30 +127,47 @@ type result struct {
 	body               string
 	setCookie          map[string]int
 	vary, cacheControl string
+	etag               string
 }
 
 func (c *client) do(method, path, form string) result {
 	c.t.Helper()
-	req, err := http.NewRequest(method, c.base+path, strings.NewReader(form))
+	var header map[string]string
+	if form != "" {
+		header = map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
+	}
+	return c.send(method, path, strings.NewReader(form), header)
+}
+
+// doWith sends a request without a body, with header besides a
+// browser's.
+func (c *client) doWith(method, path string, header map[string]string) result {
+	c.t.Helper()
+	return c.send(method, path, nil, header)
+}
+
+func (c *client) send(method, path string, body io.Reader, header map[string]string) result {
+	c.t.Helper()
+	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	for key, value := range browserHeaders {
 		req.Header.Set(key, value)
 	}
-	if form != "" {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for key, value := range header {
+		req.Header.Set(key, value)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	text, err := io.ReadAll(res.Body)
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	r := result{status: res.StatusCode, body: string(body), vary: res.Header.Get("Vary"), cacheControl: res.Header.Get("Cache-Control")}
+	r := result{status: res.StatusCode, body: string(text), vary: res.Header.Get("Vary"), cacheControl: res.Header.Get("Cache-Control"), etag: res.Header.Get("Etag")}
 	for _, ck := range res.Cookies() {
 		if r.setCookie == nil {
 			r.setCookie = map[string]int{}
@@ -178,15 +195,29 @@ func (c *client) storeLargest() int {
 }
 
 // cookieSize is the length of the session cookie's value in the jar.
-func (c *client) cookieSize() int {
+func (c *client) cookieSize() int { return len(c.cookieValue()) }
+
+// cookieValue is the session cookie's value in the jar, or "".
+func (c *client) cookieValue() string {
 	req, err := http.NewRequest("GET", c.base, nil)
 	if err != nil {
 		c.t.Fatal(err)
 	}
 	for _, ck := range c.http.Jar.Cookies(req.URL) {
 		if ck.Name == "session" {
-			return len(ck.Value)
+			return ck.Value
 		}
 	}
-	return 0
+	return ""
+}
+
+// another is a second browser of the same server: a jar of its own.
+func (c *client) another() *client {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	hc := *c.http
+	hc.Jar = jar
+	return &client{t: c.t, base: c.base, http: &hc}
 }

@@ -12,9 +12,12 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/cache"
+	"github.com/gofiber/fiber/v2/middleware/etag"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -228,4 +231,140 @@ func byHandApp(m *cookiesession.Manager, commit bool) *fiber.App {
 	})
 	app.Get("/flashes", func(c *fiber.Ctx) error { return c.SendString(fmt.Sprintf("%q", session(c).Flashes())) })
 	return app
+}
+
+// TestCacheServesOthersPages is why the README keeps fiber v2's cache
+// middleware off the routes that use the session: it ignores the response's
+// Vary: Cookie and Cache-Control: no-store, so in front of them it serves
+// the first user's page to every client after, and with
+// StoreResponseHeaders their Set-Cookie, the session itself, with nothing
+// said. Skipped for those routes (its Next), it does no harm.
+func TestCacheServesOthersPages(t *testing.T) {
+	visits := testRoutes()
+	visits.HandleFunc("GET /visit", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if err := s.Set("visits", s.GetInt("visits")+1); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintf(w, "visits=%d", s.GetInt("visits"))
+	})
+	for _, tc := range []struct {
+		name   string
+		config cache.Config
+		leaks  bool
+	}{
+		{"in front", cache.Config{}, true},
+		{"in front, with headers", cache.Config{StoreResponseHeaders: true}, true},
+		{"skipping the session's routes", cache.Config{Next: func(c *fiber.Ctx) bool { return c.Path() != "/health" }}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadBufferSize: 8 << 10})
+			app.Use(cache.New(tc.config))
+			app.Get("/health", func(c *fiber.Ctx) error { return c.SendString("ok") })
+			app.Use(adaptor.HTTPHandler(newManager(t).Handler(visits)))
+			ada := serve(t, app)
+			bob := ada.another()
+			ada.do("POST", "/login", "username=ada")
+			ada.do("GET", "/", "")
+			if r := bob.do("GET", "/", ""); (r.body == "user=ada") != tc.leaks {
+				t.Errorf("bob's GET /: %q; ada's page served to bob: %v, want %v", r.body, r.body == "user=ada", tc.leaks)
+			}
+			ada.do("GET", "/visit", "")
+			if ada.cookieValue() == "" {
+				t.Fatal("ada holds no session")
+			}
+			r := bob.do("GET", "/visit", "")
+			if got := bob.cookieValue() == ada.cookieValue(); got != tc.config.StoreResponseHeaders {
+				t.Errorf("bob's GET /visit: %+v; bob holds ada's session: %v, want %v", r, got, tc.config.StoreResponseHeaders)
+			}
+			if !tc.leaks && r.body != "visits=1" {
+				t.Errorf("bob's GET /visit without the cache: %+v", r)
+			}
+		})
+	}
+}
+
+// TestAnswerStyles: behind etag.New(), with a ReadBufferSize of 16 KB, the
+// session routes' change goes out with a stream the handler flushes, a 304
+// from http.ServeContent or from fiber's etag, an answer to HEAD, and over
+// three chunks; a change after the body is logged as not saved.
+func TestAnswerStyles(t *testing.T) {
+	var logged bytes.Buffer
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(ring, cookiesession.Options{MaxChunks: 3, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := testRoutes()
+	store := func(r *http.Request) bool {
+		return cookiesession.FromContext(r.Context()).Set("v", r.URL.Query().Get("v")) == nil
+	}
+	mux.HandleFunc("GET /sse", func(w http.ResponseWriter, r *http.Request) {
+		store(r)
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 2 {
+			fmt.Fprintf(w, "data: %d\n\n", i)
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("flush: %v", err)
+			}
+		}
+	})
+	mux.HandleFunc("GET /file", func(w http.ResponseWriter, r *http.Request) {
+		store(r)
+		http.ServeContent(w, r, "a.txt", time.Unix(1e9, 0), strings.NewReader("file body"))
+	})
+	mux.HandleFunc("GET /same", func(w http.ResponseWriter, r *http.Request) {
+		store(r)
+		fmt.Fprint(w, "same body")
+	})
+	mux.HandleFunc("GET /late", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, "written")
+		store(r)
+	})
+	mux.HandleFunc("GET /v", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, cookiesession.FromContext(r.Context()).GetString("v"))
+	})
+	app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadBufferSize: 16 << 10})
+	app.Use(etag.New())
+	app.Use(adaptor.HTTPHandler(m.Handler(mux)))
+	c := serve(t, app)
+	etagOf := c.do("GET", "/same?v=0", "").etag
+	later := time.Unix(2e9, 0).UTC().Format(http.TimeFormat)
+	for i, tc := range []struct {
+		method, path string
+		header       map[string]string
+		status       int
+	}{
+		{"GET", "/sse", nil, http.StatusOK},
+		{"GET", "/file", map[string]string{"If-Modified-Since": later}, http.StatusNotModified},
+		{"GET", "/same", map[string]string{"If-None-Match": etagOf}, http.StatusNotModified},
+		{"HEAD", "/same", nil, http.StatusOK},
+	} {
+		v := fmt.Sprint(i + 1)
+		r := c.doWith(tc.method, tc.path+"?v="+v, tc.header)
+		if r.status != tc.status || r.setCookie["session"] <= 0 {
+			t.Errorf("%s %s: %+v, want %d with the cookie", tc.method, tc.path, r, tc.status)
+		}
+		if got := c.do("GET", "/v", "").body; got != v {
+			t.Errorf("after %s %s the session holds v=%q, want %q", tc.method, tc.path, got, v)
+		}
+	}
+	if r := c.do("POST", "/big?n=9000", ""); len(r.setCookie) != 3 {
+		t.Errorf("a session of 9000 bytes: %+v, want three chunks", r)
+	}
+	if got := c.do("GET", "/v", "").body; got != "4" {
+		t.Errorf("read from three chunks: v=%q", got)
+	}
+	logged.Reset()
+	if r := c.do("GET", "/late?v=late", ""); r.setCookie != nil || !strings.Contains(logged.String(), "the change was not saved") {
+		t.Errorf("a change after the body: %+v; log %q, want no cookie and the change logged", r, logged.String())
+	}
 }
