@@ -2,11 +2,15 @@
 // server. For echo v4, use github.com/seed-ff2808ae/cookiesession/echo.
 //
 // Middleware runs the rest of the chain inside the Manager's own net/http
-// middleware, with c.Response() set to the Manager's committing writer, so
-// the cookie is committed exactly as with net/http: before the first byte
-// of the response, or when the chain returns. That writer unwraps, as
-// echo.UnwrapResponse expects, to echo's own Response, which records the
-// status of whatever is sent, Options.ErrorHandler's answer included.
+// middleware, with c.Response() set to an echo Response of the
+// middleware's own over the Manager's committing writer, so the cookie is
+// committed exactly as with net/http: before the first byte of the
+// response, or when the chain returns. echo.UnwrapResponse(c.Response())
+// returns that Response, so code ported from echo v4 that writes or
+// flushes it (v4's c.Response().Flush()) or registers a Before hook on it
+// goes through the commit too. The Manager's writer unwraps to the
+// Response the middleware was given, which records the status of whatever
+// is sent, Options.ErrorHandler's answer included.
 //
 // An error the chain returns is answered by e.HTTPErrorHandler inside the
 // Manager's middleware (echo v5's Context has no Error method; this is the
@@ -103,12 +107,23 @@ var states = sync.Pool{New: func() any { return new(state) }}
 
 // state joins one request's echo context to the Manager's middleware. It
 // is also the writer the Manager's writer writes to: the response the
-// chain was given, which unwraps to echo's Response.
+// middleware was given, which unwraps to echo's Response.
 type state struct {
 	http.ResponseWriter
-	c    *echo.Context
-	next echo.HandlerFunc
-	err  error // what the chain returned
+	c     *echo.Context
+	next  echo.HandlerFunc
+	err   error         // what the chain returned
+	inner echo.Response // c.Response() in the chain, over the Manager's writer
+}
+
+// WriteHeader keeps the status of the chain's Response that of what is
+// sent, for a logger inside the middleware: Options.ErrorHandler's answer
+// to a session that does not fit replaces the handler's.
+func (st *state) WriteHeader(code int) {
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		st.inner.Status = code
+	}
+	st.ResponseWriter.WriteHeader(code)
 }
 
 // Unwrap lets echo.UnwrapResponse and http.ResponseController reach
@@ -120,7 +135,13 @@ func (st *state) Unwrap() http.ResponseWriter { return st.ResponseWriter }
 func serve(w http.ResponseWriter, r *http.Request) {
 	st := stateOf(w)
 	st.c.SetRequest(r)
-	st.c.SetResponse(w)
+	// The chain gets an echo Response of its own over the Manager's
+	// writer: what echo.UnwrapResponse(c.Response()) returns is then above
+	// the commit, so that writing or flushing it, or a Before hook
+	// registered on it, commits the cookie first.
+	st.inner = *echo.NewResponse(w, st.c.Logger())
+	st.inner.Status = http.StatusOK // as echo's own starts
+	st.c.SetResponse(&st.inner)
 	st.err = st.next(st.c)
 	if st.err != nil && !st.committed() && !endedOutside(r, st.err) {
 		// echo's HTTPErrorHandler answers here, inside the Manager's

@@ -199,18 +199,20 @@ func TestAnswerStyles(t *testing.T) {
 // its logger reads) is the ErrorHandler's status, not the handler's.
 func TestTooLargeStatusSeen(t *testing.T) {
 	m := newManager(t)
-	var seen int
-	e := echo.New()
-	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
-		return func(c *echo.Context) error {
-			err := next(c)
-			if r, err := echo.UnwrapResponse(c.Response()); err == nil {
-				seen = r.Status
+	var seen, inside int
+	watch := func(status *int) echo.MiddlewareFunc {
+		return func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c *echo.Context) error {
+				err := next(c)
+				if r, err := echo.UnwrapResponse(c.Response()); err == nil {
+					*status = r.Status
+				}
+				return err
 			}
-			return err
 		}
-	})
-	e.Use(echosession.Middleware(m))
+	}
+	e := echo.New()
+	e.Use(watch(&seen), echosession.Middleware(m), watch(&inside))
 	e.GET("/", func(c *echo.Context) error {
 		if err := echosession.Session(c).Set("blob", strings.Repeat("x", tooLargeBlob)); err != nil {
 			return err
@@ -218,8 +220,8 @@ func TestTooLargeStatusSeen(t *testing.T) {
 		return c.String(http.StatusOK, "stored")
 	})
 	resp, body := newClient(t, newServer(t, e)).do("GET", "/")
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || body != "session too large\n" || seen != resp.StatusCode {
-		t.Fatalf("client got %d %q; echo saw status %d", resp.StatusCode, body, seen)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || body != "session too large\n" || seen != resp.StatusCode || inside != resp.StatusCode {
+		t.Fatalf("client got %d %q; echo saw status %d outside the middleware, %d inside it", resp.StatusCode, body, seen, inside)
 	}
 }
 
@@ -577,5 +579,158 @@ func TestNotModifiedAndHead(t *testing.T) {
 		if resp.StatusCode != tc.status || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
 			t.Errorf("%s since %q: %d with Set-Cookie %v, want %d and the session cookie", tc.method, tc.since, resp.StatusCode, setCookies(resp), tc.status)
 		}
+	}
+}
+
+// TestWrittenThroughUnwrapResponse: code ported from echo v4 reaches
+// echo's Response with echo.UnwrapResponse(c.Response()), to write and
+// flush a stream (v4's c.Response().Flush()) or to register a Before hook.
+// That Response is the middleware's own, over the Manager's writer, so the
+// cookie is committed before the header goes out, with a change the hook
+// makes, as through c.Response().
+func TestWrittenThroughUnwrapResponse(t *testing.T) {
+	var logged strings.Builder
+	e := echo.New()
+	e.Use(echosession.Middleware(managerWith(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})))
+	stream := func(c *echo.Context, w http.ResponseWriter, flush func() error) error {
+		if err := echosession.Session(c).Set("user", "ada"); err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 2 {
+			fmt.Fprintf(w, "data: %d\n\n", i)
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	unwrap := func(c *echo.Context) *echo.Response {
+		resp, err := echo.UnwrapResponse(c.Response())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	e.GET("/through", func(c *echo.Context) error {
+		return stream(c, c.Response(), http.NewResponseController(c.Response()).Flush)
+	})
+	e.GET("/unwrapped", func(c *echo.Context) error {
+		resp := unwrap(c)
+		return stream(c, resp, func() error { resp.Flush(); return nil })
+	})
+	e.GET("/flushed-first", func(c *echo.Context) error {
+		if err := echosession.Session(c).Set("user", "ada"); err != nil {
+			return err
+		}
+		unwrap(c).Flush() // the header goes out before anything is written
+		return stream(c, c.Response(), http.NewResponseController(c.Response()).Flush)
+	})
+	e.GET("/before-hook", func(c *echo.Context) error {
+		unwrap(c).Before(func() { _ = echosession.Session(c).Set("hook", "ran") })
+		return stream(c, c.Response(), http.NewResponseController(c.Response()).Flush)
+	})
+	e.GET("/whoami", func(c *echo.Context) error {
+		s := echosession.Session(c)
+		return c.String(http.StatusOK, s.GetString("user")+","+s.GetString("hook"))
+	})
+	srv := newServer(t, e)
+	for _, path := range []string{"/through", "/unwrapped", "/flushed-first", "/before-hook"} {
+		want := map[bool]string{false: "ada,", true: "ada,ran"}[path == "/before-hook"]
+		cl := newClient(t, srv)
+		resp, body := cl.do(http.MethodGet, path)
+		if body != "data: 0\n\ndata: 1\n\n" || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+			t.Errorf("GET %s: %q, Set-Cookie %v; want the stream and the cookie", path, body, setCookies(resp))
+		}
+		if _, body := cl.do(http.MethodGet, "/whoami"); body != want {
+			t.Errorf("after GET %s the session holds %q, want %q", path, body, want)
+		}
+	}
+	if strings.Contains(logged.String(), "not saved") {
+		t.Errorf("a change was logged as lost:\n%s", logged.String())
+	}
+}
+
+// TestAbortingMiddleware: a middleware after the session's that changes
+// the session and answers without calling next (a redirect to login, an
+// error, a plain answer) sends the change with its answer.
+func TestAbortingMiddleware(t *testing.T) {
+	e := echo.New()
+	e.HTTPErrorHandler = flashErrorHandler
+	e.Use(echosession.Middleware(newManager(t)), func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			if c.Request().URL.Path == "/flash" {
+				return next(c)
+			}
+			if err := echosession.Session(c).Set("back", c.Request().URL.Path); err != nil {
+				return err
+			}
+			switch c.Request().URL.Path {
+			case "/redirect":
+				return c.Redirect(http.StatusFound, "/login")
+			case "/error":
+				return echo.ErrUnauthorized
+			}
+			return c.String(http.StatusUnauthorized, "sign in")
+		}
+	})
+	e.GET("/flash", func(c *echo.Context) error {
+		return c.String(http.StatusOK, echosession.Session(c).GetString("back"))
+	})
+	srv := newServer(t, e)
+	for path, status := range map[string]int{"/redirect": http.StatusFound, "/error": http.StatusSeeOther, "/plain": http.StatusUnauthorized} {
+		cl := newClient(t, srv)
+		resp, _ := cl.do(http.MethodGet, path)
+		if resp.StatusCode != status || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+			t.Errorf("GET %s: %d, Set-Cookie %v; want %d with the cookie", path, resp.StatusCode, setCookies(resp), status)
+		}
+		if _, body := cl.do(http.MethodGet, "/flash"); body != path {
+			t.Errorf("after GET %s the session holds back=%q", path, body)
+		}
+	}
+}
+
+// TestThreeChunksAndLateChange: a session over three chunks goes out and
+// comes back, and shrinks to one with the other two expired; a change
+// after the handler flushed a stream is logged as not saved.
+func TestThreeChunksAndLateChange(t *testing.T) {
+	var logged strings.Builder
+	e := echo.New()
+	e.Use(echosession.Middleware(managerWith(t, cookiesession.Options{MaxChunks: 3, Logger: slog.New(slog.NewTextHandler(&logged, nil))})))
+	e.POST("/blob", func(c *echo.Context) error {
+		n, _ := strconv.Atoi(c.QueryParam("n"))
+		if err := echosession.Session(c).Set("blob", strings.Repeat("x", n)); err != nil {
+			return err
+		}
+		return c.String(http.StatusOK, "stored")
+	})
+	e.GET("/blob", func(c *echo.Context) error {
+		return c.String(http.StatusOK, strconv.Itoa(len(echosession.Session(c).GetString("blob"))))
+	})
+	e.GET("/late", func(c *echo.Context) error {
+		if err := c.String(http.StatusOK, "written"); err != nil {
+			return err
+		}
+		http.NewResponseController(c.Response()).Flush()
+		return echosession.Session(c).Set("blob", "late")
+	})
+	cl := newClient(t, newServer(t, e))
+	resp, _ := cl.do(http.MethodPost, "/blob?n=9000")
+	if got := setCookies(resp); !slices.Equal(got, []string{"session.1=kept", "session.2=kept", "session=kept"}) {
+		t.Fatalf("Set-Cookie %v, want three chunks", got)
+	}
+	if _, body := cl.do(http.MethodGet, "/blob"); body != "9000" {
+		t.Fatalf("read back %s bytes", body)
+	}
+	resp, _ = cl.do(http.MethodPost, "/blob?n=10")
+	if got := setCookies(resp); !slices.Equal(got, []string{"session.1=expired", "session.2=expired", "session=kept"}) {
+		t.Fatalf("Set-Cookie %v, want one chunk and two expired", got)
+	}
+	logged.Reset()
+	if resp, _ := cl.do(http.MethodGet, "/late"); resp.Header["Set-Cookie"] != nil {
+		t.Errorf("a change after the flush set %q", resp.Header["Set-Cookie"])
+	}
+	if !strings.Contains(logged.String(), "level=WARN") || !strings.Contains(logged.String(), "the change was not saved") {
+		t.Errorf("the change after the flush was not logged; log:\n%s", logged.String())
 	}
 }
