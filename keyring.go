@@ -132,7 +132,11 @@ func FormatKeyID(id uint32) string { return fmt.Sprintf("%08x", id) }
 // the error: in a mangled ring file it may be a secret.
 func ParseKeyID(s string) (uint32, error) {
 	if len(s) != 8 || strings.Trim(s, "0123456789abcdef") != "" {
-		return 0, fmt.Errorf("cookiesession: key id of %d characters is not 8 lower-case hex digits", len(s))
+		hint := ""
+		if len(s) == 8 && strings.Trim(s, "0123456789abcdefABCDEF") == "" {
+			hint = ": it has upper-case letters; write them in lower case"
+		}
+		return 0, fmt.Errorf("cookiesession: key id of %d characters is not 8 lower-case hex digits%s", len(s), hint)
 	}
 	id, _ := strconv.ParseUint(s, 16, 32) // cannot fail: checked above
 	if id == 0 {

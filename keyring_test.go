@@ -539,7 +539,7 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 		"secret with CRLF":        "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
 		"secret 31 bytes":         "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
 		"version 1.0":             "key ring version is not 1",
-		"upper-case hex id":       "not 8 lower-case hex digits (primary)",
+		"upper-case hex id":       "not 8 lower-case hex digits: it has upper-case letters; write them in lower case (primary)",
 		"key id 7 hex":            "key id of 7 characters is not 8 lower-case hex digits (keys[1].id)",
 		"key id zero":             "key id 00000000 is reserved (keys[1].id)",
 		"promote_at null":         "keys[1].promote_at is not a string",

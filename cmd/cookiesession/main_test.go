@@ -880,7 +880,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"add", "-ring", "-"}, "-ring - (stdin) is for list and inspect, which only read a ring; add rewrites the ring's file"},
 		{[]string{"remove", "-ring", "-", "-id", "1a2b3c4d"}, "remove rewrites the ring's file: name the file"},
 		{[]string{"promote", "-ring", path, "-id", "xyz"}, "is not 8 lower-case hex digits"},
-		{[]string{"promote", "-ring", path, "-id", "1A2B3C4D"}, "is not 8 lower-case hex digits"},
+		{[]string{"promote", "-ring", path, "-id", "1A2B3C4D"}, "is not 8 lower-case hex digits: it has upper-case letters; write them in lower case"},
 		{[]string{"remove", "-ring", path, "-id", "00000000"}, "is reserved"},
 		{[]string{"inspect", "-ring", path, "-name", "", "x"}, "-name is required"},
 		{[]string{"inspect", "-ring", "-"}, "-ring - reads the ring from stdin: give the token as an argument"},

@@ -335,7 +335,10 @@ function keyMembers(node, i) {
 // parseKeyID accepts exactly 8 lower-case hex digits, not all zero. A
 // malformed id is not echoed: in a mangled ring it may be a secret.
 function parseKeyID(s, where = '') {
-  if (!/^[0-9a-f]{8}$/.test(s)) throw fail(`key id of ${utf8.encode(s).length} characters is not 8 lower-case hex digits${where}`);
+  if (!/^[0-9a-f]{8}$/.test(s)) {
+    const hint = /^[0-9a-fA-F]{8}$/.test(s) ? ': it has upper-case letters; write them in lower case' : '';
+    throw fail(`key id of ${utf8.encode(s).length} characters is not 8 lower-case hex digits${hint}${where}`);
+  }
   const id = parseInt(s, 16);
   if (id === 0) throw fail(`key id ${s} is reserved${where}`);
   return id;

@@ -573,6 +573,12 @@ describe('nothing the caller asked for is dropped without a word', () => {
     assert.doesNotMatch(browser.seal({ lifetime: { browserSession: true } }, now)[0], /Max-Age/);
   });
 
+  it('names a key id written in upper case', () => {
+    const text = '{"version":1,"primary":"1A2B3C4D","keys":[{"id":"1A2B3C4D","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}]}';
+    assert.throws(() => parseKeyRing(text), /not 8 lower-case hex digits: it has upper-case letters; write them in lower case/);
+    assert.throws(() => parseKeyRing(text.replaceAll('1A2B3C4D', '1x2b3c4d')), (err) => !/upper-case/.test(err.message));
+  });
+
   it('says what to pass instead of a ring text, a Cookie header, values or a time', () => {
     assert.throws(() => parseKeyRing(undefined), /parseKeyRing needs the ring's JSON text, a string or bytes, not undefined: is the variable holding it \(COOKIESESSION_KEYS\) set/);
     assert.throws(() => parseKeyRing({ version: 1 }), /not object/);
