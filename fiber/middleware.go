@@ -19,6 +19,9 @@
 // racing the middleware's save: make every change before setting it.
 // Changes made after the middleware's save do not reach the client, and
 // the first one is logged at Warn, as in the net/http middleware.
+// Under fiber's timeout.New, whose 408 goes out as the response stood at
+// the deadline, a save after it cannot reach the client either: that is
+// logged at Warn too, with the fix (Save before the slow work).
 //
 // The middleware's save also logs at Warn, once per Manager, what the
 // net/http middleware logs: a Secure cookie set in answer to a plain-HTTP
@@ -116,6 +119,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		panic(fmt.Sprintf("cookiesession: fibersession.New takes one Config, not %d: put every field in one", len(config)))
 	}
 	onError := defaultErrorHandler(new(atomic.Int64))
+	timedOut := new(atomic.Int64) // when lostToTimeout last logged at Warn
 	if len(config) > 0 && config[0].ErrorHandler != nil {
 		onError = config[0].ErrorHandler
 	}
@@ -159,8 +163,21 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		if saveErr := st.save(c, m, names, true); saveErr != nil {
 			return onError(c, saveErr)
 		}
+		if c.IsAbandoned() && len(st.header[fiber.HeaderSetCookie]) > 0 {
+			lostToTimeout(c, timedOut)
+		}
 		return err
 	}
+}
+
+// lostToTimeout logs a save that cannot reach the client: fiber's timeout
+// middleware, on its deadline, abandons the request and hands fasthttp a
+// copy of the response as it stands, its 408, then returns while the
+// handler runs on. The save above wrote into a response nobody sends.
+func lostToTimeout(c fiber.Ctx, last *atomic.Int64) {
+	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: fiber's timeout middleware answered before the handler returned, with no cookie: the session's change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
+		slog.String("path", logText(c.Path())),
+		slog.String("fix", "make the session's changes, then call fibersession.Save(c, m) before the slow work, so that the timeout's answer carries them; a handler that returns when c.Context() is done still races timeout.New's own answer"))
 }
 
 // answerError has the app's ErrorHandler answer err, and replies 500 if
@@ -335,13 +352,13 @@ func overlaps(locals *fasthttp.RequestCtx, m *cookiesession.Manager) (err error)
 }
 
 // defaultErrorHandler returns the default ErrorHandler of one middleware,
-// whose Error line a minute is rated by last (see saveFailedLevel).
+// whose Error line a minute is rated by last (see rated).
 func defaultErrorHandler(last *atomic.Int64) func(fiber.Ctx, error) error {
 	return func(c fiber.Ctx, err error) error { return answerSaveFailed(c, err, last) }
 }
 
 func answerSaveFailed(c fiber.Ctx, err error, last *atomic.Int64) error {
-	slog.Default().Log(c.Context(), saveFailedLevel(last, time.Now()), "cookiesession: cannot save session (at error level once a minute, the others at debug)",
+	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelError), "cookiesession: cannot save session (at error level once a minute, the others at debug)",
 		slog.String("error", err.Error()), slog.String("path", logText(c.Path())))
 	c.Response().Header.Del(fiber.HeaderLocation)
 	c.Set(fiber.HeaderCacheControl, "no-store")
@@ -356,16 +373,16 @@ func answerSaveFailed(c fiber.Ctx, err error, last *atomic.Int64) error {
 	return c.Status(http.StatusInternalServerError).SendString(http.StatusText(http.StatusInternalServerError))
 }
 
-// saveFailedLevel is Error once a minute per middleware, and Debug in
-// between: a flood to a route whose session does not fit would log an
-// Error line per request, as the core's handler does not. saveFailed is
-// when the middleware last logged at Error, in Unix nanoseconds; one per
-// middleware, as the core keeps one per Manager, so that another app's
-// flood does not turn this one's first failure into Debug.
-func saveFailedLevel(saveFailed *atomic.Int64, now time.Time) slog.Level {
-	last, at := saveFailed.Load(), now.UnixNano()
-	if (last == 0 || at-last >= int64(time.Minute)) && saveFailed.CompareAndSwap(last, at) {
-		return slog.LevelError
+// rated is level once a minute per middleware, and Debug in between: a
+// flood to a route whose session does not fit would log an Error line per
+// request, as the core's handler does not. logged is when the middleware
+// last logged at level, in Unix nanoseconds; one per middleware and kind
+// of line, as the core keeps one per Manager, so that another app's flood
+// does not turn this one's first failure into Debug.
+func rated(logged *atomic.Int64, now time.Time, level slog.Level) slog.Level {
+	last, at := logged.Load(), now.UnixNano()
+	if (last == 0 || at-last >= int64(time.Minute)) && logged.CompareAndSwap(last, at) {
+		return level
 	}
 	return slog.LevelDebug
 }
