@@ -1909,6 +1909,33 @@ func TestKeygenRefusesNullStdout(t *testing.T) {
 	}
 }
 
+// TestKeygenPrintsToAPipe: a stdout that is a pipe (keygen | kubectl
+// create secret ..., keygen > ring.json in PowerShell) is not the null
+// device. On Windows, os.SameFile reads a pipe, a console and NUL as one
+// file (none has a file id), and keygen refused to print to any of them.
+func TestKeygenPrintsToAPipe(t *testing.T) {
+	rd, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rd.Close()
+	printed := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(rd)
+		printed <- b
+	}()
+	var stderr bytes.Buffer
+	code := run([]string{"keygen"}, strings.NewReader(""), wr, &stderr)
+	wr.Close()
+	if code != 0 {
+		t.Fatalf("keygen to a pipe: exit %d, stderr %q", code, stderr.String())
+	}
+	ring, err := cookiesession.ParseKeyRing(<-printed)
+	if err != nil || len(ring.Keys()) != 1 {
+		t.Errorf("keygen printed no ring of one key to the pipe: %v", err)
+	}
+}
+
 // TestHandEditedRingSyntaxPosition: a ring file edited by hand with a
 // comma missing or one too many was refused as "invalid character '"'
 // after object key:value pair", which says what but not where in a file
