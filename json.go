@@ -58,7 +58,7 @@ func checkJSONText(v any, b []byte) error {
 	if !bytes.Contains(b, []byte(`\ufffd`)) {
 		return nil
 	}
-	if path, str, ok := invalidString(reflect.ValueOf(v), ""); ok {
+	if path, str, ok := invalidString(reflect.ValueOf(v), "", map[visit]bool{}); ok {
 		off := invalidUTF8At(str)
 		return fmt.Errorf("the string at %s is not UTF-8 (the byte 0x%02x at offset %d), and encoding/json would store U+FFFD in its place: "+
 			"store raw bytes as a []byte, which JSON keeps exactly in base64, or convert the text to valid UTF-8", cmp.Or(path, "."), str[off], off)
@@ -87,13 +87,25 @@ var jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
 // unexported field or one tagged "-" is left out, an encoding.TextMarshaler
 // is written as its text, map keys too), but not the rules for embedded
 // fields of one name, whose conflicts drop fields: a string such a field
-// holds is checked as well.
-func invalidString(v reflect.Value, path string) (at, str string, ok bool) {
+// holds is checked as well. Such a field may hold a cycle, which
+// json.Marshal never met: seen holds the pointers, maps and slices
+// visited, each walked once.
+func invalidString(v reflect.Value, path string, seen map[visit]bool) (at, str string, ok bool) {
 	for v.Kind() == reflect.Interface && !v.IsNil() {
 		v = v.Elem() // encoding/json writes what it holds
 	}
 	if !v.IsValid() || (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 		return "", "", false
+	}
+	if k := v.Kind(); k == reflect.Pointer || k == reflect.Map || k == reflect.Slice {
+		at := visit{v.Type(), v.Pointer(), 0}
+		if k == reflect.Slice {
+			at.n = v.Len()
+		}
+		if seen[at] {
+			return "", "", false // walked already, with nothing found
+		}
+		seen[at] = true
 	}
 	t := v.Type()
 	if t.Implements(jsonMarshalerType) || v.CanAddr() && reflect.PointerTo(t).Implements(jsonMarshalerType) {
@@ -106,22 +118,30 @@ func invalidString(v reflect.Value, path string) (at, str string, ok bool) {
 	case reflect.String:
 		return path, v.String(), !utf8.ValidString(v.String())
 	case reflect.Pointer:
-		return invalidString(v.Elem(), path)
+		return invalidString(v.Elem(), path, seen)
 	case reflect.Struct:
-		return invalidField(v, path)
+		return invalidField(v, path, seen)
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 			return "", "", false // base64, unless its elements marshal themselves, which is rare
 		}
 		for i := range v.Len() {
-			if at, str, ok := invalidString(v.Index(i), path+"["+strconv.Itoa(i)+"]"); ok {
+			if at, str, ok := invalidString(v.Index(i), path+"["+strconv.Itoa(i)+"]", seen); ok {
 				return at, str, ok
 			}
 		}
 	case reflect.Map:
-		return invalidEntry(v, path)
+		return invalidEntry(v, path, seen)
 	}
 	return "", "", false
+}
+
+// visit is a pointer, map or slice invalidString has walked: a slice by
+// its type, first element and length, as encoding/json tells them.
+type visit struct {
+	typ reflect.Type
+	ptr uintptr
+	n   int
 }
 
 // marshalText returns the text of v's encoding.TextMarshaler, if it has
@@ -141,7 +161,7 @@ func marshalText(v reflect.Value) (string, bool) {
 	return string(text), err == nil
 }
 
-func invalidField(v reflect.Value, path string) (at, str string, ok bool) {
+func invalidField(v reflect.Value, path string, seen map[visit]bool) (at, str string, ok bool) {
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
 		ft := f.Type
@@ -166,14 +186,14 @@ func invalidField(v reflect.Value, path string) (at, str string, ok bool) {
 		if name != "" || !f.Anonymous || ft.Kind() != reflect.Struct {
 			at = jqMember(path, cmp.Or(name, f.Name)) // an embedded struct without a name lends its fields
 		}
-		if at, str, ok := invalidString(fv, at); ok {
+		if at, str, ok := invalidString(fv, at, seen); ok {
 			return at, str, ok
 		}
 	}
 	return "", "", false
 }
 
-func invalidEntry(v reflect.Value, path string) (at, str string, ok bool) {
+func invalidEntry(v reflect.Value, path string, seen map[visit]bool) (at, str string, ok bool) {
 	keys := v.MapKeys()
 	if v.Type().Key().Kind() == reflect.String {
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
@@ -188,7 +208,7 @@ func invalidEntry(v reflect.Value, path string) (at, str string, ok bool) {
 		if !utf8.ValidString(name) {
 			return cmp.Or(path, ".") + " (a key)", name, true
 		}
-		if at, str, ok := invalidString(v.MapIndex(k), jqMember(path, name)); ok {
+		if at, str, ok := invalidString(v.MapIndex(k), jqMember(path, name), seen); ok {
 			return at, str, ok
 		}
 	}

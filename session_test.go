@@ -922,3 +922,45 @@ func TestGetJSONRefusesInvalidUTF8(t *testing.T) {
 		t.Errorf("Get = %q, want the bytes stored, %q", got, raw)
 	}
 }
+
+// ring is a list that loops back on itself.
+type ring struct{ Next *ring }
+
+// leftLoops and rightLoops lend the same fields to whatever embeds both:
+// encoding/json drops them all, and never follows them.
+type (
+	leftLoops struct {
+		Ring *ring
+		Map  map[string]any
+		List []any
+	}
+	rightLoops leftLoops
+)
+
+// TestSetJSONLoopEncodingJSONSkips: a value whose conflicting embedded
+// fields encoding/json leaves out holds a cycle that json.Marshal never
+// walks (so it reports none), and a string that is not UTF-8 sent SetJSON
+// down its walk for the string, which followed the cycle until the
+// goroutine's stack ran out: a fatal error no recover stops, which took
+// the whole server down. The walk visits each pointer, map and slice once.
+func TestSetJSONLoopEncodingJSONSkips(t *testing.T) {
+	type dropped struct {
+		leftLoops
+		rightLoops
+		Name string `json:"name"`
+	}
+	loop := &ring{}
+	loop.Next = loop
+	cyclic := map[string]any{}
+	cyclic["self"] = cyclic
+	looped := []any{nil}
+	looped[0] = looped
+	f := newFixture(t, cookiesession.Options{})
+	for name, loops := range map[string]leftLoops{"a pointer": {Ring: loop}, "a map": {Map: cyclic}, "a slice": {List: looped}} {
+		v := dropped{loops, rightLoops(loops), "caf\xe9"}
+		err := newSession(t, f).SetJSON("profile", v)
+		if err == nil || !strings.Contains(err.Error(), "the string at .name is not UTF-8") {
+			t.Errorf("SetJSON beside %s that loops: %v, want the string refused", name, err)
+		}
+	}
+}
