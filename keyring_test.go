@@ -2161,3 +2161,21 @@ func TestReloadRefusesChangedSecret(t *testing.T) {
 		return strings.Contains(err.Error(), "key 5e6f7a8b has a different secret")
 	})
 }
+
+// TestRingSyntaxPositionInsideValue: a syntax error inside a string or a
+// literal (a line break before the closing quote, true misspelt) was
+// placed at the value's first byte, where Token stopped, while the message
+// named a byte further on. The line and column are now the byte's.
+func TestRingSyntaxPositionInsideValue(t *testing.T) {
+	for _, tt := range []struct{ name, text, want string }{
+		{"line break in a string", "{\n  \"version\": 1,\n  \"primary\": \"1a2b\n\",\n  \"keys\": []\n}", `invalid character '\n' in string literal, at line 3, column 19`},
+		{"literal misspelt", "{\n  \"version\": 1,\n  \"primary\": tru\n}", `invalid character '\n' in literal true (expecting 'e'), at line 3, column 17`},
+		{"comma missing before a string", "{\n  \"version\": 1,\n  \"primary\": \"ab\"\n  \"keys\": []\n}", `invalid character '"' after object key:value pair, at line 4, column 3`},
+		{"comma missing before a bad string", "{\n  \"version\": 1,\n  \"primary\": \"ab\" \"k\n\"\n}", `invalid character '"' after object key:value pair, at line 3, column 19`},
+	} {
+		_, err := cookiesession.ParseKeyRing([]byte(tt.text))
+		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want it to end %q", tt.name, err, tt.want)
+		}
+	}
+}

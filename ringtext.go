@@ -258,10 +258,28 @@ func atPosition(err error, data []byte, offset int64) error {
 	if !errors.As(err, &syntax) || offset < 0 || offset > int64(len(data)) {
 		return err
 	}
-	before := data[:offset]
+	before := data[:offset+int64(inValue(syntax.err, data[offset:]))]
 	line := bytes.Count(before, []byte("\n")) + 1
 	column := len(before) - bytes.LastIndexByte(before, '\n')
 	return &ringSyntaxError{fmt.Sprintf("%s, at line %d, column %d", syntax.msg, line, column), syntax.err}
+}
+
+// inValue returns how far into value, the text from where the decoder
+// stopped, the byte lies that err, the decoder's error, names. Token
+// stops at the start of a string, number or literal it cannot read (a
+// line break in a string, an escape \x, a literal misspelt): a fresh
+// decoder that fails there alike counts from that start. An error between
+// tokens (a comma missing before a string) is where Token stopped: 0.
+func inValue(err error, value []byte) int {
+	if err == nil || len(value) == 0 || value[0] == '{' || value[0] == '[' {
+		return 0
+	}
+	var inner *json.SyntaxError
+	again := json.NewDecoder(bytes.NewReader(value)).Decode(new(any))
+	if !errors.As(again, &inner) || again.Error() != err.Error() || inner.Offset < 1 || inner.Offset > int64(len(value)) {
+		return 0
+	}
+	return int(inner.Offset) - 1
 }
 
 // syntaxError wraps the JSON decoder's err. Its "invalid character 'x'"
