@@ -38,7 +38,9 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // the client went away), Save returns an error matching both
 // ErrHeadersWritten and context.Canceled, and touches neither w nor the
 // session; a session from Load changed after that is logged at Warn as
-// not saved. Under a Server whose BaseContext or ConnContext may end r's
+// not saved. So it does for an r whose context the handler derived and
+// canceled itself (an errgroup's, after Wait): Save cannot tell it from
+// net/http's, so pass it the request net/http gave the handler. Under a Server whose BaseContext or ConnContext may end r's
 // context early, or for a context past its deadline (http.TimeoutHandler),
 // Save cannot tell, writes, and the first such save that writes a cookie
 // is logged at Warn, once per Manager. Call Save on every
@@ -143,7 +145,7 @@ func requestEnded(ctx context.Context) error {
 	if srv, ok := ctx.Value(http.ServerContextKey).(*http.Server); !ok || srv.BaseContext != nil || srv.ConnContext != nil {
 		return nil
 	}
-	return fmt.Errorf("%w: r's context ended (%w): the handler had returned, or the client had gone away, and net/http sends no header set after that; nothing was written: call Save before the handler returns and before it writes the body (a goroutine that outlives the handler cannot set a cookie), with the request it serves", ErrHeadersWritten, err)
+	return fmt.Errorf("%w: r's context ended (%w): the handler had returned, or the client had gone away, and net/http sends no header set after that (or r carries a context the handler derived and canceled itself); nothing was written: call Save before the handler returns and before it writes the body (a goroutine that outlives the handler cannot set a cookie), with the request net/http gave the handler", ErrHeadersWritten, err)
 }
 
 // wrote reports whether line, a Set-Cookie line for one of the Manager's

@@ -274,3 +274,28 @@ func TestIDOfUnsavedSession(t *testing.T) {
 		t.Errorf("a stored session's id changed from %s to %s", stored, next)
 	}
 }
+
+// TestSaveWithCanceledDerivedContext: a handler saves with a request whose
+// context it derived and canceled itself. Save cannot tell that context
+// from one net/http ended, refuses, and says so; with the request
+// net/http gave the handler the same session is saved.
+func TestSaveWithCanceledDerivedContext(t *testing.T) {
+	h := newHandSaver(t)
+	h.mux.HandleFunc("/derived", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := h.f.m.Load(r)
+		mustSet(t, s, "user", "bob")
+		ctx, cancel := context.WithCancel(r.Context())
+		cancel()
+		err := h.f.m.Save(w, r.WithContext(ctx), s)
+		if !errors.Is(err, cookiesession.ErrHeadersWritten) || !strings.Contains(err.Error(), "a context the handler derived and canceled itself") {
+			t.Errorf("Save with a canceled derived context: %v", err)
+		}
+		if err := h.f.m.Save(w, r, s); err != nil {
+			t.Errorf("Save with the handler's request: %v", err)
+		}
+	})
+	h.get(t, "/derived")
+	if got := h.user(t); got != "bob" {
+		t.Errorf("the client holds user %q, want bob", got)
+	}
+}
