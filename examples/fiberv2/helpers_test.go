@@ -17,9 +17,9 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// newManager is a Manager over a ring of one fresh key, logging to logger
-// (default: nowhere).
-func newManager(t *testing.T, logger ...*slog.Logger) *cookiesession.Manager {
+// newManager is a Manager with opts over a ring of one fresh key, logging
+// to opts.Logger (default: nowhere).
+func newManager(t *testing.T, opts cookiesession.Options) *cookiesession.Manager {
 	t.Helper()
 	key, err := cookiesession.GenerateKey()
 	if err != nil {
@@ -29,9 +29,8 @@ func newManager(t *testing.T, logger ...*slog.Logger) *cookiesession.Manager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := cookiesession.Options{Logger: slog.New(slog.DiscardHandler)}
-	if len(logger) > 0 {
-		opts.Logger = logger[0]
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	m, err := cookiesession.New(ring, opts)
 	if err != nil {

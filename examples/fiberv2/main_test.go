@@ -53,7 +53,7 @@ func TestReadmeSnippet(t *testing.T) {
 // largest session the Manager writes comes back through fiber's read
 // buffer.
 func TestRecipe(t *testing.T) {
-	m := newManager(t)
+	m := newManager(t, cookiesession.Options{})
 	c := serve(t, newApp(m, testRoutes()))
 
 	if r := c.do("GET", "/health", ""); r.body != "ok" || r.setCookie != nil {
@@ -102,7 +102,7 @@ func TestRecipe(t *testing.T) {
 // makes every later request of the browser a 431, logout included, which
 // fasthttp answers before any handler or the Manager sees it.
 func TestDefaultReadBufferLocksOut(t *testing.T) {
-	m := newManager(t)
+	m := newManager(t, cookiesession.Options{})
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Use(adaptor.HTTPHandler(m.Handler(testRoutes())))
 	c := serve(t, app)
@@ -124,7 +124,7 @@ func TestDefaultReadBufferLocksOut(t *testing.T) {
 // logged as not saved.
 func TestHTTPMiddlewareHidesSession(t *testing.T) {
 	var logged bytes.Buffer
-	m := newManager(t, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
 	app.Use(adaptor.HTTPMiddleware(func(next http.Handler) http.Handler {
 		return m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -164,7 +164,7 @@ func TestByHandLosesFlash(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logged bytes.Buffer
-			m := newManager(t, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn})))
+			m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 			app := byHandApp(m, tc.commit)
 			res, err := app.Test(httptest.NewRequest("GET", tc.path, nil))
 			if err != nil {
@@ -262,7 +262,7 @@ func TestCacheServesOthersPages(t *testing.T) {
 			app := fiber.New(fiber.Config{DisableStartupMessage: true, ReadBufferSize: 8 << 10})
 			app.Use(cache.New(tc.config))
 			app.Get("/health", func(c *fiber.Ctx) error { return c.SendString("ok") })
-			app.Use(adaptor.HTTPHandler(newManager(t).Handler(visits)))
+			app.Use(adaptor.HTTPHandler(newManager(t, cookiesession.Options{}).Handler(visits)))
 			ada := serve(t, app)
 			bob := ada.another()
 			ada.do("POST", "/login", "username=ada")
@@ -291,18 +291,7 @@ func TestCacheServesOthersPages(t *testing.T) {
 // three chunks; a change after the body is logged as not saved.
 func TestAnswerStyles(t *testing.T) {
 	var logged bytes.Buffer
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := cookiesession.New(ring, cookiesession.Options{MaxChunks: 3, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newManager(t, cookiesession.Options{MaxChunks: 3, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	mux := testRoutes()
 	store := func(r *http.Request) bool {
 		return cookiesession.FromContext(r.Context()).Set("v", r.URL.Query().Get("v")) == nil
