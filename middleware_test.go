@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -1227,5 +1228,137 @@ func TestSkipRefreshAfterSave(t *testing.T) {
 		if len(skipped) != 1 || len(changed) != 1 || !strings.Contains(changed[0], "level=WARN") {
 			t.Errorf("SkipRefresh after Save (%v) or the commit, then a change after the commit: logged %q and %q; want one line each, the change's at Warn", save, skipped, changed)
 		}
+	}
+}
+
+// TestStdlibWrappersEitherWay keeps README's Wrappers claim true of
+// http.StripPrefix and http.MaxBytesHandler, each outside and inside the
+// middleware, over TLS with a cookie jar: a login reaches the jar, a
+// stream's change goes out with its first flush and the stream goes on,
+// and a change after the body is reported (Save's ErrHeadersWritten, the
+// Warn). An upload past MaxBytesHandler's limit gets the handler's 413,
+// with the change it made. StripPrefix runs as README advises, with
+// Options.Path the prefix, and no request is logged as outside the Path.
+func TestStdlibWrappersEitherWay(t *testing.T) {
+	const limit = 64
+	for _, tc := range []struct {
+		name   string
+		prefix string // the app's prefix, and the cookie's Path
+		wrap   func(m *cookiesession.Manager, app http.Handler) http.Handler
+	}{
+		{"StripPrefix outside", "/app", func(m *cookiesession.Manager, app http.Handler) http.Handler {
+			return http.StripPrefix("/app", m.Handler(app))
+		}},
+		{"StripPrefix inside", "/app", func(m *cookiesession.Manager, app http.Handler) http.Handler {
+			return m.Handler(http.StripPrefix("/app", app))
+		}},
+		{"MaxBytesHandler outside", "", func(m *cookiesession.Manager, app http.Handler) http.Handler {
+			return http.MaxBytesHandler(m.Handler(app), limit)
+		}},
+		{"MaxBytesHandler inside", "", func(m *cookiesession.Manager, app http.Handler) http.Handler {
+			return m.Handler(http.MaxBytesHandler(app, limit))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{Path: tc.prefix})
+			proceed, saveErr := make(chan struct{}), make(chan error, 1)
+			app := http.NewServeMux()
+			app.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+				mustSet(t, sessionOf(t, r), "user", "ada")
+				io.WriteString(w, "signed in")
+			})
+			app.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				io.WriteString(w, s.GetString("user")+" "+s.GetString("step"))
+			})
+			app.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
+				mustSet(t, sessionOf(t, r), "step", "uploaded")
+				if _, err := io.ReadAll(r.Body); err != nil {
+					http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+				}
+			})
+			app.HandleFunc("GET /events", func(w http.ResponseWriter, r *http.Request) {
+				s := sessionOf(t, r)
+				mustSet(t, s, "step", "streamed")
+				io.WriteString(w, "first\n")
+				if err := http.NewResponseController(w).Flush(); err != nil {
+					t.Errorf("Flush: %v", err)
+				}
+				<-proceed
+				io.WriteString(w, "second\n")
+				mustSet(t, s, "step", "too late")
+				saveErr <- f.m.Save(w, r, s)
+			})
+			app.HandleFunc("GET /late", func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "a page")
+				mustSet(t, sessionOf(t, r), "step", "after the body")
+			})
+			srv := newTLSServer(t, tc.wrap(f.m, app))
+			c := srv.client(t)
+			base := srv.URL + tc.prefix
+			late := func() int { return strings.Count(f.log.String(), "session changed after the response was committed") }
+
+			if resp, body := fetch(t, c, base+"/login"); body != "signed in" || len(resp.Header.Values("Set-Cookie")) != 1 {
+				t.Fatalf("/login: %q, Set-Cookie %q", body, resp.Header.Values("Set-Cookie"))
+			}
+			if _, body := fetch(t, c, base+"/me"); body != "ada " {
+				t.Fatalf("/me after /login: %q", body)
+			}
+
+			resp, err := c.Post(base+"/upload", "text/plain", strings.NewReader(strings.Repeat("x", 2*limit)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			want := http.StatusOK
+			if strings.HasPrefix(tc.name, "MaxBytesHandler") {
+				want = http.StatusRequestEntityTooLarge
+			}
+			if resp.StatusCode != want || len(resp.Header.Values("Set-Cookie")) != 1 {
+				t.Errorf("/upload: %d, Set-Cookie %q; want %d with the change", resp.StatusCode, resp.Header.Values("Set-Cookie"), want)
+			}
+			if _, body := fetch(t, c, base+"/me"); body != "ada uploaded" {
+				t.Errorf("/me after /upload: %q", body)
+			}
+
+			resp, err = c.Get(base + "/events")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines := bufio.NewReader(resp.Body)
+			if first, err := lines.ReadString('\n'); first != "first\n" {
+				t.Fatalf("/events: first line %q, %v", first, err)
+			}
+			if n := len(resp.Header.Values("Set-Cookie")); n != 1 {
+				t.Errorf("/events: %d Set-Cookie lines with the flushed headers, want 1", n)
+			}
+			close(proceed)
+			if rest, err := io.ReadAll(lines); string(rest) != "second\n" || err != nil {
+				t.Errorf("/events: after the first line %q, %v", rest, err)
+			}
+			resp.Body.Close()
+			if err := <-saveErr; !errors.Is(err, cookiesession.ErrHeadersWritten) {
+				t.Errorf("/events: Save after the body returned %v, want ErrHeadersWritten", err)
+			}
+			if n := late(); n != 1 || !strings.Contains(f.log.String(), "level=WARN msg=\"cookiesession: session changed after") {
+				t.Errorf("/events: %d log lines of a late change, want 1 at Warn:\n%s", n, f.log)
+			}
+			if _, body := fetch(t, c, base+"/me"); body != "ada streamed" {
+				t.Errorf("/me after /events: %q", body)
+			}
+
+			if resp, body := fetch(t, c, base+"/late"); body != "a page" || len(resp.Header.Values("Set-Cookie")) != 0 {
+				t.Errorf("/late: %q, Set-Cookie %q", body, resp.Header.Values("Set-Cookie"))
+			}
+			if n := late(); n != 2 {
+				t.Errorf("/late: %d log lines of a late change in all, want 2:\n%s", n, f.log)
+			}
+			if _, body := fetch(t, c, base+"/me"); body != "ada streamed" {
+				t.Errorf("/me after /late: %q", body)
+			}
+			if strings.Contains(f.log.String(), "outside the cookie's Path") {
+				t.Errorf("logged as outside the Path:\n%s", f.log)
+			}
+		})
 	}
 }

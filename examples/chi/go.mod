@@ -6,6 +6,7 @@ replace github.com/seed-ff2808ae/cookiesession => ../../
 
 require (
 	github.com/go-chi/chi/v5 v5.5.0
+	github.com/rs/cors v1.11.1
 	github.com/seed-ff2808ae/cookiesession v0.0.0
 )
 
