@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/klauspost/compress/gzhttp"
 	"io"
 	"log"
 	"log/slog"
@@ -59,6 +60,7 @@ func wrapStacks() []wrapStack {
 	}{
 		{"otelhttp", func(h http.Handler) http.Handler { return otelhttp.NewHandler(h, "app") }, 0},
 		{"gorilla-compress", handlers.CompressHandler, 0},
+		{"gzhttp-compress", gzhttpAll, 0},
 		{"gorilla-combinedlog", func(h http.Handler) http.Handler { return handlers.CombinedLoggingHandler(io.Discard, h) }, 0},
 		{"gorilla-recovery", handlers.RecoveryHandler(quiet), http.StatusInternalServerError},
 		{"gorilla-proxyheaders", handlers.ProxyHeaders, 0},
@@ -82,6 +84,16 @@ func wrapStacks() []wrapStack {
 	return append(stacks, wrapStack{"gorilla-recovery-outside+compress-inside", func(m *cookiesession.Manager, app http.Handler) http.Handler {
 		return handlers.RecoveryHandler(quiet)(m.Handler(handlers.CompressHandler(app)))
 	}, http.StatusOK, true})
+}
+
+// gzhttpAll is klauspost's gzhttp compressing every body, however short,
+// as gorilla's CompressHandler does (its default skips bodies under 1 KB).
+func gzhttpAll(h http.Handler) http.Handler {
+	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(0))
+	if err != nil {
+		panic(err)
+	}
+	return wrap(h)
 }
 
 // quietRecovery keeps RecoveryHandler's log of the panic out of the test's
