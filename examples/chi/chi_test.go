@@ -22,15 +22,7 @@ import (
 // newRouter is a chi app with r.Use(sessions.Handler), two cookies per
 // session at most, and a 413 for a session that does not fit.
 func newRouter(t *testing.T) http.Handler {
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := cookiesession.New(ring, cookiesession.Options{
+	sessions, _ := newSessions(t, cookiesession.Options{
 		MaxChunks: 2,
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 			if !errors.Is(err, cookiesession.ErrTooLarge) {
@@ -39,9 +31,6 @@ func newRouter(t *testing.T) http.Handler {
 			http.Error(w, "session too large", http.StatusRequestEntityTooLarge)
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := chi.NewRouter()
 	r.Use(sessions.Handler)
 	r.Post("/login/{user}", func(w http.ResponseWriter, r *http.Request) {

@@ -34,18 +34,7 @@ func TestChiCompressVaryAndStream(t *testing.T) {
 		{"Logger after", func(r chi.Router, m *cookiesession.Manager) { r.Use(m.Handler, middleware.RequestLogger(quietLog{})) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			key, err := cookiesession.GenerateKey()
-			if err != nil {
-				t.Fatal(err)
-			}
-			ring, err := cookiesession.NewKeyRing(key)
-			if err != nil {
-				t.Fatal(err)
-			}
-			sessions, err := cookiesession.New(ring, cookiesession.Options{DisableSecure: true, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
+			sessions, _ := newSessions(t, cookiesession.Options{DisableSecure: true, Logger: slog.New(slog.DiscardHandler)})
 			proceed := make(chan struct{})
 			r := chi.NewRouter()
 			tc.use(r, sessions)

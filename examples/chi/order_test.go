@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -70,25 +69,11 @@ func TestChiMiddlewareOrder(t *testing.T) {
 	}
 }
 
-// page is long enough for chi's Compress to compress.
-var page = strings.Repeat("a page of text ", 100)
-
 // orderRouter is a chi app with Compress and Recoverer used before
 // sessions.Handler (outside it) or after it (inside), behind a quiet
 // RequestLogger, whose log entry takes Recoverer's stack.
 func orderRouter(t *testing.T, outside bool) http.Handler {
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sessions, err := cookiesession.New(ring, cookiesession.Options{DisableSecure: true, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sessions, _ := newSessions(t, cookiesession.Options{DisableSecure: true, Logger: slog.New(slog.DiscardHandler)})
 	r := chi.NewRouter()
 	r.Use(middleware.RequestLogger(quietLog{}))
 	if outside {
@@ -113,10 +98,3 @@ func orderRouter(t *testing.T, outside bool) http.Handler {
 	})
 	return r
 }
-
-// quietLog is a chi LogFormatter that logs nothing.
-type quietLog struct{}
-
-func (quietLog) NewLogEntry(*http.Request) middleware.LogEntry   { return quietLog{} }
-func (quietLog) Write(int, int, http.Header, time.Duration, any) {}
-func (quietLog) Panic(any, []byte)                               {}

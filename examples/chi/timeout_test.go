@@ -90,18 +90,7 @@ func TestChiTimeouts(t *testing.T) {
 // timeoutManager returns a Manager that logs to logs, and a Codec that
 // opens its cookies.
 func timeoutManager(t *testing.T, logs *bytes.Buffer) (*cookiesession.Manager, *cookiesession.Codec) {
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := cookiesession.New(ring, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, ring := newSessions(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	codec, err := cookiesession.NewCodec(ring, cookiesession.CodecOptions{Name: "session"})
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
@@ -37,20 +39,9 @@ type jarSite struct {
 // use sets up with the Manager's middleware and the wrapper under test.
 func newJarSite(t *testing.T, use func(r chi.Router, sessions *cookiesession.Manager)) *jarSite {
 	t.Helper()
-	key, err := cookiesession.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	site := &jarSite{t: t, logs: &lockedBuffer{}, proceed: make(chan struct{}), saveErr: make(chan error, 1)}
 	logger := slog.New(slog.NewTextHandler(site.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	sessions, err := cookiesession.New(ring, cookiesession.Options{Logger: logger})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sessions, _ := newSessions(t, cookiesession.Options{Logger: logger})
 	r := chi.NewRouter()
 	use(r, sessions)
 	site.routes(r, sessions)
@@ -211,3 +202,32 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// newSessions is a Manager with opts over a ring of one fresh key, and
+// that ring.
+func newSessions(t *testing.T, opts cookiesession.Options) (*cookiesession.Manager, *cookiesession.KeyRing) {
+	t.Helper()
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := cookiesession.New(ring, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, ring
+}
+
+// page is long enough for chi's Compress to compress.
+var page = strings.Repeat("a page of text ", 100)
+
+// quietLog is a chi LogFormatter that logs nothing.
+type quietLog struct{}
+
+func (quietLog) NewLogEntry(*http.Request) middleware.LogEntry   { return quietLog{} }
+func (quietLog) Write(int, int, http.Header, time.Duration, any) {}
+func (quietLog) Panic(any, []byte)                               {}
