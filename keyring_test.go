@@ -1034,6 +1034,11 @@ func TestRingSyntaxErrorQuotesNoSecret(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "invalid character '}'") {
 		t.Errorf("a brace for a bracket: err = %v", err)
 	}
+	// A bad escape is inside a quoted string: not one of a bare secret.
+	_, err = cookiesession.ParseKeyRing([]byte(`{"version":1,"primary":"1a2b3c4d","keys":[{"id":"1a2b\x3c4d","secret":"` + secret + `"}]}`))
+	if err == nil || !strings.Contains(err.Error(), "escape") || strings.Contains(err.Error(), "must be a quoted string") {
+		t.Errorf("a bad escape in a quoted id: err = %v", err)
+	}
 }
 
 // TestLoadKeyRingEnvWrapped: a ring quoted once too often (docker run

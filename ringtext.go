@@ -295,7 +295,8 @@ func syntaxError(err error) error {
 		return fmt.Errorf("cookiesession: parsing key ring: %w", err)
 	}
 	const quoted = "invalid character '" // then the byte, and "'"
-	if msg := err.Error(); strings.HasPrefix(msg, quoted) && len(msg) > len(quoted)+1 && isSecretByte(msg[len(quoted)]) && msg[len(quoted)+1] == '\'' {
+	// A bad escape is inside a quoted string: its byte is no bare secret's.
+	if msg := err.Error(); strings.HasPrefix(msg, quoted) && len(msg) > len(quoted)+1 && isSecretByte(msg[len(quoted)]) && msg[len(quoted)+1] == '\'' && !strings.HasSuffix(msg, "in string escape code") {
 		return &ringSyntaxError{"cookiesession: parsing key ring: a letter, digit or base64 sign where JSON allows none: an id or a secret must be a quoted string", nil}
 	}
 	return &ringSyntaxError{"cookiesession: parsing key ring: " + err.Error(), err}
