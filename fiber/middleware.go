@@ -54,6 +54,7 @@
 package fibersession
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,7 +108,11 @@ const (
 // it return, if one of them used it through Get. An error they return is
 // answered by the app's ErrorHandler inside the middleware, before the
 // save, as fiber's logger middleware answers it: a flash the ErrorHandler
-// stores goes out with its answer, and the middleware returns nil. An
+// stores goes out with its answer, and the middleware returns nil. The
+// one exception is an error that matches context.DeadlineExceeded while
+// c.Context() has a deadline (fiber's timeout.New around c.Next, before
+// this middleware): it is returned after the save, for the timeout to
+// answer with its 408 or OnTimeout, as without the session. An
 // outer New(m) on the same route already covers the request, so an inner
 // one only passes it on. A nil m, or more than one Config, panics.
 func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
@@ -143,7 +148,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		}()
 		err := c.Next()
 		returned = true
-		if err != nil {
+		if err != nil && !timeoutAbove(c, err) {
 			// The app's ErrorHandler answers here, before the save, as fiber's
 			// logger middleware has it answer: a flash it stores goes out with
 			// its answer, not logged as made after the save.
@@ -178,6 +183,20 @@ func lostToTimeout(c fiber.Ctx, last *atomic.Int64) {
 	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: fiber's timeout middleware answered before the handler returned, with no cookie: the session's change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
 		slog.String("path", logText(c.Path())),
 		slog.String("fix", "make the session's changes, then call fibersession.Save(c, m) before the slow work, so that the timeout's answer carries them; a handler that returns when c.Context() is done still races timeout.New's own answer"))
+}
+
+// timeoutAbove reports whether err is a deadline passing under a context
+// with a deadline, as fiber's timeout.New over c.Next sets: that
+// middleware turns the error into its 408 (or its OnTimeout's answer),
+// which an answer here would pre-empt with the app's ErrorHandler's 500,
+// with nothing said. Such an error goes up, after the save, so the
+// timeout's answer carries the cookie.
+func timeoutAbove(c fiber.Ctx, err error) bool {
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	_, ok := c.Context().Deadline()
+	return ok
 }
 
 // answerError has the app's ErrorHandler answer err, and replies 500 if
