@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"github.com/klauspost/compress/gzhttp"
 	"io"
 	"log"
 	"log/slog"
@@ -21,10 +20,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/NYTimes/gziphandler"
 	coder "github.com/coder/websocket"
 	"github.com/felixge/httpsnoop"
 	"github.com/gorilla/handlers"
 	gorilla "github.com/gorilla/websocket"
+	"github.com/klauspost/compress/gzhttp"
 	"github.com/seed-ff2808ae/cookiesession"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 )
@@ -47,6 +48,12 @@ type wrapStack struct {
 	// unwinds through the middleware.
 	panicStatus int
 	panicCookie bool
+	// noDeadline: the library's writer has no Unwrap (nor a
+	// SetWriteDeadline of its own), so http.ResponseController's
+	// SetWriteDeadline returns http.ErrNotSupported through it, on either
+	// side of the middleware: outside it, the Manager's writer unwraps to
+	// the library's, which ends the chain.
+	noDeadline bool
 }
 
 // wrapStacks puts each library outside and inside the middleware, and
@@ -57,24 +64,26 @@ func wrapStacks() []wrapStack {
 		name        string
 		wrap        func(http.Handler) http.Handler
 		panicStatus int
+		noDeadline  bool
 	}{
-		{"otelhttp", func(h http.Handler) http.Handler { return otelhttp.NewHandler(h, "app") }, 0},
-		{"gorilla-compress", handlers.CompressHandler, 0},
-		{"gzhttp-compress", gzhttpAll, 0},
-		{"gorilla-combinedlog", func(h http.Handler) http.Handler { return handlers.CombinedLoggingHandler(io.Discard, h) }, 0},
-		{"gorilla-recovery", handlers.RecoveryHandler(quiet), http.StatusInternalServerError},
-		{"gorilla-proxyheaders", handlers.ProxyHeaders, 0},
-		{"httpsnoop", snoopMetrics, 0},
+		{"otelhttp", func(h http.Handler) http.Handler { return otelhttp.NewHandler(h, "app") }, 0, false},
+		{"gorilla-compress", handlers.CompressHandler, 0, false},
+		{"gzhttp-compress", gzhttpAll, 0, false},
+		{"gziphandler-compress", gziphandlerAll, 0, true},
+		{"gorilla-combinedlog", func(h http.Handler) http.Handler { return handlers.CombinedLoggingHandler(io.Discard, h) }, 0, false},
+		{"gorilla-recovery", handlers.RecoveryHandler(quiet), http.StatusInternalServerError, false},
+		{"gorilla-proxyheaders", handlers.ProxyHeaders, 0, false},
+		{"httpsnoop", snoopMetrics, 0, false},
 	}
 	var stacks []wrapStack
 	for _, lib := range libs {
 		stacks = append(stacks,
 			wrapStack{lib.name + "/outside", func(m *cookiesession.Manager, app http.Handler) http.Handler {
 				return lib.wrap(m.Handler(app))
-			}, lib.panicStatus, false},
+			}, lib.panicStatus, false, lib.noDeadline},
 			wrapStack{lib.name + "/inside", func(m *cookiesession.Manager, app http.Handler) http.Handler {
 				return m.Handler(lib.wrap(app))
-			}, lib.panicStatus, true})
+			}, lib.panicStatus, true, lib.noDeadline})
 	}
 	// CompressHandler's deferred Close writes its gzip stream through the
 	// middleware as the panic unwinds through it, before RecoveryHandler
@@ -83,13 +92,23 @@ func wrapStacks() []wrapStack {
 	// logs it). README says to keep compressors outside the recoverer.
 	return append(stacks, wrapStack{"gorilla-recovery-outside+compress-inside", func(m *cookiesession.Manager, app http.Handler) http.Handler {
 		return handlers.RecoveryHandler(quiet)(m.Handler(handlers.CompressHandler(app)))
-	}, http.StatusOK, true})
+	}, http.StatusOK, true, false})
 }
 
 // gzhttpAll is klauspost's gzhttp compressing every body, however short,
 // as gorilla's CompressHandler does (its default skips bodies under 1 KB).
 func gzhttpAll(h http.Handler) http.Handler {
 	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(0))
+	if err != nil {
+		panic(err)
+	}
+	return wrap(h)
+}
+
+// gziphandlerAll is NYTimes' gziphandler compressing every body, however
+// short, as gzhttpAll does (its default skips bodies under 1400 bytes).
+func gziphandlerAll(h http.Handler) http.Handler {
+	wrap, err := gziphandler.GzipHandlerWithOpts(gziphandler.MinSize(0))
 	if err != nil {
 		panic(err)
 	}
@@ -370,7 +389,7 @@ func TestWrappersFromTheField(t *testing.T) {
 			})
 			t.Run("flush", func(t *testing.T) {
 				c := newWrapClient(t, srv)
-				wrapEvents(t, a, c)
+				wrapEvents(t, a, c, stack.noDeadline)
 				checkLog(t, a, "")
 			})
 			t.Run("file", func(t *testing.T) {
@@ -417,7 +436,9 @@ func TestWrappersFromTheField(t *testing.T) {
 
 // wrapEvents reads /events: the session's cookie comes with the headers
 // at the first flush, which reaches the client while the handler waits.
-func wrapEvents(t *testing.T, a *wrapApp, c *wrapClient) {
+// SetWriteDeadline succeeds, or returns http.ErrNotSupported where
+// noDeadline says the stack's writer cannot reach the connection.
+func wrapEvents(t *testing.T, a *wrapApp, c *wrapClient, noDeadline bool) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, c.srv.URL+"/events", nil)
 	if err != nil {
@@ -433,7 +454,11 @@ func wrapEvents(t *testing.T, a *wrapApp, c *wrapClient) {
 		t.Errorf("first event %q", got)
 	}
 	a.proceed <- true
-	if got, want := readEvent(t, events), "data: set=<nil> flush=<nil> deadline=<nil> reached"; got != want {
+	deadline := error(nil)
+	if noDeadline {
+		deadline = http.ErrNotSupported
+	}
+	if got, want := readEvent(t, events), fmt.Sprintf("data: set=<nil> flush=<nil> deadline=%v reached", deadline); got != want {
 		t.Errorf("second event %q, want %q", got, want)
 	}
 	checkResponse(t, c, resp, http.StatusOK, 1, "carol")
