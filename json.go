@@ -45,17 +45,18 @@ func (s *Session) SetJSON(key string, v any) error {
 
 // checkJSONText refuses b, json.Marshal's encoding of v, if it does not
 // carry v's text as GetJSON will read it: bytes that are not UTF-8, which a
-// json.Marshaler or a json.RawMessage passed through, or a \ufffd escape
-// that encoding/json wrote in place of such a byte in one of v's strings.
-// A U+FFFD in a string is written as itself, so only an output holding the
-// escape, rare, costs a walk of v to tell the two apart.
+// json.Marshaler or a json.RawMessage passed through, or a U+FFFD that
+// encoding/json wrote in place of such a byte in one of v's strings, as a
+// \ufffd escape or, under GOEXPERIMENT=jsonv2, as itself. Only an output
+// holding either, rare, costs a walk of v to tell a replacement from a
+// U+FFFD of v's own or a json.Marshaler's.
 func checkJSONText(v any, b []byte) error {
 	if !utf8.Valid(b) {
 		off := invalidUTF8At(string(b))
 		return fmt.Errorf("the JSON holds the byte 0x%02x, at offset %d, which is not UTF-8: it came from a json.Marshaler or a json.RawMessage, and GetJSON would read it as U+FFFD; "+
 			"make that value write valid UTF-8, and store raw bytes as a []byte, which JSON keeps exactly in base64", b[off], off)
 	}
-	if !bytes.Contains(b, []byte(`\ufffd`)) {
+	if !bytes.Contains(b, []byte(`\ufffd`)) && !bytes.Contains(b, []byte("\ufffd")) {
 		return nil
 	}
 	if path, str, ok := invalidString(reflect.ValueOf(v), "", map[visit]bool{}); ok {
@@ -63,7 +64,7 @@ func checkJSONText(v any, b []byte) error {
 		return fmt.Errorf("the string at %s is not UTF-8 (the byte 0x%02x at offset %d), and encoding/json would store U+FFFD in its place: "+
 			"store raw bytes as a []byte, which JSON keeps exactly in base64, or convert the text to valid UTF-8", cmp.Or(path, "."), str[off], off)
 	}
-	return nil // the escape is a json.Marshaler's own
+	return nil // the U+FFFD is v's own, or a json.Marshaler's
 }
 
 // invalidUTF8At returns the offset of s's first byte that is not UTF-8.

@@ -2172,15 +2172,18 @@ func TestReloadRefusesChangedSecret(t *testing.T) {
 // placed at the value's first byte, where Token stopped, while the message
 // named a byte further on. The line and column are now the byte's.
 func TestRingSyntaxPositionInsideValue(t *testing.T) {
-	for _, tt := range []struct{ name, text, want string }{
-		{"line break in a string", "{\n  \"version\": 1,\n  \"primary\": \"1a2b\n\",\n  \"keys\": []\n}", `invalid character '\n' in string literal, at line 3, column 19`},
-		{"literal misspelt", "{\n  \"version\": 1,\n  \"primary\": tru\n}", `invalid character '\n' in literal true (expecting 'e'), at line 3, column 17`},
-		{"comma missing before a string", "{\n  \"version\": 1,\n  \"primary\": \"ab\"\n  \"keys\": []\n}", `invalid character '"' after object key:value pair, at line 4, column 3`},
-		{"comma missing before a bad string", "{\n  \"version\": 1,\n  \"primary\": \"ab\" \"k\n\"\n}", `invalid character '"' after object key:value pair, at line 3, column 19`},
+	// The decoder's words are matched to where they differ under
+	// GOEXPERIMENT=jsonv2 ("in string literal" there is "in string"); the
+	// place is the same under both.
+	for _, tt := range []struct{ name, text, words, at string }{
+		{"line break in a string", "{\n  \"version\": 1,\n  \"primary\": \"1a2b\n\",\n  \"keys\": []\n}", `invalid character '\n' in string`, "at line 3, column 19"},
+		{"literal misspelt", "{\n  \"version\": 1,\n  \"primary\": tru\n}", `invalid character '\n' in literal true (expecting 'e')`, "at line 3, column 17"},
+		{"comma missing before a string", "{\n  \"version\": 1,\n  \"primary\": \"ab\"\n  \"keys\": []\n}", `invalid character '"' after object key:value pair`, "at line 4, column 3"},
+		{"comma missing before a bad string", "{\n  \"version\": 1,\n  \"primary\": \"ab\" \"k\n\"\n}", `invalid character '"' after object key:value pair`, "at line 3, column 19"},
 	} {
 		_, err := cookiesession.ParseKeyRing([]byte(tt.text))
-		if err == nil || !strings.HasSuffix(err.Error(), tt.want) {
-			t.Errorf("%s: %v, want it to end %q", tt.name, err, tt.want)
+		if err == nil || !strings.Contains(err.Error(), tt.words) || !strings.HasSuffix(err.Error(), ", "+tt.at) {
+			t.Errorf("%s: %v, want %q, %s", tt.name, err, tt.words, tt.at)
 		}
 	}
 }

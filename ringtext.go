@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -251,36 +252,40 @@ func (e *ringSyntaxError) Unwrap() error { return e.err }
 // atPosition adds to a syntax error in data, which the decoder met offset
 // bytes in, the line and column (in bytes) where it is: a ring edited by
 // hand that lacks a comma or has one too many is found by where. The
-// offset is the decoder's InputOffset: a SyntaxError's own Offset counts
-// from the start of the value Token was reading.
+// error and its place are those of a decoder of the whole text, which
+// names the byte at fault, and names the same one under GOEXPERIMENT=jsonv2
+// (the ring's Token decoder may blame the start of the value it was
+// reading, or under jsonv2 another byte); failing that, offset, the
+// decoder's InputOffset.
 func atPosition(err error, data []byte, offset int64) error {
 	var syntax *ringSyntaxError
 	if !errors.As(err, &syntax) || offset < 0 || offset > int64(len(data)) {
 		return err
 	}
-	before := data[:offset+int64(inValue(syntax.err, data[offset:]))]
+	var whole *json.SyntaxError
+	if errors.As(json.Unmarshal(data, new(any)), &whole) {
+		if at := whole.Offset - namedByteShift(); 0 <= at && at < int64(len(data)) {
+			if errors.As(syntaxError(whole), &syntax) {
+				offset = at
+			}
+		}
+	}
+	before := data[:offset]
 	line := bytes.Count(before, []byte("\n")) + 1
 	column := len(before) - bytes.LastIndexByte(before, '\n')
 	return &ringSyntaxError{fmt.Sprintf("%s, at line %d, column %d", syntax.msg, line, column), syntax.err}
 }
 
-// inValue returns how far into value, the text from where the decoder
-// stopped, the byte lies that err, the decoder's error, names. Token
-// stops at the start of a string, number or literal it cannot read (a
-// line break in a string, an escape \x, a literal misspelt): a fresh
-// decoder that fails there alike counts from that start. An error between
-// tokens (a comma missing before a string) is where Token stopped: 0.
-func inValue(err error, value []byte) int {
-	if err == nil || len(value) == 0 || value[0] == '{' || value[0] == '[' {
-		return 0
+// namedByteShift is how many bytes past the one it names a SyntaxError's
+// Offset counts: 1 with encoding/json, which counts the bytes read, and 0
+// under GOEXPERIMENT=jsonv2, which counts those before it.
+var namedByteShift = sync.OnceValue(func() int64 {
+	var probe *json.SyntaxError
+	if errors.As(json.Unmarshal([]byte("x"), new(any)), &probe) {
+		return probe.Offset
 	}
-	var inner *json.SyntaxError
-	again := json.NewDecoder(bytes.NewReader(value)).Decode(new(any))
-	if !errors.As(again, &inner) || again.Error() != err.Error() || inner.Offset < 1 || inner.Offset > int64(len(value)) {
-		return 0
-	}
-	return int(inner.Offset) - 1
-}
+	return 1
+})
 
 // syntaxError wraps the JSON decoder's err. Its "invalid character 'x'"
 // would quote a byte of a secret written without its quotes (or of a
