@@ -371,6 +371,29 @@ func TestGetJSONRefusesRoundedNumbers(t *testing.T) {
 	}
 }
 
+// TestGetJSONFloatWrittenAsInteger: encoding/json writes a float64 below
+// 1e21 without an exponent, so 9.999999999999999e20 is stored as
+// 999999999999999900000, which JSON cannot tell from an integer that a
+// float64 rounds. Into an interface GetJSON refuses it, as documented, and
+// a float64 holds it exactly (found by FuzzSetJSONRoundTrip).
+func TestGetJSONFloatWrittenAsInteger(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	want := math.Nextafter(1e21, 0)
+	if err := s.SetJSON("j", []any{want}); err != nil {
+		t.Fatal(err)
+	}
+	var l []any
+	_, err := s.GetJSON("j", &l)
+	if err == nil || !strings.Contains(err.Error(), "the number 999999999999999900000 would decode into an interface") {
+		t.Errorf("GetJSON into []any = %v, %v; want the number named", l, err)
+	}
+	var floats []float64
+	if _, err := s.GetJSON("j", &floats); err != nil || len(floats) != 1 || floats[0] != want {
+		t.Errorf("GetJSON into []float64 = %v, %v; want [%v]", floats, err, want)
+	}
+}
+
 type role string
 
 func TestSetRefusesUnsupportedTypes(t *testing.T) {
