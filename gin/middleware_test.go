@@ -401,3 +401,87 @@ func TestReverseProxyUpgradeNotLogged(t *testing.T) {
 		t.Errorf("the proxy's Hijack was logged as losing the cookie:\n%s", logged.String())
 	}
 }
+
+// TestPollAndBrowserRestart runs a login with and without "remember me"
+// beside a preferences Manager, on the Managers' injected clock: a polling
+// route that calls SkipRefresh never slides the auth session's idle window
+// (the session ends 30 minutes after the last page, however often it is
+// polled), a page does, the preferences cookie is written with the
+// redirect after its POST, and only the remembered login outlives a
+// browser restart.
+func TestPollAndBrowserRestart(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	auth, err := cookiesession.New(newRing(t), cookiesession.Options{Name: "auth", MaxAge: 2 * time.Hour,
+		IdleTimeout: 30 * time.Minute, MaxLifetime: rememberFor, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefs, err := cookiesession.New(newRing(t), cookiesession.Options{Name: "prefs", MaxAge: 90 * 24 * time.Hour, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(ginsession.Middleware(auth), ginsession.Middleware(prefs))
+	r.POST("/login", func(c *gin.Context) {
+		s := auth.FromContext(c.Request.Context())
+		s.Renew()
+		lifetime := cookiesession.Lifetime{BrowserSession: true}
+		if c.PostForm("remember") == "on" {
+			lifetime = cookiesession.Lifetime{MaxAge: rememberFor, IdleTimeout: 7 * 24 * time.Hour}
+		}
+		if err := errors.Join(s.SetLifetime(lifetime), s.Set("user", c.PostForm("user"))); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/")
+	})
+	r.POST("/theme", func(c *gin.Context) {
+		if err := prefs.FromContext(c.Request.Context()).Set("theme", c.PostForm("theme")); err != nil {
+			_ = c.AbortWithError(http.StatusInternalServerError, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/")
+	})
+	r.GET("/", func(c *gin.Context) {
+		c.String(http.StatusOK, "user=%s theme=%s", auth.FromContext(c.Request.Context()).GetString("user"),
+			prefs.FromContext(c.Request.Context()).GetString("theme"))
+	})
+	r.GET("/poll", func(c *gin.Context) {
+		s := auth.FromContext(c.Request.Context())
+		s.SkipRefresh()
+		c.JSON(http.StatusOK, gin.H{"user": s.GetString("user")})
+	})
+	srv := newServer(t, r)
+	for _, remember := range []string{"", "on"} {
+		jar := newBrowserJar()
+		cl := newClient(t, srv)
+		cl.http.Jar = jar
+		cl.post("/login", url.Values{"user": {"ada"}, "remember": {remember}})
+		if resp, _ := cl.post("/theme", url.Values{"theme": {"dark"}}); resp.StatusCode != http.StatusSeeOther || !slices.Equal(setCookies(resp), []string{"prefs=kept"}) {
+			t.Fatalf("remember=%q: POST /theme: %d, Set-Cookie %v; want the redirect with the prefs cookie", remember, resp.StatusCode, setCookies(resp))
+		}
+		for range 2 {
+			now = now.Add(14 * time.Minute)
+			if resp, body := cl.do(http.MethodGet, "/poll"); body != `{"user":"ada"}` || len(resp.Cookies()) != 0 {
+				t.Fatalf("remember=%q: poll: %q, Set-Cookie %q; want the user and no cookie", remember, body, resp.Header["Set-Cookie"])
+			}
+		}
+		if remember == "" {
+			now = now.Add(2 * time.Minute) // 30 minutes since the login: polls did not keep it
+			if _, body := cl.do(http.MethodGet, "/poll"); body != `{"user":""}` {
+				t.Fatalf("poll 30 minutes after the last page: %q, want the session ended", body)
+			}
+			continue
+		}
+		// Remembered: the cookie outlives two browser restarts six days
+		// apart, since the page between them slid the 7-day window.
+		for range 2 {
+			jar.restart()
+			now = now.Add(6 * 24 * time.Hour)
+			if resp, body := cl.do(http.MethodGet, "/"); body != "user=ada theme=dark" || !slices.Equal(setCookies(resp), []string{"auth=kept"}) {
+				t.Fatalf("remembered login after a browser restart: %q, Set-Cookie %v; want the user, the window slid", body, setCookies(resp))
+			}
+		}
+	}
+}
