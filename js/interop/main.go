@@ -46,11 +46,26 @@ type request struct {
 	DisableHTTPOnly  bool      `json:"disable_http_only"`
 	SameSite         string    `json:"same_site"`
 	Partitioned      bool      `json:"partitioned"`
+	Carry            *carry    `json:"carry"` // a Retired entry with Carry, for manager_*
 	Token            string    `json:"token"`
 	Cookie           string    `json:"cookie"`
 	CookieLines      []string  `json:"cookie_lines"` // more Cookie header lines, after Cookie
 	Hex              string    `json:"hex"`
 	Values           []value   `json:"values"`
+}
+
+// carry is an Options.Retired entry of another Name with Carry set: the
+// cookie a renamed configuration still opens the session from.
+type carry struct {
+	Name      string `json:"name"`
+	MaxChunks int    `json:"max_chunks"`
+}
+
+func (c *carry) retired() []cookiesession.RetiredCookie {
+	if c == nil {
+		return nil
+	}
+	return []cookiesession.RetiredCookie{{Name: c.Name, MaxChunks: c.MaxChunks, Carry: true}}
 }
 
 // lifetime is a session's own Lifetime, in whole seconds.
@@ -241,7 +256,7 @@ func managerAnswer(req request) (answer, error) {
 		MaxLifetime: time.Duration(req.MaxLifetime) * time.Second, BrowserSession: req.BrowserSession,
 		IdleTimeout: time.Duration(req.Idle) * time.Second, RefreshThreshold: req.RefreshThreshold, Path: req.Path, Domain: req.Domain,
 		DisableSecure: req.DisableSecure, DisableHttpOnly: req.DisableHTTPOnly, SameSite: sameSite[req.SameSite],
-		Partitioned: req.Partitioned, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Partitioned: req.Partitioned, Retired: req.Carry.retired(), Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		return answer{}, err

@@ -4,11 +4,13 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { xchacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { Codec, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
 import { validJSON } from '../src/json.js';
-import { fromWire, goInterop, hex, normal, ringText, toWire, unhex } from './helpers.js';
+import { fromWire, goInterop, hex, normal, repoRoot, ringText, toWire, unhex } from './helpers.js';
 
 const enc = (s) => hex(new TextEncoder().encode(s));
 const key1 = { id: 0x1a2b3c4d, secret: Uint8Array.from({ length: 32 }, (_, i) => i) };
@@ -1359,5 +1361,58 @@ describe('an edge built with other options than the Go Manager', () => {
     const err = refusal(new SessionCookies(parseKeyRing(ring), { name: 'session' }), `${header}; session.1=x`, NOW);
     assert.equal(err.message, `cookiesession: ${err.reason}`);
     assert.equal(err.kind, 'expired');
+  });
+});
+
+// A Name changed with the old one in Go's Options.Retired and Carry: Go's
+// Manager reads a request that carries only the old cookie as the user's
+// session, where a SessionCookies of the new name finds none. README's
+// recipe, run as written, reads what Go reads and writes the lines Go
+// writes.
+describe('a renamed cookie that Go carries (Retired with Carry), read at the edge as README says', () => {
+  const recipe = (...args) => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const end = readme.indexOf('?? renamed.open(');
+    assert.ok(end >= 0, "README's edge section shows no way to read a cookie Go carries");
+    const start = readme.lastIndexOf('```js\n', end) + 6;
+    const code = `${readme.slice(start, readme.indexOf('```', end))}\nreturn { cookies, renamed, record };`;
+    return new Function('ring', 'header', 'now', 'SessionCookies', code)(...args);
+  };
+  const goRead = (header) =>
+    goInterop([{ op: 'manager_read', ring, name: '__Host-session', now: NOW, max_age: 86400, max_chunks: 2, carry: { name: 'session', max_chunks: 2 }, cookie: header }])[0];
+  const issue = (name, who) =>
+    goInterop([{ op: 'manager_seal', ring, name, now: NOW - 3600, max_age: 86400, max_chunks: 2,
+      values: [{ key: enc('who'), type: 'string', hex: enc(who) }, { key: enc('pad'), type: '[]byte', hex: enc('x'.repeat(4000)) }] }])[0]
+      .set_cookie.filter((l) => !l.includes('; Max-Age=0')).map((l) => l.split(';')[0]).join('; ');
+  const tokenless = (lines) => lines.map((l) => l.replace(/=[A-Za-z0-9_-]+;/, '=TOKEN;'));
+  const old = issue('session', 'alice');
+
+  it('opens the session from the old cookie, as Go does, where the new name alone finds none', () => {
+    const go = goRead(`theme=dark; ${old}`);
+    assert.ok(go.id, JSON.stringify(go));
+    const { cookies, renamed, record } = recipe(parseKeyRing(ring), `theme=dark; ${old}`, at(NOW), SessionCookies);
+    assert.equal(cookies.open(`theme=dark; ${old}`, at(NOW)), null, 'the new name alone');
+    assert.equal(hex(record.id), go.id);
+    assert.deepEqual(normal(toWire(record.values)), normal(go.values));
+    const lines = [...renamed.clear(), ...cookies.seal(record, at(NOW), cookies.chunksSent(old))];
+    assert.deepEqual(tokenless(lines), tokenless(go.set_cookie));
+    const [back] = goInterop([{ op: 'manager_open', ring, name: '__Host-session', now: NOW, max_age: 86400, max_chunks: 2,
+      cookie: lines.filter((l) => !l.includes('; Max-Age=0')).map((l) => l.split(';')[0]).join('; ') }]);
+    assert.deepEqual(normal(back.values), normal(go.values));
+  });
+
+  it('looks past no cookie of the new name, whether it opens or not, as Go does', () => {
+    const bob = issue('__Host-session', 'bob');
+    const go = goRead(`${old}; ${bob}`);
+    const { record } = recipe(parseKeyRing(ring), `${old}; ${bob}`, at(NOW), SessionCookies);
+    assert.equal(record.values.get('who'), 'bob');
+    assert.deepEqual(normal(toWire(record.values)), normal(go.values));
+
+    const forged = `${old}; __Host-session=${'A'.repeat(120)}`;
+    assert.equal(goRead(forged).id, undefined, 'Go reads no session');
+    assert.throws(() => recipe(parseKeyRing(ring), forged, at(NOW), SessionCookies), (err) => err instanceof SessionError && err.kind === 'invalid');
+
+    assert.equal(goRead('theme=dark').id, undefined);
+    assert.equal(recipe(parseKeyRing(ring), 'theme=dark', at(NOW), SessionCookies).record, null);
   });
 });
