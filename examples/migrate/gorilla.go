@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,13 +18,13 @@ import (
 // unless it has mgr's own Name, Path and Domain: the response that saves
 // the new session expires it.
 func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name string, logger *slog.Logger) func(http.Handler) http.Handler {
-	unreadable := new(everyMinute)
+	refused := new(refusals)
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := mustSession(mgr, r)
 			if c, err := r.Cookie(name); err == nil {
 				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(mgr, r)) {
-					fromGorilla(r, s, old, c, logger, unreadable)
+					fromGorilla(r, s, old, c, logger, refused)
 					fit(w, r, mgr, s, logger, nil) // a 500 at every request if too large
 				}
 			}
@@ -40,14 +41,11 @@ func notOurs(mgr *cookiesession.Manager, r *http.Request) bool {
 	return errors.As(err, &te) && errors.Is(te, cookiesession.ErrInvalid) && !errors.Is(te, cookiesession.ErrUnknownKey)
 }
 
-func fromGorilla(r *http.Request, s *cookiesession.Session, old *sessions.CookieStore, c *http.Cookie, logger *slog.Logger, unreadable *everyMinute) {
+func fromGorilla(r *http.Request, s *cookiesession.Session, old *sessions.CookieStore, c *http.Cookie, logger *slog.Logger, refused *refusals) {
 	ctx := r.Context()
 	values := map[any]any{}
 	if err := securecookie.DecodeMulti(c.Name, c.Value, &values, old.Codecs...); err != nil {
-		// Expired or forged, or every one: the old store's keys are wrong.
-		logger.Log(ctx, unreadable.level(), "cookiesession/migrate: gorilla cookie not readable; the user signs in again (at warn level once a minute, the others at debug)",
-			slog.String("cookie", c.Name), slog.String("error", err.Error()),
-			slog.String("fix", "none for an expired or forged cookie; if every old cookie is refused, give the old store the keys the old deployment used"))
+		refuse(ctx, logger, c, err, refused)
 		return
 	}
 	for k, v := range values {
@@ -69,4 +67,43 @@ func fromGorilla(r *http.Request, s *cookiesession.Session, old *sessions.Cookie
 		}
 	}
 	logger.InfoContext(ctx, "cookiesession/migrate: gorilla session carried", slog.Int("values", len(values)))
+}
+
+// refusals paces the Warns of the two kinds of cookie gorilla cannot
+// read, each once a minute, so that a flood of forged cookies does not
+// hide the other kind's fix.
+type refusals struct{ unreadable, undecodable everyMinute }
+
+func refuse(ctx context.Context, logger *slog.Logger, c *http.Cookie, err error, refused *refusals) {
+	if cause := valuesError(err); cause != nil {
+		logger.Log(ctx, refused.undecodable.level(), "cookiesession/migrate: gorilla cookie opened under the old keys, but its values do not decode; the user signs in again (at warn level once a minute, the others at debug)",
+			slog.String("cookie", c.Name), slog.String("error", cause.Error()),
+			slog.String("fix", "gob.Register the types the old app stored, as it did; a FilesystemStore's cookie holds an id, not the values, and FromGorilla reads a CookieStore's"))
+		return
+	}
+	// Expired or forged, or every one: the old store's keys are wrong.
+	logger.Log(ctx, refused.unreadable.level(), "cookiesession/migrate: gorilla cookie not readable; the user signs in again (at warn level once a minute, the others at debug)",
+		slog.String("cookie", c.Name), slog.String("error", err.Error()),
+		slog.String("fix", "none for an expired or forged cookie; if every old cookie is refused, give the old store the keys the old deployment used"))
+}
+
+// valuesError returns the error of a codec that authenticated and
+// decrypted the cookie but could not decode its values, or nil: the one
+// securecookie error whose cause is the serializer's, itself a
+// securecookie.Error. DecodeMulti's error text shows only its first
+// codec's error, a MAC mismatch under a key rotated out.
+func valuesError(err error) error {
+	var codecs securecookie.MultiError
+	if !errors.As(err, &codecs) {
+		return nil
+	}
+	for _, err := range codecs {
+		var e securecookie.Error
+		if errors.As(err, &e) {
+			if _, ok := e.Cause().(securecookie.Error); ok {
+				return err
+			}
+		}
+	}
+	return nil
 }
