@@ -1,10 +1,14 @@
 package migrate
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"sync/atomic"
 	"time"
 
@@ -13,8 +17,16 @@ import (
 
 // carry stores an old session's value in s: as it is if the session holds
 // its type, else as JSON (read it back with GetJSON). A value neither
-// takes is logged at Warn with its key and type, and not carried.
+// takes is logged at Warn with its key and type, and not carried; so is
+// one whose key s holds already with another value, as when two old
+// sessions (gorilla's "auth" and "prefs") are carried into one.
 func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, key string, v any) {
+	if held, ok := s.Get(key); ok {
+		if !same(held, v) {
+			notCarried(ctx, logger, key, v, errors.New("the session holds this key already, from another old session carried into it, whose value is kept: carry each old cookie into a Manager of its own, stacked, or rename the key in one of them"))
+		}
+		return
+	}
 	var probe cookiesession.Values // Set here refuses a type without logging
 	err := probe.Set(key, v)
 	if err == nil {
@@ -25,6 +37,17 @@ func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, k
 	if err != nil {
 		notCarried(ctx, logger, fmt.Sprint(key), v, err)
 	}
+}
+
+// same reports whether held, a session's value, is v as carry stores it.
+func same(held, v any) bool {
+	if raw, ok := held.(json.RawMessage); ok {
+		if _, isRaw := v.(json.RawMessage); !isRaw {
+			b, err := json.Marshal(v)
+			return err == nil && bytes.Equal(raw, b)
+		}
+	}
+	return reflect.DeepEqual(held, v)
 }
 
 func notCarried(ctx context.Context, logger *slog.Logger, key string, v any, err error, attrs ...any) {

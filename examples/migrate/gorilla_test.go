@@ -278,3 +278,52 @@ func TestGorillaValuesNotDecodable(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoOldSessionsIntoOne: two gorilla sessions of one request ("auth"
+// and "prefs" from one store) carried into one Manager's session: a key
+// both hold with other values keeps the first one carried, and the other
+// is logged at Warn as not carried, with the fix. Before, the later
+// session's "user" replaced the signed-in user's without a word. A key
+// both hold with one value (a struct carried as JSON included) is no loss
+// and logs nothing; flashes of both are kept.
+func TestTwoOldSessionsIntoOne(t *testing.T) {
+	logger, logs := newLogger()
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	auth := gorillaCookie(t, store, "auth")
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	prefs, err := store.New(r, "prefs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prefs.Values["user"] = "bob"
+	prefs.Values["visits"] = 7
+	prefs.Values["profile"] = profile{Name: "Ada", Admin: true}
+	prefs.Values["theme"] = "dark"
+	prefs.AddFlash("saved")
+	w := httptest.NewRecorder()
+	if err := prefs.Save(r, w); err != nil {
+		t.Fatal(err)
+	}
+	mgr := newManager(t, cookiesession.Options{Logger: logger,
+		Retired: []cookiesession.RetiredCookie{{Name: "auth"}, {Name: "prefs"}}})
+	h := mgr.Handler(FromGorilla(mgr, store, "auth", logger)(FromGorilla(mgr, store, "prefs", logger)(
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			app.ServeHTTP(w, r)
+			fmt.Fprintf(w, " theme=%s", cookiesession.FromContext(r.Context()).GetString("theme"))
+		}))))
+
+	a := get(t, h, auth, w.Result().Cookies()[0])
+	if want := `user=ada visits=7 profile={Name:Ada Admin:true} flashes=["welcome" "saved"] theme=dark`; a.body != want {
+		t.Errorf("carried %q, want %q", a.body, want)
+	}
+	var collided []map[string]any
+	for _, l := range logs.lines(t, "cookiesession/migrate: a value of the old session was not carried") {
+		if strings.Contains(l["error"].(string), "holds this key already") {
+			collided = append(collided, l)
+		}
+	}
+	if len(collided) != 1 || collided[0]["key"] != "user" || collided[0]["level"] != "WARN" ||
+		!strings.Contains(collided[0]["error"].(string), "a Manager of its own") {
+		t.Errorf("collisions logged as %v, want one Warn for user with the fix", collided)
+	}
+}
