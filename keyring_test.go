@@ -2065,6 +2065,69 @@ func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 	assertNoSecret(t, "log", logs.String())
 }
 
+// TestReloadWarnsScheduledKeyDueOnArrival: an operator schedules a key
+// (add -promote-in 5m), and one instance whose clock runs 10 minutes ahead
+// loads the file after its promote_at by its own clock: it seals under the
+// key at once while the rest of the fleet waits. Its Warn used to tell the
+// operator to do what they had done ("schedule it with a promote_at they
+// all reach later"); it names this instance's clock reading and both
+// causes, a clock ahead (NTP) or a file that arrived late. A key that
+// comes in as the primary, with no promote_at, keeps the first fix.
+func TestReloadWarnsScheduledKeyDueOnArrival(t *testing.T) {
+	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	logs := new(syncBuffer)
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	fleetNow := fixedNow
+	ahead := fleetNow.Add(10 * time.Minute)
+	scheduled := ringOf(t, a)
+	if err := scheduled.AddScheduled(keyForID(t, b), fleetNow.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []struct {
+		name  string
+		to    *cookiesession.KeyRing
+		clock time.Time
+		want  []string
+		not   []string
+	}{
+		{"scheduled, clock ahead", scheduled, ahead,
+			[]string{"key_id=5e6f7a8b", "promote_at=2026-05-01T12:05:00Z", "this instance's clock (2026-05-01T12:10:00Z)", "clock runs ahead", "NTP", "arrived late"},
+			[]string{"schedule it with a promote_at they all reach later"}},
+		{"new key as the primary", ringOf(t, b, a), fleetNow,
+			[]string{"key_id=5e6f7a8b", "schedule it with a promote_at they all reach later"},
+			[]string{"NTP"}},
+	} {
+		path := filepath.Join(t.TempDir(), "keys.json")
+		writeFileAtomic(t, path, marshalRing(t, ringOf(t, a)), fleetNow)
+		ring, err := cookiesession.LoadKeyRingFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ring.SetClock(func() time.Time { return step.clock })
+		writeFileAtomic(t, path, marshalRing(t, step.to), fleetNow)
+		before := len(logs.lines("level=WARN"))
+		if err := ring.ReloadFile(path); err != nil {
+			t.Fatalf("%s: ReloadFile: %v", step.name, err)
+		}
+		warnings := logs.lines("level=WARN")[before:]
+		if len(warnings) != 1 || !strings.Contains(warnings[0], "not in the ring before") {
+			t.Errorf("%s: logged %q, want one warning that a key not held before seals", step.name, warnings)
+			continue
+		}
+		for _, want := range step.want {
+			if !strings.Contains(warnings[0], want) {
+				t.Errorf("%s: warning %q lacks %q", step.name, warnings[0], want)
+			}
+		}
+		for _, not := range step.not {
+			if strings.Contains(warnings[0], not) {
+				t.Errorf("%s: warning %q says %q", step.name, warnings[0], not)
+			}
+		}
+	}
+}
+
 // TestWatchFileWarnsDroppedPrimary: WatchFile's reload warns too, whatever
 // its report: report keeps its meaning (nil, the new keys are in force).
 func TestWatchFileWarnsDroppedPrimary(t *testing.T) {

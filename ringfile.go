@@ -629,8 +629,12 @@ func warnSealingChange(old, st *ringState, now time.Time, file string) {
 			was, "if the removal was not meant (a rollback, a stale copy), put the key back: sessions not yet replaced open again")
 	}
 	if is := st.primaryAt(now); old.lookup(is.id) == nil {
+		fix := "add a key to every instance before it becomes the primary: schedule it with a promote_at they all reach later"
+		if !is.promoteAt.IsZero() {
+			fix = dueOnArrivalFix(now)
+		}
 		warn("cookiesession: key ring reload made a key seal at once that was not in the ring before: instances that do not hold it yet refuse the sessions it seals",
-			is, "add a key to every instance before it becomes the primary: schedule it with a promote_at they all reach later")
+			is, fix)
 	}
 	for _, k := range old.scheduled {
 		if now.Before(k.promoteAt) && st.lookup(k.id) == nil {
@@ -639,6 +643,17 @@ func warnSealingChange(old, st *ringState, now time.Time, file string) {
 		}
 	}
 	warnRemovedKeys(old, st, was, now, file)
+}
+
+// dueOnArrivalFix is the fix for a key whose promote_at had passed, by
+// this instance's clock (now), when the file brought it. The operator did
+// schedule it ahead: either the file took longer than that to arrive, or
+// this instance's clock runs ahead of the fleet's and it seals under the
+// key alone until the others reach promote_at. The fix names the clock
+// reading, which the log line's own time may not be (an injected clock).
+func dueOnArrivalFix(now time.Time) string {
+	return "its promote_at had already passed by this instance's clock (" + now.UTC().Format(time.RFC3339) +
+		") when the file arrived: if the fleet's clocks have not reached promote_at yet, this instance's clock runs ahead and it alone seals under the key until they do: synchronise its clock (NTP); otherwise the file arrived late: schedule the next promote_at further ahead, so that the file reaches every instance first"
 }
 
 // warnRemovedKeys logs the open-only keys in old but not in st that
