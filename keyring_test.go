@@ -1063,6 +1063,7 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 	const lineBreaks = `with its line breaks written as \n`
 	const quoted, escaped, encoded = "inside quotes that are part of the value", `with its quotes escaped as \"`, "encoded in base64: set it to the decoded JSON text"
 	const dotEnv = "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)"
+	const stray = "with a stray quote at its start or end, a quote opened and not closed or closed and not opened"
 	for _, row := range []struct{ name, value, want string }{
 		{"single quotes kept", "'" + string(ring) + "'", quoted},
 		{"double quotes kept", `"` + string(ring) + `"`, quoted},
@@ -1078,6 +1079,11 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"CRLF line ends", strings.ReplaceAll(pretty.String(), "\n", "\r\n"), ""},
 		{"YAML folded", strings.ReplaceAll(pretty.String(), "\n", " ") + "\n", ""},
 		{"trailing newline", string(ring) + "\n", ""},
+		{"a stray opening double quote", `"` + pretty.String(), stray + " (a .env file"},
+		{"a stray closing double quote and a newline", string(ring) + "\"\n", stray},
+		{"a stray opening single quote", "'" + string(ring), stray},
+		{"mismatched quotes", `"` + string(ring) + "'", stray},
+		{"a stray quote on a line of its own", "\"\n" + pretty.String(), stray},
 		{"a .env line", "COOKIESESSION_KEYS=" + string(ring) + "\n", dotEnv},
 		{"an exported .env line, quoted, CRLF", "export COOKIESESSION_KEYS='" + string(ring) + "'\r\n", dotEnv},
 		{"a .env line, double-quoted", `COOKIESESSION_KEYS="` + strings.ReplaceAll(string(ring), `"`, `\"`) + `"`, dotEnv},
@@ -1169,6 +1175,7 @@ func TestLoadKeyRingFileWrapped(t *testing.T) {
 		{"base64 (stringData)", wrapLines(encoded, 76), "encoded in base64: write the decoded JSON text (base64 -d)"},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: write the JSON text, decoded twice"},
 		{"a .env file", "COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): write the value alone to the ring file"},
+		{"a stray quote after the ring", string(ring) + "\"\n", "with a stray quote at its start or end, a quote opened and not closed or closed and not opened (an editor or a script that wrote the ring's text with a quote on one side): remove it, so that the file starts with { and ends with }"},
 		{"the ring, saved on Windows", strings.ReplaceAll(string(ring)+"\n", "\n", "\r\n"), ""},
 		{"the ring, no final newline", string(ring), ""},
 	} {
@@ -1224,6 +1231,7 @@ func TestParseKeyRingWrapped(t *testing.T) {
 		{"base64", wrapLines(encoded, 76), "encoded in base64: decode it and pass the JSON text (base64 -d; in Go, base64.StdEncoding.DecodeString)"},
 		{"base64url unpadded", base64.RawURLEncoding.EncodeToString(ring), "encoded in base64: decode it and pass the JSON text"},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: decode it twice and pass the JSON text (base64 -d | base64 -d)"},
+		{"a stray opening quote", `"` + string(ring), "with a stray quote at its start or end, a quote opened and not closed or closed and not opened: remove it, so that the text starts with { and ends with }"},
 		{"a .env line", "export COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): pass the value alone"},
 	} {
 		_, err := cookiesession.ParseKeyRing([]byte(row.text))

@@ -27,7 +27,8 @@ import (
 
 // LoadKeyRingEnv parses the ring from the COOKIESESSION_KEYS environment
 // variable, which holds the ring's JSON text. A value that looks like a
-// file's path instead, or that holds the ring's text quoted, escaped, in
+// file's path instead, or that holds the ring's text quoted (or with a
+// stray quote at one end), escaped, in
 // base64 (once or twice), as a whole .env line, as a string inside a
 // JSON document (a secret manager's response) or with its double quotes
 // removed (by a shell or systemd), is refused with an error that says so
@@ -124,6 +125,10 @@ var ringWrappings = []struct {
 		" (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {",
 		" (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text), so that the file starts with {",
 		" (a JSON string: jq without -r, aws --query without --output text, or a JSON encoder given the text writes one): pass the string's content (jq -r, --output text; in Go, json.Unmarshal into a string), so that the text starts with {"}},
+	{strayQuoteRing, "with a stray quote at its start or end, a quote opened and not closed or closed and not opened", [3]string{
+		" (a .env file, an Environment= line or a YAML value quoted on one side only keeps it as part of the value): remove it, so that the value starts with { and ends with }",
+		" (an editor or a script that wrote the ring's text with a quote on one side): remove it, so that the file starts with { and ends with }",
+		": remove it, so that the text starts with { and ends with }"}},
 	{unescapeRing, `with its quotes escaped as \"`, [3]string{
 		`: remove the backslashes (in a shell, ` + EnvKeys + `="$(cat ring.json)")`,
 		`: remove the backslashes`,
@@ -215,6 +220,27 @@ func unquoteRing(s string) []byte {
 		return []byte(text)
 	}
 	return []byte(s[1 : len(s)-1])
+}
+
+// strayQuoteRing returns s without a quote at its start or end that has
+// no match at the other end, or nil: a pair is unquoteRing's.
+func strayQuoteRing(s string) []byte {
+	if len(s) < 2 {
+		return nil
+	}
+	first, last := s[0], s[len(s)-1]
+	isQuote := func(c byte) bool { return c == '"' || c == '\'' }
+	switch {
+	case isQuote(first) && isQuote(last) && first == last:
+		return nil
+	case isQuote(first) && isQuote(last):
+		return []byte(s[1 : len(s)-1])
+	case isQuote(first):
+		return []byte(s[1:])
+	case isQuote(last):
+		return []byte(s[:len(s)-1])
+	}
+	return nil
 }
 
 // unassignRing returns the value of a .env line that sets EnvKeys,
