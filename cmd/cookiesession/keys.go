@@ -225,17 +225,28 @@ Make key ID (8 hex digits, see list) the primary of the ring in FILE now and
 rewrite FILE atomically. The former primary stays as an open-only key, so
 sessions it sealed keep working. Promote only a key every instance has.
 A note on stderr says when the key was the primary already (nothing
-changed) or another key is scheduled to take over from it later.
+changed), when it was scheduled to become the primary later (promote
+drops that schedule: a key added with -promote-in needs no promote), or
+another key is scheduled to take over from it later.
 `
 
 func cmdPromote(e *env, args []string) error {
 	var already bool
+	var scheduled time.Time
+	var promoted string
 	promote := func(ring *cookiesession.KeyRing, id uint32, _ string) error {
 		already = ring.Primary() == id
+		scheduled, promoted = pendingPromotion(ring, id, time.Now()), cookiesession.FormatKeyID(id)
 		return ring.Promote(id)
 	}
 	if err := changeKey(e, "promote", promoteUsage, args, promote); err != nil {
 		return err
+	}
+	if !scheduled.IsZero() {
+		// The schedule let the file reach every instance first: promote
+		// drops it, and a second operator may not know it was there.
+		fmt.Fprintf(e.stderr, "cookiesession promote: note: the key was scheduled to become the primary at %s; it is the primary now instead, on each instance as soon as it loads this file, and instances that have not loaded the ring that added it refuse the sessions it seals (unknown key id %s); if the schedule was meant, ship the ring as it was before this promote\n",
+			scheduled.UTC().Format(time.RFC3339), promoted)
 	}
 	if already {
 		// Most likely the old key's id was given for the new one's: the
@@ -243,6 +254,17 @@ func cmdPromote(e *env, args []string) error {
 		fmt.Fprintln(e.stderr, "cookiesession promote: note: the key was already the primary, so nothing changed; to rotate, promote the key that add printed (see list)")
 	}
 	return nil
+}
+
+// pendingPromotion returns key id's promote_at in ring if it is after now,
+// else the zero time.
+func pendingPromotion(ring *cookiesession.KeyRing, id uint32, now time.Time) time.Time {
+	for _, k := range ring.Keys() {
+		if k.ID == id && k.PromoteAt.After(now) {
+			return k.PromoteAt
+		}
+	}
+	return time.Time{}
 }
 
 const removeUsage = `usage: cookiesession remove -ring FILE -id ID
@@ -322,10 +344,8 @@ func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) (note st
 // seal under, and whose last sessions are live. A key scheduled to become
 // the primary later has never sealed, and gets none.
 func recentChangeNote(ring *cookiesession.KeyRing, id uint32, path string, now time.Time) string {
-	for _, k := range ring.Keys() {
-		if k.ID == id && k.PromoteAt.After(now) {
-			return ""
-		}
+	if !pendingPromotion(ring, id, now).IsZero() {
+		return ""
 	}
 	info, err := os.Stat(path)
 	if err != nil || now.Sub(info.ModTime()) >= recentPrimary {

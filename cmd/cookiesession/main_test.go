@@ -564,8 +564,12 @@ func TestPromoteNotesLaterSchedule(t *testing.T) {
 		t.Errorf("promote with a later schedule pending: exit %d, stderr %q", res.code, res.stderr)
 	}
 	other := strings.TrimSpace(mustCLI(t, "add", "-ring", path))
-	if res := cli(t, "", "promote", "-ring", path, "-id", later); strings.Contains(res.stderr, "note:") {
-		t.Errorf("promote of the scheduled key itself: %q, want no note", res.stderr)
+	// Promoting the scheduled key itself drops its schedule: said once, and
+	// without the note about later schedules, which names other keys.
+	dropped := "the key was scheduled to become the primary at "
+	if res := cli(t, "", "promote", "-ring", path, "-id", later); res.code != 0 || strings.Count(res.stderr, "note:") != 1 ||
+		!strings.Contains(res.stderr, dropped) || !strings.Contains(res.stderr, "unknown key id "+later) {
+		t.Errorf("promote of the scheduled key itself: exit %d, stderr %q, want one note that its schedule was dropped", res.code, res.stderr)
 	}
 	if res := cli(t, "", "promote", "-ring", path, "-id", other); strings.Contains(res.stderr, "note:") {
 		t.Errorf("promote with nothing scheduled: %q, want no note", res.stderr)
@@ -1964,5 +1968,31 @@ func TestHandEditedRingSyntaxPosition(t *testing.T) {
 				t.Errorf("%s, %v: exit %d, stderr %q; want exit 1 saying %q", row.name, args, res.code, res.stderr, row.want)
 			}
 		}
+	}
+}
+
+// TestPromoteOfScheduledKeyNotes: one operator schedules a key (add
+// -promote-in 1h, so that the file reaches every instance first); another,
+// following the runbook's step 3, promotes it at once. The schedule was
+// dropped without a word, and instances that had not loaded the add yet
+// refused every session the key sealed. promote still makes it the primary
+// now, and says that the schedule is gone, what that risks and the undo.
+func TestPromoteOfScheduledKeyNotes(t *testing.T) {
+	path := newRingFile(t)
+	scheduled := strings.TrimSpace(mustCLI(t, "add", "-ring", path, "-promote-in", "1h"))
+	at := *listJSON(t, path)[1].PromoteAt
+	res := cli(t, "", "promote", "-ring", path, "-id", scheduled)
+	for _, want := range []string{
+		"note: the key was scheduled to become the primary at " + at.Format(time.RFC3339) + "; it is the primary now instead",
+		"refuse the sessions it seals (unknown key id " + scheduled + ")",
+		"ship the ring as it was before this promote",
+	} {
+		if res.code != 0 || !strings.Contains(res.stderr, want) {
+			t.Errorf("promote of a scheduled key: exit %d, stderr %q; want exit 0 and %q", res.code, res.stderr, want)
+		}
+	}
+	keys := listJSON(t, path)
+	if primaryOf(t, keys) != scheduled || keys[1].PromoteAt != nil || keys[1].State != "primary" {
+		t.Errorf("after promote of the scheduled key: %+v, want it the primary with no promote_at", keys)
 	}
 }
