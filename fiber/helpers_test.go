@@ -270,13 +270,25 @@ func (b *syncBuffer) String() string {
 // request that fasthttp refuses to read.
 func serveRaw(t *testing.T, app *fiber.App) func(raw string) (status, body string) {
 	t.Helper()
+	exchange := serveRawResponse(t, app)
+	return func(raw string) (status, body string) {
+		t.Helper()
+		res, body := exchange(raw)
+		return res.Status, body
+	}
+}
+
+// serveRawResponse is serveRaw, with the whole response: its headers as
+// net/http reads them (names canonical, lines of one name together).
+func serveRawResponse(t *testing.T, app *fiber.App) func(raw string) (*http.Response, string) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
-	return func(raw string) (status, body string) {
+	return func(raw string) (*http.Response, string) {
 		t.Helper()
 		conn, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
@@ -295,7 +307,7 @@ func serveRaw(t *testing.T, app *fiber.App) func(raw string) (status, body strin
 		if err != nil {
 			t.Fatal(err)
 		}
-		return res.Status, string(b)
+		return res, string(b)
 	}
 }
 

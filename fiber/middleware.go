@@ -34,7 +34,11 @@
 // replaces the client's session. That line is sent as the handler set it;
 // where the Manager writes the cookie, its line replaces the handler's.
 // And a cookie whose Options.Domain the request's host (or
-// X-Forwarded-Host) is outside of, which browsers drop.
+// X-Forwarded-Host) is outside of, which browsers drop. Under
+// fiber.Config.DisableHeaderNormalizing, where fasthttp finds a header only
+// by the exact case of its name, those request headers, and the
+// response's Vary, Cache-Control and CDN cache fields, are read and
+// replaced in any case of their names.
 //
 // Several Managers can be stacked (an auth cookie and a preferences
 // cookie): each New(m) keeps its session under m, and Get(c, m) returns
@@ -379,12 +383,16 @@ func defaultErrorHandler(last *atomic.Int64) func(fiber.Ctx, error) error {
 func answerSaveFailed(c fiber.Ctx, err error, last *atomic.Int64) error {
 	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelError), "cookiesession: cannot save session (at error level once a minute, the others at debug)",
 		slog.String("error", err.Error()), slog.String("path", logText(c.Path())))
-	c.Response().Header.Del(fiber.HeaderLocation)
+	resp := &c.Response().Header
+	fold := c.App().Config().DisableHeaderNormalizing // names in any case: see foldAll
+	delLines(resp, fiber.HeaderLocation, fold)
+	delLines(resp, fiber.HeaderCacheControl, fold)
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	// A CDN obeys its own field in place of Cache-Control: one the
 	// handler set would let it keep the 500 for every user.
 	for _, field := range coreReads[2:] {
-		if len(c.Response().Header.Peek(field)) > 0 {
+		if len(responseLines(resp, field, fold)) > 0 {
+			delLines(resp, field, fold)
 			c.Set(field, "no-store")
 		}
 	}

@@ -1482,3 +1482,69 @@ func TestNotModifiedAndHead(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNamesInAnyCase checks the middleware under fiber's
+// DisableHeaderNormalizing, where fasthttp finds a header only by the exact
+// case of its name and keeps the names a proxy sends in lower case (as one
+// that speaks HTTP/2 to the browser does) and those a handler sets so. The
+// request's signs of HTTPS and of a cross-site fetch are read in any case,
+// and the response leaves with one Cache-Control, one Vary, and, for a
+// session that does not fit, no Location and no cache field but no-store:
+// not the handler's lower-case lines beside the middleware's.
+func TestHeaderNamesInAnyCase(t *testing.T) {
+	const proxied = "GET %s HTTP/1.1\r\nhost: example.com\r\nx-forwarded-proto: https\r\n%s\r\n"
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil))) // the default ErrorHandler's line
+	for _, tc := range []struct {
+		name, path, headers string
+		status              int
+		warning             string // "": no Warn line
+	}{
+		{"stored", "/store", "", http.StatusOK, ""},
+		{"cross-site fetch", "/store", "sec-fetch-site: cross-site\r\nsec-fetch-mode: cors\r\nsec-fetch-dest: empty\r\norigin: https://other.example\r\n", http.StatusOK, "a cross-site request that is not a top-level navigation"},
+		{"too large", "/big", "", http.StatusInternalServerError, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var logged syncBuffer
+			m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+			app := fiber.New(fiber.Config{DisableHeaderNormalizing: true})
+			app.Use(fibersession.New(m))
+			handler := func(value string) fiber.Handler {
+				return func(c fiber.Ctx) error {
+					c.Set("cache-control", "public, max-age=600")
+					c.Set("surrogate-control", "max-age=600")
+					c.Set("vary", "Accept-Language")
+					c.Set("location", "/next")
+					if err := fibersession.Get(c, m).Set("user", value); err != nil {
+						return err
+					}
+					return c.SendString("stored")
+				}
+			}
+			app.Get("/store", handler("ada"))
+			app.Get("/big", handler(strings.Repeat("b", 5000)))
+			res, _ := serveRawResponse(t, app)(fmt.Sprintf(proxied, tc.path, tc.headers))
+			header := res.Header
+			want := http.Header{"Cache-Control": {"no-store"}, "Surrogate-Control": {"no-store"}, "Vary": {"Accept-Language, Cookie"}, "Location": {"/next"}}
+			if tc.status == http.StatusInternalServerError {
+				want = http.Header{"Cache-Control": {"no-store"}, "Surrogate-Control": {"no-store"}}
+			}
+			got := http.Header{}
+			for key := range want {
+				if v := header.Values(key); v != nil {
+					got[key] = v
+				}
+			}
+			if res.StatusCode != tc.status || (tc.status == http.StatusOK) != (len(header.Values("Set-Cookie")) == 1) || header.Get("Location") != want.Get("Location") {
+				t.Errorf("status %d, Set-Cookie %q, Location %q; want %d", res.StatusCode, header.Values("Set-Cookie"), header.Values("Location"), tc.status)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("response headers (-want +got):\n%s", diff)
+			}
+			warns := logged.lines("level=WARN")
+			if tc.warning == "" && len(warns) != 0 || tc.warning != "" && (len(warns) != 1 || !strings.Contains(warns[0], tc.warning)) {
+				t.Errorf("Warn lines %q, want %q", warns, tc.warning)
+			}
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"iter"
 	"net/http"
 	"net/url"
 	"slices"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/seed-ff2808ae/cookiesession"
+	"github.com/valyala/fasthttp"
 )
 
 // The cookie transport between fasthttp and the core: the request's Cookie
@@ -121,7 +123,7 @@ func (st *scratch) fillRequest(c fiber.Ctx) {
 // and httpsHeaders. A Referer is cut to its
 // scheme and host, all the checks read of it, so that it repeats from page
 // to page.
-func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
+func (st *scratch) fillHTTPSSigns(c fiber.Ctx, fold bool) {
 	st.req.Host = reuse(&st.last[0], c.Request().URI().Host())
 	in := &c.Request().Header
 	if c.RequestCtx().IsTLS() || string(c.Request().URI().Scheme()) == "https" {
@@ -131,7 +133,12 @@ func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
 		if key == "User-Agent" && !mayBeLoopback(st.req.Host) {
 			continue // a copy per request, where users' browsers differ
 		}
-		values := in.PeekAll(key)
+		var values [][]byte
+		if fold {
+			values = foldAll(in.All(), key)
+		} else {
+			values = in.PeekAll(key)
+		}
 		switch {
 		case len(values) == 1 && key == "Referer":
 			st.values[1+i] = reuse(&st.last[1+i], origin(values[0]))
@@ -156,14 +163,14 @@ func (st *scratch) fillHTTPSSigns(c fiber.Ctx) {
 // same-origin), which fillHTTPSSigns gave st.req: fiber's CORS middleware
 // sets them on the fasthttp response, where the core would not see them,
 // and take a fetch whose answer allows credentials for one it does not.
-func (st *scratch) fillCORS(c fiber.Ctx) {
+func (st *scratch) fillCORS(c fiber.Ctx, fold bool) {
 	mode, site := st.req.Header["Sec-Fetch-Mode"], st.req.Header["Sec-Fetch-Site"]
 	if len(mode) != 1 || mode[0] != "cors" || len(site) != 1 || site[0] == "same-origin" {
 		return
 	}
 	resp := &c.Response().Header
 	for i, key := range corsHeaders {
-		values := resp.PeekAll(key)
+		values := responseLines(resp, key, fold)
 		switch len(values) {
 		case 0:
 			continue
@@ -241,8 +248,10 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 	h := st.header
 	clear(h) // an earlier Save's lines
 	resp := &c.Response().Header
+	config := c.App().Config()
+	fold := config.DisableHeaderNormalizing
 	for _, key := range coreReads {
-		for _, v := range resp.PeekAll(key) {
+		for _, v := range responseLines(resp, key, fold) {
 			if key == fiber.HeaderVary && string(v) == fiber.HeaderCookie {
 				continue // Get's own, which the core adds again
 			}
@@ -251,12 +260,12 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 	}
 	var err error
 	if final {
-		err = st.commit(c, m, names)
+		err = st.commit(c, m, names, fold)
 	} else {
 		err = m.SaveHeader(h, st.session)
 	}
 	if err == nil {
-		err = fitsReadBuffer(h[fiber.HeaderSetCookie], names, c.App().Config().ReadBufferSize)
+		err = fitsReadBuffer(h[fiber.HeaderSetCookie], names, config.ReadBufferSize)
 	}
 	if err != nil {
 		for _, name := range names {
@@ -270,7 +279,7 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 			// c.GetRespHeader), reads the first line of a header alone. On
 			// a second line, the cache middleware would not see Cookie in
 			// Vary, and would serve one user's page to the next.
-			resp.Del(key)
+			delLines(resp, key, fold)
 			resp.Add(key, strings.Join(values, ", "))
 			continue
 		}
@@ -299,7 +308,7 @@ func (st *scratch) save(c fiber.Ctx, m *cookiesession.Manager, names []string, f
 // lines again after an early Save), they are taken out of h and stay in
 // the response as set: copied back, they would be held to the read
 // buffer, and move.
-func (st *scratch) commit(c fiber.Ctx, m *cookiesession.Manager, names []string) error {
+func (st *scratch) commit(c fiber.Ctx, m *cookiesession.Manager, names []string, fold bool) error {
 	var theirs []string
 	for name, line := range c.Response().Header.Cookies() {
 		if slices.Contains(names, string(name)) {
@@ -310,8 +319,8 @@ func (st *scratch) commit(c fiber.Ctx, m *cookiesession.Manager, names []string)
 		st.header[fiber.HeaderSetCookie] = theirs
 	}
 	st.fillRequest(c)
-	st.fillHTTPSSigns(c)
-	st.fillCORS(c)
+	st.fillHTTPSSigns(c, fold)
+	st.fillCORS(c, fold)
 	err := m.CommitHeader(st.header, st.session, st.req)
 	st.clearRequest()
 	for _, key := range corsHeaders {
@@ -321,6 +330,56 @@ func (st *scratch) commit(c fiber.Ctx, m *cookiesession.Manager, names []string)
 		delete(st.header, fiber.HeaderSetCookie)
 	}
 	return err
+}
+
+// Under fiber.Config.DisableHeaderNormalizing, fasthttp finds a header by
+// the exact case of its name, and keeps each name as the client or the
+// handler wrote it: a proxy that speaks HTTP/2 to the browser passes its
+// names on in lower case (x-forwarded-proto, sec-fetch-site), and a
+// handler may set cache-control. Looked up by their canonical names alone,
+// such lines went unseen: the core took an https request for plain HTTP,
+// missed a cross-site fetch whose cookie browsers refuse, and the
+// handler's cache-control: public went out beside the save's
+// Cache-Control: no-store. With fold set, the headers the core reads
+// and rewrites are found, and replaced, in any case of their names.
+
+// foldAll returns the values of every line in all whose name is key in
+// any case of its letters.
+func foldAll(all iter.Seq2[[]byte, []byte], key string) [][]byte {
+	var values [][]byte
+	for name, value := range all {
+		if len(name) == len(key) && strings.EqualFold(string(name), key) {
+			values = append(values, value)
+		}
+	}
+	return values
+}
+
+// responseLines returns the response's lines of key, in any case of its
+// name if fold is set.
+func responseLines(resp *fasthttp.ResponseHeader, key string, fold bool) [][]byte {
+	if fold {
+		return foldAll(resp.All(), key)
+	}
+	return resp.PeekAll(key)
+}
+
+// delLines deletes the response's lines of key, in any case of its name
+// if fold is set.
+func delLines(resp *fasthttp.ResponseHeader, key string, fold bool) {
+	if !fold {
+		resp.Del(key)
+		return
+	}
+	var spellings []string
+	for name := range resp.All() {
+		if len(name) == len(key) && strings.EqualFold(string(name), key) && !slices.Contains(spellings, string(name)) {
+			spellings = append(spellings, string(name))
+		}
+	}
+	for _, name := range spellings {
+		resp.Del(name)
+	}
 }
 
 // headerRoom is what a request's line and its other headers are assumed
