@@ -476,6 +476,9 @@ func TestCookieAttributes(t *testing.T) {
 			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 0},
 		{"__Host- name", cookiesession.Options{Name: "__Host-sid"},
 			http.Cookie{Path: "/", Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode}, 86400},
+		// Left out, to each browser's own default (README, Options).
+		{"SameSite default mode", cookiesession.Options{SameSite: http.SameSiteDefaultMode},
+			http.Cookie{Path: "/", Secure: true, HttpOnly: true}, 86400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -487,6 +490,9 @@ func TestCookieAttributes(t *testing.T) {
 			checkAttributes(t, "issued", issued, tt.want, tt.age)
 			if tt.age == 0 && strings.Contains(resp.Header.Get("Set-Cookie"), "Max-Age") {
 				t.Errorf("browser-session cookie has Max-Age: %s", resp.Header.Get("Set-Cookie"))
+			}
+			if tt.want.SameSite == 0 && strings.Contains(resp.Header.Get("Set-Cookie"), "SameSite") {
+				t.Errorf("SameSite left to the browser, but the line has one: %s", resp.Header.Get("Set-Cookie"))
 			}
 			// The clearing cookie must carry the same scope, or the browser
 			// keeps the original.
