@@ -1083,6 +1083,36 @@ func TestTooLargeCustomErrorHandler(t *testing.T) {
 	}
 }
 
+// TestCustomErrorHandlerGetsHandlersHeaders checks the README's scs table:
+// a custom ErrorHandler gets the header map as the handler left it (its
+// Location, Cache-Control and other cookies), less a Set-Cookie line of
+// the session's name, since the client keeps its previous cookie, and
+// with Vary: Cookie; the default ErrorHandler cleans the rest.
+func TestCustomErrorHandlerGetsHandlersHeaders(t *testing.T) {
+	var seen http.Header
+	f := newFixture(t, cookiesession.Options{ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+		seen = w.Header().Clone()
+		http.Error(w, "session too big", http.StatusInternalServerError)
+	}})
+	f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark"})
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "handlers"})
+		mustSet(t, sessionOf(t, r), "big", strings.Repeat("x", 5000))
+		http.Redirect(w, r, "/next", http.StatusSeeOther)
+	})
+	want := http.Header{
+		"Cache-Control": {"public, max-age=600"},
+		"Set-Cookie":    {"theme=dark"},
+		"Location":      {"/next"},
+		"Content-Type":  {"text/html; charset=utf-8"}, // http.Redirect's, for a GET
+		"Vary":          {"Cookie"},
+	}
+	if diff := cmp.Diff(want, seen); diff != "" {
+		t.Errorf("the ErrorHandler's header map (-want +got):\n%s", diff)
+	}
+}
+
 // TestTooLargeAfterSave: Save succeeds, then the session grows too large
 // before the response is committed. The ErrorHandler's 500 must not carry
 // the line the first Save wrote: the client keeps its previous cookie.

@@ -616,3 +616,28 @@ func TestSCSSetDeadline(t *testing.T) {
 		}
 	})
 }
+
+// TestSCSIdleTimeout checks the README's scs table on IdleTimeout: under a
+// 20-minute window, a request at minute 9 does not re-issue the cookie,
+// so 11 minutes without requests then end the session; RefreshThreshold 1
+// re-issues it at minute 9, and at each request after it, as scs re-saves.
+func TestSCSIdleTimeout(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: 20 * time.Minute})
+	t0 := f.clock.Now()
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	runRefreshSteps(t, f, t0, []refreshStep{
+		{at: 9 * time.Minute, from: b},
+		{at: 20 * time.Minute, from: b, wantFresh: true},
+	})
+
+	f = newFixture(t, cookiesession.Options{IdleTimeout: 20 * time.Minute, RefreshThreshold: 1})
+	t0 = f.clock.Now()
+	b = newClientCookies()
+	f.serve(b, setString(t, "user", "alice"))
+	runRefreshSteps(t, f, t0, []refreshStep{
+		{at: 9 * time.Minute, from: b, wantCookie: true, wantExpires: 29 * time.Minute},
+		{at: 20 * time.Minute, from: b, wantCookie: true, wantExpires: 40 * time.Minute},
+		{at: 20*time.Minute + time.Second, from: b, wantCookie: true, wantExpires: 40*time.Minute + time.Second},
+	})
+}
