@@ -1057,6 +1057,7 @@ func TestExpressIdioms(t *testing.T) {
 			want  []string
 		}{{false, []string{"cart", "userId"}}, {true, []string{"userId"}}} {
 			f, b, id := cart(t)
+			f.clock.Advance(time.Minute)
 			got, newID := keys(t, f, f.serve(b, func(w http.ResponseWriter, r *http.Request) {
 				s := sessionOf(t, r)
 				if tc.clear {
@@ -1065,8 +1066,8 @@ func TestExpressIdioms(t *testing.T) {
 				s.Renew()
 				mustSet(t, s, "userId", "u1")
 			}))
-			if !slices.Equal(got, tc.want) || newID == id {
-				t.Errorf("Clear %v: keys %q, id %s (was %s); want %q and a new id", tc.clear, got, newID, id, tc.want)
+			if created := f.open(b.vals["session"]).Created; !slices.Equal(got, tc.want) || newID == id || !created.Equal(f.clock.Now().Truncate(time.Second)) {
+				t.Errorf("Clear %v: keys %q, id %s (was %s), created %v; want %q, a new id and created now", tc.clear, got, newID, id, created, tc.want)
 			}
 		}
 	})
@@ -1124,13 +1125,14 @@ func TestExpressIdioms(t *testing.T) {
 		// A value stored after Destroy starts a new session: a new id,
 		// none of the old values.
 		f, b, id := cart(t)
+		f.clock.Advance(time.Minute)
 		got, newID := keys(t, f, f.serve(b, func(w http.ResponseWriter, r *http.Request) {
 			s := sessionOf(t, r)
 			s.Destroy()
 			mustSet(t, s, "flash", "signed out")
 		}))
-		if !slices.Equal(got, []string{"flash"}) || newID == id {
-			t.Errorf("keys %q, id %s (was %s); want [flash] and a new id", got, newID, id)
+		if created := f.open(b.vals["session"]).Created; !slices.Equal(got, []string{"flash"}) || newID == id || !created.Equal(f.clock.Now().Truncate(time.Second)) {
+			t.Errorf("keys %q, id %s (was %s), created %v; want [flash], a new id and created now", got, newID, id, created)
 		}
 	})
 	t.Run("reload", func(t *testing.T) {
