@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/labstack/echo/v5"
@@ -352,4 +353,50 @@ func flashErrorHandler(c *echo.Context, err error) {
 func committed(c *echo.Context) bool {
 	r, err := echo.UnwrapResponse(c.Response())
 	return err == nil && r.Committed
+}
+
+// browserJar is a cookie jar for one host that a test can restart as a
+// browser does: a restart drops the cookies that had no Max-Age. Expiry is
+// left to the server, which refuses an expired token.
+type browserJar struct {
+	mu         sync.Mutex
+	cookies    map[string]string
+	persistent map[string]bool
+}
+
+func newBrowserJar() *browserJar {
+	return &browserJar{cookies: map[string]string{}, persistent: map[string]bool{}}
+}
+
+func (j *browserJar) SetCookies(_ *url.URL, cookies []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, ck := range cookies {
+		if ck.MaxAge < 0 {
+			delete(j.cookies, ck.Name)
+			continue
+		}
+		j.cookies[ck.Name], j.persistent[ck.Name] = ck.Value, ck.MaxAge > 0
+	}
+}
+
+func (j *browserJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []*http.Cookie
+	for name, value := range j.cookies {
+		out = append(out, &http.Cookie{Name: name, Value: value})
+	}
+	return out
+}
+
+// restart drops the browser-session cookies.
+func (j *browserJar) restart() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for name := range j.cookies {
+		if !j.persistent[name] {
+			delete(j.cookies, name)
+		}
+	}
 }

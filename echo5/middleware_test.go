@@ -734,3 +734,90 @@ func TestThreeChunksAndLateChange(t *testing.T) {
 		t.Errorf("the change after the flush was not logged; log:\n%s", logged.String())
 	}
 }
+
+// TestPollAndBrowserRestart runs a login with and without "remember me"
+// beside a preferences Manager, on the Managers' injected clock: a polling
+// route that calls SkipRefresh never slides the auth session's idle window
+// (the session ends 30 minutes after the last page, however often it is
+// polled, and the poll then returns its 401), a page does, the preferences
+// cookie goes out with the redirect after its POST and with the 422 a bad
+// one returns, and only the remembered login outlives a browser restart.
+func TestPollAndBrowserRestart(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	auth := managerWith(t, cookiesession.Options{Name: "auth", MaxAge: 2 * time.Hour, IdleTimeout: 30 * time.Minute,
+		MaxLifetime: 30 * 24 * time.Hour, Now: clock})
+	prefs := managerWith(t, cookiesession.Options{Name: "prefs", MaxAge: 90 * 24 * time.Hour, Now: clock})
+	e := echo.New()
+	e.Use(echosession.Middleware(auth), echosession.Middleware(prefs))
+	e.POST("/login", func(c *echo.Context) error {
+		s := auth.FromContext(c.Request().Context())
+		s.Renew()
+		lifetime := cookiesession.Lifetime{BrowserSession: true}
+		if c.FormValue("remember") == "on" {
+			lifetime = cookiesession.Lifetime{MaxAge: 30 * 24 * time.Hour, IdleTimeout: 7 * 24 * time.Hour}
+		}
+		if err := errors.Join(s.SetLifetime(lifetime), s.Set("user", c.FormValue("user"))); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/")
+	})
+	e.POST("/theme", func(c *echo.Context) error {
+		s := prefs.FromContext(c.Request().Context())
+		if theme := c.FormValue("theme"); theme != "dark" {
+			s.AddFlash("no theme " + theme)
+			return echo.NewHTTPError(http.StatusUnprocessableEntity, "no such theme")
+		}
+		if err := s.Set("theme", "dark"); err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/")
+	})
+	e.GET("/", func(c *echo.Context) error {
+		return c.String(http.StatusOK, "user="+auth.FromContext(c.Request().Context()).GetString("user")+
+			" theme="+prefs.FromContext(c.Request().Context()).GetString("theme"))
+	})
+	e.GET("/poll", func(c *echo.Context) error {
+		s := auth.FromContext(c.Request().Context())
+		s.SkipRefresh()
+		if s.GetString("user") == "" {
+			return echo.ErrUnauthorized
+		}
+		return c.JSON(http.StatusOK, map[string]string{"user": s.GetString("user")})
+	})
+	srv := newServer(t, e)
+	for _, remember := range []string{"", "on"} {
+		jar := newBrowserJar()
+		cl := newClient(t, srv)
+		cl.http.Jar = jar
+		cl.do(http.MethodPost, "/login?user=ada&remember="+remember)
+		if resp, _ := cl.do(http.MethodPost, "/theme?theme=neon"); resp.StatusCode != http.StatusUnprocessableEntity || !slices.Equal(setCookies(resp), []string{"prefs=kept"}) {
+			t.Fatalf("remember=%q: POST /theme, a bad one: %d, Set-Cookie %v; want 422 with the prefs cookie", remember, resp.StatusCode, setCookies(resp))
+		}
+		if resp, _ := cl.do(http.MethodPost, "/theme?theme=dark"); resp.StatusCode != http.StatusSeeOther || !slices.Equal(setCookies(resp), []string{"prefs=kept"}) {
+			t.Fatalf("remember=%q: POST /theme: %d, Set-Cookie %v; want the redirect with the prefs cookie", remember, resp.StatusCode, setCookies(resp))
+		}
+		for range 2 {
+			now = now.Add(14 * time.Minute)
+			if resp, body := cl.do(http.MethodGet, "/poll"); body != "{\"user\":\"ada\"}\n" || len(resp.Cookies()) != 0 {
+				t.Fatalf("remember=%q: poll: %q, Set-Cookie %q; want the user and no cookie", remember, body, resp.Header["Set-Cookie"])
+			}
+		}
+		if remember == "" {
+			now = now.Add(2 * time.Minute) // 30 minutes since the login: polls did not keep it
+			if resp, _ := cl.do(http.MethodGet, "/poll"); resp.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("poll 30 minutes after the last page: %d, want 401, the session ended", resp.StatusCode)
+			}
+			continue
+		}
+		// Remembered: the cookie outlives two browser restarts six days
+		// apart, since the page between them slid the 7-day window.
+		for range 2 {
+			jar.restart()
+			now = now.Add(6 * 24 * time.Hour)
+			if resp, body := cl.do(http.MethodGet, "/"); body != "user=ada theme=dark" || !slices.Equal(setCookies(resp), []string{"auth=kept"}) {
+				t.Fatalf("remembered login after a browser restart: %q, Set-Cookie %v; want the user, the window slid", body, setCookies(resp))
+			}
+		}
+	}
+}
