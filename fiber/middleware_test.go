@@ -833,15 +833,17 @@ func TestSaveBeforeEnd(t *testing.T) {
 
 // TestChangeAfterSaveWarns checks that a change the middleware can no
 // longer save, made from a goroutine the handler left running, is logged,
-// and that Save then reports it cannot write the cookie.
+// that a Get in a middleware above returns the session saved, and that
+// Save then reports it cannot write the cookie.
 func TestChangeAfterSaveWarns(t *testing.T) {
 	var logged bytes.Buffer
 	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
-	var kept *cookiesession.Session
+	var kept, above *cookiesession.Session
 	var saveAfter error
 	app := fiber.New()
 	app.Use(func(c fiber.Ctx) error {
 		err := c.Next()
+		above = fibersession.Get(c, m)
 		saveAfter = fibersession.Save(c, m) // the middleware below has returned
 		return err
 	})
@@ -852,6 +854,9 @@ func TestChangeAfterSaveWarns(t *testing.T) {
 	})
 	if r := do(t, app, http.MethodPost, "/login", newJar()); len(r.linesFor("session")) != 1 {
 		t.Fatalf("login: Set-Cookie %q", r.setCookie)
+	}
+	if above != kept {
+		t.Errorf("Get in a middleware above the save returned %p (user %q), want the saved session %p", above, above.GetString("user"), kept)
 	}
 	if strings.Contains(logged.String(), "after the response was committed") {
 		t.Fatalf("warned before any late change:\n%s", &logged)
