@@ -203,6 +203,35 @@ func TestSaveAfterCommit(t *testing.T) {
 	}
 }
 
+// TestByHandAroundNextLosesCookie keeps README's reason for
+// ginsession.Middleware true: with Load before c.Next() and Save after it,
+// without the middleware, gin has sent the headers by the time Save runs,
+// and the cookie is lost without a word: Save returns nil, the response
+// carries no Set-Cookie, and nothing is logged.
+func TestByHandAroundNextLosesCookie(t *testing.T) {
+	var logged strings.Builder
+	m := loggedManager(t, "/", &logged)
+	r := gin.New()
+	var saveErr error
+	r.Use(func(c *gin.Context) {
+		s, _ := m.Load(c.Request)
+		c.Set("session", s)
+		c.Next()
+		saveErr = m.Save(c.Writer, c.Request, s)
+	})
+	r.POST("/login", func(c *gin.Context) {
+		if err := c.MustGet("session").(*cookiesession.Session).Set("user", "ada"); err != nil {
+			t.Error(err)
+		}
+		c.String(http.StatusOK, "hello ada")
+	})
+	resp, body := newClient(t, newServer(t, r)).do(http.MethodPost, "/login")
+	if body != "hello ada" || resp.Header["Set-Cookie"] != nil || saveErr != nil || logged.Len() != 0 {
+		t.Errorf("Load, c.Next(), Save: %q, Set-Cookie %q, Save %v, log %q; want the answer, no cookie, nil and nothing logged, as README says",
+			body, resp.Header["Set-Cookie"], saveErr, logged.String())
+	}
+}
+
 // TestReadmeGin compiles the README's gin snippet against this module.
 func TestReadmeGin(t *testing.T) { compileReadmeBlock(t, "ginsession.Middleware(") }
 
