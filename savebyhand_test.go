@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -297,5 +299,46 @@ func TestSaveWithCanceledDerivedContext(t *testing.T) {
 	h.get(t, "/derived")
 	if got := h.user(t); got != "bob" {
 		t.Errorf("the client holds user %q, want bob", got)
+	}
+}
+
+// TestSaveThenServeContentError keeps README's net/http advice true: a
+// Save by hand, then an http.ServeContent or http.ServeFile that answers
+// an error (416, 404), loses the Cache-Control: no-store Save set, as
+// net/http deletes it since Go 1.23, and keeps the Set-Cookie. Under the
+// middleware the commit sets no-store again
+// (TestServeContentAnswersCarryTheCookie).
+func TestSaveThenServeContentError(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	modified := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		status int
+		serve  func(w http.ResponseWriter, r *http.Request)
+	}{
+		{"ServeContent, a range past the end", http.StatusRequestedRangeNotSatisfiable, func(w http.ResponseWriter, r *http.Request) {
+			r.Header.Set("Range", "bytes=100-200")
+			http.ServeContent(w, r, "a.txt", modified, strings.NewReader("0123456789"))
+		}},
+		{"ServeFile, a missing file", http.StatusNotFound, func(w http.ResponseWriter, r *http.Request) {
+			http.ServeFile(w, r, filepath.Join(t.TempDir(), "missing.txt"))
+		}},
+	} {
+		rec := httptest.NewRecorder()
+		r := httptest.NewRequest(http.MethodGet, "https://example.com/a.txt", nil)
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		if err := f.m.Save(rec, r, s); err != nil {
+			t.Fatal(err)
+		}
+		if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+			t.Fatalf("%s: Save set Cache-Control %q, want no-store", tc.name, got)
+		}
+		tc.serve(rec, r)
+		resp := rec.Result()
+		if resp.StatusCode != tc.status || len(resp.Header.Values("Set-Cookie")) != 1 || resp.Header.Values("Cache-Control") != nil {
+			t.Errorf("%s: %d, Set-Cookie %q, Cache-Control %q; want %d with the cookie and no Cache-Control, as README says",
+				tc.name, resp.StatusCode, resp.Header.Values("Set-Cookie"), resp.Header.Values("Cache-Control"), tc.status)
+		}
 	}
 }
