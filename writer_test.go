@@ -110,6 +110,39 @@ func TestFlushNothingToFlushLogged(t *testing.T) {
 	}
 }
 
+// TestFlushThroughWrapperWithoutFlush checks README's "Wrappers": a writer
+// wrapper with neither Flush nor Unwrap (statusRecorder) leaves nothing to
+// flush on either side of the middleware. ResponseController's Flush
+// returns http.ErrNotSupported, nothing is flushed, and the cookie goes out
+// with the first write.
+func TestFlushThroughWrapperWithoutFlush(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	stream := func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", "ada")
+		if err := http.NewResponseController(w).Flush(); !errors.Is(err, http.ErrNotSupported) {
+			t.Errorf("%T: ResponseController.Flush = %v, want http.ErrNotSupported", w, err)
+		}
+		_, _ = io.WriteString(w, "event")
+	}
+	inside := func(w http.ResponseWriter, r *http.Request) { stream(&statusRecorder{ResponseWriter: w}, r) }
+	for name, serve := range map[string]func(*httptest.ResponseRecorder, *http.Request){
+		"outside": func(rec *httptest.ResponseRecorder, r *http.Request) {
+			f.m.Handler(http.HandlerFunc(stream)).ServeHTTP(&statusRecorder{ResponseWriter: rec}, r)
+		},
+		"inside": func(rec *httptest.ResponseRecorder, r *http.Request) {
+			f.m.Handler(http.HandlerFunc(inside)).ServeHTTP(rec, r)
+		},
+	} {
+		rec := httptest.NewRecorder()
+		serve(rec, httptest.NewRequest(http.MethodGet, "https://example.com/events", nil))
+		// Result holds the header as it stood at the first write.
+		if rec.Flushed || rec.Body.String() != "event" || ourCookies(t, rec.Result().Header, "session")["session"] == nil {
+			t.Errorf("statusRecorder %s the middleware: flushed %v, body %q, Set-Cookie %q; want no flush, the body and the cookie",
+				name, rec.Flushed, rec.Body, rec.Result().Header.Values("Set-Cookie"))
+		}
+	}
+}
+
 // TestSuperfluousWriteHeaderNamesHandler checks that a handler's second
 // status, a 1xx after the final one included, is reported as net/http
 // reports it, naming the handler's call, not the middleware's wrapper:
