@@ -543,6 +543,49 @@ func TestTwoYearsUnderTheBrowsersCap(t *testing.T) {
 	}
 }
 
+// TestLifetimePastBrowsersCutKept: a token an earlier release sealed
+// with a Lifetime that SetLifetime now refuses (2 years, no idle window)
+// still opens, and keeps that Lifetime through a change, until it ends.
+func TestLifetimePastBrowsersCutKept(t *testing.T) {
+	const years2 = 2 * 365 * day
+	f := newFixture(t, cookiesession.Options{MaxLifetime: years2})
+	long := cookiesession.Lifetime{MaxAge: years2}
+	rec := cookiesession.Record{Lifetime: long}
+	if err := rec.Values.Set("user", "ada"); err != nil {
+		t.Fatal(err)
+	}
+	token, err := f.m.Codec().SealAt(&rec, f.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := f.clock.Now()
+	b := newClientCookies()
+	b.vals["session"] = token
+	f.advanceTo(start, day)
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if s.GetString("user") != "ada" || s.Lifetime() != long {
+			t.Errorf("day 1: user %q, Lifetime %+v; want ada, %+v", s.GetString("user"), s.Lifetime(), long)
+		}
+		mustSet(t, s, "theme", "dark")
+	})
+	if got := f.open(b.vals["session"]); got.Lifetime != long || got.Values.Len() != 2 {
+		t.Errorf("after a change: Lifetime %+v, %d values; want %+v and 2", got.Lifetime, got.Values.Len(), long)
+	}
+	var user string
+	read := func(w http.ResponseWriter, r *http.Request) {
+		user = cookiesession.FromContext(r.Context()).GetString("user")
+	}
+	f.advanceTo(start, years2-day)
+	if f.serve(b, read); user != "ada" {
+		t.Errorf("day 729: user %q, want ada", user)
+	}
+	f.advanceTo(start, years2)
+	if f.serve(b, read); user != "" {
+		t.Errorf("day 730: user %q, want the session ended", user)
+	}
+}
+
 // TestSetLifetimeRefusesMaxAgeBrowsersCut: a "remember me for 2 years"
 // Lifetime without an idle window wrote Max-Age 63072000, which browsers
 // cut to 400 days without a word. SetLifetime refuses a persistent
