@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,102 @@ func TestReadmeQuickStartCompiles(t *testing.T) {
 	out, err := exec.Command("go", "vet", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("README quick start does not compile: %v\n%s", err, out)
+	}
+}
+
+// TestReadmeSessionsInPracticeSnippets runs the code of README's
+// "Sessions in practice": the remember-me login writes a 7-day Max-Age
+// when the box is ticked and a browser-session cookie when not, and
+// unwrapTo finds, under the middleware's writer, an interface that writer
+// lacks, whose assertion without ok panics naming the writer and the
+// method.
+func TestReadmeSessionsInPracticeSnippets(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	remember := goBlockWith(string(readme), "MaxLifetime: 30 * 24 * time.Hour, // the longest")
+	setup, login, ok := strings.Cut(remember, "// in the login handler, after Renew:")
+	unwrapTo := goBlockWith(string(readme), "func unwrapTo[T any]")
+	if !ok || unwrapTo == "" {
+		t.Fatal("README.md has no remember-me block split by its login comment, or no unwrapTo block")
+	}
+	program := fmt.Sprintf(`package main
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+%s
+
+type settingser interface{ Settings() string }
+
+type h3Writer struct{ http.ResponseWriter }
+
+func (h3Writer) Settings() string { return "found" }
+
+func main() {
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		panic(err)
+	}
+	ring, err := cookiesession.NewKeyRing(key)
+	if err != nil {
+		panic(err)
+	}
+%s
+	app := sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Renew()
+		var err error
+		if err := s.Set("user", "ada"); err != nil {
+			panic(err)
+		}
+%s
+		if err != nil {
+			panic(err)
+		}
+	}))
+	for _, box := range []string{"on", ""} {
+		rec := httptest.NewRecorder()
+		app.ServeHTTP(rec, httptest.NewRequest("POST", "https://example.com/login?remember="+box, nil))
+		c := rec.Result().Cookies()
+		if len(c) != 1 {
+			panic(fmt.Sprint(c))
+		}
+		fmt.Printf("remember=%%q: 7 days %%v, no Max-Age %%v\n", box, c[0].MaxAge == 604799 || c[0].MaxAge == 604800,
+			c[0].MaxAge == 0 && !strings.Contains(rec.Result().Header.Get("Set-Cookie"), "Max-Age"))
+	}
+
+	sessions.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		found, ok := unwrapTo[settingser](w)
+		fmt.Println("unwrapTo:", ok && found.Settings() == "found")
+		defer func() { fmt.Println("assertion:", recover()) }()
+		_ = w.(settingser)
+	})).ServeHTTP(h3Writer{httptest.NewRecorder()}, httptest.NewRequest("GET", "https://example.com/", nil))
+}
+`, unwrapTo, setup, login)
+	path := filepath.Join(t.TempDir(), "main.go")
+	if err := os.WriteFile(path, []byte(program), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("go", "run", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("README's snippets do not run: %v\n%s\n%s", err, out, program)
+	}
+	want := `remember="on": 7 days true, no Max-Age false
+remember="": 7 days false, no Max-Age true
+unwrapTo: true
+assertion: interface conversion: *cookiesession.responseWriter is not main.settingser: missing method Settings
+`
+	if string(out) != want {
+		t.Errorf("README's snippets printed\n%s\nwant\n%s", out, want)
 	}
 }
 
