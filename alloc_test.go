@@ -6,6 +6,7 @@
 package cookiesession_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -255,5 +256,37 @@ func TestCarryAllocations(t *testing.T) {
 		if with, without := allocs[name+"true"], allocs[name+"false"]; with > without {
 			t.Errorf("a request with %s cookie of the Manager's: %v allocations with a Carry entry, %v without; want no more", name, with, without)
 		}
+	}
+}
+
+// TestUnsavedWatchAllocations bounds what README's "Saving by hand" says
+// watching a Load for an unsaved change costs under net/http's Server: six
+// small allocations per Load over the one it makes elsewhere, and one more
+// as the request's context ends. Each request has a context of its own,
+// so each Load here gets a new one; the context's own allocations are
+// measured apart and taken off (its cancel allocates nothing).
+func TestUnsavedWatchAllocations(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	req := newClientCookies().request("/")
+	served := context.WithValue(context.Background(), http.ServerContextKey, &http.Server{})
+	ctxOnly := testing.AllocsPerRun(200, func() {
+		ctx, cancel := context.WithCancel(served)
+		_ = req.WithContext(ctx)
+		cancel()
+	})
+	var cancels []context.CancelFunc
+	load := testing.AllocsPerRun(200, func() {
+		ctx, cancel := context.WithCancel(served)
+		cancels = append(cancels[:0], cancel) // ended below, not in the count
+		f.m.Load(req.WithContext(ctx))
+	}) - ctxOnly
+	ended := testing.AllocsPerRun(200, func() {
+		ctx, cancel := context.WithCancel(served)
+		f.m.Load(req.WithContext(ctx))
+		cancel()
+	}) - ctxOnly
+	plain := testing.AllocsPerRun(200, func() { f.m.Load(req) })
+	if plain > 1 || load > 7 || ended > 8 {
+		t.Errorf("Load: %v allocations unwatched, %v watched, %v with the request's end; want at most 1, 7 and 8", plain, load, ended)
 	}
 }
