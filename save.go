@@ -32,8 +32,10 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // and after that Save returns ErrHeadersWritten, whatever wraps w, for the
 // middleware's session (which Load also returns there) and for one Load
 // made of a request without the middleware's context alike. Without
-// the middleware w cannot tell Save that the headers have gone: one called
-// after the first Write or WriteHeader returns nil, and the cookie is lost.
+// the middleware net/http's own w cannot tell Save that the headers have
+// gone: one called after the first Write or WriteHeader returns nil, and
+// the cookie is lost. A w that can (gin's and negroni's Written), or that
+// unwraps to one, makes such a Save return ErrHeadersWritten.
 // Once net/http's Server has ended r's context (the handler returned, or
 // the client went away), Save returns an error matching both
 // ErrHeadersWritten and context.Canceled, and touches neither w nor the
@@ -59,6 +61,9 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		if err := requestEnded(r.Context()); err != nil {
 			return err // before w: net/http may be reusing it
 		}
+	}
+	if s.req == nil && headersSent(w) {
+		return fmt.Errorf("%w: the response writer (%T) reports that it has sent the headers, so a cookie set now never reaches the client; nothing was written: call Save before the handler writes the body (in gin, before c.Next() returns, or use the cookiesession/gin middleware)", ErrHeadersWritten, w)
 	}
 	if r != nil {
 		if own := m.FromContext(r.Context()); own != nil && own != s {
@@ -127,6 +132,24 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 	s.log(ctx, slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended (the handler returned, or the client went away before the handler saved it); the client never got what it needed (logged once)",
 		slog.String("unsaved", what), slog.String("path", path),
 		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body, and call Load once per request, passing that session on; or serve with Manager.Handler, which saves by itself"))
+}
+
+// headersSent reports whether w, or a writer it wraps, says it has sent
+// the response's headers: gin's and negroni's writers have a Written
+// method, and answer through it before a Save after the handler's return
+// (gin's c.Next()) could add a cookie. net/http's own writer cannot say.
+func headersSent(w http.ResponseWriter) bool {
+	for range 16 { // a writer whose Unwrap returns itself ends the search
+		switch x := w.(type) {
+		case interface{ Written() bool }:
+			return x.Written()
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 // requestEnded returns an error matching ErrHeadersWritten and ctx's

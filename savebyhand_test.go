@@ -342,3 +342,63 @@ func TestSaveThenServeContentError(t *testing.T) {
 		}
 	}
 }
+
+// writtenWriter reports, like gin's and negroni's writers, whether it has
+// sent the headers.
+type writtenWriter struct {
+	http.ResponseWriter
+	written bool
+}
+
+func (w *writtenWriter) WriteHeader(code int) { w.written = true; w.ResponseWriter.WriteHeader(code) }
+func (w *writtenWriter) Write(b []byte) (int, error) {
+	w.written = true
+	return w.ResponseWriter.Write(b)
+}
+func (w *writtenWriter) Written() bool { return w.written }
+
+// unwrapOnly is a wrapper with Unwrap and nothing else.
+type unwrapOnly struct{ http.ResponseWriter }
+
+func (w unwrapOnly) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// TestSaveAfterWriterSentHeaders: a session from Load saved after the
+// handler wrote the body, through a writer that says it has sent the
+// headers (gin's, after c.Next(); negroni's), directly or under a wrapper
+// with Unwrap: Save returns an error matching ErrHeadersWritten that names
+// the writer and the fix, and writes nothing, where it returned nil for a
+// cookie that never reached the client. Before the body, Save writes.
+func TestSaveAfterWriterSentHeaders(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	for _, wrap := range []struct {
+		name string
+		w    func(http.ResponseWriter) http.ResponseWriter
+	}{
+		{"Written", func(w http.ResponseWriter) http.ResponseWriter { return w }},
+		{"Unwrap to Written", func(w http.ResponseWriter) http.ResponseWriter { return unwrapOnly{w} }},
+	} {
+		t.Run(wrap.name, func(t *testing.T) {
+			for _, late := range []bool{false, true} {
+				rec := httptest.NewRecorder()
+				inner := &writtenWriter{ResponseWriter: rec}
+				w := wrap.w(inner)
+				r := httptest.NewRequest("GET", "https://example.com/", nil)
+				s, _ := f.m.Load(r)
+				mustSet(t, s, "user", "ada")
+				if late {
+					_, _ = w.Write([]byte("hello"))
+				}
+				err := f.m.Save(w, r, s)
+				switch {
+				case !late && (err != nil || len(rec.Result().Cookies()) != 1):
+					t.Errorf("Save before the body: %v, cookies %v", err, rec.Result().Cookies())
+				case late && (!errors.Is(err, cookiesession.ErrHeadersWritten) || !strings.Contains(err.Error(), "*cookiesession_test.writtenWriter") && !strings.Contains(err.Error(), "unwrapOnly") ||
+					!strings.Contains(err.Error(), "before c.Next() returns")):
+					t.Errorf("Save after the body: %v, want ErrHeadersWritten naming the writer and the fix", err)
+				case late && inner.Header()["Set-Cookie"] != nil:
+					t.Errorf("Save after the body wrote %q", inner.Header()["Set-Cookie"])
+				}
+			}
+		})
+	}
+}
