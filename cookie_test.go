@@ -162,6 +162,48 @@ func TestBrokenChunks(t *testing.T) {
 	}
 }
 
+// TestEvictedChunk checks what README's "Cookies beside the session's"
+// says of a jar that evicts the session's cookies: without any of them the
+// request is a new visitor's, and nothing is logged; without one chunk of
+// three, the rest are refused at Debug and cleared, unless the one missing
+// is the first, whose absence leaves the rest in place
+// (TestLeftoverChunksKeepParallelLogin).
+func TestEvictedChunk(t *testing.T) {
+	for _, tc := range []struct {
+		evicted []string
+		refused bool
+		cleared []string
+	}{
+		{[]string{"session", "session.1", "session.2"}, false, nil},
+		{[]string{"session.2"}, true, []string{"session", "session.1"}},
+		{[]string{"session.1"}, true, []string{"session", "session.1", "session.2"}},
+		{[]string{"session"}, true, nil},
+	} {
+		f := newFixture(t, chunkOptions)
+		b := newClientCookies()
+		f.serve(b, setString(t, "user", strings.Repeat("c", 2000)))
+		if got := b.names(); len(got) != 3 {
+			t.Fatalf("the session is written as %v, want three chunks", got)
+		}
+		for _, name := range tc.evicted {
+			delete(b.vals, name)
+		}
+		var o observed
+		resp := f.serve(b, observe(t, &o, http.StatusOK))
+		if !o.isNew || o.len != 0 {
+			t.Errorf("%v evicted: session %+v, want a fresh one", tc.evicted, o)
+		}
+		requireCleared(t, resp.Header, tc.cleared...)
+		refused := f.log.lines("session cookie refused")
+		if len(refused) != map[bool]int{true: 1}[tc.refused] || tc.refused && !strings.Contains(refused[0], "level=DEBUG") {
+			t.Errorf("%v evicted: refusals logged %q, want one at Debug: %v", tc.evicted, refused, tc.refused)
+		}
+		if !tc.refused && f.log.String() != "" {
+			t.Errorf("%v evicted: logged %q, want nothing", tc.evicted, f.log)
+		}
+	}
+}
+
 // TestDestroyUnderCookieFlood checks a logout on a request that carries
 // more cookies than net/http reads (a sibling host flooded the jar): its
 // session cannot be seen, but the Destroy must still expire every chunk.
