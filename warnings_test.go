@@ -536,8 +536,8 @@ func TestHeaderSizeWarns(t *testing.T) {
 		if len(lines) != map[bool]int{true: 1, false: 0}[want] {
 			t.Fatalf("%d bytes of values, a header of %d bytes: %d warnings, want warned %v; log:\n%s", n, size, len(lines), want, f.log)
 		}
-		if want && !(strings.Contains(lines[0], fmt.Sprintf("at least %d bytes", size)) && strings.Contains(lines[0], "502") && strings.Contains(lines[0], "fix=")) {
-			t.Errorf("the warning does not give the size, the status and the fix: %s", lines[0])
+		if want && !(strings.Contains(lines[0], "level=WARN") && strings.Contains(lines[0], fmt.Sprintf("at least %d bytes", size)) && strings.Contains(lines[0], "502") && strings.Contains(lines[0], "fix=")) {
+			t.Errorf("the warning is not at Warn with the size, the status and the fix: %s", lines[0])
 		}
 	}
 	if !seen[true] || !seen[false] {
@@ -564,8 +564,8 @@ func TestHeaderSizeWarns(t *testing.T) {
 		if want := next > cookieMax; len(lines) != map[bool]int{true: 1, false: 0}[want] {
 			t.Fatalf("next Cookie line of %d bytes: %d warnings, want warned %v; log:\n%s", next, len(lines), want, f.log)
 		}
-		if len(lines) == 1 && !(strings.Contains(lines[0], fmt.Sprintf("about %d bytes", next)) && strings.Contains(lines[0], "400")) {
-			t.Errorf("the warning does not give the size and the status: %s", lines[0])
+		if len(lines) == 1 && !(strings.Contains(lines[0], "level=WARN") && strings.Contains(lines[0], fmt.Sprintf("about %d bytes", next)) && strings.Contains(lines[0], "400")) {
+			t.Errorf("the warning is not at Warn with the size and the status: %s", lines[0])
 		}
 	}
 	// A request whose Cookie line was already longer came through
@@ -870,7 +870,7 @@ func TestReadAfterCommitWarns(t *testing.T) {
 			}
 		}
 		lines := f.log.lines(msg)
-		if want := map[bool]int{true: 1}[tc.warn]; len(lines) != want || want == 1 && !strings.Contains(lines[0], "fix=") {
+		if want := map[bool]int{true: 1}[tc.warn]; len(lines) != want || want == 1 && !(strings.Contains(lines[0], "level=WARN") && strings.Contains(lines[0], "fix=")) {
 			t.Errorf("%s: %d warnings, want %d; log:\n%s", tc.what, len(lines), want, f.log)
 		}
 		// An access log that moved its read before the handler would add
