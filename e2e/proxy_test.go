@@ -323,6 +323,30 @@ const raisedNginx = `proxy_buffer_size 16k;
 		proxy_busy_buffers_size 32k;
 		large_client_header_buffers 4 16k;`
 
+// TestReadmeNginxLines keeps README's nginx block, the four lines it says
+// TestProxyHeaderLimits measured, the directives of raisedNginx.
+func TestReadmeNginxLines(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, block, found := strings.Cut(string(readme), "```nginx\n")
+	block, _, _ = strings.Cut(block, "```")
+	directives := func(text string) []string {
+		var out []string
+		for line := range strings.Lines(text) {
+			line, _, _ = strings.Cut(line, "#")
+			if line = strings.Join(strings.Fields(line), " "); line != "" {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	if got, want := directives(block), directives(raisedNginx); !found || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("README's nginx block has %q, want raisedNginx's %q", got, want)
+	}
+}
+
 // startNginx runs nginx in the foreground as a reverse proxy to backend
 // on a free loopback port, with the directives in extra and otherwise its
 // defaults. It returns the front's URL once a request through it is
