@@ -164,3 +164,66 @@ func TestReadmeServersHaveTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeSecuritySnippetsCompile keeps the fragments in README's
+// "Security model and limits" compiling: the Validate that refuses ended
+// sessions (ExampleOptions_validateLogout runs its logic) and the
+// ReverseProxy Rewrite that drops the session's cookies
+// (TestReverseProxyForwardsTheToken runs it), each inside the little
+// program it assumes.
+func TestReadmeSecuritySnippetsCompile(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for marker, program := range map[string]string{
+		"endedSessions.Contains": `package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+var endedSessions interface {
+	Contains(ctx context.Context, id string) bool
+}
+
+var _ = cookiesession.Options{
+%s}
+
+func main() {}
+`,
+		"pr.SetURL(upstream)": `package main
+
+import (
+	"net/http/httputil"
+	"net/url"
+	"slices"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+func proxyTo(sessions *cookiesession.Manager, upstream *url.URL) *httputil.ReverseProxy {
+%s	return proxy
+}
+
+func main() {}
+`,
+	} {
+		code := goBlockWith(string(readme), marker)
+		if code == "" {
+			t.Errorf("README.md has no ```go block with %q", marker)
+			continue
+		}
+		path := filepath.Join(t.TempDir(), "main.go")
+		if err := os.WriteFile(path, []byte(strings.Replace(program, "%s", code, 1)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("go", "vet", path).CombinedOutput(); err != nil {
+			t.Errorf("README's block with %q does not compile: %v\n%s", marker, err, out)
+		}
+	}
+}
