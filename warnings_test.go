@@ -578,6 +578,19 @@ func TestHeaderSizeWarns(t *testing.T) {
 		t.Errorf("a request that carried a longer Cookie line was logged: %s", lines[0])
 	}
 
+	// A session whose Set-Cookie lines take under 1 KB is not looked at:
+	// one that passes the limit with the jar's help goes unlogged.
+	f = newFixture(t, cookiesession.Options{})
+	b = newClientCookies()
+	b.vals["analytics"] = strings.Repeat("a", cookieMax-len("Cookie: analytics=")-100)
+	f.serve(b, store(10))
+	if next := cookieLine(b); next <= cookieMax {
+		t.Fatalf("the next Cookie line takes %d bytes, want over %d", next, cookieMax)
+	}
+	if lines := f.log.lines(warning); len(lines) != 0 {
+		t.Errorf("a session under 1 KB was logged: %s", lines[0])
+	}
+
 	// Once per Manager for each limit, with or without the middleware:
 	// each of these responses passes both.
 	f = newFixture(t, cookiesession.Options{MaxChunks: 4})
