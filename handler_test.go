@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -1081,6 +1082,11 @@ func TestTooLargeCustomErrorHandler(t *testing.T) {
 		strings.Contains(string(body), "HANDLER-BODY") {
 		t.Errorf("ErrorHandler got %v; response %d %q", got, resp.StatusCode, body)
 	}
+	// README (Operators, "Sessions too large"): one of your own is called
+	// in the default one's place, and nothing else is logged.
+	if f.log.String() != "" || f.m.Metrics().TooLarge != 1 {
+		t.Errorf("with an ErrorHandler of its own: too_large %d, log:\n%s; want 1 and nothing logged", f.m.Metrics().TooLarge, f.log)
+	}
 }
 
 // TestCustomErrorHandlerGetsHandlersHeaders checks the README's scs table:
@@ -1940,14 +1946,18 @@ func TestNewNamesABadDomain(t *testing.T) {
 // that does not fit says what to do about it.
 func TestTooLargeLogHasFix(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
-	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+	rec := httptest.NewRecorder()
+	f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_ = cookiesession.FromContext(r.Context()).Set("note", strings.Repeat("x", 5000))
-	})
-	if resp.StatusCode != http.StatusInternalServerError {
-		t.Fatalf("status %d", resp.StatusCode)
+	})).ServeHTTP(rec, newClientCookies().request("/account/notes"))
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d", rec.Code)
 	}
-	if lines := f.log.lines("cannot save session"); len(lines) != 1 || !strings.Contains(lines[0], "Options.MaxChunks (now 1, of cookies up to 4096 bytes)") {
-		t.Errorf("log:\n%s", f.log)
+	// README (Operators): logged with its size, its path and the fix.
+	lines := f.log.lines("cannot save session")
+	if len(lines) != 1 || !strings.Contains(lines[0], "Options.MaxChunks (now 1, of cookies up to 4096 bytes)") ||
+		!regexp.MustCompile(`token of \d+ bytes exceeds the limit of \d+`).MatchString(lines[0]) || !strings.Contains(lines[0], "path=/account/notes") {
+		t.Errorf("want one line with the size, the path and the fix; log:\n%s", f.log)
 	}
 }
 

@@ -1425,6 +1425,16 @@ func TestReloadStatus(t *testing.T) {
 	if st := managerOn(t, ringOf(t, keyA), time.Now).Metrics().Reload; st != (cookiesession.ReloadStatus{}) {
 		t.Errorf("a ring never loaded from a file has reload status %+v, want the zero one", st)
 	}
+	// README (Operators): a ring from COOKIESESSION_KEYS never reloads,
+	// and /debug/vars says "reload": {"failures": 0}.
+	t.Setenv(cookiesession.EnvKeys, string(marshalRing(t, ringOf(t, keyA))))
+	envRing, err := cookiesession.LoadKeyRingEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := managerOn(t, envRing, time.Now).Var().String(); !strings.Contains(v, `"reload":{"failures":0}`) {
+		t.Errorf("a ring from %s: Var %s, want \"reload\":{\"failures\":0}", cookiesession.EnvKeys, v)
+	}
 	path := filepath.Join(t.TempDir(), "keys.json")
 	writeFileAtomic(t, path, marshalRing(t, ringOf(t, keyA)), fixedNow)
 	ring, err := cookiesession.LoadKeyRingFile(path)
@@ -2067,6 +2077,26 @@ func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 		for i, want := range step.warnings {
 			if !regexp.MustCompile(want + ".* file=" + regexp.QuoteMeta(path) + " fix=").MatchString(warnings[i]) {
 				t.Errorf("%s: warning %q, want it to match %q naming the file and the fix", step.name, warnings[i], want)
+			}
+		}
+		// README (Keys): Replace logs the same, with no file to name.
+		replaced := ringOf(t, a)
+		if err := replaced.Replace(step.from); err != nil {
+			t.Fatal(err)
+		}
+		replaced.SetClock(func() time.Time { return fixedNow })
+		before = len(logs.lines("level=WARN"))
+		if err := replaced.Replace(step.to); err != nil {
+			t.Fatalf("%s: Replace: %v", step.name, err)
+		}
+		warnings = logs.lines("level=WARN")[before:]
+		if len(warnings) != len(step.warnings) {
+			t.Errorf("%s: Replace logged %q, want %d warnings", step.name, warnings, len(step.warnings))
+			continue
+		}
+		for i, want := range step.warnings {
+			if !regexp.MustCompile(want+".* fix=").MatchString(warnings[i]) || strings.Contains(warnings[i], "file=") {
+				t.Errorf("%s: Replace's warning %q, want it to match %q, with the fix and no file", step.name, warnings[i], want)
 			}
 		}
 	}

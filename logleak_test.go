@@ -162,6 +162,20 @@ func TestSessionPrintsNoSecret(t *testing.T) {
 			t.Errorf("print %d shows the session's values, token or id: %.300s", i, out)
 		}
 	}
+	// README (Operators): fmt and slog's text handler print
+	// cookiesession.Session, slog's JSON handler {}.
+	for i, verb := range printVerbs {
+		if verb != "%T" && verb != "%p" && printed[i] != "cookiesession.Session" {
+			t.Errorf("fmt %s printed %q, want cookiesession.Session", verb, printed[i])
+		}
+	}
+	text, js := printed[len(printVerbs)], printed[len(printVerbs)+1]
+	if !strings.Contains(text, "session=cookiesession.Session sessions=[cookiesession.Session]") {
+		t.Errorf("slog's text handler printed %q", text)
+	}
+	if !strings.Contains(js, `"session":{},"sessions":[{}]`) {
+		t.Errorf("slog's JSON handler printed %q", js)
+	}
 }
 
 // TestFloodLogsBounded sends 50 requests to each route whose every request

@@ -136,6 +136,52 @@ func TestUnknownKeyWarns(t *testing.T) {
 	}
 }
 
+// TestClockSkewWarnsOncePerKeyID checks README's "Clocks apart": an
+// authentic token created more than 60 s ahead of this instance's clock
+// is logged at Warn once a minute per key id, with ahead_by, at Debug in
+// between, and its cookie is kept.
+func TestClockSkewWarnsOncePerKeyID(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	if err := f.ring.Add(keyForID(t, keyB)); err != nil {
+		t.Fatal(err)
+	}
+	read := observe(t, new(observed), http.StatusOK)
+	ahead := func(id uint32) {
+		t.Helper()
+		c := newClientCookies()
+		c.vals["session"] = sealWith(t, ringOf(t, id), "session", f.clock.Now().Add(2*time.Minute))
+		if resp := f.serve(c, read); len(resp.Header.Values("Set-Cookie")) != 0 {
+			t.Errorf("the cookie of key %08x from a clock ahead was answered with %q, want it kept", id, resp.Header.Values("Set-Cookie"))
+		}
+	}
+	levels := func() (warn, debug int) {
+		for _, line := range f.log.lines("created in the future") {
+			switch {
+			case strings.Contains(line, "level=WARN") && strings.Contains(line, "ahead_by=2m0s"):
+				warn++
+			case strings.Contains(line, "level=DEBUG"):
+				debug++
+			}
+		}
+		return warn, debug
+	}
+	for range 3 {
+		ahead(keyA)
+	}
+	ahead(keyB)
+	if warn, debug := levels(); warn != 2 || debug != 2 {
+		t.Errorf("three cookies from a clock ahead under one key id and one under another: %d Warn, %d Debug; want 2 and 2; log:\n%s", warn, debug, f.log)
+	}
+	f.clock.Advance(time.Minute)
+	ahead(keyA)
+	if warn, _ := levels(); warn != 3 {
+		t.Errorf("a minute later: %d Warn in all, want 3; log:\n%s", warn, f.log)
+	}
+	if n := f.m.Metrics().Refused["clock_skew"]; n != 5 {
+		t.Errorf("refused clock_skew %d, want 5", n)
+	}
+}
+
 // TestUnknownKeyKeepsCookie checks that a token under a key this instance
 // lacks is not cleared by a request that only reads, and is replaced by one
 // that stores something.

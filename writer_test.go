@@ -655,19 +655,21 @@ func TestHijackWithoutTheCookieWarns(t *testing.T) {
 			_, _ = brw.WriteString("\r\n")
 			_ = brw.Flush()
 		})))
-		req, err := http.NewRequest(http.MethodGet, srv.URL+"/ws", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Connection", "Upgrade")
-		req.Header.Set("Upgrade", "echo")
-		resp, err := srv.client(t).Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := len(resp.Cookies()) > 0; resp.StatusCode != http.StatusSwitchingProtocols || got != tt.cookie {
-			t.Errorf("%s: %s with Set-Cookie %q, want a cookie: %v", tt.name, resp.Status, resp.Header.Values("Set-Cookie"), tt.cookie)
+		for range 2 { // logged once per Manager
+			req, err := http.NewRequest(http.MethodGet, srv.URL+"/ws", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Connection", "Upgrade")
+			req.Header.Set("Upgrade", "echo")
+			resp, err := srv.client(t).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if got := len(resp.Cookies()) > 0; resp.StatusCode != http.StatusSwitchingProtocols || got != tt.cookie {
+				t.Errorf("%s: %s with Set-Cookie %q, want a cookie: %v", tt.name, resp.Status, resp.Header.Values("Set-Cookie"), tt.cookie)
+			}
 		}
 		lines := f.log.lines("at a Hijack")
 		if len(lines) != tt.warn {
@@ -676,6 +678,9 @@ func TestHijackWithoutTheCookieWarns(t *testing.T) {
 		for _, line := range lines {
 			if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "hijacker=github.com/seed-ff2808ae/cookiesession_test.TestHijackWithoutTheCookieWarns") {
 				t.Errorf("%s: the warning names no hijacker at Warn: %s", tt.name, line)
+			}
+			if !strings.Contains(line, "path=/ws") || !strings.Contains(line, "fix=") {
+				t.Errorf("%s: the warning names no path or no fix: %s", tt.name, line)
 			}
 		}
 	}
