@@ -68,7 +68,8 @@ func (lf *liveFleet) browser(t *testing.T, host string) (*http.Client, string) {
 }
 
 // liveApp answers by the last element of the path, whatever the prefix:
-// login (user, and pad bytes of filler), whoami, add (item), cart, logout.
+// login (user, pad bytes of filler, remember), whoami, add (item), cart,
+// logout.
 func liveApp(w http.ResponseWriter, r *http.Request) {
 	s := cookiesession.FromContext(r.Context())
 	if err := liveChange(s, r); err != nil {
@@ -85,7 +86,8 @@ func liveApp(w http.ResponseWriter, r *http.Request) {
 }
 
 // liveChange makes the change of liveApp's and rollingApp's paths: login
-// (user, and pad bytes of filler), add (item), logout.
+// (user, pad bytes of filler, and remember, a Lifetime's MaxAge), add
+// (item), logout.
 func liveChange(s *cookiesession.Session, r *http.Request) error {
 	q := r.URL.Query()
 	switch path.Base(r.URL.Path) {
@@ -94,6 +96,9 @@ func liveChange(s *cookiesession.Session, r *http.Request) error {
 		err := s.Set("user", q.Get("user"))
 		if n, _ := strconv.Atoi(q.Get("pad")); n > 0 && err == nil {
 			err = s.Set("pad", strings.Repeat("p", n))
+		}
+		if d, _ := time.ParseDuration(q.Get("remember")); d > 0 && err == nil {
+			err = s.SetLifetime(cookiesession.Lifetime{MaxAge: d})
 		}
 		return err
 	case "add":
@@ -322,6 +327,7 @@ func TestLiveLifetimeChange(t *testing.T) {
 		deployAt time.Duration // after the login, when the next request comes too
 		checkAt  time.Duration // after the login
 		signedIn bool
+		remember string // the session's own MaxAge, if any
 	}{
 		{name: "MaxAge lowered", old: cookiesession.Options{MaxAge: 24 * time.Hour},
 			new: cookiesession.Options{MaxAge: time.Hour}, deployAt: 30 * time.Minute, checkAt: 61 * time.Minute},
@@ -333,11 +339,14 @@ func TestLiveLifetimeChange(t *testing.T) {
 			new: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 30 * time.Minute}, deployAt: time.Hour, checkAt: 3 * time.Hour},
 		{name: "IdleTimeout raised", old: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 30 * time.Minute},
 			new: cookiesession.Options{MaxAge: 24 * time.Hour, IdleTimeout: 8 * time.Hour}, deployAt: 20 * time.Minute, checkAt: 3 * time.Hour, signedIn: true},
+		// A session that asked for 10 hours was cut to the 2-hour ceiling.
+		{name: "MaxLifetime raised", old: cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 2 * time.Hour},
+			new: cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 24 * time.Hour}, deployAt: 30 * time.Minute, checkAt: 3 * time.Hour, signedIn: true, remember: "10h"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			lf := newLiveFleet(t, tc.old)
 			c, base := lf.browser(t, "example.com")
-			get(t, c, base+"/login?user=alice")
+			get(t, c, base+"/login?user=alice&remember="+tc.remember)
 			lf.f.clock.Advance(tc.deployAt)
 			lf.deploy(tc.new)
 			if got := get(t, c, base+"/whoami"); got != "alice" {
