@@ -269,6 +269,17 @@ func TestRollingDeployment(t *testing.T) {
 			oldWarn: []string{"chunk cookie of the Manager's Name above MaxChunks"},
 			newWarn: []string{"pass a header limit of a proxy"},
 		},
+		// MaxChunks raised, the other way round: the new side does not
+		// open what the old one split over two cookies, keeps them for the
+		// old side, and warns with the fix; a login there writes the first
+		// cookie again, and the chunk above its MaxChunks stays.
+		{name: "MaxChunks lowered", old: cookiesession.Options{MaxChunks: 2}, new: cookiesession.Options{},
+			script:  []rollingStep{{'O', "login?user=alice&pad=5000"}, {'N', "whoami"}, {'O', "whoami"}, {'N', "whoami"}, {'N', "login?user=bob"}, {'O', "whoami"}, {'N', "whoami"}, {'N', "logout"}, {'N', "whoami"}},
+			want:    []string{"O alice/ session,session.1", "N / ", "O alice/ ", "N / ", "N bob/ session", "O bob/ ", "N bob/ ", "N / -session", "N / "},
+			left:    []string{"session.1"},
+			oldWarn: []string{"pass a header limit of a proxy", "chunk cookie its session does not use|cookie=session"},
+			newWarn: []string{"chunk cookie of the Manager's Name above MaxChunks|cookie=session.1|RetiredCookie{Name: \\\"session\\\", MaxChunks: 2}"},
+		},
 		// A session that no longer fits is refused, cleared and warned about.
 		{name: "MaxCookieSize lowered", old: cookiesession.Options{}, new: cookiesession.Options{MaxCookieSize: 2048},
 			script:  []rollingStep{{'O', "login?user=alice&pad=2500"}, {'N', "whoami"}, {'O', "whoami"}, {'N', "add?item=a"}, {'O', "whoami"}, {'N', "whoami"}, {'N', "logout"}, {'N', "whoami"}},
@@ -292,6 +303,9 @@ func TestRollingDeployment(t *testing.T) {
 		},
 		{name: "Partitioned off, retired", old: cookiesession.Options{Partitioned: true}, new: cookiesession.Options{Retired: []cookiesession.RetiredCookie{{Partitioned: true}}},
 			want: []string{"O alice/ session+P", "N alice/ ", "O alice/ ", "N alice/a -session+P,session", "O alice/a ", "O alice/ab session+P", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session,-session+P", "N / "},
+		},
+		{name: "HttpOnly off", old: cookiesession.Options{}, new: cookiesession.Options{DisableHttpOnly: true},
+			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session", "N / "},
 		},
 		// DisableSecure turned off (HTTPS rolled out), requests over TLS.
 		{name: "Secure on", old: cookiesession.Options{DisableSecure: true}, new: cookiesession.Options{},
