@@ -129,6 +129,13 @@ func TestUnknownKeyWarns(t *testing.T) {
 	if n := strings.Count(f.log.String(), "level=WARN"); n != 2 {
 		t.Errorf("%d Warn lines, want 2 (expired is Debug):\n%s", n, f.log)
 	}
+	// README (Operators, "An instance on a ring of its own"): the Warn
+	// names the key id and this instance's ring.
+	for _, line := range f.log.lines("level=WARN") {
+		if !strings.Contains(line, "session cookie refused") || !strings.Contains(line, "ring=cookiesession.KeyRing["+cookiesession.FormatKeyID(keyA)+"*:") {
+			t.Errorf("the Warn does not name this instance's ring: %s", line)
+		}
+	}
 	f.clock.Advance(time.Minute)
 	f.serve(unknown(0x0badcafe), read)
 	if n := strings.Count(f.log.String(), "key_id=0badcafe"); n != 2 {
