@@ -1,0 +1,290 @@
+package cookiesession
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// How a ring's text arrives wrapped (quoted, escaped, in base64, as a .env
+// line, inside a secret manager's JSON response, or a path where the text
+// belongs), recognised so that the error names the wrapping and its fix.
+
+// ringSource is where a ring's text came from, which decides the fix
+// ringWrapping gives.
+type ringSource int
+
+const (
+	fromEnv  ringSource = iota // LoadKeyRingEnv: a variable's value
+	fromFile                   // LoadKeyRingFile: a file's text
+	fromText                   // ParseKeyRing: bytes from a caller (an SDK, stdin)
+)
+
+// ringWrapping says how s, a ring's text from src, wraps a valid ring's
+// text, with the fix for that source, or returns "". The parser's own
+// error names only the first byte it refused. Only an unwrapping that
+// parses is named, and the text is never echoed.
+func ringWrapping(s string, src ringSource) string {
+	s = strings.TrimSpace(s)
+	for _, w := range ringWrappings {
+		inner := w.unwrap(s)
+		_, err := parseRingState(inner)
+		clear(inner)
+		if inner != nil && err == nil {
+			return w.what + w.fix[src]
+		}
+	}
+	if path := nestedRing(s); path != "" {
+		what := "as the value of " + path + " in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): "
+		switch src {
+		case fromFile:
+			return what + "write that value alone to the file (jq -r '" + path + "'; a Vault Agent template names the field, not the whole secret)"
+		case fromText:
+			return what + "pass that value alone (jq -r '" + path + "'; from an SDK, the response's field, such as GetSecretValue's SecretString, not the whole response)"
+		}
+		return what + "set the variable to that value alone (jq -r '" + path + "'; ECS and EKS secret references can name the key of a key/value secret)"
+	}
+	return ""
+}
+
+// ringWrappings are the ways ringWrapping tries, each with its fix for
+// each ringSource, which starts with ": " or " (".
+var ringWrappings = []struct {
+	unwrap func(string) []byte
+	what   string
+	fix    [3]string // by ringSource: a variable, a file, bytes passed
+}{
+	{unassignRing, "as a whole .env line (" + EnvKeys + "=..., perhaps after export)", [3]string{
+		": set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)",
+		": write the value alone to the ring file (an EnvironmentFile= or --env-file reads the .env line)",
+		": pass the value alone, without the name, the = and any quotes around it (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable)"}},
+	{unquoteRing, "inside quotes that are part of the value", [3]string{
+		" (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {",
+		" (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text), so that the file starts with {",
+		" (a JSON string: jq without -r, aws --query without --output text, or a JSON encoder given the text writes one): pass the string's content (jq -r, --output text; in Go, json.Unmarshal into a string), so that the text starts with {"}},
+	{strayQuoteRing, "with a stray quote at its start or end, a quote opened and not closed or closed and not opened", [3]string{
+		" (a .env file, an Environment= line or a YAML value quoted on one side only keeps it as part of the value): remove it, so that the value starts with { and ends with }",
+		" (an editor or a script that wrote the ring's text with a quote on one side): remove it, so that the file starts with { and ends with }",
+		": remove it, so that the text starts with { and ends with }"}},
+	{unescapeRing, `with its quotes escaped as \"`, [3]string{
+		`: remove the backslashes (in a shell, ` + EnvKeys + `="$(cat ring.json)")`,
+		`: remove the backslashes`,
+		`: remove the backslashes (the text was escaped once more than it was unescaped)`}},
+	{unescapeLineBreaks, `with its line breaks written as \n`, [3]string{
+		" (the text of a JSON or YAML string kept without its quotes: a SAM or CloudFormation template's single-quoted value, a CLI's JSON output): set it to the ring's text itself, without quotes around it, with real line breaks or on one line",
+		" (the text of a JSON or YAML string kept without its quotes): write the ring's text itself, with real line breaks or on one line",
+		" (the text of a JSON or YAML string kept without its quotes): pass the string's content, with real line breaks or on one line (jq -r; in Go, json.Unmarshal into a string)"}},
+	{requoteRing, "with every double quote removed", [3]string{
+		" (a shell removes them from a value not in single quotes, or from one in double quotes, where each \" ends the quoted part; systemd from an Environment= line): put the ring's text in single quotes (" + EnvKeys + "='{...}'), or set it from the file (" + EnvKeys + "=\"$(cat ring.json)\"; systemd: EnvironmentFile= with the ring on one line, or LoadCredential= and LoadKeyRingFile)",
+		" (a shell's echo or printf of the text not in single quotes): write the ring's text as it is (cookiesession keygen -out FILE, or the text in single quotes)",
+		" (a shell or a unit file removed them on the way): pass the ring's text as cookiesession keygen wrote it, quotes and all"}},
+	{unbase64Ring, "encoded in base64", [3]string{
+		": set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)",
+		": write the decoded JSON text (base64 -d); a Kubernetes Secret's data is decoded before it is mounted, so encode the ring once (or put it in stringData as it is)",
+		": decode it and pass the JSON text (base64 -d; in Go, base64.StdEncoding.DecodeString); a Kubernetes Secret's data read through its API (kubectl get secret -o jsonpath) is in base64"}},
+	{func(s string) []byte { return unbase64Ring(string(unbase64Ring(s))) }, "encoded in base64 twice", [3]string{
+		": set it to the JSON text, decoded twice; a Kubernetes Secret's data is decoded once before it reaches the environment, so encode the ring once (or use stringData)",
+		": write the JSON text, decoded twice (base64 -d | base64 -d); a Kubernetes Secret's data is decoded once before it is mounted, so encode the ring once (or put it in stringData as it is)",
+		": decode it twice and pass the JSON text (base64 -d | base64 -d); a ring stored encoded twice (a Kubernetes Secret's data encoded once more than it needs) is best stored encoded once"}},
+}
+
+// nestedRing returns the jq path of a member of the JSON object s whose
+// value is a ring (its text in a string, or the object itself), at most
+// three objects deep, or "". The names on that path are echoed; no value
+// is.
+func nestedRing(s string) string {
+	if !strings.HasPrefix(s, "{") {
+		return ""
+	}
+	var doc map[string]any
+	if json.Unmarshal([]byte(s), &doc) != nil {
+		return ""
+	}
+	return findRing(doc, "", 3)
+}
+
+func findRing(doc map[string]any, path string, depth int) string {
+	for _, name := range slices.Sorted(maps.Keys(doc)) {
+		at := jqMember(path, name)
+		switch v := doc[name].(type) {
+		case string:
+			if _, err := parseRingState([]byte(v)); err == nil {
+				return at
+			}
+		case map[string]any:
+			if text, err := json.Marshal(v); err == nil {
+				if _, err := parseRingState(text); err == nil {
+					return at
+				}
+			}
+			if depth > 1 {
+				if found := findRing(v, at, depth-1); found != "" {
+					return found
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// jqMember returns the jq path of the member name of the object at path.
+// A name that is not an identifier is quoted, the empty one too: ".a."
+// is no path, and "." is the whole document.
+func jqMember(path, name string) string {
+	plain := name != ""
+	for i, c := range name {
+		plain = plain && (c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || i > 0 && '0' <= c && c <= '9')
+	}
+	if plain {
+		return path + "." + name
+	}
+	if path == "" {
+		path = "."
+	}
+	// A name that holds the package's prefix would repeat it in the
+	// message (errors carry it once): its colon is escaped, as jq reads.
+	return path + "[" + strings.ReplaceAll(strconv.Quote(name), "cookiesession:", `cookiesession\u003a`) + "]"
+}
+
+// unquoteRing returns s without one pair of surrounding quotes, JSON
+// string escapes undone (a ring encoded as a JSON string), or nil.
+func unquoteRing(s string) []byte {
+	if len(s) < 2 || s[0] != s[len(s)-1] || s[0] != '"' && s[0] != '\'' {
+		return nil
+	}
+	var text string
+	if s[0] == '"' && json.Unmarshal([]byte(s), &text) == nil {
+		return []byte(text)
+	}
+	return []byte(s[1 : len(s)-1])
+}
+
+// strayQuoteRing returns s without a quote at its start or end that has
+// no match at the other end, or nil: a pair is unquoteRing's.
+func strayQuoteRing(s string) []byte {
+	if len(s) < 2 {
+		return nil
+	}
+	first, last := s[0], s[len(s)-1]
+	isQuote := func(c byte) bool { return c == '"' || c == '\'' }
+	switch {
+	case isQuote(first) && isQuote(last) && first == last:
+		return nil
+	case isQuote(first) && isQuote(last):
+		return []byte(s[1 : len(s)-1])
+	case isQuote(first):
+		return []byte(s[1:])
+	case isQuote(last):
+		return []byte(s[:len(s)-1])
+	}
+	return nil
+}
+
+// unassignRing returns the value of a .env line that sets EnvKeys,
+// unquoted, or nil.
+func unassignRing(s string) []byte {
+	value, ok := strings.CutPrefix(strings.TrimPrefix(s, "export "), EnvKeys+"=")
+	if !ok {
+		return nil
+	}
+	if inner := unquoteRing(value); inner != nil {
+		return inner
+	}
+	return []byte(value)
+}
+
+// unescapeRing returns s with \" made ", or nil if it has none.
+func unescapeRing(s string) []byte {
+	if !strings.Contains(s, `\"`) {
+		return nil
+	}
+	return []byte(strings.ReplaceAll(s, `\"`, `"`))
+}
+
+// unescapeLineBreaks returns s without one pair of surrounding quotes
+// (docker run --env-file keeps them), with a JSON or YAML string's escapes
+// of line breaks, tabs and quotes undone, or nil if s holds no \n. A
+// ring's text holds no other backslash.
+func unescapeLineBreaks(s string) []byte {
+	if !strings.Contains(s, `\n`) {
+		return nil
+	}
+	if len(s) > 1 && s[0] == s[len(s)-1] && (s[0] == '"' || s[0] == '\'') {
+		s = s[1 : len(s)-1]
+	}
+	return []byte(stringEscapes.Replace(s))
+}
+
+var stringEscapes = strings.NewReplacer(`\n`, "\n", `\r`, "\r", `\t`, "\t", `\"`, `"`)
+
+// requoteRing returns s, a ring's text with every double quote removed (by
+// a shell, or by systemd's Environment=), with quotes put back around each
+// member's name and each value but the version's, or nil if s holds a
+// quote or is no object. A value runs to the next comma, bracket, brace or
+// space, so a promote_at keeps its colons.
+func requoteRing(s string) []byte {
+	if strings.Contains(s, `"`) || !strings.HasPrefix(s, "{") {
+		return nil
+	}
+	var b strings.Builder
+	name, inValue := "", false
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case strings.IndexByte("{}[], \t\r\n", c) >= 0:
+			inValue = inValue && c != ',' && c != '{'
+			b.WriteByte(c)
+			i++
+			continue
+		case c == ':' && !inValue:
+			inValue = true
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		stop := "{}[],: \t\r\n"
+		if inValue {
+			stop = "{}[], \t\r\n"
+		}
+		end := i
+		for end < len(s) && strings.IndexByte(stop, s[end]) < 0 {
+			end++
+		}
+		word := s[i:end]
+		if inValue && name == "version" {
+			b.WriteString(word)
+		} else {
+			b.WriteString(strconv.Quote(word))
+		}
+		if !inValue {
+			name = word
+		}
+		i = end
+	}
+	return []byte(b.String())
+}
+
+// unbase64Ring decodes s, wrapped in lines or not, from any base64
+// alphabet, padded or not, or returns nil.
+func unbase64Ring(s string) []byte {
+	s = strings.Join(strings.Fields(s), "")
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if data, err := enc.DecodeString(s); err == nil {
+			return data
+		}
+	}
+	return nil
+}
+
+// looksLikePath reports whether s, which is not a key ring, is a file's
+// path: one line, not JSON, with a path separator or a .json name. A
+// secret in standard base64 may hold a slash, but it ends with '='.
+func looksLikePath(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s, "{}\"\n") || strings.HasSuffix(s, "=") {
+		return false
+	}
+	return strings.ContainsAny(s, `/\`) || strings.HasSuffix(strings.ToLower(s), ".json")
+}
