@@ -629,30 +629,3 @@ func logText(s string) string {
 	}
 	return s[:cut] + "... (" + strconv.Itoa(len(s)) + " bytes)"
 }
-
-// warnShadowed logs, once per Manager, a request that carried two cookies
-// of one of the session's names with different values, or whose session
-// opened only without a chunk cookie it carried. The browser holds such a
-// cookie for a parent domain or a longer path: set by a sibling host or a
-// network attacker (cookie tossing: it can sign the user in to the
-// attacker's session), or left by an earlier Domain or Path setting. The
-// first cookie of the name that opens is taken. A chunk alone is also
-// what parallel responses leave (FORMAT.md section 5, step 5), and the
-// line says so: the request cannot tell the two apart.
-func (m *Manager) warnShadowed(s *Session, r *http.Request) {
-	if m.shadowedLogged.Load() || m.shadowedLogged.Swap(true) {
-		return
-	}
-	fix := "if an earlier configuration of this Manager had another Path or Domain, list it in Options.Retired, which expires that cookie; otherwise name the cookie with the __Host- prefix (Options.Name \"__Host-session\"), which no other host and no plain-HTTP page can set, and give every app on the site its own cookie name"
-	if m.retiresOwn {
-		// Options.Retired lists a cookie of the session's name already.
-		fix = "Options.Retired lists an earlier cookie of the session's name, which responses that set the session's cookies expire: while instances of the earlier configuration still serve (a rolling deployment), they write it again, and this ends with the rollout; if it does not, the cookie was set for a Path or Domain that no entry names (a browser's developer tools show them: list it), or by another host (name the cookie with the __Host- prefix)"
-	}
-	msg := "cookiesession: the request carried two cookies of the session's name with different values: another host of the site, an earlier Domain or Path setting, or an attacker (cookie tossing) set one for a parent domain or a longer path; the first that opens is taken (logged once)"
-	if !s.shadowed {
-		// Only a chunk beside a session that opened without it: parallel
-		// responses leave one too, which the next session written expires.
-		msg = "cookiesession: the request carried a chunk cookie its session does not use: parallel responses leave one (a response that shrank the session landed after one that grew it), and the next session written expires it; if it stays, another host of the site, an earlier Domain or Path setting, or an attacker (cookie tossing) set it for a parent domain or a longer path; the session opened without it (logged once)"
-	}
-	s.log(r.Context(), slog.LevelWarn, msg, slog.String("cookie", m.opts.Name), slog.String("path", urlPath(r)), slog.String("fix", fix))
-}
