@@ -665,6 +665,29 @@ describe('the Cookie header, read as Go reads it', () => {
     ]);
   });
 
+  // README: a Headers built in Deno joins two appended cookie values with
+  // ", ", as the Fetch standard says; the session's cookie then runs into
+  // the value before or after it. Passed as an array of lines, they open.
+  it('reads cookie values joined with ", " as Go does, and opens them passed as lines', () => {
+    const options = { name: 'session', maxChunks: 3, maxCookieSize: 200 };
+    const sealed = (pad) => new SessionCookies(parseKeyRing(ring), options).seal({ values: fromWire([{ key: enc('pad'), type: 'string', hex: enc(pad) }]) }, at(NOW), 0)
+      .filter((l) => !l.includes('; Max-Age=0')).map((l) => l.split(';')[0]);
+    const [one] = sealed('x');
+    const chunks = sealed('x'.repeat(250));
+    assert.equal(chunks.length, 3);
+    const got = agree(options, [
+      ['another value, then the session', `csrf=c1, ${one}`, 'none'],
+      ['another value, then the chunks', `csrf=c1, ${chunks.join('; ')}`, 'invalid'],
+      ['the session, then another value', `${one}, csrf=c1`, 'invalid'],
+      ['each chunk a value of its own', chunks.join(', '), 'invalid'],
+      ['as lines: another value, then the session', ['csrf=c1', one], 'open'],
+      ['as lines: another value, then the chunks', ['csrf=c1', chunks.join('; ')], 'open'],
+      ['as lines: each chunk', chunks, 'open'],
+    ]);
+    assert.equal(got[1].reason, 'cookie session.2 present but chunk session missing');
+    assert.match(got[2].reason, /^bad encoding: /);
+  });
+
   // Step 5: a cookie tossed for a parent domain or a longer path comes
   // before the session's own. Sessions a and b fit one cookie, c takes
   // three; u is under a key the ring lacks, f was created an hour ahead,
