@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ResponseCookies } from '@edge-runtime/cookies';
 import { runInNewContext } from 'node:vm';
-import { Codec, GoTime, KeyRing, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
+import { Codec, GoTime, KeyRing, MIN_TOKEN_LEN, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
 import { repoRoot, ringText } from './helpers.js';
 
 const ring = parseKeyRing(ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]));
@@ -211,6 +211,14 @@ describe('Codec', () => {
     assert.notDeepEqual(codec.open(a, now).id, codec.open(b, now).id);
   });
 
+  it('MIN_TOKEN_LEN is the length of the shortest token: an empty session\'s', () => {
+    const token = new Codec(ring, { name: 'session' }).seal({}, now);
+    assert.equal(token.length, MIN_TOKEN_LEN);
+    assert.ok(new Codec(ring, { name: 'session', maxTokenLen: MIN_TOKEN_LEN }).open(token, now).values.size === 0);
+    assert.throws(() => new Codec(ring, { name: 'session', maxTokenLen: MIN_TOKEN_LEN - 1 }), RangeError);
+    assert.throws(() => new Codec(ring, { name: 'session' }).open(token.slice(0, -1), now), (e) => e.kind === 'invalid');
+  });
+
   it('refuses to seal what is too large or already expired', () => {
     const codec = new Codec(ring, { name: 'session', maxTokenLen: 200 });
     assert.throws(() => codec.seal({ values: new Values().set('x', 'y'.repeat(200)) }, now), (e) => e instanceof SessionError && e.kind === 'too_large');
@@ -290,6 +298,17 @@ describe('lifetimes of their own', () => {
     opened.lifetime = { maxAge: 7 * 86400 };
     assert.match(cookies.seal(opened, now)[0], /; Max-Age=604800;/, 'the record, after its copy was sealed');
     assert.match(cookies.seal({ ...opened, lifetime: { maxAge: 86400 }, expires: nowSec + 300n }, now)[0], /; Max-Age=300;/, 'a copy with a deadline of its own');
+    // README: a deadline copied by structuredClone is kept, as one the
+    // caller set; delete expires there. structuredClone makes a plain
+    // object of the Values, which seal refuses by name.
+    const source = cookies.open(cookies.seal({ values: new Values() }, now)[0], now);
+    const cloned = structuredClone(source);
+    cloned.lifetime = { maxAge: 30 * 86400 };
+    assert.throws(() => cookies.seal(cloned, now), { name: 'TypeError', message: /^cookiesession: record\.values must be a Values/ });
+    cloned.values = source.values;
+    assert.match(cookies.seal(cloned, now)[0], /; Max-Age=7200;/, 'a structuredClone copy keeps the deadline open gave');
+    delete cloned.expires;
+    assert.match(cookies.seal(cloned, now)[0], /; Max-Age=2592000;/, 'a structuredClone copy without expires');
   });
 
   it('knows the deadline of a copy after its record or another copy was sealed, and keeps one the caller set on the record', () => {
@@ -944,6 +963,29 @@ describe("the README's re-seal at the edge", () => {
       assert.match(line, /^s\.\d=;/);
       assert.doesNotMatch(line, /Max-Age|Expires/i);
     }
+  });
+
+  // README: append each line; set() in a loop, or the array in a Headers
+  // init, leaves one line. And Node's Headers, unlike Deno's, joins two
+  // appended cookie values with "; ", which open reads as two cookies.
+  it('loses lines with set() in a loop or the array in a Headers init, not with append()', () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3, maxCookieSize: 200 });
+    const lines = cookies.seal({ values: new Values().set('pad', 'x'.repeat(200)) }, now);
+    assert.equal(lines.length, 3, 'two chunks, and the third expired');
+    const appended = new Headers();
+    for (const line of lines) appended.append('Set-Cookie', line);
+    assert.deepEqual(appended.getSetCookie(), lines);
+    const set = new Headers();
+    for (const line of lines) set.set('Set-Cookie', line);
+    assert.deepEqual(set.getSetCookie(), [lines[2]]);
+    assert.deepEqual(new Headers({ 'Set-Cookie': lines }).getSetCookie(), [lines.join(',')], 'one broken line');
+
+    const request = new Headers();
+    request.append('Cookie', 'csrf=c1');
+    const sent = lines.slice(0, 2).map((line) => line.split(';')[0]).join('; ');
+    request.append('Cookie', sent);
+    assert.equal(request.get('Cookie'), `csrf=c1; ${sent}`);
+    assert.equal(cookies.open(request.get('Cookie'), now).values.get('pad'), 'x'.repeat(200));
   });
 
   it("keeps, in Node, the Set-Cookie lines another middleware wrote", () => {
