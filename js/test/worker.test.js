@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { build } from 'esbuild';
 import { Miniflare } from 'miniflare';
+import { parseKeyRing } from '../src/index.js';
 import { goInterop, jsDir, normal, repoRoot, ringText } from './helpers.js';
 
 const enc = (s) => Buffer.from(s).toString('hex');
@@ -88,6 +89,7 @@ describe('in workerd', () => {
     assert.equal(res.status, 200, JSON.stringify(body));
     assert.equal(body.has_buffer, false, 'the Worker runs without Node APIs');
     assert.equal(body.key_id, key.id);
+    assert.equal(body.fingerprint, await parseKeyRing(ring).fingerprint(key.id), "the key's fingerprint, from WebCrypto's SHA-256");
     assert.deepEqual(normal(body.values), normal([...stored].sort((a, b) => (a.key < b.key ? -1 : 1))));
   });
 

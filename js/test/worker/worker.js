@@ -21,7 +21,8 @@ function render([key, { type, value, bits }]) {
 
 export default {
   async fetch(request, env) {
-    const cookies = new SessionCookies(parseKeyRing(env.COOKIESESSION_KEYS), { name: env.COOKIE_NAME, maxChunks: 4 });
+    const ring = parseKeyRing(env.COOKIESESSION_KEYS);
+    const cookies = new SessionCookies(ring, { name: env.COOKIE_NAME, maxChunks: 4 });
     const now = new Date(Number(env.NOW) * 1000);
     const header = request.headers.get('Cookie');
     let record;
@@ -39,7 +40,7 @@ export default {
       delete record.expires; // a change recomputes the deadline, as in Go
       for (const line of cookies.seal(record, now, cookies.chunksSent(header))) headers.append('Set-Cookie', line);
     }
-    const body = { id: hex(record.id), key_id: record.keyId, lifetime: record.lifetime, has_buffer: typeof globalThis.Buffer !== 'undefined', values: record.values.entries().map(render) };
+    const body = { id: hex(record.id), key_id: record.keyId, fingerprint: await ring.fingerprint(record.keyId), lifetime: record.lifetime, has_buffer: typeof globalThis.Buffer !== 'undefined', values: record.values.entries().map(render) };
     return new Response(JSON.stringify(body), { headers });
   },
 };
