@@ -988,6 +988,33 @@ describe("the README's re-seal at the edge", () => {
     assert.equal(cookies.open(request.get('Cookie'), now).values.get('pad'), 'x'.repeat(200));
   });
 
+  // README's express snippet for a request that only reads the session,
+  // run with a response that records what express would be asked to do.
+  it('refreshes in express only when a refresh is due, and varies on Cookie either way', () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('A request that only reads the session still owes'));
+    const start = section.indexOf('```js\n') + 6;
+    const snippet = new Function('req', 'res', 'cookies', section.slice(start, section.indexOf('```', start)));
+    const cookies = new SessionCookies(ring, { name: 's', maxAge: 7200, idleTimeout: 1800 });
+    const sealedAt = new Date(Date.now() - 1000 * 1000); // past half of the idle window
+    const due = cookies.seal({ values: new Values().set('u', 'ann') }, sealedAt)[0].split(';')[0];
+    const fresh = cookies.seal({ values: new Values().set('u', 'ann') }, new Date())[0].split(';')[0];
+    const run = (cookie) => {
+      const calls = [];
+      const res = { append: (...a) => calls.push(['append', ...a]), set: (...a) => calls.push(['set', ...a]), vary: (...a) => calls.push(['vary', ...a]) };
+      snippet({ headers: cookie === undefined ? {} : { cookie } }, res, cookies);
+      return calls;
+    };
+    const refreshed = run(due);
+    assert.deepEqual(refreshed.map(([what, field]) => [what, field]), [['append', 'Set-Cookie'], ['set', 'Cache-Control'], ['vary', 'Cookie']]);
+    assert.equal(refreshed[1][2], 'no-store');
+    const [line] = refreshed[0][2];
+    assert.equal(cookies.open(line.split(';')[0]).values.get('u'), 'ann');
+    assert.ok(cookies.open(line.split(';')[0]).expires > cookies.open(due).expires, 'a new deadline');
+    assert.deepEqual(run(fresh), [['vary', 'Cookie']]);
+    assert.deepEqual(run(undefined), [['vary', 'Cookie']]);
+  });
+
   it("keeps, in Node, the Set-Cookie lines another middleware wrote", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const [, method] = /in Node, `res\.(\w+)\('Set-Cookie', lines\)`/.exec(readme);
