@@ -9,9 +9,10 @@ import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ResponseCookies } from '@edge-runtime/cookies';
+import { build } from 'esbuild';
 import { runInNewContext } from 'node:vm';
 import { Codec, GoTime, KeyRing, MIN_TOKEN_LEN, parseKeyRing, SessionCookies, SessionError, Values } from '../src/index.js';
-import { repoRoot, ringText } from './helpers.js';
+import { jsDir, repoRoot, ringText } from './helpers.js';
 
 const ring = parseKeyRing(ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]));
 const now = new Date(Date.UTC(2026, 0, 1));
@@ -1023,6 +1024,48 @@ describe("the README's re-seal at the edge", () => {
     const lines = new SessionCookies(ring, { name: 's', maxChunks: 2, maxCookieSize: 200 }).seal({}, now);
     res[method]('Set-Cookie', lines);
     assert.deepEqual(res.getHeader('Set-Cookie'), ['csrf=t0k3n; Path=/; Secure', ...lines], method);
+  });
+});
+
+// README's Next.js proxy, compiled from its TypeScript by esbuild as Next.js
+// would, against a next/server that records what the proxy answers.
+describe("the README's Next.js proxy", () => {
+  it('passes a session with a user_id on with x-user-id, and redirects the rest to /login', async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('In a Next.js proxy (`proxy.ts`'));
+    const start = section.indexOf('```ts\n') + 6;
+    const nextServer = `export const NextResponse = {
+      redirect: (url) => ({ redirect: String(url) }),
+      next: ({ request }) => ({ next: request.headers.get('x-user-id') }),
+    };`;
+    const bundle = await build({
+      stdin: { contents: section.slice(start, section.indexOf('```', start)), resolveDir: jsDir, loader: 'ts' },
+      alias: { cookiesession: join(jsDir, 'src', 'index.js') },
+      plugins: [{ name: 'next', setup: (b) => {
+        b.onResolve({ filter: /^next\/server$/ }, () => ({ path: 'next/server', namespace: 'next' }));
+        b.onLoad({ filter: /.*/, namespace: 'next' }, () => ({ contents: nextServer, loader: 'js' }));
+      } }],
+      bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'silent',
+    });
+    const keys = process.env.COOKIESESSION_KEYS;
+    process.env.COOKIESESSION_KEYS = ringText([{ id: 7, secret: new Uint8Array(32).fill(9) }]);
+    let proxy, config;
+    try {
+      ({ proxy, config } = await import(`data:text/javascript,${encodeURIComponent(bundle.outputFiles[0].text)}`));
+    } finally {
+      if (keys === undefined) delete process.env.COOKIESESSION_KEYS;
+      else process.env.COOKIESESSION_KEYS = keys;
+    }
+    assert.deepEqual(config, { matcher: '/account/:path*' });
+    const cookies = new SessionCookies(ring, { name: 'session' });
+    const cookie = (values) => cookies.seal({ values }, new Date())[0].split(';')[0];
+    const ask = (header) => proxy(new Request('https://example.com/account/a', { headers: header === null ? {} : { cookie: header } }));
+    assert.deepEqual(ask(cookie(new Values().set('user_id', 'u_8f3a2c'))), { next: 'u_8f3a2c' });
+    const login = { redirect: 'https://example.com/login' };
+    assert.deepEqual(ask(cookie(new Values().set('user_id', 42))), login, 'a user_id that is not a string');
+    assert.deepEqual(ask(cookie(new Values())), login, 'no user_id');
+    assert.deepEqual(ask(null), login, 'no cookie');
+    assert.deepEqual(ask(`${cookie(new Values().set('user_id', 'u_8f3a2c')).slice(0, -4)}AAAA`), login, 'tampered');
   });
 });
 
