@@ -25,7 +25,8 @@
 // refuses the second collector under the same one ("duplicate metrics
 // collector registration attempted"; MustRegister panics). Key ids are the 8 hex
 // digits cookiesession.FormatKeyID prints; promote_at is RFC 3339 in UTC,
-// or "" for none; fingerprint is the key's (cookiesession.KeyInfo), a
+// with a fraction of a second if the time has one, as /debug/vars and the
+// ring's file show it, or "" for none; fingerprint is the key's (cookiesession.KeyInfo), a
 // one-way digest of its secret. No secret is ever exported.
 //
 // During a rotation, opened_total for the old key id stops growing once no
@@ -120,7 +121,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	for _, k := range snap.Keys {
 		promoteAt := ""
 		if !k.PromoteAt.IsZero() {
-			promoteAt = k.PromoteAt.UTC().Format(time.RFC3339)
+			promoteAt = k.PromoteAt.UTC().Format(time.RFC3339Nano)
 		}
 		ch <- prometheus.MustNewConstMetric(c.keyInfo, prometheus.GaugeValue, 1,
 			cookiesession.FormatKeyID(k.ID), strconv.FormatBool(k.Primary), promoteAt, k.Fingerprint)

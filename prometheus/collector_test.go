@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -467,4 +468,155 @@ func mustRing(t *testing.T, k cookiesession.Key) *cookiesession.KeyRing {
 		t.Fatal(err)
 	}
 	return ring
+}
+
+// TestCollectorAgreesWithVar drives one Manager through opens under two
+// keys, each kind of refusal a test can cause here, a session too large, a
+// re-key and a dropped cookie, with a promotion scheduled at a fraction of
+// a second, and checks that the collector exports exactly what /debug/vars
+// shows for the same moment: every field, the same key ids, reasons and
+// promote_at, the same values, and no series beyond them.
+func TestCollectorAgreesWithVar(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ring.json")
+	text, err := mustRing(t, key(t, 0x0a)).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, h := server(t, ring, "sid")
+	_, token := request(t, h, "/set", "", "sid")
+	request(t, h, "/get", token, "sid")
+	request(t, h, "/get", token[:len(token)-4]+"AAAA", "sid")                 // auth_failed
+	request(t, h, "/get", "!"+strings.Repeat("A", 150), "sid")                // bad_encoding
+	request(t, h, "/get", sealFor(t, key(t, 0x0d), "sid", time.Now()), "sid") // unknown_key
+	request(t, h, "/get", sealFor(t, key(t, 0x0a), "sid", time.Now().Add(time.Hour)), "sid")
+	request(t, h, "/big", token, "sid") // too_large
+	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 250_000_000, time.UTC)
+	for _, err := range []error{ring.Add(key(t, 0x0b)), ring.AddScheduled(key(t, 0x0c), promoteAt), ring.Promote(0x0b)} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, moved := request(t, h, "/get", token, "sid") // re-keyed to 0000000b
+	request(t, h, "/get", moved, "sid")
+
+	var vars struct {
+		Opened        map[string]uint64 `json:"opened"`
+		Refused       map[string]uint64 `json:"refused"`
+		UnknownKeyIDs uint64            `json:"unknown_key_ids"`
+		Resealed      uint64            `json:"resealed"`
+		Written       uint64            `json:"written"`
+		Cleared       uint64            `json:"cleared"`
+		TooLarge      uint64            `json:"too_large"`
+		Carried       uint64            `json:"carried"`
+		Dropped       map[string]uint64 `json:"dropped"`
+		Primary       string            `json:"primary"`
+		Keys          []struct {
+			ID          string `json:"id"`
+			Primary     bool   `json:"primary"`
+			PromoteAt   string `json:"promote_at"`
+			Fingerprint string `json:"fingerprint"`
+		} `json:"keys"`
+		Reload struct {
+			LastSuccess time.Time `json:"last_success"`
+			Error       string    `json:"error"`
+			Failures    uint64    `json:"failures"`
+		} `json:"reload"`
+	}
+	dec := json.NewDecoder(strings.NewReader(m.Var().String()))
+	dec.DisallowUnknownFields() // a field /debug/vars gains needs a metric too
+	if err := dec.Decode(&vars); err != nil {
+		t.Fatalf("/debug/vars: %v\n%s", err, m.Var())
+	}
+	want := map[string]float64{}
+	add := func(name string, v float64, labels ...string) {
+		want["cookiesession_"+name+"{"+strings.Join(labels, ",")+"}"] = v
+	}
+	for id, n := range vars.Opened {
+		add("opened_total", float64(n), "key_id="+id)
+	}
+	for reason, n := range vars.Refused {
+		add("refused_total", float64(n), "reason="+reason)
+	}
+	for reason, n := range vars.Dropped {
+		add("dropped_total", float64(n), "reason="+reason)
+	}
+	add("unknown_key_ids", float64(vars.UnknownKeyIDs))
+	add("resealed_total", float64(vars.Resealed))
+	add("written_total", float64(vars.Written))
+	add("cleared_total", float64(vars.Cleared))
+	add("too_large_total", float64(vars.TooLarge))
+	add("carried_total", float64(vars.Carried))
+	primaries := 0
+	for _, k := range vars.Keys {
+		add("key_info", 1, "fingerprint="+k.Fingerprint, "key_id="+k.ID, "primary="+strconv.FormatBool(k.Primary), "promote_at="+k.PromoteAt)
+		if k.Primary {
+			primaries++
+			if k.ID != vars.Primary {
+				t.Errorf("/debug/vars: primary %s, but keys mark %s", vars.Primary, k.ID)
+			}
+		}
+	}
+	if primaries != 1 {
+		t.Errorf("/debug/vars: %d keys marked primary", primaries)
+	}
+	add("keyring_reload_failures_total", float64(vars.Reload.Failures))
+	add("keyring_last_reload_successful", map[bool]float64{true: 1, false: 0}[vars.Reload.Error == ""])
+	add("keyring_last_reload_success_timestamp_seconds", float64(vars.Reload.LastSuccess.UnixNano())/1e9)
+
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewCollector(m, ""))
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, metric := range f.GetMetric() {
+			var labels []string
+			for _, l := range metric.GetLabel() {
+				if l.GetName() != "cookie" {
+					labels = append(labels, l.GetName()+"="+l.GetValue())
+				}
+			}
+			got[f.GetName()+"{"+strings.Join(labels, ",")+"}"] = metric.GetCounter().GetValue() + metric.GetGauge().GetValue()
+		}
+	}
+	for series, v := range want {
+		if g, ok := got[series]; !ok {
+			t.Errorf("/debug/vars shows %s %v; Prometheus has no such series", series, v)
+		} else if g != v {
+			t.Errorf("%s: /debug/vars %v, Prometheus %v", series, v, g)
+		}
+	}
+	for series, g := range got {
+		if _, ok := want[series]; !ok {
+			t.Errorf("Prometheus exports %s %v, which /debug/vars does not show", series, g)
+		}
+	}
+	// The events above moved what they name, so the comparison is not of zeros.
+	if vars.Opened["0000000a"] != 3 || vars.Opened["0000000b"] != 1 || vars.Reload.LastSuccess.IsZero() || vars.Resealed != 1 || vars.TooLarge != 1 || vars.UnknownKeyIDs != 1 ||
+		vars.Refused["auth_failed"] != 1 || vars.Refused["bad_encoding"] != 1 || vars.Refused["unknown_key"] != 1 || vars.Refused["clock_skew"] != 1 {
+		t.Errorf("/debug/vars after the events: %s", m.Var())
+	}
+}
+
+// sealFor seals an empty session for cookie name under k alone, as of now.
+func sealFor(t *testing.T, k cookiesession.Key, name string, now time.Time) string {
+	t.Helper()
+	codec, err := cookiesession.NewCodec(mustRing(t, k), cookiesession.CodecOptions{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := codec.SealAt(&cookiesession.Record{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
 }
