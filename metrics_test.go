@@ -953,3 +953,105 @@ func TestSplitPrimaryShortRolloutQuiet(t *testing.T) {
 		t.Errorf("a split past the minute: logged %q, want one Warn", lines)
 	}
 }
+
+// TestMetricsEachEventMovesOnlyItsCounters serves one request of each kind
+// and checks the whole counter vector it moves: its own counters by one,
+// nothing else. A count under the wrong reason, or a second count, would
+// mislead an operator deciding from opened and resealed whether an old
+// key can go.
+func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
+	const a, b = "opened.1a2b3c4d", "opened.2b3c4d5e"
+	read := func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).Len() }
+	do := func(act func(*cookiesession.Session)) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) { act(sessionOf(t, r)) }
+	}
+	for _, tc := range []struct {
+		name    string
+		rotated bool                                                  // keyB promoted after the login
+		cookies func(f *fixture, login *clientCookies) *clientCookies // what the request carries
+		h       http.HandlerFunc
+		want    map[string]uint64
+	}{
+		{"read", false, nil, read, map[string]uint64{a: 1}},
+		{"change", false, nil, setString(t, "n", "1"), map[string]uint64{a: 1, "written": 1}},
+		{"destroy", false, nil, do((*cookiesession.Session).Destroy), map[string]uint64{a: 1, "cleared": 1}},
+		{"too large", false, nil, setString(t, "big", strings.Repeat("x", 5000)), map[string]uint64{a: 1, "too_large": 1}},
+		{"old key, read", true, nil, read, map[string]uint64{a: 1, "resealed": 1, "written": 1}},
+		{"old key, polling read", true, nil, do(func(s *cookiesession.Session) { s.SkipRefresh() }), map[string]uint64{a: 1, "resealed": 1, "written": 1}},
+		{"old key, change", true, nil, setString(t, "n", "1"), map[string]uint64{a: 1, "written": 1}},
+		{"old key, Renew", true, nil, do((*cookiesession.Session).Renew), map[string]uint64{a: 1, "written": 1}},
+		{"old key, destroy", true, nil, do((*cookiesession.Session).Destroy), map[string]uint64{a: 1, "cleared": 1}},
+		{"new key, read", true, func(f *fixture, login *clientCookies) *clientCookies {
+			f.serve(login, read) // re-keyed
+			return login
+		}, read, map[string]uint64{b: 1}},
+		{"expired", false, func(f *fixture, login *clientCookies) *clientCookies {
+			f.clock.Advance(25 * time.Hour)
+			return login
+		}, read, map[string]uint64{"refused.expired": 1, "cleared": 1}},
+		{"tampered", false, func(f *fixture, login *clientCookies) *clientCookies {
+			v := []byte(login.vals["session"])
+			v[60] = map[bool]byte{true: 'B', false: 'A'}[v[60] == 'A']
+			login.vals["session"] = string(v)
+			return login
+		}, read, map[string]uint64{"refused.auth_failed": 1, "cleared": 1}},
+		{"garbage", false, func(*fixture, *clientCookies) *clientCookies {
+			return &clientCookies{vals: map[string]string{"session": "!" + strings.Repeat("A", 150)}}
+		}, read, map[string]uint64{"refused.bad_encoding": 1, "cleared": 1}},
+		{"unknown key", false, func(f *fixture, _ *clientCookies) *clientCookies {
+			return &clientCookies{vals: map[string]string{"session": sealWith(t, ringOf(t, 0x0badcafe), "session", f.clock.Now())}}
+		}, read, map[string]uint64{"refused.unknown_key": 1}},
+		{"clock ahead", false, func(f *fixture, _ *clientCookies) *clientCookies {
+			return &clientCookies{vals: map[string]string{"session": sealWith(t, f.ring, "session", f.clock.Now().Add(2*time.Minute))}}
+		}, read, map[string]uint64{"refused.clock_skew": 1}},
+		{"revoked", false, func(f *fixture, login *clientCookies) *clientCookies {
+			f.serve(login, setString(t, "user", "revoked"))
+			return login
+		}, read, map[string]uint64{"refused.validate": 1, "cleared": 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{Validate: func(_ *http.Request, s *cookiesession.Session) error {
+				if s.GetString("user") == "revoked" {
+					return errors.New("revoked")
+				}
+				return nil
+			}})
+			login := newClientCookies()
+			f.serve(login, setString(t, "user", "ada"))
+			if tc.rotated {
+				if err := f.ring.Add(keyForID(t, keyB)); err != nil {
+					t.Fatal(err)
+				}
+				if err := f.ring.Promote(keyB); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := login
+			if tc.cookies != nil {
+				c = tc.cookies(f, login)
+			}
+			before := flatCounters(f.m.Metrics())
+			f.serve(c, tc.h)
+			moved := map[string]uint64{}
+			for name, n := range flatCounters(f.m.Metrics()) {
+				if n != before[name] {
+					moved[name] = n - before[name]
+				}
+			}
+			if diff := cmp.Diff(tc.want, moved); diff != "" {
+				t.Errorf("counters moved (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// flatCounters lists every counter of m by the name /debug/vars gives it.
+func flatCounters(m cookiesession.Metrics) map[string]uint64 {
+	out := map[string]uint64{"resealed": m.Resealed, "written": m.Written, "cleared": m.Cleared, "too_large": m.TooLarge, "carried": m.Carried}
+	for prefix, counts := range map[string]map[string]uint64{"opened.": m.Opened, "refused.": m.Refused, "dropped.": m.Dropped} {
+		for name, n := range counts {
+			out[prefix+name] = n
+		}
+	}
+	return out
+}
