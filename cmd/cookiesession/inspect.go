@@ -57,8 +57,8 @@ func cmdInspect(e *env, args []string) error {
 	fs := newFlagSet("inspect")
 	ringPath := fs.String("ring", "", ringFlagHelp)
 	name := fs.String("name", "session", "the cookie `NAME` the token is bound to (the service's Options.Name)")
-	maxAge := fs.Duration("max-age", 0, "the service's Options.MaxAge (default 24h)")
-	maxLifetime := fs.Duration("max-lifetime", 0, "the service's Options.MaxLifetime, the bound on a session's own Lifetime (default: -max-age)")
+	maxAge := durationVar(fs, "max-age", "the service's Options.MaxAge, a `DUR` such as 24h (default 24h)")
+	maxLifetime := durationVar(fs, "max-lifetime", "the service's Options.MaxLifetime, the bound on a session's own Lifetime, a `DUR` (default: -max-age)")
 	maxChunks := fs.Int("max-chunks", 0, "the service's Options.MaxChunks (default 1)")
 	asJSON := fs.Bool("json", false, "print the session as JSON")
 	if err := e.parse(fs, inspectUsage, args); err != nil {
@@ -118,6 +118,11 @@ func checkInspectArgs(fs *flag.FlagSet, ringPath string) error {
 	}
 	if err := refuseEmptyRing(fs); err != nil {
 		return err
+	}
+	if flag := flagAfter(fs, 1); flag != "" {
+		// "inspect TOKEN -json": the flag package reads -json as a second
+		// token, and "give one token" would not say why.
+		return usageErrorf("inspect", "%s after the token %q is not read as a flag: put every flag before the token", flag, fs.Arg(0))
 	}
 	if fs.NArg() > 1 {
 		return usageErrorf("inspect", "unexpected argument %q: give one token or Cookie header", fs.Arg(1))

@@ -151,7 +151,7 @@ func cmdAdd(e *env, args []string) error {
 	fs := newFlagSet("add")
 	ringPath := fs.String("ring", "", "key-ring `FILE` to change")
 	promoteAt := fs.String("promote-at", "", "schedule the key's promotion at this `RFC3339` time")
-	promoteIn := fs.Duration("promote-in", 0, "schedule the key's promotion this `DURATION` from now, such as 1h")
+	promoteIn := durationVar(fs, "promote-in", "schedule the key's promotion this `DURATION` from now, such as 1h")
 	asJSON := fs.Bool("json", false, `print {"id": ID, "promote_at": TIME} instead of the bare id`)
 	if err := e.parse(fs, addUsage, args); err != nil {
 		return err

@@ -29,7 +29,9 @@
 // error that names it: remove it and run again.
 //
 // Exit status: 0 on success, 1 when the operation failed (a bad ring file,
-// a refused token), 2 for a usage error.
+// a refused token), 2 for a usage error. A flag given two different
+// values, a flag after an argument (which Go's flag package reads as an
+// argument) and a duration without its unit are usage errors.
 package main
 
 import (
@@ -38,7 +40,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -191,9 +196,14 @@ func newFlagSet(name string) *flag.FlagSet {
 }
 
 // parse parses args into fs. synopsis is the command's usage text without
-// the flag list, which is generated from fs.
+// the flag list, which is generated from fs. A flag given two different
+// values is refused: the flag package keeps the last without a word, so
+// "keygen -out a.json -out b.json" wrote b.json alone, and "promote -id
+// OLD -id NEW" promoted whichever came last.
 func (e *env) parse(fs *flag.FlagSet, synopsis string, args []string) error {
+	given := recordFlags(fs)
 	err := fs.Parse(args)
+	given.restore()
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		printUsage(e.stdout, fs, synopsis)
@@ -201,7 +211,98 @@ func (e *env) parse(fs *flag.FlagSet, synopsis string, args []string) error {
 	case err != nil:
 		return &usageError{cmd: fs.Name(), msg: err.Error()}
 	}
+	return given.refuseRepeated(fs)
+}
+
+// flagRecord holds the values each flag of a FlagSet was given, in order.
+type flagRecord struct {
+	values   map[string][]string
+	original map[*flag.Flag]flag.Value
+}
+
+// recordFlags wraps every flag of fs so that its values are recorded, until
+// restore puts the flag's own Value back: PrintDefaults, which reads a
+// Value's type to find its zero value, then sees the flag's own.
+func recordFlags(fs *flag.FlagSet) *flagRecord {
+	rec := &flagRecord{values: map[string][]string{}, original: map[*flag.Flag]flag.Value{}}
+	fs.VisitAll(func(f *flag.Flag) {
+		rec.original[f] = f.Value
+		v := &recordedValue{Value: f.Value, name: f.Name, rec: rec}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			f.Value = recordedBool{v} // so that -json takes no value
+		} else {
+			f.Value = v
+		}
+	})
+	return rec
+}
+
+func (rec *flagRecord) restore() {
+	for f, v := range rec.original {
+		f.Value = v
+	}
+}
+
+// refuseRepeated reports the first flag, in fs's order, given two values
+// that differ. The same value twice ("-json -json") is taken: there is no
+// doubt which one was meant.
+func (rec *flagRecord) refuseRepeated(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(f *flag.Flag) {
+		values := rec.values[f.Name]
+		if err != nil || len(slices.Compact(slices.Clone(values))) < 2 {
+			return
+		}
+		quoted := make([]string, len(values))
+		for i, v := range values {
+			quoted[i] = strconv.Quote(v)
+		}
+		err = usageErrorf(fs.Name(), "-%s is given %d times, as %s, and only one can count: give it once",
+			f.Name, len(values), strings.Join(quoted, " and "))
+	})
+	return err
+}
+
+// recordedValue is a flag's Value that records each value it is set to.
+type recordedValue struct {
+	flag.Value
+	name string
+	rec  *flagRecord
+}
+
+func (v *recordedValue) Set(s string) error {
+	v.rec.values[v.name] = append(v.rec.values[v.name], s)
+	return v.Value.Set(s)
+}
+
+// recordedBool is a recordedValue for a boolean flag, which the flag
+// package recognizes by this method.
+type recordedBool struct{ *recordedValue }
+
+func (recordedBool) IsBoolFlag() bool { return true }
+
+// durationFlag is a time.Duration flag whose error says what a duration
+// is: the flag package's own says only "parse error", and "-promote-in 5"
+// (minutes? hours?) is the mistake to expect.
+type durationFlag time.Duration
+
+func (d *durationFlag) String() string { return time.Duration(*d).String() }
+
+func (d *durationFlag) Set(s string) error {
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a duration: give a number and its unit, such as 90m, 1h or 36h (units: ns, us, ms, s, m, h)", s)
+	}
+	*d = durationFlag(v)
 	return nil
+}
+
+// durationVar defines a durationFlag; usage names its argument in
+// backquotes, as for the flag package's own.
+func durationVar(fs *flag.FlagSet, name, usage string) *time.Duration {
+	d := new(durationFlag)
+	fs.Var(d, name, usage)
+	return (*time.Duration)(d)
 }
 
 func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
@@ -213,8 +314,12 @@ func printUsage(w io.Writer, fs *flag.FlagSet, synopsis string) {
 }
 
 // checkArgs reports the first of the required flags left at its empty
-// default, then any positional argument.
+// default, then any positional argument; a flag written after an argument
+// first, since the flag it names then reads as missing.
 func checkArgs(fs *flag.FlagSet, required ...string) error {
+	if flagAfter(fs, 1) != "" {
+		return noArgs(fs)
+	}
 	if err := requireFlags(fs, required...); err != nil {
 		return err
 	}
@@ -239,8 +344,26 @@ func requireFlags(fs *flag.FlagSet, names ...string) error {
 // noArgs refuses positional arguments, which are most likely a flag
 // written after a stray word and would otherwise be ignored silently.
 func noArgs(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return usageErrorf(fs.Name(), "unexpected argument %q", fs.Arg(0))
+	if fs.NArg() == 0 {
+		return nil
 	}
-	return nil
+	msg := fmt.Sprintf("unexpected argument %q", fs.Arg(0))
+	if flag := flagAfter(fs, 1); flag != "" {
+		msg += fmt.Sprintf(", and %s after it is not read as a flag: remove the argument", flag)
+	}
+	return usageErrorf(fs.Name(), "%s", msg)
+}
+
+// flagAfter returns the first of fs's arguments from index from on that
+// names one of fs's flags, or "". The flag package stops at the first
+// argument that is not a flag, so a flag written after it is taken as
+// one more argument, not as the flag.
+func flagAfter(fs *flag.FlagSet, from int) string {
+	for _, arg := range fs.Args()[min(from, fs.NArg()):] {
+		name, _, _ := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-"), "=")
+		if strings.HasPrefix(arg, "-") && name != "" && fs.Lookup(name) != nil {
+			return arg
+		}
+	}
+	return ""
 }

@@ -1321,7 +1321,7 @@ func TestInspectRefused(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"inspect", "-ring", path, "-name", "session"}, tt.args...)
+			args := append([]string{"inspect", "-ring", path}, tt.args...) // -name session by default
 			res := cli(t, tt.input, append(args, "-")...)
 			if res.code != 1 || !strings.Contains(res.stderr, tt.want) || res.stdout != "" {
 				t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and %q", res.code, res.stdout, res.stderr, tt.want)
