@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -109,5 +110,26 @@ func TestDurationWithoutUnit(t *testing.T) {
 	}
 	if strings.Contains(help, "panic") || strings.Contains(help, "(default 0s)") {
 		t.Errorf("inspect -h:\n%s", help)
+	}
+}
+
+// TestJSONFieldsDocumented: README names every field that -json prints,
+// so that a script can rely on them.
+func TestJSONFieldsDocumented(t *testing.T) {
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The CLI's section, up to the runbook.
+	_, readme, _ := strings.Cut(string(data), "The CLI (`cmd/cookiesession`)")
+	readme, _, _ = strings.Cut(readme, "### Rotation runbook")
+	for _, v := range []any{keyListing{}, newKeyOutput{}, inspection{}, ownLifetime{}, typedValue{}} {
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if name != "" && !strings.Contains(readme, `"`+name+`"`) {
+				t.Errorf("README does not name %s's -json field `%s`", typ.Name(), name)
+			}
+		}
 	}
 }
