@@ -163,7 +163,8 @@ func TestRememberMeOverTLS(t *testing.T) {
 }
 
 // TestLifetimeKeptAcrossReseals checks that a Lifetime survives a change,
-// a re-key and Renew, and that Destroy drops it.
+// a Clear followed by a Set, a re-key and Renew, and that Destroy drops
+// it; a session sealed with one is a version 2 token, without one version 1.
 func TestLifetimeKeptAcrossReseals(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{MaxLifetime: 90 * day})
 	b := newClientCookies()
@@ -187,8 +188,17 @@ func TestLifetimeKeptAcrossReseals(t *testing.T) {
 		}
 	}
 	check("set")
+	if raw := decodeToken(t, b.vals["session"]); raw[0] != 2 {
+		t.Errorf("a session with a Lifetime sealed as version %d, want 2", raw[0])
+	}
 	f.serve(b, setString(t, "n", "1"))
 	check("changed")
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Clear()
+		mustSet(t, s, "user", "ada")
+	})
+	check("cleared and stored again")
 	f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).Renew() })
 	check("renewed")
 	f.clock.Advance(30 * day) // past the Manager's 24-hour MaxAge, within the session's own
@@ -207,6 +217,9 @@ func TestLifetimeKeptAcrossReseals(t *testing.T) {
 	})
 	if got := f.open(b.vals["session"]).Lifetime; got != (cookiesession.Lifetime{}) {
 		t.Errorf("after Destroy: lifetime %+v, want none", got)
+	}
+	if raw := decodeToken(t, b.vals["session"]); raw[0] != 1 {
+		t.Errorf("a session without a Lifetime sealed as version %d, want 1", raw[0])
 	}
 }
 
@@ -385,6 +398,17 @@ func TestRememberMeUnderBrowserSession(t *testing.T) {
 	}
 	if got, want := s.Lifetime(), (cookiesession.Lifetime{MaxAge: 24 * time.Hour}); got != want {
 		t.Errorf("Lifetime() = %+v, want %+v", got, want)
+	}
+	// Or MaxLifetime, once SetMaxLifetime lowered it below MaxAge.
+	if err := f.m.SetMaxLifetime(2 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	s = newSession(t, f)
+	if err := s.SetLifetime(cookiesession.Lifetime{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Lifetime(), (cookiesession.Lifetime{MaxAge: 2 * time.Hour}); got != want {
+		t.Errorf("under a MaxLifetime lowered to 2h, Lifetime() = %+v, want %+v", got, want)
 	}
 }
 

@@ -345,8 +345,9 @@ func (s *Session) restart() {
 // MaxAge the session has already outlived (Renew first restarts it). Under
 // Options.BrowserSession, a Lifetime with no duration and BrowserSession
 // false (scs's RememberMe(true)) still makes the cookie persistent: it is
-// kept with Options.MaxAge as its MaxAge, since a zero Lifetime would
-// follow the Options' browser-session cookie. The Manager's first refusal
+// kept with Options.MaxAge as its MaxAge (MaxLifetime, if SetMaxLifetime
+// lowered that below), since a zero Lifetime would follow the Options'
+// browser-session cookie. The Manager's first refusal
 // is also logged at Warn.
 func (s *Session) SetLifetime(l Lifetime) error {
 	switch {
@@ -417,7 +418,7 @@ func (s *Session) setLifetime(l Lifetime) error {
 // the incoming cookie carried it; zero for a session that follows the
 // Manager's Options (express-session's req.session.cookie.maxAge). After
 // SetLifetime(Lifetime{}) under Options.BrowserSession it holds
-// Options.MaxAge (see SetLifetime).
+// Options.MaxAge, or a MaxLifetime lowered below it (see SetLifetime).
 func (s *Session) Lifetime() Lifetime {
 	s.lock()
 	defer s.unlock()
@@ -509,7 +510,8 @@ func (s *Session) ExpiresAt() time.Time {
 }
 
 // KeyID returns the id of the key the incoming cookie was sealed with, or
-// of the key the session was last saved with; 0 for a new session.
+// of the key the session was last saved with; 0 for a session that came
+// from no cookie and was not saved (Renew and Destroy keep the id).
 func (s *Session) KeyID() uint32 {
 	s.lock()
 	defer s.unlock()

@@ -141,6 +141,13 @@ func TestGettersReturnCopies(t *testing.T) {
 	if got := s.GetStrings("list"); got[0] != "a" {
 		t.Errorf("stored slice aliased: %q", got)
 	}
+	mustSet(t, s, "bytes", []byte("a"))
+	s.GetBytes("bytes")[0] = 'x'
+	mustSet(t, s, "map", map[string]string{"k": "a"})
+	s.GetStringMap("map")["k"] = "changed by reader"
+	if got, m := s.GetBytes("bytes"), s.GetStringMap("map"); string(got) != "a" || m["k"] != "a" {
+		t.Errorf("stored []byte or map aliased: %q, %q", got, m)
+	}
 }
 
 func TestGetAs(t *testing.T) {
@@ -296,6 +303,9 @@ func TestSetJSONGetJSON(t *testing.T) {
 	}
 	if raw, ok := cookiesession.GetAs[json.RawMessage](s, "profile"); !ok || !json.Valid(raw) {
 		t.Errorf("GetAs[json.RawMessage] = %s, %v", raw, ok)
+	}
+	if v, ok := cookiesession.GetAs[profile](s, "profile"); ok {
+		t.Errorf("GetAs[profile] of what SetJSON stored = %+v, true; a session holds no struct but time.Time", v)
 	}
 	if ok, err := s.GetJSON("missing", &got); ok || err != nil {
 		t.Errorf("GetJSON(missing) = %v, %v; want false, nil", ok, err)
@@ -459,7 +469,8 @@ func TestIdentityAndLifetime(t *testing.T) {
 	mustSet(t, s, "user", "alice")
 
 	f.clock.Advance(10 * time.Minute)
-	next := reload(t, f, newClientCookies(), s)
+	b := newClientCookies()
+	next := reload(t, f, b, s)
 	if next.ID() != id || next.IsNew() || !next.CreatedAt().Equal(t0) {
 		t.Errorf("loaded session: ID %s IsNew %v CreatedAt %v; want %s false %v", next.ID(), next.IsNew(), next.CreatedAt(), id, t0)
 	}
@@ -468,6 +479,29 @@ func TestIdentityAndLifetime(t *testing.T) {
 	}
 	if next.KeyID() != keyA {
 		t.Errorf("KeyID %08x, want %08x", next.KeyID(), keyA)
+	}
+	// A MaxAge lowered since the cookie was sealed sets an earlier end.
+	short := f.manager(cookiesession.Options{MaxAge: 30 * time.Minute})
+	if cut, err := short.Load(b.request("/")); err != nil || !cut.ExpiresAt().Equal(t0.Add(30*time.Minute)) {
+		t.Errorf("under a MaxAge lowered to 30m: ExpiresAt %v, %v; want %v", cut.ExpiresAt(), err, t0.Add(30*time.Minute))
+	}
+	// Renew and Destroy restart the session, which is new and unsaved,
+	// and keep the id of the key its cookie was sealed with.
+	for name, restart := range map[string]func(*cookiesession.Session){"Renew": (*cookiesession.Session).Renew, "Destroy": (*cookiesession.Session).Destroy} {
+		loaded, err := f.m.Load(b.request("/"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		restart(loaded)
+		if !loaded.IsNew() || !loaded.ExpiresAt().IsZero() || loaded.KeyID() != keyA || loaded.ID() == id {
+			t.Errorf("after %s: IsNew %v ExpiresAt %v KeyID %08x ID %s; want true, zero, %08x, not %s",
+				name, loaded.IsNew(), loaded.ExpiresAt(), loaded.KeyID(), loaded.ID(), keyA, id)
+		}
+	}
+	// CreatedAt is in whole seconds, as tokens carry it.
+	f.clock.Advance(1500 * time.Millisecond)
+	if got, want := newSession(t, f).CreatedAt(), f.clock.Now().Truncate(time.Second); !got.Equal(want) {
+		t.Errorf("CreatedAt of a session begun at %v = %v, want %v", f.clock.Now(), got, want)
 	}
 }
 
@@ -793,6 +827,10 @@ func TestWrongTypeLogged(t *testing.T) {
 		}
 		if lines := f.log.lines(warn); len(lines) != 1 || !strings.Contains(lines[0], "Session.Flashes found") || !strings.Contains(lines[0], "key=_flash") {
 			t.Errorf("log lines %q, want one naming Flashes and _flash", lines)
+		}
+		s.AddFlash("welcome") // replaces what is not a list of messages
+		if got := s.Flashes(); !slices.Equal(got, []string{"welcome"}) || s.Has("_flash") {
+			t.Errorf("AddFlash over a string, then Flashes: %q, and the key kept: %v; want [welcome], and gone", got, s.Has("_flash"))
 		}
 	})
 	t.Run("in a request", func(t *testing.T) {
