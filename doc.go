@@ -52,7 +52,8 @@
 //	cookie.partitioned            Options.Partitioned
 //	cookie.priority               not written: net/http's Cookie has no Priority attribute
 //	rolling: true                 Options.IdleTimeout: sliding window, refresh throttled by RefreshThreshold;
-//	                              Options.MaxAge, the absolute limit, must be longer (New refuses 24h and 24h)
+//	                              Options.MaxAge, the absolute limit, must be longer, or Options.MaxLifetime
+//	                              if set (New refuses 24h and 24h)
 //	saveUninitialized: false      always: no cookie until a value is stored
 //	resave                        not needed: the cookie is re-issued only on change, refresh or re-key
 //	store                         none: the state lives in the cookie
@@ -60,7 +61,7 @@
 //	proxy                         not needed: Secure is written as configured (one answering plain HTTP is logged)
 //	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
 //	req.session.id                s.ID()
-//	req.session.cookie            s.ExpiresAt(), s.Lifetime, s.SetLifetime; the attributes are the Manager's Options
+//	req.session.cookie            s.ExpiresAt(), s.Lifetime(), s.SetLifetime; the attributes are the Manager's Options
 //	req.session.regenerate()      s.Destroy(), then store: new id, no old values, no Lifetime; s.Renew() keeps the values and Lifetime
 //	req.session.destroy()         s.Destroy(): every cookie chunk is expired; no clearCookie needed
 //	req.session.reload()          not needed: the session is this request's cookie; without the middleware, Manager.Load reads it again

@@ -571,7 +571,7 @@ func ExampleSession_SetLifetime_rememberMe() {
 // Reading typed values. Get returns the exact type stored; the numeric
 // getters and GetAs convert any number that fits without loss, such as
 // the float64 encoding/json decodes into; a missing key or another type
-// reads as the zero value, and GetAs's bool tells the two apart.
+// reads as the zero value, and GetAs's bool tells that from a stored zero.
 func ExampleGetAs() {
 	type UserID int64
 	sessions, _ := cookiesession.New(newRing(), cookiesession.Options{})

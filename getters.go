@@ -48,7 +48,8 @@ func (s *Session) wrongType(getter, key string, e *entry) {
 // do not convert.
 
 // GetString returns the string under key, or "" if key is missing or
-// holds another type (Get or GetAs tell the two apart).
+// holds another type (Get tells the two apart; GetAs tells either from a
+// stored "", but reports false for both).
 func (s *Session) GetString(key string) string {
 	var e entry
 	s.lookupKind("GetString", key, kindString, &e)

@@ -169,6 +169,21 @@ func TestGetAs(t *testing.T) {
 	if v, ok := cookiesession.GetAs[string](s, "missing"); ok || v != "" {
 		t.Errorf("GetAs on a missing key = %q, %v", v, ok)
 	}
+	// GetString's "" for a missing key, another type and a stored "": GetAs
+	// tells the stored one from the others, Get a missing key from a number.
+	mustSet(t, s, "empty", "")
+	if v, ok := cookiesession.GetAs[string](s, "empty"); !ok || v != "" {
+		t.Errorf(`GetAs[string] on a stored "" = %q, %v; want "", true`, v, ok)
+	}
+	if v, ok := cookiesession.GetAs[string](s, "n"); ok || v != "" {
+		t.Errorf(`GetAs[string] on a number = %q, %v; want "", false`, v, ok)
+	}
+	if _, missing := s.Get("missing"); missing {
+		t.Error("Get reports a missing key present")
+	}
+	if v, present := s.Get("n"); !present || v != uint16(7) {
+		t.Errorf("Get of a number = %v, %v; want 7, true", v, present)
+	}
 	if _, ok := cookiesession.GetAs[fmtStringer](s, "name"); ok {
 		t.Error("GetAs to an interface the value does not implement succeeded")
 	}
