@@ -34,8 +34,11 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // made of a request without the middleware's context alike. Without
 // the middleware net/http's own w cannot tell Save that the headers have
 // gone: one called after the first Write or WriteHeader returns nil, and
-// the cookie is lost. A w that can (gin's and negroni's Written), or that
-// unwraps to one, makes such a Save return ErrHeadersWritten.
+// the cookie is lost. A w that can (gin's, whose Written reports the
+// headers WriteHeaderNow sent), or that unwraps to one, makes such a Save
+// return ErrHeadersWritten. negroni's and martini's Written cannot: it
+// reports true from WriteHeader on, while the Before hooks, where a Save
+// still reaches the client, run.
 // Once net/http's Server has ended r's context (the handler returned, or
 // the client went away), Save returns an error matching both
 // ErrHeadersWritten and context.Canceled, and touches neither w nor the
@@ -135,13 +138,20 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 }
 
 // headersSent reports whether w, or a writer it wraps, says it has sent
-// the response's headers: gin's and negroni's writers have a Written
-// method, and answer through it before a Save after the handler's return
-// (gin's c.Next()) could add a cookie. net/http's own writer cannot say.
+// the response's headers: gin's writer, which sends them only with
+// WriteHeaderNow (which its Write calls), answers through Written before a
+// Save after the handler's return (gin's c.Next()) could add a cookie.
+// A Written without WriteHeaderNow is not taken at its word: negroni's
+// and martini's report true once WriteHeader is called, and then run
+// their Before hooks, where a Save still sets the cookie. net/http's own
+// writer cannot say.
 func headersSent(w http.ResponseWriter) bool {
 	for range 16 { // a writer whose Unwrap returns itself ends the search
 		switch x := w.(type) {
-		case interface{ Written() bool }:
+		case interface {
+			Written() bool
+			WriteHeaderNow()
+		}:
 			return x.Written()
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = x.Unwrap()

@@ -343,8 +343,8 @@ func TestSaveThenServeContentError(t *testing.T) {
 	}
 }
 
-// writtenWriter reports, like gin's and negroni's writers, whether it has
-// sent the headers.
+// writtenWriter reports, like gin's writer, whether it has sent the
+// headers, which WriteHeaderNow sends.
 type writtenWriter struct {
 	http.ResponseWriter
 	written bool
@@ -356,6 +356,11 @@ func (w *writtenWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 func (w *writtenWriter) Written() bool { return w.written }
+func (w *writtenWriter) WriteHeaderNow() {
+	if !w.written {
+		w.WriteHeader(http.StatusOK)
+	}
+}
 
 // unwrapOnly is a wrapper with Unwrap and nothing else.
 type unwrapOnly struct{ http.ResponseWriter }
@@ -364,7 +369,7 @@ func (w unwrapOnly) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // TestSaveAfterWriterSentHeaders: a session from Load saved after the
 // handler wrote the body, through a writer that says it has sent the
-// headers (gin's, after c.Next(); negroni's), directly or under a wrapper
+// headers (gin's, after c.Next()), directly or under a wrapper
 // with Unwrap: Save returns an error matching ErrHeadersWritten that names
 // the writer and the fix, and writes nothing, where it returned nil for a
 // cookie that never reached the client. Before the body, Save writes.
@@ -400,5 +405,51 @@ func TestSaveAfterWriterSentHeaders(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// beforeWriter works as negroni's and martini's writers do: WriteHeader
+// notes the status, which Written reports, then runs the Before hooks,
+// which may still set headers, and only then sends the header.
+type beforeWriter struct {
+	http.ResponseWriter
+	status int
+	before []func()
+}
+
+func (w *beforeWriter) WriteHeader(code int) {
+	if w.status != 0 {
+		return
+	}
+	w.status = code
+	for _, f := range w.before {
+		f()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *beforeWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *beforeWriter) Written() bool { return w.status != 0 }
+
+// TestSaveInBeforeHook: a Save in a Before hook of negroni's writer (the
+// hook it offers for headers that must precede the body) runs while
+// Written already reports true and the header is not yet sent: it writes
+// the cookie, which reaches the client, and returns nil.
+func TestSaveInBeforeHook(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	rec := httptest.NewRecorder()
+	w := &beforeWriter{ResponseWriter: rec}
+	r := httptest.NewRequest("GET", "https://example.com/", nil)
+	s, _ := f.m.Load(r)
+	mustSet(t, s, "user", "ada")
+	var err error
+	w.before = append(w.before, func() { err = f.m.Save(w, r, s) })
+	_, _ = w.Write([]byte("hello"))
+	if err != nil || len(rec.Result().Cookies()) != 1 {
+		t.Errorf("Save in a Before hook: %v, cookies %v; want nil and the session's cookie", err, rec.Result().Cookies())
 	}
 }
