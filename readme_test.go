@@ -116,7 +116,12 @@ func main() {
 	if err := os.WriteFile(path, []byte(program), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("go", "run", path).CombinedOutput()
+	// go run runs what it builds: build for this machine, not for the
+	// GOARCH the tests were built for (CI's 32-bit step runs them under
+	// qemu-arm, which cannot start a child built for arm).
+	cmd := exec.Command("go", "run", path)
+	cmd.Env = append(os.Environ(), "GOOS=", "GOARCH=")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("README's snippets do not run: %v\n%s\n%s", err, out, program)
 	}
