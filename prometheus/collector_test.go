@@ -391,18 +391,7 @@ func TestReadmeDocumentsEveryMetric(t *testing.T) {
 		}
 		return ""
 	}
-	path := filepath.Join(t.TempDir(), "ring.json")
-	text, err := mustRing(t, key(t, 0x0a)).MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, text, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.LoadKeyRingFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring, path := fileRing(t, key(t, 0x0a))
 	m, h := server(t, ring, "sid")
 	_, token := request(t, h, "/set", "", "sid")
 	request(t, h, "/get", token, "sid") // so that opened_total has a row
@@ -477,18 +466,7 @@ func mustRing(t *testing.T, k cookiesession.Key) *cookiesession.KeyRing {
 // shows for the same moment: every field, the same key ids, reasons and
 // promote_at, the same values, and no series beyond them.
 func TestCollectorAgreesWithVar(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "ring.json")
-	text, err := mustRing(t, key(t, 0x0a)).MarshalJSON()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, text, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ring, err := cookiesession.LoadKeyRingFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring, _ := fileRing(t, key(t, 0x0a))
 	m, h := server(t, ring, "sid")
 	_, token := request(t, h, "/set", "", "sid")
 	request(t, h, "/get", token, "sid")
@@ -619,4 +597,23 @@ func sealFor(t *testing.T, k cookiesession.Key, name string, now time.Time) stri
 		t.Fatal(err)
 	}
 	return token
+}
+
+// fileRing returns a ring of k loaded from a file, as a server loads one
+// (its reload status is exported too), and the file's path.
+func fileRing(t *testing.T, k cookiesession.Key) (*cookiesession.KeyRing, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ring.json")
+	text, err := mustRing(t, k).MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := cookiesession.LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring, path
 }
