@@ -36,9 +36,10 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // gone: one called after the first Write or WriteHeader returns nil, and
 // the cookie is lost. A w that can (gin's, whose Written reports the
 // headers WriteHeaderNow sent), or that unwraps to one, makes such a Save
-// return ErrHeadersWritten. negroni's and martini's Written cannot: it
-// reports true from WriteHeader on, while the Before hooks, where a Save
-// still reaches the client, run.
+// return ErrHeadersWritten, as does negroni's or martini's once its Size
+// counts a byte of the body (their Written alone reports true from
+// WriteHeader on, while the Before hooks, where a Save still reaches the
+// client, run).
 // Once net/http's Server has ended r's context (the handler returned, or
 // the client went away), Save returns an error matching both
 // ErrHeadersWritten and context.Canceled, and touches neither w nor the
@@ -143,8 +144,9 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 // Save after the handler's return (gin's c.Next()) could add a cookie.
 // A Written without WriteHeaderNow is not taken at its word: negroni's
 // and martini's report true once WriteHeader is called, and then run
-// their Before hooks, where a Save still sets the cookie. net/http's own
-// writer cannot say.
+// their Before hooks, where a Save still sets the cookie; once their Size
+// counts a byte of the body, the header has gone. net/http's own writer
+// cannot say.
 func headersSent(w http.ResponseWriter) bool {
 	for range 16 { // a writer whose Unwrap returns itself ends the search
 		switch x := w.(type) {
@@ -153,6 +155,13 @@ func headersSent(w http.ResponseWriter) bool {
 			WriteHeaderNow()
 		}:
 			return x.Written()
+		case interface {
+			Written() bool
+			Size() int
+		}:
+			// negroni's or martini's: the body has begun, so the Before
+			// hooks have run and the header is gone.
+			return x.Written() && x.Size() > 0
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = x.Unwrap()
 		default:

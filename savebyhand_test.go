@@ -413,8 +413,8 @@ func TestSaveAfterWriterSentHeaders(t *testing.T) {
 // which may still set headers, and only then sends the header.
 type beforeWriter struct {
 	http.ResponseWriter
-	status int
-	before []func()
+	status, size int
+	before       []func()
 }
 
 func (w *beforeWriter) WriteHeader(code int) {
@@ -430,15 +430,21 @@ func (w *beforeWriter) WriteHeader(code int) {
 
 func (w *beforeWriter) Write(b []byte) (int, error) {
 	w.WriteHeader(http.StatusOK)
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.size += n
+	return n, err
 }
 
 func (w *beforeWriter) Written() bool { return w.status != 0 }
 
+// Size is negroni's count of the body's bytes written.
+func (w *beforeWriter) Size() int { return w.size }
+
 // TestSaveInBeforeHook: a Save in a Before hook of negroni's writer (the
 // hook it offers for headers that must precede the body) runs while
 // Written already reports true and the header is not yet sent: it writes
-// the cookie, which reaches the client, and returns nil.
+// the cookie, which reaches the client, and returns nil. A Save once the
+// writer's Size counts the body returns ErrHeadersWritten.
 func TestSaveInBeforeHook(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	rec := httptest.NewRecorder()
@@ -451,5 +457,14 @@ func TestSaveInBeforeHook(t *testing.T) {
 	_, _ = w.Write([]byte("hello"))
 	if err != nil || len(rec.Result().Cookies()) != 1 {
 		t.Errorf("Save in a Before hook: %v, cookies %v; want nil and the session's cookie", err, rec.Result().Cookies())
+	}
+	// After the body, the header has gone: a Save then is refused, and
+	// writes nothing.
+	mustSet(t, s, "user", "bob")
+	if err := f.m.Save(w, r, s); !errors.Is(err, cookiesession.ErrHeadersWritten) {
+		t.Errorf("Save after negroni's writer wrote the body: %v, want ErrHeadersWritten", err)
+	}
+	if n := len(w.Header()["Set-Cookie"]); n != 1 {
+		t.Errorf("Save after the body left %d Set-Cookie lines in the map, want the hook's one", n)
 	}
 }
