@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/bits"
 	"net/http"
@@ -36,8 +37,9 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // gone: one called after the first Write or WriteHeader returns nil, and
 // the cookie is lost. A w that can (gin's, whose Written reports the
 // headers WriteHeaderNow sent), or that unwraps to one, makes such a Save
-// return ErrHeadersWritten, as does negroni's or martini's once its Size
-// counts a byte of the body (their Written alone reports true from
+// return ErrHeadersWritten, as does chi's WrapResponseWriter once it
+// reports a Status, and negroni's or martini's once its Size counts a
+// byte of the body (their Written alone reports true from
 // WriteHeader on, while the Before hooks, where a Save still reaches the
 // client, run).
 // Once net/http's Server has ended r's context (the handler returned, or
@@ -145,8 +147,9 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 // A Written without WriteHeaderNow is not taken at its word: negroni's
 // and martini's report true once WriteHeader is called, and then run
 // their Before hooks, where a Save still sets the cookie; once their Size
-// counts a byte of the body, the header has gone. net/http's own writer
-// cannot say.
+// counts a byte of the body, the header has gone. chi's
+// WrapResponseWriter reports a Status once the header is sent. net/http's
+// own writer cannot say.
 func headersSent(w http.ResponseWriter) bool {
 	for range 16 { // a writer whose Unwrap returns itself ends the search
 		switch x := w.(type) {
@@ -162,6 +165,14 @@ func headersSent(w http.ResponseWriter) bool {
 			// negroni's or martini's: the body has begun, so the Before
 			// hooks have run and the header is gone.
 			return x.Written() && x.Size() > 0
+		case interface {
+			Status() int
+			BytesWritten() int
+			Tee(io.Writer)
+		}:
+			// chi's WrapResponseWriter (middleware.Logger's, among
+			// others): Status is 0 until the header is sent.
+			return x.Status() != 0
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = x.Unwrap()
 		default:

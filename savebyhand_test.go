@@ -3,6 +3,7 @@ package cookiesession_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -466,5 +467,54 @@ func TestSaveInBeforeHook(t *testing.T) {
 	}
 	if n := len(w.Header()["Set-Cookie"]); n != 1 {
 		t.Errorf("Save after the body left %d Set-Cookie lines in the map, want the hook's one", n)
+	}
+}
+
+// chiWriter is shaped like chi's middleware.WrapResponseWriter: Status is
+// 0 until the header is sent.
+type chiWriter struct {
+	http.ResponseWriter
+	code, bytes int
+}
+
+func (w *chiWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+		w.ResponseWriter.WriteHeader(code)
+	}
+}
+
+func (w *chiWriter) Write(b []byte) (int, error) {
+	w.WriteHeader(http.StatusOK)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += n
+	return n, err
+}
+
+func (w *chiWriter) Status() int                 { return w.code }
+func (w *chiWriter) BytesWritten() int           { return w.bytes }
+func (w *chiWriter) Tee(io.Writer)               {}
+func (w *chiWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// TestSaveThroughChiWriter: under chi's WrapResponseWriter (its Logger's),
+// a Save of a session from Load before the body writes the cookie, and
+// one after WriteHeader returns ErrHeadersWritten and writes nothing.
+func TestSaveThroughChiWriter(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	rec := httptest.NewRecorder()
+	w := &chiWriter{ResponseWriter: rec}
+	r := httptest.NewRequest("GET", "https://example.com/", nil)
+	s, _ := f.m.Load(r)
+	mustSet(t, s, "user", "ada")
+	if err := f.m.Save(w, r, s); err != nil {
+		t.Fatalf("Save before the header: %v", err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	mustSet(t, s, "user", "bob")
+	if err := f.m.Save(w, r, s); !errors.Is(err, cookiesession.ErrHeadersWritten) || !strings.Contains(err.Error(), "chiWriter") {
+		t.Errorf("Save after WriteHeader: %v, want ErrHeadersWritten naming the writer", err)
+	}
+	if n := len(rec.Result().Cookies()); n != 1 {
+		t.Errorf("%d cookies went out, want the first Save's", n)
 	}
 }
