@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"net/http"
+	"net/textproto"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -18,16 +20,48 @@ import (
 // Set-Cookie line: proxyV1 answers such an event in headers, and refuses a
 // response of several Set-Cookie lines (a session over two chunks, or one
 // with a left-over chunk to expire) with a 500 and an Error naming the fix,
-// so that no chunk and no expiry is dropped without a word.
+// so that no chunk and no expiry is dropped without a word. The request
+// is made of both of the event's header maps (withHeaders).
 func proxyV1(app http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	proxy := httpadapter.New(app)
 	return func(ctx context.Context, event events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		out, err := proxy.ProxyWithContext(ctx, event)
+		out, err := proxy.ProxyWithContext(ctx, withHeaders(event))
 		if err != nil || event.MultiValueHeaders != nil {
 			return out, err
 		}
 		return singleValue(ctx, out), nil
 	}
+}
+
+// withHeaders returns event with each of its headers that its
+// multiValueHeaders lacks, in any case of the name, added to them.
+// httpadapter.New reads multiValueHeaders alone when the event has them,
+// even empty: a hand-made event (a test fixture, a `sam local invoke`
+// event) with "multiValueHeaders": {} beside its headers lost them all,
+// its Cookie with them, and the user looked signed out. API Gateway fills
+// both maps alike, and then nothing is added.
+func withHeaders(event events.APIGatewayProxyRequest) events.APIGatewayProxyRequest {
+	if event.MultiValueHeaders == nil || len(event.Headers) == 0 {
+		return event
+	}
+	have := make(map[string]bool, len(event.MultiValueHeaders))
+	for k := range event.MultiValueHeaders {
+		have[textproto.CanonicalMIMEHeaderKey(k)] = true
+	}
+	var merged map[string][]string
+	for k, v := range event.Headers {
+		if have[textproto.CanonicalMIMEHeaderKey(k)] {
+			continue
+		}
+		if merged == nil {
+			merged = maps.Clone(event.MultiValueHeaders)
+		}
+		merged[k] = []string{v}
+	}
+	if merged != nil {
+		event.MultiValueHeaders = merged
+	}
+	return event
 }
 
 // singleValue moves out's headers into its single-value headers map.
