@@ -97,3 +97,54 @@ func TestRESTEventEmptyMultiValueHeaders(t *testing.T) {
 		t.Errorf("logged a second cookie of the session's name:\n%s", got)
 	}
 }
+
+// TestWrongPayloadRefused sends each handler main may start the other
+// payload's events, a setting of API_GATEWAY_PAYLOAD that does not match
+// the function's trigger. Both payloads decode into either Go type
+// without an error: served, every request became GET / with no session,
+// and a payload 1.0 event's Set-Cookie lines went into cookies, which
+// its source does not read. Each is refused with an error, logged at
+// Error, that names the setting; the app does not run.
+func TestWrongPayloadRefused(t *testing.T) {
+	setKeys(t)
+	logs := warnings(t)
+	ran := false
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })
+	ctx := context.Background()
+	alb := []byte(`{"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg/0123456789abcdef"}},
+		"httpMethod": "GET", "path": "/", "queryStringParameters": {},
+		"headers": {"cookie": "session=AAAA", "host": "alb.example.com", "x-forwarded-proto": "https"},
+		"body": "", "isBase64Encoded": false}`)
+
+	for _, tc := range []struct {
+		name  string
+		serve func() error
+		fix   string
+	}{
+		{"a function URL's event to proxyV1", func() error {
+			_, err := proxyV1(app)(ctx, decode[events.APIGatewayProxyRequest](t, functionURLEvent(t, "POST", "/note", "note=a", []string{"session=AAAA"}, inBoth)))
+			return err
+		}, "unset API_GATEWAY_PAYLOAD"},
+		{"a REST API's event to proxyV2", func() error {
+			_, err := proxyV2(app)(ctx, decode[events.APIGatewayV2HTTPRequest](t, restEvent(t, "POST", "/note", "note=a", "session=AAAA", nil)))
+			return err
+		}, "set API_GATEWAY_PAYLOAD=1.0"},
+		{"a load balancer's event to proxyV2", func() error {
+			_, err := proxyV2(app)(ctx, decode[events.APIGatewayV2HTTPRequest](t, alb))
+			return err
+		}, "set API_GATEWAY_PAYLOAD=1.0"},
+	} {
+		before := len(logs.String())
+		ran = false
+		err := tc.serve()
+		if err == nil || !strings.HasSuffix(err.Error(), tc.fix) {
+			t.Errorf("%s: error %v, want one that ends %q", tc.name, err, tc.fix)
+		}
+		if got := logs.String()[before:]; !strings.Contains(got, "level=ERROR") || !strings.Contains(got, tc.fix) {
+			t.Errorf("%s: logged %q", tc.name, got)
+		}
+		if ran {
+			t.Errorf("%s: the app ran", tc.name)
+		}
+	}
+}

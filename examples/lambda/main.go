@@ -12,7 +12,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
@@ -56,5 +55,5 @@ func main() {
 		lambda.Start(proxyV1(app)) // REST API, Application Load Balancer (single.go)
 		return
 	}
-	lambda.Start(httpadapter.NewV2(app).ProxyWithContext) // HTTP API, function URL
+	lambda.Start(proxyV2(app)) // HTTP API, function URL (payload.go)
 }

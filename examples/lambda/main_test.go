@@ -246,14 +246,15 @@ func TestRESTPayload(t *testing.T) {
 }
 
 // TestHTTPAPIPayload does the same through HTTP API (payload 2.0) events,
-// whose cookies travel in their own field both ways.
+// whose cookies travel in their own field both ways, as main serves them
+// (proxyV2).
 func TestHTTPAPIPayload(t *testing.T) {
 	setKeys(t)
 	app, err := newApp()
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := httpadapter.NewV2(app)
+	serve := proxyV2(app) // as main serves payload 2.0
 	ctx := context.Background()
 	event := func(method, path, body string, cookies []string) events.APIGatewayV2HTTPRequest {
 		e := events.APIGatewayV2HTTPRequest{
@@ -266,7 +267,7 @@ func TestHTTPAPIPayload(t *testing.T) {
 		return e
 	}
 
-	out, err := proxy.ProxyWithContext(ctx, event("POST", "/note", noteForm, nil))
+	out, err := serve(ctx, event("POST", "/note", noteForm, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,7 +279,7 @@ func TestHTTPAPIPayload(t *testing.T) {
 		t.Fatalf("cookies names %v, want %v", names, twoChunks)
 	}
 
-	back, err := proxy.ProxyWithContext(ctx, event("GET", "/", "", pairs))
+	back, err := serve(ctx, event("GET", "/", "", pairs))
 	if err != nil {
 		t.Fatal(err)
 	}

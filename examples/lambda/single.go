@@ -21,10 +21,14 @@ import (
 // response of several Set-Cookie lines (a session over two chunks, or one
 // with a left-over chunk to expire) with a 500 and an Error naming the fix,
 // so that no chunk and no expiry is dropped without a word. The request
-// is made of both of the event's header maps (withHeaders).
+// is made of both of the event's header maps (withHeaders). An event
+// without an httpMethod is refused (payload.go).
 func proxyV1(app http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	proxy := httpadapter.New(app)
 	return func(ctx context.Context, event events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		if event.HTTPMethod == "" {
+			return events.APIGatewayProxyResponse{}, refuse(ctx, errPayload1)
+		}
 		out, err := proxy.ProxyWithContext(ctx, withHeaders(event))
 		if err != nil || event.MultiValueHeaders != nil {
 			return out, err
