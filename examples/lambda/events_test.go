@@ -79,6 +79,7 @@ func TestRESTEventEmptyMultiValueHeaders(t *testing.T) {
 	}{
 		{"empty", nil},
 		{"without the cookie", map[string][]string{"X-Forwarded-Proto": {"https"}}},
+		{"with no value of the cookie", map[string][]string{"Cookie": {}}},
 		// The same header in both maps, in another case: read once.
 		{"with the cookie, lower case", map[string][]string{"cookie": {cookie}}},
 	} {

@@ -38,9 +38,9 @@ func proxyV1(app http.Handler) func(context.Context, events.APIGatewayProxyReque
 }
 
 // withHeaders returns event with each of its headers that its
-// multiValueHeaders lacks, in any case of the name, added to them.
-// httpadapter.New reads multiValueHeaders alone when the event has them,
-// even empty: a hand-made event (a test fixture, a `sam local invoke`
+// multiValueHeaders lack (or hold no value of), in any case of the name,
+// added to them. httpadapter.New reads multiValueHeaders alone when the
+// event has them, even empty: a hand-made event (a test fixture, a `sam local invoke`
 // event) with "multiValueHeaders": {} beside its headers lost them all,
 // its Cookie with them, and the user looked signed out. API Gateway fills
 // both maps alike, and then nothing is added.
@@ -49,8 +49,10 @@ func withHeaders(event events.APIGatewayProxyRequest) events.APIGatewayProxyRequ
 		return event
 	}
 	have := make(map[string]bool, len(event.MultiValueHeaders))
-	for k := range event.MultiValueHeaders {
-		have[textproto.CanonicalMIMEHeaderKey(k)] = true
+	for k, v := range event.MultiValueHeaders {
+		if len(v) > 0 {
+			have[textproto.CanonicalMIMEHeaderKey(k)] = true
+		}
 	}
 	var merged map[string][]string
 	for k, v := range event.Headers {
