@@ -537,7 +537,8 @@ func TestALBSingleValueHeaders(t *testing.T) {
 		t.Fatalf("POST /note of two chunks: status %d, headers %q, multiValueHeaders %q",
 			big.StatusCode, big.Headers, big.MultiValueHeaders)
 	}
-	if got := logs.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "lambda.multi_value_headers.enabled") {
+	if got := logs.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "lambda.multi_value_headers.enabled") ||
+		!strings.Contains(got, "give it a multiValueHeaders") {
 		t.Fatalf("log for two chunks: %q", got)
 	}
 }
@@ -582,5 +583,49 @@ func TestALBSingleValueLogout(t *testing.T) {
 	}
 	if logs.String() != "" {
 		t.Errorf("logged: %s", logs)
+	}
+}
+
+// TestALBSingleValueLeftOverChunk checks the other case of several
+// Set-Cookie lines on a single-value load balancer: a session that now
+// fits in one cookie, from a client that still holds two chunks (set
+// while multi-value headers were on), needs a second line to expire the
+// left-over chunk. It is answered 500 with no cookie, and logged.
+func TestALBSingleValueLeftOverChunk(t *testing.T) {
+	setKeys(t)
+	logs := warnings(t)
+	app, err := newApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := proxyV1(app)
+	ctx := context.Background()
+	h := map[string]string{"x-forwarded-proto": "https", "host": "alb.example.com",
+		"sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded"}
+	multi := map[string][]string{}
+	for k, v := range h {
+		multi[k] = []string{v}
+	}
+	in, err := serve(ctx, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/note", Body: noteForm, MultiValueHeaders: multi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, pairs := cookieNames(t, in.MultiValueHeaders["Set-Cookie"])
+	if !slices.Equal(names, twoChunks) {
+		t.Fatalf("POST /note with multi-value headers: %d, Set-Cookie names %v", in.StatusCode, names)
+	}
+
+	h["cookie"] = strings.Join(pairs, "; ")
+	out, err := serve(ctx, events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/note", Body: "note=short", Headers: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.StatusCode != http.StatusInternalServerError || out.Headers["Set-Cookie"] != "" ||
+		out.Headers["Location"] != "" || out.Headers["Cache-Control"] != "no-store" || out.MultiValueHeaders != nil {
+		t.Fatalf("POST /note of one chunk over two: status %d, headers %q, multiValueHeaders %q",
+			out.StatusCode, out.Headers, out.MultiValueHeaders)
+	}
+	if got := logs.String(); !strings.Contains(got, "level=ERROR") || !strings.Contains(got, "lambda.multi_value_headers.enabled") || !strings.Contains(got, "lines=2") {
+		t.Fatalf("log for a left-over chunk: %q", got)
 	}
 }

@@ -77,7 +77,8 @@ func singleValue(ctx context.Context, out events.APIGatewayProxyResponse) events
 		if len(v) > 1 && strings.EqualFold(k, "Set-Cookie") {
 			slog.ErrorContext(ctx, "cookiesession: this response has several Set-Cookie lines, and its event came with no multiValueHeaders, "+
 				"whose response carries one (an Application Load Balancer with multi-value headers off): answered 500 in its place, "+
-				"and the client keeps its cookies as they were; turn on lambda.multi_value_headers.enabled in the target group's attributes",
+				"and the client keeps its cookies as they were; turn on lambda.multi_value_headers.enabled in the target group's attributes "+
+				"(a hand-made test event: give it a multiValueHeaders, even empty, as API Gateway's REST events have)",
 				"lines", len(v), "status", out.StatusCode)
 			return events.APIGatewayProxyResponse{
 				StatusCode: http.StatusInternalServerError,
