@@ -40,10 +40,10 @@ func proxyV1(app http.Handler) func(context.Context, events.APIGatewayProxyReque
 // withHeaders returns event with each of its headers that its
 // multiValueHeaders lack (or hold no value of), in any case of the name,
 // added to them. httpadapter.New reads multiValueHeaders alone when the
-// event has them, even empty: a hand-made event (a test fixture, a `sam local invoke`
-// event) with "multiValueHeaders": {} beside its headers lost them all,
-// its Cookie with them, and the user looked signed out. API Gateway fills
-// both maps alike, and then nothing is added.
+// event has them, even empty: a hand-made event (a test fixture, a `sam
+// local invoke` event) with "multiValueHeaders": {} beside its headers
+// lost them all, its Cookie with them, and the user looked signed out.
+// API Gateway fills both maps alike, and then nothing is added.
 func withHeaders(event events.APIGatewayProxyRequest) events.APIGatewayProxyRequest {
 	if event.MultiValueHeaders == nil || len(event.Headers) == 0 {
 		return event
