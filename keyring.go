@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -233,8 +234,9 @@ func (k *KeyInfo) UnmarshalJSON(data []byte) error {
 }
 
 // NewKeyRing returns a ring whose primary is primary and in which others
-// are open-only. It fails for a zero Key, two keys with one id, or more
-// than 256 keys.
+// are open-only. It fails for a zero Key, two keys with one id (named by
+// place: keys[0] is primary, keys[1] the first of others), or more than
+// 256 keys.
 func NewKeyRing(primary Key, others ...Key) (*KeyRing, error) {
 	keys := make([]ringKey, 0, 1+len(others))
 	for _, k := range append([]Key{primary}, others...) {
@@ -261,8 +263,8 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 		if k.IsZero() {
 			return nil, errors.New("cookiesession: key ring holds a zero Key")
 		}
-		if slices.ContainsFunc(keys[:i], func(o ringKey) bool { return o.id == k.id }) {
-			return nil, fmt.Errorf("cookiesession: duplicate key id %s", FormatKeyID(k.id))
+		if j := slices.IndexFunc(keys[:i], func(o ringKey) bool { return o.id == k.id }); j >= 0 {
+			return nil, duplicateKeyID(keys[j], k, fmt.Sprintf("keys[%d] and keys[%d]", j, i), "remove one of them")
 		}
 		if k.id == primary && !k.promoteAt.IsZero() {
 			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time", FormatKeyID(k.id))
@@ -285,6 +287,20 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 	}
 	slices.SortStableFunc(st.scheduled, func(a, b *ringKey) int { return a.promoteAt.Compare(b.promoteAt) })
 	return st, nil
+}
+
+// duplicateKeyID describes a and b, two keys of one id at where, with the
+// fix: a token names its key by id alone, so one id names one key. Two
+// copies of one key (two rings merged) get sameFix; two secrets need one
+// of them moved to an id of its own, and the fingerprints say which one
+// the instances hold.
+func duplicateKeyID(a, b ringKey, where, sameFix string) error {
+	id := FormatKeyID(a.id)
+	if subtle.ConstantTimeCompare(a.mat.secret[:], b.mat.secret[:]) == 1 {
+		return fmt.Errorf("cookiesession: duplicate key id %s: %s are the same key twice (two rings merged, or one key added twice): %s", id, where, sameFix)
+	}
+	return fmt.Errorf("cookiesession: duplicate key id %s: %s are two different keys under one id (fingerprints %s and %s), and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for %s (cookiesession list, /debug/vars) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring, GenerateKey in Go)",
+		id, where, a.mat.fingerprint(), b.mat.fingerprint(), id)
 }
 
 func (r *KeyRing) load() *ringState { return r.state.Load() }
@@ -425,6 +441,9 @@ func (r *KeyRing) Add(k Key) error { return r.AddScheduled(k, time.Time{}) }
 // reaches promoteAt, so a fleet switches together without coordination.
 func (r *KeyRing) AddScheduled(k Key, promoteAt time.Time) error {
 	return r.update(func(keys []ringKey, primary uint32, _ time.Time) ([]ringKey, uint32, error) {
+		if j := slices.IndexFunc(keys, func(o ringKey) bool { return o.id == k.id }); j >= 0 && !k.IsZero() {
+			return nil, 0, duplicateKeyID(keys[j], ringKey{Key: k}, fmt.Sprintf("the ring's keys[%d] and the key added", j), "the ring holds it already, so there is nothing to add")
+		}
 		return append(keys, ringKey{Key: k, promoteAt: promoteAt}), primary, nil
 	})
 }

@@ -149,6 +149,58 @@ func TestNewKeyRingRefusals(t *testing.T) {
 	}
 }
 
+// TestDuplicateKeyIDNamed: two keys with one id got "duplicate key id
+// 1a2b3c4d" alone, which said neither where the two were nor what to do.
+// The error now names both places and the fix: the same key twice (two
+// rings merged) is removed once; two secrets under one id, which a token
+// cannot tell apart, are named by fingerprint, and one of them moves to a
+// fresh id. An Add of a key the ring holds says there is nothing to add.
+func TestDuplicateKeyIDNamed(t *testing.T) {
+	const id, other = 0x1a2b3c4d, 0x5e6f7a8b
+	secret := base64.StdEncoding.EncodeToString(keySecret(id))
+	stranger, err := cookiesession.NewKey(id, keySecret(other)) // another secret under id
+	if err != nil {
+		t.Fatal(err)
+	}
+	strangerRing, err := cookiesession.NewKeyRing(stranger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, theirs := ringOf(t, id).Keys()[0].Fingerprint, strangerRing.Keys()[0].Fingerprint
+	const twice = "are the same key twice (two rings merged, or one key added twice): "
+	const freshID = "one id per key; keep the key whose fingerprint the instances show for 1a2b3c4d (cookiesession list, /debug/vars) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring, GenerateKey in Go)"
+	parse := func(keys ...string) error {
+		_, err := cookiesession.ParseKeyRing([]byte(ringDoc("1", "1a2b3c4d", keys...)))
+		return err
+	}
+	for _, row := range []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"the text, one key twice", parse(keyDoc("1a2b3c4d", secret), keyDoc("5e6f7a8b", base64.StdEncoding.EncodeToString(keySecret(other))), keyDoc("1a2b3c4d", secret)),
+			[]string{"cookiesession: duplicate key id 1a2b3c4d: keys[0] and keys[2] " + twice + "remove one of them"}},
+		{"the text, two secrets", parse(keyDoc("1a2b3c4d", secret), keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString(keySecret(other)))),
+			[]string{"cookiesession: duplicate key id 1a2b3c4d: keys[0] and keys[1] are two different keys under one id (fingerprints " + ours + " and " + theirs + "), and a token names its key by id alone: " + freshID}},
+		{"NewKeyRing, two secrets", func() error {
+			_, err := cookiesession.NewKeyRing(keyForID(t, other), keyForID(t, id), stranger)
+			return err
+		}(),
+			[]string{"duplicate key id 1a2b3c4d: keys[1] and keys[2] are two different keys", freshID}},
+		{"Add, the same key", ringOf(t, other, id).Add(keyForID(t, id)),
+			[]string{"cookiesession: duplicate key id 1a2b3c4d: the ring's keys[1] and the key added " + twice + "the ring holds it already, so there is nothing to add"}},
+		{"AddScheduled, two secrets", ringOf(t, other, id).AddScheduled(stranger, farFuture),
+			[]string{"duplicate key id 1a2b3c4d: the ring's keys[1] and the key added are two different keys under one id (fingerprints " + ours + " and " + theirs + ")", freshID}},
+	} {
+		checkErrRules(t, row.err)
+		for _, want := range row.want {
+			if row.err == nil || !strings.Contains(row.err.Error(), want) {
+				t.Errorf("%s: err = %v, want it to say %q", row.name, row.err, want)
+			}
+		}
+	}
+}
+
 // TestScheduledPromotion checks that each instance switches primary when
 // its clock reaches promote_at, with the time injected on both sides.
 func TestScheduledPromotion(t *testing.T) {
@@ -1064,6 +1116,7 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 	const quoted, escaped, encoded = "inside quotes that are part of the value", `with its quotes escaped as \"`, "encoded in base64: set it to the decoded JSON text"
 	const dotEnv = "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)"
 	const stray = "with a stray quote at its start or end, a quote opened and not closed or closed and not opened"
+	const dotEnvStray = "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: set the variable to the value alone, without the stray quote (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file; in the .env file, quote the value at both ends or at neither)"
 	for _, row := range []struct{ name, value, want string }{
 		{"single quotes kept", "'" + string(ring) + "'", quoted},
 		{"double quotes kept", `"` + string(ring) + `"`, quoted},
@@ -1087,6 +1140,9 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"a .env line", "COOKIESESSION_KEYS=" + string(ring) + "\n", dotEnv},
 		{"an exported .env line, quoted, CRLF", "export COOKIESESSION_KEYS='" + string(ring) + "'\r\n", dotEnv},
 		{"a .env line, double-quoted", `COOKIESESSION_KEYS="` + strings.ReplaceAll(string(ring), `"`, `\"`) + `"`, dotEnv},
+		{"a .env line, its value's quote opened and not closed", `COOKIESESSION_KEYS="` + string(ring) + "\n", dotEnvStray},
+		{"an exported .env line, its value's quote closed and not opened", "export COOKIESESSION_KEYS=" + string(ring) + "'", dotEnvStray},
+		{"a .env line, its value's quotes mismatched", `COOKIESESSION_KEYS='` + string(ring) + `"`, dotEnvStray},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(ring))), "encoded in base64 twice: set it to the JSON text, decoded twice"},
 		{"a get-secret-value response", `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":` + string(asString) + `}`, "as the value of .SecretString in a JSON document"},
 		{"a key/value secret", `{"other":"x","cookiesession_keys":` + string(prettyString) + `}`, "as the value of .cookiesession_keys in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): set the variable to that value alone (jq -r '.cookiesession_keys'"},
@@ -1175,6 +1231,7 @@ func TestLoadKeyRingFileWrapped(t *testing.T) {
 		{"base64 (stringData)", wrapLines(encoded, 76), "encoded in base64: write the decoded JSON text (base64 -d)"},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: write the JSON text, decoded twice"},
 		{"a .env file", "COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): write the value alone to the ring file"},
+		{"a .env file, its value's quote opened and not closed", `COOKIESESSION_KEYS="` + string(ring) + "\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: write the value alone to the ring file, without the stray quote, so that the file starts with { and ends with } (an EnvironmentFile= or --env-file reads the .env line; there, quote the value at both ends or at neither)"},
 		{"a stray quote after the ring", string(ring) + "\"\n", "with a stray quote at its start or end, a quote opened and not closed or closed and not opened (an editor or a script that wrote the ring's text with a quote on one side): remove it, so that the file starts with { and ends with }"},
 		{"the ring, saved on Windows", strings.ReplaceAll(string(ring)+"\n", "\n", "\r\n"), ""},
 		{"the ring, no final newline", string(ring), ""},
@@ -1233,6 +1290,7 @@ func TestParseKeyRingWrapped(t *testing.T) {
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: decode it twice and pass the JSON text (base64 -d | base64 -d)"},
 		{"a stray opening quote", `"` + string(ring), "with a stray quote at its start or end, a quote opened and not closed or closed and not opened: remove it, so that the text starts with { and ends with }"},
 		{"a .env line", "export COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): pass the value alone"},
+		{"a .env line, its value's quote closed and not opened", "COOKIESESSION_KEYS=" + string(ring) + "\"\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: pass the value alone, without the name, the = and the stray quote, so that the text starts with { and ends with } (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value at both ends or at neither)"},
 	} {
 		_, err := cookiesession.ParseKeyRing([]byte(row.text))
 		checkErrRules(t, err)

@@ -61,6 +61,10 @@ var ringWrappings = []struct {
 		": set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)",
 		": write the value alone to the ring file (an EnvironmentFile= or --env-file reads the .env line)",
 		": pass the value alone, without the name, the = and any quotes around it (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable)"}},
+	{func(s string) []byte { return strayQuoteRing(envValue(s)) }, "as a whole .env line (" + EnvKeys + "=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened", [3]string{
+		": set the variable to the value alone, without the stray quote (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file; in the .env file, quote the value at both ends or at neither)",
+		": write the value alone to the ring file, without the stray quote, so that the file starts with { and ends with } (an EnvironmentFile= or --env-file reads the .env line; there, quote the value at both ends or at neither)",
+		": pass the value alone, without the name, the = and the stray quote, so that the text starts with { and ends with } (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value at both ends or at neither)"}},
 	{unquoteRing, "inside quotes that are part of the value", [3]string{
 		" (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {",
 		" (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text), so that the file starts with {",
@@ -186,14 +190,24 @@ func strayQuoteRing(s string) []byte {
 // unassignRing returns the value of a .env line that sets EnvKeys,
 // unquoted, or nil.
 func unassignRing(s string) []byte {
-	value, ok := strings.CutPrefix(strings.TrimPrefix(s, "export "), EnvKeys+"=")
-	if !ok {
+	value := envValue(s)
+	if value == "" {
 		return nil
 	}
 	if inner := unquoteRing(value); inner != nil {
 		return inner
 	}
 	return []byte(value)
+}
+
+// envValue returns the value of a .env line that sets EnvKeys, as it is
+// written, or "" if s is no such line.
+func envValue(s string) string {
+	value, ok := strings.CutPrefix(strings.TrimPrefix(s, "export "), EnvKeys+"=")
+	if !ok {
+		return ""
+	}
+	return value
 }
 
 // unescapeRing returns s with \" made ", or nil if it has none.
