@@ -105,17 +105,23 @@ export function parseKeyRing(text) {
 
 // wrapping says how s wraps a valid ring's text, with the fix, or returns
 // '', as Go's LoadKeyRingEnv does: a variable or secret set with quotes
-// (jq without -r), with escaped quotes or line breaks, in base64 once or
-// twice, or as a secret manager's whole JSON response gets the parser's
-// error for its first byte or member only. The text is never echoed.
+// (jq without -r) or with a quote at one end only, as a .env line (its
+// value's quotes paired or stray), with escaped quotes or line breaks, in
+// base64 once or twice, or as a secret manager's whole JSON response gets
+// the parser's error for its first byte or member only. The text is never
+// echoed.
 function wrapping(s) {
   const quoted = s.length > 1 && s[0] === s.at(-1) && (s[0] === '"' || s[0] === "'");
   const assigned = /^(?:export )?COOKIESESSION_KEYS=/.exec(s);
+  const stray = 'a stray quote at its start or end, a quote opened and not closed or closed and not opened';
   const k8s = "a Kubernetes Secret's data is decoded once before it reaches the environment: encode the ring once, or use stringData";
   const unwrapped = [
     [assigned ? unquote(s.slice(assigned[0].length)) : null,
       'as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone'],
+    [assigned ? strayQuote(s.slice(assigned[0].length)) : null,
+      `as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has ${stray}: set the variable to the value alone, without the stray quote (in the .env file, quote the value at both ends or at neither)`],
     [quoted ? unquote(s) : null, 'inside quotes that are part of the value (jq without -r adds them): remove them, so that it starts with {'],
+    [strayQuote(s), `with ${stray} (a .env file, an Environment= line or a YAML value quoted on one side only keeps it as part of the value): remove it, so that it starts with { and ends with }`],
     [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],
     [s.includes('\\n') ? (quoted ? s.slice(1, -1) : s).replace(/\\([nrt"])/g, (_, c) => ({ n: '\n', r: '\r', t: '\t', '"': '"' })[c]) : null,
       "with its line breaks written as \\n (the text of a JSON or YAML string kept without its quotes): set the variable to the ring's text itself, without quotes around it"],
@@ -208,6 +214,19 @@ const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v)
 function unquote(s) {
   if (s.length < 2 || s[0] !== s.at(-1) || (s[0] !== '"' && s[0] !== "'")) return s;
   return (s[0] === '"' && attempt(() => JSON.parse(s))) || s.slice(1, -1);
+}
+
+// strayQuote returns s without a quote at its start or end that has no
+// match at the other end, or undefined, as Go's strayQuoteRing: a pair of
+// one kind is unquote's.
+function strayQuote(s) {
+  if (s.length < 2) return undefined;
+  const isQuote = (c) => c === '"' || c === "'";
+  const [first, last] = [s[0], s.at(-1)];
+  if (isQuote(first) && isQuote(last)) return first === last ? undefined : s.slice(1, -1);
+  if (isQuote(first)) return s.slice(1);
+  if (isQuote(last)) return s.slice(0, -1);
+  return undefined;
 }
 
 // attempt returns what f returns, or undefined if it throws.
@@ -367,12 +386,25 @@ function parseKey(k, i) {
 function checkRing(keys, primary) {
   if (keys.length === 0) throw fail('key ring has no keys');
   const seen = new Set();
-  for (const k of keys) {
-    if (seen.has(k.id)) throw fail(`duplicate key id ${formatKeyID(k.id)}`);
+  for (const [i, k] of keys.entries()) {
+    if (seen.has(k.id)) throw duplicateKeyID(keys, keys.findIndex((o) => o.id === k.id), i);
     seen.add(k.id);
     if (k.id === primary && k.promoteAt !== null) throw fail(`primary key ${formatKeyID(k.id)} cannot have a promotion time`);
   }
   if (!seen.has(primary)) throw fail(`primary key ${formatKeyID(primary)} is not in the ring`);
+}
+
+// duplicateKeyID describes keys[j] and keys[i], which share an id, with
+// the fix, in Go's words: one id names one key, since a token names its
+// key by id alone. Go's message adds the two fingerprints, which WebCrypto
+// computes only asynchronously.
+function duplicateKeyID(keys, j, i) {
+  const id = formatKeyID(keys[i].id);
+  const [a, b] = [keys[j].secret, keys[i].secret];
+  if (a.every((x, n) => x === b[n])) {
+    return fail(`duplicate key id ${id}: keys[${j}] and keys[${i}] are the same key twice (two rings merged, or one key added twice): remove one of them`);
+  }
+  return fail(`duplicate key id ${id}: keys[${j}] and keys[${i}] are two different keys under one id, and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for ${id} (cookiesession list, /debug/vars, KeyRing.fingerprint) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring)`);
 }
 
 // PROMOTE_AT is the form of FORMAT.md section 6: RFC 3339 with an upper-case

@@ -642,6 +642,13 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       [`COOKIESESSION_KEYS=${text}`, /holds the key ring as a whole \.env line \(COOKIESESSION_KEYS=\.\.\., perhaps after export\): set the variable to the value alone$/],
       [`export COOKIESESSION_KEYS='${text}'`, /as a whole \.env line/],
       [`COOKIESESSION_KEYS=${JSON.stringify(text)}`, /as a whole \.env line/],
+      // As Go's: a quote at one end only, alone or as a .env line's value.
+      [`"${text}`, /holds the key ring with a stray quote at its start or end, a quote opened and not closed or closed and not opened \(a \.env file, an Environment= line or a YAML value quoted on one side only keeps it as part of the value\): remove it, so that it starts with \{ and ends with \}$/],
+      [`${text}"\n`, /with a stray quote at its start or end/],
+      [`"${text}'`, /with a stray quote at its start or end/],
+      [`"\n${pretty}`, /with a stray quote at its start or end/],
+      [`COOKIESESSION_KEYS="${text}`, /holds the key ring as a whole \.env line \(COOKIESESSION_KEYS=\.\.\., perhaps after export\) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: set the variable to the value alone, without the stray quote \(in the \.env file, quote the value at both ends or at neither\)$/],
+      [`export COOKIESESSION_KEYS=${text}'\n`, /as a whole \.env line \(COOKIESESSION_KEYS=\.\.\., perhaps after export\) whose value has a stray quote/],
       ['./keys/ring.json', /looks like a file path, not the key ring's JSON text: set the variable to the file's content$/],
       // As Go's TestLoadKeyRingEnvWrapped and TestLoadKeyRingFileWrapped.
       [btoa(btoa(text)), /holds the key ring encoded in base64 twice: set it to the JSON text, decoded twice \(a Kubernetes Secret's data is decoded once before it reaches the environment: encode the ring once, or use stringData\)$/],
@@ -675,6 +682,23 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       assert.throws(() => parseKeyRing(doc), { message: /^cookiesession: parsing key ring: the key ring has an unknown member \(of \d+ bytes\)/ }, doc);
     }
     assert.throws(() => parseKeyRing(btoa('{"version":2}')), { message: 'cookiesession: parsing key ring: invalid character at byte 0' });
+  });
+});
+
+describe('two keys with one id', () => {
+  // As Go's TestDuplicateKeyIDNamed, without the fingerprints, which WebCrypto computes only asynchronously.
+  const [a, b, c] = [new Uint8Array(32).fill(9), new Uint8Array(32).fill(3), new Uint8Array(32).fill(5)];
+  it('names both places and the fix, and no secret', () => {
+    const cases = [
+      [[{ id: 7, secret: a }, { id: 8, secret: b }, { id: 7, secret: a }],
+        'cookiesession: duplicate key id 00000007: keys[0] and keys[2] are the same key twice (two rings merged, or one key added twice): remove one of them'],
+      [[{ id: 8, secret: b }, { id: 7, secret: a }, { id: 7, secret: c }],
+        'cookiesession: duplicate key id 00000007: keys[1] and keys[2] are two different keys under one id, and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for 00000007 (cookiesession list, /debug/vars, KeyRing.fingerprint) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring)'],
+    ];
+    for (const [keys, want] of cases) {
+      const text = ringText(keys);
+      assert.throws(() => parseKeyRing(text), (err) => err.message === want && !/CQkJ|AwMD|BQUF/.test(err.message), want);
+    }
   });
 });
 

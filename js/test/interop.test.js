@@ -1153,6 +1153,7 @@ describe('the key ring text form, against Go', () => {
       one.replaceAll('"', '\\"'),
       btoa(one),
       btoa(btoa(one)),
+      `"${one}`,
     ];
     const goAnswers = goInterop(texts.map((text) => ({ op: 'ring', ring: text, now: NOW })));
     // The wrapping's name, before its fix: Go's fix speaks to a caller who
