@@ -140,7 +140,10 @@ key's id.
 Rotation: add the key, let the file reach every instance, then promote it.
 With -promote-at (or -promote-in, counted from now) the key is promoted by
 each instance's own clock at that time, so the fleet switches together;
-leave enough time for the file to reach every instance first. A key
+leave enough time for the file to reach every instance first: a time
+less than a minute away is refused, since an instance whose clock runs
+up to 60 s ahead (the skew servers allow for) would find it due as the
+file arrives. A key
 already scheduled after that time, which will take over from the new one,
 is noted on stderr, and so is one scheduled at that same instant, which
 then never seals: of keys due together, the one listed last (the new one)
@@ -202,11 +205,25 @@ func promotionTime(fs *flag.FlagSet, promoteAt string, promoteIn time.Duration, 
 	default:
 		return time.Time{}, nil
 	}
-	if !at.After(now) {
+	lead := at.Sub(now)
+	if given["promote-in"] {
+		lead = promoteIn // at is truncated to the second: -promote-in 1m is a minute
+	}
+	switch {
+	case !at.After(now):
 		return time.Time{}, usageErrorf("add", "promotion time %s is not in the future; add the key, then use promote", at.Format(time.RFC3339))
+	case lead < minPromotionLead:
+		return time.Time{}, usageErrorf("add", "promotion time %s is only %s away, under the minute the schedule needs: the file must reach every instance and be loaded there before it, and an instance whose clock runs up to 60 s ahead (the skew servers allow for) finds it due as the file arrives, seals under the key at once, and sessions it seals are refused by instances that have not loaded the key; schedule it later (-promote-in 1h, as the runbook does), or to promote at once on purpose, add the key and then use promote",
+			at.Format(time.RFC3339), lead.Round(time.Second))
 	}
 	return at, nil
 }
+
+// minPromotionLead is how far ahead add schedules a promotion at least:
+// the clock skew servers allow for around a promote_at (60 s), before
+// which the file must also have reached and been loaded by every
+// instance. Less is what promote does, without saying so.
+const minPromotionLead = time.Minute
 
 // newKeyFor generates a key whose random id is not already in ring. A
 // clash is about one in a billion, but it would make the add fail.

@@ -31,7 +31,8 @@
 // Exit status: 0 on success, 1 when the operation failed (a bad ring file,
 // a refused token), 2 for a usage error. A flag given two different
 // values, a flag after an argument (which Go's flag package reads as an
-// argument) and a duration without its unit are usage errors.
+// argument), a duration without its unit, a word after "help COMMAND" and
+// an add's promotion less than a minute away are usage errors.
 package main
 
 import (
@@ -131,6 +132,11 @@ func help(e *env, args []string) error {
 	c, ok := findCommand(args[0])
 	if !ok {
 		return usageErrorf("", "unknown command %q", args[0])
+	}
+	if len(args) > 1 {
+		// "help add -promote-in" would print add's help and drop the word
+		// with nothing said.
+		return usageErrorf("", "help takes one command's name: unexpected argument %q after %q; for its flags, run 'cookiesession help %s'", args[1], args[0], args[0])
 	}
 	return c.run(e, []string{"-h"})
 }

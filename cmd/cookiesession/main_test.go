@@ -255,6 +255,57 @@ func TestAddRefusesEmptySchedule(t *testing.T) {
 	}
 }
 
+// TestAddRefusesNearPromotion: add -promote-in 1s was taken, and the key
+// sealed before the file could reach another instance, whose users'
+// sessions under it were then refused (unknown key id); an instance whose
+// clock runs ahead by the 60 s servers allow for found it due on arrival.
+// A promotion less than a minute away is now a usage error that says why
+// and what to do instead; a minute is taken, whatever the second's
+// fraction now is.
+func TestAddRefusesNearPromotion(t *testing.T) {
+	path := newRingFile(t)
+	for _, args := range [][]string{
+		{"-promote-in", "1s"},
+		{"-promote-in", "59s"},
+		{"-promote-at", time.Now().Add(20 * time.Second).UTC().Format(time.RFC3339)},
+	} {
+		res := cli(t, "", append([]string{"add", "-ring", path}, args...)...)
+		for _, want := range []string{
+			"cookiesession add: promotion time ",
+			"away, under the minute the schedule needs: the file must reach every instance and be loaded there before it",
+			"an instance whose clock runs up to 60 s ahead (the skew servers allow for) finds it due as the file arrives",
+			"schedule it later (-promote-in 1h, as the runbook does), or to promote at once on purpose, add the key and then use promote",
+		} {
+			if res.code != 2 || res.stdout != "" || !strings.Contains(res.stderr, want) {
+				t.Errorf("add %q: %+v, want exit 2, no key, and %q", args, res, want)
+			}
+		}
+	}
+	if res := cli(t, "", "add", "-ring", path, "-promote-in", "1s"); !strings.Contains(res.stderr, "is only 1s away") {
+		t.Errorf("-promote-in 1s: %q does not say how far away", res.stderr)
+	}
+	if keys := listJSON(t, path); len(keys) != 1 {
+		t.Errorf("refused adds changed the ring: %+v", keys)
+	}
+	mustCLI(t, "add", "-ring", path, "-promote-in", "1m")
+	if keys := listJSON(t, path); len(keys) != 2 || keys[1].State != "scheduled" {
+		t.Errorf("add -promote-in 1m: %+v, want the key scheduled", keys)
+	}
+}
+
+// TestHelpRefusesExtraArgument: "help add extra" printed add's help and
+// dropped the word with nothing said, where every command refuses an
+// argument it does not read.
+func TestHelpRefusesExtraArgument(t *testing.T) {
+	for _, args := range [][]string{{"help", "add", "extra"}, {"help", "add", "-promote-in"}, {"help", "list", "inspect"}} {
+		res := cli(t, "", args...)
+		want := fmt.Sprintf("cookiesession: help takes one command's name: unexpected argument %q after %q; for its flags, run 'cookiesession help %s'\n", args[2], args[1], args[1])
+		if res.code != 2 || res.stdout != "" || !strings.HasPrefix(res.stderr, want) {
+			t.Errorf("%q: %+v, want exit 2, no help, and %q", args, res, want)
+		}
+	}
+}
+
 // A scheduled time that has passed makes the key primary by every
 // instance's clock, and list must say so rather than "scheduled".
 func TestListPrimaryByClock(t *testing.T) {
@@ -1205,11 +1256,18 @@ func TestInspectOpenOnlyKey(t *testing.T) {
 func TestInspectIncomingKey(t *testing.T) {
 	path := newRingFile(t)
 	old, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
-	added := strings.TrimSpace(mustCLI(t, "add", "-ring", path, "-promote-in", "30s"))
-	id, err := cookiesession.ParseKeyID(added)
+	// add refuses a promotion so near (TestAddRefusesNearPromotion): the
+	// ring is written as a hand-made schedule would be.
+	key, err := cookiesession.GenerateKey()
 	if err != nil {
 		t.Fatal(err)
 	}
+	scheduled := loadRing(t, path)
+	if err := scheduled.AddScheduled(key, time.Now().Add(30*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	writeRing(t, path, scheduled)
+	id, added := key.ID(), cookiesession.FormatKeyID(key.ID())
 	ahead := loadRing(t, path) // an instance whose clock passed promote_at
 	if err := ahead.Promote(id); err != nil {
 		t.Fatal(err)
