@@ -14,7 +14,10 @@
 // cookiesession.Manager.CommitHeader: the rules for when a cookie is sent,
 // chunking, Vary and Cache-Control are the core's. A handler that sends
 // the response itself before it returns (c.End) calls Save first, which
-// uses Manager.SaveHeader. A body
+// uses Manager.SaveHeader: a change the middleware's save finds unsent
+// once c.End has closed the connection, or in a response fasthttp will
+// not send (a Hijack after HijackSetNoResponse(true)), is logged at Warn
+// with that fix. A body
 // stream writer runs on its own goroutine from the moment it is set,
 // racing the middleware's save: make every change before setting it.
 // Changes made after the middleware's save do not reach the client, and
@@ -30,8 +33,9 @@
 // X-Forwarded-Scheme, Forwarded, Origin or Referer header that says
 // https), which browsers drop; and a
 // Set-Cookie for one of the session's cookie names that a handler set
-// (c.Cookie) in a response for which the Manager writes none, which
-// replaces the client's session. That line is sent as the handler set it;
+// (c.Cookie, c.ClearCookie) in a response for which the Manager writes
+// none, even on a request that never used its session, which replaces or
+// ends the client's session. That line is sent as the handler set it;
 // where the Manager writes the cookie, its line replaces the handler's.
 // And a cookie whose Options.Domain the request's host (or
 // X-Forwarded-Host) is outside of, which browsers drop. Under
@@ -62,7 +66,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -129,6 +135,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	}
 	onError := defaultErrorHandler(new(atomic.Int64))
 	timedOut := new(atomic.Int64) // when lostToTimeout last logged at Warn
+	unsent := new(atomic.Int64)   // when lostUnsent last logged at Warn
 	if len(config) > 0 && config[0].ErrorHandler != nil {
 		onError = config[0].ErrorHandler
 	}
@@ -162,6 +169,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		st, used := locals.UserValue(key).(*scratch)
 		if !used {
 			locals.SetUserValue(key, finished)
+			foreignUnused(c, m, names)
 			return err
 		}
 		// A later Get (in fiber's ErrorHandler for an error fasthttp met,
@@ -172,11 +180,68 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		if saveErr := st.save(c, m, names, true); saveErr != nil {
 			return onError(c, saveErr)
 		}
-		if c.IsAbandoned() && len(st.header[fiber.HeaderSetCookie]) > 0 {
-			lostToTimeout(c, timedOut)
+		if len(st.header[fiber.HeaderSetCookie]) > 0 { // lines the client has not had
+			warnUnsent(c, locals, timedOut, unsent)
 		}
 		return err
 	}
+}
+
+// warnUnsent logs a final save whose new Set-Cookie lines fasthttp will
+// not send: fiber's timeout middleware answered already, a hijack asked
+// for no response, or c.End sent the response and closed the connection.
+func warnUnsent(c fiber.Ctx, locals *fasthttp.RequestCtx, timedOut, unsent *atomic.Int64) {
+	switch {
+	case c.IsAbandoned():
+		lostToTimeout(c, timedOut)
+	case hijackedWithoutResponse(locals):
+		lostUnsent(c, unsent, "cookiesession: the handler hijacked the connection with HijackSetNoResponse(true), so fasthttp sends no response: the session's change the middleware saved into it does not reach the client, which keeps its previous cookie (at warn level once a minute, the others at debug)",
+			"call fibersession.Save(c, m) after the session's last change and before the hijack, and write the Set-Cookie lines it put in c.Response() on the connection with the hijacker's own response; or leave HijackSetNoResponse false, so that fasthttp sends the response, cookie included, before the hijack handler runs")
+	case connClosed(locals.Conn()):
+		lostUnsent(c, unsent, "cookiesession: c.End sent the response and closed its connection before the middleware's save: the session's change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
+			"call fibersession.Save(c, m) after the session's last change and before c.End(); a change after c.End cannot reach the client")
+	}
+}
+
+// lostUnsent logs a save into a response fasthttp does not send: c.End
+// wrote the response on the connection and closed it, or a hijack asked
+// for no response. fasthttp's own failed write of it is logged by nobody.
+func lostUnsent(c fiber.Ctx, last *atomic.Int64, msg, fix string) {
+	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), msg,
+		slog.String("path", logText(c.Path())), slog.String("fix", fix))
+}
+
+// hijackedWithoutResponse reports whether the handler hijacked the
+// connection (fasthttp's Hijack) after HijackSetNoResponse(true): fasthttp
+// then sends no response, and the hijack handler writes its own. fasthttp
+// reports the hijack (Hijacked), but has no getter for the other, so its
+// field is read; a fasthttp without a field of that name reads false
+// (TestHijackWithoutResponseWarns fails then).
+func hijackedWithoutResponse(ctx *fasthttp.RequestCtx) bool {
+	if !ctx.Hijacked() {
+		return false
+	}
+	noResponse := reflect.ValueOf(ctx).Elem().FieldByName("hijackNoResponse")
+	return noResponse.Kind() == reflect.Bool && noResponse.Bool()
+}
+
+// connClosed reports whether conn, the request's connection, has been
+// closed while the handler ran, as fiber's c.End closes it once it has
+// written the response there; fasthttp's write of the response after the
+// handler then fails without a word. A write of no bytes asks, and sends
+// nothing. A RequestCtx made by its Init (a test's) holds a connection
+// whose every method panics by design: nothing was sent on it either.
+func connClosed(conn net.Conn) (closed bool) {
+	if conn == nil {
+		return false
+	}
+	defer func() {
+		if recover() != nil {
+			closed = false
+		}
+	}()
+	_, err := conn.Write(nil)
+	return errors.Is(err, net.ErrClosed)
 }
 
 // lostToTimeout logs a save that cannot reach the client: fiber's timeout

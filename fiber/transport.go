@@ -406,6 +406,33 @@ func fitsReadBuffer(lines, names []string, readBuffer int) error {
 	return nil
 }
 
+// foreignUnused passes the core, on a request whose handlers never used
+// the session, the response's Set-Cookie lines for the session's names
+// that a handler set (c.ClearCookie as a logout, c.Cookie): they replace
+// or end the client's session behind the Manager's back, and the core logs
+// the first at Warn, once per Manager, as under the net/http middleware.
+// The lines stay as set, and nothing else of the response changes. The
+// session committed is a fresh one, from no cookie: no crypto, no count.
+// The request is not passed, or the core would take a path outside
+// Options.Path for a use of the session there.
+func foreignUnused(c fiber.Ctx, m *cookiesession.Manager, names []string) {
+	resp := &c.Response().Header
+	var theirs []string
+	for _, name := range names {
+		if line := resp.PeekCookie(name); line != nil {
+			theirs = append(theirs, string(line))
+		}
+	}
+	if theirs == nil {
+		return
+	}
+	st := scratchPool.Get().(*scratch)
+	defer st.release()
+	s, _ := m.Load(st.req) // st.req holds no cookie between uses
+	st.header[fiber.HeaderSetCookie] = theirs
+	_ = m.CommitHeader(st.header, s, nil)
+}
+
 // release returns the scratch to the pool. last stays: it is the next
 // request's guess at its Host and headers.
 func (st *scratch) release() {
