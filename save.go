@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/bits"
 	"net/http"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -38,10 +39,11 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // the cookie is lost. A w that can (gin's, whose Written reports the
 // headers WriteHeaderNow sent), or that unwraps to one, makes such a Save
 // return ErrHeadersWritten, as does chi's WrapResponseWriter once it
-// reports a Status, and negroni's or martini's once its Size counts a
-// byte of the body (their Written alone reports true from
-// WriteHeader on, while the Before hooks, where a Save still reaches the
-// client, run).
+// reports a Status, echo's Response (v4's c.Response(), v5's
+// echo.UnwrapResponse) once its Committed field is true, and negroni's or
+// martini's once its Size counts a byte of the body (their Written alone
+// reports true from WriteHeader on, while the Before hooks, where a Save
+// still reaches the client, run).
 // Once net/http's Server has ended r's context (the handler returned, or
 // the client went away), Save returns an error matching both
 // ErrHeadersWritten and context.Canceled, and touches neither w nor the
@@ -68,8 +70,14 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 			return err // before w: net/http may be reusing it
 		}
 	}
-	if s.req == nil && headersSent(w) {
-		return fmt.Errorf("%w: the response writer (%T) reports that it has sent the headers, so a cookie set now never reaches the client; nothing was written: call Save before the handler writes the body (in gin, before c.Next() returns, or use the cookiesession/gin middleware)", ErrHeadersWritten, w)
+	if s.req == nil {
+		if sent, echo := headersSent(w); sent {
+			fix := "in gin, before c.Next() returns, or use the cookiesession/gin middleware"
+			if echo {
+				fix = "in echo, before c.JSON, c.String, c.Redirect or the like answers, or use the cookiesession/echo (v4) or cookiesession/echo5 middleware"
+			}
+			return fmt.Errorf("%w: the response writer (%T) reports that it has sent the headers, so a cookie set now never reaches the client; nothing was written: call Save before the handler writes the body (%s)", ErrHeadersWritten, w, fix)
+		}
 	}
 	if r != nil {
 		if own := m.FromContext(r.Context()); own != nil && own != s {
@@ -148,23 +156,27 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 // and martini's report true once WriteHeader is called, and then run
 // their Before hooks, where a Save still sets the cookie; once their Size
 // counts a byte of the body, the header has gone. chi's
-// WrapResponseWriter reports a Status once the header is sent. net/http's
-// own writer cannot say.
-func headersSent(w http.ResponseWriter) bool {
+// WrapResponseWriter reports a Status once the header is sent. echo's
+// Response (v4's and v5's, found by its Before and After hooks) says so in
+// its Committed field alone, which it sets after its Before hooks have run
+// and the header has gone; while it is false, the writers under it are
+// asked too (a handler may write past echo). echo reports whether one was
+// found, for the fix Save names. net/http's own writer cannot say.
+func headersSent(w http.ResponseWriter) (sent, echo bool) {
 	for range 16 { // a writer whose Unwrap returns itself ends the search
 		switch x := w.(type) {
 		case interface {
 			Written() bool
 			WriteHeaderNow()
 		}:
-			return x.Written()
+			return x.Written(), echo
 		case interface {
 			Written() bool
 			Size() int
 		}:
 			// negroni's or martini's: the body has begun, so the Before
 			// hooks have run and the header is gone.
-			return x.Written() && x.Size() > 0
+			return x.Written() && x.Size() > 0, echo
 		case interface {
 			Status() int
 			BytesWritten() int
@@ -172,14 +184,47 @@ func headersSent(w http.ResponseWriter) bool {
 		}:
 			// chi's WrapResponseWriter (middleware.Logger's, among
 			// others): Status is 0 until the header is sent.
-			return x.Status() != 0
+			return x.Status() != 0, echo
+		case interface {
+			Before(func())
+			After(func())
+			Unwrap() http.ResponseWriter
+		}:
+			committed, ok := echoCommitted(x)
+			if committed {
+				return true, true
+			}
+			// Not yet committed (or not echo's): a writer under it that
+			// the handler wrote to past echo may still say it has.
+			echo = echo || ok
+			w = x.Unwrap()
 		case interface{ Unwrap() http.ResponseWriter }:
 			w = x.Unwrap()
 		default:
-			return false
+			return false, echo
 		}
 	}
-	return false
+	return false, echo
+}
+
+// echoCommitted reads the Committed field of w, a pointer to a struct
+// shaped like echo's Response, without importing echo: ok is false for
+// any other shape (a nil pointer, no exported bool field of that name, one
+// promoted through a nil embedded pointer), whose Unwrap is then followed.
+func echoCommitted(w any) (committed, ok bool) {
+	v := reflect.ValueOf(w)
+	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+		return false, false
+	}
+	f, found := v.Elem().Type().FieldByName("Committed")
+	if !found || !f.IsExported() || f.Type.Kind() != reflect.Bool {
+		return false, false
+	}
+	field, err := v.Elem().FieldByIndexErr(f.Index) // an embedded nil pointer fails
+	if err != nil {
+		return false, false
+	}
+	return field.Bool(), true
 }
 
 // requestEnded returns an error matching ErrHeadersWritten and ctx's

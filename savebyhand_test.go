@@ -3,6 +3,7 @@ package cookiesession_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -516,5 +517,124 @@ func TestSaveThroughChiWriter(t *testing.T) {
 	}
 	if n := len(rec.Result().Cookies()); n != 1 {
 		t.Errorf("%d cookies went out, want the first Save's", n)
+	}
+}
+
+// echoResponse is shaped like echo's Response (v4's and v5's): Before
+// hooks run in WriteHeader, and only then is Committed set, the one place
+// it says the header has gone.
+type echoResponse struct {
+	Writer    http.ResponseWriter
+	before    []func()
+	Committed bool
+}
+
+func (r *echoResponse) Header() http.Header { return r.Writer.Header() }
+func (r *echoResponse) Before(f func())     { r.before = append(r.before, f) }
+func (r *echoResponse) After(func())        {}
+func (r *echoResponse) WriteHeader(code int) {
+	if r.Committed {
+		return
+	}
+	for _, f := range r.before {
+		f()
+	}
+	r.Writer.WriteHeader(code)
+	r.Committed = true
+}
+func (r *echoResponse) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.Writer.Write(b)
+}
+func (r *echoResponse) Unwrap() http.ResponseWriter { return r.Writer }
+
+// TestSaveThroughEchoResponse: a session from Load saved through echo's
+// Response, or a wrapper that unwraps to it, in a Before hook writes the
+// cookie; once Committed, Save returns ErrHeadersWritten naming the writer
+// and echo's fix, and writes nothing. The echo adapters' tests run it
+// with echo itself.
+func TestSaveThroughEchoResponse(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	for _, wrap := range []func(http.ResponseWriter) http.ResponseWriter{
+		func(w http.ResponseWriter) http.ResponseWriter { return w },
+		func(w http.ResponseWriter) http.ResponseWriter { return unwrapOnly{w} },
+	} {
+		rec := httptest.NewRecorder()
+		resp := &echoResponse{Writer: rec}
+		w := wrap(resp)
+		r := httptest.NewRequest("GET", "https://example.com/", nil)
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		var hooked error
+		resp.Before(func() { hooked = f.m.Save(w, r, s) })
+		_, _ = w.Write([]byte("hello"))
+		if hooked != nil || len(rec.Result().Cookies()) != 1 {
+			t.Errorf("%T: Save in a Before hook: %v, cookies %v; want nil and the cookie", w, hooked, rec.Result().Cookies())
+		}
+		mustSet(t, s, "user", "bob")
+		err := f.m.Save(w, r, s)
+		if !errors.Is(err, cookiesession.ErrHeadersWritten) || !strings.Contains(err.Error(), fmt.Sprintf("%T", w)) || !strings.Contains(err.Error(), "cookiesession/echo") {
+			t.Errorf("%T: Save after the body: %v, want ErrHeadersWritten naming the writer and the echo middleware", w, err)
+		}
+		if n := len(rec.Header()["Set-Cookie"]); n != 1 {
+			t.Errorf("%T: %d Set-Cookie lines in the map, want the hook's one", w, n)
+		}
+	}
+}
+
+// hooksOnly, hooksIntCommitted and hooksPromoted have echo's Before and
+// After hooks and Unwrap, but no Committed field Save can read.
+type (
+	hooksOnly         struct{ unwrapOnly }
+	hooksIntCommitted struct {
+		unwrapOnly
+		Committed int
+	}
+	hooksPromoted struct {
+		unwrapOnly
+		*echoResponse // nil: its promoted Committed cannot be read
+	}
+)
+
+func (hooksOnly) Before(func())          {}
+func (hooksOnly) After(func())           {}
+func (*hooksIntCommitted) Before(func()) {}
+func (*hooksIntCommitted) After(func())  {}
+func (*hooksPromoted) Before(func())     {}
+func (*hooksPromoted) After(func())      {}
+func (w *hooksPromoted) Unwrap() http.ResponseWriter {
+	return w.unwrapOnly.Unwrap()
+}
+func (w *hooksPromoted) Header() http.Header { return w.unwrapOnly.Header() }
+func (w *hooksPromoted) Write(b []byte) (int, error) {
+	return w.unwrapOnly.Write(b)
+}
+func (w *hooksPromoted) WriteHeader(code int) { w.unwrapOnly.WriteHeader(code) }
+
+// TestSaveThroughEchoLikeWriter: a writer with echo's hooks and Unwrap but
+// no bool Committed to read is not taken for echo's Response, and does not
+// panic Save; nor does echo's Response that is not committed end the
+// search. Unwrap is followed, to gin's writer here, which the handler
+// wrote to directly and which says the header has gone.
+func TestSaveThroughEchoLikeWriter(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	for _, wrap := range []func(http.ResponseWriter) http.ResponseWriter{
+		func(w http.ResponseWriter) http.ResponseWriter { return hooksOnly{unwrapOnly{w}} },
+		func(w http.ResponseWriter) http.ResponseWriter { return &hooksIntCommitted{unwrapOnly: unwrapOnly{w}} },
+		func(w http.ResponseWriter) http.ResponseWriter { return &hooksPromoted{unwrapOnly: unwrapOnly{w}} },
+		func(w http.ResponseWriter) http.ResponseWriter { return &echoResponse{Writer: w} },
+	} {
+		inner := &writtenWriter{ResponseWriter: httptest.NewRecorder()}
+		w := wrap(inner)
+		r := httptest.NewRequest("GET", "https://example.com/", nil)
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		_, _ = inner.Write([]byte("hello"))
+		if err := f.m.Save(w, r, s); !errors.Is(err, cookiesession.ErrHeadersWritten) || !strings.Contains(err.Error(), fmt.Sprintf("%T", w)) {
+			t.Errorf("%T: Save after the body: %v, want ErrHeadersWritten found through Unwrap, naming the writer", w, err)
+		}
+		if inner.Header()["Set-Cookie"] != nil {
+			t.Errorf("%T: Save after the body wrote %q", w, inner.Header()["Set-Cookie"])
+		}
 	}
 }
