@@ -60,7 +60,8 @@ type Manager struct {
 	// Session of the same response (Load called twice, each saved).
 	twoSavesLogged atomic.Bool
 	// unsavedLogged: a session from Load outlived its request with a
-	// change or a rolling refresh that no save wrote.
+	// change or a rolling refresh that no save wrote (each is counted in
+	// stats.lost; this limits the Warn).
 	unsavedLogged atomic.Bool
 	// domainLogged: a cookie's Domain did not match the request's host.
 	domainLogged atomic.Bool
@@ -231,8 +232,8 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // call it once per request and pass the session on, since of two saved
 // into one response the later replaces the earlier's cookie (logged at
 // Warn). Save it before the handler writes: a session whose request
-// context ends with a change or a due rolling refresh unsaved is logged at
-// Warn (see Save).
+// context ends with a change or a due rolling refresh unsaved is counted
+// in Metrics.Lost and, once per Manager, logged at Warn (see Save).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	m.exists("Load")
 	if own := m.FromContext(r.Context()); own != nil {
@@ -244,7 +245,7 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 	s.mu.Lock()
 	defer s.unlock() // writes what load logged
 	s.loadErr = m.load(r, s, m.opts.Now())
-	if ctx := r.Context(); !m.unsavedLogged.Load() && ctx.Value(http.ServerContextKey) != nil && ctx.Done() != nil {
+	if ctx := r.Context(); ctx.Value(http.ServerContextKey) != nil && ctx.Done() != nil {
 		// net/http's Server ends the context when the handler returns: a
 		// change still unsaved then never reaches the client. Another
 		// server's context (fasthttpadaptor's RequestCtx) may end only at

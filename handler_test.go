@@ -1366,6 +1366,31 @@ func TestChangeAfterCommitWarns(t *testing.T) {
 	if warns := f.log.lines("after the response was committed"); len(warns) != 1 || !strings.Contains(warns[0], "path=/") {
 		t.Errorf("changes after the middleware returned: want one warning with the path, got:\n%s", f.log)
 	}
+	if lost := f.m.Metrics().Lost; lost["after_commit"] != 1 || lost["after_panic"] != 0 || lost["unsaved"] != 0 {
+		t.Errorf("two changes of one session after the middleware returned: lost %v, want after_commit 1", lost)
+	}
+}
+
+// TestChangeAfterCommitCounted: Metrics.Lost counts each session changed
+// after its response was committed, once, past the Warn a minute: the
+// second lost change within the minute is logged at Debug and counted.
+func TestChangeAfterCommitCounted(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	late := func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+		s := sessionOf(t, r)
+		mustSet(t, s, "user", "late")
+		mustSet(t, s, "role", "late")
+	}
+	f.serve(newClientCookies(), late)
+	f.serve(newClientCookies(), late)
+	f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "early") })
+	if warns := f.log.lines("level=WARN"); len(warns) != 1 {
+		t.Errorf("want one Warn in the minute, got:\n%s", f.log)
+	}
+	if lost := f.m.Metrics().Lost; lost["after_commit"] != 2 || lost["after_panic"] != 0 || lost["unsaved"] != 0 {
+		t.Errorf("two sessions changed after the commit: lost %v, want after_commit 2", lost)
+	}
 }
 
 // TestChangeAfterPanicWarns checks a handler's panic: nothing is
@@ -1396,6 +1421,9 @@ func TestChangeAfterPanicWarns(t *testing.T) {
 	}
 	if lines := f.log.lines("after the handler panicked"); len(lines) != 1 || !strings.Contains(lines[0], "put the recoverer inside the session middleware") {
 		t.Errorf("the change after the panic was not logged with the fix:\n%s", f.log)
+	}
+	if lost := f.m.Metrics().Lost; lost["after_panic"] != 1 || lost["after_commit"] != 0 {
+		t.Errorf("a change after the panic: lost %v, want after_panic 1", lost)
 	}
 	// CommitHeader with no header map does the same for an adapter.
 	s, _ := f.m.Load(httptest.NewRequest("GET", "/", nil))
@@ -2137,6 +2165,50 @@ func TestUnsavedLoadWarns(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestUnsavedLoadCountedEachTime: the Warn for a session from Load left
+// unsaved is logged once per Manager, but Load goes on watching every
+// request: Metrics.Lost counts each such session under unsaved, and a
+// change after its request ended, past the first Warn, is still logged and
+// counted as after_commit. A session saved, or only read, counts nothing.
+func TestUnsavedLoadCountedEachTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		var kept *cookiesession.Session
+		serve := func(use func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session)) {
+			ctx, end := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
+			r := newClientCookies().request("/cart").WithContext(ctx)
+			s, _ := f.m.Load(r)
+			use(httptest.NewRecorder(), r, s)
+			kept = s
+			end()
+			synctest.Wait()
+		}
+		unsaved := func(_ http.ResponseWriter, _ *http.Request, s *cookiesession.Session) {
+			mustSet(t, s, "cart", "1 item")
+		}
+		for range 3 {
+			serve(unsaved)
+		}
+		serve(func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session) {
+			unsaved(w, r, s)
+			if err := f.m.Save(w, r, s); err != nil {
+				t.Fatal(err)
+			}
+		})
+		serve(func(_ http.ResponseWriter, _ *http.Request, s *cookiesession.Session) { _ = s.GetString("cart") })
+		mustSet(t, kept, "cart", "2 items") // a goroutine that outlived the handler
+		if warns := f.log.lines("left unsaved when its request ended"); len(warns) != 1 {
+			t.Errorf("want one Warn for the unsaved sessions, log:\n%s", f.log)
+		}
+		if late := f.log.lines("a session from Load changed after"); len(late) != 1 {
+			t.Errorf("the change after the fifth request ended was not logged, log:\n%s", f.log)
+		}
+		if lost := f.m.Metrics().Lost; lost["unsaved"] != 3 || lost["after_commit"] != 1 || lost["after_panic"] != 0 {
+			t.Errorf("lost %v, want unsaved 3 and after_commit 1", lost)
+		}
+	})
 }
 
 // TestUnsavedClientGone: a client that goes away ends the request's

@@ -56,6 +56,18 @@ type Metrics struct {
 	// site).
 	// The Warn for each is logged once; this keeps counting.
 	Dropped map[string]uint64 `json:"dropped"`
+	// Lost counts the sessions whose change the client never got, by
+	// reason: "after_commit" (changed once the response was committed: by
+	// the middleware, by CommitHeader, or, for a session from Load, by
+	// net/http as its request ended), "after_panic" (changed by a
+	// recoverer outside the middleware once the handler panicked) and
+	// "unsaved" (a session from Load whose request net/http ended with a
+	// change, a due rolling refresh or a carried session that no Save
+	// wrote). Each session counts at most once per reason; one from Load
+	// left unsaved and changed again after counts under both. The Warn
+	// for each is logged once (unsaved) or once a minute; this keeps
+	// counting.
+	Lost map[string]uint64 `json:"lost"`
 	// Primary is the id of the key that seals now, and Keys every key the
 	// ring holds, with its scheduled promotion, both from one version of
 	// the ring however it is reloaded meanwhile. Never a secret.
@@ -93,6 +105,19 @@ const (
 
 var dropNames = [drops]string{"plain_http", "domain", "cross_site"}
 
+// loss is why a session's change never reached the client, as
+// Metrics.Lost names it.
+type loss int
+
+const (
+	lostAfterCommit loss = iota
+	lostAfterPanic
+	lostUnsaved
+	losses
+)
+
+var lossNames = [losses]string{"after_commit", "after_panic", "unsaved"}
+
 func classify(err error) refusal {
 	var te *TokenError
 	var ve *validateError
@@ -119,6 +144,7 @@ func classify(err error) refusal {
 type stats struct {
 	refused                              [refusals]atomic.Uint64
 	dropped                              [drops]atomic.Uint64
+	lost                                 [losses]atomic.Uint64
 	resealed, written, cleared, tooLarge atomic.Uint64
 	carried                              atomic.Uint64
 
@@ -201,6 +227,7 @@ func (m *Manager) Metrics() Metrics {
 		Opened:   map[string]uint64{},
 		Refused:  map[string]uint64{},
 		Dropped:  map[string]uint64{},
+		Lost:     map[string]uint64{},
 		Resealed: st.resealed.Load(),
 		Written:  st.written.Load(),
 		Cleared:  st.cleared.Load(),
@@ -217,6 +244,9 @@ func (m *Manager) Metrics() Metrics {
 	}
 	for i, name := range dropNames {
 		out.Dropped[name] = st.dropped[i].Load()
+	}
+	for i, name := range lossNames {
+		out.Lost[name] = st.lost[i].Load()
 	}
 	now := m.opts.Now()
 	out.UnknownKeyIDs = st.unknownKeys.recent(now)

@@ -79,6 +79,7 @@ func TestMetricsCount(t *testing.T) {
 		Refused:  map[string]uint64{"unknown_key": 1, "expired": 1, "bad_encoding": 1, "auth_failed": 1, "validate": 1, "clock_skew": 1},
 		Resealed: 1, Written: 3, Cleared: 4, TooLarge: 2,
 		Dropped: map[string]uint64{"plain_http": 0, "domain": 0, "cross_site": 0},
+		Lost:    map[string]uint64{"after_commit": 0, "after_panic": 0, "unsaved": 0},
 		Primary: "2b3c4d5e",
 		Keys:    f.ring.KeysAt(f.clock.Now()),
 	}
@@ -976,6 +977,12 @@ func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
 		{"change", false, nil, setString(t, "n", "1"), map[string]uint64{a: 1, "written": 1}},
 		{"destroy", false, nil, do((*cookiesession.Session).Destroy), map[string]uint64{a: 1, "cleared": 1}},
 		{"too large", false, nil, setString(t, "big", strings.Repeat("x", 5000)), map[string]uint64{a: 1, "too_large": 1}},
+		{"change after Write", false, nil, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "x")
+			s := sessionOf(t, r)
+			mustSet(t, s, "n", "1")
+			s.Touch() // a second late change: the session counts once
+		}, map[string]uint64{a: 1, "lost.after_commit": 1}},
 		{"old key, read", true, nil, read, map[string]uint64{a: 1, "resealed": 1, "written": 1}},
 		{"old key, polling read", true, nil, do(func(s *cookiesession.Session) { s.SkipRefresh() }), map[string]uint64{a: 1, "resealed": 1, "written": 1}},
 		{"old key, change", true, nil, setString(t, "n", "1"), map[string]uint64{a: 1, "written": 1}},
@@ -1048,7 +1055,7 @@ func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
 // flatCounters lists every counter of m by the name /debug/vars gives it.
 func flatCounters(m cookiesession.Metrics) map[string]uint64 {
 	out := map[string]uint64{"resealed": m.Resealed, "written": m.Written, "cleared": m.Cleared, "too_large": m.TooLarge, "carried": m.Carried}
-	for prefix, counts := range map[string]map[string]uint64{"opened.": m.Opened, "refused.": m.Refused, "dropped.": m.Dropped} {
+	for prefix, counts := range map[string]map[string]uint64{"opened.": m.Opened, "refused.": m.Refused, "dropped.": m.Dropped, "lost.": m.Lost} {
 		for name, n := range counts {
 			out[prefix+name] = n
 		}

@@ -55,8 +55,9 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // Save cannot tell, writes, and the first such save that writes a cookie
 // is logged at Warn, once per Manager. Call Save on every
 // request that uses a session from Load: one whose request context ends
-// with a change, or a due rolling refresh, that no save wrote is logged at
-// Warn, once per Manager. s must come from this
+// with a change, or a due rolling refresh, that no save wrote is counted
+// in Metrics.Lost (unsaved) and logged at Warn, once per Manager. s must
+// come from this
 // Manager, from its Load or its middleware: another Manager's session is
 // refused with an error and nothing is written (with stacked Managers,
 // FromContext returns the innermost one's; use Manager.FromContext).
@@ -101,14 +102,15 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	return err
 }
 
-// warnUnsaved logs, once per Manager, a session from Load whose request
-// ended with a change, or a rolling refresh, that no save wrote: gorilla's
-// Flashes needed a Save too, but code ported from a store that saves by
-// itself (or that saves only on a change) shows a flash again on every
-// page, or signs an active user out when IdleTimeout ends, without a word.
-// ctx is the request's, which ended, and path its URL's path. A client
-// that goes away ends it too, while the handler may still save: that
-// session is logged as well, though it reaches no client either way.
+// warnUnsaved counts in Metrics.Lost, and logs once per Manager, a
+// session from Load whose request ended with a change, or a rolling
+// refresh, that no save wrote: gorilla's Flashes needed a Save too, but
+// code ported from a store that saves by itself (or that saves only on a
+// change) shows a flash again on every page, or signs an active user out
+// when IdleTimeout ends, without a word. ctx is the request's, which
+// ended, and path its URL's path. A client that goes away ends it too,
+// while the handler may still save: that session is counted and logged as
+// well, though it reaches no client either way.
 func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 	s.lock()
 	defer s.unlock()
@@ -120,10 +122,23 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 		// this is logged as late (Session.bump), and a save refused.
 		defer func() { s.sent = true }()
 	}
-	what := "a change"
-	switch {
-	case m.unsavedLogged.Load():
+	what := m.unsaved(s)
+	if what == "" {
 		return
+	}
+	m.stats.lost[lostUnsaved].Add(1)
+	if m.unsavedLogged.Swap(true) {
+		return
+	}
+	s.log(ctx, slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended (the handler returned, or the client went away before the handler saved it); the client never got what it needed (logged once; metric lost.unsaved counts each)",
+		slog.String("unsaved", what), slog.String("path", path),
+		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body, and call Load once per request, passing that session on; or serve with Manager.Handler, which saves by itself"))
+}
+
+// unsaved says what s, a session from Load, holds that no save wrote, or
+// returns "" if nothing.
+func (m *Manager) unsaved(s *Session) string {
+	switch {
 	case s.changed || s.renewed || s.destroyed || s.touched:
 		if m.action(s, nil, s.start()) == actionNone {
 			// Nothing for the client to hold (a Destroy of a session it
@@ -131,21 +146,15 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 			// and leaves these flags set. Not given r: a client that went
 			// away ends the context while the handler may still write
 			// r.Header, which outsidePath reads.
-			return
+			return ""
 		}
+		return "a change"
 	case m.refreshDue(s, s.start()):
-		what = "a due rolling refresh (Options.IdleTimeout): unless another Session of this request saved it, the client keeps its idle deadline, and the user is signed out then however active"
+		return "a due rolling refresh (Options.IdleTimeout): unless another Session of this request saved it, the client keeps its idle deadline, and the user is signed out then however active"
 	case s.carriedUnwritten():
-		what = "a session carried from a retired cookie (RetiredCookie.Carry): unless another Session of this request saved it, the client never gets it under the Manager's Name, and the user is signed out once the Retired entry is removed"
-	default:
-		return
+		return "a session carried from a retired cookie (RetiredCookie.Carry): unless another Session of this request saved it, the client never gets it under the Manager's Name, and the user is signed out once the Retired entry is removed"
 	}
-	if m.unsavedLogged.Swap(true) {
-		return
-	}
-	s.log(ctx, slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended (the handler returned, or the client went away before the handler saved it); the client never got what it needed (logged once)",
-		slog.String("unsaved", what), slog.String("path", path),
-		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body, and call Load once per request, passing that session on; or serve with Manager.Handler, which saves by itself"))
+	return ""
 }
 
 // headersSent reports whether w, or a writer it wraps, says it has sent

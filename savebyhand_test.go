@@ -115,6 +115,9 @@ func TestChangeAfterHandlerReturnedWarns(t *testing.T) {
 		if f.log.lines("left unsaved") != nil {
 			t.Errorf("the request ended with nothing unsaved, log:\n%s", f.log)
 		}
+		if lost := f.m.Metrics().Lost; lost["after_commit"] != 1 || lost["unsaved"] != 0 {
+			t.Errorf("a change after the request ended: lost %v, want after_commit 1", lost)
+		}
 		if err := f.m.Save(httptest.NewRecorder(), httptest.NewRequestWithContext(ctx, "GET", "https://example.com/slow", nil), s); !errors.Is(err, cookiesession.ErrHeadersWritten) {
 			t.Errorf("Save of the late change: %v", err)
 		}

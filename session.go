@@ -136,10 +136,11 @@ func (s *Session) bump() {
 	}
 }
 
-// logLate logs the first change that can no longer reach the client. A
-// session the middleware marked sent without committing its response was
-// ended by a panic: the change came from a recoverer outside the
-// middleware (gin's or echo's, whose context still holds the request).
+// logLate logs, and counts in Metrics.Lost, the first change that can no
+// longer reach the client. A session the middleware marked sent without
+// committing its response was ended by a panic: the change came from a
+// recoverer outside the middleware (gin's or echo's, whose context still
+// holds the request).
 func (s *Session) logLate() {
 	s.dropReadLate()
 	ctx, path := s.origin()
@@ -154,10 +155,13 @@ func (s *Session) logLate() {
 		msg = "cookiesession: a session from Load changed after the response was committed (by CommitHeader) or its request ended (the handler returned, or the client went away); the change was not saved (at warn level once a minute, the others at debug)"
 		fix = "change the session and call Save before the handler returns and before it writes the status or the body; a goroutine that outlives the handler cannot change what the client holds"
 	}
+	reason := lostAfterCommit
 	if st, ok := ctx.(*requestState); ok && !st.writer.committed {
+		reason = lostAfterPanic
 		msg = "cookiesession: session changed after the handler panicked; the change was not saved (at warn level once a minute, the others at debug)"
 		fix = "to store in the session while answering a panic, put the recoverer inside the session middleware (in gin or echo, Use it after the session middleware); there, what the handler stored before the panic goes out too"
 	}
+	s.mgr.stats.lost[reason].Add(1)
 	s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), msg, slog.String("path", path), slog.String("fix", fix))
 }
 

@@ -31,7 +31,8 @@ func key(t *testing.T, id uint32) cookiesession.Key {
 }
 
 // server is a Manager behind its middleware, with routes that store a
-// small value, store one too large for the cookie, and read.
+// small value, store one too large for the cookie, read, and store after
+// the response was committed.
 func server(t *testing.T, ring *cookiesession.KeyRing, name string) (*cookiesession.Manager, http.Handler) {
 	t.Helper()
 	m, err := cookiesession.New(ring, cookiesession.Options{Name: name, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -47,6 +48,10 @@ func server(t *testing.T, ring *cookiesession.KeyRing, name string) (*cookiesess
 	})
 	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
 		cookiesession.FromContext(r.Context()).GetString("user")
+	})
+	mux.HandleFunc("/late", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusNoContent)
+		cookiesession.FromContext(r.Context()).Set("user", "ada") // lost: the response was committed
 	})
 	return m, m.Handler(mux)
 }
@@ -108,6 +113,7 @@ func TestCollector(t *testing.T) {
 		t.Fatal(err)
 	}
 	request(t, h, "/get", unknown, "sid") // refused unknown_key, unknown_key_ids 1
+	request(t, h, "/late", "", "sid")     // lost after_commit 1
 	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, err := range []error{ring.Add(newKey), ring.AddScheduled(later, promoteAt), ring.Promote(newKey.ID())} {
 		if err != nil {
@@ -141,6 +147,11 @@ app_cookiesession_keyring_last_reload_successful{cookie="sid"} 1
 # HELP app_cookiesession_keyring_reload_failures_total Reloads of the key ring from its file that failed, each retry counted.
 # TYPE app_cookiesession_keyring_reload_failures_total counter
 app_cookiesession_keyring_reload_failures_total{cookie="sid"} 0
+# HELP app_cookiesession_lost_total Sessions whose change the client never got, by reason, each at most once per reason.
+# TYPE app_cookiesession_lost_total counter
+app_cookiesession_lost_total{cookie="sid",reason="after_commit"} 1
+app_cookiesession_lost_total{cookie="sid",reason="after_panic"} 0
+app_cookiesession_lost_total{cookie="sid",reason="unsaved"} 0
 # HELP app_cookiesession_opened_total Session tokens opened, by the id of the key that sealed them.
 # TYPE app_cookiesession_opened_total counter
 app_cookiesession_opened_total{cookie="sid",key_id="0000000a"} 3
@@ -401,8 +412,8 @@ func TestReadmeDocumentsEveryMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(families) != 13 {
-		t.Errorf("%d metrics gathered, want all 13", len(families))
+	if len(families) != 14 {
+		t.Errorf("%d metrics gathered, want all 14", len(families))
 	}
 	for _, f := range families {
 		row := rowOf(f.GetName())
@@ -461,7 +472,7 @@ func mustRing(t *testing.T, k cookiesession.Key) *cookiesession.KeyRing {
 
 // TestCollectorAgreesWithVar drives one Manager through opens under two
 // keys, each kind of refusal a test can cause here, a session too large, a
-// re-key and a dropped cookie, with a promotion scheduled at a fraction of
+// lost change, a re-key and a dropped cookie, with a promotion scheduled at a fraction of
 // a second, and checks that the collector exports exactly what /debug/vars
 // shows for the same moment: every field, the same key ids, reasons and
 // promote_at, the same values, and no series beyond them.
@@ -475,6 +486,7 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 	request(t, h, "/get", sealFor(t, key(t, 0x0d), "sid", time.Now()), "sid") // unknown_key
 	request(t, h, "/get", sealFor(t, key(t, 0x0a), "sid", time.Now().Add(time.Hour)), "sid")
 	request(t, h, "/big", token, "sid") // too_large
+	request(t, h, "/late", "", "sid")   // lost after_commit
 	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 250_000_000, time.UTC)
 	for _, err := range []error{ring.Add(key(t, 0x0b)), ring.AddScheduled(key(t, 0x0c), promoteAt), ring.Promote(0x0b)} {
 		if err != nil {
@@ -494,6 +506,7 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 		TooLarge      uint64            `json:"too_large"`
 		Carried       uint64            `json:"carried"`
 		Dropped       map[string]uint64 `json:"dropped"`
+		Lost          map[string]uint64 `json:"lost"`
 		Primary       string            `json:"primary"`
 		Keys          []struct {
 			ID          string `json:"id"`
@@ -524,6 +537,9 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 	}
 	for reason, n := range vars.Dropped {
 		add("dropped_total", float64(n), "reason="+reason)
+	}
+	for reason, n := range vars.Lost {
+		add("lost_total", float64(n), "reason="+reason)
 	}
 	add("unknown_key_ids", float64(vars.UnknownKeyIDs))
 	add("resealed_total", float64(vars.Resealed))
@@ -580,7 +596,8 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 	}
 	// The events above moved what they name, so the comparison is not of zeros.
 	if vars.Opened["0000000a"] != 3 || vars.Opened["0000000b"] != 1 || vars.Reload.LastSuccess.IsZero() || vars.Resealed != 1 || vars.TooLarge != 1 || vars.UnknownKeyIDs != 1 ||
-		vars.Refused["auth_failed"] != 1 || vars.Refused["bad_encoding"] != 1 || vars.Refused["unknown_key"] != 1 || vars.Refused["clock_skew"] != 1 {
+		vars.Refused["auth_failed"] != 1 || vars.Refused["bad_encoding"] != 1 || vars.Refused["unknown_key"] != 1 || vars.Refused["clock_skew"] != 1 ||
+		vars.Lost["after_commit"] != 1 {
 		t.Errorf("/debug/vars after the events: %s", m.Var())
 	}
 }
