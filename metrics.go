@@ -35,9 +35,12 @@ type Metrics struct {
 	UnknownKeyIDs int `json:"unknown_key_ids"`
 	// Resealed counts tokens re-sealed only to move them to the primary.
 	Resealed uint64 `json:"resealed"`
-	// Written counts tokens sealed into a response's headers, and Cleared
-	// the times its cookies were expired there: a Save, a change and the
-	// commit in one response seal twice. TooLarge counts the sessions that
+	// Written counts tokens sealed into a response's headers: a Save, a
+	// change and the commit in one response seal twice. Cleared counts the
+	// responses that expire the client's cookies: the middleware's at its
+	// commit, once, and not when a later change or a panic replaced what
+	// a Save cleared; a session from Load (which has no commit to wait
+	// for) at each save that clears. TooLarge counts the sessions that
 	// did not fit, once each.
 	Written  uint64 `json:"written"`
 	Cleared  uint64 `json:"cleared"`

@@ -966,6 +966,7 @@ func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
 	do := func(act func(*cookiesession.Session)) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) { act(sessionOf(t, r)) }
 	}
+	var mgr *cookiesession.Manager // the subtest's, for the rows that Save
 	for _, tc := range []struct {
 		name    string
 		rotated bool                                                  // keyB promoted after the login
@@ -976,6 +977,23 @@ func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
 		{"read", false, nil, read, map[string]uint64{a: 1}},
 		{"change", false, nil, setString(t, "n", "1"), map[string]uint64{a: 1, "written": 1}},
 		{"destroy", false, nil, do((*cookiesession.Session).Destroy), map[string]uint64{a: 1, "cleared": 1}},
+		{"destroy, Save", false, nil, func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			s.Destroy()
+			if err := mgr.Save(w, r, s); err != nil {
+				t.Fatal(err)
+			}
+		}, map[string]uint64{a: 1, "cleared": 1}},
+		{"destroy, Save, then a change", false, nil, func(w http.ResponseWriter, r *http.Request) {
+			// The commit's token replaces the Save's clear: the client
+			// gets a cookie, and none of its cookies is expired.
+			s := sessionOf(t, r)
+			s.Destroy()
+			if err := mgr.Save(w, r, s); err != nil {
+				t.Fatal(err)
+			}
+			mustSet(t, s, "user", "bob")
+		}, map[string]uint64{a: 1, "written": 1}},
 		{"too large", false, nil, setString(t, "big", strings.Repeat("x", 5000)), map[string]uint64{a: 1, "too_large": 1}},
 		{"change after Write", false, nil, func(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(w, "x")
@@ -1023,6 +1041,7 @@ func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
 				}
 				return nil
 			}})
+			mgr = f.m
 			login := newClientCookies()
 			f.serve(login, setString(t, "user", "ada"))
 			if tc.rotated {
@@ -1049,6 +1068,45 @@ func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
 				t.Errorf("counters moved (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestClearedCountsOnlyWhatGoesOut: a Save's clear in the middleware
+// counts under Metrics.Cleared once the commit sends it, not when a panic
+// removes it from the response (the client keeps its cookie) and not
+// twice for two Saves of one Destroy.
+func TestClearedCountsOnlyWhatGoesOut(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	login := newClientCookies()
+	f.serve(login, setString(t, "user", "ada"))
+	destroySave := func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		s.Destroy()
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		destroySave(w, r)
+		panic("handler failed")
+	}))
+	rec := httptest.NewRecorder()
+	func() {
+		defer func() { _ = recover() }()
+		h.ServeHTTP(rec, login.request("/"))
+	}()
+	if got := rec.Result().Header["Set-Cookie"]; got != nil {
+		t.Fatalf("the panic's response carries %q", got)
+	}
+	if got := f.m.Metrics().Cleared; got != 0 {
+		t.Errorf("a clear the panic removed counts %d, want 0", got)
+	}
+	f.serve(login.clone(), func(w http.ResponseWriter, r *http.Request) {
+		destroySave(w, r)
+		destroySave(w, r)
+	})
+	if got := f.m.Metrics().Cleared; got != 1 {
+		t.Errorf("one response that clears, after two Saves: cleared %d, want 1", got)
 	}
 }
 

@@ -364,7 +364,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	case actionWrite, actionRekey, actionCarry:
 		err := m.write(h, s, now, act, buf)
 		if errors.Is(err, ErrExpired) {
-			m.clear(h, s, r, buf) // the session ended: end the cookie, not the response
+			m.clear(h, s, r, final, buf) // the session ended: end the cookie, not the response
 			err, ended = nil, true
 		}
 		if err != nil {
@@ -378,7 +378,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			return err
 		}
 	case actionClear:
-		m.clear(h, s, r, buf)
+		m.clear(h, s, r, final, buf)
 		ended = true
 	case actionNone:
 		m.unchanged(h, s, r, final, buf)
@@ -396,6 +396,9 @@ func (m *Manager) unchanged(h http.Header, s *Session, r *http.Request, final bo
 		// that the handler added since.
 		if foreign := setCookies(h, m.lineNames, s.lines, s.lines, buf); foreign != "" {
 			m.warnReplaced(s, foreign)
+		}
+		if final && s.req != nil && slices.Contains(s.lines, m.deletes[0]) {
+			m.stats.cleared.Add(1) // a Save's clear, which goes out now (see clear)
 		}
 		return
 	}
@@ -626,8 +629,13 @@ func (m *Manager) tokenLines(buf *headerBuf, token []byte, maxAge int, browser b
 // in answer to r. Chunks sent without the first stay, as load leaves them
 // (see headless): a line for the first, or for one of them, could reach
 // only a session that a parallel response set meanwhile; lines a Save
-// wrote earlier in this response are dropped all the same.
-func (m *Manager) clear(h http.Header, s *Session, r *http.Request, buf *headerBuf) {
+// wrote earlier in this response are dropped all the same. A clear that
+// expires the first chunk is counted (Metrics.Cleared) when it is
+// written, or for the middleware's session at its final commit: a Save's
+// clear that a later change replaces, or that a panic removes, never
+// reaches the client. A session from Load has no final commit to wait
+// for.
+func (m *Manager) clear(h http.Header, s *Session, r *http.Request, final bool, buf *headerBuf) {
 	n := max(int(s.chunksSent), 1)
 	switch {
 	case s.chunksSent == 0 && s.lines == nil:
@@ -645,7 +653,7 @@ func (m *Manager) clear(h http.Header, s *Session, r *http.Request, buf *headerB
 	if foreign := setCookies(h, m.lineNames, s.lines, lines, buf); foreign != "" {
 		m.warnReplaced(s, foreign)
 	}
-	if n > 0 {
+	if n > 0 && (final || s.req == nil) {
 		m.stats.cleared.Add(1)
 	}
 	s.cleared(lines)
