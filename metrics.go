@@ -17,7 +17,8 @@ import (
 // used, Keys that an instance has loaded a key before it is promoted, and
 // Reload that it has not been left on its old keys by a failed reload.
 // The counters count from the Manager's creation, Reload.Failures from
-// the ring's.
+// the ring's: every Manager of one ring shows the same Reload, Primary
+// and Keys, so summing them over Managers counts a failure once for each.
 type Metrics struct {
 	// Opened counts the tokens opened and accepted, by key id (8 hex
 	// digits); one that Options.Validate refuses counts under Refused.

@@ -24,7 +24,12 @@
 // so that several Managers can share one registry. Two Managers of one
 // cookie name (Paths or Domains apart) need a namespace each: a registry
 // refuses the second collector under the same one ("duplicate metrics
-// collector registration attempted"; MustRegister panics). Key ids are the 8 hex
+// collector registration attempted"; MustRegister panics). The ring's series
+// (key_info and keyring_*) describe the key ring, not the Manager: the
+// collectors of Managers that share one ring export the same values, each
+// under its own cookie label, so one failed reload counts once under each.
+// Do not sum them over cookie: alert per series, or take max without
+// (cookie) where an instance's Managers share one ring. Key ids are the 8 hex
 // digits cookiesession.FormatKeyID prints; promote_at is RFC 3339 in UTC,
 // with a fraction of a second if the time has one, as /debug/vars and the
 // ring's file show it, or "" for none; fingerprint is the key's (cookiesession.KeyInfo), a

@@ -341,6 +341,34 @@ cookiesession_opened_total{cookie="prefs",key_id="00000001"} 1
 	}
 }
 
+// TestSharedRingReloadShownPerManager checks what README and the package
+// documentation say of a ring two Managers share: one failed reload shows
+// under each Manager's cookie label, the same count, so a sum over cookie
+// counts it twice.
+func TestSharedRingReloadShownPerManager(t *testing.T) {
+	ring, path := fileRing(t, key(t, 0x0a))
+	reg := prometheus.NewPedanticRegistry()
+	for _, name := range []string{"auth", "prefs"} {
+		m, _ := server(t, ring, name)
+		reg.MustRegister(NewCollector(m, ""))
+	}
+	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.ReloadFile(path); err == nil {
+		t.Fatal("ReloadFile of a torn ring succeeded")
+	}
+	const want = `
+# HELP cookiesession_keyring_reload_failures_total Reloads of the key ring from its file that failed, each retry counted.
+# TYPE cookiesession_keyring_reload_failures_total counter
+cookiesession_keyring_reload_failures_total{cookie="auth"} 1
+cookiesession_keyring_reload_failures_total{cookie="prefs"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "cookiesession_keyring_reload_failures_total"); err != nil {
+		t.Error(err)
+	}
+}
+
 // TestSameCookieNameNeedsNamespaces checks what the package documentation
 // says of two Managers of one cookie name (Paths apart) on one registry:
 // the second collector is refused, and is taken under a namespace of its
