@@ -72,6 +72,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -228,9 +229,12 @@ func hijackedWithoutResponse(ctx *fasthttp.RequestCtx) bool {
 // connClosed reports whether conn, the request's connection, has been
 // closed while the handler ran, as fiber's c.End closes it once it has
 // written the response there; fasthttp's write of the response after the
-// handler then fails without a word. A write of no bytes asks, and sends
-// nothing. A RequestCtx made by its Init (a test's) holds a connection
-// whose every method panics by design: nothing was sent on it either.
+// handler then fails without a word. A TCP or Unix connection, or the one
+// under a TLS one (whose Close closes it too), is asked through its
+// descriptor, which a closed connection refuses: no system call, and
+// nothing sent. Any other is asked with a write of no bytes. A RequestCtx
+// made by its Init (a test's) holds a connection whose every method
+// panics by design: nothing was sent on it either.
 func connClosed(conn net.Conn) (closed bool) {
 	if conn == nil {
 		return false
@@ -240,6 +244,16 @@ func connClosed(conn net.Conn) (closed bool) {
 			closed = false
 		}
 	}()
+	if tlsConn, ok := conn.(interface{ NetConn() net.Conn }); ok {
+		conn = tlsConn.NetConn()
+	}
+	if fd, ok := conn.(syscall.Conn); ok {
+		raw, err := fd.SyscallConn()
+		if err == nil {
+			err = raw.Control(func(uintptr) {})
+		}
+		return errors.Is(err, net.ErrClosed)
+	}
 	_, err := conn.Write(nil)
 	return errors.Is(err, net.ErrClosed)
 }

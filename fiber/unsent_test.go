@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/gofiber/fiber/v3"
@@ -47,16 +49,20 @@ func exchange(t *testing.T, addr, raw string) (*http.Response, string) {
 	return res, string(body)
 }
 
-// listen serves app on a loopback port and returns its address.
-func listen(t *testing.T, app *fiber.App) string {
+// listen serves app on a loopback port, or on ln if given, and returns
+// its address.
+func listen(t *testing.T, app *fiber.App, ln ...net.Listener) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if ln == nil {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln = []net.Listener{l}
 	}
-	go func() { _ = app.Listener(ln, fiber.ListenConfig{DisableStartupMessage: true}) }()
+	go func() { _ = app.Listener(ln[0], fiber.ListenConfig{DisableStartupMessage: true}) }()
 	t.Cleanup(func() { _ = app.Shutdown() })
-	return ln.Addr().String()
+	return ln[0].Addr().String()
 }
 
 // TestEndBeforeSaveWarns serves a handler that sends its response with
@@ -333,5 +339,92 @@ func TestSaveOnInitContext(t *testing.T) {
 	}
 	if ctx.Response.StatusCode() != http.StatusOK || len(ctx.Response.Header.PeekCookie("session")) == 0 {
 		t.Errorf("status %d, Set-Cookie of session %q", ctx.Response.StatusCode(), ctx.Response.Header.PeekCookie("session"))
+	}
+}
+
+// countingConn counts the writes of no bytes made on a connection.
+// withFD gives it the connection's descriptor (SyscallConn), as a TCP
+// connection has; without it, it stands for a wrapper that hides it, as
+// fasthttp's under Server.MaxConnsPerIP does.
+type countingConn struct {
+	net.Conn
+	empty *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	if len(b) == 0 {
+		c.empty.Add(1)
+	}
+	return c.Conn.Write(b)
+}
+
+type countingFDConn struct{ countingConn }
+
+func (c countingFDConn) SyscallConn() (syscall.RawConn, error) {
+	return c.Conn.(syscall.Conn).SyscallConn()
+}
+
+type countingListener struct {
+	net.Listener
+	withFD bool
+	empty  *atomic.Int64
+}
+
+func (l countingListener) Accept() (net.Conn, error) {
+	conn, err := l.Listener.Accept()
+	if err != nil || !l.withFD {
+		return countingConn{conn, l.empty}, err
+	}
+	return countingFDConn{countingConn{conn, l.empty}}, nil
+}
+
+// TestEndProbeSendsNothing: the check for a connection c.End closed runs
+// on every request whose final save sets a cookie. On a connection with a
+// descriptor it asks that, and makes no write on the connection, where it
+// made a write of no bytes (a system call) per such request; on one that
+// hides its descriptor it still finds the close, by such a write.
+func TestEndProbeSendsNothing(t *testing.T) {
+	for _, withFD := range []bool{true, false} {
+		var logged syncBuffer
+		defer slog.SetDefault(slog.Default())
+		slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+		m := newManager(t, cookiesession.Options{})
+		served := make(chan struct{}, 1)
+		app := fiber.New()
+		app.Use(func(c fiber.Ctx) error {
+			err := c.Next()
+			served <- struct{}{}
+			return err
+		})
+		app.Use(fibersession.New(m))
+		app.Post("/set", func(c fiber.Ctx) error {
+			return fibersession.Get(c, m).Set("user", "ada")
+		})
+		app.Post("/end", func(c fiber.Ctx) error {
+			if err := fibersession.Get(c, m).Set("user", "ada"); err != nil {
+				return err
+			}
+			return c.End()
+		})
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty := new(atomic.Int64)
+		addr := listen(t, app, countingListener{ln, withFD, empty})
+
+		res, _ := exchange(t, addr, "POST /set HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+		<-served
+		if len(res.Cookies()) != 1 {
+			t.Errorf("descriptor %t: Set-Cookie %q, want the session's", withFD, res.Header.Values("Set-Cookie"))
+		}
+		if n := empty.Load(); withFD && n != 0 {
+			t.Errorf("%d writes of no bytes on a connection with a descriptor, want none", n)
+		}
+		_, _ = exchange(t, addr, "POST /end HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+		<-served
+		if lines := logged.lines(lostToEndLine); len(lines) != 1 {
+			t.Errorf("descriptor %t: %d lines for the change c.End went out without, want 1; log:\n%s", withFD, len(lines), &logged)
+		}
 	}
 }
