@@ -15,7 +15,7 @@
 // chunking, Vary and Cache-Control are the core's. A handler that sends
 // the response itself before it returns (c.End) calls Save first, which
 // uses Manager.SaveHeader: a change the middleware's save finds unsent
-// once c.End has closed the connection, or in a response fasthttp will
+// once c.End (or c.Drop) has closed the connection, or in a response fasthttp will
 // not send (a Hijack after HijackSetNoResponse(true)), is logged at Warn
 // with that fix. A body
 // stream writer runs on its own goroutine from the moment it is set,
@@ -190,7 +190,8 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 
 // warnUnsent logs a final save whose new Set-Cookie lines fasthttp will
 // not send: fiber's timeout middleware answered already, a hijack asked
-// for no response, or c.End sent the response and closed the connection.
+// for no response, or c.End sent the response and closed the connection
+// (c.Drop closes it too, with no response).
 func warnUnsent(c fiber.Ctx, locals *fasthttp.RequestCtx, timedOut, unsent *atomic.Int64) {
 	switch {
 	case c.IsAbandoned():
@@ -199,8 +200,8 @@ func warnUnsent(c fiber.Ctx, locals *fasthttp.RequestCtx, timedOut, unsent *atom
 		lostUnsent(c, unsent, "cookiesession: the handler hijacked the connection with HijackSetNoResponse(true), so fasthttp sends no response: the session's change the middleware saved into it does not reach the client, which keeps its previous cookie (at warn level once a minute, the others at debug)",
 			"call fibersession.Save(c, m) after the session's last change and before the hijack, and write the Set-Cookie lines it put in c.Response() on the connection with the hijacker's own response; or leave HijackSetNoResponse false, so that fasthttp sends the response, cookie included, before the hijack handler runs")
 	case connClosed(locals.Conn()):
-		lostUnsent(c, unsent, "cookiesession: c.End sent the response and closed its connection before the middleware's save: the session's change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
-			"call fibersession.Save(c, m) after the session's last change and before c.End(); a change after c.End cannot reach the client")
+		lostUnsent(c, unsent, "cookiesession: the connection was closed before the middleware's save (c.End sent the response and closed its connection, or c.Drop closed it with no response): the session's change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
+			"call fibersession.Save(c, m) after the session's last change and before c.End(); a change after c.End, or before c.Drop, cannot reach the client")
 	}
 }
 

@@ -21,7 +21,7 @@ import (
 // The lines logged for a change saved into a response fasthttp never
 // sends: one c.End already wrote, or one a hijack with no response drops.
 const (
-	lostToEndLine    = "c.End sent the response and closed its connection"
+	lostToEndLine    = "the connection was closed before the middleware's save"
 	lostToHijackLine = "HijackSetNoResponse(true)"
 )
 
@@ -426,5 +426,47 @@ func TestEndProbeSendsNothing(t *testing.T) {
 		if lines := logged.lines(lostToEndLine); len(lines) != 1 {
 			t.Errorf("descriptor %t: %d lines for the change c.End went out without, want 1; log:\n%s", withFD, len(lines), &logged)
 		}
+	}
+}
+
+// TestDropBeforeSaveWarns: c.Drop closes the connection with no response,
+// which the middleware's check sees as it sees c.End's close. The line it
+// logs for the change that went nowhere names c.Drop beside c.End, where
+// it said only that c.End had sent the response, which a handler that
+// dropped the connection never called.
+func TestDropBeforeSaveWarns(t *testing.T) {
+	var logged syncBuffer
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	m := newManager(t, cookiesession.Options{})
+	served := make(chan struct{}, 1)
+	app := fiber.New()
+	app.Use(func(c fiber.Ctx) error {
+		err := c.Next()
+		served <- struct{}{}
+		return err
+	})
+	app.Use(fibersession.New(m))
+	app.Post("/drop", func(c fiber.Ctx) error {
+		if err := fibersession.Get(c, m).Set("user", "ada"); err != nil {
+			return err
+		}
+		return c.Drop()
+	})
+	conn, err := net.Dial("tcp", listen(t, app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "POST /drop HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := io.ReadAll(conn); len(got) != 0 {
+		t.Errorf("c.Drop answered %q", got)
+	}
+	<-served
+	lines := logged.lines("level=WARN")
+	if len(lines) != 1 || !strings.Contains(lines[0], "c.Drop") {
+		t.Errorf("want one Warn that names c.Drop; log:\n%s", &logged)
 	}
 }
