@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -146,6 +147,47 @@ func TestWrongPayloadRefused(t *testing.T) {
 		}
 		if ran {
 			t.Errorf("%s: the app ran", tc.name)
+		}
+	}
+}
+
+// TestWarmUpPingAnsweredEmpty sends each handler the events a warm-up
+// plugin or a scheduled rule sends, which are not HTTP requests (no
+// method, no header): an error would fail the invocation, which Lambda
+// retries when it is asynchronous, so each is answered empty, without
+// an error and without running the app, and logged at Info.
+func TestWarmUpPingAnsweredEmpty(t *testing.T) {
+	setKeys(t)
+	logs := warnings(t)
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	ran := false
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })
+	ctx := context.Background()
+	for _, ping := range []string{`{}`, `{"source": "serverless-plugin-warmup"}`} {
+		for _, tc := range []struct {
+			name  string
+			serve func() error
+		}{
+			{"proxyV1", func() error {
+				_, err := proxyV1(app)(ctx, decode[events.APIGatewayProxyRequest](t, []byte(ping)))
+				return err
+			}},
+			{"proxyV2", func() error {
+				_, err := proxyV2(app)(ctx, decode[events.APIGatewayV2HTTPRequest](t, []byte(ping)))
+				return err
+			}},
+		} {
+			before := len(logs.String())
+			ran = false
+			if err := tc.serve(); err != nil {
+				t.Errorf("%s, %s: %v", tc.name, ping, err)
+			}
+			if got := logs.String()[before:]; !strings.Contains(got, "level=INFO") || !strings.Contains(got, "not an HTTP request") {
+				t.Errorf("%s, %s: logged %q", tc.name, ping, got)
+			}
+			if ran {
+				t.Errorf("%s, %s: the app ran", tc.name, ping)
+			}
 		}
 	}
 }

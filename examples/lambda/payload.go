@@ -34,12 +34,26 @@ func refuse(ctx context.Context, err error) error {
 	return err
 }
 
+// notHTTP logs an event with no method and no header at all, which no
+// HTTP source sends (every one names at least the Host): a warm-up ping
+// (serverless-plugin-warmup's, a scheduled rule's {}) or a test. It is
+// answered with an empty response and no error, and the app does not
+// run: an error would fail the invocation, which Lambda retries twice
+// when the invocation is asynchronous, as a scheduled ping's is.
+func notHTTP(ctx context.Context) {
+	slog.InfoContext(ctx, "cookiesession example: an event with no method and no headers, not an HTTP request (a warm-up ping?), was answered empty; the app did not run")
+}
+
 // proxyV2 serves payload 2.0's events (an HTTP API, a function URL)
-// through httpadapter.NewV2, and refuses any other event.
+// through httpadapter.NewV2, and refuses any other HTTP event.
 func proxyV2(app http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	proxy := httpadapter.NewV2(app)
 	return func(ctx context.Context, event events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		if event.RequestContext.HTTP.Method == "" {
+			if len(event.Headers) == 0 && len(event.Cookies) == 0 {
+				notHTTP(ctx)
+				return events.APIGatewayV2HTTPResponse{}, nil
+			}
 			return events.APIGatewayV2HTTPResponse{}, refuse(ctx, errPayload2)
 		}
 		return proxy.ProxyWithContext(ctx, event)
