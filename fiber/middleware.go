@@ -197,10 +197,10 @@ func warnUnsent(c fiber.Ctx, locals *fasthttp.RequestCtx, timedOut, unsent *atom
 	case c.IsAbandoned():
 		lostToTimeout(c, timedOut)
 	case hijackedWithoutResponse(locals):
-		lostUnsent(c, unsent, "cookiesession: the handler hijacked the connection with HijackSetNoResponse(true), so fasthttp sends no response: the session's change the middleware saved into it does not reach the client, which keeps its previous cookie (at warn level once a minute, the others at debug)",
+		lostUnsent(c, unsent, "cookiesession: the handler hijacked the connection with HijackSetNoResponse(true), so fasthttp sends no response: the session's Set-Cookie lines the middleware saved into it (a change, or a due refresh or clear) do not reach the client, which keeps its previous cookie (at warn level once a minute, the others at debug)",
 			"call fibersession.Save(c, m) after the session's last change and before the hijack, and write the Set-Cookie lines it put in c.Response() on the connection with the hijacker's own response; or leave HijackSetNoResponse false, so that fasthttp sends the response, cookie included, before the hijack handler runs")
 	case connClosed(locals.Conn()):
-		lostUnsent(c, unsent, "cookiesession: the connection was closed before the middleware's save (c.End sent the response and closed its connection, or c.Drop closed it with no response): the session's change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
+		lostUnsent(c, unsent, "cookiesession: the connection was closed before the middleware's save (c.End sent the response and closed its connection, or c.Drop closed it with no response): the session's Set-Cookie lines (a change, or a due refresh or clear) were not sent, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
 			"call fibersession.Save(c, m) after the session's last change and before c.End(); a change after c.End, or before c.Drop, cannot reach the client")
 	}
 }
