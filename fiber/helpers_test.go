@@ -10,7 +10,9 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -371,4 +373,62 @@ func appTest(t *testing.T, app *fiber.App, method, target string, cookies []*htt
 		t.Fatal(err)
 	}
 	return res, string(body)
+}
+
+// browser is net/http's cookiejar, restarted as a browser restarts: the
+// cookies that came with neither Max-Age nor Expires (browser-session
+// cookies) are gone, the others kept.
+type browser struct {
+	mu   sync.Mutex
+	jar  *cookiejar.Jar
+	last map[string]setFor // each name's last Set-Cookie
+}
+
+// setFor is a Set-Cookie and the URL it answered.
+type setFor struct {
+	u      *url.URL
+	cookie *http.Cookie
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{jar: jar, last: map[string]setFor{}}
+}
+
+func (b *browser) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.jar.SetCookies(u, cookies)
+	for _, c := range cookies {
+		b.last[c.Name] = setFor{u, c}
+	}
+}
+
+func (b *browser) Cookies(u *url.URL) []*http.Cookie {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.jar.Cookies(u)
+}
+
+// restart starts a new cookiejar holding the persistent cookies alone.
+func (b *browser) restart(t *testing.T) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, set := range b.last {
+		if set.cookie.MaxAge < 0 || set.cookie.MaxAge == 0 && set.cookie.Expires.IsZero() {
+			delete(b.last, name)
+			continue
+		}
+		jar.SetCookies(set.u, []*http.Cookie{set.cookie})
+	}
+	b.jar = jar
 }
