@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -120,11 +123,12 @@ var browserHeaders = map[string]string{
 }
 
 // result is one response: the session cookies it set, by name, with
-// their Max-Age (negative: expired).
+// their Max-Age (negative: expired), and as lifetimes sums them up.
 type result struct {
 	status             int
 	body               string
 	setCookie          map[string]int
+	lifetimes          []string
 	vary, cacheControl string
 	etag               string
 }
@@ -173,7 +177,33 @@ func (c *client) send(method, path string, body io.Reader, header map[string]str
 		}
 		r.setCookie[ck.Name] = ck.MaxAge
 	}
+	r.lifetimes = lifetimes(res.Cookies())
 	return r
+}
+
+// lifetimes sums up Set-Cookie lines, sorted, as a browser reads their
+// lifetime: name=session for a browser-session cookie (neither Max-Age
+// nor Expires), name=expired, or name=N for a Max-Age of N seconds; a
+// line with Expires gets +Expires.
+func lifetimes(cookies []*http.Cookie) []string {
+	var out []string
+	for _, c := range cookies {
+		var life string
+		switch {
+		case c.MaxAge < 0:
+			life = "expired"
+		case c.MaxAge == 0:
+			life = "session"
+		default:
+			life = fmt.Sprint(c.MaxAge)
+		}
+		if c.RawExpires != "" {
+			life += "+Expires"
+		}
+		out = append(out, c.Name+"="+life)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // storeLargest stores the largest value the Manager's one 4 KB cookie
@@ -219,4 +249,81 @@ func (c *client) another() *client {
 	hc := *c.http
 	hc.Jar = jar
 	return &client{t: c.t, base: c.base, http: &hc}
+}
+
+// browser is net/http's cookiejar, restarted as a browser restarts: the
+// cookies that came with neither Max-Age nor Expires (browser-session
+// cookies) are gone, the others kept.
+type browser struct {
+	mu   sync.Mutex
+	jar  *cookiejar.Jar
+	last map[string]setFor // each name's last Set-Cookie
+}
+
+// setFor is a Set-Cookie and the URL it answered.
+type setFor struct {
+	u      *url.URL
+	cookie *http.Cookie
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{jar: jar, last: map[string]setFor{}}
+}
+
+func (b *browser) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.jar.SetCookies(u, cookies)
+	for _, c := range cookies {
+		b.last[c.Name] = setFor{u, c}
+	}
+}
+
+func (b *browser) Cookies(u *url.URL) []*http.Cookie {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.jar.Cookies(u)
+}
+
+// restart starts a new cookiejar holding the persistent cookies alone.
+func (b *browser) restart(t *testing.T) {
+	t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, set := range b.last {
+		if set.cookie.MaxAge < 0 || set.cookie.MaxAge == 0 && set.cookie.Expires.IsZero() {
+			delete(b.last, name)
+			continue
+		}
+		jar.SetCookies(set.u, []*http.Cookie{set.cookie})
+	}
+	b.jar = jar
+}
+
+// lockedBuffer is a log destination that the server's goroutines write
+// while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

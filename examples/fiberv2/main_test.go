@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -355,5 +357,145 @@ func TestAnswerStyles(t *testing.T) {
 	logged.Reset()
 	if r := c.do("GET", "/late?v=late", ""); r.setCookie != nil || !strings.Contains(logged.String(), "the change was not saved") {
 		t.Errorf("a change after the body: %+v; log %q, want no cookie and the change logged", r, logged.String())
+	}
+}
+
+// TestPollAndBrowserRestart runs a login with and without "remember me"
+// through the recipe (net/http routes behind adaptor.HTTPHandler), beside
+// a preferences Manager, with the cookie jar as the browser and the
+// Managers' injected clock. Without it the cookie is a browser-session
+// one, and stays one when a page slides its 30-minute idle window; a
+// polling route that calls SkipRefresh never slides it (the session ends
+// 30 minutes after the last page, however often it is polled, and the
+// poll then answers 401 and clears the cookie); a browser restart ends
+// it. Remembered, the cookie is persistent for the 7-day idle window and
+// outlives browser restarts six days apart, as the page after each
+// slides the window; a route that never reads its session sends no
+// Set-Cookie, Vary or Cache-Control although a refresh is due; and a
+// MaxLifetime lowered on the live Manager ends the 12-day-old session at
+// its next request. The preferences cookie keeps its 90 days throughout,
+// and nothing is logged at Warn.
+func TestPollAndBrowserRestart(t *testing.T) {
+	const (
+		rememberFor  = 30 * 24 * time.Hour
+		rememberIdle = 7 * 24 * time.Hour
+		prefsFor     = 90 * 24 * time.Hour
+	)
+	var now atomic.Int64 // Unix seconds
+	now.Store(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC).Unix())
+	clock := func() time.Time { return time.Unix(now.Load(), 0) }
+	advance := func(d time.Duration) { now.Add(int64(d / time.Second)) }
+	var logged lockedBuffer
+	logger := slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	auth := newManager(t, cookiesession.Options{Name: "auth", MaxAge: 2 * time.Hour, IdleTimeout: 30 * time.Minute,
+		MaxLifetime: rememberFor, Now: clock, Logger: logger})
+	prefs := newManager(t, cookiesession.Options{Name: "prefs", MaxAge: prefsFor, Now: clock, Logger: logger})
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		s := auth.FromContext(r.Context())
+		s.Renew()
+		lifetime := cookiesession.Lifetime{BrowserSession: true}
+		if r.FormValue("remember") == "on" {
+			lifetime = cookiesession.Lifetime{MaxAge: rememberFor, IdleTimeout: rememberIdle}
+		}
+		if err := errors.Join(s.SetLifetime(lifetime), s.Set("user", r.FormValue("user"))); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("POST /theme", func(w http.ResponseWriter, r *http.Request) {
+		if err := prefs.FromContext(r.Context()).Set("theme", r.FormValue("theme")); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	})
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "user=%s theme=%s", auth.FromContext(r.Context()).GetString("user"), prefs.FromContext(r.Context()).GetString("theme"))
+	})
+	mux.HandleFunc("GET /poll", func(w http.ResponseWriter, r *http.Request) {
+		s := auth.FromContext(r.Context())
+		s.SkipRefresh()
+		if s.GetString("user") == "" {
+			http.Error(w, "signed out", http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintf(w, "user=%s", s.GetString("user"))
+	})
+	mux.HandleFunc("GET /about", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "about") })
+	c := serve(t, newApp(auth, prefs.Handler(mux)))
+	seconds := func(d time.Duration) string { return fmt.Sprint(int(d / time.Second)) }
+	poll := func(when string) {
+		t.Helper()
+		if r := c.do("GET", "/poll", ""); r.body != "user=ada" || r.setCookie != nil || r.vary != "Cookie" {
+			t.Fatalf("poll %s: %+v; want the user, no cookie, Vary: Cookie", when, r)
+		}
+	}
+	login := func(remember string, want string) {
+		t.Helper()
+		if r := c.do("POST", "/login", "user=ada&remember="+remember); r.status != http.StatusSeeOther || !slices.Equal(r.lifetimes, []string{want}) {
+			t.Fatalf("login, remember=%q: %+v; want the redirect with %s", remember, r, want)
+		}
+	}
+	page := func(when, body string, cookies ...string) {
+		t.Helper()
+		if r := c.do("GET", "/", ""); r.body != body || !slices.Equal(r.lifetimes, cookies) {
+			t.Fatalf("page %s: %+v; want %q with %q", when, r, body, cookies)
+		}
+	}
+
+	for _, remember := range []string{"", "on"} {
+		b := newBrowser(t)
+		c.http.Jar = b
+		if remember == "" {
+			login(remember, "auth=session")
+		} else {
+			login(remember, "auth="+seconds(rememberIdle))
+		}
+		if r := c.do("POST", "/theme", "theme=dark"); r.status != http.StatusSeeOther || !slices.Equal(r.lifetimes, []string{"prefs=" + seconds(prefsFor)}) {
+			t.Fatalf("remember=%q: POST /theme: %+v; want the redirect with the prefs cookie alone", remember, r)
+		}
+		// At 28 minutes less than half the idle window is left: a refresh
+		// is due, and SkipRefresh holds it back.
+		advance(14 * time.Minute)
+		poll("14 minutes after the login")
+		advance(14 * time.Minute)
+		poll("28 minutes after the login")
+		if remember == "" {
+			advance(time.Minute)
+			page("29 minutes after the login", "user=ada theme=dark", "auth=session")
+			advance(14 * time.Minute)
+			poll("14 minutes after the page")
+			advance(14 * time.Minute)
+			poll("28 minutes after the page")
+			advance(2 * time.Minute) // 30 minutes since the page: polls did not keep it
+			if r := c.do("GET", "/poll", ""); r.status != http.StatusUnauthorized || !slices.Equal(r.lifetimes, []string{"auth=expired"}) {
+				t.Fatalf("poll 30 minutes after the last page: %+v; want 401, the session ended and its cookie cleared", r)
+			}
+			login(remember, "auth=session")
+			b.restart(t)
+			page("after a browser restart", "user= theme=dark")
+			continue
+		}
+		// Remembered: the cookie outlives two browser restarts six days
+		// apart, since the page after each slid the 7-day window.
+		for i := range 2 {
+			b.restart(t)
+			advance(6 * 24 * time.Hour)
+			if r := c.do("GET", "/about", ""); r.body != "about" || r.setCookie != nil || r.vary != "" || r.cacheControl != "" {
+				t.Fatalf("restart %d: a route that never reads its session, with a refresh due: %+v; want no Set-Cookie, Vary or Cache-Control", i+1, r)
+			}
+			page(fmt.Sprintf("after restart %d", i+1), "user=ada theme=dark", "auth="+seconds(rememberIdle))
+		}
+		if warns := logged.String(); warns != "" {
+			t.Fatalf("logged at Warn:\n%s", warns)
+		}
+		// The operator lowers the ceiling on the running server: the
+		// 12-day-old session ends at its next request.
+		if err := auth.SetMaxLifetime(rememberIdle); err != nil {
+			t.Fatal(err)
+		}
+		page("after SetMaxLifetime(7 days)", "user= theme=dark", "auth=expired")
 	}
 }
