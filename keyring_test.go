@@ -1112,11 +1112,13 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 	}
 	asString, _ := json.Marshal(string(ring))
 	prettyString, _ := json.Marshal(pretty.String())
+	lineString, _ := json.Marshal("COOKIESESSION_KEYS=" + string(ring))
 	const lineBreaks = `with its line breaks written as \n`
 	const quoted, escaped, encoded = "inside quotes that are part of the value", `with its quotes escaped as \"`, "encoded in base64: set it to the decoded JSON text"
 	const dotEnv = "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)"
 	const stray = "with a stray quote at its start or end, a quote opened and not closed or closed and not opened"
 	const dotEnvStray = "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: set the variable to the value alone, without the stray quote (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file; in the .env file, quote the value at both ends or at neither)"
+	const dotEnvQuoted = `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): set the variable to the value alone, without the name, the = and the quotes around the line (in a .env file, quote the value alone: COOKIESESSION_KEYS='{...}'; a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)`
 	for _, row := range []struct{ name, value, want string }{
 		{"single quotes kept", "'" + string(ring) + "'", quoted},
 		{"double quotes kept", `"` + string(ring) + `"`, quoted},
@@ -1143,6 +1145,10 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"a .env line, its value's quote opened and not closed", `COOKIESESSION_KEYS="` + string(ring) + "\n", dotEnvStray},
 		{"an exported .env line, its value's quote closed and not opened", "export COOKIESESSION_KEYS=" + string(ring) + "'", dotEnvStray},
 		{"a .env line, its value's quotes mismatched", `COOKIESESSION_KEYS='` + string(ring) + `"`, dotEnvStray},
+		{"a .env line inside double quotes, name and all", `"COOKIESESSION_KEYS=` + string(ring) + `"`, dotEnvQuoted},
+		{"an exported .env line inside single quotes, name and all", "'export COOKIESESSION_KEYS=" + string(ring) + "'\n", dotEnvQuoted},
+		{"a .env line as a JSON string", string(lineString), dotEnvQuoted},
+		{"a .env line inside quotes, its value quoted too", `"COOKIESESSION_KEYS='` + string(ring) + `'"`, dotEnvQuoted},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(ring))), "encoded in base64 twice: set it to the JSON text, decoded twice"},
 		{"a get-secret-value response", `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":` + string(asString) + `}`, "as the value of .SecretString in a JSON document"},
 		{"a key/value secret", `{"other":"x","cookiesession_keys":` + string(prettyString) + `}`, "as the value of .cookiesession_keys in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): set the variable to that value alone (jq -r '.cookiesession_keys'"},
@@ -1232,6 +1238,7 @@ func TestLoadKeyRingFileWrapped(t *testing.T) {
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: write the JSON text, decoded twice"},
 		{"a .env file", "COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): write the value alone to the ring file"},
 		{"a .env file, its value's quote opened and not closed", `COOKIESESSION_KEYS="` + string(ring) + "\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: write the value alone to the ring file, without the stray quote, so that the file starts with { and ends with } (an EnvironmentFile= or --env-file reads the .env line; there, quote the value at both ends or at neither)"},
+		{"a .env file, its line inside quotes, name and all", `"COOKIESESSION_KEYS=` + string(ring) + "\"\n", `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): write the value alone to the ring file, without the name, the = and the quotes around the line, so that the file starts with { (an EnvironmentFile= or --env-file reads a .env line, whose value alone is quoted: COOKIESESSION_KEYS='{...}')`},
 		{"a stray quote after the ring", string(ring) + "\"\n", "with a stray quote at its start or end, a quote opened and not closed or closed and not opened (an editor or a script that wrote the ring's text with a quote on one side): remove it, so that the file starts with { and ends with }"},
 		{"the ring, saved on Windows", strings.ReplaceAll(string(ring)+"\n", "\n", "\r\n"), ""},
 		{"the ring, no final newline", string(ring), ""},
@@ -1290,6 +1297,7 @@ func TestParseKeyRingWrapped(t *testing.T) {
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: decode it twice and pass the JSON text (base64 -d | base64 -d)"},
 		{"a stray opening quote", `"` + string(ring), "with a stray quote at its start or end, a quote opened and not closed or closed and not opened: remove it, so that the text starts with { and ends with }"},
 		{"a .env line", "export COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): pass the value alone"},
+		{"a .env line inside quotes, name and all", `'COOKIESESSION_KEYS=` + string(ring) + "'\n", `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): pass the value alone, without the name, the = and the quotes around the line, so that the text starts with { (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value alone: COOKIESESSION_KEYS='{...}')`},
 		{"a .env line, its value's quote closed and not opened", "COOKIESESSION_KEYS=" + string(ring) + "\"\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: pass the value alone, without the name, the = and the stray quote, so that the text starts with { and ends with } (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value at both ends or at neither)"},
 	} {
 		_, err := cookiesession.ParseKeyRing([]byte(row.text))
@@ -1304,8 +1312,9 @@ func TestParseKeyRingWrapped(t *testing.T) {
 	}
 	// No ring inside, however wrapped: the parser's own error.
 	for text, want := range map[string]string{
-		`"{}"`:                  "cookiesession: parsing key ring: the key ring is not an object",
-		`{"SecretString":"{}"}`: "cookiesession: parsing key ring: the key ring has an unknown member (of 12 bytes)",
+		`"{}"`:                    "cookiesession: parsing key ring: the key ring is not an object",
+		`{"SecretString":"{}"}`:   "cookiesession: parsing key ring: the key ring has an unknown member (of 12 bytes)",
+		`"COOKIESESSION_KEYS={}"`: "cookiesession: parsing key ring: the key ring is not an object",
 		base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(`{"version":2}`)))): "a letter, digit or base64 sign where JSON allows none",
 	} {
 		if _, err := cookiesession.ParseKeyRing([]byte(text)); err == nil || !strings.Contains(err.Error(), want) {

@@ -65,6 +65,10 @@ var ringWrappings = []struct {
 		": set the variable to the value alone, without the stray quote (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file; in the .env file, quote the value at both ends or at neither)",
 		": write the value alone to the ring file, without the stray quote, so that the file starts with { and ends with } (an EnvironmentFile= or --env-file reads the .env line; there, quote the value at both ends or at neither)",
 		": pass the value alone, without the name, the = and the stray quote, so that the text starts with { and ends with } (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value at both ends or at neither)"}},
+	{quotedLineRing, "as a whole .env line inside quotes, name and all (\"" + EnvKeys + "={...}\", perhaps after export)", [3]string{
+		": set the variable to the value alone, without the name, the = and the quotes around the line (in a .env file, quote the value alone: " + EnvKeys + "='{...}'; a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)",
+		": write the value alone to the ring file, without the name, the = and the quotes around the line, so that the file starts with { (an EnvironmentFile= or --env-file reads a .env line, whose value alone is quoted: " + EnvKeys + "='{...}')",
+		": pass the value alone, without the name, the = and the quotes around the line, so that the text starts with { (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value alone: " + EnvKeys + "='{...}')"}},
 	{unquoteRing, "inside quotes that are part of the value", [3]string{
 		" (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {",
 		" (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text), so that the file starts with {",
@@ -198,6 +202,18 @@ func unassignRing(s string) []byte {
 		return inner
 	}
 	return []byte(value)
+}
+
+// quotedLineRing returns the value of a .env line that sets EnvKeys,
+// written inside quotes as a whole ("EnvKeys={...}", as some tools
+// write a variable), unquoted, or nil.
+func quotedLineRing(s string) []byte {
+	line := unquoteRing(s)
+	if line == nil {
+		return nil
+	}
+	defer clear(line)
+	return unassignRing(string(line))
 }
 
 // envValue returns the value of a .env line that sets EnvKeys, as it is

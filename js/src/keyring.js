@@ -106,13 +106,16 @@ export function parseKeyRing(text) {
 // wrapping says how s wraps a valid ring's text, with the fix, or returns
 // '', as Go's LoadKeyRingEnv does: a variable or secret set with quotes
 // (jq without -r) or with a quote at one end only, as a .env line (its
-// value's quotes paired or stray), with escaped quotes or line breaks, in
+// value's quotes paired or stray, or the whole line inside quotes), with escaped quotes or line breaks, in
 // base64 once or twice, or as a secret manager's whole JSON response gets
 // the parser's error for its first byte or member only. The text is never
 // echoed.
 function wrapping(s) {
   const quoted = s.length > 1 && s[0] === s.at(-1) && (s[0] === '"' || s[0] === "'");
   const assigned = /^(?:export )?COOKIESESSION_KEYS=/.exec(s);
+  // A whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}").
+  const line = quoted ? unquote(s) : '';
+  const lineAssigned = /^(?:export )?COOKIESESSION_KEYS=/.exec(line);
   const stray = 'a stray quote at its start or end, a quote opened and not closed or closed and not opened';
   const k8s = "a Kubernetes Secret's data is decoded once before it reaches the environment: encode the ring once, or use stringData";
   const unwrapped = [
@@ -120,6 +123,8 @@ function wrapping(s) {
       'as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): set the variable to the value alone'],
     [assigned ? strayQuote(s.slice(assigned[0].length)) : null,
       `as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has ${stray}: set the variable to the value alone, without the stray quote (in the .env file, quote the value at both ends or at neither)`],
+    [lineAssigned ? unquote(line.slice(lineAssigned[0].length)) : null,
+      `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): set the variable to the value alone, without the name, the = and the quotes around the line (in a .env file, quote the value alone: COOKIESESSION_KEYS='{...}')`],
     [quoted ? unquote(s) : null, 'inside quotes that are part of the value (jq without -r adds them): remove them, so that it starts with {'],
     [strayQuote(s), `with ${stray} (a .env file, an Environment= line or a YAML value quoted on one side only keeps it as part of the value): remove it, so that it starts with { and ends with }`],
     [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],

@@ -642,6 +642,11 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       [`COOKIESESSION_KEYS=${text}`, /holds the key ring as a whole \.env line \(COOKIESESSION_KEYS=\.\.\., perhaps after export\): set the variable to the value alone$/],
       [`export COOKIESESSION_KEYS='${text}'`, /as a whole \.env line/],
       [`COOKIESESSION_KEYS=${JSON.stringify(text)}`, /as a whole \.env line/],
+      // As Go's: a whole .env line inside quotes, name and all, as some tools write a variable.
+      [`"COOKIESESSION_KEYS=${text}"`, /holds the key ring as a whole \.env line inside quotes, name and all \("COOKIESESSION_KEYS=\{\.\.\.\}", perhaps after export\): set the variable to the value alone, without the name, the = and the quotes around the line \(in a \.env file, quote the value alone: COOKIESESSION_KEYS='\{\.\.\.\}'\)$/],
+      [`'export COOKIESESSION_KEYS=${text}'\n`, /as a whole \.env line inside quotes, name and all/],
+      [JSON.stringify(`COOKIESESSION_KEYS=${text}`), /as a whole \.env line inside quotes, name and all/],
+      [`"COOKIESESSION_KEYS='${text}'"`, /as a whole \.env line inside quotes, name and all/],
       // As Go's: a quote at one end only, alone or as a .env line's value.
       [`"${text}`, /holds the key ring with a stray quote at its start or end, a quote opened and not closed or closed and not opened \(a \.env file, an Environment= line or a YAML value quoted on one side only keeps it as part of the value\): remove it, so that it starts with \{ and ends with \}$/],
       [`${text}"\n`, /with a stray quote at its start or end/],
@@ -676,6 +681,7 @@ describe('a ring text as an environment variable or secret mangles it', () => {
     assert.throws(() => parseKeyRing('{version:1,primary:12345678,keys:[]}'), (err) => !err.message.includes('double quote'));
     // A text that is not a ring inside, however wrapped, keeps the parser's error.
     assert.throws(() => parseKeyRing('"{}"'), { message: 'cookiesession: parsing key ring: the key ring is not an object' });
+    assert.throws(() => parseKeyRing('"COOKIESESSION_KEYS={}"'), { message: 'cookiesession: parsing key ring: the key ring is not an object' });
     assert.throws(() => parseKeyRing(btoa(btoa('{"version":2}'))), { message: 'cookiesession: parsing key ring: invalid character at byte 0' });
     // Four objects deep is past where Go looks, and a ring in an array is not looked for.
     for (const doc of [`{"a":{"b":{"c":{"d":${JSON.stringify(text)}}}}}`, `{"rings":[${JSON.stringify(text)}]}`, `{"SecretString":"{}"}`]) {
