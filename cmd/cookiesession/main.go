@@ -31,8 +31,10 @@
 // Exit status: 0 on success, 1 when the operation failed (a bad ring file,
 // a refused token), 2 for a usage error. A flag given two different
 // values, a flag after an argument (which Go's flag package reads as an
-// argument), a duration without its unit, a word after "help COMMAND" and
-// an add's promotion less than a minute away are usage errors.
+// argument), a duration without its unit, a word after "help COMMAND"
+// other than -h, a flag before the command and an add's promotion less
+// than a minute away are usage errors. -h, -help and --help print usage on
+// stdout and exit 0, before a command, after one, or beside help.
 package main
 
 import (
@@ -109,34 +111,63 @@ func dispatch(e *env, args []string) error {
 	if len(args) == 0 {
 		return usageErrorf("", "no command given")
 	}
-	switch name := args[0]; name {
-	case "-h", "-help", "--help":
+	switch name := args[0]; {
+	case isHelpFlag(name):
 		printToolUsage(e.stdout)
 		return errHelp
-	case "help":
+	case name == "help":
 		return help(e, args[1:])
+	case strings.HasPrefix(name, "-") && len(name) > 1:
+		// "cookiesession -ring r.json list": the flags are each command's.
+		return usageErrorf("", "%q is a flag, not a command: flags follow the command's name (cookiesession COMMAND [flags]; commands: %s)", name, commandNames())
 	default:
 		c, ok := findCommand(name)
 		if !ok {
-			return usageErrorf("", "unknown command %q", name)
+			return usageErrorf("", "unknown command %q (commands: %s)", name, commandNames())
 		}
 		return c.run(e, args[1:])
 	}
 }
 
+// isHelpFlag reports whether arg asks for help as the flag package
+// reads it: -h or -help, with one dash or two.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+func commandNames() string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// help prints the tool's usage, or one command's. A help flag anywhere
+// asks for what help prints anyway ("help -h", "help add -h"), and "help
+// help" is the tool's usage, as "help" alone.
 func help(e *env, args []string) error {
+	args = slices.DeleteFunc(slices.Clone(args), isHelpFlag)
 	if len(args) == 0 {
 		printToolUsage(e.stdout)
 		return errHelp
 	}
 	c, ok := findCommand(args[0])
-	if !ok {
-		return usageErrorf("", "unknown command %q", args[0])
+	if !ok && args[0] != "help" {
+		return usageErrorf("", "unknown command %q (commands: %s)", args[0], commandNames())
 	}
 	if len(args) > 1 {
 		// "help add -promote-in" would print add's help and drop the word
 		// with nothing said.
 		return usageErrorf("", "help takes one command's name: unexpected argument %q after %q; for its flags, run 'cookiesession help %s'", args[1], args[0], args[0])
+	}
+	if !ok { // help help
+		printToolUsage(e.stdout)
+		return errHelp
 	}
 	return c.run(e, []string{"-h"})
 }

@@ -878,9 +878,13 @@ func TestCorruptRingFile(t *testing.T) {
 	}
 }
 
+// TestHelp: help asked for, with -h, -help or --help before a command,
+// after one or beside help, prints usage on stdout and exits 0, as Go's
+// flag package does. "help -h" and "help --help" said unknown command
+// "-h" and exited 2, and "help add -h" refused its -h as an extra word.
 func TestHelp(t *testing.T) {
 	for _, c := range commands() {
-		for _, args := range [][]string{{c.name, "-h"}, {c.name, "--help"}, {"help", c.name}} {
+		for _, args := range [][]string{{c.name, "-h"}, {c.name, "--help"}, {c.name, "-help"}, {"help", c.name}, {"help", c.name, "-h"}, {"help", "--help", c.name}} {
 			res := cli(t, "", args...)
 			if res.code != 0 || !strings.HasPrefix(res.stdout, "usage: cookiesession "+c.name) ||
 				!strings.Contains(res.stdout, "Flags:") || res.stderr != "" {
@@ -888,9 +892,9 @@ func TestHelp(t *testing.T) {
 			}
 		}
 	}
-	for _, args := range [][]string{{"-h"}, {"help"}} {
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"-help"}, {"help"}, {"help", "-h"}, {"help", "--help"}, {"help", "help"}} {
 		res := cli(t, "", args...)
-		if res.code != 0 || !strings.HasPrefix(res.stdout, "usage: cookiesession COMMAND") {
+		if res.code != 0 || !strings.HasPrefix(res.stdout, "usage: cookiesession COMMAND") || res.stderr != "" {
 			t.Errorf("%v: %+v", args, res)
 		}
 		for _, c := range commands() {
@@ -927,6 +931,10 @@ func TestUsageErrors(t *testing.T) {
 		{nil, "no command"},
 		{[]string{"frobnicate"}, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, `unknown command "frobnicate"`},
+		// A flag before the command is named as one, not as an unknown command.
+		{[]string{"-ring", path, "list"}, `"-ring" is a flag, not a command: flags follow the command's name (cookiesession COMMAND [flags]; commands: keygen, add, promote, remove, list, inspect)`},
+		{[]string{"--version"}, `"--version" is a flag, not a command`},
+		{[]string{"help", "help", "add"}, `help takes one command's name: unexpected argument "add" after "help"`},
 		{[]string{"list", "-ring", path, "extra"}, `unexpected argument "extra"`},
 		{[]string{"list", "-ring", path, "-bogus"}, "-bogus"},
 		{[]string{"keygen", "stray"}, `unexpected argument "stray"`},
