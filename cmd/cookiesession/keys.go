@@ -200,7 +200,10 @@ func promotionTime(fs *flag.FlagSet, promoteAt string, promoteIn time.Duration, 
 	case given["promote-at"]:
 		var err error
 		if at, err = time.Parse(time.RFC3339, promoteAt); err != nil {
-			return time.Time{}, usageErrorf("add", "-promote-at %q is not an RFC3339 time such as 2026-12-01T00:00:00Z", promoteAt)
+			// The example is a time add takes: a fixed date would pass
+			// and then be refused as not in the future.
+			example := now.Add(2 * time.Hour).UTC().Truncate(time.Hour)
+			return time.Time{}, usageErrorf("add", "-promote-at %q is not an RFC3339 time such as %s", promoteAt, example.Format(time.RFC3339))
 		}
 	default:
 		return time.Time{}, nil

@@ -234,6 +234,22 @@ func TestAddPromoteAt(t *testing.T) {
 	}
 }
 
+// TestAddPromoteAtExampleTaken: the error for a -promote-at that is no
+// RFC 3339 time gave 2026-12-01T00:00:00Z as its example, which add then
+// refused as not in the future once that day had passed. The example is
+// now an hour or two ahead, a time add takes.
+func TestAddPromoteAtExampleTaken(t *testing.T) {
+	path := newRingFile(t)
+	res := cli(t, "", "add", "-ring", path, "-promote-at", "tomorrow")
+	_, example, ok := strings.Cut(strings.SplitN(res.stderr, "\n", 2)[0], "is not an RFC3339 time such as ")
+	if res.code != 2 || !ok {
+		t.Fatalf("-promote-at tomorrow: %+v, want exit 2 and an example", res)
+	}
+	if res := cli(t, "", "add", "-ring", path, "-promote-at", example); res.code != 0 {
+		t.Errorf("-promote-at %s, the example given: %+v, want it taken", example, res)
+	}
+}
+
 // TestAddRefusesEmptySchedule: a script's unset variable (-promote-at "")
 // or a zero -promote-in once added the key unscheduled, so the rotation it
 // asked for never happened and nothing said so.
