@@ -2211,6 +2211,49 @@ func TestUnsavedLoadCountedEachTime(t *testing.T) {
 	})
 }
 
+// TestUnsavedTooLargeCountedOnce: a session from Load whose Save returned
+// ErrTooLarge counts under too_large alone, as the middleware's does: the
+// handler got the error, and no Save could write the session, so the
+// request's end adds neither lost.unsaved nor the Warn that says to call
+// Save. One that was made to fit after the refusal, and then left
+// unsaved, is counted and logged as any other.
+func TestUnsavedTooLargeCountedOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		serve := func(use func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session)) {
+			ctx, end := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
+			r := newClientCookies().request("/notes").WithContext(ctx)
+			s, _ := f.m.Load(r)
+			use(httptest.NewRecorder(), r, s)
+			end()
+			synctest.Wait()
+		}
+		refused := func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session) {
+			mustSet(t, s, "notes", strings.Repeat("x", 5000))
+			if err := f.m.Save(w, r, s); !errors.Is(err, cookiesession.ErrTooLarge) {
+				t.Fatalf("Save of 5000 bytes: %v", err)
+			}
+		}
+		serve(refused)
+		if m := f.m.Metrics(); m.TooLarge != 1 || m.Lost["unsaved"] != 0 {
+			t.Errorf("a Save refused as too large: too_large %d, lost %v; want 1 and unsaved 0", m.TooLarge, m.Lost)
+		}
+		if warns := f.log.lines("left unsaved"); warns != nil {
+			t.Errorf("a session Save refused with ErrTooLarge was logged as never saved:\n%s", f.log)
+		}
+		serve(func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session) {
+			refused(w, r, s)
+			mustSet(t, s, "notes", "short") // fits now, and is not saved
+		})
+		if m := f.m.Metrics(); m.TooLarge != 2 || m.Lost["unsaved"] != 1 {
+			t.Errorf("a session made to fit after the refusal, unsaved: too_large %d, lost %v; want 2 and unsaved 1", m.TooLarge, m.Lost)
+		}
+		if warns := f.log.lines("left unsaved"); len(warns) != 1 {
+			t.Errorf("want one Warn for the session left unsaved once it fit, log:\n%s", f.log)
+		}
+	})
+}
+
 // TestUnsavedClientGone: a client that goes away ends the request's
 // context while the handler still runs, and may still change its request
 // (here its URL's path) and save. The line for the session unsaved then

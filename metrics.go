@@ -67,7 +67,9 @@ type Metrics struct {
 	// recoverer outside the middleware once the handler panicked) and
 	// "unsaved" (a session from Load whose request net/http ended with a
 	// change, a due rolling refresh or a carried session that no Save
-	// wrote). Each session counts at most once per reason; one from Load
+	// wrote; not one a Save refused with ErrTooLarge that still does not
+	// fit, which TooLarge counts). Each session counts at most once per
+	// reason; one from Load
 	// left unsaved and changed again after counts under both. The Warn
 	// for each is logged once (unsaved) or once a minute; this keeps
 	// counting.

@@ -136,8 +136,13 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 }
 
 // unsaved says what s, a session from Load, holds that no save wrote, or
-// returns "" if nothing.
+// returns "" if nothing. A session a Save refused as too large, and that
+// still does not fit, says nothing here: that Save returned ErrTooLarge,
+// Metrics.TooLarge counted it, and no Save could have written it.
 func (m *Manager) unsaved(s *Session) string {
+	if s.tooLarge && m.tooLarge(s) {
+		return ""
+	}
 	switch {
 	case s.changed || s.renewed || s.destroyed || s.touched:
 		if m.action(s, nil, s.start()) == actionNone {
@@ -155,6 +160,13 @@ func (m *Manager) unsaved(s *Session) string {
 		return "a session carried from a retired cookie (RetiredCookie.Carry): unless another Session of this request saved it, the client never gets it under the Manager's Name, and the user is signed out once the Retired entry is removed"
 	}
 	return ""
+}
+
+// tooLarge reports whether s's values and lifetime make a token over
+// the codec's limit, as a save would find it (Codec.sealBuffer).
+func (m *Manager) tooLarge(s *Session) bool {
+	rec := Record{Values: s.values, Lifetime: s.lifetime}
+	return b64.EncodedLen(envelopeSize+plainLen(&rec)) > m.codec.maxLen
 }
 
 // headersSent reports whether w, or a writer it wraps, says it has sent
