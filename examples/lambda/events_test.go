@@ -151,11 +151,12 @@ func TestWrongPayloadRefused(t *testing.T) {
 	}
 }
 
-// TestWarmUpPingAnsweredEmpty sends each handler the events a warm-up
-// plugin or a scheduled rule sends, which are not HTTP requests (no
-// method, no header): an error would fail the invocation, which Lambda
-// retries when it is asynchronous, so each is answered empty, without
-// an error and without running the app, and logged at Info.
+// TestWarmUpPingAnsweredEmpty sends each handler main may start, as main
+// starts it (answerPings), the events a warm-up plugin or a scheduled
+// rule sends, which are not HTTP requests (none of an HTTP event's
+// fields): an error would fail the invocation, which Lambda retries when
+// it is asynchronous, so each is answered empty, without an error and
+// without running the app, and logged at Info.
 func TestWarmUpPingAnsweredEmpty(t *testing.T) {
 	setKeys(t)
 	logs := warnings(t)
@@ -163,17 +164,20 @@ func TestWarmUpPingAnsweredEmpty(t *testing.T) {
 	ran := false
 	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })
 	ctx := context.Background()
-	for _, ping := range []string{`{}`, `{"source": "serverless-plugin-warmup"}`} {
+	scheduled := `{"version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event", "source": "aws.events",
+		"account": "123456789012", "time": "2026-12-03T07:00:00Z", "region": "eu-west-1",
+		"resources": ["arn:aws:events:eu-west-1:123456789012:rule/warm"], "detail": {}}`
+	for _, ping := range []string{`{}`, `null`, `{"source": "serverless-plugin-warmup"}`, scheduled} {
 		for _, tc := range []struct {
 			name  string
 			serve func() error
 		}{
 			{"proxyV1", func() error {
-				_, err := proxyV1(app)(ctx, decode[events.APIGatewayProxyRequest](t, []byte(ping)))
+				_, err := answerPings(proxyV1(app))(ctx, json.RawMessage(ping))
 				return err
 			}},
 			{"proxyV2", func() error {
-				_, err := proxyV2(app)(ctx, decode[events.APIGatewayV2HTTPRequest](t, []byte(ping)))
+				_, err := answerPings(proxyV2(app))(ctx, json.RawMessage(ping))
 				return err
 			}},
 		} {
@@ -188,6 +192,44 @@ func TestWarmUpPingAnsweredEmpty(t *testing.T) {
 			if ran {
 				t.Errorf("%s, %s: the app ran", tc.name, ping)
 			}
+		}
+	}
+}
+
+// TestHTTPEventNotTakenForPing sends the payload 2.0 handler, as main
+// starts it, payload 1.0 events that its type decodes to nothing of a
+// request: a load balancer's with multi-value headers on (its headers in
+// multiValueHeaders, which payload 2.0 lacks) and a REST API's test
+// event, whose headers are null. Each is refused at Error with the
+// setting to change, as any event of the other payload is, not answered
+// empty at Info as a warm-up ping, which its source turns into a 502
+// with nothing said.
+func TestHTTPEventNotTakenForPing(t *testing.T) {
+	setKeys(t)
+	logs := warnings(t)
+	ran := false
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })
+	for name, event := range map[string]string{
+		"a load balancer's event with multi-value headers": `{"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg/0123456789abcdef"}},
+			"httpMethod": "GET", "path": "/", "multiValueQueryStringParameters": {},
+			"multiValueHeaders": {"cookie": ["session=AAAA"], "host": ["alb.example.com"], "x-forwarded-proto": ["https"]},
+			"body": "", "isBase64Encoded": false}`,
+		"a REST API's test event": `{"resource": "/", "path": "/", "httpMethod": "GET", "headers": null, "multiValueHeaders": null,
+			"queryStringParameters": null, "requestContext": {"resourcePath": "/", "httpMethod": "GET", "stage": "test-invoke-stage", "requestId": "id"},
+			"body": null, "isBase64Encoded": false}`,
+		"an event with headers alone": `{"Headers": null}`,
+	} {
+		before := len(logs.String())
+		ran = false
+		_, err := answerPings(proxyV2(app))(context.Background(), json.RawMessage(event))
+		if err == nil || !strings.HasSuffix(err.Error(), "set API_GATEWAY_PAYLOAD=1.0") {
+			t.Errorf("%s: error %v, want the payload 1.0 setting named", name, err)
+		}
+		if got := logs.String()[before:]; !strings.Contains(got, "level=ERROR") {
+			t.Errorf("%s: logged %q", name, got)
+		}
+		if ran {
+			t.Errorf("%s: the app ran", name)
 		}
 	}
 }

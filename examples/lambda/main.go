@@ -52,8 +52,8 @@ func main() {
 		log.Fatal(err)
 	}
 	if os.Getenv("API_GATEWAY_PAYLOAD") == "1.0" {
-		lambda.Start(proxyV1(app)) // REST API, Application Load Balancer (single.go)
+		lambda.Start(answerPings(proxyV1(app))) // REST API, Application Load Balancer (single.go)
 		return
 	}
-	lambda.Start(proxyV2(app)) // HTTP API, function URL (payload.go)
+	lambda.Start(answerPings(proxyV2(app))) // HTTP API, function URL (payload.go)
 }

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -34,26 +36,78 @@ func refuse(ctx context.Context, err error) error {
 	return err
 }
 
-// notHTTP logs an event with no method and no header at all, which no
-// HTTP source sends (every one names at least the Host): a warm-up ping
-// (serverless-plugin-warmup's, a scheduled rule's {}) or a test. It is
-// answered with an empty response and no error, and the app does not
-// run: an error would fail the invocation, which Lambda retries twice
-// when the invocation is asynchronous, as a scheduled ping's is.
-func notHTTP(ctx context.Context) {
-	slog.InfoContext(ctx, "cookiesession example: an event with no method and no headers, not an HTTP request (a warm-up ping?), was answered empty; the app did not run")
+// httpEvent holds which top-level fields of an HTTP event an event has,
+// of those every payload 1.0 or 2.0 source sends (a REST API, an HTTP
+// API, a function URL, a load balancer), matched as encoding/json matches
+// them when it decodes either payload's type, and set by null too. An
+// event with none of them is no HTTP request. One of them is enough to
+// say it is one: a REST API's test event has "headers": null, and a load
+// balancer with multi-value headers on sends neither headers nor a
+// requestContext.http.method, so the payload 2.0 type holds nothing of
+// that request. Its values are not copied (a body may be megabytes).
+type httpEvent struct {
+	RequestContext                  present `json:"requestContext"`
+	HTTPMethod                      present `json:"httpMethod"`
+	Headers                         present `json:"headers"`
+	MultiValueHeaders               present `json:"multiValueHeaders"`
+	Cookies                         present `json:"cookies"`
+	Path                            present `json:"path"`
+	RawPath                         present `json:"rawPath"`
+	RouteKey                        present `json:"routeKey"`
+	Resource                        present `json:"resource"`
+	Body                            present `json:"body"`
+	IsBase64Encoded                 present `json:"isBase64Encoded"`
+	QueryStringParameters           present `json:"queryStringParameters"`
+	MultiValueQueryStringParameters present `json:"multiValueQueryStringParameters"`
+	RawQueryString                  present `json:"rawQueryString"`
+}
+
+// present is set when its field is in the event, whatever its value.
+type present bool
+
+func (p *present) UnmarshalJSON([]byte) error {
+	*p = true
+	return nil
+}
+
+// answerPings serves the events that are no HTTP request (see
+// httpEvent) with an empty response, logged at Info, and gives serve
+// every other event, decoded as its payload: a warm-up ping
+// (serverless-plugin-warmup's), a scheduled rule's (its own event, or a
+// constant {}) or a test. An error would fail the invocation, which
+// Lambda retries twice when it is asynchronous, as a scheduled ping's
+// is; the app does not run. It reads the event's JSON itself: decoded
+// into either payload's type, an HTTP event of the other payload may
+// hold nothing, and serve refuses it at Error.
+func answerPings[E, R any](serve func(context.Context, E) (R, error)) func(context.Context, json.RawMessage) (R, error) {
+	return func(ctx context.Context, raw json.RawMessage) (R, error) {
+		var answer R
+		if isPing(raw) {
+			slog.InfoContext(ctx, "cookiesession example: an event with none of an HTTP event's fields, not an HTTP request (a warm-up ping?), was answered empty; the app did not run")
+			return answer, nil
+		}
+		var event E
+		if err := json.Unmarshal(raw, &event); err != nil {
+			return answer, refuse(ctx, fmt.Errorf("cookiesession example: the event is not an API Gateway or load balancer event: %w", err))
+		}
+		return serve(ctx, event)
+	}
+}
+
+// isPing reports whether raw is a JSON object (or null) with none of
+// httpEvent's fields.
+func isPing(raw json.RawMessage) bool {
+	var seen httpEvent
+	return json.Unmarshal(raw, &seen) == nil && seen == httpEvent{}
 }
 
 // proxyV2 serves payload 2.0's events (an HTTP API, a function URL)
-// through httpadapter.NewV2, and refuses any other HTTP event.
+// through httpadapter.NewV2, and refuses any other event (main answers
+// one that is no HTTP request first: answerPings).
 func proxyV2(app http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	proxy := httpadapter.NewV2(app)
 	return func(ctx context.Context, event events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		if event.RequestContext.HTTP.Method == "" {
-			if len(event.Headers) == 0 && len(event.Cookies) == 0 {
-				notHTTP(ctx)
-				return events.APIGatewayV2HTTPResponse{}, nil
-			}
 			return events.APIGatewayV2HTTPResponse{}, refuse(ctx, errPayload2)
 		}
 		return proxy.ProxyWithContext(ctx, event)

@@ -22,16 +22,12 @@ import (
 // with a left-over chunk to expire) with a 500 and an Error naming the fix,
 // so that no chunk and no expiry is dropped without a word. The request
 // is made of both of the event's header maps (withHeaders). An event
-// without an httpMethod is refused, or answered empty if it has no
-// headers either (payload.go).
+// without an httpMethod is refused (payload.go; main answers one that is
+// no HTTP request first: answerPings).
 func proxyV1(app http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 	proxy := httpadapter.New(app)
 	return func(ctx context.Context, event events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		if event.HTTPMethod == "" {
-			if len(event.Headers) == 0 && len(event.MultiValueHeaders) == 0 {
-				notHTTP(ctx)
-				return events.APIGatewayProxyResponse{}, nil
-			}
 			return events.APIGatewayProxyResponse{}, refuse(ctx, errPayload1)
 		}
 		out, err := proxy.ProxyWithContext(ctx, withHeaders(event))
