@@ -19,6 +19,7 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+	"weak"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -2250,6 +2251,38 @@ func TestUnsavedTooLargeCountedOnce(t *testing.T) {
 		}
 		if warns := f.log.lines("left unsaved"); len(warns) != 1 {
 			t.Errorf("want one Warn for the session left unsaved once it fit, log:\n%s", f.log)
+		}
+	})
+}
+
+// TestUnsavedWatchHoldsSessionUntilRequestEnds bounds what README says
+// the watch on a Load keeps: the session, until net/http ends the
+// request's context, though the handler has saved it and let it go (a
+// handler that streams on, Server-Sent Events or a WebSocket), and
+// nothing once the context has ended.
+func TestUnsavedWatchHoldsSessionUntilRequestEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		ctx, end := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
+		defer end()
+		held := func() weak.Pointer[cookiesession.Session] {
+			r := newClientCookies().request("/events").WithContext(ctx)
+			s, _ := f.m.Load(r)
+			mustSet(t, s, "user", "ada")
+			if err := f.m.Save(httptest.NewRecorder(), r, s); err != nil {
+				t.Fatal(err)
+			}
+			return weak.Make(s)
+		}()
+		runtime.GC()
+		if held.Value() == nil {
+			t.Fatal("the session was collected while its request's context lived: README says the watch holds it")
+		}
+		end()
+		synctest.Wait() // the watch's goroutine has run
+		runtime.GC()
+		if held.Value() != nil {
+			t.Error("the session is still held after its request's context ended")
 		}
 	})
 }
