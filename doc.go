@@ -85,7 +85,9 @@
 // stored number their type holds without loss: a value stored as int64, or
 // as the float64 JSON decodes into, reads back through GetInt. A getter
 // that finds a value it cannot return gives the zero value, as for a
-// missing key, and the Manager's first such read is logged at Warn.
+// missing key, and the read is logged at Warn once per getter, key and
+// stored type: a second key read as the wrong type, in other code, is
+// logged too (past 64 such causes, once a minute).
 //
 // # When a cookie is sent
 //

@@ -11,7 +11,16 @@ const (
 	Version     = version
 	MinTokenLen = minTokenLen
 	ClockSkew   = clockSkew
+	MaxCauses   = maxCauses
 )
+
+// WrongTypeCauses returns how many causes of a getter's wrong-type line
+// the Manager remembers.
+func (m *Manager) WrongTypeCauses() int {
+	m.wrongTypes.mu.RLock()
+	defer m.wrongTypes.mu.RUnlock()
+	return len(m.wrongTypes.seen)
+}
 
 // DecodeValues parses a values section as FORMAT.md specifies it.
 func DecodeValues(b []byte) (Values, error) {

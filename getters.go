@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -24,28 +25,47 @@ func (s *Session) lookupKind(getter, key string, k kind, e *entry) bool {
 	return false
 }
 
-// wrongType logs, once per Manager, a getter that found under key a value
-// it cannot return, e, and returned the zero value, as for a missing key:
-// code that reads a key as another type than was stored (GetInt of a
-// string, or of a key an older release stored as a string) would take a
-// signed-in user for a guest, without a word. The value is not logged.
-// s's lock is held. Once logged, it returns before building the line: code
+// wrongType logs a getter that found under key a value it cannot return,
+// e, and returned the zero value, as for a missing key: code that reads a
+// key as another type than was stored (GetInt of a string, or of a key an
+// older release stored as a string) would take a signed-in user for a
+// guest, without a word. It is logged once per getter, key and stored
+// kind (see causes): another key read with the wrong getter, in other
+// code, is another mistake, and said too. The value is not logged. s's
+// lock is held. A cause logged returns before the line is built: code
 // that reads a key as the wrong type does so at every request.
 func (s *Session) wrongType(getter, key string, e *entry) {
-	if s.mgr == nil || s.mgr.wrongTypeLogged.Load() {
+	if s.mgr == nil {
 		return
 	}
-	s.logRefused(&s.mgr.wrongTypeLogged, "cookiesession: Session."+getter+" found under the key a value it cannot return (another type, or a number its type cannot hold exactly), and returned the zero value, as for a missing key (logged once)",
-		slog.String("key", logText(key)), slog.String("holds", fmt.Sprintf("%T", e.value())),
+	key = logText(key)
+	level, ok := s.mgr.wrongTypes.level(wrongRead{getter, key, e.kind}, slog.LevelWarn, s.mgr.opts.Now)
+	if !ok {
+		return
+	}
+	s.logRefused(level, "cookiesession: Session."+getter+" found under the key a value it cannot return (another type, or a number its type cannot hold exactly), and returned the zero value, as for a missing key (logged once per getter, key and stored type; past 64 of them, at warn level once a minute, the others at debug)",
+		slog.String("key", key), slog.String("holds", fmt.Sprintf("%T", e.value())),
 		slog.String("fix", "read the key with the getter of the type it holds, or with Get, which returns it as stored; a key whose type changed between releases is read with GetAs for each type, which reports false for another type without this line, or given a new name"))
 }
 
+// wrongRead is a cause of wrongType's line: the getter, the key (cut by
+// logText) and the kind it holds.
+type wrongRead struct {
+	getter, key string
+	holds       kind
+}
+
+func (w wrongRead) detach() wrongRead {
+	w.key = strings.Clone(w.key)
+	return w
+}
+
 // The typed getters return the zero value when key is missing or holds a
-// value they cannot return exactly, and the Manager's first read of a
-// value they cannot return is logged at Warn (without the value). The
-// numeric ones (GetInt, GetInt64, GetUint64, GetFloat64) convert any
-// stored integer or float that their type holds without loss; the others
-// do not convert.
+// value they cannot return exactly, and a read of a value they cannot
+// return is logged at Warn (without the value), once for each getter, key
+// and stored type. The numeric ones (GetInt, GetInt64, GetUint64,
+// GetFloat64) convert any stored integer or float that their type holds
+// without loss; the others do not convert.
 
 // GetString returns the string under key, or "" if key is missing or
 // holds another type (Get tells the two apart; GetAs tells either from a

@@ -89,12 +89,13 @@ type Manager struct {
 	// begun after started (Unix seconds: when New ran).
 	retiredLiveLogged atomic.Bool
 	started           int64
-	// setRefusedLogged, setJSONRefusedLogged and lifetimeRefusedLogged:
-	// Session.Set refused a value, SetJSON one it could not encode,
-	// SetLifetime a lifetime.
-	setRefusedLogged, setJSONRefusedLogged, lifetimeRefusedLogged atomic.Bool
-	// wrongTypeLogged: a getter found a value it cannot return.
-	wrongTypeLogged atomic.Bool
+	// refusedSets, refusedJSON and refusedLifetimes: the causes logged of
+	// Session.Set refusing a value, SetJSON one it could not encode,
+	// SetLifetime a lifetime; wrongTypes: of a getter finding a value it
+	// cannot return. Each may be a mistake of its own, in other code.
+	refusedSets, refusedJSON causes[refusedValue]
+	refusedLifetimes         causes[Lifetime]
+	wrongTypes               causes[wrongRead]
 	// crossSiteLogged: a cross-site request that browsers send without a
 	// cookie of our SameSite used the session.
 	crossSiteLogged atomic.Bool

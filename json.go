@@ -21,8 +21,8 @@ import (
 // that is not UTF-8, which encoding/json would write as U+FFFD (a string),
 // or which GetJSON would read as U+FFFD (the output of a json.Marshaler or
 // a json.RawMessage): store raw bytes as a []byte, which JSON keeps exactly
-// in base64. The Manager's first such refusal is logged at Warn, as Set's
-// is.
+// in base64. Such a refusal is logged at Warn, once per key and type, as
+// Set's is.
 func (s *Session) SetJSON(key string, v any) error {
 	b, err := json.Marshal(v)
 	if err == nil {
@@ -35,8 +35,8 @@ func (s *Session) SetJSON(key string, v any) error {
 		if s.mgr == nil {
 			return err // the zero Session: no Manager to log through
 		}
-		s.logRefused(&s.mgr.setJSONRefusedLogged, "cookiesession: Session.SetJSON could not encode a value, which the session does not hold (logged once; SetJSON returns the error)",
-			slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()),
+		s.logRefusedValue(&s.mgr.refusedJSON, key, v, "cookiesession: Session.SetJSON could not encode a value, which the session does not hold (logged once per key and type; past 64 of them, at warn level once a minute, the others at debug; SetJSON returns the error)",
+			slog.String("error", err.Error()),
 			slog.String("fix", "check SetJSON's error; store only what encoding/json encodes (no NaN or infinite float, func or channel), and text as valid UTF-8 (raw bytes as a []byte)"))
 		return err
 	}

@@ -8,9 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -104,8 +105,10 @@ func (s *Session) Has(key string) bool {
 // Set stores v under key. The types a session can hold are those of
 // [Values]; any other type is refused here, with an error wrapping
 // ErrUnsupportedType, rather than when the response is written, and the
-// Manager's first refusal is logged at Warn. Use SetJSON for structs. Setting the value a key already holds is not a change, so it
-// does not make the response carry the cookie.
+// refusal is logged at Warn, once per key and type (past 64 of those,
+// once a minute). Use SetJSON for structs. Setting the value a key
+// already holds is not a change, so it does not make the response carry
+// the cookie.
 func (s *Session) Set(key string, v any) error {
 	var e entry
 	err := e.set(key, v)
@@ -165,25 +168,48 @@ func (s *Session) logLate() {
 	s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), msg, slog.String("path", path), slog.String("fix", fix))
 }
 
-// refusedSet logs, once per Manager, a value Set refused: code ported
-// from a store whose Set takes anything (gorilla's Values map,
-// gin-contrib's Set) drops the error, and the value is lost unseen.
+// refusedSet logs a value Set refused, once per key and type (see
+// causes): code ported from a store whose Set takes anything (gorilla's
+// Values map, gin-contrib's Set) drops the error, and the value is lost
+// unseen; another key refused, in other code, is another mistake. s's
+// lock is held.
 func (s *Session) refusedSet(key string, v any, err error) {
 	if s.mgr == nil {
 		return // the zero Session: no Manager to log through; Set returns err
 	}
-	s.logRefused(&s.mgr.setRefusedLogged, "cookiesession: Session.Set refused a value, which the session does not hold (logged once; Set returns the error)",
-		slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", err.Error()),
-		slog.String("fix", "check Set's error; store a struct with SetJSON, or its fields one by one"))
+	s.logRefusedValue(&s.mgr.refusedSets, key, v, "cookiesession: Session.Set refused a value, which the session does not hold (logged once per key and type; past 64 of them, at warn level once a minute, the others at debug; Set returns the error)",
+		slog.String("error", err.Error()), slog.String("fix", "check Set's error; store a struct with SetJSON, or its fields one by one"))
 }
 
-// logRefused logs a refused call at Warn, the first time logged is set.
-func (s *Session) logRefused(logged *atomic.Bool, msg string, attrs ...slog.Attr) {
-	if logged.Load() || logged.Swap(true) {
-		return
+// refusedValue is a cause of the lines of a value Set or SetJSON refused:
+// the key (cut by logText) and the value's type.
+type refusedValue struct {
+	key string
+	typ reflect.Type
+}
+
+func (r refusedValue) detach() refusedValue {
+	r.key = strings.Clone(r.key)
+	return r
+}
+
+// detach makes Lifetime a cause of SetLifetime's refusal line.
+func (l Lifetime) detach() Lifetime { return l }
+
+// logRefusedValue logs, once per key and type in logged, a value that Set
+// or SetJSON refused, with msg and attrs after the key and type.
+func (s *Session) logRefusedValue(logged *causes[refusedValue], key string, v any, msg string, attrs ...slog.Attr) {
+	key = logText(key)
+	level, ok := logged.level(refusedValue{key, reflect.TypeOf(v)}, slog.LevelWarn, s.mgr.opts.Now)
+	if ok {
+		s.logRefused(level, msg, append([]slog.Attr{slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v))}, attrs...)...)
 	}
+}
+
+// logRefused logs a refused call at level, with the path of s's request.
+func (s *Session) logRefused(level slog.Level, msg string, attrs ...slog.Attr) {
 	ctx, path := s.origin()
-	s.log(ctx, slog.LevelWarn, msg, append(attrs, slog.String("path", path))...)
+	s.log(ctx, level, msg, append(attrs, slog.String("path", path))...)
 }
 
 // origin returns the context and path of the request the middleware
@@ -351,8 +377,8 @@ func (s *Session) restart() {
 // false (scs's RememberMe(true)) still makes the cookie persistent: it is
 // kept with Options.MaxAge as its MaxAge (MaxLifetime, if SetMaxLifetime
 // lowered that below), since a zero Lifetime would follow the Options'
-// browser-session cookie. The Manager's first refusal
-// is also logged at Warn.
+// browser-session cookie. A refusal is also logged at Warn, once per
+// Lifetime refused (past 64 of those, once a minute).
 func (s *Session) SetLifetime(l Lifetime) error {
 	switch {
 	case s == nil: // before the checks of l, as every method's lock
@@ -366,8 +392,10 @@ func (s *Session) SetLifetime(l Lifetime) error {
 		// RememberMe return nothing), and "remember me" is lost unseen.
 		s.lock()
 		defer s.unlock()
-		s.logRefused(&s.mgr.lifetimeRefusedLogged, "cookiesession: Session.SetLifetime refused a lifetime, and the session keeps the one it had (logged once; SetLifetime returns the error)",
-			slog.String("error", err.Error()), slog.String("fix", "check SetLifetime's error, which says what to change"))
+		if level, ok := s.mgr.refusedLifetimes.level(l, slog.LevelWarn, s.mgr.opts.Now); ok {
+			s.logRefused(level, "cookiesession: Session.SetLifetime refused a lifetime, and the session keeps the one it had (logged once per Lifetime; past 64 of them, at warn level once a minute, the others at debug; SetLifetime returns the error)",
+				slog.String("error", err.Error()), slog.String("fix", "check SetLifetime's error, which says what to change"))
+		}
 	}
 	return err
 }

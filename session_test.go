@@ -690,13 +690,13 @@ func TestRememberMeKeepsOptionsIdleTimeout(t *testing.T) {
 
 // TestSetRefusalLogged: code ported from gorilla/sessions or gin-contrib,
 // whose Set takes any value, drops Set's error, and the value would be
-// lost unseen; the first refusal is logged at Warn, with the key and type.
+// lost unseen; a refusal is logged at Warn, with the key and type, once.
 func TestSetRefusalLogged(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{})
 	s := newSession(t, f)
 	type cart struct{ Items []string }
 	_ = s.Set("cart", cart{Items: []string{"book"}})
-	_ = s.Set("tags", []int{1})
+	_ = s.Set("cart", cart{Items: []string{"pen"}})
 	got := f.log.lines("Session.Set refused")
 	if len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "key=cart") || !strings.Contains(got[0], "cookiesession_test.cart") {
 		t.Errorf("log lines about the refused Set: %q, want one Warn naming the key and type", got)
@@ -869,6 +869,220 @@ func TestWrongTypeLogged(t *testing.T) {
 	})
 }
 
+// wrongTypeLine is the text of every line of a getter that found a value
+// it cannot return.
+const wrongTypeLine = "a value it cannot return"
+
+// TestSecondWrongTypeLogged: the line of a key read as the wrong type was
+// logged once per Manager, so the first mistake, logged at deploy time,
+// hid a second one, in another handler, for good. Each getter, key and
+// stored type is now logged once, in any session of the Manager; a
+// repeat is not.
+func TestSecondWrongTypeLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	read := func(values map[string]any, reads func(*cookiesession.Session)) {
+		s := newSession(t, f) // a request of its own, on the same Manager
+		for k, v := range values {
+			mustSet(t, s, k, v)
+		}
+		reads(s)
+	}
+	// The handler deployed first reads user_id, stored as a string, as an int.
+	read(map[string]any{"user_id": "1042"}, func(s *cookiesession.Session) { s.GetInt("user_id"); s.GetInt("user_id") })
+	// Next month, another handler reads plan, a string, as a bool; another
+	// reads user_id through GetInt64; a third stores user_id as an int64
+	// and reads it as a string.
+	read(map[string]any{"user_id": "1042", "plan": "pro"}, func(s *cookiesession.Session) {
+		s.GetInt("user_id") // the first mistake again
+		s.GetBool("plan")
+		s.GetInt64("user_id")
+	})
+	read(map[string]any{"user_id": int64(1042)}, func(s *cookiesession.Session) { s.GetString("user_id") })
+	// All of them again, in another request: nothing new.
+	read(map[string]any{"user_id": "1042", "plan": "pro"}, func(s *cookiesession.Session) {
+		s.GetBool("plan")
+		s.GetInt64("user_id")
+		s.GetInt("user_id")
+	})
+	read(map[string]any{"user_id": int64(1042)}, func(s *cookiesession.Session) { s.GetString("user_id") })
+
+	lines := f.log.lines(wrongTypeLine)
+	want := [][]string{
+		{"Session.GetInt found", "key=user_id", "holds=string"},
+		{"Session.GetBool found", "key=plan", "holds=string"},
+		{"Session.GetInt64 found", "key=user_id", "holds=string"},
+		{"Session.GetString found", "key=user_id", "holds=int64"},
+	}
+	if len(lines) != len(want) {
+		t.Fatalf("log lines %q, want %d: one per getter, key and stored type", lines, len(want))
+	}
+	for i, parts := range want {
+		for _, part := range append(parts, "level=WARN", "once per getter, key and stored type") {
+			if !strings.Contains(lines[i], part) {
+				t.Errorf("line %d %q does not say %q", i, lines[i], part)
+			}
+		}
+	}
+}
+
+// TestSecondRefusalLogged: a value Set or SetJSON refused, and a Lifetime
+// SetLifetime refused, were logged once per Manager, so a second such
+// mistake, in other code, went unsaid. Each key and type (each Lifetime)
+// is now logged once; a repeat is not.
+func TestSecondRefusalLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	type cart struct{ Items []string }
+	type stats struct{ Mean float64 }
+	month := cookiesession.Lifetime{IdleTimeout: 30 * 24 * time.Hour} // over the default MaxAge
+	fractional := cookiesession.Lifetime{MaxAge: 1500 * time.Millisecond}
+	for range 2 { // the second round repeats every mistake, in another session
+		s := newSession(t, f)
+		for _, set := range []struct {
+			key string
+			v   any
+		}{{"cart", cart{}}, {"cart", cart{Items: []string{"book"}}}, {"tags", []int{1}}, {"cart", []int{2}}} {
+			if err := s.Set(set.key, set.v); err == nil {
+				t.Fatalf("Set(%q, %T): nil error", set.key, set.v)
+			}
+		}
+		for _, key := range []string{"stats", "stats", "average"} {
+			if err := s.SetJSON(key, stats{Mean: math.NaN()}); err == nil {
+				t.Fatalf("SetJSON(%q) of a NaN: nil error", key)
+			}
+		}
+		for _, l := range []cookiesession.Lifetime{month, month, fractional} {
+			if err := s.SetLifetime(l); err == nil {
+				t.Fatalf("SetLifetime(%+v): nil error", l)
+			}
+		}
+	}
+	for _, c := range []struct {
+		line  string
+		want  [][]string
+		cause string
+	}{
+		{"Session.Set refused", [][]string{{"key=cart", "type=cookiesession_test.cart"}, {"key=tags", "type=[]int"}, {"key=cart", "type=[]int"}}, "once per key and type"},
+		{"Session.SetJSON could not", [][]string{{"key=stats"}, {"key=average"}}, "once per key and type"},
+		{"Session.SetLifetime refused", [][]string{{"IdleTimeout 720h0m0s"}, {"MaxAge", "1.5s"}}, "once per Lifetime"},
+	} {
+		lines := f.log.lines(c.line)
+		if len(lines) != len(c.want) {
+			t.Errorf("%s: log lines %q, want %d", c.line, lines, len(c.want))
+			continue
+		}
+		for i, parts := range c.want {
+			for _, part := range append(parts, "level=WARN", c.cause) {
+				if !strings.Contains(lines[i], part) {
+					t.Errorf("%s: line %d %q does not say %q", c.line, i, lines[i], part)
+				}
+			}
+		}
+	}
+}
+
+// TestWrongTypeCausesBounded: keys built from request data could make
+// every read a cause of its own. The Manager remembers at most
+// MaxCauses of them; past that, lines are rated (one at Warn a minute,
+// the others at Debug), not dropped, and a remembered cause is still not
+// logged again.
+func TestWrongTypeCausesBounded(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	const n = 3 * cookiesession.MaxCauses
+	for i := range n {
+		mustSet(t, s, "cart:"+strconv.Itoa(i), "from a form")
+	}
+	for i := range n {
+		s.GetInt("cart:" + strconv.Itoa(i))
+	}
+	if got := f.m.WrongTypeCauses(); got != cookiesession.MaxCauses {
+		t.Errorf("%d causes remembered after %d distinct ones, want %d", got, n, cookiesession.MaxCauses)
+	}
+	count := func() (warn, debug int) {
+		for _, line := range f.log.lines(wrongTypeLine) {
+			switch {
+			case strings.Contains(line, "level=WARN"):
+				warn++
+			case strings.Contains(line, "level=DEBUG"):
+				debug++
+			default:
+				t.Errorf("line %q is neither Warn nor Debug", line)
+			}
+		}
+		return warn, debug
+	}
+	// Each remembered cause once at Warn, then the first past the bound;
+	// the rest of the minute at Debug.
+	if warn, debug := count(); warn != cookiesession.MaxCauses+1 || debug != n-cookiesession.MaxCauses-1 {
+		t.Errorf("%d lines at Warn and %d at Debug, want %d and %d", warn, debug, cookiesession.MaxCauses+1, n-cookiesession.MaxCauses-1)
+	}
+	s.GetInt("cart:0") // remembered: not logged
+	s.GetInt("cart:" + strconv.Itoa(n-1))
+	if warn, debug := count(); warn != cookiesession.MaxCauses+1 || debug != n-cookiesession.MaxCauses {
+		t.Errorf("after a remembered cause and one more past the bound: %d at Warn and %d at Debug, want %d and %d",
+			warn, debug, cookiesession.MaxCauses+1, n-cookiesession.MaxCauses)
+	}
+	f.clock.Advance(time.Minute)
+	s.GetInt("cart:" + strconv.Itoa(n-1))
+	if warn, _ := count(); warn != cookiesession.MaxCauses+2 {
+		t.Errorf("a minute later, %d lines at Warn, want %d", warn, cookiesession.MaxCauses+2)
+	}
+	if got := f.m.WrongTypeCauses(); got != cookiesession.MaxCauses {
+		t.Errorf("%d causes remembered at the end, want %d", got, cookiesession.MaxCauses)
+	}
+}
+
+// TestWrongTypeConcurrentReads: requests on several goroutines read keys
+// of another type at once (run it with -race). A cause remembered is
+// logged once, whichever goroutine saw it first; the reads past the bound
+// are rated, one at Warn in the minute, the others at Debug.
+func TestWrongTypeConcurrentReads(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	const goroutines, keys = 8, cookiesession.MaxCauses + 36
+	var wg sync.WaitGroup
+	for range goroutines {
+		s := newSession(t, f) // one request each, on one Manager
+		for k := range keys {
+			mustSet(t, s, "k"+strconv.Itoa(k), "text")
+		}
+		wg.Go(func() {
+			for k := range keys {
+				s.GetInt("k" + strconv.Itoa(k))
+			}
+		})
+	}
+	wg.Wait()
+	keyOf := regexp.MustCompile(`key=(k\d+)`)
+	warned := map[string]int{}
+	warn, debug := 0, 0
+	for _, line := range f.log.lines(wrongTypeLine) {
+		key := keyOf.FindStringSubmatch(line)
+		switch {
+		case key == nil:
+			t.Errorf("line %q names no key", line)
+		case strings.Contains(line, "level=WARN"):
+			warned[key[1]]++
+			warn++
+		default:
+			debug++
+		}
+	}
+	// Each remembered key once at Warn, and none again; of the reads of
+	// the others, the first at Warn, the rest at Debug.
+	past := goroutines * (keys - cookiesession.MaxCauses)
+	if warn != cookiesession.MaxCauses+1 || debug != past-1 {
+		t.Errorf("%d lines at Warn and %d at Debug, want %d and %d", warn, debug, cookiesession.MaxCauses+1, past-1)
+	}
+	for key, n := range warned {
+		if n != 1 {
+			t.Errorf("%s logged at Warn %d times, want once", key, n)
+		}
+	}
+	if got := f.m.WrongTypeCauses(); got != cookiesession.MaxCauses {
+		t.Errorf("%d causes remembered, want %d", got, cookiesession.MaxCauses)
+	}
+}
+
 // latin1Name marshals itself as a JSON string holding a Latin-1 byte, as a
 // json.Marshaler that copies text it did not check writes.
 type latin1Name struct{}
@@ -897,8 +1111,8 @@ type hidden struct {
 // returned "caf\uFFFD" for "caf\xe9", with nothing said; a json.RawMessage
 // or a json.Marshaler writing such bytes was stored as it was, and GetJSON
 // read U+FFFD in their place. SetJSON now refuses both, naming the key,
-// the string's path and the byte's offset, with the fix, and the first
-// refusal is logged at Warn; a real U+FFFD, and a \ufffd escape that a
+// the string's path and the byte's offset, with the fix, and the refusal
+// is logged at Warn, once per type; a real U+FFFD, and a \ufffd escape that a
 // json.Marshaler writes, are kept.
 func TestSetJSONRefusesInvalidUTF8(t *testing.T) {
 	type user struct {
@@ -941,8 +1155,18 @@ func TestSetJSONRefusesInvalidUTF8(t *testing.T) {
 			t.Errorf("%s: the refused value was stored", tt.name)
 		}
 	}
-	if got := f.log.lines("SetJSON could not"); len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "key=profile") || !strings.Contains(got[0], "UTF-8") {
-		t.Errorf("log lines about the refused SetJSON: %q, want one Warn naming the key and UTF-8", got)
+	types := map[reflect.Type]bool{} // logged once per key and type
+	for _, tt := range refused {
+		types[reflect.TypeOf(tt.v)] = true
+	}
+	lines := f.log.lines("SetJSON could not")
+	if len(lines) != len(types) {
+		t.Errorf("log lines about the refused SetJSON: %q, want %d, one per type", lines, len(types))
+	}
+	for _, line := range lines {
+		if !strings.Contains(line, "level=WARN") || !strings.Contains(line, "key=profile") || !strings.Contains(line, "UTF-8") {
+			t.Errorf("log line about the refused SetJSON: %q, want a Warn naming the key and UTF-8", line)
+		}
 	}
 
 	kept := []struct {

@@ -612,6 +612,65 @@ func (e *everyMinute) level(level slog.Level, now time.Time) slog.Level {
 	return level
 }
 
+// maxCauses is the most causes a causes remembers. The log lines that use
+// one say "past 64 of them".
+const maxCauses = 64
+
+// causes passes a warning whose every occurrence may be a mistake of its
+// own, in another part of the application (a key read with the wrong
+// getter, a value Set refuses), once per cause K at its level, and a
+// repeat of a cause not at all: a flag for the whole Manager would let the
+// first mistake, logged at deploy time, hide the next one for good. A K
+// may come from the request (a key built from a form's field), so at most
+// maxCauses are remembered; past that, a cause not remembered is rated
+// once a minute (everyMinute) rather than dropped. Only a refused call
+// gets here; its memory stays within maxCauses entries, each with a key
+// cut by logText. The zero value is ready to use.
+type causes[K cause[K]] struct {
+	mu    sync.RWMutex
+	seen  map[K]struct{}
+	rated everyMinute
+}
+
+// cause is a causes key: detach returns a copy that holds no memory of
+// the caller's (a key sliced from a request body), for the map to keep.
+type cause[K any] interface {
+	comparable
+	detach() K
+}
+
+// level reports whether to log an occurrence of c, and at which level:
+// level for a cause not seen before, none for one remembered, and
+// everyMinute's for one that finds the memory full, read at now().
+func (cs *causes[K]) level(c K, level slog.Level, now func() time.Time) (slog.Level, bool) {
+	cs.mu.RLock()
+	_, seen := cs.seen[c]
+	full := len(cs.seen) >= maxCauses
+	cs.mu.RUnlock()
+	if seen {
+		return 0, false
+	}
+	if !full {
+		cs.mu.Lock()
+		_, seen = cs.seen[c]
+		added := !seen && len(cs.seen) < maxCauses
+		if added {
+			if cs.seen == nil {
+				cs.seen = make(map[K]struct{}, maxCauses)
+			}
+			cs.seen[c.detach()] = struct{}{}
+		}
+		cs.mu.Unlock()
+		switch {
+		case seen:
+			return 0, false
+		case added:
+			return level, true
+		}
+	}
+	return cs.rated.level(level, now()), true
+}
+
 // maxLogText is the most bytes of a request's string a log line carries.
 const maxLogText = 200
 
