@@ -145,9 +145,14 @@ func TestSaveAfterClientLeft(t *testing.T) {
 		t.Fatal(err)
 	}
 	go func() { <-started; leave() }()
+	// The client usually sees its own cancellation; but its transport may
+	// still read the empty 200 the server writes once it has seen the
+	// client go, and the handler returned: that answer carries no cookie.
 	if resp, err := h.c.Do(req); err == nil {
 		resp.Body.Close()
-		t.Fatal("the request was not canceled")
+		if lines := resp.Header["Set-Cookie"]; lines != nil {
+			t.Errorf("the answer to a request the client left carries %q", lines)
+		}
 	}
 	if err := <-saved; !errors.Is(err, cookiesession.ErrHeadersWritten) || !errors.Is(err, context.Canceled) {
 		t.Errorf("Save after the client left: %v", err)
