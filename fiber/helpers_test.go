@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -292,24 +293,7 @@ func serveRawResponse(t *testing.T, app *fiber.App) func(raw string) (*http.Resp
 	t.Cleanup(func() { _ = app.Shutdown() })
 	return func(raw string) (*http.Response, string) {
 		t.Helper()
-		conn, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		if _, err := io.WriteString(conn, raw); err != nil {
-			t.Fatal(err)
-		}
-		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			t.Fatalf("reading the answer to %q: %v", raw, err)
-		}
-		defer res.Body.Close()
-		b, err := io.ReadAll(res.Body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res, string(b)
+		return exchange(t, ln.Addr().String(), raw)
 	}
 }
 
@@ -431,4 +415,94 @@ func (b *browser) restart(t *testing.T) {
 		jar.SetCookies(set.u, []*http.Cookie{set.cookie})
 	}
 	b.jar = jar
+}
+
+// exchange sends raw on a new connection to addr and returns the response
+// read from it, with its body.
+func exchange(t *testing.T, addr, raw string) (*http.Response, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, raw); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer to %q: %v", raw, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+// listen serves app on a loopback port, or on ln if given, and returns
+// its address.
+func listen(t *testing.T, app *fiber.App, ln ...net.Listener) string {
+	t.Helper()
+	if ln == nil {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln = []net.Listener{l}
+	}
+	go func() { _ = app.Listener(ln[0], fiber.ListenConfig{DisableStartupMessage: true}) }()
+	t.Cleanup(func() { _ = app.Shutdown() })
+	return ln[0].Addr().String()
+}
+
+// defaultLog sends slog's default logger, which the middleware's own lines
+// go to, to the returned buffer at level, until the test ends.
+func defaultLog(t *testing.T, level slog.Level) *syncBuffer {
+	logged := new(syncBuffer)
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: level})))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	return logged
+}
+
+// servedApp returns an app that runs fibersession.New(m), and a channel
+// that receives once each request has been served, the middleware's final
+// save included.
+func servedApp(m *cookiesession.Manager) (*fiber.App, chan struct{}) {
+	served := make(chan struct{}, 1)
+	app := fiber.New()
+	app.Use(func(c fiber.Ctx) error {
+		err := c.Next()
+		served <- struct{}{}
+		return err
+	})
+	app.Use(fibersession.New(m))
+	return app, served
+}
+
+// lifetimes sums up a response's Set-Cookie lines, sorted, as a browser
+// reads their lifetime: name=session for a browser-session cookie
+// (neither Max-Age nor Expires), name=expired, or name=N for a Max-Age of
+// N seconds; a line with Expires gets +Expires.
+func lifetimes(res *http.Response) []string {
+	var out []string
+	for _, c := range res.Cookies() {
+		var life string
+		switch {
+		case c.MaxAge < 0:
+			life = "expired"
+		case c.MaxAge == 0:
+			life = "session"
+		default:
+			life = fmt.Sprint(c.MaxAge)
+		}
+		if c.RawExpires != "" {
+			life += "+Expires"
+		}
+		out = append(out, c.Name+"="+life)
+	}
+	slices.Sort(out)
+	return out
 }

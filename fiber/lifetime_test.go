@@ -18,31 +18,6 @@ import (
 	fibersession "github.com/seed-ff2808ae/cookiesession/fiber"
 )
 
-// lifetimes sums up a response's Set-Cookie lines, sorted, as a browser
-// reads their lifetime: name=session for a browser-session cookie
-// (neither Max-Age nor Expires), name=expired, or name=N for a Max-Age of
-// N seconds; a line with Expires gets +Expires.
-func lifetimes(res *http.Response) []string {
-	var out []string
-	for _, c := range res.Cookies() {
-		var life string
-		switch {
-		case c.MaxAge < 0:
-			life = "expired"
-		case c.MaxAge == 0:
-			life = "session"
-		default:
-			life = fmt.Sprint(c.MaxAge)
-		}
-		if c.RawExpires != "" {
-			life += "+Expires"
-		}
-		out = append(out, c.Name+"="+life)
-	}
-	slices.Sort(out)
-	return out
-}
-
 // TestPollAndBrowserRestart runs a login with and without "remember me",
 // beside a preferences Manager, over TLS on 127.0.0.1 with net/http's
 // cookiejar as the browser, on the Managers' injected clock. Without it

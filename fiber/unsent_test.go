@@ -1,7 +1,6 @@
 package fibersession_test
 
 import (
-	"bufio"
 	"io"
 	"log/slog"
 	"net"
@@ -24,46 +23,6 @@ const (
 	lostToEndLine    = "the connection was closed before the middleware's save"
 	lostToHijackLine = "HijackSetNoResponse(true)"
 )
-
-// exchange sends raw on a new connection to addr and returns the response
-// read from it, with its body.
-func exchange(t *testing.T, addr, raw string) (*http.Response, string) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := io.WriteString(conn, raw); err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-	if err != nil {
-		t.Fatalf("reading the answer to %q: %v", raw, err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res, string(body)
-}
-
-// listen serves app on a loopback port, or on ln if given, and returns
-// its address.
-func listen(t *testing.T, app *fiber.App, ln ...net.Listener) string {
-	t.Helper()
-	if ln == nil {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ln = []net.Listener{l}
-	}
-	go func() { _ = app.Listener(ln[0], fiber.ListenConfig{DisableStartupMessage: true}) }()
-	t.Cleanup(func() { _ = app.Shutdown() })
-	return ln[0].Addr().String()
-}
 
 // TestEndBeforeSaveWarns serves a handler that sends its response with
 // c.End, which writes it on the connection and closes that: the
@@ -88,18 +47,9 @@ func TestEndBeforeSaveWarns(t *testing.T) {
 		{"ends, session unused", "", false, false, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logged syncBuffer
-			defer slog.SetDefault(slog.Default())
-			slog.SetDefault(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			logged := defaultLog(t, slog.LevelDebug)
 			m := newManager(t, cookiesession.Options{})
-			served := make(chan struct{}, 1)
-			app := fiber.New()
-			app.Use(func(c fiber.Ctx) error {
-				err := c.Next()
-				served <- struct{}{}
-				return err
-			})
-			app.Use(fibersession.New(m))
+			app, served := servedApp(m)
 			app.Post("/end", func(c fiber.Ctx) error {
 				switch tc.before {
 				case "read":
@@ -142,7 +92,7 @@ func TestEndBeforeSaveWarns(t *testing.T) {
 				lines := logged.lines(lostToEndLine)
 				want := map[bool]int{true: i + 1, false: 0}[tc.warn]
 				if len(lines) != want {
-					t.Fatalf("after request %d: %d lines for the lost change, want %d; log:\n%s", i+1, len(lines), want, &logged)
+					t.Fatalf("after request %d: %d lines for the lost change, want %d; log:\n%s", i+1, len(lines), want, logged)
 				}
 				if tc.warn && (!strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "fibersession.Save(c, m)") || !strings.Contains(lines[0], "path=/end")) {
 					t.Errorf("the line is not a Warn naming the path and the fix: %s", lines[0])
@@ -174,9 +124,7 @@ func TestHijackWithoutResponseWarns(t *testing.T) {
 		{"hijack with no response, saved and written by the hijacker", true, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logged syncBuffer
-			defer slog.SetDefault(slog.Default())
-			slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+			logged := defaultLog(t, slog.LevelInfo)
 			m := newManager(t, cookiesession.Options{})
 			app := fiber.New()
 			app.Use(fibersession.New(m))
@@ -215,7 +163,7 @@ func TestHijackWithoutResponseWarns(t *testing.T) {
 			}
 			lines := logged.lines(lostToHijackLine)
 			if warned := len(lines) == 1 && strings.Contains(lines[0], "level=WARN") && strings.Contains(lines[0], "fibersession.Save(c, m)"); warned != tc.warn || len(lines) > 1 {
-				t.Errorf("a Warn with the fix: %t, want %t; log:\n%s", warned, tc.warn, &logged)
+				t.Errorf("a Warn with the fix: %t, want %t; log:\n%s", warned, tc.warn, logged)
 			}
 		})
 	}
@@ -284,18 +232,9 @@ func TestForeignCookieOnUnusedSessionWarns(t *testing.T) {
 // TestEndOverTLSWarns is TestEndBeforeSaveWarns's first row over TLS,
 // where the closed connection is a tls.Conn's.
 func TestEndOverTLSWarns(t *testing.T) {
-	var logged syncBuffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	logged := defaultLog(t, slog.LevelInfo)
 	m := newManager(t, cookiesession.Options{})
-	served := make(chan struct{}, 1)
-	app := fiber.New()
-	app.Use(func(c fiber.Ctx) error {
-		err := c.Next()
-		served <- struct{}{}
-		return err
-	})
-	app.Use(fibersession.New(m))
+	app, served := servedApp(m)
 	app.Post("/end", func(c fiber.Ctx) error {
 		if err := fibersession.Get(c, m).Set("user", "ada"); err != nil {
 			return err
@@ -316,7 +255,7 @@ func TestEndOverTLSWarns(t *testing.T) {
 		t.Errorf("Set-Cookie %q after c.End", res.Header.Values("Set-Cookie"))
 	}
 	if lines := logged.lines(lostToEndLine); len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") {
-		t.Errorf("want one Warn for the change c.End went out without; log:\n%s", &logged)
+		t.Errorf("want one Warn for the change c.End went out without; log:\n%s", logged)
 	}
 }
 
@@ -385,18 +324,9 @@ func (l countingListener) Accept() (net.Conn, error) {
 // hides its descriptor it still finds the close, by such a write.
 func TestEndProbeSendsNothing(t *testing.T) {
 	for _, withFD := range []bool{true, false} {
-		var logged syncBuffer
-		defer slog.SetDefault(slog.Default())
-		slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+		logged := defaultLog(t, slog.LevelInfo)
 		m := newManager(t, cookiesession.Options{})
-		served := make(chan struct{}, 1)
-		app := fiber.New()
-		app.Use(func(c fiber.Ctx) error {
-			err := c.Next()
-			served <- struct{}{}
-			return err
-		})
-		app.Use(fibersession.New(m))
+		app, served := servedApp(m)
 		app.Post("/set", func(c fiber.Ctx) error {
 			return fibersession.Get(c, m).Set("user", "ada")
 		})
@@ -424,7 +354,7 @@ func TestEndProbeSendsNothing(t *testing.T) {
 		_, _ = exchange(t, addr, "POST /end HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
 		<-served
 		if lines := logged.lines(lostToEndLine); len(lines) != 1 {
-			t.Errorf("descriptor %t: %d lines for the change c.End went out without, want 1; log:\n%s", withFD, len(lines), &logged)
+			t.Errorf("descriptor %t: %d lines for the change c.End went out without, want 1; log:\n%s", withFD, len(lines), logged)
 		}
 	}
 }
@@ -435,18 +365,9 @@ func TestEndProbeSendsNothing(t *testing.T) {
 // it said only that c.End had sent the response, which a handler that
 // dropped the connection never called.
 func TestDropBeforeSaveWarns(t *testing.T) {
-	var logged syncBuffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	logged := defaultLog(t, slog.LevelInfo)
 	m := newManager(t, cookiesession.Options{})
-	served := make(chan struct{}, 1)
-	app := fiber.New()
-	app.Use(func(c fiber.Ctx) error {
-		err := c.Next()
-		served <- struct{}{}
-		return err
-	})
-	app.Use(fibersession.New(m))
+	app, served := servedApp(m)
 	app.Post("/drop", func(c fiber.Ctx) error {
 		if err := fibersession.Get(c, m).Set("user", "ada"); err != nil {
 			return err
@@ -467,6 +388,6 @@ func TestDropBeforeSaveWarns(t *testing.T) {
 	<-served
 	lines := logged.lines("level=WARN")
 	if len(lines) != 1 || !strings.Contains(lines[0], "c.Drop") {
-		t.Errorf("want one Warn that names c.Drop; log:\n%s", &logged)
+		t.Errorf("want one Warn that names c.Drop; log:\n%s", logged)
 	}
 }
