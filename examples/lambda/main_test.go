@@ -629,3 +629,32 @@ func TestALBSingleValueLeftOverChunk(t *testing.T) {
 		t.Fatalf("log for a left-over chunk: %q", got)
 	}
 }
+
+// restEvent returns a hand-made API Gateway REST (payload 1.0) event as
+// JSON, the shape of many test fixtures and `sam local invoke` events:
+// its request headers in headers, beside a multiValueHeaders that is
+// empty, or holds only mv.
+func restEvent(t *testing.T, method, path, body, cookie string, mv map[string][]string) []byte {
+	t.Helper()
+	headers := map[string]string{"Host": apiHost, "X-Forwarded-Proto": "https"}
+	if body != "" {
+		headers["Content-Type"] = "application/x-www-form-urlencoded"
+	}
+	if cookie != "" {
+		headers["Cookie"] = cookie
+	}
+	if mv == nil {
+		mv = map[string][]string{}
+	}
+	data, err := json.Marshal(map[string]any{
+		"resource": path, "path": path, "httpMethod": method, "body": body, "isBase64Encoded": false,
+		"headers": headers, "multiValueHeaders": mv,
+		"queryStringParameters": nil, "multiValueQueryStringParameters": nil,
+		"requestContext": map[string]any{"domainName": apiHost, "httpMethod": method, "path": "/prod" + path,
+			"stage": "prod", "requestId": "id", "identity": map[string]any{"sourceIp": "203.0.113.7"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
