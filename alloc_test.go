@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -177,6 +178,20 @@ func TestWrongTypeReadAllocations(t *testing.T) {
 	})
 	if wrong > missing {
 		t.Errorf("reads of another type after the first logged: %v allocations, reads of a missing key %v", wrong, missing)
+	}
+	// A key longer than a log line carries (one built from request data)
+	// is remembered as cut, but a repeat must not build the cut text.
+	long := strings.Repeat("k", 3*cookiesession.MaxLogText)
+	mustSet(t, s, long, "text")
+	s.GetInt(long)
+	if lines := f.log.lines("a value it cannot return"); len(lines) != 3 {
+		t.Fatalf("log lines %q, want three", lines)
+	}
+	longMissing := long[1:]
+	missing = testing.AllocsPerRun(100, func() { s.GetInt(longMissing) })
+	wrong = testing.AllocsPerRun(100, func() { s.GetInt(long) })
+	if wrong > missing {
+		t.Errorf("reads of a %d-byte key of another type after the first logged: %v allocations, reads of a missing key %v", len(long), wrong, missing)
 	}
 }
 

@@ -12,6 +12,7 @@ const (
 	MinTokenLen = minTokenLen
 	ClockSkew   = clockSkew
 	MaxCauses   = maxCauses
+	MaxLogText  = maxLogText
 )
 
 // WrongTypeCauses returns how many causes of a getter's wrong-type line

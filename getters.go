@@ -38,20 +38,22 @@ func (s *Session) wrongType(getter, key string, e *entry) {
 	if s.mgr == nil {
 		return
 	}
-	key = logText(key)
-	level, ok := s.mgr.wrongTypes.level(wrongRead{getter, key, e.kind}, slog.LevelWarn, s.mgr.opts.Now)
+	kept, size := logCut(key) // logText(key) would allocate for a long key
+	level, ok := s.mgr.wrongTypes.level(wrongRead{getter, kept, size, e.kind}, slog.LevelWarn, s.mgr.opts.Now)
 	if !ok {
 		return
 	}
 	s.logRefused(level, "cookiesession: Session."+getter+" found under the key a value it cannot return (another type, or a number its type cannot hold exactly), and returned the zero value, as for a missing key (logged once per getter, key and stored type; past 64 of them, at warn level once a minute, the others at debug)",
-		slog.String("key", key), slog.String("holds", fmt.Sprintf("%T", e.value())),
+		slog.String("key", logText(key)), slog.String("holds", fmt.Sprintf("%T", e.value())),
 		slog.String("fix", "read the key with the getter of the type it holds, or with Get, which returns it as stored; a key whose type changed between releases is read with GetAs for each type, which reports false for another type without this line, or given a new name"))
 }
 
-// wrongRead is a cause of wrongType's line: the getter, the key (cut by
-// logText) and the kind it holds.
+// wrongRead is a cause of wrongType's line: the getter, the key as its
+// line shows it (the start logCut keeps, and the key's length) and the
+// kind it holds.
 type wrongRead struct {
 	getter, key string
+	size        int
 	holds       kind
 }
 

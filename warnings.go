@@ -679,12 +679,23 @@ const maxLogText = 200
 // per line would fill an operator's log store. slog's handlers quote it,
 // so that it cannot forge a line.
 func logText(s string) string {
-	if len(s) <= maxLogText {
+	kept, size := logCut(s)
+	if len(kept) == size {
 		return s
+	}
+	return kept + "... (" + strconv.Itoa(size) + " bytes)"
+}
+
+// logCut returns the start of s that logText keeps, and s's length: the
+// two say what logText returns without building it, for a cause to be
+// looked up at no cost on every request that repeats it.
+func logCut(s string) (kept string, size int) {
+	if len(s) <= maxLogText {
+		return s, len(s)
 	}
 	cut := maxLogText
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "... (" + strconv.Itoa(len(s)) + " bytes)"
+	return s[:cut], len(s)
 }
