@@ -35,8 +35,7 @@ func (s *Session) SetJSON(key string, v any) error {
 		if s.mgr == nil {
 			return err // the zero Session: no Manager to log through
 		}
-		s.logRefusedValue(&s.mgr.refusedJSON, key, v, "cookiesession: Session.SetJSON could not encode a value, which the session does not hold (logged once per key and type; past 64 of them, at warn level once a minute, the others at debug; SetJSON returns the error)",
-			slog.String("error", err.Error()),
+		s.logRefusedValue(&s.mgr.refusedJSON, key, v, err, "cookiesession: Session.SetJSON could not encode a value, which the session does not hold (logged once per key and type; past 64 of them, at warn level once a minute, the others at debug; SetJSON returns the error)",
 			slog.String("fix", "check SetJSON's error; store only what encoding/json encodes (no NaN or infinite float, func or channel), and text as valid UTF-8 (raw bytes as a []byte)"))
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -177,8 +178,8 @@ func (s *Session) refusedSet(key string, v any, err error) {
 	if s.mgr == nil {
 		return // the zero Session: no Manager to log through; Set returns err
 	}
-	s.logRefusedValue(&s.mgr.refusedSets, key, v, "cookiesession: Session.Set refused a value, which the session does not hold (logged once per key and type; past 64 of them, at warn level once a minute, the others at debug; Set returns the error)",
-		slog.String("error", err.Error()), slog.String("fix", "check Set's error; store a struct with SetJSON, or its fields one by one"))
+	s.logRefusedValue(&s.mgr.refusedSets, key, v, err, "cookiesession: Session.Set refused a value, which the session does not hold (logged once per key and type; past 64 of them, at warn level once a minute, the others at debug; Set returns the error)",
+		slog.String("fix", "check Set's error; store a struct with SetJSON, or its fields one by one"))
 }
 
 // refusedValue is a cause of the lines of a value Set or SetJSON refused:
@@ -197,13 +198,20 @@ func (r refusedValue) detach() refusedValue {
 func (l Lifetime) detach() Lifetime { return l }
 
 // logRefusedValue logs, once per key and type in logged, a value that Set
-// or SetJSON refused, with msg and attrs after the key and type.
-func (s *Session) logRefusedValue(logged *causes[refusedValue], key string, v any, msg string, attrs ...slog.Attr) {
-	key = logText(key)
-	level, ok := logged.level(refusedValue{key, reflect.TypeOf(v)}, slog.LevelWarn, s.mgr.opts.Now)
-	if ok {
-		s.logRefused(level, msg, append([]slog.Attr{slog.String("key", key), slog.String("type", fmt.Sprintf("%T", v))}, attrs...)...)
+// or SetJSON refused with err, with msg and attrs after the key, type and
+// error. err quotes the key in full, so a key built from request data is
+// cut there as in the key's attribute: each such key may get its line.
+func (s *Session) logRefusedValue(logged *causes[refusedValue], key string, v any, err error, msg string, attrs ...slog.Attr) {
+	shown := logText(key)
+	level, ok := logged.level(refusedValue{shown, reflect.TypeOf(v)}, slog.LevelWarn, s.mgr.opts.Now)
+	if !ok {
+		return
 	}
+	text := err.Error()
+	if shown != key {
+		text = strings.Replace(text, strconv.Quote(key), strconv.Quote(shown), 1)
+	}
+	s.logRefused(level, msg, append([]slog.Attr{slog.String("key", shown), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", text)}, attrs...)...)
 }
 
 // logRefused logs a refused call at level, with the path of s's request.

@@ -706,6 +706,34 @@ func TestSetRefusalLogged(t *testing.T) {
 	}
 }
 
+// TestRefusalLineCutsLongKey: a key built from request data may be as
+// long as the request. The lines of a value Set or SetJSON refused cut it
+// to what a line carries, in the error they quote as in the key, since
+// every such key may get a line of its own; the error returned keeps it.
+func TestRefusalLineCutsLongKey(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	key := "note:" + strings.Repeat("x", 64<<10)
+	type note struct{ Score float64 }
+	setErr := s.Set(key, note{})
+	jsonErr := s.SetJSON(key, note{Score: math.NaN()})
+	for _, err := range []error{setErr, jsonErr} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("the error returned does not name the key in full: %.300v", err)
+		}
+	}
+	for _, line := range []string{"Session.Set refused", "SetJSON could not"} {
+		got := f.log.lines(line)
+		if len(got) != 1 {
+			t.Errorf("%d lines %q, want one", len(got), line)
+			continue
+		}
+		if len(got[0]) > 4*cookiesession.MaxLogText+1000 || strings.Count(got[0], "bytes)") != 2 {
+			t.Errorf("a line of %d bytes for a %d-byte key, which it should cut in the key and the error: %.600s", len(got[0]), len(key), got[0])
+		}
+	}
+}
+
 // TestSetJSONRefusalLogged: SetJSON's error, dropped as Set's is by code
 // ported from a store that takes any value, was logged nowhere: a value
 // encoding/json cannot encode (a NaN average, a func field) was lost
