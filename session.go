@@ -402,6 +402,7 @@ func (s *Session) SetLifetime(l Lifetime) error {
 		defer s.unlock()
 		if level, ok := s.mgr.refusedLifetimes.level(l, slog.LevelWarn, s.mgr.opts.Now); ok {
 			s.logRefused(level, "cookiesession: Session.SetLifetime refused a lifetime, and the session keeps the one it had (logged once per Lifetime; past 64 of them, at warn level once a minute, the others at debug; SetLifetime returns the error)",
+				slog.Duration("max_age", l.MaxAge), slog.Duration("idle_timeout", l.IdleTimeout), slog.Bool("browser_session", l.BrowserSession),
 				slog.String("error", err.Error()), slog.String("fix", "check SetLifetime's error, which says what to change"))
 		}
 	}

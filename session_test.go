@@ -963,6 +963,9 @@ func TestSecondRefusalLogged(t *testing.T) {
 	type stats struct{ Mean float64 }
 	month := cookiesession.Lifetime{IdleTimeout: 30 * 24 * time.Hour} // over the default MaxAge
 	fractional := cookiesession.Lifetime{MaxAge: 1500 * time.Millisecond}
+	// A cause of its own, refused for the same reason: its line says
+	// what it was, so that it does not read as month's line logged twice.
+	monthBrowser := cookiesession.Lifetime{IdleTimeout: month.IdleTimeout, BrowserSession: true}
 	for range 2 { // the second round repeats every mistake, in another session
 		s := newSession(t, f)
 		for _, set := range []struct {
@@ -978,7 +981,7 @@ func TestSecondRefusalLogged(t *testing.T) {
 				t.Fatalf("SetJSON(%q) of a NaN: nil error", key)
 			}
 		}
-		for _, l := range []cookiesession.Lifetime{month, month, fractional} {
+		for _, l := range []cookiesession.Lifetime{month, month, fractional, monthBrowser} {
 			if err := s.SetLifetime(l); err == nil {
 				t.Fatalf("SetLifetime(%+v): nil error", l)
 			}
@@ -991,7 +994,11 @@ func TestSecondRefusalLogged(t *testing.T) {
 	}{
 		{"Session.Set refused", [][]string{{"key=cart", "type=cookiesession_test.cart"}, {"key=tags", "type=[]int"}, {"key=cart", "type=[]int"}}, "once per key and type"},
 		{"Session.SetJSON could not", [][]string{{"key=stats"}, {"key=average"}}, "once per key and type"},
-		{"Session.SetLifetime refused", [][]string{{"IdleTimeout 720h0m0s"}, {"MaxAge", "1.5s"}}, "once per Lifetime"},
+		{"Session.SetLifetime refused", [][]string{
+			{"IdleTimeout 720h0m0s", "idle_timeout=720h0m0s", "browser_session=false"},
+			{"MaxAge", "1.5s", "max_age=1.5s"},
+			{"IdleTimeout 720h0m0s", "browser_session=true"},
+		}, "once per Lifetime"},
 	} {
 		lines := f.log.lines(c.line)
 		if len(lines) != len(c.want) {
