@@ -48,7 +48,8 @@ func (s *Session) SetJSON(key string, v any) error {
 // encoding/json wrote in place of such a byte in one of v's strings, as a
 // \ufffd escape or, under GOEXPERIMENT=jsonv2, as itself. Only an output
 // holding either, rare, costs a walk of v to tell a replacement from a
-// U+FFFD of v's own or a json.Marshaler's.
+// U+FFFD of v's own or a json.Marshaler's. The path to a string is cut as
+// log lines cut text: a map's keys may come from a request, of any length.
 func checkJSONText(v any, b []byte) error {
 	if !utf8.Valid(b) {
 		off := invalidUTF8At(string(b))
@@ -61,7 +62,7 @@ func checkJSONText(v any, b []byte) error {
 	if path, str, ok := invalidString(reflect.ValueOf(v), "", map[visit]bool{}); ok {
 		off := invalidUTF8At(str)
 		return fmt.Errorf("the string at %s is not UTF-8 (the byte 0x%02x at offset %d), and encoding/json would store U+FFFD in its place: "+
-			"store raw bytes as a []byte, which JSON keeps exactly in base64, or convert the text to valid UTF-8", cmp.Or(path, "."), str[off], off)
+			"store raw bytes as a []byte, which JSON keeps exactly in base64, or convert the text to valid UTF-8", logText(cmp.Or(path, ".")), str[off], off)
 	}
 	return nil // the U+FFFD is v's own, or a json.Marshaler's
 }

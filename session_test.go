@@ -734,6 +734,22 @@ func TestRefusalLineCutsLongKey(t *testing.T) {
 	}
 }
 
+// TestSetJSONLongPathCut: SetJSON names the string that is not UTF-8 by
+// its path in the value, made of map keys that may come from a request.
+// A 64 KB key made a 64 KB error, logged once per key and type; the path
+// is cut as log lines cut text.
+func TestSetJSONLongPathCut(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	err := s.SetJSON("form", map[string]string{strings.Repeat("k", 64<<10): "caf\xe9"})
+	if err == nil || len(err.Error()) > 2*cookiesession.MaxLogText+1000 || !strings.Contains(err.Error(), "bytes)") {
+		t.Errorf("SetJSON error of %d bytes for a 64 KB path, want it cut: %.300v", len(fmt.Sprint(err)), err)
+	}
+	if got := f.log.lines("SetJSON could not"); len(got) != 1 || len(got[0]) > 4*cookiesession.MaxLogText+1000 {
+		t.Errorf("log lines %.600q, want one, cut", got)
+	}
+}
+
 // TestSetJSONRefusalLogged: SetJSON's error, dropped as Set's is by code
 // ported from a store that takes any value, was logged nowhere: a value
 // encoding/json cannot encode (a NaN average, a func field) was lost
