@@ -164,7 +164,7 @@ func (m *Manager) unsaved(s *Session) string {
 // the codec's limit, as a save would find it (Codec.sealBuffer).
 func (m *Manager) tooLarge(s *Session) bool {
 	rec := Record{Values: s.values, Lifetime: s.lifetime}
-	return b64.EncodedLen(envelopeSize+plainLen(&rec)) > m.codec.maxLen
+	return m.codec.tokenLen(&rec) > m.codec.maxLen
 }
 
 // requestEnded returns an error matching ErrHeadersWritten and ctx's
