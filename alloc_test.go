@@ -278,8 +278,9 @@ func TestCarryAllocations(t *testing.T) {
 
 // TestUnsavedWatchAllocations bounds what README's "Saving by hand" says
 // watching a Load for an unsaved change costs under net/http's Server: six
-// small allocations per Load over the one it makes elsewhere, and one more
-// as the request's context ends, before the Manager has logged an unsaved
+// small allocations per Load over the one it makes elsewhere, and four more
+// as the request's context ends (the goroutine's start and what the watch
+// does in it), before the Manager has logged an unsaved
 // session and after, since the watch counts each (Metrics.Lost) where the
 // Warn is logged once. Each request has a context of its own,
 // so each Load here gets a new one; the context's own allocations are
@@ -313,13 +314,17 @@ func TestUnsavedWatchAllocations(t *testing.T) {
 			cancels = append(cancels[:0], cancel) // ended below, not in the count
 			f.m.Load(req.WithContext(ctx))
 		}) - ctxOnly
+		// The watch's goroutine starts as the context ends; one still
+		// runnable at the next run's end would make the runtime allocate
+		// another. AllocsPerRun runs on one P: Gosched lets it finish.
 		ended := testing.AllocsPerRun(200, func() {
 			ctx, cancel := context.WithCancel(served)
 			f.m.Load(req.WithContext(ctx))
 			cancel()
+			runtime.Gosched()
 		}) - ctxOnly
-		if plain > 1 || load > 7 || ended > 8 {
-			t.Errorf("Load %s: %v allocations unwatched, %v watched, %v with the request's end; want at most 1, 7 and 8", when, plain, load, ended)
+		if plain > 1 || load > 7 || ended > 11 {
+			t.Errorf("Load %s: %v allocations unwatched, %v watched, %v with the request's end; want at most 1, 7 and 11", when, plain, load, ended)
 		}
 	}
 }
