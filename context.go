@@ -72,14 +72,15 @@ func sessionKey(key any, s *Session) bool {
 }
 
 // FromContext returns the session of the innermost middleware (or
-// NewContext) in ctx, or nil if there is none; calling a method on that
-// nil session panics with a message that names the fix. With several
-// Managers stacked, use Manager.FromContext: the first call here that
-// finds more than one Manager's session is logged at Warn, since code
-// written for one Manager stores into the innermost's cookie unseen.
+// NewContext) in ctx, or nil if there is none; calling a method on that nil
+// session panics with a message that names the fix. With several Managers
+// stacked, use Manager.FromContext: a call here that finds more than one
+// Manager's session is logged at Warn, once for each line of code that
+// calls, since code written for one Manager stores into the innermost's
+// cookie unseen.
 func FromContext(ctx context.Context) *Session {
 	s, c := innermost(ctx)
-	if s == nil || s.mgr == nil || s.mgr.stackedLogged.Load() {
+	if s == nil || s.mgr == nil {
 		return s
 	}
 	// A Handler's session links to the sessions outside it; one NewContext
@@ -110,17 +111,22 @@ func innermost(ctx context.Context) (*Session, *sessionContext) {
 	return nil, nil
 }
 
-// warnStacked logs, once per Manager, a FromContext that chose among
-// stacked Managers. A session of s's own Manager outside it (one that
-// NewContext put around the Manager's Handler) is no other Manager's:
-// both FromContexts return s, and each call passes here without
-// allocating. The context is asked, not s's chain: a session NewContext
-// put in links to none outside it. It reports whether another Manager's
-// session was found.
+// warnStacked logs, once per line of code that calls, a FromContext that
+// chose among stacked Managers. A session of s's own Manager outside it
+// (one that NewContext put around the Manager's Handler) is no other
+// Manager's: both FromContexts return s, and each call passes here without
+// allocating. The context is asked, not s's chain: a session NewContext put
+// in links to none outside it. It reports whether another Manager's session
+// was found.
 func warnStacked(ctx context.Context, s *Session) bool {
 	other, _ := ctx.Value(otherKey{s.mgr}).(*Session)
-	if other == nil || s.mgr.stackedLogged.Swap(true) {
-		return other != nil
+	if other == nil {
+		return false
+	}
+	caller := callerOutside()
+	level, ok := s.mgr.stackedReads.level(caller.key(), slog.LevelWarn, s.mgr.opts.Now)
+	if !ok {
+		return true
 	}
 	var names []string
 	found := false
@@ -133,8 +139,8 @@ func warnStacked(ctx context.Context, s *Session) bool {
 	if !found {
 		names = append(names, other.mgr.opts.Name)
 	}
-	s.mgr.logger.Log(ctx, slog.LevelWarn, "cookiesession: FromContext found the sessions of stacked Managers and returned the innermost's (logged once)",
-		slog.String("returned", names[0]), slog.Any("stacked", names),
+	s.mgr.logger.Log(ctx, level, "cookiesession: FromContext found the sessions of stacked Managers and returned the innermost's (logged once per call site; past 64 of them, at warn level once a minute, the others at debug)",
+		slog.String("returned", names[0]), slog.Any("stacked", names), slog.String("caller", caller.String()),
 		slog.String("fix", "with several Managers, get each session with its own Manager: m.FromContext(r.Context()) (under gin and echo too), so that each value goes to the cookie meant for it"))
 	return true
 }

@@ -15,6 +15,9 @@ const (
 	MaxLogText  = maxLogText
 )
 
+// Inside reports whether a call site search passes over function.
+var Inside = inside
+
 // WrongTypeCauses returns how many causes of a getter's wrong-type line
 // the Manager remembers.
 func (m *Manager) WrongTypeCauses() int {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -50,8 +51,6 @@ type Manager struct {
 	hijackLogged atomic.Bool
 	// timeoutLogged: a cookie went to a response that timed out around us.
 	timeoutLogged atomic.Bool
-	// lateSaveLogged: Save wrote a cookie after its request's context ended.
-	lateSaveLogged atomic.Bool
 	// foreignLogged: a response set one of our cookies the Manager did not.
 	foreignLogged atomic.Bool
 	// replacedLogged: the Manager dropped such a line to write its own.
@@ -59,10 +58,6 @@ type Manager struct {
 	// twoSavesLogged: the line dropped was one it wrote for another
 	// Session of the same response (Load called twice, each saved).
 	twoSavesLogged atomic.Bool
-	// unsavedLogged: a session from Load outlived its request with a
-	// change or a rolling refresh that no save wrote (each is counted in
-	// stats.lost; this limits the Warn).
-	unsavedLogged atomic.Bool
 	// domainLogged: a cookie's Domain did not match the request's host.
 	domainLogged atomic.Bool
 	// outsidePathLogged: a session was read on a path outside the cookie's.
@@ -105,14 +100,17 @@ type Manager struct {
 	// crossOriginSetLogged: a cookie answered a fetch from another origin
 	// whose CORS answer does not allow credentials.
 	crossOriginSetLogged atomic.Bool
-	// stackedLogged: the package-level FromContext chose among stacked
-	// Managers' sessions, this one's the innermost.
-	stackedLogged atomic.Bool
 	// validateChangedLogged: Options.Validate changed the copy it is given.
 	validateChangedLogged atomic.Bool
-	// readLateLogged: a session was first read after its response went
-	// out, without Vary: Cookie.
-	readLateLogged atomic.Bool
+	// The call sites logged of a handler's mistake, each of which may be
+	// another handler's: lateSaves, Save writing a cookie after its
+	// request's context ended; unsavedLoads, Load's session outliving its
+	// request with a change or a rolling refresh no save wrote (each is
+	// counted in stats.lost), by Load's caller; stackedReads, the
+	// package-level FromContext choosing among stacked Managers' sessions,
+	// this one's the innermost; lateReads, a session first read after its
+	// response went out, without Vary: Cookie.
+	lateSaves, unsavedLoads, stackedReads, lateReads causes[sourceLine]
 	// saveFailed, changedLate, skippedLate and lifetimeCut rate the lines
 	// logged by defaultErrorHandler, Session.bump, Session.SkipRefresh and
 	// Session.SetLifetime.
@@ -234,7 +232,8 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // into one response the later replaces the earlier's cookie (logged at
 // Warn). Save it before the handler writes: a session whose request
 // context ends with a change or a due rolling refresh unsaved is counted
-// in Metrics.Lost and, once per Manager, logged at Warn (see Save).
+// in Metrics.Lost and, once for each line that calls Load, logged at Warn
+// (see Save).
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	m.exists("Load")
 	if own := m.FromContext(r.Context()); own != nil {
@@ -253,8 +252,12 @@ func (m *Manager) Load(r *http.Request) (*Session, error) {
 		// shutdown, and would hold a goroutine per request until then.
 		// The path is taken now: a client that went away ends the
 		// context while the handler may still change r.
+		// So is Load's caller, for the line.
 		path := urlPath(r)
-		context.AfterFunc(ctx, func() { m.warnUnsaved(s, ctx, path) })
+		var pcs [1]uintptr
+		runtime.Callers(2, pcs[:])
+		caller := pcs[0]
+		context.AfterFunc(ctx, func() { m.warnUnsaved(s, ctx, path, caller) })
 	}
 	return s, s.loadErr
 }

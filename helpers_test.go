@@ -27,6 +27,7 @@ import (
 	"net/textproto"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -945,4 +946,11 @@ type askedContext struct {
 func (c *askedContext) Value(key any) any {
 	c.asked++
 	return c.Context.Value(key)
+}
+
+// callerLine returns the line it is called from: a test puts it on the
+// line of the call a log line should name.
+func callerLine() int {
+	_, _, line, _ := runtime.Caller(1)
+	return line
 }

@@ -84,6 +84,13 @@ func (cs *causes[K]) level(c K, level slog.Level, now func() time.Time) (slog.Le
 	return cs.rated.level(level, now()), true
 }
 
+// forget lets the next occurrence of c be logged as a first one.
+func (cs *causes[K]) forget(c K) {
+	cs.mu.Lock()
+	delete(cs.seen, c)
+	cs.mu.Unlock()
+}
+
 // maxLogText is the most bytes of a request's string a log line carries.
 const maxLogText = 200
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -252,11 +253,15 @@ func TestOneManagerFromContextQuiet(t *testing.T) {
 		mustSet(t, f.m.FromContext(r.Context()), "user", "bob")
 		mustSet(t, prefs.FromContext(r.Context()), "theme", "dark")
 	}))).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+	var at [2]int // inner's calls' lines
 	inner := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s := cookiesession.FromContext(r.Context()); s != f.m.FromContext(r.Context()) {
+		var s *cookiesession.Session
+		if s, at[0] = cookiesession.FromContext(r.Context()), callerLine(); s != f.m.FromContext(r.Context()) {
 			t.Error("FromContext and Manager.FromContext differ under one Manager")
 		}
-		if n := testing.AllocsPerRun(10, func() { cookiesession.FromContext(r.Context()) }); n != 0 {
+		var fromContext func()
+		fromContext, at[1] = func() { cookiesession.FromContext(r.Context()) }, callerLine()
+		if n := testing.AllocsPerRun(10, fromContext); n != 0 {
 			t.Errorf("FromContext allocates %v times", n)
 		}
 	}))
@@ -266,10 +271,19 @@ func TestOneManagerFromContextQuiet(t *testing.T) {
 	if lines := f.log.lines("stacked Managers"); len(lines) != 0 {
 		t.Errorf("logged %q", lines)
 	}
-	// Those calls did not use up the Manager's one Warn.
-	prefs.Handler(inner).ServeHTTP(httptest.NewRecorder(), b.request("/"))
-	if lines := f.log.lines("stacked Managers"); len(lines) != 1 || !strings.Contains(lines[0], `stacked="[auth prefs]"`) {
-		t.Errorf("auth inside prefs logged %q; want one Warn", lines)
+	// Those calls did not use up a Warn: under stacked Managers, inner's
+	// two calls are two lines of code, each logged once, with its line.
+	for range 2 {
+		prefs.Handler(inner).ServeHTTP(httptest.NewRecorder(), b.request("/"))
+	}
+	lines := f.log.lines("stacked Managers")
+	if len(lines) != 2 {
+		t.Fatalf("auth inside prefs logged %q; want a Warn for each of inner's two calls", lines)
+	}
+	for i, line := range at {
+		if call := fmt.Sprintf("middleware_test.go:%d)", line); !strings.Contains(lines[i], `stacked="[auth prefs]"`) || !strings.Contains(lines[i], call) {
+			t.Errorf("line %d: %s; want the stacked Managers and the call at %s", i, lines[i], call)
+		}
 	}
 }
 

@@ -31,34 +31,34 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 // Save is optional: the middleware saves when the response is committed,
 // and after that Save returns ErrHeadersWritten, whatever wraps w, for the
 // middleware's session (which Load also returns there) and for one Load
-// made of a request without the middleware's context alike. Without
-// the middleware net/http's own w cannot tell Save that the headers have
-// gone: one called after the first Write or WriteHeader returns nil, and
-// the cookie is lost. A w that can (gin's, whose Written reports the
-// headers WriteHeaderNow sent), or that unwraps to one, makes such a Save
-// return ErrHeadersWritten, as does chi's WrapResponseWriter once it
-// reports a Status, echo's Response (v4's c.Response(), v5's
-// echo.UnwrapResponse) once its Committed field is true, and negroni's or
-// martini's once its Size counts a byte of the body (their Written alone
-// reports true from WriteHeader on, while the Before hooks, where a Save
-// still reaches the client, run).
-// Once net/http's Server has ended r's context (the handler returned, or
-// the client went away), Save returns an error matching both
+// made of a request without the middleware's context alike. Without the
+// middleware net/http's own w cannot tell Save that the headers have gone:
+// one called after the first Write or WriteHeader returns nil, and the
+// cookie is lost. A w that can (gin's, whose Written reports the headers
+// WriteHeaderNow sent), or that unwraps to one, makes such a Save return
+// ErrHeadersWritten, as does chi's WrapResponseWriter once it reports a
+// Status, echo's Response (v4's c.Response(), v5's echo.UnwrapResponse)
+// once its Committed field is true, and negroni's or martini's once its
+// Size counts a byte of the body (their Written alone reports true from
+// WriteHeader on, while the Before hooks, where a Save still reaches the
+// client, run). Once net/http's Server has ended r's context (the handler
+// returned, or the client went away), Save returns an error matching both
 // ErrHeadersWritten and context.Canceled, and touches neither w nor the
-// session; a session from Load changed after that is logged at Warn as
-// not saved. So it does for an r whose context the handler derived and
-// canceled itself (an errgroup's, after Wait): Save cannot tell it from
-// net/http's, so pass it the request net/http gave the handler. Under a Server whose BaseContext or ConnContext may end r's
-// context early, or for a context past its deadline (http.TimeoutHandler),
-// Save cannot tell, writes, and the first such save that writes a cookie
-// is logged at Warn, once per Manager. Call Save on every
-// request that uses a session from Load: one whose request context ends
-// with a change, or a due rolling refresh, that no save wrote is counted
-// in Metrics.Lost (unsaved) and logged at Warn, once per Manager. s must
-// come from this
-// Manager, from its Load or its middleware: another Manager's session is
-// refused with an error and nothing is written (with stacked Managers,
-// FromContext returns the innermost one's; use Manager.FromContext).
+// session; a session from Load changed after that is logged at Warn as not
+// saved. So it does for an r whose context the handler derived and canceled
+// itself (an errgroup's, after Wait): Save cannot tell it from net/http's,
+// so pass it the request net/http gave the handler. Under a Server whose
+// BaseContext or ConnContext may end r's context early, or for a context
+// past its deadline (http.TimeoutHandler), Save cannot tell, writes, and
+// such a save that writes a cookie is logged at Warn, once for each line of
+// code that calls Save so. Call Save on every request that uses a session
+// from Load: one whose request context ends with a change, or a due rolling
+// refresh, that no save wrote is counted in Metrics.Lost (unsaved) and
+// logged at Warn, once for each line of code that calls Load. s must come
+// from this Manager, from its Load or its middleware: another Manager's
+// session is refused with an error and nothing is written (with stacked
+// Managers, FromContext returns the innermost one's; use
+// Manager.FromContext).
 func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error {
 	m.exists("Save")
 	if err := m.owns(s); err != nil {
@@ -94,22 +94,23 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 		}
 	}
 	err := m.commit(w.Header(), s, r, false)
-	if err == nil && r != nil && s.req == nil && !m.lateSaveLogged.Load() {
+	if err == nil && r != nil && s.req == nil {
 		m.warnLateSave(r, s)
 	}
 	return err
 }
 
-// warnUnsaved counts in Metrics.Lost, and logs once per Manager, a
-// session from Load whose request ended with a change, or a rolling
-// refresh, that no save wrote: gorilla's Flashes needed a Save too, but
-// code ported from a store that saves by itself (or that saves only on a
-// change) shows a flash again on every page, or signs an active user out
-// when IdleTimeout ends, without a word. ctx is the request's, which
-// ended, and path its URL's path. A client that goes away ends it too,
-// while the handler may still save: that session is counted and logged as
-// well, though it reaches no client either way.
-func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
+// warnUnsaved counts in Metrics.Lost, and logs once for each line that
+// calls Load (loadedAt, the return address in its caller), a session from
+// Load whose request ended with a change, or a rolling refresh, that no
+// save wrote: gorilla's Flashes needed a Save too, but code ported from a
+// store that saves by itself (or that saves only on a change) shows a flash
+// again on every page, or signs an active user out when IdleTimeout ends,
+// without a word. ctx is the request's, which ended, and path its URL's
+// path. A client that goes away ends it too, while the handler may still
+// save: that session is counted and logged as well, though it reaches no
+// client either way.
+func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string, loadedAt uintptr) {
 	s.lock()
 	defer s.unlock()
 	if s.sent {
@@ -125,11 +126,13 @@ func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string) {
 		return
 	}
 	m.stats.lost[lostUnsaved].Add(1)
-	if m.unsavedLogged.Swap(true) {
+	caller := sites.of(loadedAt)
+	level, ok := m.unsavedLoads.level(caller.key(), slog.LevelWarn, m.opts.Now)
+	if !ok {
 		return
 	}
-	s.log(ctx, slog.LevelWarn, "cookiesession: a session from Load was left unsaved when its request ended (the handler returned, or the client went away before the handler saved it); the client never got what it needed (logged once; metric lost.unsaved counts each)",
-		slog.String("unsaved", what), slog.String("path", path),
+	s.log(ctx, level, "cookiesession: a session from Load was left unsaved when its request ended (the handler returned, or the client went away before the handler saved it); the client never got what it needed (logged once per call of Load in the code; past 64 of them, at warn level once a minute, the others at debug; metric lost.unsaved counts each)",
+		slog.String("unsaved", what), slog.String("path", path), slog.String("caller", caller.String()),
 		slog.String("fix", "call Save(w, r, s) on every request that uses the session, after its last change (Flashes is one) and before the handler writes the status or the body, and call Load once per request, passing that session on; or serve with Manager.Handler, which saves by itself"))
 }
 

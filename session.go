@@ -214,10 +214,11 @@ func (s *Session) logRefusedValue(logged *causes[refusedValue], key string, v an
 	s.logRefused(level, msg, append([]slog.Attr{slog.String("key", shown), slog.String("type", fmt.Sprintf("%T", v)), slog.String("error", text)}, attrs...)...)
 }
 
-// logRefused logs a refused call at level, with the path of s's request.
+// logRefused logs a refused call at level, with the path of s's request
+// and the line of code that made it.
 func (s *Session) logRefused(level slog.Level, msg string, attrs ...slog.Attr) {
 	ctx, path := s.origin()
-	s.log(ctx, level, msg, append(attrs, slog.String("path", path))...)
+	s.log(ctx, level, msg, append(attrs, slog.String("path", path), slog.String("caller", callerOutside().String()))...)
 }
 
 // origin returns the context and path of the request the middleware

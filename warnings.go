@@ -166,23 +166,28 @@ func saysHTTPS(values []string, want string) bool {
 	return false
 }
 
-// warnLateSave logs, once per Manager, a Save that wrote a cookie for a
-// request whose context had ended: net/http ends it when the handler
-// returns (a goroutine saving afterwards) or the client goes away, and
-// nothing sends a header map after that. Save cannot tell this from w,
-// and returns nil. A server whose BaseContext is canceled at shutdown
-// ends its requests' contexts early too, and so does a client that goes
-// away, which the message names.
+// warnLateSave logs, once per line of code that calls Save, a Save that
+// wrote a cookie for a request whose context had ended: net/http ends it
+// when the handler returns (a goroutine saving afterwards) or the client
+// goes away, and nothing sends a header map after that. Save cannot tell
+// this from w, and returns nil. A server whose BaseContext is canceled at
+// shutdown ends its requests' contexts early too, and so does a client that
+// goes away, which the message names.
 func (m *Manager) warnLateSave(r *http.Request, s *Session) {
 	err := r.Context().Err()
 	if err == nil {
 		return
 	}
-	if !s.wroteCookie() || m.lateSaveLogged.Swap(true) {
+	if !s.wroteCookie() {
 		return
 	}
-	m.logger.WarnContext(r.Context(), "cookiesession: Save wrote the session's cookie after its request's context ended: the handler had returned (the change is lost) or the client had gone (logged once)",
-		slog.String("context", err.Error()), slog.String("path", urlPath(r)),
+	caller := callerOutside()
+	level, ok := m.lateSaves.level(caller.key(), slog.LevelWarn, m.opts.Now)
+	if !ok {
+		return
+	}
+	m.logger.Log(r.Context(), level, "cookiesession: Save wrote the session's cookie after its request's context ended: the handler had returned (the change is lost) or the client had gone (logged once per call site; past 64 of them, at warn level once a minute, the others at debug)",
+		slog.String("context", err.Error()), slog.String("path", urlPath(r)), slog.String("caller", caller.String()),
 		slog.String("fix", "call Save before the handler returns and before it writes the body; a goroutine that outlives the handler cannot set a cookie"))
 }
 
@@ -328,41 +333,43 @@ func (m *Manager) warnOutsidePath(s *Session, r *http.Request) {
 		slog.String("fix", "set Options.Path to a prefix of every path that uses the session, \"/\" for all; behind a proxy that strips a prefix, have it send X-Forwarded-Prefix"))
 }
 
-// warnReadLate logs, once per Manager, a session first read after the
-// middleware committed its response. That response went out as one that
-// does not depend on the session, without Vary: Cookie, and a shared
-// cache keyed on the URL (nginx's proxy_cache by default) serves it to
-// every user: if it shows what the session holds, one user's page reaches
-// the others (TestSharedCaches in e2e/). A session a panic ended, whose
-// answer is not yet written, is not logged, nor a read once the request's
-// context has ended (by a goroutine the handler left running, or by a
-// handler an http.TimeoutHandler answered for): it reaches no client; nor
-// one after a Hijack (a WebSocket's loop), which answers no page a cache
-// keeps.
+// warnReadLate logs, once per line of code that reads (a getter's call, or
+// a template's Execute), a session first read after the middleware
+// committed its response. That response went out as one that does not
+// depend on the session, without Vary: Cookie, and a shared cache keyed on
+// the URL (nginx's proxy_cache by default) serves it to every user: if it
+// shows what the session holds, one user's page reaches the others
+// (TestSharedCaches in e2e/). A session a panic ended, whose answer is not
+// yet written, is not logged, nor a read once the request's context has
+// ended (by a goroutine the handler left running, or by a handler an
+// http.TimeoutHandler answered for): it reaches no client; nor one after a
+// Hijack (a WebSocket's loop), which answers no page a cache keeps.
 func (m *Manager) warnReadLate(s *Session) {
-	if m.readLateLogged.Load() {
+	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || st.writer.hijacked || st.Err() != nil {
 		return
 	}
-	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || st.writer.hijacked || st.Err() != nil || m.readLateLogged.Swap(true) {
+	caller := callerOutside()
+	level, ok := m.lateReads.level(caller.key(), slog.LevelWarn, m.opts.Now)
+	if !ok {
 		return
 	}
-	s.log(s.req.Context(), slog.LevelWarn, readLateMsg,
-		slog.String("path", urlPath(s.req)),
+	s.log(s.req.Context(), level, readLateMsg,
+		slog.String("path", urlPath(s.req)), slog.String("caller", caller.String()),
 		slog.String("fix", "read the session before the handler writes the status or the body; a read after the whole body (an access log's) shows nothing to the client and is harmless: moved before the handler, it would open the cookie on every request and add Vary: Cookie to every page"))
 }
 
 // readLateMsg is warnReadLate's line, which dropReadLate finds by it.
-const readLateMsg = "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once)"
+const readLateMsg = "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once per call site; past 64 of them, at warn level once a minute, the others at debug)"
 
 // dropReadLate takes back the line warnReadLate queued under s's lock
 // when this first use after the commit is a change: Session.logLate says
-// so, with its fix, and the page did not show the session. The Manager's
-// one line is kept for a read. s's lock is held.
+// so, with its fix, and the page did not show the session. The call's line
+// is kept for a read there. s's lock is held.
 func (s *Session) dropReadLate() {
 	n := len(s.logs)
 	s.logs = slices.DeleteFunc(s.logs, func(l logLine) bool { return l.msg == readLateMsg })
 	if len(s.logs) < n {
-		s.mgr.readLateLogged.Store(false)
+		s.mgr.lateReads.forget(callerOutside().key()) // the change's call, which read
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"path"
 	"reflect"
-	"runtime"
 	"slices"
 	"strings"
 )
@@ -102,36 +101,17 @@ func (w *responseWriter) informational(code int) {
 	maps.Copy(h, held)
 }
 
-// pkgPrefix starts the names of this package's functions.
-var pkgPrefix = reflect.TypeFor[responseWriter]().PkgPath() + "."
-
 // superfluous logs a second final WriteHeader, as net/http does, but
 // naming the handler's call: net/http would name this wrapper's, which
 // sends the reader looking for the mistake in the wrong package.
 func (w *responseWriter) superfluous() {
-	frame := callerOutside("")
-	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", frame.Function, path.Base(frame.File), frame.Line)
+	c := callerOutside()
+	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", c.function, path.Base(c.file), c.line)
 	if srv, ok := w.st.Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
 		srv.ErrorLog.Print(msg)
 		return
 	}
 	log.Print(msg)
-}
-
-// callerOutside returns the frame of the innermost caller outside net/http
-// and this package, and past any function whose name ends in passOn (for
-// ".Hijack", a writer wrapper's method that passes the call on, as chi's
-// middleware.WrapResponseWriter's does): the handler's call, or a
-// library's. An empty passOn skips nothing more.
-func callerOutside(passOn string) runtime.Frame {
-	pc := make([]uintptr, 16)
-	frames := runtime.CallersFrames(pc[:runtime.Callers(3, pc)])
-	frame, more := frames.Next()
-	for more && (strings.HasPrefix(frame.Function, "net/http.") || strings.HasPrefix(frame.Function, pkgPrefix) ||
-		passOn != "" && strings.HasSuffix(frame.Function, passOn)) {
-		frame, more = frames.Next()
-	}
-	return frame
 }
 
 // Write commits, then writes. After a failed commit the handler's body is
@@ -273,12 +253,12 @@ func (w *responseWriter) unsentAtHijack(saved []string) {
 	if lines == nil || slices.Equal(lines, saved) || m.hijackLogged.Load() {
 		return
 	}
-	caller := callerOutside(".Hijack")
-	if strings.HasPrefix(caller.Function, "net/http/httputil.") || m.hijackLogged.Swap(true) {
+	caller := callerOutside()
+	if strings.HasPrefix(caller.function, "net/http/httputil.") || m.hijackLogged.Swap(true) {
 		return
 	}
 	m.logger.WarnContext(s.req.Context(), "cookiesession: the session's cookie was put in the header map at a Hijack, which net/http does not send; it is lost unless the code that hijacked writes it (logged once)",
-		slog.String("path", urlPath(s.req)), slog.String("hijacker", caller.Function),
+		slog.String("path", urlPath(s.req)), slog.String("hijacker", caller.function),
 		slog.String("fix", `save before the upgrade and pass the lines to the library: sessions.Save(w, r, s), then upgrader.Upgrade(w, r, http.Header{"Set-Cookie": w.Header()["Set-Cookie"]}) with gorilla/websocket`))
 }
 

@@ -1,0 +1,131 @@
+package cookiesession
+
+import (
+	"reflect"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// callSite is the place in the application's code that made a call into
+// the package, for a warning about a mistake one handler makes (a Save
+// after the handler returned, a session first read after the response):
+// logged once per call site rather than once per Manager, the first
+// handler's mistake does not hide the next one's, and the line says where
+// to look. Call sites are as many as the application's lines of code, so
+// they need no bound beyond causes'. The zero callSite is an unknown one.
+type callSite struct {
+	function, file string // from the binary's tables: no request's memory
+	line           int
+}
+
+// key is what a causes remembers of c: its line in the source. The
+// function is left out: the compiler names a closure anew in each place
+// it inlines the function around it, and those are one line's mistake.
+func (c callSite) key() sourceLine { return sourceLine{c.file, c.line} }
+
+type sourceLine struct {
+	file string
+	line int
+}
+
+func (l sourceLine) detach() sourceLine { return l }
+
+// String reads "main.profile (/src/app/main.go:42)", as a panic's trace
+// does, or "unknown" if the stack held no frame outside the package.
+func (c callSite) String() string {
+	if c.function == "" {
+		return "unknown"
+	}
+	return c.function + " (" + c.file + ":" + strconv.Itoa(c.line) + ")"
+}
+
+// callerOutside returns the innermost frame of the calling goroutine's
+// stack that is none of the package's own code (see inside): the line of
+// the application, or of a library (a WebSocket upgrader), that called in.
+// Only a warning's path calls it; the walk costs about as much as opening
+// a cookie, once sites knows its frames.
+func callerOutside() callSite {
+	var pcs [32]uintptr
+	for _, pc := range pcs[:runtime.Callers(2, pcs[:])] {
+		if c := sites.of(pc); c.function != "" {
+			return c
+		}
+	}
+	return callSite{}
+}
+
+// sites remembers, for each return address callerOutside met, the call
+// site it stands for, or the zero one for the package's own code: the
+// binary's line tables cost several times the walk to read. The
+// addresses on the paths that warn are the binary's, and few; past
+// maxSites of them (a walk through the application's own recursion, say)
+// the rest are read each time.
+var sites siteMemo
+
+const maxSites = 4096
+
+type siteMemo struct {
+	mu sync.RWMutex
+	m  map[uintptr]callSite
+}
+
+func (sm *siteMemo) of(pc uintptr) callSite {
+	sm.mu.RLock()
+	c, ok := sm.m[pc]
+	sm.mu.RUnlock()
+	if ok {
+		return c
+	}
+	frames := runtime.CallersFrames([]uintptr{pc})
+	for more := true; more; {
+		var f runtime.Frame
+		f, more = frames.Next()
+		if f.Function != "" && !inside(f.Function) {
+			c = callSite{f.Function, f.File, f.Line}
+			break
+		}
+	}
+	sm.mu.Lock()
+	if sm.m == nil {
+		sm.m = make(map[uintptr]callSite)
+	}
+	if len(sm.m) < maxSites {
+		sm.m[pc] = c
+	}
+	sm.mu.Unlock()
+	return c
+}
+
+// modulePath is the package's import path: its adapters' paths are one
+// element longer.
+var modulePath = reflect.TypeFor[Manager]().PkgPath()
+
+// inside reports whether function, a name as runtime.Frame gives it
+// ("path/to/pkg.(*T).Method.func1", "pkg.F[...]"), is passed over on the
+// way to the code that called in: the package's, an adapter's (a package
+// of the module one element below its root; not an example's, two below,
+// nor a test's), net/http's on the application's behalf (http.Error, a
+// ResponseController), reflect's and the templates' calling a Session
+// method for a template, a writer wrapper's Hijack passing the call on
+// (chi's middleware.WrapResponseWriter's), and the runtime's (the bottom
+// of a goroutine the package started: no call site).
+func inside(function string) bool {
+	name, _, _ := strings.Cut(function, "[") // a generic's type arguments hold paths too
+	slash := strings.LastIndexByte(name, '/')
+	dot := strings.IndexByte(name[slash+1:], '.')
+	if dot < 0 {
+		return false
+	}
+	pkg := name[:slash+1+dot]
+	switch pkg {
+	case modulePath, "net/http", "reflect", "text/template", "html/template", "runtime":
+		return true
+	}
+	if strings.HasSuffix(name, ".Hijack") {
+		return true
+	}
+	below, ok := strings.CutPrefix(pkg, modulePath+"/")
+	return ok && !strings.Contains(below, "/") && !strings.HasSuffix(below, "_test")
+}

@@ -1,0 +1,161 @@
+package cookiesession_test
+
+import (
+	"context"
+	"fmt"
+	"html/template"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// TestInside checks which functions a search for the application's call
+// passes over: the package's and its adapters', and the standard library's
+// on the application's behalf, not the application's, an example's, a
+// test's, or a library's (a WebSocket upgrader's).
+func TestInside(t *testing.T) {
+	const mod = "github.com/seed-ff2808ae/cookiesession"
+	for function, want := range map[string]bool{
+		mod + ".(*Manager).Save":                true,
+		mod + ".(*Manager).Load.func1":          true,
+		mod + ".GetAs[go.shape.int]":            true,
+		mod + "/gin.Session":                    true,
+		mod + "/fiber.New.func1":                true,
+		"net/http.Error":                        true,
+		"net/http.(*ResponseController).Hijack": true,
+		"text/template.(*state).evalCall":       true,
+		"reflect.Value.call":                    true,
+		"runtime.goexit":                        true,
+		"github.com/go-chi/chi/v5/middleware.(*httpFancyWriter).Hijack": true,
+
+		"main.profile":                                     false,
+		"main.get[" + mod + ".Values]":                     false, // a path in type arguments
+		mod + "_test.TestX":                                false,
+		mod + "/gin_test.TestX.func1":                      false,
+		mod + "/examples/migrate.load":                     false,
+		mod + "x.F":                                        false, // another module
+		"net/http/httputil.(*ReverseProxy).ServeHTTP":      false,
+		"github.com/gorilla/websocket.(*Upgrader).Upgrade": false,
+		"example.com/app/handlers.(*Site).Profile":         false,
+	} {
+		if got := cookiesession.Inside(function); got != want {
+			t.Errorf("Inside(%q) = %v, want %v", function, got, want)
+		}
+	}
+}
+
+// TestHandlerMistakesLoggedPerCallSite: a mistake one handler makes (a
+// Save after its request ended, a session from Load left unsaved, a session
+// first read after its response went out) was logged once per Manager, so
+// the first handler's, logged at deploy time, hid every other handler's
+// for good. Each is now logged once per line of code that makes it, and
+// the line names that call: a second call site gets a line of its own; a
+// repeat of one does not. Each request below makes its mistake at the
+// call site its number names: 0 twice, then 1 (and 2).
+func TestHandlerMistakesLoggedPerCallSite(t *testing.T) {
+	sites := []int{0, 0, 1}
+	t.Run("save after the request ended", func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		ended, end := context.WithCancel(context.Background())
+		end()
+		var at [2]int
+		for _, site := range sites {
+			r := httptest.NewRequest("GET", "/", nil).WithContext(ended)
+			s, _ := f.m.Load(r)
+			mustSet(t, s, "user", "ada")
+			var err error
+			if site == 0 {
+				err, at[0] = f.m.Save(httptest.NewRecorder(), r, s), callerLine()
+			} else {
+				err, at[1] = f.m.Save(httptest.NewRecorder(), r, s), callerLine()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		checkCallSites(t, f.log.lines("after its request's context ended"), at[:]...)
+	})
+
+	t.Run("session from Load left unsaved", func(t *testing.T) {
+		synctest.Test(t, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			session := func(s *cookiesession.Session, _ error) *cookiesession.Session { return s }
+			var at [2]int
+			for _, site := range sites {
+				ctx, end := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
+				r := httptest.NewRequest("GET", "/", nil).WithContext(ctx)
+				var s *cookiesession.Session
+				if site == 0 {
+					s, at[0] = session(f.m.Load(r)), callerLine()
+				} else {
+					s, at[1] = session(f.m.Load(r)), callerLine()
+				}
+				mustSet(t, s, "cart", "1 item")
+				end()
+				synctest.Wait()
+			}
+			checkCallSites(t, f.log.lines("left unsaved when its request ended"), at[:]...)
+			if lost := f.m.Metrics().Lost["unsaved"]; lost != 3 {
+				t.Errorf("lost.unsaved %d, want 3", lost)
+			}
+		})
+	})
+
+	t.Run("session first read after the response", func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		page := template.Must(template.New("page").Parse(`signed in as {{.GetString "user"}}`))
+		var at [3]int
+		read := []http.HandlerFunc{
+			func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "page")
+				_, at[0] = cookiesession.FromContext(r.Context()).GetString("user"), callerLine()
+			},
+			func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "page")
+				_, at[1] = cookiesession.FromContext(r.Context()).GetString("user"), callerLine()
+			},
+			// A template that reads the session as it writes the page:
+			// its Execute is the call to fix, not reflect's.
+			func(w http.ResponseWriter, r *http.Request) {
+				io.WriteString(w, "<p>")
+				_, at[2] = page.Execute(w, cookiesession.FromContext(r.Context())), callerLine()
+			},
+		}
+		for _, site := range append(sites, 2) {
+			f.m.Handler(read[site]).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+		}
+		checkCallSites(t, f.log.lines("session first read once its response had gone out"), at[:]...)
+	})
+
+	t.Run("a getter's wrong type", func(t *testing.T) {
+		// Logged once per getter, key and type, as before; the line now
+		// says where the getter was called.
+		f := newFixture(t, cookiesession.Options{})
+		var at int
+		f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			mustSet(t, s, "user_id", "42")
+			_, at = s.GetInt("user_id"), callerLine()
+		})
+		checkCallSites(t, f.log.lines("Session.GetInt found under the key"), at)
+	})
+}
+
+// checkCallSites checks that log holds one Warn for each line of
+// callsite_test.go in want, in order, naming it as the caller.
+func checkCallSites(t *testing.T, log []string, want ...int) {
+	t.Helper()
+	if len(log) != len(want) {
+		t.Fatalf("%d lines, want one for each of the call sites at lines %v:\n%s", len(log), want, strings.Join(log, "\n"))
+	}
+	for i, line := range want {
+		if at := fmt.Sprintf("callsite_test.go:%d)", line); !strings.Contains(log[i], "level=WARN") || !strings.Contains(log[i], at) {
+			t.Errorf("line %d: %s\nwant a Warn naming the call at %s", i, log[i], at)
+		}
+	}
+}
