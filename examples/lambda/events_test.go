@@ -204,3 +204,60 @@ func TestHTTPEventNotTakenForPing(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordsNotTakenForPing sends each handler main may start, as main
+// starts it, the events of a source that hands the function data: an SQS
+// queue's, a Kinesis stream's, an S3 bucket's notification (Records), and
+// a Kafka topic's (eventSource, records). None has an HTTP event's
+// fields, and each was answered empty at Info as a warm-up ping: the
+// source takes a success for its data handled, so a queue deleted its
+// messages and a stream moved past its records, with no Warn or Error,
+// when such a trigger was put on this HTTP function by mistake. Each is
+// now refused at Error with the fix, so that its source keeps or retries
+// it; the app does not run.
+func TestRecordsNotTakenForPing(t *testing.T) {
+	setKeys(t)
+	logs := warnings(t)
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})))
+	ran := false
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { ran = true })
+	ctx := context.Background()
+	for name, event := range map[string]string{
+		"an SQS queue's": `{"Records": [{"messageId": "19dd0b57-b21e-4ac1-bd88-01bbb068cb78", "receiptHandle": "MessageReceiptHandle",
+			"body": "Hello from SQS!", "attributes": {}, "messageAttributes": {}, "md5OfBody": "7b270e59b47ff90a553787216d55d91d",
+			"eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:MyQueue", "awsRegion": "eu-west-1"}]}`,
+		"a Kinesis stream's": `{"Records": [{"kinesis": {"partitionKey": "1", "sequenceNumber": "4959", "data": "SGVsbG8="},
+			"eventSource": "aws:kinesis", "eventID": "shardId-000000000000:4959", "eventName": "aws:kinesis:record"}]}`,
+		"an S3 bucket's": `{"Records": [{"eventVersion": "2.1", "eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+			"s3": {"bucket": {"name": "uploads"}, "object": {"key": "a.txt", "size": 5}}}]}`,
+		"a Kafka topic's": `{"eventSource": "aws:kafka", "bootstrapServers": "b-1.example.com:9092",
+			"records": {"orders-0": [{"topic": "orders", "partition": 0, "offset": 15, "value": "SGVsbG8="}]}}`,
+	} {
+		for _, tc := range []struct {
+			name  string
+			serve func() error
+		}{
+			{"proxyV1", func() error {
+				_, err := answerPings(proxyV1(app))(ctx, json.RawMessage(event))
+				return err
+			}},
+			{"proxyV2", func() error {
+				_, err := answerPings(proxyV2(app))(ctx, json.RawMessage(event))
+				return err
+			}},
+		} {
+			before := len(logs.String())
+			ran = false
+			err := tc.serve()
+			if err == nil || !strings.Contains(err.Error(), "remove this trigger") {
+				t.Errorf("%s, %s: error %v, want one that names the trigger to remove", tc.name, name, err)
+			}
+			if got := logs.String()[before:]; !strings.Contains(got, "level=ERROR") || strings.Contains(got, "warm-up ping") {
+				t.Errorf("%s, %s: logged %q", tc.name, name, got)
+			}
+			if ran {
+				t.Errorf("%s, %s: the app ran", tc.name, name)
+			}
+		}
+	}
+}

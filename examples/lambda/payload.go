@@ -27,6 +27,10 @@ var (
 		"a payload 1.0 event (a REST API's or an Application Load Balancer's) reached the payload 2.0 handler, " +
 		"which would serve it as GET / and answer its Set-Cookie lines in cookies, which payload 1.0 does not read; " +
 		"set API_GATEWAY_PAYLOAD=1.0")
+	errRecords = errors.New("cookiesession example: this event carries a source's data (Records or eventSource: an SQS queue's, an SNS topic's, " +
+		"an S3 bucket's, a Kinesis or DynamoDB stream's, a Kafka or Amazon MQ broker's), not an HTTP request, and this function serves HTTP only: " +
+		"refused, since a success would have its source take the data as handled (a queue deletes its messages, a stream moves past them); " +
+		"remove this trigger from the function, or point it at one that handles its events")
 )
 
 // refuse logs err at Error, since Lambda's runtime does not log what a
@@ -62,6 +66,17 @@ type httpEvent struct {
 	RawQueryString                  present `json:"rawQueryString"`
 }
 
+// sourceEvent holds which top-level fields an event source that hands
+// the function data puts in its event: Records (SQS, SNS, S3, Kinesis,
+// DynamoDB Streams, SES; matched in any case, as encoding/json matches,
+// so a Firehose's and a Kafka topic's records too) and eventSource (Kafka,
+// Amazon MQ, DocumentDB). Such an event is no ping: its source takes an
+// empty success for its data handled.
+type sourceEvent struct {
+	Records     present `json:"Records"`
+	EventSource present `json:"eventSource"`
+}
+
 // present is set when its field is in the event, whatever its value.
 type present bool
 
@@ -76,13 +91,17 @@ func (p *present) UnmarshalJSON([]byte) error {
 // (serverless-plugin-warmup's), a scheduled rule's (its own event, or a
 // constant {}) or a test. An error would fail the invocation, which
 // Lambda retries twice when it is asynchronous, as a scheduled ping's
-// is; the app does not run. It reads the event's JSON itself: decoded
+// is; the app does not run. A source's data (see sourceEvent) is refused
+// at Error instead, so that the source keeps it, retries it or sends it
+// to its dead-letter queue. It reads the event's JSON itself: decoded
 // into either payload's type, an HTTP event of the other payload may
 // hold nothing, and serve refuses it at Error.
 func answerPings[E, R any](serve func(context.Context, E) (R, error)) func(context.Context, json.RawMessage) (R, error) {
 	return func(ctx context.Context, raw json.RawMessage) (R, error) {
 		var answer R
-		if isPing(raw) {
+		if none, data := notHTTP(raw); data {
+			return answer, refuse(ctx, errRecords)
+		} else if none {
 			slog.InfoContext(ctx, "cookiesession example: an event with none of an HTTP event's fields, not an HTTP request (a warm-up ping?), was answered empty; the app did not run")
 			return answer, nil
 		}
@@ -94,11 +113,17 @@ func answerPings[E, R any](serve func(context.Context, E) (R, error)) func(conte
 	}
 }
 
-// isPing reports whether raw is a JSON object (or null) with none of
-// httpEvent's fields.
-func isPing(raw json.RawMessage) bool {
-	var seen httpEvent
-	return json.Unmarshal(raw, &seen) == nil && seen == httpEvent{}
+// notHTTP reports whether raw is a JSON object (or null) with none of
+// httpEvent's fields, and data whether it then has one of sourceEvent's.
+func notHTTP(raw json.RawMessage) (notHTTP, data bool) {
+	var seen struct {
+		httpEvent
+		sourceEvent
+	}
+	if json.Unmarshal(raw, &seen) != nil || seen.httpEvent != (httpEvent{}) {
+		return false, false
+	}
+	return true, seen.sourceEvent != (sourceEvent{})
 }
 
 // proxyV2 serves payload 2.0's events (an HTTP API, a function URL)
