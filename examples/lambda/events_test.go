@@ -207,13 +207,14 @@ func TestHTTPEventNotTakenForPing(t *testing.T) {
 
 // TestRecordsNotTakenForPing sends each handler main may start, as main
 // starts it, the events of a source that hands the function data: an SQS
-// queue's, a Kinesis stream's, an S3 bucket's notification (Records), and
-// a Kafka topic's (eventSource, records). None has an HTTP event's
-// fields, and each was answered empty at Info as a warm-up ping: the
-// source takes a success for its data handled, so a queue deleted its
-// messages and a stream moved past its records, with no Warn or Error,
-// when such a trigger was put on this HTTP function by mistake. Each is
-// now refused at Error with the fix, so that its source keeps or retries
+// queue's, a Kinesis stream's, an S3 bucket's notification (Records), a
+// Kafka topic's (eventSource, records), a CloudWatch Logs subscription's
+// (awslogs) and an EventBridge rule's other than a schedule (detail-type).
+// None has an HTTP event's fields, and each was answered empty at Info as a
+// warm-up ping: the source takes a success for its data handled, so a queue
+// deleted its messages and a stream moved past its records, with no Warn or
+// Error, when such a trigger was put on this HTTP function by mistake. Each
+// is now refused at Error with the fix, so that its source keeps or retries
 // it; the app does not run.
 func TestRecordsNotTakenForPing(t *testing.T) {
 	setKeys(t)
@@ -232,6 +233,9 @@ func TestRecordsNotTakenForPing(t *testing.T) {
 			"s3": {"bucket": {"name": "uploads"}, "object": {"key": "a.txt", "size": 5}}}]}`,
 		"a Kafka topic's": `{"eventSource": "aws:kafka", "bootstrapServers": "b-1.example.com:9092",
 			"records": {"orders-0": [{"topic": "orders", "partition": 0, "offset": 15, "value": "SGVsbG8="}]}}`,
+		"a CloudWatch Logs subscription's": `{"awslogs": {"data": "H4sIAAAAAAAAAHWPwQqCQBCGX0Xm7EFtK+smZBEUgXoLCdMhFtKV3akI8d0bLYmibvPPN3wz00CJxmQnTO41whwWQRIctmEcB6sQbFC3CjW3XW8kxpOpP+OC22d1Wml1qZkQGtoMsScxaczKN3plG8zlaHIta5KqWsozoTYw3/djzwhpLwivWFGHGpAFe7DL68JlBUk+l7KSN7tCOEJ4M3/qOI49vMHj+zCKdlFqLaU2ZHV2a4Ct/an0/ivdX8oYc1UVX860fQDQiMdxRQEAAA=="}}`,
+		"an EventBridge rule's": `{"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "Order Placed", "source": "com.example.orders",
+			"account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "eu-west-1", "resources": [], "detail": {"orderId": "42"}}`,
 	} {
 		for _, tc := range []struct {
 			name  string

@@ -28,7 +28,8 @@ var (
 		"which would serve it as GET / and answer its Set-Cookie lines in cookies, which payload 1.0 does not read; " +
 		"set API_GATEWAY_PAYLOAD=1.0")
 	errRecords = errors.New("cookiesession example: this event carries a source's data (Records or eventSource: an SQS queue's, an SNS topic's, " +
-		"an S3 bucket's, a Kinesis or DynamoDB stream's, a Kafka or Amazon MQ broker's), not an HTTP request, and this function serves HTTP only: " +
+		"an S3 bucket's, a Kinesis or DynamoDB stream's, a Kafka or Amazon MQ broker's; awslogs: a CloudWatch Logs subscription's; " +
+		"a detail-type other than Scheduled Event: an EventBridge rule's), not an HTTP request, and this function serves HTTP only: " +
 		"refused, since a success would have its source take the data as handled (a queue deletes its messages, a stream moves past them); " +
 		"remove this trigger from the function, or point it at one that handles its events")
 )
@@ -69,12 +70,21 @@ type httpEvent struct {
 // sourceEvent holds which top-level fields an event source that hands
 // the function data puts in its event: Records (SQS, SNS, S3, Kinesis,
 // DynamoDB Streams, SES; matched in any case, as encoding/json matches,
-// so a Firehose's and a Kafka topic's records too) and eventSource (Kafka,
-// Amazon MQ, DocumentDB). Such an event is no ping: its source takes an
+// so a Firehose's and a Kafka topic's records too), eventSource (Kafka,
+// Amazon MQ, DocumentDB), awslogs (a CloudWatch Logs subscription) and an
+// EventBridge event's detail-type, but a schedule's (a rule's own event,
+// which warm-up pings use). Such an event is no ping: its source takes an
 // empty success for its data handled.
 type sourceEvent struct {
 	Records     present `json:"Records"`
 	EventSource present `json:"eventSource"`
+	Awslogs     present `json:"awslogs"`
+	DetailType  string  `json:"detail-type"`
+}
+
+// data reports whether e holds a source's data.
+func (e sourceEvent) data() bool {
+	return bool(e.Records || e.EventSource || e.Awslogs) || e.DetailType != "" && e.DetailType != "Scheduled Event"
 }
 
 // present is set when its field is in the event, whatever its value.
@@ -123,7 +133,7 @@ func notHTTP(raw json.RawMessage) (notHTTP, data bool) {
 	if json.Unmarshal(raw, &seen) != nil || seen.httpEvent != (httpEvent{}) {
 		return false, false
 	}
-	return true, seen.sourceEvent != (sourceEvent{})
+	return true, seen.sourceEvent.data()
 }
 
 // proxyV2 serves payload 2.0's events (an HTTP API, a function URL)
