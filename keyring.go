@@ -264,7 +264,8 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 			return nil, errors.New("cookiesession: key ring holds a zero Key")
 		}
 		if j := slices.IndexFunc(keys[:i], func(o ringKey) bool { return o.id == k.id }); j >= 0 {
-			return nil, duplicateKeyID(keys[j], k, fmt.Sprintf("keys[%d] and keys[%d]", j, i), "remove one of them")
+			return nil, duplicateKeyID(keys[j], k, fmt.Sprintf("keys[%d]", j), fmt.Sprintf("keys[%d]", i), "remove one of them",
+				"keep the one whose promotion the rotation means (none: the key stays open-only until promoted, as the primary has none) and remove the other")
 		}
 		if k.id == primary && !k.promoteAt.IsZero() {
 			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time", FormatKeyID(k.id))
@@ -289,15 +290,27 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 	return st, nil
 }
 
-// duplicateKeyID describes a and b, two keys of one id at where, with the
-// fix: a token names its key by id alone, so one id names one key. Two
-// copies of one key (two rings merged) get sameFix; two secrets need one
-// of them moved to an id of its own, and the fingerprints say which one
-// the instances hold.
-func duplicateKeyID(a, b ringKey, where, sameFix string) error {
-	id := FormatKeyID(a.id)
+// duplicateKeyID describes a and b, two keys of one id named aName and
+// bName, with the fix: a token names its key by id alone, so one id names
+// one key. Two copies of one key (two rings merged) get sameFix, or
+// differFix if their promote_at differs: removing either one would drop a
+// promotion, or keep one, with nothing said. Two secrets need one of them
+// moved to an id of its own, and the fingerprints say which one the
+// instances hold.
+func duplicateKeyID(a, b ringKey, aName, bName, sameFix, differFix string) error {
+	id, where := FormatKeyID(a.id), aName+" and "+bName
 	if subtle.ConstantTimeCompare(a.mat.secret[:], b.mat.secret[:]) == 1 {
-		return fmt.Errorf("cookiesession: duplicate key id %s: %s are the same key twice (two rings merged, or one key added twice): %s", id, where, sameFix)
+		if a.promoteAt.Equal(b.promoteAt) {
+			return fmt.Errorf("cookiesession: duplicate key id %s: %s are the same key twice (two rings merged, or one key added twice): %s", id, where, sameFix)
+		}
+		differ := aName + " with a promote_at and " + bName + " without"
+		switch {
+		case a.promoteAt.IsZero():
+			differ = aName + " without a promote_at and " + bName + " with one"
+		case !b.promoteAt.IsZero():
+			differ = "at two different promote_at times"
+		}
+		return fmt.Errorf("cookiesession: duplicate key id %s: %s are the same key twice (two rings merged, or one key added twice), %s: %s", id, where, differ, differFix)
 	}
 	return fmt.Errorf("cookiesession: duplicate key id %s: %s are two different keys under one id (fingerprints %s and %s), and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for %s (cookiesession list, /debug/vars) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring, GenerateKey in Go)",
 		id, where, a.mat.fingerprint(), b.mat.fingerprint(), id)
@@ -442,7 +455,8 @@ func (r *KeyRing) Add(k Key) error { return r.AddScheduled(k, time.Time{}) }
 func (r *KeyRing) AddScheduled(k Key, promoteAt time.Time) error {
 	return r.update(func(keys []ringKey, primary uint32, _ time.Time) ([]ringKey, uint32, error) {
 		if j := slices.IndexFunc(keys, func(o ringKey) bool { return o.id == k.id }); j >= 0 && !k.IsZero() {
-			return nil, 0, duplicateKeyID(keys[j], ringKey{Key: k}, fmt.Sprintf("the ring's keys[%d] and the key added", j), "the ring holds it already, so there is nothing to add")
+			return nil, 0, duplicateKeyID(keys[j], ringKey{Key: k, promoteAt: promoteAt}, fmt.Sprintf("the ring's keys[%d]", j), "the key added", "the ring holds it already, so there is nothing to add",
+				"the ring holds it already, and Add or AddScheduled does not change a held key's promotion: Promote it when it is due, or, while it is not the primary, Remove it and add it again with the promotion meant")
 		}
 		return append(keys, ringKey{Key: k, promoteAt: promoteAt}), primary, nil
 	})

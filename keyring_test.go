@@ -155,6 +155,9 @@ func TestNewKeyRingRefusals(t *testing.T) {
 // rings merged) is removed once; two secrets under one id, which a token
 // cannot tell apart, are named by fingerprint, and one of them moves to a
 // fresh id. An Add of a key the ring holds says there is nothing to add.
+// Copies of one key whose promote_at differs are said to differ, and how:
+// "remove one of them" let the scheduled copy go, or kept it, unseen, and
+// an AddScheduled of a held key at another time was told "nothing to add".
 func TestDuplicateKeyIDNamed(t *testing.T) {
 	const id, other = 0x1a2b3c4d, 0x5e6f7a8b
 	secret := base64.StdEncoding.EncodeToString(keySecret(id))
@@ -168,6 +171,12 @@ func TestDuplicateKeyIDNamed(t *testing.T) {
 	}
 	ours, theirs := ringOf(t, id).Keys()[0].Fingerprint, strangerRing.Keys()[0].Fingerprint
 	const twice = "are the same key twice (two rings merged, or one key added twice): "
+	// Copies that differ in promote_at: "remove one of them" let the
+	// wrong one go, and a scheduled promotion with it, unseen.
+	const differ = "are the same key twice (two rings merged, or one key added twice), "
+	const keepMeant = "keep the one whose promotion the rotation means (none: the key stays open-only until promoted, as the primary has none) and remove the other"
+	const promoteAt = `,"promote_at":"2030-01-01T00:00:00Z"`
+	otherSecret := base64.StdEncoding.EncodeToString(keySecret(other))
 	const freshID = "one id per key; keep the key whose fingerprint the instances show for 1a2b3c4d (cookiesession list, /debug/vars) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring, GenerateKey in Go)"
 	parse := func(keys ...string) error {
 		_, err := cookiesession.ParseKeyRing([]byte(ringDoc("1", "1a2b3c4d", keys...)))
@@ -189,6 +198,32 @@ func TestDuplicateKeyIDNamed(t *testing.T) {
 			[]string{"duplicate key id 1a2b3c4d: keys[1] and keys[2] are two different keys", freshID}},
 		{"Add, the same key", ringOf(t, other, id).Add(keyForID(t, id)),
 			[]string{"cookiesession: duplicate key id 1a2b3c4d: the ring's keys[1] and the key added " + twice + "the ring holds it already, so there is nothing to add"}},
+		{"the text, one key twice, one copy scheduled", parse(keyDoc("1a2b3c4d", secret), keyDoc("5e6f7a8b", otherSecret, promoteAt), keyDoc("5e6f7a8b", otherSecret)),
+			[]string{"cookiesession: duplicate key id 5e6f7a8b: keys[1] and keys[2] " + differ + "keys[1] with a promote_at and keys[2] without: " + keepMeant}},
+		{"the text, the primary twice, one copy scheduled", parse(keyDoc("1a2b3c4d", secret), keyDoc("1a2b3c4d", secret, promoteAt)),
+			[]string{"cookiesession: duplicate key id 1a2b3c4d: keys[0] and keys[1] " + differ + "keys[0] without a promote_at and keys[1] with one: " + keepMeant}},
+		{"the text, one key at two times", parse(keyDoc("1a2b3c4d", secret), keyDoc("5e6f7a8b", otherSecret, promoteAt), keyDoc("5e6f7a8b", otherSecret, `,"promote_at":"2031-01-01T00:00:00Z"`)),
+			[]string{"keys[1] and keys[2] " + differ + "at two different promote_at times: " + keepMeant}},
+		{"the text, one instant written two ways", parse(keyDoc("1a2b3c4d", secret), keyDoc("5e6f7a8b", otherSecret, promoteAt), keyDoc("5e6f7a8b", otherSecret, `,"promote_at":"2030-01-01T01:00:00+01:00"`)),
+			[]string{"keys[1] and keys[2] " + twice + "remove one of them"}},
+		{"AddScheduled, the same key held unscheduled", ringOf(t, other, id).AddScheduled(keyForID(t, id), farFuture),
+			[]string{"cookiesession: duplicate key id 1a2b3c4d: the ring's keys[1] and the key added " + differ + "the ring's keys[1] without a promote_at and the key added with one: the ring holds it already, and Add or AddScheduled does not change a held key's promotion: Promote it when it is due, or, while it is not the primary, Remove it and add it again with the promotion meant"}},
+		{"Add, the same key held scheduled", func() error {
+			ring := ringOf(t, other)
+			if err := ring.AddScheduled(keyForID(t, id), farFuture); err != nil {
+				t.Fatal(err)
+			}
+			return ring.Add(keyForID(t, id))
+		}(),
+			[]string{"the ring's keys[1] with a promote_at and the key added without: the ring holds it already, and Add or AddScheduled does not change"}},
+		{"AddScheduled, the same key at its own time", func() error {
+			ring := ringOf(t, other)
+			if err := ring.AddScheduled(keyForID(t, id), farFuture); err != nil {
+				t.Fatal(err)
+			}
+			return ring.AddScheduled(keyForID(t, id), farFuture)
+		}(),
+			[]string{"the ring's keys[1] and the key added " + twice + "the ring holds it already, so there is nothing to add"}},
 		{"AddScheduled, two secrets", ringOf(t, other, id).AddScheduled(stranger, farFuture),
 			[]string{"duplicate key id 1a2b3c4d: the ring's keys[1] and the key added are two different keys under one id (fingerprints " + ours + " and " + theirs + ")", freshID}},
 	} {

@@ -402,12 +402,18 @@ function checkRing(keys, primary) {
 // duplicateKeyID describes keys[j] and keys[i], which share an id, with
 // the fix, in Go's words: one id names one key, since a token names its
 // key by id alone. Go's message adds the two fingerprints, which WebCrypto
-// computes only asynchronously.
+// computes only asynchronously. Two copies of one key whose promote_at
+// differs are told apart, as Go does: removing either would drop a
+// promotion, or keep one, with nothing said.
 function duplicateKeyID(keys, j, i) {
   const id = formatKeyID(keys[i].id);
-  const [a, b] = [keys[j].secret, keys[i].secret];
-  if (a.every((x, n) => x === b[n])) {
-    return fail(`duplicate key id ${id}: keys[${j}] and keys[${i}] are the same key twice (two rings merged, or one key added twice): remove one of them`);
+  const [a, b] = [keys[j], keys[i]];
+  if (a.secret.every((x, n) => x === b.secret[n])) {
+    const twice = `duplicate key id ${id}: keys[${j}] and keys[${i}] are the same key twice (two rings merged, or one key added twice)`;
+    if (a.promoteAt === b.promoteAt) return fail(`${twice}: remove one of them`);
+    const differ = a.promoteAt === null ? `keys[${j}] without a promote_at and keys[${i}] with one`
+      : b.promoteAt === null ? `keys[${j}] with a promote_at and keys[${i}] without` : 'at two different promote_at times';
+    return fail(`${twice}, ${differ}: keep the one whose promotion the rotation means (none: the key stays open-only until promoted, as the primary has none) and remove the other`);
   }
   return fail(`duplicate key id ${id}: keys[${j}] and keys[${i}] are two different keys under one id, and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for ${id} (cookiesession list, /debug/vars, KeyRing.fingerprint) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring)`);
 }

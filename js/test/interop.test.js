@@ -1116,6 +1116,29 @@ describe('the key ring text form, against Go', () => {
     }
   });
 
+  it('names a key id given twice as Go does, and how its copies differ', () => {
+    const at = (time) => `,"promote_at":"${time}"`;
+    const Q5 = '5e6f7a8b';
+    const texts = [
+      r(`${k('1a2b3c4d')},${k(Q5, secret2)},${k(Q5, secret2)}`),
+      r(`${k('1a2b3c4d')},${k(Q5, secret2, at('2030-01-01T00:00:00Z'))},${k(Q5, secret2)}`),
+      r(`${k('1a2b3c4d')},${k(Q5, secret2)},${k(Q5, secret2, at('2030-01-01T00:00:00Z'))}`),
+      r(`${k('1a2b3c4d')},${k(Q5, secret2, at('2030-01-01T00:00:00Z'))},${k(Q5, secret2, at('2030-01-01T01:00:00Z'))}`),
+      // One instant written two ways is one promotion.
+      r(`${k('1a2b3c4d')},${k(Q5, secret2, at('2030-01-01T01:00:00+01:00'))},${k(Q5, secret2, at('2030-01-01T00:00:00Z'))}`),
+      r(`${k('1a2b3c4d')},${k('1a2b3c4d', secret, at('2030-01-01T00:00:00Z'))}`),
+    ];
+    const goAnswers = goInterop(texts.map((text) => ({ op: 'ring', ring: text, now: NOW })));
+    const seen = new Set();
+    texts.forEach((text, i) => {
+      const go = goAnswers[i].reason;
+      assert.match(go, /^cookiesession: duplicate key id /);
+      assert.throws(() => parseKeyRing(text), { message: go }, text);
+      seen.add(go.replace(/keys\[\d\]/g, 'keys[i]').replace(/id [0-9a-f]{8}/g, 'id ID'));
+    });
+    assert.equal(seen.size, 4, [...seen].join('\n')); // once, with, without, two times
+  });
+
   it('names two rings joined, text after the ring and a merge conflict as Go does', () => {
     const one = r(k('1a2b3c4d'));
     const texts = [
