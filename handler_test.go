@@ -2326,6 +2326,59 @@ type shutdownContext struct {
 
 func (c shutdownContext) Done() <-chan struct{} { return c.done }
 
+// TestUnsavedWatchDeadline: a router's timeout middleware (chi's
+// Timeout, a context.WithTimeout around the handler) ends the request's
+// context at its deadline while the handler runs on, and may still save
+// and write its answer. A slow handler that saved after the deadline, and
+// whose cookie reached the client, was counted in lost.unsaved and logged
+// at Warn as never saved, with the fix to call Save. A handler that
+// returns without saving, under such a middleware, is still counted: the
+// middleware ends the context as it returns.
+func TestUnsavedWatchDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := newFixture(t, cookiesession.Options{})
+		serve := func(slow, save bool) *http.Response {
+			reqCtx, end := context.WithCancel(context.WithValue(context.Background(), http.ServerContextKey, &http.Server{}))
+			defer end()
+			ctx, stop := context.WithTimeout(reqCtx, time.Second)
+			r := newClientCookies().request("/report").WithContext(ctx)
+			rec := httptest.NewRecorder()
+			s, _ := f.m.Load(r)
+			mustSet(t, s, "user", "ada")
+			if slow {
+				time.Sleep(2 * time.Second)
+				synctest.Wait() // the deadline has passed, and its watch has run
+			}
+			if save {
+				if err := f.m.Save(rec, r, s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			rec.WriteHeader(http.StatusOK)
+			stop() // the middleware returns, as the handler has
+			end()  // net/http ends the request
+			synctest.Wait()
+			return rec.Result()
+		}
+		if resp := serve(true, true); len(resp.Cookies()) != 1 {
+			t.Fatalf("a Save after the deadline sent cookies %v, want the session's", resp.Cookies())
+		}
+		if lost := f.m.Metrics().Lost["unsaved"]; lost != 0 {
+			t.Errorf("a session saved after its context's deadline, whose cookie went out, counts %d in lost.unsaved, want 0", lost)
+		}
+		if warns := f.log.lines("left unsaved"); warns != nil {
+			t.Errorf("a session saved after its context's deadline was logged as never saved:\n%s", f.log)
+		}
+		serve(false, false)
+		if lost := f.m.Metrics().Lost["unsaved"]; lost != 1 {
+			t.Errorf("a handler under a timeout middleware that returned without Save counts %d in lost.unsaved, want 1", lost)
+		}
+		if warns := f.log.lines("left unsaved"); len(warns) != 1 {
+			t.Errorf("want one Warn for the session left unsaved, log:\n%s", f.log)
+		}
+	})
+}
+
 // TestUnsavedWatchNeedsServerContext: Load watches only a net/http
 // Server's request context, which ends with the handler. Watching one
 // that ends at shutdown would hold a goroutine per request until then.

@@ -109,11 +109,15 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 // without a word. ctx is the request's, which ended, and path its URL's
 // path. A client that goes away ends it too, while the handler may still
 // save: that session is counted and logged as well, though it reaches no
-// client either way.
+// client either way. A context that ends at its deadline says nothing:
+// see requestEnded.
 func (m *Manager) warnUnsaved(s *Session, ctx context.Context, path string, loadedAt uintptr) {
 	s.lock()
 	defer s.unlock()
-	if s.sent {
+	if s.sent || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		// A deadline (a router's timeout middleware) ends the context
+		// while the handler may still save and answer: net/http has not
+		// ended the request, and this watch cannot see when it does.
 		return
 	}
 	if requestEnded(ctx) != nil {
