@@ -115,6 +115,9 @@ type Manager struct {
 	// logged by defaultErrorHandler, Session.bump, Session.SkipRefresh and
 	// Session.SetLifetime.
 	saveFailed, changedLate, skippedLate, lifetimeCut everyMinute
+	// savedTooLarge rates the line of a Save of a session from Load that
+	// did not fit.
+	savedTooLarge everyMinute
 }
 
 // New validates opts, fills in defaults and returns a Manager that seals with
@@ -413,16 +416,21 @@ func (e *validateError) Error() string {
 }
 func (e *validateError) Unwrap() []error { return []error{ErrInvalid, e.err} }
 
+// tooLargeFix says how to make a session fit that did not.
+func (m *Manager) tooLargeFix() string {
+	fix := "keep large data in your database and its id in the session"
+	if m.partitionFull() {
+		fix += "; more chunks hold no more: browsers keep 10240 bytes of a site's Partitioned cookies in all (Options.Partitioned)"
+	} else if len(m.names) < maxChunks {
+		fix += fmt.Sprintf(", or raise Options.MaxChunks (now %d, of cookies up to %d bytes)", len(m.names), m.opts.MaxCookieSize)
+	}
+	return fix
+}
+
 func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, err error) {
 	attrs := []any{slog.String("error", err.Error()), slog.String("path", urlPath(r))}
 	if errors.Is(err, ErrTooLarge) {
-		fix := "keep large data in your database and its id in the session"
-		if m.partitionFull() {
-			fix += "; more chunks hold no more: browsers keep 10240 bytes of a site's Partitioned cookies in all (Options.Partitioned)"
-		} else if len(m.names) < maxChunks {
-			fix += fmt.Sprintf(", or raise Options.MaxChunks (now %d, of cookies up to %d bytes)", len(m.names), m.opts.MaxCookieSize)
-		}
-		attrs = append(attrs, slog.String("fix", fix+"; Options.ErrorHandler answers this request"))
+		attrs = append(attrs, slog.String("fix", m.tooLargeFix()+"; Options.ErrorHandler answers this request"))
 	}
 	m.logger.Log(r.Context(), m.saveFailed.level(slog.LevelError, m.opts.Now()), "cookiesession: cannot save session (at error level once a minute, the others at debug)", attrs...)
 	h := w.Header()

@@ -2252,7 +2252,68 @@ func TestUnsavedTooLargeCountedOnce(t *testing.T) {
 		if warns := f.log.lines("left unsaved"); len(warns) != 1 {
 			t.Errorf("want one Warn for the session left unsaved once it fit, log:\n%s", f.log)
 		}
+		// Refused, made to fit and saved, then grown past the cookies
+		// again and left unsaved: that last change is lost unsaved, where
+		// the first refusal kept it from being counted anywhere.
+		serve(func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session) {
+			refused(w, r, s)
+			mustSet(t, s, "notes", "short")
+			if err := f.m.Save(w, r, s); err != nil {
+				t.Fatal(err)
+			}
+			mustSet(t, s, "notes", strings.Repeat("y", 5000))
+		})
+		if m := f.m.Metrics(); m.TooLarge != 3 || m.Lost["unsaved"] != 2 {
+			t.Errorf("a session grown too large again after a Save that fit, unsaved: too_large %d, lost %v; want 3 and unsaved 2", m.TooLarge, m.Lost)
+		}
 	})
+}
+
+// TestSaveByHandTooLargeLogged: a Save of a session from Load that does
+// not fit returns ErrTooLarge, and no ErrorHandler answers it: code that
+// drops Save's error, as gorilla/sessions' examples do, lost the change
+// with nothing said. It is logged at Warn, with its call and the fix, once
+// a minute and at Debug in between. Under the middleware the ErrorHandler
+// logs it, and Save adds no line.
+func TestSaveByHandTooLargeLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	const msg = "Save refused a session from Load too large"
+	var at int
+	for range 2 {
+		r := httptest.NewRequest("GET", "/notes", nil)
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "notes", strings.Repeat("x", 5000))
+		var err error
+		if err, at = f.m.Save(httptest.NewRecorder(), r, s), callerLine(); !errors.Is(err, cookiesession.ErrTooLarge) {
+			t.Fatalf("Save of 5000 bytes: %v", err)
+		}
+	}
+	lines := f.log.lines(msg)
+	if len(lines) != 2 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[1], "level=DEBUG") ||
+		!strings.Contains(lines[0], fmt.Sprintf("handler_test.go:%d)", at)) || !strings.Contains(lines[0], "raise Options.MaxChunks") ||
+		!strings.Contains(lines[0], "path=/notes") {
+		t.Errorf("want a Warn naming the call, the path and the fix, then a Debug; log:\n%s", f.log)
+	}
+	f.clock.Advance(time.Minute)
+	r := httptest.NewRequest("GET", "/notes", nil)
+	s, _ := f.m.Load(r)
+	mustSet(t, s, "notes", strings.Repeat("x", 5000))
+	f.m.Save(httptest.NewRecorder(), r, s)
+	if lines := f.log.lines(msg); len(lines) != 3 || !strings.Contains(lines[2], "level=WARN") {
+		t.Errorf("a minute later, want a Warn again; log:\n%s", f.log)
+	}
+
+	g := newFixture(t, cookiesession.Options{})
+	g.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		mustSet(t, s, "notes", strings.Repeat("x", 5000))
+		if err := g.m.Save(w, r, s); !errors.Is(err, cookiesession.ErrTooLarge) {
+			t.Errorf("Save under the middleware: %v", err)
+		}
+	})
+	if lines := g.log.lines(msg); lines != nil || g.log.lines("cannot save session") == nil {
+		t.Errorf("under the middleware, want the ErrorHandler's line alone; log:\n%s", g.log)
+	}
 }
 
 // TestUnsavedWatchHoldsSessionUntilRequestEnds bounds what README says

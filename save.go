@@ -97,7 +97,25 @@ func (m *Manager) Save(w http.ResponseWriter, r *http.Request, s *Session) error
 	if err == nil && r != nil && s.req == nil {
 		m.warnLateSave(r, s)
 	}
+	if errors.Is(err, ErrTooLarge) && s.req == nil {
+		m.warnSavedTooLarge(r, err)
+	}
 	return err
+}
+
+// warnSavedTooLarge logs, at Warn once a minute and at Debug in between,
+// a Save of a session from Load that did not fit: without the middleware
+// no ErrorHandler answers it, and code ported from gorilla/sessions, whose
+// examples drop Save's error, would lose the change without a word. Under
+// the middleware its commit fails too, and the ErrorHandler answers.
+func (m *Manager) warnSavedTooLarge(r *http.Request, err error) {
+	ctx, path := context.Background(), ""
+	if r != nil {
+		ctx, path = r.Context(), urlPath(r)
+	}
+	m.logger.Log(ctx, m.savedTooLarge.level(slog.LevelWarn, m.opts.Now()), "cookiesession: Save refused a session from Load too large for its cookies: nothing was written, the client keeps its previous cookie, and the change is lost unless the caller acts on Save's error, which matches ErrTooLarge (at warn level once a minute, the others at debug)",
+		slog.String("error", err.Error()), slog.String("path", path), slog.String("caller", callerOutside().String()),
+		slog.String("fix", m.tooLargeFix()+"; check Save's error"))
 }
 
 // warnUnsaved counts in Metrics.Lost, and logs once for each line that
@@ -315,6 +333,9 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 			removeOurs(h, m.lineNames) // the client keeps its previous cookie
 			return err
 		}
+		// It fits now: a change that outgrows the cookies again, and is
+		// left unsaved, is lost unsaved (see unsaved).
+		s.tooLarge = false
 	case actionClear:
 		m.clear(h, s, r, final, buf)
 		ended = true

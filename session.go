@@ -64,8 +64,8 @@ type Session struct {
 	lateLogged  bool // a change after the commit was logged
 	outLent     bool // out backs a save's headers: later saves get their own
 	savedBeside bool // Save wrote this Manager's cookie from a session Load made of another request
-	// tooLarge: a save did not fit and was counted. A retry, after a
-	// change that still does not fit too, is the same session.
+	// tooLarge: the last save did not fit and was counted. A retry, after
+	// a change that still does not fit too, is the same session.
 	tooLarge bool
 	// dropsCounted: a save given the request checked this response's
 	// lines for browsers that drop them (Metrics.Dropped).
