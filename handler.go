@@ -222,21 +222,23 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // a new empty one. A non-nil error says why the cookie was refused (it
 // matches ErrInvalid, ErrUnknownKey or ErrExpired); the refused cookie is
 // cleared by the next Save, unless its key id is unknown (such a token may
-// be newer than this instance's ring) or it was created in the future by
-// an instance whose clock is ahead: both open elsewhere, or later (see the
+// be newer than this instance's ring) or it was created in the future by an
+// instance whose clock is ahead: both open elsewhere, or later (see the
 // package documentation). Under this Manager's middleware, Load returns the
-// middleware's session, as FromContext does, and why its cookie was refused:
-// a second session of one cookie would lose its changes, or overwrite the
-// middleware's. So it does with any session of this Manager's in r's
-// context: in Options.Validate, the copy Validate is given (a second Load
-// there would run Validate again, without end), and one NewContext put
+// middleware's session, as FromContext does, and why its cookie was
+// refused: a second session of one cookie would lose its changes, or
+// overwrite the middleware's. So it does with any session of this Manager's
+// in r's context: in Options.Validate, the copy Validate is given (a second
+// Load there would run Validate again, without end), and one NewContext put
 // there. Elsewhere each call returns a new session read from r's cookie:
-// call it once per request and pass the session on, since of two saved
-// into one response the later replaces the earlier's cookie (logged at
-// Warn). Save it before the handler writes: a session whose request
-// context ends with a change or a due rolling refresh unsaved is counted
-// in Metrics.Lost and, once for each line that calls Load, logged at Warn
-// (see Save).
+// call it once per request and pass the session on, since of two saved into
+// one response the later replaces the earlier's cookie (logged at Warn).
+// Save it before the handler writes: a session whose request context ends
+// with a change or a due rolling refresh unsaved is counted in Metrics.Lost
+// and, once for each line that calls Load, logged at Warn (see Save). Under
+// net/http's Server, each session Load returns is held for that check until
+// the request's context ends: a long request (Server- Sent Events) that
+// calls Load per event holds every one until the client goes.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	m.exists("Load")
 	if own := m.FromContext(r.Context()); own != nil {
