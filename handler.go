@@ -237,7 +237,7 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // with a change or a due rolling refresh unsaved is counted in Metrics.Lost
 // and, once for each line that calls Load, logged at Warn (see Save). Under
 // net/http's Server, each session Load returns is held for that check until
-// the request's context ends: a long request (Server- Sent Events) that
+// the request's context ends: a long request (Server-Sent Events) that
 // calls Load per event holds every one until the client goes.
 func (m *Manager) Load(r *http.Request) (*Session, error) {
 	m.exists("Load")
