@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/seed-ff2808ae/cookiesession"
 )
@@ -130,6 +131,31 @@ func TestHandlerMistakesLoggedPerCallSite(t *testing.T) {
 			f.m.Handler(read[site]).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 		}
 		checkCallSites(t, f.log.lines("session first read once its response had gone out"), at[:]...)
+	})
+
+	t.Run("a change and a SkipRefresh after the response", func(t *testing.T) {
+		// Rated once a minute, as before; the lines now say where the
+		// call was made.
+		f := newFixture(t, cookiesession.Options{IdleTimeout: time.Hour})
+		b := newClientCookies()
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			mustSet(t, cookiesession.FromContext(r.Context()), "user", "ada")
+		})
+		f.clock.Advance(31 * time.Minute) // due a rolling refresh
+		var at [2]int
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			_ = s.GetString("user")
+			io.WriteString(w, "page")
+			skip := func() int { s.SkipRefresh(); return callerLine() }
+			at[0] = skip()
+			var err error
+			if err, at[1] = s.Set("seen", true), callerLine(); err != nil {
+				t.Error(err)
+			}
+		})
+		checkCallSites(t, f.log.lines("SkipRefresh called after"), at[0])
+		checkCallSites(t, f.log.lines("changed after the response was committed"), at[1])
 	})
 
 	t.Run("a getter's wrong type", func(t *testing.T) {

@@ -166,7 +166,7 @@ func (s *Session) logLate() {
 		fix = "to store in the session while answering a panic, put the recoverer inside the session middleware (in gin or echo, Use it after the session middleware); there, what the handler stored before the panic goes out too"
 	}
 	s.mgr.stats.lost[reason].Add(1)
-	s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), msg, slog.String("path", path), slog.String("fix", fix))
+	s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), msg, slog.String("path", path), slog.String("caller", callerOutside().String()), slog.String("fix", fix))
 }
 
 // refusedSet logs a value Set refused, once per key and type (see
@@ -487,7 +487,7 @@ func (s *Session) SkipRefresh() {
 		}
 		ctx, path := s.origin()
 		s.log(ctx, s.mgr.skippedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: SkipRefresh called after "+when+" was sealed without it, and may have slid the idle window (at warn level once a minute, the others at debug)",
-			slog.String("path", path),
+			slog.String("path", path), slog.String("caller", callerOutside().String()),
 			slog.String("fix", "call SkipRefresh first, before Save and before the handler writes the status or the body"))
 	}
 	s.skipRefresh = true
