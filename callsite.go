@@ -1,11 +1,14 @@
 package cookiesession
 
 import (
+	"log/slog"
 	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 )
 
 // callSite is the place in the application's code that made a call into
@@ -96,6 +99,40 @@ func (sm *siteMemo) of(pc uintptr) callSite {
 	}
 	sm.mu.Unlock()
 	return c
+}
+
+// callSites is causes keyed by the line of code that calls in, for a
+// warning whose every call site may be another handler's mistake. Such a
+// mistake may be made on every request of a route (an access log that
+// reads the session after the body, FromContext under stacked Managers),
+// and finding the call costs about a microsecond: the first
+// allCallsLooked occurrences are looked up, and then one in
+// callsSampled, so that a call site first reached later is still logged,
+// later, and a route that repeats a known one pays a few nanoseconds. The
+// occurrences looked up are picked by a hash of their count, not every
+// 64th: a request that makes two such mistakes would give one of them
+// only odd counts. The zero value is ready to use.
+type callSites struct {
+	causes[sourceLine]
+	calls atomic.Uint64
+}
+
+const (
+	allCallsLooked = 1024
+	callsSampled   = 64 // 1 << (64 - 58)
+)
+
+// level reports whether to log this occurrence, at which level (as causes
+// does), and its call site.
+func (cs *callSites) level(level slog.Level, now func() time.Time) (callSite, slog.Level, bool) {
+	// Fibonacci hashing: the top bits of n times 2⁶⁴/φ spread any
+	// arithmetic progression of counts evenly.
+	if n := cs.calls.Add(1); n > allCallsLooked && (n*0x9e3779b97f4a7c15)>>58 != 0 {
+		return callSite{}, 0, false
+	}
+	c := callerOutside()
+	level, ok := cs.causes.level(c.key(), level, now)
+	return c, level, ok
 }
 
 // modulePath is the package's import path: its adapters' paths are one

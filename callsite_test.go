@@ -185,3 +185,40 @@ func checkCallSites(t *testing.T, log []string, want ...int) {
 		}
 	}
 }
+
+// TestCallSitesSampled: finding a call costs about a microsecond, and an
+// access log that reads the session after the body would pay it on every
+// request; past the first 1024 late reads, about one in 64 is looked up.
+// A line of code first reached after that is still logged, once, and a
+// line already logged is not again, whichever of each two requests
+// reaches it: always the first, or always the second (one occurrence in
+// two, which every 64th would never look at).
+func TestCallSitesSampled(t *testing.T) {
+	for _, first := range []bool{true, false} {
+		f := newFixture(t, cookiesession.Options{})
+		var at [2]int
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "page")
+			s := cookiesession.FromContext(r.Context())
+			if r.URL.Path == "/new" {
+				_, at[1] = s.GetString("user"), callerLine()
+				return
+			}
+			_, at[0] = s.GetString("user"), callerLine() // an access log's
+		}))
+		get := func(path string) { h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil)) }
+		for range 1501 {
+			get("/")
+		}
+		for range 128 {
+			if first {
+				get("/new")
+			}
+			get("/")
+			if !first {
+				get("/new")
+			}
+		}
+		checkCallSites(t, f.log.lines("session first read once its response had gone out"), at[:]...)
+	}
+}

@@ -123,8 +123,7 @@ func warnStacked(ctx context.Context, s *Session) bool {
 	if other == nil {
 		return false
 	}
-	caller := callerOutside()
-	level, ok := s.mgr.stackedReads.level(caller.key(), slog.LevelWarn, s.mgr.opts.Now)
+	caller, level, ok := s.mgr.stackedReads.level(slog.LevelWarn, s.mgr.opts.Now)
 	if !ok {
 		return true
 	}

@@ -110,7 +110,8 @@ type Manager struct {
 	// package-level FromContext choosing among stacked Managers' sessions,
 	// this one's the innermost; lateReads, a session first read after its
 	// response went out, without Vary: Cookie.
-	lateSaves, unsavedLoads, stackedReads, lateReads causes[sourceLine]
+	lateSaves, stackedReads, lateReads callSites
+	unsavedLoads                       causes[sourceLine]
 	// saveFailed, changedLate, skippedLate and lifetimeCut rate the lines
 	// logged by defaultErrorHandler, Session.bump, Session.SkipRefresh and
 	// Session.SetLifetime.

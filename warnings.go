@@ -181,8 +181,7 @@ func (m *Manager) warnLateSave(r *http.Request, s *Session) {
 	if !s.wroteCookie() {
 		return
 	}
-	caller := callerOutside()
-	level, ok := m.lateSaves.level(caller.key(), slog.LevelWarn, m.opts.Now)
+	caller, level, ok := m.lateSaves.level(slog.LevelWarn, m.opts.Now)
 	if !ok {
 		return
 	}
@@ -348,8 +347,7 @@ func (m *Manager) warnReadLate(s *Session) {
 	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || st.writer.hijacked || st.Err() != nil {
 		return
 	}
-	caller := callerOutside()
-	level, ok := m.lateReads.level(caller.key(), slog.LevelWarn, m.opts.Now)
+	caller, level, ok := m.lateReads.level(slog.LevelWarn, m.opts.Now)
 	if !ok {
 		return
 	}
