@@ -1154,6 +1154,7 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 	const stray = "with a stray quote at its start or end, a quote opened and not closed or closed and not opened"
 	const dotEnvStray = "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: set the variable to the value alone, without the stray quote (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file; in the .env file, quote the value at both ends or at neither)"
 	const dotEnvQuoted = `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): set the variable to the value alone, without the name, the = and the quotes around the line (in a .env file, quote the value alone: COOKIESESSION_KEYS='{...}'; a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)`
+	const dotEnvLineStray = `as a whole .env line with a stray quote before its name, a quote opened and not closed ("COOKIESESSION_KEYS={..., perhaps after export): set the variable to the value alone, without the stray quote, the name and the = (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file; in the .env file, a line starts with the name, and only the value may be quoted: COOKIESESSION_KEYS='{...}')`
 	for _, row := range []struct{ name, value, want string }{
 		{"single quotes kept", "'" + string(ring) + "'", quoted},
 		{"double quotes kept", `"` + string(ring) + `"`, quoted},
@@ -1184,6 +1185,12 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"an exported .env line inside single quotes, name and all", "'export COOKIESESSION_KEYS=" + string(ring) + "'\n", dotEnvQuoted},
 		{"a .env line as a JSON string", string(lineString), dotEnvQuoted},
 		{"a .env line inside quotes, its value quoted too", `"COOKIESESSION_KEYS='` + string(ring) + `'"`, dotEnvQuoted},
+		{"an exported .env line, the quotes after export", "export 'COOKIESESSION_KEYS=" + string(ring) + "'", dotEnvQuoted},
+		{"a .env line, a quote before its name not closed", `"COOKIESESSION_KEYS=` + string(ring) + "\n", dotEnvLineStray},
+		{"a .env line, a single quote before its name not closed, its value quoted", `'COOKIESESSION_KEYS="` + string(ring) + `"`, dotEnvLineStray},
+		{"an exported .env line, a quote after export not closed", `export "COOKIESESSION_KEYS=` + string(ring), dotEnvLineStray},
+		{"an exported .env line, a quote before export not closed", `"export COOKIESESSION_KEYS=` + string(ring) + "\r\n", dotEnvLineStray},
+		{"a .env line, a quote after the value not opened", "COOKIESESSION_KEYS=" + string(ring) + `"`, dotEnvStray},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(ring))), "encoded in base64 twice: set it to the JSON text, decoded twice"},
 		{"a get-secret-value response", `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":` + string(asString) + `}`, "as the value of .SecretString in a JSON document"},
 		{"a key/value secret", `{"other":"x","cookiesession_keys":` + string(prettyString) + `}`, "as the value of .cookiesession_keys in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): set the variable to that value alone (jq -r '.cookiesession_keys'"},
@@ -1274,6 +1281,7 @@ func TestLoadKeyRingFileWrapped(t *testing.T) {
 		{"a .env file", "COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): write the value alone to the ring file"},
 		{"a .env file, its value's quote opened and not closed", `COOKIESESSION_KEYS="` + string(ring) + "\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: write the value alone to the ring file, without the stray quote, so that the file starts with { and ends with } (an EnvironmentFile= or --env-file reads the .env line; there, quote the value at both ends or at neither)"},
 		{"a .env file, its line inside quotes, name and all", `"COOKIESESSION_KEYS=` + string(ring) + "\"\n", `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): write the value alone to the ring file, without the name, the = and the quotes around the line, so that the file starts with { (an EnvironmentFile= or --env-file reads a .env line, whose value alone is quoted: COOKIESESSION_KEYS='{...}')`},
+		{"a .env file, a quote before its line's name not closed", `"COOKIESESSION_KEYS=` + string(ring) + "\n", `as a whole .env line with a stray quote before its name, a quote opened and not closed ("COOKIESESSION_KEYS={..., perhaps after export): write the value alone to the ring file, without the stray quote, the name and the =, so that the file starts with { (an EnvironmentFile= or --env-file reads a .env line, which starts with the name, and only its value may be quoted: COOKIESESSION_KEYS='{...}')`},
 		{"a stray quote after the ring", string(ring) + "\"\n", "with a stray quote at its start or end, a quote opened and not closed or closed and not opened (an editor or a script that wrote the ring's text with a quote on one side): remove it, so that the file starts with { and ends with }"},
 		{"the ring, saved on Windows", strings.ReplaceAll(string(ring)+"\n", "\n", "\r\n"), ""},
 		{"the ring, no final newline", string(ring), ""},
@@ -1334,6 +1342,8 @@ func TestParseKeyRingWrapped(t *testing.T) {
 		{"a .env line", "export COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): pass the value alone"},
 		{"a .env line inside quotes, name and all", `'COOKIESESSION_KEYS=` + string(ring) + "'\n", `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): pass the value alone, without the name, the = and the quotes around the line, so that the text starts with { (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value alone: COOKIESESSION_KEYS='{...}')`},
 		{"a .env line, its value's quote closed and not opened", "COOKIESESSION_KEYS=" + string(ring) + "\"\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: pass the value alone, without the name, the = and the stray quote, so that the text starts with { and ends with } (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value at both ends or at neither)"},
+		{"an exported .env line, a quote after export not closed", `export "COOKIESESSION_KEYS=` + string(ring) + "\n", `as a whole .env line with a stray quote before its name, a quote opened and not closed ("COOKIESESSION_KEYS={..., perhaps after export): pass the value alone, without the stray quote, the name and the =, so that the text starts with { (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, a line starts with the name, and only the value may be quoted: COOKIESESSION_KEYS='{...}')`},
+		{"an exported .env line inside quotes after export", `export "COOKIESESSION_KEYS=` + string(ring) + "\"\n", `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): pass the value alone`},
 	} {
 		_, err := cookiesession.ParseKeyRing([]byte(row.text))
 		checkErrRules(t, err)
@@ -1347,9 +1357,11 @@ func TestParseKeyRingWrapped(t *testing.T) {
 	}
 	// No ring inside, however wrapped: the parser's own error.
 	for text, want := range map[string]string{
-		`"{}"`:                    "cookiesession: parsing key ring: the key ring is not an object",
-		`{"SecretString":"{}"}`:   "cookiesession: parsing key ring: the key ring has an unknown member (of 12 bytes)",
-		`"COOKIESESSION_KEYS={}"`: "cookiesession: parsing key ring: the key ring is not an object",
+		`"{}"`:                           "cookiesession: parsing key ring: the key ring is not an object",
+		`{"SecretString":"{}"}`:          "cookiesession: parsing key ring: the key ring has an unknown member (of 12 bytes)",
+		`"COOKIESESSION_KEYS={}"`:        "cookiesession: parsing key ring: the key ring is not an object",
+		`"COOKIESESSION_KEYS={}`:         "cookiesession: parsing key ring: the text ends before the ring does",
+		`export "COOKIESESSION_KEYS={}"`: "a letter, digit or base64 sign where JSON allows none",
 		base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(`{"version":2}`)))): "a letter, digit or base64 sign where JSON allows none",
 	} {
 		if _, err := cookiesession.ParseKeyRing([]byte(text)); err == nil || !strings.Contains(err.Error(), want) {

@@ -25,7 +25,7 @@ import (
 // file's path instead, or that holds the ring's text quoted (or with a
 // stray quote at one end), escaped, in
 // base64 (once or twice), as a whole .env line (the line itself quoted
-// or not), as a string inside a
+// or not, or with a stray quote before the name), as a string inside a
 // JSON document (a secret manager's response) or with its double quotes
 // removed (by a shell or systemd), is refused with an error that says so
 // and how to set it, and so are an empty value, which is not called

@@ -69,6 +69,10 @@ var ringWrappings = []struct {
 		": set the variable to the value alone, without the name, the = and the quotes around the line (in a .env file, quote the value alone: " + EnvKeys + "='{...}'; a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file)",
 		": write the value alone to the ring file, without the name, the = and the quotes around the line, so that the file starts with { (an EnvironmentFile= or --env-file reads a .env line, whose value alone is quoted: " + EnvKeys + "='{...}')",
 		": pass the value alone, without the name, the = and the quotes around the line, so that the text starts with { (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value alone: " + EnvKeys + "='{...}')"}},
+	{strayLineQuoteRing, "as a whole .env line with a stray quote before its name, a quote opened and not closed (\"" + EnvKeys + "={..., perhaps after export)", [3]string{
+		": set the variable to the value alone, without the stray quote, the name and the = (a Kubernetes Secret made from a .env file: kubectl create secret generic --from-env-file, not --from-file; in the .env file, a line starts with the name, and only the value may be quoted: " + EnvKeys + "='{...}')",
+		": write the value alone to the ring file, without the stray quote, the name and the =, so that the file starts with { (an EnvironmentFile= or --env-file reads a .env line, which starts with the name, and only its value may be quoted: " + EnvKeys + "='{...}')",
+		": pass the value alone, without the stray quote, the name and the =, so that the text starts with { (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, a line starts with the name, and only the value may be quoted: " + EnvKeys + "='{...}')"}},
 	{unquoteRing, "inside quotes that are part of the value", [3]string{
 		" (docker run --env-file keeps them, jq without -r adds them): remove them, so that the value starts with {",
 		" (jq without -r, or aws --query without --output text, writes a JSON string): write the string's content (jq -r, --output text), so that the file starts with {",
@@ -205,15 +209,30 @@ func unassignRing(s string) []byte {
 }
 
 // quotedLineRing returns the value of a .env line that sets EnvKeys,
-// written inside quotes as a whole ("EnvKeys={...}", as some tools
-// write a variable), unquoted, or nil.
+// written inside quotes as a whole ("EnvKeys={...}", as a systemd
+// Environment= line or a compose file's list writes a variable; perhaps
+// after export, as a shell reads export 'EnvKeys={...}'), unquoted, or
+// nil.
 func quotedLineRing(s string) []byte {
-	line := unquoteRing(s)
+	line := unquoteRing(strings.TrimPrefix(s, "export "))
 	if line == nil {
 		return nil
 	}
 	defer clear(line)
 	return unassignRing(string(line))
+}
+
+// strayLineQuoteRing returns the value of a .env line that sets EnvKeys,
+// perhaps after export, with a quote before the name that is never
+// closed (such a line quoted whole, its closing quote lost), unquoted,
+// or nil. A line quoted at both ends is quotedLineRing's; a quote closed
+// at its end and never opened is the value's stray quote.
+func strayLineQuoteRing(s string) []byte {
+	s = strings.TrimPrefix(s, "export ")
+	if len(s) < 2 || s[0] != '"' && s[0] != '\'' {
+		return nil
+	}
+	return unassignRing(s[1:])
 }
 
 // envValue returns the value of a .env line that sets EnvKeys, as it is

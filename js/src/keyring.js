@@ -106,16 +106,22 @@ export function parseKeyRing(text) {
 // wrapping says how s wraps a valid ring's text, with the fix, or returns
 // '', as Go's LoadKeyRingEnv does: a variable or secret set with quotes
 // (jq without -r) or with a quote at one end only, as a .env line (its
-// value's quotes paired or stray, or the whole line inside quotes), with escaped quotes or line breaks, in
+// value's quotes paired or stray, the whole line inside quotes, or a quote
+// before its name not closed), with escaped quotes or line breaks, in
 // base64 once or twice, or as a secret manager's whole JSON response gets
 // the parser's error for its first byte or member only. The text is never
 // echoed.
 function wrapping(s) {
   const quoted = s.length > 1 && s[0] === s.at(-1) && (s[0] === '"' || s[0] === "'");
-  const assigned = /^(?:export )?COOKIESESSION_KEYS=/.exec(s);
-  // A whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}").
-  const line = quoted ? unquote(s) : '';
-  const lineAssigned = /^(?:export )?COOKIESESSION_KEYS=/.exec(line);
+  const assignment = /^(?:export )?COOKIESESSION_KEYS=/;
+  const assigned = assignment.exec(s);
+  // A whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}"),
+  // perhaps after export; or with a quote before its name that is not closed.
+  const bare = s.startsWith('export ') ? s.slice('export '.length) : s;
+  const line = bare.length > 1 && bare[0] === bare.at(-1) && (bare[0] === '"' || bare[0] === "'") ? unquote(bare) : '';
+  const lineAssigned = assignment.exec(line);
+  const strayLine = bare[0] === '"' || bare[0] === "'" ? bare.slice(1) : '';
+  const strayLineAssigned = assignment.exec(strayLine);
   const stray = 'a stray quote at its start or end, a quote opened and not closed or closed and not opened';
   const k8s = "a Kubernetes Secret's data is decoded once before it reaches the environment: encode the ring once, or use stringData";
   const unwrapped = [
@@ -125,6 +131,8 @@ function wrapping(s) {
       `as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has ${stray}: set the variable to the value alone, without the stray quote (in the .env file, quote the value at both ends or at neither)`],
     [lineAssigned ? unquote(line.slice(lineAssigned[0].length)) : null,
       `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): set the variable to the value alone, without the name, the = and the quotes around the line (in a .env file, quote the value alone: COOKIESESSION_KEYS='{...}')`],
+    [strayLineAssigned ? unquote(strayLine.slice(strayLineAssigned[0].length)) : null,
+      `as a whole .env line with a stray quote before its name, a quote opened and not closed ("COOKIESESSION_KEYS={..., perhaps after export): set the variable to the value alone, without the stray quote, the name and the = (in a .env file, a line starts with the name, and only the value may be quoted: COOKIESESSION_KEYS='{...}')`],
     [quoted ? unquote(s) : null, 'inside quotes that are part of the value (jq without -r adds them): remove them, so that it starts with {'],
     [strayQuote(s), `with ${stray} (a .env file, an Environment= line or a YAML value quoted on one side only keeps it as part of the value): remove it, so that it starts with { and ends with }`],
     [s.includes('\\"') ? s.replaceAll('\\"', '"') : null, 'with its quotes escaped as \\": remove the backslashes'],

@@ -654,6 +654,13 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       [`"\n${pretty}`, /with a stray quote at its start or end/],
       [`COOKIESESSION_KEYS="${text}`, /holds the key ring as a whole \.env line \(COOKIESESSION_KEYS=\.\.\., perhaps after export\) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: set the variable to the value alone, without the stray quote \(in the \.env file, quote the value at both ends or at neither\)$/],
       [`export COOKIESESSION_KEYS=${text}'\n`, /as a whole \.env line \(COOKIESESSION_KEYS=\.\.\., perhaps after export\) whose value has a stray quote/],
+      [`export 'COOKIESESSION_KEYS=${text}'`, /as a whole \.env line inside quotes, name and all/],
+      // As Go's: a quote before the line's name, not closed (a line quoted whole that lost its closing quote).
+      [`"COOKIESESSION_KEYS=${text}\n`, /holds the key ring as a whole \.env line with a stray quote before its name, a quote opened and not closed \("COOKIESESSION_KEYS=\{\.\.\., perhaps after export\): set the variable to the value alone, without the stray quote, the name and the = \(in a \.env file, a line starts with the name, and only the value may be quoted: COOKIESESSION_KEYS='\{\.\.\.\}'\)$/],
+      [`'COOKIESESSION_KEYS="${text}"`, /as a whole \.env line with a stray quote before its name/],
+      [`export "COOKIESESSION_KEYS=${text}`, /as a whole \.env line with a stray quote before its name/],
+      [`"export COOKIESESSION_KEYS=${text}\r\n`, /as a whole \.env line with a stray quote before its name/],
+      [`COOKIESESSION_KEYS=${text}"`, /as a whole \.env line \(COOKIESESSION_KEYS=\.\.\., perhaps after export\) whose value has a stray quote/],
       ['./keys/ring.json', /looks like a file path, not the key ring's JSON text: set the variable to the file's content$/],
       // As Go's TestLoadKeyRingEnvWrapped and TestLoadKeyRingFileWrapped.
       [btoa(btoa(text)), /holds the key ring encoded in base64 twice: set it to the JSON text, decoded twice \(a Kubernetes Secret's data is decoded once before it reaches the environment: encode the ring once, or use stringData\)$/],
@@ -682,6 +689,7 @@ describe('a ring text as an environment variable or secret mangles it', () => {
     // A text that is not a ring inside, however wrapped, keeps the parser's error.
     assert.throws(() => parseKeyRing('"{}"'), { message: 'cookiesession: parsing key ring: the key ring is not an object' });
     assert.throws(() => parseKeyRing('"COOKIESESSION_KEYS={}"'), { message: 'cookiesession: parsing key ring: the key ring is not an object' });
+    assert.throws(() => parseKeyRing('"COOKIESESSION_KEYS={}'), { message: 'cookiesession: parsing key ring: the text ends before the ring does: a truncated file, or one read while it was being written' });
     assert.throws(() => parseKeyRing(btoa(btoa('{"version":2}'))), { message: 'cookiesession: parsing key ring: invalid character at byte 0' });
     // Four objects deep is past where Go looks, and a ring in an array is not looked for.
     for (const doc of [`{"a":{"b":{"c":{"d":${JSON.stringify(text)}}}}}`, `{"rings":[${JSON.stringify(text)}]}`, `{"SecretString":"{}"}`]) {
