@@ -563,6 +563,26 @@ func TestListFingerprint(t *testing.T) {
 	}
 }
 
+// TestListNamesTwoSecretsUnderOneID: a ring with two secrets under one
+// id does not load, and list says so with both fingerprints, so that the
+// one the instances show can be kept; the JS port, which cannot hash at
+// once, names this command for them, given the text on stdin or by file.
+func TestListNamesTwoSecretsUnderOneID(t *testing.T) {
+	key := func(b func(int) byte) string {
+		return `{"id":"5e6f7a8b","secret":"` + base64.StdEncoding.EncodeToString(secretOf(b)) + `"}`
+	}
+	ring := `{"version":1,"primary":"5e6f7a8b","keys":[` + key(func(i int) byte { return byte(i) }) + "," + key(func(i int) byte { return byte(i + 1) }) + `]}`
+	path := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.WriteFile(path, []byte(ring), ringFileMode); err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []result{cli(t, ring, "list", "-ring", "-"), cli(t, "", "list", "-ring", path)} {
+		if want := "keys[0] and keys[1] are two different keys under one id (fingerprints ff10180a7c43 and 069030b0e9c8)"; res.code != 1 || !strings.Contains(res.stderr, want) {
+			t.Errorf("list of two secrets under one id: exit %d, stderr %q, want 1 and %q", res.code, res.stderr, want)
+		}
+	}
+}
+
 func secretOf(b func(int) byte) []byte {
 	secret := make([]byte, cookiesession.KeySize)
 	for i := range secret {

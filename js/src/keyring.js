@@ -409,8 +409,10 @@ function checkRing(keys, primary) {
 
 // duplicateKeyID describes keys[j] and keys[i], which share an id, with
 // the fix, in Go's words: one id names one key, since a token names its
-// key by id alone. Go's message adds the two fingerprints, which WebCrypto
-// computes only asynchronously. Two copies of one key whose promote_at
+// key by id alone. Go's message names the two fingerprints, which WebCrypto
+// computes only asynchronously: this one names the command that prints
+// them, since a ring that fails to parse has no fingerprint method to
+// call. Two copies of one key whose promote_at
 // differs are told apart, as Go does: removing either would drop a
 // promotion, or keep one, with nothing said.
 function duplicateKeyID(keys, j, i) {
@@ -423,7 +425,7 @@ function duplicateKeyID(keys, j, i) {
       : b.promoteAt === null ? `keys[${j}] with a promote_at and keys[${i}] without` : 'at two different promote_at times';
     return fail(`${twice}, ${differ}: keep the one whose promotion the rotation means (none: the key stays open-only until promoted, as the primary has none) and remove the other`);
   }
-  return fail(`duplicate key id ${id}: keys[${j}] and keys[${i}] are two different keys under one id, and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for ${id} (cookiesession list, /debug/vars, KeyRing.fingerprint) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring)`);
+  return fail(`duplicate key id ${id}: keys[${j}] and keys[${i}] are two different keys under one id (this text given to cookiesession list, by -ring FILE or on stdin by -ring -, names their fingerprints), and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for ${id} (cookiesession list, /debug/vars) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring)`);
 }
 
 // PROMOTE_AT is the form of FORMAT.md section 6: RFC 3339 with an upper-case

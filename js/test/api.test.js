@@ -700,14 +700,16 @@ describe('a ring text as an environment variable or secret mangles it', () => {
 });
 
 describe('two keys with one id', () => {
-  // As Go's TestDuplicateKeyIDNamed, without the fingerprints, which WebCrypto computes only asynchronously.
+  // As Go's TestDuplicateKeyIDNamed, without the fingerprints, which WebCrypto computes only
+  // asynchronously: the message names the command that prints them, not KeyRing.fingerprint,
+  // which a ring that does not parse cannot offer.
   const [a, b, c] = [new Uint8Array(32).fill(9), new Uint8Array(32).fill(3), new Uint8Array(32).fill(5)];
   it('names both places and the fix, and no secret', () => {
     const cases = [
       [[{ id: 7, secret: a }, { id: 8, secret: b }, { id: 7, secret: a }],
         'cookiesession: duplicate key id 00000007: keys[0] and keys[2] are the same key twice (two rings merged, or one key added twice): remove one of them'],
       [[{ id: 8, secret: b }, { id: 7, secret: a }, { id: 7, secret: c }],
-        'cookiesession: duplicate key id 00000007: keys[1] and keys[2] are two different keys under one id, and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for 00000007 (cookiesession list, /debug/vars, KeyRing.fingerprint) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring)'],
+        'cookiesession: duplicate key id 00000007: keys[1] and keys[2] are two different keys under one id (this text given to cookiesession list, by -ring FILE or on stdin by -ring -, names their fingerprints), and a token names its key by id alone: one id per key; keep the key whose fingerprint the instances show for 00000007 (cookiesession list, /debug/vars) and replace the other with a key of a fresh id (cookiesession add makes one in a ring file, cookiesession keygen a new ring)'],
       // Copies whose promote_at differs: removing the wrong one drops a scheduled promotion unseen.
       [[{ id: 8, secret: b }, { id: 7, secret: a, promoteAt: '2030-01-01T00:00:00Z' }, { id: 7, secret: a }],
         'cookiesession: duplicate key id 00000007: keys[1] and keys[2] are the same key twice (two rings merged, or one key added twice), keys[1] with a promote_at and keys[2] without: keep the one whose promotion the rotation means (none: the key stays open-only until promoted, as the primary has none) and remove the other'],

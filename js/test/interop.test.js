@@ -1139,6 +1139,20 @@ describe('the key ring text form, against Go', () => {
     assert.equal(seen.size, 4, [...seen].join('\n')); // once, with, without, two times
   });
 
+  it('names two secrets under one id as Go does, and how to get the fingerprints Go names', async () => {
+    const text = r(`${k('1a2b3c4d')},${k('5e6f7a8b')},${k('5e6f7a8b', secret2)}`);
+    const [go] = goInterop([{ op: 'ring', ring: text, now: NOW }]);
+    const named = / \(fingerprints ([0-9a-f]{12}) and ([0-9a-f]{12})\)/.exec(go.reason);
+    assert.ok(named, `Go: ${go.reason}`);
+    // The port cannot hash at once: it names the command that prints Go's message, not
+    // KeyRing.fingerprint, which a ring that does not parse cannot offer.
+    const want = go.reason.replace(named[0], ' (this text given to cookiesession list, by -ring FILE or on stdin by -ring -, names their fingerprints)').replace(', GenerateKey in Go', '');
+    assert.throws(() => parseKeyRing(text), { message: want });
+    // README's way to the same fingerprints from JS: each key in a ring of its own.
+    const fingerprint = (id, secret) => parseKeyRing(JSON.stringify({ version: 1, primary: id, keys: [{ id, secret }] })).fingerprint(parseInt(id, 16));
+    assert.deepEqual([await fingerprint('5e6f7a8b', secret), await fingerprint('5e6f7a8b', secret2)], [named[1], named[2]]);
+  });
+
   it('names two rings joined, text after the ring and a merge conflict as Go does', () => {
     const one = r(k('1a2b3c4d'));
     const texts = [
