@@ -47,8 +47,9 @@ func (c callSite) String() string {
 // callerOutside returns the innermost frame of the calling goroutine's
 // stack that is none of the package's own code (see inside): the line of
 // the application, or of a library (a WebSocket upgrader), that called in.
-// Only a warning's path calls it; the walk costs about as much as opening
-// a cookie, once sites knows its frames.
+// Only a warning's path calls it, and callSites samples the paths that a
+// request may take every time: the walk costs about a microsecond, most
+// of it runtime.Callers', even once sites knows the frames.
 func callerOutside() callSite {
 	var pcs [32]uintptr
 	for _, pc := range pcs[:runtime.Callers(2, pcs[:])] {
@@ -106,8 +107,8 @@ func (sm *siteMemo) of(pc uintptr) callSite {
 // mistake may be made on every request of a route (an access log that
 // reads the session after the body, FromContext under stacked Managers),
 // and finding the call costs about a microsecond: the first
-// allCallsLooked occurrences are looked up, and then one in
-// callsSampled, so that a call site first reached later is still logged,
+// allCallsLooked occurrences are looked up, and then one in 64 (one in
+// 1<<sampledBits), so that a call site first reached later is still logged,
 // later, and a route that repeats a known one pays a few nanoseconds. The
 // occurrences looked up are picked by a hash of their count, not every
 // 64th: a request that makes two such mistakes would give one of them
@@ -119,7 +120,7 @@ type callSites struct {
 
 const (
 	allCallsLooked = 1024
-	callsSampled   = 64 // 1 << (64 - 58)
+	sampledBits    = 6
 )
 
 // level reports whether to log this occurrence, at which level (as causes
@@ -127,7 +128,7 @@ const (
 func (cs *callSites) level(level slog.Level, now func() time.Time) (callSite, slog.Level, bool) {
 	// Fibonacci hashing: the top bits of n times 2⁶⁴/φ spread any
 	// arithmetic progression of counts evenly.
-	if n := cs.calls.Add(1); n > allCallsLooked && (n*0x9e3779b97f4a7c15)>>58 != 0 {
+	if n := cs.calls.Add(1); n > allCallsLooked && (n*0x9e3779b97f4a7c15)>>(64-sampledBits) != 0 {
 		return callSite{}, 0, false
 	}
 	c := callerOutside()
