@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"reflect"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,16 +50,31 @@ func (c callSite) String() string {
 // the application, or of a library (a WebSocket upgrader), that called in.
 // Only a warning's path calls it, and callSites samples the paths that a
 // request may take every time: the walk costs about a microsecond, most
-// of it runtime.Callers', even once sites knows the frames.
+// of it runtime.Callers', even once sites knows the frames. The stack is
+// read 32 frames at a time, up to maxDepth: a template's read is 15
+// frames below its Execute, and 3 more for each {{with}}, {{if}},
+// {{range}} or {{template}} it is in: a page's partial in a layout is past
+// the first 32.
 func callerOutside() callSite {
 	var pcs [32]uintptr
-	for _, pc := range pcs[:runtime.Callers(2, pcs[:])] {
-		if c := sites.of(pc); c.function != "" {
-			return c
+	for skip := 2; skip < maxDepth; skip += len(pcs) {
+		n := runtime.Callers(skip, pcs[:])
+		for _, pc := range pcs[:n] {
+			if c := sites.of(pc); c.function != "" {
+				return c
+			}
+		}
+		if n < len(pcs) {
+			break
 		}
 	}
 	return callSite{}
 }
+
+// maxDepth bounds the frames callerOutside reads, each chunk from the top
+// of the stack again: past it, a call site is unknown, and a template that
+// includes itself (a tree of menus) costs no more.
+const maxDepth = 256
 
 // sites remembers, for each return address callerOutside met, the call
 // site it stands for, or the zero one for the package's own code: the
@@ -140,15 +156,29 @@ func (cs *callSites) level(level slog.Level, now func() time.Time) (callSite, sl
 // element longer.
 var modulePath = reflect.TypeFor[Manager]().PkgPath()
 
+// frameworks are the import paths, with the packages below them, of the
+// frameworks the adapters serve. Their code between the application and
+// the package works on the application's behalf: gin's c.HTML and fiber's
+// c.Render execute a template that calls a getter, echo v5's
+// TemplateRenderer one that c.Render asked for, chi's Compress passes a
+// second WriteHeader on. The line to fix is the application's call into
+// the framework.
+var frameworks = [...]string{
+	"github.com/gin-gonic/gin",
+	"github.com/labstack/echo/v4", "github.com/labstack/echo/v5",
+	"github.com/gofiber/fiber/v2", "github.com/gofiber/fiber/v3", "github.com/gofiber/template",
+	"github.com/go-chi/chi/v5",
+}
+
 // inside reports whether function, a name as runtime.Frame gives it
 // ("path/to/pkg.(*T).Method.func1", "pkg.F[...]"), is passed over on the
-// way to the code that called in: the package's, an adapter's (a package
-// of the module one element below its root; not an example's, two below,
-// nor a test's), net/http's on the application's behalf (http.Error, a
+// way to the code that called in: the package's, an adapter's (see
+// adapters; not an example's, nor a test's), net/http's on the application's behalf (http.Error, a
 // ResponseController), reflect's and the templates' calling a Session
-// method for a template, a writer wrapper's Hijack passing the call on
-// (chi's middleware.WrapResponseWriter's), and the runtime's (the bottom
-// of a goroutine the package started: no call site).
+// method for a template, a framework's (see frameworks), a writer
+// wrapper's Hijack passing the call on (chi's
+// middleware.WrapResponseWriter's), and the runtime's (the bottom of a
+// goroutine the package started: no call site).
 func inside(function string) bool {
 	name, _, _ := strings.Cut(function, "[") // a generic's type arguments hold paths too
 	slash := strings.LastIndexByte(name, '/')
@@ -164,6 +194,16 @@ func inside(function string) bool {
 	if strings.HasSuffix(name, ".Hijack") {
 		return true
 	}
+	for _, f := range frameworks {
+		if below, ok := strings.CutPrefix(pkg, f); ok && (below == "" || below[0] == '/') {
+			return true
+		}
+	}
 	below, ok := strings.CutPrefix(pkg, modulePath+"/")
-	return ok && !strings.Contains(below, "/") && !strings.HasSuffix(below, "_test")
+	return ok && slices.Contains(adapters[:], below)
 }
+
+// adapters are the paths of the adapters' packages below the module's
+// root. The other packages there are an application's as much as a
+// user's: e2e's tests, the benchmarks.
+var adapters = [...]string{"gin", "echo", "echo5", "fiber"}

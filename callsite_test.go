@@ -33,15 +33,27 @@ func TestInside(t *testing.T) {
 		"reflect.Value.call":                    true,
 		"runtime.goexit":                        true,
 		"github.com/go-chi/chi/v5/middleware.(*httpFancyWriter).Hijack": true,
+		// A framework's work for the application: a template c.HTML or
+		// c.Render executes, a second WriteHeader Compress passes on.
+		"github.com/gin-gonic/gin/render.HTML.Render":                               true,
+		"github.com/gin-gonic/gin.(*Context).HTML":                                  true,
+		"github.com/labstack/echo/v5.(*TemplateRenderer).Render":                    true,
+		"github.com/gofiber/fiber/v3.(*DefaultRes).Render":                          true,
+		"github.com/gofiber/template/html/v2.(*Engine).Render":                      true,
+		"github.com/go-chi/chi/v5/middleware.(*compressResponseWriter).WriteHeader": true,
 
 		"main.profile":                                     false,
 		"main.get[" + mod + ".Values]":                     false, // a path in type arguments
 		mod + "_test.TestX":                                false,
 		mod + "/gin_test.TestX.func1":                      false,
 		mod + "/examples/migrate.load":                     false,
+		mod + "/e2e.TestSharedCaches.func1":                false, // a test in package e2e
+		mod + "/benchmarks.BenchmarkRead.func1":            false,
 		mod + "x.F":                                        false, // another module
 		"net/http/httputil.(*ReverseProxy).ServeHTTP":      false,
 		"github.com/gorilla/websocket.(*Upgrader).Upgrade": false,
+		"github.com/gofiber/contrib/websocket.New.func2":   false, // the upgrade a hijacker line names
+		"github.com/gin-gonic/ginx.F":                      false, // no framework's
 		"example.com/app/handlers.(*Site).Profile":         false,
 	} {
 		if got := cookiesession.Inside(function); got != want {
@@ -221,4 +233,23 @@ func TestCallSitesSampled(t *testing.T) {
 		}
 		checkCallSites(t, f.log.lines("session first read once its response had gone out"), at[:]...)
 	}
+}
+
+// TestCallerPastNestedTemplates: a template's read is some 15 frames below
+// its Execute, and 3 more for each {{with}}, {{if}} or {{template}} around
+// it, so that a partial in a layout read the session past the 32 frames
+// the search looked at, and its line said caller=unknown. It names the
+// Execute, however deep.
+func TestCallerPastNestedTemplates(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	page := template.Must(template.New("layout").Parse(`<main>{{template "page" .}}</main>` +
+		`{{define "page"}}{{with .}}{{if true}}{{template "partial" .}}{{end}}{{end}}{{end}}` +
+		`{{define "partial"}}{{with .}}{{if true}}{{template "user" .}}{{end}}{{end}}{{end}}` +
+		`{{define "user"}}{{with .}}{{if true}}{{.GetString "user"}}{{end}}{{end}}{{end}}`))
+	var at int
+	f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<!doctype html>")
+		_, at = page.Execute(w, cookiesession.FromContext(r.Context())), callerLine()
+	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	checkCallSites(t, f.log.lines("session first read once its response had gone out"), at)
 }

@@ -90,8 +90,8 @@ func Middleware(m *cookiesession.Manager) echo.MiddlewareFunc {
 // Session returns the request's session, or nil if Middleware did not run
 // or the context has no request.
 // With several Managers' middleware on one route it returns the innermost
-// one's, and its first such call is logged at Warn (as
-// cookiesession.FromContext's); m.FromContext(c.Request().Context()) returns a given
+// one's, and such a call is logged at Warn once for each line of code
+// that makes it (as cookiesession.FromContext's); m.FromContext(c.Request().Context()) returns a given
 // Manager's.
 func Session(c *echo.Context) *cookiesession.Session {
 	r := c.Request()

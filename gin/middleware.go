@@ -87,8 +87,9 @@ func (mw *middleware) serve(c *gin.Context) {
 // Session returns the request's session, or nil if Middleware did not run
 // (or c has no request, as gin.CreateTestContext leaves it): a method on
 // that nil session panics naming the fix. With several Managers'
-// middleware on one route it returns the innermost one's, and its first
-// such call is logged at Warn (as cookiesession.FromContext's);
+// middleware on one route it returns the innermost one's, and such a call
+// is logged at Warn once for each line of code that makes it (as
+// cookiesession.FromContext's);
 // m.FromContext(c.Request.Context()) returns a given Manager's.
 func Session(c *gin.Context) *cookiesession.Session {
 	if c.Request == nil {
