@@ -160,25 +160,27 @@ var modulePath = reflect.TypeFor[Manager]().PkgPath()
 // frameworks the adapters serve. Their code between the application and
 // the package works on the application's behalf: gin's c.HTML and fiber's
 // c.Render execute a template that calls a getter, echo v5's
-// TemplateRenderer one that c.Render asked for, chi's Compress passes a
-// second WriteHeader on. The line to fix is the application's call into
-// the framework.
+// TemplateRenderer one that c.Render asked for. The line to fix is the
+// application's call into the framework. None of them calls a Session
+// method of its own accord, and gin's and echo's writers drop a second
+// WriteHeader. chi is not one: its Recoverer and Timeout write a status
+// of their own, which is theirs to name.
 var frameworks = [...]string{
 	"github.com/gin-gonic/gin",
 	"github.com/labstack/echo/v4", "github.com/labstack/echo/v5",
 	"github.com/gofiber/fiber/v2", "github.com/gofiber/fiber/v3", "github.com/gofiber/template",
-	"github.com/go-chi/chi/v5",
 }
 
 // inside reports whether function, a name as runtime.Frame gives it
 // ("path/to/pkg.(*T).Method.func1", "pkg.F[...]"), is passed over on the
 // way to the code that called in: the package's, an adapter's (see
-// adapters; not an example's, nor a test's), net/http's on the application's behalf (http.Error, a
-// ResponseController), reflect's and the templates' calling a Session
-// method for a template, a framework's (see frameworks), a writer
-// wrapper's Hijack passing the call on (chi's
-// middleware.WrapResponseWriter's), and the runtime's (the bottom of a
-// goroutine the package started: no call site).
+// adapters; not an example's, nor a test's), net/http's on the
+// application's behalf (http.Error, a ResponseController), reflect's and
+// the templates' calling a Session method for a template, a framework's
+// (see frameworks), a writer wrapper's Hijack or WriteHeader passing the
+// call on (chi's middleware.WrapResponseWriter's Hijack, its Compress
+// writer's WriteHeader), and the runtime's (the bottom of a goroutine the
+// package started: no call site).
 func inside(function string) bool {
 	name, _, _ := strings.Cut(function, "[") // a generic's type arguments hold paths too
 	slash := strings.LastIndexByte(name, '/')
@@ -191,7 +193,7 @@ func inside(function string) bool {
 	case modulePath, "net/http", "reflect", "text/template", "html/template", "runtime":
 		return true
 	}
-	if strings.HasSuffix(name, ".Hijack") {
+	if strings.HasSuffix(name, ".Hijack") || strings.HasSuffix(name, ".WriteHeader") {
 		return true
 	}
 	for _, f := range frameworks {
