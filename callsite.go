@@ -71,6 +71,19 @@ func callerOutside() callSite {
 	return callSite{}
 }
 
+// callerAttr is the caller attribute of a line logged at level, for a
+// mistake that may be made on every request of a route and is logged at
+// Warn once a minute: a line rated down to Debug goes without, since the
+// walk would cost each such request a microsecond, and the Logger, whose
+// Enabled may call into the session, cannot be asked under its lock
+// whether it keeps Debug.
+func callerAttr(level slog.Level) slog.Attr {
+	if level <= slog.LevelDebug {
+		return slog.Attr{} // slog's handlers drop it
+	}
+	return slog.String("caller", callerOutside().String())
+}
+
 // maxDepth bounds the frames callerOutside reads, each chunk from the top
 // of the stack again: past it, a call site is unknown, and a template that
 // includes itself (a tree of menus) costs no more.

@@ -113,8 +113,9 @@ func (m *Manager) warnSavedTooLarge(r *http.Request, err error) {
 	if r != nil {
 		ctx, path = r.Context(), urlPath(r)
 	}
-	m.logger.Log(ctx, m.savedTooLarge.level(slog.LevelWarn, m.opts.Now()), "cookiesession: Save refused a session from Load too large for its cookies: nothing was written, the client keeps its previous cookie, and the change is lost unless the caller acts on Save's error, which matches ErrTooLarge (at warn level once a minute, the others at debug)",
-		slog.String("error", err.Error()), slog.String("path", path), slog.String("caller", callerOutside().String()),
+	level := m.savedTooLarge.level(slog.LevelWarn, m.opts.Now())
+	m.logger.Log(ctx, level, "cookiesession: Save refused a session from Load too large for its cookies: nothing was written, the client keeps its previous cookie, and the change is lost unless the caller acts on Save's error, which matches ErrTooLarge (at warn level once a minute, the others at debug)",
+		slog.String("error", err.Error()), slog.String("path", path), callerAttr(level),
 		slog.String("fix", m.tooLargeFix()+"; check Save's error"))
 }
 

@@ -166,7 +166,8 @@ func (s *Session) logLate() {
 		fix = "to store in the session while answering a panic, put the recoverer inside the session middleware (in gin or echo, Use it after the session middleware); there, what the handler stored before the panic goes out too"
 	}
 	s.mgr.stats.lost[reason].Add(1)
-	s.log(ctx, s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now()), msg, slog.String("path", path), slog.String("caller", callerOutside().String()), slog.String("fix", fix))
+	level := s.mgr.changedLate.level(slog.LevelWarn, s.mgr.opts.Now())
+	s.log(ctx, level, msg, slog.String("path", path), callerAttr(level), slog.String("fix", fix))
 }
 
 // refusedSet logs a value Set refused, once per key and type (see
@@ -218,7 +219,7 @@ func (s *Session) logRefusedValue(logged *causes[refusedValue], key string, v an
 // and the line of code that made it.
 func (s *Session) logRefused(level slog.Level, msg string, attrs ...slog.Attr) {
 	ctx, path := s.origin()
-	s.log(ctx, level, msg, append(attrs, slog.String("path", path), slog.String("caller", callerOutside().String()))...)
+	s.log(ctx, level, msg, append(attrs, slog.String("path", path), callerAttr(level))...)
 }
 
 // origin returns the context and path of the request the middleware
@@ -486,8 +487,9 @@ func (s *Session) SkipRefresh() {
 			when = "Save wrote the session's cookie; that cookie"
 		}
 		ctx, path := s.origin()
-		s.log(ctx, s.mgr.skippedLate.level(slog.LevelWarn, s.mgr.opts.Now()), "cookiesession: SkipRefresh called after "+when+" was sealed without it, and may have slid the idle window (at warn level once a minute, the others at debug)",
-			slog.String("path", path), slog.String("caller", callerOutside().String()),
+		level := s.mgr.skippedLate.level(slog.LevelWarn, s.mgr.opts.Now())
+		s.log(ctx, level, "cookiesession: SkipRefresh called after "+when+" was sealed without it, and may have slid the idle window (at warn level once a minute, the others at debug)",
+			slog.String("path", path), callerAttr(level),
 			slog.String("fix", "call SkipRefresh first, before Save and before the handler writes the status or the body"))
 	}
 	s.skipRefresh = true
