@@ -107,6 +107,9 @@ func (w *responseWriter) informational(code int) {
 func (w *responseWriter) superfluous() {
 	c := callerOutside()
 	msg := fmt.Sprintf("http: superfluous response.WriteHeader call from %s (%s:%d)", c.function, path.Base(c.file), c.line)
+	if c.function == "" { // a goroutine started on the writer's method itself
+		msg = "http: superfluous response.WriteHeader call, from no function the stack shows outside net/http and cookiesession"
+	}
 	if srv, ok := w.st.Value(http.ServerContextKey).(*http.Server); ok && srv.ErrorLog != nil {
 		srv.ErrorLog.Print(msg)
 		return

@@ -165,7 +165,13 @@ func TestSuperfluousWriteHeaderNamesHandler(t *testing.T) {
 		_, _ = io.WriteString(w, "partial")
 		http.Error(w, "failed", http.StatusInternalServerError) // through net/http
 	})
-	srv := newTLSServer(t, f.m.Handler(mux))
+	var srv *tlsServer
+	mux.HandleFunc("/goroutine", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		go w.WriteHeader(http.StatusTeapot) // a stack of the writer's method alone
+		srv.errLog.await(t, "superfluous")
+	})
+	srv = newTLSServer(t, f.m.Handler(mux))
 	for _, target := range []string{"/twice", "/write-then-error", "/hint-after"} {
 		resp, _ := fetch(t, srv.Client(), srv.URL+target)
 		if ourCookies(t, resp.Header, "session")["session"] == nil {
@@ -181,6 +187,13 @@ func TestSuperfluousWriteHeaderNamesHandler(t *testing.T) {
 		if !strings.Contains(line, "TestSuperfluousWriteHeaderNamesHandler.func") || !strings.Contains(line, "writer_test.go:") {
 			t.Errorf("report does not name the handler: %s", line)
 		}
+	}
+	// With no caller to name, the report says so, rather than "from  (.:0)".
+	srv = newTLSServer(t, f.m.Handler(mux))
+	fetch(t, srv.Client(), srv.URL+"/goroutine")
+	srv.Close()
+	if lines := srv.errLog.lines("superfluous"); len(lines) != 1 || !strings.Contains(lines[0], "from no function the stack shows") {
+		t.Errorf("a second status from a goroutine of the writer's method: %q", lines)
 	}
 }
 
