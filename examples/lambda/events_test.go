@@ -139,22 +139,10 @@ func TestWarmUpPingAnsweredEmpty(t *testing.T) {
 		"account": "123456789012", "time": "2026-12-03T07:00:00Z", "region": "eu-west-1",
 		"resources": ["arn:aws:events:eu-west-1:123456789012:rule/warm"], "detail": {}}`
 	for _, ping := range []string{`{}`, `null`, `{"source": "serverless-plugin-warmup"}`, scheduled} {
-		for _, tc := range []struct {
-			name  string
-			serve func() error
-		}{
-			{"proxyV1", func() error {
-				_, err := answerPings(proxyV1(app))(ctx, json.RawMessage(ping))
-				return err
-			}},
-			{"proxyV2", func() error {
-				_, err := answerPings(proxyV2(app))(ctx, json.RawMessage(ping))
-				return err
-			}},
-		} {
+		for _, tc := range pingAnswerers(app) {
 			before := len(logs.String())
 			ran = false
-			if err := tc.serve(); err != nil {
+			if err := tc.serve(ctx, ping); err != nil {
 				t.Errorf("%s, %s: %v", tc.name, ping, err)
 			}
 			if got := logs.String()[before:]; !strings.Contains(got, "level=INFO") || !strings.Contains(got, "not an HTTP request") {
@@ -237,22 +225,10 @@ func TestRecordsNotTakenForPing(t *testing.T) {
 		"an EventBridge rule's": `{"version": "0", "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718", "detail-type": "Order Placed", "source": "com.example.orders",
 			"account": "123456789012", "time": "2026-12-01T00:00:00Z", "region": "eu-west-1", "resources": [], "detail": {"orderId": "42"}}`,
 	} {
-		for _, tc := range []struct {
-			name  string
-			serve func() error
-		}{
-			{"proxyV1", func() error {
-				_, err := answerPings(proxyV1(app))(ctx, json.RawMessage(event))
-				return err
-			}},
-			{"proxyV2", func() error {
-				_, err := answerPings(proxyV2(app))(ctx, json.RawMessage(event))
-				return err
-			}},
-		} {
+		for _, tc := range pingAnswerers(app) {
 			before := len(logs.String())
 			ran = false
-			err := tc.serve()
+			err := tc.serve(ctx, event)
 			if err == nil || !strings.Contains(err.Error(), "remove this trigger") {
 				t.Errorf("%s, %s: error %v, want one that names the trigger to remove", tc.name, name, err)
 			}

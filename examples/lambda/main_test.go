@@ -658,3 +658,24 @@ func restEvent(t *testing.T, method, path, body, cookie string, mv map[string][]
 	}
 	return data
 }
+
+// pingAnswerers are the handlers main may start, given app, each behind
+// answerPings as main starts it, taking an event's JSON.
+func pingAnswerers(app http.Handler) []struct {
+	name  string
+	serve func(context.Context, string) error
+} {
+	return []struct {
+		name  string
+		serve func(context.Context, string) error
+	}{
+		{"proxyV1", func(ctx context.Context, event string) error {
+			_, err := answerPings(proxyV1(app))(ctx, json.RawMessage(event))
+			return err
+		}},
+		{"proxyV2", func(ctx context.Context, event string) error {
+			_, err := answerPings(proxyV2(app))(ctx, json.RawMessage(event))
+			return err
+		}},
+	}
+}
