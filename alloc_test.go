@@ -328,3 +328,31 @@ func TestUnsavedWatchAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestReadLateCountAllocations checks that counting Metrics.ReadLate adds
+// no allocation: an access log that reads the session after the body does
+// so on every request, and once its line is logged, such a request costs
+// no more than one that reads before writing, with a valid cookie or with
+// one refused (whose line is queued before the read's count).
+func TestReadLateCountAllocations(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	valid := loginToken(t, f, "alice")
+	read := func(r *http.Request) { _ = cookiesession.FromContext(r.Context()).GetString("user") }
+	before := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { read(r); w.WriteHeader(http.StatusOK) }))
+	after := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK); read(r) }))
+	for _, cookie := range []string{valid, "!" + strings.Repeat("A", 150)} {
+		req := httptest.NewRequest("GET", "https://example.com/", nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
+		w := &discardWriter{h: http.Header{}}
+		w.serve(after, req) // logged once
+		counted := f.m.Metrics().ReadLate
+		early := testing.AllocsPerRun(100, func() { w.serve(before, req) })
+		late := testing.AllocsPerRun(100, func() { w.serve(after, req) })
+		if late > early {
+			t.Errorf("cookie %.10q: a read after the response makes %v allocations, one before it %v", cookie, late, early)
+		}
+		if n := f.m.Metrics().ReadLate - counted; n != 101 { // AllocsPerRun runs once more to warm up
+			t.Errorf("cookie %.10q: %d late reads counted, want 101", cookie, n)
+		}
+	}
+}

@@ -74,6 +74,16 @@ type Metrics struct {
 	// for each is logged once (unsaved) or once a minute; this keeps
 	// counting.
 	Lost map[string]uint64 `json:"lost"`
+	// ReadLate counts the sessions first read once the middleware had
+	// committed their response, which went out without Vary: Cookie: a
+	// shared cache in front may serve that page to every user. A read
+	// after the whole body (an access log's, harmless) counts too: the
+	// Manager cannot tell it from the others. Not counted: a read once the
+	// request's context ended, after a Hijack or in a panic's recovery,
+	// which reaches no page a cache keeps, nor a first use that changes
+	// the session, which Lost counts. The Warn is logged once per line of
+	// code that reads; this keeps counting.
+	ReadLate uint64 `json:"read_late"`
 	// Primary is the id of the key that seals now, and Keys every key the
 	// ring holds, with its scheduled promotion, both from one version of
 	// the ring however it is reloaded meanwhile. Never a secret.
@@ -152,7 +162,7 @@ type stats struct {
 	dropped                              [drops]atomic.Uint64
 	lost                                 [losses]atomic.Uint64
 	resealed, written, cleared, tooLarge atomic.Uint64
-	carried                              atomic.Uint64
+	carried, readLate                    atomic.Uint64
 
 	openedMu sync.Mutex // serializes adding a key id to opened
 	opened   atomic.Pointer[[]openCount]
@@ -239,6 +249,7 @@ func (m *Manager) Metrics() Metrics {
 		Cleared:  st.cleared.Load(),
 		TooLarge: st.tooLarge.Load(),
 		Carried:  st.carried.Load(),
+		ReadLate: st.readLate.Load(),
 	}
 	if opened := st.opened.Load(); opened != nil {
 		for _, c := range *opened {

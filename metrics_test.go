@@ -1,6 +1,7 @@
 package cookiesession_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -1001,6 +1003,10 @@ func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
 			mustSet(t, s, "n", "1")
 			s.Touch() // a second late change: the session counts once
 		}, map[string]uint64{a: 1, "lost.after_commit": 1}},
+		{"read after Write", false, nil, func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "x")
+			_ = sessionOf(t, r).GetString("user")
+		}, map[string]uint64{a: 1, "read_late": 1}},
 		{"old key, read", true, nil, read, map[string]uint64{a: 1, "resealed": 1, "written": 1}},
 		{"old key, polling read", true, nil, do(func(s *cookiesession.Session) { s.SkipRefresh() }), map[string]uint64{a: 1, "resealed": 1, "written": 1}},
 		{"old key, change", true, nil, setString(t, "n", "1"), map[string]uint64{a: 1, "written": 1}},
@@ -1112,11 +1118,144 @@ func TestClearedCountsOnlyWhatGoesOut(t *testing.T) {
 
 // flatCounters lists every counter of m by the name /debug/vars gives it.
 func flatCounters(m cookiesession.Metrics) map[string]uint64 {
-	out := map[string]uint64{"resealed": m.Resealed, "written": m.Written, "cleared": m.Cleared, "too_large": m.TooLarge, "carried": m.Carried}
+	out := map[string]uint64{"resealed": m.Resealed, "written": m.Written, "cleared": m.Cleared, "too_large": m.TooLarge, "carried": m.Carried, "read_late": m.ReadLate}
 	for prefix, counts := range map[string]map[string]uint64{"opened.": m.Opened, "refused.": m.Refused, "dropped.": m.Dropped, "lost.": m.Lost} {
 		for name, n := range counts {
 			out[prefix+name] = n
 		}
 	}
 	return out
+}
+
+// TestReadLateCounted checks Metrics.ReadLate (README, "A handler that uses
+// the session too late"): its Warn names each line of code that first
+// reads a session once the response went out without Vary: Cookie, once,
+// and looks the line up for about one in 64 such reads past the first
+// 1024, so the log cannot say whether the mistake still happens after a
+// deploy; the count rises with every one, from either of two lines, past
+// that threshold. A read before the response, once the request's context
+// ended, after a Hijack or in a panic's recovery is not logged and not
+// counted, nor a first use after the response that changes the session,
+// which counts under Lost alone, whether its line was looked up or not,
+// and whether a refused cookie's line was queued before it or not.
+func TestReadLateCounted(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	cookie := loginToken(t, f, "alice")
+	serve := func(w http.ResponseWriter, ctx context.Context, h http.HandlerFunc) {
+		req := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
+		f.m.Handler(h).ServeHTTP(w, req)
+	}
+	get := func(h http.HandlerFunc) { serve(httptest.NewRecorder(), context.Background(), h) }
+	user := func(r *http.Request) string { return cookiesession.FromContext(r.Context()).GetString("user") }
+	// Two lines of code that read late; user's is a third.
+	accessLog := func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "page")
+		cookiesession.FromContext(r.Context()).GetString("user")
+	}
+	profile := func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, cookiesession.FromContext(r.Context()).GetString("user"))
+	}
+	readLate := func(want uint64, what string) {
+		t.Helper()
+		if got := f.m.Metrics().ReadLate; got != want {
+			t.Fatalf("%s: read_late %d, want %d", what, got, want)
+		}
+	}
+
+	for range 3 {
+		get(profile)
+	}
+	readLate(3, "three reads after WriteHeader")
+	const many = 1100 // past the 1024 whose line is looked up
+	for range many {
+		get(accessLog)
+	}
+	for range 100 {
+		get(profile)
+	}
+	readLate(3+many+100, "reads after the body and after WriteHeader, past the sampling")
+	if lines := f.log.lines("session first read once its response had gone out"); len(lines) != 2 {
+		t.Errorf("%d Warn lines, want one for each of the two lines that read:\n%s", len(lines), strings.Join(lines, "\n"))
+	}
+	counted := f.m.Metrics().ReadLate
+
+	get(func(w http.ResponseWriter, r *http.Request) { user(r); io.WriteString(w, "page"); user(r) })
+	get(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "static") })
+	readLate(counted, "a read before the response, and no read")
+
+	ctx, end := context.WithCancel(context.Background())
+	serve(httptest.NewRecorder(), ctx, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "page"); end(); user(r) })
+	serve(hijackRecorder{httptest.NewRecorder()}, context.Background(), func(w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if user(r) != "alice" {
+			t.Error("the session read after the Hijack is not alice's")
+		}
+	})
+	var s *cookiesession.Session
+	func() {
+		defer func() { recover(); s.GetString("user") }()
+		get(func(w http.ResponseWriter, r *http.Request) {
+			s = cookiesession.FromContext(r.Context())
+			panic("boom")
+		})
+	}()
+	readLate(counted, "a read once the context ended, after a Hijack, in a panic's recovery")
+
+	// Past the sampling, most of these first uses are not looked up:
+	// each is still no read.
+	const changes = 100
+	for range changes {
+		get(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "page")
+			mustSet(t, cookiesession.FromContext(r.Context()), "seen", true)
+		})
+	}
+	if lost := f.m.Metrics().Lost["after_commit"]; lost != changes {
+		t.Errorf("lost.after_commit %d, want %d", lost, changes)
+	}
+	readLate(counted, "a first use after the response that changes the session")
+	get(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "page")
+		user(r)
+		mustSet(t, cookiesession.FromContext(r.Context()), "seen", true)
+	})
+	readLate(counted+1, "a read, then a change")
+
+	// A refused cookie's line is queued before the late read's: the read
+	// counts, the change does not, and the refusal is logged each time.
+	cookie = "!" + strings.Repeat("A", 150)
+	get(accessLog)
+	get(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "page")
+		mustSet(t, cookiesession.FromContext(r.Context()), "seen", true)
+	})
+	readLate(counted+2, "a read and a change with a refused cookie")
+	if refused := f.log.lines("session cookie refused"); len(refused) != 2 {
+		t.Errorf("%d lines of a refused cookie, want 2:\n%s", len(refused), strings.Join(refused, "\n"))
+	}
+	counted += 2
+
+	var fromVar cookiesession.Metrics
+	if err := json.Unmarshal([]byte(f.m.Var().String()), &fromVar); err != nil {
+		t.Fatal(err)
+	}
+	if fromVar.ReadLate != counted || !strings.Contains(f.m.Var().String(), fmt.Sprintf(`"read_late":%d`, counted)) {
+		t.Errorf("/debug/vars does not show read_late %d: %s", counted, f.m.Var())
+	}
+}
+
+// hijackRecorder is a recorder whose connection can be hijacked: one end
+// of a pipe whose other end is closed.
+type hijackRecorder struct{ *httptest.ResponseRecorder }
+
+func (w hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	conn, peer := net.Pipe()
+	peer.Close()
+	return conn, bufio.NewReadWriter(bufio.NewReader(conn), bufio.NewWriter(conn)), nil
 }

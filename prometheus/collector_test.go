@@ -31,8 +31,8 @@ func key(t *testing.T, id uint32) cookiesession.Key {
 }
 
 // server is a Manager behind its middleware, with routes that store a
-// small value, store one too large for the cookie, read, and store after
-// the response was committed.
+// small value, store one too large for the cookie, read, store after the
+// response was committed, and first read after it.
 func server(t *testing.T, ring *cookiesession.KeyRing, name string) (*cookiesession.Manager, http.Handler) {
 	t.Helper()
 	m, err := cookiesession.New(ring, cookiesession.Options{Name: name, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -52,6 +52,10 @@ func server(t *testing.T, ring *cookiesession.KeyRing, name string) (*cookiesess
 	mux.HandleFunc("/late", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		cookiesession.FromContext(r.Context()).Set("user", "ada") // lost: the response was committed
+	})
+	mux.HandleFunc("/readlate", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "page")
+		cookiesession.FromContext(r.Context()).GetString("user") // read late: the page went out without Vary: Cookie
 	})
 	return m, m.Handler(mux)
 }
@@ -114,6 +118,7 @@ func TestCollector(t *testing.T) {
 	}
 	request(t, h, "/get", unknown, "sid") // refused unknown_key, unknown_key_ids 1
 	request(t, h, "/late", "", "sid")     // lost after_commit 1
+	request(t, h, "/readlate", "", "sid") // read_late 1
 	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, err := range []error{ring.Add(newKey), ring.AddScheduled(later, promoteAt), ring.Promote(newKey.ID())} {
 		if err != nil {
@@ -155,6 +160,9 @@ app_cookiesession_lost_total{cookie="sid",reason="unsaved"} 0
 # HELP app_cookiesession_opened_total Session tokens opened, by the id of the key that sealed them.
 # TYPE app_cookiesession_opened_total counter
 app_cookiesession_opened_total{cookie="sid",key_id="0000000a"} 3
+# HELP app_cookiesession_read_late_total Sessions first read once their response had gone out without Vary: Cookie, which a shared cache may serve to every user.
+# TYPE app_cookiesession_read_late_total counter
+app_cookiesession_read_late_total{cookie="sid"} 1
 # HELP app_cookiesession_refused_total Session cookies refused, by reason.
 # TYPE app_cookiesession_refused_total counter
 app_cookiesession_refused_total{cookie="sid",reason="auth_failed"} 1
@@ -440,8 +448,8 @@ func TestReadmeDocumentsEveryMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(families) != 14 {
-		t.Errorf("%d metrics gathered, want all 14", len(families))
+	if len(families) != 15 {
+		t.Errorf("%d metrics gathered, want all 15", len(families))
 	}
 	for _, f := range families {
 		row := rowOf(f.GetName())
@@ -500,7 +508,7 @@ func mustRing(t *testing.T, k cookiesession.Key) *cookiesession.KeyRing {
 
 // TestCollectorAgreesWithVar drives one Manager through opens under two
 // keys, each kind of refusal a test can cause here, a session too large, a
-// lost change, a re-key and a dropped cookie, with a promotion scheduled at a fraction of
+// lost change, two late reads, a re-key and a dropped cookie, with a promotion scheduled at a fraction of
 // a second, and checks that the collector exports exactly what /debug/vars
 // shows for the same moment: every field, the same key ids, reasons and
 // promote_at, the same values, and no series beyond them.
@@ -515,6 +523,8 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 	request(t, h, "/get", sealFor(t, key(t, 0x0a), "sid", time.Now().Add(time.Hour)), "sid")
 	request(t, h, "/big", token, "sid") // too_large
 	request(t, h, "/late", "", "sid")   // lost after_commit
+	request(t, h, "/readlate", "", "sid")
+	request(t, h, "/readlate", "", "sid") // read_late 2
 	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 250_000_000, time.UTC)
 	for _, err := range []error{ring.Add(key(t, 0x0b)), ring.AddScheduled(key(t, 0x0c), promoteAt), ring.Promote(0x0b)} {
 		if err != nil {
@@ -535,6 +545,7 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 		Carried       uint64            `json:"carried"`
 		Dropped       map[string]uint64 `json:"dropped"`
 		Lost          map[string]uint64 `json:"lost"`
+		ReadLate      uint64            `json:"read_late"`
 		Primary       string            `json:"primary"`
 		Keys          []struct {
 			ID          string `json:"id"`
@@ -575,6 +586,7 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 	add("cleared_total", float64(vars.Cleared))
 	add("too_large_total", float64(vars.TooLarge))
 	add("carried_total", float64(vars.Carried))
+	add("read_late_total", float64(vars.ReadLate))
 	primaries := 0
 	for _, k := range vars.Keys {
 		add("key_info", 1, "fingerprint="+k.Fingerprint, "key_id="+k.ID, "primary="+strconv.FormatBool(k.Primary), "promote_at="+k.PromoteAt)
@@ -625,7 +637,7 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 	// The events above moved what they name, so the comparison is not of zeros.
 	if vars.Opened["0000000a"] != 3 || vars.Opened["0000000b"] != 1 || vars.Reload.LastSuccess.IsZero() || vars.Resealed != 1 || vars.TooLarge != 1 || vars.UnknownKeyIDs != 1 ||
 		vars.Refused["auth_failed"] != 1 || vars.Refused["bad_encoding"] != 1 || vars.Refused["unknown_key"] != 1 || vars.Refused["clock_skew"] != 1 ||
-		vars.Lost["after_commit"] != 1 {
+		vars.Lost["after_commit"] != 1 || vars.ReadLate != 2 {
 		t.Errorf("/debug/vars after the events: %s", m.Var())
 	}
 }
