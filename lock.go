@@ -61,20 +61,15 @@ func (s *Session) open() {
 // logLine is a line about the session logged while its lock was held.
 // refusal, if set, is a refused cookie's error, classified as reason, of
 // a token under key keyID (or 0): Manager.logRefusal makes its line.
-// lateRead marks warnReadLate's line, or the line that carries its count
-// (countReadLate), which unlock counts in Metrics.ReadLate once the use
-// that opened the session has turned out to be a read: a change takes it
-// back (dropReadLate).
 type logLine struct {
-	ctx      context.Context
-	level    slog.Level
-	msg      string
-	attrs    []slog.Attr
-	refusal  error
-	reason   refusal
-	keyID    uint32
-	lateRead bool
-	cookie   string // a retired cookie's name, not carried (Manager.carry); "": the Manager's
+	ctx     context.Context
+	level   slog.Level
+	msg     string
+	attrs   []slog.Attr
+	refusal error
+	reason  refusal
+	keyID   uint32
+	cookie  string // a retired cookie's name, not carried (Manager.carry); "": the Manager's
 }
 
 // log queues a line for unlock to write.
@@ -88,14 +83,14 @@ func (s *Session) log(ctx context.Context, level slog.Level, msg string, attrs .
 func (s *Session) unlock() {
 	lines := s.logs
 	s.logs = nil
+	if s.readLate {
+		// The use that opened the session late was a read: a change
+		// cleared this (dropReadLate).
+		s.readLate = false
+		s.mgr.stats.readLate.Add(1)
+	}
 	s.mu.Unlock()
 	for _, l := range lines {
-		if l.lateRead {
-			s.mgr.stats.readLate.Add(1)
-			if l.countOnly() {
-				continue
-			}
-		}
 		if l.refusal != nil {
 			s.mgr.logRefusal(&l)
 			continue

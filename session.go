@@ -70,6 +70,10 @@ type Session struct {
 	// dropsCounted: a save given the request checked this response's
 	// lines for browsers that drop them (Metrics.Dropped).
 	dropsCounted bool
+	// readLate: this use opened the session after the response went out
+	// (warnReadLate), counted in Metrics.ReadLate at unlock unless it
+	// turned out to be a change (dropReadLate).
+	readLate bool
 	// The flags above sit together: the middleware's request state, which
 	// holds the Session, stays within one 640-byte allocation class.
 

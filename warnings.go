@@ -343,50 +343,25 @@ func (m *Manager) warnOutsidePath(s *Session, r *http.Request) {
 // ended (by a goroutine the handler left running, or by a handler an
 // http.TimeoutHandler answered for): it reaches no client; nor one after a
 // Hijack (a WebSocket's loop), which answers no page a cache keeps.
-// Every read it would log counts in Metrics.ReadLate, including those of
-// a call site logged before and those the sampling does not look up: its
-// line is queued either way, and unlock counts it once the use has turned
-// out to be a read.
+// Every read it would log counts in Metrics.ReadLate, a call site logged
+// before and one the sampling does not look up included: unlock counts it
+// once the use that opened the session has turned out to be a read.
 func (m *Manager) warnReadLate(s *Session) {
 	if st, ok := s.req.Context().(*requestState); !ok || !st.writer.committed || st.writer.hijacked || st.Err() != nil {
 		return
 	}
+	s.readLate = true
 	caller, level, ok := m.lateReads.level(slog.LevelWarn, m.opts.Now)
 	if !ok {
-		s.countReadLate()
 		return
 	}
-	s.logs = append(s.logs, logLine{ctx: s.req.Context(), level: level, msg: readLateMsg, lateRead: true, attrs: []slog.Attr{
+	s.log(s.req.Context(), level, readLateMsg,
 		slog.String("path", urlPath(s.req)), slog.String("caller", caller.String()),
-		slog.String("fix", "read the session before the handler writes the status or the body; a read after the whole body (an access log's) shows nothing to the client and is harmless: moved before the handler, it would open the cookie on every request and add Vary: Cookie to every page"),
-	}})
+		slog.String("fix", "read the session before the handler writes the status or the body; a read after the whole body (an access log's) shows nothing to the client and is harmless: moved before the handler, it would open the cookie on every request and add Vary: Cookie to every page"))
 }
 
-// readLateMsg is warnReadLate's line.
+// readLateMsg is warnReadLate's line, which dropReadLate finds by it.
 const readLateMsg = "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once per call site; past 64 of them, at warn level once a minute, the others at debug)"
-
-// readLateCounted is the queue of a session whose late read is counted
-// and not logged, shared by every such session: an access log that reads
-// after the body does so on every request, and the counter allocates
-// nothing. Nothing writes to it: an append past its capacity copies it,
-// and dropReadLate and unlock replace the queue.
-var readLateCounted = [1]logLine{{lateRead: true}}
-
-// countReadLate queues a late read that is counted and not logged, without
-// allocating: marked on a line already queued (a refused cookie's), which
-// is logged as it was, or as readLateCounted. It runs once per session, at
-// its opening, so s.logs is never readLateCounted here. s's lock is held.
-func (s *Session) countReadLate() {
-	if n := len(s.logs); n > 0 {
-		s.logs[n-1].lateRead = true
-		return
-	}
-	s.logs = readLateCounted[:]
-}
-
-// countOnly reports whether l is readLateCounted's line, which unlock
-// counts and does not log.
-func (l *logLine) countOnly() bool { return l.msg == "" && l.refusal == nil }
 
 // dropReadLate takes back what warnReadLate queued under s's lock when
 // this first use after the commit is a change: Session.logLate says so,
@@ -394,17 +369,10 @@ func (l *logLine) countOnly() bool { return l.msg == "" && l.refusal == nil }
 // session, and it is no read for Metrics.ReadLate. The call's line is kept
 // for a read there. s's lock is held.
 func (s *Session) dropReadLate() {
-	i := slices.IndexFunc(s.logs, func(l logLine) bool { return l.lateRead })
-	if i < 0 {
-		return
-	}
-	l := s.logs[i]
-	if l.msg != readLateMsg && !l.countOnly() {
-		s.logs[i].lateRead = false // another line that carried the count
-		return
-	}
-	s.logs = slices.Concat(s.logs[:i], s.logs[i+1:]) // a new queue: it may be readLateCounted
-	if l.msg == readLateMsg {
+	s.readLate = false
+	n := len(s.logs)
+	s.logs = slices.DeleteFunc(s.logs, func(l logLine) bool { return l.msg == readLateMsg })
+	if len(s.logs) < n {
 		s.mgr.lateReads.forget(callerOutside().key()) // the change's call, which read
 	}
 }
