@@ -78,11 +78,13 @@ type Metrics struct {
 	// committed their response, which went out without Vary: Cookie: a
 	// shared cache in front may serve that page to every user. A read
 	// after the whole body (an access log's, harmless) counts too: the
-	// Manager cannot tell it from the others. Not counted: a read once the
-	// request's context ended, after a Hijack or in a panic's recovery,
-	// which reaches no page a cache keeps, nor a first use that changes
-	// the session, which Lost counts. The Warn is logged once per line of
-	// code that reads; this keeps counting.
+	// Manager cannot tell it from the others, nor a recoverer's read after
+	// a panic that came once the response had gone out. Not counted: a
+	// read once the request's context ended, after a Hijack or in the
+	// recovery from a panic before the response was committed, which
+	// reaches no page a cache keeps, nor a first use that changes the
+	// session, which Lost counts. The Warn is logged once per line of code
+	// that reads; this keeps counting.
 	ReadLate uint64 `json:"read_late"`
 	// Primary is the id of the key that seals now, and Keys every key the
 	// ring holds, with its scheduled promotion, both from one version of

@@ -1250,6 +1250,41 @@ func TestReadLateCounted(t *testing.T) {
 	}
 }
 
+// TestReadLateInRecoveryAfterBody: a recoverer outside the middleware
+// that reads the session after a panic is not counted in ReadLate, nor
+// logged, when the panic came before the response was committed; after
+// the body, its read is one after the response, as an access log's is:
+// logged and counted, as the Metrics doc says.
+func TestReadLateInRecoveryAfterBody(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	cookie := loginToken(t, f, "alice")
+	for _, wrote := range []bool{false, true} {
+		var s *cookiesession.Session
+		func() {
+			defer func() { recover(); s.GetString("user") }()
+			req := httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
+			f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				s = cookiesession.FromContext(r.Context())
+				if wrote {
+					io.WriteString(w, "page")
+				}
+				panic("boom")
+			})).ServeHTTP(httptest.NewRecorder(), req)
+		}()
+		want := 0
+		if wrote {
+			want = 1
+		}
+		if got := f.m.Metrics().ReadLate; got != uint64(want) {
+			t.Errorf("a read in the recovery from a panic (after the body: %v): read_late %d, want %d", wrote, got, want)
+		}
+		if lines := f.log.lines("session first read once its response had gone out"); len(lines) != want {
+			t.Errorf("a read in the recovery from a panic (after the body: %v): %d Warn lines, want %d:\n%s", wrote, len(lines), want, strings.Join(lines, "\n"))
+		}
+	}
+}
+
 // hijackRecorder is a recorder whose connection can be hijacked: one end
 // of a pipe whose other end is closed.
 type hijackRecorder struct{ *httptest.ResponseRecorder }
