@@ -2266,6 +2266,20 @@ func TestUnsavedTooLargeCountedOnce(t *testing.T) {
 		if m := f.m.Metrics(); m.TooLarge != 3 || m.Lost["unsaved"] != 2 {
 			t.Errorf("a session grown too large again after a Save that fit, unsaved: too_large %d, lost %v; want 3 and unsaved 2", m.TooLarge, m.Lost)
 		}
+		// A retry that still does not fit is the same refusal; one after
+		// a Save that fit is another, counted again (Metrics.TooLarge).
+		serve(func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session) {
+			refused(w, r, s)
+			refused(w, r, s)
+			mustSet(t, s, "notes", "short")
+			if err := f.m.Save(w, r, s); err != nil {
+				t.Fatal(err)
+			}
+			refused(w, r, s)
+		})
+		if m := f.m.Metrics(); m.TooLarge != 5 || m.Lost["unsaved"] != 2 {
+			t.Errorf("a session refused, retried, saved, refused again: too_large %d, lost %v; want 5 and unsaved 2", m.TooLarge, m.Lost)
+		}
 	})
 }
 

@@ -42,7 +42,9 @@ type Metrics struct {
 	// commit, once, and not when a later change or a panic replaced what
 	// a Save cleared; a session from Load (which has no commit to wait
 	// for) at each save that clears. TooLarge counts the sessions that
-	// did not fit, once each.
+	// did not fit, once each: a retry that still does not fit is the same
+	// one, while a session that outgrows its cookies again after a save
+	// that fit counts again.
 	Written  uint64 `json:"written"`
 	Cleared  uint64 `json:"cleared"`
 	TooLarge uint64 `json:"too_large"`

@@ -326,7 +326,8 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		}
 		if err != nil {
 			// A Save that failed and the commit after it count one
-			// session, whatever the handler changed in between.
+			// session, whatever the handler changed in between, unless
+			// a save that fit came between them.
 			if errors.Is(err, ErrTooLarge) && !s.tooLarge {
 				s.tooLarge = true
 				m.stats.tooLarge.Add(1)
