@@ -136,20 +136,25 @@ func (sm *siteMemo) of(pc uintptr) callSite {
 // mistake may be made on every request of a route (an access log that
 // reads the session after the body, FromContext under stacked Managers),
 // and finding the call costs about a microsecond: the first
-// allCallsLooked occurrences are looked up, and then one in 64 (one in
-// 1<<sampledBits), so that a call site first reached later is still logged,
-// later, and a route that repeats a known one pays a few nanoseconds. The
-// occurrences looked up are picked by a hash of their count, not every
+// allCallsLooked occurrences are looked up, and then any that comes
+// walkGap or more after the last one looked up (a walk costs at most 1%
+// of a core, however often the mistake is made), and one in 64 (one in
+// 1<<sampledBits) of the others, so that a call site first reached later
+// is logged at once unless occurrences crowd, and then after some 64 of
+// its own, and a route that repeats a known one pays a clock read. The
+// occurrences sampled are picked by a hash of their count, not every
 // 64th: a request that makes two such mistakes would give one of them
 // only odd counts. The zero value is ready to use.
 type callSites struct {
 	causes[sourceLine]
-	calls atomic.Uint64
+	calls    atomic.Uint64
+	lastWalk atomic.Int64 // Unix nanoseconds, by the Manager's clock
 }
 
 const (
 	allCallsLooked = 1024
 	sampledBits    = 6
+	walkGap        = 100 * time.Microsecond
 )
 
 // level reports whether to log this occurrence, at which level (as causes
@@ -157,12 +162,19 @@ const (
 func (cs *callSites) level(level slog.Level, now func() time.Time) (callSite, slog.Level, bool) {
 	// Fibonacci hashing: the top bits of n times 2⁶⁴/φ spread any
 	// arithmetic progression of counts evenly.
-	if n := cs.calls.Add(1); n > allCallsLooked && (n*0x9e3779b97f4a7c15)>>(64-sampledBits) != 0 {
+	if n := cs.calls.Add(1); n > allCallsLooked && (n*0x9e3779b97f4a7c15)>>(64-sampledBits) != 0 && !cs.walkDue(now()) {
 		return callSite{}, 0, false
 	}
 	c := callerOutside()
 	level, ok := cs.causes.level(c.key(), level, now)
 	return c, level, ok
+}
+
+// walkDue reports whether walkGap has passed since the last walk, and if
+// so takes this one as the last.
+func (cs *callSites) walkDue(now time.Time) bool {
+	last, at := cs.lastWalk.Load(), now.UnixNano()
+	return at-last >= int64(walkGap) && cs.lastWalk.CompareAndSwap(last, at)
 }
 
 // modulePath is the package's import path: its adapters' paths are one

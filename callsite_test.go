@@ -257,3 +257,36 @@ func TestCallerPastNestedTemplates(t *testing.T) {
 	})).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	checkCallSites(t, f.log.lines("session first read once its response had gone out"), at)
 }
+
+// TestCallSitesLookedUpWhenSpaced: past the first 1024 late reads, one
+// that comes 100 µs or more after the last one looked up is looked up too,
+// so a rare route's first late read is logged at once, not after some 64
+// of its own, while mistakes that crowd (a saturated access log) are
+// sampled. The fixture's clock moves only when told.
+func TestCallSitesLookedUpWhenSpaced(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var at [2]int
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "page")
+		s := cookiesession.FromContext(r.Context())
+		if r.URL.Path == "/rare" {
+			_, at[1] = s.GetString("user"), callerLine()
+			return
+		}
+		_, at[0] = s.GetString("user"), callerLine() // an access log's
+	}))
+	get := func(path string) { h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil)) }
+	for range 2000 {
+		get("/")
+	}
+	// Crowded: the rare route's read at the same instant is sampled, and
+	// this count (2001 after the hash) is not among the hash's picks.
+	get("/rare")
+	const msg = "session first read once its response had gone out"
+	if lines := f.log.lines(msg); len(lines) != 1 {
+		t.Fatalf("the rare read among crowded ones was looked up: %d lines; the test's count no longer misses the hash", len(lines))
+	}
+	f.clock.Advance(100 * time.Microsecond)
+	get("/rare")
+	checkCallSites(t, f.log.lines(msg), at[:]...)
+}
