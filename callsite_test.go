@@ -2,12 +2,10 @@ package cookiesession_test
 
 import (
 	"context"
-	"fmt"
 	"html/template"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -186,20 +184,6 @@ func TestHandlerMistakesLoggedPerCallSite(t *testing.T) {
 		})
 		checkCallSites(t, f.log.lines("Session.GetInt found under the key"), at)
 	})
-}
-
-// checkCallSites checks that log holds one Warn for each line of
-// callsite_test.go in want, in order, naming it as the caller.
-func checkCallSites(t *testing.T, log []string, want ...int) {
-	t.Helper()
-	if len(log) != len(want) {
-		t.Fatalf("%d lines, want one for each of the call sites at lines %v:\n%s", len(log), want, strings.Join(log, "\n"))
-	}
-	for i, line := range want {
-		if at := fmt.Sprintf("callsite_test.go:%d)", line); !strings.Contains(log[i], "level=WARN") || !strings.Contains(log[i], at) {
-			t.Errorf("line %d: %s\nwant a Warn naming the call at %s", i, log[i], at)
-		}
-	}
 }
 
 // TestCallSitesSampled: finding a call costs about a microsecond, and an

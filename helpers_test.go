@@ -15,6 +15,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -953,4 +954,18 @@ func (c *askedContext) Value(key any) any {
 func callerLine() int {
 	_, _, line, _ := runtime.Caller(1)
 	return line
+}
+
+// checkCallSites checks that log holds one Warn for each line of
+// callsite_test.go in want, in order, naming it as the caller.
+func checkCallSites(t *testing.T, log []string, want ...int) {
+	t.Helper()
+	if len(log) != len(want) {
+		t.Fatalf("%d lines, want one for each of the call sites at lines %v:\n%s", len(log), want, strings.Join(log, "\n"))
+	}
+	for i, line := range want {
+		if at := fmt.Sprintf("callsite_test.go:%d)", line); !strings.Contains(log[i], "level=WARN") || !strings.Contains(log[i], at) {
+			t.Errorf("line %d: %s\nwant a Warn naming the call at %s", i, log[i], at)
+		}
+	}
 }
