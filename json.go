@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -21,12 +22,15 @@ import (
 // that is not UTF-8, which encoding/json would write as U+FFFD (a string),
 // or which GetJSON would read as U+FFFD (the output of a json.Marshaler or
 // a json.RawMessage): store raw bytes as a []byte, which JSON keeps exactly
-// in base64. Such a refusal is logged at Warn, once per key and type, as
-// Set's is.
+// in base64. So is a struct whose fields are all unexported, which
+// encoding/json writes as {}, losing them (gob, which gorilla/sessions
+// uses, refuses such a type too): export its fields, or give it
+// MarshalJSON and UnmarshalJSON. Such a refusal is logged at Warn, once
+// per key and type, as Set's is.
 func (s *Session) SetJSON(key string, v any) error {
 	b, err := json.Marshal(v)
 	if err == nil {
-		err = checkJSONText(v, b)
+		err = checkJSON(v, b)
 	}
 	if err != nil {
 		err = fmt.Errorf("cookiesession: SetJSON %q: %w", key, err)
@@ -36,35 +40,49 @@ func (s *Session) SetJSON(key string, v any) error {
 			return err // the zero Session: no Manager to log through
 		}
 		s.logRefusedValue(&s.mgr.refusedJSON, key, v, err, "cookiesession: Session.SetJSON could not encode a value, which the session does not hold (logged once per key and type; past 64 of them, at warn level once a minute, the others at debug; SetJSON returns the error)",
-			slog.String("fix", "check SetJSON's error; store only what encoding/json encodes (no NaN or infinite float, func or channel), and text as valid UTF-8 (raw bytes as a []byte)"))
+			slog.String("fix", "check SetJSON's error; store only what encoding/json encodes (no NaN or infinite float, func or channel), and keeps: text as valid UTF-8 (raw bytes as a []byte), and structs with exported fields"))
 		return err
 	}
 	return s.Set(key, json.RawMessage(b))
 }
 
-// checkJSONText refuses b, json.Marshal's encoding of v, if it does not
-// carry v's text as GetJSON will read it: bytes that are not UTF-8, which a
-// json.Marshaler or a json.RawMessage passed through, or a U+FFFD that
+// checkJSON refuses b, json.Marshal's encoding of v, if it does not carry
+// v as GetJSON will read it: bytes that are not UTF-8, which a
+// json.Marshaler or a json.RawMessage passed through; a U+FFFD that
 // encoding/json wrote in place of such a byte in one of v's strings, as a
-// \ufffd escape or, under GOEXPERIMENT=jsonv2, as itself. Only an output
-// holding either, rare, costs a walk of v to tell a replacement from a
-// U+FFFD of v's own or a json.Marshaler's. The path to a string is cut as
-// log lines cut text: a map's keys may come from a request, of any length.
-func checkJSONText(v any, b []byte) error {
+// \ufffd escape or, under GOEXPERIMENT=jsonv2, as itself; or a {} that
+// encoding/json wrote for a struct whose fields are all unexported, which
+// it leaves out (gob, which gorilla/sessions uses, refuses such a type).
+// Only an output holding a U+FFFD or a {}, rare, costs a walk of v to
+// tell a replacement from a U+FFFD of v's own or a json.Marshaler's, and
+// such a struct from an empty map. The path is cut as log lines cut text:
+// a map's keys may come from a request, of any length.
+func checkJSON(v any, b []byte) error {
 	if !utf8.Valid(b) {
 		off := invalidUTF8At(string(b))
 		return fmt.Errorf("the JSON holds the byte 0x%02x, at offset %d, which is not UTF-8: it came from a json.Marshaler or a json.RawMessage, and GetJSON would read it as U+FFFD; "+
 			"make that value write valid UTF-8, and store raw bytes as a []byte, which JSON keeps exactly in base64", b[off], off)
 	}
-	if !bytes.Contains(b, []byte(`\ufffd`)) && !bytes.Contains(b, []byte("\ufffd")) {
+	w := lossWalk{
+		texts:   bytes.Contains(b, []byte(`\ufffd`)) || bytes.Contains(b, []byte("\ufffd")),
+		structs: bytes.Contains(b, []byte("{}")),
+		seen:    map[visit]bool{},
+	}
+	if !w.texts && !w.structs {
 		return nil
 	}
-	if path, str, ok := invalidString(reflect.ValueOf(v), "", map[visit]bool{}); ok {
-		off := invalidUTF8At(str)
+	loss, ok := w.value(reflect.ValueOf(v), "")
+	switch {
+	case !ok:
+		return nil // the U+FFFD is v's own or a json.Marshaler's; the {} an empty map's or struct's
+	case loss.hidden != nil:
+		return fmt.Errorf("the %v at %s has only unexported fields, which encoding/json leaves out: it would store {} and lose them; "+
+			"export the fields that hold data, or give %[1]v MarshalJSON and UnmarshalJSON methods; a field that holds nothing to keep (a sync.Mutex) can be tagged `json:\"-\"`", loss.hidden, logText(cmp.Or(loss.path, ".")))
+	default:
+		off := invalidUTF8At(loss.text)
 		return fmt.Errorf("the string at %s is not UTF-8 (the byte 0x%02x at offset %d), and encoding/json would store U+FFFD in its place: "+
-			"store raw bytes as a []byte, which JSON keeps exactly in base64, or convert the text to valid UTF-8", logText(cmp.Or(path, ".")), str[off], off)
+			"store raw bytes as a []byte, which JSON keeps exactly in base64, or convert the text to valid UTF-8", logText(cmp.Or(loss.path, ".")), loss.text[off], off)
 	}
-	return nil // the U+FFFD is v's own, or a json.Marshaler's
 }
 
 // invalidUTF8At returns the offset of s's first byte that is not UTF-8.
@@ -81,68 +99,88 @@ func invalidUTF8At(s string) int {
 
 var jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
 
-// invalidString returns the jq path, under path, of the first string in v
-// that encoding/json writes and that is not UTF-8, and that string. It
-// follows encoding/json's rules where they decide which strings are
+// lossWalk walks a value as encoding/json writes it, for what checkJSON
+// looks for. It follows encoding/json's rules where they decide what is
 // written (a json.Marshaler writes its own, a []byte is base64, an
-// unexported field or one tagged "-" is left out, an encoding.TextMarshaler
-// is written as its text, map keys too), but not the rules for embedded
-// fields of one name, whose conflicts drop fields: a string such a field
-// holds is checked as well. Such a field may hold a cycle, which
-// json.Marshal never met: seen holds the pointers, maps and slices
-// visited, each walked once.
-func invalidString(v reflect.Value, path string, seen map[visit]bool) (at, str string, ok bool) {
+// unexported field or one tagged "-" is left out, an
+// encoding.TextMarshaler is written as its text, map keys too), but not
+// the rules for embedded fields of one name, whose conflicts drop fields:
+// such a field is walked as well. It may hold a cycle, which json.Marshal
+// never met: seen holds the pointers, maps and slices visited, each walked
+// once.
+type lossWalk struct {
+	texts   bool // look for a string that is not UTF-8
+	structs bool // look for a struct written as {} that holds unexported fields
+	seen    map[visit]bool
+}
+
+// jsonLoss is what lossWalk found, at path (jq's syntax): text, a string
+// that is not UTF-8, or hidden, a struct type whose fields are all left out.
+type jsonLoss struct {
+	path   string
+	text   string
+	hidden reflect.Type
+}
+
+// visit is a pointer, map or slice lossWalk has walked: a slice by its
+// type, first element and length, as encoding/json tells them.
+type visit struct {
+	typ reflect.Type
+	ptr uintptr
+	n   int
+}
+
+func (w *lossWalk) value(v reflect.Value, path string) (jsonLoss, bool) {
 	for v.Kind() == reflect.Interface && !v.IsNil() {
 		v = v.Elem() // encoding/json writes what it holds
 	}
 	if !v.IsValid() || (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
-		return "", "", false
+		return jsonLoss{}, false
 	}
 	if k := v.Kind(); k == reflect.Pointer || k == reflect.Map || k == reflect.Slice {
 		at := visit{v.Type(), v.Pointer(), 0}
 		if k == reflect.Slice {
 			at.n = v.Len()
 		}
-		if seen[at] {
-			return "", "", false // walked already, with nothing found
+		if w.seen[at] {
+			return jsonLoss{}, false // walked already, with nothing found
 		}
-		seen[at] = true
+		w.seen[at] = true
 	}
 	t := v.Type()
 	if t.Implements(jsonMarshalerType) || v.CanAddr() && reflect.PointerTo(t).Implements(jsonMarshalerType) {
-		return "", "", false // its output was checked as it is
+		return jsonLoss{}, false // its output was checked as it is
 	}
 	if text, ok := marshalText(v); ok {
-		return path, text, !utf8.ValidString(text)
+		return w.text(text, path)
 	}
 	switch v.Kind() {
 	case reflect.String:
-		return path, v.String(), !utf8.ValidString(v.String())
+		return w.text(v.String(), path)
 	case reflect.Pointer:
-		return invalidString(v.Elem(), path, seen)
+		return w.value(v.Elem(), path)
 	case reflect.Struct:
-		return invalidField(v, path, seen)
+		if w.structs && hiddenFields(t, 0) {
+			return jsonLoss{path: path, hidden: t}, true
+		}
+		return w.fields(v, path)
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
-			return "", "", false // base64, unless its elements marshal themselves, which is rare
+			return jsonLoss{}, false // base64, unless its elements marshal themselves, which is rare
 		}
 		for i := range v.Len() {
-			if at, str, ok := invalidString(v.Index(i), path+"["+strconv.Itoa(i)+"]", seen); ok {
-				return at, str, ok
+			if loss, ok := w.value(v.Index(i), cmp.Or(path, ".")+"["+strconv.Itoa(i)+"]"); ok {
+				return loss, ok
 			}
 		}
 	case reflect.Map:
-		return invalidEntry(v, path, seen)
+		return w.entries(v, path)
 	}
-	return "", "", false
+	return jsonLoss{}, false
 }
 
-// visit is a pointer, map or slice invalidString has walked: a slice by
-// its type, first element and length, as encoding/json tells them.
-type visit struct {
-	typ reflect.Type
-	ptr uintptr
-	n   int
+func (w *lossWalk) text(s, path string) (jsonLoss, bool) {
+	return jsonLoss{path: path, text: s}, w.texts && !utf8.ValidString(s)
 }
 
 // marshalText returns the text of v's encoding.TextMarshaler, if it has
@@ -162,7 +200,7 @@ func marshalText(v reflect.Value) (string, bool) {
 	return string(text), err == nil
 }
 
-func invalidField(v reflect.Value, path string, seen map[visit]bool) (at, str string, ok bool) {
+func (w *lossWalk) fields(v reflect.Value, path string) (jsonLoss, bool) {
 	for i := range v.NumField() {
 		f := v.Type().Field(i)
 		ft := f.Type
@@ -187,14 +225,14 @@ func invalidField(v reflect.Value, path string, seen map[visit]bool) (at, str st
 		if name != "" || !f.Anonymous || ft.Kind() != reflect.Struct {
 			at = jqMember(path, cmp.Or(name, f.Name)) // an embedded struct without a name lends its fields
 		}
-		if at, str, ok := invalidString(fv, at, seen); ok {
-			return at, str, ok
+		if loss, ok := w.value(fv, at); ok {
+			return loss, ok
 		}
 	}
-	return "", "", false
+	return jsonLoss{}, false
 }
 
-func invalidEntry(v reflect.Value, path string, seen map[visit]bool) (at, str string, ok bool) {
+func (w *lossWalk) entries(v reflect.Value, path string) (jsonLoss, bool) {
 	keys := v.MapKeys()
 	if v.Type().Key().Kind() == reflect.String {
 		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
@@ -206,14 +244,52 @@ func invalidEntry(v reflect.Value, path string, seen map[visit]bool) (at, str st
 		} else if text, ok := marshalText(k); ok {
 			name = text
 		}
-		if !utf8.ValidString(name) {
-			return cmp.Or(path, ".") + " (a key)", name, true
+		if loss, ok := w.text(name, cmp.Or(path, ".")+" (a key)"); ok {
+			return loss, ok
 		}
-		if at, str, ok := invalidString(v.MapIndex(k), jqMember(path, name), seen); ok {
-			return at, str, ok
+		if loss, ok := w.value(v.MapIndex(k), jqMember(path, name)); ok {
+			return loss, ok
 		}
 	}
-	return "", "", false
+	return jsonLoss{}, false
+}
+
+// hiddenFields reports whether encoding/json writes a struct of type t,
+// not a json.Marshaler, as {} whatever it holds, and it can hold something:
+// none of its fields is written (exported and not tagged "-", or promoted
+// from an embedded struct), and one is unexported and takes space (not a
+// blank _ nor a struct{}). Embedded structs are followed a few levels deep,
+// past which a field counts as written.
+func hiddenFields(t reflect.Type, depth int) bool {
+	written, hidden := jsonFields(t, depth)
+	return !written && hidden
+}
+
+func jsonFields(t reflect.Type, depth int) (written, hidden bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Name == "_" || f.Tag.Get("json") == "-" {
+			continue
+		}
+		ft := f.Type
+		if ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case f.Anonymous && name == "" && ft.Kind() == reflect.Struct:
+			if depth >= 8 {
+				return true, hidden
+			}
+			w, h := jsonFields(ft, depth+1) // its fields are promoted
+			written, hidden = written || w, hidden || h
+		case f.IsExported():
+			written = true
+		case f.Type.Size() > 0:
+			hidden = true
+		}
+	}
+	return written, hidden
 }
 
 // GetJSON decodes the JSON value stored under key into v. It reports false
@@ -226,7 +302,9 @@ func invalidEntry(v reflect.Value, path string, seen map[visit]bool) (at, str st
 // (int64, uint64, json.Number), which hold them exactly. JSON holding
 // bytes that are not UTF-8 (a json.RawMessage given to Set, which keeps
 // its bytes) is an error too, since encoding/json would read U+FFFD in
-// their place; Get returns the bytes.
+// their place; Get returns the bytes. So is a v that is or holds a struct
+// whose fields are all unexported, which encoding/json cannot fill: v is
+// left as it was.
 func (s *Session) GetJSON(key string, v any) (bool, error) {
 	raw, ok := s.Get(key)
 	if !ok {
@@ -236,10 +314,86 @@ func (s *Session) GetJSON(key string, v any) (bool, error) {
 	if !isJSON {
 		return true, fmt.Errorf("cookiesession: value %q is %T, not JSON", key, raw)
 	}
+	if at := hiddenIn(reflect.TypeOf(v)); at.hidden != nil {
+		return true, fmt.Errorf("cookiesession: GetJSON %q: the %v at %s has only unexported fields, which encoding/json cannot fill, so it would stay zero: "+
+			"export the fields that hold data, or give %[2]v MarshalJSON and UnmarshalJSON methods", key, at.hidden, cmp.Or(at.path, "."))
+	}
 	if err := unmarshalExact(b, v); err != nil {
 		return true, fmt.Errorf("cookiesession: GetJSON %q: %w", key, err)
 	}
 	return true, nil
+}
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// hiddenTargets holds hiddenTarget's answer, a jsonLoss, for each type
+// GetJSON has decoded into: its walk of the type costs more than the
+// decoding. A program decodes into a bounded set of types.
+var hiddenTargets sync.Map
+
+// hiddenIn returns what hiddenTarget finds in t, or a zero jsonLoss.
+func hiddenIn(t reflect.Type) jsonLoss {
+	if t == nil {
+		return jsonLoss{} // json.Unmarshal says why it cannot decode into nil
+	}
+	if at, ok := hiddenTargets.Load(t); ok {
+		return at.(jsonLoss)
+	}
+	var at jsonLoss
+	at.path, at.hidden, _ = hiddenTarget(t, "", map[reflect.Type]bool{})
+	hiddenTargets.Store(t, at)
+	return at
+}
+
+// hiddenTarget returns the path (jq's syntax) and the type of a struct
+// that encoding/json would decode into, within t, but cannot fill: one
+// whose fields are all unexported (hiddenFields). It follows pointers,
+// the elements of slices, arrays and maps, and the fields encoding/json
+// fills, but not an interface, nor a json.Unmarshaler or an
+// encoding.TextUnmarshaler, which read their own.
+func hiddenTarget(t reflect.Type, path string, seen map[reflect.Type]bool) (string, reflect.Type, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if seen[t] || reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return "", nil, false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Struct:
+		if hiddenFields(t, 0) {
+			return path, t, true
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			name, _, _ := strings.Cut(tag, ",")
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			embedded := f.Anonymous && name == "" && ft.Kind() == reflect.Struct
+			if tag == "-" || !f.IsExported() && !embedded {
+				continue
+			}
+			at := path
+			if !embedded {
+				at = jqMember(path, cmp.Or(name, f.Name))
+			}
+			if at, t, ok := hiddenTarget(f.Type, at, seen); ok {
+				return at, t, ok
+			}
+		}
+	case reflect.Slice, reflect.Array, reflect.Map:
+		if t.Kind() != reflect.Map && t.Elem().Kind() == reflect.Uint8 {
+			return "", nil, false // base64
+		}
+		return hiddenTarget(t.Elem(), cmp.Or(path, ".")+"[]", seen)
+	}
+	return "", nil, false
 }
 
 // unmarshalExact is json.Unmarshal, except that it refuses a number that

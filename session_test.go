@@ -1315,3 +1315,111 @@ func TestSetJSONLoopEncodingJSONSkips(t *testing.T) {
 		}
 	}
 }
+
+// cart keeps its items in an unexported field, which encoding/json leaves
+// out.
+type cart struct{ items []string }
+
+// TestJSONRefusesHiddenFields: a struct whose fields are all unexported
+// (a Go newcomer's first type, or one with a sync.Mutex in it) was stored
+// by SetJSON as {}, and GetJSON into it read nothing, both with nothing
+// said: the cart was empty on the next request. gob, which gorilla/sessions
+// uses, refuses such a type; SetJSON and GetJSON now do, naming its type
+// and path with the fix, and a struct that holds nothing is still stored.
+func TestJSONRefusesHiddenFields(t *testing.T) {
+	type id int
+	type order struct {
+		ID   int  `json:"id"`
+		Cart cart `json:"cart"`
+	}
+	type locked struct {
+		Mu   sync.Mutex
+		Name string `json:"name"`
+	}
+	type marked struct {
+		_    [0]func()
+		_    int
+		mark struct{}
+	}
+	refused := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"the value itself", cart{items: []string{"book"}}, "the cookiesession_test.cart at . has only unexported fields"},
+		{"a pointer", &cart{}, "the cookiesession_test.cart at . has only unexported fields"},
+		{"a field", order{ID: 1}, "the cookiesession_test.cart at .cart has only unexported fields"},
+		{"a slice element", []any{"x", cart{}}, "the cookiesession_test.cart at .[1] has only unexported fields"},
+		{"a map value", map[string]any{"c": cart{}}, "the cookiesession_test.cart at .c has only unexported fields"},
+		{"an embedded int", struct{ id }{7}, "the struct { cookiesession_test.id } at . has only unexported fields"},
+		{"an exported sync.Mutex", &locked{Name: "a"}, "the sync.Mutex at .Mu has only unexported fields"},
+	}
+	f := newFixture(t, cookiesession.Options{})
+	for _, tt := range refused {
+		s := newSession(t, f)
+		err := s.SetJSON("c", tt.v)
+		if err == nil || !strings.HasPrefix(err.Error(), `cookiesession: SetJSON "c": `+tt.want) || !strings.Contains(err.Error(), "export the fields that hold data") {
+			t.Errorf("%s: SetJSON = %v, want %q and the fix", tt.name, err, tt.want)
+		}
+		if s.Has("c") {
+			t.Errorf("%s: the refused value was stored", tt.name)
+		}
+	}
+	if lines := f.log.lines("SetJSON could not"); len(lines) != len(refused) || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "structs with exported fields") {
+		t.Errorf("log lines about the refused SetJSON: %q, want %d Warns with the fix", lines, len(refused))
+	}
+
+	kept := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"an empty struct", struct{}{}, `{}`},
+		{"an empty map", map[string]int{}, `{}`},
+		{"{} as text", "{}", `"{}"`},
+		{"blank fields and fields that take no space", marked{mark: struct{}{}}, `{}`},
+		{"a struct with an exported field too", profile{Name: "a"}, `{"name":"a","roles":null,"age":0}`},
+		{"the Mutex left out", struct {
+			Mu   sync.Mutex `json:"-"`
+			Name string     `json:"name"`
+		}{Name: "a"}, `{"name":"a"}`},
+		{"a nil pointer", (*cart)(nil), `null`},
+		{"a time.Time", time.Unix(0, 0).UTC(), `"1970-01-01T00:00:00Z"`},
+	}
+	for _, tt := range kept {
+		s := newSession(t, f)
+		if err := s.SetJSON("c", tt.v); err != nil {
+			t.Errorf("%s: SetJSON = %v, want it stored", tt.name, err)
+		} else if got, _ := cookiesession.GetAs[json.RawMessage](s, "c"); string(got) != tt.want {
+			t.Errorf("%s: stored %s, want %s", tt.name, got, tt.want)
+		}
+	}
+
+	s := newSession(t, f)
+	mustSet(t, s, "c", json.RawMessage(`{"items":["book"]}`))
+	intoHidden := []struct {
+		name string
+		into any
+		want string
+	}{
+		{"the value itself", &cart{}, "the cookiesession_test.cart at . has only unexported fields"},
+		{"a field", &order{}, "the cookiesession_test.cart at .cart has only unexported fields"},
+		{"a slice's elements", &[]cart{}, "the cookiesession_test.cart at .[] has only unexported fields"},
+		{"a map's values", &map[string]*cart{}, "the cookiesession_test.cart at .[] has only unexported fields"},
+		{"an exported sync.Mutex", &locked{}, "the sync.Mutex at .Mu has only unexported fields"},
+	}
+	for _, tt := range intoHidden {
+		ok, err := s.GetJSON("c", tt.into)
+		if !ok || err == nil || !strings.HasPrefix(err.Error(), `cookiesession: GetJSON "c": `+tt.want) || !strings.Contains(err.Error(), "encoding/json cannot fill") {
+			t.Errorf("GetJSON into %s = %v, %v; want %q", tt.name, ok, err, tt.want)
+		}
+	}
+	for _, into := range []any{&map[string][]string{}, new(any), &struct {
+		Items []string `json:"items"`
+		n     int
+	}{}, new(json.RawMessage)} {
+		if ok, err := s.GetJSON("c", into); !ok || err != nil {
+			t.Errorf("GetJSON into %T = %v, %v; want it decoded", into, ok, err)
+		}
+	}
+}

@@ -322,7 +322,26 @@ function refuseLossy(key, value) {
   if (bytes && typeof value !== 'string') {
     throw new TypeError(`cookiesession: setJSON: JSON.stringify writes ${kindOf(given)} as an object Go cannot read as a []byte (at ${at}): give its base64 text, as Go's encoding/json writes a []byte, or store it with set(key, bytes)`);
   }
+  const cls = hiddenClass(value);
+  if (cls !== undefined) {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes an object of class ${cls} as {}, since it has no own enumerable property, losing what it holds (private fields, getters, internal state) (at ${at}): give a plain object of what to keep, or the class a toJSON method`);
+  }
   return value;
+}
+
+// hiddenClass returns the class name of an object JSON.stringify writes as
+// {} whatever it holds: an object of a class (an Error, a URLSearchParams,
+// a class with #private fields or getters) with no own enumerable
+// property, and not a boxed primitive, which is written as its value. Go's
+// SetJSON refuses a struct whose fields are all unexported alike. A plain
+// object, of any realm, is written as it is.
+function hiddenClass(value) {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length > 0) return undefined;
+  if (/^an? (Number|String|Boolean|BigInt)$/.test(kindOf(value))) return undefined;
+  const proto = Object.getPrototypeOf(value);
+  if (proto === null || Object.getPrototypeOf(proto) === null) return undefined;
+  const name = typeof value.constructor === 'function' ? value.constructor.name : '';
+  return name || kindOf(value).replace(/^an? /, '');
 }
 
 // refuseChanged throws for a number or string (or its wrapper object)

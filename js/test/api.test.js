@@ -134,6 +134,31 @@ describe('Values', () => {
     assert.deepEqual(v.set('t', runInNewContext('new Date(2000)'), 'time.Time').get('t'), new GoTime(2n));
   });
 
+  it('refuses in setJSON an object of a class that JSON.stringify writes as {} (an Error, a URLSearchParams, #private fields), as Go refuses a struct of unexported fields', () => {
+    const v = new Values();
+    class Cart {
+      #items = ['book'];
+      get items() { return this.#items; }
+    }
+    const refused = [
+      [{ cart: new Cart() }, /setJSON: JSON.stringify writes an object of class Cart as \{\}, since it has no own enumerable property, losing what it holds \(private fields, getters, internal state\) \(at "cart"\): give a plain object of what to keep, or the class a toJSON method/],
+      [new Error('failed'), /writes an object of class Error as \{\}.*\(at the top\)/],
+      [[new URLSearchParams('next=/cart')], /writes an object of class URLSearchParams as \{\}.*\(at "0"\)/],
+      [{ e: runInNewContext('new RangeError("x")') }, /writes an object of class RangeError as \{\}/],
+    ];
+    for (const [value, message] of refused) assert.throws(() => v.setJSON('j', value), (e) => e instanceof TypeError && message.test(e.message), String(message));
+    assert.equal(v.has('j'), false);
+    const kept = [
+      [{}, '{}'],
+      [Object.create(null), '{}'],
+      [runInNewContext('({})'), '{}'],
+      [{ n: new Number(5), s: new String('a'), b: new Boolean(false) }, '{"n":5,"s":"a","b":false}'],
+      [new (class Point { constructor() { this.x = 1; } })(), '{"x":1}'],
+      [{ cart: Object.assign(new Cart(), { toJSON() { return { items: this.items }; } }) }, '{"cart":{"items":["book"]}}'],
+    ];
+    for (const [value, want] of kept) assert.equal(v.setJSON('j', value).get('j'), want);
+  });
+
   it('hands out copies', () => {
     const v = new Values().set('y', new Uint8Array([1, 2]));
     v.get('y')[0] = 9;
