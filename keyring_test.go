@@ -1056,6 +1056,33 @@ func TestLoadKeyRingEnv(t *testing.T) {
 	}
 }
 
+// TestLoadKeyRingEnvNearName: a .env line quoted whole, name and all,
+// and read by docker run --env-file, which keeps the quotes, sets a
+// variable whose name starts with the quote; a name in lower case or
+// without its S is another variable. COOKIESESSION_KEYS was then "not
+// set", and the operator, looking at a line that sets it, was told to set
+// it. The error now names the variable that looks meant to be it, and
+// never its value.
+func TestLoadKeyRingEnvNearName(t *testing.T) {
+	t.Setenv(cookiesession.EnvKeys, "") // restores it afterwards
+	os.Unsetenv(cookiesession.EnvKeys)
+	for _, name := range []string{`"COOKIESESSION_KEYS`, `'export COOKIESESSION_KEYS`, "cookiesession_keys", "COOKIESESSION_KEY", "COOKIE_SESSION_KEYS"} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv(name, `{"secret-looking":1}`)
+			_, err := cookiesession.LoadKeyRingEnv()
+			checkErrRules(t, err)
+			want := fmt.Sprintf("cookiesession: COOKIESESSION_KEYS is not set, but the environment has a variable named %q, which looks meant to be it: name it COOKIESESSION_KEYS exactly", name)
+			if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "secret-looking") {
+				t.Errorf("err = %v, want %q, without the value", err, want)
+			}
+		})
+	}
+	t.Setenv("COOKIESESSION_KEYS_FILE", "/run/secrets/ring")
+	if _, err := cookiesession.LoadKeyRingEnv(); err == nil || !strings.HasPrefix(err.Error(), "cookiesession: COOKIESESSION_KEYS is not set: set it") {
+		t.Errorf("beside another variable of the package's: err = %v, want it not set", err)
+	}
+}
+
 func ptrTo[T any](v T) *T { return &v }
 
 // prettyRing returns ring's text indented, as the CLI writes it.

@@ -30,11 +30,17 @@ import (
 // removed (by a shell or systemd), is refused with an error that says so
 // and how to set it, and so are an empty value, which is not called
 // unset, and one that ends before the ring does (the first line of a
-// ring written on several lines).
+// ring written on several lines). When the variable is not set, the error
+// names a variable that looks meant to be it ("COOKIESESSION_KEYS with
+// its quote, as docker run --env-file reads a line quoted whole; the name
+// in lower case), if the environment has one.
 func LoadKeyRingEnv() (*KeyRing, error) {
 	data, ok := os.LookupEnv(EnvKeys)
 	switch {
 	case !ok:
+		if name := nearEnvKeys(os.Environ()); name != "" {
+			return nil, fmt.Errorf("cookiesession: %s is not set, but the environment has a variable named %q, which looks meant to be it: name it %s exactly (a line of a file read by docker run --env-file keeps its quotes, and a quote before the name is part of the name; names are case-sensitive)", EnvKeys, name, EnvKeys)
+		}
 		return nil, fmt.Errorf("cookiesession: %s is not set: set it to the key ring's JSON text, the same on every instance (%s=\"$(cat ring.json)\"; cookiesession keygen -out ring.json makes a ring)", EnvKeys, EnvKeys)
 	case data == "":
 		return nil, errEnvEmpty
@@ -56,6 +62,25 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
 	}
 	return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
+}
+
+// nearEnvKeys returns the name of a variable in environ (NAME=value
+// entries) that was likely meant to be EnvKeys, or "": the same name in
+// another case, without its underscore or its last S, or inside quotes or
+// after export (a .env line taken whole: docker run --env-file keeps
+// "COOKIESESSION_KEYS={...}" with its quotes, and its first quote is part
+// of the name). The value is never read: it may be a secret.
+func nearEnvKeys(environ []string) string {
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		bare := strings.Trim(strings.TrimSpace(name), `"'`)
+		bare = strings.TrimSpace(strings.TrimPrefix(bare, "export "))
+		letters := strings.ToUpper(strings.NewReplacer("_", "", "-", "", " ", "").Replace(bare))
+		if name != EnvKeys && (letters == "COOKIESESSIONKEYS" || letters == "COOKIESESSIONKEY") {
+			return name
+		}
+	}
+	return ""
 }
 
 // envTruncatedFix names how a variable comes to hold the start of a ring:
