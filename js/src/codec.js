@@ -102,19 +102,35 @@ export let resealDue;
 // lifetime set since is sealed with its own deadline only while expires
 // still holds such a one: a deadline the caller set is kept
 // (SessionCookies.seal).
+// Each deadline is kept with whether a lifetime of the session's own gave
+// it (own): dropped since, the deadline is that lifetime's, not the
+// options'.
 const given = new WeakMap();
-const giveDeadline = (record) => {
-  given.set(record, record.expires);
-  if (record.id instanceof Uint8Array) given.set(record.id, (given.get(record.id) ?? new Set()).add(record.expires));
+const giveDeadline = (record, own = record.lifetime != null) => {
+  given.set(record, { expires: record.expires, own });
+  if (record.id instanceof Uint8Array) given.set(record.id, (given.get(record.id) ?? new Map()).set(record.expires, own));
 };
+
+// givenDeadline returns {own} if record.expires is the one open or seal
+// gave it or, for a copy, one they gave a record it copies; else undefined.
+function givenDeadline(record) {
+  if (record.expires === undefined) return undefined;
+  if (given.has(record)) return given.get(record).expires === record.expires ? given.get(record) : undefined;
+  const own = record.id instanceof Uint8Array ? given.get(record.id)?.get(record.expires) : undefined;
+  return own === undefined ? undefined : { own };
+}
 
 /**
  * Reports whether record.expires is the one open or seal gave it or, for
  * a copy, one they gave a record it copies.
  */
-export const expiresAsGiven = (record) =>
-  record.expires !== undefined &&
-  (given.has(record) ? given.get(record) === record.expires : record.id instanceof Uint8Array && given.get(record.id)?.has(record.expires) === true);
+export const expiresAsGiven = (record) => givenDeadline(record) !== undefined;
+
+/**
+ * Reports whether record.expires is one open or seal gave it (as
+ * expiresAsGiven) under a lifetime of the session's own.
+ */
+export const expiresOfLifetime = (record) => givenDeadline(record)?.own === true;
 
 /** Reports whether lifetime is one that open read, unchanged since. */
 export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) === lifetimeText(lifetime);
@@ -273,9 +289,9 @@ export class Codec {
       throw new TypeError('cookiesession: refresh takes a record open returned; seal a new session, or one you changed, with seal');
     }
     const { maxAge, idle } = this.#limits(record.lifetime);
-    const asGiven = expiresAsGiven(record);
+    const asGiven = givenDeadline(record);
     record.expires = minBig(record.expires, record.created + maxAge);
-    if (asGiven) giveDeadline(record);
+    if (asGiven) giveDeadline(record, asGiven.own);
     // Expired by this now (opened at an earlier one): Go's Manager, deciding
     // at one instant, would have refused the cookie.
     if (record.expires <= secondsOf(now)) return 'expired';

@@ -2,7 +2,7 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { checkMembers, Codec, expiresAsGiven, headerBytes, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
+import { checkMembers, Codec, expiresAsGiven, expiresOfLifetime, headerBytes, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
@@ -251,6 +251,11 @@ export class SessionCookies {
       // 30-day "remember me" would end with the 30-minute idle window).
       // One the caller set is kept, as Codec.seal keeps it.
       if (expiresAsGiven(record)) record.expires = undefined;
+    } else if (record.lifetime == null && expiresOfLifetime(record)) {
+      // As Go's SetLifetime(Lifetime{}): a lifetime dropped ("forget me")
+      // leaves the deadline of the options, not the one the session's own
+      // lifetime gave (a week, where the idle window is 30 minutes).
+      record.expires = undefined;
     }
     let token = this.codec.seal(record, now);
     // Whole seconds left, rounded toward zero as Go's Duration division.

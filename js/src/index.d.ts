@@ -329,6 +329,8 @@ export class SessionCookies {
    * SetLifetime, unless record.expires holds one the caller set (not the
    * one open or seal gave the record, or, to a { ...record } copy, one
    * they gave the record it was made from or another copy), which is kept.
+   * A lifetime dropped from a record (null, undefined or deleted) likewise
+   * gets the deadline the options give, not the one its lifetime gave.
    * An all-zero lifetime set under the browserSession option takes maxAge
    * as its own, so the cookie is persistent, as Go's SetLifetime(Lifetime{}).
    * A sent that is not a whole number is refused with a TypeError.

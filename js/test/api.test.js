@@ -307,6 +307,27 @@ describe('lifetimes of their own', () => {
     assert.match(cookies.seal(again, new Date(now.getTime() + 1000))[0], /; Max-Age=2591999;/);
   });
 
+  it("a lifetime dropped from an opened record gives the options' deadline, as Go's SetLifetime(Lifetime{}): forget me does not keep remember me's", () => {
+    const cookies = new SessionCookies(ring, { name: 's', maxAge: 7200, idleTimeout: 1800, maxLifetime: 30 * 86400 });
+    const [remembered] = cookies.seal({ values: new Values().set('u', 'ann'), lifetime: { maxAge: 30 * 86400, idleTimeout: 7 * 86400 } }, now);
+    assert.match(remembered, /; Max-Age=604800;/);
+    for (const drop of [(r) => { r.lifetime = null; }, (r) => { r.lifetime = undefined; }, (r) => { delete r.lifetime; }]) {
+      const record = cookies.open(remembered, now);
+      drop(record);
+      assert.match(cookies.seal(record, now)[0], /; Max-Age=1800;/, String(drop));
+      assert.equal(record.expires, BigInt(now.getTime() / 1000) + 1800n);
+      // Sealed again as it is (a re-key), it keeps the deadline it now has.
+      assert.match(cookies.seal(record, new Date(now.getTime() + 10_000))[0], /; Max-Age=1790;/);
+    }
+    const opened = cookies.open(remembered, now);
+    assert.match(cookies.seal({ ...opened, lifetime: null }, now)[0], /; Max-Age=1800;/, 'a copy without the lifetime');
+    const nowSec = BigInt(now.getTime() / 1000);
+    assert.match(cookies.seal({ ...opened, lifetime: null, expires: nowSec + 300n }, now)[0], /; Max-Age=300;/, 'a deadline the caller set is kept');
+    // A record without a lifetime keeps the deadline it was opened with.
+    const plain = cookies.open(cookies.seal({ values: new Values() }, now)[0], now);
+    assert.match(cookies.seal(plain, new Date(now.getTime() + 10_000))[0], /; Max-Age=1790;/);
+  });
+
   it('keeps a deadline the caller set beside a lifetime; only the one open or seal gave is replaced', () => {
     const cookies = new SessionCookies(ring, { name: 's', maxAge: 7200, maxLifetime: 30 * 86400 });
     const nowSec = BigInt(now.getTime() / 1000);
