@@ -302,6 +302,11 @@ changed less than 24h ago (its modification time), the note says that this
 change may have been the promote that ended the key's turn, and what
 removing it then risks. Check the time yourself, and use your own MaxAge
 if it is longer.
+
+A key scheduled to become the primary less than a minute from now (the
+least add schedules) is removed too, with a note: instances that promote it
+before this file reaches them seal sessions under it, which the file then
+signs out. Cancel a rotation earlier than that.
 `
 
 // recentPrimary is how long after a key stopped sealing remove notes it:
@@ -316,6 +321,9 @@ func cmdRemove(e *env, args []string) error {
 		note, known = removalNote(ring, id, now) // before Remove settles the promote_at it reads
 		if !known {
 			note = recentChangeNote(ring, id, path, now)
+		}
+		if note == "" {
+			note = imminentPromotionNote(ring, id, now)
 		}
 		return ring.Remove(id)
 	}
@@ -355,6 +363,20 @@ func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) (note st
 			cookiesession.FormatKeyID(id), ago, cookiesession.FormatKeyID(ring.Primary()), at.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id)), true
 	}
 	return "", false
+}
+
+// imminentPromotionNote returns remove's note for key id if it is
+// scheduled to become the primary less than minPromotionLead after now,
+// the least add schedules: the file that cancels the rotation cannot reach
+// every instance first, and those that promote the key before it arrives
+// seal sessions that it then signs out. Else "".
+func imminentPromotionNote(ring *cookiesession.KeyRing, id uint32, now time.Time) string {
+	at := pendingPromotion(ring, id, now)
+	if at.IsZero() || at.Sub(now) >= minPromotionLead {
+		return ""
+	}
+	return fmt.Sprintf("cookiesession remove: note: key %s is scheduled to become the primary at %s, only %s from now: an instance whose clock runs up to 60 s ahead, or that loads this file after then, seals under it first, and the sessions it seals are refused (unknown key id %s) and their users signed out once this file reaches it; to cancel a rotation, remove its key at least a minute before its promote_at; if this file cannot reach every instance before then, ship the ring as it was before this remove and let the key take over",
+		cookiesession.FormatKeyID(id), at.UTC().Format(time.RFC3339Nano), at.Sub(now).Round(time.Second), cookiesession.FormatKeyID(id))
 }
 
 // recentChangeNote returns remove's note for key id when the ring file

@@ -415,6 +415,55 @@ func TestRemoveNotesRecentChange(t *testing.T) {
 	}
 }
 
+// TestRemoveNotesImminentPromotion: cancelling a rotation by removing its
+// key less than the minute add asks for before its promote_at leaves no
+// time for the file to reach the instances first: one whose clock runs
+// ahead, or that loads the file after then, seals under the key, and
+// signs those users out when the file arrives. remove says so at once;
+// an hour ahead it says nothing.
+func TestRemoveNotesImminentPromotion(t *testing.T) {
+	for _, row := range []struct {
+		name string
+		lead time.Duration
+		note bool
+	}{
+		{"30 s ahead", 30 * time.Second, true},
+		{"an hour ahead", time.Hour, false},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			path := newRingFile(t)
+			ring := loadRing(t, path)
+			key, err := cookiesession.GenerateKey()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := ring.AddScheduled(key, time.Now().Add(row.lead)); err != nil {
+				t.Fatal(err)
+			}
+			writeRing(t, path, ring)
+			id := cookiesession.FormatKeyID(key.ID())
+			res := cli(t, "", "remove", "-ring", path, "-id", id)
+			if res.code != 0 || loadRing(t, path).Has(key.ID()) {
+				t.Fatalf("remove exit %d, stderr %q; want the key removed", res.code, res.stderr)
+			}
+			if !row.note {
+				if res.stderr != "" {
+					t.Errorf("stderr %q, want no note", res.stderr)
+				}
+				return
+			}
+			for _, want := range []string{"cookiesession remove: note: key " + id + " is scheduled to become the primary at ",
+				"an instance whose clock runs up to 60 s ahead, or that loads this file after then, seals under it first",
+				"refused (unknown key id " + id + ")",
+				"ship the ring as it was before this remove"} {
+				if !strings.Contains(res.stderr, want) {
+					t.Errorf("stderr %q does not say %q", res.stderr, want)
+				}
+			}
+		})
+	}
+}
+
 func TestRemove(t *testing.T) {
 	path := newRingFile(t)
 	old := primaryOf(t, listJSON(t, path))
