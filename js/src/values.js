@@ -493,7 +493,7 @@ function bigInt(type, value) {
 function checkFloat(type, value) {
   if (typeof value !== 'number') throw new TypeError(`cookiesession: a ${type} value must be a number`);
   if (type === 'float32' && !Number.isNaN(value) && Math.fround(value) !== value) {
-    throw new RangeError(`cookiesession: ${value} is not exactly a float32`);
+    throw new RangeError(`cookiesession: ${value} is not exactly a float32: give Math.fround(value), the float32 nearest it`);
   }
   return value;
 }

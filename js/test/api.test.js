@@ -533,6 +533,8 @@ describe('nothing the caller asked for is dropped without a word', () => {
     assert.equal(v.set('ratio', 3n).getTyped('ratio').type, 'float32');
     assert.throws(() => v.set('price', 2n ** 53n + 1n), /9007199254740993 is not exactly a float64; the key holds a float64: name the type to store another, as set\(key, value, 'int'\)/);
     assert.throws(() => v.set('ratio', 2n ** 24n + 1n), /16777217 is not exactly a float32/);
+    assert.throws(() => v.set('ratio', 0.1), { name: 'RangeError', message: "cookiesession: 0.1 is not exactly a float32: give Math.fround(value), the float32 nearest it; the key holds a float32: name the type to store another, as set(key, value, 'float64')" });
+    assert.equal(v.set('ratio', Math.fround(0.1)).getTyped('ratio').type, 'float32');
     assert.throws(() => v.set('price', 2n ** 1024n), { name: 'RangeError', message: /^cookiesession: \d+ is not exactly a float64/ }, 'past the largest float64');
     assert.equal(v.get('price'), 7, 'unchanged');
   });
