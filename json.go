@@ -75,6 +75,9 @@ func checkJSON(v any, b []byte) error {
 	switch {
 	case !ok:
 		return nil // the U+FFFD is v's own or a json.Marshaler's; the {} an empty map's or struct's
+	case loss.hidden != nil && (reflect.PointerTo(loss.hidden).Implements(jsonMarshalerType) || reflect.PointerTo(loss.hidden).Implements(textMarshalerType)):
+		return fmt.Errorf("the %v at %s is written as {}, its unexported fields left out: its MarshalJSON or MarshalText has a pointer receiver, which encoding/json calls only on a value it can take the address of, not one given by value nor a map's; "+
+			"store a pointer to it (&v, or a map of *%[1]v)", loss.hidden, logText(cmp.Or(loss.path, ".")))
 	case loss.hidden != nil:
 		return fmt.Errorf("the %v at %s has only unexported fields, which encoding/json leaves out: it would store {} and lose them; "+
 			"export the fields that hold data, or give %[1]v MarshalJSON and UnmarshalJSON methods; a field that holds nothing to keep (a sync.Mutex) can be tagged `json:\"-\"`", loss.hidden, logText(cmp.Or(loss.path, ".")))
@@ -97,7 +100,10 @@ func invalidUTF8At(s string) int {
 	return len(s)
 }
 
-var jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+var (
+	jsonMarshalerType = reflect.TypeFor[json.Marshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
+)
 
 // lossWalk walks a value as encoding/json writes it, for what checkJSON
 // looks for. It follows encoding/json's rules where they decide what is
@@ -131,6 +137,13 @@ type visit struct {
 }
 
 func (w *lossWalk) value(v reflect.Value, path string) (jsonLoss, bool) {
+	return w.walk(v, path, false)
+}
+
+// walk is value, of a struct whose fields are promoted, if promoted: an
+// embedded struct without a name in its tag, which encoding/json does not
+// write as an object of its own, so that it is not written as {}.
+func (w *lossWalk) walk(v reflect.Value, path string, promoted bool) (jsonLoss, bool) {
 	for v.Kind() == reflect.Interface && !v.IsNil() {
 		v = v.Elem() // encoding/json writes what it holds
 	}
@@ -158,9 +171,9 @@ func (w *lossWalk) value(v reflect.Value, path string) (jsonLoss, bool) {
 	case reflect.String:
 		return w.text(v.String(), path)
 	case reflect.Pointer:
-		return w.value(v.Elem(), path)
+		return w.walk(v.Elem(), path, promoted)
 	case reflect.Struct:
-		if w.structs && hiddenFields(t, 0) {
+		if w.structs && !promoted && hiddenFields(t, 0) {
 			return jsonLoss{path: path, hidden: t}, true
 		}
 		return w.fields(v, path)
@@ -216,20 +229,51 @@ func (w *lossWalk) fields(v reflect.Value, path string) (jsonLoss, bool) {
 		}
 		name, opts, _ := strings.Cut(tag, ",")
 		fv := v.Field(i)
-		if strings.Contains(","+opts+",", ",omitzero,") && fv.CanInterface() {
-			if z, ok := fv.Interface().(interface{ IsZero() bool }); ok && z.IsZero() {
-				continue
-			}
+		if strings.Contains(","+opts+",", ",omitzero,") && omittedZero(fv) {
+			continue
 		}
+		promoted := name == "" && f.Anonymous && ft.Kind() == reflect.Struct // it lends its fields
 		at := path
-		if name != "" || !f.Anonymous || ft.Kind() != reflect.Struct {
-			at = jqMember(path, cmp.Or(name, f.Name)) // an embedded struct without a name lends its fields
+		if !promoted {
+			at = jqMember(path, cmp.Or(name, f.Name))
 		}
-		if loss, ok := w.value(fv, at); ok {
+		if loss, ok := w.walk(fv, at, promoted); ok {
 			return loss, ok
 		}
 	}
 	return jsonLoss{}, false
+}
+
+var isZeroerType = reflect.TypeFor[interface{ IsZero() bool }]()
+
+// omittedZero reports whether encoding/json leaves out fv, a field tagged
+// omitzero: a nil pointer or interface, a value whose IsZero method (of the
+// field's type, or of a pointer to it) says so, or else a zero value.
+func omittedZero(fv reflect.Value) bool {
+	t := fv.Type()
+	if k := t.Kind(); (k == reflect.Pointer || k == reflect.Interface) && fv.IsNil() {
+		return true // IsZero is not called on nil, which may panic (a nil *time.Time)
+	}
+	if !fv.CanInterface() {
+		return fv.IsZero()
+	}
+	switch {
+	case t.Kind() == reflect.Interface && t.Implements(isZeroerType):
+		if e := fv.Elem(); e.Kind() == reflect.Pointer && e.IsNil() {
+			return true
+		}
+		return fv.Interface().(interface{ IsZero() bool }).IsZero()
+	case t.Kind() != reflect.Interface && t.Implements(isZeroerType):
+		return fv.Interface().(interface{ IsZero() bool }).IsZero()
+	case reflect.PointerTo(t).Implements(isZeroerType):
+		if !fv.CanAddr() {
+			boxed := reflect.New(t)
+			boxed.Elem().Set(fv)
+			fv = boxed.Elem()
+		}
+		return fv.Addr().Interface().(interface{ IsZero() bool }).IsZero()
+	}
+	return fv.IsZero()
 }
 
 func (w *lossWalk) entries(v reflect.Value, path string) (jsonLoss, bool) {
@@ -283,8 +327,8 @@ func jsonFields(t reflect.Type, depth int) (written, hidden bool) {
 			}
 			w, h := jsonFields(ft, depth+1) // its fields are promoted
 			written, hidden = written || w, hidden || h
-		case f.IsExported():
-			written = true
+		case f.IsExported() || f.Anonymous && ft.Kind() == reflect.Struct:
+			written = true // an embedded struct named in its tag is written under that name, exported or not
 		case f.Type.Size() > 0:
 			hidden = true
 		}
@@ -302,8 +346,10 @@ func jsonFields(t reflect.Type, depth int) (written, hidden bool) {
 // (int64, uint64, json.Number), which hold them exactly. JSON holding
 // bytes that are not UTF-8 (a json.RawMessage given to Set, which keeps
 // its bytes) is an error too, since encoding/json would read U+FFFD in
-// their place; Get returns the bytes. So is a v that is or holds a struct
-// whose fields are all unexported, which encoding/json cannot fill: v is
+// their place; Get returns the bytes. So is JSON that would fill, in v, a
+// struct whose fields are all unexported, which encoding/json leaves
+// zero (one held by value, or behind a pointer, a slice or a map the JSON
+// fills: not a nil pointer nor an empty slice, which lose nothing): v is
 // left as it was.
 func (s *Session) GetJSON(key string, v any) (bool, error) {
 	raw, ok := s.Get(key)
@@ -314,7 +360,7 @@ func (s *Session) GetJSON(key string, v any) (bool, error) {
 	if !isJSON {
 		return true, fmt.Errorf("cookiesession: value %q is %T, not JSON", key, raw)
 	}
-	if at := hiddenIn(reflect.TypeOf(v)); at.hidden != nil {
+	if at := hiddenFilled(b, v); at.hidden != nil {
 		return true, fmt.Errorf("cookiesession: GetJSON %q: the %v at %s has only unexported fields, which encoding/json cannot fill, so it would stay zero: "+
 			"export the fields that hold data, or give %[2]v MarshalJSON and UnmarshalJSON methods", key, at.hidden, cmp.Or(at.path, "."))
 	}
@@ -329,71 +375,148 @@ var (
 	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 )
 
-// hiddenTargets holds hiddenTarget's answer, a jsonLoss, for each type
-// GetJSON has decoded into: its walk of the type costs more than the
-// decoding. A program decodes into a bounded set of types.
+// hiddenTargets holds hiddenTarget's answer, whether the type can hold a
+// struct encoding/json cannot fill, for each type GetJSON has decoded
+// into: its walk of the type costs more than the decoding. A program
+// decodes into a bounded set of types.
 var hiddenTargets sync.Map
 
-// hiddenIn returns what hiddenTarget finds in t, or a zero jsonLoss.
-func hiddenIn(t reflect.Type) jsonLoss {
-	if t == nil {
-		return jsonLoss{} // json.Unmarshal says why it cannot decode into nil
+// hiddenFilled returns the path and type of a struct, whose fields are all
+// unexported (hiddenFields), that decoding b into v would hold, or a zero
+// jsonLoss: encoding/json cannot fill it, and what b holds for it is lost.
+// A type that cannot hold one (hiddenTarget, once per type) costs no
+// more; one that can, such as url.URL (its User, a *url.Userinfo), costs
+// a decoding of b into a fresh value, walked: a nil pointer, an empty
+// slice or map, the JSON's null or nothing, loses nothing.
+func hiddenFilled(b []byte, v any) jsonLoss {
+	ptr := reflect.ValueOf(v)
+	if ptr.Kind() != reflect.Pointer || ptr.IsNil() {
+		return jsonLoss{} // json.Unmarshal says why it cannot decode into v
 	}
-	if at, ok := hiddenTargets.Load(t); ok {
-		return at.(jsonLoss)
+	t := ptr.Type()
+	can, ok := hiddenTargets.Load(t)
+	if !ok {
+		can = hiddenTarget(t, false, map[targetVisit]bool{})
+		hiddenTargets.Store(t, can)
+	}
+	if !can.(bool) {
+		return jsonLoss{}
+	}
+	fresh := reflect.New(t.Elem())
+	if json.Unmarshal(b, fresh.Interface()) != nil {
+		return jsonLoss{} // decoding into v says why
 	}
 	var at jsonLoss
-	at.path, at.hidden, _ = hiddenTarget(t, "", map[reflect.Type]bool{})
-	hiddenTargets.Store(t, at)
+	at.path, at.hidden, _ = hiddenHeld(fresh.Elem(), "", false)
 	return at
 }
 
-// hiddenTarget returns the path (jq's syntax) and the type of a struct
-// that encoding/json would decode into, within t, but cannot fill: one
-// whose fields are all unexported (hiddenFields). It follows pointers,
-// the elements of slices, arrays and maps, and the fields encoding/json
-// fills, but not an interface, nor a json.Unmarshaler or an
-// encoding.TextUnmarshaler, which read their own.
-func hiddenTarget(t reflect.Type, path string, seen map[reflect.Type]bool) (string, reflect.Type, bool) {
+// targetVisit is a type hiddenTarget has walked, as a struct's own or as
+// an embedded struct that lends its fields.
+type targetVisit struct {
+	t        reflect.Type
+	promoted bool
+}
+
+// hiddenTarget reports whether a value of type t can hold a struct that
+// encoding/json would decode into but cannot fill: one whose fields are
+// all unexported (hiddenFields), other than an embedded struct that lends
+// its fields (promoted). It follows pointers, the elements of slices,
+// arrays and maps, and the fields encoding/json fills, but not an
+// interface, nor a json.Unmarshaler or an encoding.TextUnmarshaler,
+// which read their own.
+func hiddenTarget(t reflect.Type, promoted bool, seen map[targetVisit]bool) bool {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if seen[t] || reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
-		return "", nil, false
+	if seen[targetVisit{t, promoted}] || reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return false
 	}
-	seen[t] = true
+	seen[targetVisit{t, promoted}] = true
 	switch t.Kind() {
 	case reflect.Struct:
-		if hiddenFields(t, 0) {
+		if !promoted && hiddenFields(t, 0) {
+			return true
+		}
+		for i := range t.NumField() {
+			if _, embedded, ok := filledField(t.Field(i)); ok && hiddenTarget(t.Field(i).Type, embedded, seen) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array, reflect.Map:
+		return (t.Kind() == reflect.Map || t.Elem().Kind() != reflect.Uint8) && hiddenTarget(t.Elem(), false, seen)
+	}
+	return false
+}
+
+// hiddenHeld returns the path (jq's syntax) and the type of a struct v
+// holds that hiddenTarget looks for, following what it follows.
+func hiddenHeld(v reflect.Value, path string, promoted bool) (string, reflect.Type, bool) {
+	for v.Kind() == reflect.Pointer {
+		if v.IsNil() {
+			return "", nil, false // the JSON held null, or nothing
+		}
+		v = v.Elem()
+	}
+	t := v.Type()
+	if reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
+		return "", nil, false
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if !promoted && hiddenFields(t, 0) {
 			return path, t, true
 		}
 		for i := range t.NumField() {
-			f := t.Field(i)
-			tag := f.Tag.Get("json")
-			name, _, _ := strings.Cut(tag, ",")
-			ft := f.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			embedded := f.Anonymous && name == "" && ft.Kind() == reflect.Struct
-			if tag == "-" || !f.IsExported() && !embedded {
+			name, embedded, ok := filledField(t.Field(i))
+			if !ok {
 				continue
 			}
 			at := path
 			if !embedded {
-				at = jqMember(path, cmp.Or(name, f.Name))
+				at = jqMember(path, name)
 			}
-			if at, t, ok := hiddenTarget(f.Type, at, seen); ok {
-				return at, t, ok
+			if at, ht, ok := hiddenHeld(v.Field(i), at, embedded); ok {
+				return at, ht, ok
 			}
 		}
-	case reflect.Slice, reflect.Array, reflect.Map:
-		if t.Kind() != reflect.Map && t.Elem().Kind() == reflect.Uint8 {
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
 			return "", nil, false // base64
 		}
-		return hiddenTarget(t.Elem(), cmp.Or(path, ".")+"[]", seen)
+		for i := range v.Len() {
+			if at, ht, ok := hiddenHeld(v.Index(i), cmp.Or(path, ".")+"["+strconv.Itoa(i)+"]", false); ok {
+				return at, ht, ok
+			}
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+		for _, k := range keys {
+			if at, ht, ok := hiddenHeld(v.MapIndex(k), jqMember(path, fmt.Sprint(k)), false); ok {
+				return at, ht, ok
+			}
+		}
 	}
 	return "", nil, false
+}
+
+// filledField reports whether encoding/json decodes into the field f, by
+// the member name, and whether f is an embedded struct without a name in
+// its tag, which lends its fields; one named in its tag is filled under
+// that name, exported or not.
+func filledField(f reflect.StructField) (name string, promoted, ok bool) {
+	tag := f.Tag.Get("json")
+	name, _, _ = strings.Cut(tag, ",")
+	ft := f.Type
+	if ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	embedded := f.Anonymous && ft.Kind() == reflect.Struct
+	if tag == "-" || !f.IsExported() && !embedded {
+		return "", false, false
+	}
+	return cmp.Or(name, f.Name), embedded && name == "", true
 }
 
 // unmarshalExact is json.Unmarshal, except that it refuses a number that

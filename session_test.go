@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -1395,25 +1397,28 @@ func TestJSONRefusesHiddenFields(t *testing.T) {
 		}
 	}
 
-	s := newSession(t, f)
-	mustSet(t, s, "c", json.RawMessage(`{"items":["book"]}`))
 	intoHidden := []struct {
 		name string
+		json string
 		into any
 		want string
 	}{
-		{"the value itself", &cart{}, "the cookiesession_test.cart at . has only unexported fields"},
-		{"a field", &order{}, "the cookiesession_test.cart at .cart has only unexported fields"},
-		{"a slice's elements", &[]cart{}, "the cookiesession_test.cart at .[] has only unexported fields"},
-		{"a map's values", &map[string]*cart{}, "the cookiesession_test.cart at .[] has only unexported fields"},
-		{"an exported sync.Mutex", &locked{}, "the sync.Mutex at .Mu has only unexported fields"},
+		{"the value itself", `{"items":["book"]}`, &cart{}, "the cookiesession_test.cart at . has only unexported fields"},
+		{"a field", `{"id":1,"cart":{"items":["book"]}}`, &order{}, "the cookiesession_test.cart at .cart has only unexported fields"},
+		{"a field the JSON leaves out", `{"id":1}`, &order{}, "the cookiesession_test.cart at .cart has only unexported fields"},
+		{"a slice's elements", `[{"items":["book"]}]`, &[]cart{}, "the cookiesession_test.cart at .[0] has only unexported fields"},
+		{"a map's values", `{"a":{"items":["book"]}}`, &map[string]*cart{}, "the cookiesession_test.cart at .a has only unexported fields"},
+		{"an exported sync.Mutex", `{"name":"a"}`, &locked{}, "the sync.Mutex at .Mu has only unexported fields"},
 	}
+	s := newSession(t, f)
 	for _, tt := range intoHidden {
+		mustSet(t, s, "c", json.RawMessage(tt.json))
 		ok, err := s.GetJSON("c", tt.into)
 		if !ok || err == nil || !strings.HasPrefix(err.Error(), `cookiesession: GetJSON "c": `+tt.want) || !strings.Contains(err.Error(), "encoding/json cannot fill") {
 			t.Errorf("GetJSON into %s = %v, %v; want %q", tt.name, ok, err, tt.want)
 		}
 	}
+	mustSet(t, s, "c", json.RawMessage(`{"items":["book"]}`))
 	for _, into := range []any{&map[string][]string{}, new(any), &struct {
 		Items []string `json:"items"`
 		n     int
@@ -1421,5 +1426,112 @@ func TestJSONRefusesHiddenFields(t *testing.T) {
 		if ok, err := s.GetJSON("c", into); !ok || err != nil {
 			t.Errorf("GetJSON into %T = %v, %v; want it decoded", into, ok, err)
 		}
+	}
+}
+
+// zeroByPointer reports it is zero by a method of its pointer, which
+// encoding/json calls for omitzero on a value too.
+type zeroByPointer struct{ n int }
+
+func (z *zeroByPointer) IsZero() bool { return z.n == 0 }
+
+// TestJSONHiddenFieldsNotRefused: what encoding/json writes and reads in
+// full, or that holds nothing, is not refused as a struct whose fields are
+// all unexported. An embedded struct lends its fields and is not written
+// as {} (a sync.Mutex embedded beside exported fields was refused when an
+// empty map elsewhere put a {} in the encoding, and GetJSON always refused
+// it); one named in its tag is written under that name, exported or not;
+// a field tagged omitzero that encoding/json leaves out loses nothing, and
+// a nil *time.Time so tagged made SetJSON panic (calling IsZero on nil);
+// GetJSON into a type that can hold such a struct behind a pointer, a
+// slice or a map (url.URL's User) refused it even when the JSON held null
+// there. A struct whose MarshalJSON has a pointer receiver, given by
+// value, is written as {}: the error names the fix, a pointer.
+func TestJSONHiddenFieldsNotRefused(t *testing.T) {
+	type inner struct {
+		X    int            `json:"x"`
+		Tags map[string]int `json:"tags"`
+	}
+	type prefs struct {
+		sync.Mutex
+		Theme string         `json:"theme"`
+		Tags  map[string]int `json:"tags"`
+	}
+	type withCart struct {
+		cart
+		ID   int            `json:"id"`
+		Tags map[string]int `json:"tags"`
+	}
+	stamp := time.Unix(0, 0).UTC()
+	kept := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"an embedded sync.Mutex beside exported fields", &prefs{Theme: "dark", Tags: map[string]int{}}, `{"theme":"dark","tags":{}}`},
+		{"an embedded struct of unexported fields beside exported ones", withCart{cart: cart{items: []string{"book"}}, ID: 1, Tags: map[string]int{}}, `{"id":1,"tags":{}}`},
+		{"an unexported embedded struct named in its tag", struct {
+			inner `json:"in"`
+		}{inner{1, map[string]int{}}}, `{"in":{"x":1,"tags":{}}}`},
+		{"a nil *time.Time tagged omitzero", struct {
+			At   *time.Time     `json:"at,omitzero"`
+			Tags map[string]int `json:"tags"`
+		}{Tags: map[string]int{}}, `{"tags":{}}`},
+		{"a *time.Time tagged omitzero", struct {
+			At   *time.Time     `json:"at,omitzero"`
+			Tags map[string]int `json:"tags"`
+		}{At: &stamp, Tags: map[string]int{}}, `{"at":"1970-01-01T00:00:00Z","tags":{}}`},
+		{"a zero struct of unexported fields tagged omitzero", struct {
+			C cart `json:"c,omitzero"`
+		}{}, `{}`},
+		{"a struct zero by its pointer's IsZero, tagged omitzero", struct {
+			Z    zeroByPointer  `json:"z,omitzero"`
+			Tags map[string]int `json:"tags"`
+		}{Tags: map[string]int{}}, `{"tags":{}}`},
+	}
+	f := newFixture(t, cookiesession.Options{})
+	for _, tt := range kept {
+		s := newSession(t, f)
+		if err := s.SetJSON("c", tt.v); err != nil {
+			t.Errorf("%s: SetJSON = %v, want it stored", tt.name, err)
+		} else if got, _ := cookiesession.GetAs[json.RawMessage](s, "c"); string(got) != tt.want {
+			t.Errorf("%s: stored %s, want %s", tt.name, got, tt.want)
+		}
+	}
+
+	s := newSession(t, f)
+	for _, tt := range []struct {
+		name string
+		json string
+		into any
+	}{
+		{"a url.URL without a user", `{"Scheme":"https","Host":"example.com","User":null}`, new(url.URL)},
+		{"an embedded sync.Mutex beside exported fields", `{"theme":"dark"}`, new(prefs)},
+		{"an embedded struct of unexported fields beside exported ones", `{"id":1}`, new(withCart)},
+		{"an unexported embedded struct named in its tag", `{"in":{"x":1}}`, new(struct {
+			inner `json:"in"`
+		})},
+		{"a nil pointer to one", `{"id":1,"cart":null}`, new(struct {
+			ID   int   `json:"id"`
+			Cart *cart `json:"cart"`
+		})},
+		{"an empty slice of them", `{"carts":[]}`, new(struct {
+			Carts []cart `json:"carts"`
+		})},
+	} {
+		mustSet(t, s, "c", json.RawMessage(tt.json))
+		if ok, err := s.GetJSON("c", tt.into); !ok || err != nil {
+			t.Errorf("GetJSON into %s = %v, %v; want it decoded", tt.name, ok, err)
+		}
+	}
+
+	for _, v := range []any{*big.NewInt(5), map[string]big.Int{"n": *big.NewInt(5)}} {
+		err := newSession(t, f).SetJSON("n", v)
+		if err == nil || !strings.Contains(err.Error(), "the big.Int at ") || !strings.Contains(err.Error(), "has a pointer receiver") || !strings.Contains(err.Error(), "store a pointer to it (&v, or a map of *big.Int)") {
+			t.Errorf("SetJSON of %T = %v, want a pointer named as the fix", v, err)
+		}
+	}
+	if err := newSession(t, f).SetJSON("n", big.NewInt(5)); err != nil {
+		t.Errorf("SetJSON of a *big.Int = %v, want it stored", err)
 	}
 }
