@@ -94,9 +94,9 @@ export class Values {
   set<T extends GoType>(key: GoString, value: unknown, type?: T): this;
   /**
    * Stores JSON.stringify(value) as a json.RawMessage. Throws a TypeError
-   * for a Map or a Set, and an object of a class with no own enumerable
-   * property (an Error, a URLSearchParams, #private fields), all written
-   * as {}, for bytes (a Uint8Array, a
+   * for a Map or a Set, and an object with no own enumerable property of a
+   * built-in class (an Error, a URLSearchParams) or of a class that defines
+   * methods or getters (#private fields), all written as {}, for bytes (a Uint8Array, a
    * Buffer), which Go cannot read as a []byte, and for what JSON.stringify
    * writes as another value: NaN, an infinity or an invalid Date (null),
    * -0 (0), and a string or member name with a lone surrogate (which Go

@@ -330,16 +330,26 @@ function refuseLossy(key, value) {
 }
 
 // hiddenClass returns the class name of an object JSON.stringify writes as
-// {} whatever it holds: an object of a class (an Error, a URLSearchParams,
-// a class with #private fields or getters) with no own enumerable
-// property, and not a boxed primitive, which is written as its value. Go's
-// SetJSON refuses a struct whose fields are all unexported alike. A plain
-// object, of any realm, is written as it is.
+// {} whatever it holds: an object with no own enumerable property, not a
+// boxed primitive, which is written as its value, of a class that keeps
+// state out of sight: a built-in's (an Error, a URLSearchParams, internal
+// slots), or one whose prototypes define methods or getters (over
+// #private fields), or inherited data. Go's SetJSON refuses a struct whose
+// fields are all unexported alike. A plain object, of any realm, is
+// written as it is, and so is an instance of a class that defines nothing
+// but its constructor (a DTO whose optional fields are all unset), which
+// holds nothing more than its own properties.
 function hiddenClass(value) {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || Object.keys(value).length > 0) return undefined;
   if (/^an? (Number|String|Boolean|BigInt)$/.test(kindOf(value))) return undefined;
   const proto = Object.getPrototypeOf(value);
   if (proto === null || Object.getPrototypeOf(proto) === null) return undefined;
+  let hides = false;
+  for (let p = proto; p !== null && Object.getPrototypeOf(p) !== null && !hides; p = Object.getPrototypeOf(p)) {
+    const ctor = Object.getOwnPropertyDescriptor(p, 'constructor')?.value;
+    hides = Reflect.ownKeys(p).some((k) => k !== 'constructor') || (typeof ctor === 'function' && /\[native code\]\s*\}\s*$/.test(Function.prototype.toString.call(ctor)));
+  }
+  if (!hides) return undefined;
   const name = typeof value.constructor === 'function' ? value.constructor.name : '';
   return name || kindOf(value).replace(/^an? /, '');
 }

@@ -145,6 +145,8 @@ describe('Values', () => {
       [new Error('failed'), /writes an object of class Error as \{\}.*\(at the top\)/],
       [[new URLSearchParams('next=/cart')], /writes an object of class URLSearchParams as \{\}.*\(at "0"\)/],
       [{ e: runInNewContext('new RangeError("x")') }, /writes an object of class RangeError as \{\}/],
+      [new (class Counter { #n = 2; inc() { this.#n++; } })(), /writes an object of class Counter as \{\}/],
+      [new (class NotFound extends Error {})('gone'), /writes an object of class NotFound as \{\}/],
     ];
     for (const [value, message] of refused) assert.throws(() => v.setJSON('j', value), (e) => e instanceof TypeError && message.test(e.message), String(message));
     assert.equal(v.has('j'), false);
@@ -155,6 +157,9 @@ describe('Values', () => {
       [{ n: new Number(5), s: new String('a'), b: new Boolean(false) }, '{"n":5,"s":"a","b":false}'],
       [new (class Point { constructor() { this.x = 1; } })(), '{"x":1}'],
       [{ cart: Object.assign(new Cart(), { toJSON() { return { items: this.items }; } }) }, '{"cart":{"items":["book"]}}'],
+      // A class that defines nothing but its constructor holds no more than its
+      // own properties: a DTO (TypeScript before ES2022 leaves unset fields out).
+      [{ filters: new (class Filters { constructor(q) { if (q.color) this.color = q.color; } })({}) }, '{"filters":{}}'],
     ];
     for (const [value, want] of kept) assert.equal(v.setJSON('j', value).get('j'), want);
   });
