@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -346,11 +345,7 @@ func jsonFields(t reflect.Type, depth int) (written, hidden bool) {
 // (int64, uint64, json.Number), which hold them exactly. JSON holding
 // bytes that are not UTF-8 (a json.RawMessage given to Set, which keeps
 // its bytes) is an error too, since encoding/json would read U+FFFD in
-// their place; Get returns the bytes. So is JSON that would fill, in v, a
-// struct whose fields are all unexported, which encoding/json leaves
-// zero (one held by value, or behind a pointer, a slice or a map the JSON
-// fills: not a nil pointer nor an empty slice, which lose nothing): v is
-// left as it was.
+// their place; Get returns the bytes.
 func (s *Session) GetJSON(key string, v any) (bool, error) {
 	raw, ok := s.Get(key)
 	if !ok {
@@ -360,163 +355,10 @@ func (s *Session) GetJSON(key string, v any) (bool, error) {
 	if !isJSON {
 		return true, fmt.Errorf("cookiesession: value %q is %T, not JSON", key, raw)
 	}
-	if at := hiddenFilled(b, v); at.hidden != nil {
-		return true, fmt.Errorf("cookiesession: GetJSON %q: the %v at %s has only unexported fields, which encoding/json cannot fill, so it would stay zero: "+
-			"export the fields that hold data, or give %[2]v MarshalJSON and UnmarshalJSON methods", key, at.hidden, cmp.Or(at.path, "."))
-	}
 	if err := unmarshalExact(b, v); err != nil {
 		return true, fmt.Errorf("cookiesession: GetJSON %q: %w", key, err)
 	}
 	return true, nil
-}
-
-var (
-	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
-	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
-
-// hiddenTargets holds hiddenTarget's answer, whether the type can hold a
-// struct encoding/json cannot fill, for each type GetJSON has decoded
-// into: its walk of the type costs more than the decoding. A program
-// decodes into a bounded set of types.
-var hiddenTargets sync.Map
-
-// hiddenFilled returns the path and type of a struct, whose fields are all
-// unexported (hiddenFields), that decoding b into v would hold, or a zero
-// jsonLoss: encoding/json cannot fill it, and what b holds for it is lost.
-// A type that cannot hold one (hiddenTarget, once per type) costs no
-// more; one that can, such as url.URL (its User, a *url.Userinfo), costs
-// a decoding of b into a fresh value, walked: a nil pointer, an empty
-// slice or map, the JSON's null or nothing, loses nothing.
-func hiddenFilled(b []byte, v any) jsonLoss {
-	ptr := reflect.ValueOf(v)
-	if ptr.Kind() != reflect.Pointer || ptr.IsNil() {
-		return jsonLoss{} // json.Unmarshal says why it cannot decode into v
-	}
-	t := ptr.Type()
-	can, ok := hiddenTargets.Load(t)
-	if !ok {
-		can = hiddenTarget(t, false, map[targetVisit]bool{})
-		hiddenTargets.Store(t, can)
-	}
-	if !can.(bool) {
-		return jsonLoss{}
-	}
-	fresh := reflect.New(t.Elem())
-	if json.Unmarshal(b, fresh.Interface()) != nil {
-		return jsonLoss{} // decoding into v says why
-	}
-	var at jsonLoss
-	at.path, at.hidden, _ = hiddenHeld(fresh.Elem(), "", false)
-	return at
-}
-
-// targetVisit is a type hiddenTarget has walked, as a struct's own or as
-// an embedded struct that lends its fields.
-type targetVisit struct {
-	t        reflect.Type
-	promoted bool
-}
-
-// hiddenTarget reports whether a value of type t can hold a struct that
-// encoding/json would decode into but cannot fill: one whose fields are
-// all unexported (hiddenFields), other than an embedded struct that lends
-// its fields (promoted). It follows pointers, the elements of slices,
-// arrays and maps, and the fields encoding/json fills, but not an
-// interface, nor a json.Unmarshaler or an encoding.TextUnmarshaler,
-// which read their own.
-func hiddenTarget(t reflect.Type, promoted bool, seen map[targetVisit]bool) bool {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if seen[targetVisit{t, promoted}] || reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
-		return false
-	}
-	seen[targetVisit{t, promoted}] = true
-	switch t.Kind() {
-	case reflect.Struct:
-		if !promoted && hiddenFields(t, 0) {
-			return true
-		}
-		for i := range t.NumField() {
-			if _, embedded, ok := filledField(t.Field(i)); ok && hiddenTarget(t.Field(i).Type, embedded, seen) {
-				return true
-			}
-		}
-	case reflect.Slice, reflect.Array, reflect.Map:
-		return (t.Kind() == reflect.Map || t.Elem().Kind() != reflect.Uint8) && hiddenTarget(t.Elem(), false, seen)
-	}
-	return false
-}
-
-// hiddenHeld returns the path (jq's syntax) and the type of a struct v
-// holds that hiddenTarget looks for, following what it follows.
-func hiddenHeld(v reflect.Value, path string, promoted bool) (string, reflect.Type, bool) {
-	for v.Kind() == reflect.Pointer {
-		if v.IsNil() {
-			return "", nil, false // the JSON held null, or nothing
-		}
-		v = v.Elem()
-	}
-	t := v.Type()
-	if reflect.PointerTo(t).Implements(jsonUnmarshalerType) || reflect.PointerTo(t).Implements(textUnmarshalerType) {
-		return "", nil, false
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		if !promoted && hiddenFields(t, 0) {
-			return path, t, true
-		}
-		for i := range t.NumField() {
-			name, embedded, ok := filledField(t.Field(i))
-			if !ok {
-				continue
-			}
-			at := path
-			if !embedded {
-				at = jqMember(path, name)
-			}
-			if at, ht, ok := hiddenHeld(v.Field(i), at, embedded); ok {
-				return at, ht, ok
-			}
-		}
-	case reflect.Slice, reflect.Array:
-		if t.Elem().Kind() == reflect.Uint8 {
-			return "", nil, false // base64
-		}
-		for i := range v.Len() {
-			if at, ht, ok := hiddenHeld(v.Index(i), cmp.Or(path, ".")+"["+strconv.Itoa(i)+"]", false); ok {
-				return at, ht, ok
-			}
-		}
-	case reflect.Map:
-		keys := v.MapKeys()
-		slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
-		for _, k := range keys {
-			if at, ht, ok := hiddenHeld(v.MapIndex(k), jqMember(path, fmt.Sprint(k)), false); ok {
-				return at, ht, ok
-			}
-		}
-	}
-	return "", nil, false
-}
-
-// filledField reports whether encoding/json decodes into the field f, by
-// the member name, and whether f is an embedded struct without a name in
-// its tag, which lends its fields; one named in its tag is filled under
-// that name, exported or not.
-func filledField(f reflect.StructField) (name string, promoted, ok bool) {
-	tag := f.Tag.Get("json")
-	name, _, _ = strings.Cut(tag, ",")
-	ft := f.Type
-	if ft.Kind() == reflect.Pointer {
-		ft = ft.Elem()
-	}
-	embedded := f.Anonymous && ft.Kind() == reflect.Struct
-	if tag == "-" || !f.IsExported() && !embedded {
-		return "", false, false
-	}
-	return cmp.Or(name, f.Name), embedded && name == "", true
 }
 
 // unmarshalExact is json.Unmarshal, except that it refuses a number that
