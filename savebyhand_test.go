@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -645,4 +647,71 @@ func TestSaveThroughEchoLikeWriter(t *testing.T) {
 			t.Errorf("%T: Save after the body wrote %q", w, inner.Header()["Set-Cookie"])
 		}
 	}
+}
+
+// TestSaveByHandBeforeReverseProxy: without the middleware, a Save before
+// httputil.ReverseProxy forwards an upstream's 103 Early Hints is lost.
+// The proxy writes the 103 from the header map as it stands, the Save's
+// line in it, and then clears the map: the final response carries neither
+// the cookie nor Vary and no-store, though Save returned nil. Written into
+// the upstream's response header by CommitHeader in the proxy's
+// ModifyResponse, the lines reach the final response, the 103 carries
+// none, and no later Save can report success. (Under the middleware:
+// TestReverseProxyEarlyHints.)
+func TestSaveByHandBeforeReverseProxy(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		_, _ = io.WriteString(w, "upstream")
+	}))
+	t.Cleanup(upstream.Close)
+	target, err := url.Parse(upstream.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := httputil.NewSingleHostReverseProxy(target)
+	f := newFixture(t, cookiesession.Options{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("/save-first", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Errorf("Save before the proxy: %v", err)
+		}
+		shared.ServeHTTP(w, r)
+	})
+	mux.HandleFunc("/commit-in-modify", func(w http.ResponseWriter, r *http.Request) {
+		s, _ := f.m.Load(r)
+		mustSet(t, s, "user", "ada")
+		proxy := *shared
+		proxy.ModifyResponse = func(resp *http.Response) error {
+			return f.m.CommitHeader(resp.Header, s, r)
+		}
+		proxy.ServeHTTP(w, r)
+		if err := f.m.Save(w, r, s); !errors.Is(err, cookiesession.ErrHeadersWritten) {
+			t.Errorf("Save after CommitHeader: %v, want ErrHeadersWritten", err)
+		}
+	})
+	srv := newTLSServer(t, mux)
+
+	hints, resp := fetch1xx(t, srv.Client(), srv.URL+"/save-first")
+	if len(hints) != 1 || len(hints[0].Values("Set-Cookie")) != 1 {
+		t.Errorf("Save before the proxy: 1xx headers %v, want one 103 with the session's line", hints)
+	}
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 0 || resp.Header.Get("Vary") != "" || resp.Header.Get("Cache-Control") != "" {
+		t.Errorf("Save before the proxy: final response %v, want the proxy to have cleared the Save's lines (README: Frameworks, net/http)", resp.Header)
+	}
+
+	hints, resp = fetch1xx(t, srv.Client(), srv.URL+"/commit-in-modify")
+	if len(hints) != 1 || len(hints[0].Values("Set-Cookie")) != 0 {
+		t.Errorf("CommitHeader in ModifyResponse: 1xx headers %v, want one 103 without Set-Cookie", hints)
+	}
+	c := ourCookies(t, resp.Header, "session")["session"]
+	if c == nil {
+		t.Fatalf("CommitHeader in ModifyResponse: final response %v lacks the session's cookie", resp.Header)
+	}
+	if user, _ := f.userIn(c.Value); user != "ada" || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("Vary") != "Cookie" {
+		t.Errorf("CommitHeader in ModifyResponse: user %v, Cache-Control %q, Vary %q; want ada, no-store, Cookie", user, resp.Header.Get("Cache-Control"), resp.Header.Get("Vary"))
+	}
+	srv.checkNoSuperfluous(t)
 }

@@ -526,6 +526,61 @@ func TestEarlyHintsAnyKeyCase(t *testing.T) {
 	}
 }
 
+// TestReverseProxyEarlyHints: httputil.ReverseProxy forwards an
+// upstream's 1xx (103 Early Hints) by writing it from the header map as it
+// stands and then clearing the map, so lines a Save put there before the
+// proxy ran are gone by the final response. Under the middleware the 103
+// carries none of the session's lines, saved or not, and the final
+// response carries the session's cookie, with Vary: Cookie and no-store,
+// beside the upstream's own cookie. (Without the middleware such a Save's
+// cookie is lost: TestSaveByHandBeforeReverseProxy.)
+func TestReverseProxyEarlyHints(t *testing.T) {
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload; as=style")
+		w.WriteHeader(http.StatusEarlyHints)
+		http.SetCookie(w, &http.Cookie{Name: "theme", Value: "dark"})
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		_, _ = io.WriteString(w, "upstream")
+	}))
+	t.Cleanup(upstream.Close)
+	target, err := url.Parse(upstream.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	for _, save := range []bool{false, true} {
+		f := newFixture(t, cookiesession.Options{})
+		srv := newTLSServer(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			mustSet(t, s, "user", "ada")
+			if save {
+				if err := f.m.Save(w, r, s); err != nil {
+					t.Error(err)
+				}
+			}
+			proxy.ServeHTTP(w, r)
+		})))
+		hints, resp := fetch1xx(t, srv.Client(), srv.URL+"/")
+		if len(hints) != 1 || hints[0].Get("Link") == "" {
+			t.Fatalf("save %v: got 1xx headers %v, want one 103 with Link", save, hints)
+		}
+		if got := hints[0].Values("Set-Cookie"); len(got) != 0 {
+			t.Errorf("save %v: the 103 carries Set-Cookie %q, want none", save, got)
+		}
+		c := ourCookies(t, resp.Header, "session")["session"]
+		if c == nil || len(resp.Cookies()) != 2 {
+			t.Fatalf("save %v: final Set-Cookie %q, want the session's line beside theme", save, resp.Header.Values("Set-Cookie"))
+		}
+		if user, _ := f.userIn(c.Value); user != "ada" {
+			t.Errorf("save %v: final session cookie holds user %v, want ada", save, user)
+		}
+		if cc, vary := resp.Header.Values("Cache-Control"), resp.Header.Values("Vary"); !slices.Equal(cc, []string{"no-store"}) || !slices.Contains(vary, "Cookie") {
+			t.Errorf("save %v: final Cache-Control %q, Vary %q; want no-store and Cookie", save, cc, vary)
+		}
+		srv.checkNoSuperfluous(t)
+	}
+}
+
 // TestUpgradeThroughProxyForeignCookieLogged checks that an upstream's
 // Set-Cookie for the session's cookie in the 101 of a protocol switch
 // through httputil.ReverseProxy is logged. The proxy hijacks, which
