@@ -238,6 +238,52 @@ func TestStackedManagers(t *testing.T) {
 	}
 }
 
+// TestSameNameOtherPathReadsTheSitesCookie: two Managers, not stacked,
+// of one Name on one key ring, the site's with Path "/" and an admin
+// area's with Path "/admin", over TLS to a client with a cookie jar. The
+// token binds the Name, not the Path, and on /admin the browser sends the
+// site's cookie too: the admin Manager, holding no cookie of its own,
+// opens the site's as its own, and nothing is logged. Once the admin
+// area has written its own cookie, the request carries two of the name,
+// which is logged once at Warn with the fix: a cookie name for each app.
+func TestSameNameOtherPathReadsTheSitesCookie(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	admin := f.manager(cookiesession.Options{Path: "/admin"})
+	show := func(login string, key string, v any) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			if r.URL.Path == login {
+				mustSet(t, s, key, v)
+			}
+			fmt.Fprintf(w, "user=%s admin=%v", s.GetString("user"), s.GetBool("admin"))
+		})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", f.m.Handler(show("/login", "user", "ada")))
+	mux.Handle("/admin/", admin.Handler(show("/admin/login", "admin", true)))
+	srv := newTLSServer(t, mux)
+	c := srv.client(t)
+	const tossed = "two cookies of the session's name"
+
+	fetch(t, c, srv.URL+"/login")
+	if _, body := fetch(t, c, srv.URL+"/admin/"); body != "user=ada admin=false" {
+		t.Errorf("/admin/ with the site's cookie alone: %q, want the site's session (user=ada)", body)
+	}
+	if got := f.log.lines(tossed); len(got) != 0 {
+		t.Errorf("/admin/ with the site's cookie alone logged %q, want nothing", got)
+	}
+	fetch(t, c, srv.URL+"/admin/login")
+	if _, body := fetch(t, c, srv.URL+"/admin/"); body != "user=ada admin=true" {
+		t.Errorf("/admin/ with both cookies: %q, want the admin cookie's session", body)
+	}
+	if got := f.log.lines(tossed); len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "its own cookie name") {
+		t.Errorf("/admin/ with both cookies logged %q, want one Warn that names the fix", got)
+	}
+	if _, body := fetch(t, c, srv.URL+"/"); body != "user=ada admin=false" {
+		t.Errorf("/ after the admin login: %q, want the site's session alone", body)
+	}
+}
+
 // TestOneManagerFromContextQuiet checks that FromContext under one Manager
 // (its Handler mounted twice, or around a session of its own that
 // NewContext put in the request), and Manager.FromContext under two, log
