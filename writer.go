@@ -247,7 +247,8 @@ func (w *responseWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // at a Hijack wrote, not a Save before it: net/http sends nothing of the
 // header map after a Hijack, and a library that writes its own handshake
 // from a header it is given, as gorilla/websocket's Upgrade does, drops
-// them, a login or a rolling refresh, without a word. Lines a Save wrote
+// them, a login or a rolling refresh, without a word (golang.org/x/net's
+// websocket writes its 101 from Config.Header alone). Lines a Save wrote
 // the handler could pass on; httputil.ReverseProxy writes the map, so its
 // Hijack is not logged, through a writer wrapper's Hijack too.
 func (w *responseWriter) unsentAtHijack(saved []string) {
@@ -262,7 +263,7 @@ func (w *responseWriter) unsentAtHijack(saved []string) {
 	}
 	m.logger.WarnContext(s.req.Context(), "cookiesession: the session's cookie was put in the header map at a Hijack, which net/http does not send; it is lost unless the code that hijacked writes it (logged once)",
 		slog.String("path", urlPath(s.req)), slog.String("hijacker", caller.function),
-		slog.String("fix", `save before the upgrade and pass the lines to the library: sessions.Save(w, r, s), then upgrader.Upgrade(w, r, http.Header{"Set-Cookie": w.Header()["Set-Cookie"]}) with gorilla/websocket`))
+		slog.String("fix", `save before the upgrade and pass the lines to the library: sessions.Save(w, r, s), then upgrader.Upgrade(w, r, http.Header{"Set-Cookie": w.Header()["Set-Cookie"]}) with gorilla/websocket; with golang.org/x/net/websocket, set them as the Config's Header in Server.Handshake`))
 }
 
 // lateForeign logs, as warnForeign does, a Set-Cookie line for one of the

@@ -21,6 +21,7 @@ import (
 	coder "github.com/coder/websocket"
 	gorilla "github.com/gorilla/websocket"
 	"github.com/seed-ff2808ae/cookiesession"
+	xws "golang.org/x/net/websocket"
 )
 
 // Long-lived responses through Manager.Handler with the libraries people
@@ -170,6 +171,9 @@ func (ss *streamServer) socket(w http.ResponseWriter, r *http.Request) {
 			_, _, err := conn.ReadMessage() // until the client closes
 			return err
 		}
+	case "xnet", "xnetrecipe":
+		ss.xnetSocket(w, r, s, msg)
+		return
 	case "coder":
 		conn, err := coder.Accept(w, r, nil)
 		if err != nil {
@@ -189,6 +193,34 @@ func (ss *streamServer) socket(w http.ResponseWriter, r *http.Request) {
 		msg += fmt.Sprintf(" set=%v save=%v", setErr, sessions.Save(w, r, s))
 	}
 	_ = send(msg)
+}
+
+// xnetSocket upgrades with golang.org/x/net/websocket, which writes its
+// own 101 from Config.Header after the Hijack: "xnet" sets none,
+// "xnetrecipe" saves first and sets the lines in Server.Handshake, as
+// README's WebSockets line says. It then sends msg as socket does.
+func (ss *streamServer) xnetSocket(w http.ResponseWriter, r *http.Request, s *cookiesession.Session, msg string) {
+	sessions := ss.sessions
+	server := xws.Server{Handler: func(conn *xws.Conn) {
+		defer conn.Close()
+		if r.PathValue("when") == "after" {
+			setErr := s.Set("user", "bob")
+			msg += fmt.Sprintf(" set=%v save=%v", setErr, sessions.Save(w, r, s))
+		}
+		if xws.Message.Send(conn, msg) == nil {
+			var discard string
+			_ = xws.Message.Receive(conn, &discard) // until the client closes
+		}
+	}}
+	if r.PathValue("lib") == "xnetrecipe" {
+		_ = sessions.Save(w, r, s)
+		lines := w.Header()["Set-Cookie"]
+		server.Handshake = func(c *xws.Config, _ *http.Request) error {
+			c.Header = http.Header{"Set-Cookie": lines}
+			return nil
+		}
+	}
+	server.ServeHTTP(w, r)
 }
 
 // dial opens /ws/lib/when with lib's own dialer (the README recipe is
@@ -256,6 +288,14 @@ func TestWebSocketUpgradeCookie(t *testing.T) {
 		{"recipe", "read", "rekey", true, "user=alice", ""},
 		{"recipe", "before", "", true, "user=alice", ""},
 		{"recipe", "after", "", false, "user=alice set=<nil> save=" + cookiesession.ErrHeadersWritten.Error(), lateWarn},
+		{"xnet", "read", "", false, "user=alice", ""},
+		{"xnet", "read", "refresh", false, "user=alice", hijackWarn},
+		{"xnet", "before", "", false, "user=alice", hijackWarn},
+		{"xnet", "after", "", false, "user=alice set=<nil> save=" + cookiesession.ErrHeadersWritten.Error(), lateWarn},
+		{"xnetrecipe", "read", "", false, "user=alice", ""},
+		{"xnetrecipe", "read", "refresh", true, "user=alice", ""},
+		{"xnetrecipe", "read", "rekey", true, "user=alice", ""},
+		{"xnetrecipe", "before", "", true, "user=alice", ""},
 		{"coder", "read", "", false, "user=alice", ""},
 		{"coder", "read", "refresh", true, "user=alice", ""},
 		{"coder", "read", "rekey", true, "user=alice", ""},
@@ -288,6 +328,9 @@ func TestWebSocketUpgradeCookie(t *testing.T) {
 			log := ss.log.reset()
 			if tt.warn == "" && strings.Contains(log, "level=WARN") || tt.warn != "" && !strings.Contains(log, tt.warn) {
 				t.Errorf("log, want a line with %q (none at Warn if empty):\n%s", tt.warn, log)
+			}
+			if tt.lib == "xnet" && tt.warn == hijackWarn && !strings.Contains(log, "Server.Handshake") {
+				t.Errorf("x/net/websocket's lost cookie is logged without its fix (Server.Handshake):\n%s", log)
 			}
 		})
 	}
