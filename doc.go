@@ -150,10 +150,12 @@
 // locked: its handler may read the session of the context it is given,
 // to tag each line with the session's ID. A cookie under a key id this
 // instance does not hold may be newer than its ring: it gives a fresh
-// session too but is not cleared unless the handler stores something, and
-// "unknown key id 1a2b3c4d" is logged at Warn, once a minute per key id. So
-// is a token "created in the future" by an instance whose clock runs more
-// than 60 seconds ahead: another instance, or this one later, opens it.
+// session too but is not cleared unless the handler stores something, or
+// calls Delete or Clear (a logout, which must not leave the cookie for the
+// instances that read it), and "unknown key id 1a2b3c4d" is logged at
+// Warn, once a minute per key id. So is a token "created in the future" by
+// an instance whose clock runs more than 60 seconds ahead: another
+// instance, or this one later, opens it.
 //
 // # Operators
 //

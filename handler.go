@@ -338,6 +338,7 @@ func (m *Manager) refuse(r *http.Request, s *Session, now time.Time, above int, 
 	// out. The next session written expires them.
 	kept := above > 0 && !m.retiresOwnName() && unopened(err) || headless(err)
 	s.refused = !keepsCookie(err) && !s.shadowed && !kept
+	s.unread = keepsCookie(err) && !s.shadowed && !kept
 	if s.refused {
 		m.warnTooLong(s, r, err)
 	}

@@ -209,6 +209,81 @@ func TestUnknownKeyKeepsCookie(t *testing.T) {
 	}
 }
 
+// TestUnknownKeyLogoutClears: a logout written as a Delete or a Clear, on
+// an instance whose ring lacks the key of the request's cookie (a rotation
+// not yet everywhere), clears the cookie, as a store replaces it: the
+// handler means to remove what the session holds, and a kept cookie would
+// leave the user signed in on the instances that read it. A read, a Pop
+// that finds nothing and a Delete beside a store keep to the old rules:
+// kept, kept, replaced. So it goes for a session from Load, saved by hand,
+// and for a token from an instance whose clock is ahead.
+func TestUnknownKeyLogoutClears(t *testing.T) {
+	logout := func(op string) func(*cookiesession.Session) {
+		return func(s *cookiesession.Session) {
+			switch op {
+			case "delete":
+				s.Delete("user")
+			case "clear":
+				s.Clear()
+			case "pop":
+				s.Pop("user")
+			case "delete and store":
+				s.Delete("user")
+				mustSet(t, s, "theme", "dark")
+			}
+		}
+	}
+	for _, tc := range []struct {
+		op   string
+		want string // what the response does to the cookie: "kept", "cleared", "replaced"
+	}{
+		{"read", "kept"},
+		{"pop", "kept"},
+		{"delete", "cleared"},
+		{"clear", "cleared"},
+		{"delete and store", "replaced"},
+	} {
+		for _, from := range []string{"unknown key", "clock ahead"} {
+			for _, byHand := range []bool{false, true} {
+				name := fmt.Sprintf("%s, %s, by hand %v", tc.op, from, byHand)
+				f := newFixture(t, cookiesession.Options{})
+				token := sealWith(t, ringOf(t, keyB), "session", f.clock.Now())
+				if from == "clock ahead" {
+					token = sealWith(t, f.ring, "session", f.clock.Now().Add(2*time.Minute))
+				}
+				req := httptest.NewRequest(http.MethodPost, "https://example.com/logout", nil)
+				req.AddCookie(&http.Cookie{Name: "session", Value: token})
+				rec := httptest.NewRecorder()
+				if byHand {
+					s, err := f.m.Load(req)
+					if err == nil {
+						t.Fatalf("%s: Load opened the cookie", name)
+					}
+					logout(tc.op)(s)
+					if err := f.m.Save(rec, req, s); err != nil {
+						t.Fatalf("%s: Save: %v", name, err)
+					}
+				} else {
+					f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						logout(tc.op)(sessionOf(t, r))
+					})).ServeHTTP(rec, req)
+				}
+				c := ourCookies(t, rec.Result().Header, "session")["session"]
+				got := "kept"
+				switch {
+				case c != nil && c.MaxAge < 0:
+					got = "cleared"
+				case c != nil:
+					got = "replaced"
+				}
+				if got != tc.want {
+					t.Errorf("%s: the cookie is %s (%q), want %s", name, got, rec.Result().Header.Values("Set-Cookie"), tc.want)
+				}
+			}
+		}
+	}
+}
+
 // TestNoFlipFlopAroundPromoteAt runs two instances whose clocks straddle a
 // scheduled promotion by up to the 60-second skew allowance. A client
 // alternates between them; the cookie moves to the incoming key once and

@@ -874,6 +874,7 @@ type reqState struct {
 	id                                                  string // "" once Renew or Destroy drew a new one
 	changed, renewed, destroyed, touched, skip, lifeSet bool
 	stored                                              bool        // a value was stored at some point
+	dropped                                             bool        // a Delete or Clear found nothing in a session whose cookie is under a key id the ring lacks
 	wrote                                               *modelToken // what the response wrote
 }
 
@@ -1208,12 +1209,16 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		if _, ok := st.values[o.key]; ok {
 			delete(st.values, o.key)
 			st.changed = true
+		} else {
+			r.dropUnread(st)
 		}
 	case "clear":
 		s.Clear()
 		if len(st.values) > 0 {
 			clear(st.values)
 			st.changed = true
+		} else {
+			r.dropUnread(st)
 		}
 	case "get":
 		return checkGet(s, st, o.key)
@@ -1278,6 +1283,17 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		}
 	}
 	return nil
+}
+
+// dropUnread: a Delete or Clear that finds nothing to remove in a session
+// whose cookie is under a key id this instance lacks means to remove what
+// that cookie holds (a logout), so the response clears the cookie
+// (Session.Clear's doc).
+func (r *modelRun) dropUnread(st *reqState) {
+	if st.unknownKey {
+		st.dropped = true
+		r.seen["Delete or Clear of a cookie under a removed key"]++
+	}
 }
 
 func checkGet(s *cookiesession.Session, st *reqState, key string) error {
@@ -1422,13 +1438,13 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 			tok.jarExpires = now.Add(max(tok.deadline.Sub(now).Truncate(time.Second), time.Second))
 		}
 		return expectWrite, tok
-	case c.tok == nil && st.refused:
+	case c.tok == nil && (st.refused || st.dropped):
 		return expectClear, nil
 	case c.tok == nil && (st.stored || st.destroyed):
 		return expectNoneOrClear, nil // expiring a cookie the client lacks changes nothing
 	case c.tok == nil:
 		return expectNone, nil
-	case st.loaded || st.refused || st.destroyed:
+	case st.loaded || st.refused || st.destroyed || st.dropped:
 		r.seen["cookie cleared"]++
 		return expectClear, nil
 	case st.panics && !st.stored:

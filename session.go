@@ -48,6 +48,7 @@ type Session struct {
 	shadowed   bool      // the request carried two values for one of our names
 	ignored    bool      // the request's cookies were too many to read: it may carry any of ours
 	retired    bool      // the request carried a cookie of Options.Retired that its lines may reach
+	unread     bool      // its cookie was refused but kept, as it may open elsewhere: a Delete or Clear clears it
 	lines      []string  // the Set-Cookie lines written for this response, if any
 	out        headerBuf // backs the one-line headers of the session's first save
 
@@ -235,24 +236,43 @@ func (s *Session) origin() (context.Context, string) {
 	return s.req.Context(), urlPath(s.req)
 }
 
-// Delete removes key.
+// Delete removes key. A session whose cookie this instance could not read
+// but kept (a key id the ring lacks, a clock ahead: see Clear) has its cookie
+// expired, unless values are stored in this request.
 func (s *Session) Delete(key string) {
 	s.lock()
 	defer s.unlock()
 	if s.values.Delete(key) {
 		s.markChanged()
+	} else {
+		s.dropUnread()
 	}
 }
 
 // Clear removes every value. A session left with no values has its cookie
 // expired, as after Destroy, unless values are stored again in this
-// request: they keep the session's id and Lifetime.
+// request: they keep the session's id and Lifetime. So does one whose
+// cookie this instance could not read but kept, as it may open elsewhere
+// (a key id the ring lacks, during a rotation, or a token from a clock
+// ahead): a logout written as Clear or Delete would otherwise leave the
+// user signed in on the instances that can read it.
 func (s *Session) Clear() {
 	s.lock()
 	defer s.unlock()
 	if s.values.Len() > 0 {
 		s.values = Values{}
 		s.markChanged()
+	} else {
+		s.dropUnread()
+	}
+}
+
+// dropUnread makes the response clear a refused cookie that was kept
+// unread, for a Delete or Clear, which mean to remove what it holds.
+func (s *Session) dropUnread() {
+	if s.unread {
+		s.unread, s.refused = false, true
+		s.bump()
 	}
 }
 
@@ -617,12 +637,12 @@ func (s *Session) snapshot() *Session {
 // so every write must still expire the chunks the request carried.
 func (s *Session) saved(rec *Record, lines []string) {
 	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
-	s.lines, s.loaded = lines, true
+	s.lines, s.loaded, s.unread = lines, true, false
 	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
 }
 
 // cleared records that the response now expires the client's cookies.
 func (s *Session) cleared(lines []string) {
-	s.lines, s.loaded = lines, false
+	s.lines, s.loaded, s.unread = lines, false, false
 	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
 }
