@@ -600,10 +600,13 @@ func TestValidateReadsItsSession(t *testing.T) {
 		t.Fatal("a session of the current generation was refused")
 	}
 	generation = 3
-	f.serve(b, observe(t, &o, http.StatusOK))
+	resp := f.serve(b, observe(t, &o, http.StatusOK))
 	if !o.isNew || f.m.Metrics().Refused["validate"] != 1 {
 		t.Errorf("an old generation: new %v, refused %v; want refused by Validate", o.isNew, f.m.Metrics().Refused)
 	}
+	// README: a cookie Validate refuses gets a fresh session and is
+	// cleared, so that it is not refused again at every request.
+	requireCleared(t, resp.Header, "session")
 }
 
 func TestCacheControlPrivateMustBeBare(t *testing.T) {

@@ -479,6 +479,20 @@ func TestSaveInBeforeHook(t *testing.T) {
 	if n := len(w.Header()["Set-Cookie"]); n != 1 {
 		t.Errorf("Save after the body left %d Set-Cookie lines in the map, want the hook's one", n)
 	}
+	// After a WriteHeader with no body, Size is still 0 and Written is
+	// true from the hooks' start: Save cannot tell, and returns nil
+	// (README says so), while the header has gone without the cookie.
+	rec = httptest.NewRecorder()
+	w = &beforeWriter{ResponseWriter: rec}
+	s, _ = f.m.Load(r)
+	mustSet(t, s, "user", "cy")
+	w.WriteHeader(http.StatusNoContent)
+	if err := f.m.Save(w, r, s); err != nil {
+		t.Errorf("Save after negroni's WriteHeader with no body: %v, want nil (Size cannot tell it from a Before hook)", err)
+	}
+	if got := rec.Result().Cookies(); len(got) != 0 {
+		t.Errorf("Save after the header went out: the client got %v, want no cookie", got)
+	}
 }
 
 // chiWriter is shaped like chi's middleware.WrapResponseWriter: Status is

@@ -788,6 +788,15 @@ func TestSetLifetimeRefusalLogged(t *testing.T) {
 	if len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "IdleTimeout") {
 		t.Errorf("log lines about the refused SetLifetime: %q, want one Warn with the error", got)
 	}
+	// Once per Lifetime, as README's fiber table says: another refused
+	// Lifetime (another route's remember-me) gets a Warn of its own.
+	week := cookiesession.Lifetime{IdleTimeout: 7 * 24 * time.Hour}
+	_ = s.SetLifetime(week)
+	_ = s.SetLifetime(week)
+	got = f.log.lines("SetLifetime refused")
+	if len(got) != 2 || !strings.Contains(got[1], "level=WARN") || !strings.Contains(got[1], "idle_timeout=168h0m0s") {
+		t.Errorf("log lines after a second refused Lifetime: %q, want a second Warn, for it", got)
+	}
 	if s.Lifetime() != (cookiesession.Lifetime{}) {
 		t.Errorf("the session took the refused lifetime: %+v", s.Lifetime())
 	}
