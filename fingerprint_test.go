@@ -242,3 +242,33 @@ func TestAuthFailureWarnOncePerMinute(t *testing.T) {
 		t.Errorf("logged %q, want 2 Warns in 150 s", lines)
 	}
 }
+
+// TestChunksAboveMaxChunksNotSplitSecret: a session written over more
+// chunks than this Manager's MaxChunks (by an instance with a higher one,
+// during a rollout) fails authentication from its first chunks alone,
+// under a key id the instance holds. Many such requests a minute, none
+// opening, are not taken for two secrets under one id (README,
+// Operators): the Warn for a chunk above MaxChunks names the cause.
+func TestChunksAboveMaxChunksNotSplitSecret(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxChunks: 4})
+	wide := newClientCookies()
+	f.serve(wide, setString(t, "note", strings.Repeat("x", 7000)))
+	if wide.vals["session.2"] == "" {
+		t.Fatalf("the session did not take three chunks: %v", wide.vals)
+	}
+	f.m = f.manager(cookiesession.Options{MaxChunks: 2, Logger: newInfoLogger(f.log)})
+	read := func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).GetString("note") }
+	for range 150 {
+		f.serve(wide.clone(), read) // the wider instance's cookies, each time
+		f.clock.Advance(time.Second)
+	}
+	if failed := f.m.Metrics().Refused["auth_failed"]; failed != 150 {
+		t.Fatalf("refused %v, want 150 auth_failed: the first chunks alone fail authentication", f.m.Metrics().Refused)
+	}
+	if lines := f.log.lines(splitSecretMsg); len(lines) != 0 {
+		t.Errorf("a session over more chunks than MaxChunks, 150 times in 150 s: logged %q, want no split-secret Warn", lines)
+	}
+	if lines := f.log.lines("above MaxChunks"); len(lines) == 0 {
+		t.Errorf("no Warn names the chunk above MaxChunks; log:\n%s", f.log)
+	}
+}
