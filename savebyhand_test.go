@@ -715,6 +715,9 @@ func TestSaveByHandBeforeReverseProxy(t *testing.T) {
 	if got := resp.Header.Values("Set-Cookie"); len(got) != 0 || resp.Header.Get("Vary") != "" || resp.Header.Get("Cache-Control") != "" {
 		t.Errorf("Save before the proxy: final response %v, want the proxy to have cleared the Save's lines (README: Frameworks, net/http)", resp.Header)
 	}
+	if warns := f.log.lines("level=WARN"); len(warns) != 0 {
+		t.Errorf("Save before the proxy: logged %q, want nothing (README: the loss is silent)", warns)
+	}
 
 	hints, resp = fetch1xx(t, srv.Client(), srv.URL+"/commit-in-modify")
 	if len(hints) != 1 || len(hints[0].Values("Set-Cookie")) != 0 {

@@ -705,6 +705,16 @@ func TestSetRefusalLogged(t *testing.T) {
 	if s.Has("cart") {
 		t.Error("the refused value is held")
 	}
+	// Once per key and type, as README's gin-contrib table says: the same
+	// type under another key, and another type under the same key, get a
+	// Warn each.
+	_ = s.Set("saved", cart{Items: []string{"ink"}})
+	_ = s.Set("cart", []int{1})
+	_ = s.Set("cart", []int{2})
+	got = f.log.lines("Session.Set refused")
+	if len(got) != 3 || !strings.Contains(got[1], "key=saved") || !strings.Contains(got[2], "type=[]int") {
+		t.Errorf("log lines after another key and another type: %q, want a Warn for each", got)
+	}
 }
 
 // TestRefusalLineCutsLongKey: a key built from request data may be as

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -392,4 +393,20 @@ func (j *browserJar) restart() {
 			delete(j.cookies, name)
 		}
 	}
+}
+
+// callerLine returns the line it is called from.
+func callerLine() int {
+	_, _, line, _ := runtime.Caller(1)
+	return line
+}
+
+// warned reports whether logged holds a line at Warn that contains substr.
+func warned(logged, substr string) bool {
+	for line := range strings.Lines(logged) {
+		if strings.Contains(line, "level=WARN") && strings.Contains(line, substr) {
+			return true
+		}
+	}
+	return false
 }

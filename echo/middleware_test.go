@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -427,23 +428,55 @@ func TestStackedManagers(t *testing.T) {
 	}
 }
 
+// TestStackedManagersSessionLogged: code written for one Manager that
+// calls echosession.Session(c) under two gets the innermost Manager's
+// session. That is logged at Warn, once for each line of code that makes
+// the call, naming that line (caller), both Managers and the fix.
+func TestStackedManagersSessionLogged(t *testing.T) {
+	var logged strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	managers := map[string]*cookiesession.Manager{}
+	for _, name := range []string{"auth", "prefs"} {
+		managers[name] = managerWith(t, cookiesession.Options{Name: name, Logger: logger})
+	}
+	e := echo.New()
+	e.Use(echosession.Middleware(managers["auth"]), echosession.Middleware(managers["prefs"]))
+	var at [2]int
+	e.GET("/a", func(c echo.Context) error {
+		_, at[0] = echosession.Session(c).GetString("user"), callerLine()
+		return nil
+	})
+	e.GET("/b", func(c echo.Context) error {
+		_, at[1] = echosession.Session(c).GetString("user"), callerLine()
+		return nil
+	})
+	for _, path := range []string{"/a", "/a", "/b"} {
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://example.com"+path, nil))
+	}
+	var lines []string
+	for _, line := range strings.Split(logged.String(), "\n") {
+		if strings.Contains(line, "stacked Managers") {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) != len(at) {
+		t.Fatalf("%d lines, want one for each of the two lines of code:\n%s", len(lines), logged.String())
+	}
+	for i, line := range lines {
+		if call := fmt.Sprintf("middleware_test.go:%d)", at[i]); !strings.Contains(line, "level=WARN") || !strings.Contains(line, call) ||
+			!strings.Contains(line, `stacked="[prefs auth]"`) || !strings.Contains(line, "m.FromContext(r.Context())") {
+			t.Errorf("%s\nwant a Warn naming the call at %s, both Managers and the fix", line, call)
+		}
+	}
+}
+
 // TestPanicSendsNoCookie checks that a handler that changes the session and
-// then panics gets Recover's 500 without the half-made change, as a
-// net/http handler's panic does.
+// then panics gets, with echo's Recover before the middleware, echo's 500
+// without the half-made change, as a net/http handler's panic does.
 func TestPanicSendsNoCookie(t *testing.T) {
 	m := newManager(t)
 	e := echo.New()
-	recoverer := func(next echo.HandlerFunc) echo.HandlerFunc { // echo's middleware.Recover, cut down
-		return func(c echo.Context) (err error) {
-			defer func() {
-				if recover() != nil {
-					err = c.NoContent(http.StatusInternalServerError)
-				}
-			}()
-			return next(c)
-		}
-	}
-	e.Use(recoverer, echosession.Middleware(m))
+	e.Use(quietRecover(), echosession.Middleware(m))
 	e.POST("/pay", func(c echo.Context) error {
 		if err := echosession.Session(c).Set("balance", 0); err != nil {
 			return err
@@ -457,7 +490,7 @@ func TestPanicSendsNoCookie(t *testing.T) {
 }
 
 // TestErrorHandlerAfterPanicLogged checks that a flash the HTTPErrorHandler
-// stores for a panic that Recover (outside the middleware) turned into an
+// stores for a panic that echo's Recover (before the middleware) turned into an
 // error is logged as not saved rather than lost without a word: the
 // session's commit never ran, and c.Request() still carries the session.
 func TestErrorHandlerAfterPanicLogged(t *testing.T) {
@@ -471,17 +504,7 @@ func TestErrorHandlerAfterPanicLogged(t *testing.T) {
 		echosession.Session(c).AddFlash("denied: " + err.Error())
 		_ = c.Redirect(http.StatusSeeOther, "/flash")
 	}
-	recoverer := func(next echo.HandlerFunc) echo.HandlerFunc { // echo's middleware.Recover, cut down
-		return func(c echo.Context) (err error) {
-			defer func() {
-				if r := recover(); r != nil {
-					c.Error(fmt.Errorf("%v", r))
-				}
-			}()
-			return next(c)
-		}
-	}
-	e.Use(recoverer, echosession.Middleware(m))
+	e.Use(quietRecover(), echosession.Middleware(m))
 	e.GET("/", func(c echo.Context) error {
 		_ = echosession.Session(c).GetString("user")
 		panic("payment failed")
@@ -495,25 +518,34 @@ func TestErrorHandlerAfterPanicLogged(t *testing.T) {
 	}
 }
 
+// quietRecover is echo's Recover, which answers a panic through the
+// HTTPErrorHandler, without the stack it prints.
+func quietRecover() echo.MiddlewareFunc {
+	return middleware.RecoverWithConfig(middleware.RecoverConfig{DisablePrintStack: true})
+}
+
 // TestErrorHandlerCalls counts the HTTPErrorHandler's calls for a returned
 // error, and how many of them found the response still to be written. The
 // middleware answers an error that nothing answered and passes it on, so
 // echo calls the handler again after the chain (which must skip the
 // committed response); it adds no call for a response already committed,
 // by the handler or by an inner RequestLogger. An outer RequestLogger
-// still logs the error.
+// still logs the error. A handler that does not first return on a
+// committed response answers twice, and the client gets both answers.
 func TestErrorHandlerCalls(t *testing.T) {
 	inner := middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{HandleError: true, LogStatus: true,
 		LogValuesFunc: func(echo.Context, middleware.RequestLoggerValues) error { return nil }})
 	tests := []struct {
 		name, path        string
 		inner             bool
+		unchecked         bool // the handler answers without first returning on a committed response
 		calls, answerable int
 		body              string
 	}{
-		{"nothing written", "/fail", false, 2, 1, "failed 403"},
-		{"written, then failed", "/written", false, 1, 0, "written"},
-		{"answered by an inner RequestLogger", "/fail", true, 2, 1, "failed 403"},
+		{"nothing written", "/fail", false, false, 2, 1, "failed 403"},
+		{"written, then failed", "/written", false, false, 1, 0, "written"},
+		{"answered by an inner RequestLogger", "/fail", true, false, 2, 1, "failed 403"},
+		{"a handler that does not check Committed answers twice", "/fail", false, true, 2, 2, "failed 403failed 403"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -522,7 +554,7 @@ func TestErrorHandlerCalls(t *testing.T) {
 			e := echo.New()
 			e.HTTPErrorHandler = func(err error, c echo.Context) {
 				calls++
-				if c.Response().Committed {
+				if c.Response().Committed && !tt.unchecked {
 					return
 				}
 				answerable++

@@ -394,6 +394,48 @@ func TestStackedManagers(t *testing.T) {
 	}
 }
 
+// TestStackedManagersSessionLogged: code written for one Manager that
+// calls echosession.Session(c) under two gets the innermost Manager's
+// session. That is logged at Warn, once for each line of code that makes
+// the call, naming that line (caller), both Managers and the fix.
+func TestStackedManagersSessionLogged(t *testing.T) {
+	var logged strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	managers := map[string]*cookiesession.Manager{}
+	for _, name := range []string{"auth", "prefs"} {
+		managers[name] = managerWith(t, cookiesession.Options{Name: name, Logger: logger})
+	}
+	e := echo.New()
+	e.Use(echosession.Middleware(managers["auth"]), echosession.Middleware(managers["prefs"]))
+	var at [2]int
+	e.GET("/a", func(c *echo.Context) error {
+		_, at[0] = echosession.Session(c).GetString("user"), callerLine()
+		return nil
+	})
+	e.GET("/b", func(c *echo.Context) error {
+		_, at[1] = echosession.Session(c).GetString("user"), callerLine()
+		return nil
+	})
+	for _, path := range []string{"/a", "/a", "/b"} {
+		e.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://example.com"+path, nil))
+	}
+	var lines []string
+	for _, line := range strings.Split(logged.String(), "\n") {
+		if strings.Contains(line, "stacked Managers") {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) != len(at) {
+		t.Fatalf("%d lines, want one for each of the two lines of code:\n%s", len(lines), logged.String())
+	}
+	for i, line := range lines {
+		if call := fmt.Sprintf("middleware_test.go:%d)", at[i]); !strings.Contains(line, "level=WARN") || !strings.Contains(line, call) ||
+			!strings.Contains(line, `stacked="[prefs auth]"`) || !strings.Contains(line, "m.FromContext(r.Context())") {
+			t.Errorf("%s\nwant a Warn naming the call at %s, both Managers and the fix", line, call)
+		}
+	}
+}
+
 // TestPanicSendsNoCookie checks that a handler that changes the session and
 // then panics gets, with echo's Recover before the middleware, echo's 500
 // without the half-made change, as a net/http handler's panic does. After
@@ -475,19 +517,22 @@ func TestContextWithoutEcho(t *testing.T) {
 // echo calls the handler again after the chain (which must skip the
 // committed response); it adds no call for a response already committed,
 // by the handler or by an inner RequestLogger. An outer RequestLogger
-// still logs the error.
+// still logs the error. A handler that does not first return on a
+// committed response answers twice, and the client gets both answers.
 func TestErrorHandlerCalls(t *testing.T) {
 	inner := middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{HandleError: true, LogStatus: true,
 		LogValuesFunc: func(*echo.Context, middleware.RequestLoggerValues) error { return nil }})
 	tests := []struct {
 		name, path        string
 		inner             bool
+		unchecked         bool // the handler answers without first returning on a committed response
 		calls, answerable int
 		body              string
 	}{
-		{"nothing written", "/fail", false, 2, 1, "failed 403"},
-		{"written, then failed", "/written", false, 1, 0, "written"},
-		{"answered by an inner RequestLogger", "/fail", true, 2, 1, "failed 403"},
+		{"nothing written", "/fail", false, false, 2, 1, "failed 403"},
+		{"written, then failed", "/written", false, false, 1, 0, "written"},
+		{"answered by an inner RequestLogger", "/fail", true, false, 2, 1, "failed 403"},
+		{"a handler that does not check Committed answers twice", "/fail", false, true, 2, 2, "failed 403failed 403"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -496,7 +541,7 @@ func TestErrorHandlerCalls(t *testing.T) {
 			e := echo.New()
 			e.HTTPErrorHandler = func(c *echo.Context, err error) {
 				calls++
-				if committed(c) {
+				if committed(c) && !tt.unchecked {
 					return
 				}
 				answerable++

@@ -366,6 +366,32 @@ func TestRouteCacheVariesOnCookie(t *testing.T) {
 	}
 }
 
+// TestCacheHitVary keeps README's word on fiber's cache: a page served
+// from the cache carries the Vary: Cookie the session put in the stored
+// response only with cache.Config{StoreResponseHeaders: true}, which a
+// CDN in front needs to keep one user's page from another.
+func TestCacheHitVary(t *testing.T) {
+	for _, store := range []bool{false, true} {
+		t.Run(fmt.Sprintf("StoreResponseHeaders=%v", store), func(t *testing.T) {
+			m := newManager(t, cookiesession.Options{})
+			app := newApp(m)
+			app.Get("/hello", cache.New(cache.Config{StoreResponseHeaders: store}), func(c fiber.Ctx) error {
+				return c.SendString("hello " + fibersession.Get(c, m).GetString("user"))
+			})
+			ada := newJar()
+			do(t, app, http.MethodPost, "/set?key=user&value=ada", ada)
+			do(t, app, http.MethodGet, "/hello", ada)
+			hit := do(t, app, http.MethodGet, "/hello", ada)
+			if hit.body != "hello ada" || hit.header.Get("X-Cache") != "hit" {
+				t.Fatalf("second GET /hello: %q (X-Cache %q), want a hit", hit.body, hit.header.Get("X-Cache"))
+			}
+			if vary := strings.Contains(hit.header.Get("Vary"), "Cookie"); vary != store {
+				t.Errorf("the hit's Vary %q: Cookie in it %v, want %v", hit.header.Values("Vary"), vary, store)
+			}
+		})
+	}
+}
+
 // TestCacheAndNewSessionPage serves a page that stores a CSRF token in a
 // new session to two clients without a cookie, under fiber's cache. Before
 // the middleware, the cache sees the save's Cache-Control: no-store and
@@ -730,6 +756,45 @@ func TestReadBufferBounds(t *testing.T) {
 			}
 		})
 	}
+	// The bound is the buffer less 1 KB: the largest session stored under
+	// the default 4 KB buffer sends back cookies of at most 3072 bytes, and
+	// the one a byte larger is refused for cookies of more.
+	t.Run("at the bound", func(t *testing.T) {
+		var saveErr error
+		app := fiber.New()
+		app.Use(fibersession.New(m, fibersession.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+			saveErr = err
+			return c.SendStatus(http.StatusRequestEntityTooLarge)
+		}}))
+		app.Post("/set", func(c fiber.Ctx) error {
+			return fibersession.Get(c, m).Set("v", strings.Repeat("v", fiber.Query[int](c, "n")))
+		})
+		store := func(n int) response { return do(t, app, http.MethodPost, fmt.Sprintf("/set?n=%d", n), nil) }
+		lo, hi := 2000, 2900 // stored, refused (the rows above)
+		for hi-lo > 1 {
+			if mid := (lo + hi) / 2; store(mid).status == http.StatusOK {
+				lo = mid
+			} else {
+				hi = mid
+			}
+		}
+		lines := store(lo).linesFor("session")
+		if len(lines) != 1 {
+			t.Fatalf("n=%d: Set-Cookie %q", lo, lines)
+		}
+		pair, _, _ := strings.Cut(lines[0], ";")
+		stored := len(pair) + len("; ")
+		saveErr = nil
+		store(hi)
+		var refused int
+		_, size, _ := strings.Cut(fmt.Sprint(saveErr), "its cookies take ")
+		if _, err := fmt.Sscanf(size, "%d", &refused); err != nil {
+			t.Fatalf("n=%d: error %v names no size", hi, saveErr)
+		}
+		if stored > 3072 || stored < 3072-8 || refused <= 3072 || refused > 3072+8 {
+			t.Errorf("largest stored session: cookies of %d bytes; the next refused at %d; want the bound at 4096-1024 = 3072", stored, refused)
+		}
+	})
 }
 
 // TestOverlappingManagers checks that two stacked Managers whose cookie
@@ -928,8 +993,8 @@ func TestSecureOverPlainHTTPWarns(t *testing.T) {
 			if want := map[bool]int{true: 1, false: 0}[tt.warn]; len(warns) != want {
 				t.Fatalf("%d warnings, want %d; log:\n%s", len(warns), want, &logged)
 			}
-			if tt.warn && !strings.Contains(warns[0], "host="+httptest.NewRequest(method, tt.target, nil).Host) {
-				t.Errorf("the warning does not name the host: %s", warns[0])
+			if tt.warn && (!strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "host="+httptest.NewRequest(method, tt.target, nil).Host)) {
+				t.Errorf("the warning is not a Warn naming the host: %s", warns[0])
 			}
 			if dropped := m.Metrics().Dropped["plain_http"]; (dropped > 0) != tt.warn {
 				t.Errorf("Dropped[plain_http] = %d after a row with warn %v", dropped, tt.warn)
@@ -1053,8 +1118,8 @@ func TestForeignSetCookieWarns(t *testing.T) {
 				t.Fatalf("%d warnings, want %d; log:\n%s", n, want, &logged)
 			}
 			do(t, app, http.MethodGet, "/control", nil)
-			if warns := logged.lines(foreignWarning); len(warns) != 1 || !strings.Contains(warns[0], "cookie=session") {
-				t.Errorf("after a read-only request that sets session: %d warnings, want 1 naming it; log:\n%s", len(warns), &logged)
+			if warns := logged.lines(foreignWarning); len(warns) != 1 || !strings.Contains(warns[0], "level=WARN") || !strings.Contains(warns[0], "cookie=session") {
+				t.Errorf("after a read-only request that sets session: %d warnings, want 1 Warn naming it; log:\n%s", len(warns), &logged)
 			}
 		})
 	}
@@ -1103,8 +1168,8 @@ func TestErrorHandlerAfterPanicLogged(t *testing.T) {
 		if r := send(t, app, req, nil); r.status != http.StatusInternalServerError || r.setCookie != nil {
 			t.Errorf("used %v: after a panic: %d, Set-Cookie %q; want the ErrorHandler's 500 and no cookie", used, r.status, r.setCookie)
 		}
-		if len(logged.lines("the change was not saved")) != 1 {
-			t.Errorf("used %v: the ErrorHandler's flash after the panic was not logged; log:\n%s", used, logged.String())
+		if lines := logged.lines("the change was not saved"); len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") {
+			t.Errorf("used %v: the ErrorHandler's flash after the panic was not logged at Warn; log:\n%s", used, logged.String())
 		}
 	}
 }
@@ -1282,9 +1347,11 @@ func TestAppErrorHandlerStoresFlash(t *testing.T) {
 
 // TestDestroyOutsidePathClears checks that a logout on a path outside
 // Options.Path, where the browser sends no cookie, expires every chunk,
-// as the core's middleware does: the user stayed signed in.
+// as the core's middleware does: the user stayed signed in. Each line
+// carries the cookie's Path, Domain and Secure, which a browser needs to
+// match the cookie it holds (README: Destroy rather than c.ClearCookie).
 func TestDestroyOutsidePathClears(t *testing.T) {
-	m := newManager(t, cookiesession.Options{Path: "/app", MaxChunks: 2})
+	m := newManager(t, cookiesession.Options{Path: "/app", Domain: "example.test", MaxChunks: 2})
 	app := fiber.New()
 	app.Use(fibersession.New(m))
 	app.Post("/logout", func(c fiber.Ctx) error {
@@ -1294,6 +1361,15 @@ func TestDestroyOutsidePathClears(t *testing.T) {
 	r := do(t, app, http.MethodPost, "/logout", newJar()) // the browser sends no cookie here
 	if !r.expired(t, "session") || !r.expired(t, "session.1") {
 		t.Errorf("logout outside the cookie's Path: Set-Cookie %q, want both chunks expired", r.setCookie)
+	}
+	for _, line := range r.setCookie {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			t.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if c.Path != "/app" || c.Domain != "example.test" || !c.Secure {
+			t.Errorf("Set-Cookie %q: want Path=/app, Domain=example.test and Secure", line)
+		}
 	}
 }
 
@@ -1346,8 +1422,8 @@ func TestGetWithoutMiddlewareLogsOnce(t *testing.T) {
 		}
 	}
 	lines := logged.lines("no fibersession.New middleware for this Manager")
-	if len(lines) != 1 || !strings.Contains(lines[0], "app.Use(fibersession.New(m))") {
-		t.Errorf("want one line naming the fix; log:\n%s", &logged)
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "app.Use(fibersession.New(m))") {
+		t.Errorf("want one Warn naming the fix; log:\n%s", &logged)
 	}
 }
 

@@ -37,10 +37,11 @@ type ported struct {
 // portedOptions are the Options README's table gives for fiber's
 // session.Config{IdleTimeout: 30 * time.Minute, AbsoluteTimeout: 24 *
 // time.Hour, Extractor: extractors.FromCookie("session_id"),
-// CookieSecure: true, CookieHTTPOnly: true, CookieSameSite: "Lax"}.
+// CookieSecure: true, CookieHTTPOnly: true, CookieSameSite: "Lax"}: the
+// last three are the defaults, so Config checks them as such.
 func portedOptions() cookiesession.Options {
 	return cookiesession.Options{Name: "session_id", IdleTimeout: 30 * time.Minute, MaxAge: 24 * time.Hour,
-		SameSite: http.SameSiteLaxMode, MaxLifetime: 30 * 24 * time.Hour}
+		MaxLifetime: 30 * 24 * time.Hour}
 }
 
 func newPorted(t *testing.T, opts cookiesession.Options) *ported {

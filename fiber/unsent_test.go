@@ -1,6 +1,7 @@
 package fibersession_test
 
 import (
+	"bufio"
 	"io"
 	"log/slog"
 	"net"
@@ -10,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v3"
 	"github.com/seed-ff2808ae/cookiesession"
@@ -389,5 +391,78 @@ func TestDropBeforeSaveWarns(t *testing.T) {
 	lines := logged.lines("level=WARN")
 	if len(lines) != 1 || !strings.Contains(lines[0], "c.Drop") {
 		t.Errorf("want one Warn that names c.Drop; log:\n%s", logged)
+	}
+}
+
+// TestStreamWriterChangeLogged: fiber starts a stream writer on its own
+// goroutine when SendStreamWriter sets it, before the handler returns, so
+// README says to make every change to the session before setting it. A
+// change made before goes out with the stream; one the writer makes once
+// the middleware has saved cannot, and is logged at Warn as not saved.
+func TestStreamWriterChangeLogged(t *testing.T) {
+	var logged syncBuffer
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	app, served := servedApp(m)
+	saved := make(chan struct{})
+	app.Get("/events", func(c fiber.Ctx) error {
+		s := fibersession.Get(c, m)
+		if err := s.Set("user", "ada"); err != nil {
+			return err
+		}
+		started := make(chan struct{})
+		if err := c.SendStreamWriter(func(w *bufio.Writer) {
+			close(started)
+			<-saved
+			_ = s.Set("late", "yes")
+			_, _ = w.WriteString("data: 0\n\n")
+		}); err != nil {
+			return err
+		}
+		select {
+		case <-started:
+		case <-time.After(5 * time.Second):
+			t.Error("the stream writer had not started when the handler returned")
+		}
+		return nil
+	})
+	app.Get("/whoami", func(c fiber.Ctx) error {
+		s := fibersession.Get(c, m)
+		return c.SendString("user=" + s.GetString("user") + " late=" + s.GetString("late"))
+	})
+	go func() { <-served; close(saved) }()
+	j := newJar()
+	r := do(t, app, http.MethodGet, "/events", j)
+	if r.body != "data: 0\n\n" || len(r.linesFor("session")) != 1 {
+		t.Fatalf("GET /events: %q, Set-Cookie %q; want the stream and the session's cookie", r.body, r.setCookie)
+	}
+	if r := do(t, app, http.MethodGet, "/whoami", j); r.body != "user=ada late=" {
+		t.Errorf("the cookie holds %q; want user, and not the writer's change", r.body)
+	}
+	if lines := logged.lines("after the response was committed"); len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") {
+		t.Errorf("the writer's change was not logged at Warn as not saved; log:\n%s", &logged)
+	}
+}
+
+// TestEndUnderAppTestNotLogged keeps README's caveat true: under
+// app.Test, whose connection reports c.End's close in a way the
+// middleware does not know, a change c.End went out without is not
+// logged (over a real connection it is: TestEndBeforeSaveWarns).
+func TestEndUnderAppTestNotLogged(t *testing.T) {
+	logged := defaultLog(t, slog.LevelDebug)
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(logged, nil))})
+	app := fiber.New()
+	app.Use(fibersession.New(m))
+	app.Post("/end", func(c fiber.Ctx) error {
+		if err := fibersession.Get(c, m).Set("user", "ada"); err != nil {
+			return err
+		}
+		if err := c.SendString("bye"); err != nil {
+			return err
+		}
+		return c.End()
+	})
+	do(t, app, http.MethodPost, "/end", nil)
+	if lines := logged.lines(lostToEndLine); len(lines) != 0 {
+		t.Errorf("under app.Test the lost change was logged: %q; README says it is not", lines)
 	}
 }

@@ -415,3 +415,13 @@ func (j *browserJar) restart() {
 		}
 	}
 }
+
+// warned reports whether logged holds a line at Warn that contains substr.
+func warned(logged, substr string) bool {
+	for line := range strings.Lines(logged) {
+		if strings.Contains(line, "level=WARN") && strings.Contains(line, substr) {
+			return true
+		}
+	}
+	return false
+}

@@ -265,6 +265,50 @@ func TestStackedManagers(t *testing.T) {
 	}
 }
 
+// TestStackedManagersSessionLogged: code written for one Manager that
+// calls ginsession.Session(c) under two gets the innermost Manager's
+// session. That is logged at Warn, once for each line of code that makes
+// the call, naming that line (caller), both Managers and the fix.
+func TestStackedManagersSessionLogged(t *testing.T) {
+	var logged strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	managers := map[string]*cookiesession.Manager{}
+	for _, name := range []string{"auth", "prefs"} {
+		m, err := cookiesession.New(newRing(t), cookiesession.Options{Name: name, Logger: logger})
+		if err != nil {
+			t.Fatal(err)
+		}
+		managers[name] = m
+	}
+	r := gin.New()
+	r.Use(ginsession.Middleware(managers["auth"]), ginsession.Middleware(managers["prefs"]))
+	var at [2]int
+	r.GET("/a", func(c *gin.Context) {
+		_, at[0] = ginsession.Session(c).GetString("user"), callerLine()
+	})
+	r.GET("/b", func(c *gin.Context) {
+		_, at[1] = ginsession.Session(c).GetString("user"), callerLine()
+	})
+	for _, path := range []string{"/a", "/a", "/b"} {
+		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "https://example.com"+path, nil))
+	}
+	var lines []string
+	for _, line := range strings.Split(logged.String(), "\n") {
+		if strings.Contains(line, "stacked Managers") {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) != len(at) {
+		t.Fatalf("%d lines, want one for each of the two lines of code:\n%s", len(lines), logged.String())
+	}
+	for i, line := range lines {
+		if call := fmt.Sprintf("middleware_test.go:%d)", at[i]); !strings.Contains(line, "level=WARN") || !strings.Contains(line, call) ||
+			!strings.Contains(line, `stacked="[prefs auth]"`) || !strings.Contains(line, "m.FromContext(r.Context())") {
+			t.Errorf("%s\nwant a Warn naming the call at %s, both Managers and the fix", line, call)
+		}
+	}
+}
+
 // TestPanicSendsNoCookie checks that a handler that changes the session and
 // then panics gets Recovery's 500 without the half-made change, as a
 // net/http handler's panic does.

@@ -123,7 +123,8 @@ func TestDefaultReadBufferLocksOut(t *testing.T) {
 // adaptor copies only context.WithValue entries into the locals. And the
 // middleware has committed before c.Next() runs the fiber handlers: a
 // session passed on in such an entry saves nothing, and its change is
-// logged as not saved.
+// logged as not saved. Under adaptor.HTTPMiddleware(m.Handler) itself, no
+// local holds it either.
 func TestHTTPMiddlewareHidesSession(t *testing.T) {
 	var logged bytes.Buffer
 	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelWarn}))})
@@ -146,6 +147,25 @@ func TestHTTPMiddlewareHidesSession(t *testing.T) {
 	}
 	if len(res.Cookies()) != 0 || !strings.Contains(logged.String(), "not saved") {
 		t.Errorf("a change in a fiber handler: %d cookies set, log %q; want none, and logged as not saved", len(res.Cookies()), logged.String())
+	}
+	// Under adaptor.HTTPMiddleware(m.Handler) itself, no local (fasthttp
+	// user value) holds the session either.
+	plain := fiber.New(fiber.Config{DisableStartupMessage: true})
+	plain.Use(adaptor.HTTPMiddleware(m.Handler))
+	plain.Get("/", func(c *fiber.Ctx) error {
+		found := cookiesession.FromContext(c.UserContext()) != nil || m.FromContext(c.Context()) != nil
+		c.Context().VisitUserValuesAll(func(_, v any) {
+			_, isSession := v.(*cookiesession.Session)
+			found = found || isSession
+		})
+		return c.SendString(fmt.Sprint(found))
+	})
+	res, err = plain.Test(httptest.NewRequest("GET", "/", nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := io.ReadAll(res.Body); string(body) != "false" {
+		t.Errorf("under adaptor.HTTPMiddleware(m.Handler), a fiber handler found the session in c.UserContext(), c.Context() or c.Locals")
 	}
 }
 
