@@ -135,8 +135,9 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		panic(fmt.Sprintf("cookiesession: fibersession.New takes one Config, not %d: put every field in one", len(config)))
 	}
 	onError := defaultErrorHandler(new(atomic.Int64))
-	timedOut := new(atomic.Int64) // when lostToTimeout last logged at Warn
-	unsent := new(atomic.Int64)   // when lostUnsent last logged at Warn
+	timedOut := new(atomic.Int64)  // when lostToTimeout last logged at Warn
+	unsent := new(atomic.Int64)    // when lostUnsent last logged at Warn
+	rewritten := new(atomic.Int64) // when warnRewritten last logged at Warn
 	if len(config) > 0 && config[0].ErrorHandler != nil {
 		onError = config[0].ErrorHandler
 	}
@@ -173,6 +174,9 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 			foreignUnused(c, m, names)
 			return err
 		}
+		if name := rewrittenCookie(&c.Request().Header, names); name != "" {
+			warnRewritten(c, rewritten, name)
+		}
 		// A later Get (in fiber's ErrorHandler for an error fasthttp met,
 		// called after this middleware ran in fiber's own pass over the
 		// middleware) finds the session, sealed by the save below.
@@ -203,6 +207,20 @@ func warnUnsent(c fiber.Ctx, locals *fasthttp.RequestCtx, timedOut, unsent *atom
 		lostUnsent(c, unsent, "cookiesession: the connection was closed before the middleware's save (c.End sent the response and closed its connection, or c.Drop closed it with no response): the session's Set-Cookie lines (a change, or a due refresh or clear) were not sent, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
 			"call fibersession.Save(c, m) after the session's last change and before c.End(); a change after c.End, or before c.Drop, cannot reach the client")
 	}
+}
+
+// warnRewritten logs a request whose cookie name a middleware changed, or
+// deleted, before the session was read from it: fiber's encryptcookie
+// does so to every cookie not in its Except. After fibersession.New, it
+// deletes the session's cookie, which it cannot decrypt, and every request
+// starts a fresh session; before it, it encrypts the saved cookie again,
+// after the size checks (MaxCookieSize, and ReadBufferSize's), into one
+// about a third larger, which browsers drop past 4096 bytes and on which
+// fasthttp answers every later request with 431.
+func warnRewritten(c fiber.Ctx, last *atomic.Int64, name string) {
+	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: a middleware changed or deleted the session's cookie in the request before the session was read (fiber's encryptcookie does, for every cookie not in its Except): after fibersession.New it deletes the cookie, and every request starts a fresh session; before it, the cookie the client holds is encrypted again, past the size checks, so a large session is dropped by browsers or answered with 431 (at warn level once a minute, the others at debug)",
+		slog.String("cookie", name), slog.String("path", logText(c.Path())),
+		slog.String("fix", "leave the session's cookies to the Manager, which encrypts and authenticates them already: encryptcookie.Config{Except: m.CookieNames()}"))
 }
 
 // lostUnsent logs a save into a response fasthttp does not send: c.End

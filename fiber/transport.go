@@ -433,6 +433,60 @@ func foreignUnused(c fiber.Ctx, m *cookiesession.Manager, names []string) {
 	_ = m.CommitHeader(st.header, s, nil)
 }
 
+// rewrittenCookie returns the first of names whose cookie in h differs
+// from the one the client sent, in h's raw header lines, or "" if none
+// does: a middleware rewrote or deleted it (fiber's encryptcookie). A
+// request not read from a connection (a test's RequestCtx) has no raw
+// lines, and none is reported.
+func rewrittenCookie(h *fasthttp.RequestHeader, names []string) string {
+	if len(h.RawHeaders()) == 0 {
+		return ""
+	}
+	for _, name := range names {
+		got, gotOK := firstCookie(h.Cookies(), name)
+		sent, sentOK := sentCookie(h, name)
+		if gotOK != sentOK || !bytes.Equal(got, sent) {
+			return name
+		}
+	}
+	return ""
+}
+
+// firstCookie returns the value of the first cookie named name.
+func firstCookie(cookies iter.Seq2[[]byte, []byte], name string) ([]byte, bool) {
+	for key, value := range cookies {
+		if string(key) == name {
+			return value, true
+		}
+	}
+	return nil, false
+}
+
+// sentCookie returns the value of the first cookie named name in h's raw
+// Cookie lines, cut out as fasthttp parses them: pairs split at ';', the
+// name and value trimmed of spaces, and the value of one pair of quotes.
+func sentCookie(h *fasthttp.RequestHeader, name string) ([]byte, bool) {
+	for key, line := range h.AllInOrder() {
+		if !strings.EqualFold(string(key), fiber.HeaderCookie) {
+			continue
+		}
+		for len(line) > 0 {
+			var pair []byte
+			pair, line, _ = bytes.Cut(line, []byte(";"))
+			key, value, ok := bytes.Cut(pair, []byte("="))
+			if !ok || string(bytes.Trim(key, " ")) != name {
+				continue
+			}
+			value = bytes.Trim(value, " ")
+			if len(value) > 1 && value[0] == '"' && value[len(value)-1] == '"' {
+				value = value[1 : len(value)-1]
+			}
+			return value, true
+		}
+	}
+	return nil, false
+}
+
 // release returns the scratch to the pool. last stays: it is the next
 // request's guess at its Host and headers.
 func (st *scratch) release() {
