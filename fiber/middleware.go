@@ -77,6 +77,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v3"
+	"github.com/gofiber/fiber/v3/middleware/idempotency"
 	"github.com/seed-ff2808ae/cookiesession"
 	"github.com/valyala/fasthttp"
 )
@@ -138,6 +139,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	timedOut := new(atomic.Int64)  // when lostToTimeout last logged at Warn
 	unsent := new(atomic.Int64)    // when lostUnsent last logged at Warn
 	rewritten := new(atomic.Int64) // when warnRewritten last logged at Warn
+	replayed := new(atomic.Int64)  // when warnStoredWithout last logged at Warn
 	if len(config) > 0 && config[0].ErrorHandler != nil {
 		onError = config[0].ErrorHandler
 	}
@@ -187,6 +189,9 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		}
 		if len(st.header[fiber.HeaderSetCookie]) > 0 { // lines the client has not had
 			warnUnsent(c, locals, timedOut, unsent)
+			if idempotency.WasPutToCache(c) {
+				warnStoredWithout(c, replayed)
+			}
 		}
 		return err
 	}
@@ -221,6 +226,18 @@ func warnRewritten(c fiber.Ctx, last *atomic.Int64, name string) {
 	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: a middleware changed or deleted the session's cookie in the request before the session was read (fiber's encryptcookie does, for every cookie not in its Except): after fibersession.New it deletes the cookie, and every request starts a fresh session; before it, the cookie the client holds is encrypted again, past the size checks, so a large session is dropped by browsers or answered with 431 (at warn level once a minute, the others at debug)",
 		slog.String("cookie", name), slog.String("path", logText(c.Path())),
 		slog.String("fix", "leave the session's cookies to the Manager, which encrypts and authenticates them already: encryptcookie.Config{Except: m.CookieNames()}"))
+}
+
+// warnStoredWithout logs a save whose Set-Cookie lines fiber's idempotency
+// middleware, below this one, did not store with the response it keeps
+// for the request's X-Idempotency-Key: it stored it when the handlers
+// returned, before the save. A retry with that key, sent because this
+// response was lost on the way, gets the stored answer without the cookie,
+// and the session's change is lost behind a success.
+func warnStoredWithout(c fiber.Ctx, last *atomic.Int64) {
+	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: fiber's idempotency middleware after fibersession.New stored this response before the session's cookie was added to it: a retry with the same X-Idempotency-Key gets the stored answer without the cookie, and the session's change is lost (at warn level once a minute, the others at debug)",
+		slog.String("path", logText(c.Path())),
+		slog.String("fix", "put idempotency.New() before fibersession.New(m) in app.Use, so that the response it stores carries the session's cookie"))
 }
 
 // lostUnsent logs a save into a response fasthttp does not send: c.End
