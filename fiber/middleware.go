@@ -139,7 +139,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	timedOut := new(atomic.Int64)  // when lostToTimeout last logged at Warn
 	unsent := new(atomic.Int64)    // when lostUnsent last logged at Warn
 	rewritten := new(atomic.Int64) // when warnRewritten last logged at Warn
-	replayed := new(atomic.Int64)  // when warnStoredWithout last logged at Warn
+	stored := new(atomic.Int64)    // when warnStoredWithout last logged at Warn
 	if len(config) > 0 && config[0].ErrorHandler != nil {
 		onError = config[0].ErrorHandler
 	}
@@ -189,9 +189,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		}
 		if len(st.header[fiber.HeaderSetCookie]) > 0 { // lines the client has not had
 			warnUnsent(c, locals, timedOut, unsent)
-			if idempotency.WasPutToCache(c) {
-				warnStoredWithout(c, replayed)
-			}
+			warnStoredWithout(c, st.session, stored)
 		}
 		return err
 	}
@@ -228,16 +226,30 @@ func warnRewritten(c fiber.Ctx, last *atomic.Int64, name string) {
 		slog.String("fix", "leave the session's cookies to the Manager, which encrypts and authenticates them already: encryptcookie.Config{Except: m.CookieNames()}"))
 }
 
-// warnStoredWithout logs a save whose Set-Cookie lines fiber's idempotency
-// middleware, below this one, did not store with the response it keeps
-// for the request's X-Idempotency-Key: it stored it when the handlers
-// returned, before the save. A retry with that key, sent because this
-// response was lost on the way, gets the stored answer without the cookie,
-// and the session's change is lost behind a success.
-func warnStoredWithout(c fiber.Ctx, last *atomic.Int64) {
-	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: fiber's idempotency middleware after fibersession.New stored this response before the session's cookie was added to it: a retry with the same X-Idempotency-Key gets the stored answer without the cookie, and the session's change is lost (at warn level once a minute, the others at debug)",
-		slog.String("path", logText(c.Path())),
-		slog.String("fix", "put idempotency.New() before fibersession.New(m) in app.Use, so that the response it stores carries the session's cookie"))
+// warnStoredWithout logs a save whose Set-Cookie lines a middleware below
+// this one did not store with the response it keeps: fiber's idempotency
+// (for the request's X-Idempotency-Key) and fiber's cache on the route both
+// store it when the handlers return, before the save. A retry with that key,
+// sent because this response was lost, gets the stored answer without the
+// cookie, and the session's change is lost behind a success; a cache hit
+// gives other clients, without the cookie, the page made for this session
+// (a guest's CSRF token). The cache says it stored the response in its
+// X-Cache header (fiber's default name); a page for a session the request
+// brought a cookie for is keyed on that cookie, and is not logged.
+func warnStoredWithout(c fiber.Ctx, s *cookiesession.Session, last *atomic.Int64) {
+	var msg, fix string
+	switch {
+	case idempotency.WasPutToCache(c):
+		msg = "cookiesession: fiber's idempotency middleware after fibersession.New stored this response before the session's cookie was added to it: a retry with the same X-Idempotency-Key gets the stored answer without the cookie, and the session's change is lost (at warn level once a minute, the others at debug)"
+		fix = "put idempotency.New() before fibersession.New(m) in app.Use, so that the response it stores carries the session's cookie"
+	case s.IsNew() && string(c.Response().Header.Peek("X-Cache")) == "miss":
+		msg = "cookiesession: fiber's cache middleware after fibersession.New (on the route) stored this response before the session's cookie and Cache-Control: no-store were added to it: it serves this page, made for one session, to other clients, without the cookie (at warn level once a minute, the others at debug)"
+		fix = "put cache.New() before fibersession.New(m) in app.Use, where the save's no-store keeps such a page out, or skip the cache (cache.Config.Next) on pages that store in the session"
+	default:
+		return
+	}
+	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), msg,
+		slog.String("path", logText(c.Path())), slog.String("fix", fix))
 }
 
 // lostUnsent logs a save into a response fasthttp does not send: c.End

@@ -399,10 +399,12 @@ func TestCacheHitVary(t *testing.T) {
 // below the middleware, the cache stores the page when the handler returns,
 // before the save says no-store, under the key of a request without a
 // cookie: the second guest gets the first one's token, and no cookie. The
-// README says so.
+// README says so, and the middleware logs it at Warn, with the fix, at the
+// save of the page the cache stored.
 func TestCacheAndNewSessionPage(t *testing.T) {
 	for _, above := range []bool{true, false} {
 		t.Run(fmt.Sprintf("above=%v", above), func(t *testing.T) {
+			logged := defaultLog(t, slog.LevelWarn)
 			m := newManager(t, cookiesession.Options{})
 			app := fiber.New()
 			if above {
@@ -439,6 +441,13 @@ func TestCacheAndNewSessionPage(t *testing.T) {
 			}
 			if got != want {
 				t.Errorf("second guest: body and Set-Cookie lines %v (X-Cache %q), want %v", got, second.header.Get("X-Cache"), want)
+			}
+			warned := logged.lines("cache middleware")
+			if above && len(warned) > 0 {
+				t.Errorf("cache before the middleware logged %q", warned)
+			}
+			if !above && (len(warned) != 1 || !strings.Contains(warned[0], "put cache.New() before fibersession.New(m)")) {
+				t.Errorf("cache on the route: want one Warn with the fix at the first guest's page, got %q", warned)
 			}
 		})
 	}
