@@ -24,7 +24,12 @@
 // the first one is logged at Warn, as in the net/http middleware.
 // Under fiber's timeout.New, whose 408 goes out as the response stood at
 // the deadline, a save after it cannot reach the client either: that is
-// logged at Warn too, with the fix (Save before the slow work).
+// logged at Warn too, with the fix (Save before the slow work). So is a
+// save of new cookie lines into a response that fiber's idempotency, or
+// its cache on the route for a new session, below the middleware has
+// already stored without them; and a request whose session cookie a
+// middleware changed or deleted before the session was read (fiber's
+// encryptcookie, unless its Except lists m.CookieNames()).
 //
 // The middleware's save also logs at Warn, once per Manager, what the
 // net/http middleware logs: a Secure cookie set in answer to a plain-HTTP
