@@ -119,7 +119,8 @@ func init() { gob.RegisterName("oldapp.cart", cart{}) }
 // cannot decode (a type the old app registered with gob and this one does
 // not) is not a store that fails: a 503 would answer that user at every
 // request until the old session's deadline. The user gets the page, signed
-// out, the old cookie is expired, and the fix is logged at Warn.
+// out, the old cookie is expired, and the fix is logged at Warn, once a
+// minute, at Debug in between.
 func TestSCSSessionNotReadable(t *testing.T) {
 	logger, logs := newLogger()
 	store := memstore.NewWithCleanupInterval(0)
@@ -153,6 +154,12 @@ func TestSCSSessionNotReadable(t *testing.T) {
 	warns := logs.lines(t, "cookiesession/migrate: scs session not readable")
 	if len(warns) != 1 || warns[0]["level"] != "WARN" || !strings.Contains(warns[0]["fix"].(string), "gob.Register") {
 		t.Errorf("undecodable session logged as %v, want one Warn naming gob.Register", warns)
+	}
+	// Within the minute, the next such session is logged at Debug, so that
+	// a flood of them cannot fill the log.
+	get(t, h, old)
+	if lines := logs.lines(t, "cookiesession/migrate: scs session not readable"); len(lines) != 2 || lines[1]["level"] != "DEBUG" {
+		t.Errorf("a second undecodable session within the minute logged as %v, want Debug", lines)
 	}
 	if errs := logs.lines(t, "cookiesession/migrate: scs store failed"); len(errs) != 0 {
 		t.Errorf("logged as a store failure: %v", errs)

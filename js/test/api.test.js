@@ -667,12 +667,17 @@ describe('nothing the caller asked for is dropped without a word', () => {
 
 describe('KeyRing.fingerprint', () => {
   // Computed apart: SHA-256 of the label of FORMAT.md section 6 and the secret, 6 bytes in hex.
-  it('tells secrets under one id apart, and shows none', async () => {
+  it('tells secrets under one id apart, and shows none: toString names the ids alone', async () => {
     const other = parseKeyRing(ringText([{ id: 7, secret: new Uint8Array(32).fill(1) }]));
     assert.equal(await ring.fingerprint(7), '9d069e07c8cb');
     assert.equal(await other.fingerprint(7), '080da39a1fbe');
     assert.equal(await ring.fingerprint(8), undefined);
     assert.equal(ring.secret(7).every((b) => b === 9), true, 'the secret is left as it was');
+    // README: toString does not show the fingerprint, nor the secret.
+    const secret = Buffer.from(ring.secret(7)).toString('base64');
+    for (const shown of [String(ring), `${ring}`, JSON.stringify({ ring })]) {
+      assert.ok(shown.includes('00000007') && !shown.includes('9d069e07c8cb') && !shown.includes(secret), shown);
+    }
   });
 });
 
