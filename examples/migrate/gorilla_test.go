@@ -98,7 +98,8 @@ func TestFromGorilla(t *testing.T) {
 
 // TestGorillaCookieOfTheSessionsName: a gorilla cookie named "session"
 // reaches a Manager of that name. Without the migration, the Manager
-// refuses it as invalid, logs that at Debug, and clears it. With it, the
+// refuses it as invalid, logs that at Debug, and clears it, as it does an
+// scs token of that name. With it, the
 // middleware reads the cookie before the response is written, and the
 // new session's cookie replaces it. A cookie of that name that neither
 // opens is logged at Warn by the middleware and cleared; one of the
@@ -108,15 +109,20 @@ func TestGorillaCookieOfTheSessionsName(t *testing.T) {
 	old := gorillaCookie(t, store, "session")
 
 	t.Run("without the migration", func(t *testing.T) {
-		logger, logs := newLogger()
-		mgr := newManager(t, cookiesession.Options{Logger: logger})
-		a := get(t, mgr.Handler(app), old)
-		if c := a.cookies["session"]; c == nil || c.MaxAge >= 0 {
-			t.Errorf("gorilla cookie not cleared: %+v", c)
-		}
-		refused := logs.lines(t, "cookiesession: session cookie refused")
-		if len(refused) != 1 || refused[0]["level"] != "DEBUG" {
-			t.Errorf("refusal logged as %v, want one line at Debug", refused)
+		// So for an scs token under scs's default name, session, too.
+		sm := scs.New()
+		sm.Store = memstore.NewWithCleanupInterval(0)
+		for from, c := range map[string]*http.Cookie{"gorilla": old, "scs": scsSession(t, sm, true)} {
+			logger, logs := newLogger()
+			mgr := newManager(t, cookiesession.Options{Logger: logger})
+			a := get(t, mgr.Handler(app), c)
+			if c := a.cookies["session"]; c == nil || c.MaxAge >= 0 {
+				t.Errorf("%s cookie not cleared: %+v", from, c)
+			}
+			refused := logs.lines(t, "cookiesession: session cookie refused")
+			if len(refused) != 1 || refused[0]["level"] != "DEBUG" {
+				t.Errorf("%s: refusal logged as %v, want one line at Debug", from, refused)
+			}
 		}
 	})
 
