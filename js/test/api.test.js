@@ -440,6 +440,9 @@ describe('lifetimes of their own', () => {
     const cookies = new SessionCookies(ring, { name: 's', browserSession: true, maxLifetime: 7776000 });
     assert.doesNotMatch(cookies.seal({}, now)[0], /Max-Age/);
     assert.match(cookies.seal({ lifetime: { maxAge: 2592000 } }, now)[0], /; Max-Age=2592000;/);
+    // README: under the browserSession option, a zero lifetime makes the
+    // cookie persistent with the maxAge option, as Go's SetLifetime(Lifetime{}).
+    assert.match(cookies.seal({ lifetime: {} }, now)[0], /; Max-Age=86400;/);
     const persistent = new SessionCookies(ring, { name: 's' });
     assert.match(persistent.seal({}, now)[0], /; Max-Age=86400;/);
     assert.doesNotMatch(persistent.seal({ lifetime: { browserSession: true } }, now)[0], /Max-Age/);
