@@ -282,10 +282,15 @@ func (w *lossWalk) entries(v reflect.Value, path string) (jsonLoss, bool) {
 	}
 	for _, k := range keys {
 		name := fmt.Sprint(k)
-		if k.Kind() == reflect.String {
+		switch {
+		case k.Kind() == reflect.String:
 			name = k.String()
-		} else if text, ok := marshalText(k); ok {
-			name = text
+		case k.Kind() == reflect.Pointer && k.IsNil():
+			name = "" // as encoding/json writes it, not calling its MarshalText, which may read through it
+		default:
+			if text, ok := marshalText(k); ok {
+				name = text
+			}
 		}
 		if loss, ok := w.text(name, cmp.Or(path, ".")+" (a key)"); ok {
 			return loss, ok

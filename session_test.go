@@ -1416,6 +1416,31 @@ func TestJSONRefusesHiddenFields(t *testing.T) {
 	}
 }
 
+// handle is a map key whose MarshalText, of its pointer, reads through
+// the pointer: encoding/json writes a nil one as "" without calling it.
+type handle struct{ name string }
+
+func (h *handle) MarshalText() ([]byte, error) { return []byte(h.name), nil }
+
+// TestSetJSONNilKeyNoPanic: a map keyed by a pointer whose MarshalText
+// reads through it, holding a nil key, made SetJSON panic when the
+// encoding held a {} or a U+FFFD, which cost a walk of the value that
+// called MarshalText on the nil key. encoding/json writes that key as ""
+// without calling it; so does the walk now.
+func TestSetJSONNilKeyNoPanic(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	if err := s.SetJSON("k", map[*handle]any{nil: map[string]int{}, {"a"}: 1}); err != nil {
+		t.Errorf("SetJSON of a map with a nil key = %v, want it stored", err)
+	} else if got, _ := cookiesession.GetAs[json.RawMessage](s, "k"); string(got) != `{"":{},"a":1}` {
+		t.Errorf("stored %s, want {\"\":{},\"a\":1}", got)
+	}
+	err := s.SetJSON("t", map[*handle]string{nil: "caf\xe9"})
+	if err == nil || !strings.Contains(err.Error(), `the string at .[""] is not UTF-8`) {
+		t.Errorf("SetJSON of text that is not UTF-8 under a nil key = %v, want it refused", err)
+	}
+}
+
 // zeroByPointer reports it is zero by a method of its pointer, which
 // encoding/json calls for omitzero on a value too.
 type zeroByPointer struct{ n int }
