@@ -323,6 +323,44 @@ func TestCarryUnknownKeyStored(t *testing.T) {
 	}
 }
 
+// TestCarryUnknownKeyLogoutClears: a retired token under a key id this
+// instance lacks, kept by a request that only reads it (it may open
+// elsewhere), was kept by a logout written as Delete or Clear too, which
+// found nothing to remove: the next request to an instance holding the key
+// carried it, signed in. Destroy expired it. Delete and Clear now expire
+// it, as they do the Manager's own cookie under such a key
+// (TestUnknownKeyLogoutClears); a read still keeps it.
+func TestCarryUnknownKeyLogoutClears(t *testing.T) {
+	for _, tc := range []struct{ op, want string }{{"read", ""}, {"delete", "-session"}, {"clear", "-session"}, {"destroy", "-session"}} {
+		f := newFixture(t, cookiesession.Options{})
+		oldM, err := cookiesession.New(ringOf(t, keyB), cookiesession.Options{Now: f.clock.Now, Logger: debugLogger(f.log)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := newClientCookies()
+		serveWith(t, oldM, b, func(w http.ResponseWriter, r *http.Request) {
+			_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+		})
+		newM := f.manager(cookiesession.Options{Name: "__Host-session", Retired: []cookiesession.RetiredCookie{{Name: "session", Carry: true}}})
+		resp := serveWith(t, newM, b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			switch tc.op {
+			case "read":
+				_ = s.GetString("user")
+			case "delete":
+				s.Delete("user")
+			case "clear":
+				s.Clear()
+			case "destroy":
+				s.Destroy()
+			}
+		})
+		if got := setCookieTrace(t, resp.Header); !strings.Contains(got, tc.want) || tc.want == "" && got != "" {
+			t.Errorf("%s: Set-Cookie %q, want %q", tc.op, got, tc.want)
+		}
+	}
+}
+
 // TestCarryWithLoad: a session from Load is carried too, and Save writes
 // it under the Manager's Name though the handler only read it; one left
 // unsaved is logged at Warn, since its client never gets the new cookie.

@@ -213,7 +213,10 @@ func TestUnknownKeyKeepsCookie(t *testing.T) {
 // an instance whose ring lacks the key of the request's cookie (a rotation
 // not yet everywhere), clears the cookie, as a store replaces it: the
 // handler means to remove what the session holds, and a kept cookie would
-// leave the user signed in on the instances that read it. A read, a Pop
+// leave the user signed in on the instances that read it. So does one
+// after a value stored in this request (a middleware's last-seen stamp on
+// every request), which kept the cookie when the Clear or Delete removed
+// it. A read, a Pop
 // that finds nothing and a Delete beside a store keep to the old rules:
 // kept, kept, replaced. So it goes for a session from Load, saved by hand,
 // and for a token from an instance whose clock is ahead.
@@ -230,6 +233,12 @@ func TestUnknownKeyLogoutClears(t *testing.T) {
 			case "delete and store":
 				s.Delete("user")
 				mustSet(t, s, "theme", "dark")
+			case "store and clear":
+				mustSet(t, s, "seen", "now") // a middleware's, on every request
+				s.Clear()
+			case "store and delete":
+				mustSet(t, s, "user", "bob")
+				s.Delete("user")
 			}
 		}
 	}
@@ -242,6 +251,8 @@ func TestUnknownKeyLogoutClears(t *testing.T) {
 		{"delete", "cleared"},
 		{"clear", "cleared"},
 		{"delete and store", "replaced"},
+		{"store and clear", "cleared"},
+		{"store and delete", "cleared"},
 	} {
 		for _, from := range []string{"unknown key", "clock ahead"} {
 			for _, byHand := range []bool{false, true} {

@@ -522,7 +522,8 @@ func (m *Manager) warnRetiredLive(s *Session, r *http.Request, now time.Time) {
 // longer than the Manager's cookies hold at Warn, once. One under a key
 // id this instance lacks, or created ahead of its clock, opens elsewhere
 // or later, as the Manager's own would: it is kept (s.retired is unset,
-// so a response that writes nothing does not expire it).
+// so a response that writes nothing does not expire it), unless a Delete
+// or Clear means to remove what it holds (s.unread).
 func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
 	kept := false
 	for i := range m.retiredBases {
@@ -562,7 +563,8 @@ func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
 		m.refusedCookie(s, r, b.name, err, false)
 	}
 	if kept {
-		s.retired = false
+		// A Delete or Clear, a logout, expires it all the same (dropUnread).
+		s.retired, s.unread = false, true
 	}
 }
 

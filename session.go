@@ -244,9 +244,8 @@ func (s *Session) Delete(key string) {
 	defer s.unlock()
 	if s.values.Delete(key) {
 		s.markChanged()
-	} else {
-		s.dropUnread()
 	}
+	s.dropUnread() // a value stored in this request and deleted leaves nothing to keep the cookie for
 }
 
 // Clear removes every value. A session left with no values has its cookie
@@ -262,9 +261,8 @@ func (s *Session) Clear() {
 	if s.values.Len() > 0 {
 		s.values = Values{}
 		s.markChanged()
-	} else {
-		s.dropUnread()
 	}
+	s.dropUnread() // so do values a middleware stored in this request
 }
 
 // dropUnread makes the response clear a refused cookie that was kept
