@@ -149,6 +149,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		onError = config[0].ErrorHandler
 	}
 	names := m.CookieNames()
+	pairs := cookiePairs(names)
 	key := localsKey{m}
 	return func(c fiber.Ctx) error {
 		locals := c.RequestCtx()
@@ -181,7 +182,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 			foreignUnused(c, m, names)
 			return err
 		}
-		if name := rewrittenCookie(&c.Request().Header, names); name != "" {
+		if name := rewrittenCookie(&c.Request().Header, names, pairs); name != "" {
 			warnRewritten(c, rewritten, name)
 		}
 		// A later Get (in fiber's ErrorHandler for an error fasthttp met,
