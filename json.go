@@ -66,6 +66,7 @@ func checkJSON(v any, b []byte) error {
 		texts:   bytes.Contains(b, []byte(`\ufffd`)) || bytes.Contains(b, []byte("\ufffd")),
 		structs: bytes.Contains(b, []byte("{}")),
 		seen:    map[visit]bool{},
+		written: map[reflect.Type]map[string]bool{},
 	}
 	if !w.texts && !w.structs {
 		return nil
@@ -108,15 +109,17 @@ var (
 // looks for. It follows encoding/json's rules where they decide what is
 // written (a json.Marshaler writes its own, a []byte is base64, an
 // unexported field or one tagged "-" is left out, an
-// encoding.TextMarshaler is written as its text, map keys too), but not
-// the rules for embedded fields of one name, whose conflicts drop fields:
-// such a field is walked as well. It may hold a cycle, which json.Marshal
-// never met: seen holds the pointers, maps and slices visited, each walked
-// once.
+// encoding.TextMarshaler is written as its text, map keys too, and of
+// fields of one name, the one of fewest embeddings, or the one tagged
+// with it, wins, and a tie drops them all: see writtenFields). seen holds
+// the pointers, maps and slices visited, each walked once.
 type lossWalk struct {
 	texts   bool // look for a string that is not UTF-8
 	structs bool // look for a struct written as {} that holds unexported fields
 	seen    map[visit]bool
+	written map[reflect.Type]map[string]bool // writtenFields of each struct type met
+	object  map[string]bool                  // writtenFields of the struct whose fields are walked
+	index   []int                            // the index of the embedded struct walked in it
 }
 
 // jsonLoss is what lossWalk found, at path (jq's syntax): text, a string
@@ -172,10 +175,21 @@ func (w *lossWalk) walk(v reflect.Value, path string, promoted bool) (jsonLoss, 
 	case reflect.Pointer:
 		return w.walk(v.Elem(), path, promoted)
 	case reflect.Struct:
-		if w.structs && !promoted && hiddenFields(t, 0) {
+		if promoted {
+			return w.fields(v, path)
+		}
+		if w.structs && hiddenFields(t, 0) {
 			return jsonLoss{path: path, hidden: t}, true
 		}
-		return w.fields(v, path)
+		object, index := w.object, w.index
+		if w.object = w.written[t]; w.object == nil {
+			w.object = writtenFields(t)
+			w.written[t] = w.object
+		}
+		w.index = nil
+		loss, ok := w.fields(v, path)
+		w.object, w.index = object, index
+		return loss, ok
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Uint8 {
 			return jsonLoss{}, false // base64, unless its elements marshal themselves, which is rare
@@ -232,15 +246,104 @@ func (w *lossWalk) fields(v reflect.Value, path string) (jsonLoss, bool) {
 			continue
 		}
 		promoted := name == "" && f.Anonymous && ft.Kind() == reflect.Struct // it lends its fields
-		at := path
-		if !promoted {
-			at = jqMember(path, cmp.Or(name, f.Name))
+		index := append(w.index[:len(w.index):len(w.index)], i)
+		if promoted {
+			outer := w.index
+			w.index = index
+			loss, ok := w.walk(fv, path, true)
+			w.index = outer
+			if ok {
+				return loss, ok
+			}
+			continue
 		}
-		if loss, ok := w.walk(fv, at, promoted); ok {
+		if !w.object[indexKey(index)] {
+			continue // another field of its name is written in its place, or none is
+		}
+		if loss, ok := w.walk(fv, jqMember(path, cmp.Or(name, f.Name)), false); ok {
 			return loss, ok
 		}
 	}
 	return jsonLoss{}, false
+}
+
+// writtenFields returns the fields of struct type t that encoding/json
+// writes, by indexKey of their index, following its rules for fields of
+// one name, which Go's for selectors underlie: the one of fewest
+// embeddings wins, and of several of that depth, the one whose tag names
+// it; a tie leaves them all out. Embedded structs are followed a few
+// levels deep, each type once.
+func writtenFields(t reflect.Type) map[string]bool {
+	type field struct {
+		index  []int
+		tagged bool
+	}
+	type embedded struct {
+		typ   reflect.Type
+		index []int
+	}
+	byName := map[string][]field{} // the fields of each name at its least depth
+	depthOf := map[string]int{}
+	visited := map[reflect.Type]bool{}
+	level := []embedded{{t, nil}}
+	for depth := 0; len(level) > 0 && depth <= 8; depth++ {
+		var next []embedded
+		for _, e := range level {
+			if visited[e.typ] {
+				continue
+			}
+			visited[e.typ] = true
+			for i := range e.typ.NumField() {
+				f := e.typ.Field(i)
+				ft := f.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				tag := f.Tag.Get("json")
+				if !f.IsExported() && (!f.Anonymous || ft.Kind() != reflect.Struct) || tag == "-" {
+					continue
+				}
+				name, _, _ := strings.Cut(tag, ",")
+				index := append(e.index[:len(e.index):len(e.index)], i)
+				if name == "" && f.Anonymous && ft.Kind() == reflect.Struct {
+					next = append(next, embedded{ft, index})
+					continue
+				}
+				name = cmp.Or(name, f.Name)
+				if d, ok := depthOf[name]; ok && d < depth {
+					continue
+				}
+				depthOf[name] = depth
+				byName[name] = append(byName[name], field{index, tag != "" && !strings.HasPrefix(tag, ",")})
+			}
+		}
+		level = next
+	}
+	written := map[string]bool{}
+	for _, fields := range byName {
+		tagged := 0
+		for _, f := range fields {
+			if f.tagged {
+				tagged++
+			}
+		}
+		for _, f := range fields {
+			if len(fields) == 1 || tagged == 1 && f.tagged {
+				written[indexKey(f.index)] = true
+			}
+		}
+	}
+	return written
+}
+
+// indexKey is a field's index, as a map key.
+func indexKey(index []int) string {
+	var b strings.Builder
+	for _, i := range index {
+		b.WriteString(strconv.Itoa(i))
+		b.WriteByte('.')
+	}
+	return b.String()
 }
 
 var isZeroerType = reflect.TypeFor[interface{ IsZero() bool }]()

@@ -1455,8 +1455,13 @@ func (z *zeroByPointer) IsZero() bool { return z.n == 0 }
 // it); one named in its tag is written under that name, exported or not;
 // a field tagged omitzero that encoding/json leaves out loses nothing, and
 // a nil *time.Time so tagged made SetJSON panic (calling IsZero on nil).
-// A struct whose MarshalJSON has a pointer receiver, given by value, is
-// written as {}: the error names the fix, a pointer.
+// A field that encoding/json leaves out because another of its name wins
+// (one embedded less deep: a type overriding its embedded base's field)
+// holds nothing that is written: a struct of unexported fields or a
+// string that is not UTF-8 in it was refused, naming the path of the
+// field written in its place, whenever a {} or a U+FFFD stood elsewhere
+// in the encoding. A struct whose MarshalJSON has a pointer receiver,
+// given by value, is written as {}: the error names the fix, a pointer.
 func TestJSONHiddenFieldsNotRefused(t *testing.T) {
 	type inner struct {
 		X    int            `json:"x"`
@@ -1470,6 +1475,17 @@ func TestJSONHiddenFieldsNotRefused(t *testing.T) {
 	type withCart struct {
 		cart
 		ID   int            `json:"id"`
+		Tags map[string]int `json:"tags"`
+	}
+	type Base struct {
+		Cart cart   `json:"cart"`
+		Name string `json:"name"`
+		ID   int    `json:"id"`
+	}
+	type page struct {
+		Base
+		Cart []string       `json:"cart"`
+		Name string         `json:"name"`
 		Tags map[string]int `json:"tags"`
 	}
 	stamp := time.Unix(0, 0).UTC()
@@ -1494,6 +1510,8 @@ func TestJSONHiddenFieldsNotRefused(t *testing.T) {
 		{"a zero struct of unexported fields tagged omitzero", struct {
 			C cart `json:"c,omitzero"`
 		}{}, `{}`},
+		{"an embedded base's fields overridden", page{Base: Base{Cart: cart{items: []string{"old"}}, Name: "caf\xe9", ID: 1}, Cart: []string{"book"}, Name: "\uFFFD", Tags: map[string]int{}},
+			"{\"id\":1,\"cart\":[\"book\"],\"name\":\"\uFFFD\",\"tags\":{}}"},
 		{"a struct zero by its pointer's IsZero, tagged omitzero", struct {
 			Z    zeroByPointer  `json:"z,omitzero"`
 			Tags map[string]int `json:"tags"`
