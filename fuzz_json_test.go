@@ -26,7 +26,10 @@ import (
 // (strings that are not UTF-8 or hold escape text, []byte, integers near
 // ±2^53 and at the extremes, floats down to subnormals and -0,
 // json.Number, json.RawMessage, a json.Marshaler writing arbitrary bytes,
-// maps, slices, structs and pointers), stores each with SetJSON, beside a
+// maps, slices, structs and pointers, a struct whose fields are all
+// unexported, holding data, which encoding/json writes as {}, and a map
+// keyed by pointers whose MarshalText reads through them, one of them
+// nil), stores each with SetJSON, beside a
 // few plain values stored with Set, and reads them back, for some inputs
 // after a trip through the cookie. The property: SetJSON returns an
 // error, or GetJSON does, or the value read is the value stored, as
@@ -283,6 +286,16 @@ func (r *fzRaw) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// fzHidden is a struct whose fields are all unexported: SetJSON refuses
+// it, since encoding/json writes it as {}.
+type fzHidden struct{ n int64 }
+
+// fzKey is a map key whose MarshalText, of its pointer, reads through it:
+// encoding/json writes a nil one as "" without calling it.
+type fzKey struct{ name string }
+
+func (k *fzKey) MarshalText() ([]byte, error) { return []byte(k.name), nil }
+
 // fzFragments are the hostile pieces strings are built from.
 var fzFragments = []string{
 	"", "\xff", "\xe9", "caf\xe9", "\uFFFD", `\ufffd`, `\ud800`, `\udc00\ud83c`, "\x00", "<", ">", "&",
@@ -475,6 +488,15 @@ func (g *fzGen) value(depth int) any {
 	case 11:
 		r := g.record(depth)
 		return &r
+	case 12:
+		if b&16 != 0 {
+			return fzHidden{n: g.int64() | 1} // holds data encoding/json leaves out
+		}
+		m := map[*fzKey]string{nil: g.str()}
+		for i := range g.pick(3) {
+			m[&fzKey{strconv.Itoa(i) + g.str()}] = g.str() // names of one text would be one member
+		}
+		return m
 	}
 	return g.typed(b/16, depth)
 }
@@ -587,6 +609,7 @@ var (
 	fzRawMessageType = reflect.TypeFor[json.RawMessage]()
 	fzNumberType     = reflect.TypeFor[json.Number]()
 	fzRawType        = reflect.TypeFor[fzRaw]()
+	fzHiddenType     = reflect.TypeFor[fzHidden]()
 )
 
 // fzDiff describes how got, read into want's own type, differs from
@@ -604,6 +627,11 @@ func fzDiff(path string, want, got reflect.Value) string {
 		return fzSameText(path, want.Bytes(), got.Bytes())
 	case fzRawType:
 		return fzSameText(path, want.Interface().(fzRaw).text, got.Interface().(fzRaw).text)
+	case fzHiddenType:
+		if w, g := want.Field(0).Int(), got.Field(0).Int(); w != g {
+			return fmt.Sprintf("%s: a struct of unexported fields holding %d read as one holding %d", path, w, g)
+		}
+		return ""
 	case fzNumberType:
 		if w := cmpOr(want.String(), "0"); got.String() != w && !(want.String() == "" && got.String() == "") { // omitempty
 			return fmt.Sprintf("%s: json.Number %q read as %q", path, w, got.String())
@@ -766,7 +794,14 @@ func fzDiffAnyComposite(path string, want reflect.Value, got any) string {
 			return fmt.Sprintf("%s: %d entries read as %#v", path, want.Len(), got)
 		}
 		for it := want.MapRange(); it.Next(); {
-			member, found := m[it.Key().String()]
+			name := it.Key().String()
+			if k, isKey := it.Key().Interface().(*fzKey); isKey {
+				name = ""
+				if k != nil {
+					name = k.name
+				}
+			}
+			member, found := m[name]
 			if !found {
 				return fmt.Sprintf("%s: key %q missing", path, it.Key())
 			}
@@ -775,6 +810,9 @@ func fzDiffAnyComposite(path string, want reflect.Value, got any) string {
 			}
 		}
 	case reflect.Struct:
+		if want.Type() == fzHiddenType {
+			return fmt.Sprintf("%s: a struct of unexported fields read as %#v", path, got)
+		}
 		return fzDiffAnyRecord(path, want.Interface().(fzRecord), got)
 	}
 	return ""
