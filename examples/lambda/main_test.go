@@ -316,6 +316,54 @@ func TestReadmeServerless(t *testing.T) {
 	}
 }
 
+// TestRESTHeaderBudget pins what README's Serverless section says of a
+// REST API's header quota, 10,240 bytes of all headers (8,000 for a
+// private API): the example's two full cookies make a Cookie line over
+// 8,000 bytes, which only a public API takes, with about 2 KB left for the
+// rest; and a Cookie line of 7,000 to 8,000 bytes, which a private API
+// refuses beside a browser's other headers (about 1 KB), gets no warning
+// from the Manager, which warns past nginx's 8,190.
+func TestRESTHeaderBudget(t *testing.T) {
+	setKeys(t)
+	logs := warnings(t)
+	app, err := newApp()
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve := proxyV1(app)
+	const cookieLineWarning = "next Cookie line"
+	longest, unwarned := 0, 0
+	for n := 4000; ; n += 20 {
+		out, err := serve(context.Background(), events.APIGatewayProxyRequest{
+			HTTPMethod: "POST", Path: "/note", Body: url.Values{"note": {strings.Repeat("n", n)}}.Encode(),
+			MultiValueHeaders: map[string][]string{"Content-Type": {"application/x-www-form-urlencoded"},
+				"X-Forwarded-Proto": {"https"}},
+			RequestContext: events.APIGatewayProxyRequestContext{DomainName: apiHost},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.StatusCode != http.StatusSeeOther {
+			break // past two full cookies
+		}
+		_, pairs := cookieNames(t, out.MultiValueHeaders["Set-Cookie"])
+		line := len("Cookie: ") + len(strings.Join(pairs, "; "))
+		longest = line
+		if line > 7000 && line <= 8000 && !strings.Contains(logs.String(), cookieLineWarning) {
+			unwarned++
+		}
+	}
+	if longest <= 8000 || longest > 10240-2000 {
+		t.Errorf("two full cookies make a Cookie line of %d bytes, want over a private REST API's 8,000 and at most 8,240", longest)
+	}
+	if unwarned == 0 {
+		t.Errorf("no session with a Cookie line of 7,000 to 8,000 bytes went unwarned; log:\n%s", logs)
+	}
+	if !strings.Contains(logs.String(), cookieLineWarning) {
+		t.Errorf("two full cookies were not warned of; log:\n%s", logs)
+	}
+}
+
 // TestHandlerMustWriteAStatus pins what README's Serverless section says:
 // the proxy answers 504, and drops the cookie, when the handler writes
 // nothing, where net/http would send 200; a handler that writes its
