@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -513,6 +514,50 @@ func TestALBEvent(t *testing.T) {
 	}
 	if back.Body != "your note has 0 bytes\n" {
 		t.Errorf("GET / with the cookie of a comma-joined Set-Cookie: %q", back.Body)
+	}
+}
+
+// TestALBQueryDecoded checks that proxyV1 reads a load balancer's query
+// parameters, which it passes as the client encoded them, as net/http
+// would, with multi-value headers on and off, and leaves a REST API's,
+// which API Gateway has decoded, as they are. httpadapter.New encodes
+// both again: a load balancer's ?next=%2Fadmin read "%2Fadmin".
+func TestALBQueryDecoded(t *testing.T) {
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		fmt.Fprintf(w, "next=%s q=%s pct=%s", q.Get("next"), q.Get("q"), q.Get("pct"))
+	})
+	serve := answerPings(proxyV1(app)) // as main serves payload 1.0
+	const want = "next=/admin?a=1 q=a b pct=100%"
+	raw := map[string]string{"next": "%2Fadmin%3Fa%3D1", "q": "a+b", "pct": "100%"}
+	multi := map[string][]string{}
+	for k, v := range raw {
+		multi[k] = []string{v}
+	}
+	elb := events.ALBTargetGroupRequestContext{ELB: events.ELBContext{TargetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/app/1"}}
+	for _, tc := range []struct {
+		name  string
+		event any
+		want  string
+	}{
+		{"ALB, multi-value headers on", events.ALBTargetGroupRequest{HTTPMethod: "GET", Path: "/login", RequestContext: elb,
+			MultiValueHeaders: map[string][]string{"host": {"alb.example.com"}}, MultiValueQueryStringParameters: multi}, want},
+		{"ALB, multi-value headers off", events.ALBTargetGroupRequest{HTTPMethod: "GET", Path: "/login", RequestContext: elb,
+			Headers: map[string]string{"host": "alb.example.com"}, QueryStringParameters: raw}, want},
+		{"REST API", events.APIGatewayProxyRequest{HTTPMethod: "GET", Path: "/login",
+			MultiValueHeaders:               map[string][]string{"Host": {apiHost}},
+			MultiValueQueryStringParameters: map[string][]string{"next": {"/admin?a=1"}, "q": {"a%2Bb"}, "pct": {"100%"}},
+			RequestContext:                  events.APIGatewayProxyRequestContext{DomainName: apiHost, Stage: "prod", RequestID: "id"}},
+			"next=/admin?a=1 q=a%2Bb pct=100%"},
+	} {
+		data, err := json.Marshal(tc.event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := serve(context.Background(), data)
+		if err != nil || out.StatusCode != http.StatusOK || out.Body != tc.want {
+			t.Errorf("%s: %d %q (%v), want %q", tc.name, out.StatusCode, out.Body, err, tc.want)
+		}
 	}
 }
 

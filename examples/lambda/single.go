@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -21,7 +22,8 @@ import (
 // response of several Set-Cookie lines (a session over two chunks, or one
 // with a left-over chunk to expire) with a 500 and an Error naming the fix,
 // so that no chunk and no expiry is dropped without a word. The request
-// is made of both of the event's header maps (withHeaders). An event
+// is made of both of the event's header maps (withHeaders), and of a load
+// balancer's query parameters decoded (withQuery). An event
 // without an httpMethod is refused (payload.go; main answers one that is
 // no HTTP request first: answerPings).
 func proxyV1(app http.Handler) func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
@@ -30,7 +32,7 @@ func proxyV1(app http.Handler) func(context.Context, events.APIGatewayProxyReque
 		if event.HTTPMethod == "" {
 			return events.APIGatewayProxyResponse{}, refuse(ctx, errPayload1)
 		}
-		out, err := proxy.ProxyWithContext(ctx, withHeaders(event))
+		out, err := proxy.ProxyWithContext(ctx, withQuery(withHeaders(event)))
 		if err != nil || event.MultiValueHeaders != nil {
 			return out, err
 		}
@@ -69,6 +71,47 @@ func withHeaders(event events.APIGatewayProxyRequest) events.APIGatewayProxyRequ
 		event.MultiValueHeaders = merged
 	}
 	return event
+}
+
+// withQuery returns event with its query parameters decoded if it is an
+// Application Load Balancer's. A load balancer passes them as the client
+// encoded them, where API Gateway decodes them, and httpadapter.New
+// encodes them again for both: ?next=%2Fadmin read "%2Fadmin", and a
+// provider's code=4%2F0A "4%2F0A". A load balancer's requestContext holds
+// only elb, which the event's type does not keep: an event without the
+// requestId, stage and domainName every API Gateway event has is taken for
+// one.
+func withQuery(event events.APIGatewayProxyRequest) events.APIGatewayProxyRequest {
+	if rc := event.RequestContext; rc.RequestID != "" || rc.Stage != "" || rc.DomainName != "" {
+		return event
+	}
+	if len(event.QueryStringParameters) > 0 {
+		decoded := make(map[string]string, len(event.QueryStringParameters))
+		for k, v := range event.QueryStringParameters {
+			decoded[unescape(k)] = unescape(v)
+		}
+		event.QueryStringParameters = decoded
+	}
+	if len(event.MultiValueQueryStringParameters) > 0 {
+		decoded := make(map[string][]string, len(event.MultiValueQueryStringParameters))
+		for k, vs := range event.MultiValueQueryStringParameters {
+			k = unescape(k)
+			for _, v := range vs {
+				decoded[k] = append(decoded[k], unescape(v))
+			}
+		}
+		event.MultiValueQueryStringParameters = decoded
+	}
+	return event
+}
+
+// unescape decodes a query string's key or value as net/url does ("+" is
+// a space), and keeps one it cannot decode (a stray "%") as it came.
+func unescape(s string) string {
+	if decoded, err := url.QueryUnescape(s); err == nil {
+		return decoded
+	}
+	return s
 }
 
 // singleValue moves out's headers into its single-value headers map.
