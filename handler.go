@@ -53,6 +53,9 @@ type Manager struct {
 	timeoutLogged atomic.Bool
 	// foreignLogged: a response set one of our cookies the Manager did not.
 	foreignLogged atomic.Bool
+	// cacheFieldsLogged: a writer under us changed Cache-Control or Vary
+	// after the commit, so a shared cache may keep the response.
+	cacheFieldsLogged atomic.Bool
 	// replacedLogged: the Manager dropped such a line to write its own.
 	replacedLogged atomic.Bool
 	// twoSavesLogged: the line dropped was one it wrote for another

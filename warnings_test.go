@@ -982,3 +982,87 @@ func TestReadAfterRequestEndedNotLogged(t *testing.T) {
 		}
 	}
 }
+
+// hookWriter runs hook on the header map as the status is written, under
+// the Manager's writer, as echo's Response runs the Before hooks that a
+// middleware before echo's session middleware registered.
+type hookWriter struct {
+	http.ResponseWriter
+	hook  func(http.Header)
+	wrote bool
+}
+
+func (w *hookWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		w.hook(w.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *hookWriter) Write(p []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(p)
+}
+
+// TestLateCacheFieldsWarn checks that a Cache-Control or Vary replaced
+// once the session was committed, by a hook under the middleware that
+// runs as the status is written, is logged at Warn, once, with what was
+// lost and the fix: such a response may be kept by a shared cache, with
+// the user's cookie or page. A hook that adds to Vary, keeps the cookie's
+// response private, or runs on a response whose session was not used is
+// not logged, nor is a handler's change after writing, which net/http
+// does not send.
+func TestLateCacheFieldsWarn(t *testing.T) {
+	const warning = "Cache-Control or Vary was replaced after the session was committed"
+	public := func(h http.Header) { h.Set("Cache-Control", "public, max-age=60") }
+	store := func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", "ada")
+		io.WriteString(w, "ok")
+	}
+	read := func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello "+sessionOf(t, r).GetString("user"))
+	}
+	for _, tc := range []struct {
+		name    string
+		hook    func(http.Header)
+		handler http.HandlerFunc
+		lost    string
+	}{
+		{"public over a new cookie", public, store, "Cache-Control: no-store"},
+		{"Vary replaced on a read", func(h http.Header) { public(h); h.Set("Vary", "Accept-Encoding") }, read, "Vary: Cookie"},
+		{"set after the body", nil, func(w http.ResponseWriter, r *http.Request) {
+			store(w, r)
+			public(w.Header())
+		}, ""},
+		{"Vary added to", func(h http.Header) { h.Add("Vary", "Accept-Encoding") }, read, ""},
+		{"private kept", func(h http.Header) { h.Set("Cache-Control", "private, max-age=60") }, store, ""},
+		{"session not used", public, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }, ""},
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		app := f.m.Handler(tc.handler)
+		serve := func() {
+			var h http.Handler = app
+			if tc.hook != nil {
+				h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					app.ServeHTTP(&hookWriter{ResponseWriter: w, hook: tc.hook}, r)
+				})
+			}
+			h.ServeHTTP(httptest.NewRecorder(), newClientCookies().request("/"))
+		}
+		serve()
+		serve()
+		lines := f.log.lines(warning)
+		if tc.lost == "" {
+			if len(lines) != 0 {
+				t.Errorf("%s: logged %q", tc.name, lines)
+			}
+			continue
+		}
+		if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "lost=\""+tc.lost+"\"") || !strings.Contains(lines[0], "fix=") {
+			t.Errorf("%s: want one Warn of %s lost, with the fix; log:\n%s", tc.name, tc.lost, f.log)
+		}
+	}
+}

@@ -73,6 +73,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	if w.commit() == nil {
 		w.wroteHeader = true
 		w.ResponseWriter.WriteHeader(code)
+		w.cacheFieldsSent()
 	}
 }
 
@@ -123,8 +124,12 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	if err := w.commit(); err != nil {
 		return 0, err
 	}
+	first := !w.wroteHeader
 	w.wroteHeader = true
 	n, err := w.ResponseWriter.Write(p)
+	if first {
+		w.cacheFieldsSent()
+	}
 	if err != nil {
 		w.writeFailed(err)
 	}
@@ -136,11 +141,15 @@ func (w *responseWriter) ReadFrom(src io.Reader) (n int64, err error) {
 	if err := w.commit(); err != nil {
 		return 0, err
 	}
+	first := !w.wroteHeader
 	w.wroteHeader = true
 	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
 		n, err = rf.ReadFrom(src)
 	} else {
 		n, err = io.Copy(w.ResponseWriter, src)
+	}
+	if first {
+		w.cacheFieldsSent()
 	}
 	if err != nil {
 		w.writeFailed(err)
@@ -221,8 +230,12 @@ func (w *responseWriter) FlushError() error {
 	if err := w.commit(); err != nil {
 		return err
 	}
+	first := !w.wroteHeader
 	err := http.NewResponseController(w.ResponseWriter).Flush()
 	w.wroteHeader = w.wroteHeader || err == nil // a flush sends the headers
+	if first && err == nil {
+		w.cacheFieldsSent()
+	}
 	return err
 }
 
@@ -289,6 +302,46 @@ func (w *responseWriter) lateForeign() {
 			return
 		}
 	}
+}
+
+// cacheFieldsSent logs, once per Manager, a response whose Cache-Control
+// or Vary a writer under this one changed as the header went out, after
+// the commit wrote the session's: a hook that runs as the status is
+// written (echo v5's Response.Before, registered by a middleware before
+// echo's session middleware), or a wrapper that drops Vary (gin-contrib's
+// gzip before gin's, on a 4xx). Without no-store or private beside
+// Set-Cookie, or without Cookie in Vary, a shared cache may keep the
+// response and hand its cookie, or the user's page, to other clients. It
+// runs once the first WriteHeader, Write or Flush has passed the header
+// on: what the handler changes after that, net/http does not send.
+func (w *responseWriter) cacheFieldsSent() {
+	s, m := &w.st.session, w.st.session.mgr
+	if w.err != nil || w.hijacked || m.cacheFieldsLogged.Load() {
+		return
+	}
+	h := w.Header()
+	s.mu.Lock()
+	defer s.unlock()
+	if !s.outLent {
+		return
+	}
+	lost := ""
+	switch {
+	case len(s.lines) > 0 && !hasToken(h["Cache-Control"], "no-store", "private"):
+		lost = "Cache-Control: no-store"
+	case !hasToken(h["Vary"], "Cookie", "*"):
+		lost = "Vary: Cookie"
+	default:
+		return
+	}
+	if m.cacheFieldsLogged.Swap(true) {
+		return
+	}
+	r := s.req
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: the response's Cache-Control or Vary was replaced after the session was committed, by a writer under the middleware (a hook that runs as the status is written, a wrapper that drops Vary): a shared cache may keep this response and hand its cookie or its page to other clients (logged once)",
+		slog.String("lost", lost), slog.String("cache_control", strings.Join(h["Cache-Control"], ", ")),
+		slog.String("vary", strings.Join(h["Vary"], ", ")), slog.String("path", urlPath(r)),
+		slog.String("fix", "set Cache-Control and Vary before the response is written, adding to Vary rather than replacing it; in echo, register a Response.Before hook that sets them in a middleware after the session's (in v5 on echo.UnwrapResponse(c.Response()))"))
 }
 
 // Push passes an HTTP/2 server push on; http.ResponseController has no

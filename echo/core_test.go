@@ -218,3 +218,45 @@ func TestErrorHandlerFlashEachWay(t *testing.T) {
 		})
 	}
 }
+
+// TestBeforeHookCacheFields checks a Before hook on echo's Response that
+// sets Cache-Control, registered before the session's middleware or after
+// it: echo v4's Response runs its hooks before it writes to the Manager's
+// writer, so either way the commit comes after the hook, and keeps the
+// no-store beside the session's cookie, and nothing is logged. (In echo
+// v5 a hook registered before the middleware runs after the commit:
+// TestBeforeHookCacheFields in echo5.)
+func TestBeforeHookCacheFields(t *testing.T) {
+	const warning = "Cache-Control or Vary was replaced after the session was committed"
+	cacheFor := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			res := c.Response()
+			res.Before(func() { res.Header().Set("Cache-Control", "public, max-age=60") })
+			return next(c)
+		}
+	}
+	for _, before := range []bool{true, false} {
+		var logged strings.Builder
+		m := loggedManager(t, "", &logged)
+		e := echo.New()
+		if before {
+			e.Use(cacheFor, echosession.Middleware(m))
+		} else {
+			e.Use(echosession.Middleware(m), cacheFor)
+		}
+		e.GET("/", func(c echo.Context) error {
+			if err := echosession.Session(c).Set("user", "ada"); err != nil {
+				return err
+			}
+			return c.String(http.StatusOK, "hi")
+		})
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
+		if rec.Header().Get("Set-Cookie") == "" || rec.Header().Get("Cache-Control") != "no-store" {
+			t.Errorf("hook before the middleware %v: Set-Cookie %q, Cache-Control %q", before, rec.Header().Get("Set-Cookie"), rec.Header().Get("Cache-Control"))
+		}
+		if strings.Contains(logged.String(), warning) {
+			t.Errorf("hook before the middleware %v: logged\n%s", before, logged.String())
+		}
+	}
+}

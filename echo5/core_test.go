@@ -218,3 +218,52 @@ func TestErrorHandlerFlashEachWay(t *testing.T) {
 		})
 	}
 }
+
+// TestBeforeHookCacheFields checks a Before hook on echo's Response that
+// sets Cache-Control: registered by a middleware before the session's, it
+// runs after the commit and replaces the no-store beside the session's
+// cookie, so a shared cache may keep the cookie; that is logged at Warn,
+// once, with the fix. Registered after the middleware, on
+// echo.UnwrapResponse(c.Response()), it runs before the commit, which
+// keeps no-store, and nothing is logged.
+func TestBeforeHookCacheFields(t *testing.T) {
+	const warning = "Cache-Control or Vary was replaced after the session was committed"
+	cacheFor := func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c *echo.Context) error {
+			if res, err := echo.UnwrapResponse(c.Response()); err == nil {
+				res.Before(func() { res.Header().Set("Cache-Control", "public, max-age=60") })
+			}
+			return next(c)
+		}
+	}
+	for _, before := range []bool{true, false} {
+		var logged strings.Builder
+		m := loggedManager(t, "", &logged)
+		e := echo.New()
+		if before {
+			e.Use(cacheFor, echosession.Middleware(m))
+		} else {
+			e.Use(echosession.Middleware(m), cacheFor)
+		}
+		e.GET("/", func(c *echo.Context) error {
+			if err := echosession.Session(c).Set("user", "ada"); err != nil {
+				return err
+			}
+			return c.String(http.StatusOK, "hi")
+		})
+		for range 2 {
+			rec := httptest.NewRecorder()
+			e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
+			if rec.Header().Get("Set-Cookie") == "" {
+				t.Fatalf("hook before the middleware %v: no cookie", before)
+			}
+			if cc := rec.Header().Get("Cache-Control"); (cc == "no-store") == before {
+				t.Errorf("hook before the middleware %v: Cache-Control %q", before, cc)
+			}
+		}
+		if n := strings.Count(logged.String(), warning); n != map[bool]int{true: 1, false: 0}[before] ||
+			before && !(warned(logged.String(), "lost=\"Cache-Control: no-store\"") && strings.Contains(logged.String(), "UnwrapResponse")) {
+			t.Errorf("hook before the middleware %v: %d warnings; log:\n%s", before, n, logged.String())
+		}
+	}
+}

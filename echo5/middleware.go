@@ -10,7 +10,10 @@
 // flushes it (v4's c.Response().Flush()) or registers a Before hook on it
 // goes through the commit too. The Manager's writer unwraps to the
 // Response the middleware was given, which records the status of whatever
-// is sent, Options.ErrorHandler's answer included.
+// is sent, Options.ErrorHandler's answer included. Its Before hooks,
+// registered by middleware before this one, run after the commit: one that
+// replaces Cache-Control or Vary there is logged at Warn by the Manager,
+// since a shared cache may then keep the session's cookie.
 //
 // An error the chain returns is answered by e.HTTPErrorHandler inside the
 // Manager's middleware (echo v5's Context has no Error method; this is the

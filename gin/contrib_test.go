@@ -334,10 +334,12 @@ func TestContribRecoveryOrder(t *testing.T) {
 
 // TestContribGzipOrder checks where gin-contrib/gzip goes: after the
 // middleware, a 404 page that reads the session keeps Vary: Cookie; before
-// it, gzip deletes the whole Vary header of a 4xx response, Cookie included.
+// it, gzip deletes the whole Vary header of a 4xx response, Cookie
+// included, after the commit, which is logged at Warn.
 func TestContribGzipOrder(t *testing.T) {
 	for _, after := range []bool{true, false} {
-		m := newManager(t)
+		var logged strings.Builder
+		m := loggedManager(t, "", &logged)
 		r := gin.New()
 		if after {
 			r.Use(ginsession.Middleware(m), gzip.Gzip(gzip.DefaultCompression))
@@ -367,6 +369,9 @@ func TestContribGzipOrder(t *testing.T) {
 		}
 		if vary := resp.Header.Values("Vary"); slices.Contains(vary, "Cookie") != after || !after && len(vary) != 0 {
 			t.Errorf("gzip after the middleware %v: Vary %q; want Cookie after it, and no Vary at all before it", after, vary)
+		}
+		if lost := strings.Contains(logged.String(), `lost="Vary: Cookie"`); lost == after {
+			t.Errorf("gzip after the middleware %v: Vary: Cookie lost logged %v; log:\n%s", after, lost, logged.String())
 		}
 	}
 }
