@@ -16,11 +16,13 @@ import (
 )
 
 // carry stores an old session's value in s: as it is if the session holds
-// its type, else as JSON (read it back with GetJSON). A value neither
+// its type, a list of strings (gorilla's AddFlash(v, "error")) as a
+// []string, else as JSON (read it back with GetJSON). A value neither
 // takes is logged at Warn with its key and type, and not carried; so is
 // one whose key s holds already with another value, as when two old
 // sessions (gorilla's "auth" and "prefs") are carried into one.
 func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, key string, v any) {
+	v = stringList(v)
 	if held, ok := s.Get(key); ok {
 		if !same(held, v) {
 			notCarried(ctx, logger, key, v, errors.New("the session holds this key already, from another old session carried into it, whose value is kept: carry each old cookie into a Manager of its own, stacked, or rename the key in one of them"))
@@ -37,6 +39,23 @@ func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, k
 	if err != nil {
 		notCarried(ctx, logger, fmt.Sprint(key), v, err)
 	}
+}
+
+// stringList returns v, a []any that holds only strings, as a []string,
+// which GetStrings reads; JSON would hide the list from it. Any other v
+// is returned as it is.
+func stringList(v any) any {
+	list, ok := v.([]any)
+	if !ok || len(list) == 0 {
+		return v
+	}
+	out := make([]string, len(list))
+	for i, item := range list {
+		if out[i], ok = item.(string); !ok {
+			return v
+		}
+	}
+	return out
 }
 
 // same reports whether held, a session's value, is v as carry stores it.

@@ -333,3 +333,41 @@ func TestTwoOldSessionsIntoOne(t *testing.T) {
 		t.Errorf("collisions logged as %v, want one Warn for user with the fix", collided)
 	}
 }
+
+// TestGorillaFlashKinds: gorilla's AddFlash(v, "error") keeps a list
+// under the key "error". It is carried as a []string, which README's
+// recipe for a kind of flash reads with GetStrings, and not as JSON,
+// which GetStrings cannot return: the message was lost, with a Warn
+// whose fix did not apply. A list that holds anything but strings still
+// goes through SetJSON.
+func TestGorillaFlashKinds(t *testing.T) {
+	logger, logs := newLogger()
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	sess, err := store.New(r, "app-session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.AddFlash("Wrong password", "error")
+	sess.AddFlash("Try again", "error")
+	sess.Values["mixed"] = []any{"a", 1}
+	w := httptest.NewRecorder()
+	if err := sess.Save(r, w); err != nil {
+		t.Fatal(err)
+	}
+	mgr := newManager(t, cookiesession.Options{Logger: logger,
+		Retired: []cookiesession.RetiredCookie{{Name: "app-session"}}})
+	h := mgr.Handler(FromGorilla(mgr, store, "app-session", logger)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		var mixed []any
+		_, err := s.GetJSON("mixed", &mixed)
+		fmt.Fprintf(w, "error=%q mixed=%v %v", s.GetStrings("error"), mixed, err)
+	})))
+	want := `error=["Wrong password" "Try again"] mixed=[a 1] <nil>`
+	if a := get(t, h, w.Result().Cookies()[0]); a.body != want {
+		t.Errorf("carried: %q, want %q", a.body, want)
+	}
+	if l := logs.lines(t, "cookiesession: Session.GetStrings"); len(l) != 0 {
+		t.Errorf("GetStrings of the carried list logged: %v", l)
+	}
+}
