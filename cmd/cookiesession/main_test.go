@@ -855,6 +855,68 @@ func TestPrintFailsAfterTheWrite(t *testing.T) {
 	}
 }
 
+// TestDirectorySyncFailureReported: a ring file is synced, renamed into
+// place, and its directory synced so that the rename survives a crash.
+// That last sync's error was dropped: with it failing (EIO from a failing
+// disk; strace -e inject=fsync:error=EIO:when=2 reproduces it), add and
+// keygen -out exited 0, and a crash could then bring back the ring
+// without the key the fleet was being given. Such an error is now the
+// command's, saying that the file holds the change; a directory the
+// platform cannot sync (EINVAL, ENOTSUP) is still skipped.
+func TestDirectorySyncFailureReported(t *testing.T) {
+	path := newRingFile(t)
+	for _, row := range []struct {
+		err  error
+		code int
+	}{
+		{syscall.EIO, 1},
+		{syscall.EINVAL, 0},
+		{syscall.ENOTSUP, 0},
+	} {
+		dirSync = func(d *os.File) error { return &fs.PathError{Op: "sync", Path: d.Name(), Err: row.err} }
+		before := len(loadRing(t, path).Keys())
+		res := cli(t, "", "add", "-ring", path)
+		fresh := filepath.Join(t.TempDir(), "new.json")
+		kg := cli(t, "", "keygen", "-out", fresh)
+		dirSync = (*os.File).Sync
+		if got := len(loadRing(t, path).Keys()); got != before+1 {
+			t.Errorf("sync failing with %v: the ring holds %d keys, want %d: the rename is done either way", row.err, got, before+1)
+		}
+		for _, r := range []result{res, kg} {
+			said := strings.Contains(r.stderr, "was written and holds the change, but syncing its directory failed") &&
+				strings.Contains(r.stderr, row.err.Error()) && strings.Contains(r.stderr, "before running the command again")
+			if r.code != row.code || said != (row.code == 1) {
+				t.Errorf("directory sync failing with %v: exit %d, stderr %q; want exit %d", row.err, r.code, r.stderr, row.code)
+			}
+		}
+	}
+}
+
+// TestWriteFailureSaysRingUnchanged: a ring file that could not be
+// written was refused as "writing ring.json: write ring.json.lock: no
+// space left on device" (a full disk, reproduced on a 8 KiB tmpfs), which
+// does not say whether ring.json was left half written. It is left as it
+// was, and the error now says so, with the fix for a full disk. The
+// failure here is the rename, over a directory put in the ring's place
+// while the command held the lock.
+func TestWriteFailureSaysRingUnchanged(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT} {
+		if got := writeFix(&fs.PathError{Op: "write", Path: "ring.json.lock", Err: errno}); !strings.Contains(got, "free space") {
+			t.Errorf("writeFix(%v) = %q, want the fix", errno, got)
+		}
+	}
+	path := newRingFile(t)
+	err := (&env{stderr: io.Discard}).replaceFile(path, func() ([]byte, error) {
+		if err := os.Remove(path); err != nil {
+			return nil, err
+		}
+		return []byte("{}"), os.Mkdir(path, 0o700)
+	})
+	if want := "; " + path + " is unchanged"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("replaceFile failing at the rename: %v, want it to say %q", err, want)
+	}
+}
+
 // TestLockFix: a ring whose directory the command may not write (a
 // read-only mount, a directory owned by another user) was refused as
 // "open ring.json.lock: permission denied" (or "read-only file system")

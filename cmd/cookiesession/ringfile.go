@@ -170,10 +170,21 @@ func (e *env) replaceFile(path string, content func() ([]byte, error)) (err erro
 		err = renameOver(lock, target)
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w; %s is unchanged%s", path, err, path, writeFix(err))
 	}
-	syncDir(filepath.Dir(target))
-	return nil
+	return syncDir(path, filepath.Dir(target))
+}
+
+// writeFix returns the fix for a ring file that could not be written
+// because of err, or "".
+func writeFix(err error) string {
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return ": free space on its file system (or raise the quota) and run again"
+	case errors.Is(err, syscall.EIO):
+		return ": the disk or file system reported an I/O error; check it before running again"
+	}
+	return ""
 }
 
 // replacementMode returns the mode of the file that replaces a ring file
@@ -350,10 +361,9 @@ func createFileExclusive(path string, data []byte) error {
 	}
 	if err := writeAndSync(f, data, ringFileMode); err != nil {
 		os.Remove(target)
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w%s", path, err, writeFix(err))
 	}
-	syncDir(filepath.Dir(target))
-	return nil
+	return syncDir(path, filepath.Dir(target))
 }
 
 // writeAndSync writes data to f with mode, syncs and closes it. The
@@ -372,14 +382,27 @@ func writeAndSync(f *os.File, data []byte, mode fs.FileMode) error {
 	return err
 }
 
-// syncDir makes a rename or create in dir durable. It is best effort: some
-// platforms cannot open or sync a directory, and the file itself is
-// already synced.
-func syncDir(dir string) {
+// syncDir makes the rename or create of path, in dir, durable: the file
+// itself is already synced, but until its directory is, a crash can bring
+// back the file as it was, or none. A directory that cannot be opened, or
+// a platform or file system that cannot sync one (Windows, some network
+// and FUSE file systems: EINVAL, or ENOTSUP and ENOSYS, which are
+// errors.ErrUnsupported), is skipped. Any other
+// failure (EIO from a failing disk) is an error that says the file holds
+// the change: the command did its work, so running it again would do it
+// twice (add a second key).
+func syncDir(path, dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
-		return
+		return nil
 	}
-	_ = d.Sync()
-	_ = d.Close()
+	defer d.Close()
+	err = dirSync(d)
+	if err == nil || runtime.GOOS == "windows" || errors.Is(err, syscall.EINVAL) || errors.Is(err, errors.ErrUnsupported) {
+		return nil
+	}
+	return fmt.Errorf("%s was written and holds the change, but syncing its directory failed: %w; until the system writes the directory out, a crash may undo the change (the file as it was, or none); check the disk (an I/O error is a failing one) and run sync, then see the file as it stands with cookiesession list -ring %s before running the command again", path, err, path)
 }
+
+// dirSync syncs an open directory; tests make it fail.
+var dirSync = (*os.File).Sync
