@@ -931,10 +931,32 @@ func TestLockFix(t *testing.T) {
 	}{
 		{&fs.PathError{Op: "open", Path: "ring.json.lock", Err: syscall.EROFS}, "change the ring where it comes from"},
 		{&fs.PathError{Op: "open", Path: "ring.json.lock", Err: syscall.EACCES}, "needs write permission on the ring's directory, not only on the file"},
-		{&fs.PathError{Op: "open", Path: "ring.json.lock", Err: syscall.ENOSPC}, ""},
+		{&fs.PathError{Op: "open", Path: "ring.json.lock", Err: syscall.ENOSPC}, "free space on its file system"},
+		{&fs.PathError{Op: "open", Path: "ring.json.lock", Err: syscall.EEXIST}, ""},
 	} {
 		if got := lockFix(row.err); row.want == "" && got != "" || !strings.Contains(got, row.want) {
 			t.Errorf("lockFix(%v) = %q, want it to say %q", row.err, got, row.want)
+		}
+	}
+}
+
+// TestCreateFix: keygen -out into a directory this user may not write,
+// or on a read-only mount, said only "open new.json: permission denied"
+// (or "read-only file system"). The error now names the directory and
+// the fix. (Root gets neither error, so the wording is checked for the
+// errors os.OpenFile returns.)
+func TestCreateFix(t *testing.T) {
+	for _, row := range []struct {
+		err  error
+		want string
+	}{
+		{&fs.PathError{Op: "open", Path: "/etc/app/new.json", Err: syscall.EROFS}, "/etc/app is on a read-only file system; write the ring where this user may"},
+		{&fs.PathError{Op: "open", Path: "/etc/app/new.json", Err: syscall.EACCES}, "this user may not create files in /etc/app; name a file in a directory it may write"},
+		{&fs.PathError{Op: "write", Path: "/etc/app/new.json", Err: syscall.ENOSPC}, "free space on its file system"},
+		{&fs.PathError{Op: "open", Path: "/etc/app/new.json", Err: syscall.EINVAL}, ""},
+	} {
+		if got := createFix(row.err, "/etc/app"); row.want == "" && got != "" || !strings.Contains(got, row.want) {
+			t.Errorf("createFix(%v) = %q, want it to say %q", row.err, got, row.want)
 		}
 	}
 }

@@ -175,6 +175,19 @@ func (e *env) replaceFile(path string, content func() ([]byte, error)) (err erro
 	return syncDir(path, filepath.Dir(target))
 }
 
+// createFix returns the fix for a new ring file that could not be
+// created in dir because of err, or "": "permission denied" alone does
+// not say that the directory is what counts.
+func createFix(err error, dir string) string {
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return fmt.Sprintf(": %s is on a read-only file system; write the ring where this user may (or print it to stdout, without -out) and put it in place where the mount comes from", dir)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Sprintf(": this user may not create files in %s; name a file in a directory it may write, or run as a user who may write %s", dir, dir)
+	}
+	return writeFix(err)
+}
+
 // writeFix returns the fix for a ring file that could not be written
 // because of err, or "".
 func writeFix(err error) string {
@@ -314,7 +327,7 @@ func lockFix(err error) string {
 	case errors.Is(err, fs.ErrPermission):
 		return ": a ring is rewritten by writing a new file beside it and renaming it over, so the command needs write permission on the ring's directory, not only on the file"
 	}
-	return ""
+	return writeFix(err)
 }
 
 // noDirectory returns the error for a file created beside path's ring, at
@@ -357,7 +370,7 @@ func createFileExclusive(path string, data []byte) error {
 		return dirErr
 	}
 	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
+		return fmt.Errorf("writing %s: %w%s", path, err, createFix(err, filepath.Dir(target)))
 	}
 	if err := writeAndSync(f, data, ringFileMode); err != nil {
 		os.Remove(target)
