@@ -625,7 +625,10 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 		"duplicate secret member": `keys[0] has the member "secret" twice`,
 		"secret with CRLF":        "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
 		"secret 31 bytes":         "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
-		"version 1.0":             "key ring version is not 1",
+		"version 1.0":             `key ring version is not 1, the only version supported: it is written 1.0; write "version": 1, as cookiesession keygen does`,
+		"version 0":               "it is written 0; write",
+		"version as string":       `it is not a number; write "version": 1`,
+		"version 2":               "it is 2, a format this release does not read (written by a newer release?): upgrade this program",
 		"upper-case hex id":       "not 8 lower-case hex digits: it has upper-case letters; write them in lower case (primary)",
 		"key id 7 hex":            "key id of 7 characters is not 8 lower-case hex digits (keys[1].id)",
 		"key id zero":             "key id 00000000 is reserved (keys[1].id)",
@@ -648,6 +651,19 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want it to say %q", name, err, want)
 		}
+	}
+}
+
+// TestRingVersionNamed: a version other than 1 was refused as "not 1"
+// alone, which does not tell a ring from a newer release (upgrade) from a
+// hand-written 1.0 (respell it). The error says which, and cuts a long
+// number as log lines cut text; js/ says the same words.
+func TestRingVersionNamed(t *testing.T) {
+	secret := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
+	_, err := cookiesession.ParseKeyRing([]byte(ringDoc(strings.Repeat("9", 300), "1a2b3c4d", keyDoc("1a2b3c4d", secret))))
+	want := "cookiesession: key ring version is not 1, the only version supported: it is written " + strings.Repeat("9", 200) + `... (300 bytes); write "version": 1, as cookiesession keygen does`
+	if err == nil || err.Error() != want {
+		t.Errorf("a version of 300 digits: err = %v, want %q", err, want)
 	}
 }
 

@@ -230,10 +230,13 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("cookiesession: IdleTimeout %v is not shorter than MaxLifetime %v, which bounds every session's MaxAge and would end it first; raise MaxLifetime or shorten IdleTimeout", o.IdleTimeout, o.MaxLifetime)
 	}
 	if !(o.RefreshThreshold > 0 && o.RefreshThreshold <= 1) { // NaN too
-		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1]", o.RefreshThreshold)
+		return fmt.Errorf("cookiesession: RefreshThreshold %v is not in (0, 1], the fraction of IdleTimeout that must remain before a request re-seals the cookie; leave it 0 for the default, 0.5", o.RefreshThreshold)
 	}
-	if o.MaxCookieSize < 0 || o.MaxChunks < 0 || o.MaxChunks > maxChunks {
-		return fmt.Errorf("cookiesession: MaxCookieSize must be positive and MaxChunks between 1 and %d", maxChunks)
+	if o.MaxCookieSize < 0 {
+		return fmt.Errorf("cookiesession: MaxCookieSize %d is negative; leave it 0 for the default, %d bytes", o.MaxCookieSize, browserCookieSize)
+	}
+	if o.MaxChunks < 0 || o.MaxChunks > maxChunks {
+		return fmt.Errorf("cookiesession: MaxChunks %d is not between 1 and %d; leave it 0 for the default, 1, and keep a larger session's data in a database, with its id in the session", o.MaxChunks, maxChunks)
 	}
 	if o.MaxCookieSize > browserCookieSize {
 		return fmt.Errorf("cookiesession: MaxCookieSize %d is over %d, the most browsers keep of a cookie's name and value: they would drop the cookie without a word; raise MaxChunks for a larger session",

@@ -324,9 +324,25 @@ func (d ringDecoder) version() error {
 		return syntaxError(err)
 	}
 	if n, ok := tok.(json.Number); !ok || n != "1" {
-		return errors.New("cookiesession: key ring version is not 1, the only version supported")
+		return versionError(tok)
 	}
 	return nil
+}
+
+// versionError refuses a ring's version token other than the number 1,
+// saying what it is: "not 1" alone does not tell a ring from a newer
+// release (upgrade) from a hand-written "1.0" or "1" (respell it).
+func versionError(tok json.Token) error {
+	const msg = "cookiesession: key ring version is not 1, the only version supported: "
+	const respell = `; write "version": 1, as cookiesession keygen does`
+	n, ok := tok.(json.Number)
+	if !ok {
+		return errors.New(msg + "it is not a number" + respell)
+	}
+	if v, err := strconv.ParseUint(string(n), 10, 32); err == nil && v > 1 {
+		return fmt.Errorf(msg+"it is %d, a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring", v)
+	}
+	return errors.New(msg + "it is written " + logText(string(n)) + respell)
 }
 
 func (d ringDecoder) str(what string) (string, error) {

@@ -242,6 +242,21 @@ function strayQuote(s) {
   return undefined;
 }
 
+// versionError refuses a ring's version other than the number 1, saying
+// what it is, as Go's: a ring from a newer release (upgrade) or a
+// hand-written 1.0 or "1" (respell it).
+function versionError(version) {
+  const msg = 'key ring version is not 1, the only version supported: ';
+  const respell = '; write "version": 1, as cookiesession keygen does';
+  if (version.kind !== 'number') return fail(`${msg}it is not a number${respell}`);
+  if (/^[1-9][0-9]{0,9}$/.test(version.text) && Number(version.text) > 1 && Number(version.text) <= 0xffffffff) {
+    return fail(`${msg}it is ${version.text}, a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring`);
+  }
+  // Cut as Go's logText cuts it: a number may be a megabyte of digits.
+  const text = version.text.length > 200 ? `${version.text.slice(0, 200)}... (${version.text.length} bytes)` : version.text;
+  return fail(`${msg}it is written ${text}${respell}`);
+}
+
 // attempt returns what f returns, or undefined if it throws.
 function attempt(f) {
   try {
@@ -279,7 +294,7 @@ function parseRing(text) {
     after = err.at;
   }
   const ring = members(doc, 'the key ring', ['version', 'primary', 'keys'], []);
-  if (ring.version.kind !== 'number' || ring.version.text !== '1') throw fail('key ring version is not 1, the only version supported');
+  if (ring.version.kind !== 'number' || ring.version.text !== '1') throw versionError(ring.version);
   const primaryText = str(ring.primary, 'primary');
   if (ring.keys.kind !== 'array') throw syntax('keys is not an array');
   if (ring.keys.items.length > MAX_KEYS) throw fail(`key ring has more than ${MAX_KEYS} keys`);

@@ -655,6 +655,21 @@ describe('nothing the caller asked for is dropped without a word', () => {
     assert.throws(() => parseKeyRing(text.replaceAll('1A2B3C4D', '1x2b3c4d')), (err) => !/upper-case/.test(err.message));
   });
 
+  it('says what a ring version other than 1 is, and the fix, in the words of Go', () => {
+    const text = (version) => `{"version":${version},"primary":"1a2b3c4d","keys":[{"id":"1a2b3c4d","secret":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}]}`;
+    const msg = 'cookiesession: key ring version is not 1, the only version supported: ';
+    const respell = '; write "version": 1, as cookiesession keygen does';
+    for (const [version, want] of [
+      ['1.0', `${msg}it is written 1.0${respell}`],
+      ['0', `${msg}it is written 0${respell}`],
+      ['"1"', `${msg}it is not a number${respell}`],
+      ['2', `${msg}it is 2, a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring`],
+      ['9'.repeat(300), `${msg}it is written ${'9'.repeat(200)}... (300 bytes)${respell}`],
+    ]) {
+      assert.throws(() => parseKeyRing(text(version)), { message: want }, version);
+    }
+  });
+
   it('says what to pass instead of a ring text, a Cookie header, values or a time', () => {
     assert.throws(() => parseKeyRing(undefined), /parseKeyRing needs the ring's JSON text, a string or bytes, not undefined: is the variable holding it \(COOKIESESSION_KEYS\) set/);
     assert.throws(() => parseKeyRing({ version: 1 }), /not object/);
