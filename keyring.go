@@ -254,10 +254,10 @@ func NewKeyRing(primary Key, others ...Key) (*KeyRing, error) {
 func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 	st := &ringState{keys: keys, primary: primary}
 	if len(keys) == 0 {
-		return nil, errors.New("cookiesession: key ring has no keys")
+		return nil, errors.New("cookiesession: key ring has no keys: a ring holds at least its primary; cookiesession keygen writes one")
 	}
 	if len(keys) > maxRingKeys { // more than its text form may hold
-		return nil, fmt.Errorf("cookiesession: key ring has more than %d keys", maxRingKeys)
+		return nil, errTooManyKeys
 	}
 	for i, k := range keys {
 		if k.IsZero() {
@@ -268,7 +268,7 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 				"keep the one whose promotion the rotation means (none: the key stays open-only until promoted, as the primary has none) and remove the other")
 		}
 		if k.id == primary && !k.promoteAt.IsZero() {
-			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time", FormatKeyID(k.id))
+			return nil, fmt.Errorf("cookiesession: primary key %s cannot have a promotion time: remove it, as it is for a key that takes over later", FormatKeyID(k.id))
 		}
 		if !k.promoteAt.IsZero() {
 			// The wall-clock instant alone, as the text form holds it: a
@@ -284,10 +284,25 @@ func newRingState(keys []ringKey, primary uint32) (*ringState, error) {
 		}
 	}
 	if st.lookup(primary) == nil {
-		return nil, fmt.Errorf("cookiesession: primary key %s is not in the ring", FormatKeyID(primary))
+		return nil, fmt.Errorf("cookiesession: primary key %s is not in the ring, which holds %s: make the primary the key that seals now, and keep every key whose sessions have not expired", FormatKeyID(primary), keyIDList(keys))
 	}
 	slices.SortStableFunc(st.scheduled, func(a, b *ringKey) int { return a.promoteAt.Compare(b.promoteAt) })
 	return st, nil
+}
+
+// errTooManyKeys refuses a ring of more than maxRingKeys keys.
+var errTooManyKeys = fmt.Errorf("cookiesession: key ring has more than %d keys: remove the keys whose sessions have expired (cookiesession remove)", maxRingKeys)
+
+// keyIDList names the ids of keys for an error, the first eight of them.
+func keyIDList(keys []ringKey) string {
+	var ids []string
+	for _, k := range keys[:min(len(keys), 8)] {
+		ids = append(ids, FormatKeyID(k.id))
+	}
+	if len(keys) > 8 {
+		ids = append(ids, fmt.Sprintf("and %d more", len(keys)-8))
+	}
+	return strings.Join(ids, ", ")
 }
 
 // duplicateKeyID describes a and b, two keys of one id named aName and

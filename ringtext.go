@@ -364,7 +364,7 @@ func (d ringDecoder) keys() ([]keyJSON, error) {
 	var keys []keyJSON
 	for d.dec.More() {
 		if len(keys) == maxRingKeys {
-			return nil, fmt.Errorf("cookiesession: key ring has more than %d keys", maxRingKeys)
+			return nil, errTooManyKeys
 		}
 		kj, err := d.key(fmt.Sprintf("keys[%d]", len(keys)))
 		if err != nil {

@@ -297,7 +297,7 @@ function parseRing(text) {
   if (ring.version.kind !== 'number' || ring.version.text !== '1') throw versionError(ring.version);
   const primaryText = str(ring.primary, 'primary');
   if (ring.keys.kind !== 'array') throw syntax('keys is not an array');
-  if (ring.keys.items.length > MAX_KEYS) throw fail(`key ring has more than ${MAX_KEYS} keys`);
+  if (ring.keys.items.length > MAX_KEYS) throw fail(`key ring has more than ${MAX_KEYS} keys: remove the keys whose sessions have expired (cookiesession remove)`);
   const keysJSON = ring.keys.items.map(keyMembers);
   if (after >= 0) throw dataAfterRing(bytes[after]);
   const primary = parseKeyID(primaryText, ' (primary)');
@@ -412,14 +412,18 @@ function parseKey(k, i) {
 }
 
 function checkRing(keys, primary) {
-  if (keys.length === 0) throw fail('key ring has no keys');
+  if (keys.length === 0) throw fail('key ring has no keys: a ring holds at least its primary; cookiesession keygen writes one');
   const seen = new Set();
   for (const [i, k] of keys.entries()) {
     if (seen.has(k.id)) throw duplicateKeyID(keys, keys.findIndex((o) => o.id === k.id), i);
     seen.add(k.id);
-    if (k.id === primary && k.promoteAt !== null) throw fail(`primary key ${formatKeyID(k.id)} cannot have a promotion time`);
+    if (k.id === primary && k.promoteAt !== null) throw fail(`primary key ${formatKeyID(k.id)} cannot have a promotion time: remove it, as it is for a key that takes over later`);
   }
-  if (!seen.has(primary)) throw fail(`primary key ${formatKeyID(primary)} is not in the ring`);
+  if (!seen.has(primary)) {
+    const ids = keys.slice(0, 8).map((k) => formatKeyID(k.id));
+    if (keys.length > 8) ids.push(`and ${keys.length - 8} more`);
+    throw fail(`primary key ${formatKeyID(primary)} is not in the ring, which holds ${ids.join(', ')}: make the primary the key that seals now, and keep every key whose sessions have not expired`);
+  }
 }
 
 // duplicateKeyID describes keys[j] and keys[i], which share an id, with

@@ -670,6 +670,18 @@ describe('nothing the caller asked for is dropped without a word', () => {
     }
   });
 
+  it("names a ring's keys, and the fix, when its primary is not among them, in the words of Go", () => {
+    const secret = 'AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=';
+    const ringText = (primary, keys) => `{"version":1,"primary":"${primary}","keys":[${keys}]}`;
+    assert.throws(() => parseKeyRing(ringText('5e6f7a8b', `{"id":"1a2b3c4d","secret":"${secret}"}`)), {
+      message: 'cookiesession: primary key 5e6f7a8b is not in the ring, which holds 1a2b3c4d: make the primary the key that seals now, and keep every key whose sessions have not expired',
+    });
+    assert.throws(() => parseKeyRing(ringText('1a2b3c4d', '')), { message: 'cookiesession: key ring has no keys: a ring holds at least its primary; cookiesession keygen writes one' });
+    assert.throws(() => parseKeyRing(ringText('1a2b3c4d', `{"id":"1a2b3c4d","secret":"${secret}","promote_at":"2099-01-01T00:00:00Z"}`)), {
+      message: 'cookiesession: primary key 1a2b3c4d cannot have a promotion time: remove it, as it is for a key that takes over later',
+    });
+  });
+
   it('says what to pass instead of a ring text, a Cookie header, values or a time', () => {
     assert.throws(() => parseKeyRing(undefined), /parseKeyRing needs the ring's JSON text, a string or bytes, not undefined: is the variable holding it \(COOKIESESSION_KEYS\) set/);
     assert.throws(() => parseKeyRing({ version: 1 }), /not object/);
