@@ -58,8 +58,13 @@ func cmdKeygen(e *env, args []string) error {
 	case err != nil:
 		return err
 	case *out == "":
-		_, err = e.stdout.Write(data)
-		return err
+		if _, err = e.stdout.Write(data); err != nil {
+			// "write /dev/stdout: no space left on device" alone leaves
+			// the file the shell redirected stdout to, which looks like a
+			// ring and is part of one.
+			return fmt.Errorf("printing the new ring to stdout failed: %w; whatever stdout went to holds part of the ring at most, which no server loads: remove it and run keygen again, or write the ring with -out FILE, which is written whole or not at all", err)
+		}
+		return nil
 	case *force:
 		replaced, _ := cookiesession.LoadKeyRingFile(*out) // nil if absent or not a ring
 		if err = e.writeFileAtomic(*out, data); err == nil && replaced != nil {

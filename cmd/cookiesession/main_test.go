@@ -917,6 +917,19 @@ func TestWriteFailureSaysRingUnchanged(t *testing.T) {
 	}
 }
 
+// TestKeygenStdoutFailureSaysPartial: keygen > ring.json on a full disk
+// (reproduced on an 8 KiB tmpfs) said only "write /dev/stdout: no space
+// left on device", and left ring.json holding part of a ring. The error
+// now says what stdout holds and the fix.
+func TestKeygenStdoutFailureSaysPartial(t *testing.T) {
+	var stderr bytes.Buffer
+	code := run([]string{"keygen"}, strings.NewReader(""), fullWriter{}, &stderr)
+	want := "cookiesession: printing the new ring to stdout failed: no space left on device; whatever stdout went to holds part of the ring at most, which no server loads: remove it"
+	if code != 1 || !strings.HasPrefix(stderr.String(), want) {
+		t.Errorf("keygen with stdout failing: exit %d, stderr %q; want exit 1 and %q", code, stderr.String(), want)
+	}
+}
+
 // TestLockFix: a ring whose directory the command may not write (a
 // read-only mount, a directory owned by another user) was refused as
 // "open ring.json.lock: permission denied" (or "read-only file system")
