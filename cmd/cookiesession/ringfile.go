@@ -400,10 +400,10 @@ func writeAndSync(f *os.File, data []byte, mode fs.FileMode) error {
 // back the file as it was, or none. A directory that cannot be opened, or
 // a platform or file system that cannot sync one (Windows, some network
 // and FUSE file systems: EINVAL, or ENOTSUP and ENOSYS, which are
-// errors.ErrUnsupported), is skipped. Any other
-// failure (EIO from a failing disk) is an error that says the file holds
-// the change: the command did its work, so running it again would do it
-// twice (add a second key).
+// errors.ErrUnsupported), is skipped. Any other failure (EIO from a
+// failing disk) is an error that says the file holds the change: the
+// command did its work, and run again would do it twice (add a second
+// key).
 func syncDir(path, dir string) error {
 	d, err := os.Open(dir)
 	if err != nil {
