@@ -174,6 +174,9 @@ func (s *Session) GetStringMap(key string) map[string]string {
 //     GetInt does; time.Duration gets only a stored Duration;
 //   - a T whose kind is string or bool (type Role string) gets a stored
 //     string or bool;
+//   - a T that is a []string, []byte or map[string]string underneath
+//     (type Tags []string) gets a stored value of that type, as a copy;
+//     json.RawMessage gets only JSON, and a []byte never gets JSON;
 //   - an interface T (such as any) gets a stored nil.
 //
 // A session holds no struct but time.Time, so any other struct T always
@@ -207,13 +210,20 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	return t, ok
 }
 
-// convertKind converts v, a string or a bool, to T if T is of that kind.
+// convertKind converts v, a string or a bool, to T if T is of that kind,
+// and a []string, []byte or map[string]string (a copy: see value) to T if
+// T is that type underneath.
 func convertKind[T any](v any) (T, bool) {
 	var out T
 	dst := reflect.ValueOf(&out).Elem()
 	switch src := reflect.ValueOf(v); src.Kind() {
 	case reflect.String, reflect.Bool:
 		if dst.Kind() == src.Kind() {
+			dst.Set(src.Convert(dst.Type()))
+			return out, true
+		}
+	case reflect.Slice, reflect.Map:
+		if collectionOf(dst.Type()) == src.Type() {
 			dst.Set(src.Convert(dst.Type()))
 			return out, true
 		}

@@ -359,17 +359,40 @@ func (e *entry) setNumber(val any) error {
 }
 
 // unsupported is Set's error for val. A named type of a kind the session
-// carries (type UserID int64) gets the conversion that stores it, and the
-// getter that reads it back as itself.
+// carries (type UserID int64), or of a slice or map type it carries (type
+// Tags []string), gets the conversion that stores it, and the getter that
+// reads it back as itself.
 func unsupported(val any, key string) error {
 	fix := "store it with SetJSON or convert it to a supported type"
 	if t := reflect.TypeOf(val); t != nil && t.PkgPath() != "" {
 		if k := t.Kind(); k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64 && k != reflect.Uintptr) {
 			fix = fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", k, t)
+		} else if c := collectionOf(t); c != nil {
+			fix = fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", strings.Replace(c.String(), "uint8", "byte", 1), t)
 		}
 	}
 	return fmt.Errorf("%w %T for key %q: %s", ErrUnsupportedType, val, key, fix)
 }
+
+// collections are the slice and map types a session carries, which a
+// named type of one (type Tags []string) converts to and from.
+var collections = []reflect.Type{reflect.TypeFor[[]string](), reflect.TypeFor[[]byte](), reflect.TypeFor[map[string]string]()}
+
+// collectionOf returns the one of collections that t is underneath, or nil.
+// json.RawMessage, a []byte underneath, is JSON, not bytes.
+func collectionOf(t reflect.Type) reflect.Type {
+	if t == rawMessageType {
+		return nil
+	}
+	for _, c := range collections {
+		if t.Kind() == c.Kind() && t.ConvertibleTo(c) {
+			return c
+		}
+	}
+	return nil
+}
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
 // value rebuilds the Go value. Mutable values are copied so the caller owns
 // what it gets.

@@ -332,6 +332,64 @@ func TestSetNamedTypeSaysHow(t *testing.T) {
 	}
 }
 
+type (
+	namedTags  []string
+	namedBlob  []byte
+	namedAttrs map[string]string
+)
+
+// TestSetNamedCollectionSaysHow checks that a named type of a slice or map
+// the session carries (type Tags []string) is refused with the conversion
+// that stores it, as a named string is, and that GetAs reads it back as
+// itself, before and after a round trip through the cookie, as a copy.
+func TestSetNamedCollectionSaysHow(t *testing.T) {
+	for _, row := range []struct {
+		val  any
+		want string
+	}{
+		{namedTags{"a"}, "store []string(v) and read it back with GetAs[cookiesession_test.namedTags]"},
+		{namedBlob{1}, "store []byte(v) and read it back with GetAs[cookiesession_test.namedBlob]"},
+		{namedAttrs{"k": "v"}, "store map[string]string(v) and read it back with GetAs[cookiesession_test.namedAttrs]"},
+		{json.Number("1"), "store string(v) and read it back with GetAs[json.Number]"},
+		{map[string]any{"k": 1}, "store it with SetJSON or convert it to a supported type"},
+	} {
+		var v cookiesession.Values
+		if err := v.Set("k", row.val); err == nil || !strings.HasSuffix(err.Error(), row.want) {
+			t.Errorf("Set(%T) = %v, want it to end %q", row.val, err, row.want)
+		}
+	}
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	mustSet(t, s, "tags", []string{"a", "b"})
+	mustSet(t, s, "blob", []byte{1, 2})
+	mustSet(t, s, "attrs", map[string]string{"k": "v"})
+	for _, sess := range []*cookiesession.Session{s, reload(t, f, newClientCookies(), s)} {
+		tags, ok := cookiesession.GetAs[namedTags](sess, "tags")
+		if !ok || !reflect.DeepEqual(tags, namedTags{"a", "b"}) {
+			t.Fatalf("GetAs[namedTags] = %#v, %v", tags, ok)
+		}
+		blob, ok := cookiesession.GetAs[namedBlob](sess, "blob")
+		if !ok || !bytes.Equal(blob, []byte{1, 2}) {
+			t.Fatalf("GetAs[namedBlob] = %#v, %v", blob, ok)
+		}
+		attrs, ok := cookiesession.GetAs[namedAttrs](sess, "attrs")
+		if !ok || !reflect.DeepEqual(attrs, namedAttrs{"k": "v"}) {
+			t.Fatalf("GetAs[namedAttrs] = %#v, %v", attrs, ok)
+		}
+		tags[0], blob[0], attrs["k"] = "changed", 9, "changed"
+		if got := sess.GetStrings("tags")[0] + string(sess.GetBytes("blob")[:1]) + sess.GetStringMap("attrs")["k"]; got != "a\x01v" {
+			t.Errorf("a change to what GetAs returned reached the session: %q", got)
+		}
+		// Another kind is still false: a []string is not a namedBlob, nor a json.RawMessage.
+		if got, ok := cookiesession.GetAs[namedBlob](sess, "tags"); ok {
+			t.Errorf("GetAs[namedBlob] of a []string = %#v, true", got)
+		}
+		if got, ok := cookiesession.GetAs[json.RawMessage](sess, "blob"); ok {
+			t.Errorf("GetAs[json.RawMessage] of a []byte = %#v, true", got)
+		}
+	}
+}
+
 // TestTimeZoneOffsetExtremes checks that a time either round-trips with
 // its offset or is refused at Set: never accepted by Set and then refused
 // when the token is opened.
