@@ -99,8 +99,12 @@ export class Values {
    * methods or getters (#private fields), all written as {}, for bytes (a Uint8Array, a
    * Buffer), which Go cannot read as a []byte, and for what JSON.stringify
    * writes as another value: NaN, an infinity or an invalid Date (null),
-   * -0 (0), and a string or member name with a lone surrogate (which Go
-   * reads as U+FFFD), anywhere in value.
+   * -0 (0), a string or member name with a lone surrogate (which Go
+   * reads as U+FFFD), an integer past 2^53 whose shortest digits are
+   * another integer (2 ** 60 as 1152921504606847000), and undefined or a
+   * hole in an array (null), anywhere in value; and for what it leaves out
+   * or throws for: a function, a symbol, a bigint. A member that is
+   * undefined is left out.
    */
   setJSON(key: GoString, value: unknown): this;
   delete(key: GoString): boolean;

@@ -84,6 +84,11 @@ export class GoTime {
   }
 }
 
+// exactText writes n as the number it is: -0 with its sign, and an integer
+// past 2^53 with all its digits, where String(2 ** 60) gives
+// 1152921504606847000, another integer.
+const exactText = (n) => (Object.is(n, -0) ? '-0' : Number.isInteger(n) ? String(BigInt(n)) : String(n));
+
 /** Formats whole unix seconds as YYYY-MM-DDTHH:MM:SS (proleptic Gregorian). */
 export function formatUnix(sec) {
   sec = BigInt(sec);
@@ -203,7 +208,7 @@ export class Values {
     const inexact = inexactNumber(stringBytes(text));
     if (inexact !== undefined) {
       const read = Number(inexact);
-      throw new RangeError(`cookiesession: the JSON under key ${quote(e.keyBytes)} holds the number ${inexact}, which JSON.parse would read as ${Object.is(read, -0) ? '-0' : read}: read its text with get(key), or have Go store the number as a string`);
+      throw new RangeError(`cookiesession: the JSON under key ${quote(e.keyBytes)} holds the number ${inexact}, which JSON.parse would read as ${exactText(read)}: read its text with get(key), or have Go store the number as a string`);
     }
     // A \ud800 escape parses to a lone surrogate, where Go's encoding/json reads U+FFFD.
     return JSON.parse(text, (name, value) => {
@@ -301,7 +306,11 @@ export class Values {
 // as {}, and bytes as {"0":1,...} (a Node Buffer, by its toJSON, as
 // {"type":"Buffer","data":[...]}), where Go would read an empty map or fail;
 // NaN, the infinities and an invalid Date as null, -0 as 0, and a lone surrogate as a \ud800
-// escape, which Go's encoding/json reads as U+FFFD. this[key] is the value
+// escape, which Go's encoding/json reads as U+FFFD; an integer past 2^53 as
+// the shortest digits of its double (2 ** 60 as 1152921504606847000), which
+// Go reads into an int64 as that other integer; a function or a symbol it
+// leaves out (null in an array), undefined or a hole in an array as null,
+// and it throws for a bigint, with no fix named. this[key] is the value
 // before its toJSON; kinds are read by tag, so that a Map of another realm
 // (vm, iframe) is one too.
 function refuseLossy(key, value) {
@@ -311,6 +320,7 @@ function refuseLossy(key, value) {
   }
   const kind = kindOf(value);
   refuseChanged(kind === 'a Number' || kind === 'a String' ? value.valueOf() : value, at);
+  refuseDropped(this, value, kind, at);
   if (kind === 'a Map' || kind === 'a Set') {
     throw new TypeError(`cookiesession: setJSON: JSON.stringify writes ${kind} as {}, losing its contents (at ${at}): give Object.fromEntries(map), or [...set]`);
   }
@@ -360,11 +370,35 @@ function refuseChanged(value, at) {
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new TypeError(`cookiesession: setJSON: JSON.stringify writes ${value} as null (at ${at}), and Go's SetJSON refuses it: store the number alone with set(key, value), a float64 that keeps it, or give null yourself`);
   }
+  // Below 1e21 a double is written as digits, the shortest that read back
+  // as it: past 2^53 those may be another integer (getJSON's inexactNumber
+  // refuses the text, and Go's int64 reads it as written).
+  if (Number.isInteger(value) && Math.abs(value) > 2 ** 53 && Math.abs(value) < 1e21 && String(value) !== String(BigInt(value))) {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes the number ${BigInt(value)} as ${value}, another integer (at ${at}), which Go reads into an int64 as written and getJSON refuses: store an id as a string, or the number alone with set(key, value), a float64 that keeps it`);
+  }
   if (Object.is(value, -0)) {
     throw new TypeError(`cookiesession: setJSON: JSON.stringify writes -0 as 0 (at ${at}): give 0, or store the number alone with set(key, -0), a float64 that keeps its sign`);
   }
   if (typeof value === 'string' && !value.isWellFormed()) {
     throw new TypeError(`cookiesession: setJSON: the string at ${at} holds a lone surrogate, which JSON.stringify writes as a \\u escape and Go reads as U+FFFD: give text.toWellFormed()`);
+  }
+}
+
+// refuseDropped throws for what JSON.stringify leaves out of holder, writes
+// as null, or throws for without naming a fix: a function or a symbol (Go's
+// SetJSON refuses a func), undefined or a hole in an array (a member that
+// is undefined is left out, and reads back as undefined), a bigint.
+function refuseDropped(holder, value, kind, at) {
+  if (typeof value === 'bigint' || kind === 'a BigInt') {
+    throw new TypeError(`cookiesession: setJSON: JSON has no bigint, and JSON.stringify throws for ${value}n (at ${at}): give String(n), which Go reads into a json.Number or an int64 field tagged ,string, or store the number alone with set(key, n)`);
+  }
+  const inArray = Array.isArray(holder);
+  if (typeof value === 'function' || typeof value === 'symbol') {
+    const what = typeof value === 'function' ? 'a function' : 'a symbol';
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify ${inArray ? `writes ${what} as null` : `leaves out ${what}`} (at ${at}), and Go's SetJSON refuses a func: give the data alone`);
+  }
+  if (value === undefined && inArray) {
+    throw new TypeError(`cookiesession: setJSON: JSON.stringify writes undefined, or an array's hole, as null (at ${at}): give null yourself, or leave the element out`);
   }
 }
 

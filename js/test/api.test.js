@@ -91,6 +91,44 @@ describe('Values', () => {
     assert.equal(v.setJSON('j', { z: 0, c: '🍪\ufffd', at: new Date(0), big: 2 ** 53 + 2 }).get('j'), '{"z":0,"c":"🍪\ufffd","at":"1970-01-01T00:00:00.000Z","big":9007199254740994}');
   });
 
+  it('refuses in setJSON an integer past 2^53 that JSON.stringify writes as another integer, which getJSON refuses and Go reads into an int64 as that other integer', () => {
+    const v = new Values();
+    const refused = [
+      [{ id: 2 ** 60 }, /^cookiesession: setJSON: JSON.stringify writes the number 1152921504606846976 as 1152921504606847000, another integer \(at "id"\), which Go reads into an int64 as written and getJSON refuses: store an id as a string, or the number alone with set\(key, value\), a float64 that keeps it$/],
+      [[-(2 ** 60)], /writes the number -1152921504606846976 as -1152921504606847000, another integer \(at "0"\)/],
+      [new Number(2 ** 56 + 16), /writes the number 72057594037927952 as 72057594037927950, another integer \(at the top\)/],
+    ];
+    for (const [value, message] of refused) assert.throws(() => v.setJSON('j', value), (e) => e instanceof TypeError && message.test(e.message), String(message));
+    assert.equal(v.has('j'), false);
+    // Written as their exact digits, or with an exponent, which no Go integer reads: kept.
+    const kept = [2 ** 53, -(2 ** 53), 2 ** 53 + 2, 1e20, 2 ** 70, 1e21, 0.1];
+    for (const n of kept) assert.equal(v.setJSON('j', [n]).getJSON('j')[0], n, String(n));
+    // Such text from Go (an int64 id) is refused by getJSON, naming the integer JSON.parse would give.
+    assert.throws(() => v.set('j', '[1152921504606847000]').getJSON('j'), {
+      name: 'RangeError',
+      message: 'cookiesession: the JSON under key "j" holds the number 1152921504606847000, which JSON.parse would read as 1152921504606846976: read its text with get(key), or have Go store the number as a string',
+    });
+  });
+
+  it('refuses in setJSON what JSON.stringify throws for, leaves out or writes as null: a bigint, a function, a symbol, undefined or a hole in an array', () => {
+    const v = new Values();
+    const refused = [
+      [{ id: 12n }, /^cookiesession: setJSON: JSON has no bigint, and JSON.stringify throws for 12n \(at "id"\): give String\(n\), which Go reads into a json.Number or an int64 field tagged ,string, or store the number alone with set\(key, n\)$/],
+      [{ a: 1, onClick() {} }, /^cookiesession: setJSON: JSON.stringify leaves out a function \(at "onClick"\), and Go's SetJSON refuses a func: give the data alone$/],
+      [[() => 1], /JSON.stringify writes a function as null \(at "0"\)/],
+      [{ s: Symbol('x') }, /JSON.stringify leaves out a symbol \(at "s"\), and Go's SetJSON refuses a func: give the data alone/],
+      [[1, undefined], /^cookiesession: setJSON: JSON.stringify writes undefined, or an array's hole, as null \(at "1"\): give null yourself, or leave the element out$/],
+      // eslint-disable-next-line no-sparse-arrays
+      [{ list: [1, , 3] }, /writes undefined, or an array's hole, as null \(at "1"\)/],
+      [() => 1, /leaves out a function \(at the top\)/],
+    ];
+    for (const [value, message] of refused) assert.throws(() => v.setJSON('j', value), (e) => e instanceof TypeError && message.test(e.message), String(message));
+    assert.equal(v.has('j'), false);
+    // A member that is undefined is left out, and reads back as undefined; a toJSON that gives text is its JSON.
+    assert.equal(v.setJSON('j', { a: 1, b: undefined, id: Object.assign(Object(12n), { toJSON: () => '12' }) }).get('j'), '{"a":1,"id":"12"}');
+    assert.deepEqual(v.getJSON('j'), { a: 1, id: '12' });
+  });
+
   it('stores an integer without -0, and names uint64 for a bigint past an int', () => {
     const v = new Values().set('n', -0, 'int8').set('m', -0, 'uint32');
     assert.ok(Object.is(v.get('n'), 0) && Object.is(v.get('m'), 0));

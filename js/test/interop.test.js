@@ -1319,10 +1319,10 @@ describe("JSON values read in JS with getJSON and in Go with GetJSON into an any
   });
 
   it('Go reads what setJSON writes as the value JS gave, and setJSON refuses what it would change', () => {
-    const given = [{ n: 2 ** 53 - 1, f: 0.1, tiny: 5e-324, big: 1e300, s: '🍪 é \ufffd', list: [true, null, 'x'] }, [Number.MAX_VALUE, -Number.MIN_VALUE], 'text'];
+    const given = [{ n: 2 ** 53 - 1, f: 0.1, tiny: 5e-324, big: 1e300, s: '🍪 é \ufffd', list: [true, null, 'x'], exact: [2 ** 53 + 2, 1e20, 2 ** 70] }, [Number.MAX_VALUE, -Number.MIN_VALUE], 'text'];
     const goAnswers = goInterop(given.map((v) => ({ op: 'get_json', ring, hex: hex(new Values().setJSON('j', v).get('j')) })));
     given.forEach((v, i) => assert.equal(goRead(goAnswers[i]), canon(v), JSON.stringify(v)));
-    for (const lossy of [NaN, -Infinity, -0, [{ s: '\ud800' }], new Date(NaN)]) assert.throws(() => new Values().setJSON('j', lossy), TypeError);
+    for (const lossy of [NaN, -Infinity, -0, [{ s: '\ud800' }], new Date(NaN), { id: 2 ** 60 }, { id: 1n }, [undefined], { f() {} }]) assert.throws(() => new Values().setJSON('j', lossy), TypeError);
   });
 });
 
