@@ -486,7 +486,13 @@ func unmarshalExact(b []byte, v any) error {
 	if inexact {
 		if n := inexactInInterface(b, v); n != "" {
 			f, _ := strconv.ParseFloat(n, 64)
-			return fmt.Errorf("the number %s would decode into an interface as the float64 %v: decode it into an int64, a uint64 or a json.Number, or store it as a string", n, f)
+			// A float64 past 2^53 is written as its shortest digits, which an
+			// int64 would read as another integer: 2^60 as ...847000.
+			stored := ""
+			if strconv.FormatFloat(f, 'f', -1, 64) == n {
+				stored = "; if a float64 was stored, decode it into a float64, which reads these digits, the shortest encoding/json writes for it, exactly"
+			}
+			return fmt.Errorf("the number %s would decode into an interface as the float64 %v: decode it into an int64, a uint64 or a json.Number, or store it as a string%s", n, f, stored)
 		}
 	}
 	return json.Unmarshal(b, v)

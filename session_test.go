@@ -414,6 +414,15 @@ func TestGetJSONFloatWrittenAsInteger(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "the number 999999999999999900000 would decode into an interface") {
 		t.Errorf("GetJSON into []any = %v, %v; want the number named", l, err)
 	}
+	// The fix names a float64 too: an int64 would read another integer than was stored.
+	if fix := "; if a float64 was stored, decode it into a float64, which reads these digits, the shortest encoding/json writes for it, exactly"; err == nil || !strings.HasSuffix(err.Error(), fix) {
+		t.Errorf("GetJSON into []any = %v; want it to end %q", err, fix)
+	}
+	// Digits no float64 writes (an int64 id's) get no such hint.
+	mustSet(t, s, "id", json.RawMessage(`[9007199254740993]`))
+	if _, err := s.GetJSON("id", &l); err == nil || strings.Contains(err.Error(), "float64 was stored") {
+		t.Errorf("GetJSON of an int64's digits into []any = %v; want an error without the float64 hint", err)
+	}
 	var floats []float64
 	if _, err := s.GetJSON("j", &floats); err != nil || len(floats) != 1 || floats[0] != want {
 		t.Errorf("GetJSON into []float64 = %v, %v; want [%v]", floats, err, want)
