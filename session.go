@@ -321,17 +321,37 @@ func (s *Session) PopString(key string) string {
 
 // AddFlash appends a message to be shown once, on a later request, under
 // the key "_flash", which it replaces if it holds anything other than a
-// list of messages: leave that key to AddFlash and Flashes.
+// list of messages, and logs that at Warn, once per stored type: leave
+// that key to AddFlash and Flashes.
 func (s *Session) AddFlash(msg string) {
 	s.lock()
 	defer s.unlock()
 	var list []string
 	if e, ok := s.values.lookup(flashKey); ok && e.kind == kindStrings {
 		list = e.val.([]string)
+	} else if ok {
+		s.flashReplaced(&e)
 	}
 	list = append(slices.Clip(list), msg)
 	s.values.put(&entry{key: flashKey, kind: kindStrings, val: list})
 	s.markChanged()
+}
+
+// flashReplaced logs that AddFlash replaced e, under "_flash", which held
+// no list of messages: a value stored there by other code (or at the edge,
+// or by an older release) is lost. It is logged once per stored type, as
+// wrongType logs a read; the value is not logged. s's lock is held.
+func (s *Session) flashReplaced(e *entry) {
+	if s.mgr == nil {
+		return
+	}
+	level, ok := s.mgr.wrongTypes.level(wrongRead{"AddFlash", flashKey, len(flashKey), e.kind}, slog.LevelWarn, s.mgr.opts.Now)
+	if !ok {
+		return
+	}
+	s.logRefused(level, "cookiesession: Session.AddFlash replaced the value under the key, which was not its list of messages, and that value is lost (logged once per stored type; past 64 causes, at warn level once a minute, the others at debug)",
+		slog.String("key", flashKey), slog.String("holds", fmt.Sprintf("%T", e.value())),
+		slog.String("fix", `leave the key "_flash" to AddFlash and Flashes, and store other values under other keys`))
 }
 
 // Flashes returns the flash messages and removes them, so each is seen once.

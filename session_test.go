@@ -920,6 +920,18 @@ func TestWrongTypeLogged(t *testing.T) {
 		if got := s.Flashes(); !slices.Equal(got, []string{"welcome"}) || s.Has("_flash") {
 			t.Errorf("AddFlash over a string, then Flashes: %q, and the key kept: %v; want [welcome], and gone", got, s.Has("_flash"))
 		}
+		// The value AddFlash replaced is lost: that is said, without the value, once per stored type.
+		const replaced = "level=WARN msg=\"cookiesession: Session.AddFlash replaced the value under the key, which was not its list of messages, and that value is lost"
+		lines := f.log.lines(replaced)
+		if len(lines) != 1 || !strings.Contains(lines[0], "key=_flash") || !strings.Contains(lines[0], "holds=string") || strings.Contains(lines[0], "saved") {
+			t.Errorf("log lines %q, want one naming AddFlash, _flash and string, without the value", lines)
+		}
+		mustSet(t, s, "_flash", "again")
+		s.AddFlash("welcome")
+		s.AddFlash("back") // a list of messages now: nothing replaced
+		if lines := f.log.lines(replaced); len(lines) != 1 {
+			t.Errorf("log lines %q, want the AddFlash line once for a string", lines)
+		}
 	})
 	t.Run("in a request", func(t *testing.T) {
 		// A release that stored user_id as a string, then one that reads it
