@@ -361,10 +361,14 @@ func (e *entry) setNumber(val any) error {
 // unsupported is Set's error for val. A named type of a kind the session
 // carries (type UserID int64), or of a slice or map type it carries (type
 // Tags []string), gets the conversion that stores it, and the getter that
-// reads it back as itself.
+// reads it back as itself; a pointer to a type it carries (*string), the
+// dereference.
 func unsupported(val any, key string) error {
 	fix := "store it with SetJSON or convert it to a supported type"
-	if t := reflect.TypeOf(val); t != nil && t.PkgPath() != "" {
+	var pointee entry
+	if t := reflect.TypeOf(val); t != nil && t.Kind() == reflect.Pointer && pointee.set(key, reflect.Zero(t.Elem()).Interface()) == nil {
+		fix = "store the value it points to (*p), or nil for a nil pointer: a session holds no pointer"
+	} else if t != nil && t.PkgPath() != "" {
 		if k := t.Kind(); k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64 && k != reflect.Uintptr) {
 			fix = fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", k, t)
 		} else if c := collectionOf(t); c != nil {

@@ -341,7 +341,8 @@ type (
 // TestSetNamedCollectionSaysHow checks that a named type of a slice or map
 // the session carries (type Tags []string) is refused with the conversion
 // that stores it, as a named string is, and that GetAs reads it back as
-// itself, before and after a round trip through the cookie, as a copy.
+// itself, before and after a round trip through the cookie, as a copy. A
+// pointer to a type the session carries is refused with the dereference.
 func TestSetNamedCollectionSaysHow(t *testing.T) {
 	for _, row := range []struct {
 		val  any
@@ -352,6 +353,10 @@ func TestSetNamedCollectionSaysHow(t *testing.T) {
 		{namedAttrs{"k": "v"}, "store map[string]string(v) and read it back with GetAs[cookiesession_test.namedAttrs]"},
 		{json.Number("1"), "store string(v) and read it back with GetAs[json.Number]"},
 		{map[string]any{"k": 1}, "store it with SetJSON or convert it to a supported type"},
+		{new(string), "store the value it points to (*p), or nil for a nil pointer: a session holds no pointer"},
+		{(*int64)(nil), "store the value it points to (*p), or nil for a nil pointer: a session holds no pointer"},
+		{&fixedNow, "store the value it points to (*p), or nil for a nil pointer: a session holds no pointer"},
+		{&namedTags{}, "store it with SetJSON or convert it to a supported type"},
 	} {
 		var v cookiesession.Values
 		if err := v.Set("k", row.val); err == nil || !strings.HasSuffix(err.Error(), row.want) {
