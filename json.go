@@ -564,8 +564,9 @@ func inexactFloat(text string) bool {
 
 // inexactInInterface decodes b, with UseNumber, into a new value of the
 // type v points to, and returns the first number inexactFloat refuses
-// that landed in an interface, or "". Typed fields hold their numbers
-// exactly or fail to decode, which json.Unmarshal then reports.
+// that landed in an interface, or "". An integer field holds its number
+// exactly or fails to decode, which json.Unmarshal then reports; a float
+// field asked for the nearest float, and gets it, as from encoding/json.
 func inexactInInterface(b []byte, v any) string {
 	ptr := reflect.ValueOf(v)
 	if ptr.Kind() != reflect.Pointer || ptr.IsNil() {
