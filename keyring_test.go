@@ -510,6 +510,10 @@ func hostileRingDocs() map[string]string {
 		"secret unpadded":          ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.RawStdEncoding.EncodeToString(keySecret(1)))),
 		"secret non-canonical":     ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", loose)),
 		"secret hex":               ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", fmt.Sprintf("%x", keySecret(1)))),
+		"secret, trailing space":   ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret+" ")),
+		"secret with a line break": ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret[:20]+`\n`+secret[20:])),
+		"secret in base64 twice":   ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString([]byte(secret)))),
+		"secret 16 bytes":          ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", base64.StdEncoding.EncodeToString(keySecret(1)[:16]))),
 		"secret missing":           `{"version":1,"primary":"1a2b3c4d","keys":[{"id":"1a2b3c4d"}]}`,
 		"primary missing":          `{"version":1,"keys":[` + good + `]}`,
 		"primary not in ring":      ringDoc("1", "5e6f7a8b", good),
@@ -576,6 +580,9 @@ func hostileRingDocs() map[string]string {
 		"promote_at signed year":   promoteDoc("+2099-01-01T00:00:00Z"),
 		"byte order mark":          "\ufeff" + ringDoc("1", "1a2b3c4d", good),
 		"UTF-16 byte order mark":   "\xff\xfe{\x00}\x00",
+		"UTF-16LE without a mark":  "{\x00\"\x00v\x00",
+		"UTF-16BE without a mark":  "\x00{\x00\"\x00v",
+		"UTF-16LE, space first":    " \x00{\x00\"\x00",
 		"empty keys":               ringDoc("1", "1a2b3c4d"),
 		"keys null":                `{"version":1,"primary":"1a2b3c4d","keys":null}`,
 		"too many keys":            ringDoc("1", "00000001", many...),
@@ -619,36 +626,50 @@ func TestParseKeyRingHostile(t *testing.T) {
 func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 	docs := hostileRingDocs()
 	for name, want := range map[string]string{
-		"member Version":          `the key ring has a member "Version"; the name is "version"`,
-		"member ID":               `keys[0] has a member "ID"; the name is "id"`,
-		"unknown key field":       "keys[0] has an unknown member (of 4 bytes); the members are \"id\", \"secret\", \"promote_at\"",
-		"duplicate primary":       `the key ring has the member "primary" twice`,
-		"duplicate secret member": `keys[0] has the member "secret" twice`,
-		"secret with CRLF":        "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
-		"secret 31 bytes":         "key 1a2b3c4d: secret is not 32 bytes in padded standard base64",
-		"version 1.0":             `key ring version is not 1, the only version supported: it is written 1.0; write "version": 1, as cookiesession keygen does`,
-		"version 0":               "it is written 0; write",
-		"version as string":       `it is not a number; write "version": 1`,
-		"version 2":               "it is 2, a format this release does not read (written by a newer release?): upgrade this program",
-		"upper-case hex id":       "not 8 lower-case hex digits: it has upper-case letters; write them in lower case (primary)",
-		"key id 7 hex":            "key id of 7 characters is not 8 lower-case hex digits (keys[1].id)",
-		"key id zero":             "key id 00000000 is reserved (keys[1].id)",
-		"promote_at null":         "keys[1].promote_at is not a string",
-		"promote_at empty":        "keys[1].promote_at is empty; leave it out instead",
-		"promote_at comma":        "key 5e6f7a8b: promote_at is not an RFC 3339 time",
-		"primary with promote_at": "primary key 1a2b3c4d cannot have a promotion time: remove it",
-		"primary not in ring":     "primary key 5e6f7a8b is not in the ring, which holds 1a2b3c4d: make the primary the key that seals now",
-		"keys empty":              "key ring has no keys: a ring holds at least its primary; cookiesession keygen writes one",
-		"version missing":         `the key ring has no member "version"`,
-		"too many keys":           "more than 256 keys: remove the keys whose sessions have expired (cookiesession remove)",
-		"trailing object":         "data after the JSON object: a second object follows the ring (two rings joined, by a merge that kept both sides or by >> for >): a text holds one ring: merge the two into one, keeping each key either held",
-		"two rings joined":        "data after the JSON object: a second object follows the ring (two rings joined",
-		"trailing comment":        "data after the JSON object: remove what follows the ring's closing brace (the text form has no comments)",
-		"trailing garbage":        "data after the JSON object: remove what follows the ring's closing brace",
-		"merge conflict":          "the text holds a merge conflict's markers (<<<<<<<, =======, >>>>>>>): resolve the conflict into one ring",
-		"merge conflict inside":   "the text holds a merge conflict's markers",
-		"byte order mark":         "the text starts with a UTF-8 byte-order mark; save it without one",
-		"UTF-16 byte order mark":  "the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one",
+		"member Version":           `the key ring has a member "Version"; the name is "version"`,
+		"member ID":                `keys[0] has a member "ID"; the name is "id"`,
+		"unknown key field":        "keys[0] has an unknown member (of 4 bytes); the members are \"id\", \"secret\", \"promote_at\"",
+		"duplicate primary":        `the key ring has the member "primary" twice`,
+		"duplicate secret member":  `keys[0] has the member "secret" twice`,
+		"secret with CRLF":         "key 1a2b3c4d: secret is not 32 bytes in padded standard base64 (44 characters, nothing else): it holds a space, tab or line break (pasted with one): remove it",
+		"secret 31 bytes":          "key 1a2b3c4d: secret is not 32 bytes in padded standard base64 (44 characters, nothing else): it decodes to 31 bytes, and a key is 32 bytes from a random source (a secret made for another library or purpose): make a key with cookiesession add (a new id)",
+		"secret 16 bytes":          "it decodes to 16 bytes, and a key is 32 bytes",
+		"secret empty":             "secret is not 32 bytes in padded standard base64 (44 characters, nothing else): it is empty",
+		"secret not base64":        "it holds a character outside standard base64 (A-Z, a-z, 0-9, + and /, then =)",
+		"secret url alphabet":      "it is in base64's URL-safe alphabet (- and _): write + for each - and / for each _, and end it with = (44 characters)",
+		"secret unpadded":          "it lacks the = that ends it: add it (44 characters)",
+		"secret non-canonical":     "its last character before the = has bits set that base64 never writes for 32 bytes (a character changed by hand)",
+		"secret hex":               "it is 64 hex digits, the 32 bytes in hex (as openssl rand -hex 32 writes them): write the same bytes in standard base64 (echo HEX | xxd -r -p | base64)",
+		"secret with a space":      "it holds a space, tab or line break (pasted with one): remove it",
+		"secret, trailing space":   "it holds a space, tab or line break (pasted with one): remove it",
+		"secret with a line break": "it holds a space, tab or line break (pasted with one): remove it",
+		"secret in base64 twice":   "it is encoded twice (base64 of the secret's text): write the text it decodes to (base64 -d)",
+		"UTF-16LE without a mark":  "the text is UTF-16 without a byte-order mark (a NUL byte beside each character): save it as UTF-8",
+		"UTF-16BE without a mark":  "the text is UTF-16 without a byte-order mark (a NUL byte beside each character): save it as UTF-8",
+		"UTF-16LE, space first":    "the text is UTF-16 without a byte-order mark",
+		"version 1.0":              `key ring version is not 1, the only version supported: it is written 1.0; write "version": 1, as cookiesession keygen does`,
+		"upper-case hex id":        "not 8 lower-case hex digits: it has upper-case letters; write them in lower case (primary)",
+		"key id 7 hex":             "key id of 7 characters is not 8 lower-case hex digits (keys[1].id)",
+		"key id zero":              "key id 00000000 is reserved (keys[1].id)",
+		"promote_at null":          "keys[1].promote_at is not a string",
+		"promote_at empty":         "keys[1].promote_at is empty; leave it out instead",
+		"promote_at comma":         "key 5e6f7a8b: promote_at is not an RFC 3339 time",
+		"primary with promote_at":  "primary key 1a2b3c4d cannot have a promotion time: remove it",
+		"version missing":          `the key ring has no member "version"`,
+		"too many keys":            "more than 256 keys: remove the keys whose sessions have expired (cookiesession remove)",
+		"trailing object":          "data after the JSON object: a second object follows the ring (two rings joined, by a merge that kept both sides or by >> for >): a text holds one ring: merge the two into one, keeping each key either held",
+		"two rings joined":         "data after the JSON object: a second object follows the ring (two rings joined",
+		"trailing comment":         "data after the JSON object: remove what follows the ring's closing brace (the text form has no comments)",
+		"trailing garbage":         "data after the JSON object: remove what follows the ring's closing brace",
+		"merge conflict":           "the text holds a merge conflict's markers (<<<<<<<, =======, >>>>>>>): resolve the conflict into one ring",
+		"merge conflict inside":    "the text holds a merge conflict's markers",
+		"byte order mark":          "the text starts with a UTF-8 byte-order mark; save it without one",
+		"UTF-16 byte order mark":   "the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one",
+		"version 0":                "it is written 0; write",
+		"version as string":        `it is not a number; write "version": 1`,
+		"version 2":                "it is 2, a format this release does not read (written by a newer release?): upgrade this program",
+		"primary not in ring":      "primary key 5e6f7a8b is not in the ring, which holds 1a2b3c4d: make the primary the key that seals now",
+		"keys empty":               "key ring has no keys: a ring holds at least its primary; cookiesession keygen writes one",
 	} {
 		_, err := cookiesession.ParseKeyRing([]byte(docs[name]))
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -1135,7 +1156,7 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 		// at the first space. Neither is "a truncated file".
 		{"truncated", string(ring[:20]), "COOKIESESSION_KEYS ends before the key ring does (length 20): " + envTruncated},
 		{"the first line of the CLI's ring", "{", "COOKIESESSION_KEYS ends before the key ring does (length 1): " + envTruncated},
-		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "must be a quoted string"},
+		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "COOKIESESSION_KEYS holds a single secret (32 bytes in base64), not a key ring"},
 		{"unexpanded", "$(cat ring.json)", "invalid character '$'"},
 		{"empty", "", `COOKIESESSION_KEYS is set but empty: set it to the key ring's JSON text (COOKIESESSION_KEYS="$(cat ring.json)" sets it empty when the file cannot be read)`},
 	} {
@@ -1424,6 +1445,84 @@ func wrapLines(s string, n int) string {
 		s = s[n:]
 	}
 	return b.String() + s + "\n"
+}
+
+// TestRingIsOneSecret: a secret alone where the ring belongs (the way
+// other libraries take a key, SESSION_KEY="$(openssl rand -base64 32)")
+// got "a letter, digit or base64 sign where JSON allows none" at column 1,
+// or, in hex, "the key ring is not an object": neither says that the text
+// is a key, not a ring. Each source now names it, with the fix for that
+// source, and no byte of the secret.
+func TestRingIsOneSecret(t *testing.T) {
+	keyForID(t, 0x1a2b3c4d) // registers the secret for checkErrRules
+	secret := keySecret(0x1a2b3c4d)
+	path := filepath.Join(t.TempDir(), "ring.json")
+	for _, row := range []struct{ name, text, what string }{
+		{"standard base64", base64.StdEncoding.EncodeToString(secret) + "\n", "32 bytes in base64"},
+		{"URL-safe, unpadded", base64.RawURLEncoding.EncodeToString(secret), "32 bytes in base64"},
+		{"hex", fmt.Sprintf("%x\n", secret), "32 bytes in hex"},
+		{"64 bytes, as securecookie takes", base64.StdEncoding.EncodeToString(append(secret, secret...)), "64 bytes in base64"},
+	} {
+		const head = " holds a single secret (%s), not a key ring: a ring is the JSON text cookiesession keygen writes, which names each key by an id so that keys can rotate"
+		t.Setenv("COOKIESESSION_KEYS", row.text)
+		_, envErr := cookiesession.LoadKeyRingEnv()
+		writeFileAtomic(t, path, []byte(row.text), fixedNow)
+		_, fileErr := cookiesession.LoadKeyRingFile(path)
+		_, textErr := cookiesession.ParseKeyRing([]byte(row.text))
+		for _, c := range []struct {
+			err       error
+			want, fix string
+		}{
+			{envErr, "cookiesession: COOKIESESSION_KEYS" + fmt.Sprintf(head, row.what), `set the variable to it (COOKIESESSION_KEYS="$(cat ring.json)")`},
+			{fileErr, "cookiesession: key ring file " + path + fmt.Sprintf(head, row.what), "write it to the file"},
+			{textErr, "cookiesession: parsing key ring: the text" + fmt.Sprintf(head, row.what), "pass it"},
+		} {
+			checkErrRules(t, c.err)
+			if c.err == nil || !strings.Contains(c.err.Error(), c.want) || !strings.Contains(c.err.Error(), c.fix) {
+				t.Errorf("%s: err = %v, want it to say %q and %q", row.name, c.err, c.want, c.fix)
+			}
+		}
+	}
+	// A path is still named as one, and a short word is no secret.
+	for value, want := range map[string]string{
+		"/run/secrets/ring": "looks like a file path",
+		"changeme":          "a letter, digit or base64 sign where JSON allows none",
+	} {
+		t.Setenv("COOKIESESSION_KEYS", value)
+		if _, err := cookiesession.LoadKeyRingEnv(); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("COOKIESESSION_KEYS=%s: err = %v, want it to say %q", value, err, want)
+		}
+	}
+}
+
+// TestRingInBase64Member: a JSON document that holds the ring in base64 as
+// a member's value (a Kubernetes Secret read through its API, kubectl get
+// secret -o json, whose data is base64) got "an unknown member (of 10
+// bytes)". It is named with the member's jq path and @base64d.
+func TestRingInBase64Member(t *testing.T) {
+	ring := marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b))
+	doc, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+		"metadata": map[string]any{"name": "ring"}, "data": map[string]any{"ring.json": base64.StdEncoding.EncodeToString(ring)}})
+	const what = ` holds the key ring in base64 as the value of .data["ring.json"] in a JSON document (a Kubernetes Secret read through its API, kubectl get secret -o json, whose data is in base64): `
+	path := filepath.Join(t.TempDir(), "ring.json")
+	writeFileAtomic(t, path, doc, fixedNow)
+	_, fileErr := cookiesession.LoadKeyRingFile(path)
+	t.Setenv("COOKIESESSION_KEYS", string(doc))
+	_, envErr := cookiesession.LoadKeyRingEnv()
+	_, textErr := cookiesession.ParseKeyRing(doc)
+	for _, c := range []struct {
+		err  error
+		want string
+	}{
+		{envErr, "cookiesession: COOKIESESSION_KEYS" + what + `set the variable to that value decoded (jq -r '.data["ring.json"] | @base64d'; a secretKeyRef or a Secret volume decodes it)`},
+		{fileErr, "cookiesession: key ring file " + path + what + `write that value decoded to the file (jq -r '.data["ring.json"] | @base64d'; a Secret volume holds it decoded)`},
+		{textErr, "cookiesession: parsing key ring: the text" + what + `pass that value decoded (jq -r '.data["ring.json"] | @base64d')`},
+	} {
+		checkErrRules(t, c.err)
+		if c.err == nil || !strings.Contains(c.err.Error(), c.want) {
+			t.Errorf("err = %v, want it to say %q", c.err, c.want)
+		}
+	}
 }
 
 // TestEmptyRingText: an empty ring file (truncated by a shell redirect

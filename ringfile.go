@@ -61,6 +61,9 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 	if looksLikePath(data) {
 		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
 	}
+	if secret := oneSecret(data, fromEnv); secret != "" {
+		return nil, fmt.Errorf("cookiesession: %s %s", EnvKeys, secret)
+	}
 	return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
 }
 
@@ -129,6 +132,9 @@ func parseRingText(data []byte, path string) (*ringState, error) {
 		// The text is never echoed: it may be a mangled secret.
 		if wrapping := ringWrapping(string(data), fromFile); wrapping != "" {
 			return nil, fmt.Errorf("cookiesession: key ring file %s holds the key ring %s", path, wrapping)
+		}
+		if secret := oneSecret(string(data), fromFile); secret != "" {
+			return nil, fmt.Errorf("cookiesession: key ring file %s %s", path, secret)
 		}
 		return nil, fmt.Errorf("%w (from %s)", err, path)
 	}

@@ -74,6 +74,9 @@ func ParseKeyRing(data []byte) (*KeyRing, error) {
 		if wrapping := ringWrapping(string(data), fromText); wrapping != "" {
 			return nil, errors.New("cookiesession: parsing key ring: the text holds the key ring " + wrapping)
 		}
+		if secret := oneSecret(string(data), fromText); secret != "" {
+			return nil, errors.New("cookiesession: parsing key ring: the text " + secret)
+		}
 		return nil, err
 	}
 	r := new(KeyRing)
@@ -172,8 +175,22 @@ func byteOrderMark(data []byte) error {
 		return errors.New("cookiesession: parsing key ring: the text starts with a UTF-8 byte-order mark; save it without one")
 	case bytes.HasPrefix(data, []byte("\xff\xfe")), bytes.HasPrefix(data, []byte("\xfe\xff")):
 		return errors.New("cookiesession: parsing key ring: the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one")
+	case isUTF16(data):
+		return errors.New("cookiesession: parsing key ring: the text is UTF-16 without a byte-order mark (a NUL byte beside each character): save it as UTF-8 (in PowerShell, Set-Content -Encoding utf8NoBOM; iconv -f UTF-16LE -t UTF-8)")
 	}
 	return nil
+}
+
+// isUTF16 reports whether data starts as ASCII written in UTF-16, either
+// byte order: a NUL byte beside each of its first characters. A ring's
+// text holds no NUL.
+func isUTF16(data []byte) bool {
+	if len(data) < 4 {
+		return false
+	}
+	littleEndian := data[0] != 0 && data[1] == 0 && data[2] != 0 && data[3] == 0
+	bigEndian := data[0] == 0 && data[1] != 0 && data[2] == 0 && data[3] != 0
+	return littleEndian || bigEndian
 }
 
 // object reads a JSON object whose members are the required names and
@@ -402,7 +419,7 @@ func (kj keyJSON) parse(i int) (ringKey, error) {
 	}
 	secret, ok := parseSecret(kj.Secret)
 	if !ok {
-		return ringKey{}, fmt.Errorf("cookiesession: key %s: secret is not %d bytes in padded standard base64 (44 characters, nothing else)", kj.ID, KeySize)
+		return ringKey{}, fmt.Errorf("cookiesession: key %s: secret is not %d bytes in padded standard base64 (44 characters, nothing else): %s", kj.ID, KeySize, secretProblem(kj.Secret))
 	}
 	k, err := NewKey(id, secret) // id and length are checked: it fails for zero bytes only
 	clear(secret)
@@ -427,6 +444,62 @@ func parseSecret(s string) ([]byte, bool) {
 		return nil, false
 	}
 	return secret, true
+}
+
+// secretProblem says how s, a secret parseSecret refused, differs from
+// the canonical form, and the fix: a secret made by another tool (openssl
+// rand -hex, a URL-safe encoder) or pasted by hand is refused by a rule
+// the operator cannot see in it. No byte of s is echoed.
+func secretProblem(s string) string {
+	joined := strings.Join(strings.Fields(s), "")
+	switch {
+	case s == "":
+		return "it is empty: copy the key's secret from the ring it came from, or make a key with cookiesession add (a new id)"
+	case joined != s:
+		if _, ok := parseSecret(joined); ok {
+			return "it holds a space, tab or line break (pasted with one): remove it"
+		}
+		return "it holds a space, tab or line break, and more is wrong with it: copy it again from where it came from"
+	case len(s) == 2*KeySize && isHex(s):
+		return "it is 64 hex digits, the 32 bytes in hex (as openssl rand -hex 32 writes them): write the same bytes in standard base64 (echo HEX | xxd -r -p | base64), or make a key with cookiesession add (a new id)"
+	case strings.ContainsAny(s, "-_") && decodesToKey(s, base64.URLEncoding, base64.RawURLEncoding):
+		return "it is in base64's URL-safe alphabet (- and _): write + for each - and / for each _, and end it with = (44 characters)"
+	case decodesToKey(s, base64.RawStdEncoding):
+		return "it lacks the = that ends it: add it (44 characters)"
+	case decodesToKey(s, base64.StdEncoding):
+		return "its last character before the = has bits set that base64 never writes for 32 bytes (a character changed by hand): copy the secret again from where it came from"
+	}
+	decoded := unbase64Ring(s)
+	defer clear(decoded)
+	switch {
+	case decoded == nil:
+		return "it holds a character outside standard base64 (A-Z, a-z, 0-9, + and /, then =)"
+	case len(decoded) == 2*KeySize && isHex(string(decoded)) || decodesToKey(string(decoded), base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding):
+		return "it is encoded twice (base64 of the secret's text): write the text it decodes to (base64 -d)"
+	}
+	return fmt.Sprintf("it decodes to %d bytes, and a key is 32 bytes from a random source (a secret made for another library or purpose): make a key with cookiesession add (a new id)", len(decoded))
+}
+
+// decodesToKey reports whether s decodes to KeySize bytes in one of encs.
+func decodesToKey(s string, encs ...*base64.Encoding) bool {
+	for _, enc := range encs {
+		if b, err := enc.DecodeString(s); err == nil {
+			clear(b)
+			if len(b) == KeySize {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func isHex(s string) bool {
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // parsePromoteAt reads YYYY-MM-DDTHH:MM:SS, an optional fraction of 1 to 9

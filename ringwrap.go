@@ -37,17 +37,72 @@ func ringWrapping(s string, src ringSource) string {
 			return w.what + w.fix[src]
 		}
 	}
-	if path := nestedRing(s); path != "" {
-		what := "as the value of " + path + " in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): "
-		switch src {
-		case fromFile:
-			return what + "write that value alone to the file (jq -r '" + path + "'; a Vault Agent template names the field, not the whole secret)"
-		case fromText:
-			return what + "pass that value alone (jq -r '" + path + "'; from an SDK, the response's field, such as GetSecretValue's SecretString, not the whole response)"
-		}
-		return what + "set the variable to that value alone (jq -r '" + path + "'; ECS and EKS secret references can name the key of a key/value secret)"
+	if path, encoded := nestedRing(s); path != "" {
+		return nestedFix(path, encoded, src)
 	}
 	return ""
+}
+
+// nestedFix names the member at path of a JSON document that holds the
+// ring, its text or in base64 (encoded), with the fix for src.
+func nestedFix(path string, encoded bool, src ringSource) string {
+	if encoded {
+		what := "in base64 as the value of " + path + " in a JSON document (a Kubernetes Secret read through its API, kubectl get secret -o json, whose data is in base64): "
+		jq := "(jq -r '" + path + " | @base64d'"
+		switch src {
+		case fromFile:
+			return what + "write that value decoded to the file " + jq + "; a Secret volume holds it decoded)"
+		case fromText:
+			return what + "pass that value decoded " + jq + ")"
+		}
+		return what + "set the variable to that value decoded " + jq + "; a secretKeyRef or a Secret volume decodes it)"
+	}
+	what := "as the value of " + path + " in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): "
+	switch src {
+	case fromFile:
+		return what + "write that value alone to the file (jq -r '" + path + "'; a Vault Agent template names the field, not the whole secret)"
+	case fromText:
+		return what + "pass that value alone (jq -r '" + path + "'; from an SDK, the response's field, such as GetSecretValue's SecretString, not the whole response)"
+	}
+	return what + "set the variable to that value alone (jq -r '" + path + "'; ECS and EKS secret references can name the key of a key/value secret)"
+}
+
+// oneSecret says, with the fix for src, that s is a single secret (in
+// base64 or hex, of 16 to 64 bytes) where a ring's text belongs, as other
+// libraries take a key, or returns "". No byte of s is echoed.
+func oneSecret(s string, src ringSource) string {
+	s = strings.TrimSpace(s)
+	if len(s) < 22 || strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-") != "" {
+		return ""
+	}
+	var what string
+	if isHex(s) && len(s)%2 == 0 && len(s) <= 128 {
+		what = strconv.Itoa(len(s)/2) + " bytes in hex"
+	} else if decoded := unbase64Ring(s); len(decoded) >= 16 && len(decoded) <= 64 && !isPrintable(decoded) {
+		what = strconv.Itoa(len(decoded)) + " bytes in base64"
+		clear(decoded)
+	} else {
+		return ""
+	}
+	head := "holds a single secret (" + what + "), not a key ring: a ring is the JSON text cookiesession keygen writes, which names each key by an id so that keys can rotate: "
+	switch src {
+	case fromFile:
+		return head + "make one and write it to the file (cookiesession keygen -out FILE, with -force over this one)"
+	case fromText:
+		return head + "make one (cookiesession keygen) and pass it"
+	}
+	return head + "make one (cookiesession keygen -out ring.json) and set the variable to it (" + EnvKeys + "=\"$(cat ring.json)\")"
+}
+
+// isPrintable reports whether b is printable ASCII: text in base64 (a
+// wrapping of something else), where random bytes are not.
+func isPrintable(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' || c > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // ringWrappings are the ways ringWrapping tries, each with its fix for
@@ -104,42 +159,49 @@ var ringWrappings = []struct {
 }
 
 // nestedRing returns the jq path of a member of the JSON object s whose
-// value is a ring (its text in a string, or the object itself), at most
-// three objects deep, or "". The names on that path are echoed; no value
-// is.
-func nestedRing(s string) string {
+// value is a ring (its text in a string, that text in base64, or the
+// object itself), at most three objects deep, or "", and whether the
+// value is in base64. The names on that path are echoed; no value is.
+func nestedRing(s string) (path string, encoded bool) {
 	if !strings.HasPrefix(s, "{") {
-		return ""
+		return "", false
 	}
 	var doc map[string]any
 	if json.Unmarshal([]byte(s), &doc) != nil {
-		return ""
+		return "", false
 	}
 	return findRing(doc, "", 3)
 }
 
-func findRing(doc map[string]any, path string, depth int) string {
+func findRing(doc map[string]any, path string, depth int) (string, bool) {
 	for _, name := range slices.Sorted(maps.Keys(doc)) {
 		at := jqMember(path, name)
 		switch v := doc[name].(type) {
 		case string:
 			if _, err := parseRingState([]byte(v)); err == nil {
-				return at
+				return at, false
+			}
+			if inner := unbase64Ring(v); inner != nil {
+				_, err := parseRingState(inner)
+				clear(inner)
+				if err == nil {
+					return at, true
+				}
 			}
 		case map[string]any:
 			if text, err := json.Marshal(v); err == nil {
 				if _, err := parseRingState(text); err == nil {
-					return at
+					return at, false
 				}
 			}
 			if depth > 1 {
-				if found := findRing(v, at, depth-1); found != "" {
-					return found
+				if found, encoded := findRing(v, at, depth-1); found != "" {
+					return found, encoded
 				}
 			}
 		}
 	}
-	return ""
+	return "", false
 }
 
 // jqMember returns the jq path of the member name of the object at path.
