@@ -1157,7 +1157,18 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 		{"truncated", string(ring[:20]), "COOKIESESSION_KEYS ends before the key ring does (length 20): " + envTruncated},
 		{"the first line of the CLI's ring", "{", "COOKIESESSION_KEYS ends before the key ring does (length 1): " + envTruncated},
 		{"a lone secret", base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d)), "COOKIESESSION_KEYS holds a single secret (32 bytes in base64), not a key ring"},
-		{"unexpanded", "$(cat ring.json)", "invalid character '$'"},
+		// A shell expansion that no shell ran (single quotes, docker run
+		// --env-file, systemd's Environment=) got "invalid character '$'",
+		// or, with a path inside, "looks like a file path" with the very
+		// $(cat ...) the operator wrote as the fix.
+		{"unexpanded", "$(cat ring.json)", `COOKIESESSION_KEYS holds a command substitution ($(...) or ` + "`...`" + `) that no shell expanded: inside single quotes, or in a file that no shell reads (docker run --env-file, a compose env_file, systemd's Environment= and EnvironmentFile=, a Kubernetes manifest), it stays as written: expand it in a shell, in double quotes (COOKIESESSION_KEYS="$(cat ring.json)"), or write the ring's text itself there, on one line (jq -c . ring.json)`},
+		{"unexpanded, a path inside, quoted", `'$(cat /etc/app/ring.json)'`, "holds a command substitution ($(...) or `...`) that no shell expanded"},
+		{"unexpanded backquotes", "`cat ring.json`", "holds a command substitution"},
+		{"unexpanded $(<file)", "$(< ring.json)", "holds a command substitution"},
+		{"unexpanded ${NAME}", "${RING}", "holds a variable reference (${...}, $env:...) that no shell expanded"},
+		{"unexpanded $NAME", `"$RING"`, "holds a variable reference ($NAME) that no shell expanded"},
+		{"unexpanded PowerShell", "$env:RING", "holds a variable reference (${...}, $env:...) that no shell expanded"},
+		{"unexpanded cmd.exe", "%RING%", "holds a variable reference (%NAME%, as cmd.exe writes it) that no shell expanded"},
 		{"empty", "", `COOKIESESSION_KEYS is set but empty: set it to the key ring's JSON text (COOKIESESSION_KEYS="$(cat ring.json)" sets it empty when the file cannot be read)`},
 	} {
 		t.Setenv(cookiesession.EnvKeys, row.value)

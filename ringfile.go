@@ -58,6 +58,9 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 	if errors.Is(err, errRingTruncated) {
 		return nil, fmt.Errorf("cookiesession: %s ends before the key ring does (length %d): %s", EnvKeys, len(data), envTruncatedFix)
 	}
+	if kind := unexpanded(data); kind != "" {
+		return nil, fmt.Errorf(`cookiesession: %s holds a %s that no shell expanded: inside single quotes, or in a file that no shell reads (docker run --env-file, a compose env_file, systemd's Environment= and EnvironmentFile=, a Kubernetes manifest), it stays as written: expand it in a shell, in double quotes (%s="$(cat ring.json)"), or write the ring's text itself there, on one line (jq -c . ring.json)`, EnvKeys, kind, EnvKeys)
+	}
 	if looksLikePath(data) {
 		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
 	}
@@ -65,6 +68,27 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 		return nil, fmt.Errorf("cookiesession: %s %s", EnvKeys, secret)
 	}
 	return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
+}
+
+// unexpanded names the shell expansion that s, a variable's value, is
+// written as (a command substitution or a variable reference, perhaps
+// inside quotes), or returns "". Nothing of s is echoed.
+func unexpanded(s string) string {
+	s = strings.TrimSpace(s)
+	if len(s) > 1 && s[0] == s[len(s)-1] && (s[0] == '"' || s[0] == '\'') {
+		s = s[1 : len(s)-1]
+	}
+	switch {
+	case strings.HasPrefix(s, "$("), strings.HasPrefix(s, "`"):
+		return "command substitution ($(...) or `...`)"
+	case strings.HasPrefix(s, "${"), strings.HasPrefix(strings.ToLower(s), "$env:"):
+		return "variable reference (${...}, $env:...)"
+	case len(s) > 1 && s[0] == '$' && (s[1] == '_' || 'A' <= s[1] && s[1] <= 'Z' || 'a' <= s[1] && s[1] <= 'z'):
+		return "variable reference ($NAME)"
+	case len(s) > 2 && s[0] == '%' && s[len(s)-1] == '%' && !strings.ContainsAny(s, " {"):
+		return "variable reference (%NAME%, as cmd.exe writes it)"
+	}
+	return ""
 }
 
 // nearEnvKeys returns the name of a variable in environ (NAME=value
