@@ -59,7 +59,7 @@ func cmdInspect(e *env, args []string) error {
 	name := fs.String("name", "session", "the cookie `NAME` the token is bound to (the service's Options.Name)")
 	maxAge := durationVar(fs, "max-age", "the service's Options.MaxAge, a `DUR` such as 24h (default 24h)")
 	maxLifetime := durationVar(fs, "max-lifetime", "the service's Options.MaxLifetime, the bound on a session's own Lifetime, a `DUR` (default: -max-age)")
-	maxChunks := fs.Int("max-chunks", 0, "the service's Options.MaxChunks (default 1)")
+	maxChunks := fs.Int("max-chunks", 0, "the service's Options.MaxChunks: a session spans `N` cookies at most (default 1)")
 	asJSON := fs.Bool("json", false, "print the session as JSON")
 	if err := e.parse(fs, inspectUsage, args); err != nil {
 		return err

@@ -472,8 +472,10 @@ List the keys of the ring in FILE (stdin for -, $COOKIESESSION_KEYS when
 
 STATE is primary (seals and opens), open-only (opens only), scheduled
 (open-only until PROMOTE_AT, then primary) or primary-by-clock (its
-PROMOTE_AT has passed, so every instance already seals with it). PROMOTE_AT
-is "-" when none is set. FINGERPRINT is a one-way digest of the key's
+PROMOTE_AT has passed, so every instance that has loaded this ring seals
+with it). Scheduled and primary-by-clock are read by this machine's
+clock: an instance whose clock differs switches at another moment (see
+README, "Clocks apart"). PROMOTE_AT is "-" when none is set. FINGERPRINT is a one-way digest of the key's
 secret (12 hex digits; FORMAT.md section 6), which reveals nothing of it:
 compare it across the rings of every instance that serves a cookie, since
 two secrets under one ID refuse each other's sessions.

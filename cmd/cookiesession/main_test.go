@@ -1087,6 +1087,28 @@ func TestHelp(t *testing.T) {
 	}
 }
 
+// TestHelpPlaceholdersMatchUsage: each flag that the usage line shows with
+// a value (-max-chunks N) is listed under Flags: with that placeholder.
+// inspect listed "-max-chunks int", the flag package's word for a flag
+// whose help names no placeholder.
+func TestHelpPlaceholdersMatchUsage(t *testing.T) {
+	usageFlag := regexp.MustCompile(`\[(-[a-z-]+) ([A-Z0-9|-]+)\]|(-[a-z-]+) ([A-Z0-9]+)`)
+	for _, c := range commands() {
+		res := cli(t, "", c.name, "-h")
+		usage, flags, _ := strings.Cut(res.stdout, "Flags:")
+		line, _, _ := strings.Cut(usage, "\n")
+		for _, m := range usageFlag.FindAllStringSubmatch(line, -1) {
+			name, value := m[1]+m[3], m[2]+m[4]
+			if i := strings.IndexByte(value, '|'); i >= 0 {
+				value = value[:i] // -ring FILE|-
+			}
+			if !strings.Contains(flags, "\n  "+name+" "+value+"\n") {
+				t.Errorf("%s -h: the usage line has %s %s, and Flags: does not:\n%s", c.name, name, value, flags)
+			}
+		}
+	}
+}
+
 // TestEmptyEnvKeysSaysSo: COOKIESESSION_KEYS="$(cat ring.json)" of a file
 // that cannot be read sets the variable empty, and list and inspect said
 // "-ring is required when COOKIESESSION_KEYS is not set", as a server
