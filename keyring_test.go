@@ -2119,19 +2119,51 @@ func TestWatchFileStartupWindow(t *testing.T) {
 // TestWatchFileRefusesInterval checks that a non-positive interval is an
 // error returned at once, not a panic from time.NewTicker.
 func TestWatchFileRefusesInterval(t *testing.T) {
-	ring := ringOf(t, 0x1a2b3c4d)
+	// README shows WatchFile started as go ring.WatchFile(...), which drops
+	// the error it returns: an interval of 0 (a setting left unset) left the
+	// file unwatched with nothing said, and every ring shipped later never
+	// reached the instance. The refusal is now also reported, through
+	// report or, when it is nil, slog.Default at error level, and shown in
+	// the ring's reload status (the metrics' reload.error).
+	logs := new(syncBuffer)
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	path := filepath.Join(t.TempDir(), "ring.json")
+	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d)), fixedNow)
 	for _, interval := range []time.Duration{0, -time.Second} {
+		ring, err := cookiesession.LoadKeyRingFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var reported []error
 		done := make(chan error, 1)
-		go func() { done <- ring.WatchFile(context.Background(), "ring.json", interval, nil) }()
+		go func() {
+			done <- ring.WatchFile(context.Background(), path, interval, func(err error) { reported = append(reported, err) })
+		}()
 		select {
 		case err := <-done:
 			checkErrRules(t, err)
-			if err == nil || !strings.Contains(err.Error(), "interval") {
-				t.Errorf("WatchFile(interval %v) = %v, want an error about the interval", interval, err)
+			const want = "is not positive: the file is not watched, and this instance keeps the keys it has whatever the file holds: pass an interval such as 10*time.Second"
+			if err == nil || !strings.Contains(err.Error(), "interval") || !strings.Contains(err.Error(), want) {
+				t.Errorf("WatchFile(interval %v) = %v, want an error about the interval saying %q", interval, err, want)
+			}
+			if len(reported) != 1 || reported[0] == nil || reported[0].Error() != err.Error() {
+				t.Errorf("WatchFile(interval %v) reported %v, want its error once", interval, reported)
+			}
+			if st := managerOn(t, ring, time.Now).Metrics().Reload; err != nil && st.Error != err.Error() {
+				t.Errorf("WatchFile(interval %v): reload status %+v, want its error", interval, st)
 			}
 		case <-time.After(30 * time.Second):
 			t.Fatalf("WatchFile(interval %v) did not return", interval)
 		}
+	}
+	ring := ringOf(t, 0x1a2b3c4d)
+	if err := ring.WatchFile(context.Background(), path, 0, nil); err == nil {
+		t.Fatal("WatchFile(interval 0) succeeded")
+	}
+	if lines := logs.await(t, "is not positive"); !strings.Contains(lines[0], "level=ERROR") || !strings.Contains(lines[0], path) {
+		t.Errorf("with a nil report, logged %q, want an error naming %s", lines[0], path)
 	}
 }
 

@@ -514,13 +514,20 @@ func warnRemovedKeys(old, st *ringState, was *ringKey, now time.Time, file strin
 // failure, as ReloadFile says.
 //
 // WatchFile returns nil when ctx is done, and an error at once if interval
-// is not positive.
+// is not positive, which it also reports (through report, or slog.Default)
+// and keeps in the ring's reload status, since a WatchFile started with go
+// drops what it returns.
 func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) error {
-	if interval <= 0 {
-		return fmt.Errorf("cookiesession: WatchFile interval %v is not positive", interval)
-	}
 	if report == nil {
 		report = defaultReport(r, path)
+	}
+	if interval <= 0 {
+		// Reported and shown in the metrics too: go ring.WatchFile(...)
+		// drops the error, and the instance would never reload.
+		err := fmt.Errorf("cookiesession: WatchFile interval %v for %s is not positive: the file is not watched, and this instance keeps the keys it has whatever the file holds: pass an interval such as 10*time.Second", interval, path)
+		r.noteReload(err, false)
+		report(err)
+		return err
 	}
 	w := &watcher{ring: r, path: path, report: report}
 	ticker := time.NewTicker(interval)
