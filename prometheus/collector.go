@@ -18,7 +18,7 @@
 //	myapp_cookiesession_read_late_total             sessions first read once their response had gone out without Vary: Cookie
 //	myapp_cookiesession_key_info{key_id,primary,promote_at,fingerprint}  1 for each key the ring holds
 //	myapp_cookiesession_keyring_reload_failures_total  failed reloads of the ring from its file
-//	myapp_cookiesession_keyring_last_reload_successful  0 while the ring is not its file's (a reload fails), else 1
+//	myapp_cookiesession_keyring_last_reload_successful  0 while the ring is not its file's (a reload fails) or the file is not watched, else 1
 //	myapp_cookiesession_keyring_last_reload_success_timestamp_seconds  when the keys in force were read from the file
 //
 // Every metric carries a constant label cookie, the Manager's cookie name,
@@ -95,7 +95,7 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 		keyInfo: desc("key_info", "Each key of the running ring (never its secret): 1, with whether it is the primary, its scheduled promotion and its secret's fingerprint.",
 			"key_id", "primary", "promote_at", "fingerprint"),
 		reloadFailures:    desc("keyring_reload_failures_total", "Reloads of the key ring from its file that failed, each retry counted."),
-		reloadSuccessful:  desc("keyring_last_reload_successful", "Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force."),
+		reloadSuccessful:  desc("keyring_last_reload_successful", "Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force, or while the file is not watched (WatchFile stopped or refused its interval)."),
 		reloadSuccessTime: desc("keyring_last_reload_success_timestamp_seconds", "When the keys in force were read from the key ring's file."),
 	}
 }

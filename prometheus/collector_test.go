@@ -146,7 +146,7 @@ app_cookiesession_dropped_total{cookie="sid",reason="plain_http"} 3
 app_cookiesession_key_info{cookie="sid",fingerprint="2c58fcfdeb77",key_id="0000000a",primary="false",promote_at=""} 1
 app_cookiesession_key_info{cookie="sid",fingerprint="6e12e04da67a",key_id="0000000b",primary="true",promote_at=""} 1
 app_cookiesession_key_info{cookie="sid",fingerprint="02725a896478",key_id="0000000c",primary="false",promote_at="2030-01-02T03:04:05Z"} 1
-# HELP app_cookiesession_keyring_last_reload_successful Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force.
+# HELP app_cookiesession_keyring_last_reload_successful Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force, or while the file is not watched (WatchFile stopped or refused its interval).
 # TYPE app_cookiesession_keyring_last_reload_successful gauge
 app_cookiesession_keyring_last_reload_successful{cookie="sid"} 1
 # HELP app_cookiesession_keyring_reload_failures_total Reloads of the key ring from its file that failed, each retry counted.
@@ -281,7 +281,7 @@ func TestCollectorReload(t *testing.T) {
 cookiesession_key_info{cookie="sid",fingerprint="2c58fcfdeb77",key_id="0000000a",primary="true",promote_at=""} 1
 # HELP cookiesession_keyring_last_reload_success_timestamp_seconds When the keys in force were read from the key ring's file.
 # TYPE cookiesession_keyring_last_reload_success_timestamp_seconds gauge
-# HELP cookiesession_keyring_last_reload_successful Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force.
+# HELP cookiesession_keyring_last_reload_successful Whether the key ring holds its file's keys: 0 while a reload fails and the old keys stay in force, or while the file is not watched (WatchFile stopped or refused its interval).
 # TYPE cookiesession_keyring_last_reload_successful gauge
 # HELP cookiesession_keyring_reload_failures_total Reloads of the key ring from its file that failed, each retry counted.
 # TYPE cookiesession_keyring_reload_failures_total counter
