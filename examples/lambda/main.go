@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"log"
+	"log/slog"
 	"net/http"
 	"os"
 
@@ -21,6 +22,9 @@ func newApp() (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Key ids, the primary starred, and fingerprints, never a secret: with no
+	// /debug/vars here, this line shows which ring each cold start runs.
+	slog.Info("cookiesession example: key ring loaded", "ring", ring.String())
 	sessions, err := cookiesession.New(ring, cookiesession.Options{
 		MaxChunks: 2, // up to two 4 KB cookies
 	})

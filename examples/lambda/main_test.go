@@ -301,6 +301,36 @@ func TestMissingKeys(t *testing.T) {
 	}
 }
 
+// TestColdStartLogsRing: Lambda serves no /debug/vars, so the runbook's
+// step 2 (every instance has loaded the new ring) had nothing to check on
+// a function. Each cold start now logs the ring it loaded: its key ids,
+// the primary starred, and their fingerprints, never a secret.
+func TestColdStartLogsRing(t *testing.T) {
+	setKeys(t)
+	ring, err := cookiesession.LoadKeyRingEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logBuffer{}
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	if _, err := newApp(); err != nil {
+		t.Fatal(err)
+	}
+	keys := ring.Keys()
+	line := logs.String()
+	if !strings.Contains(line, "level=INFO") || !strings.Contains(line, "key ring loaded") ||
+		!strings.Contains(line, cookiesession.FormatKeyID(keys[0].ID)+"*:"+keys[0].Fingerprint) {
+		t.Errorf("cold start logged %q, want the ring's ids, primary and fingerprints at Info", line)
+	}
+	text, _ := ring.MarshalJSON()
+	var doc struct{ Keys []struct{ Secret string } }
+	if err := json.Unmarshal(text, &doc); err != nil || strings.Contains(line, doc.Keys[0].Secret) {
+		t.Errorf("cold start log %q holds the secret (or the ring did not parse: %v)", line, err)
+	}
+}
+
 // TestReadmeServerless keeps the README's Serverless snippet identical to
 // main.go, which the tests above build and run.
 func TestReadmeServerless(t *testing.T) {
