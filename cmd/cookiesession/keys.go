@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
+	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,7 +24,9 @@ and print the new key's id. An existing FILE is never replaced unless
 load the new one sign out every session its keys sealed (rotate with add,
 promote and remove instead). A stdout that is the null device (>/dev/null,
 or closed: the Go runtime opens the null device in its place) is refused
-without -out, since the ring printed there would be lost.
+without -out, since the ring printed there would be lost. A stdout that is
+a file other users may read (keygen > FILE under the usual umask makes it
+0644), or that held text before (>>), is noted on stderr.
 `
 
 func cmdKeygen(e *env, args []string) error {
@@ -58,11 +62,15 @@ func cmdKeygen(e *env, args []string) error {
 	case err != nil:
 		return err
 	case *out == "":
+		before := regularStdout(e.stdout)
 		if _, err = e.stdout.Write(data); err != nil {
 			// "write /dev/stdout: no space left on device" alone leaves
 			// the file the shell redirected stdout to, which looks like a
 			// ring and is part of one.
 			return fmt.Errorf("printing the new ring to stdout failed: %w; whatever stdout went to holds part of the ring at most, which no server loads: remove it and run keygen again, or write the ring with -out FILE, which is written whole or not at all", err)
+		}
+		if before != nil {
+			e.noteStdoutFile(before)
 		}
 		return nil
 	case *force:
@@ -77,6 +85,34 @@ func cmdKeygen(e *env, args []string) error {
 		return err
 	}
 	return e.printKeyID(key.ID(), time.Time{}, *asJSON)
+}
+
+// regularStdout returns the file information of stdout if it is a regular
+// file (keygen > FILE), or nil.
+func regularStdout(w io.Writer) os.FileInfo {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	return fi
+}
+
+// noteStdoutFile says on stderr what keygen > FILE did that -out would not:
+// the shell made FILE with its umask (0644 under the usual 022), which
+// lets every user of the machine read the secret, or >> put the ring after
+// text FILE held (before is FILE as it was before the write). Windows
+// keeps permissions in ACLs, which the mode does not show.
+func (e *env) noteStdoutFile(before os.FileInfo) {
+	if before.Size() > 0 {
+		fmt.Fprintf(e.stderr, "cookiesession keygen: note: stdout is a file that already held %d bytes (>> appends): the ring follows them, and no loader takes a file that holds more than a ring: write the ring to a file of its own (keygen -out FILE); to add a key to a ring, use add\n", before.Size())
+	}
+	if perm := before.Mode().Perm(); runtime.GOOS != "windows" && perm&0o007 != 0 {
+		fmt.Fprintf(e.stderr, "cookiesession keygen: note: stdout is a file that other users may read (mode %04o), and it now holds the ring's secret: chmod 600 it (or chmod 640 for a group the server runs in); keygen -out FILE writes the ring with mode 0600\n", perm)
+	}
 }
 
 // noteReplacedRing says on stderr that keygen -force dropped the keys of

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"net"
 	"os"
 	"path/filepath"
@@ -88,6 +89,61 @@ func TestWriteRefusesASpecialFile(t *testing.T) {
 		}
 		if fi, err := os.Lstat(path); err != nil || fi.Mode().Type() != os.ModeSocket {
 			t.Errorf("%v: the socket was replaced (%v)", args, err)
+		}
+	}
+}
+
+// TestKeygenNotesStdoutFile: keygen > ring.json makes the file with the
+// shell's umask, mode 0644 under the usual 022, so the ring's secret was
+// readable by every user of the machine with nothing said, where -out
+// writes 0600; and keygen >> ring.json put a second ring after the first,
+// which no loader takes. Each is now noted on stderr with the fix; the
+// ring is still printed, as asked.
+func TestKeygenNotesStdoutFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, row := range []struct {
+		name    string
+		mode    os.FileMode
+		before  string
+		want    []string
+		notWant string
+	}{
+		{"> with umask 022", 0o644, "", []string{"cookiesession keygen: note: stdout is a file that other users may read (mode 0644), and it now holds the ring's secret: chmod 600 it (or chmod 640 for a group the server runs in); keygen -out FILE writes the ring with mode 0600"}, "appends"},
+		{"> into a file of the owner's", 0o600, "", nil, "note"},
+		{"> into a file of the group's", 0o640, "", nil, "note"},
+		{">> onto a ring", 0o600, "{\"version\":1}\n", []string{"cookiesession keygen: note: stdout is a file that already held 14 bytes (>> appends): the ring follows them, and no loader takes a file that holds more than a ring: write the ring to a file of its own (keygen -out FILE); to add a key to a ring, use add"}, "other users"},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(row.name, " ", "_"))
+		if err := os.WriteFile(path, []byte(row.before), row.mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, row.mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		flags := os.O_WRONLY | os.O_TRUNC
+		if row.before != "" {
+			flags = os.O_WRONLY | os.O_APPEND
+		}
+		out, err := os.OpenFile(path, flags, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		code := run([]string{"keygen"}, strings.NewReader(""), out, &stderr)
+		out.Close()
+		if code != 0 {
+			t.Errorf("%s: exit %d, stderr %q", row.name, code, stderr.String())
+		}
+		for _, want := range row.want {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("%s: stderr %q, want %q", row.name, stderr.String(), want)
+			}
+		}
+		if row.want == nil && stderr.Len() != 0 || strings.Contains(stderr.String(), row.notWant) {
+			t.Errorf("%s: stderr %q, want no note of %q", row.name, stderr.String(), row.notWant)
+		}
+		if data, _ := os.ReadFile(path); !strings.HasPrefix(string(data), row.before+"{") {
+			t.Errorf("%s: the file holds %d bytes, not the ring after what it held", row.name, len(data))
 		}
 	}
 }
