@@ -34,7 +34,9 @@ its Go type (as JSON with -json).
 The input is the argument, or stdin when it is "-" or absent (then the ring
 cannot come from stdin too). It is either a bare token or a whole Cookie
 header value ("a=b; NAME=...; NAME.1=..."), from which the chunks of NAME
-are reassembled. A leading "Cookie:" is ignored. Space, tab, CR and LF
+are reassembled. A leading "Cookie:" is ignored. The response's
+Set-Cookie lines (one a line, as a browser's network panel or curl -D
+shows them) and curl's cookie jar (curl -c FILE) are read too. Space, tab, CR and LF
 around the input are trimmed, as a server trims them around a cookie;
 nothing else is (a vertical tab, a no-break space): a token with one
 fails as it would at a server, with a note naming the character.
@@ -185,6 +187,9 @@ func readInput(e *env, arg string) (string, error) {
 		arg = string(data)
 	}
 	input := textproto.TrimString(arg)
+	if header, ok := copiedCookies(input); ok {
+		return header, nil
+	}
 	if len(input) >= len("Cookie:") && strings.EqualFold(input[:len("Cookie:")], "Cookie:") {
 		input = textproto.TrimString(input[len("Cookie:"):])
 	}
@@ -197,6 +202,40 @@ func readInput(e *env, arg string) (string, error) {
 		return "", errors.New("the input holds a line break, which no token or Cookie header does (a terminal that wrapped it when it was copied?): join it into one line")
 	}
 	return input, nil
+}
+
+// copiedCookies returns as a Cookie header the cookies of input copied as
+// a response's Set-Cookie lines (a browser's network panel, curl -D), the
+// name=value before each line's attributes, or as curl's cookie jar
+// (curl -c, Netscape's format: seven tab-separated fields a line, an
+// HttpOnly cookie's line marked #HttpOnly_), and whether it was either.
+// A Set-Cookie line that expires a cookie (an empty value) is left out.
+func copiedCookies(input string) (string, bool) {
+	const setCookie, httpOnly = "set-cookie:", "#HttpOnly_"
+	var pairs []string
+	setCookies, jarLines := 0, 0
+	for line := range strings.Lines(input) {
+		line = textproto.TrimString(line)
+		if len(line) >= len(setCookie) && strings.EqualFold(line[:len(setCookie)], setCookie) {
+			pair, _, _ := strings.Cut(line[len(setCookie):], ";")
+			if pair = textproto.TrimString(pair); !strings.HasSuffix(pair, "=") {
+				pairs = append(pairs, pair) // not a line that expires a cookie
+			}
+			setCookies++
+			continue
+		}
+		fields := strings.Split(strings.TrimPrefix(line, httpOnly), "\t")
+		if len(fields) == 7 && !strings.HasPrefix(fields[0], "#") {
+			pairs = append(pairs, fields[5]+"="+fields[6])
+			jarLines++
+		}
+	}
+	// Every line a Set-Cookie line, or a jar's (where # lines are comments).
+	lines := strings.Count(textproto.TrimString(input), "\n") + 1
+	if setCookies == lines || jarLines > 0 && setCookies == 0 {
+		return strings.Join(pairs, "; "), true
+	}
+	return "", false
 }
 
 // noteUntrimmed says on stderr, for input that was refused, when it
