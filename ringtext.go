@@ -121,6 +121,9 @@ func decodeRing(data []byte) (ringJSON, error) {
 	if hasConflictMarkers(data) {
 		return ringJSON{}, errors.New("cookiesession: parsing key ring: the text holds a merge conflict's markers (<<<<<<<, =======, >>>>>>>): resolve the conflict into one ring that holds each key either side held")
 	}
+	if err := notJSON(data); err != nil {
+		return ringJSON{}, err
+	}
 	d := ringDecoder{json.NewDecoder(bytes.NewReader(data))}
 	d.dec.UseNumber() // keep the version's literal text
 	var doc ringJSON
@@ -151,6 +154,26 @@ func dataAfterRing(tok json.Token) error {
 		return errors.New("cookiesession: parsing key ring: data after the JSON object: a second object follows the ring (two rings joined, by a merge that kept both sides or by >> for >): a text holds one ring: merge the two into one, keeping each key either held")
 	}
 	return errors.New("cookiesession: parsing key ring: data after the JSON object: remove what follows the ring's closing brace (the text form has no comments)")
+}
+
+// notJSON names what a text that does not start as JSON starts with, when
+// it is a comment or YAML, which the parser would call "a letter, digit or
+// base64 sign where JSON allows none" at line 1, column 1. No value is
+// echoed; a YAML member's name is, when it is a Kubernetes manifest's.
+func notJSON(data []byte) error {
+	text := strings.TrimLeft(string(data), " \t\r\n")
+	first, _, _ := strings.Cut(text, "\n")
+	first = strings.TrimRight(first, " \t\r")
+	name, _, isMember := strings.Cut(first, ":")
+	switch {
+	case strings.HasPrefix(text, "//"), strings.HasPrefix(text, "/*"), strings.HasPrefix(text, "#"):
+		return errors.New("cookiesession: parsing key ring: the text starts with a comment (// or #), which the ring's JSON text form does not allow: remove it, so that the text starts with {")
+	case !isMember || name == "" || strings.ContainsAny(name, " \t{\"'[") || strings.HasPrefix(text, "{"):
+		return nil
+	case name == "apiVersion" || name == "kind":
+		return errors.New("cookiesession: parsing key ring: the text is a Kubernetes manifest (YAML), not the ring: mount the Secret as a volume and name the ring's file in it, or take the value of its stringData (or its data, decoded from base64)")
+	}
+	return errors.New("cookiesession: parsing key ring: the text is YAML (lines of name: value), not the ring's JSON text form: write the ring as JSON, as cookiesession keygen does (yq -o json converts it)")
 }
 
 // hasConflictMarkers reports whether data has a line that git (or diff3)
