@@ -132,18 +132,37 @@ func FormatKeyID(id uint32) string { return fmt.Sprintf("%08x", id) }
 // digits, so that each id has one spelling. A malformed id is not echoed in
 // the error: in a mangled ring file it may be a secret.
 func ParseKeyID(s string) (uint32, error) {
-	if len(s) != 8 || strings.Trim(s, "0123456789abcdef") != "" {
-		hint := ""
-		if len(s) == 8 && strings.Trim(s, "0123456789abcdefABCDEF") == "" {
-			hint = ": it has upper-case letters; write them in lower case"
-		}
-		return 0, fmt.Errorf("cookiesession: key id of %d characters is not 8 lower-case hex digits%s", len(s), hint)
+	if !isKeyIDText(s) {
+		return 0, fmt.Errorf("cookiesession: key id of %d characters is not 8 lower-case hex digits%s", len(s), keyIDHint(s))
 	}
 	id, _ := strconv.ParseUint(s, 16, 32) // cannot fail: checked above
 	if id == 0 {
 		return 0, fmt.Errorf("cookiesession: key id %s is reserved", s)
 	}
 	return uint32(id), nil
+}
+
+func isKeyIDText(s string) bool {
+	return len(s) == 8 && strings.Trim(s, "0123456789abcdef") == ""
+}
+
+// keyIDHint says how s, which is not 8 lower-case hex digits, holds an id
+// (with what came with it when it was pasted, or a fingerprint for it), or
+// returns "". Nothing of s is echoed.
+func keyIDHint(s string) string {
+	switch {
+	case len(s) == 8 && strings.Trim(s, "0123456789abcdefABCDEF") == "":
+		return ": it has upper-case letters; write them in lower case"
+	case isKeyIDText(strings.Trim(s, " \t\r\n")):
+		return ": it has a space or a line end around it (a CR, from a Windows line end): remove it"
+	case len(s) == 10 && (s[0] == '"' || s[0] == '\'') && s[9] == s[0] && isKeyIDText(s[1:9]):
+		return ": it is inside quotes that are part of it: remove them"
+	case len(s) == 10 && strings.EqualFold(s[:2], "0x") && isKeyIDText(strings.ToLower(s[2:])):
+		return ": it starts with 0x: write the 8 hex digits alone"
+	case len(s) == 12 && strings.Trim(s, "0123456789abcdef") == "":
+		return ": it has 12 hex digits, as a key's fingerprint does: the id is the 8 digits of list's ID column"
+	}
+	return ""
 }
 
 // KeyRing holds the keys a Manager or Codec seals and opens with: one

@@ -1149,6 +1149,13 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"remove", "-ring", "-", "-id", "1a2b3c4d"}, "remove rewrites the ring's file: name the file"},
 		{[]string{"promote", "-ring", path, "-id", "xyz"}, "is not 8 lower-case hex digits"},
 		{[]string{"promote", "-ring", path, "-id", "1A2B3C4D"}, "is not 8 lower-case hex digits: it has upper-case letters; write them in lower case"},
+		// An id pasted with what came with it, or a fingerprint for the id,
+		// was named only by its length.
+		{[]string{"promote", "-ring", path, "-id", "1a2b3c4d\r"}, "key id of 9 characters is not 8 lower-case hex digits: it has a space or a line end around it (a CR, from a Windows line end): remove it"},
+		{[]string{"promote", "-ring", path, "-id", " 1a2b3c4d"}, "it has a space or a line end around it"},
+		{[]string{"promote", "-ring", path, "-id", `"1a2b3c4d"`}, "key id of 10 characters is not 8 lower-case hex digits: it is inside quotes that are part of it: remove them"},
+		{[]string{"promote", "-ring", path, "-id", "0x1a2b3c4d"}, "key id of 10 characters is not 8 lower-case hex digits: it starts with 0x: write the 8 hex digits alone"},
+		{[]string{"remove", "-ring", path, "-id", "d3abeb567fde"}, "key id of 12 characters is not 8 lower-case hex digits: it has 12 hex digits, as a key's fingerprint does: the id is the 8 digits of list's ID column"},
 		{[]string{"remove", "-ring", path, "-id", "00000000"}, "is reserved"},
 		{[]string{"inspect", "-ring", path, "-name", "", "x"}, "-name is required"},
 		{[]string{"inspect", "-ring", "-"}, "-ring - reads the ring from stdin: give the token as an argument"},
