@@ -112,7 +112,8 @@ var (
 // encoding.TextMarshaler is written as its text, map keys too, and of
 // fields of one name, the one of fewest embeddings, or the one tagged
 // with it, wins, and a tie drops them all: see writtenFields). seen holds
-// the pointers, maps and slices visited, each walked once.
+// the pointers, maps and slices visited, each walked once, but for an
+// embedded pointer, walked for only the fields it lends.
 type lossWalk struct {
 	texts   bool // look for a string that is not UTF-8
 	structs bool // look for a struct written as {} that holds unexported fields
@@ -152,7 +153,11 @@ func (w *lossWalk) walk(v reflect.Value, path string, promoted bool) (jsonLoss, 
 	if !v.IsValid() || (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) && v.IsNil() {
 		return jsonLoss{}, false
 	}
-	if k := v.Kind(); k == reflect.Pointer || k == reflect.Map || k == reflect.Slice {
+	// An embedded pointer is walked for the fields it lends, those of its
+	// struct the outer one writes: a field holding it too writes them all.
+	// Its walk ends, as only embedded structs leading to a written field
+	// are followed (see writtenFields).
+	if k := v.Kind(); !promoted && (k == reflect.Pointer || k == reflect.Map || k == reflect.Slice) {
 		at := visit{v.Type(), v.Pointer(), 0}
 		if k == reflect.Slice {
 			at.n = v.Len()
@@ -247,6 +252,9 @@ func (w *lossWalk) fields(v reflect.Value, path string) (jsonLoss, bool) {
 		}
 		promoted := name == "" && f.Anonymous && ft.Kind() == reflect.Struct // it lends its fields
 		index := append(w.index[:len(w.index):len(w.index)], i)
+		if !w.object[indexKey(index)] {
+			continue // another field of its name is written in its place, or none is; or it lends none written
+		}
 		if promoted {
 			outer := w.index
 			w.index = index
@@ -257,9 +265,6 @@ func (w *lossWalk) fields(v reflect.Value, path string) (jsonLoss, bool) {
 			}
 			continue
 		}
-		if !w.object[indexKey(index)] {
-			continue // another field of its name is written in its place, or none is
-		}
 		if loss, ok := w.walk(fv, jqMember(path, cmp.Or(name, f.Name)), false); ok {
 			return loss, ok
 		}
@@ -268,11 +273,12 @@ func (w *lossWalk) fields(v reflect.Value, path string) (jsonLoss, bool) {
 }
 
 // writtenFields returns the fields of struct type t that encoding/json
-// writes, by indexKey of their index, following its rules for fields of
-// one name, which Go's for selectors underlie: the one of fewest
-// embeddings wins, and of several of that depth, the one whose tag names
-// it; a tie leaves them all out. Embedded structs are followed a few
-// levels deep, each type once.
+// writes, by indexKey of their index, and the embedded structs that lend
+// them, following its rules for fields of one name, which Go's for
+// selectors underlie: the one of fewest embeddings wins, and of several
+// of that depth, the one whose tag names it; a tie leaves them all out,
+// as does a struct embedded more than once at one depth for its own.
+// Embedded structs are followed a few levels deep, each type once.
 func writtenFields(t reflect.Type) map[string]bool {
 	type field struct {
 		index  []int
@@ -286,8 +292,10 @@ func writtenFields(t reflect.Type) map[string]bool {
 	depthOf := map[string]int{}
 	visited := map[reflect.Type]bool{}
 	level := []embedded{{t, nil}}
+	var count map[reflect.Type]int // how often each type of level is embedded at its depth
 	for depth := 0; len(level) > 0 && depth <= 8; depth++ {
 		var next []embedded
+		nextCount := map[reflect.Type]int{}
 		for _, e := range level {
 			if visited[e.typ] {
 				continue
@@ -306,7 +314,9 @@ func writtenFields(t reflect.Type) map[string]bool {
 				name, _, _ := strings.Cut(tag, ",")
 				index := append(e.index[:len(e.index):len(e.index)], i)
 				if name == "" && f.Anonymous && ft.Kind() == reflect.Struct {
-					next = append(next, embedded{ft, index})
+					if nextCount[ft]++; nextCount[ft] == 1 {
+						next = append(next, embedded{ft, index})
+					}
 					continue
 				}
 				name = cmp.Or(name, f.Name)
@@ -314,10 +324,14 @@ func writtenFields(t reflect.Type) map[string]bool {
 					continue
 				}
 				depthOf[name] = depth
-				byName[name] = append(byName[name], field{index, tag != "" && !strings.HasPrefix(tag, ",")})
+				one := field{index, tag != "" && !strings.HasPrefix(tag, ",")}
+				byName[name] = append(byName[name], one)
+				if count[e.typ] > 1 {
+					byName[name] = append(byName[name], one) // a tie with the copies not followed
+				}
 			}
 		}
-		level = next
+		level, count = next, nextCount
 	}
 	written := map[string]bool{}
 	for _, fields := range byName {
@@ -329,7 +343,9 @@ func writtenFields(t reflect.Type) map[string]bool {
 		}
 		for _, f := range fields {
 			if len(fields) == 1 || tagged == 1 && f.tagged {
-				written[indexKey(f.index)] = true
+				for n := range f.index {
+					written[indexKey(f.index[:n+1])] = true // and the embedded structs lending it
+				}
 			}
 		}
 	}

@@ -1558,3 +1558,69 @@ func TestJSONHiddenFieldsNotRefused(t *testing.T) {
 		t.Errorf("SetJSON of a *big.Int = %v, want it stored", err)
 	}
 }
+
+// lent lends its fields to a struct that embeds it; its C may be
+// overridden there.
+type lent struct {
+	Name string `json:"name"`
+	C    cart   `json:"c"`
+}
+
+// meta is embedded twice, through left and right, at one depth: its
+// fields are ambiguous there, and encoding/json writes none of them.
+type meta struct {
+	Note string `json:"note"`
+	C    cart   `json:"c"`
+}
+type left struct{ meta }
+type right struct{ meta }
+
+// TestJSONEmbeddedWalkedAsWritten: SetJSON's check walks an embedded
+// struct as encoding/json writes it. A pointer embedded and also held by
+// a field (a parent's node, a shared cart) was walked once, as the
+// embedded struct lending its fields, whose overridden ones were passed
+// over: the field writing it in full was then skipped as walked already,
+// and its struct of unexported fields was stored as {} with nothing
+// said. A struct embedded twice at one depth lends nothing
+// (encoding/json drops its ambiguous fields): what it held was refused.
+func TestJSONEmbeddedWalkedAsWritten(t *testing.T) {
+	type overriding struct {
+		*lent
+		C     int   `json:"c"`
+		Other *lent `json:"other"`
+	}
+	type sharing struct {
+		*cart
+		Other *cart `json:"other"`
+	}
+	shared := &lent{Name: "n", C: cart{items: []string{"book"}}}
+	basket := &cart{items: []string{"book"}}
+	refused := []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"a pointer embedded, its field overridden, and held by a field", overriding{lent: shared, C: 1, Other: shared}, "the cookiesession_test.cart at .other.c has only unexported fields"},
+		{"a pointer to a struct of unexported fields embedded and held by a field", sharing{cart: basket, Other: basket}, "the cookiesession_test.cart at .other has only unexported fields"},
+	}
+	f := newFixture(t, cookiesession.Options{})
+	for _, tt := range refused {
+		err := newSession(t, f).SetJSON("c", tt.v)
+		if err == nil || !strings.HasPrefix(err.Error(), `cookiesession: SetJSON "c": `+tt.want) {
+			t.Errorf("%s: SetJSON = %v, want %q", tt.name, err, tt.want)
+		}
+	}
+
+	type diamond struct {
+		left
+		right
+		Tags map[string]int `json:"tags"`
+	}
+	v := diamond{left{meta{"a", cart{items: []string{"book"}}}}, right{meta{"b\xff", cart{}}}, map[string]int{}}
+	s := newSession(t, f)
+	if err := s.SetJSON("c", v); err != nil {
+		t.Errorf("SetJSON of a struct embedded twice at one depth = %v, want it stored as encoding/json writes it", err)
+	} else if got, _ := cookiesession.GetAs[json.RawMessage](s, "c"); string(got) != `{"tags":{}}` {
+		t.Errorf("stored %s, want {\"tags\":{}}", got)
+	}
+}
