@@ -246,15 +246,15 @@ func (w *lossWalk) fields(v reflect.Value, path string) (jsonLoss, bool) {
 			continue
 		}
 		name, opts, _ := strings.Cut(tag, ",")
-		fv := v.Field(i)
-		if strings.Contains(","+opts+",", ",omitzero,") && omittedZero(fv) {
-			continue
-		}
-		promoted := name == "" && f.Anonymous && ft.Kind() == reflect.Struct // it lends its fields
 		index := append(w.index[:len(w.index):len(w.index)], i)
 		if !w.object[indexKey(index)] {
 			continue // another field of its name is written in its place, or none is; or it lends none written
 		}
+		fv := v.Field(i)
+		if strings.Contains(","+opts+",", ",omitzero,") && omittedZero(fv) {
+			continue // asked only of a field written, as encoding/json asks: its IsZero may panic elsewhere
+		}
+		promoted := name == "" && f.Anonymous && ft.Kind() == reflect.Struct // it lends its fields
 		if promoted {
 			outer := w.index
 			w.index = index

@@ -1624,3 +1624,55 @@ func TestJSONEmbeddedWalkedAsWritten(t *testing.T) {
 		t.Errorf("stored %s, want {\"tags\":{}}", got)
 	}
 }
+
+// counter is zero by a count it reads through a pointer: its IsZero
+// panics on a counter that points at nothing, which encoding/json calls
+// only for a field tagged omitzero that it writes.
+type counter struct{ n *int }
+
+func (c counter) IsZero() bool                 { return *c.n == 0 }
+func (c counter) MarshalJSON() ([]byte, error) { return []byte(strconv.Itoa(*c.n)), nil }
+
+// counted holds a counter tagged omitzero, which a struct embedding it
+// may override, beside a label it lends.
+type counted struct {
+	Label string  `json:"label"`
+	Hits  counter `json:"hits,omitzero"`
+}
+
+// TestSetJSONUnwrittenOmitzeroNoPanic: SetJSON called the IsZero of a
+// field tagged omitzero that encoding/json does not write (of a struct
+// embedded twice at one depth, which it leaves out as ambiguous, or one an
+// embedding struct overrides), and
+// panicked where that IsZero cannot run, when the encoding held a {} or
+// a U+FFFD. It asks only of fields that are written.
+func TestSetJSONUnwrittenOmitzeroNoPanic(t *testing.T) {
+	type viaLeft struct{ counted }
+	type viaRight struct{ counted }
+	type tie struct {
+		viaLeft
+		viaRight
+		Tags map[string]int `json:"tags"`
+	}
+	type overriding struct {
+		counted
+		Hits int            `json:"hits"`
+		Tags map[string]int `json:"tags"`
+	}
+	f := newFixture(t, cookiesession.Options{})
+	for _, tt := range []struct {
+		name string
+		v    any
+		want string
+	}{
+		{"a struct embedded twice at one depth", tie{Tags: map[string]int{}}, `{"tags":{}}`},
+		{"an embedded field overridden", overriding{Hits: 1, Tags: map[string]int{}}, `{"label":"","hits":1,"tags":{}}`},
+	} {
+		s := newSession(t, f)
+		if err := s.SetJSON("c", tt.v); err != nil {
+			t.Errorf("%s: SetJSON = %v, want it stored", tt.name, err)
+		} else if got, _ := cookiesession.GetAs[json.RawMessage](s, "c"); string(got) != tt.want {
+			t.Errorf("%s: stored %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
