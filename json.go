@@ -24,7 +24,8 @@ import (
 // in base64. So is a struct whose fields are all unexported, which
 // encoding/json writes as {}, losing them (gob, which gorilla/sessions
 // uses, refuses such a type too): export its fields, or give it
-// MarshalJSON and UnmarshalJSON. Such a refusal is logged at Warn, once
+// MarshalJSON and UnmarshalJSON, or, for another package's type (an error,
+// a *time.Location), store what it holds (err.Error()). Such a refusal is logged at Warn, once
 // per key and type, as Set's is.
 func (s *Session) SetJSON(key string, v any) error {
 	b, err := json.Marshal(v)
@@ -80,7 +81,8 @@ func checkJSON(v any, b []byte) error {
 			"store a pointer to it (&v, or a map of *%[1]v)", loss.hidden, logText(cmp.Or(loss.path, ".")))
 	case loss.hidden != nil:
 		return fmt.Errorf("the %v at %s has only unexported fields, which encoding/json leaves out: it would store {} and lose them; "+
-			"export the fields that hold data, or give %[1]v MarshalJSON and UnmarshalJSON methods; a field that holds nothing to keep (a sync.Mutex) can be tagged `json:\"-\"`", loss.hidden, logText(cmp.Or(loss.path, ".")))
+			"export the fields that hold data, or give %[1]v MarshalJSON and UnmarshalJSON methods; for a type of another package, which you cannot change, store what it holds in a field of your own: err.Error(), loc.String(), u.String(); "+
+			"a field that holds nothing to keep (a sync.Mutex) can be tagged `json:\"-\"`", loss.hidden, logText(cmp.Or(loss.path, ".")))
 	default:
 		off := invalidUTF8At(loss.text)
 		return fmt.Errorf("the string at %s is not UTF-8 (the byte 0x%02x at offset %d), and encoding/json would store U+FFFD in its place: "+

@@ -9,6 +9,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"regexp"
 	"slices"
@@ -1673,6 +1674,33 @@ func TestSetJSONUnwrittenOmitzeroNoPanic(t *testing.T) {
 			t.Errorf("%s: SetJSON = %v, want it stored", tt.name, err)
 		} else if got, _ := cookiesession.GetAs[json.RawMessage](s, "c"); string(got) != tt.want {
 			t.Errorf("%s: stored %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestJSONHiddenFieldsOfAnotherPackage: a struct of unexported fields
+// from another package (an error, a *time.Location, a URL's user) cannot
+// be given fields or methods by the caller: the refusal names what to
+// store in its place. The fix it named (export the fields, or give the
+// type MarshalJSON) could not be done.
+func TestJSONHiddenFieldsOfAnotherPackage(t *testing.T) {
+	type visit struct {
+		Err  error          `json:"err"`
+		Zone *time.Location `json:"zone"`
+		Back *url.URL       `json:"back"`
+	}
+	f := newFixture(t, cookiesession.Options{})
+	for _, tt := range []struct {
+		v    any
+		want string
+	}{
+		{visit{Err: errors.New("boom")}, "the errors.errorString at .err has only unexported fields"},
+		{visit{Zone: time.UTC}, "the time.Location at .zone has only unexported fields"},
+		{visit{Back: &url.URL{Scheme: "https", User: url.UserPassword("u", "p"), Host: "example.com"}}, "the url.Userinfo at .back.User has only unexported fields"},
+	} {
+		err := newSession(t, f).SetJSON("c", tt.v)
+		if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "of another package, which you cannot change, store what it holds in a field of your own: err.Error(), loc.String(), u.String()") {
+			t.Errorf("SetJSON = %v, want %q and what to store in its place", err, tt.want)
 		}
 	}
 }
