@@ -339,9 +339,13 @@ func (m *Manager) refuse(r *http.Request, s *Session, now time.Time, above int, 
 	// would expire the first too, and reach only a session that
 	// another response set meanwhile (a login's), which it would sign
 	// out. The next session written expires them.
-	kept := above > 0 && !m.retiresOwnName() && unopened(err) || headless(err)
+	// Of these, a cookie that may open elsewhere, not one that is no
+	// session without its first chunk, is cleared at a Delete or Clear,
+	// a logout (dropUnread).
+	wide := above > 0 && !m.retiresOwnName() && unopened(err)
+	kept := wide || headless(err)
 	s.refused = !keepsCookie(err) && !s.shadowed && !kept
-	s.unread = keepsCookie(err) && !s.shadowed && !kept
+	s.unread = (keepsCookie(err) || wide) && !s.shadowed && !headless(err)
 	if s.refused {
 		m.warnTooLong(s, r, err)
 	}

@@ -295,6 +295,51 @@ func TestUnknownKeyLogoutClears(t *testing.T) {
 	}
 }
 
+// TestAboveMaxChunksLogoutClears: a session over more chunks than this
+// instance's MaxChunks (a rollout that lowers it) is kept, unread, for the
+// instances that read it, as one under a key this instance lacks is; a
+// logout written as Delete or Clear left it so, and the next request to
+// such an instance was signed in. It is cleared now, as Destroy clears it:
+// the chunk left above MaxChunks holds no session without the first.
+func TestAboveMaxChunksLogoutClears(t *testing.T) {
+	for _, tc := range []struct{ op, want string }{{"read", ""}, {"pop", ""}, {"delete", "-session"}, {"clear", "-session"}, {"destroy", "-session"}} {
+		f := newFixture(t, cookiesession.Options{})
+		wide := f.manager(cookiesession.Options{MaxChunks: 2})
+		b := newClientCookies()
+		serveWith(t, wide, b, func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			mustSet(t, s, "user", "alice")
+			mustSet(t, s, "blob", strings.Repeat("x", 5000))
+		})
+		if got := b.names(); !slices.Equal(got, []string{"session", "session.1"}) {
+			t.Fatalf("cookies %q, want two chunks", got)
+		}
+		resp := serveWith(t, f.m, b, func(w http.ResponseWriter, r *http.Request) {
+			s := sessionOf(t, r)
+			switch tc.op {
+			case "read":
+				_ = s.GetString("user")
+			case "pop":
+				s.Pop("user")
+			case "delete":
+				s.Delete("user")
+			case "clear":
+				s.Clear()
+			case "destroy":
+				s.Destroy()
+			}
+		})
+		if got := setCookieTrace(t, resp.Header); got != tc.want {
+			t.Errorf("%s: Set-Cookie %q, want %q", tc.op, got, tc.want)
+		}
+		user := ""
+		serveWith(t, wide, b, func(w http.ResponseWriter, r *http.Request) { user = sessionOf(t, r).GetString("user") })
+		if signedIn := user != ""; signedIn != (tc.want == "") {
+			t.Errorf("%s: the next request to an instance of MaxChunks 2 reads user %q", tc.op, user)
+		}
+	}
+}
+
 // TestNoFlipFlopAroundPromoteAt runs two instances whose clocks straddle a
 // scheduled promotion by up to the 60-second skew allowance. A client
 // alternates between them; the cookie moves to the incoming key once and

@@ -237,8 +237,9 @@ func (s *Session) origin() (context.Context, string) {
 }
 
 // Delete removes key. A session whose cookie this instance could not read
-// but kept (a key id the ring lacks, a clock ahead: see Clear) has its cookie
-// expired, unless values are stored in this request.
+// but kept (a key id the ring lacks, a clock ahead, more chunks than
+// MaxChunks: see Clear) has its cookie expired, unless values are stored
+// in this request.
 func (s *Session) Delete(key string) {
 	s.lock()
 	defer s.unlock()
@@ -252,8 +253,9 @@ func (s *Session) Delete(key string) {
 // expired, as after Destroy, unless values are stored again in this
 // request: they keep the session's id and Lifetime. So does one whose
 // cookie this instance could not read but kept, as it may open elsewhere
-// (a key id the ring lacks, during a rotation, or a token from a clock
-// ahead): a logout written as Clear or Delete would otherwise leave the
+// (a key id the ring lacks, during a rotation, a token from a clock
+// ahead, or one over more chunks than MaxChunks, lowered during a
+// rollout): a logout written as Clear or Delete would otherwise leave the
 // user signed in on the instances that can read it.
 func (s *Session) Clear() {
 	s.lock()
