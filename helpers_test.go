@@ -288,6 +288,16 @@ func (b *syncBuffer) lines(substr string) []string {
 	return out
 }
 
+// defaultLogs sends slog.Default to a buffer it returns, until the test
+// and its cleanups registered later (a watcher's stop, which logs) end.
+func defaultLogs(t testing.TB) *syncBuffer {
+	logs := new(syncBuffer)
+	prev := slog.Default()
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	return logs
+}
+
 // debugLogger writes every record, debug included, as text to w. With
 // io.Discard it still runs the logging path on every refusal.
 func debugLogger(w io.Writer) *slog.Logger {

@@ -2133,10 +2133,7 @@ func TestWatchFileRefusesInterval(t *testing.T) {
 	// reached the instance. The refusal is now also reported, through
 	// report or, when it is nil, slog.Default at error level, and shown in
 	// the ring's reload status (the metrics' reload.error).
-	logs := new(syncBuffer)
-	prev := slog.Default()
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	logs := defaultLogs(t)
 	path := filepath.Join(t.TempDir(), "ring.json")
 	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d)), fixedNow)
 	for _, interval := range []time.Duration{0, -time.Second} {
@@ -2182,10 +2179,7 @@ func TestWatchFileRefusesInterval(t *testing.T) {
 // every ring shipped later never reached the instance. Its end is now
 // logged at Warn with the cause, and shown in the reload status.
 func TestWatchFileStoppedShows(t *testing.T) {
-	logs := new(syncBuffer)
-	prev := slog.Default()
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	logs := defaultLogs(t)
 	path := filepath.Join(t.TempDir(), "ring.json")
 	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d)), fixedNow)
 	ring, err := cookiesession.LoadKeyRingFile(path)
@@ -2328,10 +2322,7 @@ func TestReplace(t *testing.T) {
 // still says so (through slog.Default), since the ring stays on its old
 // keys and a rotation the operator shipped does not happen.
 func TestWatchFileNilReportLogs(t *testing.T) {
-	logs := new(syncBuffer)
-	prev := slog.Default() // restored after watchFile's cleanup has stopped WatchFile, which logs to it
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	logs := defaultLogs(t)
 
 	path := filepath.Join(t.TempDir(), "keys.json")
 	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d)), fixedNow)
@@ -2365,9 +2356,7 @@ func TestWatchFileNilReportLogs(t *testing.T) {
 // All succeed; adding and promoting are not logged.
 func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 	const a, b, c, d = 0x1a2b3c4d, 0x5e6f7a8b, 0x01020304, 0x0a0b0c0d
-	logs := new(syncBuffer)
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	logs := defaultLogs(t)
 	scheduled := func(ring *cookiesession.KeyRing, at time.Time) *cookiesession.KeyRing {
 		t.Helper()
 		if err := ring.AddScheduled(keyForID(t, b), at); err != nil {
@@ -2459,9 +2448,7 @@ func TestReloadWarnsWhenSealingKeyChanges(t *testing.T) {
 // comes in as the primary, with no promote_at, keeps the first fix.
 func TestReloadWarnsScheduledKeyDueOnArrival(t *testing.T) {
 	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
-	logs := new(syncBuffer)
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	logs := defaultLogs(t)
 	fleetNow := fixedNow
 	ahead := fleetNow.Add(10 * time.Minute)
 	scheduled := ringOf(t, a)
@@ -2515,10 +2502,7 @@ func TestReloadWarnsScheduledKeyDueOnArrival(t *testing.T) {
 // TestWatchFileWarnsDroppedPrimary: WatchFile's reload warns too, whatever
 // its report: report keeps its meaning (nil, the new keys are in force).
 func TestWatchFileWarnsDroppedPrimary(t *testing.T) {
-	logs := new(syncBuffer)
-	prev := slog.Default() // restored after watchFile's cleanup has stopped WatchFile, which logs to it
-	t.Cleanup(func() { slog.SetDefault(prev) })
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	logs := defaultLogs(t)
 	path := filepath.Join(t.TempDir(), "keys.json")
 	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d, 0x5e6f7a8b)), fixedNow)
 	ring, err := cookiesession.LoadKeyRingFile(path)
