@@ -312,6 +312,12 @@ func TestRingReloadUnderLoad(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
+	// Stopped and joined however the test ends: after the t.Fatalf below,
+	// the readers' checkMetrics would otherwise run on past the test.
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
 	wg.Go(func() { _ = ring.WatchFile(ctx, path, time.Millisecond, func(error) {}) })
 	wg.Go(func() { // the operator
 		for i := 0; ctx.Err() == nil && i < 100000; i++ {
@@ -351,8 +357,6 @@ func TestRingReloadUnderLoad(t *testing.T) {
 			t.Fatalf("request %d counted %d: a session was lost across a reload", i+1, count)
 		}
 	}
-	cancel()
-	wg.Wait()
 }
 
 // TestStackedManagersFromGoroutines uses two stacked Managers' sessions

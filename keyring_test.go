@@ -2236,7 +2236,8 @@ func TestKeyRingConcurrentRotation(t *testing.T) {
 		default:
 		}
 		if err := rotateOnce(ring, keys[(rotations+1)%cycle], keys[rotations%cycle].ID()); err != nil {
-			t.Fatal(err)
+			t.Error(err) // not Fatal: the workers' checks must end before the test does
+			break
 		}
 	}
 	<-finished

@@ -554,10 +554,17 @@ func TestReloadUnderLoad(t *testing.T) {
 		w.wg.Add(1)
 		go w.run(uid)
 	}
+	// Stopped however the test ends: after a t.Fatal in a phase, the
+	// clients would otherwise request on against the closed server for
+	// the rest of the run.
+	stopWorkers := sync.OnceFunc(func() {
+		close(w.stop)
+		w.wg.Wait()
+	})
+	defer stopWorkers()
 	e.watchPhase(t, w)
 	e.tornPhase(t, w)
-	close(w.stop)
-	w.wg.Wait()
+	stopWorkers()
 	refused := e.log.lines("session cookie refused")
 	t.Logf("reload under load: %d requests, %d failed, %d 5xx, %d cookies refused; reload log:\n%s",
 		w.done.Load(), w.failures.Load(), w.fiveXX.Load(), len(refused), strings.Join(e.log.lines("key ring"), "\n"))

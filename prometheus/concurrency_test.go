@@ -28,6 +28,13 @@ func TestCollectDuringReloads(t *testing.T) {
 	reg.MustRegister(NewCollector(m, "app"))
 	done := make(chan struct{})
 	var wg sync.WaitGroup
+	// Stopped and joined however the test ends: after a t.Fatal below, the
+	// swapper would spin on and the requests' handlers would run after the
+	// test had returned.
+	defer func() {
+		close(done)
+		wg.Wait()
+	}()
 	wg.Go(func() {
 		for i := 0; ; i++ {
 			select {
@@ -66,6 +73,4 @@ func TestCollectDuringReloads(t *testing.T) {
 			t.Fatalf("a scrape marks %d keys primary, want 1", primaries)
 		}
 	}
-	close(done)
-	wg.Wait()
 }
