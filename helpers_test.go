@@ -535,11 +535,27 @@ func startTLS(t *testing.T, h http.Handler, h2 bool) *tlsServer {
 	t.Helper()
 	errLog := new(syncBuffer)
 	srv := httptest.NewUnstartedServer(h)
-	srv.Config.ErrorLog = log.New(errLog, "", 0)
+	srv.Config.ErrorLog = log.New(io.MultiWriter(errLog, lateTestCalls{}), "", 0)
 	srv.EnableHTTP2 = h2
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return &tlsServer{Server: srv, errLog: errLog}
+}
+
+// lateTestCalls passes on to stderr a server's log line of a handler's
+// panic in a t method called after its test had returned ("Fail in
+// goroutine after TestX has completed"). The testing package has then
+// failed the package's root test, which go test shows as a bare FAIL that
+// names no test; net/http recovers the panic and logs it, with the test's
+// name and the handler's stack, to the server's ErrorLog, which startTLS
+// keeps in a buffer that no one reads once the test is over.
+type lateTestCalls struct{}
+
+func (lateTestCalls) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte(" has completed")) {
+		_, _ = os.Stderr.Write(p)
+	}
+	return len(p), nil
 }
 
 // client returns a client with its own cookie jar.
