@@ -288,12 +288,26 @@ func (b *syncBuffer) lines(substr string) []string {
 	return out
 }
 
-// defaultLogs sends slog.Default to a buffer it returns, until the test
-// and its cleanups registered later (a watcher's stop, which logs) end.
-func defaultLogs(t testing.TB) *syncBuffer {
+// defaultLogs makes slog's default logger write text into the buffer it
+// returns, until the test and the cleanups registered after this call (a
+// watcher's stop, which logs) have ended, and then restores the log
+// package's output and flags as well as slog's default. slog.SetDefault
+// sends the log package's output to the new handler, and setting the
+// previous default back does not undo that: every later log.Print, and
+// every panic net/http logs for a server without an ErrorLog, went on into
+// the buffer of the first test that had captured the default, for the rest
+// of the run. Among those panics is the one that names a test whose
+// handler called t.Errorf after the test had returned, the only trace of
+// an otherwise bare FAIL.
+func defaultLogs(t *testing.T) *syncBuffer {
+	t.Helper()
 	logs := new(syncBuffer)
-	prev := slog.Default()
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(out)
+		log.SetFlags(flags)
+	})
 	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
 	return logs
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"maps"
 	"net"
@@ -461,10 +462,26 @@ func listen(t *testing.T, app *fiber.App, ln ...net.Listener) string {
 // go to, to the returned buffer at level, until the test ends.
 func defaultLog(t *testing.T, level slog.Level) *syncBuffer {
 	logged := new(syncBuffer)
-	prev := slog.Default()
-	slog.SetDefault(slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: level})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	setDefaultLogger(t, slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: level})))
 	return logged
+}
+
+// setDefaultLogger makes l slog's default logger until the test ends, and
+// then restores the log package's output and flags as well as slog's
+// default. slog.SetDefault sends the log package's output to l's handler,
+// and setting the previous default back does not undo that (that
+// logger's handler writes through the log package): every later
+// log.Print, and slog's default logger itself, went on into the buffer of
+// the first test that had captured the default, for the rest of the run.
+func setDefaultLogger(t *testing.T, l *slog.Logger) {
+	t.Helper()
+	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(out)
+		log.SetFlags(flags)
+	})
+	slog.SetDefault(l)
 }
 
 // servedApp returns an app that runs fibersession.New(m), and a channel

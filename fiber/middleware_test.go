@@ -154,8 +154,7 @@ func TestChunksAcrossCookieLines(t *testing.T) {
 
 func TestTooLargeKeepsOldCookie(t *testing.T) {
 	var logged bytes.Buffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
 
 	m := newManager(t, cookiesession.Options{MaxChunks: 3})
 	app := newApp(m)
@@ -1418,8 +1417,7 @@ func TestOutsidePathWarns(t *testing.T) {
 // the response was committed.
 func TestGetWithoutMiddlewareLogsOnce(t *testing.T) {
 	var logged syncBuffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
 	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
 	app := fiber.New()
 	app.Get("/", func(c fiber.Ctx) error {
@@ -1445,8 +1443,7 @@ func TestGetWithoutMiddlewareLogsOnce(t *testing.T) {
 // nothing logged.
 func TestGetInErrorHandlerFollowsTheFix(t *testing.T) {
 	var logged syncBuffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
 	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
 	j := newJar()
 	do(t, newApp(m), http.MethodPost, "/set?key=user&value=ada", j)
@@ -1481,8 +1478,7 @@ func TestGetInErrorHandlerFollowsTheFix(t *testing.T) {
 // logs its one Error.
 func TestDefaultErrorHandlerLogBounded(t *testing.T) {
 	var logged syncBuffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	const n = 20
 	for range 2 {
 		m := newManager(t, cookiesession.Options{})
@@ -1583,8 +1579,7 @@ func TestNotModifiedAndHead(t *testing.T) {
 // not the handler's lower-case lines beside the middleware's.
 func TestHeaderNamesInAnyCase(t *testing.T) {
 	const proxied = "GET %s HTTP/1.1\r\nhost: example.com\r\nx-forwarded-proto: https\r\n%s\r\n"
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(io.Discard, nil))) // the default ErrorHandler's line
+	setDefaultLogger(t, slog.New(slog.NewTextHandler(io.Discard, nil))) // the default ErrorHandler's line
 	for _, tc := range []struct {
 		name, path, headers string
 		status              int

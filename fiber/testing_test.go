@@ -97,8 +97,7 @@ func TestHandlerCalledDirectly(t *testing.T) {
 // that lacks app.Use(fibersession.New(m)) is still logged after it.
 func TestGetWithoutRouteKeepsWarning(t *testing.T) {
 	var logged syncBuffer
-	defer slog.SetDefault(slog.Default())
-	slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+	setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
 	a := testedApp{newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})}
 	app := fiber.New()
 	c := app.AcquireCtx(&fasthttp.RequestCtx{})

@@ -40,8 +40,7 @@ func TestTimeoutMiddleware(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logged syncBuffer
-			defer slog.SetDefault(slog.Default())
-			slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+			setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
 			var core syncBuffer
 			m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&core, nil))})
 			// The deadline is the end of the request's context, once the
@@ -128,8 +127,7 @@ func TestTimeoutOverChain(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var logged syncBuffer
-			defer slog.SetDefault(slog.Default())
-			slog.SetDefault(slog.New(slog.NewTextHandler(&logged, nil)))
+			setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
 			m := newManager(t, cookiesession.Options{})
 			// As in TestTimeoutMiddleware, the deadline is the end of the
 			// request's context, once the handler has reached its slow work.

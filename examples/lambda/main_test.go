@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -143,12 +144,21 @@ func (b *logBuffer) String() string {
 }
 
 // warnings makes slog's default logger, which newApp's Manager takes,
-// write its Warn lines to the returned buffer for the test.
+// write its Warn lines to the returned buffer for the test. When the test
+// ends it restores the log package's output and flags as well as slog's
+// default: slog.SetDefault sends the log package's output to the new
+// handler, and setting the previous default back does not undo that, so
+// every later log.Print and slog.Info went on into this buffer, at Warn
+// and above only, for the rest of the run.
 func warnings(t *testing.T) *logBuffer {
 	b := &logBuffer{}
-	prev := slog.Default()
+	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
 	slog.SetDefault(slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	t.Cleanup(func() { slog.SetDefault(prev) })
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(out)
+		log.SetFlags(flags)
+	})
 	return b
 }
 
