@@ -136,6 +136,16 @@ func vecRingCases() []vecRingCase {
 		bad("trailing_data", "a second value after the object", one+" {}", "json", "data after the JSON object: a second object follows the ring"),
 		bad("trailing_comment", "a comment after the object", one+"\n# rotated in May\n", "json", "data after the JSON object: remove what follows the ring's closing brace"),
 		bad("merge_conflict", "a merge conflict's markers around two rings", "<<<<<<< HEAD\n"+one+"\n=======\n"+one+"\n>>>>>>> rotate\n", "json", "merge conflict's markers"),
+		bad("utf16_no_bom", "the text in UTF-16 (little-endian) without a byte-order mark", vecUTF16LE(one), "json", "the text is UTF-16 without a byte-order mark (a NUL byte beside each character): save it as UTF-8"),
+		bad("utf16be_no_bom", "the text in UTF-16 (big-endian) without a byte-order mark", "\x00"+strings.Join(strings.Split(one, ""), "\x00"), "json", "the text is UTF-16 without a byte-order mark"),
+		bad("leading_comment", "a comment before the object", "// rotated in May\n"+one, "json", "the text starts with a comment (// or #), which the ring's JSON text form does not allow"),
+		bad("yaml", "the ring written as YAML", "version: 1\nprimary: \"1a2b3c4d\"\nkeys:\n  - id: \"1a2b3c4d\"\n    secret: \""+vecRingS1+"\"\n", "json", "the text is YAML (lines of name: value), not the ring's JSON text form"),
+		bad("kubernetes_manifest", "a Kubernetes Secret's manifest, the ring in its stringData", "apiVersion: v1\nkind: Secret\nstringData:\n  ring.json: |\n    "+one+"\n", "json", "the text is a Kubernetes manifest (YAML), not the ring: "),
+		bad("single_secret", "one key's secret alone, as other libraries take a key", vecRingS1+"\n", "json", "holds a single secret (32 bytes in base64), not a key ring: a ring is the JSON text cookiesession keygen writes"),
+		bad("single_secret_hex", "one key's secret alone, in hex", hex.EncodeToString(vecKey1.secret), "json", "holds a single secret (32 bytes in hex), not a key ring"),
+		bad("ring_in_base64_member", "a Kubernetes Secret read through its API (kubectl get secret -o json): the ring in base64 as a member's value",
+			`{"apiVersion":"v1","data":{"ring.json":"`+base64.StdEncoding.EncodeToString([]byte(one))+`"},"kind":"Secret","metadata":{"name":"ring"},"type":"Opaque"}`,
+			"json", `holds the key ring in base64 as the value of .data["ring.json"] in a JSON document (a Kubernetes Secret read through its API, kubectl get secret -o json, whose data is in base64): `),
 		bad("not_json", "the object cut short", one[:len(one)-1], "json", "parsing key ring"),
 		bad("unknown_member", "a member the format does not have", strings.Replace(one, `"version":1`, `"version":1,"comment":"x"`, 1), "json", "unknown member"),
 		bad("member_case", "names are case-sensitive", strings.Replace(one, `"version"`, `"Version"`, 1), "json", `the name is "version"`),
@@ -152,15 +162,23 @@ func vecRingCases() []vecRingCase {
 		bad("keys_not_array", "keys is an object", `{"version":1,"primary":"1a2b3c4d","keys":`+k1+`}`, "keys", "keys is not an array"),
 		bad("too_many_keys", "257 keys", vecRingText("1a2b3c4d", vecManyKeys(257)...), "keys", "more than 256 keys"),
 		bad("duplicate_id", "two keys with one id", vecRingText("1a2b3c4d", k1, vecRingKeyText("1a2b3c4d", vecRingS2, "")), "keys", "duplicate key id 1a2b3c4d"),
-		bad("secret_short", "a secret of 31 bytes", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", base64.StdEncoding.EncodeToString(vecKey1.secret[:31]), "")), "secret", "secret is not 32 bytes"),
-		bad("secret_long", "a secret of 33 bytes", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", base64.StdEncoding.EncodeToString(append(vecKey1.secret[:32:32], 0)), "")), "secret", "secret is not 32 bytes"),
-		bad("secret_bad_char", "a secret with a character outside base64", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", "*"+vecRingS1[1:], "")), "secret", "secret is not 32 bytes"),
-		bad("secret_url_safe", "a secret in the URL-safe alphabet", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS2URL(), "")), "secret", "secret is not 32 bytes"),
-		bad("secret_unpadded", "a secret without its =", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", strings.TrimSuffix(vecRingS1, "="), "")), "secret", "secret is not 32 bytes"),
-		bad("secret_crlf", `a secret with \r\n inside`, vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1[:20]+`\r\n`+vecRingS1[20:], "")), "secret", "secret is not 32 bytes"),
-		bad("secret_unused_bits", "a secret whose last character before = has its unused bits set", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1[:42]+"9=", "")), "secret", "secret is not 32 bytes"),
+		bad("secret_short", "a secret of 31 bytes", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", base64.StdEncoding.EncodeToString(vecKey1.secret[:31]), "")), "secret", "it decodes to 31 bytes, and a key is 32 bytes"),
+		bad("secret_long", "a secret of 33 bytes", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", base64.StdEncoding.EncodeToString(append(vecKey1.secret[:32:32], 0)), "")), "secret", "it decodes to 33 bytes, and a key is 32 bytes"),
+		bad("secret_bad_char", "a secret with a character outside base64", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", "*"+vecRingS1[1:], "")), "secret", "it holds a character outside standard base64"),
+		bad("secret_url_safe", "a secret in the URL-safe alphabet", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS2URL(), "")), "secret", "it is in base64's URL-safe alphabet (- and _): write + for each - and / for each _"),
+		bad("secret_unpadded", "a secret without its =", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", strings.TrimSuffix(vecRingS1, "="), "")), "secret", "it lacks the = that ends it"),
+		bad("secret_crlf", `a secret with \r\n inside`, vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1[:20]+`\r\n`+vecRingS1[20:], "")), "secret", "it holds a space, tab or line break (pasted with one): remove it"),
+		bad("secret_unused_bits", "a secret whose last character before = has its unused bits set", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1[:42]+"9=", "")), "secret", "its last character before the = has bits set that base64 never writes"),
+		bad("secret_hex", "a secret in hex, as openssl rand -hex 32 writes it", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", hex.EncodeToString(vecKey1.secret), "")), "secret", "it is 64 hex digits, the 32 bytes in hex"),
+		bad("secret_trailing_space", "a secret pasted with a space after it", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1+" ", "")), "secret", "it holds a space, tab or line break (pasted with one): remove it"),
+		bad("secret_base64_twice", "a secret's base64 text in base64 again", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", base64.StdEncoding.EncodeToString([]byte(vecRingS1)), "")), "secret", "it is encoded twice (base64 of the secret's text)"),
+		bad("secret_empty", `secret ""`, vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", "", "")), "secret", "(44 characters, nothing else): it is empty"),
 		bad("secret_zero", "a secret of 32 zero bytes, which anyone can seal under", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingZero, "")), "secret", "secret is all zero bytes"),
 		bad("secret_zero_open_only", "an open-only key whose secret is 32 zero bytes", vecRingText("1a2b3c4d", k1, vecRingKeyText("5e6f7a8b", vecRingZero, "")), "secret", "secret is all zero bytes"),
+		bad("id_space", "an id with a space after it", vecRingText("1a2b3c4d", k1, vecRingKeyText("5e6f7a8b ", vecRingS2, "")), "id", "it has a space or a line end around it"),
+		bad("id_0x", "an id written with 0x", vecRingText("0x1a2b3c4d", k1), "id", "it starts with 0x: write the 8 hex digits alone (primary)"),
+		bad("id_quoted", "an id inside quotes that are part of it", vecRingText("1a2b3c4d", k1, vecRingKeyText("'5e6f7a8b'", vecRingS2, "")), "id", "it is inside quotes that are part of it"),
+		bad("id_fingerprint", "a key's fingerprint given for its id", vecRingText("1a2b3c4d", k1, vecRingKeyText(vecFingerprint(vecKey2.secret), vecRingS2, "")), "id", "it has 12 hex digits, as a key's fingerprint does"),
 		bad("primary_missing_key", "a primary that is not among the keys", vecRingText("5e6f7a8b", k1), "primary", "is not in the ring"),
 		bad("primary_promote_at", "a primary with a promote_at", vecRingText("1a2b3c4d", vecRingKeyText("1a2b3c4d", vecRingS1, "2026-01-01T00:00:00Z")), "primary", "cannot have a promotion time"),
 		bad("promote_at_empty", `promote_at ""`, vecRingText("1a2b3c4d", k1, `{"id":"5e6f7a8b","secret":"`+vecRingS2+`","promote_at":""}`), "promote_at", "promote_at is empty"),
@@ -172,6 +190,11 @@ func vecRingCases() []vecRingCase {
 		bad("promote_at_before_1970", "an instant before 1970 in UTC", vecRingText("1a2b3c4d", k1, vecRingKeyText("5e6f7a8b", vecRingS2, "1970-01-01T00:30:00+01:00")), "promote_at", "promote_at is not an RFC 3339 time"),
 		bad("promote_at_null", "promote_at null", vecRingText("1a2b3c4d", k1, `{"id":"5e6f7a8b","secret":"`+vecRingS2+`","promote_at":null}`), "promote_at", "promote_at is not a string"),
 	}
+}
+
+// vecUTF16LE is s, ASCII, in UTF-16 little-endian without a byte-order mark.
+func vecUTF16LE(s string) string {
+	return strings.Join(strings.Split(s, ""), "\x00") + "\x00"
 }
 
 func vecRingS2URL() string { return base64.URLEncoding.EncodeToString(vecRingSecretURL()) }
@@ -216,10 +239,12 @@ func vecGenRing() []vecRing {
 
 // vecRingClass names the rule of FORMAT.md section 6 that a Go message
 // (or the JS port's: js/test/vectors.test.js has the same function)
-// refuses a text by.
+// refuses a text by. A text that holds a ring wrapped, or a single secret
+// rather than a ring, is not one object of the members named there: json,
+// though its fix may speak of a secret.
 func vecRingClass(msg string) string {
 	switch {
-	case strings.Contains(msg, "member"):
+	case strings.Contains(msg, "holds the key ring"), strings.Contains(msg, "not a key ring"), strings.Contains(msg, "member"):
 		return "json"
 	case strings.Contains(msg, "promote_at"):
 		return "promote_at"

@@ -146,17 +146,49 @@ function wrapping(s) {
   for (const [inner, fix] of unwrapped) {
     if (typeof inner === 'string' && attempt(() => parseRing(inner))) return `holds the key ring ${fix}`;
   }
-  const path = nestedRing(s);
+  const [path, encoded] = nestedRing(s);
+  if (encoded) {
+    return `holds the key ring in base64 as the value of ${path} in a JSON document (a Kubernetes Secret read through its API, kubectl get secret -o json, whose data is in base64): set the secret or variable to that value decoded (jq -r '${path} | @base64d')`;
+  }
   if (path) {
     return `holds the key ring as the value of ${path} in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): set the secret or variable to that value alone (jq -r '${path}')`;
+  }
+  const kind = unexpanded(s);
+  if (kind) {
+    return `holds a ${kind} that no shell expanded: a prompt (wrangler secret put), a dashboard's field or a file that no shell reads (wrangler.toml, .dev.vars, .env) keeps it as written: pipe the ring's text in (${PUT}), or write the text itself there, on one line (jq -c . ring.json)`;
   }
   // As Go's looksLikePath: one line, not JSON, with a path separator or a
   // .json name (a secret in base64 may hold a slash, but ends with '=').
   if (s !== '' && !/[{}"\n]/.test(s) && !s.endsWith('=') && (/[/\\]/.test(s) || s.toLowerCase().endsWith('.json'))) {
     return "looks like a file path, not the key ring's JSON text: set the variable to the file's content";
   }
-  return '';
+  return oneSecret(s);
 }
+
+// unexpanded names the shell expansion that s is written as (a command
+// substitution or a variable reference, perhaps inside quotes), as Go's
+// LoadKeyRingEnv, or returns ''. Nothing of s is echoed.
+function unexpanded(s) {
+  if (s.length > 1 && s[0] === s.at(-1) && (s[0] === '"' || s[0] === "'")) s = s.slice(1, -1);
+  if (/^(\$\(|`)/.test(s)) return 'command substitution ($(...) or `...`)';
+  if (/^(\$\{|\$env:)/i.test(s)) return 'variable reference (${...}, $env:...)';
+  if (/^\$[A-Za-z_]/.test(s)) return 'variable reference ($NAME)';
+  return /^%[^ {]+%$/.test(s) ? 'variable reference (%NAME%, as cmd.exe writes it)' : '';
+}
+
+// oneSecret says that s is a single secret (in base64 or hex, of 16 to 64
+// bytes) where a ring's text belongs, as other libraries take a key, or
+// returns '', as Go's. No byte of s is echoed.
+function oneSecret(s) {
+  if (s.length < 22 || !/^[\w+/=-]+$/.test(s)) return '';
+  const decoded = unbase64(s) ?? '';
+  const what = HEX.test(s) && s.length % 2 === 0 && s.length <= 128 ? `${s.length / 2} bytes in hex`
+    : decoded.length >= 16 && decoded.length <= 64 && !/^[ -~]*$/.test(decoded) ? `${decoded.length} bytes in base64` : '';
+  return what && `holds a single secret (${what}), not a key ring: a ring is the JSON text cookiesession keygen writes, which names each key by an id so that keys can rotate: make one (cookiesession keygen -out ring.json) and set the secret or variable to its text (${PUT})`;
+}
+
+const HEX = /^[0-9a-fA-F]+$/;
+const PUT = 'wrangler secret put COOKIESESSION_KEYS < ring.json';
 
 // requote returns s, a ring's text whose double quotes a shell or systemd
 // removed, with quotes put back around each member's name and each value
@@ -198,26 +230,31 @@ function requote(s) {
 const unbase64 = (s) => attempt(() => atob(s.replace(/\s/g, '').replace(/-/g, '+').replace(/_/g, '/')));
 
 // nestedRing returns the jq path of a member of the JSON object s whose
-// value is a ring (its text in a string, or the object itself), at most
-// three objects deep, or '', as Go's nestedRing. The names on the path are
-// echoed; no value is.
+// value is a ring (its text in a string, that text in base64, or the
+// object itself), at most three objects deep, or '', and whether the value
+// is in base64, as Go's nestedRing. The names on the path are echoed; no
+// value is.
 function nestedRing(s) {
   const doc = s.startsWith('{') ? attempt(() => JSON.parse(s)) : undefined;
-  return isObject(doc) ? findRing(doc, '', 3) : '';
+  return (isObject(doc) && findRing(doc, '', 3)) || [''];
 }
 
 function findRing(doc, path, depth) {
   for (const name of Object.keys(doc).sort()) {
     const at = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${path}.${name}` : `${path || '.'}[${JSON.stringify(name)}]`;
     const value = doc[name];
-    if (typeof value === 'string' && attempt(() => parseRing(value))) return at;
+    if (typeof value === 'string') {
+      if (attempt(() => parseRing(value))) return [at];
+      const inner = unbase64(value);
+      if (inner !== undefined && attempt(() => parseRing(inner))) return [at, true];
+    }
     if (isObject(value)) {
-      if (attempt(() => parseRing(JSON.stringify(value)))) return at;
-      const found = depth > 1 ? findRing(value, at, depth - 1) : '';
+      if (attempt(() => parseRing(JSON.stringify(value)))) return [at];
+      const found = depth > 1 && findRing(value, at, depth - 1);
       if (found) return found;
     }
   }
-  return '';
+  return undefined;
 }
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -278,9 +315,11 @@ function parseRing(text) {
     throw syntax('the text is empty (a truncated file, a shell redirect onto the file itself, a blank variable); a ring is the JSON object that cookiesession keygen writes');
   }
   byteOrderMark(bytes);
-  if (hasConflictMarkers(bytes)) {
+  const decoded = new TextDecoder().decode(bytes);
+  if (hasConflictMarkers(decoded)) {
     throw syntax("the text holds a merge conflict's markers (<<<<<<<, =======, >>>>>>>): resolve the conflict into one ring that holds each key either side held");
   }
+  notJSON(decoded);
   let doc;
   let after = -1; // where text after the ring's value starts
   try {
@@ -315,13 +354,30 @@ function byteOrderMark(b) {
   if ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff)) {
     throw syntax('the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one');
   }
+  // As Go's isUTF16: ASCII in UTF-16, a NUL byte beside each of the first
+  // characters. A ring's text holds no NUL.
+  if (b.length > 3 && (b[0] && !b[1] && b[2] && !b[3] || !b[0] && b[1] && !b[2] && b[3])) {
+    throw syntax('the text is UTF-16 without a byte-order mark (a NUL byte beside each character): save it as UTF-8 (in PowerShell, Set-Content -Encoding utf8NoBOM; iconv -f UTF-16LE -t UTF-8)');
+  }
 }
 
-// hasConflictMarkers reports whether bytes have a line that git (or diff3)
+// notJSON names what a text that does not start as JSON starts with, when
+// it is a comment or YAML, as Go's: the JSON error names only its first
+// byte. No value is echoed.
+function notJSON(text) {
+  text = text.replace(/^[ \t\r\n]+/, '');
+  const name = /^([^\n:]*):/.exec(text)?.[1];
+  if (/^(\/\/|\/\*|#)/.test(text)) throw syntax("the text starts with a comment (// or #), which the ring's JSON text form does not allow: remove it, so that the text starts with {");
+  if (!name || /[ \t{"'[]/.test(name)) return;
+  if (name === 'apiVersion' || name === 'kind') throw syntax('the text is a Kubernetes manifest (YAML), not the ring: take the value of its stringData (or its data, decoded from base64)');
+  throw syntax("the text is YAML (lines of name: value), not the ring's JSON text form: write the ring as JSON, as cookiesession keygen does (yq -o json converts it)");
+}
+
+// hasConflictMarkers reports whether text has a line that git (or diff3)
 // writes around a merge conflict, as Go's does. No line of a ring's text
 // starts so: ids are hex, and a secret ends with one "=" at most.
-function hasConflictMarkers(bytes) {
-  return new TextDecoder().decode(bytes).split('\n').some((line) => {
+function hasConflictMarkers(text) {
+  return text.split('\n').some((line) => {
     line = line.replace(/\r+$/, '');
     return line.startsWith('<<<<<<<') || line.startsWith('>>>>>>>') || line === '=======';
   });
@@ -383,13 +439,24 @@ function keyMembers(node, i) {
 // malformed id is not echoed: in a mangled ring it may be a secret.
 function parseKeyID(s, where = '') {
   if (!/^[0-9a-f]{8}$/.test(s)) {
-    const hint = /^[0-9a-fA-F]{8}$/.test(s) ? ': it has upper-case letters; write them in lower case' : '';
-    throw fail(`key id of ${utf8.encode(s).length} characters is not 8 lower-case hex digits${hint}${where}`);
+    const hint = ID_HINTS.find(([form]) => form.test(s))?.[1];
+    throw fail(`key id of ${utf8.encode(s).length} characters is not 8 lower-case hex digits${hint ? `: ${hint}` : ''}${where}`);
   }
   const id = parseInt(s, 16);
   if (id === 0) throw fail(`key id ${s} is reserved${where}`);
   return id;
 }
+
+// ID_HINTS say how an id that is not 8 lower-case hex digits holds one,
+// with what came with it when it was pasted, or a fingerprint for it, as
+// Go's keyIDHint.
+const ID_HINTS = [
+  [/^[0-9a-fA-F]{8}$/, 'it has upper-case letters; write them in lower case'],
+  [/^[ \t\r\n]*[0-9a-f]{8}[ \t\r\n]*$/, 'it has a space or a line end around it (a CR, from a Windows line end): remove it'],
+  [/^(["'])[0-9a-f]{8}\1$/, 'it is inside quotes that are part of it: remove them'],
+  [/^0x[0-9a-f]{8}$/i, 'it starts with 0x: write the 8 hex digits alone'],
+  [/^[0-9a-f]{12}$/, "it has 12 hex digits, as a key's fingerprint does: the id is the 8 digits of list's ID column"],
+];
 
 // SECRET is the padded standard base64 of 32 bytes: 43 characters, the
 // last of which carries two unused bits that must be zero, then '='.
@@ -397,7 +464,7 @@ const SECRET = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
 
 function parseKey(k, i) {
   const id = parseKeyID(k.id, ` (keys[${i}].id)`);
-  if (!SECRET.test(k.secret)) throw fail(`key ${k.id}: secret is not ${KEY_SIZE} bytes in padded standard base64 (44 characters, nothing else)`);
+  if (!SECRET.test(k.secret)) throw fail(`key ${k.id}: secret is not ${KEY_SIZE} bytes in padded standard base64 (44 characters, nothing else): ${secretProblem(k.secret)}`);
   const secret = decodeBase64(utf8.encode(k.secret), true);
   // Anyone can seal under 32 zero bytes (a placeholder, a buffer never filled).
   if (secret.every((b) => b === 0)) {
@@ -410,6 +477,29 @@ function parseKey(k, i) {
   }
   return { id, secret, promoteAt };
 }
+
+// secretProblem says how s, a secret that SECRET refused, differs from it,
+// with the fix, as Go's: a secret made by another tool (openssl rand -hex,
+// a URL-safe encoder) or pasted by hand is refused by a rule the operator
+// cannot see in it. No byte of s is echoed.
+function secretProblem(s) {
+  const key = 'make a key with cookiesession add (a new id)';
+  const decoded = unbase64(s);
+  const twice = decoded !== undefined && ((decoded.length === 64 && HEX.test(decoded)) || KEY_TEXT.test(decoded.replace(/[\r\n]/g, ''))); // Go's decoders skip line ends
+  return s === '' ? `it is empty: copy the key's secret from the ring it came from, or ${key}`
+    : /\s/.test(s) ? (SECRET.test(s.replace(/\s/g, '')) ? 'it holds a space, tab or line break (pasted with one): remove it'
+      : 'it holds a space, tab or line break, and more is wrong with it: copy it again from where it came from')
+    : /^[0-9a-fA-F]{64}$/.test(s) ? `it is 64 hex digits, the 32 bytes in hex (as openssl rand -hex 32 writes them): write the same bytes in standard base64 (echo HEX | xxd -r -p | base64), or ${key}`
+    : /^(?=.*[-_])[\w-]{43}=?$/.test(s) ? "it is in base64's URL-safe alphabet (- and _): write + for each - and / for each _, and end it with = (44 characters)"
+    : /^[A-Za-z0-9+/]{43}$/.test(s) ? 'it lacks the = that ends it: add it (44 characters)'
+    : /^[A-Za-z0-9+/]{43}=$/.test(s) ? 'its last character before the = has bits set that base64 never writes for 32 bytes (a character changed by hand): copy the secret again from where it came from'
+    : decoded === undefined ? 'it holds a character outside standard base64 (A-Z, a-z, 0-9, + and /, then =)'
+    : twice ? "it is encoded twice (base64 of the secret's text): write the text it decodes to (base64 -d)"
+    : `it decodes to ${decoded.length} bytes, and a key is 32 bytes from a random source (a secret made for another library or purpose): ${key}`;
+}
+
+// KEY_TEXT is 32 bytes in base64, either alphabet, padded or not.
+const KEY_TEXT = /^([A-Za-z0-9+/]{43}|[\w-]{43})=?$/;
 
 function checkRing(keys, primary) {
   if (keys.length === 0) throw fail('key ring has no keys: a ring holds at least its primary; cookiesession keygen writes one');

@@ -825,6 +825,64 @@ describe('a ring text as an environment variable or secret mangles it', () => {
   });
 });
 
+describe("what an edge operator sets in the ring's place", () => {
+  const secret = new Uint8Array(32).map((_, i) => 200 - i);
+  const b64 = Buffer.from(secret).toString('base64');
+  const hexed = Buffer.from(secret).toString('hex');
+  const text = ringText([{ id: 7, secret }]);
+  const shows = (msg) => [b64.slice(2, 10), hexed.slice(2, 12), Buffer.from(text).toString('base64').slice(4, 12)].some((part) => msg.includes(part));
+
+  it("names a single secret given for the ring, as Go's TestRingIsOneSecret, with the fix for a secret or variable", () => {
+    const head = (what) => `cookiesession: parsing key ring: the text holds a single secret (${what}), not a key ring: a ring is the JSON text cookiesession keygen writes, which names each key by an id so that keys can rotate: make one (cookiesession keygen -out ring.json) and set the secret or variable to its text (wrangler secret put COOKIESESSION_KEYS < ring.json)`;
+    for (const [given, what] of [
+      [`${b64}\n`, '32 bytes in base64'], // wrangler secret put COOKIESESSION_KEYS, then openssl rand -base64 32 pasted
+      [Buffer.from(secret).toString('base64url'), '32 bytes in base64'],
+      [`${hexed}\n`, '32 bytes in hex'],
+      [Buffer.concat([secret, secret]).toString('base64'), '64 bytes in base64'], // as securecookie takes a key
+    ]) {
+      assert.throws(() => parseKeyRing(given), (err) => err.message === head(what) && !shows(err.message), given);
+      assert.throws(() => parseKeyRing(new TextEncoder().encode(given)), { message: head(what) }, 'as bytes');
+    }
+    // A path is still named as one, and a short word or text in base64 is no secret.
+    assert.throws(() => parseKeyRing('/run/secrets/ring'), /looks like a file path/);
+    assert.throws(() => parseKeyRing('changeme'), { message: 'cookiesession: parsing key ring: invalid character at byte 0' });
+    assert.throws(() => parseKeyRing(btoa('a password of some length')), (err) => !err.message.includes('single secret'));
+  });
+
+  it("names a shell expansion that nothing expanded (wrangler.toml, .dev.vars, a prompt), as Go's LoadKeyRingEnv", () => {
+    const fix = "that no shell expanded: a prompt (wrangler secret put), a dashboard's field or a file that no shell reads (wrangler.toml, .dev.vars, .env) keeps it as written: pipe the ring's text in (wrangler secret put COOKIESESSION_KEYS < ring.json), or write the text itself there, on one line (jq -c . ring.json)";
+    for (const [given, kind] of [
+      ['$(cat ring.json)', 'command substitution ($(...) or `...`)'],
+      ["'$(cat /etc/app/ring.json)'", 'command substitution ($(...) or `...`)'],
+      ['`cat ring.json`', 'command substitution ($(...) or `...`)'],
+      ['$(< ring.json)\n', 'command substitution ($(...) or `...`)'],
+      ['${RING}', 'variable reference (${...}, $env:...)'],
+      ['$ENV:RING', 'variable reference (${...}, $env:...)'],
+      ['"$RING"', 'variable reference ($NAME)'],
+      ['%RING%', 'variable reference (%NAME%, as cmd.exe writes it)'],
+    ]) {
+      assert.throws(() => parseKeyRing(given), { message: `cookiesession: parsing key ring: the text holds a ${kind} ${fix}` }, given);
+    }
+    // Not an expansion: a price, or a per cent sign in a word.
+    for (const given of ['$5', '%RING TEXT%']) assert.throws(() => parseKeyRing(given), (err) => !err.message.includes('no shell expanded'), given);
+  });
+
+  it("names the ring in base64 in a member (kubectl get secret -o json), UTF-16 without a mark, a comment and YAML, as Go's TestParseKeyRingErrorsNameTheRule", () => {
+    const doc = JSON.stringify({ apiVersion: 'v1', kind: 'Secret', data: { 'ring.json': btoa(text) } });
+    const cases = [
+      [doc, `cookiesession: parsing key ring: the text holds the key ring in base64 as the value of .data["ring.json"] in a JSON document (a Kubernetes Secret read through its API, kubectl get secret -o json, whose data is in base64): set the secret or variable to that value decoded (jq -r '.data["ring.json"] | @base64d')`],
+      [Buffer.from(text, 'utf16le'), 'cookiesession: parsing key ring: the text is UTF-16 without a byte-order mark (a NUL byte beside each character): save it as UTF-8 (in PowerShell, Set-Content -Encoding utf8NoBOM; iconv -f UTF-16LE -t UTF-8)'],
+      [Buffer.from(text, 'utf16le').toString('latin1'), 'cookiesession: parsing key ring: the text is UTF-16 without a byte-order mark'],
+      [`# rotated in May\n${text}`, "cookiesession: parsing key ring: the text starts with a comment (// or #), which the ring's JSON text form does not allow: remove it, so that the text starts with {"],
+      [`version: 1\nprimary: "00000007"\nkeys:\n  - id: "00000007"\n    secret: "${b64}"\n`, "cookiesession: parsing key ring: the text is YAML (lines of name: value), not the ring's JSON text form: write the ring as JSON, as cookiesession keygen does (yq -o json converts it)"],
+      [`apiVersion: v1\nkind: Secret\nstringData:\n  ring.json: '${text}'\n`, 'cookiesession: parsing key ring: the text is a Kubernetes manifest (YAML), not the ring: take the value of its stringData (or its data, decoded from base64)'],
+    ];
+    for (const [given, want] of cases) assert.throws(() => parseKeyRing(given), (err) => err.message.startsWith(want) && !shows(err.message), want);
+    // A member whose value is base64 of no ring keeps the parser's error.
+    assert.throws(() => parseKeyRing(JSON.stringify({ data: { 'ring.json': btoa('{"version":2}') } })), /has an unknown member \(of 4 bytes\)/);
+  });
+});
+
 describe('two keys with one id', () => {
   // As Go's TestDuplicateKeyIDNamed, without the fingerprints, which WebCrypto computes only
   // asynchronously: the message names the command that prints them, not KeyRing.fingerprint,

@@ -1235,6 +1235,68 @@ describe('the key ring text form, against Go', () => {
     assert.equal(seen.size, 4, [...seen].join(' | ')); // the line, its value's stray quote, the line quoted, a stray quote before the name
   });
 
+  it("names an operator's mistake in a secret, an id or the whole text as Go's ParseKeyRing does, never echoing a secret", () => {
+    const one = r(k('1a2b3c4d'));
+    const b64 = (t) => Buffer.from(t).toString('base64');
+    const raw = Buffer.from(secret, 'base64');
+    // Each text, and whether JS says Go's message whole (true) or only up to
+    // the fix (false): Go's fix speaks to a caller who passed bytes, the
+    // port's to a secret or variable.
+    const texts = [
+      // A secret in another form than padded standard base64.
+      [r(k('1a2b3c4d', raw.toString('hex'))), true],
+      [r(k('1a2b3c4d', raw.toString('hex').toUpperCase())), true],
+      [r(k('1a2b3c4d', secret2.replaceAll('+', '-').replaceAll('/', '_'))), true],
+      [r(k('1a2b3c4d', secret2.replaceAll('+', '-').replaceAll('/', '_').slice(0, -1))), true],
+      [r(k('1a2b3c4d', secret.slice(0, -1))), true],
+      [r(k('1a2b3c4d', secret.replace('8=', '9='))), true],
+      [r(k('1a2b3c4d', ` ${secret}`)), true],
+      [r(k('1a2b3c4d', `${secret.slice(0, 20)}\\r\\n${secret.slice(20)}`)), true],
+      [r(k('1a2b3c4d', `${secret.slice(1, 20)}\\t${secret.slice(20)}`)), true],
+      [r(k('1a2b3c4d', b64(secret))), true],
+      [r(k('1a2b3c4d', b64(`${secret}\n`))), true], // echo without -n, then base64
+      [r(k('1a2b3c4d', b64(raw.toString('hex')))), true],
+      [r(k('1a2b3c4d', raw.subarray(0, 16).toString('base64'))), true],
+      [r(k('1a2b3c4d', Buffer.concat([raw, raw]).toString('base64'))), true],
+      [r(k('1a2b3c4d', '')), true],
+      [r(k('1a2b3c4d', `*${secret.slice(1)}`)), true],
+      [r(k('1a2b3c4d', `${secret}==`)), true],
+      // An id pasted with what came with it, or a fingerprint for it.
+      [r(`${k('1a2b3c4d')},${k('5e6f7a8b ', secret2)}`), true],
+      [r(`${k('1a2b3c4d')},${k('\\r5e6f7a8b', secret2)}`), true],
+      [r(`${k('1a2b3c4d')},${k("'5e6f7a8b'", secret2)}`), true],
+      [r(`${k('1a2b3c4d')},${k('\\"5e6f7a8b\\"', secret2)}`), true],
+      [`{"version":1,"primary":"0X1a2b3c4d","keys":[${k('1a2b3c4d')}]}`, true],
+      [r(`${k('1a2b3c4d')},${k('9d069e07c8cb', secret2)}`), true],
+      // The whole text: UTF-16 without a mark, a comment, YAML.
+      [[...one].join('\0') + '\0', true],
+      ['\0' + [...one].join('\0'), true],
+      [` \0${[...one].join('\0')}\0`, true],
+      [`// the ring\n${one}`, true],
+      [`# the ring\n${one}`, true],
+      [`/* the ring */ ${one}`, true],
+      [`version: 1\nprimary: "1a2b3c4d"\nkeys:\n  - id: "1a2b3c4d"\n    secret: "${secret}"\n`, true],
+      [`apiVersion: v1\nkind: Secret\nstringData:\n  ring.json: |\n    ${one}\n`, false],
+      // A single secret where the ring belongs, and the ring in base64 in a member.
+      [`${secret}\n`, false],
+      [raw.toString('base64url'), false],
+      [raw.toString('hex'), false],
+      [Buffer.concat([raw, raw]).toString('base64'), false],
+      [JSON.stringify({ apiVersion: 'v1', data: { 'ring.json': b64(one) }, kind: 'Secret', metadata: { name: 'ring' }, type: 'Opaque' }), false],
+      [JSON.stringify({ kind: 'Secret', data: { ring: b64(`${JSON.stringify(JSON.parse(one), null, 2)}\n`) } }), false],
+    ];
+    const goAnswers = goInterop(texts.map(([text]) => ({ op: 'ring', ring: text, now: NOW })));
+    const upToFix = (msg) => msg.split(/: (?=make one|mount the|take the value|pass that|set the)/)[0];
+    texts.forEach(([text, whole], i) => {
+      const go = goAnswers[i].reason;
+      assert.ok(go, `Go accepts ${JSON.stringify(text)}`);
+      const want = whole ? go : upToFix(go);
+      assert.throws(() => parseKeyRing(text), (err) => (whole ? err.message === want : upToFix(err.message) === want), `${JSON.stringify(text)}: Go says ${go}`);
+      assert.throws(() => parseKeyRing(new TextEncoder().encode(text)), (err) => err.message.startsWith(want), 'as bytes');
+      for (const shown of [secret.slice(1, 9), secret2.slice(1, 9), raw.toString('hex').slice(2, 12)]) assert.ok(!go.includes(shown), `Go shows a secret: ${go}`);
+    });
+  });
+
   it('says an empty ring text is empty, as Go does', () => {
     for (const text of ['', ' \n\t\r\n']) {
       const [go] = goInterop([{ op: 'ring', ring: text, now: NOW }]);
