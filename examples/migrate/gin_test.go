@@ -113,12 +113,12 @@ func TestReadmeGinSnippet(t *testing.T) {
 	}
 	var code string
 	for _, block := range strings.Split(string(readme), "```go\n")[1:] {
-		if c, _, _ := strings.Cut(block, "```"); strings.Contains(c, "carry := migrate.FromGorilla(") {
+		if c, _, _ := strings.Cut(block, "```"); strings.Contains(c, "carry := migrate.FromGorilla(") && strings.Contains(c, "*gin.Context") {
 			code = c
 		}
 	}
 	if code == "" {
-		t.Fatal("README.md has no ```go block with carry := migrate.FromGorilla(")
+		t.Fatal("README.md has no ```go block with carry := migrate.FromGorilla( and *gin.Context")
 	}
 	program := `package main
 
