@@ -601,6 +601,43 @@ func TestALBQueryDecoded(t *testing.T) {
 	}
 }
 
+// TestALBQueryKeysDecodedAlike: a load balancer's keys that decode to one
+// key (a and %61) are merged in the byte order of the keys as sent,
+// not in Go's random map order, so that a request reads the same at every
+// invocation: with multi-value headers on, %61's values before a's, each
+// key's in the order sent; with them off, a's value.
+func TestALBQueryKeysDecodedAlike(t *testing.T) {
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%q", r.URL.Query()["a"])
+	})
+	serve := answerPings(proxyV1(app))
+	elb := events.ALBTargetGroupRequestContext{ELB: events.ELBContext{TargetGroupArn: "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/app/1"}}
+	for _, tc := range []struct {
+		name  string
+		event events.ALBTargetGroupRequest
+		want  string
+	}{
+		{"multi-value headers on", events.ALBTargetGroupRequest{HTTPMethod: "GET", Path: "/", RequestContext: elb,
+			MultiValueHeaders:               map[string][]string{"host": {"alb.example.com"}},
+			MultiValueQueryStringParameters: map[string][]string{"a": {"3", "4"}, "%61": {"1", "2"}}},
+			`["1" "2" "3" "4"]`},
+		{"multi-value headers off", events.ALBTargetGroupRequest{HTTPMethod: "GET", Path: "/", RequestContext: elb,
+			Headers: map[string]string{"host": "alb.example.com"}, QueryStringParameters: map[string]string{"a": "3", "%61": "1"}},
+			`["3"]`},
+	} {
+		data, err := json.Marshal(tc.event)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 64 { // Go's map order differs from run to run
+			out, err := serve(context.Background(), data)
+			if err != nil || out.StatusCode != http.StatusOK || out.Body != tc.want {
+				t.Fatalf("%s: %d %s (%v), want %s", tc.name, out.StatusCode, out.Body, err, tc.want)
+			}
+		}
+	}
+}
+
 // TestALBSingleValueHeaders serves the app as main does for payload 1.0
 // (proxyV1) to an Application Load Balancer whose target group has
 // multi-value headers off: its events carry headers only, and it reads

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -81,23 +82,32 @@ func withHeaders(event events.APIGatewayProxyRequest) events.APIGatewayProxyRequ
 // only elb, which the event's type does not keep: an event without the
 // requestId, stage and domainName every API Gateway event has is taken for
 // one.
+//
+// Keys that decode alike (a and %61, a+b and a%20b) become one. The event
+// keeps no order across its keys (a JSON object, a Go map), so which the
+// client sent first is not known: they are taken in the byte order of the
+// keys as sent ("%61" before "a"), so that a request reads the same at
+// every invocation. With multi-value headers on, their values are joined
+// in that order, each key's in the order the client sent them; with them
+// off, where the event holds one value a key, the value of the key last in
+// that order is kept (a's over %61's).
 func withQuery(event events.APIGatewayProxyRequest) events.APIGatewayProxyRequest {
 	if rc := event.RequestContext; rc.RequestID != "" || rc.Stage != "" || rc.DomainName != "" {
 		return event
 	}
 	if len(event.QueryStringParameters) > 0 {
 		decoded := make(map[string]string, len(event.QueryStringParameters))
-		for k, v := range event.QueryStringParameters {
-			decoded[unescape(k)] = unescape(v)
+		for _, k := range slices.Sorted(maps.Keys(event.QueryStringParameters)) {
+			decoded[unescape(k)] = unescape(event.QueryStringParameters[k])
 		}
 		event.QueryStringParameters = decoded
 	}
 	if len(event.MultiValueQueryStringParameters) > 0 {
 		decoded := make(map[string][]string, len(event.MultiValueQueryStringParameters))
-		for k, vs := range event.MultiValueQueryStringParameters {
-			k = unescape(k)
-			for _, v := range vs {
-				decoded[k] = append(decoded[k], unescape(v))
+		for _, k := range slices.Sorted(maps.Keys(event.MultiValueQueryStringParameters)) {
+			key := unescape(k)
+			for _, v := range event.MultiValueQueryStringParameters[k] {
+				decoded[key] = append(decoded[key], unescape(v))
 			}
 		}
 		event.MultiValueQueryStringParameters = decoded
