@@ -38,6 +38,11 @@ func ginApp(mgr *cookiesession.Manager, old *sessions.CookieStore, wrapped bool)
 		})
 	}
 	r.GET("/", gin.WrapH(app))
+	r.GET("/auth/page", gin.WrapH(app))
+	r.GET("/auth/logout", func(c *gin.Context) {
+		ginsession.Session(c).Destroy()
+		c.String(http.StatusOK, "bye")
+	})
 	r.GET("/panic", func(c *gin.Context) {
 		ginsession.Session(c).AddFlash("half-made")
 		panic("boom")
@@ -85,6 +90,66 @@ func TestFromGinContrib(t *testing.T) {
 			}
 			if _, body, _ := fetch(t, client, srv.URL+"/"); body != want {
 				t.Errorf("after the panic: %q, want %q", body, want)
+			}
+		})
+	}
+}
+
+// TestFromGinContribPathless: gin-contrib/sessions' store.Options (and
+// session.Options, its remember me) replaces gorilla's whole Options, so
+// sessions.Options{MaxAge: n} without Path leaves gorilla's Path empty:
+// the Set-Cookie has no Path, and the browser scopes the cookie to the
+// directory of the URL that set it, /auth for a login at /auth/login.
+// The Manager's cookie, at Path /, does not replace it. Without a Retired
+// entry of that Path, a logout expires the new cookie alone, and the next
+// page under /auth carries the old session again: the user is signed back
+// in. With RetiredCookie{Name: "mysession", Path: "/auth"}, the response
+// that carries the session expires the old cookie, and the logout holds.
+func TestFromGinContribPathless(t *testing.T) {
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	// What store.Options(sessions.Options{MaxAge: 30 * 86400}) sets:
+	// gin-contrib's ToGorillaOptions copies each field, Path "" included.
+	store.Options = &sessions.Options{MaxAge: 30 * 86400}
+	oldApp := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sess, _ := store.Get(r, "mysession")
+		sess.Values["user"] = "ada"
+		if err := sess.Save(r, w); err != nil {
+			t.Error(err)
+		}
+	}))
+	defer oldApp.Close()
+	for _, tc := range []struct {
+		name      string
+		retired   []cookiesession.RetiredCookie
+		signedOut bool
+	}{
+		{"no Retired entry", nil, false},
+		{"Retired with the old Path", []cookiesession.RetiredCookie{{Name: "mysession", Path: "/auth"}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			jar, _ := cookiejar.New(nil) // one browser: cookies are a host's, whatever its port
+			client := oldApp.Client()
+			client.Jar = jar
+			if status, _, lines := fetch(t, client, oldApp.URL+"/auth/login"); status != http.StatusOK || len(lines) != 1 || strings.Contains(lines[0], "Path=") {
+				t.Fatalf("old login: %d %q, want one Set-Cookie without a Path", status, lines)
+			}
+			mgr := newManager(t, cookiesession.Options{Name: "mysession", Retired: tc.retired, Logger: slog.New(slog.DiscardHandler)})
+			srv := httptest.NewTLSServer(ginApp(mgr, store, false))
+			defer srv.Close()
+			client = srv.Client()
+			client.Jar = jar
+			if _, body, _ := fetch(t, client, srv.URL+"/"); body != "user= visits=0 profile={Name: Admin:false} flashes=[]" {
+				t.Errorf("at /, which the old cookie's Path /auth does not cover: %q", body)
+			}
+			if _, body, _ := fetch(t, client, srv.URL+"/auth/page"); !strings.HasPrefix(body, "user=ada ") {
+				t.Fatalf("the old session was not carried under /auth: %q", body)
+			}
+			if _, body, _ := fetch(t, client, srv.URL+"/auth/logout"); body != "bye" {
+				t.Fatalf("logout: %q", body)
+			}
+			_, body, _ := fetch(t, client, srv.URL+"/auth/page")
+			if signedOut := strings.HasPrefix(body, "user= "); signedOut != tc.signedOut {
+				t.Errorf("after the logout: %q; signed out: %v, want %v", body, signedOut, tc.signedOut)
 			}
 		})
 	}
