@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -655,7 +656,7 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 		"leading comment #":        "the text starts with a comment (// or #)",
 		"UTF-16BE without a mark":  "the text is UTF-16 without a byte-order mark (a NUL byte beside each character): save it as UTF-8",
 		"UTF-16LE, space first":    "the text is UTF-16 without a byte-order mark",
-		"version 1.0":              `key ring version is not 1, the only version supported: it is written 1.0; write "version": 1, as cookiesession keygen does`,
+		"version 1.0":              `key ring version is not 1, the only version supported: it is 1 written with a fraction or an exponent (1.0, 1e0); write "version": 1, as cookiesession keygen does`,
 		"upper-case hex id":        "not 8 lower-case hex digits: it has upper-case letters; write them in lower case (primary)",
 		"key id 7 hex":             "key id of 7 characters is not 8 lower-case hex digits (keys[1].id)",
 		"key id zero":              "key id 00000000 is reserved (keys[1].id)",
@@ -673,7 +674,7 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 		"merge conflict inside":    "the text holds a merge conflict's markers",
 		"byte order mark":          "the text starts with a UTF-8 byte-order mark; save it without one",
 		"UTF-16 byte order mark":   "the text is UTF-16 (it starts with a byte-order mark); save it as UTF-8 without one",
-		"version 0":                "it is written 0; write",
+		"version 0":                "it is 0; write",
 		"version as string":        `it is not a number; write "version": 1`,
 		"version 2":                "it is 2, a format this release does not read (written by a newer release?): upgrade this program",
 		"primary not in ring":      "primary key 5e6f7a8b is not in the ring, which holds 1a2b3c4d: make the primary the key that seals now",
@@ -688,14 +689,37 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 
 // TestRingVersionNamed: a version other than 1 was refused as "not 1"
 // alone, which does not tell a ring from a newer release (upgrade) from a
-// hand-written 1.0 (respell it). The error says which, and cuts a long
-// number as log lines cut text; js/ says the same words.
+// hand-written 1.0 (respell it). The error says which, without echoing the
+// number's text beyond one digit: a secret in hex pasted there unquoted
+// is read as a number up to its first letter but e (294e7398...), and its
+// digits are the secret's; js/ says the same words.
 func TestRingVersionNamed(t *testing.T) {
 	secret := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
-	_, err := cookiesession.ParseKeyRing([]byte(ringDoc(strings.Repeat("9", 300), "1a2b3c4d", keyDoc("1a2b3c4d", secret))))
-	want := "cookiesession: key ring version is not 1, the only version supported: it is written " + strings.Repeat("9", 200) + `... (300 bytes); write "version": 1, as cookiesession keygen does`
-	if err == nil || err.Error() != want {
-		t.Errorf("a version of 300 digits: err = %v, want %q", err, want)
+	hexSecret := hex.EncodeToString(keySecret(0x1a2b3c4d))
+	const msg = "cookiesession: key ring version is not 1, the only version supported: "
+	const respell = `; write "version": 1, as cookiesession keygen does`
+	for version, want := range map[string]string{
+		"1.0":                    msg + "it is 1 written with a fraction or an exponent (1.0, 1e0)" + respell,
+		"1e0":                    msg + "it is 1 written with a fraction or an exponent (1.0, 1e0)" + respell,
+		"0":                      msg + "it is 0" + respell,
+		"-1":                     msg + "it is negative" + respell,
+		"2":                      msg + "it is 2, a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring",
+		"2.5":                    msg + "it is a number other than 1 written with a fraction or an exponent" + respell,
+		"12":                     msg + "it is a number of 2 digits, past any version a release writes" + respell,
+		strings.Repeat("9", 300): msg + "it is a number of 300 digits, past any version a release writes" + respell,
+		"294e7398":               msg + "it is a number other than 1 written with a fraction or an exponent" + respell,
+	} {
+		_, err := cookiesession.ParseKeyRing([]byte(ringDoc(version, "1a2b3c4d", keyDoc("1a2b3c4d", secret))))
+		if err == nil || err.Error() != want {
+			t.Errorf("version %.20s: err = %v, want %q", version, err, want)
+		}
+	}
+	// A hex secret given unquoted as the version: none of its digits is echoed.
+	for _, s := range []string{hexSecret, strings.ToUpper(hexSecret), "1234567890" + hexSecret[10:]} {
+		_, err := cookiesession.ParseKeyRing([]byte(ringDoc(s, "1a2b3c4d", keyDoc("1a2b3c4d", secret))))
+		if err == nil || strings.Contains(err.Error(), s[:4]) {
+			t.Errorf("a hex secret as the version: err = %v, echoes its digits %q", err, s[:4])
+		}
 	}
 }
 

@@ -371,7 +371,10 @@ func (d ringDecoder) version() error {
 
 // versionError refuses a ring's version token other than the number 1,
 // saying what it is: "not 1" alone does not tell a ring from a newer
-// release (upgrade) from a hand-written "1.0" or "1" (respell it).
+// release (upgrade) from a hand-written "1.0" or "1" (respell it). The
+// number's text is not echoed beyond one digit: a secret in hex pasted
+// there without quotes is read as a number up to its first letter but e
+// (294e7398...), and its digits are the secret's.
 func versionError(tok json.Token) error {
 	const msg = "cookiesession: key ring version is not 1, the only version supported: "
 	const respell = `; write "version": 1, as cookiesession keygen does`
@@ -379,10 +382,20 @@ func versionError(tok json.Token) error {
 	if !ok {
 		return errors.New(msg + "it is not a number" + respell)
 	}
-	if v, err := strconv.ParseUint(string(n), 10, 32); err == nil && v > 1 {
-		return fmt.Errorf(msg+"it is %d, a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring", v)
+	digits := strings.Trim(string(n), "0123456789") == ""
+	switch f, _ := strconv.ParseFloat(string(n), 64); {
+	case f == 1:
+		return errors.New(msg + "it is 1 written with a fraction or an exponent (1.0, 1e0)" + respell)
+	case f == 0:
+		return errors.New(msg + "it is 0" + respell)
+	case f < 0:
+		return errors.New(msg + "it is negative" + respell)
+	case digits && len(n) == 1:
+		return errors.New(msg + "it is " + string(n) + ", a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring")
+	case digits:
+		return fmt.Errorf(msg+"it is a number of %d digits, past any version a release writes"+respell, len(n))
 	}
-	return errors.New(msg + "it is written " + logText(string(n)) + respell)
+	return errors.New(msg + "it is a number other than 1 written with a fraction or an exponent" + respell)
 }
 
 func (d ringDecoder) str(what string) (string, error) {

@@ -281,17 +281,24 @@ function strayQuote(s) {
 
 // versionError refuses a ring's version other than the number 1, saying
 // what it is, as Go's: a ring from a newer release (upgrade) or a
-// hand-written 1.0 or "1" (respell it).
+// hand-written 1.0 or "1" (respell it). The number's text is not echoed
+// beyond one digit: a secret in hex pasted there unquoted would be read as
+// a number, and its digits are the secret's.
 function versionError(version) {
   const msg = 'key ring version is not 1, the only version supported: ';
   const respell = '; write "version": 1, as cookiesession keygen does';
   if (version.kind !== 'number') return fail(`${msg}it is not a number${respell}`);
-  if (/^[1-9][0-9]{0,9}$/.test(version.text) && Number(version.text) > 1 && Number(version.text) <= 0xffffffff) {
-    return fail(`${msg}it is ${version.text}, a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring`);
+  const text = version.text;
+  const value = Number(text);
+  const digits = /^[0-9]+$/.test(text);
+  if (value === 1) return fail(`${msg}it is 1 written with a fraction or an exponent (1.0, 1e0)${respell}`);
+  if (value === 0) return fail(`${msg}it is 0${respell}`);
+  if (value < 0) return fail(`${msg}it is negative${respell}`);
+  if (digits && text.length === 1) {
+    return fail(`${msg}it is ${text}, a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring`);
   }
-  // Cut as Go's logText cuts it: a number may be a megabyte of digits.
-  const text = version.text.length > 200 ? `${version.text.slice(0, 200)}... (${version.text.length} bytes)` : version.text;
-  return fail(`${msg}it is written ${text}${respell}`);
+  if (digits) return fail(`${msg}it is a number of ${text.length} digits, past any version a release writes${respell}`);
+  return fail(`${msg}it is a number other than 1 written with a fraction or an exponent${respell}`);
 }
 
 // attempt returns what f returns, or undefined if it throws.

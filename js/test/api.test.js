@@ -698,13 +698,27 @@ describe('nothing the caller asked for is dropped without a word', () => {
     const msg = 'cookiesession: key ring version is not 1, the only version supported: ';
     const respell = '; write "version": 1, as cookiesession keygen does';
     for (const [version, want] of [
-      ['1.0', `${msg}it is written 1.0${respell}`],
-      ['0', `${msg}it is written 0${respell}`],
+      ['1.0', `${msg}it is 1 written with a fraction or an exponent (1.0, 1e0)${respell}`],
+      ['1e0', `${msg}it is 1 written with a fraction or an exponent (1.0, 1e0)${respell}`],
+      ['0', `${msg}it is 0${respell}`],
+      ['-1', `${msg}it is negative${respell}`],
       ['"1"', `${msg}it is not a number${respell}`],
       ['2', `${msg}it is 2, a format this release does not read (written by a newer release?): upgrade this program to the release that wrote the ring`],
-      ['9'.repeat(300), `${msg}it is written ${'9'.repeat(200)}... (300 bytes)${respell}`],
+      ['2.5', `${msg}it is a number other than 1 written with a fraction or an exponent${respell}`],
+      ['12', `${msg}it is a number of 2 digits, past any version a release writes${respell}`],
+      ['9'.repeat(300), `${msg}it is a number of 300 digits, past any version a release writes${respell}`],
+      ['294e7398', `${msg}it is a number other than 1 written with a fraction or an exponent${respell}`],
     ]) {
       assert.throws(() => parseKeyRing(text(version)), { message: want }, version);
+    }
+  });
+
+  it('echoes no digit of a hex secret written unquoted as the version', () => {
+    // A secret in hex is read as a number up to its first letter but e.
+    const hex = '294e7398bde2072c51769bc0e50a2f54799ec3e80d32577ca1c6eb10355a7fa4';
+    for (const version of [hex, hex.toUpperCase(), `1234567890${hex.slice(10)}`, `8144${hex.slice(4)}`]) {
+      const text = `{"version":${version},"primary":"1a2b3c4d","keys":[]}`;
+      assert.throws(() => parseKeyRing(text), (err) => !err.message.includes(version.slice(0, 4)), version);
     }
   });
 
