@@ -3,6 +3,7 @@ package cookiesession_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -1530,10 +1531,37 @@ func TestRingIsOneSecret(t *testing.T) {
 	for value, want := range map[string]string{
 		"/run/secrets/ring": "looks like a file path",
 		"changeme":          "a letter, digit or base64 sign where JSON allows none",
+		// Of 22 characters or more, all in base64's alphabet, and
+		// decoding to 16 to 64 bytes: still a path, or no secret.
+		"/var/run/secrets/cookiesession": "looks like a file path",
+		"secrets/cookiesession/ringkeys": "looks like a file path",
 	} {
 		t.Setenv("COOKIESESSION_KEYS", value)
 		if _, err := cookiesession.LoadKeyRingEnv(); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("COOKIESESSION_KEYS=%s: err = %v, want it to say %q", value, err, want)
+		}
+	}
+	// A secret with no = at its end (openssl rand -base64 48, or an
+	// unpadded 32 bytes) that holds a / was called a file path in the
+	// variable: one of two such secrets. It is a secret wherever it is.
+	// A UUID, a path or a number are not secrets, but what they are.
+	sum := sha512.Sum512([]byte("a 48-byte secret"))
+	for _, secret := range []string{base64.StdEncoding.EncodeToString(sum[:48]), base64.RawStdEncoding.EncodeToString(sum[:32])} {
+		if !strings.Contains(secret, "/") || strings.HasSuffix(secret, "=") {
+			t.Fatalf("%s: the case needs a / and no =", secret)
+		}
+		t.Setenv("COOKIESESSION_KEYS", secret)
+		_, envErr := cookiesession.LoadKeyRingEnv()
+		_, textErr := cookiesession.ParseKeyRing([]byte(secret))
+		for _, err := range []error{envErr, textErr} {
+			if err == nil || !strings.Contains(err.Error(), " holds a single secret (") || strings.Contains(err.Error(), secret[:8]) {
+				t.Errorf("a secret with a / and no =: err = %v, want it to name a single secret, and not echo it", err)
+			}
+		}
+	}
+	for _, value := range []string{"123e4567-e89b-12d3-a456-426614174000", "/var/run/secrets/cookiesession", "1234567890123456789012"} {
+		if _, err := cookiesession.ParseKeyRing([]byte(value)); err == nil || strings.Contains(err.Error(), "single secret") {
+			t.Errorf("%s: err = %v, which names a secret", value, err)
 		}
 	}
 }

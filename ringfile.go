@@ -61,11 +61,13 @@ func LoadKeyRingEnv() (*KeyRing, error) {
 	if kind := unexpanded(data); kind != "" {
 		return nil, fmt.Errorf(`cookiesession: %s holds a %s that no shell expanded: inside single quotes, or in a file that no shell reads (docker run --env-file, a compose env_file, systemd's Environment= and EnvironmentFile=, a Kubernetes manifest), it stays as written: expand it in a shell, in double quotes (%s="$(cat ring.json)"), or write the ring's text itself there, on one line (jq -c . ring.json)`, EnvKeys, kind, EnvKeys)
 	}
-	if looksLikePath(data) {
-		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
-	}
+	// A secret first: one in base64 with no = at its end (openssl rand
+	// -base64 48, or 32 bytes unpadded) may hold a /, as a path does.
 	if secret := oneSecret(data, fromEnv); secret != "" {
 		return nil, fmt.Errorf("cookiesession: %s %s", EnvKeys, secret)
+	}
+	if looksLikePath(data) {
+		return nil, fmt.Errorf(`cookiesession: %s looks like a file path, not the key ring's JSON text: set it to the file's content (%s="$(cat ring.json)"), or load the file with LoadKeyRingFile (the CLI: -ring FILE)`, EnvKeys, EnvKeys)
 	}
 	return nil, fmt.Errorf("%w (from %s)", err, EnvKeys)
 }

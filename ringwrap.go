@@ -69,19 +69,26 @@ func nestedFix(path string, encoded bool, src ringSource) string {
 
 // oneSecret says, with the fix for src, that s is a single secret (in
 // base64 or hex, of 16 to 64 bytes) where a ring's text belongs, as other
-// libraries take a key, or returns "". No byte of s is echoed.
+// libraries take a key, or returns "". No byte of s is echoed. Random
+// bytes in hex hold a digit and a letter, and in base64 a digit, an upper-
+// and a lower-case letter: a path (/var/run/secrets/cookiesession), a
+// UUID or a number, which may be in the same alphabet, are no secret.
 func oneSecret(s string, src ringSource) string {
 	s = strings.TrimSpace(s)
 	if len(s) < 22 || strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-") != "" {
 		return ""
 	}
 	var what string
-	if isHex(s) && len(s)%2 == 0 && len(s) <= 128 {
+	if isHex(s) {
+		if len(s)%2 != 0 || len(s) < 32 || len(s) > 128 || !strings.ContainsAny(s, "0123456789") || !strings.ContainsAny(s, "abcdefABCDEF") {
+			return ""
+		}
 		what = strconv.Itoa(len(s)/2) + " bytes in hex"
-	} else if decoded := unbase64Ring(s); len(decoded) >= 16 && len(decoded) <= 64 && !isPrintable(decoded) {
+	} else if decoded := unbase64Ring(s); len(decoded) >= 16 && len(decoded) <= 64 && !isPrintable(decoded) && mixedClasses(s) {
 		what = strconv.Itoa(len(decoded)) + " bytes in base64"
 		clear(decoded)
 	} else {
+		clear(decoded)
 		return ""
 	}
 	head := "holds a single secret (" + what + "), not a key ring: a ring is the JSON text cookiesession keygen writes, which names each key by an id so that keys can rotate: "
@@ -92,6 +99,13 @@ func oneSecret(s string, src ringSource) string {
 		return head + "make one (cookiesession keygen) and pass it"
 	}
 	return head + "make one (cookiesession keygen -out ring.json) and set the variable to it (" + EnvKeys + "=\"$(cat ring.json)\")"
+}
+
+// mixedClasses reports whether s holds a digit, an upper-case and a
+// lower-case letter, as random bytes in base64 of 22 characters or more
+// do but for about one in forty (one in a thousand from 43).
+func mixedClasses(s string) bool {
+	return strings.ContainsAny(s, "0123456789") && strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") && strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz")
 }
 
 // isPrintable reports whether b is printable ASCII: text in base64 (a
