@@ -688,6 +688,23 @@ func TestParseKeyRingErrorsNameTheRule(t *testing.T) {
 	}
 }
 
+// TestNotYAMLWithoutColonSpace: a text whose first line holds a colon was
+// called YAML, and told to convert with yq, though YAML's name: value
+// needs a space or a line end after the colon: a URL or a Windows path
+// given for the ring is no YAML. A YAML mapping still is.
+func TestNotYAMLWithoutColonSpace(t *testing.T) {
+	for _, text := range []string{"https://vault.example.com/v1/secret/data/ring", `C:\keys\ring.json`, "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ring"} {
+		if _, err := cookiesession.ParseKeyRing([]byte(text)); err == nil || strings.Contains(err.Error(), "YAML") {
+			t.Errorf("%s: err = %v, which calls it YAML", text, err)
+		}
+	}
+	for _, text := range []string{"version: 1\nkeys:\n", "keys:\n  - id: x\n", "version:\t1\n"} {
+		if _, err := cookiesession.ParseKeyRing([]byte(text)); err == nil || !strings.Contains(err.Error(), "the text is YAML") {
+			t.Errorf("%q: err = %v, want it called YAML", text, err)
+		}
+	}
+}
+
 // TestRingVersionNamed: a version other than 1 was refused as "not 1"
 // alone, which does not tell a ring from a newer release (upgrade) from a
 // hand-written 1.0 (respell it). The error says which, without echoing the

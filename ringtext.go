@@ -164,7 +164,10 @@ func notJSON(data []byte) error {
 	text := strings.TrimLeft(string(data), " \t\r\n")
 	first, _, _ := strings.Cut(text, "\n")
 	first = strings.TrimRight(first, " \t\r")
-	name, _, isMember := strings.Cut(first, ":")
+	name, value, isMember := strings.Cut(first, ":")
+	// YAML's name: value has a space or the line's end after the colon: a
+	// URL, a Windows path or an ARN has none.
+	isMember = isMember && (value == "" || value[0] == ' ' || value[0] == '\t')
 	switch {
 	case strings.HasPrefix(text, "//"), strings.HasPrefix(text, "/*"), strings.HasPrefix(text, "#"):
 		return errors.New("cookiesession: parsing key ring: the text starts with a comment (// or #), which the ring's JSON text form does not allow: remove it, so that the text starts with {")
