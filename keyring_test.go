@@ -705,6 +705,28 @@ func TestNotYAMLWithoutColonSpace(t *testing.T) {
 	}
 }
 
+// TestSecretLengthNamed: a secret whose characters are all standard
+// base64's, but that lost or gained one in the copy (43 characters ending
+// in =, 45 with == at the end, an = at the start), was said to hold "a
+// character outside standard base64", which the operator cannot find in
+// it. The error names its length and the fix, no byte of it.
+func TestSecretLengthNamed(t *testing.T) {
+	keyForID(t, 0x1a2b3c4d) // registers the secret for checkErrRules
+	std := base64.StdEncoding.EncodeToString(keySecret(0x1a2b3c4d))
+	for _, secret := range []string{std[:20] + std[21:], std + "=", "=" + std, std[:43] + "=="} {
+		_, err := cookiesession.ParseKeyRing([]byte(ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", secret))))
+		checkErrRules(t, err)
+		want := fmt.Sprintf("it is %d characters of standard base64, where a key's secret is 44 ending in one = (a character lost or added in the copy, or an = out of place): copy it again from where it came from", len(secret))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("secret of %d characters: err = %v, want it to say %q", len(secret), err, want)
+		}
+	}
+	_, err := cookiesession.ParseKeyRing([]byte(ringDoc("1", "1a2b3c4d", keyDoc("1a2b3c4d", std[:43]+"."))))
+	if err == nil || !strings.Contains(err.Error(), "it holds a character outside standard base64") {
+		t.Errorf("a secret with a .: err = %v", err)
+	}
+}
+
 // TestRingVersionNamed: a version other than 1 was refused as "not 1"
 // alone, which does not tell a ring from a newer release (upgrade) from a
 // hand-written 1.0 (respell it). The error says which, without echoing the

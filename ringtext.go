@@ -511,6 +511,8 @@ func secretProblem(s string) string {
 	decoded := unbase64Ring(s)
 	defer clear(decoded)
 	switch {
+	case decoded == nil && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == "":
+		return fmt.Sprintf("it is %d characters of standard base64, where a key's secret is 44 ending in one = (a character lost or added in the copy, or an = out of place): copy it again from where it came from", len(s))
 	case decoded == nil:
 		return "it holds a character outside standard base64 (A-Z, a-z, 0-9, + and /, then =)"
 	case len(decoded) == 2*KeySize && isHex(string(decoded)) || decodesToKey(string(decoded), base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding):
