@@ -36,7 +36,9 @@ cannot come from stdin too). It is either a bare token or a whole Cookie
 header value ("a=b; NAME=...; NAME.1=..."), from which the chunks of NAME
 are reassembled. A leading "Cookie:" is ignored. The response's
 Set-Cookie lines (one a line, as a browser's network panel or curl -D
-shows them) and curl's cookie jar (curl -c FILE) are read too. Space, tab, CR and LF
+shows them, alone or with the response's other header lines:
+curl -s -D - -o /dev/null URL) and curl's cookie jar (curl -c FILE) are
+read too. Space, tab, CR and LF
 around the input are trimmed, as a server trims them around a cookie;
 nothing else is (a vertical tab, a no-break space): a token with one
 fails as it would at a server, with a note naming the character.
@@ -206,14 +208,16 @@ func readInput(e *env, arg string) (string, error) {
 
 // copiedCookies returns as a Cookie header the cookies of input copied as
 // a response's Set-Cookie lines (a browser's network panel, curl -D), the
-// name=value before each line's attributes, or as curl's cookie jar
-// (curl -c, Netscape's format: seven tab-separated fields a line, an
-// HttpOnly cookie's line marked #HttpOnly_), and whether it was either.
-// A Set-Cookie line that expires a cookie (an empty value) is left out.
+// name=value before each line's attributes, with the response's other
+// header lines, status lines and blank lines around them if any (curl -s
+// -D - -o /dev/null URL), or as curl's cookie jar (curl -c, Netscape's
+// format: seven tab-separated fields a line, an HttpOnly cookie's line
+// marked #HttpOnly_), and whether it was either. A Set-Cookie line that
+// expires a cookie (an empty value) is left out.
 func copiedCookies(input string) (string, bool) {
 	const setCookie, httpOnly = "set-cookie:", "#HttpOnly_"
 	var pairs []string
-	setCookies, jarLines := 0, 0
+	setCookies, jarLines, others := 0, 0, 0
 	for line := range strings.Lines(input) {
 		line = textproto.TrimString(line)
 		if len(line) >= len(setCookie) && strings.EqualFold(line[:len(setCookie)], setCookie) {
@@ -228,14 +232,32 @@ func copiedCookies(input string) (string, bool) {
 		if len(fields) == 7 && !strings.HasPrefix(fields[0], "#") {
 			pairs = append(pairs, fields[5]+"="+fields[6])
 			jarLines++
+		} else if line != "" && !strings.HasPrefix(line, "HTTP/") && !isHeaderLine(line) {
+			others++
 		}
 	}
-	// Every line a Set-Cookie line, or a jar's (where # lines are comments).
-	lines := strings.Count(textproto.TrimString(input), "\n") + 1
-	if setCookies == lines || jarLines > 0 && setCookies == 0 {
+	// Every line a response's header (a Set-Cookie among them), or a
+	// jar's (where # lines are comments).
+	if setCookies > 0 && jarLines == 0 && others == 0 || jarLines > 0 && setCookies == 0 {
 		return strings.Join(pairs, "; "), true
 	}
 	return "", false
+}
+
+// isHeaderLine reports whether line is a header field, a name of token
+// characters then a colon ("Cache-Control: no-store"), but not a Cookie
+// header, which is the input itself.
+func isHeaderLine(line string) bool {
+	name, _, ok := strings.Cut(line, ":")
+	if !ok || name == "" || strings.EqualFold(name, "Cookie") {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // noteUntrimmed says on stderr, for input that was refused, when it

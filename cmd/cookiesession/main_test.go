@@ -1501,10 +1501,6 @@ func TestInspectIncomingKey(t *testing.T) {
 	}
 }
 
-// TestInspectTrimsWhatServersTrim: inspect trims space, tab, CR and LF
-// around its input, what a server trims around a cookie (FORMAT.md
-// section 5, step 1), and nothing else: a token with a vertical tab, a
-// form feed or a no-break space around it fails as it fails at a server,
 // TestInspectReadsSetCookieAndJar: a session copied as the response's
 // Set-Cookie lines (a browser's network panel, curl -D), or given as curl's
 // cookie jar (curl -c jar.txt, as README's inspect example makes one), was
@@ -1551,6 +1547,10 @@ func TestInspectReadsSetCookieAndJar(t *testing.T) {
 		"Set-Cookie lines":    setCookie.String(),
 		"one Set-Cookie line": "Set-Cookie: " + lines[0],
 		"curl's cookie jar":   jar.String(),
+		// curl -s -D - -o /dev/null URL, or a network panel's raw
+		// headers: the status line and the other headers around them,
+		// after a redirect's block.
+		"curl -D's header block": "HTTP/1.1 302 Found\r\nLocation: /home\r\n\r\nHTTP/2 204\r\ndate: Thu, 03 Dec 2026 14:00:00 GMT\r\n" + setCookie.String() + "cache-control: no-store\r\nVary: Cookie\r\n\r\n",
 	} {
 		res := cli(t, input, "inspect", "-ring", path, "-max-chunks", "2", "-json", "-")
 		if name == "one Set-Cookie line" {
@@ -1573,6 +1573,10 @@ func TestInspectReadsSetCookieAndJar(t *testing.T) {
 	}
 }
 
+// TestInspectTrimsWhatServersTrim: inspect trims space, tab, CR and LF
+// around its input, what a server trims around a cookie (FORMAT.md
+// section 5, step 1), and nothing else: a token with a vertical tab, a
+// form feed or a no-break space around it fails as it fails at a server,
 // with a note that names the character.
 func TestInspectTrimsWhatServersTrim(t *testing.T) {
 	path := newRingFile(t)
