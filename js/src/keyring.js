@@ -157,12 +157,16 @@ function wrapping(s) {
   if (kind) {
     return `holds a ${kind} that no shell expanded: a prompt (wrangler secret put), a dashboard's field or a file that no shell reads (wrangler.toml, .dev.vars, .env) keeps it as written: pipe the ring's text in (${PUT}), or write the text itself there, on one line (jq -c . ring.json)`;
   }
+  // A secret first, as Go's LoadKeyRingEnv: one in base64 with no = at its
+  // end (openssl rand -base64 48, or 32 bytes unpadded) may hold a slash.
+  const secret = oneSecret(s);
+  if (secret) return secret;
   // As Go's looksLikePath: one line, not JSON, with a path separator or a
-  // .json name (a secret in base64 may hold a slash, but ends with '=').
+  // .json name.
   if (s !== '' && !/[{}"\n]/.test(s) && !s.endsWith('=') && (/[/\\]/.test(s) || s.toLowerCase().endsWith('.json'))) {
     return "looks like a file path, not the key ring's JSON text: set the variable to the file's content";
   }
-  return oneSecret(s);
+  return '';
 }
 
 // unexpanded names the shell expansion that s is written as (a command
@@ -178,12 +182,15 @@ function unexpanded(s) {
 
 // oneSecret says that s is a single secret (in base64 or hex, of 16 to 64
 // bytes) where a ring's text belongs, as other libraries take a key, or
-// returns '', as Go's. No byte of s is echoed.
+// returns '', as Go's. No byte of s is echoed. Random bytes in hex hold a
+// digit and a letter, and in base64 a digit, an upper- and a lower-case
+// letter: a path, a UUID or a number, which may be in the same alphabet,
+// are no secret.
 function oneSecret(s) {
   if (s.length < 22 || !/^[\w+/=-]+$/.test(s)) return '';
-  const decoded = unbase64(s) ?? '';
-  const what = HEX.test(s) && s.length % 2 === 0 && s.length <= 128 ? `${s.length / 2} bytes in hex`
-    : decoded.length >= 16 && decoded.length <= 64 && !/^[ -~]*$/.test(decoded) ? `${decoded.length} bytes in base64` : '';
+  const decoded = HEX.test(s) ? '' : unbase64(s) ?? '';
+  const what = HEX.test(s) ? (s.length % 2 === 0 && s.length >= 32 && s.length <= 128 && /\d/.test(s) && /[a-f]/i.test(s) ? `${s.length / 2} bytes in hex` : '')
+    : decoded.length >= 16 && decoded.length <= 64 && !/^[ -~]*$/.test(decoded) && /\d/.test(s) && /[A-Z]/.test(s) && /[a-z]/.test(s) ? `${decoded.length} bytes in base64` : '';
   return what && `holds a single secret (${what}), not a key ring: a ring is the JSON text cookiesession keygen writes, which names each key by an id so that keys can rotate: make one (cookiesession keygen -out ring.json) and set the secret or variable to its text (${PUT})`;
 }
 
@@ -373,7 +380,9 @@ function byteOrderMark(b) {
 // byte. No value is echoed.
 function notJSON(text) {
   text = text.replace(/^[ \t\r\n]+/, '');
-  const name = /^([^\n:]*):/.exec(text)?.[1];
+  // YAML's name: value has a space or the line's end after the colon: a
+  // URL, a Windows path or an ARN has none.
+  const name = /^([^\n:]*):(?:[ \t]|[ \t\r]*(?:\n|$))/.exec(text)?.[1];
   if (/^(\/\/|\/\*|#)/.test(text)) throw syntax("the text starts with a comment (// or #), which the ring's JSON text form does not allow: remove it, so that the text starts with {");
   if (!name || /[ \t{"'[]/.test(name)) return;
   if (name === 'apiVersion' || name === 'kind') throw syntax('the text is a Kubernetes manifest (YAML), not the ring: take the value of its stringData (or its data, decoded from base64)');
@@ -500,6 +509,7 @@ function secretProblem(s) {
     : /^(?=.*[-_])[\w-]{43}=?$/.test(s) ? "it is in base64's URL-safe alphabet (- and _): write + for each - and / for each _, and end it with = (44 characters)"
     : /^[A-Za-z0-9+/]{43}$/.test(s) ? 'it lacks the = that ends it: add it (44 characters)'
     : /^[A-Za-z0-9+/]{43}=$/.test(s) ? 'its last character before the = has bits set that base64 never writes for 32 bytes (a character changed by hand): copy the secret again from where it came from'
+    : decoded === undefined && /^[A-Za-z0-9+/=]*$/.test(s) ? `it is ${s.length} characters of standard base64, where a key's secret is 44 ending in one = (a character lost or added in the copy, or an = out of place): copy it again from where it came from`
     : decoded === undefined ? 'it holds a character outside standard base64 (A-Z, a-z, 0-9, + and /, then =)'
     : twice ? "it is encoded twice (base64 of the secret's text): write the text it decodes to (base64 -d)"
     : `it decodes to ${decoded.length} bytes, and a key is 32 bytes from a random source (a secret made for another library or purpose): ${key}`;

@@ -1261,6 +1261,8 @@ describe('the key ring text form, against Go', () => {
       [r(k('1a2b3c4d', '')), true],
       [r(k('1a2b3c4d', `*${secret.slice(1)}`)), true],
       [r(k('1a2b3c4d', `${secret}==`)), true],
+      [r(k('1a2b3c4d', `=${secret.slice(1)}`)), true],
+      [r(k('1a2b3c4d', `${secret.slice(0, 40)}=`)), true],
       // An id pasted with what came with it, or a fingerprint for it.
       [r(`${k('1a2b3c4d')},${k('5e6f7a8b ', secret2)}`), true],
       [r(`${k('1a2b3c4d')},${k('\\r5e6f7a8b', secret2)}`), true],
@@ -1281,6 +1283,7 @@ describe('the key ring text form, against Go', () => {
       [`${secret}\n`, false],
       [raw.toString('base64url'), false],
       [raw.toString('hex'), false],
+      [secret2.slice(0, -1), false], // unpadded, with a slash: a secret, not a path
       [Buffer.concat([raw, raw]).toString('base64'), false],
       [JSON.stringify({ apiVersion: 'v1', data: { 'ring.json': b64(one) }, kind: 'Secret', metadata: { name: 'ring' }, type: 'Opaque' }), false],
       [JSON.stringify({ kind: 'Secret', data: { ring: b64(`${JSON.stringify(JSON.parse(one), null, 2)}\n`) } }), false],
@@ -1295,6 +1298,16 @@ describe('the key ring text form, against Go', () => {
       assert.throws(() => parseKeyRing(new TextEncoder().encode(text)), (err) => err.message.startsWith(want), 'as bytes');
       for (const shown of [secret.slice(1, 9), secret2.slice(1, 9), raw.toString('hex').slice(2, 12)]) assert.ok(!go.includes(shown), `Go shows a secret: ${go}`);
     });
+  });
+
+  it('calls no URL, Windows path or ARN YAML, as Go does not: no space follows its colon', () => {
+    const texts = ['https://vault.example.com/v1/secret/data/ring', 'C:\\keys\\ring.json', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ring'];
+    const goAnswers = goInterop(texts.map((text) => ({ op: 'ring', ring: text, now: NOW })));
+    texts.forEach((text, i) => {
+      assert.ok(goAnswers[i].reason && !goAnswers[i].reason.includes('YAML'), `Go: ${goAnswers[i].reason}`);
+      assert.throws(() => parseKeyRing(text), (err) => !err.message.includes('YAML'), text);
+    });
+    assert.throws(() => parseKeyRing('name: value\n'), /the text is YAML/);
   });
 
   it('says an empty ring text is empty, as Go does', () => {
