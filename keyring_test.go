@@ -2268,7 +2268,8 @@ func TestWatchFileRefusesInterval(t *testing.T) {
 // (a setup function's defer cancel(), a startup timeout's context) left
 // the file unwatched, the metrics showing the last reload as healthy, and
 // every ring shipped later never reached the instance. Its end is now
-// logged at Warn with the cause, and shown in the reload status.
+// logged at Info with the context's cause (Warn would fire at every
+// graceful shutdown), and shown in the reload status.
 func TestWatchFileStoppedShows(t *testing.T) {
 	logs := defaultLogs(t)
 	path := filepath.Join(t.TempDir(), "ring.json")
@@ -2277,22 +2278,22 @@ func TestWatchFileStoppedShows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
-	defer cancel()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errors.New("the server is shutting down")) // the cause is named
 	if err := ring.WatchFile(ctx, path, time.Hour, func(err error) { t.Errorf("reported %v", err) }); err != nil {
 		t.Fatalf("WatchFile = %v, want nil when its context ends", err)
 	}
 	const want = "is no longer watched: a reload needs ReloadFile or a restart; if the server still runs, pass WatchFile a context that lasts as long as the server"
 	st := managerOn(t, ring, time.Now).Metrics().Reload
-	if !strings.Contains(st.Error, "cookiesession: WatchFile of "+path+" stopped: its context ended (context deadline exceeded), and the file "+want) {
+	if !strings.Contains(st.Error, "cookiesession: WatchFile of "+path+" stopped: its context ended (the server is shutting down), and the file "+want) {
 		t.Errorf("reload status %+v, want an error saying the watcher stopped and %q", st, want)
 	}
 	if st.Failures != 0 {
 		t.Errorf("reload status %+v counts a failure, and no reload failed", st)
 	}
 	const fix = "a reload needs ReloadFile or a restart; if the server still runs, pass WatchFile a context that lasts as long as the server"
-	if lines := logs.await(t, "WatchFile of"); !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "no longer watched") || !strings.Contains(lines[0], fix) || !strings.Contains(lines[0], path) {
-		t.Errorf("logged %q, want a Warn naming %s, saying it is no longer watched, and %q", lines[0], path, fix)
+	if lines := logs.await(t, "WatchFile of"); !strings.Contains(lines[0], "level=INFO") || !strings.Contains(lines[0], "the server is shutting down") || !strings.Contains(lines[0], "no longer watched") || !strings.Contains(lines[0], fix) || !strings.Contains(lines[0], path) {
+		t.Errorf("logged %q, want an Info naming %s and the cause, saying it is no longer watched, and %q", lines[0], path, fix)
 	}
 }
 

@@ -537,7 +537,7 @@ func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Dura
 	for {
 		select {
 		case <-ctx.Done():
-			r.watchStopped(path, ctx.Err())
+			r.watchStopped(path, context.Cause(ctx))
 			return nil
 		case <-ticker.C:
 			w.check()
@@ -545,17 +545,20 @@ func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Dura
 	}
 }
 
-// watchStopped logs at Warn that WatchFile of path stopped, its context
+// watchStopped logs at Info that WatchFile of path stopped, its context
 // ended with cause, and keeps it in the reload status (not as a failed
-// reload, which it is not): a context that ends
-// before the server does (a setup function's defer cancel()) leaves the
-// file unwatched, and every ring shipped later out of this instance.
+// reload, which it is not): a context that ends before the server does (a
+// setup function's defer cancel()) leaves the file unwatched, and every
+// ring shipped later out of this instance. Info, not Warn: every server
+// that shuts down gracefully ends its watcher so, and a Warn at each
+// deploy would teach operators to ignore the level; the status is what
+// dashboards and alerts read.
 func (r *KeyRing) watchStopped(path string, cause error) {
 	const fix = "a reload needs ReloadFile or a restart; if the server still runs, pass WatchFile a context that lasts as long as the server"
 	r.reloadMu.Lock()
 	r.reload.Error = fmt.Sprintf("cookiesession: WatchFile of %s stopped: its context ended (%v), and the file is no longer watched: %s", path, cause, fix)
 	r.reloadMu.Unlock()
-	slog.Warn("cookiesession: WatchFile of the key ring file stopped: its context ended, and the file is no longer watched", "file", path, "cause", cause.Error(), "fix", fix)
+	slog.Info("cookiesession: WatchFile of the key ring file stopped: its context ended, and the file is no longer watched", "file", path, "cause", cause.Error(), "fix", fix)
 }
 
 // watcher is WatchFile's state between ticks.
