@@ -511,10 +511,11 @@ STATE is primary (seals and opens), open-only (opens only), scheduled
 PROMOTE_AT has passed, so every instance that has loaded this ring seals
 with it). Scheduled and primary-by-clock are read by this machine's
 clock: an instance whose clock differs switches at another moment (see
-README, "Clocks apart"). PROMOTE_AT is "-" when none is set. FINGERPRINT is a one-way digest of the key's
-secret (12 hex digits; FORMAT.md section 6), which reveals nothing of it:
-compare it across the rings of every instance that serves a cookie, since
-two secrets under one ID refuse each other's sessions.
+README, "Clocks apart"). PROMOTE_AT is "-" when none is set. FINGERPRINT
+is a one-way digest of the key's secret (12 hex digits; FORMAT.md section
+6), which reveals nothing of it: compare it across the rings of every
+instance that serves a cookie, since two secrets under one ID refuse each
+other's sessions.
 `
 
 // keyListing is one key in list's output.
