@@ -515,10 +515,13 @@ func warnRemovedKeys(old, st *ringState, was *ringKey, now time.Time, file strin
 // force. A file that gives a key id the ring holds another secret is a
 // failure, as ReloadFile says.
 //
-// WatchFile returns nil when ctx is done, and an error at once if interval
-// is not positive, which it also reports (through report, or slog.Default)
-// and keeps in the ring's reload status, since a WatchFile started with go
-// drops what it returns.
+// WatchFile returns nil when ctx is done, after logging at Info (through
+// slog.Default) that the file is no longer watched, with the context's
+// cause, and keeping that in the ring's reload status: a context that ends
+// before the server does leaves every later ring out of this instance. It
+// returns an error at once if interval is not positive, which it also
+// reports (through report, or slog.Default) and keeps in the reload
+// status, since a WatchFile started with go drops what it returns.
 func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) error {
 	if report == nil {
 		report = defaultReport(r, path)
