@@ -62,3 +62,10 @@ func SetGoJarDropsLoopback(drops bool) (restore func()) {
 	goJarDropsLoopback = func() bool { return drops }
 	return func() { goJarDropsLoopback = saved }
 }
+
+// ParseRingFileText parses data as LoadKeyRingFile does the text of the
+// file path, without reading a file.
+func ParseRingFileText(data []byte, path string) error {
+	_, err := parseRingText(data, path)
+	return err
+}

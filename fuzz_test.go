@@ -215,9 +215,13 @@ func FuzzDecodeValues(f *testing.F) {
 	})
 }
 
-// FuzzParseKeyRing feeds arbitrary text to ParseKeyRing. Nothing may
-// panic; a ring it accepts must marshal, and parsing that gives back the
-// same text.
+// FuzzParseKeyRing feeds arbitrary text to ParseKeyRing, and as a ring
+// file's text and (without a NUL) as COOKIESESSION_KEYS to the loaders'
+// parsers. Nothing may panic; every error carries the prefix once, is of
+// bounded length and holds no secret the text holds (ringSecretsIn: in
+// base64 or hex, bare or inside a base64 wrapping) in any form; a ring
+// ParseKeyRing accepts must marshal, and parsing that gives back the same
+// text.
 func FuzzParseKeyRing(f *testing.F) {
 	three := ringOf(f, 0x1a2b3c4d, 0x5e6f7a8b)
 	if err := three.AddScheduled(keyForID(f, 0x00c0ffee), farFuture); err != nil {
@@ -234,11 +238,19 @@ func FuzzParseKeyRing(f *testing.F) {
 		f.Add([]byte(doc))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		secrets := ringSecretsIn(data)
+		if !bytes.Contains(data, []byte{0}) {
+			t.Setenv(cookiesession.EnvKeys, string(data))
+			if _, err := cookiesession.LoadKeyRingEnv(); err != nil {
+				checkRingError(t, "LoadKeyRingEnv", err, data, secrets)
+			}
+		}
+		if err := cookiesession.ParseRingFileText(data, "/run/secrets/ring.json"); err != nil {
+			checkRingError(t, "LoadKeyRingFile", err, data, secrets)
+		}
 		ring, err := cookiesession.ParseKeyRing(data)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "cookiesession: ") || strings.Count(err.Error(), "cookiesession:") != 1 {
-				t.Fatalf("error %q lacks the prefix or repeats it", err)
-			}
+			checkRingError(t, "ParseKeyRing", err, data, secrets)
 			return
 		}
 		out, err := ring.MarshalJSON()
@@ -253,6 +265,100 @@ func FuzzParseKeyRing(f *testing.F) {
 			t.Fatalf("marshal round trip differs:\n%s\n%s", out, out2)
 		}
 	})
+}
+
+// maxRingError bounds the length of a ring loader's error: its messages
+// are fixed text, ids, counts, a file's path and the jq path of a member
+// (whose names logText cuts), never the text.
+const maxRingError = 2048
+
+// checkRingError fails if err, from parsing data, lacks the prefix or
+// repeats it, is longer than maxRingError or holds one of secrets in any
+// form.
+func checkRingError(t *testing.T, what string, err error, data []byte, secrets [][]byte) {
+	t.Helper()
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "cookiesession: ") || strings.Count(msg, "cookiesession:") != 1 {
+		t.Fatalf("%s error %q lacks the prefix or repeats it", what, msg)
+	}
+	if len(msg) > maxRingError {
+		t.Fatalf("%s error is %d bytes long (%.200q...) for %d bytes of text", what, len(msg), msg, len(data))
+	}
+	for _, secret := range secrets {
+		for _, form := range secretForms(secret) {
+			if strings.Contains(msg, form) {
+				t.Fatalf("%s error holds the secret %x (as %q): %s", what, secret, form, msg)
+			}
+		}
+	}
+}
+
+// ringSecretsIn returns every 32-byte secret data holds in the forms an
+// operator writes one: a run of base64 characters, of any alphabet,
+// padded or not, or of 64 hex digits, that decodes to 32 bytes; also in
+// the text data decodes to when it is base64 as a whole, once or twice (a
+// ring stored encoded, which the loaders unwrap to name the wrapping). It
+// is linear in data's length, for the fuzzer's speed.
+func ringSecretsIn(data []byte) [][]byte {
+	var out [][]byte
+	text := string(data)
+	for range 3 {
+		out = appendSecrets(out, text)
+		joined := strings.Join(strings.Fields(text), "")
+		decoded := ""
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(joined); err == nil {
+				decoded = string(b)
+				break
+			}
+		}
+		if decoded == "" {
+			break
+		}
+		text = decoded
+	}
+	return out
+}
+
+// appendSecrets appends to out the secrets the maximal runs of base64 or
+// hex characters in text decode to.
+func appendSecrets(out [][]byte, text string) [][]byte {
+	isB64 := func(c byte) bool {
+		return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("+/-_=", c) >= 0
+	}
+	for i := 0; i < len(text); {
+		if !isB64(text[i]) {
+			i++
+			continue
+		}
+		end := i
+		for end < len(text) && isB64(text[end]) {
+			end++
+		}
+		run := text[i:end]
+		i = end
+		if len(run) == 64 {
+			if b, err := hex.DecodeString(run); err == nil {
+				out = append(out, b)
+			}
+		}
+		if len(run) < 43 || len(run) > 44 {
+			continue
+		}
+		// Base64 of letters of one case is not a random secret's, but one
+		// time in 10^9: the loaders echo a member name so written
+		// (COOKIESESSION_KEYS_PRODUCTION_2024 decodes to 32 bytes).
+		if run == strings.ToLower(run) || run == strings.ToUpper(run) {
+			continue
+		}
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(run); err == nil && len(b) == 32 {
+				out = append(out, b)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // FuzzSealOpen seals fuzzed keys and values of several kinds and checks

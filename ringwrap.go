@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"maps"
@@ -189,7 +190,7 @@ func nestedRing(s string) (path string, encoded bool) {
 
 func findRing(doc map[string]any, path string, depth int) (string, bool) {
 	for _, name := range slices.Sorted(maps.Keys(doc)) {
-		at := jqMember(path, name)
+		at := ringMember(path, name)
 		switch v := doc[name].(type) {
 		case string:
 			if _, err := parseRingState([]byte(v)); err == nil {
@@ -218,6 +219,23 @@ func findRing(doc map[string]any, path string, depth int) (string, bool) {
 	return "", false
 }
 
+// maxShownMember bounds a member name ringMember echoes: a name that long
+// is no secret manager's field, and a megabyte of name would make a
+// megabyte of error.
+const maxShownMember = 64
+
+// ringMember returns the jq path of the member name of the object at
+// path in a document that holds a ring, as jqMember does, but a name
+// longer than maxShownMember, or one that may be a secret (a secret
+// pasted as a field's name), is not echoed: the path says its length in
+// its place.
+func ringMember(path, name string) string {
+	if len(name) > maxShownMember || maySecret(name) {
+		return cmp.Or(path, ".") + "[<a member name of " + strconv.Itoa(len(name)) + " bytes, not shown>]"
+	}
+	return jqMember(path, name)
+}
+
 // jqMember returns the jq path of the member name of the object at path.
 // A name that is not an identifier is quoted, the empty one too: ".a."
 // is no path, and "." is the whole document.
@@ -235,6 +253,26 @@ func jqMember(path, name string) string {
 	// A name that holds the package's prefix would repeat it in the
 	// message (errors carry it once): its colon is escaped, as jq reads.
 	return path + "[" + strings.ReplaceAll(strconv.Quote(name), "cookiesession:", `cookiesession\u003a`) + "]"
+}
+
+// maySecret reports whether name may be a secret of 16 to 64 bytes: 32
+// to 128 hex digits, or base64 (of any alphabet, padded or not) of
+// letters of both cases, as random bytes give, that decodes to as many. A
+// field's name such as COOKIESESSION_KEYS_PRODUCTION or
+// cookiesession_ring_v2 is of one case.
+func maySecret(name string) bool {
+	if len(name) < 22 || strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-") != "" {
+		return false
+	}
+	if isHex(name) {
+		return len(name) >= 32 && len(name) <= 128
+	}
+	if name == strings.ToLower(name) || name == strings.ToUpper(name) {
+		return false
+	}
+	decoded := unbase64Ring(name)
+	defer clear(decoded)
+	return len(decoded) >= 16 && len(decoded) <= 64
 }
 
 // unquoteRing returns s without one pair of surrounding quotes, JSON

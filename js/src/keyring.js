@@ -248,7 +248,7 @@ function nestedRing(s) {
 
 function findRing(doc, path, depth) {
   for (const name of Object.keys(doc).sort()) {
-    const at = /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${path}.${name}` : `${path || '.'}[${JSON.stringify(name)}]`;
+    const at = memberPath(path, name);
     const value = doc[name];
     if (typeof value === 'string') {
       if (attempt(() => parseRing(value))) return [at];
@@ -262,6 +262,27 @@ function findRing(doc, path, depth) {
     }
   }
   return undefined;
+}
+
+// memberPath returns the jq path of the member name of the object at
+// path, as Go's jqMember: a name longer than 64 bytes, or one that may be
+// a secret (maySecret), is not echoed; the path says its length instead.
+function memberPath(path, name) {
+  const bytes = utf8.encode(name).length;
+  if (bytes > 64 || maySecret(name)) return `${path || '.'}[<a member name of ${bytes} bytes, not shown>]`;
+  return /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) ? `${path}.${name}` : `${path || '.'}[${JSON.stringify(name)}]`;
+}
+
+// maySecret reports whether name may be a secret of 16 to 64 bytes, as
+// Go's: 32 to 128 hex digits, or base64 of letters of both cases (as
+// random bytes give; a field's name such as COOKIESESSION_KEYS_PRODUCTION
+// is of one case) that decodes to as many.
+function maySecret(name) {
+  if (name.length < 22 || !/^[\w+/=-]+$/.test(name)) return false;
+  if (HEX.test(name)) return name.length >= 32 && name.length <= 128;
+  if (name === name.toLowerCase() || name === name.toUpperCase()) return false;
+  const decoded = unbase64(name);
+  return decoded !== undefined && decoded.length >= 16 && decoded.length <= 64;
 }
 
 const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);

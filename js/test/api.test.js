@@ -812,6 +812,11 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       [`{"other":"x","my-app ring":${JSON.stringify(text)}}`, /as the value of \.\["my-app ring"\] in a JSON document/],
       [`{"apps":{"my app":{"ring":${JSON.stringify(text)}}}}`, /as the value of \.apps\["my app"\]\.ring in a JSON document/],
       [`{"":${JSON.stringify(text)}}`, /as the value of \.\[""\] in a JSON document .*\(jq -r '\.\[""\]'\)$/],
+      // As Go's TestRingMemberNameNotEchoed: a name that may be a secret, or is over 64 bytes, is not echoed.
+      [`{"outer":{"q8Zx0Lk2vP9mR4tYw7Nc1Hs5Jd3Fg6Bh0Ae2Ui4Oo8A=":${JSON.stringify(text)}}}`, /as the value of \.outer\[<a member name of 44 bytes, not shown>\] in a JSON document/],
+      [`{"${'9f'.repeat(32)}":${JSON.stringify(text)}}`, /as the value of \.\[<a member name of 64 bytes, not shown>\] in a JSON document/],
+      [`{"${'n'.repeat(100000)}":${JSON.stringify(text)}}`, /^.{0,1024}$/s],
+      [`{"COOKIESESSION_KEYS_PRODUCTION":${JSON.stringify(text)}}`, /as the value of \.COOKIESESSION_KEYS_PRODUCTION in a JSON document/],
     ];
     for (const [mangled, want] of cases) {
       assert.throws(() => parseKeyRing(mangled), (err) => want.test(err.message) && !err.message.includes('CQkJ'), mangled);
