@@ -88,7 +88,7 @@ func cmdInspect(e *env, args []string) error {
 		// The message names Options fields, which the operator set by flags.
 		return &usageError{cmd: "inspect", msg: err.Error() + " (flags: -name gives Name; -max-age gives MaxAge, default 24h; -max-lifetime gives MaxLifetime; -max-chunks gives MaxChunks)"}
 	}
-	input, err := readInput(e, fs.Arg(0))
+	input, err := readInput(e, fs.Arg(0), *name)
 	if err != nil {
 		return err
 	}
@@ -176,8 +176,11 @@ func writeSession(e *env, in inspection) error {
 // header name. It trims what a server trims around a cookie (FORMAT.md
 // section 5, step 1) and nothing else: a token with a vertical tab or a
 // no-break space around it fails here as it fails there (noteUntrimmed
-// names the character). A line break inside is refused.
-func readInput(e *env, arg string) (string, error) {
+// names the character). A line break inside is refused. Set-Cookie
+// lines that clear the cookie name (a logout's response) are refused as
+// such: the refusal would otherwise be of an empty token, or of no such
+// cookie.
+func readInput(e *env, arg, name string) (string, error) {
 	if arg == "" || arg == "-" {
 		data, err := io.ReadAll(io.LimitReader(e.stdin, maxInspectInput+1))
 		if err != nil {
@@ -189,7 +192,14 @@ func readInput(e *env, arg string) (string, error) {
 		arg = string(data)
 	}
 	input := textproto.TrimString(arg)
-	if header, ok := copiedCookies(input); ok {
+	if header, cleared, ok := copiedCookies(input); ok {
+		names := cookieNames(header)
+		switch {
+		case slices.Contains(cleared, name) && !slices.Contains(names, name), len(names) == 0 && len(cleared) > 0:
+			return "", fmt.Errorf("the Set-Cookie lines clear cookies (%s, each with an empty value, as a logout's response does) and set no cookie named %q: there is no session in them to inspect; copy the Set-Cookie lines of a response that sets it, or a request's Cookie header", shownNames(cleared), name)
+		case len(names) == 0:
+			return "", errors.New("the Set-Cookie lines set no cookie (nothing after Set-Cookie:): copy them whole, or a request's Cookie header")
+		}
 		return header, nil
 	}
 	if len(input) >= len("Cookie:") && strings.EqualFold(input[:len("Cookie:")], "Cookie:") {
@@ -213,8 +223,9 @@ func readInput(e *env, arg string) (string, error) {
 // -D - -o /dev/null URL), or as curl's cookie jar (curl -c, Netscape's
 // format: seven tab-separated fields a line, an HttpOnly cookie's line
 // marked #HttpOnly_), and whether it was either. A Set-Cookie line that
-// expires a cookie (an empty value) is left out.
-func copiedCookies(input string) (string, bool) {
+// expires a cookie (an empty value) is left out, its name returned in
+// cleared.
+func copiedCookies(input string) (header string, cleared []string, ok bool) {
 	const setCookie, httpOnly = "set-cookie:", "#HttpOnly_"
 	var pairs []string
 	setCookies, jarLines, others := 0, 0, 0
@@ -224,6 +235,8 @@ func copiedCookies(input string) (string, bool) {
 			pair, _, _ := strings.Cut(line[len(setCookie):], ";")
 			if pair = textproto.TrimString(pair); !strings.HasSuffix(pair, "=") {
 				pairs = append(pairs, pair) // not a line that expires a cookie
+			} else {
+				cleared = append(cleared, textproto.TrimString(strings.TrimSuffix(pair, "=")))
 			}
 			setCookies++
 			continue
@@ -239,9 +252,9 @@ func copiedCookies(input string) (string, bool) {
 	// Every line a response's header (a Set-Cookie among them), or a
 	// jar's (where # lines are comments).
 	if setCookies > 0 && jarLines == 0 && others == 0 || jarLines > 0 && setCookies == 0 {
-		return strings.Join(pairs, "; "), true
+		return strings.Join(pairs, "; "), cleared, true
 	}
-	return "", false
+	return "", nil, false
 }
 
 // isHeaderLine reports whether line is a header field, a name of token
@@ -288,25 +301,50 @@ func cookieRequest(name, input string) (*http.Request, error) {
 	}
 	r.Header.Set("Cookie", input)
 	if names := cookieNames(input); !slices.Contains(names, name) {
-		found := "none"
-		for i, n := range names {
-			names[i] = strconv.Quote(n)
-			found = strings.Join(names[:i+1], ", ")
-		}
-		return nil, fmt.Errorf("no cookie named %q in the input (found: %s)", name, found)
+		return nil, fmt.Errorf("no cookie named %q in the input (found: %s)", name, shownNames(names))
 	}
 	return r, nil
 }
 
+// Bounds on the cookie names an error shows: a megabyte of cookies on
+// stdin would otherwise make a megabyte of error.
+const (
+	maxShownNames    = 10
+	maxShownNameSize = 64
+)
+
+// shownNames lists names, quoted, for an error: the first maxShownNames,
+// each cut to maxShownNameSize bytes, then how many more there are, or
+// "none".
+func shownNames(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	var shown []string
+	for _, n := range names[:min(len(names), maxShownNames)] {
+		if len(n) > maxShownNameSize {
+			n = strings.ToValidUTF8(n[:maxShownNameSize], "") + "... (" + strconv.Itoa(len(n)) + " bytes)"
+		}
+		shown = append(shown, strconv.Quote(n))
+	}
+	if more := len(names) - len(shown); more > 0 {
+		shown = append(shown, "and "+strconv.Itoa(more)+" more")
+	}
+	return strings.Join(shown, ", ")
+}
+
 // cookieNames returns the names in a Cookie header as the Manager reads
-// them (FORMAT.md section 5, step 1), once each. net/http's parser drops a
-// cookie whose value holds a tab or a lone quote; the Manager reads it and
-// refuses it as bad encoding, and that is the reason to print.
+// them (FORMAT.md section 5, step 1), once each, in their order. net/http's
+// parser drops a cookie whose value holds a tab or a lone quote; the
+// Manager reads it and refuses it as bad encoding, and that is the reason
+// to print.
 func cookieNames(header string) []string {
 	var names []string
+	seen := map[string]bool{}
 	for part := range strings.SplitSeq(header, ";") {
 		name, _, _ := strings.Cut(textproto.TrimString(part), "=")
-		if name = textproto.TrimString(name); name != "" && !slices.Contains(names, name) {
+		if name = textproto.TrimString(name); name != "" && !seen[name] {
+			seen[name] = true
 			names = append(names, name)
 		}
 	}
