@@ -86,7 +86,173 @@ func FuzzSetJSONRoundTrip(f *testing.F) {
 			}
 		}
 		checkPlain(t, s, plain)
+		checkEmbedded(t, s, g.embedded())
 	})
+}
+
+// Named types of the kinds GetAs converts to: a string, a bool, and the
+// collections []string, []byte and map[string]string.
+type (
+	fzName   string
+	fzFlag   bool
+	fzTags   []string
+	fzBlob   []byte
+	fzLabels map[string]string
+)
+
+// checkGetAs checks GetAs of key, whose value Get read as got, as each
+// named type: it converts exactly when got's type is that type's
+// underlying one (a json.RawMessage is not a []byte to it), gives got's
+// contents, and gives a copy, which the caller may change.
+func checkGetAs(t *testing.T, s *cookiesession.Session, key string, got any) {
+	t.Helper()
+	check := func(as string, conv any, ok bool, under reflect.Type, mutate func()) {
+		t.Helper()
+		if want := reflect.TypeOf(got) == under; ok != want {
+			t.Fatalf("GetAs[%s](%q) of a %T: ok %v, want %v", as, key, got, ok, want)
+		}
+		if !ok {
+			return
+		}
+		back := reflect.ValueOf(conv).Convert(under).Interface()
+		if fzDiff(".", reflect.ValueOf(got), reflect.ValueOf(back)) != "" && !(reflect.ValueOf(got).Len() == 0 && reflect.ValueOf(back).Len() == 0) {
+			t.Fatalf("GetAs[%s](%q) = %#v, Get = %#v", as, key, conv, got)
+		}
+		mutate()
+		if again, _ := s.Get(key); fzDiff(".", reflect.ValueOf(got), reflect.ValueOf(again)) != "" {
+			t.Fatalf("changing what GetAs[%s](%q) gave changed the session: %#v, was %#v", as, key, again, got)
+		}
+	}
+	name, ok := cookiesession.GetAs[fzName](s, key)
+	check("fzName", name, ok, reflect.TypeFor[string](), func() {})
+	flag, ok := cookiesession.GetAs[fzFlag](s, key)
+	check("fzFlag", flag, ok, reflect.TypeFor[bool](), func() {})
+	tags, ok := cookiesession.GetAs[fzTags](s, key)
+	check("fzTags", tags, ok, reflect.TypeFor[[]string](), func() {
+		for i := range tags {
+			tags[i] += "!"
+		}
+	})
+	blob, ok := cookiesession.GetAs[fzBlob](s, key)
+	check("fzBlob", blob, ok, reflect.TypeFor[[]byte](), func() {
+		for i := range blob {
+			blob[i]++
+		}
+	})
+	labels, ok := cookiesession.GetAs[fzLabels](s, key)
+	check("fzLabels", labels, ok, reflect.TypeFor[map[string]string](), func() {
+		for k := range labels {
+			labels[k] += "!"
+		}
+		labels["\xff added"] = ""
+	})
+}
+
+// fzEmbedded embeds structs as encoding/json resolves them: a pointer to
+// one that lends fields (nil or not), one field of it overridden by the
+// outer struct's, and two structs that each lend the same two fields at
+// one depth, which encoding/json leaves out. Those it leaves out may hold
+// what SetJSON refuses when written (text that is not UTF-8, a counter
+// whose IsZero reads through a nil pointer) and must not be read. Hid,
+// when set, is a struct of unexported fields, which SetJSON refuses.
+type fzEmbedded struct {
+	*FzLender
+	fzTieL
+	fzTieR
+	Over  int       `json:"over,omitzero"`
+	Count fzCounter `json:"count,omitzero"`
+	Also  *FzLender `json:"also,omitempty"`
+	Hid   *fzHidden `json:"hid,omitempty"`
+}
+
+// FzLender is exported: encoding/json cannot read into a nil embedded
+// pointer to an unexported struct type.
+type FzLender struct {
+	S     string    `json:"s"`
+	Over  string    `json:"over"`           // shadowed by fzEmbedded.Over
+	Count fzCounter `json:"count,omitzero"` // shadowed by fzEmbedded.Count, nil
+}
+
+type (
+	fzTieL struct{ fzTied }
+	fzTieR struct{ fzTied }
+	fzTied struct {
+		Label string    `json:"label"`
+		Count fzCounter `json:"count,omitzero"`
+	}
+)
+
+// fzCounter is zero by the count it points at: its IsZero panics on a nil
+// pointer.
+type fzCounter struct {
+	N int `json:"n"`
+	p *int
+}
+
+func (c fzCounter) IsZero() bool { return *c.p == 0 }
+
+// embedded builds an fzEmbedded: its tied fields always hold a nil
+// counter and may hold text that is not UTF-8.
+func (g *fzGen) embedded() fzEmbedded {
+	one := 1
+	e := fzEmbedded{Over: int(g.int64()), Count: fzCounter{N: g.pick(3), p: &one}}
+	e.fzTieL.Label, e.fzTieR.Label = g.str(), g.str()
+	lender := func() *FzLender { return &FzLender{S: g.str(), Over: g.str()} }
+	mask := g.next()
+	if mask&1 != 0 {
+		e.FzLender = lender()
+	}
+	if mask&2 != 0 {
+		e.Also = lender()
+		e.Also.Count.p = &one // written: encoding/json calls its IsZero
+	}
+	if mask&4 != 0 {
+		zero := 0
+		e.Count.p = &zero // left out by omitzero
+	}
+	if mask&8 != 0 {
+		e.Hid = &fzHidden{n: g.int64()}
+	}
+	return e
+}
+
+// checkEmbedded stores e with SetJSON: it must not panic; it must refuse
+// e exactly when what encoding/json writes of it holds a struct of
+// unexported fields (SetJSON refuses the type) or text that is not
+// UTF-8, and otherwise read back as encoding/json reads what it writes.
+func checkEmbedded(t *testing.T, s *cookiesession.Session, e fzEmbedded) {
+	t.Helper()
+	refuse := e.Hid != nil
+	for _, l := range []*FzLender{e.FzLender, e.Also} {
+		refuse = refuse || l != nil && !utf8.ValidString(l.S)
+	}
+	refuse = refuse || e.Also != nil && !utf8.ValidString(e.Also.Over) // nothing shadows it there
+	err := s.SetJSON("embedded", e)
+	switch {
+	case err != nil && !refuse:
+		t.Fatalf("SetJSON(%#v) = %v; encoding/json writes it whole", e, err)
+	case err == nil && refuse:
+		t.Fatalf("SetJSON(%#v) stored it; want a refusal", e)
+	case err != nil:
+		if !strings.HasPrefix(err.Error(), `cookiesession: SetJSON "embedded": `) {
+			t.Fatalf("SetJSON error %q lacks its prefix", err)
+		}
+		return
+	}
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want, got fzEmbedded
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetJSON("embedded", &got); err != nil {
+		t.Fatalf("GetJSON of %s: %v", b, err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("GetJSON read %#v, encoding/json %#v, of %s", got, want, b)
+	}
 }
 
 // fzStored is one value stored with SetJSON.
@@ -199,6 +365,7 @@ func checkPlain(t *testing.T, s *cookiesession.Session, plain map[string]any) {
 		if !ok || !same {
 			t.Fatalf("Set(%q, %#v), then Get = %#v, %v", key, want, got, ok)
 		}
+		checkGetAs(t, s, key, got)
 		raw, isJSON := want.(json.RawMessage)
 		if !isJSON {
 			continue
@@ -1080,4 +1247,45 @@ func fzSeeds() []fzSeed {
 		seeds = append(seeds, fzSeed{shape, texts[i%len(texts)], 1<<53 + int64(i), math.MaxUint64 - uint64(i), 5e-324 * float64(i), []byte(raws[i%len(raws)])})
 	}
 	return seeds
+}
+
+// TestSetJSONEmbeddedShapes runs checkEmbedded, FuzzSetJSONRoundTrip's
+// property for embedded structs, on each shape: a lender nil or not,
+// holding hidden data or text that is not UTF-8 where it is written or
+// where it is shadowed, and tied fields holding a nil counter.
+func TestSetJSONEmbeddedShapes(t *testing.T) {
+	m, err := cookiesession.New(ringOf(t, keyA), cookiesession.Options{Now: newFakeClock(fixedNow).Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for mask := range 64 {
+		g := &fzGen{text: "caf\xe9", budget: 40}
+		e := g.embedded()
+		e.fzTieL.Label, e.fzTieR.Label = "\xff", "ok"
+		if mask&1 != 0 {
+			e.FzLender = &FzLender{S: "s", Over: "\xff shadowed"}
+		}
+		if mask&2 != 0 {
+			one := 1
+			e.Also = &FzLender{S: "also", Over: "over", Count: fzCounter{N: 2, p: &one}}
+		}
+		if mask&4 != 0 {
+			e.Hid = &fzHidden{}
+		}
+		if mask&8 != 0 && e.Also != nil {
+			e.Also.S = "\xfe"
+		}
+		if mask&16 != 0 {
+			zero := 0
+			e.Count.p = &zero
+		}
+		if mask&32 != 0 && e.FzLender != nil {
+			e.FzLender.S = "\xfd"
+		}
+		s, err := m.Load(httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(strconv.Itoa(mask), func(t *testing.T) { checkEmbedded(t, s, e) })
+	}
 }
