@@ -1258,6 +1258,33 @@ func TestLoadKeyRingEnvNotText(t *testing.T) {
 	}
 }
 
+// TestRingTextUnexpanded: a ring passed as text, or written to its file,
+// that is a shell or template expansion nothing ran (a configuration
+// loader that keeps ${COOKIESESSION_KEYS} as written, an envsubst or a
+// Helm value never rendered) got "invalid character '$' looking for
+// beginning of value". ParseKeyRing and LoadKeyRingFile name it as
+// LoadKeyRingEnv does, each with its own fix.
+func TestRingTextUnexpanded(t *testing.T) {
+	for _, text := range []string{"${COOKIESESSION_KEYS}", "$(cat ring.json)", "%RING%", "$RING\n", `"${RING}"`} {
+		_, err := cookiesession.ParseKeyRing([]byte(text))
+		checkErrRules(t, err)
+		const wantText = "that nothing expanded (a configuration loader or a template that keeps it as written): pass the ring's text itself, expand it first (os.ExpandEnv), or load the ring with LoadKeyRingEnv or LoadKeyRingFile"
+		if err == nil || !strings.Contains(err.Error(), "cookiesession: parsing key ring: the text is a ") || !strings.Contains(err.Error(), wantText) {
+			t.Errorf("ParseKeyRing(%q) = %v, want it named as an expansion nothing ran, and %q", text, err, wantText)
+		}
+		path := filepath.Join(t.TempDir(), "ring.json")
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = cookiesession.LoadKeyRingFile(path)
+		checkErrRules(t, err)
+		const wantFile = "that nothing expanded (a template not rendered, such as an envsubst or a Helm value): write the ring's text itself to the file (cookiesession keygen -out FILE)"
+		if err == nil || !strings.Contains(err.Error(), "key ring file "+path+" holds a ") || !strings.Contains(err.Error(), wantFile) {
+			t.Errorf("LoadKeyRingFile of %q = %v, want it named as an expansion nothing ran, and %q", text, err, wantFile)
+		}
+	}
+}
+
 // TestRingSyntaxErrorQuotesNoSecret checks that a secret written without
 // its quotes is not echoed, not even its first byte, as the JSON
 // decoder's "invalid character 'x'" did; other bytes are still quoted.

@@ -162,6 +162,9 @@ func parseRingText(data []byte, path string) (*ringState, error) {
 		if secret := oneSecret(string(data), fromFile); secret != "" {
 			return nil, fmt.Errorf("cookiesession: key ring file %s %s", path, secret)
 		}
+		if kind := unexpanded(string(data)); kind != "" {
+			return nil, fmt.Errorf("cookiesession: key ring file %s holds a %s that nothing expanded (a template not rendered, such as an envsubst or a Helm value): write the ring's text itself to the file (cookiesession keygen -out FILE)", path, kind)
+		}
 		return nil, fmt.Errorf("%w (from %s)", err, path)
 	}
 	st.source = sha256.Sum256(data)

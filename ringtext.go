@@ -77,6 +77,9 @@ func ParseKeyRing(data []byte) (*KeyRing, error) {
 		if secret := oneSecret(string(data), fromText); secret != "" {
 			return nil, errors.New("cookiesession: parsing key ring: the text " + secret)
 		}
+		if kind := unexpanded(string(data)); kind != "" {
+			return nil, errors.New("cookiesession: parsing key ring: the text is a " + kind + " that nothing expanded (a configuration loader or a template that keeps it as written): pass the ring's text itself, expand it first (os.ExpandEnv), or load the ring with LoadKeyRingEnv or LoadKeyRingFile")
+		}
 		return nil, err
 	}
 	r := new(KeyRing)
