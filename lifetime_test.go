@@ -99,6 +99,11 @@ func sessionCookie(t *testing.T, resp *http.Response) *http.Cookie {
 	return nil
 }
 
+// TestRememberMeOverTLS logs in over TLS with a cookie jar: unchecked, a
+// cookie without Max-Age that the jar keeps, as a browser that restores
+// its last session does, and that the server's IdleTimeout or MaxAge still
+// ends; checked, a 7-day Max-Age that slides up to the Lifetime's 30 days.
+// Lowering MaxLifetime on the live Manager then cuts a remembered session.
 func TestRememberMeOverTLS(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{MaxAge: 2 * time.Hour, IdleTimeout: 30 * time.Minute, MaxLifetime: 30 * day})
 	srv := rememberMeServer(t, f)
@@ -109,6 +114,8 @@ func TestRememberMeOverTLS(t *testing.T) {
 	if c.MaxAge != 0 || strings.Contains(c.Raw, "Max-Age") {
 		t.Errorf("unchecked: cookie %q, want a tlsClient-session cookie without Max-Age", c.Raw)
 	}
+	idle := newTLSClient(t, srv)
+	idle.post("/login", url.Values{"user": {"eve"}})
 	long := newTLSClient(t, srv)
 	c = sessionCookie(t, long.post("/login", url.Values{"user": {"bob"}, "remember": {"on"}}))
 	if c.MaxAge != int((7 * day).Seconds()) {
@@ -126,9 +133,35 @@ func TestRememberMeOverTLS(t *testing.T) {
 	if _, got := short.get("/me"); got != "ada" {
 		t.Errorf("unchecked after 20 minutes: %q, want ada", got)
 	}
+	// A jar keeps a cookie without Max-Age as long as it lives, as a
+	// browser that restores its last session on restart (Chrome's and
+	// Edge's "Continue where you left off", Firefox's "Open previous
+	// windows and tabs") keeps it: the server's lifetimes end the session.
+	u, err := url.Parse(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	holds := func(b *tlsClient) bool {
+		for _, c := range b.c.Jar.Cookies(u) {
+			if c.Name == "session" {
+				return true
+			}
+		}
+		return false
+	}
+	f.advanceTo(start, 31*time.Minute) // past the 30-minute IdleTimeout since eve's login
+	if !holds(idle) {
+		t.Fatal("unchecked: the jar no longer holds the browser-session cookie")
+	}
+	if _, got := idle.get("/me"); got != "" {
+		t.Errorf("unchecked, idle for 31 minutes: %q, want the session ended by the 30-minute IdleTimeout", got)
+	}
 	f.advanceTo(start, 3*time.Hour) // past the Manager's 2-hour MaxAge
+	if !holds(short) {
+		t.Fatal("unchecked: the jar no longer holds the browser-session cookie")
+	}
 	if _, got := short.get("/me"); got != "" {
-		t.Errorf("unchecked after 3 hours: %q, want the session gone", got)
+		t.Errorf("unchecked after 3 hours: %q, want the session ended by the 2-hour MaxAge", got)
 	}
 	// The remembered session slides its 7-day idle window up to its own
 	// 30-day MaxAge, far past the Manager's defaults.

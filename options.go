@@ -89,9 +89,14 @@ type Options struct {
 	// not in the second its cookie was sealed (tokens carry whole
 	// seconds), nor once MaxAge ends the session before the idle window.
 	RefreshThreshold float64
-	// BrowserSession leaves out Max-Age so the browser drops the cookie when
-	// it closes. The server still enforces MaxAge and IdleTimeout, which
-	// may then pass 400 days. A session's own Lifetime overrides it.
+	// BrowserSession leaves Max-Age out of the cookie. Browsers drop such a
+	// cookie when they close, unless they restore their last session:
+	// Chrome, Edge and Firefox set to continue where the user left off keep
+	// it across restarts, so on a shared computer the next user is signed
+	// in. What ends the session is the server's MaxAge and IdleTimeout,
+	// which it still enforces: keep them short where the session must not
+	// outlive the visit (an unticked "remember me"). With BrowserSession
+	// they may pass 400 days. A session's own Lifetime overrides it.
 	BrowserSession bool
 	// MaxLifetime bounds every session's MaxAge and IdleTimeout, those of a
 	// Lifetime set with Session.SetLifetime included: a "remember me" of 30

@@ -49,8 +49,10 @@ type Lifetime struct {
 	// IdleTimeout ends the session when it has not been refreshed for this
 	// long.
 	IdleTimeout time.Duration
-	// BrowserSession leaves Max-Age out of the cookie, so the browser drops
-	// it when it closes; false makes the cookie persistent. Unlike the
+	// BrowserSession leaves Max-Age out of the cookie, which browsers drop
+	// when they close unless they restore their last session: the
+	// lifetimes, enforced by the server, are what end the session. False
+	// makes the cookie persistent. Unlike the
 	// durations, it always overrides Options.BrowserSession, even in a
 	// zero Lifetime given to Session.SetLifetime (which, under
 	// Options.BrowserSession, then takes Options.MaxAge, within

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -37,6 +38,7 @@ type pageData struct {
 	CookieLost    bool   // a value was just stored, yet no cookie came back
 	CookieRefused bool   // the browser sent a session cookie the server could not open
 	Remember      string // how long "remember me" keeps a login, in words
+	Forget        string // when the server ends a login without it, in words
 	Live          bool   // the request brought a session the server opened
 
 	// What the browser sent: the session's cookies as it holds them.
@@ -85,6 +87,7 @@ func (a *app) view(r *http.Request, s *cookiesession.Session) pageData {
 		MaxChunks:           max(a.cfg.MaxChunks, 1),
 		SecureOverPlainHTTP: !a.cfg.Insecure && r.TLS == nil,
 		Remember:            inWords(a.cfg.RememberFor),
+		Forget:              forgetIn(a.cfg),
 	}
 	p.Draft = p.Note
 	for _, c := range p.Cookies {
@@ -115,6 +118,17 @@ func inWords(d time.Duration) string {
 		return fmt.Sprintf("%d days", d/day)
 	}
 	return d.String()
+}
+
+// forgetIn says when the server ends a login without "remember me": its
+// cookie has no Max-Age, and a browser that restores its last session
+// keeps it, so the Manager's lifetimes are what end it.
+func forgetIn(c config) string {
+	maxAge := inWords(cmp.Or(c.MaxAge, 24*time.Hour)) // a zero MaxAge is the library's 24h
+	if c.IdleTimeout > 0 {
+		return maxAge + ", or " + inWords(c.IdleTimeout) + " idle"
+	}
+	return maxAge
 }
 
 // received returns the session's cookies the request carried, in chunk
@@ -250,7 +264,8 @@ lives in the encrypted cookie your browser sends, and the server keeps nothing b
 <form method="post" action="/login">
 <p><label>User name <input name="username" maxlength="64" required></label></p>
 <p><label><input type="checkbox" name="remember" value="1"> Remember me for {{.Remember}}</label>
-(unchecked, the cookie ends when the browser closes)</p>
+(unchecked, the cookie has no expiry date: browsers drop it when they close, unless they
+restore their last session, and the server ends the session after {{.Forget}})</p>
 <button type="submit">Log in</button>
 </form>
 {{end}}

@@ -300,6 +300,25 @@ func TestRememberLabel(t *testing.T) {
 	}
 }
 
+// TestForgetLabel: the unchecked box's note names the server's lifetimes,
+// not the browser's closing, which a browser that restores its last
+// session does not end it at.
+func TestForgetLabel(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  config
+		want string
+	}{
+		{config{}, "the server ends the session after 1 day)"},
+		{config{MaxAge: 2 * time.Hour}, "the server ends the session after 2h0m0s)"},
+		{config{MaxAge: 48 * time.Hour, IdleTimeout: 30 * time.Minute}, "the server ends the session after 2 days, or 30m0s idle)"},
+	} {
+		d := startDemo(t, newRing(t), tc.cfg)
+		if _, page := d.get("/"); !strings.Contains(page, tc.want) || strings.Contains(page, "ends when the browser closes") {
+			t.Errorf("-max-age %v -idle-timeout %v: the unchecked box's note does not say %q", tc.cfg.MaxAge, tc.cfg.IdleTimeout, tc.want)
+		}
+	}
+}
+
 func TestRememberFlag(t *testing.T) {
 	f, err := parseFlags(nil, new(strings.Builder))
 	if err != nil || f.cfg.RememberFor != 30*24*time.Hour {
