@@ -27,14 +27,21 @@ type callSite struct {
 // key is what a causes remembers of c: its line in the source. The
 // function is left out: the compiler names a closure anew in each place
 // it inlines the function around it, and those are one line's mistake.
-func (c callSite) key() sourceLine { return sourceLine{c.file, c.line} }
+func (c callSite) key() sourceLine { return sourceLine{file: c.file, line: c.line} }
 
+// sourceLine is a line in the source, and for a warning about a response
+// the route it answered (Request.Pattern, or ""): one line, such as a
+// shared layout's Execute, may write many routes' pages.
 type sourceLine struct {
-	file string
-	line int
+	file  string
+	line  int
+	route string
 }
 
-func (l sourceLine) detach() sourceLine { return l }
+func (l sourceLine) detach() sourceLine {
+	l.route = strings.Clone(l.route)
+	return l
+}
 
 // String reads "main.profile (/src/app/main.go:42)", as a panic's trace
 // does, or "unknown" if the stack held no frame outside the package.
@@ -160,13 +167,21 @@ const (
 // level reports whether to log this occurrence, at which level (as causes
 // does), and its call site.
 func (cs *callSites) level(level slog.Level, now func() time.Time) (callSite, slog.Level, bool) {
+	return cs.levelOn("", level, now)
+}
+
+// levelOn is level for a call site on route: each route of one call site
+// is logged as a site of its own.
+func (cs *callSites) levelOn(route string, level slog.Level, now func() time.Time) (callSite, slog.Level, bool) {
 	// Fibonacci hashing: the top bits of n times 2⁶⁴/φ spread any
 	// arithmetic progression of counts evenly.
 	if n := cs.calls.Add(1); n > allCallsLooked && (n*0x9e3779b97f4a7c15)>>(64-sampledBits) != 0 && !cs.walkDue(now()) {
 		return callSite{}, 0, false
 	}
 	c := callerOutside()
-	level, ok := cs.causes.level(c.key(), level, now)
+	key := c.key()
+	key.route, _ = logCut(route)
+	level, ok := cs.causes.level(key, level, now)
 	return c, level, ok
 }
 
@@ -194,13 +209,15 @@ var frameworks = [...]string{
 	"github.com/gin-gonic/gin",
 	"github.com/labstack/echo/v4", "github.com/labstack/echo/v5",
 	"github.com/gofiber/fiber/v2", "github.com/gofiber/fiber/v3", "github.com/gofiber/template",
+	"github.com/valyala/fasthttp", // fiber's server: the bottom of its request's goroutine
 }
 
 // inside reports whether function, a name as runtime.Frame gives it
 // ("path/to/pkg.(*T).Method.func1", "pkg.F[...]"), is passed over on the
 // way to the code that called in: the package's, an adapter's (see
 // adapters; not an example's, nor a test's), net/http's on the
-// application's behalf (http.Error, a ResponseController), reflect's and
+// application's behalf (http.Error, a ResponseController), io's, fmt's,
+// bufio's and encoding/json's writing for it, reflect's and
 // the templates' calling a Session method for a template, a framework's
 // (see frameworks), a writer wrapper's Hijack or WriteHeader passing the
 // call on (chi's middleware.WrapResponseWriter's Hijack, its Compress
@@ -216,6 +233,11 @@ func inside(function string) bool {
 	pkg := name[:slash+1+dot]
 	switch pkg {
 	case modulePath, "net/http", "reflect", "text/template", "html/template", "runtime":
+		return true
+	case "io", "fmt", "bufio", "encoding/json":
+		// A write passed on for the application (io.WriteString,
+		// fmt.Fprintf, a json.Encoder's Encode) commits the response: the
+		// line is the caller's.
 		return true
 	}
 	if strings.HasSuffix(name, ".Hijack") || strings.HasSuffix(name, ".WriteHeader") {

@@ -600,6 +600,76 @@ func hasToken(values []string, tokens ...string) bool {
 	return false
 }
 
+// sharedStored returns a field of h that lets a shared cache store the
+// response and serve it again without asking the server: Cache-Control,
+// under any case of its key, or a field a CDN obeys in its place (see
+// isTargeted), that holds public, or a max-age or s-maxage above 0, and no
+// bare private or no-store in any line of that field. Each field is judged
+// on its own: under CDN-Cache-Control: max-age=60 a CDN that reads it
+// stores the response whatever Cache-Control says. It returns "" if none
+// does. A response that sets the session's cookie never gets here: its
+// fields are no-store (see setCookies).
+func sharedStored(h http.Header) (key string, values []string) {
+	for k, v := range h {
+		cacheControl := len(k) == len("Cache-Control") && strings.EqualFold(k, "Cache-Control")
+		if (cacheControl || len(k) >= len(cdnCacheControl) && isTargeted(k)) && storable(v) && !barredAnyCase(h, k) {
+			return k, v
+		}
+	}
+	return "", nil
+}
+
+// barredAnyCase reports whether any line of key, under any case of it
+// (net/http sends h["cache-control"] beside h["Cache-Control"], and a
+// cache reads both as one field), holds a bare private or no-store.
+func barredAnyCase(h http.Header, key string) bool {
+	for k, v := range h {
+		if len(k) == len(key) && strings.EqualFold(k, key) && hasToken(v, "no-store", "private") {
+			return true
+		}
+	}
+	return false
+}
+
+// storable reports whether a cache field's values hold a directive that
+// lets a shared cache store the response: a bare public, or a max-age or
+// s-maxage above 0 (quoted or not, as RFC 9111 section 5.2 lets a
+// recipient read it). It splits them as hasToken does.
+func storable(values []string) bool {
+	for _, v := range values {
+		for v != "" {
+			var part string
+			part, v = nextListItem(v)
+			name, arg, hasArg := strings.Cut(strings.TrimSpace(part), "=")
+			name = strings.TrimSpace(name)
+			switch {
+			case !hasArg && strings.EqualFold(name, "public"):
+				return true
+			case hasArg && (strings.EqualFold(name, "max-age") || strings.EqualFold(name, "s-maxage")) && positiveSeconds(arg):
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// positiveSeconds reports whether a directive's argument is a number of
+// seconds above 0, in one pair of quotes or none.
+func positiveSeconds(arg string) bool {
+	arg = strings.TrimSpace(arg)
+	if len(arg) >= 2 && arg[0] == '"' && arg[len(arg)-1] == '"' {
+		arg = arg[1 : len(arg)-1]
+	}
+	above := false
+	for i := 0; i < len(arg); i++ {
+		if arg[i] < '0' || arg[i] > '9' {
+			return false
+		}
+		above = above || arg[i] != '0'
+	}
+	return above
+}
+
 // nextListItem splits v at its first comma outside a quoted string (RFC
 // 9110 section 5.6.4, with its backslash escapes). An unterminated quote
 // runs to the end of v, so what follows it is no directive.

@@ -113,8 +113,10 @@ type Manager struct {
 	// package-level FromContext choosing among stacked Managers' sessions,
 	// this one's the innermost; lateReads, a session first read after its
 	// response went out, without Vary: Cookie.
-	lateSaves, stackedReads, lateReads callSites
-	unsavedLoads                       causes[sourceLine]
+	// sharedStores, a response whose handler used the session that a
+	// shared cache may store (see warnSharedStore), by call site and route.
+	lateSaves, stackedReads, lateReads, sharedStores callSites
+	unsavedLoads                                     causes[sourceLine]
 	// saveFailed, changedLate, skippedLate and lifetimeCut rate the lines
 	// logged by defaultErrorHandler, Session.bump, Session.SkipRefresh and
 	// Session.SetLifetime.

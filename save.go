@@ -371,8 +371,13 @@ func (m *Manager) unchanged(h http.Header, s *Session, r *http.Request, final bo
 		m.warnOutsidePath(s, r)
 		m.warnCrossSite(s, r)
 	}
-	if s.retired {
-		m.expireRetired(h, s, buf)
+	switch {
+	case s.retired:
+		m.expireRetired(h, s, buf) // its lines make every cache field no-store
+	case len(h) > 1 && (final || r != nil):
+		// A map that holds only the Vary commit added lets no cache store
+		// it; nor does SaveHeader's, yet: the caller copies it on.
+		m.warnSharedStore(h, s, r)
 	}
 }
 

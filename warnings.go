@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -359,6 +360,37 @@ func (m *Manager) warnReadLate(s *Session) {
 		slog.String("path", urlPath(s.req)), slog.String("caller", caller.String()),
 		slog.String("fix", "read the session before the handler writes the status or the body; a read after the whole body (an access log's) shows nothing to the client and is harmless: moved before the handler, it would open the cookie on every request and add Vary: Cookie to every page"))
 }
+
+// warnSharedStore logs, once per line of code that commits the response
+// (the handler's first write) and route (Request.Pattern), a response that
+// used the session, wrote no cookie, and that a field lets a shared cache
+// store (see sharedStored): Vary: Cookie is then all that keeps one user's
+// page (a navbar's "Hi alice") from the next user, and some CDNs ignore
+// it. The field is left as the handler set it: a cache that honours Vary
+// keeps one copy per Cookie line, and the page may show nothing of the
+// session. s's lock is held.
+func (m *Manager) warnSharedStore(h http.Header, s *Session, r *http.Request) {
+	key, values := sharedStored(h)
+	if key == "" {
+		return
+	}
+	route, ctx := "", context.Background()
+	if r != nil {
+		route, ctx = r.Pattern, r.Context()
+	}
+	caller, level, ok := m.sharedStores.levelOn(route, slog.LevelWarn, m.opts.Now)
+	if !ok {
+		return
+	}
+	s.log(ctx, level, sharedStoreMsg,
+		slog.String("field", key), slog.String("value", logText(strings.Join(values, ", "))),
+		slog.String("path", urlPath(r)), slog.String("route", logText(route)), slog.String("caller", caller.String()),
+		slog.String("fix", "if the page shows anything of the session, send Cache-Control: private (and no max-age in CDN-Cache-Control or Surrogate-Control); or read the session only on routes no cache stores, and fetch the user's part of the page from one; or make the CDN key its cache on the cookie "+strconv.Quote(m.opts.Name)+" (a CloudFront cache policy that lists it, a Cloudflare Cache Rule); if every cache in front honours Vary: Cookie, this is harmless"))
+}
+
+// sharedStoreMsg is warnSharedStore's line. The CDNs it names are those
+// whose documentation says they ignore Vary: Cookie (see README's Caches).
+const sharedStoreMsg = "cookiesession: a response whose handler used the session may be stored by a shared cache, with only Vary: Cookie to keep it from other users: Cloudflare by default, CloudFront unless its cache policy keys on the cookie, and Akamai with Remove Vary Header ignore Vary and serve it to the next user (logged once per call site and route; past 64 of them, at warn level once a minute, the others at debug)"
 
 // readLateMsg is warnReadLate's line, which dropReadLate finds by it.
 const readLateMsg = "cookiesession: session first read once its response had gone out without Vary: Cookie: a shared cache in front may serve that page to every user (logged once per call site; past 64 of them, at warn level once a minute, the others at debug)"

@@ -9,6 +9,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -1064,5 +1065,132 @@ func TestLateCacheFieldsWarn(t *testing.T) {
 		if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], "lost=\""+tc.lost+"\"") || !strings.Contains(lines[0], "fix=") {
 			t.Errorf("%s: want one Warn of %s lost, with the fix; log:\n%s", tc.name, tc.lost, f.log)
 		}
+	}
+}
+
+// TestSharedStoreWarns checks what goes out for a response whose handler
+// read the session and wrote no cookie, under a field that lets a shared
+// cache store it, and that the first such response of a call site and
+// route is logged at Warn with the field, its value, the route, the CDNs
+// that ignore Vary: Cookie and the fix. The fields go out as the handler
+// set them, with Vary: Cookie: a cache that honours Vary keeps one copy
+// per Cookie line. A field barred by a bare private or no-store in any of
+// its lines, under any case of its key, is not logged; nor is a response
+// that never used the session, or one that sets the cookie, whose fields
+// become no-store.
+func TestSharedStoreWarns(t *testing.T) {
+	const warning = "may be stored by a shared cache, with only Vary: Cookie"
+	type field struct{ key, value string }
+	for _, tc := range []struct {
+		name   string
+		fields []field
+		field  string // the field logged, or "" for no line
+	}{
+		{"public", []field{{"Cache-Control", "public, max-age=600"}}, "Cache-Control"},
+		{"s-maxage", []field{{"Cache-Control", "s-maxage=60"}}, "Cache-Control"},
+		{"max-age alone", []field{{"Cache-Control", "max-age=60"}}, "Cache-Control"},
+		{"quoted max-age", []field{{"Cache-Control", `max-age="60"`}}, "Cache-Control"},
+		{"public on a line of its own", []field{{"Cache-Control", "must-revalidate"}, {"Cache-Control", "public"}}, "Cache-Control"},
+		{"under another key case", []field{{"cache-control", "public, max-age=600"}}, "cache-control"},
+		{"qualified private", []field{{"Cache-Control", `public, max-age=60, private="Set-Cookie"`}}, "Cache-Control"},
+		{"private inside a quoted string", []field{{"Cache-Control", `no-cache="Foo, private", max-age=60`}}, "Cache-Control"},
+		{"CDN-Cache-Control over private", []field{{"Cache-Control", "private"}, {"CDN-Cache-Control", "max-age=600"}}, "CDN-Cache-Control"},
+		{"Cloudflare-CDN-Cache-Control", []field{{"Cloudflare-CDN-Cache-Control", "max-age=86400"}}, "Cloudflare-CDN-Cache-Control"},
+		{"Surrogate-Control", []field{{"Surrogate-Control", "max-age=3600"}}, "Surrogate-Control"},
+		{"Cache-Control beside a no-store CDN field", []field{{"Cache-Control", "public, max-age=60"}, {"CDN-Cache-Control", "no-store"}}, "Cache-Control"},
+		{"private", []field{{"Cache-Control", "private, max-age=60"}}, ""},
+		{"no-store", []field{{"Cache-Control", "no-store"}}, ""},
+		{"private on another line", []field{{"Cache-Control", "public, max-age=60"}, {"Cache-Control", "private"}}, ""},
+		{"private under another key case", []field{{"Cache-Control", "public, max-age=60"}, {"cache-control", "PRIVATE"}}, ""},
+		{"max-age=0", []field{{"Cache-Control", "max-age=0, s-maxage=0"}}, ""},
+		{"max-age not a number", []field{{"Cache-Control", "max-age=soon"}}, ""},
+		{"no field", nil, ""},
+		{"a field no cache reads", []field{{"X-Cdn-Cache-Controls", "max-age=60"}}, ""},
+	} {
+		f := newFixture(t, cookiesession.Options{})
+		token := loginToken(t, f, "alice")
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			for _, fd := range tc.fields {
+				w.Header()[fd.key] = append(w.Header()[fd.key], fd.value)
+			}
+			io.WriteString(w, "Hi "+cookiesession.FromContext(r.Context()).GetString("user"))
+		}))
+		for range 2 {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: "session", Value: token})
+			h.ServeHTTP(rec, req)
+			for _, fd := range tc.fields {
+				if got := rec.Header()[fd.key]; !slices.Contains(got, fd.value) {
+					t.Errorf("%s: %s %q went out as %q", tc.name, fd.key, fd.value, got)
+				}
+			}
+			if rec.Body.String() != "Hi alice" || rec.Header().Get("Vary") != "Cookie" || rec.Header()["Set-Cookie"] != nil {
+				t.Errorf("%s: body %q, Vary %q, Set-Cookie %q; want alice's page, Vary: Cookie, no cookie", tc.name, rec.Body, rec.Header().Get("Vary"), rec.Header()["Set-Cookie"])
+			}
+		}
+		lines := f.log.lines(warning)
+		if tc.field == "" {
+			if len(lines) != 0 {
+				t.Errorf("%s: logged %q", tc.name, lines)
+			}
+			continue
+		}
+		if len(lines) != 1 {
+			t.Errorf("%s: %d lines, want 1; log:\n%s", tc.name, len(lines), f.log)
+			continue
+		}
+		for _, want := range []string{"level=WARN", "field=" + tc.field, "Cloudflare", "CloudFront", "Akamai", "caller=\"github.com/seed-ff2808ae/cookiesession_test.TestSharedStoreWarns", "fix=", "Cache-Control: private", `cookie \"session\"`} {
+			if !strings.Contains(lines[0], want) {
+				t.Errorf("%s: the line lacks %q: %s", tc.name, want, lines[0])
+			}
+		}
+	}
+}
+
+// TestSharedStoreOncePerRoute checks that the shared-cache line is logged
+// once per call site and route: one handler's line serving two routes of
+// a ServeMux is logged for each, with its pattern, and not again; a
+// response that never used the session, or that sets its cookie (whose
+// Cache-Control becomes no-store), is not logged.
+func TestSharedStoreOncePerRoute(t *testing.T) {
+	const warning = "may be stored by a shared cache, with only Vary: Cookie"
+	f := newFixture(t, cookiesession.Options{})
+	token := loginToken(t, f, "alice")
+	page := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, s-maxage=300")
+		s := cookiesession.FromContext(r.Context())
+		switch r.URL.Query().Get("do") {
+		case "read":
+			_ = s.GetString("user")
+		case "set":
+			mustSet(t, s, "seen", true)
+		}
+		io.WriteString(w, "page")
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /a", page)
+	mux.HandleFunc("GET /b/{id}", page)
+	h := f.m.Handler(mux)
+	get := func(target string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest("GET", target, nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: token})
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	get("/a?do=none")
+	if rec := get("/a?do=set"); rec.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("a response that sets the cookie: Cache-Control %q, want no-store", rec.Header().Get("Cache-Control"))
+	}
+	if lines := f.log.lines(warning); len(lines) != 0 {
+		t.Fatalf("logged without a read that wrote no cookie: %q", lines)
+	}
+	for _, target := range []string{"/a?do=read", "/b/1?do=read", "/a?do=read", "/b/2?do=read"} {
+		get(target)
+	}
+	lines := f.log.lines(warning)
+	if len(lines) != 2 || !strings.Contains(lines[0], `route="GET /a"`) || !strings.Contains(lines[1], `route="GET /b/{id}"`) {
+		t.Errorf("want one line for each route; log:\n%s", f.log)
 	}
 }

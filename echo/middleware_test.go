@@ -725,3 +725,28 @@ func TestPollAndBrowserRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedStoreWarns checks that a page that reads the session and that
+// Cache-Control lets a shared cache store goes out as the handler set it,
+// with Vary: Cookie, and is logged at Warn once, through echo's writer as
+// through net/http's; a private page is not logged.
+func TestSharedStoreWarns(t *testing.T) {
+	var logged strings.Builder
+	e := echo.New()
+	e.Use(echosession.Middleware(loggedManager(t, "/", &logged)))
+	page := func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", c.QueryParam("cc"))
+		return c.String(http.StatusOK, "Hi "+echosession.Session(c).GetString("user"))
+	}
+	e.GET("/a", page)
+	for _, cc := range []string{"private, max-age=60", "public, max-age=60", "public, max-age=60"} {
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, httptest.NewRequest("GET", "/a?cc="+strings.ReplaceAll(cc, " ", "+"), nil))
+		if rec.Header().Get("Vary") != "Cookie" || rec.Header().Get("Cache-Control") != cc {
+			t.Errorf("Cache-Control %q: sent Vary %q, Cache-Control %q; want Cookie and the handler's", cc, rec.Header().Get("Vary"), rec.Header().Get("Cache-Control"))
+		}
+	}
+	if n := strings.Count(logged.String(), "may be stored by a shared cache, with only Vary: Cookie"); n != 1 || !strings.Contains(logged.String(), `value="public, max-age=60"`) {
+		t.Errorf("want one Warn for the public page; log:\n%s", logged.String())
+	}
+}

@@ -1633,3 +1633,35 @@ func TestHeaderNamesInAnyCase(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedStoreWarnsThroughFiber checks that a page that reads the
+// session and that a field lets a shared cache store goes out as the
+// handler set it, with Vary: Cookie, and is logged at Warn once per route,
+// naming the route and the field, as under the net/http middleware; a
+// private page is not logged.
+func TestSharedStoreWarnsThroughFiber(t *testing.T) {
+	const warning = "may be stored by a shared cache, with only Vary: Cookie"
+	var logged syncBuffer
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	app := newApp(m)
+	app.Post("/login", func(c fiber.Ctx) error { return fibersession.Get(c, m).Set("user", "ada") })
+	page := func(c fiber.Ctx) error {
+		c.Set(c.Query("key", "Cache-Control"), c.Query("cc"))
+		return c.SendString("Hi " + fibersession.Get(c, m).GetString("user"))
+	}
+	app.Get("/a", page)
+	app.Get("/b/:id", page)
+	ada := newJar()
+	do(t, app, http.MethodPost, "/login", ada)
+	for _, target := range []string{"/a?cc=private,+max-age=60", "/a?cc=public,+max-age=60", "/b/1?key=CDN-Cache-Control&cc=max-age=600", "/a?cc=public,+max-age=60", "/b/2?key=CDN-Cache-Control&cc=max-age=600"} {
+		r := do(t, app, http.MethodGet, target, ada)
+		if r.body != "Hi ada" || r.header.Get("Vary") != "Cookie" || len(r.setCookie) != 0 {
+			t.Errorf("GET %s: body %q, Vary %q, Set-Cookie %q; want ada's page, Vary: Cookie, no cookie", target, r.body, r.header.Get("Vary"), r.setCookie)
+		}
+	}
+	lines := logged.lines(warning)
+	if len(lines) != 2 || !strings.Contains(lines[0], `field=Cache-Control value="public, max-age=60"`) || !strings.Contains(lines[0], "route=/a") ||
+		!strings.Contains(lines[1], "field=CDN-Cache-Control") || !strings.Contains(lines[1], "route=/b/:id") || strings.Contains(lines[0], "fasthttp") {
+		t.Errorf("want one line for /a's Cache-Control and one for /b/:id's CDN-Cache-Control; log:\n%s", &logged)
+	}
+}

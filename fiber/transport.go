@@ -108,9 +108,11 @@ func (st *scratch) load(c fiber.Ctx, m *cookiesession.Manager) {
 	st.clearRequest()
 }
 
-// fillRequest gives st.req the method, path and context of c's request.
+// fillRequest gives st.req the method, path, route (as Pattern, which the
+// core's log lines name) and context of c's request.
 func (st *scratch) fillRequest(c fiber.Ctx) {
 	st.req.Method = c.Method()
+	st.req.Pattern = c.Route().Path
 	st.url.Path = c.Path()
 	st.ctx.Context = c.Context()
 }
@@ -207,7 +209,7 @@ func mayBeLoopback(host string) bool {
 func (st *scratch) clearRequest() {
 	st.ctx.Context = context.Background()
 	st.url = url.URL{}
-	st.req.Method, st.req.Host = "", ""
+	st.req.Method, st.req.Host, st.req.Pattern = "", "", ""
 	st.values = [len(st.values)]string{}
 	clear(st.req.Header)
 }

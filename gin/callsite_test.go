@@ -61,3 +61,49 @@ func callerLine() int {
 	_, _, line, _ := runtime.Caller(1)
 	return line
 }
+
+// TestSharedStoreNamesTheHandlersCall: a page that reads the session and
+// that Cache-Control lets a shared cache store goes out as the handler set
+// it, with Vary: Cookie, and is logged at Warn once per handler, naming
+// the handler's c.String, which committed it through gin's render.
+func TestSharedStoreNamesTheHandlersCall(t *testing.T) {
+	var logged strings.Builder
+	m, err := cookiesession.New(newRing(t), cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := gin.New()
+	r.Use(ginsession.Middleware(m))
+	var at [2]int
+	r.GET("/a", func(c *gin.Context) {
+		c.Header("Cache-Control", "public, max-age=60")
+		c.String(200, "Hi %s", ginsession.Session(c).GetString("user"))
+		at[0] = callerLine() - 1
+	})
+	r.GET("/b", func(c *gin.Context) {
+		c.Header("Cache-Control", "s-maxage=300")
+		c.String(200, "Hi %s", ginsession.Session(c).GetString("user"))
+		at[1] = callerLine() - 1
+	})
+	for _, path := range []string{"/a", "/b", "/a"} {
+		rec := httptest.NewRecorder()
+		r.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if cc := rec.Header().Get("Cache-Control"); rec.Header().Get("Vary") != "Cookie" || cc != "public, max-age=60" && cc != "s-maxage=300" {
+			t.Errorf("GET %s: Vary %q, Cache-Control %q; want Cookie and the handler's", path, rec.Header().Get("Vary"), cc)
+		}
+	}
+	var lines []string
+	for _, line := range strings.Split(logged.String(), "\n") {
+		if strings.Contains(line, "may be stored by a shared cache, with only Vary: Cookie") {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) != len(at) {
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(at), logged.String())
+	}
+	for i, line := range lines {
+		if want := fmt.Sprintf("callsite_test.go:%d)", at[i]); !strings.Contains(line, "level=WARN") || !strings.Contains(line, want) {
+			t.Errorf("%s\nwant a Warn naming the handler's call at %s", line, want)
+		}
+	}
+}
