@@ -79,7 +79,7 @@ func (m *Manager) readToken(r *http.Request, s *Session) (token string, above in
 			values[i] = value
 		}
 	}
-	s.chunksSent = int32(bits.Len64(present))
+	s.chunksSent = int8(bits.Len64(present))
 	if beyond != 0 {
 		// An earlier configuration's chunks run from MaxChunks up without
 		// a gap: a cookie above a gap is the application's own.

@@ -94,6 +94,9 @@ type Manager struct {
 	refusedSets, refusedJSON causes[refusedValue]
 	refusedLifetimes         causes[Lifetime]
 	wrongTypes               causes[wrongRead]
+	// speculativeChanges: the routes and changes logged of a session
+	// changed by a request sent ahead of a click (a prefetch).
+	speculativeChanges causes[speculativeChange]
 	// crossSiteLogged: a cross-site request that browsers send without a
 	// cookie of our SameSite used the session.
 	crossSiteLogged atomic.Bool

@@ -262,7 +262,11 @@ func (m *Manager) SaveHeader(h http.Header, s *Session) error {
 // credentials, for which it reads Sec-Fetch-Site, -Mode, Origin and
 // Cookie, and h's Access-Control-Allow-Origin and
 // Access-Control-Allow-Credentials (so h must hold them when they are
-// set). A Set-Cookie line in h for one of the session's names that the Manager
+// set), and a session the handler changed on a GET sent ahead of a click
+// (a prefetch), for which it reads r's method and its Sec-Purpose,
+// Purpose, X-Purpose, X-Moz, X-Sec-Purpose, Next-Router-Prefetch and
+// HX-Preloaded headers: a change a SaveHeader wrote before is asked of
+// the r CommitHeader gets. A Set-Cookie line in h for one of the session's names that the Manager
 // did not write is logged too, with or without r. Of r the log lines also
 // take its context and URL path. CommitHeader does not keep r.
 //
@@ -317,6 +321,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	// start, so a session cannot expire between the two.
 	now := s.start()
 	ended := false // the lines end the session: see answer
+	change := s.handlerChange()
 	switch act := m.action(s, r, now); act {
 	case actionWrite, actionRekey, actionCarry:
 		err := m.write(h, s, now, act, buf)
@@ -343,6 +348,9 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 		ended = true
 	case actionNone:
 		m.unchanged(h, s, r, final, buf)
+	}
+	if change|s.changeUnasked != 0 {
+		m.askSpeculative(s, r, change)
 	}
 	m.warnWritten(h, s, r, final, ended)
 	return nil

@@ -44,13 +44,20 @@ type Session struct {
 	startNsec int32
 
 	// What the client holds:
-	chunksSent int32     // how many of our chunk cookies the request carried
-	shadowed   bool      // the request carried two values for one of our names
-	ignored    bool      // the request's cookies were too many to read: it may carry any of ours
-	retired    bool      // the request carried a cookie of Options.Retired that its lines may reach
-	unread     bool      // its cookie was refused but kept, as it may open elsewhere: a Delete or Clear clears it
-	lines      []string  // the Set-Cookie lines written for this response, if any
-	out        headerBuf // backs the one-line headers of the session's first save
+	chunksSent int8 // how many of our chunk cookies the request carried (at most 64)
+	shadowed   bool // the request carried two values for one of our names
+	ignored    bool // the request's cookies were too many to read: it may carry any of ours
+	retired    bool // the request carried a cookie of Options.Retired that its lines may reach
+	unread     bool // its cookie was refused but kept, as it may open elsewhere: a Delete or Clear clears it
+	// What the handler changed, for warnSpeculative (kept in this word,
+	// which chunksSent's int8 leaves room in): flashTaken, Flashes, Pop
+	// or PopString took a value; changeUnasked, changes saved without a
+	// request to ask whether it was sent ahead of a click (SaveHeader),
+	// for the next commit given one.
+	flashTaken    bool
+	changeUnasked sessionChange
+	lines         []string  // the Set-Cookie lines written for this response, if any
+	out           headerBuf // backs the one-line headers of the session's first save
 
 	pending     bool // the middleware has not opened the cookie yet
 	sent        bool // the middleware committed the response: changes can no longer reach the client
@@ -297,6 +304,7 @@ func (s *Session) Pop(key string) (any, bool) {
 	v, ok := s.values.Get(key)
 	if ok {
 		s.values.Delete(key)
+		s.flashTaken = true
 		s.markChanged()
 	}
 	return v, ok
@@ -317,6 +325,7 @@ func (s *Session) PopString(key string) string {
 	}
 	str := e.str
 	s.values.Delete(key)
+	s.flashTaken = true
 	s.markChanged()
 	return str
 }
@@ -372,6 +381,7 @@ func (s *Session) Flashes() []string {
 	}
 	list := e.val.([]string)
 	s.values.Delete(flashKey)
+	s.flashTaken = true
 	s.markChanged()
 	return list
 }
@@ -658,11 +668,11 @@ func (s *Session) snapshot() *Session {
 func (s *Session) saved(rec *Record, lines []string) {
 	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
 	s.lines, s.loaded, s.unread = lines, true, false
-	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
+	s.changed, s.renewed, s.touched, s.destroyed, s.refused, s.flashTaken = false, false, false, false, false, false
 }
 
 // cleared records that the response now expires the client's cookies.
 func (s *Session) cleared(lines []string) {
 	s.lines, s.loaded, s.unread = lines, false, false
-	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
+	s.changed, s.renewed, s.touched, s.destroyed, s.refused, s.flashTaken = false, false, false, false, false, false
 }

@@ -43,7 +43,11 @@
 // ends the client's session. That line is sent as the handler set it;
 // where the Manager writes the cookie, its line replaces the handler's.
 // And a cookie whose Options.Domain the request's host (or
-// X-Forwarded-Host) is outside of, which browsers drop. Under
+// X-Forwarded-Host) is outside of, which browsers drop. And, once per
+// route and change, a session that a handler changed (a Destroy, a
+// Flashes) on a GET that a browser or a framework sent ahead of a click
+// (Sec-Purpose: prefetch, Turbo's X-Sec-Purpose, ...), as the net/http
+// middleware logs it. Under
 // fiber.Config.DisableHeaderNormalizing, where fasthttp finds a header only
 // by the exact case of its name, those request headers, and the
 // response's Vary, Cache-Control and CDN cache fields, are read and

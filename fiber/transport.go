@@ -21,8 +21,9 @@ import (
 // Manager.SaveHeader writes go onto the fasthttp response. The final save
 // gives Manager.CommitHeader what its warnings read: the request's signs of
 // HTTPS, the handler's Set-Cookie lines for the session's names, and for a
-// fetch from another origin the response's CORS answer. Nothing else of
-// the request or response is converted.
+// fetch from another origin the response's CORS answer, and for a GET the
+// headers that mark it as sent ahead of a click (purposeHeaders). Nothing
+// else of the request or response is converted.
 
 // httpsHeaders are the request headers that can say a request came over
 // HTTPS (the core's plain-HTTP check reads them), or for which host the browser
@@ -36,6 +37,14 @@ import (
 // 1.25's cookiejar keeps back, so only for a Host that may be loopback),
 // passed on at the final save.
 var httpsHeaders = [...]string{"X-Forwarded-Proto", "X-Forwarded-Scheme", "Forwarded", "Origin", "Referer", "X-Forwarded-Host", "Sec-Fetch-Site", "X-Forwarded-Prefix", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "User-Agent"}
+
+// purposeHeaders are the request headers by which a browser or a
+// framework marks a request sent ahead of a click (a prefetch, a
+// prerender), as the core knows them: passed on at the final save of a
+// GET, for the core to log a session that such a request changed. Most
+// requests carry none, so they are found in one pass over the request's
+// headers, not looked up one by one.
+var purposeHeaders = [...]string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz", "X-Sec-Purpose", "Next-Router-Prefetch", "Hx-Preloaded"}
 
 // scratch is one used session's per-request state, pooled: the session,
 // the request the core reads and the header map it writes.
@@ -157,6 +166,24 @@ func (st *scratch) fillHTTPSSigns(c fiber.Ctx, fold bool) {
 			continue
 		}
 		st.req.Header[key] = st.values[1+i : 2+i : 2+i]
+	}
+}
+
+// fillPurpose gives st.req the purposeHeaders of a GET or HEAD request,
+// in any case of their names: copied only when present.
+func (st *scratch) fillPurpose(c fiber.Ctx) {
+	if method := c.Method(); method != fiber.MethodGet && method != fiber.MethodHead {
+		return
+	}
+	for name, value := range c.Request().Header.All() {
+		if len(name) < len("X-Moz") || len(name) > len("Next-Router-Prefetch") {
+			continue
+		}
+		for _, key := range purposeHeaders {
+			if len(name) == len(key) && bytes.EqualFold(name, []byte(key)) {
+				st.req.Header[key] = append(st.req.Header[key], string(value))
+			}
+		}
 	}
 }
 
@@ -322,6 +349,7 @@ func (st *scratch) commit(c fiber.Ctx, m *cookiesession.Manager, names []string,
 	}
 	st.fillRequest(c)
 	st.fillHTTPSSigns(c, fold)
+	st.fillPurpose(c)
 	st.fillCORS(c, fold)
 	err := m.CommitHeader(st.header, st.session, st.req)
 	st.clearRequest()
