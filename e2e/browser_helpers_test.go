@@ -485,3 +485,24 @@ func (bc *blockedCookies) reasons(name string) []network.SetCookieBlockedReason 
 	defer bc.mu.Unlock()
 	return slices.Clone(bc.why[name])
 }
+
+// settle asks read every 20 ms, for at most 10 s, until it returns text:
+// a page that is still loading answers "" or an error (its context gone
+// with the navigation). It returns that text; it fails the test with the
+// last error when the page never settles.
+func settle(t *testing.T, what string, read func() (string, error)) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		got, err := read()
+		if err == nil && got != "" {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting 10 s for %s: last %q, %v", what, got, err)
+		}
+		<-tick.C
+	}
+}

@@ -3,7 +3,8 @@
 // drive Debian's headless Chromium against it with chromedp. TestLiveBrowser
 // serves its own Managers over TLS instead, to change the cookie's settings
 // between requests. TestFirefox drives Debian's Firefox ESR over WebDriver
-// BiDi against a Manager of its own on http://localhost.
+// BiDi against a Manager of its own on http://localhost. TestBackAfterLogout
+// drives both over TLS to record what the Back button shows after a logout.
 //
 // It is a module of its own so that chromedp never reaches the importers of
 // cookiesession. Run it with:

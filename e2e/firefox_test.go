@@ -125,21 +125,29 @@ func newFirefox(t *testing.T, ctx context.Context, prefs ...string) *firefox {
 }
 
 // call sends one BiDi command and decodes its result into out (if not
-// nil), skipping any event that comes first.
+// nil), skipping any event that comes first. It fails the test on an
+// error.
 func (ff *firefox) call(t *testing.T, method string, params, out any) {
 	t.Helper()
+	if err := ff.try(method, params, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// try is call that returns the error.
+func (ff *firefox) try(method string, params, out any) error {
 	ff.next++
 	msg, err := json.Marshal(map[string]any{"id": ff.next, "method": method, "params": params})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := ff.conn.Write(ff.ctx, coder.MessageText, msg); err != nil {
-		t.Fatalf("%s: %v", method, err)
+		return fmt.Errorf("%s: %w", method, err)
 	}
 	for {
 		_, data, err := ff.conn.Read(ff.ctx)
 		if err != nil {
-			t.Fatalf("%s: %v", method, err)
+			return fmt.Errorf("%s: %w", method, err)
 		}
 		var reply struct {
 			ID      int             `json:"id"`
@@ -149,20 +157,20 @@ func (ff *firefox) call(t *testing.T, method string, params, out any) {
 			Result  json.RawMessage `json:"result"`
 		}
 		if err := json.Unmarshal(data, &reply); err != nil {
-			t.Fatalf("%s: %v in %s", method, err, data)
+			return fmt.Errorf("%s: %w in %s", method, err, data)
 		}
 		if reply.Type == "event" || reply.ID != ff.next {
 			continue
 		}
 		if reply.Type != "success" {
-			t.Fatalf("%s: %s: %s", method, reply.Error, reply.Message)
+			return fmt.Errorf("%s: %s: %s", method, reply.Error, reply.Message)
 		}
 		if out != nil {
 			if err := json.Unmarshal(reply.Result, out); err != nil {
-				t.Fatalf("%s: %v in %s", method, err, reply.Result)
+				return fmt.Errorf("%s: %w in %s", method, err, reply.Result)
 			}
 		}
-		return
+		return nil
 	}
 }
 
@@ -182,6 +190,16 @@ func (ff *firefox) reload(t *testing.T) {
 // promise, and returns its result, which must be a string.
 func (ff *firefox) eval(t *testing.T, expr string) string {
 	t.Helper()
+	got, err := ff.tryEval(expr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// tryEval is eval that returns the error: a page that is navigating
+// away has no realm to run the expression in.
+func (ff *firefox) tryEval(expr string) (string, error) {
 	var res struct {
 		Type   string `json:"type"`
 		Result struct {
@@ -192,11 +210,13 @@ func (ff *firefox) eval(t *testing.T, expr string) string {
 			Text string `json:"text"`
 		} `json:"exceptionDetails"`
 	}
-	ff.call(t, "script.evaluate", map[string]any{"expression": expr, "target": map[string]any{"context": ff.tab}, "awaitPromise": true}, &res)
-	if res.Type != "success" || res.Result.Type != "string" {
-		t.Fatalf("evaluating %s: %s %s (%s)", expr, res.Type, res.ExceptionDetails.Text, res.Result.Type)
+	if err := ff.try("script.evaluate", map[string]any{"expression": expr, "target": map[string]any{"context": ff.tab}, "awaitPromise": true}, &res); err != nil {
+		return "", err
 	}
-	return res.Result.Value
+	if res.Type != "success" || res.Result.Type != "string" {
+		return "", fmt.Errorf("evaluating %s: %s %s (%s)", expr, res.Type, res.ExceptionDetails.Text, res.Result.Type)
+	}
+	return res.Result.Value, nil
 }
 
 // body returns the text of the page in the tab.
