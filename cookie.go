@@ -601,56 +601,87 @@ func hasToken(values []string, tokens ...string) bool {
 }
 
 // sharedStored returns a field of h that lets a shared cache store the
-// response and serve it again without asking the server: Cache-Control,
-// under any case of its key, or a field a CDN obeys in its place (see
-// isTargeted), that holds public, or a max-age or s-maxage above 0, and no
-// bare private or no-store in any line of that field. Each field is judged
-// on its own: under CDN-Cache-Control: max-age=60 a CDN that reads it
-// stores the response whatever Cache-Control says. It returns "" if none
-// does. A response that sets the session's cookie never gets here: its
-// fields are no-store (see setCookies).
+// response and serve it again without asking the server (see
+// servedUnasked): Cache-Control, under any case of its key, or a field a
+// CDN obeys in its place (see isTargeted). Each field is judged on its
+// own: under CDN-Cache-Control: max-age=60 a CDN that reads it stores the
+// response whatever Cache-Control says. It returns "" if none does. A
+// response that sets the session's cookie never gets here: its fields are
+// no-store (see setCookies).
 func sharedStored(h http.Header) (key string, values []string) {
 	for k, v := range h {
 		cacheControl := len(k) == len("Cache-Control") && strings.EqualFold(k, "Cache-Control")
-		if (cacheControl || len(k) >= len(cdnCacheControl) && isTargeted(k)) && storable(v) && !barredAnyCase(h, k) {
+		if (cacheControl || len(k) >= len(cdnCacheControl) && isTargeted(k)) && servedUnasked(h, k) {
 			return k, v
 		}
 	}
 	return "", nil
 }
 
-// barredAnyCase reports whether any line of key, under any case of it
+// servedUnasked reports whether the lines of key, under any case of it
 // (net/http sends h["cache-control"] beside h["Cache-Control"], and a
-// cache reads both as one field), holds a bare private or no-store.
-func barredAnyCase(h http.Header, key string) bool {
-	for k, v := range h {
-		if len(k) == len(key) && strings.EqualFold(k, key) && hasToken(v, "no-store", "private") {
-			return true
+// cache reads both as one field), let a shared cache serve a stored copy
+// without asking the server, whose answer is the requesting user's: no
+// bare private, no-store or no-cache (no-cache makes it ask each time,
+// RFC 9111 section 5.2.2.4), and a shared freshness lifetime above 0 (section
+// 4.2.1): s-maxage, or else max-age, or else a bare public, which lets the
+// cache choose one. public, max-age=0, must-revalidate (Netlify's and
+// Vercel's default) is asked each time. A directive given more than once
+// counts above 0 only if every one is a number of seconds above 0, quoted
+// or not (section 5.2 lets a recipient read it quoted).
+func servedUnasked(h http.Header, key string) bool {
+	var public bool
+	var maxAge, sMaxAge freshness
+	for k, values := range h {
+		if len(k) != len(key) || !strings.EqualFold(k, key) {
+			continue
 		}
-	}
-	return false
-}
-
-// storable reports whether a cache field's values hold a directive that
-// lets a shared cache store the response: a bare public, or a max-age or
-// s-maxage above 0 (quoted or not, as RFC 9111 section 5.2 lets a
-// recipient read it). It splits them as hasToken does.
-func storable(values []string) bool {
-	for _, v := range values {
-		for v != "" {
-			var part string
-			part, v = nextListItem(v)
-			name, arg, hasArg := strings.Cut(strings.TrimSpace(part), "=")
-			name = strings.TrimSpace(name)
-			switch {
-			case !hasArg && strings.EqualFold(name, "public"):
-				return true
-			case hasArg && (strings.EqualFold(name, "max-age") || strings.EqualFold(name, "s-maxage")) && positiveSeconds(arg):
-				return true
+		for _, v := range values {
+			for v != "" {
+				var part string
+				part, v = nextListItem(v)
+				name, arg, hasArg := strings.Cut(strings.TrimSpace(part), "=")
+				name = strings.TrimSpace(name)
+				switch {
+				case hasArg && strings.EqualFold(name, "max-age"):
+					maxAge.add(arg)
+				case hasArg && strings.EqualFold(name, "s-maxage"):
+					sMaxAge.add(arg)
+				case hasArg:
+				case strings.EqualFold(name, "public"):
+					public = true
+				case strings.EqualFold(name, "private"), strings.EqualFold(name, "no-store"), strings.EqualFold(name, "no-cache"):
+					return false
+				}
 			}
 		}
 	}
-	return false
+	switch {
+	case sMaxAge != freshnessNone:
+		return sMaxAge == freshnessAbove
+	case maxAge != freshnessNone:
+		return maxAge == freshnessAbove
+	}
+	return public
+}
+
+// freshness is what a field's max-age or s-maxage directives say.
+type freshness uint8
+
+const (
+	freshnessNone  freshness = iota // no such directive
+	freshnessAbove                  // every one a number of seconds above 0
+	freshnessZero                   // one is 0, or not a number: stale at once
+)
+
+// add takes in one more directive's argument.
+func (f *freshness) add(arg string) {
+	switch {
+	case !positiveSeconds(arg):
+		*f = freshnessZero
+	case *f == freshnessNone:
+		*f = freshnessAbove
+	}
 }
 
 // positiveSeconds reports whether a directive's argument is a number of

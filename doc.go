@@ -132,8 +132,9 @@
 // Surrogate-Control. Set-Cookie and Cache-Control lines
 // are judged and replaced whatever the case of the header key they were added under.
 // A response that used the session and writes no cookie keeps its fields:
-// one that lets a shared cache store it (public, or a max-age or s-maxage
-// above 0, without private or no-store) is logged at Warn once per call
+// one that lets a shared cache serve it again without asking (an s-maxage,
+// else a max-age, above 0, or else public, without private, no-store or
+// no-cache) is logged at Warn once per call
 // site and route, since some CDNs ignore Vary: Cookie and would serve it
 // to the next user.
 // A session first read after its response went out cannot add Vary: that
