@@ -523,6 +523,11 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	next.ServeHTTP(&st.writer, &st.req)
 	returned = true
 	_ = st.writer.commit() // if the handler wrote nothing; later changes are logged by Session.bump
+	if !st.writer.wroteHeader && !st.writer.hijacked && st.writer.err == nil {
+		s.mu.Lock()
+		st.writer.sharedStoreSent()
+		s.unlock()
+	}
 	st.writer.askTimeout()
 	st.writer.lateForeign()
 }

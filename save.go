@@ -382,6 +382,11 @@ func (m *Manager) unchanged(h http.Header, s *Session, r *http.Request, final bo
 	switch {
 	case s.retired:
 		m.expireRetired(h, s, buf) // its lines make every cache field no-store
+	case len(h) > 1 && s.req != nil:
+		// The middleware's: a Manager stacked outside commits after this
+		// one, and its cookie makes the response no-store. The header is
+		// asked as it goes out (see responseWriter.sharedStoreSent).
+		s.sharedAsked = true
 	case len(h) > 1 && (final || r != nil):
 		// A map that holds only the Vary commit added lets no cache store
 		// it; nor does SaveHeader's, yet: the caller copies it on.

@@ -56,8 +56,12 @@ type Session struct {
 	// for the next commit given one.
 	flashTaken    bool
 	changeUnasked sessionChange
-	lines         []string  // the Set-Cookie lines written for this response, if any
-	out           headerBuf // backs the one-line headers of the session's first save
+	// sharedAsked: the middleware's commit wrote no cookie, and the header
+	// is to be asked whether a shared cache may serve it (see
+	// responseWriter.sharedStoreSent) once it has gone out.
+	sharedAsked bool
+	lines       []string  // the Set-Cookie lines written for this response, if any
+	out         headerBuf // backs the one-line headers of the session's first save
 
 	pending     bool // the middleware has not opened the cookie yet
 	sent        bool // the middleware committed the response: changes can no longer reach the client

@@ -1202,3 +1202,58 @@ func TestSharedStoreOncePerRoute(t *testing.T) {
 		t.Errorf("want one line for each route; log:\n%s", f.log)
 	}
 }
+
+// TestSharedStoreStackedManagers checks the shared-cache line under
+// stacked Managers: a response that the outer Manager's cookie makes
+// no-store is not logged by the inner one, which commits first and wrote
+// none, whether the handler writes the status, the body or flushes; a
+// response neither writes a cookie for is logged by the Manager whose
+// session was read.
+func TestSharedStoreStackedManagers(t *testing.T) {
+	const warning = "may be stored by a shared cache, with only Vary: Cookie"
+	for _, tc := range []struct {
+		name       string
+		write      func(w http.ResponseWriter)
+		outerSets  bool
+		wantLogged bool
+	}{
+		{"the outer sets, the body", func(w http.ResponseWriter) { io.WriteString(w, "page") }, true, false},
+		{"the outer sets, the status", func(w http.ResponseWriter) { w.WriteHeader(http.StatusOK) }, true, false},
+		{"the outer sets, a flush", func(w http.ResponseWriter) { http.NewResponseController(w).Flush() }, true, false},
+		{"both read", func(w http.ResponseWriter) { io.WriteString(w, "page") }, false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{})
+			token := loginToken(t, f, "alice")
+			prefs := f.manager(cookiesession.Options{Name: "prefs"})
+			inner := prefs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "public, max-age=600")
+				_ = prefs.FromContext(r.Context()).GetString("theme")
+				if s := f.m.FromContext(r.Context()); tc.outerSets {
+					mustSet(t, s, "seen", true)
+				} else {
+					_ = s.GetString("user")
+				}
+				tc.write(w)
+			}))
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("GET", "/", nil)
+			req.AddCookie(&http.Cookie{Name: "session", Value: token})
+			f.m.Handler(inner).ServeHTTP(rec, req)
+			if got := rec.Header().Get("Cache-Control"); tc.outerSets != (got == "no-store") {
+				t.Fatalf("Cache-Control %q", got)
+			}
+			lines := f.log.lines(warning)
+			if !tc.wantLogged {
+				if len(lines) != 0 {
+					t.Errorf("logged a response that went out no-store: %q", lines)
+				}
+				return
+			}
+			joined := strings.Join(lines, "\n")
+			if len(lines) != 2 || !strings.Contains(joined, `cookie \"prefs\"`) || !strings.Contains(joined, `cookie \"session\"`) {
+				t.Errorf("want one line for each Manager; log:\n%s", f.log)
+			}
+		})
+	}
+}

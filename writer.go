@@ -73,7 +73,7 @@ func (w *responseWriter) WriteHeader(code int) {
 	if w.commit() == nil {
 		w.wroteHeader = true
 		w.ResponseWriter.WriteHeader(code)
-		w.cacheFieldsSent()
+		w.headerSent()
 	}
 }
 
@@ -128,7 +128,7 @@ func (w *responseWriter) Write(p []byte) (int, error) {
 	w.wroteHeader = true
 	n, err := w.ResponseWriter.Write(p)
 	if first {
-		w.cacheFieldsSent()
+		w.headerSent()
 	}
 	if err != nil {
 		w.writeFailed(err)
@@ -149,7 +149,7 @@ func (w *responseWriter) ReadFrom(src io.Reader) (n int64, err error) {
 		n, err = io.Copy(w.ResponseWriter, src)
 	}
 	if first {
-		w.cacheFieldsSent()
+		w.headerSent()
 	}
 	if err != nil {
 		w.writeFailed(err)
@@ -234,7 +234,7 @@ func (w *responseWriter) FlushError() error {
 	err := http.NewResponseController(w.ResponseWriter).Flush()
 	w.wroteHeader = w.wroteHeader || err == nil // a flush sends the headers
 	if first && err == nil {
-		w.cacheFieldsSent()
+		w.headerSent()
 	}
 	return err
 }
@@ -304,6 +304,34 @@ func (w *responseWriter) lateForeign() {
 	}
 }
 
+// headerSent runs the checks of the header as the first WriteHeader,
+// Write or Flush passed it on, through every writer under this one, under
+// one lock of the session.
+func (w *responseWriter) headerSent() {
+	if w.err != nil || w.hijacked {
+		return
+	}
+	s := &w.st.session
+	s.mu.Lock()
+	defer s.unlock()
+	w.sharedStoreSent()
+	w.cacheFieldsSent()
+}
+
+// sharedStoreSent asks warnSharedStore of the header as it went out, for
+// a session whose commit wrote no cookie (see Session.sharedAsked): a
+// Manager stacked outside this one commits as the header passes its
+// writer, and a cookie of its own makes the response no-store. A handler
+// that writes nothing is asked when it returns (see Manager.serve), before
+// the Managers outside commit. The session's lock is held.
+func (w *responseWriter) sharedStoreSent() {
+	s := &w.st.session
+	if s.sharedAsked {
+		s.sharedAsked = false
+		s.mgr.warnSharedStore(w.Header(), s, s.req)
+	}
+}
+
 // cacheFieldsSent logs, once per Manager, a response whose Cache-Control
 // or Vary a writer under this one changed as the header went out, after
 // the commit wrote the session's: a hook that runs as the status is
@@ -313,15 +341,14 @@ func (w *responseWriter) lateForeign() {
 // Set-Cookie, or without Cookie in Vary, a shared cache may keep the
 // response and hand its cookie, or the user's page, to other clients. It
 // runs once the first WriteHeader, Write or Flush has passed the header
-// on: what the handler changes after that, net/http does not send.
+// on: what the handler changes after that, net/http does not send. The
+// session's lock is held.
 func (w *responseWriter) cacheFieldsSent() {
 	s, m := &w.st.session, w.st.session.mgr
-	if w.err != nil || w.hijacked || m.cacheFieldsLogged.Load() {
+	if m.cacheFieldsLogged.Load() {
 		return
 	}
 	h := w.Header()
-	s.mu.Lock()
-	defer s.unlock()
 	if !s.outLent {
 		return
 	}
