@@ -104,15 +104,16 @@ func (c sessionChange) String() string {
 	return strings.Join(names, ", ")
 }
 
-// speculativeChange is a cause of warnSpeculative's line: the route (cut
-// by logText) and what changed.
+// speculativeChange is a cause of warnSpeculative's line: the route
+// (Request.Pattern, or the path where there is none; cut by logText) and
+// what changed.
 type speculativeChange struct {
-	path   string
+	route  string
 	change sessionChange
 }
 
 func (c speculativeChange) detach() speculativeChange {
-	c.path = strings.Clone(c.path)
+	c.route = strings.Clone(c.route)
 	return c
 }
 
@@ -146,13 +147,19 @@ func (m *Manager) warnSpeculative(s *Session, r *http.Request, change sessionCha
 	if header == "" {
 		return
 	}
-	path := urlPath(r)
-	level, ok := m.speculativeChanges.level(speculativeChange{path, change}, slog.LevelWarn, m.opts.Now)
+	// A pattern's paths (/item/1, /item/2, ...) are one route: keyed by
+	// each, the prefetches of a list's links would fill the memory.
+	path, route := urlPath(r), logText(r.Pattern)
+	key := route
+	if key == "" {
+		key = path
+	}
+	level, ok := m.speculativeChanges.level(speculativeChange{key, change}, slog.LevelWarn, m.opts.Now)
 	if !ok {
 		return
 	}
 	s.log(r.Context(), level, "cookiesession: a request sent ahead of a click (a prefetch or prerender: a hover, or a link in view) changed its session, and its Set-Cookie goes out: the change is made whether or not the user opens the page (logged once per route and change; past 64 of them, at warn level once a minute, the others at debug)",
 		slog.String("marker", header+": "+logText(value)), slog.String("change", change.String()),
-		slog.String("method", logText(r.Method)), slog.String("path", path),
+		slog.String("method", logText(r.Method)), slog.String("path", path), slog.String("route", route),
 		slog.String("fix", "make this change on a POST (a form's button for a sign-out), not on a GET a link leads to; or keep the link from being fetched ahead: data-turbo-prefetch=\"false\" on it (Turbo), a {\"not\": {\"href_matches\": ...}} in the speculation rules, prefetch={false} on a Next.js <Link>, no preload on it (htmx)"))
 }

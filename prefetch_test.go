@@ -190,3 +190,35 @@ func textValue(v string) string {
 	}
 	return v
 }
+
+// TestSpeculativeChangeOncePerPattern checks that, under a ServeMux, the
+// line is logged once per route pattern, not per path: the prefetches of
+// a list's links (/item/1, /item/2, ...) fill no memory and log once,
+// naming the route, and another route is logged on its own.
+func TestSpeculativeChangeOncePerPattern(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := signedIn(t, f)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /item/{id}", func(w http.ResponseWriter, r *http.Request) {
+		_ = sessionOf(t, r).Set("last_seen", r.PathValue("id"))
+	})
+	mux.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
+	h := f.m.Handler(mux)
+	for i := range 100 {
+		req := b.request("/item/" + strconv.Itoa(i))
+		req.Header.Set("Sec-Purpose", "prefetch")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	req := b.request("/logout")
+	req.Header.Set("Sec-Purpose", "prefetch")
+	h.ServeHTTP(httptest.NewRecorder(), req)
+	warns := f.log.lines(speculativeLine)
+	if len(warns) != 2 {
+		t.Fatalf("%d lines, want one for each route; log:\n%s", len(warns), f.log)
+	}
+	for i, want := range []string{`route="GET /item/{id}"`, `route="GET /logout"`} {
+		if !strings.Contains(warns[i], want) || !strings.Contains(warns[i], "level=WARN") {
+			t.Errorf("line %d does not say %s at Warn: %s", i, want, warns[i])
+		}
+	}
+}
