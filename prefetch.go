@@ -42,16 +42,21 @@ var purposeMarkers = [...]purposeMarker{
 }
 
 // speculative returns the header, and its value, by which h marks a
-// request sent ahead of a click, or "" for one that is not.
+// request sent ahead of a click, or "" for one that is not. Any member
+// of the list counts (Sec-Purpose is a structured-field List, and a proxy
+// may join two lines with a comma), each read before its ';' parameters.
 func speculative(h http.Header) (header, value string) {
 	for _, mk := range purposeMarkers {
 		for _, v := range h[mk.header] {
-			first, _, _ := strings.Cut(v, ",")
-			first, _, _ = strings.Cut(first, ";")
-			first = strings.Trim(first, " \t")
-			for _, want := range mk.values {
-				if strings.EqualFold(first, want) {
-					return mk.header, v
+			for rest := v; rest != ""; {
+				var member string
+				member, rest = nextListItem(rest)
+				member, _, _ = strings.Cut(member, ";")
+				member = strings.Trim(member, " \t")
+				for _, want := range mk.values {
+					if strings.EqualFold(member, want) {
+						return mk.header, v
+					}
 				}
 			}
 		}
