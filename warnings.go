@@ -368,8 +368,14 @@ func (m *Manager) warnReadLate(s *Session) {
 // page (a navbar's "Hi alice") from the next user, and some CDNs ignore
 // it. The field is left as the handler set it: a cache that honours Vary
 // keeps one copy per Cookie line, and the page may show nothing of the
-// session. s's lock is held.
+// session. Only the answer to a GET or a HEAD is asked (or to a request
+// not known): no CDN serves a POST's, PUT's, PATCH's or DELETE's again, a
+// global middleware's Cache-Control on it notwithstanding. s's lock is
+// held.
 func (m *Manager) warnSharedStore(h http.Header, s *Session, r *http.Request) {
+	if r != nil && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != "" {
+		return
+	}
 	key, values := sharedStored(h)
 	if key == "" {
 		return

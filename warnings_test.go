@@ -1257,3 +1257,26 @@ func TestSharedStoreStackedManagers(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedStoreCachedMethodsOnly checks that the shared-cache line is
+// logged for a GET or a HEAD, the methods shared caches store, and not
+// for a POST, PUT, PATCH or DELETE under the same Cache-Control (a global
+// middleware's), whose responses no CDN serves again.
+func TestSharedStoreCachedMethodsOnly(t *testing.T) {
+	const warning = "may be stored by a shared cache, with only Vary: Cookie"
+	for _, method := range []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"} {
+		f := newFixture(t, cookiesession.Options{})
+		token := loginToken(t, f, "alice")
+		h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=600")
+			io.WriteString(w, "Hi "+cookiesession.FromContext(r.Context()).GetString("user"))
+		}))
+		req := httptest.NewRequest(method, "/", nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: token})
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		want := map[bool]int{true: 1}[method == "GET" || method == "HEAD"]
+		if lines := f.log.lines(warning); len(lines) != want {
+			t.Errorf("%s: %d lines, want %d; log:\n%s", method, len(lines), want, f.log)
+		}
+	}
+}
