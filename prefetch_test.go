@@ -66,14 +66,21 @@ func TestSpeculativeChangeWarns(t *testing.T) {
 		{"empty", "Purpose", "", destroy, ""},
 		{"Next.js navigation", "Next-Router-Prefetch", "0", destroy, ""},
 		{"htmx request", "Hx-Request", "true", destroy, ""},
+		{"POST", "Sec-Purpose", "prefetch", destroy, ""}, // the name is the method
+		{"DELETE", "Sec-Purpose", "prefetch", destroy, ""},
+		{"HEAD", "Sec-Purpose", "prefetch", destroy, "sign-out"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, cookiesession.Options{IdleTimeout: time.Hour})
 			b := signedIn(t, f)
 			f.clock.Advance(40 * time.Minute) // a rolling refresh is due
 			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { tc.handler(sessionOf(t, r)) })
-			plain := b.clone().do(f.m.Handler(h), "GET", "/account/logout")
-			req := b.request("/account/logout")
+			method := http.MethodGet
+			if tc.name == "POST" || tc.name == "DELETE" || tc.name == "HEAD" {
+				method = tc.name
+			}
+			plain := b.clone().do(f.m.Handler(h), method, "/account/logout")
+			req := b.requestMethod(method, "/account/logout")
 			if tc.header != "" {
 				req.Header[tc.header] = []string{tc.value}
 			}
@@ -92,7 +99,7 @@ func TestSpeculativeChangeWarns(t *testing.T) {
 			if len(warns) != 1 {
 				t.Fatalf("%d lines, want 1; log:\n%s", len(warns), f.log)
 			}
-			for _, want := range []string{"level=WARN", "marker=" + strconv.Quote(tc.header+": "+tc.value), "change=" + textValue(tc.change), "method=GET", "path=/account/logout", "make this change on a POST", "data-turbo-prefetch"} {
+			for _, want := range []string{"level=WARN", "marker=" + strconv.Quote(tc.header+": "+tc.value), "change=" + textValue(tc.change), "method=" + method, "path=/account/logout", "make this change on a POST", "data-turbo-prefetch"} {
 				if !strings.Contains(warns[0], want) {
 					t.Errorf("the line does not say %s: %s", want, warns[0])
 				}
