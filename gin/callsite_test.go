@@ -40,14 +40,21 @@ func TestCallerNamesTheHandlersCall(t *testing.T) {
 	for _, path := range []string{"/html", "/read"} {
 		r.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", path, nil))
 	}
+	warnsAt(t, logged.String(), "session first read once its response had gone out", at[:])
+}
+
+// warnsAt checks that log holds one Warn line with msg per line of at,
+// in order, each naming callsite_test.go at that line.
+func warnsAt(t *testing.T, log, msg string, at []int) {
+	t.Helper()
 	var lines []string
-	for _, line := range strings.Split(logged.String(), "\n") {
-		if strings.Contains(line, "session first read once its response had gone out") {
+	for _, line := range strings.Split(log, "\n") {
+		if strings.Contains(line, msg) {
 			lines = append(lines, line)
 		}
 	}
 	if len(lines) != len(at) {
-		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(at), logged.String())
+		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(at), log)
 	}
 	for i, line := range lines {
 		if want := fmt.Sprintf("callsite_test.go:%d)", at[i]); !strings.Contains(line, "level=WARN") || !strings.Contains(line, want) {
@@ -92,18 +99,5 @@ func TestSharedStoreNamesTheHandlersCall(t *testing.T) {
 			t.Errorf("GET %s: Vary %q, Cache-Control %q; want Cookie and the handler's", path, rec.Header().Get("Vary"), cc)
 		}
 	}
-	var lines []string
-	for _, line := range strings.Split(logged.String(), "\n") {
-		if strings.Contains(line, "may be stored by a shared cache, with only Vary: Cookie") {
-			lines = append(lines, line)
-		}
-	}
-	if len(lines) != len(at) {
-		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(at), logged.String())
-	}
-	for i, line := range lines {
-		if want := fmt.Sprintf("callsite_test.go:%d)", at[i]); !strings.Contains(line, "level=WARN") || !strings.Contains(line, want) {
-			t.Errorf("%s\nwant a Warn naming the handler's call at %s", line, want)
-		}
-	}
+	warnsAt(t, logged.String(), "may be stored by a shared cache, with only Vary: Cookie", at[:])
 }
