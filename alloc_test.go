@@ -356,3 +356,54 @@ func TestReadLateCountAllocations(t *testing.T) {
 		}
 	}
 }
+
+// TestWarningCountAllocations checks that counting Metrics.SpeculativeChanges
+// and Metrics.SharedStore adds no allocation: once a route's line is
+// logged, a response that meets the condition (a change on a prefetch; a
+// read under Cache-Control: public) costs no more than one that does not
+// (the change without the marker; the read under private), and each is
+// counted.
+func TestWarningCountAllocations(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	cookie := loginToken(t, f, "alice")
+	cacheable := func(cc string) http.Handler {
+		return f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", cc)
+			_ = cookiesession.FromContext(r.Context()).GetString("user")
+			w.WriteHeader(http.StatusOK)
+		}))
+	}
+	signOut := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Destroy()
+	}))
+	for _, tc := range []struct {
+		name      string
+		hit, miss http.Handler
+		marker    string // the hit's Sec-Purpose
+		count     func(cookiesession.Metrics) uint64
+	}{
+		{"speculative_changes", signOut, signOut, "prefetch", func(m cookiesession.Metrics) uint64 { return m.SpeculativeChanges }},
+		{"shared_store", cacheable("public, max-age=600"), cacheable("private, max-age=600"), "", func(m cookiesession.Metrics) uint64 { return m.SharedStore }},
+	} {
+		request := func(marker string) *http.Request {
+			req := httptest.NewRequest("GET", "https://example.com/", nil)
+			req.AddCookie(&http.Cookie{Name: "session", Value: cookie})
+			if marker != "" {
+				req.Header.Set("Sec-Purpose", marker)
+			}
+			return req
+		}
+		hitReq, missReq := request(tc.marker), request("")
+		w := &discardWriter{h: http.Header{}}
+		w.serve(tc.hit, hitReq) // logged once
+		counted := tc.count(f.m.Metrics())
+		miss := testing.AllocsPerRun(100, func() { w.serve(tc.miss, missReq) })
+		hit := testing.AllocsPerRun(100, func() { w.serve(tc.hit, hitReq) })
+		if hit > miss {
+			t.Errorf("%s: a response counted makes %v allocations, one not %v", tc.name, hit, miss)
+		}
+		if n := tc.count(f.m.Metrics()) - counted; n != 101 { // AllocsPerRun runs once more to warm up
+			t.Errorf("%s: %d responses counted, want 101", tc.name, n)
+		}
+	}
+}

@@ -88,6 +88,29 @@ type Metrics struct {
 	// session, which Lost counts. The Warn is logged once per line of code
 	// that reads; this keeps counting.
 	ReadLate uint64 `json:"read_late"`
+	// SpeculativeChanges counts the responses that carry a change the
+	// handler made to its session (a sign-out, a Renew, a flash consumed,
+	// values changed) in answer to a GET or HEAD that a browser or a
+	// framework sent ahead of a click (a prefetch or prerender, marked by
+	// Sec-Purpose or another header README's "Prefetches and prerenders"
+	// names): the change is made whether or not the user opens the page.
+	// Not counted: a read, a rolling refresh, a re-key or Touch, which the
+	// request makes by itself, nor a POST. A session from Load counts at
+	// the Save or CommitHeader given the request. Each response counts
+	// once, however many saves write it. The Warn is logged once per route
+	// and change; this keeps counting. Any client can send these headers.
+	SpeculativeChanges uint64 `json:"speculative_changes"`
+	// SharedStore counts the responses to a GET or HEAD whose handler used
+	// the session and that wrote no cookie, under a Cache-Control or a
+	// CDN's own field (CDN-Cache-Control, Surrogate-Control) that lets a
+	// shared cache store them and serve them again without asking: only
+	// Vary: Cookie keeps one user's page from the next, and Cloudflare,
+	// CloudFront and Akamai (Remove Vary Header) ignore it. The header is
+	// judged as it goes out, so a response a stacked Manager's cookie makes
+	// no-store is not counted. Each response counts once, however many
+	// saves ask. The Warn is logged once per call site and route; this
+	// keeps counting.
+	SharedStore uint64 `json:"shared_store"`
 	// Primary is the id of the key that seals now, and Keys every key the
 	// ring holds, with its scheduled promotion, both from one version of
 	// the ring however it is reloaded meanwhile. Never a secret.
@@ -167,6 +190,7 @@ type stats struct {
 	lost                                 [losses]atomic.Uint64
 	resealed, written, cleared, tooLarge atomic.Uint64
 	carried, readLate                    atomic.Uint64
+	speculativeChanges, sharedStore      atomic.Uint64
 
 	openedMu sync.Mutex // serializes adding a key id to opened
 	opened   atomic.Pointer[[]openCount]
@@ -239,21 +263,45 @@ func (st *stats) openedUnder(keyID uint32) uint64 {
 	return 0
 }
 
+// responseCount is a set of the counters a session's response was
+// counted in, in one byte of the Session, whose request state has no
+// room for a field more (TestRequestStateSize).
+type responseCount uint8
+
+const (
+	countedDropped     responseCount = 1 << iota // checked for Metrics.Dropped (warnWritten)
+	countedSpeculative                           // Metrics.SpeculativeChanges
+	countedSharedStore                           // Metrics.SharedStore
+)
+
+// countOnce adds one to n for s's response unless it was counted under
+// c: a response that two saves write (a Save, a change, the commit), or
+// that two Saves of a session from Load ask of, counts once. s's lock is
+// held.
+func (s *Session) countOnce(c responseCount, n *atomic.Uint64) {
+	if s.counted&c == 0 {
+		s.counted |= c
+		n.Add(1)
+	}
+}
+
 // Metrics returns a snapshot of the Manager's counters and its key ring.
 func (m *Manager) Metrics() Metrics {
 	m.exists("Metrics")
 	st := &m.stats
 	out := Metrics{
-		Opened:   map[string]uint64{},
-		Refused:  map[string]uint64{},
-		Dropped:  map[string]uint64{},
-		Lost:     map[string]uint64{},
-		Resealed: st.resealed.Load(),
-		Written:  st.written.Load(),
-		Cleared:  st.cleared.Load(),
-		TooLarge: st.tooLarge.Load(),
-		Carried:  st.carried.Load(),
-		ReadLate: st.readLate.Load(),
+		Opened:             map[string]uint64{},
+		Refused:            map[string]uint64{},
+		Dropped:            map[string]uint64{},
+		Lost:               map[string]uint64{},
+		Resealed:           st.resealed.Load(),
+		Written:            st.written.Load(),
+		Cleared:            st.cleared.Load(),
+		TooLarge:           st.tooLarge.Load(),
+		Carried:            st.carried.Load(),
+		ReadLate:           st.readLate.Load(),
+		SpeculativeChanges: st.speculativeChanges.Load(),
+		SharedStore:        st.sharedStore.Load(),
 	}
 	if opened := st.opened.Load(); opened != nil {
 		for _, c := range *opened {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -1138,6 +1139,10 @@ func TestMetricsEachEventMovesOnlyItsCounters(t *testing.T) {
 			_, _ = io.WriteString(w, "x")
 			_ = sessionOf(t, r).GetString("user")
 		}, map[string]uint64{a: 1, "read_late": 1}},
+		{"read, a page a shared cache may store", false, nil, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Cache-Control", "public, max-age=600")
+			read(w, r)
+		}, map[string]uint64{a: 1, "shared_store": 1}},
 		{"old key, read", true, nil, read, map[string]uint64{a: 1, "resealed": 1, "written": 1}},
 		{"old key, polling read", true, nil, do(func(s *cookiesession.Session) { s.SkipRefresh() }), map[string]uint64{a: 1, "resealed": 1, "written": 1}},
 		{"old key, change", true, nil, setString(t, "n", "1"), map[string]uint64{a: 1, "written": 1}},
@@ -1249,7 +1254,8 @@ func TestClearedCountsOnlyWhatGoesOut(t *testing.T) {
 
 // flatCounters lists every counter of m by the name /debug/vars gives it.
 func flatCounters(m cookiesession.Metrics) map[string]uint64 {
-	out := map[string]uint64{"resealed": m.Resealed, "written": m.Written, "cleared": m.Cleared, "too_large": m.TooLarge, "carried": m.Carried, "read_late": m.ReadLate}
+	out := map[string]uint64{"resealed": m.Resealed, "written": m.Written, "cleared": m.Cleared, "too_large": m.TooLarge, "carried": m.Carried, "read_late": m.ReadLate,
+		"speculative_changes": m.SpeculativeChanges, "shared_store": m.SharedStore}
 	for prefix, counts := range map[string]map[string]uint64{"opened.": m.Opened, "refused.": m.Refused, "dropped.": m.Dropped, "lost.": m.Lost} {
 		for name, n := range counts {
 			out[prefix+name] = n
@@ -1424,4 +1430,183 @@ func (w hijackRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	conn, peer := net.Pipe()
 	peer.Close()
 	return conn, bufio.NewReadWriter(bufio.NewReader(conn), bufio.NewWriter(conn)), nil
+}
+
+// TestSpeculativeChangesCounted checks Metrics.SpeculativeChanges (README,
+// "Prefetches and prerenders"): every response that carries a handler's
+// change on a GET or a HEAD sent ahead of a click counts, one on a route
+// and change logged before included, while the Warn is logged once per
+// route and change; a response that two saves write (a Save, a change and
+// the commit; a session from Load saved twice) counts once. A read with a
+// rolling refresh due, a Touch, a request without a marker and a POST with
+// one are not counted.
+func TestSpeculativeChangesCounted(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{IdleTimeout: time.Hour})
+	b := signedIn(t, f)
+	f.clock.Advance(40 * time.Minute) // a rolling refresh is due
+	mux := http.NewServeMux()
+	mux.HandleFunc("/item/{id}", func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "last_seen", r.PathValue("id"))
+	})
+	mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Destroy() })
+	mux.HandleFunc("/read", func(w http.ResponseWriter, r *http.Request) { _ = sessionOf(t, r).GetString("user") })
+	mux.HandleFunc("/touch", func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Touch() })
+	mux.HandleFunc("/saved", func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "a", 1)
+		if err := f.m.Save(w, r, s); err != nil {
+			t.Fatal(err)
+		}
+		mustSet(t, s, "b", 2) // the commit writes it again
+	})
+	h := f.m.Handler(mux)
+	send := func(method, target string, marked bool) *http.Request {
+		req := b.requestMethod(method, target)
+		if marked {
+			req.Header.Set("Sec-Purpose", "prefetch")
+		}
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		return req
+	}
+	counted := func(want uint64, lines int, what string) {
+		t.Helper()
+		if got := f.m.Metrics().SpeculativeChanges; got != want {
+			t.Fatalf("%s: speculative_changes %d, want %d", what, got, want)
+		}
+		if got := f.log.lines(speculativeLine); len(got) != lines {
+			t.Fatalf("%s: %d Warn lines, want %d:\n%s", what, len(got), lines, strings.Join(got, "\n"))
+		}
+	}
+
+	for i := range 3 {
+		send("GET", "/item/"+strconv.Itoa(i), true)
+	}
+	counted(3, 1, "three prefetches of one route")
+	send("GET", "/logout", true)
+	send("HEAD", "/logout", true)
+	counted(5, 2, "a GET and a HEAD of another route")
+	send("GET", "/saved", true)
+	counted(6, 3, "a response that a Save and the commit write")
+
+	send("GET", "/item/9", false)
+	send("POST", "/item/9", true)
+	send("GET", "/read", true)
+	send("GET", "/touch", true)
+	send("GET", "/item/9", false)
+	counted(6, 3, "no marker, a POST, a read with a refresh due, a Touch")
+
+	req := b.request("/item/10")
+	req.Header.Set("Sec-Purpose", "prefetch")
+	req.Pattern = "/item/{id}" // as the ServeMux sets it
+	s, err := f.m.Load(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	for _, v := range []int{1, 2} {
+		mustSet(t, s, "last_seen", v)
+		if err := f.m.Save(rec, req, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted(7, 3, "a session from Load saved twice, on a route and change logged before")
+
+	if got := f.m.Var().String(); !strings.Contains(got, `"speculative_changes":7`) {
+		t.Errorf("/debug/vars does not show speculative_changes 7: %s", got)
+	}
+}
+
+// TestSharedStoreCounted checks Metrics.SharedStore (README, "Caches"):
+// every response to a GET or a HEAD whose handler used the session, that
+// wrote no cookie, and that a field lets a shared cache store counts, past
+// the sampling that finds the line of code to log (its first 1024
+// occurrences), while the Warn is logged once per call site and route; a
+// session from Load saved twice counts once. A response that never used
+// the session, that sets the cookie (no-store), that is private, that
+// answers a POST, or that a stacked Manager's cookie makes no-store is not
+// counted.
+func TestSharedStoreCounted(t *testing.T) {
+	const warning = "may be stored by a shared cache, with only Vary: Cookie"
+	f := newFixture(t, cookiesession.Options{})
+	token := loginToken(t, f, "alice")
+	page := func(w http.ResponseWriter, r *http.Request) {
+		cacheControl := "public, s-maxage=300"
+		if cc := r.URL.Query().Get("cc"); cc != "" {
+			cacheControl = cc
+		}
+		w.Header().Set("Cache-Control", cacheControl)
+		s := cookiesession.FromContext(r.Context())
+		switch r.URL.Query().Get("do") {
+		case "read":
+			_ = s.GetString("user")
+		case "set":
+			mustSet(t, s, "seen", true)
+		}
+		io.WriteString(w, "page")
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/a", page)
+	mux.HandleFunc("/b/{id}", page)
+	h := f.m.Handler(mux)
+	send := func(method, target string) {
+		req := httptest.NewRequest(method, target, nil)
+		req.AddCookie(&http.Cookie{Name: "session", Value: token})
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
+	counted := func(m *cookiesession.Manager, want uint64, lines int, what string) {
+		t.Helper()
+		if got := m.Metrics().SharedStore; got != want {
+			t.Fatalf("%s: shared_store %d, want %d", what, got, want)
+		}
+		if got := f.log.lines(warning); len(got) != lines {
+			t.Fatalf("%s: %d Warn lines, want %d:\n%s", what, len(got), lines, strings.Join(got, "\n"))
+		}
+	}
+
+	const many = 1100 // past the 1024 whose line is looked up
+	for range many {
+		send("GET", "/a?do=read")
+	}
+	counted(f.m, many, 1, "reads of one route")
+	f.clock.Advance(time.Millisecond) // the next is looked up: the last walk was 100µs ago or more
+	send("GET", "/b/1?do=read")
+	send("HEAD", "/b/2?do=read")
+	counted(f.m, many+2, 2, "a GET and a HEAD of another route")
+
+	send("GET", "/a?do=none")
+	send("GET", "/a?do=set")
+	send("GET", "/a?do=read&cc=private,+max-age=600")
+	send("POST", "/a?do=read")
+	counted(f.m, many+2, 2, "no use, a cookie set, private, a POST")
+
+	prefs := f.manager(cookiesession.Options{Name: "prefs"})
+	stacked := f.m.Handler(prefs.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=600")
+		_ = prefs.FromContext(r.Context()).GetString("theme")
+		mustSet(t, f.m.FromContext(r.Context()), "seen", true)
+		io.WriteString(w, "page")
+	})))
+	stacked.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
+	counted(prefs, 0, 2, "a response the outer Manager's cookie makes no-store")
+
+	req := httptest.NewRequest("GET", "/c", nil)
+	req.AddCookie(&http.Cookie{Name: "session", Value: token})
+	s, err := f.m.Load(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.GetString("user")
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Cache-Control", "public, max-age=600")
+	f.clock.Advance(time.Millisecond)
+	for range 2 {
+		if err := f.m.Save(rec, req, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	counted(f.m, many+3, 3, "a session from Load saved twice")
+
+	if got := f.m.Var().String(); !strings.Contains(got, fmt.Sprintf(`"shared_store":%d`, many+3)) {
+		t.Errorf("/debug/vars does not show shared_store %d: %s", many+3, got)
+	}
 }

@@ -141,8 +141,9 @@ func (m *Manager) askSpeculative(s *Session, r *http.Request, change sessionChan
 	m.warnSpeculative(s, r, change)
 }
 
-// warnSpeculative logs, once per route and change, a session change that
-// a response to r carries when r was sent ahead of a click.
+// warnSpeculative counts in Metrics.SpeculativeChanges, and logs once per
+// route and change, a session change that a response to r carries when r
+// was sent ahead of a click.
 // Every such request is a GET: a POST, a form's sign-out, reads no header.
 func (m *Manager) warnSpeculative(s *Session, r *http.Request, change sessionChange) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != "" {
@@ -152,6 +153,7 @@ func (m *Manager) warnSpeculative(s *Session, r *http.Request, change sessionCha
 	if header == "" {
 		return
 	}
+	s.countOnce(countedSpeculative, &m.stats.speculativeChanges)
 	// A pattern's paths (/item/1, /item/2, ...) are one route: keyed by
 	// each, the prefetches of a list's links would fill the memory.
 	path, route := urlPath(r), logText(r.Pattern)

@@ -403,8 +403,8 @@ func (m *Manager) warnWritten(h http.Header, s *Session, r *http.Request, final,
 	// Load's at the first save given the request that wrote lines (Save,
 	// or CommitHeader after SaveHeader), not again at a CommitHeader after
 	// a Save.
-	if r != nil && s.lines != nil && (s.req != nil && final || s.req == nil && !s.dropsCounted) {
-		s.dropsCounted = true
+	if r != nil && s.lines != nil && (s.req != nil && final || s.req == nil && s.counted&countedDropped == 0) {
+		s.counted |= countedDropped
 		m.warnPlainHTTP(s, r)
 		m.warnDomain(s, r)
 		// A request from a page of the server's own origin, or from none

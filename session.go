@@ -79,9 +79,11 @@ type Session struct {
 	// tooLarge: the last save did not fit and was counted. A retry, after
 	// a change that still does not fit too, is the same session.
 	tooLarge bool
-	// dropsCounted: a save given the request checked this response's
-	// lines for browsers that drop them (Metrics.Dropped).
-	dropsCounted bool
+	// counted: the counters this response was counted in, each once
+	// however many saves write or ask it (see countOnce); countedDropped:
+	// a save given the request checked its lines for browsers that drop
+	// them (Metrics.Dropped).
+	counted responseCount
 	// readLate: this use opened the session after the response went out
 	// (warnReadLate), counted in Metrics.ReadLate at unlock unless it
 	// turned out to be a change (dropReadLate).

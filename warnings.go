@@ -361,17 +361,17 @@ func (m *Manager) warnReadLate(s *Session) {
 		slog.String("fix", "read the session before the handler writes the status or the body; a read after the whole body (an access log's) shows nothing to the client and is harmless: moved before the handler, it would open the cookie on every request and add Vary: Cookie to every page"))
 }
 
-// warnSharedStore logs, once per line of code that commits the response
-// (the handler's first write) and route (Request.Pattern), a response that
-// used the session, wrote no cookie, and that a field lets a shared cache
-// store (see sharedStored): Vary: Cookie is then all that keeps one user's
-// page (a navbar's "Hi alice") from the next user, and some CDNs ignore
-// it. The field is left as the handler set it: a cache that honours Vary
-// keeps one copy per Cookie line, and the page may show nothing of the
-// session. Only the answer to a GET or a HEAD is asked (or to a request
-// not known): no CDN serves a POST's, PUT's, PATCH's or DELETE's again, a
-// global middleware's Cache-Control on it notwithstanding. s's lock is
-// held.
+// warnSharedStore counts in Metrics.SharedStore, and logs once per line
+// of code that commits the response (the handler's first write) and route
+// (Request.Pattern), a response that used the session, wrote no cookie,
+// and that a field lets a shared cache store (see sharedStored): Vary:
+// Cookie is then all that keeps one user's page (a navbar's "Hi alice")
+// from the next user, and some CDNs ignore it. The field is left as the
+// handler set it: a cache that honours Vary keeps one copy per Cookie
+// line, and the page may show nothing of the session. Only the answer to
+// a GET or a HEAD is asked (or to a request not known): no CDN serves a
+// POST's, PUT's, PATCH's or DELETE's again, a global middleware's
+// Cache-Control on it notwithstanding. s's lock is held.
 func (m *Manager) warnSharedStore(h http.Header, s *Session, r *http.Request) {
 	if r != nil && r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != "" {
 		return
@@ -380,6 +380,7 @@ func (m *Manager) warnSharedStore(h http.Header, s *Session, r *http.Request) {
 	if key == "" {
 		return
 	}
+	s.countOnce(countedSharedStore, &m.stats.sharedStore)
 	route, ctx := "", context.Background()
 	if r != nil {
 		route, ctx = r.Pattern, r.Context()

@@ -16,6 +16,8 @@
 //	myapp_cookiesession_dropped_total{reason}       responses setting a cookie browsers drop: plain_http, domain, cross_site
 //	myapp_cookiesession_lost_total{reason}          sessions whose change the client never got: after_commit, after_panic, unsaved
 //	myapp_cookiesession_read_late_total             sessions first read once their response had gone out without Vary: Cookie
+//	myapp_cookiesession_speculative_changes_total   responses carrying a session change made on a request sent ahead of a click (a prefetch)
+//	myapp_cookiesession_shared_store_total          responses using the session, with no cookie, that a shared cache may store
 //	myapp_cookiesession_key_info{key_id,primary,promote_at,fingerprint}  1 for each key the ring holds
 //	myapp_cookiesession_keyring_reload_failures_total  failed reloads of the ring from its file
 //	myapp_cookiesession_keyring_last_reload_successful  0 while the ring is not its file's (a reload fails) or the file is not watched, else 1
@@ -63,6 +65,7 @@ type collector struct {
 	opened, refused, unknownKeyIDs, keyInfo       *prometheus.Desc
 	resealed, written, cleared, tooLarge, dropped *prometheus.Desc
 	carried, lost, readLate                       *prometheus.Desc
+	speculativeChanges, sharedStore               *prometheus.Desc
 
 	reloadFailures, reloadSuccessful, reloadSuccessTime *prometheus.Desc
 }
@@ -92,6 +95,10 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 		carried:  desc("carried_total", "Sessions opened from a retired cookie of another name (RetiredCookie.Carry), each also under opened_total, and under written_total once written under this name."),
 		lost:     desc("lost_total", "Sessions whose change the client never got, by reason, each at most once per reason.", "reason"),
 		readLate: desc("read_late_total", "Sessions first read once their response had gone out without Vary: Cookie, which a shared cache may serve to every user."),
+		speculativeChanges: desc("speculative_changes_total",
+			"Responses carrying a change a handler made to its session (sign-out, renew, flash consumed, values) on a GET sent ahead of a click (a prefetch or prerender), which the user may never open."),
+		sharedStore: desc("shared_store_total",
+			"Responses whose handler used the session, with no cookie, that a field lets a shared cache store: only Vary: Cookie, which some CDNs ignore, keeps them from other users."),
 		keyInfo: desc("key_info", "Each key of the running ring (never its secret): 1, with whether it is the primary, its scheduled promotion and its secret's fingerprint.",
 			"key_id", "primary", "promote_at", "fingerprint"),
 		reloadFailures:    desc("keyring_reload_failures_total", "Reloads of the key ring from its file that failed, each retry counted."),
@@ -101,7 +108,7 @@ func NewCollector(m *cookiesession.Manager, namespace string) prometheus.Collect
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.opened, c.refused, c.unknownKeyIDs, c.resealed, c.written, c.cleared, c.tooLarge, c.dropped, c.carried, c.lost, c.readLate, c.keyInfo,
+	for _, d := range []*prometheus.Desc{c.opened, c.refused, c.unknownKeyIDs, c.resealed, c.written, c.cleared, c.tooLarge, c.dropped, c.carried, c.lost, c.readLate, c.speculativeChanges, c.sharedStore, c.keyInfo,
 		c.reloadFailures, c.reloadSuccessful, c.reloadSuccessTime} {
 		ch <- d
 	}
@@ -124,6 +131,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.tooLarge, snap.TooLarge)
 	counter(c.carried, snap.Carried)
 	counter(c.readLate, snap.ReadLate)
+	counter(c.speculativeChanges, snap.SpeculativeChanges)
+	counter(c.sharedStore, snap.SharedStore)
 	for reason, n := range snap.Dropped {
 		counter(c.dropped, n, reason)
 	}

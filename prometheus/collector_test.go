@@ -32,7 +32,8 @@ func key(t *testing.T, id uint32) cookiesession.Key {
 
 // server is a Manager behind its middleware, with routes that store a
 // small value, store one too large for the cookie, read, store after the
-// response was committed, and first read after it.
+// response was committed, first read after it, and read for a page that
+// a shared cache may store.
 func server(t *testing.T, ring *cookiesession.KeyRing, name string) (*cookiesession.Manager, http.Handler) {
 	t.Helper()
 	m, err := cookiesession.New(ring, cookiesession.Options{Name: name, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -57,7 +58,23 @@ func server(t *testing.T, ring *cookiesession.KeyRing, name string) (*cookiesess
 		io.WriteString(w, "page")
 		cookiesession.FromContext(r.Context()).GetString("user") // read late: the page went out without Vary: Cookie
 	})
+	mux.HandleFunc("/cached", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=600") // shared_store: only Vary: Cookie guards the page
+		io.WriteString(w, "Hi "+cookiesession.FromContext(r.Context()).GetString("user"))
+	})
 	return m, m.Handler(mux)
+}
+
+// prefetch sends path as a browser's prefetch (Sec-Purpose: prefetch)
+// with the cookie header.
+func prefetch(t *testing.T, h http.Handler, path, cookie, name string) {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Sec-Purpose", "prefetch")
+	if cookie != "" {
+		req.Header.Set("Cookie", name+"="+cookie)
+	}
+	h.ServeHTTP(httptest.NewRecorder(), req)
 }
 
 // request sends path with the cookie header and returns the response's
@@ -116,16 +133,18 @@ func TestCollector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	request(t, h, "/get", unknown, "sid") // refused unknown_key, unknown_key_ids 1
-	request(t, h, "/late", "", "sid")     // lost after_commit 1
-	request(t, h, "/readlate", "", "sid") // read_late 1
+	request(t, h, "/get", unknown, "sid")  // refused unknown_key, unknown_key_ids 1
+	request(t, h, "/late", "", "sid")      // lost after_commit 1
+	request(t, h, "/readlate", "", "sid")  // read_late 1
+	prefetch(t, h, "/set", "", "sid")      // speculative_changes 1, written 2
+	request(t, h, "/cached", token, "sid") // opened 3, shared_store 1
 	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, err := range []error{ring.Add(newKey), ring.AddScheduled(later, promoteAt), ring.Promote(newKey.ID())} {
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, moved := request(t, h, "/get", token, "sid"); moved == "" { // opened 3, resealed 1, written 2
+	if _, moved := request(t, h, "/get", token, "sid"); moved == "" { // opened 4, resealed 1, written 3
 		t.Fatal("a token under the old key was not re-sealed")
 	}
 
@@ -140,7 +159,7 @@ app_cookiesession_cleared_total{cookie="sid"} 1
 # TYPE app_cookiesession_dropped_total counter
 app_cookiesession_dropped_total{cookie="sid",reason="cross_site"} 0
 app_cookiesession_dropped_total{cookie="sid",reason="domain"} 0
-app_cookiesession_dropped_total{cookie="sid",reason="plain_http"} 3
+app_cookiesession_dropped_total{cookie="sid",reason="plain_http"} 4
 # HELP app_cookiesession_key_info Each key of the running ring (never its secret): 1, with whether it is the primary, its scheduled promotion and its secret's fingerprint.
 # TYPE app_cookiesession_key_info gauge
 app_cookiesession_key_info{cookie="sid",fingerprint="2c58fcfdeb77",key_id="0000000a",primary="false",promote_at=""} 1
@@ -159,7 +178,7 @@ app_cookiesession_lost_total{cookie="sid",reason="after_panic"} 0
 app_cookiesession_lost_total{cookie="sid",reason="unsaved"} 0
 # HELP app_cookiesession_opened_total Session tokens opened, by the id of the key that sealed them.
 # TYPE app_cookiesession_opened_total counter
-app_cookiesession_opened_total{cookie="sid",key_id="0000000a"} 3
+app_cookiesession_opened_total{cookie="sid",key_id="0000000a"} 4
 # HELP app_cookiesession_read_late_total Sessions first read once their response had gone out without Vary: Cookie, which a shared cache may serve to every user.
 # TYPE app_cookiesession_read_late_total counter
 app_cookiesession_read_late_total{cookie="sid"} 1
@@ -174,6 +193,12 @@ app_cookiesession_refused_total{cookie="sid",reason="validate"} 0
 # HELP app_cookiesession_resealed_total Tokens re-sealed only to move them from an old key to the primary.
 # TYPE app_cookiesession_resealed_total counter
 app_cookiesession_resealed_total{cookie="sid"} 1
+# HELP app_cookiesession_shared_store_total Responses whose handler used the session, with no cookie, that a field lets a shared cache store: only Vary: Cookie, which some CDNs ignore, keeps them from other users.
+# TYPE app_cookiesession_shared_store_total counter
+app_cookiesession_shared_store_total{cookie="sid"} 1
+# HELP app_cookiesession_speculative_changes_total Responses carrying a change a handler made to its session (sign-out, renew, flash consumed, values) on a GET sent ahead of a click (a prefetch or prerender), which the user may never open.
+# TYPE app_cookiesession_speculative_changes_total counter
+app_cookiesession_speculative_changes_total{cookie="sid"} 1
 # HELP app_cookiesession_too_large_total Sessions that did not fit the cookie size limit.
 # TYPE app_cookiesession_too_large_total counter
 app_cookiesession_too_large_total{cookie="sid"} 1
@@ -182,7 +207,7 @@ app_cookiesession_too_large_total{cookie="sid"} 1
 app_cookiesession_unknown_key_ids{cookie="sid"} 1
 # HELP app_cookiesession_written_total Session tokens sealed into a response.
 # TYPE app_cookiesession_written_total counter
-app_cookiesession_written_total{cookie="sid"} 2
+app_cookiesession_written_total{cookie="sid"} 3
 `
 	if err := testutil.CollectAndCompare(c, strings.NewReader(want)); err != nil {
 		t.Error(err)
@@ -448,8 +473,8 @@ func TestReadmeDocumentsEveryMetric(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(families) != 15 {
-		t.Errorf("%d metrics gathered, want all 15", len(families))
+	if len(families) != 17 {
+		t.Errorf("%d metrics gathered, want all 17", len(families))
 	}
 	for _, f := range families {
 		row := rowOf(f.GetName())
@@ -508,7 +533,8 @@ func mustRing(t *testing.T, k cookiesession.Key) *cookiesession.KeyRing {
 
 // TestCollectorAgreesWithVar drives one Manager through opens under two
 // keys, each kind of refusal a test can cause here, a session too large, a
-// lost change, two late reads, a re-key and a dropped cookie, with a promotion scheduled at a fraction of
+// lost change, two late reads, two changes on prefetches, three pages a
+// shared cache may store, a re-key and a dropped cookie, with a promotion scheduled at a fraction of
 // a second, and checks that the collector exports exactly what /debug/vars
 // shows for the same moment: every field, the same key ids, reasons and
 // promote_at, the same values, and no series beyond them.
@@ -525,6 +551,12 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 	request(t, h, "/late", "", "sid")   // lost after_commit
 	request(t, h, "/readlate", "", "sid")
 	request(t, h, "/readlate", "", "sid") // read_late 2
+	prefetch(t, h, "/set", "", "sid")
+	prefetch(t, h, "/set", "", "sid") // speculative_changes 2
+	prefetch(t, h, "/get", token, "sid")
+	request(t, h, "/cached", "", "sid")
+	request(t, h, "/cached", token, "sid")
+	prefetch(t, h, "/cached", token, "sid") // shared_store 3
 	promoteAt := time.Date(2030, 1, 2, 3, 4, 5, 250_000_000, time.UTC)
 	for _, err := range []error{ring.Add(key(t, 0x0b)), ring.AddScheduled(key(t, 0x0c), promoteAt), ring.Promote(0x0b)} {
 		if err != nil {
@@ -546,6 +578,8 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 		Dropped       map[string]uint64 `json:"dropped"`
 		Lost          map[string]uint64 `json:"lost"`
 		ReadLate      uint64            `json:"read_late"`
+		Speculative   uint64            `json:"speculative_changes"`
+		SharedStore   uint64            `json:"shared_store"`
 		Primary       string            `json:"primary"`
 		Keys          []struct {
 			ID          string `json:"id"`
@@ -587,6 +621,8 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 	add("too_large_total", float64(vars.TooLarge))
 	add("carried_total", float64(vars.Carried))
 	add("read_late_total", float64(vars.ReadLate))
+	add("speculative_changes_total", float64(vars.Speculative))
+	add("shared_store_total", float64(vars.SharedStore))
 	primaries := 0
 	for _, k := range vars.Keys {
 		add("key_info", 1, "fingerprint="+k.Fingerprint, "key_id="+k.ID, "primary="+strconv.FormatBool(k.Primary), "promote_at="+k.PromoteAt)
@@ -635,9 +671,9 @@ func TestCollectorAgreesWithVar(t *testing.T) {
 		}
 	}
 	// The events above moved what they name, so the comparison is not of zeros.
-	if vars.Opened["0000000a"] != 3 || vars.Opened["0000000b"] != 1 || vars.Reload.LastSuccess.IsZero() || vars.Resealed != 1 || vars.TooLarge != 1 || vars.UnknownKeyIDs != 1 ||
+	if vars.Opened["0000000a"] != 6 || vars.Opened["0000000b"] != 1 || vars.Reload.LastSuccess.IsZero() || vars.Resealed != 1 || vars.TooLarge != 1 || vars.UnknownKeyIDs != 1 ||
 		vars.Refused["auth_failed"] != 1 || vars.Refused["bad_encoding"] != 1 || vars.Refused["unknown_key"] != 1 || vars.Refused["clock_skew"] != 1 ||
-		vars.Lost["after_commit"] != 1 || vars.ReadLate != 2 {
+		vars.Lost["after_commit"] != 1 || vars.ReadLate != 2 || vars.Speculative != 2 || vars.SharedStore != 3 {
 		t.Errorf("/debug/vars after the events: %s", m.Var())
 	}
 }
