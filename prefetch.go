@@ -46,7 +46,11 @@ var purposeMarkers = [...]purposeMarker{
 // of the list counts (Sec-Purpose is a structured-field List, and a proxy
 // may join two lines with a comma), each read before its ';' parameters.
 func speculative(h http.Header) (header, value string) {
-	for _, mk := range purposeMarkers {
+	// By index: ranging over the array's values would copy the whole
+	// array, and then each marker, on every request that changes its
+	// session (most of which carry none of these headers).
+	for i := range purposeMarkers {
+		mk := &purposeMarkers[i]
 		for _, v := range h[mk.header] {
 			for rest := v; rest != ""; {
 				var member string
