@@ -57,6 +57,8 @@ export class GoTime {
   equals(other: unknown): boolean;
   /** RFC 3339 with nanoseconds and offset, as Go's time.RFC3339Nano. */
   toString(): string;
+  /** Text only: new Date(t), t < date and arithmetic throw a TypeError (use toDate()). */
+  [Symbol.toPrimitive](hint: 'string'): string;
 }
 
 /** The typed contents of a session. */

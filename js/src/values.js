@@ -71,6 +71,17 @@ export class GoTime {
     return other instanceof GoTime && other.unix === this.unix && other.nsec === this.nsec && other.offset === this.offset;
   }
 
+  /**
+   * Only String(t) and `${t}` convert a GoTime. Without this, t < date and
+   * t - date read NaN (false both ways), two GoTimes compared their text,
+   * and new Date(t) parsed toString(): another instant at an offset with
+   * seconds (Go's zones before 1900 or so), an Invalid Date past 9999.
+   */
+  [Symbol.toPrimitive](hint) {
+    if (hint === 'string') return this.toString();
+    throw new TypeError('cookiesession: a GoTime is not a Date nor a number: for new Date(t), < or arithmetic, use t.toDate() (to the millisecond) or t.unix and t.nsec; String(t) gives its text');
+  }
+
   /** RFC 3339 with nanoseconds and the offset, as Go's time.RFC3339Nano. */
   toString() {
     const local = this.unix + BigInt(this.offset);

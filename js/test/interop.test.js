@@ -134,6 +134,37 @@ describe('Go and JS tokens, both ways', () => {
   });
 });
 
+describe('a Go time.Time read in JS', () => {
+  // 1900-01-01 in Europe/Amsterdam, whose offset then was +00:19:32 (Go's
+  // LoadLocation gives it), and the first second of the year 10000.
+  const times = [
+    { key: enc('amsterdam_1900'), type: 'time.Time', unix: '-2208989972', nsec: 0, offset: 1172 },
+    { key: enc('year_10000'), type: 'time.Time', unix: '253402300800', nsec: 0, offset: 0 },
+    { key: enc('paid_until'), type: 'time.Time', unix: String(NOW + 3600), nsec: 123456789, offset: 3600 },
+  ];
+
+  it('is no number and no text to Date or <, which would read another instant or NaN without a word', () => {
+    const [sealed] = goInterop([{ op: 'seal', ...codecRequest({ values: times }) }]);
+    const { values } = jsCodec().open(sealed.token, at(NOW));
+    for (const { key, unix, nsec } of times) {
+      const t = values.get(unhex(key));
+      assert.equal(t.toDate().getTime(), Number(unix) * 1000 + Math.floor(nsec / 1e6), 'toDate gives the instant Go stored');
+      // new Date(t) read its text: 32 s late at +00:19:32, an Invalid Date past 9999.
+      assert.throws(() => new Date(t), { name: 'TypeError', message: /^cookiesession: a GoTime is not a Date.*toDate\(\)/ });
+      // t < date compared NaN with a number: false both ways.
+      assert.throws(() => t < at(NOW), /^TypeError: cookiesession: a GoTime is not a Date/);
+      assert.throws(() => t > at(NOW), /^TypeError: cookiesession: a GoTime is not a Date/);
+      assert.throws(() => t - at(NOW), /^TypeError: cookiesession: a GoTime is not a Date/);
+      assert.throws(() => Number(t), /^TypeError: cookiesession: a GoTime is not a Date/);
+      assert.throws(() => t < values.get('paid_until'), /^TypeError: cookiesession: a GoTime is not a Date/, 'two GoTimes compared as text');
+      assert.throws(() => '' + t, /^TypeError: cookiesession: a GoTime is not a Date/, 'give String(t)');
+      assert.equal(`${t}`, String(t), 'text where text is asked for');
+    }
+    assert.equal(String(values.get('paid_until')), '2026-01-01T02:00:00.123456789+01:00');
+    assert.ok(values.get('paid_until').toDate() > at(NOW));
+  });
+});
+
 describe('records Go refuses to seal', () => {
   it('refuses them in JS too, with the same message', () => {
     // Times near 2^62 are left to api.test.js: JSON numbers cannot carry them exactly.

@@ -24,6 +24,8 @@ export function use(text: string, header: string | null): string[] {
   if (typed?.type === 'int32') values.set('visits', typed.value + 1);
   const t = new GoTime(1767225600n, 0, 0);
   values.set('t', t.toDate());
+  const shown: string = `${t} ${String(t)}`;
+  void shown;
   const codec: Codec = cookies.codec;
   codec.open(codec.seal({ values, lifetime: { maxAge: 3600 } }));
   if (record === null) return cookies.clear();
@@ -43,5 +45,10 @@ export function misuse(): SessionError {
   void fingerprint;
   // @ts-expect-error a SessionError is (kind, reason, keyId?), not Error's (message)
   new SessionError('authentication failed');
+  const t = new GoTime(1767225600n);
+  // @ts-expect-error a GoTime is not a Date: new Date(t) throws (use t.toDate())
+  new Date(t);
+  // @ts-expect-error nor a number: t < date throws, where it read NaN
+  void (t < new Date());
   return new SessionError('invalid', 'authentication failed', 7);
 }
