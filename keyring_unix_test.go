@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -259,5 +260,56 @@ func TestLoadKeyRingFileFromPipe(t *testing.T) {
 			f.Close()
 		}
 		t.Fatal("LoadKeyRingFile(a pipe) did not return: it opened the pipe again")
+	}
+}
+
+// TestWatchFileSingleFileMountReplaced: a ring file mounted alone (a
+// Kubernetes subPath, docker run -v FILE:FILE, a Compose secret's file:)
+// shows the file it was mounted from for good: once its source is
+// replaced (the kubelet's update, the CLI's rename on the host), the path
+// shows that file, now in no directory, and never the new ring. The
+// watcher found its content unchanged and said nothing, and ReloadFile
+// returned nil, while the rest of the fleet took the new ring. Both now
+// report it, keeping the keys in force. The path here reaches the opened
+// file through /proc/self/fd, which shows it as the mount does
+// (reproduced with unshare -m and mount --bind: a link count of 0).
+func TestWatchFileSingleFileMountReplaced(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reaches the replaced file through /proc/self/fd")
+	}
+	first, second := sameSizeRings(t)
+	source := filepath.Join(t.TempDir(), "ring.json")
+	writeFileAtomic(t, source, first, fixedNow)
+	f, err := os.Open(source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	mounted := fmt.Sprintf("/proc/self/fd/%d", f.Fd())
+	ring, err := cookiesession.LoadKeyRingFile(mounted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.ReloadFile(mounted); err != nil {
+		t.Fatalf("ReloadFile before the source changed: %v", err)
+	}
+	reports := watchRing(t, ring, mounted)
+	writeFileAtomic(t, source, second, fixedNow)
+	const want = "was replaced or deleted where it comes from, and this path still shows the old file, which never changes"
+	const fix = "mount its directory and name the file inside it, or recreate the container"
+	err = reloadReport(t, reports)
+	checkErrRules(t, err)
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), fix) {
+		t.Errorf("WatchFile reported %v, want %q and the fix %q", err, want, fix)
+	}
+	err = ring.ReloadFile(mounted)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("ReloadFile: %v, want %q", err, want)
+	}
+	if st := managerOn(t, ring, time.Now).Metrics().Reload; !strings.Contains(st.Error, want) || st.Failures == 0 {
+		t.Errorf("reload status %+v, want the error and a failure", st)
+	}
+	if got := ring.PrimaryAt(fixedNow); got != 0x1a2b3c4d {
+		t.Errorf("primary %08x, want the keys in force (1a2b3c4d)", got)
 	}
 }

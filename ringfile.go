@@ -310,8 +310,15 @@ func permissionFix() string {
 // under that id would be refused (a ring rebuilt by position, or copied
 // from another environment with the same ids). A key's secret is changed
 // by adding a key with a new id, never in place.
+//
+// On Unix, a path that shows a file no directory holds any more is a
+// failure too: a file mounted alone (a Kubernetes subPath, docker run -v
+// FILE:FILE) whose source was replaced, which never shows a new ring.
 func (r *KeyRing) ReloadFile(path string) error {
 	st, err := loadRingState(path)
+	if err == nil {
+		err = sourceGone(path)
+	}
 	if err != nil {
 		r.noteReload(err, false)
 		return err
@@ -322,6 +329,20 @@ func (r *KeyRing) ReloadFile(path string) error {
 	}
 	r.noteReload(nil, true)
 	return nil
+}
+
+// sourceGone returns an error if path shows a file that no directory
+// holds any more: a mount of that one file (a Kubernetes subPath, docker
+// run -v FILE:FILE, a Compose secret's file:) whose source was replaced
+// (the kubelet's update, the CLI's rename) or deleted. Such a path keeps
+// the old text for good, and a reload would find nothing changed and say
+// nothing while the fleet takes the new ring.
+func sourceGone(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || !unlinked(fi) {
+		return nil
+	}
+	return fmt.Errorf("cookiesession: key ring file %s was replaced or deleted where it comes from, and this path still shows the old file, which never changes: it is a mount of that one file (a Kubernetes subPath, docker run -v FILE:FILE, a Compose secret's file:); mount its directory and name the file inside it, or recreate the container to load the new ring", path)
 }
 
 // ReloadStatus is how the reloads of a key ring from its file went, as
@@ -516,7 +537,8 @@ func warnRemovedKeys(old, st *ringState, was *ringKey, now time.Time, file strin
 // sealing, say) is also logged at Warn through slog.Default, whatever
 // report is: see ReloadFile. report still gets nil: the new keys are in
 // force. A file that gives a key id the ring holds another secret is a
-// failure, as ReloadFile says.
+// failure, as ReloadFile says, and so is a file mounted alone whose
+// source was replaced.
 //
 // WatchFile returns nil when ctx is done, after logging at Info (through
 // slog.Default) that the file is no longer watched, with the context's
@@ -592,6 +614,9 @@ func (w *watcher) check() {
 	}
 	data, err := readSettled(w.path, read)
 	defer clear(data)
+	if err == nil {
+		err = sourceGone(w.path)
+	}
 	if err == nil && sha256.Sum256(data) == w.ring.load().source {
 		w.ring.noteReload(nil, false) // in step, whoever failed before
 		if w.failure != "" {

@@ -2346,3 +2346,18 @@ func TestPromoteOfScheduledKeyNotes(t *testing.T) {
 		t.Errorf("after promote of the scheduled key: %+v, want it the primary with no promote_at", keys)
 	}
 }
+
+// TestRewriteOfAMountedFileNamed: a ring file mounted alone (docker run
+// -v FILE:FILE, a Kubernetes subPath, a Compose secret's file:) cannot be
+// renamed over, and add or promote run in the container said only
+// "rename ring.json.lock ring.json: device or resource busy; ring.json is
+// unchanged" (reproduced with unshare -m and mount --bind). The error now
+// names the single-file mount and the fix. (Mounting needs privileges
+// that tests lack, so the wording is checked for the error the rename
+// returns.)
+func TestRewriteOfAMountedFileNamed(t *testing.T) {
+	err := &os.LinkError{Op: "rename", Old: "ring.json.lock", New: "ring.json", Err: syscall.EBUSY}
+	if got, want := writeFix(err), "it is a mount point, a file mounted alone"; !strings.Contains(got, want) || !strings.Contains(got, "change the ring where the mount comes from") {
+		t.Errorf("writeFix(%v) = %q, want %q and the fix", err, got, want)
+	}
+}

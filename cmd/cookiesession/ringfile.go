@@ -196,6 +196,8 @@ func writeFix(err error) string {
 		return ": free space on its file system (or raise the quota) and run again"
 	case errors.Is(err, syscall.EIO):
 		return ": the disk or file system reported an I/O error; check it before running again"
+	case errors.Is(err, syscall.EBUSY):
+		return ": it is a mount point, a file mounted alone (a Kubernetes subPath, docker run -v FILE:FILE, a Compose secret's file:), which a rename cannot replace: change the ring where the mount comes from, and mount its directory instead, since a file mounted alone never shows a new ring"
 	}
 	return ""
 }

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package cookiesession
+
+import "io/fs"
+
+// unlinked reports false: only Unix gives a file's link count.
+func unlinked(fs.FileInfo) bool { return false }

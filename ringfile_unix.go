@@ -1,0 +1,16 @@
+//go:build unix
+
+package cookiesession
+
+import (
+	"io/fs"
+	"syscall"
+)
+
+// unlinked reports whether fi is of a file that no directory holds any
+// more (a link count of 0), as a path shows it only through a mount of
+// that one file whose source was since deleted or replaced.
+func unlinked(fi fs.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && st.Nlink == 0
+}
