@@ -1369,6 +1369,7 @@ func TestLoadKeyRingEnvWrapped(t *testing.T) {
 		{"an exported .env line, a quote before export not closed", `"export COOKIESESSION_KEYS=` + string(ring) + "\r\n", dotEnvLineStray},
 		{"a .env line, a quote after the value not opened", "COOKIESESSION_KEYS=" + string(ring) + `"`, dotEnvStray},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString(ring))), "encoded in base64 twice: set it to the JSON text, decoded twice"},
+		{"base64 inside quotes (docker run --env-file)", `"` + base64.StdEncoding.EncodeToString(ring) + `"`, "encoded in base64 inside quotes that are part of the value (docker run --env-file keeps a .env value's quotes, jq without -r adds them): set it to the decoded JSON text, without the quotes"},
 		{"a get-secret-value response", `{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":` + string(asString) + `}`, "as the value of .SecretString in a JSON document"},
 		{"a key/value secret", `{"other":"x","cookiesession_keys":` + string(prettyString) + `}`, "as the value of .cookiesession_keys in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): set the variable to that value alone (jq -r '.cookiesession_keys'"},
 	} {
@@ -1455,6 +1456,7 @@ func TestLoadKeyRingFileWrapped(t *testing.T) {
 		{"an empty member name", `{"":` + string(asString) + `}`, `as the value of .[""] in a JSON document (a secret manager's response, such as aws secretsmanager get-secret-value, or a key/value secret): write that value alone to the file (jq -r '.[""]'`},
 		{"base64 (stringData)", wrapLines(encoded, 76), "encoded in base64: write the decoded JSON text (base64 -d)"},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: write the JSON text, decoded twice"},
+		{"base64 as a JSON string (jq without -r)", `"` + encoded + "\"\n", "encoded in base64 inside quotes that are part of the value (jq without -r writes a JSON string): write the string's content decoded (jq -r, then base64 -d)"},
 		{"a .env file", "COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): write the value alone to the ring file"},
 		{"a .env file, its value's quote opened and not closed", `COOKIESESSION_KEYS="` + string(ring) + "\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export) whose value has a stray quote at its start or end, a quote opened and not closed or closed and not opened: write the value alone to the ring file, without the stray quote, so that the file starts with { and ends with } (an EnvironmentFile= or --env-file reads the .env line; there, quote the value at both ends or at neither)"},
 		{"a .env file, its line inside quotes, name and all", `"COOKIESESSION_KEYS=` + string(ring) + "\"\n", `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): write the value alone to the ring file, without the name, the = and the quotes around the line, so that the file starts with { (an EnvironmentFile= or --env-file reads a .env line, whose value alone is quoted: COOKIESESSION_KEYS='{...}')`},
@@ -1515,6 +1517,7 @@ func TestParseKeyRingWrapped(t *testing.T) {
 		{"base64", wrapLines(encoded, 76), "encoded in base64: decode it and pass the JSON text (base64 -d; in Go, base64.StdEncoding.DecodeString)"},
 		{"base64url unpadded", base64.RawURLEncoding.EncodeToString(ring), "encoded in base64: decode it and pass the JSON text"},
 		{"base64 twice", base64.StdEncoding.EncodeToString([]byte(encoded)) + "\n", "encoded in base64 twice: decode it twice and pass the JSON text (base64 -d | base64 -d)"},
+		{"base64 as a JSON string", `"` + encoded + `"`, "encoded in base64 inside quotes that are part of the value: pass the string's content decoded (jq -r, then base64 -d)"},
 		{"a stray opening quote", `"` + string(ring), "with a stray quote at its start or end, a quote opened and not closed or closed and not opened: remove it, so that the text starts with { and ends with }"},
 		{"a .env line", "export COOKIESESSION_KEYS='" + string(ring) + "'\n", "as a whole .env line (COOKIESESSION_KEYS=..., perhaps after export): pass the value alone"},
 		{"a .env line inside quotes, name and all", `'COOKIESESSION_KEYS=` + string(ring) + "'\n", `as a whole .env line inside quotes, name and all ("COOKIESESSION_KEYS={...}", perhaps after export): pass the value alone, without the name, the = and the quotes around the line, so that the text starts with { (a .env file is read by an EnvironmentFile=, --env-file or a dotenv loader, which sets the variable; there, quote the value alone: COOKIESESSION_KEYS='{...}')`},

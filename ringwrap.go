@@ -171,6 +171,10 @@ var ringWrappings = []struct {
 		": set it to the JSON text, decoded twice; a Kubernetes Secret's data is decoded once before it reaches the environment, so encode the ring once (or use stringData)",
 		": write the JSON text, decoded twice (base64 -d | base64 -d); a Kubernetes Secret's data is decoded once before it is mounted, so encode the ring once (or put it in stringData as it is)",
 		": decode it twice and pass the JSON text (base64 -d | base64 -d); a ring stored encoded twice (a Kubernetes Secret's data encoded once more than it needs) is best stored encoded once"}},
+	{func(s string) []byte { return unbase64Ring(string(unquoteRing(s))) }, "encoded in base64 inside quotes that are part of the value", [3]string{
+		" (docker run --env-file keeps a .env value's quotes, jq without -r adds them): set it to the decoded JSON text, without the quotes",
+		" (jq without -r writes a JSON string): write the string's content decoded (jq -r, then base64 -d)",
+		": pass the string's content decoded (jq -r, then base64 -d)"}},
 }
 
 // nestedRing returns the jq path of a member of the JSON object s whose

@@ -108,7 +108,7 @@ export function parseKeyRing(text) {
 // (jq without -r) or with a quote at one end only, as a .env line (its
 // value's quotes paired or stray, the whole line inside quotes, or a quote
 // before its name not closed), with escaped quotes or line breaks, in
-// base64 once or twice, or as a secret manager's whole JSON response gets
+// base64 once or twice (inside quotes too), or as a secret manager's whole JSON response gets
 // the parser's error for its first byte or member only. The text is never
 // echoed.
 function wrapping(s) {
@@ -142,6 +142,7 @@ function wrapping(s) {
       "put the ring's text in single quotes (COOKIESESSION_KEYS='{...}'), or set it from the file (COOKIESESSION_KEYS=\"$(cat ring.json)\"; systemd: EnvironmentFile= with the ring on one line)"],
     [unbase64(s), 'encoded in base64: set it to the decoded JSON text'],
     [unbase64(unbase64(s) ?? ''), `encoded in base64 twice: set it to the JSON text, decoded twice (${k8s})`],
+    [quoted ? unbase64(unquote(s)) : null, "encoded in base64 inside quotes that are part of the value (jq without -r adds them): set it to the decoded JSON text, without the quotes"],
   ];
   for (const [inner, fix] of unwrapped) {
     if (typeof inner === 'string' && attempt(() => parseRing(inner))) return `holds the key ring ${fix}`;
