@@ -312,4 +312,15 @@ func TestWatchFileSingleFileMountReplaced(t *testing.T) {
 	if got := ring.PrimaryAt(fixedNow); got != 0x1a2b3c4d {
 		t.Errorf("primary %08x, want the keys in force (1a2b3c4d)", got)
 	}
+	// New text is loaded whatever the link count, in case a file system
+	// gives a live file none.
+	if err := os.WriteFile(mounted, second, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.ReloadFile(mounted); err != nil {
+		t.Errorf("ReloadFile of new text under a link count of 0: %v", err)
+	}
+	if got := ring.PrimaryAt(fixedNow); got != 0x5e6f7a8b {
+		t.Errorf("primary %08x, want the new text's (5e6f7a8b)", got)
+	}
 }

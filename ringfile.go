@@ -311,12 +311,13 @@ func permissionFix() string {
 // from another environment with the same ids). A key's secret is changed
 // by adding a key with a new id, never in place.
 //
-// On Unix, a path that shows a file no directory holds any more is a
-// failure too: a file mounted alone (a Kubernetes subPath, docker run -v
-// FILE:FILE) whose source was replaced, which never shows a new ring.
+// On Unix, a path that shows the text in force from a file no directory
+// holds any more is a failure too: a file mounted alone (a Kubernetes
+// subPath, docker run -v FILE:FILE) whose source was replaced, which never
+// shows a new ring. New text is loaded whatever the link count says.
 func (r *KeyRing) ReloadFile(path string) error {
 	st, err := loadRingState(path)
-	if err == nil {
+	if err == nil && st.source == r.load().source {
 		err = sourceGone(path)
 	}
 	if err != nil {
@@ -614,15 +615,14 @@ func (w *watcher) check() {
 	}
 	data, err := readSettled(w.path, read)
 	defer clear(data)
-	if err == nil {
-		err = sourceGone(w.path)
-	}
 	if err == nil && sha256.Sum256(data) == w.ring.load().source {
-		w.ring.noteReload(nil, false) // in step, whoever failed before
-		if w.failure != "" {
-			w.result(nil) // back to the content in force
+		if err = sourceGone(w.path); err == nil {
+			w.ring.noteReload(nil, false) // in step, whoever failed before
+			if w.failure != "" {
+				w.result(nil) // back to the content in force
+			}
+			return
 		}
-		return
 	}
 	if err == nil {
 		var st *ringState
