@@ -86,6 +86,13 @@ describe('Go and JS tokens, both ways', () => {
     assert.equal(record.created, BigInt(sealed.created));
     assert.equal(record.expires, BigInt(NOW + 600));
     assert.equal(record.keyId, key1.id);
+    // What plain JavaScript gets from get(): a test of typeof 'string' or m.theme would fail.
+    const js = { int64: 'bigint', uint64: 'bigint', 'time.Duration': 'bigint', '[]byte': Uint8Array, '[]string': Array, 'map[string]string': Map };
+    for (const [key, { type }] of record.values.entries()) {
+      const want = js[type], got = record.values.get(key);
+      if (typeof want === 'string') assert.equal(typeof got, want, key);
+      else if (want) assert.ok(got instanceof want, `${key}: ${type}`);
+    }
   });
 
   it('a token sealed by JS opens in Go with identical values and types', () => {
