@@ -118,7 +118,10 @@ type Manager struct {
 	// response went out, without Vary: Cookie.
 	// sharedStores, a response whose handler used the session that a
 	// shared cache may store (see warnSharedStore), by call site and route.
+	// droppedFlashes, a Destroy or Clear dropping a message AddFlash added
+	// in its request.
 	lateSaves, stackedReads, lateReads, sharedStores callSites
+	droppedFlashes                                   callSites
 	unsavedLoads                                     causes[sourceLine]
 	// saveFailed, changedLate, skippedLate and lifetimeCut rate the lines
 	// logged by defaultErrorHandler, Session.bump, Session.SkipRefresh and

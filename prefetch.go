@@ -90,7 +90,7 @@ func (s *Session) handlerChange() sessionChange {
 	if s.renewed {
 		c |= changeRenew
 	}
-	if s.flashTaken {
+	if s.flash&flashTaken != 0 {
 		c |= changeFlash
 	}
 	if s.changed && c&(changeSignOut|changeFlash) == 0 { // those change values too

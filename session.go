@@ -50,11 +50,12 @@ type Session struct {
 	retired    bool // the request carried a cookie of Options.Retired that its lines may reach
 	unread     bool // its cookie was refused but kept, as it may open elsewhere: a Delete or Clear clears it
 	// What the handler changed, for warnSpeculative (kept in this word,
-	// which chunksSent's int8 leaves room in): flashTaken, Flashes, Pop
-	// or PopString took a value; changeUnasked, changes saved without a
+	// which chunksSent's int8 leaves room in): flash, whether Flashes, Pop
+	// or PopString took a value, and whether AddFlash added one that
+	// Destroy or Clear would drop; changeUnasked, changes saved without a
 	// request to ask whether it was sent ahead of a click (SaveHeader),
 	// for the next commit given one.
-	flashTaken    bool
+	flash         flashUse
 	changeUnasked sessionChange
 	// sharedAsked: the middleware's commit wrote no cookie, and the header
 	// is to be asked whether a shared cache may serve it (see
@@ -273,6 +274,7 @@ func (s *Session) Delete(key string) {
 func (s *Session) Clear() {
 	s.lock()
 	defer s.unlock()
+	s.warnFlashDropped("Clear")
 	if s.values.Len() > 0 {
 		s.values = Values{}
 		s.markChanged()
@@ -310,7 +312,7 @@ func (s *Session) Pop(key string) (any, bool) {
 	v, ok := s.values.Get(key)
 	if ok {
 		s.values.Delete(key)
-		s.flashTaken = true
+		s.flash |= flashTaken
 		s.markChanged()
 	}
 	return v, ok
@@ -331,7 +333,7 @@ func (s *Session) PopString(key string) string {
 	}
 	str := e.str
 	s.values.Delete(key)
-	s.flashTaken = true
+	s.flash |= flashTaken
 	s.markChanged()
 	return str
 }
@@ -351,6 +353,7 @@ func (s *Session) AddFlash(msg string) {
 	}
 	list = append(slices.Clip(list), msg)
 	s.values.put(&entry{key: flashKey, kind: kindStrings, val: list})
+	s.flash |= flashAdded
 	s.markChanged()
 }
 
@@ -387,9 +390,40 @@ func (s *Session) Flashes() []string {
 	}
 	list := e.val.([]string)
 	s.values.Delete(flashKey)
-	s.flashTaken = true
+	s.flash = s.flash&^flashAdded | flashTaken
 	s.markChanged()
 	return list
+}
+
+// flashUse is what the handler did with the flash messages this request.
+type flashUse uint8
+
+const (
+	flashTaken flashUse = 1 << iota // Flashes, Pop or PopString took a value (warnSpeculative)
+	flashAdded                      // AddFlash added a message that Flashes has not taken since
+)
+
+// warnFlashDropped logs, once per line of code, a Destroy or Clear (op)
+// that drops a message AddFlash added in this request: a logout written
+// as AddFlash("Signed out") then Destroy shows no message, and nothing
+// else says why. A message the request's cookie brought is not logged: no
+// line of this handler can move it. s's lock is held.
+func (s *Session) warnFlashDropped(op string) {
+	if s.flash&flashAdded == 0 || s.mgr == nil {
+		return
+	}
+	s.flash &^= flashAdded
+	if e, ok := s.values.lookup(flashKey); !ok || e.kind != kindStrings || len(e.val.([]string)) == 0 {
+		return // Delete or Pop took them
+	}
+	caller, level, ok := s.mgr.droppedFlashes.level(slog.LevelWarn, s.mgr.opts.Now)
+	if !ok {
+		return
+	}
+	ctx, path := s.origin()
+	s.log(ctx, level, "cookiesession: Session."+op+" dropped the flash messages AddFlash added in this request, which no page will show (logged once per call site; past 64 of them, at warn level once a minute, the others at debug)",
+		slog.String("path", path), slog.String("caller", caller.String()),
+		slog.String("fix", "call AddFlash after "+op+": a message added after it is carried to the next page"))
 }
 
 // Destroy ends the session: its values and Lifetime are dropped and every
@@ -398,6 +432,7 @@ func (s *Session) Flashes() []string {
 func (s *Session) Destroy() {
 	s.lock()
 	defer s.unlock()
+	s.warnFlashDropped("Destroy")
 	s.values, s.lifetime = Values{}, Lifetime{}
 	s.destroyed = true
 	s.restart()
@@ -674,11 +709,13 @@ func (s *Session) snapshot() *Session {
 func (s *Session) saved(rec *Record, lines []string) {
 	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
 	s.lines, s.loaded, s.unread = lines, true, false
-	s.changed, s.renewed, s.touched, s.destroyed, s.refused, s.flashTaken = false, false, false, false, false, false
+	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
+	s.flash &^= flashTaken
 }
 
 // cleared records that the response now expires the client's cookies.
 func (s *Session) cleared(lines []string) {
 	s.lines, s.loaded, s.unread = lines, false, false
-	s.changed, s.renewed, s.touched, s.destroyed, s.refused, s.flashTaken = false, false, false, false, false, false
+	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
+	s.flash &^= flashTaken
 }

@@ -1704,3 +1704,60 @@ func TestJSONHiddenFieldsOfAnotherPackage(t *testing.T) {
 		}
 	}
 }
+
+// TestFlashBeforeDestroyLogged: a logout written as AddFlash("Signed out")
+// then Destroy drops the message it has just added, and the next page shows
+// none. The Warn names the line and the fix, once per line of code; a
+// flash added after Destroy, or one the request's cookie brought, and a
+// Destroy after Flashes took the messages, are not logged.
+func TestFlashBeforeDestroyLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	logout := func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.AddFlash("Signed out")
+		s.Destroy() // the mistake: the flash goes with the session
+	}
+	const msg = "dropped the flash messages"
+	for range 2 {
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			_ = cookiesession.FromContext(r.Context()).Set("user", "ada")
+		})
+		f.serve(b, logout)
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			if got := cookiesession.FromContext(r.Context()).Flashes(); got != nil {
+				t.Errorf("flashes after the logout: %q, want none", got)
+			}
+		})
+	}
+	got := f.log.lines(msg)
+	if len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "session_test.go") || !strings.Contains(got[0], "call AddFlash after Destroy") {
+		t.Fatalf("lines about the dropped flash: %q, want one Warn naming the line and the fix", got)
+	}
+	// Not logged: a flash added after Destroy, a flash the cookie brought,
+	// or one taken before Destroy.
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Destroy()
+		s.AddFlash("Signed out")
+	})
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).Destroy() })
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.AddFlash("Saved")
+		_ = s.Flashes()
+		s.Destroy()
+	})
+	if got := f.log.lines(msg); len(got) != 1 {
+		t.Errorf("lines about a dropped flash: %q, want only the first", got)
+	}
+	// Clear drops it as Destroy does.
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.AddFlash("Signed out")
+		s.Clear()
+	})
+	if got := f.log.lines(msg); len(got) != 2 || !strings.Contains(got[1], "Session.Clear") || !strings.Contains(got[1], "call AddFlash after Clear") {
+		t.Errorf("lines about a dropped flash: %q, want a second one for Clear", got)
+	}
+}
