@@ -1761,3 +1761,29 @@ func TestFlashBeforeDestroyLogged(t *testing.T) {
 		t.Errorf("lines about a dropped flash: %q, want a second one for Clear", got)
 	}
 }
+
+// TestSetRefusalLogNamesTheConversion: the Warn of a refused Set gives the
+// fix the error gives. A named string (type Role string) or a pointer is
+// stored converted or dereferenced; the line told the operator to store a
+// struct with SetJSON, beside an error that said otherwise.
+func TestSetRefusalLogNamesTheConversion(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
+	role := "admin"
+	for key, v := range map[string]any{"role": namedString(role), "name": &role, "tags": namedTags{"a"}} {
+		err := s.Set(key, v)
+		got := f.log.lines("key=" + key + " ")
+		if err == nil || len(got) != 1 {
+			t.Fatalf("Set(%q, %T): %v, lines %q; want an error and one line", key, v, err, got)
+		}
+		_, fix, _ := strings.Cut(err.Error(), ": store ")
+		if strings.Contains(got[0], "store a struct") || !strings.Contains(got[0], `fix="check Set's error; store `+fix) {
+			t.Errorf("Set(%q, %T): line %q, want its fix to be the error's, %q", key, v, got[0], fix)
+		}
+	}
+	type cart struct{ Items []string }
+	_ = s.Set("cart", cart{})
+	if got := f.log.lines("key=cart "); len(got) != 1 || !strings.Contains(got[0], "store a struct with SetJSON") {
+		t.Errorf("a struct's line %q, want the SetJSON fix", got)
+	}
+}

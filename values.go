@@ -358,24 +358,40 @@ func (e *entry) setNumber(val any) error {
 	return nil
 }
 
-// unsupported is Set's error for val. A named type of a kind the session
+// unsupported is Set's error for val, with conversionFix's fix, or else
+// SetJSON's.
+func unsupported(val any, key string) error {
+	fix := conversionFix(val, key)
+	if fix == "" {
+		fix = "store it with SetJSON or convert it to a supported type"
+	}
+	return fmt.Errorf("%w %T for key %q: %s", ErrUnsupportedType, val, key, fix)
+}
+
+// conversionFix returns how to store val, of a type Set refuses, without
+// JSON, or "" if there is no such way. A named type of a kind the session
 // carries (type UserID int64), or of a slice or map type it carries (type
 // Tags []string), gets the conversion that stores it, and the getter that
 // reads it back as itself; a pointer to a type it carries (*string), the
 // dereference.
-func unsupported(val any, key string) error {
-	fix := "store it with SetJSON or convert it to a supported type"
+func conversionFix(val any, key string) string {
 	var pointee entry
-	if t := reflect.TypeOf(val); t != nil && t.Kind() == reflect.Pointer && pointee.set(key, reflect.Zero(t.Elem()).Interface()) == nil {
-		fix = "store the value it points to (*p), or nil for a nil pointer: a session holds no pointer"
-	} else if t != nil && t.PkgPath() != "" {
-		if k := t.Kind(); k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64 && k != reflect.Uintptr) {
-			fix = fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", k, t)
-		} else if c := collectionOf(t); c != nil {
-			fix = fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", strings.Replace(c.String(), "uint8", "byte", 1), t)
-		}
+	t := reflect.TypeOf(val)
+	switch {
+	case t == nil:
+		return ""
+	case t.Kind() == reflect.Pointer && pointee.set(key, reflect.Zero(t.Elem()).Interface()) == nil:
+		return "store the value it points to (*p), or nil for a nil pointer: a session holds no pointer"
+	case t.PkgPath() == "":
+		return ""
 	}
-	return fmt.Errorf("%w %T for key %q: %s", ErrUnsupportedType, val, key, fix)
+	if k := t.Kind(); k == reflect.Bool || k == reflect.String || (k >= reflect.Int && k <= reflect.Float64 && k != reflect.Uintptr) {
+		return fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", k, t)
+	}
+	if c := collectionOf(t); c != nil {
+		return fmt.Sprintf("store %s(v) and read it back with GetAs[%s]", strings.Replace(c.String(), "uint8", "byte", 1), t)
+	}
+	return ""
 }
 
 // collections are the slice and map types a session carries, which a
