@@ -2542,3 +2542,30 @@ func TestSetSameValueSendsNoCookie(t *testing.T) {
 		t.Errorf("a changed value: user %v, Set-Cookie %q", v, resp.Header.Values("Set-Cookie"))
 	}
 }
+
+// TestErrorHandlerChangeLogged: an ErrorHandler that answers a session too
+// large by trimming it and adding a flash changes a session that can no
+// longer be saved; the client keeps its previous cookie. The Warn says so
+// and names the ErrorHandler, not a handler that wrote its body first.
+func TestErrorHandlerChangeLogged(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+		s := cookiesession.FromContext(r.Context())
+		s.Delete("answers")
+		s.AddFlash("Your answers were too long")
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+	}})
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "answers", strings.Repeat("x", 5000))
+		http.Redirect(w, r, "/next", http.StatusSeeOther)
+	})
+	if resp.StatusCode != http.StatusSeeOther || len(resp.Cookies()) != 0 {
+		t.Fatalf("ErrorHandler's answer: %d with %d cookies, want 303 and none", resp.StatusCode, len(resp.Cookies()))
+	}
+	got := f.log.lines("level=WARN")
+	if len(got) != 1 || !strings.Contains(got[0], "after its save failed") || !strings.Contains(got[0], "Options.ErrorHandler") || strings.Contains(got[0], "before the handler writes") {
+		t.Errorf("lines: %q, want one Warn naming the ErrorHandler", got)
+	}
+	if lost := f.m.Metrics().Lost; lost["after_commit"] != 1 {
+		t.Errorf("lost: %+v, want one after the commit", lost)
+	}
+}

@@ -173,7 +173,10 @@ type Options struct {
 	// before anything was sent to the client. The error matches ErrTooLarge
 	// when the session does not fit. The header map still holds what the
 	// handler set (a redirect's Location, say); the handler's own status and
-	// body are dropped. Default: log (at error level once a minute, the
+	// body are dropped. The client keeps its previous cookie, and the
+	// session can no longer change: a value the ErrorHandler deletes or a
+	// flash it adds is dropped, and logged at warn level; redirect to a page
+	// that makes the change. Default: log (at error level once a minute, the
 	// others at debug) and reply 500 Internal
 	// Server Error, without the handler's Location or the session's
 	// Set-Cookie lines, and with Cache-Control (and a CDN's own cache

@@ -97,7 +97,9 @@ type Config struct {
 	// in place of the handler's response. The error matches
 	// cookiesession.ErrTooLarge when the session does not fit; none of
 	// the session's Set-Cookie lines are in the response, so the client
-	// keeps its previous cookie. Its result is the middleware's result.
+	// keeps its previous cookie. A change it makes to the session is not
+	// saved, and is logged at Warn: redirect to a page that makes it.
+	// Its result is the middleware's result.
 	// Default: log through slog.Default (at Error once a minute per
 	// middleware, the others at Debug, with at most 200 bytes of the
 	// path) and reply 500

@@ -221,6 +221,28 @@ func TestTooLargeCustomErrorHandler(t *testing.T) {
 	}
 }
 
+// TestErrorHandlerChangeLogged: a Config.ErrorHandler that answers a
+// session too large by trimming it and adding a flash changes a session
+// whose save failed. The change is not saved, the client keeps its previous
+// cookie, and the Warn says so, not that the handler wrote too soon.
+func TestErrorHandlerChangeLogged(t *testing.T) {
+	var log bytes.Buffer
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	app := newApp(m, fibersession.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+		s := fibersession.Get(c, m)
+		s.Delete("big")
+		s.AddFlash("too big")
+		return c.Redirect().Status(http.StatusSeeOther).To("/")
+	}})
+	r := do(t, app, http.MethodPost, "/big?n=5000", newJar())
+	if r.status != http.StatusSeeOther || len(r.setCookie) != 0 {
+		t.Errorf("status %d, Set-Cookie %q; want the ErrorHandler's 303 and no cookie", r.status, r.setCookie)
+	}
+	if line := log.String(); strings.Count(line, "level=WARN") != 1 || !strings.Contains(line, "after its save failed") || !strings.Contains(line, "an adapter's") {
+		t.Errorf("log:\n%s\nwant one Warn naming the failed save and the ErrorHandler", line)
+	}
+}
+
 func TestLogoutExpiresEveryChunk(t *testing.T) {
 	m := newManager(t, cookiesession.Options{MaxChunks: 3})
 	app := newApp(m)
