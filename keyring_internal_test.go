@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -352,5 +353,45 @@ func TestWatcherTakesARenameBetweenReads(t *testing.T) {
 	w.check()
 	if !ring.Has(b) || len(reports) != 1 || reports[0] != "<nil>" {
 		t.Errorf("ring %v, reports %q; want the new ring taken at once and no failure", ring, reports)
+	}
+}
+
+// TestWatcherReadsAgainWhenTheFileIsGone: a Kubernetes volume's update
+// swaps ..data, then deletes the old version directory, so an open that
+// followed the link before the swap finds no file (a watcher under load
+// reported "a symbolic link whose target does not exist" at an update
+// now and then). A read that finds no file is made once more at once;
+// a file that stays gone is still reported.
+func TestWatcherReadsAgainWhenTheFileIsGone(t *testing.T) {
+	const a, b = 0x1a2b3c4d, 0x5e6f7a8b
+	old, next := watcherRingText(t, a), watcherRingText(t, b, a)
+	path := filepath.Join(t.TempDir(), "ring.json")
+	if err := os.WriteFile(path, old, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ring, err := LoadKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := fmt.Errorf("cookiesession: reading key ring: %w", fs.ErrNotExist)
+	var reports []string
+	goneFirst := true
+	w := &watcher{ring: ring, path: path, report: func(err error) { reports = append(reports, watcherErrText(err)) },
+		readOnce: func(string) ([]byte, error) {
+			if goneFirst {
+				goneFirst = false
+				return nil, gone
+			}
+			return bytes.Clone(next), nil
+		}}
+	w.check()
+	if !ring.Has(b) || len(reports) != 1 || reports[0] != "<nil>" {
+		t.Errorf("ring %v, reports %q; want the new ring taken and no failure", ring, reports)
+	}
+	reads := 0
+	w.readOnce = func(string) ([]byte, error) { reads++; return nil, gone }
+	w.check()
+	if reads != 2 || len(reports) != 2 || !strings.Contains(reports[1], "file does not exist") {
+		t.Errorf("%d reads, reports %q; want two reads and the failure", reads, reports)
 	}
 }

@@ -190,8 +190,12 @@ func readRingFile(path string) ([]byte, error) {
 // settleReads is how many reads readSettled makes at most.
 const settleReads = 4
 
-// readSettled reads path with read, as readRingFile says.
+// readSettled reads path with read, as readRingFile says. A read that
+// finds no file is made once more at once: a Kubernetes volume's update
+// swaps its ..data link, then deletes the old version directory, and an
+// open that followed the link before the swap finds the file gone.
 func readSettled(path string, read func(string) ([]byte, error)) ([]byte, error) {
+	read = againIfGone(read)
 	last, err := read(path)
 	if err != nil {
 		return nil, err
@@ -213,6 +217,17 @@ func readSettled(path string, read func(string) ([]byte, error)) ([]byte, error)
 	}
 	clear(last)
 	return nil, fmt.Errorf("cookiesession: reading key ring: %s changed at each of %d reads (a writer rewriting it in place): write the ring to a temporary file and rename it over %s, as the CLI does (WatchFile tries again at its next tick)", path, settleReads, path)
+}
+
+// againIfGone returns read, made once more when it finds no file.
+func againIfGone(read func(string) ([]byte, error)) func(string) ([]byte, error) {
+	return func(path string) ([]byte, error) {
+		data, err := read(path)
+		if errors.Is(err, fs.ErrNotExist) {
+			data, err = read(path)
+		}
+		return data, err
+	}
 }
 
 func readRingOnce(path string) ([]byte, error) {
