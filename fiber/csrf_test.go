@@ -1,6 +1,7 @@
 package fibersession_test
 
 import (
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -60,5 +61,41 @@ func TestFiberCSRFTokensPerInstance(t *testing.T) {
 	}
 	if got := post(instance(false), jar, ""); got != http.StatusOK {
 		t.Errorf("the form posted to another instance with the session's token alone: %d, want 200", got)
+	}
+}
+
+// TestErrorFromMiddlewareBeforeSession checks an app whose ErrorHandler
+// stores a flash, for a refusal by fiber's csrf: with csrf before
+// fibersession.New in app.Use, the refusal reaches the ErrorHandler before
+// the middleware ran, the flash is lost, and the Warn must name the fix
+// for that order (move New up), not only tell the developer to add the
+// app.Use they already have. With New(m) first the flash is saved.
+func TestErrorFromMiddlewareBeforeSession(t *testing.T) {
+	for _, sessionFirst := range []bool{false, true} {
+		logged := defaultLog(t, slog.LevelWarn)
+		m := newManager(t, cookiesession.Options{})
+		app := fiber.New(fiber.Config{ErrorHandler: func(c fiber.Ctx, err error) error {
+			fibersession.Get(c, m).AddFlash("refused: " + err.Error())
+			return c.Redirect().To("/")
+		}})
+		if sessionFirst {
+			app.Use(fibersession.New(m), csrf.New())
+		} else {
+			app.Use(csrf.New(), fibersession.New(m))
+		}
+		app.Get("/", func(c fiber.Ctx) error {
+			return c.SendString(strings.Join(fibersession.Get(c, m).Flashes(), ","))
+		})
+		app.Post("/email", func(c fiber.Ctx) error { return c.SendString("changed") })
+		jar := newJar()
+		do(t, app, http.MethodPost, "/email", jar) // no token: csrf's 403
+		flash := do(t, app, http.MethodGet, "/", jar).body
+		lines := logged.lines("no fibersession.New middleware for this Manager")
+		switch {
+		case sessionFirst && (flash != "refused: Forbidden" || len(lines) != 0):
+			t.Errorf("New(m) before csrf: flash %q, log:\n%s\nwant the flash and nothing logged", flash, logged)
+		case !sessionFirst && (flash != "" || len(lines) != 1 || !strings.Contains(lines[0], "move it up")):
+			t.Errorf("csrf before New(m): flash %q, log:\n%s\nwant no flash and one Warn whose fix is to move New(m) up", flash, logged)
+		}
 	}
 }

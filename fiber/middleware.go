@@ -435,9 +435,9 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 			level = slog.LevelWarn
 		}
 	}
-	slog.Default().Log(c.Context(), level, "cookiesession: fibersession.Get on a request no fibersession.New middleware for this Manager ran on: the session is read from the cookie, and nothing will save a change to it (at warn level once per Manager, on a route; the others at debug)",
+	slog.Default().Log(c.Context(), level, "cookiesession: fibersession.Get on a request no fibersession.New middleware for this Manager ran on, or before it ran (in a middleware before it, or in the app's ErrorHandler answering an error that a middleware before it returned: csrf's 403, an auth middleware's fiber.ErrUnauthorized): the session is read from the cookie, and nothing will save a change to it, a flash included (at warn level once per Manager, on a route; the others at debug)",
 		slog.String("path", logText(c.Path())), slog.Any("cookies", m.CookieNames()),
-		slog.String("fix", "add app.Use(fibersession.New(m)) before the routes that use the session; fiber runs it before its ErrorHandler too, on a request fasthttp could not read"))
+		slog.String("fix", "add app.Use(fibersession.New(m)) before the routes that use the session (fiber runs it before its ErrorHandler too, on a request fasthttp could not read); where it is there, move it up, after recover and compress but before the middleware that uses the session or returns the error: an error below it is answered by the app's ErrorHandler inside it, and what that stores is saved"))
 	s := sealed(c, m)
 	locals.SetUserValue(key, unsaved{s})
 	return s
