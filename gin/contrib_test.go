@@ -262,6 +262,40 @@ func TestContribSave(t *testing.T) {
 	}
 }
 
+// TestContribChangeBeforeError checks the row for a handler ported from
+// gin-contrib that changes the session and then fails, where
+// gin-contrib saved nothing because session.Save() was never reached: the
+// change goes out with the error's answer, whether the handler answers it
+// (c.AbortWithError) or an error middleware after Middleware does (c.Error).
+func TestContribChangeBeforeError(t *testing.T) {
+	r := gin.New()
+	r.Use(ginsession.Middleware(newManager(t)), func(c *gin.Context) {
+		c.Next()
+		if len(c.Errors) > 0 && !c.Writer.Written() {
+			c.String(http.StatusServiceUnavailable, "try again")
+		}
+	})
+	r.POST("/abort", func(c *gin.Context) {
+		_ = ginsession.Session(c).Set("cart", "abort")
+		_ = c.AbortWithError(http.StatusConflict, errors.New("out of stock"))
+	})
+	r.POST("/error", func(c *gin.Context) {
+		_ = ginsession.Session(c).Set("cart", "error")
+		_ = c.Error(errors.New("database down"))
+	})
+	r.GET("/", func(c *gin.Context) { c.String(http.StatusOK, "cart=%s", ginsession.Session(c).GetString("cart")) })
+	cl := newClient(t, newServer(t, r))
+	for path, status := range map[string]int{"/abort": http.StatusConflict, "/error": http.StatusServiceUnavailable} {
+		resp, _ := cl.do(http.MethodPost, path)
+		if resp.StatusCode != status || !slices.Equal(setCookies(resp), []string{"session=kept"}) {
+			t.Errorf("POST %s: %d, Set-Cookie %v; want %d with the change", path, resp.StatusCode, setCookies(resp), status)
+		}
+		if _, body := cl.do(http.MethodGet, "/"); body != "cart="+path[1:] {
+			t.Errorf("after POST %s: %q, want the change saved", path, body)
+		}
+	}
+}
+
 // TestContribClear checks that Clear, which gin-contrib followed with an
 // empty cookie, expires the cookie.
 func TestContribClear(t *testing.T) {
