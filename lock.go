@@ -12,6 +12,7 @@ import (
 // errNoSession is the panic of a method called on a nil *Session.
 const errNoSession = "cookiesession: no session: FromContext found none in this request's context; " +
 	"wrap the handler with Manager.Handler (under gin or echo, that package's Middleware on this route; " +
+	"under gin, give FromContext c.Request.Context(), not c: a *gin.Context reaches the request's context only when the engine's ContextWithFallback is true; " +
 	"under fiber, fibersession.Get(c, m), which finds the session fibersession.New keeps), or get the session from Manager.Load " +
 	"(a test that calls a handler alone puts it in the request's context with cookiesession.NewContext)"
 

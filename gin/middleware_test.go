@@ -236,6 +236,43 @@ func TestByHandAroundNextLosesCookie(t *testing.T) {
 // TestReadmeGin compiles the README's gin snippet against this module.
 func TestReadmeGin(t *testing.T) { compileReadmeBlock(t, "ginsession.Middleware(") }
 
+// TestGinContextAsContext passes the *gin.Context itself to
+// cookiesession.FromContext, as gin code passes c wherever a
+// context.Context is asked for. Under gin's default engine that finds no
+// session, though the middleware is on the route, so the panic must name
+// c.Request.Context() and ContextWithFallback, not only the middleware
+// already there; with ContextWithFallback set, c finds the session.
+func TestGinContextAsContext(t *testing.T) {
+	for _, fallback := range []bool{false, true} {
+		r := gin.New()
+		r.ContextWithFallback = fallback
+		r.Use(ginsession.Middleware(newManager(t)))
+		var msg string
+		r.POST("/", func(c *gin.Context) {
+			defer func() {
+				if p := recover(); p != nil {
+					msg = fmt.Sprint(p)
+					c.AbortWithStatus(http.StatusInternalServerError)
+				}
+			}()
+			if err := cookiesession.FromContext(c).Set("user", "ada"); err != nil {
+				t.Error(err)
+			}
+			c.String(http.StatusOK, "ok")
+		})
+		r.GET("/", func(c *gin.Context) { c.String(http.StatusOK, "user=%s", ginsession.Session(c).GetString("user")) })
+		cl := newClient(t, newServer(t, r))
+		resp, _ := cl.do(http.MethodPost, "/")
+		_, body := cl.do(http.MethodGet, "/")
+		switch {
+		case !fallback && (!strings.HasPrefix(msg, "cookiesession: ") || !strings.Contains(msg, "c.Request.Context()") || !strings.Contains(msg, "ContextWithFallback")):
+			t.Errorf("FromContext(c) under gin's default engine: panic %q does not name c.Request.Context() and ContextWithFallback", msg)
+		case fallback && (resp.StatusCode != http.StatusOK || body != "user=ada"):
+			t.Errorf("FromContext(c) under ContextWithFallback: POST %d, then %q; want 200 and user=ada (panic %q)", resp.StatusCode, body, msg)
+		}
+	}
+}
+
 // TestStackedManagers puts two Managers' middleware on one route: each
 // Manager's session is reached through it, each commits its own cookie,
 // and Session returns the innermost one's.
