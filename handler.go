@@ -108,6 +108,9 @@ type Manager struct {
 	crossOriginSetLogged atomic.Bool
 	// validateChangedLogged: Options.Validate changed the copy it is given.
 	validateChangedLogged atomic.Bool
+	// seededLogged: the Handler met a session of its own that NewContext
+	// put around it with a change no save wrote (see warnSeeded).
+	seededLogged atomic.Bool
 	// The call sites logged of a handler's mistake, each of which may be
 	// another handler's: lateSaves, Save writing a cookie after its
 	// request's context ended; unsavedLoads, Load's session outliving its
@@ -485,11 +488,15 @@ func (m *Manager) Handler(next http.Handler) http.Handler {
 func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handler) {
 	outer := fromContext(r.Context())
 	if outer != nil {
-		if own := m.FromContext(r.Context()); own != nil && own.req != nil {
+		own := m.FromContext(r.Context())
+		if own != nil && own.req != nil {
 			// This Manager's middleware runs outside this one (a global r.Use
 			// and a sub-router's): a second session would overwrite the first.
 			next.ServeHTTP(w, r)
 			return
+		}
+		if own != nil {
+			m.warnSeeded(r, own)
 		}
 		if err := m.overlaps(outer); err != nil {
 			m.onError(w, r, err)
@@ -533,6 +540,27 @@ func (m *Manager) serve(w http.ResponseWriter, r *http.Request, next http.Handle
 	}
 	st.writer.askTimeout()
 	st.writer.lateForeign()
+}
+
+// warnSeeded logs, once per Manager, a session from m's Load that
+// NewContext put around m's Handler holding a change no save wrote: the
+// Handler serves the session the request's cookie holds, so the change
+// reaches neither the handler nor the client. A test seeding a request as
+// for a handler called alone would otherwise find an empty session and no
+// word of why. One without a change is what the cookie holds: not logged.
+func (m *Manager) warnSeeded(r *http.Request, own *Session) {
+	if m.seededLogged.Load() {
+		return
+	}
+	own.mu.Lock()
+	changed := (own.changed || own.renewed || own.destroyed || own.touched) && m.action(own, nil, own.start()) != actionNone
+	own.mu.Unlock()
+	if !changed || m.seededLogged.Swap(true) {
+		return
+	}
+	m.logger.LogAttrs(r.Context(), slog.LevelWarn, "cookiesession: Handler found in the request's context a session of its Manager that NewContext put there, with a change no Save wrote; the handler gets the session the request's cookie holds, and that change reaches neither it nor the client (logged once)",
+		slog.String("path", urlPath(r)),
+		slog.String("fix", "to serve a request that already has a session through Handler, write the session's cookie with Manager.SaveHeader and add each line to the request (http.ParseSetCookie, then AddCookie); NewContext is for a handler called without Handler"))
 }
 
 // overlaps reports an error if m cannot be stacked inside one of the

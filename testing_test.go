@@ -268,3 +268,54 @@ func TestLogoutCookieSentBack(t *testing.T) {
 		t.Errorf("the expired cookie dropped, as a jar does: response set %v, want nothing", set)
 	}
 }
+
+// TestSeededContextUnderHandlerWarns: a test that seeds a request with
+// NewContext, as for a handler called alone, and then serves it through
+// the Manager's Handler gets the session the request's cookie holds, not
+// the seeded one: its values reach neither the handler nor a cookie. That
+// is logged at Warn, once, with the fix (SaveHeader and AddCookie); a
+// seeded session without a change (its cookie's, or one SaveHeader wrote)
+// is what the Handler reads anyway, and is not logged.
+func TestSeededContextUnderHandlerWarns(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	var user string
+	h := f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user = cookiesession.FromContext(r.Context()).GetString("user")
+	}))
+	seed := func(r *http.Request, s *cookiesession.Session) *http.Request {
+		return r.WithContext(cookiesession.NewContext(r.Context(), s))
+	}
+
+	b := newClientCookies()
+	unchanged, _ := f.m.Load(b.request("/"))
+	h.ServeHTTP(httptest.NewRecorder(), seed(b.request("/"), unchanged))
+	saved, _ := f.m.Load(b.request("/"))
+	mustSet(t, saved, "user", "ada")
+	hdr := http.Header{}
+	if err := f.m.SaveHeader(hdr, saved); err != nil {
+		t.Fatal(err)
+	}
+	seeded := b.clone()
+	seeded.apply(t, hdr)
+	h.ServeHTTP(httptest.NewRecorder(), seed(seeded.request("/"), saved))
+	if user != "ada" {
+		t.Fatalf("seeded through its cookie: user %q, want ada", user)
+	}
+	if lines := f.log.lines("NewContext"); len(lines) != 0 {
+		t.Fatalf("a seeded session without a change logged %q", lines)
+	}
+
+	for range 2 {
+		changed, _ := f.m.Load(b.request("/"))
+		mustSet(t, changed, "user", "bob")
+		h.ServeHTTP(httptest.NewRecorder(), seed(b.request("/"), changed))
+		if user != "" {
+			t.Fatalf("user %q; the Handler serves the request's cookie's session", user)
+		}
+	}
+	lines := f.log.lines("NewContext")
+	if len(lines) != 1 || !strings.Contains(lines[0], "level=WARN") || !strings.Contains(lines[0], `msg="cookiesession:`) ||
+		!strings.Contains(lines[0], "SaveHeader") || !strings.Contains(lines[0], "AddCookie") {
+		t.Errorf("a seeded session's change the Handler does not use logged %q; want one Warn naming SaveHeader and AddCookie", lines)
+	}
+}
