@@ -817,3 +817,61 @@ func TestCrossOriginProtectionBesideTheSession(t *testing.T) {
 		t.Errorf("after the site's own logout: %q", page)
 	}
 }
+
+// TestDenyHandlerUsesTheSession: http.CrossOriginProtection calls its deny
+// handler where it sits. In front of the middleware, as in the quick start,
+// a deny handler that uses the session finds none, and panics on the first
+// request refused, a cross-site POST that a developer seldom sends: the
+// panic names the fix, to put the protection inside the middleware. There
+// the deny handler's flash reaches the browser with its redirect.
+func TestDenyHandlerUsesTheSession(t *testing.T) {
+	m, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	protect := func(h http.Handler) http.Handler {
+		p := http.NewCrossOriginProtection()
+		p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cookiesession.FromContext(r.Context()).AddFlash("That form came from another site")
+			http.Redirect(w, r, "/", http.StatusSeeOther)
+		}))
+		return p.Handler(h)
+	}
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "flashes=%q", cookiesession.FromContext(r.Context()).Flashes())
+	})
+	crossSite := func(target string) *http.Request {
+		r := httptest.NewRequest(http.MethodPost, target, nil)
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		return r
+	}
+
+	outside := protect(m.Handler(app))
+	msg := panicOf(func() { outside.ServeHTTP(httptest.NewRecorder(), crossSite("https://example.com/logout")) })
+	for _, want := range []string{"cookiesession: no session", "deny handler", "inside Manager.Handler"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("deny handler outside the middleware: panic %q, want it to name %q", msg, want)
+		}
+	}
+
+	srv := newTLSServer(t, m.Handler(protect(app)))
+	c := srv.client(t)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	req, err := http.NewRequest(http.MethodPost, srv.URL+"/logout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || srv.jarValue(t, c, "session") == "" {
+		t.Fatalf("deny handler inside the middleware: %d, jar %q", resp.StatusCode, srv.jarValue(t, c, "session"))
+	}
+	if _, page := fetch(t, c, srv.URL+"/"); page != `flashes=["That form came from another site"]` {
+		t.Errorf("the page after the refusal: %q", page)
+	}
+	srv.checkNoSuperfluous(t)
+}

@@ -14,7 +14,9 @@ const errNoSession = "cookiesession: no session: FromContext found none in this 
 	"wrap the handler with Manager.Handler (under gin or echo, that package's Middleware on this route; " +
 	"under gin, give FromContext c.Request.Context(), not c: a *gin.Context reaches the request's context only when the engine's ContextWithFallback is true; " +
 	"under fiber, fibersession.Get(c, m), which finds the session fibersession.New keeps), or get the session from Manager.Load " +
-	"(a test that calls a handler alone puts it in the request's context with cookiesession.NewContext)"
+	"(a test that calls a handler alone puts it in the request's context with cookiesession.NewContext); " +
+	"a handler that a middleware in front of Manager.Handler calls in place of yours (http.CrossOriginProtection's deny handler, " +
+	"a CSRF library's failure handler, an auth middleware's redirect) has no session: put that middleware inside Manager.Handler"
 
 // errNoManager is the panic of SetLifetime on the zero Session.
 const errNoManager = "cookiesession: SetLifetime on a Session that no Manager made (a zero Session, such as &cookiesession.Session{}): " +
