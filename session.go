@@ -205,12 +205,8 @@ func (s *Session) refusedSet(key string, v any, err error) {
 	if s.mgr == nil {
 		return // the zero Session: no Manager to log through; Set returns err
 	}
-	fix := conversionFix(v, key)
-	if fix == "" {
-		fix = "store a struct with SetJSON, or its fields one by one"
-	}
 	s.logRefusedValue(&s.mgr.refusedSets, key, v, err, "cookiesession: Session.Set refused a value, which the session does not hold (logged once per key and type; past 64 of them, at warn level once a minute, the others at debug; Set returns the error)",
-		slog.String("fix", "check Set's error; "+fix))
+		slog.String("fix", "check Set's error; "+setFix(v, key)))
 }
 
 // refusedValue is a cause of the lines of a value Set or SetJSON refused:

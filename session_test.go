@@ -1781,9 +1781,41 @@ func TestSetRefusalLogNamesTheConversion(t *testing.T) {
 			t.Errorf("Set(%q, %T): line %q, want its fix to be the error's, %q", key, v, got[0], fix)
 		}
 	}
+}
+
+// TestSetRefusalLogFixIsTheErrors: whatever Set refuses, its Warn's fix
+// is the one its error ends with. A json.RawMessage that is not JSON, a
+// time at an offset past ±24h and an unnamed []int were logged with
+// "store a struct with SetJSON, or its fields one by one", which fits
+// none of them, and the first two errors named no fix at all.
+func TestSetRefusalLogFixIsTheErrors(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	s := newSession(t, f)
 	type cart struct{ Items []string }
-	_ = s.Set("cart", cart{})
-	if got := f.log.lines("key=cart "); len(got) != 1 || !strings.Contains(got[0], "store a struct with SetJSON") {
-		t.Errorf("a struct's line %q, want the SetJSON fix", got)
+	fixAttr := regexp.MustCompile(`fix=("(?:[^"\\]|\\.)*")`)
+	for key, tt := range map[string]struct {
+		v    any
+		want string
+	}{
+		"raw":  {json.RawMessage(`{"a":`), "pass the text json.Marshal returns"},
+		"when": {time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 25*3600)), "store t.UTC()"},
+		"ids":  {[]int{1}, "store it with SetJSON"},
+		"cart": {cart{}, "store it with SetJSON"},
+		"role": {namedString("admin"), "store string(v)"},
+	} {
+		err := s.Set(key, tt.v)
+		got := f.log.lines("key=" + key + " ")
+		if err == nil || len(got) != 1 {
+			t.Fatalf("Set(%q, %T): %v, lines %q; want an error and one line", key, tt.v, err, got)
+		}
+		m := fixAttr.FindStringSubmatch(got[0])
+		if m == nil {
+			t.Fatalf("Set(%q, %T): line %q has no fix", key, tt.v, got[0])
+		}
+		fix, _ := strconv.Unquote(m[1])
+		fix, ok := strings.CutPrefix(fix, "check Set's error; ")
+		if !ok || !strings.HasSuffix(err.Error(), ": "+fix) || !strings.Contains(fix, tt.want) {
+			t.Errorf("Set(%q, %T): error %q, log's fix %q; want the error to end with the fix, which says %q", key, tt.v, err, fix, tt.want)
+		}
 	}
 }

@@ -301,7 +301,7 @@ func (e *entry) set(key string, val any) error {
 		e.kind, e.str = kindBytes, string(x)
 	case json.RawMessage:
 		if !json.Valid(x) {
-			return fmt.Errorf("cookiesession: value for key %q is not valid JSON", key)
+			return fmt.Errorf("cookiesession: value for key %q is not valid JSON: %s", key, setFix(val, key))
 		}
 		e.kind, e.str = kindJSON, string(x)
 	case bool:
@@ -311,7 +311,7 @@ func (e *entry) set(key string, val any) error {
 		}
 	case time.Time:
 		if _, offset := x.Zone(); offset <= -maxOffset || offset >= maxOffset {
-			return fmt.Errorf("cookiesession: time for key %q has zone offset %ds, outside ±24h", key, offset)
+			return fmt.Errorf("cookiesession: time for key %q has zone offset %ds, outside ±24h: %s", key, offset, setFix(val, key))
 		}
 		e.kind, e.val = kindTime, timeWire(x)
 	case time.Duration:
@@ -358,14 +358,24 @@ func (e *entry) setNumber(val any) error {
 	return nil
 }
 
-// unsupported is Set's error for val, with conversionFix's fix, or else
-// SetJSON's.
+// unsupported is Set's error for val, of a type it does not carry.
 func unsupported(val any, key string) error {
-	fix := conversionFix(val, key)
-	if fix == "" {
-		fix = "store it with SetJSON or convert it to a supported type"
+	return fmt.Errorf("%w %T for key %q: %s", ErrUnsupportedType, val, key, setFix(val, key))
+}
+
+// setFix returns how to store val, which Set refused: its error ends
+// with it, and the Warn of the refusal gives it, so the two never differ.
+func setFix(val any, key string) string {
+	switch val.(type) {
+	case json.RawMessage:
+		return "pass the text json.Marshal returns, or store the value itself with SetJSON"
+	case time.Time:
+		return "store t.UTC(), or the time in a zone whose offset is within ±24h"
 	}
-	return fmt.Errorf("%w %T for key %q: %s", ErrUnsupportedType, val, key, fix)
+	if fix := conversionFix(val, key); fix != "" {
+		return fix
+	}
+	return "store it with SetJSON or convert it to a supported type"
 }
 
 // conversionFix returns how to store val, of a type Set refuses, without
