@@ -293,6 +293,13 @@ func TestWatchFileSingleFileMountReplaced(t *testing.T) {
 	if err := ring.ReloadFile(mounted); err != nil {
 		t.Fatalf("ReloadFile before the source changed: %v", err)
 	}
+	// A second ring, not watched, for ReloadFile of new text below: the
+	// watcher would otherwise load it first, and ReloadFile would find the
+	// text in force.
+	unwatched, err := cookiesession.LoadKeyRingFile(mounted)
+	if err != nil {
+		t.Fatal(err)
+	}
 	reports := watchRing(t, ring, mounted)
 	writeFileAtomic(t, source, second, fixedNow)
 	const want = "was replaced or deleted where it comes from, and this path still shows the old file, which never changes"
@@ -313,14 +320,16 @@ func TestWatchFileSingleFileMountReplaced(t *testing.T) {
 		t.Errorf("primary %08x, want the keys in force (1a2b3c4d)", got)
 	}
 	// New text is loaded whatever the link count, in case a file system
-	// gives a live file none.
+	// gives a live file none: by the watcher (which may catch the text
+	// half written first) and by ReloadFile.
 	if err := os.WriteFile(mounted, second, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := ring.ReloadFile(mounted); err != nil {
+	awaitReload(t, reports, ring, 0x5e6f7a8b, true)
+	if err := unwatched.ReloadFile(mounted); err != nil {
 		t.Errorf("ReloadFile of new text under a link count of 0: %v", err)
 	}
-	if got := ring.PrimaryAt(fixedNow); got != 0x5e6f7a8b {
+	if got := unwatched.PrimaryAt(fixedNow); got != 0x5e6f7a8b {
 		t.Errorf("primary %08x, want the new text's (5e6f7a8b)", got)
 	}
 }
