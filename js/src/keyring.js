@@ -142,7 +142,7 @@ function wrapping(s) {
       "put the ring's text in single quotes (COOKIESESSION_KEYS='{...}'), or set it from the file (COOKIESESSION_KEYS=\"$(cat ring.json)\"; systemd: EnvironmentFile= with the ring on one line)"],
     [unbase64(s), 'encoded in base64: set it to the decoded JSON text'],
     [unbase64(unbase64(s) ?? ''), `encoded in base64 twice: set it to the JSON text, decoded twice (${k8s})`],
-    [quoted ? unbase64(unquote(s)) : null, "encoded in base64 inside quotes that are part of the value (jq without -r adds them): set it to the decoded JSON text, without the quotes"],
+    [quoted ? unbase64(unquote(s)) : null, "encoded in base64 inside quotes that are part of the value (a .env file's quotes kept by docker run --env-file, or jq without -r): set it to the decoded JSON text, without the quotes"],
   ];
   for (const [inner, fix] of unwrapped) {
     if (typeof inner === 'string' && attempt(() => parseRing(inner))) return `holds the key ring ${fix}`;

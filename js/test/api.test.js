@@ -805,7 +805,7 @@ describe('a ring text as an environment variable or secret mangles it', () => {
       // As Go's TestLoadKeyRingEnvWrapped and TestLoadKeyRingFileWrapped.
       [btoa(btoa(text)), /holds the key ring encoded in base64 twice: set it to the JSON text, decoded twice \(a Kubernetes Secret's data is decoded once before it reaches the environment: encode the ring once, or use stringData\)$/],
       [`${btoa(btoa(text))}\n`, /encoded in base64 twice/],
-      [`"${btoa(text)}"`, /holds the key ring encoded in base64 inside quotes that are part of the value \(jq without -r adds them\): set it to the decoded JSON text, without the quotes$/],
+      [`"${btoa(text)}"`, /holds the key ring encoded in base64 inside quotes that are part of the value \(a \.env file's quotes kept by docker run --env-file, or jq without -r\): set it to the decoded JSON text, without the quotes$/],
       [`{"ARN":"arn:aws:secretsmanager:eu-west-1:1:secret:ring","Name":"ring","SecretString":${JSON.stringify(text)},"VersionStages":["AWSCURRENT"]}`,
         /holds the key ring as the value of \.SecretString in a JSON document \(a secret manager's response, such as aws secretsmanager get-secret-value, or a key\/value secret\): set the secret or variable to that value alone \(jq -r '\.SecretString'\)$/],
       [`{"Parameter":{"Name":"/app/ring","Type":"SecureString","Value":${JSON.stringify(pretty)}}}`, /as the value of \.Parameter\.Value in a JSON document/],
