@@ -319,6 +319,18 @@ func TestWatchFileSingleFileMountReplaced(t *testing.T) {
 	if got := ring.PrimaryAt(fixedNow); got != 0x1a2b3c4d {
 		t.Errorf("primary %08x, want the keys in force (1a2b3c4d)", got)
 	}
+	// A process restarted in the container loads the old keys, and says so.
+	logs := defaultLogs(t)
+	restarted, err := cookiesession.LoadKeyRingFile(mounted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := managerOn(t, restarted, time.Now).Metrics().Reload; !strings.Contains(st.Error, want) || restarted.PrimaryAt(fixedNow) != 0x1a2b3c4d {
+		t.Errorf("LoadKeyRingFile of a stale mount: reload status %+v, primary %08x; want the error and the old keys", st, restarted.PrimaryAt(fixedNow))
+	}
+	if out := logs.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "loaded the old keys of a file mounted alone") || !strings.Contains(out, fix) {
+		t.Errorf("LoadKeyRingFile of a stale mount logged %q, want a Warn with the fix", out)
+	}
 	// New text is loaded whatever the link count, in case a file system
 	// gives a live file none: by the watcher (which may catch the text
 	// half written first) and by ReloadFile.

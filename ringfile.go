@@ -139,6 +139,13 @@ func LoadKeyRingFile(path string) (*KeyRing, error) {
 	r := new(KeyRing)
 	r.state.Store(st)
 	r.noteReload(nil, true)
+	if err := sourceGone(path, os.Stat); err != nil {
+		// A process restarted in its container (a supervisor, a reloading
+		// dev server) on a file mounted alone whose source was replaced
+		// loads the old ring. It is in force; the reload status says why.
+		r.noteReload(err, false)
+		slog.Warn("cookiesession: LoadKeyRingFile loaded the old keys of a file mounted alone whose source was replaced", "file", path, "error", err.Error())
+	}
 	return r, nil
 }
 
