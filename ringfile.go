@@ -130,7 +130,9 @@ const maxRingFile = 1 << 20
 // of the text it parsed: WatchFile reloads when the file differs from it.
 // A file that holds the ring wrapped as LoadKeyRingEnv says (a JSON
 // string, base64, a secret manager's JSON response) is refused with an
-// error that names the wrapping and the fix.
+// error that names the wrapping and the fix. On Unix, a file mounted alone
+// whose source was replaced is loaded, with a Warn and the reload status
+// set (see ReloadFile): refusing it would stop a restarting process.
 func LoadKeyRingFile(path string) (*KeyRing, error) {
 	st, err := loadRingState(path)
 	if err != nil {
