@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,70 @@ func TestTossedCookieDoesNotEndTheSession(t *testing.T) {
 			}
 			if !strings.Contains(f.log.String(), "level=WARN") || !strings.Contains(f.log.String(), "__Host-") {
 				t.Errorf("no Warn naming the __Host- fix; log:\n%s", f.log)
+			}
+		})
+	}
+}
+
+// TestTossedChunkNames: a session over two cookies, beside a chunk cookie
+// another host tossed (Domain=example.com) under one of its chunk names:
+// a session.1 before the session's own (a longer Path, or older), or a
+// session.2 above its last chunk. Each spoiled the join, and no chunk of
+// the session was tried past the first value of each name: the user was
+// signed out on every request the tossed cookie reached, for as long as
+// it stayed, and the tossed session.2 even got the session cleared.
+// Whatever is tossed beside it, the session must open, and not be
+// cleared.
+func TestTossedChunkNames(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		header func(s0, s1, other1 string) string
+	}{
+		{"junk session.1 first", func(s0, s1, _ string) string { return "session.1=junk; session=" + s0 + "; session.1=" + s1 }},
+		{"full-length junk session.1 first", func(s0, s1, _ string) string {
+			return "session.1=" + strings.Repeat("A", len(s1)) + "; session=" + s0 + "; session.1=" + s1
+		}},
+		{"another session's session.1 first (spliced)", func(s0, s1, other1 string) string {
+			return "session.1=" + other1 + "; session=" + s0 + "; session.1=" + s1
+		}},
+		{"junk session.2 above", func(s0, s1, _ string) string { return "session=" + s0 + "; session.1=" + s1 + "; session.2=junk" }},
+		{"junk session.3 above a gap", func(s0, s1, _ string) string { return "session=" + s0 + "; session.1=" + s1 + "; session.3=junk" }},
+		{"junk session and session.1 first", func(s0, s1, _ string) string {
+			return "session=junk; session.1=junk; session=" + s0 + "; session.1=" + s1
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{MaxChunks: 4})
+			login := func(user string) *clientCookies {
+				b := newClientCookies()
+				f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+					s := cookiesession.FromContext(r.Context())
+					if err := s.Set("user", user); err != nil {
+						t.Fatal(err)
+					}
+					if err := s.Set("pad", strings.Repeat("p", 4000)); err != nil {
+						t.Fatal(err)
+					}
+				})
+				if b.vals["session.1"] == "" || b.vals["session.2"] != "" {
+					t.Fatalf("want a session over two cookies, got %v", b.names())
+				}
+				return b
+			}
+			victim, attacker := login("victim"), login("attacker")
+			rec := httptest.NewRecorder()
+			var user string
+			f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				user = cookiesession.FromContext(r.Context()).GetString("user")
+			})).ServeHTTP(rec, tossedRequest(tc.header(victim.vals["session"], victim.vals["session.1"], attacker.vals["session.1"])))
+			if user != "victim" {
+				t.Errorf("the handler saw user %q; want the genuine session's \"victim\"", user)
+			}
+			if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
+				t.Errorf("Set-Cookie %q; want none", got)
+			}
+			if got := f.log.lines("level=WARN"); !slices.ContainsFunc(got, func(l string) bool { return strings.Contains(l, "cookie tossing") }) {
+				t.Errorf("no Warn naming cookie tossing; log:\n%s", f.log)
 			}
 		})
 	}

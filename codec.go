@@ -483,18 +483,47 @@ func (c *Codec) OpenAt(token string, now time.Time) (rec Record, err error) {
 // enough that building it once in the caller's frame saves measurable copies.
 // On failure rec holds partial results the caller must discard.
 func (c *Codec) open(token string, now time.Time, rec *Record) error {
-	if len(token) > c.maxLen {
-		return invalid(0, "token of %d bytes exceeds the limit of %d", len(token), c.maxLen)
+	if err := c.checkLen(len(token)); err != nil {
+		return err
 	}
-	if len(token) < minTokenLen {
-		return invalid(0, "token of %d bytes is too short to be valid", len(token))
+	return openText(c, token, now, rec)
+}
+
+// openJoined opens, as open does, the token that pieces make joined. It
+// joins them in *scratch, grown as needed and kept for the next call, not
+// in a new string: FORMAT.md section 5 step 5 tries several joined tokens,
+// each up to the length limit, in one request.
+func (c *Codec) openJoined(pieces []string, scratch *[]byte, now time.Time, rec *Record) error {
+	text := (*scratch)[:0]
+	for _, p := range pieces {
+		text = append(text, p...)
 	}
+	*scratch = text
+	if err := c.checkLen(len(text)); err != nil {
+		return err
+	}
+	return openText(c, text, now, rec)
+}
+
+func (c *Codec) checkLen(n int) error {
+	if n > c.maxLen {
+		return invalid(0, "token of %d bytes exceeds the limit of %d", n, c.maxLen)
+	}
+	if n < minTokenLen {
+		return invalid(0, "token of %d bytes is too short to be valid", n)
+	}
+	return nil
+}
+
+// openText opens the token text, whose length checkLen accepted. It is
+// generic so that open's string is decoded where it is, without a copy.
+func openText[T string | []byte](c *Codec, text T, now time.Time, rec *Record) error {
 	// The token is decoded and decrypted in a pooled buffer, with room
 	// after it for the additional data; only the values are copied out.
-	decodedLen := b64.DecodedLen(len(token))
+	decodedLen := b64.DecodedLen(len(text))
 	buf := getBuffer(decodedLen + headerSize + len(c.name))
 	defer putBuffer(buf)
-	n, err := b64.Decode(buf.b, []byte(token))
+	n, err := b64.Decode(buf.b, []byte(text))
 	if err != nil {
 		return invalid(0, "bad encoding: %v", err)
 	}
@@ -502,11 +531,11 @@ func (c *Codec) open(token string, now time.Time, rec *Record) error {
 	// and LF, which it skips. Skipped bytes leave the output shorter than a
 	// token of this length decodes to, or the length one no token has.
 	raw := buf.b[:n]
-	if n != decodedLen || len(token)%4 == 1 {
-		if i := strings.IndexAny(token, "\r\n"); i >= 0 {
-			return invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url", token[i], i)
+	if n != decodedLen || len(text)%4 == 1 {
+		if i := strings.IndexAny(string(text), "\r\n"); i >= 0 {
+			return invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url", text[i], i)
 		}
-		return invalid(0, "bad encoding: %d characters is not a base64url length", len(token))
+		return invalid(0, "bad encoding: %d characters is not a base64url length", len(text))
 	}
 	return c.openRaw(raw, buf.b[len(raw):len(raw)], now.Unix(), rec)
 }

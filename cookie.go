@@ -132,98 +132,173 @@ func unquote(value string) string {
 // thousands of them costs a few opens.
 const maxShadows = 4
 
+// maxShadowOpens bounds the tokens openShadowed opens in one request:
+// as many as the first 1+maxShadows cookies of the base name joined and
+// alone, and the last maxShadows alone.
+const maxShadowOpens = 2 * (1 + 2*maxShadows)
+
 // openShadowed runs when the token gathered by readToken (the first
 // cookie of each chunk name) did not open, with err, and the request
 // carried more than that: a second cookie of one of our names, or several
 // chunks. A cookie set for a parent domain or a longer path, by a sibling
 // host or a network attacker (cookie tossing), or left by an earlier
 // Domain or Path setting, comes before the session's own in the Cookie
-// header, and its chunk names can join the session's. So it tries, in
-// header order, the first 1+maxShadows cookies of the base name, each
-// alone and each after the first joined with the first of the other
-// chunks, then the last maxShadows of the others, each alone, and opens
-// the first that authenticates: every token is checked in full, so this
-// chooses only among tokens this ring sealed for this name. If none opens, the
-// error is one that keeps the client's cookie (see load) when any of the
-// tokens gave such an error, so a tossed cookie cannot get a session from
-// a newer ring cleared; otherwise err. tried is the token that gave err
-// ("" if none did), which is not opened again; nor is one whose length
-// the codec refuses (a token over its limit is not even built): it would
-// fail as invalid, which changes no error.
+// header, and a chunk name the session did not write, or a second value
+// of one it did, spoils the join. So it tries, for each candidate of the
+// base name in header order (see shadowSet), the chains of chunk
+// candidates that follow it (see shadowSearch.chain), and opens the first
+// that authenticates, within maxShadowOpens opens: every token is checked
+// in full, so this chooses only among tokens this ring sealed for this
+// name. If none opens, the error is one that keeps the client's cookie
+// (see load) when any of the tokens gave such an error, so a tossed
+// cookie cannot get a session from a newer ring cleared; otherwise err.
+// tried is the token that gave err ("" if none did), which is not opened
+// again; nor is one whose length the codec refuses (a token over its
+// limit is not even built): it would fail as invalid, which changes no
+// error.
 func (m *Manager) openShadowed(s *Session, r *http.Request, now time.Time, rec *Record, tried string, err error) error {
-	var room [1 + 2*maxShadows]string // bases, kept off the heap
-	bases, rest := m.shadowCandidates(room[:0], r.Header["Cookie"])
-	kept := keepsCookie(err)
-	for n, base := range bases {
-		tokens := [2]string{base, ""}
-		if n > 0 && n <= maxShadows && rest != "" && len(base)+len(rest) <= m.codec.maxLen {
-			tokens[0], tokens[1] = base+rest, base
-		}
-		for _, token := range tokens {
-			if len(token) < minTokenLen || token == tried {
-				continue
-			}
-			*rec = Record{}
-			e := m.codec.open(token, now, rec)
-			if e == nil {
-				m.warnShadowed(s, r) // a chunk the session did not write
-				return nil
-			}
-			if !kept && keepsCookie(e) {
-				err, kept = e, true
-			}
+	sh := &shadowSearch{m: m, now: now, tried: tried, err: err, kept: keepsCookie(err), budget: maxShadowOpens}
+	sh.sets = m.shadowSets(r.Header["Cookie"])
+	sh.pieces = make([]string, 0, len(m.names))
+	for j := range sh.sets[0].len() {
+		base := sh.sets[0].at(j)
+		if sh.chain(append(sh.pieces[:0], base), len(base)) {
+			*rec = sh.rec        // rec itself stays out of the search, which escapes
+			m.warnShadowed(s, r) // a chunk the session did not write
+			return nil
 		}
 	}
-	return err
+	return sh.err
 }
 
-// shadowCandidates appends to bases the values of the request's cookies
-// of the base name, in header order: the first 1+maxShadows of them, then
-// the last maxShadows of the others. It returns them with the first
-// values of chunks 1, 2, ... joined, or "" if there are none, they have a
-// gap, or they exceed the codec's limit (no token would open).
-func (m *Manager) shadowCandidates(bases, lines []string) (_ []string, rest string) {
-	var chunks []string
-	if len(m.names) > 1 {
-		chunks = make([]string, 0, len(m.names)-1)
+// shadowSet holds the values of one of our chunk names that
+// openShadowed tries, in header order: the first 1+maxShadows, and the
+// last maxShadows of the others, the k-th of them at k%maxShadows.
+type shadowSet struct {
+	first  [1 + maxShadows]string
+	last   [maxShadows]string
+	nFirst int
+	others int
+}
+
+func (set *shadowSet) add(value string) {
+	if set.nFirst < len(set.first) {
+		set.first[set.nFirst] = value
+		set.nFirst++
+		return
 	}
-	var last [maxShadows]string // the others, the k-th at k%maxShadows
-	others := 0
+	set.last[set.others%maxShadows] = value
+	set.others++
+}
+
+// len returns how many values the set holds.
+func (set *shadowSet) len() int { return set.nFirst + min(set.others, maxShadows) }
+
+// at returns the set's j-th value in header order.
+func (set *shadowSet) at(j int) string {
+	if j < set.nFirst {
+		return set.first[j]
+	}
+	return set.last[(max(set.others-maxShadows, 0)+j-set.nFirst)%maxShadows]
+}
+
+// shadowSets returns a shadowSet for each of our chunk names, filled from
+// the Cookie lines: every value of the base name, and the non-empty values
+// of the other chunk names (an empty one adds nothing to a token).
+func (m *Manager) shadowSets(lines []string) []shadowSet {
+	sets := make([]shadowSet, len(m.names))
 	for _, line := range lines {
 		for line != "" {
 			var part string
 			part, line = cutByte(line, ';')
 			name, value := cutByte(textproto.TrimString(part), '=')
-			switch i := m.chunkIndex(textproto.TrimString(name)); {
-			case i == 0 && len(bases) <= maxShadows:
-				bases = append(bases, unquote(value))
-			case i == 0:
-				last[others%maxShadows] = unquote(value)
-				others++
-			case i > 0:
-				for len(chunks) < i {
-					chunks = append(chunks, "")
-				}
-				if chunks[i-1] == "" {
-					chunks[i-1] = unquote(value)
-				}
+			value = unquote(value)
+			if i := m.chunkIndex(textproto.TrimString(name)); i == 0 || i > 0 && value != "" {
+				sets[i].add(value)
 			}
 		}
 	}
-	for k := max(others-maxShadows, 0); k < others; k++ {
-		bases = append(bases, last[k%maxShadows])
-	}
-	total := 0
-	for _, c := range chunks {
-		if c == "" {
-			return bases, ""
+	return sets
+}
+
+// shadowSearch is openShadowed's state: the tokens it may still open, the
+// error it will return, and a scratch buffer the chains are joined in.
+type shadowSearch struct {
+	m       *Manager
+	now     time.Time
+	rec     Record
+	tried   string
+	err     error
+	kept    bool
+	budget  int
+	sets    []shadowSet
+	pieces  []string
+	scratch []byte
+}
+
+// chain tries the tokens that pieces (chunks 0 to len(pieces)-1, size
+// bytes in all) begin, and reports whether one opened: first pieces
+// followed by each candidate of the next chunk name, in header order, and
+// so on, when the last piece fills its chunk (the writer fills every
+// chunk but the last); then pieces alone. Junk tossed under a chunk name
+// thus neither hides the chunks sent after it nor, sent above the
+// session's last chunk, spoils the join.
+func (sh *shadowSearch) chain(pieces []string, size int) bool {
+	i := len(pieces)
+	if i < len(sh.sets) && len(pieces[i-1]) == sh.m.caps[i-1] {
+		for j := range sh.sets[i].len() {
+			c := sh.sets[i].at(j)
+			if sh.budget == 0 {
+				return false
+			}
+			if size+len(c) <= sh.m.codec.maxLen && sh.chain(append(pieces, c), size+len(c)) {
+				return true
+			}
 		}
-		total += len(c)
 	}
-	if total > m.codec.maxLen {
-		return bases, ""
+	return sh.open(pieces, size)
+}
+
+// open opens the token pieces make, unless it is the one that gave the
+// first error, too short to open, or past the budget.
+func (sh *shadowSearch) open(pieces []string, size int) bool {
+	if sh.budget == 0 || size < minTokenLen || (len(pieces) == 1 && pieces[0] == sh.tried) {
+		return false
 	}
-	return bases, strings.Join(chunks, "")
+	if len(pieces) > 1 && size == len(sh.tried) && joinedIs(pieces, sh.tried) {
+		return false
+	}
+	sh.budget--
+	sh.rec = Record{}
+	var e error
+	if len(pieces) == 1 {
+		e = sh.m.codec.open(pieces[0], sh.now, &sh.rec)
+	} else {
+		if sh.scratch == nil {
+			// A chain joins values of distinct cookies: a buffer of the
+			// longest token holds any of them.
+			sh.scratch = make([]byte, 0, sh.m.codec.maxLen)
+		}
+		e = sh.m.codec.openJoined(pieces, &sh.scratch, sh.now, &sh.rec)
+	}
+	if e == nil {
+		return true
+	}
+	if !sh.kept && keepsCookie(e) {
+		sh.err, sh.kept = e, true
+	}
+	return false
+}
+
+// joinedIs reports whether pieces joined are token.
+func joinedIs(pieces []string, token string) bool {
+	for _, p := range pieces {
+		if !strings.HasPrefix(token, p) {
+			return false
+		}
+		token = token[len(p):]
+	}
+	return token == ""
 }
 
 // cutByte is strings.Cut for a one-byte separator, which saves readToken

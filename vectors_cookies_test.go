@@ -111,6 +111,14 @@ func vecCookieCases() []vecCookieCase {
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session=" + ts.small }, want: "small"},
 		{name: "tossed_before_chunks", desc: "the second base cookie is joined with the chunks (step 5)",
 			header: func(ts *vecCookieTokens) string { return ts.joined("session=" + ts.forged) }, want: "cookies/chunked"},
+		{name: "tossed_chunk_before", desc: "a session.1 that is not the session's comes before its own: the chain goes on to the next (step 5)",
+			header: func(ts *vecCookieTokens) string { return ts.joined("session.1=AAAA") }, want: "cookies/chunked"},
+		{name: "tossed_full_chunk_before", desc: "a session.1 of a full chunk's length comes first: its chains fail, then the session's own opens (step 5)",
+			header: func(ts *vecCookieTokens) string {
+				return ts.joined("session.1=" + strings.Repeat("A", len(ts.chunks[1])))
+			}, want: "cookies/chunked"},
+		{name: "tossed_chunk_above", desc: "a session.3 above the session's last chunk spoils the join of step 3; the chain ends at session.2, which does not fill its chunk (step 5)",
+			header: func(ts *vecCookieTokens) string { return ts.joined("") + "; session.3=AAAA" }, want: "cookies/chunked"},
 		{name: "missing_chunk_then_single", desc: "step 3 refuses a gap (no session.1), then step 5 opens session alone",
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.small + "; session.2=" + ts.chunks[2] }, want: "small"},
 		{name: "too_long_then_single", desc: "step 3 refuses values over max_token_len (1166), then step 5 opens the second session alone",

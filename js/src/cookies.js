@@ -103,11 +103,13 @@ export class SessionCookies {
     const { values, shadowed } = read(cookies);
     if (values.length === 0) return null;
     try {
+      let tried = ''; // step 4's token, which step 5 does not open again
       try {
-        return this.codec.open(this.#join(values), now);
+        tried = this.#join(values);
+        return this.codec.open(tried, now);
       } catch (err) {
         if (!(err instanceof SessionError) || !(shadowed || values.length > 1)) throw err;
-        return this.#openShadowed(cookies, now, err);
+        return this.#openShadowed(cookies, now, err, tried);
       }
     } catch (err) {
       // As Go's Manager: of two values for one name, a clear would reach
@@ -181,27 +183,48 @@ export class SessionCookies {
   }
 
   // #openShadowed is step 5, as Go's Manager.openShadowed: it runs when
-  // the token of steps 1 to 4 did not open, with err. A cookie another host
-  // set for a parent domain or a longer path (cookie tossing) comes before
-  // the session's own, so it tries the cookies of the base name in header
-  // order: the first 1 + MAX_SHADOWS, after the first joined with the rest
-  // of the chunks, then alone; then the last MAX_SHADOWS of the others,
-  // alone. Each is opened in full, so this chooses only among tokens the
-  // ring sealed for this name. If none opens, it throws the first error
-  // that keeps the cookie (its keepCookie), else err.
-  #openShadowed(cookies, now, err) {
-    const { bases, rest } = shadowCandidates(cookies);
+  // the token of steps 1 to 4 (tried, or '' if step 3 refused the set) did
+  // not open, with err. A cookie another host set for a parent domain or a
+  // longer path (cookie tossing) comes before the session's own, and a chunk
+  // name the session did not write spoils the join, so it tries, for each
+  // candidate of the base name (see shadowSets), the chains of chunk
+  // candidates that follow it, within MAX_SHADOW_OPENS opens. Each is opened
+  // in full, so this chooses only among tokens the ring sealed for this
+  // name. If none opens, it throws the first error that keeps the cookie
+  // (its keepCookie), else err.
+  #openShadowed(cookies, now, err, tried) {
+    const sets = shadowSets(cookies, this.#names.length);
+    let budget = MAX_SHADOW_OPENS;
     let kept = err.keepCookie;
-    for (const [n, base] of bases.entries()) {
-      for (const token of n > 0 && n <= MAX_SHADOWS && rest !== '' ? [base + rest, base] : [base]) {
-        if (token === '') continue;
-        try {
-          return this.codec.open(token, now);
-        } catch (e) {
-          if (!(e instanceof SessionError)) throw e;
-          if (!kept && e.keepCookie) [err, kept] = [e, true];
+    const open = (pieces, size) => {
+      const token = pieces.map(([value]) => value).join('');
+      if (budget === 0 || size < MIN_TOKEN_LEN || token === tried) return null;
+      budget--;
+      try {
+        return this.codec.open(token, now);
+      } catch (e) {
+        if (!(e instanceof SessionError)) throw e;
+        if (!kept && e.keepCookie) [err, kept] = [e, true];
+        return null;
+      }
+    };
+    // chain is Go's shadowSearch.chain: pieces followed by each candidate
+    // of the next chunk name, when the last piece fills its chunk, then
+    // pieces alone.
+    const chain = (pieces, size) => {
+      const i = pieces.length;
+      if (i < sets.length && pieces[i - 1][1] === this.#caps[i - 1]) {
+        for (const c of sets[i]) {
+          if (budget === 0) return null;
+          const opened = size + c[1] <= this.codec.maxTokenLen && chain([...pieces, c], size + c[1]);
+          if (opened) return opened;
         }
       }
+      return open(pieces, size);
+    };
+    for (const base of sets[0]) {
+      const opened = chain([base], base[1]);
+      if (opened) return opened;
     }
     throw err;
   }
@@ -372,7 +395,7 @@ function read(cookies) {
   return { values, shadowed };
 }
 
-// MAX_SHADOWS bounds how many cookies of the base name step 5 tries past
+// MAX_SHADOWS bounds how many cookies of each chunk name step 5 tries past
 // the first, and how many of the last it tries too, as Go's maxShadows: a
 // browser sends one per domain and path that match, longer paths first,
 // so a sibling host can put one before the session's own per parent path
@@ -380,21 +403,22 @@ function read(cookies) {
 // request with thousands of them costs a few opens.
 const MAX_SHADOWS = 4;
 
-// shadowCandidates is Go's: the values of the base name's cookies, the
-// first 1 + MAX_SHADOWS of them then the last MAX_SHADOWS of the others,
-// and rest, the first non-empty value of each of chunks 1, 2, ... joined,
-// or '' if one is missing or empty.
-function shadowCandidates(cookies) {
-  const bases = [];
-  const others = [];
-  const chunks = [];
+// MAX_SHADOW_OPENS bounds the tokens step 5 opens, as Go's maxShadowOpens.
+const MAX_SHADOW_OPENS = 2 * (1 + 2 * MAX_SHADOWS);
+
+// shadowSets is Go's: for each chunk name, [value, length in bytes] of its
+// cookies in header order (every value of the base name, the non-empty
+// ones of the others), the first 1 + MAX_SHADOWS of them then the last
+// MAX_SHADOWS of the others.
+function shadowSets(cookies, n) {
+  const all = Array.from({ length: n }, () => []);
   for (const [i, value] of cookies) {
-    if (i === 0 && bases.length <= MAX_SHADOWS) bases.push(value);
-    else if (i === 0) others.push(value);
-    else if (!chunks[i - 1]) chunks[i - 1] = value;
+    if (i === 0 || value !== '') all[i].push(value);
   }
-  // Array.from turns holes into undefined, which every sees.
-  return { bases: bases.concat(others.slice(-MAX_SHADOWS)), rest: Array.from(chunks).every(Boolean) ? chunks.join('') : '' };
+  return all.map((values) => {
+    const kept = values.slice(0, 1 + MAX_SHADOWS).concat(values.slice(1 + MAX_SHADOWS).slice(-MAX_SHADOWS));
+    return kept.map((value) => [value, headerBytes(value).length]);
+  });
 }
 
 // trimASCIISpace is Go's textproto.TrimString, which net/http and Go's
