@@ -190,6 +190,9 @@ func readInput(e *env, arg, name string) (string, error) {
 			return "", fmt.Errorf("stdin holds more than %d bytes: not a token", maxInspectInput)
 		}
 		arg = string(data)
+		if isRingText(arg) {
+			return "", errors.New("stdin holds a key ring's text, not a cookie: give the ring with -ring FILE or -ring -, and the token as an argument")
+		}
 	}
 	input := textproto.TrimString(arg)
 	if header, cleared, ok := copiedCookies(input); ok {
@@ -314,14 +317,19 @@ const (
 )
 
 // shownNames lists names, quoted, for an error: the first maxShownNames,
-// each cut to maxShownNameSize bytes, then how many more there are, or
-// "none".
+// each cut to maxShownNameSize bytes, one that may be a secret not shown,
+// then how many more there are, or "none".
 func shownNames(names []string) string {
 	if len(names) == 0 {
 		return "none"
 	}
 	var shown []string
 	for _, n := range names[:min(len(names), maxShownNames)] {
+		if maySecret(n) || isRingText(n) {
+			// A key's secret pasted for a token: its '=' ends a name.
+			shown = append(shown, "<a name of "+strconv.Itoa(len(n))+" bytes that may be a key's secret, not shown>")
+			continue
+		}
 		if len(n) > maxShownNameSize {
 			n = strings.ToValidUTF8(n[:maxShownNameSize], "") + "... (" + strconv.Itoa(len(n)) + " bytes)"
 		}

@@ -32,12 +32,14 @@
 // a refused token), 2 for a usage error. A flag given two different
 // values, a flag after an argument (which Go's flag package reads as an
 // argument), a duration without its unit, a word after "help COMMAND"
-// other than -h, a flag before the command and an add's promotion less
-// than a minute away are usage errors. -h, -help and --help print usage on
+// other than -h, a flag before the command, an add's promotion less
+// than a minute away and an argument that holds a key ring's text (never
+// shown: it holds secrets) are usage errors. -h, -help and --help print usage on
 // stdout and exit 0, before a command, after one, or beside help.
 package main
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -111,6 +113,9 @@ func dispatch(e *env, args []string) error {
 	if len(args) == 0 {
 		return usageErrorf("", "no command given")
 	}
+	if err := refuseRingText(args); err != nil {
+		return err
+	}
 	switch name := args[0]; {
 	case isHelpFlag(name):
 		printToolUsage(e.stdout)
@@ -127,6 +132,75 @@ func dispatch(e *env, args []string) error {
 		}
 		return c.run(e, args[1:])
 	}
+}
+
+// refuseRingText refuses an argument that holds a key ring's text, which
+// no command takes as a word: -ring "$COOKIESESSION_KEYS" or list "$(cat
+// ring.json)". Every other error would quote the word whole, secrets and
+// all, onto stderr and into a CI log ("open {...}: no such file").
+func refuseRingText(args []string) error {
+	for i, arg := range args {
+		where := fmt.Sprintf("argument %d", i+1)
+		name, value, isFlag := strings.Cut(arg, "=")
+		switch {
+		case isFlag && strings.HasPrefix(name, "-") && !strings.ContainsAny(name, "{\"\n"):
+			where = "the value of " + name // -ring={...}
+		case i > 0 && strings.HasPrefix(args[i-1], "-") && !strings.Contains(args[i-1], "="):
+			where, value = "the value of "+args[i-1], arg
+		default:
+			value = arg
+		}
+		if !isRingText(value) {
+			continue
+		}
+		if _, err := os.Lstat(value); err == nil {
+			continue // a file of that name, however odd: it is a path
+		}
+		cmd := ""
+		if _, ok := findCommand(args[0]); ok && i > 0 {
+			cmd = args[0]
+		}
+		return usageErrorf(cmd, "%s is a key ring's text (%d bytes, not shown: it holds secrets), where a file's path or a word belongs: -ring takes the ring's file; -ring - reads it from stdin, and list and inspect without -ring read $%s", where, len(value), envKeys)
+	}
+	return nil
+}
+
+// isRingText reports whether s holds a key ring's text, as is or in
+// base64 (a Kubernetes Secret's data): an object with keys and a secret,
+// its quotes kept or not.
+func isRingText(s string) bool {
+	if ringWords(s) {
+		return true
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if text, err := enc.DecodeString(strings.TrimSpace(s)); err == nil {
+			return ringWords(string(text))
+		}
+	}
+	return false
+}
+
+func ringWords(s string) bool {
+	return strings.Contains(s, "{") && strings.Contains(s, ":") && strings.Contains(s, "keys") && strings.Contains(s, "secret")
+}
+
+// maySecret reports whether s may be a key's secret of 16 to 64 bytes: 32
+// to 128 hex digits, or base64 (of either alphabet, padded or not) of
+// letters of both cases, as random bytes give. A cookie's name such as
+// _hjsessionuser_1234567890 is of one case.
+func maySecret(s string) bool {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_="
+	if len(s) < 22 || strings.Trim(s, alphabet) != "" {
+		return false
+	}
+	if strings.Trim(s, "0123456789abcdefABCDEF") == "" {
+		return len(s) >= 32 && len(s) <= 128
+	}
+	if s == strings.ToLower(s) || s == strings.ToUpper(s) {
+		return false
+	}
+	size := len(strings.TrimRight(s, "=")) * 6 / 8
+	return size >= 16 && size <= 64
 }
 
 // isHelpFlag reports whether arg asks for help as the flag package
