@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -152,6 +153,9 @@ func LoadKeyRingFile(path string) (*KeyRing, error) {
 }
 
 func loadRingState(path string) (*ringState, error) {
+	if err := textForPath(path); err != nil {
+		return nil, err
+	}
 	data, err := readRingFile(path)
 	if err != nil {
 		return nil, err
@@ -178,6 +182,33 @@ func parseRingText(data []byte, path string) (*ringState, error) {
 	}
 	st.source = sha256.Sum256(data)
 	return st, nil
+}
+
+// textForPath returns an error, which does not show path, when path
+// names no file and holds a key ring's text (as is or in base64) or a
+// key's secret as a ring holds it: LoadKeyRingFile(os.Getenv(EnvKeys)).
+// Every error that names the path would put the secrets in a log, and
+// WatchFile's in the metrics too.
+func textForPath(path string) error {
+	if _, err := os.Lstat(path); err == nil {
+		return nil
+	}
+	what := "a key ring's text"
+	if !ringWords(path) && !ringWords(string(unbase64Ring(path))) {
+		secret, err := base64.StdEncoding.DecodeString(path)
+		clear(secret)
+		if err != nil || len(secret) != 32 || !maySecret(path) {
+			return nil
+		}
+		what = "a key's secret"
+	}
+	return fmt.Errorf("cookiesession: reading key ring: the path given is %s (%d bytes, not shown), not a file's path: give a ring's text to ParseKeyRing, or set %s to it and call LoadKeyRingEnv; LoadKeyRingFile, ReloadFile and WatchFile take the path of the file that holds it", what, len(path), EnvKeys)
+}
+
+// ringWords reports whether s has the words of a key ring's text, its
+// quotes kept or not.
+func ringWords(s string) bool {
+	return strings.Contains(s, "{") && strings.Contains(s, ":") && strings.Contains(s, "keys") && strings.Contains(s, "secret")
 }
 
 // readRingFile reads path until two reads in a row agree, and returns
@@ -580,6 +611,16 @@ func warnRemovedKeys(old, st *ringState, was *ringKey, now time.Time, file strin
 // reports (through report, or slog.Default) and keeps in the reload
 // status, since a WatchFile started with go drops what it returns.
 func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) error {
+	if err := textForPath(path); err != nil {
+		// Reported without the path, which every later line would show.
+		r.noteReload(err, false)
+		if report == nil {
+			slog.Error("cookiesession: the key ring file is not watched", "error", err.Error())
+		} else {
+			report(err)
+		}
+		return err
+	}
 	if report == nil {
 		report = defaultReport(r, path)
 	}

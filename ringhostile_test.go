@@ -2,9 +2,11 @@ package cookiesession_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -137,4 +139,70 @@ func parseCost(data []byte) (time.Duration, uint64) {
 		}
 	}
 	return best, alloc
+}
+
+// TestRingTextAsPathNotEchoed: the ring's text, or a key's secret, given
+// for a file's path (LoadKeyRingFile(os.Getenv("COOKIESESSION_KEYS"))) is
+// refused by LoadKeyRingFile, ReloadFile and WatchFile with an error that
+// says what was given and where it goes, never the text: "open {...}: no
+// such file or directory" put every secret of the ring in the server's log,
+// and WatchFile's in its metrics' reload.error too.
+func TestRingTextAsPathNotEchoed(t *testing.T) {
+	ring := ringOf(t, 0x1a2b3c4d)
+	text, err := ring.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parsed struct {
+		Keys []struct{ Secret string } `json:"keys"`
+	}
+	if err := json.Unmarshal(text, &parsed); err != nil {
+		t.Fatal(err)
+	}
+	secret := parsed.Keys[0].Secret
+	var indented bytes.Buffer
+	json.Indent(&indented, text, "", "  ")
+	for _, tc := range []struct{ what, path, want string }{
+		{"the ring's text", string(text), "the path given is a key ring's text ("},
+		{"the ring's text, indented", indented.String(), "the path given is a key ring's text ("},
+		{"the ring's text in base64", base64.StdEncoding.EncodeToString(text), "the path given is a key ring's text ("},
+		{"a secret", secret, "the path given is a key's secret (44 bytes, not shown)"},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			check := func(what string, err error) {
+				t.Helper()
+				if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "LoadKeyRingEnv") {
+					t.Errorf("%s: %v; want %q and the fix", what, err, tc.want)
+				}
+				if err != nil && strings.Contains(err.Error(), secret[:16]) {
+					t.Errorf("%s shows the secret: %v", what, err)
+				}
+			}
+			_, err := cookiesession.LoadKeyRingFile(tc.path)
+			check("LoadKeyRingFile", err)
+			r := ringOf(t, 0x5e6f7a8b)
+			check("ReloadFile", r.ReloadFile(tc.path))
+			var reported []error
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			check("WatchFile", r.WatchFile(ctx, tc.path, time.Second, func(err error) { reported = append(reported, err) }))
+			if len(reported) != 1 {
+				t.Fatalf("WatchFile reported %v, want the error once", reported)
+			}
+			check("WatchFile's report", reported[0])
+			if st := managerOn(t, r, time.Now).Metrics().Reload; strings.Contains(st.Error, secret[:16]) || !strings.Contains(st.Error, tc.want) {
+				t.Errorf("reload status %q", st.Error)
+			}
+		})
+	}
+	// A path with those words is a path: its missing file is named.
+	odd := filepath.Join(t.TempDir(), "{env}", "keys", "secret.json")
+	if _, err := cookiesession.LoadKeyRingFile(odd); err == nil || !strings.Contains(err.Error(), "open "+odd+": no such file") {
+		t.Errorf("LoadKeyRingFile of a missing path: %v", err)
+	}
+	// A missing file whose name is merely long and of both cases is named.
+	_, err = cookiesession.LoadKeyRingFile("/run/secrets/SessionKeysProduction")
+	if err == nil || !strings.Contains(err.Error(), "open /run/secrets/SessionKeysProduction: no such file") {
+		t.Errorf("LoadKeyRingFile of a missing path: %v", err)
+	}
 }
