@@ -37,8 +37,10 @@ header value ("a=b; NAME=...; NAME.1=..."), from which the chunks of NAME
 are reassembled. A leading "Cookie:" is ignored. The response's
 Set-Cookie lines (one a line, as a browser's network panel or curl -D
 shows them, alone or with the response's other header lines:
-curl -s -D - -o /dev/null URL) and curl's cookie jar (curl -c FILE) are
-read too. Space, tab, CR and LF
+curl -s -D - -o /dev/null URL), curl's cookie jar (curl -c FILE) and
+curl -v's trace (curl -sv URL 2>&1) are read too: from a trace, the
+request's Cookie line or the response's Set-Cookie lines, whichever holds
+NAME (both: an error asks which). Space, tab, CR and LF
 around the input are trimmed, as a server trims them around a cookie;
 nothing else is (a vertical tab, a no-break space): a token with one
 fails as it would at a server, with a note naming the character.
@@ -195,21 +197,32 @@ func readInput(e *env, arg, name string) (string, error) {
 		}
 	}
 	input := textproto.TrimString(arg)
-	if header, cleared, ok := copiedCookies(input); ok {
+	if header, cleared, request, ok := copiedCookies(input); ok {
 		names := cookieNames(header)
+		if slices.Contains(cookieNames(request), name) {
+			if slices.Contains(names, name) {
+				return "", fmt.Errorf("the trace holds cookie %q in the request's Cookie line (what the server was sent) and in the response's Set-Cookie lines (what it set): pass one of them (grep '^> Cookie:' or grep -i '^< Set-Cookie:')", name)
+			}
+			return request, nil // refused or cleared by the response, or left as it was
+		}
 		switch {
 		case slices.Contains(cleared, name) && !slices.Contains(names, name), len(names) == 0 && len(cleared) > 0:
 			return "", fmt.Errorf("the Set-Cookie lines clear cookies (%s, each with an empty value, as a logout's response does) and set no cookie named %q: there is no session in them to inspect; copy the Set-Cookie lines of a response that sets it, or a request's Cookie header", shownNames(cleared), name)
+		case len(names) == 0 && request != "":
+			return "", fmt.Errorf("the trace's request sends no cookie named %q (found: %s), and its response sets none: there is no session in it to inspect", name, shownNames(cookieNames(request)))
 		case len(names) == 0:
 			return "", errors.New("the Set-Cookie lines set no cookie (nothing after Set-Cookie:): copy them whole, or a request's Cookie header")
 		}
 		return header, nil
 	}
-	if len(input) >= len("Cookie:") && strings.EqualFold(input[:len("Cookie:")], "Cookie:") {
-		input = textproto.TrimString(input[len("Cookie:"):])
+	if value, ok := cutHeader(input, "Cookie:"); ok {
+		input = value
 	}
 	if input == "" {
 		return "", errors.New("no token given: pass it as an argument or on stdin")
+	}
+	if strings.ContainsAny(input, "\r\n") && (input[0] == '{' || input[0] == '[') {
+		return "", errors.New(`the input is a JSON document, not a cookie (a HAR file saved from a browser's network panel?): give the Cookie header's value, such as jq -r '.log.entries[].request.headers[] | select(.name | ascii_downcase == "cookie") | .value' FILE.har, or a response's Set-Cookie lines`)
 	}
 	if strings.ContainsAny(input, "\r\n") {
 		// net/http would drop the cookie, and the refusal would say the
@@ -225,15 +238,31 @@ func readInput(e *env, arg, name string) (string, error) {
 // header lines, status lines and blank lines around them if any (curl -s
 // -D - -o /dev/null URL), or as curl's cookie jar (curl -c, Netscape's
 // format: seven tab-separated fields a line, an HttpOnly cookie's line
-// marked #HttpOnly_), and whether it was either. A Set-Cookie line that
-// expires a cookie (an empty value) is left out, its name returned in
-// cleared.
-func copiedCookies(input string) (header string, cleared []string, ok bool) {
+// marked #HttpOnly_), or as curl -v's trace (see curlTrace), and whether it
+// was any. A Set-Cookie line that expires a cookie (an empty value) is
+// left out, its name returned in cleared. request is the trace's request
+// Cookie header, if any.
+func copiedCookies(input string) (header string, cleared []string, request string, ok bool) {
 	const setCookie, httpOnly = "set-cookie:", "#HttpOnly_"
 	var pairs []string
-	setCookies, jarLines, others := 0, 0, 0
+	setCookies, jarLines, others, traceLines := 0, 0, 0, 0
 	for line := range strings.Lines(input) {
 		line = textproto.TrimString(line)
+		mark, rest := curlTrace(line)
+		switch mark {
+		case '>':
+			if value, ok := cutHeader(rest, "Cookie:"); ok {
+				request = value
+			}
+			traceLines++
+			continue
+		case '*', '{', '}':
+			traceLines++
+			continue
+		case '<':
+			traceLines++
+			line = rest
+		}
 		if len(line) >= len(setCookie) && strings.EqualFold(line[:len(setCookie)], setCookie) {
 			pair, _, _ := strings.Cut(line[len(setCookie):], ";")
 			if pair = textproto.TrimString(pair); !strings.HasSuffix(pair, "=") {
@@ -253,11 +282,36 @@ func copiedCookies(input string) (header string, cleared []string, ok bool) {
 		}
 	}
 	// Every line a response's header (a Set-Cookie among them), or a
-	// jar's (where # lines are comments).
-	if setCookies > 0 && jarLines == 0 && others == 0 || jarLines > 0 && setCookies == 0 {
-		return strings.Join(pairs, "; "), cleared, true
+	// jar's (where # lines are comments), or a trace's with the body's.
+	if setCookies > 0 && jarLines == 0 && others == 0 || jarLines > 0 && setCookies == 0 || traceLines > 0 && jarLines == 0 {
+		return strings.Join(pairs, "; "), cleared, request, true
 	}
-	return "", nil, false
+	return "", nil, "", false
+}
+
+// curlTrace returns the mark of a line of curl -v's trace and the line
+// without it: '>' a request's header line, '<' a response's, '*' and
+// '{' or '}' curl's own notes ("{ [5 bytes data]"); 0 and line for any
+// other line. '<' or '>' alone ends a header block.
+func curlTrace(line string) (mark byte, rest string) {
+	switch {
+	case line == "<" || line == ">":
+		return line[0], ""
+	case len(line) < 2 || line[1] != ' ' || strings.IndexByte("<>*{}", line[0]) < 0:
+		return 0, line
+	case (line[0] == '{' || line[0] == '}') && !strings.HasPrefix(line[2:], "["):
+		return 0, line // not curl's "{ [5 bytes data]": a JSON document's
+	}
+	return line[0], textproto.TrimString(line[2:])
+}
+
+// cutHeader returns the value of line if it is the header field name
+// (with its colon), of any case.
+func cutHeader(line, name string) (string, bool) {
+	if len(line) < len(name) || !strings.EqualFold(line[:len(name)], name) {
+		return "", false
+	}
+	return textproto.TrimString(line[len(name):]), true
 }
 
 // isHeaderLine reports whether line is a header field, a name of token

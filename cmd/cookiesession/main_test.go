@@ -2361,3 +2361,64 @@ func TestRewriteOfAMountedFileNamed(t *testing.T) {
 		t.Errorf("writeFix(%v) = %q, want %q and the fix", err, got, want)
 	}
 }
+
+// TestInspectReadsCurlVerbose: the output of curl -v (its stderr, with
+// the body or without) is read: "> " lines are the request, "< " lines the
+// response, "* " and "{ " lines curl's own. The response's Set-Cookie
+// lines are inspected, or the request's Cookie line when the response sets
+// no session (a refusal, a logout); when both hold the session, which one
+// is meant is asked, not guessed. Before, a trace was refused as "a token
+// wrapped by a terminal", and one "> Cookie:" line as holding no cookie
+// named session.
+func TestInspectReadsCurlVerbose(t *testing.T) {
+	path := newRingFile(t)
+	ring := loadRing(t, path)
+	s := newSealer(t, ring)
+	sent, _ := s.seal(t, time.Now(), "k", "sent")
+	set, _ := s.seal(t, time.Now(), "k", "set")
+	request := "*   Trying 127.0.0.1:8091...\n* Connected to 127.0.0.1 (127.0.0.1) port 8091\n> GET /account HTTP/1.1\r\n> Host: 127.0.0.1:8091\r\n> User-Agent: curl/8.5.0\r\n> Accept: */*\r\n> Cookie: theme=dark; session=" + sent + "\r\n>\r\n"
+	requestNoCookie := "* Connected to 127.0.0.1 (127.0.0.1) port 8091\n> POST /login HTTP/1.1\r\n> Host: 127.0.0.1:8091\r\n>\r\n"
+	response := func(setCookies ...string) string {
+		out := "< HTTP/1.1 200 OK\r\n< Cache-Control: no-store\r\n"
+		for _, c := range setCookies {
+			out += "< Set-Cookie: " + c + "; Path=/; Max-Age=86400; HttpOnly; Secure; SameSite=Lax\r\n"
+		}
+		return out + "< Vary: Cookie\r\n< Content-Length: 5\r\n<\r\n{ [5 bytes data]\n* Connection #0 to host 127.0.0.1 left intact\n"
+	}
+	for _, tc := range []struct{ what, input, want, refused string }{
+		{"a login's response", requestNoCookie + response("session="+set), "set", ""},
+		{"with the body", requestNoCookie + response("session="+set) + "hello\n", "set", ""},
+		{"a request's Cookie line alone", "> Cookie: session=" + sent, "sent", ""},
+		{"a request, the response setting none", request + response(), "sent", ""},
+		{"a request, the response clearing it", request + response("session=; Max-Age=0"), "sent", ""},
+		{"both", request + response("session="+set), "", `the trace holds cookie "session" in the request's Cookie line (what the server was sent) and in the response's Set-Cookie lines (what it set): pass one of them`},
+		{"neither", requestNoCookie + response("theme=dark"), "", `no cookie named "session" in the input (found: "theme")`},
+		{"a request without it, a response setting none", strings.Replace(request, "session="+sent, "sid=x", 1) + response(), "", `the trace's request sends no cookie named "session" (found: "theme", "sid"), and its response sets none`},
+	} {
+		t.Run(tc.what, func(t *testing.T) {
+			res := cli(t, tc.input, "inspect", "-ring", path, "-json", "-")
+			if tc.refused != "" {
+				if res.code != 1 || !strings.Contains(res.stderr, tc.refused) {
+					t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, tc.refused)
+				}
+				return
+			}
+			var got inspected
+			if res.code != 0 || json.Unmarshal([]byte(res.stdout), &got) != nil || string(got.Values["k"].Value) != `"`+tc.want+`"` {
+				t.Errorf("exit %d, stdout %q, stderr %q; want the session %q", res.code, res.stdout, res.stderr, tc.want)
+			}
+		})
+	}
+}
+
+// TestInspectHARNamed: a HAR file (or any JSON document on several lines)
+// given to inspect is named as such, with the jq that takes the Cookie
+// header out of it. Before, it was called a token that a terminal wrapped.
+func TestInspectHARNamed(t *testing.T) {
+	path := newRingFile(t)
+	har := "{\n  \"log\": {\n    \"entries\": [{\"request\": {\"headers\": [\n      {\"name\": \"Cookie\", \"value\": \"session=AAAA\"}]}}]\n  }\n}\n"
+	res := cli(t, har, "inspect", "-ring", path, "-")
+	if want := "the input is a JSON document, not a cookie (a HAR file"; res.code != 1 || !strings.Contains(res.stderr, want) || strings.Contains(res.stderr, "terminal") {
+		t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, want)
+	}
+}
