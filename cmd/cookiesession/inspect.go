@@ -12,6 +12,7 @@ import (
 	"math"
 	"net/http"
 	"net/textproto"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -97,12 +98,14 @@ func cmdInspect(e *env, args []string) error {
 	r, err := cookieRequest(*name, input)
 	if err != nil {
 		e.noteUntrimmed(input)
+		e.noteEscaped(input)
 		return err
 	}
 	e.noteChunksBeyond(r, *name, max(*maxChunks, 1))
 	s, err := m.Load(r)
 	if err != nil {
 		e.noteUntrimmed(input)
+		e.noteEscaped(input)
 		e.noteRefusal(ring, opts, r, err)
 		return err
 	}
@@ -343,6 +346,18 @@ func (e *env) noteUntrimmed(input string) {
 			return
 		}
 	}
+}
+
+// noteEscaped says on stderr, for input that was refused, when it holds
+// percent-escapes (session%3D...), which no token holds and no server
+// decodes: a log, a URL or a HAR's query string encoded the copy, and the
+// refusal (bad encoding at the '%', no such cookie) would not say so.
+func (e *env) noteEscaped(input string) {
+	decoded, err := url.PathUnescape(input)
+	if err != nil || decoded == input {
+		return
+	}
+	fmt.Fprintln(e.stderr, "cookiesession inspect: note: the input holds percent-escapes (%3D for '=', %3B for ';'), which no token holds and a server does not decode: what it was copied from encoded it; decode it (decodeURIComponent in JavaScript, urllib.parse.unquote in Python) and inspect that")
 }
 
 // cookieRequest builds the request a browser would send. A token never

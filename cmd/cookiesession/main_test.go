@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -2420,5 +2421,31 @@ func TestInspectHARNamed(t *testing.T) {
 	res := cli(t, har, "inspect", "-ring", path, "-")
 	if want := "the input is a JSON document, not a cookie (a HAR file"; res.code != 1 || !strings.Contains(res.stderr, want) || strings.Contains(res.stderr, "terminal") {
 		t.Errorf("exit %d, stderr %q; want exit 1 and %q", res.code, res.stderr, want)
+	}
+}
+
+// TestInspectNotesPercentEscapes: a Cookie header or token copied
+// URL-encoded (from a log or a URL: session%3D...) is refused as a server
+// refuses it, with a note that names the escapes and the fix. Before, the
+// refusal said only "bad encoding: illegal base64 data at input byte 7".
+func TestInspectNotesPercentEscapes(t *testing.T) {
+	path := newRingFile(t)
+	good, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
+	const note = "the input holds percent-escapes (%3D for '=', %3B for ';')"
+	for _, input := range []string{"session%3D" + good, "theme%3Ddark%3B%20session%3D" + good, good + "%0A"} {
+		res := cli(t, "", "inspect", "-ring", path, input)
+		if res.code != 1 || !strings.Contains(res.stderr, note) {
+			t.Errorf("%.30q: exit %d, stderr %q; want exit 1 and the note", input, res.code, res.stderr)
+		}
+		decoded, err := url.PathUnescape(input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := cli(t, "", "inspect", "-ring", path, strings.TrimSpace(decoded)); res.code != 0 {
+			t.Errorf("decoded %.30q: exit %d, stderr %q", decoded, res.code, res.stderr)
+		}
+	}
+	if res := cli(t, "", "inspect", "-ring", path, good[:50]+"*"+good[51:]); strings.Contains(res.stderr, note) {
+		t.Errorf("a token without escapes got the note: %q", res.stderr)
 	}
 }
