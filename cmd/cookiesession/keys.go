@@ -286,18 +286,23 @@ Make key ID (8 hex digits, see list) the primary of the ring in FILE now and
 rewrite FILE atomically. The former primary stays as an open-only key, so
 sessions it sealed keep working. Promote only a key every instance has.
 A note on stderr says when the key was the primary already (nothing
-changed), when it was scheduled to become the primary later (promote
+changed; by its promote_at, if that has passed), when it was scheduled to become the primary later (promote
 drops that schedule: a key added with -promote-in needs no promote), or
 another key is scheduled to take over from it later.
 `
 
 func cmdPromote(e *env, args []string) error {
 	var already bool
-	var scheduled time.Time
+	var scheduled, since time.Time
 	var promoted string
 	promote := func(ring *cookiesession.KeyRing, id uint32, _ string) error {
 		already = ring.Primary() == id
 		scheduled, promoted = pendingPromotion(ring, id, time.Now()), cookiesession.FormatKeyID(id)
+		for _, k := range ring.Keys() {
+			if already && k.ID == id {
+				since = k.PromoteAt // zero unless primary by its schedule
+			}
+		}
 		return ring.Promote(id)
 	}
 	if err := changeKey(e, "promote", promoteUsage, args, promote); err != nil {
@@ -308,6 +313,12 @@ func cmdPromote(e *env, args []string) error {
 		// drops it, and a second operator may not know it was there.
 		fmt.Fprintf(e.stderr, "cookiesession promote: note: the key was scheduled to become the primary at %s; it is the primary now instead, on each instance as soon as it loads this file, and instances that have not loaded the ring that added it refuse the sessions it seals (unknown key id %s); if the schedule was meant, ship the ring as it was before this promote\n",
 			scheduled.UTC().Format(time.RFC3339), promoted)
+	}
+	if already && !since.IsZero() {
+		// The schedule add set has done it: step 3 run as well.
+		fmt.Fprintf(e.stderr, "cookiesession promote: note: the key has been the primary since its promote_at %s, so nothing changes for servers; the file now names it the primary without a schedule\n",
+			since.UTC().Format(time.RFC3339))
+		return nil
 	}
 	if already {
 		// Most likely the old key's id was given for the new one's: the

@@ -731,6 +731,35 @@ func TestPromoteOfThePrimaryNotes(t *testing.T) {
 	}
 }
 
+// TestPromoteOfPrimaryByClockNotes: promote of a key that is the primary
+// because its promote_at has passed (an operator who scheduled with
+// -promote-in, then ran step 3 of the runbook as well) is told that
+// servers already seal with it. Before, the note said to promote "the
+// key that add printed", which is the key just promoted.
+func TestPromoteOfPrimaryByClockNotes(t *testing.T) {
+	path := newRingFile(t)
+	ring := loadRing(t, path)
+	key, err := cookiesession.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
+	ring.SetClock(func() time.Time { return due.Add(-2 * time.Hour) })
+	if err := ring.AddScheduled(key, due); err != nil {
+		t.Fatal(err)
+	}
+	writeRing(t, path, ring)
+	id := cookiesession.FormatKeyID(key.ID())
+	res := cli(t, "", "promote", "-ring", path, "-id", id)
+	want := "cookiesession promote: note: the key has been the primary since its promote_at " + due.Format(time.RFC3339) + ", so nothing changes for servers"
+	if res.code != 0 || !strings.Contains(res.stderr, want) || strings.Contains(res.stderr, "promote the key that add printed") {
+		t.Errorf("exit %d, stderr %q; want exit 0 and %q", res.code, res.stderr, want)
+	}
+	if keys := listJSON(t, path); primaryOf(t, keys) != id {
+		t.Errorf("list after promote: %+v", keys)
+	}
+}
+
 // TestAddNotesLaterSchedule: a key added with a promotion time before
 // another key's pending one (a second rotation scheduled while the first
 // waits) seals only until the other takes over; add now says so, as
