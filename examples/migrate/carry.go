@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -99,4 +100,64 @@ func mustSession(mgr *cookiesession.Manager, r *http.Request) *cookiesession.Ses
 		panic("cookiesession/migrate: the middleware runs outside mgr's Handler, where nothing would save what it carries: wrap the handler with Manager.Handler, as mgr.Handler(migrate.FromGorilla(...)(mux))")
 	}
 	return s
+}
+
+// oldCookie is where the old app's cookie lives: its name, and the Path
+// and Domain it was set with ("" for a Path is the directory of the URL
+// that set it, as a browser scopes a cookie set without one); and what
+// goes wrong while the browser keeps it.
+type oldCookie struct{ name, path, domain, kept string }
+
+// warnIfKept logs at Warn, once a minute, a carry whose response, h after
+// fit's Save, neither expires nor replaces the old cookie: no
+// Options.Retired entry names it, or names another Path or Domain, and
+// the browser keeps it (a gorilla cookie: after a logout in the new app,
+// the next request carries it again and signs the user back in). A carry
+// whose session was not saved into h (nothing carried, or too large) is
+// not judged.
+func warnIfKept(r *http.Request, logger *slog.Logger, mgr *cookiesession.Manager, h http.Header, old oldCookie, pace *everyMinute) {
+	reaches := func(linePath string) bool { return linePath == old.path }
+	path := old.path
+	if path == "" { // set at some URL the request's path is under: any Path that covers it
+		path = defaultPath(r.URL.Path)
+		reaches = func(linePath string) bool { return pathMatch(r.URL.Path, linePath) }
+	}
+	saved := false
+	for _, line := range h.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			continue
+		}
+		saved = saved || c.Name == mgr.CookieNames()[0] && c.MaxAge >= 0
+		if c.Name == old.name && reaches(c.Path) && sameDomain(c.Domain, old.domain) {
+			return // expired by a Retired line, or replaced by the new cookie
+		}
+	}
+	if !saved {
+		return
+	}
+	logger.Log(r.Context(), pace.level(), "cookiesession/migrate: the response that carries the old session does not expire the old cookie, so "+old.kept+" (at warn level once a minute, the others at debug)",
+		slog.String("cookie", old.name),
+		slog.String("fix", fmt.Sprintf("list cookiesession.RetiredCookie{Name: %q, Path: %q, Domain: %q} in Options.Retired", old.name, path, old.domain)))
+}
+
+// defaultPath is the Path a browser gives a cookie set without one in
+// answer to urlPath (RFC 6265, section 5.1.4).
+func defaultPath(urlPath string) string {
+	i := strings.LastIndexByte(urlPath, '/')
+	if i <= 0 {
+		return "/"
+	}
+	return urlPath[:i]
+}
+
+// pathMatch reports whether a cookie of Path cookiePath is sent with a
+// request for urlPath (RFC 6265, section 5.1.4).
+func pathMatch(urlPath, cookiePath string) bool {
+	rest, ok := strings.CutPrefix(urlPath, cookiePath)
+	return ok && (rest == "" || strings.HasSuffix(cookiePath, "/") || rest[0] == '/')
+}
+
+func sameDomain(a, b string) bool {
+	return strings.EqualFold(strings.TrimPrefix(a, "."), strings.TrimPrefix(b, "."))
 }

@@ -16,9 +16,12 @@ import (
 // carries the gorilla/sessions CookieStore cookie name into a request
 // whose cookie mgr did not open. List that cookie in Options.Retired,
 // unless it has mgr's own Name, Path and Domain: the response that saves
-// the new session expires it.
+// the new session expires it. A carry whose response does not is logged
+// at Warn with the entry to add, since a logout would not hold.
 func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name string, logger *slog.Logger) func(http.Handler) http.Handler {
 	refused := new(refusals)
+	where := oldCookie{name, old.Options.Path, old.Options.Domain,
+		"after a logout the next request carries it again and signs the user back in"}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			s := mustSession(mgr, r)
@@ -26,6 +29,7 @@ func FromGorilla(mgr *cookiesession.Manager, old *sessions.CookieStore, name str
 				if s.IsNew() && (name != mgr.CookieNames()[0] || notOurs(mgr, r)) {
 					fromGorilla(r, s, old, c, logger, refused)
 					fit(w, r, mgr, s, logger, nil) // a 500 at every request if too large
+					warnIfKept(r, logger, mgr, w.Header(), where, &refused.kept)
 				}
 			}
 			next.ServeHTTP(w, r)
@@ -71,8 +75,8 @@ func fromGorilla(r *http.Request, s *cookiesession.Session, old *sessions.Cookie
 
 // refusals paces the Warns of the two kinds of cookie gorilla cannot
 // read, each once a minute, so that a flood of forged cookies does not
-// hide the other kind's fix.
-type refusals struct{ unreadable, undecodable everyMinute }
+// hide the other kind's fix, and that of an old cookie a carry keeps.
+type refusals struct{ unreadable, undecodable, kept everyMinute }
 
 func refuse(ctx context.Context, logger *slog.Logger, c *http.Cookie, err error, refused *refusals) {
 	if cause := valuesError(err); cause != nil {

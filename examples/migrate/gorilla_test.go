@@ -371,3 +371,118 @@ func TestGorillaFlashKinds(t *testing.T) {
 		t.Errorf("GetStrings of the carried list logged: %v", l)
 	}
 }
+
+// TestOldCookieKeptWarns: a carry whose response does not expire the old
+// cookie (no Options.Retired entry, or one of another Path) leaves it in
+// the browser: a gorilla cookie is carried again after a logout, which
+// signs the user back in, and an scs token is looked up in the old store
+// at every request. So the carry logs that at Warn with the entry to add,
+// its Path the directory of the URL for a cookie gorilla set without one. An entry that reaches the old cookie, or a new cookie that
+// replaces it under the Manager's Name, logs nothing.
+func TestOldCookieKeptWarns(t *testing.T) {
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	pathless := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	pathless.Options.Path = "" // gin-contrib's, unless set
+	sm := scs.New()
+	sm.Store, sm.Cookie.Name = memstore.NewWithCleanupInterval(0), "scs_session"
+	const entry = `cookiesession.RetiredCookie{Name: %q, Path: %q, Domain: ""}`
+	for _, tc := range []struct {
+		name, url, cookie string
+		retired           []cookiesession.RetiredCookie
+		store             *sessions.CookieStore // nil: scs
+		fix               string                // the Warn's; "" for none
+	}{
+		{"gorilla, no entry", "/", "app-session", nil, store, fmt.Sprintf(entry, "app-session", "/")},
+		{"gorilla, entry of another Path", "/", "app-session", []cookiesession.RetiredCookie{{Name: "app-session", Path: "/app"}}, store, fmt.Sprintf(entry, "app-session", "/")},
+		{"gorilla, entry", "/", "app-session", []cookiesession.RetiredCookie{{Name: "app-session"}}, store, ""},
+		{"gorilla, the Manager's Name", "/", "session", nil, store, ""},
+		{"gorilla without a Path, no entry", "/auth/page", "app-session", nil, pathless, fmt.Sprintf(entry, "app-session", "/auth")},
+		{"gorilla without a Path, entry", "/auth/page", "app-session", []cookiesession.RetiredCookie{{Name: "app-session", Path: "/auth"}}, pathless, ""},
+		{"gorilla without a Path, entry, deeper URL", "/auth/sub/page", "app-session", []cookiesession.RetiredCookie{{Name: "app-session", Path: "/auth"}}, pathless, ""},
+		{"gorilla without a Path, entry of another", "/auth/page", "app-session", []cookiesession.RetiredCookie{{Name: "app-session", Path: "/au"}}, pathless, fmt.Sprintf(entry, "app-session", "/auth")},
+		{"scs, no entry", "/", "scs_session", nil, nil, fmt.Sprintf(entry, "scs_session", "/")},
+		{"scs, entry", "/", "scs_session", []cookiesession.RetiredCookie{{Name: "scs_session"}}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			logger, logs := newLogger()
+			mgr := newManager(t, cookiesession.Options{Logger: logger, Retired: tc.retired})
+			var carry func(http.Handler) http.Handler
+			var old *http.Cookie
+			if tc.store != nil {
+				carry, old = FromGorilla(mgr, tc.store, tc.cookie, logger), gorillaCookie(t, tc.store, tc.cookie)
+			} else {
+				carry, old = FromSCS(mgr, sm, logger), scsSession(t, sm, true)
+			}
+			mux := http.NewServeMux()
+			mux.Handle("/", app)
+			mux.HandleFunc("/logout", func(w http.ResponseWriter, r *http.Request) {
+				cookiesession.FromContext(r.Context()).Destroy()
+			})
+			h := mgr.Handler(carry(mux))
+			at := func(path string, cookies ...*http.Cookie) answer {
+				r := httptest.NewRequest(http.MethodGet, "https://example.com"+path, nil)
+				for _, c := range cookies {
+					r.AddCookie(c)
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				body := w.Body.String()
+				a := answer{status: w.Code, body: body, cookies: map[string]*http.Cookie{}}
+				for _, c := range w.Result().Cookies() {
+					a.cookies[c.Name] = c
+				}
+				return a
+			}
+			a := at(tc.url, old)
+			if !strings.HasPrefix(a.body, "user=ada ") {
+				t.Fatalf("not carried: %q", a.body)
+			}
+			warns := logs.lines(t, "cookiesession/migrate: the response that carries the old session does not expire the old cookie")
+			if tc.fix == "" {
+				if len(warns) != 0 {
+					t.Errorf("logged %v, want nothing", warns)
+				}
+				return
+			}
+			if len(warns) != 1 || warns[0]["level"] != "WARN" || !strings.Contains(warns[0]["fix"].(string), tc.fix) {
+				t.Errorf("logged %v, want one Warn with the fix %s", warns, tc.fix)
+			}
+			// What the Warn is for: the browser keeps the old cookie, and a
+			// logout does not hold (a gorilla cookie; FromSCS ends the scs
+			// session in its store).
+			if tc.store != nil {
+				at("/logout", a.cookies["session"], old)
+				if a = at(tc.url, old); !strings.HasPrefix(a.body, "user=ada ") {
+					t.Errorf("after a logout, the kept old cookie was not carried again: %q", a.body)
+				}
+			}
+		})
+	}
+}
+
+// TestLogoutOnAnOldInstance: during a rollout, a carried user whom an
+// old instance signs in again, then out, ends only the gorilla cookie
+// there: the new session's cookie still opens on the new code.
+func TestLogoutOnAnOldInstance(t *testing.T) {
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	mgr := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler),
+		Retired: []cookiesession.RetiredCookie{{Name: "app-session"}}})
+	h := mgr.Handler(FromGorilla(mgr, store, "app-session", slog.New(slog.DiscardHandler))(app))
+	next := get(t, h, gorillaCookie(t, store, "app-session")).cookies["session"]
+
+	again := gorillaCookie(t, store, "app-session") // signed in again on an old instance
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/logout", nil)
+	r.AddCookie(again)
+	sess, err := store.Get(r, "app-session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess.Options.MaxAge = -1 // the old code's logout
+	w := httptest.NewRecorder()
+	if err := sess.Save(r, w); err != nil || len(w.Result().Cookies()) != 1 || w.Result().Cookies()[0].MaxAge >= 0 {
+		t.Fatalf("the old logout does not expire its cookie: %v %v", err, w.Result().Cookies())
+	}
+	if a := get(t, h, next); !strings.HasPrefix(a.body, "user=ada ") {
+		t.Errorf("after a logout on an old instance, the new cookie reads %q, want the user still signed in", a.body)
+	}
+}

@@ -15,11 +15,13 @@ import (
 // the scs session the request's old cookie names into a request whose
 // cookie mgr did not open, and deletes it from the old store. List the old
 // cookie in Options.Retired, unless it has mgr's own Name, Path and Domain:
-// the response that saves the new session expires it. When the old store
+// the response that saves the new session expires it (a carry whose
+// response does not is logged at Warn with the entry to add). When the old store
 // fails, the request is answered 503 before the session is used, so that
 // no cookie is touched and the next request tries again.
 func FromSCS(mgr *cookiesession.Manager, old *scs.SessionManager, logger *slog.Logger) func(http.Handler) http.Handler {
-	unreadable := new(everyMinute)
+	unreadable, kept := new(everyMinute), new(everyMinute)
+	where := oldCookie{old.Cookie.Name, old.Cookie.Path, old.Cookie.Domain, "each request the browser sends with it looks its token up in the old store until it expires"}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mustSession(mgr, r)
@@ -40,6 +42,7 @@ func FromSCS(mgr *cookiesession.Manager, old *scs.SessionManager, logger *slog.L
 					return
 				case sm.Token(ctx) != "": // found in the store
 					fromSCS(w, r, mgr, &sm, ctx, logger)
+					warnIfKept(r, logger, mgr, w.Header(), where, kept)
 				}
 			}
 			next.ServeHTTP(w, r)
