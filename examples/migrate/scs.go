@@ -13,15 +13,20 @@ import (
 
 // FromSCS returns middleware, to run inside mgr's Handler, that carries
 // the scs session the request's old cookie names into a request whose
-// cookie mgr did not open, and deletes it from the old store. List the old
+// cookie mgr did not open, and ends it in the old store. List the old
 // cookie in Options.Retired, unless it has mgr's own Name, Path and Domain:
 // the response that saves the new session expires it (a carry whose
-// response does not is logged at Warn with the entry to add). When the old store
+// response does not is logged at Warn with the entry to add). The old
+// session ends carryGrace after its first carry, not at once, so that a
+// request the browser sent beside it, with the same old cookie, carries it
+// too, rather than find nothing and, under mgr's Name, answer with a line
+// that clears the cookie the first response sets. When the old store
 // fails, the request is answered 503 before the session is used, so that
 // no cookie is touched and the next request tries again.
 func FromSCS(mgr *cookiesession.Manager, old *scs.SessionManager, logger *slog.Logger) func(http.Handler) http.Handler {
 	unreadable, kept := new(everyMinute), new(everyMinute)
-	where := oldCookie{old.Cookie.Name, old.Cookie.Path, old.Cookie.Domain, "each request the browser sends with it looks its token up in the old store until it expires"}
+	where := oldCookie{old.Cookie.Name, old.Cookie.Path, old.Cookie.Domain,
+		"a logout within carryGrace (a minute) of the carry does not hold, and after it each request looks the token up in the old store"}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			mustSession(mgr, r)
@@ -89,8 +94,22 @@ func fromSCS(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager,
 		logger.InfoContext(r.Context(), "cookiesession/migrate: scs session carried", slog.Int("values", len(values)))
 		fit(w, r, mgr, s, logger, left)
 	}
-	if err := old.Destroy(ctx); err != nil {
-		logger.WarnContext(r.Context(), "cookiesession/migrate: scs session not deleted; its token opens it until its deadline",
+	if err := endSoon(old, ctx); err != nil {
+		logger.WarnContext(r.Context(), "cookiesession/migrate: scs session not ended; its token opens it until its deadline",
 			slog.String("error", err.Error()))
 	}
+}
+
+// carryGrace is how long an old session stays in its store after its
+// first carry: long enough for the requests of one page, sent together.
+const carryGrace = time.Minute
+
+// endSoon saves the old session with a deadline carryGrace from now, or
+// its own if sooner; the store drops it then.
+func endSoon(old *scs.SessionManager, ctx context.Context) error {
+	if end := time.Now().Add(carryGrace); end.Before(old.Deadline(ctx)) {
+		old.SetDeadline(ctx, end)
+	}
+	_, _, err := old.Commit(ctx)
+	return err
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,13 +40,13 @@ func scsSession(t *testing.T, sm *scs.SessionManager, remember bool) *http.Cooki
 // TestFromSCS: an scs session, under another cookie name (retired) or
 // the Manager's own, is carried into the new session, a value the session
 // cannot hold is logged at Warn, RememberMe(false) becomes a browser-session
-// cookie, the old session is deleted from the store, and the old cookie is
-// expired or replaced in the same response.
+// cookie, the old session ends in the store within carryGrace, and the old
+// cookie is expired or replaced in the same response.
 func TestFromSCS(t *testing.T) {
 	for _, name := range []string{"scs_session", "session"} {
 		for _, remember := range []bool{true, false} {
 			logger, logs := newLogger()
-			store := memstore.NewWithCleanupInterval(0)
+			store := newEndingStore()
 			sm := scs.New()
 			sm.Store, sm.Cookie.Name, sm.Cookie.Persist = store, name, false
 			old := scsSession(t, sm, remember)
@@ -68,9 +69,7 @@ func TestFromSCS(t *testing.T) {
 			if c := a.cookies[name]; name != "session" && (c == nil || c.MaxAge >= 0) {
 				t.Errorf("%s: old cookie not expired: %+v", name, c)
 			}
-			if _, found, err := store.Find(old.Value); found || err != nil {
-				t.Errorf("%s: the old session is still in the store (%v)", name, err)
-			}
+			store.endsSoon(t, old.Value)
 			warns := logs.lines(t, "cookiesession/migrate: a value of the old session was not carried")
 			if len(warns) != 1 || warns[0]["key"] != "phase" || warns[0]["type"] != "complex128" {
 				t.Errorf("%s: not carried, logged: %v; want phase (complex128)", name, warns)
@@ -79,6 +78,37 @@ func TestFromSCS(t *testing.T) {
 				t.Errorf("%s: next request %q, or carried twice", name, a.body)
 			}
 		}
+	}
+}
+
+// endingStore is an scs memstore that records the expiry each token was
+// last committed with.
+type endingStore struct {
+	*memstore.MemStore
+	mu   sync.Mutex
+	ends map[string]time.Time
+}
+
+func newEndingStore() *endingStore {
+	return &endingStore{MemStore: memstore.NewWithCleanupInterval(0), ends: map[string]time.Time{}}
+}
+
+func (e *endingStore) Commit(token string, b []byte, expiry time.Time) error {
+	e.mu.Lock()
+	e.ends[token] = expiry
+	e.mu.Unlock()
+	return e.MemStore.Commit(token, b, expiry)
+}
+
+// endsSoon fails t unless the store holds token's session no longer than
+// carryGrace from now: its token carries nothing after that.
+func (e *endingStore) endsSoon(t *testing.T, token string) {
+	t.Helper()
+	e.mu.Lock()
+	end := e.ends[token]
+	e.mu.Unlock()
+	if _, found, _ := e.Find(token); found && (end.IsZero() || end.After(time.Now().Add(carryGrace))) {
+		t.Errorf("the old scs session stays in the store until %v, past carryGrace", end)
 	}
 }
 
@@ -163,5 +193,37 @@ func TestSCSSessionNotReadable(t *testing.T) {
 	}
 	if errs := logs.lines(t, "cookiesession/migrate: scs store failed"); len(errs) != 0 {
 		t.Errorf("logged as a store failure: %v", errs)
+	}
+}
+
+// TestSCSRequestsSentTogether: a page's requests leave the browser
+// together, each with the old scs cookie. The first carries the session;
+// one answered after it must carry it too, not find it deleted from the
+// store and answer signed out, which under the Manager's Name is a line
+// that clears the cookie the first answer set, should the browser take it
+// last: the user is signed out. The old session ends within carryGrace.
+func TestSCSRequestsSentTogether(t *testing.T) {
+	for _, name := range []string{"session", "scs_session"} {
+		logger, _ := newLogger()
+		store := newEndingStore()
+		sm := scs.New()
+		sm.Store, sm.Cookie.Name = store, name
+		old := scsSession(t, sm, true)
+		opts := cookiesession.Options{Logger: logger}
+		if name != "session" {
+			opts.Retired = []cookiesession.RetiredCookie{{Name: name}}
+		}
+		mgr := newManager(t, opts)
+		h := mgr.Handler(FromSCS(mgr, sm, logger)(app))
+		first, second := get(t, h, old), get(t, h, old)
+		for i, a := range []answer{first, second} {
+			if !strings.HasPrefix(a.body, "user=ada visits=7 ") {
+				t.Errorf("%s: request %d of two sent together: %q, want the user signed in", name, i+1, a.body)
+			}
+			if c := a.cookies["session"]; c == nil || c.MaxAge <= 0 {
+				t.Errorf("%s: request %d of two sent together sets %+v, want the carried session", name, i+1, c)
+			}
+		}
+		store.endsSoon(t, old.Value)
 	}
 }
