@@ -73,10 +73,10 @@ func fromGorilla(r *http.Request, s *cookiesession.Session, old *sessions.Cookie
 	logger.InfoContext(ctx, "cookiesession/migrate: gorilla session carried", slog.Int("values", len(values)))
 }
 
-// refusals paces the Warns of the two kinds of cookie gorilla cannot
+// refusals paces the Warns of the three kinds of cookie gorilla cannot
 // read, each once a minute, so that a flood of forged cookies does not
-// hide the other kind's fix, and that of an old cookie a carry keeps.
-type refusals struct{ unreadable, undecodable, kept everyMinute }
+// hide another kind's fix, and that of an old cookie a carry keeps.
+type refusals struct{ unreadable, undecodable, outlived, kept everyMinute }
 
 func refuse(ctx context.Context, logger *slog.Logger, c *http.Cookie, err error, refused *refusals) {
 	if cause := valuesError(err); cause != nil {
@@ -85,10 +85,32 @@ func refuse(ctx context.Context, logger *slog.Logger, c *http.Cookie, err error,
 			slog.String("fix", "gob.Register the types the old app stored, as it did; a FilesystemStore's cookie holds an id, not the values, and FromGorilla reads a CookieStore's"))
 		return
 	}
-	// Expired or forged, or every one: the old store's keys are wrong.
+	if outlived(err) {
+		logger.Log(ctx, refused.outlived.level(), "cookiesession/migrate: gorilla cookie opened under the old keys, but is older than the old store's MaxAge; the user signs in again (at warn level once a minute, the others at debug)",
+			slog.String("cookie", c.Name), slog.String("error", err.Error()),
+			slog.String("fix", "none if the old app refused it too; if it called store.MaxAge(n), call oldStore.MaxAge(n) on the store given to FromGorilla (NewCookieStore's is 30 days)"))
+		return
+	}
+	// Forged, or every one: the old store's keys are wrong.
 	logger.Log(ctx, refused.unreadable.level(), "cookiesession/migrate: gorilla cookie not readable; the user signs in again (at warn level once a minute, the others at debug)",
 		slog.String("cookie", c.Name), slog.String("error", err.Error()),
-		slog.String("fix", "none for an expired or forged cookie; if every old cookie is refused, give the old store the keys the old deployment used"))
+		slog.String("fix", "none for a forged cookie; if every old cookie is refused, give the old store the keys the old deployment used"))
+}
+
+// outlived reports whether a codec authenticated the cookie and then
+// refused its timestamp as older than its MaxAge: securecookie checks the
+// MAC first, and its expired-timestamp error is unexported, so its text
+// tells it.
+func outlived(err error) bool {
+	var codecs securecookie.MultiError
+	if errors.As(err, &codecs) {
+		for _, err := range codecs {
+			if err.Error() == "securecookie: expired timestamp" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // valuesError returns the error of a codec that authenticated and

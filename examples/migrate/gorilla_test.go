@@ -486,3 +486,37 @@ func TestLogoutOnAnOldInstance(t *testing.T) {
 		t.Errorf("after a logout on an old instance, the new cookie reads %q, want the user still signed in", a.body)
 	}
 }
+
+// TestGorillaOlderThanOldStoreMaxAge: the old app called store.MaxAge
+// for a "remember me" longer than NewCookieStore's 30 days, and the port
+// builds the old store without it. Users the old app still read are then
+// refused as expired: that is logged at Warn, apart from forged cookies,
+// with the fix, not as a cookie nothing can be done for.
+func TestGorillaOlderThanOldStoreMaxAge(t *testing.T) {
+	oldApp := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	oldApp.MaxAge(90 * 86400)
+	cookie := gorillaCookie(t, oldApp, "app-session")
+	port := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	// securecookie refuses as expired a timestamp t with t < now-MaxAge:
+	// under -1, every one, as a 40-day-old cookie under the default 30
+	// days, with no clock to turn.
+	port.MaxAge(-1)
+	logger, logs := newLogger()
+	mgr := newManager(t, cookiesession.Options{Logger: logger,
+		Retired: []cookiesession.RetiredCookie{{Name: "app-session"}}})
+	h := mgr.Handler(FromGorilla(mgr, port, "app-session", logger)(app))
+	if a := get(t, h, cookie); !strings.HasPrefix(a.body, "user= ") {
+		t.Fatalf("carried past the old store's MaxAge: %q", a.body)
+	}
+	warns := logs.lines(t, "cookiesession/migrate: gorilla cookie opened under the old keys, but is older than the old store's MaxAge")
+	if len(warns) != 1 || warns[0]["level"] != "WARN" || !strings.Contains(warns[0]["fix"].(string), "call oldStore.MaxAge(n)") {
+		t.Errorf("logged %v, want one Warn with the fix", warns)
+	}
+	if l := logs.lines(t, "cookiesession/migrate: gorilla cookie not readable"); len(l) != 0 {
+		t.Errorf("logged as not readable: %v", l)
+	}
+	h = mgr.Handler(FromGorilla(mgr, oldApp, "app-session", logger)(app))
+	if a := get(t, h, cookie); a.body != carried {
+		t.Errorf("under the old app's MaxAge: %q, want %q", a.body, carried)
+	}
+}
