@@ -18,12 +18,14 @@ import (
 
 // carry stores an old session's value in s: as it is if the session holds
 // its type, a list of strings (gorilla's AddFlash(v, "error")) as a
-// []string, else as JSON (read it back with GetJSON). A value neither
+// []string, one of a type of its own over a kind the session holds (type
+// Role string) as that kind, which GetAs[Role] reads back, else as JSON
+// (read it back with GetJSON). A value neither
 // takes is logged at Warn with its key and type, and not carried; so is
 // one whose key s holds already with another value, as when two old
 // sessions (gorilla's "auth" and "prefs") are carried into one.
 func carry(ctx context.Context, logger *slog.Logger, s *cookiesession.Session, key string, v any) {
-	v = stringList(v)
+	v = underlying(key, stringList(v))
 	if held, ok := s.Get(key); ok {
 		if !same(held, v) {
 			notCarried(ctx, logger, key, v, errors.New("the session holds this key already, from another old session carried into it, whose value is kept: carry each old cookie into a Manager of its own, stacked, or rename the key in one of them"))
@@ -57,6 +59,36 @@ func stringList(v any) any {
 		}
 	}
 	return out
+}
+
+// underlying returns v, of a type of its own over a kind the session holds
+// (type Role string, type UserID int64, type Tags []string, which gob
+// needed registered), as that kind: what Set's error for such a type tells
+// the new app to store, and GetAs[Role] reads back. Stored as JSON, it
+// would read back from GetAs as missing, and from GetString as a zero.
+// Any other v is returned as it is.
+func underlying(key string, v any) any {
+	var probe cookiesession.Values // Set here refuses a type without logging
+	rv := reflect.ValueOf(v)
+	if !rv.IsValid() || probe.Set(key, v) == nil {
+		return v
+	}
+	for _, t := range kinds {
+		if t.Kind() == rv.Kind() && rv.Type().ConvertibleTo(t) {
+			return rv.Convert(t).Interface()
+		}
+	}
+	return v
+}
+
+// kinds are the types of the values a session holds that a type of its
+// own can have as its underlying type.
+var kinds = []reflect.Type{
+	reflect.TypeFor[bool](), reflect.TypeFor[string](), reflect.TypeFor[[]byte](),
+	reflect.TypeFor[[]string](), reflect.TypeFor[map[string]string](),
+	reflect.TypeFor[int](), reflect.TypeFor[int8](), reflect.TypeFor[int16](), reflect.TypeFor[int32](), reflect.TypeFor[int64](),
+	reflect.TypeFor[uint](), reflect.TypeFor[uint8](), reflect.TypeFor[uint16](), reflect.TypeFor[uint32](), reflect.TypeFor[uint64](),
+	reflect.TypeFor[float32](), reflect.TypeFor[float64](),
 }
 
 // same reports whether held, a session's value, is v as carry stores it.

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"fmt"
 	"log/slog"
@@ -518,5 +519,89 @@ func TestGorillaOlderThanOldStoreMaxAge(t *testing.T) {
 	h = mgr.Handler(FromGorilla(mgr, oldApp, "app-session", logger)(app))
 	if a := get(t, h, cookie); a.body != carried {
 		t.Errorf("under the old app's MaxAge: %q, want %q", a.body, carried)
+	}
+}
+
+// Types of their own over kinds a session holds, which the old app
+// registered with gob.
+type (
+	role   string
+	userID int64
+	tags   []string
+)
+
+func init() {
+	gob.Register(role(""))
+	gob.Register(userID(0))
+	gob.Register(tags(nil))
+	gob.Register(time.Duration(0)) // a type the session holds: carried as it is
+}
+
+// TestNamedTypesCarried: Set refuses a type of its own, such as role,
+// and says to store string(v) and read it back with GetAs[role], which is
+// how the new app stores it. A carried value of that type is stored so
+// too, from gorilla and from scs: GetAs reads it as it reads a session the
+// new app wrote, where JSON made it report false, and log nothing, for
+// every carried user.
+func TestNamedTypesCarried(t *testing.T) {
+	var probe cookiesession.Values
+	if err := probe.Set("role", role("admin")); err == nil || !strings.Contains(err.Error(), "store string(v) and read it back with GetAs[") {
+		t.Fatalf("Set's advice for a type of its own changed: %v", err)
+	}
+	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		rl, _ := cookiesession.GetAs[role](s, "role")
+		id, _ := cookiesession.GetAs[userID](s, "uid")
+		tg, _ := cookiesession.GetAs[tags](s, "tags")
+		d, _ := cookiesession.GetAs[time.Duration](s, "ttl")
+		fmt.Fprintf(w, "role=%s uid=%d tags=%q ttl=%v", rl, id, tg, d)
+	})
+	const want = `role=admin uid=42 tags=["a" "b"] ttl=1m30s`
+
+	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
+	r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+	sess, err := store.New(r, "app-session")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := scs.New()
+	sm.Store, sm.Cookie.Name = memstore.NewWithCleanupInterval(0), "scs_session"
+	ctx, err := sm.Load(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range map[string]any{"role": role("admin"), "uid": userID(42), "tags": tags{"a", "b"}, "ttl": 90 * time.Second} {
+		sess.Values[k] = v
+		sm.Put(ctx, k, v)
+	}
+	w := httptest.NewRecorder()
+	if err := sess.Save(r, w); err != nil {
+		t.Fatal(err)
+	}
+	token, _, err := sm.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		from  string
+		old   *http.Cookie
+		carry func(*cookiesession.Manager, *slog.Logger) func(http.Handler) http.Handler
+	}{
+		{"gorilla", w.Result().Cookies()[0], func(m *cookiesession.Manager, l *slog.Logger) func(http.Handler) http.Handler {
+			return FromGorilla(m, store, "app-session", l)
+		}},
+		{"scs", &http.Cookie{Name: "scs_session", Value: token}, func(m *cookiesession.Manager, l *slog.Logger) func(http.Handler) http.Handler {
+			return FromSCS(m, sm, l)
+		}},
+	} {
+		logger, logs := newLogger()
+		mgr := newManager(t, cookiesession.Options{Logger: logger,
+			Retired: []cookiesession.RetiredCookie{{Name: tc.old.Name}}})
+		if a := get(t, mgr.Handler(tc.carry(mgr, logger)(read)), tc.old); a.body != want {
+			t.Errorf("%s: carried %q, want %q", tc.from, a.body, want)
+		}
+		if l := logs.lines(t, "cookiesession/migrate: a value of the old session was not carried"); len(l) != 0 {
+			t.Errorf("%s: %v", tc.from, l)
+		}
 	}
 }
