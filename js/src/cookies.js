@@ -101,7 +101,10 @@ export class SessionCookies {
   open(cookieHeader, now = new Date()) {
     const cookies = this.#cookies(cookieHeader);
     const { values, shadowed } = read(cookies);
-    if (values.length === 0) return null;
+    if (values.length === 0) {
+      this.#refuseBareValue(cookieHeader, now);
+      return null;
+    }
     try {
       let tried = ''; // step 4's token, which step 5 does not open again
       try {
@@ -129,6 +132,35 @@ export class SessionCookies {
       if (beyond) err.message += `; the request also carries the cookie ${beyond}, a chunk beyond maxChunks ${this.#names.length}: set the maxChunks and maxCookieSize options to the MaxChunks and MaxCookieSize of the Go Options that wrote it`;
       throw err;
     }
+  }
+
+  // #refuseBareValue throws when the header holds no cookie of the
+  // session's names but is one bare value that starts as a token of this
+  // ring does (its version and a key id the ring holds): the cookie's
+  // value given in the header's place (request.cookies.get(name)?.value,
+  // req.cookies[name]), which would otherwise read as no session, on every
+  // request, without a word. A browser sends no such header (the cookie is
+  // HttpOnly), so it comes by hand, and Go's Manager reads it as no session
+  // as null does. keepCookie: the browser's cookie is fine, and a clear
+  // would sign the user out.
+  #refuseBareValue(cookieHeader, now) {
+    const all = [...parts(cookieHeader)].filter(([name, value]) => name !== '' || value !== '');
+    if (all.length !== 1 || all[0][1] !== '') return;
+    const value = all[0][0].replace(/^"(.*)"$/, '$1');
+    if (value.length < MIN_TOKEN_LEN || !/^[A-Za-z0-9_-]+$/.test(value)) return;
+    // The first MIN_TOKEN_LEN characters decode whole, whatever the length
+    // of a first chunk: a token's header gets past the version and to the
+    // key, and a key the ring holds (never the reserved 0) is named in the
+    // error. A token of an empty session opens.
+    try {
+      this.codec.open(value.slice(0, MIN_TOKEN_LEN), now);
+    } catch (err) {
+      if (!(err instanceof SessionError) || err.kind === 'unknown_key' || err.keyId === 0) return;
+    }
+    const name = this.#names[0];
+    const refusal = new SessionError('invalid', `the Cookie header holds no cookie named ${name} and is itself a session token, or its first chunk: give open and chunksSent the whole Cookie header (request.headers.get('cookie'), req.headers.cookie), not the cookie's value (request.cookies.get('${name}')?.value, req.cookies.${name})`);
+    refusal.keepCookie = true;
+    throw refusal;
   }
 
   // #beyond returns, as Go's Manager reads them (FORMAT.md section 5), the

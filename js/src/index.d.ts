@@ -319,6 +319,9 @@ export class SessionCookies {
    * alone or joined with the chunks sent, is taken, as in Go (FORMAT.md
    * section 5, step 5); if none opens, the error is the first unknown_key or
    * "session created in the future" among those tried, else the first one's.
+   * A header that is one bare value starting as a token of this ring (the
+   * cookie's value given for the header) throws an 'invalid' SessionError
+   * that names the header to give, with keepCookie.
    */
   open(cookieHeader: string | string[] | null | undefined, now?: Date): SessionRecord | null;
   /** How many chunks the request holds (the highest index plus one); every chunk for a header of more than 3000 cookies, which may hold any. */

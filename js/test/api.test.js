@@ -978,6 +978,26 @@ describe('misuse is refused by name, not answered with a stray error or a silent
     assert.equal(cookies.clear(0).length, 1, 'at least the first');
     assert.equal(cookies.seal({}, now, cookies.chunksSent(header)).length, 3);
   });
+
+  it("says the cookie's value was given for the Cookie header (request.cookies.get, req.cookies), which would read as no session", () => {
+    const cookies = new SessionCookies(ring, { name: 'session', maxChunks: 3 });
+    const value = (values) => cookies.seal({ values }, now, 0)[0].split(';')[0].slice('session='.length);
+    const small = value(new Values().set('user_id', 'ada'));
+    const first = value(new Values().set('cart', 'x'.repeat(6000))); // the first of three chunks
+    const empty = value(new Values());
+    assert.equal(cookies.open(`session=${small}`, now).values.get('user_id'), 'ada');
+    for (const header of [small, [small], ` ${small} `, `"${small}"`, first, empty]) {
+      assert.throws(() => cookies.open(header, now), (err) => err instanceof SessionError && err.kind === 'invalid' && err.keepCookie
+        && err.message === "cookiesession: the Cookie header holds no cookie named session and is itself a session token, or its first chunk: give open and chunksSent the whole Cookie header (request.headers.get('cookie'), req.headers.cookie), not the cookie's value (request.cookies.get('session')?.value, req.cookies.session)", String(header).slice(0, 20));
+    }
+    // What is not a token of this ring is no session, as Go's Manager reads it: a
+    // bare value of another ring's key, of no key, junk, or beside a cookie.
+    const otherRing = parseKeyRing(ringText([{ id: 8, secret: new Uint8Array(32).fill(1) }]));
+    const foreign = new SessionCookies(otherRing, { name: 'session' }).seal({}, now)[0].split(';')[0].slice('session='.length);
+    for (const header of [foreign, 'A'.repeat(400), small.slice(0, MIN_TOKEN_LEN - 1), 'junk', '', `x=1; ${small}`, `${small}; ${small}`]) {
+      assert.equal(cookies.open(header, now), null, header.slice(0, 20));
+    }
+  });
 });
 
 describe('SessionCookies without the chunks sent', () => {
