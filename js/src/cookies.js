@@ -192,6 +192,50 @@ export class SessionCookies {
     return read(this.#cookies(cookieHeader)).values.length;
   }
 
+  /**
+   * The Cookie header to send on to the origin with the request, after
+   * seal or clear gave lines for the response: cookieHeader with every
+   * cookie of the session's names replaced by those the lines set (none,
+   * for lines that clear), first. The origin then reads the session the
+   * edge wrote, not the one the browser sent, and its own change (a value,
+   * a logout) starts from the edge's. Lines that name none of them (refresh
+   * gave []) leave the header as it is.
+   */
+  forward(cookieHeader, lines) {
+    this.#cookies(cookieHeader); // refuses what is not the header's text
+    const ours = checkLines(lines, 'forward(cookieHeader, lines) takes the lines seal or clear gave').filter((line) => this.#names.includes(setName(line)));
+    if (ours.length === 0) return cookieHeader == null ? '' : [cookieHeader].flat().join('; ');
+    const set = ours.filter((line) => !/; Max-Age=0(;|$)/.test(line)).map((line) => line.split(';')[0]);
+    const kept = [];
+    for (const line of cookieHeader == null ? [] : [cookieHeader].flat()) {
+      for (const part of line.split(';')) {
+        const [name] = [...parts(part)][0];
+        if (name !== '' && !this.#names.includes(name)) kept.push(trimASCIISpace(part));
+      }
+    }
+    return set.concat(kept).join('; ');
+  }
+
+  /**
+   * The lines of lines (from seal or clear) to append after the origin's
+   * Set-Cookie lines (such as response.headers.getSetCookie()). The
+   * browser applies the lines in order, so the edge's would replace the
+   * origin's: a logout or a login at the origin would be undone. All of
+   * lines when the origin's set none of the session's names; else (with
+   * the Cookie header from forward, the origin's carry the edge's change)
+   * only those that expire a chunk the origin's do not name, which the
+   * edge's smaller session left.
+   */
+  merge(originLines, lines) {
+    // A string is refused: headers.get('set-cookie') joins the lines with
+    // ", ", and only the first would be read.
+    const origin = checkLines(originLines ?? [], "merge(originLines, lines) takes the origin's Set-Cookie lines, such as response.headers.getSetCookie() or [res.getHeader('set-cookie') ?? []].flat()")
+      .map(setName).filter((name) => this.#names.includes(name));
+    checkLines(lines, 'merge(originLines, lines) takes the lines seal or clear gave');
+    if (origin.length === 0) return lines;
+    return lines.filter((line) => /; Max-Age=0(;|$)/.test(line) && !origin.includes(setName(line)));
+  }
+
   // #cookies returns [index, value] for each cookie of a chunk name, in
   // header order, as Go's Manager splits the Cookie header lines (FORMAT.md
   // section 5): at ";", then at the first "=", with space, tab, CR and LF
@@ -393,6 +437,18 @@ function checkBrowserMaxAge(what, maxAge, idleTimeout) {
 // days renders seconds in days, as Go's: "730 days", or "more than 400
 // days" for a part of a day more.
 const days = (seconds) => `${seconds % 86400 === 0 ? '' : 'more than '}${Math.floor(seconds / 86400)} days`;
+
+// setName is the cookie name a Set-Cookie line sets, trimmed as browsers
+// trim it.
+const setName = (line) => trimASCIISpace(line.split(';')[0].slice(0, Math.max(line.split(';')[0].indexOf('='), 0)));
+
+// checkLines refuses what is not an array of Set-Cookie lines (the
+// Headers object, one line joined from several), which would read as
+// setting nothing, without a word; what says what to give instead.
+function checkLines(lines, what) {
+  if (!Array.isArray(lines) || !lines.every((line) => typeof line === 'string')) throw new TypeError(`cookiesession: ${what}, an array of strings`);
+  return lines;
+}
 
 // checkSent refuses a sent that is not a count of chunks (the Cookie
 // header itself, NaN), which would clear no chunk without a word.

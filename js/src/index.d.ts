@@ -327,6 +327,21 @@ export class SessionCookies {
   /** How many chunks the request holds (the highest index plus one); every chunk for a header of more than 3000 cookies, which may hold any. */
   chunksSent(cookieHeader: string | string[] | null | undefined): number;
   /**
+   * The Cookie header to send on to the origin after seal or clear gave
+   * lines: cookieHeader with the session's cookies replaced by those the
+   * lines set, so that the origin reads the edge's session. Lines that
+   * name none of the session's cookies (refresh gave []) leave it as it is.
+   */
+  forward(cookieHeader: string | string[] | null | undefined, lines: string[]): string;
+  /**
+   * The lines of lines to append after the origin's Set-Cookie lines: all of
+   * them if the origin's set none of the session's names; else only those
+   * expiring a chunk the origin's do not name, since the browser applies the
+   * lines in order and the edge's would undo the origin's (a logout). A
+   * string (headers.get('set-cookie'), lines joined) throws a TypeError.
+   */
+  merge(originLines: string[] | null | undefined, lines: string[]): string[];
+  /**
    * Set-Cookie values for record, expiring chunks beyond the token that the
    * request held (sent, from chunksSent; default every chunk). Append each
    * as its own Set-Cookie header. A lifetime set on the record (not one

@@ -1195,6 +1195,51 @@ describe("the README's re-seal at the edge", () => {
     }
   });
 
+  it("does not undo the origin's logout, and forwards the edge's change to the origin", async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('To change the session at the edge'));
+    const start = section.indexOf('```js\n') + 6;
+    const AsyncFunction = (async () => {}).constructor;
+    const snippet = new AsyncFunction('request', 'record', 'cookies', 'fetch', section.slice(start, section.indexOf('```', start)));
+    const cookies = new SessionCookies(ring, { name: 's', maxChunks: 3, maxCookieSize: 200 });
+    const sent = cookies.seal({ values: new Values().set('theme', 'light').set('pad', 'x'.repeat(200)) }, new Date()).map((line) => line.split(';')[0]);
+    assert.equal(sent.length, 3);
+    const header = ['csrf=abc', ...sent, 'x=1'].join('; ');
+    // An origin that reads the session it is sent, then logs out (Go's
+    // Destroy writes the lines clear gives: see 'clears the chunks with the
+    // lines Go writes, byte for byte' in interop.test.js), or changes nothing.
+    for (const logout of [true, false]) {
+      let seen;
+      const origin = async (req) => {
+        seen = req.headers.get('Cookie');
+        const headers = new Headers({ 'Set-Cookie': 'csrf=def; Path=/' });
+        if (logout) for (const line of cookies.clear(cookies.chunksSent(seen))) headers.append('Set-Cookie', line);
+        return new Response('page', { headers });
+      };
+      const out = await snippet(new Request('https://example.com/', { headers: { Cookie: header } }), cookies.open(header), cookies, origin);
+      assert.equal(cookies.open(seen).values.get('theme'), 'dark', 'the origin reads the edge\'s change');
+      assert.match(seen, /^s=[^;]+; s\.1=[^;]+; csrf=abc; x=1$/, 'the chunks the edge wrote (two now, where three were sent), the other cookies kept');
+      const lines = out.headers.getSetCookie();
+      assert.equal(lines[0], 'csrf=def; Path=/');
+      if (logout) assert.deepEqual(lines.slice(1), cookies.clear(3), "the logout is the last word, then the edge's expiry of the chunk it left");
+      else assert.equal(cookies.open(lines.slice(1).filter((l) => !l.includes('; Max-Age=0')).map((l) => l.split(';')[0]).join('; ')).values.get('theme'), 'dark');
+    }
+    const edge = cookies.seal({ values: new Values().set('pad', 'x'.repeat(200)) }, new Date(), 3); // two chunks, then s.2 expired
+    assert.deepEqual(cookies.merge(['csrf=1; Path=/', 'ss=1', 'S=1', 's.3=x'], edge), edge, 'no line of the session: all of the edge\'s');
+    assert.deepEqual(cookies.merge(undefined, edge), edge);
+    assert.deepEqual(cookies.merge(['csrf=1', ...cookies.clear(2)], edge), edge.slice(2), "the origin's logout, and the edge's expiry of the chunk it left");
+    assert.deepEqual(cookies.merge([' s.1 =x; Path=/', ' s.2 =; Path=/; Max-Age=0'], edge), []);
+    const joined = new Headers([['Set-Cookie', 'csrf=1'], ['Set-Cookie', 's=; Max-Age=0']]);
+    assert.throws(() => cookies.merge(joined.get('set-cookie'), edge), /merge\(originLines, lines\) takes the origin's Set-Cookie lines, such as response.headers.getSetCookie\(\)/);
+    assert.throws(() => cookies.merge([], edge.join('\n')), /merge\(originLines, lines\) takes the lines seal or clear gave/);
+    assert.throws(() => cookies.forward(header, lines0()), /forward\(cookieHeader, lines\) takes the lines seal or clear gave/);
+    assert.throws(() => cookies.forward(new Headers({ cookie: header }), []), /give the Cookie header's text/);
+    assert.equal(cookies.forward(header, cookies.clear(3)), 'csrf=abc; x=1');
+    assert.equal(cookies.forward(header, []), header, 'nothing to write (refresh gave []): the session as sent');
+    assert.equal(cookies.forward(null, cookies.seal({}, new Date())).split('; ').length, 1);
+    function lines0() { return cookies.seal({}, new Date()).join('\n'); }
+  });
+
   // A Next.js proxy's response.cookies is new ResponseCookies(response.headers)
   // (next/dist/server/web/spec-extension/response.js), from the copy of
   // @edge-runtime/cookies 6.0.0 that Next.js 16.4.6 compiles in.

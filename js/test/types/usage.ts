@@ -33,7 +33,10 @@ export function use(text: string, header: string | null): string[] {
   if (refreshed.length > 0) return refreshed;
   record.expires = undefined;
   record.lifetime = { maxAge: 30 * 86400 };
-  return cookies.seal(record, new Date(), cookies.chunksSent(header));
+  const lines = cookies.seal(record, new Date(), cookies.chunksSent(header));
+  const forwarded: string = cookies.forward(header, lines);
+  void forwarded;
+  return cookies.merge(new Headers().getSetCookie(), lines);
 }
 
 /** Never run. */
