@@ -132,6 +132,31 @@ export const expiresAsGiven = (record) => givenDeadline(record) !== undefined;
  */
 export const expiresOfLifetime = (record) => givenDeadline(record)?.own === true;
 
+// What open read, or seal wrote, for each record: refresh writes only a
+// session unchanged since (a change it would send only when a refresh is
+// due). The values are kept as the bytes, made canonical only when they
+// differ from the record's encoding.
+const saved = new WeakMap();
+const save = (record, valueBytes) => saved.set(record, {
+  values: record.values, valueBytes, id: record.id.slice(), created: record.created,
+  lifetime: record.lifetime === null ? null : lifetimeText(record.lifetime),
+});
+
+// changedSinceSaved reports whether record's values, id, created or
+// lifetime differ from what open read or seal wrote; a record neither
+// gave (a copy) is not known to have changed.
+function changedSinceSaved(record) {
+  const was = saved.get(record);
+  if (was === undefined) return false;
+  const lifetime = record.lifetime == null ? null : lifetimeText(record.lifetime);
+  if (record.values !== was.values || record.created !== was.created || lifetime !== was.lifetime) return true;
+  if (!(record.id instanceof Uint8Array) || !sameBytes(record.id, was.id)) return true;
+  const now = (record.values ?? new Values()).encode();
+  return !sameBytes(now, was.valueBytes) && !sameBytes(now, Values.decode(was.valueBytes).encode());
+}
+
+const sameBytes = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
 /** Reports whether lifetime is one that open read, unchanged since. */
 export const isOpened = (lifetime) => lifetime != null && opened.get(lifetime) === lifetimeText(lifetime);
 
@@ -239,6 +264,7 @@ export class Codec {
       if (err instanceof ValuesError) throw new SessionError('invalid', err.message, keyId);
       throw err;
     }
+    save(record, plain.subarray(valuesAt));
     return record;
   }
 
@@ -287,6 +313,10 @@ export class Codec {
     const nowMs = BigInt(checkDate(now).getTime());
     if (typeof record?.created !== 'bigint' || typeof record.expires !== 'bigint' || !Number.isInteger(record.keyId)) {
       throw new TypeError('cookiesession: refresh takes a record open returned; seal a new session, or one you changed, with seal');
+    }
+    if (changedSinceSaved(record)) {
+      // Sent only when a refresh is due, the change would be lost on most requests, without a word.
+      throw new TypeError('cookiesession: refresh writes a session unchanged since open, and this record changed (its values, id, created or lifetime): write it with seal(record, now, sent), after record.expires = undefined');
     }
     const { maxAge, idle } = this.#limits(record.lifetime);
     const asGiven = givenDeadline(record);
@@ -387,6 +417,7 @@ export class Codec {
     out.set(sealed, raw.length);
     record.keyId = keyId;
     giveDeadline(record);
+    save(record, values);
     return encodeBase64URL(out);
   }
 

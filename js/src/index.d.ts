@@ -369,7 +369,9 @@ export class SessionCookies {
    * ended by now (opened at an earlier one) gets the lines that expire
    * its cookie, as Go's Manager refuses it. Call it on every
    * request that reads the session: without it, a user active only here is
-   * signed out after idleTimeout. sent is as for seal.
+   * signed out after idleTimeout. sent is as for seal. Throws a TypeError
+   * for a record changed since open or seal (its values, id, created or
+   * lifetime), whose change would be sent only when a refresh is due: seal it.
    */
   refresh(record: SessionRecord, now?: Date, sent?: number): string[];
   /** Set-Cookie values that expire the first `sent` chunks (at least one; default all; TypeError if not a whole number), byte for byte as Go's Manager writes them. */

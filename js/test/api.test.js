@@ -507,6 +507,34 @@ describe('SessionCookies', () => {
     assert.throws(() => cookies.refresh({ values: new Values().set('u', 'ann') }, now), { name: 'TypeError', message: /^cookiesession: refresh takes a record open returned/ });
   });
 
+  it('refuses to refresh a record changed since open, whose change it would send only when a refresh is due', () => {
+    const cookies = new SessionCookies(ring, { name: 's', idleTimeout: 1800, maxAge: 7200, maxLifetime: 86400 });
+    const [line] = cookies.seal({ values: new Values().set('u', 'ann') }, now);
+    const at = (s) => new Date(now.getTime() + s * 1000);
+    const changes = [
+      ['a value set', (r) => r.values.set('theme', 'dark')], ['a value deleted', (r) => r.values.delete('u')],
+      ['the values replaced', (r) => { r.values = new Values().set('u', 'ann'); }], ['a new id', (r) => { r.id = undefined; }],
+      ['created', (r) => { r.created -= 1n; }], ['a lifetime set', (r) => { r.lifetime = { maxAge: 86400, idleTimeout: 1800 }; }],
+    ];
+    for (const [what, change] of changes) {
+      const record = cookies.open(line, at(600));
+      change(record);
+      assert.throws(() => cookies.refresh(record, at(600)), {
+        name: 'TypeError',
+        message: 'cookiesession: refresh writes a session unchanged since open, and this record changed (its values, id, created or lifetime): write it with seal(record, now, sent), after record.expires = undefined',
+      }, what);
+    }
+    // Unchanged: the same value set again, a record sealed since, a copy.
+    const record = cookies.open(line, at(600));
+    record.values.set('u', 'ann');
+    assert.deepEqual(cookies.refresh(record, at(600)), []);
+    record.values.set('theme', 'dark');
+    record.expires = undefined;
+    const [sealed] = cookies.seal(record, at(600));
+    assert.deepEqual(cookies.refresh(record, at(700)), []);
+    assert.deepEqual(cookies.refresh({ ...cookies.open(sealed, at(700)) }, at(700)), []);
+  });
+
   it("writes Go's attributes and checks prefixed names", () => {
     const [line] = new SessionCookies(ring, { name: '__Host-s' }).seal({}, now);
     assert.match(line, /^__Host-s=[A-Za-z0-9_-]{104,}; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax$/);

@@ -29,8 +29,10 @@ export function use(text: string, header: string | null): string[] {
   const codec: Codec = cookies.codec;
   codec.open(codec.seal({ values, lifetime: { maxAge: 3600 } }));
   if (record === null) return cookies.clear();
-  const refreshed: string[] = cookies.refresh(record, new Date(), cookies.chunksSent(header));
-  if (refreshed.length > 0) return refreshed;
+  // refresh writes only a session unchanged since open (this one changed: it is sealed below).
+  const unchanged = cookies.open(header);
+  const refreshed: string[] = unchanged === null ? [] : cookies.refresh(unchanged, new Date(), cookies.chunksSent(header));
+  void refreshed;
   record.expires = undefined;
   record.lifetime = { maxAge: 30 * 86400 };
   const lines = cookies.seal(record, new Date(), cookies.chunksSent(header));
