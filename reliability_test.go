@@ -662,9 +662,12 @@ func TestHostileAllocation(t *testing.T) {
 		t.Logf("%s: header %d bytes, %.0f allocs/req, %d bytes/req (%.2fx header)",
 			c.name, len(c.header), allocs, bytes, float64(bytes)/float64(len(c.header)))
 		// Step 5 opens at most 18 tokens, and each refusal allocates its
-		// error: a header that makes it try all of them costs more
-		// allocations (87 for the 12 values before the chunk search).
-		if limit := map[bool]float64{false: 32, true: 80}[c.search]; allocs > limit {
+		// error (and, under -race, which drops pooled buffers at random,
+		// often its buffer): a header that makes it try all of them costs
+		// up to 4 more allocations per token (66 and 64 measured without
+		// -race, 91 and 77 with it; 87 for the 12 values before the chunk
+		// search).
+		if limit := map[bool]float64{false: 32, true: 32 + 4*18}[c.search]; allocs > limit {
 			t.Errorf("%s: %.0f allocations per request, want <= %.0f", c.name, allocs, limit)
 		}
 		if limit := 4*uint64(len(c.header)) + 16<<10; bytes > limit {
