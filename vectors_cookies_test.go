@@ -97,6 +97,19 @@ func (ts *vecCookieTokens) bases(n, at int) string {
 	return strings.Join(parts, "; ")
 }
 
+// fullBases is a header of n forged base cookies, each as long as a full
+// first chunk and each different, then the chunked session: step 3 joins
+// the first with session.1 and session.2, and step 5 opens, for each forged
+// one, it joined with both (but the first, step 4's), with session.1, and
+// alone.
+func (ts *vecCookieTokens) fullBases(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = "session=" + strings.Repeat(string(rune('B'+i)), len(ts.chunks[0]))
+	}
+	return ts.joined(strings.Join(parts, "; "))
+}
+
 func vecCookieCases() []vecCookieCase {
 	return []vecCookieCase{
 		{name: "chunks", desc: "a token over three cookies, in index order",
@@ -157,6 +170,22 @@ func vecCookieCases() []vecCookieCase {
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session.64=x" }, class: "invalid"},
 		{name: "repeated_forged", desc: "one value twice is one cookie (step 2): refused and cleared, where two values are kept",
 			header: func(ts *vecCookieTokens) string { return "session=" + ts.forged + "; session=" + ts.forged }, class: "invalid"},
+		{name: "long_chunk_skipped", desc: "a session.1 too long to join within max_token_len is skipped, and the next session.1 is tried (step 5)",
+			header: func(ts *vecCookieTokens) string {
+				return ts.joined("") + "; session.1=" + strings.Repeat("A", 900) + "; session.1=" + ts.chunks[1]
+			}, want: "cookies/chunked"},
+		{name: "eighteenth_open", desc: "step 4's token is not opened again and not counted: the 18th token step 5 opens is the session",
+			header: func(ts *vecCookieTokens) string { return ts.fullBases(6) }, want: "cookies/chunked"},
+		{name: "nineteenth_open", desc: "step 5 opens at most 18 tokens: the session's would be the 21st",
+			header: func(ts *vecCookieTokens) string { return ts.fullBases(7) }, class: "invalid", keep: true},
+		{name: "long_base_counts", desc: "a base cookie longer than max_token_len is opened (rule 1 refuses it) and counts among the 18",
+			header: func(ts *vecCookieTokens) string {
+				long := ""
+				for i := range 3 {
+					long += "session=" + strings.Repeat(string(rune('a'+i)), 1200) + "; "
+				}
+				return long + ts.fullBases(5)
+			}, class: "invalid", keep: true},
 		{name: "fifth_of_twelve", desc: "of twelve base cookies the first five are tried",
 			header: func(ts *vecCookieTokens) string { return ts.bases(12, 4) }, want: "small"},
 		{name: "sixth_of_twelve", desc: "the sixth of twelve is neither among the first five nor the last four",
