@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -133,6 +134,48 @@ func TestTossedChunkNames(t *testing.T) {
 // TestShadowedWarnSaysWhich: a chunk alone beside a session that opens
 // without it is also what parallel responses leave (a shrink that landed
 // after a growth), and the Warn says so; two values of the session's own
+// TestChunkSearchOfTinyChunksIsBounded: under a MaxCookieSize that leaves
+// each chunk a few bytes (valid, if odd), a chain of several full values
+// is still shorter than any token. Step 5 skipped such chains without
+// spending its budget of 18 opens, and a hostile header of nine full
+// values under each of twelve chunk names (108 cookies, 1.3 KB) made it
+// join every combination: 63 ms at seven names, nine times more with
+// each, hours at twelve, one core per request. It must give a fresh
+// session at once.
+func TestChunkSearchOfTinyChunksIsBounded(t *testing.T) {
+	m, err := cookiesession.New(ringOf(t, keyA), cookiesession.Options{MaxChunks: 64, MaxCookieSize: 12, Now: newFakeClock(fixedNow).Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for i := range 12 {
+		name := "session"
+		if i > 0 {
+			name += "." + strconv.Itoa(i)
+		}
+		for j := range 9 {
+			parts = append(parts, name+"="+strings.Repeat(string(rune('A'+j)), 12-len(name)))
+		}
+	}
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Cookie", strings.Join(parts, "; "))
+	w := httptest.NewRecorder()
+	done := make(chan bool)
+	go func() {
+		m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			done <- cookiesession.FromContext(r.Context()).IsNew()
+		})).ServeHTTP(w, r)
+	}()
+	select {
+	case isNew := <-done:
+		if !isNew {
+			t.Error("want a fresh session")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("step 5 still searching after 10s: a hostile header holds a core per request")
+	}
+}
+
 // name are not, and the Warn speaks of tossing alone.
 func TestShadowedWarnSaysWhich(t *testing.T) {
 	for _, tc := range []struct {

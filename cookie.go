@@ -153,9 +153,9 @@ const maxShadowOpens = 2 * (1 + 2*maxShadows)
 // (see load) when any of the tokens gave such an error, so a tossed
 // cookie cannot get a session from a newer ring cleared; otherwise err.
 // tried is the token that gave err ("" if none did), which is not opened
-// again; nor is one whose length the codec refuses (a token over its
-// limit is not even built): it would fail as invalid, which changes no
-// error.
+// again; nor is a value alone too short to be a token, nor a chain past
+// the codec's limit (it is not even built). A chain too short to be a
+// token is opened, to fail as invalid, and counts (see shadowSearch.open).
 func (m *Manager) openShadowed(s *Session, r *http.Request, now time.Time, rec *Record, tried string, err error) error {
 	sh := &shadowSearch{m: m, now: now, tried: tried, err: err, kept: keepsCookie(err), budget: maxShadowOpens}
 	sh.sets = m.shadowSets(r.Header["Cookie"])
@@ -260,9 +260,14 @@ func (sh *shadowSearch) chain(pieces []string, size int) bool {
 }
 
 // open opens the token pieces make, unless it is the one that gave the
-// first error, too short to open, or past the budget.
+// first error, a value alone too short to open, or past the budget. A
+// chain of several values too short to open counts against the budget
+// all the same (the codec refuses its length): under a MaxCookieSize
+// whose chunks hold a few bytes each, a header of full values under many
+// chunk names would otherwise have chain try every combination of them
+// without ever spending the budget, nine times more with each name.
 func (sh *shadowSearch) open(pieces []string, size int) bool {
-	if sh.budget == 0 || size < minTokenLen || (len(pieces) == 1 && pieces[0] == sh.tried) {
+	if sh.budget == 0 || (len(pieces) == 1 && (size < minTokenLen || pieces[0] == sh.tried)) {
 		return false
 	}
 	if len(pieces) > 1 && size == len(sh.tried) && joinedIs(pieces, sh.tried) {

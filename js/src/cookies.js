@@ -274,7 +274,10 @@ export class SessionCookies {
     let kept = err.keepCookie;
     const open = (pieces, size) => {
       const token = pieces.map(([value]) => value).join('');
-      if (budget === 0 || size < MIN_TOKEN_LEN || token === tried) return null;
+      // A chain of several values too short to open counts all the same,
+      // as in Go: else tiny chunks under many names would be joined in
+      // every combination without spending the budget.
+      if (budget === 0 || (pieces.length === 1 && size < MIN_TOKEN_LEN) || token === tried) return null;
       budget--;
       try {
         return this.codec.open(token, now);

@@ -1190,6 +1190,24 @@ describe('SessionCookies, with a cookie tossed before the session', () => {
     assert.equal(counting.open(`${genuine}; ${genuine}`, now).values.get('who'), 'genuine');
   });
 
+  it('spends its budget on chains of tiny chunks too short to open, as Go does', () => {
+    // maxCookieSize 12: each chunk holds 2 to 11 bytes, so a chain of
+    // several full values is shorter than any token. Skipped without
+    // counting, 9 full values under each of 12 names were joined in every
+    // combination (9 ** 12): the request never ended.
+    const tiny = new SessionCookies(ring, { name: 's', maxChunks: 64, maxCookieSize: 12 });
+    const open = tiny.codec.open.bind(tiny.codec);
+    let opens = 0;
+    tiny.codec.open = (token, when) => {
+      opens++;
+      return open(token, when);
+    };
+    const names = Array.from({ length: 4 }, (_, i) => (i === 0 ? 's' : `s.${i}`));
+    const header = names.flatMap((n) => Array.from({ length: 9 }, (_, j) => `${n}=${String.fromCharCode(65 + j).repeat(12 - n.length)}`)).join('; ');
+    assert.throws(() => tiny.open(header, now), /too short to be valid/);
+    assert.equal(opens, 1 + 18, "step 4's token, then 18 chains");
+  });
+
   it('tries nothing more for a lone cookie, or one of another name', () => {
     assert.equal(refusal('s=junk'), 'invalid: token of 4 bytes is too short to be valid');
     assert.equal(refusal(`s=junk; S=${genuine.slice(2)}; s.01=${genuine.slice(2)}`), 'invalid: token of 4 bytes is too short to be valid');
