@@ -51,6 +51,10 @@ func ringText(t *testing.T, path string) (indented, oneLine, inBase64, secret st
 // into a CI log: "open {...,"secret":"..."}: no such file or directory",
 // "unexpected argument", "unknown command", "-ring is given 2 times".
 func TestRingTextArgumentRefused(t *testing.T) {
+	// keygen -out TEXT, if not refused, writes a ring (its secret) to a
+	// file named TEXT: in a temporary directory, not in the repository,
+	// where one such file was committed.
+	t.Chdir(t.TempDir())
 	path := newRingFile(t)
 	indented, oneLine, inBase64, secret := ringText(t, path)
 	for _, text := range []string{indented, oneLine, inBase64} {
