@@ -208,7 +208,23 @@ func textForPath(path string) error {
 // ringWords reports whether s has the words of a key ring's text, its
 // quotes kept or not.
 func ringWords(s string) bool {
-	return strings.Contains(s, "{") && strings.Contains(s, ":") && strings.Contains(s, "keys") && strings.Contains(s, "secret")
+	return strings.Contains(s, "{") && fieldName(s, "keys") && fieldName(s, "secret")
+}
+
+// fieldName reports whether word occurs in s as a field's name: followed
+// by a colon, past a closing quote (escaped or not) and spaces. A path's
+// keys\secret.json, or C:\ in a Windows path, is none.
+func fieldName(s, word string) bool {
+	for {
+		i := strings.Index(s, word)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(word):]
+		if strings.HasPrefix(strings.TrimLeft(s, "\"'\\ \t\r\n"), ":") {
+			return true
+		}
+	}
 }
 
 // readRingFile reads path until two reads in a row agree, and returns

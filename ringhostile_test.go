@@ -200,6 +200,12 @@ func TestRingTextAsPathNotEchoed(t *testing.T) {
 	if _, err := cookiesession.LoadKeyRingFile(odd); err == nil || !strings.Contains(err.Error(), "open "+odd+": no such file") {
 		t.Errorf("LoadKeyRingFile of a missing path: %v", err)
 	}
+	// So is a Windows path under a GUID-named folder: C: has a colon, but
+	// neither keys nor secret is a field's name.
+	win := `C:\ProgramData\{3F2504E0-4F89-11D3-9A0C-0305E82C3301}\keys\secret.json`
+	if _, err := cookiesession.LoadKeyRingFile(win); err == nil || !strings.Contains(err.Error(), "open "+win+": no such file") {
+		t.Errorf("LoadKeyRingFile of a missing Windows path: %v", err)
+	}
 	// A missing file whose name is merely long and of both cases is named.
 	_, err = cookiesession.LoadKeyRingFile("/run/secrets/SessionKeysProduction")
 	if err == nil || !strings.Contains(err.Error(), "open /run/secrets/SessionKeysProduction: no such file") {

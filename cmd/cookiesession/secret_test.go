@@ -87,6 +87,15 @@ func TestRingTextArgumentRefused(t *testing.T) {
 	if res := cli(t, "", "list", "-ring", odd); res.code != 1 || !strings.Contains(res.stderr, odd) {
 		t.Errorf("list -ring %s: exit %d, stderr %q; want exit 1 naming the path", odd, res.code, res.stderr)
 	}
+	// So is a Windows path under a GUID-named folder, and keygen -out
+	// writes a new file there.
+	win := `C:\ProgramData\{3F2504E0-4F89-11D3-9A0C-0305E82C3301}\keys\secret.json`
+	if res := cli(t, "", "list", "-ring", win); res.code != 1 || !strings.Contains(res.stderr, win) {
+		t.Errorf("list -ring %s: exit %d, stderr %q; want exit 1 naming the path", win, res.code, res.stderr)
+	}
+	if res := cli(t, "", "keygen", "-out", win); res.code != 0 {
+		t.Errorf("keygen -out %s: exit %d, stderr %q; want the file written", win, res.code, res.stderr)
+	}
 	res := cli(t, "", "list", "-ring", oneLine)
 	if want := "the value of -ring is a key ring's text"; !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, "-ring - reads it from stdin") {
 		t.Errorf("stderr %q; want it to name %q and the fix", res.stderr, want)
