@@ -483,8 +483,8 @@ func (c *Codec) OpenAt(token string, now time.Time) (rec Record, err error) {
 // enough that building it once in the caller's frame saves measurable copies.
 // On failure rec holds partial results the caller must discard.
 func (c *Codec) open(token string, now time.Time, rec *Record) error {
-	if err := c.checkLen(len(token)); err != nil {
-		return err
+	if n := len(token); n > c.maxLen || n < minTokenLen {
+		return c.lenError(n)
 	}
 	return openText(c, token, now, rec)
 }
@@ -499,23 +499,23 @@ func (c *Codec) openJoined(pieces []string, scratch *[]byte, now time.Time, rec 
 		text = append(text, p...)
 	}
 	*scratch = text
-	if err := c.checkLen(len(text)); err != nil {
-		return err
+	if n := len(text); n > c.maxLen || n < minTokenLen {
+		return c.lenError(n)
 	}
 	return openText(c, text, now, rec)
 }
 
-func (c *Codec) checkLen(n int) error {
+// lenError is the refusal of a token of n bytes, too long or too short.
+// The test stays in its callers: a call on every request's path costs more
+// than the test.
+func (c *Codec) lenError(n int) error {
 	if n > c.maxLen {
 		return invalid(0, "token of %d bytes exceeds the limit of %d", n, c.maxLen)
 	}
-	if n < minTokenLen {
-		return invalid(0, "token of %d bytes is too short to be valid", n)
-	}
-	return nil
+	return invalid(0, "token of %d bytes is too short to be valid", n)
 }
 
-// openText opens the token text, whose length checkLen accepted. It is
+// openText opens the token text, whose length its caller accepted. It is
 // generic so that open's string is decoded where it is, without a copy.
 func openText[T string | []byte](c *Codec, text T, now time.Time, rec *Record) error {
 	// The token is decoded and decrypted in a pooled buffer, with room
