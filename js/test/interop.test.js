@@ -783,6 +783,52 @@ describe('the Cookie header, read as Go reads it', () => {
 });
 
 describe('hostile Cookie headers, against Go', () => {
+  // againstGo reads each header with Go's Manager and with SessionCookies
+  // under options, and returns the headers whose answers differ (session,
+  // error class and reason, and clear, keep or re-issue) and the answers
+  // seen.
+  const againstGo = (options, headers) => {
+    const goAnswers = goInterop(headers.map((h) => ({ op: 'manager_read', ring, now: NOW, max_age: options.maxAge, idle: options.idleTimeout, name: options.name,
+      max_chunks: options.maxChunks, max_cookie_size: options.maxCookieSize, ...(Array.isArray(h) ? { cookie_lines: h } : { cookie: h }) })));
+    const cookies = new SessionCookies(parseKeyRing(ring), options);
+    // opens counts the tokens each header has opened.
+    const open = cookies.codec.open.bind(cookies.codec);
+    let opens = 0;
+    cookies.codec.open = (token, when) => {
+      opens++;
+      return open(token, when);
+    };
+    const mostOpens = [];
+    // Node's http and fetch's Headers give each byte of a header as one
+    // character: so the UTF-8 bytes Go reads reach JS.
+    const asNode = (h) => (Array.isArray(h) ? h.map(asNode) : Buffer.from(h, 'utf8').toString('latin1'));
+    const shape = (lines) => lines.map((l) => l.replace(/=[^;]*/, '=').replace(/Max-Age=\d+/, 'Max-Age=n'));
+    const decide = (lines) => (lines.length === 0 ? 'keep' : lines[0].includes('; Max-Age=0') ? 'clear' : 're-issue');
+    const seen = new Set();
+    const wrong = [];
+    headers.forEach((h, i) => {
+      const header = asNode(h);
+      let js;
+      opens = 0;
+      try {
+        const record = cookies.open(header, at(NOW));
+        if (record === null) js = { got: 'none', lines: [] };
+        else js = { got: 'open', id: hex(record.id), keyId: record.keyId, values: normal(toWire(record.values)), lines: cookies.refresh(record, at(NOW), cookies.chunksSent(header)) };
+      } catch (err) {
+        assert.ok(err instanceof SessionError, String(err));
+        // What README's edge code does with a cookie it cannot open.
+        js = { got: err.kind, reason: err.reason, lines: err.keepCookie ? [] : cookies.clear(cookies.chunksSent(header)) };
+      }
+      mostOpens.push(opens);
+      const g = goAnswers[i];
+      const go = g.error ? { got: g.error, reason: g.reason } : g.id ? { got: 'open', id: g.id, keyId: g.key_id, values: normal(g.values) } : { got: 'none' };
+      go.lines = g.set_cookie ?? [];
+      seen.add(`${go.got} ${decide(go.lines)}`);
+      const view = (x) => ({ ...x, lines: shape(x.lines), decision: decide(x.lines) });
+      if (!isDeepStrictEqual(view(js), view(go))) wrong.push({ header: h, js: view(js), go: view(go) });
+    });
+    return { wrong, seen, mostOpens: Math.max(...mostOpens) };
+  };
   it('opens the session Go opens, or gives its error, and clears, keeps or re-issues the cookie as Go does, for 3000 headers built at random', () => {
     const options = { name: 's', maxChunks: 3, maxCookieSize: 120, maxAge: 86400, idleTimeout: 1800 };
     const seal = (who, when = NOW, keys = ring, blob = '') => new SessionCookies(parseKeyRing(keys), options)
@@ -814,37 +860,63 @@ describe('hostile Cookie headers, against Go', () => {
       }
       return lines.length === 1 ? lines[0] : lines;
     });
-    const goAnswers = goInterop(headers.map((h) => ({ op: 'manager_read', ring, now: NOW, max_age: 86400, idle: 1800, name: 's', max_chunks: 3,
-      max_cookie_size: 120, ...(Array.isArray(h) ? { cookie_lines: h } : { cookie: h }) })));
-    const cookies = new SessionCookies(parseKeyRing(ring), options);
-    // Node's http and fetch's Headers give each byte of a header as one
-    // character: so the UTF-8 bytes Go reads reach JS.
-    const asNode = (h) => (Array.isArray(h) ? h.map(asNode) : Buffer.from(h, 'utf8').toString('latin1'));
-    const shape = (lines) => lines.map((l) => l.replace(/=[^;]*/, '=').replace(/Max-Age=\d+/, 'Max-Age=n'));
-    const decide = (lines) => (lines.length === 0 ? 'keep' : lines[0].includes('; Max-Age=0') ? 'clear' : 're-issue');
-    const seen = new Set();
-    const wrong = [];
-    headers.forEach((h, i) => {
-      const header = asNode(h);
-      let js;
-      try {
-        const record = cookies.open(header, at(NOW));
-        if (record === null) js = { got: 'none', lines: [] };
-        else js = { got: 'open', id: hex(record.id), keyId: record.keyId, values: normal(toWire(record.values)), lines: cookies.refresh(record, at(NOW), cookies.chunksSent(header)) };
-      } catch (err) {
-        assert.ok(err instanceof SessionError, String(err));
-        // What README's edge code does with a cookie it cannot open.
-        js = { got: err.kind, reason: err.reason, lines: err.keepCookie ? [] : cookies.clear(cookies.chunksSent(header)) };
-      }
-      const g = goAnswers[i];
-      const go = g.error ? { got: g.error, reason: g.reason } : g.id ? { got: 'open', id: g.id, keyId: g.key_id, values: normal(g.values) } : { got: 'none' };
-      go.lines = g.set_cookie ?? [];
-      seen.add(`${go.got} ${decide(go.lines)}`);
-      const view = (x) => ({ ...x, lines: shape(x.lines), decision: decide(x.lines) });
-      if (!isDeepStrictEqual(view(js), view(go))) wrong.push({ header: h, js: view(js), go: view(go) });
-    });
+    const { wrong, seen } = againstGo(options, headers);
     assert.deepEqual(wrong.slice(0, 3), [], `${wrong.length} of ${headers.length} headers differ; the first three are shown`);
     assert.deepEqual([...seen].sort(), ['expired clear', 'expired keep', 'invalid clear', 'invalid keep', 'none keep', 'open keep', 'open re-issue', 'unknown_key keep']);
+  });
+
+  it('agrees with Go on 1500 headers heavy with chunks: many values of each chunk name, full-length junk, other sessions\' chunks, within and past step 5\'s budget', () => {
+    // Chunks of 119 and 117 bytes; step 5 joins a value that fills its
+    // chunk with each candidate of the next name, so full-length values
+    // under every name drive it to its budget of 18 opens, in an order and
+    // with an error a port must reproduce exactly.
+    const options = { name: 's', maxChunks: 4, maxCookieSize: 120, maxAge: 86400, idleTimeout: 1800 };
+    const seal = (who, when = NOW, keys = ring) => new SessionCookies(parseKeyRing(keys), options)
+      .seal({ values: fromWire([{ key: enc('w'), type: 'string', hex: enc(who + 'x'.repeat(120)) }]) }, at(when), 0)
+      .filter((l) => !l.includes('; Max-Age=0')).map((l) => l.slice(l.indexOf('=') + 1, l.indexOf(';')));
+    const other = ringText([{ id: 0x0badf00d, secret: new Uint8Array(32).fill(3) }]);
+    const sessions = [seal('a'), seal('b'), seal('u', NOW, other), seal('f', NOW + 3600), seal('e', NOW - 2 * 86400)];
+    const flip = (v) => v.slice(0, 50) + (v[50] === 'A' ? 'B' : 'A') + v.slice(51);
+    const values = sessions.flat().concat(sessions.flat().map(flip), ['A'.repeat(119), 'A'.repeat(117), 'junk', '', '"' + sessions[0][1] + '"']);
+    assert.ok(sessions.every((s) => s.length === 3 && s[0].length === 119 && s[1].length === 117), 'sessions of three chunks, the first two full');
+    const names = ['s', 's', 's.1', 's.1', 's.2', 's.2', 's.3', 's.01'];
+    let seed = 255; // a fixed sequence
+    const rnd = (n) => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) % n;
+    const headers = Array.from({ length: 1500 }, () => {
+      const parts = Array.from({ length: 4 + rnd(30) }, () => `${names[rnd(names.length)]}=${values[rnd(values.length)]}`);
+      // Now and then a whole session, in order, somewhere among them.
+      if (rnd(2) === 0) parts.splice(rnd(parts.length + 1), 0, ...sessions[rnd(2)].map((v, i) => `${i === 0 ? 's' : `s.${i}`}=${v}`));
+      return parts.join('; ');
+    });
+    const { wrong, seen, mostOpens } = againstGo(options, headers);
+    assert.deepEqual(wrong.slice(0, 3), [], `${wrong.length} of ${headers.length} headers differ; the first three are shown`);
+    assert.equal(mostOpens, 1 + 18, "some header takes step 4's token and step 5's whole budget");
+    for (const want of ['open keep', 'invalid clear', 'invalid keep', 'unknown_key keep']) assert.ok(seen.has(want), `no header gave ${want}: ${[...seen]}`);
+  });
+
+  it('agrees with Go on headers of tiny chunks (maxCookieSize 16, maxChunks 64), where chains shorter than a token count against the budget', () => {
+    const options = { name: 's', maxChunks: 64, maxCookieSize: 16, maxAge: 86400, idleTimeout: 1800 };
+    const cookies = new SessionCookies(parseKeyRing(ring), options);
+    const lines = cookies.seal({ values: fromWire([{ key: enc('w'), type: 'string', hex: enc('t') }]) }, at(NOW), 0).filter((l) => !l.includes('; Max-Age=0'));
+    const own = lines.map((l) => l.slice(0, l.indexOf(';')));
+    assert.ok(own.length > 8, `a session over many chunks, got ${own.length}`);
+    let seed = 16;
+    const rnd = (n) => (seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff) % n;
+    const headers = Array.from({ length: 300 }, () => {
+      const parts = [];
+      // Up to nine values under each of the first names, full-length
+      // junk or the session's own, then the session's own chunks.
+      for (let i = 0, n = Math.min(2 + rnd(8), own.length); i < n; i++) {
+        const [name, value] = own[i].split('=');
+        for (let j = rnd(9); j > 0; j--) parts.push(`${name}=${rnd(3) === 0 ? value : String.fromCharCode(65 + rnd(26)).repeat(value.length)}`);
+      }
+      if (rnd(2) === 0) parts.splice(rnd(parts.length + 1), 0, ...own);
+      return parts.join('; ');
+    });
+    const { wrong, seen, mostOpens } = againstGo(options, headers);
+    assert.deepEqual(wrong.slice(0, 3), [], `${wrong.length} of ${headers.length} headers differ; the first three are shown`);
+    assert.equal(mostOpens, 1 + 18, "some header takes step 4's token and step 5's whole budget");
+    assert.ok(seen.has('open keep') && seen.has('invalid keep'), [...seen].join(', '));
   });
 });
 
