@@ -138,20 +138,33 @@ func dispatch(e *env, args []string) error {
 // no command takes as a word: -ring "$COOKIESESSION_KEYS" or list "$(cat
 // ring.json)". Every other error would quote the word whole, secrets and
 // all, onto stderr and into a CI log ("open {...}: no such file").
+//
+// So is a key's secret, but in inspect's arguments, whose own refusal
+// hides it: as a ring holds it (32 bytes in padded base64) anywhere else,
+// and, as a command or an argument, one that may be any key's secret (see
+// maySecret): cookiesession list "$SESSION_SECRET" quoted it
+// as an unexpected argument. A flag's value is checked only for the
+// first, since a Path or a cookie's name may well be long and of both
+// cases.
 func refuseRingText(args []string) error {
 	for i, arg := range args {
 		where := fmt.Sprintf("argument %d", i+1)
 		name, value, isFlag := strings.Cut(arg, "=")
+		flagValue := true
 		switch {
 		case isFlag && strings.HasPrefix(name, "-") && !strings.ContainsAny(name, "{\"\n"):
 			where = "the value of " + name // -ring={...}
 		case i > 0 && strings.HasPrefix(args[i-1], "-") && !strings.Contains(args[i-1], "="):
 			where, value = "the value of "+args[i-1], arg
 		default:
-			value = arg
+			value, flagValue = arg, false
 		}
+		what := "a key ring's text"
 		if !isRingText(value) {
-			continue
+			what = "a key's secret"
+			if !flagValue && i > 0 && args[0] == "inspect" || !ringSecret(value) && (flagValue || !maySecret(value)) {
+				continue
+			}
 		}
 		if _, err := os.Lstat(value); err == nil {
 			continue // a file of that name, however odd: it is a path
@@ -160,9 +173,17 @@ func refuseRingText(args []string) error {
 		if _, ok := findCommand(args[0]); ok && i > 0 {
 			cmd = args[0]
 		}
-		return usageErrorf(cmd, "%s is a key ring's text (%d bytes, not shown: it holds secrets), where a file's path or a word belongs: -ring takes the ring's file; -ring - reads it from stdin, and list and inspect without -ring read $%s", where, len(value), envKeys)
+		return usageErrorf(cmd, "%s is %s (%d bytes, not shown: it holds secrets), where a file's path or a word belongs: -ring takes the ring's file; -ring - reads it from stdin, and list and inspect without -ring read $%s", where, what, len(value), envKeys)
 	}
 	return nil
+}
+
+// ringSecret reports whether s is a key's secret as a ring holds it: 32
+// bytes in padded standard base64, of letters of both cases.
+func ringSecret(s string) bool {
+	b, err := base64.StdEncoding.DecodeString(s)
+	clear(b)
+	return err == nil && len(b) == 32 && maySecret(s)
 }
 
 // isRingText reports whether s holds a key ring's text, as is or in

@@ -96,6 +96,22 @@ func TestRingTextArgumentRefused(t *testing.T) {
 	if res := cli(t, "", "keygen", "-out", win); res.code != 0 {
 		t.Errorf("keygen -out %s: exit %d, stderr %q; want the file written", win, res.code, res.stderr)
 	}
+	// A key's secret given where a word belongs is refused without it:
+	// as the command, an argument, or a flag's value.
+	hexSecret := strings.Repeat("9f3A", 16)
+	for _, args := range [][]string{
+		{secret}, {"help", secret}, {"list", secret}, {"list", "-ring", path, hexSecret}, {"add", "-ring", path, secret},
+		{"list", "-ring", secret}, {"keygen", "-out", secret}, {"inspect", "-name=" + secret, "-ring", path, "x"},
+	} {
+		res := cli(t, "", args...)
+		if res.code != 2 || !strings.Contains(res.stderr, "is a key's secret (") || leaksSecret(res.stderr, secret) || strings.Contains(res.stderr, hexSecret) {
+			t.Errorf("%.40q: exit %d, stderr %q; want exit 2 naming a key's secret, not shown", args, res.code, res.stderr)
+		}
+	}
+	// A long cookie name, and a long path, are no secret.
+	if res := cli(t, "", "inspect", "-ring", path, "-name", "__Host-MyAppSessionCookie", "x"); strings.Contains(res.stderr, "secret") {
+		t.Errorf("inspect -name __Host-MyAppSessionCookie: stderr %q", res.stderr)
+	}
 	res := cli(t, "", "list", "-ring", oneLine)
 	if want := "the value of -ring is a key ring's text"; !strings.Contains(res.stderr, want) || !strings.Contains(res.stderr, "-ring - reads it from stdin") {
 		t.Errorf("stderr %q; want it to name %q and the fix", res.stderr, want)
