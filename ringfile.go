@@ -206,9 +206,10 @@ func textForPath(path string) error {
 }
 
 // ringWords reports whether s has the words of a key ring's text, its
-// quotes kept or not.
+// quotes kept or not: an object with a secret, so one key of a ring, copied
+// out of it, is one too.
 func ringWords(s string) bool {
-	return strings.Contains(s, "{") && fieldName(s, "keys") && fieldName(s, "secret")
+	return strings.Contains(s, "{") && fieldName(s, "secret")
 }
 
 // fieldName reports whether word occurs in s as a field's name: followed

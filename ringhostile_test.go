@@ -167,6 +167,7 @@ func TestRingTextAsPathNotEchoed(t *testing.T) {
 		{"the ring's text, indented", indented.String(), "the path given is a key ring's text ("},
 		{"the ring's text in base64", base64.StdEncoding.EncodeToString(text), "the path given is a key ring's text ("},
 		{"a secret", secret, "the path given is a key's secret (44 bytes, not shown)"},
+		{"one key of the ring", `{"id": "1a2b3c4d", "secret": "` + secret + `"}`, "the path given is a key ring's text ("},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			check := func(what string, err error) {

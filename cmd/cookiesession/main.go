@@ -187,8 +187,8 @@ func ringSecret(s string) bool {
 }
 
 // isRingText reports whether s holds a key ring's text, as is or in
-// base64 (a Kubernetes Secret's data): an object with keys and a secret,
-// its quotes kept or not.
+// base64 (a Kubernetes Secret's data): an object with a secret field,
+// its quotes kept or not, so one key copied out of a ring too.
 func isRingText(s string) bool {
 	if ringWords(s) {
 		return true
@@ -202,7 +202,7 @@ func isRingText(s string) bool {
 }
 
 func ringWords(s string) bool {
-	return strings.Contains(s, "{") && fieldName(s, "keys") && fieldName(s, "secret")
+	return strings.Contains(s, "{") && fieldName(s, "secret")
 }
 
 // fieldName reports whether word occurs in s as a field's name: followed

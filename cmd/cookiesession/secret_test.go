@@ -97,15 +97,18 @@ func TestRingTextArgumentRefused(t *testing.T) {
 		t.Errorf("keygen -out %s: exit %d, stderr %q; want the file written", win, res.code, res.stderr)
 	}
 	// A key's secret given where a word belongs is refused without it:
-	// as the command, an argument, or a flag's value.
+	// as the command, an argument, or a flag's value; so is one key
+	// copied out of a ring.
 	hexSecret := strings.Repeat("9f3A", 16)
+	oneKey := `{"id":"676d9a96","secret":"` + secret + `"}`
 	for _, args := range [][]string{
+		{"list", oneKey}, {"inspect", "-ring", path, oneKey}, {"list", "-ring", oneKey},
 		{secret}, {"help", secret}, {"list", secret}, {"list", "-ring", path, hexSecret}, {"add", "-ring", path, secret},
 		{"list", "-ring", secret}, {"keygen", "-out", secret}, {"inspect", "-name=" + secret, "-ring", path, "x"},
 	} {
 		res := cli(t, "", args...)
-		if res.code != 2 || !strings.Contains(res.stderr, "is a key's secret (") || leaksSecret(res.stderr, secret) || strings.Contains(res.stderr, hexSecret) {
-			t.Errorf("%.40q: exit %d, stderr %q; want exit 2 naming a key's secret, not shown", args, res.code, res.stderr)
+		if res.code != 2 || !strings.Contains(res.stderr, "is a key") || leaksSecret(res.stderr, secret) || strings.Contains(res.stderr, hexSecret) {
+			t.Errorf("%.40q: exit %d, stderr %q; want exit 2 naming a key's secret or a ring's text, not shown", args, res.code, res.stderr)
 		}
 	}
 	// A long cookie name, and a long path, are no secret.
@@ -133,6 +136,7 @@ func TestInspectSecretNotEchoed(t *testing.T) {
 		{"a secret in hex as a cookie", "", "sid=" + hex + "; " + hex + "=1", `found: "sid", <a name of 64 bytes that may be a key's secret, not shown>`},
 		{"a ring on stdin", indented, "-", "stdin holds a key ring's text, not a cookie: give the ring with -ring FILE or -ring -, and the token as an argument"},
 		{"a ring on one line on stdin", oneLine, "-", "stdin holds a key ring's text"},
+		{"one key of a ring on stdin", `{"id": "676d9a96", "secret": "` + secret + `"}` + "\n", "-", "stdin holds a key ring's text"},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
 			res := cli(t, tc.stdin, "inspect", "-ring", path, tc.arg)
