@@ -8,6 +8,7 @@ package cookiesession_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
@@ -404,6 +405,76 @@ func TestWarningCountAllocations(t *testing.T) {
 		}
 		if n := tc.count(f.m.Metrics()) - counted; n != 101 { // AllocsPerRun runs once more to warm up
 			t.Errorf("%s: %d responses counted, want 101", tc.name, n)
+		}
+	}
+}
+
+// TestHostileAllocation bounds what a hostile Cookie header makes a request
+// allocate: per-request cost must scale with the header at most a few
+// times over, whatever MaxChunks is, so a large header is no amplifier.
+func TestHostileAllocation(t *testing.T) {
+	clock := newFakeClock(fixedNow)
+	ring := ringOf(t, keyA)
+	tiny3000 := relJunkCookies(3000, 4)
+	// A request with two cookies of our name, or several chunks, is read
+	// again by FORMAT.md section 5 step 5: it must cost no more.
+	genuine := sealWith(t, ring, "session", fixedNow)
+	// forged returns n cookies of our name that fail authentication, each
+	// another value, which step 5 opens in turn; copies of one value are
+	// one cookie, opened once.
+	forged := func(n int) string {
+		cookies := make([]string, n)
+		for i := range cookies {
+			c := byte('A') // another base64url character at 40+i
+			if genuine[40+i] == c {
+				c = 'B'
+			}
+			cookies[i] = "session=" + genuine[:40+i] + string(c) + genuine[41+i:]
+		}
+		return strings.Join(cookies, "; ")
+	}
+	cases := []struct {
+		name      string
+		maxChunks int
+		header    string
+		search    bool // step 5 opens as many tokens as it may
+	}{
+		{"3000 cookies, MaxChunks 1", 1, tiny3000, false},
+		{"3000 cookies, MaxChunks 4", 4, tiny3000, false},
+		{"3000 cookies, MaxChunks 64", 64, tiny3000, false},
+		{"1MiB value in our cookie, MaxChunks 4", 4, "session=" + strings.Repeat("A", 1<<20), false},
+		{"1MiB of 1000 cookies, MaxChunks 4", 4, relJunkCookies(1000, 1<<10), false},
+		{"1MiB of 1000 cookies, MaxChunks 64", 64, relJunkCookies(1000, 1<<10), false},
+		{"5 forged cookies of our name, MaxChunks 1", 1, forged(5), false},
+		{"20 copies of a forged cookie, MaxChunks 1", 1, strings.Repeat(forged(1)+"; ", 19) + forged(1), false},
+		{"2999 copies of a forged cookie, MaxChunks 1", 1, strings.Repeat(forged(1)+"; ", 2998) + forged(1), false},
+		{"2999 copies of a forged cookie, MaxChunks 4", 4, strings.Repeat(forged(1)+"; ", 2998) + forged(1), false},
+		{"5 cookies of our name and 1MiB in 63 chunks, MaxChunks 64", 64, strings.Repeat("session=AAAA; ", 5) + relChunks(63, 16<<10), false},
+		// Every value fills its chunk, so FORMAT.md section 5 step 5 joins
+		// each with every value of the next chunk name, to its bound.
+		{"3 full values of each of 16 chunks, MaxChunks 16", 16, relFullChunks(16, 3, 4000), true},
+		{"12 values of our name and a chunk 1, MaxChunks 4", 4, relFullChunks(1, 12, 300) + "; session.1=AAAA", true},
+	}
+	for _, c := range cases {
+		// 4000: 64 full cookies of 4096 bytes would pass the response
+		// header Chromium reads, which New refuses.
+		opts := cookiesession.Options{MaxChunks: c.maxChunks, MaxCookieSize: 4000, Now: clock.Now, Logger: debugLogger(io.Discard)}
+		m, err := cookiesession.New(ring, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var seen relSeen
+		allocs, bytes := relMeasure(m.Handler(relApp(&seen)), c.header)
+		t.Logf("%s: header %d bytes, %.0f allocs/req, %d bytes/req (%.2fx header)",
+			c.name, len(c.header), allocs, bytes, float64(bytes)/float64(len(c.header)))
+		// Step 5 opens at most 18 tokens, and each refusal allocates its
+		// error: a header that makes it try all of them costs more
+		// allocations (87 for the 12 values before the chunk search).
+		if limit := map[bool]float64{false: 32, true: 80}[c.search]; allocs > limit {
+			t.Errorf("%s: %.0f allocations per request, want <= %.0f", c.name, allocs, limit)
+		}
+		if limit := 4*uint64(len(c.header)) + 16<<10; bytes > limit {
+			t.Errorf("%s: %d bytes allocated per request, want <= %d (4x the header + 16 KiB)", c.name, bytes, limit)
 		}
 	}
 }
