@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/seed-ff2808ae/cookiesession/internal/secrettext"
 )
 
 // Loading the key ring from the environment or a file, and following the
@@ -194,38 +195,13 @@ func textForPath(path string) error {
 		return nil
 	}
 	what := "a key ring's text"
-	if !ringWords(path) && !ringWords(string(unbase64Ring(path))) {
-		secret, err := base64.StdEncoding.DecodeString(path)
-		clear(secret)
-		if err != nil || len(secret) != 32 || !maySecret(path) {
+	if !secrettext.Ring(path) {
+		if !secrettext.Secret(path) {
 			return nil
 		}
 		what = "a key's secret"
 	}
 	return fmt.Errorf("cookiesession: reading key ring: the path given is %s (%d bytes, not shown), not a file's path: give a ring's text to ParseKeyRing, or set %s to it and call LoadKeyRingEnv; LoadKeyRingFile, ReloadFile and WatchFile take the path of the file that holds it", what, len(path), EnvKeys)
-}
-
-// ringWords reports whether s has the words of a key ring's text, its
-// quotes kept or not: an object with a secret, so one key of a ring, copied
-// out of it, is one too.
-func ringWords(s string) bool {
-	return strings.Contains(s, "{") && fieldName(s, "secret")
-}
-
-// fieldName reports whether word occurs in s as a field's name: followed
-// by a colon, past a closing quote (escaped or not) and spaces. A path's
-// keys\secret.json, or C:\ in a Windows path, is none.
-func fieldName(s, word string) bool {
-	for {
-		i := strings.Index(s, word)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(word):]
-		if strings.HasPrefix(strings.TrimLeft(s, "\"'\\ \t\r\n"), ":") {
-			return true
-		}
-	}
 }
 
 // readRingFile reads path until two reads in a row agree, and returns

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/seed-ff2808ae/cookiesession/internal/secrettext"
 )
 
 // The key ring's text form (FORMAT.md section 6): written by MarshalJSON,
@@ -511,7 +513,7 @@ func secretProblem(s string) string {
 	case decodesToKey(s, base64.StdEncoding):
 		return "its last character before the = has bits set that base64 never writes for 32 bytes (a character changed by hand): copy the secret again from where it came from"
 	}
-	decoded := unbase64Ring(s)
+	decoded := secrettext.Unbase64(s)
 	defer clear(decoded)
 	switch {
 	case decoded == nil && strings.Trim(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") == "":

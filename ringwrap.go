@@ -2,12 +2,13 @@ package cookiesession
 
 import (
 	"cmp"
-	"encoding/base64"
 	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/seed-ff2808ae/cookiesession/internal/secrettext"
 )
 
 // How a ring's text arrives wrapped (quoted, escaped, in base64, as a .env
@@ -85,7 +86,7 @@ func oneSecret(s string, src ringSource) string {
 			return ""
 		}
 		what = strconv.Itoa(len(s)/2) + " bytes in hex"
-	} else if decoded := unbase64Ring(s); len(decoded) >= 16 && len(decoded) <= 64 && !isPrintable(decoded) && mixedClasses(s) {
+	} else if decoded := secrettext.Unbase64(s); len(decoded) >= 16 && len(decoded) <= 64 && !isPrintable(decoded) && mixedClasses(s) {
 		what = strconv.Itoa(len(decoded)) + " bytes in base64"
 		clear(decoded)
 	} else {
@@ -163,15 +164,15 @@ var ringWrappings = []struct {
 		" (a shell removes them from a value not in single quotes, or from one in double quotes, where each \" ends the quoted part; systemd from an Environment= line): put the ring's text in single quotes (" + EnvKeys + "='{...}'), or set it from the file (" + EnvKeys + "=\"$(cat ring.json)\"; systemd: EnvironmentFile= with the ring on one line, or LoadCredential= and LoadKeyRingFile)",
 		" (a shell's echo or printf of the text not in single quotes): write the ring's text as it is (cookiesession keygen -out FILE, or the text in single quotes)",
 		" (a shell or a unit file removed them on the way): pass the ring's text as cookiesession keygen wrote it, quotes and all"}},
-	{unbase64Ring, "encoded in base64", [3]string{
+	{secrettext.Unbase64, "encoded in base64", [3]string{
 		": set it to the decoded JSON text; a Kubernetes Secret's data is decoded before it reaches the environment, so encode the ring once (or use stringData)",
 		": write the decoded JSON text (base64 -d); a Kubernetes Secret's data is decoded before it is mounted, so encode the ring once (or put it in stringData as it is)",
 		": decode it and pass the JSON text (base64 -d; in Go, base64.StdEncoding.DecodeString); a Kubernetes Secret's data read through its API (kubectl get secret -o jsonpath) is in base64"}},
-	{func(s string) []byte { return unbase64Ring(string(unbase64Ring(s))) }, "encoded in base64 twice", [3]string{
+	{func(s string) []byte { return secrettext.Unbase64(string(secrettext.Unbase64(s))) }, "encoded in base64 twice", [3]string{
 		": set it to the JSON text, decoded twice; a Kubernetes Secret's data is decoded once before it reaches the environment, so encode the ring once (or use stringData)",
 		": write the JSON text, decoded twice (base64 -d | base64 -d); a Kubernetes Secret's data is decoded once before it is mounted, so encode the ring once (or put it in stringData as it is)",
 		": decode it twice and pass the JSON text (base64 -d | base64 -d); a ring stored encoded twice (a Kubernetes Secret's data encoded once more than it needs) is best stored encoded once"}},
-	{func(s string) []byte { return unbase64Ring(string(unquoteRing(s))) }, "encoded in base64 inside quotes that are part of the value", [3]string{
+	{func(s string) []byte { return secrettext.Unbase64(string(unquoteRing(s))) }, "encoded in base64 inside quotes that are part of the value", [3]string{
 		" (docker run --env-file keeps a .env value's quotes, jq without -r adds them): set it to the decoded JSON text, without the quotes",
 		" (jq without -r writes a JSON string): write the string's content decoded (jq -r, then base64 -d)",
 		": pass the string's content decoded (jq -r, then base64 -d)"}},
@@ -200,7 +201,7 @@ func findRing(doc map[string]any, path string, depth int) (string, bool) {
 			if _, err := parseRingState([]byte(v)); err == nil {
 				return at, false
 			}
-			if inner := unbase64Ring(v); inner != nil {
+			if inner := secrettext.Unbase64(v); inner != nil {
 				_, err := parseRingState(inner)
 				clear(inner)
 				if err == nil {
@@ -234,7 +235,7 @@ const maxShownMember = 64
 // pasted as a field's name), is not echoed: the path says its length in
 // its place.
 func ringMember(path, name string) string {
-	if len(name) > maxShownMember || maySecret(name) {
+	if len(name) > maxShownMember || secrettext.Maybe(name) {
 		return cmp.Or(path, ".") + "[<a member name of " + strconv.Itoa(len(name)) + " bytes, not shown>]"
 	}
 	return jqMember(path, name)
@@ -257,26 +258,6 @@ func jqMember(path, name string) string {
 	// A name that holds the package's prefix would repeat it in the
 	// message (errors carry it once): its colon is escaped, as jq reads.
 	return path + "[" + strings.ReplaceAll(strconv.Quote(name), "cookiesession:", `cookiesession\u003a`) + "]"
-}
-
-// maySecret reports whether name may be a secret of 16 to 64 bytes: 32
-// to 128 hex digits, or base64 (of any alphabet, padded or not) of
-// letters of both cases, as random bytes give, that decodes to as many. A
-// field's name such as COOKIESESSION_KEYS_PRODUCTION or
-// cookiesession_ring_v2 is of one case.
-func maySecret(name string) bool {
-	if len(name) < 22 || strings.Trim(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-") != "" {
-		return false
-	}
-	if isHex(name) {
-		return len(name) >= 32 && len(name) <= 128
-	}
-	if name == strings.ToLower(name) || name == strings.ToUpper(name) {
-		return false
-	}
-	decoded := unbase64Ring(name)
-	defer clear(decoded)
-	return len(decoded) >= 16 && len(decoded) <= 64
 }
 
 // unquoteRing returns s without one pair of surrounding quotes, JSON
@@ -431,18 +412,6 @@ func requoteRing(s string) []byte {
 		i = end
 	}
 	return []byte(b.String())
-}
-
-// unbase64Ring decodes s, wrapped in lines or not, from any base64
-// alphabet, padded or not, or returns nil.
-func unbase64Ring(s string) []byte {
-	s = strings.Join(strings.Fields(s), "")
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if data, err := enc.DecodeString(s); err == nil {
-			return data
-		}
-	}
-	return nil
 }
 
 // looksLikePath reports whether s, which is not a key ring, is a file's

@@ -22,6 +22,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/seed-ff2808ae/cookiesession"
+
+	"github.com/seed-ff2808ae/cookiesession/internal/secrettext"
 )
 
 const inspectUsage = `usage: cookiesession inspect [-ring FILE|-] [-name NAME] [-max-age DUR] [-max-lifetime DUR] [-max-chunks N] [-json] [TOKEN|-]
@@ -195,7 +197,7 @@ func readInput(e *env, arg, name string) (string, error) {
 			return "", fmt.Errorf("stdin holds more than %d bytes: not a token", maxInspectInput)
 		}
 		arg = string(data)
-		if isRingText(arg) {
+		if secrettext.Ring(arg) {
 			return "", errors.New("stdin holds a key ring's text, not a cookie: give the ring with -ring FILE or -ring -, and the token as an argument")
 		}
 	}
@@ -394,7 +396,7 @@ func shownNames(names []string) string {
 	}
 	var shown []string
 	for _, n := range names[:min(len(names), maxShownNames)] {
-		if maySecret(n) || isRingText(n) {
+		if secrettext.Maybe(n) || secrettext.Ring(n) {
 			// A key's secret pasted for a token: its '=' ends a name.
 			shown = append(shown, "<a name of "+strconv.Itoa(len(n))+" bytes that may be a key's secret, not shown>")
 			continue

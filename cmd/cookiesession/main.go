@@ -39,7 +39,6 @@
 package main
 
 import (
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -49,6 +48,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seed-ff2808ae/cookiesession/internal/secrettext"
 )
 
 func main() {
@@ -142,7 +143,7 @@ func dispatch(e *env, args []string) error {
 // So is a key's secret, but in inspect's arguments, whose own refusal
 // hides it: as a ring holds it (32 bytes in padded base64) anywhere else,
 // and, as a command or an argument, one that may be any key's secret (see
-// maySecret): cookiesession list "$SESSION_SECRET" quoted it
+// secrettext.Maybe): cookiesession list "$SESSION_SECRET" quoted it
 // as an unexpected argument. A flag's value is checked only for the
 // first, since a Path or a cookie's name may well be long and of both
 // cases.
@@ -160,9 +161,9 @@ func refuseRingText(args []string) error {
 			value, flagValue = arg, false
 		}
 		what := "a key ring's text"
-		if !isRingText(value) {
+		if !secrettext.Ring(value) {
 			what = "a key's secret"
-			if !flagValue && i > 0 && args[0] == "inspect" || !ringSecret(value) && (flagValue || !maySecret(value)) {
+			if !flagValue && i > 0 && args[0] == "inspect" || !secrettext.Secret(value) && (flagValue || !secrettext.Maybe(value)) {
 				continue
 			}
 		}
@@ -176,68 +177,6 @@ func refuseRingText(args []string) error {
 		return usageErrorf(cmd, "%s is %s (%d bytes, not shown: it holds secrets), where a file's path or a word belongs: -ring takes the ring's file; -ring - reads it from stdin, and list and inspect without -ring read $%s", where, what, len(value), envKeys)
 	}
 	return nil
-}
-
-// ringSecret reports whether s is a key's secret as a ring holds it: 32
-// bytes in padded standard base64, of letters of both cases.
-func ringSecret(s string) bool {
-	b, err := base64.StdEncoding.DecodeString(s)
-	clear(b)
-	return err == nil && len(b) == 32 && maySecret(s)
-}
-
-// isRingText reports whether s holds a key ring's text, as is or in
-// base64 (a Kubernetes Secret's data): an object with a secret field,
-// its quotes kept or not, so one key copied out of a ring too.
-func isRingText(s string) bool {
-	if ringWords(s) {
-		return true
-	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if text, err := enc.DecodeString(strings.TrimSpace(s)); err == nil {
-			return ringWords(string(text))
-		}
-	}
-	return false
-}
-
-func ringWords(s string) bool {
-	return strings.Contains(s, "{") && fieldName(s, "secret")
-}
-
-// fieldName reports whether word occurs in s as a field's name: followed
-// by a colon, past a closing quote (escaped or not) and spaces. A path's
-// keys\secret.json, or C:\ in a Windows path, is none.
-func fieldName(s, word string) bool {
-	for {
-		i := strings.Index(s, word)
-		if i < 0 {
-			return false
-		}
-		s = s[i+len(word):]
-		if strings.HasPrefix(strings.TrimLeft(s, "\"'\\ \t\r\n"), ":") {
-			return true
-		}
-	}
-}
-
-// maySecret reports whether s may be a key's secret of 16 to 64 bytes: 32
-// to 128 hex digits, or base64 (of either alphabet, padded or not) of
-// letters of both cases, as random bytes give. A cookie's name such as
-// _hjsessionuser_1234567890 is of one case.
-func maySecret(s string) bool {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_="
-	if len(s) < 22 || strings.Trim(s, alphabet) != "" {
-		return false
-	}
-	if strings.Trim(s, "0123456789abcdefABCDEF") == "" {
-		return len(s) >= 32 && len(s) <= 128
-	}
-	if s == strings.ToLower(s) || s == strings.ToUpper(s) {
-		return false
-	}
-	size := len(strings.TrimRight(s, "=")) * 6 / 8
-	return size >= 16 && size <= 64
 }
 
 // isHelpFlag reports whether arg asks for help as the flag package
