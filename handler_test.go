@@ -2519,6 +2519,34 @@ func TestUnsavedLoadNothingToWrite(t *testing.T) {
 	}
 }
 
+// TestErrorHandlerChangeLoggedForAnySaveFailure: a save that fails for
+// another reason than its size (here a clock before 1970, which no token
+// can carry) is a failed save too, and a change the ErrorHandler makes is
+// logged as such, not as a handler that wrote too soon. Telling it by
+// ErrTooLarge alone lost this when logLate stopped reading the writer's
+// err (cdb0a69).
+func TestErrorHandlerChangeLoggedForAnySaveFailure(t *testing.T) {
+	var got error
+	f := newFixture(t, cookiesession.Options{
+		Now: func() time.Time { return time.Unix(-3600, 0) },
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			got = err
+			cookiesession.FromContext(r.Context()).AddFlash("Please try again")
+			http.Error(w, "try again", http.StatusServiceUnavailable)
+		},
+	})
+	resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) {
+		mustSet(t, sessionOf(t, r), "user", "ada")
+	})
+	if resp.StatusCode != http.StatusServiceUnavailable || got == nil || errors.Is(got, cookiesession.ErrTooLarge) {
+		t.Fatalf("status %d, ErrorHandler told %v; want 503 after a save failed for another reason than its size", resp.StatusCode, got)
+	}
+	lines := f.log.lines("level=WARN")
+	if len(lines) != 1 || !strings.Contains(lines[0], "after its save failed") || !strings.Contains(lines[0], "Options.ErrorHandler") {
+		t.Errorf("lines: %q, want one Warn naming the failed save and the ErrorHandler", lines)
+	}
+}
+
 // TestSetSameValueSendsNoCookie checks Set's promise, which the README's
 // scs table repeats: storing the value a key already holds is no change,
 // and the response carries no cookie, for every kind (a list and a map

@@ -179,14 +179,16 @@ func (s *Session) logLate() {
 		fix = "change the session and call Save before the handler returns and before it writes the status or the body; a goroutine that outlives the handler cannot change what the client holds"
 	}
 	reason := lostAfterCommit
-	if s.tooLarge {
+	st, ok := ctx.(*requestState)
+	if s.tooLarge || ok && st.writer.err != nil {
 		// The save failed: an ErrorHandler that trims a session too large,
-		// or adds a flash, was told of a handler that wrote too soon. (Not
-		// the writer's err, which commit sets outside s's lock.)
+		// or adds a flash, was told of a handler that wrote too soon. The
+		// writer's err tells a failure of any kind (a clock before 1970);
+		// it is set under s's lock, held here.
 		msg = "cookiesession: session changed after its save failed; the change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)"
 		fix = "the ErrorHandler (Options.ErrorHandler, or an adapter's) and the handler after it cannot change the session whose save failed: answer with a redirect to a page that makes the change (one that deletes the values that did not fit, and adds a flash)"
 	}
-	if st, ok := ctx.(*requestState); ok && !st.writer.committed {
+	if ok && !st.writer.committed {
 		reason = lostAfterPanic
 		msg = "cookiesession: session changed after the handler panicked; the change was not saved (at warn level once a minute, the others at debug)"
 		fix = "to store in the session while answering a panic, put the recoverer inside the session middleware (in gin or echo, Use it after the session middleware); there, what the handler stored before the panic goes out too"

@@ -43,11 +43,17 @@ func (w *responseWriter) commit() error {
 	}
 	w.committed = true
 	s := &w.st.session
-	w.err = s.mgr.commit(w.Header(), s, s.req, true)
-	if w.err != nil {
-		s.mgr.onError(w.ResponseWriter, s.req, w.err)
+	err := s.mgr.commit(w.Header(), s, s.req, true)
+	if err != nil {
+		// Set under s's lock: logLate reads it there, on whatever
+		// goroutine changes the session, to tell a change the
+		// ErrorHandler makes after a failed save of any kind.
+		s.mu.Lock()
+		w.err = err
+		s.mu.Unlock()
+		s.mgr.onError(w.ResponseWriter, s.req, err)
 	}
-	return w.err
+	return err
 }
 
 // WriteHeader commits on the first final status. Informational 1xx
