@@ -131,9 +131,6 @@ func TestTossedChunkNames(t *testing.T) {
 	}
 }
 
-// TestShadowedWarnSaysWhich: a chunk alone beside a session that opens
-// without it is also what parallel responses leave (a shrink that landed
-// after a growth), and the Warn says so; two values of the session's own
 // TestChunkSearchOfTinyChunksIsBounded: under a MaxCookieSize that leaves
 // each chunk a few bytes (valid, if odd), a chain of several full values
 // is still shorter than any token. Step 5 skipped such chains without
@@ -176,6 +173,9 @@ func TestChunkSearchOfTinyChunksIsBounded(t *testing.T) {
 	}
 }
 
+// TestShadowedWarnSaysWhich: a chunk alone beside a session that opens
+// without it is also what parallel responses leave (a shrink that landed
+// after a growth), and the Warn says so; two values of the session's own
 // name are not, and the Warn speaks of tossing alone.
 func TestShadowedWarnSaysWhich(t *testing.T) {
 	for _, tc := range []struct {
