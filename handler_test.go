@@ -2547,6 +2547,33 @@ func TestErrorHandlerChangeLoggedForAnySaveFailure(t *testing.T) {
 	}
 }
 
+// TestChangeAfterDestroyOfATooLargeSession: a Save that failed as too
+// large, then Destroy, ends the session, and the response clears the
+// cookie. A change after that response is lost, but not after a failed
+// save: the Warn must not say that the client keeps its previous cookie.
+func TestChangeAfterDestroyOfATooLargeSession(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) { mustSet(t, sessionOf(t, r), "user", "ada") })
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := sessionOf(t, r)
+		mustSet(t, s, "big", strings.Repeat("x", 5000))
+		if err := f.m.Save(w, r, s); !errors.Is(err, cookiesession.ErrTooLarge) {
+			t.Errorf("Save: %v, want ErrTooLarge", err)
+		}
+		s.Destroy()
+		w.WriteHeader(http.StatusOK)
+		s.AddFlash("too late")
+	})
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 1 || !strings.Contains(got[0], "Max-Age=0") {
+		t.Fatalf("Set-Cookie %q, want the cookie cleared", got)
+	}
+	lines := f.log.lines("level=WARN")
+	if len(lines) != 1 || !strings.Contains(lines[0], "after the response was committed") || strings.Contains(lines[0], "keeps its previous cookie") {
+		t.Errorf("lines: %q, want one Warn of a change after the commit, not after a failed save", lines)
+	}
+}
+
 // TestSetSameValueSendsNoCookie checks Set's promise, which the README's
 // scs table repeats: storing the value a key already holds is no change,
 // and the response carries no cookie, for every kind (a list and a map

@@ -346,6 +346,7 @@ func (m *Manager) commit(h http.Header, s *Session, r *http.Request, final bool)
 	case actionClear:
 		m.clear(h, s, r, final, buf)
 		ended = true
+		s.tooLarge = false // what did not fit is gone with the session (logLate)
 	case actionNone:
 		m.unchanged(h, s, r, final, buf)
 	}
