@@ -16,7 +16,7 @@ import (
 	"github.com/seed-ff2808ae/cookiesession"
 )
 
-// Tests of the cookie transport (cookie.go, cachefields.go): chunks, the Set-Cookie lines
+// Tests of the cookie transport (cookie.go, cachefields.go, shadowed.go): chunks, the Set-Cookie lines
 // with their attributes, Vary and Cache-Control, and quoted values.
 
 // chunkOptions give three 1 KiB cookies: a 1000-byte value needs two, a
