@@ -183,6 +183,10 @@ func (s *Session) GetStringMap(key string) map[string]string {
 // reports false: read what SetJSON stored with GetJSON. Unlike the typed
 // getters, GetAs logs nothing for a value of another type: its false says
 // so, and code that reads a key as either of two types calls it for each.
+// A T that no stored value ever becomes (such a struct, a pointer, an
+// array) is a mistake, though: GetAs of one that finds a value under key
+// logs it at Warn, with the fix, once per T, key and stored type, as the
+// typed getters log theirs.
 func GetAs[T any](s *Session, key string) (T, bool) {
 	var e entry
 	s.lock()
@@ -207,7 +211,47 @@ func GetAs[T any](s *Session, key string) (T, bool) {
 	} else {
 		t, ok = convertKind[T](v)
 	}
+	if !ok && neverHeld(reflect.TypeFor[T]()) {
+		s.neverHeldRead(reflect.TypeFor[T](), key, &e)
+	}
 	return t, ok
+}
+
+// neverHeld reports whether GetAs never returns a t, whatever is stored:
+// t is not an interface, a number, string or bool kind, time.Time, or a
+// slice or map type a session holds (a struct, a pointer, an array).
+func neverHeld(t reflect.Type) bool {
+	switch k := t.Kind(); {
+	case k == reflect.Interface, k == reflect.Bool, k == reflect.String, k >= reflect.Int && k <= reflect.Float64:
+		return false
+	case t == timeType, t == rawMessageType, collectionOf(t) != nil:
+		return false
+	}
+	return true
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// neverHeldRead logs a GetAs of t that found under key a value, e, and
+// reported false, for a t that neverHeld: its false does not say another
+// type, as GetAs's does, but that the code can never read the key, most
+// often a struct SetJSON stored, so a signed-in user is taken for a guest
+// at every request. It is logged as wrongType logs a getter's read.
+func (s *Session) neverHeldRead(t reflect.Type, key string, e *entry) {
+	s.lock()
+	defer s.unlock()
+	if s.mgr == nil {
+		return
+	}
+	getter := "GetAs[" + t.String() + "]"
+	kept, size := logCut(key)
+	level, ok := s.mgr.wrongTypes.level(wrongRead{getter, kept, size, e.kind}, slog.LevelWarn, s.mgr.opts.Now)
+	if !ok {
+		return
+	}
+	s.logRefused(level, "cookiesession: "+getter+" can never return a value, since a session holds no such type (a struct only as the JSON SetJSON stores), and reported false, as for a missing key (logged once per type, key and stored type; past 64 causes, at warn level once a minute, the others at debug)",
+		slog.String("key", logText(key)), slog.String("holds", fmt.Sprintf("%T", e.value())),
+		slog.String("fix", "read what SetJSON stored with GetJSON(key, &v), and what Set stored with Get or the getter of its type"))
 }
 
 // convertKind converts v, a string or a bool, to T if T is of that kind,

@@ -658,6 +658,72 @@ func TestStructReadsBackThroughGetJSON(t *testing.T) {
 	}
 }
 
+// TestGetAsOfATypeNeverHeldLogged: GetAs of a type no session value
+// becomes (a struct other than time.Time, a pointer, an array such as a
+// UUID) can only report false, so code that reads with it what SetJSON
+// stored takes a signed-in user for a guest at every request. Its first
+// such read of a key that holds a value is logged at Warn, with the fix,
+// GetJSON; a missing key, and a type GetAs can return, are not.
+func TestGetAsOfATypeNeverHeldLogged(t *testing.T) {
+	type profile struct {
+		Name string `json:"name"`
+	}
+	const warn = "can never return"
+	f := newFixture(t, cookiesession.Options{})
+	step := 0
+	srv := newTLSServer(t, f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if step == 0 {
+			if _, ok := cookiesession.GetAs[profile](s, "user"); ok {
+				t.Error("GetAs[profile] of a missing key reported true")
+			}
+			if err := s.SetJSON("user", profile{Name: "ada"}); err != nil {
+				t.Error(err)
+			}
+			mustSet(t, s, "id", "u-1")
+			return
+		}
+		for range 2 {
+			if p, ok := cookiesession.GetAs[profile](s, "user"); ok || p != (profile{}) {
+				t.Errorf("GetAs[profile] = %+v, %v; want the zero profile and false", p, ok)
+			}
+		}
+		if _, ok := cookiesession.GetAs[*profile](s, "user"); ok {
+			t.Error("GetAs[*profile] reported true")
+		}
+		if _, ok := cookiesession.GetAs[int](s, "id"); ok { // another type, which GetAs can return: its false says so
+			t.Error("GetAs[int] of a string reported true")
+		}
+		var p profile
+		if ok, err := s.GetJSON("user", &p); !ok || err != nil || p.Name != "ada" {
+			t.Errorf("GetJSON = %+v, %v, %v", p, ok, err)
+		}
+	})))
+	c := srv.client(t)
+	for step = range 2 {
+		if resp, _ := fetch(t, c, srv.URL); resp.StatusCode != http.StatusOK {
+			t.Fatalf("step %d: status %d", step, resp.StatusCode)
+		}
+		if step == 0 && len(f.log.lines(warn)) != 0 {
+			t.Errorf("a missing key was logged: %q", f.log.lines(warn))
+		}
+	}
+	lines := f.log.lines(warn)
+	if len(lines) != 2 {
+		t.Fatalf("log lines %q, want one for GetAs[profile] and one for GetAs[*profile]", lines)
+	}
+	for i, getter := range []string{"GetAs[cookiesession_test.profile]", "GetAs[*cookiesession_test.profile]"} {
+		for _, want := range []string{"level=WARN", "cookiesession: " + getter + " ", "key=user", "holds=", "GetJSON"} {
+			if !strings.Contains(lines[i], want) {
+				t.Errorf("log line %q does not say %q", lines[i], want)
+			}
+		}
+		if strings.Contains(lines[i], "ada") {
+			t.Errorf("log line %q holds the value", lines[i])
+		}
+	}
+}
+
 // TestRememberMeKeepsOptionsIdleTimeout pins README's gorilla row for a
 // per-session MaxAge: gorilla has no idle timeout, but here a Lifetime with
 // only a MaxAge keeps Options.IdleTimeout, so "remember me for 30 days"
