@@ -426,6 +426,30 @@ func TestTimeZoneOffsetExtremes(t *testing.T) {
 	}
 }
 
+// TestTimeKeepsOffsetNotLocation pins what README and Values promise of a
+// time.Time: it comes back as the same instant in a zone of the same
+// offset, but without its Location's name or its monotonic reading, so it
+// is Equal to the time stored but not ==.
+func TestTimeKeepsOffsetNotLocation(t *testing.T) {
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{})
+	for _, at := range []time.Time{
+		time.Date(2026, 1, 2, 3, 4, 5, 6, time.FixedZone("EST", -5*3600)),
+		time.Now(), // with a monotonic reading
+	} {
+		rec := openAt(t, c, sealAt(t, c, &cookiesession.Record{Values: valuesOf(t, "t", at)}, fixedNow), fixedNow)
+		got, _ := rec.Values.Get("t")
+		g := got.(time.Time)
+		name, offset := g.Zone()
+		wantName, wantOffset := at.Zone()
+		if !g.Equal(at) || offset != wantOffset {
+			t.Errorf("%v came back as %v: another instant or offset", at, g)
+		}
+		if g == at || offset != 0 && name == wantName || g.Round(0) != g {
+			t.Errorf("%v came back as %v (zone %q): want the Location's name and the monotonic reading gone, as documented", at, g, name)
+		}
+	}
+}
+
 // TestSetInvalidJSON checks that a json.RawMessage is validated at Set.
 func TestSetInvalidJSON(t *testing.T) {
 	for _, raw := range []string{"", "{", `{"a":}`, "nul", "1 2", "\xff"} {
