@@ -172,8 +172,8 @@ func (s *Session) GetStringMap(key string) map[string]string {
 //   - a T whose kind is a number, named ones such as type UserID int64
 //     included, gets any stored integer or float it holds without loss, as
 //     GetInt does; time.Duration gets only a stored Duration;
-//   - a T whose kind is string or bool (type Role string) gets a stored
-//     string or bool;
+//   - a T whose kind is string (type Role string) gets a stored string,
+//     and one whose kind is bool a stored bool;
 //   - a T that is a []string, []byte or map[string]string underneath
 //     (type Tags []string) gets a stored value of that type, as a copy;
 //     json.RawMessage gets only JSON, and a []byte never gets JSON;

@@ -245,6 +245,12 @@ func TestGetAsNamedTypes(t *testing.T) {
 	if v, ok := cookiesession.GetAs[userID](s, "role"); ok || v != 0 {
 		t.Errorf("GetAs[userID] on a string = %v, %v; want 0, false", v, ok)
 	}
+	if v, ok := cookiesession.GetAs[role](s, "beta"); ok || v != "" {
+		t.Errorf("GetAs[role] on a bool = %q, %v; want \"\", false: only a T of its kind gets it", v, ok)
+	}
+	if v, ok := cookiesession.GetAs[flag](s, "role"); ok || bool(v) {
+		t.Errorf("GetAs[flag] on a string = %v, %v; want false, false", v, ok)
+	}
 }
 
 type fmtStringer interface{ String() string }
