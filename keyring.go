@@ -168,7 +168,8 @@ func keyIDHint(s string) string {
 // KeyRing holds the keys a Manager or Codec seals and opens with: one
 // primary key that seals and opens, and open-only keys. Rotation is staged:
 // Add a new key (open-only) everywhere, Promote it (or let a scheduled
-// promote_at time pass), then Remove the old key once MaxAge has passed.
+// promote_at time pass), then Remove the old key once MaxAge (MaxLifetime,
+// when sessions set their own Lifetime) has passed.
 //
 // Reads take an immutable snapshot through an atomic pointer and never lock,
 // so a KeyRing is safe to rotate or reload while other goroutines seal and
@@ -510,8 +511,10 @@ func (r *KeyRing) Promote(id uint32) error {
 }
 
 // Remove removes key id. Tokens sealed under it stop opening (they fail
-// with ErrUnknownKey), so remove a key only once MaxAge has passed since it
-// was last primary. The primary cannot be removed.
+// with ErrUnknownKey), so remove a key only once the longest a session
+// lives has passed since it was last primary: Options.MaxLifetime when
+// sessions set their own Lifetime ("remember me"), else Options.MaxAge.
+// The primary cannot be removed.
 func (r *KeyRing) Remove(id uint32) error {
 	return r.update(func(keys []ringKey, primary uint32, _ time.Time) ([]ringKey, uint32, error) {
 		if id == primary {

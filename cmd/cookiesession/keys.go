@@ -305,7 +305,7 @@ func cmdPromote(e *env, args []string) error {
 		}
 		return ring.Promote(id)
 	}
-	if err := changeKey(e, "promote", promoteUsage, args, promote); err != nil {
+	if err := changeKey(e, "promote", promoteUsage, args, nil, promote); err != nil {
 		return err
 	}
 	if !scheduled.IsZero() {
@@ -339,21 +339,22 @@ func pendingPromotion(ring *cookiesession.KeyRing, id uint32, now time.Time) tim
 	return time.Time{}
 }
 
-const removeUsage = `usage: cookiesession remove -ring FILE -id ID
+const removeUsage = `usage: cookiesession remove -ring FILE -id ID [-max-lifetime DURATION]
 
 Remove key ID (8 hex digits, see list) from the ring in FILE and rewrite FILE
 atomically. Sessions sealed under it stop opening, so remove a key only once
-MaxAge has passed since it was last primary. The primary cannot be removed:
-promote another key first.
+the longest a session lives has passed since it was last primary: the
+Manager's MaxLifetime when sessions set their own Lifetime ("remember me"),
+else its MaxAge. Give that as -max-lifetime (default 24h, the Manager's
+default MaxAge). The primary cannot be removed: promote another key first.
 
-A key that stopped sealing less than 24h ago (the Manager's default MaxAge)
-is still removed, with a note on stderr saying when: the time is the
-promote_at of the key that took over, while FILE still holds it. A rewrite
-by this tool after that time, or promote, records none: then, if FILE was
-changed less than 24h ago (its modification time), the note says that this
-change may have been the promote that ended the key's turn, and what
-removing it then risks. Check the time yourself, and use your own MaxAge
-if it is longer.
+A key that stopped sealing less than -max-lifetime ago is still removed,
+with a note on stderr saying when: the time is the promote_at of the key
+that took over, while FILE still holds it. A rewrite by this tool after
+that time, or promote, records none: then, if FILE was changed less than
+-max-lifetime ago (its modification time), the note says that this change
+may have been the promote that ended the key's turn, and what removing it
+then risks. Check the time yourself.
 
 A key scheduled to become the primary less than a minute from now (the
 least add schedules) is removed too, with a note: instances that promote it
@@ -361,25 +362,38 @@ before this file reaches them seal sessions under it, which the file then
 signs out. Cancel a rotation earlier than that.
 `
 
-// recentPrimary is how long after a key stopped sealing remove notes it:
-// the Manager's default MaxAge, the life of the sessions it sealed last.
-const recentPrimary = 24 * time.Hour
+// defaultMaxLifetime is remove's -max-lifetime when not given: how long
+// after a key stopped sealing remove notes it, the Manager's default
+// MaxAge, the life of the sessions it sealed last.
+const defaultMaxLifetime = 24 * time.Hour
 
 func cmdRemove(e *env, args []string) error {
 	var note string
+	var maxLifetime *time.Duration
+	flags := func(fs *flag.FlagSet) func() error {
+		maxLifetime = durationVar(fs, "max-lifetime", "the longest a session lives: the Manager's MaxLifetime, else its MaxAge, a `DURATION` such as 720h (default 24h)")
+		*maxLifetime = defaultMaxLifetime
+		return func() error {
+			if *maxLifetime <= 0 {
+				return usageErrorf("remove", "-max-lifetime %s is not positive: give the Manager's MaxLifetime (else its MaxAge), such as 720h for 30 days", *maxLifetime)
+			}
+			return nil
+		}
+	}
 	remove := func(ring *cookiesession.KeyRing, id uint32, path string) error {
+		window := *maxLifetime
 		now := time.Now()
 		var known bool
-		note, known = removalNote(ring, id, now) // before Remove settles the promote_at it reads
+		note, known = removalNote(ring, id, now, window) // before Remove settles the promote_at it reads
 		if !known {
-			note = recentChangeNote(ring, id, path, now)
+			note = recentChangeNote(ring, id, path, now, window)
 		}
 		if note == "" {
 			note = imminentPromotionNote(ring, id, now)
 		}
 		return ring.Remove(id)
 	}
-	if err := changeKey(e, "remove", removeUsage, args, remove); err != nil {
+	if err := changeKey(e, "remove", removeUsage, args, flags, remove); err != nil {
 		return err
 	}
 	if note != "" {
@@ -389,10 +403,10 @@ func cmdRemove(e *env, args []string) error {
 }
 
 // removalNote returns remove's note for key id if it stopped sealing less
-// than recentPrimary before now, by the promote_at at which another key
+// than window (the longest a session lives) before now, by the promote_at at which another key
 // took over from it, or "", and whether ring holds such a promote_at,
 // recent or not. It moves ring's clock and restores time.Now.
-func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) (note string, known bool) {
+func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time, window time.Duration) (note string, known bool) {
 	defer ring.SetClock(nil)
 	for _, k := range ring.Keys() {
 		at := k.PromoteAt
@@ -403,7 +417,7 @@ func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) (note st
 		if ring.Primary() != id {
 			continue
 		}
-		if now.Sub(at) >= recentPrimary {
+		if now.Sub(at) >= window {
 			return "", true
 		}
 		ring.SetClock(func() time.Time { return at })
@@ -411,8 +425,8 @@ func removalNote(ring *cookiesession.KeyRing, id uint32, now time.Time) (note st
 		if now.Sub(at) < time.Minute {
 			ago = "less than a minute" // not "0s", as if it had never sealed
 		}
-		return fmt.Sprintf("cookiesession remove: note: key %s stopped sealing %s ago, when key %s took over at its promote_at %s; sessions sealed under it that have not expired will be refused (unknown key id %s) and their users signed out",
-			cookiesession.FormatKeyID(id), ago, cookiesession.FormatKeyID(ring.Primary()), at.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id)), true
+		return fmt.Sprintf("cookiesession remove: note: key %s stopped sealing %s ago, when key %s took over at its promote_at %s; sessions sealed under it that have not expired will be refused (unknown key id %s) and their users signed out, and those live up to -max-lifetime (%s) after it was last primary; to undo, ship the ring as it was before this remove",
+			cookiesession.FormatKeyID(id), ago, cookiesession.FormatKeyID(ring.Primary()), at.UTC().Format(time.RFC3339), cookiesession.FormatKeyID(id), window), true
 	}
 	return "", false
 }
@@ -433,16 +447,16 @@ func imminentPromotionNote(ring *cookiesession.KeyRing, id uint32, now time.Time
 
 // recentChangeNote returns remove's note for key id when the ring file
 // at path, which records no time for a promote, was changed less than
-// recentPrimary before now: that change may have been the promote that
+// window before now: that change may have been the promote that
 // took over from id, which instances that have not reloaded the file still
 // seal under, and whose last sessions are live. A key scheduled to become
 // the primary later has never sealed, and gets none.
-func recentChangeNote(ring *cookiesession.KeyRing, id uint32, path string, now time.Time) string {
+func recentChangeNote(ring *cookiesession.KeyRing, id uint32, path string, now time.Time, window time.Duration) string {
 	if !pendingPromotion(ring, id, now).IsZero() {
 		return ""
 	}
 	info, err := os.Stat(path)
-	if err != nil || now.Sub(info.ModTime()) >= recentPrimary {
+	if err != nil || now.Sub(info.ModTime()) >= window {
 		return ""
 	}
 	ago := "less than a minute"
@@ -452,20 +466,29 @@ func recentChangeNote(ring *cookiesession.KeyRing, id uint32, path string, now t
 	key := cookiesession.FormatKeyID(id)
 	ring.SetClock(info.ModTime) // the primary the file named when it was written
 	defer ring.SetClock(nil)
-	return fmt.Sprintf("cookiesession remove: note: %s was changed %s ago (%s), and a ring file records no time for a promote: if that change promoted key %s over key %s, instances that have not loaded it yet still seal new sessions under %s, and every session it sealed stays live for MaxAge (24h by default) after it was sealed; removed now, those are refused (unknown key id %s) and their users signed out. The rotation runbook waits until every instance has the promote and MaxAge has passed since (the metric opened for %s stops rising); to undo, ship the ring as it was before this remove",
-		path, ago, info.ModTime().UTC().Format(time.RFC3339), cookiesession.FormatKeyID(ring.Primary()), key, key, key, key)
+	return fmt.Sprintf("cookiesession remove: note: %s was changed %s ago (%s), and a ring file records no time for a promote: if that change promoted key %s over key %s, instances that have not loaded it yet still seal new sessions under %s, and every session it sealed stays live for up to -max-lifetime (%s) after it was sealed; removed now, those are refused (unknown key id %s) and their users signed out. The rotation runbook waits until every instance has the promote and MaxLifetime (else MaxAge) has passed since, whether or not the metric opened for %s still rises; to undo, ship the ring as it was before this remove",
+		path, ago, info.ModTime().UTC().Format(time.RFC3339), cookiesession.FormatKeyID(ring.Primary()), key, key, window, key, key)
 }
 
 // changeKey runs promote and remove, which differ only in the ring method,
-// which is given the ring file's path too.
-func changeKey(e *env, name, usage string, args []string, change func(*cookiesession.KeyRing, uint32, string) error) error {
+// which is given the ring file's path too, and in the flags that flags
+// (if not nil) defines beside -ring and -id; the func it returns checks
+// them once parsed.
+func changeKey(e *env, name, usage string, args []string, flags func(*flag.FlagSet) func() error, change func(*cookiesession.KeyRing, uint32, string) error) error {
 	fs := newFlagSet(name)
 	ringPath := fs.String("ring", "", "key-ring `FILE` to change")
 	idText := fs.String("id", "", "the key's `ID`, 8 hex digits")
+	check := func() error { return nil }
+	if flags != nil {
+		check = flags(fs)
+	}
 	if err := e.parse(fs, usage, args); err != nil {
 		return err
 	}
 	if err := checkArgs(fs, "ring", "id"); err != nil {
+		return err
+	}
+	if err := check(); err != nil {
 		return err
 	}
 	id, err := cookiesession.ParseKeyID(*idText)

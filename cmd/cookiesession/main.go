@@ -6,7 +6,7 @@
 //	cookiesession keygen  [-out FILE [-force]] [-json]
 //	cookiesession add     -ring FILE [-promote-at RFC3339 | -promote-in DURATION] [-json]
 //	cookiesession promote -ring FILE -id ID
-//	cookiesession remove  -ring FILE -id ID
+//	cookiesession remove  -ring FILE -id ID [-max-lifetime DUR]
 //	cookiesession list    [-ring FILE|-] [-json]
 //	cookiesession inspect [-ring FILE|-] [-name NAME] [-max-age DUR] [-max-lifetime DUR] [-max-chunks N] [-json] [TOKEN|-]
 //
@@ -16,7 +16,8 @@
 //
 // A key rotation with the tool follows the package's three stages: add the
 // new key everywhere, promote it (or schedule that with -promote-at), and
-// remove the old key once MaxAge has passed.
+// remove the old key once MaxAge (MaxLifetime, for sessions with a
+// Lifetime of their own) has passed.
 //
 // Ring files hold secrets. A new file gets mode 0600; a file is replaced
 // atomically, so a server watching it never reads half a file, and keeps

@@ -408,7 +408,7 @@ func TestRemoveNotesRecentChange(t *testing.T) {
 				"if that change promoted key " + added + " over key " + old,
 				"instances that have not loaded it yet still seal new sessions under " + old,
 				"refused (unknown key id " + old + ") and their users signed out",
-				"waits until every instance has the promote and MaxAge has passed since"} {
+				"waits until every instance has the promote and MaxLifetime (else MaxAge) has passed since"} {
 				if !strings.Contains(res.stderr, want) {
 					t.Errorf("stderr %q does not say %q", res.stderr, want)
 				}
@@ -542,6 +542,76 @@ func TestRemoveNotesRecentPrimary(t *testing.T) {
 			" took over at its promote_at " + at.Format(time.RFC3339) + "; sessions sealed under it that have not expired will be refused"
 		if !strings.HasPrefix(res.stderr, want) {
 			t.Errorf("%s: stderr %q, want a note starting %q", row.name, res.stderr, want)
+		}
+	}
+}
+
+// TestRemoveNotesWithinMaxLifetime: with -max-lifetime, the Manager's
+// MaxLifetime for "remember me" sessions, remove notes a key that stopped
+// sealing, or a file changed, within that window rather than within the
+// default 24h: a key removed two days after its successor's promote_at
+// signs out the 30-day sessions it sealed last. A -max-lifetime that is
+// not positive is a usage error, and the file is left as it was.
+func TestRemoveNotesWithinMaxLifetime(t *testing.T) {
+	for _, row := range []struct {
+		name     string
+		schedule bool // the successor's promote_at is in the file; else promote, file changed then
+		flags    []string
+		note     string
+	}{
+		{"promote_at two days ago, default 24h", true, nil, ""},
+		{"promote_at two days ago, 30 days", true, []string{"-max-lifetime", "720h"}, "stopped sealing 48h0m0s ago"},
+		{"promote_at two days ago, 36 hours", true, []string{"-max-lifetime", "36h"}, ""},
+		{"file changed two days ago, default 24h", false, nil, ""},
+		{"file changed two days ago, 30 days", false, []string{"-max-lifetime", "720h"}, "was changed 48h0m0s ago"},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			path := newRingFile(t)
+			old := primaryOf(t, listJSON(t, path))
+			ring := loadRing(t, path)
+			key, _ := cookiesession.GenerateKey()
+			if row.schedule {
+				if err := ring.AddScheduled(key, time.Now().Add(-48*time.Hour).Truncate(time.Second)); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				if err := ring.Add(key); err != nil {
+					t.Fatal(err)
+				}
+				if err := ring.Promote(key.ID()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			writeRing(t, path, ring)
+			changed := time.Now().Add(-48 * time.Hour)
+			if err := os.Chtimes(path, changed, changed); err != nil {
+				t.Fatal(err)
+			}
+			res := cli(t, "", append([]string{"remove", "-ring", path, "-id", old}, row.flags...)...)
+			if res.code != 0 || loadRing(t, path).Has(mustParseID(t, old)) {
+				t.Fatalf("remove exit %d, stderr %q; want the key removed", res.code, res.stderr)
+			}
+			if row.note == "" {
+				if res.stderr != "" {
+					t.Errorf("stderr %q, want no note", res.stderr)
+				}
+				return
+			}
+			if !strings.Contains(res.stderr, row.note) || !strings.Contains(res.stderr, "-max-lifetime (720h0m0s)") {
+				t.Errorf("stderr %q, want a note that says %q and names -max-lifetime (720h0m0s)", res.stderr, row.note)
+			}
+		})
+	}
+	for _, bad := range []string{"0s", "-1h"} {
+		path := newRingFile(t)
+		before, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := cli(t, "", "remove", "-ring", path, "-id", primaryOf(t, listJSON(t, path)), "-max-lifetime", bad)
+		after, _ := os.ReadFile(path)
+		if res.code != 2 || !strings.Contains(res.stderr, "-max-lifetime "+bad) || string(after) != string(before) {
+			t.Errorf("-max-lifetime %s: exit %d, stderr %q, file changed %v; want usage error 2 naming it, file untouched", bad, res.code, res.stderr, string(after) != string(before))
 		}
 	}
 }
