@@ -217,7 +217,9 @@
 // fleet without logging anyone out: add the new key everywhere (it opens but
 // does not seal), promote it (by hand, or by a promote_at time that every
 // instance honours by its own clock), then remove the old key once the
-// counters show it idle, at the latest after MaxAge. Tokens opened under a
+// counters show it idle and MaxAge (MaxLifetime, for sessions with a
+// Lifetime of their own) has passed since it last sealed: a session not
+// used meanwhile does not show in the counters. Tokens opened under a
 // key that is no longer primary are re-sealed under the primary in the same
 // response; a token under a key whose promote_at is less than 60 seconds
 // away (another instance's clock may be ahead) is never re-sealed back under

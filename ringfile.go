@@ -487,7 +487,7 @@ func secretChanged(old, st *ringState, file string) error {
 		if file != "" {
 			from = " in " + file
 		}
-		return fmt.Errorf("cookiesession: key ring reload refused, keeping the keys in force: key %s has a different secret%s than the one in force, and every session sealed under it would be refused and its user signed out (a ring rebuilt or copied from another environment reuses the ids): put the key's secret back in the new ring; to change a key, add one with a new id (cookiesession add) and remove the old one once MaxAge has passed",
+		return fmt.Errorf("cookiesession: key ring reload refused, keeping the keys in force: key %s has a different secret%s than the one in force, and every session sealed under it would be refused and its user signed out (a ring rebuilt or copied from another environment reuses the ids): put the key's secret back in the new ring; to change a key, add one with a new id (cookiesession add) and remove the old one once MaxAge (MaxLifetime, for sessions with a Lifetime of their own) has passed",
 			FormatKeyID(k.id), from)
 	}
 	return nil

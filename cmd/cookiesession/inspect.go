@@ -475,7 +475,7 @@ func (e *env) noteRefusal(ring *cookiesession.KeyRing, opts cookiesession.Option
 // answer to "users are being signed out": the bare reason does not say
 // which keys the ring holds, nor the two ways it comes to lack one.
 func (e *env) noteUnknownKey(ring *cookiesession.KeyRing, id uint32) {
-	fmt.Fprintf(e.stderr, "cookiesession inspect: note: the ring holds keys %s, not %s: a server with this ring refuses the cookie and starts a fresh session, signing the user out. Either %s was removed before the sessions it sealed expired (put it back until MaxAge has passed since it last sealed), or the token was sealed by an instance whose ring holds it and this server's does not (compare that ring with list, or each instance's metrics keys)\n",
+	fmt.Fprintf(e.stderr, "cookiesession inspect: note: the ring holds keys %s, not %s: a server with this ring refuses the cookie and starts a fresh session, signing the user out. Either %s was removed before the sessions it sealed expired (put it back until MaxAge, or MaxLifetime for sessions with a Lifetime of their own, has passed since it last sealed), or the token was sealed by an instance whose ring holds it and this server's does not (compare that ring with list, or each instance's metrics keys)\n",
 		keyIDs(ring), cookiesession.FormatKeyID(id), cookiesession.FormatKeyID(id))
 }
 
