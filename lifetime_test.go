@@ -741,3 +741,98 @@ func TestSCSIdleTimeout(t *testing.T) {
 		{at: 20*time.Minute + time.Second, from: b, wantCookie: true, wantExpires: 40*time.Minute + time.Second},
 	})
 }
+
+// TestRememberMeAcrossAYearOfRotations runs README's "remember me" recipe
+// and its rotation runbook together for a year on a fake clock, over TLS
+// with a cookie jar: a key added each month with a promote_at an hour
+// later, and the key that stopped sealing removed once MaxLifetime (90
+// days) has passed since. A user who comes back every three weeks stays
+// signed in until the session's own 90 days end, then signs in again; one
+// who comes back once after 80 days is still signed in. Removed two days
+// after its successor took over, as a MaxAge of 24h would allow, the key
+// signs the 80-day user out, and the Manager says so at that request: a
+// Warn naming the key and refused.unknown_key (and so is any user who
+// does not come back within those two days).
+func TestRememberMeAcrossAYearOfRotations(t *testing.T) {
+	for _, tc := range []struct {
+		removeAfter time.Duration // since the successor's promote_at
+		onceIn      bool          // the 80-day user is still signed in
+	}{{90 * day, true}, {2 * day, false}} {
+		f := newFixture(t, cookiesession.Options{MaxAge: 2 * time.Hour, IdleTimeout: 30 * time.Minute, MaxLifetime: 90 * day})
+		f.ring.SetClock(f.clock.Now)
+		srv := yearServer(t, f, cookiesession.Lifetime{MaxAge: 90 * day, IdleTimeout: 90 * day}) // no idle window of its own
+		start := f.clock.Now()
+		login := func(user string) *tlsClient {
+			c := newTLSClient(t, srv)
+			c.post("/login", url.Values{"user": {user}, "remember": {"on"}})
+			return c
+		}
+		regular, regularSince := login("regular"), start
+		var once *tlsClient
+		promoted := map[uint32]time.Time{} // key id -> when it stopped sealing
+		primary := uint32(keyA)
+		for hour := time.Duration(0); hour <= 365*24; hour++ {
+			now := start.Add(hour * time.Hour)
+			f.advanceTo(start, hour*time.Hour)
+			switch {
+			case hour%(30*24) == 30*24-1: // a month's key, due in an hour
+				next := uint32(0x70000000 + hour)
+				if err := f.ring.AddScheduled(keyForID(t, next), now.Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+				promoted[primary], primary = now.Add(time.Hour), next
+			case hour == 100*24:
+				once = login("once")
+			case hour == 180*24 && once != nil:
+				if _, got := once.get("/me"); (got == "once") != tc.onceIn {
+					t.Errorf("remove %v after: the 80-day user got %q, want signed in %v", tc.removeAfter, got, tc.onceIn)
+				}
+			case hour%(21*24) == 0 && hour > 0:
+				_, got := regular.get("/me")
+				if want := now.Sub(regularSince) < 90*day; tc.onceIn && (got == "regular") != want {
+					t.Errorf("remove %v after: day %d, the 3-weekly user got %q, want signed in %v", tc.removeAfter, hour/24, got, want)
+				}
+				if got != "regular" {
+					regular, regularSince = login("regular"), now
+				}
+			}
+			for id, at := range promoted {
+				if now.Sub(at) >= tc.removeAfter {
+					if err := f.ring.Remove(id); err != nil {
+						t.Fatal(err)
+					}
+					delete(promoted, id)
+				}
+			}
+		}
+		warned := len(f.log.lines("unknown key id")) > 0
+		refused := f.m.Metrics().Refused["unknown_key"]
+		if tc.onceIn && (warned || refused != 0) || !tc.onceIn && (!warned || refused == 0) {
+			t.Errorf("remove %v after: unknown key Warn %v, refused.unknown_key %d; log:\n%s", tc.removeAfter, warned, refused, f.log)
+		}
+	}
+}
+
+// yearServer serves README's "remember me" login with remember as the
+// ticked box's Lifetime, and /me the signed-in user.
+func yearServer(t *testing.T, f *fixture, remember cookiesession.Lifetime) *tlsServer {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Renew()
+		l := cookiesession.Lifetime{BrowserSession: true}
+		if r.FormValue("remember") == "on" {
+			l = remember
+		}
+		if err := s.SetLifetime(l); err != nil {
+			t.Error(err)
+		}
+		mustSet(t, s, "user", r.FormValue("user"))
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, cookiesession.FromContext(r.Context()).GetString("user"))
+	})
+	srv := newTLSServer(t, f.m.Handler(mux))
+	t.Cleanup(srv.Close)
+	return srv
+}
