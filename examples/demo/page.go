@@ -336,7 +336,8 @@ it on localhost and 127.0.0.1; Safari may not): restart the demo with <code>-ins
 <td class="opens">{{.Opens}}</td></tr>
 {{end}}</table>
 <p>Since this process started: <span id="resealed">{{.Resealed}}</span> re-sealed from an old key to the
-primary, <span id="refused">{{.Refused}}</span> refused. An old key whose count stops growing is idle.</p>
+primary, <span id="refused">{{.Refused}}</span> refused. An old key whose count stops growing is idle; remove it only {{.Remember}} (the longest
+login) after it last sealed: a remembered login not used since still needs it.</p>
 </section>
 </div>
 </div>
