@@ -74,7 +74,9 @@
 // whose handler never touches its session (a static file, a health check)
 // does no crypto and gets no Set-Cookie, Vary or Cache-Control change.
 // [Session.SkipRefresh] reads a session without sliding its idle window,
-// for polling endpoints, even when the request stores a value.
+// for polling endpoints, even when the request stores a value; nor does it
+// re-seal a token under a key promoted since, so a poll re-sets no session
+// over what a parallel request (a logout) set.
 // [Session.SetLifetime] gives one session its own absolute lifetime, idle
 // timeout and persistence ("remember me"), bounded by Options.MaxLifetime.
 // Several Managers can be stacked (an auth cookie and a preferences

@@ -1410,7 +1410,7 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 			(st.deadline.Sub(now) < r.refreshWindow(idle) && slid.After(st.deadline) || st.deadline.Sub(now) > idle+time.Minute)
 		changed := st.changed || st.lifeSet // a new Lifetime is a change too
 		slide := !st.loaded || st.renewed || st.destroyed || st.touched || (!st.skip && (changed || refreshDue))
-		if !slide && !(st.loaded && c.tok.key != r.primary) && !changed {
+		if !slide && !(st.loaded && !st.skip && c.tok.key != r.primary) && !changed { // a poll re-keys nothing
 			return expectNone, c.tok
 		}
 		r.count(refreshDue, "rolling refresh")

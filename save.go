@@ -456,7 +456,8 @@ const (
 )
 
 // action applies the rules for when Set-Cookie is sent: only on a change,
-// Renew, Destroy, Touch, a due refresh, a token under an old key, a
+// Renew, Destroy, Touch, a due refresh, a token under an old key (unless
+// the request called SkipRefresh), a
 // session carried from a retired cookie, or to clear a refused or emptied
 // cookie. A session that never held a value
 // sends nothing. r is the request answered, if known (see outsidePath).
@@ -484,7 +485,10 @@ func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 		// Opened from a retired cookie of another Name, which this
 		// response expires: the client gets it under the Manager's.
 		return actionCarry
-	case s.loaded && s.keyID != m.ring.primaryAt(now) && !m.incoming(s.keyID, now):
+	case s.loaded && !s.skipRefresh && s.keyID != m.ring.primaryAt(now) && !m.incoming(s.keyID, now):
+		// Not for a polling read (SkipRefresh): its response, landing
+		// after a parallel logout's, would set the session again. The
+		// next request of the user's own re-keys it.
 		return actionRekey
 	}
 	return actionNone

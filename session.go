@@ -574,9 +574,12 @@ func (s *Session) Lifetime() Lifetime {
 
 // SkipRefresh keeps this request from sliding the idle window: a polling
 // endpoint that reads the session should not keep it alive for ever. A
-// change or a re-key still re-seals the cookie, with the deadline it had
-// (for a change, the earlier one a since-shortened MaxAge or IdleTimeout
-// sets, if earlier); Renew and Touch re-seal it with a new one. Call it
+// change still re-seals the cookie, with the deadline it had (the earlier
+// one a since-shortened MaxAge or IdleTimeout sets, if earlier); Renew and
+// Touch re-seal it with a new one. A request that changes nothing is not
+// re-keyed either (a token under a key promoted since waits for a request
+// without SkipRefresh): its response may land after one that a parallel
+// request answered, such as a logout, and set the session again. Call it
 // before Save and before the response is committed (the first Write or
 // Flush of a stream): the cookie saved or sent before was sealed without
 // it, and a later call, when that cookie slid the idle window of a session

@@ -1,0 +1,197 @@
+package cookiesession_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seed-ff2808ae/cookiesession"
+)
+
+// One user, many requests at once: a browser's tabs, fetch calls and
+// HTTP/2 streams send the same cookie, and the last Set-Cookie the
+// browser gets wins. These tests hold one response back until another
+// has landed, as a slow network or a slow handler does.
+
+// parallelSite is a site behind Manager.Handler over HTTP/2 with TLS on
+// 127.0.0.1, with one browser's cookie jar. A request with ?hold read its
+// session, then waits for release before it answers.
+type parallelSite struct {
+	t       *testing.T
+	clock   *fakeClock
+	ring    *cookiesession.KeyRing
+	srv     *tlsServer
+	browser *http.Client
+	held    chan struct{}
+	release chan struct{}
+
+	mu    sync.Mutex
+	ended map[string]bool // the ended-sessions table of ExampleOptions_validateLogout
+}
+
+// newParallelSite serves login, logout (which records the ended session
+// before or after Destroy, as recordEnded says), a polling read under
+// SkipRefresh and an ordinary read.
+func newParallelSite(t *testing.T, opts cookiesession.Options, recordEnded string) *parallelSite {
+	p := &parallelSite{t: t, clock: newFakeClock(fixedNow), ring: ringOf(t, keyA), ended: map[string]bool{}}
+	opts.Now = p.clock.Now
+	opts.Logger = debugLogger(new(syncBuffer))
+	opts.Validate = func(r *http.Request, s *cookiesession.Session) error {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if p.ended[s.ID()] {
+			return errors.New("session ended by logout")
+		}
+		return nil
+	}
+	m, err := cookiesession.New(p.ring, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(s *cookiesession.Session) {
+		id := s.ID()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.ended[id] = true
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /login", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Renew()
+		mustSet(t, s, "user", "alice")
+	})
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if s.Has("user") && recordEnded == "before Destroy" {
+			record(s)
+		}
+		s.Destroy()
+		if recordEnded == "after Destroy" {
+			record(s)
+		}
+	})
+	read := func(w http.ResponseWriter, r *http.Request, s *cookiesession.Session) {
+		user := s.GetString("user")
+		if r.URL.Query().Has("hold") {
+			p.held <- struct{}{}
+			<-p.release
+		}
+		_, _ = io.WriteString(w, "user="+user)
+	}
+	mux.HandleFunc("GET /poll", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.SkipRefresh()
+		read(w, r, s)
+	})
+	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
+		read(w, r, cookiesession.FromContext(r.Context()))
+	})
+	p.srv = newH2Server(t, m.Handler(mux))
+	p.browser = p.srv.client(t)
+	return p
+}
+
+// do sends one request from the browser and returns its body and its
+// Set-Cookie lines.
+func (p *parallelSite) do(method, path string) (string, []string) {
+	p.t.Helper()
+	req, err := http.NewRequest(method, p.srv.URL+path, nil)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp, err := p.browser.Do(req)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if resp.ProtoMajor != 2 {
+		p.t.Fatalf("%s %s went over %s, want HTTP/2", method, path, resp.Proto)
+	}
+	return string(body), resp.Header.Values("Set-Cookie")
+}
+
+// raceAfter sends GET path?hold, and once its handler has read the
+// session, runs then; the held response lands after. It returns the held
+// response's body and Set-Cookie lines.
+func (p *parallelSite) raceAfter(path string, then func()) (string, []string) {
+	p.t.Helper()
+	p.held, p.release = make(chan struct{}), make(chan struct{})
+	type answer struct {
+		body  string
+		lines []string
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		resp, err := p.browser.Get(p.srv.URL + path + "?hold")
+		if err != nil {
+			answered <- answer{body: err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		answered <- answer{string(body), resp.Header.Values("Set-Cookie")}
+	}()
+	select {
+	case <-p.held:
+	case <-time.After(10 * time.Second):
+		p.t.Fatal("the held request never reached its handler")
+	}
+	func() {
+		defer close(p.release) // on a failure in then too, so that the server closes
+		then()
+	}()
+	select {
+	case a := <-answered:
+		return a.body, a.lines
+	case <-time.After(10 * time.Second):
+		p.t.Fatal("the held request never answered")
+	}
+	return "", nil
+}
+
+// TestPollRacingLogout: a polling read under SkipRefresh (README's
+// recipe) that began before a logout and answers after it sets no cookie,
+// so the logout holds: not when the idle window was due to slide, and not
+// when the token was sealed under a key promoted since, which an ordinary
+// read re-seals (and so signs the user in again; TestRequestRacingLogout).
+// Over HTTP/2, the poll and the logout share one connection.
+func TestPollRacingLogout(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		before func(p *parallelSite)
+	}{
+		{"refresh due", func(p *parallelSite) { p.clock.Advance(20 * time.Minute) }},
+		{"after a key promotion", func(p *parallelSite) {
+			if err := p.ring.Add(keyForID(t, keyB)); err != nil {
+				t.Fatal(err)
+			}
+			if err := p.ring.Promote(keyB); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newParallelSite(t, cookiesession.Options{IdleTimeout: 30 * time.Minute}, "")
+			p.do(http.MethodPost, "/login")
+			tc.before(p)
+			poll, lines := p.raceAfter("/poll", func() {
+				if _, out := p.do(http.MethodPost, "/logout"); len(out) == 0 {
+					t.Error("the logout set no cookie")
+				}
+			})
+			if poll != "user=alice" || len(lines) != 0 {
+				t.Errorf("the poll answered %q with Set-Cookie %q; want user=alice and none", poll, lines)
+			}
+			if page, _ := p.do(http.MethodGet, "/me"); page != "user=" {
+				t.Errorf("after the logout and the poll: %q, want signed out", page)
+			}
+		})
+	}
+}
