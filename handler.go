@@ -122,9 +122,9 @@ type Manager struct {
 	// sharedStores, a response whose handler used the session that a
 	// shared cache may store (see warnSharedStore), by call site and route.
 	// droppedFlashes, a Destroy or Clear dropping a message AddFlash added
-	// in its request.
+	// in its request; endedIDs, an ID asked after Destroy (warnEndedID).
 	lateSaves, stackedReads, lateReads, sharedStores callSites
-	droppedFlashes                                   callSites
+	droppedFlashes, endedIDs                         callSites
 	unsavedLoads                                     causes[sourceLine]
 	// saveFailed, changedLate, skippedLate and lifetimeCut rate the lines
 	// logged by defaultErrorHandler, Session.bump, Session.SkipRefresh and

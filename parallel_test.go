@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,7 @@ type parallelSite struct {
 	t       *testing.T
 	clock   *fakeClock
 	ring    *cookiesession.KeyRing
+	log     *syncBuffer
 	srv     *tlsServer
 	browser *http.Client
 	held    chan struct{}
@@ -36,9 +38,9 @@ type parallelSite struct {
 // before or after Destroy, as recordEnded says), a polling read under
 // SkipRefresh and an ordinary read.
 func newParallelSite(t *testing.T, opts cookiesession.Options, recordEnded string) *parallelSite {
-	p := &parallelSite{t: t, clock: newFakeClock(fixedNow), ring: ringOf(t, keyA), ended: map[string]bool{}}
+	p := &parallelSite{t: t, clock: newFakeClock(fixedNow), ring: ringOf(t, keyA), log: new(syncBuffer), ended: map[string]bool{}}
 	opts.Now = p.clock.Now
-	opts.Logger = debugLogger(new(syncBuffer))
+	opts.Logger = debugLogger(p.log)
 	opts.Validate = func(r *http.Request, s *cookiesession.Session) error {
 		p.mu.Lock()
 		defer p.mu.Unlock()
@@ -193,5 +195,60 @@ func TestPollRacingLogout(t *testing.T) {
 				t.Errorf("after the logout and the poll: %q, want signed out", page)
 			}
 		})
+	}
+}
+
+// TestIDAfterDestroyWarns: a logout that records the session it ends for
+// Validate (ExampleOptions_validateLogout) must ask its ID before Destroy.
+// Asked after, ID is a new id that no cookie carries: the read that
+// answers after the logout, with its idle window due to slide, signs the
+// user in again, and Validate lets it through. That call is logged at
+// Warn, once per line, with the fix; the call before Destroy holds the
+// logout and logs nothing.
+func TestIDAfterDestroyWarns(t *testing.T) {
+	const msg = "Session.ID called after Destroy"
+	for _, tc := range []struct {
+		recordEnded string
+		signedOut   bool
+	}{
+		{"before Destroy", true},
+		{"after Destroy", false},
+	} {
+		t.Run(tc.recordEnded, func(t *testing.T) {
+			p := newParallelSite(t, cookiesession.Options{IdleTimeout: 30 * time.Minute}, tc.recordEnded)
+			for range 2 {
+				p.do(http.MethodPost, "/login")
+				p.clock.Advance(20 * time.Minute)
+				if page, lines := p.raceAfter("/me", func() { p.do(http.MethodPost, "/logout") }); page != "user=alice" || len(lines) == 0 {
+					t.Fatalf("the read answered %q with Set-Cookie %q; want user=alice and its refresh", page, lines)
+				}
+				if page, _ := p.do(http.MethodGet, "/me"); (page == "user=") != tc.signedOut {
+					t.Errorf("after the logout and the read that answered after it: %q; signed out %v, want %v", page, page == "user=", tc.signedOut)
+				}
+			}
+			got := p.log.lines(msg)
+			switch {
+			case tc.signedOut && len(got) != 0:
+				t.Errorf("ID before Destroy logged %q", got)
+			case !tc.signedOut && (len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "parallel_test.go") ||
+				!strings.Contains(got[0], "call ID before Destroy")):
+				t.Errorf("ID after Destroy, twice: logged %q; want one Warn naming the line and the fix", got)
+			}
+		})
+	}
+	// Not logged: ID after Destroy once a value starts the new session (a
+	// "Signed out" flash), whose id it is.
+	f := newFixture(t, cookiesession.Options{})
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	var id string
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Destroy()
+		s.AddFlash("Signed out")
+		id = s.ID()
+	})
+	if got := f.open(b.vals["session"]).ID.String(); got != id || len(f.log.lines(msg)) != 0 {
+		t.Errorf("ID after Destroy and a flash: %s, cookie's %s; logged %q", id, got, f.log.lines(msg))
 	}
 }

@@ -620,11 +620,35 @@ func (s *Session) Format(f fmt.State, verb rune) { io.WriteString(f, "cookiesess
 // first use, and keeps it only once a cookie carries it: a session that
 // stores no value sets no cookie, so each request's ID differs until one
 // does. From then on it is the same on every request, until Renew or
-// Destroy draws another.
+// Destroy draws another. To record the session a logout ends (for
+// Validate), call ID before Destroy: after it, ID returns the id of the
+// session that a value stored next would start, and such a call, before
+// any value is stored, is logged at Warn once per line of code.
 func (s *Session) ID() string {
 	s.lock()
 	defer s.unlock()
+	s.warnEndedID()
 	return s.ensureID().String()
+}
+
+// warnEndedID logs, once per line of code, an ID asked after Destroy and
+// before anything is stored: that id belongs to no session, and is not
+// the one Destroy ended. A logout that records it in Validate's list of
+// ended sessions records nothing, and a request that answers after the
+// logout signs the user in again (TestIDAfterDestroyWarns). s's lock is
+// held.
+func (s *Session) warnEndedID() {
+	if !s.destroyed || s.values.Len() > 0 || s.sent || s.mgr == nil {
+		return
+	}
+	caller, level, ok := s.mgr.endedIDs.level(slog.LevelWarn, s.mgr.opts.Now)
+	if !ok {
+		return
+	}
+	ctx, path := s.origin()
+	s.log(ctx, level, "cookiesession: Session.ID called after Destroy returns a new id, not the one of the session Destroy ended: recorded as ended (Options.Validate), it ends nothing, and a request answered after the logout signs the user in again (logged once per call site; past 64 of them, at warn level once a minute, the others at debug)",
+		slog.String("path", path), slog.String("caller", caller.String()),
+		slog.String("fix", "call ID before Destroy to record the session the logout ends"))
 }
 
 func (s *Session) ensureID() SessionID {
