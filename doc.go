@@ -74,9 +74,9 @@
 // whose handler never touches its session (a static file, a health check)
 // does no crypto and gets no Set-Cookie, Vary or Cache-Control change.
 // [Session.SkipRefresh] reads a session without sliding its idle window,
-// for polling endpoints, even when the request stores a value; nor does it
-// re-seal a token under a key promoted since, so a poll re-sets no session
-// over what a parallel request (a logout) set.
+// for polling endpoints, even when the request stores a value; one that
+// stores nothing sets no cookie (no re-key, no clear of a refused cookie),
+// so a poll undoes nothing a parallel request (a logout, a login) set.
 // [Session.SetLifetime] gives one session its own absolute lifetime, idle
 // timeout and persistence ("remember me"), bounded by Options.MaxLifetime.
 // Several Managers can be stacked (an auth cookie and a preferences
@@ -97,7 +97,8 @@
 // value a key already holds is no change), Renew, Destroy
 // or Touch was called, a rolling refresh is due, the cookie was
 // sealed under a key that is no longer primary, the request's cookie was
-// refused and must be cleared, or the request carried a cookie of
+// refused and must be cleared (these two not for a request that called
+// SkipRefresh and changed nothing), or the request carried a cookie of
 // Options.Retired, which is expired (and, when its entry sets Carry and
 // the request carried no cookie of the Manager's names, whose session the
 // response writes under the Manager's Name). A session that never held a value
@@ -152,7 +153,8 @@
 // The client keeps its previous cookie.
 //
 // A cookie that is tampered with, truncated, expired or sealed for another
-// cookie name gives the request a fresh empty session and is cleared; the
+// cookie name gives the request a fresh empty session and is cleared (by
+// the first request that does not call SkipRefresh or that stores); the
 // reason ("session expired at ...", "authentication failed") is logged at
 // debug level through Options.Logger, which is called with no session
 // locked: its handler may read the session of the context it is given,

@@ -356,7 +356,10 @@ func (m *Manager) refuse(r *http.Request, s *Session, now time.Time, above int, 
 	wide := above > 0 && !m.retiresOwnName() && unopened(err)
 	kept := wide || headless(err)
 	s.refused = !keepsCookie(err) && !s.shadowed && !kept
-	s.unread = (keepsCookie(err) || wide) && !s.shadowed && !headless(err)
+	s.unread = cookieNotKept
+	if (keepsCookie(err) || wide) && !s.shadowed && !headless(err) {
+		s.unread = cookieKept
+	}
 	if s.refused {
 		m.warnTooLong(s, r, err)
 	}

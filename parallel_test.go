@@ -96,6 +96,9 @@ func newParallelSite(t *testing.T, opts cookiesession.Options, recordEnded strin
 	return p
 }
 
+// jarValue returns the session cookie the browser holds.
+func (p *parallelSite) jarValue(t *testing.T) string { return p.srv.jarValue(t, p.browser, "session") }
+
 // do sends one request from the browser and returns its body and its
 // Set-Cookie lines.
 func (p *parallelSite) do(method, path string) (string, []string) {
@@ -250,5 +253,70 @@ func TestIDAfterDestroyWarns(t *testing.T) {
 	})
 	if got := f.open(b.vals["session"]).ID.String(); got != id || len(f.log.lines(msg)) != 0 {
 		t.Errorf("ID after Destroy and a flash: %s, cookie's %s; logged %q", id, got, f.log.lines(msg))
+	}
+}
+
+// TestPollRacingLogin: a browser-session cookie stays in the browser after
+// its session ended (here past the idle timeout), and the page's poll
+// keeps sending it. A login answered while a poll is in flight sets the
+// new session; the poll, answered after it, clears no refused cookie,
+// which would sign the user out as they signed in. The next request
+// without SkipRefresh clears it.
+func TestPollRacingLogin(t *testing.T) {
+	opts := cookiesession.Options{IdleTimeout: 30 * time.Minute, BrowserSession: true}
+	p := newParallelSite(t, opts, "")
+	p.do(http.MethodPost, "/login")
+	p.clock.Advance(31 * time.Minute)
+	poll, lines := p.raceAfter("/poll", func() {
+		if _, out := p.do(http.MethodPost, "/login"); len(out) != 1 {
+			t.Errorf("the login set %q, want its cookie", out)
+		}
+	})
+	if poll != "user=" || len(lines) != 0 {
+		t.Errorf("the poll answered %q with Set-Cookie %q; want user= and none", poll, lines)
+	}
+	if page, _ := p.do(http.MethodGet, "/me"); page != "user=alice" {
+		t.Errorf("after the login and the poll: %q, want signed in", page)
+	}
+
+	p = newParallelSite(t, opts, "")
+	p.do(http.MethodPost, "/login")
+	p.clock.Advance(31 * time.Minute)
+	if _, lines := p.do(http.MethodGet, "/poll"); len(lines) != 0 {
+		t.Errorf("a poll with the ended session's cookie set %q, want nothing", lines)
+	}
+	_, lines = p.do(http.MethodGet, "/me")
+	requireCleared(t, http.Header{"Set-Cookie": lines}, "session")
+	if p.jarValue(t) != "" {
+		t.Error("the read left the ended session's cookie in the jar")
+	}
+
+	// A poll that ends the session still clears: a Destroy of the ended
+	// session's cookie, and a Clear of one under a key id this instance
+	// lacks, which it keeps unread otherwise (TestUnknownKeyLogoutClears).
+	f := newFixture(t, opts)
+	for _, tc := range []struct {
+		name  string
+		token func(b *clientCookies)
+		end   func(*cookiesession.Session)
+	}{
+		{"Destroy, session ended", func(b *clientCookies) {
+			f.serve(b, setString(t, "user", "ada"))
+			f.clock.Advance(31 * time.Minute)
+		}, (*cookiesession.Session).Destroy},
+		{"Clear, unknown key id", func(b *clientCookies) {
+			b.vals["session"] = sealWith(t, ringOf(t, keyB), "session", f.clock.Now())
+		}, (*cookiesession.Session).Clear},
+	} {
+		b := newClientCookies()
+		tc.token(b)
+		resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			s.SkipRefresh()
+			tc.end(s)
+		})
+		if len(ourCookies(t, resp.Header, "session")) != 1 || b.vals["session"] != "" {
+			t.Errorf("%s under SkipRefresh: Set-Cookie %q; want the cookie cleared", tc.name, resp.Header.Values("Set-Cookie"))
+		}
 	}
 }

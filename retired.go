@@ -564,7 +564,7 @@ func (m *Manager) carry(r *http.Request, s *Session, now time.Time) {
 	}
 	if kept {
 		// A Delete or Clear, a logout, expires it all the same (dropUnread).
-		s.retired, s.unread = false, true
+		s.retired, s.unread = false, cookieKept
 	}
 }
 

@@ -471,7 +471,10 @@ func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 		}
 		return actionClear
 	case empty && !s.loaded:
-		if s.refused {
+		if s.refused && (!s.skipRefresh || s.unread == cookieDropped) {
+			// Not for a polling read: its clear, landing after a
+			// parallel login's cookie, would sign the user out. The
+			// next request without SkipRefresh clears it.
 			return actionClear
 		}
 		return actionNone

@@ -48,7 +48,7 @@ type Session struct {
 	shadowed   bool // the request carried two values for one of our names
 	ignored    bool // the request's cookies were too many to read: it may carry any of ours
 	retired    bool // the request carried a cookie of Options.Retired that its lines may reach
-	unread     bool // its cookie was refused but kept, as it may open elsewhere: a Delete or Clear clears it
+	unread     unreadCookie
 	// What the handler changed, for warnSpeculative (kept in this word,
 	// which chunksSent's int8 leaves room in): flash, whether Flashes, Pop
 	// or PopString took a value, and whether AddFlash added one that
@@ -291,11 +291,24 @@ func (s *Session) Clear() {
 	s.dropUnread() // so do values a middleware stored in this request
 }
 
+// unreadCookie says whether the request's cookie was refused but kept.
+type unreadCookie uint8
+
+const (
+	cookieNotKept unreadCookie = iota
+	// cookieKept: refused but kept, as it may open elsewhere (a key id
+	// the ring lacks): a Delete or Clear clears it.
+	cookieKept
+	// cookieDropped: kept, then a Delete or Clear asked to clear it
+	// (dropUnread), which a polling read does too (see action).
+	cookieDropped
+)
+
 // dropUnread makes the response clear a refused cookie that was kept
 // unread, for a Delete or Clear, which mean to remove what it holds.
 func (s *Session) dropUnread() {
-	if s.unread {
-		s.unread, s.refused = false, true
+	if s.unread == cookieKept {
+		s.unread, s.refused = cookieDropped, true
 		s.bump()
 	}
 }
@@ -576,10 +589,11 @@ func (s *Session) Lifetime() Lifetime {
 // endpoint that reads the session should not keep it alive for ever. A
 // change still re-seals the cookie, with the deadline it had (the earlier
 // one a since-shortened MaxAge or IdleTimeout sets, if earlier); Renew and
-// Touch re-seal it with a new one. A request that changes nothing is not
-// re-keyed either (a token under a key promoted since waits for a request
-// without SkipRefresh): its response may land after one that a parallel
-// request answered, such as a logout, and set the session again. Call it
+// Touch re-seal it with a new one. A request that changes nothing sets no
+// cookie: a token under a key promoted since is not re-keyed, and a
+// refused cookie (an ended browser-session one) is not cleared, until a
+// request without SkipRefresh. Its response may land after one that a
+// parallel request answered, a logout or a login, and would undo it. Call it
 // before Save and before the response is committed (the first Write or
 // Flush of a stream): the cookie saved or sent before was sealed without
 // it, and a later call, when that cookie slid the idle window of a session
@@ -744,14 +758,14 @@ func (s *Session) snapshot() *Session {
 // so every write must still expire the chunks the request carried.
 func (s *Session) saved(rec *Record, lines []string) {
 	s.id, s.created, s.expires, s.keyID = rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
-	s.lines, s.loaded, s.unread = lines, true, false
+	s.lines, s.loaded, s.unread = lines, true, cookieNotKept
 	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
 	s.flash &^= flashTaken
 }
 
 // cleared records that the response now expires the client's cookies.
 func (s *Session) cleared(lines []string) {
-	s.lines, s.loaded, s.unread = lines, false, false
+	s.lines, s.loaded, s.unread = lines, false, cookieNotKept
 	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
 	s.flash &^= flashTaken
 }
