@@ -1,7 +1,9 @@
 package cookiesession_test
 
 import (
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -90,6 +92,30 @@ func newParallelSite(t *testing.T, opts cookiesession.Options, recordEnded strin
 	})
 	mux.HandleFunc("GET /me", func(w http.ResponseWriter, r *http.Request) {
 		read(w, r, cookiesession.FromContext(r.Context()))
+	})
+	mux.HandleFunc("POST /cart", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		mustSet(t, s, "cart", append(s.GetStrings("cart"), r.URL.Query().Get("item")))
+		s.AddFlash("added " + r.URL.Query().Get("item"))
+	})
+	mux.HandleFunc("GET /page", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		flashes := s.Flashes()
+		read(w, r, s)
+		_, _ = io.WriteString(w, fmt.Sprintf(" cart=%q flashes=%q", s.GetStrings("cart"), flashes))
+	})
+	mux.HandleFunc("GET /form", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		token := rand.Text() // rotated on every form: the mistake
+		mustSet(t, s, "csrf", token)
+		read(w, r, s)
+		_, _ = io.WriteString(w, " csrf="+token)
+	})
+	mux.HandleFunc("POST /form", func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if r.URL.Query().Get("csrf") != s.GetString("csrf") {
+			http.Error(w, "CSRF token mismatch", http.StatusForbidden)
+		}
 	})
 	p.srv = newH2Server(t, m.Handler(mux))
 	p.browser = p.srv.client(t)
@@ -318,5 +344,69 @@ func TestPollRacingLogin(t *testing.T) {
 		if len(ourCookies(t, resp.Header, "session")) != 1 || b.vals["session"] != "" {
 			t.Errorf("%s under SkipRefresh: Set-Cookie %q; want the cookie cleared", tc.name, resp.Header.Values("Set-Cookie"))
 		}
+	}
+}
+
+// TestLastWriterWins asserts what README's "Last writer wins" says the
+// package cannot prevent, over HTTP/2 with a cookie jar: a request that
+// only reads is a writer too once its idle window is due to slide, and its
+// answer, landing after another's, drops what that one stored (a cart item
+// and its flash, a login); two pages loaded from one cookie both show its
+// flash; a CSRF token rotated on every form no longer matches the page
+// whose answer landed first. A poll under SkipRefresh writes nothing, and
+// drops nothing.
+func TestLastWriterWins(t *testing.T) {
+	newSite := func() *parallelSite {
+		p := newParallelSite(t, cookiesession.Options{IdleTimeout: 30 * time.Minute}, "")
+		p.do(http.MethodPost, "/login")
+		return p
+	}
+	for _, tc := range []struct {
+		read string
+		lost bool
+	}{{"/me", true}, {"/poll", false}} {
+		p := newSite()
+		p.clock.Advance(20 * time.Minute)
+		p.raceAfter(tc.read, func() { p.do(http.MethodPost, "/cart?item=book") })
+		page, _ := p.do(http.MethodGet, "/page")
+		if lost := page != `user=alice cart=["book"] flashes=["added book"]`; lost != tc.lost {
+			t.Errorf("an add to the cart answered while %s, refresh due, was in flight: %q; lost %v, want %v", tc.read, page, lost, tc.lost)
+		}
+	}
+
+	p := newParallelSite(t, cookiesession.Options{IdleTimeout: 30 * time.Minute}, "")
+	p.do(http.MethodPost, "/cart?item=book") // a guest's cart
+	p.clock.Advance(20 * time.Minute)
+	p.raceAfter("/me", func() { p.do(http.MethodPost, "/login") })
+	if page, _ := p.do(http.MethodGet, "/me"); page != "user=" {
+		t.Errorf("a login answered while a read, refresh due, was in flight: %q, want it undone", page)
+	}
+
+	p = newSite()
+	p.do(http.MethodPost, "/cart?item=book")
+	var first string
+	second, _ := p.raceAfter("/page", func() { first, _ = p.do(http.MethodGet, "/page") })
+	for _, page := range []string{first, second} {
+		if !strings.HasSuffix(page, `flashes=["added book"]`) {
+			t.Errorf("two pages loaded at once: %q and %q; want the flash on both", first, second)
+			break
+		}
+	}
+
+	p = newSite()
+	var page string
+	p.raceAfter("/form", func() { page, _ = p.do(http.MethodGet, "/form") })
+	_, token, _ := strings.Cut(page, "csrf=")
+	req, err := http.NewRequest(http.MethodPost, p.srv.URL+"/form?csrf="+token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := p.browser.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the form of the page answered first, its CSRF token rotated since by one answered after: %d, want 403", resp.StatusCode)
 	}
 }
