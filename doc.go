@@ -75,7 +75,7 @@
 // does no crypto and gets no Set-Cookie, Vary or Cache-Control change.
 // [Session.SkipRefresh] reads a session without sliding its idle window,
 // for polling endpoints, even when the request stores a value; one that
-// stores nothing sets no cookie (no re-key, no clear of a refused cookie),
+// changes nothing neither re-keys the token nor clears a refused cookie,
 // so a poll undoes nothing a parallel request (a logout, a login) set.
 // [Session.SetLifetime] gives one session its own absolute lifetime, idle
 // timeout and persistence ("remember me"), bounded by Options.MaxLifetime.
