@@ -1005,6 +1005,10 @@ func TestSaveTooLarge(t *testing.T) {
 	if got := rec.Header().Values("Set-Cookie"); len(got) != 0 {
 		t.Errorf("Save of a too-large session wrote %q", got)
 	}
+	// Save's doc: no Set-Cookie line, only the Vary: Cookie any use calls for.
+	if h := rec.Header(); len(h) != 1 || len(h["Vary"]) != 1 || h.Get("Vary") != "Cookie" {
+		t.Errorf("Save of a too-large session left the header %v, want Vary: Cookie alone", h)
+	}
 }
 
 // tooLargeRoutes serve /set (small), /read and one /big-* route per way a

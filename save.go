@@ -26,7 +26,8 @@ var ErrHeadersWritten = errors.New("cookiesession: Save after the response heade
 
 // Save writes the session's cookies into w's headers if anything calls for
 // it (see the package documentation). Call it before writing the body. It
-// returns an error matching ErrTooLarge, and writes nothing, if the session
+// returns an error matching ErrTooLarge, and writes no Set-Cookie line (only
+// the Vary: Cookie that any use of the session calls for), if the session
 // does not fit; the client keeps its previous cookie. Inside the middleware
 // Save is optional: the middleware saves when the response is committed,
 // and after that Save returns ErrHeadersWritten, whatever wraps w, for the

@@ -65,8 +65,9 @@ type entry struct {
 // it, so concurrent reads are safe.
 //
 // A value comes back as the exact Go type it was stored as. The supported
-// types are string, []byte, bool, every int, uint and float type, time.Time,
-// time.Duration, []string, map[string]string, json.RawMessage and nil. Any
+// types are string, []byte, bool, every int, uint and float type (not
+// uintptr), time.Time, time.Duration, []string, map[string]string,
+// json.RawMessage and nil. Any
 // other type must be stored as JSON (see [Session.SetJSON]). Slices and maps
 // are copied in and out, so a caller cannot change a stored value behind the
 // session's back; a nil slice or map comes back empty, not nil. A time.Time

@@ -286,6 +286,7 @@ func TestSetUnsupportedType(t *testing.T) {
 		{"any slice", []any{"a"}},
 		{"array", [2]byte{1, 2}},
 		{"complex", complex(1, 2)},
+		{"uintptr", uintptr(1)},
 		{"error", errors.New("x")},
 		{"Values", cookiesession.Values{}},
 	}
