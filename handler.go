@@ -14,7 +14,8 @@ import (
 )
 
 // Manager loads and saves sessions for one cookie configuration. It is safe
-// for concurrent use. Build it with New.
+// for concurrent use. Build it with New: every method of a nil Manager, or of
+// a zero one, panics naming the fix.
 type Manager struct {
 	codec *Codec
 	ring  *KeyRing
@@ -194,12 +195,16 @@ func (m *Manager) CookieNames() []string {
 	return slices.Clone(m.names)
 }
 
-// exists panics if m is nil, naming method and the fix, rather than leave
-// a nil dereference to the caller: a nil Manager is what New returns with
-// an error, one a package-level variable holds when that error was dropped.
+// exists panics if m is nil, or zero (not made by New), naming method and
+// the fix, rather than leave a nil dereference to the caller: a nil Manager
+// is what New returns with an error, one a package-level variable holds
+// when that error was dropped.
 func (m *Manager) exists(method string) {
 	if m == nil {
 		panic("cookiesession: " + method + " of a nil Manager: a nil one is what New returns with an error, which must be checked")
+	}
+	if m.codec == nil {
+		panic("cookiesession: " + method + " of a Manager that New did not make (a zero Manager): build it with New, and keep the *Manager it returns")
 	}
 }
 
@@ -481,9 +486,12 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 // (Options.Retired) a name the other uses, answer every request through
 // the ErrorHandler with an error that names both. A Manager's Handler
 // inside its own (a global one and a sub-router's) passes the request
-// on: the outer one serves it.
+// on: the outer one serves it. A nil next panics here, naming the fix.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	m.exists("Handler")
+	if next == nil {
+		panic("cookiesession: Handler(nil) has no handler to pass requests to: give it your mux (http.DefaultServeMux for routes registered with http.HandleFunc)")
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
 }
 

@@ -533,10 +533,28 @@ func TestNoMiddlewareNamesTheFix(t *testing.T) {
 // nil, which then panicked as if the middleware were missing.
 func TestNilManager(t *testing.T) {
 	var m *cookiesession.Manager
+	for name, use := range managerMethods(t, m) {
+		assertPanics(t, use, name+" of a nil Manager: a nil one is what New returns with an error")
+	}
+}
+
+// TestZeroManager checks that every method of a Manager that New did not
+// make (&cookiesession.Manager{}, a struct field left zero) panics naming
+// the method and the fix, as a nil one does, rather than with a nil
+// dereference, in Handler's case at every request.
+func TestZeroManager(t *testing.T) {
+	for name, use := range managerMethods(t, &cookiesession.Manager{}) {
+		assertPanics(t, use, name+" of a Manager that New did not make (a zero Manager): build it with New")
+	}
+}
+
+// managerMethods calls each method of m, with a live Manager's session
+// and a request, and Overlaps of a live Manager with m.
+func managerMethods(t *testing.T, m *cookiesession.Manager) map[string]func() {
 	live := newFixture(t, cookiesession.Options{}).m
 	s, _ := live.Load(httptest.NewRequest("GET", "/", nil))
 	r := httptest.NewRequest("GET", "/", nil)
-	for name, use := range map[string]func(){
+	return map[string]func(){
 		"Handler":                      func() { m.Handler(http.NotFoundHandler()) },
 		"Var":                          func() { m.Var() },
 		"Metrics":                      func() { m.Metrics() },
@@ -549,17 +567,26 @@ func TestNilManager(t *testing.T) {
 		"CommitHeader":                 func() { _ = m.CommitHeader(http.Header{}, s, r) },
 		"Overlaps":                     func() { _ = m.Overlaps(live) },
 		"Overlaps (its outer Manager)": func() { _ = live.Overlaps(m) },
-	} {
-		func() {
-			defer func() {
-				msg, _ := recover().(string)
-				if want := name + " of a nil Manager: a nil one is what New returns with an error"; !strings.Contains(msg, want) {
-					t.Errorf("%s of a nil Manager panicked with %q, want %q", name, msg, want)
-				}
-			}()
-			use()
-		}()
 	}
+}
+
+// assertPanics checks that use panics with a string that contains want.
+func assertPanics(t *testing.T, use func(), want string) {
+	t.Helper()
+	defer func() {
+		t.Helper()
+		if msg, _ := recover().(string); !strings.Contains(msg, want) {
+			t.Errorf("panicked with %q, want %q", msg, want)
+		}
+	}()
+	use()
+}
+
+// TestHandlerOfNil checks that Handler(nil) panics at once, naming the
+// fix, rather than with a nil dereference at every request it serves.
+func TestHandlerOfNil(t *testing.T) {
+	m := newFixture(t, cookiesession.Options{}).m
+	assertPanics(t, func() { m.Handler(nil) }, "cookiesession: Handler(nil)")
 }
 
 // TestSaveAfterCommitThroughWrapper checks that Save reports a change that
