@@ -59,7 +59,8 @@ var b64 = base64.RawURLEncoding.Strict()
 // with the same errors.
 var (
 	// ErrInvalid means a token is malformed, too long, forged, sealed for
-	// another name, or sealed under a key the ring does not hold. From
+	// another name, sealed under a key the ring does not hold, or created
+	// more than 60 seconds after now (by a clock ahead of this one). From
 	// Manager.Load it also means Options.Validate refused the session;
 	// the error then wraps Validate's too.
 	ErrInvalid = errors.New("cookiesession: invalid token")
