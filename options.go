@@ -66,7 +66,8 @@ type Options struct {
 	// Tokens carry whole seconds: New refuses a MaxAge, IdleTimeout or
 	// MaxLifetime with a fraction of a second, most often a bare number
 	// (86400000, express-session's milliseconds) that a Duration counts
-	// as nanoseconds. The cookie's Max-Age is what remains of it, and
+	// as nanoseconds. The cookie's Max-Age is what remains of it (with an
+	// IdleTimeout, of the idle window, if that ends first), and
 	// browsers cut a Max-Age over 400 days to 400 days without a word:
 	// with neither IdleTimeout nor BrowserSession, New refuses a MaxAge
 	// over 400 days (a user whose session never changes would be signed
