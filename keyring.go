@@ -215,10 +215,11 @@ type KeyInfo struct {
 	Fingerprint string
 }
 
-// MarshalJSON writes the key as Metrics and the CLI's list -json show it:
-// {"id": "1a2b3c4d", "primary": true, "promote_at": "...", "fingerprint":
-// "..."}, the id in the hex the CLI prints, and promote_at and fingerprint
-// left out when there is none.
+// MarshalJSON writes the key as Metrics shows it: {"id": "1a2b3c4d",
+// "primary": true, "promote_at": "...", "fingerprint": "..."}, the id in
+// the hex the CLI prints, and promote_at and fingerprint left out when
+// there is none. The CLI's list -json writes a "state" in place of
+// "primary", which tells open-only from scheduled keys.
 func (k KeyInfo) MarshalJSON() ([]byte, error) {
 	out := struct {
 		ID          string     `json:"id"`
