@@ -1,6 +1,7 @@
 package cookiesession
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -186,7 +187,8 @@ type Options struct {
 	// Logger receives the reason a cookie was refused, at debug level (at
 	// Warn for an unknown key id or a clock ahead, which are the
 	// operator's to fix), the other warnings, and the errors the default
-	// ErrorHandler reports. Default slog.Default(). It is called with no
+	// ErrorHandler reports. Default slog.Default(), as it is when each line
+	// is logged, so that a slog.SetDefault after New applies. It is called with no
 	// session locked, so a handler that calls into the session of the
 	// context it is given (to tag lines with its ID) may.
 	Logger *slog.Logger
@@ -210,7 +212,7 @@ func (o *Options) normalize() error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	setDefault(&o.Logger, slog.Default())
+	setDefault(&o.Logger, slog.New(currentDefault{}))
 	if err := checkDurations(o.MaxAge, o.IdleTimeout, o.MaxLifetime); err != nil {
 		return err
 	}
@@ -383,6 +385,31 @@ func setDefault[T comparable](p *T, def T) {
 	if *p == zero {
 		*p = def
 	}
+}
+
+// currentDefault is the handler of slog's default logger at each line, the
+// Logger of Options that set none. The slog.Default() of New's time, if the
+// program calls slog.SetDefault later (a Manager in a package-level
+// variable), hands its lines to the new handler through package log, all at
+// Info, and one set to Warn drops every warning without a word.
+type currentDefault struct{}
+
+func (currentDefault) Enabled(ctx context.Context, level slog.Level) bool {
+	return slog.Default().Handler().Enabled(ctx, level)
+}
+
+func (currentDefault) Handle(ctx context.Context, r slog.Record) error {
+	return slog.Default().Handler().Handle(ctx, r)
+}
+
+// WithAttrs and WithGroup, which the package does not call, bind the
+// default of their time.
+func (currentDefault) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return slog.Default().Handler().WithAttrs(attrs)
+}
+
+func (currentDefault) WithGroup(name string) slog.Handler {
+	return slog.Default().Handler().WithGroup(name)
 }
 
 // maxAttribute is the longest cookie attribute value browsers honour.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/http/cookiejar"
@@ -1278,5 +1280,33 @@ func TestSharedStoreCachedMethodsOnly(t *testing.T) {
 		if lines := f.log.lines(warning); len(lines) != want {
 			t.Errorf("%s: %d lines, want %d; log:\n%s", method, len(lines), want, f.log)
 		}
+	}
+}
+
+// TestDefaultLoggerFollowsSetDefault checks that a Manager built without
+// a Logger before the program's slog.SetDefault (a Manager in a
+// package-level variable, a logger set up later in main) logs through the
+// handler set there, at each line's own level. The slog.Default() taken at
+// New handed its lines to that handler through package log, all at Info,
+// and a handler set to Warn dropped every warning without a word.
+func TestDefaultLoggerFollowsSetDefault(t *testing.T) {
+	m, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := new(syncBuffer)
+	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(out)
+		log.SetFlags(flags)
+	})
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+
+	s, _ := m.Load(httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
+	mustSet(t, s, "user", "ada")
+	_ = s.GetInt("user") // a string read as a number: logged at Warn
+	if want := `level=WARN msg="cookiesession: Session.GetInt found`; !strings.Contains(logs.String(), want) {
+		t.Errorf("a Warn after slog.SetDefault: logged %q, want a line with %q", logs.String(), want)
 	}
 }
