@@ -289,7 +289,7 @@ func (m *Manager) partitionFull() bool {
 // cookieLine renders chunk i's Set-Cookie value. The attributes were
 // rendered once by net/http in New; the value is base64url, which needs no
 // sanitizing.
-func (m *Manager) cookieLine(i int, value []byte, maxAge int, browserSession bool) string {
+func (m *Manager) cookieLine(i int, value []byte, maxAge int64, browserSession bool) string {
 	var b strings.Builder
 	b.Grow(len(m.names[i]) + 1 + len(value) + len("; Max-Age=") + 20 + len(m.attrText))
 	b.WriteString(m.names[i])
@@ -298,7 +298,7 @@ func (m *Manager) cookieLine(i int, value []byte, maxAge int, browserSession boo
 	if !browserSession {
 		var digits [20]byte
 		b.WriteString("; Max-Age=")
-		b.Write(strconv.AppendInt(digits[:0], int64(max(maxAge, 1)), 10))
+		b.Write(strconv.AppendInt(digits[:0], max(maxAge, 1), 10))
 	}
 	b.WriteString(m.attrText)
 	return b.String()

@@ -109,3 +109,29 @@ func TestCarriesRetiredScan(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxAgeBeyond32Bits: a Max-Age more than 2^31 seconds (68 years)
+// reaches the line whole where int is 32 bits, as on 64-bit; held in an
+// int, GOARCH=386 and arm wrapped it negative and wrote Max-Age=1, and
+// the browser dropped the cookie a second later. Before SkipRefresh
+// stopped re-keying, a poll's re-key of a token sealed under
+// BrowserSession and a 100-year MaxAge kept that deadline; New's bounds
+// keep every other one under 400 days. CI runs this on 386.
+func TestMaxAgeBeyond32Bits(t *testing.T) {
+	k, err := NewKey(1, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := NewKeyRing(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(ring, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const century = 100 * 365 * 24 * 3600
+	if line := m.cookieLine(0, []byte("token"), century, false); !strings.Contains(line, "; Max-Age=3153600000;") {
+		t.Errorf("cookieLine with %d seconds left: %q", int64(century), line)
+	}
+}

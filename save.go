@@ -558,8 +558,10 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, act action, bu
 	defer putBuffer(sealed)
 	// The whole seconds left, as Expires.Sub(now) / time.Second counts
 	// them (fill made sure Expires lies after now), without Sub's
-	// monotonic-clock and overflow checks.
-	maxAge := int(rec.Expires.Unix() - now.Unix())
+	// monotonic-clock and overflow checks. An int64: a deadline kept from
+	// the token may lie more than 2^31 seconds (68 years) ahead, which a
+	// 32-bit int would wrap into Max-Age=1.
+	maxAge := rec.Expires.Unix() - now.Unix()
 	if now.Nanosecond() > 0 {
 		maxAge--
 	}
@@ -590,7 +592,7 @@ func (m *Manager) write(h http.Header, s *Session, now time.Time, act action, bu
 // client token: the retired names' expiries, the token's chunks, and the
 // expiries of the chunks above those that may be stale. sent counts the
 // chunks the request carried.
-func (m *Manager) tokenLines(buf *headerBuf, token []byte, maxAge int, browser bool, sent int) []string {
+func (m *Manager) tokenLines(buf *headerBuf, token []byte, maxAge int64, browser bool, sent int) []string {
 	// The chunks above the token's are expired: those the request carried
 	// and, for a token over several cookies, every one. Of two parallel
 	// responses, the one with fewer chunks may land last, and the other's
