@@ -2,11 +2,14 @@ package cookiesession
 
 import (
 	"bytes"
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"net/textproto"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestTooManyCookies checks the count against net/http's rule at the
@@ -133,5 +136,64 @@ func TestMaxAgeBeyond32Bits(t *testing.T) {
 	const century = 100 * 365 * 24 * 3600
 	if line := m.cookieLine(0, []byte("token"), century, false); !strings.Contains(line, "; Max-Age=3153600000;") {
 		t.Errorf("cookieLine with %d seconds left: %q", int64(century), line)
+	}
+}
+
+// TestUnreadableAuthenticTokenWarns: a token that authenticated under a
+// key of the ring, so an instance holding the ring sealed it, but whose
+// values this instance cannot read, signs its user out; that is a fleet
+// whose instances disagree (a 64-bit one stored an int past 32 bits, which
+// a GOARCH=386 or arm one refuses; a newer release wrote a type tag this
+// one lacks), not forged input. It was logged only at Debug, as a forged
+// cookie is: the fleet lost sessions without a word. It warns with the
+// fix now, once a minute per key id. Tag 0x15 stands for both here: a
+// 64-bit platform reads every int.
+func TestUnreadableAuthenticTokenWarns(t *testing.T) {
+	key, err := NewKey(vecKey1.id, vecKey1.secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(vecNow, 0)
+	var logs strings.Builder
+	m, err := New(ring, Options{Name: vecCookie, Now: func() time.Time { return now },
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreadable := vecSealPlain(t, version, "unreadable", vecPlain([]byte{1, 1, 'a', 0x15}))
+	serve := func(token string) {
+		r := httptest.NewRequest(http.MethodGet, "https://example.com/", nil)
+		r.AddCookie(&http.Cookie{Name: vecCookie, Value: token})
+		m.Handler(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+			FromContext(r.Context()).Len() // the session opens at its first use
+		})).ServeHTTP(httptest.NewRecorder(), r)
+	}
+	serve(unreadable)
+	line := logs.String()
+	for _, want := range []string{"level=WARN", "cookiesession: session cookie refused", "unknown type tag 0x15", "key_id=1a2b3c4d", "store int64 or uint64", "run one release across the fleet"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("the refusal's log lacks %q: %s", want, line)
+		}
+	}
+	logs.Reset()
+	now = now.Add(30 * time.Second)
+	serve(unreadable)
+	if got := logs.String(); strings.Contains(got, "level=WARN") || !strings.Contains(got, "level=DEBUG") {
+		t.Errorf("a second refusal within the minute: want Debug, got %s", got)
+	}
+	logs.Reset()
+	// A forged token fails authentication: Debug, as before.
+	raw, err := b64.DecodeString(unreadable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)-1] ^= 1
+	serve(b64.EncodeToString(raw))
+	if got := logs.String(); strings.Contains(got, "level=WARN") || !strings.Contains(got, reasonAuth) {
+		t.Errorf("a forged cookie: want Debug for %q, got %s", reasonAuth, got)
 	}
 }

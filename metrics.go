@@ -197,7 +197,9 @@ type stats struct {
 
 	// unknownKeys and skewed limit the Warn lines for an unknown key id
 	// and a clock ahead; unknownKeys also gives Metrics.UnknownKeyIDs.
-	unknownKeys, skewed warnLimiter
+	// unreadable limits those for a token that authenticated but that
+	// this instance cannot read (see unreadableFix).
+	unknownKeys, skewed, unreadable warnLimiter
 	// primarySeen is the primary the last re-key sealed under, and
 	// splitLogged when warnSplitPrimary last logged, in Unix nanoseconds
 	// by Options.Now, or 0.
@@ -353,7 +355,8 @@ func (m *Manager) refusedCookie(s *Session, r *http.Request, cookie string, err 
 	}
 	switch {
 	case reason == refusedUnknownKey && m.stats.unknownKeys.allow(line.keyID, m.opts.Now()),
-		reason == refusedClockSkew && m.stats.skewed.allow(line.keyID, m.opts.Now()):
+		reason == refusedClockSkew && m.stats.skewed.allow(line.keyID, m.opts.Now()),
+		reason == refusedEncoding && line.keyID != 0 && m.stats.unreadable.allow(line.keyID, m.opts.Now()):
 		line.level = slog.LevelWarn
 	}
 	s.logs = append(s.logs, line)
@@ -383,8 +386,19 @@ func (m *Manager) logRefusal(l *logLine) {
 		attrs = append(attrs, slog.Duration("ahead_by", te.ahead),
 			slog.String("fix", "the instance that sealed this cookie runs ahead of this one by ahead_by, or this one runs behind: synchronise the fleet's clocks (NTP); an instance ahead is the one that counts no clock_skew while the others do, one behind the only one that counts it"))
 	}
+	if l.reason == refusedEncoding && l.keyID != 0 && l.level == slog.LevelWarn {
+		attrs = append(attrs, slog.String("fix", unreadableFix))
+	}
 	m.logger.LogAttrs(l.ctx, l.level, msg, attrs...)
 }
+
+// unreadableFix is the fix for a token that authenticated under a key of
+// the ring, so an instance holding the ring sealed it, but that this
+// instance cannot read: not forged input, which fails authentication, but
+// a fleet whose instances disagree, and each such session is signed out.
+const unreadableFix = "an instance holding this ring sealed the cookie, and this one cannot read it: " +
+	"an int or uint stored on a 64-bit instance does not fit where int is 32 bits (GOARCH=386, arm), so store int64 or uint64 there, or run every instance on 64-bit; " +
+	"a newer release of cookiesession wrote a type or lifetime this release does not know, so run one release across the fleet"
 
 // warnSplitPrimary logs, at most once a minute per Manager, a session
 // moved to the primary (re-keyed, or written with a change, but not
