@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/seed-ff2808ae/cookiesession/internal/secrettext"
@@ -289,7 +288,7 @@ func openFix(err error, path string) string {
 	switch {
 	case errors.Is(err, fs.ErrPermission):
 		return permissionFix()
-	case errors.Is(err, syscall.ELOOP):
+	case linkLoop(err):
 		return ": the symbolic links at the path form a loop: point them at the ring's file"
 	case !errors.Is(err, fs.ErrNotExist):
 		return ""

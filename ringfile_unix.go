@@ -3,6 +3,7 @@
 package cookiesession
 
 import (
+	"errors"
 	"io/fs"
 	"syscall"
 )
@@ -14,3 +15,7 @@ func unlinked(fi fs.FileInfo) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && st.Nlink == 0
 }
+
+// linkLoop reports whether err is the system's refusal of a path whose
+// symbolic links form a loop.
+func linkLoop(err error) bool { return errors.Is(err, syscall.ELOOP) }
