@@ -42,16 +42,20 @@
 //	secret (array)                KeyRing: one primary key, the rest open-only; the key id is in the token
 //	name                          Options.Name
 //	genid                         none: ids are 16 bytes from crypto/rand; with no store, an id looks nothing up
-//	cookie.maxAge / expires       Options.MaxAge, enforced by the server; per session: Session.SetLifetime.
+//	cookie.maxAge / expires       Options.MaxAge, enforced by the server, counted from login, not again from
+//	                              each change as express does; per session: Session.SetLifetime.
 //	                              In whole seconds with a unit: a bare 86400000 (milliseconds) is 86.4ms, refused.
 //	                              Over 400 days, which browsers cut, it needs an IdleTimeout of 400 days at most
-//	cookie.maxAge = null          Options.BrowserSession, or Lifetime{BrowserSession: true} per session
+//	cookie.maxAge = null          Options.BrowserSession, or Lifetime{BrowserSession: true} per session.
+//	                              express's default; the Manager's is a persistent cookie for MaxAge
 //	cookie.domain / path          Options.Domain, Options.Path
 //	cookie.httpOnly / secure      on by default: Options.DisableHttpOnly, Options.DisableSecure
 //	cookie.sameSite               Options.SameSite (default Lax)
 //	cookie.partitioned            Options.Partitioned
 //	cookie.priority               not written: net/http's Cookie has no Priority attribute
-//	rolling: true                 Options.IdleTimeout: sliding window, refresh throttled by RefreshThreshold;
+//	rolling: true                 Options.IdleTimeout: sliding window, refresh throttled by RefreshThreshold
+//	                              (by default once half the window is gone, so half of it idle can end a
+//	                              session; 1 refreshes at each request), by requests that use the session;
 //	                              Options.MaxAge, the absolute limit, must be longer, or Options.MaxLifetime
 //	                              if set (New refuses 24h and 24h)
 //	saveUninitialized: false      always: no cookie until a value is stored
@@ -60,7 +64,7 @@
 //	unset: 'destroy'              always: Destroy, or a session left empty, expires the cookie
 //	proxy                         not needed: Secure is written as configured (one answering plain HTTP is logged)
 //	req.session.x = y             s.Set("x", y); s.Get("x") and typed getters such as GetString
-//	req.session.id                s.ID()
+//	req.session.id                s.ID(); a session left with no values ends, and the next gets a new id
 //	req.session.cookie            s.ExpiresAt(), s.Lifetime(), s.SetLifetime; the attributes are the Manager's Options
 //	req.session.regenerate()      s.Destroy(), then store: new id, no old values, no Lifetime; s.Renew() keeps the values and Lifetime
 //	req.session.destroy()         s.Destroy(): every cookie chunk is expired; no clearCookie needed

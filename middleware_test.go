@@ -1225,6 +1225,75 @@ func TestExpressIdioms(t *testing.T) {
 			t.Errorf("keys %q, id %s (was %s), created %v; want [flash], a new id and created now", got, newID, id, created)
 		}
 	})
+	// user reports who a request finds signed in (no one, if use is false
+	// and its handler never uses the session) and whether its response set
+	// the session's cookie.
+	user := func(t *testing.T, f *fixture, b *clientCookies, use bool) (string, bool) {
+		var got string
+		resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			if use {
+				got = sessionOf(t, r).GetString("user")
+			}
+		})
+		return got, len(ourCookies(t, resp.Header, "session")) > 0
+	}
+	t.Run("rolling", func(t *testing.T) {
+		// rolling: true, maxAge 30 min sets the cookie again on every
+		// response, so 30 minutes without requests end the session. Here
+		// a request at minute 10 re-issues nothing by default, and 25
+		// minutes without requests then end it; RefreshThreshold 1
+		// re-issues at each request that uses the session. A request
+		// whose handler never uses it slides nothing, where express's
+		// middleware loads the session for every request and rolls it.
+		for _, tc := range []struct {
+			threshold float64
+			use       bool // the request at minute 10 uses its session
+			slid, in  bool // it set a cookie; signed in at minute 35
+		}{
+			{0, true, false, false},
+			{1, true, true, true},
+			{1, false, false, false},
+		} {
+			f := newFixture(t, cookiesession.Options{IdleTimeout: 30 * time.Minute, RefreshThreshold: tc.threshold})
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "ada"))
+			f.clock.Advance(10 * time.Minute)
+			if _, slid := user(t, f, b, tc.use); slid != tc.slid {
+				t.Errorf("threshold %v, uses the session %v: a cookie at minute 10: %v, want %v", tc.threshold, tc.use, slid, tc.slid)
+			}
+			f.clock.Advance(25 * time.Minute)
+			if got, _ := user(t, f, b, true); (got == "ada") != tc.in {
+				t.Errorf("threshold %v, uses the session %v: minute 35 finds %q; want signed in %v", tc.threshold, tc.use, got, tc.in)
+			}
+		}
+	})
+	t.Run("maxAge counts from login", func(t *testing.T) {
+		// express-session counts cookie.maxAge again from each response
+		// that sets the cookie, a change under rolling: false too; MaxAge
+		// counts from the session's start, however often it changes.
+		f := newFixture(t, cookiesession.Options{MaxAge: time.Hour})
+		b := newClientCookies()
+		f.serve(b, setString(t, "user", "ada"))
+		f.clock.Advance(40 * time.Minute)
+		resp := f.serve(b, setString(t, "theme", "dark"))
+		if c := ourCookies(t, resp.Header, "session")["session"]; c == nil || c.MaxAge != 20*60 {
+			t.Fatalf("the change at minute 40 set %v; want Max-Age 1200, what is left of the hour", c)
+		}
+		f.clock.Advance(30 * time.Minute)
+		if got, _ := user(t, f, b, true); got != "" {
+			t.Errorf("minute 70 finds %q signed in; want no one", got)
+		}
+	})
+	t.Run("emptied session gets a new id", func(t *testing.T) {
+		// express keeps an emptied session, and its id; here a request
+		// that leaves no value expires the cookie, and the next value
+		// stored starts a session with another id.
+		f, b, id := cart(t)
+		requireCleared(t, f.serve(b, func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Delete("cart") }).Header, "session")
+		if _, newID := keys(t, f, f.serve(b, setString(t, "cart", "pear"))); newID == id {
+			t.Errorf("id %s kept across the emptied session; want a new one", id)
+		}
+	})
 	t.Run("reload", func(t *testing.T) {
 		// Under the middleware, Load returns the middleware's session:
 		// nothing is read again, and the change made before it stays.
