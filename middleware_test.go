@@ -1294,6 +1294,26 @@ func TestExpressIdioms(t *testing.T) {
 			t.Errorf("id %s kept across the emptied session; want a new one", id)
 		}
 	})
+	t.Run("express cookie of the name", func(t *testing.T) {
+		// express-session's connect.sid (s: and a signed id, URL-encoded)
+		// reaches a Manager of that name: refused at Debug and cleared,
+		// so while express serves part of the site, it signs the user
+		// out there.
+		f := newFixture(t, cookiesession.Options{Name: "connect.sid"})
+		w := httptest.NewRecorder()
+		sid := "s%3A" + strings.Repeat("x", 32) + "." + strings.Repeat("A", 43)
+		f.m.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if s := sessionOf(t, r); !s.IsNew() || s.Len() != 0 {
+				t.Errorf("express's cookie gave a session of %d values, new %v", s.Len(), s.IsNew())
+			}
+		})).ServeHTTP(w, tossedRequest("connect.sid="+sid))
+		if c := ourCookies(t, w.Result().Header, "connect.sid")["connect.sid"]; c == nil || c.MaxAge >= 0 {
+			t.Errorf("express's cookie not cleared: %v", c)
+		}
+		if got := f.log.lines("session cookie refused"); len(got) != 1 || !strings.Contains(got[0], "level=DEBUG") {
+			t.Errorf("refusal logged as %q, want one line at Debug", got)
+		}
+	})
 	t.Run("reload", func(t *testing.T) {
 		// Under the middleware, Load returns the middleware's session:
 		// nothing is read again, and the change made before it stays.
