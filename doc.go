@@ -69,7 +69,7 @@
 //	req.session.regenerate()      s.Destroy(), then store: new id, no old values, no Lifetime; s.Renew() keeps the values and Lifetime
 //	req.session.destroy()         s.Destroy(): every cookie chunk is expired; no clearCookie needed
 //	req.session.reload()          not needed: the session is this request's cookie; without the middleware, Manager.Load reads it again
-//	req.session.touch()           s.Touch(): forces a refresh
+//	req.session.touch()           s.Touch(): forces a refresh, which slides IdleTimeout; MaxAge it never extends
 //	req.session.save()            Manager.Save(w, r, s): returns an error; not needed before a redirect
 //
 // # Using the session

@@ -1269,19 +1269,26 @@ func TestExpressIdioms(t *testing.T) {
 	})
 	t.Run("maxAge counts from login", func(t *testing.T) {
 		// express-session counts cookie.maxAge again from each response
-		// that sets the cookie, a change under rolling: false too; MaxAge
-		// counts from the session's start, however often it changes.
-		f := newFixture(t, cookiesession.Options{MaxAge: time.Hour})
-		b := newClientCookies()
-		f.serve(b, setString(t, "user", "ada"))
-		f.clock.Advance(40 * time.Minute)
-		resp := f.serve(b, setString(t, "theme", "dark"))
-		if c := ourCookies(t, resp.Header, "session")["session"]; c == nil || c.MaxAge != 20*60 {
-			t.Fatalf("the change at minute 40 set %v; want Max-Age 1200, what is left of the hour", c)
-		}
-		f.clock.Advance(30 * time.Minute)
-		if got, _ := user(t, f, b, true); got != "" {
-			t.Errorf("minute 70 finds %q signed in; want no one", got)
+		// that sets the cookie (a change under rolling: false too, after
+		// touch() resets it); MaxAge counts from the session's start,
+		// however often it changes, and Touch without an IdleTimeout
+		// extends nothing.
+		for name, active := range map[string]http.HandlerFunc{
+			"change": setString(t, "theme", "dark"),
+			"Touch":  func(w http.ResponseWriter, r *http.Request) { sessionOf(t, r).Touch() },
+		} {
+			f := newFixture(t, cookiesession.Options{MaxAge: time.Hour})
+			b := newClientCookies()
+			f.serve(b, setString(t, "user", "ada"))
+			f.clock.Advance(40 * time.Minute)
+			resp := f.serve(b, active)
+			if c := ourCookies(t, resp.Header, "session")["session"]; c == nil || c.MaxAge != 20*60 {
+				t.Fatalf("%s at minute 40 set %v; want Max-Age 1200, what is left of the hour", name, c)
+			}
+			f.clock.Advance(30 * time.Minute)
+			if got, _ := user(t, f, b, true); got != "" {
+				t.Errorf("%s at minute 40: minute 70 finds %q signed in; want no one", name, got)
+			}
 		}
 	})
 	t.Run("emptied session gets a new id", func(t *testing.T) {
