@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -279,6 +280,37 @@ func TestIDAfterDestroyWarns(t *testing.T) {
 	})
 	if got := f.open(b.vals["session"]).ID.String(); got != id || len(f.log.lines(msg)) != 0 {
 		t.Errorf("ID after Destroy and a flash: %s, cookie's %s; logged %q", id, got, f.log.lines(msg))
+	}
+}
+
+// TestIDAfterDestroyTaggedLogSilent: a log/slog Handler that tags each
+// line with the session's id (sessionLogHandler, as Options.Logger allows),
+// whether the Manager's or the application's, asks ID after Destroy at the
+// logout's next line; that records nothing as ended and logs no Warn. The
+// logout's own ID after Destroy is still logged.
+func TestIDAfterDestroyTaggedLogSilent(t *testing.T) {
+	const msg = "Session.ID called after Destroy"
+	for _, recordAfter := range []bool{false, true} {
+		logs := new(syncBuffer)
+		tagged := slog.New(sessionLogHandler{slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})})
+		f := newFixture(t, cookiesession.Options{Logger: tagged})
+		b := newClientCookies()
+		f.serve(b, setString(t, "user", "ada"))
+		resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			s.Destroy()
+			tagged.InfoContext(r.Context(), "signed out")
+			if recordAfter {
+				_ = s.ID()
+			}
+		})
+		requireCleared(t, resp.Header, "session")
+		if tags := logs.lines("signed out"); len(tags) != 1 || !strings.Contains(tags[0], "session=") {
+			t.Errorf("the tagged line: %q, want one with the session's id", tags)
+		}
+		if got := logs.lines(msg); len(got) != map[bool]int{false: 0, true: 1}[recordAfter] || recordAfter && !strings.Contains(got[0], "parallel_test.go") {
+			t.Errorf("ID after Destroy by the logout %v, and by the Handler tagging a line: logged %q", recordAfter, got)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"reflect"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -639,7 +640,8 @@ func (s *Session) Format(f fmt.State, verb rune) { io.WriteString(f, "cookiesess
 // another id (express-session keeps an emptied session's id). To record the session a logout ends (for
 // Validate), call ID before Destroy: after it, ID returns the id of the
 // session that a value stored next would start, and such a call, before
-// any value is stored, is logged at Warn once per line of code.
+// any value is stored, is logged at Warn once per line of code, unless a
+// log/slog Handler makes it to tag a line.
 func (s *Session) ID() string {
 	s.lock()
 	defer s.unlock()
@@ -654,7 +656,7 @@ func (s *Session) ID() string {
 // logout signs the user in again (TestIDAfterDestroyWarns). s's lock is
 // held.
 func (s *Session) warnEndedID() {
-	if !s.destroyed || s.values.Len() > 0 || s.sent || s.mgr == nil {
+	if !s.destroyed || s.values.Len() > 0 || s.sent || s.mgr == nil || taggingLogLine() {
 		return
 	}
 	caller, level, ok := s.mgr.endedIDs.level(slog.LevelWarn, s.mgr.opts.Now)
@@ -665,6 +667,25 @@ func (s *Session) warnEndedID() {
 	s.log(ctx, level, "cookiesession: Session.ID called after Destroy returns a new id, not the one of the session Destroy ended: recorded as ended (Options.Validate), it ends nothing, and a request answered after the logout signs the user in again (logged once per call site; past 64 of them, at warn level once a minute, the others at debug)",
 		slog.String("path", path), slog.String("caller", caller.String()),
 		slog.String("fix", "call ID before Destroy to record the session the logout ends"))
+}
+
+// taggingLogLine reports whether a log/slog Logger is on the calling
+// goroutine's stack: ID asked by a Handler that tags each line with the
+// session's id (as Options.Logger allows, or the application's own), which
+// records nothing as ended, and would otherwise be warned about at the
+// first line logged after a Destroy (TestIDAfterDestroyTaggedLogSilent).
+func taggingLogLine() bool {
+	var pcs [64]uintptr
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs[:])])
+	for {
+		f, more := frames.Next()
+		if strings.HasPrefix(f.Function, "log/slog.") {
+			return true
+		}
+		if !more {
+			return false
+		}
+	}
 }
 
 func (s *Session) ensureID() SessionID {
