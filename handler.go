@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -486,13 +487,25 @@ func (m *Manager) defaultErrorHandler(w http.ResponseWriter, r *http.Request, er
 // (Options.Retired) a name the other uses, answer every request through
 // the ErrorHandler with an error that names both. A Manager's Handler
 // inside its own (a global one and a sub-router's) passes the request
-// on: the outer one serves it. A nil next panics here, naming the fix.
+// on: the outer one serves it. A nil next, or a nil pointer or func in it
+// (a *http.ServeMux never assigned), panics here, naming the fix.
 func (m *Manager) Handler(next http.Handler) http.Handler {
 	m.exists("Handler")
-	if next == nil {
+	if isNil(next) {
 		panic("cookiesession: Handler(nil) has no handler to pass requests to: give it your mux (http.DefaultServeMux for routes registered with http.HandleFunc)")
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { m.serve(w, r, next) })
+}
+
+// isNil reports whether next is nil, or a nil pointer or func in an
+// interface (a *http.ServeMux never assigned, http.HandlerFunc(nil)),
+// which would panic at every request rather than here.
+func isNil(next http.Handler) bool {
+	if next == nil {
+		return true
+	}
+	v := reflect.ValueOf(next)
+	return (v.Kind() == reflect.Pointer || v.Kind() == reflect.Func) && v.IsNil()
 }
 
 // serve is one request through Handler.

@@ -586,7 +586,10 @@ func assertPanics(t *testing.T, use func(), want string) {
 // fix, rather than with a nil dereference at every request it serves.
 func TestHandlerOfNil(t *testing.T) {
 	m := newFixture(t, cookiesession.Options{}).m
-	assertPanics(t, func() { m.Handler(nil) }, "cookiesession: Handler(nil)")
+	var mux *http.ServeMux // a variable never assigned
+	for _, next := range []http.Handler{nil, mux, http.HandlerFunc(nil)} {
+		assertPanics(t, func() { m.Handler(next) }, "cookiesession: Handler(nil)")
+	}
 }
 
 // TestSaveAfterCommitThroughWrapper checks that Save reports a change that
