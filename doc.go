@@ -101,11 +101,12 @@
 // value a key already holds is no change), Renew, Destroy
 // or Touch was called, a rolling refresh is due, the cookie was
 // sealed under a key that is no longer primary, the request's cookie was
-// refused and must be cleared (these two not for a request that called
-// SkipRefresh and changed nothing), or the request carried a cookie of
+// refused and must be cleared, or the request carried a cookie of
 // Options.Retired, which is expired (and, when its entry sets Carry and
 // the request carried no cookie of the Manager's names, whose session the
-// response writes under the Manager's Name). A session that never held a value
+// response writes under the Manager's Name); not for a key, a refused
+// cookie or a carry in a request that called SkipRefresh and changed
+// nothing. A session that never held a value
 // sets no cookie (it may still expire a refused or retired one).
 //
 // A rolling refresh is due when less than RefreshThreshold of IdleTimeout

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -225,6 +226,41 @@ func TestPollRacingLogout(t *testing.T) {
 				t.Errorf("after the logout and the poll: %q, want signed out", page)
 			}
 		})
+	}
+}
+
+// TestPollRacingLogoutCarried: after a rename (Options.Retired with
+// Carry), a poll under SkipRefresh whose session is carried from the old
+// cookie sets no cookie, so a logout answered beside it holds, as after a
+// key promotion (TestPollRacingLogout). The old cookie stays for the
+// next request without SkipRefresh, which carries it.
+func TestPollRacingLogoutCarried(t *testing.T) {
+	opts := cookiesession.Options{Name: "app", IdleTimeout: 30 * time.Minute,
+		Retired: []cookiesession.RetiredCookie{{Name: "session", Carry: true}}}
+	for _, race := range []bool{true, false} {
+		p := newParallelSite(t, opts, "")
+		u, err := url.Parse(p.srv.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := sealWith(t, p.ring, "session", p.clock.Now()) // user=mallory, under the old Name
+		p.browser.Jar.SetCookies(u, []*http.Cookie{{Name: "session", Value: old, Path: "/", Secure: true, HttpOnly: true}})
+		if !race {
+			if poll, lines := p.do(http.MethodGet, "/poll"); poll != "user=mallory" || len(lines) != 0 {
+				t.Errorf("a poll carried from the old cookie answered %q with Set-Cookie %q; want user=mallory and none", poll, lines)
+			}
+			if page, lines := p.do(http.MethodGet, "/me"); page != "user=mallory" || len(lines) != 2 || p.srv.jarValue(t, p.browser, "app") == "" {
+				t.Errorf("the read after the poll answered %q with Set-Cookie %q; want the session carried under app", page, lines)
+			}
+			continue
+		}
+		poll, lines := p.raceAfter("/poll", func() { p.do(http.MethodPost, "/logout") })
+		if poll != "user=mallory" || len(lines) != 0 {
+			t.Errorf("the poll answered %q with Set-Cookie %q; want user=mallory and none", poll, lines)
+		}
+		if page, _ := p.do(http.MethodGet, "/me"); page != "user=" {
+			t.Errorf("after the logout and the poll: %q, want signed out", page)
+		}
 	}
 }
 

@@ -35,7 +35,8 @@ import (
 // (expiry, idle deadline, the session's own Lifetime, MaxLifetime,
 // Validate). The session keeps its id, creation time, deadline, values
 // and Lifetime; the response writes it under the Manager's Name, even
-// when the handler only reads it, and expires this cookie. A token that
+// when the handler only reads it (not under Session.SkipRefresh, which
+// keeps this cookie for the next request), and expires this cookie. A token that
 // does not open, or is longer than the Manager's cookies hold (logged at
 // Warn once), is not carried: the request gets a new session, and the
 // refusal counts under Metrics.Refused. One under a key id the ring

@@ -382,7 +382,7 @@ func (m *Manager) unchanged(h http.Header, s *Session, r *http.Request, final bo
 		m.warnCrossSite(s, r)
 	}
 	switch {
-	case s.retired:
+	case s.retired && !s.carriedUnwritten():
 		m.expireRetired(h, s, buf) // its lines make every cache field no-store
 	case len(h) > 1 && s.req != nil:
 		// The middleware's: a Manager stacked outside commits after this
@@ -457,9 +457,9 @@ const (
 )
 
 // action applies the rules for when Set-Cookie is sent: only on a change,
-// Renew, Destroy, Touch, a due refresh, a token under an old key (unless
-// the request called SkipRefresh), a
-// session carried from a retired cookie, or to clear a refused or emptied
+// Renew, Destroy, Touch, a due refresh, a token under an old key or a
+// session carried from a retired cookie (unless the request called
+// SkipRefresh), or to clear a refused or emptied
 // cookie. A session that never held a value
 // sends nothing. r is the request answered, if known (see outsidePath).
 func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
@@ -485,9 +485,11 @@ func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
 		// which this response expires, moves to the current attributes
 		// (unless that cookie came back after such an answer: see visit).
 		return actionWrite
-	case s.carriedUnwritten():
+	case s.carriedUnwritten() && !s.skipRefresh:
 		// Opened from a retired cookie of another Name, which this
-		// response expires: the client gets it under the Manager's.
+		// response expires: the client gets it under the Manager's. Not
+		// for a polling read, as for a re-key below: the retired cookie
+		// is kept (see unchanged) for the next request to carry.
 		return actionCarry
 	case s.loaded && !s.skipRefresh && s.keyID != m.ring.primaryAt(now) && !m.incoming(s.keyID, now):
 		// Not for a polling read (SkipRefresh): its response, landing

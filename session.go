@@ -591,9 +591,10 @@ func (s *Session) Lifetime() Lifetime {
 // change still re-seals the cookie, with the deadline it had (the earlier
 // one a since-shortened MaxAge or IdleTimeout sets, if earlier); Renew and
 // Touch re-seal it with a new one. In a request that changes nothing, a
-// token under a key promoted since is not re-keyed, and a refused cookie
-// (an ended browser-session one) is not cleared, until a request without
-// SkipRefresh. Its response may land after one that a
+// token under a key promoted since is not re-keyed, a session carried from
+// an Options.Retired cookie is not written under the Manager's Name (the
+// retired cookie is kept), and a refused cookie (an ended browser-session
+// one) is not cleared, until a request without SkipRefresh. Its response may land after one that a
 // parallel request answered, a logout or a login, and would undo it. Call it
 // before Save and before the response is committed (the first Write or
 // Flush of a stream): the cookie saved or sent before was sealed without
