@@ -251,10 +251,20 @@ func TestInspectHugeInput(t *testing.T) {
 	const small, large = 1 << 17, maxInspectInput - 64
 	for name, shape := range shapes {
 		t.Run(name, func(t *testing.T) {
-			s, _ := fx.inspectCost(t, shape(small))
-			l, alloc := fx.inspectCost(t, shape(large))
+			// Measured again, up to three times, when over the bound: a
+			// shared machine's load can slow the large run once, while
+			// a quadratic pass is over it every time.
+			var s, l time.Duration
+			var alloc uint64
+			for range 3 {
+				s, _ = fx.inspectCost(t, shape(small))
+				l, alloc = fx.inspectCost(t, shape(large))
+				if l <= 24*s+50*time.Millisecond {
+					break
+				}
+			}
 			if l > 24*s+50*time.Millisecond {
-				t.Errorf("%d bytes took %v, %d bytes %v: not linear", small, s, large, l)
+				t.Errorf("%d bytes took %v, %d bytes %v, in each of three tries: not linear", small, s, large, l)
 			}
 			if alloc > 64*large {
 				t.Errorf("%d bytes allocated %d bytes", large, alloc)
