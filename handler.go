@@ -196,6 +196,16 @@ func (m *Manager) CookieNames() []string {
 	return slices.Clone(m.names)
 }
 
+// Logger returns the logger m logs through: Options.Logger, or, where
+// none was set, one whose lines go to slog.Default() as it is at each line
+// (a slog.SetDefault after New applies). It is for adapters and middleware
+// that log beside the Manager (fibersession's warnings), so that their
+// lines reach the operator's handler, at its level, with m's own.
+func (m *Manager) Logger() *slog.Logger {
+	m.exists("Logger")
+	return m.logger
+}
+
 // exists panics if m is nil, or zero (not made by New), naming method and
 // the fix, rather than leave a nil dereference to the caller: a nil Manager
 // is what New returns with an error, one a package-level variable holds

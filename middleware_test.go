@@ -559,6 +559,7 @@ func managerMethods(t *testing.T, m *cookiesession.Manager) map[string]func() {
 		"Var":                          func() { m.Var() },
 		"Metrics":                      func() { m.Metrics() },
 		"CookieNames":                  func() { m.CookieNames() },
+		"Logger":                       func() { m.Logger() },
 		"SetMaxLifetime":               func() { _ = m.SetMaxLifetime(time.Hour) },
 		"FromContext":                  func() { m.FromContext(r.Context()) },
 		"Load":                         func() { _, _ = m.Load(r) },

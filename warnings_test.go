@@ -1310,3 +1310,35 @@ func TestDefaultLoggerFollowsSetDefault(t *testing.T) {
 		t.Errorf("a Warn after slog.SetDefault: logged %q, want a line with %q", logs.String(), want)
 	}
 }
+
+// TestManagerLogger checks that Manager.Logger, which adapters log
+// through, is Options.Logger, and with none set follows a slog.SetDefault
+// made after New, at the new default's level, as the Manager's own lines do.
+func TestManagerLogger(t *testing.T) {
+	own := slog.New(slog.DiscardHandler)
+	m, err := cookiesession.New(newRing(), cookiesession.Options{Logger: own})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Logger(); got != own {
+		t.Errorf("Logger() = %p, want Options.Logger %p", got, own)
+	}
+
+	m, err = cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := new(syncBuffer)
+	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(out)
+		log.SetFlags(flags)
+	})
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	m.Logger().Info("cookiesession: below the level")
+	m.Logger().Warn("cookiesession: at the level")
+	if got, want := logs.String(), `level=WARN msg="cookiesession: at the level"`; !strings.Contains(got, want) || strings.Contains(got, "below the level") {
+		t.Errorf("Logger() after slog.SetDefault logged %q, want only a line with %q", got, want)
+	}
+}

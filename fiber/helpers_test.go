@@ -458,8 +458,9 @@ func listen(t *testing.T, app *fiber.App, ln ...net.Listener) string {
 	return ln[0].Addr().String()
 }
 
-// defaultLog sends slog's default logger, which the middleware's own lines
-// go to, to the returned buffer at level, until the test ends.
+// defaultLog sends slog's default logger, which a Manager with no
+// Options.Logger logs through (its middleware's lines too), to the
+// returned buffer at level, until the test ends.
 func defaultLog(t *testing.T, level slog.Level) *syncBuffer {
 	logged := new(syncBuffer)
 	setDefaultLogger(t, slog.New(slog.NewTextHandler(logged, &slog.HandlerOptions{Level: level})))

@@ -31,6 +31,10 @@
 // middleware changed or deleted before the session was read (fiber's
 // encryptcookie, unless its Except lists m.CookieNames()).
 //
+// Every line the middleware and Get log goes through the Manager's
+// Options.Logger (cookiesession.Manager.Logger), at its handler's level,
+// as the core's lines do; not through slog.Default.
+//
 // The middleware's save also logs at Warn, once per Manager, what the
 // net/http middleware logs: a Secure cookie set in answer to a plain-HTTP
 // request (over a connection without TLS, with no https:// request line,
@@ -100,11 +104,11 @@ type Config struct {
 	// keeps its previous cookie. A change it makes to the session is not
 	// saved, and is logged at Warn: redirect to a page that makes it.
 	// Its result is the middleware's result.
-	// Default: log through slog.Default (at Error once a minute per
+	// Default: log through the Manager's Options.Logger
+	// (cookiesession.Manager.Logger), at Error once a minute per
 	// middleware, the others at Debug, with at most 200 bytes of the
-	// path) and reply 500
-	// with Cache-Control:
-	// no-store and no Location; a CDN-Cache-Control,
+	// path, and reply 500 with Cache-Control: no-store and no Location;
+	// a CDN-Cache-Control,
 	// Cloudflare-CDN-Cache-Control or Surrogate-Control the handler set
 	// becomes no-store too.
 	ErrorHandler func(c fiber.Ctx, err error) error
@@ -146,7 +150,9 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 		// The others' ErrorHandler would be ignored without a word.
 		panic(fmt.Sprintf("cookiesession: fibersession.New takes one Config, not %d: put every field in one", len(config)))
 	}
-	onError := defaultErrorHandler(new(atomic.Int64))
+	names := m.CookieNames()
+	logger := m.Logger() // Options.Logger: the operator's handler and level
+	onError := defaultErrorHandler(logger, new(atomic.Int64))
 	timedOut := new(atomic.Int64)  // when lostToTimeout last logged at Warn
 	unsent := new(atomic.Int64)    // when lostUnsent last logged at Warn
 	rewritten := new(atomic.Int64) // when warnRewritten last logged at Warn
@@ -154,7 +160,6 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 	if len(config) > 0 && config[0].ErrorHandler != nil {
 		onError = config[0].ErrorHandler
 	}
-	names := m.CookieNames()
 	pairs := cookiePairs(names)
 	key := localsKey{m}
 	return func(c fiber.Ctx) error {
@@ -189,7 +194,7 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 			return err
 		}
 		if name := rewrittenCookie(&c.Request().Header, names, pairs); name != "" {
-			warnRewritten(c, rewritten, name)
+			warnRewritten(c, logger, rewritten, name)
 		}
 		// A later Get (in fiber's ErrorHandler for an error fasthttp met,
 		// called after this middleware ran in fiber's own pass over the
@@ -200,8 +205,8 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 			return onError(c, saveErr)
 		}
 		if len(st.header[fiber.HeaderSetCookie]) > 0 { // lines the client has not had
-			warnUnsent(c, locals, timedOut, unsent)
-			warnStoredWithout(c, st.session, stored)
+			warnUnsent(c, locals, logger, timedOut, unsent)
+			warnStoredWithout(c, st.session, logger, stored)
 		}
 		return err
 	}
@@ -211,15 +216,15 @@ func New(m *cookiesession.Manager, config ...Config) fiber.Handler {
 // not send: fiber's timeout middleware answered already, a hijack asked
 // for no response, or c.End sent the response and closed the connection
 // (c.Drop closes it too, with no response).
-func warnUnsent(c fiber.Ctx, locals *fasthttp.RequestCtx, timedOut, unsent *atomic.Int64) {
+func warnUnsent(c fiber.Ctx, locals *fasthttp.RequestCtx, logger *slog.Logger, timedOut, unsent *atomic.Int64) {
 	switch {
 	case c.IsAbandoned():
-		lostToTimeout(c, timedOut)
+		lostToTimeout(c, logger, timedOut)
 	case hijackedWithoutResponse(locals):
-		lostUnsent(c, unsent, "cookiesession: the handler hijacked the connection with HijackSetNoResponse(true), so fasthttp sends no response: the session's Set-Cookie lines the middleware saved into it (a change, or a due refresh or clear) do not reach the client, which keeps its previous cookie (at warn level once a minute, the others at debug)",
+		lostUnsent(c, logger, unsent, "cookiesession: the handler hijacked the connection with HijackSetNoResponse(true), so fasthttp sends no response: the session's Set-Cookie lines the middleware saved into it (a change, or a due refresh or clear) do not reach the client, which keeps its previous cookie (at warn level once a minute, the others at debug)",
 			"call fibersession.Save(c, m) after the session's last change and before the hijack, and write the Set-Cookie lines it put in c.Response() on the connection with the hijacker's own response; or leave HijackSetNoResponse false, so that fasthttp sends the response, cookie included, before the hijack handler runs")
 	case connClosed(locals.Conn()):
-		lostUnsent(c, unsent, "cookiesession: the connection was closed before the middleware's save (c.End sent the response and closed its connection, or c.Drop closed it with no response): the session's Set-Cookie lines (a change, or a due refresh or clear) were not sent, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
+		lostUnsent(c, logger, unsent, "cookiesession: the connection was closed before the middleware's save (c.End sent the response and closed its connection, or c.Drop closed it with no response): the session's Set-Cookie lines (a change, or a due refresh or clear) were not sent, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
 			"call fibersession.Save(c, m) after the session's last change and before c.End(); a change after c.End, or before c.Drop, cannot reach the client")
 	}
 }
@@ -232,8 +237,8 @@ func warnUnsent(c fiber.Ctx, locals *fasthttp.RequestCtx, timedOut, unsent *atom
 // after the size checks (MaxCookieSize, and ReadBufferSize's), into one
 // about a third larger, which browsers drop past 4096 bytes and on which
 // fasthttp answers every later request with 431.
-func warnRewritten(c fiber.Ctx, last *atomic.Int64, name string) {
-	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: a middleware changed or deleted the session's cookie in the request before the session was read (fiber's encryptcookie does, for every cookie not in its Except): after fibersession.New it deletes the cookie, and every request starts a fresh session; before it, the cookie the client holds is encrypted again, past the size checks, so a large session is dropped by browsers or answered with 431 (at warn level once a minute, the others at debug)",
+func warnRewritten(c fiber.Ctx, logger *slog.Logger, last *atomic.Int64, name string) {
+	logger.Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: a middleware changed or deleted the session's cookie in the request before the session was read (fiber's encryptcookie does, for every cookie not in its Except): after fibersession.New it deletes the cookie, and every request starts a fresh session; before it, the cookie the client holds is encrypted again, past the size checks, so a large session is dropped by browsers or answered with 431 (at warn level once a minute, the others at debug)",
 		slog.String("cookie", name), slog.String("path", logText(c.Path())),
 		slog.String("fix", "leave the session's cookies to the Manager, which encrypts and authenticates them already: encryptcookie.Config{Except: m.CookieNames()}"))
 }
@@ -248,7 +253,7 @@ func warnRewritten(c fiber.Ctx, last *atomic.Int64, name string) {
 // (a guest's CSRF token). The cache says it stored the response in its
 // X-Cache header (fiber's default name); a page for a session the request
 // brought a cookie for is keyed on that cookie, and is not logged.
-func warnStoredWithout(c fiber.Ctx, s *cookiesession.Session, last *atomic.Int64) {
+func warnStoredWithout(c fiber.Ctx, s *cookiesession.Session, logger *slog.Logger, last *atomic.Int64) {
 	var msg, fix string
 	switch {
 	case idempotency.WasPutToCache(c):
@@ -260,15 +265,15 @@ func warnStoredWithout(c fiber.Ctx, s *cookiesession.Session, last *atomic.Int64
 	default:
 		return
 	}
-	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), msg,
+	logger.Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), msg,
 		slog.String("path", logText(c.Path())), slog.String("fix", fix))
 }
 
 // lostUnsent logs a save into a response fasthttp does not send: c.End
 // wrote the response on the connection and closed it, or a hijack asked
 // for no response. fasthttp's own failed write of it is logged by nobody.
-func lostUnsent(c fiber.Ctx, last *atomic.Int64, msg, fix string) {
-	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), msg,
+func lostUnsent(c fiber.Ctx, logger *slog.Logger, last *atomic.Int64, msg, fix string) {
+	logger.Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), msg,
 		slog.String("path", logText(c.Path())), slog.String("fix", fix))
 }
 
@@ -322,8 +327,8 @@ func connClosed(conn net.Conn) (closed bool) {
 // middleware, on its deadline, abandons the request and hands fasthttp a
 // copy of the response as it stands, its 408, then returns while the
 // handler runs on. The save above wrote into a response nobody sends.
-func lostToTimeout(c fiber.Ctx, last *atomic.Int64) {
-	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: fiber's timeout middleware answered before the handler returned, with no cookie: the session's change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
+func lostToTimeout(c fiber.Ctx, logger *slog.Logger, last *atomic.Int64) {
+	logger.Log(c.Context(), rated(last, time.Now(), slog.LevelWarn), "cookiesession: fiber's timeout middleware answered before the handler returned, with no cookie: the session's change was not saved, and the client keeps its previous cookie (at warn level once a minute, the others at debug)",
 		slog.String("path", logText(c.Path())),
 		slog.String("fix", "make the session's changes, then call fibersession.Save(c, m) before the slow work, so that the timeout's answer carries them; a handler that returns when c.Context() is done still races timeout.New's own answer"))
 }
@@ -435,7 +440,7 @@ func Get(c fiber.Ctx, m *cookiesession.Manager) *cookiesession.Session {
 			level = slog.LevelWarn
 		}
 	}
-	slog.Default().Log(c.Context(), level, "cookiesession: fibersession.Get on a request no fibersession.New middleware for this Manager ran on, or before it ran (in a middleware before it, or in the app's ErrorHandler answering an error that a middleware before it returned: csrf's 403, an auth middleware's fiber.ErrUnauthorized): the session is read from the cookie, and nothing will save a change to it, a flash included (at warn level once per Manager, on a route; the others at debug)",
+	m.Logger().Log(c.Context(), level, "cookiesession: fibersession.Get on a request no fibersession.New middleware for this Manager ran on, or before it ran (in a middleware before it, or in the app's ErrorHandler answering an error that a middleware before it returned: csrf's 403, an auth middleware's fiber.ErrUnauthorized): the session is read from the cookie, and nothing will save a change to it, a flash included (at warn level once per Manager, on a route; the others at debug)",
 		slog.String("path", logText(c.Path())), slog.Any("cookies", m.CookieNames()),
 		slog.String("fix", "add app.Use(fibersession.New(m)) before the routes that use the session (fiber runs it before its ErrorHandler too, on a request fasthttp could not read); where it is there, move it up, after recover and compress but before the middleware that uses the session or returns the error: an error below it is answered by the app's ErrorHandler inside it, and what that stores is saved"))
 	s := sealed(c, m)
@@ -514,13 +519,14 @@ func overlaps(locals *fasthttp.RequestCtx, m *cookiesession.Manager) (err error)
 }
 
 // defaultErrorHandler returns the default ErrorHandler of one middleware,
-// whose Error line a minute is rated by last (see rated).
-func defaultErrorHandler(last *atomic.Int64) func(fiber.Ctx, error) error {
-	return func(c fiber.Ctx, err error) error { return answerSaveFailed(c, err, last) }
+// which logs through logger (the Manager's), an Error line a minute rated
+// by last (see rated).
+func defaultErrorHandler(logger *slog.Logger, last *atomic.Int64) func(fiber.Ctx, error) error {
+	return func(c fiber.Ctx, err error) error { return answerSaveFailed(c, err, logger, last) }
 }
 
-func answerSaveFailed(c fiber.Ctx, err error, last *atomic.Int64) error {
-	slog.Default().Log(c.Context(), rated(last, time.Now(), slog.LevelError), "cookiesession: cannot save session (at error level once a minute, the others at debug)",
+func answerSaveFailed(c fiber.Ctx, err error, logger *slog.Logger, last *atomic.Int64) error {
+	logger.Log(c.Context(), rated(last, time.Now(), slog.LevelError), "cookiesession: cannot save session (at error level once a minute, the others at debug)",
 		slog.String("error", err.Error()), slog.String("path", logText(c.Path())))
 	resp := &c.Response().Header
 	fold := c.App().Config().DisableHeaderNormalizing // names in any case: see foldAll

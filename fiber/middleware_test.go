@@ -1439,8 +1439,7 @@ func TestOutsidePathWarns(t *testing.T) {
 // the response was committed.
 func TestGetWithoutMiddlewareLogsOnce(t *testing.T) {
 	var logged syncBuffer
-	setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
-	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	app := fiber.New()
 	app.Get("/", func(c fiber.Ctx) error {
 		return fibersession.Get(c, m).Set("user", "ada")
@@ -1456,6 +1455,66 @@ func TestGetWithoutMiddlewareLogsOnce(t *testing.T) {
 	}
 }
 
+// TestLinesGoToOptionsLogger checks that the middleware's own lines (the
+// Get without the middleware, the default ErrorHandler's "cannot save
+// session", a cookie a middleware deleted before the session was read) go
+// through Options.Logger, as the core's do, and none to slog.Default: they
+// went there, to a handler at another level or to a stderr nobody reads,
+// past the operator's log pipeline.
+func TestLinesGoToOptionsLogger(t *testing.T) {
+	var leaked syncBuffer
+	setDefaultLogger(t, slog.New(leakHandler{&leaked}))
+	var logged syncBuffer
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
+
+	bare := fiber.New() // no app.Use(fibersession.New(m))
+	bare.Get("/", func(c fiber.Ctx) error { return c.SendString(fibersession.Get(c, m).GetString("user")) })
+	do(t, bare, http.MethodGet, "/", nil)
+
+	if r := do(t, newApp(m), http.MethodPost, "/big?n=13000", newJar()); r.status != http.StatusInternalServerError {
+		t.Fatalf("a session too large: status %d, want the default ErrorHandler's 500", r.status)
+	}
+
+	j := newJar()
+	do(t, newApp(m), http.MethodPost, "/set?key=user&value=ada", j)
+	rewriting := fiber.New()
+	rewriting.Use(fibersession.New(m), func(c fiber.Ctx) error {
+		c.Request().Header.DelCookie("session") // as encryptcookie does after New
+		return c.Next()
+	})
+	rewriting.Post("/", func(c fiber.Ctx) error { return fibersession.Get(c, m).Set("user", "bob") })
+	do(t, rewriting, http.MethodPost, "/", j)
+
+	for _, want := range []string{
+		`level=WARN msg="cookiesession: fibersession.Get on a request no fibersession.New middleware`,
+		`level=ERROR msg="cookiesession: cannot save session`,
+		`level=WARN msg="cookiesession: a middleware changed or deleted the session's cookie`,
+	} {
+		if len(logged.lines(want)) != 1 {
+			t.Errorf("Options.Logger has no line %q; log:\n%s", want, &logged)
+		}
+	}
+	if leaked.String() != "" {
+		t.Errorf("lines that went to slog.Default, past Options.Logger:\n%s", &leaked)
+	}
+}
+
+// leakHandler, as slog's default handler, keeps every cookiesession line
+// it is handed, at any level, in its buffer.
+type leakHandler struct{ lines *syncBuffer }
+
+func (leakHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h leakHandler) Handle(_ context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "cookiesession:") {
+		fmt.Fprintf(h.lines, "%s %s\n", r.Level, r.Message)
+	}
+	return nil
+}
+
+func (h leakHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h leakHandler) WithGroup(string) slog.Handler      { return h }
+
 // TestGetInErrorHandlerFollowsTheFix checks fiber's ErrorHandler for a
 // request fasthttp could not read (a body over BodyLimit): fiber runs the
 // app.Use middleware on it first, so with another middleware in app.Use
@@ -1465,8 +1524,7 @@ func TestGetWithoutMiddlewareLogsOnce(t *testing.T) {
 // nothing logged.
 func TestGetInErrorHandlerFollowsTheFix(t *testing.T) {
 	var logged syncBuffer
-	setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
-	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})
+	m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	j := newJar()
 	do(t, newApp(m), http.MethodPost, "/set?key=user&value=ada", j)
 	raw := "POST / HTTP/1.1\r\nHost: a\r\nCookie: " + j.header() + "\r\nContent-Length: 200\r\n\r\n" + strings.Repeat("x", 200)
@@ -1601,7 +1659,6 @@ func TestNotModifiedAndHead(t *testing.T) {
 // not the handler's lower-case lines beside the middleware's.
 func TestHeaderNamesInAnyCase(t *testing.T) {
 	const proxied = "GET %s HTTP/1.1\r\nhost: example.com\r\nx-forwarded-proto: https\r\n%s\r\n"
-	setDefaultLogger(t, slog.New(slog.NewTextHandler(io.Discard, nil))) // the default ErrorHandler's line
 	for _, tc := range []struct {
 		name, path, headers string
 		status              int

@@ -97,8 +97,7 @@ func TestHandlerCalledDirectly(t *testing.T) {
 // that lacks app.Use(fibersession.New(m)) is still logged after it.
 func TestGetWithoutRouteKeepsWarning(t *testing.T) {
 	var logged syncBuffer
-	setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
-	a := testedApp{newManager(t, cookiesession.Options{Logger: slog.New(slog.DiscardHandler)})}
+	a := testedApp{newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})}
 	app := fiber.New()
 	c := app.AcquireCtx(&fasthttp.RequestCtx{})
 	if err := a.me(c); err != nil {

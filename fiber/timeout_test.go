@@ -39,10 +39,8 @@ func TestTimeoutMiddleware(t *testing.T) {
 		{"saves before the slow work", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var logged syncBuffer
-			setDefaultLogger(t, slog.New(slog.NewTextHandler(&logged, nil)))
-			var core syncBuffer
-			m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&core, nil))})
+			var logged syncBuffer // the middleware's lines and the core's
+			m := newManager(t, cookiesession.Options{Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 			// The deadline is the end of the request's context, once the
 			// handler has stored: timeout.New's hour-long timer runs on it,
 			// and a real short one could fire before the handler stored.
@@ -84,8 +82,8 @@ func TestTimeoutMiddleware(t *testing.T) {
 			if warned := len(lines) == 1 && strings.Contains(lines[0], "level=WARN") && strings.Contains(lines[0], "fibersession.Save(c, m) before the slow work"); warned == tc.saveFirst {
 				t.Errorf("a Warn with the fix for the change lost to the 408: %t, want %t; log:\n%s", warned, !tc.saveFirst, &logged)
 			}
-			if late := strings.Contains(core.String(), "after the response was committed"); late != tc.late {
-				t.Errorf("the core logged a late change: %t, want %t; log:\n%s", late, tc.late, &core)
+			if late := strings.Contains(logged.String(), "after the response was committed"); late != tc.late {
+				t.Errorf("the core logged a late change: %t, want %t; log:\n%s", late, tc.late, &logged)
 			}
 		})
 	}
