@@ -125,6 +125,64 @@ func TestLogout(t *testing.T) {
 	}
 }
 
+// afterBackJS reads the page once Back has settled: a new document
+// (navigation type back_forward) or one the bfcache restored (a persisted
+// pageshow, noted by the listener the test adds); "" before then.
+const afterBackJS = `(() => {
+	const nav = performance.getEntriesByType("navigation")[0];
+	const restored = (window.shows || []).includes(true);
+	if (document.readyState !== "complete" || !(restored || (nav && nav.type === "back_forward"))) return "";
+	return JSON.stringify({url: location.pathname + location.search, restored});
+})()`
+
+// TestOneShotMessages: what the page says once (the welcome flash, the
+// "no cookie came back" hint, a form's error) is not said again by a
+// reload or by Back. The demo redirects a login to /?stored=1, which
+// shows the hint when no cookie comes back; that address used to stay in
+// the history, so after a logout Back asked the server for /?stored=1
+// without a cookie, and the page told the user their browser had refused
+// the Secure cookie and to restart the demo with -insecure.
+func TestOneShotMessages(t *testing.T) {
+	ctx := testContext(t)
+	b := newBrowser(t, ctx)
+	keys, _ := ringFile(t)
+	d := startDemo(t, ctx, "127.0.0.1:0", "-keys", keys)
+	open(t, b, d.URL)
+	p := submit(t, b, "/login", map[string]string{"username": " "}) // passes the form's required; the demo trims it
+	if p.Error == "" {
+		t.Fatal("a blank user name shows no error")
+	}
+	if p = reload(t, b); p.Error != "" {
+		t.Errorf("reloading after the blank name shows the error again: %q", p.Error)
+	}
+
+	p = login(t, b, "erin")
+	if p.User != "erin" || p.CookieLost || !slices.Equal(p.Flashes, []string{"Welcome, erin"}) {
+		t.Fatalf("login: user %q hint %v flashes %q; want erin, no hint, the welcome", p.User, p.CookieLost, p.Flashes)
+	}
+	if p = reload(t, b); p.User != "erin" || len(p.Flashes) != 0 || p.CookieLost {
+		t.Fatalf("reload: user %q flashes %q hint %v; want erin, no flash, no hint", p.User, p.Flashes, p.CookieLost)
+	}
+	if _, err := chromedp.Run(b, chromedp.Evaluate[bool](`window.shows = [], addEventListener("pageshow", e => shows.push(e.persisted)), true`)); err != nil {
+		t.Fatal(err)
+	}
+	submit(t, b, "/logout", nil)
+	if _, err := chromedp.Run(b, chromedp.Evaluate[string](goBackJS)); err != nil {
+		t.Fatalf("history.back(): %v", err)
+	}
+	state := settle(t, "the page after Back", func() (string, error) {
+		return chromedp.Run(b, chromedp.Evaluate[string](afterBackJS))
+	})
+	p = readPage(t, b)
+	t.Logf("Back after logout: %s", state)
+	if p.CookieLost {
+		t.Errorf("Back after logout (%s) tells the user their browser refused the cookie", state)
+	}
+	if p.User != "" || !p.Anonymous {
+		t.Errorf("Back after logout (%s) shows %q signed in", state, p.User)
+	}
+}
+
 // noteText returns n random letters: text that does not compress, so the
 // token is as large as the note says.
 func noteText(n int) string {

@@ -195,7 +195,9 @@ func seeOther(w http.ResponseWriter, r *http.Request, errCode string) {
 
 // stored redirects to the page after a change that left values in the
 // session, saying so: if the browser then sends no cookie, the page can
-// tell the user why.
+// tell the user why. The page's script then drops ?stored from the
+// address: a later visit without a cookie (Back after a logout) is no
+// sign of a lost one.
 func stored(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/?stored=1", http.StatusSeeOther)
 }

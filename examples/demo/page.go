@@ -231,6 +231,12 @@ var pageTemplate = template.Must(template.New("page").Parse(`<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>cookiesession demo</title>
+<script>
+// ?stored and ?error are for the view a form's redirect leads to: drop them
+// from the address, so that a reload or Back (after a logout, say) does not
+// show the error again, nor the hint that the cookie did not come back.
+if (location.search) history.replaceState(history.state, "", location.pathname + location.hash);
+</script>
 <style>
 body { font-family: system-ui, sans-serif; max-width: 72rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.4; }
 .columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1.3fr); gap: 2rem; }
