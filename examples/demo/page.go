@@ -341,8 +341,9 @@ it on localhost and 127.0.0.1; Safari may not): restart the demo with <code>-ins
 {{range .Keys}}<tr class="ring-key"><td class="key-id mono">{{.ID}}</td><td class="role">{{.Role}}</td>
 <td class="opens">{{.Opens}}</td></tr>
 {{end}}</table>
-<p>Since this process started: <span id="resealed">{{.Resealed}}</span> re-sealed from an old key to the
-primary, <span id="refused">{{.Refused}}</span> refused. An old key whose count stops growing is idle; remove it only {{.Remember}} (the longest
+<p>Since this process started: <span id="resealed">{{.Resealed}}</span> tokens re-sealed only to move them
+from an old key to the primary (a GET of <a href="/api/session">/api/session</a> does that; each view of
+this page changes the session, which moves its token too, uncounted), <span id="refused">{{.Refused}}</span> refused. An old key whose count stops growing is idle; remove it only {{.Remember}} (the longest
 login) after it last sealed: a remembered login not used since still needs it.</p>
 </section>
 </div>

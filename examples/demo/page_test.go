@@ -227,6 +227,46 @@ func TestKeyRingPanel(t *testing.T) {
 	})
 }
 
+// TestResealedFigure: the panel's re-sealed count is the library's
+// resealed, tokens re-sealed only to move them to the primary. A view of
+// the page changes the session (it counts the visit), so the token it
+// moves to the primary is not in it: the sentence must say so, or a user
+// watching a rotation reads "0 re-sealed" while their cookie moved.
+func TestResealedFigure(t *testing.T) {
+	oldKey, newKey := mustKey(t), mustKey(t)
+	ring, err := cookiesession.NewKeyRing(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startDemo(t, ring, config{})
+	api := d.otherBrowser()
+	d.postForm("/login", url.Values{"username": {"ada"}})
+	api.postForm("/login", url.Values{"username": {"bob"}})
+	if err := ring.Add(newKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.Promote(newKey.ID()); err != nil {
+		t.Fatal(err)
+	}
+	newID := cookiesession.FormatKeyID(newKey.ID())
+	d.get("/") // opened under the old key, sealed under the new with the visit
+	_, page := d.get("/")
+	if got := element(page, "key-id"); got != newID {
+		t.Fatalf("after a view the cookie is sealed with %s, want the new primary %s", got, newID)
+	}
+	if got := element(page, "resealed"); got != "0" {
+		t.Fatalf("re-sealed shows %s after page views only, want 0", got)
+	}
+	const says = "each view of this page changes the session, which moves its token too, uncounted"
+	if !strings.Contains(strings.Join(strings.Fields(page), " "), says) {
+		t.Errorf("the key panel does not say that page views are not counted as re-sealed (%q)", says)
+	}
+	api.get("/api/session") // read-only: re-sealed only to move it
+	if _, page = d.get("/"); element(page, "resealed") != "1" {
+		t.Errorf("re-sealed shows %s after a read-only GET /api/session under the old key, want 1", element(page, "resealed"))
+	}
+}
+
 func mustKey(t *testing.T) cookiesession.Key {
 	t.Helper()
 	k, err := cookiesession.GenerateKey()
