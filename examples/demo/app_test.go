@@ -10,6 +10,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -768,6 +769,21 @@ func TestRunBadFlags(t *testing.T) {
 		if err := run(context.Background(), args, &out); err == nil {
 			t.Errorf("run %q: no error", args)
 		}
+	}
+}
+
+// TestRunPortInUse: a taken -addr (8080 often is) is an error that names
+// the flag and the fix, not only the system's "address already in use".
+func TestRunPortInUse(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	addr := held.Addr().String()
+	err = run(context.Background(), []string{"-addr", addr}, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "-addr "+addr+": ") || !strings.Contains(err.Error(), "-addr 127.0.0.1:0 for a free port") {
+		t.Errorf("run -addr %s with the port taken: %v; want the flag named and -addr 127.0.0.1:0 offered", addr, err)
 	}
 }
 
