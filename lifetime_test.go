@@ -717,6 +717,53 @@ func TestSCSSetDeadline(t *testing.T) {
 	})
 }
 
+// TestSCSDeadline checks the README's port of scs's Deadline(ctx): the
+// session's CreatedAt plus the MaxAge that applies (its Lifetime's, else
+// Options.MaxAge), at most MaxLifetime. Sessions asking for 7 days, for
+// 90 (over the 30-day MaxLifetime, which cuts it), and for nothing (the
+// 1-hour MaxAge) are signed in a second before that deadline and signed
+// out at it. CreatedAt plus the Lifetime's MaxAge alone, which the README
+// gave, names a day 60 days after the 90-day session has ended.
+func TestSCSDeadline(t *testing.T) {
+	const maxLifetime = 30 * day
+	for _, asked := range []time.Duration{7 * day, 90 * day, 0} {
+		t.Run(asked.String(), func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{MaxAge: time.Hour, MaxLifetime: maxLifetime})
+			b := newClientCookies()
+			var deadline, naive time.Time
+			f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := cookiesession.FromContext(r.Context())
+				mustSet(t, s, "user", "ada")
+				if asked > 0 {
+					if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: asked}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				maxAge := s.Lifetime().MaxAge
+				if maxAge == 0 {
+					maxAge = time.Hour // Options.MaxAge
+				}
+				naive = s.CreatedAt().Add(maxAge)
+				deadline = s.CreatedAt().Add(min(maxAge, maxLifetime))
+			})
+			if asked > maxLifetime && !naive.After(deadline) {
+				t.Errorf("CreatedAt plus the Lifetime's MaxAge (%v) is not after the cut deadline %v", naive, deadline)
+			}
+			for _, step := range []struct {
+				at   time.Duration
+				want bool
+			}{{-time.Second, true}, {0, false}} {
+				f.advanceTo(deadline, step.at)
+				f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+					if got := cookiesession.FromContext(r.Context()).Has("user"); got != step.want {
+						t.Errorf("at the recipe's deadline %+v: signed in %v, want %v", step.at, got, step.want)
+					}
+				})
+			}
+		})
+	}
+}
+
 // TestSCSIdleTimeout checks the README's scs table on IdleTimeout: under a
 // 20-minute window, a request at minute 9 does not re-issue the cookie,
 // so 11 minutes without requests then end the session; RefreshThreshold 1
@@ -835,4 +882,49 @@ func yearServer(t *testing.T, f *fixture, remember cookiesession.Lifetime) *tlsS
 	srv := newTLSServer(t, f.m.Handler(mux))
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// TestGorillaRememberMeOneBranch checks the README's gorilla/sessions row
+// on session.Options.MaxAge: gorilla's session.Options is the store's
+// again at each Get, so a port that calls SetLifetime only when "remember
+// me" is ticked keeps an earlier login's 30 days through Renew at an
+// unticked login on the same session, where SetLifetime(Lifetime{}) on
+// that branch gives the Options' 24 hours back.
+func TestGorillaRememberMeOneBranch(t *testing.T) {
+	for _, unticked := range []bool{false, true} {
+		t.Run(fmt.Sprint("Lifetime{} when unticked ", unticked), func(t *testing.T) {
+			f := newFixture(t, cookiesession.Options{MaxLifetime: 30 * day})
+			b := newClientCookies()
+			f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := cookiesession.FromContext(r.Context())
+				s.Renew()
+				mustSet(t, s, "user", "ada")
+				if err := s.SetLifetime(cookiesession.Lifetime{MaxAge: 30 * day}); err != nil {
+					t.Fatal(err)
+				}
+			})
+			f.clock.Advance(time.Hour)
+			resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+				s := cookiesession.FromContext(r.Context())
+				s.Renew()
+				mustSet(t, s, "user", "bob")
+				if unticked {
+					if err := s.SetLifetime(cookiesession.Lifetime{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+			})
+			c := ourCookies(t, resp.Header, "session")["session"]
+			want := 30 * day
+			if unticked {
+				want = 24 * time.Hour
+			}
+			if c == nil || time.Duration(c.MaxAge)*time.Second != want {
+				t.Errorf("bob's cookie %v, want Max-Age %v", c, want)
+			}
+			if got := f.open(b.vals["session"]).Lifetime; unticked != (got == cookiesession.Lifetime{}) {
+				t.Errorf("bob's Lifetime %+v", got)
+			}
+		})
+	}
 }
