@@ -478,3 +478,29 @@ func TestLastWriterWins(t *testing.T) {
 		t.Errorf("the form of the page answered first, its CSRF token rotated since by one answered after: %d, want 403", resp.StatusCode)
 	}
 }
+
+// endedSession is a slog.LogValuer a logout hands to its own log line, to
+// record the session it ends lazily: asked after Destroy, it is the new id.
+type endedSession struct{ s *cookiesession.Session }
+
+func (e endedSession) LogValue() slog.Value { return slog.StringValue(e.s.ID()) }
+
+// TestIDAfterDestroyLogValuerWarns: a logout that records the session it
+// ends through a slog.LogValuer on its own line, resolved by log/slog
+// after Destroy, records a new id; that is the mistake
+// TestIDAfterDestroyWarns logs, and log/slog on the stack does not hide it.
+func TestIDAfterDestroyLogValuerWarns(t *testing.T) {
+	logs := new(syncBuffer)
+	logger := slog.New(slog.NewTextHandler(logs, nil))
+	f := newFixture(t, cookiesession.Options{Logger: logger})
+	b := newClientCookies()
+	f.serve(b, setString(t, "user", "ada"))
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		s.Destroy()
+		logger.InfoContext(r.Context(), "signed out", "ended", endedSession{s})
+	})
+	if got := logs.lines("Session.ID called after Destroy"); len(got) != 1 || !strings.Contains(got[0], "level=WARN") || !strings.Contains(got[0], "parallel_test.go") {
+		t.Errorf("ID after Destroy, asked by the logout's own LogValuer: logged %q; want one Warn naming its line", got)
+	}
+}

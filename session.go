@@ -642,7 +642,8 @@ func (s *Session) Format(f fmt.State, verb rune) { io.WriteString(f, "cookiesess
 // Validate), call ID before Destroy: after it, ID returns the id of the
 // session that a value stored next would start, and such a call, before
 // any value is stored, is logged at Warn once per line of code, unless a
-// log/slog Handler makes it to tag a line.
+// log/slog Handler makes it to tag a line (a slog.LogValuer that calls it
+// is still logged).
 func (s *Session) ID() string {
 	s.lock()
 	defer s.unlock()
@@ -675,11 +676,21 @@ func (s *Session) warnEndedID() {
 // session's id (as Options.Logger allows, or the application's own), which
 // records nothing as ended, and would otherwise be warned about at the
 // first line logged after a Destroy (TestIDAfterDestroyTaggedLogSilent).
+// Not when ID's caller is a LogValue method: a slog.LogValuer on a line's
+// attributes records the session the line is about, the logout's own
+// record of the session it ends (TestIDAfterDestroyLogValuerWarns).
 func taggingLogLine() bool {
 	var pcs [64]uintptr
 	frames := runtime.CallersFrames(pcs[:runtime.Callers(3, pcs[:])])
+	caller := true // the first frame outside this package is ID's caller
 	for {
 		f, more := frames.Next()
+		if caller && !strings.HasPrefix(f.Function, "github.com/seed-ff2808ae/cookiesession.") {
+			if strings.HasSuffix(f.Function, ".LogValue") {
+				return false
+			}
+			caller = false
+		}
 		if strings.HasPrefix(f.Function, "log/slog.") {
 			return true
 		}
