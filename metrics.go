@@ -337,9 +337,10 @@ func (m *Manager) Var() expvar.Var {
 }
 
 // refusedCookie counts a refused cookie, and has s log it (see
-// logRefusal) once its lock is released. An unknown key id, or a token
-// from an instance whose clock is ahead, is the operator's to fix, and is
-// logged at Warn once a minute per key id: during a rotation it is the
+// logRefusal) once its lock is released. An unknown key id, a token
+// from an instance whose clock is ahead, or an authentic one this instance
+// cannot read, is the operator's to fix, and is logged at Warn once a
+// minute per key id: during a rotation it is the
 // sign that this instance lacks a key the fleet uses. The other reasons
 // are the client's, at Debug. A failed authentication is given to the
 // watch for split secrets (warnAuthFailures) if watchAuth is set. cookie

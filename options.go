@@ -185,8 +185,9 @@ type Options struct {
 	// field) no-store.
 	ErrorHandler func(http.ResponseWriter, *http.Request, error)
 	// Logger receives the reason a cookie was refused, at debug level (at
-	// Warn for an unknown key id or a clock ahead, which are the
-	// operator's to fix), the other warnings, and the errors the default
+	// Warn for an unknown key id, a clock ahead, or an authentic token this
+	// instance cannot read, which are the operator's to fix), the other
+	// warnings, and the errors the default
 	// ErrorHandler reports. Default slog.Default(), as it is when each line
 	// is logged, so that a slog.SetDefault after New applies. It is called with no
 	// session locked, so a handler that calls into the session of the
