@@ -787,6 +787,18 @@ func TestRunPortInUse(t *testing.T) {
 	}
 }
 
+// TestRunAddrNotHeld: an -addr that cannot be listened on for another
+// reason than a port in use (here an address this host does not have) is
+// named with the flag and the other address to try, and is not said to be
+// held by another process.
+func TestRunAddrNotHeld(t *testing.T) {
+	const addr = "192.0.2.1:0" // TEST-NET-1, on no interface of this host
+	err := run(context.Background(), []string{"-addr", addr}, io.Discard)
+	if err == nil || !strings.HasPrefix(err.Error(), "-addr "+addr+": ") || !strings.Contains(err.Error(), "-addr 127.0.0.1:0") || strings.Contains(err.Error(), "stop what holds it") {
+		t.Errorf("run -addr %s: %v; want the flag named, -addr 127.0.0.1:0 offered, and no process said to hold it", addr, err)
+	}
+}
+
 // TestFlagValuesRefused: a flag value that the library would take for its
 // default (a zero -max-age is 24h, -max-chunks 0 is 1, -remember 0 is 30
 // days) is refused naming the flag, not

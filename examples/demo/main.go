@@ -146,8 +146,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
-		// 8080 is often taken (another server, a demo still running).
-		return fmt.Errorf("-addr %s: %w: stop what holds it, or pick another address, such as -addr 127.0.0.1:0 for a free port (the log prints the URL)", f.addr, err)
+		// 8080 is often taken (another server, a demo still running);
+		// a port below 1024, or an address this host lacks, is not.
+		held := ""
+		if errors.Is(err, syscall.EADDRINUSE) {
+			held = "stop what holds it, or "
+		}
+		return fmt.Errorf("-addr %s: %w: %spick another address, such as -addr 127.0.0.1:0 for a free port (the log prints the URL)", f.addr, err, held)
 	}
 	if f.keys != "" {
 		go ring.WatchFile(ctx, f.keys, time.Second, reloadReporter(logger, ring, f.keys, "file changed"))
