@@ -198,7 +198,8 @@ func (m *Manager) CookieNames() []string {
 
 // Logger returns the logger m logs through: Options.Logger, or, where
 // none was set, one whose lines go to slog.Default() as it is at each line
-// (a slog.SetDefault after New applies). It is for adapters and middleware
+// (a slog.SetDefault after New applies), as do those of a logger derived
+// from it with With or WithGroup. It is for adapters and middleware
 // that log beside the Manager (fibersession's warnings), so that their
 // lines reach the operator's handler, at its level, with m's own.
 func (m *Manager) Logger() *slog.Logger {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -403,14 +404,60 @@ func (currentDefault) Handle(ctx context.Context, r slog.Record) error {
 	return slog.Default().Handler().Handle(ctx, r)
 }
 
-// WithAttrs and WithGroup, which the package does not call, bind the
-// default of their time.
+// WithAttrs and WithGroup, which the package does not call but a logger
+// derived from Manager.Logger does (an adapter's With, made at init), keep
+// following the default: each line applies them to the handler of its
+// time (TestManagerLoggerWithFollowsDefault).
 func (currentDefault) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return slog.Default().Handler().WithAttrs(attrs)
+	return derivedDefault{}.WithAttrs(attrs)
 }
 
 func (currentDefault) WithGroup(name string) slog.Handler {
-	return slog.Default().Handler().WithGroup(name)
+	return derivedDefault{}.WithGroup(name)
+}
+
+// derivedDefault is currentDefault with the WithAttrs and WithGroup calls
+// made on it, in order, replayed on the default handler at each line.
+type derivedDefault struct{ steps []deriveStep }
+
+// deriveStep is one WithAttrs (attrs) or WithGroup (group) call.
+type deriveStep struct {
+	attrs []slog.Attr
+	group string
+}
+
+func (d derivedDefault) handler() slog.Handler {
+	h := slog.Default().Handler()
+	for _, st := range d.steps {
+		if st.group != "" {
+			h = h.WithGroup(st.group)
+		} else {
+			h = h.WithAttrs(st.attrs)
+		}
+	}
+	return h
+}
+
+func (d derivedDefault) Enabled(ctx context.Context, level slog.Level) bool {
+	return slog.Default().Handler().Enabled(ctx, level)
+}
+
+func (d derivedDefault) Handle(ctx context.Context, r slog.Record) error {
+	return d.handler().Handle(ctx, r)
+}
+
+func (d derivedDefault) WithAttrs(attrs []slog.Attr) slog.Handler {
+	if len(attrs) == 0 {
+		return d
+	}
+	return derivedDefault{append(slices.Clip(d.steps), deriveStep{attrs: slices.Clone(attrs)})}
+}
+
+func (d derivedDefault) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return d
+	}
+	return derivedDefault{append(slices.Clip(d.steps), deriveStep{group: name})}
 }
 
 // maxAttribute is the longest cookie attribute value browsers honour.

@@ -1342,3 +1342,28 @@ func TestManagerLogger(t *testing.T) {
 		t.Errorf("Logger() after slog.SetDefault logged %q, want only a line with %q", got, want)
 	}
 }
+
+// TestManagerLoggerWithFollowsDefault: a logger derived from
+// Manager.Logger with With or WithGroup before a slog.SetDefault (an
+// adapter's, made at init) follows the default set later, as Logger's
+// own lines do, keeping its attributes and groups.
+func TestManagerLoggerWithFollowsDefault(t *testing.T) {
+	m, err := cookiesession.New(newRing(), cookiesession.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	derived := m.Logger().With("adapter", "x").WithGroup("g").With("k", 1)
+	logs := new(syncBuffer)
+	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
+	t.Cleanup(func() {
+		slog.SetDefault(prev)
+		log.SetOutput(out)
+		log.SetFlags(flags)
+	})
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	derived.Info("cookiesession: below the level")
+	derived.Warn("cookiesession: at the level", "n", 2)
+	if got, want := logs.String(), `level=WARN msg="cookiesession: at the level" adapter=x g.k=1 g.n=2`; !strings.Contains(got, want) || strings.Contains(got, "below the level") {
+		t.Errorf("Logger().With after slog.SetDefault logged %q, want only a line with %q", got, want)
+	}
+}
