@@ -41,8 +41,8 @@ $(nproc) CPUs,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2). Times depend
 
 Rows with "raw" are medians of x-raw below: \`BenchmarkVersusRaw\` times both sides in alternating blocks of one loop and reports
 the median block pair's ratio. That cancels the machine's drift for the codec rows, but not its load for the middleware rows:
-on ce90c73 itself, with 2 shared cores at load average 5 to 6, they were 0.59× / 2.39× / 4.97× (\`-bench VersusRaw -count 6
--benchtime 200ms\`), not 0.30× / 1.94× / 4.13×. The median also leaves out the blocks in which the garbage collector ran, which
+on ce90c73, with 2 shared cores at load average 5 to 6, they were 0.59× / 2.39× / 4.97× (\`-bench VersusRaw -count 6
+-benchtime 200ms\`), against 0.30× / 1.94× / 4.13× in this command's run there, on another CPU (Oxide Virtual Turin-like). The median also leaves out the blocks in which the garbage collector ran, which
 the middleware's allocations cause more often than the raw open's; \`GOGC=off\` below shows the same loops without collections.
 Gorilla rows divide two sec/op medians of separate loops, not paired, allocations are allocs/op medians, and the last row is
 from the last command.
