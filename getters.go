@@ -35,17 +35,24 @@ func (s *Session) lookupKind(getter, key string, k kind, e *entry) bool {
 // lock is held. A cause logged returns before the line is built: code
 // that reads a key as the wrong type does so at every request.
 func (s *Session) wrongType(getter, key string, e *entry) {
-	if s.mgr == nil {
-		return
-	}
-	kept, size := logCut(key) // logText(key) would allocate for a long key
-	level, ok := s.mgr.wrongTypes.level(wrongRead{getter, kept, size, e.kind}, slog.LevelWarn, s.mgr.opts.Now)
+	level, ok := s.wrongReadLevel(getter, key, e)
 	if !ok {
 		return
 	}
 	s.logRefused(level, "cookiesession: Session."+getter+" found under the key a value it cannot return (another type, or a number its type cannot hold exactly), and returned the zero value, as for a missing key (logged once per getter, key and stored type; past 64 of them, at warn level once a minute, the others at debug)",
 		slog.String("key", logText(key)), slog.String("holds", fmt.Sprintf("%T", e.value())),
 		slog.String("fix", "read the key with the getter of the type it holds, or with Get, which returns it as stored; a key whose type changed between releases is read with GetAs for each type, which reports false for another type without this line, or given a new name"))
+}
+
+// wrongReadLevel returns the level at which to log a read by getter of
+// key that found e and returned nothing, and false once its cause was
+// logged (see causes) or for a session of no Manager. s's lock is held.
+func (s *Session) wrongReadLevel(getter, key string, e *entry) (slog.Level, bool) {
+	if s.mgr == nil {
+		return 0, false
+	}
+	kept, size := logCut(key) // logText(key) would allocate for a long key
+	return s.mgr.wrongTypes.level(wrongRead{getter, kept, size, e.kind}, slog.LevelWarn, s.mgr.opts.Now)
 }
 
 // wrongRead is a cause of wrongType's line: the getter, the key as its
@@ -240,12 +247,8 @@ var timeType = reflect.TypeFor[time.Time]()
 func (s *Session) neverHeldRead(t reflect.Type, key string, e *entry) {
 	s.lock()
 	defer s.unlock()
-	if s.mgr == nil {
-		return
-	}
 	getter := "GetAs[" + t.String() + "]"
-	kept, size := logCut(key)
-	level, ok := s.mgr.wrongTypes.level(wrongRead{getter, kept, size, e.kind}, slog.LevelWarn, s.mgr.opts.Now)
+	level, ok := s.wrongReadLevel(getter, key, e)
 	if !ok {
 		return
 	}
