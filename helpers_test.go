@@ -301,6 +301,12 @@ func (b *syncBuffer) lines(substr string) []string {
 // an otherwise bare FAIL.
 func defaultLogs(t *testing.T) *syncBuffer {
 	t.Helper()
+	return defaultLogsAt(t, slog.LevelInfo)
+}
+
+// defaultLogsAt is defaultLogs with a default handler set to level.
+func defaultLogsAt(t *testing.T, level slog.Level) *syncBuffer {
+	t.Helper()
 	logs := new(syncBuffer)
 	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
 	t.Cleanup(func() {
@@ -308,7 +314,7 @@ func defaultLogs(t *testing.T) *syncBuffer {
 		log.SetOutput(out)
 		log.SetFlags(flags)
 	})
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, nil)))
+	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level})))
 	return logs
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -1294,14 +1293,7 @@ func TestDefaultLoggerFollowsSetDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := new(syncBuffer)
-	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
-	t.Cleanup(func() {
-		slog.SetDefault(prev)
-		log.SetOutput(out)
-		log.SetFlags(flags)
-	})
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	logs := defaultLogsAt(t, slog.LevelWarn)
 
 	s, _ := m.Load(httptest.NewRequest(http.MethodGet, "https://example.com/", nil))
 	mustSet(t, s, "user", "ada")
@@ -1328,14 +1320,7 @@ func TestManagerLogger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := new(syncBuffer)
-	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
-	t.Cleanup(func() {
-		slog.SetDefault(prev)
-		log.SetOutput(out)
-		log.SetFlags(flags)
-	})
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	logs := defaultLogsAt(t, slog.LevelWarn)
 	m.Logger().Info("cookiesession: below the level")
 	m.Logger().Warn("cookiesession: at the level")
 	if got, want := logs.String(), `level=WARN msg="cookiesession: at the level"`; !strings.Contains(got, want) || strings.Contains(got, "below the level") {
@@ -1353,14 +1338,7 @@ func TestManagerLoggerWithFollowsDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	derived := m.Logger().With("adapter", "x").WithGroup("g").With("k", 1)
-	logs := new(syncBuffer)
-	prev, out, flags := slog.Default(), log.Writer(), log.Flags()
-	t.Cleanup(func() {
-		slog.SetDefault(prev)
-		log.SetOutput(out)
-		log.SetFlags(flags)
-	})
-	slog.SetDefault(slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	logs := defaultLogsAt(t, slog.LevelWarn)
 	derived.Info("cookiesession: below the level")
 	derived.Warn("cookiesession: at the level", "n", 2)
 	if got, want := logs.String(), `level=WARN msg="cookiesession: at the level" adapter=x g.k=1 g.n=2`; !strings.Contains(got, want) || strings.Contains(got, "below the level") {
