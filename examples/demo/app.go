@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"sort"
@@ -301,8 +302,11 @@ func (a *app) home(w http.ResponseWriter, r *http.Request) {
 			d.page, d.view = p, true // for commitFailed, if the count does not fit
 		}
 		// Counting only live sessions keeps a first visit cookie-free:
-		// nothing is stored, so nothing is sent.
-		p.Visits++
+		// nothing is stored, so nothing is sent. A count posted at the
+		// largest int stays there rather than wrap negative.
+		if p.Visits < math.MaxInt {
+			p.Visits++
+		}
 		if err := s.Set("visits", p.Visits); err != nil {
 			a.fail(w, r, err)
 			return

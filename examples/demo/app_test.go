@@ -10,6 +10,7 @@ import (
 	"html"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -18,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -827,6 +829,21 @@ func TestFlagValuesRefused(t *testing.T) {
 	for _, args := range [][]string{nil, {"-max-age", "1h", "-idle-timeout", "2h"}, {"-max-chunks", "62", "-remember", "1s"}, {"-remember", "9600h"}} {
 		if _, err := parseFlags(args, new(strings.Builder)); err != nil {
 			t.Errorf("demo %q: %v", args, err)
+		}
+	}
+}
+
+// TestVisitsStopAtMaxInt: a count posted through the JSON API at the
+// largest int is shown as it is on the next pages, not wrapped negative.
+func TestVisitsStopAtMaxInt(t *testing.T) {
+	d := startDemo(t, newRing(t), config{})
+	top := strconv.Itoa(math.MaxInt)
+	if resp, body := d.postJSON(`{"visits":` + top + `}`); resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST visits = %d %s", resp.StatusCode, body)
+	}
+	for range 2 {
+		if _, page := d.get("/"); element(page, "visits") != top {
+			t.Fatalf("visits = %q after posting %s, want it kept", element(page, "visits"), top)
 		}
 	}
 }
