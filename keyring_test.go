@@ -2257,7 +2257,10 @@ func TestWatchFileRefusesInterval(t *testing.T) {
 	logs := defaultLogs(t)
 	path := filepath.Join(t.TempDir(), "ring.json")
 	writeFileAtomic(t, path, marshalRing(t, ringOf(t, 0x1a2b3c4d)), fixedNow)
-	for _, interval := range []time.Duration{0, -time.Second} {
+	// A bare number counts nanoseconds: WatchFile(ctx, path, 10, nil), meant
+	// as every 10 s, read the file in a busy loop (77% of a core in a 3 s
+	// run), with nothing logged.
+	for _, interval := range []time.Duration{0, -time.Second, 10, time.Millisecond - 1} {
 		ring, err := cookiesession.LoadKeyRingFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -2270,7 +2273,11 @@ func TestWatchFileRefusesInterval(t *testing.T) {
 		select {
 		case err := <-done:
 			checkErrRules(t, err)
-			const want = "is not positive: the file is not watched, and this instance keeps the keys it has whatever the file holds: pass an interval such as 10*time.Second"
+			want := "is not positive: the file is not watched, and this instance keeps the keys it has whatever the file holds: pass an interval such as 10*time.Second"
+			if interval > 0 {
+				n := int64(interval)
+				want = fmt.Sprintf("interval %v for %s is under a millisecond: a time.Duration counts nanoseconds; for %d seconds write time.Duration(%d) * time.Second: the file is not watched, and this instance keeps the keys it has whatever the file holds", interval, path, n, n)
+			}
 			if err == nil || !strings.Contains(err.Error(), "interval") || !strings.Contains(err.Error(), want) {
 				t.Errorf("WatchFile(interval %v) = %v, want an error about the interval saying %q", interval, err, want)
 			}

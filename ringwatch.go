@@ -49,8 +49,9 @@ import (
 // slog.Default) that the file is no longer watched, with the context's
 // cause, and keeping that in the ring's reload status: a context that ends
 // before the server does leaves every later ring out of this instance. It
-// returns an error at once if interval is not positive, which it also
-// reports (through report, or slog.Default) and keeps in the reload
+// returns an error at once if interval is under a millisecond (0, or a
+// bare 10, which counts nanoseconds and would read the file in a busy
+// loop), which it also reports (through report, or slog.Default) and keeps in the reload
 // status, since a WatchFile started with go drops what it returns.
 func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) error {
 	if err := textForPath(path); err != nil {
@@ -66,10 +67,16 @@ func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Dura
 	if report == nil {
 		report = defaultReport(r, path)
 	}
-	if interval <= 0 {
+	if interval < time.Millisecond {
 		// Reported and shown in the metrics too: go ring.WatchFile(...)
-		// drops the error, and the instance would never reload.
-		err := fmt.Errorf("cookiesession: WatchFile interval %v for %s is not positive: the file is not watched, and this instance keeps the keys it has whatever the file holds: pass an interval such as 10*time.Second", interval, path)
+		// drops the error, and the instance would never reload. Under a
+		// millisecond is a unit mistake (a bare 10), which would read the
+		// file in a busy loop.
+		why := "is not positive"
+		if interval > 0 {
+			why = fmt.Sprintf("is under a millisecond: a time.Duration counts nanoseconds; for %d seconds write time.Duration(%d) * time.Second", int64(interval), int64(interval))
+		}
+		err := fmt.Errorf("cookiesession: WatchFile interval %v for %s %s: the file is not watched, and this instance keeps the keys it has whatever the file holds: pass an interval such as 10*time.Second", interval, path, why)
 		r.noteReload(err, false)
 		report(err)
 		return err
