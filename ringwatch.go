@@ -51,8 +51,9 @@ import (
 // before the server does leaves every later ring out of this instance. It
 // returns an error at once if interval is under a millisecond (0, or a
 // bare 10, which counts nanoseconds and would read the file in a busy
-// loop), which it also reports (through report, or slog.Default) and keeps in the reload
-// status, since a WatchFile started with go drops what it returns.
+// loop), which it also reports (through report, or slog.Default) and
+// keeps in the reload status, since a WatchFile started with go drops
+// what it returns.
 func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Duration, report func(error)) error {
 	if err := textForPath(path); err != nil {
 		// Reported without the path, which every later line would show.
