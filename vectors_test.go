@@ -35,6 +35,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
 )
 
@@ -801,6 +802,9 @@ func vecPlaintextCases() []vecFailCase {
 			plaintext: vecPlain([]byte{1, 1, 'm', 0x13, 2, 1, 'b', 0, 1, 'a', 0})},
 		{name: "map_duplicate_keys", desc: `map key "a" twice`, class: "invalid", reason: `map key "a" out of order or repeated`,
 			plaintext: vecPlain([]byte{1, 1, 'm', 0x13, 2, 1, 'a', 0, 1, 'a', 0})},
+		{name: "map_duplicate_key_before_value", desc: `map key "a" twice, the second's value cut short: map keys are compared as each is read, before its value`,
+			class: "invalid", reason: bad + `11: map key "a" out of order or repeated`,
+			plaintext: vecPlain([]byte{1, 1, 'm', 0x13, 2, 1, 'a', 1, 'x', 1, 'a', 5, 'y'})},
 		{name: "invalid_json", desc: "tag 0x14 holding `{`", class: "invalid", reason: `invalid JSON for key "a"`,
 			plaintext: vecPlain([]byte{1, 1, 'a', 0x14, 1, '{'})},
 		{name: "json_too_deep", desc: "tag 0x14 holding JSON nested 10001 deep, one more than Go's encoding/json accepts",
@@ -1473,10 +1477,17 @@ func vecCheckDocDumps(t *testing.T, blocks map[string]string, v vecValid) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	nonce := raw[headerSize : headerSize+nonceSize]
+	subkey, err := chacha20.HChaCha20(vecHex(t, v.Key), nonce[:16])
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := map[string][]byte{
-		"raw":       raw,
-		"ad":        append(slices.Clone(raw[:headerSize]), v.Name...),
-		"plaintext": vecHex(t, v.Plaintext),
+		"raw":          raw,
+		"subkey":       subkey,
+		"chacha-nonce": append(make([]byte, 4), nonce[16:]...),
+		"ad":           append(slices.Clone(raw[:headerSize]), v.Name...),
+		"plaintext":    vecHex(t, v.Plaintext),
 	}
 	for name, w := range want {
 		got, err := vecDumpBytes(blocks[name])
