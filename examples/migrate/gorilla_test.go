@@ -184,8 +184,9 @@ func TestGorillaCookieOfTheSessionsName(t *testing.T) {
 }
 
 // TestOutsideTheHandlerPanics: mounted outside the Manager's Handler,
-// where no session would save what they carry, both middlewares panic
-// with the fix rather than drop the values unseen.
+// where no session would save what they carry, the middlewares panic
+// with the fix rather than drop the values unseen. FromExpress with no
+// secret or no Lookup panics when it is built.
 func TestOutsideTheHandlerPanics(t *testing.T) {
 	store := sessions.NewCookieStore(gorillaHash, gorillaBlock)
 	mgr := newManager(t, cookiesession.Options{})
@@ -194,10 +195,16 @@ func TestOutsideTheHandlerPanics(t *testing.T) {
 	for name, h := range map[string]http.Handler{
 		"FromGorilla": FromGorilla(mgr, store, "session", slog.Default())(http.NotFoundHandler()),
 		"FromSCS":     FromSCS(mgr, sm, slog.Default())(http.NotFoundHandler()),
+		"FromExpress": FromExpress(mgr, ExpressSession{Secrets: []string{"s"}, Lookup: func(context.Context, string) ([]byte, error) {
+			return []byte(`{"cookie":{"expires":null},"user":"ada"}`), nil
+		}}, slog.Default())(http.NotFoundHandler()),
 	} {
 		cookie := gorillaCookie(t, store, "session")
-		if name == "FromSCS" {
+		switch name {
+		case "FromSCS":
 			cookie = scsSession(t, sm, true)
+		case "FromExpress":
+			cookie = &http.Cookie{Name: "connect.sid", Value: "s%3Aid.5o9WEbtn2ya0zD13R9UuZUNlRft1IzqN9YMyLmfVoS8"}
 		}
 		// With the old cookie, and on any request: the first one says so.
 		for _, c := range []*http.Cookie{cookie, {Name: "theme", Value: "dark"}} {
@@ -210,6 +217,16 @@ func TestOutsideTheHandlerPanics(t *testing.T) {
 				get(t, h, c)
 			}()
 		}
+	}
+	for _, old := range []ExpressSession{{Lookup: func(context.Context, string) ([]byte, error) { return nil, nil }}, {Secrets: []string{"s"}}} {
+		func() {
+			defer func() {
+				if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "FromExpress needs the old app's Secrets") {
+					t.Errorf("FromExpress(%+v): panic %v", old, p)
+				}
+			}()
+			FromExpress(mgr, old, slog.Default())
+		}()
 	}
 }
 
