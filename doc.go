@@ -58,7 +58,7 @@
 //	                              session; 1 refreshes at each request), by requests that use the session;
 //	                              Options.MaxAge, the absolute limit, must be longer, or Options.MaxLifetime
 //	                              if set (New refuses 24h and 24h)
-//	saveUninitialized: false      always: no cookie until a value is stored
+//	saveUninitialized: false      always: no cookie until a value or a Lifetime is stored
 //	resave                        not needed: the cookie is re-issued only on change, refresh or re-key
 //	store                         none: the state lives in the cookie
 //	unset: 'destroy'              always: Destroy, or a session left empty, expires the cookie
@@ -107,7 +107,10 @@
 // response writes under the Manager's Name); not for a key, a refused
 // cookie or a carry in a request that called SkipRefresh and changed
 // nothing. A session that never held a value
-// sets no cookie (it may still expire a refused or retired one).
+// sets no cookie (it may still expire a refused or retired one), unless
+// SetLifetime gave it a Lifetime: a "remember me" set a request before
+// the values are stored is kept in a cookie of its own until they are
+// (TestLifetimeBeforeValuesKept).
 //
 // A rolling refresh is due when less than RefreshThreshold of IdleTimeout
 // remains and a re-seal would move the deadline: near the end of MaxAge it

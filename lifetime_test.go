@@ -928,3 +928,57 @@ func TestGorillaRememberMeOneBranch(t *testing.T) {
 		})
 	}
 }
+
+// TestLifetimeBeforeValuesKept: a Lifetime set on a session that holds no
+// values yet (a login page's "remember me" box, ticked a request before
+// the user id is stored) is sent in a cookie of its own, and the values a
+// later request stores keep it. It was dropped without a word: a session
+// with no values sent no cookie. A Lifetime that Destroy dropped, or a
+// session whose last value is deleted, still sends none, or clears it.
+func TestLifetimeBeforeValuesKept(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: 2 * time.Hour, MaxLifetime: 30 * day})
+	remember := cookiesession.Lifetime{MaxAge: 30 * day, IdleTimeout: 7 * day}
+	b := newClientCookies()
+	resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		if err := cookiesession.FromContext(r.Context()).SetLifetime(remember); err != nil {
+			t.Error(err)
+		}
+	})
+	set := ourCookies(t, resp.Header, "session")
+	if len(set) != 1 || set["session"].MaxAge <= 0 {
+		t.Fatalf("SetLifetime on a session with no values set %v, want one persistent cookie carrying the Lifetime", resp.Header["Set-Cookie"])
+	}
+	if got := f.open(set["session"].Value).Lifetime; got != remember {
+		t.Fatalf("its token carries Lifetime %+v, want %+v", got, remember)
+	}
+	cleared := f.serve(b.clone(), func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).Clear() })
+	requireCleared(t, cleared.Header, "session")
+	f.clock.Advance(time.Minute)
+	resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		if got := s.Lifetime(); got != remember {
+			t.Errorf("the next request's session has Lifetime %+v, want %+v", got, remember)
+		}
+		s.Renew()
+		mustSet(t, s, "user", "ada")
+	})
+	set = ourCookies(t, resp.Header, "session")
+	if rec := f.open(set["session"].Value); rec.Lifetime != remember || set["session"].MaxAge < int((7*day).Seconds())-1 {
+		t.Fatalf("the login's cookie carries Lifetime %+v and Max-Age %d, want %+v and 7 days", rec.Lifetime, set["session"].MaxAge, remember)
+	}
+
+	for _, tc := range []struct {
+		name string
+		h    func(s *cookiesession.Session)
+	}{
+		{"Destroy after SetLifetime", func(s *cookiesession.Session) { _ = s.SetLifetime(remember); s.Destroy() }},
+		{"SetLifetime to the Options'", func(s *cookiesession.Session) { _ = s.SetLifetime(cookiesession.Lifetime{}) }},
+	} {
+		resp := f.serve(newClientCookies(), func(w http.ResponseWriter, r *http.Request) { tc.h(cookiesession.FromContext(r.Context())) })
+		if got := resp.Header["Set-Cookie"]; len(got) != 0 {
+			t.Errorf("%s on a new session set %q, want no cookie", tc.name, got)
+		}
+	}
+	resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).Delete("user") })
+	requireCleared(t, resp.Header, "session")
+}

@@ -274,6 +274,7 @@ const (
 	countedDropped     responseCount = 1 << iota // checked for Metrics.Dropped (warnWritten)
 	countedSpeculative                           // Metrics.SpeculativeChanges
 	countedSharedStore                           // Metrics.SharedStore
+	countedLost                                  // Metrics.Lost: the first change after the commit, logged (logLate)
 )
 
 // countOnce adds one to n for s's response unless it was counted under

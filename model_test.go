@@ -873,7 +873,8 @@ type reqState struct {
 	lifeCut                                             bool
 	id                                                  string // "" once Renew or Destroy drew a new one
 	changed, renewed, destroyed, touched, skip, lifeSet bool
-	stored                                              bool        // a value was stored at some point
+	lifeKept                                            bool        // SetLifetime gave a Lifetime, or a token with no values carried one, since the last Clear or Destroy: a session with no values is written to carry it
+	stored                                              bool        // a value, or a Lifetime a session with no values keeps, was stored at some point
 	dropped                                             bool        // a Delete or Clear found nothing in a session whose cookie is under a key id the ring lacks
 	wrote                                               *modelToken // what the response wrote
 }
@@ -920,6 +921,7 @@ func (r *modelRun) load(c *modelClient) reqState {
 			st.values[k] = v
 		}
 		st.created, st.life, st.lifeCut, st.id = tok.created, tok.life, tok.lifeCut, tok.id
+		st.lifeKept = len(tok.values) == 0 && tok.life != cookiesession.Lifetime{}
 		st.deadline = earliest(tok.deadline, tok.created.Add(maxAge))
 	}
 	return st
@@ -1214,6 +1216,8 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		}
 	case "clear":
 		s.Clear()
+		st.changed = st.changed || st.lifeKept // a Lifetime alone no longer keeps the cookie
+		st.lifeKept = false
 		if len(st.values) > 0 {
 			clear(st.values)
 			st.changed = true
@@ -1264,7 +1268,7 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		st.created = r.clock.Now().Truncate(time.Second)
 	case "destroy":
 		s.Destroy()
-		st.destroyed, st.id, st.life, st.lifeCut = true, "", cookiesession.Lifetime{}, false
+		st.destroyed, st.id, st.life, st.lifeCut, st.lifeKept = true, "", cookiesession.Lifetime{}, false, false
 		st.changed = st.changed || len(st.values) > 0
 		clear(st.values)
 		st.created = r.clock.Now().Truncate(time.Second)
@@ -1332,6 +1336,8 @@ func (r *modelRun) setLifetime(s *cookiesession.Session, st *reqState, l cookies
 	}
 	if err == nil {
 		st.lifeSet = st.lifeSet || l != st.life
+		st.lifeKept = l != cookiesession.Lifetime{}
+		st.stored = st.stored || st.lifeKept // a save writes it as it would a value
 		st.life, st.lifeCut = l, l.MaxAge > r.ceiling || l.IdleTimeout > r.ceiling
 	}
 	return nil
@@ -1404,7 +1410,8 @@ func (r *modelRun) commit(c *modelClient, st *reqState) (expectation, *modelToke
 	now := r.clock.Now()
 	maxAge, idle := r.limits(st.life)
 	switch {
-	case len(st.values) > 0:
+	case len(st.values) > 0 || st.lifeKept:
+		r.count(len(st.values) == 0, "Lifetime kept without values")
 		slid := earliest(st.created.Add(maxAge), now.Truncate(time.Second).Add(idle))
 		refreshDue := st.loaded && !st.skip &&
 			(st.deadline.Sub(now) < r.refreshWindow(idle) && slid.After(st.deadline) || st.deadline.Sub(now) > idle+time.Minute)
@@ -1588,7 +1595,7 @@ func (r *modelRun) checkLines(resp *http.Response, c *modelClient, st *reqState,
 	// A response that ends the session with nothing of its own to expire
 	// (only chunks without the first, which stay) may expire the retired
 	// cookies all the same.
-	ended := len(st.values) == 0 && (st.destroyed || st.stored)
+	ended := len(st.values) == 0 && !st.lifeKept && (st.destroyed || st.stored)
 	if err := r.checkRetired(c, expired, len(ours) > 0, ended); err != nil {
 		return fmt.Errorf("%v: Set-Cookie %q", err, setCookies(resp))
 	}

@@ -84,7 +84,7 @@ const (
 // clearing, which the middleware makes by itself. s's lock is held.
 func (s *Session) handlerChange() sessionChange {
 	var c sessionChange
-	if s.destroyed || s.changed && s.loaded && s.values.Len() == 0 {
+	if s.destroyed || s.changed && s.loaded && s.values.Len() == 0 && !s.keepLifetime {
 		c |= changeSignOut
 	}
 	if s.renewed {

@@ -461,9 +461,10 @@ const (
 // session carried from a retired cookie (unless the request called
 // SkipRefresh), or to clear a refused or emptied
 // cookie. A session that never held a value
-// sends nothing. r is the request answered, if known (see outsidePath).
+// sends nothing, unless it keeps a Lifetime (see keepLifetime). r is the
+// request answered, if known (see outsidePath).
 func (m *Manager) action(s *Session, r *http.Request, now time.Time) action {
-	empty := s.values.Len() == 0
+	empty := s.values.Len() == 0 && !s.keepLifetime
 	switch {
 	case empty && s.destroyed, empty && s.changed && s.loaded:
 		// Destroyed, or its last value removed: the client keeps nothing.

@@ -65,19 +65,19 @@ type Session struct {
 	lines       []string  // the Set-Cookie lines written for this response, if any
 	out         headerBuf // backs the one-line headers of the session's first save
 
-	pending     bool // the middleware has not opened the cookie yet
-	sent        bool // the middleware committed the response: changes can no longer reach the client
-	skipRefresh bool // SkipRefresh called
-	isNew       bool
-	changed     bool // values changed
-	renewed     bool // Renew called: new id and created
-	destroyed   bool // Destroy called
-	touched     bool // Touch called
-	loaded      bool // a valid cookie was loaded or saved: the client holds this session
-	refused     bool // the incoming cookie was refused and must be cleared
-	lateLogged  bool // a change after the commit was logged
-	outLent     bool // out backs a save's headers: later saves get their own
-	savedBeside bool // Save wrote this Manager's cookie from a session Load made of another request
+	pending      bool // the middleware has not opened the cookie yet
+	sent         bool // the middleware committed the response: changes can no longer reach the client
+	skipRefresh  bool // SkipRefresh called
+	isNew        bool
+	changed      bool // values changed
+	keepLifetime bool // SetLifetime gave a Lifetime, or a token with no values carried one: a session with no values is saved to carry it
+	renewed      bool // Renew called: new id and created
+	destroyed    bool // Destroy called
+	touched      bool // Touch called
+	loaded       bool // a valid cookie was loaded or saved: the client holds this session
+	refused      bool // the incoming cookie was refused and must be cleared
+	outLent      bool // out backs a save's headers: later saves get their own
+	savedBeside  bool // Save wrote this Manager's cookie from a session Load made of another request
 	// tooLarge: the last save did not fit and was counted. A retry, after
 	// a change that still does not fit too, is the same session.
 	tooLarge bool
@@ -154,8 +154,8 @@ func (s *Session) markChanged() {
 // committed the response no change reaches the client, and the first one
 // is logged.
 func (s *Session) bump() {
-	if s.sent && !s.lateLogged {
-		s.lateLogged = true
+	if s.sent && s.counted&countedLost == 0 {
+		s.counted |= countedLost
 		s.logLate()
 	}
 }
@@ -287,6 +287,10 @@ func (s *Session) Clear() {
 	s.warnFlashDropped("Clear")
 	if s.values.Len() > 0 {
 		s.values = Values{}
+		s.markChanged()
+	}
+	if s.keepLifetime { // a Lifetime alone no longer keeps the cookie
+		s.keepLifetime = false
 		s.markChanged()
 	}
 	s.dropUnread() // so do values a middleware stored in this request
@@ -456,7 +460,7 @@ func (s *Session) Destroy() {
 	s.lock()
 	defer s.unlock()
 	s.warnFlashDropped("Destroy")
-	s.values, s.lifetime = Values{}, Lifetime{}
+	s.values, s.lifetime, s.keepLifetime = Values{}, Lifetime{}, false
 	s.destroyed = true
 	s.restart()
 	s.bump()
@@ -506,7 +510,11 @@ func (s *Session) restart() {
 // kept with Options.MaxAge as its MaxAge (MaxLifetime, if SetMaxLifetime
 // lowered that below), since a zero Lifetime would follow the Options'
 // browser-session cookie. A refusal is also logged at Warn, once per
-// Lifetime refused (past 64 of those, once a minute).
+// Lifetime refused (past 64 of those, once a minute). A session that holds
+// no values yet is still saved, to carry the Lifetime (a "remember me" box
+// ticked a request before the user id is stored), until Clear or Destroy
+// empties it; a session whose last value a later request deletes has its
+// cookie expired, Lifetime or not (TestLifetimeBeforeValuesKept).
 func (s *Session) SetLifetime(l Lifetime) error {
 	switch {
 	case s == nil: // before the checks of l, as every method's lock
@@ -568,6 +576,10 @@ func (s *Session) setLifetime(l Lifetime) error {
 			slog.Duration("max_age", l.MaxAge), slog.Duration("idle_timeout", l.IdleTimeout), slog.Duration("max_lifetime", ceiling),
 			slog.String("fix", "raise Options.MaxLifetime, or call Manager.SetMaxLifetime"))
 	}
+	// A session with no values sends no cookie, but one given a Lifetime
+	// does: a "remember me" set a request before the user id is stored
+	// would otherwise be lost unsaid (TestLifetimeBeforeValuesKept).
+	s.keepLifetime = l != Lifetime{}
 	if s.lifetime != l {
 		s.lifetime = l
 		s.markChanged()
@@ -634,8 +646,8 @@ func (s *Session) Format(f fmt.State, verb rune) { io.WriteString(f, "cookiesess
 
 // ID returns the session id as 32 hex digits. A new session draws its id on
 // first use, and keeps it only once a cookie carries it: a session that
-// stores no value sets no cookie, so each request's ID differs until one
-// does. From then on it is the same on every request, until Renew or
+// stores no value (nor a Lifetime: see SetLifetime) sets no cookie, so each
+// request's ID differs until one does. From then on it is the same on every request, until Renew or
 // Destroy draws another, or a request leaves the session with no values,
 // which expires its cookie: the next value stored starts a session with
 // another id (express-session keeps an emptied session's id). To record the session a logout ends (for
@@ -773,12 +785,13 @@ func (s *Session) wroteCookie() bool {
 func (s *Session) adopt(rec *Record) {
 	s.values, s.id, s.created, s.expires, s.keyID = rec.Values, rec.ID, rec.Created.Unix(), rec.Expires.Unix(), rec.KeyID
 	s.lifetime, s.isNew, s.loaded = rec.Lifetime, false, true
+	s.keepLifetime = rec.Values.Len() == 0 && rec.Lifetime != Lifetime{}
 }
 
 // reset makes s a new empty session, keeping what it knows of the request.
 func (s *Session) reset(now time.Time) {
 	s.values, s.id, s.created, s.expires, s.keyID = Values{}, SessionID{}, now.Unix(), 0, 0
-	s.lifetime, s.isNew, s.loaded = Lifetime{}, true, false
+	s.lifetime, s.isNew, s.loaded, s.keepLifetime = Lifetime{}, true, false, false
 }
 
 // snapshot returns an unlocked copy of s for Validate to read, so that
@@ -801,6 +814,6 @@ func (s *Session) saved(rec *Record, lines []string) {
 // cleared records that the response now expires the client's cookies.
 func (s *Session) cleared(lines []string) {
 	s.lines, s.loaded, s.unread = lines, false, cookieNotKept
-	s.changed, s.renewed, s.touched, s.destroyed, s.refused = false, false, false, false, false
+	s.changed, s.renewed, s.touched, s.destroyed, s.refused, s.keepLifetime = false, false, false, false, false, false
 	s.flash &^= flashTaken
 }
