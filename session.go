@@ -647,10 +647,11 @@ func (s *Session) Format(f fmt.State, verb rune) { io.WriteString(f, "cookiesess
 // ID returns the session id as 32 hex digits. A new session draws its id on
 // first use, and keeps it only once a cookie carries it: a session that
 // stores no value (nor a Lifetime: see SetLifetime) sets no cookie, so each
-// request's ID differs until one does. From then on it is the same on every request, until Renew or
-// Destroy draws another, or a request leaves the session with no values,
-// which expires its cookie: the next value stored starts a session with
-// another id (express-session keeps an emptied session's id). To record the session a logout ends (for
+// request's ID differs until one does. From then on it is the same on
+// every request, until Renew or Destroy draws another, or a request leaves
+// the session with no values, which expires its cookie: the next value
+// stored starts a session with another id (express-session keeps an
+// emptied session's id). To record the session a logout ends (for
 // Validate), call ID before Destroy: after it, ID returns the id of the
 // session that a value stored next would start, and such a call, before
 // any value is stored, is logged at Warn once per line of code, unless a
