@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -526,7 +527,7 @@ func openText[T string | []byte](c *Codec, text T, now time.Time, rec *Record) e
 	defer putBuffer(buf)
 	n, err := b64.Decode(buf.b, []byte(text))
 	if err != nil {
-		return invalid(0, "bad encoding: %v", err)
+		return encodingError(text, err)
 	}
 	// The strict decoder refuses every byte outside the alphabet except CR
 	// and LF, which it skips. Skipped bytes leave the output shorter than a
@@ -534,12 +535,40 @@ func openText[T string | []byte](c *Codec, text T, now time.Time, rec *Record) e
 	raw := buf.b[:n]
 	if n != decodedLen || len(text)%4 == 1 {
 		if i := strings.IndexAny(string(text), "\r\n"); i >= 0 {
-			return invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url", text[i], i)
+			return invalid(0, "bad encoding: byte 0x%02x at offset %d is not base64url: a line break, as a file, an environment variable or a wrapped line leaves; trim it", text[i], i)
 		}
 		return invalid(0, "bad encoding: %d characters is not a base64url length", len(text))
 	}
 	return c.openRaw(raw, buf.b[len(raw):len(raw)], now.Unix(), rec)
 }
+
+// encodingError says where and how text is not a token's base64url, with
+// the likely cause: a token carried in a header, a URL or a file is often
+// padded, re-encoded, escaped, quoted or kept with a prefix, and the
+// decoder's "illegal base64 data at input byte 6" names none of these.
+func encodingError[T string | []byte](text T, err error) error {
+	at, ok := err.(base64.CorruptInputError)
+	if !ok || int(at) >= len(text) {
+		return invalid(0, "bad encoding: %v", err)
+	}
+	cause := "byte %q is not base64url: pass only the token, without quotes, spaces or a prefix such as \"Bearer \""
+	switch b := text[at]; {
+	case b == '=':
+		cause = "byte %q is padding, which a token never has (unpadded base64url): remove it"
+	case b == '+' || b == '/':
+		cause = "byte %q is standard base64, which a token is not (it has '-' and '_'): pass the token as Seal returned it"
+	case b == '%':
+		cause = "byte %q begins a percent-escape, which a token never needs: unescape it once (url.QueryUnescape)"
+	case strings.IndexByte(b64Alphabet, b) >= 0:
+		cause = "byte %q cannot end a token: it was cut short or its last character altered"
+	case b >= utf8.RuneSelf: // its value is the text's encoding's, not the token's
+		return invalid(0, "bad encoding: %v: a byte outside ASCII is not base64url: pass only the token", err)
+	}
+	return invalid(0, "bad encoding: %v: "+cause, err, text[at])
+}
+
+// b64Alphabet is base64url's alphabet.
+const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 // openRaw opens the decoded token raw as of nowSec, in Unix seconds.
 func (c *Codec) openRaw(raw, adBuf []byte, nowSec int64, rec *Record) error {

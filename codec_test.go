@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -616,6 +617,47 @@ func TestSealRefusesRecordPastMaxAge(t *testing.T) {
 			continue
 		}
 		assertExpiredAt(t, err, row.deadline, 0)
+	}
+}
+
+// TestOpenNamesEncodingMistake: a token carried in a header, a URL, a
+// file or an environment variable comes back padded, re-encoded, escaped,
+// quoted, with a prefix, a line break or cut short. Each is refused as
+// ErrInvalid with the mistake and its fix named, where the refusal said
+// only "illegal base64 data at input byte N".
+func TestOpenNamesEncodingMistake(t *testing.T) {
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{})
+	var rec cookiesession.Record
+	if err := rec.Values.Set("user", "ada"); err != nil {
+		t.Fatal(err)
+	}
+	token := sealAt(t, c, &rec, fixedNow)
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	std := base64.RawStdEncoding.EncodeToString(raw)
+	for !strings.ContainsAny(std, "+/") { // a token with neither '-' nor '_' is its own standard form
+		raw[len(raw)-1]++
+		std = base64.RawStdEncoding.EncodeToString(raw)
+	}
+	// Cut short to 4k+1 characters, a length no token has: other lengths
+	// may decode, and fail authentication.
+	for _, row := range []struct{ name, token, want string }{
+		{"padded", token + strings.Repeat("=", (4-len(token)%4)%4+4), "is padding, which a token never has (unpadded base64url): remove it"},
+		{"padding escaped", token + "%3D", "byte '%' begins a percent-escape, which a token never needs: unescape it once"},
+		{"standard alphabet", std, "is standard base64, which a token is not (it has '-' and '_')"},
+		{"Bearer prefix", "Bearer " + token, "at input byte 6: byte ' ' is not base64url: pass only the token, without quotes, spaces or a prefix"},
+		{"quoted", `"` + token + `"`, `byte '"' is not base64url: pass only the token`},
+		{"no-break space", token + "\u00a0", "a byte outside ASCII is not base64url: pass only the token"},
+		{"cut short", token[:len(token)-1-(len(token)+2)%4], "cannot end a token: it was cut short or its last character altered"},
+		{"line break", token + "\n", "byte 0x0a at offset " + strconv.Itoa(len(token)) + " is not base64url: a line break"},
+	} {
+		_, err := c.OpenAt(row.token, fixedNow)
+		checkErrRules(t, err)
+		if !errors.Is(err, cookiesession.ErrInvalid) || !strings.Contains(err.Error(), row.want) {
+			t.Errorf("%s: OpenAt: %v; want ErrInvalid with %q", row.name, err, row.want)
+		}
 	}
 }
 

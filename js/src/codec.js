@@ -511,18 +511,45 @@ export function headerBytes(text) {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));
 }
 
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+const GO_ESCAPES = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r', 39: "\\'", 92: '\\\\' };
+
+/** A byte below 0x80 as Go's %q writes a byte: a quoted rune literal. */
+function goQuoteByte(b) {
+  if (GO_ESCAPES[b] !== undefined) return `'${GO_ESCAPES[b]}'`;
+  if (b < 0x20 || b === 0x7f) return `'\\x${b.toString(16).padStart(2, '0')}'`;
+  return `'${String.fromCharCode(b)}'`;
+}
+
+/**
+ * The mistake and its fix after the decoder's words, as Go's
+ * encodingError: a token carried in a header, a URL or a file comes back
+ * padded, re-encoded, escaped, quoted, with a prefix, or cut short.
+ */
+function encodingCause(bytes, at) {
+  if (!(at < bytes.length)) return '';
+  const b = bytes[at];
+  const q = goQuoteByte(b);
+  if (b === 0x3d) return `: byte ${q} is padding, which a token never has (unpadded base64url): remove it`;
+  if (b === 0x2b || b === 0x2f) return `: byte ${q} is standard base64, which a token is not (it has '-' and '_'): pass the token as Seal returned it`;
+  if (b === 0x25) return `: byte ${q} begins a percent-escape, which a token never needs: unescape it once (url.QueryUnescape)`;
+  if (B64URL.includes(String.fromCharCode(b))) return `: byte ${q} cannot end a token: it was cut short or its last character altered`;
+  if (b >= 0x80) return ': a byte outside ASCII is not base64url: pass only the token';
+  return `: byte ${q} is not base64url: pass only the token, without quotes, spaces or a prefix such as "Bearer "`;
+}
+
 function decodeToken(bytes) {
   let raw;
   try {
     raw = decodeBase64(bytes, false);
   } catch (err) {
-    if (err instanceof Base64Error) throw new SessionError('invalid', `bad encoding: ${err.message}`);
+    if (err instanceof Base64Error) throw new SessionError('invalid', `bad encoding: ${err.message}${encodingCause(bytes, err.offset)}`);
     throw err;
   }
   // The decoder skips CR and LF as Go's does; a token never holds them.
   if (raw.length !== Math.floor((bytes.length * 6) / 8) || bytes.length % 4 === 1) {
     const i = bytes.findIndex((c) => c === 0x0a || c === 0x0d);
-    if (i >= 0) throw new SessionError('invalid', `bad encoding: byte 0x${bytes[i].toString(16).padStart(2, '0')} at offset ${i} is not base64url`);
+    if (i >= 0) throw new SessionError('invalid', `bad encoding: byte 0x${bytes[i].toString(16).padStart(2, '0')} at offset ${i} is not base64url: a line break, as a file, an environment variable or a wrapped line leaves; trim it`);
     throw new SessionError('invalid', `bad encoding: ${bytes.length} characters is not a base64url length`);
   }
   return raw;
