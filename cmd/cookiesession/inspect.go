@@ -51,7 +51,8 @@ fails as it would at a server, with a note naming the character.
 Pass the service's MaxAge, MaxLifetime and MaxChunks: a session older than
 -max-age is reported expired, a session with a Lifetime of its own ("remember
 me") is bounded by -max-lifetime instead, and chunks beyond -max-chunks are
-not read.
+not read. A token whose own deadline is later than -max-age allows (sealed
+under a longer MaxAge) gets a note that gives its deadline.
 
 When the token is refused, the reason a server would log is printed on
 stderr (for example "cookiesession: unknown key id 1a2b3c4d") and the exit
@@ -112,6 +113,7 @@ func cmdInspect(e *env, args []string) error {
 		return err
 	}
 	e.noteLongerLifetime(ring, opts, r, s.ExpiresAt())
+	e.noteLongerMaxAge(ring, opts, r, s.ExpiresAt())
 	if s.IsNew() {
 		// Load refuses an empty cookie itself; this guards against printing
 		// a fresh session as if the input held it.
@@ -451,6 +453,7 @@ const maxLifetime = (1<<32 - 1) * time.Second
 func (e *env) noteRefusal(ring *cookiesession.KeyRing, opts cookiesession.Options, r *http.Request, err error) {
 	if errors.Is(err, cookiesession.ErrExpired) {
 		e.noteLongerLifetime(ring, opts, r, time.Time{})
+		e.noteLongerMaxAge(ring, opts, r, time.Time{})
 	}
 	if c, cerr := r.Cookie(opts.Name); cerr == nil && len(c.Name)+len(c.Value) >= maxCookieSize && len(r.CookiesNamed(opts.Name+".1")) == 0 {
 		fmt.Fprintf(e.stderr, "cookiesession inspect: note: cookie %q is %d bytes, as much as one cookie holds: it is likely the first chunk of a session split over several cookies; pass the whole Cookie header and the service's -max-chunks\n",
@@ -514,6 +517,28 @@ func (e *env) noteLongerLifetime(ring *cookiesession.KeyRing, opts cookiesession
 	}
 	fmt.Fprintf(e.stderr, "cookiesession inspect: note: the session has a lifetime of its own (remember me) longer than -max-lifetime %v allows; a service whose MaxLifetime allows it keeps it until %s: pass the service's -max-lifetime\n",
 		cut, s.ExpiresAt().UTC().Format(time.RFC3339))
+}
+
+// noteLongerMaxAge says when a session without a lifetime of its own
+// carries a deadline later than -max-age allows: its token was sealed
+// under a longer MaxAge (a Codec's, say a week-long magic link, or the
+// service's before it was lowered), which a service of that MaxAge keeps
+// until then. Without the note, -max-age's default of 24h shows such a
+// token expired, or expiring, when the service keeps it.
+func (e *env) noteLongerMaxAge(ring *cookiesession.KeyRing, opts cookiesession.Options, r *http.Request, expires time.Time) {
+	cut := cmp.Or(opts.MaxAge, 24*time.Hour)
+	// BrowserSession: a persistent cookie of this MaxAge is refused.
+	opts.MaxAge, opts.MaxLifetime, opts.BrowserSession = maxLifetime, maxLifetime, true
+	m, err := cookiesession.New(ring, opts)
+	if err != nil {
+		return
+	}
+	s, err := m.Load(r)
+	if err != nil || s.IsNew() || s.Lifetime() != (cookiesession.Lifetime{}) || !s.ExpiresAt().After(expires) {
+		return
+	}
+	fmt.Fprintf(e.stderr, "cookiesession inspect: note: the token's own deadline, %s, is later than -max-age %v allows: it was sealed under a longer MaxAge, which a service of that MaxAge keeps until then: pass the service's -max-age\n",
+		s.ExpiresAt().UTC().Format(time.RFC3339), cut)
 }
 
 // inspection is inspect's output.

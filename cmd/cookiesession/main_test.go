@@ -1559,6 +1559,35 @@ func TestInspectRememberMe(t *testing.T) {
 	}
 }
 
+// TestInspectNotesLongerMaxAge: a token sealed by a Codec of a longer
+// MaxAge (a week-long magic link) carries its own deadline past what
+// -max-age, 24h by default, allows. inspect showed it expired, or
+// expiring a day after creation, with nothing to say that the service
+// keeps it longer; a note now gives the token's deadline and -max-age.
+func TestInspectNotesLongerMaxAge(t *testing.T) {
+	path := newRingFile(t)
+	week := 7 * 24 * time.Hour
+	codec, err := cookiesession.NewCodec(loadRing(t, path), cookiesession.CodecOptions{Name: "session", MaxAge: week})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const note = "the token's own deadline, %s, is later than -max-age 24h0m0s allows: it was sealed under a longer MaxAge"
+	for _, age := range []time.Duration{time.Hour, 48 * time.Hour} {
+		rec := &cookiesession.Record{}
+		token, err := codec.SealAt(rec, time.Now().Add(-age))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := fmt.Sprintf(note, rec.Expires.UTC().Format(time.RFC3339))
+		if res := cli(t, "", "inspect", "-ring", path, token); !strings.Contains(res.stderr, want) {
+			t.Errorf("a %v-old week-long token: exit %d, stderr %q; want %q", age, res.code, res.stderr, want)
+		}
+		if res := cli(t, "", "inspect", "-ring", path, "-max-age", "168h", token); res.code != 0 || res.stderr != "" {
+			t.Errorf("a %v-old week-long token, -max-age 168h: exit %d, stderr %q; want it opened, no note", age, res.code, res.stderr)
+		}
+	}
+}
+
 func TestInspectOpenOnlyKey(t *testing.T) {
 	path := newRingFile(t)
 	token, _ := newSealer(t, loadRing(t, path)).seal(t, time.Now(), "k", "v")
