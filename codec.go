@@ -218,6 +218,7 @@ func (c *Codec) setMaxLifetime(d time.Duration) error {
 		return fmt.Errorf("cookiesession: MaxLifetime %v is not between 1s and %d s", d, int64(maxLifetimeSeconds))
 	}
 	c.ceiling.Store(int64(d / time.Second))
+	c.ring.noteLifetime(int64(d / time.Second))
 	return nil
 }
 

@@ -2,6 +2,7 @@ package cookiesession
 
 import (
 	"bytes"
+	"context"
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -182,6 +184,13 @@ type KeyRing struct {
 
 	reloadMu sync.Mutex // guards reload
 	reload   ReloadStatus
+
+	// sealedUntil holds when each key this ring saw seal stopped being
+	// the primary, by the ring's clock; guarded by mu. lifetime is the
+	// longest MaxLifetime, in seconds, of the Codecs and Managers built on
+	// the ring. Remove reads both to say when it signs users out.
+	sealedUntil map[uint32]time.Time
+	lifetime    atomic.Int64
 }
 
 // ringState is one immutable version of the ring.
@@ -454,6 +463,7 @@ func (r *KeyRing) update(change func(keys []ringKey, primary uint32, now time.Ti
 	defer r.mu.Unlock()
 	now := r.now()
 	old := r.load()
+	r.noteSealing(old, nil, now)
 	keys, primary := old.settled(now)
 	keys, primary, err := change(keys, primary, now)
 	if err != nil {
@@ -465,7 +475,68 @@ func (r *KeyRing) update(change func(keys []ringKey, primary uint32, now time.Ti
 	}
 	st.source = old.source // a change in memory is not a new file
 	r.state.Store(st)
+	r.noteSealing(old, st, now)
 	return nil
+}
+
+// noteSealing records in sealedUntil, under mu, when keys stopped sealing:
+// each that old's schedule replaced by now (at its successor's
+// promote_at) and, when st is not nil, the key sealing in old at now if
+// st seals under another.
+func (r *KeyRing) noteSealing(old, st *ringState, now time.Time) {
+	if r.sealedUntil == nil {
+		r.sealedUntil = map[uint32]time.Time{}
+	}
+	until := func(id uint32, t time.Time) {
+		if t.After(r.sealedUntil[id]) {
+			r.sealedUntil[id] = t
+		}
+	}
+	sealing := old.primary
+	for _, k := range old.scheduled {
+		if now.Before(k.promoteAt) {
+			break
+		}
+		until(sealing, k.promoteAt)
+		sealing = k.id
+	}
+	if st != nil && st.primaryAt(now).id != sealing {
+		until(sealing, now)
+	}
+}
+
+// pruneSealing drops, under mu, the times in sealedUntil too old to warn
+// of at now, so that a ring rotated often for years does not grow.
+func (r *KeyRing) pruneSealing(now time.Time) {
+	if longest := time.Duration(r.lifetime.Load()) * time.Second; longest > 0 {
+		maps.DeleteFunc(r.sealedUntil, func(_ uint32, t time.Time) bool { return now.Sub(t) >= longest })
+	}
+}
+
+// noteLifetime raises the ring's longest MaxLifetime to seconds.
+func (r *KeyRing) noteLifetime(seconds int64) {
+	for {
+		was := r.lifetime.Load()
+		if seconds <= was || r.lifetime.CompareAndSwap(was, seconds) {
+			return
+		}
+	}
+}
+
+// warnEarlyRemoval logs a Remove at now of key id, which sealed until
+// until (zero: not while this ring held it), when less than the longest
+// MaxLifetime of the ring's Codecs and Managers has passed since: the
+// sessions it sealed are still live, and each is refused from now on.
+func (r *KeyRing) warnEarlyRemoval(id uint32, until, now time.Time) {
+	longest := time.Duration(r.lifetime.Load()) * time.Second
+	if until.IsZero() || longest == 0 || now.Sub(until) >= longest {
+		return
+	}
+	slog.Default().LogAttrs(context.Background(), slog.LevelWarn,
+		"cookiesession: KeyRing.Remove removed a key that sealed sessions more recently than the longest MaxLifetime of the ring's Codecs and Managers: every session it sealed that has not expired is refused from now on (unknown key id) and its user signed out",
+		slog.String("key_id", FormatKeyID(id)), slog.String("sealed_until", until.UTC().Format(time.RFC3339)),
+		slog.Duration("sealed_ago", now.Sub(until)), slog.Duration("max_lifetime", longest),
+		slog.String("fix", "if the key leaked, this is meant; if not, Add the key back and Remove it once max_lifetime has passed since sealed_until"))
 }
 
 // settled returns a copy of the keys with every promotion due at now applied.
@@ -515,9 +586,15 @@ func (r *KeyRing) Promote(id uint32) error {
 // with ErrUnknownKey), so remove a key only once the longest a session
 // lives has passed since it was last primary: Options.MaxLifetime when
 // sessions set their own Lifetime ("remember me"), else Options.MaxAge.
-// The primary cannot be removed.
+// The primary cannot be removed. A Remove sooner than that, by the ring's
+// clock, after the key last sealed while this ring held it is logged at
+// Warn (through slog.Default) with the time it last sealed: it signs out
+// every user of the key whose session has not expired.
 func (r *KeyRing) Remove(id uint32) error {
-	return r.update(func(keys []ringKey, primary uint32, _ time.Time) ([]ringKey, uint32, error) {
+	var until, now time.Time
+	err := r.update(func(keys []ringKey, primary uint32, at time.Time) ([]ringKey, uint32, error) {
+		until, now = r.sealedUntil[id], at
+		r.pruneSealing(at)
 		if id == primary {
 			return nil, 0, fmt.Errorf("cookiesession: key %s is the primary; promote another key first", FormatKeyID(id))
 		}
@@ -527,6 +604,10 @@ func (r *KeyRing) Remove(id uint32) error {
 		}
 		return slices.Delete(keys, i, i+1), primary, nil
 	})
+	if err == nil {
+		r.warnEarlyRemoval(id, until, now)
+	}
+	return err
 }
 
 // Replace swaps in the keys of other, as a reload does. Readers see either

@@ -2748,3 +2748,71 @@ func TestRingSyntaxPositionInsideValue(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoveSoonAfterSealingWarns: a rotation from code (Promote, then
+// Remove at once, or a scheduled promotion followed by Remove within the
+// Codec's MaxLifetime) signed out every user of the removed key without
+// a word. Remove now logs it at Warn, with the time the key last sealed;
+// a Remove once MaxLifetime has passed, and the cancellation of a key
+// that never sealed, log nothing.
+func TestRemoveSoonAfterSealingWarns(t *testing.T) {
+	const msg = "KeyRing.Remove removed a key that sealed sessions more recently than the longest MaxLifetime"
+	for _, row := range []struct {
+		name    string
+		rotate  func(ring *cookiesession.KeyRing, clock *fakeClock) // ends with key 1 open-only
+		removed uint32
+		warns   string // "" for no Warn
+	}{
+		{"promote, then remove at once", func(ring *cookiesession.KeyRing, clock *fakeClock) {
+			mustNil(t, ring.Add(keyForID(t, 2)))
+			mustNil(t, ring.Promote(2))
+		}, 1, "sealed_until=" + fixedNow.Format(time.RFC3339)},
+		{"scheduled promotion an hour ago", func(ring *cookiesession.KeyRing, clock *fakeClock) {
+			mustNil(t, ring.AddScheduled(keyForID(t, 2), fixedNow.Add(time.Hour)))
+			clock.Advance(2 * time.Hour)
+		}, 1, "sealed_until=" + fixedNow.Add(time.Hour).Format(time.RFC3339) + " sealed_ago=1h0m0s max_lifetime=48h0m0s"},
+		{"promote, then remove after MaxLifetime", func(ring *cookiesession.KeyRing, clock *fakeClock) {
+			mustNil(t, ring.Add(keyForID(t, 2)))
+			mustNil(t, ring.Promote(2))
+			clock.Advance(48 * time.Hour)
+		}, 1, ""},
+		{"a key that never sealed", func(ring *cookiesession.KeyRing, clock *fakeClock) {
+			mustNil(t, ring.Add(keyForID(t, 2)))
+		}, 2, ""},
+		{"a reload that demoted it", func(ring *cookiesession.KeyRing, clock *fakeClock) {
+			next, err := cookiesession.NewKeyRing(keyForID(t, 2), keyForID(t, 1))
+			mustNil(t, err)
+			mustNil(t, ring.Replace(next))
+		}, 1, "sealed_until=" + fixedNow.Format(time.RFC3339)},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			clock := newFakeClock(fixedNow)
+			ring, err := cookiesession.NewKeyRing(keyForID(t, 1))
+			mustNil(t, err)
+			ring.SetClock(clock.Now)
+			// Two users of the ring: the longest MaxLifetime counts.
+			newTestCodec(t, ring, cookiesession.CodecOptions{MaxAge: time.Hour})
+			newTestCodec(t, ring, cookiesession.CodecOptions{MaxAge: time.Hour, MaxLifetime: 48 * time.Hour})
+			row.rotate(ring, clock)
+			logs := defaultLogsAt(t, slog.LevelWarn)
+			mustNil(t, ring.Remove(row.removed))
+			got := logs.String()
+			if row.warns == "" {
+				if got != "" {
+					t.Errorf("Remove logged %q, want nothing", got)
+				}
+				return
+			}
+			if !strings.Contains(got, msg) || !strings.Contains(got, row.warns) || !strings.Contains(got, "key_id="+cookiesession.FormatKeyID(row.removed)) {
+				t.Errorf("Remove logged %q, want a Warn %q with %q", got, msg, row.warns)
+			}
+		})
+	}
+}
+
+func mustNil(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -460,6 +460,9 @@ func (r *KeyRing) swap(st *ringState, file string) error {
 		return err
 	}
 	r.state.Store(st)
+	if old != nil {
+		r.noteSealing(old, st, r.now())
+	}
 	r.mu.Unlock()
 	if old != nil { // a zero ring being filled sealed nothing
 		warnSealingChange(old, st, r.now(), file)
