@@ -67,7 +67,10 @@ var (
 	ErrInvalid = errors.New("cookiesession: invalid token")
 	// ErrUnknownKey means a token names a key id the ring does not hold:
 	// the key was removed, or this instance has not received it yet. It
-	// also matches ErrInvalid.
+	// also matches ErrInvalid. The TokenError's Reason adds "(removed
+	// from this ring at ...)" when this ring removed the key (Remove, a
+	// reload) while the process ran; absent, the ring has not held it in
+	// this process (another instance's ring, or removed before a restart).
 	ErrUnknownKey = errors.New("cookiesession: unknown key id")
 	// ErrExpired means a token was authentic but its lifetime is over.
 	// Codec.Seal returns it too, for a Record already past its deadline.
@@ -577,9 +580,10 @@ func (c *Codec) openRaw(raw, adBuf []byte, nowSec int64, rec *Record) error {
 		return invalid(0, "unknown format version 0x%02x", raw[0])
 	}
 	keyID := binary.BigEndian.Uint32(raw[1:headerSize])
-	key := c.ring.load().lookup(keyID)
+	st := c.ring.load()
+	key := st.lookup(keyID)
 	if key == nil {
-		return &TokenError{Reason: fmt.Sprintf("unknown key id %08x", keyID), KeyID: keyID, kind: ErrUnknownKey}
+		return st.unknownKey(keyID)
 	}
 	ad := append(append(adBuf, raw[:headerSize]...), c.name...)
 	nonce, sealed := raw[headerSize:headerSize+nonceSize], raw[headerSize+nonceSize:]

@@ -119,10 +119,12 @@ func ExampleSession_AddFlash() {
 func ExampleKeyRing_rotation() {
 	oldKey, _ := cookiesession.GenerateKey()
 	ring, _ := cookiesession.NewKeyRing(oldKey)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	ring.SetClock(func() time.Time { return now }) // the clock the stages run by
 	codec, _ := cookiesession.NewCodec(ring, cookiesession.CodecOptions{Name: "session"})
 	var rec cookiesession.Record
 	_ = rec.Values.Set("user", "ada")
-	token, _ := codec.Seal(&rec) // a user's cookie, sealed under the old key
+	token, _ := codec.SealAt(&rec, now) // a user's cookie, sealed under the old key
 
 	// 1. Add the new key, open-only, on every instance.
 	newKey, _ := cookiesession.GenerateKey()
@@ -134,17 +136,20 @@ func ExampleKeyRing_rotation() {
 	if err := ring.Promote(newKey.ID()); err != nil {
 		log.Fatal(err)
 	}
-	opened, err := codec.Open(token)
+	opened, err := codec.OpenAt(token, now)
 	fmt.Println(opened.KeyID == oldKey.ID(), err)
-	// 3. After MaxAge, remove the old key: what it sealed stops opening.
+	// 3. Once MaxAge (24h here) has passed, remove the old key: what it
+	// sealed stops opening, and the refusal says when it was removed. A
+	// Remove sooner is logged at Warn: it signs users out.
+	now = now.Add(25 * time.Hour)
 	if err := ring.Remove(oldKey.ID()); err != nil {
 		log.Fatal(err)
 	}
-	_, err = codec.Open(token)
+	_, err = codec.OpenAt(token, now)
 	fmt.Println(strings.Replace(err.Error(), fmt.Sprintf("%08x", oldKey.ID()), "<old key id>", 1))
 	// Output:
 	// true <nil>
-	// cookiesession: unknown key id <old key id>
+	// cookiesession: unknown key id <old key id> (removed from this ring at 2026-01-02T01:00:00Z)
 }
 
 // Without the middleware, as in a serverless function: Load at the start,

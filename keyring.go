@@ -203,6 +203,46 @@ type ringState struct {
 	// (zero if none): WatchFile's baseline. It travels with the keys, so a
 	// reload swaps both at once.
 	source [sha256.Size]byte
+	// removed lists the keys this ring removed while the process ran,
+	// oldest first, with the time, at most maxRingKeys: a token under one
+	// is refused saying so.
+	removed []removedKey
+}
+
+type removedKey struct {
+	id uint32
+	at time.Time
+}
+
+// carryRemoved sets st's removed keys: old's that st does not hold again,
+// then old's keys that st lacks, removed at now.
+func carryRemoved(old, st *ringState, now time.Time) {
+	var removed []removedKey
+	for _, k := range old.removed {
+		if st.lookup(k.id) == nil {
+			removed = append(removed, k)
+		}
+	}
+	for _, k := range old.keys {
+		if st.lookup(k.id) == nil {
+			removed = append(removed, removedKey{k.id, now})
+		}
+	}
+	st.removed = removed[max(0, len(removed)-maxRingKeys):]
+}
+
+// unknownKey is the refusal of a token under key id, which st lacks. It
+// says when this ring removed the key, if it did, so that an operator
+// tells a key removed too soon from a token of another ring.
+func (st *ringState) unknownKey(id uint32) *TokenError {
+	reason := fmt.Sprintf("unknown key id %08x", id)
+	for _, k := range slices.Backward(st.removed) {
+		if k.id == id {
+			reason += " (removed from this ring at " + k.at.UTC().Format(time.RFC3339) + ")"
+			break
+		}
+	}
+	return &TokenError{Reason: reason, KeyID: id, kind: ErrUnknownKey}
 }
 
 type ringKey struct {
@@ -474,6 +514,7 @@ func (r *KeyRing) update(change func(keys []ringKey, primary uint32, now time.Ti
 		return err
 	}
 	st.source = old.source // a change in memory is not a new file
+	carryRemoved(old, st, now)
 	r.state.Store(st)
 	r.noteSealing(old, st, now)
 	return nil

@@ -2816,3 +2816,45 @@ func mustNil(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestUnknownKeyReasonSaysRemoved: a token under a key the ring lacks
+// said only "unknown key id X", whether this ring removed the key (too
+// soon, or a reload of a stale file) or never held it (another ring). The
+// reason now says when this ring removed it, through Remove and a reload
+// alike, and says nothing more once the key is back or was never held.
+func TestUnknownKeyReasonSaysRemoved(t *testing.T) {
+	clock := newFakeClock(fixedNow)
+	ring := ringOf(t, 1, 2, 3)
+	ring.SetClock(clock.Now)
+	c := newTestCodec(t, ring, cookiesession.CodecOptions{})
+	sealUnder := func(id uint32) string {
+		other := newTestCodec(t, ringOf(t, id), cookiesession.CodecOptions{})
+		return sealAt(t, other, &cookiesession.Record{}, fixedNow)
+	}
+	under2, under3, under9 := sealUnder(2), sealUnder(3), sealUnder(9)
+	clock.Advance(time.Hour)
+	mustNil(t, ring.Remove(2))
+	clock.Advance(time.Hour)
+	mustNil(t, ring.Replace(ringOf(t, 1))) // a reload that drops key 3
+	for _, row := range []struct {
+		token, want string
+	}{
+		{under2, "unknown key id 00000002 (removed from this ring at " + fixedNow.Add(time.Hour).Format(time.RFC3339) + ")"},
+		{under3, "unknown key id 00000003 (removed from this ring at " + fixedNow.Add(2*time.Hour).Format(time.RFC3339) + ")"},
+		{under9, "unknown key id 00000009"},
+	} {
+		_, err := c.OpenAt(row.token, fixedNow.Add(2*time.Hour))
+		if !errors.Is(err, cookiesession.ErrUnknownKey) || err.Error() != "cookiesession: "+row.want {
+			t.Errorf("OpenAt: %v; want ErrUnknownKey %q", err, row.want)
+		}
+	}
+	mustNil(t, ring.Add(keyForID(t, 2)))
+	if _, err := c.OpenAt(under2, fixedNow.Add(2*time.Hour)); err != nil {
+		t.Errorf("key 2 added back: %v", err)
+	}
+	mustNil(t, ring.Promote(2))
+	mustNil(t, ring.Remove(1))
+	if _, err := c.OpenAt(under3, fixedNow.Add(2*time.Hour)); err == nil || !strings.Contains(err.Error(), "(removed from this ring at "+fixedNow.Add(2*time.Hour).Format(time.RFC3339)+")") {
+		t.Errorf("key 3 after later changes: %v; want its removal kept", err)
+	}
+}

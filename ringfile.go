@@ -459,6 +459,11 @@ func (r *KeyRing) swap(st *ringState, file string) error {
 		r.mu.Unlock()
 		return err
 	}
+	if old != nil {
+		cp := *st // st may be another ring's (Replace), which stays as it is
+		st = &cp
+		carryRemoved(old, st, r.now())
+	}
 	r.state.Store(st)
 	if old != nil {
 		r.noteSealing(old, st, r.now())
