@@ -103,6 +103,12 @@ type TokenError struct {
 	// headless: chunks without the first (joinChunks), which no reader
 	// opens and load leaves with the client.
 	headless bool
+	// longer: expired under the MaxAge that applies here before the
+	// token's own deadline, so sealed under a longer MaxAge or
+	// MaxLifetime (or this one's was lowered since); created is the
+	// session's start, in Unix seconds.
+	longer  bool
+	created int64
 }
 
 func (e *TokenError) Error() string { return "cookiesession: " + e.Reason }
@@ -641,7 +647,9 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, nowSec int64, rec *Record
 	case int64(expires) <= nowSec:
 		return expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")
 	case int64(created)+maxAge <= nowSec:
-		return expired(keyID, time.Unix(int64(created)+maxAge, 0), "MaxAge "+(time.Duration(maxAge)*time.Second).String()+" since creation")
+		err := expired(keyID, time.Unix(int64(created)+maxAge, 0), "MaxAge "+(time.Duration(maxAge)*time.Second).String()+" since creation")
+		err.longer, err.created = true, int64(created)
+		return err
 	}
 	rec.Created, rec.Expires, rec.KeyID = time.Unix(int64(created), 0), time.Unix(int64(expires), 0), keyID
 	copy(rec.ID[:], plain[16:plainHeader])

@@ -89,6 +89,12 @@ type Manager struct {
 	// begun after started (Unix seconds: when New ran).
 	retiredLiveLogged atomic.Bool
 	started           int64
+	// limitsSince: when the MaxAge and MaxLifetime in force took effect
+	// (started, or the last SetMaxLifetime), in Unix seconds; a session begun
+	// since that was sealed under longer limits comes from another
+	// instance (see sealedLonger). cutLogged: when warnCut last
+	// logged, in Unix nanoseconds, or 0.
+	limitsSince, cutLogged atomic.Int64
 	// refusedSets, refusedJSON and refusedLifetimes: the causes logged of
 	// Session.Set refusing a value, SetJSON one it could not encode,
 	// SetLifetime a lifetime; wrongTypes: of a getter finding a value it
@@ -147,6 +153,7 @@ func New(ring *KeyRing, opts Options) (*Manager, error) {
 		return nil, err
 	}
 	m := &Manager{ring: ring, opts: opts, logger: opts.Logger, onError: opts.ErrorHandler, chunkPrefix: opts.Name + ".", started: opts.Now().Unix()}
+	m.limitsSince.Store(m.started)
 	if m.onError == nil {
 		m.onError = m.defaultErrorHandler
 	}
@@ -232,6 +239,7 @@ func (m *Manager) SetMaxLifetime(d time.Duration) error {
 	if err := m.codec.setMaxLifetime(d); err != nil {
 		return err
 	}
+	m.limitsSince.Store(m.opts.Now().Unix())
 	for _, b := range m.retiredBases {
 		if b.carry != nil {
 			_ = b.carry.setMaxLifetime(d) // the same check passed above
@@ -254,10 +262,13 @@ func (m *Manager) FromContext(ctx context.Context) *Session {
 // a new empty one. A non-nil error says why the cookie was refused (it
 // matches ErrInvalid, ErrUnknownKey or ErrExpired); the refused cookie is
 // cleared by the next Save, unless its key id is unknown (such a token may
-// be newer than this instance's ring) or it was created in the future by an
-// instance whose clock is ahead: both open elsewhere, or later (see the
-// package documentation). Under this Manager's middleware, Load returns the
-// middleware's session, as FromContext does, and why its cookie was
+// be newer than this instance's ring), it was created in the future by an
+// instance whose clock is ahead, or its session, begun since this
+// Manager's MaxAge and MaxLifetime took effect, passed them before its
+// token's own deadline (an instance with a longer one sealed it): these
+// open elsewhere, or later (see the package documentation). Under this
+// Manager's middleware, Load returns the middleware's session, as
+// FromContext does, and why its cookie was
 // refused: a second session of one cookie would lose its changes, or
 // overwrite the middleware's. So it does with any session of this Manager's
 // in r's context: in Options.Validate, the copy Validate is given (a second
@@ -335,7 +346,10 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		s.adopt(&rec)
 		// A shortened MaxAge also shortens the deadline the cookie is given.
 		maxAge, _ := m.codec.limits(&rec.Lifetime)
-		s.expires = min(s.expires, s.created+maxAge)
+		if limit := s.created + maxAge; s.expires > limit {
+			m.warnCut(s, r, limit)
+			s.expires = limit
+		}
 		err = m.validate(r, s)
 	}
 	if err != nil {
@@ -370,11 +384,15 @@ func (m *Manager) refuse(r *http.Request, s *Session, now time.Time, above int, 
 	// Of these, a cookie that may open elsewhere, not one that is no
 	// session without its first chunk, is cleared at a Delete or Clear,
 	// a logout (dropUnread).
+	// And so does a session that this Manager's MaxAge ended before
+	// its token's own deadline, begun since that MaxAge took effect:
+	// an instance with a longer one sealed it, and opens it.
 	wide := above > 0 && !m.retiresOwnName() && unopened(err)
-	kept := wide || headless(err)
+	longer := m.sealedLonger(err)
+	kept := wide || headless(err) || longer
 	s.refused = !keepsCookie(err) && !s.shadowed && !kept
 	s.unread = cookieNotKept
-	if (keepsCookie(err) || wide) && !s.shadowed && !headless(err) {
+	if (keepsCookie(err) || wide || longer) && !s.shadowed && !headless(err) {
 		s.unread = cookieKept
 	}
 	if s.refused {
@@ -397,6 +415,36 @@ func keepsCookie(err error) bool {
 	}
 	var te *TokenError
 	return errors.Is(err, ErrUnknownKey) || errors.As(err, &te) && te.ahead > 0
+}
+
+// sealedLonger reports whether err expired, under this Manager's MaxAge
+// (or MaxLifetime) and before its token's own deadline, a session begun
+// since those took effect: another instance, with a longer one (a rolling
+// deployment), sealed it, and still opens it.
+func (m *Manager) sealedLonger(err error) bool {
+	te, ok := err.(*TokenError)
+	return ok && te.longer && te.created >= m.limitsSince.Load()
+}
+
+// warnCut logs, at most once a minute, a session whose token's deadline
+// is past limit, the end this Manager's MaxAge or MaxLifetime gives it,
+// and that began since those took effect: another instance, with a
+// longer MaxAge or MaxLifetime (a "remember me" Lifetime under it), sealed
+// it, and each cookie written here cuts it to limit, so a user whose
+// cookie was last written here is signed out then.
+func (m *Manager) warnCut(s *Session, r *http.Request, limit int64) {
+	if s.created < m.limitsSince.Load() {
+		return
+	}
+	now := m.opts.Now().UnixNano()
+	last := m.cutLogged.Load()
+	if last != 0 && now-last < int64(time.Minute) || !m.cutLogged.CompareAndSwap(last, now) {
+		return
+	}
+	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session's token runs past the end this Manager's MaxAge or MaxLifetime gives it, and it began after those took effect: another instance, with a longer MaxAge or MaxLifetime, sealed it (a rolling deployment), and each cookie written here cuts it to that end, so a user whose cookie was last written here is signed out then (logged at most once a minute)",
+		slog.Time("token_expires", time.Unix(s.expires, 0).UTC()), slog.Time("cut_to", time.Unix(limit, 0).UTC()),
+		slog.Duration("max_lifetime", m.codec.ceilingDuration()), slog.String("path", urlPath(r)),
+		slog.String("fix", "give every instance the same MaxAge and MaxLifetime: roll out a raised one to every instance before the code that sets a longer Lifetime; a lowered one ends this with the rollout (README, \"Changing cookie settings on a live fleet\")"))
 }
 
 // headless reports whether err refuses chunks sent without the first.

@@ -200,6 +200,9 @@ type stats struct {
 	// unreadable limits those for a token that authenticated but that
 	// this instance cannot read (see unreadableFix).
 	unknownKeys, skewed, unreadable warnLimiter
+	// longer limits those for a session that a longer MaxAge or
+	// MaxLifetime sealed (Manager.sealedLonger).
+	longer warnLimiter
 	// primarySeen is the primary the last re-key sealed under, and
 	// splitLogged when warnSplitPrimary last logged, in Unix nanoseconds
 	// by Options.Now, or 0.
@@ -358,7 +361,8 @@ func (m *Manager) refusedCookie(s *Session, r *http.Request, cookie string, err 
 	switch {
 	case reason == refusedUnknownKey && m.stats.unknownKeys.allow(line.keyID, m.opts.Now()),
 		reason == refusedClockSkew && m.stats.skewed.allow(line.keyID, m.opts.Now()),
-		reason == refusedEncoding && line.keyID != 0 && m.stats.unreadable.allow(line.keyID, m.opts.Now()):
+		reason == refusedEncoding && line.keyID != 0 && m.stats.unreadable.allow(line.keyID, m.opts.Now()),
+		reason == refusedExpired && cookie == "" && m.sealedLonger(err) && m.stats.longer.allow(line.keyID, m.opts.Now()):
 		line.level = slog.LevelWarn
 	}
 	s.logs = append(s.logs, line)
@@ -388,11 +392,20 @@ func (m *Manager) logRefusal(l *logLine) {
 		attrs = append(attrs, slog.Duration("ahead_by", te.ahead),
 			slog.String("fix", "the instance that sealed this cookie runs ahead of this one by ahead_by, or this one runs behind: synchronise the fleet's clocks (NTP); an instance ahead is the one that counts no clock_skew while the others do, one behind the only one that counts it"))
 	}
+	if l.reason == refusedExpired && l.level == slog.LevelWarn {
+		attrs = append(attrs, slog.String("fix", longerFix))
+	}
 	if l.reason == refusedEncoding && l.keyID != 0 && l.level == slog.LevelWarn {
 		attrs = append(attrs, slog.String("fix", unreadableFix))
 	}
 	m.logger.LogAttrs(l.ctx, l.level, msg, attrs...)
 }
+
+// longerFix is the fix for a session this Manager's MaxAge or
+// MaxLifetime ended before its token's own deadline, begun since they
+// took effect (Manager.sealedLonger).
+const longerFix = "the session began after this Manager's MaxAge and MaxLifetime took effect, and its token's own deadline is later: another instance seals with a longer MaxAge or MaxLifetime (a rolling deployment) and still opens it, so the cookie is kept unless the handler stores something, and the user is signed out on this instance only; " +
+	"if the longer limit is meant, roll it out to every instance first; if this shorter one is, this ends with the rollout"
 
 // unreadableFix is the fix for a token that authenticated under a key of
 // the ring, so an instance holding the ring sealed it, but that this

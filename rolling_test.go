@@ -2,6 +2,7 @@ package cookiesession_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -170,6 +171,14 @@ func checkWarns(t *testing.T, side string, log *syncBuffer, want []string) {
 	}
 }
 
+// longerWarn is the line of a session that a longer MaxAge or
+// MaxLifetime sealed, refused here and kept for the instance that did.
+const longerWarn = "session cookie refused|since creation|another instance seals with a longer MaxAge or MaxLifetime|the cookie is kept"
+
+// cutWarn is the line of a session whose token runs past the end this
+// Manager's MaxAge or MaxLifetime gives it, which its writes cut.
+const cutWarn = "runs past the end this Manager's MaxAge or MaxLifetime gives it|another instance, with a longer MaxAge or MaxLifetime|roll out a raised one to every instance before"
+
 // shadowWarn is warnShadowed's line, with the fix for a Path or Domain
 // changed.
 const shadowWarn = "two cookies of the session's name|list it in Options.Retired"
@@ -312,17 +321,39 @@ func TestRollingDeployment(t *testing.T) {
 			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a ", "O alice/ab session", "N alice/ab ", "O alice/ab ", "N alice/ab ", "N alice/ab ", "N / -session", "N / "},
 		},
 		// The old side writes its later deadline again once after each new
-		// write; the new side still ends the session after an hour.
+		// write; the new side still ends the session after an hour, but
+		// keeps its cookie, which the old side still opens, and warns (and
+		// that its writes cut the old side's longer deadline).
 		{name: "MaxAge shortened", old: cookiesession.Options{MaxAge: 24 * time.Hour}, new: cookiesession.Options{MaxAge: time.Hour}, step: 10 * time.Minute,
-			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a session", "O alice/ab session", "N / -session", "O / ", "N / ", "N / ", "N / ", "N / "},
+			want:    []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a session", "O alice/ab session", "N / ", "O alice/ab ", "N / ", "N / ", "N / -session", "N / "},
+			newWarn: []string{cutWarn, cutWarn, longerWarn, longerWarn, longerWarn, longerWarn},
 		},
 		// The new side writes the cookie again to its own deadline, so the session
-		// lives past the old hour.
+		// lives past the old hour; the old side warns that its writes cut it.
 		{name: "MaxAge lengthened", old: cookiesession.Options{MaxAge: time.Hour}, new: cookiesession.Options{MaxAge: 24 * time.Hour}, step: 10 * time.Minute, script: maxAgeScript,
-			want: []string{"O alice/ session", "N alice/ session", "O alice/ ", "O alice/a session", "N alice/a session", "N alice/a ", "N alice/a ", "N alice/a ", "N / -session", "N / "},
+			want:    []string{"O alice/ session", "N alice/ session", "O alice/ ", "O alice/a session", "N alice/a session", "N alice/a ", "N alice/a ", "N alice/a ", "N / -session", "N / "},
+			oldWarn: []string{cutWarn, cutWarn},
 		},
 		// Each side writes the other's deadline again: a Set-Cookie on every
 		// request until the new side serves alone. Nothing lost.
+		// A session the new side began outlives the old MaxAge: the old
+		// side refuses it but keeps its cookie, which the new side still
+		// opens, and warns with the fix.
+		{name: "MaxAge lengthened, read past the old MaxAge", old: cookiesession.Options{MaxAge: time.Hour}, new: cookiesession.Options{MaxAge: 24 * time.Hour}, step: 20 * time.Minute,
+			script: []rollingStep{{'N', "login?user=alice"}, {'O', "whoami"}, {'N', "add?item=a"}, {'O', "whoami"}, {'N', "whoami"}, {'O', "add?item=b"}, {'N', "whoami"}, {'N', "logout"}, {'N', "whoami"}},
+			// A change on the old side then starts a new session (b) in its
+			// place, as under a key the old side lacks.
+			want:    []string{"N alice/ session", "O alice/ ", "N alice/a session", "O / ", "N alice/a ", "O /b session", "N /b session", "N / -session", "N / "},
+			oldWarn: []string{cutWarn, longerWarn, longerWarn},
+		},
+		// A remember-me session the new side began, written by the old
+		// side with a change: cut to the old MaxLifetime, warned at its
+		// first read.
+		{name: "MaxLifetime raised, remember me", old: cookiesession.Options{}, new: cookiesession.Options{MaxLifetime: 720 * time.Hour}, step: time.Hour,
+			script:  []rollingStep{{'N', "login?user=alice&remember=720h"}, {'O', "whoami"}, {'O', "add?item=a"}, {'N', "whoami"}, {'O', "add?item=b"}, {'O', "add?item=c"}, {'N', "logout"}, {'N', "whoami"}},
+			want:    []string{"N alice/ session", "O alice/ ", "O alice/a session", "N alice/a session", "O alice/ab session", "O alice/abc session", "N / -session", "N / "},
+			oldWarn: []string{cutWarn, cutWarn, cutWarn},
+		},
 		{name: "IdleTimeout shortened", old: cookiesession.Options{IdleTimeout: 8 * time.Hour}, new: cookiesession.Options{IdleTimeout: 30 * time.Minute}, step: 5 * time.Minute,
 			want: []string{"O alice/ session", "N alice/ session", "O alice/ session", "N alice/a session", "O alice/a session", "O alice/ab session", "N alice/ab session", "O alice/ab session", "N alice/ab session", "N alice/ab ", "N / -session", "N / "},
 		},
@@ -356,15 +387,17 @@ func TestRollingDeployment(t *testing.T) {
 		}},
 			want: []string{"O alice/ session", "N / -session", "O / ", "N /a session", "O /a ", "O /ab session", "N / -session", "O / ", "N / ", "N / ", "N / ", "N / "},
 		},
-		// Only the lowered instance cuts the session (at 5 minutes); the
-		// other writes its own deadline again after it.
+		// Only the lowered instance cuts the session (at 5 minutes), and
+		// keeps its cookie for the other, which writes its own deadline
+		// again after it.
 		{name: "SetMaxLifetime lowered on one", old: cookiesession.Options{}, new: cookiesession.Options{},
 			setup: func(oldM, newM *cookiesession.Manager) {
 				if err := newM.SetMaxLifetime(5 * time.Minute); err != nil {
 					panic(err)
 				}
 			},
-			want: []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a session", "O alice/ab session", "N / -session", "O / ", "N / ", "N / ", "N / ", "N / "},
+			want:    []string{"O alice/ session", "N alice/ ", "O alice/ ", "N alice/a session", "O alice/a session", "O alice/ab session", "N / ", "O alice/ab ", "N / ", "N / ", "N / -session", "N / "},
+			newWarn: []string{cutWarn, cutWarn, longerWarn, longerWarn, longerWarn, longerWarn},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) { runRolling(t, tc) })
@@ -406,5 +439,55 @@ func TestRetiredLiveWarns(t *testing.T) {
 		if got := len(log.lines(live)); got != tc.warns {
 			t.Errorf("request %d: %d Warn lines %q, want %d; log:\n%s", i, got, live, tc.warns, log.String())
 		}
+	}
+}
+
+// TestLongerMaxAgeKeptOnlyIfBegunSince lowers MaxAge: a session begun
+// before the new Manager started, past its MaxAge, is cleared and logged
+// at Debug (the change is meant to end it); one begun since by an
+// instance still on the longer MaxAge is kept for that instance and
+// logged at Warn with the fix, until a logout there clears it.
+func TestLongerMaxAgeKeptOnlyIfBegunSince(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: 24 * time.Hour})
+	login := func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	}
+	whoami := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
+	}
+	b := newClientCookies()
+	f.serve(b, login)
+	f.clock.Advance(time.Minute)
+	var log syncBuffer
+	newM := f.manager(cookiesession.Options{MaxAge: time.Hour, Logger: debugLogger(&log)})
+	for i, tc := range []struct {
+		oldLogin bool
+		trace    string
+		warns    int
+	}{{false, "-session", 0}, {true, "", 1}} {
+		if tc.oldLogin {
+			f.serve(b, login)
+		}
+		f.clock.Advance(2 * time.Hour)
+		resp := serveWith(t, newM, b, whoami)
+		if got := setCookieTrace(t, resp.Header); got != tc.trace {
+			t.Errorf("request %d: Set-Cookie %q, want %q", i, got, tc.trace)
+		}
+		if got := len(warns(&log)); got != tc.warns {
+			t.Errorf("request %d: %d Warn lines, want %d; log:\n%s", i, got, tc.warns, log.String())
+		}
+		if body, _ := io.ReadAll(resp.Body); len(body) != 0 {
+			t.Errorf("request %d: the new Manager read %q, want no user", i, body)
+		}
+	}
+	if body, _ := io.ReadAll(f.serve(b, whoami).Body); string(body) != "alice" {
+		t.Errorf("the old Manager then read %q, want alice", body)
+	}
+	// A logout written as Delete there clears the cookie it kept.
+	resp := serveWith(t, newM, b, func(w http.ResponseWriter, r *http.Request) {
+		cookiesession.FromContext(r.Context()).Delete("user")
+	})
+	if got := setCookieTrace(t, resp.Header); got != "-session" {
+		t.Errorf("a Delete on the new Manager: Set-Cookie %q, want -session", got)
 	}
 }
