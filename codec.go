@@ -92,7 +92,8 @@ type TokenError struct {
 	// Reason is a short description such as "unknown key id 1a2b3c4d".
 	Reason string
 	// KeyID is the key id read from the token header, or 0 when the header
-	// could not be read.
+	// could not be read, or names a format version this release does not
+	// read and the token did not authenticate under that key.
 	KeyID uint32
 	// Expired is the moment the session expired, for ErrExpired.
 	Expired time.Time
@@ -583,7 +584,7 @@ const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 // openRaw opens the decoded token raw as of nowSec, in Unix seconds.
 func (c *Codec) openRaw(raw, adBuf []byte, nowSec int64, rec *Record) error {
 	if raw[0] != version && raw[0] != version2 {
-		return invalid(0, "unknown format version 0x%02x", raw[0])
+		return c.unknownVersion(raw, adBuf)
 	}
 	keyID := binary.BigEndian.Uint32(raw[1:headerSize])
 	st := c.ring.load()
@@ -614,6 +615,24 @@ func (c *Codec) openRaw(raw, adBuf []byte, nowSec int64, rec *Record) error {
 		return invalid(keyID, "%v", err)
 	}
 	return nil
+}
+
+// unknownVersion refuses raw, of a format version this release does not
+// read. One that authenticates under a key of the ring, in the envelope
+// versions 1 and 2 share, was sealed by a newer release in the fleet, not
+// forged: the error then carries its key id, and the Manager logs it at
+// Warn with the fix (unreadableFix) rather than at Debug.
+func (c *Codec) unknownVersion(raw, adBuf []byte) *TokenError {
+	err := invalid(0, "unknown format version 0x%02x", raw[0])
+	keyID := binary.BigEndian.Uint32(raw[1:headerSize])
+	if key := c.ring.load().lookup(keyID); key != nil {
+		ad := append(append(adBuf, raw[:headerSize]...), c.name...)
+		nonce, sealed := raw[headerSize:headerSize+nonceSize], raw[headerSize+nonceSize:]
+		if _, authErr := key.mat.aead.Open(sealed[:0], nonce, sealed, ad); authErr == nil {
+			err.KeyID = keyID
+		}
+	}
+	return err
 }
 
 // readLifetime reads v2's max_age, idle and flags.

@@ -185,6 +185,28 @@ func TestUnreadableAuthenticTokenWarns(t *testing.T) {
 	if got := logs.String(); strings.Contains(got, "level=WARN") || !strings.Contains(got, "level=DEBUG") {
 		t.Errorf("a second refusal within the minute: want Debug, got %s", got)
 	}
+	// A format version this release does not read, sealed under a key of
+	// the ring (a newer release): it was refused at Debug, as a forged
+	// cookie is; it warns now. Not one under a key the ring lacks.
+	logs.Reset()
+	now = now.Add(time.Minute)
+	serve(vecSealPlain(t, 0x03, "newer version", vecPlain([]byte{0})))
+	for _, want := range []string{"level=WARN", "unknown format version 0x03", "key_id=1a2b3c4d", "format version this release does not know"} {
+		if got := logs.String(); !strings.Contains(got, want) {
+			t.Errorf("a version 0x03 token under a key of the ring: the log lacks %q: %s", want, got)
+		}
+	}
+	logs.Reset()
+	forgedV3, err := b64.DecodeString(vecSealPlain(t, 0x03, "newer version", vecPlain([]byte{0})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	forgedV3[len(forgedV3)-1] ^= 1
+	now = now.Add(time.Minute)
+	serve(b64.EncodeToString(forgedV3))
+	if got := logs.String(); strings.Contains(got, "level=WARN") || !strings.Contains(got, "unknown format version 0x03") {
+		t.Errorf("a forged version 0x03 token: want Debug, got %s", got)
+	}
 	logs.Reset()
 	// A forged token fails authentication: Debug, as before.
 	raw, err := b64.DecodeString(unreadable)

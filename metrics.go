@@ -413,7 +413,7 @@ const longerFix = "the session began after this Manager's MaxAge and MaxLifetime
 // a fleet whose instances disagree, and each such session is signed out.
 const unreadableFix = "an instance holding this ring sealed the cookie, and this one cannot read it: " +
 	"an int or uint stored on a 64-bit instance does not fit where int is 32 bits (GOARCH=386, arm), so store int64 or uint64 there, or run every instance on 64-bit; " +
-	"a newer release of cookiesession wrote a type or lifetime this release does not know, so run one release across the fleet"
+	"a newer release of cookiesession wrote a type, lifetime or format version this release does not know, so run one release across the fleet (upgrade this instance)"
 
 // warnSplitPrimary logs, at most once a minute per Manager, a session
 // moved to the primary (re-keyed, or written with a change, but not
