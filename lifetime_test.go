@@ -982,3 +982,34 @@ func TestLifetimeBeforeValuesKept(t *testing.T) {
 	resp = f.serve(b, func(w http.ResponseWriter, r *http.Request) { cookiesession.FromContext(r.Context()).Delete("user") })
 	requireCleared(t, resp.Header, "session")
 }
+
+// TestLifetimeEveryRequestLogoutByDelete: an app whose middleware sets the
+// Lifetime at every request, and that signs out by removing the last value
+// (Delete, Pop, or Flashes taking the only value), has the cookie expired:
+// the Lifetime alone kept it, a 30-day cookie with the session's id.
+func TestLifetimeEveryRequestLogoutByDelete(t *testing.T) {
+	remember := cookiesession.Lifetime{MaxAge: 30 * day}
+	for _, tc := range []struct {
+		name   string
+		store  func(s *cookiesession.Session)
+		remove func(s *cookiesession.Session)
+	}{
+		{"Delete", func(s *cookiesession.Session) { mustSet(t, s, "user", "ada") }, func(s *cookiesession.Session) { s.Delete("user") }},
+		{"Pop", func(s *cookiesession.Session) { mustSet(t, s, "user", "ada") }, func(s *cookiesession.Session) { s.Pop("user") }},
+		{"Flashes", func(s *cookiesession.Session) { s.AddFlash("bye") }, func(s *cookiesession.Session) { s.Flashes() }},
+	} {
+		f := newFixture(t, cookiesession.Options{MaxAge: 2 * time.Hour, MaxLifetime: 30 * day})
+		b := newClientCookies()
+		f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			_ = s.SetLifetime(remember)
+			tc.store(s)
+		})
+		resp := f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+			s := cookiesession.FromContext(r.Context())
+			_ = s.SetLifetime(remember)
+			tc.remove(s)
+		})
+		t.Run(tc.name, func(t *testing.T) { requireCleared(t, resp.Header, "session") })
+	}
+}

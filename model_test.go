@@ -1196,6 +1196,14 @@ func sessionValues(s *cookiesession.Session) map[string]any {
 	return out
 }
 
+// emptied: a value removed that leaves none expires the cookie, Lifetime
+// or not, until a SetLifetime after it.
+func (st *reqState) emptied() {
+	if len(st.values) == 0 {
+		st.lifeKept = false
+	}
+}
+
 func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesession.Session, st *reqState, o modelOp) error {
 	switch o.kind {
 	case "set", "setbig":
@@ -1211,6 +1219,7 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		if _, ok := st.values[o.key]; ok {
 			delete(st.values, o.key)
 			st.changed = true
+			st.emptied()
 		} else {
 			r.dropUnread(st)
 		}
@@ -1234,6 +1243,7 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		if ok {
 			delete(st.values, o.key)
 			st.changed = true
+			st.emptied()
 		}
 	case "popstring":
 		want, _ := st.values[o.key].(string)
@@ -1243,6 +1253,7 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 		if _, isStr := st.values[o.key].(string); isStr { // another type is not deleted
 			delete(st.values, o.key)
 			st.changed = true
+			st.emptied()
 		}
 	case "flash":
 		// Messages wait, in order, under the key _flash, a list of strings.
@@ -1261,6 +1272,7 @@ func (r *modelRun) apply(w http.ResponseWriter, req *http.Request, s *cookiesess
 			r.seen["flashes shown"]++
 			delete(st.values, "_flash")
 			st.changed = true
+			st.emptied()
 		}
 	case "renew":
 		s.Renew()

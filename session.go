@@ -268,9 +268,21 @@ func (s *Session) Delete(key string) {
 	s.lock()
 	defer s.unlock()
 	if s.values.Delete(key) {
+		s.emptied()
 		s.markChanged()
 	}
 	s.dropUnread() // a value stored in this request and deleted leaves nothing to keep the cookie for
+}
+
+// emptied is called after a value is removed: a session left with no
+// values has its cookie expired, Lifetime or not, as a logout that
+// deletes the user id in a request whose middleware sets the Lifetime
+// expects (TestLifetimeEveryRequestLogoutByDelete). A SetLifetime after
+// it keeps the Lifetime again. s's lock is held.
+func (s *Session) emptied() {
+	if s.values.Len() == 0 {
+		s.keepLifetime = false
+	}
 }
 
 // Clear removes every value. A session left with no values has its cookie
@@ -339,6 +351,7 @@ func (s *Session) Pop(key string) (any, bool) {
 	v, ok := s.values.Get(key)
 	if ok {
 		s.values.Delete(key)
+		s.emptied()
 		s.flash |= flashTaken
 		s.markChanged()
 	}
@@ -360,6 +373,7 @@ func (s *Session) PopString(key string) string {
 	}
 	str := e.str
 	s.values.Delete(key)
+	s.emptied()
 	s.flash |= flashTaken
 	s.markChanged()
 	return str
@@ -417,6 +431,7 @@ func (s *Session) Flashes() []string {
 	}
 	list := e.val.([]string)
 	s.values.Delete(flashKey)
+	s.emptied()
 	s.flash = s.flash&^flashAdded | flashTaken
 	s.markChanged()
 	return list
@@ -513,8 +528,9 @@ func (s *Session) restart() {
 // Lifetime refused (past 64 of those, once a minute). A session that holds
 // no values yet is still saved, to carry the Lifetime (a "remember me" box
 // ticked a request before the user id is stored), until Clear or Destroy
-// empties it; a session whose last value a later request deletes has its
-// cookie expired, Lifetime or not (TestLifetimeBeforeValuesKept).
+// empties it; a session whose last value is deleted (Delete, Pop, Flashes)
+// has its cookie expired, Lifetime or not, unless SetLifetime is called
+// after (TestLifetimeBeforeValuesKept, TestLifetimeEveryRequestLogoutByDelete).
 func (s *Session) SetLifetime(l Lifetime) error {
 	switch {
 	case s == nil: // before the checks of l, as every method's lock
