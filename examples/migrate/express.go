@@ -41,9 +41,11 @@ type ExpressSession struct {
 // has mgr's own Name, Path and Domain: the response that saves the new
 // session expires it (a carry whose response does not is logged at Warn
 // with the entry to add). The old session is left in its store. A session
-// whose cookie.expires is past is not carried. When Lookup fails, the
-// request is answered 503 before the session is used, so that no cookie is
-// touched and the next request tries again.
+// whose cookie.expires is past is not carried, nor one with no values.
+// When Lookup fails, the request is answered 503 before the session is
+// used, so that no cookie is touched and the next request tries again; a
+// request whose cookie mgr opens does not look the old one up
+// (TestExpressSignedInSkipsLookup).
 //
 // Values keep their JSON type: a string as a string, true and false as a
 // bool, null as nil, a number as an int64 if it is an integer of at most
@@ -68,7 +70,16 @@ func FromExpress(mgr *cookiesession.Manager, old ExpressSession, logger *slog.Lo
 				value, _ := url.PathUnescape(c.Value) // express's cookie module decodes it so
 				signed, isSigned := strings.CutPrefix(value, "s:")
 				// Under mgr's Name, an unsigned cookie is one of mgr's own.
+				// Beside a cookie of mgr's that opens, the old one is not
+				// looked up: a failing store would answer 503 to users
+				// the new app signed in (the old app, serving beside it
+				// in a rollout, sets it again); using s has the response
+				// expire it if it is in Options.Retired.
 				if isSigned || old.Name != mgr.CookieNames()[0] {
+					if old.Name != mgr.CookieNames()[0] && hasCookie(r, mgr.CookieNames()[0]) && !s.IsNew() {
+						next.ServeHTTP(w, r)
+						return
+					}
 					if !fromExpress(w, r, mgr, s, old, signed, isSigned, logger, refused) {
 						return // answered 503
 					}
@@ -78,6 +89,12 @@ func FromExpress(mgr *cookiesession.Manager, old ExpressSession, logger *slog.Lo
 			next.ServeHTTP(w, r)
 		})
 	}
+}
+
+// hasCookie reports whether r carries a cookie named name.
+func hasCookie(r *http.Request, name string) bool {
+	_, err := r.Cookie(name)
+	return err == nil
 }
 
 // expressRefusals paces the Warns of the express cookies FromExpress
@@ -120,6 +137,11 @@ func fromExpress(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Mana
 		logger.DebugContext(ctx, "cookiesession/migrate: express session expired, as express would refuse it; the user signs in again", slog.Time("expires", *expires))
 		return true
 	case !s.IsNew(): // mgr opened its own
+		return true
+	case len(values) == 0:
+		// saveUninitialized (express's default) stores a session for
+		// every visitor: its Lifetime alone would be saved, a cookie for
+		// each (TestExpressEmptySessionNotCarried).
 		return true
 	}
 	if err := s.SetLifetime(cookiesession.Lifetime{BrowserSession: expires == nil}); err != nil {

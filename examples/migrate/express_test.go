@@ -419,3 +419,50 @@ func TestExpressLookup(t *testing.T) {
 		t.Errorf("%d lookups for cookies not signed", looked)
 	}
 }
+
+// TestExpressSignedInSkipsLookup: a request whose cookie the Manager
+// opened does not look its connect.sid up, so a store that fails does not
+// answer 503 to a user the new app signed in (the old app, still serving
+// beside the new one in a rollout, sets connect.sid again).
+func TestExpressSignedInSkipsLookup(t *testing.T) {
+	var looked int
+	down := false
+	h, _ := expressHandler(t, cookiesession.Options{}, []string{"s"}, func(context.Context, string) ([]byte, error) {
+		looked++
+		if down {
+			return nil, errors.New("connection refused")
+		}
+		return []byte(`{"cookie":{"expires":null},"user":"ada"}`), nil
+	})
+	old := &http.Cookie{Name: "connect.sid", Value: url.QueryEscape("s:id.5o9WEbtn2ya0zD13R9UuZUNlRft1IzqN9YMyLmfVoS8")}
+	a := get(t, h, old)
+	ours := a.cookies["session"]
+	if a.status != http.StatusOK || !strings.Contains(a.body, "user=string ada") || ours == nil {
+		t.Fatalf("carry: %d %q, cookies %v", a.status, a.body, a.cookies)
+	}
+	looked, down = 0, true
+	a = get(t, h, ours, old)
+	if a.status != http.StatusOK || !strings.Contains(a.body, "user=string ada") {
+		t.Errorf("signed in, with the old store down: %d %q, want 200 and the user", a.status, a.body)
+	}
+	if looked != 0 {
+		t.Errorf("%d lookups for a request the Manager's cookie signed in", looked)
+	}
+}
+
+// TestExpressEmptySessionNotCarried: an express session with no values
+// (saveUninitialized: true, express's default, stores one for every
+// visitor) is not carried: the Lifetime its cookie.expires gives would be
+// saved alone, a cookie for each anonymous visitor.
+func TestExpressEmptySessionNotCarried(t *testing.T) {
+	for _, stored := range []string{`{"cookie":{"expires":null}}`, `{"cookie":{"expires":"2999-01-01T00:00:00.000Z"}}`} {
+		h, _ := expressHandler(t, retired, []string{"s"}, func(context.Context, string) ([]byte, error) { return []byte(stored), nil })
+		a := get(t, h, &http.Cookie{Name: "connect.sid", Value: url.QueryEscape("s:id.5o9WEbtn2ya0zD13R9UuZUNlRft1IzqN9YMyLmfVoS8")})
+		if a.status != http.StatusOK || a.cookies["session"] != nil {
+			t.Errorf("stored %s: %d, cookies %v; want 200 and no session cookie", stored, a.status, a.cookies)
+		}
+		if c := a.cookies["connect.sid"]; c == nil || c.MaxAge >= 0 {
+			t.Errorf("stored %s: connect.sid not expired: %v", stored, a.cookies)
+		}
+	}
+}

@@ -78,12 +78,14 @@ func fromSCS(w http.ResponseWriter, r *http.Request, mgr *cookiesession.Manager,
 		for _, k := range old.Keys(ctx) {
 			values[k] = old.Get(ctx, k)
 		}
-		if remember, ok := values["__rememberMe"].(bool); ok { // scs's RememberMe
+		// scs's RememberMe, unless it is all a logout left: its Lifetime
+		// alone would be saved (TestSCSRememberMeAloneNotCarried).
+		if remember, ok := values["__rememberMe"].(bool); ok && len(values) > 1 {
 			if err := s.SetLifetime(cookiesession.Lifetime{BrowserSession: !remember}); err != nil {
 				notCarried(r.Context(), logger, "__rememberMe", remember, err)
 			}
-			delete(values, "__rememberMe")
 		}
+		delete(values, "__rememberMe")
 		keys, left := affordable(mgr, values)
 		for i, k := range left {
 			tooLarge(r, logger, k, values[k], size(values[k]), i)

@@ -227,3 +227,31 @@ func TestSCSRequestsSentTogether(t *testing.T) {
 		store.endsSoon(t, old.Value)
 	}
 }
+
+// TestSCSRememberMeAloneNotCarried: an scs session whose only value is
+// RememberMe's (a logout that removed the user id kept it) carries no
+// cookie: its Lifetime alone would be saved.
+func TestSCSRememberMeAloneNotCarried(t *testing.T) {
+	for _, remember := range []bool{true, false} {
+		logger, _ := newLogger()
+		sm := scs.New()
+		sm.Store, sm.Cookie.Name = newEndingStore(), "scs_session"
+		ctx, err := sm.Load(context.Background(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm.RememberMe(ctx, remember)
+		token, _, err := sm.Commit(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mgr := newManager(t, cookiesession.Options{Logger: logger, Retired: []cookiesession.RetiredCookie{{Name: "scs_session"}}})
+		a := get(t, mgr.Handler(FromSCS(mgr, sm, logger)(app)), &http.Cookie{Name: "scs_session", Value: token})
+		if a.cookies["session"] != nil {
+			t.Errorf("remember %v: RememberMe alone carried into %v", remember, a.cookies["session"])
+		}
+		if c := a.cookies["scs_session"]; c == nil || c.MaxAge >= 0 {
+			t.Errorf("remember %v: old cookie not expired: %v", remember, a.cookies)
+		}
+	}
+}
