@@ -22,16 +22,26 @@ import (
 // too, rather than find nothing and, under mgr's Name, answer with a line
 // that clears the cookie the first response sets. When the old store
 // fails, the request is answered 503 before the session is used, so that
-// no cookie is touched and the next request tries again.
+// no cookie is touched and the next request tries again. A request whose
+// new cookie mgr opens looks nothing up, so a failing store answers no
+// 503 to users the new app signed in.
 func FromSCS(mgr *cookiesession.Manager, old *scs.SessionManager, logger *slog.Logger) func(http.Handler) http.Handler {
 	unreadable, kept := new(everyMinute), new(everyMinute)
 	where := oldCookie{old.Cookie.Name, old.Cookie.Path, old.Cookie.Domain,
 		"a logout within carryGrace (a minute) of the carry does not hold, and after it each request looks the token up in the old store"}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			mustSession(mgr, r)
+			s := mustSession(mgr, r)
 			// An scs token has 43 characters, a cookiesession token more.
 			if c, err := r.Cookie(old.Cookie.Name); err == nil && len(c.Value) == 43 {
+				// Beside a cookie of mgr's that opens, the old token is
+				// not looked up: a failing store would answer 503 to
+				// users the new app signed in; using s has the response
+				// expire it if it is in Options.Retired.
+				if c.Name != mgr.CookieNames()[0] && hasCookie(r, mgr.CookieNames()[0]) && !s.IsNew() {
+					next.ServeHTTP(w, r)
+					return
+				}
 				sm := *old // its Codec wrapped, to tell a store that fails from a value that does not decode
 				sm.Codec = codec{old.Codec}
 				ctx, err := sm.Load(r.Context(), c.Value)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -138,6 +139,47 @@ func TestSCSStoreDown(t *testing.T) {
 	if errs := logs.lines(t, "cookiesession/migrate: scs store failed"); len(errs) != 1 || errs[0]["level"] != "ERROR" {
 		t.Errorf("store failure logged as %v, want one Error", errs)
 	}
+}
+
+// TestSCSSignedInSkipsLookup: a request whose new cookie the Manager
+// opens looks nothing up in the old store, so a store that fails answers
+// no 503 to users the new app signed in who still send the old cookie (an
+// old instance serving beside the new one sets it again).
+func TestSCSSignedInSkipsLookup(t *testing.T) {
+	logger, logs := newLogger()
+	store := &switchStore{MemStore: memstore.NewWithCleanupInterval(0)}
+	sm := scs.New()
+	sm.Store, sm.Cookie.Name = store, "scs_session"
+	old := scsSession(t, sm, true)
+	mgr := newManager(t, cookiesession.Options{Logger: logger,
+		Retired: []cookiesession.RetiredCookie{{Name: "scs_session"}}})
+	h := mgr.Handler(FromSCS(mgr, sm, logger)(app))
+	a := get(t, h, old)
+	ours := a.cookies["session"]
+	if a.status != http.StatusOK || !strings.HasPrefix(a.body, "user=ada") || ours == nil {
+		t.Fatalf("carry: %d %q, cookies %v", a.status, a.body, a.cookies)
+	}
+	store.down.Store(true)
+	a = get(t, h, ours, old)
+	if a.status != http.StatusOK || !strings.HasPrefix(a.body, "user=ada") {
+		t.Errorf("signed in, with the old store down: %d %q, want 200 and the user", a.status, a.body)
+	}
+	if errs := logs.lines(t, "cookiesession/migrate: scs store failed"); len(errs) != 0 {
+		t.Errorf("the old store was looked up: %v", errs)
+	}
+}
+
+// switchStore is an scs memstore that fails once down is set.
+type switchStore struct {
+	*memstore.MemStore
+	down atomic.Bool
+}
+
+func (s *switchStore) Find(token string) ([]byte, bool, error) {
+	if s.down.Load() {
+		return nil, false, errors.New("connection refused")
+	}
+	return s.MemStore.Find(token)
 }
 
 // cart is a struct the old app registered with gob under its own name.
