@@ -2276,7 +2276,7 @@ func TestWatchFileRefusesInterval(t *testing.T) {
 			want := "is not positive: the file is not watched, and this instance keeps the keys it has whatever the file holds: pass an interval such as 10*time.Second"
 			if interval > 0 {
 				n := int64(interval)
-				want = fmt.Sprintf("interval %v for %s is under a millisecond: a time.Duration counts nanoseconds; for %d seconds write time.Duration(%d) * time.Second: the file is not watched, and this instance keeps the keys it has whatever the file holds", interval, path, n, n)
+				want = fmt.Sprintf("interval %v for %s is under a millisecond: a time.Duration counts nanoseconds; for %d seconds write time.Duration(%d) * time.Second, for %d milliseconds time.Duration(%d) * time.Millisecond: the file is not watched, and this instance keeps the keys it has whatever the file holds", interval, path, n, n, n, n)
 			}
 			if err == nil || !strings.Contains(err.Error(), "interval") || !strings.Contains(err.Error(), want) {
 				t.Errorf("WatchFile(interval %v) = %v, want an error about the interval saying %q", interval, err, want)

@@ -75,7 +75,8 @@ func (r *KeyRing) WatchFile(ctx context.Context, path string, interval time.Dura
 		// file in a busy loop.
 		why := "is not positive"
 		if interval > 0 {
-			why = fmt.Sprintf("is under a millisecond: a time.Duration counts nanoseconds; for %d seconds write time.Duration(%d) * time.Second", int64(interval), int64(interval))
+			n := int64(interval)
+			why = fmt.Sprintf("is under a millisecond: a time.Duration counts nanoseconds; for %d seconds write time.Duration(%d) * time.Second, for %d milliseconds time.Duration(%d) * time.Millisecond", n, n, n, n)
 		}
 		err := fmt.Errorf("cookiesession: WatchFile interval %v for %s %s: the file is not watched, and this instance keeps the keys it has whatever the file holds: pass an interval such as 10*time.Second", interval, path, why)
 		r.noteReload(err, false)
