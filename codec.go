@@ -306,7 +306,58 @@ func (c *Codec) Seal(rec *Record) (string, error) { return c.SealAt(rec, time.No
 // that applies, as Open would decide at the same now), and with a plain
 // error for times OpenAt refuses at the same now: Created before 1970 or
 // more than 60 seconds after now, or Created or Expires above 2^62 seconds.
-func (c *Codec) SealAt(rec *Record, now time.Time) (string, error) { return c.seal(rec, now, nil) }
+// A new record asks for what the codec cannot give when its Lifetime is
+// longer than MaxLifetime, or its Expires is after Created plus the MaxAge
+// that applies: Open would end it sooner, so SealAt fails and names the
+// option to raise. An opened record (KeyID set) is sealed as Open read it,
+// cut to the codec's limits, as the Manager does.
+func (c *Codec) SealAt(rec *Record, now time.Time) (string, error) {
+	if rec.KeyID == 0 {
+		expiresGiven := !rec.Expires.IsZero()
+		if err := c.fill(rec, now); err != nil {
+			return "", err
+		}
+		if err := c.checkAsked(rec, expiresGiven); err != nil {
+			return "", err
+		}
+	}
+	return c.seal(rec, now, nil)
+}
+
+// checkAsked refuses a new record, filled in, whose Lifetime or given
+// Expires asks for more than the codec's MaxLifetime and MaxAge allow:
+// sealed, the token would be refused sooner than its caller was told.
+func (c *Codec) checkAsked(rec *Record, expiresGiven bool) error {
+	l, ceiling := &rec.Lifetime, c.ceilingDuration()
+	for _, f := range [...]struct {
+		name string
+		d    time.Duration
+	}{{"MaxAge", l.MaxAge}, {"IdleTimeout", l.IdleTimeout}} {
+		if f.d > ceiling {
+			return fmt.Errorf("cookiesession: Record.Lifetime.%s %v is longer than the codec's MaxLifetime %v, which would end the session first; raise CodecOptions.MaxLifetime (by default MaxAge) to at least %v",
+				f.name, f.d, ceiling, f.d)
+		}
+	}
+	if !expiresGiven {
+		return nil
+	}
+	maxAge, _ := c.limits(l)
+	ageLimit := rec.Created.Add(time.Duration(maxAge) * time.Second)
+	if !rec.Expires.After(ageLimit) {
+		return nil
+	}
+	// Both are whole seconds (fill), so need is too.
+	need := rec.Expires.Sub(rec.Created)
+	fix := fmt.Sprintf("raise Record.Lifetime.MaxAge to at least %v", need)
+	if l.MaxAge == 0 {
+		fix = fmt.Sprintf("set Record.Lifetime.MaxAge (or CodecOptions.MaxAge) to at least %v", need)
+	}
+	if need > ceiling {
+		fix += fmt.Sprintf(" and CodecOptions.MaxLifetime (now %v) with it", ceiling)
+	}
+	return fmt.Errorf("cookiesession: Record.Expires %s is after Created plus the session's MaxAge of %v (%s), when Open ends the token; %s, or leave Expires zero for that end",
+		rec.Expires.UTC().Format(time.RFC3339), time.Duration(maxAge)*time.Second, ageLimit.UTC().Format(time.RFC3339), fix)
+}
 
 // sealKey returns the key to seal with at now a session opened under key
 // id (0 for a new one): id again while it is incoming, else the primary.

@@ -442,7 +442,7 @@ func TestIdleTimeoutExpiry(t *testing.T) {
 
 // TestSealFillsRecord checks the fields Seal fills in on a zero Record.
 func TestSealFillsRecord(t *testing.T) {
-	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{MaxAge: time.Hour})
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{MaxAge: time.Hour, MaxLifetime: 2 * time.Hour})
 	now := fixedNow.Add(1500 * time.Millisecond)
 	var rec cookiesession.Record
 	token := sealAt(t, c, &rec, now)
@@ -517,7 +517,8 @@ func TestSealRefusesUnopenableTimes(t *testing.T) {
 			"session created in the future at 2026-05-01T12:01:01Z, more than 60 s after now"},
 		{"created an hour ahead, expires set", cookiesession.Record{Created: fixedNow.Add(time.Hour), Expires: fixedNow.Add(2 * time.Hour)},
 			"session created in the future"},
-		{"expires at 2^62", cookiesession.Record{Expires: time.Unix(max, 0)}, ""},
+		// An opened record's (KeyID set): a new one's Expires past MaxAge is refused.
+		{"expires at 2^62", cookiesession.Record{Expires: time.Unix(max, 0), KeyID: 0x1a2b3c4d}, ""},
 		{"created 60 s ahead", cookiesession.Record{Created: fixedNow.Add(60 * time.Second)}, ""},
 		{"created 60.9 s ahead: whole seconds", cookiesession.Record{Created: fixedNow.Add(60*time.Second + 900*time.Millisecond)}, ""},
 	} {
@@ -599,8 +600,8 @@ func TestSealRefusesRecordPastMaxAge(t *testing.T) {
 			fixedNow},
 		{"own Lifetime still running", cookiesession.Record{Created: fixedNow.Add(-2 * time.Hour), Expires: fixedNow.Add(time.Hour),
 			Lifetime: cookiesession.Lifetime{MaxAge: 3 * time.Hour}}, time.Time{}},
-		{"Expires past Created+MaxAge, still running", cookiesession.Record{Created: fixedNow.Add(-time.Minute),
-			Expires: fixedNow.Add(30 * 24 * time.Hour)}, time.Time{}},
+		{"opened, Expires past Created+MaxAge, still running", cookiesession.Record{Created: fixedNow.Add(-time.Minute),
+			Expires: fixedNow.Add(30 * 24 * time.Hour), KeyID: 0x1a2b3c4d}, time.Time{}},
 	} {
 		rec := row.rec
 		token, err := c.SealAt(&rec, fixedNow)
@@ -657,6 +658,56 @@ func TestOpenNamesEncodingMistake(t *testing.T) {
 		checkErrRules(t, err)
 		if !errors.Is(err, cookiesession.ErrInvalid) || !strings.Contains(err.Error(), row.want) {
 			t.Errorf("%s: OpenAt: %v; want ErrInvalid with %q", row.name, err, row.want)
+		}
+	}
+}
+
+// TestSealRefusesWhatOpenWouldCut: a new record whose Lifetime is longer
+// than MaxLifetime, or whose Expires is after Created plus the MaxAge that
+// applies, asks for a token that Open ends sooner (a 30-day magic link
+// that dies in a day). SealAt says so, naming the option; the same record
+// opened (KeyID set) is sealed as Open read it, cut, as the Manager does.
+func TestSealRefusesWhatOpenWouldCut(t *testing.T) {
+	day := 24 * time.Hour
+	c := newTestCodec(t, ringOf(t, 0x1a2b3c4d), cookiesession.CodecOptions{MaxAge: day, MaxLifetime: 7 * day})
+	for _, row := range []struct {
+		name string
+		rec  cookiesession.Record
+		want string // a substring of the error; "" if it must seal and open
+	}{
+		{"Lifetime.MaxAge over MaxLifetime", cookiesession.Record{Lifetime: cookiesession.Lifetime{MaxAge: 30 * day}},
+			"Record.Lifetime.MaxAge 720h0m0s is longer than the codec's MaxLifetime 168h0m0s"},
+		{"Lifetime.IdleTimeout over MaxLifetime", cookiesession.Record{Lifetime: cookiesession.Lifetime{MaxAge: 7 * day, IdleTimeout: 8 * day}},
+			"raise CodecOptions.MaxLifetime (by default MaxAge) to at least 192h0m0s"},
+		{"Expires past MaxAge", cookiesession.Record{Expires: fixedNow.Add(30 * day)},
+			"Record.Expires 2026-05-31T12:00:00Z is after Created plus the session's MaxAge of 24h0m0s (2026-05-02T12:00:00Z), when Open ends the token; " +
+				"set Record.Lifetime.MaxAge (or CodecOptions.MaxAge) to at least 720h0m0s and CodecOptions.MaxLifetime (now 168h0m0s) with it, or leave Expires zero"},
+		{"Expires past MaxAge, within MaxLifetime", cookiesession.Record{Expires: fixedNow.Add(3 * day)},
+			"set Record.Lifetime.MaxAge (or CodecOptions.MaxAge) to at least 72h0m0s, or leave Expires zero for that end"},
+		{"Expires past the Lifetime's MaxAge", cookiesession.Record{Created: fixedNow.Add(-day), Expires: fixedNow.Add(3 * day),
+			Lifetime: cookiesession.Lifetime{MaxAge: 2 * day}}, "MaxAge of 48h0m0s (2026-05-02T12:00:00Z), when Open ends the token; raise Record.Lifetime.MaxAge to at least 96h0m0s, or"},
+		{"Lifetime at MaxLifetime", cookiesession.Record{Lifetime: cookiesession.Lifetime{MaxAge: 7 * day}}, ""},
+		{"Expires at Created+MaxAge", cookiesession.Record{Created: fixedNow.Add(-time.Hour), Expires: fixedNow.Add(day - time.Hour)}, ""},
+		{"Expires within the Lifetime", cookiesession.Record{Expires: fixedNow.Add(5 * day), Lifetime: cookiesession.Lifetime{MaxAge: 7 * day}}, ""},
+		{"opened: Lifetime cut", cookiesession.Record{Lifetime: cookiesession.Lifetime{MaxAge: 30 * day}, KeyID: 0x1a2b3c4d}, ""},
+		{"opened: Expires cut", cookiesession.Record{Expires: fixedNow.Add(30 * day), KeyID: 0x1a2b3c4d}, ""},
+	} {
+		rec := row.rec
+		token, err := c.SealAt(&rec, fixedNow)
+		checkErrRules(t, err)
+		if row.want == "" {
+			if err != nil {
+				t.Errorf("%s: SealAt: %v", row.name, err)
+			} else if _, err := c.OpenAt(token, fixedNow); err != nil {
+				t.Errorf("%s: the sealed token does not open: %v", row.name, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), row.want) {
+			t.Errorf("%s: SealAt = %q, %v; want an error with %q", row.name, token, err, row.want)
+		}
+		if errors.Is(err, cookiesession.ErrExpired) || errors.Is(err, cookiesession.ErrInvalid) || rec.KeyID != 0 {
+			t.Errorf("%s: %v, KeyID %x: want a plain error and the record left new", row.name, err, rec.KeyID)
 		}
 	}
 }

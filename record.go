@@ -26,8 +26,9 @@ type Record struct {
 	Created time.Time
 	// Expires is this token's own hard deadline, in whole seconds. Open
 	// also ends the session at Created plus the MaxAge that applies, so
-	// an Expires after that does not lengthen it (and an opened Record
-	// may show one, from a token sealed under a longer MaxAge).
+	// an Expires after that does not lengthen it: SealAt refuses one in a
+	// new Record (KeyID zero), and an opened Record may show one, from a
+	// token sealed under a longer MaxAge.
 	Expires time.Time
 	// Values are the session's contents.
 	Values Values
@@ -41,7 +42,8 @@ type Record struct {
 // Lifetime is a session's own lifetime, sealed inside its token, such as
 // the longer one a "remember me" login asks for. Zero durations mean the
 // defaults (Options.MaxAge and Options.IdleTimeout). MaxLifetime bounds
-// both, when the token is sealed and every time it is opened. Tokens carry
+// both, when the token is sealed and every time it is opened (Codec.SealAt
+// refuses a new Record's Lifetime over it). Tokens carry
 // whole seconds: Seal truncates the durations in the Record it seals.
 type Lifetime struct {
 	// MaxAge is the absolute lifetime since the session was created.

@@ -105,9 +105,12 @@ func vecCheckSeal(t *testing.T, v vecSeal) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// An existing session is an opened record (KeyID set), which SealAt
+	// cuts to MaxLifetime as the Manager does (lifetime_cut); a new one's
+	// Lifetime over MaxLifetime it refuses.
 	rec := Record{Lifetime: v.Lifetime.lifetime()}
 	if v.SessionCreated != nil {
-		rec.Created = time.Unix(*v.SessionCreated, 0)
+		rec.Created, rec.KeyID = time.Unix(*v.SessionCreated, 0), vecParseKey(t, v.Key, v.KeyID).id
 	}
 	if _, err := c.SealAt(&rec, v.now()); err != nil {
 		t.Fatalf("Codec.SealAt: %v", err)
@@ -126,7 +129,7 @@ func vecCheckSeal(t *testing.T, v vecSeal) {
 	r := httptest.NewRequest("GET", "https://example.com/", nil)
 	if v.SessionCreated != nil {
 		// The session's token, sealed a second before now.
-		old := Record{Created: time.Unix(*v.SessionCreated, 0), Lifetime: v.Lifetime.lifetime()}
+		old := Record{Created: time.Unix(*v.SessionCreated, 0), Lifetime: v.Lifetime.lifetime(), KeyID: rec.KeyID}
 		token, err := c.SealAt(&old, time.Unix(v.Now-1, 0))
 		if err != nil {
 			t.Fatal(err)

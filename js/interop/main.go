@@ -35,6 +35,7 @@ type request struct {
 	Idle             int64     `json:"idle"`
 	MaxLifetime      int64     `json:"max_lifetime"`
 	Lifetime         *lifetime `json:"lifetime"`
+	KeyID            uint32    `json:"key_id"` // seal: an opened record's key id; 0 seals a new record
 	BrowserSession   bool      `json:"browser_session"`
 	MaxTokenLen      int       `json:"max_token_len"`
 	MaxChunks        int       `json:"max_chunks"`
@@ -214,7 +215,7 @@ func codecAnswer(req request) (answer, error) {
 		}
 		return recordAnswer(rec), nil
 	}
-	rec := cookiesession.Record{Lifetime: req.Lifetime.goLifetime()}
+	rec := cookiesession.Record{Lifetime: req.Lifetime.goLifetime(), KeyID: req.KeyID}
 	if req.Created != 0 {
 		rec.Created = time.Unix(req.Created, 0)
 	}

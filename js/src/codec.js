@@ -380,6 +380,7 @@ export class Codec {
     const asOpened = isOpened(record.lifetime);
     record.lifetime = sealLifetime(record.lifetime);
     if (asOpened) opened.set(record.lifetime, lifetimeText(record.lifetime));
+    const expiresGiven = record.expires !== undefined;
     fill(record, nowSec, (created) => this.#expiry(created, nowSec, record.lifetime));
     // open ends the session at created + maxAge whatever expires says: a
     // record past that is refused here, as Go's Codec does, not sealed
@@ -388,6 +389,9 @@ export class Codec {
     if (record.created + maxAge <= nowSec) {
       throw expired(0, record.created + maxAge, `MaxAge ${durationText(maxAge)} since creation`);
     }
+    // A new record (no keyId) that asks for more than open would give, as
+    // Go's Codec.SealAt; an opened one is sealed as open read it, cut.
+    if (!record.keyId) this.#checkAsked(record, expiresGiven, maxAge);
     const values = (record.values ?? new Values()).encode();
     const header = PLAIN_HEADER + (record.lifetime === null ? 0 : LIFETIME);
     const rawLen = HEADER + NONCE + header + values.length + TAG;
@@ -421,6 +425,26 @@ export class Codec {
     return encodeBase64URL(out);
   }
 
+  // #checkAsked refuses a new record whose lifetime is longer than
+  // maxLifetime, or whose given expires is after created plus the maxAge
+  // that applies (maxAge): open would end the token sooner than the record
+  // says, a 30-day link dead after a day. Go's Codec.checkAsked.
+  #checkAsked(record, expiresGiven, maxAge) {
+    const ceiling = this.#ceiling;
+    for (const name of ['maxAge', 'idleTimeout']) {
+      const asked = BigInt(record.lifetime?.[name] ?? 0);
+      if (asked > ceiling) {
+        throw new RangeError(`cookiesession: record.lifetime.${name} ${asked} s is longer than the codec's maxLifetime ${ceiling} s, which would end the session first; raise the maxLifetime option (by default maxAge) to at least ${asked}`);
+      }
+    }
+    const ageLimit = record.created + maxAge;
+    if (!expiresGiven || record.expires <= ageLimit) return;
+    const need = record.expires - record.created;
+    let fix = record.lifetime?.maxAge ? `raise record.lifetime.maxAge to at least ${need}` : `set record.lifetime.maxAge (or the maxAge option) to at least ${need}`;
+    if (need > ceiling) fix += ` and the maxLifetime option (now ${ceiling}) with it`;
+    throw new RangeError(`cookiesession: record.expires ${formatUnix(record.expires)}Z is after created plus the session's maxAge of ${maxAge} s (${formatUnix(ageLimit)}Z), when open ends the token; ${fix}, or leave expires undefined for that end`);
+  }
+
   // #sealKey returns the key that seals, at now, a record opened under key
   // openedUnder: that key again while it is incoming, its promote_at after
   // now by at most the clock-skew allowance; else the primary at now.
@@ -438,6 +462,7 @@ export class Codec {
 }
 
 const minBig = (a, b) => (a < b ? a : b);
+
 
 function checkDate(now) {
   if (Object.prototype.toString.call(now) !== '[object Date]' || Number.isNaN(now.getTime())) throw new TypeError('cookiesession: now must be a valid Date, such as new Date()');

@@ -165,7 +165,11 @@ export interface RecordToSeal {
   id?: Uint8Array;
   created?: bigint;
   expires?: bigint;
-  /** The key the record was opened with: it seals again while it is incoming (see Codec.seal). */
+  /**
+   * The key the record was opened with: it seals again while it is
+   * incoming (see Codec.seal). Unset (or 0), the record is new, and seal
+   * refuses a lifetime or expires that open would cut.
+   */
   keyId?: number;
   lifetime?: Partial<Lifetime> | null;
   values?: Values;
@@ -253,7 +257,10 @@ export class Codec {
    * for a record opened under a key whose promote_at is at most 60 s after
    * now: that key seals it again, as in Go's Codec and Manager (FORMAT.md section 6).
    * Throws a SessionError ('expired' or 'too_large'), or a RangeError for
-   * times no opener accepts (FORMAT.md section 2).
+   * times no opener accepts (FORMAT.md section 2), and, for a new record
+   * (no keyId), for a lifetime longer than maxLifetime or an expires after
+   * created plus the maxAge that applies, which open would cut, as Go's
+   * Codec.SealAt; an opened record is sealed as open read it, cut.
    */
   seal(record: RecordToSeal, now?: Date): string;
 }

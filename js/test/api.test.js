@@ -303,7 +303,47 @@ describe('Codec', () => {
     // Its own, longer lifetime still runs, and so does a session younger than maxAge.
     const token = codec.seal({ created: nowSec - 7200n, expires: nowSec + 3600n, lifetime: { maxAge: 3 * 3600 }, values: new Values() }, now);
     assert.equal(codec.open(token, now).expires, nowSec + 3600n);
-    codec.open(codec.seal({ created: nowSec - 60n, expires: nowSec + 30n * 86400n, values: new Values() }, now), now);
+    // An opened record (keyId set) whose expires runs past created + maxAge
+    // is sealed as open read it; a new one is refused (below).
+    codec.open(codec.seal({ created: nowSec - 60n, expires: nowSec + 30n * 86400n, keyId: 7, values: new Values() }, now), now);
+  });
+
+  // A new record whose lifetime is longer than maxLifetime, or whose
+  // expires is after created plus the maxAge that applies, asked for a
+  // token open ends sooner (a 30-day link dead after a day), and was sealed
+  // without a word. seal says so, naming the option; the same record opened
+  // (keyId set) is sealed as open read it, cut, as Go's Codec.SealAt does.
+  it('refuses a new record that asks for more than open would give, as Go\'s Codec.SealAt', () => {
+    const day = 86400n;
+    const nowSec = BigInt(Math.floor(now.getTime() / 1000));
+    const codec = new Codec(ring, { name: 'session', maxAge: 86400, maxLifetime: 7 * 86400 });
+    const rows = [
+      ['lifetime.maxAge over maxLifetime', { lifetime: { maxAge: 30 * 86400 } },
+        "cookiesession: record.lifetime.maxAge 2592000 s is longer than the codec's maxLifetime 604800 s, which would end the session first; raise the maxLifetime option (by default maxAge) to at least 2592000"],
+      ['lifetime.idleTimeout over maxLifetime', { lifetime: { maxAge: 7 * 86400, idleTimeout: 8 * 86400 } }, /record\.lifetime\.idleTimeout 691200 s .* at least 691200$/],
+      ['expires past maxAge', { expires: nowSec + 30n * day },
+        "cookiesession: record.expires 2026-01-31T00:00:00Z is after created plus the session's maxAge of 86400 s (2026-01-02T00:00:00Z), when open ends the token; set record.lifetime.maxAge (or the maxAge option) to at least 2592000 and the maxLifetime option (now 604800) with it, or leave expires undefined for that end"],
+      ['expires past maxAge, within maxLifetime', { expires: nowSec + 3n * day }, /set record\.lifetime\.maxAge \(or the maxAge option\) to at least 259200, or leave expires undefined/],
+      ["expires past the lifetime's maxAge", { created: nowSec - day, expires: nowSec + 3n * day, lifetime: { maxAge: 2 * 86400 } },
+        /maxAge of 172800 s \(2026-01-02T00:00:00Z\), when open ends the token; raise record\.lifetime\.maxAge to at least 345600, or/],
+      ['lifetime at maxLifetime', { lifetime: { maxAge: 7 * 86400 } }, null],
+      ['expires at created + maxAge', { created: nowSec - 3600n, expires: nowSec + day - 3600n }, null],
+      ['expires within the lifetime', { expires: nowSec + 5n * day, lifetime: { maxAge: 7 * 86400 } }, null],
+      ['opened: lifetime cut', { lifetime: { maxAge: 30 * 86400 }, keyId: 7 }, null],
+      ['opened: expires cut', { expires: nowSec + 30n * day, keyId: 7 }, null],
+    ];
+    for (const [what, record, refusal] of rows) {
+      if (refusal === null) {
+        codec.open(codec.seal(record, now), now);
+        continue;
+      }
+      const message = typeof refusal === 'string' ? refusal : undefined;
+      assert.throws(() => codec.seal(record, now), (e) => e instanceof RangeError && (message ? e.message === message : refusal.test(e.message)), what);
+      assert.equal(record.keyId, undefined, `${what}: the record is left new`);
+    }
+    // SessionCookies wrote such a deadline into Max-Age, for a cookie Go ends a day in.
+    const cookies = new SessionCookies(ring, { name: 's' });
+    assert.throws(() => cookies.seal({ expires: nowSec + 30n * day, values: new Values().set('a', 1) }, now), /record\.expires .* when open ends the token/);
   });
 
   it('refuses to seal times that open would refuse at the same now, and seals the edges', () => {
@@ -319,7 +359,7 @@ describe('Codec', () => {
     for (const [record, message] of refused) {
       assert.throws(() => codec.seal(record, now), (e) => e instanceof RangeError && message.test(e.message), String(message));
     }
-    for (const record of [{ expires: max }, { created: nowSec + 60n }]) {
+    for (const record of [{ expires: max, keyId: 7 }, { created: nowSec + 60n }]) {
       const token = codec.seal(record, new Date(now.getTime() + 999));
       assert.equal(codec.open(token, now).created, record.created);
     }
@@ -448,7 +488,11 @@ describe('lifetimes of their own', () => {
     assert.equal(expires(null), 600n, 'the defaults');
     assert.equal(expires({ idleTimeout: 7200 }), 3600n, 'its own idle, the default MaxAge');
     assert.equal(expires({ maxAge: 7200, idleTimeout: 7200 }), 7200n);
-    assert.equal(expires({ maxAge: 10 ** 6, idleTimeout: 10 ** 6 }), 86400n, 'bounded by maxLifetime');
+    // A new record's lifetime over maxLifetime is refused (below); an opened
+    // one's (keyId set) is cut to it, as Go cuts it.
+    const opened = { created: nowSec, keyId: 7, lifetime: { maxAge: 10 ** 6, idleTimeout: 10 ** 6 } };
+    codec.seal(opened, now);
+    assert.equal(opened.expires - nowSec, 86400n, 'bounded by maxLifetime');
     assert.equal(expires({ maxAge: 60 }, nowSec - 30n), 30n, 'since creation');
     assert.throws(() => codec.seal({ created: nowSec - 60n, lifetime: { maxAge: 60 } }, now), (e) => e.kind === 'expired');
   });
@@ -465,7 +509,7 @@ describe('lifetimes of their own', () => {
     for (const lifetime of [{ maxAge: -1 }, { maxAge: 1.5 }, { idleTimeout: 2 ** 32 }, { maxAge: '60' }, { browserSession: 1 }, 5]) {
       assert.throws(() => codec.seal({ lifetime }, now), /cookiesession: /, JSON.stringify(lifetime));
     }
-    assert.doesNotThrow(() => codec.seal({ lifetime: { maxAge: 2 ** 32 - 1 } }, now));
+    assert.doesNotThrow(() => new Codec(ring, { name: 'session', maxLifetime: 2 ** 32 - 1 }).seal({ lifetime: { maxAge: 2 ** 32 - 1 } }, now));
     assert.throws(() => new Codec(ring, { name: 'session', maxLifetime: 0 }), /maxLifetime/);
     assert.throws(() => new Codec(ring, { name: 'session', maxLifetime: 2 ** 32 }), /maxLifetime/);
     // The default ceiling is maxAge, and the error names maxAge, which was

@@ -54,19 +54,26 @@ describe('valid vectors', () => {
       const values = vectorValues(v.values);
       assert.equal(hex(values.encode()), v.plaintext.slice(headerHex(v)), 'values section');
 
+      // A deadline past created + the MaxAge that applies (expires_at_limit)
+      // is one only a record open gave carries: seal refuses it in a new one.
+      const keyId = parseInt(v.key_id, 16);
+      const record = { id: unhex(v.id), created: BigInt(v.created), expires: BigInt(v.expires), lifetime: lifetimeOf(v), values };
+      if (record.expires > record.created + BigInt(v.lifetime?.max_age_seconds || v.max_age_seconds)) {
+        assert.throws(() => codec.seal({ ...record }, new Date(v.now * 1000)), /^RangeError: cookiesession: record\.expires .* when open ends the token/);
+        record.keyId = keyId;
+      }
       const nonce = unhex(v.nonce);
       const stub = mock.method(crypto, 'getRandomValues', (buf) => {
         assert.equal(buf.length, nonce.length, 'only the nonce is drawn');
         buf.set(nonce);
         return buf;
       });
-      const record = { id: unhex(v.id), created: BigInt(v.created), expires: BigInt(v.expires), lifetime: lifetimeOf(v), values };
       try {
         assert.equal(codec.seal(record, new Date(v.now * 1000)), v.token);
       } finally {
         stub.mock.restore();
       }
-      assert.equal(record.keyId, parseInt(v.key_id, 16));
+      assert.equal(record.keyId, keyId);
 
       const opened = codec.open(v.token, new Date(v.now * 1000));
       assert.equal(hex(opened.id), v.id);
@@ -193,8 +200,11 @@ describe('seal vectors', () => {
         ...(v.max_lifetime_seconds ? { maxLifetime: v.max_lifetime_seconds } : {}),
       };
       const now = dateOf(v.now, v.now_nsec);
+      // An existing session is an opened record (keyId set), which seal
+      // cuts to maxLifetime as Go does (lifetime_cut); a new one's lifetime
+      // over maxLifetime it refuses.
       const record = () => ({
-        ...(v.session_created === undefined ? {} : { created: BigInt(v.session_created) }),
+        ...(v.session_created === undefined ? {} : { created: BigInt(v.session_created), keyId: parseInt(v.key_id, 16) }),
         lifetime: lifetimeOf(v), values: new Values().set('a', 'b'),
       });
 
