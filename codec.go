@@ -164,8 +164,10 @@ type Codec struct {
 
 // NewCodec returns a Codec for ring and opts. It fails for a nil ring, an
 // empty Name, a negative option, a MaxAge or IdleTimeout under one second,
-// a MaxTokenLen too short for an empty session's token (104), or a
-// MaxLifetime (by default MaxAge) over 2^32-1 seconds.
+// a MaxTokenLen too short for an empty session's token (104), a
+// MaxLifetime (by default MaxAge) over 2^32-1 seconds, and, as New does
+// for Options, a MaxLifetime below MaxAge or an IdleTimeout not shorter
+// than MaxLifetime (by default MaxAge), which would cut every token.
 func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if ring == nil || ring.load() == nil {
 		return nil, errors.New("cookiesession: a nil or zero KeyRing; build one with NewKeyRing, ParseKeyRing or a Load function")
@@ -195,10 +197,31 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if c.maxLen < minTokenLen {
 		return nil, fmt.Errorf("cookiesession: MaxTokenLen %d cannot hold an empty session (%d)", c.maxLen, minTokenLen)
 	}
+	if err := checkCodecLifetimes(c.maxAge, c.idle, opts.MaxLifetime.Truncate(time.Second)); err != nil {
+		return nil, err
+	}
 	if err := c.setMaxLifetime(cmp.Or(opts.MaxLifetime, c.maxAge)); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// checkCodecLifetimes refuses, as New does in Options, a MaxLifetime below
+// MaxAge, which would cut every token to it, and an IdleTimeout that MaxAge
+// (MaxLifetime, when set) would always beat: the option set would never
+// act, and the tokens would end sooner than it says.
+func checkCodecLifetimes(maxAge, idle, maxLifetime time.Duration) error {
+	if maxLifetime > 0 && maxLifetime < maxAge {
+		return fmt.Errorf("cookiesession: MaxLifetime %v is below MaxAge %v, and would cut every token to it; set it at least as long as MaxAge, or leave it 0 for MaxAge", maxLifetime, maxAge)
+	}
+	bound, name, fix := maxAge, "MaxAge", "raise MaxAge above it, or leave IdleTimeout 0 for MaxAge alone"
+	if maxLifetime > 0 {
+		bound, name, fix = maxLifetime, "MaxLifetime", "raise MaxLifetime above it, or shorten IdleTimeout"
+	}
+	if idle > 0 && idle >= bound {
+		return fmt.Errorf("cookiesession: IdleTimeout %v is not shorter than %s %v, the longest a token lives, which would end it first however recently it was sealed; %s", idle, name, bound, fix)
+	}
+	return nil
 }
 
 // checkDurations refuses a negative MaxAge, IdleTimeout or MaxLifetime, or

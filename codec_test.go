@@ -752,6 +752,37 @@ func TestNewCodecOptions(t *testing.T) {
 	}
 }
 
+// TestNewCodecRefusesLimitsThatCut: CodecOptions{MaxAge: 7 days,
+// MaxLifetime: 24h} made tokens that Open ended after a day, and an
+// IdleTimeout at or past MaxAge (MaxLifetime, when set) never acted, with
+// no word from NewCodec where New refuses the same Options. NewCodec now
+// refuses them, naming the fix; the limits that act are accepted.
+func TestNewCodecRefusesLimitsThatCut(t *testing.T) {
+	ring := ringOf(t, 0x1a2b3c4d)
+	day := 24 * time.Hour
+	for _, row := range []struct {
+		opts cookiesession.CodecOptions
+		says string // "" if accepted
+	}{
+		{cookiesession.CodecOptions{MaxAge: 7 * day, MaxLifetime: day}, "MaxLifetime 24h0m0s is below MaxAge 168h0m0s, and would cut every token to it"},
+		{cookiesession.CodecOptions{IdleTimeout: day}, "IdleTimeout 24h0m0s is not shorter than MaxAge 24h0m0s, the longest a token lives"},
+		{cookiesession.CodecOptions{MaxAge: time.Hour, IdleTimeout: 2 * time.Hour}, "IdleTimeout 2h0m0s is not shorter than MaxAge 1h0m0s, the longest a token lives, which would end it first however recently it was sealed; raise MaxAge above it, or leave IdleTimeout 0 for MaxAge alone"},
+		{cookiesession.CodecOptions{MaxAge: time.Hour, MaxLifetime: day, IdleTimeout: day}, "not shorter than MaxLifetime 24h0m0s, the longest a token lives, which would end it first however recently it was sealed; raise MaxLifetime above it, or shorten IdleTimeout"},
+		{cookiesession.CodecOptions{MaxAge: time.Hour, MaxLifetime: day, IdleTimeout: 2 * time.Hour}, ""},
+		{cookiesession.CodecOptions{MaxAge: day, MaxLifetime: day, IdleTimeout: time.Hour}, ""},
+		{cookiesession.CodecOptions{MaxAge: day + 500*time.Millisecond, MaxLifetime: day}, ""}, // whole seconds
+	} {
+		row.opts.Name = "s"
+		_, err := cookiesession.NewCodec(ring, row.opts)
+		checkErrRules(t, err)
+		if row.says == "" && err != nil {
+			t.Errorf("NewCodec(%+v): %v", row.opts, err)
+		} else if row.says != "" && (err == nil || !strings.Contains(err.Error(), row.says)) {
+			t.Errorf("NewCodec(%+v): %v, want an error with %q", row.opts, err, row.says)
+		}
+	}
+}
+
 // TestTokenErrorFields checks the *TokenError fields for each stage.
 func TestTokenErrorFields(t *testing.T) {
 	c, token := sealedToken(t)

@@ -188,6 +188,13 @@ function readLifetime(plain, keyId) {
   return lifetime;
 }
 
+// codecOfCookies builds the Codec of a SessionCookies, which checks the
+// limits (maxLifetime against maxAge, idleTimeout against both) itself, as
+// Go's New checks Options before NewCodec: in New's order and words, after
+// the 400-day rule. Set in Codec's static block.
+export let codecOfCookies;
+const LIMITS_CHECKED = Symbol('limits checked');
+
 /**
  * Codec seals records into tokens and opens tokens, bound to one cookie
  * name and one key ring, as Go's cookiesession.Codec. Times are whole unix
@@ -203,9 +210,11 @@ export class Codec {
 
   static {
     resealDue = (codec, record, now, threshold) => codec.#resealDue(record, now, threshold);
+    codecOfCookies = (ring, options) => new Codec(ring, options, LIMITS_CHECKED);
   }
 
-  constructor(ring, options = {}) {
+  // limits is LIMITS_CHECKED only from codecOfCookies.
+  constructor(ring, options = {}, limits = undefined) {
     if (!(ring instanceof KeyRing)) throw new TypeError('cookiesession: Codec needs a KeyRing from parseKeyRing');
     checkMembers('CodecOptions', options, ['name', 'maxAge', 'idleTimeout', 'maxLifetime', 'maxTokenLen']);
     const { name, maxAge = 86400, idleTimeout = 0, maxLifetime = maxAge, maxTokenLen = 4096 } = options;
@@ -221,6 +230,7 @@ export class Codec {
       throw new RangeError(`cookiesession: maxTokenLen ${maxTokenLen} cannot hold an empty session (${MIN_TOKEN_LEN})`);
     }
     this.#maxLen = maxTokenLen;
+    if (limits !== LIMITS_CHECKED) checkLimits(this.#maxAge, this.#idle, this.#ceiling, options.maxLifetime === undefined ? 'maxAge' : 'maxLifetime');
   }
 
   /** The limit on a token's length. */
@@ -463,6 +473,20 @@ export class Codec {
 
 const minBig = (a, b) => (a < b ? a : b);
 
+// checkLimits refuses, as Go's NewCodec and New do, a maxLifetime below
+// maxAge, which would cut every session to it, and an idleTimeout that the
+// ceiling (maxLifetime, by default maxAge) would always beat: it would never
+// act (express-session's rolling cookie.maxAge ported as idleTimeout, maxAge
+// left at its default of a day, is the equal case). ceilingName says which
+// option set the ceiling.
+function checkLimits(maxAge, idle, ceiling, ceilingName) {
+  if (ceiling < maxAge) {
+    throw new RangeError(`cookiesession: maxLifetime ${ceiling} is below maxAge ${maxAge}; it bounds the lifetimes sessions may ask for, so set it at least as long, or leave it unset for maxAge`);
+  }
+  if (idle > 0n && idle >= ceiling) {
+    throw new RangeError(`cookiesession: idleTimeout ${idle} is not shorter than ${ceilingName} ${ceiling}, which would end every session first however active it is; raise ${ceilingName} above it, or leave idleTimeout 0`);
+  }
+}
 
 function checkDate(now) {
   if (Object.prototype.toString.call(now) !== '[object Date]' || Number.isNaN(now.getTime())) throw new TypeError('cookiesession: now must be a valid Date, such as new Date()');

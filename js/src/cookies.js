@@ -2,7 +2,7 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { checkMembers, Codec, expiresAsGiven, expiresOfLifetime, headerBytes, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
+import { checkMembers, codecOfCookies, expiresAsGiven, expiresOfLifetime, headerBytes, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
@@ -70,7 +70,7 @@ export class SessionCookies {
     const { maxAge, idleTimeout, maxLifetime } = options;
     // The Codec checks each value first (a 0 is refused there, by name).
     /** The Codec behind the cookies; its token limit is the chunks' total capacity. */
-    this.codec = new Codec(ring, { name, maxAge, idleTimeout, maxLifetime, maxTokenLen: total });
+    this.codec = codecOfCookies(ring, { name, maxAge, idleTimeout, maxLifetime, maxTokenLen: total });
     if (!browserSession) checkBrowserMaxAge('', maxAge ?? 86400, idleTimeout ?? 0);
     if (maxLifetime !== undefined && maxLifetime < (maxAge ?? 86400)) {
       // As Go's New: the ceiling would cut every session to it, and maxAge

@@ -237,7 +237,11 @@ export interface CodecOptions {
   maxAge?: number;
   /** Idle timeout in seconds; 0 (default) is off. */
   idleTimeout?: number;
-  /** Bounds every session's MaxAge and idle timeout, its own lifetime's included, in seconds (at most 2^32-1). Default: maxAge. */
+  /**
+   * Bounds every session's MaxAge and idle timeout, its own lifetime's
+   * included, in seconds (at most 2^32-1). Default: maxAge, and no less; an
+   * idleTimeout must be shorter than it (RangeError), as Go's NewCodec.
+   */
   maxLifetime?: number;
   /** Default 4096. */
   maxTokenLen?: number;
@@ -245,7 +249,11 @@ export interface CodecOptions {
 
 /** Seals and opens tokens, as Go's Codec. */
 export class Codec {
-  /** Throws a TypeError for an option it does not know. */
+  /**
+   * Throws a TypeError for an option it does not know, and a RangeError for
+   * a maxLifetime below maxAge or an idleTimeout not shorter than
+   * maxLifetime (by default maxAge), as Go's NewCodec.
+   */
   constructor(ring: KeyRing, options: CodecOptions);
   readonly maxTokenLen: number;
   /** Opens token as of now; throws a SessionError. */

@@ -346,6 +346,25 @@ describe('Codec', () => {
     assert.throws(() => cookies.seal({ expires: nowSec + 30n * day, values: new Values().set('a', 1) }, now), /record\.expires .* when open ends the token/);
   });
 
+  // As Go's NewCodec (and New): a maxLifetime below maxAge made tokens open
+  // ended at the ceiling, and an idleTimeout at or past the ceiling never
+  // acted, with no word from the constructor.
+  it("refuses limits that would cut every token, or never act, as Go's NewCodec", () => {
+    const rows = [
+      [{ maxAge: 7 * 86400, maxLifetime: 86400 }, 'cookiesession: maxLifetime 86400 is below maxAge 604800; it bounds the lifetimes sessions may ask for, so set it at least as long, or leave it unset for maxAge'],
+      [{ idleTimeout: 86400 }, 'cookiesession: idleTimeout 86400 is not shorter than maxAge 86400, which would end every session first however active it is; raise maxAge above it, or leave idleTimeout 0'],
+      [{ maxAge: 3600, idleTimeout: 7200 }, /idleTimeout 7200 is not shorter than maxAge 3600/],
+      [{ maxAge: 3600, maxLifetime: 86400, idleTimeout: 86400 }, /idleTimeout 86400 is not shorter than maxLifetime 86400, .*; raise maxLifetime above it/],
+      [{ maxAge: 3600, maxLifetime: 86400, idleTimeout: 7200 }, null],
+      [{ maxAge: 86400, maxLifetime: 86400, idleTimeout: 3600 }, null],
+    ];
+    for (const [options, refusal] of rows) {
+      const build = () => new Codec(ring, { name: 's', ...options });
+      if (refusal === null) build();
+      else assert.throws(build, (e) => e instanceof RangeError && (typeof refusal === 'string' ? e.message === refusal : refusal.test(e.message)), JSON.stringify(options));
+    }
+  });
+
   it('refuses to seal times that open would refuse at the same now, and seals the edges', () => {
     const codec = new Codec(ring, { name: 'session' });
     const nowSec = 1767225600n;
