@@ -541,17 +541,27 @@ func (r *KeyRing) noteSealing(old, st *ringState, now time.Time) {
 		until(sealing, k.promoteAt)
 		sealing = k.id
 	}
-	if st != nil && st.primaryAt(now).id != sealing {
-		until(sealing, now)
+	if st != nil {
+		if st.primaryAt(now).id != sealing {
+			until(sealing, now)
+		}
+		r.pruneSealing(st, now)
 	}
 }
 
-// pruneSealing drops, under mu, the times in sealedUntil too old to warn
-// of at now, so that a ring rotated often for years does not grow.
-func (r *KeyRing) pruneSealing(now time.Time) {
-	if longest := time.Duration(r.lifetime.Load()) * time.Second; longest > 0 {
-		maps.DeleteFunc(r.sealedUntil, func(_ uint32, t time.Time) bool { return now.Sub(t) >= longest })
-	}
+// pruneSealing drops, under mu, the times in sealedUntil that no Remove
+// would warn of at now: older than the longest MaxLifetime or, before a
+// Codec of the ring notes one, of keys st does not hold. Each change and
+// reload prunes, so a ring rotated often for years by reloads alone,
+// with no Remove, does not grow.
+func (r *KeyRing) pruneSealing(st *ringState, now time.Time) {
+	longest := time.Duration(r.lifetime.Load()) * time.Second
+	maps.DeleteFunc(r.sealedUntil, func(id uint32, t time.Time) bool {
+		if longest > 0 {
+			return now.Sub(t) >= longest
+		}
+		return st.lookup(id) == nil
+	})
 }
 
 // noteLifetime raises the ring's longest MaxLifetime to seconds.
@@ -635,7 +645,6 @@ func (r *KeyRing) Remove(id uint32) error {
 	var until, now time.Time
 	err := r.update(func(keys []ringKey, primary uint32, at time.Time) ([]ringKey, uint32, error) {
 		until, now = r.sealedUntil[id], at
-		r.pruneSealing(at)
 		if id == primary {
 			return nil, 0, fmt.Errorf("cookiesession: key %s is the primary; promote another key first", FormatKeyID(id))
 		}

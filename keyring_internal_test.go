@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -436,5 +437,61 @@ func TestSourceGoneLooksTwice(t *testing.T) {
 	mountedAlone := func(string) (fs.FileInfo, error) { return gone, nil }
 	if err := sourceGone(live, mountedAlone); err == nil || !strings.Contains(err.Error(), "this path still shows the old file") {
 		t.Errorf("a file mounted alone: %v, want it reported", err)
+	}
+}
+
+// TestSealingTimesPruned rotates a ring daily by reloads alone, as
+// WatchFile does, with no KeyRing.Remove: the times Remove warns by stay
+// those within the longest MaxLifetime (a Codec's) or, on a ring no Codec
+// uses, those of the keys it holds, where each rotation added one for
+// good.
+func TestSealingTimesPruned(t *testing.T) {
+	key := func(id uint32) Key {
+		k, err := NewKey(id, bytes.Repeat([]byte{byte(id), byte(id >> 8), 1}, 11)[:32])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	for _, row := range []struct {
+		name  string
+		codec bool
+		want  int
+	}{
+		{"a Codec of MaxAge 24h", true, 1},
+		{"no Codec", false, 1},
+	} {
+		t.Run(row.name, func(t *testing.T) {
+			prev := slog.Default() // each reload's Warn
+			t.Cleanup(func() { slog.SetDefault(prev) })
+			slog.SetDefault(slog.New(slog.DiscardHandler))
+			now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+			ring, err := NewKeyRing(key(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ring.SetClock(func() time.Time { return now })
+			if row.codec {
+				if _, err := NewCodec(ring, CodecOptions{Name: "s", MaxAge: 24 * time.Hour}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for id := uint32(2); id <= 1000; id++ {
+				next, err := NewKeyRing(key(id), key(id-1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := ring.Replace(next); err != nil {
+					t.Fatal(err)
+				}
+				now = now.Add(24 * time.Hour)
+			}
+			ring.mu.Lock()
+			n := len(ring.sealedUntil)
+			ring.mu.Unlock()
+			if n != row.want {
+				t.Errorf("after 999 daily reloads the ring holds %d sealing times; want %d", n, row.want)
+			}
+		})
 	}
 }
