@@ -90,10 +90,10 @@ type Manager struct {
 	retiredLiveLogged atomic.Bool
 	started           int64
 	// limitsSince: when the MaxAge and MaxLifetime in force took effect
-	// (started, or the last SetMaxLifetime), in Unix seconds; a session begun
-	// since that was sealed under longer limits comes from another
-	// instance (see sealedLonger). cutLogged: when warnCut last
-	// logged, in Unix nanoseconds, or 0.
+	// (started, or the last SetMaxLifetime that lowered it), in Unix
+	// seconds; a session begun since that was sealed under longer limits
+	// comes from another instance (see sealedLonger). cutLogged: when
+	// warnCut last logged, in Unix nanoseconds, or 0.
 	limitsSince, cutLogged atomic.Int64
 	// refusedSets, refusedJSON and refusedLifetimes: the causes logged of
 	// Session.Set refusing a value, SetJSON one it could not encode,
@@ -236,10 +236,13 @@ func (m *Manager) SetMaxLifetime(d time.Duration) error {
 	if err := wholeSeconds("SetMaxLifetime", d); err != nil {
 		return err
 	}
+	was := m.codec.ceilingDuration()
 	if err := m.codec.setMaxLifetime(d); err != nil {
 		return err
 	}
-	m.limitsSince.Store(m.opts.Now().Unix())
+	if d < was { // only a lowered one is meant to end the sessions begun before
+		m.limitsSince.Store(m.opts.Now().Unix())
+	}
 	for _, b := range m.retiredBases {
 		if b.carry != nil {
 			_ = b.carry.setMaxLifetime(d) // the same check passed above

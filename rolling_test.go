@@ -491,3 +491,40 @@ func TestLongerMaxAgeKeptOnlyIfBegunSince(t *testing.T) {
 		t.Errorf("a Delete on the new Manager: Set-Cookie %q, want -session", got)
 	}
 }
+
+// TestMaxLifetimeSetAgainKeepsLonger: an old instance (MaxAge 1h) whose
+// code calls SetMaxLifetime again with the value in force (a config
+// watcher that reapplies its settings) still keeps, and warns of, a
+// session a new instance (MaxAge 24h) began before that call and after
+// New: only a lowered MaxLifetime is meant to end the sessions begun
+// before it, and an unchanged one moved that line to the call and
+// signed the user out at Debug.
+func TestMaxLifetimeSetAgainKeepsLonger(t *testing.T) {
+	f := newFixture(t, cookiesession.Options{MaxAge: 24 * time.Hour})
+	var log syncBuffer
+	old := f.manager(cookiesession.Options{MaxAge: time.Hour, Logger: debugLogger(&log)})
+	whoami := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
+	}
+	b := newClientCookies()
+	f.clock.Advance(time.Minute)
+	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	})
+	f.clock.Advance(time.Minute)
+	mustNil(t, old.SetMaxLifetime(time.Hour))
+	f.clock.Advance(2 * time.Hour)
+	resp := serveWith(t, old, b, whoami)
+	if got := setCookieTrace(t, resp.Header); got != "" {
+		t.Errorf("Set-Cookie %q, want none: the new instance still opens it", got)
+	}
+	if got := len(warns(&log)); got != 1 {
+		t.Errorf("%d Warn lines, want 1; log:\n%s", got, log.String())
+	}
+	// Lowered, it ends the sessions begun before, at Debug.
+	mustNil(t, old.SetMaxLifetime(time.Hour-time.Minute))
+	resp = serveWith(t, old, b, whoami)
+	if got := setCookieTrace(t, resp.Header); got != "-session" {
+		t.Errorf("after SetMaxLifetime lowered: Set-Cookie %q, want -session", got)
+	}
+}
