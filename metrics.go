@@ -405,7 +405,7 @@ func (m *Manager) logRefusal(l *logLine) {
 // MaxLifetime ended before its token's own deadline, begun since they
 // took effect (Manager.sealedLonger).
 const longerFix = "the session began after this Manager's MaxAge and MaxLifetime took effect, and its token's own deadline is later: another instance seals with a longer MaxAge or MaxLifetime (a rolling deployment) and still opens it, so the cookie is kept unless the handler stores something, and the user is signed out on this instance only; " +
-	"if the longer limit is meant, roll it out to every instance first; if this shorter one is, this ends with the rollout"
+	"if the longer limit is meant, roll it out to every instance first; if this shorter one is, this stops once the sessions the others sealed before they took it reach their own deadline, at most the longer limit after the rollout"
 
 // unreadableFix is the fix for a token that authenticated under a key of
 // the ring, so an instance holding the ring sealed it, but that this
