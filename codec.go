@@ -203,6 +203,7 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if err := c.setMaxLifetime(cmp.Or(opts.MaxLifetime, c.maxAge)); err != nil {
 		return nil, err
 	}
+	ring.addCodec(c)
 	return c, nil
 }
 
@@ -251,7 +252,6 @@ func (c *Codec) setMaxLifetime(d time.Duration) error {
 		return fmt.Errorf("cookiesession: MaxLifetime %v is not between 1s and %d s", d, int64(maxLifetimeSeconds))
 	}
 	c.ceiling.Store(int64(d / time.Second))
-	c.ring.noteLifetime(int64(d / time.Second))
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"golang.org/x/crypto/chacha20poly1305"
 )
@@ -186,11 +187,12 @@ type KeyRing struct {
 	reload   ReloadStatus
 
 	// sealedUntil holds when each key this ring saw seal stopped being
-	// the primary, by the ring's clock; guarded by mu. lifetime is the
-	// longest MaxLifetime, in seconds, of the Codecs and Managers built on
-	// the ring. Remove reads both to say when it signs users out.
+	// the primary, by the ring's clock; codecs, the Codecs (a Manager's
+	// among them) built on the ring, held weakly: one dropped opens
+	// nothing. Both are guarded by mu; Remove reads them to say when it
+	// signs users out.
 	sealedUntil map[uint32]time.Time
-	lifetime    atomic.Int64
+	codecs      []weak.Pointer[Codec]
 }
 
 // ringState is one immutable version of the ring.
@@ -550,12 +552,12 @@ func (r *KeyRing) noteSealing(old, st *ringState, now time.Time) {
 }
 
 // pruneSealing drops, under mu, the times in sealedUntil that no Remove
-// would warn of at now: older than the longest MaxLifetime or, before a
-// Codec of the ring notes one, of keys st does not hold. Each change and
-// reload prunes, so a ring rotated often for years by reloads alone,
-// with no Remove, does not grow.
+// would warn of at now: older than the longest MaxLifetime or, while no
+// Codec uses the ring, of keys st does not hold. Each change and reload
+// prunes, so a ring rotated often for years by reloads alone, with no
+// Remove, does not grow.
 func (r *KeyRing) pruneSealing(st *ringState, now time.Time) {
-	longest := time.Duration(r.lifetime.Load()) * time.Second
+	longest := r.longestLifetime()
 	maps.DeleteFunc(r.sealedUntil, func(id uint32, t time.Time) bool {
 		if longest > 0 {
 			return now.Sub(t) >= longest
@@ -564,22 +566,34 @@ func (r *KeyRing) pruneSealing(st *ringState, now time.Time) {
 	})
 }
 
-// noteLifetime raises the ring's longest MaxLifetime to seconds.
-func (r *KeyRing) noteLifetime(seconds int64) {
-	for {
-		was := r.lifetime.Load()
-		if seconds <= was || r.lifetime.CompareAndSwap(was, seconds) {
-			return
+// addCodec records c among the Codecs built on the ring, dropping those
+// collected since.
+func (r *KeyRing) addCodec(c *Codec) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.codecs = slices.DeleteFunc(r.codecs, func(p weak.Pointer[Codec]) bool { return p.Value() == nil })
+	r.codecs = append(r.codecs, weak.Make(c))
+}
+
+// longestLifetime returns, under mu, the longest MaxLifetime now in force
+// of the Codecs built on the ring and still in use (0: none): the longest
+// a session they open lives. A MaxLifetime lowered since (SetMaxLifetime)
+// counts as lowered, since sessions past it no longer open.
+func (r *KeyRing) longestLifetime() time.Duration {
+	var longest int64
+	for _, p := range r.codecs {
+		if c := p.Value(); c != nil {
+			longest = max(longest, c.ceiling.Load())
 		}
 	}
+	return time.Duration(longest) * time.Second
 }
 
 // warnEarlyRemoval logs a Remove at now of key id, which sealed until
-// until (zero: not while this ring held it), when less than the longest
-// MaxLifetime of the ring's Codecs and Managers has passed since: the
+// until (zero: not while this ring held it), when less than longest, the
+// longest MaxLifetime of the ring's Codecs and Managers, has passed since: the
 // sessions it sealed are still live, and each is refused from now on.
-func (r *KeyRing) warnEarlyRemoval(id uint32, until, now time.Time) {
-	longest := time.Duration(r.lifetime.Load()) * time.Second
+func (r *KeyRing) warnEarlyRemoval(id uint32, until, now time.Time, longest time.Duration) {
 	if until.IsZero() || longest == 0 || now.Sub(until) >= longest {
 		return
 	}
@@ -643,8 +657,9 @@ func (r *KeyRing) Promote(id uint32) error {
 // every user of the key whose session has not expired.
 func (r *KeyRing) Remove(id uint32) error {
 	var until, now time.Time
+	var longest time.Duration
 	err := r.update(func(keys []ringKey, primary uint32, at time.Time) ([]ringKey, uint32, error) {
-		until, now = r.sealedUntil[id], at
+		until, now, longest = r.sealedUntil[id], at, r.longestLifetime()
 		if id == primary {
 			return nil, 0, fmt.Errorf("cookiesession: key %s is the primary; promote another key first", FormatKeyID(id))
 		}
@@ -655,7 +670,7 @@ func (r *KeyRing) Remove(id uint32) error {
 		return slices.Delete(keys, i, i+1), primary, nil
 	})
 	if err == nil {
-		r.warnEarlyRemoval(id, until, now)
+		r.warnEarlyRemoval(id, until, now, longest)
 	}
 	return err
 }

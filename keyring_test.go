@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -2808,6 +2809,46 @@ func TestRemoveSoonAfterSealingWarns(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRemoveWarnsByMaxLifetimeInForce: a Manager whose MaxLifetime was
+// lowered (SetMaxLifetime, 30 days to an hour) opens no session past the
+// hour, nor does a Codec of 30 days dropped and collected, so a Remove
+// two hours after the key last sealed signs no one out and says nothing,
+// where the 30 days warned; half an hour after, it warns with the hour.
+func TestRemoveWarnsByMaxLifetimeInForce(t *testing.T) {
+	const msg = "KeyRing.Remove removed a key that sealed sessions more recently than the longest MaxLifetime"
+	for _, row := range []struct {
+		after time.Duration
+		warns string // "" for no Warn
+	}{
+		{2 * time.Hour, ""},
+		{30 * time.Minute, "max_lifetime=1h0m0s"},
+	} {
+		clock := newFakeClock(fixedNow)
+		ring := ringOf(t, 1)
+		ring.SetClock(clock.Now)
+		m, err := cookiesession.New(ring, cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 30 * 24 * time.Hour, Now: clock.Now})
+		mustNil(t, err)
+		mustNil(t, m.SetMaxLifetime(time.Hour))
+		dropCodec(t, ring) // of 30 days, collected: it opens nothing
+		runtime.GC()
+		mustNil(t, ring.Add(keyForID(t, 2)))
+		mustNil(t, ring.Promote(2))
+		clock.Advance(row.after)
+		logs := defaultLogsAt(t, slog.LevelWarn)
+		mustNil(t, ring.Remove(1))
+		runtime.KeepAlive(m)
+		got := logs.String()
+		if row.warns == "" && got != "" || row.warns != "" && (!strings.Contains(got, msg) || !strings.Contains(got, row.warns)) {
+			t.Errorf("Remove %v after key 1 last sealed logged %q; want %q", row.after, got, row.warns)
+		}
+	}
+}
+
+// dropCodec builds a Codec of MaxLifetime 30 days on ring and drops it.
+func dropCodec(t *testing.T, ring *cookiesession.KeyRing) {
+	newTestCodec(t, ring, cookiesession.CodecOptions{MaxAge: time.Hour, MaxLifetime: 30 * 24 * time.Hour})
 }
 
 func mustNil(t *testing.T, err error) {
