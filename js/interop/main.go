@@ -53,6 +53,7 @@ type request struct {
 	CookieLines      []string  `json:"cookie_lines"` // more Cookie header lines, after Cookie
 	Hex              string    `json:"hex"`
 	Values           []value   `json:"values"`
+	ClearValues      bool      `json:"clear_values"` // manager_seal: Clear the loaded session before setting Values
 }
 
 // carry is an Options.Retired entry of another Name with Carry set: the
@@ -283,6 +284,9 @@ func managerAnswer(req request) (answer, error) {
 			a.Values = append(a.Values, render(k, v))
 		}
 		return a, nil
+	}
+	if req.ClearValues {
+		s.Clear()
 	}
 	if req.Lifetime != nil {
 		if err := s.SetLifetime(req.Lifetime.goLifetime()); err != nil {

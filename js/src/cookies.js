@@ -333,11 +333,22 @@ export class SessionCookies {
    * whatever sent is: of two parallel responses, the one with fewer chunks
    * may land last, beside the other's higher ones. A record with a
    * lifetime of its own decides, by its browserSession, whether Max-Age is
-   * written; any other follows the browserSession option.
+   * written; any other follows the browserSession option. A session
+   * left with no values (a record open or seal returned, or a copy: it
+   * has a keyId) gets the lines that expire its cookie, as Go's Manager
+   * expires the cookie of a session whose values were all deleted (a
+   * token would keep its id and lifetime for the next sign-in), unless a
+   * lifetime other than the one it was opened with is set on it, as Go's
+   * SetLifetime after the deletes keeps it.
    */
   seal(record, now = new Date(), sent = this.#names.length) {
+    return this.#seal(record, now, sent, true);
+  }
+
+  #seal(record, now, sent, emptiedClears) {
     checkSent(sent);
-    if (record.lifetime != null && !isOpened(record.lifetime)) {
+    const lifetimeSet = record.lifetime != null && !isOpened(record.lifetime);
+    if (lifetimeSet) {
       // Checked first: a typo (maxage) or a NaN would read as the all-zero
       // lifetime below, and be replaced without a word.
       const zero = sealLifetime(record.lifetime) === null;
@@ -359,7 +370,14 @@ export class SessionCookies {
       // lifetime gave (a week, where the idle window is 30 minutes).
       record.expires = undefined;
     }
-    let token = this.codec.seal(record, now);
+    const opened = Boolean(record.keyId);
+    let token = this.codec.seal(record, now); // which checks the record first
+    if (emptiedClears && opened && (record.values?.size ?? 0) === 0 && !(lifetimeSet && record.lifetime !== null)) {
+      // As Go's Manager, for a session whose values a request deleted
+      // (Delete, Clear), unless a lifetime is set after (SetLifetime):
+      // refresh still re-seals one read with none.
+      return this.clear(sent);
+    }
     // Whole seconds left, rounded toward zero as Go's Duration division.
     const maxAge = (record.expires * 1000n - BigInt(now.getTime())) / 1000n;
     const browserSession = record.lifetime === null ? this.#browserSession : record.lifetime.browserSession;
@@ -389,7 +407,7 @@ export class SessionCookies {
     if (due === null) return [];
     if (due === 'expired') return this.clear(sent); // as Go's Manager answers a cookie it refuses
     if (due === 'refresh') record.expires = undefined;
-    return this.seal(record, now, sent);
+    return this.#seal(record, now, sent, false);
   }
 
   // #checkLifetime refuses a lifetime the caller set that cannot be kept,

@@ -528,6 +528,34 @@ describe('chunked cookies, both ways', () => {
     assert.equal(small[1], '__Host-sid.1=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax');
   });
 
+  it("expires the cookie of a session left with no values, as Go's Manager does, where it once sealed it with the session's id and lifetime", () => {
+    const goConfig = { ...config, ring, now: NOW, max_age: 86400, max_lifetime: 2592000 };
+    const remembered = { max_age: 2592000, idle: 0, browser_session: false };
+    for (const values of [big, big.slice(1)]) { // over three cookies, and in one
+      const [signedIn] = goInterop([{ op: 'manager_seal', values, lifetime: remembered, ...goConfig }]);
+      const sent = header(signedIn.set_cookie);
+      // Go: a logout that deletes every value (or Clear) expires the cookie.
+      const [loggedOut] = goInterop([{ op: 'manager_seal', cookie: sent, clear_values: true, ...goConfig }]);
+      assert.ok(loggedOut.set_cookie.every((line) => line.includes('; Max-Age=0')), JSON.stringify(loggedOut));
+      const cookies = new SessionCookies(parseKeyRing(ring), { name: '__Host-sid', maxChunks: 4, maxCookieSize: 1200, maxLifetime: 2592000 });
+      const record = cookies.open(sent, at(NOW));
+      for (const key of record.values.keys()) record.values.delete(key);
+      record.expires = undefined;
+      const lines = cookies.seal(record, at(NOW), cookies.chunksSent(sent));
+      assert.deepEqual(lines, loggedOut.set_cookie, 'not a token that keeps the id and the 30-day lifetime for the next login');
+      assert.deepEqual(cookies.seal({ ...record }, at(NOW), cookies.chunksSent(sent)), loggedOut.set_cookie, 'a copy too');
+      assert.deepEqual(cookies.seal({ ...record, lifetime: null }, at(NOW), cookies.chunksSent(sent)), loggedOut.set_cookie, 'forget me too');
+      // A lifetime set after the deletes keeps the session, as Go's SetLifetime after Clear.
+      const week = { max_age: 604800, idle: 0, browser_session: false };
+      const [kept] = goInterop([{ op: 'manager_seal', cookie: sent, clear_values: true, lifetime: week, ...goConfig }]);
+      const shape = (ls) => ls.map((line) => [line.split('=')[0], line.slice(line.indexOf(';'))]);
+      const again = cookies.open(sent, at(NOW));
+      for (const key of again.values.keys()) again.values.delete(key);
+      again.lifetime = { maxAge: 604800 };
+      assert.deepEqual(shape(cookies.seal(again, at(NOW), cookies.chunksSent(sent))), shape(kept.set_cookie), JSON.stringify(kept));
+    }
+  });
+
   it('reads the Cookie header as Go does', () => {
     const lines = jsCookies().seal({ values: fromWire(big) }, at(NOW));
     const [first, second, third] = lines.map((l) => l.split(';')[0]);
