@@ -137,10 +137,34 @@ export const expiresOfLifetime = (record) => givenDeadline(record)?.own === true
 // due). The values are kept as the bytes, made canonical only when they
 // differ from the record's encoding.
 const saved = new WeakMap();
-const save = (record, valueBytes) => saved.set(record, {
-  values: record.values, valueBytes, id: record.id.slice(), created: record.created,
-  lifetime: record.lifetime === null ? null : lifetimeText(record.lifetime),
-});
+const save = (record, valueBytes) => {
+  saved.set(record, {
+    values: record.values, valueBytes, id: record.id.slice(), created: record.created,
+    lifetime: record.lifetime === null ? null : lifetimeText(record.lifetime),
+  });
+  const has = (record.values?.size ?? 0) > 0;
+  held.set(record, has);
+  held.set(record.id, has);
+};
+
+// Whether the token each record (and, by its id, a copy) was opened from or
+// sealed into held values: a session left with none since is expired by
+// SessionCookies.seal, as Go's Manager expires one whose values a request
+// deleted, while one that held none (a Lifetime set before any value) is not.
+const held = new WeakMap();
+
+/**
+ * Reports whether the token record (or the record a copy was made from)
+ * was opened from or sealed into held values; undefined when unknown (a
+ * new record, or a structuredClone copy).
+ */
+/** Sets what heldValues reports for record and its id (SessionCookies.seal). */
+export const setHeldValues = (record, has) => {
+  held.set(record, has);
+  if (record.id instanceof Uint8Array) held.set(record.id, has);
+};
+
+export const heldValues = (record) => (held.has(record) ? held.get(record) : record.id instanceof Uint8Array ? held.get(record.id) : undefined);
 
 // changedSinceSaved reports whether record's values, id, created or
 // lifetime differ from what open read or seal wrote; a record neither

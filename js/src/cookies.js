@@ -2,7 +2,7 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { checkMembers, codecOfCookies, expiresAsGiven, expiresOfLifetime, headerBytes, isOpened, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
+import { checkMembers, codecOfCookies, expiresAsGiven, expiresOfLifetime, headerBytes, heldValues, isOpened, setHeldValues, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
@@ -335,7 +335,7 @@ export class SessionCookies {
    * lifetime of its own decides, by its browserSession, whether Max-Age is
    * written; any other follows the browserSession option. A session
    * left with no values (a record open or seal returned, or a copy: it
-   * has a keyId) gets the lines that expire its cookie, as Go's Manager
+   * has a keyId, whose token held values) gets the lines that expire its cookie, as Go's Manager
    * expires the cookie of a session whose values were all deleted (a
    * token would keep its id and lifetime for the next sign-in), unless a
    * lifetime other than the one it was opened with is set on it, as Go's
@@ -370,12 +370,15 @@ export class SessionCookies {
       // lifetime gave (a week, where the idle window is 30 minutes).
       record.expires = undefined;
     }
-    const opened = Boolean(record.keyId);
+    const emptied = Boolean(record.keyId) && heldValues(record) !== false;
     let token = this.codec.seal(record, now); // which checks the record first
-    if (emptiedClears && opened && (record.values?.size ?? 0) === 0 && !(lifetimeSet && record.lifetime !== null)) {
+    if (emptiedClears && emptied && (record.values?.size ?? 0) === 0 && !(lifetimeSet && record.lifetime !== null)) {
       // As Go's Manager, for a session whose values a request deleted
-      // (Delete, Clear), unless a lifetime is set after (SetLifetime):
-      // refresh still re-seals one read with none.
+      // (Delete, Clear), unless a lifetime is set after (SetLifetime); one
+      // that held none (a lifetime set before any value) is sealed, and
+      // refresh re-seals one read with none. The token is not sent: a
+      // copy sealed after is the same session, left with no values.
+      setHeldValues(record, true);
       return this.clear(sent);
     }
     // Whole seconds left, rounded toward zero as Go's Duration division.

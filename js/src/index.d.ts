@@ -374,7 +374,7 @@ export class SessionCookies {
    * as its own, so the cookie is persistent, as Go's SetLifetime(Lifetime{}).
    * A sent that is not a whole number is refused with a TypeError.
    * A record open or seal returned (it has a keyId) whose values were all
-   * deleted gets the lines that expire the cookie (as clear(sent)), as Go's
+   * deleted since (its token held some) gets the lines that expire the cookie (as clear(sent)), as Go's
    * Manager expires the cookie of a session left with no values, unless a
    * non-zero lifetime was set on it since open (Go's SetLifetime after the
    * deletes).

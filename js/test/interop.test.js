@@ -553,6 +553,14 @@ describe('chunked cookies, both ways', () => {
       for (const key of again.values.keys()) again.values.delete(key);
       again.lifetime = { maxAge: 604800 };
       assert.deepEqual(shape(cookies.seal(again, at(NOW), cookies.chunksSent(sent))), shape(kept.set_cookie), JSON.stringify(kept));
+      // A session that held no values (a lifetime set before sign-in) is kept, as Go keeps it: nothing was deleted.
+      const emptyKept = cookies.seal(again, at(NOW), cookies.chunksSent(sent));
+      const reopened = cookies.open(header(emptyKept), at(NOW));
+      assert.equal(reopened.values.size, 0);
+      assert.equal(cookies.seal({ ...reopened }, at(NOW), 1).filter((line) => !line.includes('; Max-Age=0')).length, 1);
+      const [goKept] = goInterop([{ op: 'manager_read', cookie: header(emptyKept), ...goConfig }]);
+      assert.equal(goKept.error, undefined, goKept.reason);
+      assert.equal(goKept.id, hex(reopened.id), 'Go reads that session too');
     }
   });
 
