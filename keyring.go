@@ -193,6 +193,15 @@ type KeyRing struct {
 	// signs users out.
 	sealedUntil map[uint32]time.Time
 	codecs      []weak.Pointer[Codec]
+	// codecsScan: the length of codecs at which addCodec next drops the
+	// collected ones, twice the number left by the last drop, so that a
+	// Codec or Manager built per request costs no scan of the others.
+	// lifetime: the longest MaxLifetime, in seconds, of the Codecs built
+	// on the ring, for a Remove when none is left in use (built per
+	// request and collected), as the next one opens what they sealed.
+	// Both are guarded by mu.
+	codecsScan int
+	lifetime   int64
 }
 
 // ringState is one immutable version of the ring.
@@ -571,20 +580,30 @@ func (r *KeyRing) pruneSealing(st *ringState, now time.Time) {
 func (r *KeyRing) addCodec(c *Codec) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.codecs = slices.DeleteFunc(r.codecs, func(p weak.Pointer[Codec]) bool { return p.Value() == nil })
+	if len(r.codecs) >= r.codecsScan {
+		r.codecs = slices.DeleteFunc(r.codecs, func(p weak.Pointer[Codec]) bool { return p.Value() == nil })
+		r.codecsScan = max(2*len(r.codecs), 16)
+	}
 	r.codecs = append(r.codecs, weak.Make(c))
+	r.lifetime = max(r.lifetime, c.ceiling.Load())
 }
 
 // longestLifetime returns, under mu, the longest MaxLifetime now in force
-// of the Codecs built on the ring and still in use (0: none): the longest
-// a session they open lives. A MaxLifetime lowered since (SetMaxLifetime)
-// counts as lowered, since sessions past it no longer open.
+// of the Codecs built on the ring and still in use: the longest a session
+// they open lives. A MaxLifetime lowered since (SetMaxLifetime) counts as
+// lowered, since sessions past it no longer open. When none is in use
+// (each built per request and collected), the next one built opens what
+// they sealed, so it returns the longest they were built with (0: none
+// was built).
 func (r *KeyRing) longestLifetime() time.Duration {
 	var longest int64
 	for _, p := range r.codecs {
 		if c := p.Value(); c != nil {
 			longest = max(longest, c.ceiling.Load())
 		}
+	}
+	if longest == 0 {
+		longest = r.lifetime
 	}
 	return time.Duration(longest) * time.Second
 }

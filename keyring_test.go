@@ -2846,6 +2846,31 @@ func TestRemoveWarnsByMaxLifetimeInForce(t *testing.T) {
 	}
 }
 
+// TestRemoveWarnsOfCodecsPerRequest: a program that builds its Codec per
+// request (MaxLifetime 30 days) and drops it has none in use when Remove
+// runs, yet the next one opens the sessions they sealed, so a Remove an
+// hour after the key last sealed still warns, with the 30 days; it said
+// nothing once the dropped Codecs were collected, as it did in
+// TestRemoveSoonAfterSealingWarns after a collection.
+func TestRemoveWarnsOfCodecsPerRequest(t *testing.T) {
+	clock := newFakeClock(fixedNow)
+	ring := ringOf(t, 1)
+	ring.SetClock(clock.Now)
+	for range 3 {
+		dropCodec(t, ring) // a request's
+	}
+	runtime.GC()
+	mustNil(t, ring.Add(keyForID(t, 2)))
+	mustNil(t, ring.Promote(2))
+	clock.Advance(time.Hour)
+	runtime.GC()
+	logs := defaultLogsAt(t, slog.LevelWarn)
+	mustNil(t, ring.Remove(1))
+	if got := logs.String(); !strings.Contains(got, "KeyRing.Remove removed a key that sealed sessions") || !strings.Contains(got, "max_lifetime=720h0m0s") {
+		t.Errorf("Remove an hour after key 1 last sealed, its Codecs built per request and collected, logged %q; want a Warn with max_lifetime=720h0m0s", got)
+	}
+}
+
 // dropCodec builds a Codec of MaxLifetime 30 days on ring and drops it.
 func dropCodec(t *testing.T, ring *cookiesession.KeyRing) {
 	newTestCodec(t, ring, cookiesession.CodecOptions{MaxAge: time.Hour, MaxLifetime: 30 * 24 * time.Hour})
