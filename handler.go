@@ -447,7 +447,7 @@ func (m *Manager) warnCut(s *Session, r *http.Request, limit int64) {
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session's token runs past the end this Manager's MaxAge or MaxLifetime gives it, and it began after those took effect: another instance, with a longer MaxAge or MaxLifetime, sealed it (a rolling deployment), and each cookie written here cuts it to that end, so a user whose cookie was last written here is signed out then (logged at most once a minute)",
 		slog.Time("token_expires", time.Unix(s.expires, 0).UTC()), slog.Time("cut_to", time.Unix(limit, 0).UTC()),
 		slog.Duration("max_lifetime", m.codec.ceilingDuration()), slog.String("path", urlPath(r)),
-		slog.String("fix", "give every instance the same MaxAge and MaxLifetime: roll out a raised one to every instance before the code that sets a longer Lifetime; a lowered one ends this with the rollout (README, \"Changing cookie settings on a live fleet\")"))
+		slog.String("fix", "give every instance the same MaxAge and MaxLifetime: roll out a raised one to every instance before the code that sets a longer Lifetime; with a lowered one, this stops once the sessions the others sealed before they took it reach their own deadline, at most the longer limit after the rollout (README, \"Changing cookie settings on a live fleet\")"))
 }
 
 // headless reports whether err refuses chunks sent without the first.

@@ -173,11 +173,13 @@ func checkWarns(t *testing.T, side string, log *syncBuffer, want []string) {
 
 // longerWarn is the line of a session that a longer MaxAge or
 // MaxLifetime sealed, refused here and kept for the instance that did.
-const longerWarn = "session cookie refused|since creation|another instance seals with a longer MaxAge or MaxLifetime|the cookie is kept"
+const longerWarn = "session cookie refused|since creation|another instance seals with a longer MaxAge or MaxLifetime|the cookie is kept|at most the longer limit after the rollout"
 
 // cutWarn is the line of a session whose token runs past the end this
-// Manager's MaxAge or MaxLifetime gives it, which its writes cut.
-const cutWarn = "runs past the end this Manager's MaxAge or MaxLifetime gives it|another instance, with a longer MaxAge or MaxLifetime|roll out a raised one to every instance before"
+// Manager's MaxAge or MaxLifetime gives it, which its writes cut. Both
+// say when a lowered limit's line stops: not with the rollout, since the
+// sessions the others sealed before they took it keep their deadline.
+const cutWarn = "runs past the end this Manager's MaxAge or MaxLifetime gives it|another instance, with a longer MaxAge or MaxLifetime|roll out a raised one to every instance before|at most the longer limit after the rollout"
 
 // shadowWarn is warnShadowed's line, with the fix for a Path or Domain
 // changed.
