@@ -107,9 +107,10 @@ type TokenError struct {
 	// longer: expired under the MaxAge that applies here before the
 	// token's own deadline, so sealed under a longer MaxAge or
 	// MaxLifetime (or this one's was lowered since); created is the
-	// session's start, in Unix seconds.
-	longer  bool
-	created int64
+	// session's start, in Unix seconds; byCeiling: the limit was
+	// MaxLifetime, below the MaxAge that applies (Codec.ceilingCuts).
+	longer, byCeiling bool
+	created           int64
 }
 
 func (e *TokenError) Error() string { return "cookiesession: " + e.Reason }
@@ -277,6 +278,14 @@ func (c *Codec) limits(l *Lifetime) (maxAge, idle int64) {
 		idle = min(idle, ceiling)
 	}
 	return maxAge, idle
+}
+
+// ceilingCuts reports whether MaxLifetime, rather than the MaxAge that
+// applies (the session's own, or the codec's), ends a session of lifetime
+// l: only then does a lowered MaxLifetime change when it ends.
+func (c *Codec) ceilingCuts(l *Lifetime) bool {
+	ageFor := cmp.Or(l.MaxAge, c.maxAge)
+	return int64(ageFor/time.Second) > c.ceiling.Load()
 }
 
 // expiry returns the hard deadline of a token sealed at sealedAt for a
@@ -741,7 +750,7 @@ func (c *Codec) checkTimes(plain []byte, keyID uint32, nowSec int64, rec *Record
 		return expired(keyID, time.Unix(int64(expires), 0), "the token's own deadline")
 	case int64(created)+maxAge <= nowSec:
 		err := expired(keyID, time.Unix(int64(created)+maxAge, 0), "MaxAge "+(time.Duration(maxAge)*time.Second).String()+" since creation")
-		err.longer, err.created = true, int64(created)
+		err.longer, err.byCeiling, err.created = true, c.ceilingCuts(&rec.Lifetime), int64(created)
 		return err
 	}
 	rec.Created, rec.Expires, rec.KeyID = time.Unix(int64(created), 0), time.Unix(int64(expires), 0), keyID

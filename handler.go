@@ -89,11 +89,12 @@ type Manager struct {
 	// begun after started (Unix seconds: when New ran).
 	retiredLiveLogged atomic.Bool
 	started           int64
-	// limitsSince: when the MaxAge and MaxLifetime in force took effect
-	// (started, or the last SetMaxLifetime that lowered it), in Unix
-	// seconds; a session begun since that was sealed under longer limits
-	// comes from another instance (see sealedLonger). cutLogged: when
-	// warnCut last logged, in Unix nanoseconds, or 0.
+	// limitsSince: when the MaxLifetime in force took effect (started,
+	// or the last SetMaxLifetime that lowered it), in Unix seconds; a
+	// session begun since (since started, when MaxAge rather than
+	// MaxLifetime ends it) that was sealed under longer limits comes from
+	// another instance (see limitsLine). cutLogged: when warnCut last
+	// logged, in Unix nanoseconds, or 0.
 	limitsSince, cutLogged atomic.Int64
 	// refusedSets, refusedJSON and refusedLifetimes: the causes logged of
 	// Session.Set refusing a value, SetJSON one it could not encode,
@@ -350,7 +351,7 @@ func (m *Manager) load(r *http.Request, s *Session, now time.Time) error {
 		// A shortened MaxAge also shortens the deadline the cookie is given.
 		maxAge, _ := m.codec.limits(&rec.Lifetime)
 		if limit := s.created + maxAge; s.expires > limit {
-			m.warnCut(s, r, limit)
+			m.warnCut(s, r, limit, m.codec.ceilingCuts(&rec.Lifetime))
 			s.expires = limit
 		}
 		err = m.validate(r, s)
@@ -426,7 +427,19 @@ func keepsCookie(err error) bool {
 // deployment), sealed it, and still opens it.
 func (m *Manager) sealedLonger(err error) bool {
 	te, ok := err.(*TokenError)
-	return ok && te.longer && te.created >= m.limitsSince.Load()
+	return ok && te.longer && te.created >= m.limitsLine(te.byCeiling)
+}
+
+// limitsLine returns when the limit that ends a session took effect, in
+// Unix seconds: the last lowered MaxLifetime's when byCeiling (it ends
+// the session), else New's, as MaxAge does not change. A MaxLifetime
+// lowered from 30 days to 7, with MaxAge an hour, is not meant to end
+// the 24-hour sessions of an instance with a longer MaxAge.
+func (m *Manager) limitsLine(byCeiling bool) int64 {
+	if byCeiling {
+		return m.limitsSince.Load()
+	}
+	return m.started
 }
 
 // warnCut logs, at most once a minute, a session whose token's deadline
@@ -435,8 +448,8 @@ func (m *Manager) sealedLonger(err error) bool {
 // longer MaxAge or MaxLifetime (a "remember me" Lifetime under it), sealed
 // it, and each cookie written here cuts it to limit, so a user whose
 // cookie was last written here is signed out then.
-func (m *Manager) warnCut(s *Session, r *http.Request, limit int64) {
-	if s.created < m.limitsSince.Load() {
+func (m *Manager) warnCut(s *Session, r *http.Request, limit int64, byCeiling bool) {
+	if s.created < m.limitsLine(byCeiling) {
 		return
 	}
 	now := m.opts.Now().UnixNano()

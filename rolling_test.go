@@ -530,3 +530,45 @@ func TestMaxLifetimeSetAgainKeepsLonger(t *testing.T) {
 		t.Errorf("after SetMaxLifetime lowered: Set-Cookie %q, want -session", got)
 	}
 }
+
+// TestMaxLifetimeLoweredAboveMaxAgeKeepsLonger: an old instance (MaxAge
+// 1h, MaxLifetime 30 days) whose MaxLifetime is lowered to 7 days kept
+// no session begun before the call, and cleared at Debug one a new
+// instance (MaxAge 24h) began: a lowered MaxLifetime that does not end a
+// session (its MaxAge does, as since New) is not meant to end it, so it
+// is kept and warned of. A "remember me" session of 30 days, which the 7
+// days do end, begun before the call, is still cleared at Debug.
+func TestMaxLifetimeLoweredAboveMaxAgeKeepsLonger(t *testing.T) {
+	day := 24 * time.Hour
+	f := newFixture(t, cookiesession.Options{MaxAge: day, MaxLifetime: 30 * day})
+	var log syncBuffer
+	old := f.manager(cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 30 * day, Logger: debugLogger(&log)})
+	whoami := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
+	}
+	plain, remembered := newClientCookies(), newClientCookies()
+	f.clock.Advance(time.Minute)
+	f.serve(plain, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	})
+	f.serve(remembered, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		_ = s.Set("user", "bob")
+		mustNil(t, s.SetLifetime(cookiesession.Lifetime{MaxAge: 30 * day}))
+	})
+	f.clock.Advance(time.Minute)
+	mustNil(t, old.SetMaxLifetime(7*day))
+	f.clock.Advance(2 * time.Hour)
+	resp := serveWith(t, old, plain, whoami)
+	if got := setCookieTrace(t, resp.Header); got != "" {
+		t.Errorf("the 24h session, 2h old: Set-Cookie %q, want none: the new instance still opens it", got)
+	}
+	if got := len(warns(&log)); got != 1 {
+		t.Errorf("%d Warn lines, want 1; log:\n%s", got, log.String())
+	}
+	f.clock.Advance(7 * day)
+	resp = serveWith(t, old, remembered, whoami)
+	if got := setCookieTrace(t, resp.Header); got != "-session" {
+		t.Errorf("the 30-day session, 7 days old, begun before the 7 days: Set-Cookie %q, want -session", got)
+	}
+}
