@@ -142,29 +142,43 @@ const save = (record, valueBytes) => {
     values: record.values, valueBytes, id: record.id.slice(), created: record.created,
     lifetime: record.lifetime === null ? null : lifetimeText(record.lifetime),
   });
-  const has = (record.values?.size ?? 0) > 0;
-  held.set(record, has);
-  held.set(record.id, has);
+  const token = { has: (record.values?.size ?? 0) > 0, lifetime: record.lifetime === null ? null : lifetimeText(record.lifetime) };
+  held.set(record, token);
+  held.set(record.id, token);
 };
 
-// Whether the token each record (and, by its id, a copy) was opened from or
-// sealed into held values: a session left with none since is expired by
+// What the token each record (and, by its id, a copy) was opened from or
+// sealed into held: whether it had values, and its lifetime's text (null
+// for none). A session left with no values since is expired by
 // SessionCookies.seal, as Go's Manager expires one whose values a request
-// deleted, while one that held none (a Lifetime set before any value) is not.
+// deleted, while one that held none (a Lifetime set before any value) is
+// not; a lifetime set since keeps it only if it is another than the
+// token's, as Go's SetLifetime of the same one before the deletes (a
+// middleware's, every request) does not.
 const held = new WeakMap();
+
+const heldOf = (record) => (held.has(record) ? held.get(record) : record.id instanceof Uint8Array ? held.get(record.id) : undefined);
+
+/** Sets what heldValues reports for record and its id (SessionCookies.seal). */
+export const setHeldValues = (record, has) => {
+  const token = { ...heldOf(record), has };
+  held.set(record, token);
+  if (record.id instanceof Uint8Array) held.set(record.id, token);
+};
 
 /**
  * Reports whether the token record (or the record a copy was made from)
  * was opened from or sealed into held values; undefined when unknown (a
  * new record, or a structuredClone copy).
  */
-/** Sets what heldValues reports for record and its id (SessionCookies.seal). */
-export const setHeldValues = (record, has) => {
-  held.set(record, has);
-  if (record.id instanceof Uint8Array) held.set(record.id, has);
-};
+export const heldValues = (record) => heldOf(record)?.has;
 
-export const heldValues = (record) => (held.has(record) ? held.get(record) : record.id instanceof Uint8Array ? held.get(record.id) : undefined);
+/**
+ * Reports whether lifetime, checked (sealLifetime), is another than the
+ * one the token record was opened from or sealed into held (true when that
+ * is unknown).
+ */
+export const otherThanHeld = (record, lifetime) => (lifetime === null ? null : lifetimeText(lifetime)) !== heldOf(record)?.lifetime;
 
 // changedSinceSaved reports whether record's values, id, created or
 // lifetime differ from what open read or seal wrote; a record neither

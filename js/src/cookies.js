@@ -2,7 +2,7 @@
 // header with its chunks, and writing Set-Cookie values chunked as Go's
 // Manager writes them.
 
-import { checkMembers, codecOfCookies, expiresAsGiven, expiresOfLifetime, headerBytes, heldValues, isOpened, setHeldValues, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
+import { checkMembers, codecOfCookies, expiresAsGiven, expiresOfLifetime, headerBytes, heldValues, isOpened, otherThanHeld, setHeldValues, MIN_TOKEN_LEN, resealDue, sealLifetime, SessionError } from './codec.js';
 
 const MAX_CHUNKS_LIMIT = 64;
 /** The most of a cookie's name plus value that browsers keep, as in Go. */
@@ -371,10 +371,14 @@ export class SessionCookies {
       record.expires = undefined;
     }
     const emptied = Boolean(record.keyId) && heldValues(record) !== false;
+    // Go's SetLifetime after the deletes keeps the session; one before
+    // them (a middleware's, every request, then a logout) does not. Only
+    // a lifetime other than the token's tells the first apart here.
+    const lifetimeNew = lifetimeSet && otherThanHeld(record, sealLifetime(record.lifetime));
     let token = this.codec.seal(record, now); // which checks the record first
-    if (emptiedClears && emptied && (record.values?.size ?? 0) === 0 && !(lifetimeSet && record.lifetime !== null)) {
+    if (emptiedClears && emptied && (record.values?.size ?? 0) === 0 && !(lifetimeNew && record.lifetime !== null)) {
       // As Go's Manager, for a session whose values a request deleted
-      // (Delete, Clear), unless a lifetime is set after (SetLifetime); one
+      // (Delete, Clear), unless another lifetime is set after (SetLifetime); one
       // that held none (a lifetime set before any value) is sealed, and
       // refresh re-seals one read with none. The token is not sent: a
       // copy sealed after is the same session, left with no values.

@@ -376,8 +376,9 @@ export class SessionCookies {
    * A record open or seal returned (it has a keyId) whose values were all
    * deleted since (its token held some) gets the lines that expire the cookie (as clear(sent)), as Go's
    * Manager expires the cookie of a session left with no values, unless a
-   * non-zero lifetime was set on it since open (Go's SetLifetime after the
-   * deletes).
+   * non-zero lifetime other than the token's was set on it since open (Go's
+   * SetLifetime after the deletes; the same one set again, as a middleware
+   * does every request before a logout, is Go's SetLifetime before them).
    */
   seal(record: RecordToSeal, now?: Date, sent?: number): string[];
   /**

@@ -545,6 +545,12 @@ describe('chunked cookies, both ways', () => {
       assert.deepEqual(lines, loggedOut.set_cookie, 'not a token that keeps the id and the 30-day lifetime for the next login');
       assert.deepEqual(cookies.seal({ ...record }, at(NOW), cookies.chunksSent(sent)), loggedOut.set_cookie, 'a copy too');
       assert.deepEqual(cookies.seal({ ...record, lifetime: null }, at(NOW), cookies.chunksSent(sent)), loggedOut.set_cookie, 'forget me too');
+      // The lifetime the token carries, set again before the deletes (an edge middleware's, every
+      // request), as Go's SetLifetime before Delete (TestLifetimeEveryRequestLogoutByDelete).
+      const reapplied = cookies.open(sent, at(NOW));
+      reapplied.lifetime = { maxAge: 2592000 };
+      for (const key of reapplied.values.keys()) reapplied.values.delete(key);
+      assert.deepEqual(cookies.seal(reapplied, at(NOW), cookies.chunksSent(sent)), loggedOut.set_cookie, 'the same lifetime set again before a logout');
       // A lifetime set after the deletes keeps the session, as Go's SetLifetime after Clear.
       const week = { max_age: 604800, idle: 0, browser_session: false };
       const [kept] = goInterop([{ op: 'manager_seal', cookie: sent, clear_values: true, lifetime: week, ...goConfig }]);
