@@ -170,6 +170,18 @@ type Codec struct {
 // for Options, a MaxLifetime below MaxAge or an IdleTimeout not shorter
 // than MaxLifetime (by default MaxAge), which would cut every token.
 func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
+	c, err := newCodec(ring, opts)
+	if err != nil {
+		return nil, err
+	}
+	ring.addCodec(c) // its MaxLifetime counts for Remove's Warn
+	return c, nil
+}
+
+// newCodec is NewCodec for a Codec whose MaxLifetime the ring's Remove
+// does not warn by: one that reads a retired cookie only to see when its
+// session began (Manager.retiredCodecs), not to keep the session.
+func newCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if ring == nil || ring.load() == nil {
 		return nil, errors.New("cookiesession: a nil or zero KeyRing; build one with NewKeyRing, ParseKeyRing or a Load function")
 	}
@@ -204,7 +216,6 @@ func NewCodec(ring *KeyRing, opts CodecOptions) (*Codec, error) {
 	if err := c.setMaxLifetime(cmp.Or(opts.MaxLifetime, c.maxAge)); err != nil {
 		return nil, err
 	}
-	ring.addCodec(c)
 	return c, nil
 }
 

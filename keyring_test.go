@@ -2819,16 +2819,21 @@ func TestRemoveSoonAfterSealingWarns(t *testing.T) {
 func TestRemoveWarnsByMaxLifetimeInForce(t *testing.T) {
 	const msg = "KeyRing.Remove removed a key that sealed sessions more recently than the longest MaxLifetime"
 	for _, row := range []struct {
-		after time.Duration
-		warns string // "" for no Warn
+		after   time.Duration
+		retired []cookiesession.RetiredCookie
+		warns   string // "" for no Warn
 	}{
-		{2 * time.Hour, ""},
-		{30 * time.Minute, "max_lifetime=1h0m0s"},
+		{2 * time.Hour, nil, ""},
+		{30 * time.Minute, nil, "max_lifetime=1h0m0s"},
+		// A Manager that reads a retired cookie, to see when its session
+		// began, or carries it: neither reading keeps the 30 days.
+		{2 * time.Hour, []cookiesession.RetiredCookie{{Name: "old"}}, ""},
+		{2 * time.Hour, []cookiesession.RetiredCookie{{Name: "old", Carry: true}}, ""},
 	} {
 		clock := newFakeClock(fixedNow)
 		ring := ringOf(t, 1)
 		ring.SetClock(clock.Now)
-		m, err := cookiesession.New(ring, cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 30 * 24 * time.Hour, Now: clock.Now})
+		m, err := cookiesession.New(ring, cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 30 * 24 * time.Hour, Now: clock.Now, Retired: row.retired})
 		mustNil(t, err)
 		mustNil(t, m.SetMaxLifetime(time.Hour))
 		dropCodec(t, ring) // of 30 days, collected: it opens nothing
@@ -2841,7 +2846,7 @@ func TestRemoveWarnsByMaxLifetimeInForce(t *testing.T) {
 		runtime.KeepAlive(m)
 		got := logs.String()
 		if row.warns == "" && got != "" || row.warns != "" && (!strings.Contains(got, msg) || !strings.Contains(got, row.warns)) {
-			t.Errorf("Remove %v after key 1 last sealed logged %q; want %q", row.after, got, row.warns)
+			t.Errorf("Remove %v after key 1 last sealed (Retired %+v) logged %q; want %q", row.after, row.retired, got, row.warns)
 		}
 	}
 }

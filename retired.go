@@ -157,7 +157,9 @@ func (m *Manager) retiredCodecs(opts *Options) error {
 		}
 		// Opens that cookie's first chunk only to see when its session
 		// began (warnRetiredLive): any MaxAge that keeps a young one.
-		codec, err := NewCodec(m.ring, CodecOptions{Name: b.name, MaxAge: max(opts.MaxAge, opts.MaxLifetime), MaxTokenLen: browserCookieSize})
+		// SetMaxLifetime leaves it as it is, so KeyRing.Remove does not
+		// count it (newCodec): the carry Codec below keeps sessions.
+		codec, err := newCodec(m.ring, CodecOptions{Name: b.name, MaxAge: max(opts.MaxAge, opts.MaxLifetime), MaxTokenLen: browserCookieSize})
 		if err != nil {
 			return err
 		}
