@@ -520,18 +520,52 @@ func TestAddCodecScansAmortized(t *testing.T) {
 	kept := make([]*Codec, 0, 4096)
 	scans := 0
 	for range cap(kept) {
+		// A scan sets the next length to scan at: count those it set,
+		// not those the condition predicts.
 		ring.mu.Lock()
-		if len(ring.codecs) >= ring.codecsScan {
-			scans++
-		}
+		before := ring.codecsScan
 		ring.mu.Unlock()
 		c, err := NewCodec(ring, CodecOptions{Name: "s", MaxAge: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
 		kept = append(kept, c)
+		ring.mu.Lock()
+		if ring.codecsScan != before {
+			scans++
+		}
+		ring.mu.Unlock()
 	}
 	if scans > 12 || len(ring.codecs) != len(kept) {
 		t.Errorf("%d Codecs built: %d scans, %d held; want at most 12 scans and all %d held", len(kept), scans, len(ring.codecs), len(kept))
+	}
+}
+
+// TestAddCodecDropsCollected: the scan TestAddCodecScansAmortized spaces
+// out still drops the Codecs collected since, so a program that builds one
+// per request and drops it holds, for them, at most twice those built
+// between two collections: not one entry per request served.
+func TestAddCodecDropsCollected(t *testing.T) {
+	key, err := NewKey(1, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		if i%100 == 0 {
+			runtime.GC() // the Codecs built so far are dropped: collected
+		}
+		if _, err := NewCodec(ring, CodecOptions{Name: "s", MaxAge: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ring.mu.Lock()
+	held := len(ring.codecs)
+	ring.mu.Unlock()
+	if held > 400 {
+		t.Errorf("2,000 Codecs built and dropped, a collection every 100: the ring holds %d entries; want at most 400", held)
 	}
 }
