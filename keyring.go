@@ -562,7 +562,7 @@ func (r *KeyRing) noteSealing(old, st *ringState, now time.Time) {
 
 // pruneSealing drops, under mu, the times in sealedUntil that no Remove
 // would warn of at now: older than the longest MaxLifetime or, while no
-// Codec uses the ring, of keys st does not hold. Each change and reload
+// Codec was ever built on the ring, of keys st does not hold. Each change and reload
 // prunes, so a ring rotated often for years by reloads alone, with no
 // Remove, does not grow.
 func (r *KeyRing) pruneSealing(st *ringState, now time.Time) {
