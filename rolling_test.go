@@ -572,3 +572,52 @@ func TestMaxLifetimeLoweredAboveMaxAgeKeepsLonger(t *testing.T) {
 		t.Errorf("the 30-day session, 7 days old, begun before the 7 days: Set-Cookie %q, want -session", got)
 	}
 }
+
+// TestMaxLifetimeLoweredAboveMaxAgeWarnsCut: warnCut draws its line as
+// sealedLonger does. An old instance (MaxAge 1h, MaxLifetime 30 days)
+// lowered to 7 days opens, half an hour in, a 24h session a new instance
+// began between New and the call: its MaxAge, not the 7 days, cuts it,
+// so the rolling deployment is warned of, where the line of the call
+// hid it. A 30-day "remember me" session begun then, opened two days in,
+// is the one the 7 days are meant to cut: no Warn, where New's line gave
+// one.
+func TestMaxLifetimeLoweredAboveMaxAgeWarnsCut(t *testing.T) {
+	day := 24 * time.Hour
+	f := newFixture(t, cookiesession.Options{MaxAge: day, MaxLifetime: 30 * day})
+	var log syncBuffer
+	old := f.manager(cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 30 * day, Logger: debugLogger(&log)})
+	whoami := func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
+	}
+	readBody := func(resp *http.Response) string {
+		b, err := io.ReadAll(resp.Body)
+		mustNil(t, err)
+		return string(b)
+	}
+	plain, remembered := newClientCookies(), newClientCookies()
+	f.clock.Advance(time.Minute)
+	f.serve(plain, func(w http.ResponseWriter, r *http.Request) {
+		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
+	})
+	f.serve(remembered, func(w http.ResponseWriter, r *http.Request) {
+		s := cookiesession.FromContext(r.Context())
+		_ = s.Set("user", "bob")
+		mustNil(t, s.SetLifetime(cookiesession.Lifetime{MaxAge: 30 * day}))
+	})
+	f.clock.Advance(time.Minute)
+	mustNil(t, old.SetMaxLifetime(7*day))
+	f.clock.Advance(30 * time.Minute)
+	if body := readBody(serveWith(t, old, plain, whoami)); body != "alice" {
+		t.Fatalf("the 24h session, 32 minutes old: %q, want alice", body)
+	}
+	if got := warns(&log); len(got) != 1 || !strings.Contains(got[0], "runs past the end this Manager's MaxAge or MaxLifetime gives it") {
+		t.Errorf("the 24h session a new instance began after New, cut to the old one's MaxAge: Warn lines %q, want the cut's", got)
+	}
+	f.clock.Advance(2 * day)
+	if body := readBody(serveWith(t, old, remembered, whoami)); body != "bob" {
+		t.Fatalf("the 30-day session, 2 days old: %q, want bob", body)
+	}
+	if got := warns(&log); len(got) != 1 {
+		t.Errorf("the 30-day session begun before the 7 days: %d Warn lines, want still 1; log:\n%s", len(got), log.String())
+	}
+}
