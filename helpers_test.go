@@ -1015,3 +1015,23 @@ func checkCallSites(t *testing.T, log []string, want ...int) {
 		}
 	}
 }
+
+// sealAtWant seals rec with c at fixedNow and checks the outcome against
+// want, a substring of the error, or "" for a record that must seal and
+// then open. It returns the record as SealAt left it, and the error.
+func sealAtWant(t *testing.T, c *cookiesession.Codec, name string, rec cookiesession.Record, want string) (cookiesession.Record, error) {
+	t.Helper()
+	token, err := c.SealAt(&rec, fixedNow)
+	checkErrRules(t, err)
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("%s: SealAt: %v", name, err)
+	case want == "":
+		if _, err := c.OpenAt(token, fixedNow); err != nil {
+			t.Errorf("%s: the sealed token does not open: %v", name, err)
+		}
+	case err == nil || !strings.Contains(err.Error(), want):
+		t.Errorf("%s: SealAt = %q, %v; want an error with %q", name, token, err, want)
+	}
+	return rec, err
+}

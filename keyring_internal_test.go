@@ -509,14 +509,7 @@ func TestSealingTimesPruned(t *testing.T) {
 // where it took 4 µs. addCodec now drops the collected ones only when the
 // list has doubled since, so 4,096 Codecs in use cost a dozen scans.
 func TestAddCodecScansAmortized(t *testing.T) {
-	key, err := NewKey(1, bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := sevensRing(t)
 	kept := make([]*Codec, 0, 4096)
 	scans := 0
 	for range cap(kept) {
@@ -546,14 +539,7 @@ func TestAddCodecScansAmortized(t *testing.T) {
 // per request and drops it holds, for them, at most twice those built
 // between two collections: not one entry per request served.
 func TestAddCodecDropsCollected(t *testing.T) {
-	key, err := NewKey(1, bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := NewKeyRing(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := sevensRing(t)
 	for i := range 2000 {
 		if i%100 == 0 {
 			runtime.GC() // the Codecs built so far are dropped: collected
@@ -568,4 +554,18 @@ func TestAddCodecDropsCollected(t *testing.T) {
 	if held > 400 {
 		t.Errorf("2,000 Codecs built and dropped, a collection every 100: the ring holds %d entries; want at most 400", held)
 	}
+}
+
+// sevensRing returns a ring of one key, id 1, whose secret is 32 sevens.
+func sevensRing(t *testing.T) *KeyRing {
+	t.Helper()
+	key, err := NewKey(1, bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring, err := NewKeyRing(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ring
 }

@@ -416,9 +416,6 @@ func TestRetiredLiveWarns(t *testing.T) {
 	login := func(w http.ResponseWriter, r *http.Request) {
 		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
 	}
-	whoami := func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
-	}
 	b := newClientCookies()
 	f.serve(b, login)
 	f.clock.Advance(time.Minute)
@@ -453,9 +450,6 @@ func TestLongerMaxAgeKeptOnlyIfBegunSince(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{MaxAge: 24 * time.Hour})
 	login := func(w http.ResponseWriter, r *http.Request) {
 		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
-	}
-	whoami := func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
 	}
 	b := newClientCookies()
 	f.serve(b, login)
@@ -505,9 +499,6 @@ func TestMaxLifetimeSetAgainKeepsLonger(t *testing.T) {
 	f := newFixture(t, cookiesession.Options{MaxAge: 24 * time.Hour})
 	var log syncBuffer
 	old := f.manager(cookiesession.Options{MaxAge: time.Hour, Logger: debugLogger(&log)})
-	whoami := func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
-	}
 	b := newClientCookies()
 	f.clock.Advance(time.Minute)
 	f.serve(b, func(w http.ResponseWriter, r *http.Request) {
@@ -540,30 +531,13 @@ func TestMaxLifetimeSetAgainKeepsLonger(t *testing.T) {
 // days do end, begun before the call, is still cleared at Debug.
 func TestMaxLifetimeLoweredAboveMaxAgeKeepsLonger(t *testing.T) {
 	day := 24 * time.Hour
-	f := newFixture(t, cookiesession.Options{MaxAge: day, MaxLifetime: 30 * day})
-	var log syncBuffer
-	old := f.manager(cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 30 * day, Logger: debugLogger(&log)})
-	whoami := func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
-	}
-	plain, remembered := newClientCookies(), newClientCookies()
-	f.clock.Advance(time.Minute)
-	f.serve(plain, func(w http.ResponseWriter, r *http.Request) {
-		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
-	})
-	f.serve(remembered, func(w http.ResponseWriter, r *http.Request) {
-		s := cookiesession.FromContext(r.Context())
-		_ = s.Set("user", "bob")
-		mustNil(t, s.SetLifetime(cookiesession.Lifetime{MaxAge: 30 * day}))
-	})
-	f.clock.Advance(time.Minute)
-	mustNil(t, old.SetMaxLifetime(7*day))
+	f, old, log, plain, remembered := loweredAboveMaxAge(t)
 	f.clock.Advance(2 * time.Hour)
 	resp := serveWith(t, old, plain, whoami)
 	if got := setCookieTrace(t, resp.Header); got != "" {
 		t.Errorf("the 24h session, 2h old: Set-Cookie %q, want none: the new instance still opens it", got)
 	}
-	if got := len(warns(&log)); got != 1 {
+	if got := len(warns(log)); got != 1 {
 		t.Errorf("%d Warn lines, want 1; log:\n%s", got, log.String())
 	}
 	f.clock.Advance(7 * day)
@@ -583,18 +557,40 @@ func TestMaxLifetimeLoweredAboveMaxAgeKeepsLonger(t *testing.T) {
 // one.
 func TestMaxLifetimeLoweredAboveMaxAgeWarnsCut(t *testing.T) {
 	day := 24 * time.Hour
-	f := newFixture(t, cookiesession.Options{MaxAge: day, MaxLifetime: 30 * day})
-	var log syncBuffer
-	old := f.manager(cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 30 * day, Logger: debugLogger(&log)})
-	whoami := func(w http.ResponseWriter, r *http.Request) {
-		_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
-	}
+	f, old, log, plain, remembered := loweredAboveMaxAge(t)
 	readBody := func(resp *http.Response) string {
 		b, err := io.ReadAll(resp.Body)
 		mustNil(t, err)
 		return string(b)
 	}
-	plain, remembered := newClientCookies(), newClientCookies()
+	f.clock.Advance(30 * time.Minute)
+	if body := readBody(serveWith(t, old, plain, whoami)); body != "alice" {
+		t.Fatalf("the 24h session, 32 minutes old: %q, want alice", body)
+	}
+	if got := warns(log); len(got) != 1 || !strings.Contains(got[0], "runs past the end this Manager's MaxAge or MaxLifetime gives it") {
+		t.Errorf("the 24h session a new instance began after New, cut to the old one's MaxAge: Warn lines %q, want the cut's", got)
+	}
+	f.clock.Advance(2 * day)
+	if body := readBody(serveWith(t, old, remembered, whoami)); body != "bob" {
+		t.Fatalf("the 30-day session, 2 days old: %q, want bob", body)
+	}
+	if got := warns(log); len(got) != 1 {
+		t.Errorf("the 30-day session begun before the 7 days: %d Warn lines, want still 1; log:\n%s", len(got), log.String())
+	}
+}
+
+// loweredAboveMaxAge serves the two tests above: a new instance (MaxAge
+// 24h, MaxLifetime 30 days) signs in alice (plain) and, with a 30-day
+// Lifetime, bob (remembered), a minute after an old one (MaxAge 1h,
+// MaxLifetime 30 days, logging to log) was built; a minute later the old
+// one's MaxLifetime is lowered to 7 days.
+func loweredAboveMaxAge(t *testing.T) (f *fixture, old *cookiesession.Manager, log *syncBuffer, plain, remembered *clientCookies) {
+	t.Helper()
+	day := 24 * time.Hour
+	f = newFixture(t, cookiesession.Options{MaxAge: day, MaxLifetime: 30 * day})
+	log = new(syncBuffer)
+	old = f.manager(cookiesession.Options{MaxAge: time.Hour, MaxLifetime: 30 * day, Logger: debugLogger(log)})
+	plain, remembered = newClientCookies(), newClientCookies()
 	f.clock.Advance(time.Minute)
 	f.serve(plain, func(w http.ResponseWriter, r *http.Request) {
 		_ = cookiesession.FromContext(r.Context()).Set("user", "alice")
@@ -606,18 +602,10 @@ func TestMaxLifetimeLoweredAboveMaxAgeWarnsCut(t *testing.T) {
 	})
 	f.clock.Advance(time.Minute)
 	mustNil(t, old.SetMaxLifetime(7*day))
-	f.clock.Advance(30 * time.Minute)
-	if body := readBody(serveWith(t, old, plain, whoami)); body != "alice" {
-		t.Fatalf("the 24h session, 32 minutes old: %q, want alice", body)
-	}
-	if got := warns(&log); len(got) != 1 || !strings.Contains(got[0], "runs past the end this Manager's MaxAge or MaxLifetime gives it") {
-		t.Errorf("the 24h session a new instance began after New, cut to the old one's MaxAge: Warn lines %q, want the cut's", got)
-	}
-	f.clock.Advance(2 * day)
-	if body := readBody(serveWith(t, old, remembered, whoami)); body != "bob" {
-		t.Fatalf("the 30-day session, 2 days old: %q, want bob", body)
-	}
-	if got := warns(&log); len(got) != 1 {
-		t.Errorf("the 30-day session begun before the 7 days: %d Warn lines, want still 1; log:\n%s", len(got), log.String())
-	}
+	return f, old, log, plain, remembered
+}
+
+// whoami answers with the session's "user".
+func whoami(w http.ResponseWriter, r *http.Request) {
+	_, _ = w.Write([]byte(cookiesession.FromContext(r.Context()).GetString("user")))
 }
