@@ -1,7 +1,6 @@
 package cookiesession
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -44,14 +43,7 @@ func TestTooManyCookies(t *testing.T) {
 // retired own name, for every header, before the Warn is logged and
 // after.
 func TestCarriesRetiredScan(t *testing.T) {
-	k, err := NewKey(1, bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := NewKeyRing(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := sevensRing(t)
 	plain := func(m *Manager, lines []string, shadowed bool) bool {
 		if shadowed && m.retiresOwn {
 			return true
@@ -121,14 +113,7 @@ func TestCarriesRetiredScan(t *testing.T) {
 // BrowserSession and a 100-year MaxAge kept that deadline; New's bounds
 // keep every other one under 400 days. CI runs this on 386.
 func TestMaxAgeBeyond32Bits(t *testing.T) {
-	k, err := NewKey(1, bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ring, err := NewKeyRing(k)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ring := sevensRing(t)
 	m, err := New(ring, Options{})
 	if err != nil {
 		t.Fatal(err)
