@@ -93,9 +93,9 @@ type Manager struct {
 	// or the last SetMaxLifetime that lowered it), in Unix seconds; a
 	// session begun since (since started, when MaxAge rather than
 	// MaxLifetime ends it) that was sealed under longer limits comes from
-	// another instance (see limitsLine). cutLogged: when warnCut last
-	// logged, in Unix nanoseconds, or 0.
-	limitsSince, cutLogged atomic.Int64
+	// another instance (see limitsLine). cutLogged rates warnCut.
+	limitsSince atomic.Int64
+	cutLogged   everyMinute
 	// refusedSets, refusedJSON and refusedLifetimes: the causes logged of
 	// Session.Set refusing a value, SetJSON one it could not encode,
 	// SetLifetime a lifetime; wrongTypes: of a getter finding a value it
@@ -452,9 +452,7 @@ func (m *Manager) warnCut(s *Session, r *http.Request, limit int64, byCeiling bo
 	if s.created < m.limitsLine(byCeiling) {
 		return
 	}
-	now := m.opts.Now().UnixNano()
-	last := m.cutLogged.Load()
-	if last != 0 && now-last < int64(time.Minute) || !m.cutLogged.CompareAndSwap(last, now) {
+	if m.cutLogged.level(slog.LevelWarn, m.opts.Now()) != slog.LevelWarn {
 		return
 	}
 	s.log(r.Context(), slog.LevelWarn, "cookiesession: a session's token runs past the end this Manager's MaxAge or MaxLifetime gives it, and it began after those took effect: another instance, with a longer MaxAge or MaxLifetime, sealed it (a rolling deployment), and each cookie written here cuts it to that end, so a user whose cookie was last written here is signed out then (logged at most once a minute)",
