@@ -212,6 +212,8 @@ export class KeyRing {
   /**
    * The fingerprint of key id's secret (FORMAT.md section 6), 12 hex digits
    * as Go's `cookiesession list` prints it; undefined if the ring lacks the key.
+   * Rejects with a TypeError for an id that is not a uint32 number (the hex
+   * string '1a2b3c4d' that `cookiesession list` prints: write 0x1a2b3c4d).
    */
   fingerprint(id: number): Promise<string | undefined>;
   toString(): string;

@@ -61,9 +61,16 @@ export class KeyRing {
    * The fingerprint of key id's secret (FORMAT.md section 6): 12 hex
    * digits, the same as Go's `cookiesession list` prints, so that rings can
    * be compared without showing a secret; undefined if the ring lacks the
-   * key. Async: WebCrypto's SHA-256 is.
+   * key. Async: WebCrypto's SHA-256 is. An id that is not a uint32 number,
+   * such as the hex '1a2b3c4d' that cookiesession list prints, is refused
+   * with a TypeError: as a Map key it would match no key, and an undefined
+   * would read as a ring that lacks it.
    */
   async fingerprint(id) {
+    if (!Number.isInteger(id) || id < 0 || id > 0xffffffff) {
+      const fix = typeof id === 'string' && /^[0-9a-f]{8}$/i.test(id) ? `write it as a number, 0x${id.toLowerCase()}` : 'pass one of ring.ids';
+      throw new TypeError(`cookiesession: fingerprint takes a key id as a number, not ${typeof id === 'string' ? JSON.stringify(id) : String(id)}: ${fix}`);
+    }
     const secret = this.#keys.get(id)?.secret;
     if (secret === undefined) return undefined;
     const data = new Uint8Array(FINGERPRINT_LABEL.length + KEY_SIZE);

@@ -845,6 +845,14 @@ describe('KeyRing.fingerprint', () => {
     assert.equal(await ring.fingerprint(7), '9d069e07c8cb');
     assert.equal(await other.fingerprint(7), '080da39a1fbe');
     assert.equal(await ring.fingerprint(8), undefined);
+    // The hex id cookiesession list prints matches no key: refused, not undefined.
+    await assert.rejects(ring.fingerprint('00000007'), {
+      name: 'TypeError',
+      message: 'cookiesession: fingerprint takes a key id as a number, not "00000007": write it as a number, 0x00000007',
+    });
+    for (const id of ['7', 7.5, -1, 2 ** 32, 7n, undefined]) {
+      await assert.rejects(ring.fingerprint(id), TypeError, String(id));
+    }
     assert.equal(ring.secret(7).every((b) => b === 9), true, 'the secret is left as it was');
     // README: toString does not show the fingerprint, nor the secret.
     const secret = Buffer.from(ring.secret(7)).toString('base64');
