@@ -33,9 +33,9 @@ type encoder struct {
 // and to the fields, and securecookie with its JSON serializer.
 var encoders = []encoder{
 	{"cookiesession", codecEncode, codecDecode},
-	{"securecookie", secureCookieEncode, secureCookieDecode},
+	{"securecookie", secureCookieEncode(newSecureCookie), secureCookieDecode(newSecureCookie)},
 	{"cookiesession_fields", codecEncodeFields, codecDecodeFields},
-	{"securecookie_json", jsonCookieEncode, jsonCookieDecode},
+	{"securecookie_json", secureCookieEncode(newJSONCookie), secureCookieDecode(newJSONCookie)},
 }
 
 func BenchmarkEncode(b *testing.B) {
@@ -133,29 +133,35 @@ func newSecureCookie() *securecookie.SecureCookie {
 	return securecookie.New(hashKey, blockKey).MaxLength(0)
 }
 
-func secureCookieEncode(fx fixture) func() string {
-	sc, values := newSecureCookie(), fx.stringMap()
-	return func() string {
-		token, err := sc.Encode(cookieName, values)
-		if err != nil {
-			panic(err)
+// secureCookieEncode and secureCookieDecode run securecookie built by
+// newSC: newSecureCookie (gob) or newJSONCookie.
+func secureCookieEncode(newSC func() *securecookie.SecureCookie) func(fixture) func() string {
+	return func(fx fixture) func() string {
+		sc, values := newSC(), fx.stringMap()
+		return func() string {
+			token, err := sc.Encode(cookieName, values)
+			if err != nil {
+				panic(err)
+			}
+			return token
 		}
-		return token
 	}
 }
 
-func secureCookieDecode(b *testing.B, fx fixture) func() {
-	sc := newSecureCookie()
-	token := secureCookieEncode(fx)()
-	var decoded map[string]any
-	if err := sc.Decode(cookieName, token, &decoded); err != nil {
-		b.Fatal(err)
-	}
-	checkUserID(b, decoded["user_id"])
-	return func() {
-		var dst map[string]any
-		if err := sc.Decode(cookieName, token, &dst); err != nil {
-			panic(err)
+func secureCookieDecode(newSC func() *securecookie.SecureCookie) func(*testing.B, fixture) func() {
+	return func(b *testing.B, fx fixture) func() {
+		sc := newSC()
+		token := secureCookieEncode(newSC)(fx)()
+		var decoded map[string]any
+		if err := sc.Decode(cookieName, token, &decoded); err != nil {
+			b.Fatal(err)
+		}
+		checkUserID(b, decoded["user_id"])
+		return func() {
+			var dst map[string]any
+			if err := sc.Decode(cookieName, token, &dst); err != nil {
+				panic(err)
+			}
 		}
 	}
 }
@@ -164,33 +170,6 @@ func secureCookieDecode(b *testing.B, fx fixture) func() {
 // faster serializer, which carries the fixtures' strings as they are.
 func newJSONCookie() *securecookie.SecureCookie {
 	return newSecureCookie().SetSerializer(securecookie.JSONEncoder{})
-}
-
-func jsonCookieEncode(fx fixture) func() string {
-	sc, values := newJSONCookie(), fx.stringMap()
-	return func() string {
-		token, err := sc.Encode(cookieName, values)
-		if err != nil {
-			panic(err)
-		}
-		return token
-	}
-}
-
-func jsonCookieDecode(b *testing.B, fx fixture) func() {
-	sc := newJSONCookie()
-	token := jsonCookieEncode(fx)()
-	var decoded map[string]any
-	if err := sc.Decode(cookieName, token, &decoded); err != nil {
-		b.Fatal(err)
-	}
-	checkUserID(b, decoded["user_id"])
-	return func() {
-		var dst map[string]any
-		if err := sc.Decode(cookieName, token, &dst); err != nil {
-			panic(err)
-		}
-	}
 }
 
 // Per-request benchmarks. Each handler reads user_id (Read) or also stores

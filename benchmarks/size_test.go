@@ -27,7 +27,9 @@ type tokenizer struct {
 
 var tokenizers = []tokenizer{
 	{"cookiesession", func(_ *testing.T, fields []field) string { return sealFields(fields) }},
-	{"securecookie", func(_ *testing.T, fields []field) string { return secureCookieEncode(fixture{fields: fields})() }},
+	{"securecookie", func(_ *testing.T, fields []field) string {
+		return secureCookieEncode(newSecureCookie)(fixture{fields: fields})()
+	}},
 	{"gorilla", gorillaSessionToken},
 }
 
